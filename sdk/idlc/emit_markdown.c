@@ -1,0 +1,157 @@
+/*
+ * emit_markdown.c - writes L.md, the API reference of a library.
+ *
+ * One section per kind (results, enums, interfaces, classes), one entry per
+ * declaration with an anchor named after it, so that `@link Name` in doc
+ * text becomes a working link and `@a name` an emphasised parameter name.
+ * Interfaces list their attributes and methods with every param, in vtable
+ * order, and name the base they extend.
+ */
+#include "emit_internal.h"
+#include "idlc.h"
+
+/* "string", "[IMachine](#IMachine)[]", ... */
+static void put_type(FILE *f, const struct idl_type *t)
+{
+    if (t->kind == CAP_TLT_ENUM || t->kind == CAP_TLT_IFACE)
+        fprintf(f, "[%s](#%s)", t->name, t->name);
+    else
+        fprintf(f, "%s", t->name);
+    if (t->array)
+        fputs("[]", f);
+}
+
+static void put_doc(FILE *f, const char *desc, const char *prefix)
+{
+    if (desc)
+        idl_doc(f, desc, prefix, 0, IDL_DOC_MD);
+}
+
+static void emit_results(FILE *f, const struct idl_lib *lib)
+{
+    fputs("## Result codes\n\n", f);
+    for (size_t i = 0; i < lib->results.n; i++) {
+        const struct idl_result *r = lib->results.v[i];
+        fprintf(f, "- <a id=\"%s\"></a>`%s` (0x%08X)\n\n", r->name, r->name,
+                (unsigned)(uint32_t)r->value);
+        put_doc(f, r->desc, "  ");
+        fputc('\n', f);
+    }
+}
+
+static void emit_enums(FILE *f, const struct idl_lib *lib)
+{
+    fputs("## Enums\n\n", f);
+    for (size_t i = 0; i < lib->enums.n; i++) {
+        const struct idl_enum *e = lib->enums.v[i];
+        fprintf(f, "### <a id=\"%s\"></a>%s\n\n", e->name, e->name);
+        put_doc(f, e->desc, "");
+        fputc('\n', f);
+        for (size_t j = 0; j < e->consts.n; j++) {
+            const struct idl_const *c = e->consts.v[j];
+            fprintf(f, "- `%s` = %d (C: `%s_%s`)\n\n", c->name, (int)c->value, e->name, c->name);
+            put_doc(f, c->desc, "  ");
+            fputc('\n', f);
+        }
+    }
+}
+
+static void emit_attribute(FILE *f, const struct idl_iface *it, const struct idl_member *m)
+{
+    fprintf(f, "#### <a id=\"%s-%s\"></a>attribute %s\n\n", it->name, m->name, m->name);
+    fputs("Type ", f);
+    put_type(f, &m->type);
+    fprintf(f, "%s.\n\n", m->readonly ? ", read-only" : ", read-write");
+    put_doc(f, m->desc, "");
+    fputc('\n', f);
+}
+
+static const char *const dir_names[] = {"in", "out", "return"};
+
+static void emit_method(FILE *f, const struct idl_iface *it, const struct idl_member *m)
+{
+    fprintf(f, "#### <a id=\"%s-%s\"></a>method %s\n\n", it->name, m->name, m->name);
+    const struct idl_param *ret = NULL;
+    fprintf(f, "`%s(", m->name);
+    for (size_t i = 0, n = 0; i < m->params.n; i++) {
+        const struct idl_param *p = m->params.v[i];
+        if (p->dir == CAP_TLD_RETURN) {
+            ret = p;
+            continue;
+        }
+        fprintf(f, "%s%s %s%s %s", n++ ? ", " : "", dir_names[p->dir], p->type.name,
+                p->type.array ? "[]" : "", p->name);
+    }
+    fputc(')', f);
+    if (ret)
+        fprintf(f, " -> %s%s %s", ret->type.name, ret->type.array ? "[]" : "", ret->name);
+    fputs("`\n\n", f);
+    put_doc(f, m->desc, "");
+    fputc('\n', f);
+    for (size_t i = 0; i < m->params.n; i++) {
+        const struct idl_param *p = m->params.v[i];
+        fprintf(f, "- `%s` (%s ", p->name, dir_names[p->dir]);
+        put_type(f, &p->type);
+        fputs(")\n\n", f);
+        put_doc(f, p->desc, "  ");
+        fputc('\n', f);
+    }
+}
+
+static void emit_iface(FILE *f, const struct idl_iface *it)
+{
+    char iid[37];
+
+    idl_uuid_format(&it->uuid, iid);
+    fprintf(f, "### <a id=\"%s\"></a>%s\n\n", it->name, it->name);
+    if (it->base)
+        fprintf(f, "Extends [%s](#%s). ", it->base->name, it->base->name);
+    fprintf(f, "IID `%s`.%s\n\n", iid, it->builtin ? " Builtin (capsule/supports.h)." : "");
+    put_doc(f, it->desc, "");
+    fputc('\n', f);
+    for (size_t i = 0; i < it->members.n; i++) {
+        const struct idl_member *m = it->members.v[i];
+        if (m->kind == IDL_ATTRIBUTE)
+            emit_attribute(f, it, m);
+        else
+            emit_method(f, it, m);
+    }
+}
+
+static void emit_classes(FILE *f, const struct idl_lib *lib)
+{
+    fputs("## Classes\n\n", f);
+    for (size_t i = 0; i < lib->classes.n; i++) {
+        const struct idl_class *c = lib->classes.v[i];
+        char id[37];
+        idl_uuid_format(&c->uuid, id);
+        fprintf(f, "### <a id=\"%s\"></a>%s\n\n", c->name, c->name);
+        fprintf(f, "Contract ID `%s`, class ID `%s`, default interface [%s](#%s).\n\n", c->contract,
+                id, c->iface->name, c->iface->name);
+        put_doc(f, c->desc, "");
+        fputc('\n', f);
+    }
+}
+
+int idl_emit_markdown(FILE *f, const struct idl_lib *lib, const char *source)
+{
+    char id[37];
+
+    idl_uuid_format(&lib->uuid, id);
+    fprintf(f, "# %s %u.%u API reference\n\n", lib->name, lib->version_major, lib->version_minor);
+    fprintf(f, "<!-- generated by capsule-idlc from %s; do not edit -->\n\n", source);
+    put_doc(f, lib->desc, "");
+    fprintf(f, "\nLibrary ID `%s`.\n\n", id);
+    if (lib->results.n)
+        emit_results(f, lib);
+    if (lib->enums.n)
+        emit_enums(f, lib);
+    if (lib->ifaces.n) {
+        fputs("## Interfaces\n\n", f);
+        for (size_t i = 0; i < lib->ifaces.n; i++)
+            emit_iface(f, lib->ifaces.v[i]);
+    }
+    if (lib->classes.n)
+        emit_classes(f, lib);
+    return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,57 @@
+# Shared by quickstart.sh and check.sh: installs what is missing on a Debian 12
+# machine and runs build steps quietly, printing one line per step and the
+# tail of the step's log when it fails.
+#
+# Sourced, not run. Callers set -eu themselves.
+
+CAPSULE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CAPSULE_LOGS=${CAPSULE_LOGS:-$CAPSULE_TOP/build/logs}
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+
+# Debian packages the build and the tests need.
+CAPSULE_DEBS="scons gcc clang libclang-rt-14-dev pkg-config libnspr4-dev libffi-dev
+libexpat1-dev check libsubunit-dev swig python3"
+
+step() { # step NAME COMMAND...: runs COMMAND with its output in a log
+    local name=$1 log t0 rc
+    shift
+    mkdir -p "$CAPSULE_LOGS"
+    log="$CAPSULE_LOGS/$(echo "$name" | tr -c 'A-Za-z0-9_.-' '-' | sed 's/-*$//').log"
+    t0=$(date +%s)
+    printf '%-40s' "$name"
+    set +e
+    "$@" >"$log" 2>&1
+    rc=$?
+    set -e
+    if [ $rc -ne 0 ]; then
+        echo "FAILED (exit $rc)"
+        echo "---- last 60 lines of $log ----" >&2
+        tail -n 60 "$log" >&2
+        echo "---- step '$name' failed; full log: $log ----" >&2
+        exit 1
+    fi
+    echo "ok ($(($(date +%s) - t0)) s)"
+}
+
+missing_debs() {
+    local p
+    for p in $CAPSULE_DEBS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
+    done
+}
+
+install_debs() {
+    local missing sudo=
+    missing=$(missing_debs | tr '\n' ' ')
+    [ -z "${missing// /}" ] && return 0
+    [ "$(id -u)" -ne 0 ] && sudo=sudo
+    echo "installing Debian packages: $missing"
+    $sudo apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
+}
+
+setup() {
+    cd "$CAPSULE_TOP"
+    step "install Debian packages" install_debs
+    step "build (scons)" scons -Q -j"$JOBS"
+}
