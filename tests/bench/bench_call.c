@@ -2,6 +2,8 @@
  * bench_call.c - what a dynamic call costs: the same method called
  *
  *   direct   through the vtable (the generated inline helper),
+ *   libffi   ffi_call() with a prepared cif and argument array: the floor of
+ *            any libffi-based dynamic call, for reference,
  *   xptcall  through cap_xpt_invoke() (values -> libffi call),
  *   proxy    through a proxy whose handler calls cap_xpt_invoke() on the
  *            real object (closure -> decode -> handler -> libffi call ->
@@ -17,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <ffi.h>
 
 #include <capsule/capbench.h>
 #include <capsule/errorinfo.h>
@@ -100,10 +104,11 @@ static const struct cap_proxy_handler local_handler = {.call = local};
 
 /* ---- runs ------------------------------------------------------------------- */
 
-enum way { DIRECT, XPTCALL, PROXY, CLOSURE, N_WAYS };
+enum way { DIRECT, LIBFFI, XPTCALL, PROXY, CLOSURE, N_WAYS };
 enum meth { ADD, LENGTH, ECHO, N_METHS };
 
-static const char *const way_names[N_WAYS] = {"direct", "xptcall", "proxy", "closure"};
+static const char *const way_names[N_WAYS] = {"direct", "libffi", "xptcall", "proxy", "closure"};
+static ffi_cif cif_add, cif_str; /* (self, long, long, long *), (self, char *, void *) */
 static const char *const meth_names[N_METHS] = {"add(long, long)", "length(string)",
                                                 "echo(string)"};
 static IBench *proxies[N_WAYS];
@@ -119,7 +124,7 @@ static double now_ns(void)
 /* One run of n calls; returns ns per call, or -1 if a call failed. */
 static double run(enum way way, enum meth meth, long n)
 {
-    IBench *o = way == DIRECT || way == XPTCALL ? target : proxies[way];
+    IBench *o = way == DIRECT || way == LIBFFI || way == XPTCALL ? target : proxies[way];
     const struct cap_tl_iface *tl = &cap_tl_IBench;
     uint32_t slot = meth == ADD ? slot_add : meth == LENGTH ? slot_length : slot_echo;
     long bad = 0;
@@ -129,7 +134,21 @@ static double run(enum way way, enum meth meth, long n)
         int32_t sum = 0;
         uint32_t len = 0;
         char *copy = NULL;
-        if (way == XPTCALL) {
+        if (way == LIBFFI) {
+            void *self = o, *out = meth == ADD      ? (void *)&sum
+                                   : meth == LENGTH ? (void *)&len
+                                                    : &copy;
+            int32_t a = (int32_t)i, b = 1;
+            void *av[4] = {&self, &a, &b, &out};
+            ffi_arg ret;
+            if (meth != ADD) {
+                av[1] = (void *)&text;
+                av[2] = &out;
+            }
+            ffi_call(meth == ADD ? &cif_add : &cif_str,
+                     (void (*)(void))((void *const *)o->vtbl)[slot], &ret, av);
+            bad += (cap_result)ret != CAP_OK;
+        } else if (way == XPTCALL) {
             struct cap_xpt_value v[3] = {{.i32 = (int32_t)i}, {.i32 = 1}};
             if (meth != ADD)
                 v[0].cstr = text;
@@ -150,7 +169,8 @@ static double run(enum way way, enum meth meth, long n)
             bad += len != strlen(text);
         else
             bad += !copy;
-        cap_str_free(copy);
+        if (copy)
+            cap_str_free(copy);
     }
     double t = now_ns() - t0;
     return bad ? -1 : t / n;
@@ -174,6 +194,12 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    static ffi_type *add_types[4] = {&ffi_type_pointer, &ffi_type_sint32, &ffi_type_sint32,
+                                     &ffi_type_pointer};
+    static ffi_type *str_types[3] = {&ffi_type_pointer, &ffi_type_pointer, &ffi_type_pointer};
+    ffi_prep_cif(&cif_add, FFI_DEFAULT_ABI, 4, &ffi_type_sint32, add_types);
+    ffi_prep_cif(&cif_str, FFI_DEFAULT_ABI, 3, &ffi_type_sint32, str_types);
+
     double ns[N_METHS][N_WAYS];
     for (int m = 0; m < N_METHS; m++) {
         for (int w = 0; w < N_WAYS; w++) {
@@ -192,13 +218,17 @@ int main(int argc, char **argv)
     }
 
     printf("bench_call: ns per call, best of 5 runs of %ld calls\n", n);
-    printf("%-18s %8s %8s %8s %8s   %9s %9s %9s\n", "method", "direct", "xptcall", "proxy",
-           "closure", "xpt/dir", "proxy/dir", "proxy/xpt");
-    for (int m = 0; m < N_METHS; m++)
-        printf("%-18s %8.1f %8.1f %8.1f %8.1f   %8.1fx %8.1fx %8.1fx\n", meth_names[m],
-               ns[m][DIRECT], ns[m][XPTCALL], ns[m][PROXY], ns[m][CLOSURE],
-               ns[m][XPTCALL] / ns[m][DIRECT], ns[m][PROXY] / ns[m][DIRECT],
-               ns[m][PROXY] / ns[m][XPTCALL]);
+    printf("%-16s", "method");
+    for (int w = 0; w < N_WAYS; w++)
+        printf(" %8s", way_names[w]);
+    printf("   %8s %9s %9s\n", "xpt/dir", "proxy/dir", "proxy/xpt");
+    for (int m = 0; m < N_METHS; m++) {
+        printf("%-16s", meth_names[m]);
+        for (int w = 0; w < N_WAYS; w++)
+            printf(" %8.1f", ns[m][w]);
+        printf("   %7.1fx %8.1fx %8.1fx\n", ns[m][XPTCALL] / ns[m][DIRECT],
+               ns[m][PROXY] / ns[m][DIRECT], ns[m][PROXY] / ns[m][XPTCALL]);
+    }
 
     CAP_RELEASE(proxies[PROXY]);
     CAP_RELEASE(proxies[CLOSURE]);
