@@ -376,3 +376,17 @@ CAP_EXPORT void *cap_proxy_context(void *obj, const struct cap_proxy_handler *ha
         *tl = p->tl;
     return p->ctx;
 }
+
+CAP_EXPORT int cap_proxy_try_addref(void *obj, const struct cap_proxy_handler *handler)
+{
+    if (!cap_proxy_context(obj, handler, NULL))
+        return 0;
+    struct xpt_proxy *p = obj;
+    uint32_t n = __atomic_load_n(&p->ref.value, __ATOMIC_RELAXED);
+    while (n != 0) {
+        if (__atomic_compare_exchange_n(&p->ref.value, &n, n + 1, 0, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            return 1;
+    }
+    return 0;
+}

@@ -179,6 +179,17 @@ void *cap_proxy_context(void *obj, const struct cap_proxy_handler *handler,
                         const struct cap_tl_iface **tl);
 
 /*
+ * AddRefs `obj` if it is a proxy made with `handler` whose count has not yet
+ * dropped to 0, and returns 1; returns 0 otherwise (the proxy is being
+ * destroyed: its handler->destroy is running or about to run). Lets a cache
+ * of proxies (IPC keeps one proxy per remote object and interface) hand out
+ * a cached proxy without resurrecting one that is going away; the caller
+ * keeps the proxy's memory valid by removing it from the cache in
+ * handler->destroy under the same lock it holds here.
+ */
+int cap_proxy_try_addref(void *obj, const struct cap_proxy_handler *handler);
+
+/*
  * Drops the cached entries of every interface of `lib`, so that the tables
  * may go away (a component's shared object being unloaded) without a later
  * table at the same address finding a stale entry. The caller guarantees

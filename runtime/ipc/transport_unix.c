@@ -1,0 +1,219 @@
+/*
+ * transport_unix.c - transport.h over Unix-domain stream sockets.
+ *
+ * Plain POSIX sockets (the fd is what SO_PEERCRED, poll and shutdown need);
+ * the listener waits in poll() on the socket and a wake pipe, so that the
+ * server can stop its accept thread without closing a descriptor another
+ * thread is blocked on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <capsule/errorinfo.h>
+#include <capsule/mem.h>
+#include <capsule/result.h>
+
+#include "transport.h"
+
+#define COMP "capsule-ipc"
+
+struct ipc_transport {
+    int fd;
+};
+
+struct ipc_listener {
+    int fd;
+    int wake[2];
+    char *path;
+};
+
+static cap_result make_addr(const char *path, struct sockaddr_un *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sun_family = AF_UNIX;
+    if (!path || strlen(path) >= sizeof(sa->sun_path))
+        return cap_error_set(CAP_E_INVALIDARG, COMP, NULL, "socket path '%s' is too long",
+                             path ? path : "(null)");
+    strcpy(sa->sun_path, path);
+    return CAP_OK;
+}
+
+cap_result ipc_listen(const char *path, struct ipc_listener **out)
+{
+    struct sockaddr_un sa;
+    *out = NULL;
+    cap_result rc = make_addr(path, &sa);
+    if (CAP_FAILED(rc))
+        return rc;
+    struct ipc_listener *l = cap_alloc_zero(sizeof(*l));
+    if (!l)
+        return CAP_E_OUTOFMEMORY;
+    l->fd = -1;
+    l->wake[0] = l->wake[1] = -1;
+    l->path = cap_str_dup(path);
+    if (!l->path || pipe2(l->wake, O_CLOEXEC) != 0)
+        goto fail_io;
+    l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l->fd < 0)
+        goto fail_io;
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+    mode_t old = umask(0177);
+    int b = bind(l->fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (b != 0 || listen(l->fd, 128) != 0)
+        goto fail_io;
+    *out = l;
+    return CAP_OK;
+fail_io:
+    rc = cap_error_set(CAP_E_IO, COMP, NULL, "cannot listen on '%s': %s", path, strerror(errno));
+    if (l->fd >= 0) {
+        close(l->fd);
+        l->fd = -1;
+    }
+    cap_free(l->path);
+    l->path = NULL;
+    ipc_listener_close(l);
+    return rc;
+}
+
+cap_result ipc_accept(struct ipc_listener *l, struct ipc_transport **out, struct ipc_cred *cred)
+{
+    *out = NULL;
+    struct pollfd p[2] = {{.fd = l->fd, .events = POLLIN}, {.fd = l->wake[0], .events = POLLIN}};
+    if (poll(p, 2, -1) < 0)
+        return errno == EINTR ? CAP_E_IO : cap_error_set(CAP_E_IO, COMP, NULL, "poll: %s",
+                                                         strerror(errno));
+    if (p[1].revents)
+        return CAP_E_ABORT;
+    int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return cap_error_set(CAP_E_IO, COMP, NULL, "accept: %s", strerror(errno));
+    struct ipc_transport *t = cap_alloc_zero(sizeof(*t));
+    if (!t) {
+        close(fd);
+        return CAP_E_OUTOFMEMORY;
+    }
+    t->fd = fd;
+    cap_result rc = ipc_transport_cred(t, cred);
+    if (CAP_FAILED(rc)) {
+        ipc_transport_close(t);
+        return rc;
+    }
+    *out = t;
+    return CAP_OK;
+}
+
+void ipc_listener_wake(struct ipc_listener *l)
+{
+    if (l && l->wake[1] >= 0) {
+        ssize_t n = write(l->wake[1], "x", 1);
+        (void)n;
+    }
+}
+
+void ipc_listener_close(struct ipc_listener *l)
+{
+    if (!l)
+        return;
+    if (l->fd >= 0)
+        close(l->fd);
+    if (l->path)
+        unlink(l->path);
+    for (int i = 0; i < 2; i++)
+        if (l->wake[i] >= 0)
+            close(l->wake[i]);
+    cap_free(l->path);
+    cap_free(l);
+}
+
+cap_result ipc_connect_path(const char *path, struct ipc_transport **out, int *refused)
+{
+    struct sockaddr_un sa;
+    *out = NULL;
+    *refused = 0;
+    cap_result rc = make_addr(path, &sa);
+    if (CAP_FAILED(rc))
+        return rc;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cap_error_set(CAP_E_IO, COMP, NULL, "socket: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        int e = errno;
+        close(fd);
+        *refused = (e == ENOENT || e == ECONNREFUSED);
+        return cap_error_set(CAP_E_IO, COMP, NULL, "cannot connect to '%s': %s", path,
+                             strerror(e));
+    }
+    struct ipc_transport *t = cap_alloc_zero(sizeof(*t));
+    if (!t) {
+        close(fd);
+        return CAP_E_OUTOFMEMORY;
+    }
+    t->fd = fd;
+    *out = t;
+    return CAP_OK;
+}
+
+cap_result ipc_transport_cred(struct ipc_transport *t, struct ipc_cred *out)
+{
+    struct ucred uc;
+    socklen_t len = sizeof(uc);
+    if (getsockopt(t->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0)
+        return cap_error_set(CAP_E_IO, COMP, NULL, "SO_PEERCRED: %s", strerror(errno));
+    out->pid = uc.pid;
+    out->uid = uc.uid;
+    return CAP_OK;
+}
+
+cap_result ipc_send_all(struct ipc_transport *t, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = send(t->fd, p, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return cap_error_set(CAP_E_IO, COMP, NULL, "send: %s", strerror(errno));
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return CAP_OK;
+}
+
+cap_result ipc_recv_some(struct ipc_transport *t, void *buf, size_t n, size_t *got)
+{
+    for (;;) {
+        ssize_t r = recv(t->fd, buf, n, 0);
+        if (r >= 0) {
+            *got = (size_t)r;
+            return CAP_OK;
+        }
+        if (errno != EINTR) {
+            *got = 0;
+            return cap_error_set(CAP_E_IO, COMP, NULL, "recv: %s", strerror(errno));
+        }
+    }
+}
+
+void ipc_transport_shutdown(struct ipc_transport *t)
+{
+    if (t)
+        shutdown(t->fd, SHUT_RDWR);
+}
+
+void ipc_transport_close(struct ipc_transport *t)
+{
+    if (!t)
+        return;
+    close(t->fd);
+    cap_free(t);
+}

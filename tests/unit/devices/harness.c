@@ -1,0 +1,152 @@
+/*
+ * tests/unit/devices/harness.c - the fake VMM (see harness.h).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <capsule/mem.h>
+
+#include "harness.h"
+
+static uint64_t fake_now(void *ctx)
+{
+    return ((struct harness *)ctx)->host_ns;
+}
+
+static void h_irq_sink(void *ctx, unsigned irq, int level)
+{
+    struct harness *h = ctx;
+    if (irq >= 16)
+        return;
+    if (level && !h->irq_level[irq])
+        h->irq_raises[irq]++;
+    h->irq_level[irq] = level;
+}
+
+static void h_intr(void *ctx, int level)
+{
+    ((struct harness *)ctx)->intr = level;
+}
+
+static void h_power_off(void *ctx, const char *who, int code)
+{
+    struct harness *h = ctx;
+    h->power_offs++;
+    h->exit_code = code;
+}
+
+static void h_reset(void *ctx, const char *who)
+{
+    ((struct harness *)ctx)->resets++;
+}
+
+static void h_a20(void *ctx, bool on)
+{
+    ((struct harness *)ctx)->a20 = on;
+}
+
+static void h_log(void *ctx, const char *who, enum pdm_log_level level, const char *msg)
+{
+    struct harness *h = ctx;
+    size_t used = strlen(h->log);
+    snprintf(h->log + used, sizeof(h->log) - used, "%s: %s\n", who, msg);
+}
+
+static void h_iom_log(void *ctx, const char *msg)
+{
+    h_log(ctx, "iom", PDM_LOG_INFO, msg);
+}
+
+static cap_result h_phys_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    struct harness *h = ctx;
+    if (gpa > HARNESS_RAM || len > HARNESS_RAM - gpa)
+        return CAP_E_INVALIDARG;
+    memcpy(buf, h->ram + gpa, len);
+    return CAP_OK;
+}
+
+static cap_result h_phys_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+    struct harness *h = ctx;
+    if (gpa > HARNESS_RAM || len > HARNESS_RAM - gpa)
+        return CAP_E_INVALIDARG;
+    memcpy(h->ram + gpa, buf, len);
+    return CAP_OK;
+}
+
+static const struct pdm_host_ops h_host = {
+    .cpu_set_intr = h_intr,
+    .irq_sink = h_irq_sink,
+    .power_off = h_power_off,
+    .reset = h_reset,
+    .set_a20 = h_a20,
+    .log = h_log,
+};
+
+static const struct pdm_phys_ops h_phys = {.read = h_phys_read, .write = h_phys_write};
+
+void h_setup(struct harness *h)
+{
+    memset(h, 0, sizeof(*h));
+    h->exit_code = -2;
+    h->host_ns = 1000000;
+    h->ram = calloc(1, HARNESS_RAM);
+    ck_assert_ptr_nonnull(h->ram);
+    char *dir = NULL;
+    ck_assert_int_eq(cap_exe_relative_path("../lib/components", &dir), CAP_OK);
+    ck_assert_int_eq(cap_registry_create(&h->reg), CAP_OK);
+    /* Other engineers' manifests may be mid-edit: only the devices matter. */
+    cap_registry_load_manifests(h->reg, dir);
+    cap_error_clear();
+    cap_str_free(dir);
+    ck_assert_int_eq(iom_create(h_iom_log, h, &h->iom), CAP_OK);
+    struct tm_clock_source src = {.now_ns = fake_now, .ctx = h};
+    ck_assert_int_eq(tm_create(&src, &h->tm), CAP_OK);
+    tm_resume(h->tm);
+    struct pdm_create_info ci = {.registry = h->reg, .iom = h->iom, .tm = h->tm,
+                                 .host = &h_host, .host_ctx = h, .phys = &h_phys,
+                                 .phys_ctx = h};
+    ck_assert_int_eq(pdm_create(&ci, &h->pdm), CAP_OK);
+}
+
+void h_teardown(struct harness *h)
+{
+    pdm_destroy(h->pdm);
+    tm_destroy(h->tm);
+    iom_destroy(h->iom);
+    cap_registry_destroy(h->reg);
+    free(h->ram);
+    cap_error_clear();
+}
+
+cap_result h_add(struct harness *h, const char *device, const struct pdm_cfg_kv *kv, size_t n)
+{
+    struct pdm_dev_config dc = {.device = device, .kv = kv, .n_kv = n};
+    return pdm_instantiate(h->pdm, &dc, 1);
+}
+
+uint32_t h_in(struct harness *h, uint16_t port, unsigned size)
+{
+    uint32_t v = 0xdeadbeef;
+    ck_assert_int_eq(iom_io_read(h->iom, port, size, &v), CAP_OK);
+    return v;
+}
+
+void h_out(struct harness *h, uint16_t port, unsigned size, uint32_t val)
+{
+    ck_assert_int_eq(iom_io_write(h->iom, port, size, val), CAP_OK);
+}
+
+void h_advance(struct harness *h, uint64_t ns)
+{
+    h->host_ns += ns;
+    pdm_poll_timers(h->pdm);
+}
+
+bool h_logged(struct harness *h, const char *needle)
+{
+    return strstr(h->log, needle) != NULL;
+}

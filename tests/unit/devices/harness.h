@@ -1,0 +1,52 @@
+/*
+ * tests/unit/devices/harness.h - a fake VMM for device tests.
+ *
+ * Builds what a VM process builds around its devices - a registry reading
+ * BUILD/lib/components, an IOM, a TM on a fake clock, a PDM - and records
+ * what devices do to the rest of the machine: IRQ lines (the fake IRQ sink,
+ * used while no interrupt controller is configured), the CPU's INTR pin,
+ * power-off and reset requests, A20, log lines. Guest memory is a flat
+ * buffer of HARNESS_RAM bytes for DMA.
+ */
+#ifndef TESTS_DEVICES_HARNESS_H
+#define TESTS_DEVICES_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <capsule/errorinfo.h>
+#include <capsule/registry.h>
+
+#include "../../../vmm/iom/iom.h"
+#include "../../../vmm/pdm/pdm.h"
+#include "../../../vmm/tm/tm.h"
+
+#define HARNESS_RAM (1u << 20)
+
+struct harness {
+    struct cap_registry *reg;
+    struct iom *iom;
+    struct tm_clock *tm;
+    struct pdm *pdm;
+    uint64_t host_ns; /* the fake host clock */
+    int irq_level[16];
+    unsigned irq_raises[16]; /* 0 -> 1 transitions */
+    int intr;
+    int power_offs, exit_code, resets, a20;
+    char log[8192]; /* every log line, '\n'-separated */
+    uint8_t *ram;
+};
+
+/* Sets up the machine and starts the clock. Fails the test on error. */
+void h_setup(struct harness *h);
+void h_teardown(struct harness *h);
+/* Instantiates the devices; returns the result (error info on failure). */
+cap_result h_add(struct harness *h, const char *device, const struct pdm_cfg_kv *kv, size_t n);
+/* Port access, failing the test if IOM fails. */
+uint32_t h_in(struct harness *h, uint16_t port, unsigned size);
+void h_out(struct harness *h, uint16_t port, unsigned size, uint32_t val);
+/* Moves the fake clock forward by ns and runs the due timers. */
+void h_advance(struct harness *h, uint64_t ns);
+bool h_logged(struct harness *h, const char *needle);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * vmm/pdm/pdm.c - PDM: loading device plugins and running their instances.
+ *
+ * pdm_instantiate() turns a machine's device list into instances: it finds
+ * each device's registration table (pdm_add_devreg first, then the registry
+ * by contract ID), checks it, allocates the instance and its zeroed state,
+ * and calls construct with the configuration. Afterwards every entry into a
+ * device - port/MMIO dispatch from IOM, timer expiry from TM, INTA from the
+ * EM, reset - goes through this file and holds the VM's device lock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <capsule/errorinfo.h>
+#include <capsule/registry.h>
+
+#include "../iom/iom.h"
+#include "../tm/tm.h"
+#include "pdm_internal.h"
+
+void pdm_lock(struct pdm *pdm)
+{
+    pthread_mutex_lock(&pdm->lock);
+}
+
+void pdm_unlock(struct pdm *pdm)
+{
+    pthread_mutex_unlock(&pdm->lock);
+}
+
+cap_result pdm_create(const struct pdm_create_info *info, struct pdm **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL;
+    if (!info || !info->iom || !info->tm)
+        return cap_error_set(CAP_E_POINTER, PDM_COMPONENT, NULL, "PDM needs an IOM and a TM");
+    struct pdm *pdm = calloc(1, sizeof(*pdm));
+    if (!pdm)
+        return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    int err = pthread_mutex_init(&pdm->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    if (err) {
+        free(pdm);
+        return cap_error_set(CAP_E_FAIL, PDM_COMPONENT, NULL, "cannot create the device lock");
+    }
+    pdm->info = *info;
+    if (info->host)
+        pdm->host = *info->host;
+    *out = pdm;
+    return CAP_OK;
+}
+
+/* Destructs one instance and frees it; it must be unlinked already. */
+static void inst_destroy(struct pdm_devinst *inst)
+{
+    struct pdm *pdm = inst->pdm;
+    pdm_lock(pdm);
+    if (inst->construct_called && inst->dev.reg->ops->destruct)
+        inst->dev.reg->ops->destruct(&inst->dev);
+    pdm_release_resources(inst);
+    if (pdm->pic == inst) {
+        pdm->pic = NULL;
+        pdm->pic_ops = NULL;
+    }
+    pdm_unlock(pdm);
+    pdm_cfg_free(&inst->cfg);
+    free(inst->dev.data);
+    free(inst);
+}
+
+/* Destroys every instance after `keep` (NULL: all), newest first. */
+static void destroy_after(struct pdm *pdm, struct pdm_devinst *keep)
+{
+    for (;;) {
+        struct pdm_devinst *last = keep ? keep->next : pdm->devs;
+        if (!last)
+            break;
+        struct pdm_devinst *prev = keep;
+        while (last->next) {
+            prev = last;
+            last = last->next;
+        }
+        if (prev)
+            prev->next = NULL;
+        else
+            pdm->devs = NULL;
+        pdm->last = prev;
+        inst_destroy(last);
+    }
+}
+
+void pdm_destroy(struct pdm *pdm)
+{
+    if (!pdm)
+        return;
+    destroy_after(pdm, NULL);
+    for (struct pdm_builtin *b = pdm->builtins, *n; b; b = n) {
+        n = b->next;
+        free(b);
+    }
+    pthread_mutex_destroy(&pdm->lock);
+    free(pdm);
+}
+
+static cap_result check_devreg(const struct pdm_devreg *reg, const char *what)
+{
+    if (!reg || reg->abi != PDM_DEVREG_ABI)
+        return cap_error_set(CAP_E_BAD_COMPONENT, PDM_COMPONENT, NULL,
+                             "device %s: registration ABI %u, this VMM expects %u", what,
+                             reg ? reg->abi : 0, PDM_DEVREG_ABI);
+    if (!reg->name || !reg->ops || !reg->ops->construct)
+        return cap_error_set(CAP_E_BAD_COMPONENT, PDM_COMPONENT, NULL,
+                             "device %s: registration table lacks a name, ops or construct", what);
+    return CAP_OK;
+}
+
+cap_result pdm_add_devreg(struct pdm *pdm, const struct pdm_devreg *reg)
+{
+    if (!pdm)
+        return CAP_E_POINTER;
+    cap_result rc = check_devreg(reg, reg && reg->abi == PDM_DEVREG_ABI && reg->name ? reg->name
+                                                                                     : "(built-in)");
+    if (CAP_FAILED(rc))
+        return rc;
+    struct pdm_builtin *b = calloc(1, sizeof(*b));
+    if (!b)
+        return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
+    b->reg = reg;
+    b->next = pdm->builtins;
+    pdm->builtins = b;
+    return CAP_OK;
+}
+
+static bool valid_device_name(const char *s)
+{
+    if (!s || !*s || strlen(s) > 32)
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+            return false;
+    return true;
+}
+
+/* Finds the table of device `name`: built-ins first, then the registry. */
+static cap_result find_devreg(struct pdm *pdm, const char *name, const struct pdm_devreg **out)
+{
+    *out = NULL;
+    if (!valid_device_name(name))
+        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                             "invalid device name '%s' (expected [a-z0-9-]+)", name ? name : "");
+    for (struct pdm_builtin *b = pdm->builtins; b; b = b->next)
+        if (strcmp(b->reg->name, name) == 0) {
+            *out = b->reg;
+            return CAP_OK;
+        }
+    if (!pdm->info.registry)
+        return cap_error_set(CAP_E_CLASS_NOT_REGISTERED, PDM_COMPONENT, NULL,
+                             "unknown device '%s' (no registry to look plugins up in)", name);
+    char contract[96];
+    snprintf(contract, sizeof(contract), PDM_DEVICE_CONTRACT_PREFIX "%s;1", name);
+    static const cap_uuid iid = PDM_IID_DEVREG_INIT;
+    struct pdm_devreg_obj *obj = NULL;
+    cap_result rc =
+        cap_registry_create_instance_by_contract(pdm->info.registry, contract, &iid, (void **)&obj);
+    if (CAP_FAILED(rc)) {
+        const char *why = cap_error_peek_message();
+        return cap_error_set(rc, PDM_COMPONENT, NULL, "device '%s': %s", name,
+                             why ? why : "no plugin provides it");
+    }
+    const struct pdm_devreg *reg = obj->devreg;
+    ISupports_Release((ISupports *)obj);
+    rc = check_devreg(reg, name);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (strcmp(reg->name, name) != 0)
+        return cap_error_set(CAP_E_BAD_COMPONENT, PDM_COMPONENT, NULL,
+                             "plugin for device '%s' registers itself as '%s'", name, reg->name);
+    *out = reg;
+    return CAP_OK;
+}
+
+static cap_result instantiate_one(struct pdm *pdm, const struct pdm_dev_config *dc)
+{
+    const struct pdm_devreg *reg;
+    cap_result rc = find_devreg(pdm, dc->device, &reg);
+    if (CAP_FAILED(rc))
+        return rc;
+    unsigned n = 0;
+    for (struct pdm_devinst *i = pdm->devs; i; i = i->next)
+        n += i->dev.reg == reg;
+    if (reg->max_instances && n >= reg->max_instances)
+        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                             "device '%s' allows at most %u instance(s)", reg->name,
+                             reg->max_instances);
+    struct pdm_devinst *inst = calloc(1, sizeof(*inst));
+    if (!inst)
+        return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
+    snprintf(inst->name, sizeof(inst->name), "%s%u", reg->name, n);
+    inst->pdm = pdm;
+    inst->dev = (struct pdm_dev){.abi = PDM_DEVREG_ABI, .hlp = &pdm_hlp_table, .reg = reg,
+                                 .instance = n, .name = inst->name, .vmm = inst};
+    inst->dev.data = calloc(1, reg->instance_size ? reg->instance_size : 1);
+    if (!inst->dev.data) {
+        free(inst);
+        return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
+    }
+    /* Link first, so that a failure below is undone by destroy_after. */
+    if (pdm->last)
+        pdm->last->next = inst;
+    else
+        pdm->devs = inst;
+    pdm->last = inst;
+    rc = pdm_cfg_init(&inst->cfg, dc, inst->name);
+    if (CAP_FAILED(rc))
+        return rc;
+    pdm_lock(pdm);
+    inst->construct_called = true;
+    rc = reg->ops->construct(&inst->dev, &inst->cfg);
+    pdm_unlock(pdm);
+    if (CAP_FAILED(rc)) {
+        const char *why = cap_error_peek_message();
+        return cap_error_set(rc, PDM_COMPONENT, NULL, "%s: construction failed: %s", inst->name,
+                             why ? why : cap_result_name(rc));
+    }
+    return pdm_cfg_check_unused(&inst->cfg, inst->name);
+}
+
+cap_result pdm_instantiate(struct pdm *pdm, const struct pdm_dev_config *cfg, size_t n)
+{
+    if (!pdm || (n && !cfg))
+        return CAP_E_POINTER;
+    struct pdm_devinst *keep = pdm->last;
+    for (size_t i = 0; i < n; i++) {
+        cap_result rc = instantiate_one(pdm, &cfg[i]);
+        if (CAP_FAILED(rc)) {
+            struct cap_error_info ei;
+            cap_error_take(&ei); /* destructors may set error info of their own */
+            destroy_after(pdm, keep);
+            cap_error_set_info(&ei);
+            cap_error_info_clear(&ei);
+            return rc;
+        }
+    }
+    return CAP_OK;
+}
+
+void pdm_reset(struct pdm *pdm)
+{
+    pdm_lock(pdm);
+    for (struct pdm_devinst *i = pdm->devs; i; i = i->next)
+        if (i->dev.reg->ops->reset)
+            i->dev.reg->ops->reset(&i->dev);
+    pdm_unlock(pdm);
+}
+
+int pdm_get_interrupt(struct pdm *pdm)
+{
+    int v = -1;
+    pdm_lock(pdm);
+    if (pdm->pic_ops && pdm->pic_ops->get_interrupt)
+        v = pdm->pic_ops->get_interrupt(&pdm->pic->dev);
+    pdm_unlock(pdm);
+    return v;
+}
+
+unsigned pdm_poll_timers(struct pdm *pdm)
+{
+    pdm_lock(pdm);
+    unsigned n = tm_poll(pdm->info.tm);
+    pdm_unlock(pdm);
+    return n;
+}
+
+struct pdm_dev *pdm_find_device(struct pdm *pdm, const char *name, unsigned instance)
+{
+    for (struct pdm_devinst *i = pdm->devs; i; i = i->next)
+        if (strcmp(i->dev.reg->name, name) == 0 && i->dev.instance == instance)
+            return &i->dev;
+    return NULL;
+}
+
+/* ---- configuration ------------------------------------------------------ */
+
+cap_result pdm_cfg_init(struct pdm_cfg *cfg, const struct pdm_dev_config *dc, const char *who)
+{
+    size_t n = dc->n_kv;
+    if (n && !dc->kv)
+        return cap_error_set(CAP_E_POINTER, PDM_COMPONENT, NULL, "%s: NULL config list", who);
+    cfg->keys = calloc(n + 1, sizeof(char *));
+    cfg->values = calloc(n + 1, sizeof(char *));
+    cfg->used = calloc(n + 1, sizeof(bool));
+    if (!cfg->keys || !cfg->values || !cfg->used)
+        return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const struct pdm_cfg_kv *kv = &dc->kv[i];
+        if (!kv->key || !kv->value)
+            return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                                 "%s: config entry %zu lacks a key or value", who, i);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->keys[j], kv->key) == 0)
+                return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                                     "%s: config key '%s' given twice", who, kv->key);
+        cfg->keys[i] = strdup(kv->key);
+        cfg->values[i] = strdup(kv->value);
+        cfg->n = i + 1;
+        if (!cfg->keys[i] || !cfg->values[i])
+            return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
+    }
+    return CAP_OK;
+}
+
+void pdm_cfg_free(struct pdm_cfg *cfg)
+{
+    for (size_t i = 0; i < cfg->n; i++) {
+        free(cfg->keys[i]);
+        free(cfg->values[i]);
+    }
+    free(cfg->keys);
+    free(cfg->values);
+    free(cfg->used);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+cap_result pdm_cfg_check_unused(const struct pdm_cfg *cfg, const char *who)
+{
+    for (size_t i = 0; i < cfg->n; i++)
+        if (!cfg->used[i])
+            return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                                 "%s: unknown config key '%s'", who, cfg->keys[i]);
+    return CAP_OK;
+}

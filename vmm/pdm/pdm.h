@@ -1,0 +1,136 @@
+/*
+ * vmm/pdm/pdm.h - PDM, the VMM's side: instantiating and driving devices.
+ *
+ * A VM's PDM is created with the VM's IOM and TM, the registry to find
+ * device plugins through, and the host callbacks that connect devices to
+ * the rest of the VMM (struct pdm_host_ops: the CPU's INTR pin, DMA through
+ * PGM, power-off/reset requests, logging). pdm_instantiate() then builds
+ * the devices a machine's configuration names, in order; the device side
+ * of the API is vmm/pdm/pdmdev.h.
+ *
+ * Nothing here is global: one struct pdm per VM.
+ *
+ * Threads: one lock per VM serialises every call into its devices. The
+ * dispatch entry points (IOM callbacks, timer callbacks, pdm_get_interrupt,
+ * pdm_reset) take it; create/instantiate/destroy must not race with them.
+ */
+#ifndef CAPSULE_VMM_PDM_H
+#define CAPSULE_VMM_PDM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <capsule/types.h>
+
+#include "pdmdev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct cap_registry;
+struct iom;
+struct tm_clock;
+struct pdm;
+
+/*
+ * Guest physical memory access for device DMA. PGM implements it (reads and
+ * writes through the guest memory map: RAM and ROM, not MMIO); tests pass a
+ * flat buffer. Returns CAP_OK or CAP_E_INVALIDARG for a range that is not
+ * backed by memory.
+ */
+struct pdm_phys_ops {
+    cap_result (*read)(void *ctx, uint64_t gpa, void *buf, size_t len);
+    cap_result (*write)(void *ctx, uint64_t gpa, const void *buf, size_t len);
+};
+
+/* How devices reach the rest of the VM. Every member may be NULL (the
+ * request is then ignored / DMA fails with CAP_E_NOTIMPL). Called with
+ * PDM's device lock held: do not call back into PDM's dispatch. */
+struct pdm_host_ops {
+    void (*cpu_set_intr)(void *ctx, int level);               /* INTR pin */
+    void (*irq_sink)(void *ctx, unsigned irq, int level);     /* when no PIC */
+    void (*power_off)(void *ctx, const char *who, int exit_code); /* -1: no code */
+    void (*reset)(void *ctx, const char *who);
+    void (*set_a20)(void *ctx, bool enabled);
+    /* One log line (no newline). NULL: stderr. */
+    void (*log)(void *ctx, const char *who, enum pdm_log_level level, const char *msg);
+};
+
+struct pdm_create_info {
+    struct cap_registry *registry; /* where device plugins are found; may be
+                                      NULL if every device is added with
+                                      pdm_add_devreg */
+    struct iom *iom;               /* required */
+    struct tm_clock *tm;                 /* required */
+    const struct pdm_host_ops *host;
+    void *host_ctx;
+    const struct pdm_phys_ops *phys; /* DMA; NULL: no DMA */
+    void *phys_ctx;
+};
+
+/* One configuration value of a device, as text ("0x3f8", "true", "file:/x"). */
+struct pdm_cfg_kv {
+    const char *key;
+    const char *value;
+};
+
+/* One device of a machine: the device's name and its configuration. */
+struct pdm_dev_config {
+    const char *device; /* devreg name: "serial", "pic", ... */
+    const struct pdm_cfg_kv *kv;
+    size_t n_kv;
+};
+
+/* Creates an empty PDM. The info's pointers must outlive it. */
+cap_result pdm_create(const struct pdm_create_info *info, struct pdm **out);
+/* Destructs every device (in reverse order of construction), then frees.
+ * NULL is fine. */
+void pdm_destroy(struct pdm *pdm);
+
+/*
+ * Makes a device table known without the registry (built-in devices, test
+ * devices). It takes precedence over a plugin of the same name. Checks the
+ * ABI (CAP_E_BAD_COMPONENT). The table must outlive the PDM.
+ */
+cap_result pdm_add_devreg(struct pdm *pdm, const struct pdm_devreg *reg);
+
+/*
+ * Constructs the devices `cfg` names, in order, each through its plugin
+ * (loaded via the registry by contract "@capsule.org/pdm/device/NAME;1")
+ * unless pdm_add_devreg gave its table. On failure the devices of this call
+ * that were built are destructed again, and error info names the device
+ * and the problem (unknown device, wrong ABI, bad or unknown config key,
+ * port conflict, ...).
+ */
+cap_result pdm_instantiate(struct pdm *pdm, const struct pdm_dev_config *cfg, size_t n);
+
+/* Resets every device, in construction order. */
+void pdm_reset(struct pdm *pdm);
+
+/* INTA for the EM: the vector of the highest-priority pending interrupt
+ * from the interrupt controller, or -1 (no controller / nothing pending). */
+int pdm_get_interrupt(struct pdm *pdm);
+
+/* Runs the expired device timers (tm_poll under the device lock). */
+unsigned pdm_poll_timers(struct pdm *pdm);
+
+/* The instance `instance` of device `name`, or NULL. For tests and the
+ * debugger. */
+struct pdm_dev *pdm_find_device(struct pdm *pdm, const char *name, unsigned instance);
+
+/*
+ * Saved state: pdm_save writes every device's state (name, instance,
+ * version, length, bytes) to a malloc'ed buffer (*buf, free() it);
+ * pdm_load reads it back into the same configuration. Devices without save
+ * ops are skipped. Errors name the device.
+ */
+cap_result pdm_save(struct pdm *pdm, void **buf, size_t *len);
+cap_result pdm_load(struct pdm *pdm, const void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CAPSULE_VMM_PDM_H */

@@ -1,0 +1,392 @@
+/*
+ * vmm/pdm/pdm_hlp.c - the helper table: what PDM offers devices.
+ *
+ * Each helper maps a device's request onto the VM's IOM, TM, interrupt
+ * controller or host callbacks, keeping track of what the device owns
+ * (ranges, timers) so that PDM can remove it after destruct whatever the
+ * device forgot. IOM and TM call back through the thunks at the top, which
+ * take the VM's device lock before entering the device.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <capsule/errorinfo.h>
+
+#include "../iom/iom.h"
+#include "../tm/tm.h"
+#include "pdm_internal.h"
+
+/* ---- thunks from IOM and TM ------------------------------------------------ */
+
+static cap_result io_thunk(void *user, uint16_t port, unsigned size, bool write, uint32_t *val)
+{
+    struct pdm_range *r = user;
+    struct pdm_devinst *inst = r->inst;
+    pdm_lock(inst->pdm);
+    cap_result rc = inst->dev.reg->ops->io(&inst->dev, r->user, port, size, write, val);
+    pdm_unlock(inst->pdm);
+    return rc;
+}
+
+static cap_result mmio_thunk(void *user, uint64_t addr, unsigned size, bool write, uint64_t *val)
+{
+    struct pdm_range *r = user;
+    struct pdm_devinst *inst = r->inst;
+    pdm_lock(inst->pdm);
+    cap_result rc = inst->dev.reg->ops->mmio(&inst->dev, r->user, addr, size, write, val);
+    pdm_unlock(inst->pdm);
+    return rc;
+}
+
+static void timer_thunk(void *user, struct tm_timer *t, uint64_t now)
+{
+    struct pdm_timer *pt = user;
+    struct pdm_devinst *inst = pt->inst;
+    pdm_lock(inst->pdm);
+    pt->fn(&inst->dev, pt->user, now);
+    pdm_unlock(inst->pdm);
+}
+
+void pdm_release_resources(struct pdm_devinst *inst)
+{
+    struct iom *iom = inst->pdm->info.iom;
+    for (struct pdm_range *r = inst->ranges, *n; r; r = n) {
+        n = r->next;
+        if (r->mmio)
+            iom_deregister_mmio(iom, r->base, r);
+        else
+            iom_deregister_io(iom, (uint16_t)r->base, r);
+        free(r);
+    }
+    inst->ranges = NULL;
+    for (struct pdm_timer *t = inst->timers, *n; t; t = n) {
+        n = t->next;
+        tm_timer_destroy(t->t);
+        free(t);
+    }
+    inst->timers = NULL;
+}
+
+/* ---- ports and MMIO -------------------------------------------------------- */
+
+static cap_result add_range(struct pdm_dev *dev, bool mmio, uint64_t base, uint64_t size,
+                            uint32_t flags, void *user, const char *desc)
+{
+    struct pdm_devinst *inst = pdm_inst(dev);
+    const char *kind = mmio ? "MMIO" : "port";
+    if (mmio ? !dev->reg->ops->mmio : !dev->reg->ops->io)
+        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                             "%s: registers a %s range but has no %s op", inst->name, kind,
+                             mmio ? "mmio" : "io");
+    struct pdm_range *r = calloc(1, sizeof(*r));
+    if (!r)
+        return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
+    *r = (struct pdm_range){.inst = inst, .user = user, .base = base, .mmio = mmio};
+    char name[96];
+    snprintf(name, sizeof(name), "%s%s%s", inst->name, desc ? " " : "", desc ? desc : "");
+    uint32_t iflags = (flags & PDM_IO_F_SPLIT) ? IOM_F_SPLIT : 0;
+    cap_result rc = mmio ? iom_register_mmio(inst->pdm->info.iom, base, size, iflags, mmio_thunk,
+                                             r, name)
+                         : iom_register_io(inst->pdm->info.iom, (uint16_t)base, (uint32_t)size,
+                                           iflags, io_thunk, r, name);
+    if (CAP_FAILED(rc)) {
+        free(r);
+        return rc;
+    }
+    r->next = inst->ranges;
+    inst->ranges = r;
+    return CAP_OK;
+}
+
+static cap_result del_range(struct pdm_dev *dev, bool mmio, uint64_t base)
+{
+    struct pdm_devinst *inst = pdm_inst(dev);
+    for (struct pdm_range **pp = &inst->ranges; *pp; pp = &(*pp)->next) {
+        struct pdm_range *r = *pp;
+        if (r->mmio == mmio && r->base == base) {
+            *pp = r->next;
+            if (mmio)
+                iom_deregister_mmio(inst->pdm->info.iom, base, r);
+            else
+                iom_deregister_io(inst->pdm->info.iom, (uint16_t)base, r);
+            free(r);
+            return CAP_OK;
+        }
+    }
+    return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                         "%s: no %s range of its own at 0x%" PRIx64, inst->name,
+                         mmio ? "MMIO" : "port", base);
+}
+
+static cap_result hlp_io_register(struct pdm_dev *dev, uint16_t base, uint32_t count,
+                                  uint32_t flags, void *user, const char *desc)
+{
+    return add_range(dev, false, base, count, flags, user, desc);
+}
+
+static cap_result hlp_io_deregister(struct pdm_dev *dev, uint16_t base)
+{
+    return del_range(dev, false, base);
+}
+
+static cap_result hlp_mmio_register(struct pdm_dev *dev, uint64_t base, uint64_t size,
+                                    uint32_t flags, void *user, const char *desc)
+{
+    return add_range(dev, true, base, size, flags, user, desc);
+}
+
+static cap_result hlp_mmio_deregister(struct pdm_dev *dev, uint64_t base)
+{
+    return del_range(dev, true, base);
+}
+
+/* ---- interrupts ------------------------------------------------------------ */
+
+static void hlp_irq_set(struct pdm_dev *dev, unsigned irq, int level)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    level = level ? 1 : 0;
+    if (pdm->pic_ops)
+        pdm->pic_ops->set_irq(&pdm->pic->dev, irq, level);
+    else if (pdm->host.irq_sink)
+        pdm->host.irq_sink(pdm->info.host_ctx, irq, level);
+}
+
+static cap_result hlp_pic_register(struct pdm_dev *dev, const struct pdm_pic_ops *ops)
+{
+    struct pdm_devinst *inst = pdm_inst(dev);
+    struct pdm *pdm = inst->pdm;
+    if (!ops || !ops->set_irq || !ops->get_interrupt)
+        return cap_error_set(CAP_E_POINTER, PDM_COMPONENT, NULL,
+                             "%s: incomplete interrupt controller ops", inst->name);
+    if (pdm->pic)
+        return cap_error_set(CAP_E_ALREADY_REGISTERED, PDM_COMPONENT, NULL,
+                             "%s: %s is already the interrupt controller", inst->name,
+                             pdm->pic->name);
+    pdm->pic = inst;
+    pdm->pic_ops = ops;
+    return CAP_OK;
+}
+
+static void hlp_cpu_set_intr(struct pdm_dev *dev, int level)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (pdm->host.cpu_set_intr)
+        pdm->host.cpu_set_intr(pdm->info.host_ctx, level ? 1 : 0);
+}
+
+/* ---- timers ---------------------------------------------------------------- */
+
+static cap_result hlp_timer_create(struct pdm_dev *dev, pdm_timer_fn fn, void *user,
+                                   const char *desc, struct pdm_timer **out)
+{
+    struct pdm_devinst *inst = pdm_inst(dev);
+    if (!out || !fn)
+        return cap_error_set(CAP_E_POINTER, PDM_COMPONENT, NULL, "%s: NULL timer argument",
+                             inst->name);
+    *out = NULL;
+    struct pdm_timer *t = calloc(1, sizeof(*t));
+    if (!t)
+        return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
+    *t = (struct pdm_timer){.inst = inst, .fn = fn, .user = user};
+    char name[96];
+    snprintf(name, sizeof(name), "%s %s", inst->name, desc ? desc : "timer");
+    cap_result rc = tm_timer_create(inst->pdm->info.tm, timer_thunk, t, name, &t->t);
+    if (CAP_FAILED(rc)) {
+        free(t);
+        return rc;
+    }
+    t->next = inst->timers;
+    inst->timers = t;
+    *out = t;
+    return CAP_OK;
+}
+
+static void hlp_timer_arm(struct pdm_timer *t, uint64_t deadline)
+{
+    tm_timer_arm(t->t, deadline);
+}
+
+static uint64_t hlp_timer_arm_rel(struct pdm_timer *t, uint64_t delta)
+{
+    return tm_timer_arm_rel(t->t, delta);
+}
+
+static void hlp_timer_disarm(struct pdm_timer *t)
+{
+    tm_timer_disarm(t->t);
+}
+
+static bool hlp_timer_armed(struct pdm_timer *t)
+{
+    return tm_timer_armed(t->t);
+}
+
+static uint64_t hlp_clock_now(struct pdm_dev *dev)
+{
+    return tm_now(pdm_inst(dev)->pdm->info.tm);
+}
+
+/* ---- DMA ------------------------------------------------------------------- */
+
+static cap_result hlp_phys_read(struct pdm_dev *dev, uint64_t gpa, void *buf, size_t len)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (!pdm->info.phys || !pdm->info.phys->read)
+        return cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL, "%s: this VM has no DMA",
+                             dev->name);
+    return pdm->info.phys->read(pdm->info.phys_ctx, gpa, buf, len);
+}
+
+static cap_result hlp_phys_write(struct pdm_dev *dev, uint64_t gpa, const void *buf, size_t len)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (!pdm->info.phys || !pdm->info.phys->write)
+        return cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL, "%s: this VM has no DMA",
+                             dev->name);
+    return pdm->info.phys->write(pdm->info.phys_ctx, gpa, buf, len);
+}
+
+/* ---- configuration ----------------------------------------------------------- */
+
+static const char *cfg_lookup(const struct pdm_cfg *ccfg, const char *key)
+{
+    struct pdm_cfg *cfg = (struct pdm_cfg *)ccfg; /* `used` is PDM's bookkeeping */
+    for (size_t i = 0; cfg && i < cfg->n; i++)
+        if (strcmp(cfg->keys[i], key) == 0) {
+            cfg->used[i] = true;
+            return cfg->values[i];
+        }
+    return NULL;
+}
+
+static cap_result hlp_cfg_string(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                                 const char *def, const char **out)
+{
+    const char *v = cfg_lookup(cfg, key);
+    *out = v ? v : def;
+    return CAP_OK;
+}
+
+static cap_result hlp_cfg_int(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                              int64_t def, int64_t min, int64_t max, int64_t *out)
+{
+    const char *v = cfg_lookup(cfg, key);
+    *out = def;
+    if (!v)
+        return CAP_OK;
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(v, &end, 0);
+    if (errno || end == v || *end || x < min || x > max)
+        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                             "%s: config key '%s': '%s' is not an integer in [%" PRId64
+                             ", %" PRId64 "]",
+                             dev->name, key, v, min, max);
+    *out = x;
+    return CAP_OK;
+}
+
+static cap_result hlp_cfg_bool(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                               bool def, bool *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false",
+                                                                               "no", "off"};
+    const char *v = cfg_lookup(cfg, key);
+    *out = def;
+    if (!v)
+        return CAP_OK;
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return CAP_OK;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return CAP_OK;
+        }
+    }
+    return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                         "%s: config key '%s': '%s' is not a boolean (true/false)", dev->name,
+                         key, v);
+}
+
+/* ---- logging, errors, VM control ------------------------------------------- */
+
+static void hlp_log(struct pdm_dev *dev, enum pdm_log_level level, const char *fmt, ...)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (pdm->host.log)
+        pdm->host.log(pdm->info.host_ctx, dev->name, level, buf);
+    else
+        fprintf(stderr, "%s: %s\n", dev->name, buf);
+}
+
+static cap_result hlp_error(struct pdm_dev *dev, cap_result rc, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    return cap_error_set(rc, PDM_COMPONENT, NULL, "%s: %s", dev->name, buf);
+}
+
+static void hlp_vm_power_off(struct pdm_dev *dev, int exit_code)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (pdm->host.power_off)
+        pdm->host.power_off(pdm->info.host_ctx, dev->name, exit_code);
+}
+
+static void hlp_vm_reset(struct pdm_dev *dev)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (pdm->host.reset)
+        pdm->host.reset(pdm->info.host_ctx, dev->name);
+}
+
+static void hlp_set_a20(struct pdm_dev *dev, bool enabled)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (pdm->host.set_a20)
+        pdm->host.set_a20(pdm->info.host_ctx, enabled);
+}
+
+const struct pdm_hlp pdm_hlp_table = {
+    .abi = PDM_DEVREG_ABI,
+    .io_register = hlp_io_register,
+    .io_deregister = hlp_io_deregister,
+    .mmio_register = hlp_mmio_register,
+    .mmio_deregister = hlp_mmio_deregister,
+    .irq_set = hlp_irq_set,
+    .pic_register = hlp_pic_register,
+    .cpu_set_intr = hlp_cpu_set_intr,
+    .timer_create = hlp_timer_create,
+    .timer_arm = hlp_timer_arm,
+    .timer_arm_rel = hlp_timer_arm_rel,
+    .timer_disarm = hlp_timer_disarm,
+    .timer_armed = hlp_timer_armed,
+    .clock_now = hlp_clock_now,
+    .phys_read = hlp_phys_read,
+    .phys_write = hlp_phys_write,
+    .cfg_string = hlp_cfg_string,
+    .cfg_int = hlp_cfg_int,
+    .cfg_bool = hlp_cfg_bool,
+    .log = hlp_log,
+    .error = hlp_error,
+    .vm_power_off = hlp_vm_power_off,
+    .vm_reset = hlp_vm_reset,
+    .set_a20 = hlp_set_a20,
+    .ssm_put = pdm_ssm_put,
+    .ssm_get = pdm_ssm_get,
+};

@@ -1,0 +1,92 @@
+/*
+ * vmm/pdm/pdm_internal.h - PDM's private structures, shared by pdm.c (the
+ * instance list, loading, dispatch), pdm_hlp.c (the helper table devices
+ * call) and pdm_ssm.c (saved state).
+ */
+#ifndef CAPSULE_VMM_PDM_INTERNAL_H
+#define CAPSULE_VMM_PDM_INTERNAL_H
+
+#include <pthread.h>
+
+#include "pdm.h"
+
+#define PDM_COMPONENT "pdm"
+
+/* A device's configuration: copies of its key/values, and which keys the
+ * device asked for (the others are typos, reported after construct). */
+struct pdm_cfg {
+    size_t n;
+    char **keys, **values;
+    bool *used;
+};
+
+/* A port or MMIO range a device registered; IOM's `user` for it. */
+struct pdm_range {
+    struct pdm_devinst *inst;
+    void *user; /* the device's */
+    uint64_t base;
+    bool mmio;
+    struct pdm_range *next;
+};
+
+struct pdm_timer {
+    struct pdm_devinst *inst;
+    struct tm_timer *t;
+    pdm_timer_fn fn;
+    void *user;
+    struct pdm_timer *next;
+};
+
+/* One device instance. `dev` is what the device sees; dev.vmm points back
+ * here. Lifecycle: allocated and linked by instantiate, `constructed` once
+ * construct ran (destruct runs for every instance whose construct was
+ * called, even a failed one). */
+struct pdm_devinst {
+    struct pdm_dev dev;
+    struct pdm *pdm;
+    char name[48];
+    struct pdm_cfg cfg;
+    struct pdm_range *ranges;
+    struct pdm_timer *timers;
+    bool construct_called;
+    struct pdm_devinst *next; /* construction order */
+};
+
+/* A device table given by pdm_add_devreg. */
+struct pdm_builtin {
+    const struct pdm_devreg *reg;
+    struct pdm_builtin *next;
+};
+
+struct pdm {
+    struct pdm_create_info info;
+    struct pdm_host_ops host; /* copy; zeroed if none */
+    pthread_mutex_t lock;     /* recursive: the device lock */
+    struct pdm_builtin *builtins;
+    struct pdm_devinst *devs, *last;
+    struct pdm_devinst *pic; /* the interrupt controller, if any */
+    const struct pdm_pic_ops *pic_ops;
+};
+
+extern const struct pdm_hlp pdm_hlp_table;
+
+static inline struct pdm_devinst *pdm_inst(struct pdm_dev *dev)
+{
+    return (struct pdm_devinst *)dev->vmm;
+}
+
+void pdm_lock(struct pdm *pdm);
+void pdm_unlock(struct pdm *pdm);
+
+/* Frees a range list / timer list entry after removing it from IOM / TM. */
+void pdm_release_resources(struct pdm_devinst *inst);
+
+cap_result pdm_cfg_init(struct pdm_cfg *cfg, const struct pdm_dev_config *dc, const char *who);
+void pdm_cfg_free(struct pdm_cfg *cfg);
+/* CAP_OK, or CAP_E_INVALIDARG naming the first key the device never read. */
+cap_result pdm_cfg_check_unused(const struct pdm_cfg *cfg, const char *who);
+
+cap_result pdm_ssm_put(struct pdm_ssm *ssm, const void *buf, size_t len);
+cap_result pdm_ssm_get(struct pdm_ssm *ssm, void *buf, size_t len);
+
+#endif /* CAPSULE_VMM_PDM_INTERNAL_H */

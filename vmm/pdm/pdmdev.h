@@ -1,0 +1,269 @@
+/*
+ * vmm/pdm/pdmdev.h - the device plugin API: the ONE header a device includes.
+ *
+ * A device plugin is a component (BUILD/lib/components/libcapsule-dev-NAME.so
+ * plus a manifest) that exports one registration table, struct pdm_devreg:
+ * its name, the ABI version it was built for, the size of its per-instance
+ * state and its ops. PDM finds it through the registry by the contract ID
+ * "@capsule.org/pdm/device/NAME;1", checks the ABI, allocates and zeroes
+ * `instance_size` bytes per instance and calls `construct`.
+ *
+ * Everything a device needs from the VMM comes through dev->hlp, a constant
+ * table of function pointers (struct pdm_hlp): port and MMIO ranges, IRQ
+ * lines, timers on the virtual clock, DMA to guest memory, configuration
+ * values, logging, errors and VM control. A device therefore links nothing
+ * of the VMM, never includes KVM or another device's headers, and keeps no
+ * global state: many VMs with many instances can share one loaded plugin.
+ *
+ * Exporting the table (the whole registration, explicit; see also
+ * capsule/component.h):
+ *
+ *     static const struct pdm_dev_ops serial_ops = {
+ *         .construct = serial_construct, .io = serial_io, ...
+ *     };
+ *     static const struct pdm_devreg serial_reg = {
+ *         .abi = PDM_DEVREG_ABI, .name = "serial", .instance_size = sizeof(struct serial),
+ *         .ops = &serial_ops,
+ *     };
+ *     static const cap_uuid serial_cid = {{0x26, 0x56, ...}};
+ *     PDM_DEVICE_COMPONENT(serial_reg, serial_cid, "serial")
+ *
+ * and the manifest beside the library:
+ *
+ *     <component name="dev-serial" library="libcapsule-dev-serial.so" abi="1">
+ *       <class name="serial" cid="265692c6-..." contract="@capsule.org/pdm/device/serial;1"/>
+ *     </component>
+ *
+ * Threads and locking: PDM serialises every call into a VM's devices (ops,
+ * timer callbacks, the interrupt controller's callbacks) with one lock per
+ * VM, so device code needs no locks of its own; helpers may be called from
+ * inside any op. A device must not block in an op (no blocking reads: poll
+ * its backends from a timer instead).
+ *
+ * Guest behaviour never fails an op: a device models what the hardware does
+ * with odd accesses (ignore, read all-ones). Ops return failures only for
+ * host problems (construct: bad config, a file that will not open).
+ */
+#ifndef CAPSULE_VMM_PDMDEV_H
+#define CAPSULE_VMM_PDMDEV_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <capsule/component.h>
+#include <capsule/result.h>
+#include <capsule/supports.h>
+#include <capsule/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of struct pdm_devreg, struct pdm_dev_ops and struct pdm_hlp. A
+ * device built for another version is refused with CAP_E_BAD_COMPONENT. */
+#define PDM_DEVREG_ABI 1u
+
+#define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
+
+struct pdm_dev;
+struct pdm_cfg;   /* a device's configuration: read it with hlp->cfg_* */
+struct pdm_timer; /* a timer on the VM's virtual clock */
+struct pdm_ssm;   /* a saved-state stream: hlp->ssm_put / ssm_get */
+
+/* Port / MMIO range flags (same meaning as IOM's). */
+#define PDM_IO_F_SPLIT 0x1u /* only 1-byte accesses reach the device */
+
+/* Log levels for hlp->log. */
+enum pdm_log_level { PDM_LOG_ERROR = 0, PDM_LOG_WARN = 1, PDM_LOG_INFO = 2, PDM_LOG_DEBUG = 3 };
+
+/*
+ * What a device does. Every op but construct is optional (NULL).
+ *  construct: read config through hlp->cfg_*, register ranges, create
+ *     timers. dev->data is zeroed. On failure return the error from
+ *     hlp->error(); destruct is still called (it must cope with a half-built
+ *     instance).
+ *  destruct: free host resources (files, sockets). Ranges and timers the
+ *     device registered are removed by PDM afterwards.
+ *  reset: the machine's reset button / a guest reset: back to power-on state.
+ *  io / mmio: an access to a registered range; `user` is what the range was
+ *     registered with. Reads store into *val (the low `size` bytes count).
+ *  save / load: write / read the device state with hlp->ssm_*; load gets
+ *     the version the state was saved with (devreg.saved_state_version).
+ */
+struct pdm_dev_ops {
+    cap_result (*construct)(struct pdm_dev *dev, const struct pdm_cfg *cfg);
+    void (*destruct)(struct pdm_dev *dev);
+    void (*reset)(struct pdm_dev *dev);
+    cap_result (*io)(struct pdm_dev *dev, void *user, uint16_t port, unsigned size, bool write,
+                     uint32_t *val);
+    cap_result (*mmio)(struct pdm_dev *dev, void *user, uint64_t addr, unsigned size, bool write,
+                       uint64_t *val);
+    cap_result (*save)(struct pdm_dev *dev, struct pdm_ssm *ssm);
+    cap_result (*load)(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version);
+};
+
+/* The registration table: the one thing a device plugin exports. */
+struct pdm_devreg {
+    uint32_t abi;                 /* PDM_DEVREG_ABI; always the first field */
+    const char *name;             /* "serial": [a-z0-9-], matches the contract */
+    const char *description;      /* one line, for listings */
+    uint32_t instance_size;       /* bytes of dev->data */
+    uint32_t max_instances;       /* 0: no limit */
+    uint32_t saved_state_version; /* passed back to load */
+    const struct pdm_dev_ops *ops;
+};
+
+/* An interrupt controller device (the PIC, later the I/O APIC) registers
+ * these with hlp->pic_register; PDM then routes every hlp->irq_set to it,
+ * and the EM's interrupt acknowledge to get_interrupt. */
+struct pdm_pic_ops {
+    /* An ISA IRQ line changed (level 0 or 1). */
+    void (*set_irq)(struct pdm_dev *dev, unsigned irq, int level);
+    /* INTA: the vector to deliver, or -1 when nothing is pending (the
+     * controller then lowers INTR itself). */
+    int (*get_interrupt)(struct pdm_dev *dev);
+};
+
+typedef void (*pdm_timer_fn)(struct pdm_dev *dev, void *user, uint64_t now_ns);
+
+/* The VMM's services to a device. Every function takes the calling device
+ * (or one of its timers / a stream); none may be called after destruct. */
+struct pdm_hlp {
+    uint32_t abi; /* PDM_DEVREG_ABI */
+
+    /* Ports and MMIO: claim [base, base+count) for ops->io / ops->mmio.
+     * Overlaps fail with CAP_E_INVALIDARG naming the owner. */
+    cap_result (*io_register)(struct pdm_dev *dev, uint16_t base, uint32_t count, uint32_t flags,
+                              void *user, const char *desc);
+    cap_result (*io_deregister)(struct pdm_dev *dev, uint16_t base);
+    cap_result (*mmio_register)(struct pdm_dev *dev, uint64_t base, uint64_t size,
+                                uint32_t flags, void *user, const char *desc);
+    cap_result (*mmio_deregister)(struct pdm_dev *dev, uint64_t base);
+
+    /* IRQ lines: sets ISA line `irq` (0-15) to `level` (0/1). Edge devices
+     * raise then lower. Routed to the interrupt controller, or to the VMM's
+     * IRQ sink when the VM has none (tests). */
+    void (*irq_set)(struct pdm_dev *dev, unsigned irq, int level);
+    /* For interrupt controllers only. */
+    cap_result (*pic_register)(struct pdm_dev *dev, const struct pdm_pic_ops *ops);
+    void (*cpu_set_intr)(struct pdm_dev *dev, int level); /* the CPU's INTR pin */
+
+    /* Timers on the virtual clock (ns). Destroyed by PDM after destruct. */
+    cap_result (*timer_create)(struct pdm_dev *dev, pdm_timer_fn fn, void *user,
+                               const char *desc, struct pdm_timer **out);
+    void (*timer_arm)(struct pdm_timer *t, uint64_t deadline_ns);
+    uint64_t (*timer_arm_rel)(struct pdm_timer *t, uint64_t delta_ns); /* returns deadline */
+    void (*timer_disarm)(struct pdm_timer *t);
+    bool (*timer_armed)(struct pdm_timer *t);
+    uint64_t (*clock_now)(struct pdm_dev *dev);
+
+    /* DMA: guest physical memory, through PGM (honours the memory map).
+     * CAP_E_INVALIDARG if the range is not RAM/ROM. */
+    cap_result (*phys_read)(struct pdm_dev *dev, uint64_t gpa, void *buf, size_t len);
+    cap_result (*phys_write)(struct pdm_dev *dev, uint64_t gpa, const void *buf, size_t len);
+
+    /* Configuration: `*out` gets the value of `key`, or `def` when the key
+     * is absent. A malformed value is CAP_E_INVALIDARG with error info
+     * naming device, key and value. Strings stay valid until destruct.
+     * Keys a device never asks for make construction fail (typos). */
+    cap_result (*cfg_string)(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                             const char *def, const char **out);
+    cap_result (*cfg_int)(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                          int64_t def, int64_t min, int64_t max, int64_t *out);
+    cap_result (*cfg_bool)(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                           bool def, bool *out);
+
+    /* Logging (prefixed with the instance name) and errors: error() sets
+     * error info naming the instance and returns rc. */
+    void (*log)(struct pdm_dev *dev, enum pdm_log_level level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+    cap_result (*error)(struct pdm_dev *dev, cap_result rc, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+    /* VM control: requests, acted upon by the EM after the current op. */
+    void (*vm_power_off)(struct pdm_dev *dev, int exit_code); /* exit code -1: none */
+    void (*vm_reset)(struct pdm_dev *dev);
+    void (*set_a20)(struct pdm_dev *dev, bool enabled);
+
+    /* Saved state. get fails with CAP_E_INVALIDARG past the end. */
+    cap_result (*ssm_put)(struct pdm_ssm *ssm, const void *buf, size_t len);
+    cap_result (*ssm_get)(struct pdm_ssm *ssm, void *buf, size_t len);
+};
+
+/* A device instance, as the device sees it. Filled by PDM; read-only. */
+struct pdm_dev {
+    uint32_t abi;                 /* PDM_DEVREG_ABI */
+    const struct pdm_hlp *hlp;    /* the VMM's services */
+    void *data;                   /* instance_size zeroed bytes, owned by PDM */
+    const struct pdm_devreg *reg; /* the device's own table */
+    unsigned instance;            /* 0 for the first instance of this device */
+    const char *name;             /* "serial0" */
+    void *vmm;                    /* PDM's private instance data: do not touch */
+};
+
+/* ---- exporting the table as a component ---------------------------------- */
+
+/* The registry hands a device component out as this object for PDM_IID_DEVREG:
+ * an ISupports whose only job is to carry the table. Static, never freed. */
+struct pdm_devreg_obj {
+    const struct ISupportsVtbl *vtbl;
+    const struct pdm_devreg *devreg;
+};
+
+/* {fc83ac18-2b4a-446f-aae8-924529870e41} */
+#define PDM_IID_DEVREG_INIT                                                                        \
+    {                                                                                              \
+        {0xfc, 0x83, 0xac, 0x18, 0x2b, 0x4a, 0x44, 0x6f, 0xaa, 0xe8, 0x92, 0x45, 0x29, 0x87, 0x0e, \
+         0x41}                                                                                     \
+    }
+#define PDM_IID_ISUPPORTS_INIT                                                                     \
+    {                                                                                              \
+        {0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46}                                     \
+    }
+
+/*
+ * Defines the component for device table `devreg` with class ID `cid`
+ * (a cap_uuid) and the name `nm` (a string literal equal to devreg.name):
+ * component "dev-NAME", one class "NAME" with contract
+ * "@capsule.org/pdm/device/NAME;1", and the component entry symbol.
+ * Nothing runs at load time.
+ */
+#define PDM_DEVICE_COMPONENT(devreg, cid, nm)                                                      \
+    static cap_result pdmc_qi(ISupports *self, const cap_uuid *iid, void **out)                   \
+    {                                                                                              \
+        static const cap_uuid iid_reg = PDM_IID_DEVREG_INIT, iid_sup = PDM_IID_ISUPPORTS_INIT;    \
+        if (!out || !iid)                                                                          \
+            return CAP_E_POINTER;                                                                  \
+        *out = NULL;                                                                               \
+        if (memcmp(iid, &iid_reg, sizeof(*iid)) && memcmp(iid, &iid_sup, sizeof(*iid)))            \
+            return CAP_E_NOINTERFACE;                                                              \
+        *out = self;                                                                               \
+        return CAP_OK;                                                                             \
+    }                                                                                              \
+    static uint32_t pdmc_ref(ISupports *self)                                                      \
+    {                                                                                              \
+        return 1;                                                                                  \
+    }                                                                                              \
+    static const struct ISupportsVtbl pdmc_vtbl = {pdmc_qi, pdmc_ref, pdmc_ref};                   \
+    static const struct pdm_devreg_obj pdmc_obj = {&pdmc_vtbl, &(devreg)};                        \
+    static cap_result pdmc_create(struct cap_registry *reg, void *ctx, const cap_uuid *iid,       \
+                                  void **out)                                                      \
+    {                                                                                              \
+        return pdmc_qi((ISupports *)&pdmc_obj, iid, out);                                          \
+    }                                                                                              \
+    static const struct cap_component_class pdmc_classes[] = {                                     \
+        {&(cid), PDM_DEVICE_CONTRACT_PREFIX nm ";1", nm, pdmc_create},                             \
+    };                                                                                             \
+    static const struct cap_component pdmc_component = {                                           \
+        .abi = CAP_COMPONENT_ABI, .name = "dev-" nm, .n_classes = 1, .classes = pdmc_classes,     \
+    };                                                                                             \
+    CAP_COMPONENT_DEFINE(pdmc_component)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CAPSULE_VMM_PDMDEV_H */
