@@ -134,6 +134,10 @@ CAP_EXPORT cap_result cap_client_connect(const struct cap_client_options *opts,
         return CAP_E_POINTER;
     *out = NULL;
     const struct cap_client_options *o = opts ? opts : &defaults;
+    /* The API's typelib is what marshals every call of every proxy. */
+    cap_result trc = cap_typelib_register(&capsule_typelib);
+    if (CAP_FAILED(trc))
+        return trc;
     struct cap_ipc_home h;
     struct cap_ipc_conn *conn = NULL;
     cap_result rc = cap_ipc_home_prepare(o->home, &h);

@@ -1,0 +1,564 @@
+/*
+ * service/machine.c - IMachine: the object, its attributes and setters.
+ *
+ * One struct machine serves two roles (svc_internal.h): the PRIMARY object
+ * the service keeps for each machine (registered, or new/opened and not yet
+ * registered), and the SESSION copy a write-lock session edits. Getters read
+ * the object's own working settings (cfg); the state, the lock and the extra
+ * data always come from the primary (machine_shared).
+ *
+ * Setter rules (the IDL's IMachine description): a setter works only on a
+ * mutable object — a primary that is not registered, or the session copy
+ * while its session holds the write lock — and fails with
+ * CAP_E_INVALID_OBJECT_STATE otherwise; settings a running VM cannot change
+ * (memory, CPUs, engine) fail with CAP_E_INVALID_VM_STATE while the machine
+ * is not at rest. Values are checked here, before anything changes. The
+ * file side (save, discard, unregister, delete, extra data) is in
+ * machine_io.c; locking and state in machine_lock.c.
+ */
+#include <string.h>
+
+#include <capsule/mem.h>
+#include <capsule/object.h>
+#include <capsule/uuid.h>
+
+#include "svc_internal.h"
+
+#define IFACE "IMachine"
+
+struct machine *machine_from_IMachine(IMachine *iface)
+{
+    return CAP_CONTAINER_OF(iface, struct machine, IMachine_iface);
+}
+
+static struct machine *impl(IMachine *iface)
+{
+    return machine_from_IMachine(iface);
+}
+
+static const struct cap_qi_entry machine_qi[] = {
+    CAP_QI_ENTRY(IID_IMachine, struct machine, IMachine_iface),
+    CAP_QI_ENTRY(IID_IInternalMachineControl, struct machine, IInternalMachineControl_iface),
+    CAP_QI_END,
+};
+
+static cap_result m_QueryInterface(IMachine *self, const cap_uuid *iid, void **out)
+{
+    return cap_qi_table(impl(self), machine_qi, iid, out);
+}
+
+static uint32_t m_AddRef(IMachine *self)
+{
+    return cap_refcnt_inc(&impl(self)->ref);
+}
+
+static uint32_t m_Release(IMachine *self)
+{
+    struct machine *m = impl(self);
+    uint32_t n = cap_refcnt_dec(&m->ref);
+    if (n)
+        return n;
+    machine_cfg_clear(&m->cfg);
+    machine_cfg_clear(&m->saved);
+    kv_clear(&m->extra);
+    cap_error_info_clear(&m->access_error);
+    cap_str_free(m->path);
+    if (m->primary)
+        machine_release(m->primary);
+    if (m->svc)
+        ICapsule_Release(&m->svc->ICapsule_iface);
+    cap_free(m);
+    return 0;
+}
+
+void machine_addref(struct machine *m)
+{
+    m_AddRef(&m->IMachine_iface);
+}
+
+void machine_release(struct machine *m)
+{
+    if (m)
+        m_Release(&m->IMachine_iface);
+}
+
+struct machine *machine_shared(struct machine *m)
+{
+    return m->kind == MACHINE_SESSION ? m->primary : m;
+}
+
+int machine_mutable_locked(struct machine *m)
+{
+    if (m->svc->uninited)
+        return 0;
+    if (m->kind == MACHINE_PRIMARY)
+        return !m->registered && m->accessible;
+    struct machine *p = m->primary;
+    return p->session_machine == m &&
+           (p->lock_type == LockType_Write || p->lock_type == LockType_VM);
+}
+
+static int at_rest(MachineState s)
+{
+    return s == MachineState_PoweredOff || s == MachineState_Saved || s == MachineState_Aborted;
+}
+
+/* ---- access checks ----------------------------------------------------------- */
+
+/* Locks; fails (unlocked) if m is an inaccessible primary. */
+static cap_result begin_get(struct machine *m)
+{
+    svc_lock(m->svc);
+    if (m->kind == MACHINE_PRIMARY && !m->accessible) {
+        char id[CAP_UUID_BUFSIZE];
+        cap_result rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
+                                      "the machine {%s} is inaccessible: %s",
+                                      cap_uuid_format(&m->id, id),
+                                      m->access_error.message ? m->access_error.message : "");
+        svc_unlock(m->svc);
+        return rc;
+    }
+    return CAP_OK;
+}
+
+enum { SET_ANY = 0, SET_STOPPED = 1 };
+
+/* Locks; fails (unlocked) unless m is mutable (and at rest if asked). */
+static cap_result begin_set(struct machine *m, int flags)
+{
+    svc_lock(m->svc);
+    cap_result rc = CAP_OK;
+    if (!machine_mutable_locked(m))
+        rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
+                           m->kind == MACHINE_PRIMARY && m->registered
+                               ? "the machine '%s' is registered: lock it with a write-lock "
+                                 "session and change the session's machine"
+                               : "the machine '%s' is not mutable (its session was unlocked)",
+                           m->cfg.name);
+    else if ((flags & SET_STOPPED) && !at_rest(machine_shared(m)->state))
+        rc = cap_error_set(CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
+                           "the machine '%s' is running; this setting cannot change until it is "
+                           "powered off", m->cfg.name);
+    if (CAP_FAILED(rc))
+        svc_unlock(m->svc);
+    return rc;
+}
+
+static cap_result end_set(struct machine *m)
+{
+    m->modified = 1;
+    svc_unlock(m->svc);
+    return CAP_OK;
+}
+
+static cap_result bad_text(const char *what)
+{
+    return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                         "the %s is not valid UTF-8 text (or holds control characters)", what);
+}
+
+/* ---- getters ---------------------------------------------------------------- */
+
+#define STR_GETTER(name, field)                                                                    \
+    static cap_result m_Get##name(IMachine *self, char **out)                                      \
+    {                                                                                              \
+        struct machine *m = impl(self);                                                            \
+        cap_result rc = begin_get(m);                                                              \
+        if (CAP_FAILED(rc))                                                                        \
+            return rc;                                                                             \
+        rc = svc_return_str(m->cfg.field, out);                                                    \
+        svc_unlock(m->svc);                                                                        \
+        return rc;                                                                                 \
+    }
+#define VAL_GETTER(name, type, expr)                                                               \
+    static cap_result m_Get##name(IMachine *self, type *out)                                       \
+    {                                                                                              \
+        struct machine *m = impl(self);                                                            \
+        if (!out)                                                                                  \
+            return CAP_E_POINTER;                                                                  \
+        cap_result rc = begin_get(m);                                                              \
+        if (CAP_FAILED(rc))                                                                        \
+            return rc;                                                                             \
+        *out = (expr);                                                                             \
+        svc_unlock(m->svc);                                                                        \
+        return CAP_OK;                                                                             \
+    }
+/* Getters that also work on inaccessible machines. */
+#define SHARED_GETTER(name, type, expr)                                                            \
+    static cap_result m_Get##name(IMachine *self, type *out)                                       \
+    {                                                                                              \
+        struct machine *m = impl(self);                                                            \
+        if (!out)                                                                                  \
+            return CAP_E_POINTER;                                                                  \
+        svc_lock(m->svc);                                                                          \
+        struct machine *sh = machine_shared(m);                                                    \
+        (void)sh;                                                                                  \
+        *out = (expr);                                                                             \
+        svc_unlock(m->svc);                                                                        \
+        return CAP_OK;                                                                             \
+    }
+
+STR_GETTER(Name, name)
+STR_GETTER(Description, description)
+STR_GETTER(OsTypeId, os_type)
+STR_GETTER(Kernel, kernel)
+STR_GETTER(Initrd, initrd)
+STR_GETTER(Cmdline, cmdline)
+VAL_GETTER(MemorySize, uint32_t, m->cfg.memory)
+VAL_GETTER(CpuCount, uint32_t, m->cfg.cpus)
+VAL_GETTER(Engine, ExecutionEngine, m->cfg.engine)
+VAL_GETTER(DebugExitEnabled, cap_bool, m->cfg.debug_exit)
+VAL_GETTER(SettingsModified, cap_bool, machine_mutable_locked(m) && m->modified)
+VAL_GETTER(LastStateChange, int64_t, machine_shared(m)->last_state_change)
+VAL_GETTER(SessionPID, uint32_t, machine_shared(m)->holder ? machine_shared(m)->holder_pid : 0)
+SHARED_GETTER(Id, cap_uuid, sh->id)
+SHARED_GETTER(State, MachineState, sh->state)
+SHARED_GETTER(SessionState, SessionState, sh->session_state)
+
+static cap_result m_GetAccessible(IMachine *self, cap_bool *out)
+{
+    struct machine *m = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    svc_lock(m->svc);
+    struct machine *sh = machine_shared(m);
+    machine_refresh_locked(sh);
+    *out = sh->accessible ? CAP_TRUE : CAP_FALSE;
+    svc_unlock(m->svc);
+    return CAP_OK;
+}
+
+static cap_result m_GetAccessError(IMachine *self, IErrorInfo **out)
+{
+    struct machine *m = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL;
+    svc_lock(m->svc);
+    struct machine *sh = machine_shared(m);
+    machine_refresh_locked(sh);
+    cap_result rc = sh->accessible ? CAP_OK : errinfo_create(&sh->access_error, out);
+    svc_unlock(m->svc);
+    return rc;
+}
+
+static cap_result m_GetSettingsFilePath(IMachine *self, char **out)
+{
+    struct machine *m = impl(self);
+    svc_lock(m->svc);
+    cap_result rc = svc_return_str(machine_shared(m)->path, out);
+    svc_unlock(m->svc);
+    return rc;
+}
+
+static cap_result m_GetLogFolder(IMachine *self, char **out)
+{
+    struct machine *m = impl(self);
+    cap_result rc = begin_get(m);
+    if (CAP_FAILED(rc))
+        return rc;
+    const char *path = machine_shared(m)->path;
+    const char *slash = strrchr(path, '/');
+    char *f = cap_str_printf("%.*s/Logs", (int)(slash ? slash - path : 0), path);
+    svc_unlock(m->svc);
+    rc = svc_return_str(f, out);
+    cap_str_free(f);
+    return rc;
+}
+
+static cap_result m_GetSessionName(IMachine *self, char **out)
+{
+    /* Only a running VM process has a session name; none exists yet. */
+    return svc_return_str("", out);
+}
+
+static cap_result m_GetSerialPorts(IMachine *self, uint32_t *n, ISerialPort ***out)
+{
+    struct machine *m = impl(self);
+    if (!n || !out)
+        return CAP_E_POINTER;
+    *n = 0;
+    *out = NULL;
+    cap_result rc = begin_get(m);
+    if (CAP_FAILED(rc))
+        return rc;
+    svc_unlock(m->svc);
+    ISerialPort **ports = cap_alloc_zero(SETTINGS_SERIAL_SLOTS * sizeof(*ports));
+    if (!ports)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    for (uint32_t i = 0; i < SETTINGS_SERIAL_SLOTS; i++)
+        if (CAP_FAILED(rc = serialport_create(m, i, &ports[i]))) {
+            cap_array_free(CAP_TLT_IFACE, i, ports);
+            return rc;
+        }
+    *n = SETTINGS_SERIAL_SLOTS;
+    *out = ports;
+    return CAP_OK;
+}
+
+static cap_result m_GetSerialPort(IMachine *self, uint32_t slot, ISerialPort **out)
+{
+    struct machine *m = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    cap_result rc = begin_get(m);
+    if (CAP_FAILED(rc))
+        return rc;
+    svc_unlock(m->svc);
+    return serialport_create(m, slot, out);
+}
+
+static cap_result m_GetExtraDataKeys(IMachine *self, uint32_t *n, char ***out)
+{
+    struct machine *m = impl(self);
+    if (!n || !out)
+        return CAP_E_POINTER;
+    *n = 0;
+    *out = NULL;
+    cap_result rc = begin_get(m);
+    if (CAP_FAILED(rc))
+        return rc;
+    struct kv_list *l = &machine_shared(m)->extra;
+    char **keys = cap_alloc_zero((l->n ? l->n : 1) * sizeof(char *));
+    for (uint32_t i = 0; keys && i < l->n; i++)
+        if (!(keys[i] = cap_str_dup(l->keys[i]))) {
+            cap_array_free(CAP_TLT_STRING, i, keys);
+            keys = NULL;
+        }
+    if (keys) {
+        *n = l->n;
+        *out = keys;
+    }
+    svc_unlock(m->svc);
+    return keys ? CAP_OK : cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+}
+
+/* ---- setters ---------------------------------------------------------------- */
+
+static cap_result set_str(struct machine *m, char **field, const char *v)
+{
+    char *copy = cap_str_dup(v);
+    if (!copy) {
+        svc_unlock(m->svc);
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    }
+    cap_str_free(*field);
+    *field = copy;
+    return end_set(m);
+}
+
+static cap_result m_SetName(IMachine *self, const char *v)
+{
+    struct machine *m = impl(self);
+    if (!v || !*v)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE, "the name must not be empty");
+    if (!settings_text_ok(v) || strpbrk(v, "\t\r\n"))
+        return bad_text("name");
+    cap_result rc = begin_set(m, SET_ANY);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (svc_name_taken_locked(m->svc, v, machine_shared(m))) {
+        svc_unlock(m->svc);
+        return cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
+                             "a machine named '%s' is already registered", v);
+    }
+    return set_str(m, &m->cfg.name, v);
+}
+
+static cap_result m_SetDescription(IMachine *self, const char *v)
+{
+    struct machine *m = impl(self);
+    if (!v || !settings_text_ok(v))
+        return bad_text("description");
+    cap_result rc = begin_set(m, SET_ANY);
+    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.description, v);
+}
+
+static cap_result m_SetOsTypeId(IMachine *self, const char *v)
+{
+    struct machine *m = impl(self);
+    const struct guestos_info *os = guestos_lookup(v);
+    if (!os)
+        return cap_error_set(CAP_E_OBJECT_NOT_FOUND, SVC_COMPONENT, IFACE,
+                             "no guest OS type '%s' (see `capsule list ostypes`)", v ? v : "");
+    cap_result rc = begin_set(m, SET_ANY);
+    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.os_type, os->id);
+}
+
+static cap_result check_path(const char *v, const char *what)
+{
+    if (!v || !settings_text_ok(v) || strpbrk(v, "\r\n"))
+        return bad_text(what);
+    if (*v && v[0] != '/')
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "the %s path '%s' is not absolute", what, v);
+    return CAP_OK;
+}
+
+static cap_result m_SetKernel(IMachine *self, const char *v)
+{
+    struct machine *m = impl(self);
+    cap_result rc = check_path(v, "kernel");
+    if (CAP_SUCCEEDED(rc))
+        rc = begin_set(m, SET_STOPPED);
+    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.kernel, v);
+}
+
+static cap_result m_SetInitrd(IMachine *self, const char *v)
+{
+    struct machine *m = impl(self);
+    cap_result rc = check_path(v, "initrd");
+    if (CAP_SUCCEEDED(rc))
+        rc = begin_set(m, SET_STOPPED);
+    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.initrd, v);
+}
+
+static cap_result m_SetCmdline(IMachine *self, const char *v)
+{
+    struct machine *m = impl(self);
+    if (!v || !settings_text_ok(v))
+        return bad_text("kernel command line");
+    if (strlen(v) > SETTINGS_CMDLINE_MAX)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "the kernel command line has %zu bytes; at most %u are allowed",
+                             strlen(v), SETTINGS_CMDLINE_MAX);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.cmdline, v);
+}
+
+static cap_result m_SetMemorySize(IMachine *self, uint32_t v)
+{
+    struct machine *m = impl(self);
+    if (v < SVC_MIN_RAM || v > SVC_MAX_RAM)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "memory size %u MB is not between %u and %u MB", (unsigned)v,
+                             SVC_MIN_RAM, SVC_MAX_RAM);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    if (CAP_FAILED(rc))
+        return rc;
+    m->cfg.memory = v;
+    return end_set(m);
+}
+
+static cap_result m_SetCpuCount(IMachine *self, uint32_t v)
+{
+    struct machine *m = impl(self);
+    if (v < SVC_MIN_CPUS || v > SVC_MAX_CPUS)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "CPU count %u is not between %u and %u", (unsigned)v, SVC_MIN_CPUS,
+                             SVC_MAX_CPUS);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    if (CAP_FAILED(rc))
+        return rc;
+    m->cfg.cpus = v;
+    return end_set(m);
+}
+
+static cap_result m_SetEngine(IMachine *self, ExecutionEngine v)
+{
+    struct machine *m = impl(self);
+    if ((unsigned)v > ExecutionEngine_Raw)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE, "unknown engine %d", (int)v);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    if (CAP_FAILED(rc))
+        return rc;
+    m->cfg.engine = v;
+    return end_set(m);
+}
+
+static cap_result m_SetDebugExitEnabled(IMachine *self, cap_bool v)
+{
+    struct machine *m = impl(self);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    if (CAP_FAILED(rc))
+        return rc;
+    m->cfg.debug_exit = v ? CAP_TRUE : CAP_FALSE;
+    return end_set(m);
+}
+
+/* ---- methods implemented elsewhere -------------------------------------------- */
+
+
+static cap_result m_LockMachine(IMachine *self, ISession *session, LockType type)
+{
+    return machine_lock(impl(self), session, type);
+}
+
+static cap_result m_LaunchVMProcess(IMachine *self, ISession *session, const char *type,
+                                    uint32_t n_env, char *const *env, IProgress **progress)
+{
+    if (!progress)
+        return CAP_E_POINTER;
+    *progress = NULL;
+    return machine_launch(impl(self), session, type);
+}
+
+static const struct IMachineVtbl machine_vtbl = {
+    .QueryInterface = m_QueryInterface,
+    .AddRef = m_AddRef,
+    .Release = m_Release,
+    .GetAccessible = m_GetAccessible,
+    .GetAccessError = m_GetAccessError,
+    .GetId = m_GetId,
+    .GetName = m_GetName,
+    .SetName = m_SetName,
+    .GetDescription = m_GetDescription,
+    .SetDescription = m_SetDescription,
+    .GetOsTypeId = m_GetOsTypeId,
+    .SetOsTypeId = m_SetOsTypeId,
+    .GetMemorySize = m_GetMemorySize,
+    .SetMemorySize = m_SetMemorySize,
+    .GetCpuCount = m_GetCpuCount,
+    .SetCpuCount = m_SetCpuCount,
+    .GetEngine = m_GetEngine,
+    .SetEngine = m_SetEngine,
+    .GetKernel = m_GetKernel,
+    .SetKernel = m_SetKernel,
+    .GetInitrd = m_GetInitrd,
+    .SetInitrd = m_SetInitrd,
+    .GetCmdline = m_GetCmdline,
+    .SetCmdline = m_SetCmdline,
+    .GetDebugExitEnabled = m_GetDebugExitEnabled,
+    .SetDebugExitEnabled = m_SetDebugExitEnabled,
+    .GetSerialPorts = m_GetSerialPorts,
+    .GetSettingsFilePath = m_GetSettingsFilePath,
+    .GetSettingsModified = m_GetSettingsModified,
+    .GetLogFolder = m_GetLogFolder,
+    .GetState = m_GetState,
+    .GetLastStateChange = m_GetLastStateChange,
+    .GetSessionState = m_GetSessionState,
+    .GetSessionName = m_GetSessionName,
+    .GetSessionPID = m_GetSessionPID,
+    .GetExtraDataKeys = m_GetExtraDataKeys,
+    .GetSerialPort = m_GetSerialPort,
+    .LockMachine = m_LockMachine,
+    .LaunchVMProcess = m_LaunchVMProcess,
+    .SaveSettings = machine_SaveSettings,
+    .DiscardSettings = machine_DiscardSettings,
+    .Unregister = machine_Unregister,
+    .DeleteConfig = machine_DeleteConfig,
+    .GetExtraData = machine_GetExtraData,
+    .SetExtraData = machine_SetExtraData,
+};
+
+struct machine *machine_from_foreign(IMachine *iface)
+{
+    return iface && iface->vtbl == &machine_vtbl ? impl(iface) : NULL;
+}
+
+struct machine *machine_alloc(struct svc *svc, enum machine_kind kind)
+{
+    struct machine *m = cap_alloc_zero(sizeof(*m));
+    if (!m)
+        return NULL;
+    m->IMachine_iface.vtbl = &machine_vtbl;
+    m->IInternalMachineControl_iface.vtbl = &machine_control_vtbl;
+    cap_refcnt_init(&m->ref, 1);
+    m->kind = kind;
+    m->svc = svc;
+    ICapsule_AddRef(&svc->ICapsule_iface);
+    m->accessible = 1;
+    m->state = MachineState_PoweredOff;
+    m->session_state = SessionState_Unlocked;
+    return m;
+}

@@ -1,0 +1,253 @@
+/*
+ * service/main.c - capsule-svc, the per-user service process.
+ *
+ *   capsule-svc --home DIR [--idle-timeout MS] [--foreground]
+ *
+ * Start-up follows capsule/client.h: prepare HOME (HOME/run 0700,
+ * HOME/logs), take HOME/run/svc.lock (flock, non-blocking; if another
+ * service holds it, exit 0 at once: the racing client will find that one),
+ * point stdout/stderr at HOME/logs/svc.log (unless --foreground), load the
+ * registry of components and the settings (a global settings file that
+ * cannot be read stops the service with exit 1 rather than risk
+ * overwriting it), then serve the root ICapsule on HOME/run/svc.sock.
+ *
+ * The main thread then only waits: for SIGTERM/SIGINT/SIGHUP (clean exit),
+ * or for the idle timeout to pass with no client connected and no VM
+ * running (ISystemProperties' serviceIdleTimeout, CAPSULE_SVC_IDLE_TIMEOUT,
+ * or --idle-timeout; 0 never exits). A client's disconnection releases the
+ * machine locks its sessions held (svc_client_disconnected).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <capsule/errorinfo.h>
+#include <capsule/ipc.h>
+#include <capsule/mem.h>
+#include <capsule/registry.h>
+
+#include "svc.h"
+#include "svc_internal.h"
+
+struct main_ctx {
+    struct svc *svc;
+    volatile int activity; /* bumped on connect/disconnect */
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: capsule-svc --home DIR [--idle-timeout MS] [--foreground]\n"
+               "\n"
+               "The Capsule service: keeps the machines of one CAPSULE_HOME and serves the\n"
+               "API on HOME/run/svc.sock. Clients start it on demand; there is rarely a\n"
+               "reason to start it by hand.\n"
+               "\n"
+               "  --home DIR         the CAPSULE_HOME (default: $CAPSULE_HOME, else ~/.capsule)\n"
+               "  --idle-timeout MS  exit after MS ms without clients and running VMs\n"
+               "                     (0: never; default: serviceIdleTimeout or\n"
+               "                     $CAPSULE_SVC_IDLE_TIMEOUT)\n"
+               "  --foreground       log to stderr instead of HOME/logs/svc.log\n"
+               "  --help             this text\n");
+}
+
+static uint64_t conn_hook(void)
+{
+    struct cap_ipc_peer peer;
+    return cap_ipc_current_peer(&peer) == CAP_OK ? peer.conn_id : 0;
+}
+
+static void on_connected(void *ctx, const struct cap_ipc_peer *peer)
+{
+    struct main_ctx *m = ctx;
+    m->activity++;
+    svc_log("client connected (pid %d, connection %llu)", (int)peer->pid,
+            (unsigned long long)peer->conn_id);
+}
+
+static void on_disconnected(void *ctx, const struct cap_ipc_peer *peer)
+{
+    struct main_ctx *m = ctx;
+    svc_log("client disconnected (pid %d, connection %llu)", (int)peer->pid,
+            (unsigned long long)peer->conn_id);
+    svc_client_disconnected(m->svc, peer->conn_id);
+    m->activity++;
+}
+
+static void on_log(void *ctx, const char *message)
+{
+    svc_log("ipc: %s", message);
+}
+
+static const struct cap_ipc_server_callbacks callbacks = {
+    .connected = on_connected,
+    .disconnected = on_disconnected,
+    .log = on_log,
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits for a signal or for the idle timeout; returns the reason. */
+static const char *serve(struct cap_ipc_server *srv, struct main_ctx *m, const sigset_t *sigs,
+                         long idle_override)
+{
+    int64_t idle_since = mono_ms();
+    int seen = m->activity;
+    for (;;) {
+        struct timespec tick = {0, 100 * 1000000L};
+        int sig = sigtimedwait(sigs, NULL, &tick);
+        if (sig > 0)
+            return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "SIGHUP";
+        uint32_t timeout = idle_override >= 0 ? (uint32_t)idle_override
+                                              : svc_idle_timeout(m->svc);
+        if (seen != m->activity || cap_ipc_server_connection_count(srv) || svc_busy(m->svc)) {
+            seen = m->activity;
+            idle_since = mono_ms();
+            continue;
+        }
+        if (timeout && mono_ms() - idle_since >= timeout)
+            return "idle timeout";
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"home", required_argument, NULL, 'h'},
+        {"idle-timeout", required_argument, NULL, 't'},
+        {"foreground", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, '?'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *home = NULL;
+    long idle = -1;
+    int foreground = 0, c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'h': home = optarg; break;
+        case 'f': foreground = 1; break;
+        case 't':
+            errno = 0;
+            idle = strtol(optarg, &end, 10);
+            if (*end || errno || idle < 0 || idle > (long)UINT32_MAX) {
+                fprintf(stderr, "capsule-svc: --idle-timeout needs milliseconds, not '%s'\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        default:
+            if (optind > 0 && argv[optind - 1] && !strcmp(argv[optind - 1], "--help")) {
+                usage(stdout);
+                return 0;
+            }
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return 2;
+    }
+
+    struct cap_ipc_home h = {0};
+    struct main_ctx m = {0};
+    struct cap_ipc_server *srv = NULL;
+    int lock_fd = -1, status = 1;
+    cap_result rc = cap_ipc_home_prepare(home, &h);
+    if (CAP_FAILED(rc)) {
+        fprintf(stderr, "capsule-svc: %s\n", cap_error_peek_message());
+        goto out;
+    }
+    lock_fd = open(h.svc_lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_fd < 0) {
+        fprintf(stderr, "capsule-svc: cannot open %s: %s\n", h.svc_lock, strerror(errno));
+        goto out;
+    }
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        status = errno == EWOULDBLOCK ? 0 : 1; /* another service runs: fine */
+        if (status)
+            fprintf(stderr, "capsule-svc: cannot lock %s: %s\n", h.svc_lock, strerror(errno));
+        goto out;
+    }
+    if (!foreground) {
+        int fd = open(h.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+    }
+    svc_log("starting (pid %d, home %s)", (int)getpid(), h.home);
+
+    /* Signals are taken by the main thread only (sigtimedwait); block them
+     * before any other thread starts. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = cap_registry_init_default(NULL);
+    if (CAP_FAILED(rc) && rc != CAP_E_BAD_MANIFEST) {
+        svc_log("cannot set up the component registry: %s", cap_error_peek_message());
+        goto out;
+    }
+    if (rc == CAP_E_BAD_MANIFEST)
+        svc_log("some component manifests were skipped: %s", cap_error_peek_message());
+    /* IPC marshals from the typelib: every API interface must be known
+     * before the first client asks for the root. */
+    rc = cap_typelib_register(&capsule_typelib);
+    if (CAP_FAILED(rc) && rc != CAP_E_ALREADY_REGISTERED) {
+        svc_log("cannot register the API typelib: %s", cap_error_peek_message());
+        goto out;
+    }
+    rc = svc_create(h.home, cap_registry_default(), &m.svc);
+    if (CAP_FAILED(rc)) {
+        svc_log("cannot load the settings: %s", cap_error_peek_message());
+        goto out;
+    }
+    svc_set_conn_hook(m.svc, conn_hook);
+    struct cap_ipc_server_options so = {
+        .socket_path = h.socket,
+        .root = (ISupports *)svc_icapsule(m.svc),
+        .callbacks = &callbacks,
+        .callback_ctx = &m,
+    };
+    rc = cap_ipc_server_create(&so, &srv);
+    if (CAP_SUCCEEDED(rc))
+        rc = cap_ipc_server_start(srv);
+    if (CAP_FAILED(rc)) {
+        svc_log("cannot serve on %s: %s", h.socket, cap_error_peek_message());
+        goto out;
+    }
+    svc_log("serving on %s", h.socket);
+    const char *why = serve(srv, &m, &sigs, idle);
+    svc_log("exiting: %s", why);
+    status = 0;
+out:
+    if (srv)
+        cap_ipc_server_stop(srv);
+    if (m.svc)
+        svc_uninit(m.svc);
+    cap_ipc_server_destroy(srv);
+    svc_release(m.svc);
+    cap_registry_shutdown_default();
+    if (lock_fd >= 0)
+        close(lock_fd); /* drops the flock */
+    cap_ipc_home_clear(&h);
+    return status;
+}

@@ -1,0 +1,149 @@
+/*
+ * service/settings.h - the settings files of capsule-svc, as plain C data.
+ *
+ * Two kinds of XML file hold everything the service must remember:
+ *  - the global file HOME/capsule.xml: the registered machines (UUID and
+ *    settings path, in registration order), the global defaults of
+ *    ISystemProperties and the global extra data;
+ *  - one file per machine, BASE/NAME/NAME.capsule: the machine's settings,
+ *    its extra data, and its state at rest (Saved/Aborted) with the time it
+ *    was reached.
+ * Both carry a format version; a file newer than SETTINGS_VERSION is refused.
+ *
+ * This module only converts between files and the structs below; it knows
+ * nothing of objects or locks, so that the libFuzzer target (fuzz_settings.c)
+ * and the unit tests drive it directly. Reading goes through expat into a
+ * small element tree (settings_xml.c); every error is CAP_E_XML_ERROR or
+ * CAP_E_FILE_ERROR with error info "FILE:LINE: message". Writing builds the
+ * text in memory with proper escaping and replaces the file atomically
+ * (settings_write_atomic), keeping the previous version as FILE-prev.
+ *
+ * Strings in these structs are allocated with cap_alloc/cap_str_dup and
+ * owned by the struct; the *_clear functions free them and accept
+ * half-filled structs (zero-initialise before filling).
+ */
+#ifndef CAPSULE_SVC_SETTINGS_H
+#define CAPSULE_SVC_SETTINGS_H
+
+#include <capsule/capsule.h>
+
+#define SETTINGS_VERSION 1u
+#define SETTINGS_SERIAL_SLOTS 4u
+#define SETTINGS_MAX_FILE (4u * 1024u * 1024u) /* larger files are refused */
+#define SETTINGS_CMDLINE_MAX 4095u
+#define SETTINGS_COMPONENT "capsule-svc"
+
+struct kv_list {
+    char **keys;
+    char **values;
+    uint32_t n;
+};
+
+struct serial_cfg {
+    cap_bool enabled;
+    uint16_t io_base;
+    uint32_t irq;
+    PortMode mode;
+    char *path; /* never NULL once initialised */
+};
+
+/* Every setting a machine's setters change (what discardSettings resets). */
+struct machine_cfg {
+    char *name;
+    char *description;
+    char *os_type;
+    uint32_t memory; /* MB */
+    uint32_t cpus;
+    ExecutionEngine engine;
+    char *kernel;
+    char *initrd;
+    char *cmdline;
+    cap_bool debug_exit;
+    struct serial_cfg serial[SETTINGS_SERIAL_SLOTS];
+};
+
+/* The whole content of a machine settings file. */
+struct machine_file {
+    cap_uuid id;
+    struct machine_cfg cfg;
+    struct kv_list extra;
+    MachineState state; /* PoweredOff, Saved or Aborted */
+    int64_t last_state_change;
+};
+
+struct global_entry {
+    cap_uuid id;
+    char *path;
+};
+
+struct global_file {
+    struct global_entry *machines;
+    uint32_t n_machines;
+    struct kv_list extra;
+    char *default_machine_folder; /* "" for the default */
+    char *default_frontend;       /* "" for the default */
+    uint32_t log_history_count;
+    uint32_t idle_timeout;
+};
+
+/* --- machine_cfg / kv_list helpers (settings_data.c) ------------------- */
+
+/* Fills cfg with the defaults (strings "", serial ports at their ISA
+ * defaults, disabled). CAP_E_OUTOFMEMORY. */
+cap_result machine_cfg_init(struct machine_cfg *cfg);
+cap_result machine_cfg_copy(struct machine_cfg *dst, const struct machine_cfg *src);
+void machine_cfg_clear(struct machine_cfg *cfg);
+void machine_file_clear(struct machine_file *mf);
+void global_file_clear(struct global_file *gf);
+
+/* Returns the value of key or NULL. */
+const char *kv_get(const struct kv_list *l, const char *key);
+/* Sets (value non-empty) or removes (value NULL or "") key. */
+cap_result kv_set(struct kv_list *l, const char *key, const char *value);
+cap_result kv_copy(struct kv_list *dst, const struct kv_list *src);
+void kv_clear(struct kv_list *l);
+
+/* 1 if s is valid UTF-8 without control characters other than tab,
+ * newline and carriage return (what an XML 1.0 file can hold). */
+int settings_text_ok(const char *s);
+
+/* Text forms used in the files (and by nothing else). */
+const char *settings_engine_name(ExecutionEngine e);
+const char *settings_port_mode_name(PortMode m);
+const char *settings_state_name(MachineState s);
+
+/* --- files ---------------------------------------------------------- */
+
+/*
+ * Parses a machine settings file held in memory; `file` names it in
+ * messages. CAP_OK, or CAP_E_XML_ERROR with "FILE:LINE: message".
+ * *out is cleared first and is empty on failure.
+ */
+cap_result settings_parse_machine(const char *file, const char *buf, size_t len,
+                                  struct machine_file *out);
+/* Reads and parses `path`; CAP_E_FILE_ERROR when it cannot be read. */
+cap_result settings_read_machine(const char *path, struct machine_file *out);
+/* The file's text (caller frees with cap_free), NULL on out of memory. */
+char *settings_format_machine(const struct machine_file *mf, size_t *len);
+
+cap_result settings_parse_global(const char *file, const char *buf, size_t len,
+                                 struct global_file *out);
+/* A missing file gives CAP_FALSE_RESULT and an empty, defaulted *out. */
+cap_result settings_read_global(const char *path, struct global_file *out);
+char *settings_format_global(const struct global_file *gf, size_t *len);
+/* Fills gf with the defaults (no machines). */
+cap_result global_file_init(struct global_file *gf);
+
+/*
+ * Replaces `path` with `buf` atomically: writes PATH.tmp, fsyncs it, keeps
+ * the current file (if any) as PATH-prev, renames PATH.tmp over PATH and
+ * fsyncs the folder. On failure the file at PATH is unchanged.
+ * CAP_E_FILE_ERROR with the path and errno text.
+ */
+cap_result settings_write_atomic(const char *path, const char *buf, size_t len);
+
+/* Reads a whole file (at most SETTINGS_MAX_FILE bytes) into a NUL-terminated
+ * buffer (cap_free). CAP_E_FILE_ERROR. */
+cap_result settings_slurp(const char *path, char **buf, size_t *len);
+
+#endif /* CAPSULE_SVC_SETTINGS_H */

@@ -1,0 +1,307 @@
+/*
+ * service/settings_machine.c - the machine settings file (NAME.capsule).
+ *
+ *   <?xml version="1.0" encoding="UTF-8"?>
+ *   <CapsuleMachine version="1">
+ *     <Machine uuid="..." name="demo" osType="Linux_64" state="poweroff"
+ *              lastStateChange="1700000000000">
+ *       <Description>free text</Description>
+ *       <Hardware memory="512" cpus="1" engine="auto" debugExit="false">
+ *         <Boot kernel="/path/bzImage" initrd="" cmdline="console=ttyS0"/>
+ *         <SerialPort slot="0" enabled="true" ioBase="0x3f8" irq="4"
+ *                     mode="file" path="/tmp/serial.log"/>
+ *       </Hardware>
+ *       <ExtraData>
+ *         <Item key="k" value="v"/>
+ *       </ExtraData>
+ *     </Machine>
+ *   </CapsuleMachine>
+ *
+ * Every element but <CapsuleMachine> and <Machine> is optional and takes
+ * its default when missing (so older files keep loading); unknown elements
+ * and attributes, values out of range and versions newer than
+ * SETTINGS_VERSION are errors. Values are checked against the same limits
+ * as the IMachine setters, so a file the service accepts is one it could
+ * have written.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <capsule/errorinfo.h>
+#include <capsule/mem.h>
+#include <capsule/uuid.h>
+
+#include "settings.h"
+#include "settings_xml.h"
+
+/* Limits shared with ISystemProperties (sysprops.c uses the same ones). */
+#define MIN_RAM 1u
+#define MAX_RAM (1024u * 1024u)
+#define MAX_CPUS 256u
+
+static const char *const engine_names[] = {"auto", "hm", "rem", "raw"};
+static const char *const mode_names[] = {"disconnected", "file", "server"};
+
+static cap_result parse_serial(const char *f, const struct xml_node *n, struct machine_cfg *cfg,
+                               unsigned *seen)
+{
+    static const char *const allowed[] = {"slot", "enabled", "ioBase", "irq", "mode", "path", NULL};
+    cap_result rc = xml_check_attrs(f, n, allowed);
+    uint32_t slot = 0, io;
+    if (CAP_SUCCEEDED(rc))
+        rc = xml_get_u32(f, n, "slot", 1, 0, SETTINGS_SERIAL_SLOTS - 1, &slot);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (*seen & (1u << slot))
+        return xml_error(f, n, "serial port slot %" PRIu32 " appears twice", slot);
+    *seen |= 1u << slot;
+    struct serial_cfg *s = &cfg->serial[slot];
+    io = s->io_base;
+    int mode = (int)s->mode;
+    if (CAP_SUCCEEDED(rc = xml_get_bool(f, n, "enabled", &s->enabled)) &&
+        CAP_SUCCEEDED(rc = xml_get_u32(f, n, "ioBase", 0, 0, 0xfff8, &io)) &&
+        CAP_SUCCEEDED(rc = xml_get_u32(f, n, "irq", 0, 0, 15, &s->irq)) &&
+        CAP_SUCCEEDED(rc = xml_get_enum(f, n, "mode", mode_names, 3, &mode)))
+        rc = xml_get_str(f, n, "path", 0, &s->path);
+    s->io_base = (uint16_t)io;
+    s->mode = (PortMode)mode;
+    return rc;
+}
+
+static cap_result parse_hardware(const char *f, const struct xml_node *hw, struct machine_cfg *cfg)
+{
+    static const char *const allowed[] = {"memory", "cpus", "engine", "debugExit", NULL};
+    static const char *const boot_allowed[] = {"kernel", "initrd", "cmdline", NULL};
+    int engine = (int)cfg->engine;
+    unsigned seen = 0;
+    cap_result rc;
+    if (CAP_FAILED(rc = xml_check_attrs(f, hw, allowed)) ||
+        CAP_FAILED(rc = xml_get_u32(f, hw, "memory", 0, MIN_RAM, MAX_RAM, &cfg->memory)) ||
+        CAP_FAILED(rc = xml_get_u32(f, hw, "cpus", 0, 1, MAX_CPUS, &cfg->cpus)) ||
+        CAP_FAILED(rc = xml_get_enum(f, hw, "engine", engine_names, 4, &engine)) ||
+        CAP_FAILED(rc = xml_get_bool(f, hw, "debugExit", &cfg->debug_exit)))
+        return rc;
+    cfg->engine = (ExecutionEngine)engine;
+    for (const struct xml_node *n = hw->first_child; n; n = n->next) {
+        if (!strcmp(n->name, "Boot")) {
+            if (CAP_FAILED(rc = xml_check_attrs(f, n, boot_allowed)) ||
+                CAP_FAILED(rc = xml_get_str(f, n, "kernel", 0, &cfg->kernel)) ||
+                CAP_FAILED(rc = xml_get_str(f, n, "initrd", 0, &cfg->initrd)) ||
+                CAP_FAILED(rc = xml_get_str(f, n, "cmdline", 0, &cfg->cmdline)))
+                return rc;
+            if (strlen(cfg->cmdline) > SETTINGS_CMDLINE_MAX)
+                return xml_error(f, n, "cmdline longer than %u bytes", SETTINGS_CMDLINE_MAX);
+        } else if (!strcmp(n->name, "SerialPort")) {
+            if (CAP_FAILED(rc = parse_serial(f, n, cfg, &seen)))
+                return rc;
+        } else {
+            return xml_error(f, n, "unknown element <%s> in <Hardware>", n->name);
+        }
+    }
+    return CAP_OK;
+}
+
+/* <ExtraData><Item key= value=/>...</ExtraData>, shared with the global file. */
+cap_result settings_parse_extra(const char *f, const struct xml_node *ed, struct kv_list *out)
+{
+    static const char *const allowed[] = {"key", "value", NULL};
+    cap_result rc = xml_check_attrs(f, ed, allowed + 2);
+    for (const struct xml_node *n = ed->first_child; n && CAP_SUCCEEDED(rc); n = n->next) {
+        char *key = NULL, *value = NULL;
+        if (strcmp(n->name, "Item"))
+            return xml_error(f, n, "unknown element <%s> in <ExtraData>", n->name);
+        if (CAP_SUCCEEDED(rc = xml_check_attrs(f, n, allowed)) &&
+            CAP_SUCCEEDED(rc = xml_get_str(f, n, "key", 1, &key)) &&
+            CAP_SUCCEEDED(rc = xml_get_str(f, n, "value", 1, &value))) {
+            if (!*key)
+                rc = xml_error(f, n, "extra data item with an empty key");
+            else if (kv_get(out, key))
+                rc = xml_error(f, n, "extra data key '%.60s' appears twice", key);
+            else
+                rc = kv_set(out, key, value);
+        }
+        cap_str_free(key);
+        cap_str_free(value);
+    }
+    return rc;
+}
+
+static cap_result parse_machine_elem(const char *f, const struct xml_node *m,
+                                     struct machine_file *out)
+{
+    static const char *const allowed[] = {"uuid", "name", "osType", "state", "lastStateChange",
+                                          NULL};
+    static const char *const states[] = {NULL, "poweroff", "saved", "aborted"};
+    int state = MachineState_PoweredOff;
+    cap_result rc;
+    if (CAP_FAILED(rc = xml_check_attrs(f, m, allowed)) ||
+        CAP_FAILED(rc = xml_get_uuid(f, m, "uuid", &out->id)) ||
+        CAP_FAILED(rc = xml_get_str(f, m, "name", 1, &out->cfg.name)) ||
+        CAP_FAILED(rc = xml_get_str(f, m, "osType", 0, &out->cfg.os_type)) ||
+        CAP_FAILED(rc = xml_get_enum(f, m, "state", states, 4, &state)) ||
+        CAP_FAILED(rc = xml_get_i64(f, m, "lastStateChange", &out->last_state_change)))
+        return rc;
+    if (!*out->cfg.name)
+        return xml_error(f, m, "the machine name is empty");
+    out->state = (MachineState)state;
+    unsigned seen = 0;
+    for (const struct xml_node *n = m->first_child; n; n = n->next) {
+        unsigned bit = 0;
+        if (!strcmp(n->name, "Description")) {
+            bit = 1;
+            if (n->first_child)
+                return xml_error(f, n, "<Description> holds elements");
+            if (!settings_text_ok(n->text) || strlen(n->text) != n->text_len)
+                return xml_error(f, n, "<Description> holds control characters");
+            char *d = cap_str_dup(n->text);
+            if (!d)
+                return cap_error_set(CAP_E_OUTOFMEMORY, SETTINGS_COMPONENT, NULL, "out of memory");
+            cap_str_free(out->cfg.description);
+            out->cfg.description = d;
+        } else if (!strcmp(n->name, "Hardware")) {
+            bit = 2;
+            rc = parse_hardware(f, n, &out->cfg);
+        } else if (!strcmp(n->name, "ExtraData")) {
+            bit = 4;
+            rc = settings_parse_extra(f, n, &out->extra);
+        } else {
+            return xml_error(f, n, "unknown element <%s> in <Machine>", n->name);
+        }
+        if (CAP_FAILED(rc))
+            return rc;
+        if (seen & bit)
+            return xml_error(f, n, "<%s> appears twice", n->name);
+        seen |= bit;
+    }
+    return CAP_OK;
+}
+
+cap_result settings_parse_machine(const char *file, const char *buf, size_t len,
+                                  struct machine_file *out)
+{
+    struct xml_node *root = NULL;
+    memset(out, 0, sizeof(*out));
+    cap_result rc = machine_cfg_init(&out->cfg);
+    if (CAP_SUCCEEDED(rc))
+        rc = xml_parse(file, buf, len, &root);
+    if (CAP_FAILED(rc))
+        goto fail;
+    static const char *const allowed[] = {"version", NULL};
+    uint32_t version = 0;
+    if (strcmp(root->name, "CapsuleMachine")) {
+        rc = xml_error(file, root, "root element is <%s>, not <CapsuleMachine>", root->name);
+        goto fail;
+    }
+    if (CAP_FAILED(rc = xml_check_attrs(file, root, allowed)) ||
+        CAP_FAILED(rc = xml_get_u32(file, root, "version", 1, 1, UINT32_MAX, &version)))
+        goto fail;
+    if (version > SETTINGS_VERSION) {
+        rc = xml_error(file, root, "format version %" PRIu32 " is newer than this build's (%u)",
+                       version, SETTINGS_VERSION);
+        goto fail;
+    }
+    const struct xml_node *m = root->first_child;
+    if (!m || strcmp(m->name, "Machine") || m->next) {
+        rc = xml_error(file, m ? m : root, "<CapsuleMachine> must hold exactly one <Machine>");
+        goto fail;
+    }
+    rc = parse_machine_elem(file, m, out);
+    if (CAP_FAILED(rc))
+        goto fail;
+    xml_free(root);
+    return CAP_OK;
+fail:
+    xml_free(root);
+    machine_file_clear(out);
+    return rc;
+}
+
+cap_result settings_read_machine(const char *path, struct machine_file *out)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    memset(out, 0, sizeof(*out));
+    cap_result rc = settings_slurp(path, &buf, &len);
+    if (CAP_SUCCEEDED(rc))
+        rc = settings_parse_machine(path, buf, len, out);
+    cap_free(buf);
+    return rc;
+}
+
+void settings_format_extra(struct xml_writer *w, const struct kv_list *extra)
+{
+    if (!extra->n)
+        return;
+    xw_indent(w);
+    xw_raw(w, "<ExtraData>\n");
+    w->depth++;
+    for (uint32_t i = 0; i < extra->n; i++) {
+        xw_indent(w);
+        xw_raw(w, "<Item");
+        xw_attr(w, "key", extra->keys[i]);
+        xw_attr(w, "value", extra->values[i]);
+        xw_raw(w, "/>\n");
+    }
+    w->depth--;
+    xw_indent(w);
+    xw_raw(w, "</ExtraData>\n");
+}
+
+static void format_hardware(struct xml_writer *w, const struct machine_cfg *c)
+{
+    xw_indent(w);
+    xw_printf(w, "<Hardware memory=\"%" PRIu32 "\" cpus=\"%" PRIu32 "\"", c->memory, c->cpus);
+    xw_attr(w, "engine", settings_engine_name(c->engine));
+    xw_attr(w, "debugExit", c->debug_exit ? "true" : "false");
+    xw_raw(w, ">\n");
+    w->depth++;
+    xw_indent(w);
+    xw_raw(w, "<Boot");
+    xw_attr(w, "kernel", c->kernel);
+    xw_attr(w, "initrd", c->initrd);
+    xw_attr(w, "cmdline", c->cmdline);
+    xw_raw(w, "/>\n");
+    for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++) {
+        const struct serial_cfg *s = &c->serial[i];
+        xw_indent(w);
+        xw_printf(w, "<SerialPort slot=\"%u\"", i);
+        xw_attr(w, "enabled", s->enabled ? "true" : "false");
+        xw_printf(w, " ioBase=\"0x%x\" irq=\"%" PRIu32 "\"", s->io_base, s->irq);
+        xw_attr(w, "mode", settings_port_mode_name(s->mode));
+        xw_attr(w, "path", s->path);
+        xw_raw(w, "/>\n");
+    }
+    w->depth--;
+    xw_indent(w);
+    xw_raw(w, "</Hardware>\n");
+}
+
+char *settings_format_machine(const struct machine_file *mf, size_t *len)
+{
+    struct xml_writer w = {0};
+    char id[CAP_UUID_BUFSIZE];
+    xw_raw(&w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    xw_raw(&w, "<!-- Capsule machine settings, written by capsule-svc. Edit only while the "
+               "machine is not locked. -->\n");
+    xw_printf(&w, "<CapsuleMachine version=\"%u\">\n", SETTINGS_VERSION);
+    w.depth = 1;
+    xw_indent(&w);
+    xw_printf(&w, "<Machine uuid=\"%s\"", cap_uuid_format(&mf->id, id));
+    xw_attr(&w, "name", mf->cfg.name);
+    xw_attr(&w, "osType", mf->cfg.os_type);
+    xw_attr(&w, "state", settings_state_name(mf->state));
+    xw_printf(&w, " lastStateChange=\"%" PRId64 "\">\n", mf->last_state_change);
+    w.depth++;
+    if (mf->cfg.description && *mf->cfg.description) {
+        xw_indent(&w);
+        xw_raw(&w, "<Description>");
+        xw_escaped(&w, mf->cfg.description, 0);
+        xw_raw(&w, "</Description>\n");
+    }
+    format_hardware(&w, &mf->cfg);
+    settings_format_extra(&w, &mf->extra);
+    w.depth--;
+    xw_indent(&w);
+    xw_raw(&w, "</Machine>\n</CapsuleMachine>\n");
+    return xw_finish(&w, len);
+}

@@ -1,0 +1,218 @@
+/*
+ * service/sysprops.c - ISystemProperties: limits of this build and the
+ * global defaults kept in the global settings file.
+ *
+ * Each object is a thin view on its svc (a strong reference); the defaults
+ * live in svc->global and a setter saves the global file at once, restoring
+ * the old value if that fails.
+ */
+#include <string.h>
+
+#include <capsule/mem.h>
+#include <capsule/object.h>
+
+#include "svc_internal.h"
+
+struct sysprops {
+    ISystemProperties ISystemProperties_iface;
+    cap_refcnt ref;
+    struct svc *svc;
+};
+
+static struct sysprops *impl(ISystemProperties *iface)
+{
+    return CAP_CONTAINER_OF(iface, struct sysprops, ISystemProperties_iface);
+}
+
+static const struct cap_qi_entry sp_qi[] = {
+    CAP_QI_ENTRY(IID_ISystemProperties, struct sysprops, ISystemProperties_iface),
+    CAP_QI_END,
+};
+
+static cap_result sp_QueryInterface(ISystemProperties *self, const cap_uuid *iid, void **out)
+{
+    return cap_qi_table(impl(self), sp_qi, iid, out);
+}
+
+static uint32_t sp_AddRef(ISystemProperties *self)
+{
+    return cap_refcnt_inc(&impl(self)->ref);
+}
+
+static uint32_t sp_Release(ISystemProperties *self)
+{
+    struct sysprops *s = impl(self);
+    uint32_t n = cap_refcnt_dec(&s->ref);
+    if (n == 0) {
+        ICapsule_Release(&s->svc->ICapsule_iface);
+        cap_free(s);
+    }
+    return n;
+}
+
+#define CONST_GETTER(name, value)                                                                  \
+    static cap_result sp_Get##name(ISystemProperties *self, uint32_t *out)                         \
+    {                                                                                              \
+        if (!out)                                                                                  \
+            return CAP_E_POINTER;                                                                  \
+        *out = (value);                                                                            \
+        return CAP_OK;                                                                             \
+    }
+
+CONST_GETTER(MinGuestRAM, SVC_MIN_RAM)
+CONST_GETTER(MaxGuestRAM, SVC_MAX_RAM)
+CONST_GETTER(MinGuestCPUCount, SVC_MIN_CPUS)
+CONST_GETTER(MaxGuestCPUCount, SVC_MAX_CPUS)
+CONST_GETTER(SerialPortCount, SETTINGS_SERIAL_SLOTS)
+
+static cap_result sp_GetSupportedEngines(ISystemProperties *self, uint32_t *n,
+                                         ExecutionEngine **out)
+{
+    if (!n || !out)
+        return CAP_E_POINTER;
+    /* The VMM is not built yet; the engines its plan names are listed so
+     * that settings can name them. */
+    static const ExecutionEngine all[] = {ExecutionEngine_Auto, ExecutionEngine_Hm,
+                                          ExecutionEngine_Rem};
+    *out = cap_alloc(sizeof(all));
+    if (!*out)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    memcpy(*out, all, sizeof(all));
+    *n = sizeof(all) / sizeof(all[0]);
+    return CAP_OK;
+}
+
+static cap_result sp_GetDefaultMachineFolder(ISystemProperties *self, char **out)
+{
+    struct svc *svc = impl(self)->svc;
+    svc_lock(svc);
+    char *f = svc_machine_folder_locked(svc);
+    svc_unlock(svc);
+    cap_result rc = svc_return_str(f, out);
+    cap_str_free(f);
+    return rc;
+}
+
+/* Replaces *field with value and saves; restores on failure. */
+static cap_result set_string(struct svc *svc, char **field, const char *value)
+{
+    if (!value || !settings_text_ok(value))
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, "ISystemProperties",
+                             "the value is not valid UTF-8 text");
+    char *copy = cap_str_dup(value);
+    if (!copy)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    svc_lock(svc);
+    char *old = *field;
+    *field = copy;
+    cap_result rc = svc_save_global_locked(svc);
+    if (CAP_FAILED(rc)) {
+        *field = old;
+        old = copy;
+    }
+    svc_unlock(svc);
+    cap_str_free(old);
+    return rc;
+}
+
+static cap_result sp_SetDefaultMachineFolder(ISystemProperties *self, const char *v)
+{
+    struct svc *svc = impl(self)->svc;
+    return set_string(svc, &svc->global.default_machine_folder, v);
+}
+
+static cap_result sp_GetDefaultFrontend(ISystemProperties *self, char **out)
+{
+    struct svc *svc = impl(self)->svc;
+    svc_lock(svc);
+    const char *f = svc->global.default_frontend;
+    cap_result rc = svc_return_str(f && *f ? f : SVC_DEFAULT_FRONTEND, out);
+    svc_unlock(svc);
+    return rc;
+}
+
+static cap_result sp_SetDefaultFrontend(ISystemProperties *self, const char *v)
+{
+    struct svc *svc = impl(self)->svc;
+    return set_string(svc, &svc->global.default_frontend, v);
+}
+
+static cap_result set_u32(struct svc *svc, uint32_t *field, uint32_t value)
+{
+    svc_lock(svc);
+    uint32_t old = *field;
+    *field = value;
+    cap_result rc = svc_save_global_locked(svc);
+    if (CAP_FAILED(rc))
+        *field = old;
+    svc_unlock(svc);
+    return rc;
+}
+
+static cap_result sp_GetLogHistoryCount(ISystemProperties *self, uint32_t *out)
+{
+    struct svc *svc = impl(self)->svc;
+    if (!out)
+        return CAP_E_POINTER;
+    svc_lock(svc);
+    *out = svc->global.log_history_count;
+    svc_unlock(svc);
+    return CAP_OK;
+}
+
+static cap_result sp_SetLogHistoryCount(ISystemProperties *self, uint32_t v)
+{
+    struct svc *svc = impl(self)->svc;
+    if (v > 100)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, "ISystemProperties",
+                             "logHistoryCount %u is above 100", (unsigned)v);
+    return set_u32(svc, &svc->global.log_history_count, v);
+}
+
+static cap_result sp_GetServiceIdleTimeout(ISystemProperties *self, uint32_t *out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = svc_idle_timeout(impl(self)->svc);
+    return CAP_OK;
+}
+
+static cap_result sp_SetServiceIdleTimeout(ISystemProperties *self, uint32_t v)
+{
+    struct svc *svc = impl(self)->svc;
+    return set_u32(svc, &svc->global.idle_timeout, v);
+}
+
+static const struct ISystemPropertiesVtbl sp_vtbl = {
+    .QueryInterface = sp_QueryInterface,
+    .AddRef = sp_AddRef,
+    .Release = sp_Release,
+    .GetMinGuestRAM = sp_GetMinGuestRAM,
+    .GetMaxGuestRAM = sp_GetMaxGuestRAM,
+    .GetMinGuestCPUCount = sp_GetMinGuestCPUCount,
+    .GetMaxGuestCPUCount = sp_GetMaxGuestCPUCount,
+    .GetSerialPortCount = sp_GetSerialPortCount,
+    .GetSupportedEngines = sp_GetSupportedEngines,
+    .GetDefaultMachineFolder = sp_GetDefaultMachineFolder,
+    .SetDefaultMachineFolder = sp_SetDefaultMachineFolder,
+    .GetDefaultFrontend = sp_GetDefaultFrontend,
+    .SetDefaultFrontend = sp_SetDefaultFrontend,
+    .GetLogHistoryCount = sp_GetLogHistoryCount,
+    .SetLogHistoryCount = sp_SetLogHistoryCount,
+    .GetServiceIdleTimeout = sp_GetServiceIdleTimeout,
+    .SetServiceIdleTimeout = sp_SetServiceIdleTimeout,
+};
+
+cap_result sysprops_create(struct svc *svc, ISystemProperties **out)
+{
+    struct sysprops *s = cap_alloc_zero(sizeof(*s));
+    *out = NULL;
+    if (!s)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    s->ISystemProperties_iface.vtbl = &sp_vtbl;
+    cap_refcnt_init(&s->ref, 1);
+    s->svc = svc;
+    ICapsule_AddRef(&svc->ICapsule_iface);
+    *out = &s->ISystemProperties_iface;
+    return CAP_OK;
+}

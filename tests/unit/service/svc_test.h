@@ -1,0 +1,42 @@
+/*
+ * tests/unit/service/svc_test.h - what the service test files share: a
+ * fresh CAPSULE_HOME and service per test, and small helpers.
+ */
+#ifndef SVC_TEST_H
+#define SVC_TEST_H
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <capsule/capsule.h>
+#include <capsule/errorinfo.h>
+#include <capsule/mem.h>
+#include <capsule/registry.h>
+
+#include "svc_internal.h"
+
+extern char test_home[256];
+extern struct cap_registry *test_reg;
+extern struct svc *test_svc;
+extern ICapsule *capsule;
+
+void svc_setup(void);
+void svc_teardown(void);
+/* Stops and restarts the service on the same home (a service restart). */
+void svc_restart(void);
+
+/* Creates, saves and registers a machine called name. */
+IMachine *make_machine(const char *name);
+ISession *new_session(void);
+char *read_file(const char *path, size_t *len);
+void write_file(const char *path, const char *text);
+char *get_str(cap_result (*fn)(IMachine *, char **), IMachine *m);
+
+TCase *tcase_settings(void);
+TCase *tcase_machines(void);
+TCase *tcase_sessions(void);
+TCase *tcase_events(void);
+
+#endif

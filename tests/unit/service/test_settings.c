@@ -1,0 +1,265 @@
+/*
+ * tests/unit/service/test_settings.c - the settings files: round trips with
+ * awkward text, errors naming FILE:LINE, the atomic write keeping -prev, and
+ * corrupted machine files making machines inaccessible without being touched.
+ */
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <capsule/uuid.h>
+
+#include "svc_test.h"
+
+START_TEST(test_roundtrip)
+{
+    struct machine_file mf = {0}, back;
+    ck_assert_int_eq(machine_cfg_init(&mf.cfg), CAP_OK);
+    ck_assert_int_eq(cap_uuid_generate(&mf.id), CAP_OK);
+    cap_str_free(mf.cfg.name);
+    mf.cfg.name = cap_str_dup("a \"quoted\" <name> & 'more'");
+    cap_str_free(mf.cfg.description);
+    mf.cfg.description = cap_str_dup("line one\nline two\twith tab\r\n& <b>ünïcödé</b>");
+    cap_str_free(mf.cfg.cmdline);
+    mf.cfg.cmdline = cap_str_dup("console=ttyS0  quiet\tx=\"1\"");
+    mf.cfg.memory = 777;
+    mf.cfg.cpus = 3;
+    mf.cfg.engine = ExecutionEngine_Rem;
+    mf.cfg.serial[1].enabled = CAP_TRUE;
+    mf.cfg.serial[1].mode = PortMode_Server;
+    cap_str_free(mf.cfg.serial[1].path);
+    mf.cfg.serial[1].path = cap_str_dup("/tmp/s ock");
+    mf.state = MachineState_Aborted;
+    mf.last_state_change = 1234567890123LL;
+    ck_assert_int_eq(kv_set(&mf.extra, "k<1>", "v\n\"2\""), CAP_OK);
+    size_t len;
+    char *text = settings_format_machine(&mf, &len);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_int_eq(settings_parse_machine("x.capsule", text, len, &back), CAP_OK);
+    ck_assert(cap_uuid_equal(&back.id, &mf.id));
+    ck_assert_str_eq(back.cfg.name, mf.cfg.name);
+    ck_assert_str_eq(back.cfg.description, mf.cfg.description);
+    ck_assert_str_eq(back.cfg.cmdline, mf.cfg.cmdline);
+    ck_assert_uint_eq(back.cfg.memory, 777);
+    ck_assert_uint_eq(back.cfg.cpus, 3);
+    ck_assert_int_eq(back.cfg.engine, ExecutionEngine_Rem);
+    ck_assert(back.cfg.serial[1].enabled);
+    ck_assert_int_eq(back.cfg.serial[1].mode, PortMode_Server);
+    ck_assert_str_eq(back.cfg.serial[1].path, "/tmp/s ock");
+    ck_assert_uint_eq(back.cfg.serial[2].io_base, 0x3e8);
+    ck_assert_int_eq(back.state, MachineState_Aborted);
+    ck_assert(back.last_state_change == 1234567890123LL);
+    ck_assert_str_eq(kv_get(&back.extra, "k<1>"), "v\n\"2\"");
+    cap_free(text);
+    machine_file_clear(&back);
+    machine_file_clear(&mf);
+}
+END_TEST
+
+static void expect_error(const char *text, const char *needle)
+{
+    struct machine_file mf;
+    ck_assert_int_eq(settings_parse_machine("m.capsule", text, strlen(text), &mf),
+                     CAP_E_XML_ERROR);
+    const char *msg = cap_error_peek_message();
+    ck_assert_ptr_nonnull(msg);
+    ck_assert_msg(strstr(msg, needle), "message '%s' lacks '%s'", msg, needle);
+}
+
+START_TEST(test_parse_errors)
+{
+    const char *head = "<CapsuleMachine version=\"1\">\n";
+    char buf[1024];
+    expect_error("<CapsuleMachine version=\"1\">\n<Machine", "m.capsule:2:");
+    expect_error("<CapsuleMachine version=\"99\"/>", "m.capsule:1: format version 99");
+    snprintf(buf, sizeof(buf), "%s<Machine uuid=\"nope\" name=\"x\"/></CapsuleMachine>", head);
+    expect_error(buf, "m.capsule:2: attribute 'uuid'");
+    snprintf(buf, sizeof(buf),
+             "%s<Machine uuid=\"6b0a5c3e-3a1c-4c6f-9d55-0b0b0b0b0b0b\" name=\"x\">\n\n"
+             "<Hardware memory=\"0\"/></Machine></CapsuleMachine>", head);
+    expect_error(buf, "m.capsule:4: attribute 'memory'");
+    snprintf(buf, sizeof(buf),
+             "%s<Machine uuid=\"6b0a5c3e-3a1c-4c6f-9d55-0b0b0b0b0b0b\" name=\"x\">\n"
+             "<Bogus/></Machine></CapsuleMachine>", head);
+    expect_error(buf, "m.capsule:3: unknown element <Bogus>");
+    expect_error("<!DOCTYPE x [<!ENTITY a \"b\">]><CapsuleMachine version=\"1\"/>", "DOCTYPE");
+    expect_error("", "m.capsule:1:");
+}
+END_TEST
+
+START_TEST(test_atomic_prev)
+{
+    char path[512], prev[600], tmp[600];
+    snprintf(path, sizeof(path), "%s/file.xml", test_home);
+    snprintf(prev, sizeof(prev), "%s-prev", path);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    ck_assert_int_eq(settings_write_atomic(path, "one", 3), CAP_OK);
+    ck_assert_int_eq(access(prev, F_OK), -1);
+    ck_assert_int_eq(settings_write_atomic(path, "two", 3), CAP_OK);
+    char *a = read_file(path, NULL), *b = read_file(prev, NULL);
+    ck_assert_str_eq(a, "two");
+    ck_assert_str_eq(b, "one");
+    ck_assert_int_eq(access(tmp, F_OK), -1);
+    cap_free(a);
+    cap_free(b);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    /* A folder that does not exist: error naming the file, nothing changed. */
+    snprintf(path, sizeof(path), "%s/nope/file.xml", test_home);
+    ck_assert_int_eq(settings_write_atomic(path, "x", 1), CAP_E_FILE_ERROR);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "nope/file.xml"));
+}
+END_TEST
+
+START_TEST(test_machine_file_prev)
+{
+    IMachine *m = make_machine("prevtest");
+    char *path = get_str(m->vtbl->GetSettingsFilePath, m);
+    char prev[600];
+    snprintf(prev, sizeof(prev), "%s-prev", path);
+    size_t n1;
+    char *before = read_file(path, &n1);
+    ISession *s = new_session();
+    IMachine *sm = NULL;
+    ck_assert_int_eq(IMachine_LockMachine(m, s, LockType_Write), CAP_OK);
+    ck_assert_int_eq(ISession_GetMachine(s, &sm), CAP_OK);
+    ck_assert_int_eq(IMachine_SetMemorySize(sm, 1000), CAP_OK);
+    ck_assert_int_eq(IMachine_SaveSettings(sm), CAP_OK);
+    ck_assert_int_eq(ISession_UnlockMachine(s), CAP_OK);
+    char *kept = read_file(prev, NULL), *now = read_file(path, NULL);
+    ck_assert_str_eq(kept, before);
+    ck_assert_ptr_nonnull(strstr(now, "memory=\"1000\""));
+    cap_free(kept);
+    cap_free(now);
+    cap_free(before);
+    cap_str_free(path);
+    IMachine_Release(sm);
+    ISession_Release(s);
+    IMachine_Release(m);
+}
+END_TEST
+
+START_TEST(test_corrupt_inaccessible)
+{
+    IMachine *m = make_machine("fragile");
+    cap_uuid id;
+    ck_assert_int_eq(IMachine_GetId(m, &id), CAP_OK);
+    char *path = get_str(m->vtbl->GetSettingsFilePath, m);
+    char *good = read_file(path, NULL);
+    IMachine_Release(m);
+    const char *bad = "<CapsuleMachine version=\"1\">\n  <Machine uuid=\"oops\n";
+    write_file(path, bad);
+    svc_restart();
+
+    uint32_t n = 0;
+    IMachine **list = NULL;
+    ck_assert_int_eq(ICapsule_GetMachines(capsule, &n, &list), CAP_OK);
+    ck_assert_uint_eq(n, 1);
+    cap_bool acc = CAP_TRUE;
+    ck_assert_int_eq(IMachine_GetAccessible(list[0], &acc), CAP_OK);
+    ck_assert(!acc);
+    IErrorInfo *ei = NULL;
+    ck_assert_int_eq(IMachine_GetAccessError(list[0], &ei), CAP_OK);
+    ck_assert_ptr_nonnull(ei);
+    int32_t code;
+    char *msg = NULL;
+    IErrorInfo_GetResultCode(ei, &code);
+    IErrorInfo_GetMessage(ei, &msg);
+    ck_assert_int_eq(code, CAP_E_XML_ERROR);
+    ck_assert_msg(strstr(msg, path) && strstr(msg, ":2:"), "message: %s", msg);
+    cap_str_free(msg);
+    IErrorInfo_Release(ei);
+    /* Only a few things work; the name does not, the id does. */
+    char *name = NULL;
+    ck_assert_int_eq(IMachine_GetName(list[0], &name), CAP_E_INVALID_OBJECT_STATE);
+    cap_uuid got;
+    ck_assert_int_eq(IMachine_GetId(list[0], &got), CAP_OK);
+    ck_assert(cap_uuid_equal(&got, &id));
+    IMachine *found = NULL;
+    char ids[CAP_UUID_BUFSIZE];
+    ck_assert_int_eq(ICapsule_FindMachine(capsule, "fragile", &found), CAP_E_OBJECT_NOT_FOUND);
+    ck_assert_int_eq(ICapsule_FindMachine(capsule, cap_uuid_format(&id, ids), &found), CAP_OK);
+    IMachine_Release(found);
+    ISession *s = new_session();
+    ck_assert_int_eq(IMachine_LockMachine(list[0], s, LockType_Write),
+                     CAP_E_INVALID_OBJECT_STATE);
+    ck_assert_int_eq(IMachine_SetExtraData(list[0], "k", "v"), CAP_E_INVALID_OBJECT_STATE);
+    /* Other writes (global file) do not touch it. */
+    ck_assert_int_eq(ICapsule_SetExtraData(capsule, "g", "1"), CAP_OK);
+    size_t len;
+    char *now = read_file(path, &len);
+    ck_assert_uint_eq(len, strlen(bad));
+    ck_assert_str_eq(now, bad);
+    cap_free(now);
+
+    /* Repaired: accessible again without a restart. */
+    write_file(path, good);
+    ck_assert_int_eq(IMachine_GetAccessible(list[0], &acc), CAP_OK);
+    ck_assert(acc);
+    name = get_str(list[0]->vtbl->GetName, list[0]);
+    ck_assert_str_eq(name, "fragile");
+    cap_str_free(name);
+    ck_assert_int_eq(IMachine_LockMachine(list[0], s, LockType_Write), CAP_OK);
+    ck_assert_int_eq(ISession_UnlockMachine(s), CAP_OK);
+    ISession_Release(s);
+    cap_array_free(CAP_TLT_IFACE, n, list);
+    cap_free(good);
+    cap_str_free(path);
+}
+END_TEST
+
+START_TEST(test_missing_file_unregister)
+{
+    IMachine *m = make_machine("gone");
+    char *path = get_str(m->vtbl->GetSettingsFilePath, m);
+    IMachine_Release(m);
+    ck_assert_int_eq(unlink(path), 0);
+    svc_restart();
+    uint32_t n = 0;
+    IMachine **list = NULL;
+    ck_assert_int_eq(ICapsule_GetMachines(capsule, &n, &list), CAP_OK);
+    ck_assert_uint_eq(n, 1);
+    cap_bool acc = CAP_TRUE;
+    IMachine_GetAccessible(list[0], &acc);
+    ck_assert(!acc);
+    ck_assert_int_eq(IMachine_Unregister(list[0]), CAP_OK);
+    cap_array_free(CAP_TLT_IFACE, n, list);
+    svc_restart();
+    ck_assert_int_eq(ICapsule_GetMachines(capsule, &n, &list), CAP_OK);
+    ck_assert_uint_eq(n, 0);
+    cap_free(list);
+    cap_str_free(path);
+}
+END_TEST
+
+START_TEST(test_bad_global_refused)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/capsule.xml", test_home);
+    svc_uninit(test_svc);
+    svc_release(test_svc);
+    test_svc = NULL;
+    write_file(path, "<CapsuleGlobal version=\"1\"><Junk/></CapsuleGlobal>");
+    struct svc *s = NULL;
+    ck_assert_int_eq(svc_create(test_home, test_reg, &s), CAP_E_XML_ERROR);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "capsule.xml:1:"));
+    char *still = read_file(path, NULL);
+    ck_assert_str_eq(still, "<CapsuleGlobal version=\"1\"><Junk/></CapsuleGlobal>");
+    cap_free(still);
+}
+END_TEST
+
+TCase *tcase_settings(void)
+{
+    TCase *tc = tcase_create("settings");
+    tcase_add_checked_fixture(tc, svc_setup, svc_teardown);
+    tcase_add_test(tc, test_roundtrip);
+    tcase_add_test(tc, test_parse_errors);
+    tcase_add_test(tc, test_atomic_prev);
+    tcase_add_test(tc, test_machine_file_prev);
+    tcase_add_test(tc, test_corrupt_inaccessible);
+    tcase_add_test(tc, test_missing_file_unregister);
+    tcase_add_test(tc, test_bad_global_refused);
+    return tc;
+}
