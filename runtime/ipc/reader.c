@@ -275,14 +275,22 @@ cap_result ipc_conn_start(struct ipc_conn *c, int detached)
     if (detached)
         pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
     c->detached = detached;
+    /* A detached reader may finish and drop the last reference before
+     * pthread_create returns (a peer that hangs up at once), so nothing of
+     * c is touched after it in that case; a joinable one is kept alive by
+     * the caller, who joins it. */
+    c->started = 1;
     ipc_conn_ref(c); /* the reader's */
-    int e = pthread_create(&c->reader, &a, reader_main, c);
+    pthread_t tid;
+    int e = pthread_create(&tid, &a, reader_main, c);
     pthread_attr_destroy(&a);
     if (e) {
+        c->started = 0;
         ipc_conn_unref(c);
         return cap_error_set(CAP_E_FAIL, IPC_COMP, NULL, "cannot start a reader thread");
     }
-    c->started = 1;
+    if (!detached)
+        c->reader = tid;
     return CAP_OK;
 }
 
