@@ -1,0 +1,409 @@
+#!/bin/bash
+# tests/integration/cli.sh - the capsule CLI against the real capsule-svc, as
+# scripts and people use it, each part in its own temporary CAPSULE_HOME:
+#   usage errors (exit 2) and help; create/modify/show/list/unregister/delete;
+#   extra data; unknown VM (exit 1 with the service's message); startvm and
+#   controlvm failing cleanly without a VM process; waitfor with a timeout;
+#   two clients at once (and racing first clients starting one service);
+#   the service killed with SIGKILL mid-session and restarted by the next
+#   call with every machine still there; a corrupted machine file listed
+#   inaccessible with its reason, left untouched, then repaired; a client of
+#   another uid refused; 20 clients x 500 rounds with no error and no growth
+#   of the service's memory.
+# Every capsule-svc started here is killed at the end.
+set -u
+B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+CAP=$B/bin/capsule
+SVC=$B/bin/capsule-svc
+LOAD=$B/tests/loadclient
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+for f in "$CAP" "$SVC" "$LOAD"; do
+    [ -x "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
+done
+tmp=$(mktemp -d /tmp/capsule-cli.XXXXXX)
+homes=()
+
+# Kills the service of every home this script used (found by its unique
+# --home argument; killed by pid).
+cleanup() {
+    local h pid
+    for h in "${homes[@]}"; do
+        for pid in $(pgrep -f -- "capsule-svc .*$h( |\$)" 2>/dev/null); do
+            kill -9 "$pid" 2>/dev/null
+        done
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# A fresh CAPSULE_HOME for one part of the test.
+newhome() {
+    H=$(mktemp -d "$tmp/home.XXXXXX")
+    homes+=("$H")
+    export CAPSULE_HOME=$H
+}
+svc_pid() { pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)" | head -1; }
+svc_count() { pgrep -fc -- "capsule-svc .*$CAPSULE_HOME( |\$)"; }
+# SIGKILLs a service and waits until it is gone (dead or a zombie): a
+# killed process keeps its socket open until the kernel has finished it.
+kill_svc() {
+    local i st
+    kill -9 "$1"
+    for i in $(seq 1 100); do
+        st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+        [ -z "$st" ] || [ "$st" = Z ] && return 0
+        sleep 0.05
+    done
+    fail "service $1 still alive 5 s after SIGKILL"
+}
+# Under ASan freed memory sits in a quarantine, which would look like growth
+# in the load test; the service inherits this from the CLI that starts it.
+if ldd "$SVC" 2>/dev/null | grep -q libasan; then
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
+fi
+# The service must not go idle between the steps of a part.
+export CAPSULE_SVC_IDLE_TIMEOUT=60000
+
+# run ARGS...: runs the CLI; sets rc, out (stdout) and err (stderr).
+run() {
+    "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    out=$(cat "$tmp/out")
+    err=$(cat "$tmp/err")
+}
+# ok ARGS...: runs the CLI and expects exit 0.
+ok() {
+    run "$@"
+    [ $rc -eq 0 ] || fail "capsule $* exited $rc: $err"
+}
+# mr VM KEY: the raw value of KEY in showvminfo --machinereadable.
+mr() {
+    "$CAP" showvminfo "$1" --machinereadable 2>/dev/null | sed -n "s/^$2=//p"
+}
+expect_mr() {
+    local got
+    got=$(mr "$1" "$2")
+    [ "$got" = "$3" ] || fail "showvminfo $1: $2 is [$got], want [$3]"
+}
+
+# ---- usage errors, help, version (no service needed) ----------------------
+newhome
+usage_case() {
+    run "$@"
+    [ $rc -eq 2 ] || fail "capsule $* exited $rc, want 2 (usage error)"
+    grep -q "^Try 'capsule" "$tmp/err" || fail "capsule $*: no hint line: $err"
+    [ -z "$out" ] || fail "capsule $*: usage error wrote to stdout: $out"
+}
+usage_case
+usage_case frob
+usage_case list
+usage_case list bogus
+usage_case createvm
+usage_case createvm --name
+usage_case createvm --name x --bogus
+usage_case modifyvm
+usage_case modifyvm demo
+usage_case modifyvm demo --memory 12Q
+usage_case modifyvm demo --memory 0
+usage_case modifyvm demo --cpus many
+usage_case modifyvm demo --engine kvm
+usage_case modifyvm demo --uart1 0x3f8
+usage_case modifyvm demo --uart1 0x3f8 16
+usage_case modifyvm demo --uartmode1 tcp 1234
+usage_case modifyvm demo --uartmode1 file
+usage_case showvminfo
+usage_case showvminfo a b
+usage_case controlvm demo
+usage_case controlvm demo explode
+usage_case waitfor demo
+usage_case waitfor demo --state sleeping
+usage_case waitfor demo --state running --timeout soon
+usage_case getextradata demo
+usage_case setextradata demo
+usage_case unregistervm
+usage_case registervm
+usage_case help nosuchcommand
+[ -z "$(svc_pid)" ] || fail "usage errors started a service"
+ok --version
+[[ "$out" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || fail "--version printed [$out]"
+ok --help
+cp "$tmp/out" "$tmp/help"
+for c in list showvminfo createvm registervm unregistervm modifyvm startvm controlvm \
+    getextradata setextradata waitfor; do
+    grep -q "^  $c " "$tmp/help" || fail "--help does not list $c"
+    ok help "$c"
+    grep -q "^capsule $c" "$tmp/out" || fail "help $c lacks its synopsis"
+    ok "$c" --help
+    grep -q "^capsule $c" "$tmp/out" || fail "$c --help lacks its synopsis"
+done
+
+# ---- create / modify / show / list / unregister / delete ------------------
+newhome
+ok createvm --name demo --register
+grep -q "^Virtual machine 'demo' is created and registered.$" "$tmp/out" || fail "createvm output: $out"
+uuid=$(sed -n 's/^UUID: //p' "$tmp/out")
+cfg=$(sed -n "s/^Settings file: '\(.*\)'$/\1/p" "$tmp/out")
+[[ "$uuid" =~ ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$ ]] || fail "createvm UUID [$uuid]"
+[ -f "$cfg" ] || fail "settings file [$cfg] not written"
+[ -n "$(svc_pid)" ] || fail "no service running after createvm"
+ok list vms
+[ "$out" = "\"demo\" {$uuid}" ] || fail "list vms: [$out]"
+expect_mr demo name '"demo"'
+expect_mr demo UUID "\"$uuid\""
+expect_mr demo CfgFile "\"$cfg\""
+expect_mr demo VMState '"poweroff"'
+expect_mr "$uuid" name '"demo"'
+expect_mr "{$uuid}" name '"demo"'
+
+desc=$'multi "quoted"\nline \\ back'
+(cd "$tmp" && touch initrd.img &&
+    "$CAP" modifyvm demo --memory 256 --cpus 2 --engine rem --kernel /boot/k \
+        --initrd initrd.img --cmdline "console=ttyS0 quiet" --uart1 0x3f8 4 \
+        --uartmode1 file "$tmp/serial.log" --description "$desc") >"$tmp/out" 2>"$tmp/err" ||
+    fail "modifyvm exited $?: $(cat "$tmp/err")"
+expect_mr demo memory 256
+expect_mr demo cpus 2
+expect_mr demo engine '"rem"'
+expect_mr demo kernel '"/boot/k"'
+expect_mr demo initrd "\"$tmp/initrd.img\""
+expect_mr demo cmdline '"console=ttyS0 quiet"'
+expect_mr demo uart1 '"0x03f8,4"'
+expect_mr demo uartmode1 "\"file,$tmp/serial.log\""
+expect_mr demo description '"multi \"quoted\"\nline \\ back"'
+# Every line is key=value with numbers unquoted and strings quoted.
+"$CAP" showvminfo demo --machinereadable >"$tmp/mr"
+bad=$(grep -vE '^[A-Za-z0-9_.-]+=("([^"\\]|\\.)*"|-?[0-9]+)$' "$tmp/mr")
+[ -z "$bad" ] || fail "machinereadable lines not key=value: $bad"
+for k in name UUID CfgFile memory cpus engine VMState description ostype kernel initrd cmdline uart1 uartmode1; do
+    grep -q "^$k=" "$tmp/mr" || fail "machinereadable lacks $k"
+done
+ok showvminfo demo
+grep -q '^Name:            demo$' "$tmp/out" || fail "showvminfo: no 'Name:            demo' line: $out"
+grep -q '^Memory size:     256MB$' "$tmp/out" || fail "showvminfo: memory line"
+grep -q '^UUID:            '"$uuid"'$' "$tmp/out" || fail "showvminfo: UUID line"
+grep -q '^State:           powered off' "$tmp/out" || fail "showvminfo: state line"
+
+ok modifyvm demo --memory 1G --uart1 off --uartmode1 server "$tmp/s.sock"
+expect_mr demo memory 1024
+expect_mr demo uart1 '"off"'
+expect_mr demo uartmode1 "\"server,$tmp/s.sock\""
+ok modifyvm demo --uartmode1 disconnected --engine auto
+expect_mr demo uartmode1 '"disconnected"'
+expect_mr demo engine '"auto"'
+# A value the service refuses: exit 1, its message, nothing saved.
+run modifyvm demo --cpus 1000 --memory 512
+[ $rc -eq 1 ] || fail "modifyvm --cpus 1000 exited $rc, want 1"
+grep -q '^capsule: error: ' "$tmp/err" && grep -q 'details: code CAP_E_' "$tmp/err" ||
+    fail "modifyvm --cpus 1000: error format: $err"
+expect_mr demo memory 1024
+
+run createvm --name demo --register
+[ $rc -eq 1 ] || fail "duplicate createvm exited $rc, want 1"
+grep -q '^capsule: error: ' "$tmp/err" || fail "duplicate createvm message: $err"
+
+# --basefolder, unregistered until registervm.
+mkdir "$tmp/base"
+ok createvm --name other --basefolder "$tmp/base"
+grep -q "^Virtual machine 'other' is created.$" "$tmp/out" || fail "createvm (unregistered): $out"
+ocfg=$(sed -n "s/^Settings file: '\(.*\)'$/\1/p" "$tmp/out")
+[[ "$ocfg" == "$tmp/base/"* && -f "$ocfg" ]] || fail "--basefolder ignored: [$ocfg]"
+ok list vms
+grep -q '"other"' "$tmp/out" && fail "unregistered machine listed"
+ok registervm "$ocfg"
+ok list vms
+[ "$(echo "$out" | wc -l)" -eq 2 ] && grep -q '^"other" {' "$tmp/out" || fail "registervm: list is [$out]"
+
+# Extra data, per machine and global.
+ok setextradata demo my/key "some value"
+ok getextradata demo my/key
+[ "$out" = "Value: some value" ] || fail "getextradata: [$out]"
+ok setextradata global g1 v1
+ok getextradata global g1
+[ "$out" = "Value: v1" ] || fail "getextradata global: [$out]"
+ok getextradata global enumerate
+grep -q '^Key: g1, Value: v1$' "$tmp/out" || fail "enumerate global: [$out]"
+ok setextradata demo my/key
+ok getextradata demo my/key
+[ "$out" = "No value set!" ] || fail "removed extra data: [$out]"
+
+# Unknown VM: exit 1 with the service's message naming it.
+run showvminfo nosuchvm
+[ $rc -eq 1 ] || fail "showvminfo nosuchvm exited $rc, want 1"
+grep -q '^capsule: error: .*nosuchvm' "$tmp/err" && grep -q 'CAP_E_OBJECT_NOT_FOUND' "$tmp/err" ||
+    fail "unknown VM message: $err"
+for c in "modifyvm nosuchvm --cpus 2" "unregistervm nosuchvm" "startvm nosuchvm" \
+    "controlvm nosuchvm pause" "getextradata nosuchvm k" "waitfor nosuchvm --state running"; do
+    run $c
+    [ $rc -eq 1 ] && grep -q 'CAP_E_OBJECT_NOT_FOUND' "$tmp/err" || fail "capsule $c: exit $rc: $err"
+done
+
+# startvm/controlvm go through the service and fail cleanly while no VM
+# process can run (exit 1, the service's message), leaving the machine off.
+run controlvm demo pause
+[ $rc -eq 1 ] && grep -q '^capsule: error: ' "$tmp/err" || fail "controlvm pause: exit $rc: $err"
+run controlvm demo poweroff
+[ $rc -eq 1 ] || fail "controlvm poweroff of a stopped VM exited $rc"
+run startvm demo --type headless
+if [ $rc -eq 0 ]; then
+    echo "note: startvm succeeded (a VM process exists); powering off"
+    ok controlvm demo poweroff
+else
+    [ $rc -eq 1 ] && grep -q '^capsule: error: ' "$tmp/err" || fail "startvm: exit $rc: $err"
+fi
+
+# waitfor: a state already reached returns at once; one never reached times out.
+start=$(date +%s%N)
+ok waitfor demo --state poweroff --timeout 5
+run waitfor demo --state running --timeout 1
+el=$((($(date +%s%N) - start) / 1000000))
+[ $rc -eq 1 ] && grep -q 'timed out' "$tmp/err" || fail "waitfor timeout: exit $rc: $err"
+[ $el -ge 1000 ] && [ $el -lt 6000 ] || fail "waitfor with --timeout 1 took $el ms"
+
+# unregister keeps the files; --delete removes them.
+ok unregistervm other
+[ -f "$ocfg" ] || fail "unregistervm deleted the settings file"
+ok registervm "$ocfg"
+ok unregistervm other --delete
+[ -e "$ocfg" ] && fail "unregistervm --delete left $ocfg"
+ok list vms
+[ "$out" = "\"demo\" {$uuid}" ] || fail "after delete, list vms: [$out]"
+
+# ---- two clients at once ----------------------------------------------------
+newhome
+# Racing first clients start exactly one service.
+for i in 1 2 3 4; do "$CAP" createvm --name "race$i" --register >/dev/null 2>"$tmp/race$i.err" & done
+wait
+for i in 1 2 3 4; do [ -s "$tmp/race$i.err" ] && fail "racing createvm $i: $(cat "$tmp/race$i.err")"; done
+n=$(svc_count)
+[ "$n" -eq 1 ] || fail "racing clients started $n services"
+ok list vms
+[ "$(echo "$out" | wc -l)" -eq 4 ] || fail "racing createvm: list is [$out]"
+# Two clients changing two machines while a third lists.
+client_loop() {
+    local vm=$1 i
+    for i in $(seq 1 15); do
+        "$CAP" modifyvm "$vm" --memory $((64 + i)) --cmdline "iter $i" 2>>"$tmp/two.err" ||
+            echo "modifyvm $vm $i failed" >>"$tmp/two.err"
+        "$CAP" list vms >/dev/null 2>>"$tmp/two.err" || echo "list failed" >>"$tmp/two.err"
+    done
+}
+client_loop race1 & client_loop race2 & wait
+[ -s "$tmp/two.err" ] && fail "two clients: $(cat "$tmp/two.err")"
+expect_mr race1 memory 79
+expect_mr race2 cmdline '"iter 15"'
+
+# ---- SIGKILL of the service mid-session ---------------------------------------
+pid=$(svc_pid)
+"$CAP" waitfor race1 --state running --timeout 60 >/dev/null 2>"$tmp/wait.err" &
+wpid=$!
+sleep 0.5
+start=$(date +%s%N)
+kill_svc "$pid"
+wait $wpid
+wrc=$?
+el=$((($(date +%s%N) - start) / 1000000))
+[ $wrc -eq 1 ] || fail "waitfor after SIGKILL of the service exited $wrc, want 1"
+grep -q '^capsule: error: ' "$tmp/wait.err" || fail "waitfor after SIGKILL: $(cat "$tmp/wait.err")"
+[ $el -lt 5000 ] || fail "waitfor took $el ms to notice the dead service"
+ok list vms
+[ "$(echo "$out" | wc -l)" -eq 4 ] || fail "after SIGKILL, list vms: [$out]"
+npid=$(svc_pid)
+[ -n "$npid" ] && [ "$npid" != "$pid" ] || fail "the service was not restarted ($pid -> $npid)"
+expect_mr race1 memory 79
+expect_mr race1 VMState '"poweroff"'
+
+# ---- a corrupted machine file -------------------------------------------------
+newhome
+ok createvm --name broken --register
+buuid=$(sed -n 's/^UUID: //p' "$tmp/out")
+bcfg=$(sed -n "s/^Settings file: '\(.*\)'$/\1/p" "$tmp/out")
+ok createvm --name fine --register
+cp "$bcfg" "$tmp/good.capsule"
+printf '<?xml version="1.0"?>\n<CapsuleMachine garbage\n' >"$bcfg"
+cp "$bcfg" "$tmp/corrupt.capsule"
+ok list vms
+grep -q "^\"<inaccessible>\" {$buuid}$" "$tmp/out" || fail "corrupt machine not listed inaccessible: [$out]"
+reason=$(grep -A1 "^\"<inaccessible>\" {$buuid}$" "$tmp/out" | tail -1)
+[[ "$reason" =~ ^[[:space:]]+[^[:space:]] ]] || fail "no indented reason line: [$out]"
+grep -qF "$bcfg" <<<"$reason" || echo "note: the reason does not name the file: $reason"
+grep -q '^"fine" {' "$tmp/out" || fail "the good machine is not listed: [$out]"
+expect_mr "$buuid" name '"<inaccessible>"'
+expect_mr "$buuid" CfgFile "\"$bcfg\""
+run modifyvm "$buuid" --memory 128
+[ $rc -eq 1 ] || fail "modifyvm of an inaccessible machine exited $rc, want 1"
+cmp -s "$bcfg" "$tmp/corrupt.capsule" || fail "the corrupt file was changed"
+# Still there and still untouched after a restart of the service.
+kill_svc "$(svc_pid)"
+ok list vms
+grep -q "^\"<inaccessible>\" {$buuid}$" "$tmp/out" || fail "after restart: [$out]"
+cmp -s "$bcfg" "$tmp/corrupt.capsule" || fail "the corrupt file was changed by the restart"
+# Repaired: accessible again, without restarting the service.
+cp "$tmp/good.capsule" "$bcfg"
+ok list vms
+grep -q "^\"broken\" {$buuid}$" "$tmp/out" || fail "repaired machine: [$out]"
+expect_mr broken VMState '"poweroff"'
+
+# ---- a client of another uid ----------------------------------------------------
+asnobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && asnobody test -x "$CAP" && [ -x /usr/bin/python3 ]; then
+    newhome
+    ok list vms  # the service runs
+    chmod 0711 "$tmp" "$CAPSULE_HOME"
+    asnobody env CAPSULE_HOME="$CAPSULE_HOME" \
+        "$CAP" list vms >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ $rc -eq 1 ] || fail "capsule as nobody exited $rc, want 1: $(cat "$tmp/err")"
+    grep -q '^capsule: error: ' "$tmp/err" || fail "capsule as nobody: $(cat "$tmp/err")"
+    [ -s "$tmp/out" ] && fail "capsule as nobody printed: $(cat "$tmp/out")"
+    # The service itself refuses another uid (SO_PEERCRED) even when the
+    # socket is reachable: open the folder for a moment and knock.
+    sockmode=$(stat -c %a "$CAPSULE_HOME/run/svc.sock")
+    chmod 0711 "$CAPSULE_HOME/run"
+    chmod 0777 "$CAPSULE_HOME/run/svc.sock"
+    asnobody /usr/bin/python3 - "$CAPSULE_HOME/run/svc.sock" \
+        >"$tmp/peer" 2>&1 <<'EOF'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect(sys.argv[1])
+    s.settimeout(5)
+    s.sendall(b'\0' * 64)
+    print("refused" if s.recv(64) == b'' else "answered")
+except (ConnectionError, OSError) as e:
+    print("refused", e)
+EOF
+    chmod "$sockmode" "$CAPSULE_HOME/run/svc.sock"
+    chmod 0700 "$CAPSULE_HOME/run" "$CAPSULE_HOME" "$tmp"
+    grep -q '^refused' "$tmp/peer" || fail "the service answered another uid: $(cat "$tmp/peer")"
+    ok list vms  # and still serves its owner
+else
+    echo "SKIP: the another-uid test needs root, a 'nobody' user and a build nobody can run"
+fi
+
+# ---- load: 20 clients x 500 rounds, no error, no memory growth -------------------
+newhome
+ok createvm --name load --register
+rss() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+load_round() {
+    local i pids=() bad=0
+    for i in $(seq 1 20); do "$LOAD" load 500 2>"$tmp/load$i.err" & pids+=($!); done
+    for i in "${!pids[@]}"; do wait "${pids[$i]}" || bad=$((bad + 1)); done
+    for i in $(seq 1 20); do [ -s "$tmp/load$i.err" ] && echo "$(cat "$tmp/load$i.err")"; done
+    return $bad
+}
+pid=$(svc_pid)
+start=$(date +%s%N)
+load_round >"$tmp/load.out" || fail "load (warm-up): $(head -5 "$tmp/load.out")"
+el=$((($(date +%s%N) - start) / 1000000))
+r1=$(rss "$pid")
+load_round >"$tmp/load.out" || fail "load: $(head -5 "$tmp/load.out")"
+r2=$(rss "$pid")
+[ "$(svc_pid)" = "$pid" ] || fail "the service restarted during the load test"
+echo "load: 20 x 500 rounds (4 calls each) in $el ms; service RSS $r1 kB -> $r2 kB"
+# Margin: 4 MB plus 10 % for allocator noise; a leak of even 100 bytes per
+# call would add 4 MB over the 40000 calls of a round.
+[ "$r2" -le $((r1 + 4096 + r1 / 10)) ] || fail "service RSS grew from $r1 kB to $r2 kB"
+
+[ $fails -eq 0 ] && echo "cli: all passed"
+exit $((fails > 0))

@@ -1,0 +1,216 @@
+/*
+ * test_cpum.c - CPUM: the RESET/INIT state against the SDM's table 9-1, the
+ * contents of the CPUID policy, and MSR emulation (values, #GP as a value).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpum/cpum.h"
+
+static struct cpum_policy policy;
+static struct cpum_cpu cpu;
+
+static void setup(void)
+{
+    ck_assert_int_eq(cpum_policy_init(&policy, 2), CAP_OK);
+    cpum_cpu_init(&cpu, &policy, 0);
+}
+
+START_TEST(reset_power_on)
+{
+    const struct cpum_ctx *c = &cpu.ctx;
+    ck_assert_uint_eq(c->rip, 0xfff0);
+    ck_assert_uint_eq(c->rflags, 2);
+    ck_assert_uint_eq(c->seg[CPUM_CS].sel, 0xf000);
+    ck_assert_uint_eq(c->seg[CPUM_CS].base, 0xffff0000u);
+    ck_assert_uint_eq(c->seg[CPUM_CS].limit, 0xffff);
+    ck_assert_uint_eq(c->seg[CPUM_CS].attr, 0x9b);
+    for (unsigned i = 0; i < CPUM_SREG_COUNT; i++) {
+        if (i == CPUM_CS)
+            continue;
+        ck_assert_uint_eq(c->seg[i].sel, 0);
+        ck_assert_uint_eq(c->seg[i].base, 0);
+        ck_assert_uint_eq(c->seg[i].limit, 0xffff);
+        ck_assert_uint_eq(c->seg[i].attr, 0x93);
+    }
+    ck_assert_uint_eq(c->gpr[CPUM_RDX], policy.signature);
+    ck_assert_uint_eq(c->gpr[CPUM_RAX], 0);
+    ck_assert_uint_eq(c->cr0, 0x60000010u);
+    ck_assert_uint_eq(c->cr3 | c->cr4 | c->cr2, 0);
+    ck_assert_uint_eq(c->gdtr.limit, 0xffff);
+    ck_assert_uint_eq(c->idtr.base, 0);
+    ck_assert_uint_eq(c->ldtr.attr, 0x82);
+    ck_assert_uint_eq(c->tr.attr, 0x8b);
+    ck_assert_uint_eq(c->dr[6], 0xffff0ff0u);
+    ck_assert_uint_eq(c->dr[7], 0x400);
+    ck_assert_uint_eq(c->msr.efer, 0);
+    ck_assert_uint_eq(c->msr.pat, 0x0007040600070406ull);
+    ck_assert_uint_eq(c->msr.apic_base, 0xfee00900u);
+    ck_assert_uint_eq(c->fpu.fcw, 0x40);
+    ck_assert_uint_eq(c->fpu.mxcsr, 0x1f80);
+    ck_assert_uint_eq(sizeof(c->fpu), 512);
+    ck_assert_uint_eq(cpu.dirty, CPUM_STATE_ALL);
+    ck_assert_uint_eq(cpum_cpl(c), 0);
+    /* An AP: APIC base without BSP. */
+    struct cpum_cpu ap;
+    cpum_cpu_init(&ap, &policy, 1);
+    ck_assert_uint_eq(ap.ctx.msr.apic_base, 0xfee00800u);
+}
+END_TEST
+
+START_TEST(reset_init_keeps_fpu_and_msrs)
+{
+    cpu.ctx.fpu.xmm[3][0] = 0x5a;
+    cpu.ctx.msr.lstar = 0xffffffff81000000ull;
+    cpu.ctx.msr.efer = EFER_LME | EFER_LMA;
+    cpu.ctx.cr0 = 0x80000011u | CR0_CD;
+    cpu.ctx.gpr[CPUM_RBX] = 7;
+    cpum_reset(&cpu, CPUM_RESET_INIT);
+    ck_assert_uint_eq(cpu.ctx.fpu.xmm[3][0], 0x5a);
+    ck_assert_uint_eq(cpu.ctx.msr.lstar, 0xffffffff81000000ull);
+    ck_assert_uint_eq(cpu.ctx.msr.efer, 0);
+    ck_assert_uint_eq(cpu.ctx.cr0, 0x10 | CR0_CD);
+    ck_assert_uint_eq(cpu.ctx.gpr[CPUM_RBX], 0);
+    ck_assert_uint_eq(cpu.ctx.rip, 0xfff0);
+    cpum_reset(&cpu, CPUM_RESET_POWER_ON);
+    ck_assert_uint_eq(cpu.ctx.fpu.xmm[3][0], 0);
+    ck_assert_uint_eq(cpu.ctx.msr.lstar, 0);
+}
+END_TEST
+
+START_TEST(cpuid_vendor_and_signature)
+{
+    uint32_t r[4];
+    char vendor[13] = {0};
+    cpum_cpuid(&policy, 0, 0, 0, r);
+    ck_assert_uint_ge(r[0], 1);
+    memcpy(vendor, &r[1], 4), memcpy(vendor + 4, &r[3], 4), memcpy(vendor + 8, &r[2], 4);
+    ck_assert_str_eq(vendor, "GenuineIntel");
+    cpum_cpuid(&policy, 1, 1, 0, r);
+    ck_assert_uint_eq(r[0], 0x663);
+    ck_assert_uint_eq(r[1] >> 24, 1); /* APIC id of vCPU 1 */
+    ck_assert_uint_eq((r[1] >> 16) & 0xff, 2);
+    cpum_cpuid(&policy, 0, 0x80000000u, 0, r);
+    ck_assert_uint_eq(r[0], 0x80000008u);
+    cpum_cpuid(&policy, 0, 0x80000008u, 0, r);
+    ck_assert_uint_eq(r[0] & 0xff, 36);
+    ck_assert_uint_eq((r[0] >> 8) & 0xff, 48);
+    char brand[49] = {0};
+    for (unsigned i = 0; i < 3; i++) {
+        cpum_cpuid(&policy, 0, 0x80000002u + i, 0, r);
+        memcpy(brand + 16 * i, r, 16);
+    }
+    ck_assert_str_eq(brand, "Capsule Virtual CPU");
+}
+END_TEST
+
+START_TEST(cpuid_exact_feature_set)
+{
+    uint32_t r[4];
+    cpum_cpuid(&policy, 0, 1, 0, r);
+    /* FPU PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2 HTT */
+    ck_assert_uint_eq(r[3], 0x178bab79u);
+    ck_assert_uint_eq(r[2], 0x80002000u); /* CX16, hypervisor */
+    cpum_cpuid(&policy, 0, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[3], 0x20100800u); /* SYSCALL NX LM */
+    ck_assert_uint_eq(r[2], 1);           /* LAHF/SAHF */
+    ck_assert(cpum_has_feature(&policy, CPUM_FEAT_NX));
+    ck_assert(cpum_has_feature(&policy, CPUM_FEAT_LM));
+    ck_assert(!cpum_has_feature(&policy, CPUM_FEAT_PDPE1GB));
+    ck_assert(!cpum_has_feature(&policy, CPUM_FEAT_X2APIC));
+    ck_assert(!cpum_has_feature(&policy, CPUM_FEAT_MTRR));
+    /* Out of range: the highest basic leaf; gaps in range: zero. */
+    uint32_t hi[4];
+    cpum_cpuid(&policy, 0, 0x1234, 0, r);
+    cpum_cpuid(&policy, 0, 1, 0, hi);
+    ck_assert_mem_eq(r, hi, sizeof(r));
+    cpum_cpuid(&policy, 0, 0x80000005u, 0, r);
+    ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
+    /* One vCPU: no HTT. */
+    struct cpum_policy one;
+    ck_assert_int_eq(cpum_policy_init(&one, 1), CAP_OK);
+    cpum_cpuid(&one, 0, 1, 0, r);
+    ck_assert_uint_eq(r[3] & (1u << 28), 0);
+    ck_assert_int_eq(cpum_policy_init(&one, 0), CAP_E_INVALIDARG);
+    ck_assert_int_eq(cpum_policy_init(&one, 256), CAP_E_INVALIDARG);
+}
+END_TEST
+
+START_TEST(msr_read_write)
+{
+    uint64_t v;
+    cpu.dirty = 0;
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_LSTAR, 0xffffffff81000000ull), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_LSTAR, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0xffffffff81000000ull);
+    ck_assert_uint_ne(cpu.dirty & CPUM_STATE_MSRS, 0);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_SYSENTER_CS, 0x10), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_SYSENTER_CS, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0x10);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_EFER, EFER_SCE | EFER_LME | EFER_NXE), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_EFER, &v), CAP_OK);
+    ck_assert_uint_eq(v, EFER_SCE | EFER_LME | EFER_NXE);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_FS_BASE, 0x7fff12340000ull), CAP_OK);
+    ck_assert_uint_eq(cpu.ctx.seg[CPUM_FS].base, 0x7fff12340000ull);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_PAT, 0x0606060606060606ull), CAP_OK);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_TSC, 12345), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_TSC, &v), CAP_OK);
+    ck_assert_uint_eq(v, 12345);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_APIC_BASE, 0xfec00800u), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_APIC_BASE, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0xfec00900u); /* BSP bit is read-only */
+    const uint32_t *list;
+    ck_assert_uint_ge(cpum_msr_list(&list), 12);
+}
+END_TEST
+
+START_TEST(msr_gp_as_value)
+{
+    uint64_t v = 1;
+    ck_assert_int_eq(cpum_msr_read(&cpu, 0x12345678u, &v), VMM_XCPT_GP);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(cpum_msr_write(&cpu, 0x12345678u, 0), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_read(&cpu, 0x2ff /* MTRRdefType: no MTRR */, &v), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_EFER, 1ull << 14), VMM_XCPT_GP); /* reserved */
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_LSTAR, 0x0000800000000000ull), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_KERNEL_GS_BASE, 0x8000000000000000ull), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_PAT, 0x0000000000000002ull), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_APIC_BASE, 0xfee00c00u), VMM_XCPT_GP); /* x2APIC */
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_APIC_BASE, 1ull << 40), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_MISC_ENABLE, 0), VMM_XCPT_GP);
+    /* LME cannot change while paging is on. */
+    cpu.ctx.cr0 |= CR0_PG | CR0_PE;
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_EFER, EFER_LME), VMM_XCPT_GP);
+    /* LMA is the CPU's: a write cannot set it. */
+    cpu.ctx.cr0 = 0x10;
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_EFER, EFER_LMA | EFER_LME), CAP_OK);
+    ck_assert_uint_eq(cpu.ctx.msr.efer, EFER_LME);
+    ck_assert_str_eq(vmm_result_name(VMM_XCPT_GP), "VMM_XCPT_GP");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cpum");
+    TCase *tc = tcase_create("reset");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, reset_power_on);
+    tcase_add_test(tc, reset_init_keeps_fpu_and_msrs);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("cpuid");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, cpuid_vendor_and_signature);
+    tcase_add_test(tc, cpuid_exact_feature_set);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("msr");
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, msr_read_write);
+    tcase_add_test(tc, msr_gp_as_value);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,37 @@
+/* hwaccm_test.h - a one-vCPU VM for the hwaccm tests. */
+#ifndef HWACCM_TEST_H
+#define HWACCM_TEST_H
+
+#include <check.h>
+
+#include "hwaccm/hwaccm.h"
+
+struct tvm {
+    struct cpum_policy policy;
+    struct cpum_cpu cpu;
+    struct pgm *pgm;
+    struct hwaccm *hm;
+    struct hwaccm_vcpu *vcpu;
+    struct hwaccm_exit exit;
+};
+
+extern struct tvm vm;
+
+/* Creates vm with `ram` bytes of RAM at 0 (and no vCPU until tvm_vcpu()). */
+void tvm_create(uint64_t ram);
+void tvm_vcpu(void);
+void tvm_destroy(void);
+/* Real mode at 0000:ip with code copied to guest address ip. */
+void tvm_real_mode(uint16_t ip, const void *code, size_t len);
+/* Flat 32-bit protected mode, CPL0, paging off, at eip. */
+void tvm_flat32(uint32_t eip);
+/* Runs once and checks the exit reason. */
+void tvm_run_expect(enum hwaccm_exit_reason reason);
+double now_us(void);
+const char *take_message(void);
+
+TCase *tcase_basic(void);
+TCase *tcase_longmode(void);
+TCase *tcase_irq(void);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * test_main.c - the hwaccm suite on the real /dev/kvm. Without /dev/kvm
+ * it fails loudly, unless CAPSULE_SKIP_KVM=1 says to skip (and then says
+ * SKIPPED). Shared helpers for a one-vCPU VM live here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <capsule/errorinfo.h>
+
+#include "hwaccm_test.h"
+
+struct tvm vm;
+
+const char *take_message(void)
+{
+    static char buf[1024];
+    struct cap_error_info info;
+    buf[0] = '\0';
+    if (cap_error_take(&info) == 0 && info.message)
+        strncpy(buf, info.message, sizeof(buf) - 1);
+    cap_error_info_clear(&info);
+    return buf;
+}
+
+double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+void tvm_create(uint64_t ram)
+{
+    memset(&vm, 0, sizeof(vm));
+    ck_assert_int_eq(cpum_policy_init(&vm.policy, 1), CAP_OK);
+    cpum_cpu_init(&vm.cpu, &vm.policy, 0);
+    ck_assert_int_eq(pgm_create(&vm.pgm), CAP_OK);
+    if (ram)
+        ck_assert_int_eq(pgm_map_ram(vm.pgm, 0, ram, "ram"), CAP_OK);
+    cap_result rc = hwaccm_create(vm.pgm, &vm.policy, &vm.hm);
+    ck_assert_msg(rc == CAP_OK, "hwaccm_create: %s: %s", vmm_result_name(rc), take_message());
+}
+
+void tvm_vcpu(void)
+{
+    cap_result rc = hwaccm_vcpu_create(vm.hm, &vm.cpu, &vm.vcpu);
+    ck_assert_msg(rc == CAP_OK, "hwaccm_vcpu_create: %s", take_message());
+}
+
+void tvm_destroy(void)
+{
+    hwaccm_vcpu_destroy(vm.vcpu);
+    hwaccm_destroy(vm.hm);
+    pgm_destroy(vm.pgm);
+}
+
+void tvm_real_mode(uint16_t ip, const void *code, size_t len)
+{
+    ck_assert_int_eq(pgm_phys_write(vm.pgm, ip, code, len), CAP_OK);
+    vm.cpu.ctx.seg[CPUM_CS].sel = 0;
+    vm.cpu.ctx.seg[CPUM_CS].base = 0;
+    vm.cpu.ctx.rip = ip;
+    cpum_mark_dirty(&vm.cpu, CPUM_STATE_GPRS | CPUM_STATE_SREGS);
+}
+
+void tvm_run_expect(enum hwaccm_exit_reason reason)
+{
+    cap_result rc = hwaccm_vcpu_run(vm.vcpu, &vm.exit);
+    ck_assert_msg(rc == CAP_OK, "run: %s", take_message());
+    ck_assert_msg(vm.exit.reason == reason, "exit %s (code %u), expected %s at rip 0x%llx",
+                  hwaccm_exit_name(vm.exit.reason), vm.exit.unknown.code,
+                  hwaccm_exit_name(reason), (unsigned long long)vm.cpu.ctx.rip);
+}
+
+static int check_kvm(void)
+{
+    const char *skip = getenv("CAPSULE_SKIP_KVM");
+    const char *dev = getenv("CAPSULE_KVM_DEVICE"); /* as hd_kvm_open: lets a test fake "no KVM" */
+    if (!dev || !*dev)
+        dev = "/dev/kvm";
+    int fd = open(dev, O_RDWR | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return 1;
+    }
+    int err = errno;
+    if (skip && strcmp(skip, "1") == 0) {
+        printf("SKIPPED: hwaccm tests need /dev/kvm (%s: %s); CAPSULE_SKIP_KVM=1 is set\n", dev,
+               strerror(err));
+        return 0;
+    }
+    fprintf(stderr, "FAILED: no /dev/kvm (%s: %s): the hwaccm tests need KVM. Set "
+                    "CAPSULE_SKIP_KVM=1 to skip them on a host without it.\n",
+            dev, strerror(err));
+    return -1;
+}
+
+int main(void)
+{
+    int kvm = check_kvm();
+    if (kvm <= 0)
+        return kvm == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    Suite *s = suite_create("hwaccm");
+    suite_add_tcase(s, tcase_basic());
+    suite_add_tcase(s, tcase_longmode());
+    suite_add_tcase(s, tcase_irq());
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

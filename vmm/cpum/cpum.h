@@ -1,0 +1,267 @@
+/*
+ * vmm/cpum/cpum.h - CPUM, the CPU monitor: guest CPU state, CPUID policy and
+ * MSR emulation.
+ *
+ * Every engine (hm over KVM or WHP, rem, raw) runs a vCPU from the same
+ * struct cpum_ctx, and every one of them shows the guest the same CPUID,
+ * built once per VM from one table (cpum_cpuid.c). A feature bit is in that
+ * table only when every engine and every device model of the VMM really
+ * implements it; an engine that cannot provide one of them refuses to start
+ * (hwaccm checks against KVM's supported CPUID) rather than showing the guest
+ * a different CPU.
+ *
+ * Objects:
+ *   struct cpum_policy  one per VM: CPUID leaves, address widths. Built by
+ *                       cpum_policy_init(), read-only afterwards, so any vCPU
+ *                       thread may read it without locks.
+ *   struct cpum_cpu     one per vCPU: the context plus the vCPU's id and the
+ *                       policy it follows. Owned and touched by the vCPU's
+ *                       thread only (EM's thread), except where noted.
+ *
+ * State synchronisation with an engine: an engine that keeps part of the
+ * state in the host (KVM) records which parts in `extrn` (those are stale
+ * in ctx until the engine imports them); code that changes ctx outside the
+ * engine sets the matching bits in `dirty` (cpum_mark_dirty) so the engine
+ * pushes them before the next run. CPUM itself never calls an engine.
+ */
+#ifndef VMM_CPUM_H
+#define VMM_CPUM_H
+
+#include <stdint.h>
+
+#include <capsule/types.h>
+
+#include "vmm_result.h"
+
+#define VMM_API __attribute__((visibility("default")))
+
+/* General-purpose register indices into cpum_ctx.gpr. */
+enum cpum_gpr {
+    CPUM_RAX, CPUM_RCX, CPUM_RDX, CPUM_RBX, CPUM_RSP, CPUM_RBP, CPUM_RSI, CPUM_RDI,
+    CPUM_R8, CPUM_R9, CPUM_R10, CPUM_R11, CPUM_R12, CPUM_R13, CPUM_R14, CPUM_R15,
+    CPUM_GPR_COUNT
+};
+
+/* Segment register indices into cpum_ctx.seg (the encoding of x86 sreg fields). */
+enum cpum_sreg { CPUM_ES, CPUM_CS, CPUM_SS, CPUM_DS, CPUM_FS, CPUM_GS, CPUM_SREG_COUNT };
+
+/*
+ * Segment attributes, in the VMX access-rights layout (also what KVM and WHP
+ * use, bit for bit): type 3:0, S 4, DPL 6:5, P 7, AVL 12, L 13, D/B 14, G 15.
+ * The limit is always stored expanded to bytes (G already applied). A
+ * segment with P clear is "unusable" (a null selector loaded in 64-bit mode).
+ */
+#define CPUM_SEG_TYPE_MASK 0x000fu
+#define CPUM_SEG_S         0x0010u
+#define CPUM_SEG_DPL_SHIFT 5
+#define CPUM_SEG_DPL_MASK  0x0060u
+#define CPUM_SEG_P         0x0080u
+#define CPUM_SEG_AVL       0x1000u
+#define CPUM_SEG_L         0x2000u
+#define CPUM_SEG_DB        0x4000u
+#define CPUM_SEG_G         0x8000u
+
+struct cpum_seg {
+    uint16_t sel;
+    uint16_t attr;
+    uint32_t limit; /* in bytes */
+    uint64_t base;
+};
+
+struct cpum_dtr { /* GDTR / IDTR */
+    uint64_t base;
+    uint16_t limit;
+};
+
+/* The x87/MMX/SSE state exactly as FXSAVE stores it (512 bytes, 16-aligned). */
+struct cpum_fxsave {
+    uint16_t fcw, fsw;
+    uint8_t ftw, rsvd1; /* abridged tag word: 1 bit per register, 1 = valid */
+    uint16_t fop;
+    uint64_t fip, fdp;  /* 64-bit format (REX.W FXSAVE) */
+    uint32_t mxcsr, mxcsr_mask;
+    uint8_t st[8][16];  /* ST0-7 / MM0-7, 10 bytes used each */
+    uint8_t xmm[16][16];
+    uint8_t rsvd2[96];
+} __attribute__((aligned(16)));
+
+/* MSR numbers CPUM knows. */
+#define MSR_IA32_TSC            0x00000010u
+#define MSR_IA32_APIC_BASE      0x0000001bu
+#define MSR_IA32_MISC_ENABLE    0x000001a0u
+#define MSR_IA32_SYSENTER_CS    0x00000174u
+#define MSR_IA32_SYSENTER_ESP   0x00000175u
+#define MSR_IA32_SYSENTER_EIP   0x00000176u
+#define MSR_IA32_PAT            0x00000277u
+#define MSR_EFER                0xc0000080u
+#define MSR_STAR                0xc0000081u
+#define MSR_LSTAR               0xc0000082u
+#define MSR_CSTAR               0xc0000083u
+#define MSR_SFMASK              0xc0000084u
+#define MSR_FS_BASE             0xc0000100u
+#define MSR_GS_BASE             0xc0000101u
+#define MSR_KERNEL_GS_BASE      0xc0000102u
+
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
+
+#define CR0_PE (1ull << 0)
+#define CR0_MP (1ull << 1)
+#define CR0_EM (1ull << 2)
+#define CR0_TS (1ull << 3)
+#define CR0_ET (1ull << 4)
+#define CR0_NE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR0_AM (1ull << 18)
+#define CR0_NW (1ull << 29)
+#define CR0_CD (1ull << 30)
+#define CR0_PG (1ull << 31)
+
+#define CR4_VME (1ull << 0)
+#define CR4_PSE (1ull << 4)
+#define CR4_PAE (1ull << 5)
+#define CR4_PGE (1ull << 7)
+#define CR4_OSFXSR (1ull << 9)
+#define CR4_OSXMMEXCPT (1ull << 10)
+
+#define RFLAGS_IF (1ull << 9)
+#define RFLAGS_IOPL_SHIFT 12
+
+#define APIC_BASE_BSP    (1ull << 8)
+#define APIC_BASE_ENABLE (1ull << 11)
+#define APIC_BASE_DEFAULT 0xfee00000ull
+
+/* The MSRs that are part of the context (those the architecture keeps per vCPU). */
+struct cpum_msrs {
+    uint64_t efer;
+    uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t pat;
+    uint64_t tsc; /* last value written or read; TM owns the clock that advances it */
+    uint64_t apic_base;
+    uint64_t misc_enable;
+};
+
+/* Parts of the context, for cpum_cpu.extrn / .dirty. */
+#define CPUM_STATE_GPRS  (1u << 0) /* gpr, rip, rflags */
+#define CPUM_STATE_SREGS (1u << 1) /* seg, ldtr, tr, gdtr, idtr, cr0-4, cr8, efer, apic_base */
+#define CPUM_STATE_FPU   (1u << 2)
+#define CPUM_STATE_MSRS  (1u << 3) /* the rest of cpum_msrs */
+#define CPUM_STATE_DRS   (1u << 4)
+#define CPUM_STATE_ALL   0x1fu
+
+struct cpum_ctx {
+    uint64_t gpr[CPUM_GPR_COUNT];
+    uint64_t rip, rflags;
+    struct cpum_seg seg[CPUM_SREG_COUNT];
+    struct cpum_seg ldtr, tr;
+    struct cpum_dtr gdtr, idtr;
+    uint64_t cr0, cr2, cr3, cr4, cr8;
+    uint64_t dr[8]; /* dr[4], dr[5] unused (aliases of 6, 7) */
+    struct cpum_msrs msr;
+    struct cpum_fxsave fpu;
+};
+
+/* ---- CPUID policy ------------------------------------------------------ */
+
+#define CPUM_MAX_LEAVES 32
+
+struct cpum_cpuid_leaf {
+    uint32_t leaf, subleaf;
+    cap_bool has_subleaves; /* subleaf is significant */
+    uint32_t eax, ebx, ecx, edx;
+};
+
+struct cpum_policy {
+    unsigned ncpus;
+    unsigned phys_addr_bits; /* MAXPHYADDR (CPUID 0x80000008.EAX[7:0]) */
+    unsigned virt_addr_bits;
+    uint32_t signature;      /* CPUID.1.EAX: family/model/stepping */
+    char vendor[13];
+    unsigned nleaves;
+    struct cpum_cpuid_leaf leaves[CPUM_MAX_LEAVES];
+};
+
+/* Feature bits (CPUID register, bit) used by code that asks the policy. */
+enum cpum_feature {
+    CPUM_FEAT_PSE, CPUM_FEAT_PAE, CPUM_FEAT_PGE, CPUM_FEAT_PAT, CPUM_FEAT_PSE36,
+    CPUM_FEAT_SEP, CPUM_FEAT_APIC, CPUM_FEAT_FXSR, CPUM_FEAT_SSE, CPUM_FEAT_SSE2,
+    CPUM_FEAT_SYSCALL, CPUM_FEAT_NX, CPUM_FEAT_LM, CPUM_FEAT_PDPE1GB, CPUM_FEAT_X2APIC,
+    CPUM_FEAT_MTRR, CPUM_FEAT_RDTSCP,
+};
+
+/*
+ * Builds the VM's policy for `ncpus` vCPUs (1..255): vendor "GenuineIntel",
+ * family 6 model 6 stepping 3, and the supported feature set listed at the
+ * top of cpum_cpuid.c. Returns CAP_E_INVALIDARG for a bad count.
+ */
+VMM_API cap_result cpum_policy_init(struct cpum_policy *policy, unsigned ncpus);
+
+/*
+ * CPUID as the guest on vCPU `cpu_id` sees it: per the SDM, a leaf above the
+ * maximum of its range returns the highest basic leaf; unknown leaves inside
+ * a range return zeros. APIC-id fields are filled in for the vCPU. out[] is
+ * eax, ebx, ecx, edx.
+ */
+VMM_API void cpum_cpuid(const struct cpum_policy *policy, unsigned cpu_id, uint32_t leaf,
+                        uint32_t subleaf, uint32_t out[4]);
+
+VMM_API cap_bool cpum_has_feature(const struct cpum_policy *policy, enum cpum_feature f);
+
+/* The (register, bit) of a feature in the leaf table: leaf, reg 0..3 = eax..edx. */
+VMM_API void cpum_feature_location(enum cpum_feature f, uint32_t *leaf, unsigned *reg,
+                                   unsigned *bit);
+
+/* ---- vCPUs ------------------------------------------------------------- */
+
+struct cpum_cpu {
+    struct cpum_ctx ctx;
+    const struct cpum_policy *policy; /* set at init, outlives the vCPU */
+    unsigned id;                      /* 0 is the bootstrap processor */
+    uint32_t extrn;                   /* CPUM_STATE_* held by the engine, stale in ctx */
+    uint32_t dirty;                   /* CPUM_STATE_* changed in ctx, engine must load */
+};
+
+enum cpum_reset_kind {
+    CPUM_RESET_POWER_ON, /* everything to its power-up value */
+    CPUM_RESET_INIT,     /* INIT signal: x87/SSE state and most MSRs survive */
+};
+
+/* Initialises a vCPU at power-on state. `policy` must outlive it. */
+VMM_API void cpum_cpu_init(struct cpum_cpu *cpu, const struct cpum_policy *policy, unsigned id);
+
+/*
+ * Puts the vCPU in the SDM's state after RESET or INIT (Vol. 3A, table 9-1):
+ * CS.sel 0xf000 base 0xffff0000, RIP 0xfff0, RFLAGS 2, CR0 0x60000010, EDX =
+ * the CPUID signature, DR6 0xffff0ff0, DR7 0x400, APIC base 0xfee00000 with
+ * BSP set on vCPU 0, ... Marks the whole state dirty and not external.
+ */
+VMM_API void cpum_reset(struct cpum_cpu *cpu, enum cpum_reset_kind kind);
+
+static inline void cpum_mark_dirty(struct cpum_cpu *cpu, uint32_t what)
+{
+    cpu->dirty |= what;
+}
+
+/* Current privilege level: SS.DPL (as VMX/SVM define it); 0 in real mode. */
+VMM_API unsigned cpum_cpl(const struct cpum_ctx *ctx);
+
+/* ---- MSR emulation ----------------------------------------------------- */
+
+/*
+ * RDMSR / WRMSR for an engine (or rem) that must emulate one. The needed
+ * state (CPUM_STATE_MSRS | CPUM_STATE_SREGS) must be imported first.
+ * Returns CAP_OK, or VMM_XCPT_GP when the architecture says #GP(0): unknown
+ * MSR, reserved bits set, non-canonical address, feature not in the policy,
+ * read-only MSR written. Never sets error info. A successful write marks the
+ * matching state dirty.
+ */
+VMM_API cap_result cpum_msr_read(struct cpum_cpu *cpu, uint32_t msr, uint64_t *value);
+VMM_API cap_result cpum_msr_write(struct cpum_cpu *cpu, uint32_t msr, uint64_t value);
+
+/* The MSR numbers of the context (for engines that save/restore them in bulk). */
+VMM_API unsigned cpum_msr_list(const uint32_t **list);
+
+#endif /* VMM_CPUM_H */

@@ -1,0 +1,129 @@
+/*
+ * cpum_cpuid.c - the CPUID policy: one table, shown identically by every
+ * engine.
+ *
+ * The guest sees an Intel family 6 CPU with only what the whole VMM really
+ * implements - the page walker (PSE, PSE-36, PAE, PGE, PAT, NX, long mode),
+ * the instructions the software CPU will decode (CMOV, CX8, CX16, MMX, FXSR,
+ * SSE, SSE2, SYSENTER, SYSCALL, LAHF in 64-bit mode, CLFLUSH), the local APIC
+ * device, TSC and MSRs. Deliberately absent: VME, MTRR, MCE/MCA, SSE3 and
+ * later, XSAVE/AVX, x2APIC, 1 GiB pages, RDTSCP, PCID, SMEP/SMAP - each can be
+ * added here once every engine and the software CPU implement it (and a
+ * hardware engine whose host lacks a bit refuses to run instead of diverging).
+ */
+#include <string.h>
+
+#include <capsule/errorinfo.h>
+
+#include "cpum.h"
+
+#define BIT(n) (1u << (n))
+
+/* CPUID.1 */
+#define F1_EDX (BIT(0) /*FPU*/ | BIT(3) /*PSE*/ | BIT(4) /*TSC*/ | BIT(5) /*MSR*/ |           \
+                BIT(6) /*PAE*/ | BIT(8) /*CX8*/ | BIT(9) /*APIC*/ | BIT(11) /*SEP*/ |           \
+                BIT(13) /*PGE*/ | BIT(15) /*CMOV*/ | BIT(16) /*PAT*/ | BIT(17) /*PSE36*/ |      \
+                BIT(19) /*CLFSH*/ | BIT(23) /*MMX*/ | BIT(24) /*FXSR*/ | BIT(25) /*SSE*/ |      \
+                BIT(26) /*SSE2*/)
+#define F1_ECX (BIT(13) /*CX16*/ | BIT(31) /*hypervisor*/)
+/* CPUID.0x80000001 */
+#define E1_EDX (BIT(11) /*SYSCALL*/ | BIT(20) /*NX*/ | BIT(29) /*LM*/)
+#define E1_ECX (BIT(0) /*LAHF/SAHF in 64-bit mode*/)
+
+#define SIGNATURE 0x00000663u /* family 6, model 6, stepping 3 */
+#define PHYS_BITS 36
+#define VIRT_BITS 48
+
+static const struct {
+    uint32_t leaf;
+    unsigned reg, bit;
+} feature_loc[] = {
+    [CPUM_FEAT_PSE] = {1, 3, 3},           [CPUM_FEAT_PAE] = {1, 3, 6},
+    [CPUM_FEAT_PGE] = {1, 3, 13},          [CPUM_FEAT_PAT] = {1, 3, 16},
+    [CPUM_FEAT_PSE36] = {1, 3, 17},        [CPUM_FEAT_SEP] = {1, 3, 11},
+    [CPUM_FEAT_APIC] = {1, 3, 9},          [CPUM_FEAT_FXSR] = {1, 3, 24},
+    [CPUM_FEAT_SSE] = {1, 3, 25},          [CPUM_FEAT_SSE2] = {1, 3, 26},
+    [CPUM_FEAT_SYSCALL] = {0x80000001u, 3, 11}, [CPUM_FEAT_NX] = {0x80000001u, 3, 20},
+    [CPUM_FEAT_LM] = {0x80000001u, 3, 29}, [CPUM_FEAT_PDPE1GB] = {0x80000001u, 3, 26},
+    [CPUM_FEAT_X2APIC] = {1, 2, 21},       [CPUM_FEAT_MTRR] = {1, 3, 12},
+    [CPUM_FEAT_RDTSCP] = {0x80000001u, 3, 27},
+};
+
+static void add(struct cpum_policy *p, uint32_t leaf, uint32_t a, uint32_t b, uint32_t c,
+                uint32_t d)
+{
+    struct cpum_cpuid_leaf *l = &p->leaves[p->nleaves++];
+    *l = (struct cpum_cpuid_leaf){.leaf = leaf, .eax = a, .ebx = b, .ecx = c, .edx = d};
+}
+
+static uint32_t str4(const char *s)
+{
+    return (uint32_t)(uint8_t)s[0] | (uint32_t)(uint8_t)s[1] << 8 |
+           (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
+}
+
+cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus)
+{
+    memset(p, 0, sizeof(*p));
+    if (ncpus < 1 || ncpus > 255)
+        return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
+                             "cpum: %u vCPUs asked, 1 to 255 supported", ncpus);
+    p->ncpus = ncpus;
+    p->phys_addr_bits = PHYS_BITS;
+    p->virt_addr_bits = VIRT_BITS;
+    p->signature = SIGNATURE;
+    memcpy(p->vendor, "GenuineIntel", 13);
+    /* Leaf 0: max basic leaf 1 (no cache/topology leaves, nothing in leaf 7). */
+    add(p, 0, 1, str4("Genu"), str4("ntel"), str4("ineI"));
+    /* Leaf 1 EBX: CLFLUSH line 8 qwords, logical CPU count; APIC id per vCPU. */
+    add(p, 1, SIGNATURE, (8u << 8) | ((ncpus > 1 ? ncpus : 1) << 16), F1_ECX,
+        F1_EDX | (ncpus > 1 ? BIT(28) /*HTT: count valid*/ : 0));
+    add(p, 0x80000000u, 0x80000008u, 0, 0, 0);
+    add(p, 0x80000001u, 0, 0, E1_ECX, E1_EDX);
+    static const char brand[48] = "Capsule Virtual CPU";
+    for (unsigned i = 0; i < 3; i++)
+        add(p, 0x80000002u + i, str4(brand + 16 * i), str4(brand + 16 * i + 4),
+            str4(brand + 16 * i + 8), str4(brand + 16 * i + 12));
+    add(p, 0x80000008u, PHYS_BITS | (VIRT_BITS << 8), 0, 0, 0);
+    return CAP_OK;
+}
+
+static const struct cpum_cpuid_leaf *find(const struct cpum_policy *p, uint32_t leaf,
+                                          uint32_t subleaf)
+{
+    for (unsigned i = 0; i < p->nleaves; i++)
+        if (p->leaves[i].leaf == leaf && (!p->leaves[i].has_subleaves || p->leaves[i].subleaf == subleaf))
+            return &p->leaves[i];
+    return NULL;
+}
+
+void cpum_cpuid(const struct cpum_policy *p, unsigned cpu_id, uint32_t leaf, uint32_t subleaf,
+                uint32_t out[4])
+{
+    out[0] = out[1] = out[2] = out[3] = 0;
+    const struct cpum_cpuid_leaf *basic = find(p, 0, 0), *ext = find(p, 0x80000000u, 0);
+    uint32_t max_basic = basic ? basic->eax : 0, max_ext = ext ? ext->eax : 0;
+    /* Intel: any leaf above the range's maximum answers as the highest basic leaf. */
+    if ((leaf < 0x80000000u && leaf > max_basic) || (leaf >= 0x80000000u && leaf > max_ext))
+        leaf = max_basic, subleaf = 0;
+    const struct cpum_cpuid_leaf *l = find(p, leaf, subleaf);
+    if (!l)
+        return;
+    out[0] = l->eax, out[1] = l->ebx, out[2] = l->ecx, out[3] = l->edx;
+    if (leaf == 1)
+        out[1] = (out[1] & 0x00ffffffu) | (uint32_t)(cpu_id & 0xff) << 24;
+}
+
+void cpum_feature_location(enum cpum_feature f, uint32_t *leaf, unsigned *reg, unsigned *bit)
+{
+    *leaf = feature_loc[f].leaf;
+    *reg = feature_loc[f].reg;
+    *bit = feature_loc[f].bit;
+}
+
+cap_bool cpum_has_feature(const struct cpum_policy *p, enum cpum_feature f)
+{
+    uint32_t r[4];
+    cpum_cpuid(p, 0, feature_loc[f].leaf, 0, r);
+    return (r[feature_loc[f].reg] >> feature_loc[f].bit) & 1;
+}

@@ -1,0 +1,173 @@
+/*
+ * cpum_msr.c - RDMSR/WRMSR emulation for the MSRs of the context.
+ *
+ * Engines that run the guest in hardware handle most MSRs themselves; this is
+ * what they (and the software CPU) fall back on, and what a debugger uses. It
+ * checks writes the way the hardware does - reserved bits, canonical
+ * addresses, features absent from the policy - and answers #GP(0) as the
+ * value VMM_XCPT_GP, never as an error of the VMM.
+ */
+#include "cpum.h"
+
+static const uint32_t ctx_msrs[] = {
+    MSR_IA32_TSC,      MSR_IA32_APIC_BASE,     MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
+    MSR_IA32_SYSENTER_EIP, MSR_IA32_PAT,       MSR_EFER,             MSR_STAR,
+    MSR_LSTAR,         MSR_CSTAR,              MSR_SFMASK,           MSR_KERNEL_GS_BASE,
+    MSR_IA32_MISC_ENABLE,
+};
+
+unsigned cpum_msr_list(const uint32_t **list)
+{
+    *list = ctx_msrs;
+    return sizeof(ctx_msrs) / sizeof(ctx_msrs[0]);
+}
+
+static cap_bool canonical(const struct cpum_cpu *cpu, uint64_t a)
+{
+    unsigned bits = cpu->policy->virt_addr_bits;
+    int64_t s = (int64_t)(a << (64 - bits)) >> (64 - bits);
+    return (uint64_t)s == a;
+}
+
+static cap_bool has(const struct cpum_cpu *cpu, enum cpum_feature f)
+{
+    return cpum_has_feature(cpu->policy, f);
+}
+
+cap_result cpum_msr_read(struct cpum_cpu *cpu, uint32_t msr, uint64_t *value)
+{
+    const struct cpum_ctx *c = &cpu->ctx;
+    const struct cpum_msrs *m = &c->msr;
+    cap_bool lm = has(cpu, CPUM_FEAT_LM), sc = has(cpu, CPUM_FEAT_SYSCALL);
+    *value = 0;
+    switch (msr) {
+    case MSR_IA32_TSC: *value = m->tsc; break;
+    case MSR_IA32_APIC_BASE:
+        if (!has(cpu, CPUM_FEAT_APIC))
+            return VMM_XCPT_GP;
+        *value = m->apic_base;
+        break;
+    case MSR_IA32_MISC_ENABLE: *value = m->misc_enable; break;
+    case MSR_IA32_SYSENTER_CS:
+    case MSR_IA32_SYSENTER_ESP:
+    case MSR_IA32_SYSENTER_EIP:
+        if (!has(cpu, CPUM_FEAT_SEP))
+            return VMM_XCPT_GP;
+        *value = msr == MSR_IA32_SYSENTER_CS    ? m->sysenter_cs
+                 : msr == MSR_IA32_SYSENTER_ESP ? m->sysenter_esp
+                                                : m->sysenter_eip;
+        break;
+    case MSR_IA32_PAT:
+        if (!has(cpu, CPUM_FEAT_PAT))
+            return VMM_XCPT_GP;
+        *value = m->pat;
+        break;
+    case MSR_EFER:
+        if (!lm && !sc && !has(cpu, CPUM_FEAT_NX))
+            return VMM_XCPT_GP;
+        *value = m->efer;
+        break;
+    case MSR_STAR:
+        if (!sc)
+            return VMM_XCPT_GP;
+        *value = m->star;
+        break;
+    case MSR_LSTAR: case MSR_CSTAR: case MSR_SFMASK: case MSR_KERNEL_GS_BASE:
+    case MSR_FS_BASE: case MSR_GS_BASE:
+        if (!lm)
+            return VMM_XCPT_GP;
+        *value = msr == MSR_LSTAR    ? m->lstar
+                 : msr == MSR_CSTAR  ? m->cstar
+                 : msr == MSR_SFMASK ? m->sfmask
+                 : msr == MSR_FS_BASE ? c->seg[CPUM_FS].base
+                 : msr == MSR_GS_BASE ? c->seg[CPUM_GS].base
+                                      : m->kernel_gs_base;
+        break;
+    default: return VMM_XCPT_GP;
+    }
+    return CAP_OK;
+}
+
+static cap_bool pat_valid(uint64_t v)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        unsigned t = (v >> (8 * i)) & 0xff;
+        if (t != 0 && t != 1 && t != 4 && t != 5 && t != 6 && t != 7)
+            return CAP_FALSE;
+    }
+    return CAP_TRUE;
+}
+
+static cap_result write_efer(struct cpum_cpu *cpu, uint64_t v)
+{
+    struct cpum_ctx *c = &cpu->ctx;
+    uint64_t ok = (has(cpu, CPUM_FEAT_SYSCALL) ? EFER_SCE : 0) |
+                  (has(cpu, CPUM_FEAT_LM) ? EFER_LME | EFER_LMA : 0) |
+                  (has(cpu, CPUM_FEAT_NX) ? EFER_NXE : 0);
+    if (v & ~ok)
+        return VMM_XCPT_GP;
+    /* LME may not change while paging is on; LMA is the CPU's, not the writer's. */
+    if ((c->cr0 & CR0_PG) && ((v ^ c->msr.efer) & EFER_LME))
+        return VMM_XCPT_GP;
+    c->msr.efer = (v & ~EFER_LMA) | (c->msr.efer & EFER_LMA);
+    cpu->dirty |= CPUM_STATE_SREGS;
+    return CAP_OK;
+}
+
+static cap_result write_apic_base(struct cpum_cpu *cpu, uint64_t v)
+{
+    uint64_t phys_mask = (1ull << cpu->policy->phys_addr_bits) - 1;
+    uint64_t ok = (phys_mask & ~0xfffull) | APIC_BASE_ENABLE | APIC_BASE_BSP;
+    if (!has(cpu, CPUM_FEAT_APIC) || (v & ~ok))
+        return VMM_XCPT_GP; /* includes EXTD (x2APIC), not in the policy */
+    /* BSP is read-only. */
+    cpu->ctx.msr.apic_base = (v & ~APIC_BASE_BSP) | (cpu->ctx.msr.apic_base & APIC_BASE_BSP);
+    cpu->dirty |= CPUM_STATE_SREGS;
+    return CAP_OK;
+}
+
+cap_result cpum_msr_write(struct cpum_cpu *cpu, uint32_t msr, uint64_t v)
+{
+    struct cpum_ctx *c = &cpu->ctx;
+    struct cpum_msrs *m = &c->msr;
+    cap_bool lm = has(cpu, CPUM_FEAT_LM);
+    uint64_t dummy;
+    if (cpum_msr_read(cpu, msr, &dummy) != CAP_OK)
+        return VMM_XCPT_GP; /* not present for this policy */
+    switch (msr) {
+    case MSR_IA32_TSC: m->tsc = v; break;
+    case MSR_IA32_APIC_BASE: return write_apic_base(cpu, v);
+    case MSR_IA32_MISC_ENABLE:
+        if (v != m->misc_enable)
+            return VMM_XCPT_GP; /* none of its knobs are emulated */
+        break;
+    case MSR_IA32_SYSENTER_CS: m->sysenter_cs = v & 0xffff; break;
+    case MSR_IA32_SYSENTER_ESP:
+    case MSR_IA32_SYSENTER_EIP:
+        if (lm && !canonical(cpu, v))
+            return VMM_XCPT_GP;
+        *(msr == MSR_IA32_SYSENTER_ESP ? &m->sysenter_esp : &m->sysenter_eip) = v;
+        break;
+    case MSR_IA32_PAT:
+        if (!pat_valid(v))
+            return VMM_XCPT_GP;
+        m->pat = v;
+        break;
+    case MSR_EFER: return write_efer(cpu, v);
+    case MSR_STAR: m->star = v; break;
+    case MSR_SFMASK: m->sfmask = v & 0xffffffffu; break;
+    case MSR_LSTAR: case MSR_CSTAR: case MSR_KERNEL_GS_BASE: case MSR_FS_BASE: case MSR_GS_BASE:
+        if (!canonical(cpu, v))
+            return VMM_XCPT_GP;
+        if (msr == MSR_FS_BASE || msr == MSR_GS_BASE) {
+            c->seg[msr == MSR_FS_BASE ? CPUM_FS : CPUM_GS].base = v;
+            cpu->dirty |= CPUM_STATE_SREGS;
+            return CAP_OK;
+        }
+        *(msr == MSR_LSTAR ? &m->lstar : msr == MSR_CSTAR ? &m->cstar : &m->kernel_gs_base) = v;
+        break;
+    default: return VMM_XCPT_GP;
+    }
+    cpu->dirty |= CPUM_STATE_MSRS;
+    return CAP_OK;
+}

@@ -1,0 +1,39 @@
+/*
+ * hwaccm_kvm.h - the KVM backend's state, shared by its files
+ * (hwaccm_kvm.c: VM, vCPUs, runs, exits; hwaccm_kvm_regs.c: register sync).
+ */
+#ifndef VMM_HWACCM_KVM_H
+#define VMM_HWACCM_KVM_H
+
+#include "hd_kvm.h"
+#include "hwaccm_internal.h"
+
+#define HWACCM_KVM_MAX_SLOTS PGM_MAX_RANGES
+
+struct hwaccm {
+    struct hd_kvm *kvm;
+    struct pgm *pgm;                      /* not owned */
+    const struct cpum_policy *policy;     /* not owned */
+    struct kvm_cpuid2 *supported;         /* host's supported CPUID */
+    struct pgm_listener listener;
+    uint64_t slot_gpa[HWACCM_KVM_MAX_SLOTS]; /* gpa of each used slot */
+    cap_bool slot_used[HWACCM_KVM_MAX_SLOTS];
+};
+
+struct hwaccm_vcpu {
+    struct hwaccm *hm;
+    struct cpum_cpu *cpu;      /* not owned */
+    struct hd_kvm_vcpu *kv;
+    struct kvm_sregs sregs;    /* last sregs seen, for fields CPUM does not model */
+    cap_bool irq_window;
+};
+
+/* Load the dirty parts of vcpu->cpu into KVM (sync regs when available). */
+cap_result hwaccm_kvm_push(struct hwaccm_vcpu *vcpu);
+/* After an exit: GPRs and sregs from KVM into the context. */
+cap_result hwaccm_kvm_pull(struct hwaccm_vcpu *vcpu);
+/* Build the vCPU's kvm_cpuid2 from the policy (malloc'ed). */
+cap_result hwaccm_kvm_cpuid(const struct cpum_policy *policy, unsigned id,
+                            struct kvm_cpuid2 **out);
+
+#endif /* VMM_HWACCM_KVM_H */
