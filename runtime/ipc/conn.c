@@ -1,25 +1,39 @@
 /*
- * conn.c - one connection: the reader thread, worker threads, calls.
+ * conn.c - one connection: life cycle, sending, calls, and the read role.
  *
- * The reader thread owns the receiving side. It decodes every frame
- * completely (request arguments included) before it reads the next one, so
- * handles are resolved in the order the peer sent them: a RELEASE can never
- * overtake an earlier message that still names the handle. Replies are
- * decoded straight into the waiting caller's values and the caller is woken
- * through its own condition variable (request ids match them up, so any
- * number of threads may call at once).
+ * Leader/follower. At most one thread at a time holds the connection's
+ * read role (c->rd_busy) and with it the receive buffer: it reads frames and
+ * handles each completely before the next (reader.c), so handles are
+ * resolved in the order the peer sent them and a RELEASE can never overtake
+ * an earlier message that still names the handle. Who reads:
  *
- * Requests go to worker threads, started on demand: whenever more requests
- * are queued than workers are idle, a new worker starts (up to
- * CAP_IPC_MAX_WORKERS). A call that calls back (service -> client listener
- * -> service ...) therefore always finds a free worker on each side, without
- * routing nested requests to the waiting thread. Workers stay for the life
- * of the connection.
+ *  - A calling thread (ipc_conn_call) takes the role itself if nobody holds
+ *    it, sends its request and reads until its own reply is there: no other
+ *    thread is woken on the way (the socket is disarmed in the wait set for
+ *    as long as it reads). Frames that are not its reply are dispatched on
+ *    the way: other callers' replies are decoded into their values and they
+ *    are woken; requests are queued for the service threads (workers.c), so
+ *    a thread waiting for a reply still has the peer's nested calls (an
+ *    IEventListener called back during the call) served.
+ *  - A caller that finds the role taken waits on its own condition variable
+ *    until its reply has been delivered or the role is handed to it.
+ *  - Otherwise the socket is armed and the connection's idle service
+ *    threads park in the transport's wait set; bytes arriving wake exactly
+ *    one of them, which takes the role. When it reads a request it lets go
+ *    of the role first and then runs the request itself, so no handoff to
+ *    another thread lies between a request and its reply.
  *
- * When the stream ends or breaks (peer exit, a malformed frame, close) the
- * reader tears down: the connection is marked dead, waiting calls are woken
- * with the "unavailable" error, workers are joined, every handle the peer
- * held is released, and the owner is told.
+ * Letting go of the role (ipc_conn_release_role_locked) hands it to a
+ * waiting caller if there is one, else to a service thread if a whole frame
+ * is still buffered, else arms the socket, making sure a service thread is
+ * parked (starting one if needed) so that a request arriving while every
+ * other thread is busy is still read.
+ *
+ * When the stream ends or breaks (peer exit, a malformed frame, close),
+ * ipc_conn_kill marks the connection dead, wakes every waiting call with the
+ * "unavailable" error and stops the service threads; the master service
+ * thread joins the others, releases every handle the peer held and tells
+ * the owner (workers.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,20 +45,6 @@
 #include <capsule/result.h>
 
 #include "ipc_internal.h"
-
-static __thread const struct cap_ipc_peer *tls_peer;
-
-CAP_EXPORT cap_result cap_ipc_current_peer(struct cap_ipc_peer *out)
-{
-    if (!out)
-        return CAP_E_POINTER;
-    if (!tls_peer) {
-        memset(out, 0, sizeof(*out));
-        return CAP_FALSE_RESULT;
-    }
-    *out = *tls_peer;
-    return CAP_OK;
-}
 
 void ipc_conn_log(struct ipc_conn *c, const char *fmt, ...)
 {
@@ -78,7 +78,7 @@ cap_result ipc_conn_dead_error(struct ipc_conn *c)
     return rc;
 }
 
-void ipc_conn_mark_dead_locked(struct ipc_conn *c, const char *reason)
+static void mark_dead_locked(struct ipc_conn *c, const char *reason)
 {
     if (!c->dead) {
         c->dead = 1;
@@ -91,6 +91,19 @@ void ipc_conn_mark_dead_locked(struct ipc_conn *c, const char *reason)
         pthread_cond_signal(&p->cv);
     }
     c->pending = NULL;
+}
+
+void ipc_conn_kill(struct ipc_conn *c, const char *reason)
+{
+    pthread_mutex_lock(&c->lock);
+    mark_dead_locked(c, reason);
+    int was = c->stopping;
+    c->stopping = 1;
+    c->armed = 0;
+    pthread_mutex_unlock(&c->lock);
+    ipc_transport_shutdown(c->t);
+    if (!was) /* every parked service thread wakes (each passes one on) */
+        ipc_transport_kick(c->t, 1u << 20);
 }
 
 cap_result ipc_conn_create(struct ipc_transport *t, const struct cap_ipc_peer *peer, int is_server,
@@ -113,8 +126,15 @@ cap_result ipc_conn_create(struct ipc_transport *t, const struct cap_ipc_peer *p
         c->owner = *owner;
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->wlock, NULL);
-    pthread_cond_init(&c->job_cv, NULL);
     c->next_export = 1;
+    c->rcap = 64 * 1024;
+    c->rbuf = cap_alloc(c->rcap);
+    cap_result rc = c->rbuf ? ipc_transport_wait_init(t) : CAP_E_OUTOFMEMORY;
+    if (CAP_FAILED(rc)) {
+        c->t = NULL; /* the caller still owns it on failure */
+        ipc_conn_unref(c);
+        return rc;
+    }
     *out = c;
     return CAP_OK;
 }
@@ -138,7 +158,7 @@ void ipc_conn_unref(struct ipc_conn *c)
     cap_free(c->dead_reason);
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->wlock);
-    pthread_cond_destroy(&c->job_cv);
+    cap_free(c->rbuf);
     cap_free(c);
 }
 
@@ -157,10 +177,7 @@ int ipc_conn_is_dead(struct ipc_conn *c)
 
 void ipc_conn_shutdown(struct ipc_conn *c)
 {
-    pthread_mutex_lock(&c->lock);
-    ipc_conn_mark_dead_locked(c, "closed by this side");
-    pthread_mutex_unlock(&c->lock);
-    ipc_transport_shutdown(c->t);
+    ipc_conn_kill(c, "closed by this side");
 }
 
 cap_result ipc_conn_send(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, uint64_t req_id)
@@ -176,15 +193,49 @@ cap_result ipc_conn_send(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, ui
     cap_result rc = ipc_send_all(c->t, b->data, b->len);
     pthread_mutex_unlock(&c->wlock);
     if (CAP_FAILED(rc)) {
-        pthread_mutex_lock(&c->lock);
-        ipc_conn_mark_dead_locked(c, cap_error_peek_message() ? cap_error_peek_message()
-                                                              : "send failed");
-        pthread_mutex_unlock(&c->lock);
-        ipc_transport_shutdown(c->t);
+        ipc_conn_kill(c, cap_error_peek_message() ? cap_error_peek_message() : "send failed");
         return ipc_conn_dead_error(c);
     }
     return CAP_OK;
 }
+
+/* --- the read role --- */
+
+/* A whole frame (or a header that can only fail) is in the receive buffer;
+ * the caller holds the role or c->lock with the role handed over. */
+static int frame_buffered(const struct ipc_conn *c)
+{
+    size_t have = c->rend - c->rstart;
+    if (have < IPC_HDR_SIZE)
+        return 0;
+    const uint8_t *h = c->rbuf + c->rstart;
+    size_t len = (size_t)h[16] | (size_t)h[17] << 8 | (size_t)h[18] << 16 | (size_t)h[19] << 24;
+    return have - IPC_HDR_SIZE >= len || len > c->max_frame;
+}
+
+void ipc_conn_release_role_locked(struct ipc_conn *c)
+{
+    c->rd_busy = 0;
+    if (c->dead || c->stopping)
+        return; /* nobody reads a dead connection */
+    for (struct ipc_pending *p = c->pending; p; p = p->next)
+        if (!p->done && !p->lead) { /* a waiting caller reads on */
+            p->lead = 1;
+            c->rd_busy = 1;
+            pthread_cond_signal(&p->cv);
+            return;
+        }
+    if (frame_buffered(c)) {
+        c->rd_busy = 1;
+        c->rd_handoff = 1;
+    } else {
+        c->armed = 1;
+        ipc_transport_arm(c->t, 1);
+    }
+    ipc_conn_wake_service_locked(c);
+}
+
+/* --- calls --- */
 
 cap_result ipc_conn_call(struct ipc_conn *c, struct ipc_buf *b, uint8_t type,
                          const struct cap_tl_iface *tl, const struct cap_tl_method *m,
@@ -205,24 +256,50 @@ cap_result ipc_conn_call(struct ipc_conn *c, struct ipc_buf *b, uint8_t type,
     p.id = ++c->next_req;
     p.next = c->pending;
     c->pending = &p;
+    if (!c->rd_busy) { /* nobody reads: we read our own reply */
+        c->rd_busy = 1;
+        p.lead = 1;
+        if (c->armed) {
+            c->armed = 0;
+            ipc_transport_arm(c->t, 0);
+        }
+    }
     pthread_mutex_unlock(&c->lock);
 
     cap_result rc = ipc_conn_send(c, b, type, p.id);
+    struct ipc_lead lead = {.self = &p};
     pthread_mutex_lock(&c->lock);
-    if (CAP_FAILED(rc) && !p.done) { /* not woken: unlink ourselves */
-        for (struct ipc_pending **pp = &c->pending; *pp; pp = &(*pp)->next)
-            if (*pp == &p) {
-                *pp = p.next;
-                break;
-            }
+    if (CAP_FAILED(rc)) {
+        if (!p.done) /* not woken: unlink ourselves */
+            for (struct ipc_pending **pp = &c->pending; *pp; pp = &(*pp)->next)
+                if (*pp == &p) {
+                    *pp = p.next;
+                    break;
+                }
+        if (p.lead) {
+            p.lead = 0;
+            ipc_conn_release_role_locked(c);
+        }
         pthread_mutex_unlock(&c->lock);
         pthread_cond_destroy(&p.cv);
         return rc; /* error info set by the send */
     }
-    while (!p.done)
-        pthread_cond_wait(&p.cv, &c->lock);
+    for (;;) {
+        while (!p.done && !p.lead)
+            pthread_cond_wait(&p.cv, &c->lock);
+        if (p.done)
+            break;
+        pthread_mutex_unlock(&c->lock);
+        ipc_lead_read(c, &lead); /* returns once p is done or the connection ended */
+        pthread_mutex_lock(&c->lock);
+    }
+    if (p.lead) {
+        p.lead = 0;
+        ipc_conn_release_role_locked(c);
+    }
     pthread_mutex_unlock(&c->lock);
     pthread_cond_destroy(&p.cv);
+    ipc_exports_free(lead.dead);
 
     rc = p.rc;
     if (CAP_FAILED(rc) && p.err.message) { /* the peer's error info */
@@ -238,141 +315,31 @@ cap_result ipc_conn_call(struct ipc_conn *c, struct ipc_buf *b, uint8_t type,
     return rc;
 }
 
-/* --- workers --- */
-
-static void job_free(struct ipc_job *j)
+cap_result ipc_conn_start(struct ipc_conn *c, int detached)
 {
-    if (j->v) {
-        cap_xpt_values_clear(j->m, j->v, CAP_XPT_CLEAR_ALL);
-        cap_free(j->v);
-    }
-    if (j->obj)
-        CAP_RELEASE(j->obj);
-    cap_free(j);
-}
-
-static void reply_failure(struct ipc_buf *b, cap_result rc, const char *iface)
-{
-    struct cap_error_info info;
-    b->len = IPC_HDR_SIZE;
-    b->oom = 0;
-    ipc_buf_u32(b, (uint32_t)rc);
-    if (cap_error_take(&info) == CAP_OK && info.result == rc) {
-        ipc_buf_str(b, info.message ? info.message : "");
-        ipc_buf_str(b, info.component);
-        ipc_buf_str(b, info.iface ? info.iface : iface);
-    } else {
-        char *msg = cap_str_printf("%s failed (%s)", iface ? iface : "call", cap_result_name(rc));
-        ipc_buf_str(b, msg ? msg : "call failed");
-        ipc_buf_str(b, NULL);
-        ipc_buf_str(b, iface);
-        cap_str_free(msg);
-    }
-    cap_error_info_clear(&info);
-}
-
-static void run_request(struct ipc_conn *c, struct ipc_job *j, struct ipc_buf *b)
-{
-    cap_error_clear();
-    cap_result rc = cap_xpt_invoke(j->obj, j->tl, j->slot, j->v, j->m->n_params);
-    ipc_buf_u32(b, (uint32_t)rc);
-    if (CAP_SUCCEEDED(rc)) {
-        cap_result erc = ipc_encode_values(b, j->tl, j->m, j->v, IPC_DIR_OUT, &ipc_conn_iface_ops, c);
-        if (CAP_FAILED(erc))
-            reply_failure(b, erc, j->tl->name);
-    } else {
-        reply_failure(b, rc, j->tl->name);
-    }
-}
-
-static void run_qi(struct ipc_conn *c, struct ipc_job *j, struct ipc_buf *b)
-{
-    void *obj = NULL, *res = NULL;
-    const struct cap_tl_iface *tl = cap_typelib_find_iface(&j->iid);
-    cap_result rc;
-    cap_error_clear();
-    if (j->handle == 0) {
-        obj = c->root;
-        rc = obj ? CAP_OK : CAP_E_NOINTERFACE;
-        if (obj)
-            CAP_ADDREF(obj);
-    } else {
-        rc = ipc_export_lookup(c, j->handle, &cap_tl_ISupports, &obj);
-    }
-    if (CAP_SUCCEEDED(rc))
-        rc = tl ? CAP_QI(obj, &j->iid, &res) : CAP_E_NOINTERFACE;
-    ipc_buf_u32(b, (uint32_t)rc);
-    if (CAP_SUCCEEDED(rc)) {
-        struct cap_tl_param prm = {"result", CAP_TLT_IFACE, CAP_TLD_RETURN, 0, NULL, tl};
-        struct cap_tl_method qm = {"QueryInterface", "queryInterface", CAP_TLM_METHOD, 0, 1, &prm};
-        struct cap_xpt_value v = {.iface = res};
-        cap_result erc = ipc_encode_values(b, tl, &qm, &v, IPC_DIR_OUT, &ipc_conn_iface_ops, c);
-        if (CAP_FAILED(erc))
-            reply_failure(b, erc, tl->name);
-    } else {
-        reply_failure(b, rc, tl ? tl->name : NULL);
-    }
-    if (res)
-        CAP_RELEASE(res);
-    if (obj)
-        CAP_RELEASE(obj);
-}
-
-static void *worker_main(void *arg)
-{
-    struct ipc_conn *c = arg;
-    struct ipc_buf b;
-    tls_peer = &c->peer;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    if (detached)
+        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    c->detached = detached;
+    ipc_conn_ref(c); /* the master's */
     pthread_mutex_lock(&c->lock);
-    for (;;) {
-        while (!c->jq_head && !c->stopping) {
-            c->n_idle++;
-            pthread_cond_wait(&c->job_cv, &c->lock);
-            c->n_idle--;
-        }
-        struct ipc_job *j = c->jq_head;
-        if (!j)
-            break;
-        c->jq_head = j->next;
-        if (!c->jq_head)
-            c->jq_tail = NULL;
-        c->n_queued--;
-        int dead = c->dead;
-        pthread_mutex_unlock(&c->lock);
-        if (!dead) {
-            ipc_buf_init(&b);
-            if (j->type == IPC_MSG_REQUEST)
-                run_request(c, j, &b);
-            else
-                run_qi(c, j, &b);
-            ipc_conn_send(c, &b, IPC_MSG_REPLY, j->req_id);
-            ipc_buf_free(&b);
-        }
-        job_free(j);
-        cap_error_clear();
-        pthread_mutex_lock(&c->lock);
-    }
+    c->armed = 1; /* from here on the master (or a caller) reads */
+    ipc_transport_arm(c->t, 1);
     pthread_mutex_unlock(&c->lock);
-    tls_peer = NULL;
-    return NULL;
-}
-
-cap_result ipc_conn_enqueue(struct ipc_conn *c, struct ipc_job *j)
-{
-    pthread_mutex_lock(&c->lock);
-    if (c->jq_tail)
-        c->jq_tail->next = j;
-    else
-        c->jq_head = j;
-    c->jq_tail = j;
-    c->n_queued++;
-    if (c->n_queued > c->n_idle && c->n_threads < CAP_IPC_MAX_WORKERS) {
-        if (pthread_create(&c->workers[c->n_threads], NULL, worker_main, c) == 0)
-            c->n_threads++;
-        else if (c->n_threads == 0)
-            ipc_conn_log(c, "cannot start a worker thread; requests wait");
+    int e = pthread_create(&c->master, &a, ipc_master_main, c);
+    pthread_attr_destroy(&a);
+    if (e) {
+        ipc_conn_unref(c);
+        return cap_error_set(CAP_E_FAIL, IPC_COMP, NULL, "cannot start a connection thread");
     }
-    pthread_cond_signal(&c->job_cv);
-    pthread_mutex_unlock(&c->lock);
+    c->started = 1;
     return CAP_OK;
+}
+
+void ipc_conn_join(struct ipc_conn *c)
+{
+    if (c->started && !c->detached)
+        pthread_join(c->master, NULL);
+    c->started = 0;
 }

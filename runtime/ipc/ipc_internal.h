@@ -4,7 +4,9 @@
  *   wire.c       frames (header encode/decode, a pure function), byte
  *                buffers and readers, a u64-keyed hash map
  *   marshal.c    values <-> bytes, driven only by the typelib
- *   conn.c       a connection: reader thread, workers, requests and replies
+ *   conn.c       a connection: life cycle, sending, calls, the read role
+ *   reader.c     the read role's loop: frames in, replies to their callers
+ *   workers.c    a connection's service threads: parked readers, requests
  *   objects.c    handles: objects we export, proxies of objects we import
  *   server.c     listener, peer checks, connection list (capsule/ipc.h)
  *   client.c     capsule/client.h; home.c: the CAPSULE_HOME layout
@@ -90,8 +92,12 @@ struct ipc_buf {
     uint8_t *data;
     size_t len, cap;
     int oom;
+    int borrowed; /* data is caller storage (ipc_buf_init_on): never freed */
 };
 void ipc_buf_init(struct ipc_buf *b);        /* reserves room for the header */
+/* Like ipc_buf_init, but starts in `storage` (n bytes, e.g. on the stack) and
+ * moves to the heap only if the message outgrows it. */
+void ipc_buf_init_on(struct ipc_buf *b, void *storage, size_t n);
 void ipc_buf_free(struct ipc_buf *b);
 void ipc_buf_put(struct ipc_buf *b, const void *p, size_t n);
 void ipc_buf_u8(struct ipc_buf *b, uint8_t v);
@@ -204,7 +210,13 @@ struct ipc_export;
 struct ipc_objects; /* per-connection tables, inside struct ipc_conn */
 cap_result ipc_export_lookup(struct ipc_conn *c, uint64_t handle, const struct cap_tl_iface *tl,
                              void **out);
-cap_result ipc_export_release(struct ipc_conn *c, uint64_t handle, uint32_t count);
+/* Drops `count` references the peer returned. An export that reaches 0 is
+ * unlinked and put on *dead instead of being freed, so that the real
+ * object's Release (user code, which may call through IPC) runs only once
+ * the caller has let go of the read role (ipc_exports_free). */
+cap_result ipc_export_release(struct ipc_conn *c, uint64_t handle, uint32_t count,
+                              struct ipc_export **dead);
+void ipc_exports_free(struct ipc_export *dead);
 void ipc_exports_release_all(struct ipc_conn *c);
 /* A remote QI through conn c on `handle` (0: root) for `iid`. */
 cap_result ipc_remote_qi(struct ipc_conn *c, uint64_t handle, const cap_uuid *iid, void **out);
@@ -215,16 +227,23 @@ struct ipc_pending {
     const struct cap_tl_iface *tl;
     const struct cap_tl_method *m;
     struct cap_xpt_value *v;
-    int done;
+    int done;                  /* the reply (or the connection's end) arrived */
+    int lead;                  /* this caller holds the read role */
     cap_result rc;
     struct cap_error_info err; /* set when rc failed and info came along */
-    pthread_cond_t cv;
+    pthread_cond_t cv;         /* signalled on done and on being handed the role */
     struct ipc_pending *next;
 };
 
-/* A decoded request waiting for a worker. */
+/* Inline room for the in values of a request run by the thread that read
+ * it (no allocation on that path). */
+#define IPC_JOB_INLINE_VALUES 8u
+
+/* A decoded request: run by the service thread that read it, or queued. */
 struct ipc_job {
     uint8_t type; /* IPC_MSG_REQUEST or IPC_MSG_QI */
+    uint8_t inline_storage; /* the job lives in a struct ipc_lead */
+    uint8_t inline_values;  /* ... and so do its values */
     uint64_t req_id;
     void *obj; /* REQUEST: AddRef'ed target */
     const struct cap_tl_iface *tl;
@@ -236,8 +255,21 @@ struct ipc_job {
     struct ipc_job *next;
 };
 
+/* What one stint in the read role produced (reader.c fills it in). */
+struct ipc_lead {
+    struct ipc_pending *self; /* a caller reading for its own reply; NULL: a service thread */
+    int self_done;            /* self's reply has been decoded */
+    int did_recv;             /* service thread: it read the socket once */
+    struct ipc_job *job;      /* service thread: a request it will run itself */
+    struct ipc_export *dead;  /* exports to free once the role is let go */
+    struct ipc_job job_store;
+    struct cap_xpt_value v_store[IPC_JOB_INLINE_VALUES];
+};
+
+#define IPC_IID_CACHE 8u /* per-connection iid -> typelib cache (read role only) */
+
 struct ipc_conn {
-    cap_refcnt ref;              /* reader thread, owner, each import */
+    cap_refcnt ref;              /* master thread, owner, each import */
     int is_server;               /* fixed at create */
     struct ipc_transport *t;     /* freed with the connection */
     struct cap_ipc_peer peer;    /* fixed at create */
@@ -245,29 +277,65 @@ struct ipc_conn {
     uint32_t max_frame;
     struct ipc_conn_owner owner;
     pthread_mutex_t wlock;       /* one writer at a time */
-    pthread_mutex_t lock;        /* everything below */
-    int dead;                    /* set once, by the reader's teardown or a failed send */
+    pthread_mutex_t lock;        /* everything below unless said */
+    int dead;                    /* set once, by ipc_conn_kill */
     char *dead_reason;
     uint64_t next_req;
     struct ipc_pending *pending;
     /* objects.c */
     struct ipc_map exp_by_id, exp_by_ident, imports;
     uint64_t next_export;
-    /* workers */
+    /* the read role (conn.c): at most one thread reads at a time */
+    int rd_busy;                 /* someone holds the role */
+    int rd_handoff;              /* ... given to whichever service thread comes first */
+    int armed;                   /* the socket wakes a parked service thread */
+    /* owned by the role holder, no lock: the receive buffer and the cache */
+    uint8_t *rbuf;
+    size_t rcap, rstart, rend;
+    struct {
+        cap_uuid iid;
+        const struct cap_tl_iface *tl;
+    } iid_cache[IPC_IID_CACHE];
+    /* service threads (workers.c) */
     struct ipc_job *jq_head, *jq_tail;
-    uint32_t n_queued, n_idle, n_threads;
+    uint32_t n_queued;  /* requests in the queue */
+    uint32_t n_parked;  /* threads in (or entering) ipc_transport_wait */
+    uint32_t n_kicks;   /* kicks written and not yet taken */
+    uint32_t n_starting, n_threads; /* threads started, not yet looping; all workers */
     int stopping;
-    pthread_cond_t job_cv;
     pthread_t workers[CAP_IPC_MAX_WORKERS];
-    pthread_t reader;
+    pthread_t master;
     int detached, started;
 };
 
-/* Queues a decoded request for the workers (conn.c; reader.c calls it). */
-cap_result ipc_conn_enqueue(struct ipc_conn *c, struct ipc_job *j);
+/* --- conn.c --- */
 
-/* Marks the connection dead (first reason wins) and wakes pending calls;
- * c->lock held. */
-void ipc_conn_mark_dead_locked(struct ipc_conn *c, const char *reason);
+/* Ends the connection (first reason wins): marks it dead, wakes pending
+ * calls with the "unavailable" error, stops the service threads and shuts
+ * the transport down. Any thread, c->lock NOT held. */
+void ipc_conn_kill(struct ipc_conn *c, const char *reason);
+
+/* Lets go of the read role (c->lock held): hands it to a waiting caller,
+ * else to a service thread if a whole frame is buffered, else arms the
+ * socket so that a parked service thread wakes when bytes arrive. */
+void ipc_conn_release_role_locked(struct ipc_conn *c);
+
+/* --- reader.c --- */
+
+/* Runs the read role until: L->self is done (a caller), or a service
+ * thread has a request to run (L->job) or nothing more to read without
+ * blocking, or the connection ended. The role is still held on return. */
+void ipc_lead_read(struct ipc_conn *c, struct ipc_lead *L);
+
+/* --- workers.c --- */
+
+/* Queues a request read by a caller for the service threads (c->lock held). */
+void ipc_conn_enqueue_locked(struct ipc_conn *c, struct ipc_job *j);
+/* Makes sure a service thread will act on queued work or a handed-off
+ * role, or that one is parked while the socket is armed (c->lock held). */
+void ipc_conn_wake_service_locked(struct ipc_conn *c);
+void ipc_job_free(struct ipc_job *j);
+/* Starts the master service thread (ipc_conn_start). */
+void *ipc_master_main(void *arg);
 
 #endif /* CAP_IPC_INTERNAL_H */

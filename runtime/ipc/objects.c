@@ -35,6 +35,7 @@ struct ipc_export {
     uint32_t refs;
     uint32_t n_ifs, cap_ifs;
     struct ipc_iface_ptr *ifs;
+    struct ipc_export *next_dead; /* on a reader's list of exports to free */
 };
 
 struct ipc_proxy;
@@ -138,7 +139,8 @@ cap_result ipc_export_lookup(struct ipc_conn *c, uint64_t handle, const struct c
     return CAP_OK;
 }
 
-cap_result ipc_export_release(struct ipc_conn *c, uint64_t handle, uint32_t count)
+cap_result ipc_export_release(struct ipc_conn *c, uint64_t handle, uint32_t count,
+                              struct ipc_export **dead)
 {
     pthread_mutex_lock(&c->lock);
     struct ipc_export *e = ipc_map_get(&c->exp_by_id, handle);
@@ -156,8 +158,18 @@ cap_result ipc_export_release(struct ipc_conn *c, uint64_t handle, uint32_t coun
     ipc_map_del(&c->exp_by_id, e->id);
     ipc_map_del(&c->exp_by_ident, (uint64_t)(uintptr_t)e->identity);
     pthread_mutex_unlock(&c->lock);
-    export_free(e); /* the real object sees its Release, outside the lock */
+    e->next_dead = *dead; /* the real object sees its Release later, outside the role */
+    *dead = e;
     return CAP_OK;
+}
+
+void ipc_exports_free(struct ipc_export *dead)
+{
+    while (dead) {
+        struct ipc_export *n = dead->next_dead;
+        export_free(dead);
+        dead = n;
+    }
 }
 
 void ipc_exports_release_all(struct ipc_conn *c)
@@ -279,8 +291,9 @@ static cap_result import_proxy_locked(struct ipc_import *imp, const struct cap_t
 
 static void send_release(struct ipc_conn *c, uint64_t id, uint32_t n)
 {
+    uint8_t room[64];
     struct ipc_buf b;
-    ipc_buf_init(&b);
+    ipc_buf_init_on(&b, room, sizeof(room));
     ipc_buf_u64(&b, id);
     ipc_buf_u32(&b, n);
     ipc_conn_send(c, &b, IPC_MSG_RELEASE, 0);
@@ -351,8 +364,9 @@ static cap_result proxy_call(void *ctx, const struct cap_tl_iface *tl, uint32_t 
 {
     struct ipc_proxy *px = ctx;
     struct ipc_conn *c = px->imp->conn;
+    uint8_t room[512]; /* most requests fit: no allocation per call */
     struct ipc_buf b;
-    ipc_buf_init(&b);
+    ipc_buf_init_on(&b, room, sizeof(room));
     ipc_buf_u64(&b, px->imp->id);
     ipc_buf_put(&b, tl->iid, 16);
     ipc_buf_u32(&b, slot);
@@ -374,8 +388,9 @@ cap_result ipc_remote_qi(struct ipc_conn *c, uint64_t handle, const cap_uuid *ii
     struct cap_tl_method qm = {"QueryInterface", "queryInterface", CAP_TLM_METHOD, 0, 1, &prm};
     struct cap_xpt_value v;
     memset(&v, 0, sizeof(v));
+    uint8_t room[64];
     struct ipc_buf b;
-    ipc_buf_init(&b);
+    ipc_buf_init_on(&b, room, sizeof(room));
     ipc_buf_u64(&b, handle);
     ipc_buf_put(&b, iid, 16);
     cap_result rc = ipc_conn_call(c, &b, IPC_MSG_QI, tl, &qm, &v);

@@ -1,11 +1,15 @@
 /*
- * reader.c - a connection's reader thread: frames in, requests out.
+ * reader.c - the read role (conn.c): frames in, replies and requests out.
  *
- * Reads the stream into a buffer, cuts it into frames with
+ * Whoever holds a connection's read role runs ipc_lead_read(): it reads the
+ * stream into the connection's buffer, cuts it into frames with
  * ipc_frame_decode(), and handles each frame completely before the next:
  * requests are decoded (target handle, interface, slot, argument count,
- * every in value) and queued for a worker; replies are decoded into the
- * waiting call; releases drop handle counts. Anything malformed ends the
+ * every in value) and either kept for the service thread that read them
+ * (which runs them itself once it has let go of the role) or, when a caller
+ * reads, queued for the service threads; replies are decoded into the
+ * waiting call; releases drop handle counts (the last Release of a real
+ * object waits until the role is let go). Anything malformed ends the
  * connection with one logged line naming the problem; the peer's other
  * connections and the process are untouched.
  */
@@ -23,7 +27,54 @@ static cap_result proto(const char *what)
     return cap_error_set(CAP_E_IPC_PROTOCOL, IPC_COMP, NULL, "%s", what);
 }
 
-static cap_result on_request(struct ipc_conn *c, const struct ipc_frame *f, struct ipc_rd *r)
+/* The typelib entry of iid, through the connection's small cache (the
+ * registry walks every typelib). Read role only. */
+static const struct cap_tl_iface *find_iface(struct ipc_conn *c, const cap_uuid *iid)
+{
+    unsigned k = (iid->b[0] ^ iid->b[5] ^ iid->b[15]) % IPC_IID_CACHE;
+    if (c->iid_cache[k].tl && cap_uuid_equal(&c->iid_cache[k].iid, iid))
+        return c->iid_cache[k].tl;
+    const struct cap_tl_iface *tl = cap_typelib_find_iface(iid);
+    if (tl) {
+        c->iid_cache[k].iid = *iid;
+        c->iid_cache[k].tl = tl;
+    }
+    return tl;
+}
+
+/* A job for the request just decoded: in L's storage when a service thread
+ * will run it itself, else on the heap. */
+static struct ipc_job *job_new(struct ipc_lead *L, uint32_t n_values)
+{
+    if (!L->self && !L->job) {
+        struct ipc_job *j = &L->job_store;
+        memset(j, 0, sizeof(*j));
+        j->inline_storage = 1;
+        if (n_values <= IPC_JOB_INLINE_VALUES) {
+            memset(L->v_store, 0, sizeof(L->v_store));
+            j->v = L->v_store;
+            j->inline_values = 1;
+        }
+        return j;
+    }
+    return cap_alloc_zero(sizeof(struct ipc_job));
+}
+
+/* Hands a decoded job on: kept by a service thread, queued if a caller reads. */
+static cap_result job_out(struct ipc_conn *c, struct ipc_lead *L, struct ipc_job *j)
+{
+    if (j->inline_storage) {
+        L->job = j;
+        return CAP_OK;
+    }
+    pthread_mutex_lock(&c->lock);
+    ipc_conn_enqueue_locked(c, j);
+    pthread_mutex_unlock(&c->lock);
+    return CAP_OK;
+}
+
+static cap_result on_request(struct ipc_conn *c, const struct ipc_frame *f, struct ipc_rd *r,
+                             struct ipc_lead *L)
 {
     uint64_t handle;
     cap_uuid iid;
@@ -32,7 +83,7 @@ static cap_result on_request(struct ipc_conn *c, const struct ipc_frame *f, stru
     if (!ipc_rd_u64(r, &handle) || !ipc_rd_bytes(r, &iid, 16) || !ipc_rd_u32(r, &slot) ||
         !ipc_rd_u16(r, &n))
         return proto("truncated request header");
-    const struct cap_tl_iface *tl = cap_typelib_find_iface(&iid);
+    const struct cap_tl_iface *tl = find_iface(c, &iid);
     if (!tl)
         return proto("request names an unknown interface");
     const struct cap_tl_method *m = cap_tl_method_at(tl, slot);
@@ -43,7 +94,7 @@ static cap_result on_request(struct ipc_conn *c, const struct ipc_frame *f, stru
         return cap_error_set(CAP_E_IPC_PROTOCOL, IPC_COMP, tl->name,
                              "request for %s::%s with %u params (it has %u)", tl->name, m->name, n,
                              m->n_params);
-    struct ipc_job *j = cap_alloc_zero(sizeof(*j));
+    struct ipc_job *j = job_new(L, m->n_params);
     if (!j)
         return CAP_E_OUTOFMEMORY;
     j->type = IPC_MSG_REQUEST;
@@ -54,39 +105,41 @@ static cap_result on_request(struct ipc_conn *c, const struct ipc_frame *f, stru
     cap_result rc = ipc_export_lookup(c, handle, tl, &j->obj);
     if (CAP_FAILED(rc))
         goto fail;
-    j->v = cap_alloc_zero(sizeof(*j->v) * (m->n_params ? m->n_params : 1));
+    if (!j->v)
+        j->v = cap_alloc_zero(sizeof(*j->v) * (m->n_params ? m->n_params : 1));
     if (!j->v) {
         rc = CAP_E_OUTOFMEMORY;
         goto fail;
     }
     rc = ipc_decode_values(r, tl, m, j->v, IPC_DIR_IN, &ipc_conn_iface_ops, c);
-    if (CAP_SUCCEEDED(rc) && ipc_rd_left(r) != 0)
+    if (CAP_SUCCEEDED(rc) && ipc_rd_left(r) != 0) {
+        cap_xpt_values_clear(m, j->v, CAP_XPT_CLEAR_IN);
         rc = cap_error_set(CAP_E_IPC_PROTOCOL, IPC_COMP, tl->name,
                            "request for %s::%s has %zu trailing bytes", tl->name, m->name,
                            ipc_rd_left(r));
+    }
     if (CAP_FAILED(rc))
         goto fail;
-    return ipc_conn_enqueue(c, j);
+    return job_out(c, L, j);
 fail:
-    if (j->v) {
-        cap_xpt_values_clear(m, j->v, CAP_XPT_CLEAR_IN);
-        cap_free(j->v);
-    }
-    if (j->obj)
-        CAP_RELEASE(j->obj);
-    cap_free(j);
+    /* the value decoder left nothing behind on failure */
+    j->m = NULL;
+    ipc_job_free(j);
     return rc;
 }
 
-static cap_result on_qi(struct ipc_conn *c, const struct ipc_frame *f, struct ipc_rd *r)
+static cap_result on_qi(struct ipc_conn *c, const struct ipc_frame *f, struct ipc_rd *r,
+                        struct ipc_lead *L)
 {
-    struct ipc_job *j = cap_alloc_zero(sizeof(*j));
+    struct ipc_job *j = job_new(L, 0);
     if (!j)
         return CAP_E_OUTOFMEMORY;
     j->type = IPC_MSG_QI;
     j->req_id = f->req_id;
+    j->v = NULL;
+    j->inline_values = 0;
     if (!ipc_rd_u64(r, &j->handle) || !ipc_rd_bytes(r, &j->iid, 16) || ipc_rd_left(r)) {
-        cap_free(j);
+        ipc_job_free(j);
         return proto("malformed QueryInterface request");
     }
     if (j->handle != 0) { /* checked again by the worker; this catches hostile ids early */
@@ -97,11 +150,11 @@ static cap_result on_qi(struct ipc_conn *c, const struct ipc_frame *f, struct ip
             cap_result rc = cap_error_set(CAP_E_IPC_BAD_HANDLE, IPC_COMP, NULL,
                                           "QueryInterface on unknown handle %llu",
                                           (unsigned long long)j->handle);
-            cap_free(j);
+            ipc_job_free(j);
             return rc;
         }
     }
-    return ipc_conn_enqueue(c, j);
+    return job_out(c, L, j);
 }
 
 static struct ipc_pending *take_pending(struct ipc_conn *c, uint64_t id)
@@ -118,16 +171,20 @@ static struct ipc_pending *take_pending(struct ipc_conn *c, uint64_t id)
     return p;
 }
 
-static void complete(struct ipc_conn *c, struct ipc_pending *p, cap_result rc)
+static void complete(struct ipc_conn *c, struct ipc_lead *L, struct ipc_pending *p, cap_result rc)
 {
     pthread_mutex_lock(&c->lock);
     p->rc = rc;
     p->done = 1;
-    pthread_cond_signal(&p->cv);
+    if (p == L->self)
+        L->self_done = 1; /* our own reply: nobody to wake */
+    else
+        pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&c->lock);
 }
 
-static cap_result on_reply(struct ipc_conn *c, const struct ipc_frame *f, struct ipc_rd *r)
+static cap_result on_reply(struct ipc_conn *c, const struct ipc_frame *f, struct ipc_rd *r,
+                           struct ipc_lead *L)
 {
     uint32_t u;
     if (!ipc_rd_u32(r, &u))
@@ -157,146 +214,116 @@ static cap_result on_reply(struct ipc_conn *c, const struct ipc_frame *f, struct
         p->err.message = cap_str_dup(cap_error_peek_message() ? cap_error_peek_message()
                                                               : "malformed reply");
         p->err.component = cap_str_dup(IPC_COMP);
-        complete(c, p, drc);
+        complete(c, L, p, drc);
         return drc;
     }
-    complete(c, p, rc);
+    complete(c, L, p, rc);
     return CAP_OK;
 }
 
-static cap_result on_release(struct ipc_conn *c, struct ipc_rd *r)
+static cap_result on_release(struct ipc_conn *c, struct ipc_rd *r, struct ipc_lead *L)
 {
     uint64_t h;
     uint32_t n;
     if (!ipc_rd_u64(r, &h) || !ipc_rd_u32(r, &n) || ipc_rd_left(r) || n == 0)
         return proto("malformed release");
-    return ipc_export_release(c, h, n);
+    return ipc_export_release(c, h, n, &L->dead);
 }
 
-static cap_result on_frame(struct ipc_conn *c, const struct ipc_frame *f)
+static cap_result on_frame(struct ipc_conn *c, const struct ipc_frame *f, struct ipc_lead *L)
 {
     struct ipc_rd r = {f->payload, f->length, 0};
     switch (f->type) {
     case IPC_MSG_REQUEST:
-        return on_request(c, f, &r);
+        return on_request(c, f, &r, L);
     case IPC_MSG_QI:
-        return on_qi(c, f, &r);
+        return on_qi(c, f, &r, L);
     case IPC_MSG_REPLY:
-        return on_reply(c, f, &r);
+        return on_reply(c, f, &r, L);
     case IPC_MSG_RELEASE:
-        return on_release(c, &r);
+        return on_release(c, &r, L);
     default:
         return proto("unknown frame type");
     }
 }
 
-static void teardown(struct ipc_conn *c, const char *reason)
+/* Makes room for the frame at rstart (need bytes from rstart); 0 on OOM. */
+static int make_room(struct ipc_conn *c, size_t need)
 {
-    pthread_mutex_lock(&c->lock);
-    ipc_conn_mark_dead_locked(c, reason);
-    c->stopping = 1;
-    pthread_cond_broadcast(&c->job_cv);
-    uint32_t n = c->n_threads;
-    pthread_mutex_unlock(&c->lock);
-    ipc_transport_shutdown(c->t);
-    for (uint32_t i = 0; i < n; i++) /* no new worker starts once stopping */
-        pthread_join(c->workers[i], NULL);
-    ipc_exports_release_all(c);
-    if (c->owner.ended)
-        c->owner.ended(c->owner.ctx, c);
+    if (c->rstart > 0) {
+        memmove(c->rbuf, c->rbuf + c->rstart, c->rend - c->rstart);
+        c->rend -= c->rstart;
+        c->rstart = 0;
+    }
+    if (need > c->rcap) {
+        uint8_t *nb = cap_realloc(c->rbuf, need);
+        if (!nb)
+            return 0;
+        c->rbuf = nb;
+        c->rcap = need;
+    }
+    return 1;
 }
 
-static void *reader_main(void *arg)
+void ipc_lead_read(struct ipc_conn *c, struct ipc_lead *L)
 {
-    struct ipc_conn *c = arg;
-    size_t cap = 64 * 1024, start = 0, end = 0;
-    uint8_t *buf = cap_alloc(cap);
-    char reason[512] = "the peer closed the connection";
-    int logged = 0;
-
-    while (buf) {
+    char reason[512];
+    for (;;) {
         struct ipc_frame f;
-        cap_result rc = ipc_frame_decode(buf + start, end - start, c->max_frame, &f);
+        cap_result rc = ipc_frame_decode(c->rbuf + c->rstart, c->rend - c->rstart, c->max_frame, &f);
         if (rc == CAP_OK) {
-            rc = on_frame(c, &f);
-            start += IPC_HDR_SIZE + f.length;
-            if (CAP_SUCCEEDED(rc))
-                continue;
+            rc = on_frame(c, &f, L);
+            c->rstart += IPC_HDR_SIZE + f.length;
+            if (c->rstart == c->rend)
+                c->rstart = c->rend = 0;
+            if (CAP_FAILED(rc))
+                goto bad;
+            if (L->self_done || L->job)
+                return;
+            continue;
         }
-        if (rc != CAP_E_IPC_TRUNCATED) {
-            snprintf(reason, sizeof(reason), "bad message from the peer: %s",
-                     cap_error_peek_message() ? cap_error_peek_message() : cap_result_name(rc));
-            ipc_conn_log(c, "%s; closing the connection", reason);
-            logged = 1;
-            break;
-        }
+        if (rc != CAP_E_IPC_TRUNCATED)
+            goto bad;
+        if (!L->self && L->did_recv)
+            return; /* a service thread reads only what woke it, never waits */
         /* need more bytes: make room for the whole frame, then read */
         size_t need = IPC_HDR_SIZE;
-        if (end - start >= IPC_HDR_SIZE)
-            need += (size_t)buf[start + 16] | (size_t)buf[start + 17] << 8 |
-                    (size_t)buf[start + 18] << 16 | (size_t)buf[start + 19] << 24;
-        if (start > 0) {
-            memmove(buf, buf + start, end - start);
-            end -= start;
-            start = 0;
+        if (c->rend - c->rstart >= IPC_HDR_SIZE) {
+            const uint8_t *h = c->rbuf + c->rstart;
+            need += (size_t)h[16] | (size_t)h[17] << 8 | (size_t)h[18] << 16 |
+                    (size_t)h[19] << 24;
         }
-        if (need > cap) {
-            uint8_t *nb = cap_realloc(buf, need);
-            if (!nb) {
-                snprintf(reason, sizeof(reason), "out of memory for a %zu-byte frame", need);
-                break;
-            }
-            buf = nb;
-            cap = need;
+        if (!make_room(c, need < c->rcap ? c->rcap : need)) {
+            snprintf(reason, sizeof(reason), "out of memory for a %zu-byte frame", need);
+            ipc_conn_log(c, "%s; closing the connection", reason);
+            ipc_conn_kill(c, reason);
+            return;
         }
         size_t got = 0;
-        rc = ipc_recv_some(c->t, buf + end, cap - end, &got);
+        if (L->self) {
+            rc = ipc_recv_some(c->t, c->rbuf + c->rend, c->rcap - c->rend, &got);
+        } else {
+            rc = ipc_recv_nowait(c->t, c->rbuf + c->rend, c->rcap - c->rend, &got);
+            if (rc == CAP_FALSE_RESULT)
+                return; /* woken for bytes a caller has read meanwhile */
+        }
+        L->did_recv = 1;
         if (CAP_FAILED(rc) || got == 0) {
-            if (end > start && !c->dead) {
+            snprintf(reason, sizeof(reason), "the peer closed the connection");
+            if (c->rend > c->rstart && !ipc_conn_is_dead(c)) {
                 snprintf(reason, sizeof(reason), "the peer closed the connection mid-frame");
                 ipc_conn_log(c, "%s", reason);
-                logged = 1;
             }
-            break;
+            cap_error_clear();
+            ipc_conn_kill(c, reason);
+            return;
         }
-        end += got;
+        c->rend += got;
     }
-    (void)logged;
-    cap_free(buf);
-    teardown(c, reason);
-    ipc_conn_unref(c);
-    return NULL;
-}
-
-cap_result ipc_conn_start(struct ipc_conn *c, int detached)
-{
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    if (detached)
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    c->detached = detached;
-    /* A detached reader may finish and drop the last reference before
-     * pthread_create returns (a peer that hangs up at once), so nothing of
-     * c is touched after it in that case; a joinable one is kept alive by
-     * the caller, who joins it. */
-    c->started = 1;
-    ipc_conn_ref(c); /* the reader's */
-    pthread_t tid;
-    int e = pthread_create(&tid, &a, reader_main, c);
-    pthread_attr_destroy(&a);
-    if (e) {
-        c->started = 0;
-        ipc_conn_unref(c);
-        return cap_error_set(CAP_E_FAIL, IPC_COMP, NULL, "cannot start a reader thread");
-    }
-    if (!detached)
-        c->reader = tid;
-    return CAP_OK;
-}
-
-void ipc_conn_join(struct ipc_conn *c)
-{
-    if (c->started && !c->detached)
-        pthread_join(c->reader, NULL);
-    c->started = 0;
+bad:
+    snprintf(reason, sizeof(reason), "bad message from the peer: %s",
+             cap_error_peek_message() ? cap_error_peek_message() : "malformed frame");
+    ipc_conn_log(c, "%s; closing the connection", reason);
+    cap_error_clear();
+    ipc_conn_kill(c, reason);
 }

@@ -54,9 +54,38 @@ cap_result ipc_send_all(struct ipc_transport *t, const void *buf, size_t n);
  * CAP_E_IO on error or after ipc_transport_shutdown(). */
 cap_result ipc_recv_some(struct ipc_transport *t, void *buf, size_t n, size_t *got);
 
+/* Like ipc_recv_some() but never blocks: CAP_FALSE_RESULT (*got 0) when
+ * no byte is there yet. */
+cap_result ipc_recv_nowait(struct ipc_transport *t, void *buf, size_t n, size_t *got);
+
 /* Wakes a reader blocked in ipc_recv_some() (it sees end of stream) and
  * makes later sends fail. Any thread; the endpoint stays allocated. */
 void ipc_transport_shutdown(struct ipc_transport *t);
+
+/*
+ * Readiness for the leader/follower read role (conn.c). An endpoint has a
+ * wait set in which idle threads park: the endpoint itself (one-shot, only
+ * while armed) and a kick counter. ipc_transport_wait_init() creates it
+ * (disarmed); CAP_E_IO on failure.
+ */
+cap_result ipc_transport_wait_init(struct ipc_transport *t);
+
+/* Arms (on) or disarms the endpoint in the wait set. Armed, the next bytes
+ * (or end of stream) wake exactly one parked thread and disarm it again;
+ * disarmed, incoming bytes wake nobody (whoever holds the read role reads
+ * them). The caller serialises arm/disarm (conn.c does it under its lock). */
+void ipc_transport_arm(struct ipc_transport *t, int on);
+
+/* What woke ipc_transport_wait(). */
+#define IPC_WAKE_DATA 0x1 /* the armed endpoint is readable (or closed) */
+#define IPC_WAKE_KICK 0x2 /* one kick was consumed */
+
+/* Parks until the armed endpoint is readable or a kick is pending; returns
+ * IPC_WAKE_* bits (0: interrupted, look again). */
+int ipc_transport_wait(struct ipc_transport *t);
+
+/* Adds n kicks: each wakes (and is consumed by) one parked thread. */
+void ipc_transport_kick(struct ipc_transport *t, uint32_t n);
 
 /* Frees the endpoint. No other thread may be using it. NULL is fine. */
 void ipc_transport_close(struct ipc_transport *t);

@@ -5,11 +5,18 @@
  * the listener waits in poll() on the socket and a wake pipe, so that the
  * server can stop its accept thread without closing a descriptor another
  * thread is blocked on.
+ *
+ * The wait set of a connection is an epoll instance holding the socket with
+ * EPOLLONESHOT (armed: EPOLLIN; disarmed: no event, so a reply read by the
+ * calling thread itself wakes no parked thread) and a semaphore eventfd
+ * (level-triggered) for kicks. epoll_wait waiters are woken one at a time.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,7 +32,19 @@
 
 struct ipc_transport {
     int fd;
+    int ep;   /* epoll: fd (EPOLLONESHOT while armed) and kick */
+    int kick; /* eventfd, semaphore mode: one unit per parked thread to wake */
 };
+
+static struct ipc_transport *transport_new(int fd)
+{
+    struct ipc_transport *t = cap_alloc_zero(sizeof(*t));
+    if (t) {
+        t->fd = fd;
+        t->ep = t->kick = -1;
+    }
+    return t;
+}
 
 struct ipc_listener {
     int fd;
@@ -96,12 +115,11 @@ cap_result ipc_accept(struct ipc_listener *l, struct ipc_transport **out, struct
     int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
         return cap_error_set(CAP_E_IO, COMP, NULL, "accept: %s", strerror(errno));
-    struct ipc_transport *t = cap_alloc_zero(sizeof(*t));
+    struct ipc_transport *t = transport_new(fd);
     if (!t) {
         close(fd);
         return CAP_E_OUTOFMEMORY;
     }
-    t->fd = fd;
     cap_result rc = ipc_transport_cred(t, cred);
     if (CAP_FAILED(rc)) {
         ipc_transport_close(t);
@@ -152,12 +170,11 @@ cap_result ipc_connect_path(const char *path, struct ipc_transport **out, int *r
         return cap_error_set(CAP_E_IO, COMP, NULL, "cannot connect to '%s': %s", path,
                              strerror(e));
     }
-    struct ipc_transport *t = cap_alloc_zero(sizeof(*t));
+    struct ipc_transport *t = transport_new(fd);
     if (!t) {
         close(fd);
         return CAP_E_OUTOFMEMORY;
     }
-    t->fd = fd;
     *out = t;
     return CAP_OK;
 }
@@ -204,16 +221,79 @@ cap_result ipc_recv_some(struct ipc_transport *t, void *buf, size_t n, size_t *g
     }
 }
 
+cap_result ipc_recv_nowait(struct ipc_transport *t, void *buf, size_t n, size_t *got)
+{
+    for (;;) {
+        ssize_t r = recv(t->fd, buf, n, MSG_DONTWAIT);
+        if (r >= 0) {
+            *got = (size_t)r;
+            return CAP_OK;
+        }
+        *got = 0;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return CAP_FALSE_RESULT;
+        if (errno != EINTR)
+            return cap_error_set(CAP_E_IO, COMP, NULL, "recv: %s", strerror(errno));
+    }
+}
+
 void ipc_transport_shutdown(struct ipc_transport *t)
 {
     if (t)
         shutdown(t->fd, SHUT_RDWR);
 }
 
+cap_result ipc_transport_wait_init(struct ipc_transport *t)
+{
+    t->ep = epoll_create1(EPOLL_CLOEXEC);
+    t->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
+    struct epoll_event k = {.events = EPOLLIN, .data.u32 = IPC_WAKE_KICK};
+    struct epoll_event s = {.events = EPOLLONESHOT, .data.u32 = IPC_WAKE_DATA};
+    if (t->ep < 0 || t->kick < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, t->kick, &k) != 0 ||
+        epoll_ctl(t->ep, EPOLL_CTL_ADD, t->fd, &s) != 0)
+        return cap_error_set(CAP_E_IO, COMP, NULL, "cannot set up a wait set: %s", strerror(errno));
+    return CAP_OK;
+}
+
+void ipc_transport_arm(struct ipc_transport *t, int on)
+{
+    /* Disarmed is EPOLLONESHOT alone: epoll adds HUP/ERR to every mask, so
+     * a dead peer may still wake one parked thread, once. */
+    struct epoll_event s = {.events = EPOLLONESHOT | (on ? EPOLLIN : 0u),
+                            .data.u32 = IPC_WAKE_DATA};
+    epoll_ctl(t->ep, EPOLL_CTL_MOD, t->fd, &s);
+}
+
+int ipc_transport_wait(struct ipc_transport *t)
+{
+    struct epoll_event ev[2];
+    int n = epoll_wait(t->ep, ev, 2, -1), kick = 0;
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.u32 == IPC_WAKE_DATA)
+            return IPC_WAKE_DATA; /* a pending kick stays for another thread */
+        kick = 1;
+    }
+    uint64_t v;
+    if (kick && read(t->kick, &v, sizeof(v)) == (ssize_t)sizeof(v))
+        return IPC_WAKE_KICK;
+    return 0;
+}
+
+void ipc_transport_kick(struct ipc_transport *t, uint32_t n)
+{
+    uint64_t v = n;
+    ssize_t w = write(t->kick, &v, sizeof(v));
+    (void)w;
+}
+
 void ipc_transport_close(struct ipc_transport *t)
 {
     if (!t)
         return;
+    if (t->ep >= 0)
+        close(t->ep);
+    if (t->kick >= 0)
+        close(t->kick);
     close(t->fd);
     cap_free(t);
 }

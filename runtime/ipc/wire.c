@@ -80,9 +80,21 @@ void ipc_buf_init(struct ipc_buf *b)
     ipc_buf_put(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", IPC_HDR_SIZE);
 }
 
+void ipc_buf_init_on(struct ipc_buf *b, void *storage, size_t n)
+{
+    memset(b, 0, sizeof(*b));
+    if (n >= IPC_HDR_SIZE) {
+        b->data = storage;
+        b->cap = n;
+        b->borrowed = 1;
+    }
+    ipc_buf_put(b, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", IPC_HDR_SIZE);
+}
+
 void ipc_buf_free(struct ipc_buf *b)
 {
-    cap_free(b->data);
+    if (!b->borrowed)
+        cap_free(b->data);
     memset(b, 0, sizeof(*b));
 }
 
@@ -94,11 +106,14 @@ void ipc_buf_put(struct ipc_buf *b, const void *p, size_t n)
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n)
             cap *= 2;
-        uint8_t *d = cap_realloc(b->data, cap);
+        uint8_t *d = b->borrowed ? cap_alloc(cap) : cap_realloc(b->data, cap);
         if (!d) {
             b->oom = 1;
             return;
         }
+        if (b->borrowed && b->len)
+            memcpy(d, b->data, b->len);
+        b->borrowed = 0;
         b->data = d;
         b->cap = cap;
     }

@@ -11,8 +11,8 @@
  * Two roles share one implementation:
  *  - the server (capsule-svc): cap_ipc_server_create() listens on a socket
  *    path and hands its root object to every client that asks; it runs on
- *    its own threads (one accept thread, one reader per connection, worker
- *    threads per connection started on demand).
+ *    its own threads (one accept thread, and per connection a master
+ *    service thread plus more started on demand; see "Threads" below).
  *  - the client: cap_ipc_connect() to a socket path, cap_ipc_conn_get_root().
  *    Ordinary programs use capsule/client.h, which adds CAPSULE_HOME and
  *    starting the service on top of this.
@@ -28,12 +28,22 @@
  * CAP_E_SERVICE_UNAVAILABLE (client side) or CAP_E_IPC_DISCONNECTED (server
  * side, calling back into a client that is gone), with error info.
  *
+ * Threads (leader/follower): at most one thread at a time reads a
+ * connection. A thread making a call reads its own reply from the socket
+ * when no other thread is reading; otherwise it sleeps until the reader
+ * hands it its reply or the read role. Idle service threads of the
+ * connection wait for the socket; the one that reads a request lets another
+ * take over the reading and runs the request itself, so neither side hands
+ * a call to another thread on the common path.
+ *
  * Calls back: while a thread waits for a reply, the peer may call objects of
- * the waiting side (an IEventListener, an ISession); such requests run on the
- * receiving connection's worker threads, which are started on demand (a new
- * worker whenever a request arrives and none is idle, up to
- * CAP_IPC_MAX_WORKERS per connection), so nested call chains do not deadlock
- * up to that depth.
+ * the waiting side (an IEventListener, an ISession). Whoever is reading
+ * queues such requests for the connection's service threads (never the
+ * waiting caller's own thread); they are started on demand (whenever a
+ * request is queued and none is idle, up to CAP_IPC_MAX_WORKERS per
+ * connection), so nested call chains do not deadlock up to that depth.
+ * Methods invoked for the peer always run on service threads, where
+ * cap_ipc_current_peer() works.
  *
  * Errors: a call failing on the owning side returns the same result code in
  * the caller, and the caller's thread gets the same error info (message,
