@@ -131,4 +131,23 @@ VMM_API cap_bool hwaccm_vcpu_irq_ready(const struct hwaccm_vcpu *vcpu);
 VMM_API cap_result hwaccm_vcpu_inject_irq(struct hwaccm_vcpu *vcpu, uint8_t vector);
 VMM_API void hwaccm_vcpu_request_irq_window(struct hwaccm_vcpu *vcpu, cap_bool on);
 
+/*
+ * Kicking a vCPU out of the engine from another thread (EM's pause,
+ * power-off, reset and interrupt requests). hwaccm_vcpu_kick may be called
+ * from any thread: the vCPU's next (or current, together with a signal to
+ * its thread, which EM sends) run returns HWACCM_EXIT_INTERRUPTED at once.
+ * hwaccm_vcpu_clear_kick, on the vCPU's thread, re-arms normal runs; EM
+ * calls it before it looks at its request flags, so no request is lost.
+ */
+VMM_API void hwaccm_vcpu_kick(struct hwaccm_vcpu *vcpu);
+VMM_API void hwaccm_vcpu_clear_kick(struct hwaccm_vcpu *vcpu);
+
+/*
+ * Whether this host's hypervisor runs guest CPL0 (and real-mode) code
+ * natively - VT-x or AMD-V under KVM - rather than emulating it one
+ * instruction at a time (KVM's PVM backend, ~1000x slower). `why` (may be
+ * NULL) gets one line saying what was found. Any thread.
+ */
+VMM_API cap_bool hwaccm_host_runs_cpl0_natively(char *why, size_t len);
+
 #endif /* VMM_HWACCM_H */

@@ -8,6 +8,7 @@
  * listener), ROM read-only; MMIO ranges get no slot, so KVM hands every
  * access to them back as an MMIO exit.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,7 +147,9 @@ static void decode_internal(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
     }
     x->reason = HWACCM_EXIT_EMULATION_FAILURE;
     hwaccm_fetch_insn(v->hm->pgm, v->cpu, x); /* also sets emul.rip */
-    if (run->emulation_failure.ndata >= 3 &&
+    /* The host's copy only when PGM could not read them: this host's KVM
+     * reports just the first byte of the instruction it gave up on. */
+    if (!x->emul.insn_len && run->emulation_failure.ndata >= 3 &&
         (run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES) &&
         run->emulation_failure.insn_size) {
         uint8_t n = run->emulation_failure.insn_size;
@@ -231,4 +234,36 @@ cap_result hwaccm_vcpu_inject_irq(struct hwaccm_vcpu *v, uint8_t vector)
 void hwaccm_vcpu_request_irq_window(struct hwaccm_vcpu *v, cap_bool on)
 {
     v->irq_window = on;
+}
+
+void hwaccm_vcpu_kick(struct hwaccm_vcpu *v)
+{
+    __atomic_store_n(&v->kv->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}
+
+void hwaccm_vcpu_clear_kick(struct hwaccm_vcpu *v)
+{
+    __atomic_store_n(&v->kv->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
+/* VT-x/AMD-V show as the vmx/svm flags of /proc/cpuinfo; KVM's PVM backend
+ * (and any KVM without them) emulates guest kernel code instead. */
+cap_bool hwaccm_host_runs_cpl0_natively(char *why, size_t len)
+{
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[4096];
+    cap_bool vmx = CAP_FALSE, svm = CAP_FALSE;
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "flags", 5))
+            continue;
+        vmx = strstr(line, " vmx") != NULL;
+        svm = strstr(line, " svm") != NULL;
+        break;
+    }
+    if (f)
+        fclose(f);
+    if (why && len)
+        snprintf(why, len, "%s", vmx ? "host CPU has VT-x (vmx)" : svm ? "host CPU has AMD-V (svm)"
+                                     : "host CPU shows neither vmx nor svm");
+    return vmx || svm;
 }

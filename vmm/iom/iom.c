@@ -52,6 +52,7 @@ struct iom {
     struct iom_stats stats;
     uint8_t io_logged[65536 / 8];
     uint64_t mmio_logged[IOM_MMIO_LOG_PAGES]; /* page numbers + 1; 0 = free */
+    struct iom_mmio_listener listener; /* PGM's hook; zeroed if none */
 };
 
 static void iom_logf(struct iom *iom, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -210,7 +211,30 @@ cap_result iom_register_mmio(struct iom *iom, uint64_t base, uint64_t size, uint
 {
     struct iom_range nr = {.base = base, .size = size, .flags = flags, .fn.mmio = fn,
                            .user = user, .desc = (char *)desc};
-    return do_register(iom, iom ? &iom->mmio : NULL, "MMIO", &nr, UINT64_MAX);
+    cap_result rc = do_register(iom, iom ? &iom->mmio : NULL, "MMIO", &nr, UINT64_MAX);
+    if (CAP_FAILED(rc) || !iom->listener.mapped)
+        return rc;
+    rc = iom->listener.mapped(iom->listener.ctx, base, size, desc ? desc : "(unnamed)");
+    if (CAP_FAILED(rc)) {
+        struct cap_error_info saved = {0};
+        cap_error_take(&saved); /* the deregistration must not replace the reason */
+        iom_deregister_mmio(iom, base, user);
+        cap_error_set_info(&saved);
+        cap_error_info_clear(&saved);
+    }
+    return rc;
+}
+
+void iom_set_mmio_listener(struct iom *iom, const struct iom_mmio_listener *l)
+{
+    if (!iom)
+        return;
+    pthread_rwlock_wrlock(&iom->lock);
+    if (l)
+        iom->listener = *l;
+    else
+        memset(&iom->listener, 0, sizeof(iom->listener));
+    pthread_rwlock_unlock(&iom->lock);
 }
 
 static cap_result do_deregister(struct iom *iom, struct iom_table *t, const char *kind,
@@ -239,7 +263,10 @@ cap_result iom_deregister_mmio(struct iom *iom, uint64_t base, void *user)
 {
     if (!iom)
         return CAP_E_POINTER;
-    return do_deregister(iom, &iom->mmio, "MMIO", base, user);
+    cap_result rc = do_deregister(iom, &iom->mmio, "MMIO", base, user);
+    if (CAP_SUCCEEDED(rc) && iom->listener.unmapped)
+        iom->listener.unmapped(iom->listener.ctx, base);
+    return rc;
 }
 
 void iom_deregister_all(struct iom *iom, void *user)
@@ -247,12 +274,22 @@ void iom_deregister_all(struct iom *iom, void *user)
     if (!iom)
         return;
     pthread_rwlock_wrlock(&iom->lock);
-    struct iom_table *tables[2] = {&iom->io, &iom->mmio};
-    for (int k = 0; k < 2; k++)
-        for (size_t i = tables[k]->n; i-- > 0;)
-            if (tables[k]->r[i].user == user)
-                table_remove_at(tables[k], i);
+    for (size_t i = iom->io.n; i-- > 0;)
+        if (iom->io.r[i].user == user)
+            table_remove_at(&iom->io, i);
     pthread_rwlock_unlock(&iom->lock);
+    /* MMIO ranges one by one, so the map's hook hears of each removal. */
+    for (;;) {
+        uint64_t base = 0;
+        bool found = false;
+        pthread_rwlock_rdlock(&iom->lock);
+        for (size_t i = 0; i < iom->mmio.n && !found; i++)
+            if (iom->mmio.r[i].user == user)
+                base = iom->mmio.r[i].base, found = true;
+        pthread_rwlock_unlock(&iom->lock);
+        if (!found || CAP_FAILED(iom_deregister_mmio(iom, base, user)))
+            break;
+    }
 }
 
 /* ---- dispatch ------------------------------------------------------------ */

@@ -44,6 +44,9 @@
 extern "C" {
 #endif
 
+/* Exported from libcapsule-vmm.so (built with -fvisibility=hidden). */
+#pragma GCC visibility push(default)
+
 struct iom;
 
 /* A port access: `*val` is the value written (write) or to fill (read);
@@ -88,6 +91,23 @@ cap_result iom_register_mmio(struct iom *iom, uint64_t base, uint64_t size, uint
                              iom_mmio_fn fn, void *user, const char *desc);
 cap_result iom_deregister_mmio(struct iom *iom, uint64_t base, void *user);
 
+/*
+ * The guest-physical map's hook (the "one map" rule, see vmm/README.md):
+ * the VM installs a listener so that every MMIO range registered here also
+ * becomes an MMIO range of PGM (which engines leave unmapped, so accesses
+ * come back as MMIO exits and PGM dispatches them into iom_mmio_read/write).
+ * `mapped` runs after the range is in IOM's table, without IOM's lock held;
+ * its failure (e.g. the range overlaps RAM) undoes the registration and is
+ * returned to the registrant. `unmapped` runs after a range was removed.
+ * Install it before any MMIO range is registered; NULL removes it.
+ */
+struct iom_mmio_listener {
+    cap_result (*mapped)(void *ctx, uint64_t base, uint64_t size, const char *desc);
+    void (*unmapped)(void *ctx, uint64_t base);
+    void *ctx;
+};
+void iom_set_mmio_listener(struct iom *iom, const struct iom_mmio_listener *l);
+
 /* Removes every range (port and MMIO) owned by `user`. */
 void iom_deregister_all(struct iom *iom, void *user);
 
@@ -107,6 +127,8 @@ void iom_get_stats(struct iom *iom, struct iom_stats *out);
 /* Writes one line per range ("io 0x3f8-0x3ff serial0 r=12 w=40") to `log`
  * (or stderr), for --stats and the debugger. */
 void iom_dump(struct iom *iom);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

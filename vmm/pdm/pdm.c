@@ -67,6 +67,14 @@ static void inst_destroy(struct pdm_devinst *inst)
         pdm->pic = NULL;
         pdm->pic_ops = NULL;
     }
+    if (pdm->apic == inst) {
+        pdm->apic = NULL;
+        pdm->apic_ops = NULL;
+    }
+    if (pdm->ioapic == inst) {
+        pdm->ioapic = NULL;
+        pdm->ioapic_ops = NULL;
+    }
     pdm_unlock(pdm);
     pdm_cfg_free(&inst->cfg);
     free(inst->dev.data);
@@ -260,12 +268,55 @@ void pdm_reset(struct pdm *pdm)
 
 int pdm_get_interrupt(struct pdm *pdm)
 {
+    return pdm_get_interrupt_cpu(pdm, 0);
+}
+
+int pdm_get_interrupt_cpu(struct pdm *pdm, unsigned cpu)
+{
     int v = -1;
     pdm_lock(pdm);
-    if (pdm->pic_ops && pdm->pic_ops->get_interrupt)
-        v = pdm->pic_ops->get_interrupt(&pdm->pic->dev);
+    if (pdm->apic_ops)
+        v = pdm->apic_ops->get_interrupt(&pdm->apic->dev, cpu);
+    else if (cpu == 0)
+        v = PDM_APIC_EXTINT; /* no local APIC: the PIC is wired to INTR */
+    if (v == PDM_APIC_EXTINT)
+        v = pdm->pic_ops ? pdm->pic_ops->get_interrupt(&pdm->pic->dev) : -1;
     pdm_unlock(pdm);
     return v;
+}
+
+const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned instance,
+                                const char *iface)
+{
+    struct pdm_dev *dev = pdm && device && iface ? pdm_find_device(pdm, device, instance) : NULL;
+    if (!dev || !dev->reg->ops->query_interface)
+        return NULL;
+    pdm_lock(pdm);
+    const void *p = dev->reg->ops->query_interface(dev, iface);
+    pdm_unlock(pdm);
+    return p;
+}
+
+cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n)
+{
+    if (!pdm || (n && !codes))
+        return CAP_E_POINTER;
+    cap_result rc = cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL,
+                                  "this VM has no keyboard device");
+    pdm_lock(pdm);
+    for (struct pdm_devinst *i = pdm->devs; i; i = i->next) {
+        const struct pdm_keyboard_iface *kbd =
+            i->dev.reg->ops->query_interface
+                ? i->dev.reg->ops->query_interface(&i->dev, PDM_IFACE_KEYBOARD)
+                : NULL;
+        if (kbd && kbd->put_scancodes) {
+            cap_error_clear();
+            rc = kbd->put_scancodes(&i->dev, codes, n);
+            break;
+        }
+    }
+    pdm_unlock(pdm);
+    return rc;
 }
 
 unsigned pdm_poll_timers(struct pdm *pdm)

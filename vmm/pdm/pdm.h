@@ -29,6 +29,9 @@
 extern "C" {
 #endif
 
+/* Exported from libcapsule-vmm.so (built with -fvisibility=hidden). */
+#pragma GCC visibility push(default)
+
 struct cap_registry;
 struct iom;
 struct tm_clock;
@@ -49,13 +52,18 @@ struct pdm_phys_ops {
  * request is then ignored / DMA fails with CAP_E_NOTIMPL). Called with
  * PDM's device lock held: do not call back into PDM's dispatch. */
 struct pdm_host_ops {
-    void (*cpu_set_intr)(void *ctx, int level);               /* INTR pin */
+    void (*cpu_set_intr)(void *ctx, int level);               /* vCPU 0's INTR pin */
     void (*irq_sink)(void *ctx, unsigned irq, int level);     /* when no PIC */
     void (*power_off)(void *ctx, const char *who, int exit_code); /* -1: no code */
     void (*reset)(void *ctx, const char *who);
     void (*set_a20)(void *ctx, bool enabled);
     /* One log line (no newline). NULL: stderr. */
     void (*log)(void *ctx, const char *who, enum pdm_log_level level, const char *msg);
+    /* vCPU `cpu`'s INTR pin (the local APIC's output). NULL: cpu 0 goes to
+     * cpu_set_intr, others are ignored. */
+    void (*cpu_set_intr_cpu)(void *ctx, unsigned cpu, int level);
+    /* An NMI for vCPU `cpu` (LINT1, NMI IPIs, I/O APIC NMI entries). */
+    void (*cpu_nmi)(void *ctx, unsigned cpu);
 };
 
 struct pdm_create_info {
@@ -110,8 +118,36 @@ cap_result pdm_instantiate(struct pdm *pdm, const struct pdm_dev_config *cfg, si
 void pdm_reset(struct pdm *pdm);
 
 /* INTA for the EM: the vector of the highest-priority pending interrupt
- * from the interrupt controller, or -1 (no controller / nothing pending). */
+ * from the interrupt controller, or -1 (no controller / nothing pending).
+ * The same as pdm_get_interrupt_cpu(pdm, 0). */
 int pdm_get_interrupt(struct pdm *pdm);
+
+/*
+ * INTA for vCPU `cpu`: the one place the EM asks for the vector to inject
+ * once that vCPU's INTR pin is up (host->cpu_set_intr / cpu_set_intr_cpu)
+ * and the guest can take it. With a local APIC registered, the APIC
+ * answers (its highest deliverable IRR vector, which moves to ISR), and
+ * passes the PIC through when it is in virtual-wire mode (LINT0 ExtINT or
+ * the APIC software-disabled); without one, vCPU 0 asks the PIC directly.
+ * Returns -1 when nothing is pending (a spurious INTR: inject nothing).
+ */
+int pdm_get_interrupt_cpu(struct pdm *pdm, unsigned cpu);
+
+/*
+ * The interface `iface` (PDM_IFACE_* in pdmdev.h) of instance `instance`
+ * of device `device`, or NULL. Call its functions only through the PDM
+ * wrappers below (they take the device lock).
+ */
+const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned instance,
+                                const char *iface);
+
+/*
+ * Keyboard input from a frontend: queues `n` scancodes (set 1, as the
+ * guest reads them from a translating i8042) into the first device that
+ * offers PDM_IFACE_KEYBOARD. CAP_E_NOTIMPL (error info) without one. Any
+ * thread.
+ */
+cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n);
 
 /* Runs the expired device timers (tm_poll under the device lock). */
 unsigned pdm_poll_timers(struct pdm *pdm);
@@ -128,6 +164,8 @@ struct pdm_dev *pdm_find_device(struct pdm *pdm, const char *name, unsigned inst
  */
 cap_result pdm_save(struct pdm *pdm, void **buf, size_t *len);
 cap_result pdm_load(struct pdm *pdm, const void *buf, size_t len);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

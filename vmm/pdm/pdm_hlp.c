@@ -146,13 +146,18 @@ static cap_result hlp_mmio_deregister(struct pdm_dev *dev, uint64_t base)
 
 /* ---- interrupts ------------------------------------------------------------ */
 
+static void hlp_log(struct pdm_dev *dev, enum pdm_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static void hlp_irq_set(struct pdm_dev *dev, unsigned irq, int level)
 {
     struct pdm *pdm = pdm_inst(dev)->pdm;
     level = level ? 1 : 0;
-    if (pdm->pic_ops)
+    if (pdm->pic_ops && irq < 16)
         pdm->pic_ops->set_irq(&pdm->pic->dev, irq, level);
-    else if (pdm->host.irq_sink)
+    if (pdm->ioapic_ops)
+        pdm->ioapic_ops->set_irq(&pdm->ioapic->dev, irq == 0 ? 2 : irq, level);
+    if (!pdm->pic_ops && !pdm->ioapic_ops && pdm->host.irq_sink)
         pdm->host.irq_sink(pdm->info.host_ctx, irq, level);
 }
 
@@ -172,11 +177,90 @@ static cap_result hlp_pic_register(struct pdm_dev *dev, const struct pdm_pic_ops
     return CAP_OK;
 }
 
+static void host_set_intr(struct pdm *pdm, unsigned cpu, int level)
+{
+    if (pdm->host.cpu_set_intr_cpu)
+        pdm->host.cpu_set_intr_cpu(pdm->info.host_ctx, cpu, level);
+    else if (cpu == 0 && pdm->host.cpu_set_intr)
+        pdm->host.cpu_set_intr(pdm->info.host_ctx, level);
+}
+
+/* The PIC's output: LINT0 of the local APIC when there is one (the APIC
+ * then decides what the CPU sees), else the CPU's INTR pin. */
 static void hlp_cpu_set_intr(struct pdm_dev *dev, int level)
 {
     struct pdm *pdm = pdm_inst(dev)->pdm;
-    if (pdm->host.cpu_set_intr)
-        pdm->host.cpu_set_intr(pdm->info.host_ctx, level ? 1 : 0);
+    level = level ? 1 : 0;
+    if (pdm->apic_ops && pdm_inst(dev) != pdm->apic)
+        pdm->apic_ops->set_lint(&pdm->apic->dev, 0, 0, level);
+    else
+        host_set_intr(pdm, 0, level);
+}
+
+static void hlp_cpu_set_intr_cpu(struct pdm_dev *dev, unsigned cpu, int level)
+{
+    host_set_intr(pdm_inst(dev)->pdm, cpu, level ? 1 : 0);
+}
+
+static void hlp_cpu_nmi(struct pdm_dev *dev, unsigned cpu)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (pdm->host.cpu_nmi)
+        pdm->host.cpu_nmi(pdm->info.host_ctx, cpu);
+}
+
+static cap_result claim_role(struct pdm_dev *dev, struct pdm_devinst **role, const void *ops,
+                             const char *what)
+{
+    struct pdm_devinst *inst = pdm_inst(dev);
+    if (!ops)
+        return cap_error_set(CAP_E_POINTER, PDM_COMPONENT, NULL, "%s: NULL %s ops", inst->name,
+                             what);
+    if (*role)
+        return cap_error_set(CAP_E_ALREADY_REGISTERED, PDM_COMPONENT, NULL,
+                             "%s: %s is already the %s", inst->name, (*role)->name, what);
+    *role = inst;
+    return CAP_OK;
+}
+
+static cap_result hlp_apic_register(struct pdm_dev *dev, const struct pdm_apic_ops *ops)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (ops && (!ops->get_interrupt || !ops->set_lint || !ops->deliver))
+        ops = NULL;
+    cap_result rc = claim_role(dev, &pdm->apic, ops, "local APIC");
+    if (CAP_SUCCEEDED(rc))
+        pdm->apic_ops = ops;
+    return rc;
+}
+
+static cap_result hlp_ioapic_register(struct pdm_dev *dev, const struct pdm_ioapic_ops *ops)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (ops && (!ops->set_irq || !ops->eoi))
+        ops = NULL;
+    cap_result rc = claim_role(dev, &pdm->ioapic, ops, "I/O APIC");
+    if (CAP_SUCCEEDED(rc))
+        pdm->ioapic_ops = ops;
+    return rc;
+}
+
+static void hlp_apic_deliver(struct pdm_dev *dev, const struct pdm_apic_msg *msg)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (pdm->apic_ops) {
+        pdm->apic_ops->deliver(&pdm->apic->dev, msg);
+    } else if (!pdm->apic_drop_logged) {
+        pdm->apic_drop_logged = true;
+        hlp_log(dev, PDM_LOG_WARN, "interrupt message dropped: no local APIC");
+    }
+}
+
+static void hlp_apic_eoi(struct pdm_dev *dev, uint8_t vector)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (pdm->ioapic_ops)
+        pdm->ioapic_ops->eoi(&pdm->ioapic->dev, vector);
 }
 
 /* ---- timers ---------------------------------------------------------------- */
@@ -389,4 +473,10 @@ const struct pdm_hlp pdm_hlp_table = {
     .set_a20 = hlp_set_a20,
     .ssm_put = pdm_ssm_put,
     .ssm_get = pdm_ssm_get,
+    .apic_register = hlp_apic_register,
+    .ioapic_register = hlp_ioapic_register,
+    .apic_deliver = hlp_apic_deliver,
+    .apic_eoi = hlp_apic_eoi,
+    .cpu_set_intr_cpu = hlp_cpu_set_intr_cpu,
+    .cpu_nmi = hlp_cpu_nmi,
 };

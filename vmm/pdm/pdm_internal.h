@@ -66,6 +66,11 @@ struct pdm {
     struct pdm_devinst *devs, *last;
     struct pdm_devinst *pic; /* the interrupt controller, if any */
     const struct pdm_pic_ops *pic_ops;
+    struct pdm_devinst *apic; /* the local APIC, if any */
+    const struct pdm_apic_ops *apic_ops;
+    struct pdm_devinst *ioapic; /* the I/O APIC, if any */
+    const struct pdm_ioapic_ops *ioapic_ops;
+    bool apic_drop_logged; /* "message without a local APIC" said once */
 };
 
 extern const struct pdm_hlp pdm_hlp_table;

@@ -63,8 +63,9 @@ extern "C" {
 #endif
 
 /* Version of struct pdm_devreg, struct pdm_dev_ops and struct pdm_hlp. A
- * device built for another version is refused with CAP_E_BAD_COMPONENT. */
-#define PDM_DEVREG_ABI 1u
+ * device built for another version is refused with CAP_E_BAD_COMPONENT.
+ * 2: ops->query_interface, the APIC roles and helpers. */
+#define PDM_DEVREG_ABI 2u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
@@ -103,6 +104,19 @@ struct pdm_dev_ops {
                        uint64_t *val);
     cap_result (*save)(struct pdm_dev *dev, struct pdm_ssm *ssm);
     cap_result (*load)(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version);
+    /* An interface the device offers the VMM and frontends, by name
+     * (PDM_IFACE_*), or NULL. The table must live as long as the plugin;
+     * its functions are called with the device lock held (pdm.h). */
+    const void *(*query_interface)(struct pdm_dev *dev, const char *iface);
+};
+
+/* ---- interfaces devices offer (ops->query_interface) ------------------------ */
+
+/* A keyboard: frontends queue scancodes as the guest should read them
+ * (set 1). Reached through pdm_keyboard_put (pdm.h). */
+#define PDM_IFACE_KEYBOARD "keyboard"
+struct pdm_keyboard_iface {
+    cap_result (*put_scancodes)(struct pdm_dev *dev, const uint8_t *codes, size_t n);
 };
 
 /* The registration table: the one thing a device plugin exports. */
@@ -116,15 +130,64 @@ struct pdm_devreg {
     const struct pdm_dev_ops *ops;
 };
 
-/* An interrupt controller device (the PIC, later the I/O APIC) registers
- * these with hlp->pic_register; PDM then routes every hlp->irq_set to it,
- * and the EM's interrupt acknowledge to get_interrupt. */
+/* The PIC registers these with hlp->pic_register; PDM then routes every
+ * hlp->irq_set below 16 to it, and the EM's interrupt acknowledge to
+ * get_interrupt (directly, or through the local APIC's ExtINT). */
 struct pdm_pic_ops {
     /* An ISA IRQ line changed (level 0 or 1). */
     void (*set_irq)(struct pdm_dev *dev, unsigned irq, int level);
     /* INTA: the vector to deliver, or -1 when nothing is pending (the
      * controller then lowers INTR itself). */
     int (*get_interrupt)(struct pdm_dev *dev);
+};
+
+/*
+ * Interrupt routing with APICs (all optional: a VM with only the PIC works
+ * as before). PDM keeps three roles, each taken by at most one device:
+ *  - the PIC (pic_register): ISA IRQs 0-15; its INTR output goes to the
+ *    CPU, or, when a local APIC is registered, to the APIC's LINT0 pin;
+ *  - the I/O APIC (ioapic_register): GSIs; hlp->irq_set(irq) reaches it as
+ *    GSI `irq`, except ISA IRQ0 which is GSI 2 (the usual override);
+ *  - the local APIC (apic_register): the EM's INTA goes to it first; it
+ *    answers with a vector, -1, or PDM_APIC_EXTINT ("ask the PIC": virtual
+ *    wire mode), and it drives the CPU's INTR pin itself.
+ * An I/O APIC delivers messages with hlp->apic_deliver; the local APIC
+ * broadcasts the EOI of level-triggered vectors with hlp->apic_eoi.
+ */
+#define PDM_APIC_EXTINT (-2)
+
+/* Delivery modes of struct pdm_apic_msg (the x86 encoding). */
+#define PDM_APIC_DM_FIXED 0
+#define PDM_APIC_DM_LOWEST 1
+#define PDM_APIC_DM_SMI 2
+#define PDM_APIC_DM_NMI 4
+#define PDM_APIC_DM_INIT 5
+#define PDM_APIC_DM_STARTUP 6
+#define PDM_APIC_DM_EXTINT 7
+
+/* An interrupt message: an I/O APIC redirection entry (later: an MSI). */
+struct pdm_apic_msg {
+    uint8_t vector;
+    uint8_t delivery; /* PDM_APIC_DM_* */
+    uint8_t dest;     /* APIC ID (physical) or MDA bits (logical) */
+    bool logical;     /* destination mode */
+    bool level;       /* trigger mode: level (remote IRR, EOI) or edge */
+};
+
+struct pdm_apic_ops {
+    /* INTA for vCPU `cpu`: a vector (now in service), -1, or PDM_APIC_EXTINT. */
+    int (*get_interrupt)(struct pdm_dev *dev, unsigned cpu);
+    /* A LINT pin (0 or 1) of vCPU `cpu` changed; LINT0 carries the PIC's INTR. */
+    void (*set_lint)(struct pdm_dev *dev, unsigned cpu, unsigned pin, int level);
+    /* A message from the I/O APIC. */
+    void (*deliver)(struct pdm_dev *dev, const struct pdm_apic_msg *msg);
+};
+
+struct pdm_ioapic_ops {
+    /* GSI `gsi` changed level. */
+    void (*set_irq)(struct pdm_dev *dev, unsigned gsi, int level);
+    /* The local APIC's EOI of a level-triggered vector: clears remote IRR. */
+    void (*eoi)(struct pdm_dev *dev, uint8_t vector);
 };
 
 typedef void (*pdm_timer_fn)(struct pdm_dev *dev, void *user, uint64_t now_ns);
@@ -143,13 +206,15 @@ struct pdm_hlp {
                                 uint32_t flags, void *user, const char *desc);
     cap_result (*mmio_deregister)(struct pdm_dev *dev, uint64_t base);
 
-    /* IRQ lines: sets ISA line `irq` (0-15) to `level` (0/1). Edge devices
-     * raise then lower. Routed to the interrupt controller, or to the VMM's
-     * IRQ sink when the VM has none (tests). */
+    /* IRQ lines: sets ISA line `irq` (0-15; GSIs up to 23 with an I/O
+     * APIC) to `level` (0/1). Edge devices raise then lower. Routed to the
+     * PIC and the I/O APIC, or to the VMM's IRQ sink when the VM has
+     * neither (tests). */
     void (*irq_set)(struct pdm_dev *dev, unsigned irq, int level);
     /* For interrupt controllers only. */
     cap_result (*pic_register)(struct pdm_dev *dev, const struct pdm_pic_ops *ops);
-    void (*cpu_set_intr)(struct pdm_dev *dev, int level); /* the CPU's INTR pin */
+    /* The PIC's INTR output: vCPU 0's INTR pin, or LINT0 of the local APIC. */
+    void (*cpu_set_intr)(struct pdm_dev *dev, int level);
 
     /* Timers on the virtual clock (ns). Destroyed by PDM after destruct. */
     cap_result (*timer_create)(struct pdm_dev *dev, pdm_timer_fn fn, void *user,
@@ -191,6 +256,18 @@ struct pdm_hlp {
     /* Saved state. get fails with CAP_E_INVALIDARG past the end. */
     cap_result (*ssm_put)(struct pdm_ssm *ssm, const void *buf, size_t len);
     cap_result (*ssm_get)(struct pdm_ssm *ssm, void *buf, size_t len);
+
+    /* APICs (see struct pdm_apic_ops above). Each role once per VM:
+     * CAP_E_ALREADY_REGISTERED otherwise. */
+    cap_result (*apic_register)(struct pdm_dev *dev, const struct pdm_apic_ops *ops);
+    cap_result (*ioapic_register)(struct pdm_dev *dev, const struct pdm_ioapic_ops *ops);
+    /* I/O APIC -> local APIC; dropped (logged once) without a local APIC. */
+    void (*apic_deliver)(struct pdm_dev *dev, const struct pdm_apic_msg *msg);
+    /* Local APIC -> I/O APIC: EOI of a level-triggered vector. */
+    void (*apic_eoi)(struct pdm_dev *dev, uint8_t vector);
+    /* The INTR pin / an NMI of vCPU `cpu` (the local APIC's outputs). */
+    void (*cpu_set_intr_cpu)(struct pdm_dev *dev, unsigned cpu, int level);
+    void (*cpu_nmi)(struct pdm_dev *dev, unsigned cpu);
 };
 
 /* A device instance, as the device sees it. Filled by PDM; read-only. */

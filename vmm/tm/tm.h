@@ -43,6 +43,9 @@
 extern "C" {
 #endif
 
+/* Exported from libcapsule-vmm.so (built with -fvisibility=hidden). */
+#pragma GCC visibility push(default)
+
 struct tm_clock;
 struct tm_timer;
 
@@ -112,6 +115,8 @@ uint64_t tm_next_deadline(struct tm_clock *tm);
  * 0 if one has passed, TM_NO_DEADLINE if none is armed or the clock is
  * paused. */
 uint64_t tm_ns_until_next(struct tm_clock *tm);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

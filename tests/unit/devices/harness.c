@@ -47,6 +47,11 @@ static void h_a20(void *ctx, bool on)
     ((struct harness *)ctx)->a20 = on;
 }
 
+static void h_nmi(void *ctx, unsigned cpu)
+{
+    ((struct harness *)ctx)->nmis++;
+}
+
 static void h_log(void *ctx, const char *who, enum pdm_log_level level, const char *msg)
 {
     struct harness *h = ctx;
@@ -84,6 +89,7 @@ static const struct pdm_host_ops h_host = {
     .reset = h_reset,
     .set_a20 = h_a20,
     .log = h_log,
+    .cpu_nmi = h_nmi,
 };
 
 static const struct pdm_phys_ops h_phys = {.read = h_phys_read, .write = h_phys_write};
@@ -138,6 +144,18 @@ uint32_t h_in(struct harness *h, uint16_t port, unsigned size)
 void h_out(struct harness *h, uint16_t port, unsigned size, uint32_t val)
 {
     ck_assert_int_eq(iom_io_write(h->iom, port, size, val), CAP_OK);
+}
+
+uint64_t h_mmio_in(struct harness *h, uint64_t addr, unsigned size)
+{
+    uint64_t v = 0xdeadbeef;
+    ck_assert_int_eq(iom_mmio_read(h->iom, addr, size, &v), CAP_OK);
+    return v;
+}
+
+void h_mmio_out(struct harness *h, uint64_t addr, unsigned size, uint64_t val)
+{
+    ck_assert_int_eq(iom_mmio_write(h->iom, addr, size, val), CAP_OK);
 }
 
 void h_advance(struct harness *h, uint64_t ns)

@@ -5,7 +5,7 @@
  * BUILD/lib/components, an IOM, a TM on a fake clock, a PDM - and records
  * what devices do to the rest of the machine: IRQ lines (the fake IRQ sink,
  * used while no interrupt controller is configured), the CPU's INTR pin,
- * power-off and reset requests, A20, log lines. Guest memory is a flat
+ * power-off and reset requests, A20, NMIs, log lines. Guest memory is a flat
  * buffer of HARNESS_RAM bytes for DMA.
  */
 #ifndef TESTS_DEVICES_HARNESS_H
@@ -33,6 +33,7 @@ struct harness {
     unsigned irq_raises[16]; /* 0 -> 1 transitions */
     int intr;
     int power_offs, exit_code, resets, a20;
+    int nmis;
     char log[8192]; /* every log line, '\n'-separated */
     uint8_t *ram;
 };
@@ -45,6 +46,9 @@ cap_result h_add(struct harness *h, const char *device, const struct pdm_cfg_kv 
 /* Port access, failing the test if IOM fails. */
 uint32_t h_in(struct harness *h, uint16_t port, unsigned size);
 void h_out(struct harness *h, uint16_t port, unsigned size, uint32_t val);
+/* MMIO access, failing the test if IOM fails. */
+uint64_t h_mmio_in(struct harness *h, uint64_t addr, unsigned size);
+void h_mmio_out(struct harness *h, uint64_t addr, unsigned size, uint64_t val);
 /* Moves the fake clock forward by ns and runs the due timers. */
 void h_advance(struct harness *h, uint64_t ns);
 bool h_logged(struct harness *h, const char *needle);

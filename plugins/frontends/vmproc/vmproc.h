@@ -1,0 +1,75 @@
+/*
+ * plugins/frontends/vmproc/vmproc.h - the VM process's logic, apart from
+ * its main(): options, the machine's device list, building the VM, loading
+ * the boot image, running a frontend beside it and turning the way the VM
+ * ended into an exit status. capsule-vm's standalone mode (main.c) uses it
+ * with options from the command line; the managed mode (--startvm, spawned
+ * by capsule-svc) fills struct vmproc_opts from the machine's settings.
+ *
+ * Exit statuses (vmproc_run): the guest's debug-exit code (V<<1)|1 when
+ * there is one; 0 after any other power-off (guest, signal, API);
+ * VMPROC_EXIT_ABORTED (3) when the VM aborted (triple fault, emulation
+ * failure, device/engine failure), with "aborted: REASON" on stderr.
+ * Setup failures (bad image, no /dev/kvm) are VMPROC_EXIT_FAILURE (1) and
+ * bad arguments VMPROC_EXIT_USAGE (2).
+ *
+ * Threads: everything on the main thread; vmproc_create blocks SIGINT,
+ * SIGTERM and SIGHUP in the calling thread first, so every thread started
+ * afterwards (vCPU, frontend) inherits the mask.
+ */
+#ifndef PLUGINS_FRONTENDS_VMPROC_H
+#define PLUGINS_FRONTENDS_VMPROC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <capsule/result.h>
+
+#include "em/em.h"
+
+#define VMPROC_EXIT_FAILURE 1
+#define VMPROC_EXIT_USAGE   2
+#define VMPROC_EXIT_ABORTED 3
+
+#define VMPROC_MAX_EXTRA_DEVICES 16
+
+struct vmproc_opts {
+    const char *kernel;   /* required */
+    const char *initrd;
+    const char *append;
+    uint64_t memory_mb;   /* default 64 */
+    unsigned cpus;        /* 1 */
+    enum vm_engine engine;
+    const char *serial;   /* "stdio" (default), "file:PATH", "unix:PATH", "none" */
+    bool debug_exit;
+    bool stats;
+    const char *frontend; /* "headless" */
+    /* --device NAME[,key=value...]: devices beyond the defaults (rtc, i8042, ...) */
+    const char *extra_devices[VMPROC_MAX_EXTRA_DEVICES];
+    unsigned n_extra_devices;
+    uint64_t start_ns;    /* CLOCK_MONOTONIC at main() entry, for the start-up time */
+};
+
+/* Defaults for every field. */
+void vmproc_opts_init(struct vmproc_opts *o);
+
+/*
+ * Parses capsule-vm's standalone command line. Returns 0 (run), 1 (--help
+ * printed to `out`, exit 0) or -1 (error printed to `err`: exit
+ * VMPROC_EXIT_USAGE).
+ */
+int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err);
+void vmproc_usage(FILE *f);
+
+struct vmproc;
+
+/* Builds the VM and loads the image. Error info says what failed. */
+cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out);
+/* Starts the VM and the frontend, waits for the VM to end, prints --stats,
+ * returns the exit status. */
+int vmproc_run(struct vmproc *p);
+struct vm *vmproc_vm(struct vmproc *p);
+void vmproc_destroy(struct vmproc *p);
+
+#endif /* PLUGINS_FRONTENDS_VMPROC_H */

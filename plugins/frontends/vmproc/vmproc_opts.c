@@ -1,0 +1,143 @@
+/*
+ * vmproc_opts.c - capsule-vm's standalone command line, in the manner of
+ * `qemu -kernel` and `lkvm run`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <capsule/errorinfo.h>
+
+#include "vmproc.h"
+
+void vmproc_opts_init(struct vmproc_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->memory_mb = 64;
+    o->cpus = 1;
+    o->engine = VM_ENGINE_AUTO;
+    o->serial = "stdio";
+    o->frontend = "headless";
+}
+
+void vmproc_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: capsule-vm --kernel FILE [options]\n"
+            "Runs one VM in this process until it powers off.\n"
+            "\n"
+            "  --kernel FILE        boot image: Linux bzImage, multiboot v1 or a flat binary\n"
+            "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
+            "  --append STRING      kernel command line\n"
+            "  --memory MB          guest RAM (default 64)\n"
+            "  --cpus N             vCPUs (only 1 until SMP)\n"
+            "  --engine E           auto|hm|rem|raw (default auto; rem and raw not available yet)\n"
+            "  --serial SPEC        COM1 backend: stdio (default), file:PATH, unix:PATH, none\n"
+            "  --debug-exit         debug-exit device at port 0xf4: a write of V powers off\n"
+            "                       with exit status (V<<1)|1\n"
+            "  --device NAME[,K=V]  add a device plugin with configuration (repeatable),\n"
+            "                       e.g. --device rtc or --device serial,iobase=0x2f8,irq=3\n"
+            "  --frontend NAME      headless (default)\n"
+            "  --stats              print EM statistics when the VM stops\n"
+            "  --help               this text\n"
+            "\n"
+            "Exit status: the guest's debug-exit code if it wrote one, 0 after any other\n"
+            "power-off (SIGINT/SIGTERM power off cleanly), 3 if the VM aborted (triple\n"
+            "fault, emulation failure), 1 on a setup failure, 2 on bad arguments.\n");
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
+                     FILE *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || !*s || *end || v < min || v > max) {
+        fprintf(err, "capsule-vm: %s: '%s' is not a number in %llu..%llu\n", opt, s,
+                (unsigned long long)min, (unsigned long long)max);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
+{
+    enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_MEMORY, O_CPUS, O_ENGINE, O_SERIAL,
+           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP };
+    static const struct option longopts[] = {
+        {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
+        {"append", required_argument, NULL, O_APPEND}, {"memory", required_argument, NULL, O_MEMORY},
+        {"cpus", required_argument, NULL, O_CPUS},     {"engine", required_argument, NULL, O_ENGINE},
+        {"serial", required_argument, NULL, O_SERIAL}, {"debug-exit", no_argument, NULL, O_DEBUGEXIT},
+        {"stats", no_argument, NULL, O_STATS},         {"device", required_argument, NULL, O_DEVICE},
+        {"frontend", required_argument, NULL, O_FRONTEND}, {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    uint64_t v;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, "", longopts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case O_KERNEL: o->kernel = optarg; break;
+        case O_INITRD: o->initrd = optarg; break;
+        case O_APPEND: o->append = optarg; break;
+        case O_MEMORY:
+            if (parse_u64("--memory", optarg, 1, 1u << 20, &o->memory_mb, err))
+                return -1;
+            break;
+        case O_CPUS:
+            if (parse_u64("--cpus", optarg, 1, 255, &v, err))
+                return -1;
+            if (v != 1) {
+                fprintf(err, "capsule-vm: --cpus %s: only 1 vCPU is supported until SMP arrives\n",
+                        optarg);
+                return -1;
+            }
+            o->cpus = (unsigned)v;
+            break;
+        case O_ENGINE:
+            if (CAP_FAILED(vm_engine_parse(optarg, &o->engine))) {
+                fprintf(err, "capsule-vm: --engine: %s\n", cap_error_peek_message());
+                cap_error_clear();
+                return -1;
+            }
+            break;
+        case O_SERIAL: o->serial = optarg; break;
+        case O_DEBUGEXIT: o->debug_exit = true; break;
+        case O_STATS: o->stats = true; break;
+        case O_DEVICE:
+            if (o->n_extra_devices == VMPROC_MAX_EXTRA_DEVICES) {
+                fprintf(err, "capsule-vm: at most %d --device options\n", VMPROC_MAX_EXTRA_DEVICES);
+                return -1;
+            }
+            o->extra_devices[o->n_extra_devices++] = optarg;
+            break;
+        case O_FRONTEND: o->frontend = optarg; break;
+        case O_HELP: vmproc_usage(out); return 1;
+        default:
+            fprintf(err, "capsule-vm: unknown or incomplete option '%s' (see --help)\n",
+                    argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(err, "capsule-vm: unexpected argument '%s' (see --help)\n", argv[optind]);
+        return -1;
+    }
+    if (!o->kernel) {
+        fprintf(err, "capsule-vm: --kernel FILE is required (see --help)\n");
+        return -1;
+    }
+    if (strcmp(o->serial, "stdio") && strcmp(o->serial, "none") && strncmp(o->serial, "file:", 5) &&
+        strncmp(o->serial, "unix:", 5)) {
+        fprintf(err, "capsule-vm: --serial '%s': expected stdio, file:PATH, unix:PATH or none\n",
+                o->serial);
+        return -1;
+    }
+    return 0;
+}

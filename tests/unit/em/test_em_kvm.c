@@ -1,0 +1,212 @@
+/*
+ * tests/unit/em/test_em_kvm.c - a real VM driven through the EM API on
+ * /dev/kvm: pause, resume, reset and power-off from another thread while
+ * the guest is in the engine or halted; two VMs in one process; the port
+ * I/O exit round trip through the whole EM + IOM path. Without /dev/kvm
+ * the test fails loudly unless CAPSULE_SKIP_KVM=1 (then it says SKIPPED).
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <capsule/errorinfo.h>
+
+#include "em/em.h"
+#include "iom/iom.h"
+#include "loader/loader.h"
+
+/* xor eax,eax; l: inc eax; out 0x80,al; jmp l */
+static const uint8_t ioloop[] = {0x31, 0xc0, 0x40, 0xe6, 0x80, 0xeb, 0xfb};
+/* cli; hlt; jmp $-1 */
+static const uint8_t cli_hlt[] = {0xfa, 0xf4, 0xeb, 0xfd};
+
+struct guest {
+    struct vm *vm;
+    const uint8_t *code;
+    size_t len;
+    uint64_t outs; /* OUTs to port 0x80 */
+};
+
+static cap_result port80(void *user, uint16_t port, unsigned size, bool write, uint32_t *val)
+{
+    struct guest *g = user;
+    if (write)
+        __atomic_add_fetch(&g->outs, 1, __ATOMIC_RELAXED);
+    else
+        *val = 0xff;
+    return CAP_OK;
+}
+
+static cap_result load(struct guest *g, struct vm *vm)
+{
+    struct loader_params lp = {.kernel_buf = g->code, .kernel_len = g->len,
+                               .format = LOADER_FLAT, .entry = LOADER_ENTRY_PROTECTED};
+    return loader_load(vm_pgm(vm), vm_cpu(vm, 0), &lp, NULL);
+}
+
+static cap_result reset_hook(void *ctx, struct vm *vm)
+{
+    return load(ctx, vm);
+}
+
+static void quiet(void *ctx, const char *who, enum vm_log_level l, const char *msg)
+{
+    (void)ctx, (void)who, (void)l, (void)msg;
+}
+
+static void guest_create(struct guest *g, const uint8_t *code, size_t len)
+{
+    memset(g, 0, sizeof(*g));
+    g->code = code;
+    g->len = len;
+    struct vm_config c = {.ram_bytes = 4 << 20, .ncpus = 1, .engine = VM_ENGINE_AUTO,
+                          .log = quiet, .reset_hook = reset_hook, .reset_ctx = g};
+    cap_result rc = vm_create(&c, &g->vm);
+    ck_assert_msg(CAP_SUCCEEDED(rc), "vm_create: %s", cap_error_peek_message());
+    ck_assert_int_eq(iom_register_io(vm_iom(g->vm), 0x80, 1, 0, port80, g, "test"), CAP_OK);
+    ck_assert_int_eq(load(g, g->vm), CAP_OK);
+}
+
+static uint64_t outs(struct guest *g)
+{
+    return __atomic_load_n(&g->outs, __ATOMIC_RELAXED);
+}
+
+static void wait_outs(struct guest *g, uint64_t n)
+{
+    for (int i = 0; i < 5000 && outs(g) < n; i++)
+        usleep(1000);
+    ck_assert_uint_ge(outs(g), n);
+}
+
+START_TEST(pause_resume_power_off)
+{
+    struct guest g;
+    guest_create(&g, ioloop, sizeof(ioloop));
+    ck_assert_int_eq(vm_get_state(g.vm), VM_STATE_CREATED);
+    ck_assert_int_eq(vm_resume(g.vm), VMM_E_BAD_STATE);
+    ck_assert_int_eq(vm_start(g.vm), CAP_OK);
+    ck_assert_int_eq(vm_start(g.vm), VMM_E_BAD_STATE);
+    wait_outs(&g, 100);
+    ck_assert_int_eq(vm_pause(g.vm), CAP_OK);
+    ck_assert_int_eq(vm_get_state(g.vm), VM_STATE_PAUSED);
+    uint64_t n = outs(&g);
+    usleep(20000);
+    ck_assert_uint_eq(outs(&g), n); /* really parked */
+    ck_assert_int_eq(vm_resume(g.vm), CAP_OK);
+    ck_assert_int_eq(vm_get_state(g.vm), VM_STATE_RUNNING);
+    wait_outs(&g, n + 100);
+    /* reset: the hook reloads the image and the guest runs on */
+    ck_assert_int_eq(vm_reset(g.vm), CAP_OK);
+    n = outs(&g);
+    wait_outs(&g, n + 100);
+    ck_assert_int_eq(vm_power_off(g.vm), CAP_OK);
+    ck_assert_int_eq(vm_wait(g.vm, 5000), VM_STATE_POWERED_OFF);
+    struct vm_stop_info si;
+    vm_get_stop_info(g.vm, &si);
+    ck_assert_int_eq(si.reason, VM_STOP_USER_POWER_OFF);
+    ck_assert_int_eq(vm_power_off(g.vm), VMM_E_BAD_STATE);
+    struct em_stats st;
+    vm_get_stats(g.vm, &st);
+    ck_assert_uint_eq(st.resets, 1);
+    ck_assert_uint_ge(st.kicks, 2);
+    ck_assert_uint_ge(st.exits[1], 300);
+    cap_error_clear();
+    vm_destroy(g.vm);
+}
+END_TEST
+
+START_TEST(power_off_while_paused_and_halted)
+{
+    struct guest g;
+    guest_create(&g, cli_hlt, sizeof(cli_hlt));
+    ck_assert_int_eq(vm_start(g.vm), CAP_OK);
+    usleep(20000); /* halted for good: cli; hlt, no timers */
+    ck_assert_int_eq(vm_pause(g.vm), CAP_OK);
+    ck_assert_int_eq(vm_resume(g.vm), CAP_OK);
+    usleep(5000);
+    ck_assert_int_eq(vm_pause(g.vm), CAP_OK);
+    ck_assert_int_eq(vm_power_off(g.vm), CAP_OK);
+    ck_assert_int_eq(vm_wait(g.vm, 5000), VM_STATE_POWERED_OFF);
+    struct em_stats st;
+    vm_get_stats(g.vm, &st);
+    ck_assert_uint_ge(st.halts, 1);
+    ck_assert_uint_le(st.runs, 10); /* no busy loop while halted */
+    vm_destroy(g.vm);
+}
+END_TEST
+
+START_TEST(two_vms_one_process)
+{
+    struct guest a, b;
+    guest_create(&a, ioloop, sizeof(ioloop));
+    guest_create(&b, ioloop, sizeof(ioloop));
+    ck_assert_int_eq(vm_start(a.vm), CAP_OK);
+    ck_assert_int_eq(vm_start(b.vm), CAP_OK);
+    wait_outs(&a, 200);
+    wait_outs(&b, 200);
+    ck_assert_int_eq(vm_pause(a.vm), CAP_OK);
+    uint64_t n = outs(&b);
+    wait_outs(&b, n + 100); /* b runs on while a is paused */
+    vm_destroy(a.vm);       /* powers off and joins */
+    ck_assert_int_eq(vm_get_state(b.vm), VM_STATE_RUNNING);
+    vm_destroy(b.vm);
+}
+END_TEST
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+START_TEST(io_exit_round_trip)
+{
+    struct guest g;
+    guest_create(&g, ioloop, sizeof(ioloop));
+    ck_assert_int_eq(vm_start(g.vm), CAP_OK);
+    wait_outs(&g, 200);
+    uint64_t n0 = outs(&g);
+    double t0 = now_us();
+    usleep(300000);
+    uint64_t n = outs(&g) - n0;
+    double dt = now_us() - t0;
+    vm_power_off(g.vm);
+    vm_wait(g.vm, 5000);
+    printf("em: CPL0 OUT exit round trip through EM+IOM: %.2f us (%llu exits in %.0f ms)\n",
+           dt / (double)n, (unsigned long long)n, dt / 1000);
+    vm_print_stats(g.vm, stdout);
+    vm_destroy(g.vm);
+}
+END_TEST
+
+int main(void)
+{
+    const char *dev = getenv("CAPSULE_KVM_DEVICE");
+    if (access(dev ? dev : "/dev/kvm", R_OK | W_OK)) {
+        if (getenv("CAPSULE_SKIP_KVM")) {
+            printf("em-kvm: SKIPPED: no usable /dev/kvm (CAPSULE_SKIP_KVM=1)\n");
+            return 0;
+        }
+        fprintf(stderr, "em-kvm: FAILED: /dev/kvm is missing or not accessible; this test "
+                        "needs it (set CAPSULE_SKIP_KVM=1 to skip)\n");
+        return 1;
+    }
+    Suite *s = suite_create("em-kvm");
+    TCase *tc = tcase_create("control");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, pause_resume_power_off);
+    tcase_add_test(tc, power_off_while_paused_and_halted);
+    tcase_add_test(tc, two_vms_one_process);
+    tcase_add_test(tc, io_exit_round_trip);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,328 @@
+/*
+ * vm.c - building and tearing down a VM, and the glue that makes one
+ * machine out of the modules:
+ *
+ *   - PDM's host callbacks: the PIC's INTR pin, power-off and reset
+ *     requests from devices, logging - all land in EM;
+ *   - the one guest-physical map: an MMIO range registered with IOM (by a
+ *     device through PDM, or directly) is also mapped as a PGM MMIO range
+ *     (IOM's mmio listener), so the engine leaves it unmapped; an MMIO exit
+ *     goes to pgm_phys_read/write, which finds the range and calls back
+ *     into iom_mmio_read/write. ROM writes and unassigned addresses are
+ *     handled by PGM on the same path;
+ *   - device DMA (struct pdm_phys_ops) is PGM: RAM and ROM only, never MMIO.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <capsule/errorinfo.h>
+
+#include "em_internal.h"
+#include "iom/iom.h"
+#include "pdm.h"
+#include "tm/tm.h"
+
+/* ---- logging ------------------------------------------------------------- */
+
+void em_log(struct vm *vm, const char *who, enum vm_log_level level, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (vm->cfg.log)
+        vm->cfg.log(vm->cfg.log_ctx, who, level, msg);
+    else
+        fprintf(stderr, "%s: %s\n", who, msg);
+}
+
+static void iom_log(void *ctx, const char *msg)
+{
+    em_log(ctx, "iom", VM_LOG_INFO, "%s", msg);
+}
+
+/* ---- PDM host callbacks (called with the device lock held) --------------- */
+
+static void host_cpu_set_intr(void *ctx, int level)
+{
+    struct vm *vm = ctx;
+    int old = __atomic_exchange_n(&vm->intr_level, level, __ATOMIC_SEQ_CST);
+    /* A device op on the vCPU thread needs no kick: the loop looks at the
+     * pin before the next run. From elsewhere, wake or kick the vCPU. */
+    if (level && !old && !(vm->vcpu.thread_started && pthread_equal(pthread_self(), vm->vcpu.thread)))
+        em_kick(vm);
+}
+
+static void host_power_off(void *ctx, const char *who, int exit_code)
+{
+    if (exit_code >= 0)
+        em_stop(ctx, VM_STATE_POWERED_OFF, VM_STOP_GUEST_POWER_OFF, exit_code, CAP_OK,
+                "guest powered off through %s (exit code %d)", who, exit_code);
+    else
+        em_stop(ctx, VM_STATE_POWERED_OFF, VM_STOP_GUEST_POWER_OFF, -1, CAP_OK,
+                "guest powered off through %s", who);
+}
+
+static void host_reset(void *ctx, const char *who)
+{
+    em_log(ctx, EM_COMPONENT, VM_LOG_INFO, "reset requested by %s", who);
+    em_request(ctx, EM_REQ_RESET);
+}
+
+static void host_set_a20(void *ctx, bool enabled)
+{
+    /* The engines run with A20 on; a guest turning it off is only logged. */
+    if (!enabled)
+        em_log(ctx, EM_COMPONENT, VM_LOG_WARN, "guest disabled A20: not emulated (stays on)");
+}
+
+static void host_log(void *ctx, const char *who, enum pdm_log_level level, const char *msg)
+{
+    em_log(ctx, who, (enum vm_log_level)level, "%s", msg);
+}
+
+static const struct pdm_host_ops vm_host_ops = {
+    .cpu_set_intr = host_cpu_set_intr,
+    .power_off = host_power_off,
+    .reset = host_reset,
+    .set_a20 = host_set_a20,
+    .log = host_log,
+};
+
+/* ---- the one map: IOM MMIO ranges are PGM MMIO ranges -------------------- */
+
+struct mmio_hook { /* PGM's opaque for a range: the VM and the range base */
+    struct vm *vm;
+    uint64_t base;
+};
+
+static cap_result pgm_to_iom(struct mmio_hook *h, uint64_t off, void *data, unsigned size,
+                             bool write)
+{
+    uint64_t addr = h->base + off;
+    if (size != 1 && size != 2 && size != 4 && size != 8) { /* odd pieces: byte by byte */
+        for (unsigned i = 0; i < size; i++) {
+            cap_result rc = pgm_to_iom(h, off + i, (uint8_t *)data + i, 1, write);
+            if (CAP_FAILED(rc))
+                return rc;
+        }
+        return CAP_OK;
+    }
+    uint64_t v = 0;
+    if (write) {
+        memcpy(&v, data, size);
+        return iom_mmio_write(h->vm->iom, addr, size, v);
+    }
+    cap_result rc = iom_mmio_read(h->vm->iom, addr, size, &v);
+    memcpy(data, &v, size);
+    return rc;
+}
+
+static cap_result mmio_read(void *opaque, uint64_t off, void *data, unsigned size)
+{
+    ((struct mmio_hook *)opaque)->vm->stats.mmio_ops++;
+    return pgm_to_iom(opaque, off, data, size, false);
+}
+
+static cap_result mmio_write(void *opaque, uint64_t off, const void *data, unsigned size)
+{
+    ((struct mmio_hook *)opaque)->vm->stats.mmio_ops++;
+    return pgm_to_iom(opaque, off, (void *)data, size, true);
+}
+
+static const struct pgm_mmio_ops vm_mmio_ops = {.read = mmio_read, .write = mmio_write};
+
+static cap_result iom_mapped(void *ctx, uint64_t base, uint64_t size, const char *desc)
+{
+    struct vm *vm = ctx;
+    struct mmio_hook *h = malloc(sizeof(*h));
+    if (!h)
+        return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "em: out of memory");
+    *h = (struct mmio_hook){.vm = vm, .base = base};
+    cap_result rc = pgm_map_mmio(vm->pgm, base, size, &vm_mmio_ops, h, desc);
+    if (CAP_FAILED(rc))
+        free(h);
+    return rc;
+}
+
+static void iom_unmapped(void *ctx, uint64_t base)
+{
+    struct vm *vm = ctx;
+    const struct pgm_range *r = pgm_find(vm->pgm, base);
+    if (!r || r->kind != PGM_RANGE_MMIO || r->gpa != base || r->ops != &vm_mmio_ops)
+        return;
+    void *h = r->opaque;
+    pgm_unmap(vm->pgm, base);
+    free(h);
+}
+
+/* ---- DMA: PGM's RAM and ROM ---------------------------------------------- */
+
+static cap_result dma(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool write)
+{
+    while (len) {
+        const struct pgm_range *r = pgm_find(vm->pgm, gpa);
+        if (!r || r->kind == PGM_RANGE_MMIO)
+            return CAP_E_INVALIDARG;
+        size_t n = (size_t)(r->gpa + r->size - gpa);
+        if (n > len)
+            n = len;
+        uint8_t *hva = r->hva + (gpa - r->gpa);
+        if (!write)
+            memcpy(buf, hva, n);
+        else if (r->kind == PGM_RANGE_RAM)
+            memcpy(hva, buf, n); /* a DMA write to ROM is dropped, as on the bus */
+        buf = (uint8_t *)buf + n;
+        gpa += n;
+        len -= n;
+    }
+    return CAP_OK;
+}
+
+static cap_result dma_read(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    return dma(ctx, gpa, buf, len, false);
+}
+
+static cap_result dma_write(void *ctx, uint64_t gpa, const void *buf, size_t len)
+{
+    return dma(ctx, gpa, (void *)buf, len, true);
+}
+
+static const struct pdm_phys_ops vm_phys_ops = {.read = dma_read, .write = dma_write};
+
+/* ---- create / destroy ---------------------------------------------------- */
+
+static cap_result pick_engine(struct vm *vm)
+{
+    char host[128];
+    struct em_engine_choice ch;
+    cap_bool native = hwaccm_host_runs_cpl0_natively(host, sizeof(host));
+    cap_result rc = em_choose_engine(vm->cfg.engine, native, CAP_FALSE, &ch);
+    if (CAP_FAILED(rc))
+        return rc;
+    vm->engine = ch.engine;
+    em_log(vm, EM_COMPONENT, VM_LOG_INFO, "engine %s (asked: %s): %s [%s]", vm_engine_name(ch.engine),
+           vm_engine_name(vm->cfg.engine), ch.why, host);
+    return CAP_OK;
+}
+
+static cap_result create_modules(struct vm *vm)
+{
+    cap_result rc = cpum_policy_init(&vm->policy, vm->cfg.ncpus);
+    if (CAP_SUCCEEDED(rc))
+        rc = pgm_create(&vm->pgm);
+    if (CAP_SUCCEEDED(rc))
+        rc = pgm_map_ram(vm->pgm, 0, vm->cfg.ram_bytes, "ram");
+    if (CAP_SUCCEEDED(rc))
+        rc = iom_create(iom_log, vm, &vm->iom);
+    if (CAP_SUCCEEDED(rc))
+        rc = tm_create(NULL, &vm->tm);
+    if (CAP_FAILED(rc))
+        return rc;
+    struct iom_mmio_listener l = {.mapped = iom_mapped, .unmapped = iom_unmapped, .ctx = vm};
+    iom_set_mmio_listener(vm->iom, &l);
+    rc = hwaccm_create(vm->pgm, &vm->policy, &vm->hm);
+    if (CAP_FAILED(rc))
+        return rc;
+    cpum_cpu_init(&vm->vcpu.cpu, &vm->policy, 0);
+    rc = hwaccm_vcpu_create(vm->hm, &vm->vcpu.cpu, &vm->vcpu.hv);
+    if (CAP_FAILED(rc))
+        return rc;
+    struct pdm_create_info pi = {
+        .registry = vm->cfg.registry, .iom = vm->iom, .tm = vm->tm, .host = &vm_host_ops,
+        .host_ctx = vm, .phys = &vm_phys_ops, .phys_ctx = vm,
+    };
+    rc = pdm_create(&pi, &vm->pdm);
+    if (CAP_SUCCEEDED(rc) && vm->cfg.n_devices)
+        rc = pdm_instantiate(vm->pdm, vm->cfg.devices, vm->cfg.n_devices);
+    return rc;
+}
+
+cap_result vm_create(const struct vm_config *cfg, struct vm **out)
+{
+    *out = NULL;
+    if (!cfg->ram_bytes || (cfg->ram_bytes & PGM_PAGE_MASK))
+        return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
+                             "em: RAM size %llu is not a positive multiple of 4 KiB",
+                             (unsigned long long)cfg->ram_bytes);
+    if (cfg->ncpus != 1)
+        return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
+                             "em: %u vCPUs asked for; only 1 is supported until SMP arrives",
+                             cfg->ncpus);
+    struct vm *vm = calloc(1, sizeof(*vm));
+    uint64_t *ports = calloc(65536, sizeof(uint64_t));
+    if (!vm || !ports) {
+        free(vm);
+        free(ports);
+        return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "em: out of memory");
+    }
+    vm->cfg = *cfg;
+    vm->port_counts = ports;
+    vm->state = VM_STATE_CREATED;
+    vm->stop.exit_code = -1;
+    pthread_mutex_init(&vm->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&vm->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    cap_result rc = pick_engine(vm);
+    if (CAP_SUCCEEDED(rc))
+        rc = create_modules(vm);
+    if (CAP_FAILED(rc)) {
+        struct cap_error_info saved = {0};
+        cap_error_take(&saved); /* teardown must not replace the reason */
+        vm_destroy(vm);
+        cap_error_set_info(&saved);
+        cap_error_info_clear(&saved);
+        return rc;
+    }
+    *out = vm;
+    return CAP_OK;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    if (!vm)
+        return;
+    if (vm->vcpu.thread_started) {
+        vm_power_off(vm);
+        vm_wait(vm, -1);
+        pthread_join(vm->vcpu.thread, NULL);
+        vm->vcpu.thread_started = false;
+    }
+    pdm_destroy(vm->pdm);     /* devices first: they deregister from IOM/TM */
+    hwaccm_vcpu_destroy(vm->vcpu.hv);
+    hwaccm_destroy(vm->hm);
+    if (vm->iom) {
+        iom_set_mmio_listener(vm->iom, NULL);
+        iom_destroy(vm->iom);
+    }
+    tm_destroy(vm->tm);
+    if (vm->pgm) { /* free the hooks of MMIO ranges still mapped */
+        for (unsigned i = 0; i < pgm_range_count(vm->pgm); i++) {
+            const struct pgm_range *r = pgm_range_at(vm->pgm, i);
+            if (r->kind == PGM_RANGE_MMIO && r->ops == &vm_mmio_ops)
+                free(r->opaque);
+        }
+        pgm_destroy(vm->pgm);
+    }
+    pthread_cond_destroy(&vm->cond);
+    pthread_mutex_destroy(&vm->lock);
+    free(vm->port_counts);
+    free(vm);
+}
+
+struct pgm *vm_pgm(struct vm *vm) { return vm->pgm; }
+struct pdm *vm_pdm(struct vm *vm) { return vm->pdm; }
+struct iom *vm_iom(struct vm *vm) { return vm->iom; }
+struct tm_clock *vm_tm(struct vm *vm) { return vm->tm; }
+enum vm_engine vm_get_engine(struct vm *vm) { return vm->engine; }
+
+struct cpum_cpu *vm_cpu(struct vm *vm, unsigned id)
+{
+    return id == 0 ? &vm->vcpu.cpu : NULL;
+}

@@ -1,0 +1,144 @@
+/*
+ * vmm/loader/loader_internal.h - what the loader's files share.
+ *
+ * Every format is parsed into a plan first: a list of chunks (guest-physical
+ * address, bytes to copy, bytes to zero after them) plus the entry state,
+ * checked as a whole against a description of guest memory (struct
+ * ldr_mem). Only a plan that passes is written to PGM and into the vCPU
+ * (loader.c). The planners and the checker are pure - no PGM, no files, no
+ * error info (they fill a struct ldr_err) - so the libFuzzer targets link
+ * them alone and feed them buffers.
+ */
+#ifndef VMM_LOADER_INTERNAL_H
+#define VMM_LOADER_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loader/loader.h"
+
+#define LDR_MAX_CHUNKS 80
+#define LDR_MAX_BLOBS  8
+#define LDR_PAGE       4096ull
+
+struct ldr_err {
+    char msg[384];
+};
+
+/* Formats msg into err and returns rc. */
+cap_result ldr_fail(struct ldr_err *err, cap_result rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Guest memory as the loader sees it: the map it also hands to the guest
+ * (RAM entries merged, the legacy hole reserved), sorted by address. */
+struct ldr_mem {
+    unsigned n;
+    struct loader_mem_entry e[LOADER_MAX_MEM_ENTRIES];
+};
+
+/* Builds an ldr_mem from RAM ranges and reserved (ROM/MMIO) ranges given as
+ * [start, end) pairs. Fails when there are too many entries or no RAM at 0. */
+cap_result ldr_mem_build(struct ldr_mem *mem, const uint64_t (*ram)[2], unsigned nram,
+                         const uint64_t (*rsv)[2], unsigned nrsv, struct ldr_err *err);
+/* End of the RAM entry containing [addr, addr+len), or 0 if none holds it all. */
+uint64_t ldr_mem_ram_end(const struct ldr_mem *mem, uint64_t addr, uint64_t len);
+uint64_t ldr_mem_top(const struct ldr_mem *mem);   /* end of the highest RAM entry */
+uint64_t ldr_mem_total(const struct ldr_mem *mem); /* bytes of RAM */
+
+#define LDR_CHUNK_IMAGE   1u /* comes from the kernel image (overlap = bad image) */
+#define LDR_CHUNK_RESERVE 2u /* nothing written: room the kernel needs later */
+
+struct ldr_chunk {
+    uint64_t gpa;
+    const uint8_t *src; /* may be NULL when len == 0 */
+    uint64_t len;       /* bytes copied from src */
+    uint64_t memsz;     /* >= len; the rest is zeroed */
+    unsigned flags;
+    char what[48];
+};
+
+/* The entry state, independent of CPUM (converted in loader.c). */
+struct ldr_entry {
+    enum loader_entry mode; /* REAL, PROTECTED or LONG */
+    uint64_t rip, rsp;
+    uint16_t cs_sel;        /* real mode: CS (base = sel << 4) */
+    uint64_t cr3;           /* long mode */
+    uint64_t rax, rbx, rsi;
+};
+
+struct ldr_inputs {
+    const uint8_t *initrd;
+    uint64_t initrd_len;
+    const char *initrd_name; /* for messages */
+    const char *cmdline;     /* never NULL */
+    enum loader_entry entry;
+    uint64_t flat_addr;
+};
+
+struct ldr_plan {
+    unsigned n;
+    struct ldr_chunk c[LDR_MAX_CHUNKS];
+    unsigned nblobs;
+    uint8_t *blobs[LDR_MAX_BLOBS]; /* generated tables, owned by the plan */
+    struct ldr_entry entry;
+    struct loader_info info;
+};
+
+void ldr_plan_init(struct ldr_plan *plan);
+void ldr_plan_free(struct ldr_plan *plan);
+/* Adds a chunk; CAP_E_FAIL-free: fails only when the plan is full. */
+cap_result ldr_plan_add(struct ldr_plan *plan, uint64_t gpa, const void *src, uint64_t len,
+                        uint64_t memsz, unsigned flags, const char *what, struct ldr_err *err);
+/* A zeroed blob of `size` bytes owned by the plan (NULL + err on failure). */
+uint8_t *ldr_plan_blob(struct ldr_plan *plan, size_t size, struct ldr_err *err);
+/* Every chunk inside one RAM entry, no two overlapping. */
+cap_result ldr_plan_check(const struct ldr_plan *plan, const struct ldr_mem *mem,
+                          struct ldr_err *err);
+
+/* Shared pieces: the GDT at LOADER_GDT_ADDR (code 64-bit when long), the
+ * long-mode page tables, the command line at LOADER_CMDLINE_ADDR. */
+cap_result ldr_add_gdt(struct ldr_plan *plan, cap_bool long_mode, struct ldr_err *err);
+cap_result ldr_add_pagetables(struct ldr_plan *plan, const struct ldr_mem *mem,
+                              struct ldr_err *err);
+uint64_t ldr_pagetables_cover(const struct ldr_mem *mem); /* bytes identity-mapped */
+
+/* The formats. `img` is the kernel image; messages do not name the file
+ * (loader.c prefixes it). */
+cap_result ldr_linux_plan(const uint8_t *img, size_t len, const struct ldr_inputs *in,
+                          const struct ldr_mem *mem, struct ldr_plan *plan, struct ldr_err *err);
+cap_result ldr_multiboot_plan(const uint8_t *img, size_t len, const struct ldr_inputs *in,
+                              const struct ldr_mem *mem, struct ldr_plan *plan,
+                              struct ldr_err *err);
+cap_result ldr_flat_plan(const uint8_t *img, size_t len, const struct ldr_inputs *in,
+                         const struct ldr_mem *mem, struct ldr_plan *plan, struct ldr_err *err);
+
+/* Little-endian field access (images are byte buffers of any alignment). */
+static inline uint16_t ldr_le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t ldr_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t ldr_le64(const uint8_t *p)
+{
+    return ldr_le32(p) | (uint64_t)ldr_le32(p + 4) << 32;
+}
+static inline void ldr_put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline void ldr_put32(uint8_t *p, uint32_t v)
+{
+    ldr_put16(p, (uint16_t)v);
+    ldr_put16(p + 2, (uint16_t)(v >> 16));
+}
+static inline void ldr_put64(uint8_t *p, uint64_t v)
+{
+    ldr_put32(p, (uint32_t)v);
+    ldr_put32(p + 4, (uint32_t)(v >> 32));
+}
+
+#endif /* VMM_LOADER_INTERNAL_H */
