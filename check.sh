@@ -1,11 +1,13 @@
 #!/bin/bash
 # Installs what is missing, builds Capsule and runs every test: the unit and
-# integration tests, the same again under ASan+UBSan, and each fuzzer for a
+# integration tests, the same again under ASan+UBSan, the Windows (WHP)
+# backend cross-compiled with mingw-w64 (compile-only), and each fuzzer for a
 # bounded time (FUZZTIME seconds, default 30).
 set -eu
 . "$(dirname "$0")/tools/setup.sh"
 setup
 step "tests (scons check)" scons -Q -j"$JOBS" check
 step "tests under ASan+UBSan" scons -Q -j"$JOBS" asan=1 check
+step "windows cross-build (mingw-w64)" scons -Q -j"$JOBS" windows
 step "fuzzers (${FUZZTIME:-30} s each)" scons -Q -j"$JOBS" fuzz FUZZTIME="${FUZZTIME:-30}"
 echo "check: all passed"

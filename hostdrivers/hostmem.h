@@ -1,7 +1,8 @@
 /*
  * hostdrivers/hostmem.h - guest memory from the host, the contract every
  * host-driver backend implements (hostdrivers/linux/hostmem_linux.c now,
- * hostdrivers/windows/hostmem_win.c later; the build picks the file).
+ * hostdrivers/windows/hostmem_windows.c in the mingw-w64 cross-build; the
+ * build picks the file).
  *
  * PGM allocates guest RAM and ROM backing here and nowhere else, so that the
  * memory is laid out the way the host's hypervisor interface wants it

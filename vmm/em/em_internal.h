@@ -57,12 +57,12 @@ struct vm {
 
 uint64_t em_now_ns(void);
 void em_log(struct vm *vm, const char *who, enum vm_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    CAP_PRINTF(4, 5);
 
 /* Records why the VM stops (first reason wins) and asks the loop to end:
  * final state POWERED_OFF or ABORTED. Any thread. */
 void em_stop(struct vm *vm, enum vm_state final, enum vm_stop_reason reason, int exit_code,
-             cap_result result, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+             cap_result result, const char *fmt, ...) CAP_PRINTF(6, 7);
 /* Sets request bits and kicks the vCPU out of the engine / its HLT wait. */
 void em_request(struct vm *vm, uint32_t bits);
 /* Wakes a halted vCPU and kicks a running one (from a non-vCPU thread). */

@@ -27,7 +27,7 @@ struct ldr_err {
 
 /* Formats msg into err and returns rc. */
 cap_result ldr_fail(struct ldr_err *err, cap_result rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    CAP_PRINTF(3, 4);
 
 /* Guest memory as the loader sees it: the map it also hands to the guest
  * (RAM entries merged, the legacy hole reserved), sorted by address. */

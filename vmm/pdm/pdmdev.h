@@ -244,9 +244,9 @@ struct pdm_hlp {
     /* Logging (prefixed with the instance name) and errors: error() sets
      * error info naming the instance and returns rc. */
     void (*log)(struct pdm_dev *dev, enum pdm_log_level level, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+        CAP_PRINTF(3, 4);
     cap_result (*error)(struct pdm_dev *dev, cap_result rc, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+        CAP_PRINTF(3, 4);
 
     /* VM control: requests, acted upon by the EM after the current op. */
     void (*vm_power_off)(struct pdm_dev *dev, int exit_code); /* exit code -1: none */

@@ -33,7 +33,7 @@ struct cap_error_info {
  * is the usual way to fail.
  */
 cap_result cap_error_set(cap_result rc, const char *component, const char *iface, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+    CAP_PRINTF(4, 5);
 
 /* Installs a complete record (copied). Used by IPC. */
 cap_result cap_error_set_info(const struct cap_error_info *info);

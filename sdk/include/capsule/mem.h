@@ -28,7 +28,7 @@ char *cap_str_dup(const char *s);
 /* Copies at most n bytes of s and terminates the copy. */
 char *cap_str_ndup(const char *s, size_t n);
 /* printf into a newly allocated string; NULL on failure. */
-char *cap_str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *cap_str_printf(const char *fmt, ...) CAP_PRINTF(1, 2);
 void cap_str_free(char *s);
 
 /*

@@ -50,6 +50,17 @@ typedef struct cap_uuid {
 #define CAP_EXPORT __attribute__((visibility("default")))
 #endif
 
+/*
+ * printf-style argument checking. mingw-w64's gcc takes plain "printf" to
+ * mean the Microsoft runtime's dialect (no %zu); the project's formatting
+ * functions are C99 ones everywhere, so say so.
+ */
+#if defined(__MINGW32__)
+#define CAP_PRINTF(fmt, args) __attribute__((format(gnu_printf, fmt, args)))
+#else
+#define CAP_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#endif
+
 #ifdef __cplusplus
 }
 #endif
