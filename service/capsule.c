@@ -2,7 +2,8 @@
  * service/capsule.c - ICapsule: the root object of capsule-svc.
  *
  * Finding, creating, opening and registering machines, and the way to every
- * other object (host, system properties, guest OS types, event source).
+ * other object (host, system properties, guest OS types, event source),
+ * and the IPC diagnostics the service's main program provides.
  * The state behind it (machine list, global settings) and its loading and
  * saving are in svc.c; this file is the interface.
  */
@@ -190,6 +191,25 @@ static cap_result compose(struct svc *svc, const char *name, const char *base, c
     cap_str_free(folder);
     cap_str_free(safe);
     return *out ? CAP_OK : cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+}
+
+/* Diagnostics: what the IPC server (if any) reports; see svc_set_ipc_stats. */
+static cap_result c_GetClientCount(ICapsule *self, uint32_t *out)
+{
+    const struct svc_ipc_stats *st = &impl(self)->ipc_stats;
+    if (!out)
+        return CAP_E_POINTER;
+    *out = st->connection_count ? st->connection_count(st->srv) : 0;
+    return CAP_OK;
+}
+
+static cap_result c_GetObjectHandleCount(ICapsule *self, uint32_t *out)
+{
+    const struct svc_ipc_stats *st = &impl(self)->ipc_stats;
+    if (!out)
+        return CAP_E_POINTER;
+    *out = st->handle_count ? st->handle_count(st->srv) : 0;
+    return CAP_OK;
 }
 
 static cap_result c_ComposeMachineFilename(ICapsule *self, const char *name, const char *base,
@@ -416,6 +436,8 @@ static const struct ICapsuleVtbl capsule_vtbl = {
     .GetGuestOSTypes = c_GetGuestOSTypes,
     .GetEventSource = c_GetEventSource,
     .GetExtraDataKeys = c_GetExtraDataKeys,
+    .GetClientCount = c_GetClientCount,
+    .GetObjectHandleCount = c_GetObjectHandleCount,
     .ComposeMachineFilename = c_ComposeMachineFilename,
     .CreateMachine = c_CreateMachine,
     .OpenMachine = c_OpenMachine,

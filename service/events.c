@@ -13,6 +13,11 @@
  * events in the order they were fired. An active listener whose client is
  * gone (its call fails with an IPC disconnect) is dropped; a passive one
  * that has not polled for PASSIVE_TIMEOUT_MS is dropped at the next fire.
+ *
+ * A getEvent that waits (even forever) for a client that dies meanwhile
+ * must end: the IPC connection's teardown, which releases the client's
+ * handles, waits for the calls running for it. With a caller_gone hook
+ * (capsule-svc's) the wait is cut into GONE_POLL_MS slices, checking it.
  */
 #include <errno.h>
 #include <string.h>
@@ -26,6 +31,7 @@
 
 #define PASSIVE_TIMEOUT_MS 60000
 #define QUEUE_MAX 10000 /* a passive listener's queue never grows past this */
+#define GONE_POLL_MS 200 /* how often a waiting getEvent checks its caller */
 
 struct listener {
     struct listener *next;
@@ -47,6 +53,7 @@ struct event_source {
     pthread_cond_t cond;
     pthread_mutex_t deliver_lock;
     struct listener *listeners;
+    int (*caller_gone)(void); /* set before serving (event_source_set_caller_gone) */
 };
 
 static int64_t mono_ms(void)
@@ -54,6 +61,25 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* CLOCK_MONOTONIC now + ms, for pthread_cond_timedwait on es->cond. */
+static struct timespec ms_from_now(int32_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+static int ts_before(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
 static struct event_source *impl(IEventSource *iface)
@@ -393,19 +419,15 @@ static cap_result es_GetEvent(IEventSource *self, IEventListener *l, int32_t tim
     ISupports *id = identity(l);
     if (!id)
         return not_registered();
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    if (timeout > 0) {
-        deadline.tv_sec += timeout / 1000;
-        deadline.tv_nsec += (long)(timeout % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
-    }
+    struct timespec deadline = ms_from_now(timeout > 0 ? timeout : 0);
     cap_result rc = CAP_OK;
     pthread_mutex_lock(&es->lock);
     for (;;) {
+        if (es->caller_gone && es->caller_gone()) {
+            rc = cap_error_set(CAP_E_IPC_DISCONNECTED, SVC_COMPONENT, "IEventSource",
+                               "getEvent abandoned: the caller is gone");
+            break;
+        }
         struct listener *r = find_locked(es, id);
         if (!r) {
             rc = not_registered();
@@ -426,8 +448,17 @@ static cap_result es_GetEvent(IEventSource *self, IEventListener *l, int32_t tim
         if (timeout == 0)
             break;
         r->waiters++;
-        int w = timeout < 0 ? pthread_cond_wait(&es->cond, &es->lock)
+        int w;
+        if (es->caller_gone) { /* wake now and then to check the caller */
+            struct timespec slice = ms_from_now(GONE_POLL_MS);
+            int last = timeout > 0 && ts_before(&deadline, &slice);
+            w = pthread_cond_timedwait(&es->cond, &es->lock, last ? &deadline : &slice);
+            if (w == ETIMEDOUT && !last)
+                w = 0; /* a slice ended, not the wait */
+        } else {
+            w = timeout < 0 ? pthread_cond_wait(&es->cond, &es->lock)
                             : pthread_cond_timedwait(&es->cond, &es->lock, &deadline);
+        }
         /* r may be gone (unregistered) after the wait: look it up again. */
         struct listener *again = find_locked(es, id);
         if (again == r)
@@ -484,6 +515,11 @@ cap_result event_source_create(struct event_source **out)
     pthread_condattr_destroy(&ca);
     *out = es;
     return CAP_OK;
+}
+
+void event_source_set_caller_gone(struct event_source *es, int (*hook)(void))
+{
+    es->caller_gone = hook;
 }
 
 IEventSource *event_source_iface(struct event_source *es)

@@ -490,7 +490,7 @@ static cap_result m_LaunchVMProcess(IMachine *self, ISession *session, const cha
     if (!progress)
         return CAP_E_POINTER;
     *progress = NULL;
-    return machine_launch(impl(self), session, type);
+    return machine_launch(impl(self), session, type, n_env, env, progress);
 }
 
 static const struct IMachineVtbl machine_vtbl = {

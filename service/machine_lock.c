@@ -16,6 +16,11 @@
  * A lock that ends while its machine is not at rest (the VM process died
  * without powering off) leaves the machine Aborted, never in between.
  *
+ * The VM-type lock is taken by capsule-vm, which launchVMProcess spawned
+ * (vmlaunch.c): while the machine is Starting only that process may take
+ * it. A Shared lock of a machine whose VM process holds it binds the
+ * session with that process's console (assignRemoteMachine).
+ *
  * Calls to the session (a client object, maybe over IPC) are made without
  * svc->lock held; the lock is reserved first and undone if the call fails.
  */
@@ -137,7 +142,7 @@ static cap_result session_unlocked(ISession *session)
     return CAP_OK;
 }
 
-static cap_result lock_checks_locked(struct machine *p, LockType type)
+static cap_result lock_checks_locked(struct machine *p, LockType type, uint32_t pid)
 {
     if (!p->registered || !p->accessible)
         return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
@@ -147,7 +152,9 @@ static cap_result lock_checks_locked(struct machine *p, LockType type)
         return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
                              "a shared lock needs a machine locked by another session (a "
                              "running VM); '%s' is not locked", p->cfg.name);
-    if (type != LockType_Shared && (p->holder || !at_rest(p->state)))
+    if (type == LockType_VM && vmlaunch_may_lock_locked(p, pid))
+        return CAP_OK;
+    if (type != LockType_Shared && (p->holder || p->launch || !at_rest(p->state)))
         return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, IFACE,
                              "the machine '%s' is locked by another session (pid %u)",
                              p->cfg.name, (unsigned)p->holder_pid);
@@ -171,7 +178,7 @@ cap_result machine_lock(struct machine *m, ISession *session, LockType type)
                              "the session is not a Session object (no IInternalSessionControl)");
     IInternalSessionControl_GetPid(ctl, &pid);
     svc_lock(p->svc);
-    rc = lock_checks_locked(p, type);
+    rc = lock_checks_locked(p, type, pid);
     if (CAP_SUCCEEDED(rc) && type != LockType_Shared)
         rc = machine_create_session(p, &sm);
     if (CAP_FAILED(rc)) {
@@ -197,7 +204,16 @@ cap_result machine_lock(struct machine *m, ISession *session, LockType type)
         stype = SessionType_WriteLock;
     }
     svc_unlock(p->svc);
-    rc = IInternalSessionControl_AssignMachine(ctl, give, stype, control);
+    if (sm) {
+        rc = IInternalSessionControl_AssignMachine(ctl, give, stype, control);
+    } else {
+        /* Shared: with the console of the VM process, if one holds the lock. */
+        IConsole *console = NULL;
+        vmlaunch_holder_console(p, &console);
+        rc = IInternalSessionControl_AssignRemoteMachine(ctl, give, stype, control, console);
+        if (console)
+            IConsole_Release(console);
+    }
     IInternalSessionControl_Release(ctl);
     if (CAP_FAILED(rc) && sm) {
         struct lock_refs r = {0};
@@ -217,7 +233,8 @@ cap_result machine_lock(struct machine *m, ISession *session, LockType type)
     return rc;
 }
 
-cap_result machine_launch(struct machine *m, ISession *session, const char *type)
+cap_result machine_launch(struct machine *m, ISession *session, const char *type,
+                          uint32_t n_env, char *const *env, IProgress **progress)
 {
     struct machine *p = machine_shared(m);
     cap_result rc = session_unlocked(session);
@@ -228,7 +245,7 @@ cap_result machine_launch(struct machine *m, ISession *session, const char *type
         rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
                            p->registered ? "the machine is inaccessible"
                                          : "the machine is not registered");
-    else if (p->holder)
+    else if (p->holder || p->launch)
         rc = cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, IFACE,
                            "the machine '%s' is locked by another session", p->cfg.name);
     else if (!at_rest(p->state))
@@ -237,17 +254,12 @@ cap_result machine_launch(struct machine *m, ISession *session, const char *type
     svc_unlock(p->svc);
     if (CAP_FAILED(rc))
         return rc;
-    if (type && *type && strcmp(type, "headless") && strcmp(type, "vnc") && strcmp(type, "sdl"))
+    if (!type || !*type)
+        type = SVC_DEFAULT_FRONTEND;
+    if (strcmp(type, "headless"))
         return cap_error_set(CAP_E_NOT_SUPPORTED, SVC_COMPONENT, IFACE,
-                             "no frontend '%s' (known: headless, vnc, sdl)", type);
-    char *vm = NULL;
-    int present = CAP_SUCCEEDED(cap_exe_relative_path("capsule-vm", &vm)) && vm &&
-                  access(vm, X_OK) == 0;
-    cap_str_free(vm);
-    return cap_error_set(CAP_E_NOT_SUPPORTED, SVC_COMPONENT, IFACE,
-                         present ? "the VM process (capsule-vm) is present but this service "
-                                   "cannot launch it yet"
-                                 : "the VM process (capsule-vm) is not available yet");
+                             "no frontend '%s' in this build (known: headless)", type);
+    return vmlaunch_start(p, session, type, n_env, env, progress);
 }
 
 /* ---- IInternalMachineControl -------------------------------------------------- */
@@ -316,10 +328,17 @@ static cap_result ctl_UpdateState(IInternalMachineControl *self, MachineState st
     return CAP_OK;
 }
 
+static cap_result ctl_EndPowerUp(IInternalMachineControl *self, int32_t result,
+                                 const char *message)
+{
+    return vmlaunch_end_power_up(impl_ctl(self), result, message);
+}
+
 const struct IInternalMachineControlVtbl machine_control_vtbl = {
     .QueryInterface = ctl_QueryInterface,
     .AddRef = ctl_AddRef,
     .Release = ctl_Release,
     .OnSessionEnd = ctl_OnSessionEnd,
     .UpdateState = ctl_UpdateState,
+    .EndPowerUp = ctl_EndPowerUp,
 };

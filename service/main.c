@@ -15,7 +15,9 @@
  * or for the idle timeout to pass with no client connected and no VM
  * running (ISystemProperties' serviceIdleTimeout, CAPSULE_SVC_IDLE_TIMEOUT,
  * or --idle-timeout; 0 never exits). A client's disconnection releases the
- * machine locks its sessions held (svc_client_disconnected).
+ * machine locks its sessions held (svc_client_disconnected). The server's
+ * connection and handle counts are shown to clients as ICapsule's
+ * clientCount and objectHandleCount (svc_set_ipc_stats).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -221,6 +223,7 @@ int main(int argc, char **argv)
         goto out;
     }
     svc_set_conn_hook(m.svc, conn_hook);
+    svc_set_caller_gone_hook(m.svc, cap_ipc_current_peer_gone);
     struct cap_ipc_server_options so = {
         .socket_path = h.socket,
         .root = (ISupports *)svc_icapsule(m.svc),
@@ -228,8 +231,16 @@ int main(int argc, char **argv)
         .callback_ctx = &m,
     };
     rc = cap_ipc_server_create(&so, &srv);
-    if (CAP_SUCCEEDED(rc))
+    if (CAP_SUCCEEDED(rc)) {
+        /* ICapsule's clientCount and objectHandleCount read these. */
+        const struct svc_ipc_stats stats = {
+            .connection_count = cap_ipc_server_connection_count,
+            .handle_count = cap_ipc_server_handle_count,
+            .srv = srv,
+        };
+        svc_set_ipc_stats(m.svc, &stats);
         rc = cap_ipc_server_start(srv);
+    }
     if (CAP_FAILED(rc)) {
         svc_log("cannot serve on %s: %s", h.socket, cap_error_peek_message());
         goto out;
@@ -241,8 +252,10 @@ int main(int argc, char **argv)
 out:
     if (srv)
         cap_ipc_server_stop(srv);
-    if (m.svc)
+    if (m.svc) {
+        svc_set_ipc_stats(m.svc, NULL); /* before the server is destroyed */
         svc_uninit(m.svc);
+    }
     cap_ipc_server_destroy(srv);
     svc_release(m.svc);
     cap_registry_shutdown_default();

@@ -39,6 +39,19 @@ void svc_set_conn_hook(struct svc *svc, uint64_t (*hook)(void))
     svc->conn_hook = hook;
 }
 
+void svc_set_ipc_stats(struct svc *svc, const struct svc_ipc_stats *stats)
+{
+    if (stats)
+        svc->ipc_stats = *stats;
+    else
+        memset(&svc->ipc_stats, 0, sizeof(svc->ipc_stats));
+}
+
+void svc_set_caller_gone_hook(struct svc *svc, int (*hook)(void))
+{
+    event_source_set_caller_gone(svc->events, hook);
+}
+
 struct event_source *svc_events(struct svc *svc)
 {
     return svc->events;

@@ -53,6 +53,35 @@ void svc_client_disconnected(struct svc *svc, uint64_t conn_id);
  * (capsule-svc passes a wrapper of cap_ipc_current_peer); NULL: none. */
 void svc_set_conn_hook(struct svc *svc, uint64_t (*hook)(void));
 
+/*
+ * The IPC server's bookkeeping behind ICapsule's clientCount and
+ * objectHandleCount (diagnostics for leak checks). capsule-svc points it at
+ * cap_ipc_server_connection_count and cap_ipc_server_handle_count of the
+ * server it owns; the library itself does not link the IPC runtime, and
+ * without stats (in-process, the unit tests) both attributes read 0.
+ */
+struct cap_ipc_server;
+struct svc_ipc_stats {
+    uint32_t (*connection_count)(struct cap_ipc_server *srv);
+    uint32_t (*handle_count)(struct cap_ipc_server *srv);
+    struct cap_ipc_server *srv; /* borrowed */
+};
+
+/* Copies *stats (NULL: none). Not synchronised with the calls that read
+ * it: set it before the server starts serving and clear it only after
+ * cap_ipc_server_stop() (no call can be running then), so the server is
+ * never used after it is destroyed. */
+void svc_set_ipc_stats(struct svc *svc, const struct svc_ipc_stats *stats);
+
+/*
+ * Sets how a call that waits learns that its caller is gone (capsule-svc
+ * passes cap_ipc_current_peer_gone); NULL: never. IEventSource's getEvent
+ * polls it while it waits, so that a client killed during the wait does not
+ * keep the call, and with it the release of the client's handles, alive.
+ * Set it before the server starts serving.
+ */
+void svc_set_caller_gone_hook(struct svc *svc, int (*hook)(void));
+
 /* Nonzero while any machine is locked by a VM process or not at rest. */
 int svc_busy(struct svc *svc);
 

@@ -54,6 +54,7 @@ struct svc {
     struct event_source *events; /* strong ref */
     int uninited;
     uint64_t (*conn_hook)(void); /* the IPC connection of the current call */
+    struct svc_ipc_stats ipc_stats; /* set before serving, cleared after (svc.h) */
 };
 
 /* The IPC connection id of the call being served, 0 if none/in-process. */
@@ -117,6 +118,7 @@ struct machine {
     struct machine *session_machine;       /* strong, while locked */
     uint64_t holder_conn;                  /* IPC connection id, 0 in-process */
     uint32_t holder_pid;
+    struct launch *launch;                 /* launchVMProcess pending (vmlaunch.c) */
 };
 
 struct machine *machine_from_IMachine(IMachine *iface);
@@ -175,7 +177,23 @@ void machine_holder_died(struct machine *p);
 void machine_end_lock_locked(struct machine *p, IInternalSessionControl **ctl, ISession **holder);
 
 cap_result machine_lock(struct machine *m, ISession *session, LockType type);
-cap_result machine_launch(struct machine *m, ISession *session, const char *type);
+cap_result machine_launch(struct machine *m, ISession *session, const char *type,
+                          uint32_t n_env, char *const *env, IProgress **progress);
+
+/* ---- VM processes (vmlaunch.c) ----------------------------------------- */
+
+/* Spawns capsule-vm for primary p (checked by the caller: session unlocked,
+ * type known) and returns the launch progress; see vmlaunch.c. */
+cap_result vmlaunch_start(struct machine *p, ISession *session, const char *type,
+                          uint32_t n_env, char *const *env, IProgress **out);
+/* Nonzero if process `pid` is the VM process p's pending launch spawned
+ * (it may then take the VM lock of a Starting machine). svc->lock held. */
+int vmlaunch_may_lock_locked(struct machine *p, uint32_t pid);
+/* The console of the VM process holding p's VM lock (a new reference), or
+ * NULL when none. Takes svc->lock itself; calls out without it. */
+cap_result vmlaunch_holder_console(struct machine *p, IConsole **out);
+/* IInternalMachineControl's endPowerUp on session machine m. */
+cap_result vmlaunch_end_power_up(struct machine *m, cap_result result, const char *message);
 
 extern const struct IInternalMachineControlVtbl machine_control_vtbl;
 
@@ -220,6 +238,8 @@ IEventSource *event_source_iface(struct event_source *es);
 void event_source_release(struct event_source *es);
 /* Drops every listener (service shutdown). */
 void event_source_shutdown(struct event_source *es);
+/* See svc_set_caller_gone_hook (svc.h); set before serving. */
+void event_source_set_caller_gone(struct event_source *es, int (*hook)(void));
 /* Number of registered listeners (tests). */
 uint32_t event_source_listener_count(struct event_source *es);
 

@@ -327,13 +327,17 @@ cap_result ipc_conn_start(struct ipc_conn *c, int detached)
     c->armed = 1; /* from here on the master (or a caller) reads */
     ipc_transport_arm(c->t, 1);
     pthread_mutex_unlock(&c->lock);
-    int e = pthread_create(&c->master, &a, ipc_master_main, c);
+    /* A detached connection may end and be freed by its master before
+     * pthread_create returns: nothing of c is written after it starts. */
+    pthread_t detached_master;
+    c->started = 1;
+    int e = pthread_create(detached ? &detached_master : &c->master, &a, ipc_master_main, c);
     pthread_attr_destroy(&a);
     if (e) {
+        c->started = 0;
         ipc_conn_unref(c);
         return cap_error_set(CAP_E_FAIL, IPC_COMP, NULL, "cannot start a connection thread");
     }
-    c->started = 1;
     return CAP_OK;
 }
 

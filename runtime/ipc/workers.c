@@ -35,6 +35,7 @@
 #include "ipc_internal.h"
 
 static __thread const struct cap_ipc_peer *tls_peer;
+static __thread struct ipc_conn *tls_conn; /* the connection tls_peer is of */
 
 CAP_EXPORT cap_result cap_ipc_current_peer(struct cap_ipc_peer *out)
 {
@@ -46,6 +47,11 @@ CAP_EXPORT cap_result cap_ipc_current_peer(struct cap_ipc_peer *out)
     }
     *out = *tls_peer;
     return CAP_OK;
+}
+
+CAP_EXPORT int cap_ipc_current_peer_gone(void)
+{
+    return tls_conn && ipc_conn_is_dead(tls_conn);
 }
 
 void ipc_job_free(struct ipc_job *j)
@@ -260,8 +266,10 @@ static void *worker_main(void *arg)
 {
     struct ipc_conn *c = arg;
     tls_peer = &c->peer;
+    tls_conn = c;
     service_loop(c, 1);
     tls_peer = NULL;
+    tls_conn = NULL;
     return NULL;
 }
 
@@ -269,6 +277,7 @@ void *ipc_master_main(void *arg)
 {
     struct ipc_conn *c = arg;
     tls_peer = &c->peer;
+    tls_conn = c;
     service_loop(c, 0);
     pthread_mutex_lock(&c->lock);
     uint32_t n = c->n_threads; /* no new thread starts once stopping */
@@ -285,6 +294,7 @@ void *ipc_master_main(void *arg)
     if (c->owner.ended)
         c->owner.ended(c->owner.ctx, c);
     tls_peer = NULL;
+    tls_conn = NULL;
     ipc_conn_unref(c);
     return NULL;
 }

@@ -11,6 +11,13 @@
  * locked; when the client process dies, IPC drops the connection and the
  * service releases the lock itself (see service/machine_lock.c).
  *
+ * A session bound to a running VM (Remote, after launchVMProcess; Shared,
+ * lockMachine of a running machine) is bound with assignRemoteMachine and
+ * gets the VM's console with it: a proxy, through capsule-svc, to the
+ * IConsole object inside capsule-vm. The VM process's own session is not
+ * this class (capsule-vm implements it beside its console), so this one's
+ * remoteConsole is always NULL.
+ *
  * Calls out (to the service) are made without the session's mutex held.
  */
 #include <pthread.h>
@@ -33,6 +40,7 @@ struct session {
     SessionType type;
     IMachine *machine;                /* strong, while locked */
     IInternalMachineControl *control; /* strong, while locked */
+    IConsole *console;                /* strong, while bound to a running VM */
 };
 
 static struct session *impl(ISession *iface)
@@ -70,6 +78,8 @@ static uint32_t s_Release(ISession *self)
             IMachine_Release(s->machine);
         if (s->control)
             IInternalMachineControl_Release(s->control);
+        if (s->console)
+            IConsole_Release(s->console);
         pthread_mutex_destroy(&s->lock);
         cap_free(s);
     }
@@ -127,18 +137,26 @@ static cap_result s_GetConsole(ISession *self, IConsole **out)
     *out = NULL;
     pthread_mutex_lock(&s->lock);
     int locked = s->state == SessionState_Locked;
+    if (locked && s->console) {
+        *out = s->console;
+        IConsole_AddRef(*out);
+    }
     pthread_mutex_unlock(&s->lock);
-    /* No VM process exists yet, so there is never a console. */
+    /* NULL (and success) for a session of a machine without a VM process. */
     return locked ? CAP_OK : unlocked_error();
 }
 
-/* Takes the session's machine and control (mutex held) and unlocks it. */
-static void detach_locked(struct session *s, IMachine **m, IInternalMachineControl **c)
+/* Takes the session's machine, control and console (mutex held) and
+ * unlocks it. */
+static void detach_locked(struct session *s, IMachine **m, IInternalMachineControl **c,
+                          IConsole **con)
 {
     *m = s->machine;
     *c = s->control;
+    *con = s->console;
     s->machine = NULL;
     s->control = NULL;
+    s->console = NULL;
     s->state = SessionState_Unlocked;
     s->type = SessionType_Null;
 }
@@ -148,6 +166,7 @@ static cap_result s_UnlockMachine(ISession *self)
     struct session *s = impl(self);
     IMachine *m = NULL;
     IInternalMachineControl *c = NULL;
+    IConsole *con = NULL;
     pthread_mutex_lock(&s->lock);
     if (s->state != SessionState_Locked) {
         pthread_mutex_unlock(&s->lock);
@@ -162,12 +181,14 @@ static cap_result s_UnlockMachine(ISession *self)
     cap_result rc = IInternalMachineControl_OnSessionEnd(c, self);
     IInternalMachineControl_Release(c);
     pthread_mutex_lock(&s->lock);
-    detach_locked(s, &m, &c);
+    detach_locked(s, &m, &c, &con);
     pthread_mutex_unlock(&s->lock);
     if (m)
         IMachine_Release(m);
     if (c)
         IInternalMachineControl_Release(c);
+    if (con)
+        IConsole_Release(con);
     return rc == CAP_E_SERVICE_UNAVAILABLE ? CAP_OK : rc;
 }
 
@@ -207,10 +228,9 @@ static cap_result c_GetPid(IInternalSessionControl *self, uint32_t *out)
     return CAP_OK;
 }
 
-static cap_result c_AssignMachine(IInternalSessionControl *self, IMachine *machine,
-                                  SessionType type, IInternalMachineControl *control)
+static cap_result bind(struct session *s, IMachine *machine, SessionType type,
+                       IInternalMachineControl *control, IConsole *console)
 {
-    struct session *s = impl_ctl(self);
     if (!machine || !control)
         return cap_error_set(CAP_E_POINTER, COMPONENT, "IInternalSessionControl",
                              "NULL machine or control");
@@ -224,9 +244,33 @@ static cap_result c_AssignMachine(IInternalSessionControl *self, IMachine *machi
     IMachine_AddRef(machine);
     s->control = control;
     IInternalMachineControl_AddRef(control);
+    s->console = console;
+    if (console)
+        IConsole_AddRef(console);
     s->type = type;
     s->state = SessionState_Locked;
     pthread_mutex_unlock(&s->lock);
+    return CAP_OK;
+}
+
+static cap_result c_AssignMachine(IInternalSessionControl *self, IMachine *machine,
+                                  SessionType type, IInternalMachineControl *control)
+{
+    return bind(impl_ctl(self), machine, type, control, NULL);
+}
+
+static cap_result c_AssignRemoteMachine(IInternalSessionControl *self, IMachine *machine,
+                                        SessionType type, IInternalMachineControl *control,
+                                        IConsole *console)
+{
+    return bind(impl_ctl(self), machine, type, control, console);
+}
+
+static cap_result c_GetRemoteConsole(IInternalSessionControl *self, IConsole **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL; /* only a VM process's session has a console of its own */
     return CAP_OK;
 }
 
@@ -235,14 +279,17 @@ static cap_result c_Uninitialize(IInternalSessionControl *self)
     struct session *s = impl_ctl(self);
     IMachine *m = NULL;
     IInternalMachineControl *c = NULL;
+    IConsole *con = NULL;
     pthread_mutex_lock(&s->lock);
     if (s->state == SessionState_Locked)
-        detach_locked(s, &m, &c);
+        detach_locked(s, &m, &c, &con);
     pthread_mutex_unlock(&s->lock);
     if (m)
         IMachine_Release(m);
     if (c)
         IInternalMachineControl_Release(c);
+    if (con)
+        IConsole_Release(con);
     return CAP_OK;
 }
 
@@ -253,6 +300,8 @@ static const struct IInternalSessionControlVtbl control_vtbl = {
     .GetPid = c_GetPid,
     .AssignMachine = c_AssignMachine,
     .Uninitialize = c_Uninitialize,
+    .GetRemoteConsole = c_GetRemoteConsole,
+    .AssignRemoteMachine = c_AssignRemoteMachine,
 };
 
 static cap_result session_create(struct cap_registry *reg, void *ctx, const cap_uuid *iid,

@@ -8,17 +8,21 @@
 #   the service killed with SIGKILL mid-session and restarted by the next
 #   call with every machine still there; a corrupted machine file listed
 #   inaccessible with its reason, left untouched, then repaired; a client of
-#   another uid refused; 20 clients x 500 rounds with no error and no growth
-#   of the service's memory.
+#   another uid refused; a client holding many objects, killed with SIGKILL
+#   (idle, and blocked in a call) or exiting cleanly, leaving no handle
+#   behind in the service (ICapsule's objectHandleCount back at its
+#   baseline); 20 clients x 500 rounds with no error and no growth of the
+#   service's memory.
 # Every capsule-svc started here is killed at the end.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 CAP=$B/bin/capsule
 SVC=$B/bin/capsule-svc
 LOAD=$B/tests/loadclient
+HOLD=$B/tests/holdclient
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for f in "$CAP" "$SVC" "$LOAD"; do
+for f in "$CAP" "$SVC" "$LOAD" "$HOLD"; do
     [ -x "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
 done
 tmp=$(mktemp -d /tmp/capsule-cli.XXXXXX)
@@ -238,19 +242,19 @@ for c in "modifyvm nosuchvm --cpus 2" "unregistervm nosuchvm" "startvm nosuchvm"
     [ $rc -eq 1 ] && grep -q 'CAP_E_OBJECT_NOT_FOUND' "$tmp/err" || fail "capsule $c: exit $rc: $err"
 done
 
-# startvm/controlvm go through the service and fail cleanly while no VM
-# process can run (exit 1, the service's message), leaving the machine off.
+# controlvm fails cleanly without a VM process (exit 1, the service's
+# message); startvm of a machine whose kernel (/boot/k) does not exist fails
+# with the VM process's message and leaves the machine off and unlocked.
+# The managed flow that runs a VM is tests/integration/managed.sh.
 run controlvm demo pause
 [ $rc -eq 1 ] && grep -q '^capsule: error: ' "$tmp/err" || fail "controlvm pause: exit $rc: $err"
 run controlvm demo poweroff
 [ $rc -eq 1 ] || fail "controlvm poweroff of a stopped VM exited $rc"
 run startvm demo --type headless
-if [ $rc -eq 0 ]; then
-    echo "note: startvm succeeded (a VM process exists); powering off"
-    ok controlvm demo poweroff
-else
-    [ $rc -eq 1 ] && grep -q '^capsule: error: ' "$tmp/err" || fail "startvm: exit $rc: $err"
-fi
+[ $rc -eq 1 ] && grep -q "^capsule: error: cannot read the kernel '/boot/k'" "$tmp/err" ||
+    fail "startvm without a kernel file: exit $rc: $err"
+[ "$(mr demo VMState)" = '"poweroff"' ] && [ "$(mr demo SessionState)" = '"unlocked"' ] ||
+    fail "after a failed startvm: $(mr demo VMState) $(mr demo SessionState)"
 
 # waitfor: a state already reached returns at once; one never reached times out.
 start=$(date +%s%N)
@@ -380,6 +384,69 @@ EOF
 else
     echo "SKIP: the another-uid test needs root, a 'nobody' user and a build nobody can run"
 fi
+
+# ---- a client's objects leave no handle behind ---------------------------------
+newhome
+for i in 1 2 3 4 5; do ok createvm --name "hold$i" --register; done
+# svc_counts: sets clients and handles to ICapsule's clientCount and
+# objectHandleCount, as a fresh client sees them (itself and its root
+# object included).
+svc_counts() {
+    local line
+    line=$("$HOLD" counts 2>"$tmp/counts.err")
+    clients=$(sed -n 's/^clients \([0-9]*\) handles [0-9]*$/\1/p' <<<"$line")
+    handles=$(sed -n 's/^clients [0-9]* handles \([0-9]*\)$/\1/p' <<<"$line")
+    [ -n "$handles" ] || { fail "holdclient counts printed [$line]: $(cat "$tmp/counts.err")"; return 1; }
+}
+# back_to_base WHAT: polls for up to 5 s until objectHandleCount is $base
+# and only the asking client is connected again; prints how long it took.
+back_to_base() {
+    local i start=$(date +%s%N)
+    for i in $(seq 1 50); do
+        svc_counts || return
+        [ "$handles" -eq "$base" ] && [ "$clients" -eq 1 ] && {
+            echo "handles: $1: back to $base handles in $((($(date +%s%N) - start) / 1000000)) ms"
+            return 0
+        }
+        sleep 0.1
+    done
+    fail "$1: after 5 s the service still has $handles object handles (baseline $base) and $clients clients (want 1)"
+}
+# The CLI calls above may still be ending: wait until this client is the
+# only one, then take its count as the baseline.
+for i in $(seq 1 50); do svc_counts && [ "$clients" = 1 ] && break; sleep 0.1; done
+base=${handles:-0}
+[ "$clients" = 1 ] && [ "$base" -ge 1 ] ||
+    fail "baseline: clientCount $clients, objectHandleCount $base (want 1 client holding at least its root)"
+# hold_line: parses "holding N clients C handles H" of $tmp/hold.out.
+hold_line() {
+    read -r _ held _ hclients _ hhandles <"$tmp/hold.out"
+    # 5 machines, their serial ports, host, system properties, event source,
+    # listener; each a distinct object, so a handle each beside the root.
+    [ "${held:-0}" -ge 9 ] && [ "${hhandles:-0}" -ge $((base + held)) ] && [ "${hclients:-0}" -ge 1 ] ||
+        fail "$1: holdclient printed [$(cat "$tmp/hold.out")]: want >= 9 objects, >= $base + that many handles, >= 1 client"
+}
+for how in "hold" "hold --wait"; do
+    what="SIGKILL of a client holding objects${how#hold}"
+    : >"$tmp/hold.out"
+    "$HOLD" $how >"$tmp/hold.out" 2>"$tmp/hold.err" &
+    hpid=$!
+    for i in $(seq 1 100); do grep -q '^holding ' "$tmp/hold.out" && break; sleep 0.1; done
+    if grep -q '^holding ' "$tmp/hold.out"; then
+        hold_line "$what"
+        [ "$how" = "hold --wait" ] && sleep 0.3 # let it enter getEvent
+        kill -9 $hpid
+        wait $hpid 2>/dev/null
+        back_to_base "$what ($held objects, $hhandles handles)"
+    else
+        kill -9 $hpid 2>/dev/null
+        wait $hpid 2>/dev/null
+        fail "$what: holdclient did not start holding: $(cat "$tmp/hold.err")"
+    fi
+done
+"$HOLD" release >"$tmp/hold.out" 2>"$tmp/hold.err" || fail "holdclient release: $(cat "$tmp/hold.err")"
+hold_line "clean exit"
+back_to_base "clean exit of a client that held $held objects"
 
 # ---- load: 20 clients x 500 rounds, no error, no memory growth -------------------
 newhome

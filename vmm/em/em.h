@@ -84,8 +84,18 @@ struct vm_stop_info {
 /* Log levels for vm_config.log (the same values as PDM's). */
 enum vm_log_level { VM_LOG_ERROR = 0, VM_LOG_WARN = 1, VM_LOG_INFO = 2, VM_LOG_DEBUG = 3 };
 
+/* RAM is mapped as a PC's: from guest-physical 0 up to VM_RAM_BELOW_4G_MAX,
+ * the rest from 4 GiB, leaving the MMIO hole below 4 GiB free (APICs at
+ * 0xfec00000/0xfee00000). Devices that report the RAM size (CMOS, fw_cfg)
+ * and the loader's e820 map describe this same layout. */
+#define VM_RAM_BELOW_4G_MAX 0xe0000000ull
+static inline uint64_t vm_ram_below_4g(uint64_t ram_bytes)
+{
+    return ram_bytes < VM_RAM_BELOW_4G_MAX ? ram_bytes : VM_RAM_BELOW_4G_MAX;
+}
+
 struct vm_config {
-    uint64_t ram_bytes;      /* RAM at guest-physical 0 (page multiple, > 0) */
+    uint64_t ram_bytes;      /* RAM (page multiple, > 0), laid out as above */
     unsigned ncpus;          /* 1 until SMP */
     enum vm_engine engine;
     /* Devices, built in order through the registry (plugins) - see pdm.h. */

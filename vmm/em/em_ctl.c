@@ -84,13 +84,26 @@ static void kick_handler(int sig)
     (void)sig; /* only there to make KVM_RUN return EINTR */
 }
 
+/* A vCPU's kick timer (em_run.c) carries its hwaccm vCPU: set the kick
+ * flag, so a KVM_RUN entered just after the signal still returns at once.
+ * An atomic store: async-signal-safe. */
+static void kick_action(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    if (si && si->si_code == SI_TIMER && si->si_value.sival_ptr)
+        hwaccm_vcpu_kick(si->si_value.sival_ptr);
+    else
+        kick_handler(sig);
+}
+
 static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
 
 static void install_kick_handler(void)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = kick_handler; /* no SA_RESTART */
+    sa.sa_sigaction = kick_action; /* no SA_RESTART */
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     sigaction(EM_KICK_SIGNAL, &sa, NULL);
 }

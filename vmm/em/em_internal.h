@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 #include "em.h"
 #include "hwaccm/hwaccm.h"
@@ -28,7 +29,19 @@ struct em_vcpu {
     bool thread_started;        /* vm_start .. join */
     bool halted;                /* in HLT, waiting for an interrupt */
     bool injected;              /* an interrupt went in; cleared by the next run */
+    bool irq_window;            /* an interrupt window is requested for the next run */
+    /* Kicks the vCPU out of the engine at the next TM deadline (and, on hosts
+     * that report interrupt windows late, every EM_IRQ_WINDOW_POLL_NS while
+     * one is requested): EM_KICK_SIGNAL at this thread, whose handler sets
+     * the engine's kick. Created and deleted by the vCPU thread. */
+    timer_t kick_timer;
+    bool kick_timer_ok;
+    uint64_t kick_at_ns;        /* CLOCK_MONOTONIC expiry armed, 0: none */
 };
+
+/* How often a vCPU whose host delays interrupt-window exits is kicked to
+ * look at IF itself while an interrupt waits (this host: ~1 ms late). */
+#define EM_IRQ_WINDOW_POLL_NS 100000ull
 
 struct vm {
     struct vm_config cfg;       /* copy (devices only read during create) */
@@ -48,6 +61,7 @@ struct vm {
     enum vm_state stop_final;   /* the state the loop ends in (with stop) */
     uint32_t requests;          /* EM_REQ_*, atomic */
     int intr_level;             /* the CPU's INTR pin (PIC output), atomic */
+    bool slow_irq_window;       /* engine reports IRQ windows late: poll (create) */
     bool threads_done;          /* every vCPU thread has left its loop */
 
     struct em_stats stats;      /* written by the vCPU thread */

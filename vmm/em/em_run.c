@@ -4,14 +4,28 @@
  * Each turn: re-arm the engine (clear the kick), act on requests (stop,
  * reset, pause), run the expired device timers, deliver a pending
  * interrupt or ask for an interrupt window, sleep while halted, then run
- * the engine until its next exit and handle that exit. Interrupts are best
- * delivered at HLT: this host's engine reports an interrupt window to a
- * guest spinning in CPL0 code only after about 1.3 ms.
+ * the engine until its next exit and handle that exit. Port and MMIO exits
+ * run the expired timers first, so the guest never reads device state
+ * older than the clock (a timer that expired while the guest spun
+ * without exits has latched its interrupt before the guest looks).
+ *
+ * A guest may run for a long time without an exit (a busy-wait loop), so
+ * the engine is not left alone past the next timer deadline: a per-vCPU
+ * host timer sends EM_KICK_SIGNAL to this thread at that moment, and its
+ * handler sets the engine's kick, so the run ends even if the signal
+ * lands just before KVM_RUN. On hosts that report interrupt windows late
+ * (KVM without VT-x/AMD-V: only at the host's next tick, ~1 ms, for a
+ * guest spinning in CPL0) the same timer also kicks every
+ * EM_IRQ_WINDOW_POLL_NS while an interrupt waits for the guest's IF, and
+ * the loop then injects it itself.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <capsule/errorinfo.h>
 
@@ -42,6 +56,7 @@ static void fail(struct vm *vm, cap_result rc, const char *what)
 static void handle_io(struct vm *vm, const struct hwaccm_exit *x)
 {
     unsigned size = x->io.size;
+    pdm_poll_timers(vm->pdm);
     vm->port_counts[x->io.port] += x->io.count;
     for (uint32_t i = 0; i < x->io.count; i++) {
         uint8_t *p = x->io.data + (size_t)i * size;
@@ -64,6 +79,7 @@ static void handle_io(struct vm *vm, const struct hwaccm_exit *x)
 
 static void handle_mmio(struct vm *vm, const struct hwaccm_exit *x)
 {
+    pdm_poll_timers(vm->pdm);
     cap_result rc = x->mmio.write ? pgm_phys_write(vm->pgm, x->mmio.gpa, x->mmio.data, x->mmio.size)
                                   : pgm_phys_read(vm->pgm, x->mmio.gpa, x->mmio.data, x->mmio.size);
     if (CAP_FAILED(rc))
@@ -72,16 +88,20 @@ static void handle_mmio(struct vm *vm, const struct hwaccm_exit *x)
 
 static void handle_emulation_failure(struct vm *vm, const struct hwaccm_exit *x)
 {
+    /* "0f 03 c8": byte i starts at 3*i (the separator comes after, so each
+     * snprintf overwrites the previous one's terminator). */
     char bytes[15 * 3 + 1] = "";
-    for (unsigned i = 0; i < x->emul.insn_len; i++)
-        snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%s%02x", i ? " " : "", x->emul.insn[i]);
+    unsigned n = x->emul.insn_len > 15 ? 15 : x->emul.insn_len;
+    for (unsigned i = 0; i < n; i++)
+        snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x%s", x->emul.insn[i],
+                 i + 1 < n ? " " : "");
     const struct cpum_ctx *c = &vm->vcpu.cpu.ctx;
     em_stop(vm, VM_STATE_ABORTED, VM_STOP_EMULATION_FAILURE, -1, CAP_OK,
             "emulation failure at %04x:%08" PRIx64 " (linear 0x%" PRIx64 ", CPL %u): the host "
             "cannot emulate the instruction bytes [%s]; running it in the software CPU (rem) "
             "is not available yet",
             c->seg[CPUM_CS].sel, c->rip, x->emul.rip, cpum_cpl(c),
-            x->emul.insn_len ? bytes : "unreadable");
+            n ? bytes : "unreadable");
 }
 
 static void handle_exit(struct vm *vm, struct em_vcpu *v)
@@ -122,18 +142,25 @@ static void handle_exit(struct vm *vm, struct em_vcpu *v)
 
 /* ---- interrupts, HLT, reset, pause --------------------------------------- */
 
+static void request_window(struct em_vcpu *v, bool on)
+{
+    v->irq_window = on;
+    hwaccm_vcpu_request_irq_window(v->hv, on ? CAP_TRUE : CAP_FALSE);
+}
+
 static void deliver_interrupt(struct vm *vm, struct em_vcpu *v)
 {
     if (v->injected || !intr_pending(vm)) {
-        hwaccm_vcpu_request_irq_window(v->hv, CAP_FALSE);
+        request_window(v, false);
         return;
     }
     if (!hwaccm_vcpu_irq_ready(v->hv)) {
-        hwaccm_vcpu_request_irq_window(v->hv, CAP_TRUE);
-        vm->stats.irq_windows++;
+        if (!v->irq_window)
+            vm->stats.irq_windows++;
+        request_window(v, true);
         return;
     }
-    hwaccm_vcpu_request_irq_window(v->hv, CAP_FALSE);
+    request_window(v, false);
     int vec = pdm_get_interrupt(vm->pdm); /* INTA */
     if (vec < 0)
         return; /* spurious: the PIC lowered INTR itself */
@@ -212,6 +239,52 @@ static void park(struct vm *vm)
     pthread_mutex_unlock(&vm->lock);
 }
 
+/* ---- the kick timer -------------------------------------------------------- */
+
+static void kick_timer_create(struct vm *vm, struct em_vcpu *v)
+{
+    struct sigevent se;
+    memset(&se, 0, sizeof(se));
+    se.sigev_notify = SIGEV_THREAD_ID;
+    se.sigev_signo = EM_KICK_SIGNAL;
+    se.sigev_value.sival_ptr = v->hv; /* em_ctl.c's handler kicks it */
+    se._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    v->kick_at_ns = 0;
+    v->kick_timer_ok = timer_create(CLOCK_MONOTONIC, &se, &v->kick_timer) == 0;
+    if (!v->kick_timer_ok)
+        em_log(vm, EM_COMPONENT, VM_LOG_WARN,
+               "no kick timer (%s): device timers fire only at the guest's exits",
+               strerror(errno));
+}
+
+static void kick_timer_delete(struct em_vcpu *v)
+{
+    if (v->kick_timer_ok)
+        timer_delete(v->kick_timer);
+    v->kick_timer_ok = false;
+}
+
+/* Before a run: makes sure a kick comes by the next timer deadline (or the
+ * next interrupt-window poll). A kick already armed for no later than that
+ * stays (at worst one early exit), so most turns cost no system call. */
+static void arm_kick(struct vm *vm, struct em_vcpu *v)
+{
+    if (!v->kick_timer_ok)
+        return;
+    uint64_t ns = tm_ns_until_next(vm->tm);
+    if (v->irq_window && vm->slow_irq_window && ns > EM_IRQ_WINDOW_POLL_NS)
+        ns = EM_IRQ_WINDOW_POLL_NS;
+    if (ns == TM_NO_DEADLINE)
+        return;
+    uint64_t now = em_now_ns(), at = now + (ns ? ns : 1);
+    if (v->kick_at_ns > now && v->kick_at_ns <= at)
+        return;
+    struct itimerspec its = {.it_value = {.tv_sec = (time_t)(at / 1000000000ull),
+                                          .tv_nsec = (long)(at % 1000000000ull)}};
+    if (timer_settime(v->kick_timer, TIMER_ABSTIME, &its, NULL) == 0)
+        v->kick_at_ns = at;
+}
+
 /* ---- the loop ------------------------------------------------------------ */
 
 static void run_once(struct vm *vm, struct em_vcpu *v)
@@ -219,6 +292,7 @@ static void run_once(struct vm *vm, struct em_vcpu *v)
     uint64_t t0 = em_now_ns();
     if (!vm->stats.first_run_ns)
         vm->stats.first_run_ns = t0;
+    arm_kick(vm, v);
     cap_result rc = hwaccm_vcpu_run(v->hv, &v->exit);
     vm->stats.engine_ns += em_now_ns() - t0;
     vm->stats.runs++;
@@ -233,6 +307,7 @@ void *em_vcpu_main(void *arg)
 {
     struct vm *vm = arg;
     struct em_vcpu *v = &vm->vcpu;
+    kick_timer_create(vm, v);
     for (;;) {
         hwaccm_vcpu_clear_kick(v->hv);
         uint32_t req = requests(vm);
@@ -254,6 +329,7 @@ void *em_vcpu_main(void *arg)
         }
         run_once(vm, v);
     }
+    kick_timer_delete(v);
     pthread_mutex_lock(&vm->lock);
     tm_pause(vm->tm);
     vm->stats.uptime_ns = em_now_ns() - vm->start_ns;

@@ -204,6 +204,9 @@ static cap_result pick_engine(struct vm *vm)
     if (CAP_FAILED(rc))
         return rc;
     vm->engine = ch.engine;
+    /* KVM without VT-x/AMD-V (the PVM backend) reports an interrupt window
+     * for a guest spinning in CPL0 only at the host's next tick (~1 ms). */
+    vm->slow_irq_window = !native;
     em_log(vm, EM_COMPONENT, VM_LOG_INFO, "engine %s (asked: %s): %s [%s]", vm_engine_name(ch.engine),
            vm_engine_name(vm->cfg.engine), ch.why, host);
     return CAP_OK;
@@ -214,8 +217,12 @@ static cap_result create_modules(struct vm *vm)
     cap_result rc = cpum_policy_init(&vm->policy, vm->cfg.ncpus);
     if (CAP_SUCCEEDED(rc))
         rc = pgm_create(&vm->pgm);
+    /* A PC's layout: the 32-bit MMIO hole (APICs, ROM, PCI) stays free. */
+    uint64_t below = vm_ram_below_4g(vm->cfg.ram_bytes);
     if (CAP_SUCCEEDED(rc))
-        rc = pgm_map_ram(vm->pgm, 0, vm->cfg.ram_bytes, "ram");
+        rc = pgm_map_ram(vm->pgm, 0, below, "ram");
+    if (CAP_SUCCEEDED(rc) && vm->cfg.ram_bytes > below)
+        rc = pgm_map_ram(vm->pgm, 1ull << 32, vm->cfg.ram_bytes - below, "ram-high");
     if (CAP_SUCCEEDED(rc))
         rc = iom_create(iom_log, vm, &vm->iom);
     if (CAP_SUCCEEDED(rc))

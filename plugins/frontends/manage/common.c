@@ -163,8 +163,14 @@ cap_result cli_progress_wait(IProgress *progress, int32_t timeout_ms)
         return CAP_OK;
     IErrorInfo *ei = NULL;
     if (IProgress_GetErrorInfo(progress, &ei) >= 0 && ei) {
+        /* Releasing a proxy is a call that clears the thread's error info:
+         * keep the progress's error across it. */
+        struct cap_error_info keep;
         cli_error_from_info(ei);
+        cap_error_take(&keep);
         IErrorInfo_Release(ei);
+        cap_error_set_info(&keep);
+        cap_error_info_clear(&keep);
     } else {
         cap_error_set(result, "capsule", "IProgress", "the operation failed");
     }

@@ -1,17 +1,24 @@
 /*
  * main.c - capsule-vm: one VM in this process. Standalone mode here
- * (`capsule-vm --kernel F ...`); the VM-process logic is in vmproc.c so the
- * managed mode (--startvm, spawned by capsule-svc) can share it.
+ * (`capsule-vm --kernel F ...`); the VM-process logic is in vmproc.c, which
+ * the managed mode (`--startvm UUID --home HOME`, spawned by capsule-svc:
+ * managed.c) shares.
  */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include <capsule/errorinfo.h>
 
+#include "managed.h"
 #include "vmproc.h"
 
 int main(int argc, char **argv)
 {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--startvm") || !strncmp(argv[i], "--startvm=", 10))
+            return vmproc_managed_main(argc, argv);
+
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     struct vmproc_opts o;

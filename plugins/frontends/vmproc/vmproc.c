@@ -5,6 +5,7 @@
  * frontend beside the VM and mapping the way it ended to an exit status.
  */
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,32 +19,34 @@
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 
-#define MAX_DEVICES (8 + VMPROC_MAX_EXTRA_DEVICES)
+#define MAX_DEVICES (16 + VMPROC_MAX_EXTRA_DEVICES)
 #define MAX_KV 8
 
 /*
- * The default devices of a standalone VM, in construction order (the PIC
- * first: devices raise IRQs from construct on). A row whose `when` is false
- * for the options is left out; `config` fills the row's key/values. New
- * devices with a fixed place (rtc, i8042, fw_cfg, the APICs) are one row
- * each; anything else comes with --device NAME[,key=value...].
+ * The default devices of a VM - what a PC has - in construction order (the
+ * PIC first: devices raise IRQs from construct on). A row whose `when` is
+ * false for the options, or that --no-device names, is left out; `config`
+ * fills the row's key/values from the options (RAM size, CPUs, boot files),
+ * so the devices describe the same machine the loader's e820 map does.
+ * --device NAME[,key=value...] with the name of a `single` row present
+ * changes that row's keys (its values win); any other --device adds an
+ * instance.
  */
 struct devspec {
     const char *device;
     bool (*when)(const struct vmproc_opts *o);
     size_t (*config)(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
+    bool single; /* one per machine: --device NAME edits the default row */
 };
 
 static bool always(const struct vmproc_opts *o) { return true; }
 static bool if_debug_exit(const struct vmproc_opts *o) { return o->debug_exit; }
+static bool if_serial(const struct vmproc_opts *o) { return o->serial != NULL; }
 
-static size_t serial_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
-{
-    kv[0] = (struct pdm_cfg_kv){"iobase", "0x3f8"};
-    kv[1] = (struct pdm_cfg_kv){"irq", "4"};
-    kv[2] = (struct pdm_cfg_kv){"backend", o->serial};
-    return 3;
-}
+/* The numbers as text live in struct vmproc (serial_text, num_text). */
+static size_t serial_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
+static size_t rtc_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
+static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
 
 static size_t debugexit_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
 {
@@ -52,12 +55,18 @@ static size_t debugexit_config(const struct vmproc_opts *o, struct pdm_cfg_kv *k
 }
 
 static const struct devspec default_devices[] = {
-    {"pic", always, NULL},
-    {"pit", always, NULL},
-    {"serial", always, serial_config},
-    {"port80", always, NULL},
-    {"debugexit", if_debug_exit, debugexit_config},
+    {"pic", always, NULL, true},
+    {"pit", always, NULL, true},
+    {"serial", if_serial, serial_config, false},
+    {"port80", always, NULL, true},
+    {"rtc", always, rtc_config, true},
+    {"i8042", always, NULL, true},
+    {"fwcfg", always, fwcfg_config, true},
+    {"apic", always, NULL, true},
+    {"ioapic", always, NULL, true},
+    {"debugexit", if_debug_exit, debugexit_config, true},
 };
+#define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
 struct vmproc {
     struct vmproc_opts opts;
@@ -71,7 +80,97 @@ struct vmproc {
     char *dev_text[VMPROC_MAX_EXTRA_DEVICES];
     size_t ndevs;
     struct loader_info boot;
+    char serial_text[2][16]; /* COM1's iobase and irq as strings */
+    char num_text[3][24];    /* RAM size, RAM below 4 GiB, CPUs as strings */
+    char engine_reason[256];
 };
+
+static struct vmproc *vmproc_of_opts(const struct vmproc_opts *o);
+
+static size_t serial_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
+{
+    struct vmproc *p = vmproc_of_opts(o);
+    snprintf(p->serial_text[0], sizeof(p->serial_text[0]), "0x%x", (unsigned)o->serial_iobase);
+    snprintf(p->serial_text[1], sizeof(p->serial_text[1]), "%u", o->serial_irq);
+    kv[0] = (struct pdm_cfg_kv){"iobase", p->serial_text[0]};
+    kv[1] = (struct pdm_cfg_kv){"irq", p->serial_text[1]};
+    kv[2] = (struct pdm_cfg_kv){"backend", o->serial};
+    return 3;
+}
+
+static struct vmproc *vmproc_of_opts(const struct vmproc_opts *o)
+{
+    /* the config functions get &p->opts (build_device_list) */
+    return (struct vmproc *)((char *)o - offsetof(struct vmproc, opts));
+}
+
+/* EM maps the RAM below and above 4 GiB (vm_ram_below_4g) and the loader's
+ * e820 (and multiboot map) lists those ranges: CMOS must say the same. */
+static size_t rtc_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
+{
+    struct vmproc *p = vmproc_of_opts(o);
+    uint64_t ram = o->memory_mb << 20, below = vm_ram_below_4g(ram);
+    snprintf(p->num_text[0], sizeof(p->num_text[0]), "%llu", (unsigned long long)ram);
+    snprintf(p->num_text[1], sizeof(p->num_text[1]), "%llu", (unsigned long long)below);
+    kv[0] = (struct pdm_cfg_kv){"ram_size", p->num_text[0]};
+    kv[1] = (struct pdm_cfg_kv){"ram_below_4g", p->num_text[1]};
+    return 2;
+}
+
+static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
+{
+    struct vmproc *p = vmproc_of_opts(o);
+    size_t n = 0;
+    snprintf(p->num_text[0], sizeof(p->num_text[0]), "%llu",
+             (unsigned long long)(o->memory_mb << 20));
+    snprintf(p->num_text[2], sizeof(p->num_text[2]), "%u", o->cpus);
+    kv[n++] = (struct pdm_cfg_kv){"ram_size", p->num_text[0]};
+    kv[n++] = (struct pdm_cfg_kv){"cpus", p->num_text[2]};
+    if (o->kernel)
+        kv[n++] = (struct pdm_cfg_kv){"kernel", o->kernel};
+    if (o->initrd)
+        kv[n++] = (struct pdm_cfg_kv){"initrd", o->initrd};
+    if (o->append)
+        kv[n++] = (struct pdm_cfg_kv){"cmdline", o->append};
+    return n;
+}
+
+static bool is_disabled(const struct vmproc_opts *o, const char *device)
+{
+    for (unsigned i = 0; i < o->n_disabled_devices; i++)
+        if (!strcmp(o->disabled_devices[i], device))
+            return true;
+    return false;
+}
+
+/* The default row for `name` already in p->devs if it is a single one. */
+static struct pdm_dev_config *find_single(struct vmproc *p, const char *name, size_t *row)
+{
+    for (size_t i = 0; i < N_DEFAULT_DEVICES; i++)
+        if (default_devices[i].single && !strcmp(default_devices[i].device, name))
+            for (size_t r = 0; r < p->ndevs; r++)
+                if (!strcmp(p->devs[r].device, name)) {
+                    *row = r;
+                    return &p->devs[r];
+                }
+    return NULL;
+}
+
+/* Sets key=value in row r (replacing a default value). */
+static cap_result set_kv(struct vmproc *p, size_t r, const char *spec, char *key, char *value)
+{
+    struct pdm_dev_config *d = &p->devs[r];
+    for (size_t k = 0; k < d->n_kv; k++)
+        if (!strcmp(p->kv[r][k].key, key)) {
+            p->kv[r][k].value = value;
+            return CAP_OK;
+        }
+    if (d->n_kv == MAX_KV)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                             "--device '%s': more than %d keys", spec, MAX_KV);
+    p->kv[r][d->n_kv++] = (struct pdm_cfg_kv){key, value};
+    return CAP_OK;
+}
 
 /* "NAME[,key=value...]" (copied into p->dev_text) -> one device row. */
 static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
@@ -80,31 +179,45 @@ static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
     if (!s)
         return cap_error_set(CAP_E_OUTOFMEMORY, "capsule-vm", NULL, "out of memory");
     p->dev_text[i] = s;
-    struct pdm_dev_config *d = &p->devs[p->ndevs];
     char *save = NULL, *tok = strtok_r(s, ",", &save);
     if (!tok || !*tok)
         return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                              "--device '%s': no device name", spec);
-    d->device = tok;
-    d->kv = p->kv[p->ndevs];
+    size_t r = p->ndevs;
+    struct pdm_dev_config *d = find_single(p, tok, &r);
+    if (!d) {
+        d = &p->devs[p->ndevs++];
+        d->device = tok;
+        d->kv = p->kv[r];
+    }
     while ((tok = strtok_r(NULL, ",", &save))) {
         char *eq = strchr(tok, '=');
-        if (!eq || eq == tok || d->n_kv == MAX_KV)
+        if (!eq || eq == tok)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
-                                 "--device '%s': '%s' is not key=value (at most %d)", spec, tok,
-                                 MAX_KV);
+                                 "--device '%s': '%s' is not key=value", spec, tok);
         *eq = '\0';
-        p->kv[p->ndevs][d->n_kv++] = (struct pdm_cfg_kv){tok, eq + 1};
+        cap_result rc = set_kv(p, r, spec, tok, eq + 1);
+        if (CAP_FAILED(rc))
+            return rc;
     }
-    p->ndevs++;
     return CAP_OK;
 }
 
 static cap_result build_device_list(struct vmproc *p)
 {
-    for (size_t i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]); i++) {
+    for (unsigned i = 0; i < p->opts.n_disabled_devices; i++) {
+        size_t j = 0;
+        while (j < N_DEFAULT_DEVICES && strcmp(default_devices[j].device, p->opts.disabled_devices[i]))
+            j++;
+        if (j == N_DEFAULT_DEVICES)
+            return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                                 "--no-device %s: not a default device (pic, pit, serial, port80, "
+                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit)",
+                                 p->opts.disabled_devices[i]);
+    }
+    for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
         const struct devspec *s = &default_devices[i];
-        if (!s->when(&p->opts))
+        if (!s->when(&p->opts) || is_disabled(&p->opts, s->device))
             continue;
         struct pdm_dev_config *d = &p->devs[p->ndevs];
         d->device = s->device;
@@ -139,6 +252,9 @@ static cap_result reset_hook(void *ctx, struct vm *vm)
 
 static void vm_log(void *ctx, const char *who, enum vm_log_level level, const char *msg)
 {
+    struct vmproc *p = ctx;
+    if (p && !strcmp(who, "em") && !strncmp(msg, "engine ", 7) && !p->engine_reason[0])
+        snprintf(p->engine_reason, sizeof(p->engine_reason), "%s", msg);
     if (level <= VM_LOG_INFO)
         fprintf(stderr, "capsule-vm: %s: %s\n", who, msg);
 }
@@ -182,7 +298,7 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     struct vm_config cfg = {
         .ram_bytes = o->memory_mb << 20, .ncpus = o->cpus, .engine = o->engine,
         .devices = p->devs, .n_devices = p->ndevs, .registry = p->registry,
-        .log = vm_log, .reset_hook = reset_hook, .reset_ctx = p,
+        .log = vm_log, .log_ctx = p, .reset_hook = reset_hook, .reset_ctx = p,
     };
     rc = vm_create(&cfg, &p->vm);
     if (CAP_SUCCEEDED(rc))
@@ -214,17 +330,35 @@ static int exit_status(struct vmproc *p, enum vm_state st)
     return 0;
 }
 
-int vmproc_run(struct vmproc *p)
+cap_result vmproc_start(struct vmproc *p)
 {
     cap_result rc = p->frontend->attach(p->vm, &p->fe_state);
     if (CAP_SUCCEEDED(rc))
         rc = vm_start(p->vm);
+    return rc;
+}
+
+const char *vmproc_engine_reason(struct vmproc *p)
+{
+    return p->engine_reason;
+}
+
+int vmproc_run(struct vmproc *p)
+{
+    cap_result rc = vmproc_start(p);
     if (CAP_FAILED(rc)) {
         const char *msg = cap_error_peek_message();
         fprintf(stderr, "capsule-vm: cannot start: %s\n", msg ? msg : "unknown error");
         return VMPROC_EXIT_FAILURE;
     }
+    return vmproc_finish(p, NULL);
+}
+
+int vmproc_finish(struct vmproc *p, enum vm_state *state)
+{
     enum vm_state st = vm_wait(p->vm, -1);
+    if (state)
+        *state = st;
     p->frontend->detach(p->fe_state);
     p->fe_state = NULL;
     if (p->opts.stats) {

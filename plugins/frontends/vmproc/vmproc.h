@@ -41,13 +41,20 @@ struct vmproc_opts {
     uint64_t memory_mb;   /* default 64 */
     unsigned cpus;        /* 1 */
     enum vm_engine engine;
-    const char *serial;   /* "stdio" (default), "file:PATH", "unix:PATH", "none" */
+    const char *serial;   /* "stdio" (default), "file:PATH", "unix:PATH", "none";
+                           * NULL: no COM1 device at all */
+    uint16_t serial_iobase; /* 0x3f8 */
+    unsigned serial_irq;    /* 4 */
     bool debug_exit;
     bool stats;
     const char *frontend; /* "headless" */
-    /* --device NAME[,key=value...]: devices beyond the defaults (rtc, i8042, ...) */
+    /* --device NAME[,key=value...]: devices beyond the defaults, or new keys
+     * for a default one (pic, pit, port80, rtc, i8042, fwcfg, apic, ioapic) */
     const char *extra_devices[VMPROC_MAX_EXTRA_DEVICES];
     unsigned n_extra_devices;
+    /* --no-device NAME: default devices left out */
+    const char *disabled_devices[VMPROC_MAX_EXTRA_DEVICES];
+    unsigned n_disabled_devices;
     uint64_t start_ns;    /* CLOCK_MONOTONIC at main() entry, for the start-up time */
 };
 
@@ -69,6 +76,15 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out);
 /* Starts the VM and the frontend, waits for the VM to end, prints --stats,
  * returns the exit status. */
 int vmproc_run(struct vmproc *p);
+/* vmproc_run in two steps, for the managed mode: vmproc_start attaches the
+ * frontend and starts the VM (error info on failure); vmproc_finish waits
+ * for the VM to end, detaches the frontend, prints --stats and returns the
+ * exit status (the VM's end state through *state if not NULL). */
+cap_result vmproc_start(struct vmproc *p);
+int vmproc_finish(struct vmproc *p, enum vm_state *state);
+/* How the engine was chosen, as EM logged it at vm_create ("engine hm
+ * (asked: auto): ..."); "" if it did not say. */
+const char *vmproc_engine_reason(struct vmproc *p);
 struct vm *vmproc_vm(struct vmproc *p);
 void vmproc_destroy(struct vmproc *p);
 

@@ -18,6 +18,8 @@ void vmproc_opts_init(struct vmproc_opts *o)
     o->cpus = 1;
     o->engine = VM_ENGINE_AUTO;
     o->serial = "stdio";
+    o->serial_iobase = 0x3f8;
+    o->serial_irq = 4;
     o->frontend = "headless";
 }
 
@@ -37,7 +39,11 @@ void vmproc_usage(FILE *f)
             "  --debug-exit         debug-exit device at port 0xf4: a write of V powers off\n"
             "                       with exit status (V<<1)|1\n"
             "  --device NAME[,K=V]  add a device plugin with configuration (repeatable),\n"
-            "                       e.g. --device rtc or --device serial,iobase=0x2f8,irq=3\n"
+            "                       e.g. --device serial,iobase=0x2f8,irq=3; for a default\n"
+            "                       device it sets keys of that one, e.g. --device rtc,irq=8\n"
+            "  --no-device NAME     leave out a default device (repeatable). Defaults: pic,\n"
+            "                       pit, serial (COM1), port80, rtc, i8042, fwcfg, apic,\n"
+            "                       ioapic, and debugexit with --debug-exit\n"
             "  --frontend NAME      headless (default)\n"
             "  --stats              print EM statistics when the VM stops\n"
             "  --help               this text\n"
@@ -65,7 +71,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_MEMORY, O_CPUS, O_ENGINE, O_SERIAL,
-           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP };
+           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP, O_NODEVICE };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
         {"append", required_argument, NULL, O_APPEND}, {"memory", required_argument, NULL, O_MEMORY},
@@ -73,6 +79,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"serial", required_argument, NULL, O_SERIAL}, {"debug-exit", no_argument, NULL, O_DEBUGEXIT},
         {"stats", no_argument, NULL, O_STATS},         {"device", required_argument, NULL, O_DEVICE},
         {"frontend", required_argument, NULL, O_FRONTEND}, {"help", no_argument, NULL, O_HELP},
+        {"no-device", required_argument, NULL, O_NODEVICE},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -116,6 +123,14 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 return -1;
             }
             o->extra_devices[o->n_extra_devices++] = optarg;
+            break;
+        case O_NODEVICE:
+            if (o->n_disabled_devices == VMPROC_MAX_EXTRA_DEVICES) {
+                fprintf(err, "capsule-vm: at most %d --no-device options\n",
+                        VMPROC_MAX_EXTRA_DEVICES);
+                return -1;
+            }
+            o->disabled_devices[o->n_disabled_devices++] = optarg;
             break;
         case O_FRONTEND: o->frontend = optarg; break;
         case O_HELP: vmproc_usage(out); return 1;

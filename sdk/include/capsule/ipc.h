@@ -169,6 +169,16 @@ CAP_EXPORT cap_result cap_ipc_server_conn_handle_count(struct cap_ipc_server *sr
  */
 CAP_EXPORT cap_result cap_ipc_current_peer(struct cap_ipc_peer *out);
 
+/*
+ * Inside a method invoked for a peer: nonzero once that peer's connection
+ * has ended (the client closed it or died, or the server is stopping);
+ * 0 elsewhere. A connection's teardown, which releases every handle its
+ * client held, waits for the methods running for it; a method that may
+ * wait long (a blocking getEvent) polls this and gives up, so that a dead
+ * client's handles do not outlive it.
+ */
+CAP_EXPORT int cap_ipc_current_peer_gone(void);
+
 /* --- client side ------------------------------------------------------ */
 
 /*

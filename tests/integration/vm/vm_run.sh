@@ -2,9 +2,11 @@
 # tests/integration/vm/vm_run.sh - the real capsule-vm on /dev/kvm with the
 # tiny payloads of this folder (built by nasm into BUILD/tests/vm-payloads):
 # serial "hello" + debug-exit status; HLT woken by a PIT interrupt through
-# the PIC; triple fault -> "aborted: triple fault" and status 3; emulation
-# failure (stmxcsr in CPL0) -> the instruction bytes; SIGTERM -> clean
-# power-off; bad image / bad arguments -> clear errors.
+# the PIC, and while the guest spins without exits (EM's kick timer);
+# --no-device / --device on a default device; triple fault -> "aborted:
+# triple fault" and status 3; emulation failure (stmxcsr, LSL in CPL0) ->
+# all the instruction bytes; SIGTERM -> clean power-off; bad image / bad
+# arguments -> clear errors.
 # Fails loudly without /dev/kvm unless CAPSULE_SKIP_KVM=1 (then SKIPPED).
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
@@ -39,8 +41,16 @@ expect serial-file 85 'guest wrote 0x2a' -- --kernel "$P/hello.bin" --debug-exit
 grep -qx hello "$T/com1" && echo "ok   serial-file content" || { echo "FAIL serial-file content"; fails=$((fails + 1)); }
 expect pit-hlt 33 '^T$' -- --kernel "$P/pit_hlt.bin" --debug-exit --stats
 grep -q 'irqs injected *1 ' "$T/out" || { echo "FAIL pit-hlt: no injected IRQ in --stats"; fails=$((fails + 1)); }
+expect pit-spin 33 '^T$' -- --kernel "$P/pit_spin.bin" --debug-exit
+expect no-device 33 '^T$' -- --kernel "$P/pit_hlt.bin" --debug-exit --no-device rtc --no-device apic
+expect bad-no-device 1 "no-device rtcx: not a default device" -- --kernel "$P/hello.bin" --no-device rtcx
+expect device-edits-default 85 '^hello$' -- --kernel "$P/hello.bin" --debug-exit --device rtc,irq=8
 expect triple-fault 3 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin"
-expect emulation-failure 3 'instruction bytes \[0f' -- --kernel "$P/emulfail.bin" --debug-exit
+# all 15 bytes at CS:EIP (the payload, then zeroed RAM), not just the first
+expect emulation-failure 3 'at 0010:0010000b (linear 0x10000b, CPL 0): .*instruction bytes \[0f ae 1d 00 20 00 00 b0 01 e6 f4 f4 00 00 00\]' \
+    -- --kernel "$P/emulfail.bin" --debug-exit
+expect emulation-failure-lsl 3 'at 0010:00100005 .*instruction bytes \[0f 03 c8 b0 01 e6 f4 f4 00 00 00 00 00 00 00\]' \
+    -- --kernel "$P/emulfail_lsl.bin" --debug-exit
 expect no-debug-exit-device 3 'triple fault' -- --kernel "$P/triple.bin" --serial none
 expect missing-image 1 'capsule-vm: ' -- --kernel "$T/nonexistent.bin"
 expect bad-engine 2 "unknown engine 'fast'" -- --kernel "$P/hello.bin" --engine fast

@@ -1,12 +1,14 @@
 /*
  * tests/unit/service/test_events.c - the event source (passive and active
- * listeners, filters, order) and IProgress (waiting across threads).
+ * listeners, filters, order, a waiting getEvent whose caller is gone) and
+ * IProgress (waiting across threads).
  */
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <capsule/ipc.h> /* CAP_E_IPC_DISCONNECTED */
 #include <capsule/object.h>
 #include <capsule/uuid.h>
 
@@ -248,6 +250,47 @@ START_TEST(test_progress)
 }
 END_TEST
 
+static volatile int caller_gone_flag;
+static int caller_gone(void)
+{
+    return caller_gone_flag;
+}
+
+static void *gone_later(void *arg)
+{
+    usleep(100000);
+    caller_gone_flag = 1;
+    return NULL;
+}
+
+/* A getEvent waiting forever ends once its caller is gone (capsule-svc's
+ * hook says so when the client's connection ends), so the IPC teardown
+ * that releases the dead client's handles is not held up. */
+START_TEST(test_caller_gone)
+{
+    IEventSource *es = NULL;
+    IEventListener *l = NULL;
+    IEvent *e = NULL;
+    EventType any = EventType_Any;
+    ck_assert_int_eq(ICapsule_GetEventSource(capsule, &es), CAP_OK);
+    ck_assert_int_eq(IEventSource_CreateListener(es, &l), CAP_OK);
+    ck_assert_int_eq(IEventSource_RegisterListener(es, l, 1, &any, CAP_FALSE), CAP_OK);
+    caller_gone_flag = 0;
+    svc_set_caller_gone_hook(test_svc, caller_gone);
+    ck_assert_int_eq(IEventSource_GetEvent(es, l, 50, &e), CAP_OK); /* times out as before */
+    ck_assert_ptr_null(e);
+    pthread_t t;
+    pthread_create(&t, NULL, gone_later, NULL);
+    ck_assert_int_eq(IEventSource_GetEvent(es, l, -1, &e), CAP_E_IPC_DISCONNECTED);
+    ck_assert_ptr_null(e);
+    pthread_join(t, NULL);
+    svc_set_caller_gone_hook(test_svc, NULL);
+    ck_assert_int_eq(IEventSource_UnregisterListener(es, l), CAP_OK);
+    IEventListener_Release(l);
+    IEventSource_Release(es);
+}
+END_TEST
+
 TCase *tcase_events(void)
 {
     TCase *tc = tcase_create("events");
@@ -255,5 +298,6 @@ TCase *tcase_events(void)
     tcase_add_test(tc, test_passive);
     tcase_add_test(tc, test_active);
     tcase_add_test(tc, test_progress);
+    tcase_add_test(tc, test_caller_gone);
     return tc;
 }

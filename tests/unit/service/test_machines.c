@@ -1,7 +1,8 @@
 /*
  * tests/unit/service/test_machines.c - ICapsule and IMachine: create,
  * register, find, modify, save, reload, unregister, delete; the rules of
- * every setter; guest OS types, system properties, extra data.
+ * every setter; guest OS types, system properties, extra data; the IPC
+ * diagnostics (clientCount, objectHandleCount).
  */
 #include <string.h>
 #include <unistd.h>
@@ -255,6 +256,45 @@ START_TEST(test_extra_and_props)
 }
 END_TEST
 
+/* Stand-ins for the IPC server's counters (capsule-svc passes the real ones). */
+static char fake_srv_byte; /* only its address matters */
+#define fake_srv ((struct cap_ipc_server *)&fake_srv_byte)
+static uint32_t fake_connections(struct cap_ipc_server *srv)
+{
+    return srv == fake_srv ? 3 : 1000;
+}
+static uint32_t fake_handles(struct cap_ipc_server *srv)
+{
+    return srv == fake_srv ? 42 : 1000;
+}
+
+/* clientCount and objectHandleCount: 0 in-process, else what the server says. */
+START_TEST(test_ipc_diagnostics)
+{
+    uint32_t clients = 9, handles = 9;
+    ck_assert_int_eq(ICapsule_GetClientCount(capsule, &clients), CAP_OK);
+    ck_assert_int_eq(ICapsule_GetObjectHandleCount(capsule, &handles), CAP_OK);
+    ck_assert_uint_eq(clients, 0);
+    ck_assert_uint_eq(handles, 0);
+    ck_assert_int_eq(ICapsule_GetClientCount(capsule, NULL), CAP_E_POINTER);
+    ck_assert_int_eq(ICapsule_GetObjectHandleCount(capsule, NULL), CAP_E_POINTER);
+
+    const struct svc_ipc_stats stats = {
+        .connection_count = fake_connections,
+        .handle_count = fake_handles,
+        .srv = fake_srv,
+    };
+    svc_set_ipc_stats(test_svc, &stats);
+    ck_assert_int_eq(ICapsule_GetClientCount(capsule, &clients), CAP_OK);
+    ck_assert_int_eq(ICapsule_GetObjectHandleCount(capsule, &handles), CAP_OK);
+    ck_assert_uint_eq(clients, 3);
+    ck_assert_uint_eq(handles, 42);
+    svc_set_ipc_stats(test_svc, NULL);
+    ck_assert_int_eq(ICapsule_GetObjectHandleCount(capsule, &handles), CAP_OK);
+    ck_assert_uint_eq(handles, 0);
+}
+END_TEST
+
 TCase *tcase_machines(void)
 {
     TCase *tc = tcase_create("machines");
@@ -263,5 +303,6 @@ TCase *tcase_machines(void)
     tcase_add_test(tc, test_open_register);
     tcase_add_test(tc, test_setter_rules);
     tcase_add_test(tc, test_extra_and_props);
+    tcase_add_test(tc, test_ipc_diagnostics);
     return tc;
 }

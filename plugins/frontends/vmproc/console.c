@@ -1,0 +1,664 @@
+/*
+ * console.c - the VM process's session and console: one object answering
+ * ISession, IInternalSessionControl, IConsole and IMachineDebugger (the
+ * debugger's methods are in debugger.c), Wine style: one member per
+ * interface, impl_from_*() back to the object, QueryInterface through one
+ * table so that every interface has the same identity.
+ *
+ * capsule-svc holds it as the holder of the machine's VM-type lock (it asks
+ * the session for its state to notice a dead holder, and for its
+ * remoteConsole to hand to Remote and Shared sessions of other clients);
+ * clients reach the IConsole and IMachineDebugger as proxies through the
+ * service. Power operations and state reports are serialised by `op`
+ * (never held while waiting for `lock`'s holders to call out); `lock`
+ * guards the fields and is never held across a call out of the process.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <capsule/errorinfo.h>
+#include <capsule/mem.h>
+#include <capsule/object.h>
+
+#include "managed.h"
+
+#define COMPONENT "capsule-vm"
+#define MAX_PROGRESS 16
+
+struct console {
+    ISession ISession_iface;
+    IInternalSessionControl IInternalSessionControl_iface;
+    IConsole IConsole_iface;
+    IMachineDebugger IMachineDebugger_iface;
+    cap_refcnt ref;
+    pthread_mutex_t op;   /* serialises power-up/down, pause/resume/reset, reports */
+    pthread_mutex_t lock; /* guards everything below */
+    SessionState sstate;
+    SessionType stype;
+    IMachine *machine;                /* the lock's session machine; strong while locked */
+    IInternalMachineControl *control; /* strong while locked */
+    MachineState state;               /* as last reported to the service */
+    struct vmproc *vp;                /* set at power-up; destroyed by console_release */
+    int finished;                     /* the final state is reported and the lock released */
+    IProgress *progress[MAX_PROGRESS]; /* returned to clients, for console_linger */
+    unsigned n_progress;
+};
+
+static struct console *impl(ISession *i) { return CAP_CONTAINER_OF(i, struct console, ISession_iface); }
+static struct console *impl_ctl(IInternalSessionControl *i)
+{
+    return CAP_CONTAINER_OF(i, struct console, IInternalSessionControl_iface);
+}
+static struct console *impl_con(IConsole *i) { return CAP_CONTAINER_OF(i, struct console, IConsole_iface); }
+static struct console *impl_dbg(IMachineDebugger *i)
+{
+    return CAP_CONTAINER_OF(i, struct console, IMachineDebugger_iface);
+}
+
+static const struct cap_qi_entry console_qi[] = {
+    CAP_QI_ENTRY(IID_ISession, struct console, ISession_iface),
+    CAP_QI_ENTRY(IID_IInternalSessionControl, struct console, IInternalSessionControl_iface),
+    CAP_QI_ENTRY(IID_IConsole, struct console, IConsole_iface),
+    CAP_QI_ENTRY(IID_IMachineDebugger, struct console, IMachineDebugger_iface),
+    CAP_QI_END,
+};
+
+static cap_result qi(struct console *c, const cap_uuid *iid, void **out)
+{
+    return cap_qi_table(c, console_qi, iid, out);
+}
+
+static uint32_t addref(struct console *c)
+{
+    return cap_refcnt_inc(&c->ref);
+}
+
+static uint32_t release(struct console *c)
+{
+    uint32_t n = cap_refcnt_dec(&c->ref);
+    if (n)
+        return n;
+    if (c->machine)
+        IMachine_Release(c->machine);
+    if (c->control)
+        IInternalMachineControl_Release(c->control);
+    for (unsigned i = 0; i < c->n_progress; i++)
+        IProgress_Release(c->progress[i]);
+    vmproc_destroy(c->vp);
+    pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->op);
+    cap_free(c);
+    return 0;
+}
+
+static MachineState get_state(struct console *c)
+{
+    pthread_mutex_lock(&c->lock);
+    MachineState s = c->state;
+    pthread_mutex_unlock(&c->lock);
+    return s;
+}
+
+static struct vm *get_vm(struct console *c)
+{
+    pthread_mutex_lock(&c->lock);
+    struct vm *vm = c->vp ? vmproc_vm(c->vp) : NULL;
+    pthread_mutex_unlock(&c->lock);
+    return vm;
+}
+
+/* Reports state s to the service (op held). */
+static void report(struct console *c, MachineState s)
+{
+    pthread_mutex_lock(&c->lock);
+    IInternalMachineControl *ctl = c->control;
+    if (ctl)
+        IInternalMachineControl_AddRef(ctl);
+    c->state = s;
+    pthread_mutex_unlock(&c->lock);
+    if (!ctl)
+        return;
+    cap_result rc = IInternalMachineControl_UpdateState(ctl, s);
+    if (CAP_FAILED(rc))
+        fprintf(stderr, "capsule-vm: cannot report state %d to the service: %s\n", (int)s,
+                cap_error_peek_message() ? cap_error_peek_message() : "?");
+    IInternalMachineControl_Release(ctl);
+}
+
+/* Reports the final state and releases the lock, once (op held). */
+static void finish_op(struct console *c, MachineState final)
+{
+    pthread_mutex_lock(&c->lock);
+    int done = c->finished;
+    c->finished = 1;
+    pthread_mutex_unlock(&c->lock);
+    if (done)
+        return;
+    report(c, final);
+    pthread_mutex_lock(&c->lock);
+    IInternalMachineControl *ctl = c->control;
+    IMachine *m = c->machine;
+    c->control = NULL;
+    c->machine = NULL;
+    c->sstate = SessionState_Unlocked;
+    c->stype = SessionType_Null;
+    pthread_mutex_unlock(&c->lock);
+    if (ctl) {
+        IInternalMachineControl_OnSessionEnd(ctl, &c->ISession_iface);
+        IInternalMachineControl_Release(ctl);
+    }
+    if (m)
+        IMachine_Release(m);
+}
+
+static cap_result state_error(struct console *c, const char *what)
+{
+    static const char *const names[] = {"null",     "poweroff", "saved",    "aborted",
+                                        "running",  "paused",   "stuck",    "starting",
+                                        "stopping", "saving",   "restoring"};
+    MachineState s = get_state(c);
+    return cap_error_set(CAP_E_INVALID_VM_STATE, COMPONENT, "IConsole", "cannot %s a VM that is %s",
+                         what, (unsigned)s < sizeof(names) / sizeof(names[0]) ? names[s] : "?");
+}
+
+/* A VMM failure as an API error (the message stays). */
+static cap_result vm_error(cap_result rc)
+{
+    const char *msg = cap_error_peek_message();
+    cap_result api = rc == VMM_E_BAD_STATE ? CAP_E_INVALID_VM_STATE : CAP_E_VM_ERROR;
+    return cap_error_set(api, COMPONENT, "IConsole", "%s", msg ? msg : vmm_result_name(rc));
+}
+
+static cap_result keep_progress(struct console *c, const char *desc, IProgress **out)
+{
+    cap_result rc = done_progress_create(desc, out);
+    if (CAP_FAILED(rc))
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    if (c->n_progress < MAX_PROGRESS) {
+        c->progress[c->n_progress++] = *out;
+        IProgress_AddRef(*out);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return CAP_OK;
+}
+
+/* ---- ISession ----------------------------------------------------------------- */
+
+static cap_result s_QueryInterface(ISession *self, const cap_uuid *iid, void **out)
+{
+    return qi(impl(self), iid, out);
+}
+static uint32_t s_AddRef(ISession *self) { return addref(impl(self)); }
+static uint32_t s_Release(ISession *self) { return release(impl(self)); }
+
+static cap_result s_GetState(ISession *self, SessionState *out)
+{
+    struct console *c = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    pthread_mutex_lock(&c->lock);
+    *out = c->sstate;
+    pthread_mutex_unlock(&c->lock);
+    return CAP_OK;
+}
+
+static cap_result s_GetType(ISession *self, SessionType *out)
+{
+    struct console *c = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    pthread_mutex_lock(&c->lock);
+    *out = c->stype;
+    pthread_mutex_unlock(&c->lock);
+    return CAP_OK;
+}
+
+static cap_result s_GetMachine(ISession *self, IMachine **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = console_machine(impl(self));
+    return *out ? CAP_OK
+                : cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT, "ISession",
+                                "the session is not locked to a machine");
+}
+
+static cap_result s_GetConsole(ISession *self, IConsole **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = &impl(self)->IConsole_iface;
+    IConsole_AddRef(*out);
+    return CAP_OK;
+}
+
+static cap_result s_UnlockMachine(ISession *self)
+{
+    return cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT, "ISession",
+                         "the VM process's session ends when its VM powers off "
+                         "(IConsole's powerDown)");
+}
+
+static const struct ISessionVtbl session_vtbl = {
+    .QueryInterface = s_QueryInterface,
+    .AddRef = s_AddRef,
+    .Release = s_Release,
+    .GetState = s_GetState,
+    .GetType = s_GetType,
+    .GetMachine = s_GetMachine,
+    .GetConsole = s_GetConsole,
+    .UnlockMachine = s_UnlockMachine,
+};
+
+/* ---- IInternalSessionControl ---------------------------------------------------- */
+
+static cap_result c_QueryInterface(IInternalSessionControl *self, const cap_uuid *iid, void **out)
+{
+    return qi(impl_ctl(self), iid, out);
+}
+static uint32_t c_AddRef(IInternalSessionControl *self) { return addref(impl_ctl(self)); }
+static uint32_t c_Release(IInternalSessionControl *self) { return release(impl_ctl(self)); }
+
+static cap_result c_GetPid(IInternalSessionControl *self, uint32_t *out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = (uint32_t)getpid();
+    return CAP_OK;
+}
+
+static cap_result c_AssignMachine(IInternalSessionControl *self, IMachine *machine,
+                                  SessionType type, IInternalMachineControl *control)
+{
+    struct console *c = impl_ctl(self);
+    if (!machine || !control)
+        return cap_error_set(CAP_E_POINTER, COMPONENT, "IInternalSessionControl",
+                             "NULL machine or control");
+    pthread_mutex_lock(&c->lock);
+    if (c->sstate != SessionState_Unlocked || c->finished) {
+        pthread_mutex_unlock(&c->lock);
+        return cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT, "IInternalSessionControl",
+                             "the VM process's session is already locked");
+    }
+    c->machine = machine;
+    IMachine_AddRef(machine);
+    c->control = control;
+    IInternalMachineControl_AddRef(control);
+    c->sstate = SessionState_Locked;
+    c->stype = type;
+    pthread_mutex_unlock(&c->lock);
+    return CAP_OK;
+}
+
+/* The service let go of us (it is shutting down): a VM must not run
+ * unlocked, so it is powered off and the process exits. */
+static cap_result c_Uninitialize(IInternalSessionControl *self)
+{
+    struct console *c = impl_ctl(self);
+    pthread_mutex_lock(&c->lock);
+    IMachine *m = c->machine;
+    IInternalMachineControl *ctl = c->control;
+    c->machine = NULL;
+    c->control = NULL;
+    c->sstate = SessionState_Unlocked;
+    c->stype = SessionType_Null;
+    struct vm *vm = c->vp ? vmproc_vm(c->vp) : NULL;
+    pthread_mutex_unlock(&c->lock);
+    if (m)
+        IMachine_Release(m);
+    if (ctl)
+        IInternalMachineControl_Release(ctl);
+    if (vm) {
+        fprintf(stderr, "capsule-vm: the service released the machine: powering the VM off\n");
+        vm_power_off(vm);
+    }
+    return CAP_OK;
+}
+
+static cap_result c_GetRemoteConsole(IInternalSessionControl *self, IConsole **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = &impl_ctl(self)->IConsole_iface;
+    IConsole_AddRef(*out);
+    return CAP_OK;
+}
+
+static cap_result c_AssignRemoteMachine(IInternalSessionControl *self, IMachine *machine,
+                                        SessionType type, IInternalMachineControl *control,
+                                        IConsole *console)
+{
+    return cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT, "IInternalSessionControl",
+                         "the VM process's session runs the VM; it cannot share another one");
+}
+
+static const struct IInternalSessionControlVtbl control_vtbl = {
+    .QueryInterface = c_QueryInterface,
+    .AddRef = c_AddRef,
+    .Release = c_Release,
+    .GetPid = c_GetPid,
+    .AssignMachine = c_AssignMachine,
+    .Uninitialize = c_Uninitialize,
+    .GetRemoteConsole = c_GetRemoteConsole,
+    .AssignRemoteMachine = c_AssignRemoteMachine,
+};
+
+/* ---- IConsole -------------------------------------------------------------------- */
+
+static cap_result k_QueryInterface(IConsole *self, const cap_uuid *iid, void **out)
+{
+    return qi(impl_con(self), iid, out);
+}
+static uint32_t k_AddRef(IConsole *self) { return addref(impl_con(self)); }
+static uint32_t k_Release(IConsole *self) { return release(impl_con(self)); }
+
+static cap_result k_GetMachine(IConsole *self, IMachine **out)
+{
+    return s_GetMachine(&impl_con(self)->ISession_iface, out);
+}
+
+static cap_result k_GetState(IConsole *self, MachineState *out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = get_state(impl_con(self));
+    return CAP_OK;
+}
+
+static cap_result k_GetDebugger(IConsole *self, IMachineDebugger **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = &impl_con(self)->IMachineDebugger_iface;
+    IMachineDebugger_AddRef(*out);
+    return CAP_OK;
+}
+
+static cap_result k_PowerUp(IConsole *self, IProgress **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL;
+    /* The VM process powers its VM up itself, once, from the settings. */
+    return state_error(impl_con(self), "power up");
+}
+
+static cap_result k_PowerDown(IConsole *self, IProgress **out)
+{
+    struct console *c = impl_con(self);
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL;
+    pthread_mutex_lock(&c->op);
+    MachineState s = get_state(c);
+    struct vm *vm = get_vm(c);
+    if (!vm || (s != MachineState_Running && s != MachineState_Paused &&
+                s != MachineState_Stuck)) {
+        cap_result rc = state_error(c, "power off");
+        pthread_mutex_unlock(&c->op);
+        return rc;
+    }
+    /* The progress exists before the VM is off, so that the main thread,
+     * woken by the end of the VM, lingers until the caller has it. */
+    cap_result rc = keep_progress(c, "Powering off the VM", out);
+    if (CAP_FAILED(rc)) {
+        pthread_mutex_unlock(&c->op);
+        return rc;
+    }
+    report(c, MachineState_Stopping);
+    vm_power_off(vm); /* VMM_E_BAD_STATE if it is ending by itself: the wait covers it */
+    enum vm_state st = vm_wait(vm, -1);
+    finish_op(c, st == VM_STATE_ABORTED ? MachineState_Aborted : MachineState_PoweredOff);
+    pthread_mutex_unlock(&c->op);
+    fprintf(stderr, "capsule-vm: powered off through the console\n");
+    return CAP_OK;
+}
+
+static cap_result pause_resume(struct console *c, int pause)
+{
+    pthread_mutex_lock(&c->op);
+    MachineState want = pause ? MachineState_Running : MachineState_Paused;
+    struct vm *vm = get_vm(c);
+    cap_result rc;
+    if (!vm || get_state(c) != want) {
+        rc = state_error(c, pause ? "pause" : "resume");
+    } else {
+        rc = pause ? vm_pause(vm) : vm_resume(vm);
+        if (CAP_SUCCEEDED(rc))
+            report(c, pause ? MachineState_Paused : MachineState_Running);
+        else
+            rc = vm_error(rc);
+    }
+    pthread_mutex_unlock(&c->op);
+    return rc;
+}
+
+static cap_result k_Pause(IConsole *self)
+{
+    return pause_resume(impl_con(self), 1);
+}
+
+static cap_result k_Resume(IConsole *self)
+{
+    return pause_resume(impl_con(self), 0);
+}
+
+static cap_result k_Reset(IConsole *self)
+{
+    struct console *c = impl_con(self);
+    pthread_mutex_lock(&c->op);
+    MachineState s = get_state(c);
+    struct vm *vm = get_vm(c);
+    cap_result rc;
+    if (!vm || (s != MachineState_Running && s != MachineState_Paused))
+        rc = state_error(c, "reset");
+    else if (CAP_FAILED(rc = vm_reset(vm)))
+        rc = vm_error(rc);
+    pthread_mutex_unlock(&c->op);
+    return rc;
+}
+
+static cap_result k_SaveState(IConsole *self, IProgress **out)
+{
+    struct console *c = impl_con(self);
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL;
+    MachineState s = get_state(c);
+    if (s != MachineState_Running && s != MachineState_Paused)
+        return state_error(c, "save");
+    return cap_error_set(CAP_E_NOT_SUPPORTED, COMPONENT, "IConsole",
+                         "saving the VM state needs the saved-state module (not there yet)");
+}
+
+static cap_result k_DiscardSavedState(IConsole *self, cap_bool remove_file)
+{
+    return state_error(impl_con(self), "discard the saved state of");
+}
+
+static const struct IConsoleVtbl console_vtbl = {
+    .QueryInterface = k_QueryInterface,
+    .AddRef = k_AddRef,
+    .Release = k_Release,
+    .GetMachine = k_GetMachine,
+    .GetState = k_GetState,
+    .GetDebugger = k_GetDebugger,
+    .PowerUp = k_PowerUp,
+    .PowerDown = k_PowerDown,
+    .Pause = k_Pause,
+    .Resume = k_Resume,
+    .Reset = k_Reset,
+    .SaveState = k_SaveState,
+    .DiscardSavedState = k_DiscardSavedState,
+};
+
+/* ---- for debugger.c ---------------------------------------------------------------- */
+
+struct vmproc *console_get_vm(IMachineDebugger *dbg)
+{
+    struct console *c = impl_dbg(dbg);
+    pthread_mutex_lock(&c->lock);
+    MachineState s = c->state;
+    struct vmproc *vp = c->vp;
+    pthread_mutex_unlock(&c->lock);
+    /* The vmproc lives until the object dies (after the IPC connection is
+     * closed), so it stays valid for the caller. */
+    return s == MachineState_Running || s == MachineState_Paused || s == MachineState_Stuck ? vp
+                                                                                          : NULL;
+}
+
+void console_put_vm(IMachineDebugger *dbg)
+{
+}
+
+cap_result console_dbg_qi(IMachineDebugger *self, const cap_uuid *iid, void **out);
+cap_result console_dbg_qi(IMachineDebugger *self, const cap_uuid *iid, void **out)
+{
+    return qi(impl_dbg(self), iid, out);
+}
+
+uint32_t console_dbg_addref(IMachineDebugger *self);
+uint32_t console_dbg_addref(IMachineDebugger *self)
+{
+    return addref(impl_dbg(self));
+}
+
+uint32_t console_dbg_release(IMachineDebugger *self);
+uint32_t console_dbg_release(IMachineDebugger *self)
+{
+    return release(impl_dbg(self));
+}
+
+/* ---- the process's side ------------------------------------------------------------ */
+
+cap_result console_create(struct console **out)
+{
+    *out = NULL;
+    struct console *c = cap_alloc_zero(sizeof(*c));
+    if (!c)
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, NULL, "out of memory");
+    c->ISession_iface.vtbl = &session_vtbl;
+    c->IInternalSessionControl_iface.vtbl = &control_vtbl;
+    c->IConsole_iface.vtbl = &console_vtbl;
+    c->IMachineDebugger_iface.vtbl = &console_debugger_vtbl;
+    cap_refcnt_init(&c->ref, 1);
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->op, NULL);
+    c->sstate = SessionState_Unlocked;
+    c->state = MachineState_Starting;
+    *out = c;
+    return CAP_OK;
+}
+
+ISession *console_session(struct console *c)
+{
+    return &c->ISession_iface;
+}
+
+void console_release(struct console *c)
+{
+    if (c)
+        release(c);
+}
+
+IMachine *console_machine(struct console *c)
+{
+    pthread_mutex_lock(&c->lock);
+    IMachine *m = c->machine;
+    if (m)
+        IMachine_AddRef(m);
+    pthread_mutex_unlock(&c->lock);
+    return m;
+}
+
+cap_result console_power_up(struct console *c, const struct vmproc_opts *o)
+{
+    struct vmproc *vp = NULL;
+    pthread_mutex_lock(&c->op);
+    cap_result rc = vmproc_create(o, &vp);
+    if (CAP_SUCCEEDED(rc) && CAP_FAILED(rc = vmproc_start(vp))) {
+        struct cap_error_info ei;
+        cap_error_take(&ei);
+        vmproc_destroy(vp);
+        vp = NULL;
+        cap_error_set_info(&ei);
+        cap_error_info_clear(&ei);
+    }
+    if (CAP_SUCCEEDED(rc)) {
+        pthread_mutex_lock(&c->lock);
+        c->vp = vp;
+        pthread_mutex_unlock(&c->lock);
+        report(c, MachineState_Running);
+    }
+    pthread_mutex_unlock(&c->op);
+    return rc;
+}
+
+int console_run_until_off(struct console *c)
+{
+    pthread_mutex_lock(&c->lock);
+    struct vmproc *vp = c->vp;
+    pthread_mutex_unlock(&c->lock);
+    enum vm_state st = VM_STATE_POWERED_OFF;
+    int status = vmproc_finish(vp, &st);
+    console_finish(c, st == VM_STATE_ABORTED ? MachineState_Aborted : MachineState_PoweredOff);
+    return status;
+}
+
+void console_end_power_up(struct console *c, cap_result result, const char *message)
+{
+    pthread_mutex_lock(&c->lock);
+    IInternalMachineControl *ctl = c->control;
+    if (ctl)
+        IInternalMachineControl_AddRef(ctl);
+    pthread_mutex_unlock(&c->lock);
+    if (!ctl)
+        return;
+    if (CAP_FAILED(IInternalMachineControl_EndPowerUp(ctl, result, message)))
+        fprintf(stderr, "capsule-vm: cannot report the power-up to the service: %s\n",
+                cap_error_peek_message() ? cap_error_peek_message() : "?");
+    IInternalMachineControl_Release(ctl);
+    if (CAP_FAILED(result)) {
+        /* The service ended our lock with the failure: nothing more to say. */
+        IMachine *m = NULL;
+        pthread_mutex_lock(&c->lock);
+        ctl = c->control;
+        m = c->machine;
+        c->control = NULL;
+        c->machine = NULL;
+        c->finished = 1;
+        c->sstate = SessionState_Unlocked;
+        c->stype = SessionType_Null;
+        pthread_mutex_unlock(&c->lock);
+        if (ctl)
+            IInternalMachineControl_Release(ctl);
+        if (m)
+            IMachine_Release(m);
+    }
+}
+
+void console_finish(struct console *c, MachineState final)
+{
+    pthread_mutex_lock(&c->op);
+    finish_op(c, final);
+    pthread_mutex_unlock(&c->op);
+}
+
+void console_linger(struct console *c, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        int busy = 0;
+        pthread_mutex_lock(&c->lock);
+        for (unsigned i = 0; i < c->n_progress; i++)
+            busy |= done_progress_refs(c->progress[i]) > 1;
+        pthread_mutex_unlock(&c->lock);
+        if (!busy)
+            return;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}

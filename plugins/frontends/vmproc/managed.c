@@ -1,0 +1,264 @@
+/*
+ * managed.c - `capsule-vm --startvm UUID --home HOME [--type FRONTEND]`:
+ * the VM process capsule-svc spawns for launchVMProcess (managed.h has the
+ * whole flow). Its stdout/stderr are the machine's Logs/capsule-vm.log.
+ *
+ * Exit statuses: as vmproc_run once the VM ran; VMPROC_EXIT_FAILURE when
+ * it could not (the service's launch progress carries the message);
+ * VMPROC_EXIT_USAGE for bad arguments.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <capsule/client.h>
+#include <capsule/errorinfo.h>
+#include <capsule/mem.h>
+
+#include "managed.h"
+#include "serial_server.h"
+
+/* The settings the VM is built from; strings owned (cap_str_free). */
+struct settings {
+    struct vmproc_opts opts;
+    char *kernel, *initrd, *cmdline, *serial_path, *serial_spec;
+    struct serial_server *server; /* uartmode server: the socket clients connect to */
+};
+
+static void settings_clear(struct settings *s)
+{
+    cap_str_free(s->kernel);
+    cap_str_free(s->initrd);
+    cap_str_free(s->cmdline);
+    cap_str_free(s->serial_path);
+    free(s->serial_spec);
+    serial_server_destroy(s->server);
+    memset(s, 0, sizeof(*s));
+}
+
+static char *empty_is_null(char *s)
+{
+    if (s && !*s) {
+        cap_str_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static cap_result read_serial(IMachine *m, struct settings *s)
+{
+    ISerialPort *sp = NULL;
+    cap_bool enabled = CAP_FALSE;
+    PortMode mode = PortMode_Disconnected;
+    uint32_t irq = 4;
+    cap_result rc = IMachine_GetSerialPort(m, 0, &sp);
+    if (CAP_SUCCEEDED(rc))
+        rc = ISerialPort_GetEnabled(sp, &enabled);
+    if (CAP_SUCCEEDED(rc) && enabled) {
+        rc = ISerialPort_GetIoBase(sp, &s->opts.serial_iobase);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISerialPort_GetIrq(sp, &irq);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISerialPort_GetHostMode(sp, &mode);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISerialPort_GetPath(sp, &s->serial_path);
+    }
+    if (sp)
+        ISerialPort_Release(sp);
+    if (CAP_FAILED(rc) || !enabled) {
+        s->opts.serial = NULL; /* no COM1 */
+        return rc;
+    }
+    s->opts.serial_irq = irq;
+    const char *path = s->serial_path ? s->serial_path : "";
+    if (mode == PortMode_Disconnected) {
+        s->opts.serial = "none";
+    } else if (mode == PortMode_File) {
+        if (asprintf(&s->serial_spec, "file:%s", path) < 0)
+            return CAP_E_OUTOFMEMORY;
+        s->opts.serial = s->serial_spec;
+    } else if (mode == PortMode_Server) {
+        rc = serial_server_create(path, &s->server);
+        if (CAP_FAILED(rc))
+            return rc;
+        s->opts.serial = serial_server_device_spec(s->server);
+    } else {
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                             "serial port 1: unknown host mode %d", (int)mode);
+    }
+    return CAP_OK;
+}
+
+static cap_result read_settings(IMachine *m, const char *type, struct settings *s)
+{
+    uint32_t mem = 0, cpus = 1;
+    ExecutionEngine engine = ExecutionEngine_Auto;
+    cap_bool dbgexit = CAP_FALSE;
+    vmproc_opts_init(&s->opts);
+    cap_result rc = IMachine_GetMemorySize(m, &mem);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetCpuCount(m, &cpus);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetEngine(m, &engine);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetKernel(m, &s->kernel);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetInitrd(m, &s->initrd);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetCmdline(m, &s->cmdline);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetDebugExitEnabled(m, &dbgexit);
+    if (CAP_SUCCEEDED(rc))
+        rc = read_serial(m, s);
+    if (CAP_FAILED(rc))
+        return rc;
+    static const enum vm_engine engines[] = {[ExecutionEngine_Auto] = VM_ENGINE_AUTO,
+                                             [ExecutionEngine_Hm] = VM_ENGINE_HM,
+                                             [ExecutionEngine_Rem] = VM_ENGINE_REM,
+                                             [ExecutionEngine_Raw] = VM_ENGINE_RAW};
+    s->opts.memory_mb = mem;
+    s->opts.cpus = cpus;
+    s->opts.engine = (unsigned)engine < 4 ? engines[engine] : VM_ENGINE_AUTO;
+    s->opts.debug_exit = dbgexit;
+    s->opts.frontend = type;
+    s->initrd = empty_is_null(s->initrd);
+    s->cmdline = empty_is_null(s->cmdline);
+    s->opts.kernel = s->kernel;
+    s->opts.initrd = s->initrd;
+    s->opts.append = s->cmdline;
+    if (!s->kernel || !*s->kernel)
+        return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
+                             "the machine has no kernel to boot (capsule modifyvm VM --kernel "
+                             "FILE)");
+    if (access(s->kernel, R_OK) != 0)
+        return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
+                             "cannot read the kernel '%s': %s", s->kernel, strerror(errno));
+    if (s->initrd && access(s->initrd, R_OK) != 0)
+        return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
+                             "cannot read the initrd '%s': %s", s->initrd, strerror(errno));
+    return CAP_OK;
+}
+
+/* The API code a power-up failure is reported with (IConsole's powerUp). */
+static cap_result api_code(cap_result rc)
+{
+    switch (rc) {
+    case VMM_E_NO_KVM:
+    case VMM_E_KVM_API:
+    case VMM_E_HOSTDRV:
+    case VMM_E_CPUID_UNSUPPORTED:
+        return CAP_E_HOST_ERROR;
+    case VMM_E_LOADER_BAD_IMAGE:
+    case VMM_E_LOADER_NO_ROOM:
+    case CAP_E_FILE_ERROR:
+        return CAP_E_FILE_ERROR;
+    case VMM_E_ENGINE_UNAVAILABLE:
+    case CAP_E_NOT_SUPPORTED:
+        return CAP_E_NOT_SUPPORTED;
+    default:
+        return CAP_E_VM_ERROR;
+    }
+}
+
+static int usage(const char *msg)
+{
+    fprintf(stderr, "capsule-vm: %s\nusage: capsule-vm --startvm UUID --home HOME "
+                    "[--type headless]\n", msg);
+    return VMPROC_EXIT_USAGE;
+}
+
+/* Locks the machine, builds and starts the VM, reports the outcome. */
+static int run(ICapsule *root, const char *id, const char *type, struct settings *set)
+{
+    IMachine *m = NULL, *sm = NULL;
+    struct console *c = NULL;
+    int status = VMPROC_EXIT_FAILURE, locked = 0;
+    cap_result rc = ICapsule_FindMachine(root, id, &m);
+    if (CAP_SUCCEEDED(rc))
+        rc = console_create(&c);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_LockMachine(m, console_session(c), LockType_VM);
+    if (CAP_FAILED(rc)) {
+        const char *msg = cap_error_peek_message();
+        fprintf(stderr, "capsule-vm: cannot lock machine %s: %s\n", id, msg ? msg : "?");
+        goto out;
+    }
+    locked = 1;
+    sm = console_machine(c);
+    rc = sm ? read_settings(sm, type, set) : CAP_E_UNEXPECTED;
+    if (CAP_SUCCEEDED(rc))
+        rc = console_power_up(c, &set->opts);
+    if (CAP_FAILED(rc)) {
+        const char *msg = cap_error_peek_message();
+        char *text = cap_str_printf("%s (%s)", msg ? msg : "cannot power the VM up",
+                                    vmm_result_name(rc));
+        fprintf(stderr, "capsule-vm: %s\n", text ? text : "cannot power the VM up");
+        console_end_power_up(c, api_code(rc), text ? text : "cannot power the VM up");
+        cap_str_free(text);
+        goto out;
+    }
+    fprintf(stderr, "capsule-vm: the VM runs\n");
+    console_end_power_up(c, CAP_OK, "");
+    status = console_run_until_off(c);
+    fprintf(stderr, "capsule-vm: the VM is off (exit status %d)\n", status);
+    /* Let a client waiting on powerDown's progress read its result. */
+    console_linger(c, 5000);
+out:
+    if (locked)
+        console_finish(c, MachineState_PoweredOff); /* no-op if done */
+    if (sm)
+        IMachine_Release(sm);
+    if (m)
+        IMachine_Release(m);
+    console_release(c); /* may live on in IPC handles until the connection closes */
+    return status;
+}
+
+int vmproc_managed_main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"startvm", required_argument, NULL, 's'},
+        {"home", required_argument, NULL, 'h'},
+        {"type", required_argument, NULL, 't'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *id = NULL, *home = NULL, *type = "headless";
+    int o;
+    opterr = 0;
+    while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (o) {
+        case 's': id = optarg; break;
+        case 'h': home = optarg; break;
+        case 't': type = optarg; break;
+        default: return usage("unknown or incomplete option in managed mode");
+        }
+    }
+    if (optind < argc)
+        return usage("unexpected argument");
+    if (!id || !*id)
+        return usage("--startvm needs the machine's UUID or name");
+    fprintf(stderr, "capsule-vm: managed mode: machine %s, home %s, frontend %s, pid %d\n", id,
+            home ? home : "(default)", type, (int)getpid());
+    struct cap_client_options copts = {.home = home, .no_autostart = 1};
+    struct cap_client *client = NULL;
+    ICapsule *root = NULL;
+    struct settings set = {0};
+    cap_result rc = cap_client_connect(&copts, &client);
+    if (CAP_SUCCEEDED(rc))
+        rc = cap_client_get_root(client, &root);
+    int status = VMPROC_EXIT_FAILURE;
+    if (CAP_FAILED(rc)) {
+        const char *msg = cap_error_peek_message();
+        fprintf(stderr, "capsule-vm: cannot reach the service: %s\n", msg ? msg : "?");
+    } else {
+        status = run(root, id, type, &set);
+    }
+    if (root)
+        ICapsule_Release(root);
+    cap_client_close(client); /* the console and its VM go with the last handle */
+    settings_clear(&set);     /* after the VM, which borrows the strings */
+    return status;
+}

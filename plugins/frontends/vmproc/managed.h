@@ -1,0 +1,79 @@
+/*
+ * plugins/frontends/vmproc/managed.h - capsule-vm's managed mode
+ * (`capsule-vm --startvm UUID --home HOME [--type FRONTEND]`, spawned by
+ * capsule-svc for IMachine's launchVMProcess).
+ *
+ * The process connects to the service of HOME, locks the machine with
+ * LockType VM through its own session object (struct console: ISession,
+ * IInternalSessionControl, IConsole and IMachineDebugger in one object,
+ * console.c), builds the VM from the machine's settings (managed.c, on
+ * vmproc.h), powers it up and reports Running and endPowerUp to the
+ * service; then other processes reach the IConsole through the service
+ * (IInternalSessionControl's remoteConsole). When the VM ends (guest
+ * power-off, IConsole's powerDown, SIGTERM, abort) the final state is
+ * reported, the lock released and the process exits.
+ *
+ * State reporting: every change of the machine state is reported to the
+ * service (IInternalMachineControl's updateState) by the thread that made
+ * it, before the console call that made it returns, so a client that saw
+ * `controlvm pause` succeed sees Paused in showvminfo. EM's state_changed
+ * callback runs under the VM's lock and is not used for this.
+ */
+#ifndef PLUGINS_FRONTENDS_VMPROC_MANAGED_H
+#define PLUGINS_FRONTENDS_VMPROC_MANAGED_H
+
+#include <capsule/capsule.h>
+
+#include "vmproc.h"
+
+struct console;
+
+/* capsule-vm's main() for --startvm: returns the process exit status. */
+int vmproc_managed_main(int argc, char **argv);
+
+/* ---- console.c ---------------------------------------------------------- */
+
+/* A new console/session object (refcount 1), not locked, no VM. */
+cap_result console_create(struct console **out);
+ISession *console_session(struct console *c);
+void console_release(struct console *c);
+/* The machine the service assigned (the VM lock's session machine; a new
+ * reference) or NULL before the lock. */
+IMachine *console_machine(struct console *c);
+/*
+ * Powers the VM up from `o` (strings borrowed for the call only): builds
+ * it, loads the image, starts it, reports Running. Error info on failure
+ * (the machine is not running then). Called once, by the main thread.
+ */
+cap_result console_power_up(struct console *c, const struct vmproc_opts *o);
+/* Waits for the VM to end; reports PoweredOff or Aborted and releases the
+ * lock (once, whoever comes first: this or powerDown). Returns the exit
+ * status of vmproc_finish. */
+int console_run_until_off(struct console *c);
+/* IInternalMachineControl's endPowerUp: the outcome of the power-up for
+ * the service's launch progress (message empty on success). */
+void console_end_power_up(struct console *c, cap_result result, const char *message);
+/* Reports `final` (PoweredOff/Aborted) and unlocks, if not done yet. */
+void console_finish(struct console *c, MachineState final);
+/* Waits (at most timeout_ms) until no other process holds the progress
+ * objects this console returned, so that a client waiting on powerDown's
+ * progress can read its result before the process exits. */
+void console_linger(struct console *c, int timeout_ms);
+
+/* ---- done_progress.c ---------------------------------------------------- */
+
+/* An IProgress that is already complete with success (the console does its
+ * work before it returns). *refs_out, if not NULL, points at its reference
+ * count, read atomically by console_linger. */
+cap_result done_progress_create(const char *description, IProgress **out);
+uint32_t done_progress_refs(IProgress *p);
+
+/* ---- debugger.c --------------------------------------------------------- */
+
+extern const struct IMachineDebuggerVtbl console_debugger_vtbl;
+/* For debugger.c: the VM (NULL unless it runs), with a reference on the
+ * console's VM held until console_put_vm. */
+struct vmproc *console_get_vm(IMachineDebugger *dbg);
+void console_put_vm(IMachineDebugger *dbg);
+
+#endif /* PLUGINS_FRONTENDS_VMPROC_MANAGED_H */

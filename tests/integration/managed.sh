@@ -1,0 +1,141 @@
+#!/bin/bash
+# tests/integration/managed.sh - the managed flow end to end, in a temporary
+# CAPSULE_HOME: createvm -> modifyvm --kernel (serial_hlt.bin: prints a line
+# on COM1, then HLTs with interrupts off) --uart1 0x3f8 4 --uartmode1 file
+# -> startvm --type headless (capsule-svc spawns capsule-vm, which locks the
+# machine and powers it up) -> showvminfo running -> controlvm pause /
+# resume / reset from other processes (shared sessions, the console proxied
+# by the service into capsule-vm) -> waitfor (woken by the state event) ->
+# controlvm poweroff -> poweroff, the serial file holds the payload's line,
+# the VM process is gone and its log is in the machine's Logs folder.
+# Then: a missing kernel fails startvm with the VM process's message and
+# leaves the machine poweroff; SIGKILL of a running capsule-vm leaves the
+# machine aborted, and it starts again from there.
+# Needs /dev/kvm (fails loudly without it unless CAPSULE_SKIP_KVM=1).
+# Every capsule-svc and capsule-vm started here is killed at the end.
+set -u
+B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+CAP=$B/bin/capsule
+PAYLOAD=$B/tests/vm-payloads/serial_hlt.bin
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+for f in "$CAP" "$B/bin/capsule-svc" "$B/bin/capsule-vm" "$PAYLOAD"; do
+    [ -e "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
+done
+if [ ! -r /dev/kvm ] || [ ! -w /dev/kvm ]; then
+    if [ -n "${CAPSULE_SKIP_KVM:-}" ]; then
+        echo "managed: SKIPPED: no usable /dev/kvm (CAPSULE_SKIP_KVM=1)"; exit 0
+    fi
+    echo "managed: FAILED: /dev/kvm is missing or not accessible (CAPSULE_SKIP_KVM=1 skips)"
+    exit 1
+fi
+tmp=$(mktemp -d /tmp/capsule-managed.XXXXXX)
+export CAPSULE_HOME=$tmp/home
+
+# Kills this home's service and VM processes (found by the unique home
+# path in their arguments; killed by pid).
+cleanup() {
+    local pid
+    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
+        kill -9 "$pid" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+run() {
+    timeout 60 "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    out=$(cat "$tmp/out")
+    err=$(cat "$tmp/err")
+}
+ok() {
+    run "$@"
+    [ $rc -eq 0 ] && echo "ok   capsule $*" || fail "capsule $* exited $rc: $err"
+}
+mr() { "$CAP" showvminfo "$1" --machinereadable 2>/dev/null | sed -n "s/^$2=//p"; }
+expect_state() {
+    local got
+    got=$(mr demo VMState)
+    [ "$got" = "\"$1\"" ] && echo "ok   VMState $1${2:+ ($2)}" ||
+        fail "VMState is $got, expected \"$1\"${2:+ ($2)}"
+}
+vm_pids() { pgrep -f -- "capsule-vm --startvm .*--home $CAPSULE_HOME( |\$)"; }
+
+ok createvm --name demo --register
+ok modifyvm demo --kernel "$PAYLOAD" --uart1 0x3f8 4 --uartmode1 file "$tmp/com1"
+
+# start: the progress completes once the VM runs.
+ok startvm demo --type headless
+echo "$out" | grep -q 'has been successfully started' || fail "startvm said: $out"
+expect_state running "after startvm"
+[ "$(mr demo SessionState)" = '"locked"' ] || fail "SessionState: $(mr demo SessionState)"
+vmpid=$(vm_pids | head -1)
+[ -n "$vmpid" ] && [ "$(mr demo SessionPID)" = "$vmpid" ] ||
+    fail "SessionPID $(mr demo SessionPID), capsule-vm pid '$vmpid'"
+log=$(mr demo LogFldr | tr -d '"')/capsule-vm.log
+grep -q 'the VM runs' "$log" 2>/dev/null || fail "no 'the VM runs' in $log"
+
+# A second start of a running machine is refused at once.
+run startvm demo
+[ $rc -eq 1 ] && grep -q 'locked by another session\|already running' "$tmp/err" ||
+    fail "second startvm: exit $rc: $err"
+
+# controlvm from other processes.
+ok controlvm demo pause
+expect_state paused "after controlvm pause"
+run controlvm demo pause
+[ $rc -eq 1 ] && grep -q 'cannot pause a VM that is paused' "$tmp/err" ||
+    fail "pause of a paused VM: exit $rc: $err"
+ok controlvm demo resume
+expect_state running "after controlvm resume"
+ok controlvm demo reset
+expect_state running "after controlvm reset"
+ok waitfor demo --state running --timeout 10
+
+# waitfor is woken by the state event of a poweroff made by another client.
+timeout 60 "$CAP" waitfor demo --state poweroff --timeout 30 >"$tmp/wout" 2>&1 &
+waiter=$!
+sleep 0.3
+ok controlvm demo poweroff
+wait $waiter && echo "ok   waitfor --state poweroff" ||
+    fail "waitfor --state poweroff: $(cat "$tmp/wout")"
+expect_state poweroff "after controlvm poweroff"
+[ "$(mr demo SessionState)" = '"unlocked"' ] || fail "after poweroff: SessionState $(mr demo SessionState)"
+for i in $(seq 1 100); do kill -0 "$vmpid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$vmpid" 2>/dev/null && fail "capsule-vm (pid $vmpid) still runs after poweroff"
+grep -qx 'capsule managed payload up' "$tmp/com1" && echo "ok   serial file content" ||
+    fail "serial file: $(cat "$tmp/com1" 2>&1)"
+run controlvm demo pause
+[ $rc -eq 1 ] && grep -q '^capsule: error: ' "$tmp/err" || fail "controlvm after poweroff: $rc: $err"
+
+# A missing kernel: the VM process's message, the machine stays off.
+ok modifyvm demo --kernel "$tmp/missing.bin"
+run startvm demo --type headless
+[ $rc -eq 1 ] && grep -q "^capsule: error: cannot read the kernel '$tmp/missing.bin'" "$tmp/err" &&
+    echo "ok   startvm with a missing kernel fails clearly" ||
+    fail "startvm with a missing kernel: exit $rc: $err"
+expect_state poweroff "after the failed start"
+[ "$(mr demo SessionState)" = '"unlocked"' ] || fail "after the failed start: SessionState $(mr demo SessionState)"
+
+# SIGKILL of the VM process: the service marks the machine aborted.
+ok modifyvm demo --kernel "$PAYLOAD"
+ok startvm demo --type headless
+vmpid=$(vm_pids | head -1)
+[ -n "$vmpid" ] && kill -9 "$vmpid"
+ok waitfor demo --state aborted --timeout 10
+expect_state aborted "after kill -9 of capsule-vm"
+[ "$(mr demo SessionState)" = '"unlocked"' ] || fail "after the kill: SessionState $(mr demo SessionState)"
+# ... and it starts again from aborted.
+ok startvm demo --type headless
+expect_state running "restarted after the abort"
+ok controlvm demo poweroff
+expect_state poweroff "final"
+
+if [ $fails -ne 0 ]; then
+    echo "managed: $fails failure(s)"
+    echo "--- capsule-vm log:"; cat "$log" 2>/dev/null
+    echo "--- service log (tail):"; tail -30 "$CAPSULE_HOME/logs/svc.log" 2>/dev/null
+    exit 1
+fi
+echo "managed: all passed"

@@ -1,0 +1,55 @@
+/* rem_test.h - shared by the REM test files: a tiny machine (16 MiB RAM,
+ * one vCPU, the rem engine), nasm-assembled snippets and mode setups. */
+#ifndef REM_TEST_H
+#define REM_TEST_H
+#include <check.h>
+#include <stddef.h>
+
+#include "rem/rem.h"
+
+struct tm_machine {
+    struct cpum_policy policy;
+    struct cpum_cpu cpu;
+    struct pgm *pgm;
+    struct rem *rem;
+    struct rem_vcpu *v;
+    struct hwaccm_exit exit;
+    uint8_t *ram;
+};
+
+extern struct tm_machine M;
+#define CTX (&M.cpu.ctx)
+
+/* Machine for every test (Check fixture). */
+void rt_setup(void);
+void rt_teardown(void);
+
+/* Assembles `src` (nasm syntax, "bits" line included by the caller) and
+ * copies it to guest-physical `gpa`; returns the length. */
+size_t rt_asm(uint64_t gpa, const char *src);
+/* Assembles into a host buffer (for native runs); returns the length. */
+size_t rt_asm_buf(const char *src, uint8_t *buf, size_t size);
+
+/* Modes: set CPUM state directly. The GDT lives at 0x500 (see test_main.c):
+ *   0x08 code32 0x10 data32 0x18 code64 0x23 user data 0x2b user code64
+ *   0x33 user code32 0x38 TSS(64-bit / 32-bit, 16 bytes) 0x48 code16 0x50 data16 */
+void rt_real(uint64_t ip);
+void rt_prot32(uint64_t eip, int paging);
+void rt_long64(uint64_t rip);
+/* IDT entry `vec` -> handler at `off` (32- or 64-bit gate per mode); dpl. */
+void rt_idt_gate(unsigned vec, uint64_t off, unsigned dpl, int trap);
+
+/* Runs until an exit other than INTERRUPTED (max 10M instructions). */
+enum hwaccm_exit_reason rt_run(void);
+
+void rt_wr64(uint64_t gpa, uint64_t v);
+uint64_t rt_rd64(uint64_t gpa);
+void rt_wr32(uint64_t gpa, uint32_t v);
+uint32_t rt_rd32(uint64_t gpa);
+
+TCase *tcase_basic(void);
+TCase *tcase_alu_diff(void);
+TCase *tcase_xcpt(void);
+TCase *tcase_mem(void);
+TCase *tcase_bench(void);
+#endif

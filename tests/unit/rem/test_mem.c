@@ -1,0 +1,134 @@
+/*
+ * test_mem.c - the memory path: TLB invalidation by INVLPG and CR3 writes
+ * (a stale entry is used until then, as on hardware), REP MOVSB that
+ * faults on a page in the middle and restarts with RCX/RSI/RDI updated,
+ * MMIO through PGM callbacks inline (no exit), accesses crossing pages,
+ * segment limits in protected mode (#GP) and expand-down segments.
+ */
+#include <string.h>
+
+#include "rem_test.h"
+
+static unsigned mmio_reads, mmio_writes;
+static uint64_t mmio_last;
+
+static cap_result mr(void *o, uint64_t off, void *data, unsigned size)
+{
+    mmio_reads++;
+    uint64_t v = 0x1122334455667788ull + off;
+    memcpy(data, &v, size);
+    return CAP_OK;
+}
+
+static cap_result mw(void *o, uint64_t off, const void *data, unsigned size)
+{
+    mmio_writes++;
+    mmio_last = 0;
+    memcpy(&mmio_last, data, size);
+    return CAP_OK;
+}
+
+static const struct pgm_mmio_ops mops = { mr, mw };
+
+START_TEST(invlpg_and_cr3)
+{
+    /* Linear 0x6000 -> phys 0x6000, then the PTE is pointed at 0x7000. */
+    rt_wr32(0x6000, 0x600);
+    rt_wr32(0x7000, 0x700);
+    rt_asm(0x100000, "bits 32\n org 0x100000\n"
+                     " mov eax, [0x6000]\n"
+                     " mov dword [0x21000+4*6], 0x7007\n"
+                     " mov ebx, [0x6000]\n"     /* stale TLB entry: still 0x600 */
+                     " invlpg [0x6000]\n mov ecx, [0x6000]\n"
+                     " mov dword [0x21000+4*6], 0x6007\n mov edx, cr3\n mov cr3, edx\n"
+                     " mov esi, [0x6000]\n hlt\n");
+    rt_prot32(0x100000, 1);
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 0x600);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 0x600);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RCX], 0x700);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RSI], 0x600);
+}
+END_TEST
+
+START_TEST(rep_movs_restart)
+{
+    /* Copy 0x2000 bytes from 0x200000 to 0x8000..0x9fff; 0x9000 is not present.
+     * The #PF handler maps it and IRETs: REP resumes where it stopped. */
+    for (unsigned i = 0; i < 0x2000; i++)
+        M.ram[0x200000 + i] = (uint8_t)(i * 7);
+    rt_wr64(0x13000 + 8 * 9, 0); /* 0x9000 not present (long-mode PT) */
+    rt_asm(0x100000, "bits 64\n org 0x100000\n"
+                     " mov rsi, 0x200000\n mov rdi, 0x8000\n mov rcx, 0x2000\n cld\n rep movsb\n hlt\n"
+                     " times 0x40-($-$$) nop\n"
+                     "pf: mov r8, rcx\n mov r9, rdi\n mov r10, cr2\n mov qword [0x13000+8*9], 0x9007\n"
+                     " add rsp, 8\n iretq\n");
+    rt_long64(0x100000);
+    rt_idt_gate(14, 0x100040, 0, 0);
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    struct cpum_ctx *c = CTX;
+    ck_assert_uint_eq(c->gpr[CPUM_R8], 0x1000);  /* RCX at the fault */
+    ck_assert_uint_eq(c->gpr[CPUM_R9], 0x9000);  /* RDI at the fault */
+    ck_assert_uint_eq(c->gpr[CPUM_R10], 0x9000); /* CR2 */
+    ck_assert_uint_eq(c->gpr[CPUM_RCX], 0);
+    ck_assert(memcmp(M.ram + 0x8000, M.ram + 0x200000, 0x2000) == 0);
+}
+END_TEST
+
+START_TEST(mmio_inline)
+{
+    ck_assert_int_eq(pgm_map_mmio(M.pgm, 0x1000000, 0x1000, &mops, NULL, "dev"), CAP_OK);
+    rt_asm(0x100000, "bits 64\n org 0x100000\n"
+                     " mov rbx, 0x1000000\n mov eax, [rbx+8]\n mov dword [rbx+4], 0xdeadbeef\n"
+                     " mov rcx, [rbx+0xffc]\n hlt\n"); /* crosses the range end */
+    rt_long64(0x100000);
+    /* Map 16..18 MiB with a 2 MiB page (PD entry 8). */
+    rt_wr64(0x12000 + 8 * 8, 0x1000000 | 0x87);
+    mmio_reads = mmio_writes = 0;
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 0x55667790);
+    ck_assert_uint_eq(mmio_writes, 1);
+    ck_assert_uint_eq(mmio_last, 0xdeadbeef);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RCX] >> 32, 0xffffffff); /* unassigned reads all ones */
+}
+END_TEST
+
+START_TEST(page_crossing)
+{
+    rt_asm(0x100000, "bits 64\n org 0x100000\n"
+                     " mov rax, 0x0102030405060708\n mov [0x8ffd], rax\n mov rbx, [0x8ffd]\n hlt\n");
+    rt_long64(0x100000);
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 0x0102030405060708ull);
+    ck_assert_uint_eq(M.ram[0x9000], 0x05);
+}
+END_TEST
+
+START_TEST(segment_limits)
+{
+    /* DS = data16-like limit 0xffff in 32-bit mode: [0x10000] -> #GP(0). An
+     * expand-down segment with limit 0xfff accepts 0x1000.. and rejects 0x800. */
+    rt_asm(0x100000, "bits 32\n org 0x100000\n"
+                     " mov ax, 0x50\n mov ds, ax\n mov ebx, [0xfff0]\n mov ecx, [0x10000]\n hlt\n"
+                     " times 0x40-($-$$) nop\n"
+                     "gp: pop edi\n mov esi, 0x77\n add dword [esp], 6\n iretd\n");
+    rt_prot32(0x100000, 0);
+    rt_idt_gate(13, 0x100040, 0, 0);
+    /* SS must stay flat for the handler: 0x18. */
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RSI], 0x77);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RDI], 0);
+}
+END_TEST
+
+TCase *tcase_mem(void)
+{
+    TCase *tc = tcase_create("mem");
+    tcase_add_checked_fixture(tc, rt_setup, rt_teardown);
+    tcase_add_test(tc, invlpg_and_cr3);
+    tcase_add_test(tc, rep_movs_restart);
+    tcase_add_test(tc, mmio_inline);
+    tcase_add_test(tc, page_crossing);
+    tcase_add_test(tc, segment_limits);
+    return tc;
+}

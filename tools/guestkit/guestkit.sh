@@ -1,0 +1,263 @@
+#!/bin/bash
+# tools/guestkit/guestkit.sh - builds Capsule's default guest on this machine
+# from Debian packages: Debian's own kernel and a busybox initramfs.
+#
+#   guestkit.sh [build] [--out DIR] [--force]
+#       Makes sure DIR (default $CAPSULE_GUEST_DIR, else BUILD/guest with
+#       BUILD the project's build/) holds
+#         vmlinuz     the kernel of linux-image-amd64's current dependency
+#                     (linux-image-6.1.0-N-amd64), taken out of the package
+#                     with dpkg-deb; nothing is installed, /boot is untouched
+#         initrd.gz   a gzip'd cpio (newc) archive: busybox from
+#                     busybox-static, its applet links, and tools/guestkit/init
+#       and prints, on stdout, one key=value line each (for scripts):
+#         kernel=/abs/path/vmlinuz
+#         initrd=/abs/path/initrd.gz
+#         cmdline=console=ttyS0 quiet      (the default kernel command line)
+#         release=6.1.0-N-amd64            (the kernel's uname -r)
+#       Progress and errors go to stderr. Each part is rebuilt only when it
+#       is missing, when apt's candidate version of its package changed, or
+#       (the initramfs) when this kit changed; --force rebuilds both. With
+#       no usable package index the cached guest is used as it is.
+#
+#   guestkit.sh cmdline [--batch CMD] [--debug-exit]
+#       Prints the kernel command line for the guest: the default one plus
+#       capsule.batch=BASE64(CMD) (the init runs CMD, prints its output
+#       between "=== capsule-batch begin ===" and "=== capsule-batch end
+#       rc=N ===" and powers off) and capsule.debugexit=1 (the init also
+#       writes N to port 0xf4 first). The kernel's command line holds at
+#       most 2047 bytes, so CMD is limited to about 1400 bytes.
+#
+# Needs apt-get, apt-cache, dpkg-deb, tar, python3 and flock; never root
+# (only the package index must be current: `sudo apt-get update`).
+# Exit status: 0, 1 on a failure (what failed and why on stderr), 2 on bad
+# arguments.
+set -eu -o pipefail
+
+KIT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP=$(cd "$KIT_DIR/../.." && pwd)
+KERNEL_META=linux-image-amd64
+BUSYBOX_PKG=busybox-static
+# Boot options the default guest needs, for every engine. Keep them here
+# only (quickstart, tests and the benchmark read them from `cmdline=`).
+DEFAULT_CMDLINE="console=ttyS0 quiet"
+
+err() { echo "guestkit: error: $*" >&2; }
+say() { echo "guestkit: $*" >&2; }
+usage_error() {
+    err "$*"
+    echo "usage: guestkit.sh [build] [--out DIR] [--force]" >&2
+    echo "       guestkit.sh cmdline [--batch CMD] [--debug-exit]" >&2
+    exit 2
+}
+
+# ---- cmdline --------------------------------------------------------------
+
+cmd_cmdline() {
+    local batch= have_batch=0 debugexit=0 line=$DEFAULT_CMDLINE
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --batch)
+            [ $# -ge 2 ] || usage_error "--batch needs a command"
+            batch=$2 have_batch=1
+            shift 2
+            ;;
+        --batch=*) batch=${1#--batch=} have_batch=1 && shift ;;
+        --debug-exit) debugexit=1 && shift ;;
+        *) usage_error "cmdline: unexpected argument '$1'" ;;
+        esac
+    done
+    if [ $have_batch = 1 ]; then
+        [ -n "$batch" ] || usage_error "--batch: the command is empty"
+        line="$line capsule.batch=$(printf '%s' "$batch" | base64 -w0)"
+    fi
+    [ $debugexit = 1 ] && line="$line capsule.debugexit=1"
+    if [ ${#line} -gt 2047 ]; then
+        err "the kernel command line would be ${#line} bytes (at most 2047): shorten the batch command"
+        exit 1
+    fi
+    printf '%s\n' "$line"
+}
+
+# ---- build ----------------------------------------------------------------
+
+# "PKG VERSION" lines: the candidate version apt would fetch of each package
+# named (one apt-cache run: each costs about a second); none for a package
+# apt does not know or has no candidate of.
+candidates() {
+    apt-cache policy "$@" 2>/dev/null |
+        awk '/^[^ ]/ { p = $1; sub(/:$/, "", p) }
+             /^ *Candidate:/ { if ($2 != "(none)") print p, $2 }'
+}
+
+# The versioned kernel package linux-image-amd64 depends on.
+kernel_package() {
+    apt-cache depends "$KERNEL_META" 2>/dev/null |
+        awk '/Depends: linux-image-[0-9]/ { print $2; exit }'
+}
+
+# fetch PKG VERSION DIR: downloads PKG=VERSION into DIR.
+fetch() {
+    local log=$3/apt-$1.log
+    say "downloading $1 $2"
+    # As root apt warns that its sandbox user cannot write DIR; harmless.
+    if ! (cd "$3" && apt-get download -q "$1=$2") >"$log" 2>&1; then
+        err "cannot download $1 ($2):"
+        grep -v 'unsandboxed as root' "$log" | sed 's/^/  /' >&2
+        err "the package index may be stale or the mirror unreachable: run 'sudo apt-get update' and retry"
+        return 1
+    fi
+}
+
+# The hash of what the initramfs is made of besides busybox.
+kit_hash() {
+    cat "$KIT_DIR/init" "$KIT_DIR/profile" "$KIT_DIR/mkinitramfs.py" "$KIT_DIR/guestkit.sh" | sha256sum | cut -c1-16
+}
+
+stamp_get() { # stamp_get FILE KEY
+    [ -f "$1" ] && sed -n "s/^$2=//p" "$1" | head -1
+}
+
+build_kernel() { # build_kernel PKG VERSION
+    local tmp=$OUT/.tmp-kernel
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    fetch "$1" "$2" "$tmp" || return 1
+    local deb
+    deb=$(ls "$tmp"/*.deb)
+    # Only the kernel image: the package's 400 MB of modules stay packed.
+    if ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'; then
+        err "$deb: no boot/vmlinuz-* in the package"
+        return 1
+    fi
+    local img
+    img=$(ls "$tmp"/boot/vmlinuz-* | head -1)
+    local release=${img##*/vmlinuz-}
+    mv "$img" "$OUT/vmlinuz" || return 1
+    printf 'package=%s\nversion=%s\nrelease=%s\n' "$1" "$2" "$release" >"$OUT/kernel.stamp"
+    rm -rf "$tmp"
+    say "kernel $release ($1 $2)"
+}
+
+build_initrd() { # build_initrd VERSION HASH
+    local tmp=$OUT/.tmp-initrd
+    rm -rf "$tmp" && mkdir -p "$tmp"
+    fetch "$BUSYBOX_PKG" "$1" "$tmp" || return 1
+    dpkg-deb -x "$tmp"/*.deb "$tmp/x" || return 1
+    local bb=$tmp/x/bin/busybox
+    if [ ! -x "$bb" ]; then
+        err "$BUSYBOX_PKG $1 has no bin/busybox"
+        return 1
+    fi
+    write_list "$bb" >"$tmp/list" || return 1
+    python3 "$KIT_DIR/mkinitramfs.py" "$tmp/list" "$OUT/initrd.gz" || return 1
+    printf 'busybox=%s\nkit=%s\n' "$1" "$2" >"$OUT/initrd.stamp"
+    rm -rf "$tmp"
+    say "initramfs: busybox $1, $(stat -c %s "$OUT/initrd.gz") bytes"
+}
+
+# write_list BUSYBOX: the initramfs's file list (mkinitramfs.py's format).
+write_list() {
+    local d
+    for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /proc /sys /tmp /root /etc; do
+        echo "dir $d 0755 0 0"
+    done
+    # The kernel opens /dev/console for init before anything is mounted.
+    echo "nod /dev/console 0600 0 0 c 5 1"
+    echo "file /bin/busybox $1 0755 0 0"
+    echo "file /init $KIT_DIR/init 0755 0 0"
+    echo "file /etc/profile $KIT_DIR/profile 0644 0 0"
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$OUT/.tmp-initrd/passwd"
+    printf 'root:x:0:\n' >"$OUT/.tmp-initrd/group"
+    echo "file /etc/passwd $OUT/.tmp-initrd/passwd 0644 0 0"
+    echo "file /etc/group $OUT/.tmp-initrd/group 0644 0 0"
+    # Applet links, if this host can run the (x86-64) binary; else the
+    # init's shell finds applets itself (busybox sh runs them by name).
+    local a
+    if "$1" --list-full >"$OUT/.tmp-initrd/applets" 2>/dev/null; then
+        while read -r a; do
+            [ "$a" = bin/busybox ] && continue
+            echo "slink /$a /bin/busybox 0777 0 0"
+        done <"$OUT/.tmp-initrd/applets"
+    else
+        echo "slink /bin/sh /bin/busybox 0777 0 0"
+    fi
+}
+
+print_result() {
+    echo "kernel=$OUT/vmlinuz"
+    echo "initrd=$OUT/initrd.gz"
+    echo "cmdline=$DEFAULT_CMDLINE"
+    echo "release=$(stamp_get "$OUT/kernel.stamp" release)"
+}
+
+cmd_build() {
+    local force=0
+    OUT=${CAPSULE_GUEST_DIR:-$TOP/build/guest}
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --out)
+            [ $# -ge 2 ] && [ -n "$2" ] || usage_error "--out needs a directory"
+            OUT=$2
+            shift 2
+            ;;
+        --out=*) OUT=${1#--out=} && shift ;;
+        --force) force=1 && shift ;;
+        *) usage_error "build: unexpected argument '$1'" ;;
+        esac
+    done
+    local t
+    for t in apt-get apt-cache dpkg-deb tar python3 flock sha256sum; do
+        command -v "$t" >/dev/null || { err "'$t' is not installed"; exit 1; }
+    done
+    mkdir -p "$OUT" || { err "cannot create $OUT"; exit 1; }
+    OUT=$(cd "$OUT" && pwd)
+    # One build at a time per directory (quickstart and check may race).
+    exec 9>"$OUT/.lock"
+    flock 9
+    trap 'rm -rf "$OUT/.tmp-kernel" "$OUT/.tmp-initrd"' EXIT
+
+    local kpkg kver bver hash
+    local cands
+    # apt-cache fails outright without a package index: that is handled below.
+    kpkg=$(kernel_package || true)
+    cands=$(candidates $kpkg "$BUSYBOX_PKG" || true)
+    kver=$(echo "$cands" | awk -v p="$kpkg" '$1 == p { print $2 }')
+    bver=$(echo "$cands" | awk -v p="$BUSYBOX_PKG" '$1 == p { print $2 }')
+    hash=$(kit_hash)
+    if [ -z "$kpkg" ] || [ -z "$kver" ] || [ -z "$bver" ]; then
+        if [ $force = 0 ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ]; then
+            say "warning: apt does not know $KERNEL_META or $BUSYBOX_PKG; using the cached guest"
+            [ "$(stamp_get "$OUT/initrd.stamp" kit)" = "$hash" ] ||
+                say "warning: the cached initramfs was built by another version of this kit"
+            print_result
+            return 0
+        fi
+        [ -z "$kpkg" ] && err "apt knows no package $KERNEL_META (or no linux-image-N dependency of it)"
+        [ -n "$kpkg" ] && [ -z "$kver" ] && err "apt has no candidate version of $kpkg"
+        [ -z "$bver" ] && err "apt has no candidate version of $BUSYBOX_PKG"
+        err "run 'sudo apt-get update' (and check /etc/apt/sources.list has Debian's main) and retry"
+        exit 1
+    fi
+
+    if [ $force = 1 ] || [ ! -s "$OUT/vmlinuz" ] ||
+        [ "$(stamp_get "$OUT/kernel.stamp" package)" != "$kpkg" ] ||
+        [ "$(stamp_get "$OUT/kernel.stamp" version)" != "$kver" ]; then
+        rm -f "$OUT/kernel.stamp"
+        build_kernel "$kpkg" "$kver" || exit 1
+    fi
+    if [ $force = 1 ] || [ ! -s "$OUT/initrd.gz" ] ||
+        [ "$(stamp_get "$OUT/initrd.stamp" busybox)" != "$bver" ] ||
+        [ "$(stamp_get "$OUT/initrd.stamp" kit)" != "$hash" ]; then
+        rm -f "$OUT/initrd.stamp"
+        build_initrd "$bver" "$hash" || exit 1
+    fi
+    print_result
+}
+
+case ${1:-build} in
+build) [ $# -gt 0 ] && shift; cmd_build "$@" ;;
+cmdline) shift; cmd_cmdline "$@" ;;
+-h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//' ;;
+-*) cmd_build "$@" ;;
+*) usage_error "unknown command '$1' (build or cmdline)" ;;
+esac

@@ -1,0 +1,119 @@
+/*
+ * vmm/rem/rem.h - REM, the recompiled-execution manager: the software x86
+ * CPU. Today an interpreter; the structure (decode through vmm/dis, execute
+ * from the structured instruction, memory through a software TLB) is the
+ * one a decoded-block cache and a recompiler will build on.
+ *
+ * What the engine does:
+ *   - runs a vCPU directly on its CPUM context (struct cpum_cpu): GPRs,
+ *     segments with their hidden parts, control registers, MSRs and the
+ *     FXSAVE image are read and written in place; only the arithmetic flags
+ *     are kept lazily while running and are folded back into ctx.rflags
+ *     before rem_vcpu_run/rem_vcpu_step_one return;
+ *   - decodes every instruction with vmm/dis (the project's one decoder)
+ *     and executes the structured result;
+ *   - translates linear addresses through a software TLB filled by PGM's
+ *     walker (pgm_walk, the one page-table walker): RAM is read and written
+ *     through host pointers, ROM and MMIO through pgm_phys_read/write;
+ *   - MMIO is handled INLINE: PGM's MMIO ranges dispatch into IOM on the
+ *     calling thread, exactly what EM does for hm's MMIO exits, so rem never
+ *     returns HWACCM_EXIT_MMIO;
+ *   - port I/O, HLT, triple fault, interrupt windows and an exhausted budget
+ *     come back to EM as the same neutral struct hwaccm_exit hm uses, so EM
+ *     handles both engines with one switch. Port IN: the exit is taken
+ *     before the instruction completes; EM fills exit.io.data and the next
+ *     run completes the instruction (as with KVM). OUT/OUTS: the instruction
+ *     has completed, exit.io.data holds the bytes. String I/O is batched up
+ *     to the end of the guest page (exit.io.count > 1).
+ *
+ * Threads: rem_create/destroy on the EMT; every rem_vcpu_* call on the
+ * vCPU's own thread, except rem_vcpu_kick (any thread).
+ */
+#ifndef VMM_REM_H
+#define VMM_REM_H
+
+#include <stdint.h>
+
+#include "cpum/cpum.h"
+#include "hwaccm/hwaccm.h" /* struct hwaccm_exit: the engines' neutral exit */
+#include "pgm/pgm.h"
+#include "vmm_result.h"
+
+struct rem;
+struct rem_vcpu;
+
+/* Services of the VM the CPU needs; any member may be NULL. */
+struct rem_callbacks {
+    /* Guest TSC now (RDTSC, RDTSCP, RDMSR IA32_TSC): EM passes tm_tsc. NULL: 0. */
+    uint64_t (*rdtsc)(void *opaque);
+    /* Guest WRMSR IA32_TSC: EM passes tm_set_tsc. */
+    void (*wrtsc)(void *opaque, uint64_t value);
+    void *opaque;
+};
+
+/*
+ * Creates the engine for `pgm`'s map and `policy` (both must outlive it).
+ * `cb` is copied (NULL: no services). CAP_E_OUTOFMEMORY.
+ */
+VMM_API cap_result rem_create(struct pgm *pgm, const struct cpum_policy *policy,
+                              const struct rem_callbacks *cb, struct rem **out);
+/* Destroy the vCPUs first. NULL is fine. */
+VMM_API void rem_destroy(struct rem *rem);
+
+/* Creates the engine's vCPU for `cpu` (which must outlive it). */
+VMM_API cap_result rem_vcpu_create(struct rem *rem, struct cpum_cpu *cpu,
+                                   struct rem_vcpu **out);
+VMM_API void rem_vcpu_destroy(struct rem_vcpu *v);
+
+/*
+ * Runs until an exit or until `max_insns` instructions have retired
+ * (0 = no limit), and fills *exit:
+ *   HWACCM_EXIT_IO          port I/O (see above)
+ *   HWACCM_EXIT_HLT         HLT executed (RIP after it); EM waits for an interrupt
+ *   HWACCM_EXIT_SHUTDOWN    triple fault (ctx as at the fault that could not be delivered)
+ *   HWACCM_EXIT_IRQ_WINDOW  a window was requested and the guest can take an interrupt
+ *   HWACCM_EXIT_INTERRUPTED the budget ran out or rem_vcpu_kick was called
+ *   HWACCM_EXIT_EMULATION_FAILURE an instruction rem does not implement (emul.*);
+ *                           the guest gets no #UD for it, EM should stop the VM
+ * Returns CAP_OK for every exit; failures are the VMM's (an MMIO callback's
+ * failure, VMM_E_BAD_STATE for a context marked external). If cpu->dirty is
+ * set on entry, the TLB is flushed and the cached mode recomputed (dirty is
+ * then cleared: rem has loaded the state).
+ */
+VMM_API cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns,
+                                struct hwaccm_exit *exit);
+
+/*
+ * Executes exactly one instruction (or delivers the exception it raises),
+ * for an engine that could not (hm after an emulation failure). The TLB is
+ * flushed first (another engine may have changed anything), cpu->dirty is
+ * left alone on entry and gets CPUM_STATE_ALL afterwards. Exits as above;
+ * HWACCM_EXIT_NONE when the instruction simply completed.
+ */
+VMM_API cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct hwaccm_exit *exit);
+
+/*
+ * External interrupts, as hwaccm: irq_ready says whether the guest can take
+ * one now (IF set, no interrupt shadow, no IN completion pending); inject
+ * delivers `vector` through the IVT/IDT at once (VMM_E_BAD_STATE if not
+ * ready; a fault during delivery is handled as the CPU would); the window
+ * request makes rem_vcpu_run stop with HWACCM_EXIT_IRQ_WINDOW as soon as
+ * the guest is ready.
+ */
+VMM_API cap_bool rem_vcpu_irq_ready(const struct rem_vcpu *v);
+VMM_API cap_result rem_vcpu_inject_irq(struct rem_vcpu *v, uint8_t vector);
+VMM_API void rem_vcpu_request_irq_window(struct rem_vcpu *v, cap_bool on);
+/* Delivers an NMI (vector 2) if none is being handled (blocked until IRET). */
+VMM_API cap_result rem_vcpu_inject_nmi(struct rem_vcpu *v);
+
+/* From any thread: the current or next run returns HWACCM_EXIT_INTERRUPTED. */
+VMM_API void rem_vcpu_kick(struct rem_vcpu *v);
+VMM_API void rem_vcpu_clear_kick(struct rem_vcpu *v);
+
+/* Drops every TLB entry (EM after changing paging state behind rem's back). */
+VMM_API void rem_vcpu_flush_tlb(struct rem_vcpu *v);
+
+/* Instructions retired since the vCPU was created. */
+VMM_API uint64_t rem_vcpu_insns(const struct rem_vcpu *v);
+
+#endif /* VMM_REM_H */

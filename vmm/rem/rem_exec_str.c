@@ -1,0 +1,308 @@
+/*
+ * rem_exec_str.c - string instructions (MOVS, CMPS, STOS, LODS, SCAS with
+ * REP/REPE/REPNE) and port I/O (IN, OUT, INS, OUTS).
+ *
+ * REP commits RCX, RSI and RDI after every element, so a fault in the
+ * middle restarts the instruction where it stopped (RIP stays on it). A
+ * long REP gives up the CPU every REM_REP_CHUNK elements with RIP still on
+ * the instruction, so interrupts and kicks are not held off by a large
+ * memset. Forward MOVS and STOS on RAM copy whole runs inside a page with
+ * memmove/memset - the kernel's memcpy/memset are REP MOVSQ/STOSQ.
+ *
+ * Port I/O leaves through the neutral exit (rem.h): the permission check
+ * (IOPL, then the TSS I/O bitmap) happens first; OUT/OUTS complete before
+ * the exit; IN/INS complete in rem_complete_in() once EM filled the data.
+ */
+#include "rem_ops.h"
+
+#define REM_REP_CHUNK 65536u
+
+struct str_ctx {
+    unsigned size, src_seg;
+    uint64_t am; /* address-size mask */
+    int64_t step;
+};
+
+static unsigned src_seg(const struct dis_insn *in)
+{
+    for (unsigned i = 0; i < in->nops; i++)
+        if (in->op[i].kind == DIS_OP_MEM && in->op[i].mem.base == CPUM_RSI)
+            return op_seg(&in->op[i]);
+    return in->seg_override == DIS_SEG_NONE ? CPUM_DS : in->seg_override;
+}
+
+static void adv(struct rem_vcpu *v, const struct str_ctx *s, unsigned reg, uint64_t n)
+{
+    uint64_t *g = v->ctx->gpr;
+    g[reg] = (g[reg] & ~s->am) | ((g[reg] + (uint64_t)s->step * n) & s->am);
+    if (s->am == 0xffffffffull)
+        g[reg] = (uint32_t)g[reg];
+}
+
+/* Bulk forward MOVS/STOS inside one page of each operand; returns elements done. */
+static uint64_t bulk(struct rem_vcpu *v, const struct dis_insn *in, const struct str_ctx *s,
+                     uint64_t count)
+{
+    uint64_t *g = v->ctx->gpr;
+    uint64_t di = g[CPUM_RDI] & s->am;
+    uint64_t dla = rem_seg_la(v, CPUM_ES, di, s->size, 1);
+    uint64_t n = (PGM_PAGE_SIZE - (dla & PGM_PAGE_MASK)) / s->size;
+    uint64_t sla = 0;
+    if (in->mnem == DIS_movs) {
+        uint64_t si = g[CPUM_RSI] & s->am;
+        sla = rem_seg_la(v, s->src_seg, si, s->size, 0);
+        uint64_t n2 = (PGM_PAGE_SIZE - (sla & PGM_PAGE_MASK)) / s->size;
+        if (n2 < n)
+            n = n2;
+        /* Stay inside the segment limits and the address-size wrap. */
+        if (v->mode != REM_MODE_LONG && (si + n * s->size - 1) > v->ctx->seg[s->src_seg].limit)
+            return 0;
+        if (si + n * s->size - 1 > s->am)
+            return 0;
+    }
+    if (n > count)
+        n = count;
+    if (n < 2)
+        return 0;
+    if (v->mode != REM_MODE_LONG && (di + n * s->size - 1) > v->ctx->seg[CPUM_ES].limit)
+        return 0;
+    if (di + n * s->size - 1 > s->am)
+        return 0;
+    uint64_t bytes = n * s->size;
+    void *d = rem_lin_ptr(v, dla, (unsigned)bytes, REM_TLB_WRITE, rem_user(v));
+    if (!d)
+        return 0;
+    if (in->mnem == DIS_movs) {
+        void *p = rem_lin_ptr(v, sla, (unsigned)bytes, REM_TLB_READ, rem_user(v));
+        if (!p)
+            return 0;
+        memmove(d, p, bytes);
+        adv(v, s, CPUM_RSI, n);
+    } else {
+        uint64_t val = g[CPUM_RAX];
+        if (s->size == 1) {
+            memset(d, (int)(val & 0xff), bytes);
+        } else {
+            for (uint64_t i = 0; i < n; i++)
+                memcpy((uint8_t *)d + i * s->size, &val, s->size);
+        }
+    }
+    adv(v, s, CPUM_RDI, n);
+    return n;
+}
+
+/* One element, registers committed. */
+static void element(struct rem_vcpu *v, const struct dis_insn *in, const struct str_ctx *s)
+{
+    uint64_t *g = v->ctx->gpr;
+    unsigned size = s->size, bits = size * 8;
+    uint64_t si = g[CPUM_RSI] & s->am, di = g[CPUM_RDI] & s->am, m = rem_mask(bits);
+    switch (in->mnem) {
+    case DIS_movs:
+        rem_wr(v, CPUM_ES, di, size, rem_rd(v, s->src_seg, si, size));
+        adv(v, s, CPUM_RSI, 1);
+        adv(v, s, CPUM_RDI, 1);
+        break;
+    case DIS_stos:
+        rem_wr(v, CPUM_ES, di, size, g[CPUM_RAX]);
+        adv(v, s, CPUM_RDI, 1);
+        break;
+    case DIS_lods:
+        gpr_set(v, DIS_RC_GPR, CPUM_RAX, size, rem_rd(v, s->src_seg, si, size));
+        adv(v, s, CPUM_RSI, 1);
+        break;
+    case DIS_cmps: {
+        uint64_t a = rem_rd(v, s->src_seg, si, size), b = rem_rd(v, CPUM_ES, di, size);
+        adv(v, s, CPUM_RSI, 1);
+        adv(v, s, CPUM_RDI, 1);
+        rem_cc_set(v, REM_CC_SUB, bits, (a - b) & m, a, b);
+        break;
+    }
+    default: { /* scas */
+        uint64_t a = g[CPUM_RAX] & m, b = rem_rd(v, CPUM_ES, di, size);
+        adv(v, s, CPUM_RDI, 1);
+        rem_cc_set(v, REM_CC_SUB, bits, (a - b) & m, a, b);
+        break;
+    }
+    }
+}
+
+static void string_op(struct rem_vcpu *v, const struct dis_insn *in)
+{
+    uint64_t *g = v->ctx->gpr;
+    struct str_ctx s = {
+        .size = in->opsize,
+        .src_seg = src_seg(in),
+        .am = rem_mask(in->addrsize * 8),
+    };
+    s.step = (v->ctx->rflags & FL_DF) ? -(int64_t)s.size : (int64_t)s.size;
+    bool rep = in->prefixes & (DIS_PFX_REP | DIS_PFX_REPNE);
+    if (!rep) {
+        element(v, in, &s);
+        return;
+    }
+    bool cond = in->attr & DIS_A_REPE; /* cmps/scas: F3 = repe, F2 = repne */
+    bool want_zf = !(in->prefixes & DIS_PFX_REPNE);
+    for (unsigned done = 0;;) {
+        uint64_t c = g[CPUM_RCX] & s.am;
+        if (!c)
+            return;
+        if (done >= REM_REP_CHUNK) {
+            v->rip_set = true; /* come back to this instruction */
+            return;
+        }
+        uint64_t n = 0;
+        if (!cond && s.step > 0 && (in->mnem == DIS_movs || in->mnem == DIS_stos))
+            n = bulk(v, in, &s, c);
+        if (n) {
+            g[CPUM_RCX] = (g[CPUM_RCX] & ~s.am) | ((c - n) & s.am);
+            done += (unsigned)n;
+            continue;
+        }
+        element(v, in, &s);
+        g[CPUM_RCX] = (g[CPUM_RCX] & ~s.am) | ((c - 1) & s.am);
+        done++;
+        if (cond && rem_cond(v, 4) != want_zf)
+            return;
+    }
+}
+
+/* ---- port I/O ------------------------------------------------------------------------------ */
+
+static void io_check(struct rem_vcpu *v, unsigned port, unsigned size)
+{
+    unsigned iopl = (unsigned)(v->ctx->rflags & FL_IOPL) >> 12;
+    if (v->mode == REM_MODE_REAL || (v->mode != REM_MODE_V86 && v->cpl <= iopl))
+        return;
+    const struct cpum_seg *tr = &v->ctx->tr;
+    unsigned type = tr->attr & 0xf;
+    if ((type != 0x9 && type != 0xb) || tr->limit < 0x67)
+        rem_gp0(v);
+    unsigned base = (unsigned)rem_sys_rd(v, tr->base + 0x66, 2);
+    if (base + port / 8 + 1 > tr->limit)
+        rem_gp0(v);
+    unsigned bits = (unsigned)rem_sys_rd(v, tr->base + base + port / 8, 2);
+    if ((bits >> (port & 7)) & ((1u << size) - 1))
+        rem_gp0(v);
+}
+
+static void io_exit(struct rem_vcpu *v, unsigned port, unsigned size, bool write, uint32_t count)
+{
+    struct hwaccm_exit *x = v->exit;
+    x->reason = HWACCM_EXIT_IO;
+    x->io.port = (uint16_t)port;
+    x->io.size = (uint8_t)size;
+    x->io.write = write;
+    x->io.count = count;
+    x->io.data = v->iobuf;
+    v->stop = true;
+}
+
+static void port_io(struct rem_vcpu *v, const struct dis_insn *in)
+{
+    uint64_t *g = v->ctx->gpr;
+    bool out = in->mnem == DIS_out || in->mnem == DIS_outs;
+    const struct dis_op *pop = &in->op[out ? 0 : 1];
+    unsigned port = pop->kind == DIS_OP_IMM ? (unsigned)pop->imm & 0xff : (unsigned)g[CPUM_RDX] & 0xffff;
+    unsigned size = in->opsize > 4 ? 4 : in->opsize;
+    io_check(v, port, size);
+    if (in->mnem == DIS_out) {
+        memcpy(v->iobuf, &g[CPUM_RAX], size);
+        io_exit(v, port, size, true, 1);
+        return;
+    }
+    if (in->mnem == DIS_in) {
+        v->io_pending = true;
+        v->io_insn = 0;
+        v->io_size = (uint8_t)size;
+        io_exit(v, port, size, false, 1);
+        return;
+    }
+    struct str_ctx s = { .size = size, .src_seg = src_seg(in), .am = rem_mask(in->addrsize * 8) };
+    s.step = (v->ctx->rflags & FL_DF) ? -(int64_t)size : (int64_t)size;
+    bool rep = in->prefixes & (DIS_PFX_REP | DIS_PFX_REPNE);
+    uint64_t c = rep ? g[CPUM_RCX] & s.am : 1;
+    if (!c)
+        return;
+    unsigned reg = out ? CPUM_RSI : CPUM_RDI;
+    unsigned seg = out ? s.src_seg : CPUM_ES;
+    uint64_t off = g[reg] & s.am;
+    uint64_t la = rem_seg_la(v, seg, off, size, out ? 0 : 1);
+    uint64_t n = 1;
+    if (rep && s.step > 0) {
+        n = (PGM_PAGE_SIZE - (la & PGM_PAGE_MASK)) / size;
+        if (n > c)
+            n = c;
+        if (n > REM_IOBUF_SIZE / size)
+            n = REM_IOBUF_SIZE / size;
+        if (n == 0)
+            n = 1;
+        if (off + n * size - 1 > s.am ||
+            (v->mode != REM_MODE_LONG && off + n * size - 1 > v->ctx->seg[seg].limit))
+            n = 1;
+    }
+    if (out) {
+        rem_lin_read(v, la, v->iobuf, (unsigned)(n * size), rem_user(v));
+        adv(v, &s, CPUM_RSI, n);
+        if (rep)
+            g[CPUM_RCX] = (g[CPUM_RCX] & ~s.am) | ((c - n) & s.am);
+        if (rep && c - n)
+            v->rip_set = true;
+        io_exit(v, port, size, true, (uint32_t)n);
+        return;
+    }
+    /* INS: make sure the destination is writable before the device is read. */
+    uint8_t probe[8];
+    rem_lin_read(v, la, probe, size, rem_user(v));
+    rem_lin_write(v, la, probe, size, rem_user(v));
+    if (n > 1) {
+        uint64_t last = la + (n - 1) * size;
+        rem_lin_read(v, last, probe, size, rem_user(v));
+        rem_lin_write(v, last, probe, size, rem_user(v));
+    }
+    v->io_pending = true;
+    v->io_insn = 1;
+    v->io_size = (uint8_t)size;
+    v->io_count = (uint32_t)n;
+    v->io_la = la;
+    v->io_am = s.am;
+    v->io_rep = rep;
+    if (rep && c - n)
+        v->rip_set = true;
+    io_exit(v, port, size, false, (uint32_t)n);
+}
+
+void rem_complete_in(struct rem_vcpu *v)
+{
+    uint64_t *g = v->ctx->gpr;
+    v->io_pending = false;
+    if (v->io_insn == 0) {
+        uint64_t x = 0;
+        memcpy(&x, v->iobuf, v->io_size);
+        gpr_set(v, DIS_RC_GPR, CPUM_RAX, v->io_size, x);
+        return;
+    }
+    unsigned bytes = v->io_count * v->io_size;
+    rem_lin_write(v, v->io_la, v->iobuf, bytes, rem_user(v));
+    struct str_ctx s = { .size = v->io_size, .am = v->io_am };
+    s.step = (v->ctx->rflags & FL_DF) ? -(int64_t)s.size : (int64_t)s.size;
+    adv(v, &s, CPUM_RDI, v->io_count);
+    if (v->io_rep) {
+        uint64_t c = g[CPUM_RCX] & s.am;
+        g[CPUM_RCX] = (g[CPUM_RCX] & ~s.am) | ((c - v->io_count) & s.am);
+    }
+}
+
+bool rem_exec_str(struct rem_vcpu *v, const struct dis_insn *in)
+{
+    switch (in->mnem) {
+    case DIS_movs: case DIS_cmps: case DIS_stos: case DIS_lods: case DIS_scas:
+        string_op(v, in);
+        return true;
+    case DIS_in: case DIS_out: case DIS_ins: case DIS_outs:
+        port_io(v, in);
+        return true;
+    default:
+        return false;
+    }
+}

@@ -1,0 +1,282 @@
+/*
+ * vmm/rem/rem_internal.h - the software CPU's private state and the helpers
+ * its files share:
+ *   rem_mem.c    software TLB, linear and segmented memory access
+ *   rem_flags.c  lazily computed arithmetic flags
+ *   rem_xcpt.c   exceptions and interrupts (IVT, IDT in every mode, #DF and
+ *                triple fault), segment loads, IRET, far transfers
+ *   rem_exec*.c  instruction semantics, one file per group
+ *   rem_run.c    the run loop, the API of rem.h
+ *
+ * Faults: an instruction that faults calls rem_raise() (or a memory helper
+ * does), which longjmps back to the run loop with the exception recorded;
+ * RIP and every register the instruction had not yet committed are as they
+ * were at its start, so the instruction restarts after the handler. String
+ * instructions commit RCX/RSI/RDI per iteration.
+ */
+#ifndef VMM_REM_INTERNAL_H
+#define VMM_REM_INTERNAL_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "dis/dis.h"
+#include "rem.h"
+
+#define REM_COMPONENT "rem"
+
+/* ---- modes ---------------------------------------------------------------- */
+
+enum rem_mode { REM_MODE_REAL, REM_MODE_V86, REM_MODE_PROT, REM_MODE_COMPAT, REM_MODE_LONG };
+
+/* ---- software TLB --------------------------------------------------------- */
+
+#define REM_TLB_BITS 8
+#define REM_TLB_SIZE (1u << REM_TLB_BITS)
+enum { REM_TLB_READ, REM_TLB_WRITE, REM_TLB_EXEC, REM_TLB_KINDS };
+
+struct rem_tlb_entry {
+    uint64_t tag;     /* linear page | 1 when valid, 0 when empty */
+    uintptr_t addend; /* host address - linear address (RAM/ROM), 0: slow path */
+    uint64_t gpa;     /* guest-physical page */
+};
+
+/* ---- lazy flags ----------------------------------------------------------- */
+
+enum rem_cc_op {
+    REM_CC_EFLAGS, /* the arithmetic flags are in cc.flags */
+    REM_CC_ADD, REM_CC_ADC, REM_CC_SUB, REM_CC_SBB, REM_CC_LOGIC, REM_CC_INC, REM_CC_DEC,
+};
+
+#define FL_CF 0x0001u
+#define FL_PF 0x0004u
+#define FL_AF 0x0010u
+#define FL_ZF 0x0040u
+#define FL_SF 0x0080u
+#define FL_TF 0x0100u
+#define FL_IF 0x0200u
+#define FL_DF 0x0400u
+#define FL_OF 0x0800u
+#define FL_IOPL 0x3000u
+#define FL_NT 0x4000u
+#define FL_RF 0x10000u
+#define FL_VM 0x20000u
+#define FL_AC 0x40000u
+#define FL_VIF 0x80000u
+#define FL_VIP 0x100000u
+#define FL_ID 0x200000u
+#define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
+
+struct rem_cc {
+    uint64_t res, src1, src2; /* masked to the operand size */
+    uint32_t cin;             /* ADC/SBB carry in; INC/DEC: the CF to keep */
+    uint8_t op;               /* enum rem_cc_op */
+    uint8_t bits;             /* operand size in bits */
+};
+
+/* ---- the engine ------------------------------------------------------------ */
+
+struct rem {
+    struct pgm *pgm;
+    const struct cpum_policy *policy;
+    struct rem_callbacks cb;
+};
+
+#define REM_NO_VECTOR 0xffffu
+
+/* Decoded-instruction cache (rem_exec.c): direct-mapped by linear address,
+ * validated by comparing the instruction bytes, so it never goes stale. */
+#define REM_ICACHE_SIZE 1024u
+struct rem_icache_entry {
+    uint64_t la;
+    uint64_t w[2], m[2]; /* the instruction bytes as two words, and their masks */
+    uint8_t bits, len;
+    uint8_t bytes[15];
+    struct dis_insn in;
+};
+#define REM_IOBUF_SIZE 4096u
+
+struct rem_vcpu {
+    struct rem *rem;
+    struct cpum_cpu *cpu;
+    struct cpum_ctx *ctx; /* &cpu->ctx */
+
+    /* Cached from ctx; recomputed by rem_update_mode() whenever CR0, EFER,
+     * CS, SS or RFLAGS.VM change. */
+    enum rem_mode mode;
+    unsigned cpl;
+    unsigned code_bits;  /* 16, 32, 64 */
+    unsigned stack_bits; /* 16, 32, 64 (SS.B, 64 in long mode) */
+    struct pgm_paging paging;
+
+    struct rem_cc cc;
+
+    /* TLB: [user access][kind][index]. */
+    struct rem_tlb_entry tlb[2][REM_TLB_KINDS][REM_TLB_SIZE];
+
+    struct rem_icache_entry icache[REM_ICACHE_SIZE];
+
+    /* The current instruction. */
+    uint64_t insn_rip;   /* RIP at its start */
+    uint64_t next_rip;   /* RIP after it */
+    bool rip_set;        /* a transfer set ctx.rip itself (far, IRET, INT) */
+
+    /* Faults: rem_raise fills these and longjmps to `jb`. */
+    jmp_buf jb;
+    unsigned xcpt_vec;      /* raised vector */
+    uint32_t xcpt_err;      /* error code or REM_NO_ERR */
+    uint64_t xcpt_cr2;      /* #PF: the faulting linear address */
+    unsigned delivering;    /* vector being delivered or REM_NO_VECTOR (#DF rules) */
+    bool in_run;            /* jb is valid */
+    cap_result fail_rc;     /* REM_VMM_FAILURE: the VMM's failure (MMIO callback) */
+
+    /* Interrupts. */
+    uint8_t shadow;         /* interrupt shadow: 2 after STI / MOV SS, counts down per insn */
+    bool irq_window;
+    int pending_irq;        /* vector to deliver at the next run, -1 none */
+    bool pending_nmi;
+    bool nmi_blocked;       /* in an NMI handler until IRET */
+    int kick;               /* atomic */
+
+    /* The exit being produced (rem_vcpu_run's argument). */
+    struct hwaccm_exit *exit;
+    bool stop;              /* leave the loop after this instruction */
+    /* Port IN waiting for EM's data. */
+    bool io_pending;
+    uint8_t io_insn;        /* enum: 0 IN, 1 INS */
+    uint8_t io_size;
+    uint8_t io_reg_size;
+    uint32_t io_count;
+    bool io_rep;
+    uint64_t io_la, io_am;  /* INS: destination and address-size mask */
+    uint8_t iobuf[REM_IOBUF_SIZE];
+
+    uint64_t insns;         /* retired */
+    uint64_t budget;        /* left in this run */
+};
+
+#define REM_NO_ERR 0xffffffffu
+/* Pseudo-vectors for rem_raise: not guest exceptions but ways out of an instruction. */
+#define REM_VMM_FAILURE 0x100u   /* fail_rc says why */
+#define REM_EXIT_NOW    0x101u   /* exit already filled (emulation failure, IN pending) */
+
+/* x86 exception vectors. */
+enum {
+    X86_DE = 0, X86_DB = 1, X86_NMI = 2, X86_BP = 3, X86_OF = 4, X86_BR = 5, X86_UD = 6,
+    X86_NM = 7, X86_DF = 8, X86_TS = 10, X86_NP = 11, X86_SS = 12, X86_GP = 13, X86_PF = 14,
+    X86_MF = 16, X86_AC = 17, X86_MC = 18, X86_XM = 19,
+};
+
+/* ---- rem_mem.c ------------------------------------------------------------- */
+
+void rem_tlb_flush(struct rem_vcpu *v);
+void rem_tlb_flush_page(struct rem_vcpu *v, uint64_t la);
+/* After CR0/CR3/CR4/EFER changed: new paging inputs, TLB flushed. */
+void rem_paging_changed(struct rem_vcpu *v);
+
+/* Linear accesses; `user` = a CPL3 access (not an implicit supervisor one).
+ * Fault with #PF / #GP (non-canonical) through rem_raise. */
+void rem_lin_read(struct rem_vcpu *v, uint64_t la, void *buf, unsigned len, bool user);
+void rem_lin_write(struct rem_vcpu *v, uint64_t la, const void *buf, unsigned len, bool user);
+/* Host pointer for a RAM access of `len` bytes that stays within a page, or
+ * NULL (MMIO, ROM write, page crossing): the caller uses the slow calls. */
+void *rem_lin_ptr(struct rem_vcpu *v, uint64_t la, unsigned len, unsigned kind, bool user);
+/* Instruction bytes at linear `la`; returns how many could be read (stops at
+ * a faulting page only when at least one byte was read). */
+unsigned rem_fetch(struct rem_vcpu *v, uint64_t la, uint8_t *buf, unsigned len);
+
+/* The bytes of the next page, raising its fault (the instruction needs them). */
+void rem_fetch_more(struct rem_vcpu *v, uint64_t la, uint8_t *buf, unsigned len);
+
+/* Segmented: checks limit and rights (#GP(0) / #SS(0)), returns the linear
+ * address. `write`: 0 read, 1 write, 2 read-modify-write. */
+uint64_t rem_seg_la(struct rem_vcpu *v, unsigned sreg, uint64_t off, unsigned len, int write);
+uint64_t rem_rd(struct rem_vcpu *v, unsigned sreg, uint64_t off, unsigned len);
+void rem_wr(struct rem_vcpu *v, unsigned sreg, uint64_t off, unsigned len, uint64_t val);
+
+/* Stack, at the current SS and stack size. */
+void rem_push(struct rem_vcpu *v, unsigned len, uint64_t val);
+uint64_t rem_pop(struct rem_vcpu *v, unsigned len);
+
+/* Implicit supervisor accesses (descriptor tables, TSS), by linear address. */
+uint64_t rem_sys_rd(struct rem_vcpu *v, uint64_t la, unsigned len);
+void rem_sys_wr(struct rem_vcpu *v, uint64_t la, unsigned len, uint64_t val);
+
+static inline bool rem_user(const struct rem_vcpu *v)
+{
+    return v->cpl == 3;
+}
+
+/* ---- rem_flags.c ----------------------------------------------------------- */
+
+uint64_t rem_get_rflags(struct rem_vcpu *v);
+/* Sets RFLAGS (all bits; arithmetic ones become eager). */
+void rem_set_rflags(struct rem_vcpu *v, uint64_t fl);
+uint32_t rem_arith_flags(struct rem_vcpu *v);
+/* Sets the arithmetic flags in `mask` to `val` (others keep their value). */
+void rem_set_arith(struct rem_vcpu *v, uint32_t mask, uint32_t val);
+bool rem_cond(struct rem_vcpu *v, unsigned cc); /* cc = the low nibble of Jcc */
+uint32_t rem_parity(uint64_t x);
+
+static inline void rem_cc_set(struct rem_vcpu *v, unsigned op, unsigned bits, uint64_t res,
+                              uint64_t s1, uint64_t s2)
+{
+    v->cc.op = (uint8_t)op;
+    v->cc.bits = (uint8_t)bits;
+    v->cc.res = res;
+    v->cc.src1 = s1;
+    v->cc.src2 = s2;
+}
+
+static inline uint64_t rem_mask(unsigned bits)
+{
+    return bits == 64 ? ~0ull : (1ull << bits) - 1;
+}
+
+/* ---- rem_xcpt.c ------------------------------------------------------------ */
+
+_Noreturn void rem_raise(struct rem_vcpu *v, unsigned vec, uint32_t err);
+_Noreturn void rem_raise_pf(struct rem_vcpu *v, uint64_t cr2, uint32_t err);
+static inline _Noreturn void rem_gp0(struct rem_vcpu *v)
+{
+    rem_raise(v, X86_GP, 0);
+}
+static inline _Noreturn void rem_ud(struct rem_vcpu *v)
+{
+    rem_raise(v, X86_UD, REM_NO_ERR);
+}
+
+enum rem_int_kind { REM_INT_XCPT, REM_INT_SOFT, REM_INT_EXT, REM_INT_ICEBP };
+/* Delivers vector `vec` through the IVT/IDT; RIP is the return address
+ * (the faulting instruction for faults, the next one for traps and INT n). */
+void rem_deliver(struct rem_vcpu *v, unsigned vec, uint32_t err, enum rem_int_kind kind);
+/* Handles the exception recorded by rem_raise (#DF / triple-fault rules). */
+void rem_handle_xcpt(struct rem_vcpu *v);
+
+void rem_update_mode(struct rem_vcpu *v);
+/* MOV/POP Sreg, LDS...: loads a data or stack segment register (checks). */
+void rem_load_sreg(struct rem_vcpu *v, unsigned sreg, uint16_t sel);
+void rem_load_ldtr(struct rem_vcpu *v, uint16_t sel);
+void rem_load_tr(struct rem_vcpu *v, uint16_t sel);
+/* Far JMP / CALL / RET / IRET (operand size in bytes). */
+void rem_far_jmp(struct rem_vcpu *v, uint16_t sel, uint64_t off, unsigned osz);
+void rem_far_call(struct rem_vcpu *v, uint16_t sel, uint64_t off, unsigned osz);
+void rem_far_ret(struct rem_vcpu *v, unsigned osz, uint16_t imm);
+void rem_iret(struct rem_vcpu *v, unsigned osz);
+/* Reads the 8-byte descriptor of `sel` (GDT/LDT); #GP(sel) past the limit. */
+uint64_t rem_read_desc(struct rem_vcpu *v, uint16_t sel, unsigned vec);
+void rem_desc_to_seg(uint64_t d, uint16_t sel, struct cpum_seg *s);
+
+/* ---- rem_exec*.c ----------------------------------------------------------- */
+
+/* Decodes and executes the instruction at CS:RIP (faults longjmp). */
+void rem_exec_one(struct rem_vcpu *v);
+/* Completes a port IN after EM filled iobuf. */
+void rem_complete_in(struct rem_vcpu *v);
+
+/* An instruction rem does not implement: stops the run with
+ * HWACCM_EXIT_EMULATION_FAILURE. */
+_Noreturn void rem_unimplemented(struct rem_vcpu *v);
+
+#endif /* VMM_REM_INTERNAL_H */

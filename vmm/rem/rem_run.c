@@ -1,0 +1,230 @@
+/*
+ * rem_run.c - the REM engine object, its vCPUs and the run loop (rem.h).
+ *
+ * The loop executes one instruction at a time (rem_exec_one) until an
+ * instruction asks for an exit (port I/O, HLT, an unimplemented
+ * instruction), the budget runs out, a kick arrives, or an interrupt window
+ * that EM asked for opens. Faults longjmp back to rem_vcpu_run, which
+ * delivers them (rem_handle_xcpt: #DF and triple-fault rules) and goes on.
+ * Interrupts from EM are delivered at the start of the next run, inside the
+ * same fault context, so a fault while delivering one is handled like the
+ * CPU does.
+ *
+ * The loop itself lives in its own function so that the compiler keeps
+ * its registers free of setjmp's constraints.
+ */
+#include <stdlib.h>
+
+#include <capsule/errorinfo.h>
+
+#include "rem_internal.h"
+
+#define REM_BENIGN_DELIVERY 0x20u /* `delivering` marker for external/NMI events */
+
+cap_result rem_create(struct pgm *pgm, const struct cpum_policy *policy,
+                      const struct rem_callbacks *cb, struct rem **out)
+{
+    *out = NULL;
+    struct rem *r = calloc(1, sizeof(*r));
+    if (!r)
+        return cap_error_set(CAP_E_OUTOFMEMORY, REM_COMPONENT, NULL, "out of memory creating the rem engine");
+    r->pgm = pgm;
+    r->policy = policy;
+    if (cb)
+        r->cb = *cb;
+    *out = r;
+    return CAP_OK;
+}
+
+void rem_destroy(struct rem *rem)
+{
+    free(rem);
+}
+
+/* Reloads everything rem caches from the context. */
+static void sync_from_ctx(struct rem_vcpu *v)
+{
+    v->cc.op = REM_CC_EFLAGS;
+    rem_update_mode(v);
+    rem_paging_changed(v);
+}
+
+cap_result rem_vcpu_create(struct rem *rem, struct cpum_cpu *cpu, struct rem_vcpu **out)
+{
+    *out = NULL;
+    struct rem_vcpu *v = aligned_alloc(64, (sizeof(*v) + 63) & ~(size_t)63);
+    if (!v)
+        return cap_error_set(CAP_E_OUTOFMEMORY, REM_COMPONENT, NULL, "out of memory creating a rem vCPU");
+    memset(v, 0, sizeof(*v));
+    v->rem = rem;
+    v->cpu = cpu;
+    v->ctx = &cpu->ctx;
+    v->delivering = REM_NO_VECTOR;
+    v->pending_irq = -1;
+    sync_from_ctx(v);
+    *out = v;
+    return CAP_OK;
+}
+
+void rem_vcpu_destroy(struct rem_vcpu *v)
+{
+    free(v);
+}
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static bool irq_ready(const struct rem_vcpu *v)
+{
+    return (v->ctx->rflags & RFLAGS_IF) && !v->shadow && !v->io_pending;
+}
+
+static __attribute__((noinline)) void loop(struct rem_vcpu *v)
+{
+    struct hwaccm_exit *x = v->exit;
+    while (!v->stop) {
+        if (!v->budget || __atomic_load_n(&v->kick, __ATOMIC_RELAXED)) {
+            x->reason = HWACCM_EXIT_INTERRUPTED;
+            return;
+        }
+        if (v->irq_window && irq_ready(v)) {
+            x->reason = HWACCM_EXIT_IRQ_WINDOW;
+            return;
+        }
+        bool tf = v->ctx->rflags & FL_TF;
+        v->budget--;
+        rem_exec_one(v);
+        v->insns++;
+        if (v->shadow)
+            v->shadow--;
+        if (tf && !v->stop) {
+            v->ctx->dr[6] |= 1u << 14; /* BS */
+            rem_deliver(v, X86_DB, REM_NO_ERR, REM_INT_EXT);
+        }
+    }
+}
+
+static void deliver_pending(struct rem_vcpu *v)
+{
+    if (v->pending_nmi) {
+        v->pending_nmi = false;
+        v->delivering = REM_BENIGN_DELIVERY;
+        rem_deliver(v, X86_NMI, REM_NO_ERR, REM_INT_EXT);
+        v->delivering = REM_NO_VECTOR;
+    }
+    if (v->pending_irq >= 0) {
+        unsigned vec = (unsigned)v->pending_irq;
+        v->pending_irq = -1;
+        v->delivering = REM_BENIGN_DELIVERY;
+        rem_deliver(v, vec, REM_NO_ERR, REM_INT_EXT);
+        v->delivering = REM_NO_VECTOR;
+    }
+}
+
+static cap_result run(struct rem_vcpu *v, uint64_t budget, struct hwaccm_exit *exit)
+{
+    memset(exit, 0, sizeof(*exit));
+    exit->reason = HWACCM_EXIT_NONE;
+    v->exit = exit;
+    v->stop = false;
+    v->fail_rc = CAP_OK;
+    v->budget = budget;
+    if (setjmp(v->jb)) {
+        if (v->xcpt_vec == REM_VMM_FAILURE) {
+            v->delivering = REM_NO_VECTOR;
+            goto out;
+        }
+        if (v->xcpt_vec == REM_EXIT_NOW)
+            goto out;
+        if (v->budget)
+            v->budget--;
+        rem_handle_xcpt(v);
+        if (v->stop)
+            goto out;
+    }
+    if (v->io_pending)
+        rem_complete_in(v);
+    deliver_pending(v);
+    loop(v);
+out:
+    rem_get_rflags(v);
+    return v->fail_rc;
+}
+
+cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns, struct hwaccm_exit *exit)
+{
+    if (v->cpu->extrn) {
+        exit->reason = HWACCM_EXIT_NONE;
+        return cap_error_set(VMM_E_BAD_STATE, REM_COMPONENT, NULL,
+                             "rem: the vCPU context is held by another engine (extrn 0x%x)",
+                             v->cpu->extrn);
+    }
+    if (v->cpu->dirty) {
+        sync_from_ctx(v);
+        v->cpu->dirty = 0;
+    }
+    cap_result rc = run(v, max_insns ? max_insns : UINT64_MAX, exit);
+    if (CAP_FAILED(rc))
+        cap_error_set(rc, REM_COMPONENT, NULL, "rem: a guest-physical access failed at RIP 0x%llx",
+                      (unsigned long long)v->ctx->rip);
+    return rc;
+}
+
+cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct hwaccm_exit *exit)
+{
+    sync_from_ctx(v);
+    cap_result rc = run(v, 1, exit);
+    if (exit->reason == HWACCM_EXIT_INTERRUPTED)
+        exit->reason = HWACCM_EXIT_NONE;
+    cpum_mark_dirty(v->cpu, CPUM_STATE_ALL);
+    return rc;
+}
+
+/* ---- interrupts and kicks ---------------------------------------------------------- */
+
+cap_bool rem_vcpu_irq_ready(const struct rem_vcpu *v)
+{
+    return irq_ready(v) && v->pending_irq < 0;
+}
+
+cap_result rem_vcpu_inject_irq(struct rem_vcpu *v, uint8_t vector)
+{
+    if (!(v->ctx->rflags & RFLAGS_IF) || v->shadow || v->pending_irq >= 0)
+        return cap_error_set(VMM_E_BAD_STATE, REM_COMPONENT, NULL,
+                             "rem: cannot inject vector %u now (IF clear, shadow or pending)",
+                             vector);
+    v->pending_irq = vector;
+    return CAP_OK;
+}
+
+cap_result rem_vcpu_inject_nmi(struct rem_vcpu *v)
+{
+    if (v->nmi_blocked)
+        return cap_error_set(VMM_E_BAD_STATE, REM_COMPONENT, NULL, "rem: NMI blocked until IRET");
+    v->pending_nmi = true;
+    return CAP_OK;
+}
+
+void rem_vcpu_request_irq_window(struct rem_vcpu *v, cap_bool on)
+{
+    v->irq_window = on;
+}
+
+void rem_vcpu_kick(struct rem_vcpu *v)
+{
+    __atomic_store_n(&v->kick, 1, __ATOMIC_SEQ_CST);
+}
+
+void rem_vcpu_clear_kick(struct rem_vcpu *v)
+{
+    __atomic_store_n(&v->kick, 0, __ATOMIC_SEQ_CST);
+}
+
+void rem_vcpu_flush_tlb(struct rem_vcpu *v)
+{
+    rem_tlb_flush(v);
+}
+
+uint64_t rem_vcpu_insns(const struct rem_vcpu *v)
+{
+    return v->insns;
+}
