@@ -34,10 +34,15 @@ struct em_vcpu {
      * that report interrupt windows late, every EM_IRQ_WINDOW_POLL_NS while
      * one is requested): EM_KICK_SIGNAL at this thread, whose handler sets
      * the engine's kick. Created and deleted by the vCPU thread. */
-    timer_t kick_timer;
-    bool kick_timer_ok;
+    struct em_kick_timer *kick_timer; /* em_kick_<host>.c's; NULL: none */
     uint64_t kick_at_ns;        /* CLOCK_MONOTONIC expiry armed, 0: none */
 };
+
+/* The kick timer (em_kick_<host>.c), all on the vCPU thread: create at
+ * the start of the loop, arm before each engine run, delete at its end. */
+void em_kick_timer_create(struct vm *vm, struct em_vcpu *v);
+void em_kick_timer_arm(struct vm *vm, struct em_vcpu *v);
+void em_kick_timer_delete(struct em_vcpu *v);
 
 /* How often a vCPU whose host delays interrupt-window exits is kicked to
  * look at IF itself while an interrupt waits (this host: ~1 ms late). */

@@ -23,7 +23,6 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -239,52 +238,6 @@ static void park(struct vm *vm)
     pthread_mutex_unlock(&vm->lock);
 }
 
-/* ---- the kick timer -------------------------------------------------------- */
-
-static void kick_timer_create(struct vm *vm, struct em_vcpu *v)
-{
-    struct sigevent se;
-    memset(&se, 0, sizeof(se));
-    se.sigev_notify = SIGEV_THREAD_ID;
-    se.sigev_signo = EM_KICK_SIGNAL;
-    se.sigev_value.sival_ptr = v->hv; /* em_ctl.c's handler kicks it */
-    se._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-    v->kick_at_ns = 0;
-    v->kick_timer_ok = timer_create(CLOCK_MONOTONIC, &se, &v->kick_timer) == 0;
-    if (!v->kick_timer_ok)
-        em_log(vm, EM_COMPONENT, VM_LOG_WARN,
-               "no kick timer (%s): device timers fire only at the guest's exits",
-               strerror(errno));
-}
-
-static void kick_timer_delete(struct em_vcpu *v)
-{
-    if (v->kick_timer_ok)
-        timer_delete(v->kick_timer);
-    v->kick_timer_ok = false;
-}
-
-/* Before a run: makes sure a kick comes by the next timer deadline (or the
- * next interrupt-window poll). A kick already armed for no later than that
- * stays (at worst one early exit), so most turns cost no system call. */
-static void arm_kick(struct vm *vm, struct em_vcpu *v)
-{
-    if (!v->kick_timer_ok)
-        return;
-    uint64_t ns = tm_ns_until_next(vm->tm);
-    if (v->irq_window && vm->slow_irq_window && ns > EM_IRQ_WINDOW_POLL_NS)
-        ns = EM_IRQ_WINDOW_POLL_NS;
-    if (ns == TM_NO_DEADLINE)
-        return;
-    uint64_t now = em_now_ns(), at = now + (ns ? ns : 1);
-    if (v->kick_at_ns > now && v->kick_at_ns <= at)
-        return;
-    struct itimerspec its = {.it_value = {.tv_sec = (time_t)(at / 1000000000ull),
-                                          .tv_nsec = (long)(at % 1000000000ull)}};
-    if (timer_settime(v->kick_timer, TIMER_ABSTIME, &its, NULL) == 0)
-        v->kick_at_ns = at;
-}
-
 /* ---- the loop ------------------------------------------------------------ */
 
 static void run_once(struct vm *vm, struct em_vcpu *v)
@@ -292,7 +245,7 @@ static void run_once(struct vm *vm, struct em_vcpu *v)
     uint64_t t0 = em_now_ns();
     if (!vm->stats.first_run_ns)
         vm->stats.first_run_ns = t0;
-    arm_kick(vm, v);
+    em_kick_timer_arm(vm, v);
     cap_result rc = hwaccm_vcpu_run(v->hv, &v->exit);
     vm->stats.engine_ns += em_now_ns() - t0;
     vm->stats.runs++;
@@ -307,7 +260,7 @@ void *em_vcpu_main(void *arg)
 {
     struct vm *vm = arg;
     struct em_vcpu *v = &vm->vcpu;
-    kick_timer_create(vm, v);
+    em_kick_timer_create(vm, v);
     for (;;) {
         hwaccm_vcpu_clear_kick(v->hv);
         uint32_t req = requests(vm);
@@ -329,7 +282,7 @@ void *em_vcpu_main(void *arg)
         }
         run_once(vm, v);
     }
-    kick_timer_delete(v);
+    em_kick_timer_delete(v);
     pthread_mutex_lock(&vm->lock);
     tm_pause(vm->tm);
     vm->stats.uptime_ns = em_now_ns() - vm->start_ns;
