@@ -19,7 +19,11 @@ void guest_main(void)
     __asm__ volatile("lsl %2,%0" : "=r"(limit) : "0"(0), "r"((uint32_t)SEL_BASED));
     CHECK_EQ(limit, 0xfff);
     __asm__ volatile("lar %2,%0" : "=r"(ar) : "0"(0), "r"((uint32_t)SEL_CODE32));
-    CHECK_EQ(ar, 0xc09a00); /* second dword & 0x00f0ff00 */
+    /* the second dword & 0x00f0ff00, as the descriptor is now: whether the
+     * CPU set the accessed bit when CS was loaded differs between CPUs
+     * (hardware and KVM's emulator set it, QEMU's TCG does not) */
+    CHECK_EQ(ar, (uint32_t)(gdt[SEL_CODE32 >> 3] >> 32) & 0x00f0ff00u);
+    CHECK_EQ(ar & ~0x100u, 0xc09a00);
     __asm__ volatile("xor %0,%0; verr %w1; setz %b0" : "=&q"(ok) : "r"(SEL_RO));
     CHECK_EQ(ok, 1);
     __asm__ volatile("xor %0,%0; verw %w1; setz %b0" : "=&q"(ok) : "r"(SEL_RO));

@@ -3,7 +3,10 @@
  *
  * struct vm is one virtual machine: its CPU policy and vCPU context (CPUM),
  * guest-physical map (PGM), port/MMIO dispatch (IOM), virtual clock (TM),
- * devices (PDM) and the execution engine (hm through HWACCM today). Nothing
+ * devices (PDM) and the execution engine: hm (HWACCM, the host's hypervisor)
+ * or rem (the software CPU), both behind the same neutral exit, so one loop
+ * handles either. Under hm, an instruction the host cannot emulate (an
+ * emulation failure) is executed by rem in place and hm goes on. Nothing
  * is global: any number of VMs can live in one process.
  *
  * Each vCPU runs on its own thread (the EMT), started by vm_start(). The
@@ -14,7 +17,8 @@
  * interrupt delivery (INTA from the PIC via PDM, injected when the engine
  * says the guest can take it, else an interrupt window is requested),
  * timers (TM polled between stretches), reset, triple fault and emulation
- * failures (the VM stops `aborted` with the reason; the process survives).
+ * failures that neither engine can run (the VM stops `aborted` with the
+ * reason; the process survives).
  *
  * Lifecycle (vm_state_allows() is the table):
  *
@@ -26,8 +30,9 @@
  * Threads: vm_create/vm_destroy on one controlling thread; vm_start,
  * vm_pause, vm_resume, vm_reset, vm_power_off, vm_wait, vm_get_state,
  * vm_get_stop_info and the statistics calls from any thread. Requests kick
- * a vCPU that is inside the engine out of it (kvm_run->immediate_exit plus
- * EM_KICK_SIGNAL to the vCPU thread; EM installs a no-op handler for it).
+ * a vCPU that is inside the engine out of it (hm: kvm_run->immediate_exit
+ * plus EM_KICK_SIGNAL to the vCPU thread, whose handler sets the engine's
+ * kick; rem: its kick flag, checked before every instruction).
  */
 #ifndef VMM_EM_H
 #define VMM_EM_H
@@ -116,7 +121,25 @@ struct vm_config {
     void *state_ctx;
 };
 
-/* ---- engine choice (pure) ------------------------------------------------ */
+/* ---- engine choice ------------------------------------------------------- */
+
+/*
+ * What vm_create measures about the host before an `auto` choice
+ * (em_probe_host): whether the hypervisor runs guest CPL0 natively as far
+ * as the CPU flags tell, whether hm can be created at all, and the cost of
+ * one instruction of a small CPL0 loop under hm and under rem (two runs of
+ * the same protected-mode loop, a few hundred instructions apart, so the
+ * exit cost cancels out). A cost of 0 means "not measured".
+ */
+struct em_host_probe {
+    cap_bool native_cpl0;     /* hwaccm_host_runs_cpl0_natively */
+    char host[128];           /* what it found */
+    cap_bool hm_usable;       /* an hm VM and vCPU could be created */
+    char hm_error[192];       /* why not, when not */
+    double hm_ns_per_insn;    /* CPL0 loop under hm, 0: not measured */
+    double rem_ns_per_insn;   /* the same loop under rem, 0: not measured */
+    uint64_t probe_ns;        /* what the measurement cost */
+};
 
 struct em_engine_choice {
     enum vm_engine engine;
@@ -124,14 +147,21 @@ struct em_engine_choice {
 };
 
 /*
- * Picks the engine for a request: hm when asked; rem/raw fail with
- * VMM_E_ENGINE_UNAVAILABLE ("not available yet") until they exist; auto picks
- * hm where the host runs guest CPL0 natively (VT-x/AMD-V), rem where it does
- * not and rem is available, else hm with `why` saying guest kernel code will
- * be emulated by the host kernel. Sets error info on failure.
+ * Measures the host for an `auto` choice (see struct em_host_probe): about
+ * a few milliseconds, most of it creating a throw-away hm VM. Never fails:
+ * what could not be measured is left 0 and said in hm_error. Any thread.
  */
-VMM_API cap_result em_choose_engine(enum vm_engine requested, cap_bool native_cpl0,
-                                    cap_bool rem_available, struct em_engine_choice *out);
+VMM_API void em_probe_host(struct em_host_probe *out);
+
+/*
+ * Picks the engine for a request (pure): hm and rem when asked; raw fails
+ * with VMM_E_ENGINE_UNAVAILABLE; auto picks rem when hm cannot be used, or
+ * when the probe measured guest CPL0 code slower under hm than under rem
+ * (the host emulates guest kernel code), else hm; without measurements it
+ * goes by native_cpl0. `why` names the numbers. Sets error info on failure.
+ */
+VMM_API cap_result em_choose_engine(enum vm_engine requested, const struct em_host_probe *probe,
+                                    struct em_engine_choice *out);
 VMM_API const char *vm_engine_name(enum vm_engine e);
 /* "auto", "hm", "rem", "raw" -> engine; CAP_E_INVALIDARG (with message) else. */
 VMM_API cap_result vm_engine_parse(const char *s, enum vm_engine *out);
@@ -148,7 +178,9 @@ VMM_API cap_bool vm_state_allows(enum vm_state state, enum vm_action action);
  * at power-on state, devices. No thread runs yet: load an image into
  * vm_pgm()/vm_cpu() then vm_start(). Errors (with error info): CAP_E_INVALIDARG
  * (bad RAM size, ncpus != 1 "SMP not supported yet"), VMM_E_ENGINE_UNAVAILABLE,
- * VMM_E_NO_KVM, device failures from pdm_instantiate, CAP_E_OUTOFMEMORY.
+ * VMM_E_NO_KVM (hm asked for; rem and auto need no /dev/kvm), device
+ * failures from pdm_instantiate, CAP_E_OUTOFMEMORY. `auto` measures the host
+ * first (em_probe_host) and logs the numbers with the choice.
  */
 VMM_API cap_result vm_create(const struct vm_config *cfg, struct vm **out);
 /* Powers off if running, joins the vCPU threads, frees everything. NULL ok. */
@@ -182,11 +214,19 @@ VMM_API void vm_get_stop_info(struct vm *vm, struct vm_stop_info *out);
 /* ---- statistics ---------------------------------------------------------- */
 
 #define EM_EXIT_REASONS 16 /* >= number of enum hwaccm_exit_reason values */
+#define EM_STEP_OPS 8      /* mnemonics counted apart among rem's steps for hm */
 
 struct em_stats {
     uint64_t exits[EM_EXIT_REASONS]; /* by enum hwaccm_exit_reason */
     uint64_t runs;                   /* engine entries */
-    uint64_t engine_ns;              /* wall time inside the engine */
+    uint64_t engine_ns;              /* wall time inside the engines (hm_ns + rem_ns) */
+    uint64_t hm_ns, rem_ns;          /* ... by engine (rem's steps for hm count as rem) */
+    uint64_t rem_insns;              /* instructions executed by rem (steps included) */
+    uint64_t rem_steps;              /* instructions hm handed to rem (emulation failures) */
+    struct em_step_stat {            /* ... by mnemonic, busiest first; the rest in "other" */
+        char mnem[16];
+        uint64_t count;
+    } rem_step_ops[EM_STEP_OPS];
     uint64_t halts, halt_ns;         /* HLT waits and the time spent in them */
     uint64_t irqs_injected, irq_windows; /* windows requested */
     uint64_t io_ops, mmio_ops;       /* single accesses dispatched (string I/O counts each) */

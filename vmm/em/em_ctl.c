@@ -5,10 +5,12 @@
  *
  * A request sets a bit in vm->requests under vm->lock, broadcasts the
  * condition variable (a halted vCPU sleeps on it), then kicks the engine:
- * hwaccm_vcpu_kick sets kvm_run->immediate_exit so the next KVM_RUN returns
- * at once, and EM_KICK_SIGNAL interrupts a KVM_RUN already in progress. The
- * vCPU clears the kick before it reads the request bits, so a request is
- * either seen by that read or makes the following run return immediately.
+ * under hm, hwaccm_vcpu_kick sets kvm_run->immediate_exit so the next
+ * KVM_RUN returns at once, and EM_KICK_SIGNAL interrupts a KVM_RUN already
+ * in progress; under rem, rem_vcpu_kick sets the flag rem checks before
+ * every instruction. The vCPU clears the kick before it reads the request
+ * bits, so a request is either seen by that read or makes the following run
+ * return immediately.
  */
 #include <errno.h>
 #include <signal.h>
@@ -84,16 +86,19 @@ static void kick_handler(int sig)
     (void)sig; /* only there to make KVM_RUN return EINTR */
 }
 
-/* A vCPU's kick timer (em_run.c) carries its hwaccm vCPU: set the kick
- * flag, so a KVM_RUN entered just after the signal still returns at once.
- * An atomic store: async-signal-safe. */
+/* A vCPU's kick timer (em_kick_<host>.c) carries its struct em_vcpu: set
+ * the engine's kick flag, so a KVM_RUN entered just after the signal still
+ * returns at once and rem stops before its next instruction. An atomic
+ * store: async-signal-safe. */
 static void kick_action(int sig, siginfo_t *si, void *uc)
 {
     (void)uc;
-    if (si && si->si_code == SI_TIMER && si->si_value.sival_ptr)
-        hwaccm_vcpu_kick(si->si_value.sival_ptr);
-    else
+    if (si && si->si_code == SI_TIMER && si->si_value.sival_ptr) {
+        struct em_vcpu *v = si->si_value.sival_ptr;
+        v->ops->kick(v);
+    } else {
         kick_handler(sig);
+    }
 }
 
 static pthread_once_t kick_once = PTHREAD_ONCE_INIT;
@@ -114,8 +119,9 @@ static void kick_locked(struct vm *vm)
     pthread_cond_broadcast(&vm->cond);
     if (!vm->vcpu.thread_started || vm->threads_done)
         return;
-    hwaccm_vcpu_kick(vm->vcpu.hv);
-    pthread_kill(vm->vcpu.thread, EM_KICK_SIGNAL);
+    vm->vcpu.ops->kick(&vm->vcpu);
+    if (vm->vcpu.ops->engine == VM_ENGINE_HM) /* rem sees its flag without a signal */
+        pthread_kill(vm->vcpu.thread, EM_KICK_SIGNAL);
     __atomic_add_fetch(&vm->stats.kicks, 1, __ATOMIC_RELAXED);
 }
 

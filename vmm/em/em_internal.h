@@ -1,8 +1,10 @@
 /*
  * vmm/em/em_internal.h - the VM object's private state, shared by vm.c
  * (create/destroy and the glue between PDM, IOM and PGM), em_run.c (the
- * vCPU loop), em_ctl.c (states and requests from other threads) and
- * em_stats.c (engine choice, statistics).
+ * vCPU loop), em_engine.c (the engines behind one ops table, rem stepping
+ * in for hm), em_probe.c (the start-up measurement for `auto`), em_ctl.c
+ * (states and requests from other threads) and em_stats.c (engine choice,
+ * statistics).
  */
 #ifndef VMM_EM_INTERNAL_H
 #define VMM_EM_INTERNAL_H
@@ -13,6 +15,7 @@
 
 #include "em.h"
 #include "hwaccm/hwaccm.h"
+#include "rem/rem.h"
 
 #define EM_COMPONENT "em"
 
@@ -21,9 +24,52 @@
 #define EM_REQ_STOP      (1u << 1) /* power off / abort: vm->stop says why */
 #define EM_REQ_RESET     (1u << 2)
 
+struct em_vcpu;
+
+/*
+ * One execution engine as the loop sees it (em_engine.c). Every member is
+ * called on the vCPU thread except kick, which runs from any thread and
+ * from a signal handler (so it must be async-signal-safe: an atomic store).
+ */
+struct em_engine_ops {
+    enum vm_engine engine;
+    /* Runs until the next exit, filling v->exit. Failures are the VMM's. */
+    cap_result (*run)(struct vm *vm, struct em_vcpu *v);
+    cap_bool (*irq_ready)(struct em_vcpu *v);
+    cap_result (*inject_irq)(struct em_vcpu *v, uint8_t vector);
+    void (*request_irq_window)(struct em_vcpu *v, cap_bool on);
+    void (*kick)(struct em_vcpu *v);
+    void (*clear_kick)(struct em_vcpu *v);
+    /* After a reset put CPUM in its power-on state. NULL: nothing to do. */
+    void (*reset)(struct em_vcpu *v);
+};
+
+extern const struct em_engine_ops em_hm_ops, em_rem_ops;
+
+/* How many instructions rem runs before EM looks at requests and timers
+ * again even without a kick (the kick timer ends a run at each device
+ * deadline anyway): ~1 ms at rem's ~35 MIPS, ~0.1% of it in EM's turn. */
+#define EM_REM_SLICE 32768u
+
+/*
+ * hm reported an emulation failure (v->exit): imports the whole state,
+ * executes that one instruction in rem, handles what it exits for, marks
+ * the state dirty for hm and returns; the loop goes on in hm. Stops the VM
+ * naming the bytes when rem cannot run it either.
+ */
+void em_step_in_rem(struct vm *vm, struct em_vcpu *v);
+/* The loop's exit handler (em_run.c), for the exits of such a step too. */
+void em_handle_exit(struct vm *vm, struct em_vcpu *v);
+/* Stops the VM with the error info of a failed VMM call (em_run.c). */
+void em_fail(struct vm *vm, cap_result rc, const char *what);
+/* "0f 03 c8" into buf (>= 46 bytes); "unreadable" when len is 0. */
+void em_format_bytes(char *buf, size_t size, const uint8_t *bytes, unsigned len);
+
 struct em_vcpu {
     struct cpum_cpu cpu;        /* the context (first create) */
-    struct hwaccm_vcpu *hv;     /* the engine's vCPU (create) */
+    const struct em_engine_ops *ops; /* the engine in charge (create) */
+    struct hwaccm_vcpu *hv;     /* hm's vCPU (create; NULL under rem) */
+    struct rem_vcpu *rv;        /* rem's vCPU (create): the engine, or hm's helper */
     struct hwaccm_exit exit;    /* the last exit */
     pthread_t thread;
     bool thread_started;        /* vm_start .. join */
@@ -55,7 +101,8 @@ struct vm {
     struct iom *iom;
     struct tm_clock *tm;
     struct pdm *pdm;
-    struct hwaccm *hm;
+    struct hwaccm *hm;          /* NULL under rem */
+    struct rem *rem;            /* always: the engine or hm's helper */
     enum vm_engine engine;
     struct em_vcpu vcpu;        /* vCPU 0; SMP later */
 

@@ -30,7 +30,7 @@ void em_kick_timer_create(struct vm *vm, struct em_vcpu *v)
     memset(&se, 0, sizeof(se));
     se.sigev_notify = SIGEV_THREAD_ID;
     se.sigev_signo = EM_KICK_SIGNAL;
-    se.sigev_value.sival_ptr = v->hv; /* em_ctl.c's handler kicks it */
+    se.sigev_value.sival_ptr = v; /* em_ctl.c's handler kicks its engine */
     se._sigev_un._tid = (pid_t)syscall(SYS_gettid);
     v->kick_at_ns = 0;
     struct em_kick_timer *k = cap_alloc(sizeof(*k));

@@ -18,6 +18,11 @@
  * guest spinning in CPL0) the same timer also kicks every
  * EM_IRQ_WINDOW_POLL_NS while an interrupt waits for the guest's IF, and
  * the loop then injects it itself.
+ *
+ * The engine is hm or rem behind struct em_engine_ops (em_engine.c); both
+ * report the same exits, so everything below serves both. Under hm an
+ * emulation failure is not the end: rem executes that instruction and the
+ * loop goes on in hm (em_step_in_rem).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -43,7 +48,7 @@ static bool intr_pending(struct vm *vm)
     return __atomic_load_n(&vm->intr_level, __ATOMIC_SEQ_CST) != 0;
 }
 
-static void fail(struct vm *vm, cap_result rc, const char *what)
+void em_fail(struct vm *vm, cap_result rc, const char *what)
 {
     const char *msg = cap_error_peek_message();
     em_stop(vm, VM_STATE_ABORTED, VM_STOP_ERROR, -1, rc, "%s failed: %s (%s)", what,
@@ -70,7 +75,7 @@ static void handle_io(struct vm *vm, const struct hwaccm_exit *x)
         }
         vm->stats.io_ops++;
         if (CAP_FAILED(rc)) {
-            fail(vm, rc, "port I/O dispatch");
+            em_fail(vm, rc, "port I/O dispatch");
             return;
         }
     }
@@ -82,31 +87,32 @@ static void handle_mmio(struct vm *vm, const struct hwaccm_exit *x)
     cap_result rc = x->mmio.write ? pgm_phys_write(vm->pgm, x->mmio.gpa, x->mmio.data, x->mmio.size)
                                   : pgm_phys_read(vm->pgm, x->mmio.gpa, x->mmio.data, x->mmio.size);
     if (CAP_FAILED(rc))
-        fail(vm, rc, "MMIO dispatch");
+        em_fail(vm, rc, "MMIO dispatch");
 }
 
-static void handle_emulation_failure(struct vm *vm, const struct hwaccm_exit *x)
+/* hm: rem executes the instruction and hm goes on (em_engine.c); rem
+ * itself: an instruction it does not implement stops the VM. */
+static void handle_emulation_failure(struct vm *vm, struct em_vcpu *v)
 {
-    /* "0f 03 c8": byte i starts at 3*i (the separator comes after, so each
-     * snprintf overwrites the previous one's terminator). */
-    char bytes[15 * 3 + 1] = "";
-    unsigned n = x->emul.insn_len > 15 ? 15 : x->emul.insn_len;
-    for (unsigned i = 0; i < n; i++)
-        snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x%s", x->emul.insn[i],
-                 i + 1 < n ? " " : "");
-    const struct cpum_ctx *c = &vm->vcpu.cpu.ctx;
+    if (v->ops->engine == VM_ENGINE_HM) {
+        em_step_in_rem(vm, v);
+        return;
+    }
+    const struct hwaccm_exit *x = &v->exit;
+    char bytes[15 * 3 + 1];
+    em_format_bytes(bytes, sizeof(bytes), x->emul.insn, x->emul.insn_len);
+    const struct cpum_ctx *c = &v->cpu.ctx;
     em_stop(vm, VM_STATE_ABORTED, VM_STOP_EMULATION_FAILURE, -1, CAP_OK,
-            "emulation failure at %04x:%08" PRIx64 " (linear 0x%" PRIx64 ", CPL %u): the host "
-            "cannot emulate the instruction bytes [%s]; running it in the software CPU (rem) "
-            "is not available yet",
-            c->seg[CPUM_CS].sel, c->rip, x->emul.rip, cpum_cpl(c),
-            n ? bytes : "unreadable");
+            "emulation failure at %04x:%08" PRIx64 " (linear 0x%" PRIx64 ", CPL %u): the "
+            "instruction bytes [%s] are not implemented in rem",
+            c->seg[CPUM_CS].sel, c->rip, x->emul.rip, cpum_cpl(c), bytes);
 }
 
-static void handle_exit(struct vm *vm, struct em_vcpu *v)
+void em_handle_exit(struct vm *vm, struct em_vcpu *v)
 {
     const struct hwaccm_exit *x = &v->exit;
     const struct cpum_ctx *c = &v->cpu.ctx;
+    const char *who = v->ops->engine == VM_ENGINE_REM ? "rem" : hwaccm_backend_name();
     if ((unsigned)x->reason < EM_EXIT_REASONS)
         vm->stats.exits[x->reason]++;
     switch (x->reason) {
@@ -119,20 +125,20 @@ static void handle_exit(struct vm *vm, struct em_vcpu *v)
                 "triple fault at %04x:%08" PRIx64 " (CR0 0x%" PRIx64 ", IDTR limit 0x%x)",
                 c->seg[CPUM_CS].sel, c->rip, c->cr0, c->idtr.limit);
         break;
-    case HWACCM_EXIT_EMULATION_FAILURE: handle_emulation_failure(vm, x); break;
+    case HWACCM_EXIT_EMULATION_FAILURE: handle_emulation_failure(vm, v); break;
     case HWACCM_EXIT_INTERNAL_ERROR:
         em_stop(vm, VM_STATE_ABORTED, VM_STOP_ERROR, -1, VMM_E_HOSTDRV,
-                "%s internal error (suberror %u) at %04x:%08" PRIx64, hwaccm_backend_name(),
+                "%s internal error (suberror %u) at %04x:%08" PRIx64, who,
                 x->emul.suberror, c->seg[CPUM_CS].sel, c->rip);
         break;
     case HWACCM_EXIT_FAIL_ENTRY:
         em_stop(vm, VM_STATE_ABORTED, VM_STOP_ERROR, -1, VMM_E_HOSTDRV,
                 "%s refused the guest state (entry failure 0x%" PRIx64 ") at %04x:%08" PRIx64,
-                hwaccm_backend_name(), x->fail_entry.reason, c->seg[CPUM_CS].sel, c->rip);
+                who, x->fail_entry.reason, c->seg[CPUM_CS].sel, c->rip);
         break;
     case HWACCM_EXIT_UNKNOWN:
         em_stop(vm, VM_STATE_ABORTED, VM_STOP_ERROR, -1, VMM_E_HOSTDRV,
-                "unexpected %s exit %u at %04x:%08" PRIx64, hwaccm_backend_name(),
+                "unexpected %s exit %u at %04x:%08" PRIx64, who,
                 x->unknown.code, c->seg[CPUM_CS].sel, c->rip);
         break;
     default: break; /* IRQ window, interrupted, debug: just loop */
@@ -144,7 +150,7 @@ static void handle_exit(struct vm *vm, struct em_vcpu *v)
 static void request_window(struct em_vcpu *v, bool on)
 {
     v->irq_window = on;
-    hwaccm_vcpu_request_irq_window(v->hv, on ? CAP_TRUE : CAP_FALSE);
+    v->ops->request_irq_window(v, on ? CAP_TRUE : CAP_FALSE);
 }
 
 static void deliver_interrupt(struct vm *vm, struct em_vcpu *v)
@@ -153,7 +159,7 @@ static void deliver_interrupt(struct vm *vm, struct em_vcpu *v)
         request_window(v, false);
         return;
     }
-    if (!hwaccm_vcpu_irq_ready(v->hv)) {
+    if (!v->ops->irq_ready(v)) {
         if (!v->irq_window)
             vm->stats.irq_windows++;
         request_window(v, true);
@@ -163,9 +169,9 @@ static void deliver_interrupt(struct vm *vm, struct em_vcpu *v)
     int vec = pdm_get_interrupt(vm->pdm); /* INTA */
     if (vec < 0)
         return; /* spurious: the PIC lowered INTR itself */
-    cap_result rc = hwaccm_vcpu_inject_irq(v->hv, (uint8_t)vec);
+    cap_result rc = v->ops->inject_irq(v, (uint8_t)vec);
     if (CAP_FAILED(rc)) {
-        fail(vm, rc, "interrupt injection");
+        em_fail(vm, rc, "interrupt injection");
         return;
     }
     v->injected = true;
@@ -213,12 +219,14 @@ static void do_reset(struct vm *vm, struct em_vcpu *v)
     pdm_reset(vm->pdm);
     __atomic_store_n(&vm->intr_level, 0, __ATOMIC_SEQ_CST);
     cpum_reset(&v->cpu, CPUM_RESET_POWER_ON);
+    if (v->ops->reset)
+        v->ops->reset(v);
     v->halted = false;
     em_log(vm, EM_COMPONENT, VM_LOG_INFO, "reset");
     if (vm->cfg.reset_hook) {
         cap_result rc = vm->cfg.reset_hook(vm->cfg.reset_ctx, vm);
         if (CAP_FAILED(rc))
-            fail(vm, rc, "reloading the boot image after reset");
+            em_fail(vm, rc, "reloading the boot image after reset");
     }
 }
 
@@ -246,14 +254,19 @@ static void run_once(struct vm *vm, struct em_vcpu *v)
     if (!vm->stats.first_run_ns)
         vm->stats.first_run_ns = t0;
     em_kick_timer_arm(vm, v);
-    cap_result rc = hwaccm_vcpu_run(v->hv, &v->exit);
-    vm->stats.engine_ns += em_now_ns() - t0;
+    cap_result rc = v->ops->run(vm, v);
+    uint64_t dt = em_now_ns() - t0;
+    if (v->ops->engine == VM_ENGINE_REM)
+        vm->stats.rem_ns += dt;
+    else
+        vm->stats.hm_ns += dt;
     vm->stats.runs++;
     v->injected = false;
     if (CAP_FAILED(rc))
-        fail(vm, rc, "running the vCPU");
+        em_fail(vm, rc, "running the vCPU");
     else
-        handle_exit(vm, v);
+        em_handle_exit(vm, v);
+    vm->stats.engine_ns = vm->stats.hm_ns + vm->stats.rem_ns;
 }
 
 void *em_vcpu_main(void *arg)
@@ -262,7 +275,7 @@ void *em_vcpu_main(void *arg)
     struct em_vcpu *v = &vm->vcpu;
     em_kick_timer_create(vm, v);
     for (;;) {
-        hwaccm_vcpu_clear_kick(v->hv);
+        v->ops->clear_kick(v);
         uint32_t req = requests(vm);
         if (req & EM_REQ_STOP)
             break;

@@ -1,9 +1,11 @@
 /*
- * em_stats.c - engine choice and the statistics EM keeps (exits by reason,
- * time in the engine and in HLT, I/O per port, injected interrupts), for
- * --stats and the console's debugger.
+ * em_stats.c - engine choice (from em_probe.c's measurements) and the
+ * statistics EM keeps (exits by reason, time in each engine and in HLT,
+ * instructions rem ran and those it stepped for hm, I/O per port, injected
+ * interrupts), for --stats and the console's debugger.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -32,7 +34,7 @@ cap_result vm_engine_parse(const char *s, enum vm_engine *out)
                          "em: unknown engine '%s' (expected auto, hm, rem or raw)", s ? s : "");
 }
 
-cap_result em_choose_engine(enum vm_engine req, cap_bool native_cpl0, cap_bool rem_available,
+cap_result em_choose_engine(enum vm_engine req, const struct em_host_probe *p,
                             struct em_engine_choice *out)
 {
     memset(out, 0, sizeof(*out));
@@ -40,35 +42,39 @@ cap_result em_choose_engine(enum vm_engine req, cap_bool native_cpl0, cap_bool r
     case VM_ENGINE_HM:
         out->engine = VM_ENGINE_HM;
         snprintf(out->why, sizeof(out->why), "%s",
-                 native_cpl0 ? "requested; guest kernel code runs natively"
-                             : "requested; no VT-x/AMD-V: guest kernel code will be emulated by "
-                               "the host kernel");
+                 p->native_cpl0 ? "requested; guest kernel code runs natively"
+                                : "requested; no VT-x/AMD-V: guest kernel code will be emulated by "
+                                  "the host kernel (instructions it cannot emulate go to rem)");
         return CAP_OK;
     case VM_ENGINE_REM:
-        if (rem_available) {
-            out->engine = VM_ENGINE_REM;
-            snprintf(out->why, sizeof(out->why), "requested");
-            return CAP_OK;
-        }
-        /* fall through */
+        out->engine = VM_ENGINE_REM;
+        snprintf(out->why, sizeof(out->why), "requested");
+        return CAP_OK;
     case VM_ENGINE_RAW:
         return cap_error_set(VMM_E_ENGINE_UNAVAILABLE, VMM_COMPONENT, NULL,
-                             "em: engine '%s' is not available yet (use --engine hm or auto)",
-                             vm_engine_name(req));
+                             "em: engine 'raw' is not available yet (use --engine hm, rem or auto)");
     case VM_ENGINE_AUTO:
-        if (native_cpl0) {
+        if (!p->hm_usable) {
+            out->engine = VM_ENGINE_REM;
+            snprintf(out->why, sizeof(out->why), "hm is not usable here (%.150s)",
+                     p->hm_error[0] ? p->hm_error : "no hypervisor");
+        } else if (p->hm_ns_per_insn > 0 && p->rem_ns_per_insn > 0) {
+            bool rem = p->hm_ns_per_insn > p->rem_ns_per_insn;
+            out->engine = rem ? VM_ENGINE_REM : VM_ENGINE_HM;
+            snprintf(out->why, sizeof(out->why),
+                     "measured guest kernel code at %.1f ns/insn under hm and %.1f ns/insn "
+                     "under rem: %s", p->hm_ns_per_insn, p->rem_ns_per_insn,
+                     rem ? "the host emulates it, rem is faster" : "hm is faster");
+        } else if (p->native_cpl0) {
             out->engine = VM_ENGINE_HM;
-            snprintf(out->why, sizeof(out->why), "VT-x/AMD-V present: guest code runs natively");
-        } else if (rem_available) {
+            snprintf(out->why, sizeof(out->why),
+                     "VT-x/AMD-V present: guest code runs natively (not measured: %.120s)",
+                     p->hm_error[0] ? p->hm_error : "probe failed");
+        } else {
             out->engine = VM_ENGINE_REM;
             snprintf(out->why, sizeof(out->why),
-                     "no VT-x/AMD-V: guest kernel code would be emulated by the host kernel, "
-                     "the software CPU is faster");
-        } else {
-            out->engine = VM_ENGINE_HM;
-            snprintf(out->why, sizeof(out->why),
-                     "no VT-x/AMD-V: guest kernel code will be emulated by the host kernel; "
-                     "rem not available yet");
+                     "no VT-x/AMD-V: guest kernel code would be emulated by the host kernel "
+                     "(not measured: %.120s)", p->hm_error[0] ? p->hm_error : "probe failed");
         }
         return CAP_OK;
     }
@@ -126,6 +132,17 @@ void em_stats_print(const struct em_stats *s, const struct em_port_stat *ports, 
             s->engine_ns / 1e6, up > 0 ? 100.0 * s->engine_ns / 1e6 / up : 0.0);
     if (s->runs)
         fprintf(f, "mean run          %12.2f us\n", s->engine_ns / 1e3 / (double)s->runs);
+    fprintf(f, "time in hm        %12.3f ms   time in rem %.3f ms\n", s->hm_ns / 1e6,
+            s->rem_ns / 1e6);
+    if (s->rem_insns)
+        fprintf(f, "rem instructions  %12" PRIu64 "   %.1f MIPS while in rem\n", s->rem_insns,
+                s->rem_ns ? s->rem_insns * 1e3 / (double)s->rem_ns : 0.0);
+    if (s->rem_steps) {
+        fprintf(f, "instructions stepped by rem for hm %" PRIu64 ":", s->rem_steps);
+        for (unsigned i = 0; i < EM_STEP_OPS && s->rem_step_ops[i].count; i++)
+            fprintf(f, " %s %" PRIu64, s->rem_step_ops[i].mnem, s->rem_step_ops[i].count);
+        fprintf(f, "\n");
+    }
     fprintf(f, "halts             %12" PRIu64 "   time halted %.3f ms\n", s->halts,
             s->halt_ns / 1e6);
     fprintf(f, "irqs injected     %12" PRIu64 "   irq windows requested %" PRIu64 "\n",

@@ -49,10 +49,17 @@ static void host_cpu_set_intr(void *ctx, int level)
 {
     struct vm *vm = ctx;
     int old = __atomic_exchange_n(&vm->intr_level, level, __ATOMIC_SEQ_CST);
-    /* A device op on the vCPU thread needs no kick: the loop looks at the
-     * pin before the next run. From elsewhere, wake or kick the vCPU. */
-    if (level && !old && !(vm->vcpu.thread_started && pthread_equal(pthread_self(), vm->vcpu.thread)))
+    if (!level || old)
+        return;
+    /* A device op on the vCPU thread under hm comes from an exit: the loop
+     * looks at the pin before the next run. Under rem it may come from
+     * inside the run (MMIO is dispatched inline, e.g. a local APIC TPR or
+     * EOI write): end the run there, as the CPU would take the interrupt at
+     * the next instruction boundary. From elsewhere, wake or kick the vCPU. */
+    if (!(vm->vcpu.thread_started && pthread_equal(pthread_self(), vm->vcpu.thread)))
         em_kick(vm);
+    else if (vm->vcpu.ops->engine == VM_ENGINE_REM)
+        vm->vcpu.ops->kick(&vm->vcpu);
 }
 
 static void host_power_off(void *ctx, const char *who, int exit_code)
@@ -195,21 +202,60 @@ static const struct pdm_phys_ops vm_phys_ops = {.read = dma_read, .write = dma_w
 
 /* ---- create / destroy ---------------------------------------------------- */
 
+/* `auto` measures first (em_probe.c); hm and rem are taken as asked. */
 static cap_result pick_engine(struct vm *vm)
 {
-    char host[128];
+    struct em_host_probe p;
     struct em_engine_choice ch;
-    cap_bool native = hwaccm_host_runs_cpl0_natively(host, sizeof(host));
-    cap_result rc = em_choose_engine(vm->cfg.engine, native, CAP_FALSE, &ch);
+    if (vm->cfg.engine == VM_ENGINE_AUTO) {
+        em_probe_host(&p);
+    } else {
+        memset(&p, 0, sizeof(p));
+        p.native_cpl0 = hwaccm_host_runs_cpl0_natively(p.host, sizeof(p.host));
+        p.hm_usable = CAP_TRUE;
+    }
+    cap_result rc = em_choose_engine(vm->cfg.engine, &p, &ch);
     if (CAP_FAILED(rc))
         return rc;
     vm->engine = ch.engine;
+    vm->vcpu.ops = ch.engine == VM_ENGINE_REM ? &em_rem_ops : &em_hm_ops;
     /* KVM without VT-x/AMD-V (the PVM backend) reports an interrupt window
-     * for a guest spinning in CPL0 only at the host's next tick (~1 ms). */
-    vm->slow_irq_window = !native;
+     * for a guest spinning in CPL0 only at the host's next tick (~1 ms);
+     * rem reports it before the next instruction. */
+    vm->slow_irq_window = ch.engine == VM_ENGINE_HM && !p.native_cpl0;
     em_log(vm, EM_COMPONENT, VM_LOG_INFO, "engine %s (asked: %s): %s [%s]", vm_engine_name(ch.engine),
-           vm_engine_name(vm->cfg.engine), ch.why, host);
+           vm_engine_name(vm->cfg.engine), ch.why, p.host);
+    if (vm->cfg.engine == VM_ENGINE_AUTO)
+        em_log(vm, EM_COMPONENT, VM_LOG_INFO,
+               "auto probe: hm %s, %.1f ns/insn under hm, %.1f ns/insn under rem (%.2f ms)",
+               p.hm_usable ? "usable" : "not usable", p.hm_ns_per_insn, p.rem_ns_per_insn,
+               p.probe_ns / 1e6);
     return CAP_OK;
+}
+
+static uint64_t rem_tsc(void *ctx)
+{
+    return tm_tsc(((struct vm *)ctx)->tm);
+}
+
+static void rem_set_tsc(void *ctx, uint64_t value)
+{
+    tm_set_tsc(((struct vm *)ctx)->tm, value);
+}
+
+/* rem always (the engine, or hm's helper for what the host cannot
+ * emulate); hm only when it is the engine, so rem needs no /dev/kvm. */
+static cap_result create_engines(struct vm *vm)
+{
+    struct rem_callbacks cb = {.rdtsc = rem_tsc, .wrtsc = rem_set_tsc, .opaque = vm};
+    cap_result rc = rem_create(vm->pgm, &vm->policy, &cb, &vm->rem);
+    if (CAP_SUCCEEDED(rc))
+        rc = rem_vcpu_create(vm->rem, &vm->vcpu.cpu, &vm->vcpu.rv);
+    if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_HM)
+        rc = hwaccm_create(vm->pgm, &vm->policy, &vm->hm);
+    if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_HM)
+        rc = hwaccm_vcpu_create(vm->hm, &vm->vcpu.cpu, &vm->vcpu.hv);
+    return rc;
 }
 
 static cap_result create_modules(struct vm *vm)
@@ -231,11 +277,8 @@ static cap_result create_modules(struct vm *vm)
         return rc;
     struct iom_mmio_listener l = {.mapped = iom_mapped, .unmapped = iom_unmapped, .ctx = vm};
     iom_set_mmio_listener(vm->iom, &l);
-    rc = hwaccm_create(vm->pgm, &vm->policy, &vm->hm);
-    if (CAP_FAILED(rc))
-        return rc;
     cpum_cpu_init(&vm->vcpu.cpu, &vm->policy, 0);
-    rc = hwaccm_vcpu_create(vm->hm, &vm->vcpu.cpu, &vm->vcpu.hv);
+    rc = create_engines(vm);
     if (CAP_FAILED(rc))
         return rc;
     struct pdm_create_info pi = {
@@ -304,6 +347,8 @@ void vm_destroy(struct vm *vm)
     pdm_destroy(vm->pdm);     /* devices first: they deregister from IOM/TM */
     hwaccm_vcpu_destroy(vm->vcpu.hv);
     hwaccm_destroy(vm->hm);
+    rem_vcpu_destroy(vm->vcpu.rv);
+    rem_destroy(vm->rem);
     if (vm->iom) {
         iom_set_mmio_listener(vm->iom, NULL);
         iom_destroy(vm->iom);

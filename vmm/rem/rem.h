@@ -87,10 +87,28 @@ VMM_API cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns,
  * Executes exactly one instruction (or delivers the exception it raises),
  * for an engine that could not (hm after an emulation failure). The TLB is
  * flushed first (another engine may have changed anything), cpu->dirty is
- * left alone on entry and gets CPUM_STATE_ALL afterwards. Exits as above;
- * HWACCM_EXIT_NONE when the instruction simply completed.
+ * left alone on entry and gets CPUM_STATE_ALL afterwards. A kick does not
+ * cut the step short (it stays set for the next rem_vcpu_run). Exits as
+ * above; HWACCM_EXIT_NONE when the instruction simply completed; after
+ * HWACCM_EXIT_IO for an IN, rem_vcpu_complete_io finishes it.
  */
 VMM_API cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct hwaccm_exit *exit);
+
+/*
+ * After an IN exit from rem_vcpu_step_one (the instruction is waiting for
+ * its data) and once EM filled exit.io.data: completes that instruction and
+ * runs nothing else, for an engine that goes on in another engine. A no-op
+ * when nothing is pending. cpu->dirty gets CPUM_STATE_ALL.
+ */
+VMM_API cap_result rem_vcpu_complete_io(struct rem_vcpu *v);
+
+/*
+ * Forgets what the vCPU had in flight (a pending IN, an injected interrupt
+ * or NMI not yet delivered, NMI blocking, an interrupt shadow, the window
+ * request) and reloads the context: EM after a reset put the CPU in its
+ * power-on state.
+ */
+VMM_API void rem_vcpu_reset(struct rem_vcpu *v);
 
 /*
  * External interrupts, as hwaccm: irq_ready says whether the guest can take

@@ -137,7 +137,9 @@ static void enter_leave(struct rem_vcpu *v, const struct dis_insn *in)
         rem_wr(v, CPUM_SS, sp & m, size, frame);
     }
     sp -= alloc;
-    rem_rd(v, CPUM_SS, sp & m, 1); /* the new stack top must be accessible */
+    /* The new stack top must be writable: hardware probes it as a write
+     * (#PF error code W=1; found by tests/rem_diff). */
+    (void)rem_lin_ptr(v, rem_seg_la(v, CPUM_SS, sp & m, 1, 1), 1, REM_TLB_WRITE, rem_user(v));
     gpr_set(v, DIS_RC_GPR, CPUM_RBP, size, frame);
     g[CPUM_RSP] = (g[CPUM_RSP] & ~m) | (sp & m);
 }

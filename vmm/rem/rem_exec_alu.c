@@ -321,9 +321,11 @@ static void bit_op(struct rem_vcpu *v, const struct dis_insn *in)
     struct dis_op mop = *dst;
     if (dst->kind == DIS_OP_MEM && in->op[1].kind == DIS_OP_REG) {
         int64_t so = sext(off, bits);
-        int64_t words = so >= 0 ? so / (int64_t)bits : -((-so + bits - 1) / (int64_t)bits);
-        mop.mem.disp += words * (int64_t)size;
-        bit = (unsigned)(so - words * (int64_t)bits);
+        /* floor division by a power of two: no overflow for INT64_MIN (UBSan
+         * under tests/rem_diff) */
+        int64_t words = so >> __builtin_ctz(bits);
+        mop.mem.disp += (int64_t)((uint64_t)words * size);
+        bit = (unsigned)((uint64_t)so & (bits - 1));
     } else {
         bit = (unsigned)(off & (bits - 1));
     }
@@ -452,7 +454,10 @@ static void xadd_cmpxchg(struct rem_vcpu *v, const struct dis_insn *in)
             /* xadd reg,reg: the destination gets the sum last. */
             if (in->mnem == DIS_xadd)
                 op_set(v, &in->op[1], size, a);
-            op_set(v, &in->op[0], size, r);
+            /* A failed cmpxchg leaves a register destination alone: hardware
+             * does not zero-extend a 32-bit one (found by tests/rem_diff). */
+            if (in->mnem == DIS_xadd || a == acc)
+                op_set(v, &in->op[0], size, r);
             break;
         }
         if (mref_store(v, &mr, a, r))

@@ -44,13 +44,14 @@ static uint64_t bulk(struct rem_vcpu *v, const struct dis_insn *in, const struct
                      uint64_t count)
 {
     uint64_t *g = v->ctx->gpr;
-    uint64_t di = g[CPUM_RDI] & s->am;
+    uint64_t di = g[CPUM_RDI] & s->am, si = g[CPUM_RSI] & s->am;
+    /* MOVS: the source is checked first, so its fault wins as on hardware. */
+    uint64_t sla = in->mnem == DIS_movs ? rem_seg_la(v, s->src_seg, si, s->size, 0) : 0;
+    if (in->mnem == DIS_movs)
+        (void)rem_lin_ptr(v, sla, 1, REM_TLB_READ, rem_user(v)); /* its #PF too */
     uint64_t dla = rem_seg_la(v, CPUM_ES, di, s->size, 1);
     uint64_t n = (PGM_PAGE_SIZE - (dla & PGM_PAGE_MASK)) / s->size;
-    uint64_t sla = 0;
     if (in->mnem == DIS_movs) {
-        uint64_t si = g[CPUM_RSI] & s->am;
-        sla = rem_seg_la(v, s->src_seg, si, s->size, 0);
         uint64_t n2 = (PGM_PAGE_SIZE - (sla & PGM_PAGE_MASK)) / s->size;
         if (n2 < n)
             n = n2;
@@ -69,13 +70,15 @@ static uint64_t bulk(struct rem_vcpu *v, const struct dis_insn *in, const struct
     if (di + n * s->size - 1 > s->am)
         return 0;
     uint64_t bytes = n * s->size;
+    /* MOVS: the source is translated first, so its fault wins as on hardware. */
+    void *p = in->mnem == DIS_movs ? rem_lin_ptr(v, sla, (unsigned)bytes, REM_TLB_READ, rem_user(v))
+                                   : NULL;
+    if (in->mnem == DIS_movs && !p)
+        return 0;
     void *d = rem_lin_ptr(v, dla, (unsigned)bytes, REM_TLB_WRITE, rem_user(v));
     if (!d)
         return 0;
     if (in->mnem == DIS_movs) {
-        void *p = rem_lin_ptr(v, sla, (unsigned)bytes, REM_TLB_READ, rem_user(v));
-        if (!p)
-            return 0;
         memmove(d, p, bytes);
         adv(v, s, CPUM_RSI, n);
     } else {
@@ -112,7 +115,16 @@ static void element(struct rem_vcpu *v, const struct dis_insn *in, const struct 
         adv(v, s, CPUM_RSI, 1);
         break;
     case DIS_cmps: {
-        uint64_t a = rem_rd(v, s->src_seg, si, size), b = rem_rd(v, CPUM_ES, di, size);
+        /* Which fault wins, as on hardware: a #PF on ES:rDI, then anything on
+         * DS:rSI, then a non-canonical rDI (#GP) (found by tests/rem_diff). */
+        uint64_t b = 0, a;
+        bool di_ok = v->mode != REM_MODE_LONG ||
+                     (uint64_t)((int64_t)(di << 16) >> 16) == di;
+        if (di_ok)
+            b = rem_rd(v, CPUM_ES, di, size);
+        a = rem_rd(v, s->src_seg, si, size);
+        if (!di_ok)
+            b = rem_rd(v, CPUM_ES, di, size);
         adv(v, s, CPUM_RSI, 1);
         adv(v, s, CPUM_RDI, 1);
         rem_cc_set(v, REM_CC_SUB, bits, (a - b) & m, a, b);
@@ -143,6 +155,17 @@ static void string_op(struct rem_vcpu *v, const struct dis_insn *in)
     }
     bool cond = in->attr & DIS_A_REPE; /* cmps/scas: F3 = repe, F2 = repne */
     bool want_zf = !(in->prefixes & DIS_PFX_REPNE);
+    /* REP with a 32-bit address size writes ECX as a 32-bit register (zero-
+     * extended in 64-bit mode) even when the first element faults; MOVS/STOS
+     * do the same with ESI/EDI, CMPS/SCAS/LODS do not (hardware, found by
+     * tests/rem_diff). */
+    if (s.am == 0xffffffffull)
+        g[CPUM_RCX] = (uint32_t)g[CPUM_RCX];
+    if (s.am == 0xffffffffull && (in->mnem == DIS_movs || in->mnem == DIS_stos)) {
+        g[CPUM_RDI] = (uint32_t)g[CPUM_RDI];
+        if (in->mnem == DIS_movs)
+            g[CPUM_RSI] = (uint32_t)g[CPUM_RSI];
+    }
     for (unsigned done = 0;;) {
         uint64_t c = g[CPUM_RCX] & s.am;
         if (!c)

@@ -92,6 +92,10 @@ static inline void mref_rmw(struct rem_vcpu *v, const struct dis_insn *in, const
     m->lock = (in->prefixes & DIS_PFX_LOCK) != 0;
     if (!m->p) { /* slow path: make sure both pages are writable first */
         uint8_t tmp[16];
+        /* probed as writes, so a fault has W=1 as on hardware (tests/rem_diff) */
+        (void)rem_lin_ptr(v, m->la, 1, REM_TLB_WRITE, rem_user(v));
+        (void)rem_lin_ptr(v, (m->la + size - 1) & ~(uint64_t)PGM_PAGE_MASK, 1, REM_TLB_WRITE,
+                          rem_user(v)); /* CR2 = first byte on the second page */
         rem_lin_read(v, m->la, tmp, size, rem_user(v));
         rem_lin_write(v, m->la, tmp, size, rem_user(v));
     }

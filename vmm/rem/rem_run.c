@@ -171,12 +171,45 @@ cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns, struct hwaccm_ex
 
 cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct hwaccm_exit *exit)
 {
+    /* A kick is for the engine in charge, not for this one instruction:
+     * set it aside so the step cannot end before the instruction ran. */
+    int kick = __atomic_exchange_n(&v->kick, 0, __ATOMIC_SEQ_CST);
     sync_from_ctx(v);
     cap_result rc = run(v, 1, exit);
+    if (kick)
+        __atomic_store_n(&v->kick, 1, __ATOMIC_SEQ_CST);
     if (exit->reason == HWACCM_EXIT_INTERRUPTED)
         exit->reason = HWACCM_EXIT_NONE;
     cpum_mark_dirty(v->cpu, CPUM_STATE_ALL);
     return rc;
+}
+
+cap_result rem_vcpu_complete_io(struct rem_vcpu *v)
+{
+    if (!v->io_pending)
+        return CAP_OK;
+    struct hwaccm_exit x;
+    int kick = __atomic_exchange_n(&v->kick, 0, __ATOMIC_SEQ_CST);
+    cap_result rc = run(v, 0, &x); /* budget 0: the IN completes, nothing else runs */
+    if (kick)
+        __atomic_store_n(&v->kick, 1, __ATOMIC_SEQ_CST);
+    cpum_mark_dirty(v->cpu, CPUM_STATE_ALL);
+    if (CAP_FAILED(rc))
+        cap_error_set(rc, REM_COMPONENT, NULL, "rem: a guest-physical access failed at RIP 0x%llx",
+                      (unsigned long long)v->ctx->rip);
+    return rc;
+}
+
+void rem_vcpu_reset(struct rem_vcpu *v)
+{
+    v->io_pending = false;
+    v->pending_irq = -1;
+    v->pending_nmi = false;
+    v->nmi_blocked = false;
+    v->shadow = 0;
+    v->irq_window = false;
+    v->delivering = REM_NO_VECTOR;
+    sync_from_ctx(v);
 }
 
 /* ---- interrupts and kicks ---------------------------------------------------------- */

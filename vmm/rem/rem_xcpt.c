@@ -62,6 +62,10 @@ void rem_handle_xcpt(struct rem_vcpu *v)
         v->ctx->cr2 = v->xcpt_cr2;
     if (!has_error_code(vec))
         err = REM_NO_ERR;
+    /* Fault-class exceptions push RF=1 (SDM: every fault but an instruction-
+     * breakpoint #DB), so IRET back does not re-trigger a code breakpoint. */
+    if (vec != X86_DB && vec != X86_BP && vec != X86_OF)
+        v->ctx->rflags |= FL_RF;
     v->delivering = vec;
     rem_deliver(v, vec, err, REM_INT_XCPT);
     v->delivering = REM_NO_VECTOR;

@@ -34,7 +34,7 @@ void vmproc_usage(FILE *f)
             "  --append STRING      kernel command line\n"
             "  --memory MB          guest RAM (default 64)\n"
             "  --cpus N             vCPUs (only 1 until SMP)\n"
-            "  --engine E           auto|hm|rem|raw (default auto; rem and raw not available yet)\n"
+            "  --engine E           auto|hm|rem|raw (default auto: measured at start-up; raw not available yet)\n"
             "  --serial SPEC        COM1 backend: stdio (default), file:PATH, unix:PATH, none\n"
             "  --debug-exit         debug-exit device at port 0xf4: a write of V powers off\n"
             "                       with exit status (V<<1)|1\n"

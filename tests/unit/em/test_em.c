@@ -1,7 +1,7 @@
 /*
  * tests/unit/em/test_em.c - EM without KVM: engine choice, the lifecycle
  * table, names and parsing, the statistics report, and vm_create's errors
- * (bad arguments, rem not available, no /dev/kvm).
+ * (bad arguments, raw not available, no /dev/kvm: hm fails, rem and auto run).
  */
 #include <check.h>
 #include <stdio.h>
@@ -15,22 +15,38 @@
 START_TEST(engine_choice)
 {
     struct em_engine_choice c;
-    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, CAP_TRUE, CAP_FALSE, &c), CAP_OK);
+    struct em_host_probe p = {.native_cpl0 = CAP_TRUE, .hm_usable = CAP_TRUE};
+    /* no measurements: the CPU flags decide */
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
     ck_assert_int_eq(c.engine, VM_ENGINE_HM);
     ck_assert_ptr_nonnull(strstr(c.why, "VT-x/AMD-V present"));
-    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, CAP_FALSE, CAP_FALSE, &c), CAP_OK);
-    ck_assert_int_eq(c.engine, VM_ENGINE_HM);
-    ck_assert_str_eq(c.why, "no VT-x/AMD-V: guest kernel code will be emulated by the host "
-                            "kernel; rem not available yet");
-    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, CAP_FALSE, CAP_TRUE, &c), CAP_OK);
+    p.native_cpl0 = CAP_FALSE;
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
     ck_assert_int_eq(c.engine, VM_ENGINE_REM);
-    ck_assert_int_eq(em_choose_engine(VM_ENGINE_HM, CAP_FALSE, CAP_TRUE, &c), CAP_OK);
+    ck_assert_ptr_nonnull(strstr(c.why, "not measured"));
+    /* measured: the faster one, whatever the flags say */
+    p.hm_ns_per_insn = 520.0, p.rem_ns_per_insn = 28.5;
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
+    ck_assert_int_eq(c.engine, VM_ENGINE_REM);
+    ck_assert_ptr_nonnull(strstr(c.why, "520.0 ns/insn under hm and 28.5 ns/insn under rem"));
+    p.native_cpl0 = CAP_TRUE;
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
+    ck_assert_int_eq(c.engine, VM_ENGINE_REM);
+    p.hm_ns_per_insn = 0.4;
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
     ck_assert_int_eq(c.engine, VM_ENGINE_HM);
-    ck_assert_int_eq(em_choose_engine(VM_ENGINE_REM, CAP_TRUE, CAP_FALSE, &c),
-                     VMM_E_ENGINE_UNAVAILABLE);
-    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "'rem' is not available yet"));
-    ck_assert_int_eq(em_choose_engine(VM_ENGINE_RAW, CAP_TRUE, CAP_TRUE, &c),
-                     VMM_E_ENGINE_UNAVAILABLE);
+    ck_assert_ptr_nonnull(strstr(c.why, "hm is faster"));
+    /* no hm at all: rem, saying why */
+    struct em_host_probe none = {.hm_error = "no /dev/kvm"};
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &none, &c), CAP_OK);
+    ck_assert_int_eq(c.engine, VM_ENGINE_REM);
+    ck_assert_ptr_nonnull(strstr(c.why, "no /dev/kvm"));
+    /* asked for: taken as asked */
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_HM, &p, &c), CAP_OK);
+    ck_assert_int_eq(c.engine, VM_ENGINE_HM);
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_REM, &p, &c), CAP_OK);
+    ck_assert_int_eq(c.engine, VM_ENGINE_REM);
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_RAW, &p, &c), VMM_E_ENGINE_UNAVAILABLE);
     ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "'raw'"));
     cap_error_clear();
 }
@@ -95,6 +111,18 @@ START_TEST(stats_report)
     ck_assert_ptr_nonnull(strstr(buf, "0x03f8                        6"));
     ck_assert_ptr_nonnull(strstr(buf, "time halted 0.500 ms"));
     ck_assert_ptr_nonnull(strstr(buf, "mean run                 10.00 us"));
+    ck_assert_ptr_null(strstr(buf, "stepped by rem"));
+    free(buf);
+    s.rem_ns = 2000000;
+    s.rem_insns = 70000000;
+    s.rem_steps = 3;
+    s.rem_step_ops[0] = (struct em_step_stat){"lsl", 2};
+    s.rem_step_ops[1] = (struct em_step_stat){"stmxcsr", 1};
+    f = open_memstream(&buf, &len);
+    em_stats_print(&s, ports, 2, f);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(buf, "rem instructions      70000000   35000.0 MIPS while in rem"));
+    ck_assert_ptr_nonnull(strstr(buf, "instructions stepped by rem for hm 3: lsl 2 stmxcsr 1"));
     free(buf);
 }
 END_TEST
@@ -116,14 +144,24 @@ START_TEST(create_errors)
     c.ram_bytes = 12345;
     ck_assert_int_eq(vm_create(&c, &vm), CAP_E_INVALIDARG);
     c = base_cfg();
-    c.engine = VM_ENGINE_REM;
+    c.engine = VM_ENGINE_RAW;
     ck_assert_int_eq(vm_create(&c, &vm), VMM_E_ENGINE_UNAVAILABLE);
     ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "not available yet"));
-    /* no /dev/kvm: a clear error, nothing leaked (ASan checks) */
+    /* no /dev/kvm: hm is a clear error, nothing leaked (ASan checks) ... */
     setenv("CAPSULE_KVM_DEVICE", "/nonexistent/kvm", 1);
     c = base_cfg();
     ck_assert_int_eq(vm_create(&c, &vm), VMM_E_NO_KVM);
     ck_assert_ptr_nonnull(cap_error_peek_message());
+    cap_error_clear();
+    /* ... while rem needs none, and auto falls back to it */
+    c.engine = VM_ENGINE_REM;
+    ck_assert_int_eq(vm_create(&c, &vm), CAP_OK);
+    ck_assert_int_eq(vm_get_engine(vm), VM_ENGINE_REM);
+    vm_destroy(vm);
+    c.engine = VM_ENGINE_AUTO;
+    ck_assert_int_eq(vm_create(&c, &vm), CAP_OK);
+    ck_assert_int_eq(vm_get_engine(vm), VM_ENGINE_REM);
+    vm_destroy(vm);
     unsetenv("CAPSULE_KVM_DEVICE");
     cap_error_clear();
 }

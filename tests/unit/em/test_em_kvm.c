@@ -1,8 +1,9 @@
 /*
- * tests/unit/em/test_em_kvm.c - a real VM driven through the EM API on
- * /dev/kvm: pause, resume, reset and power-off from another thread while
- * the guest is in the engine or halted; two VMs in one process; the port
- * I/O exit round trip through the whole EM + IOM path. Without /dev/kvm
+ * tests/unit/em/test_em_kvm.c - a real VM driven through the EM API, once
+ * under hm (/dev/kvm) and once under rem: pause, resume, reset and
+ * power-off from another thread while the guest is in the engine or
+ * halted; two VMs in one process; the port I/O exit round trip through the
+ * whole EM + IOM path; rem's speed on a spinning loop inside a VM. Without /dev/kvm
  * the test fails loudly unless CAPSULE_SKIP_KVM=1 (then it says SKIPPED).
  */
 #include <check.h>
@@ -57,12 +58,16 @@ static void quiet(void *ctx, const char *who, enum vm_log_level l, const char *m
     (void)ctx, (void)who, (void)l, (void)msg;
 }
 
-static void guest_create(struct guest *g, const uint8_t *code, size_t len)
+/* Each control test runs once per engine (a Check loop test: _i). */
+static const enum vm_engine engines[] = {VM_ENGINE_HM, VM_ENGINE_REM};
+#define ENGINE engines[_i]
+
+static void guest_create(struct guest *g, enum vm_engine engine, const uint8_t *code, size_t len)
 {
     memset(g, 0, sizeof(*g));
     g->code = code;
     g->len = len;
-    struct vm_config c = {.ram_bytes = 4 << 20, .ncpus = 1, .engine = VM_ENGINE_AUTO,
+    struct vm_config c = {.ram_bytes = 4 << 20, .ncpus = 1, .engine = engine,
                           .log = quiet, .reset_hook = reset_hook, .reset_ctx = g};
     cap_result rc = vm_create(&c, &g->vm);
     ck_assert_msg(CAP_SUCCEEDED(rc), "vm_create: %s", cap_error_peek_message());
@@ -85,7 +90,7 @@ static void wait_outs(struct guest *g, uint64_t n)
 START_TEST(pause_resume_power_off)
 {
     struct guest g;
-    guest_create(&g, ioloop, sizeof(ioloop));
+    guest_create(&g, ENGINE, ioloop, sizeof(ioloop));
     ck_assert_int_eq(vm_get_state(g.vm), VM_STATE_CREATED);
     ck_assert_int_eq(vm_resume(g.vm), VMM_E_BAD_STATE);
     ck_assert_int_eq(vm_start(g.vm), CAP_OK);
@@ -122,7 +127,7 @@ END_TEST
 START_TEST(power_off_while_paused_and_halted)
 {
     struct guest g;
-    guest_create(&g, cli_hlt, sizeof(cli_hlt));
+    guest_create(&g, ENGINE, cli_hlt, sizeof(cli_hlt));
     ck_assert_int_eq(vm_start(g.vm), CAP_OK);
     usleep(20000); /* halted for good: cli; hlt, no timers */
     ck_assert_int_eq(vm_pause(g.vm), CAP_OK);
@@ -142,8 +147,8 @@ END_TEST
 START_TEST(two_vms_one_process)
 {
     struct guest a, b;
-    guest_create(&a, ioloop, sizeof(ioloop));
-    guest_create(&b, ioloop, sizeof(ioloop));
+    guest_create(&a, ENGINE, ioloop, sizeof(ioloop));
+    guest_create(&b, ENGINE, ioloop, sizeof(ioloop));
     ck_assert_int_eq(vm_start(a.vm), CAP_OK);
     ck_assert_int_eq(vm_start(b.vm), CAP_OK);
     wait_outs(&a, 200);
@@ -167,7 +172,7 @@ static double now_us(void)
 START_TEST(io_exit_round_trip)
 {
     struct guest g;
-    guest_create(&g, ioloop, sizeof(ioloop));
+    guest_create(&g, ENGINE, ioloop, sizeof(ioloop));
     ck_assert_int_eq(vm_start(g.vm), CAP_OK);
     wait_outs(&g, 200);
     uint64_t n0 = outs(&g);
@@ -177,9 +182,30 @@ START_TEST(io_exit_round_trip)
     double dt = now_us() - t0;
     vm_power_off(g.vm);
     vm_wait(g.vm, 5000);
-    printf("em: CPL0 OUT exit round trip through EM+IOM: %.2f us (%llu exits in %.0f ms)\n",
-           dt / (double)n, (unsigned long long)n, dt / 1000);
+    printf("em (%s): CPL0 OUT exit round trip through EM+IOM: %.2f us (%llu exits in %.0f ms)\n",
+           vm_engine_name(ENGINE), dt / (double)n, (unsigned long long)n, dt / 1000);
     vm_print_stats(g.vm, stdout);
+    vm_destroy(g.vm);
+}
+END_TEST
+
+/* inc eax; jmp $-1: the two-instruction loop QEMU's TCG runs at ~510 MIPS here */
+static const uint8_t spin[] = {0x40, 0xeb, 0xfd};
+
+START_TEST(rem_mips)
+{
+    struct guest g;
+    guest_create(&g, VM_ENGINE_REM, spin, sizeof(spin));
+    ck_assert_int_eq(vm_start(g.vm), CAP_OK);
+    usleep(300000);
+    vm_power_off(g.vm);
+    ck_assert_int_eq(vm_wait(g.vm, 5000), VM_STATE_POWERED_OFF);
+    struct em_stats st;
+    vm_get_stats(g.vm, &st);
+    ck_assert_uint_gt(st.rem_insns, 100000); /* progress only: ASan builds run ~10x slower */
+    printf("em (rem): 2-instruction CPL0 loop in a VM: %.1f MIPS (%llu instructions in %.0f ms "
+           "in rem, %llu runs)\n", st.rem_insns * 1e3 / (double)st.rem_ns,
+           (unsigned long long)st.rem_insns, st.rem_ns / 1e6, (unsigned long long)st.runs);
     vm_destroy(g.vm);
 }
 END_TEST
@@ -199,10 +225,11 @@ int main(void)
     Suite *s = suite_create("em-kvm");
     TCase *tc = tcase_create("control");
     tcase_set_timeout(tc, 30);
-    tcase_add_test(tc, pause_resume_power_off);
-    tcase_add_test(tc, power_off_while_paused_and_halted);
-    tcase_add_test(tc, two_vms_one_process);
-    tcase_add_test(tc, io_exit_round_trip);
+    tcase_add_loop_test(tc, pause_resume_power_off, 0, 2);
+    tcase_add_loop_test(tc, power_off_while_paused_and_halted, 0, 2);
+    tcase_add_loop_test(tc, two_vms_one_process, 0, 2);
+    tcase_add_loop_test(tc, io_exit_round_trip, 0, 2);
+    tcase_add_test(tc, rem_mips);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

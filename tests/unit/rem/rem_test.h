@@ -52,4 +52,6 @@ TCase *tcase_alu_diff(void);
 TCase *tcase_xcpt(void);
 TCase *tcase_mem(void);
 TCase *tcase_bench(void);
+TCase *tcase_fpu_diff(void);
+TCase *tcase_fpu(void);
 #endif

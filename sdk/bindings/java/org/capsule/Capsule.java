@@ -1,0 +1,193 @@
+// Capsule.java - the hand-written entry points: connect, sessions, progress, events.
+package org.capsule;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+
+import org.capsule.jni.CapsuleNative;
+import org.capsule.jni.NativeObject;
+
+/**
+ * Entry points of the Java binding. Everything else (ICapsule, IMachine, ...,
+ * the enums) is generated from the typelib.
+ *
+ * <pre>
+ * try (ICapsule c = Capsule.connect()) {
+ *     for (IMachine m : c.getMachines())
+ *         System.out.println(m.getName());
+ * }
+ * </pre>
+ */
+public final class Capsule {
+    static {
+        Native.load();
+    }
+
+    private Capsule() {
+    }
+
+    /** The root object of the service of $CAPSULE_HOME (else ~/.capsule), started if needed. */
+    public static ICapsule connect() {
+        return connect(null, null);
+    }
+
+    /** The root object of the service of {@code home}; {@code svcPath} null: the build's capsule-svc. */
+    public static ICapsule connect(String home, String svcPath) {
+        NativeObject o = CapsuleNative.capb_connect_root(home, svcPath);
+        if (o == null)
+            throw CapsuleException.last();
+        return (ICapsule) ISupports.wrap(o);
+    }
+
+    /** A new unlocked session (an in-process object); {@code near}: an object of the connection. */
+    public static ISession newSession(ISupports near) {
+        NativeObject o = CapsuleNative.capb_create_instance("Session", near == null ? null : near.handle());
+        if (o == null)
+            throw CapsuleException.last();
+        return (ISession) ISupports.wrap(o);
+    }
+
+    /**
+     * A session locking {@code machine} until close(): try-with-resources
+     * gives lock, use (getSession().getMachine(), getConsole()), unlock.
+     */
+    public static final class Lock implements AutoCloseable {
+        private final ISession session;
+
+        Lock(IMachine machine, LockType type) {
+            session = newSession(machine);
+            try {
+                machine.lockMachine(session, type);
+            } catch (RuntimeException e) {
+                session.close();
+                throw e;
+            }
+        }
+
+        public ISession getSession() {
+            return session;
+        }
+
+        /** The session's machine (the mutable copy under a Write lock). */
+        public IMachine getMachine() {
+            return session.getMachine();
+        }
+
+        public IConsole getConsole() {
+            return session.getConsole();
+        }
+
+        @Override
+        public void close() {
+            try {
+                if (session.getState() == SessionState.Locked)
+                    session.unlockMachine();
+            } finally {
+                session.close();
+            }
+        }
+    }
+
+    public static Lock lock(IMachine machine, LockType type) {
+        return new Lock(machine, type);
+    }
+
+    /** Waits for a progress; throws its error if the operation failed. */
+    public static void waitFor(IProgress progress, int timeoutMs) {
+        progress.waitForCompletion(timeoutMs);
+        if (!progress.getCompleted())
+            throw new CapsuleException(0x8000000B, "the operation did not complete within "
+                                       + timeoutMs + " ms", "capsule", "IProgress");
+        int rc = progress.getResultCode();
+        if (rc < 0) {
+            try (IErrorInfo ei = progress.getErrorInfo()) {
+                if (ei == null)
+                    throw new CapsuleException(rc, "the operation failed", null, null);
+                throw new CapsuleException(ei.getResultCode(), ei.getMessage(), ei.getComponent(),
+                                           ei.getInterfaceName());
+            }
+        }
+    }
+
+    /**
+     * A passive listener registered on {@code source} from construction to
+     * close(); iterate over {@link #events(long)} to receive the events, each
+     * as the interface of its type (IMachineStateChangedEvent, ...).
+     */
+    public static final class Events implements AutoCloseable {
+        private final IEventSource source;
+        private IEventListener listener;
+
+        Events(IEventSource source, List<EventType> types) {
+            this.source = source;
+            listener = source.createListener();
+            source.registerListener(listener, types, false);
+        }
+
+        /** The events arriving within {@code timeoutMs} (negative: forever). */
+        public Iterable<IEvent> events(long timeoutMs) {
+            long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.currentTimeMillis() + timeoutMs;
+            return () -> new Iterator<IEvent>() {
+                private IEvent next;
+
+                @Override
+                public boolean hasNext() {
+                    while (next == null) {
+                        long left = deadline - System.currentTimeMillis();
+                        if (left <= 0)
+                            return false;
+                        IEvent ev = source.getEvent(listener, (int) Math.min(left, 1000));
+                        if (ev != null) {
+                            source.eventProcessed(listener, ev);
+                            next = downcast(ev);
+                        }
+                    }
+                    return true;
+                }
+
+                @Override
+                public IEvent next() {
+                    if (!hasNext())
+                        throw new NoSuchElementException();
+                    IEvent ev = next;
+                    next = null;
+                    return ev;
+                }
+            };
+        }
+
+        @Override
+        public void close() {
+            if (listener != null) {
+                source.unregisterListener(listener);
+                listener.close();
+                listener = null;
+            }
+        }
+    }
+
+    public static Events events(IEventSource source, EventType... types) {
+        List<EventType> l = new ArrayList<>(List.of(types));
+        if (l.isEmpty())
+            l.add(EventType.Any);
+        return new Events(source, l);
+    }
+
+    /** An event as the interface its type names (OnXxx -> IXxxEvent), else as IEvent. */
+    static IEvent downcast(IEvent ev) {
+        String t = ev.getType().name();
+        if (!t.startsWith("On"))
+            return ev;
+        try {
+            Class<? extends IEvent> k =
+                Class.forName("org.capsule.I" + t.substring(2) + "Event").asSubclass(IEvent.class);
+            IEvent d = ev.queryInterface(k);
+            ev.close();
+            return d;
+        } catch (ClassNotFoundException | CapsuleException e) {
+            return ev;
+        }
+    }
+}

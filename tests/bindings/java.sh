@@ -1,0 +1,10 @@
+#!/bin/bash
+# tests/bindings/java.sh - compiles and runs JavaTest.java (and the README's
+# Flow.java) with BUILD/java/capsule.jar against a capsule-svc in a temporary
+# CAPSULE_HOME, then kills every capsule-svc/capsule-vm of that home (by pid).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+javac -d "$tmp/classes" -cp "$B/java/capsule.jar" "$here/JavaTest.java" \
+    "$CAPSULE_SRC/sdk/samples/java/Flow.java" || exit 1
+$BIND_RUN java -cp "$B/java/capsule.jar:$tmp/classes" JavaTest

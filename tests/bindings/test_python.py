@@ -1,0 +1,101 @@
+"""tests/bindings/test_python.py - the Python binding against a real
+capsule-svc (run by python.sh in a temporary CAPSULE_HOME, PYTHONPATH=BUILD/python).
+
+The README's flow (sdk/samples/python/flow.py: list, create and register,
+start headless, state event, power off), the service's message in
+capsule.Error, conversions, and handle leaks: wrappers release their
+references when collected, and the service's objectHandleCount is back at
+its baseline once a client process exits (read through a second client).
+"""
+import gc
+import os
+import subprocess
+import sys
+import unittest
+
+import capsule
+from capsule import MachineState
+
+B = os.environ['CAPSULE_BUILD']
+PAYLOAD = os.path.join(B, 'tests', 'vm-payloads', 'serial_hlt.bin')
+SAMPLE = os.path.join(os.environ['CAPSULE_SRC'], 'sdk', 'samples', 'python', 'flow.py')
+
+
+def counts():
+    """(clients, handles) read by a second client process (holdclient)."""
+    out = subprocess.run([os.path.join(B, 'tests', 'holdclient'), 'counts'], check=True,
+                         capture_output=True, text=True, timeout=60).stdout.split()
+    return int(out[1]), int(out[3])
+
+
+class PythonBinding(unittest.TestCase):
+    def test_1_flow_sample(self):
+        if os.environ.get('NO_KVM'):
+            self.skipTest('no usable /dev/kvm (CAPSULE_SKIP_KVM=1)')
+        r = subprocess.run([sys.executable, SAMPLE, PAYLOAD, 'py-flow'], capture_output=True,
+                           text=True, timeout=120)
+        sys.stdout.write(r.stdout)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('event: py-flow is Running', r.stdout)
+        self.assertIn('py-flow is PoweredOff', r.stdout)
+
+    def test_2_error_carries_service_message(self):
+        c = capsule.connect()
+        with self.assertRaises(capsule.Error) as cm:
+            c.find_machine('no-such-vm')
+        e = cm.exception
+        self.assertEqual(e.code, capsule.CAP_E_OBJECT_NOT_FOUND)
+        self.assertEqual(e.name, 'CAP_E_OBJECT_NOT_FOUND')
+        self.assertIn("no-such-vm", e.message)
+        self.assertEqual(e.component, 'capsule-svc')
+        # A bad argument fails in the binding with a message, not a crash.
+        with self.assertRaises(capsule.Error) as cm:
+            c.create_machine(name='x', id='not-a-uuid')
+        self.assertEqual(cm.exception.name, 'CAP_E_INVALIDARG')
+
+    def test_3_conversions(self):
+        c = capsule.connect()
+        m = c.create_machine(name='conv')
+        self.assertIsInstance(m, capsule.IMachine)
+        self.assertEqual(m.state, MachineState.PoweredOff)
+        m.memory_size = 48
+        m.description = 'ünïcode'
+        self.assertEqual((m.memory_size, m.description), (48, 'ünïcode'))
+        c.register_machine(m)
+        self.assertIn('conv', [x.name for x in c.machines])
+        self.assertTrue(c.find_machine(m.id).same_object(m))
+        self.assertEqual(c.get_machine_states([m]), [MachineState.PoweredOff])
+        with capsule.lock(m) as mm:
+            mm.cpu_count = 2
+            mm.save_settings()
+        self.assertEqual(c.find_machine('conv').cpu_count, 2)
+        c.set_extra_data('k', 'v')
+        self.assertEqual(c.get_extra_data('k'), 'v')
+        self.assertIn('k', c.extra_data_keys)
+        self.assertIsInstance(c.system_properties.supported_engines, list)
+
+    def test_4_wrappers_release_when_collected(self):
+        c = capsule.connect()
+        base = c.object_handle_count
+        held = [c.host, c.system_properties, c.event_source] + c.machines
+        self.assertGreater(c.object_handle_count, base)
+        del held
+        gc.collect()
+        self.assertEqual(c.object_handle_count, base)
+
+    def test_5_no_handle_left_after_exit(self):
+        _, base = counts()
+        code = ('import capsule; c = capsule.connect(); keep = [c.host, c.machines, c.event_source,'
+                ' c.event_source.create_listener(), capsule.new_session(c)];'
+                ' print(c.object_handle_count)')
+        r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertGreater(int(r.stdout), base)
+        clients, handles = counts()
+        self.assertEqual(handles, base)
+        self.assertEqual(clients, 1)
+
+
+if __name__ == '__main__':
+    unittest.main(verbosity=2)
