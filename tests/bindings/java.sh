@@ -5,6 +5,8 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
+[ -e "$B/java/capsule.jar" ] && command -v javac >/dev/null ||
+    { echo "FAIL: no JDK (javac) or $B/java/capsule.jar not built"; exit 1; }
 javac -d "$tmp/classes" -cp "$B/java/capsule.jar" "$here/JavaTest.java" \
     "$CAPSULE_SRC/sdk/samples/java/Flow.java" || exit 1
 $BIND_RUN java -cp "$B/java/capsule.jar:$tmp/classes" JavaTest
