@@ -214,6 +214,19 @@ VCPU_IOCTL(hd_kvm_get_debugregs, KVM_GET_DEBUGREGS, struct kvm_debugregs, )
 VCPU_IOCTL(hd_kvm_set_debugregs, KVM_SET_DEBUGREGS, struct kvm_debugregs, const)
 VCPU_IOCTL(hd_kvm_set_cpuid, KVM_SET_CPUID2, struct kvm_cpuid2, const)
 
+uint32_t hd_kvm_get_tsc_khz(struct hd_kvm_vcpu *v)
+{
+    int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+    return khz > 0 ? (uint32_t)khz : 0;
+}
+
+cap_result hd_kvm_set_tsc_khz(struct hd_kvm_vcpu *v, uint32_t khz)
+{
+    if (ioctl(v->fd, KVM_SET_TSC_KHZ, (unsigned long)khz) < 0)
+        return fail_errno("KVM_SET_TSC_KHZ");
+    return CAP_OK;
+}
+
 static cap_result msrs_ioctl(struct hd_kvm_vcpu *v, unsigned long req, struct kvm_msrs *m,
                              unsigned n, const char *what)
 {

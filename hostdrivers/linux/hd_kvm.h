@@ -87,6 +87,11 @@ cap_result hd_kvm_set_debugregs(struct hd_kvm_vcpu *v, const struct kvm_debugreg
 cap_result hd_kvm_get_msrs(struct hd_kvm_vcpu *v, struct kvm_msrs *msrs, unsigned n);
 cap_result hd_kvm_set_msrs(struct hd_kvm_vcpu *v, struct kvm_msrs *msrs, unsigned n);
 cap_result hd_kvm_set_cpuid(struct hd_kvm_vcpu *v, const struct kvm_cpuid2 *cpuid);
+/* The guest TSC rate of a vCPU in kHz (KVM_GET_TSC_KHZ); 0 if KVM won't say. */
+uint32_t hd_kvm_get_tsc_khz(struct hd_kvm_vcpu *v);
+/* Asks KVM to run the guest TSC at khz (needs TSC scaling on the host).
+ * CAP_OK, or VMM_E_HOSTDRV with error info when the host cannot. */
+cap_result hd_kvm_set_tsc_khz(struct hd_kvm_vcpu *v, uint32_t khz);
 
 /* KVM_INTERRUPT: queue external interrupt `vector` (only when kvm_run says
  * ready_for_interrupt_injection). */

@@ -549,6 +549,9 @@ static uint32_t undef_after(const struct dis_insn *in, uint32_t u)
             return u | in->flags_undef; /* CL may be 0: flags kept */
         }
     }
+    /* REP CMPS/SCAS with RCX = 0 keeps the flags, undefined ones too */
+    if ((in->attr & DIS_A_STRING) && (in->prefixes & (DIS_PFX_REP | DIS_PFX_REPNE)))
+        return u | in->flags_undef;
     return (u & ~in->flags_written) | in->flags_undef;
 }
 

@@ -5,6 +5,8 @@
  *
  *   rem_diff [--count N] [--seed S] [--max-len L] [--max-reports K] [--verbose]
  *   rem_diff --state-seed X --code HEX      (replays one sequence)
+ *   rem_diff --replay FILE                  (replays a list: "STATE-SEED HEX  # why"
+ *                                            per line, e.g. regressions.txt)
  *
  * Exit status: 0 when every sequence agreed, 1 on a mismatch, 2 on a usage
  * or setup error. Needs /dev/kvm; prints SKIPPED and exits 0 without it
@@ -26,6 +28,7 @@ struct opts {
     unsigned long long count, seed;
     unsigned max_len, max_reports;
     bool verbose, have_code;
+    const char *replay_file;
     unsigned long long state_seed;
     uint8_t code[RD_CODE_MAX];
     unsigned code_len;
@@ -60,17 +63,35 @@ static uint32_t undef_at(const struct rd_asm *a, unsigned n, const struct rd_res
     return u;
 }
 
-/* Differences between the two results, as text (empty: they agree). */
+static bool canonical(uint64_t x)
+{
+    return (uint64_t)((int64_t)(x << 16) >> 16) == x;
+}
+
+/* Differences between the two results, as text (empty: they agree).
+ * *inconclusive: the two cannot be judged (then false is returned). */
 static bool compare(const struct rd_asm *a, unsigned n, const struct rd_result *h,
-                    const struct rd_result *r, char *out, size_t len)
+                    const struct rd_result *r, char *out, size_t len, bool *inconclusive)
 {
     size_t o = 0;
     out[0] = '\0';
+    *inconclusive = false;
 #define ADD(...) (o += (size_t)snprintf(out + o, o < len ? len - o : 0, __VA_ARGS__))
     if (h->other || r->other) {
         ADD(" stop: hm '%s' rem '%s';", h->other ? h->why : "ok", r->other ? r->why : "ok");
         if (h->other)
             return true;
+    }
+    /* Once RSP is non-canonical and a store has exited to the host, the hm
+     * side here (KVM's PVM backend) runs the guest through KVM's instruction
+     * emulator, which departs from the CPU in corner cases: #UD on the F3 0F
+     * 1E reserved NOPs, #GP instead of #SS for [RSP] with a DS override
+     * (--state-seed 0x91960863a5927371 --code
+     * 4955485cf04581156e131000260000003e4c3a4ca4ea). A different exception
+     * there says nothing about rem. */
+    if (h->vector != r->vector && h->vector >= 0 && !canonical(h->gpr[CPUM_RSP])) {
+        *inconclusive = true;
+        return false;
     }
     if (h->vector != r->vector)
         ADD(" vector: hm %d rem %d;", h->vector, r->vector);
@@ -82,12 +103,6 @@ static bool compare(const struct rd_asm *a, unsigned n, const struct rd_result *
         ADD(" rip: hm %#llx rem %#llx;", (unsigned long long)h->rip, (unsigned long long)r->rip);
     /* IOPL: KVM's PVM backend reports and pushes it as 0 whatever the guest set */
     uint64_t mask = ~(uint64_t)(undef_at(a, n, h) | undef_at(a, n, r) | 0x3000);
-    /* Known, not fixed: a fault inside REP CMPS/SCAS leaves the status flags of
-     * the instruction's start on hardware, those of the last element in rem. */
-    for (unsigned i = 0; i < n && h->vector >= 0; i++)
-        if (a->addr[i] == h->rip && (a->insn[i].attr & DIS_A_REPE) &&
-            (a->insn[i].prefixes & (DIS_PFX_REP | DIS_PFX_REPNE)))
-            mask &= ~(uint64_t)DIS_FL_STATUS;
     if ((h->rflags & mask) != (r->rflags & mask))
         ADD(" rflags: hm %#llx rem %#llx (undefined %#llx);", (unsigned long long)h->rflags,
             (unsigned long long)r->rflags, (unsigned long long)~mask);
@@ -161,6 +176,7 @@ struct ctx {
     struct rd_asm a;
     struct rd_result h, r;
     char diff[2048];
+    bool inconclusive; /* of the last run_both */
 };
 
 /* Runs seq on both engines; true on a mismatch (c->diff says what). */
@@ -169,7 +185,7 @@ static bool run_both(struct ctx *c, const struct rd_state *st, const struct rd_s
     rd_assemble(seq, &c->a);
     rd_run_hm(c->g, st, &c->a, &c->h);
     rd_run_rem(c->g, st, &c->a, &c->r);
-    return compare(&c->a, seq->n, &c->h, &c->r, c->diff, sizeof(c->diff));
+    return compare(&c->a, seq->n, &c->h, &c->r, c->diff, sizeof(c->diff), &c->inconclusive);
 }
 
 /* Drops instructions while the sequence still mismatches. */
@@ -241,7 +257,8 @@ static int parse_hex(const char *s, uint8_t *out, unsigned max)
 static int usage(void)
 {
     fprintf(stderr, "usage: rem_diff [--count N] [--seed S] [--max-len L] [--max-reports K] "
-                    "[--verbose]\n       rem_diff --state-seed X --code HEX\n");
+                    "[--verbose]\n       rem_diff --state-seed X --code HEX\n"
+                    "       rem_diff --replay FILE\n");
     return 2;
 }
 
@@ -266,6 +283,8 @@ static int parse(int argc, char **argv, struct opts *o)
             o->max_len = (unsigned)x;
         else if (!strcmp(a, "--max-reports") && num)
             o->max_reports = (unsigned)x;
+        else if (!strcmp(a, "--replay"))
+            o->replay_file = v;
         else if (!strcmp(a, "--state-seed") && num)
             o->state_seed = x;
         else if (!strcmp(a, "--code")) {
@@ -281,23 +300,74 @@ static int parse(int argc, char **argv, struct opts *o)
     return 0;
 }
 
-static int replay(struct ctx *c, const struct opts *o)
+static int replay_one(struct ctx *c, uint64_t sseed, const uint8_t *code, unsigned len,
+                      bool quiet)
 {
     static struct rd_state st;
     static struct rd_seq seq;
-    struct rd_rng r = {o->state_seed ? o->state_seed : 1};
+    struct rd_rng r = {sseed ? sseed : 1};
     rd_gen_state(&r, &st);
-    if (rd_parse_code(o->code, o->code_len, &seq) != 0) {
-        fprintf(stderr, "rem_diff: --code does not decode into whole instructions\n");
+    if (rd_parse_code(code, len, &seq) != 0) {
+        fprintf(stderr, "rem_diff: the code does not decode into whole instructions\n");
         return 2;
     }
     bool bad = run_both(c, &st, &seq);
-    printf("%s%s\n", bad ? "MISMATCH:" : "agree", bad ? c->diff : "");
+    if (quiet && !bad)
+        return 0;
+    printf("%s%s\n", bad ? "MISMATCH:" : c->inconclusive ? "inconclusive (hm emulated)" : "agree",
+           bad ? c->diff : "");
     print_seq(stdout, &seq, &c->a, "    ");
     print_regs(stdout, "initial", st.gpr, RD_CODE, st.rflags);
     print_result(stdout, "hm", &c->h);
     print_result(stdout, "rem", &c->r);
     return bad ? 1 : 0;
+}
+
+static int replay(struct ctx *c, const struct opts *o)
+{
+    return replay_one(c, o->state_seed, o->code, o->code_len, false);
+}
+
+/* Replays every reproducer of a list (mismatches found and fixed): one per
+ * line, "STATE-SEED HEX", '#' starts a comment. Worst status of them all. */
+static int replay_list(struct ctx *c, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "rem_diff: cannot open %s\n", path);
+        return 2;
+    }
+    char line[4096 + 64];
+    static uint8_t code[RD_CODE_MAX];
+    unsigned lineno = 0, total = 0, bad = 0;
+    int rc = 0;
+    while (fgets(line, sizeof(line), f)) {
+        lineno++;
+        char *hash = strchr(line, '#'), seed[64], hex[4096 + 1];
+        if (hash)
+            *hash = '\0';
+        if (sscanf(line, "%63s %4096s", seed, hex) != 2)
+            continue;
+        char *end;
+        unsigned long long sseed = strtoull(seed, &end, 0);
+        int n = *end ? -1 : parse_hex(hex, code, RD_CODE_MAX - 2);
+        if (n <= 0) {
+            fprintf(stderr, "rem_diff: %s:%u: expected \"STATE-SEED HEX\"\n", path, lineno);
+            rc = 2;
+            continue;
+        }
+        total++;
+        int r = replay_one(c, sseed, code, (unsigned)n, true);
+        if (r) {
+            printf("  (%s:%u: --state-seed %s --code %s)\n", path, lineno, seed, hex);
+            bad++;
+            rc = r > rc ? r : rc;
+        }
+    }
+    fclose(f);
+    printf("rem_diff: %u regression reproducers from %s: %u mismatch%s\n", total, path, bad,
+           bad == 1 ? "" : "es");
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -328,12 +398,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "rem_diff: FAIL: %s\n", err);
         return 1;
     }
-    if (o.have_code) {
-        int rc = replay(&c, &o);
+    if (o.have_code || o.replay_file) {
+        int rc = o.have_code ? replay(&c, &o) : replay_list(&c, o.replay_file);
         rd_guest_destroy(c.g);
         return rc;
     }
-    unsigned long long mism = 0, ends = 0, xcpt[32] = {0}, insns = 0;
+    unsigned long long mism = 0, ends = 0, xcpt[32] = {0}, insns = 0, inconcl = 0;
     double t0 = now_s();
     for (unsigned long long i = 0; i < o.count; i++) {
         uint64_t sseed = mix(o.seed, i);
@@ -350,6 +420,7 @@ int main(int argc, char **argv)
             ends++;
         else if (c.h.vector >= 0 && c.h.vector < 32)
             xcpt[c.h.vector]++;
+        inconcl += c.inconclusive;
         if (bad) {
             mism++;
             if (mism <= o.max_reports)
@@ -369,6 +440,8 @@ int main(int argc, char **argv)
     for (unsigned v = 0; v < 32; v++)
         if (xcpt[v])
             printf(", %llu #%u", xcpt[v], v);
+    if (inconcl)
+        printf("; %llu inconclusive (hm emulated: see compare())", inconcl);
     printf("; %llu mismatch%s\n", mism, mism == 1 ? "" : "es");
     rd_guest_destroy(c.g);
     return mism ? 1 : 0;

@@ -11,7 +11,13 @@
 #         initrd.gz   a gzip'd cpio (newc) archive: busybox from
 #                     busybox-static, its applet links, and tools/guestkit/init
 #       and prints, on stdout, one key=value line each (for scripts):
+#         vmlinux     the same kernel uncompressed (ELF64), extracted from
+#                     vmlinuz by extract-vmlinux.py; capsule-vm boots it
+#                     through the 64-bit boot protocol without running the
+#                     bzImage's decompressor (about a billion instructions
+#                     less under rem)
 #         kernel=/abs/path/vmlinuz
+#         vmlinux=/abs/path/vmlinux
 #         initrd=/abs/path/initrd.gz
 #         cmdline=console=ttyS0 quiet      (the default kernel command line)
 #         release=6.1.0-N-amd64            (the kernel's uname -r)
@@ -133,9 +139,16 @@ build_kernel() { # build_kernel PKG VERSION
     img=$(ls "$tmp"/boot/vmlinuz-* | head -1)
     local release=${img##*/vmlinuz-}
     mv "$img" "$OUT/vmlinuz" || return 1
+    rm -f "$OUT/vmlinux"
+    build_vmlinux || return 1
     printf 'package=%s\nversion=%s\nrelease=%s\n' "$1" "$2" "$release" >"$OUT/kernel.stamp"
     rm -rf "$tmp"
     say "kernel $release ($1 $2)"
+}
+
+# vmlinux from vmlinuz (about 3 s: an xz payload of ~8 MB).
+build_vmlinux() {
+    python3 "$KIT_DIR/extract-vmlinux.py" "$OUT/vmlinuz" "$OUT/vmlinux"
 }
 
 build_initrd() { # build_initrd VERSION HASH
@@ -185,6 +198,7 @@ write_list() {
 
 print_result() {
     echo "kernel=$OUT/vmlinuz"
+    echo "vmlinux=$OUT/vmlinux"
     echo "initrd=$OUT/initrd.gz"
     echo "cmdline=$DEFAULT_CMDLINE"
     echo "release=$(stamp_get "$OUT/kernel.stamp" release)"
@@ -214,7 +228,7 @@ cmd_build() {
     # One build at a time per directory (quickstart and check may race).
     exec 9>"$OUT/.lock"
     flock 9
-    trap 'rm -rf "$OUT/.tmp-kernel" "$OUT/.tmp-initrd"' EXIT
+    trap 'rm -rf "$OUT/.tmp-kernel" "$OUT/.tmp-initrd" "$OUT/vmlinux.tmp"' EXIT
 
     local kpkg kver bver hash
     local cands
@@ -227,6 +241,7 @@ cmd_build() {
     if [ -z "$kpkg" ] || [ -z "$kver" ] || [ -z "$bver" ]; then
         if [ $force = 0 ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ]; then
             say "warning: apt does not know $KERNEL_META or $BUSYBOX_PKG; using the cached guest"
+            [ -s "$OUT/vmlinux" ] || build_vmlinux || exit 1
             [ "$(stamp_get "$OUT/initrd.stamp" kit)" = "$hash" ] ||
                 say "warning: the cached initramfs was built by another version of this kit"
             print_result
@@ -245,6 +260,7 @@ cmd_build() {
         rm -f "$OUT/kernel.stamp"
         build_kernel "$kpkg" "$kver" || exit 1
     fi
+    [ -s "$OUT/vmlinux" ] || build_vmlinux || exit 1
     if [ $force = 1 ] || [ ! -s "$OUT/initrd.gz" ] ||
         [ "$(stamp_get "$OUT/initrd.stamp" busybox)" != "$bver" ] ||
         [ "$(stamp_get "$OUT/initrd.stamp" kit)" != "$hash" ]; then

@@ -88,6 +88,8 @@ struct cpum_fxsave {
 /* MSR numbers CPUM knows. */
 #define MSR_IA32_TSC            0x00000010u
 #define MSR_IA32_APIC_BASE      0x0000001bu
+#define MSR_IA32_TSC_ADJUST     0x0000003bu /* reads 0; only 0 may be written */
+#define MSR_IA32_BIOS_SIGN_ID   0x0000008bu /* microcode revision: reads 0, writes ignored */
 #define MSR_IA32_MISC_ENABLE    0x000001a0u
 #define MSR_IA32_SYSENTER_CS    0x00000174u
 #define MSR_IA32_SYSENTER_ESP   0x00000175u
@@ -168,6 +170,12 @@ struct cpum_ctx {
 
 #define CPUM_MAX_LEAVES 32
 
+/* The time base the CPUID policy advertises (leaves 0x15/0x16, see
+ * cpum_cpuid.c): the guest TSC rate (TM's default tsc_hz) and the APIC
+ * timer's input clock (the apic device's default timer_hz). */
+#define CPUM_TSC_HZ  1000000000ull
+#define CPUM_APIC_HZ 1000000000ull
+
 struct cpum_cpuid_leaf {
     uint32_t leaf, subleaf;
     cap_bool has_subleaves; /* subleaf is significant */
@@ -189,7 +197,7 @@ enum cpum_feature {
     CPUM_FEAT_PSE, CPUM_FEAT_PAE, CPUM_FEAT_PGE, CPUM_FEAT_PAT, CPUM_FEAT_PSE36,
     CPUM_FEAT_SEP, CPUM_FEAT_APIC, CPUM_FEAT_FXSR, CPUM_FEAT_SSE, CPUM_FEAT_SSE2,
     CPUM_FEAT_SYSCALL, CPUM_FEAT_NX, CPUM_FEAT_LM, CPUM_FEAT_PDPE1GB, CPUM_FEAT_X2APIC,
-    CPUM_FEAT_MTRR, CPUM_FEAT_RDTSCP,
+    CPUM_FEAT_MTRR, CPUM_FEAT_RDTSCP, CPUM_FEAT_TSC_ADJUST,
 };
 
 /*

@@ -10,6 +10,26 @@
  * later, XSAVE/AVX, x2APIC, 1 GiB pages, RDTSCP, PCID, SMEP/SMAP - each can be
  * added here once every engine and the software CPU implement it (and a
  * hardware engine whose host lacks a bit refuses to run instead of diverging).
+ *
+ * Time: the TSC is TM's (invariant, CPUM_TSC_HZ = TM's default rate) and the
+ * APIC timer counts at CPUM_APIC_HZ (the apic device's default timer_hz).
+ * The policy says so the way current Intel CPUs do, so a guest needs no
+ * calibration against the PIT (which a slow engine makes unreliable):
+ *   - leaf 0x15: crystal = CPUM_APIC_HZ, TSC/crystal = CPUM_TSC_HZ /
+ *     CPUM_APIC_HZ. Linux takes the TSC rate from it (TSC_KNOWN_FREQ) and,
+ *     as Intel's core crystal clocks the APIC timer, its lapic_timer_period
+ *     too (no APIC calibration);
+ *   - leaf 0x16: base/max/bus MHz;
+ *   - 0x80000007 EDX.8 invariant TSC, leaf 7 EBX.1 IA32_TSC_ADJUST (an MSR
+ *     that reads 0): with both (and few NUMA nodes) Linux trusts the TSC
+ *     without the clocksource watchdog, which would otherwise compare it
+ *     with jiffies - ticks a software CPU delivers late - and mark it
+ *     unstable.
+ *   - leaf 6 EAX.2 ARAT: the APIC timer never stops (it is a TM timer), so
+ *     Linux needs no broadcast clockevent and leaves the PIT alone (else it
+ *     keeps reprogramming the PIT in one-shot mode as a broadcast device);
+ * No hypervisor leaves (0x4000xxxx) are listed: the hypervisor bit only
+ * says "virtual"; no paravirtual interface is offered.
  */
 #include <string.h>
 
@@ -29,6 +49,13 @@
 /* CPUID.0x80000001 */
 #define E1_EDX (BIT(11) /*SYSCALL*/ | BIT(20) /*NX*/ | BIT(29) /*LM*/)
 #define E1_ECX (BIT(0) /*LAHF/SAHF in 64-bit mode*/)
+/* CPUID.6 EAX */
+#define F6_EAX (BIT(2) /*ARAT: the APIC timer runs in every C-state*/)
+/* CPUID.7.0 EBX */
+#define F7_EBX (BIT(1) /*IA32_TSC_ADJUST*/)
+/* CPUID.0x80000007 EDX */
+#define E7_EDX (BIT(8) /*invariant TSC*/)
+#define MAX_BASIC 0x16u
 
 #define SIGNATURE 0x00000663u /* family 6, model 6, stepping 3 */
 #define PHYS_BITS 36
@@ -46,7 +73,7 @@ static const struct {
     [CPUM_FEAT_SYSCALL] = {0x80000001u, 3, 11}, [CPUM_FEAT_NX] = {0x80000001u, 3, 20},
     [CPUM_FEAT_LM] = {0x80000001u, 3, 29}, [CPUM_FEAT_PDPE1GB] = {0x80000001u, 3, 26},
     [CPUM_FEAT_X2APIC] = {1, 2, 21},       [CPUM_FEAT_MTRR] = {1, 3, 12},
-    [CPUM_FEAT_RDTSCP] = {0x80000001u, 3, 27},
+    [CPUM_FEAT_RDTSCP] = {0x80000001u, 3, 27}, [CPUM_FEAT_TSC_ADJUST] = {7, 1, 1},
 };
 
 static void add(struct cpum_policy *p, uint32_t leaf, uint32_t a, uint32_t b, uint32_t c,
@@ -73,17 +100,25 @@ cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus)
     p->virt_addr_bits = VIRT_BITS;
     p->signature = SIGNATURE;
     memcpy(p->vendor, "GenuineIntel", 13);
-    /* Leaf 0: max basic leaf 1 (no cache/topology leaves, nothing in leaf 7). */
-    add(p, 0, 1, str4("Genu"), str4("ntel"), str4("ineI"));
+    /* Leaf 0: max basic leaf 0x16 for the TSC leaves; the cache, topology,
+     * power and perfmon leaves between are absent (all zero). */
+    add(p, 0, MAX_BASIC, str4("Genu"), str4("ntel"), str4("ineI"));
     /* Leaf 1 EBX: CLFLUSH line 8 qwords, logical CPU count; APIC id per vCPU. */
     add(p, 1, SIGNATURE, (8u << 8) | ((ncpus > 1 ? ncpus : 1) << 16), F1_ECX,
         F1_EDX | (ncpus > 1 ? BIT(28) /*HTT: count valid*/ : 0));
+    add(p, 6, F6_EAX, 0, 0, 0);
+    add(p, 7, 0 /*max subleaf*/, F7_EBX, 0, 0);
+    p->leaves[p->nleaves - 1].has_subleaves = CAP_TRUE;
+    add(p, 0x15, 1, (uint32_t)(CPUM_TSC_HZ / CPUM_APIC_HZ), (uint32_t)CPUM_APIC_HZ, 0);
+    add(p, 0x16, (uint32_t)(CPUM_TSC_HZ / 1000000u), (uint32_t)(CPUM_TSC_HZ / 1000000u),
+        (uint32_t)(CPUM_APIC_HZ / 1000000u), 0);
     add(p, 0x80000000u, 0x80000008u, 0, 0, 0);
     add(p, 0x80000001u, 0, 0, E1_ECX, E1_EDX);
     static const char brand[48] = "Capsule Virtual CPU";
     for (unsigned i = 0; i < 3; i++)
         add(p, 0x80000002u + i, str4(brand + 16 * i), str4(brand + 16 * i + 4),
             str4(brand + 16 * i + 8), str4(brand + 16 * i + 12));
+    add(p, 0x80000007u, 0, 0, 0, E7_EDX);
     add(p, 0x80000008u, PHYS_BITS | (VIRT_BITS << 8), 0, 0, 0);
     return CAP_OK;
 }

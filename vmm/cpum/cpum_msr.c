@@ -48,6 +48,11 @@ cap_result cpum_msr_read(struct cpum_cpu *cpu, uint32_t msr, uint64_t *value)
         *value = m->apic_base;
         break;
     case MSR_IA32_MISC_ENABLE: *value = m->misc_enable; break;
+    case MSR_IA32_BIOS_SIGN_ID: break; /* microcode revision 0: none loaded */
+    case MSR_IA32_TSC_ADJUST:
+        if (!has(cpu, CPUM_FEAT_TSC_ADJUST))
+            return VMM_XCPT_GP;
+        break; /* the TSC offset lives in TM; the guest's own adjustment is 0 */
     case MSR_IA32_SYSENTER_CS:
     case MSR_IA32_SYSENTER_ESP:
     case MSR_IA32_SYSENTER_EIP:
@@ -141,6 +146,11 @@ cap_result cpum_msr_write(struct cpum_cpu *cpu, uint32_t msr, uint64_t v)
         if (v != m->misc_enable)
             return VMM_XCPT_GP; /* none of its knobs are emulated */
         break;
+    case MSR_IA32_BIOS_SIGN_ID: return CAP_OK; /* software writes 0 before CPUID */
+    case MSR_IA32_TSC_ADJUST:
+        /* Linux writes it only to force a nonzero value back to 0; moving the
+         * TSC through it is not emulated (WRMSR IA32_TSC is). */
+        return v ? VMM_XCPT_GP : CAP_OK;
     case MSR_IA32_SYSENTER_CS: m->sysenter_cs = v & 0xffff; break;
     case MSR_IA32_SYSENTER_ESP:
     case MSR_IA32_SYSENTER_EIP:

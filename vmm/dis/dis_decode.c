@@ -88,10 +88,14 @@ static int need_modrm(struct st *s)
     return 0;
 }
 
+/* In 64-bit mode CS/DS/ES overrides are ignored, but an SS override is
+ * kept: it adds no base, yet it makes a non-canonical address #SS instead of
+ * #GP (as on hardware; tests/rem_diff), while DS/ES/CS on an RBP/RSP base
+ * still leave SS in effect. */
 static uint8_t default_seg(struct st *s, uint8_t base)
 {
     uint8_t ov = s->in->seg_override;
-    if (ov != DIS_SEG_NONE && (s->mode != 64 || ov >= DIS_SEG_FS))
+    if (ov != DIS_SEG_NONE && (s->mode != 64 || ov >= DIS_SEG_FS || ov == DIS_SEG_SS))
         return ov;
     return (base == 4 || base == 5) ? DIS_SEG_SS : DIS_SEG_DS;
 }

@@ -315,7 +315,7 @@ const E dis_map0f[256] = {
     /* C0 */ I(xadd, Eb, Gb, _, 0), I(xadd, Ev, Gv, _, 0),
     /* C2 */ P(I4(cmpps, Vx, Hx, Wx, Ib, V), I4(cmppd, Vx, Hx, Wx, Ib, V),
               I4(cmpss, Vx, Hx, Wd, Ib, V), I4(cmpsd, Vx, Hx, Wq, Ib, V)),
-    /* C3 */ I(movnti, My, Gy, _, 0),
+    /* C3 */ P(I(movnti, My, Gy, _, 0), X, X, X), /* NP: 66/F3/F2 give #UD */
     /* C4 */ P(I(pinsrw, Pq, Rdmw, Ib, 0), I4(pinsrw, Vdq, Hdq, Rdmw, Ib, V), X, X),
     /* C5 */ P(I(pextrw, Gd, Nq, Ib, 0), I(pextrw, Gd, Udq, Ib, V), X, X),
     /* C6 */ P(I4(shufps, Vx, Hx, Wx, Ib, V), I4(shufpd, Vx, Hx, Wx, Ib, V), X, X),

@@ -45,6 +45,11 @@ static void iom_log(void *ctx, const char *msg)
 
 /* ---- PDM host callbacks (called with the device lock held) --------------- */
 
+static bool on_vcpu_thread(struct vm *vm)
+{
+    return vm->vcpu.thread_started && pthread_equal(pthread_self(), vm->vcpu.thread);
+}
+
 static void host_cpu_set_intr(void *ctx, int level)
 {
     struct vm *vm = ctx;
@@ -56,7 +61,7 @@ static void host_cpu_set_intr(void *ctx, int level)
      * inside the run (MMIO is dispatched inline, e.g. a local APIC TPR or
      * EOI write): end the run there, as the CPU would take the interrupt at
      * the next instruction boundary. From elsewhere, wake or kick the vCPU. */
-    if (!(vm->vcpu.thread_started && pthread_equal(pthread_self(), vm->vcpu.thread)))
+    if (!on_vcpu_thread(vm))
         em_kick(vm);
     else if (vm->vcpu.ops->engine == VM_ENGINE_REM)
         vm->vcpu.ops->kick(&vm->vcpu);
@@ -127,16 +132,33 @@ static cap_result pgm_to_iom(struct mmio_hook *h, uint64_t off, void *data, unsi
     return rc;
 }
 
+/* rem (and rem stepping in for hm) reaches MMIO inline, in the middle of a
+ * run, not through an exit: run the expired timers first here too, so the
+ * guest never reads device state older than the clock it reads with RDTSC
+ * (a guest preempted past a deadline would otherwise see, e.g., a local
+ * APIC IRR without the timer's vector). The MMIO exit path polled already;
+ * a second poll finds nothing due and costs a lock. */
 static cap_result mmio_read(void *opaque, uint64_t off, void *data, unsigned size)
 {
-    ((struct mmio_hook *)opaque)->vm->stats.mmio_ops++;
+    struct vm *vm = ((struct mmio_hook *)opaque)->vm;
+    vm->stats.mmio_ops++;
+    pdm_poll_timers(vm->pdm);
     return pgm_to_iom(opaque, off, data, size, false);
 }
 
+/* A write may arm a device timer (local APIC TMICT) in the middle of a rem
+ * run, after the loop armed the kick timer for the old deadline: bring the
+ * kick forward, or rem would run on to the end of its slice past the new
+ * deadline. */
 static cap_result mmio_write(void *opaque, uint64_t off, const void *data, unsigned size)
 {
-    ((struct mmio_hook *)opaque)->vm->stats.mmio_ops++;
-    return pgm_to_iom(opaque, off, (void *)data, size, true);
+    struct vm *vm = ((struct mmio_hook *)opaque)->vm;
+    vm->stats.mmio_ops++;
+    pdm_poll_timers(vm->pdm);
+    cap_result rc = pgm_to_iom(opaque, off, (void *)data, size, true);
+    if (on_vcpu_thread(vm))
+        em_kick_timer_arm(vm, &vm->vcpu);
+    return rc;
 }
 
 static const struct pgm_mmio_ops vm_mmio_ops = {.read = mmio_read, .write = mmio_write};

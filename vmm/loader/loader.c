@@ -180,7 +180,8 @@ static enum loader_format pick_format(const struct loader_params *p, const struc
     if (f == LOADER_UNKNOWN)
         ldr_fail(err, VMM_E_LOADER_BAD_IMAGE,
                  "not a bootable image: no Linux bzImage signature (0xAA55 at 0x1fe, \"HdrS\" "
-                 "at 0x202) and no multiboot header in the first 8192 bytes (%zu bytes read)",
+                 "at 0x202), no multiboot header in the first 8192 bytes and not an x86-64 "
+                 "ELF64 vmlinux (%zu bytes read)",
                  k->len);
     return f;
 }
@@ -234,6 +235,9 @@ cap_result loader_load(struct pgm *pgm, struct cpum_cpu *cpu, const struct loade
         break;
     case LOADER_MULTIBOOT:
         rc = ldr_multiboot_plan(kernel.data, kernel.len, &in, &mem, plan, &err);
+        break;
+    case LOADER_VMLINUX:
+        rc = ldr_vmlinux_plan(kernel.data, kernel.len, &in, &mem, plan, &err);
         break;
     case LOADER_FLAT:
         rc = ldr_flat_plan(kernel.data, kernel.len, &in, &mem, plan, &err);

@@ -19,6 +19,14 @@
  *                     mem_lower/upper, memory map, command line, boot loader
  *                     name and the initrd as module 0. Entry: EAX 0x2BADB002,
  *                     EBX = info, 32-bit protected mode, paging off, IF off.
+ *   LOADER_VMLINUX    an uncompressed x86-64 Linux kernel (ELF64 vmlinux, as
+ *                     tools/guestkit extracts from a bzImage): PT_LOAD
+ *                     segments at p_paddr (>= 1 MiB), entry = e_entry
+ *                     (startup_64's physical address), the 64-bit boot
+ *                     protocol as for a bzImage with a setup header of
+ *                     protocol 2.15 built by the loader (cmdline_size
+ *                     2047, initrd below 4 GiB or above, pref_address =
+ *                     the lowest segment). Long mode only; no KASLR.
  *   LOADER_FLAT       a raw binary copied to flat_addr, entry = flat_addr,
  *                     in real mode (default address 0x7c00, CS:IP 0:7c00),
  *                     32-bit protected mode or long mode (default address
@@ -73,6 +81,7 @@ enum loader_format {
     LOADER_LINUX,
     LOADER_MULTIBOOT,
     LOADER_FLAT,
+    LOADER_VMLINUX,
 };
 
 enum loader_entry {
@@ -148,6 +157,7 @@ struct loader_info {
  * at 0x1fe and "HdrS" at 0x202), LOADER_MULTIBOOT (magic 0x1BADB002,
  * 4-aligned, in the first 8192 bytes - the checksum is checked by the load,
  * so a damaged header still reports a precise error), else LOADER_UNKNOWN.
+ * LOADER_VMLINUX (a little-endian x86-64 ELF64 without a multiboot header).
  * Never LOADER_FLAT (a flat binary has no signature). Pure; any thread.
  */
 VMM_API enum loader_format loader_probe(const void *buf, size_t len);

@@ -102,6 +102,27 @@ cap_result ldr_add_pagetables(struct ldr_plan *plan, const struct ldr_mem *mem,
                               struct ldr_err *err);
 uint64_t ldr_pagetables_cover(const struct ldr_mem *mem); /* bytes identity-mapped */
 
+/* The Linux boot protocol's common part (loader_linux.c), shared by the
+ * bzImage and the ELF64 vmlinux planners: the kernel's own chunks are in the
+ * plan already; this adds command line, initrd, boot_params (setup header
+ * copied from hdr[0x1f1, hdr_end)), GDT, page tables and the entry state. */
+struct ldr_linux_kernel {
+    enum loader_entry mode;         /* LONG or PROTECTED */
+    unsigned hdr_end;               /* where the setup header in `hdr` ends */
+    uint64_t kernel_start, kernel_end; /* [start, end) the kernel occupies */
+    uint64_t entry;                 /* RIP at entry */
+    uint32_t cmdline_size, initrd_max;
+    uint16_t xloadflags;
+};
+#define LDR_LINUX_HDR_SIZE 0x290 /* a setup header image: offsets as in a bzImage */
+cap_result ldr_linux_boot(const uint8_t *hdr, const struct ldr_linux_kernel *lk,
+                          const struct ldr_inputs *in, const struct ldr_mem *mem,
+                          struct ldr_plan *plan, struct ldr_err *err);
+/* Fills hdr (LDR_LINUX_HDR_SIZE bytes) with the setup header a bzImage of
+ * boot protocol 2.15 for this kernel would carry (what Firecracker and
+ * cloud-hypervisor give a vmlinux) and sets lk->hdr_end and the limits. */
+void ldr_linux_synth_header(uint8_t *hdr, struct ldr_linux_kernel *lk);
+
 /* The formats. `img` is the kernel image; messages do not name the file
  * (loader.c prefixes it). */
 cap_result ldr_linux_plan(const uint8_t *img, size_t len, const struct ldr_inputs *in,
@@ -109,6 +130,11 @@ cap_result ldr_linux_plan(const uint8_t *img, size_t len, const struct ldr_input
 cap_result ldr_multiboot_plan(const uint8_t *img, size_t len, const struct ldr_inputs *in,
                               const struct ldr_mem *mem, struct ldr_plan *plan,
                               struct ldr_err *err);
+cap_result ldr_vmlinux_plan(const uint8_t *img, size_t len, const struct ldr_inputs *in,
+                            const struct ldr_mem *mem, struct ldr_plan *plan,
+                            struct ldr_err *err);
+/* LOADER_VMLINUX when buf is a little-endian ELF64 for x86-64, else UNKNOWN. */
+enum loader_format ldr_probe_vmlinux(const void *buf, size_t len);
 cap_result ldr_flat_plan(const uint8_t *img, size_t len, const struct ldr_inputs *in,
                          const struct ldr_mem *mem, struct ldr_plan *plan, struct ldr_err *err);
 

@@ -171,6 +171,119 @@ static cap_result fill_e820(uint8_t *bp, const struct ldr_mem *mem)
     return CAP_OK;
 }
 
+void ldr_linux_synth_header(uint8_t *hdr, struct ldr_linux_kernel *lk)
+{
+    memset(hdr, 0, LDR_LINUX_HDR_SIZE);
+    ldr_put16(hdr + HDR_BOOT_FLAG, 0xaa55);
+    hdr[0x200] = 0xeb;
+    hdr[HDR_JUMP_LEN] = (uint8_t)(HDR_INIT_SIZE + 4 + 4 - 0x202); /* through handover_offset */
+    memcpy(hdr + HDR_MAGIC, "HdrS", 4);
+    ldr_put16(hdr + HDR_VERSION, 0x020f);
+    hdr[HDR_LOADFLAGS] = LOADED_HIGH;
+    ldr_put32(hdr + HDR_CODE32_START, (uint32_t)lk->kernel_start);
+    ldr_put32(hdr + HDR_INITRD_MAX, 0x7fffffff);
+    ldr_put32(hdr + 0x230, 0x200000);         /* kernel_alignment */
+    ldr_put16(hdr + HDR_XLOADFLAGS, XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G);
+    ldr_put32(hdr + HDR_CMDLINE_SIZE, 2047);  /* x86's COMMAND_LINE_SIZE - 1 */
+    ldr_put64(hdr + HDR_PREF_ADDRESS, lk->kernel_start);
+    ldr_put32(hdr + HDR_INIT_SIZE, (uint32_t)(lk->kernel_end - lk->kernel_start));
+    lk->hdr_end = 0x202 + hdr[HDR_JUMP_LEN];
+    lk->cmdline_size = 2047;
+    lk->initrd_max = 0x7fffffff;
+    lk->xloadflags = XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G;
+}
+
+/*
+ * What every Linux 64/32-bit boot shares once the kernel's own chunks are in
+ * the plan: the command line, the initrd, boot_params (the setup header
+ * copied from `hdr` - an image of at least lk->hdr_end bytes whose offsets
+ * are the bzImage's), the GDT and (long mode) the page tables, and the entry
+ * state at lk->entry.
+ */
+cap_result ldr_linux_boot(const uint8_t *hdr, const struct ldr_linux_kernel *lk,
+                          const struct ldr_inputs *in, const struct ldr_mem *mem,
+                          struct ldr_plan *plan, struct ldr_err *err)
+{
+    cap_result rc;
+    enum loader_entry mode = lk->mode;
+    size_t cmdlen = strlen(in->cmdline);
+    if (cmdlen > lk->cmdline_size || cmdlen + 1 > LOADER_CMDLINE_MAX)
+        return ldr_fail(err, CAP_E_INVALIDARG,
+                        "command line is %zu bytes; this kernel accepts at most %llu", cmdlen,
+                        (unsigned long long)(lk->cmdline_size < LOADER_CMDLINE_MAX - 1
+                                                 ? lk->cmdline_size : LOADER_CMDLINE_MAX - 1));
+
+    uint64_t initrd_at = 0;
+    if (in->initrd_len) {
+        uint64_t limit = (uint64_t)lk->initrd_max + 1;
+        if (lk->xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G)
+            limit = mode == LOADER_ENTRY_LONG ? ldr_pagetables_cover(mem) : (1ull << 32);
+        if (mode == LOADER_ENTRY_PROTECTED && limit > (1ull << 32))
+            limit = 1ull << 32;
+        initrd_at = place_initrd(mem, in->initrd_len, limit, lk->kernel_end);
+        if (!initrd_at)
+            return ldr_fail(err, VMM_E_LOADER_NO_ROOM,
+                            "initrd '%s' (%llu KiB) does not fit in guest RAM between the "
+                            "kernel's end (0x%llx) and the highest address it may use (0x%llx)",
+                            in->initrd_name, (unsigned long long)(in->initrd_len >> 10),
+                            (unsigned long long)lk->kernel_end, (unsigned long long)(limit - 1));
+    }
+
+    /* boot_params */
+    uint8_t *bp = ldr_plan_blob(plan, LDR_PAGE, err);
+    uint8_t *cl = bp ? ldr_plan_blob(plan, cmdlen + 1, err) : NULL;
+    if (!cl)
+        return CAP_E_OUTOFMEMORY;
+    memcpy(cl, in->cmdline, cmdlen + 1);
+    memcpy(bp + BP_HDR, hdr + BP_HDR, lk->hdr_end - BP_HDR);
+    bp[HDR_TYPE_OF_LOADER] = 0xff;
+    bp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
+    ldr_put16(bp + HDR_HEAP_END_PTR, HEAP_END_PTR);
+    ldr_put32(bp + HDR_CODE32_START, (uint32_t)lk->kernel_start);
+    ldr_put32(bp + HDR_CMD_LINE_PTR, (uint32_t)LOADER_CMDLINE_ADDR);
+    ldr_put32(bp + BP_EXT_CMD_LINE_PTR, 0);
+    ldr_put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_at);
+    ldr_put32(bp + HDR_RAMDISK_SIZE, (uint32_t)in->initrd_len);
+    ldr_put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(initrd_at >> 32));
+    ldr_put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)in->initrd_len >> 32));
+    if (lk->hdr_end >= HDR_SUBARCH + 12)
+        memset(bp + HDR_SUBARCH, 0, 12); /* hardware_subarch: PC, no subarch data */
+    if (lk->hdr_end >= HDR_SETUP_DATA + 8)
+        ldr_put64(bp + HDR_SETUP_DATA, 0); /* no setup_data chain */
+    fill_e820(bp, mem);
+
+    if ((rc = ldr_plan_add(plan, LOADER_BOOTINFO_ADDR, bp, LDR_PAGE, LDR_PAGE, 0, "boot_params",
+                           err)) ||
+        (rc = ldr_plan_add(plan, LOADER_CMDLINE_ADDR, cl, cmdlen + 1, cmdlen + 1, 0,
+                           "the command line", err)) ||
+        (rc = ldr_add_gdt(plan, mode == LOADER_ENTRY_LONG, err)))
+        return rc;
+    if (in->initrd_len &&
+        (rc = ldr_plan_add(plan, initrd_at, in->initrd, in->initrd_len, in->initrd_len, 0,
+                           "initrd", err)))
+        return rc;
+    if (mode == LOADER_ENTRY_LONG && (rc = ldr_add_pagetables(plan, mem, err)))
+        return rc;
+
+    plan->entry.mode = mode;
+    plan->entry.rip = lk->entry;
+    plan->entry.rsi = LOADER_BOOTINFO_ADDR;
+    plan->entry.rsp = LOADER_BOOTINFO_ADDR;
+
+    struct loader_info *info = &plan->info;
+    info->entry = mode;
+    info->entry_point = plan->entry.rip;
+    info->kernel_start = lk->kernel_start;
+    info->kernel_end = lk->kernel_end;
+    info->initrd_start = initrd_at;
+    info->initrd_size = in->initrd_len;
+    info->cmdline_addr = LOADER_CMDLINE_ADDR;
+    info->cmdline_size = cmdlen + 1;
+    info->bootinfo_addr = LOADER_BOOTINFO_ADDR;
+    info->linux_version = ldr_le16(hdr + HDR_VERSION);
+    return CAP_OK;
+}
+
 cap_result ldr_linux_plan(const uint8_t *img, size_t len, const struct ldr_inputs *in,
                           const struct ldr_mem *mem, struct ldr_plan *plan, struct ldr_err *err)
 {
@@ -198,92 +311,27 @@ cap_result ldr_linux_plan(const uint8_t *img, size_t len, const struct ldr_input
                         (unsigned long long)bz.kernel_end, (unsigned long long)(bz.pm_len >> 10),
                         (unsigned long long)(ram >> 10), (unsigned long long)ldr_mem_top(mem));
 
-    size_t cmdlen = strlen(in->cmdline);
-    if (cmdlen > bz.cmdline_size || cmdlen + 1 > LOADER_CMDLINE_MAX)
-        return ldr_fail(err, CAP_E_INVALIDARG,
-                        "command line is %zu bytes; this kernel accepts at most %llu", cmdlen,
-                        (unsigned long long)(bz.cmdline_size < LOADER_CMDLINE_MAX - 1
-                                                 ? bz.cmdline_size : LOADER_CMDLINE_MAX - 1));
-
-    uint64_t initrd_at = 0;
-    if (in->initrd_len) {
-        uint64_t limit = (uint64_t)bz.initrd_max + 1;
-        if (bz.xloadflags & XLF_CAN_BE_LOADED_ABOVE_4G)
-            limit = mode == LOADER_ENTRY_LONG ? ldr_pagetables_cover(mem) : (1ull << 32);
-        if (mode == LOADER_ENTRY_PROTECTED && limit > (1ull << 32))
-            limit = 1ull << 32;
-        initrd_at = place_initrd(mem, in->initrd_len, limit, bz.kernel_end);
-        if (!initrd_at)
-            return ldr_fail(err, VMM_E_LOADER_NO_ROOM,
-                            "initrd '%s' (%llu KiB) does not fit in guest RAM between the "
-                            "kernel's end (0x%llx) and the highest address it may use (0x%llx)",
-                            in->initrd_name, (unsigned long long)(in->initrd_len >> 10),
-                            (unsigned long long)bz.kernel_end, (unsigned long long)(limit - 1));
-    }
-
-    /* boot_params */
-    uint8_t *bp = ldr_plan_blob(plan, LDR_PAGE, err);
-    uint8_t *cl = bp ? ldr_plan_blob(plan, cmdlen + 1, err) : NULL;
-    if (!cl)
-        return CAP_E_OUTOFMEMORY;
-    memcpy(cl, in->cmdline, cmdlen + 1);
-    memcpy(bp + BP_HDR, img + BP_HDR, bz.hdr_end - BP_HDR);
-    bp[HDR_TYPE_OF_LOADER] = 0xff;
-    bp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
-    ldr_put16(bp + HDR_HEAP_END_PTR, HEAP_END_PTR);
-    ldr_put32(bp + HDR_CODE32_START, (uint32_t)LOADER_LINUX_LOAD);
-    ldr_put32(bp + HDR_CMD_LINE_PTR, (uint32_t)LOADER_CMDLINE_ADDR);
-    ldr_put32(bp + BP_EXT_CMD_LINE_PTR, 0);
-    ldr_put32(bp + HDR_RAMDISK_IMAGE, (uint32_t)initrd_at);
-    ldr_put32(bp + HDR_RAMDISK_SIZE, (uint32_t)in->initrd_len);
-    ldr_put32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(initrd_at >> 32));
-    ldr_put32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)((uint64_t)in->initrd_len >> 32));
-    if (bz.hdr_end >= HDR_SUBARCH + 12)
-        memset(bp + HDR_SUBARCH, 0, 12); /* hardware_subarch: PC, no subarch data */
-    if (bz.hdr_end >= HDR_SETUP_DATA + 8)
-        ldr_put64(bp + HDR_SETUP_DATA, 0); /* no setup_data chain */
-    fill_e820(bp, mem);
-
-    if ((rc = ldr_plan_add(plan, LOADER_BOOTINFO_ADDR, bp, LDR_PAGE, LDR_PAGE, 0, "boot_params",
-                           err)) ||
-        (rc = ldr_plan_add(plan, LOADER_CMDLINE_ADDR, cl, cmdlen + 1, cmdlen + 1, 0,
-                           "the command line", err)) ||
-        (rc = ldr_plan_add(plan, LOADER_LINUX_LOAD, img + bz.pm_off, bz.pm_len, bz.pm_len,
+    if ((rc = ldr_plan_add(plan, LOADER_LINUX_LOAD, img + bz.pm_off, bz.pm_len, bz.pm_len,
                            LDR_CHUNK_IMAGE, "the protected-mode kernel", err)) ||
         (rc = ldr_plan_add(plan, LOADER_LINUX_LOAD + bz.pm_len, NULL, 0,
                            bz.kernel_end - (LOADER_LINUX_LOAD + bz.pm_len),
                            LDR_CHUNK_RESERVE | LDR_CHUNK_IMAGE,
-                           "the kernel's decompression space (init_size)", err)) ||
-        (rc = ldr_add_gdt(plan, mode == LOADER_ENTRY_LONG, err)))
+                           "the kernel's decompression space (init_size)", err)))
         return rc;
-    if (in->initrd_len) {
-        char what[48];
-        snprintf(what, sizeof(what), "initrd");
-        if ((rc = ldr_plan_add(plan, initrd_at, in->initrd, in->initrd_len, in->initrd_len, 0,
-                               what, err)))
-            return rc;
-    }
-    if (mode == LOADER_ENTRY_LONG && (rc = ldr_add_pagetables(plan, mem, err)))
+    struct ldr_linux_kernel lk = {
+        .mode = mode,
+        .hdr_end = bz.hdr_end,
+        .kernel_start = LOADER_LINUX_LOAD,
+        .kernel_end = bz.kernel_end,
+        .entry = mode == LOADER_ENTRY_LONG ? LOADER_LINUX_LOAD + 0x200 : LOADER_LINUX_LOAD,
+        .cmdline_size = bz.cmdline_size,
+        .initrd_max = bz.initrd_max,
+        .xloadflags = bz.xloadflags,
+    };
+    if ((rc = ldr_linux_boot(img, &lk, in, mem, plan, err)))
         return rc;
-
-    plan->entry.mode = mode;
-    plan->entry.rip = mode == LOADER_ENTRY_LONG ? LOADER_LINUX_LOAD + 0x200 : LOADER_LINUX_LOAD;
-    plan->entry.rsi = LOADER_BOOTINFO_ADDR;
-    plan->entry.rsp = LOADER_BOOTINFO_ADDR;
-
-    struct loader_info *info = &plan->info;
-    info->format = LOADER_LINUX;
-    info->entry = mode;
-    info->entry_point = plan->entry.rip;
-    info->kernel_start = LOADER_LINUX_LOAD;
-    info->kernel_end = bz.kernel_end;
-    info->initrd_start = initrd_at;
-    info->initrd_size = in->initrd_len;
-    info->cmdline_addr = LOADER_CMDLINE_ADDR;
-    info->cmdline_size = cmdlen + 1;
-    info->bootinfo_addr = LOADER_BOOTINFO_ADDR;
-    info->linux_version = bz.version;
-    snprintf(info->description, sizeof(info->description),
+    plan->info.format = LOADER_LINUX;
+    snprintf(plan->info.description, sizeof(plan->info.description),
              "Linux bzImage, boot protocol %u.%02u, %llu KiB kernel at 0x%llx, %s entry at 0x%llx",
              ver_major, ver_minor, (unsigned long long)(bz.pm_len >> 10),
              (unsigned long long)LOADER_LINUX_LOAD, mode == LOADER_ENTRY_LONG ? "64-bit" : "32-bit",

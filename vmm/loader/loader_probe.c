@@ -15,7 +15,8 @@ enum loader_format loader_probe(const void *buf, size_t len)
         return LOADER_UNKNOWN;
     if (len >= 0x206 && ldr_le16(b + 0x1fe) == 0xaa55 && memcmp(b + 0x202, "HdrS", 4) == 0)
         return LOADER_LINUX;
-    return ldr_probe_multiboot(buf, len);
+    enum loader_format f = ldr_probe_multiboot(buf, len);
+    return f != LOADER_UNKNOWN ? f : ldr_probe_vmlinux(buf, len);
 }
 
 const char *loader_format_name(enum loader_format f)
@@ -24,6 +25,7 @@ const char *loader_format_name(enum loader_format f)
     case LOADER_LINUX: return "linux";
     case LOADER_MULTIBOOT: return "multiboot";
     case LOADER_FLAT: return "flat";
+    case LOADER_VMLINUX: return "vmlinux";
     default: return "unknown";
     }
 }

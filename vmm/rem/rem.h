@@ -11,7 +11,10 @@
  *     are kept lazily while running and are folded back into ctx.rflags
  *     before rem_vcpu_run/rem_vcpu_step_one return;
  *   - decodes every instruction with vmm/dis (the project's one decoder)
- *     and executes the structured result;
+ *     and executes the structured result; rem_vcpu_run keeps the decoded
+ *     instructions as blocks (rem_block.c: keyed by guest-physical address,
+ *     handlers resolved at decode time, checked against writes to code
+ *     pages), single steps decode afresh;
  *   - translates linear addresses through a software TLB filled by PGM's
  *     walker (pgm_walk, the one page-table walker): RAM is read and written
  *     through host pointers, ROM and MMIO through pgm_phys_read/write;

@@ -11,8 +11,10 @@
  * points at the faulting instruction as the architecture requires.
  *
  * The decoded instruction is a plain struct on the stack: nothing is
- * allocated per instruction. A decoded-block cache keyed by physical address
- * can later keep these structs and skip the fetch and decode.
+ * allocated per instruction. rem_vcpu_run normally takes the block path
+ * (rem_block.c), which keeps these structs in decoded blocks keyed by
+ * physical address and calls rem_execute (or a handler of rem_fast.c)
+ * directly; rem_exec_one serves single steps and what blocks do not take.
  */
 #include "rem_ops.h"
 
@@ -77,10 +79,12 @@ static void pop_insn(struct rem_vcpu *v, const struct dis_insn *in)
         return;
     }
     if (op->kind == DIS_OP_MEM) {
-        /* The address uses RSP after the pop. */
+        /* The address uses RSP after the pop, but a fault (#SS/#GP on the
+         * address as much as #PF on the store) leaves RSP unchanged. */
         v->ctx->gpr[CPUM_RSP] = nsp;
-        uint64_t la = rem_seg_la(v, op_seg(op), ea_off(v, op), size, 1);
+        uint64_t off = ea_off(v, op);
         v->ctx->gpr[CPUM_RSP] = rsp;
+        uint64_t la = rem_seg_la(v, op_seg(op), off, size, 1);
         rem_lin_write(v, la, &val, size, rem_user(v));
         v->ctx->gpr[CPUM_RSP] = nsp;
         return;
@@ -363,7 +367,7 @@ static void control(struct rem_vcpu *v, const struct dis_insn *in)
 
 /* ---- the rest of the general-purpose set ------------------------------------------------------ */
 
-static bool exec_general(struct rem_vcpu *v, const struct dis_insn *in)
+bool rem_exec_general(struct rem_vcpu *v, const struct dis_insn *in)
 {
     uint64_t *g = v->ctx->gpr;
     unsigned size = in->opsize;
@@ -451,6 +455,7 @@ static bool exec_general(struct rem_vcpu *v, const struct dis_insn *in)
     case DIS_nop: case DIS_pause: case DIS_prefetch: case DIS_prefetchw: case DIS_prefetchnta:
     case DIS_prefetcht0: case DIS_prefetcht1: case DIS_prefetcht2: case DIS_lfence:
     case DIS_mfence: case DIS_sfence: case DIS_endbr32: case DIS_endbr64:
+    case DIS_rdsspd: case DIS_rdsspq: /* shadow stacks off (no CR4.CET): a NOP, as on hardware */
         if (mn == DIS_mfence)
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
         return true;
@@ -472,11 +477,11 @@ static bool exec_general(struct rem_vcpu *v, const struct dis_insn *in)
 
 /* ---- fetch, decode, dispatch --------------------------------------------------------------------- */
 
-static void execute(struct rem_vcpu *v, const struct dis_insn *in)
+void rem_execute(struct rem_vcpu *v, const struct dis_insn *in)
 {
     if ((in->attr & DIS_A_PRIV) && v->cpl != 0)
         rem_gp0(v);
-    if (exec_general(v, in) || rem_exec_alu(v, in) || rem_exec_str(v, in) ||
+    if (rem_exec_general(v, in) || rem_exec_alu(v, in) || rem_exec_str(v, in) ||
         rem_exec_sys(v, in) || rem_exec_fpu(v, in) || rem_exec_sse(v, in))
         return;
     rem_unimplemented(v);
@@ -558,7 +563,7 @@ decoded:
             rem_ud(v);
     }
     v->next_rip = (rip + (unsigned)len) & rem_mask(v->code_bits);
-    execute(v, ip);
+    rem_execute(v, ip);
     if (!v->rip_set)
         c->rip = v->next_rip;
 }

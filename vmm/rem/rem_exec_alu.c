@@ -202,10 +202,12 @@ static void shift(struct rem_vcpu *v, const struct dis_insn *in)
     unsigned cnt = in->nops > (dbl ? 2u : 1u) ? (unsigned)op_get(v, cop, 1) : 1;
     cnt &= bits == 64 ? 63 : 31;
     if (!cnt) {
-        /* No change, no flags - but a memory operand is still checked. */
-        if (in->op[0].kind == DIS_OP_MEM)
-            (void)op_get(v, &in->op[0], size);
-        else if (size == 4) /* a 32-bit register is still written (zero-extended) */
+        /* No change, no flags - but a memory operand is still checked, as
+         * a write: a #PF has W=1 on hardware (tests/rem_diff). */
+        if (in->op[0].kind == DIS_OP_MEM) {
+            struct rem_mref mr;
+            mref_rmw(v, in, &in->op[0], size, &mr);
+        } else if (size == 4) /* a 32-bit register is still written (zero-extended) */
             op_set(v, &in->op[0], 4, op_get(v, &in->op[0], 4));
         return;
     }
@@ -481,10 +483,16 @@ static void cmpxchg_wide(struct rem_vcpu *v, const struct dis_insn *in)
     bool w16 = in->mnem == DIS_cmpxchg16b;
     unsigned half = w16 ? 8 : 4;
     uint64_t hm = rem_mask(half * 8);
+    /* Which fault first, as on hardware (tests/rem_diff): a non-canonical SS
+     * address is #SS before the misalignment #GP - unless an ES/CS/DS
+     * prefix is present (ignored for the address in 64-bit mode, yet then
+     * the misalignment #GP wins). */
     uint64_t off = ea_off(v, op);
-    if (w16 && (off & 15))
+    if (w16 && (off & 15) && in->seg_override <= DIS_SEG_DS && in->seg_override != DIS_SEG_SS)
         rem_gp0(v);
     uint64_t la = rem_seg_la(v, op_seg(op), off, 2 * half, 2);
+    if (w16 && (la & 15))
+        rem_gp0(v);
     void *p = rem_lin_ptr(v, la, 2 * half, REM_TLB_WRITE, rem_user(v));
     uint64_t cur[2] = { 0, 0 };
     uint64_t want_lo = g[CPUM_RAX] & hm, want_hi = g[CPUM_RDX] & hm;
@@ -497,8 +505,12 @@ static void cmpxchg_wide(struct rem_vcpu *v, const struct dis_insn *in)
         cur[0] = exp & hm;
         cur[1] = exp >> 32;
     } else {
-        /* 16-byte compare-exchange: one vCPU today, so not atomic (see rem.h). */
+        /* 16-byte compare-exchange: one vCPU today, so not atomic (see rem.h).
+         * Both pages are probed as writes first: a #PF has W=1, as on hardware. */
         uint8_t buf[16];
+        (void)rem_lin_ptr(v, la, 1, REM_TLB_WRITE, rem_user(v));
+        (void)rem_lin_ptr(v, (la + 2 * half - 1) & ~(uint64_t)PGM_PAGE_MASK, 1, REM_TLB_WRITE,
+                          rem_user(v));
         rem_lin_read(v, la, buf, 2 * half, rem_user(v));
         memcpy(&cur[0], buf, half);
         memcpy(&cur[1], buf + half, half);

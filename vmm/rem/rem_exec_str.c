@@ -3,11 +3,14 @@
  * REP/REPE/REPNE) and port I/O (IN, OUT, INS, OUTS).
  *
  * REP commits RCX, RSI and RDI after every element, so a fault in the
- * middle restarts the instruction where it stopped (RIP stays on it). A
- * long REP gives up the CPU every REM_REP_CHUNK elements with RIP still on
- * the instruction, so interrupts and kicks are not held off by a large
- * memset. Forward MOVS and STOS on RAM copy whole runs inside a page with
- * memmove/memset - the kernel's memcpy/memset are REP MOVSQ/STOSQ.
+ * middle restarts the instruction where it stopped (RIP stays on it); REP
+ * CMPS/SCAS set the flags only when they finish, so a fault leaves those of
+ * the instruction's start, as hardware does. A long REP gives up the CPU
+ * every REM_REP_CHUNK elements with RIP still on the instruction, so
+ * interrupts and kicks are not held off by a large memset. Forward MOVS and
+ * STOS on RAM copy whole runs inside a page with memmove/memset - the
+ * kernel's memcpy/memset are REP MOVSQ/STOSQ - except a MOVS whose
+ * destination overlaps just above its source, which must repeat the pattern.
  *
  * Port I/O leaves through the neutral exit (rem.h): the permission check
  * (IOPL, then the TSS I/O bitmap) happens first; OUT/OUTS complete before
@@ -79,7 +82,19 @@ static uint64_t bulk(struct rem_vcpu *v, const struct dis_insn *in, const struct
     if (!d)
         return 0;
     if (in->mnem == DIS_movs) {
-        memmove(d, p, bytes);
+        /* A destination just above the source: later elements read what
+         * earlier ones wrote (the pattern repeats, as on hardware), which
+         * memmove would not do. Bytewise forward is the same thing once
+         * the distance is at least one element; below that, per element. */
+        uint64_t dist = dla - sla;
+        if (dist && dist < bytes) {
+            if (dist < s->size)
+                return 0;
+            for (uint64_t i = 0; i < bytes; i++)
+                ((uint8_t *)d)[i] = ((const uint8_t *)p)[i];
+        } else {
+            memmove(d, p, bytes);
+        }
         adv(v, s, CPUM_RSI, n);
     } else {
         uint64_t val = g[CPUM_RAX];
@@ -94,8 +109,31 @@ static uint64_t bulk(struct rem_vcpu *v, const struct dis_insn *in, const struct
     return n;
 }
 
-/* One element, registers committed. */
-static void element(struct rem_vcpu *v, const struct dis_insn *in, const struct str_ctx *s)
+/* CMPS/SCAS under REP: the last comparison, turned into the flags only when
+ * the instruction completes - a fault partway leaves the flags of the
+ * instruction's start, as on hardware (tests/rem_diff). */
+struct str_cmp {
+    uint64_t a, b;
+    bool any;
+};
+
+static void cmp_result(struct rem_vcpu *v, struct str_cmp *c, unsigned bits, uint64_t a,
+                       uint64_t b)
+{
+    uint64_t m = rem_mask(bits);
+    if (!c) {
+        rem_cc_set(v, REM_CC_SUB, bits, (a - b) & m, a, b);
+        return;
+    }
+    c->a = a;
+    c->b = b;
+    c->any = true;
+}
+
+/* One element, registers committed; CMPS/SCAS leave their result in `c`
+ * when it is not NULL, else in the flags. */
+static void element(struct rem_vcpu *v, const struct dis_insn *in, const struct str_ctx *s,
+                    struct str_cmp *c)
 {
     uint64_t *g = v->ctx->gpr;
     unsigned size = s->size, bits = size * 8;
@@ -127,13 +165,13 @@ static void element(struct rem_vcpu *v, const struct dis_insn *in, const struct 
             b = rem_rd(v, CPUM_ES, di, size);
         adv(v, s, CPUM_RSI, 1);
         adv(v, s, CPUM_RDI, 1);
-        rem_cc_set(v, REM_CC_SUB, bits, (a - b) & m, a, b);
+        cmp_result(v, c, bits, a, b);
         break;
     }
     default: { /* scas */
         uint64_t a = g[CPUM_RAX] & m, b = rem_rd(v, CPUM_ES, di, size);
         adv(v, s, CPUM_RDI, 1);
-        rem_cc_set(v, REM_CC_SUB, bits, (a - b) & m, a, b);
+        cmp_result(v, c, bits, a, b);
         break;
     }
     }
@@ -150,7 +188,7 @@ static void string_op(struct rem_vcpu *v, const struct dis_insn *in)
     s.step = (v->ctx->rflags & FL_DF) ? -(int64_t)s.size : (int64_t)s.size;
     bool rep = in->prefixes & (DIS_PFX_REP | DIS_PFX_REPNE);
     if (!rep) {
-        element(v, in, &s);
+        element(v, in, &s, NULL);
         return;
     }
     bool cond = in->attr & DIS_A_REPE; /* cmps/scas: F3 = repe, F2 = repne */
@@ -166,12 +204,14 @@ static void string_op(struct rem_vcpu *v, const struct dis_insn *in)
         if (in->mnem == DIS_movs)
             g[CPUM_RSI] = (uint32_t)g[CPUM_RSI];
     }
+    struct str_cmp cmp = {0};
+    uint64_t m = rem_mask(s.size * 8);
     for (unsigned done = 0;;) {
         uint64_t c = g[CPUM_RCX] & s.am;
         if (!c)
-            return;
+            break;
         if (done >= REM_REP_CHUNK) {
-            v->rip_set = true; /* come back to this instruction */
+            v->rip_set = true; /* come back to it, flags untouched as after a fault */
             return;
         }
         uint64_t n = 0;
@@ -182,12 +222,14 @@ static void string_op(struct rem_vcpu *v, const struct dis_insn *in)
             done += (unsigned)n;
             continue;
         }
-        element(v, in, &s);
+        element(v, in, &s, cond ? &cmp : NULL);
         g[CPUM_RCX] = (g[CPUM_RCX] & ~s.am) | ((c - 1) & s.am);
         done++;
-        if (cond && rem_cond(v, 4) != want_zf)
-            return;
+        if (cond && (((cmp.a - cmp.b) & m) == 0) != want_zf)
+            break;
     }
+    if (cmp.any)
+        rem_cc_set(v, REM_CC_SUB, s.size * 8, (cmp.a - cmp.b) & m, cmp.a, cmp.b);
 }
 
 /* ---- port I/O ------------------------------------------------------------------------------ */

@@ -65,6 +65,18 @@ uint32_t rem_arith_flags(struct rem_vcpu *v)
         if (r == (1ull << (n - 1)) - 1)
             f |= FL_OF;
         return f;
+    /* The shifts as rem_exec_alu.c's shift_calc computes them (AF 0). */
+    case REM_CC_SHL: {
+        unsigned cf = (unsigned)(a >> (n - b)) & 1;
+        return szp(r, n) | (cf ? FL_CF : 0) | ((((r >> (n - 1)) & 1) ^ cf) ? FL_OF : 0);
+    }
+    case REM_CC_SHR:
+        return szp(r, n) | (((a >> (b - 1)) & 1) ? FL_CF : 0) |
+               (b == 1 && ((a >> (n - 1)) & 1) ? FL_OF : 0);
+    case REM_CC_SAR: {
+        int64_t sv = (int64_t)(a << (64 - n)) >> (64 - n);
+        return szp(r, n) | (((uint64_t)(sv >> (b - 1)) & 1) ? FL_CF : 0);
+    }
     }
     return 0;
 }
@@ -108,6 +120,18 @@ bool rem_cond(struct rem_vcpu *v, unsigned cc)
         default: goto slow;                      /* P */
         }
         /* case 3 (BE) handled below through the slow path */
+        return r ^ (cc & 1);
+    }
+    if (c->op == REM_CC_INC || c->op == REM_CC_DEC || c->op == REM_CC_ADD) {
+        /* INC/DEC + Jcc (loop counters) and ADD + JC/JZ/JS without the flags:
+         * CF is kept (INC/DEC) or the carry out (ADD); ZF and SF from the result. */
+        unsigned n = c->bits;
+        switch (cc >> 1) {
+        case 1: r = c->op == REM_CC_ADD ? c->res < c->src1 : c->cin != 0; break; /* B */
+        case 2: r = c->res == 0; break;                                           /* E */
+        case 4: r = (c->res >> (n - 1)) & 1; break;                               /* S */
+        default: goto slow;
+        }
         return r ^ (cc & 1);
     }
     if (c->op == REM_CC_LOGIC) {

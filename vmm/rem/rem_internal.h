@@ -6,6 +6,8 @@
  *   rem_xcpt.c   exceptions and interrupts (IVT, IDT in every mode, #DF and
  *                triple fault), segment loads, IRET, far transfers
  *   rem_exec*.c  instruction semantics, one file per group
+ *   rem_block.c  decoded-block cache and the block executor
+ *   rem_fast.c   handlers resolved when a block is built
  *   rem_run.c    the run loop, the API of rem.h
  *
  * Faults: an instruction that faults calls rem_raise() (or a memory helper
@@ -40,6 +42,9 @@ struct rem_tlb_entry {
     uint64_t tag;     /* linear page | 1 when valid, 0 when empty */
     uintptr_t addend; /* host address - linear address (RAM/ROM), 0: slow path */
     uint64_t gpa;     /* guest-physical page */
+    uintptr_t code_addend; /* write entries of RAM pages holding cached blocks: the
+                              host addend the slow path writes through (addend is 0
+                              so every write notices the code), else 0 */
 };
 
 /* ---- lazy flags ----------------------------------------------------------- */
@@ -47,6 +52,8 @@ struct rem_tlb_entry {
 enum rem_cc_op {
     REM_CC_EFLAGS, /* the arithmetic flags are in cc.flags */
     REM_CC_ADD, REM_CC_ADC, REM_CC_SUB, REM_CC_SBB, REM_CC_LOGIC, REM_CC_INC, REM_CC_DEC,
+    /* shifts by a count of 1..bits-1: src1 the operand, src2 the count (rem_fast.c) */
+    REM_CC_SHL, REM_CC_SHR, REM_CC_SAR,
 };
 
 #define FL_CF 0x0001u
@@ -97,6 +104,12 @@ struct rem_icache_entry {
 };
 #define REM_IOBUF_SIZE 4096u
 
+/* Decoded-block cache (rem_block.c): straight-line runs of instructions
+ * keyed by the guest-physical address of their first byte, each with its
+ * handler resolved at decode time. */
+typedef void (*rem_insn_fn)(struct rem_vcpu *v, const struct dis_insn *in);
+struct rem_bcache;
+
 struct rem_vcpu {
     struct rem *rem;
     struct cpum_cpu *cpu;
@@ -116,6 +129,10 @@ struct rem_vcpu {
     struct rem_tlb_entry tlb[2][REM_TLB_KINDS][REM_TLB_SIZE];
 
     struct rem_icache_entry icache[REM_ICACHE_SIZE];
+    struct rem_bcache *bcache;  /* allocated with the vCPU; NULL: blocks off */
+    uint32_t epoch;             /* bumped when mode or translations change or a guest
+                                   write hits cached code: a block stops after the
+                                   instruction that did it */
 
     /* The current instruction. */
     uint64_t insn_rip;   /* RIP at its start */
@@ -272,6 +289,26 @@ void rem_desc_to_seg(uint64_t d, uint16_t sel, struct cpum_seg *s);
 
 /* Decodes and executes the instruction at CS:RIP (faults longjmp). */
 void rem_exec_one(struct rem_vcpu *v);
+/* Executes a decoded instruction (privilege check, then its group); RIP
+ * handling as in rem_exec_one: insn_rip, next_rip and rip_set set first. */
+void rem_execute(struct rem_vcpu *v, const struct dis_insn *in);
+
+/* ---- rem_block.c -------------------------------------------------------------- */
+
+cap_result rem_bcache_create(struct rem_vcpu *v);
+void rem_bcache_destroy(struct rem_vcpu *v);
+/* Runs the cached block at CS:RIP (building it on a miss) up to the end of
+ * the block, the budget, or an instruction that stops the run, changes the
+ * mode or translations, or writes to cached code. Returns false, having run
+ * nothing, when the block path cannot take this instruction (the caller
+ * then uses rem_exec_one). Needs: TF clear, no interrupt shadow. */
+bool rem_run_block(struct rem_vcpu *v);
+/* True when guest-physical page `gpa` holds cached blocks. */
+bool rem_bcache_has_code(const struct rem_vcpu *v, uint64_t gpa);
+/* A guest write of this vCPU to a page that holds blocks (rem_mem.c). */
+void rem_bcache_code_write(struct rem_vcpu *v, uint64_t gpa);
+/* Blocks compare their bytes with memory again before they next run. */
+void rem_bcache_new_epoch(struct rem_vcpu *v);
 /* Completes a port IN after EM filled iobuf. */
 void rem_complete_in(struct rem_vcpu *v);
 

@@ -27,12 +27,14 @@
 void rem_tlb_flush(struct rem_vcpu *v)
 {
     memset(v->tlb, 0, sizeof(v->tlb));
+    v->epoch++;
 }
 
 void rem_tlb_flush_page(struct rem_vcpu *v, uint64_t la)
 {
     unsigned i = (unsigned)(la >> 12) & (REM_TLB_SIZE - 1);
     uint64_t tag = (la & ~PGM_PAGE_MASK) | 1;
+    v->epoch++;
     for (unsigned u = 0; u < 2; u++)
         for (unsigned k = 0; k < REM_TLB_KINDS; k++)
             if (v->tlb[u][k][i].tag == tag)
@@ -73,6 +75,12 @@ static struct rem_tlb_entry *tlb_fill(struct rem_vcpu *v, uint64_t la, unsigned 
     e->gpa = w.gpa & ~PGM_PAGE_MASK;
     void *h = pgm_gpa_to_hva(v->rem->pgm, e->gpa, PGM_PAGE_SIZE, kind == REM_TLB_WRITE);
     e->addend = h ? (uintptr_t)h - (uintptr_t)page : 0;
+    e->code_addend = 0;
+    if (h && kind == REM_TLB_WRITE && rem_bcache_has_code(v, e->gpa)) {
+        /* Writes to cached code take the slow path, which notices them. */
+        e->code_addend = e->addend;
+        e->addend = 0;
+    }
     return e;
 }
 
@@ -108,6 +116,7 @@ static void page_read(struct rem_vcpu *v, struct rem_tlb_entry *e, uint64_t la, 
         return;
     }
     cap_result rc = pgm_phys_read(v->rem->pgm, e->gpa | (la & PGM_PAGE_MASK), buf, len);
+    rem_bcache_new_epoch(v); /* a device may have written RAM */
     if (CAP_FAILED(rc))
         phys_fail(v, rc);
 }
@@ -119,7 +128,15 @@ static void page_write(struct rem_vcpu *v, struct rem_tlb_entry *e, uint64_t la,
         memcpy((void *)(uintptr_t)(la + e->addend), buf, len);
         return;
     }
+    if (e->code_addend) {
+        /* RAM holding cached blocks: the block running now must stop after
+         * this instruction (rem_run_block); blocks check their bytes on entry. */
+        memcpy((void *)(uintptr_t)(la + e->code_addend), buf, len);
+        rem_bcache_code_write(v, e->gpa);
+        return;
+    }
     cap_result rc = pgm_phys_write(v->rem->pgm, e->gpa | (la & PGM_PAGE_MASK), buf, len);
+    rem_bcache_new_epoch(v); /* a device may have written RAM */
     if (CAP_FAILED(rc))
         phys_fail(v, rc);
 }
@@ -219,8 +236,14 @@ uint64_t rem_rd(struct rem_vcpu *v, unsigned sreg, uint64_t off, unsigned len)
     if (__builtin_expect(e->tag == ((la & ~PGM_PAGE_MASK) | 1) && e->addend &&
                              (la & PGM_PAGE_MASK) + len <= PGM_PAGE_SIZE,
                          1)) {
-        memcpy(&val, (void *)(uintptr_t)(la + e->addend), len);
-        return val;
+        const void *p = (const void *)(uintptr_t)(la + e->addend);
+        switch (len) { /* constant sizes: no call into libc's memcpy */
+        case 1: return *(const uint8_t *)p;
+        case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+        case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
+        case 8: memcpy(&val, p, 8); return val;
+        default: memcpy(&val, p, len); return val;
+        }
     }
     rem_lin_read(v, la, &val, len, user);
     return val;
@@ -234,8 +257,13 @@ void rem_wr(struct rem_vcpu *v, unsigned sreg, uint64_t off, unsigned len, uint6
     if (__builtin_expect(e->tag == ((la & ~PGM_PAGE_MASK) | 1) && e->addend &&
                              (la & PGM_PAGE_MASK) + len <= PGM_PAGE_SIZE,
                          1)) {
-        memcpy((void *)(uintptr_t)(la + e->addend), &val, len);
-        return;
+        void *p = (void *)(uintptr_t)(la + e->addend);
+        switch (len) {
+        case 1: *(uint8_t *)p = (uint8_t)val; return;
+        case 2: { uint16_t x = (uint16_t)val; memcpy(p, &x, 2); return; }
+        case 4: { uint32_t x = (uint32_t)val; memcpy(p, &x, 4); return; }
+        default: memcpy(p, &val, len); return;
+        }
     }
     rem_lin_write(v, la, &val, len, user);
 }

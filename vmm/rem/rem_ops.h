@@ -154,6 +154,8 @@ static inline bool mref_store(struct rem_vcpu *v, const struct rem_mref *m, uint
 /* ---- instruction-file entry points ------------------------------------------ */
 
 /* Each returns false when it does not handle the mnemonic. */
+bool rem_exec_general(struct rem_vcpu *v, const struct dis_insn *in);
+bool rem_exec_alu(struct rem_vcpu *v, const struct dis_insn *in);
 bool rem_exec_str(struct rem_vcpu *v, const struct dis_insn *in);
 bool rem_exec_sys(struct rem_vcpu *v, const struct dis_insn *in);
 bool rem_exec_fpu(struct rem_vcpu *v, const struct dis_insn *in);

@@ -1,7 +1,8 @@
 /*
  * rem_run.c - the REM engine object, its vCPUs and the run loop (rem.h).
  *
- * The loop executes one instruction at a time (rem_exec_one) until an
+ * The loop executes a cached block at a time (rem_block.c), or one
+ * instruction (rem_exec_one) where blocks do not apply, until an
  * instruction asks for an exit (port I/O, HLT, an unimplemented
  * instruction), the budget runs out, a kick arrives, or an interrupt window
  * that EM asked for opens. Faults longjmp back to rem_vcpu_run, which
@@ -68,6 +69,9 @@ cap_result rem_vcpu_create(struct rem *rem, struct cpum_cpu *cpu, struct rem_vcp
 
 void rem_vcpu_destroy(struct rem_vcpu *v)
 {
+    if (!v)
+        return;
+    rem_bcache_destroy(v);
     free(v);
 }
 
@@ -78,7 +82,7 @@ static bool irq_ready(const struct rem_vcpu *v)
     return (v->ctx->rflags & RFLAGS_IF) && !v->shadow && !v->io_pending;
 }
 
-static __attribute__((noinline)) void loop(struct rem_vcpu *v)
+static __attribute__((noinline)) void loop(struct rem_vcpu *v, bool blocks)
 {
     struct hwaccm_exit *x = v->exit;
     while (!v->stop) {
@@ -91,6 +95,8 @@ static __attribute__((noinline)) void loop(struct rem_vcpu *v)
             return;
         }
         bool tf = v->ctx->rflags & FL_TF;
+        if (blocks && !tf && !v->shadow && rem_run_block(v))
+            continue;
         v->budget--;
         rem_exec_one(v);
         v->insns++;
@@ -120,7 +126,8 @@ static void deliver_pending(struct rem_vcpu *v)
     }
 }
 
-static cap_result run(struct rem_vcpu *v, uint64_t budget, struct hwaccm_exit *exit)
+/* blocks: use the block cache (rem_vcpu_run); single steps do not build blocks. */
+static cap_result run(struct rem_vcpu *v, uint64_t budget, struct hwaccm_exit *exit, bool blocks)
 {
     memset(exit, 0, sizeof(*exit));
     exit->reason = HWACCM_EXIT_NONE;
@@ -128,6 +135,7 @@ static cap_result run(struct rem_vcpu *v, uint64_t budget, struct hwaccm_exit *e
     v->stop = false;
     v->fail_rc = CAP_OK;
     v->budget = budget;
+    rem_bcache_new_epoch(v); /* others may have written guest memory since the last run */
     if (setjmp(v->jb)) {
         if (v->xcpt_vec == REM_VMM_FAILURE) {
             v->delivering = REM_NO_VECTOR;
@@ -144,7 +152,7 @@ static cap_result run(struct rem_vcpu *v, uint64_t budget, struct hwaccm_exit *e
     if (v->io_pending)
         rem_complete_in(v);
     deliver_pending(v);
-    loop(v);
+    loop(v, blocks && v->bcache);
 out:
     rem_get_rflags(v);
     return v->fail_rc;
@@ -162,7 +170,12 @@ cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns, struct hwaccm_ex
         sync_from_ctx(v);
         v->cpu->dirty = 0;
     }
-    cap_result rc = run(v, max_insns ? max_insns : UINT64_MAX, exit);
+    /* The block cache (~4 MiB, mostly untouched) only for vCPUs that run in
+     * rem, not for those that only step single instructions for hm. Without
+     * it rem runs instruction by instruction. */
+    if (!v->bcache && CAP_FAILED(rem_bcache_create(v)))
+        cap_error_clear();
+    cap_result rc = run(v, max_insns ? max_insns : UINT64_MAX, exit, true);
     if (CAP_FAILED(rc))
         cap_error_set(rc, REM_COMPONENT, NULL, "rem: a guest-physical access failed at RIP 0x%llx",
                       (unsigned long long)v->ctx->rip);
@@ -175,7 +188,7 @@ cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct hwaccm_exit *exit)
      * set it aside so the step cannot end before the instruction ran. */
     int kick = __atomic_exchange_n(&v->kick, 0, __ATOMIC_SEQ_CST);
     sync_from_ctx(v);
-    cap_result rc = run(v, 1, exit);
+    cap_result rc = run(v, 1, exit, false);
     if (kick)
         __atomic_store_n(&v->kick, 1, __ATOMIC_SEQ_CST);
     if (exit->reason == HWACCM_EXIT_INTERRUPTED)
@@ -190,7 +203,7 @@ cap_result rem_vcpu_complete_io(struct rem_vcpu *v)
         return CAP_OK;
     struct hwaccm_exit x;
     int kick = __atomic_exchange_n(&v->kick, 0, __ATOMIC_SEQ_CST);
-    cap_result rc = run(v, 0, &x); /* budget 0: the IN completes, nothing else runs */
+    cap_result rc = run(v, 0, &x, false); /* budget 0: the IN completes, nothing else runs */
     if (kick)
         __atomic_store_n(&v->kick, 1, __ATOMIC_SEQ_CST);
     cpum_mark_dirty(v->cpu, CPUM_STATE_ALL);

@@ -76,6 +76,7 @@ void rem_handle_xcpt(struct rem_vcpu *v)
 void rem_update_mode(struct rem_vcpu *v)
 {
     struct cpum_ctx *c = v->ctx;
+    v->epoch++; /* a running block stops after this instruction */
     if (!(c->cr0 & CR0_PE)) {
         v->mode = REM_MODE_REAL;
         v->cpl = 0;

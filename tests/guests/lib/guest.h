@@ -152,7 +152,13 @@ uint8_t pic_irr(int slave);
 #define PIT_HZ 1193182u
 /* Channel ch in mode (0..5), lobyte/hibyte access, with the given count. */
 void pit_start(unsigned ch, unsigned mode, uint16_t count);
+/* Writes channel ch's control word for mode 2 without a count: the counter
+ * stops until a count is written and OUT stays high, so no new edge. */
+void pit_stop(unsigned ch);
 uint16_t pit_latch(unsigned ch);
+/* Read-back status of channel ch: OUT in bit 7, null count 6, access 5-4,
+ * mode 3-1, BCD 0. */
+uint8_t pit_status(unsigned ch);
 
 /* --- local APIC and I/O APIC (MMIO, identity-mapped) --------------------- */
 #define LAPIC_BASE 0xfee00000u

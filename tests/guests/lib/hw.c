@@ -61,6 +61,17 @@ void pit_start(unsigned ch, unsigned mode, uint16_t count)
     outb((uint16_t)(0x40 + ch), (uint8_t)(count >> 8));
 }
 
+void pit_stop(unsigned ch)
+{
+    outb(0x43, (uint8_t)((ch << 6) | 0x30 | (2 << 1)));
+}
+
+uint8_t pit_status(unsigned ch)
+{
+    outb(0x43, (uint8_t)(0xe0 | (2u << ch))); /* read-back: status only */
+    return inb((uint16_t)(0x40 + ch));
+}
+
 uint16_t pit_latch(unsigned ch)
 {
     outb(0x43, (uint8_t)(ch << 6)); /* counter latch */

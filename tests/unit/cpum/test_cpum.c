@@ -120,10 +120,24 @@ START_TEST(cpuid_exact_feature_set)
     ck_assert(!cpum_has_feature(&policy, CPUM_FEAT_PDPE1GB));
     ck_assert(!cpum_has_feature(&policy, CPUM_FEAT_X2APIC));
     ck_assert(!cpum_has_feature(&policy, CPUM_FEAT_MTRR));
+    /* Time base (leaves 0x15/0x16), invariant TSC, TSC_ADJUST. */
+    cpum_cpuid(&policy, 0, 0x15, 0, r);
+    ck_assert_uint_eq(r[0], 1);
+    ck_assert_uint_eq(r[1], CPUM_TSC_HZ / CPUM_APIC_HZ);
+    ck_assert_uint_eq(r[2], CPUM_APIC_HZ);
+    cpum_cpuid(&policy, 0, 0x16, 0, r);
+    ck_assert_uint_eq(r[0], CPUM_TSC_HZ / 1000000);
+    cpum_cpuid(&policy, 0, 0x80000007u, 0, r);
+    ck_assert_uint_eq(r[3], 1u << 8);
+    cpum_cpuid(&policy, 0, 7, 0, r);
+    ck_assert_uint_eq(r[1], 1u << 1);
+    cpum_cpuid(&policy, 0, 7, 1, r);
+    ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
+    ck_assert(cpum_has_feature(&policy, CPUM_FEAT_TSC_ADJUST));
     /* Out of range: the highest basic leaf; gaps in range: zero. */
     uint32_t hi[4];
     cpum_cpuid(&policy, 0, 0x1234, 0, r);
-    cpum_cpuid(&policy, 0, 1, 0, hi);
+    cpum_cpuid(&policy, 0, 0x16, 0, hi);
     ck_assert_mem_eq(r, hi, sizeof(r));
     cpum_cpuid(&policy, 0, 0x80000005u, 0, r);
     ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
@@ -160,6 +174,15 @@ START_TEST(msr_read_write)
     ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_APIC_BASE, 0xfec00800u), CAP_OK);
     ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_APIC_BASE, &v), CAP_OK);
     ck_assert_uint_eq(v, 0xfec00900u); /* BSP bit is read-only */
+    /* Microcode revision: 0, writes (of 0, before CPUID) accepted. */
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_BIOS_SIGN_ID, 0), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_BIOS_SIGN_ID, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0);
+    /* TSC_ADJUST reads 0; only 0 may be written (moving the TSC through it is not emulated). */
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_TSC_ADJUST, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_TSC_ADJUST, 0), CAP_OK);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_TSC_ADJUST, 5), VMM_XCPT_GP);
     const uint32_t *list;
     ck_assert_uint_ge(cpum_msr_list(&list), 12);
 }

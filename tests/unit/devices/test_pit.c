@@ -1,7 +1,8 @@
 /*
  * tests/unit/devices/test_pit.c - the i8254: modes 0, 2 and 3 on the fake
  * clock, lobyte/hibyte access, latch and read-back, IRQ0 through the PIC,
- * port 0x61 gate and OUT bits for channel 2.
+ * port 0x61 gate and OUT bits for channel 2, stopping channel 0 with a
+ * latched IRQ0 and a one-shot after it (the pit-pic payload's sequence).
  */
 #include <check.h>
 #include <stdlib.h>
@@ -126,6 +127,54 @@ START_TEST(test_irq0_through_pic)
 }
 END_TEST
 
+/* What the pit-pic guest payload relies on, in its order: a tick latched in
+ * the IRR while IRQ0 is masked survives a control word written without a
+ * count, which stops channel 0 (no edge can add a second tick), is
+ * delivered once on unmask; then a mode-0 one-shot interrupts exactly once
+ * whenever it is acknowledged, and OUT stays high. */
+START_TEST(test_stop_keeps_latched_irq0_then_one_shot)
+{
+    struct pdm_dev_config cfg[] = {{.device = "pic"}, {.device = "pit"}};
+    ck_assert_int_eq(pdm_instantiate(h.pdm, cfg, 2), CAP_OK);
+    const uint8_t init[][2] = {{0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01},
+                               {0x21, 0xff}};
+    for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++)
+        h_out(&h, init[i][0], 1, init[i][1]);
+    h_out(&h, 0x43, 1, 0x34); /* ch0 mode 2, 1193 ticks: 1 kHz */
+    h_out(&h, 0x40, 1, 0xa9);
+    h_out(&h, 0x40, 1, 0x04);
+    h_advance(&h, 3 * ticks(1193) + 100); /* masked: latched in the IRR only */
+    ck_assert_int_eq(h.intr, 0);
+    h_out(&h, 0x20, 1, 0x0a);
+    ck_assert_uint_eq(h_in(&h, 0x20, 1) & 1, 1);
+    h_out(&h, 0x43, 1, 0x34); /* control word alone: the channel stops */
+    ck_assert_uint_eq(tm_next_deadline(h.tm), TM_NO_DEADLINE);
+    h_advance(&h, 10 * ticks(1193));
+    ck_assert_uint_eq(h_in(&h, 0x20, 1) & 1, 1); /* the latched request is kept */
+    h_out(&h, 0x21, 1, 0xfe); /* unmask */
+    ck_assert_int_eq(h.intr, 1);
+    ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x08);
+    h_out(&h, 0x20, 1, 0x20);
+    ck_assert_int_eq(h.intr, 0);
+    h_advance(&h, 10 * ticks(1193));
+    ck_assert_int_eq(h.intr, 0); /* exactly one */
+
+    h_out(&h, 0x43, 1, 0x30); /* mode 0, 1193 ticks */
+    h_out(&h, 0x40, 1, 0xa9);
+    h_out(&h, 0x40, 1, 0x04);
+    ck_assert_int_eq(h.intr, 0);
+    h_advance(&h, 5 * ticks(1193)); /* fires while not acknowledged: stays latched */
+    ck_assert_int_eq(h.intr, 1);
+    ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x08);
+    h_out(&h, 0x20, 1, 0x20);
+    h_advance(&h, 100 * ticks(1193));
+    ck_assert_int_eq(h.intr, 0); /* once */
+    ck_assert_uint_eq(tm_next_deadline(h.tm), TM_NO_DEADLINE);
+    h_out(&h, 0x43, 1, 0xe2); /* read-back status ch0 */
+    ck_assert_uint_eq(h_in(&h, 0x40, 1) & 0xce, 0x80); /* OUT high, count loaded, mode 0 */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dev-pit");
@@ -135,6 +184,7 @@ int main(void)
     tcase_add_test(tc, test_mode0_one_shot_and_readback);
     tcase_add_test(tc, test_lobyte_only_and_ch2_speaker);
     tcase_add_test(tc, test_irq0_through_pic);
+    tcase_add_test(tc, test_stop_keeps_latched_irq0_then_one_shot);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -34,6 +34,9 @@ static const struct vec vecs[] = {
     {64, "f03900", DIS_ERR_INVALID, NULL},           /* LOCK cmp */
     {64, "06", DIS_ERR_INVALID, NULL},               /* push es: invalid in 64-bit */
     {64, "82c001", DIS_ERR_INVALID, NULL},
+    {64, "660fc300", DIS_ERR_INVALID, NULL},         /* MOVNTI is NP: 66 gives #UD */
+    {64, "0fc300", 3, "movnti DWORD PTR [rax],eax"},
+    {64, "36488b03", 4, "mov    rax,QWORD PTR ss:[rbx]"}, /* SS kept in 64-bit (#SS) */
     {64, "c5f877", 3, "vzeroupper"},
     {64, "c5fc77", 3, "vzeroall"},
     {64, "c5f96fc1", 4, "vmovdqa xmm0,xmm1"},
@@ -172,6 +175,12 @@ START_TEST(test_operands)
     ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_FS);
     in = dec(64, "2e8b4500"); /* cs: ignored in 64-bit */
     ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_SS);
+    in = dec(64, "3e8b4500"); /* ds: ignored too, [rbp] stays SS */
+    ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_SS);
+    in = dec(64, "368b03"); /* ss: kept (a non-canonical address is #SS, not #GP) */
+    ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_SS);
+    in = dec(64, "268b03"); /* es: ignored */
+    ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_DS);
     in = dec(64, "8b0510000000");
     ck_assert_int_eq(in.op[1].mem.base, DIS_REG_RIP);
     ck_assert_int_eq(in.op[1].mem.disp, 0x10);

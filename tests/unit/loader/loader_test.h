@@ -51,5 +51,6 @@ TCase *tcase_multiboot(void);
 TCase *tcase_multiboot_bad(void);
 TCase *tcase_flat(void);
 TCase *tcase_files(void);
+TCase *tcase_vmlinux(void);
 
 #endif

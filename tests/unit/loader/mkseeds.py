@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes seed images for a loader fuzz target into a directory:
-`mkseeds.py linux|multiboot OUTDIR`. The same shapes the unit tests build:
+`mkseeds.py linux|multiboot|vmlinux OUTDIR`. The same shapes the unit tests build:
 a minimal bzImage (64-bit and 32-bit-only), a multiboot ELF32 kernel and an
 a.out-kludge kernel. (The fuzz driver reads its options from byte 0.)"""
 import os
@@ -46,11 +46,26 @@ def aout():
     return bytes(img)
 
 
+def vmlinux():
+    """A minimal ELF64 vmlinux: text at 16 MiB (entry there), data + bss after."""
+    img = bytearray(0x3000)
+    img[0:8] = b'\x7fELF\x02\x01\x01\x00'
+    struct.pack_into('<HHIQQQIHHHHHH', img, 16, 2, 62, 1, 0x1000000, 64, 0, 0, 64, 56, 2,
+                     64, 0, 0)
+    struct.pack_into('<IIQQQQQQ', img, 64, 1, 5, 0x1000, 0xffffffff81000000, 0x1000000,
+                     0x1000, 0x1000, 0x200000)
+    struct.pack_into('<IIQQQQQQ', img, 120, 1, 6, 0x2000, 0xffffffff81200000, 0x1200000,
+                     0x1000, 0x3000, 0x200000)
+    return bytes(img)
+
+
 def main():
     kind, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     if kind == 'linux':
         seeds = {'bz64': bzimage(3), 'bz32': bzimage(0)}
+    elif kind == 'vmlinux':
+        seeds = {'vmlinux': vmlinux(), 'vmlinux-initrd-cmdline': b'\x0c' + vmlinux()[1:]}
     else:
         seeds = {'elf': elf(), 'aout': aout()}
     for name, data in seeds.items():

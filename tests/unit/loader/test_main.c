@@ -102,6 +102,7 @@ int main(void)
     suite_add_tcase(s, tcase_multiboot_bad());
     suite_add_tcase(s, tcase_flat());
     suite_add_tcase(s, tcase_files());
+    suite_add_tcase(s, tcase_vmlinux());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

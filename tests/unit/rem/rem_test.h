@@ -54,4 +54,5 @@ TCase *tcase_mem(void);
 TCase *tcase_bench(void);
 TCase *tcase_fpu_diff(void);
 TCase *tcase_fpu(void);
+TCase *tcase_block(void);
 #endif
