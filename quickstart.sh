@@ -1,40 +1,136 @@
 #!/bin/bash
-# Installs what is missing, builds Capsule and runs the main job:
-#  1. the SDK demo: an object created through the component registry and
-#     called directly, dynamically (typelib + libffi) and through a proxy;
-#  2. the default VM "demo" of your CAPSULE_HOME (created and registered if
-#     missing): started headless through capsule-svc, its serial output
-#     shown, its state read from another process, then powered off.
-# The default guest today is a small payload built from source
-# (tests/integration/vm/serial_hlt.asm); the Debian kernel + busybox guest
-# replaces it when the software CPU can boot it (issue 6).
+# Installs what is missing, builds Capsule and its default guest, and runs it.
+#
+#   ./quickstart.sh
+#       1. installs missing Debian packages and builds (tools/setup.sh);
+#       2. builds the guest kit (tools/guestkit: Debian's kernel and a busybox
+#          initramfs, from Debian packages; cached under build/guest);
+#       3. creates and registers the VM "demo" in CAPSULE_HOME (default
+#          ~/.capsule) if it is missing: 256 MiB, engine auto, the kit's
+#          vmlinux, initrd and command line, serial port 1 (0x3f8, IRQ 4) in
+#          server mode on CAPSULE_HOME/demo.sock; while it is powered off its
+#          kernel, initrd and command line are brought up to date with the kit;
+#       4. starts it headless unless it is already running;
+#       5. stdin a terminal: attaches the terminal to the guest's console
+#          (`capsule console demo`; detach with Ctrl-] then q, the VM keeps
+#          running; `exit` in the guest's shell powers it off).
+#          stdin not a terminal (CI, scripts): attaches nothing - a pipe would
+#          type into a guest still booting - and prints how to attach and how
+#          to power the VM off; the VM stays running.
+#
+#   ./quickstart.sh --batch CMD
+#       Steps 1 and 2 quietly (progress on stderr), then boots the same guest
+#       in a standalone capsule-vm (no service, no registered VM) with CMD on
+#       the kernel command line: the guest's init runs it, and this prints
+#       CMD's output (stdout and stderr, in that order) on stdout and exits
+#       with CMD's exit status. Nothing is left running. 125 if the guest did
+#       not report a status (its log then goes to stderr); QUICKSTART_TIMEOUT
+#       seconds (default 300) bound the boot and CMD.
+#
+# The SDK demo this script used to run is `build/bin/capsule-sdk-demo`.
 set -eu
 . "$(dirname "$0")/tools/setup.sh"
-setup
+
+usage() {
+    echo "usage: ./quickstart.sh              build, boot the VM 'demo' and attach its console" >&2
+    echo "       ./quickstart.sh --batch CMD  run CMD in the guest, print its output, power off" >&2
+    exit 2
+}
+batch= have_batch=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --batch) [ $# -ge 2 ] || usage; batch=$2 have_batch=1; shift 2 ;;
+    --batch=*) batch=${1#--batch=} have_batch=1; shift ;;
+    -h | --help) sed -n '2,/^set -eu/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) usage ;;
+    esac
+done
+[ $have_batch = 1 ] && [ -z "$batch" ] && { echo "quickstart: --batch: the command is empty" >&2; exit 2; }
 
 B=$CAPSULE_TOP/build
 CAP=$B/bin/capsule
-echo "== SDK demo"
-"$B/bin/capsule-sdk-demo"
+KIT=$CAPSULE_TOP/tools/guestkit/guestkit.sh
 
-echo "== VM 'demo' (CAPSULE_HOME=${CAPSULE_HOME:-$HOME/.capsule})"
-serial=$(mktemp)
-trap 'rm -f "$serial"' EXIT
+# The guest kit, as one step line; sets vmlinux, initrd and cmdline.
+guest_kit() {
+    local log=$CAPSULE_LOGS/guestkit.log out
+    mkdir -p "$CAPSULE_LOGS"
+    printf '%-40s' "guest kit (Debian kernel + busybox)"
+    if ! out=$("$KIT" 2>"$log"); then
+        echo "FAILED"
+        sed 's/^/  /' "$log" >&2
+        echo "quickstart: the default guest is built from Debian packages (linux-image-amd64," \
+            "busybox-static) fetched with apt-get download; fix the above and rerun" >&2
+        exit 1
+    fi
+    vmlinux=$(sed -n 's/^vmlinux=//p' <<<"$out")
+    initrd=$(sed -n 's/^initrd=//p' <<<"$out")
+    cmdline=$(sed -n 's/^cmdline=//p' <<<"$out")
+    echo "ok ($(sed -n 's/^release=//p' <<<"$out"))"
+}
+
+# ---- --batch ------------------------------------------------------------------
+if [ $have_batch = 1 ]; then
+    { setup; guest_kit; } >&2
+    line=$("$KIT" cmdline --batch "$batch" --debug-exit) || exit 2
+    log=$(mktemp)
+    trap 'rm -f "$log"' EXIT
+    # capsule-vm runs in the foreground: when it returns the guest is gone.
+    set +e
+    timeout -k 5 "${QUICKSTART_TIMEOUT:-300}" "$B/bin/capsule-vm" --engine auto --memory 256 \
+        --kernel "$vmlinux" --initrd "$initrd" --append "$line" \
+        --serial stdio --debug-exit </dev/null >"$log" 2>&1
+    st=$?
+    set -e
+    tr -d '\r' <"$log" >"$log.n" && mv "$log.n" "$log"
+    # The end marker carries CMD's status; the debug-exit code (2*rc+1)
+    # confirms the guest got as far as writing it.
+    rc=$(sed -n 's/^=== capsule-batch end rc=\([0-9]*\) ===$/\1/p' "$log" | tail -1)
+    if [ -z "$rc" ] || [ $st -ne $((((rc & 255) * 2 + 1) & 255)) ]; then
+        echo "quickstart: the guest did not complete the batch command (capsule-vm exit $st$([ $st -eq 124 ] && echo ": timed out after ${QUICKSTART_TIMEOUT:-300}s")); its output:" >&2
+        tail -n 40 "$log" >&2
+        exit 125
+    fi
+    sed -n '/^=== capsule-batch begin ===$/,/^=== capsule-batch end rc=[0-9]* ===$/p' "$log" | sed '1d;$d'
+    exit "$rc"
+fi
+
+# ---- the VM 'demo' --------------------------------------------------------------
+setup
+guest_kit
+export CAPSULE_HOME=${CAPSULE_HOME:-$HOME/.capsule}
+mkdir -p "$CAPSULE_HOME"
+sock=$(cd "$CAPSULE_HOME" && pwd)/demo.sock
+if [ ${#sock} -gt 107 ]; then
+    echo "quickstart: the console socket path '$sock' is longer than 107 bytes (a Unix socket limit); use a shorter CAPSULE_HOME" >&2
+    exit 1
+fi
 if ! "$CAP" showvminfo demo >/dev/null 2>&1; then
-    "$CAP" createvm --name demo --ostype Other --register >/dev/null
+    "$CAP" createvm --name demo --ostype Linux_64 --register >/dev/null
+    echo "created and registered the VM 'demo' (CAPSULE_HOME=$CAPSULE_HOME)"
 fi
 state=$("$CAP" showvminfo demo --machinereadable | sed -n 's/^VMState="\(.*\)"/\1/p')
-if [ "$state" = running ] || [ "$state" = paused ]; then
-    echo "quickstart: 'demo' is already $state; leaving it alone" >&2
-    exit 0
+case $state in
+running | paused | starting)
+    echo "the VM 'demo' is already $state"
+    ;;
+*)
+    # Settings can change only while it is off: keep them in step with the kit.
+    "$CAP" modifyvm demo --memory 256 --cpus 1 --engine auto \
+        --kernel "$vmlinux" --initrd "$initrd" --cmdline "$cmdline" \
+        --uart1 0x3f8 4 --uartmode1 server "$sock"
+    "$CAP" startvm demo --type headless >/dev/null
+    echo "started the VM 'demo' headless (Debian's kernel under Capsule; the shell comes up in about 30 s)"
+    ;;
+esac
+
+if [ -t 0 ]; then
+    [ "$state" = running ] && echo "(press Enter for a prompt)"
+    exec "$CAP" console demo
 fi
-"$CAP" modifyvm demo --memory 64 --cpus 1 --engine auto \
-    --kernel "$B/tests/vm-payloads/serial_hlt.bin" --cmdline "" \
-    --uart1 0x3f8 4 --uartmode1 file "$serial"
-"$CAP" startvm demo --type headless
-for _ in $(seq 50); do [ -s "$serial" ] && break; sleep 0.1; done
-echo "guest serial: $(cat "$serial")"
-"$CAP" showvminfo demo --machinereadable | grep -E '^(name|memory|engine|VMState)='
-"$CAP" controlvm demo poweroff
-"$CAP" waitfor demo --state poweroff --timeout 10
-"$CAP" showvminfo demo --machinereadable | grep '^VMState='
+cat <<EOF
+stdin is not a terminal, so no console is attached; the VM keeps running.
+  attach:     $CAP console demo        (detach: Ctrl-] then q)
+  power off:  $CAP controlvm demo poweroff   (or 'exit' in the guest's shell)
+  one-shot:   ./quickstart.sh --batch 'uname -a'
+EOF

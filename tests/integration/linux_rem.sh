@@ -5,13 +5,17 @@
 # small awk computation, a line of /proc/cpuinfo) whose output is checked,
 # the exit through the debug-exit port written from the guest via /dev/port
 # (status 2*rc+1), and a kernel log free of oopses, call traces and panics.
+# A second boot ends with the init's `poweroff -f` alone: the kernel powers
+# off through ACPI (the loader's FADT/DSDT \_S5, plugins/devices/acpipm) and
+# capsule-vm must exit 0 with the VM powered off, the kernel log free of
+# ACPI errors.
 #
 # The kit is built (or taken from its cache, build/guest or
 # $CAPSULE_GUEST_DIR) with guestkit.sh: packages come from Debian's archive,
 # so a host where the kit cannot be fetched FAILS this test - it does not
 # skip. Only a host without Debian's tools (apt-get, dpkg-deb) skips, loudly.
-# Time-bounded: LINUX_REM_TIMEOUT seconds (default 240) for the boot + batch;
-# here it takes about 30 s (1.6e9 guest instructions).
+# Time-bounded: LINUX_REM_TIMEOUT seconds (default 240) for each boot;
+# here each takes about 30-40 s (1.6e9 guest instructions).
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -69,12 +73,29 @@ if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|unchecked MSR' "$tmp/out
     fail "kernel log shows trouble:$(head -5 "$tmp/bad" | sed 's/^/\n  /')"
 fi
 
+# The ACPI power-off: no debug-exit, the batch's `poweroff -f` ends the VM.
+cmdline=$("$KIT" cmdline --batch 'echo acpi-off') || { echo "FAIL: guestkit cmdline"; exit 1; }
+cmdline="${cmdline/quiet/ignore_loglevel}"
+timeout "$LIMIT" "$VM" --engine rem --memory 256 --kernel "$vmlinux" --initrd "$initrd" \
+    --append "$cmdline" --serial stdio </dev/null >"$tmp/off" 2>&1
+rc=$?
+[ $rc -eq 0 ] || fail "poweroff -f: capsule-vm exited $rc, want 0 (ACPI S5); last lines:$(tail -5 "$tmp/off" | sed 's/^/\n  /')"
+for want in "acpi-off" "ACPI: PM: Preparing to enter system sleep state S5" \
+    "guest entered S5 (soft off)" "guest powered off"; do
+    grep -qF -- "$want" "$tmp/off" || fail "poweroff -f run lacks '$want'"
+done
+if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|ACPI BIOS|ACPI Error|ACPI Warning|System halted' \
+    "$tmp/off" >"$tmp/bad"; then
+    fail "poweroff -f run: kernel log shows trouble:$(head -5 "$tmp/bad" | sed 's/^/\n  /')"
+fi
+
 insns=$(sed -n 's/^rem instructions *\([0-9]*\).*/\1/p' "$tmp/out")
 mips=$(sed -n 's/.* \([0-9.]*\) MIPS while in rem/\1/p' "$tmp/out")
 echo "linux_rem: boot + batch in ${secs}s, ${insns:-?} guest instructions, ${mips:-?} MIPS"
 if [ $fails -ne 0 ]; then
     echo "--- guest output (last 40 lines) ---"
     tail -40 "$tmp/out"
+    [ -s "$tmp/off" ] && { echo "--- poweroff -f run (last 20 lines) ---"; tail -20 "$tmp/off"; }
 fi
 [ $fails -eq 0 ] && echo "linux_rem: all passed"
 exit $((fails > 0))

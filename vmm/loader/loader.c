@@ -228,6 +228,8 @@ cap_result loader_load(struct pgm *pgm, struct cpum_cpu *cpu, const struct loade
         .cmdline = p->cmdline ? p->cmdline : "",
         .entry = p->entry,
         .flat_addr = p->flat_addr,
+        .cpus = p->cpus,
+        .no_acpi = p->no_acpi,
     };
     switch (pick_format(p, &kernel, &err)) {
     case LOADER_LINUX:
@@ -252,8 +254,10 @@ cap_result loader_load(struct pgm *pgm, struct cpum_cpu *cpu, const struct loade
     set_entry(cpu, &plan->entry);
     if (out) {
         *out = plan->info;
-        out->nmem = mem.n;
-        memcpy(out->mem, mem.e, sizeof(mem.e[0]) * mem.n);
+        if (!plan->info.nmem) { /* the planner did not change the map */
+            out->nmem = mem.n;
+            memcpy(out->mem, mem.e, sizeof(mem.e[0]) * mem.n);
+        }
     }
     ldr_plan_free(plan);
     free(plan);

@@ -48,6 +48,10 @@
  *   0x30000  page tables for long-mode entry: PML4, PDPT, then one PD per
  *            GiB identity-mapped with 2 MiB pages, covering
  *            max(4 GiB, top of RAM) up to 64 GiB
+ *   0x9f000  ACPI tables (Linux only, unless no_acpi): RSDP, XSDT, FADT,
+ *            DSDT (\_S5 only), MADT, up to the EBDA at 0x9fc00; the e820
+ *            map marks [0x9f000, 0x9fc00) ACPI (type 3) and
+ *            boot_params.acpi_rsdp_addr points at the RSDP (loader_acpi.c)
  *
  * Entry state common to all: IF clear, IDTR limit 0 (a fault before the
  * kernel loads its IDT is a triple fault, reported by EM), RSP = 0x7000
@@ -100,6 +104,13 @@ enum loader_entry {
 #define LOADER_LINUX_LOAD     0x100000ull
 #define LOADER_FLAT_REAL_ADDR 0x7c00ull
 #define LOADER_FLAT_ADDR      0x100000ull
+#define LOADER_ACPI_ADDR      0x9f000ull
+#define LOADER_ACPI_SIZE      0xc00ull /* up to the EBDA (the legacy hole) */
+/* What the FADT and DSDT describe: plugins/devices/acpipm's defaults. */
+#define LOADER_ACPI_PM_BASE   0x600u /* PM1a_EVT +0, PM1a_CNT +4, PM_TMR +8 */
+#define LOADER_ACPI_SCI_IRQ   9u
+#define LOADER_ACPI_S5_TYPE   5u     /* \_S5's SLP_TYP */
+#define LOADER_ACPI_MAX_CPUS  255u   /* 8-bit APIC IDs */
 
 /*
  * What to load. The kernel and initrd each come from a file (path set) or a
@@ -125,15 +136,19 @@ struct loader_params {
                                   signature loads as flat instead of failing */
     uint64_t flat_addr;        /* flat: load address (0: the default of the mode);
                                   real mode needs addr + size <= 1 MiB */
+    unsigned cpus;             /* vCPUs the MADT lists (0: 1) */
+    cap_bool no_acpi;          /* Linux: no ACPI tables (the guest then has no
+                                  ACPI power-off: see plugins/devices/acpipm) */
 };
 
-/* One e820 / multiboot memory-map entry (type 1 usable, 2 reserved). */
+/* One e820 / multiboot memory-map entry (type 1 usable, 2 reserved, 3 ACPI). */
 struct loader_mem_entry {
     uint64_t addr, size;
     uint32_t type;
 };
 #define LOADER_E820_RAM      1u
 #define LOADER_E820_RESERVED 2u
+#define LOADER_E820_ACPI     3u
 #define LOADER_MAX_MEM_ENTRIES 32
 
 struct loader_info {
@@ -147,6 +162,7 @@ struct loader_info {
     uint64_t bootinfo_addr;        /* boot_params / multiboot info; 0 for flat */
     uint64_t pgtable_addr, pgtable_size; /* long-mode page tables; 0 when none */
     uint16_t linux_version;        /* Linux boot protocol, e.g. 0x020f */
+    uint64_t acpi_rsdp;            /* the RSDP's address; 0 when no ACPI tables */
     unsigned nmem;
     struct loader_mem_entry mem[LOADER_MAX_MEM_ENTRIES]; /* the map given to the guest */
     char description[160];         /* one line for logs: format, version, entry mode */

@@ -44,6 +44,10 @@ cap_result ldr_mem_build(struct ldr_mem *mem, const uint64_t (*ram)[2], unsigned
 uint64_t ldr_mem_ram_end(const struct ldr_mem *mem, uint64_t addr, uint64_t len);
 uint64_t ldr_mem_top(const struct ldr_mem *mem);   /* end of the highest RAM entry */
 uint64_t ldr_mem_total(const struct ldr_mem *mem); /* bytes of RAM */
+/* Gives [addr, addr+len), which must lie inside one RAM entry, type `type`
+ * (splitting the entry). Fails when the map would have too many entries. */
+cap_result ldr_mem_mark(struct ldr_mem *mem, uint64_t addr, uint64_t len, uint32_t type,
+                        struct ldr_err *err);
 
 #define LDR_CHUNK_IMAGE   1u /* comes from the kernel image (overlap = bad image) */
 #define LDR_CHUNK_RESERVE 2u /* nothing written: room the kernel needs later */
@@ -73,6 +77,8 @@ struct ldr_inputs {
     const char *cmdline;     /* never NULL */
     enum loader_entry entry;
     uint64_t flat_addr;
+    unsigned cpus;       /* for the MADT; 0: 1 */
+    cap_bool no_acpi;
 };
 
 struct ldr_plan {
@@ -122,6 +128,14 @@ cap_result ldr_linux_boot(const uint8_t *hdr, const struct ldr_linux_kernel *lk,
  * boot protocol 2.15 for this kernel would carry (what Firecracker and
  * cloud-hypervisor give a vmlinux) and sets lk->hdr_end and the limits. */
 void ldr_linux_synth_header(uint8_t *hdr, struct ldr_linux_kernel *lk);
+
+/* The ACPI tables at LOADER_ACPI_ADDR (loader_acpi.c): adds the chunk and
+ * sets plan->info.acpi_rsdp. `cpus` local APICs in the MADT (0: 1). */
+cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, struct ldr_err *err);
+/* The DSDT's AML: Name (_S5, Package () {5, 5, 0, 0}). */
+extern const uint8_t ldr_acpi_s5_aml[14];
+/* The byte that makes p[0..len) sum to 0 (mod 256) when p holds 0 in its place. */
+uint8_t ldr_acpi_checksum(const uint8_t *p, size_t len);
 
 /* The formats. `img` is the kernel image; messages do not name the file
  * (loader.c prefixes it). */

@@ -7,7 +7,8 @@
  * whose setup header starts at 0x1f1) then the protected-mode kernel, which
  * goes to 0x100000. We build boot_params (the "zero page") from scratch,
  * copy the image's setup header into it, fill in what a boot loader owns
- * (type_of_loader, loadflags, heap, cmdline, initrd, e820), and enter at
+ * (type_of_loader, loadflags, heap, cmdline, initrd, e820, the ACPI tables
+ * of loader_acpi.c), and enter at
  * load address + 0x200 (64-bit) or code32_start (32-bit).
  */
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "loader_internal.h"
 
 /* Setup header / boot_params offsets (boot.rst, "THE REAL-MODE KERNEL HEADER"). */
+#define BP_ACPI_RSDP_ADDR    0x070 /* 2.14+ */
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_EXT_RAMDISK_SIZE  0x0c4
 #define BP_EXT_CMD_LINE_PTR  0x0c8
@@ -250,7 +252,16 @@ cap_result ldr_linux_boot(const uint8_t *hdr, const struct ldr_linux_kernel *lk,
         memset(bp + HDR_SUBARCH, 0, 12); /* hardware_subarch: PC, no subarch data */
     if (lk->hdr_end >= HDR_SETUP_DATA + 8)
         ldr_put64(bp + HDR_SETUP_DATA, 0); /* no setup_data chain */
-    fill_e820(bp, mem);
+    /* ACPI: the tables, their e820 type, the RSDP's address (2.14+). */
+    struct ldr_mem map = *mem;
+    if (!in->no_acpi) {
+        if ((rc = ldr_add_acpi(plan, in->cpus, err)) ||
+            (rc = ldr_mem_mark(&map, LOADER_ACPI_ADDR, LOADER_ACPI_SIZE, LOADER_E820_ACPI, err)))
+            return rc;
+        if (ldr_le16(hdr + HDR_VERSION) >= 0x020e)
+            ldr_put64(bp + BP_ACPI_RSDP_ADDR, plan->info.acpi_rsdp);
+    }
+    fill_e820(bp, &map);
 
     if ((rc = ldr_plan_add(plan, LOADER_BOOTINFO_ADDR, bp, LDR_PAGE, LDR_PAGE, 0, "boot_params",
                            err)) ||
@@ -281,6 +292,8 @@ cap_result ldr_linux_boot(const uint8_t *hdr, const struct ldr_linux_kernel *lk,
     info->cmdline_size = cmdlen + 1;
     info->bootinfo_addr = LOADER_BOOTINFO_ADDR;
     info->linux_version = ldr_le16(hdr + HDR_VERSION);
+    info->nmem = map.n;
+    memcpy(info->mem, map.e, sizeof(map.e[0]) * map.n);
     return CAP_OK;
 }
 

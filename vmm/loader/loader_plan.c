@@ -132,6 +132,32 @@ uint64_t ldr_mem_total(const struct ldr_mem *mem)
     return total;
 }
 
+cap_result ldr_mem_mark(struct ldr_mem *mem, uint64_t addr, uint64_t len, uint32_t type,
+                        struct ldr_err *err)
+{
+    for (unsigned i = 0; i < mem->n; i++) {
+        struct loader_mem_entry e = mem->e[i];
+        if (e.type != LOADER_E820_RAM || addr < e.addr || len > e.size ||
+            addr - e.addr > e.size - len)
+            continue;
+        unsigned extra = (addr > e.addr) + (addr + len < e.addr + e.size);
+        if (mem->n + extra > LOADER_MAX_MEM_ENTRIES)
+            return ldr_fail(err, CAP_E_INVALIDARG, "guest memory map has more than %u entries",
+                            LOADER_MAX_MEM_ENTRIES);
+        memmove(&mem->e[i + 1 + extra], &mem->e[i + 1], (mem->n - i - 1) * sizeof(mem->e[0]));
+        mem->n += extra;
+        if (addr > e.addr)
+            mem->e[i++] = (struct loader_mem_entry){ e.addr, addr - e.addr, LOADER_E820_RAM };
+        mem->e[i++] = (struct loader_mem_entry){ addr, len, type };
+        if (addr + len < e.addr + e.size)
+            mem->e[i] = (struct loader_mem_entry){ addr + len, e.addr + e.size - addr - len,
+                                                   LOADER_E820_RAM };
+        return CAP_OK;
+    }
+    return ldr_fail(err, VMM_E_LOADER_NO_ROOM, "0x%llx-0x%llx is not inside guest RAM",
+                    (unsigned long long)addr, (unsigned long long)(addr + len));
+}
+
 /* ---- the plan ------------------------------------------------------- */
 
 void ldr_plan_init(struct ldr_plan *plan)

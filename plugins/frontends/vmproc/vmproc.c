@@ -65,6 +65,9 @@ static const struct devspec default_devices[] = {
     {"apic", always, NULL, true},
     {"ioapic", always, NULL, true},
     {"debugexit", if_debug_exit, debugexit_config, true},
+    /* Always: the loader's ACPI tables (Linux boots) point at its ports, and
+     * it is how `poweroff` ends the VM. --no-device acpipm also drops them. */
+    {"acpipm", always, NULL, true},
 };
 #define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
@@ -212,7 +215,7 @@ static cap_result build_device_list(struct vmproc *p)
         if (j == N_DEFAULT_DEVICES)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
-                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit)",
+                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
@@ -241,6 +244,8 @@ static cap_result load_image(struct vmproc *p, struct vm *vm)
         .cmdline = p->opts.append,
         .format = LOADER_UNKNOWN,
         .flat_fallback = CAP_TRUE,
+        .cpus = p->opts.cpus,
+        .no_acpi = is_disabled(&p->opts, "acpipm"),
     };
     return loader_load(vm_pgm(vm), vm_cpu(vm, 0), &lp, &p->boot);
 }

@@ -47,6 +47,7 @@ static inline void wr64(uint8_t *p, uint64_t v) { wr32(p, (uint32_t)v); wr32(p +
 
 TCase *tcase_linux(void);
 TCase *tcase_linux_bad(void);
+TCase *tcase_acpi(void);
 TCase *tcase_multiboot(void);
 TCase *tcase_multiboot_bad(void);
 TCase *tcase_flat(void);

@@ -6,6 +6,8 @@
  */
 #include <stdlib.h>
 
+#include <capsule/errorinfo.h>
+
 #include "loader_test.h"
 
 #define PM_LEN 8192u
@@ -85,19 +87,20 @@ START_TEST(linux_64bit)
     ck_assert_uint_eq(rd32(bp + 0x214), 0x100000);
     ck_assert_uint_eq(rd32(bp + 0x1e0), (64 * MiB - MiB) / 1024);
 
-    /* e820: RAM, EBDA, BIOS, RAM from 1 MiB, the MMIO page */
-    ck_assert_uint_eq(bp[0x1e8], 5);
-    static const uint64_t want[5][3] = {
-        { 0, 0x9fc00, 1 },        { 0x9fc00, 0x400, 2 },          { 0xf0000, 0x10000, 2 },
-        { 0x100000, 63 * MiB, 1 }, { 0xfec00000, 0x1000, 2 },
+    /* e820: RAM, the ACPI tables, EBDA, BIOS, RAM from 1 MiB, the MMIO page */
+    ck_assert_uint_eq(bp[0x1e8], 6);
+    static const uint64_t want[6][3] = {
+        { 0, 0x9f000, 1 },        { 0x9f000, 0xc00, 3 },           { 0x9fc00, 0x400, 2 },
+        { 0xf0000, 0x10000, 2 },  { 0x100000, 63 * MiB, 1 },       { 0xfec00000, 0x1000, 2 },
     };
-    for (unsigned i = 0; i < 5; i++) {
+    for (unsigned i = 0; i < 6; i++) {
         uint8_t *e = bp + 0x2d0 + i * 20;
         ck_assert_uint_eq(rd64(e), want[i][0]);
         ck_assert_uint_eq(rd64(e + 8), want[i][1]);
         ck_assert_uint_eq(rd32(e + 16), want[i][2]);
     }
-    ck_assert_uint_eq(in->nmem, 5);
+    ck_assert_uint_eq(in->nmem, 6);
+    ck_assert_uint_eq(in->mem[1].type, LOADER_E820_ACPI);
 
     /* GDT, page tables */
     ck_assert_uint_eq(rd64(gp(&vm, 0x510, 8)), 0x00af9b000000ffffull);
@@ -168,7 +171,7 @@ START_TEST(linux_32bit)
     ck_assert_uint_eq(rd64(gp(&vm, 0x510, 8)), 0x00cf9b000000ffffull);
     ck_assert_uint_eq(vm.info.pgtable_addr, 0);
     ck_assert_uint_eq(*gp(&vm, 0x20000, 1), 0); /* empty command line */
-    ck_assert_uint_eq(gp(&vm, 0x7000, 4096)[0x1e8], 4); /* no MMIO: 4 e820 entries */
+    ck_assert_uint_eq(gp(&vm, 0x7000, 4096)[0x1e8], 5); /* no MMIO: 5 e820 entries */
     tvm_fini(&vm);
 }
 END_TEST
@@ -242,5 +245,203 @@ TCase *tcase_linux_bad(void)
 {
     TCase *tc = tcase_create("linux_bad");
     tcase_add_test(tc, linux_bad);
+    return tc;
+}
+
+/* ---- ACPI tables ----------------------------------------------------- */
+
+static uint8_t sum8(const uint8_t *p, size_t n)
+{
+    uint8_t s = 0;
+    for (size_t i = 0; i < n; i++)
+        s = (uint8_t)(s + p[i]);
+    return s;
+}
+
+/* Checks the common header of the table at gpa; returns its host pointer. */
+static uint8_t *acpi_table(struct tvm *vm, uint64_t gpa, const char *sig, uint8_t rev)
+{
+    ck_assert_uint_ge(gpa, LOADER_ACPI_ADDR);
+    uint8_t *t = gp(vm, gpa, 36);
+    ck_assert_mem_eq(t, sig, 4);
+    uint32_t len = rd32(t + 4);
+    ck_assert_uint_ge(len, 36);
+    ck_assert_uint_le(gpa + len, LOADER_ACPI_ADDR + LOADER_ACPI_SIZE);
+    ck_assert_uint_eq(t[8], rev);
+    ck_assert_msg(sum8(gp(vm, gpa, len), len) == 0, "%s checksum", sig);
+    return t;
+}
+
+static cap_result load_acpi(struct tvm *vm, const uint8_t *img, unsigned cpus, int no_acpi)
+{
+    struct loader_params p = {
+        .kernel_buf = img, .kernel_len = BZ_LEN, .kernel_name = "test-kernel",
+        .cmdline = "console=ttyS0", .cpus = cpus, .no_acpi = no_acpi,
+    };
+    cap_error_clear();
+    cap_result rc = loader_load(vm->pgm, &vm->cpu, &p, &vm->info);
+    take_message();
+    return rc;
+}
+
+/* A generic address structure: SystemIO, width, port. */
+static void check_gas(const uint8_t *g, unsigned bits, uint64_t port)
+{
+    ck_assert_uint_eq(g[0], 1);
+    ck_assert_uint_eq(g[1], bits);
+    ck_assert_uint_eq(g[2], 0);
+    ck_assert_uint_eq(rd64(g + 4), port);
+}
+
+START_TEST(acpi_tables)
+{
+    struct tvm vm;
+    static uint8_t img[BZ_LEN];
+    make_bz(img, &bz_default);
+    tvm_init(&vm, 64 * MiB, 1);
+    ck_assert_int_eq(load_acpi(&vm, img, 2, 0), CAP_OK);
+    uint8_t *bp = gp(&vm, 0x7000, 4096);
+
+    /* RSDP: where boot_params.acpi_rsdp_addr says, revision 2, both checksums */
+    uint64_t rsdp_at = rd64(bp + 0x70);
+    ck_assert_uint_eq(rsdp_at, vm.info.acpi_rsdp);
+    ck_assert_uint_eq(rsdp_at, LOADER_ACPI_ADDR);
+    ck_assert_uint_eq(rsdp_at % 16, 0);
+    uint8_t *rsdp = gp(&vm, rsdp_at, 36);
+    ck_assert_mem_eq(rsdp, "RSD PTR ", 8);
+    ck_assert_uint_eq(rsdp[15], 2);
+    ck_assert_uint_eq(rd32(rsdp + 20), 36);
+    ck_assert_uint_eq(sum8(rsdp, 20), 0);
+    ck_assert_uint_eq(sum8(rsdp, 36), 0);
+
+    /* XSDT -> FADT, MADT */
+    uint8_t *xsdt = acpi_table(&vm, rd64(rsdp + 24), "XSDT", 1);
+    ck_assert_uint_eq(rd32(xsdt + 4), 36 + 2 * 8);
+    uint64_t fadt_at = rd64(xsdt + 36), madt_at = rd64(xsdt + 44);
+
+    /* FADT: the acpipm blocks, SCI 9, not hardware-reduced, 8042 present */
+    uint8_t *f = acpi_table(&vm, fadt_at, "FACP", 6);
+    ck_assert_uint_eq(rd32(f + 4), 276);
+    ck_assert_uint_eq(rd16(f + 46), 9);              /* SCI_INT */
+    ck_assert_uint_eq(rd32(f + 48), 0);              /* no SMI_CMD */
+    ck_assert_uint_eq(rd32(f + 56), 0x600);          /* PM1a_EVT_BLK */
+    ck_assert_uint_eq(rd32(f + 60), 0);              /* no PM1b */
+    ck_assert_uint_eq(rd32(f + 64), 0x604);          /* PM1a_CNT_BLK */
+    ck_assert_uint_eq(rd32(f + 76), 0x608);          /* PM_TMR_BLK */
+    ck_assert_uint_eq(rd32(f + 80), 0);              /* no GPE0 */
+    ck_assert_uint_eq(f[88], 4);
+    ck_assert_uint_eq(f[89], 2);
+    ck_assert_uint_eq(f[91], 4);
+    ck_assert_uint_eq(rd16(f + 109) & 0x3, 0x3);     /* legacy devices, 8042 */
+    uint32_t flags = rd32(f + 112);
+    ck_assert_uint_eq(flags & (1u << 20), 0);        /* HW_REDUCED_ACPI off */
+    ck_assert_uint_eq(flags & (1u << 8), 0);         /* 24-bit PM timer */
+    check_gas(f + 148, 32, 0x600);
+    check_gas(f + 172, 16, 0x604);
+    check_gas(f + 208, 32, 0x608);
+    uint64_t dsdt_at = rd32(f + 40);
+    ck_assert_uint_eq(rd64(f + 140), dsdt_at);       /* X_DSDT agrees */
+
+    /* DSDT: exactly Name (_S5, Package () {5, 5, 0, 0}) */
+    static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
+                                  0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
+    uint8_t *d = acpi_table(&vm, dsdt_at, "DSDT", 2);
+    ck_assert_uint_eq(rd32(d + 4), 36 + sizeof(s5));
+    ck_assert_mem_eq(d + 36, s5, sizeof(s5));
+
+    /* MADT: 2 local APICs, the I/O APIC, IRQ0 -> GSI2, SCI level/high */
+    uint8_t *m = acpi_table(&vm, madt_at, "APIC", 4);
+    uint32_t mlen = rd32(m + 4);
+    ck_assert_uint_eq(mlen, 44 + 2 * 8 + 12 + 10 + 10);
+    ck_assert_uint_eq(rd32(m + 36), 0xfee00000u);
+    ck_assert_uint_eq(rd32(m + 40), 1);              /* PCAT_COMPAT */
+    unsigned lapics = 0, ioapics = 0, irq0 = 0, sci = 0;
+    for (uint32_t off = 44; off < mlen; off += m[off + 1]) {
+        const uint8_t *e = m + off;
+        ck_assert_uint_ge(e[1], 2);
+        if (e[0] == 0) {
+            ck_assert_uint_eq(e[1], 8);
+            ck_assert_uint_eq(e[3], lapics); /* APIC IDs 0, 1 */
+            ck_assert_uint_eq(rd32(e + 4) & 1, 1);
+            lapics++;
+        } else if (e[0] == 1) {
+            ck_assert_uint_eq(e[1], 12);
+            ck_assert_uint_eq(rd32(e + 4), 0xfec00000u);
+            ck_assert_uint_eq(rd32(e + 8), 0);
+            ioapics++;
+        } else if (e[0] == 2 && e[3] == 0) {
+            ck_assert_uint_eq(e[1], 10);
+            ck_assert_uint_eq(rd32(e + 4), 2);
+            irq0++;
+        } else if (e[0] == 2 && e[3] == 9) {
+            ck_assert_uint_eq(rd32(e + 4), 9);
+            ck_assert_uint_eq(rd16(e + 8), 0x000d);
+            sci++;
+        }
+    }
+    ck_assert_uint_eq(lapics, 2);
+    ck_assert_uint_eq(ioapics, 1);
+    ck_assert_uint_eq(irq0, 1);
+    ck_assert_uint_eq(sci, 1);
+
+    /* e820 type 3 covers every table */
+    ck_assert_uint_eq(rd64(bp + 0x2d0 + 20), LOADER_ACPI_ADDR);
+    ck_assert_uint_eq(rd64(bp + 0x2d0 + 28), LOADER_ACPI_SIZE);
+    ck_assert_uint_eq(rd32(bp + 0x2d0 + 36), 3);
+    tvm_fini(&vm);
+}
+END_TEST
+
+START_TEST(acpi_options)
+{
+    struct tvm vm;
+    static uint8_t img[BZ_LEN];
+    make_bz(img, &bz_default);
+
+    /* no_acpi: no tables, no RSDP pointer, no type-3 entry */
+    tvm_init(&vm, 64 * MiB, 0);
+    ck_assert_int_eq(load_acpi(&vm, img, 1, 1), CAP_OK);
+    uint8_t *bp = gp(&vm, 0x7000, 4096);
+    ck_assert_uint_eq(rd64(bp + 0x70), 0);
+    ck_assert_uint_eq(vm.info.acpi_rsdp, 0);
+    ck_assert_uint_eq(bp[0x1e8], 4);
+    ck_assert_uint_eq(rd64(bp + 0x2d0 + 8), 0x9fc00);
+    ck_assert_uint_eq(*gp(&vm, LOADER_ACPI_ADDR, 1), 0);
+    tvm_fini(&vm);
+
+    /* cpus 0 means 1; the most the MADT holds fits the area; one more fails */
+    tvm_init(&vm, 64 * MiB, 0);
+    ck_assert_int_eq(load_acpi(&vm, img, 0, 0), CAP_OK);
+    ck_assert_uint_eq(rd32(gp(&vm, LOADER_ACPI_ADDR + 0x280 + 4, 4)), 44 + 8 + 32);
+    tvm_fini(&vm);
+    tvm_init(&vm, 64 * MiB, 0);
+    ck_assert_int_eq(load_acpi(&vm, img, LOADER_ACPI_MAX_CPUS, 0), CAP_OK);
+    uint32_t mlen = rd32(gp(&vm, LOADER_ACPI_ADDR + 0x280 + 4, 4));
+    ck_assert_uint_eq(mlen, 44 + 8 * LOADER_ACPI_MAX_CPUS + 32);
+    ck_assert_uint_eq(sum8(gp(&vm, LOADER_ACPI_ADDR + 0x280, mlen), mlen), 0);
+    tvm_fini(&vm);
+    tvm_init(&vm, 64 * MiB, 0);
+    ck_assert_int_eq(load_acpi(&vm, img, LOADER_ACPI_MAX_CPUS + 1, 0), CAP_E_INVALIDARG);
+    ck_assert_msg_has("vCPUs");
+    assert_untouched(&vm);
+    tvm_fini(&vm);
+
+    /* boot protocol before 2.14: tables, but no acpi_rsdp_addr to set */
+    struct bzopt old = bz_default;
+    old.version = 0x020c;
+    make_bz(img, &old);
+    tvm_init(&vm, 64 * MiB, 0);
+    ck_assert_int_eq(load_acpi(&vm, img, 1, 0), CAP_OK);
+    ck_assert_uint_eq(rd64(gp(&vm, 0x7000 + 0x70, 8)), 0);
+    ck_assert_mem_eq(gp(&vm, LOADER_ACPI_ADDR, 8), "RSD PTR ", 8);
+    tvm_fini(&vm);
+}
+END_TEST
+
+TCase *tcase_acpi(void)
+{
+    TCase *tc = tcase_create("acpi");
+    tcase_add_test(tc, acpi_tables);
+    tcase_add_test(tc, acpi_options);
     return tc;
 }

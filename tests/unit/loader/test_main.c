@@ -70,7 +70,7 @@ static int all_zero(const uint8_t *p, size_t n)
 
 void assert_untouched(struct tvm *vm)
 {
-    ck_assert_msg(all_zero(gp(vm, 0, 0x9f000), 0x9f000), "low memory written");
+    ck_assert_msg(all_zero(gp(vm, 0, 0x9fc00), 0x9fc00), "low memory written");
     ck_assert_msg(all_zero(gp(vm, 0x100000, 0x100000), 0x100000), "memory at 1 MiB written");
     ck_assert_uint_eq(vm->cpu.ctx.rip, 0xfff0);
     ck_assert_uint_eq(vm->cpu.ctx.seg[CPUM_CS].sel, 0xf000);
@@ -98,6 +98,7 @@ int main(void)
     Suite *s = suite_create("loader");
     suite_add_tcase(s, tcase_linux());
     suite_add_tcase(s, tcase_linux_bad());
+    suite_add_tcase(s, tcase_acpi());
     suite_add_tcase(s, tcase_multiboot());
     suite_add_tcase(s, tcase_multiboot_bad());
     suite_add_tcase(s, tcase_flat());

@@ -1,0 +1,107 @@
+#!/bin/bash
+# tests/integration/console/console_vm.sh - `capsule console` against a real
+# managed VM: the guest kit's Debian kernel + busybox (tools/guestkit) under
+# --engine rem, serial port 1 in server mode, started headless through the
+# service (own CAPSULE_HOME). Checks, end to end:
+#   - a console attached right after startvm (before the guest writes
+#     anything) receives the whole boot: the banner and the shell's prompt;
+#   - what it sends is the guest's input (uname -r prints the kit's release);
+#   - Ctrl-] q detaches with exit 0 and the VM keeps running;
+#   - a second console attached later talks to the same shell;
+#   - poweroff ends the VM and removes the socket.
+# Input goes through a FIFO, written only once the prompt is seen. Like
+# linux_rem.sh, a host where the kit cannot be fetched FAILS; a host without
+# Debian's tools skips. About 35 s here; CONSOLE_VM_TIMEOUT (default 120)
+# bounds the wait for the prompt. Every capsule-svc and capsule-vm started
+# here is killed at the end.
+set -u
+B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+KIT=$TOP/tools/guestkit/guestkit.sh
+CAP=$B/bin/capsule
+LIMIT=${CONSOLE_VM_TIMEOUT:-120}
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+for t in apt-get dpkg-deb; do
+    command -v $t >/dev/null || { echo "SKIP: console_vm needs Debian's $t for the guest kit"; exit 0; }
+done
+tmp=$(mktemp -d /tmp/capsule-cvm.XXXXXX)
+export CAPSULE_HOME=$tmp/h
+mkdir -p "$CAPSULE_HOME"
+export CAPSULE_SVC_IDLE_TIMEOUT=60000
+cleanup() {
+    local pid
+    exec 8>&- 2>/dev/null
+    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
+        kill -9 "$pid" 2>/dev/null
+    done
+    [ -n "${cpid:-}" ] && kill "$cpid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if ! "$KIT" >"$tmp/kit" 2>"$tmp/kit.err"; then
+    echo "FAIL: the guest kit could not be built:"
+    sed 's/^/  /' "$tmp/kit.err"
+    exit 1
+fi
+vmlinux=$(sed -n 's/^vmlinux=//p' "$tmp/kit")
+initrd=$(sed -n 's/^initrd=//p' "$tmp/kit")
+cmdline=$(sed -n 's/^cmdline=//p' "$tmp/kit")
+release=$(sed -n 's/^release=//p' "$tmp/kit")
+sock=$CAPSULE_HOME/demo.sock
+
+# wait_for FILE TEXT SECONDS: until FILE holds TEXT (fixed string).
+wait_for() {
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        grep -qF -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+start=$(date +%s)
+"$CAP" createvm --name demo --ostype Linux_64 --register >/dev/null &&
+    "$CAP" modifyvm demo --engine rem --memory 256 --kernel "$vmlinux" --initrd "$initrd" \
+        --cmdline "$cmdline" --uart1 0x3f8 4 --uartmode1 server "$sock" &&
+    "$CAP" startvm demo --type headless >/dev/null || { echo "FAIL: could not start the VM"; exit 1; }
+
+# ---- the first console, attached at once ------------------------------------
+mkfifo "$tmp/in"
+"$CAP" console demo <"$tmp/in" >"$tmp/out1" 2>"$tmp/err1" &
+cpid=$!
+exec 8>"$tmp/in"
+if ! wait_for "$tmp/out1" "capsule:~# " "$LIMIT"; then
+    fail "no shell prompt on the console within ${LIMIT}s; it got:$(tail -5 "$tmp/out1" | sed 's/^/\n  /')"
+else
+    grep -qF "Capsule demo guest: Linux $release x86_64" "$tmp/out1" ||
+        fail "the early console missed the banner"
+    printf 'uname -r\n' >&8
+    wait_for "$tmp/out1" "$(printf '\n%s\r' "$release")" 20 || fail "no 'uname -r' output on the console"
+fi
+printf '\035q' >&8
+exec 8>&-
+wait "$cpid"
+rc=$?
+cpid=
+[ $rc -eq 0 ] || fail "console after Ctrl-] q: exit $rc: $(cat "$tmp/err1")"
+grep -q '^Detached from VM "demo"' "$tmp/err1" || fail "no detach message: $(cat "$tmp/err1")"
+state=$("$CAP" showvminfo demo --machinereadable | sed -n 's/^VMState="\(.*\)"/\1/p')
+[ "$state" = running ] || fail "the VM is $state after the detach, want running"
+
+# ---- a second console, later ------------------------------------------------
+(printf 'echo hi-$((6*7))\n'; sleep 3) | timeout 20 "$CAP" console demo >"$tmp/out2" 2>"$tmp/err2"
+rc=$?
+[ $rc -eq 0 ] || fail "second console: exit $rc: $(cat "$tmp/err2")"
+grep -q '^hi-42' "$tmp/out2" || fail "second console: no 'hi-42' in: $(cat -v "$tmp/out2")"
+
+# ---- power-off ----------------------------------------------------------------
+"$CAP" controlvm demo poweroff >/dev/null && "$CAP" waitfor demo --state poweroff --timeout 15 >/dev/null ||
+    fail "the VM did not power off"
+for _ in $(seq 50); do [ -e "$sock" ] || break; sleep 0.1; done
+[ -e "$sock" ] && fail "the socket $sock is left after power-off"
+
+echo "console_vm: $(($(date +%s) - start)) s"
+[ $fails -eq 0 ] && echo "console_vm: all passed"
+exit $((fails > 0))
