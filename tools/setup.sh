@@ -10,7 +10,8 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Debian packages the build and the tests need.
 CAPSULE_DEBS="scons gcc clang libclang-rt-14-dev pkg-config libnspr4-dev libffi-dev
-libexpat1-dev check libsubunit-dev swig python3 python3-dev default-jdk-headless nasm mingw-w64"
+libexpat1-dev check libsubunit-dev swig python3 python3-dev default-jdk-headless nasm mingw-w64
+binutils"
 
 step() { # step NAME COMMAND...: runs COMMAND with its output in a log
     local name=$1 log t0 rc
@@ -40,11 +41,22 @@ missing_debs() {
     done
 }
 
+# The guest kit fetches packages with `apt-get download`, which needs a
+# package index even when nothing has to be installed.
+index_ok() {
+    apt-cache show linux-image-amd64 busybox-static >/dev/null 2>&1
+}
+
 install_debs() {
     local missing sudo=
     missing=$(missing_debs | tr '\n' ' ')
-    [ -z "${missing// /}" ] && return 0
     [ "$(id -u)" -ne 0 ] && sudo=sudo
+    if [ -z "${missing// /}" ]; then
+        index_ok && return 0
+        echo "refreshing the package index (the guest kit needs it)"
+        $sudo apt-get update -qq
+        return
+    fi
     echo "installing Debian packages: $missing"
     $sudo apt-get update -qq &&
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
