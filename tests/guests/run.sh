@@ -35,7 +35,7 @@ set -u
 vmm=capsule
 engines=${CAPSULE_GUEST_ENGINE:-both}
 accel=kvm
-timeout_s=${CAPSULE_GUEST_TIMEOUT:-60}
+timeout_s=$((${CAPSULE_GUEST_TIMEOUT:-60} * ${CAPSULE_TIMEOUT_SCALE:-1}))
 keep=0
 names=
 while [ $# -gt 0 ]; do

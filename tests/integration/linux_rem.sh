@@ -14,14 +14,15 @@
 # $CAPSULE_GUEST_DIR) with guestkit.sh: packages come from Debian's archive,
 # so a host where the kit cannot be fetched FAILS this test - it does not
 # skip. Only a host without Debian's tools (apt-get, dpkg-deb) skips, loudly.
-# Time-bounded: LINUX_REM_TIMEOUT seconds (default 240) for each boot;
+# Time-bounded: LINUX_REM_TIMEOUT seconds (default 240, times CAPSULE_TIMEOUT_SCALE)
+# for each boot;
 # here each takes about 30-40 s (1.6e9 guest instructions).
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KIT=$TOP/tools/guestkit/guestkit.sh
 VM=$B/bin/capsule-vm
-LIMIT=${LINUX_REM_TIMEOUT:-240}
+LIMIT=$((${LINUX_REM_TIMEOUT:-240} * ${CAPSULE_TIMEOUT_SCALE:-1}))
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 tmp=$(mktemp -d)

@@ -12,14 +12,16 @@
 # Input goes through a FIFO, written only once the prompt is seen. Like
 # linux_rem.sh, a host where the kit cannot be fetched FAILS; a host without
 # Debian's tools skips. About 35 s here; CONSOLE_VM_TIMEOUT (default 120)
-# bounds the wait for the prompt. Every capsule-svc and capsule-vm started
+# bounds the wait for the prompt; every limit is multiplied by
+# CAPSULE_TIMEOUT_SCALE (set by scons: 6 under asan=1). Every capsule-svc and capsule-vm started
 # here is killed at the end.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 KIT=$TOP/tools/guestkit/guestkit.sh
 CAP=$B/bin/capsule
-LIMIT=${CONSOLE_VM_TIMEOUT:-120}
+S=${CAPSULE_TIMEOUT_SCALE:-1}
+LIMIT=$((${CONSOLE_VM_TIMEOUT:-120} * S))
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 for t in apt-get dpkg-deb; do
@@ -78,7 +80,7 @@ else
     grep -qF "Capsule demo guest: Linux $release x86_64" "$tmp/out1" ||
         fail "the early console missed the banner"
     printf 'uname -r\n' >&8
-    wait_for "$tmp/out1" "$(printf '\n%s\r' "$release")" 20 || fail "no 'uname -r' output on the console"
+    wait_for "$tmp/out1" "$(printf '\n%s\r' "$release")" $((20 * S)) || fail "no 'uname -r' output on the console"
 fi
 printf '\035q' >&8
 exec 8>&-
@@ -91,13 +93,13 @@ state=$("$CAP" showvminfo demo --machinereadable | sed -n 's/^VMState="\(.*\)"/\
 [ "$state" = running ] || fail "the VM is $state after the detach, want running"
 
 # ---- a second console, later ------------------------------------------------
-(printf 'echo hi-$((6*7))\n'; sleep 3) | timeout 20 "$CAP" console demo >"$tmp/out2" 2>"$tmp/err2"
+(printf 'echo hi-$((6*7))\n'; sleep $((3 * S))) | timeout $((20 * S)) "$CAP" console demo >"$tmp/out2" 2>"$tmp/err2"
 rc=$?
 [ $rc -eq 0 ] || fail "second console: exit $rc: $(cat "$tmp/err2")"
 grep -q '^hi-42' "$tmp/out2" || fail "second console: no 'hi-42' in: $(cat -v "$tmp/out2")"
 
 # ---- power-off ----------------------------------------------------------------
-"$CAP" controlvm demo poweroff >/dev/null && "$CAP" waitfor demo --state poweroff --timeout 15 >/dev/null ||
+"$CAP" controlvm demo poweroff >/dev/null && "$CAP" waitfor demo --state poweroff --timeout $((15 * S)) >/dev/null ||
     fail "the VM did not power off"
 for _ in $(seq 50); do [ -e "$sock" ] || break; sleep 0.1; done
 [ -e "$sock" ] && fail "the socket $sock is left after power-off"
