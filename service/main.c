@@ -35,6 +35,7 @@
 #include <capsule/mem.h>
 #include <capsule/registry.h>
 
+#include "settings.h"
 #include "svc.h"
 #include "svc_internal.h"
 
@@ -56,7 +57,11 @@ static void usage(FILE *f)
                "                     (0: never; default: serviceIdleTimeout or\n"
                "                     $CAPSULE_SVC_IDLE_TIMEOUT)\n"
                "  --foreground       log to stderr instead of HOME/logs/svc.log\n"
-               "  --help             this text\n");
+               "  --help             this text\n"
+               "\n"
+               "Environment: CAPSULE_SVC_LAUNCH_TIMEOUT=MS bounds how long a VM process may\n"
+               "take to report its power-up before it is killed (default 120000; 0: no\n"
+               "limit).\n");
 }
 
 static uint64_t conn_hook(void)
@@ -184,6 +189,21 @@ int main(int argc, char **argv)
         goto out;
     }
     if (!foreground) {
+        /* Each start begins a new log; the previous ones are kept as svc.log.1
+         * .. .N (logHistoryCount, read here from the settings ahead of
+         * svc_create; a file that cannot be read keeps the default and
+         * svc_create reports it). */
+        unsigned keep = 3;
+        char *gpath = cap_str_printf("%s/capsule.xml", h.home);
+        struct global_file gf;
+        if (gpath) {
+            if (CAP_SUCCEEDED(settings_read_global(gpath, &gf)))
+                keep = gf.log_history_count;
+            global_file_clear(&gf); /* read_global zeroes it first, whatever happens */
+        }
+        cap_error_clear();
+        cap_str_free(gpath);
+        svc_rotate_log(h.log_file, keep);
         int fd = open(h.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd >= 0) {
             dup2(fd, STDOUT_FILENO);

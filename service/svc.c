@@ -288,16 +288,11 @@ int svc_busy(struct svc *svc)
 
 uint32_t svc_idle_timeout(struct svc *svc)
 {
-    const char *env = getenv("CAPSULE_SVC_IDLE_TIMEOUT");
-    if (env && *env) {
-        char *end;
-        errno = 0;
-        unsigned long v = strtoul(env, &end, 10);
-        if (!*end && !errno && v <= UINT32_MAX)
-            return (uint32_t)v;
-    }
+    uint32_t t;
+    if (svc_env_u32("CAPSULE_SVC_IDLE_TIMEOUT", &t))
+        return t;
     svc_lock(svc);
-    uint32_t t = svc->global.idle_timeout;
+    t = svc->global.idle_timeout;
     svc_unlock(svc);
     return t;
 }

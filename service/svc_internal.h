@@ -265,7 +265,14 @@ void events_extra_data(struct event_source *es, const cap_uuid *id, const char *
 /* A line to the service log (stderr, which capsule-svc points at the log). */
 void svc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int64_t svc_now_ms(void);
+/* A decimal uint32 from environment variable `name` into *out: 1, or 0 (and
+ * *out untouched) when it is unset, empty or not such a number. */
+int svc_env_u32(const char *name, uint32_t *out);
 cap_result svc_return_str(const char *s, char **out);
+/* Before a new log starts at `path`: path becomes path.1, path.1 path.2 ...
+ * up to path.KEEP; older ones are deleted (keep 0: path itself is). */
+#define SVC_LOG_HISTORY_MAX 100u /* ISystemProperties' logHistoryCount's maximum */
+void svc_rotate_log(const char *path, unsigned keep);
 /* mkdir -p for the folder that will hold `file`; CAP_E_FILE_ERROR. */
 cap_result svc_make_parent_dirs(const char *file);
 

@@ -7,7 +7,8 @@
  *     p->launch records the caller's session and the progress), spawns
  *     `capsule-vm --startvm UUID --home HOME --type T` beside capsule-svc
  *     with its stdout/stderr in MACHINEFOLDER/Logs/capsule-vm.log (the
- *     previous log kept as capsule-vm.log.1), and returns the progress.
+ *     previous logs kept as capsule-vm.log.1 .. .N, N = logHistoryCount),
+ *     and returns the progress.
  *  2. capsule-vm connects back, takes the VM-type lock (machine_lock lets
  *     exactly that pid take it while the machine is Starting), builds and
  *     starts the VM, reports Running (updateState) and then calls
@@ -17,7 +18,12 @@
  *     leaves the machine PoweredOff and completes the progress with the VM
  *     process's message.
  *  3. One detached thread per VM process waits for it to exit (waitpid, so
- *     no zombie stays). If it ends while the launch is still pending, the
+ *     no zombie stays). It also bounds the launch: a VM process that has
+ *     not reported its power-up (endPowerUp) within the launch timeout
+ *     (CAPSULE_SVC_LAUNCH_TIMEOUT ms, default LAUNCH_TIMEOUT_MS; 0: none)
+ *     is killed, and the progress says so - a process hung before it
+ *     registered cannot leave the machine Starting for ever. If it ends
+ *     while the launch is still pending, the
  *     progress fails with the exit status and the tail of the log; if it
  *     still held the machine's lock, the lock ends as for any dead holder
  *     (machine_holder_died: not at rest -> Aborted), whether or not the IPC
@@ -30,12 +36,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <capsule/mem.h>
@@ -47,6 +55,7 @@
 #define IFACE "IMachine"
 #define LOG_NAME "capsule-vm.log"
 #define LOG_TAIL_LINES 8
+#define LAUNCH_TIMEOUT_MS 120000u
 
 extern char **environ;
 
@@ -55,6 +64,7 @@ struct launch {
     IInternalSessionControl *caller; /* strong: bound Remote on success */
     pid_t pid;
     char *log; /* the VM process's log file */
+    unsigned log_keep; /* old logs to keep (logHistoryCount at the launch) */
 };
 
 struct reaper {
@@ -107,15 +117,13 @@ static char *log_tail(const char *path)
     return cap_str_dup(s);
 }
 
-/* Opens a fresh log for the VM process (the previous one becomes .1). */
-static int open_log(const char *log)
+/* Opens a fresh log for the VM process; the previous ones are kept as
+ * .1 .. .KEEP (ISystemProperties' logHistoryCount). */
+static int open_log(const char *log, unsigned keep)
 {
     if (CAP_FAILED(svc_make_parent_dirs(log)))
         return -1;
-    char *old = cap_str_printf("%s.1", log);
-    if (old)
-        rename(log, old); /* may not exist yet */
-    cap_str_free(old);
+    svc_rotate_log(log, keep);
     return open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
@@ -179,14 +187,15 @@ static void child_exec(const char *vm, char *const argv[], char *const envp[], i
 }
 
 static cap_result spawn(const char *vm, const char *id, const char *home, const char *type,
-                        const char *log, uint32_t n_env, char *const *env_changes, pid_t *pid)
+                        const char *log, unsigned log_keep, uint32_t n_env,
+                        char *const *env_changes, pid_t *pid)
 {
     char *argv[] = {(char *)vm, "--startvm", (char *)id, "--home", (char *)home,
                     "--type", (char *)type, NULL};
     char **envp = make_env(n_env, env_changes);
     if (!envp)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, IFACE, "out of memory");
-    int logfd = open_log(log);
+    int logfd = open_log(log, log_keep);
     if (logfd < 0) {
         cap_result rc = cap_error_set(CAP_E_FILE_ERROR, SVC_COMPONENT, IFACE,
                                       "cannot create the VM process log '%s': %s", log,
@@ -217,14 +226,80 @@ static char *exit_text(int status)
     return cap_str_printf("exited with status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+/* The launch timeout in ms (0: none). */
+static uint32_t launch_timeout(void)
+{
+    uint32_t ms = LAUNCH_TIMEOUT_MS;
+    svc_env_u32("CAPSULE_SVC_LAUNCH_TIMEOUT", &ms);
+    return ms;
+}
+
+static int launch_pending(struct machine *p, pid_t pid)
+{
+    svc_lock(p->svc);
+    int pending = p->launch && p->launch->pid == pid;
+    svc_unlock(p->svc);
+    return pending;
+}
+
+/* Waits until the launch of r->pid is over (power-up reported, or the
+ * process gone) or `ms` have passed; returns 1 on the timeout with the
+ * launch still pending. Polls the process's pidfd where there is one (the
+ * wait ends the moment it exits), else every 100 ms. */
+static int launch_timed_out(struct reaper *r, uint32_t ms)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int pidfd = -1;
+#ifdef SYS_pidfd_open
+    pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
+#endif
+    int over = 0;
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        int64_t left = (int64_t)ms - ((int64_t)(t.tv_sec - t0.tv_sec) * 1000 +
+                                      (t.tv_nsec - t0.tv_nsec) / 1000000);
+        if (!launch_pending(r->p, r->pid))
+            break;
+        if (left <= 0) {
+            over = 1;
+            break;
+        }
+        int step = left < 100 ? (int)left : 100; /* the launch ends without an event here */
+        if (pidfd >= 0) {
+            struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+            if (poll(&pfd, 1, step) > 0)
+                break; /* exited: waitpid reaps it */
+        } else {
+            siginfo_t si = {0};
+            if (!waitid(P_PID, (id_t)r->pid, &si, WEXITED | WNOHANG | WNOWAIT) && si.si_pid)
+                break;
+            struct timespec d = {0, (long)step * 1000000L};
+            nanosleep(&d, NULL);
+        }
+    }
+    if (pidfd >= 0)
+        close(pidfd);
+    return over;
+}
+
 static void *reaper_thread(void *arg)
 {
     struct reaper *r = arg;
     struct machine *p = r->p;
     int status = 0;
+    uint32_t limit = launch_timeout();
+    int timed_out = limit && launch_timed_out(r, limit);
+    if (timed_out) {
+        svc_log("the VM process of %s (pid %d) did not report its power-up within %u ms: "
+                "killing it", p->path, (int)r->pid, limit);
+        kill(r->pid, SIGKILL);
+    }
     while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    char *how = exit_text(status);
+    char *how = timed_out ? cap_str_printf("did not report its power-up within %u ms and was "
+                                           "killed", limit)
+                          : exit_text(status);
     svc_log("the VM process of %s (pid %d) %s", p->path, (int)r->pid, how ? how : "ended");
     svc_lock(p->svc);
     struct launch *l = p->launch && p->launch->pid == r->pid ? p->launch : NULL;
@@ -233,8 +308,9 @@ static void *reaper_thread(void *arg)
     if (l) {
         p->launch = NULL;
         if (!holder && !at_rest(p->state))
-            changed = machine_set_state_locked(p, WIFSIGNALED(status) ? MachineState_Aborted
-                                                                      : MachineState_PoweredOff);
+            changed = machine_set_state_locked(p, WIFSIGNALED(status) && !timed_out
+                                                      ? MachineState_Aborted
+                                                      : MachineState_PoweredOff);
         if (!holder)
             p->session_state = SessionState_Unlocked;
     }
@@ -316,6 +392,7 @@ static cap_result claim_locked(struct machine *p, struct launch *l, char **log, 
     l->log = cap_str_dup(*log);
     if (!*log || !*id || !*home || !l->log)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, IFACE, "out of memory");
+    l->log_keep = p->svc->global.log_history_count;
     p->launch = l;
     p->session_state = SessionState_Spawning;
     machine_set_state_locked(p, MachineState_Starting);
@@ -363,7 +440,7 @@ cap_result vmlaunch_start(struct machine *p, ISession *session, const char *type
     /* From here the reaper owns the outcome of a failure. */
     pid_t pid = 0;
     svc_lock(p->svc);
-    rc = spawn(vm, id, home, type, log, n_env, env, &pid);
+    rc = spawn(vm, id, home, type, log, l->log_keep, n_env, env, &pid);
     if (CAP_SUCCEEDED(rc))
         l->pid = pid; /* under the lock: the reaper and lockMachine compare it */
     svc_unlock(p->svc);

@@ -10,7 +10,10 @@
 # the VM process is gone and its log is in the machine's Logs folder.
 # Then: a missing kernel fails startvm with the VM process's message and
 # leaves the machine poweroff; SIGKILL of a running capsule-vm leaves the
-# machine aborted, and it starts again from there.
+# machine aborted, and it starts again from there; a VM process that hangs
+# before it reports its power-up is killed after the launch timeout
+# (CAPSULE_SVC_LAUNCH_TIMEOUT) and startvm says so. The machine's Logs
+# folder keeps the last three logs of earlier runs.
 # Needs /dev/kvm (fails loudly without it unless CAPSULE_SKIP_KVM=1).
 # Every capsule-svc and capsule-vm started here is killed at the end.
 set -u
@@ -131,6 +134,41 @@ ok startvm demo --type headless
 expect_state running "restarted after the abort"
 ok controlvm demo poweroff
 expect_state poweroff "final"
+# Four starts so far: the log and three old ones (logHistoryCount 3).
+logs=$(ls "$(dirname "$log")")
+[ "$(echo $logs)" = "capsule-vm.log capsule-vm.log.1 capsule-vm.log.2 capsule-vm.log.3" ] &&
+    echo "ok   VM process logs kept: $(echo $logs)" || fail "VM process logs: $(echo $logs)"
+ls "$CAPSULE_HOME/logs/svc.log" >/dev/null || fail "no service log"
+
+# A VM process that hangs before it reports its power-up: the service kills
+# it after the launch timeout and startvm fails with that message. The
+# programs are copied beside a fake capsule-vm that only sleeps (the
+# service finds capsule-vm beside itself); a home of its own.
+mkdir -p "$tmp/fake/bin"
+cp "$CAP" "$B/bin/capsule-svc" "$tmp/fake/bin/" && ln -s "$B/lib" "$tmp/fake/lib"
+printf '#!/bin/sh\necho "fake capsule-vm: hanging before it registers"\nexec sleep 599.25\n' \
+    >"$tmp/fake/bin/capsule-vm"
+chmod +x "$tmp/fake/bin/capsule-vm"
+(
+    export CAPSULE_HOME=$tmp/home2 CAPSULE_SVC_LAUNCH_TIMEOUT=1500
+    F=$tmp/fake/bin/capsule
+    "$F" createvm --name hang --register >/dev/null && "$F" modifyvm hang --kernel "$PAYLOAD" ||
+        { echo "FAIL: cannot set up the machine 'hang'"; exit 1; }
+    t0=$(date +%s%N)
+    timeout 60 "$F" startvm hang --type headless >"$tmp/hout" 2>"$tmp/herr"
+    hrc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    st=$("$F" showvminfo hang --machinereadable | sed -n 's/^VMState=//p')
+    pgrep -fx -- "sleep 599.25" >/dev/null && echo "FAIL: the hung VM process still runs"
+    "$F" showvminfo hang >/dev/null # the service is still serving
+    [ $hrc -eq 1 ] && grep -q "did not report its power-up within 1500 ms and was killed" "$tmp/herr" &&
+        grep -q "fake capsule-vm: hanging" "$tmp/herr" && [ "$st" = '"poweroff"' ] &&
+        echo "ok   a VM process hung before registering is killed after the launch timeout ($ms ms)" ||
+        echo "FAIL: hung VM process: exit $hrc, state $st, after $ms ms: $(cat "$tmp/herr")"
+    for pid in $(pgrep -f -- "capsule-svc .*$tmp/home2( |\$)"); do kill -9 "$pid"; done
+) >"$tmp/hang.log" 2>&1
+cat "$tmp/hang.log"
+grep -q '^FAIL' "$tmp/hang.log" && fails=$((fails + 1))
 
 if [ $fails -ne 0 ]; then
     echo "managed: $fails failure(s)"

@@ -22,7 +22,10 @@ cap_result ldr_flat_plan(const uint8_t *img, size_t len, const struct ldr_inputs
     if (in->initrd_len)
         return ldr_fail(err, CAP_E_INVALIDARG, "a flat binary takes no initrd");
     if (in->cmdline[0])
-        return ldr_fail(err, CAP_E_INVALIDARG, "a flat binary takes no command line");
+        return ldr_fail(err, CAP_E_INVALIDARG,
+                        "a flat binary takes no command line (got '%.200s'; a machine "
+                        "created with a Linux OS type has one: modifyvm --cmdline \"\" "
+                        "clears it)", in->cmdline);
     if (!addr)
         addr = mode == LOADER_ENTRY_REAL ? LOADER_FLAT_REAL_ADDR : LOADER_FLAT_ADDR;
     if (len > ldr_mem_total(mem))

@@ -115,7 +115,8 @@ START_TEST(flat_bad)
     ck_assert_msg_has("initrd");
     ck_assert_int_eq(load_buf(&vm, blob, sizeof(blob), LOADER_FLAT, 0, "quiet", NULL, 0),
                      CAP_E_INVALIDARG);
-    ck_assert_msg_has("command line");
+    ck_assert_msg_has("takes no command line (got 'quiet'");
+    ck_assert_msg_has("modifyvm --cmdline");
     uint8_t *big = calloc(1, 3 * MiB);
     ck_assert_int_eq(load_buf(&vm, big, 3 * MiB, LOADER_FLAT, 0, NULL, NULL, 0),
                      VMM_E_LOADER_NO_ROOM);

@@ -235,6 +235,14 @@ START_TEST(test_extra_and_props)
     ck_assert_uint_eq(svc_idle_timeout(test_svc), 1234);
     setenv("CAPSULE_SVC_IDLE_TIMEOUT", "77", 1);
     ck_assert_uint_eq(svc_idle_timeout(test_svc), 77);
+    /* Not a uint32: the setting stands. */
+    static const char *const bad[] = {"", "12x", "-", "4294967296", " 5"};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        setenv("CAPSULE_SVC_IDLE_TIMEOUT", bad[i], 1);
+        ck_assert_uint_eq(svc_idle_timeout(test_svc), 1234);
+    }
+    setenv("CAPSULE_SVC_IDLE_TIMEOUT", "4294967295", 1);
+    ck_assert_uint_eq(svc_idle_timeout(test_svc), 4294967295u);
     unsetenv("CAPSULE_SVC_IDLE_TIMEOUT");
 
     IGuestOSType **types = NULL;

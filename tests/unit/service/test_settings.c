@@ -250,6 +250,51 @@ START_TEST(test_bad_global_refused)
 }
 END_TEST
 
+/* svc_rotate_log: the log history (logHistoryCount). */
+START_TEST(test_log_rotation)
+{
+    char *path = cap_str_printf("%s/x.log", test_home);
+    char name[512];
+    write_file(path, "run3");
+    for (unsigned i = 1; i <= 4; i++) { /* older runs; .4 is beyond keep 3 */
+        static const char *const text[] = {NULL, "run2", "run1", "run0", "old"};
+        snprintf(name, sizeof(name), "%s.%u", path, i);
+        write_file(name, text[i]);
+    }
+    svc_rotate_log(path, 3);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    static const char *const want[] = {NULL, "run3", "run2", "run1"};
+    for (unsigned i = 1; i <= 3; i++) {
+        snprintf(name, sizeof(name), "%s.%u", path, i);
+        char *t = read_file(name, NULL);
+        ck_assert_ptr_nonnull(t);
+        ck_assert_str_eq(t, want[i]);
+        cap_free(t);
+    }
+    snprintf(name, sizeof(name), "%s.4", path);
+    ck_assert_int_eq(access(name, F_OK), -1); /* beyond the count: deleted */
+    /* A lower count drops the older ones; a first run (no log yet) works. */
+    svc_rotate_log(path, 1);
+    snprintf(name, sizeof(name), "%s.2", path);
+    ck_assert_int_eq(access(name, F_OK), -1);
+    snprintf(name, sizeof(name), "%s.1", path);
+    char *t = read_file(name, NULL);
+    ck_assert_str_eq(t, "run3"); /* .1 moved nowhere: no current log to take its place */
+    cap_free(t);
+    write_file(path, "run4");
+    svc_rotate_log(path, 1);
+    t = read_file(name, NULL);
+    ck_assert_str_eq(t, "run4");
+    cap_free(t);
+    /* 0 keeps nothing. */
+    write_file(path, "run5");
+    svc_rotate_log(path, 0);
+    ck_assert_int_eq(access(path, F_OK), -1);
+    ck_assert_int_eq(access(name, F_OK), -1);
+    cap_str_free(path);
+}
+END_TEST
+
 TCase *tcase_settings(void)
 {
     TCase *tc = tcase_create("settings");
@@ -261,5 +306,6 @@ TCase *tcase_settings(void)
     tcase_add_test(tc, test_corrupt_inaccessible);
     tcase_add_test(tc, test_missing_file_unregister);
     tcase_add_test(tc, test_bad_global_refused);
+    tcase_add_test(tc, test_log_rotation);
     return tc;
 }
