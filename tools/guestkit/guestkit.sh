@@ -19,7 +19,7 @@
 #         kernel=/abs/path/vmlinuz
 #         vmlinux=/abs/path/vmlinux
 #         initrd=/abs/path/initrd.gz
-#         cmdline=console=ttyS0 quiet      (the default kernel command line)
+#         cmdline=console=ttyS0 quiet cryptomgr.notests  (the default kernel command line)
 #         release=6.1.0-N-amd64            (the kernel's uname -r)
 #       Progress and errors go to stderr. Each part is rebuilt only when it
 #       is missing, when apt's candidate version of its package changed, or
@@ -46,7 +46,13 @@ KERNEL_META=linux-image-amd64
 BUSYBOX_PKG=busybox-static
 # Boot options the default guest needs, for every engine. Keep them here
 # only (quickstart, tests and the benchmark read them from `cmdline=`).
-DEFAULT_CMDLINE="console=ttyS0 quiet"
+#   console=ttyS0      the serial port is the guest's console
+#   quiet              only warnings and worse on the console
+#   cryptomgr.notests  skips the self-tests of the kernel's crypto algorithms
+#                      at boot: ~6 s of pure computation (a third of the boot)
+#                      under the software CPU. tests/integration/linux_rem.sh
+#                      boots once with them on, as a check of rem itself.
+DEFAULT_CMDLINE="console=ttyS0 quiet cryptomgr.notests"
 
 err() { echo "guestkit: error: $*" >&2; }
 say() { echo "guestkit: $*" >&2; }

@@ -9,14 +9,19 @@
  * value; two devices would each overwrite the other's setting. It can be
  * turned off (config port92=false) for machines whose chipset owns it.
  *
- * The output buffer is fed from three queues, in this order: the
- * controller's own replies (command byte, self-test, output port, ...),
- * the keyboard (replies to keyboard commands and injected scancodes; held
- * while the keyboard interface is disabled with 0xAD or command-byte bit
- * 4) and the aux port (only loopback bytes from 0xD3: there is no mouse
- * yet; bytes for it, 0xD4, are dropped). IRQ1 is up while the output
- * buffer holds a non-aux byte and command-byte bit 0 allows it, IRQ12 the
- * same for aux bytes and bit 1; each new byte is a new edge.
+ * The output buffer is fed from two queues, in this order: the
+ * controller's own bytes (replies to its commands, and the bytes 0xD2 /
+ * 0xD3 write "as if from" the keyboard / aux device: the controller puts
+ * those in the buffer itself, so the interface-disable bits do not hold
+ * them), the keyboard (replies to keyboard commands and injected
+ * scancodes; held while the keyboard interface is disabled with 0xAD or
+ * command-byte bit 4). There is no mouse (aux device): a byte sent to
+ * it (0xD4) is answered the way a controller answers for a device that
+ * does not clock - 0xFE with the timeout bit (status bit 6) set - so a
+ * guest's mouse probe fails at once instead of waiting out its own timer.
+ * IRQ1 is up while the output buffer holds a keyboard-side byte and
+ * command-byte bit 0 allows it, IRQ12 the same for aux-side bytes and
+ * bit 1; each new byte is a new edge.
  *
  * Scancodes are injected as the guest should read them (set 1, what a
  * translating controller delivers - command-byte bit 6, on by default):
@@ -45,6 +50,7 @@
 #define ST_CMD      0x08
 #define ST_UNLOCKED 0x10
 #define ST_AUXOBF   0x20
+#define ST_TIMEOUT  0x40
 
 #define CCB_KBD_INT     0x01
 #define CCB_AUX_INT     0x02
@@ -63,10 +69,12 @@
 
 struct queue {
     uint8_t data[Q_SIZE];
+    uint8_t src[Q_SIZE]; /* the ctrl queue: where each byte appears to come from */
     uint8_t head, count;
 };
 
-enum { SRC_NONE, SRC_KBD, SRC_AUX };
+/* SRC_AUX_TIMEOUT: an aux-side byte that also sets the timeout bit. */
+enum { SRC_NONE, SRC_KBD, SRC_AUX, SRC_AUX_TIMEOUT };
 
 struct i8042 {
     uint8_t status, ccb, outport, port92;
@@ -74,7 +82,7 @@ struct i8042 {
     uint8_t pending_cmd; /* controller command waiting for its data byte */
     uint8_t out, out_src;
     uint8_t irq1, irq12;
-    struct queue ctrl, kbd, aux;
+    struct queue ctrl, kbd; /* no aux queue: there is no mouse yet */
     /* the keyboard */
     uint8_t kbd_pending; /* keyboard command waiting for its argument */
     uint8_t kbd_scanning, leds, scancode_set, typematic;
@@ -84,19 +92,33 @@ struct i8042 {
 
 /* ---- queues and the output buffer ------------------------------------------ */
 
-static void q_put(struct queue *q, uint8_t v)
+static void q_put_src(struct queue *q, uint8_t v, uint8_t src)
 {
     if (q->count == Q_SIZE)
         return; /* overrun: the byte is lost, like a real keyboard's */
-    q->data[(q->head + q->count++) % Q_SIZE] = v;
+    unsigned i = (q->head + q->count++) % Q_SIZE;
+    q->data[i] = v;
+    q->src[i] = src;
+}
+
+static void q_put(struct queue *q, uint8_t v)
+{
+    q_put_src(q, v, SRC_KBD);
+}
+
+static uint8_t q_get_src(struct queue *q, uint8_t *src)
+{
+    uint8_t v = q->data[q->head];
+    *src = q->src[q->head];
+    q->head = (uint8_t)((q->head + 1) % Q_SIZE);
+    q->count--;
+    return v;
 }
 
 static uint8_t q_get(struct queue *q)
 {
-    uint8_t v = q->data[q->head];
-    q->head = (uint8_t)((q->head + 1) % Q_SIZE);
-    q->count--;
-    return v;
+    uint8_t src;
+    return q_get_src(q, &src);
 }
 
 static void update_irq(struct pdm_dev *dev)
@@ -104,7 +126,7 @@ static void update_irq(struct pdm_dev *dev)
     struct i8042 *s = dev->data;
     uint8_t irq1 = 0, irq12 = 0;
     if (s->status & ST_OBF) {
-        if (s->out_src == SRC_AUX)
+        if (s->out_src >= SRC_AUX)
             irq12 = (s->ccb & CCB_AUX_INT) != 0;
         else
             irq1 = (s->ccb & CCB_KBD_INT) != 0;
@@ -125,21 +147,19 @@ static void refill(struct pdm_dev *dev)
     struct i8042 *s = dev->data;
     if (!(s->status & ST_OBF)) {
         if (s->ctrl.count) {
-            s->out = q_get(&s->ctrl);
-            s->out_src = SRC_KBD;
+            s->out = q_get_src(&s->ctrl, &s->out_src);
         } else if (s->kbd.count && !(s->ccb & CCB_KBD_DISABLE)) {
             s->out = q_get(&s->kbd);
             s->out_src = SRC_KBD;
-        } else if (s->aux.count && !(s->ccb & CCB_AUX_DISABLE)) {
-            s->out = q_get(&s->aux);
-            s->out_src = SRC_AUX;
         } else {
             s->out_src = SRC_NONE;
         }
         if (s->out_src != SRC_NONE)
             s->status |= ST_OBF;
-        if (s->out_src == SRC_AUX)
+        if (s->out_src >= SRC_AUX)
             s->status |= ST_AUXOBF;
+        if (s->out_src == SRC_AUX_TIMEOUT)
+            s->status |= ST_TIMEOUT;
     }
     update_irq(dev);
 }
@@ -160,7 +180,7 @@ static uint8_t read_data(struct pdm_dev *dev)
 {
     struct i8042 *s = dev->data;
     uint8_t v = s->out; /* reading an empty buffer returns the last byte */
-    s->status &= (uint8_t) ~(ST_OBF | ST_AUXOBF);
+    s->status &= (uint8_t) ~(ST_OBF | ST_AUXOBF | ST_TIMEOUT);
     update_irq(dev); /* lower, so that the next byte is a new edge */
     refill(dev);
     return v;
@@ -329,7 +349,7 @@ static void write_command(struct pdm_dev *dev, uint8_t cmd)
     case 0xd0: {
         uint8_t v = s->outport & (uint8_t) ~(OUT_OBF | OUT_AUXOBF);
         if (s->status & ST_OBF)
-            v |= s->out_src == SRC_AUX ? OUT_AUXOBF : OUT_OBF;
+            v |= s->out_src >= SRC_AUX ? OUT_AUXOBF : OUT_OBF;
         ctrl_reply(dev, v);
         break;
     }
@@ -365,14 +385,17 @@ static void write_data(struct pdm_dev *dev, uint8_t v)
         write_outport(dev, v);
         break;
     case 0xd2:
-        kbd_reply(dev, v);
-        break;
-    case 0xd3:
-        q_put(&s->aux, v);
+        q_put_src(&s->ctrl, v, SRC_KBD);
         refill(dev);
         break;
-    case 0xd4:
-        break; /* no mouse: nobody answers */
+    case 0xd3:
+        q_put_src(&s->ctrl, v, SRC_AUX);
+        refill(dev);
+        break;
+    case 0xd4: /* no mouse: the controller reports the transmit timeout */
+        q_put_src(&s->ctrl, 0xfe, SRC_AUX_TIMEOUT);
+        refill(dev);
+        break;
     default:
         /* Writing to the keyboard enables its interface (as on real controllers). */
         s->ccb &= (uint8_t)~CCB_KBD_DISABLE;
@@ -474,12 +497,17 @@ static cap_result i8042_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t 
     cap_result rc = dev->hlp->ssm_get(ssm, s, I8042_SAVED);
     if (CAP_FAILED(rc))
         return rc;
-    struct queue *qs[] = {&s->ctrl, &s->kbd, &s->aux};
-    for (int i = 0; i < 3; i++) { /* never trust indices from a file */
+    struct queue *qs[] = {&s->ctrl, &s->kbd};
+    for (int i = 0; i < 2; i++) { /* never trust indices from a file */
         qs[i]->head %= Q_SIZE;
         if (qs[i]->count > Q_SIZE)
             qs[i]->count = Q_SIZE;
+        for (int j = 0; j < Q_SIZE; j++)
+            if (qs[i]->src[j] > SRC_AUX_TIMEOUT || qs[i]->src[j] == SRC_NONE)
+                qs[i]->src[j] = SRC_KBD;
     }
+    if (s->out_src > SRC_AUX_TIMEOUT)
+        s->out_src = SRC_NONE;
     dev->hlp->irq_set(dev, 1, s->irq1);
     dev->hlp->irq_set(dev, 12, s->irq12);
     update_a20(dev);
@@ -501,7 +529,7 @@ static const struct pdm_devreg i8042_reg = {
     .description = "i8042 keyboard controller, PS/2 keyboard and port 0x92",
     .instance_size = sizeof(struct i8042),
     .max_instances = 1,
-    .saved_state_version = 1,
+    .saved_state_version = 2,
     .ops = &i8042_ops,
 };
 

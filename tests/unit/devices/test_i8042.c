@@ -242,9 +242,41 @@ START_TEST(test_aux_loopback_irq12)
     ck_assert_int_eq(h.irq_level[1], 1);
     ck_assert_uint_eq(status() & 0x20, 0);
     ck_assert_uint_eq(rd(), 0x33);
-    cmd(0xd4); /* to the (absent) mouse: nobody answers */
+    cmd(0xd4); /* to the (absent) mouse: 0xFE with the timeout bit, on IRQ12 */
     data(0xff);
+    ck_assert_uint_eq(status() & 0x61, 0x61);
+    ck_assert_int_eq(h.irq_level[12], 1);
+    ck_assert_uint_eq(rd(), 0xfe);
+    ck_assert_uint_eq(status() & 0x61, 0);
+    ck_assert_int_eq(h.irq_level[12], 0);
+}
+END_TEST
+
+/* 0xD2/0xD3 bytes are the controller's own: the interface-disable bits of
+ * the command byte do not hold them (Linux's MUX probe loops bytes back
+ * through 0xD3 with the aux interface disabled). */
+START_TEST(test_loopback_while_disabled)
+{
+    add();
+    cmd(0x60);
+    data(0x70); /* both interfaces disabled, no interrupts, translate */
+    cmd(0xd3);
+    data(0xf0);
+    ck_assert_uint_eq(status() & 0x21, 0x21);
+    ck_assert_int_eq(h.irq_level[12], 0); /* bit 1 clear: no IRQ12 */
+    ck_assert_uint_eq(rd(), 0xf0);
+    cmd(0xd2);
+    data(0x56);
+    ck_assert_uint_eq(status() & 0x21, 0x01);
+    ck_assert_uint_eq(rd(), 0x56);
+    /* The keyboard's own bytes do wait while its interface is disabled. */
+    const uint8_t k = 0x1e;
+    ck_assert_int_eq(pdm_keyboard_put(h.pdm, &k, 1), CAP_OK);
     ck_assert_uint_eq(status() & 0x01, 0);
+    cmd(0x60);
+    data(0x41);
+    ck_assert_uint_eq(status() & 0x01, 0x01);
+    ck_assert_uint_eq(rd(), 0x1e);
 }
 END_TEST
 
@@ -282,6 +314,7 @@ int main(void)
     tcase_add_test(tc, test_keyboard_commands);
     tcase_add_test(tc, test_key_injection_and_irq1);
     tcase_add_test(tc, test_aux_loopback_irq12);
+    tcase_add_test(tc, test_loopback_while_disabled);
     tcase_add_test(tc, test_irq1_through_pic_and_save);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
