@@ -4,7 +4,9 @@
  * environment (GDT, IDT, TSS, page tables) is built in guest memory and put
  * in place through the CPUM context - no guest CPL0 code runs except the
  * two-instruction exception stubs - and every sequence starts at CPL3 with
- * the state of struct rd_state.
+ * the state of struct rd_state. rem translates every block at its first
+ * run (the block translator is what runs) unless CAPSULE_REM_JIT=0 or
+ * CAPSULE_REM_JIT_HOT says otherwise.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +113,13 @@ static int machine_init(struct rd_guest *g, struct machine *m, bool hm, char *er
         rc = rem_create(m->pgm, &g->policy, NULL, &m->rem);
         if (rc == CAP_OK)
             rc = rem_vcpu_create(m->rem, &m->cpu, &m->rv);
+        /* Each sequence runs once: translate every block at its first run, so
+         * the translator (rem_jit.c) is what is compared with the hardware,
+         * unless the environment chose (CAPSULE_REM_JIT=0: the interpreter;
+         * CAPSULE_REM_JIT_HOT=N). */
+        const char *jit = getenv("CAPSULE_REM_JIT"), *hot = getenv("CAPSULE_REM_JIT_HOT");
+        if (rc == CAP_OK && !(jit && !strcmp(jit, "0")) && !(hot && *hot))
+            rem_vcpu_set_jit(m->rv, 0);
     }
     if (rc != CAP_OK) {
         const char *msg = cap_error_peek_message();

@@ -137,4 +137,15 @@ VMM_API void rem_vcpu_flush_tlb(struct rem_vcpu *v);
 /* Instructions retired since the vCPU was created. */
 VMM_API uint64_t rem_vcpu_insns(const struct rem_vcpu *v);
 
+/* The block translator (rem_jit.c, x86-64 Linux hosts): a block of 64-bit
+ * code is translated to host code once it has run `hot` times (0: at its
+ * first run); hot < 0 turns translation off for this vCPU. The default comes
+ * from the environment: CAPSULE_REM_JIT=0 turns it off, CAPSULE_REM_JIT_HOT=N
+ * sets the threshold (REM_JIT_HOT_DEFAULT otherwise). Guest-visible
+ * behaviour is the same either way. Drops the block cache; call between runs. */
+#define REM_JIT_HOT_DEFAULT 16
+VMM_API void rem_vcpu_set_jit(struct rem_vcpu *v, int hot);
+/* Blocks translated since the block cache was last created (for tests). */
+VMM_API uint64_t rem_vcpu_jit_translations(const struct rem_vcpu *v);
+
 #endif /* VMM_REM_H */

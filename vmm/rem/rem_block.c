@@ -40,6 +40,15 @@
  *   - Blocks cover guest-physical 0..4 GiB (the generation array); code
  *     above runs one instruction at a time.
  *
+ * Translation (rem_jit.c): a block of 64-bit code that has run
+ * v->jit_hot times is translated to host code for the current CPL; it then
+ * runs as one call when the budget covers the whole block (else the loop
+ * below, instruction by instruction). A translation lives in the block
+ * (b->jit) and refers to its decoded instructions, so a rebuilt block drops
+ * it and a flush of the pools drops all of them with the code buffer; a full
+ * code buffer drops every translation too. The staleness rules above hold
+ * unchanged: a translated block is looked up, checked and rebuilt like any.
+ *
  * Budget and kicks: the budget is counted per instruction (exact, as EM's
  * slices need); the kick, the interrupt window and TF are looked at between
  * blocks, here when one block chains to the next (same page: no TLB lookup;
@@ -60,12 +69,6 @@
 #define REM_BPOOL_BYTES (REM_BPOOL_INSNS * 6u)
 #define REM_CODE_PAGES (1ull << 20)     /* blocks cover guest-physical 0..4 GiB */
 
-struct rem_binsn {
-    rem_insn_fn fn;
-    uint8_t len;
-    struct dis_insn in;
-};
-
 struct rem_block {
     uint64_t gpa;    /* of the first byte; ~0: empty */
     const struct rem_binsn *insn; /* its first instruction in the pool */
@@ -76,6 +79,10 @@ struct rem_block {
     bool sync;       /* ends with an instruction that starts a new check epoch */
     uint32_t gen;    /* its page's write generation when last checked */
     uint32_t checked;/* the check epoch it was last compared in */
+    rem_jit_fn jit;  /* its translation (rem_jit.c) for CPL jit_cpl, or NULL */
+    uint8_t jit_cpl;
+    bool no_jit;     /* the translator refused it */
+    uint16_t runs;   /* times it ran, up to the translation threshold */
 };
 
 struct rem_bcache {
@@ -85,16 +92,21 @@ struct rem_bcache {
     uint8_t *code_pages; /* bitmap: a page holds blocks (its writes take the slow path) */
     uint32_t *gen;       /* per page: guest writes to it while it held blocks */
     uint32_t check_epoch;/* blocks compare their bytes once per epoch */
+    struct rem_jit *jit; /* the translator's code buffer, NULL: interpret only */
     uint8_t bytes[REM_BPOOL_BYTES + 8]; /* + padding for same_bytes' last word */
     struct rem_binsn insns[REM_BPOOL_INSNS];
 };
 
 rem_insn_fn rem_fast_handler(const struct dis_insn *in);
 
+/* Translations refer to the pools: emptied with them. */
 static void bcache_flush(struct rem_bcache *bc)
 {
-    for (unsigned i = 0; i < REM_BCACHE_SIZE; i++)
+    for (unsigned i = 0; i < REM_BCACHE_SIZE; i++) {
         bc->blocks[i].gpa = ~0ull;
+        bc->blocks[i].jit = NULL;
+    }
+    rem_jit_reset(bc->jit);
     bc->insns_used = 0;
     bc->bytes_used = 0;
     memset(bc->code_pages, 0, REM_CODE_PAGES / 8);
@@ -115,6 +127,7 @@ cap_result rem_bcache_create(struct rem_vcpu *v)
     }
     bc->code_pages = map;
     bc->gen = gen;
+    bc->jit = v->jit_hot >= 0 ? rem_jit_create() : NULL;
     bc->check_epoch = 1;
     bcache_flush(bc);
     bc->flushes = 0;
@@ -127,6 +140,7 @@ void rem_bcache_destroy(struct rem_vcpu *v)
 {
     if (!v->bcache)
         return;
+    rem_jit_destroy(v->bcache->jit);
     free(v->bcache->code_pages);
     free(v->bcache->gen);
     free(v->bcache);
@@ -235,6 +249,9 @@ static struct rem_block *build(struct rem_vcpu *v, struct rem_block *b, uint64_t
     b->nbytes = (uint16_t)pos;
     b->gen = bc->gen[gpa >> 12];
     b->checked = bc->check_epoch;
+    b->jit = NULL;
+    b->no_jit = false;
+    b->runs = 0;
     const struct dis_insn *last = &out[n - 1].in;
     b->sync = (last->attr & (DIS_A_PRIV | DIS_A_SENS | DIS_A_IO)) ||
               (last->cf != DIS_CF_NONE && last->cf != DIS_CF_JMP && last->cf != DIS_CF_JCC &&
@@ -269,6 +286,32 @@ static inline bool same_bytes(const uint8_t *host, const uint8_t *bytes, unsigne
         diff |= (a ^ b) & (~0ull >> (64 - 8 * (n - i)));
     }
     return diff == 0;
+}
+
+uint64_t rem_bcache_jit_translations(const struct rem_vcpu *v)
+{
+    return v->bcache ? rem_jit_translations(v->bcache->jit) : 0;
+}
+
+/* Translates block b for the current CPL; a full code buffer drops every
+ * translation and is tried once more. */
+static void translate(struct rem_vcpu *v, struct rem_block *b)
+{
+    struct rem_bcache *bc = v->bcache;
+    rem_jit_fn fn = NULL;
+    int rc = rem_jit_translate(bc->jit, v, b->insn, b->n, &fn);
+    if (rc < 0) {
+        for (unsigned i = 0; i < REM_BCACHE_SIZE; i++)
+            bc->blocks[i].jit = NULL;
+        rem_jit_reset(bc->jit);
+        rc = rem_jit_translate(bc->jit, v, b->insn, b->n, &fn);
+    }
+    if (rc) {
+        b->no_jit = true;
+        return;
+    }
+    b->jit = fn;
+    b->jit_cpl = (uint8_t)v->cpl;
 }
 
 bool rem_run_block(struct rem_vcpu *v)
@@ -320,7 +363,22 @@ bool rem_run_block(struct rem_vcpu *v)
         if (!lm && rip + b->nbytes - 1 > c->seg[CPUM_CS].limit)
             return ran;
         rip0 = rip;
-    again:;
+    again:
+        /* Translated: the whole block at once when the budget covers it. */
+        if (lm && bc->jit && !b->no_jit) {
+            if (!b->jit || b->jit_cpl != v->cpl) {
+                if (b->runs < v->jit_hot)
+                    b->runs++;
+                else
+                    translate(v, b);
+            }
+            if (b->jit && b->jit_cpl == v->cpl && v->budget >= b->n) {
+                ran = true;
+                b->jit(v, &bc->check_epoch);
+                goto done;
+            }
+        }
+        {
         /* All but the last instruction neither transfer control nor set
          * rip_set (ends_block); interrupt shadows come from block-ending
          * instructions only, so they are looked at after the block. */
@@ -348,6 +406,8 @@ bool rem_run_block(struct rem_vcpu *v)
             v->insns++;
             c->rip = v->rip_set ? c->rip : v->next_rip;
         }
+        }
+    done:
         if (b->sync || v->stop || v->epoch != epoch || v->shadow) {
             if (b->sync)
                 bc->check_epoch++;

@@ -27,7 +27,10 @@
 /* ---- the host x87 --------------------------------------------------------------------- */
 
 struct hx {
-    uint8_t env[28]; /* the host environment, patched with the guest's CW and C0-C3 */
+    struct {
+        uint16_t fcw, r0, fsw, r1;
+        uint8_t rest[20];
+    } env; /* the host's 28-byte environment, patched with the guest's CW and C0-C3 */
     uint16_t cc;  /* guest C0-C3: loaded into the host so "unchanged" bits stay the guest's */
     uint16_t tmp;
     uint16_t cw;  /* guest FCW with every exception masked */
@@ -48,11 +51,15 @@ static void hx_init(struct hx *h, const struct cpum_fxsave *fx)
  * the host's TOP), FLDENV. Instructions whose C0-C3 the SDM calls
  * undefined leave them unchanged on hardware, so they stay the guest's. */
 #define HX_PRE                                                                   \
-    "fnstenv %[env]\n\tmovw 4+%[env], %w[t]\n\tandw $0x3800, %w[t]\n\t"          \
-    "orw %w[cc], %w[t]\n\tmovw %w[t], 4+%[env]\n\tmovw %[cw], %w[t]\n\t"          \
-    "movw %w[t], %[env]\n\tfldenv %[env]\n\t"
+    "fnstenv %[env]\n\tmovw %[efsw], %w[t]\n\tandw $0x3800, %w[t]\n\t"          \
+    "orw %w[cc], %w[t]\n\tmovw %w[t], %[efsw]\n\tmovw %[cw], %w[t]\n\t"           \
+    "movw %w[t], %[efcw]\n\tfldenv %[env]\n\t"
 #define HX_POST "\n\tfnstsw %[sw]\n\tfnclex\n\tfldcw %[hcw]"
-#define HX_OUT [sw] "=m"(h->sw), [env] "=m"(h->env), [t] "=&r"(h->tmp)
+/* efsw/efcw name the environment's FSW and FCW words as operands of their
+ * own (operand arithmetic such as 4+%[env] breaks when the address is a
+ * bare register, as under ASan). */
+#define HX_OUT [sw] "=m"(h->sw), [env] "=m"(h->env), [efsw] "=m"(h->env.fsw), \
+               [efcw] "=m"(h->env.fcw), [t] "=&r"(h->tmp)
 #define HX_IN [cw] "m"(h->cw), [hcw] "m"(h->hcw), [cc] "r"(h->cc)
 
 static long double h_un(struct hx *h, unsigned mn, long double a)

@@ -7,6 +7,8 @@
  *                triple fault), segment loads, IRET, far transfers
  *   rem_exec*.c  instruction semantics, one file per group
  *   rem_block.c  decoded-block cache and the block executor
+ *   rem_jit.c    the block translator: hot 64-bit blocks to host code
+ *                (rem_x86emit.h its encoder); rem_block.c runs them
  *   rem_fast.c   handlers resolved when a block is built
  *   rem_run.c    the run loop, the API of rem.h
  *
@@ -171,6 +173,9 @@ struct rem_vcpu {
 
     uint64_t insns;         /* retired */
     uint64_t budget;        /* left in this run */
+
+    int jit_hot;            /* translate a block after it ran this many times; <0: never
+                               (rem_vcpu_set_jit; CAPSULE_REM_JIT, CAPSULE_REM_JIT_HOT) */
 };
 
 #define REM_NO_ERR 0xffffffffu
@@ -309,8 +314,37 @@ bool rem_bcache_has_code(const struct rem_vcpu *v, uint64_t gpa);
 void rem_bcache_code_write(struct rem_vcpu *v, uint64_t gpa);
 /* Blocks compare their bytes with memory again before they next run. */
 void rem_bcache_new_epoch(struct rem_vcpu *v);
+/* Blocks translated to host code since the vCPU was created. */
+uint64_t rem_bcache_jit_translations(const struct rem_vcpu *v);
 /* Completes a port IN after EM filled iobuf. */
 void rem_complete_in(struct rem_vcpu *v);
+
+/* A decoded instruction of a block, with the handler resolved at decode time. */
+struct rem_binsn {
+    rem_insn_fn fn;
+    uint8_t len;
+    struct dis_insn in;
+};
+
+/* ---- rem_jit.c ------------------------------------------------------------------ */
+
+/* A translated block: runs the whole block (v->budget must cover it) with
+ * ctx.rip at its first instruction; check_epoch is the block cache's. */
+typedef void (*rem_jit_fn)(struct rem_vcpu *v, const uint32_t *check_epoch);
+struct rem_jit;
+/* The code buffer, or NULL where there is no translator (not x86-64 Linux,
+ * no W+X memory): the caller then interprets. */
+struct rem_jit *rem_jit_create(void);
+void rem_jit_destroy(struct rem_jit *j);
+/* Forgets every translation (the caller drops its pointers to them). */
+void rem_jit_reset(struct rem_jit *j);
+uint64_t rem_jit_translations(const struct rem_jit *j);
+/* Translates the n instructions of a block for v's current CPL (64-bit code
+ * only). 0: *out set; 1: not translatable; -1: the buffer is full (reset it
+ * with every pointer to its translations, then try again). The translation
+ * refers to `insn` (the block pool): it lives no longer than they do. */
+int rem_jit_translate(struct rem_jit *j, const struct rem_vcpu *v,
+                      const struct rem_binsn *insn, unsigned n, rem_jit_fn *out);
 
 /* An instruction rem does not implement: stops the run with
  * HWACCM_EXIT_EMULATION_FAILURE. */

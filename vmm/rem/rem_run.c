@@ -11,6 +11,10 @@
  * same fault context, so a fault while delivering one is handled like the
  * CPU does.
  *
+ * Blocks of 64-bit code that have run often enough are translated to host
+ * code (rem_jit.c) and run as one call; CAPSULE_REM_JIT=0 in the
+ * environment (or rem_vcpu_set_jit) turns that off.
+ *
  * The loop itself lives in its own function so that the compiler keeps
  * its registers free of setjmp's constraints.
  */
@@ -62,6 +66,8 @@ cap_result rem_vcpu_create(struct rem *rem, struct cpum_cpu *cpu, struct rem_vcp
     v->ctx = &cpu->ctx;
     v->delivering = REM_NO_VECTOR;
     v->pending_irq = -1;
+    const char *jit = getenv("CAPSULE_REM_JIT"), *hot = getenv("CAPSULE_REM_JIT_HOT");
+    v->jit_hot = jit && !strcmp(jit, "0") ? -1 : hot && *hot ? atoi(hot) : REM_JIT_HOT_DEFAULT;
     sync_from_ctx(v);
     *out = v;
     return CAP_OK;
@@ -273,4 +279,15 @@ void rem_vcpu_flush_tlb(struct rem_vcpu *v)
 uint64_t rem_vcpu_insns(const struct rem_vcpu *v)
 {
     return v->insns;
+}
+
+void rem_vcpu_set_jit(struct rem_vcpu *v, int hot)
+{
+    v->jit_hot = hot;
+    rem_bcache_destroy(v); /* built again at the next run, with or without a translator */
+}
+
+uint64_t rem_vcpu_jit_translations(const struct rem_vcpu *v)
+{
+    return rem_bcache_jit_translations(v);
 }

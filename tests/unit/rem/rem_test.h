@@ -55,4 +55,5 @@ TCase *tcase_bench(void);
 TCase *tcase_fpu_diff(void);
 TCase *tcase_fpu(void);
 TCase *tcase_block(void);
+TCase *tcase_jit(void);
 #endif
