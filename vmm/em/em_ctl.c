@@ -95,6 +95,7 @@ static void kick_action(int sig, siginfo_t *si, void *uc)
     (void)uc;
     if (si && si->si_code == SI_TIMER && si->si_value.sival_ptr) {
         struct em_vcpu *v = si->si_value.sival_ptr;
+        __atomic_store_n(&v->kick_at_ns, 0, __ATOMIC_RELAXED); /* fired: re-arm next turn */
         v->ops->kick(v);
     } else {
         kick_handler(sig);

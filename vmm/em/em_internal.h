@@ -60,6 +60,10 @@ extern const struct em_engine_ops em_hm_ops, em_rem_ops;
 void em_step_in_rem(struct vm *vm, struct em_vcpu *v);
 /* The loop's exit handler (em_run.c), for the exits of such a step too. */
 void em_handle_exit(struct vm *vm, struct em_vcpu *v);
+/* Runs the expired device timers, if any (em_run.c): a lock-free check
+ * against `now` (CLOCK_MONOTONIC ns; 0: read the clock if a timer is
+ * armed) first, so an exit with nothing due costs no lock. vCPU thread. */
+void em_poll_timers(struct vm *vm, uint64_t now);
 /* Stops the VM with the error info of a failed VMM call (em_run.c). */
 void em_fail(struct vm *vm, cap_result rc, const char *what);
 /* "0f 03 c8" into buf (>= 46 bytes); "unreadable" when len is 0. */
@@ -81,7 +85,10 @@ struct em_vcpu {
      * one is requested): EM_KICK_SIGNAL at this thread, whose handler sets
      * the engine's kick. Created and deleted by the vCPU thread. */
     struct em_kick_timer *kick_timer; /* em_kick_<host>.c's; NULL: none */
-    uint64_t kick_at_ns;        /* CLOCK_MONOTONIC expiry armed, 0: none */
+    uint64_t exit_ns;           /* CLOCK_MONOTONIC at the end of the last run; 0 once
+                                 * the loop has used it (a turn without a run) */
+    uint64_t kick_at_ns;        /* CLOCK_MONOTONIC expiry armed and not yet fired, 0:
+                                 * none (atomic: the kick signal's handler clears it) */
 };
 
 /* The kick timer (em_kick_<host>.c), all on the vCPU thread: create at

@@ -55,22 +55,34 @@ void em_kick_timer_delete(struct em_vcpu *v)
 }
 
 /* Before a run: makes sure a kick comes by the next timer deadline (or the
- * next interrupt-window poll). A kick already armed for no later than that
- * stays (at worst one early exit), so most turns cost no system call. */
+ * next interrupt-window poll). A kick still to come no later than that
+ * stays (at worst one early exit): kick_at_ns is set before the timer is
+ * and cleared by the signal handler when it fires (em_ctl.c), so the usual
+ * turn - deadline unchanged - costs an atomic load and no system call or
+ * clock read. TM's host time is CLOCK_MONOTONIC (vm.c gives the VM's clock
+ * no source of its own), the timer's clock. */
 void em_kick_timer_arm(struct vm *vm, struct em_vcpu *v)
 {
     if (!v->kick_timer)
         return;
-    uint64_t ns = tm_ns_until_next(vm->tm);
-    if (v->irq_window && vm->slow_irq_window && ns > EM_IRQ_WINDOW_POLL_NS)
-        ns = EM_IRQ_WINDOW_POLL_NS;
-    if (ns == TM_NO_DEADLINE)
+    uint64_t at = tm_due_host(vm->tm);
+    if (v->irq_window && vm->slow_irq_window) {
+        uint64_t poll = em_now_ns() + EM_IRQ_WINDOW_POLL_NS;
+        if (poll < at)
+            at = poll;
+    }
+    if (at == TM_NO_DEADLINE)
         return;
-    uint64_t now = em_now_ns(), at = now + (ns ? ns : 1);
-    if (v->kick_at_ns > now && v->kick_at_ns <= at)
+    if (at == 0)
+        at = 1; /* due already: fire at once (an it_value of 0 would disarm) */
+    uint64_t armed = __atomic_load_n(&v->kick_at_ns, __ATOMIC_RELAXED);
+    if (armed && armed <= at)
         return;
+    /* Before the timer: one that fires at once must find its mark to clear. */
+    __atomic_store_n(&v->kick_at_ns, at, __ATOMIC_RELAXED);
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
     struct itimerspec its = {.it_value = {.tv_sec = (time_t)(at / 1000000000ull),
                                           .tv_nsec = (long)(at % 1000000000ull)}};
-    if (timer_settime(v->kick_timer->id, TIMER_ABSTIME, &its, NULL) == 0)
-        v->kick_at_ns = at;
+    if (timer_settime(v->kick_timer->id, TIMER_ABSTIME, &its, NULL) != 0)
+        __atomic_store_n(&v->kick_at_ns, 0, __ATOMIC_RELAXED);
 }

@@ -19,6 +19,15 @@
  * EM_IRQ_WINDOW_POLL_NS while an interrupt waits for the guest's IF, and
  * the loop then injects it itself.
  *
+ * The turn after an I/O exit is the hot path (tests/bench/vm measures it),
+ * so it takes no lock and makes no system call of its own: two clock reads
+ * (the run's start and end, for the statistics; the end also serves as
+ * "now" for the timer checks), TM's lock-free "anything due?" before PDM's
+ * timer poll, a kick timer left alone while its expiry still covers the
+ * next deadline, an interrupt window only told to the engine when it
+ * changes. The registers come from kvm_run's sync area (hwaccm); IOM's
+ * port lookup and PDM's device lock are the rest.
+ *
  * The engine is hm or rem behind struct em_engine_ops (em_engine.c); both
  * report the same exits, so everything below serves both. Under hm an
  * emulation failure is not the end: rem executes that instruction and the
@@ -55,12 +64,23 @@ void em_fail(struct vm *vm, cap_result rc, const char *what)
             msg ? msg : "no details", vmm_result_name(rc));
 }
 
+void em_poll_timers(struct vm *vm, uint64_t now)
+{
+    /* Lock-free: PDM's lock only when a timer is due. The VM's TM runs on
+     * CLOCK_MONOTONIC (vm.c), so EM's own timestamps compare directly. */
+    uint64_t due = tm_due_host(vm->tm);
+    bool poll = due == TM_NO_DEADLINE ? tm_due(vm->tm) /* paused: no clock read */
+                                      : (now ? now : em_now_ns()) >= due;
+    if (poll)
+        pdm_poll_timers(vm->pdm);
+}
+
 /* ---- exits --------------------------------------------------------------- */
 
 static void handle_io(struct vm *vm, const struct hwaccm_exit *x)
 {
     unsigned size = x->io.size;
-    pdm_poll_timers(vm->pdm);
+    em_poll_timers(vm, vm->vcpu.exit_ns);
     vm->port_counts[x->io.port] += x->io.count;
     for (uint32_t i = 0; i < x->io.count; i++) {
         uint8_t *p = x->io.data + (size_t)i * size;
@@ -83,7 +103,7 @@ static void handle_io(struct vm *vm, const struct hwaccm_exit *x)
 
 static void handle_mmio(struct vm *vm, const struct hwaccm_exit *x)
 {
-    pdm_poll_timers(vm->pdm);
+    em_poll_timers(vm, vm->vcpu.exit_ns);
     cap_result rc = x->mmio.write ? pgm_phys_write(vm->pgm, x->mmio.gpa, x->mmio.data, x->mmio.size)
                                   : pgm_phys_read(vm->pgm, x->mmio.gpa, x->mmio.data, x->mmio.size);
     if (CAP_FAILED(rc))
@@ -108,24 +128,18 @@ static void handle_emulation_failure(struct vm *vm, struct em_vcpu *v)
             c->seg[CPUM_CS].sel, c->rip, x->emul.rip, cpum_cpl(c), bytes);
 }
 
-void em_handle_exit(struct vm *vm, struct em_vcpu *v)
+/* The exits that stop the VM, with the registers in the message. */
+static void handle_fatal_exit(struct vm *vm, struct em_vcpu *v)
 {
     const struct hwaccm_exit *x = &v->exit;
     const struct cpum_ctx *c = &v->cpu.ctx;
     const char *who = v->ops->engine == VM_ENGINE_REM ? "rem" : hwaccm_backend_name();
-    if ((unsigned)x->reason < EM_EXIT_REASONS)
-        vm->stats.exits[x->reason]++;
     switch (x->reason) {
-    case HWACCM_EXIT_IO: handle_io(vm, x); break;
-    case HWACCM_EXIT_MMIO: handle_mmio(vm, x); break;
-    case HWACCM_EXIT_HLT: v->halted = true; break;
-    case HWACCM_EXIT_RESET: em_request(vm, EM_REQ_RESET); break;
     case HWACCM_EXIT_SHUTDOWN:
         em_stop(vm, VM_STATE_ABORTED, VM_STOP_TRIPLE_FAULT, -1, CAP_OK,
                 "triple fault at %04x:%08" PRIx64 " (CR0 0x%" PRIx64 ", IDTR limit 0x%x)",
                 c->seg[CPUM_CS].sel, c->rip, c->cr0, c->idtr.limit);
         break;
-    case HWACCM_EXIT_EMULATION_FAILURE: handle_emulation_failure(vm, v); break;
     case HWACCM_EXIT_INTERNAL_ERROR:
         em_stop(vm, VM_STATE_ABORTED, VM_STOP_ERROR, -1, VMM_E_HOSTDRV,
                 "%s internal error (suberror %u) at %04x:%08" PRIx64, who,
@@ -141,6 +155,25 @@ void em_handle_exit(struct vm *vm, struct em_vcpu *v)
                 "unexpected %s exit %u at %04x:%08" PRIx64, who,
                 x->unknown.code, c->seg[CPUM_CS].sel, c->rip);
         break;
+    default: break;
+    }
+}
+
+void em_handle_exit(struct vm *vm, struct em_vcpu *v)
+{
+    const struct hwaccm_exit *x = &v->exit;
+    if ((unsigned)x->reason < EM_EXIT_REASONS)
+        vm->stats.exits[x->reason]++;
+    switch (x->reason) {
+    case HWACCM_EXIT_IO: handle_io(vm, x); break;
+    case HWACCM_EXIT_MMIO: handle_mmio(vm, x); break;
+    case HWACCM_EXIT_HLT: v->halted = true; break;
+    case HWACCM_EXIT_RESET: em_request(vm, EM_REQ_RESET); break;
+    case HWACCM_EXIT_EMULATION_FAILURE: handle_emulation_failure(vm, v); break;
+    case HWACCM_EXIT_SHUTDOWN:
+    case HWACCM_EXIT_INTERNAL_ERROR:
+    case HWACCM_EXIT_FAIL_ENTRY:
+    case HWACCM_EXIT_UNKNOWN: handle_fatal_exit(vm, v); break;
     default: break; /* IRQ window, interrupted, debug: just loop */
     }
 }
@@ -149,6 +182,8 @@ void em_handle_exit(struct vm *vm, struct em_vcpu *v)
 
 static void request_window(struct em_vcpu *v, bool on)
 {
+    if (v->irq_window == on)
+        return; /* the engine has it already: most turns change nothing */
     v->irq_window = on;
     v->ops->request_irq_window(v, on ? CAP_TRUE : CAP_FALSE);
 }
@@ -221,6 +256,8 @@ static void do_reset(struct vm *vm, struct em_vcpu *v)
     cpum_reset(&v->cpu, CPUM_RESET_POWER_ON);
     if (v->ops->reset)
         v->ops->reset(v);
+    v->irq_window = false; /* request_window skips what it thinks unchanged */
+    v->ops->request_irq_window(v, CAP_FALSE);
     v->halted = false;
     em_log(vm, EM_COMPONENT, VM_LOG_INFO, "reset");
     if (vm->cfg.reset_hook) {
@@ -250,12 +287,13 @@ static void park(struct vm *vm)
 
 static void run_once(struct vm *vm, struct em_vcpu *v)
 {
+    em_kick_timer_arm(vm, v);
     uint64_t t0 = em_now_ns();
     if (!vm->stats.first_run_ns)
         vm->stats.first_run_ns = t0;
-    em_kick_timer_arm(vm, v);
     cap_result rc = v->ops->run(vm, v);
-    uint64_t dt = em_now_ns() - t0;
+    v->exit_ns = em_now_ns();
+    uint64_t dt = v->exit_ns - t0;
     if (v->ops->engine == VM_ENGINE_REM)
         vm->stats.rem_ns += dt;
     else
@@ -275,6 +313,11 @@ void *em_vcpu_main(void *arg)
     struct em_vcpu *v = &vm->vcpu;
     em_kick_timer_create(vm, v);
     for (;;) {
+        /* Right after a run, the time of its exit (taken for the
+         * statistics) serves as now; a timer falling due since then gets
+         * its kick at once. Any other turn reads the clock. */
+        uint64_t now = v->exit_ns;
+        v->exit_ns = 0;
         v->ops->clear_kick(v);
         uint32_t req = requests(vm);
         if (req & EM_REQ_STOP)
@@ -287,7 +330,7 @@ void *em_vcpu_main(void *arg)
             park(vm);
             continue;
         }
-        pdm_poll_timers(vm->pdm);
+        em_poll_timers(vm, now);
         deliver_interrupt(vm, v);
         if (v->halted) {
             halt_wait(vm, v);

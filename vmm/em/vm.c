@@ -137,12 +137,12 @@ static cap_result pgm_to_iom(struct mmio_hook *h, uint64_t off, void *data, unsi
  * guest never reads device state older than the clock it reads with RDTSC
  * (a guest preempted past a deadline would otherwise see, e.g., a local
  * APIC IRR without the timer's vector). The MMIO exit path polled already;
- * a second poll finds nothing due and costs a lock. */
+ * a second poll finds nothing due and costs no lock. */
 static cap_result mmio_read(void *opaque, uint64_t off, void *data, unsigned size)
 {
     struct vm *vm = ((struct mmio_hook *)opaque)->vm;
     vm->stats.mmio_ops++;
-    pdm_poll_timers(vm->pdm);
+    em_poll_timers(vm, 0);
     return pgm_to_iom(opaque, off, data, size, false);
 }
 
@@ -154,7 +154,7 @@ static cap_result mmio_write(void *opaque, uint64_t off, const void *data, unsig
 {
     struct vm *vm = ((struct mmio_hook *)opaque)->vm;
     vm->stats.mmio_ops++;
-    pdm_poll_timers(vm->pdm);
+    em_poll_timers(vm, 0);
     cap_result rc = pgm_to_iom(opaque, off, (void *)data, size, true);
     if (on_vcpu_thread(vm))
         em_kick_timer_arm(vm, &vm->vcpu);

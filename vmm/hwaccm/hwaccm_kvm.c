@@ -272,9 +272,14 @@ void hwaccm_vcpu_kick(struct hwaccm_vcpu *v)
     __atomic_store_n(&v->kv->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 }
 
+/* Most turns find no kick: then nothing is stored. Skipping the store is
+ * safe because a kick still to come sets the flag after this load, and
+ * KVM_RUN sees it; one already there is cleared in order before EM reads
+ * its requests (sequentially consistent store). */
 void hwaccm_vcpu_clear_kick(struct hwaccm_vcpu *v)
 {
-    __atomic_store_n(&v->kv->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&v->kv->run->immediate_exit, __ATOMIC_RELAXED))
+        __atomic_store_n(&v->kv->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 }
 
 /* VT-x/AMD-V show as the vmx/svm flags of /proc/cpuinfo; KVM's PVM backend

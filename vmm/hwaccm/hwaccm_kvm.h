@@ -24,7 +24,7 @@ struct hwaccm_vcpu {
     struct hwaccm *hm;
     struct cpum_cpu *cpu;      /* not owned */
     struct hd_kvm_vcpu *kv;
-    struct kvm_sregs sregs;    /* last sregs seen, for fields CPUM does not model */
+    struct kvm_sregs sregs;    /* staging for loads (every field comes from the context) */
     cap_bool irq_window;
 };
 

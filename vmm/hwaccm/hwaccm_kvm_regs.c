@@ -250,6 +250,8 @@ cap_result hwaccm_kvm_push(struct hwaccm_vcpu *vcpu)
     return CAP_OK;
 }
 
+/* With sync regs KVM stored both on its way out (kvm_valid_regs): they are
+ * converted straight from kvm_run, without a copy. */
 cap_result hwaccm_kvm_pull(struct hwaccm_vcpu *vcpu)
 {
     struct cpum_cpu *cpu = vcpu->cpu;
@@ -257,15 +259,15 @@ cap_result hwaccm_kvm_pull(struct hwaccm_vcpu *vcpu)
     cap_result rc;
     if (vcpu->hm->kvm->sync_regs) {
         regs_from_kvm(&run->s.regs.regs, &cpu->ctx);
-        vcpu->sregs = run->s.regs.sregs;
+        sregs_from_kvm(&run->s.regs.sregs, &cpu->ctx);
     } else {
         struct kvm_regs r;
         if (CAP_FAILED(rc = hd_kvm_get_regs(vcpu->kv, &r)) ||
             CAP_FAILED(rc = hd_kvm_get_sregs(vcpu->kv, &vcpu->sregs)))
             return rc;
         regs_from_kvm(&r, &cpu->ctx);
+        sregs_from_kvm(&vcpu->sregs, &cpu->ctx);
     }
-    sregs_from_kvm(&vcpu->sregs, &cpu->ctx);
     cpu->ctx.cr8 = run->cr8;
     cpu->extrn |= CPUM_STATE_FPU | CPUM_STATE_MSRS | CPUM_STATE_DRS;
     return CAP_OK;

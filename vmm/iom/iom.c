@@ -41,6 +41,7 @@ struct iom_range {
 struct iom_table {
     struct iom_range *r; /* sorted by base, no overlaps */
     size_t n, cap;
+    size_t hint;         /* index of the last range found; atomic (see table_find) */
 };
 
 struct iom {
@@ -69,9 +70,12 @@ static void iom_logf(struct iom *iom, const char *fmt, ...)
         fprintf(stderr, "iom: %s\n", buf);
 }
 
+/* Statistics only: a relaxed load and store, no locked instruction on the
+ * exit path. Two threads dispatching to the same range at the same moment
+ * may lose a count between them; no reader needs it exact. */
 static void count(uint64_t *c)
 {
-    __atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
 cap_result iom_create(iom_log_fn log, void *log_ctx, struct iom **out)
@@ -127,13 +131,28 @@ static size_t upper_bound(const struct iom_table *t, uint64_t addr)
     return lo;
 }
 
-static struct iom_range *table_find(const struct iom_table *t, uint64_t addr)
+/*
+ * Guests hammer one range at a time (a UART, a timer, a disk's data port),
+ * so the range found last is tried before the binary search. The hint is
+ * only an index, checked against the range it names: after the table
+ * changed it may name another range or none, and then the search runs -
+ * ranges never overlap, so a range that contains addr is the answer. Read
+ * lock held (or the write lock); readers update the hint concurrently,
+ * hence the relaxed atomics.
+ */
+static struct iom_range *table_find(struct iom_table *t, uint64_t addr)
 {
+    size_t h = __atomic_load_n(&t->hint, __ATOMIC_RELAXED);
+    if (h < t->n && addr - t->r[h].base < t->r[h].size)
+        return &t->r[h];
     size_t i = upper_bound(t, addr);
     if (i == 0)
         return NULL;
     struct iom_range *r = &t->r[i - 1];
-    return addr - r->base < r->size ? r : NULL;
+    if (addr - r->base >= r->size)
+        return NULL;
+    __atomic_store_n(&t->hint, i - 1, __ATOMIC_RELAXED);
+    return r;
 }
 
 static int overlaps(const struct iom_range *r, uint64_t base, uint64_t size)
@@ -334,9 +353,9 @@ static void unclaimed_mmio(struct iom *iom, uint64_t addr, unsigned size, bool w
 
 /* One port access of a size the range accepts, entirely inside it, or an
  * unclaimed one. Read lock held. */
-static cap_result io_one(struct iom *iom, uint16_t port, unsigned size, bool write, uint32_t *val)
+static cap_result io_one_at(struct iom *iom, struct iom_range *r, uint16_t port, unsigned size,
+                            bool write, uint32_t *val)
 {
-    struct iom_range *r = table_find(&iom->io, port);
     if (!r) {
         unclaimed_io(iom, port, size, write, *val);
         if (!write)
@@ -352,6 +371,11 @@ static cap_result io_one(struct iom *iom, uint16_t port, unsigned size, bool wri
     return rc;
 }
 
+static cap_result io_one(struct iom *iom, uint16_t port, unsigned size, bool write, uint32_t *val)
+{
+    return io_one_at(iom, table_find(&iom->io, port), port, size, write, val);
+}
+
 static cap_result io_access(struct iom *iom, uint16_t port, unsigned size, bool write,
                             uint32_t *val)
 {
@@ -365,7 +389,7 @@ static cap_result io_access(struct iom *iom, uint16_t port, unsigned size, bool 
                                  : ((r->flags & IOM_F_SPLIT) ||
                                     (uint64_t)port + size > r->base + r->size));
     if (!split) {
-        rc = io_one(iom, port, size, write, val);
+        rc = io_one_at(iom, r, port, size, write, val);
     } else {
         uint32_t acc = 0;
         for (unsigned i = 0; i < size && CAP_SUCCEEDED(rc); i++) {

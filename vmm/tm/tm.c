@@ -5,6 +5,15 @@
  * since then" while running; pausing folds the running part in. Warping
  * adds to the base. The timer queue is a doubly linked list sorted by
  * deadline: a VM has a dozen timers, and the EM only ever looks at the head.
+ *
+ * The EM asks "is a timer due?" and "when is the next one?" around every
+ * guest exit, so the answer is kept ready without the lock: due_host, the
+ * host time at which the head timer falls due (TM_NO_DEADLINE when none is
+ * armed or the clock is paused; paused_due says whether a paused clock has
+ * one due all the same), recomputed under the lock whenever the head, the
+ * base or the running state changes and read atomically. Polls and
+ * deadline queries then cost an atomic load (and a clock read while a
+ * timer is armed) until a timer is actually due.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -41,6 +50,8 @@ struct tm_clock {
     struct tm_timer *head; /* armed timers, earliest first */
     struct tm_timer *all;  /* every timer, for destroy */
     uint64_t seq;          /* counts arms */
+    uint64_t due_host;     /* host time the head falls due; atomic (see above) */
+    bool paused_due;       /* paused with the head due (tm_poll runs it); atomic */
 };
 
 static uint64_t host_monotonic(void *ctx)
@@ -67,6 +78,7 @@ cap_result tm_create(const struct tm_clock_source *src, struct tm_clock **out)
     else
         tm->src.now_ns = host_monotonic;
     tm->tsc_hz = 1000000000u;
+    tm->due_host = TM_NO_DEADLINE;
     *out = tm;
     return CAP_OK;
 }
@@ -94,12 +106,35 @@ static uint64_t now_locked(struct tm_clock *tm)
     return tm->base_virtual + (h > tm->base_host ? h - tm->base_host : 0);
 }
 
+/* Host time at which virtual time reaches `deadline` while running:
+ * 0 when it already has at the last resume, saturated below
+ * TM_NO_DEADLINE. */
+static uint64_t deadline_to_host(uint64_t deadline, uint64_t base_virtual, uint64_t base_host)
+{
+    if (deadline <= base_virtual)
+        return 0;
+    uint64_t d = deadline - base_virtual;
+    return d >= TM_NO_DEADLINE - base_host ? TM_NO_DEADLINE - 1 : base_host + d;
+}
+
+/* Call after anything that moves the head, the base or the running state. */
+static void update_due_locked(struct tm_clock *tm)
+{
+    uint64_t due = TM_NO_DEADLINE;
+    if (tm->running && tm->head)
+        due = deadline_to_host(tm->head->deadline, tm->base_virtual, tm->base_host);
+    __atomic_store_n(&tm->due_host, due, __ATOMIC_RELEASE);
+    bool paused_due = !tm->running && tm->head && tm->head->deadline <= tm->base_virtual;
+    __atomic_store_n(&tm->paused_due, paused_due, __ATOMIC_RELEASE);
+}
+
 void tm_resume(struct tm_clock *tm)
 {
     pthread_mutex_lock(&tm->lock);
     if (!tm->running) {
         tm->base_host = tm->src.now_ns(tm->src.ctx);
         tm->running = true;
+        update_due_locked(tm);
     }
     pthread_mutex_unlock(&tm->lock);
 }
@@ -110,6 +145,7 @@ void tm_pause(struct tm_clock *tm)
     if (tm->running) {
         tm->base_virtual = now_locked(tm);
         tm->running = false;
+        update_due_locked(tm);
     }
     pthread_mutex_unlock(&tm->lock);
 }
@@ -134,6 +170,7 @@ void tm_warp(struct tm_clock *tm, uint64_t delta_ns)
 {
     pthread_mutex_lock(&tm->lock);
     tm->base_virtual += delta_ns;
+    update_due_locked(tm);
     pthread_mutex_unlock(&tm->lock);
 }
 
@@ -206,6 +243,7 @@ static void unlink_locked(struct tm_timer *t)
 {
     if (!t->armed)
         return;
+    bool was_head = !t->prev;
     if (t->prev)
         t->prev->next = t->next;
     else
@@ -215,6 +253,8 @@ static void unlink_locked(struct tm_timer *t)
     t->prev = t->next = NULL;
     t->armed = false;
     t->deadline = TM_NO_DEADLINE;
+    if (was_head)
+        update_due_locked(t->tm);
 }
 
 void tm_timer_destroy(struct tm_timer *t)
@@ -253,6 +293,8 @@ static void arm_locked(struct tm_timer *t, uint64_t deadline)
     t->deadline = deadline;
     t->arm_seq = ++t->tm->seq;
     t->armed = true;
+    if (!prev)
+        update_due_locked(t->tm);
 }
 
 void tm_timer_arm(struct tm_timer *t, uint64_t deadline)
@@ -304,9 +346,29 @@ static struct tm_timer *next_due_locked(struct tm_clock *tm, uint64_t now, uint6
     return NULL;
 }
 
+uint64_t tm_due_host(struct tm_clock *tm)
+{
+    return __atomic_load_n(&tm->due_host, __ATOMIC_ACQUIRE);
+}
+
+uint64_t tm_host_now(struct tm_clock *tm)
+{
+    return tm->src.now_ns(tm->src.ctx);
+}
+
+bool tm_due(struct tm_clock *tm)
+{
+    uint64_t due = tm_due_host(tm);
+    if (due != TM_NO_DEADLINE)
+        return tm_host_now(tm) >= due;
+    return __atomic_load_n(&tm->paused_due, __ATOMIC_ACQUIRE);
+}
+
 unsigned tm_poll(struct tm_clock *tm)
 {
     unsigned n = 0;
+    if (!tm_due(tm))
+        return 0; /* the common case: no lock, at most one clock read */
     pthread_mutex_lock(&tm->lock);
     uint64_t now = now_locked(tm);
     /* Timers (re-)armed by a callback during this poll wait for the next
@@ -336,12 +398,9 @@ uint64_t tm_next_deadline(struct tm_clock *tm)
 
 uint64_t tm_ns_until_next(struct tm_clock *tm)
 {
-    pthread_mutex_lock(&tm->lock);
-    uint64_t r = TM_NO_DEADLINE;
-    if (tm->head && tm->running) {
-        uint64_t now = now_locked(tm);
-        r = tm->head->deadline > now ? tm->head->deadline - now : 0;
-    }
-    pthread_mutex_unlock(&tm->lock);
-    return r;
+    uint64_t due = tm_due_host(tm);
+    if (due == TM_NO_DEADLINE)
+        return TM_NO_DEADLINE;
+    uint64_t now = tm_host_now(tm);
+    return due > now ? due - now : 0;
 }

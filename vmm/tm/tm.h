@@ -116,6 +116,23 @@ uint64_t tm_next_deadline(struct tm_clock *tm);
  * paused. */
 uint64_t tm_ns_until_next(struct tm_clock *tm);
 
+/*
+ * The same questions without TM's lock, for the EM loop that asks around
+ * every guest exit (each is an atomic load, plus one read of the clock
+ * source while a timer is armed):
+ *   tm_due       whether tm_poll() would run a timer now;
+ *   tm_due_host  the host time (the clock source's, CLOCK_MONOTONIC by
+ *                default) at which the earliest timer falls due; 0 if it
+ *                already has, TM_NO_DEADLINE if none is armed or the clock
+ *                is paused;
+ *   tm_host_now  the clock source's current time.
+ * A timer armed by another thread concurrently may be seen a call late,
+ * as with the locked calls.
+ */
+bool tm_due(struct tm_clock *tm);
+uint64_t tm_due_host(struct tm_clock *tm);
+uint64_t tm_host_now(struct tm_clock *tm);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -20,16 +20,29 @@
 struct fd_chardev {
     struct chardev cd;
     int owns_fds;
+    int not_socket; /* send() said ENOTSOCK once: write() from then on */
 };
+
+/* send() for sockets (MSG_NOSIGNAL: a peer that went away is an error, not
+ * SIGPIPE), write() for anything else - found out once, not per byte: the
+ * UART writes one byte per guest OUT. */
+static ssize_t out_write(struct fd_chardev *f, const uint8_t *buf, size_t len)
+{
+    if (!f->not_socket) {
+        ssize_t n = send(f->cd.out_fd, buf, len, MSG_NOSIGNAL);
+        if (n >= 0 || errno != ENOTSOCK)
+            return n;
+        f->not_socket = 1;
+    }
+    return write(f->cd.out_fd, buf, len);
+}
 
 static cap_result fd_write(struct chardev *cd, const uint8_t *buf, size_t len)
 {
     if (cd->out_fd < 0 || cd->failed)
         return CAP_OK;
     while (len > 0) {
-        ssize_t n = send(cd->out_fd, buf, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == ENOTSOCK)
-            n = write(cd->out_fd, buf, len);
+        ssize_t n = out_write((struct fd_chardev *)cd, buf, len);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {

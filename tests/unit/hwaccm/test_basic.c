@@ -194,6 +194,35 @@ START_TEST(register_sync)
 }
 END_TEST
 
+START_TEST(segments_current_after_each_exit)
+{
+    /* mov ax,0x1234; mov ds,ax; mov dx,0xf4; out dx,al; mov ax,0x2000; mov es,ax; out dx,al; hlt */
+    static const uint8_t code[] = {0xb8, 0x34, 0x12, 0x8e, 0xd8, 0xba, 0xf4, 0x00, 0xee,
+                                   0xb8, 0x00, 0x20, 0x8e, 0xc0, 0xee, 0xf4};
+    tvm_create(1 << 20);
+    tvm_vcpu();
+    tvm_real_mode(0x1000, code, sizeof(code));
+    check_out(0xf4, 0x34);
+    /* Converted straight from kvm_run's sync area at the exit. */
+    ck_assert(!(vm.cpu.extrn & (CPUM_STATE_GPRS | CPUM_STATE_SREGS)));
+    ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_DS].sel, 0x1234);
+    ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_DS].base, 0x12340);
+    /* A context change not marked dirty never reaches KVM ... */
+    vm.cpu.ctx.seg[CPUM_DS].sel = 0x5555;
+    check_out(0xf4, 0x00);
+    ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_DS].sel, 0x1234);
+    ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_ES].base, 0x20000);
+    /* ... one marked dirty does, with the next run. */
+    vm.cpu.ctx.seg[CPUM_DS].sel = 0x40;
+    vm.cpu.ctx.seg[CPUM_DS].base = 0x400;
+    cpum_mark_dirty(&vm.cpu, CPUM_STATE_SREGS);
+    tvm_run_expect(HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_DS].sel, 0x40);
+    ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_DS].base, 0x400);
+    ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_ES].sel, 0x2000);
+}
+END_TEST
+
 START_TEST(no_kvm_is_a_clear_error)
 {
     setenv("CAPSULE_KVM_DEVICE", "/nonexistent/kvm", 1);
@@ -259,6 +288,7 @@ TCase *tcase_basic(void)
     tcase_add_test(tc, port_in);
     tcase_add_test(tc, triple_fault_is_shutdown);
     tcase_add_test(tc, register_sync);
+    tcase_add_test(tc, segments_current_after_each_exit);
     tcase_add_test(tc, no_kvm_is_a_clear_error);
     tcase_add_test(tc, io_exit_round_trip);
     tcase_add_test(tc, emulation_failure_names_the_instruction);

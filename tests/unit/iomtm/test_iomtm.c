@@ -98,6 +98,50 @@ START_TEST(test_io)
 }
 END_TEST
 
+/* The last range found is tried first: it must never answer for a port
+ * it does not cover once the table has changed under it. */
+START_TEST(test_io_lookup_hint)
+{
+    struct iom *iom;
+    struct rec a = {0}, b = {0}, c = {0};
+    uint32_t v;
+    logbuf[0] = 0;
+    ck_assert_int_eq(iom_create(logfn, NULL, &iom), CAP_OK);
+    ck_assert_int_eq(iom_register_io(iom, 0x10, 4, 0, io_cb, &a, "a"), CAP_OK);
+    ck_assert_int_eq(iom_register_io(iom, 0x20, 4, 0, io_cb, &b, "b"), CAP_OK);
+    ck_assert_int_eq(iom_io_write(iom, 0x21, 1, 0x5a), CAP_OK); /* hint: b, index 1 */
+    ck_assert_uint_eq(b.calls, 1);
+    ck_assert_int_eq(iom_io_write(iom, 0x22, 1, 0x5b), CAP_OK); /* from the hint */
+    ck_assert_uint_eq(b.calls, 2);
+    ck_assert_uint_eq(b.last, 0x5b);
+    /* A range inserted before b: index 1 is a now; 0x21 is still b's. */
+    ck_assert_int_eq(iom_register_io(iom, 0x00, 4, 0, io_cb, &c, "c"), CAP_OK);
+    ck_assert_int_eq(iom_io_read(iom, 0x21, 1, &v), CAP_OK);
+    ck_assert_uint_eq(v, (0x11223344u + 0x21) & 0xff);
+    ck_assert_uint_eq(b.calls, 3);
+    ck_assert_uint_eq(a.calls, 0);
+    /* Ports next to the hinted range, and between ranges. */
+    ck_assert_int_eq(iom_io_write(iom, 0x24, 1, 1), CAP_OK);
+    ck_assert_int_eq(iom_io_write(iom, 0x13, 1, 2), CAP_OK);
+    ck_assert_uint_eq(a.calls, 1);
+    ck_assert_uint_eq(b.calls, 3);
+    /* b gone: its ports are unclaimed, whatever the hint said. */
+    ck_assert_int_eq(iom_io_write(iom, 0x21, 1, 3), CAP_OK);
+    ck_assert_int_eq(iom_deregister_io(iom, 0x20, &b), CAP_OK);
+    ck_assert_int_eq(iom_io_read(iom, 0x21, 1, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0xff);
+    ck_assert_uint_eq(b.calls, 4);
+    ck_assert(!iom_io_claimed(iom, 0x22));
+    ck_assert(iom_io_claimed(iom, 0x02));
+    struct iom_stats st;
+    iom_get_stats(iom, &st);
+    ck_assert_uint_eq(st.io_writes, 4);
+    ck_assert_uint_eq(st.io_reads, 1);
+    ck_assert_uint_eq(st.io_unclaimed_writes + st.io_unclaimed_reads, 2);
+    iom_destroy(iom);
+}
+END_TEST
+
 START_TEST(test_mmio)
 {
     struct iom *iom;
@@ -208,16 +252,96 @@ START_TEST(test_timers)
 }
 END_TEST
 
+static unsigned clock_reads;
+
+static uint64_t counting_now(void *ctx)
+{
+    (void)ctx;
+    clock_reads++;
+    return fake_ns;
+}
+
+/* The lock-free view the EM loop uses: tm_due, tm_due_host, and
+ * tm_ns_until_next / tm_poll built on it, through pause, warp and re-arms. */
+START_TEST(test_due)
+{
+    struct tm_clock *tm;
+    struct tm_clock_source src = {.now_ns = counting_now};
+    fake_ns = 10000;
+    ck_assert_int_eq(tm_create(&src, &tm), CAP_OK);
+    struct fired a = {0}, b = {0};
+    struct tm_timer *ta, *tb;
+    ck_assert_int_eq(tm_timer_create(tm, on_timer, &a, "a", &ta), CAP_OK);
+    ck_assert_int_eq(tm_timer_create(tm, on_timer, &b, "b", &tb), CAP_OK);
+    tm_resume(tm); /* virtual 0 at host 10000 */
+    ck_assert_uint_eq(tm_host_now(tm), 10000);
+    /* Nothing armed: no clock read at all. */
+    clock_reads = 0;
+    ck_assert(!tm_due(tm));
+    ck_assert_uint_eq(tm_poll(tm), 0);
+    ck_assert_uint_eq(tm_ns_until_next(tm), TM_NO_DEADLINE);
+    ck_assert_uint_eq(clock_reads, 0);
+    ck_assert_uint_eq(tm_due_host(tm), TM_NO_DEADLINE);
+    /* The head's host expiry follows arms and disarms. */
+    tm_timer_arm(tb, 3000);
+    ck_assert_uint_eq(tm_due_host(tm), 13000);
+    tm_timer_arm(ta, 1000);
+    ck_assert_uint_eq(tm_due_host(tm), 11000);
+    fake_ns = 10999;
+    ck_assert(!tm_due(tm));
+    ck_assert_uint_eq(tm_ns_until_next(tm), 1);
+    ck_assert_uint_eq(tm_poll(tm), 0);
+    fake_ns = 11000;
+    ck_assert(tm_due(tm));
+    ck_assert_uint_eq(tm_ns_until_next(tm), 0);
+    ck_assert_uint_eq(tm_poll(tm), 1);
+    ck_assert_uint_eq(a.n, 1);
+    ck_assert_uint_eq(tm_due_host(tm), 13000); /* b is the head now */
+    tm_timer_disarm(tb);
+    ck_assert_uint_eq(tm_due_host(tm), TM_NO_DEADLINE);
+    /* Pause: no host expiry; time stands still, the deadline moves on resume. */
+    tm_timer_arm(tb, 2000); /* virtual now 1000 */
+    tm_pause(tm);
+    ck_assert_uint_eq(tm_due_host(tm), TM_NO_DEADLINE);
+    ck_assert(!tm_due(tm));
+    fake_ns = 50000;
+    tm_resume(tm); /* virtual 1000 at host 50000 */
+    ck_assert_uint_eq(tm_due_host(tm), 51000);
+    /* A warp brings it closer; one past the deadline makes it due at once. */
+    tm_warp(tm, 400);
+    ck_assert_uint_eq(tm_due_host(tm), 50600);
+    tm_warp(tm, 1000);
+    ck_assert_uint_eq(tm_due_host(tm), 0);
+    ck_assert(tm_due(tm));
+    ck_assert_uint_eq(tm_ns_until_next(tm), 0);
+    /* Paused with a timer due: no wake-up deadline, but a poll runs it. */
+    tm_pause(tm);
+    ck_assert_uint_eq(tm_ns_until_next(tm), TM_NO_DEADLINE);
+    ck_assert(tm_due(tm));
+    ck_assert_uint_eq(tm_poll(tm), 1);
+    ck_assert_uint_eq(b.n, 1);
+    ck_assert(!tm_due(tm));
+    /* Far deadlines saturate instead of wrapping. */
+    tm_resume(tm);
+    tm_timer_arm(ta, TM_NO_DEADLINE - 5);
+    ck_assert_uint_eq(tm_due_host(tm), TM_NO_DEADLINE - 1);
+    ck_assert(!tm_due(tm));
+    tm_destroy(tm);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iomtm");
     TCase *ti = tcase_create("iom");
     tcase_add_test(ti, test_io);
+    tcase_add_test(ti, test_io_lookup_hint);
     tcase_add_test(ti, test_mmio);
     suite_add_tcase(s, ti);
     TCase *tt = tcase_create("tm");
     tcase_add_test(tt, test_clock);
     tcase_add_test(tt, test_timers);
+    tcase_add_test(tt, test_due);
     suite_add_tcase(s, tt);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
