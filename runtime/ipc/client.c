@@ -173,6 +173,11 @@ CAP_EXPORT cap_result cap_client_get_root(struct cap_client *c, ICapsule **out)
     return cap_ipc_conn_get_root(c->conn, &IID_ICapsule, (void **)out);
 }
 
+CAP_EXPORT int cap_client_alive(struct cap_client *c)
+{
+    return c && cap_ipc_conn_alive(c->conn);
+}
+
 CAP_EXPORT void cap_client_close(struct cap_client *c)
 {
     if (!c)

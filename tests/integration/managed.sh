@@ -12,7 +12,8 @@
 # leaves the machine poweroff; SIGKILL of a running capsule-vm leaves the
 # machine aborted, and it starts again from there; a VM process that hangs
 # before it reports its power-up is killed after the launch timeout
-# (CAPSULE_SVC_LAUNCH_TIMEOUT) and startvm says so. The machine's Logs
+# (CAPSULE_SVC_LAUNCH_TIMEOUT) and startvm says so; killing capsule-svc
+# under a running VM makes the VM process power off. The machine's Logs
 # folder keeps the last three logs of earlier runs.
 # Needs /dev/kvm (fails loudly without it unless CAPSULE_SKIP_KVM=1).
 # Every capsule-svc and capsule-vm started here is killed at the end.
@@ -134,7 +135,24 @@ ok startvm demo --type headless
 expect_state running "restarted after the abort"
 ok controlvm demo poweroff
 expect_state poweroff "final"
-# Four starts so far: the log and three old ones (logHistoryCount 3).
+# The service dies under a running VM: the VM process notices, powers the
+# VM off and exits, so that a restarted service (which believes the machine
+# off) cannot start it a second time beside an orphan.
+ok startvm demo --type headless
+vmpid=$(vm_pids | head -1)
+for pid in $(pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)"); do kill -9 "$pid"; done
+for i in $(seq 1 100); do kill -0 "$vmpid" 2>/dev/null || break; sleep 0.05; done
+if kill -0 "$vmpid" 2>/dev/null; then
+    fail "capsule-vm (pid $vmpid) still runs 5 s after the service was killed"
+else
+    grep -q "the connection to capsule-svc is gone" "$log" &&
+        echo "ok   the VM process powers off when the service dies" ||
+        fail "capsule-vm ended without saying why: $(tail -3 "$log")"
+fi
+ok startvm demo --type headless # a new service
+expect_state running "started again under a new service"
+ok controlvm demo poweroff
+# Five starts so far: the log and three old ones (logHistoryCount 3).
 logs=$(ls "$(dirname "$log")")
 [ "$(echo $logs)" = "capsule-vm.log capsule-vm.log.1 capsule-vm.log.2 capsule-vm.log.3" ] &&
     echo "ok   VM process logs kept: $(echo $logs)" || fail "VM process logs: $(echo $logs)"

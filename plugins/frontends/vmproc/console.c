@@ -641,6 +641,18 @@ void console_end_power_up(struct console *c, cap_result result, const char *mess
     }
 }
 
+void console_service_lost(struct console *c)
+{
+    pthread_mutex_lock(&c->lock);
+    struct vmproc *vp = c->vp;
+    pthread_mutex_unlock(&c->lock);
+    if (!vp)
+        return;
+    fprintf(stderr, "capsule-vm: the connection to capsule-svc is gone (the service ended): "
+                    "powering the VM off, as no one could control it any more\n");
+    vm_power_off(vmproc_vm(vp)); /* VMM_E_BAD_STATE if it is ending anyway */
+}
+
 void console_finish(struct console *c, MachineState final)
 {
     pthread_mutex_lock(&c->op);

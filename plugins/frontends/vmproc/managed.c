@@ -3,15 +3,21 @@
  * the VM process capsule-svc spawns for launchVMProcess (managed.h has the
  * whole flow). Its stdout/stderr are the machine's Logs/capsule-vm.log.
  *
+ * If capsule-svc goes away while the VM runs, the VM powers off (a watch
+ * thread, below): an uncontrollable VM the service no longer knows about
+ * would otherwise run on, and could be started a second time.
+ *
  * Exit statuses: as vmproc_run once the VM ran; VMPROC_EXIT_FAILURE when
  * it could not (the service's launch progress carries the message);
  * VMPROC_EXIT_USAGE for bad arguments.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <capsule/client.h>
@@ -170,8 +176,71 @@ static int usage(const char *msg)
     return VMPROC_EXIT_USAGE;
 }
 
+/* ---- the service watch --------------------------------------------------------- */
+
+/* While the VM runs, a thread looks at the service connection every
+ * WATCH_MS: if capsule-svc ends (crash, kill), nobody can control the VM
+ * any more and a restarted service would believe the machine off and let
+ * it start twice, so the VM powers off (console_service_lost). */
+#define WATCH_MS 100
+
+struct watch {
+    struct cap_client *client;
+    struct console *c;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int stop;
+};
+
+static void *watch_thread(void *arg)
+{
+    struct watch *w = arg;
+    pthread_mutex_lock(&w->lock);
+    while (!w->stop) {
+        if (!cap_client_alive(w->client)) {
+            pthread_mutex_unlock(&w->lock);
+            console_service_lost(w->c);
+            return NULL;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += WATCH_MS * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
+/* Runs the VM to its end under the watch (without it if the thread cannot start). */
+static int run_watched(struct cap_client *client, struct console *c)
+{
+    struct watch w = {.client = client, .c = c};
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    pthread_t t;
+    int watching = pthread_create(&t, NULL, watch_thread, &w) == 0;
+    if (!watching)
+        fprintf(stderr, "capsule-vm: cannot watch the service connection; running unwatched\n");
+    int status = console_run_until_off(c);
+    if (watching) {
+        pthread_mutex_lock(&w.lock);
+        w.stop = 1;
+        pthread_cond_signal(&w.cond);
+        pthread_mutex_unlock(&w.lock);
+        pthread_join(t, NULL);
+    }
+    pthread_cond_destroy(&w.cond);
+    pthread_mutex_destroy(&w.lock);
+    return status;
+}
+
 /* Locks the machine, builds and starts the VM, reports the outcome. */
-static int run(ICapsule *root, const char *id, const char *type, struct settings *set)
+static int run(struct cap_client *client, ICapsule *root, const char *id, const char *type,
+               struct settings *set)
 {
     IMachine *m = NULL, *sm = NULL;
     struct console *c = NULL;
@@ -202,7 +271,7 @@ static int run(ICapsule *root, const char *id, const char *type, struct settings
     }
     fprintf(stderr, "capsule-vm: the VM runs\n");
     console_end_power_up(c, CAP_OK, "");
-    status = console_run_until_off(c);
+    status = run_watched(client, c);
     fprintf(stderr, "capsule-vm: the VM is off (exit status %d)\n", status);
     /* Let a client waiting on powerDown's progress read its result. */
     console_linger(c, 5000);
@@ -254,7 +323,7 @@ int vmproc_managed_main(int argc, char **argv)
         const char *msg = cap_error_peek_message();
         fprintf(stderr, "capsule-vm: cannot reach the service: %s\n", msg ? msg : "?");
     } else {
-        status = run(root, id, type, &set);
+        status = run(client, root, id, type, &set);
     }
     if (root)
         ICapsule_Release(root);

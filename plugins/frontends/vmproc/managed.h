@@ -55,6 +55,9 @@ int console_run_until_off(struct console *c);
 void console_end_power_up(struct console *c, cap_result result, const char *message);
 /* Reports `final` (PoweredOff/Aborted) and unlocks, if not done yet. */
 void console_finish(struct console *c, MachineState final);
+/* The service is gone: powers the VM off (console_run_until_off returns).
+ * Any thread. */
+void console_service_lost(struct console *c);
 /* Waits (at most timeout_ms) until no other process holds the progress
  * objects this console returned, so that a client waiting on powerDown's
  * progress can read its result before the process exits. */

@@ -62,6 +62,11 @@ cap_result cap_client_connect(const struct cap_client_options *opts, struct cap_
 /* The service's root object (a new reference). */
 cap_result cap_client_get_root(struct cap_client *c, ICapsule **out);
 
+/* Nonzero while the connection to the service is up (0 once the service
+ * has gone away: calls through its proxies then fail). Cheap; safe from
+ * any thread. */
+int cap_client_alive(struct cap_client *c);
+
 /* Closes the connection; proxies still held fail with
  * CAP_E_SERVICE_UNAVAILABLE afterwards. NULL is fine. */
 void cap_client_close(struct cap_client *c);

@@ -126,6 +126,8 @@ START_TEST(death_autostart)
     ck_assert_int_eq(cap_client_connect(&no, &c), CAP_E_SERVICE_UNAVAILABLE);
     ck_assert_int_eq(cap_client_connect(&o, &c), CAP_OK);
     ck_assert_int_eq(cap_client_connect(&no, &c2), CAP_OK); /* it answers now */
+    ck_assert(cap_client_alive(c) && cap_client_alive(c2));
+    ck_assert(!cap_client_alive(NULL)); /* the service's death: tests/integration/managed.sh */
     ICapsule *root = NULL;
     /* the test service's root is an IIpcTest, not an ICapsule: a remote NOINTERFACE */
     ck_assert_int_eq(cap_client_get_root(c, &root), CAP_E_NOINTERFACE);
