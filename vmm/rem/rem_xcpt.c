@@ -10,8 +10,12 @@
  * Every transfer reads and checks everything first, writes the stack frame
  * next and commits registers last, so that a fault anywhere leaves the
  * context as it was and the fault itself can be delivered (SDM Vol. 3A
- * 6.15, "interrupt 8"). Task gates and call gates are not implemented: they
- * stop the run as an emulation failure naming what was missing.
+ * 6.15, "interrupt 8"). Far JMP and CALL go through call gates (16-, 32-
+ * and 64-bit; CALL to an inner level switches to the TSS's stack and copies
+ * the gate's parameter count); the matching far RET to an outer level is
+ * rem_far_ret's. Task gates and TSS targets (task switches) are not
+ * implemented: they stop the run as an emulation failure naming what was
+ * missing.
  */
 #include "rem_internal.h"
 
@@ -684,14 +688,141 @@ void rem_far_ret(struct rem_vcpu *v, unsigned osz, uint16_t imm)
     rem_update_mode(v);
 }
 
-/* Direct far JMP/CALL target in protected mode: checks, returns descriptor. */
-static uint64_t far_target(struct rem_vcpu *v, uint16_t sel)
+/* ---- call gates (SDM Vol. 3A 5.8.3-5.8.6) -------------------------------------------- */
+
+struct gate {
+    uint64_t d;      /* the target code segment's descriptor */
+    uint16_t cs;     /* its selector (from the gate) */
+    uint64_t off;    /* the entry point */
+    unsigned params; /* 32-bit mode: stack items copied on a privilege change */
+    unsigned size;   /* push size: 2 (16-bit gate), 4 (32-bit), 8 (64-bit) */
+};
+
+/* The call gate at `sel` (descriptor `gd`, a system descriptor) for a far
+ * CALL (`call`) or JMP: checks the gate and its code segment in the SDM's
+ * order and fills *g; commits nothing. A task gate or TSS (a task switch)
+ * stops the run as not implemented. */
+static void call_gate(struct rem_vcpu *v, uint16_t sel, uint64_t gd, bool call, struct gate *g)
 {
+    bool lm = v->mode == REM_MODE_LONG || v->mode == REM_MODE_COMPAT;
+    unsigned type = d_type(gd);
+    if (!lm && (type == 5 || type == 1 || type == 9))
+        rem_unimplemented(v); /* task gate or TSS: a task switch */
+    if (lm ? type != 0xc : (type != 4 && type != 0xc))
+        rem_raise(v, X86_GP, sel & ~3u);
+    if (d_dpl(gd) < v->cpl || d_dpl(gd) < (sel & 3u))
+        rem_raise(v, X86_GP, sel & ~3u);
+    if (!d_present(gd))
+        rem_raise(v, X86_NP, sel & ~3u);
+    uint64_t hi = 0;
+    if (lm) { /* 16 bytes; the upper half's type field must be 0 */
+        hi = rem_sys_rd(v, desc_addr(v, sel, X86_GP, 16) + 8, 8);
+        if ((hi >> 40) & 0x1f)
+            rem_raise(v, X86_GP, sel & ~3u);
+    }
+    g->cs = (uint16_t)(gd >> 16);
+    g->off = (gd & 0xffff) | (type == 0xc ? ((gd >> 48) & 0xffff) << 16 : 0) |
+             ((hi & 0xffffffffull) << 32);
+    g->params = lm ? 0 : (unsigned)(gd >> 32) & 0x1f;
+    g->size = lm ? 8 : type == 0xc ? 4 : 2;
+    if ((g->cs & ~3u) == 0)
+        rem_gp0(v);
+    uint64_t d = rem_read_desc(v, g->cs, X86_GP);
+    if (!d_code(d) || d_dpl(d) > v->cpl)
+        rem_raise(v, X86_GP, g->cs & ~3u);
+    /* JMP never changes the privilege level. */
+    if (!call && !(d_type(d) & 4) && d_dpl(d) != v->cpl)
+        rem_raise(v, X86_GP, g->cs & ~3u);
+    if (lm && (!((d >> 53) & 1) || ((d >> 54) & 1))) /* a 64-bit code segment */
+        rem_raise(v, X86_GP, g->cs & ~3u);
+    if (!d_present(d))
+        rem_raise(v, X86_NP, g->cs & ~3u);
+    if (lm) {
+        if ((uint64_t)((int64_t)(g->off << 16) >> 16) != g->off)
+            rem_gp0(v);
+    } else {
+        struct cpum_seg t;
+        rem_desc_to_seg(d, g->cs, &t);
+        if (g->off > t.limit)
+            rem_gp0(v);
+    }
+    g->d = d;
+}
+
+static void gate_jmp(struct rem_vcpu *v, const struct gate *g)
+{
+    commit_cs(v, g->d, g->cs, v->cpl);
+    v->ctx->rip = g->off;
+    rem_update_mode(v);
+}
+
+static void gate_call(struct rem_vcpu *v, const struct gate *g)
+{
+    struct cpum_ctx *c = v->ctx;
+    bool lm = v->mode == REM_MODE_LONG || v->mode == REM_MODE_COMPAT;
+    unsigned ncpl = (d_type(g->d) & 4) ? v->cpl : d_dpl(g->d);
+    struct frame f = { .n = 0 };
+    struct cpum_seg nss = c->seg[CPUM_SS];
+    uint64_t sp = c->gpr[CPUM_RSP];
+    unsigned sbits = v->stack_bits;
+    uint64_t lmask = g->size == 8 ? ~0ull : rem_mask(8 * g->size);
+    if (ncpl < v->cpl) {
+        if (lm) {
+            /* The new RSP from the 64-bit TSS; SS becomes NULL with RPL = CPL. */
+            sp = rem_sys_rd(v, c->tr.base + 4 + 8 * ncpl, 8);
+            if ((uint64_t)((int64_t)(sp << 16) >> 16) != sp)
+                rem_raise(v, X86_SS, 0);
+            seg_null(&nss, (uint16_t)ncpl);
+            nss.attr = (uint16_t)(ncpl << CPUM_SEG_DPL_SHIFT);
+            sbits = 64;
+        } else {
+            uint16_t ss;
+            uint64_t esp;
+            tss_stack(v, ncpl, &ss, &esp, 0);
+            if ((ss & ~3u) == 0)
+                rem_raise(v, X86_TS, 0);
+            uint64_t sd = rem_read_desc(v, ss, X86_TS);
+            if ((ss & 3) != ncpl || d_dpl(sd) != ncpl || !d_data(sd) || !(d_type(sd) & 2))
+                rem_raise(v, X86_TS, ss & ~3u);
+            if (!d_present(sd))
+                rem_raise(v, X86_SS, ss & ~3u);
+            rem_desc_to_seg(sd | (1ull << 40), ss, &nss);
+            sp = esp;
+            sbits = (nss.attr & CPUM_SEG_DB) ? 32 : 16;
+        }
+        fpush(&f, c->seg[CPUM_SS].sel);
+        fpush(&f, c->gpr[CPUM_RSP] & lmask);
+        /* Parameters: copied from the caller's stack in their order. */
+        for (unsigned i = g->params; i-- > 0;)
+            fpush(&f, rem_rd(v, CPUM_SS,
+                             (c->gpr[CPUM_RSP] + (uint64_t)i * g->size) & rem_mask(v->stack_bits),
+                             g->size));
+    }
+    fpush(&f, c->seg[CPUM_CS].sel);
+    fpush(&f, v->next_rip & lmask);
+    sp = frame_write(v, &f, lm ? 0 : nss.base, sp, sbits, g->size, ncpl == 3, lm);
+    /* Commit. */
+    c->seg[CPUM_SS] = nss;
+    c->gpr[CPUM_RSP] = sbits == 64 ? sp : (c->gpr[CPUM_RSP] & ~rem_mask(sbits)) | sp;
+    commit_cs(v, g->d, g->cs, ncpl);
+    c->rip = g->off;
+    rem_update_mode(v);
+}
+
+/* Direct far JMP/CALL target in protected mode: checks, returns descriptor.
+ * A system descriptor (a gate) is left to the caller: *gate set, 0 returned. */
+static uint64_t far_target(struct rem_vcpu *v, uint16_t sel, bool call, struct gate *gate,
+                           bool *is_gate)
+{
+    *is_gate = false;
     if ((sel & ~3u) == 0)
         rem_gp0(v);
     uint64_t d = rem_read_desc(v, sel, X86_GP);
-    if (!((d >> 44) & 1))
-        rem_unimplemented(v); /* call gate, task gate or TSS */
+    if (!((d >> 44) & 1)) {
+        call_gate(v, sel, d, call, gate);
+        *is_gate = true;
+        return 0;
+    }
     if (!d_code(d))
         rem_raise(v, X86_GP, sel & ~3u);
     if ((d_type(d) & 4) ? d_dpl(d) > v->cpl : ((sel & 3) > v->cpl || d_dpl(d) != v->cpl))
@@ -710,7 +841,13 @@ void rem_far_jmp(struct rem_vcpu *v, uint16_t sel, uint64_t off, unsigned osz)
         c->rip = off;
         return;
     }
-    uint64_t d = far_target(v, sel);
+    struct gate g;
+    bool is_gate;
+    uint64_t d = far_target(v, sel, false, &g, &is_gate);
+    if (is_gate) {
+        gate_jmp(v, &g);
+        return;
+    }
     commit_cs(v, d, sel, v->cpl);
     c->rip = off;
     rem_update_mode(v);
@@ -720,8 +857,15 @@ void rem_far_call(struct rem_vcpu *v, uint16_t sel, uint64_t off, unsigned osz)
 {
     struct cpum_ctx *c = v->ctx;
     uint64_t d = 0;
-    if (v->mode != REM_MODE_REAL && v->mode != REM_MODE_V86)
-        d = far_target(v, sel);
+    if (v->mode != REM_MODE_REAL && v->mode != REM_MODE_V86) {
+        struct gate g;
+        bool is_gate;
+        d = far_target(v, sel, true, &g, &is_gate);
+        if (is_gate) {
+            gate_call(v, &g);
+            return;
+        }
+    }
     uint64_t m = rem_mask(v->stack_bits), sp = c->gpr[CPUM_RSP];
     rem_wr(v, CPUM_SS, (sp - osz) & m, osz, c->seg[CPUM_CS].sel);
     rem_wr(v, CPUM_SS, (sp - 2 * osz) & m, osz, v->next_rip);

@@ -50,6 +50,7 @@ uint32_t rt_rd32(uint64_t gpa);
 TCase *tcase_basic(void);
 TCase *tcase_alu_diff(void);
 TCase *tcase_xcpt(void);
+TCase *tcase_gates(void);
 TCase *tcase_mem(void);
 TCase *tcase_bench(void);
 TCase *tcase_fpu_diff(void);

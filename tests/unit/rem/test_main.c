@@ -228,6 +228,7 @@ int main(void)
     suite_add_tcase(s, tcase_basic());
     suite_add_tcase(s, tcase_alu_diff());
     suite_add_tcase(s, tcase_xcpt());
+    suite_add_tcase(s, tcase_gates());
     suite_add_tcase(s, tcase_mem());
     suite_add_tcase(s, tcase_block());
     suite_add_tcase(s, tcase_jit());
