@@ -29,6 +29,8 @@
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
+#include "session_binding.h"
+
 #define COMPONENT "capsule-session"
 
 struct session {
@@ -36,11 +38,8 @@ struct session {
     IInternalSessionControl IInternalSessionControl_iface;
     cap_refcnt ref;
     pthread_mutex_t lock;
-    SessionState state;
-    SessionType type;
-    IMachine *machine;                /* strong, while locked */
-    IInternalMachineControl *control; /* strong, while locked */
-    IConsole *console;                /* strong, while bound to a running VM */
+    struct session_binding b; /* state, type, machine, control */
+    IConsole *console;        /* strong, while bound to a running VM */
 };
 
 static struct session *impl(ISession *iface)
@@ -74,10 +73,7 @@ static uint32_t s_Release(ISession *self)
     struct session *s = impl(self);
     uint32_t n = cap_refcnt_dec(&s->ref);
     if (n == 0) {
-        if (s->machine)
-            IMachine_Release(s->machine);
-        if (s->control)
-            IInternalMachineControl_Release(s->control);
+        session_binding_drop(s->b.machine, s->b.control);
         if (s->console)
             IConsole_Release(s->console);
         pthread_mutex_destroy(&s->lock);
@@ -88,24 +84,12 @@ static uint32_t s_Release(ISession *self)
 
 static cap_result s_GetState(ISession *self, SessionState *out)
 {
-    struct session *s = impl(self);
-    if (!out)
-        return CAP_E_POINTER;
-    pthread_mutex_lock(&s->lock);
-    *out = s->state;
-    pthread_mutex_unlock(&s->lock);
-    return CAP_OK;
+    return session_binding_get_state(&impl(self)->b, &impl(self)->lock, out);
 }
 
 static cap_result s_GetType(ISession *self, SessionType *out)
 {
-    struct session *s = impl(self);
-    if (!out)
-        return CAP_E_POINTER;
-    pthread_mutex_lock(&s->lock);
-    *out = s->state == SessionState_Locked ? s->type : SessionType_Null;
-    pthread_mutex_unlock(&s->lock);
-    return CAP_OK;
+    return session_binding_get_type(&impl(self)->b, &impl(self)->lock, out);
 }
 
 static cap_result unlocked_error(void)
@@ -121,8 +105,8 @@ static cap_result s_GetMachine(ISession *self, IMachine **out)
         return CAP_E_POINTER;
     *out = NULL;
     pthread_mutex_lock(&s->lock);
-    if (s->machine) {
-        *out = s->machine;
+    if (s->b.machine) {
+        *out = s->b.machine;
         IMachine_AddRef(*out);
     }
     pthread_mutex_unlock(&s->lock);
@@ -136,7 +120,7 @@ static cap_result s_GetConsole(ISession *self, IConsole **out)
         return CAP_E_POINTER;
     *out = NULL;
     pthread_mutex_lock(&s->lock);
-    int locked = s->state == SessionState_Locked;
+    int locked = s->b.state == SessionState_Locked;
     if (locked && s->console) {
         *out = s->console;
         IConsole_AddRef(*out);
@@ -151,14 +135,17 @@ static cap_result s_GetConsole(ISession *self, IConsole **out)
 static void detach_locked(struct session *s, IMachine **m, IInternalMachineControl **c,
                           IConsole **con)
 {
-    *m = s->machine;
-    *c = s->control;
+    session_binding_take(&s->b, m, c);
     *con = s->console;
-    s->machine = NULL;
-    s->control = NULL;
     s->console = NULL;
-    s->state = SessionState_Unlocked;
-    s->type = SessionType_Null;
+}
+
+/* Releases what detach_locked took (mutex not held). */
+static void drop(IMachine *m, IInternalMachineControl *c, IConsole *con)
+{
+    session_binding_drop(m, c);
+    if (con)
+        IConsole_Release(con);
 }
 
 static cap_result s_UnlockMachine(ISession *self)
@@ -168,12 +155,12 @@ static cap_result s_UnlockMachine(ISession *self)
     IInternalMachineControl *c = NULL;
     IConsole *con = NULL;
     pthread_mutex_lock(&s->lock);
-    if (s->state != SessionState_Locked) {
+    if (s->b.state != SessionState_Locked) {
         pthread_mutex_unlock(&s->lock);
         return unlocked_error();
     }
-    s->state = SessionState_Unlocking;
-    c = s->control;
+    s->b.state = SessionState_Unlocking;
+    c = s->b.control;
     IInternalMachineControl_AddRef(c);
     pthread_mutex_unlock(&s->lock);
     /* The service drops the lock (and unsaved changes); a failure (the
@@ -183,12 +170,7 @@ static cap_result s_UnlockMachine(ISession *self)
     pthread_mutex_lock(&s->lock);
     detach_locked(s, &m, &c, &con);
     pthread_mutex_unlock(&s->lock);
-    if (m)
-        IMachine_Release(m);
-    if (c)
-        IInternalMachineControl_Release(c);
-    if (con)
-        IConsole_Release(con);
+    drop(m, c, con);
     return rc == CAP_E_SERVICE_UNAVAILABLE ? CAP_OK : rc;
 }
 
@@ -231,26 +213,15 @@ static cap_result c_GetPid(IInternalSessionControl *self, uint32_t *out)
 static cap_result bind(struct session *s, IMachine *machine, SessionType type,
                        IInternalMachineControl *control, IConsole *console)
 {
-    if (!machine || !control)
-        return cap_error_set(CAP_E_POINTER, COMPONENT, "IInternalSessionControl",
-                             "NULL machine or control");
     pthread_mutex_lock(&s->lock);
-    if (s->state != SessionState_Unlocked) {
-        pthread_mutex_unlock(&s->lock);
-        return cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT, "IInternalSessionControl",
-                             "the session is already locked");
+    cap_result rc = session_binding_assign(&s->b, COMPONENT, machine, type, control);
+    if (CAP_SUCCEEDED(rc)) {
+        s->console = console;
+        if (console)
+            IConsole_AddRef(console);
     }
-    s->machine = machine;
-    IMachine_AddRef(machine);
-    s->control = control;
-    IInternalMachineControl_AddRef(control);
-    s->console = console;
-    if (console)
-        IConsole_AddRef(console);
-    s->type = type;
-    s->state = SessionState_Locked;
     pthread_mutex_unlock(&s->lock);
-    return CAP_OK;
+    return rc;
 }
 
 static cap_result c_AssignMachine(IInternalSessionControl *self, IMachine *machine,
@@ -281,15 +252,10 @@ static cap_result c_Uninitialize(IInternalSessionControl *self)
     IInternalMachineControl *c = NULL;
     IConsole *con = NULL;
     pthread_mutex_lock(&s->lock);
-    if (s->state == SessionState_Locked)
+    if (s->b.state == SessionState_Locked)
         detach_locked(s, &m, &c, &con);
     pthread_mutex_unlock(&s->lock);
-    if (m)
-        IMachine_Release(m);
-    if (c)
-        IInternalMachineControl_Release(c);
-    if (con)
-        IConsole_Release(con);
+    drop(m, c, con);
     return CAP_OK;
 }
 
@@ -315,7 +281,7 @@ static cap_result session_create(struct cap_registry *reg, void *ctx, const cap_
     s->IInternalSessionControl_iface.vtbl = &control_vtbl;
     cap_refcnt_init(&s->ref, 1);
     pthread_mutex_init(&s->lock, NULL);
-    s->state = SessionState_Unlocked;
+    session_binding_init(&s->b);
     cap_result rc = s_QueryInterface(&s->ISession_iface, iid, out);
     s_Release(&s->ISession_iface);
     return rc;

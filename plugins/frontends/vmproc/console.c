@@ -24,6 +24,7 @@
 #include <capsule/object.h>
 
 #include "managed.h"
+#include "session/session_binding.h"
 
 #define COMPONENT "capsule-vm"
 #define MAX_PROGRESS 16
@@ -36,10 +37,7 @@ struct console {
     cap_refcnt ref;
     pthread_mutex_t op;   /* serialises power-up/down, pause/resume/reset, reports */
     pthread_mutex_t lock; /* guards everything below */
-    SessionState sstate;
-    SessionType stype;
-    IMachine *machine;                /* the lock's session machine; strong while locked */
-    IInternalMachineControl *control; /* strong while locked */
+    struct session_binding b;         /* the VM lock: its session machine and control */
     MachineState state;               /* as last reported to the service */
     struct vmproc *vp;                /* set at power-up; destroyed by console_release */
     int finished;                     /* the final state is reported and the lock released */
@@ -81,10 +79,7 @@ static uint32_t release(struct console *c)
     uint32_t n = cap_refcnt_dec(&c->ref);
     if (n)
         return n;
-    if (c->machine)
-        IMachine_Release(c->machine);
-    if (c->control)
-        IInternalMachineControl_Release(c->control);
+    session_binding_drop(c->b.machine, c->b.control);
     for (unsigned i = 0; i < c->n_progress; i++)
         IProgress_Release(c->progress[i]);
     vmproc_destroy(c->vp);
@@ -114,7 +109,7 @@ static struct vm *get_vm(struct console *c)
 static void report(struct console *c, MachineState s)
 {
     pthread_mutex_lock(&c->lock);
-    IInternalMachineControl *ctl = c->control;
+    IInternalMachineControl *ctl = c->b.control;
     if (ctl)
         IInternalMachineControl_AddRef(ctl);
     c->state = s;
@@ -138,20 +133,14 @@ static void finish_op(struct console *c, MachineState final)
     if (done)
         return;
     report(c, final);
+    IMachine *m;
+    IInternalMachineControl *ctl;
     pthread_mutex_lock(&c->lock);
-    IInternalMachineControl *ctl = c->control;
-    IMachine *m = c->machine;
-    c->control = NULL;
-    c->machine = NULL;
-    c->sstate = SessionState_Unlocked;
-    c->stype = SessionType_Null;
+    session_binding_take(&c->b, &m, &ctl);
     pthread_mutex_unlock(&c->lock);
-    if (ctl) {
+    if (ctl)
         IInternalMachineControl_OnSessionEnd(ctl, &c->ISession_iface);
-        IInternalMachineControl_Release(ctl);
-    }
-    if (m)
-        IMachine_Release(m);
+    session_binding_drop(m, ctl);
 }
 
 static cap_result state_error(struct console *c, const char *what)
@@ -197,24 +186,12 @@ static uint32_t s_Release(ISession *self) { return release(impl(self)); }
 
 static cap_result s_GetState(ISession *self, SessionState *out)
 {
-    struct console *c = impl(self);
-    if (!out)
-        return CAP_E_POINTER;
-    pthread_mutex_lock(&c->lock);
-    *out = c->sstate;
-    pthread_mutex_unlock(&c->lock);
-    return CAP_OK;
+    return session_binding_get_state(&impl(self)->b, &impl(self)->lock, out);
 }
 
 static cap_result s_GetType(ISession *self, SessionType *out)
 {
-    struct console *c = impl(self);
-    if (!out)
-        return CAP_E_POINTER;
-    pthread_mutex_lock(&c->lock);
-    *out = c->stype;
-    pthread_mutex_unlock(&c->lock);
-    return CAP_OK;
+    return session_binding_get_type(&impl(self)->b, &impl(self)->lock, out);
 }
 
 static cap_result s_GetMachine(ISession *self, IMachine **out)
@@ -275,23 +252,14 @@ static cap_result c_AssignMachine(IInternalSessionControl *self, IMachine *machi
                                   SessionType type, IInternalMachineControl *control)
 {
     struct console *c = impl_ctl(self);
-    if (!machine || !control)
-        return cap_error_set(CAP_E_POINTER, COMPONENT, "IInternalSessionControl",
-                             "NULL machine or control");
     pthread_mutex_lock(&c->lock);
-    if (c->sstate != SessionState_Unlocked || c->finished) {
-        pthread_mutex_unlock(&c->lock);
-        return cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT, "IInternalSessionControl",
-                             "the VM process's session is already locked");
-    }
-    c->machine = machine;
-    IMachine_AddRef(machine);
-    c->control = control;
-    IInternalMachineControl_AddRef(control);
-    c->sstate = SessionState_Locked;
-    c->stype = type;
+    /* once its VM has ended, the VM process's session is done for good */
+    cap_result rc = c->finished ? cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT,
+                                                "IInternalSessionControl",
+                                                "the VM process's session has ended")
+                                : session_binding_assign(&c->b, COMPONENT, machine, type, control);
     pthread_mutex_unlock(&c->lock);
-    return CAP_OK;
+    return rc;
 }
 
 /* The service let go of us (it is shutting down): a VM must not run
@@ -299,19 +267,13 @@ static cap_result c_AssignMachine(IInternalSessionControl *self, IMachine *machi
 static cap_result c_Uninitialize(IInternalSessionControl *self)
 {
     struct console *c = impl_ctl(self);
+    IMachine *m;
+    IInternalMachineControl *ctl;
     pthread_mutex_lock(&c->lock);
-    IMachine *m = c->machine;
-    IInternalMachineControl *ctl = c->control;
-    c->machine = NULL;
-    c->control = NULL;
-    c->sstate = SessionState_Unlocked;
-    c->stype = SessionType_Null;
+    session_binding_take(&c->b, &m, &ctl);
     struct vm *vm = c->vp ? vmproc_vm(c->vp) : NULL;
     pthread_mutex_unlock(&c->lock);
-    if (m)
-        IMachine_Release(m);
-    if (ctl)
-        IInternalMachineControl_Release(ctl);
+    session_binding_drop(m, ctl);
     if (vm) {
         fprintf(stderr, "capsule-vm: the service released the machine: powering the VM off\n");
         vm_power_off(vm);
@@ -548,7 +510,7 @@ cap_result console_create(struct console **out)
     cap_refcnt_init(&c->ref, 1);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->op, NULL);
-    c->sstate = SessionState_Unlocked;
+    session_binding_init(&c->b);
     c->state = MachineState_Starting;
     *out = c;
     return CAP_OK;
@@ -568,7 +530,7 @@ void console_release(struct console *c)
 IMachine *console_machine(struct console *c)
 {
     pthread_mutex_lock(&c->lock);
-    IMachine *m = c->machine;
+    IMachine *m = c->b.machine;
     if (m)
         IMachine_AddRef(m);
     pthread_mutex_unlock(&c->lock);
@@ -612,7 +574,7 @@ int console_run_until_off(struct console *c)
 void console_end_power_up(struct console *c, cap_result result, const char *message)
 {
     pthread_mutex_lock(&c->lock);
-    IInternalMachineControl *ctl = c->control;
+    IInternalMachineControl *ctl = c->b.control;
     if (ctl)
         IInternalMachineControl_AddRef(ctl);
     pthread_mutex_unlock(&c->lock);
@@ -624,20 +586,12 @@ void console_end_power_up(struct console *c, cap_result result, const char *mess
     IInternalMachineControl_Release(ctl);
     if (CAP_FAILED(result)) {
         /* The service ended our lock with the failure: nothing more to say. */
-        IMachine *m = NULL;
+        IMachine *m;
         pthread_mutex_lock(&c->lock);
-        ctl = c->control;
-        m = c->machine;
-        c->control = NULL;
-        c->machine = NULL;
+        session_binding_take(&c->b, &m, &ctl);
         c->finished = 1;
-        c->sstate = SessionState_Unlocked;
-        c->stype = SessionType_Null;
         pthread_mutex_unlock(&c->lock);
-        if (ctl)
-            IInternalMachineControl_Release(ctl);
-        if (m)
-            IMachine_Release(m);
+        session_binding_drop(m, ctl);
     }
 }
 

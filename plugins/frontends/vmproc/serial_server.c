@@ -46,10 +46,13 @@ static int listen_at(const char *path)
     return fd;
 }
 
+/* Both ends are sockets: a peer that went away is EPIPE here, not a
+ * SIGPIPE that would end the VM process (capsule-vm keeps the default
+ * action, and a console client may detach at any moment). */
 static int write_all(int fd, const char *buf, ssize_t n)
 {
     while (n > 0) {
-        ssize_t w = write(fd, buf, (size_t)n);
+        ssize_t w = send(fd, buf, (size_t)n, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)

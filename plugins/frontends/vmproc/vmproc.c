@@ -182,8 +182,10 @@ static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
     if (!s)
         return cap_error_set(CAP_E_OUTOFMEMORY, "capsule-vm", NULL, "out of memory");
     p->dev_text[i] = s;
-    char *save = NULL, *tok = strtok_r(s, ",", &save);
-    if (!tok || !*tok)
+    /* strsep, not strtok: ",irq=3" has an empty name and "a=1,,b=2" an
+     * empty pair, which strtok would skip */
+    char *rest = s, *tok = strsep(&rest, ",");
+    if (!*tok)
         return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                              "--device '%s': no device name", spec);
     size_t r = p->ndevs;
@@ -193,7 +195,7 @@ static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
         d->device = tok;
         d->kv = p->kv[r];
     }
-    while ((tok = strtok_r(NULL, ",", &save))) {
+    while ((tok = strsep(&rest, ","))) {
         char *eq = strchr(tok, '=');
         if (!eq || eq == tok)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,

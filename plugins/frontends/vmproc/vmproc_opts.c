@@ -10,6 +10,7 @@
 #include <capsule/errorinfo.h>
 
 #include "vmproc.h"
+#include "vmproc_frontends.h"
 
 void vmproc_opts_init(struct vmproc_opts *o)
 {
@@ -70,6 +71,37 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
     return 0;
 }
 
+/* "NAME[,key=value...]": a name, then keys that are not empty (the device
+ * list in vmproc.c reads the same syntax; a bad one is a usage error). */
+static int check_device_spec(const char *spec, FILE *err)
+{
+    const char *comma = strchr(spec, ',');
+    if (!*spec || comma == spec) {
+        fprintf(err, "capsule-vm: --device '%s': no device name\n", spec);
+        return -1;
+    }
+    while (comma) {
+        const char *tok = comma + 1;
+        comma = strchr(tok, ',');
+        size_t len = comma ? (size_t)(comma - tok) : strlen(tok);
+        const char *eq = memchr(tok, '=', len);
+        if (!eq || eq == tok) {
+            fprintf(err, "capsule-vm: --device '%s': '%.*s' is not key=value\n", spec, (int)len,
+                    tok);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The serial spec's form (whether the file or socket opens is the
+ * device's business, at vmproc_create). */
+static bool serial_spec_ok(const char *s)
+{
+    return !strcmp(s, "stdio") || !strcmp(s, "none") || (!strncmp(s, "file:", 5) && s[5]) ||
+           (!strncmp(s, "unix:", 5) && s[5]);
+}
+
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_MEMORY, O_CPUS, O_ENGINE, O_SERIAL,
@@ -85,7 +117,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
-    optind = 1;
+    optind = 0; /* glibc: a full restart, not the rest of an earlier argv's "-xy" */
     opterr = 0;
     for (;;) {
         int c = getopt_long(argc, argv, "", longopts, NULL);
@@ -110,6 +142,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             o->cpus = (unsigned)v;
             break;
         case O_ENGINE:
+            /* raw is a known word: whether the engine is there is EM's
+             * answer at vmproc_create (a setup failure, status 1) */
             if (CAP_FAILED(vm_engine_parse(optarg, &o->engine))) {
                 fprintf(err, "capsule-vm: --engine: %s\n", cap_error_peek_message());
                 cap_error_clear();
@@ -124,6 +158,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 fprintf(err, "capsule-vm: at most %d --device options\n", VMPROC_MAX_EXTRA_DEVICES);
                 return -1;
             }
+            if (check_device_spec(optarg, err))
+                return -1;
             o->extra_devices[o->n_extra_devices++] = optarg;
             break;
         case O_NODEVICE:
@@ -132,13 +168,30 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                         VMPROC_MAX_EXTRA_DEVICES);
                 return -1;
             }
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --no-device: no device name\n");
+                return -1;
+            }
             o->disabled_devices[o->n_disabled_devices++] = optarg;
             break;
-        case O_FRONTEND: o->frontend = optarg; break;
+        case O_FRONTEND:
+            if (!vmproc_find_frontend(optarg)) {
+                fprintf(err, "capsule-vm: --frontend '%s': unknown frontend (try headless)\n",
+                        optarg);
+                return -1;
+            }
+            o->frontend = optarg;
+            break;
         case O_HELP: vmproc_usage(out); return 1;
         default:
-            fprintf(err, "capsule-vm: unknown or incomplete option '%s' (see --help)\n",
-                    argv[optind - 1]);
+            /* a short option ("-x", also inside "-xy") has optopt set and
+             * optind not yet past its word; a long one is argv[optind - 1] */
+            if (optopt > 0 && optopt < 256)
+                fprintf(err, "capsule-vm: unknown or incomplete option '-%c' (see --help)\n",
+                        optopt);
+            else
+                fprintf(err, "capsule-vm: unknown or incomplete option '%s' (see --help)\n",
+                        argv[optind - 1]);
             return -1;
         }
     }
@@ -146,12 +199,11 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         fprintf(err, "capsule-vm: unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    if (!o->kernel) {
+    if (!o->kernel || !*o->kernel) {
         fprintf(err, "capsule-vm: --kernel FILE is required (see --help)\n");
         return -1;
     }
-    if (strcmp(o->serial, "stdio") && strcmp(o->serial, "none") && strncmp(o->serial, "file:", 5) &&
-        strncmp(o->serial, "unix:", 5)) {
+    if (!serial_spec_ok(o->serial)) {
         fprintf(err, "capsule-vm: --serial '%s': expected stdio, file:PATH, unix:PATH or none\n",
                 o->serial);
         return -1;
