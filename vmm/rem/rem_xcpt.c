@@ -13,9 +13,9 @@
  * 6.15, "interrupt 8"). Far JMP and CALL go through call gates (16-, 32-
  * and 64-bit; CALL to an inner level switches to the TSS's stack and copies
  * the gate's parameter count); the matching far RET to an outer level is
- * rem_far_ret's. Task gates and TSS targets (task switches) are not
- * implemented: they stop the run as an emulation failure naming what was
- * missing.
+ * rem_far_ret's. Task switches (JMP/CALL to a TSS or task gate, a task
+ * gate in the IDT, IRET with NT) work with 32-bit TSSs; a 16-bit TSS stops
+ * the run as an emulation failure naming what is missing.
  */
 #include "rem_internal.h"
 
@@ -345,6 +345,150 @@ static void commit_cs(struct rem_vcpu *v, uint64_t d, uint16_t sel, unsigned cpl
     rem_desc_to_seg(d | (1ull << 40), (uint16_t)((sel & ~3u) | cpl), &v->ctx->seg[CPUM_CS]);
 }
 
+/* ---- task switches (SDM Vol. 3A 7.3; 32-bit TSS) ------------------------------------ */
+
+enum task_reason { TASK_JMP, TASK_CALL, TASK_IRET, TASK_INT };
+
+#define TSS_LINK 0x00
+#define TSS_CR3 0x1c
+#define TSS_EIP 0x20
+#define TSS_EFLAGS 0x24
+#define TSS_GPR 0x28  /* EAX..EDI, 4 bytes each, in CPUM's order */
+#define TSS_SREG 0x48 /* ES CS SS DS FS GS, 4 bytes apart */
+#define TSS_LDT 0x60
+#define TSS32_MIN_LIMIT 0x67
+
+/* A segment register of the new task (after the switch: a fault here is
+ * the new task's, #TS for a bad selector as the SDM's table 7-1 says). */
+static void task_sreg(struct rem_vcpu *v, unsigned sreg, uint16_t sel)
+{
+    struct cpum_seg *s = &v->ctx->seg[sreg];
+    if ((sel & ~3u) == 0) {
+        if (sreg == CPUM_SS || sreg == CPUM_CS)
+            rem_raise(v, X86_TS, sel & ~3u);
+        seg_null(s, sel);
+        return;
+    }
+    uint64_t d = rem_read_desc(v, sel, X86_TS);
+    unsigned rpl = sel & 3, dpl = d_dpl(d), cpl = v->cpl;
+    if (sreg == CPUM_CS) {
+        if (!d_code(d) || ((d_type(d) & 4) ? dpl > rpl : dpl != rpl))
+            rem_raise(v, X86_TS, sel & ~3u);
+    } else if (sreg == CPUM_SS) {
+        if (rpl != cpl || dpl != cpl || !d_data(d) || !(d_type(d) & 2))
+            rem_raise(v, X86_TS, sel & ~3u);
+    } else if (!(d_data(d) || (d_code(d) && (d_type(d) & 2))) ||
+               ((d_data(d) || !(d_type(d) & 4)) && (rpl > dpl || cpl > dpl))) {
+        rem_raise(v, X86_TS, sel & ~3u);
+    }
+    if (!d_present(d))
+        rem_raise(v, sreg == CPUM_SS ? X86_SS : X86_NP, sel & ~3u);
+    set_accessed(v, sel, d);
+    rem_desc_to_seg(d | (1ull << 40), sel, s);
+}
+
+/* Switches to the task of TSS selector `sel`: JMP / CALL to a TSS or a task
+ * gate, an interrupt or exception through a task gate (`err` pushed on the
+ * new task's stack unless REM_NO_ERR), or IRET with NT set (back to the
+ * link). The current task's state is saved with EIP = `ret_eip`. Checks
+ * come first and fault in the old task; from the register loads on, faults
+ * belong to the new one. 16-bit TSSs are not implemented. */
+static void task_switch(struct rem_vcpu *v, uint16_t sel, enum task_reason why, uint32_t err,
+                        uint64_t ret_eip, uint32_t ext)
+{
+    struct cpum_ctx *c = v->ctx;
+    unsigned bad = why == TASK_IRET ? X86_TS : X86_GP;
+    if (sel & 4)
+        rem_raise(v, bad, (sel & ~3u) | ext);
+    uint64_t d = rem_read_desc(v, sel, bad);
+    unsigned type = d_type(d);
+    if (!((d >> 44) & 1) && (type == 1 || type == 3))
+        rem_unimplemented(v); /* a 16-bit TSS */
+    if (((d >> 44) & 1) || type != (why == TASK_IRET ? 0xbu : 9u))
+        rem_raise(v, bad, (sel & ~3u) | ext);
+    if (!d_present(d))
+        rem_raise(v, X86_NP, (sel & ~3u) | ext);
+    struct cpum_seg nt;
+    rem_desc_to_seg(d, sel, &nt);
+    if (nt.limit < TSS32_MIN_LIMIT || c->tr.limit < TSS32_MIN_LIMIT)
+        rem_raise(v, X86_TS, (sel & ~3u) | ext);
+    uint32_t nb = (uint32_t)nt.base, ob = (uint32_t)c->tr.base;
+    /* Read the new task's state, then save the current one. */
+    uint32_t ncr3 = (uint32_t)rem_sys_rd(v, nb + TSS_CR3, 4);
+    uint32_t neip = (uint32_t)rem_sys_rd(v, nb + TSS_EIP, 4);
+    uint64_t nfl = rem_sys_rd(v, nb + TSS_EFLAGS, 4);
+    uint32_t ngpr[8];
+    uint16_t nsel[CPUM_SREG_COUNT];
+    for (unsigned i = 0; i < 8; i++)
+        ngpr[i] = (uint32_t)rem_sys_rd(v, nb + TSS_GPR + 4 * i, 4);
+    for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
+        nsel[i] = (uint16_t)rem_sys_rd(v, nb + TSS_SREG + 4 * i, 2);
+    uint16_t nldt = (uint16_t)rem_sys_rd(v, nb + TSS_LDT, 2);
+    uint64_t fl = rem_get_rflags(v);
+    if (why == TASK_JMP || why == TASK_IRET)
+        fl &= ~(uint64_t)FL_NT;
+    rem_sys_wr(v, ob + TSS_EIP, 4, (uint32_t)ret_eip);
+    rem_sys_wr(v, ob + TSS_EFLAGS, 4, (uint32_t)fl);
+    for (unsigned i = 0; i < 8; i++)
+        rem_sys_wr(v, ob + TSS_GPR + 4 * i, 4, (uint32_t)c->gpr[i]);
+    for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
+        rem_sys_wr(v, ob + TSS_SREG + 4 * i, 2, c->seg[i].sel);
+    /* Busy bits and the back link. */
+    if (why == TASK_JMP || why == TASK_IRET) {
+        uint64_t od = rem_read_desc(v, c->tr.sel, X86_TS);
+        rem_sys_wr(v, desc_addr(v, c->tr.sel, X86_TS, 8) + 5, 1, (uint8_t)((od >> 40) & ~2u));
+    }
+    if (why != TASK_IRET)
+        rem_sys_wr(v, desc_addr(v, sel, bad, 8) + 5, 1, (uint8_t)((d >> 40) | 2u));
+    if (why == TASK_CALL || why == TASK_INT) {
+        rem_sys_wr(v, nb + TSS_LINK, 2, c->tr.sel);
+        nfl |= FL_NT;
+    }
+    /* The switch: TR, CR0.TS, CR3, then the registers. */
+    nt.attr |= 2; /* busy */
+    c->tr = nt;
+    c->cr0 |= CR0_TS;
+    if (c->cr0 & CR0_PG) {
+        c->cr3 = ncr3;
+        rem_paging_changed(v);
+    }
+    c->rip = neip;
+    for (unsigned i = 0; i < 8; i++)
+        c->gpr[i] = ngpr[i];
+    rem_set_rflags(v, nfl | 2);
+    if (nfl & FL_VM) {
+        for (unsigned i = 0; i < CPUM_SREG_COUNT; i++) {
+            c->seg[i].sel = nsel[i];
+            c->seg[i].base = (uint32_t)nsel[i] << 4;
+            c->seg[i].limit = 0xffff;
+            c->seg[i].attr = 0xf3;
+        }
+        rem_update_mode(v);
+        rem_load_ldtr(v, nldt);
+    } else {
+        /* Selectors first (what a fault in the loads below leaves), then
+         * the LDT (the segments may live there), CS (the new CPL), SS and
+         * the data segments. */
+        for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
+            seg_null(&c->seg[i], nsel[i]);
+        c->seg[CPUM_CS].attr = 0x9b | (uint16_t)((nsel[CPUM_CS] & 3) << CPUM_SEG_DPL_SHIFT) |
+                               CPUM_SEG_DB;
+        rem_update_mode(v);
+        rem_load_ldtr(v, nldt);
+        task_sreg(v, CPUM_CS, nsel[CPUM_CS]);
+        rem_update_mode(v);
+        task_sreg(v, CPUM_SS, nsel[CPUM_SS]);
+        static const unsigned data[] = { CPUM_ES, CPUM_DS, CPUM_FS, CPUM_GS };
+        for (unsigned i = 0; i < 4; i++)
+            task_sreg(v, data[i], nsel[data[i]]);
+        rem_update_mode(v);
+    }
+    if (c->rip > c->seg[CPUM_CS].limit)
+        rem_gp0(v);
+    if (err != REM_NO_ERR)
+        rem_push(v, (c->seg[CPUM_CS].attr & CPUM_SEG_DB) ? 4 : 2, err);
+}
+
 static void deliver_prot(struct rem_vcpu *v, unsigned vec, uint32_t err, enum rem_int_kind kind)
 {
     struct cpum_ctx *c = v->ctx;
@@ -354,14 +498,16 @@ static void deliver_prot(struct rem_vcpu *v, unsigned vec, uint32_t err, enum re
         rem_raise(v, X86_GP, gerr);
     uint64_t g = rem_sys_rd(v, (uint32_t)(c->idtr.base + vec * 8), 8);
     unsigned type = d_type(g);
-    if (type == 5)
-        rem_unimplemented(v);
-    if ((g >> 44) & 1 || (type != 6 && type != 7 && type != 0xe && type != 0xf))
+    if ((g >> 44) & 1 || (type != 5 && type != 6 && type != 7 && type != 0xe && type != 0xf))
         rem_raise(v, X86_GP, gerr);
     if (kind == REM_INT_SOFT && d_dpl(g) < v->cpl)
         rem_raise(v, X86_GP, gerr);
     if (!d_present(g))
         rem_raise(v, X86_NP, gerr);
+    if (type == 5) { /* a task gate */
+        task_switch(v, (uint16_t)(g >> 16), TASK_INT, err, ret_rip(v, kind), ext);
+        return;
+    }
     uint16_t sel = (uint16_t)(g >> 16);
     bool g32 = type & 8;
     uint64_t off = (g & 0xffff) | (g32 ? ((g >> 48) << 16) : 0);
@@ -595,7 +741,9 @@ void rem_iret(struct rem_vcpu *v, unsigned osz)
     if (c->rflags & FL_NT) {
         if (v->mode == REM_MODE_LONG || v->mode == REM_MODE_COMPAT)
             rem_gp0(v);
-        rem_unimplemented(v); /* task return */
+        task_switch(v, (uint16_t)rem_sys_rd(v, (uint32_t)c->tr.base + TSS_LINK, 2), TASK_IRET,
+                    REM_NO_ERR, v->next_rip, 0);
+        return;
     }
     uint64_t ip = peek(v, 0, osz);
     uint16_t cs = (uint16_t)peek(v, osz, 2);
@@ -700,14 +848,12 @@ struct gate {
 
 /* The call gate at `sel` (descriptor `gd`, a system descriptor) for a far
  * CALL (`call`) or JMP: checks the gate and its code segment in the SDM's
- * order and fills *g; commits nothing. A task gate or TSS (a task switch)
- * stops the run as not implemented. */
+ * order and fills *g; commits nothing. (Task gates and TSSs are
+ * far_target's: a task switch.) */
 static void call_gate(struct rem_vcpu *v, uint16_t sel, uint64_t gd, bool call, struct gate *g)
 {
     bool lm = v->mode == REM_MODE_LONG || v->mode == REM_MODE_COMPAT;
     unsigned type = d_type(gd);
-    if (!lm && (type == 5 || type == 1 || type == 9))
-        rem_unimplemented(v); /* task gate or TSS: a task switch */
     if (lm ? type != 0xc : (type != 4 && type != 0xc))
         rem_raise(v, X86_GP, sel & ~3u);
     if (d_dpl(gd) < v->cpl || d_dpl(gd) < (sel & 3u))
@@ -818,6 +964,20 @@ static uint64_t far_target(struct rem_vcpu *v, uint16_t sel, bool call, struct g
     if ((sel & ~3u) == 0)
         rem_gp0(v);
     uint64_t d = rem_read_desc(v, sel, X86_GP);
+    unsigned type = d_type(d);
+    bool lm = v->mode == REM_MODE_LONG || v->mode == REM_MODE_COMPAT;
+    if (!((d >> 44) & 1) && !lm && (type == 5 || type == 1 || type == 9 || type == 3 || type == 0xb)) {
+        /* A task gate or a TSS: a task switch (a busy TSS faults in task_switch). */
+        if (d_dpl(d) < v->cpl || d_dpl(d) < (sel & 3u))
+            rem_raise(v, X86_GP, sel & ~3u);
+        if (!d_present(d))
+            rem_raise(v, X86_NP, sel & ~3u);
+        task_switch(v, type == 5 ? (uint16_t)(d >> 16) : sel, call ? TASK_CALL : TASK_JMP,
+                    REM_NO_ERR, v->next_rip, 0);
+        *is_gate = true;
+        gate->cs = 0; /* done: the caller commits nothing */
+        return 0;
+    }
     if (!((d >> 44) & 1)) {
         call_gate(v, sel, d, call, gate);
         *is_gate = true;
@@ -845,7 +1005,8 @@ void rem_far_jmp(struct rem_vcpu *v, uint16_t sel, uint64_t off, unsigned osz)
     bool is_gate;
     uint64_t d = far_target(v, sel, false, &g, &is_gate);
     if (is_gate) {
-        gate_jmp(v, &g);
+        if (g.cs) /* 0: a task switch, already done */
+            gate_jmp(v, &g);
         return;
     }
     commit_cs(v, d, sel, v->cpl);
@@ -862,7 +1023,8 @@ void rem_far_call(struct rem_vcpu *v, uint16_t sel, uint64_t off, unsigned osz)
         bool is_gate;
         d = far_target(v, sel, true, &g, &is_gate);
         if (is_gate) {
-            gate_call(v, &g);
+            if (g.cs)
+                gate_call(v, &g);
             return;
         }
     }

@@ -2,8 +2,10 @@
  * test_gates.c - far CALL and JMP through call gates (SDM Vol. 3A 5.8):
  * 32-bit gates in protected mode (same level, an inner level with the TSS
  * stack switch and parameter copying, the far RET back), 64-bit gates in
- * long mode, and the checks' faults with their error codes. Gates go into
- * the test GDT (test_main.c) from 0x58 up.
+ * long mode, and the checks' faults with their error codes; task switches
+ * (7.3) by JMP to a TSS, CALL through a task gate and IRET back, an
+ * exception through an IDT task gate, a busy TSS refused. Gates and TSS
+ * descriptors go into the test GDT (test_main.c) from 0x58 up.
  */
 #include <stdio.h>
 #include <string.h>
@@ -189,6 +191,123 @@ START_TEST(gate64_needs_64bit_target)
 }
 END_TEST
 
+/* ---- task switches ------------------------------------------------------------- */
+
+/* A 32-bit TSS at `base` (CS 0x08, the other segments 0x18, EFLAGS 2) and
+ * its descriptor (available, DPL 0) at GDT selector `sel`. */
+static void tss32(uint16_t sel, uint32_t base, uint32_t eip, uint32_t esp)
+{
+    for (unsigned off = 0; off < 0x68; off += 4)
+        rt_wr32(base + off, 0);
+    rt_wr32(base + 0x20, eip);
+    rt_wr32(base + 0x24, 2);
+    rt_wr32(base + 0x38, esp);
+    static const uint16_t sels[6] = {0x18, 0x08, 0x18, 0x18, 0x18, 0x18};
+    for (unsigned i = 0; i < 6; i++)
+        rt_wr32(base + 0x48 + 4 * i, sels[i]);
+    uint64_t d = 0x67 | ((uint64_t)(base & 0xffffff) << 16) | (0x89ull << 40) |
+                 ((uint64_t)(base >> 24) << 56);
+    rt_wr64(GDT + sel, d);
+    if (CTX->gdtr.limit < sel + 7u)
+        CTX->gdtr.limit = sel + 7u;
+    cpum_mark_dirty(&M.cpu, CPUM_STATE_ALL);
+}
+
+static unsigned access_byte(uint16_t sel)
+{
+    return (unsigned)(rt_rd64(GDT + sel) >> 40) & 0xff;
+}
+
+/* The running task's TSS (0x38 at 0x3000) marked busy in the GDT, as LTR
+ * would have left it. */
+static void task_kernel(void)
+{
+    prot32_kernel();
+    rt_wr64(GDT + 0x38, rt_rd64(GDT + 0x38) | (2ull << 40));
+}
+
+START_TEST(task_jmp)
+{
+    task_kernel();
+    tss32(0x58, 0x4000, 0x100100, 0x60000);
+    rt_wr32(0x4000 + 0x28, 0x1234); /* the new task's EAX */
+    rt_asm(0x100000, "bits 32\n org 0x100000\n mov ebx, 0x5555\n jmp 0x58:0\n");
+    rt_asm(0x100100, "bits 32\n org 0x100100\n str eax\n mov [0x9000], eax\n mov [0x9004], ebx\n"
+                     " pushfd\n pop ecx\n mov [0x9008], ecx\n mov ecx, cr0\n mov [0x900c], ecx\n"
+                     " mov [0x9010], esp\n hlt\n");
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(rt_rd32(0x9000) & 0xffff, 0x58);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 0x58);     /* the new task's registers... */
+    ck_assert_uint_eq(rt_rd32(0x9004), 0);            /* ...not the old one's EBX */
+    ck_assert_uint_eq(rt_rd32(0x9008) & 0x4000, 0);   /* JMP: no NT */
+    ck_assert_uint_eq(rt_rd32(0x900c) & 8, 8);        /* CR0.TS */
+    ck_assert_uint_eq(rt_rd32(0x9010), 0x60000);
+    /* The old task saved: EIP after the JMP, its EBX; busy bits moved. */
+    ck_assert_uint_eq(rt_rd32(0x3000 + 0x20), 0x10000c);
+    ck_assert_uint_eq(rt_rd32(0x3000 + 0x34), 0x5555);
+    ck_assert_uint_eq(access_byte(0x38), 0x89);
+    ck_assert_uint_eq(access_byte(0x58), 0x8b);
+    ck_assert_uint_eq(CTX->tr.sel, 0x58);
+}
+END_TEST
+
+START_TEST(task_call_gate_and_iret)
+{
+    task_kernel();
+    tss32(0x58, 0x4000, 0x100100, 0x60000);
+    /* A task gate (type 5) at 0x60 for TSS 0x58. */
+    rt_wr64(GDT + 0x60, (0x58ull << 16) | (0x85ull << 40));
+    CTX->gdtr.limit = 0x67;
+    cpum_mark_dirty(&M.cpu, CPUM_STATE_ALL);
+    rt_asm(0x100000, "bits 32\n org 0x100000\n mov ebx, 0x5555\n mov eax, 0x7777\n call 0x60:0\n"
+                     " mov [0x9010], eax\n mov [0x9014], ebx\n pushfd\n pop ecx\n mov [0x9018], ecx\n"
+                     " str edx\n mov [0x901c], edx\n hlt\n");
+    rt_asm(0x100100, "bits 32\n org 0x100100\n mov eax, 0x1111\n str edx\n mov [0x9000], edx\n"
+                     " pushfd\n pop ecx\n mov [0x9004], ecx\n movzx esi, word [0x4000]\n"
+                     " mov [0x9008], esi\n iretd\n");
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(rt_rd32(0x9000) & 0xffff, 0x58);
+    ck_assert_uint_eq(rt_rd32(0x9004) & 0x4000, 0x4000); /* CALL: NT set */
+    ck_assert_uint_eq(rt_rd32(0x9008), 0x38);            /* the back link */
+    /* IRET went back: the caller's registers as it left them. */
+    ck_assert_uint_eq(rt_rd32(0x9010), 0x7777);
+    ck_assert_uint_eq(rt_rd32(0x9014), 0x5555);
+    ck_assert_uint_eq(rt_rd32(0x9018) & 0x4000, 0);
+    ck_assert_uint_eq(rt_rd32(0x901c) & 0xffff, 0x38);
+    ck_assert_uint_eq(access_byte(0x38), 0x8b);
+    ck_assert_uint_eq(access_byte(0x58), 0x89);
+    /* The called task was saved at its IRET's successor, NT clear. */
+    ck_assert_uint_eq(rt_rd32(0x4000 + 0x20), 0x100124);
+    ck_assert_uint_eq(rt_rd32(0x4000 + 0x24) & 0x4000, 0);
+}
+END_TEST
+
+START_TEST(task_gate_exception)
+{
+    task_kernel();
+    tss32(0x58, 0x4000, 0x100100, 0x60000);
+    /* #GP through an IDT task gate: the error code on the new task's stack. */
+    rt_wr64(0x1000 + 8 * 13, (0x58ull << 16) | (0x85ull << 40));
+    rt_asm(0x100000, "bits 32\n org 0x100000\n mov ax, 0x1234\n mov ds, ax\n hlt\n");
+    rt_asm(0x100100, "bits 32\n org 0x100100\n pop eax\n mov [0x9000], eax\n"
+                     " mov eax, [0x3020]\n mov [0x9004], eax\n mov [0x9008], esp\n hlt\n");
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(rt_rd32(0x9000), 0x1234);
+    ck_assert_uint_eq(rt_rd32(0x9004), 0x100004); /* the faulting MOV DS */
+    ck_assert_uint_eq(rt_rd32(0x9008), 0x60000);
+}
+END_TEST
+
+START_TEST(task_busy_refused)
+{
+    task_kernel();
+    rt_asm(0x100000, "bits 32\n org 0x100000\n jmp 0x38:0\n");
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(rt_rd32(0x9100), 0x38); /* #GP(TSS): it is busy */
+    ck_assert_uint_eq(CTX->tr.sel, 0x38);
+}
+END_TEST
+
 TCase *tcase_gates(void)
 {
     TCase *tc = tcase_create("gates");
@@ -198,5 +317,9 @@ TCase *tcase_gates(void)
     tcase_add_test(tc, gate32_faults);
     tcase_add_test(tc, gate64_inner_level);
     tcase_add_test(tc, gate64_needs_64bit_target);
+    tcase_add_test(tc, task_jmp);
+    tcase_add_test(tc, task_call_gate_and_iret);
+    tcase_add_test(tc, task_gate_exception);
+    tcase_add_test(tc, task_busy_refused);
     return tc;
 }
