@@ -5,7 +5,10 @@
  * decoder's own opcode maps (rd_gen.c), run as 64-bit CPL3 code natively
  * under KVM and in rem from the same starting state (rd_guest.c); the final
  * registers, defined flags, scratch memory and any exception are compared,
- * and a mismatch is printed and minimised (rd_main.c).
+ * and a mismatch is printed and minimised (rd_main.c). Where hm and rem
+ * disagree, the host CPU itself runs the sequence at CPL3 in a child
+ * process (rd_native.c) and arbitrates; `--reference native` makes it the
+ * reference for every sequence.
  *
  * Guest layout (identity-mapped with 4 KiB pages, everything else absent):
  *   0x1000 GDT   0x2000 IDT   0x3000 TSS   0x4000 exception handlers
@@ -113,5 +116,25 @@ void rd_run_hm(struct rd_guest *g, const struct rd_state *st, const struct rd_as
                struct rd_result *res);
 void rd_run_rem(struct rd_guest *g, const struct rd_state *st, const struct rd_asm *a,
                 struct rd_result *res);
+
+/* rd_open.c: the known open rem issue that a sequence whose native and rem
+ * outcomes differ shows, or NULL. */
+const char *rd_open_issue(const struct rd_seq *seq, const struct rd_asm *a,
+                          const struct rd_result *native, const struct rd_result *rem);
+
+/* rd_native.c: the host CPU at CPL3 in a forked server process. */
+struct rd_native;
+enum rd_native_status {
+    RD_NATIVE_RAN,     /* res holds the outcome */
+    RD_NATIVE_SKIPPED, /* the native layout cannot reproduce this case (res->why) */
+    RD_NATIVE_FAILED,  /* the executor died or hung (res->why); restarted at the next run */
+};
+/* Starts the executor; -1 with err filled when this host cannot run one. */
+int rd_native_create(struct rd_native **out, char *err, size_t errlen);
+void rd_native_destroy(struct rd_native *n);
+/* Runs the assembled sequence of nitems items from st, like rd_run_hm. */
+enum rd_native_status rd_run_native(struct rd_native *n, const struct rd_state *st,
+                                    const struct rd_asm *a, unsigned nitems,
+                                    struct rd_result *res);
 
 #endif

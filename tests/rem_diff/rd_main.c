@@ -1,16 +1,32 @@
 /*
  * rd_main.c - rem_diff's driver: options, the run loop, the comparison of
- * the two outcomes, the report of a mismatch (disassembly, starting state,
- * both final states) and its minimisation to a one-line reproducer.
+ * the outcomes, the verdict, the report of a mismatch (disassembly, starting
+ * state, the final states) and its minimisation to a one-line reproducer.
  *
  *   rem_diff [--count N] [--seed S] [--max-len L] [--max-reports K] [--verbose]
+ *            [--reference hm|native] [--no-arbiter]
  *   rem_diff --state-seed X --code HEX      (replays one sequence)
  *   rem_diff --replay FILE                  (replays a list: "STATE-SEED HEX  # why"
  *                                            per line, e.g. regressions.txt)
  *
+ * The reference is hm (KVM) by default. KVM is not always the silicon: when
+ * a guest access needs the host, KVM's instruction emulator may run the
+ * instruction. So where hm and rem disagree (or cannot be judged), the
+ * sequence also runs natively on the host CPU (rd_native.c), the arbiter:
+ *   native == rem            "KVM emulator divergence (native agrees with rem)":
+ *                            counted and listed apart, not a mismatch;
+ *   native == hm != rem      a rem mismatch;
+ *   all three differ         a mismatch, all three shown;
+ *   native cannot run it     the hm verdict stands (mismatch, or inconclusive).
+ * A rem/native mismatch of a known open rem issue (rd_open.c) is counted
+ * and listed as such and does not fail the run.
+ * --reference native compares rem with the host CPU alone (no /dev/kvm
+ * needed); cases the native layout cannot reproduce are skipped and counted.
+ * --no-arbiter compares hm and rem only, as before the arbiter.
+ *
  * Exit status: 0 when every sequence agreed, 1 on a mismatch, 2 on a usage
- * or setup error. Needs /dev/kvm; prints SKIPPED and exits 0 without it
- * only when CAPSULE_SKIP_KVM=1.
+ * or setup error. With the hm reference it needs /dev/kvm; prints SKIPPED
+ * and exits 0 without it only when CAPSULE_SKIP_KVM=1.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +43,7 @@ static const char *const gpr_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rb
 struct opts {
     unsigned long long count, seed;
     unsigned max_len, max_reports;
-    bool verbose, have_code;
+    bool verbose, have_code, ref_native, no_arbiter;
     const char *replay_file;
     unsigned long long state_seed;
     uint8_t code[RD_CODE_MAX];
@@ -68,17 +84,20 @@ static bool canonical(uint64_t x)
     return (uint64_t)((int64_t)(x << 16) >> 16) == x;
 }
 
-/* Differences between the two results, as text (empty: they agree).
- * *inconclusive: the two cannot be judged (then false is returned). */
-static bool compare(const struct rd_asm *a, unsigned n, const struct rd_result *h,
-                    const struct rd_result *r, char *out, size_t len, bool *inconclusive)
+/* Differences between a reference result h (named hn) and another r (rn),
+ * as text (empty: they agree). inconclusive, when given (h is hm): set when
+ * the two cannot be judged (then false is returned). */
+static bool compare(const struct rd_asm *a, unsigned n, const struct rd_result *h, const char *hn,
+                    const struct rd_result *r, const char *rn, char *out, size_t len,
+                    bool *inconclusive)
 {
     size_t o = 0;
     out[0] = '\0';
-    *inconclusive = false;
+    if (inconclusive)
+        *inconclusive = false;
 #define ADD(...) (o += (size_t)snprintf(out + o, o < len ? len - o : 0, __VA_ARGS__))
     if (h->other || r->other) {
-        ADD(" stop: hm '%s' rem '%s';", h->other ? h->why : "ok", r->other ? r->why : "ok");
+        ADD(" stop: %s '%s' %s '%s';", hn, h->other ? h->why : "ok", rn, r->other ? r->why : "ok");
         if (h->other)
             return true;
     }
@@ -89,36 +108,38 @@ static bool compare(const struct rd_asm *a, unsigned n, const struct rd_result *
      * (--state-seed 0x91960863a5927371 --code
      * 4955485cf04581156e131000260000003e4c3a4ca4ea). A different exception
      * there says nothing about rem. */
-    if (h->vector != r->vector && h->vector >= 0 && !canonical(h->gpr[CPUM_RSP])) {
+    if (inconclusive && h->vector != r->vector && h->vector >= 0 && !canonical(h->gpr[CPUM_RSP])) {
         *inconclusive = true;
         return false;
     }
     if (h->vector != r->vector)
-        ADD(" vector: hm %d rem %d;", h->vector, r->vector);
+        ADD(" vector: %s %d %s %d;", hn, h->vector, rn, r->vector);
     for (unsigned i = 0; i < 16; i++)
         if (h->gpr[i] != r->gpr[i])
-            ADD(" %s: hm %#llx rem %#llx;", gpr_names[i], (unsigned long long)h->gpr[i],
+            ADD(" %s: %s %#llx %s %#llx;", gpr_names[i], hn, (unsigned long long)h->gpr[i], rn,
                 (unsigned long long)r->gpr[i]);
     if (h->rip != r->rip)
-        ADD(" rip: hm %#llx rem %#llx;", (unsigned long long)h->rip, (unsigned long long)r->rip);
+        ADD(" rip: %s %#llx %s %#llx;", hn, (unsigned long long)h->rip, rn,
+            (unsigned long long)r->rip);
     /* IOPL: KVM's PVM backend reports and pushes it as 0 whatever the guest set */
     uint64_t mask = ~(uint64_t)(undef_at(a, n, h) | undef_at(a, n, r) | 0x3000);
     if ((h->rflags & mask) != (r->rflags & mask))
-        ADD(" rflags: hm %#llx rem %#llx (undefined %#llx);", (unsigned long long)h->rflags,
+        ADD(" rflags: %s %#llx %s %#llx (undefined %#llx);", hn, (unsigned long long)h->rflags, rn,
             (unsigned long long)r->rflags, (unsigned long long)~mask);
     if (h->err != r->err)
-        ADD(" error code: hm %#llx rem %#llx;", (unsigned long long)h->err,
+        ADD(" error code: %s %#llx %s %#llx;", hn, (unsigned long long)h->err, rn,
             (unsigned long long)r->err);
     if (h->cr2 != r->cr2)
-        ADD(" cr2: hm %#llx rem %#llx;", (unsigned long long)h->cr2, (unsigned long long)r->cr2);
+        ADD(" cr2: %s %#llx %s %#llx;", hn, (unsigned long long)h->cr2, rn,
+            (unsigned long long)r->cr2);
     for (unsigned i = 0; i < RD_SCRATCH_SIZE; i++)
         if (h->scratch[i] != r->scratch[i]) {
             unsigned j = i;
             while (j + 1 < RD_SCRATCH_SIZE && h->scratch[j + 1] != r->scratch[j + 1])
                 j++;
-            ADD(" mem %#llx..%#llx differs (hm %02x rem %02x);",
-                (unsigned long long)(RD_SCRATCH + i), (unsigned long long)(RD_SCRATCH + j),
-                h->scratch[i], r->scratch[i]);
+            ADD(" mem %#llx..%#llx differs (%s %02x %s %02x);",
+                (unsigned long long)(RD_SCRATCH + i), (unsigned long long)(RD_SCRATCH + j), hn,
+                h->scratch[i], rn, r->scratch[i]);
             break;
         }
 #undef ADD
@@ -132,7 +153,8 @@ static void print_seq(FILE *f, const struct rd_seq *s, const struct rd_asm *a, c
         size_t o = 0;
         dis_format(&a->insn[i], a->addr[i], txt, sizeof(txt));
         for (unsigned k = 0; k < s->it[i].len; k++)
-            o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%02x", a->code[a->addr[i] - RD_CODE + k]);
+            o += (size_t)snprintf(hex + o, sizeof(hex) - o, "%02x",
+                                  a->code[a->addr[i] - RD_CODE + k]);
         fprintf(f, "%s%llx: %-30s %s\n", indent, (unsigned long long)a->addr[i], hex, txt);
     }
 }
@@ -141,7 +163,8 @@ static void print_regs(FILE *f, const char *tag, const uint64_t *gpr, uint64_t r
 {
     fprintf(f, "  %s:", tag);
     for (unsigned i = 0; i < 16; i++)
-        fprintf(f, "%s %s=%llx", i % 6 == 0 ? "\n   " : "", gpr_names[i], (unsigned long long)gpr[i]);
+        fprintf(f, "%s %s=%llx", i % 6 == 0 ? "\n   " : "", gpr_names[i],
+                (unsigned long long)gpr[i]);
     fprintf(f, "\n    rip=%llx rflags=%llx\n", (unsigned long long)rip, (unsigned long long)fl);
 }
 
@@ -171,25 +194,110 @@ static void one_liner(char *buf, size_t len, uint64_t sseed, const struct rd_seq
     }
 }
 
-struct ctx {
-    struct rd_guest *g;
-    struct rd_asm a;
-    struct rd_result h, r;
-    char diff[2048];
-    bool inconclusive; /* of the last run_both */
+enum verdict {
+    V_AGREE,
+    V_MISMATCH,     /* rem differs from the reference (hm confirmed by native, or native) */
+    V_KVM,          /* hm differs from rem, native agrees with rem */
+    V_INCONCLUSIVE, /* hm emulated, native could not settle it */
+    V_OPEN,         /* a mismatch with native of a known open rem issue (rd_open.c) */
+    V_SKIPPED,      /* --reference native: the native layout cannot reproduce the case */
 };
 
-/* Runs seq on both engines; true on a mismatch (c->diff says what). */
-static bool run_both(struct ctx *c, const struct rd_state *st, const struct rd_seq *seq)
+static const char *const verdict_text[] = {
+    [V_AGREE] = "agree",
+    [V_MISMATCH] = "MISMATCH:",
+    [V_KVM] = "KVM emulator divergence (native agrees with rem):",
+    [V_INCONCLUSIVE] = "inconclusive (hm emulated, no native verdict):",
+    [V_OPEN] = "known open rem issue (rem differs from native):",
+    [V_SKIPPED] = "skipped (not reproducible natively):",
+};
+
+struct ctx {
+    struct rd_guest *g;
+    struct rd_native *nat; /* the arbiter / native reference; NULL: none */
+    bool ref_native;
+    struct rd_asm a;
+    struct rd_result h, r, nv;
+    bool ran_hm, ran_native; /* of the last run_seq */
+    unsigned long long native_runs, native_failed;
+    char diff[2048];
+};
+
+/* Runs seq natively into c->nv; false (reason appended to c->diff) when it
+ * could not be judged there. */
+static bool run_native(struct ctx *c, const struct rd_state *st, const struct rd_seq *seq)
 {
-    rd_assemble(seq, &c->a);
-    rd_run_hm(c->g, st, &c->a, &c->h);
-    rd_run_rem(c->g, st, &c->a, &c->r);
-    return compare(&c->a, seq->n, &c->h, &c->r, c->diff, sizeof(c->diff), &c->inconclusive);
+    c->ran_native = true;
+    c->native_runs++;
+    enum rd_native_status s = rd_run_native(c->nat, st, &c->a, seq->n, &c->nv);
+    if (s == RD_NATIVE_RAN)
+        return true;
+    if (s == RD_NATIVE_FAILED && ++c->native_failed <= 5)
+        printf("rem_diff: native executor failure (restarted): %s\n", c->nv.why);
+    size_t o = strlen(c->diff);
+    snprintf(c->diff + o, sizeof(c->diff) - o, " (%s)", c->nv.why);
+    return false;
 }
 
-/* Drops instructions while the sequence still mismatches. */
-static void minimise(struct ctx *c, const struct rd_state *st, struct rd_seq *seq)
+/* A mismatch judged against native, unless it is a known open issue. */
+static enum verdict native_mismatch(struct ctx *c, const struct rd_seq *seq)
+{
+    const char *open = rd_open_issue(seq, &c->a, &c->nv, &c->r);
+    if (!open)
+        return V_MISMATCH;
+    size_t o = strlen(c->diff);
+    snprintf(c->diff + o, sizeof(c->diff) - o, " [%s]", open);
+    return V_OPEN;
+}
+
+/* hm and rem disagree (or hm was emulated): the host CPU decides. */
+static enum verdict arbitrate(struct ctx *c, const struct rd_state *st, const struct rd_seq *seq,
+                              bool bad)
+{
+    static char nr[1000], nh[1000];
+    if (!c->nat || !run_native(c, st, seq))
+        return bad ? V_MISMATCH : V_INCONCLUSIVE;
+    if (!compare(&c->a, seq->n, &c->nv, "native", &c->r, "rem", nr, sizeof(nr), NULL)) {
+        if (!bad)
+            snprintf(c->diff, sizeof(c->diff), " vector: hm %d rem %d (hm emulated);", c->h.vector,
+                     c->r.vector);
+        return V_KVM;
+    }
+    bool hm_too = compare(&c->a, seq->n, &c->nv, "native", &c->h, "hm", nh, sizeof(nh), NULL);
+    if (hm_too)
+        snprintf(c->diff, sizeof(c->diff), "%s | all three differ:%s", nr, nh);
+    else
+        snprintf(c->diff, sizeof(c->diff), "%s (hm agrees with native)", nr);
+    return native_mismatch(c, seq);
+}
+
+/* Runs seq on the engines the reference needs; c->diff says what differs. */
+static enum verdict run_seq(struct ctx *c, const struct rd_state *st, const struct rd_seq *seq)
+{
+    rd_assemble(seq, &c->a);
+    c->ran_hm = c->ran_native = false;
+    c->diff[0] = '\0';
+    rd_run_rem(c->g, st, &c->a, &c->r);
+    if (c->ref_native) {
+        if (!run_native(c, st, seq))
+            return V_SKIPPED;
+        return compare(&c->a, seq->n, &c->nv, "native", &c->r, "rem", c->diff, sizeof(c->diff),
+                       NULL)
+                   ? native_mismatch(c, seq)
+                   : V_AGREE;
+    }
+    c->ran_hm = true;
+    rd_run_hm(c->g, st, &c->a, &c->h);
+    bool inconclusive;
+    bool bad =
+        compare(&c->a, seq->n, &c->h, "hm", &c->r, "rem", c->diff, sizeof(c->diff), &inconclusive);
+    if (!bad && !inconclusive)
+        return V_AGREE;
+    return arbitrate(c, st, seq, bad);
+}
+
+/* Drops instructions while the sequence keeps verdict v. */
+static void minimise(struct ctx *c, const struct rd_state *st, struct rd_seq *seq, enum verdict v)
 {
     static struct rd_asm a;
     bool progress = true;
@@ -205,35 +313,44 @@ static void minimise(struct ctx *c, const struct rd_state *st, struct rd_seq *se
             rd_assemble(&t, &a);
             if (!a.valid)
                 continue;
-            if (run_both(c, st, &t)) {
+            if (run_seq(c, st, &t) == v) {
                 *seq = t;
                 progress = true;
                 i--;
             }
         }
     }
-    run_both(c, st, seq);
+    run_seq(c, st, seq);
+}
+
+static void print_results(struct ctx *c)
+{
+    if (c->ran_hm)
+        print_result(stdout, "hm", &c->h);
+    print_result(stdout, "rem", &c->r);
+    if (c->ran_native && !c->nv.why[0])
+        print_result(stdout, "native", &c->nv);
 }
 
 static void report(struct ctx *c, uint64_t sseed, const struct rd_state *st, struct rd_seq *seq,
-                   bool full)
+                   enum verdict v, bool full)
 {
     if (full) {
-        printf("MISMATCH (state seed %#llx):%s\n", (unsigned long long)sseed, c->diff);
+        printf("%s (state seed %#llx)%s\n", verdict_text[v], (unsigned long long)sseed, c->diff);
         printf("  sequence:\n");
         print_seq(stdout, seq, &c->a, "    ");
         print_regs(stdout, "initial", st->gpr, RD_CODE, st->rflags);
-        print_result(stdout, "hm", &c->h);
-        print_result(stdout, "rem", &c->r);
+        print_results(c);
     }
-    minimise(c, st, seq);
+    minimise(c, st, seq, v);
     char line[4096];
     one_liner(line, sizeof(line), sseed, seq, &c->a);
     if (full) {
         printf("  minimised:%s\n", c->diff);
         print_seq(stdout, seq, &c->a, "    ");
-        print_result(stdout, "hm", &c->h);
-        print_result(stdout, "rem", &c->r);
+        print_results(c);
+    } else if (v != V_MISMATCH) {
+        printf("%s%s\n", verdict_text[v], c->diff);
     }
     printf("  reproducer: %s\n", line);
     fflush(stdout);
@@ -257,8 +374,9 @@ static int parse_hex(const char *s, uint8_t *out, unsigned max)
 static int usage(void)
 {
     fprintf(stderr, "usage: rem_diff [--count N] [--seed S] [--max-len L] [--max-reports K] "
-                    "[--verbose]\n       rem_diff --state-seed X --code HEX\n"
-                    "       rem_diff --replay FILE\n");
+                    "[--verbose]\n                [--reference hm|native] [--no-arbiter]\n"
+                    "       rem_diff [--reference native] --state-seed X --code HEX\n"
+                    "       rem_diff [--reference native] --replay FILE\n");
     return 2;
 }
 
@@ -266,8 +384,8 @@ static int parse(int argc, char **argv, struct opts *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--verbose")) {
-            o->verbose = true;
+        if (!strcmp(a, "--verbose") || !strcmp(a, "--no-arbiter")) {
+            *(a[2] == 'v' ? &o->verbose : &o->no_arbiter) = true;
             continue;
         }
         if (!v)
@@ -283,6 +401,8 @@ static int parse(int argc, char **argv, struct opts *o)
             o->max_len = (unsigned)x;
         else if (!strcmp(a, "--max-reports") && num)
             o->max_reports = (unsigned)x;
+        else if (!strcmp(a, "--reference") && (!strcmp(v, "hm") || !strcmp(v, "native")))
+            o->ref_native = v[0] == 'n';
         else if (!strcmp(a, "--replay"))
             o->replay_file = v;
         else if (!strcmp(a, "--state-seed") && num)
@@ -300,8 +420,11 @@ static int parse(int argc, char **argv, struct opts *o)
     return 0;
 }
 
+/* Replays one sequence. where: NULL to print everything, else the quiet
+ * mode of a list (a line naming `where` unless they agree, the states only
+ * on a mismatch). *vout: the verdict. */
 static int replay_one(struct ctx *c, uint64_t sseed, const uint8_t *code, unsigned len,
-                      bool quiet)
+                      const char *where, enum verdict *vout)
 {
     static struct rd_state st;
     static struct rd_seq seq;
@@ -311,21 +434,22 @@ static int replay_one(struct ctx *c, uint64_t sseed, const uint8_t *code, unsign
         fprintf(stderr, "rem_diff: the code does not decode into whole instructions\n");
         return 2;
     }
-    bool bad = run_both(c, &st, &seq);
-    if (quiet && !bad)
+    enum verdict v = *vout = run_seq(c, &st, &seq);
+    if (where && v == V_AGREE)
         return 0;
-    printf("%s%s\n", bad ? "MISMATCH:" : c->inconclusive ? "inconclusive (hm emulated)" : "agree",
-           bad ? c->diff : "");
+    printf("%s%s%s%s\n", where ? where : "", where ? ": " : "", verdict_text[v], c->diff);
+    if (where && v != V_MISMATCH)
+        return 0;
     print_seq(stdout, &seq, &c->a, "    ");
     print_regs(stdout, "initial", st.gpr, RD_CODE, st.rflags);
-    print_result(stdout, "hm", &c->h);
-    print_result(stdout, "rem", &c->r);
-    return bad ? 1 : 0;
+    print_results(c);
+    return v == V_MISMATCH ? 1 : 0;
 }
 
 static int replay(struct ctx *c, const struct opts *o)
 {
-    return replay_one(c, o->state_seed, o->code, o->code_len, false);
+    enum verdict v;
+    return replay_one(c, o->state_seed, o->code, o->code_len, NULL, &v);
 }
 
 /* Replays every reproducer of a list (mismatches found and fixed): one per
@@ -339,7 +463,7 @@ static int replay_list(struct ctx *c, const char *path)
     }
     char line[4096 + 64];
     static uint8_t code[RD_CODE_MAX];
-    unsigned lineno = 0, total = 0, bad = 0;
+    unsigned lineno = 0, total = 0, bad = 0, count[V_SKIPPED + 1] = {0};
     int rc = 0;
     while (fgets(line, sizeof(line), f)) {
         lineno++;
@@ -357,7 +481,11 @@ static int replay_list(struct ctx *c, const char *path)
             continue;
         }
         total++;
-        int r = replay_one(c, sseed, code, (unsigned)n, true);
+        char where[4096 + 64];
+        enum verdict v = V_MISMATCH;
+        snprintf(where, sizeof(where), "%s:%u", path, lineno);
+        int r = replay_one(c, sseed, code, (unsigned)n, where, &v);
+        count[v]++;
         if (r) {
             printf("  (%s:%u: --state-seed %s --code %s)\n", path, lineno, seed, hex);
             bad++;
@@ -365,9 +493,47 @@ static int replay_list(struct ctx *c, const char *path)
         }
     }
     fclose(f);
-    printf("rem_diff: %u regression reproducers from %s: %u mismatch%s\n", total, path, bad,
-           bad == 1 ? "" : "es");
+    printf("rem_diff: %u regression reproducers from %s: %u mismatch%s, %u KVM emulator "
+           "divergence%s (native agrees with rem), %u known open, %u inconclusive, %u skipped\n",
+           total, path, bad, bad == 1 ? "" : "es", count[V_KVM], count[V_KVM] == 1 ? "" : "s",
+           count[V_OPEN], count[V_INCONCLUSIVE], count[V_SKIPPED]);
     return rc;
+}
+
+/* Opens the engines the options ask for; 0, or the exit status. */
+static int setup(struct ctx *c, const struct opts *o)
+{
+    char err[512];
+    if (!o->ref_native && access("/dev/kvm", R_OK | W_OK) != 0) {
+        const char *skip = getenv("CAPSULE_SKIP_KVM");
+        if (skip && !strcmp(skip, "1")) {
+            printf("rem_diff: SKIPPED (no usable /dev/kvm, CAPSULE_SKIP_KVM=1)\n");
+            return -1;
+        }
+        fprintf(stderr, "rem_diff: FAIL: /dev/kvm is missing or not accessible; the hm "
+                        "side of the comparison needs it (set CAPSULE_SKIP_KVM=1 to skip, or "
+                        "use --reference native)\n");
+        return 1;
+    }
+    if (rd_gen_init(o->verbose) <= 0) {
+        fprintf(stderr, "rem_diff: no instruction forms from the decoder tables\n");
+        return 2;
+    }
+    c->ref_native = o->ref_native;
+    if (rd_guest_create(&c->g, !o->ref_native, err, sizeof(err)) != 0) {
+        fprintf(stderr, "rem_diff: FAIL: %s\n", err);
+        return 1;
+    }
+    if ((o->ref_native || !o->no_arbiter) && rd_native_create(&c->nat, err, sizeof(err)) != 0) {
+        if (o->ref_native) {
+            fprintf(stderr, "rem_diff: FAIL: no native reference on this host: %s\n", err);
+            return 1;
+        }
+        printf("rem_diff: note: no native arbiter on this host (%s); hm/rem differences stay "
+               "mismatches\n",
+               err);
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -379,55 +545,40 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (parse(argc, argv, &o) != 0)
         return usage();
-    if (access("/dev/kvm", R_OK | W_OK) != 0) {
-        const char *skip = getenv("CAPSULE_SKIP_KVM");
-        if (skip && !strcmp(skip, "1")) {
-            printf("rem_diff: SKIPPED (no usable /dev/kvm, CAPSULE_SKIP_KVM=1)\n");
-            return 0;
-        }
-        fprintf(stderr, "rem_diff: FAIL: /dev/kvm is missing or not accessible; the native "
-                        "side of the comparison needs it (set CAPSULE_SKIP_KVM=1 to skip)\n");
-        return 1;
-    }
-    if (rd_gen_init(o.verbose) <= 0) {
-        fprintf(stderr, "rem_diff: no instruction forms from the decoder tables\n");
-        return 2;
-    }
-    char err[512];
-    if (rd_guest_create(&c.g, true, err, sizeof(err)) != 0) {
-        fprintf(stderr, "rem_diff: FAIL: %s\n", err);
-        return 1;
-    }
-    if (o.have_code || o.replay_file) {
-        int rc = o.have_code ? replay(&c, &o) : replay_list(&c, o.replay_file);
+    int rc = setup(&c, &o);
+    if (rc != 0 || o.have_code || o.replay_file) {
+        if (rc == 0)
+            rc = o.have_code ? replay(&c, &o) : replay_list(&c, o.replay_file);
+        rd_native_destroy(c.nat);
         rd_guest_destroy(c.g);
-        return rc;
+        return rc < 0 ? 0 : rc;
     }
-    unsigned long long mism = 0, ends = 0, xcpt[32] = {0}, insns = 0, inconcl = 0;
+    unsigned long long count[V_SKIPPED + 1] = {0}, ends = 0, xcpt[32] = {0}, insns = 0;
+    unsigned listed[V_SKIPPED + 1] = {0};
     double t0 = now_s();
     for (unsigned long long i = 0; i < o.count; i++) {
         uint64_t sseed = mix(o.seed, i);
         struct rd_rng r = {sseed};
         rd_gen_state(&r, &st);
         /* the code comes from a second stream so --state-seed replays the state alone */
-        struct rd_rng rc = {mix(sseed, 0x5eed)};
-        rd_gen_seq(&rc, &st, o.max_len, &seq);
-        bool bad = run_both(&c, &st, &seq);
+        struct rd_rng rs = {mix(sseed, 0x5eed)};
+        rd_gen_seq(&rs, &st, o.max_len, &seq);
+        enum verdict v = run_seq(&c, &st, &seq);
+        const struct rd_result *ref = c.ref_native ? &c.nv : &c.h;
         insns += seq.n;
         for (unsigned k = 0; k < seq.n; k++)
             rd_mnem_hits[c.a.insn[k].mnem]++;
-        if (c.h.vector == -1)
+        count[v]++;
+        if (v != V_SKIPPED && ref->vector == -1)
             ends++;
-        else if (c.h.vector >= 0 && c.h.vector < 32)
-            xcpt[c.h.vector]++;
-        inconcl += c.inconclusive;
-        if (bad) {
-            mism++;
-            if (mism <= o.max_reports)
-                report(&c, sseed, &st, &seq, mism <= 3 || o.verbose);
-        }
+        else if (v != V_SKIPPED && ref->vector >= 0 && ref->vector < 32)
+            xcpt[ref->vector]++;
+        /* mismatches in full (the first three), KVM divergences and open
+         * issues as one-line reproducers */
+        if ((v == V_MISMATCH || v == V_KVM || v == V_OPEN) && listed[v]++ < o.max_reports)
+            report(&c, sseed, &st, &seq, v, v == V_MISMATCH && (count[v] <= 3 || o.verbose));
         if (o.verbose && (i + 1) % 10000 == 0)
-            printf("rem_diff: %llu sequences, %llu mismatches, %.1f s\n", i + 1, mism,
+            printf("rem_diff: %llu sequences, %llu mismatches, %.1f s\n", i + 1, count[V_MISMATCH],
                    now_s() - t0);
     }
     double dt = now_s() - t0;
@@ -435,14 +586,26 @@ int main(int argc, char **argv)
     for (unsigned m = 0; m < DIS_MNEM_COUNT; m++)
         used += rd_mnem_hits[m] != 0;
     printf("rem_diff: %llu sequences (%llu instructions, %u of %u mnemonics) in %.1f s, "
-           "seed %llu: %llu reached the end",
-           o.count, insns, used, rd_gen_mnem_count(), dt, o.seed, ends);
+           "seed %llu, reference %s: %llu reached the end",
+           o.count, insns, used, rd_gen_mnem_count(), dt, o.seed, c.ref_native ? "native" : "hm",
+           ends);
     for (unsigned v = 0; v < 32; v++)
         if (xcpt[v])
             printf(", %llu #%u", xcpt[v], v);
-    if (inconcl)
-        printf("; %llu inconclusive (hm emulated: see compare())", inconcl);
-    printf("; %llu mismatch%s\n", mism, mism == 1 ? "" : "es");
+    printf("; %llu native run%s (%llu failed)", c.native_runs, c.native_runs == 1 ? "" : "s",
+           c.native_failed);
+    if (count[V_KVM])
+        printf("; %llu KVM emulator divergence%s (native agrees with rem)", count[V_KVM],
+               count[V_KVM] == 1 ? "" : "s");
+    if (count[V_OPEN])
+        printf("; %llu known open rem issue%s (rd_open.c)", count[V_OPEN],
+               count[V_OPEN] == 1 ? "" : "s");
+    if (count[V_INCONCLUSIVE])
+        printf("; %llu inconclusive (hm emulated, no native verdict)", count[V_INCONCLUSIVE]);
+    if (count[V_SKIPPED])
+        printf("; %llu skipped (not reproducible natively)", count[V_SKIPPED]);
+    printf("; %llu mismatch%s\n", count[V_MISMATCH], count[V_MISMATCH] == 1 ? "" : "es");
+    rd_native_destroy(c.nat);
     rd_guest_destroy(c.g);
-    return mism ? 1 : 0;
+    return count[V_MISMATCH] ? 1 : 0;
 }

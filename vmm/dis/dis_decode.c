@@ -88,14 +88,15 @@ static int need_modrm(struct st *s)
     return 0;
 }
 
-/* In 64-bit mode CS/DS/ES overrides are ignored, but an SS override is
- * kept: it adds no base, yet it makes a non-canonical address #SS instead of
- * #GP (as on hardware; tests/rem_diff), while DS/ES/CS on an RBP/RSP base
- * still leave SS in effect. */
+/* In 64-bit mode ES/CS/SS/DS overrides are ignored: the segment in effect
+ * is the default one (SS for an RBP/RSP base, else DS), which decides
+ * between #SS and #GP for a non-canonical address. (An earlier reading that
+ * an SS override gives #SS came from KVM's instruction emulator; the CPU
+ * itself gives #GP: tests/rem_diff's native reference.) */
 static uint8_t default_seg(struct st *s, uint8_t base)
 {
     uint8_t ov = s->in->seg_override;
-    if (ov != DIS_SEG_NONE && (s->mode != 64 || ov >= DIS_SEG_FS || ov == DIS_SEG_SS))
+    if (ov != DIS_SEG_NONE && (s->mode != 64 || ov >= DIS_SEG_FS))
         return ov;
     return (base == 4 || base == 5) ? DIS_SEG_SS : DIS_SEG_DS;
 }
@@ -244,7 +245,12 @@ static int operand(struct st *s, uint8_t sp, struct dis_op *o)
     uint16_t osz = in->opsize > 1 ? in->opsize : 4;
     uint16_t ysz = (s->mode == 64 && (s->rex_w)) ? 8 : 4;
     uint8_t regn = s->reg | (s->rex_r << 3);
-    uint8_t ovseg = in->seg_override != DIS_SEG_NONE ? in->seg_override : DIS_SEG_DS;
+    /* String sources: the override's segment, but in 64-bit mode only FS/GS
+     * count (as in default_seg). */
+    uint8_t ovseg = in->seg_override != DIS_SEG_NONE &&
+                            (s->mode != 64 || in->seg_override >= DIS_SEG_FS)
+                        ? in->seg_override
+                        : DIS_SEG_DS;
     uint8_t zreg = (in->opcode & 7) | (s->rex_b << 3);
 
     switch (sp) {

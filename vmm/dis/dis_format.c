@@ -102,8 +102,15 @@ static void mem(struct out *o, const struct dis_insn *in, const struct dis_op *o
 
     if (!moffs)
         put(o, "%s", ptr_name(op->size));
-    if (in->seg_override != DIS_SEG_NONE || str || moffs || (!base && !index))
-        put(o, "%s:", segs[op->mem.seg < 6 ? op->mem.seg : 3]);
+    if (in->seg_override != DIS_SEG_NONE || str || moffs || (!base && !index)) {
+        /* The segment written is the prefix's (as objdump prints it), even
+         * where 64-bit mode ignores it (mem.seg is the one in effect) -
+         * except for a string instruction's fixed ES:[rDI]. */
+        unsigned sg = op->mem.seg;
+        if (in->seg_override != DIS_SEG_NONE && !(str && sg == DIS_SEG_ES && op->mem.base == 7))
+            sg = in->seg_override;
+        put(o, "%s:", segs[sg < 6 ? sg : 3]);
+    }
     if (!base && !index) {
         put(o, "0x%llx", (unsigned long long)mask((uint64_t)op->mem.disp, as));
         return;

@@ -456,6 +456,11 @@ bool rem_exec_general(struct rem_vcpu *v, const struct dis_insn *in)
     case DIS_prefetcht0: case DIS_prefetcht1: case DIS_prefetcht2: case DIS_lfence:
     case DIS_mfence: case DIS_sfence: case DIS_endbr32: case DIS_endbr64:
     case DIS_rdsspd: case DIS_rdsspq: /* shadow stacks off (no CR4.CET): a NOP, as on hardware */
+        /* 66/F2/F3 0F AE /5../7 with a register operand are other (absent)
+         * instructions, not fences: #UD, as on the CPU (tests/rem_diff). */
+        if ((mn == DIS_lfence || mn == DIS_mfence || mn == DIS_sfence) &&
+            (in->prefixes & (DIS_PFX_OPSIZE | DIS_PFX_REP | DIS_PFX_REPNE)))
+            rem_ud(v);
         if (mn == DIS_mfence)
             __atomic_thread_fence(__ATOMIC_SEQ_CST);
         return true;

@@ -483,13 +483,16 @@ static void cmpxchg_wide(struct rem_vcpu *v, const struct dis_insn *in)
     bool w16 = in->mnem == DIS_cmpxchg16b;
     unsigned half = w16 ? 8 : 4;
     uint64_t hm = rem_mask(half * 8);
-    /* Which fault first, as on hardware (tests/rem_diff): a non-canonical SS
-     * address is #SS before the misalignment #GP - unless an ES/CS/DS
-     * prefix is present (ignored for the address in 64-bit mode, yet then
-     * the misalignment #GP wins). */
+    /* Which fault first, as on the CPU (tests/rem_diff's native reference):
+     * CMPXCHG16B's misalignment #GP before anything about the address (a
+     * non-canonical one's #SS or #GP, a #PF). CMPXCHG16B exists in 64-bit
+     * mode only, where only FS/GS add a base. */
     uint64_t off = ea_off(v, op);
-    if (w16 && (off & 15) && in->seg_override <= DIS_SEG_DS && in->seg_override != DIS_SEG_SS)
-        rem_gp0(v);
+    if (w16) {
+        unsigned sr = op_seg(op);
+        if ((off + (sr >= CPUM_FS ? v->ctx->seg[sr].base : 0)) & 15)
+            rem_gp0(v);
+    }
     uint64_t la = rem_seg_la(v, op_seg(op), off, 2 * half, 2);
     if (w16 && (la & 15))
         rem_gp0(v);

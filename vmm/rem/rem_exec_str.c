@@ -153,16 +153,11 @@ static void element(struct rem_vcpu *v, const struct dis_insn *in, const struct 
         adv(v, s, CPUM_RSI, 1);
         break;
     case DIS_cmps: {
-        /* Which fault wins, as on hardware: a #PF on ES:rDI, then anything on
-         * DS:rSI, then a non-canonical rDI (#GP) (found by tests/rem_diff). */
-        uint64_t b = 0, a;
-        bool di_ok = v->mode != REM_MODE_LONG ||
-                     (uint64_t)((int64_t)(di << 16) >> 16) == di;
-        if (di_ok)
-            b = rem_rd(v, CPUM_ES, di, size);
-        a = rem_rd(v, s->src_seg, si, size);
-        if (!di_ok)
-            b = rem_rd(v, CPUM_ES, di, size);
+        /* The CPU reads ES:rDI first - any fault there (#GP for a
+         * non-canonical rDI, #PF) wins over DS:rSI's (tests/rem_diff's native
+         * reference; KVM's emulator orders them differently). */
+        uint64_t b = rem_rd(v, CPUM_ES, di, size);
+        uint64_t a = rem_rd(v, s->src_seg, si, size);
         adv(v, s, CPUM_RSI, 1);
         adv(v, s, CPUM_RDI, 1);
         cmp_result(v, c, bits, a, b);

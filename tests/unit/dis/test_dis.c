@@ -177,8 +177,10 @@ START_TEST(test_operands)
     ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_SS);
     in = dec(64, "3e8b4500"); /* ds: ignored too, [rbp] stays SS */
     ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_SS);
-    in = dec(64, "368b03"); /* ss: kept (a non-canonical address is #SS, not #GP) */
-    ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_SS);
+    in = dec(64, "368b03"); /* ss: ignored too (a non-canonical [rbx] is #GP on the CPU) */
+    ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_DS);
+    in = dec(64, "36a4"); /* the string source as well; the printer still shows ss: */
+    ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_DS);
     in = dec(64, "268b03"); /* es: ignored */
     ck_assert_int_eq(in.op[1].mem.seg, DIS_SEG_DS);
     in = dec(64, "8b0510000000");
