@@ -92,6 +92,7 @@ struct rd_asm {
 struct rd_result {
     int vector;           /* -1: reached the final out; else the exception */
     int other;            /* nonzero: the engine stopped some other way (text in why) */
+    int timed_out;        /* native: no result within the time limit */
     char why[96];
     uint64_t gpr[16], rip, rflags;
     uint64_t err, cr2;    /* exception: error code (if any), CR2 for #PF */
