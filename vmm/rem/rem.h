@@ -147,5 +147,7 @@ VMM_API uint64_t rem_vcpu_insns(const struct rem_vcpu *v);
 VMM_API void rem_vcpu_set_jit(struct rem_vcpu *v, int hot);
 /* Blocks translated since the block cache was last created (for tests). */
 VMM_API uint64_t rem_vcpu_jit_translations(const struct rem_vcpu *v);
+/* Exits of translations linked straight to the next translation (for tests). */
+VMM_API uint64_t rem_vcpu_jit_links(const struct rem_vcpu *v);
 
 #endif /* VMM_REM_H */

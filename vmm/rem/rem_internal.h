@@ -8,7 +8,8 @@
  *   rem_exec*.c  instruction semantics, one file per group
  *   rem_block.c  decoded-block cache and the block executor
  *   rem_jit.c    the block translator: hot 64-bit blocks to host code
- *                (rem_x86emit.h its encoder); rem_block.c runs them
+ *                (rem_x86emit.h its encoder, rem_jit_insn.c its instruction
+ *                translators), linked to each other; rem_block.c runs them
  *   rem_fast.c   handlers resolved when a block is built
  *   rem_run.c    the run loop, the API of rem.h
  *
@@ -174,6 +175,8 @@ struct rem_vcpu {
     uint64_t insns;         /* retired */
     uint64_t budget;        /* left in this run */
 
+    struct rem_jit_exit *jit_exit; /* set by a translation that left by an exit not yet
+                                      linked to the next translation (rem_block.c links it) */
     int jit_hot;            /* translate a block after it ran this many times; <0: never
                                (rem_vcpu_set_jit; CAPSULE_REM_JIT, CAPSULE_REM_JIT_HOT) */
 };
@@ -316,6 +319,7 @@ void rem_bcache_code_write(struct rem_vcpu *v, uint64_t gpa);
 void rem_bcache_new_epoch(struct rem_vcpu *v);
 /* Blocks translated to host code since the vCPU was created. */
 uint64_t rem_bcache_jit_translations(const struct rem_vcpu *v);
+uint64_t rem_bcache_jit_links(const struct rem_vcpu *v);
 /* Completes a port IN after EM filled iobuf. */
 void rem_complete_in(struct rem_vcpu *v);
 
@@ -339,12 +343,33 @@ void rem_jit_destroy(struct rem_jit *j);
 /* Forgets every translation (the caller drops its pointers to them). */
 void rem_jit_reset(struct rem_jit *j);
 uint64_t rem_jit_translations(const struct rem_jit *j);
+uint64_t rem_jit_links(const struct rem_jit *j);
+/* Counts rem_jit_reset: an exit record (rem_jit_link) from before a reset is gone. */
+uint32_t rem_jit_resets(const struct rem_jit *j);
 /* Translates the n instructions of a block for v's current CPL (64-bit code
- * only). 0: *out set; 1: not translatable; -1: the buffer is full (reset it
- * with every pointer to its translations, then try again). The translation
- * refers to `insn` (the block pool): it lives no longer than they do. */
+ * only); page_off: the block's offset in its guest page. 0: *out set; 1: not
+ * translatable; -1: the buffer is full (reset it with every pointer to its
+ * translations, then try again). The translation refers to `insn` (the
+ * block pool): it lives no longer than they do. */
 int rem_jit_translate(struct rem_jit *j, const struct rem_vcpu *v,
-                      const struct rem_binsn *insn, unsigned n, rem_jit_fn *out);
+                      const struct rem_binsn *insn, unsigned n, unsigned page_off,
+                      rem_jit_fn *out);
+/* An exit of a translation that can be linked straight to the next one. */
+struct rem_jit_exit;
+/* The translation an exit is linked to, and where its block keeps what the
+ * link checks each time it is taken (the block cache's fields). */
+struct rem_jit_target {
+    rem_jit_fn fn;
+    rem_jit_fn const *slot;     /* the block's translation pointer: linked while == fn */
+    const uint32_t *checked;    /* the check epoch the block was compared in */
+    const uint32_t *gen, *page_gen; /* its page's write generation then / now */
+    uint64_t rip, gpa;          /* where it starts */
+    unsigned n;                 /* its instructions */
+};
+/* Links exit x (v->jit_exit after a translation returned, with no reset of
+ * j since) to b, which rem_run_block is about to run next, translated, after
+ * x's block; b must have been checked for this RIP, CPL and check epoch. */
+void rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_jit_target *b);
 
 /* An instruction rem does not implement: stops the run with
  * HWACCM_EXIT_EMULATION_FAILURE. */

@@ -291,3 +291,8 @@ uint64_t rem_vcpu_jit_translations(const struct rem_vcpu *v)
 {
     return rem_bcache_jit_translations(v);
 }
+
+uint64_t rem_vcpu_jit_links(const struct rem_vcpu *v)
+{
+    return rem_bcache_jit_links(v);
+}

@@ -8,8 +8,8 @@
  * operands (struct xm) that are a register or [base + index*scale + disp32].
  * Sizes are in bytes (1, 2, 4, 8); byte forms of SPL/BPL/SIL/DIL get a REX.
  * Only what the translator needs is here: MOV/MOVZX/MOVSX/MOVSXD/LEA, the
- * eight ALU ops, TEST, shifts by an immediate, INC/DEC, Jcc/JMP rel32 with
- * patching, indirect CALL, PUSH/POP of a register, RET, SETcc.
+ * eight ALU ops, TEST, shifts by an immediate, INC/DEC, IMUL, Jcc/JMP rel32
+ * with patching, indirect CALL, PUSH/POP of a register, PUSHFQ, RET, SETcc.
  */
 #ifndef VMM_REM_X86EMIT_H
 #define VMM_REM_X86EMIT_H
@@ -285,6 +285,18 @@ static inline void xe_incdec(struct xe *e, unsigned size, bool dec, int reg)
 {
     uint8_t op = size == 1 ? 0xfe : 0xff;
     xe_op(e, size, &op, 1, dec ? 1 : 0, xm_reg(reg), size == 1 ? XB_RM : 0);
+}
+
+/* imul reg, r/m (2, 4 or 8 bytes) */
+static inline void xe_imul_load(struct xe *e, unsigned size, int reg, struct xm m)
+{
+    static const uint8_t op[2] = { 0x0f, 0xaf };
+    xe_op(e, size, op, 2, (unsigned)reg, m, 0);
+}
+
+static inline void xe_pushf(struct xe *e)
+{
+    xe_b(e, 0x9c);
 }
 
 /* setcc r8 (byte register; SPL..DIL get a REX). */

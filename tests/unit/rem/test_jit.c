@@ -3,10 +3,13 @@
  * interpreter: the same guest code run with translation off and with every
  * block translated at its first run (rem_vcpu_set_jit 0) must end in the
  * same state - registers, RFLAGS (pushed after each kind of flag producer),
- * memory, retired instructions - for the inlined forms and conditions, a
- * fault in the middle of a translated block (RIP, CR2, registers), code that
- * patches itself inside a translated block, and budgets that end runs at
- * every point. And the encoder (rem_x86emit.h) against nasm.
+ * memory, retired instructions - for the inlined forms and conditions (Jcc,
+ * SETcc, CMOVcc after every producer: ALU, ADC/SBB, IMUL, read-modify-write
+ * memory, INC/DEC, shifts), a fault in the middle of a translated block
+ * (RIP, CR2, registers), code that patches itself inside a translated block,
+ * budgets that end runs at every point, and chained translations whose
+ * target is rewritten by the guest or from outside. And the encoder
+ * (rem_x86emit.h) against nasm.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +60,12 @@ static const char *const producers[] = {
     "cmp qword [r14 + 8], r10", "cmp r10d, [r14 + 16]", "test [r14 + 24], r11b",
     "add r10, [r14]", "sub r10w, [r14 + 2]", "cmp sil, dil", "add dil, sil", "xor sil, 0x80",
     "cmp dword [r14 + 32], 0x40000000",
+    "adc r10, r11", "sbb r10d, r11d", "adc r10b, 0x85", "sbb r10w, 7", "adc sil, dil",
+    "imul r10, r11", "imul r10d, r11d, 0x12345", "imul r10w, [r14 + 2]", "imul r10d, [r14 + 16], -3",
+    "add [r14 + 40], r10", "sub dword [r14 + 44], 0x1234", "xor byte [r14 + 48], r11b",
+    "or word [r14 + 50], r11w", "and qword [r14 + 56], r11", "inc qword [r14 + 40]",
+    "dec dword [r14 + 44]", "inc byte [r14 + 49]", "dec word [r14 + 50]", "neg r10",
+    "neg r10b", "neg dword [r14 + 44]", "neg word [r14 + 50]",
 };
 static const char *const conds[] = { "o", "no", "b", "ae", "e", "ne", "be", "a",
                                      "s", "ns", "p", "np", "l", "ge", "le", "g" };
@@ -71,6 +80,8 @@ static char *gen_program(unsigned iters)
       "%%macro J 1\n j%%1 %%%%t\n rol r9, 1\n jmp %%%%e\n%%%%t: add r9, 7\n%%%%e:\n%%endmacro\n"
       "%%macro F 0\n pushfq\n pop rcx\n xor rbp, rcx\n rol rbp, 3\n%%endmacro\n"
       "%%macro L 0\n mov r10, rax\n mov r11, rbx\n mov rsi, rax\n mov rdi, rbx\n%%endmacro\n"
+      "%%macro S 1\n set%%1 r12b\n set%%1 [r14 + 72]\n cmov%%1 r13, r11\n cmov%%1 r13d, [r14 + 8]\n"
+      " cmov%%1 r12w, r10w\n xor rbp, r12\n add rbp, r13\n xchg r12, r13\n xchg r12d, ebp\n%%endmacro\n"
       " mov r14, 0x%x\n mov r15d, %u\n mov rax, 0x123456789abcdef1\n mov rbx, 0x0fedcba987654321\n"
       " xor ebp, ebp\n xor r9d, r9d\n"
       "top:\n mov r8, 6364136223846793005\n imul rax, r8\n mov r8, 1442695040888963407\n"
@@ -81,11 +92,15 @@ static char *gen_program(unsigned iters)
     for (unsigned p = 0; p < sizeof(producers) / sizeof(producers[0]); p++) {
         for (unsigned c = 0; c < 16; c++)
             P(" L\n %s\n J %s\n", producers[p], conds[c]);
+        for (unsigned c = 0; c < 4; c++) /* 4 of the 16 per producer: the whole fits rt_asm */
+            P(" L\n %s\n S %s\n", producers[p], conds[(p + 5 * c) % 16]);
         P(" L\n %s\n F\n", producers[p]);
     }
     /* Moves, extensions, addresses, the stack, calls. */
     P(" movzx r12d, al\n movsx r13, bx\n movsxd rdx, eax\n movzx ecx, word [r14 + 6]\n"
       " movsx edx, byte [r14 + 3]\n lea r12, [r12 + r13*4 - 16]\n lea ecx, [rdx + rcx*8 + 5]\n"
+      " not r12\n not r13d\n not word [r14 + 52]\n not byte [r14 + 53]\n"
+      " mov r11, 0x123456789abcdef0\n add rbp, r11\n"
       " mov r8, rax\n and r8d, 511\n mov [r14 + r8*4 + 64], r12d\n mov [r14 + r8 + 64], dl\n"
       " mov word [r14 + r8*2 + 96], 0x1234\n add r12, [r14 + r8*4 + 64]\n"
       " mov ecx, [rel top]\n push rax\n push 0x55\n push qword [r14]\n pop rdx\n pop rsi\n pop rdi\n"
@@ -97,18 +112,25 @@ static char *gen_program(unsigned iters)
     return s;
 }
 
-/* Runs the code at 0x100000 from a fixed state with translation `hot`;
- * budget 0: one run to HLT, else runs of `budget` instructions until HLT. */
-static void run_prog(const char *src, int hot, uint64_t budget, struct snap *out, unsigned nout)
+/* Loads the code at 0x100000 and a fixed state, translation `hot`;
+ * returns the retired-instruction count to measure from. */
+static uint64_t start(const char *src, int hot)
 {
     memset(M.ram + DATA, 0, 4096);
-    rt_asm(0x100000, src);
+    ck_assert_uint_lt(rt_asm(0x100000, src), 65536); /* not cut off */
     rt_long64(0x100000);
     for (unsigned i = 0; i < 16; i++)
         CTX->gpr[i] = 0;
     CTX->gpr[CPUM_RSP] = 0x80000;
     rem_vcpu_set_jit(M.v, hot);
-    uint64_t insns0 = rem_vcpu_insns(M.v);
+    return rem_vcpu_insns(M.v);
+}
+
+/* Runs the code at 0x100000 from a fixed state with translation `hot`;
+ * budget 0: one run to HLT, else runs of `budget` instructions until HLT. */
+static void run_prog(const char *src, int hot, uint64_t budget, struct snap *out, unsigned nout)
+{
+    uint64_t insns0 = start(src, hot);
     for (unsigned k = 0; k < nout; k++) {
         if (!budget) {
             out[k].reason = rt_run();
@@ -138,6 +160,24 @@ START_TEST(jit_matches_interpreter)
 }
 END_TEST
 
+/* A code buffer that fills again and again (every translation and link
+ * dropped, records from before a reset never linked): the same result. */
+START_TEST(jit_buffer_full)
+{
+    char *src = gen_program(6);
+    static struct snap a, b;
+    run_prog(src, -1, 0, &a, 1);
+    setenv("CAPSULE_REM_JIT_BUF_KB", "64", 1);
+    run_prog(src, 0, 0, &b, 1); /* the block cache is created anew: with the small buffer */
+    uint64_t n = rem_vcpu_jit_translations(M.v);
+    unsetenv("CAPSULE_REM_JIT_BUF_KB");
+    rem_vcpu_set_jit(M.v, -1); /* the next test's buffer is the default one */
+    same(&a, &b, "64 KiB buffer");
+    ck_assert_uint_gt(n, 100);
+    free(src);
+}
+END_TEST
+
 START_TEST(jit_budget_exact)
 {
     char *src = gen_program(2);
@@ -163,37 +203,65 @@ START_TEST(jit_budget_exact)
 }
 END_TEST
 
+/* Runs `loop` (from label l, ending in hlt) behind a common start with page
+ * 0x5000 not present and a #PF handler that records the error code (r8),
+ * CR2 (r9), the faulting RIP (r10) and RDX (r11), maps the page and
+ * returns; translation off (jit 0) or at the first run. */
+static void run_fault(const char *loop, int jit, struct snap *s)
+{
+    char src[1024];
+    snprintf(src, sizeof(src),
+             "bits 64\n org 0x100000\n"
+             " mov edx, 0xdead\n mov ecx, 2\n%s"
+             " times 0x80-($-$$) nop\n"
+             "pf: pop r8\n mov r9, cr2\n mov r10, [rsp]\n mov r11, rdx\n"
+             " mov qword [0x13000 + 8 * 5], 0x5007\n invlpg [0x5000]\n iretq\n",
+             loop);
+    rt_asm(0x100000, src);
+    rt_long64(0x100000);
+    rt_idt_gate(14, 0x100080, 0, 0);
+    rt_wr64(0x13000 + 8 * 5, 0); /* 0x5000 not present */
+    rt_wr64(0x5008, 0x40);
+    rem_vcpu_set_jit(M.v, jit ? 0 : -1);
+    uint64_t insns0 = rem_vcpu_insns(M.v);
+    s->reason = rt_run();
+    take(s, insns0);
+    ck_assert_int_eq(s->reason, HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(CTX->gpr[9], 0x5008);   /* CR2 */
+    ck_assert_uint_eq(CTX->gpr[11], 0xdead);  /* RDX not yet written */
+}
+
 /* A #PF in the middle of a translated block: RIP of the faulting
- * instruction, CR2, the registers before it committed, after after it none. */
+ * instruction, CR2, the registers before it committed, after it none. */
 START_TEST(jit_fault_mid_block)
 {
-    static const char src[] =
-        "bits 64\n org 0x100000\n"
-        " mov edx, 0xdead\n mov ecx, 2\n"
-        "l: mov eax, 1\n mov ebx, 2\n mov rdx, [0x5008]\n add rbx, rdx\n dec ecx\n jnz l\n hlt\n"
-        " times 0x80-($-$$) nop\n"
-        "pf: pop r8\n mov r9, cr2\n mov r10, [rsp]\n mov r11, rdx\n"
-        " mov qword [0x13000 + 8 * 5], 0x5007\n invlpg [0x5000]\n iretq\n";
     struct snap s[2];
     for (int k = 0; k < 2; k++) {
-        rt_asm(0x100000, src);
-        rt_long64(0x100000);
-        rt_idt_gate(14, 0x100080, 0, 0);
-        rt_wr64(0x13000 + 8 * 5, 0); /* 0x5000 not present */
-        rt_wr64(0x5008, 0x40);
-        rem_vcpu_set_jit(M.v, k ? 0 : -1);
-        uint64_t insns0 = rem_vcpu_insns(M.v);
-        s[k].reason = rt_run();
-        take(&s[k], insns0);
-        ck_assert_int_eq(s[k].reason, HWACCM_EXIT_HLT);
+        run_fault("l: mov eax, 1\n mov ebx, 2\n mov rdx, [0x5008]\n add rbx, rdx\n dec ecx\n"
+                  " jnz l\n hlt\n", k, &s[k]);
         ck_assert_uint_eq(CTX->gpr[8], 0);                  /* read, not present, CPL0 */
-        ck_assert_uint_eq(CTX->gpr[9], 0x5008);             /* CR2 */
         ck_assert_uint_eq(CTX->gpr[10], 0x100000 + 10 + 10); /* the mov rdx, [0x5008] */
-        ck_assert_uint_eq(CTX->gpr[11], 0xdead);            /* not yet written */
         ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 0x42);
     }
     same(&s[0], &s[1], "fault");
     ck_assert_uint_gt(rem_vcpu_jit_translations(M.v), 0);
+}
+END_TEST
+
+/* The same with read-modify-write, IMUL and CMOVcc memory forms: the
+ * first access of the ADD faults (a write: error code 2). */
+START_TEST(jit_fault_rmw)
+{
+    struct snap s[2];
+    for (int k = 0; k < 2; k++) {
+        run_fault("l: mov eax, 1\n mov ebx, 2\n add qword [0x5008], rbx\n inc dword [0x500c]\n"
+                  " imul edx, [0x5008], 3\n cmovz ecx, [0x5008]\n sub byte [0x5009], 1\n"
+                  " dec ecx\n jnz l\n hlt\n", k, &s[k]);
+        ck_assert_uint_eq(CTX->gpr[8], 2);                   /* write, not present, CPL0 */
+        ck_assert_uint_eq(CTX->gpr[10], 0x100000 + 10 + 10); /* the add */
+        s[k].gpr[15] = rt_rd64(0x5008);                      /* the memory the loop changed */
+    }
+    same(&s[0], &s[1], "fault rmw");
 }
 END_TEST
 
@@ -216,6 +284,67 @@ START_TEST(jit_smc_in_block)
         ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 15);
     }
     same(&s[0], &s[1], "smc");
+}
+END_TEST
+
+/* Chaining: translations linked to the next (CALL into another page, RET
+ * back, Jcc within the page) whose targets are then rewritten - by the
+ * guest (a store to the page of a linked block) and from outside between
+ * runs (a new check epoch) - must run the new code at once, under every
+ * budget, as the interpreter does. */
+static const char chain_src[] =
+    "bits 64\n org 0x100000\n"
+    " mov ecx, 40\n xor ebx, ebx\n"
+    "l: call far_f\n add ebx, eax\n call near_f\n add ebx, eax\n"
+    " cmp ecx, 20\n jne s\n mov byte [rel near_f + 1], 5\n mov byte [rel far_f + 1], 9\n"
+    "s: dec ecx\n jnz l\n hlt\n"
+    "near_f: mov eax, 1\n ret\n"
+    " times 0x1000-($-$$) int3\n"
+    "far_f: mov eax, 2\n ret\n";
+
+/* Runs chain_src with runs of `budget`; after run `poke` (if any) rewrites
+ * far_f's immediate from outside. */
+static unsigned run_chain(int hot, uint64_t budget, unsigned poke, struct snap *out, unsigned nout)
+{
+    uint64_t insns0 = start(chain_src, hot);
+    unsigned k = 0;
+    for (; k < nout; k++) {
+        ck_assert_int_eq(rem_vcpu_run(M.v, budget, &M.exit), CAP_OK);
+        out[k].reason = M.exit.reason;
+        take(&out[k], insns0);
+        if (out[k].reason == HWACCM_EXIT_HLT)
+            break;
+        if (k == poke)
+            M.ram[0x101001] = 100;
+    }
+    return k;
+}
+
+START_TEST(jit_chain_invalidated)
+{
+    static const uint64_t budgets[] = { 3, 7, 16, 61, 1000000 };
+    enum { STEPS = 200 };
+    static struct snap a[STEPS], b[STEPS];
+    for (unsigned k = 0; k < sizeof(budgets) / sizeof(budgets[0]); k++) {
+        for (unsigned poke = 0; poke < 2; poke++) {
+            unsigned at = poke ? 4 : ~0u;
+            memset(a, 0, sizeof(a));
+            memset(b, 0, sizeof(b));
+            unsigned na = run_chain(-1, budgets[k], at, a, STEPS);
+            uint64_t links0 = rem_vcpu_jit_links(M.v);
+            unsigned nb = run_chain(0, budgets[k], at, b, STEPS);
+            ck_assert_uint_eq(na, nb);
+            ck_assert_uint_lt(na, STEPS);
+            for (unsigned i = 0; i <= na; i++) {
+                char what[64];
+                snprintf(what, sizeof(what), "budget %llu poke %u step %u",
+                         (unsigned long long)budgets[k], poke, i);
+                same(&a[i], &b[i], what);
+            }
+            if (budgets[k] > 100)
+                ck_assert_uint_gt(rem_vcpu_jit_links(M.v), links0); /* it did chain */
+        }
+    }
 }
 END_TEST
 
@@ -252,6 +381,10 @@ START_TEST(emitter_encodings)
     xe_setcc(&e, XC_B, XR_RSI);
     xe_push(&e, XR_R12);
     xe_pop(&e, XR_RBX);
+    xe_imul_load(&e, 4, XR_RAX, xm_reg(XR_RCX));
+    xe_imul_load(&e, 2, XR_R10, xm_mem(XR_RBX, 8));
+    xe_pushf(&e);
+    xe_setcc(&e, XC_B, XR_R8);
     ck_assert(!e.full);
     size_t n = rt_asm_buf("bits 64\n"
                           " mov rax, [r12]\n mov r9, [r13]\n mov esi, [rsp + 8]\n"
@@ -263,7 +396,8 @@ START_TEST(emitter_encodings)
                           " lea rax, [r13 - 3]\n cmp sil, [rdi]\n cmp rcx, [rbx + rdx + 0x4000]\n"
                           " and rcx, -4096\n cmp word [rbx + 0x1c], 0x4006\n"
                           " cmp byte [rbx + 0x30], 0\n test al, al\n shl edx, 5\n sar r15, 16\n"
-                          " dec ax\n setb sil\n push r12\n pop rbx\n",
+                          " dec ax\n setb sil\n push r12\n pop rbx\n imul eax, ecx\n"
+                          " imul r10w, [rbx + 8]\n pushfq\n setb r8b\n",
                           ref, sizeof(ref));
     ck_assert_uint_eq((size_t)(e.p - buf), n);
     for (size_t i = 0; i < n; i++)
@@ -283,8 +417,11 @@ TCase *tcase_jit(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, emitter_encodings);
     tcase_add_test(tc, jit_matches_interpreter);
+    tcase_add_test(tc, jit_buffer_full);
     tcase_add_test(tc, jit_budget_exact);
     tcase_add_test(tc, jit_fault_mid_block);
+    tcase_add_test(tc, jit_fault_rmw);
     tcase_add_test(tc, jit_smc_in_block);
+    tcase_add_test(tc, jit_chain_invalidated);
     return tc;
 }
