@@ -120,7 +120,7 @@ running | paused | starting)
         --kernel "$vmlinux" --initrd "$initrd" --cmdline "$cmdline" \
         --uart1 0x3f8 4 --uartmode1 server "$sock"
     "$CAP" startvm demo --type headless >/dev/null
-    echo "started the VM 'demo' headless (Debian's kernel under Capsule; the shell comes up in about 30 s)"
+    echo "started the VM 'demo' headless (Debian's kernel under Capsule; the shell comes up in about 10 s)"
     ;;
 esac
 
