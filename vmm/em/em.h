@@ -222,6 +222,8 @@ struct em_stats {
     uint64_t engine_ns;              /* wall time inside the engines (hm_ns + rem_ns) */
     uint64_t hm_ns, rem_ns;          /* ... by engine (rem's steps for hm count as rem) */
     uint64_t rem_insns;              /* instructions executed by rem (steps included) */
+    uint64_t rem_blocks, rem_flushes;/* rem's block cache: blocks built, whole-cache flushes */
+    uint64_t rem_translations, rem_links; /* rem's JIT: blocks translated, exits chained */
     uint64_t rem_steps;              /* instructions hm handed to rem (emulation failures) */
     struct em_step_stat {            /* ... by mnemonic, busiest first; the rest in "other" */
         char mnem[16];

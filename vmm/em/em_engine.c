@@ -61,6 +61,12 @@ static cap_result rem_run(struct vm *vm, struct em_vcpu *v)
 {
     cap_result rc = rem_vcpu_run(v->rv, EM_REM_SLICE, &v->exit);
     vm->stats.rem_insns = rem_vcpu_insns(v->rv);
+    struct rem_cache_stats cs;
+    rem_vcpu_cache_stats(v->rv, &cs);
+    vm->stats.rem_blocks = cs.blocks_built;
+    vm->stats.rem_flushes = cs.cache_flushes;
+    vm->stats.rem_translations = cs.translations;
+    vm->stats.rem_links = cs.links;
     return rc;
 }
 

@@ -137,6 +137,10 @@ void em_stats_print(const struct em_stats *s, const struct em_port_stat *ports, 
     if (s->rem_insns)
         fprintf(f, "rem instructions  %12" PRIu64 "   %.1f MIPS while in rem\n", s->rem_insns,
                 s->rem_ns ? s->rem_insns * 1e3 / (double)s->rem_ns : 0.0);
+    if (s->rem_blocks)
+        fprintf(f, "rem blocks        %12" PRIu64 "   built, %" PRIu64 " cache flushes; JIT: %" PRIu64
+                   " translated, %" PRIu64 " exits chained\n",
+                s->rem_blocks, s->rem_flushes, s->rem_translations, s->rem_links);
     if (s->rem_steps) {
         fprintf(f, "instructions stepped by rem for hm %" PRIu64 ":", s->rem_steps);
         for (unsigned i = 0; i < EM_STEP_OPS && s->rem_step_ops[i].count; i++)

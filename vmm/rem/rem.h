@@ -150,4 +150,13 @@ VMM_API uint64_t rem_vcpu_jit_translations(const struct rem_vcpu *v);
 /* Exits of translations linked straight to the next translation (for tests). */
 VMM_API uint64_t rem_vcpu_jit_links(const struct rem_vcpu *v);
 
+/* The decoded-block cache and the translator, for --stats: blocks built
+ * (decoded), cache flushes (every block dropped: its pools were full),
+ * blocks translated and translations' exits chained, all since the cache
+ * was created (at the vCPU's first run; rem_vcpu_set_jit starts anew). */
+struct rem_cache_stats {
+    uint64_t blocks_built, cache_flushes, translations, links;
+};
+VMM_API void rem_vcpu_cache_stats(const struct rem_vcpu *v, struct rem_cache_stats *out);
+
 #endif /* VMM_REM_H */

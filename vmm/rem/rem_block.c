@@ -298,6 +298,12 @@ static inline bool same_bytes(const uint8_t *host, const uint8_t *bytes, unsigne
     return diff == 0;
 }
 
+void rem_bcache_stats(const struct rem_vcpu *v, uint64_t *built, uint64_t *flushes)
+{
+    *built = v->bcache ? v->bcache->builds : 0;
+    *flushes = v->bcache ? v->bcache->flushes : 0;
+}
+
 uint64_t rem_bcache_jit_translations(const struct rem_vcpu *v)
 {
     return v->bcache ? rem_jit_translations(v->bcache->jit) : 0;

@@ -320,6 +320,8 @@ void rem_bcache_new_epoch(struct rem_vcpu *v);
 /* Blocks translated to host code since the vCPU was created. */
 uint64_t rem_bcache_jit_translations(const struct rem_vcpu *v);
 uint64_t rem_bcache_jit_links(const struct rem_vcpu *v);
+/* Blocks built and whole-cache flushes since the block cache was created. */
+void rem_bcache_stats(const struct rem_vcpu *v, uint64_t *built, uint64_t *flushes);
 /* Completes a port IN after EM filled iobuf. */
 void rem_complete_in(struct rem_vcpu *v);
 

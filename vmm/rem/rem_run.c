@@ -296,3 +296,10 @@ uint64_t rem_vcpu_jit_links(const struct rem_vcpu *v)
 {
     return rem_bcache_jit_links(v);
 }
+
+void rem_vcpu_cache_stats(const struct rem_vcpu *v, struct rem_cache_stats *out)
+{
+    rem_bcache_stats(v, &out->blocks_built, &out->cache_flushes);
+    out->translations = rem_bcache_jit_translations(v);
+    out->links = rem_bcache_jit_links(v);
+}

@@ -74,6 +74,7 @@ grep -q 'irqs injected *1 ' "$T/out" || { echo "FAIL rem-pit-hlt: no injected IR
 grep -q 'halts *[1-9]' "$T/out" || { echo "FAIL rem-pit-hlt: no HLT wait in --stats"; fails=$((fails + 1)); }
 expect rem-pit-spin 33 '^T$' -- --kernel "$P/pit_spin.bin" --debug-exit --engine rem --stats
 grep -q 'rem instructions *[1-9][0-9]* *[0-9.]* MIPS while in rem' "$T/out" || { echo "FAIL rem-pit-spin: no rem instruction count in --stats"; fails=$((fails + 1)); }
+grep -q 'rem blocks *[1-9][0-9]* *built, [0-9]* cache flushes; JIT: [0-9]* translated, [0-9]* exits chained' "$T/out" || { echo "FAIL rem-pit-spin: no rem block-cache line in --stats"; fails=$((fails + 1)); }
 expect rem-lsl 33 'engine rem' -- --kernel "$P/emulfail_lsl.bin" --debug-exit --engine rem
 expect rem-triple-fault 3 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine rem
 # auto measures hm and rem on a CPL0 loop and logs the numbers and the reason

@@ -112,17 +112,24 @@ START_TEST(stats_report)
     ck_assert_ptr_nonnull(strstr(buf, "time halted 0.500 ms"));
     ck_assert_ptr_nonnull(strstr(buf, "mean run                 10.00 us"));
     ck_assert_ptr_null(strstr(buf, "stepped by rem"));
+    ck_assert_ptr_null(strstr(buf, "rem blocks"));
     free(buf);
     s.rem_ns = 2000000;
     s.rem_insns = 70000000;
     s.rem_steps = 3;
     s.rem_step_ops[0] = (struct em_step_stat){"lsl", 2};
     s.rem_step_ops[1] = (struct em_step_stat){"stmxcsr", 1};
+    s.rem_blocks = 1234;
+    s.rem_flushes = 2;
+    s.rem_translations = 99;
+    s.rem_links = 40;
     f = open_memstream(&buf, &len);
     em_stats_print(&s, ports, 2, f);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(buf, "rem instructions      70000000   35000.0 MIPS while in rem"));
     ck_assert_ptr_nonnull(strstr(buf, "instructions stepped by rem for hm 3: lsl 2 stmxcsr 1"));
+    ck_assert_ptr_nonnull(strstr(buf, "rem blocks                1234   built, 2 cache flushes; JIT: "
+                                      "99 translated, 40 exits chained"));
     free(buf);
 }
 END_TEST
