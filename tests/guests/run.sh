@@ -24,10 +24,8 @@
 #   mode without telling user space. When it fails there with exactly that
 #   signature it is reported as "NOT RUN under hm on this host: <reason>;
 #   needs --engine rem", counted apart, and does not fail the run.
-# rem limits: a payload that stops under rem on an instruction rem reports
-#   as not implemented fails, except for the features documented as not
-#   implemented yet (REM_PENDING below: x87, SSE), which are reported as
-#   "NOT RUN under rem: <mnemonic> (<feature> not implemented in rem yet)".
+# Under rem there is no such limit: a payload that stops on an instruction
+#   rem does not implement fails.
 # Any other outcome is judged as usual.
 # BUILD comes from $CAPSULE_BUILD (set by `scons check`), else ./build.
 set -u
@@ -98,13 +96,6 @@ now_ms() { date +%s%3N; }
 host_limited=0
 grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null || host_limited=1
 
-# Instructions rem does not implement YET, by feature (the x87 and SSE
-# work in vmm/rem is under way; see issue 5). A payload stopping on one of
-# these under rem is reported loudly as not run; any other unimplemented
-# instruction is a failure.
-REM_PENDING_X87='^f'
-REM_PENDING_SSE='^(ldmxcsr|stmxcsr|fxsave|fxrstor|emms|movaps|movups|movapd|movupd|movdq[au]|movq|movd|movs[sd]|movhl?ps|movl?hps|movh?lp[sd]|cvt.*|p[a-z0-9]+|.*p[sd]|.*s[sd])$'
-
 # known_limit ENGINE NAME SERIAL STDERR: prints the reason and succeeds when
 # the payload failed exactly the way a documented limit makes it fail.
 known_limit() {
@@ -122,21 +113,6 @@ known_limit() {
         *"mov "*",%cr0"*) echo "CR0.PG outside long mode raises #GP under KVM without VT-x/AMD-V" ;;
         *) return 1 ;;
         esac
-        ;;
-    rem)
-        bytes=$(grep -o 'instruction bytes \[[0-9a-f ]*\] are not implemented in rem' "$4" |
-            head -n 1 | sed 's/.*\[\(.*\)\].*/\1/')
-        [ -n "$bytes" ] || return 1
-        bits=32
-        [ -f "$build/guests/elf64/$2.elf64" ] && grep -q "64-bit" "$3" && bits=64
-        printf '%s' "$bytes" | xxd -r -p >"$tmp/insn.bin" 2>/dev/null || return 1
-        mn=$("$build/bin/capsule-dis" --bits "$bits" "$tmp/insn.bin" 2>/dev/null | head -n 1 |
-            awk -F'\t' '{print $3}' | awk '{print $1}')
-        [ -n "$mn" ] || return 1
-        if echo "$mn" | grep -qE "$REM_PENDING_X87"; then feature=x87
-        elif echo "$mn" | grep -qE "$REM_PENDING_SSE"; then feature=SSE
-        else return 1; fi
-        echo "stops at '$mn' [$bytes]: $feature not implemented in rem yet"
         ;;
     *) return 1 ;;
     esac

@@ -29,7 +29,7 @@ fi
 # expect NAME STATUS GREP-PATTERN (in stdout+stderr) -- capsule-vm args...
 expect() {
     name=$1 want=$2 pat=$3; shift 4
-    timeout 20 "$VM" "$@" >"$T/out" 2>&1
+    timeout $((20 * ${CAPSULE_TIMEOUT_SCALE:-1})) "$VM" "$@" >"$T/out" 2>&1
     got=$?
     if [ "$got" != "$want" ] || ! grep -q -- "$pat" "$T/out"; then
         echo "FAIL $name: status $got (want $want), pattern '$pat'"; sed 's/^/    /' "$T/out"
@@ -53,14 +53,8 @@ expect triple-fault 3 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bi
 # (on a VT-x host hm runs them itself: the payloads pass either way)
 expect hm-rem-step-lsl 33 'instructions stepped by rem for hm 1: lsl 1' \
     -- --kernel "$P/emulfail_lsl.bin" --debug-exit --engine hm --stats
-# stmxcsr needs rem's SSE (being written in vmm/rem): until it lands the VM
-# stops naming the bytes, which is reported loudly, not passed
-timeout 20 "$VM" --kernel "$P/emulfail.bin" --debug-exit --engine hm --stats >"$T/out" 2>&1
-st=$?
-if [ $st = 33 ] && grep -q 'stepped by rem for hm 1: stmxcsr 1' "$T/out"; then echo "ok   hm-rem-step-stmxcsr"
-elif [ $st = 3 ] && grep -q 'instruction bytes \[0f ae 1d 00 20 00 00 .*not implemented in rem either' "$T/out"; then
-    echo "NOT RUN hm-rem-step-stmxcsr: stmxcsr is not implemented in rem yet (SSE under way)"
-else echo "FAIL hm-rem-step-stmxcsr: status $st"; sed 's/^/    /' "$T/out"; fails=$((fails + 1)); fi
+expect hm-rem-step-stmxcsr 33 'stepped by rem for hm 1: stmxcsr 1' \
+    -- --kernel "$P/emulfail.bin" --debug-exit --engine hm --stats
 # neither the host nor rem: all 15 bytes at CS:EIP (the payload, then zeroed RAM)
 expect emulation-failure-hm 3 'at 0010:00100000 (linear 0x100000, CPL 0): .*instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\], and they are not implemented in rem either' \
     -- --kernel "$P/emulfail_unimpl.bin" --debug-exit --engine hm
