@@ -214,7 +214,7 @@ int rd_gen_init(bool verbose)
 {
     static struct cpum_policy pol;
     static const struct dis_ent *maps[4] = {dis_map1, dis_map0f, dis_map0f38, dis_map0f3a};
-    if (cpum_policy_init(&pol, 1) != CAP_OK)
+    if (cpum_policy_init(&pol, 1, NULL) != CAP_OK)
         return -1;
     g_pol = &pol;
     nforms = 0;

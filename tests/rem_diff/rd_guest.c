@@ -150,7 +150,7 @@ int rd_guest_create(struct rd_guest **out, bool want_hm, char *err, size_t errle
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (cpum_policy_init(&g->policy, 1) != CAP_OK) {
+    if (cpum_policy_init(&g->policy, 1, NULL) != CAP_OK) {
         snprintf(err, errlen, "cpum_policy_init failed");
         free(g);
         return -1;

@@ -55,7 +55,7 @@ void cpum_reset(struct cpum_cpu *cpu, enum cpum_reset_kind kind)
         c->fpu.fcw = 0x40;
         c->fpu.ftw = 0xff; /* tag word 0x5555 (all "zero") in abridged form */
         c->fpu.mxcsr = 0x1f80;
-        c->fpu.mxcsr_mask = 0xffff;
+        c->fpu.mxcsr_mask = cpu->policy ? cpu->policy->mxcsr_mask : 0xffff;
         c->msr.pat = 0x0007040600070406ull;
         c->msr.misc_enable = 1; /* fast strings */
     }

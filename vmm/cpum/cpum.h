@@ -27,11 +27,13 @@
 #ifndef VMM_CPUM_H
 #define VMM_CPUM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <capsule/types.h>
 
 #include "vmm_result.h"
+#include "cpum_profile.h"
 
 #define VMM_API __attribute__((visibility("default")))
 
@@ -188,9 +190,18 @@ struct cpum_policy {
     unsigned virt_addr_bits;
     uint32_t signature;      /* CPUID.1.EAX: family/model/stepping */
     char vendor[13];
+    char profile[CPUM_PROFILE_NAME_MAX]; /* the profile it was built from */
+    enum cpum_vendor vendor_id;
+    uint32_t mxcsr_mask;     /* FXSAVE's MXCSR_MASK */
+    uint32_t behaviours;     /* CPUM_B_* */
     unsigned nleaves;
     struct cpum_cpuid_leaf leaves[CPUM_MAX_LEAVES];
 };
+
+static inline cap_bool cpum_behaves(const struct cpum_policy *p, uint32_t b)
+{
+    return (p->behaviours & b) != 0;
+}
 
 /* Feature bits (CPUID register, bit) used by code that asks the policy. */
 enum cpum_feature {
@@ -201,11 +212,14 @@ enum cpum_feature {
 };
 
 /*
- * Builds the VM's policy for `ncpus` vCPUs (1..255): vendor "GenuineIntel",
- * family 6 model 6 stepping 3, and the supported feature set listed at the
- * top of cpum_cpuid.c. Returns CAP_E_INVALIDARG for a bad count.
+ * Builds the VM's policy for `ncpus` vCPUs (1..255) from the profile called
+ * `profile` (NULL = CPUM_PROFILE_DEFAULT): its vendor, signature, brand,
+ * MXCSR_MASK and behaviours, and the supported feature set listed at the top
+ * of cpum_cpuid.c. Returns CAP_E_INVALIDARG for a bad count or an unknown
+ * profile (the error info lists the known ones).
  */
-VMM_API cap_result cpum_policy_init(struct cpum_policy *policy, unsigned ncpus);
+VMM_API cap_result cpum_policy_init(struct cpum_policy *policy, unsigned ncpus,
+                                    const char *profile);
 
 /*
  * CPUID as the guest on vCPU `cpu_id` sees it: per the SDM, a leaf above the

@@ -2,7 +2,8 @@
  * cpum_cpuid.c - the CPUID policy: one table, shown identically by every
  * engine.
  *
- * The guest sees an Intel family 6 CPU with only what the whole VMM really
+ * The guest sees the CPU of its profile (cpum_profile.c: vendor, signature,
+ * brand) with only what the whole VMM really
  * implements - the page walker (PSE, PSE-36, PAE, PGE, PAT, NX, long mode),
  * the instructions the software CPU will decode (CMOV, CX8, CX16, MMX, FXSR,
  * SSE, SSE2, SYSENTER, SYSCALL, LAHF in 64-bit mode, CLFLUSH), the local APIC
@@ -35,7 +36,7 @@
 
 #include <capsule/errorinfo.h>
 
-#include "cpum.h"
+#include "cpum_internal.h"
 
 #define BIT(n) (1u << (n))
 
@@ -57,7 +58,9 @@
 #define E7_EDX (BIT(8) /*invariant TSC*/)
 #define MAX_BASIC 0x16u
 
-#define SIGNATURE 0x00000663u /* family 6, model 6, stepping 3 */
+/* The leaf 1 EDX bits AMD's 0x80000001 EDX repeats: FPU, VME, DE, PSE, TSC,
+ * MSR, PAE, MCE, CX8, APIC, MTRR, PGE, MCA, CMOV, PAT, PSE36, MMX, FXSR. */
+#define E1_AMD_SHARED 0x0183f3ffu
 #define PHYS_BITS 36
 #define VIRT_BITS 48
 
@@ -89,22 +92,33 @@ static uint32_t str4(const char *s)
            (uint32_t)(uint8_t)s[2] << 16 | (uint32_t)(uint8_t)s[3] << 24;
 }
 
-cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus)
+cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus, const char *profile)
 {
     memset(p, 0, sizeof(*p));
     if (ncpus < 1 || ncpus > 255)
         return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
                              "cpum: %u vCPUs asked, 1 to 255 supported", ncpus);
+    const struct cpum_profile *prof = cpum_profile_find(profile);
+    if (!prof) {
+        char names[256];
+        return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
+                             "cpum: unknown CPU profile '%s' (known: %s)", profile,
+                             cpum_profile_names(names, sizeof(names)));
+    }
     p->ncpus = ncpus;
     p->phys_addr_bits = PHYS_BITS;
     p->virt_addr_bits = VIRT_BITS;
-    p->signature = SIGNATURE;
-    memcpy(p->vendor, "GenuineIntel", 13);
+    p->signature = prof->signature;
+    memcpy(p->vendor, cpum_vendor_string(prof->vendor), 13);
+    memcpy(p->profile, prof->name, sizeof(p->profile));
+    p->vendor_id = prof->vendor;
+    p->mxcsr_mask = prof->mxcsr_mask;
+    p->behaviours = prof->behaviours;
     /* Leaf 0: max basic leaf 0x16 for the TSC leaves; the cache, topology,
      * power and perfmon leaves between are absent (all zero). */
-    add(p, 0, MAX_BASIC, str4("Genu"), str4("ntel"), str4("ineI"));
+    add(p, 0, MAX_BASIC, str4(p->vendor), str4(p->vendor + 8), str4(p->vendor + 4));
     /* Leaf 1 EBX: CLFLUSH line 8 qwords, logical CPU count; APIC id per vCPU. */
-    add(p, 1, SIGNATURE, (8u << 8) | ((ncpus > 1 ? ncpus : 1) << 16), F1_ECX,
+    add(p, 1, p->signature, (8u << 8) | ((ncpus > 1 ? ncpus : 1) << 16), F1_ECX,
         F1_EDX | (ncpus > 1 ? BIT(28) /*HTT: count valid*/ : 0));
     add(p, 6, F6_EAX, 0, 0, 0);
     add(p, 7, 0 /*max subleaf*/, F7_EBX, 0, 0);
@@ -113,8 +127,15 @@ cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus)
     add(p, 0x16, (uint32_t)(CPUM_TSC_HZ / 1000000u), (uint32_t)(CPUM_TSC_HZ / 1000000u),
         (uint32_t)(CPUM_APIC_HZ / 1000000u), 0);
     add(p, 0x80000000u, 0x80000008u, 0, 0, 0);
-    add(p, 0x80000001u, 0, 0, E1_ECX, E1_EDX);
-    static const char brand[48] = "Capsule Virtual CPU";
+    /* AMD's extended leaf 1 repeats the signature and leaf 1's x87/MMX/
+     * FXSR/CMOV/... bits (APM Vol. 3, CPUID Fn8000_0001); Intel's is zero
+     * there. No MisAlignSse (cpum_profile.h, CPUM_B_MXCSR_MM). */
+    if (prof->vendor == CPUM_VENDOR_AMD)
+        add(p, 0x80000001u, p->signature, 0, E1_ECX, E1_EDX | (F1_EDX & E1_AMD_SHARED));
+    else
+        add(p, 0x80000001u, 0, 0, E1_ECX, E1_EDX);
+    char brand[48] = {0};
+    memcpy(brand, prof->brand, strnlen(prof->brand, sizeof(brand)));
     for (unsigned i = 0; i < 3; i++)
         add(p, 0x80000002u + i, str4(brand + 16 * i), str4(brand + 16 * i + 4),
             str4(brand + 16 * i + 8), str4(brand + 16 * i + 12));
@@ -138,9 +159,13 @@ void cpum_cpuid(const struct cpum_policy *p, unsigned cpu_id, uint32_t leaf, uin
     out[0] = out[1] = out[2] = out[3] = 0;
     const struct cpum_cpuid_leaf *basic = find(p, 0, 0), *ext = find(p, 0x80000000u, 0);
     uint32_t max_basic = basic ? basic->eax : 0, max_ext = ext ? ext->eax : 0;
-    /* Intel: any leaf above the range's maximum answers as the highest basic leaf. */
-    if ((leaf < 0x80000000u && leaf > max_basic) || (leaf >= 0x80000000u && leaf > max_ext))
+    /* Above the range's maximum: Intel answers as the highest basic leaf,
+     * AMD with zeros. */
+    if ((leaf < 0x80000000u && leaf > max_basic) || (leaf >= 0x80000000u && leaf > max_ext)) {
+        if (cpum_behaves(p, CPUM_B_CPUID_ZERO_ABOVE_MAX))
+            return;
         leaf = max_basic, subleaf = 0;
+    }
     const struct cpum_cpuid_leaf *l = find(p, leaf, subleaf);
     if (!l)
         return;

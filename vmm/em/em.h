@@ -103,6 +103,10 @@ struct vm_config {
     uint64_t ram_bytes;      /* RAM (page multiple, > 0), laid out as above */
     unsigned ncpus;          /* 1 until SMP */
     enum vm_engine engine;
+    /* The CPU profile's name (cpum.h; NULL = "host"). An unknown name fails
+     * vm_create with the list of known ones; hm refuses a profile of
+     * another vendor than the host's. Copied at create. */
+    const char *cpu_profile;
     /* Devices, built in order through the registry (plugins) - see pdm.h. */
     const struct pdm_dev_config *devices;
     size_t n_devices;

@@ -86,7 +86,7 @@ static double measure(struct probe_vm *p, void *engine, probe_run_fn run)
 
 static cap_result probe_vm_init(struct probe_vm *p)
 {
-    cap_result rc = cpum_policy_init(&p->policy, 1);
+    cap_result rc = cpum_policy_init(&p->policy, 1, NULL);
     if (CAP_SUCCEEDED(rc))
         rc = pgm_create(&p->pgm);
     if (CAP_SUCCEEDED(rc))

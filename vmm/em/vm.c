@@ -282,7 +282,7 @@ static cap_result create_engines(struct vm *vm)
 
 static cap_result create_modules(struct vm *vm)
 {
-    cap_result rc = cpum_policy_init(&vm->policy, vm->cfg.ncpus);
+    cap_result rc = cpum_policy_init(&vm->policy, vm->cfg.ncpus, vm->cfg.cpu_profile);
     if (CAP_SUCCEEDED(rc))
         rc = pgm_create(&vm->pgm);
     /* A PC's layout: the 32-bit MMIO hole (APICs, ROM, PCI) stays free. */

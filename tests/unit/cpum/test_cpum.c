@@ -2,10 +2,13 @@
  * test_cpum.c - CPUM: the RESET/INIT state against the SDM's table 9-1, the
  * contents of the CPUID policy, and MSR emulation (values, #GP as a value).
  */
+#include <cpuid.h>
+#include <stdbool.h>
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "capsule/errorinfo.h"
 #include "cpum/cpum.h"
 
 static struct cpum_policy policy;
@@ -13,7 +16,7 @@ static struct cpum_cpu cpu;
 
 static void setup(void)
 {
-    ck_assert_int_eq(cpum_policy_init(&policy, 2), CAP_OK);
+    ck_assert_int_eq(cpum_policy_init(&policy, 2, "intel-core"), CAP_OK);
     cpum_cpu_init(&cpu, &policy, 0);
 }
 
@@ -88,7 +91,7 @@ START_TEST(cpuid_vendor_and_signature)
     memcpy(vendor, &r[1], 4), memcpy(vendor + 4, &r[3], 4), memcpy(vendor + 8, &r[2], 4);
     ck_assert_str_eq(vendor, "GenuineIntel");
     cpum_cpuid(&policy, 1, 1, 0, r);
-    ck_assert_uint_eq(r[0], 0x663);
+    ck_assert_uint_eq(r[0], 0x506e3);
     ck_assert_uint_eq(r[1] >> 24, 1); /* APIC id of vCPU 1 */
     ck_assert_uint_eq((r[1] >> 16) & 0xff, 2);
     cpum_cpuid(&policy, 0, 0x80000000u, 0, r);
@@ -101,7 +104,7 @@ START_TEST(cpuid_vendor_and_signature)
         cpum_cpuid(&policy, 0, 0x80000002u + i, 0, r);
         memcpy(brand + 16 * i, r, 16);
     }
-    ck_assert_str_eq(brand, "Capsule Virtual CPU");
+    ck_assert_str_eq(brand, "Intel(R) Core(TM) i7-6700K CPU @ 4.00GHz");
 }
 END_TEST
 
@@ -143,11 +146,11 @@ START_TEST(cpuid_exact_feature_set)
     ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
     /* One vCPU: no HTT. */
     struct cpum_policy one;
-    ck_assert_int_eq(cpum_policy_init(&one, 1), CAP_OK);
+    ck_assert_int_eq(cpum_policy_init(&one, 1, "intel-core"), CAP_OK);
     cpum_cpuid(&one, 0, 1, 0, r);
     ck_assert_uint_eq(r[3] & (1u << 28), 0);
-    ck_assert_int_eq(cpum_policy_init(&one, 0), CAP_E_INVALIDARG);
-    ck_assert_int_eq(cpum_policy_init(&one, 256), CAP_E_INVALIDARG);
+    ck_assert_int_eq(cpum_policy_init(&one, 0, NULL), CAP_E_INVALIDARG);
+    ck_assert_int_eq(cpum_policy_init(&one, 256, NULL), CAP_E_INVALIDARG);
 }
 END_TEST
 
@@ -213,6 +216,92 @@ START_TEST(msr_gp_as_value)
 }
 END_TEST
 
+/* The profile table: host first, one per vendor, names unique, unknown
+ * names refused with the list. */
+START_TEST(profiles_table)
+{
+    ck_assert_uint_ge(cpum_profile_count(), 3);
+    ck_assert_str_eq(cpum_profile_at(0)->name, "host");
+    ck_assert_ptr_eq(cpum_profile_find(NULL), cpum_profile_at(0));
+    ck_assert_ptr_eq(cpum_profile_find(""), cpum_profile_at(0));
+    ck_assert_ptr_null(cpum_profile_at(cpum_profile_count()));
+    bool intel = false, amd = false;
+    for (unsigned i = 0; i < cpum_profile_count(); i++) {
+        const struct cpum_profile *p = cpum_profile_at(i);
+        ck_assert_ptr_eq(cpum_profile_find(p->name), p);
+        ck_assert(p->brand[0] && p->description[0] && p->signature);
+        ck_assert_uint_eq(p->mxcsr_mask & 0xffff, 0xffff);
+        ck_assert_uint_eq(!!(p->mxcsr_mask & 0x20000), !!(p->behaviours & CPUM_B_MXCSR_MM));
+        if (i) {
+            intel |= p->vendor == CPUM_VENDOR_INTEL;
+            amd |= p->vendor == CPUM_VENDOR_AMD;
+        }
+    }
+    ck_assert(intel && amd);
+    ck_assert_ptr_null(cpum_profile_find("pentium"));
+    struct cpum_policy p;
+    ck_assert_int_eq(cpum_policy_init(&p, 1, "pentium"), CAP_E_INVALIDARG);
+    char names[128];
+    ck_assert_str_eq(cpum_profile_names(names, sizeof(names)), "host, intel-core, amd-epyc");
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "known: host, intel-core, amd-epyc"));
+}
+END_TEST
+
+/* The host profile is the host's vendor, signature and behaviours. */
+START_TEST(profile_host)
+{
+    unsigned a, b, c, d;
+    __cpuid(1, a, b, c, d);
+    struct cpum_policy p;
+    ck_assert_int_eq(cpum_policy_init(&p, 1, "host"), CAP_OK);
+    ck_assert_str_eq(p.profile, "host");
+    ck_assert_uint_eq(p.signature, a);
+    ck_assert_int_eq(p.vendor_id, cpum_host_vendor());
+    __cpuid(0, a, b, c, d);
+    uint32_t r[4];
+    cpum_cpuid(&p, 0, 0, 0, r);
+    ck_assert_uint_eq(r[1], b);
+    ck_assert_uint_eq(r[2], c);
+    ck_assert_uint_eq(r[3], d);
+    ck_assert_uint_eq(!!(p.behaviours & CPUM_B_CMPS_SRC_FIRST), p.vendor_id == CPUM_VENDOR_AMD);
+}
+END_TEST
+
+/* AMD: zeros above a range's maximum, the extended leaf 1 mirrors leaf 1's
+ * shared bits and the signature, MXCSR_MASK with MM. */
+START_TEST(profile_amd)
+{
+    struct cpum_policy p;
+    struct cpum_cpu c;
+    uint32_t r[4], one[4];
+    ck_assert_int_eq(cpum_policy_init(&p, 1, "amd-epyc"), CAP_OK);
+    ck_assert_str_eq(p.vendor, "AuthenticAMD");
+    cpum_cpuid(&p, 0, 0x1234, 0, r);
+    ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
+    cpum_cpuid(&p, 0, 0x8000ffffu, 0, r);
+    ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
+    cpum_cpuid(&p, 0, 1, 0, one);
+    cpum_cpuid(&p, 0, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[0], one[0]);
+    ck_assert_uint_eq(r[3] & 0x0183f3ffu, one[3] & 0x0183f3ffu);
+    ck_assert_uint_eq(r[2] & (1u << 7), 0); /* no MisAlignSse: alignment still checked */
+    ck_assert(cpum_has_feature(&p, CPUM_FEAT_SYSCALL) && cpum_has_feature(&p, CPUM_FEAT_NX));
+    char brand[49] = {0};
+    for (unsigned i = 0; i < 3; i++)
+        cpum_cpuid(&p, 0, 0x80000002u + i, 0, (uint32_t *)(brand + 16 * i));
+    ck_assert_str_eq(brand, "AMD EPYC 7702 64-Core Processor");
+    cpum_cpu_init(&c, &p, 0);
+    ck_assert_uint_eq(c.ctx.fpu.mxcsr_mask, 0x2ffff);
+    ck_assert_uint_eq(c.ctx.gpr[CPUM_RDX], 0x00830f10u);
+    /* Intel: the highest basic leaf; no MisAlignSse. */
+    ck_assert_int_eq(cpum_policy_init(&p, 1, "intel-core"), CAP_OK);
+    cpum_cpuid(&p, 0, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[0] | (r[2] & (1u << 7)), 0);
+    cpum_cpu_init(&c, &p, 0);
+    ck_assert_uint_eq(c.ctx.fpu.mxcsr_mask, 0xffff);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cpum");
@@ -225,6 +314,11 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, cpuid_vendor_and_signature);
     tcase_add_test(tc, cpuid_exact_feature_set);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("profiles");
+    tcase_add_test(tc, profiles_table);
+    tcase_add_test(tc, profile_host);
+    tcase_add_test(tc, profile_amd);
     suite_add_tcase(s, tc);
     tc = tcase_create("msr");
     tcase_add_checked_fixture(tc, setup, NULL);

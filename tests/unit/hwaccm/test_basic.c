@@ -229,7 +229,7 @@ START_TEST(no_kvm_is_a_clear_error)
     struct cpum_policy pol;
     struct pgm *pgm;
     struct hwaccm *hm = (struct hwaccm *)1;
-    ck_assert_int_eq(cpum_policy_init(&pol, 1), CAP_OK);
+    ck_assert_int_eq(cpum_policy_init(&pol, 1, NULL), CAP_OK);
     ck_assert_int_eq(pgm_create(&pgm), CAP_OK);
     ck_assert_int_eq(hwaccm_create(pgm, &pol, &hm), VMM_E_NO_KVM);
     ck_assert_ptr_null(hm);

@@ -66,7 +66,7 @@ START_TEST(files_no_low_ram)
     uint8_t img[16] = { 0 };
     ck_assert_int_eq(pgm_create(&pgm), CAP_OK);
     ck_assert_int_eq(pgm_map_ram(pgm, 0x100000, 8 * MiB, "ram"), CAP_OK);
-    cpum_policy_init(&pol, 1);
+    cpum_policy_init(&pol, 1, NULL);
     cpum_cpu_init(&cpu, &pol, 0);
     struct loader_params p = { .kernel_buf = img, .kernel_len = sizeof(img),
                                .format = LOADER_FLAT };

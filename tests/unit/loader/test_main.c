@@ -44,7 +44,7 @@ void tvm_init(struct tvm *vm, uint64_t ram, int mmio)
     if (mmio)
         ck_assert_int_eq(pgm_map_mmio(vm->pgm, 0xfec00000, 0x1000, &nop_ops, NULL, "ioapic"),
                          CAP_OK);
-    ck_assert_int_eq(cpum_policy_init(&vm->policy, 1), CAP_OK);
+    ck_assert_int_eq(cpum_policy_init(&vm->policy, 1, NULL), CAP_OK);
     cpum_cpu_init(&vm->cpu, &vm->policy, 0);
 }
 

@@ -300,7 +300,7 @@ START_TEST(walk_from_ctx)
 {
     struct cpum_policy pol;
     struct cpum_cpu cpu;
-    ck_assert_int_eq(cpum_policy_init(&pol, 1), CAP_OK);
+    ck_assert_int_eq(cpum_policy_init(&pol, 1, NULL), CAP_OK);
     cpum_cpu_init(&cpu, &pol, 0);
     cpu.ctx.cr0 = CR0_PE | CR0_PG;
     cpu.ctx.cr4 = CR4_PAE;

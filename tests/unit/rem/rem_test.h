@@ -21,7 +21,12 @@ extern struct tm_machine M;
 #define CTX (&M.cpu.ctx)
 
 /* Machine for every test (Check fixture). */
+/* The tiny machine under the "intel-core" profile (directed tests encode
+ * that CPU's behaviour), under "host" (tests whose reference is the host CPU
+ * itself), or under any profile. */
 void rt_setup(void);
+void rt_setup_host(void);
+void rt_setup_profile(const char *profile);
 void rt_teardown(void);
 
 /* Assembles `src` (nasm syntax, "bits" line included by the caller) and

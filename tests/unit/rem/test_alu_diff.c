@@ -169,7 +169,7 @@ END_TEST
 TCase *tcase_alu_diff(void)
 {
     TCase *tc = tcase_create("alu_diff");
-    tcase_add_checked_fixture(tc, rt_setup, rt_teardown);
+    tcase_add_checked_fixture(tc, rt_setup_host, rt_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, alu_vs_host);
     return tc;

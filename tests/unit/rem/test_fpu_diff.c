@@ -474,7 +474,7 @@ END_TEST
 TCase *tcase_fpu_diff(void)
 {
     TCase *tc = tcase_create("fpu_diff");
-    tcase_add_checked_fixture(tc, rt_setup, rt_teardown);
+    tcase_add_checked_fixture(tc, rt_setup_host, rt_teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, fpu_sse_vs_host);
     return tc;

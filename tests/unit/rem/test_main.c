@@ -57,8 +57,18 @@ static void seg_from(struct cpum_seg *s, uint16_t sel)
 
 void rt_setup(void)
 {
+    rt_setup_profile("intel-core");
+}
+
+void rt_setup_host(void)
+{
+    rt_setup_profile("host");
+}
+
+void rt_setup_profile(const char *profile)
+{
     memset(&M, 0, sizeof(M));
-    ck_assert_int_eq(cpum_policy_init(&M.policy, 1), CAP_OK);
+    ck_assert_int_eq(cpum_policy_init(&M.policy, 1, profile), CAP_OK);
     cpum_cpu_init(&M.cpu, &M.policy, 0);
     ck_assert_int_eq(pgm_create(&M.pgm), CAP_OK);
     ck_assert_int_eq(pgm_map_ram(M.pgm, 0, 16u << 20, "ram"), CAP_OK);
