@@ -42,6 +42,13 @@ static void adv(struct rem_vcpu *v, const struct str_ctx *s, unsigned reg, uint6
         g[reg] = (uint32_t)g[reg];
 }
 
+/* The count after elements completed: CX keeps RCX's upper bits, ECX is
+ * written as a 32-bit register. */
+static void set_count(uint64_t *g, const struct str_ctx *s, uint64_t left)
+{
+    g[CPUM_RCX] = s->am == 0xffffffffull ? (uint32_t)left : (g[CPUM_RCX] & ~s->am) | (left & s->am);
+}
+
 /* Bulk forward MOVS/STOS inside one page of each operand; returns elements done. */
 static uint64_t bulk(struct rem_vcpu *v, const struct dis_insn *in, const struct str_ctx *s,
                      uint64_t count)
@@ -153,11 +160,18 @@ static void element(struct rem_vcpu *v, const struct dis_insn *in, const struct 
         adv(v, s, CPUM_RSI, 1);
         break;
     case DIS_cmps: {
-        /* The CPU reads ES:rDI first - any fault there (#GP for a
-         * non-canonical rDI, #PF) wins over DS:rSI's (tests/rem_diff's native
-         * reference; KVM's emulator orders them differently). */
-        uint64_t b = rem_rd(v, CPUM_ES, di, size);
-        uint64_t a = rem_rd(v, s->src_seg, si, size);
+        /* Intel reads ES:rDI first - any fault there (#GP for a
+         * non-canonical rDI, #PF) wins over DS:rSI's; AMD reads DS:rSI
+         * first (both checked natively by tests/rem_diff; KVM's emulator
+         * reads DS:rSI first). */
+        uint64_t a, b;
+        if (cpum_behaves(v->rem->policy, CPUM_B_CMPS_SRC_FIRST)) {
+            a = rem_rd(v, s->src_seg, si, size);
+            b = rem_rd(v, CPUM_ES, di, size);
+        } else {
+            b = rem_rd(v, CPUM_ES, di, size);
+            a = rem_rd(v, s->src_seg, si, size);
+        }
         adv(v, s, CPUM_RSI, 1);
         adv(v, s, CPUM_RDI, 1);
         cmp_result(v, c, bits, a, b);
@@ -188,13 +202,16 @@ static void string_op(struct rem_vcpu *v, const struct dis_insn *in)
     }
     bool cond = in->attr & DIS_A_REPE; /* cmps/scas: F3 = repe, F2 = repne */
     bool want_zf = !(in->prefixes & DIS_PFX_REPNE);
-    /* REP with a 32-bit address size writes ECX as a 32-bit register (zero-
-     * extended in 64-bit mode) even when the first element faults; MOVS/STOS
-     * do the same with ESI/EDI, CMPS/SCAS/LODS do not (hardware, found by
-     * tests/rem_diff). */
-    if (s.am == 0xffffffffull)
+    /* REP with a 32-bit address size writes ECX, ESI and EDI as 32-bit
+     * registers (zero-extended in 64-bit mode) as elements complete. Intel
+     * writes ECX (and ESI/EDI for MOVS/STOS, not for CMPS/SCAS/LODS) even
+     * when no element completes - ECX = 0, or the first element faults;
+     * AMD leaves all three untouched then (CPUM_B_REP_A32_LAZY). Both
+     * checked natively by tests/rem_diff. */
+    bool eager = !cpum_behaves(v->rem->policy, CPUM_B_REP_A32_LAZY);
+    if (s.am == 0xffffffffull && eager)
         g[CPUM_RCX] = (uint32_t)g[CPUM_RCX];
-    if (s.am == 0xffffffffull && (in->mnem == DIS_movs || in->mnem == DIS_stos)) {
+    if (s.am == 0xffffffffull && eager && (in->mnem == DIS_movs || in->mnem == DIS_stos)) {
         g[CPUM_RDI] = (uint32_t)g[CPUM_RDI];
         if (in->mnem == DIS_movs)
             g[CPUM_RSI] = (uint32_t)g[CPUM_RSI];
@@ -213,12 +230,12 @@ static void string_op(struct rem_vcpu *v, const struct dis_insn *in)
         if (!cond && s.step > 0 && (in->mnem == DIS_movs || in->mnem == DIS_stos))
             n = bulk(v, in, &s, c);
         if (n) {
-            g[CPUM_RCX] = (g[CPUM_RCX] & ~s.am) | ((c - n) & s.am);
+            set_count(g, &s, c - n);
             done += (unsigned)n;
             continue;
         }
         element(v, in, &s, cond ? &cmp : NULL);
-        g[CPUM_RCX] = (g[CPUM_RCX] & ~s.am) | ((c - 1) & s.am);
+        set_count(g, &s, c - 1);
         done++;
         if (cond && (((cmp.a - cmp.b) & m) == 0) != want_zf)
             break;
@@ -305,7 +322,7 @@ static void port_io(struct rem_vcpu *v, const struct dis_insn *in)
         rem_lin_read(v, la, v->iobuf, (unsigned)(n * size), rem_user(v));
         adv(v, &s, CPUM_RSI, n);
         if (rep)
-            g[CPUM_RCX] = (g[CPUM_RCX] & ~s.am) | ((c - n) & s.am);
+            set_count(g, &s, c - n);
         if (rep && c - n)
             v->rip_set = true;
         io_exit(v, port, size, true, (uint32_t)n);

@@ -217,11 +217,20 @@ static void desc_query(struct rem_vcpu *v, const struct dis_insn *in)
 
 /* ---- fast system calls ---------------------------------------------------------------------- */
 
+/* SYSCALL/SYSRET exist outside 64-bit mode only on AMD (APM Vol. 3:
+ * legacy and compatibility mode); Intel raises #UD there (SDM Vol. 2B). */
+static void fast_call_check(struct rem_vcpu *v)
+{
+    if (!(v->ctx->msr.efer & EFER_SCE) || v->mode == REM_MODE_REAL || v->mode == REM_MODE_V86)
+        rem_ud(v);
+    if (v->mode != REM_MODE_LONG && !cpum_behaves(v->rem->policy, CPUM_B_SYSCALL_LEGACY))
+        rem_ud(v);
+}
+
 static void syscall_insn(struct rem_vcpu *v)
 {
     struct cpum_ctx *c = v->ctx;
-    if (!(c->msr.efer & EFER_SCE) || v->mode == REM_MODE_REAL || v->mode == REM_MODE_V86)
-        rem_ud(v);
+    fast_call_check(v);
     uint16_t sel = (uint16_t)(c->msr.star >> 32) & 0xfffc;
     uint64_t fl = rem_get_rflags(v);
     bool lma = c->msr.efer & EFER_LMA;
@@ -243,14 +252,18 @@ static void syscall_insn(struct rem_vcpu *v)
 static void sysret_insn(struct rem_vcpu *v, const struct dis_insn *in)
 {
     struct cpum_ctx *c = v->ctx;
-    if (!(c->msr.efer & EFER_SCE) || v->mode == REM_MODE_REAL || v->mode == REM_MODE_V86)
-        rem_ud(v);
+    fast_call_check(v);
+    if (v->cpl != 0)
+        rem_gp0(v);
     uint16_t sel = (uint16_t)(c->msr.star >> 48);
     bool lma = c->msr.efer & EFER_LMA;
     bool to64 = lma && in->opsize == 8;
     if (to64) {
         uint64_t t = c->gpr[CPUM_RCX];
-        if ((uint64_t)((int64_t)(t << 16) >> 16) != t)
+        /* Intel: #GP(0) at CPL0 before anything changes; AMD completes the
+         * switch and the fetch at CPL3 faults (CPUM_B_SYSRET_USER_GP). */
+        if ((uint64_t)((int64_t)(t << 16) >> 16) != t &&
+            !cpum_behaves(v->rem->policy, CPUM_B_SYSRET_USER_GP))
             rem_gp0(v);
         set_flat(&c->seg[CPUM_CS], (uint16_t)((sel + 16) | 3), true, 3, true);
         v->next_rip = t;
@@ -267,9 +280,17 @@ static void sysret_insn(struct rem_vcpu *v, const struct dis_insn *in)
     rem_update_mode(v);
 }
 
+/* SYSENTER/SYSEXIT are #UD in long mode on AMD (APM Vol. 3). */
+static void sysenter_long_check(struct rem_vcpu *v)
+{
+    if ((v->ctx->msr.efer & EFER_LMA) && cpum_behaves(v->rem->policy, CPUM_B_SYSENTER_LONG_UD))
+        rem_ud(v);
+}
+
 static void sysenter_insn(struct rem_vcpu *v)
 {
     struct cpum_ctx *c = v->ctx;
+    sysenter_long_check(v);
     if (v->mode == REM_MODE_REAL)
         rem_gp0(v);
     uint16_t cs = (uint16_t)c->msr.sysenter_cs & 0xfffc;
@@ -287,8 +308,9 @@ static void sysenter_insn(struct rem_vcpu *v)
 static void sysexit_insn(struct rem_vcpu *v, const struct dis_insn *in)
 {
     struct cpum_ctx *c = v->ctx;
+    sysenter_long_check(v);
     uint16_t cs = (uint16_t)c->msr.sysenter_cs & 0xfffc;
-    if (!cs || v->mode == REM_MODE_REAL || v->mode == REM_MODE_V86)
+    if (!cs || v->mode == REM_MODE_REAL || v->mode == REM_MODE_V86 || v->cpl != 0)
         rem_gp0(v);
     bool to64 = in->opsize == 8;
     set_flat(&c->seg[CPUM_CS], (uint16_t)((cs + (to64 ? 32 : 16)) | 3), true, 3, to64);

@@ -62,4 +62,5 @@ TCase *tcase_fpu_diff(void);
 TCase *tcase_fpu(void);
 TCase *tcase_block(void);
 TCase *tcase_jit(void);
+TCase *tcase_vendor(void);
 #endif
