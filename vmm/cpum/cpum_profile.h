@@ -41,6 +41,11 @@ enum cpum_vendor { CPUM_VENDOR_INTEL, CPUM_VENDOR_AMD };
  *                    when an element completes (AMD); Intel truncates RCX
  *                    (and RSI/RDI for MOVS/STOS) even when the first element
  *                    faults.
+ *   REP_CMP_FLAGS_EACH  REP CMPS/SCAS set the arithmetic flags after every
+ *                    element, so a fault on a later element leaves those of
+ *                    the last completed comparison (AMD); Intel leaves the
+ *                    flags of the instruction's start until it completes.
+ *                    Checked natively by tests/rem_diff on both vendors.
  *   CPUID_ZERO_ABOVE_MAX  a leaf above its range's maximum reads as zeros
  *                    (AMD APM, CPUID); Intel answers with the highest basic
  *                    leaf (SDM Vol. 2A, CPUID).
@@ -67,8 +72,10 @@ enum cpum_vendor { CPUM_VENDOR_INTEL, CPUM_VENDOR_AMD };
 #define CPUM_B_SYSENTER_LONG_UD     (1u << 4)
 #define CPUM_B_SYSRET_USER_GP       (1u << 5)
 #define CPUM_B_MXCSR_MM             (1u << 6)
+#define CPUM_B_REP_CMP_FLAGS_EACH   (1u << 7)
 #define CPUM_B_AMD (CPUM_B_CMPS_SRC_FIRST | CPUM_B_REP_A32_LAZY | CPUM_B_CPUID_ZERO_ABOVE_MAX | \
-                    CPUM_B_SYSCALL_LEGACY | CPUM_B_SYSENTER_LONG_UD | CPUM_B_SYSRET_USER_GP)
+                    CPUM_B_SYSCALL_LEGACY | CPUM_B_SYSENTER_LONG_UD | CPUM_B_SYSRET_USER_GP | \
+                    CPUM_B_REP_CMP_FLAGS_EACH)
 
 #define CPUM_PROFILE_NAME_MAX 32
 #define CPUM_PROFILE_DEFAULT "host"

@@ -218,6 +218,10 @@ static void string_op(struct rem_vcpu *v, const struct dis_insn *in)
     }
     struct str_cmp cmp = {0};
     uint64_t m = rem_mask(s.size * 8);
+    /* AMD sets the flags of every compared element, so a fault on a later
+     * element leaves those of the last one; Intel's stay those of the
+     * instruction's start until it completes. */
+    bool per_element = cpum_behaves(v->rem->policy, CPUM_B_REP_CMP_FLAGS_EACH);
     for (unsigned done = 0;;) {
         uint64_t c = g[CPUM_RCX] & s.am;
         if (!c)
@@ -237,6 +241,8 @@ static void string_op(struct rem_vcpu *v, const struct dis_insn *in)
         element(v, in, &s, cond ? &cmp : NULL);
         set_count(g, &s, c - 1);
         done++;
+        if (cond && per_element)
+            rem_cc_set(v, REM_CC_SUB, s.size * 8, (cmp.a - cmp.b) & m, cmp.a, cmp.b);
         if (cond && (((cmp.a - cmp.b) & m) == 0) != want_zf)
             break;
     }

@@ -12,13 +12,13 @@ static const char *const profiles[] = {"intel-core", "amd-epyc"};
 #define IS_AMD(i) ((i) == 1)
 
 /* Handlers: #UD r8 = 6, #GP r8 = 13 (r9 = the CS of the frame), #PF r8 = 14
- * (r10 = CR2); each halts. */
+ * (r10 = CR2, r11 = the RFLAGS of the frame); each halts. */
 static void handlers(void)
 {
     rt_asm(0x101000, "bits 64\n org 0x101000\n"
                      "ud: mov r8, 6\n hlt\n times 0x10-($-$$) nop\n"
                      "gp: mov r8, 13\n mov r9, [rsp+16]\n hlt\n times 0x20-($-$$) nop\n"
-                     "pf: mov r8, 14\n mov r10, cr2\n hlt\n");
+                     "pf: mov r8, 14\n mov r10, cr2\n mov r11, [rsp+24]\n hlt\n");
     rt_idt_gate(6, 0x101000, 0, 0);
     rt_idt_gate(13, 0x101010, 0, 0);
     rt_idt_gate(14, 0x101020, 0, 0);
@@ -84,6 +84,27 @@ START_TEST(rep_a32_elements)
         ck_assert_uint_eq(CTX->gpr[CPUM_RCX], 0);
         ck_assert_uint_eq(CTX->gpr[CPUM_RSI], 0x7003);
         ck_assert_uint_eq(CTX->gpr[CPUM_RDI], 0x6003);
+        rt_teardown();
+    }
+}
+END_TEST
+
+/* REPNE SCASB faulting on its second element: AMD leaves the flags of the
+ * first comparison (0 - 1: SF AF PF CF), Intel those of the start (ZF, PF). */
+START_TEST(rep_scas_fault_flags)
+{
+    for (unsigned i = 0; i < NPROF; i++) {
+        rt_setup_profile(profiles[i]);
+        rt_asm(0x100000, "bits 64\n mov rdi, 0x4fff\n mov byte [rdi], 1\n mov ecx, 8\n"
+                         " xor eax, eax\n repne scasb\n hlt\n");
+        rt_long64(0x100000);
+        handlers();
+        rt_wr64(0x13000 + 8 * 5, 0); /* 0x5000 absent */
+        ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+        ck_assert_uint_eq(CTX->gpr[CPUM_R8], 14);
+        ck_assert_uint_eq(CTX->gpr[CPUM_RCX], 7);
+        uint64_t fl = CTX->gpr[CPUM_R11] & 0x8d5; /* OF SF ZF AF PF CF */
+        ck_assert_uint_eq(fl, IS_AMD(i) ? 0x095u /* SF AF PF CF */ : 0x044u /* ZF PF */);
         rt_teardown();
     }
 }
@@ -156,6 +177,7 @@ TCase *tcase_vendor(void)
     tcase_add_test(tc, cmps_fault_order);
     tcase_add_test(tc, rep_a32_no_element);
     tcase_add_test(tc, rep_a32_elements);
+    tcase_add_test(tc, rep_scas_fault_flags);
     tcase_add_test(tc, syscall_compat);
     tcase_add_test(tc, sysenter_long);
     tcase_add_test(tc, sysret_noncanonical);
