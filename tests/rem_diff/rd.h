@@ -111,7 +111,9 @@ extern uint64_t rd_mnem_hits[DIS_MNEM_COUNT];
 
 /* rd_guest.c */
 struct rd_guest;
-int rd_guest_create(struct rd_guest **out, bool want_hm, char *err, size_t errlen);
+/* rem (and hm when want_hm) under the CPU profile `profile` (NULL: host). */
+int rd_guest_create(struct rd_guest **out, bool want_hm, const char *profile, char *err,
+                    size_t errlen);
 void rd_guest_destroy(struct rd_guest *g);
 void rd_run_hm(struct rd_guest *g, const struct rd_state *st, const struct rd_asm *a,
                struct rd_result *res);

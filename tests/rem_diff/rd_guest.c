@@ -142,7 +142,8 @@ static void machine_fini(struct machine *m)
         pgm_destroy(m->pgm);
 }
 
-int rd_guest_create(struct rd_guest **out, bool want_hm, char *err, size_t errlen)
+int rd_guest_create(struct rd_guest **out, bool want_hm, const char *profile, char *err,
+                    size_t errlen)
 {
     struct rd_guest *g = calloc(1, sizeof(*g));
     *out = NULL;
@@ -150,8 +151,8 @@ int rd_guest_create(struct rd_guest **out, bool want_hm, char *err, size_t errle
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (cpum_policy_init(&g->policy, 1, NULL) != CAP_OK) {
-        snprintf(err, errlen, "cpum_policy_init failed");
+    if (cpum_policy_init(&g->policy, 1, profile) != CAP_OK) {
+        snprintf(err, errlen, "%s", cap_error_peek_message());
         free(g);
         return -1;
     }

@@ -4,10 +4,24 @@
  * state, the final states) and its minimisation to a one-line reproducer.
  *
  *   rem_diff [--count N] [--seed S] [--max-len L] [--max-reports K] [--verbose]
- *            [--reference hm|native] [--no-arbiter]
+ *            [--reference hm|native] [--no-arbiter] [--cpu-profile NAME]
  *   rem_diff --state-seed X --code HEX      (replays one sequence)
- *   rem_diff --replay FILE                  (replays a list: "STATE-SEED HEX  # why"
- *                                            per line, e.g. regressions.txt)
+ *   rem_diff --replay FILE [--record]       (replays a list, e.g. regressions.txt)
+ *
+ * rem runs under a CPU profile (--cpu-profile, default "host"). The CPU
+ * (native) and KVM (hm) can only judge a profile of the host's vendor; a
+ * profile of the other vendor is judged by the outcomes recorded in a
+ * reproducer list (--reference recorded). A list line is
+ *   STATE-SEED HEX [intel=DIGEST] [amd=DIGEST]   # why
+ * where a vendor token says the reproducer holds for that vendor and
+ * DIGEST is the outcome's digest (outcome_digest(): exception, error code,
+ * CR2, registers, defined flags, scratch memory). A line is replayed only
+ * under a profile of a vendor it names. With a hardware reference the
+ * verdict is the hardware's and a recorded digest that differs from an
+ * agreeing outcome is reported as stale (not a failure: another model of
+ * the vendor may differ where the manuals leave it open); --record prints
+ * the list again with this run's digests for the profile's vendor (from the
+ * reference, or from rem under --reference recorded).
  *
  * The reference is hm (KVM) by default. KVM is not always the silicon: when
  * a guest access needs the host, KVM's instruction emulator may run the
@@ -24,9 +38,14 @@
  * needed); cases the native layout cannot reproduce are skipped and counted.
  * --no-arbiter compares hm and rem only, as before the arbiter.
  *
+ * Flags the manuals leave undefined where a sequence stopped are not
+ * compared; the summary counts the outcomes that differed only there.
+ *
  * Exit status: 0 when every sequence agreed, 1 on a mismatch, 2 on a usage
- * or setup error. With the hm reference it needs /dev/kvm; prints SKIPPED
- * and exits 0 without it only when CAPSULE_SKIP_KVM=1.
+ * or setup error (a hardware reference for another vendor's profile
+ * included). With the hm reference it needs /dev/kvm; without it, it prints
+ * "SKIP: rem_diff: ..." and exits 77 (run.sh turns that into a counted
+ * skip) unless CAPSULE_REQUIRE_KVM=1 makes it a failure.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,10 +59,14 @@
 static const char *const gpr_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                           "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
 
+enum reference { REF_HM, REF_NATIVE, REF_RECORDED };
+
 struct opts {
     unsigned long long count, seed;
     unsigned max_len, max_reports;
-    bool verbose, have_code, ref_native, no_arbiter;
+    bool verbose, have_code, ref_native, no_arbiter, record;
+    enum reference ref;
+    const char *profile;
     const char *replay_file;
     unsigned long long state_seed;
     uint8_t code[RD_CODE_MAX];
@@ -77,6 +100,37 @@ static uint32_t undef_at(const struct rd_asm *a, unsigned n, const struct rd_res
     for (unsigned i = 0; i <= n; i++)
         u |= a->undef_in[i];
     return u;
+}
+
+/* Outcomes that differed only in flags left undefined where they stopped. */
+static unsigned long long masked_undefined;
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* The digest of an outcome as the comparison sees it: exception, error
+ * code, CR2, registers, RIP, the flags defined there (IOPL excluded, as in
+ * compare()), the scratch memory. An engine stop has no digest (0). */
+static uint64_t outcome_digest(const struct rd_asm *a, unsigned n, const struct rd_result *r)
+{
+    if (r->other)
+        return 0;
+    uint64_t h = 0xcbf29ce484222325ull;
+    int64_t vec = r->vector;
+    uint64_t fl = r->rflags & ~(uint64_t)(undef_at(a, n, r) | 0x3000);
+    h = fnv(h, &vec, sizeof(vec));
+    h = fnv(h, &r->err, sizeof(r->err));
+    h = fnv(h, &r->cr2, sizeof(r->cr2));
+    h = fnv(h, r->gpr, sizeof(r->gpr));
+    h = fnv(h, &r->rip, sizeof(r->rip));
+    h = fnv(h, &fl, sizeof(fl));
+    h = fnv(h, r->scratch, sizeof(r->scratch));
+    return h | 1;
 }
 
 static bool canonical(uint64_t x)
@@ -123,6 +177,7 @@ static bool compare(const struct rd_asm *a, unsigned n, const struct rd_result *
             (unsigned long long)r->rip);
     /* IOPL: KVM's PVM backend reports and pushes it as 0 whatever the guest set */
     uint64_t mask = ~(uint64_t)(undef_at(a, n, h) | undef_at(a, n, r) | 0x3000);
+    bool undef_differs = (h->rflags ^ r->rflags) & ~mask & ~0x3000ull;
     if ((h->rflags & mask) != (r->rflags & mask))
         ADD(" rflags: %s %#llx %s %#llx (undefined %#llx);", hn, (unsigned long long)h->rflags, rn,
             (unsigned long long)r->rflags, (unsigned long long)~mask);
@@ -143,6 +198,8 @@ static bool compare(const struct rd_asm *a, unsigned n, const struct rd_result *
             break;
         }
 #undef ADD
+    if (!out[0] && undef_differs)
+        masked_undefined++;
     return out[0] != '\0';
 }
 
@@ -212,10 +269,13 @@ static const char *const verdict_text[] = {
     [V_SKIPPED] = "skipped (not reproducible natively):",
 };
 
+static const char *const vendor_token[] = {[CPUM_VENDOR_INTEL] = "intel", [CPUM_VENDOR_AMD] = "amd"};
+
 struct ctx {
     struct rd_guest *g;
     struct rd_native *nat; /* the arbiter / native reference; NULL: none */
-    bool ref_native;
+    bool ref_native, ref_recorded;
+    enum cpum_vendor vendor; /* the profile's */
     struct rd_asm a;
     struct rd_result h, r, nv;
     bool ran_hm, ran_native; /* of the last run_seq */
@@ -278,6 +338,8 @@ static enum verdict run_seq(struct ctx *c, const struct rd_state *st, const stru
     c->ran_hm = c->ran_native = false;
     c->diff[0] = '\0';
     rd_run_rem(c->g, st, &c->a, &c->r);
+    if (c->ref_recorded)
+        return V_AGREE; /* judged by the caller against the record */
     if (c->ref_native) {
         if (!run_native(c, st, seq))
             return V_SKIPPED;
@@ -374,9 +436,12 @@ static int parse_hex(const char *s, uint8_t *out, unsigned max)
 static int usage(void)
 {
     fprintf(stderr, "usage: rem_diff [--count N] [--seed S] [--max-len L] [--max-reports K] "
-                    "[--verbose]\n                [--reference hm|native] [--no-arbiter]\n"
-                    "       rem_diff [--reference native] --state-seed X --code HEX\n"
-                    "       rem_diff [--reference native] --replay FILE\n");
+                    "[--verbose]\n                [--reference hm|native] [--no-arbiter] "
+                    "[--cpu-profile NAME]\n"
+                    "       rem_diff [--reference hm|native|recorded] [--cpu-profile NAME] "
+                    "--state-seed X --code HEX\n"
+                    "       rem_diff [--reference hm|native|recorded] [--cpu-profile NAME] "
+                    "--replay FILE [--record]\n");
     return 2;
 }
 
@@ -384,8 +449,8 @@ static int parse(int argc, char **argv, struct opts *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--verbose") || !strcmp(a, "--no-arbiter")) {
-            *(a[2] == 'v' ? &o->verbose : &o->no_arbiter) = true;
+        if (!strcmp(a, "--verbose") || !strcmp(a, "--no-arbiter") || !strcmp(a, "--record")) {
+            *(a[2] == 'v' ? &o->verbose : a[4] == 'a' ? &o->no_arbiter : &o->record) = true;
             continue;
         }
         if (!v)
@@ -401,8 +466,14 @@ static int parse(int argc, char **argv, struct opts *o)
             o->max_len = (unsigned)x;
         else if (!strcmp(a, "--max-reports") && num)
             o->max_reports = (unsigned)x;
-        else if (!strcmp(a, "--reference") && (!strcmp(v, "hm") || !strcmp(v, "native")))
-            o->ref_native = v[0] == 'n';
+        else if (!strcmp(a, "--reference") && !strcmp(v, "hm"))
+            o->ref = REF_HM;
+        else if (!strcmp(a, "--reference") && !strcmp(v, "native"))
+            o->ref = REF_NATIVE;
+        else if (!strcmp(a, "--reference") && !strcmp(v, "recorded"))
+            o->ref = REF_RECORDED;
+        else if (!strcmp(a, "--cpu-profile"))
+            o->profile = v;
         else if (!strcmp(a, "--replay"))
             o->replay_file = v;
         else if (!strcmp(a, "--state-seed") && num)
@@ -417,14 +488,30 @@ static int parse(int argc, char **argv, struct opts *o)
             return -1;
         i++;
     }
+    o->ref_native = o->ref == REF_NATIVE;
+    if (o->ref == REF_RECORDED && !o->have_code && !o->replay_file)
+        return -1; /* random sequences have no record */
+    if (o->record && !o->replay_file)
+        return -1;
     return 0;
 }
 
 /* Replays one sequence. where: NULL to print everything, else the quiet
  * mode of a list (a line naming `where` unless they agree, the states only
  * on a mismatch). *vout: the verdict. */
+/* The digest of the reference's outcome of the last run_seq (rem's under
+ * --reference recorded); 0 when there is none. */
+static uint64_t reference_digest(const struct ctx *c, unsigned n)
+{
+    if (c->ref_recorded)
+        return outcome_digest(&c->a, n, &c->r);
+    if (c->ran_native && !c->nv.why[0])
+        return outcome_digest(&c->a, n, &c->nv);
+    return c->ran_hm ? outcome_digest(&c->a, n, &c->h) : 0;
+}
+
 static int replay_one(struct ctx *c, uint64_t sseed, const uint8_t *code, unsigned len,
-                      const char *where, enum verdict *vout)
+                      const char *where, uint64_t expect, uint64_t *got, enum verdict *vout)
 {
     static struct rd_state st;
     static struct rd_seq seq;
@@ -435,6 +522,12 @@ static int replay_one(struct ctx *c, uint64_t sseed, const uint8_t *code, unsign
         return 2;
     }
     enum verdict v = *vout = run_seq(c, &st, &seq);
+    *got = v == V_AGREE || v == V_KVM ? reference_digest(c, seq.n) : 0;
+    if (c->ref_recorded && expect && *got != expect) {
+        v = *vout = V_MISMATCH;
+        snprintf(c->diff, sizeof(c->diff), " rem's outcome %#llx is not the recorded %s=%#llx",
+                 (unsigned long long)*got, vendor_token[c->vendor], (unsigned long long)expect);
+    }
     if (where && v == V_AGREE)
         return 0;
     printf("%s%s%s%s\n", where ? where : "", where ? ": " : "", verdict_text[v], c->diff);
@@ -449,54 +542,160 @@ static int replay_one(struct ctx *c, uint64_t sseed, const uint8_t *code, unsign
 static int replay(struct ctx *c, const struct opts *o)
 {
     enum verdict v;
-    return replay_one(c, o->state_seed, o->code, o->code_len, NULL, &v);
+    uint64_t got;
+    int rc = replay_one(c, o->state_seed, o->code, o->code_len, NULL, 0, &got, &v);
+    if (got)
+        printf("outcome digest (%s): %s=%016llx\n", c->ref_recorded ? "rem" : "reference",
+               vendor_token[c->vendor], (unsigned long long)got);
+    return rc;
 }
 
-/* Replays every reproducer of a list (mismatches found and fixed): one per
- * line, "STATE-SEED HEX", '#' starts a comment. Worst status of them all. */
-static int replay_list(struct ctx *c, const char *path)
+/* One line of a reproducer list, split: seed, hex, the vendor tokens
+ * (digest 0 = holds for the vendor, no outcome recorded), the comment. */
+struct list_line {
+    char seed[64], hex[4096 + 1];
+    bool holds[2];
+    uint64_t digest[2];
+    const char *comment; /* from '#' (NULL: none) */
+};
+
+/* 1: a reproducer line, 0: blank or comment only, -1: malformed. */
+static int parse_line(char *line, struct list_line *l)
+{
+    memset(l, 0, sizeof(*l));
+    char *hash = strchr(line, '#');
+    if (hash) {
+        l->comment = hash;
+        hash[strcspn(hash, "\n")] = '\0';
+        *hash = '\0';
+    }
+    char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
+    if (!tok)
+        return 0;
+    snprintf(l->seed, sizeof(l->seed), "%s", tok);
+    if (!(tok = strtok_r(NULL, " \t\n", &save)) || strlen(tok) >= sizeof(l->hex))
+        return -1;
+    snprintf(l->hex, sizeof(l->hex), "%s", tok);
+    while ((tok = strtok_r(NULL, " \t\n", &save))) {
+        unsigned v = !strncmp(tok, "intel", 5) ? CPUM_VENDOR_INTEL
+                     : !strncmp(tok, "amd", 3) ? CPUM_VENDOR_AMD
+                                               : 2;
+        if (v == 2)
+            return -1;
+        const char *rest = tok + strlen(vendor_token[v]);
+        char *end = NULL;
+        if (*rest == '=')
+            l->digest[v] = strtoull(rest + 1, &end, 16);
+        if (*rest && (*rest != '=' || !end || *end))
+            return -1;
+        l->holds[v] = true;
+    }
+    if (hash)
+        *hash = '#';
+    return 1;
+}
+
+static void print_line(FILE *f, const struct list_line *l)
+{
+    char toks[128] = "";
+    size_t o = 0;
+    for (unsigned v = 0; v < 2; v++)
+        if (l->holds[v] && l->digest[v])
+            o += (size_t)snprintf(toks + o, sizeof(toks) - o, " %s=%016llx", vendor_token[v],
+                                  (unsigned long long)l->digest[v]);
+        else if (l->holds[v])
+            o += (size_t)snprintf(toks + o, sizeof(toks) - o, " %s", vendor_token[v]);
+    char head[4096 + 256];
+    snprintf(head, sizeof(head), "%s %s%s", l->seed, l->hex, toks);
+    if (l->comment)
+        fprintf(f, "%-40s %s\n", head, l->comment);
+    else
+        fprintf(f, "%s\n", head);
+}
+
+/* Replays every reproducer of a list (mismatches found and fixed) that
+ * holds for the profile's vendor. Worst status of them all. With record,
+ * the whole list goes to stdout with this run's digests for the vendor,
+ * and the report to stderr. */
+static int replay_list(struct ctx *c, const char *path, bool record)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
         fprintf(stderr, "rem_diff: cannot open %s\n", path);
         return 2;
     }
-    char line[4096 + 64];
+    FILE *rep = record ? stderr : stdout;
+    char line[4096 + 256];
     static uint8_t code[RD_CODE_MAX];
-    unsigned lineno = 0, total = 0, bad = 0, count[V_SKIPPED + 1] = {0};
+    unsigned lineno = 0, total = 0, other = 0, bad = 0, stale = 0, count[V_SKIPPED + 1] = {0};
     int rc = 0;
     while (fgets(line, sizeof(line), f)) {
         lineno++;
-        char *hash = strchr(line, '#'), seed[64], hex[4096 + 1];
-        if (hash)
-            *hash = '\0';
-        if (sscanf(line, "%63s %4096s", seed, hex) != 2)
-            continue;
+        char copy[sizeof(line)];
+        memcpy(copy, line, sizeof(line));
+        struct list_line l;
+        int k = parse_line(copy, &l);
         char *end;
-        unsigned long long sseed = strtoull(seed, &end, 0);
-        int n = *end ? -1 : parse_hex(hex, code, RD_CODE_MAX - 2);
-        if (n <= 0) {
-            fprintf(stderr, "rem_diff: %s:%u: expected \"STATE-SEED HEX\"\n", path, lineno);
+        unsigned long long sseed = k > 0 ? strtoull(l.seed, &end, 0) : 0;
+        int n = k <= 0 || *end ? -1 : parse_hex(l.hex, code, RD_CODE_MAX - 2);
+        if (k == 0 || (k > 0 && n > 0 && !l.holds[c->vendor])) {
+            if (record)
+                fputs(line, stdout);
+            other += k > 0;
+            continue;
+        }
+        if (k < 0 || n <= 0) {
+            fprintf(stderr, "rem_diff: %s:%u: expected \"STATE-SEED HEX [intel[=DIGEST]] "
+                            "[amd[=DIGEST]]\"\n", path, lineno);
+            if (record)
+                fputs(line, stdout);
             rc = 2;
             continue;
         }
         total++;
         char where[4096 + 64];
         enum verdict v = V_MISMATCH;
+        uint64_t got = 0, want = l.digest[c->vendor];
         snprintf(where, sizeof(where), "%s:%u", path, lineno);
-        int r = replay_one(c, sseed, code, (unsigned)n, where, &v);
+        if (c->ref_recorded && !want && !record) {
+            fprintf(rep, "%s: no %s outcome recorded: nothing to judge rem by (record it with "
+                         "--record on a %s host)\n", where, vendor_token[c->vendor],
+                    vendor_token[c->vendor]);
+            rc = rc ? rc : 1;
+            bad++;
+            continue;
+        }
+        FILE *saved = stdout; /* the list goes to stdout: the report to stderr */
+        if (record)
+            stdout = stderr;
+        int r = replay_one(c, sseed, code, (unsigned)n, where, record && c->ref_recorded ? 0 : want,
+                           &got, &v);
+        stdout = saved;
         count[v]++;
         if (r) {
-            printf("  (%s:%u: --state-seed %s --code %s)\n", path, lineno, seed, hex);
+            fprintf(rep, "  (%s:%u: --state-seed %s --code %s)\n", path, lineno, l.seed, l.hex);
             bad++;
             rc = r > rc ? r : rc;
+        } else if (!c->ref_recorded && want && got && got != want) {
+            fprintf(rep, "%s: note: the recorded %s outcome %016llx is not this CPU's %016llx "
+                         "(rem agrees with the CPU; --record refreshes it)\n",
+                    where, vendor_token[c->vendor], (unsigned long long)want,
+                    (unsigned long long)got);
+            stale++;
+        }
+        if (record) {
+            if (got && !r)
+                l.digest[c->vendor] = got;
+            print_line(stdout, &l);
         }
     }
     fclose(f);
-    printf("rem_diff: %u regression reproducers from %s: %u mismatch%s, %u KVM emulator "
-           "divergence%s (native agrees with rem), %u known open, %u inconclusive, %u skipped\n",
-           total, path, bad, bad == 1 ? "" : "es", count[V_KVM], count[V_KVM] == 1 ? "" : "s",
-           count[V_OPEN], count[V_INCONCLUSIVE], count[V_SKIPPED]);
+    fprintf(rep, "rem_diff: %u regression reproducers for %s from %s (%u for the other vendor "
+                 "only): %u mismatch%s, %u KVM emulator divergence%s (native agrees with rem), "
+                 "%u known open, %u inconclusive, %u skipped, %u stale record%s\n",
+            total, vendor_token[c->vendor], path, other, bad, bad == 1 ? "" : "es", count[V_KVM],
+            count[V_KVM] == 1 ? "" : "s", count[V_OPEN], count[V_INCONCLUSIVE],
+            count[V_SKIPPED], stale, stale == 1 ? "" : "s");
     return rc;
 }
 
@@ -504,27 +703,45 @@ static int replay_list(struct ctx *c, const char *path)
 static int setup(struct ctx *c, const struct opts *o)
 {
     char err[512];
-    if (!o->ref_native && access("/dev/kvm", R_OK | W_OK) != 0) {
-        const char *skip = getenv("CAPSULE_SKIP_KVM");
-        if (skip && !strcmp(skip, "1")) {
-            printf("rem_diff: SKIPPED (no usable /dev/kvm, CAPSULE_SKIP_KVM=1)\n");
-            return -1;
+    const struct cpum_profile *prof = cpum_profile_find(o->profile);
+    if (!prof) {
+        fprintf(stderr, "rem_diff: unknown CPU profile '%s' (known: %s)\n", o->profile,
+                cpum_profile_names(err, sizeof(err)));
+        return 2;
+    }
+    c->vendor = prof->vendor;
+    c->ref_recorded = o->ref == REF_RECORDED;
+    if (!c->ref_recorded && prof->vendor != cpum_host_vendor()) {
+        fprintf(stderr, "rem_diff: the CPU profile '%s' is %s and this host %s: the "
+                        "hardware can only judge a profile of its own vendor (use "
+                        "--reference recorded --replay FILE)\n",
+                prof->name, cpum_vendor_string(prof->vendor),
+                cpum_vendor_string(cpum_host_vendor()));
+        return 2;
+    }
+    const char *skip = getenv("CAPSULE_SKIP_KVM"), *req = getenv("CAPSULE_REQUIRE_KVM");
+    bool no_kvm = access("/dev/kvm", R_OK | W_OK) != 0 || (skip && !strcmp(skip, "1"));
+    if (o->ref == REF_HM && no_kvm) {
+        if (req && !strcmp(req, "1")) {
+            fprintf(stderr, "rem_diff: FAIL: /dev/kvm is missing or not accessible and "
+                            "CAPSULE_REQUIRE_KVM=1; the hm side of the comparison needs it\n");
+            return 1;
         }
-        fprintf(stderr, "rem_diff: FAIL: /dev/kvm is missing or not accessible; the hm "
-                        "side of the comparison needs it (set CAPSULE_SKIP_KVM=1 to skip, or "
-                        "use --reference native)\n");
-        return 1;
+        printf("SKIP: rem_diff: the hm reference needs a usable /dev/kvm (the native "
+               "reference still runs)\n");
+        return 77;
     }
     if (rd_gen_init(o->verbose) <= 0) {
         fprintf(stderr, "rem_diff: no instruction forms from the decoder tables\n");
         return 2;
     }
     c->ref_native = o->ref_native;
-    if (rd_guest_create(&c->g, !o->ref_native, err, sizeof(err)) != 0) {
+    if (rd_guest_create(&c->g, o->ref == REF_HM, prof->name, err, sizeof(err)) != 0) {
         fprintf(stderr, "rem_diff: FAIL: %s\n", err);
         return 1;
     }
-    if ((o->ref_native || !o->no_arbiter) && rd_native_create(&c->nat, err, sizeof(err)) != 0) {
+    if (o->ref != REF_RECORDED && (o->ref_native || !o->no_arbiter) &&
+        rd_native_create(&c->nat, err, sizeof(err)) != 0) {
         if (o->ref_native) {
             fprintf(stderr, "rem_diff: FAIL: no native reference on this host: %s\n", err);
             return 1;
@@ -538,7 +755,8 @@ static int setup(struct ctx *c, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-    static struct opts o = {.count = 2000, .seed = 1, .max_len = 16, .max_reports = 10};
+    static struct opts o = {.count = 2000, .seed = 1, .max_len = 16, .max_reports = 10,
+                            .profile = CPUM_PROFILE_DEFAULT};
     static struct ctx c;
     static struct rd_state st;
     static struct rd_seq seq;
@@ -548,10 +766,10 @@ int main(int argc, char **argv)
     int rc = setup(&c, &o);
     if (rc != 0 || o.have_code || o.replay_file) {
         if (rc == 0)
-            rc = o.have_code ? replay(&c, &o) : replay_list(&c, o.replay_file);
+            rc = o.have_code ? replay(&c, &o) : replay_list(&c, o.replay_file, o.record);
         rd_native_destroy(c.nat);
         rd_guest_destroy(c.g);
-        return rc < 0 ? 0 : rc;
+        return rc;
     }
     unsigned long long count[V_SKIPPED + 1] = {0}, ends = 0, xcpt[32] = {0}, insns = 0;
     unsigned listed[V_SKIPPED + 1] = {0};
@@ -604,7 +822,10 @@ int main(int argc, char **argv)
         printf("; %llu inconclusive (hm emulated, no native verdict)", count[V_INCONCLUSIVE]);
     if (count[V_SKIPPED])
         printf("; %llu skipped (not reproducible natively)", count[V_SKIPPED]);
-    printf("; %llu mismatch%s\n", count[V_MISMATCH], count[V_MISMATCH] == 1 ? "" : "es");
+    printf("; %llu outcome%s differed only in flags left undefined there (not compared)",
+           masked_undefined, masked_undefined == 1 ? "" : "s");
+    printf("; profile %s (%s); %llu mismatch%s\n", o.profile, vendor_token[c.vendor],
+           count[V_MISMATCH], count[V_MISMATCH] == 1 ? "" : "es");
     rd_native_destroy(c.nat);
     rd_guest_destroy(c.g);
     return count[V_MISMATCH] ? 1 : 0;
