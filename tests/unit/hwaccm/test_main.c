@@ -1,10 +1,9 @@
 /*
- * test_main.c - the hwaccm suite on the real /dev/kvm. Without /dev/kvm
- * it fails loudly, unless CAPSULE_SKIP_KVM=1 says to skip (and then says
- * SKIPPED). Shared helpers for a one-vCPU VM live here.
+ * test_main.c - the hwaccm suite on the real /dev/kvm. Without a usable
+ * /dev/kvm the whole suite is skipped, counted and said so
+ * (tests/lib/testskip.h: "SKIP: hwaccm: ..."); CAPSULE_REQUIRE_KVM=1 makes
+ * that a failure. Shared helpers for a one-vCPU VM live here.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <capsule/errorinfo.h>
 
 #include "hwaccm_test.h"
+#include "testskip.h"
 
 struct tvm vm;
 
@@ -78,32 +78,11 @@ void tvm_run_expect(enum hwaccm_exit_reason reason)
                   hwaccm_exit_name(reason), (unsigned long long)vm.cpu.ctx.rip);
 }
 
-static int check_kvm(void)
-{
-    const char *skip = getenv("CAPSULE_SKIP_KVM");
-    const char *dev = getenv("CAPSULE_KVM_DEVICE"); /* as hd_kvm_open: lets a test fake "no KVM" */
-    if (!dev || !*dev)
-        dev = "/dev/kvm";
-    int fd = open(dev, O_RDWR | O_CLOEXEC);
-    if (fd >= 0) {
-        close(fd);
-        return 1;
-    }
-    int err = errno;
-    if (skip && strcmp(skip, "1") == 0) {
-        printf("SKIPPED: hwaccm tests need /dev/kvm (%s: %s); CAPSULE_SKIP_KVM=1 is set\n", dev,
-               strerror(err));
-        return 0;
-    }
-    fprintf(stderr, "FAILED: no /dev/kvm (%s: %s): the hwaccm tests need KVM. Set "
-                    "CAPSULE_SKIP_KVM=1 to skip them on a host without it.\n",
-            dev, strerror(err));
-    return -1;
-}
-
 int main(void)
 {
-    int kvm = check_kvm();
+    /* The whole suite is the hm engine itself: nothing of it runs under rem
+     * (rem has its own suite, check-rem). */
+    int kvm = test_need_kvm("hwaccm");
     if (kvm <= 0)
         return kvm == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
     Suite *s = suite_create("hwaccm");
