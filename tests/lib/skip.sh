@@ -18,6 +18,14 @@
 #
 # The C tests use tests/lib/testskip.h, which follows the same rules.
 
+# CAPSULE_SKIP_KVM also hides the device from the programs a test starts
+# (capsule-vm, and capsule-svc's VM processes, read CAPSULE_KVM_DEVICE), so
+# that engine auto falls back to rem as it would on a host without KVM.
+if [ -n "${CAPSULE_SKIP_KVM:-}" ] && [ "$CAPSULE_SKIP_KVM" != 0 ]; then
+    CAPSULE_KVM_DEVICE=/dev/null/kvm-hidden-by-CAPSULE_SKIP_KVM
+    export CAPSULE_KVM_DEVICE
+fi
+
 # test_skip TEST REASON: reports and records one skipped part.
 test_skip() {
     echo "SKIP: $1: $2"
