@@ -2,7 +2,10 @@
 # Installs what is missing, builds Capsule and runs every test: the unit and
 # integration tests, the same again under ASan+UBSan, the Windows (WHP)
 # backend cross-compiled with mingw-w64 (compile-only), and each fuzzer for a
-# bounded time (FUZZTIME seconds, default 30).
+# bounded time (FUZZTIME seconds, default 30). Test parts that need what
+# this host lacks (/dev/kvm) are skipped, and the last lines say how many
+# and why ("skipped: N (...)"), per test run; CAPSULE_REQUIRE_KVM=1 makes a
+# missing /dev/kvm fail instead (see tools/setup.sh).
 set -eu
 . "$(dirname "$0")/tools/setup.sh"
 setup
@@ -11,3 +14,5 @@ step "tests under ASan+UBSan" scons -Q -j"$JOBS" asan=1 check
 step "windows cross-build (mingw-w64)" scons -Q -j"$JOBS" windows
 step "fuzzers (${FUZZTIME:-30} s each)" scons -Q -j"$JOBS" fuzz FUZZTIME="${FUZZTIME:-30}"
 echo "check: all passed"
+skips_summary build "tests (scons check)"
+skips_summary build-asan "tests under ASan+UBSan"

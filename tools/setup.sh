@@ -34,6 +34,21 @@ step() { # step NAME COMMAND...: runs COMMAND with its output in a log
     echo "ok ($(($(date +%s) - t0)) s)"
 }
 
+# Skipped test parts. A test part that truly needs something this host
+# lacks - today /dev/kvm, which the hm engine needs - prints "SKIP: TEST:
+# REASON" and appends "TEST: REASON" to $CAPSULE_SKIPS (tests/lib/skip.sh,
+# tests/lib/testskip.h); the rest of the test still runs, under engine rem.
+# `scons check` sets CAPSULE_SKIPS to BUILD/logs/skips.txt, clears it when
+# the run starts and prints "skipped: N (...)" when it ends.
+#   CAPSULE_REQUIRE_KVM=1  for machines known to have KVM: a missing or
+#                          unusable /dev/kvm fails the tests that need it
+#   CAPSULE_SKIP_KVM=1     skip the hm parts even where /dev/kvm works
+#                          (and hide it from the VMs the tests start)
+# skips_summary BUILDDIR WHAT: one line for check.sh's end.
+skips_summary() {
+    python3 "$CAPSULE_TOP/tools/skips.py" "$CAPSULE_TOP/$1/logs/skips.txt" "in $2"
+}
+
 missing_debs() {
     local p
     for p in $CAPSULE_DEBS; do
