@@ -7,6 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 [ -e "$B/java/capsule.jar" ] && command -v javac >/dev/null ||
     { echo "FAIL: no JDK (javac) or $B/java/capsule.jar not built"; exit 1; }
-javac -d "$tmp/classes" -cp "$B/java/capsule.jar" "$here/JavaTest.java" \
+# The sources are UTF-8 whatever the locale says (javac would read them as
+# ASCII under LANG=C and refuse the test's non-ASCII strings).
+javac -encoding UTF-8 -d "$tmp/classes" -cp "$B/java/capsule.jar" "$here/JavaTest.java" \
     "$CAPSULE_SRC/sdk/samples/java/Flow.java" || exit 1
 $BIND_RUN java -cp "$B/java/capsule.jar:$tmp/classes" JavaTest

@@ -179,7 +179,11 @@ def main():
     args = ap.parse_args()
     for tool in ('objdump', 'objcopy'):
         if subprocess.run(['which', tool], stdout=subprocess.DEVNULL).returncode:
-            print('dis_diff: SKIP: %s not installed' % tool)
+            # said and counted (tests/lib/skip.sh's convention), never silent
+            print('SKIP: dis-diff: %s not installed' % tool)
+            if os.environ.get('CAPSULE_SKIPS'):
+                with open(os.environ['CAPSULE_SKIPS'], 'a', encoding='utf-8') as f:
+                    f.write('dis-diff: %s not installed\n' % tool)
             return 0
     tmp = tempfile.mkdtemp(prefix='dis-diff-')
     ok = True

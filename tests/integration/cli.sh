@@ -13,9 +13,12 @@
 #   behind in the service (ICapsule's objectHandleCount back at its
 #   baseline); 20 clients x 500 rounds with no error and no growth of the
 #   service's memory.
-# Every capsule-svc started here is killed at the end.
+# Every capsule-svc started here is killed at the end. Time limits only
+# bound a hang, and scale with CAPSULE_TIMEOUT_SCALE.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+. "$(cd "$(dirname "$0")/../lib" && pwd)/skip.sh"
+S=${CAPSULE_TIMEOUT_SCALE:-1}
 CAP=$B/bin/capsule
 SVC=$B/bin/capsule-svc
 LOAD=$B/tests/loadclient
@@ -54,12 +57,12 @@ svc_count() { pgrep -fc -- "capsule-svc .*$CAPSULE_HOME( |\$)"; }
 kill_svc() {
     local i st
     kill -9 "$1"
-    for i in $(seq 1 100); do
+    for i in $(seq 1 $((100 * S))); do
         st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
         [ -z "$st" ] || [ "$st" = Z ] && return 0
         sleep 0.05
     done
-    fail "service $1 still alive 5 s after SIGKILL"
+    fail "service $1 still alive $((5 * S)) s after SIGKILL"
 }
 # Under ASan freed memory sits in a quarantine, which would look like growth
 # in the load test; the service inherits this from the CLI that starts it.
@@ -262,7 +265,7 @@ ok waitfor demo --state poweroff --timeout 5
 run waitfor demo --state running --timeout 1
 el=$((($(date +%s%N) - start) / 1000000))
 [ $rc -eq 1 ] && grep -q 'timed out' "$tmp/err" || fail "waitfor timeout: exit $rc: $err"
-[ $el -ge 1000 ] && [ $el -lt 6000 ] || fail "waitfor with --timeout 1 took $el ms"
+[ $el -ge 1000 ] && [ $el -lt $((6000 * S)) ] || fail "waitfor with --timeout 1 took $el ms"
 
 # unregister keeps the files; --delete removes them.
 ok unregistervm other
@@ -301,7 +304,14 @@ expect_mr race2 cmdline '"iter 15"'
 pid=$(svc_pid)
 "$CAP" waitfor race1 --state running --timeout 60 >/dev/null 2>"$tmp/wait.err" &
 wpid=$!
-sleep 0.5
+# Kill the service once waitfor is its client (were it killed first, waitfor
+# would start a new service and wait there): a fresh client sees two.
+for i in $(seq 1 $((100 * S))); do
+    line=$("$HOLD" counts 2>/dev/null)
+    [ "$(sed -n 's/^clients \([0-9]*\) .*/\1/p' <<<"$line")" = 2 ] && break
+    sleep 0.05
+done
+sleep 0.2 # from connected to blocked in the call
 start=$(date +%s%N)
 kill_svc "$pid"
 wait $wpid
@@ -309,7 +319,7 @@ wrc=$?
 el=$((($(date +%s%N) - start) / 1000000))
 [ $wrc -eq 1 ] || fail "waitfor after SIGKILL of the service exited $wrc, want 1"
 grep -q '^capsule: error: ' "$tmp/wait.err" || fail "waitfor after SIGKILL: $(cat "$tmp/wait.err")"
-[ $el -lt 5000 ] || fail "waitfor took $el ms to notice the dead service"
+[ $el -lt $((5000 * S)) ] || fail "waitfor took $el ms to notice the dead service"
 ok list vms
 [ "$(echo "$out" | wc -l)" -eq 4 ] || fail "after SIGKILL, list vms: [$out]"
 npid=$(svc_pid)
@@ -382,7 +392,7 @@ EOF
     grep -q '^refused' "$tmp/peer" || fail "the service answered another uid: $(cat "$tmp/peer")"
     ok list vms  # and still serves its owner
 else
-    echo "SKIP: the another-uid test needs root, a 'nobody' user and a build nobody can run"
+    test_skip "cli (another uid)" "needs root, a 'nobody' user and a build nobody can run"
 fi
 
 # ---- a client's objects leave no handle behind ---------------------------------
@@ -398,11 +408,11 @@ svc_counts() {
     handles=$(sed -n 's/^clients [0-9]* handles \([0-9]*\)$/\1/p' <<<"$line")
     [ -n "$handles" ] || { fail "holdclient counts printed [$line]: $(cat "$tmp/counts.err")"; return 1; }
 }
-# back_to_base WHAT: polls for up to 5 s until objectHandleCount is $base
+# back_to_base WHAT: polls for up to 5 s (scaled) until objectHandleCount is $base
 # and only the asking client is connected again; prints how long it took.
 back_to_base() {
     local i start=$(date +%s%N)
-    for i in $(seq 1 50); do
+    for i in $(seq 1 $((50 * S))); do
         svc_counts || return
         [ "$handles" -eq "$base" ] && [ "$clients" -eq 1 ] && {
             echo "handles: $1: back to $base handles in $((($(date +%s%N) - start) / 1000000)) ms"
@@ -410,11 +420,11 @@ back_to_base() {
         }
         sleep 0.1
     done
-    fail "$1: after 5 s the service still has $handles object handles (baseline $base) and $clients clients (want 1)"
+    fail "$1: after $((5 * S)) s the service still has $handles object handles (baseline $base) and $clients clients (want 1)"
 }
 # The CLI calls above may still be ending: wait until this client is the
 # only one, then take its count as the baseline.
-for i in $(seq 1 50); do svc_counts && [ "$clients" = 1 ] && break; sleep 0.1; done
+for i in $(seq 1 $((50 * S))); do svc_counts && [ "$clients" = 1 ] && break; sleep 0.1; done
 base=${handles:-0}
 [ "$clients" = 1 ] && [ "$base" -ge 1 ] ||
     fail "baseline: clientCount $clients, objectHandleCount $base (want 1 client holding at least its root)"
@@ -431,7 +441,7 @@ for how in "hold" "hold --wait"; do
     : >"$tmp/hold.out"
     "$HOLD" $how >"$tmp/hold.out" 2>"$tmp/hold.err" &
     hpid=$!
-    for i in $(seq 1 100); do grep -q '^holding ' "$tmp/hold.out" && break; sleep 0.1; done
+    for i in $(seq 1 $((100 * S))); do grep -q '^holding ' "$tmp/hold.out" && break; sleep 0.1; done
     if grep -q '^holding ' "$tmp/hold.out"; then
         hold_line "$what"
         [ "$how" = "hold --wait" ] && sleep 0.3 # let it enter getEvent

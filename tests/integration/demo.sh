@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$DEMO" >"$tmp/out" 2>"$tmp/err"; rc=$?
 [ $rc -eq 0 ] || fail "demo exited $rc: $(cat "$tmp/err")"
 for want in 'registry: created @capsule.org/host;1' \
-    "processorCount         $(nproc)" \
+    "processorCount         $(getconf _NPROCESSORS_ONLN)" \
     "operatingSystem        \"$(uname -s)\"" \
     "osVersion              \"$(uname -r)\"" \
     'proxy handler: IHost slot 9 (getOperatingSystem), forwarding' \

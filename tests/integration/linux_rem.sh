@@ -30,9 +30,10 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+. "$TOP/tests/lib/skip.sh"
 for t in apt-get dpkg-deb; do
     if ! command -v $t >/dev/null; then
-        echo "SKIP: linux_rem needs Debian's $t to build the guest kit (not a Debian host)"
+        test_skip linux-rem "needs Debian's $t to build the guest kit (not a Debian host)"
         exit 0
     fi
 done

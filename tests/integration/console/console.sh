@@ -33,7 +33,7 @@ trap cleanup EXIT
 
 # run ARGS...: runs the CLI with no input; sets rc, out and err.
 run() {
-    timeout 30 "$CAP" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+    timeout $((30 * ${CAPSULE_TIMEOUT_SCALE:-1})) "$CAP" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
     rc=$?
     out=$(cat "$tmp/out")
     err=$(cat "$tmp/err")

@@ -24,8 +24,9 @@ S=${CAPSULE_TIMEOUT_SCALE:-1}
 LIMIT=$((${CONSOLE_VM_TIMEOUT:-120} * S))
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$TOP/tests/lib/skip.sh"
 for t in apt-get dpkg-deb; do
-    command -v $t >/dev/null || { echo "SKIP: console_vm needs Debian's $t for the guest kit"; exit 0; }
+    command -v $t >/dev/null || { test_skip console-vm "needs Debian's $t for the guest kit"; exit 0; }
 done
 tmp=$(mktemp -d /tmp/capsule-cvm.XXXXXX)
 export CAPSULE_HOME=$tmp/h
@@ -101,7 +102,7 @@ grep -q '^hi-42' "$tmp/out2" || fail "second console: no 'hi-42' in: $(cat -v "$
 # ---- power-off ----------------------------------------------------------------
 "$CAP" controlvm demo poweroff >/dev/null && "$CAP" waitfor demo --state poweroff --timeout $((15 * S)) >/dev/null ||
     fail "the VM did not power off"
-for _ in $(seq 50); do [ -e "$sock" ] || break; sleep 0.1; done
+for _ in $(seq $((50 * S))); do [ -e "$sock" ] || break; sleep 0.1; done
 [ -e "$sock" ] && fail "the socket $sock is left after power-off"
 
 echo "console_vm: $(($(date +%s) - start)) s"

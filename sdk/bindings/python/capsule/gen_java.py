@@ -161,7 +161,7 @@ def main(outdir):
         if it.name != 'ISupports':
             files[it.name + '.java'] = iface_source(it)
     for fname, text in files.items():
-        with open(os.path.join(pkg, fname), 'w') as f:
+        with open(os.path.join(pkg, fname), 'w', encoding='utf-8') as f:
             f.write(text)
     return 0
 
