@@ -24,14 +24,28 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fails=0
 
-# hm: whether the hm half runs. E: the engine of the checks that are about
-# devices and exits rather than an engine (hm where there is KVM).
+# hm=1: the hm half runs. E: the engine of the checks about devices and
+# exits rather than an engine (hm where there is KVM, else rem).
 if need_kvm "vm-run (hm half)"; then hm=1 E=hm; else hm=0 E=rem; fi
+# hm_only CMD...: runs CMD only in the hm half.
+hm_only() { [ $hm = 0 ] || "$@"; }
 # Whether this host's KVM emulates guest kernel code (no VT-x/AMD-V flag:
-# KVM's PVM backend, see DESIGN.md); the hm checks that rely on its
-# emulator's limits hold only there.
-host_limited=0
-grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null || host_limited=1
+# KVM's PVM backend, DESIGN.md); the checks of its emulator's limits hold
+# only there. On a VT-x/AMD-V host the CPU runs LSL and stmxcsr itself
+# (the payloads pass, nothing is stepped) and runs or refuses RDSEED as its
+# CPUID says.
+if grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null; then
+    host_limited=0 lsl_pat='engine hm' mxcsr_pat='engine hm'
+else
+    host_limited=1 lsl_pat='instructions stepped by rem for hm 1: lsl 1'
+    mxcsr_pat='stepped by rem for hm 1: stmxcsr 1'
+fi
+# limited_hm_only CMD...: runs CMD in the hm half on such a host only, and
+# says so (a counted skip) on another.
+limited_hm_only() {
+    if [ $host_limited = 1 ]; then hm_only "$@"
+    else hm_only test_skip "vm-run $2" "needs a KVM that emulates guest kernel code (this host has VT-x/AMD-V)"; fi
+}
 
 # expect NAME STATUS GREP-PATTERN (in stdout+stderr) -- capsule-vm args...
 expect() {
@@ -46,70 +60,54 @@ expect() {
     fi
 }
 
-fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-
-if [ $hm = 1 ]; then
-    expect hello 85 '^hello$' -- --kernel "$P/hello.bin" --debug-exit --engine hm
-    expect pit-hlt 33 '^T$' -- --kernel "$P/pit_hlt.bin" --debug-exit --engine hm --stats
-    grep -q 'irqs injected *1 ' "$T/out" || fail "pit-hlt: no injected IRQ in --stats"
-    expect pit-spin 33 '^T$' -- --kernel "$P/pit_spin.bin" --debug-exit --engine hm
-    expect triple-fault 3 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine hm
-    # hm + rem stepping in: a host whose KVM emulates guest kernel code
-    # cannot run these; hm hands them to rem (on a VT-x/AMD-V host the CPU
-    # runs them itself: the payloads pass either way, nothing is stepped)
-    if [ $host_limited = 1 ]; then
-        lsl='instructions stepped by rem for hm 1: lsl 1' mxcsr='stepped by rem for hm 1: stmxcsr 1'
-    else
-        lsl='engine hm' mxcsr='engine hm'
-    fi
-    expect hm-rem-step-lsl 33 "$lsl" -- --kernel "$P/emulfail_lsl.bin" --debug-exit --engine hm --stats
-    expect hm-rem-step-stmxcsr 33 "$mxcsr" -- --kernel "$P/emulfail.bin" --debug-exit --engine hm --stats
-    # neither the host nor rem: all 15 bytes at CS:EIP (the payload, then
-    # zeroed RAM). Only where KVM emulates guest kernel code: a VT-x/AMD-V
-    # host runs or refuses RDSEED itself, as its CPUID says.
-    if [ $host_limited = 1 ]; then
-        expect emulation-failure-hm 3 'at 0010:00100000 (linear 0x100000, CPL 0): .*instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\], and they are not implemented in rem either' \
-            -- --kernel "$P/emulfail_unimpl.bin" --debug-exit --engine hm
-    else
-        test_skip "vm-run emulation-failure-hm" "needs a KVM that emulates guest kernel code (this host has VT-x/AMD-V)"
-    fi
-fi
-
-# devices and exits, under hm where there is KVM, else under rem
+hm_only expect hello 85 '^hello$' -- --kernel "$P/hello.bin" --debug-exit --engine hm
 expect serial-file 85 'guest wrote 0x2a' -- --kernel "$P/hello.bin" --debug-exit --engine $E --serial "file:$T/com1"
-grep -qx hello "$T/com1" && echo "ok   serial-file content" || fail "serial-file content"
+grep -qx hello "$T/com1" && echo "ok   serial-file content" || { echo "FAIL serial-file content"; fails=$((fails + 1)); }
+expect pit-hlt 33 '^T$' -- --kernel "$P/pit_hlt.bin" --debug-exit --engine $E --stats
+grep -q 'irqs injected *1 ' "$T/out" || { echo "FAIL pit-hlt: no injected IRQ in --stats"; fails=$((fails + 1)); }
+hm_only expect pit-spin 33 '^T$' -- --kernel "$P/pit_spin.bin" --debug-exit --engine hm
 expect no-device 33 '^T$' -- --kernel "$P/pit_hlt.bin" --debug-exit --engine $E --no-device rtc --no-device apic
 expect bad-no-device 1 "no-device rtcx: not a default device" -- --kernel "$P/hello.bin" --no-device rtcx
 expect device-edits-default 85 '^hello$' -- --kernel "$P/hello.bin" --debug-exit --engine $E --device rtc,irq=8
-
-# engine rem: the same payloads on the software CPU, same devices, same exits
+hm_only expect triple-fault 3 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine hm
+# hm + rem stepping in: the host cannot emulate these in guest kernel code
+# (on a VT-x host hm runs them itself: the payloads pass either way)
+hm_only expect hm-rem-step-lsl 33 "$lsl_pat" \
+    -- --kernel "$P/emulfail_lsl.bin" --debug-exit --engine hm --stats
+hm_only expect hm-rem-step-stmxcsr 33 "$mxcsr_pat" \
+    -- --kernel "$P/emulfail.bin" --debug-exit --engine hm --stats
+# neither the host nor rem: all 15 bytes at CS:EIP (the payload, then zeroed RAM)
+limited_hm_only expect emulation-failure-hm 3 'at 0010:00100000 (linear 0x100000, CPL 0): .*instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\], and they are not implemented in rem either' \
+    -- --kernel "$P/emulfail_unimpl.bin" --debug-exit --engine hm
 expect emulation-failure-rem 3 'at 0010:00100000 (linear 0x100000, CPL 0): the instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\] are not implemented in rem$' \
     -- --kernel "$P/emulfail_unimpl.bin" --debug-exit --engine rem
+
+# engine rem: the same payloads on the software CPU, same devices, same exits
 expect rem-hello 85 '^hello$' -- --kernel "$P/hello.bin" --debug-exit --engine rem
 expect rem-pit-hlt 33 '^T$' -- --kernel "$P/pit_hlt.bin" --debug-exit --engine rem --stats
-grep -q 'irqs injected *1 ' "$T/out" || fail "rem-pit-hlt: no injected IRQ in --stats"
-grep -q 'halts *[1-9]' "$T/out" || fail "rem-pit-hlt: no HLT wait in --stats"
+grep -q 'irqs injected *1 ' "$T/out" || { echo "FAIL rem-pit-hlt: no injected IRQ in --stats"; fails=$((fails + 1)); }
+grep -q 'halts *[1-9]' "$T/out" || { echo "FAIL rem-pit-hlt: no HLT wait in --stats"; fails=$((fails + 1)); }
 expect rem-pit-spin 33 '^T$' -- --kernel "$P/pit_spin.bin" --debug-exit --engine rem --stats
-grep -q 'rem instructions *[1-9][0-9]* *[0-9.]* MIPS while in rem' "$T/out" || fail "rem-pit-spin: no rem instruction count in --stats"
-grep -q 'rem blocks *[1-9][0-9]* *built, [0-9]* cache flushes; JIT: [0-9]* translated, [0-9]* exits chained' "$T/out" || fail "rem-pit-spin: no rem block-cache line in --stats"
+grep -q 'rem instructions *[1-9][0-9]* *[0-9.]* MIPS while in rem' "$T/out" || { echo "FAIL rem-pit-spin: no rem instruction count in --stats"; fails=$((fails + 1)); }
+grep -q 'rem blocks *[1-9][0-9]* *built, [0-9]* cache flushes; JIT: [0-9]* translated, [0-9]* exits chained' "$T/out" || { echo "FAIL rem-pit-spin: no rem block-cache line in --stats"; fails=$((fails + 1)); }
 expect rem-lsl 33 'engine rem' -- --kernel "$P/emulfail_lsl.bin" --debug-exit --engine rem
 expect rem-triple-fault 3 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine rem
-
 # auto measures hm and rem on a CPL0 loop and logs the numbers and the
 # reason; without KVM it says hm is not usable and takes rem
-if [ $hm = 1 ]; then
+if [ $hm = 0 ]; then
+    expect auto-without-kvm 85 'engine rem (asked: auto): hm is not usable here' \
+        -- --kernel "$P/hello.bin" --debug-exit --engine auto
+    grep -q 'auto probe: hm not usable' "$T/out" ||
+        { echo "FAIL auto-without-kvm: no probe line"; fails=$((fails + 1)); }
+else
     expect auto-probe 85 'auto probe: hm usable, [0-9.]* ns/insn under hm, [0-9.]* ns/insn under rem' \
         -- --kernel "$P/hello.bin" --debug-exit --engine auto
     grep -q 'engine \(hm\|rem\) (asked: auto): measured guest kernel code at' "$T/out" ||
-        fail "auto-probe: no measured reason"
-    if [ $host_limited = 1 ]; then
-        grep -q 'engine rem (asked: auto)' "$T/out" && echo "ok   auto picks rem where the host emulates guest kernel code" ||
-            fail "auto-probe: rem not chosen on a host without VT-x/AMD-V"
-    fi
-else
-    expect auto-without-kvm 85 'engine rem (asked: auto): hm is not usable here' \
-        -- --kernel "$P/hello.bin" --debug-exit --engine auto
-    grep -q 'auto probe: hm not usable' "$T/out" || fail "auto-without-kvm: no probe line"
+        { echo "FAIL auto-probe: no measured reason"; fails=$((fails + 1)); }
+fi
+if [ $hm = 1 ] && [ $host_limited = 1 ]; then
+    grep -q 'engine rem (asked: auto)' "$T/out" && echo "ok   auto picks rem where the host emulates guest kernel code" ||
+        { echo "FAIL auto-probe: rem not chosen on a host without VT-x/AMD-V"; fails=$((fails + 1)); }
 fi
 sed -n 's/.*\(auto probe: .*\)/    \1/p' "$T/out"
 expect no-debug-exit-device 3 'triple fault' -- --kernel "$P/triple.bin" --serial none
@@ -121,12 +119,10 @@ expect no-kernel 2 'required' --
 expect help 0 'usage: capsule-vm' -- --help
 expect unknown-device 1 'rtcx' -- --kernel "$P/hello.bin" --device rtcx
 
-# SIGTERM powers a running guest off cleanly (status 0), under both
-# engines (rem alone without KVM). The signal is sent once the guest runs
-# (its first OUT to port 0x80 is logged), however long start-up takes.
-engines=rem
-[ $hm = 1 ] && engines="hm rem"
-for engine in $engines; do
+# SIGTERM powers a running guest off cleanly (status 0), under both engines
+# (rem alone without KVM), sent once the guest runs (its OUTs to port 0x80
+# are logged) however long the start takes
+for engine in $([ $hm = 1 ] && echo hm) rem; do
     "$VM" --kernel "$P/ioloop.bin" --serial none --engine $engine >"$T/out" 2>&1 &
     pid=$!
     i=0
@@ -138,7 +134,7 @@ for engine in $engines; do
     wait $pid
     st=$?
     if [ $st = 0 ] && grep -q 'powering the VM off' "$T/out"; then echo "ok   sigterm-$engine"
-    else echo "FAIL sigterm-$engine: status $st"; sed 's/^/    /' "$T/out" | tail -20; fails=$((fails + 1)); fi
+    else echo "FAIL sigterm-$engine: status $st"; sed 's/^/    /' "$T/out"; fails=$((fails + 1)); fi
 done
 
 [ $fails = 0 ] && echo "vm_run: all passed" || echo "vm_run: $fails FAILED"

@@ -30,6 +30,9 @@ void fixture_up(struct fixture *f);   /* home + in-process server + client */
 void fixture_down(struct fixture *f);
 /* Waits up to ms for cond() to hold; returns it. */
 int wait_for(int (*cond)(void *), void *arg, int ms);
+/* CAPSULE_TIMEOUT_SCALE (1, 6 under asan=1; set by scons): what a time limit
+ * that only bounds a hang or a "fails fast" check is multiplied by. */
+int test_scale(void);
 /* Path of a test program beside this one. */
 const char *test_program(const char *name);
 /* Starts a program (argv[0] resolved with test_program), stdout to a pipe

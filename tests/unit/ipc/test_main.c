@@ -55,8 +55,16 @@ void fixture_down(struct fixture *f)
     cap_ipc_home_clear(&f->h);
 }
 
+int test_scale(void)
+{
+    const char *s = getenv("CAPSULE_TIMEOUT_SCALE");
+    int v = s ? atoi(s) : 1;
+    return v > 0 ? v : 1;
+}
+
 int wait_for(int (*cond)(void *), void *arg, int ms)
 {
+    ms *= test_scale();
     for (int i = 0; i < ms; i += 5) {
         if (cond(arg))
             return 1;
