@@ -105,6 +105,12 @@ struct cpum_fxsave {
 #define MSR_FS_BASE             0xc0000100u
 #define MSR_GS_BASE             0xc0000101u
 #define MSR_KERNEL_GS_BASE      0xc0000102u
+/* AMD (APM Vol. 2, appendix A; the BKDG/PPR of each family) */
+#define MSR_AMD_SYSCFG          0xc0010010u
+#define MSR_AMD_HWCR            0xc0010015u
+#define MSR_AMD_NB_CFG          0xc001001fu
+#define MSR_AMD_DE_CFG          0xc0011029u
+#define MSR_AMD_HWCR_TSC_FREQ_SEL (1ull << 24) /* TSC counts at the P0 rate: read-only 1 */
 
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
@@ -146,6 +152,8 @@ struct cpum_msrs {
     uint64_t tsc; /* last value written or read; TM owns the clock that advances it */
     uint64_t apic_base;
     uint64_t misc_enable;
+    /* AMD's model-specific registers (profiles of AMD only; cpum_msr_amd.c) */
+    uint64_t amd_hwcr, amd_syscfg, amd_nb_cfg, amd_de_cfg;
 };
 
 /* Parts of the context, for cpum_cpu.extrn / .dirty. */
