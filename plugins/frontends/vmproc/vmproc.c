@@ -316,9 +316,13 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         goto fail;
     fprintf(stderr, "capsule-vm: loaded %s: %s\n", o->kernel, p->boot.description);
     const struct cpum_profile *prof = cpum_profile_find(o->cpu_profile);
-    if (prof) /* vm_create refused any other */
-        fprintf(stderr, "capsule-vm: CPU profile %s: %s, %s\n", prof->name,
-                cpum_vendor_string(prof->vendor), prof->brand);
+    if (prof) { /* vm_create refused any other */
+        int n = (int)strlen(prof->brand); /* some CPUs pad theirs with spaces */
+        while (n > 0 && prof->brand[n - 1] == ' ')
+            n--;
+        fprintf(stderr, "capsule-vm: CPU profile %s: %s, %.*s\n", prof->name,
+                cpum_vendor_string(prof->vendor), n, prof->brand);
+    }
     *out = p;
     return CAP_OK;
 fail:;

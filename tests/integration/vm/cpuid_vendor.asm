@@ -1,6 +1,7 @@
 ; cpuid_vendor.asm - flat 32-bit payload: the CPU the guest sees, on COM1,
 ; as "cpuid: VENDOR BRAND" (CPUID leaf 0 and leaves 0x80000002-4), then
-; debug-exit 0x2a (capsule-vm exits with 85). For the CPU profile tests
+; debug-exit 0x2a (capsule-vm exits with 85); without a debug-exit device
+; it halts with interrupts off until powered off. For the CPU profile tests
 ; (tests/integration/cpu_profile.sh). No stack: the loader sets none.
 bits 32
 org 0x100000
@@ -32,7 +33,9 @@ org 0x100000
         out dx, al
         mov al, 0x2a
         out 0xf4, al
+.idle:  cli
         hlt
+        jmp .idle
 msg:    db "cpuid: "
 vendor: times 12 db 0
         db " "
