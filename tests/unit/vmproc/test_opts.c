@@ -354,9 +354,10 @@ END_TEST
 Suite *opts_suite(void)
 {
     Suite *s = suite_create("vmproc_opts");
-    VT_CASE(s, "valid", 0, test_defaults, test_all_options, test_values, test_help);
+    VT_CASE(s, "valid", 0, test_defaults, test_all_options, test_values, test_help,
+            test_cpu_profile);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
-            test_missing_kernel, test_cpu_profile);
+            test_missing_kernel);
     return s;
 }
