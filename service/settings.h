@@ -33,7 +33,7 @@
 #define SETTINGS_CMDLINE_MAX 4095u
 /* The longest CPU profile name a file may hold (the names themselves are
  * the VMM's, vmm/cpum/cpum_profile.h; this only bounds unknown ones). */
-#define SETTINGS_CPU_PROFILE_MAX 63u
+#define SETTINGS_CPU_PROFILE_MAX     63u
 #define SETTINGS_CPU_PROFILE_DEFAULT "host"
 #define SETTINGS_COMPONENT "capsule-svc"
 

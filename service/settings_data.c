@@ -75,8 +75,8 @@ cap_result machine_cfg_copy(struct machine_cfg *dst, const struct machine_cfg *s
     c.initrd = cap_str_dup(src->initrd);
     c.cmdline = cap_str_dup(src->cmdline);
     c.cpu_profile = cap_str_dup(src->cpu_profile);
-    int ok = c.name && c.description && c.os_type && c.kernel && c.initrd && c.cmdline &&
-             c.cpu_profile;
+    int ok =
+        c.name && c.description && c.os_type && c.kernel && c.initrd && c.cmdline && c.cpu_profile;
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++) {
         c.serial[i].path = cap_str_dup(src->serial[i].path);
         ok = ok && c.serial[i].path;

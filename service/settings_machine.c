@@ -86,15 +86,16 @@ static cap_result parse_cpu_profile(const char *f, const struct xml_node *hw,
         return rc;
     const char *v = cfg->cpu_profile;
     if (!*v || strlen(v) > SETTINGS_CPU_PROFILE_MAX || strpbrk(v, " \t\r\n"))
-        return xml_error(f, hw, "cpuProfile '%.80s' is not a profile name (1 to %u bytes, no spaces)",
-                         v, SETTINGS_CPU_PROFILE_MAX);
+        return xml_error(f, hw,
+                         "cpuProfile '%.80s' is not a profile name (1 to %u bytes, no spaces)", v,
+                         SETTINGS_CPU_PROFILE_MAX);
     return CAP_OK;
 }
 
 static cap_result parse_hardware(const char *f, const struct xml_node *hw, struct machine_cfg *cfg)
 {
-    static const char *const allowed[] = {"memory", "cpus", "engine", "debugExit", "cpuProfile",
-                                          NULL};
+    static const char *const allowed[] = {"memory",    "cpus",       "engine",
+                                          "debugExit", "cpuProfile", NULL};
     static const char *const boot_allowed[] = {"kernel", "initrd", "cmdline", NULL};
     int engine = (int)cfg->engine;
     unsigned seen = 0;

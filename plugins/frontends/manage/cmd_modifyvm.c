@@ -233,8 +233,7 @@ static cap_result apply(IMachine *mm, const struct changes *c, const char **what
 
 /* The names of the service's CPU profiles into *names (n of them; free
  * each with cap_str_free, then the array with cap_free). */
-static cap_result profile_names(struct cli_ctx *ctx, uint32_t *n, char ***names,
-                                const char **what)
+static cap_result profile_names(struct cli_ctx *ctx, uint32_t *n, char ***names, const char **what)
 {
     ISystemProperties *sp = NULL;
     ICPUProfile **profs = NULL;

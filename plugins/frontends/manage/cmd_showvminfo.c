@@ -56,9 +56,9 @@ struct vminfo {
 
 static void vminfo_free(struct vminfo *v)
 {
-    char **strs[] = {&v->access_error, &v->name,   &v->description, &v->ostype,  &v->cfg,
-                     &v->log_folder,   &v->kernel, &v->initrd,      &v->cmdline, &v->session_name,
-                     &v->cpu_profile};
+    char **strs[] = {&v->access_error, &v->name,         &v->description, &v->ostype,
+                     &v->cfg,          &v->log_folder,   &v->kernel,      &v->initrd,
+                     &v->cmdline,      &v->session_name, &v->cpu_profile};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         cap_str_free(*strs[i]);
         *strs[i] = NULL;

@@ -272,8 +272,8 @@ const char *cli_engine_name(ExecutionEngine e)
     return "unknown";
 }
 
-cap_result cli_cpu_profile_match(const char *opt, const char *name, uint32_t n,
-                                 char *const *known, const char **out)
+cap_result cli_cpu_profile_match(const char *opt, const char *name, uint32_t n, char *const *known,
+                                 const char **out)
 {
     char list[256] = "";
     size_t len = 0;

@@ -114,8 +114,8 @@ const char *cli_engine_name(ExecutionEngine e);
  * (the empty one too), with a message naming `opt`, the name and every
  * known one.
  */
-cap_result cli_cpu_profile_match(const char *opt, const char *name, uint32_t n,
-                                 char *const *known, const char **out);
+cap_result cli_cpu_profile_match(const char *opt, const char *name, uint32_t n, char *const *known,
+                                 const char **out);
 
 /*
  * Machine states as the CLI prints them in machine-readable output and

@@ -315,9 +315,10 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     if (CAP_FAILED(rc))
         goto fail;
     fprintf(stderr, "capsule-vm: loaded %s: %s\n", o->kernel, p->boot.description);
+    /* vm_create refused any other profile; some CPUs pad their brand */
     const struct cpum_profile *prof = cpum_profile_find(o->cpu_profile);
-    if (prof) { /* vm_create refused any other */
-        int n = (int)strlen(prof->brand); /* some CPUs pad theirs with spaces */
+    if (prof) {
+        int n = (int)strlen(prof->brand);
         while (n > 0 && prof->brand[n - 1] == ' ')
             n--;
         fprintf(stderr, "capsule-vm: CPU profile %s: %s, %.*s\n", prof->name,

@@ -287,8 +287,7 @@ START_TEST(test_cpu_profile)
                           "amd-epyc; see 'capsule list cpuprofiles')");
     ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "", 3, known, &out),
                           "unknown CPU profile ''");
-    ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "amd", 3, known, &out),
-                          "'amd'");
+    ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "amd", 3, known, &out), "'amd'");
     char *other[] = {"zen9"};
     ck_assert_int_eq(cli_cpu_profile_match("--cpu-profile", "zen9", 1, other, &out), CAP_OK);
     ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "host", 1, other, &out),

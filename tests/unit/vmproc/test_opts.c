@@ -175,11 +175,10 @@ START_TEST(test_help)
     PARSE(&p, "--help");
     ck_assert_int_eq(p.r, 1);
     ck_assert_str_eq(p.err, "");
-    static const char *const opts[] = {"--kernel", "--initrd", "--append", "--memory",
-                                       "--cpus", "--engine", "--cpu-profile", "--serial",
-                                       "intel-core", "amd-epyc", "--debug-exit",
-                                       "--device", "--no-device", "--frontend", "--stats",
-                                       "--help", "Exit status"};
+    static const char *const opts[] = {
+        "--kernel",      "--initrd",   "--append",   "--memory", "--cpus",       "--engine",
+        "--cpu-profile", "--serial",   "intel-core", "amd-epyc", "--debug-exit", "--device",
+        "--no-device",   "--frontend", "--stats",    "--help",   "Exit status"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         ck_assert_msg(strstr(p.out, opts[i]), "--help does not mention %s", opts[i]);
     parsed_free(&p);

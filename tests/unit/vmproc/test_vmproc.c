@@ -294,8 +294,8 @@ START_TEST(test_cpu_profile)
         stderr_back(saved);
         char want = cases[i].vendor0 ? cases[i].vendor0 : host0;
         ck_assert_msg(status == ((want << 1) | 1), "%s: status %d, want %d ('%c')",
-                      cases[i].profile ? cases[i].profile : "(default)", status,
-                      (want << 1) | 1, want);
+                      cases[i].profile ? cases[i].profile : "(default)", status, (want << 1) | 1,
+                      want);
         char *text = vt_read_file(g.log);
         char line[64];
         snprintf(line, sizeof(line), "capsule-vm: CPU profile %s: %s",
