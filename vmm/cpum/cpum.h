@@ -152,8 +152,13 @@ struct cpum_msrs {
     uint64_t tsc; /* last value written or read; TM owns the clock that advances it */
     uint64_t apic_base;
     uint64_t misc_enable;
-    /* AMD's model-specific registers (profiles of AMD only; cpum_msr_amd.c) */
-    uint64_t amd_hwcr, amd_syscfg, amd_nb_cfg, amd_de_cfg;
+};
+
+/* AMD's model-specific registers under AMD profiles (cpum_msr_amd.c):
+ * emulated for rem only - under hm the host (KVM) has its own - so no
+ * engine syncs them. */
+struct cpum_amd_msrs {
+    uint64_t hwcr, syscfg, nb_cfg, de_cfg;
 };
 
 /* Parts of the context, for cpum_cpu.extrn / .dirty. */
@@ -173,6 +178,7 @@ struct cpum_ctx {
     uint64_t cr0, cr2, cr3, cr4, cr8;
     uint64_t dr[8]; /* dr[4], dr[5] unused (aliases of 6, 7) */
     struct cpum_msrs msr;
+    struct cpum_amd_msrs amd;
     struct cpum_fxsave fpu;
 };
 

@@ -13,14 +13,14 @@
 
 static uint64_t *amd_reg(struct cpum_cpu *cpu, uint32_t msr)
 {
-    struct cpum_msrs *m = &cpu->ctx.msr;
+    struct cpum_amd_msrs *m = &cpu->ctx.amd;
     if (cpu->policy->vendor_id != CPUM_VENDOR_AMD)
         return NULL;
     switch (msr) {
-    case MSR_AMD_SYSCFG: return &m->amd_syscfg;
-    case MSR_AMD_HWCR: return &m->amd_hwcr;
-    case MSR_AMD_NB_CFG: return &m->amd_nb_cfg;
-    case MSR_AMD_DE_CFG: return &m->amd_de_cfg;
+    case MSR_AMD_SYSCFG: return &m->syscfg;
+    case MSR_AMD_HWCR: return &m->hwcr;
+    case MSR_AMD_NB_CFG: return &m->nb_cfg;
+    case MSR_AMD_DE_CFG: return &m->de_cfg;
     default: return NULL;
     }
 }
