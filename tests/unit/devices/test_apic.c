@@ -2,7 +2,8 @@
  * tests/unit/devices/test_apic.c - the local APIC: registers, virtual wire
  * with the PIC (software-disabled, LINT0 ExtINT, LINT0 masked), self IPIs
  * and priority arbitration (IRR/ISR/PPR/TPR, EOI), the timer (one-shot,
- * periodic, divide, masked), NMI, INIT/SIPI, the error register.
+ * periodic, divide, masked), NMI (ICR, LINT0 in NMI mode), INIT/SIPI, the
+ * error register.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -285,6 +286,32 @@ START_TEST(test_reset_and_save)
 }
 END_TEST
 
+/* PIT channel 0 in mode 2 with count 0x100: IRQ0 every ~215 us. */
+static void pit_start(void)
+{
+    h_out(&h, 0x43, 1, 0x34);
+    h_out(&h, 0x40, 1, 0x00);
+    h_out(&h, 0x40, 1, 0x01);
+}
+
+/* LVT LINT0 in NMI mode: the PIC's INTR edge is an NMI, not an interrupt. */
+START_TEST(test_lint0_nmi)
+{
+    add_pic_apic();
+    enable();
+    wr(0x350, 0x400);
+    ck_assert_uint_eq(rd(0x350), 0x400);
+    pit_start();
+    h_advance(&h, 300000);
+    ck_assert_int_eq(h.nmis, 1);
+    ck_assert_int_eq(h.intr, 0); /* the PIC waits for an INTA that never comes */
+    wr(0x350, 0x10400);          /* masked: no more */
+    h_out(&h, 0x20, 1, 0x20);
+    h_advance(&h, 300000);
+    ck_assert_int_eq(h.nmis, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dev-apic");
@@ -296,6 +323,7 @@ int main(void)
     tcase_add_test(tc, test_timer);
     tcase_add_test(tc, test_nmi_init_sipi_errors);
     tcase_add_test(tc, test_reset_and_save);
+    tcase_add_test(tc, test_lint0_nmi);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
