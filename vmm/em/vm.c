@@ -84,6 +84,14 @@ static void host_cpu_nmi(void *ctx, unsigned cpu)
         vm->vcpu.ops->kick(&vm->vcpu);
 }
 
+/* CPUM holds the MSR; under hm it is pulled with the segment registers on
+ * every exit, so on the vCPU thread (the APIC's MMIO) it is current. */
+static uint64_t host_cpu_apic_base(void *ctx, unsigned cpu)
+{
+    struct vm *vm = ctx;
+    return cpu == 0 ? __atomic_load_n(&vm->vcpu.cpu.ctx.msr.apic_base, __ATOMIC_RELAXED) : 0;
+}
+
 static void host_power_off(void *ctx, const char *who, int exit_code)
 {
     if (exit_code >= 0)
@@ -119,6 +127,7 @@ static const struct pdm_host_ops vm_host_ops = {
     .set_a20 = host_set_a20,
     .log = host_log,
     .cpu_nmi = host_cpu_nmi,
+    .cpu_apic_base = host_cpu_apic_base,
 };
 
 /* ---- the one map: IOM MMIO ranges are PGM MMIO ranges -------------------- */

@@ -64,6 +64,11 @@ struct pdm_host_ops {
     void (*cpu_set_intr_cpu)(void *ctx, unsigned cpu, int level);
     /* An NMI for vCPU `cpu` (LINT1, NMI IPIs, I/O APIC NMI entries). */
     void (*cpu_nmi)(void *ctx, unsigned cpu);
+    /* vCPU `cpu`'s IA32_APIC_BASE MSR as the guest last set it (base,
+     * global enable bit 11, BSP bit 8), read by the local APIC when the
+     * guest touches it. Called on the vCPU's thread for its MMIO. NULL:
+     * 0xfee00000, enabled, BSP for cpu 0 (the reset value). */
+    uint64_t (*cpu_apic_base)(void *ctx, unsigned cpu);
 };
 
 struct pdm_create_info {
