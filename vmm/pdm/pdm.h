@@ -132,8 +132,9 @@ int pdm_get_interrupt(struct pdm *pdm);
  * once that vCPU's INTR pin is up (host->cpu_set_intr / cpu_set_intr_cpu)
  * and the guest can take it. With a local APIC registered, the APIC
  * answers (its highest deliverable IRR vector, which moves to ISR), and
- * passes the PIC through when it is in virtual-wire mode (LINT0 ExtINT or
- * the APIC software-disabled); without one, vCPU 0 asks the PIC directly.
+ * passes the PIC through when it is in virtual-wire mode (LINT0 ExtINT,
+ * the APIC untouched since reset, or globally disabled); without one,
+ * vCPU 0 asks the PIC directly.
  * Returns -1 when nothing is pending (a spurious INTR: inject nothing).
  */
 int pdm_get_interrupt_cpu(struct pdm *pdm, unsigned cpu);
