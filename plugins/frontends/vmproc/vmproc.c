@@ -343,9 +343,10 @@ static int exit_status(struct vmproc *p, enum vm_state st)
         fprintf(stderr, "capsule-vm: aborted: %s\n", si.message);
         return VMPROC_EXIT_ABORTED;
     }
+    /* the device's code is (V<<1)|1 already: odd, never one of ours */
     if (si.reason == VM_STOP_GUEST_POWER_OFF && si.exit_code >= 0)
-        return si.exit_code & 0xff;
-    return 0;
+        return (si.exit_code & 0xff) | 1;
+    return VMPROC_EXIT_OK;
 }
 
 cap_result vmproc_start(struct vmproc *p)

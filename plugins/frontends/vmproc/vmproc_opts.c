@@ -55,9 +55,16 @@ void vmproc_usage(FILE *f)
             "  --stats              print EM statistics when the VM stops\n"
             "  --help               this text\n"
             "\n"
-            "Exit status: the guest's debug-exit code if it wrote one, 0 after any other\n"
-            "power-off (SIGINT/SIGTERM power off cleanly), 3 if the VM aborted (triple\n"
-            "fault, emulation failure), 1 on a setup failure, 2 on bad arguments.\n");
+            "Exit status (the guest's are odd, capsule-vm's own even):\n"
+            "  0      the VM powered off without a debug-exit code (guest power-off,\n"
+            "         ACPI, SIGINT/SIGTERM)\n"
+            "  odd    the guest wrote V to the debug-exit port: (V<<1)|1, low 8 bits\n"
+            "         (as QEMU's isa-debug-exit; what a pass or a fail is, is the guest's)\n"
+            "  2      bad arguments\n"
+            "  4      setup failure: no VM ran (bad image, unknown device, engine\n"
+            "         not available)\n"
+            "  6      the VM aborted (triple fault, emulation failure, engine or device\n"
+            "         failure); the reason is on stderr\n");
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,

@@ -190,6 +190,24 @@ START_TEST(test_help)
 }
 END_TEST
 
+/* --help documents every exit status capsule-vm has, by value. */
+START_TEST(test_help_statuses)
+{
+    struct parsed p;
+    PARSE(&p, "--help");
+    const int own[] = {VMPROC_EXIT_OK, VMPROC_EXIT_USAGE, VMPROC_EXIT_FAILURE,
+                       VMPROC_EXIT_ABORTED};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        char line[16];
+        snprintf(line, sizeof(line), "\n  %d ", own[i]);
+        ck_assert_msg(strstr(p.out, line), "--help does not document status %d", own[i]);
+    }
+    ck_assert(strstr(p.out, "(V<<1)|1"));
+    ck_assert(strstr(p.out, "aborted"));
+    parsed_free(&p);
+}
+END_TEST
+
 /* ---- bad input ------------------------------------------------------------------- */
 
 START_TEST(test_bad_numbers)
@@ -222,7 +240,7 @@ START_TEST(test_bad_engine)
                "k", "--engine", "turbo");
     ck_refused("--engine: em: unknown engine ''", "--kernel", "k", "--engine", "");
     /* raw is a known word; that it has no engine yet is vmproc_create's
-     * answer (test_vmproc.c), status 1 as tests/integration/vm expects */
+     * answer (test_vmproc.c), VMPROC_EXIT_FAILURE as tests/integration/vm expects */
     struct parsed p;
     PARSE(&p, "--kernel", "k", "--engine", "RAW");
     ck_assert_int_eq(p.r, 0);
@@ -358,5 +376,6 @@ Suite *opts_suite(void)
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
             test_missing_kernel);
+    VT_CASE(s, "statuses", 0, test_help_statuses);
     return s;
 }

@@ -90,6 +90,11 @@ static void scratch_down(struct scratch *g)
 static const uint8_t guest_ud2[] = {0x0f, 0x0b};
 static const size_t guest_ud2_len = sizeof(guest_ud2);
 
+/* mov al,1; out 0xf4,al; hlt; jmp $-1: the guest reports a failure (QEMU's
+ * convention: status 3) */
+static const uint8_t guest_fail[] = {0xb0, 0x01, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd};
+static const size_t guest_fail_len = sizeof(guest_fail);
+
 /* ---- running to the end ------------------------------------------------------------ */
 
 /* One VM each, from create to destroy, with stderr captured. */
@@ -116,6 +121,9 @@ static const struct {
              "  0x00f4                        1\n"}},
     {"triple fault", guest_ud2, &guest_ud2_len, .status = VMPROC_EXIT_ABORTED,
      .state = VM_STATE_ABORTED, .log = {"capsule-vm: aborted: triple fault"}},
+    /* the guest's failure is not the VMM's: 3, not VMPROC_EXIT_ABORTED */
+    {"debug-exit 1", guest_fail, &guest_fail_len, .status = 3, .state = VM_STATE_POWERED_OFF,
+     .log = {"guest wrote 0x1 to port 0xf4"}, .not_log = "aborted"},
     {"power-off", vt_guest_spin, &vt_guest_spin_len, .power_off = true, .status = 0,
      .state = VM_STATE_POWERED_OFF, .log = {"powered off on request"}},
     /* keys for default devices, an extra instance, default devices left out */
@@ -131,6 +139,25 @@ static const struct {
      .power_off = true, .status = 0, .state = VM_STATE_POWERED_OFF,
      .log = {"unclaimed port 0x00f4"}},
 };
+
+/* capsule-vm's own statuses are even and distinct; a debug-exit status
+ * (V<<1)|1 is odd, so none of them can be mistaken for the guest's. */
+START_TEST(test_status_values)
+{
+    const int own[] = {VMPROC_EXIT_OK, VMPROC_EXIT_USAGE, VMPROC_EXIT_FAILURE,
+                       VMPROC_EXIT_ABORTED};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        ck_assert_msg(own[i] % 2 == 0 && own[i] < 256, "status %d is not even", own[i]);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_int_ne(own[i], own[j]);
+    }
+    for (unsigned v = 0; v < 0x200; v++)
+        ck_assert_int_eq(VMPROC_EXIT_DEBUG(v) % 2, 1);
+    ck_assert_int_eq(VMPROC_EXIT_DEBUG(0x10), 33);
+    ck_assert_int_eq(VMPROC_EXIT_DEBUG(0x11), 35);
+    ck_assert_int_eq(VMPROC_EXIT_DEBUG(1), 3);
+}
+END_TEST
 
 START_TEST(test_run)
 {
@@ -436,6 +463,7 @@ Suite *vmproc_suite(void)
     Suite *s = suite_create("vmproc");
     TCase *tc = tcase_create("runs");
     tcase_set_timeout(tc, VT_TIMEOUT);
+    tcase_add_test(tc, test_status_values);
     tcase_add_loop_test(tc, test_run, 0, sizeof(runs) / sizeof(runs[0]));
     suite_add_tcase(s, tc);
     VT_CASE(s, "setup", VT_TIMEOUT, test_run_and_reason, test_create_errors,
