@@ -204,6 +204,7 @@ STR_GETTER(OsTypeId, os_type)
 STR_GETTER(Kernel, kernel)
 STR_GETTER(Initrd, initrd)
 STR_GETTER(Cmdline, cmdline)
+STR_GETTER(CpuProfile, cpu_profile)
 VAL_GETTER(MemorySize, uint32_t, m->cfg.memory)
 VAL_GETTER(CpuCount, uint32_t, m->cfg.cpus)
 VAL_GETTER(Engine, ExecutionEngine, m->cfg.engine)
@@ -466,6 +467,17 @@ static cap_result m_SetEngine(IMachine *self, ExecutionEngine v)
     return end_set(m);
 }
 
+/* Stored in the table's spelling; "" restores the default. */
+static cap_result m_SetCpuProfile(IMachine *self, const char *v)
+{
+    struct machine *m = impl(self);
+    const char *name = cpuprofile_canonical(v);
+    if (!name)
+        return cpuprofile_unknown(v, IFACE);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.cpu_profile, name);
+}
+
 static cap_result m_SetDebugExitEnabled(IMachine *self, cap_bool v)
 {
     struct machine *m = impl(self);
@@ -539,6 +551,8 @@ static const struct IMachineVtbl machine_vtbl = {
     .DeleteConfig = machine_DeleteConfig,
     .GetExtraData = machine_GetExtraData,
     .SetExtraData = machine_SetExtraData,
+    .GetCpuProfile = m_GetCpuProfile,
+    .SetCpuProfile = m_SetCpuProfile,
 };
 
 struct machine *machine_from_foreign(IMachine *iface)

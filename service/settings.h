@@ -31,6 +31,10 @@
 #define SETTINGS_SERIAL_SLOTS 4u
 #define SETTINGS_MAX_FILE (4u * 1024u * 1024u) /* larger files are refused */
 #define SETTINGS_CMDLINE_MAX 4095u
+/* The longest CPU profile name a file may hold (the names themselves are
+ * the VMM's, vmm/cpum/cpum_profile.h; this only bounds unknown ones). */
+#define SETTINGS_CPU_PROFILE_MAX     63u
+#define SETTINGS_CPU_PROFILE_DEFAULT "host"
 #define SETTINGS_COMPONENT "capsule-svc"
 
 struct kv_list {
@@ -55,6 +59,10 @@ struct machine_cfg {
     uint32_t memory; /* MB */
     uint32_t cpus;
     ExecutionEngine engine;
+    /* The CPU profile's name, as set or as the file had it: this module
+     * does not check it against the profile table (a name this build lacks
+     * keeps the machine accessible; powering up refuses it). */
+    char *cpu_profile;
     char *kernel;
     char *initrd;
     char *cmdline;

@@ -31,11 +31,12 @@ cap_result machine_cfg_init(struct machine_cfg *cfg)
     cfg->kernel = cap_str_dup("");
     cfg->initrd = cap_str_dup("");
     cfg->cmdline = cap_str_dup("");
+    cfg->cpu_profile = cap_str_dup(SETTINGS_CPU_PROFILE_DEFAULT);
     cfg->memory = 128;
     cfg->cpus = 1;
     cfg->engine = ExecutionEngine_Auto;
     int ok = cfg->name && cfg->description && cfg->os_type && cfg->kernel && cfg->initrd &&
-             cfg->cmdline;
+             cfg->cmdline && cfg->cpu_profile;
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++) {
         cfg->serial[i].io_base = default_io[i];
         cfg->serial[i].irq = default_irq[i];
@@ -58,6 +59,7 @@ void machine_cfg_clear(struct machine_cfg *cfg)
     cap_str_free(cfg->kernel);
     cap_str_free(cfg->initrd);
     cap_str_free(cfg->cmdline);
+    cap_str_free(cfg->cpu_profile);
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++)
         cap_str_free(cfg->serial[i].path);
     memset(cfg, 0, sizeof(*cfg));
@@ -72,7 +74,9 @@ cap_result machine_cfg_copy(struct machine_cfg *dst, const struct machine_cfg *s
     c.kernel = cap_str_dup(src->kernel);
     c.initrd = cap_str_dup(src->initrd);
     c.cmdline = cap_str_dup(src->cmdline);
-    int ok = c.name && c.description && c.os_type && c.kernel && c.initrd && c.cmdline;
+    c.cpu_profile = cap_str_dup(src->cpu_profile);
+    int ok =
+        c.name && c.description && c.os_type && c.kernel && c.initrd && c.cmdline && c.cpu_profile;
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++) {
         c.serial[i].path = cap_str_dup(src->serial[i].path);
         ok = ok && c.serial[i].path;

@@ -6,7 +6,8 @@
  *     <Machine uuid="..." name="demo" osType="Linux_64" state="poweroff"
  *              lastStateChange="1700000000000">
  *       <Description>free text</Description>
- *       <Hardware memory="512" cpus="1" engine="auto" debugExit="false">
+ *       <Hardware memory="512" cpus="1" engine="auto" debugExit="false"
+ *                 cpuProfile="amd-epyc">
  *         <Boot kernel="/path/bzImage" initrd="" cmdline="console=ttyS0"/>
  *         <SerialPort slot="0" enabled="true" ioBase="0x3f8" irq="4"
  *                     mode="file" path="/tmp/serial.log"/>
@@ -23,6 +24,14 @@
  * SETTINGS_VERSION are errors. Values are checked against the same limits
  * as the IMachine setters, so a file the service accepts is one it could
  * have written.
+ *
+ * One exception, as in VirtualBox: cpuProfile is only checked for its form
+ * (a name of at most SETTINGS_CPU_PROFILE_MAX bytes without spaces or
+ * control characters), not against this build's profile table. A machine
+ * whose file names a profile this build lacks stays accessible, keeps the
+ * name when saved, and fails to power up with a message naming the known
+ * ones. The attribute is written only when it is not the default "host",
+ * so files of machines that never chose a profile read in older builds.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -68,9 +77,25 @@ static cap_result parse_serial(const char *f, const struct xml_node *n, struct m
     return rc;
 }
 
+/* cpuProfile: its form only (see the top of the file); absent = "host". */
+static cap_result parse_cpu_profile(const char *f, const struct xml_node *hw,
+                                    struct machine_cfg *cfg)
+{
+    cap_result rc = xml_get_str(f, hw, "cpuProfile", 0, &cfg->cpu_profile);
+    if (CAP_FAILED(rc))
+        return rc;
+    const char *v = cfg->cpu_profile;
+    if (!*v || strlen(v) > SETTINGS_CPU_PROFILE_MAX || strpbrk(v, " \t\r\n"))
+        return xml_error(f, hw,
+                         "cpuProfile '%.80s' is not a profile name (1 to %u bytes, no spaces)", v,
+                         SETTINGS_CPU_PROFILE_MAX);
+    return CAP_OK;
+}
+
 static cap_result parse_hardware(const char *f, const struct xml_node *hw, struct machine_cfg *cfg)
 {
-    static const char *const allowed[] = {"memory", "cpus", "engine", "debugExit", NULL};
+    static const char *const allowed[] = {"memory",    "cpus",       "engine",
+                                          "debugExit", "cpuProfile", NULL};
     static const char *const boot_allowed[] = {"kernel", "initrd", "cmdline", NULL};
     int engine = (int)cfg->engine;
     unsigned seen = 0;
@@ -79,7 +104,8 @@ static cap_result parse_hardware(const char *f, const struct xml_node *hw, struc
         CAP_FAILED(rc = xml_get_u32(f, hw, "memory", 0, MIN_RAM, MAX_RAM, &cfg->memory)) ||
         CAP_FAILED(rc = xml_get_u32(f, hw, "cpus", 0, 1, MAX_CPUS, &cfg->cpus)) ||
         CAP_FAILED(rc = xml_get_enum(f, hw, "engine", engine_names, 4, &engine)) ||
-        CAP_FAILED(rc = xml_get_bool(f, hw, "debugExit", &cfg->debug_exit)))
+        CAP_FAILED(rc = xml_get_bool(f, hw, "debugExit", &cfg->debug_exit)) ||
+        CAP_FAILED(rc = parse_cpu_profile(f, hw, cfg)))
         return rc;
     cfg->engine = (ExecutionEngine)engine;
     for (const struct xml_node *n = hw->first_child; n; n = n->next) {
@@ -253,6 +279,8 @@ static void format_hardware(struct xml_writer *w, const struct machine_cfg *c)
     xw_printf(w, "<Hardware memory=\"%" PRIu32 "\" cpus=\"%" PRIu32 "\"", c->memory, c->cpus);
     xw_attr(w, "engine", settings_engine_name(c->engine));
     xw_attr(w, "debugExit", c->debug_exit ? "true" : "false");
+    if (strcmp(c->cpu_profile, SETTINGS_CPU_PROFILE_DEFAULT) != 0)
+        xw_attr(w, "cpuProfile", c->cpu_profile);
     xw_raw(w, ">\n");
     w->depth++;
     xw_indent(w);

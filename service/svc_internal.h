@@ -213,6 +213,17 @@ const struct guestos_info *guestos_lookup(const char *id);
 cap_result guestos_get(const char *id, IGuestOSType **out);
 cap_result guestos_list(uint32_t *n, IGuestOSType ***out);
 
+/* CPU profiles (cpuprofile.c), from the VMM's table (libcpum-profile.a).
+ * cpuprofile_canonical: the table's spelling of `name`, matched without
+ * regard to case (NULL or "" give the default, "host"), or NULL when this
+ * build has no such profile; the string lives as long as the process.
+ * cpuprofile_unknown: CAP_E_INVALIDARG with a message naming `name` and
+ * the known profiles (error info for interface `iface`).
+ * cpuprofile_list: ISystemProperties' cpuProfiles, the default first. */
+const char *cpuprofile_canonical(const char *name);
+cap_result cpuprofile_unknown(const char *name, const char *iface);
+cap_result cpuprofile_list(uint32_t *n, ICPUProfile ***out);
+
 /* An IErrorInfo holding a copy of *ei. */
 cap_result errinfo_create(const struct cap_error_info *ei, IErrorInfo **out);
 /* Moves the thread's error info into *ei, or fills in (rc, msg) if none. */

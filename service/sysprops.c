@@ -183,6 +183,11 @@ static cap_result sp_SetServiceIdleTimeout(ISystemProperties *self, uint32_t v)
     return set_u32(svc, &svc->global.idle_timeout, v);
 }
 
+static cap_result sp_GetCpuProfiles(ISystemProperties *self, uint32_t *n, ICPUProfile ***out)
+{
+    return cpuprofile_list(n, out);
+}
+
 static const struct ISystemPropertiesVtbl sp_vtbl = {
     .QueryInterface = sp_QueryInterface,
     .AddRef = sp_AddRef,
@@ -201,6 +206,7 @@ static const struct ISystemPropertiesVtbl sp_vtbl = {
     .SetLogHistoryCount = sp_SetLogHistoryCount,
     .GetServiceIdleTimeout = sp_GetServiceIdleTimeout,
     .SetServiceIdleTimeout = sp_SetServiceIdleTimeout,
+    .GetCpuProfiles = sp_GetCpuProfiles,
 };
 
 cap_result sysprops_create(struct svc *svc, ISystemProperties **out)

@@ -259,6 +259,13 @@ cap_result hd_kvm_interrupt(struct hd_kvm_vcpu *v, uint8_t vector)
     return CAP_OK;
 }
 
+cap_result hd_kvm_nmi(struct hd_kvm_vcpu *v)
+{
+    if (ioctl(v->fd, KVM_NMI) < 0)
+        return fail_errno("KVM_NMI");
+    return CAP_OK;
+}
+
 cap_result hd_kvm_run(struct hd_kvm_vcpu *v)
 {
     if (ioctl(v->fd, KVM_RUN, 0) == 0)

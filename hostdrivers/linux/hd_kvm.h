@@ -96,6 +96,9 @@ cap_result hd_kvm_set_tsc_khz(struct hd_kvm_vcpu *v, uint32_t khz);
 /* KVM_INTERRUPT: queue external interrupt `vector` (only when kvm_run says
  * ready_for_interrupt_injection). */
 cap_result hd_kvm_interrupt(struct hd_kvm_vcpu *v, uint8_t vector);
+/* KVM_NMI: queue an NMI; KVM delivers it once the guest's NMI blocking
+ * allows (one more is held while one waits). */
+cap_result hd_kvm_nmi(struct hd_kvm_vcpu *v);
 
 /*
  * KVM_RUN. Returns CAP_OK after an exit (v->run->exit_reason says which),

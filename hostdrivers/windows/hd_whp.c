@@ -226,12 +226,22 @@ cap_result hd_whp_inject_exception(struct hd_whp_vcpu *v, uint8_t vector, cap_bo
     return set_pending(v, pi);
 }
 
-cap_result hd_whp_interrupt_notification(struct hd_whp_vcpu *v, cap_bool on)
+cap_result hd_whp_inject_nmi(struct hd_whp_vcpu *v)
+{
+    WHV_X64_PENDING_INTERRUPTION_REGISTER pi = {.AsUINT64 = 0};
+    pi.InterruptionPending = 1;
+    pi.InterruptionType = WHvX64PendingNmi;
+    pi.InterruptionVector = 2;
+    return set_pending(v, pi);
+}
+
+cap_result hd_whp_interrupt_notification(struct hd_whp_vcpu *v, cap_bool on, cap_bool nmi)
 {
     static const WHV_REGISTER_NAME name = WHvX64RegisterDeliverabilityNotifications;
     WHV_REGISTER_VALUE val;
     memset(&val, 0, sizeof(val));
     val.DeliverabilityNotifications.InterruptNotification = on ? 1 : 0;
+    val.DeliverabilityNotifications.NmiNotification = nmi ? 1 : 0;
     return hd_whp_set_regs(v, &name, 1, &val);
 }
 

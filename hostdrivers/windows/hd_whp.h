@@ -88,10 +88,14 @@ cap_result hd_whp_set_regs(struct hd_whp_vcpu *v, const WHV_REGISTER_NAME *names
 cap_result hd_whp_inject_interrupt(struct hd_whp_vcpu *v, uint8_t vector);
 cap_result hd_whp_inject_exception(struct hd_whp_vcpu *v, uint8_t vector, cap_bool has_error,
                                    uint32_t error_code);
+/* An NMI through the same register; only when the guest can take one
+ * (an NMI window, below). */
+cap_result hd_whp_inject_nmi(struct hd_whp_vcpu *v);
 /* WHvX64RegisterDeliverabilityNotifications: with `on`, the next run stops
  * with WHvRunVpExitReasonX64InterruptWindow once the guest can take an
- * external interrupt (the hypervisor then clears the request). */
-cap_result hd_whp_interrupt_notification(struct hd_whp_vcpu *v, cap_bool on);
+ * external interrupt (the hypervisor then clears the request); with `nmi`,
+ * likewise once it can take an NMI (DeliverableType WHvX64PendingNmi). */
+cap_result hd_whp_interrupt_notification(struct hd_whp_vcpu *v, cap_bool on, cap_bool nmi);
 
 /* WHvRunVirtualProcessor until the next exit, described in *exit. */
 cap_result hd_whp_run(struct hd_whp_vcpu *v, WHV_RUN_VP_EXIT_CONTEXT *exit);

@@ -177,10 +177,14 @@ run_one() {
         printf '%-12s %-4s ok    %6d ms%s\n' "$name" "$engine" "$ms" "$extra"
         return
     fi
-    case "$rc" in
-    33) why="exit 33 but the transcript does not end with 'PASS $name'" ;;
-    35) why="the payload failed (exit 35)" ;;
-    124|137) why="timed out after ${timeout_s} s" ;;
+    # capsule-vm's own statuses are even (4 setup failure, 6 aborted), a
+    # debug-exit code (V<<1)|1 is odd (capsule-vm --help)
+    case "$vmm:$rc" in
+    *:33) why="exit 33 but the transcript does not end with 'PASS $name'" ;;
+    *:35) why="the payload failed (exit 35)" ;;
+    *:124|*:137) why="timed out after ${timeout_s} s" ;;
+    capsule:4) why="capsule-vm could not set the VM up (exit 4)" ;;
+    capsule:6) why="the VM aborted (exit 6): $(grep -a -o 'aborted: .*' "$err" | head -n 1)" ;;
     *) why="exit status $rc" ;;
     esac
     printf '%-12s %-4s FAIL  %6d ms  %s\n' "$name" "$engine" "$ms" "$why"

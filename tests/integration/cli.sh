@@ -2,6 +2,8 @@
 # tests/integration/cli.sh - the capsule CLI against the real capsule-svc, as
 # scripts and people use it, each part in its own temporary CAPSULE_HOME:
 #   usage errors (exit 2) and help; create/modify/show/list/unregister/delete;
+#   CPU profiles (list cpuprofiles, modifyvm --cpu-profile with an unknown
+#   name as a usage error, showvminfo, kept across a service restart);
 #   extra data; unknown VM (exit 1 with the service's message); startvm and
 #   controlvm failing cleanly without a VM process; waitfor with a timeout;
 #   two clients at once (and racing first clients starting one service);
@@ -115,6 +117,8 @@ usage_case modifyvm demo --memory 12Q
 usage_case modifyvm demo --memory 0
 usage_case modifyvm demo --cpus many
 usage_case modifyvm demo --engine kvm
+usage_case modifyvm demo --cpu-profile
+usage_case modifyvm demo --cpu-profile ""
 usage_case modifyvm demo --uart1 0x3f8
 usage_case modifyvm demo --uart1 0x3f8 16
 usage_case modifyvm demo --uartmode1 tcp 1234
@@ -144,6 +148,10 @@ for c in list showvminfo createvm registervm unregistervm modifyvm startvm contr
     ok "$c" --help
     grep -q "^capsule $c" "$tmp/out" || fail "$c --help lacks its synopsis"
 done
+ok modifyvm --help
+grep -q -- "--cpu-profile NAME" "$tmp/out" || fail "modifyvm --help lacks --cpu-profile"
+ok list --help
+grep -q "cpuprofiles" "$tmp/out" || fail "list --help lacks cpuprofiles"
 
 # ---- create / modify / show / list / unregister / delete ------------------
 newhome
@@ -182,7 +190,7 @@ expect_mr demo description '"multi \"quoted\"\nline \\ back"'
 "$CAP" showvminfo demo --machinereadable >"$tmp/mr"
 bad=$(grep -vE '^[A-Za-z0-9_.-]+=("([^"\\]|\\.)*"|-?[0-9]+)$' "$tmp/mr")
 [ -z "$bad" ] || fail "machinereadable lines not key=value: $bad"
-for k in name UUID CfgFile memory cpus engine VMState description ostype kernel initrd cmdline uart1 uartmode1; do
+for k in name UUID CfgFile memory cpus cpu-profile engine VMState description ostype kernel initrd cmdline uart1 uartmode1; do
     grep -q "^$k=" "$tmp/mr" || fail "machinereadable lacks $k"
 done
 ok showvminfo demo
@@ -204,6 +212,37 @@ run modifyvm demo --cpus 1000 --memory 512
 grep -q '^capsule: error: ' "$tmp/err" && grep -q 'details: code CAP_E_' "$tmp/err" ||
     fail "modifyvm --cpus 1000: error format: $err"
 expect_mr demo memory 1024
+
+# CPU profiles: the service's list, one block per profile, the default first.
+expect_mr demo cpu-profile '"host"'
+ok list cpuprofiles
+[ "$(grep -c '^Name:        ' "$tmp/out")" -eq 3 ] || fail "list cpuprofiles: [$out]"
+[ "$(head -1 "$tmp/out")" = "Name:        host" ] || fail "list cpuprofiles: host is not first: [$out]"
+grep -A1 '^Name:        amd-epyc$' "$tmp/out" | grep -q '^Vendor:      AuthenticAMD$' ||
+    fail "list cpuprofiles: no amd-epyc block with its vendor: [$out]"
+grep -A2 '^Name:        intel-core$' "$tmp/out" | grep -q '^Description: Intel ' ||
+    fail "list cpuprofiles: no intel-core block with a description: [$out]"
+[ "$(grep -c '^Brand:       ' "$tmp/out")" -eq 3 ] || fail "list cpuprofiles: Brand lines: [$out]"
+ok modifyvm demo --cpu-profile amd-epyc
+expect_mr demo cpu-profile '"amd-epyc"'
+ok showvminfo demo
+grep -q '^CPU profile:     amd-epyc$' "$tmp/out" || fail "showvminfo: no 'CPU profile:     amd-epyc' line: $out"
+ok modifyvm demo --cpu-profile INTEL-CORE
+expect_mr demo cpu-profile '"intel-core"'
+# An unknown name: a usage error (exit 2) listing the known ones; nothing saved.
+run modifyvm demo --cpu-profile pentium --memory 512
+[ $rc -eq 2 ] || fail "modifyvm --cpu-profile pentium exited $rc, want 2"
+grep -q "^capsule: error: modifyvm: --cpu-profile: unknown CPU profile 'pentium' (known: host, intel-core, amd-epyc" "$tmp/err" &&
+    grep -q "^Try 'capsule help modifyvm'" "$tmp/err" || fail "modifyvm --cpu-profile pentium: $err"
+[ -z "$out" ] || fail "modifyvm --cpu-profile pentium wrote to stdout: $out"
+expect_mr demo memory 1024
+expect_mr demo cpu-profile '"intel-core"'
+# Kept across a restart of the service (the file has it).
+grep -q 'cpuProfile="intel-core"' "$cfg" || fail "the settings file lacks cpuProfile: $(grep Hardware "$cfg")"
+kill_svc "$(svc_pid)"
+expect_mr demo cpu-profile '"intel-core"'
+ok modifyvm demo --cpu-profile host
+expect_mr demo cpu-profile '"host"'
 
 run createvm --name demo --register
 [ $rc -eq 1 ] || fail "duplicate createvm exited $rc, want 1"

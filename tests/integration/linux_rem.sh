@@ -11,6 +11,9 @@
 # off through ACPI (the loader's FADT/DSDT \_S5, plugins/devices/acpipm) and
 # capsule-vm must exit 0 with the VM powered off, the kernel log free of
 # ACPI errors.
+# The two boots name their CPU profile, so that both vendors' paths through
+# the kernel (its Intel and AMD set-up code, MSRs, TSC calibration) run on
+# every host: the first as intel-core, the second as amd-epyc.
 #
 # The kit is built (or taken from its cache, build/guest or
 # $CAPSULE_GUEST_DIR) with guestkit.sh: packages come from Debian's archive,
@@ -48,7 +51,8 @@ initrd=$(sed -n 's/^initrd=//p' "$tmp/kit")
 release=$(sed -n 's/^release=//p' "$tmp/kit")
 [ -s "$vmlinux" ] && [ -s "$initrd" ] || { echo "FAIL: kit printed no vmlinux/initrd"; exit 1; }
 
-batch='uname -a; awk "BEGIN { s = 0; for (i = 1; i <= 100; i++) s += i * i; print \"squares\", s }"; grep -m1 "model name" /proc/cpuinfo'
+cpuinfo='grep -m1 vendor_id /proc/cpuinfo; grep -m1 "model name" /proc/cpuinfo'
+batch="uname -a; awk \"BEGIN { s = 0; for (i = 1; i <= 100; i++) s += i * i; print \\\"squares\\\", s }\"; $cpuinfo"
 cmdline=$("$KIT" cmdline --batch "$batch" --debug-exit) || { echo "FAIL: guestkit cmdline"; exit 1; }
 # The whole kernel log, so that a warning would show (quiet hides it), and
 # the kernel's crypto self-tests on (the kit's default line skips them for
@@ -58,8 +62,9 @@ cmdline="${cmdline/quiet/ignore_loglevel}"
 cmdline="${cmdline/cryptomgr.notests/}"
 
 start=$(date +%s)
-timeout "$LIMIT" "$VM" --engine rem --memory 256 --kernel "$vmlinux" --initrd "$initrd" \
-    --append "$cmdline" --serial stdio --debug-exit --stats </dev/null >"$tmp/out" 2>&1
+timeout "$LIMIT" "$VM" --engine rem --cpu-profile intel-core --memory 256 --kernel "$vmlinux" \
+    --initrd "$initrd" --append "$cmdline" --serial stdio --debug-exit --stats </dev/null \
+    >"$tmp/out" 2>&1
 rc=$?
 secs=$(($(date +%s) - start))
 [ $rc -eq 124 ] && fail "no power-off within ${LIMIT}s; last lines:$(tail -5 "$tmp/out" | sed 's/^/\n  /')"
@@ -70,30 +75,37 @@ want_lines=(
     "=== capsule-batch begin ==="
     "Linux capsule $release "
     "squares 338350"
-    "model name	: Capsule Virtual CPU"
+    "vendor_id	: GenuineIntel"
+    "model name	: Intel(R) Core(TM) i7-6700K CPU @ 4.00GHz"
     "=== capsule-batch end rc=0 ==="
     "guest wrote 0x0 to port 0xf4"
 )
 for want in "${want_lines[@]}"; do
     grep -qF -- "$want" "$tmp/out" || fail "output lacks '$want'"
 done
-if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|unchecked MSR|alg: .*fail' "$tmp/out" >"$tmp/bad"; then
+# The kernel's notes on the named CPU models' speculative-execution
+# vulnerabilities (RETBleed on Skylake, SRSO on Zen 2) say "WARNING:" too;
+# they are about the model, not about the VMM, and are left out.
+hwvuln='RETBleed: WARNING|Speculative Return Stack Overflow: WARNING'
+if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|unchecked MSR|alg: .*fail' "$tmp/out" |
+    grep -vE "$hwvuln" >"$tmp/bad"; then
     fail "kernel log shows trouble:$(head -5 "$tmp/bad" | sed 's/^/\n  /')"
 fi
 
 # The ACPI power-off: no debug-exit, the batch's `poweroff -f` ends the VM.
-cmdline=$("$KIT" cmdline --batch 'echo acpi-off') || { echo "FAIL: guestkit cmdline"; exit 1; }
+cmdline=$("$KIT" cmdline --batch "echo acpi-off; $cpuinfo") || { echo "FAIL: guestkit cmdline"; exit 1; }
 cmdline="${cmdline/quiet/ignore_loglevel}"
-timeout "$LIMIT" "$VM" --engine rem --memory 256 --kernel "$vmlinux" --initrd "$initrd" \
-    --append "$cmdline" --serial stdio </dev/null >"$tmp/off" 2>&1
+timeout "$LIMIT" "$VM" --engine rem --cpu-profile amd-epyc --memory 256 --kernel "$vmlinux" \
+    --initrd "$initrd" --append "$cmdline" --serial stdio </dev/null >"$tmp/off" 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail "poweroff -f: capsule-vm exited $rc, want 0 (ACPI S5); last lines:$(tail -5 "$tmp/off" | sed 's/^/\n  /')"
-for want in "acpi-off" "ACPI: PM: Preparing to enter system sleep state S5" \
+for want in "acpi-off" "vendor_id	: AuthenticAMD" "model name	: AMD EPYC 7702 64-Core Processor" \
+    "ACPI: PM: Preparing to enter system sleep state S5" \
     "guest entered S5 (soft off)" "guest powered off"; do
     grep -qF -- "$want" "$tmp/off" || fail "poweroff -f run lacks '$want'"
 done
-if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|ACPI BIOS|ACPI Error|ACPI Warning|System halted' \
-    "$tmp/off" >"$tmp/bad"; then
+if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|unchecked MSR|ACPI BIOS|ACPI Error|ACPI Warning|System halted' \
+    "$tmp/off" | grep -vE "$hwvuln" >"$tmp/bad"; then
     fail "poweroff -f run: kernel log shows trouble:$(head -5 "$tmp/bad" | sed 's/^/\n  /')"
 fi
 

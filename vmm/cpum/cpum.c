@@ -59,6 +59,7 @@ void cpum_reset(struct cpum_cpu *cpu, enum cpum_reset_kind kind)
         c->msr.pat = 0x0007040600070406ull;
         c->msr.misc_enable = 1; /* fast strings */
     }
+    c->amd.hwcr = MSR_AMD_HWCR_TSC_FREQ_SEL;
     c->msr.apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE | (cpu->id == 0 ? APIC_BASE_BSP : 0);
     cpu->extrn = 0;
     cpu->dirty = CPUM_STATE_ALL;

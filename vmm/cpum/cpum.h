@@ -105,6 +105,12 @@ struct cpum_fxsave {
 #define MSR_FS_BASE             0xc0000100u
 #define MSR_GS_BASE             0xc0000101u
 #define MSR_KERNEL_GS_BASE      0xc0000102u
+/* AMD (APM Vol. 2, appendix A; the BKDG/PPR of each family) */
+#define MSR_AMD_SYSCFG          0xc0010010u
+#define MSR_AMD_HWCR            0xc0010015u
+#define MSR_AMD_NB_CFG          0xc001001fu
+#define MSR_AMD_DE_CFG          0xc0011029u
+#define MSR_AMD_HWCR_TSC_FREQ_SEL (1ull << 24) /* TSC counts at the P0 rate: read-only 1 */
 
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
@@ -148,6 +154,13 @@ struct cpum_msrs {
     uint64_t misc_enable;
 };
 
+/* AMD's model-specific registers under AMD profiles (cpum_msr_amd.c):
+ * emulated for rem only - under hm the host (KVM) has its own - so no
+ * engine syncs them. */
+struct cpum_amd_msrs {
+    uint64_t hwcr, syscfg, nb_cfg, de_cfg;
+};
+
 /* Parts of the context, for cpum_cpu.extrn / .dirty. */
 #define CPUM_STATE_GPRS  (1u << 0) /* gpr, rip, rflags */
 #define CPUM_STATE_SREGS (1u << 1) /* seg, ldtr, tr, gdtr, idtr, cr0-4, cr8, efer, apic_base */
@@ -165,6 +178,7 @@ struct cpum_ctx {
     uint64_t cr0, cr2, cr3, cr4, cr8;
     uint64_t dr[8]; /* dr[4], dr[5] unused (aliases of 6, 7) */
     struct cpum_msrs msr;
+    struct cpum_amd_msrs amd;
     struct cpum_fxsave fpu;
 };
 

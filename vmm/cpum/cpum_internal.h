@@ -17,4 +17,10 @@ struct cpum_host_cpu {
 /* Reads the host CPU (cpum_host_x86.c). Any thread; no side effects. */
 void cpum_host_read(struct cpum_host_cpu *out);
 
+/* RDMSR/WRMSR of AMD's model-specific registers (cpum_msr_amd.c), for
+ * cpum_msr_read/write's MSRs outside the architectural set: VMM_XCPT_GP
+ * for an MSR that is not there (every one under an Intel profile). */
+cap_result cpum_msr_amd_read(struct cpum_cpu *cpu, uint32_t msr, uint64_t *value);
+cap_result cpum_msr_amd_write(struct cpum_cpu *cpu, uint32_t msr, uint64_t v);
+
 #endif /* VMM_CPUM_INTERNAL_H */

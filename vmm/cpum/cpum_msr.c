@@ -7,7 +7,7 @@
  * addresses, features absent from the policy - and answers #GP(0) as the
  * value VMM_XCPT_GP, never as an error of the VMM.
  */
-#include "cpum.h"
+#include "cpum_internal.h"
 
 static const uint32_t ctx_msrs[] = {
     MSR_IA32_TSC,      MSR_IA32_APIC_BASE,     MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
@@ -88,7 +88,7 @@ cap_result cpum_msr_read(struct cpum_cpu *cpu, uint32_t msr, uint64_t *value)
                  : msr == MSR_GS_BASE ? c->seg[CPUM_GS].base
                                       : m->kernel_gs_base;
         break;
-    default: return VMM_XCPT_GP;
+    default: return cpum_msr_amd_read(cpu, msr, value);
     }
     return CAP_OK;
 }
@@ -176,7 +176,7 @@ cap_result cpum_msr_write(struct cpum_cpu *cpu, uint32_t msr, uint64_t v)
         }
         *(msr == MSR_LSTAR ? &m->lstar : msr == MSR_CSTAR ? &m->cstar : &m->kernel_gs_base) = v;
         break;
-    default: return VMM_XCPT_GP;
+    default: return cpum_msr_amd_write(cpu, msr, v);
     }
     cpu->dirty |= CPUM_STATE_MSRS;
     return CAP_OK;

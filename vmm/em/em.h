@@ -235,6 +235,7 @@ struct em_stats {
     } rem_step_ops[EM_STEP_OPS];
     uint64_t halts, halt_ns;         /* HLT waits and the time spent in them */
     uint64_t irqs_injected, irq_windows; /* windows requested */
+    uint64_t nmis_injected;          /* NMIs handed to the engine (local APIC: ICR, LINTn) */
     uint64_t io_ops, mmio_ops;       /* single accesses dispatched (string I/O counts each) */
     uint64_t resets, kicks;
     uint64_t uptime_ns;              /* since vm_start */

@@ -35,6 +35,7 @@ static cap_result hm_run(struct vm *vm, struct em_vcpu *v)
 
 static cap_bool hm_irq_ready(struct em_vcpu *v) { return hwaccm_vcpu_irq_ready(v->hv); }
 static cap_result hm_inject(struct em_vcpu *v, uint8_t vec) { return hwaccm_vcpu_inject_irq(v->hv, vec); }
+static cap_result hm_inject_nmi(struct em_vcpu *v) { return hwaccm_vcpu_inject_nmi(v->hv); }
 static void hm_window(struct em_vcpu *v, cap_bool on) { hwaccm_vcpu_request_irq_window(v->hv, on); }
 static void hm_kick(struct em_vcpu *v) { hwaccm_vcpu_kick(v->hv); }
 static void hm_clear_kick(struct em_vcpu *v) { hwaccm_vcpu_clear_kick(v->hv); }
@@ -49,6 +50,7 @@ const struct em_engine_ops em_hm_ops = {
     .run = hm_run,
     .irq_ready = hm_irq_ready,
     .inject_irq = hm_inject,
+    .inject_nmi = hm_inject_nmi,
     .request_irq_window = hm_window,
     .kick = hm_kick,
     .clear_kick = hm_clear_kick,
@@ -72,6 +74,7 @@ static cap_result rem_run(struct vm *vm, struct em_vcpu *v)
 
 static cap_bool rem_irq_ready(struct em_vcpu *v) { return rem_vcpu_irq_ready(v->rv); }
 static cap_result rem_inject(struct em_vcpu *v, uint8_t vec) { return rem_vcpu_inject_irq(v->rv, vec); }
+static cap_result rem_inject_nmi(struct em_vcpu *v) { return rem_vcpu_inject_nmi(v->rv); }
 static void rem_window(struct em_vcpu *v, cap_bool on) { rem_vcpu_request_irq_window(v->rv, on); }
 static void rem_kick(struct em_vcpu *v) { rem_vcpu_kick(v->rv); }
 static void rem_clear_kick(struct em_vcpu *v) { rem_vcpu_clear_kick(v->rv); }
@@ -82,6 +85,7 @@ const struct em_engine_ops em_rem_ops = {
     .run = rem_run,
     .irq_ready = rem_irq_ready,
     .inject_irq = rem_inject,
+    .inject_nmi = rem_inject_nmi,
     .request_irq_window = rem_window,
     .kick = rem_kick,
     .clear_kick = rem_clear_kick,

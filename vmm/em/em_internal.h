@@ -37,6 +37,10 @@ struct em_engine_ops {
     cap_result (*run)(struct vm *vm, struct em_vcpu *v);
     cap_bool (*irq_ready)(struct em_vcpu *v);
     cap_result (*inject_irq)(struct em_vcpu *v, uint8_t vector);
+    /* Hands the engine an NMI (vector 2, whatever IF says). The engine
+     * keeps NMI blocking itself: one NMI that arrives while the guest is
+     * in its NMI handler is held until the IRET that ends it. */
+    cap_result (*inject_nmi)(struct em_vcpu *v);
     void (*request_irq_window)(struct em_vcpu *v, cap_bool on);
     void (*kick)(struct em_vcpu *v);
     void (*clear_kick)(struct em_vcpu *v);
@@ -120,6 +124,8 @@ struct vm {
     enum vm_state stop_final;   /* the state the loop ends in (with stop) */
     uint32_t requests;          /* EM_REQ_*, atomic */
     int intr_level;             /* the CPU's INTR pin (PIC output), atomic */
+    int nmi_pending;            /* an NMI for vCPU 0 not yet handed to the engine, atomic
+                                 * (set by devices through PDM, taken by the vCPU loop) */
     bool slow_irq_window;       /* engine reports IRQ windows late: poll (create) */
     bool threads_done;          /* every vCPU thread has left its loop */
 

@@ -57,6 +57,11 @@ static bool intr_pending(struct vm *vm)
     return __atomic_load_n(&vm->intr_level, __ATOMIC_SEQ_CST) != 0;
 }
 
+static bool nmi_pending(struct vm *vm)
+{
+    return __atomic_load_n(&vm->nmi_pending, __ATOMIC_SEQ_CST) != 0;
+}
+
 void em_fail(struct vm *vm, cap_result rc, const char *what)
 {
     const char *msg = cap_error_peek_message();
@@ -188,6 +193,24 @@ static void request_window(struct em_vcpu *v, bool on)
     v->ops->request_irq_window(v, on ? CAP_TRUE : CAP_FALSE);
 }
 
+/* An NMI goes to the engine at once: IF does not hold it back, and the
+ * engine keeps the guest's NMI blocking (held until the handler's IRET).
+ * It wakes a HLT. No external interrupt goes in on the same turn: the NMI
+ * handler is entered first, with IF cleared by its gate. */
+static void deliver_nmi(struct vm *vm, struct em_vcpu *v)
+{
+    if (!__atomic_exchange_n(&vm->nmi_pending, 0, __ATOMIC_SEQ_CST))
+        return;
+    cap_result rc = v->ops->inject_nmi(v);
+    if (CAP_FAILED(rc)) {
+        em_fail(vm, rc, "NMI injection");
+        return;
+    }
+    v->injected = true;
+    v->halted = false;
+    vm->stats.nmis_injected++;
+}
+
 static void deliver_interrupt(struct vm *vm, struct em_vcpu *v)
 {
     if (v->injected || !intr_pending(vm)) {
@@ -224,6 +247,8 @@ static void halt_wait(struct vm *vm, struct em_vcpu *v)
     for (;;) {
         if (requests(vm))
             break;
+        if (nmi_pending(vm))
+            break; /* the loop hands it over and clears v->halted */
         if (intr_pending(vm) && (v->cpu.ctx.rflags & RFLAGS_IF)) {
             v->halted = false;
             break;
@@ -253,6 +278,7 @@ static void do_reset(struct vm *vm, struct em_vcpu *v)
     vm->stats.resets++;
     pdm_reset(vm->pdm);
     __atomic_store_n(&vm->intr_level, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&vm->nmi_pending, 0, __ATOMIC_SEQ_CST);
     cpum_reset(&v->cpu, CPUM_RESET_POWER_ON);
     if (v->ops->reset)
         v->ops->reset(v);
@@ -331,6 +357,7 @@ void *em_vcpu_main(void *arg)
             continue;
         }
         em_poll_timers(vm, now);
+        deliver_nmi(vm, v);
         deliver_interrupt(vm, v);
         if (v->halted) {
             halt_wait(vm, v);

@@ -151,6 +151,8 @@ void em_stats_print(const struct em_stats *s, const struct em_port_stat *ports, 
             s->halt_ns / 1e6);
     fprintf(f, "irqs injected     %12" PRIu64 "   irq windows requested %" PRIu64 "\n",
             s->irqs_injected, s->irq_windows);
+    if (s->nmis_injected)
+        fprintf(f, "nmis injected     %12" PRIu64 "\n", s->nmis_injected);
     fprintf(f, "io accesses       %12" PRIu64 "   mmio accesses %" PRIu64 "\n", s->io_ops,
             s->mmio_ops);
     fprintf(f, "resets            %12" PRIu64 "   kicks %" PRIu64 "\n", s->resets, s->kicks);

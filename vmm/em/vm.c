@@ -2,8 +2,8 @@
  * vm.c - building and tearing down a VM, and the glue that makes one
  * machine out of the modules:
  *
- *   - PDM's host callbacks: the PIC's INTR pin, power-off and reset
- *     requests from devices, logging - all land in EM;
+ *   - PDM's host callbacks: the PIC's INTR pin, the local APIC's NMIs,
+ *     power-off and reset requests from devices, logging - all land in EM;
  *   - the one guest-physical map: an MMIO range registered with IOM (by a
  *     device through PDM, or directly) is also mapped as a PGM MMIO range
  *     (IOM's mmio listener), so the engine leaves it unmapped; an MMIO exit
@@ -67,6 +67,31 @@ static void host_cpu_set_intr(void *ctx, int level)
         vm->vcpu.ops->kick(&vm->vcpu);
 }
 
+/* The local APIC's NMI output (ICR, LINT0/LINT1 in NMI mode, I/O APIC
+ * NMI entries): latched for the vCPU loop, which hands it to the engine
+ * before the next run (em_run.c). An edge, not a level: NMIs that arrive
+ * before the loop took the last one merge into one, as on the NMI pin. */
+static void host_cpu_nmi(void *ctx, unsigned cpu)
+{
+    struct vm *vm = ctx;
+    if (cpu != 0)
+        return;
+    __atomic_store_n(&vm->nmi_pending, 1, __ATOMIC_SEQ_CST);
+    /* as for INTR: under rem the APIC's ICR write is MMIO inside the run */
+    if (!on_vcpu_thread(vm))
+        em_kick(vm);
+    else if (vm->vcpu.ops->engine == VM_ENGINE_REM)
+        vm->vcpu.ops->kick(&vm->vcpu);
+}
+
+/* CPUM holds the MSR; under hm it is pulled with the segment registers on
+ * every exit, so on the vCPU thread (the APIC's MMIO) it is current. */
+static uint64_t host_cpu_apic_base(void *ctx, unsigned cpu)
+{
+    struct vm *vm = ctx;
+    return cpu == 0 ? __atomic_load_n(&vm->vcpu.cpu.ctx.msr.apic_base, __ATOMIC_RELAXED) : 0;
+}
+
 static void host_power_off(void *ctx, const char *who, int exit_code)
 {
     if (exit_code >= 0)
@@ -101,6 +126,8 @@ static const struct pdm_host_ops vm_host_ops = {
     .reset = host_reset,
     .set_a20 = host_set_a20,
     .log = host_log,
+    .cpu_nmi = host_cpu_nmi,
+    .cpu_apic_base = host_cpu_apic_base,
 };
 
 /* ---- the one map: IOM MMIO ranges are PGM MMIO ranges -------------------- */

@@ -37,6 +37,19 @@ cap_result hwaccm_check_cpuid(const struct cpum_policy *policy,
 {
     static const uint32_t leaves[] = {1, 0x80000001u};
     static const char regname[4][4] = {"eax", "ebx", "ecx", "edx"};
+    /* Guest code runs on the host's silicon: it shows its own vendor's
+     * behaviours (cpum_profile.h), so only a profile of that vendor is
+     * honest under hm. */
+    uint32_t id[4];
+    char vendor[13] = {0};
+    host(ctx, 0, id);
+    memcpy(vendor, &id[1], 4), memcpy(vendor + 4, &id[3], 4), memcpy(vendor + 8, &id[2], 4);
+    if (strcmp(vendor, policy->vendor) != 0)
+        return cap_error_set(VMM_E_CPUID_UNSUPPORTED, VMM_COMPONENT, NULL,
+                             "hwaccm: the CPU profile '%s' is %s, but hm runs guest code on "
+                             "this host's %s CPU and would show that vendor's behaviour; use "
+                             "the 'host' profile, one of the host's vendor, or --engine rem",
+                             policy->profile, policy->vendor, vendor);
     for (unsigned i = 0; i < 2; i++) {
         uint32_t want[4], have[4];
         cpum_cpuid(policy, 0, leaves[i], 0, want);

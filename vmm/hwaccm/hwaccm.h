@@ -132,6 +132,15 @@ VMM_API cap_result hwaccm_vcpu_inject_irq(struct hwaccm_vcpu *vcpu, uint8_t vect
 VMM_API void hwaccm_vcpu_request_irq_window(struct hwaccm_vcpu *vcpu, cap_bool on);
 
 /*
+ * An NMI for the vCPU (vector 2, not masked by IF), delivered at the next
+ * run. The host keeps the NMI blocking rules: an NMI that arrives while the
+ * guest's NMI handler runs is held until its IRET (KVM: KVM_NMI; WHP: the
+ * pending-interruption register, after an NMI window if NMIs are masked).
+ * Any time on the vCPU's thread; failures are the host's.
+ */
+VMM_API cap_result hwaccm_vcpu_inject_nmi(struct hwaccm_vcpu *vcpu);
+
+/*
  * Kicking a vCPU out of the engine from another thread (EM's pause,
  * power-off, reset and interrupt requests). hwaccm_vcpu_kick may be called
  * from any thread: the vCPU's next (or current, together with a signal to

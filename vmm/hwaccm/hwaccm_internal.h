@@ -7,10 +7,11 @@
 #include "hwaccm.h"
 
 /*
- * Compares the policy's feature registers (leaves 1 and 0x80000001, ECX and
- * EDX; the hypervisor and HTT bits excepted) with what the host offers,
- * given by `host(leaf, out[4], ctx)`. VMM_E_CPUID_UNSUPPORTED with a message
- * naming leaf, register and missing bits.
+ * Compares the policy's vendor (leaf 0) and feature registers (leaves 1 and
+ * 0x80000001, ECX and EDX; the hypervisor and HTT bits excepted) with what
+ * the host offers, given by `host(leaf, out[4], ctx)`.
+ * VMM_E_CPUID_UNSUPPORTED with a message naming the profile and vendors, or
+ * the leaf, register and missing bits.
  */
 cap_result hwaccm_check_cpuid(const struct cpum_policy *policy,
                               void (*host)(void *ctx, uint32_t leaf, uint32_t out[4]), void *ctx);

@@ -262,6 +262,11 @@ cap_result hwaccm_vcpu_inject_irq(struct hwaccm_vcpu *v, uint8_t vector)
     return hd_kvm_interrupt(v->kv, vector);
 }
 
+cap_result hwaccm_vcpu_inject_nmi(struct hwaccm_vcpu *v)
+{
+    return hd_kvm_nmi(v->kv);
+}
+
 void hwaccm_vcpu_request_irq_window(struct hwaccm_vcpu *v, cap_bool on)
 {
     v->irq_window = on;

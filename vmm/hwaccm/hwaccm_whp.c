@@ -266,7 +266,13 @@ static cap_result decode(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
     case WHvRunVpExitReasonX64Halt: x->reason = HWACCM_EXIT_HLT; break;
     case WHvRunVpExitReasonUnrecoverableException: x->reason = HWACCM_EXIT_SHUTDOWN; break;
     case WHvRunVpExitReasonX64InterruptWindow:
-        v->window_armed = CAP_FALSE; /* one-shot: WHP cleared the notification */
+        /* one-shot: WHP cleared the notifications */
+        v->window_armed = v->nmi_armed = CAP_FALSE;
+        if (e->InterruptWindow.DeliverableType == WHvX64PendingNmi && v->nmi) {
+            rc = hd_whp_inject_nmi(v->wv); /* the NMI window: in it goes, run on */
+            v->nmi = CAP_FALSE;
+            break;
+        }
         x->reason = HWACCM_EXIT_IRQ_WINDOW;
         break;
     case WHvRunVpExitReasonCanceled: x->reason = HWACCM_EXIT_INTERRUPTED; break;
@@ -301,10 +307,14 @@ static cap_result load(struct hwaccm_vcpu *v)
         rc = hd_whp_inject_interrupt(v->wv, v->inject_vector);
         v->inject = CAP_FALSE;
     }
-    if (CAP_SUCCEEDED(rc) && v->irq_window != v->window_armed) {
-        rc = hd_whp_interrupt_notification(v->wv, v->irq_window);
-        if (CAP_SUCCEEDED(rc))
+    /* an NMI always waits for its window: WHP then knows the guest's NMI
+     * blocking (an NMI handler not yet ended by IRET) */
+    if (CAP_SUCCEEDED(rc) && (v->irq_window != v->window_armed || v->nmi != v->nmi_armed)) {
+        rc = hd_whp_interrupt_notification(v->wv, v->irq_window, v->nmi);
+        if (CAP_SUCCEEDED(rc)) {
             v->window_armed = v->irq_window;
+            v->nmi_armed = v->nmi;
+        }
     }
     return rc;
 }
@@ -344,6 +354,12 @@ cap_result hwaccm_vcpu_inject_irq(struct hwaccm_vcpu *v, uint8_t vector)
                              v->cpu->id, vector);
     v->inject = CAP_TRUE;
     v->inject_vector = vector;
+    return CAP_OK;
+}
+
+cap_result hwaccm_vcpu_inject_nmi(struct hwaccm_vcpu *v)
+{
+    v->nmi = CAP_TRUE; /* a second one before the window: one NMI, as a latch */
     return CAP_OK;
 }
 

@@ -61,6 +61,8 @@ struct hwaccm_vcpu {
     uint8_t inject_vector;
     cap_bool irq_window;    /* EM wants an interrupt-window exit */
     cap_bool window_armed;  /* the notification register is set in WHP */
+    cap_bool nmi;           /* an NMI waits for the guest's NMI window */
+    cap_bool nmi_armed;     /* the NMI notification is set in WHP */
     cap_bool xcpt;          /* exception for the guest (#GP from an MSR exit) */
     uint8_t xcpt_vector;
 

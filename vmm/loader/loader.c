@@ -225,6 +225,7 @@ cap_result loader_load(struct pgm *pgm, struct cpum_cpu *cpu, const struct loade
         .initrd = initrd.data,
         .initrd_len = initrd.len,
         .initrd_name = initrd.name,
+        .kernel_name = kernel.name,
         .cmdline = p->cmdline ? p->cmdline : "",
         .entry = p->entry,
         .flat_addr = p->flat_addr,

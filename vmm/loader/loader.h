@@ -16,8 +16,11 @@
  *   LOADER_MULTIBOOT  Multiboot v1: header in the first 8192 bytes; ELF32
  *                     PT_LOAD segments at p_paddr, or the a.out-kludge
  *                     address fields (flag bit 16). Multiboot info with
- *                     mem_lower/upper, memory map, command line, boot loader
- *                     name and the initrd as module 0. Entry: EAX 0x2BADB002,
+ *                     mem_lower/upper, memory map, command line ("KERNEL
+ *                     CMDLINE" as GRUB and QEMU pass it: the kernel's path
+ *                     - kernel_path, else kernel_name - is the first word),
+ *                     boot loader name and the initrd as module 0 (its
+ *                     string: the initrd's path). Entry: EAX 0x2BADB002,
  *                     EBX = info, 32-bit protected mode, paging off, IF off.
  *   LOADER_VMLINUX    an uncompressed x86-64 Linux kernel (ELF64 vmlinux, as
  *                     tools/guestkit extracts from a bzImage): PT_LOAD

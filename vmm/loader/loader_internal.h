@@ -74,6 +74,7 @@ struct ldr_inputs {
     const uint8_t *initrd;
     uint64_t initrd_len;
     const char *initrd_name; /* for messages */
+    const char *kernel_name; /* the kernel's path (or buffer name); never NULL */
     const char *cmdline;     /* never NULL */
     enum loader_entry entry;
     uint64_t flat_addr;

@@ -6,6 +6,12 @@
  * module 0 (page aligned after the kernel), and the multiboot information
  * block at LOADER_BOOTINFO_ADDR with memory sizes, the memory map, the
  * command line, the module list and the boot loader's name.
+ *
+ * The command line starts with the kernel's path, as GRUB's `multiboot
+ * FILE ARGS` and QEMU's `-kernel FILE -append ARGS` pass it: multiboot
+ * kernels that split it into argv take the first word as argv[0] and their
+ * options from the second on. "FILE" alone when there are no options (QEMU
+ * leaves a trailing blank there; GRUB does not).
  */
 #include <stdio.h>
 #include <string.h>
@@ -202,18 +208,24 @@ static void mb_meminfo(const struct ldr_mem *mem, uint32_t *lower, uint32_t *upp
 static cap_result mb_info(const struct ldr_inputs *in, const struct ldr_mem *mem,
                           uint64_t mod_at, struct ldr_plan *plan, struct ldr_err *err)
 {
-    size_t cmdlen = strlen(in->cmdline);
+    size_t kernlen = strlen(in->kernel_name), userlen = strlen(in->cmdline);
+    size_t cmdlen = kernlen + (userlen ? 1 + userlen : 0); /* "FILE ARGS" or "FILE" */
     size_t namelen = in->initrd_len ? strlen(in->initrd_name) : 0;
     size_t strsize = cmdlen + 1 + namelen + 1;
     if (strsize > LOADER_CMDLINE_MAX)
         return ldr_fail(err, CAP_E_INVALIDARG,
-                        "command line and module name are %zu bytes; at most %llu fit",
-                        strsize, (unsigned long long)LOADER_CMDLINE_MAX);
+                        "kernel path, command line and module name are %zu bytes; at most "
+                        "%llu fit", strsize, (unsigned long long)LOADER_CMDLINE_MAX);
     uint8_t *mbi = ldr_plan_blob(plan, LDR_PAGE, err);
     uint8_t *str = mbi ? ldr_plan_blob(plan, strsize, err) : NULL;
     if (!str)
         return CAP_E_OUTOFMEMORY;
-    memcpy(str, in->cmdline, cmdlen + 1);
+    memcpy(str, in->kernel_name, kernlen);
+    if (userlen) {
+        str[kernlen] = ' ';
+        memcpy(str + kernlen + 1, in->cmdline, userlen);
+    }
+    str[cmdlen] = 0;
     if (namelen)
         memcpy(str + cmdlen + 1, in->initrd_name, namelen + 1);
 

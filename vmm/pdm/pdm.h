@@ -64,6 +64,11 @@ struct pdm_host_ops {
     void (*cpu_set_intr_cpu)(void *ctx, unsigned cpu, int level);
     /* An NMI for vCPU `cpu` (LINT1, NMI IPIs, I/O APIC NMI entries). */
     void (*cpu_nmi)(void *ctx, unsigned cpu);
+    /* vCPU `cpu`'s IA32_APIC_BASE MSR as the guest last set it (base,
+     * global enable bit 11, BSP bit 8), read by the local APIC when the
+     * guest touches it. Called on the vCPU's thread for its MMIO. NULL:
+     * 0xfee00000, enabled, BSP for cpu 0 (the reset value). */
+    uint64_t (*cpu_apic_base)(void *ctx, unsigned cpu);
 };
 
 struct pdm_create_info {
@@ -127,8 +132,9 @@ int pdm_get_interrupt(struct pdm *pdm);
  * once that vCPU's INTR pin is up (host->cpu_set_intr / cpu_set_intr_cpu)
  * and the guest can take it. With a local APIC registered, the APIC
  * answers (its highest deliverable IRR vector, which moves to ISR), and
- * passes the PIC through when it is in virtual-wire mode (LINT0 ExtINT or
- * the APIC software-disabled); without one, vCPU 0 asks the PIC directly.
+ * passes the PIC through when it is in virtual-wire mode (LINT0 ExtINT,
+ * the APIC untouched since reset, or globally disabled); without one,
+ * vCPU 0 asks the PIC directly.
  * Returns -1 when nothing is pending (a spurious INTR: inject nothing).
  */
 int pdm_get_interrupt_cpu(struct pdm *pdm, unsigned cpu);

@@ -209,6 +209,14 @@ static void hlp_cpu_nmi(struct pdm_dev *dev, unsigned cpu)
         pdm->host.cpu_nmi(pdm->info.host_ctx, cpu);
 }
 
+static uint64_t hlp_cpu_apic_base(struct pdm_dev *dev, unsigned cpu)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (pdm->host.cpu_apic_base)
+        return pdm->host.cpu_apic_base(pdm->info.host_ctx, cpu);
+    return 0xfee00000ull | (1ull << 11) | (cpu == 0 ? 1ull << 8 : 0); /* the reset value */
+}
+
 static cap_result claim_role(struct pdm_dev *dev, struct pdm_devinst **role, const void *ops,
                              const char *what)
 {
@@ -479,4 +487,5 @@ const struct pdm_hlp pdm_hlp_table = {
     .apic_eoi = hlp_apic_eoi,
     .cpu_set_intr_cpu = hlp_cpu_set_intr_cpu,
     .cpu_nmi = hlp_cpu_nmi,
+    .cpu_apic_base = hlp_cpu_apic_base,
 };

@@ -268,6 +268,10 @@ struct pdm_hlp {
     /* The INTR pin / an NMI of vCPU `cpu` (the local APIC's outputs). */
     void (*cpu_set_intr_cpu)(struct pdm_dev *dev, unsigned cpu, int level);
     void (*cpu_nmi)(struct pdm_dev *dev, unsigned cpu);
+    /* vCPU `cpu`'s IA32_APIC_BASE MSR (base address, global enable bit 11,
+     * BSP bit 8): the local APIC reads it to know whether the CPU has it
+     * globally disabled or moved (the MSR lives in the CPU, not here). */
+    uint64_t (*cpu_apic_base)(struct pdm_dev *dev, unsigned cpu);
 };
 
 /* A device instance, as the device sees it. Filled by PDM; read-only. */

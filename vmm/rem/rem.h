@@ -124,7 +124,13 @@ VMM_API void rem_vcpu_reset(struct rem_vcpu *v);
 VMM_API cap_bool rem_vcpu_irq_ready(const struct rem_vcpu *v);
 VMM_API cap_result rem_vcpu_inject_irq(struct rem_vcpu *v, uint8_t vector);
 VMM_API void rem_vcpu_request_irq_window(struct rem_vcpu *v, cap_bool on);
-/* Delivers an NMI (vector 2) if none is being handled (blocked until IRET). */
+/*
+ * An NMI (vector 2, whatever IF says): delivered at the start of the next
+ * rem_vcpu_run, or, while the guest is in its NMI handler (NMI blocking,
+ * until IRET), held - one, as the CPU latches one - and delivered right
+ * after that IRET (the run ends there with HWACCM_EXIT_INTERRUPTED and the
+ * next one delivers it). Always CAP_OK.
+ */
 VMM_API cap_result rem_vcpu_inject_nmi(struct rem_vcpu *v);
 
 /* From any thread: the current or next run returns HWACCM_EXIT_INTERRUPTED. */

@@ -117,7 +117,7 @@ static __attribute__((noinline)) void loop(struct rem_vcpu *v, bool blocks)
 
 static void deliver_pending(struct rem_vcpu *v)
 {
-    if (v->pending_nmi) {
+    if (v->pending_nmi && !v->nmi_blocked) {
         v->pending_nmi = false;
         v->delivering = REM_BENIGN_DELIVERY;
         rem_deliver(v, X86_NMI, REM_NO_ERR, REM_INT_EXT);
@@ -250,9 +250,7 @@ cap_result rem_vcpu_inject_irq(struct rem_vcpu *v, uint8_t vector)
 
 cap_result rem_vcpu_inject_nmi(struct rem_vcpu *v)
 {
-    if (v->nmi_blocked)
-        return cap_error_set(VMM_E_BAD_STATE, REM_COMPONENT, NULL, "rem: NMI blocked until IRET");
-    v->pending_nmi = true;
+    v->pending_nmi = true; /* while blocked: held until rem_iret unblocks */
     return CAP_OK;
 }
 

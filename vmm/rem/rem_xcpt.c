@@ -725,6 +725,10 @@ void rem_iret(struct rem_vcpu *v, unsigned osz)
 {
     struct cpum_ctx *c = v->ctx;
     v->nmi_blocked = false;
+    /* An NMI held while blocked goes in after this IRET: end the run at the
+     * next boundary, the next run's start delivers it (rem_run.c). */
+    if (v->pending_nmi)
+        __atomic_store_n(&v->kick, 1, __ATOMIC_SEQ_CST);
     if (v->mode == REM_MODE_REAL || v->mode == REM_MODE_V86) {
         if (v->mode == REM_MODE_V86 && ((c->rflags & FL_IOPL) >> 12) < 3)
             rem_gp0(v);

@@ -12,12 +12,32 @@
  * INTA moves it to ISR, EOI clears the highest ISR bit and, for a
  * level-triggered vector (TMR), broadcasts the EOI to the I/O APIC.
  *
- * Virtual wire: the PIC's INTR arrives on LINT0. While the APIC is
- * software-disabled (SVR bit 8 clear, the state after reset) or LINT0 is
- * unmasked with delivery mode ExtINT, the PIC passes through: INTR follows
- * it and INTA answers PDM_APIC_EXTINT so PDM asks the PIC for the vector
- * (APIC vectors first). LINT1 in NMI mode (and NMI IPIs to self) call
- * hlp->cpu_nmi on a rising edge.
+ * Virtual wire: the PIC's INTR arrives on LINT0. From reset until the
+ * guest first writes the SVR (standing in for the firmware that sets
+ * LINT0 to ExtINT on a PC), or while LINT0 is unmasked with delivery mode
+ * ExtINT, or while the APIC is globally disabled, the PIC passes through:
+ * INTR follows it and INTA answers PDM_APIC_EXTINT so PDM asks the PIC for
+ * the vector (APIC vectors first). LINT0/LINT1 in NMI mode, NMI IPIs to
+ * self and I/O APIC NMI messages call hlp->cpu_nmi (LINTn on a rising
+ * edge); EM hands the NMI to the engine.
+ *
+ * Software disable (SVR bit 8 clear), as the SDM describes it (Vol. 3A
+ * 10.4.7.2, "Local APIC State After It Has Been Software Disabled"): every
+ * register stays readable and writable; all LVT mask bits are set and a
+ * write cannot clear them (the other fields are written); fixed and
+ * lowest-priority interrupts are not accepted, NMI, SMI, INIT and SIPI
+ * are; the ICR still sends IPIs; what IRR and ISR hold stays there and is
+ * still delivered to the CPU (the SDM: held, "require masking or handling
+ * by the CPU"), EOI still works; the timer counts (its LVT is masked).
+ *
+ * Global disable (IA32_APIC_BASE bit 11 clear, read through
+ * hlp->cpu_apic_base whenever the guest or a device reaches the APIC):
+ * the CPU then has no APIC (10.4.3) - the MMIO page is not the APIC any
+ * more, so reads return all ones (nothing answers on the bus) and writes
+ * go nowhere; the PIC drives INTR directly, I/O APIC messages are
+ * dropped; the APIC's state returns to that after reset ("may", the SDM
+ * says: this one does). An APIC base moved away from `base` is treated
+ * the same at `base` (relocation is not modelled; logged once).
  *
  * Timer: counts at timer_hz / divisor (DCR), one-shot or periodic, on a
  * TM timer; the current count is computed from the virtual clock. After a
@@ -32,10 +52,10 @@
  * so the delivery-status bit always reads 0.
  *
  * Not modelled (yet): more than one vCPU (the MMIO callback does not know
- * which vCPU accesses, so the single instance is vCPU 0's), the APIC base
- * MSR (relocation, global disable: the APIC is always globally enabled at
- * `base`), x2APIC, thermal/performance/CMCI LVT sources, focus checking,
- * remote read.
+ * which vCPU accesses, so the single instance is vCPU 0's), relocation
+ * through the APIC base MSR, x2APIC, thermal/performance/CMCI LVT sources,
+ * focus checking, remote read, directed EOI (SVR bit 12 is reserved: the
+ * version register does not offer it).
  *
  * Config: base (default 0xfee00000), id (default 0), timer_hz (default
  * 1000000000: at divide-by-1 one tick per ns).
@@ -54,6 +74,9 @@ enum { LVT_CMCI, LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERR
 #define TIMER_TSC_DEADLINE 2
 
 #define SVR_ENABLE       0x100u
+#define SVR_WRITABLE     0x3ffu /* vector, enable, focus checking */
+#define APIC_BASE_ENABLE (1ull << 11)
+#define APIC_BASE_ADDR   0x000ffffffffff000ull
 #define ESR_SEND_ILLEGAL 0x20u
 #define ESR_RECV_ILLEGAL 0x40u
 #define ESR_ILLEGAL_REG  0x80u
@@ -68,11 +91,13 @@ struct apic {
     uint8_t intr;         /* what we put on the CPU's INTR pin */
     uint8_t timer_running;
     uint32_t inits, sipis, sipi_vector; /* recorded for SMP */
+    uint8_t reset_wire;   /* the PIC passes until the guest writes the SVR */
+    uint8_t hw_disabled;  /* IA32_APIC_BASE[11] was seen clear: state reset */
     /* host side, set at construct */
     struct pdm_timer *timer;
     uint64_t base, timer_hz;
     uint32_t initial_id;
-    bool tsc_deadline_logged;
+    bool tsc_deadline_logged, moved_logged;
 };
 
 static const struct pdm_apic_ops apic_pdm_ops;
@@ -114,11 +139,12 @@ static bool sw_enabled(const struct apic *s)
     return (s->svr & SVR_ENABLE) != 0;
 }
 
-/* The highest IRR vector that may interrupt now, or -1. */
+/* The highest IRR vector that may interrupt now, or -1. A software-
+ * disabled APIC still delivers what IRR held when it was disabled. */
 static int deliverable(const struct apic *s)
 {
     int v = highest(s->irr);
-    if (v < 0 || !sw_enabled(s) || ((uint32_t)v & 0xf0) <= (ppr(s) & 0xf0))
+    if (v < 0 || s->hw_disabled || ((uint32_t)v & 0xf0) <= (ppr(s) & 0xf0))
         return -1;
     return v;
 }
@@ -126,7 +152,8 @@ static int deliverable(const struct apic *s)
 static bool pic_passes(const struct apic *s)
 {
     uint32_t l0 = s->lvt[LVT_LINT0];
-    return !sw_enabled(s) || (!(l0 & LVT_MASKED) && LVT_DM(l0) == PDM_APIC_DM_EXTINT);
+    return s->hw_disabled || s->reset_wire ||
+           (!(l0 & LVT_MASKED) && LVT_DM(l0) == PDM_APIC_DM_EXTINT);
 }
 
 static void update(struct pdm_dev *dev)
@@ -140,6 +167,62 @@ static void update(struct pdm_dev *dev)
 }
 
 static void signal_error(struct pdm_dev *dev, uint32_t bits);
+
+/* The registers as after power-up or RESET (SDM 10.4.7.1); the pins'
+ * levels and what INTR shows are the wires', not registers: kept. */
+static void reset_regs(struct pdm_dev *dev)
+{
+    struct apic *s = dev->data;
+    uint8_t lint0 = s->lint[0], lint1 = s->lint[1], intr = s->intr;
+    memset(s, 0, offsetof(struct apic, timer));
+    s->id = s->initial_id << 24;
+    s->dfr = 0xffffffffu;
+    s->svr = 0xff;
+    for (int i = 0; i < LVT_N; i++)
+        s->lvt[i] = LVT_MASKED;
+    s->reset_wire = 1;
+    s->lint[0] = lint0, s->lint[1] = lint1, s->intr = intr;
+    dev->hlp->timer_disarm(s->timer);
+}
+
+/* Whether the CPU has its APIC globally enabled (IA32_APIC_BASE[11]),
+ * asked at each entry from the guest or a device: the MSR is the CPU's and
+ * changes without telling devices. The first time it is seen clear the
+ * APIC returns to its reset state; while clear it is not there at all. */
+static bool hw_enabled(struct pdm_dev *dev)
+{
+    struct apic *s = dev->data;
+    bool on = (dev->hlp->cpu_apic_base(dev, 0) & APIC_BASE_ENABLE) != 0;
+    if (on == !s->hw_disabled)
+        return on;
+    if (!on) {
+        reset_regs(dev);
+        dev->hlp->log(dev, PDM_LOG_DEBUG, "globally disabled (IA32_APIC_BASE[11] clear): reset");
+    }
+    s->hw_disabled = !on;
+    update(dev);
+    return on;
+}
+
+/* Whether `base` holds the APIC's registers now: globally enabled and not
+ * moved elsewhere by the MSR (relocation is not modelled). */
+static bool regs_at_base(struct pdm_dev *dev)
+{
+    struct apic *s = dev->data;
+    if (!hw_enabled(dev))
+        return false;
+    uint64_t at = dev->hlp->cpu_apic_base(dev, 0) & APIC_BASE_ADDR;
+    if (at == s->base)
+        return true;
+    if (!s->moved_logged) {
+        s->moved_logged = true;
+        dev->hlp->log(dev, PDM_LOG_WARN,
+                      "the guest moved the APIC base to 0x%llx: relocation is not supported, "
+                      "0x%llx reads as open bus", (unsigned long long)at,
+                      (unsigned long long)s->base);
+    }
+    return false;
+}
 
 /* Accepts a fixed interrupt into IRR. */
 static void set_irr(struct pdm_dev *dev, unsigned vector, bool level)
@@ -225,6 +308,8 @@ static void arm_timer(struct pdm_dev *dev, uint64_t now)
 static void timer_fired(struct pdm_dev *dev, void *user, uint64_t now)
 {
     struct apic *s = dev->data;
+    if (!hw_enabled(dev))
+        return; /* the reset disarmed it */
     uint32_t lvt = s->lvt[LVT_TIMER];
     if (timer_mode(s) == TIMER_PERIODIC) {
         /* Restart the period from the edge that fired, dropping missed ones. */
@@ -325,6 +410,11 @@ static void send_ipi(struct pdm_dev *dev)
 static void apic_deliver(struct pdm_dev *dev, const struct pdm_apic_msg *msg)
 {
     struct apic *s = dev->data;
+    if (!hw_enabled(dev)) {
+        dev->hlp->log(dev, PDM_LOG_DEBUG, "globally disabled: I/O APIC message 0x%02x dropped",
+                      msg->vector);
+        return;
+    }
     if (msg->delivery == PDM_APIC_DM_EXTINT) {
         dev->hlp->log(dev, PDM_LOG_DEBUG, "ExtINT message ignored (wire the PIC to LINT0)");
         return;
@@ -340,6 +430,13 @@ static void apic_set_lint(struct pdm_dev *dev, unsigned cpu, unsigned pin, int l
         return;
     uint8_t old = s->lint[pin];
     s->lint[pin] = level ? 1 : 0;
+    if (!hw_enabled(dev)) {
+        /* no APIC: LINT0 is INTR (the PIC passes), LINT1 the NMI pin */
+        if (pin == 1 && level && !old)
+            dev->hlp->cpu_nmi(dev, 0);
+        update(dev);
+        return;
+    }
     uint32_t lvt = s->lvt[pin ? LVT_LINT1 : LVT_LINT0];
     unsigned mode = LVT_DM(lvt);
     if (level && !old && !(lvt & LVT_MASKED) && sw_enabled(s) && mode != PDM_APIC_DM_EXTINT)
@@ -352,6 +449,7 @@ static int apic_get_interrupt(struct pdm_dev *dev, unsigned cpu)
     struct apic *s = dev->data;
     if (cpu != 0)
         return -1;
+    hw_enabled(dev);
     int v = deliverable(s);
     if (v >= 0) {
         bit_clear(s->irr, (unsigned)v);
@@ -427,7 +525,8 @@ static uint32_t reg_read(struct pdm_dev *dev, unsigned reg)
 static void write_svr(struct pdm_dev *dev, uint32_t v)
 {
     struct apic *s = dev->data;
-    s->svr = v & 0x11ff;
+    s->svr = v & SVR_WRITABLE;
+    s->reset_wire = 0; /* from now on LINT0 decides (the guest set the APIC up) */
     if (!sw_enabled(s)) /* software disable masks every LVT entry */
         for (int i = 0; i < LVT_N; i++)
             s->lvt[i] |= LVT_MASKED;
@@ -522,6 +621,11 @@ static cap_result apic_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsi
     struct apic *s = dev->data;
     uint64_t off = addr - s->base;
     unsigned reg = (unsigned)(off >> 4) & 0xff, shift = (unsigned)(off & 3) * 8;
+    if (!regs_at_base(dev)) { /* no APIC here: nothing answers on the bus */
+        if (!write)
+            *val = size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+        return CAP_OK;
+    }
     if (write) {
         if (size != 4 || (off & 0xf)) {
             dev->hlp->log(dev, PDM_LOG_DEBUG, "%u-byte write at +0x%x ignored", size,
@@ -541,14 +645,9 @@ static cap_result apic_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsi
 static void apic_reset(struct pdm_dev *dev)
 {
     struct apic *s = dev->data;
-    memset(s, 0, offsetof(struct apic, timer));
-    s->id = s->initial_id << 24;
-    s->dfr = 0xffffffffu;
-    s->svr = 0xff;
-    for (int i = 0; i < LVT_N; i++)
-        s->lvt[i] = LVT_MASKED;
+    reset_regs(dev);
+    s->lint[0] = s->lint[1] = 0;
     s->intr = 1; /* force update() to tell the CPU */
-    dev->hlp->timer_disarm(s->timer);
     update(dev);
 }
 
@@ -581,6 +680,7 @@ static cap_result apic_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 }
 
 #define APIC_SAVED offsetof(struct apic, timer)
+#define APIC_SAVED_VERSION 2 /* 2: reset_wire, hw_disabled */
 
 static cap_result apic_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
 {
@@ -590,6 +690,10 @@ static cap_result apic_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
 static cap_result apic_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
 {
     struct apic *s = dev->data;
+    if (version != APIC_SAVED_VERSION)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                               "saved state version %u: only version %u can be loaded", version,
+                               APIC_SAVED_VERSION);
     cap_result rc = dev->hlp->ssm_get(ssm, s, APIC_SAVED);
     if (CAP_FAILED(rc))
         return rc;
@@ -619,7 +723,7 @@ static const struct pdm_devreg apic_reg = {
     .description = "local APIC (xAPIC) of vCPU 0",
     .instance_size = sizeof(struct apic),
     .max_instances = 1,
-    .saved_state_version = 1,
+    .saved_state_version = APIC_SAVED_VERSION,
     .ops = &apic_ops,
 };
 

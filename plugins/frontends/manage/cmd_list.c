@@ -1,11 +1,13 @@
 /*
  * plugins/frontends/manage/cmd_list.c - `capsule list vms|runningvms|ostypes|
- * hostinfo|systemproperties`.
+ * cpuprofiles|hostinfo|systemproperties`.
  *
  * `list vms` and `list runningvms` print one `"name" {uuid}` line per
  * machine (VBoxManage's format, which scripts parse); an inaccessible
  * machine prints as `"<inaccessible>" {uuid}` followed by an indented line
- * with the reason. The other lists are `Label: value` lines for people.
+ * with the reason. The other lists are `Label: value` lines for people;
+ * ostypes and cpuprofiles print one block per item, each ended by an empty
+ * line (VBoxManage's `list ostypes` / `list cpu-profiles`).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -115,6 +117,52 @@ static int list_ostypes(struct cli_ctx *ctx)
     }
     cap_array_free(CAP_TLT_IFACE, n, types);
     return rc < 0 ? cli_fail(rc, "IGuestOSType") : CLI_EXIT_OK;
+}
+
+/* CPUID's brand string is padded with spaces on some CPUs (the host's). */
+static const char *trimmed(char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    while (n && s[n - 1] == ' ')
+        s[--n] = '\0';
+    while (s && *s == ' ')
+        s++;
+    return s ? s : "";
+}
+
+/* The service's profiles (ISystemProperties' cpuProfiles), the default
+ * first: the CLI knows none of them itself. */
+static int list_cpuprofiles(struct cli_ctx *ctx)
+{
+    ISystemProperties *sp = NULL;
+    ICPUProfile **profs = NULL;
+    uint32_t n = 0;
+    cap_result rc = ICapsule_GetSystemProperties(ctx->root, &sp);
+    if (rc < 0)
+        return cli_fail(rc, "ICapsule::systemProperties");
+    rc = ISystemProperties_GetCpuProfiles(sp, &n, &profs);
+    ISystemProperties_Release(sp);
+    if (rc < 0)
+        return cli_fail(rc, "ISystemProperties::cpuProfiles");
+    for (uint32_t i = 0; i < n && rc >= 0; i++) {
+        char *name = NULL, *vendor = NULL, *desc = NULL, *brand = NULL;
+        rc = ICPUProfile_GetName(profs[i], &name);
+        if (rc >= 0)
+            rc = ICPUProfile_GetVendor(profs[i], &vendor);
+        if (rc >= 0)
+            rc = ICPUProfile_GetDescription(profs[i], &desc);
+        if (rc >= 0)
+            rc = ICPUProfile_GetBrand(profs[i], &brand);
+        if (rc >= 0)
+            printf("Name:        %s\nVendor:      %s\nDescription: %s\nBrand:       %s\n\n", name,
+                   vendor, desc, trimmed(brand));
+        cap_str_free(name);
+        cap_str_free(vendor);
+        cap_str_free(desc);
+        cap_str_free(brand);
+    }
+    cap_array_free(CAP_TLT_IFACE, n, profs);
+    return rc < 0 ? cli_fail(rc, "ICPUProfile") : CLI_EXIT_OK;
 }
 
 static const char *driver_name(HostDriverKind k)
@@ -241,8 +289,8 @@ static int list_systemproperties(struct cli_ctx *ctx)
 
 static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 {
-    static const char *const what[] = {"vms", "runningvms", "ostypes", "hostinfo",
-                                       "systemproperties"};
+    static const char *const what[] = {"vms",      "runningvms",       "ostypes",
+                                       "hostinfo", "systemproperties", "cpuprofiles"};
     struct cli_parser p;
     const char *val = NULL, *which = NULL;
     int r;
@@ -255,14 +303,14 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
         which = val;
     }
     if (!which)
-        return cli_usage(ctx, "what to list is missing (vms, runningvms, ostypes, hostinfo, "
-                              "systemproperties)");
+        return cli_usage(ctx, "what to list is missing (vms, runningvms, ostypes, cpuprofiles, "
+                              "hostinfo, systemproperties)");
     size_t k = 0;
     while (k < sizeof(what) / sizeof(what[0]) && strcmp(what[k], which) != 0)
         k++;
     if (k == sizeof(what) / sizeof(what[0]))
         return cli_usage(ctx,
-                         "cannot list '%s' (vms, runningvms, ostypes, hostinfo, "
+                         "cannot list '%s' (vms, runningvms, ostypes, cpuprofiles, hostinfo, "
                          "systemproperties)",
                          which);
     cap_result rc = cli_connect(ctx);
@@ -277,19 +325,28 @@ static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
         return list_ostypes(ctx);
     case 3:
         return list_hostinfo(ctx);
-    default:
+    case 4:
         return list_systemproperties(ctx);
+    default:
+        return list_cpuprofiles(ctx);
     }
 }
 
 const struct cli_cmd cli_cmd_list = {
     .name = "list",
     .fn = cmd_list,
-    .usage = "capsule list vms|runningvms|ostypes|hostinfo|systemproperties",
-    .help = "list machines, running machines, guest OS types, host or global properties",
+    .usage = "capsule list vms|runningvms|ostypes|cpuprofiles|hostinfo|systemproperties",
+    .help = "list machines, running machines, guest OS types, CPU profiles, host or global "
+            "properties",
     .detail = "vms and runningvms print one line per machine:\n"
               "  \"NAME\" {UUID}\n"
               "and an inaccessible machine as\n"
               "  \"<inaccessible>\" {UUID}\n"
-              "followed by an indented line giving the reason.\n",
+              "followed by an indented line giving the reason.\n"
+              "cpuprofiles prints one block per CPU profile a machine can be given\n"
+              "(modifyvm --cpu-profile), the default first:\n"
+              "  Name:        NAME\n"
+              "  Vendor:      GenuineIntel|AuthenticAMD\n"
+              "  Description: TEXT\n"
+              "  Brand:       CPUID BRAND STRING\n",
 };

@@ -1,6 +1,6 @@
 /*
  * plugins/frontends/manage/cmd_modifyvm.c - `capsule modifyvm VM [--memory MB]
- * [--cpus N] [--engine auto|hm|rem|raw] [--kernel F] [--initrd F]
+ * [--cpus N] [--engine auto|hm|rem|raw] [--cpu-profile NAME] [--kernel F] [--initrd F]
  * [--cmdline S] [--uart1 IOBASE IRQ|off] [--uartmode1 file F|server SOCKET|
  * disconnected] [--description S] [--name N] [--ostype T]`.
  *
@@ -9,6 +9,11 @@
  * session, the settings are set on the session's mutable machine, saved
  * with saveSettings, and the lock released. If any setter fails, nothing is
  * saved (unlocking discards the pending changes).
+ *
+ * --cpu-profile is checked against the profiles the service lists
+ * (ISystemProperties' cpuProfiles) before the machine is locked: an unknown
+ * name is a usage error (exit 2) naming the known ones, like a bad value of
+ * any other option, though it costs a connection.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -32,6 +37,7 @@ enum {
     OPT_DESCRIPTION,
     OPT_NAME,
     OPT_OSTYPE,
+    OPT_CPUPROFILE,
 };
 
 static const struct cli_opt modifyvm_opts[] = {
@@ -46,6 +52,7 @@ static const struct cli_opt modifyvm_opts[] = {
     {"--description", OPT_DESCRIPTION, 1},
     {"--name", OPT_NAME, 1},
     {"--ostype", OPT_OSTYPE, 1},
+    {"--cpu-profile", OPT_CPUPROFILE, 1},
     {NULL, 0, 0},
 };
 
@@ -54,7 +61,8 @@ static const struct cli_opt modifyvm_opts[] = {
 struct changes {
     const char *vm;
     const char *name, *ostype, *cmdline, *description;
-    char *kernel, *initrd, *uart_path;
+    const char *cpu_profile_arg; /* as given; cpu_profile is the service's spelling */
+    char *kernel, *initrd, *uart_path, *cpu_profile;
     int has_memory, has_cpus, has_engine, has_uart, has_uartmode, count;
     uint32_t memory, cpus;
     ExecutionEngine engine;
@@ -76,6 +84,7 @@ static void changes_free(struct changes *c)
     cap_str_free(c->kernel);
     cap_str_free(c->initrd);
     cap_str_free(c->uart_path);
+    cap_str_free(c->cpu_profile);
 }
 
 /* The value(s) of --uart1: "off", or an I/O base and an IRQ. */
@@ -154,6 +163,12 @@ static cap_result parse_one(struct cli_parser *p, int id, const char *val, struc
     case OPT_OSTYPE:
         c->ostype = val;
         return CAP_OK;
+    case OPT_CPUPROFILE:
+        c->cpu_profile_arg = val;
+        if (!*val)
+            return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                                 "--cpu-profile: no profile name (see 'capsule list cpuprofiles')");
+        return CAP_OK;
     default:
         return CAP_E_INVALIDARG;
     }
@@ -201,6 +216,7 @@ static cap_result apply(IMachine *mm, const struct changes *c, const char **what
     SET(c->has_memory, IMachine_SetMemorySize(mm, c->memory), "IMachine::memorySize");
     SET(c->has_cpus, IMachine_SetCpuCount(mm, c->cpus), "IMachine::cpuCount");
     SET(c->has_engine, IMachine_SetEngine(mm, c->engine), "IMachine::engine");
+    SET(c->cpu_profile, IMachine_SetCpuProfile(mm, c->cpu_profile), "IMachine::cpuProfile");
     SET(c->kernel, IMachine_SetKernel(mm, c->kernel), "IMachine::kernel");
     SET(c->initrd, IMachine_SetInitrd(mm, c->initrd), "IMachine::initrd");
     SET(c->cmdline, IMachine_SetCmdline(mm, c->cmdline), "IMachine::cmdline");
@@ -213,6 +229,58 @@ static cap_result apply(IMachine *mm, const struct changes *c, const char **what
         rc = IMachine_SaveSettings(mm);
     }
     return rc;
+}
+
+/* The names of the service's CPU profiles into *names (n of them; free
+ * each with cap_str_free, then the array with cap_free). */
+static cap_result profile_names(struct cli_ctx *ctx, uint32_t *n, char ***names, const char **what)
+{
+    ISystemProperties *sp = NULL;
+    ICPUProfile **profs = NULL;
+    uint32_t np = 0;
+    *n = 0;
+    *names = NULL;
+    *what = "ICapsule::systemProperties";
+    cap_result rc = ICapsule_GetSystemProperties(ctx->root, &sp);
+    if (rc >= 0) {
+        *what = "ISystemProperties::cpuProfiles";
+        rc = ISystemProperties_GetCpuProfiles(sp, &np, &profs);
+    }
+    if (rc >= 0 && !(*names = cap_alloc_zero((np ? np : 1) * sizeof(char *))))
+        rc = CAP_E_OUTOFMEMORY;
+    if (rc >= 0)
+        *what = "ICPUProfile::name";
+    for (uint32_t i = 0; i < np && rc >= 0; i++) {
+        rc = ICPUProfile_GetName(profs[i], &(*names)[i]);
+        *n = i + 1;
+    }
+    cap_array_free(CAP_TLT_IFACE, np, profs);
+    if (sp)
+        ISystemProperties_Release(sp);
+    return rc;
+}
+
+/* c->cpu_profile_arg against the service's list: c->cpu_profile is its
+ * spelling there; an unknown name is a usage error. */
+static int resolve_cpu_profile(struct cli_ctx *ctx, struct changes *c)
+{
+    uint32_t n = 0;
+    char **names = NULL;
+    const char *what = "connecting to capsule-svc", *match = NULL;
+    cap_result rc = cli_connect(ctx);
+    if (rc >= 0)
+        rc = profile_names(ctx, &n, &names, &what);
+    int status = CLI_EXIT_OK;
+    if (rc < 0)
+        status = cli_fail(rc, what);
+    else if (cli_cpu_profile_match("--cpu-profile", c->cpu_profile_arg, n, names, &match) < 0)
+        status = cli_usage(ctx, NULL);
+    else if (!(c->cpu_profile = cap_str_dup(match)))
+        status = cli_fail(CAP_E_OUTOFMEMORY, "--cpu-profile");
+    for (uint32_t i = 0; i < n; i++)
+        cap_str_free(names[i]);
+    cap_free(names);
+    return status;
 }
 
 static int modify(struct cli_ctx *ctx, const struct changes *c)
@@ -284,7 +352,9 @@ static int cmd_modifyvm(struct cli_ctx *ctx, int argc, char **argv)
         changes_free(&c);
         return cli_usage(ctx, "nothing to change (give at least one option)");
     }
-    status = modify(ctx, &c);
+    status = c.cpu_profile_arg ? resolve_cpu_profile(ctx, &c) : CLI_EXIT_OK;
+    if (status == CLI_EXIT_OK)
+        status = modify(ctx, &c);
     changes_free(&c);
     return status;
 usage:
@@ -296,6 +366,7 @@ const struct cli_cmd cli_cmd_modifyvm = {
     .name = "modifyvm",
     .fn = cmd_modifyvm,
     .usage = "capsule modifyvm VM [--memory MB] [--cpus N] [--engine auto|hm|rem|raw]\n"
+             "                    [--cpu-profile NAME]\n"
              "                    [--kernel FILE] [--initrd FILE] [--cmdline STRING]\n"
              "                    [--uart1 IOBASE IRQ|off]\n"
              "                    [--uartmode1 file FILE|server SOCKET|disconnected]\n"
@@ -304,6 +375,10 @@ const struct cli_cmd cli_cmd_modifyvm = {
     .detail = "  --memory MB        guest RAM; a number of MB, or with a unit: 512M, 2G\n"
               "  --cpus N           number of virtual CPUs\n"
               "  --engine E         execution engine: auto, hm, rem or raw\n"
+              "  --cpu-profile NAME the CPU the guest sees: host (the default: the host's\n"
+              "                     vendor and model) or a fixed one such as intel-core or\n"
+              "                     amd-epyc ('capsule list cpuprofiles' lists them; under\n"
+              "                     engine hm only one of the host's vendor works)\n"
               "  --kernel FILE      the image to boot (\"\" for none)\n"
               "  --initrd FILE      the initial RAM disk (\"\" for none)\n"
               "  --cmdline STRING   the kernel command line\n"

@@ -8,9 +8,9 @@
  * key="value" line per item, numbers unquoted, values escaped as opts.h
  * describes. The machine-readable keys, in order:
  *
- *   name description ostype UUID CfgFile LogFldr memory cpus engine kernel
- *   initrd cmdline debugexit uart1 uartmode1 [uart2 uartmode2 ...] VMState
- *   VMStateChangeTime SessionState SessionName SessionPID
+ *   name description ostype UUID CfgFile LogFldr memory cpus cpu-profile
+ *   engine kernel initrd cmdline debugexit uart1 uartmode1 [uart2 uartmode2
+ *   ...] VMState VMStateChangeTime SessionState SessionName SessionPID
  *
  * uartN is "0xIOBASE,IRQ" (e.g. "0x03f8,4") or "off"; uartmodeN is
  * "disconnected", "file,PATH" or "server,PATH". VMState is one of poweroff,
@@ -44,7 +44,7 @@ struct vminfo {
     char *access_error;
     cap_uuid id;
     char *name, *description, *ostype, *cfg, *log_folder, *kernel, *initrd, *cmdline;
-    char *session_name;
+    char *session_name, *cpu_profile;
     uint32_t memory, cpus, session_pid, n_uarts;
     ExecutionEngine engine;
     cap_bool debug_exit;
@@ -56,8 +56,9 @@ struct vminfo {
 
 static void vminfo_free(struct vminfo *v)
 {
-    char **strs[] = {&v->access_error, &v->name,   &v->description, &v->ostype,  &v->cfg,
-                     &v->log_folder,   &v->kernel, &v->initrd,      &v->cmdline, &v->session_name};
+    char **strs[] = {&v->access_error, &v->name,         &v->description, &v->ostype,
+                     &v->cfg,          &v->log_folder,   &v->kernel,      &v->initrd,
+                     &v->cmdline,      &v->session_name, &v->cpu_profile};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         cap_str_free(*strs[i]);
         *strs[i] = NULL;
@@ -132,6 +133,8 @@ static cap_result read_vminfo(IMachine *m, struct vminfo *v, const char **what)
         rc = IMachine_GetMemorySize(m, &v->memory);
     if (rc >= 0)
         rc = IMachine_GetCpuCount(m, &v->cpus);
+    if (rc >= 0)
+        rc = IMachine_GetCpuProfile(m, &v->cpu_profile);
     if (rc >= 0)
         rc = IMachine_GetEngine(m, &v->engine);
     if (rc >= 0)
@@ -223,6 +226,7 @@ static void print_mr(const struct vminfo *v)
     cli_mr_print_str(stdout, "LogFldr", v->log_folder);
     cli_mr_print_num(stdout, "memory", v->memory);
     cli_mr_print_num(stdout, "cpus", v->cpus);
+    cli_mr_print_str(stdout, "cpu-profile", v->cpu_profile);
     cli_mr_print_str(stdout, "engine", cli_engine_name(v->engine));
     cli_mr_print_str(stdout, "kernel", v->kernel);
     cli_mr_print_str(stdout, "initrd", v->initrd);
@@ -289,6 +293,7 @@ static void print_human(const struct vminfo *v)
     ROW("Log folder", "%s", v->log_folder);
     ROW("Memory size", "%" PRIu32 "MB", v->memory);
     ROW("Number of CPUs", "%" PRIu32, v->cpus);
+    ROW("CPU profile", "%s", v->cpu_profile);
     ROW("Engine", "%s", cli_engine_name(v->engine));
     ROW("Kernel", "%s", or_none(v->kernel));
     ROW("Initrd", "%s", or_none(v->initrd));

@@ -272,6 +272,26 @@ const char *cli_engine_name(ExecutionEngine e)
     return "unknown";
 }
 
+cap_result cli_cpu_profile_match(const char *opt, const char *name, uint32_t n, char *const *known,
+                                 const char **out)
+{
+    char list[256] = "";
+    size_t len = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (name && *name && known[i] && strcasecmp(name, known[i]) == 0) {
+            *out = known[i];
+            return CAP_OK;
+        }
+        int w = snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "",
+                         known[i] ? known[i] : "");
+        if (w > 0)
+            len = len + (size_t)w < sizeof(list) ? len + (size_t)w : sizeof(list) - 1;
+    }
+    return cap_error_set(CAP_E_INVALIDARG, COMPONENT, NULL,
+                         "%s: unknown CPU profile '%s' (known: %s; see 'capsule list cpuprofiles')",
+                         opt, name ? name : "", n ? list : "none");
+}
+
 static const struct state_words {
     const char *word; /* machine-readable, `waitfor --state` */
     const char *api;  /* the IDL's constant name */

@@ -108,6 +108,16 @@ cap_result cli_engine_from_name(const char *opt, const char *s, ExecutionEngine 
 const char *cli_engine_name(ExecutionEngine e);
 
 /*
+ * A CPU profile name against the n names the service lists (ISystemProperties'
+ * cpuProfiles, which the CLI never hard-codes): matched without regard to
+ * case, *out is the list's spelling. CAP_E_INVALIDARG for any other name
+ * (the empty one too), with a message naming `opt`, the name and every
+ * known one.
+ */
+cap_result cli_cpu_profile_match(const char *opt, const char *name, uint32_t n, char *const *known,
+                                 const char **out);
+
+/*
  * Machine states as the CLI prints them in machine-readable output and
  * accepts in `waitfor --state`: poweroff, saved, aborted, running, paused,
  * stuck, starting, stopping, saving, restoring. Input is case-insensitive

@@ -24,13 +24,14 @@
 #include <capsule/errorinfo.h>
 #include <capsule/mem.h>
 
+#include "cpum/cpum_profile.h"
 #include "managed.h"
 #include "serial_server.h"
 
 /* The settings the VM is built from; strings owned (cap_str_free). */
 struct settings {
     struct vmproc_opts opts;
-    char *kernel, *initrd, *cmdline, *serial_path, *serial_spec;
+    char *kernel, *initrd, *cmdline, *cpu_profile, *serial_path, *serial_spec;
     struct serial_server *server; /* uartmode server: the socket clients connect to */
 };
 
@@ -39,6 +40,7 @@ static void settings_clear(struct settings *s)
     cap_str_free(s->kernel);
     cap_str_free(s->initrd);
     cap_str_free(s->cmdline);
+    cap_str_free(s->cpu_profile);
     cap_str_free(s->serial_path);
     free(s->serial_spec);
     serial_server_destroy(s->server);
@@ -116,6 +118,8 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
     if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetCmdline(m, &s->cmdline);
     if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetCpuProfile(m, &s->cpu_profile);
+    if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetDebugExitEnabled(m, &dbgexit);
     if (CAP_SUCCEEDED(rc))
         rc = read_serial(m, s);
@@ -135,6 +139,17 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
     s->opts.kernel = s->kernel;
     s->opts.initrd = s->initrd;
     s->opts.append = s->cmdline;
+    s->opts.cpu_profile = s->cpu_profile;
+    /* A settings file may name a profile this build lacks (IMachine's
+     * cpuProfile): say which and how to fix it, before building anything. */
+    if (!cpum_profile_find(s->cpu_profile)) {
+        char names[256];
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                             "the machine's CPU profile '%s' is unknown to this build (known: "
+                             "%s; capsule modifyvm VM --cpu-profile NAME)",
+                             s->cpu_profile ? s->cpu_profile : "",
+                             cpum_profile_names(names, sizeof(names)));
+    }
     if (!s->kernel || !*s->kernel)
         return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
                              "the machine has no kernel to boot (capsule modifyvm VM --kernel "

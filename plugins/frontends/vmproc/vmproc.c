@@ -13,6 +13,7 @@
 #include <capsule/errorinfo.h>
 #include <capsule/registry.h>
 
+#include "cpum/cpum_profile.h"
 #include "em/em.h"
 #include "loader/loader.h"
 #include "pdm.h"
@@ -304,6 +305,7 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         goto fail;
     struct vm_config cfg = {
         .ram_bytes = o->memory_mb << 20, .ncpus = o->cpus, .engine = o->engine,
+        .cpu_profile = o->cpu_profile,
         .devices = p->devs, .n_devices = p->ndevs, .registry = p->registry,
         .log = vm_log, .log_ctx = p, .reset_hook = reset_hook, .reset_ctx = p,
     };
@@ -313,6 +315,15 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     if (CAP_FAILED(rc))
         goto fail;
     fprintf(stderr, "capsule-vm: loaded %s: %s\n", o->kernel, p->boot.description);
+    /* vm_create refused any other profile; some CPUs pad their brand */
+    const struct cpum_profile *prof = cpum_profile_find(o->cpu_profile);
+    if (prof) {
+        int n = (int)strlen(prof->brand);
+        while (n > 0 && prof->brand[n - 1] == ' ')
+            n--;
+        fprintf(stderr, "capsule-vm: CPU profile %s: %s, %.*s\n", prof->name,
+                cpum_vendor_string(prof->vendor), n, prof->brand);
+    }
     *out = p;
     return CAP_OK;
 fail:;
@@ -332,9 +343,10 @@ static int exit_status(struct vmproc *p, enum vm_state st)
         fprintf(stderr, "capsule-vm: aborted: %s\n", si.message);
         return VMPROC_EXIT_ABORTED;
     }
+    /* the device's code is (V<<1)|1 already: odd, never one of ours */
     if (si.reason == VM_STOP_GUEST_POWER_OFF && si.exit_code >= 0)
-        return si.exit_code & 0xff;
-    return 0;
+        return (si.exit_code & 0xff) | 1;
+    return VMPROC_EXIT_OK;
 }
 
 cap_result vmproc_start(struct vmproc *p)

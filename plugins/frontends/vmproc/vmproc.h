@@ -6,12 +6,18 @@
  * with options from the command line; the managed mode (--startvm, spawned
  * by capsule-svc) fills struct vmproc_opts from the machine's settings.
  *
- * Exit statuses (vmproc_run): the guest's debug-exit code (V<<1)|1 when
- * there is one; 0 after any other power-off (guest, signal, API);
- * VMPROC_EXIT_ABORTED (3) when the VM aborted (triple fault, emulation
- * failure, device/engine failure), with "aborted: REASON" on stderr.
- * Setup failures (bad image, no /dev/kvm) are VMPROC_EXIT_FAILURE (1) and
- * bad arguments VMPROC_EXIT_USAGE (2).
+ * Exit statuses. The guest's own status is the debug-exit code (V<<1)|1
+ * (QEMU's isa-debug-exit convention, low 8 bits): always odd. capsule-vm's
+ * own statuses are therefore even, so a script can always tell the guest's
+ * verdict from the VMM's:
+ *   0                    powered off without a debug-exit code (guest
+ *                        power-off, ACPI S5, SIGINT/SIGTERM, the API)
+ *   odd: (V<<1)|1 & 0xff the guest wrote V to the debug-exit port
+ *   VMPROC_EXIT_USAGE    bad arguments
+ *   VMPROC_EXIT_FAILURE  no VM ran: setup failed (bad image, unknown
+ *                        device, engine not available, no /dev/kvm)
+ *   VMPROC_EXIT_ABORTED  the VM aborted (triple fault, emulation failure,
+ *                        device/engine failure), "aborted: REASON" on stderr
  *
  * Threads: everything on the main thread; vmproc_create blocks SIGINT,
  * SIGTERM and SIGHUP in the calling thread first, so every thread started
@@ -28,9 +34,12 @@
 
 #include "em/em.h"
 
-#define VMPROC_EXIT_FAILURE 1
+#define VMPROC_EXIT_OK      0
 #define VMPROC_EXIT_USAGE   2
-#define VMPROC_EXIT_ABORTED 3
+#define VMPROC_EXIT_FAILURE 4
+#define VMPROC_EXIT_ABORTED 6
+/* The status of a debug-exit write of `v` (odd: never one of the above). */
+#define VMPROC_EXIT_DEBUG(v) ((int)((((unsigned)(v) << 1) | 1u) & 0xffu))
 
 #define VMPROC_MAX_EXTRA_DEVICES 16
 
@@ -41,6 +50,7 @@ struct vmproc_opts {
     uint64_t memory_mb;   /* default 64 */
     unsigned cpus;        /* 1 */
     enum vm_engine engine;
+    const char *cpu_profile; /* a name of cpum_profile.h's table; NULL: "host" */
     const char *serial;   /* "stdio" (default), "file:PATH", "unix:PATH", "none";
                            * NULL: no COM1 device at all */
     uint16_t serial_iobase; /* 0x3f8 */

@@ -9,6 +9,7 @@
 
 #include <capsule/errorinfo.h>
 
+#include "cpum/cpum_profile.h"
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 
@@ -37,6 +38,9 @@ void vmproc_usage(FILE *f)
             "  --memory MB          guest RAM (default 64)\n"
             "  --cpus N             vCPUs (only 1 until SMP)\n"
             "  --engine E           auto|hm|rem|raw (default auto: measured at start-up; raw not available yet)\n"
+            "  --cpu-profile NAME   the CPU the guest sees: host (default: the host's vendor\n"
+            "                       and model), intel-core or amd-epyc; under hm only one\n"
+            "                       of the host's vendor\n"
             "  --serial SPEC        COM1 backend: stdio (default), file:PATH, unix:PATH, none\n"
             "  --debug-exit         debug-exit device at port 0xf4: a write of V powers off\n"
             "                       with exit status (V<<1)|1\n"
@@ -51,9 +55,16 @@ void vmproc_usage(FILE *f)
             "  --stats              print EM statistics when the VM stops\n"
             "  --help               this text\n"
             "\n"
-            "Exit status: the guest's debug-exit code if it wrote one, 0 after any other\n"
-            "power-off (SIGINT/SIGTERM power off cleanly), 3 if the VM aborted (triple\n"
-            "fault, emulation failure), 1 on a setup failure, 2 on bad arguments.\n");
+            "Exit status (the guest's are odd, capsule-vm's own even):\n"
+            "  0      the VM powered off without a debug-exit code (guest power-off,\n"
+            "         ACPI, SIGINT/SIGTERM)\n"
+            "  odd    the guest wrote V to the debug-exit port: (V<<1)|1, low 8 bits\n"
+            "         (as QEMU's isa-debug-exit; what a pass or a fail is, is the guest's)\n"
+            "  2      bad arguments\n"
+            "  4      setup failure: no VM ran (bad image, unknown device, engine\n"
+            "         not available)\n"
+            "  6      the VM aborted (triple fault, emulation failure, engine or device\n"
+            "         failure); the reason is on stderr\n");
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -94,6 +105,19 @@ static int check_device_spec(const char *spec, FILE *err)
     return 0;
 }
 
+/* A name of the profile table (exactly as it spells it; "" is not one).
+ * Checked here so that a typo is a usage error (status 2), not a setup
+ * failure at vm_create. */
+static int check_cpu_profile(const char *name, FILE *err)
+{
+    char names[256];
+    if (*name && cpum_profile_find(name))
+        return 0;
+    fprintf(err, "capsule-vm: --cpu-profile '%s': unknown CPU profile (known: %s)\n", name,
+            cpum_profile_names(names, sizeof(names)));
+    return -1;
+}
+
 /* The serial spec's form (whether the file or socket opens is the
  * device's business, at vmproc_create). */
 static bool serial_spec_ok(const char *s)
@@ -105,7 +129,7 @@ static bool serial_spec_ok(const char *s)
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_MEMORY, O_CPUS, O_ENGINE, O_SERIAL,
-           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP, O_NODEVICE };
+           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP, O_NODEVICE, O_CPUPROFILE };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
         {"append", required_argument, NULL, O_APPEND}, {"memory", required_argument, NULL, O_MEMORY},
@@ -114,6 +138,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"stats", no_argument, NULL, O_STATS},         {"device", required_argument, NULL, O_DEVICE},
         {"frontend", required_argument, NULL, O_FRONTEND}, {"help", no_argument, NULL, O_HELP},
         {"no-device", required_argument, NULL, O_NODEVICE},
+        {"cpu-profile", required_argument, NULL, O_CPUPROFILE},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -149,6 +174,11 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 cap_error_clear();
                 return -1;
             }
+            break;
+        case O_CPUPROFILE:
+            if (check_cpu_profile(optarg, err))
+                return -1;
+            o->cpu_profile = optarg;
             break;
         case O_SERIAL: o->serial = optarg; break;
         case O_DEBUGEXIT: o->debug_exit = true; break;

@@ -5,7 +5,9 @@
 # + debug-exit status; HLT woken by a PIT interrupt through the PIC, and
 # while the guest spins without exits (EM's kick timer); --no-device /
 # --device on a default device; triple fault -> "aborted: triple fault" and
-# status 3; instructions the host cannot emulate (LSL, stmxcsr in CPL0)
+# status 6 (capsule-vm's own statuses are even: 2 usage, 4 setup failure,
+# 6 aborted), a guest's debug-exit failure (V=1) -> 3, never mistaken for
+# an abort; instructions the host cannot emulate (LSL, stmxcsr in CPL0)
 # stepped by rem under hm, the guest going on to report success; one that
 # rem does not implement either (RDSEED) -> all the instruction bytes;
 # `auto` measuring the host and saying why it chose; SIGTERM -> clean
@@ -67,9 +69,10 @@ expect pit-hlt 33 '^T$' -- --kernel "$P/pit_hlt.bin" --debug-exit --engine $E --
 grep -q 'irqs injected *1 ' "$T/out" || { echo "FAIL pit-hlt: no injected IRQ in --stats"; fails=$((fails + 1)); }
 hm_only expect pit-spin 33 '^T$' -- --kernel "$P/pit_spin.bin" --debug-exit --engine hm
 expect no-device 33 '^T$' -- --kernel "$P/pit_hlt.bin" --debug-exit --engine $E --no-device rtc --no-device apic
-expect bad-no-device 1 "no-device rtcx: not a default device" -- --kernel "$P/hello.bin" --no-device rtcx
+expect bad-no-device 4 "no-device rtcx: not a default device" -- --kernel "$P/hello.bin" --no-device rtcx
 expect device-edits-default 85 '^hello$' -- --kernel "$P/hello.bin" --debug-exit --engine $E --device rtc,irq=8
-hm_only expect triple-fault 3 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine hm
+hm_only expect triple-fault 6 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine hm
+expect debug-exit-fail 3 'guest wrote 0x1 to port 0xf4' -- --kernel "$P/fail.bin" --debug-exit --engine $E
 # hm + rem stepping in: the host cannot emulate these in guest kernel code
 # (on a VT-x host hm runs them itself: the payloads pass either way)
 hm_only expect hm-rem-step-lsl 33 "$lsl_pat" \
@@ -77,9 +80,9 @@ hm_only expect hm-rem-step-lsl 33 "$lsl_pat" \
 hm_only expect hm-rem-step-stmxcsr 33 "$mxcsr_pat" \
     -- --kernel "$P/emulfail.bin" --debug-exit --engine hm --stats
 # neither the host nor rem: all 15 bytes at CS:EIP (the payload, then zeroed RAM)
-limited_hm_only expect emulation-failure-hm 3 'at 0010:00100000 (linear 0x100000, CPL 0): .*instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\], and they are not implemented in rem either' \
+limited_hm_only expect emulation-failure-hm 6 'at 0010:00100000 (linear 0x100000, CPL 0): .*instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\], and they are not implemented in rem either' \
     -- --kernel "$P/emulfail_unimpl.bin" --debug-exit --engine hm
-expect emulation-failure-rem 3 'at 0010:00100000 (linear 0x100000, CPL 0): the instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\] are not implemented in rem$' \
+expect emulation-failure-rem 6 'at 0010:00100000 (linear 0x100000, CPL 0): the instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\] are not implemented in rem$' \
     -- --kernel "$P/emulfail_unimpl.bin" --debug-exit --engine rem
 
 # engine rem: the same payloads on the software CPU, same devices, same exits
@@ -91,7 +94,9 @@ expect rem-pit-spin 33 '^T$' -- --kernel "$P/pit_spin.bin" --debug-exit --engine
 grep -q 'rem instructions *[1-9][0-9]* *[0-9.]* MIPS while in rem' "$T/out" || { echo "FAIL rem-pit-spin: no rem instruction count in --stats"; fails=$((fails + 1)); }
 grep -q 'rem blocks *[1-9][0-9]* *built, [0-9]* cache flushes; JIT: [0-9]* translated, [0-9]* exits chained' "$T/out" || { echo "FAIL rem-pit-spin: no rem block-cache line in --stats"; fails=$((fails + 1)); }
 expect rem-lsl 33 'engine rem' -- --kernel "$P/emulfail_lsl.bin" --debug-exit --engine rem
-expect rem-triple-fault 3 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine rem
+expect rem-triple-fault 6 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine rem
+# the guest's verdict (odd: (V<<1)|1) is never one of capsule-vm's own statuses (even)
+expect rem-debug-exit-fail 3 'guest wrote 0x1 to port 0xf4' -- --kernel "$P/fail.bin" --debug-exit --engine rem
 # auto measures hm and rem on a CPL0 loop and logs the numbers and the
 # reason; without KVM it says hm is not usable and takes rem
 if [ $hm = 0 ]; then
@@ -110,14 +115,14 @@ if [ $hm = 1 ] && [ $host_limited = 1 ]; then
         { echo "FAIL auto-probe: rem not chosen on a host without VT-x/AMD-V"; fails=$((fails + 1)); }
 fi
 sed -n 's/.*\(auto probe: .*\)/    \1/p' "$T/out"
-expect no-debug-exit-device 3 'triple fault' -- --kernel "$P/triple.bin" --serial none
-expect missing-image 1 'capsule-vm: ' -- --kernel "$T/nonexistent.bin"
+expect no-debug-exit-device 6 'triple fault' -- --kernel "$P/triple.bin" --serial none
+expect missing-image 4 'capsule-vm: ' -- --kernel "$T/nonexistent.bin"
 expect bad-engine 2 "unknown engine 'fast'" -- --kernel "$P/hello.bin" --engine fast
-expect raw-engine 1 "'raw' is not available yet" -- --kernel "$P/hello.bin" --engine raw
+expect raw-engine 4 "'raw' is not available yet" -- --kernel "$P/hello.bin" --engine raw
 expect smp 2 'only 1 vCPU' -- --kernel "$P/hello.bin" --cpus 2
 expect no-kernel 2 'required' --
 expect help 0 'usage: capsule-vm' -- --help
-expect unknown-device 1 'rtcx' -- --kernel "$P/hello.bin" --device rtcx
+expect unknown-device 4 'rtcx' -- --kernel "$P/hello.bin" --device rtcx
 
 # SIGTERM powers a running guest off cleanly (status 0), under both engines
 # (rem alone without KVM), sent once the guest runs (its OUTs to port 0x80

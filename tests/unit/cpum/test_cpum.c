@@ -302,6 +302,34 @@ START_TEST(profile_amd)
 }
 END_TEST
 
+/* AMD's model-specific registers exist under an AMD profile only. */
+START_TEST(msr_amd)
+{
+    struct cpum_policy p;
+    struct cpum_cpu c;
+    uint64_t v;
+    ck_assert_int_eq(cpum_policy_init(&p, 1, "amd-epyc"), CAP_OK);
+    cpum_cpu_init(&c, &p, 0);
+    ck_assert_int_eq(cpum_msr_read(&c, MSR_AMD_HWCR, &v), CAP_OK);
+    ck_assert_uint_eq(v, MSR_AMD_HWCR_TSC_FREQ_SEL);
+    ck_assert_int_eq(cpum_msr_write(&c, MSR_AMD_HWCR, 1ull << 30), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&c, MSR_AMD_HWCR, &v), CAP_OK);
+    ck_assert_uint_eq(v, (1ull << 30) | MSR_AMD_HWCR_TSC_FREQ_SEL); /* TscFreqSel read-only */
+    ck_assert_int_eq(cpum_msr_write(&c, MSR_AMD_NB_CFG, 1ull << 46), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&c, MSR_AMD_NB_CFG, &v), CAP_OK);
+    ck_assert_uint_eq(v, 1ull << 46);
+    ck_assert_int_eq(cpum_msr_write(&c, MSR_AMD_DE_CFG, 2), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&c, MSR_AMD_DE_CFG, &v), CAP_OK);
+    ck_assert_uint_eq(v, 2);
+    ck_assert_int_eq(cpum_msr_read(&c, MSR_AMD_SYSCFG, &v), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&c, 0xc0010016u, &v), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_policy_init(&p, 1, "intel-core"), CAP_OK);
+    cpum_cpu_init(&c, &p, 0);
+    ck_assert_int_eq(cpum_msr_read(&c, MSR_AMD_HWCR, &v), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&c, MSR_AMD_DE_CFG, 2), VMM_XCPT_GP);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cpum");
@@ -324,6 +352,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, msr_read_write);
     tcase_add_test(tc, msr_gp_as_value);
+    tcase_add_test(tc, msr_amd);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -52,6 +52,11 @@ static void h_nmi(void *ctx, unsigned cpu)
     ((struct harness *)ctx)->nmis++;
 }
 
+static uint64_t h_apic_base(void *ctx, unsigned cpu)
+{
+    return ((struct harness *)ctx)->apic_base;
+}
+
 static void h_log(void *ctx, const char *who, enum pdm_log_level level, const char *msg)
 {
     struct harness *h = ctx;
@@ -90,6 +95,7 @@ static const struct pdm_host_ops h_host = {
     .set_a20 = h_a20,
     .log = h_log,
     .cpu_nmi = h_nmi,
+    .cpu_apic_base = h_apic_base,
 };
 
 static const struct pdm_phys_ops h_phys = {.read = h_phys_read, .write = h_phys_write};
@@ -98,6 +104,7 @@ void h_setup(struct harness *h)
 {
     memset(h, 0, sizeof(*h));
     h->exit_code = -2;
+    h->apic_base = 0xfee00900u; /* IA32_APIC_BASE at reset: enabled, BSP */
     h->host_ns = 1000000;
     h->ram = calloc(1, HARNESS_RAM);
     ck_assert_ptr_nonnull(h->ram);

@@ -34,6 +34,7 @@ struct harness {
     int intr;
     int power_offs, exit_code, resets, a20;
     int nmis;
+    uint64_t apic_base; /* what the CPU's IA32_APIC_BASE says (cpu_apic_base) */
     char log[8192]; /* every log line, '\n'-separated */
     uint8_t *ram;
 };

@@ -112,6 +112,7 @@ START_TEST(stats_report)
     ck_assert_ptr_nonnull(strstr(buf, "time halted 0.500 ms"));
     ck_assert_ptr_nonnull(strstr(buf, "mean run                 10.00 us"));
     ck_assert_ptr_null(strstr(buf, "stepped by rem"));
+    ck_assert_ptr_null(strstr(buf, "nmis injected")); /* only when there were some */
     ck_assert_ptr_null(strstr(buf, "rem blocks"));
     free(buf);
     s.rem_ns = 2000000;
@@ -123,11 +124,13 @@ START_TEST(stats_report)
     s.rem_flushes = 2;
     s.rem_translations = 99;
     s.rem_links = 40;
+    s.nmis_injected = 2;
     f = open_memstream(&buf, &len);
     em_stats_print(&s, ports, 2, f);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(buf, "rem instructions      70000000   35000.0 MIPS while in rem"));
     ck_assert_ptr_nonnull(strstr(buf, "instructions stepped by rem for hm 3: lsl 2 stmxcsr 1"));
+    ck_assert_ptr_nonnull(strstr(buf, "nmis injected                2"));
     ck_assert_ptr_nonnull(strstr(buf, "rem blocks                1234   built, 2 cache flushes; JIT: "
                                       "99 translated, 40 exits chained"));
     free(buf);

@@ -274,6 +274,8 @@ START_TEST(replay_mismatch_and_full)
 }
 END_TEST
 
+TCase *tcase_check_cpuid(void); /* test_check_cpuid.c */
+
 int main(void)
 {
     Suite *s = suite_create("hwaccm-whp");
@@ -295,6 +297,7 @@ int main(void)
     tcase_add_test(tc, replay_reads_in_order);
     tcase_add_test(tc, replay_mismatch_and_full);
     suite_add_tcase(s, tc);
+    suite_add_tcase(s, tcase_check_cpuid());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

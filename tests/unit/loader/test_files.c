@@ -33,6 +33,10 @@ START_TEST(files_load)
     ck_assert_int_eq(vm.info.format, LOADER_MULTIBOOT);
     ck_assert_uint_eq(*gp(&vm, 0x100100, 1), 0xf4);
     ck_assert_uint_eq(vm.cpu.ctx.rip, 0x100100);
+    /* the command line is "PATH a b" (GRUB, QEMU); the module string the initrd's path */
+    char want[sizeof(path) + 4];
+    snprintf(want, sizeof(want), "%s a b", path);
+    ck_assert_str_eq((char *)gp(&vm, rd32(gp(&vm, 0x7000 + 16, 4)), sizeof(want)), want);
     /* the module string is the initrd's path */
     uint8_t *mod = gp(&vm, rd32(gp(&vm, 0x7000 + 24, 4)), 16);
     ck_assert_str_eq((char *)gp(&vm, rd32(mod + 8), sizeof(path)), path);

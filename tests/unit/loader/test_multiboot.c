@@ -1,8 +1,9 @@
 /*
  * test_multiboot.c - multiboot v1: an ELF32 kernel (two PT_LOAD segments,
  * one with bss, virtual entry mapped to physical) and an a.out-kludge
- * kernel; the info block (memory, map, command line, module 0, loader
- * name), the entry state; then every class of bad image.
+ * kernel; the info block (memory, map, command line - the kernel's name
+ * first, as GRUB and QEMU pass it -, module 0, loader name), the entry
+ * state; then every class of bad image.
  */
 #include <stdlib.h>
 
@@ -77,7 +78,7 @@ START_TEST(mb_elf)
     tvm_init(&vm, 64 * MiB, 1);
     memset(gp(&vm, 0x201000, 0x2000), 0xee, 0x2000); /* bss must be zeroed */
     ck_assert_int_eq(load_buf(&vm, img, sizeof(img), LOADER_UNKNOWN, LOADER_ENTRY_DEFAULT,
-                              "kernel -v", initrd, sizeof(initrd)),
+                              "-v", initrd, sizeof(initrd)),
                      CAP_OK);
     ck_assert_int_eq(vm.info.format, LOADER_MULTIBOOT);
     ck_assert_mem_eq(gp(&vm, 0x200000, 0x800), img + 0x1000, 0x800);
@@ -112,7 +113,9 @@ START_TEST(mb_elf)
     ck_assert_uint_eq(flags, (1u << 0) | (1u << 2) | (1u << 3) | (1u << 6) | (1u << 9));
     ck_assert_uint_eq(rd32(mbi + 4), 639);
     ck_assert_uint_eq(rd32(mbi + 8), 63 * 1024);
-    ck_assert_str_eq((char *)gp(&vm, rd32(mbi + 16), 10), "kernel -v");
+    /* argv[0] is the kernel's name, then the user's command line */
+    ck_assert_str_eq((char *)gp(&vm, rd32(mbi + 16), 16), "test-kernel -v");
+    ck_assert_uint_eq(vm.info.cmdline_size, sizeof("test-kernel -v"));
     ck_assert_uint_eq(rd32(mbi + 20), 1);
     uint8_t *mod = gp(&vm, rd32(mbi + 24), 16);
     ck_assert_uint_eq(rd32(mod), 0x203000);
@@ -152,6 +155,8 @@ START_TEST(mb_aout)
     ck_assert_uint_eq(vm.cpu.ctx.gpr[CPUM_RAX], 0x2badb002);
     uint8_t *mbi = gp(&vm, 0x7000, 4096);
     ck_assert(!(rd32(mbi) & (1u << 3))); /* no modules */
+    ck_assert(rd32(mbi) & (1u << 2));    /* no options: the kernel's name alone */
+    ck_assert_str_eq((char *)gp(&vm, rd32(mbi + 16), 12), "test-kernel");
     ck_assert_uint_eq(rd32(mbi + 8), 15 * 1024);
     ck_assert_ptr_nonnull(strstr(vm.info.description, "a.out"));
     tvm_fini(&vm);

@@ -1,8 +1,9 @@
 /*
  * tests/unit/manage/test_opts.c - the capsule CLI's parsing module
  * (plugins/frontends/manage/opts.c): option iteration, numbers with units
- * and limits, --uart1 and --uartmode1, engine and machine-state words, and
- * the quoting of --machinereadable values. One test case per topic.
+ * and limits, --uart1 and --uartmode1, engine and machine-state words, CPU
+ * profile names against the service's list, and the quoting of
+ * --machinereadable values. One test case per topic.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -269,6 +270,39 @@ START_TEST(test_engine)
 }
 END_TEST
 
+/* The list stands for ISystemProperties' cpuProfiles; the CLI has none of
+ * its own, so another list works the same way. */
+START_TEST(test_cpu_profile)
+{
+    char *known[] = {"host", "intel-core", "amd-epyc"};
+    const char *out = NULL;
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(cli_cpu_profile_match("--cpu-profile", known[i], 3, known, &out), CAP_OK);
+        ck_assert_ptr_eq(out, known[i]);
+    }
+    ck_assert_int_eq(cli_cpu_profile_match("--cpu-profile", "AMD-Epyc", 3, known, &out), CAP_OK);
+    ck_assert_str_eq(out, "amd-epyc");
+    ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "pentium", 3, known, &out),
+                          "--cpu-profile: unknown CPU profile 'pentium' (known: host, intel-core, "
+                          "amd-epyc; see 'capsule list cpuprofiles')");
+    ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "", 3, known, &out),
+                          "unknown CPU profile ''");
+    ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "amd", 3, known, &out), "'amd'");
+    char *other[] = {"zen9"};
+    ck_assert_int_eq(cli_cpu_profile_match("--cpu-profile", "zen9", 1, other, &out), CAP_OK);
+    ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "host", 1, other, &out),
+                          "(known: zen9;");
+    ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "host", 0, NULL, &out),
+                          "(known: none;");
+    /* A list too long for the message is cut, never overrun. */
+    char long_name[200];
+    memset(long_name, 'x', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = 0;
+    char *many[] = {long_name, long_name, long_name};
+    ck_assert_usage_error(cli_cpu_profile_match("--cpu-profile", "y", 3, many, &out), "'y'");
+}
+END_TEST
+
 START_TEST(test_state_names)
 {
     /* The words the issue fixes for VMState. */
@@ -381,6 +415,7 @@ Suite *opts_suite(void)
         {"numbers", {test_u32, test_mb_suffixes, test_mb_limits, test_timeout}},
         {"serial", {test_uart, test_portmode, NULL, NULL}},
         {"engine", {test_engine, NULL, NULL, NULL}},
+        {"cpuprofile", {test_cpu_profile, NULL, NULL, NULL}},
         {"states", {test_state_names, test_state_roundtrip, NULL, NULL}},
         {"machinereadable", {test_mr_plain, test_mr_escaping, test_mr_worst_case, NULL}},
     };

@@ -464,8 +464,14 @@ START_TEST(fpu_sse_vs_host)
         if (bad)
             fprintf(stderr, "MISMATCH %-40s %u of %u runs\n", f->text, bad, per);
     }
-    fprintf(stderr, "rem fpu/sse differential: %u runs of %u instruction forms, %u mismatches\n",
-            runs, nforms, mismatches);
+    unsigned envs = 0;
+    for (unsigned i = 0; i < nforms; i++)
+        envs += forms[i].envmask;
+    fprintf(stderr, "rem fpu/sse differential: %u runs of %u instruction forms, %u mismatches "
+            "(profile %s, MXCSR_MASK %#x compared; not compared: FOP/FIP/FDP in every run and "
+            "the pointer slots of the environments %u forms store - natively they hold the "
+            "host's code and data addresses)\n",
+            runs, nforms, mismatches, M.policy.profile, M.policy.mxcsr_mask, envs);
     munmap(native, 4096);
     ck_assert_uint_eq(mismatches, 0);
 }

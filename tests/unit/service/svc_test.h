@@ -38,5 +38,6 @@ TCase *tcase_settings(void);
 TCase *tcase_machines(void);
 TCase *tcase_sessions(void);
 TCase *tcase_events(void);
+TCase *tcase_cpuprofiles(void);
 
 #endif

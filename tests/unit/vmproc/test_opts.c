@@ -70,6 +70,7 @@ START_TEST(test_defaults)
     ck_assert_uint_eq(o.memory_mb, 64);
     ck_assert_uint_eq(o.cpus, 1);
     ck_assert_int_eq(o.engine, VM_ENGINE_AUTO);
+    ck_assert_ptr_null(o.cpu_profile); /* vm_create's default, "host" */
     ck_assert_str_eq(o.serial, "stdio");
     ck_assert_uint_eq(o.serial_iobase, 0x3f8);
     ck_assert_uint_eq(o.serial_irq, 4);
@@ -174,10 +175,10 @@ START_TEST(test_help)
     PARSE(&p, "--help");
     ck_assert_int_eq(p.r, 1);
     ck_assert_str_eq(p.err, "");
-    static const char *const opts[] = {"--kernel", "--initrd", "--append", "--memory",
-                                       "--cpus", "--engine", "--serial", "--debug-exit",
-                                       "--device", "--no-device", "--frontend", "--stats",
-                                       "--help", "Exit status"};
+    static const char *const opts[] = {
+        "--kernel",      "--initrd",   "--append",   "--memory", "--cpus",       "--engine",
+        "--cpu-profile", "--serial",   "intel-core", "amd-epyc", "--debug-exit", "--device",
+        "--no-device",   "--frontend", "--stats",    "--help",   "Exit status"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         ck_assert_msg(strstr(p.out, opts[i]), "--help does not mention %s", opts[i]);
     parsed_free(&p);
@@ -185,6 +186,24 @@ START_TEST(test_help)
     PARSE(&p, "--memory", "32", "--help", "--bogus");
     ck_assert_int_eq(p.r, 1);
     ck_assert(strstr(p.out, "usage: capsule-vm"));
+    parsed_free(&p);
+}
+END_TEST
+
+/* --help documents every exit status capsule-vm has, by value. */
+START_TEST(test_help_statuses)
+{
+    struct parsed p;
+    PARSE(&p, "--help");
+    const int own[] = {VMPROC_EXIT_OK, VMPROC_EXIT_USAGE, VMPROC_EXIT_FAILURE,
+                       VMPROC_EXIT_ABORTED};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        char line[16];
+        snprintf(line, sizeof(line), "\n  %d ", own[i]);
+        ck_assert_msg(strstr(p.out, line), "--help does not document status %d", own[i]);
+    }
+    ck_assert(strstr(p.out, "(V<<1)|1"));
+    ck_assert(strstr(p.out, "aborted"));
     parsed_free(&p);
 }
 END_TEST
@@ -221,12 +240,39 @@ START_TEST(test_bad_engine)
                "k", "--engine", "turbo");
     ck_refused("--engine: em: unknown engine ''", "--kernel", "k", "--engine", "");
     /* raw is a known word; that it has no engine yet is vmproc_create's
-     * answer (test_vmproc.c), status 1 as tests/integration/vm expects */
+     * answer (test_vmproc.c), VMPROC_EXIT_FAILURE as tests/integration/vm expects */
     struct parsed p;
     PARSE(&p, "--kernel", "k", "--engine", "RAW");
     ck_assert_int_eq(p.r, 0);
     ck_assert_int_eq(p.o.engine, VM_ENGINE_RAW);
     parsed_free(&p);
+}
+END_TEST
+
+/* --cpu-profile takes the names of the VMM's table, exactly as it spells
+ * them; anything else is a usage error listing them. */
+START_TEST(test_cpu_profile)
+{
+    static const char *const good[] = {"host", "intel-core", "amd-epyc"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        struct parsed p;
+        PARSE(&p, "--kernel", "k", "--cpu-profile", (char *)good[i]);
+        ck_assert_int_eq(p.r, 0);
+        ck_assert_str_eq(p.o.cpu_profile, good[i]);
+        ck_assert_str_eq(p.err, "");
+        parsed_free(&p);
+    }
+    struct parsed p;
+    PARSE(&p, "--cpu-profile=amd-epyc", "--kernel", "k");
+    ck_assert_int_eq(p.r, 0);
+    ck_assert_str_eq(p.o.cpu_profile, "amd-epyc");
+    parsed_free(&p);
+    ck_refused("--cpu-profile 'pentium': unknown CPU profile (known: host, intel-core, amd-epyc)\n",
+               "--kernel", "k", "--cpu-profile", "pentium");
+    ck_refused("--cpu-profile '': unknown CPU profile (known: host", "--kernel", "k",
+               "--cpu-profile", "");
+    ck_refused("--cpu-profile 'AMD-EPYC': unknown", "--kernel", "k", "--cpu-profile", "AMD-EPYC");
+    ck_refused("unknown or incomplete option '--cpu-profile'", "--kernel", "k", "--cpu-profile");
 }
 END_TEST
 
@@ -325,9 +371,11 @@ END_TEST
 Suite *opts_suite(void)
 {
     Suite *s = suite_create("vmproc_opts");
-    VT_CASE(s, "valid", 0, test_defaults, test_all_options, test_values, test_help);
+    VT_CASE(s, "valid", 0, test_defaults, test_all_options, test_values, test_help,
+            test_cpu_profile);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
             test_missing_kernel);
+    VT_CASE(s, "statuses", 0, test_help_statuses);
     return s;
 }

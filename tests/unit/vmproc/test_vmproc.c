@@ -6,7 +6,7 @@
  * plugins. Exit statuses from debug-exit, power-off and abort; --stats;
  * the device list (--device / --no-device) and its errors; the engine's
  * reason; COM1 through the serial server both ways; SIGTERM through the
- * headless frontend.
+ * headless frontend; the CPU profile the guest sees.
  */
 #include <check.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@
 
 #include <capsule/errorinfo.h>
 
+#include "cpum/cpum_profile.h"
 #include "headless/headless.h"
 #include "serial_server.h"
 #include "vmproc_frontends.h"
@@ -89,6 +90,11 @@ static void scratch_down(struct scratch *g)
 static const uint8_t guest_ud2[] = {0x0f, 0x0b};
 static const size_t guest_ud2_len = sizeof(guest_ud2);
 
+/* mov al,1; out 0xf4,al; hlt; jmp $-1: the guest reports a failure (QEMU's
+ * convention: status 3) */
+static const uint8_t guest_fail[] = {0xb0, 0x01, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd};
+static const size_t guest_fail_len = sizeof(guest_fail);
+
 /* ---- running to the end ------------------------------------------------------------ */
 
 /* One VM each, from create to destroy, with stderr captured. */
@@ -115,6 +121,9 @@ static const struct {
              "  0x00f4                        1\n"}},
     {"triple fault", guest_ud2, &guest_ud2_len, .status = VMPROC_EXIT_ABORTED,
      .state = VM_STATE_ABORTED, .log = {"capsule-vm: aborted: triple fault"}},
+    /* the guest's failure is not the VMM's: 3, not VMPROC_EXIT_ABORTED */
+    {"debug-exit 1", guest_fail, &guest_fail_len, .status = 3, .state = VM_STATE_POWERED_OFF,
+     .log = {"guest wrote 0x1 to port 0xf4"}, .not_log = "aborted"},
     {"power-off", vt_guest_spin, &vt_guest_spin_len, .power_off = true, .status = 0,
      .state = VM_STATE_POWERED_OFF, .log = {"powered off on request"}},
     /* keys for default devices, an extra instance, default devices left out */
@@ -130,6 +139,25 @@ static const struct {
      .power_off = true, .status = 0, .state = VM_STATE_POWERED_OFF,
      .log = {"unclaimed port 0x00f4"}},
 };
+
+/* capsule-vm's own statuses are even and distinct; a debug-exit status
+ * (V<<1)|1 is odd, so none of them can be mistaken for the guest's. */
+START_TEST(test_status_values)
+{
+    const int own[] = {VMPROC_EXIT_OK, VMPROC_EXIT_USAGE, VMPROC_EXIT_FAILURE,
+                       VMPROC_EXIT_ABORTED};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        ck_assert_msg(own[i] % 2 == 0 && own[i] < 256, "status %d is not even", own[i]);
+        for (size_t j = 0; j < i; j++)
+            ck_assert_int_ne(own[i], own[j]);
+    }
+    for (unsigned v = 0; v < 0x200; v++)
+        ck_assert_int_eq(VMPROC_EXIT_DEBUG(v) % 2, 1);
+    ck_assert_int_eq(VMPROC_EXIT_DEBUG(0x10), 33);
+    ck_assert_int_eq(VMPROC_EXIT_DEBUG(0x11), 35);
+    ck_assert_int_eq(VMPROC_EXIT_DEBUG(1), 3);
+}
+END_TEST
 
 START_TEST(test_run)
 {
@@ -221,9 +249,10 @@ static void expect_create_error(const struct vmproc_opts *o, const char *part)
 /* One bad setting each, on the hello guest unless `kernel` names another
  * file of the scratch folder. */
 static const struct {
-    const char *kernel, *frontend, *serial, *device, *no_device, *message;
+    const char *kernel, *frontend, *serial, *device, *no_device, *cpu_profile, *message;
     bool raw;
 } bad_setups[] = {
+    {.cpu_profile = "pentium", .message = "unknown CPU profile 'pentium' (known: host, "},
     {.raw = true, .message = "'raw' is not available yet"},
     {.kernel = "missing.bin", .message = "missing.bin"},
     {.kernel = "empty.bin", .message = "empty.bin"},
@@ -251,6 +280,7 @@ START_TEST(test_create_errors)
             o.frontend = bad_setups[i].frontend;
         if (bad_setups[i].raw)
             o.engine = VM_ENGINE_RAW;
+        o.cpu_profile = bad_setups[i].cpu_profile;
         if (bad_setups[i].device)
             o.extra_devices[o.n_extra_devices++] = bad_setups[i].device;
         if (bad_setups[i].no_device)
@@ -262,6 +292,45 @@ START_TEST(test_create_errors)
     struct vmproc *p = create_ok(&g.o);
     ck_assert_int_eq(vmproc_run(p), 85);
     vmproc_destroy(p);
+    scratch_down(&g);
+}
+END_TEST
+
+/* ---- the CPU profile ------------------------------------------------------------------- */
+
+/* xor eax,eax; cpuid; mov al,bl; out 0xf4,al; hlt; jmp $-1: the first
+ * byte of the vendor string as the debug-exit code ('A' -> 131, 'G' -> 143). */
+static const uint8_t guest_vendor[] = {0x31, 0xc0, 0x0f, 0xa2, 0x88, 0xd8,
+                                       0xe6, 0xf4, 0xf4, 0xeb, 0xfd};
+
+START_TEST(test_cpu_profile)
+{
+    static const struct {
+        const char *profile; /* NULL: the default */
+        char vendor0;        /* 0: the host's */
+    } cases[] = {{NULL, 0}, {"host", 0}, {"intel-core", 'G'}, {"amd-epyc", 'A'}};
+    char host0 = cpum_host_vendor() == CPUM_VENDOR_AMD ? 'A' : 'G';
+    struct scratch g;
+    scratch_up(&g, guest_vendor, sizeof(guest_vendor));
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        g.o.cpu_profile = cases[i].profile;
+        int saved = stderr_to(g.log);
+        struct vmproc *p = create_ok(&g.o);
+        int status = vmproc_run(p);
+        vmproc_destroy(p);
+        stderr_back(saved);
+        char want = cases[i].vendor0 ? cases[i].vendor0 : host0;
+        ck_assert_msg(status == ((want << 1) | 1), "%s: status %d, want %d ('%c')",
+                      cases[i].profile ? cases[i].profile : "(default)", status, (want << 1) | 1,
+                      want);
+        char *text = vt_read_file(g.log);
+        char line[64];
+        snprintf(line, sizeof(line), "capsule-vm: CPU profile %s: %s",
+                 cases[i].profile ? cases[i].profile : "host",
+                 want == 'A' ? "AuthenticAMD" : "GenuineIntel");
+        ck_contains(text, line);
+        free(text);
+    }
     scratch_down(&g);
 }
 END_TEST
@@ -394,10 +463,11 @@ Suite *vmproc_suite(void)
     Suite *s = suite_create("vmproc");
     TCase *tc = tcase_create("runs");
     tcase_set_timeout(tc, VT_TIMEOUT);
+    tcase_add_test(tc, test_status_values);
     tcase_add_loop_test(tc, test_run, 0, sizeof(runs) / sizeof(runs[0]));
     suite_add_tcase(s, tc);
     VT_CASE(s, "setup", VT_TIMEOUT, test_run_and_reason, test_create_errors,
-            test_serial_server_guest);
+            test_serial_server_guest, test_cpu_profile);
     VT_CASE(s, "headless", VT_TIMEOUT, test_frontend_table, test_headless_sigterm,
             test_headless_sigint, test_headless_detach);
     return s;
