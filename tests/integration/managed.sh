@@ -52,7 +52,7 @@ cleanup() {
     for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
         kill -9 "$pid" 2>/dev/null
     done
-    rm -rf "$tmp"
+    rm -rf "$tmp" ${fake:+"$fake"}
 }
 trap cleanup EXIT
 
@@ -177,16 +177,18 @@ ls "$CAPSULE_HOME/logs/svc.log" >/dev/null || fail "no service log"
 # programs are copied beside a fake capsule-vm that only sleeps (the
 # service finds capsule-vm beside itself); a home of its own. Its sleep
 # has a length of its own too (this shell's pid), so that the check for a
-# survivor cannot see another test run's fake VM on a shared machine.
-mkdir -p "$tmp/fake/bin"
-cp "$CAP" "$B/bin/capsule-svc" "$tmp/fake/bin/" && ln -s "$B/lib" "$tmp/fake/lib"
+# survivor cannot see another test run's fake VM on a shared machine. The
+# programs live in the build tree, not in /tmp, which may be noexec.
+fake=$(mktemp -d "$B/tests/managed-fake.XXXXXX")
+mkdir -p "$fake/bin"
+cp "$CAP" "$B/bin/capsule-svc" "$fake/bin/" && ln -s "$B/lib" "$fake/lib"
 hang="sleep 599.$$"
 printf '#!/bin/sh\necho "fake capsule-vm: hanging before it registers"\nexec %s\n' "$hang" \
-    >"$tmp/fake/bin/capsule-vm"
-chmod +x "$tmp/fake/bin/capsule-vm"
+    >"$fake/bin/capsule-vm"
+chmod +x "$fake/bin/capsule-vm"
 (
     export CAPSULE_HOME=$tmp/home2 CAPSULE_SVC_LAUNCH_TIMEOUT=1500
-    F=$tmp/fake/bin/capsule
+    F=$fake/bin/capsule
     "$F" createvm --name hang --register >/dev/null && "$F" modifyvm hang --kernel "$PAYLOAD" ||
         { echo "FAIL: cannot set up the machine 'hang'"; exit 1; }
     t0=$(date +%s%N)
