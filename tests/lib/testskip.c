@@ -89,3 +89,22 @@ int test_need_kvm(const char *test)
     test_skip(test, reason);
     return 0;
 }
+
+int test_host_hw_virt(void)
+{
+    FILE *f = fopen("/proc/cpuinfo", "re");
+    char line[8192];
+    int found = 0;
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "flags", 5) != 0)
+            continue;
+        for (char *w = strtok(strchr(line, ':') ? strchr(line, ':') + 1 : line, " \t\n"); w;
+             w = strtok(NULL, " \t\n"))
+            found |= !strcmp(w, "vmx") || !strcmp(w, "svm");
+        break;
+    }
+    fclose(f);
+    return found;
+}

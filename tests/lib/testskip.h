@@ -30,4 +30,9 @@ int test_kvm_usable(char *why, size_t n);
  * must have it (a FAIL line went to stderr: the caller fails). */
 int test_need_kvm(const char *test);
 
+/* 1 if the host CPU has VT-x or AMD-V (a vmx or svm flag in /proc/cpuinfo):
+ * KVM then runs guest kernel code on the CPU. 0 on this project's PVM
+ * hosts, where KVM emulates it - and where its emulator's limits show. */
+int test_host_hw_virt(void);
+
 #endif

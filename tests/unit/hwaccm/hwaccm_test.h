@@ -33,5 +33,6 @@ const char *take_message(void);
 TCase *tcase_basic(void);
 TCase *tcase_longmode(void);
 TCase *tcase_irq(void);
+TCase *tcase_nokvm(void); /* needs no KVM */
 
 #endif
