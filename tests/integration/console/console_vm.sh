@@ -94,7 +94,10 @@ state=$("$CAP" showvminfo demo --machinereadable | sed -n 's/^VMState="\(.*\)"/\
 [ "$state" = running ] || fail "the VM is $state after the detach, want running"
 
 # ---- a second console, later ------------------------------------------------
-(printf 'echo hi-$((6*7))\n'; sleep $((3 * S))) | timeout $((20 * S)) "$CAP" console demo >"$tmp/out2" 2>"$tmp/err2"
+# (its input ends once the answer is there, or after 10 s, scaled)
+(printf 'echo hi-$((6*7))\n'
+ for _ in $(seq $((100 * S))); do grep -q '^hi-42' "$tmp/out2" 2>/dev/null && break; sleep 0.1; done) |
+    timeout $((20 * S)) "$CAP" console demo >"$tmp/out2" 2>"$tmp/err2"
 rc=$?
 [ $rc -eq 0 ] || fail "second console: exit $rc: $(cat "$tmp/err2")"
 grep -q '^hi-42' "$tmp/out2" || fail "second console: no 'hi-42' in: $(cat -v "$tmp/out2")"
