@@ -77,6 +77,8 @@ static const struct {
     [CPUM_FEAT_LM] = {0x80000001u, 3, 29}, [CPUM_FEAT_PDPE1GB] = {0x80000001u, 3, 26},
     [CPUM_FEAT_X2APIC] = {1, 2, 21},       [CPUM_FEAT_MTRR] = {1, 3, 12},
     [CPUM_FEAT_RDTSCP] = {0x80000001u, 3, 27}, [CPUM_FEAT_TSC_ADJUST] = {7, 1, 1},
+    [CPUM_FEAT_SMEP] = {7, 1, 7},          [CPUM_FEAT_SMAP] = {7, 1, 20},
+    [CPUM_FEAT_UMIP] = {7, 2, 2},          [CPUM_FEAT_RDPID] = {7, 2, 22},
 };
 
 static void add(struct cpum_policy *p, uint32_t leaf, uint32_t a, uint32_t b, uint32_t c,

@@ -484,12 +484,18 @@ bool rem_exec_general(struct rem_vcpu *v, const struct dis_insn *in)
 
 void rem_execute(struct rem_vcpu *v, const struct dis_insn *in)
 {
-    if ((in->attr & DIS_A_PRIV) && v->cpl != 0)
+    if ((in->attr & DIS_A_PRIV) && v->cpl != 0) {
+        if (rem_priv_ud(v, in))
+            rem_ud(v);
         rem_gp0(v);
+    }
     if (rem_exec_general(v, in) || rem_exec_alu(v, in) || rem_exec_str(v, in) ||
-        rem_exec_sys(v, in) || rem_exec_fpu(v, in) || rem_exec_sse(v, in))
+        rem_exec_sys(v, in) || rem_exec_fpu(v, in) || rem_exec_sse(v, in) ||
+        rem_exec_feat(v, in))
         return;
-    rem_unimplemented(v);
+    /* Not executed by rem, so not in the CPUID policy (rem_exec_feat.c):
+     * what a CPU without the feature does. */
+    rem_ud(v);
 }
 
 void rem_exec_one(struct rem_vcpu *v)

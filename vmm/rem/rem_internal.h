@@ -5,7 +5,8 @@
  *   rem_flags.c  lazily computed arithmetic flags
  *   rem_xcpt.c   exceptions and interrupts (IVT, IDT in every mode, #DF and
  *                triple fault), segment loads, IRET, far transfers
- *   rem_exec*.c  instruction semantics, one file per group
+ *   rem_exec*.c  instruction semantics, one file per group; rem_exec_feat.c
+ *                the optional CPUID features and the #UD rule for the rest
  *   rem_block.c  decoded-block cache and the block executor
  *   rem_jit.c    the block translator: hot 64-bit blocks to host code
  *                (rem_x86emit.h its encoder, rem_jit_insn.c its instruction
@@ -373,8 +374,10 @@ struct rem_jit_target {
  * x's block; b must have been checked for this RIP, CPL and check epoch. */
 void rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_jit_target *b);
 
-/* An instruction rem does not implement: stops the run with
- * HWACCM_EXIT_EMULATION_FAILURE. */
+/* Something rem does not implement although the architecture the policy
+ * describes has it (a 16-bit TSS task switch): stops the run with
+ * HWACCM_EXIT_EMULATION_FAILURE. Instructions rem does not execute are
+ * outside the policy and raise #UD instead (rem_exec_feat.c). */
 _Noreturn void rem_unimplemented(struct rem_vcpu *v);
 
 #endif /* VMM_REM_INTERNAL_H */
