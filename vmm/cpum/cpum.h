@@ -219,7 +219,7 @@ enum cpum_feature {
     CPUM_FEAT_SEP, CPUM_FEAT_APIC, CPUM_FEAT_FXSR, CPUM_FEAT_SSE, CPUM_FEAT_SSE2,
     CPUM_FEAT_SYSCALL, CPUM_FEAT_NX, CPUM_FEAT_LM, CPUM_FEAT_PDPE1GB, CPUM_FEAT_X2APIC,
     CPUM_FEAT_MTRR, CPUM_FEAT_RDTSCP, CPUM_FEAT_TSC_ADJUST, CPUM_FEAT_RDPID,
-    CPUM_FEAT_SMEP, CPUM_FEAT_SMAP, CPUM_FEAT_UMIP,
+    CPUM_FEAT_SMEP, CPUM_FEAT_SMAP, CPUM_FEAT_UMIP, CPUM_FEAT_TSC,
 };
 
 /*
@@ -242,6 +242,14 @@ VMM_API void cpum_cpuid(const struct cpum_policy *policy, unsigned cpu_id, uint3
                         uint32_t subleaf, uint32_t out[4]);
 
 VMM_API cap_bool cpum_has_feature(const struct cpum_policy *policy, enum cpum_feature f);
+
+/*
+ * The CR4 bits a MOV to CR4 may set under this policy: those of the
+ * features it advertises (PSE, PAE, PGE, OSFXSR, OSXMMEXCPT, TSD, UMIP,
+ * SMEP, SMAP) and PCE. Any other bit set is #GP(0) - as a CPU without the
+ * feature answers, and as KVM checks against the same CPUID.
+ */
+VMM_API uint64_t cpum_cr4_allowed(const struct cpum_policy *policy);
 
 /* The (register, bit) of a feature in the leaf table: leaf, reg 0..3 = eax..edx. */
 VMM_API void cpum_feature_location(enum cpum_feature f, uint32_t *leaf, unsigned *reg,

@@ -74,8 +74,10 @@ static void pop_insn(struct rem_vcpu *v, const struct dis_insn *in)
     if (op->kind == DIS_OP_REG && op->reg_class == DIS_RC_SEG) {
         rem_load_sreg(v, op->reg, (uint16_t)val);
         v->ctx->gpr[CPUM_RSP] = nsp;
-        if (op->reg == CPUM_SS)
+        if (op->reg == CPUM_SS) {
             v->shadow = 2;
+            v->shadow_ss = true;
+        }
         return;
     }
     if (op->kind == DIS_OP_MEM) {
@@ -249,8 +251,10 @@ static void movseg(struct rem_vcpu *v, const struct dis_insn *in)
         if (d->reg == CPUM_CS)
             rem_ud(v);
         rem_load_sreg(v, d->reg, (uint16_t)op_get(v, s, 2));
-        if (d->reg == CPUM_SS)
+        if (d->reg == CPUM_SS) {
             v->shadow = 2;
+            v->shadow_ss = true;
+        }
         return;
     }
     uint16_t sel = v->ctx->seg[s->reg].sel;

@@ -304,6 +304,7 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         goto fail;
     struct vm_config cfg = {
         .ram_bytes = o->memory_mb << 20, .ncpus = o->cpus, .engine = o->engine,
+        .cpu_profile = o->cpu_profile,
         .devices = p->devs, .n_devices = p->ndevs, .registry = p->registry,
         .log = vm_log, .log_ctx = p, .reset_hook = reset_hook, .reset_ctx = p,
     };

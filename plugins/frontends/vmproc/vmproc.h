@@ -41,6 +41,7 @@ struct vmproc_opts {
     uint64_t memory_mb;   /* default 64 */
     unsigned cpus;        /* 1 */
     enum vm_engine engine;
+    const char *cpu_profile; /* NULL: CPUM's default ("host"); see cpum/cpum_profile.h */
     const char *serial;   /* "stdio" (default), "file:PATH", "unix:PATH", "none";
                            * NULL: no COM1 device at all */
     uint16_t serial_iobase; /* 0x3f8 */

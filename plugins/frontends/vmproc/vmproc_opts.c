@@ -9,6 +9,7 @@
 
 #include <capsule/errorinfo.h>
 
+#include "cpum/cpum_profile.h"
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 
@@ -37,6 +38,7 @@ void vmproc_usage(FILE *f)
             "  --memory MB          guest RAM (default 64)\n"
             "  --cpus N             vCPUs (only 1 until SMP)\n"
             "  --engine E           auto|hm|rem|raw (default auto: measured at start-up; raw not available yet)\n"
+            "  --cpu-profile NAME   the CPU the guest sees: host (default), intel-core, amd-epyc\n"
             "  --serial SPEC        COM1 backend: stdio (default), file:PATH, unix:PATH, none\n"
             "  --debug-exit         debug-exit device at port 0xf4: a write of V powers off\n"
             "                       with exit status (V<<1)|1\n"
@@ -105,7 +107,7 @@ static bool serial_spec_ok(const char *s)
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_MEMORY, O_CPUS, O_ENGINE, O_SERIAL,
-           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP, O_NODEVICE };
+           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP, O_NODEVICE, O_PROFILE };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
         {"append", required_argument, NULL, O_APPEND}, {"memory", required_argument, NULL, O_MEMORY},
@@ -114,6 +116,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"stats", no_argument, NULL, O_STATS},         {"device", required_argument, NULL, O_DEVICE},
         {"frontend", required_argument, NULL, O_FRONTEND}, {"help", no_argument, NULL, O_HELP},
         {"no-device", required_argument, NULL, O_NODEVICE},
+        {"cpu-profile", required_argument, NULL, O_PROFILE},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -149,6 +152,15 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 cap_error_clear();
                 return -1;
             }
+            break;
+        case O_PROFILE:
+            if (!cpum_profile_find(optarg)) {
+                char names[256];
+                fprintf(err, "capsule-vm: --cpu-profile '%s': unknown CPU profile (known: %s)\n",
+                        optarg, cpum_profile_names(names, sizeof(names)));
+                return -1;
+            }
+            o->cpu_profile = optarg;
             break;
         case O_SERIAL: o->serial = optarg; break;
         case O_DEBUGEXIT: o->debug_exit = true; break;

@@ -27,6 +27,8 @@ static void handlers(void)
 
 /* Runs `db` (a nasm `db` operand list) at 0x100000 (CPL0) or from CPL3 at
  * 0x101000; returns the vector taken, -1 when it ran to its HLT/ud2 end. */
+uint64_t rt_feat_cr4;
+
 int rt_feat_run(const char *db, int cpl3)
 {
     char src[512];
@@ -38,10 +40,13 @@ int rt_feat_run(const char *db, int cpl3)
         snprintf(src, sizeof(src), "bits 64\n org 0x100000\n db %s\n hlt\n", db);
     rt_asm(0x100000, src);
     rt_long64(0x100000);
+    CTX->cr4 |= rt_feat_cr4;
     handlers();
     CTX->gpr[CPUM_RAX] = 0x200000; /* memory forms: a valid address */
     CTX->gpr[CPUM_R15] = ~0ull;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    enum hwaccm_exit_reason r = rt_run();
+    ck_assert_msg(r == HWACCM_EXIT_HLT, "%s (cpl3 %d): exit %d at rip 0x%llx", db, cpl3, r,
+                  (unsigned long long)CTX->rip);
     return CTX->gpr[CPUM_R15] == ~0ull ? -1 : (int)CTX->gpr[CPUM_R15];
 }
 
@@ -92,11 +97,117 @@ START_TEST(absent_priv_ud_cpl3)
 }
 END_TEST
 
+/* SMAP: explicit supervisor reads of a user page follow EFLAGS.AC, implicit
+ * ones (here an LDT descriptor read) fault whatever AC says. The tests'
+ * pages are all user pages; those the #PF delivery touches (IDT, GDT, TSS,
+ * stacks, handlers: everything below 2 MiB but page 0) become supervisor
+ * pages, the LDT and data live at 2 MiB (user). */
+START_TEST(smap_explicit_implicit)
+{
+    for (unsigned i = 0; i < 512; i++)
+        rt_wr64(0x13000 + 8 * i, ((uint64_t)i << 12) | 3);
+    /* LDT descriptor at GDT 0x58 (16 bytes): base 0x200000, limit 0xf. */
+    rt_wr64(0x500 + 0x58, 0x000f | (0x200000ull & 0xffffff) << 16 | 0x82ull << 40);
+    rt_wr64(0x500 + 0x60, 0);
+    rt_wr64(0x200000, 0x00cf93000000ffffull); /* LDT[0]: flat data */
+    rt_wr64(0x200100, 0x1234);
+    static const struct {
+        const char *db;
+        int vec;
+        uint64_t err;
+    } c[] = {
+        {"0x48,0x8b,0x04,0x25,0x00,0x01,0x20,0x00" /* mov rax, [0x200100] */, 14, 1},
+        {"0x0f,0x01,0xcb,0x48,0x8b,0x04,0x25,0x00,0x01,0x20,0x00" /* stac; mov */, -1, 0},
+        {"0x0f,0x01,0xcb,0x48,0x89,0x04,0x25,0x00,0x01,0x20,0x00" /* stac; mov [], rax */, -1, 0},
+        {"0x0f,0x01,0xcb,0x0f,0x01,0xca,0x48,0x89,0x04,0x25,0x00,0x01,0x20,0x00" /* stac; clac; mov [],rax */,
+         14, 3},
+        {"0x0f,0x01,0xcb,0x66,0xb8,0x04,0x00,0x8e,0xd8" /* stac; mov ax, 4; mov ds, ax */, 14, 1},
+    };
+    for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        char src[512];
+        snprintf(src, sizeof(src), "bits 64\n org 0x100000\n mov ax, 0x58\n lldt ax\n db %s\n hlt\n",
+                 c[i].db);
+        rt_asm(0x100000, src);
+        rt_long64(0x100000);
+        CTX->gdtr.limit = 0x67;
+        CTX->cr4 |= CR4_SMAP;
+        handlers();
+        CTX->gpr[CPUM_R15] = ~0ull;
+        ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+        int vec = CTX->gpr[CPUM_R15] == ~0ull ? -1 : (int)CTX->gpr[CPUM_R15];
+        ck_assert_msg(vec == c[i].vec, "case %u: vector %d, want %d", i, vec, c[i].vec);
+        if (vec == 14) {
+            ck_assert_uint_eq(CTX->gpr[CPUM_R13], c[i].err);
+            ck_assert_uint_eq(CTX->cr2, i == 4 ? 0x200000 : 0x200100);
+        }
+    }
+}
+END_TEST
+
+/* SMEP: a CPL0 fetch from a user page is #PF P|I/D. */
+START_TEST(smep_fetch)
+{
+    rt_asm(0x100000, "bits 64\n org 0x100000\n call 0x200000\n hlt\n");
+    rt_wr32(0x200000, 0xc3); /* ret, on a user page */
+    rt_long64(0x100000);
+    handlers();
+    CTX->gpr[CPUM_R15] = ~0ull;
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(CTX->gpr[CPUM_R15], ~0ull); /* without SMEP: fine */
+    for (unsigned i = 0; i < 512; i++)
+        rt_wr64(0x13000 + 8 * i, ((uint64_t)i << 12) | 3);
+    rt_long64(0x100000);
+    CTX->cr4 |= CR4_SMEP;
+    CTX->gpr[CPUM_R15] = ~0ull;
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(CTX->gpr[CPUM_R15], 14);
+    ck_assert_uint_eq(CTX->gpr[CPUM_R13], 0x11); /* P, I/D */
+    ck_assert_uint_eq(CTX->cr2, 0x200000);
+}
+END_TEST
+
+/* RDTSCP / RDPID read IA32_TSC_AUX where the profile has them, else #UD;
+ * CR4 bits follow the profile (intel-core: no UMIP, no RDPID). */
+START_TEST(tsc_aux_profiles)
+{
+    CTX->msr.tsc_aux = 0xabcd;
+    ck_assert_int_eq(rt_feat_run("0x0f,0x01,0xf9" /* rdtscp */, 0), -1);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RCX], 0xabcd);
+    ck_assert_int_eq(rt_feat_run("0xf3,0x48,0x0f,0xc7,0xf8" /* rdpid rax */, 0), 6);
+    /* mov rax, cr4; or rax, 0x800 (UMIP); mov cr4, rax */
+    ck_assert_int_eq(rt_feat_run("0x0f,0x20,0xe0, 0x48,0x0d,0x00,0x08,0x00,0x00, 0x0f,0x22,0xe0", 0), 13);
+    rt_teardown();
+    rt_setup_profile("amd-epyc");
+    CTX->msr.tsc_aux = 0xabcd;
+    CTX->gpr[CPUM_RAX] = ~0ull;
+    ck_assert_int_eq(rt_feat_run("0xf3,0x48,0x0f,0xc7,0xf8, 0x48,0x89,0xc3" /* rdpid rax; mov rbx, rax */, 0), -1);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 0xabcd);
+    /* mov rax, cr4; or rax, 0x800 (UMIP); mov cr4, rax (SMEP and SMAP would stop
+     * this test's CPL0 code, on user pages: smep_fetch, smap_explicit_implicit) */
+    ck_assert_int_eq(rt_feat_run("0x0f,0x20,0xe0, 0x48,0x0d,0x00,0x08,0x00,0x00, 0x0f,0x22,0xe0", 0), -1);
+    ck_assert_uint_eq(CTX->cr4 & CR4_UMIP, CR4_UMIP);
+    /* UMIP: SMSW, SLDT, STR, SGDT at CPL3 are #GP(0), fine without it. */
+    static const char *const umip[] = {"0x0f,0x01,0xe0" /* smsw eax */, "0x0f,0x00,0xc0" /* sldt eax */,
+                                       "0x0f,0x00,0xc8" /* str eax */,
+                                       "0x0f,0x01,0x04,0x25,0x00,0x00,0x09,0x00" /* sgdt [0x90000] */};
+    for (unsigned i = 0; i < 4; i++) {
+        ck_assert_int_eq(rt_feat_run(umip[i], 1), 6); /* ran, then ud2 */
+        rt_feat_cr4 = CR4_UMIP;
+        ck_assert_int_eq(rt_feat_run(umip[i], 1), 13);
+        ck_assert_uint_eq(CTX->gpr[CPUM_R14], 0x101000);
+        rt_feat_cr4 = 0;
+    }
+}
+END_TEST
+
 TCase *tcase_feat(void)
 {
     TCase *tc = tcase_create("feat");
     tcase_add_checked_fixture(tc, rt_setup, rt_teardown);
     tcase_add_test(tc, absent_ud_cpl0);
     tcase_add_test(tc, absent_priv_ud_cpl3);
+    tcase_add_test(tc, smap_explicit_implicit);
+    tcase_add_test(tc, smep_fetch);
+    tcase_add_test(tc, tsc_aux_profiles);
     return tc;
 }
