@@ -11,6 +11,7 @@
  *     it), DR6.BS;
  *   - MOV SS: the instruction after it is not trapped on its own - one #DB
  *     after the pair;
+ *   - DR7.GD: a MOV DR faults (#DB, DR6.BD) and GD is cleared;
  *   - SYSCALL with TF set and SFMASK clearing TF: no #DB in the kernel;
  *     with SFMASK leaving TF, the #DB comes at the kernel's first
  *     instruction.
@@ -153,6 +154,30 @@ static void breakpoints(void)
     gprintf("ok data breakpoints: traps after the access (DR6.B1) by kind and length\n");
 }
 
+static void read_dr7_fn(void *out)
+{
+    *(ureg *)out = read_dr7();
+}
+
+static void general_detect(void)
+{
+    trap_set(1, NULL);
+    write_dr6(0xffff0ff0ul);
+    write_dr7(0x400 | (1u << 13)); /* GD */
+    struct trap_info ti;
+    ureg v = 0;
+    int vec = trap_run(read_dr7_fn, &v, &ti);
+    if (vec != 1)
+        guest_fail("MOV from DR7 with DR7.GD: %s (vector %d); expected #DB", trap_name((unsigned)vec),
+                   vec);
+    CHECK(read_dr6() & (1u << 13)); /* BD */
+    CHECK_EQ(read_dr7() & (1u << 13), 0); /* cleared for the handler */
+    write_dr6(0xffff0ff0ul);
+    write_dr7(0x400);
+    trap_set(1, db_handler);
+    gprintf("ok DR7.GD: MOV DR faults with DR6.BD, GD cleared\n");
+}
+
 static void single_step(void)
 {
     call(ss_seq);
@@ -214,6 +239,7 @@ static void syscall_tf(void)
 void guest_main(void)
 {
     breakpoints();
+    general_detect();
     single_step();
     syscall_tf();
 }

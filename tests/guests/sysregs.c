@@ -5,6 +5,7 @@
  *     canonical upper-half base loads;
  *   - LTR/LLDT of a 16-byte descriptor whose 64-bit base is not canonical:
  *     #GP(selector), TR/LDTR unchanged and the TSS not marked busy;
+ *   - MOV CR3 with bits at or above MAXPHYADDR (or bit 63, no PCID): #GP(0);
  *   - WRMSR IA32_MISC_ENABLE (0x1a0): fast strings off and on again (it was
  *     #GP for any change);
  *   - IA32_TSC_ADJUST (0x3b, SDM 17.17.3): a write reads back and moves the
@@ -81,6 +82,23 @@ static void dtr_loads(void)
     gprintf("ok LGDT/LIDT: a non-canonical base is #GP(0), the registers unchanged\n");
 }
 
+static void set_cr3(void *v)
+{
+    write_cr3((ureg)v);
+}
+
+static void cr3_reserved(void)
+{
+    uint32_t r[4];
+    cpuid(0x80000008u, 0, r);
+    unsigned maxphy = r[0] & 0xff;
+    ureg cr3 = read_cr3();
+    expect_gp("MOV CR3 with bit MAXPHYADDR set", set_cr3, (void *)(cr3 | (1ul << maxphy)), 0);
+    expect_gp("MOV CR3 with bit 63 set (no PCID)", set_cr3, (void *)(cr3 | (1ul << 63)), 0);
+    CHECK_EQ(read_cr3(), cr3);
+    gprintf("ok MOV CR3: bits 63:MAXPHYADDR (%u) are #GP(0)\n", maxphy);
+}
+
 static void system_loads(void)
 {
     unsigned tss_idx = SEL_TSS >> 3, spare = SEL_SPARE >> 3;
@@ -147,6 +165,7 @@ static void msrs(void)
 void guest_main(void)
 {
     dtr_loads();
+    cr3_reserved();
     system_loads();
     msrs();
 }

@@ -13,8 +13,8 @@
  * completes - an instruction that faults discards them. A REP string
  * instruction reports its hits when the whole instruction (or its batch up
  * to a page end) is done, not after the iteration. I/O breakpoints (R/W 10
- * with CR4.DE) do not exist: the policy has no DE. DR7.GD is not
- * implemented.
+ * with CR4.DE) do not exist: the policy has no DE. DR7.GD (general
+ * detect) is MOV DR's (rem_exec_sys.c). Not modelled: the TSS T bit.
  *
  * While any breakpoint is enabled rem runs instruction by instruction (no
  * decoded blocks, no translations), as it does under TF: they would skip

@@ -82,6 +82,9 @@ static void mov_cr(struct rem_vcpu *v, const struct dis_insn *in)
     case 0: write_cr0(v, val); break;
     case 2: c->cr2 = val; break;
     case 3:
+        /* 64-bit mode: bits 63:MAXPHYADDR are reserved (no PCIDE, so bit 63 too). */
+        if (v->mode == REM_MODE_LONG && (val >> v->rem->policy->phys_addr_bits))
+            rem_gp0(v);
         c->cr3 = val;
         rem_paging_changed(v);
         break;
@@ -108,6 +111,14 @@ static void mov_dr(struct rem_vcpu *v, const struct dis_insn *in)
         if (c->cr4 & CR4_DE)
             rem_ud(v);
         dr += 2;
+    }
+    if (c->dr[7] & DR7_GD) {
+        /* General detect: a fault before the access, DR6.BD; GD is cleared
+         * for the handler (SDM Vol. 3B, 17.2.4). */
+        c->dr[6] |= DR6_BD;
+        c->dr[7] &= ~(uint64_t)DR7_GD;
+        rem_db_changed(v);
+        rem_raise(v, X86_DB, REM_NO_ERR);
     }
     if (to_dr) {
         uint64_t val = gpr_get(v, DIS_RC_GPR, in->op[1].reg, size);

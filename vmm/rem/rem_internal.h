@@ -311,7 +311,9 @@ void rem_desc_to_seg(uint64_t d, uint16_t sel, struct cpum_seg *s);
 
 /* ---- rem_debug.c ------------------------------------------------------------ */
 
+#define DR6_BD (1u << 13)
 #define DR6_BS (1u << 14)
+#define DR7_GD (1u << 13)
 /* DR7 or DR0-DR3 changed (or the whole context): recomputes db_data/db_insn,
  * flushes the TLB when data breakpoints were or are enabled. */
 void rem_db_changed(struct rem_vcpu *v);

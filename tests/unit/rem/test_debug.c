@@ -106,6 +106,10 @@ START_TEST(noncanonical_bases)
     ck_assert_uint_eq(CTX->gpr[CPUM_R15], 13);
     ck_assert_uint_eq(CTX->gpr[CPUM_R13], 0x58);
     ck_assert_uint_eq(CTX->ldtr.sel, 0);
+    /* MOV CR3 with a bit at or above MAXPHYADDR (36): #GP(0). */
+    ck_assert_int_eq(rt_feat_run("0x48,0xb8,0x00,0x00,0x01,0x00,0x00,0x10,0x00,0x00, 0x0f,0x22,0xd8"
+                                 /* mov rax, 0x1000010000; mov cr3, rax */, 0), 13);
+    ck_assert_uint_eq(CTX->cr3, 0x10000);
 }
 END_TEST
 
