@@ -80,6 +80,31 @@ START_TEST(data_bp_dropped_on_fault)
 }
 END_TEST
 
+/* A data breakpoint hit by MOV SS waits past the next instruction: with
+ * INT3 next, the #DB arrives at the #BP handler's first instruction (what
+ * the hardware does - CVE-2018-8897 is kernels not expecting it). */
+START_TEST(mov_ss_data_bp_deferred)
+{
+    rt_asm(0x100000, "bits 64\n org 0x100000\n"
+                     " mov ss, [0x200100]\n int3\n hlt\n"
+                     " times 0x40-($-$$) nop\n"
+                     "db: inc r12\n mov r13, [rsp]\n iretq\n"
+                     " times 0x80-($-$$) nop\n"
+                     "brk: inc r14\n iretq\n");
+    rt_long64(0x100000);
+    rt_idt_gate(1, 0x100040, 0, 0);
+    rt_idt_gate(3, 0x100080, 0, 0);
+    rt_wr64(0x200100, 0x18);
+    CTX->dr[0] = 0x200100;
+    CTX->dr[7] = 0x400 | 1 | (3ull << 16) | (1ull << 18); /* L0, reads/writes, 2 bytes */
+    CTX->gpr[CPUM_R12] = CTX->gpr[CPUM_R14] = 0;
+    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_uint_eq(CTX->gpr[CPUM_R12], 1);
+    ck_assert_uint_eq(CTX->gpr[CPUM_R13], 0x100080); /* inside the #BP handler */
+    ck_assert_uint_eq(CTX->gpr[CPUM_R14], 1);
+}
+END_TEST
+
 /* 64-bit LGDT/LIDT of a non-canonical base and LLDT of a descriptor whose
  * 64-bit base is not canonical: #GP(0) and #GP(selector). */
 START_TEST(noncanonical_bases)
@@ -121,5 +146,6 @@ TCase *tcase_debug(void)
     tcase_add_test(tc, mov_ss_irq_shadow);
     tcase_add_test(tc, data_bp_dropped_on_fault);
     tcase_add_test(tc, noncanonical_bases);
+    tcase_add_test(tc, mov_ss_data_bp_deferred);
     return tc;
 }
