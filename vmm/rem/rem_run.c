@@ -95,13 +95,15 @@ static bool irq_ready(const struct rem_vcpu *v)
  * completes; then the traps - data breakpoints it hit and, when TF was set
  * as it began, the single-step trap (not after INT n or a SYSCALL whose
  * SFMASK cleared TF: they entered a handler with TF clear). After MOV SS /
- * POP SS the traps wait one more instruction (db_inhibit), as interrupts do.
+ * POP SS the traps wait one more instruction (db_inhibit), as interrupts
+ * do, and the next instruction's code breakpoint is not taken (SDM Vol. 3A
+ * 6.8.3: debug exceptions are inhibited up to the boundary after it).
  */
 static void step(struct rem_vcpu *v)
 {
     struct cpum_ctx *c = v->ctx;
     bool tf = c->rflags & FL_TF;
-    if (v->db_insn)
+    if (v->db_insn && !v->db_inhibit) /* the boundary after MOV SS: no debug exceptions */
         rem_db_insn(v);
     v->budget--;
     v->db_hits = 0;
