@@ -15,7 +15,8 @@
 #   ioapic), once per engine: --engine both (the default; `scons check`
 #   runs this) runs the suite under hm - where instructions the host cannot
 #   emulate are stepped in rem - and then under rem. CAPSULE_GUEST_ENGINE
-#   sets the default, CAPSULE_GUEST_DEVICES adds --device options. --vmm
+#   sets the default, CAPSULE_GUEST_DEVICES adds --device options,
+#   CAPSULE_GUEST_CPU_PROFILE names the CPU profile (default host). --vmm
 #   qemu: qemu-system-x86_64 -M pc -m 64 with isa-debug-exit at 0xf4, as a
 #   peer for cross-checking.
 # Host limits: under hm on a host without VT-x/AMD-V (no vmx/svm flag in
@@ -79,6 +80,7 @@ capsule)
     for d in ${CAPSULE_GUEST_DEVICES-}; do
         devices="$devices --device $d"
     done
+    [ -z "${CAPSULE_GUEST_CPU_PROFILE-}" ] || devices="$devices --cpu-profile $CAPSULE_GUEST_CPU_PROFILE"
     ;;
 qemu)
     command -v qemu-system-x86_64 >/dev/null || { echo "run.sh: qemu-system-x86_64 not found" >&2; exit 1; }
