@@ -48,8 +48,8 @@ cap_result cpum_msr_read(struct cpum_cpu *cpu, uint32_t msr, uint64_t *value)
         *value = m->apic_base;
         break;
     case MSR_IA32_MISC_ENABLE:
-        if (cpu->policy->vendor_id == CPUM_VENDOR_AMD)
-            return VMM_XCPT_GP; /* Intel's: AMD CPUs have no such MSR */
+        /* Intel's, but present under AMD profiles too: KVM offers it to
+         * every guest, and hm and rem must show the same CPU. */
         *value = m->misc_enable;
         break;
     case MSR_IA32_BIOS_SIGN_ID: break; /* microcode revision 0: none loaded */
