@@ -247,6 +247,15 @@ VMM_API cap_result cpum_policy_init(struct cpum_policy *policy, unsigned ncpus,
                                     const char *profile);
 
 /*
+ * The same, advertising only the profile's optional features (CPUM_OPT_*)
+ * that are also in `optional`: for the "host" profile under an engine whose
+ * hypervisor offers fewer of them than the host CPU has (EM asks hwaccm).
+ */
+VMM_API cap_result cpum_policy_init_opt(struct cpum_policy *policy, unsigned ncpus,
+                                        const char *profile, uint32_t optional);
+
+
+/*
  * CPUID as the guest on vCPU `cpu_id` sees it: per the SDM, a leaf above the
  * maximum of its range returns the highest basic leaf; unknown leaves inside
  * a range return zeros. APIC-id fields are filled in for the vCPU. out[] is

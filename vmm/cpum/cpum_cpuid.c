@@ -103,6 +103,12 @@ static uint32_t str4(const char *s)
 
 cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus, const char *profile)
 {
+    return cpum_policy_init_opt(p, ncpus, profile, CPUM_OPT_ALL);
+}
+
+cap_result cpum_policy_init_opt(struct cpum_policy *p, unsigned ncpus, const char *profile,
+                                uint32_t optional)
+{
     memset(p, 0, sizeof(*p));
     if (ncpus < 1 || ncpus > 255)
         return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
@@ -123,6 +129,7 @@ cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus, const char *p
     p->vendor_id = prof->vendor;
     p->mxcsr_mask = prof->mxcsr_mask;
     p->behaviours = prof->behaviours;
+    uint32_t opt = prof->optional & optional;
     /* Leaf 0: max basic leaf 0x16 for the TSC leaves; the cache, topology,
      * power and perfmon leaves between are absent (all zero). */
     add(p, 0, MAX_BASIC, str4(p->vendor), str4(p->vendor + 8), str4(p->vendor + 4));
@@ -130,7 +137,7 @@ cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus, const char *p
     add(p, 1, p->signature, (8u << 8) | ((ncpus > 1 ? ncpus : 1) << 16), F1_ECX,
         F1_EDX | (ncpus > 1 ? BIT(28) /*HTT: count valid*/ : 0));
     add(p, 6, F6_EAX, 0, 0, 0);
-    add(p, 7, 0 /*max subleaf*/, F7_EBX | F7_EBX_OPT(prof->optional), F7_ECX_OPT(prof->optional), 0);
+    add(p, 7, 0 /*max subleaf*/, F7_EBX | F7_EBX_OPT(opt), F7_ECX_OPT(opt), 0);
     p->leaves[p->nleaves - 1].has_subleaves = CAP_TRUE;
     add(p, 0x15, 1, (uint32_t)(CPUM_TSC_HZ / CPUM_APIC_HZ), (uint32_t)CPUM_APIC_HZ, 0);
     add(p, 0x16, (uint32_t)(CPUM_TSC_HZ / 1000000u), (uint32_t)(CPUM_TSC_HZ / 1000000u),
@@ -141,9 +148,9 @@ cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus, const char *p
      * there. No MisAlignSse (cpum_profile.h, CPUM_B_MXCSR_MM). */
     if (prof->vendor == CPUM_VENDOR_AMD)
         add(p, 0x80000001u, p->signature, 0, E1_ECX,
-            E1_EDX | E1_EDX_OPT(prof->optional) | (F1_EDX & E1_AMD_SHARED));
+            E1_EDX | E1_EDX_OPT(opt) | (F1_EDX & E1_AMD_SHARED));
     else
-        add(p, 0x80000001u, 0, 0, E1_ECX, E1_EDX | E1_EDX_OPT(prof->optional));
+        add(p, 0x80000001u, 0, 0, E1_ECX, E1_EDX | E1_EDX_OPT(opt));
     char brand[48] = {0};
     memcpy(brand, prof->brand, strnlen(prof->brand, sizeof(brand)));
     for (unsigned i = 0; i < 3; i++)

@@ -83,6 +83,13 @@ static void host_fill(void)
              cpum_vendor_string(host.vendor), fam, model);
 }
 
+uint32_t cpum_optional_from_cpuid(uint32_t l7_ebx, uint32_t l7_ecx, uint32_t e1_edx)
+{
+    return ((l7_ebx >> 7) & 1 ? CPUM_OPT_SMEP : 0) | ((l7_ebx >> 20) & 1 ? CPUM_OPT_SMAP : 0) |
+           ((l7_ecx >> 2) & 1 ? CPUM_OPT_UMIP : 0) | ((l7_ecx >> 22) & 1 ? CPUM_OPT_RDPID : 0) |
+           ((e1_edx >> 27) & 1 ? CPUM_OPT_RDTSCP : 0);
+}
+
 unsigned cpum_profile_count(void)
 {
     return NPROFILES;

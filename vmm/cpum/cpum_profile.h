@@ -92,6 +92,9 @@ enum cpum_vendor { CPUM_VENDOR_INTEL, CPUM_VENDOR_AMD };
 #define CPUM_OPT_RDTSCP (1u << 4) /* CPUID.80000001h:EDX[27] (with IA32_TSC_AUX) */
 #define CPUM_OPT_ALL    0x1fu
 
+/* The CPUM_OPT_* set a CPUID shows (leaf 7.0 EBX/ECX, 0x80000001 EDX). */
+VMM_API uint32_t cpum_optional_from_cpuid(uint32_t l7_ebx, uint32_t l7_ecx, uint32_t e1_edx);
+
 #define CPUM_PROFILE_NAME_MAX 32
 #define CPUM_PROFILE_DEFAULT "host"
 
