@@ -18,7 +18,8 @@
 #   /dev/kvm its hm half prints "SKIP: guests (hm half): <reason>", is
 #   counted (tests/lib/skip.sh; CAPSULE_REQUIRE_KVM=1 makes it a failure)
 #   and the suite runs under rem. CAPSULE_GUEST_ENGINE
-#   sets the default, CAPSULE_GUEST_DEVICES adds --device options. --vmm
+#   sets the default, CAPSULE_GUEST_DEVICES adds --device options,
+#   CAPSULE_GUEST_CPU_PROFILE names the CPU profile (default host). --vmm
 #   qemu: qemu-system-x86_64 -M pc -m 64 with isa-debug-exit at 0xf4, as a
 #   peer for cross-checking.
 # Host limits: under hm on a host without VT-x/AMD-V (no vmx/svm flag in
@@ -47,7 +48,7 @@ while [ $# -gt 0 ]; do
     --accel) accel=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) names="$names $1"; shift ;;
     esac
@@ -94,6 +95,7 @@ capsule)
     for d in ${CAPSULE_GUEST_DEVICES-}; do
         devices="$devices --device $d"
     done
+    [ -z "${CAPSULE_GUEST_CPU_PROFILE-}" ] || devices="$devices --cpu-profile $CAPSULE_GUEST_CPU_PROFILE"
     ;;
 qemu)
     command -v qemu-system-x86_64 >/dev/null || { echo "run.sh: qemu-system-x86_64 not found" >&2; exit 1; }

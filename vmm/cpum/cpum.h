@@ -90,7 +90,7 @@ struct cpum_fxsave {
 /* MSR numbers CPUM knows. */
 #define MSR_IA32_TSC            0x00000010u
 #define MSR_IA32_APIC_BASE      0x0000001bu
-#define MSR_IA32_TSC_ADJUST     0x0000003bu /* reads 0; only 0 may be written */
+#define MSR_IA32_TSC_ADJUST     0x0000003bu
 #define MSR_IA32_BIOS_SIGN_ID   0x0000008bu /* microcode revision: reads 0, writes ignored */
 #define MSR_IA32_MISC_ENABLE    0x000001a0u
 #define MSR_IA32_SYSENTER_CS    0x00000174u
@@ -111,6 +111,7 @@ struct cpum_fxsave {
 #define MSR_AMD_NB_CFG          0xc001001fu
 #define MSR_AMD_DE_CFG          0xc0011029u
 #define MSR_AMD_HWCR_TSC_FREQ_SEL (1ull << 24) /* TSC counts at the P0 rate: read-only 1 */
+#define MSR_TSC_AUX             0xc0000103u
 
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
@@ -130,11 +131,18 @@ struct cpum_fxsave {
 #define CR0_PG (1ull << 31)
 
 #define CR4_VME (1ull << 0)
+#define CR4_PVI (1ull << 1)
+#define CR4_TSD (1ull << 2)
+#define CR4_DE (1ull << 3)
 #define CR4_PSE (1ull << 4)
 #define CR4_PAE (1ull << 5)
 #define CR4_PGE (1ull << 7)
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_UMIP (1ull << 11)
+#define CR4_PCE (1ull << 8)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
 
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_IOPL_SHIFT 12
@@ -152,6 +160,8 @@ struct cpum_msrs {
     uint64_t tsc; /* last value written or read; TM owns the clock that advances it */
     uint64_t apic_base;
     uint64_t misc_enable;
+    uint64_t tsc_aux;    /* IA32_TSC_AUX (RDTSCP, RDPID): low 32 bits */
+    uint64_t tsc_adjust; /* IA32_TSC_ADJUST: what the guest's TSC writes added (SDM 17.17.3) */
 };
 
 /* AMD's model-specific registers under AMD profiles (cpum_msr_amd.c):
@@ -222,7 +232,8 @@ enum cpum_feature {
     CPUM_FEAT_PSE, CPUM_FEAT_PAE, CPUM_FEAT_PGE, CPUM_FEAT_PAT, CPUM_FEAT_PSE36,
     CPUM_FEAT_SEP, CPUM_FEAT_APIC, CPUM_FEAT_FXSR, CPUM_FEAT_SSE, CPUM_FEAT_SSE2,
     CPUM_FEAT_SYSCALL, CPUM_FEAT_NX, CPUM_FEAT_LM, CPUM_FEAT_PDPE1GB, CPUM_FEAT_X2APIC,
-    CPUM_FEAT_MTRR, CPUM_FEAT_RDTSCP, CPUM_FEAT_TSC_ADJUST,
+    CPUM_FEAT_MTRR, CPUM_FEAT_RDTSCP, CPUM_FEAT_TSC_ADJUST, CPUM_FEAT_RDPID,
+    CPUM_FEAT_SMEP, CPUM_FEAT_SMAP, CPUM_FEAT_UMIP, CPUM_FEAT_TSC,
 };
 
 /*
@@ -236,6 +247,15 @@ VMM_API cap_result cpum_policy_init(struct cpum_policy *policy, unsigned ncpus,
                                     const char *profile);
 
 /*
+ * The same, advertising only the profile's optional features (CPUM_OPT_*)
+ * that are also in `optional`: for the "host" profile under an engine whose
+ * hypervisor offers fewer of them than the host CPU has (EM asks hwaccm).
+ */
+VMM_API cap_result cpum_policy_init_opt(struct cpum_policy *policy, unsigned ncpus,
+                                        const char *profile, uint32_t optional);
+
+
+/*
  * CPUID as the guest on vCPU `cpu_id` sees it: per the SDM, a leaf above the
  * maximum of its range returns the highest basic leaf; unknown leaves inside
  * a range return zeros. APIC-id fields are filled in for the vCPU. out[] is
@@ -245,6 +265,14 @@ VMM_API void cpum_cpuid(const struct cpum_policy *policy, unsigned cpu_id, uint3
                         uint32_t subleaf, uint32_t out[4]);
 
 VMM_API cap_bool cpum_has_feature(const struct cpum_policy *policy, enum cpum_feature f);
+
+/*
+ * The CR4 bits a MOV to CR4 may set under this policy: those of the
+ * features it advertises (PSE, PAE, PGE, OSFXSR, OSXMMEXCPT, TSD, UMIP,
+ * SMEP, SMAP) and PCE. Any other bit set is #GP(0) - as a CPU without the
+ * feature answers, and as KVM checks against the same CPUID.
+ */
+VMM_API uint64_t cpum_cr4_allowed(const struct cpum_policy *policy);
 
 /* The (register, bit) of a feature in the leaf table: leaf, reg 0..3 = eax..edx. */
 VMM_API void cpum_feature_location(enum cpum_feature f, uint32_t *leaf, unsigned *reg,

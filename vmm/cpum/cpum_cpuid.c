@@ -7,10 +7,13 @@
  * implements - the page walker (PSE, PSE-36, PAE, PGE, PAT, NX, long mode),
  * the instructions the software CPU will decode (CMOV, CX8, CX16, MMX, FXSR,
  * SSE, SSE2, SYSENTER, SYSCALL, LAHF in 64-bit mode, CLFLUSH), the local APIC
- * device, TSC and MSRs. Deliberately absent: VME, MTRR, MCE/MCA, SSE3 and
- * later, XSAVE/AVX, x2APIC, 1 GiB pages, RDTSCP, PCID, SMEP/SMAP - each can be
- * added here once every engine and the software CPU implement it (and a
- * hardware engine whose host lacks a bit refuses to run instead of diverging).
+ * device, TSC and MSRs, and - where the profile has them (CPUM_OPT_*) - SMEP,
+ * SMAP (STAC/CLAC), UMIP, RDTSCP (IA32_TSC_AUX) and RDPID. Deliberately
+ * absent: VME, DE, MTRR, MCE/MCA, SSE3 and later, XSAVE/AVX, x2APIC, 1 GiB
+ * pages, PCID/INVPCID, PKU, FSGSBASE - each can be added here once every
+ * engine and the software CPU implement it (and a hardware engine whose host
+ * lacks a bit refuses to run instead of diverging). What is absent is #UD in
+ * rem (rem_exec_feat.c), and its CR4 bits #GP (cpum_cr4_allowed).
  *
  * Time: the TSC is TM's (invariant, CPUM_TSC_HZ = TM's default rate) and the
  * APIC timer counts at CPUM_APIC_HZ (the apic device's default timer_hz).
@@ -52,8 +55,11 @@
 #define E1_ECX (BIT(0) /*LAHF/SAHF in 64-bit mode*/)
 /* CPUID.6 EAX */
 #define F6_EAX (BIT(2) /*ARAT: the APIC timer runs in every C-state*/)
-/* CPUID.7.0 EBX */
+/* CPUID.7.0 EBX, ECX; the optional ones only where the profile has them */
 #define F7_EBX (BIT(1) /*IA32_TSC_ADJUST*/)
+#define F7_EBX_OPT(o) (((o) & CPUM_OPT_SMEP ? BIT(7) : 0) | ((o) & CPUM_OPT_SMAP ? BIT(20) : 0))
+#define F7_ECX_OPT(o) (((o) & CPUM_OPT_UMIP ? BIT(2) : 0) | ((o) & CPUM_OPT_RDPID ? BIT(22) : 0))
+#define E1_EDX_OPT(o) ((o) & CPUM_OPT_RDTSCP ? BIT(27) : 0)
 /* CPUID.0x80000007 EDX */
 #define E7_EDX (BIT(8) /*invariant TSC*/)
 #define MAX_BASIC 0x16u
@@ -77,6 +83,9 @@ static const struct {
     [CPUM_FEAT_LM] = {0x80000001u, 3, 29}, [CPUM_FEAT_PDPE1GB] = {0x80000001u, 3, 26},
     [CPUM_FEAT_X2APIC] = {1, 2, 21},       [CPUM_FEAT_MTRR] = {1, 3, 12},
     [CPUM_FEAT_RDTSCP] = {0x80000001u, 3, 27}, [CPUM_FEAT_TSC_ADJUST] = {7, 1, 1},
+    [CPUM_FEAT_SMEP] = {7, 1, 7},          [CPUM_FEAT_SMAP] = {7, 1, 20},
+    [CPUM_FEAT_UMIP] = {7, 2, 2},          [CPUM_FEAT_RDPID] = {7, 2, 22},
+    [CPUM_FEAT_TSC] = {1, 3, 4},
 };
 
 static void add(struct cpum_policy *p, uint32_t leaf, uint32_t a, uint32_t b, uint32_t c,
@@ -93,6 +102,12 @@ static uint32_t str4(const char *s)
 }
 
 cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus, const char *profile)
+{
+    return cpum_policy_init_opt(p, ncpus, profile, CPUM_OPT_ALL);
+}
+
+cap_result cpum_policy_init_opt(struct cpum_policy *p, unsigned ncpus, const char *profile,
+                                uint32_t optional)
 {
     memset(p, 0, sizeof(*p));
     if (ncpus < 1 || ncpus > 255)
@@ -114,6 +129,7 @@ cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus, const char *p
     p->vendor_id = prof->vendor;
     p->mxcsr_mask = prof->mxcsr_mask;
     p->behaviours = prof->behaviours;
+    uint32_t opt = prof->optional & optional;
     /* Leaf 0: max basic leaf 0x16 for the TSC leaves; the cache, topology,
      * power and perfmon leaves between are absent (all zero). */
     add(p, 0, MAX_BASIC, str4(p->vendor), str4(p->vendor + 8), str4(p->vendor + 4));
@@ -121,7 +137,7 @@ cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus, const char *p
     add(p, 1, p->signature, (8u << 8) | ((ncpus > 1 ? ncpus : 1) << 16), F1_ECX,
         F1_EDX | (ncpus > 1 ? BIT(28) /*HTT: count valid*/ : 0));
     add(p, 6, F6_EAX, 0, 0, 0);
-    add(p, 7, 0 /*max subleaf*/, F7_EBX, 0, 0);
+    add(p, 7, 0 /*max subleaf*/, F7_EBX | F7_EBX_OPT(opt), F7_ECX_OPT(opt), 0);
     p->leaves[p->nleaves - 1].has_subleaves = CAP_TRUE;
     add(p, 0x15, 1, (uint32_t)(CPUM_TSC_HZ / CPUM_APIC_HZ), (uint32_t)CPUM_APIC_HZ, 0);
     add(p, 0x16, (uint32_t)(CPUM_TSC_HZ / 1000000u), (uint32_t)(CPUM_TSC_HZ / 1000000u),
@@ -131,9 +147,10 @@ cap_result cpum_policy_init(struct cpum_policy *p, unsigned ncpus, const char *p
      * FXSR/CMOV/... bits (APM Vol. 3, CPUID Fn8000_0001); Intel's is zero
      * there. No MisAlignSse (cpum_profile.h, CPUM_B_MXCSR_MM). */
     if (prof->vendor == CPUM_VENDOR_AMD)
-        add(p, 0x80000001u, p->signature, 0, E1_ECX, E1_EDX | (F1_EDX & E1_AMD_SHARED));
+        add(p, 0x80000001u, p->signature, 0, E1_ECX,
+            E1_EDX | E1_EDX_OPT(opt) | (F1_EDX & E1_AMD_SHARED));
     else
-        add(p, 0x80000001u, 0, 0, E1_ECX, E1_EDX);
+        add(p, 0x80000001u, 0, 0, E1_ECX, E1_EDX | E1_EDX_OPT(opt));
     char brand[48] = {0};
     memcpy(brand, prof->brand, strnlen(prof->brand, sizeof(brand)));
     for (unsigned i = 0; i < 3; i++)
@@ -186,4 +203,28 @@ cap_bool cpum_has_feature(const struct cpum_policy *p, enum cpum_feature f)
     uint32_t r[4];
     cpum_cpuid(p, 0, feature_loc[f].leaf, 0, r);
     return (r[feature_loc[f].reg] >> feature_loc[f].bit) & 1;
+}
+
+uint64_t cpum_cr4_allowed(const struct cpum_policy *p)
+{
+    uint64_t ok = CR4_PCE; /* RDPMC at CPL>0: no feature bit */
+    if (cpum_has_feature(p, CPUM_FEAT_PSE))
+        ok |= CR4_PSE;
+    if (cpum_has_feature(p, CPUM_FEAT_PAE))
+        ok |= CR4_PAE;
+    if (cpum_has_feature(p, CPUM_FEAT_PGE))
+        ok |= CR4_PGE;
+    if (cpum_has_feature(p, CPUM_FEAT_FXSR))
+        ok |= CR4_OSFXSR;
+    if (cpum_has_feature(p, CPUM_FEAT_SSE))
+        ok |= CR4_OSXMMEXCPT;
+    if (cpum_has_feature(p, CPUM_FEAT_TSC))
+        ok |= CR4_TSD;
+    if (cpum_has_feature(p, CPUM_FEAT_UMIP))
+        ok |= CR4_UMIP;
+    if (cpum_has_feature(p, CPUM_FEAT_SMEP))
+        ok |= CR4_SMEP;
+    if (cpum_has_feature(p, CPUM_FEAT_SMAP))
+        ok |= CR4_SMAP;
+    return ok;
 }

@@ -1,7 +1,7 @@
 /*
  * cpum_host_x86.c - reads the host CPU for the "host" profile: vendor,
- * signature and brand with CPUID, MXCSR_MASK with FXSAVE (it is model
- * specific and only FXSAVE reports it). x86 hosts (Linux and Windows).
+ * signature, brand and the optional features (CPUM_OPT_*) with CPUID,
+ * MXCSR_MASK with FXSAVE (it is model specific and only FXSAVE reports it). x86 hosts (Linux and Windows).
  */
 #include <cpuid.h>
 #include <string.h>
@@ -28,6 +28,14 @@ void cpum_host_read(struct cpum_host_cpu *out)
         size_t lead = strspn(out->brand, " ");
         memmove(out->brand, out->brand + lead, 49 - lead);
     }
+    uint32_t l7b = 0, l7c = 0, e1d = 0;
+    __cpuid(0, a, b, c, d);
+    if (a >= 7)
+        __cpuid_count(7, 0, a, l7b, l7c, d);
+    __cpuid(0x80000000u, a, b, c, d);
+    if (a >= 0x80000001u)
+        __cpuid(0x80000001u, a, b, c, e1d);
+    out->optional = cpum_optional_from_cpuid(l7b, l7c, e1d);
     uint8_t img[512] __attribute__((aligned(16))) = {0};
     __asm__ volatile("fxsave %0" : "=m"(img));
     memcpy(&out->mxcsr_mask, img + 28, 4);

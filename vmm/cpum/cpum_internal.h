@@ -12,6 +12,7 @@ struct cpum_host_cpu {
     uint32_t signature;  /* CPUID.1.EAX */
     char brand[49];      /* "" when the host has no brand leaves */
     uint32_t mxcsr_mask; /* as FXSAVE stores it (0 means 0xffff) */
+    uint32_t optional;   /* CPUM_OPT_*: the optional features the host has */
 };
 
 /* Reads the host CPU (cpum_host_x86.c). Any thread; no side effects. */

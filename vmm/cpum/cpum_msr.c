@@ -13,7 +13,7 @@ static const uint32_t ctx_msrs[] = {
     MSR_IA32_TSC,      MSR_IA32_APIC_BASE,     MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP,
     MSR_IA32_SYSENTER_EIP, MSR_IA32_PAT,       MSR_EFER,             MSR_STAR,
     MSR_LSTAR,         MSR_CSTAR,              MSR_SFMASK,           MSR_KERNEL_GS_BASE,
-    MSR_IA32_MISC_ENABLE,
+    MSR_IA32_MISC_ENABLE, MSR_TSC_AUX,        MSR_IA32_TSC_ADJUST,
 };
 
 unsigned cpum_msr_list(const uint32_t **list)
@@ -47,12 +47,22 @@ cap_result cpum_msr_read(struct cpum_cpu *cpu, uint32_t msr, uint64_t *value)
             return VMM_XCPT_GP;
         *value = m->apic_base;
         break;
-    case MSR_IA32_MISC_ENABLE: *value = m->misc_enable; break;
+    case MSR_IA32_MISC_ENABLE:
+        /* Intel's, but present under AMD profiles too: KVM offers it to
+         * every guest, and hm and rem must show the same CPU. */
+        *value = m->misc_enable;
+        break;
     case MSR_IA32_BIOS_SIGN_ID: break; /* microcode revision 0: none loaded */
     case MSR_IA32_TSC_ADJUST:
         if (!has(cpu, CPUM_FEAT_TSC_ADJUST))
             return VMM_XCPT_GP;
-        break; /* the TSC offset lives in TM; the guest's own adjustment is 0 */
+        *value = m->tsc_adjust;
+        break;
+    case MSR_TSC_AUX:
+        if (!has(cpu, CPUM_FEAT_RDTSCP) && !has(cpu, CPUM_FEAT_RDPID))
+            return VMM_XCPT_GP;
+        *value = m->tsc_aux;
+        break;
     case MSR_IA32_SYSENTER_CS:
     case MSR_IA32_SYSENTER_ESP:
     case MSR_IA32_SYSENTER_EIP:
@@ -119,6 +129,29 @@ static cap_result write_efer(struct cpum_cpu *cpu, uint64_t v)
     return CAP_OK;
 }
 
+/*
+ * IA32_MISC_ENABLE (SDM Vol. 4, table 2-2): fast strings (0), automatic
+ * thermal control (3), enhanced SpeedStep (16) and xTPR disable (23) are
+ * plain read/write knobs with nothing to emulate behind them; performance
+ * monitoring available (7), BTS unavailable (11) and PEBS unavailable (12)
+ * are read-only (writes ignored). MONITOR FSM (18), limit CPUID maxval (22)
+ * and XD disable (34) change what the CPU shows - MONITOR/MWAIT, CPUID's
+ * range, NX - which the policy fixes: they read 0 and setting them is #GP(0),
+ * as is any reserved bit.
+ */
+#define MISC_ENABLE_RW ((1ull << 0) | (1ull << 3) | (1ull << 16) | (1ull << 23))
+#define MISC_ENABLE_RO ((1ull << 7) | (1ull << 11) | (1ull << 12))
+
+static cap_result write_misc_enable(struct cpum_cpu *cpu, uint64_t v)
+{
+    uint64_t *m = &cpu->ctx.msr.misc_enable;
+    if (v & ~(MISC_ENABLE_RW | MISC_ENABLE_RO))
+        return VMM_XCPT_GP;
+    *m = (v & MISC_ENABLE_RW) | (*m & MISC_ENABLE_RO);
+    cpu->dirty |= CPUM_STATE_MSRS;
+    return CAP_OK;
+}
+
 static cap_result write_apic_base(struct cpum_cpu *cpu, uint64_t v)
 {
     uint64_t phys_mask = (1ull << cpu->policy->phys_addr_bits) - 1;
@@ -142,15 +175,18 @@ cap_result cpum_msr_write(struct cpum_cpu *cpu, uint32_t msr, uint64_t v)
     switch (msr) {
     case MSR_IA32_TSC: m->tsc = v; break;
     case MSR_IA32_APIC_BASE: return write_apic_base(cpu, v);
-    case MSR_IA32_MISC_ENABLE:
-        if (v != m->misc_enable)
-            return VMM_XCPT_GP; /* none of its knobs are emulated */
-        break;
+    case MSR_IA32_MISC_ENABLE: return write_misc_enable(cpu, v);
     case MSR_IA32_BIOS_SIGN_ID: return CAP_OK; /* software writes 0 before CPUID */
     case MSR_IA32_TSC_ADJUST:
-        /* Linux writes it only to force a nonzero value back to 0; moving the
-         * TSC through it is not emulated (WRMSR IA32_TSC is). */
-        return v ? VMM_XCPT_GP : CAP_OK;
+        /* Any value. Moving the TSC by the difference (SDM 17.17.3) is the
+         * engine's: the TSC is TM's clock (rem: rem_exec_sys.c). */
+        m->tsc_adjust = v;
+        break;
+    case MSR_TSC_AUX:
+        if (v >> 32)
+            return VMM_XCPT_GP; /* bits 63:32 reserved */
+        m->tsc_aux = v;
+        break;
     case MSR_IA32_SYSENTER_CS: m->sysenter_cs = v & 0xffff; break;
     case MSR_IA32_SYSENTER_ESP:
     case MSR_IA32_SYSENTER_EIP:

@@ -16,6 +16,9 @@
  * Intel (DAZ and everything below it), 0x2ffff on AMD (plus MM, misaligned
  * SSE mode). The host profile keeps the host's mask where rem implements
  * every bit of it (the same two sets), else the Intel set.
+ *
+ * Optional features (CPUM_OPT_*): the named profiles have those their CPU
+ * has; the host profile those the host has (cpum_host_x86.c).
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -36,6 +39,7 @@ static struct cpum_profile profiles[] = {
         .brand = "Intel(R) Core(TM) i7-6700K CPU @ 4.00GHz",
         .mxcsr_mask = MXCSR_MASK_INTEL,
         .behaviours = 0,
+        .optional = CPUM_OPT_SMEP | CPUM_OPT_SMAP | CPUM_OPT_RDTSCP, /* UMIP, RDPID: Ice Lake on */
     },
     {
         .name = "amd-epyc",
@@ -45,6 +49,7 @@ static struct cpum_profile profiles[] = {
         .brand = "AMD EPYC 7702 64-Core Processor",
         .mxcsr_mask = MXCSR_MASK_AMD,
         .behaviours = CPUM_B_AMD | CPUM_B_MXCSR_MM,
+        .optional = CPUM_OPT_ALL,
     },
 };
 #define NPROFILES (sizeof(profiles) / sizeof(profiles[0]))
@@ -63,6 +68,7 @@ static void host_fill(void)
     if (!h->brand[0])
         snprintf(h->brand, sizeof(h->brand), "Capsule Virtual CPU");
     h->behaviours = host.vendor == CPUM_VENDOR_AMD ? CPUM_B_AMD : 0;
+    h->optional = host.optional;
     h->mxcsr_mask = MXCSR_MASK_INTEL;
     if (host.mxcsr_mask == MXCSR_MASK_AMD) {
         h->mxcsr_mask = MXCSR_MASK_AMD;
@@ -75,6 +81,13 @@ static void host_fill(void)
         model |= ((host.signature >> 16) & 0xf) << 4;
     snprintf(h->description, sizeof(h->description), "this host: %s family %u model %u",
              cpum_vendor_string(host.vendor), fam, model);
+}
+
+uint32_t cpum_optional_from_cpuid(uint32_t l7_ebx, uint32_t l7_ecx, uint32_t e1_edx)
+{
+    return ((l7_ebx >> 7) & 1 ? CPUM_OPT_SMEP : 0) | ((l7_ebx >> 20) & 1 ? CPUM_OPT_SMAP : 0) |
+           ((l7_ecx >> 2) & 1 ? CPUM_OPT_UMIP : 0) | ((l7_ecx >> 22) & 1 ? CPUM_OPT_RDPID : 0) |
+           ((e1_edx >> 27) & 1 ? CPUM_OPT_RDTSCP : 0);
 }
 
 unsigned cpum_profile_count(void)

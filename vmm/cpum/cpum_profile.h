@@ -20,8 +20,10 @@
  * A CPU profile names the CPU the guest sees (VirtualBox: --cpu-profile,
  * QEMU: -cpu): vendor, family/model/stepping, brand string, MXCSR_MASK and
  * the vendor-dependent behaviours the software CPU models. The feature set
- * is the same for every profile - what every engine of the VMM implements
- * (cpum_cpuid.c) - so a profile changes who the CPU is, never what works.
+ * is what every engine of the VMM implements (cpum_cpuid.c), the same for
+ * every profile but for the optional features (CPUM_OPT_*) the host
+ * profile drops where the host lacks them - so a profile changes who the
+ * CPU is, never whether what it advertises works.
  *
  * Profiles: "host" (the default: the host's vendor, signature and brand,
  * with the behaviours of the host's vendor), "intel-core" and "amd-epyc".
@@ -77,6 +79,22 @@ enum cpum_vendor { CPUM_VENDOR_INTEL, CPUM_VENDOR_AMD };
                     CPUM_B_SYSCALL_LEGACY | CPUM_B_SYSENTER_LONG_UD | CPUM_B_SYSRET_USER_GP | \
                     CPUM_B_REP_CMP_FLAGS_EACH)
 
+/*
+ * Optional features (struct cpum_profile.optional): the policy advertises
+ * each one only where the profile has it. The fixed profiles have them all;
+ * "host" only those the host's CPU has, so that hm - which runs guest code
+ * on that silicon, and refuses a policy bit the host lacks - can run it.
+ */
+#define CPUM_OPT_SMEP   (1u << 0) /* CPUID.7.0:EBX[7], CR4.SMEP */
+#define CPUM_OPT_SMAP   (1u << 1) /* CPUID.7.0:EBX[20], CR4.SMAP, STAC/CLAC */
+#define CPUM_OPT_UMIP   (1u << 2) /* CPUID.7.0:ECX[2], CR4.UMIP */
+#define CPUM_OPT_RDPID  (1u << 3) /* CPUID.7.0:ECX[22] */
+#define CPUM_OPT_RDTSCP (1u << 4) /* CPUID.80000001h:EDX[27] (with IA32_TSC_AUX) */
+#define CPUM_OPT_ALL    0x1fu
+
+/* The CPUM_OPT_* set a CPUID shows (leaf 7.0 EBX/ECX, 0x80000001 EDX). */
+VMM_API uint32_t cpum_optional_from_cpuid(uint32_t l7_ebx, uint32_t l7_ecx, uint32_t e1_edx);
+
 #define CPUM_PROFILE_NAME_MAX 32
 #define CPUM_PROFILE_DEFAULT "host"
 
@@ -88,6 +106,7 @@ struct cpum_profile {
     char brand[49];      /* CPUID 0x80000002-4, NUL-terminated */
     uint32_t mxcsr_mask; /* what FXSAVE stores; bit 17 only with CPUM_B_MXCSR_MM */
     uint32_t behaviours; /* CPUM_B_* */
+    uint32_t optional;   /* CPUM_OPT_*: the optional features it has */
 };
 
 /* The number of profiles and the i-th (0 is "host", filled in from the

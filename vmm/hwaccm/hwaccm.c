@@ -35,7 +35,7 @@ const char *hwaccm_exit_name(enum hwaccm_exit_reason reason)
 cap_result hwaccm_check_cpuid(const struct cpum_policy *policy,
                               void (*host)(void *ctx, uint32_t leaf, uint32_t out[4]), void *ctx)
 {
-    static const uint32_t leaves[] = {1, 0x80000001u};
+    static const uint32_t leaves[] = {1, 7, 0x80000001u};
     static const char regname[4][4] = {"eax", "ebx", "ecx", "edx"};
     /* Guest code runs on the host's silicon: it shows its own vendor's
      * behaviours (cpum_profile.h), so only a profile of that vendor is
@@ -50,7 +50,7 @@ cap_result hwaccm_check_cpuid(const struct cpum_policy *policy,
                              "this host's %s CPU and would show that vendor's behaviour; use "
                              "the 'host' profile, one of the host's vendor, or --engine rem",
                              policy->profile, policy->vendor, vendor);
-    for (unsigned i = 0; i < 2; i++) {
+    for (unsigned i = 0; i < 3; i++) {
         uint32_t want[4], have[4];
         cpum_cpuid(policy, 0, leaves[i], 0, want);
         host(ctx, leaves[i], have);
@@ -58,7 +58,11 @@ cap_result hwaccm_check_cpuid(const struct cpum_policy *policy,
             want[2] &= ~(1u << 31); /* hypervisor present: ours to say */
             want[3] &= ~(1u << 28); /* HTT: a topology statement, not a feature */
         }
-        for (unsigned r = 2; r < 4; r++) {
+        if (leaves[i] == 7) {
+            want[0] = 0;             /* the maximum subleaf, not a feature */
+            want[1] &= ~(1u << 1);   /* IA32_TSC_ADJUST: the hypervisor's own MSR */
+        }
+        for (unsigned r = leaves[i] == 7 ? 1 : 2; r < 4; r++) {
             uint32_t missing = want[r] & ~have[r];
             if (missing)
                 return cap_error_set(VMM_E_CPUID_UNSUPPORTED, VMM_COMPONENT, NULL,

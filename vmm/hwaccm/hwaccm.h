@@ -159,4 +159,12 @@ VMM_API void hwaccm_vcpu_clear_kick(struct hwaccm_vcpu *vcpu);
  */
 VMM_API cap_bool hwaccm_host_runs_cpl0_natively(char *why, size_t len);
 
+/*
+ * The optional CPU features (CPUM_OPT_*, cpum_profile.h) this host's
+ * hypervisor can show a guest - what the "host" profile may advertise under
+ * hm. CPUM_OPT_ALL when the hypervisor cannot be asked (hwaccm_create then
+ * says why). Any thread; opens and closes the device.
+ */
+VMM_API uint32_t hwaccm_host_optional(void);
+
 #endif /* VMM_HWACCM_H */

@@ -8,7 +8,8 @@
 
 /*
  * Compares the policy's vendor (leaf 0) and feature registers (leaves 1 and
- * 0x80000001, ECX and EDX; the hypervisor and HTT bits excepted) with what
+ * 0x80000001 ECX and EDX, leaf 7.0 EBX..EDX; the hypervisor, HTT and
+ * TSC_ADJUST bits excepted) with what
  * the host offers, given by `host(leaf, out[4], ctx)`.
  * VMM_E_CPUID_UNSUPPORTED with a message naming the profile and vendors, or
  * the leaf, register and missing bits.

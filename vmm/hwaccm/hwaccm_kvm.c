@@ -59,6 +59,22 @@ static void host_cpuid(void *ctx, uint32_t leaf, uint32_t out[4])
         }
 }
 
+uint32_t hwaccm_host_optional(void)
+{
+    struct hd_kvm *kvm = NULL;
+    struct kvm_cpuid2 *sup = NULL;
+    uint32_t opt = CPUM_OPT_ALL, l7[4], e1[4];
+    if (CAP_SUCCEEDED(hd_kvm_open(&kvm)) && CAP_SUCCEEDED(hd_kvm_supported_cpuid(kvm, &sup))) {
+        host_cpuid(sup, 7, l7);
+        host_cpuid(sup, 0x80000001u, e1);
+        opt = cpum_optional_from_cpuid(l7[1], l7[2], e1[3]);
+    }
+    cap_error_clear();
+    free(sup);
+    hd_kvm_close(kvm);
+    return opt;
+}
+
 cap_result hwaccm_create(struct pgm *pgm, const struct cpum_policy *policy, struct hwaccm **out)
 {
     *out = NULL;

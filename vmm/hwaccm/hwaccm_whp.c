@@ -67,6 +67,14 @@ static void host_cpuid(void *ctx, uint32_t leaf, uint32_t out[4])
         __cpuid_count(leaf, 0, out[0], out[1], out[2], out[3]);
 }
 
+uint32_t hwaccm_host_optional(void)
+{
+    uint32_t l7[4], e1[4];
+    host_cpuid(NULL, 7, l7);
+    host_cpuid(NULL, 0x80000001u, e1);
+    return cpum_optional_from_cpuid(l7[1], l7[2], e1[3]);
+}
+
 cap_result hwaccm_create(struct pgm *pgm, const struct cpum_policy *policy, struct hwaccm **out)
 {
     *out = NULL;

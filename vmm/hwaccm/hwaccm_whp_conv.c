@@ -24,6 +24,7 @@ static const uint32_t sreg_names[] = {
 static const uint32_t msr_names[] = {
     WHPC_TSC,   WHPC_SYSENTER_CS, WHPC_SYSENTER_ESP, WHPC_SYSENTER_EIP,   WHPC_PAT,
     WHPC_STAR,  WHPC_LSTAR,       WHPC_CSTAR,        WHPC_SFMASK,         WHPC_KERNEL_GS_BASE,
+    WHPC_TSC_AUX,
 };
 static const uint32_t dr_names[] = {WHPC_DR0, WHPC_DR0 + 1, WHPC_DR0 + 2, WHPC_DR0 + 3,
                                     WHPC_DR6, WHPC_DR7};
@@ -110,6 +111,7 @@ static uint64_t *u64_slot(struct cpum_ctx *c, uint32_t name)
     case WHPC_LSTAR: return &c->msr.lstar;
     case WHPC_CSTAR: return &c->msr.cstar;
     case WHPC_SFMASK: return &c->msr.sfmask;
+    case WHPC_TSC_AUX: return &c->msr.tsc_aux;
     default: return NULL;
     }
 }

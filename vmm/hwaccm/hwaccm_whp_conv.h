@@ -54,6 +54,7 @@ enum whpc_reg {
     WHPC_LSTAR = 0x2009,
     WHPC_CSTAR = 0x200a,
     WHPC_SFMASK = 0x200b,
+    WHPC_TSC_AUX = 0x207b,
 };
 
 /* Segment attribute bits WHP defines (bits 8-11 are reserved there). */

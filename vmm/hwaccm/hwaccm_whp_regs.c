@@ -58,6 +58,7 @@ SAME(WHPC_STAR, WHvX64RegisterStar);
 SAME(WHPC_LSTAR, WHvX64RegisterLstar);
 SAME(WHPC_CSTAR, WHvX64RegisterCstar);
 SAME(WHPC_SFMASK, WHvX64RegisterSfmask);
+SAME(WHPC_TSC_AUX, WHvX64RegisterTscAux);
 
 #define LAYOUT(m, wm) _Static_assert(offsetof(union whpc_value, m) == offsetof(WHV_REGISTER_VALUE, wm), #m)
 _Static_assert(sizeof(union whpc_value) == sizeof(WHV_REGISTER_VALUE), "value size");

@@ -134,6 +134,12 @@ enum pgm_mode { PGM_MODE_NONE, PGM_MODE_32BIT, PGM_MODE_PAE, PGM_MODE_LONG };
 #define PGM_ACC_EXEC   (1u << 1)
 #define PGM_ACC_USER   (1u << 2) /* a user-mode access (CPL 3, not an implicit supervisor access) */
 #define PGM_ACC_NO_AD  (1u << 3) /* debugger: do not set accessed/dirty bits */
+/* An explicit supervisor data access with EFLAGS.AC = 1: CR4.SMAP lets it
+ * reach user pages (implicit accesses - descriptor tables, TSS - and those
+ * with AC = 0 fault there). Without it, a supervisor data access to a user
+ * page faults when CR4.SMAP is set; a supervisor fetch from one faults when
+ * CR4.SMEP is set (SDM Vol. 3A, 4.6). */
+#define PGM_ACC_AC     (1u << 4)
 
 /* #PF error code bits. */
 #define PGM_PF_P    (1u << 0)

@@ -90,7 +90,10 @@ static cap_result fault(struct pgm_walk *w, const struct pgm_paging *pg, unsigne
         w->error_code |= PGM_PF_W;
     if (access & PGM_ACC_USER)
         w->error_code |= PGM_PF_U;
-    if ((access & PGM_ACC_EXEC) && (pg->cr4 & CR4_PAE) && (pg->efer & EFER_NXE))
+    /* I/D: a fetch, where NX can apply (PAE or 4-level paging with NXE) or
+     * SMEP is on (SDM Vol. 3A, 4.7). */
+    if ((access & PGM_ACC_EXEC) &&
+        (((pg->cr4 & CR4_PAE) && (pg->efer & EFER_NXE)) || (pg->cr4 & CR4_SMEP)))
         w->error_code |= PGM_PF_ID;
     return VMM_XCPT_PF;
 }
@@ -100,6 +103,11 @@ static cap_result check_rights(struct pgm_walk *w, const struct pgm_paging *pg, 
     cap_bool user = (access & PGM_ACC_USER) != 0;
     if (user && !w->user)
         return fault(w, pg, access, w->level, PGM_PF_P);
+    if (!user && w->user) { /* supervisor access to a user page */
+        if ((access & PGM_ACC_EXEC) ? (pg->cr4 & CR4_SMEP) != 0
+                                    : (pg->cr4 & CR4_SMAP) && !(access & PGM_ACC_AC))
+            return fault(w, pg, access, w->level, PGM_PF_P);
+    }
     if ((access & PGM_ACC_WRITE) && !w->writable && (user || (pg->cr0 & CR0_WP)))
         return fault(w, pg, access, w->level, PGM_PF_P);
     if ((access & PGM_ACC_EXEC) && w->nx)

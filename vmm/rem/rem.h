@@ -76,8 +76,11 @@ VMM_API void rem_vcpu_destroy(struct rem_vcpu *v);
  *   HWACCM_EXIT_SHUTDOWN    triple fault (ctx as at the fault that could not be delivered)
  *   HWACCM_EXIT_IRQ_WINDOW  a window was requested and the guest can take an interrupt
  *   HWACCM_EXIT_INTERRUPTED the budget ran out or rem_vcpu_kick was called
- *   HWACCM_EXIT_EMULATION_FAILURE an instruction rem does not implement (emul.*);
- *                           the guest gets no #UD for it, EM should stop the VM
+ *   HWACCM_EXIT_EMULATION_FAILURE something rem does not implement (emul.*: the
+ *                           instruction; today only a task switch to a 16-bit
+ *                           TSS); EM should stop the VM. An instruction rem
+ *                           does not execute is outside the CPUID policy and
+ *                           raises #UD in the guest instead (rem_exec_feat.c)
  * Returns CAP_OK for every exit; failures are the VMM's (an MMIO callback's
  * failure, VMM_E_BAD_STATE for a context marked external). If cpu->dirty is
  * set on entry, the TLB is flushed and the cached mode recomputed (dirty is

@@ -74,8 +74,10 @@ static void pop_insn(struct rem_vcpu *v, const struct dis_insn *in)
     if (op->kind == DIS_OP_REG && op->reg_class == DIS_RC_SEG) {
         rem_load_sreg(v, op->reg, (uint16_t)val);
         v->ctx->gpr[CPUM_RSP] = nsp;
-        if (op->reg == CPUM_SS)
+        if (op->reg == CPUM_SS) {
             v->shadow = 2;
+            v->shadow_ss = true;
+        }
         return;
     }
     if (op->kind == DIS_OP_MEM) {
@@ -249,8 +251,10 @@ static void movseg(struct rem_vcpu *v, const struct dis_insn *in)
         if (d->reg == CPUM_CS)
             rem_ud(v);
         rem_load_sreg(v, d->reg, (uint16_t)op_get(v, s, 2));
-        if (d->reg == CPUM_SS)
+        if (d->reg == CPUM_SS) {
             v->shadow = 2;
+            v->shadow_ss = true;
+        }
         return;
     }
     uint16_t sel = v->ctx->seg[s->reg].sel;
@@ -484,12 +488,18 @@ bool rem_exec_general(struct rem_vcpu *v, const struct dis_insn *in)
 
 void rem_execute(struct rem_vcpu *v, const struct dis_insn *in)
 {
-    if ((in->attr & DIS_A_PRIV) && v->cpl != 0)
+    if ((in->attr & DIS_A_PRIV) && v->cpl != 0) {
+        if (rem_priv_ud(v, in))
+            rem_ud(v);
         rem_gp0(v);
+    }
     if (rem_exec_general(v, in) || rem_exec_alu(v, in) || rem_exec_str(v, in) ||
-        rem_exec_sys(v, in) || rem_exec_fpu(v, in) || rem_exec_sse(v, in))
+        rem_exec_sys(v, in) || rem_exec_fpu(v, in) || rem_exec_sse(v, in) ||
+        rem_exec_feat(v, in))
         return;
-    rem_unimplemented(v);
+    /* Not executed by rem, so not in the CPUID policy (rem_exec_feat.c):
+     * what a CPU without the feature does. */
+    rem_ud(v);
 }
 
 void rem_exec_one(struct rem_vcpu *v)

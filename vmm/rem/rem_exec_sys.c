@@ -48,15 +48,13 @@ static void write_cr0(struct rem_vcpu *v, uint64_t val)
 static void write_cr4(struct rem_vcpu *v, uint64_t val)
 {
     struct cpum_ctx *c = v->ctx;
-    uint64_t ok = CR4_VME | CR4_PSE | CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT |
-                  (1u << 1) /*PVI*/ | (1u << 2) /*TSD*/ | (1u << 3) /*DE*/ | (1u << 8) /*PCE*/;
-    if (val & ~ok)
+    if (val & ~cpum_cr4_allowed(v->rem->policy))
         rem_gp0(v);
     if ((c->msr.efer & EFER_LMA) && !(val & CR4_PAE))
         rem_gp0(v);
     uint64_t old = c->cr4;
     c->cr4 = val;
-    if ((old ^ val) & (CR4_PSE | CR4_PAE | CR4_PGE))
+    if ((old ^ val) & (CR4_PSE | CR4_PAE | CR4_PGE | CR4_SMEP | CR4_SMAP))
         rem_paging_changed(v);
 }
 
@@ -84,6 +82,9 @@ static void mov_cr(struct rem_vcpu *v, const struct dis_insn *in)
     case 0: write_cr0(v, val); break;
     case 2: c->cr2 = val; break;
     case 3:
+        /* 64-bit mode: bits 63:MAXPHYADDR are reserved (no PCIDE, so bit 63 too). */
+        if (v->mode == REM_MODE_LONG && (val >> v->rem->policy->phys_addr_bits))
+            rem_gp0(v);
         c->cr3 = val;
         rem_paging_changed(v);
         break;
@@ -107,17 +108,28 @@ static void mov_dr(struct rem_vcpu *v, const struct dis_insn *in)
     if (dr > 7)
         rem_ud(v);
     if (dr == 4 || dr == 5) {
-        if (c->cr4 & (1u << 3))
+        if (c->cr4 & CR4_DE)
             rem_ud(v);
         dr += 2;
     }
+    if (c->dr[7] & DR7_GD) {
+        /* General detect: a fault before the access, DR6.BD; GD is cleared
+         * for the handler (SDM Vol. 3B, 17.2.4). */
+        c->dr[6] |= DR6_BD;
+        c->dr[7] &= ~(uint64_t)DR7_GD;
+        rem_db_changed(v);
+        rem_raise(v, X86_DB, REM_NO_ERR);
+    }
     if (to_dr) {
         uint64_t val = gpr_get(v, DIS_RC_GPR, in->op[1].reg, size);
+        if (dr >= 6 && (val >> 32))
+            rem_gp0(v); /* DR6/DR7 bits 63:32 are reserved */
         if (dr == 6)
             val = (val & 0xe00f) | 0xffff0ff0;
         else if (dr == 7)
             val = (val & ~0xd800ull) | 0x400;
         c->dr[dr] = val;
+        rem_db_changed(v);
     } else {
         gpr_set(v, DIS_RC_GPR, in->op[0].reg, size, c->dr[dr]);
     }
@@ -141,12 +153,14 @@ static void dtr_insn(struct rem_vcpu *v, const struct dis_insn *in)
         uint64_t base = rem_rd(v, seg, (a + 2) & am, bsz);
         if (bsz == 4 && in->opsize == 2)
             base &= 0xffffff;
+        if (bsz == 8 && (uint64_t)((int64_t)(base << 16) >> 16) != base)
+            rem_gp0(v); /* 64-bit mode: a non-canonical base */
         t->limit = limit;
         t->base = base;
         cpum_mark_dirty(v->cpu, CPUM_STATE_SREGS);
         return;
     }
-    if (v->cpl > 0 && (c->cr4 & (1u << 11))) /* UMIP */
+    if (v->cpl > 0 && (c->cr4 & CR4_UMIP))
         rem_gp0(v);
     rem_wr(v, seg, a, 2, t->limit);
     rem_wr(v, seg, (a + 2) & am, bsz, t->base);
@@ -159,6 +173,8 @@ static void seg_insn(struct rem_vcpu *v, const struct dis_insn *in)
         rem_ud(v);
     switch (in->mnem) {
     case DIS_sldt: case DIS_str: {
+        if (v->cpl > 0 && (c->cr4 & CR4_UMIP))
+            rem_gp0(v);
         uint16_t sel = in->mnem == DIS_sldt ? c->ldtr.sel : c->tr.sel;
         op_set(v, &in->op[0], in->op[0].kind == DIS_OP_MEM ? 2 : in->opsize, sel);
         return;
@@ -247,6 +263,8 @@ static void syscall_insn(struct rem_vcpu *v)
     set_flat(&c->seg[CPUM_CS], sel, true, 0, lma);
     set_flat(&c->seg[CPUM_SS], (uint16_t)(sel + 8), false, 0, false);
     rem_update_mode(v);
+    /* SFMASK cleared TF before the trap is considered: no #DB in the kernel. */
+    v->step_suppress = !(c->rflags & FL_TF);
 }
 
 static void sysret_insn(struct rem_vcpu *v, const struct dis_insn *in)
@@ -339,11 +357,19 @@ static void msr_insn(struct rem_vcpu *v, const struct dis_insn *in)
         return;
     }
     uint64_t val = (uint32_t)c->gpr[CPUM_RAX] | (c->gpr[CPUM_RDX] << 32);
-    uint64_t old_efer = c->msr.efer;
+    uint64_t old_efer = c->msr.efer, old_adjust = c->msr.tsc_adjust;
+    uint64_t old_tsc = msr == MSR_IA32_TSC && cb->rdtsc ? cb->rdtsc(cb->opaque) : 0;
     if (cpum_msr_write(v->cpu, msr, val) != CAP_OK)
         rem_gp0(v);
-    if (msr == MSR_IA32_TSC && cb->wrtsc)
-        cb->wrtsc(cb->opaque, val);
+    /* SDM 17.17.3: a TSC write adds the same difference to IA32_TSC_ADJUST,
+     * an IA32_TSC_ADJUST write moves the TSC by its difference. */
+    if (msr == MSR_IA32_TSC) {
+        c->msr.tsc_adjust += val - old_tsc;
+        if (cb->wrtsc)
+            cb->wrtsc(cb->opaque, val);
+    } else if (msr == MSR_IA32_TSC_ADJUST && cb->rdtsc && cb->wrtsc) {
+        cb->wrtsc(cb->opaque, cb->rdtsc(cb->opaque) + (val - old_adjust));
+    }
     if (msr == MSR_EFER && ((old_efer ^ c->msr.efer) & (EFER_NXE | EFER_LMA | EFER_LME)))
         rem_paging_changed(v);
     rem_update_mode(v);
@@ -368,7 +394,7 @@ bool rem_exec_sys(struct rem_vcpu *v, const struct dis_insn *in)
         return true;
     }
     case DIS_rdtsc: {
-        if ((c->cr4 & (1u << 2)) && v->cpl > 0)
+        if ((c->cr4 & CR4_TSD) && v->cpl > 0)
             rem_gp0(v);
         uint64_t t = v->rem->cb.rdtsc ? v->rem->cb.rdtsc(v->rem->cb.opaque) : 0;
         c->gpr[CPUM_RAX] = (uint32_t)t;
@@ -394,6 +420,8 @@ bool rem_exec_sys(struct rem_vcpu *v, const struct dis_insn *in)
         desc_query(v, in);
         return true;
     case DIS_smsw:
+        if (v->cpl > 0 && (c->cr4 & CR4_UMIP))
+            rem_gp0(v);
         op_set(v, &in->op[0], in->op[0].kind == DIS_OP_MEM ? 2 : in->opsize, c->cr0);
         return true;
     case DIS_lmsw: {

@@ -5,7 +5,8 @@
  *   rem_flags.c  lazily computed arithmetic flags
  *   rem_xcpt.c   exceptions and interrupts (IVT, IDT in every mode, #DF and
  *                triple fault), segment loads, IRET, far transfers
- *   rem_exec*.c  instruction semantics, one file per group
+ *   rem_exec*.c  instruction semantics, one file per group; rem_exec_feat.c
+ *                the optional CPUID features and the #UD rule for the rest
  *   rem_block.c  decoded-block cache and the block executor
  *   rem_jit.c    the block translator: hot 64-bit blocks to host code
  *                (rem_x86emit.h its encoder, rem_jit_insn.c its instruction
@@ -44,11 +45,16 @@ enum { REM_TLB_READ, REM_TLB_WRITE, REM_TLB_EXEC, REM_TLB_KINDS };
 struct rem_tlb_entry {
     uint64_t tag;     /* linear page | 1 when valid, 0 when empty */
     uintptr_t addend; /* host address - linear address (RAM/ROM), 0: slow path */
-    uint64_t gpa;     /* guest-physical page */
+    uint64_t gpa;     /* guest-physical page | REM_TLB_F_* (read/write entries) */
     uintptr_t code_addend; /* write entries of RAM pages holding cached blocks: the
                               host addend the slow path writes through (addend is 0
                               so every write notices the code), else 0 */
 };
+
+/* Low bits of rem_tlb_entry.gpa: the slow path checks every access (rem_mem.c). */
+#define REM_TLB_F_SMAP  0x1u /* supervisor entry of a user page, CR4.SMAP set */
+#define REM_TLB_F_WATCH 0x2u /* the page holds an enabled data breakpoint */
+#define REM_TLB_F_MASK  0x3u
 
 /* ---- lazy flags ----------------------------------------------------------- */
 
@@ -149,10 +155,20 @@ struct rem_vcpu {
     uint64_t xcpt_cr2;      /* #PF: the faulting linear address */
     unsigned delivering;    /* vector being delivered or REM_NO_VECTOR (#DF rules) */
     bool in_run;            /* jb is valid */
+    bool implicit;          /* an implicit supervisor access (rem_sys_rd/wr) is under way */
     cap_result fail_rc;     /* REM_VMM_FAILURE: the VMM's failure (MMIO callback) */
 
     /* Interrupts. */
     uint8_t shadow;         /* interrupt shadow: 2 after STI / MOV SS, counts down per insn */
+    bool shadow_ss;         /* the shadow is MOV SS / POP SS's: debug traps wait too */
+
+    /* Debug (rem_debug.c). */
+    bool db_data, db_insn;  /* DR7 enables a data / an instruction breakpoint */
+    bool db_inhibit;        /* this boundary follows MOV SS / POP SS: #DB waits a step */
+    bool step_suppress;     /* the instruction entered a handler with TF cleared (INT n,
+                               SYSCALL with SFMASK.TF): no single-step trap after it */
+    uint32_t db_hits;       /* DR6 B0-B3 of data breakpoints hit by this instruction */
+    uint32_t db_pending;    /* DR6 bits of a #DB trap not delivered yet */
     bool irq_window;
     int pending_irq;        /* vector to deliver at the next run, -1 none */
     bool pending_nmi;
@@ -293,6 +309,24 @@ void rem_iret(struct rem_vcpu *v, unsigned osz);
 uint64_t rem_read_desc(struct rem_vcpu *v, uint16_t sel, unsigned vec);
 void rem_desc_to_seg(uint64_t d, uint16_t sel, struct cpum_seg *s);
 
+/* ---- rem_debug.c ------------------------------------------------------------ */
+
+#define DR6_BD (1u << 13)
+#define DR6_BS (1u << 14)
+#define DR7_GD (1u << 13)
+/* DR7 or DR0-DR3 changed (or the whole context): recomputes db_data/db_insn,
+ * flushes the TLB when data breakpoints were or are enabled. */
+void rem_db_changed(struct rem_vcpu *v);
+/* True when an enabled data breakpoint lies in linear page `page`. */
+bool rem_db_watched(const struct rem_vcpu *v, uint64_t page);
+/* An access of the slow path to a watched page: records hits in db_hits. */
+void rem_db_data(struct rem_vcpu *v, uint64_t la, unsigned len, bool write);
+/* Before the instruction at CS:RIP: raises #DB (fault) for an instruction
+ * breakpoint unless RF is set. */
+void rem_db_insn(struct rem_vcpu *v);
+/* Delivers db_pending as a #DB trap (DR6 updated). */
+void rem_db_deliver(struct rem_vcpu *v);
+
 /* ---- rem_exec*.c ----------------------------------------------------------- */
 
 /* Decodes and executes the instruction at CS:RIP (faults longjmp). */
@@ -373,8 +407,10 @@ struct rem_jit_target {
  * x's block; b must have been checked for this RIP, CPL and check epoch. */
 void rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_jit_target *b);
 
-/* An instruction rem does not implement: stops the run with
- * HWACCM_EXIT_EMULATION_FAILURE. */
+/* Something rem does not implement although the architecture the policy
+ * describes has it (a 16-bit TSS task switch): stops the run with
+ * HWACCM_EXIT_EMULATION_FAILURE. Instructions rem does not execute are
+ * outside the policy and raise #UD instead (rem_exec_feat.c). */
 _Noreturn void rem_unimplemented(struct rem_vcpu *v);
 
 #endif /* VMM_REM_INTERNAL_H */

@@ -13,8 +13,14 @@
  * memory (MMIO, ROM writes, unassigned) send the access through
  * pgm_phys_read/write, which dispatches MMIO to its device on this thread.
  *
+ * Entries whose accesses need a check each time (REM_TLB_F_*: a user page
+ * seen by supervisor data accesses under CR4.SMAP, which EFLAGS.AC and
+ * implicit accesses decide; a page holding a data breakpoint) have no host
+ * pointer in `addend`, so every fast path (rem_fast.c, the JIT) leaves them
+ * to the slow path here, which checks and then uses `code_addend`.
+ *
  * Invalidation follows the architecture: INVLPG drops the page in every
- * table; CR3 writes and changes of CR0.PG/WP/PE, CR4.PAE/PSE/PGE/SMEP or
+ * table; CR3 writes and changes of CR0.PG/WP/PE, CR4.PAE/PSE/PGE/SMEP/SMAP or
  * EFER.NXE/LMA drop everything (PGM's walk does not report the G bit, so a
  * CR3 write also drops global pages - allowed, a TLB may forget at any
  * time). Writes to page tables need no invalidation (x86 semantics).
@@ -63,6 +69,8 @@ static struct rem_tlb_entry *tlb_fill(struct rem_vcpu *v, uint64_t la, unsigned 
                    : kind == REM_TLB_EXEC ? PGM_ACC_EXEC : PGM_ACC_READ;
     if (user)
         acc |= PGM_ACC_USER;
+    else if (kind != REM_TLB_EXEC && !v->implicit && (v->ctx->rflags & FL_AC))
+        acc |= PGM_ACC_AC;
     struct pgm_walk w;
     cap_result rc = pgm_walk(v->rem->pgm, &v->paging, la, acc, &w);
     if (rc == VMM_XCPT_PF)
@@ -81,7 +89,32 @@ static struct rem_tlb_entry *tlb_fill(struct rem_vcpu *v, uint64_t la, unsigned 
         e->code_addend = e->addend;
         e->addend = 0;
     }
+    /* Pages whose every access needs a check take the slow path too: a user
+     * page for supervisor data accesses under SMAP (EFLAGS.AC and implicit
+     * accesses decide per access), a page holding a data breakpoint. */
+    unsigned flags = 0;
+    if (!user && kind != REM_TLB_EXEC && w.user && (v->paging.cr4 & CR4_SMAP))
+        flags |= REM_TLB_F_SMAP;
+    if (kind != REM_TLB_EXEC && rem_db_watched(v, page))
+        flags |= REM_TLB_F_WATCH;
+    if (flags) {
+        if (e->addend) {
+            e->code_addend = e->addend;
+            e->addend = 0;
+        }
+        e->gpa |= flags;
+    }
     return e;
+}
+
+/* The checks of a flagged entry (REM_TLB_F_*), before the access. */
+static void slow_checks(struct rem_vcpu *v, const struct rem_tlb_entry *e, uint64_t la,
+                        unsigned len, bool write)
+{
+    if ((e->gpa & REM_TLB_F_SMAP) && (v->implicit || !(v->ctx->rflags & FL_AC)))
+        rem_raise_pf(v, la, PGM_PF_P | (write ? PGM_PF_W : 0));
+    if (e->gpa & REM_TLB_F_WATCH)
+        rem_db_data(v, la, len, write);
 }
 
 static inline struct rem_tlb_entry *tlb_get(struct rem_vcpu *v, uint64_t la, unsigned kind,
@@ -115,7 +148,14 @@ static void page_read(struct rem_vcpu *v, struct rem_tlb_entry *e, uint64_t la, 
         memcpy(buf, (void *)(uintptr_t)(la + e->addend), len);
         return;
     }
-    cap_result rc = pgm_phys_read(v->rem->pgm, e->gpa | (la & PGM_PAGE_MASK), buf, len);
+    if (e->gpa & REM_TLB_F_MASK)
+        slow_checks(v, e, la, len, false);
+    if (e->code_addend) {
+        memcpy(buf, (void *)(uintptr_t)(la + e->code_addend), len);
+        return;
+    }
+    uint64_t gpa = (e->gpa & ~(uint64_t)PGM_PAGE_MASK) | (la & PGM_PAGE_MASK);
+    cap_result rc = pgm_phys_read(v->rem->pgm, gpa, buf, len);
     rem_bcache_new_epoch(v); /* a device may have written RAM */
     if (CAP_FAILED(rc))
         phys_fail(v, rc);
@@ -128,14 +168,18 @@ static void page_write(struct rem_vcpu *v, struct rem_tlb_entry *e, uint64_t la,
         memcpy((void *)(uintptr_t)(la + e->addend), buf, len);
         return;
     }
+    if (e->gpa & REM_TLB_F_MASK)
+        slow_checks(v, e, la, len, true);
+    uint64_t gpa = (e->gpa & ~(uint64_t)PGM_PAGE_MASK) | (la & PGM_PAGE_MASK);
     if (e->code_addend) {
         /* RAM holding cached blocks: the block running now must stop after
          * this instruction (rem_run_block); blocks check their bytes on entry. */
         memcpy((void *)(uintptr_t)(la + e->code_addend), buf, len);
-        rem_bcache_code_write(v, e->gpa);
+        if (rem_bcache_has_code(v, gpa))
+            rem_bcache_code_write(v, gpa);
         return;
     }
-    cap_result rc = pgm_phys_write(v->rem->pgm, e->gpa | (la & PGM_PAGE_MASK), buf, len);
+    cap_result rc = pgm_phys_write(v->rem->pgm, gpa, buf, len);
     rem_bcache_new_epoch(v); /* a device may have written RAM */
     if (CAP_FAILED(rc))
         phys_fail(v, rc);
@@ -165,6 +209,8 @@ void rem_lin_write(struct rem_vcpu *v, uint64_t la, const void *buf, unsigned le
     uint64_t la2 = v->mode == REM_MODE_LONG ? la + first : (uint32_t)(la + first);
     struct rem_tlb_entry e1 = *tlb_get(v, la, REM_TLB_WRITE, user);
     struct rem_tlb_entry *e2 = tlb_get(v, la2, REM_TLB_WRITE, user);
+    if (e2->gpa & REM_TLB_F_MASK) /* its #PF (SMAP) before the first byte is written */
+        slow_checks(v, e2, la2, len - first, true);
     page_write(v, &e1, la, buf, first);
     page_write(v, e2, la2, (const uint8_t *)buf + first, len - first);
 }
@@ -293,11 +339,15 @@ uint64_t rem_pop(struct rem_vcpu *v, unsigned len)
 uint64_t rem_sys_rd(struct rem_vcpu *v, uint64_t la, unsigned len)
 {
     uint64_t val = 0;
+    v->implicit = true; /* SMAP: never to user pages (a fault leaves it to the run loop) */
     rem_lin_read(v, la, &val, len, false);
+    v->implicit = false;
     return val;
 }
 
 void rem_sys_wr(struct rem_vcpu *v, uint64_t la, unsigned len, uint64_t val)
 {
+    v->implicit = true;
     rem_lin_write(v, la, &val, len, false);
+    v->implicit = false;
 }

@@ -160,6 +160,12 @@ bool rem_exec_str(struct rem_vcpu *v, const struct dis_insn *in);
 bool rem_exec_sys(struct rem_vcpu *v, const struct dis_insn *in);
 bool rem_exec_fpu(struct rem_vcpu *v, const struct dis_insn *in);
 bool rem_exec_sse(struct rem_vcpu *v, const struct dis_insn *in);
+/* rem_exec_feat.c: instructions of optional CPUID features. */
+bool rem_exec_feat(struct rem_vcpu *v, const struct dis_insn *in);
+/* A privileged instruction that is #UD before its CPL check: absent from
+ * the policy (not executed by rem), or #UD at CPL>0 / in this mode by
+ * definition (STAC/CLAC, SWAPGS outside 64-bit mode). */
+bool rem_priv_ud(const struct rem_vcpu *v, const struct dis_insn *in);
 
 /* #NM / #UD checks shared by x87 and SSE. */
 void rem_fpu_check(struct rem_vcpu *v);

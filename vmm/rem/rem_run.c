@@ -52,6 +52,7 @@ static void sync_from_ctx(struct rem_vcpu *v)
     v->cc.op = REM_CC_EFLAGS;
     rem_update_mode(v);
     rem_paging_changed(v);
+    rem_db_changed(v);
 }
 
 cap_result rem_vcpu_create(struct rem *rem, struct cpum_cpu *cpu, struct rem_vcpu **out)
@@ -88,6 +89,37 @@ static bool irq_ready(const struct rem_vcpu *v)
     return (v->ctx->rflags & RFLAGS_IF) && !v->shadow && !v->io_pending;
 }
 
+/*
+ * One instruction the slow way, with the debug rules (SDM Vol. 3B, 17.3):
+ * an instruction breakpoint before it (unless RF); RF cleared once it
+ * completes; then the traps - data breakpoints it hit and, when TF was set
+ * as it began, the single-step trap (not after INT n or a SYSCALL whose
+ * SFMASK cleared TF: they entered a handler with TF clear). After MOV SS /
+ * POP SS the traps wait one more instruction (db_inhibit), as interrupts
+ * do, and the next instruction's code breakpoint is not taken (SDM Vol. 3A
+ * 6.8.3: debug exceptions are inhibited up to the boundary after it).
+ */
+static void step(struct rem_vcpu *v)
+{
+    struct cpum_ctx *c = v->ctx;
+    bool tf = c->rflags & FL_TF;
+    if (v->db_insn && !v->db_inhibit) /* the boundary after MOV SS: no debug exceptions */
+        rem_db_insn(v);
+    v->budget--;
+    v->db_hits = 0;
+    v->step_suppress = false;
+    c->rflags &= ~(uint64_t)FL_RF; /* unless the instruction sets it (IRET) */
+    rem_exec_one(v);
+    v->insns++;
+    bool inhibit = v->shadow == 2 && v->shadow_ss;
+    if (v->shadow && !--v->shadow)
+        v->shadow_ss = false;
+    v->db_pending |= v->db_hits | (tf && !v->step_suppress ? DR6_BS : 0);
+    v->db_inhibit = inhibit;
+    if (v->db_pending && !inhibit && !v->stop)
+        rem_db_deliver(v);
+}
+
 static __attribute__((noinline)) void loop(struct rem_vcpu *v, bool blocks)
 {
     struct hwaccm_exit *x = v->exit;
@@ -100,18 +132,16 @@ static __attribute__((noinline)) void loop(struct rem_vcpu *v, bool blocks)
             x->reason = HWACCM_EXIT_IRQ_WINDOW;
             return;
         }
-        bool tf = v->ctx->rflags & FL_TF;
-        if (blocks && !tf && !v->shadow && rem_run_block(v))
+        if (v->db_pending && !v->db_inhibit) { /* left by an exit or a fault */
+            rem_db_deliver(v);
             continue;
-        v->budget--;
-        rem_exec_one(v);
-        v->insns++;
-        if (v->shadow)
-            v->shadow--;
-        if (tf && !v->stop) {
-            v->ctx->dr[6] |= 1u << 14; /* BS */
-            rem_deliver(v, X86_DB, REM_NO_ERR, REM_INT_EXT);
         }
+        const struct cpum_ctx *c = v->ctx;
+        if (blocks && !((c->rflags & (FL_TF | FL_RF)) | v->shadow | v->db_data | v->db_insn |
+                        v->db_pending) &&
+            rem_run_block(v))
+            continue;
+        step(v);
     }
 }
 
@@ -143,6 +173,8 @@ static cap_result run(struct rem_vcpu *v, uint64_t budget, struct hwaccm_exit *e
     v->budget = budget;
     rem_bcache_new_epoch(v); /* others may have written guest memory since the last run */
     if (setjmp(v->jb)) {
+        v->implicit = false;
+        v->db_inhibit = false;
         if (v->xcpt_vec == REM_VMM_FAILURE) {
             v->delivering = REM_NO_VECTOR;
             goto out;
@@ -226,6 +258,9 @@ void rem_vcpu_reset(struct rem_vcpu *v)
     v->pending_nmi = false;
     v->nmi_blocked = false;
     v->shadow = 0;
+    v->shadow_ss = false;
+    v->db_pending = 0;
+    v->db_inhibit = false;
     v->irq_window = false;
     v->delivering = REM_NO_VECTOR;
     sync_from_ctx(v);

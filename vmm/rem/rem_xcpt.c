@@ -237,10 +237,14 @@ static void load_system_seg(struct rem_vcpu *v, uint16_t sel, struct cpum_seg *s
     if (!d_present(d))
         rem_raise(v, X86_NP, sel & ~3u);
     uint64_t hi = lm ? rem_sys_rd(v, la + 8, 4) : 0;
+    struct cpum_seg ns;
+    rem_desc_to_seg(d | (busy ? 2ull << 40 : 0), sel, &ns);
+    ns.base |= hi << 32;
+    if (lm && (uint64_t)((int64_t)(ns.base << 16) >> 16) != ns.base)
+        rem_raise(v, X86_GP, sel & ~3u); /* IA-32e mode: a non-canonical base */
     if (busy)
         rem_sys_wr(v, la + 5, 1, (uint8_t)((d >> 40) | 2));
-    rem_desc_to_seg(d | (busy ? 2ull << 40 : 0), sel, s);
-    s->base |= hi << 32;
+    *s = ns;
 }
 
 void rem_load_ldtr(struct rem_vcpu *v, uint16_t sel)
@@ -629,7 +633,10 @@ void rem_deliver(struct rem_vcpu *v, unsigned vec, uint32_t err, enum rem_int_ki
     if (kind == REM_INT_SOFT && v->mode == REM_MODE_V86 &&
         ((v->ctx->rflags & FL_IOPL) >> 12) < 3)
         rem_gp0(v); /* no VME: INT n in V86 mode with IOPL < 3 */
-    v->shadow = false;
+    v->shadow = 0;
+    v->shadow_ss = false;
+    if (kind == REM_INT_SOFT || kind == REM_INT_ICEBP)
+        v->step_suppress = true; /* the handler runs with TF clear: no single-step trap */
     switch (v->mode) {
     case REM_MODE_REAL: deliver_real(v, vec, kind); break;
     case REM_MODE_LONG:

@@ -8,8 +8,9 @@
 # status 6 (capsule-vm's own statuses are even: 2 usage, 4 setup failure,
 # 6 aborted), a guest's debug-exit failure (V=1) -> 3, never mistaken for
 # an abort; instructions the host cannot emulate (LSL, stmxcsr in CPL0)
-# stepped by rem under hm, the guest going on to report success; one that
-# rem does not implement either (RDSEED) -> all the instruction bytes;
+# stepped by rem under hm, the guest going on to report success; one outside
+# the CPUID policy (RDSEED) -> #UD in the guest under both engines; one rem
+# does not implement (a 16-bit TSS task switch) -> all the instruction bytes;
 # `auto` measuring the host and saying why it chose; SIGTERM -> clean
 # power-off under both engines; bad image / bad arguments -> clear errors.
 # Without a usable /dev/kvm the hm half is skipped and counted
@@ -79,10 +80,13 @@ hm_only expect hm-rem-step-lsl 33 "$lsl_pat" \
     -- --kernel "$P/emulfail_lsl.bin" --debug-exit --engine hm --stats
 hm_only expect hm-rem-step-stmxcsr 33 "$mxcsr_pat" \
     -- --kernel "$P/emulfail.bin" --debug-exit --engine hm --stats
-# neither the host nor rem: all 15 bytes at CS:EIP (the payload, then zeroed RAM)
-limited_hm_only expect emulation-failure-hm 6 'at 0010:00100000 (linear 0x100000, CPL 0): .*instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\], and they are not implemented in rem either' \
-    -- --kernel "$P/emulfail_unimpl.bin" --debug-exit --engine hm
-expect emulation-failure-rem 6 'at 0010:00100000 (linear 0x100000, CPL 0): the instruction bytes \[0f c7 f8 b0 10 e6 f4 f4 00 00 00 00 00 00 00\] are not implemented in rem$' \
+# an instruction outside the CPUID policy (RDSEED): #UD in the guest under
+# both engines (hm: the host cannot emulate it, rem steps it and raises #UD)
+limited_hm_only expect ud-absent-hm 33 'exit code 33' -- --kernel "$P/ud_absent.bin" --debug-exit --engine hm
+expect ud-absent-rem 33 'exit code 33' -- --kernel "$P/ud_absent.bin" --debug-exit --engine rem
+# what rem does not implement (a 16-bit TSS task switch) stops the VM naming
+# all 15 bytes at CS:EIP; under hm the host performs task switches itself
+expect emulation-failure-rem 6 'at 0010:00100007 (linear 0x100007, CPL 0): the instruction bytes \[ea 00 00 00 00 18 00 f4 90 00 00 00 00 00 00\] are not implemented in rem$' \
     -- --kernel "$P/emulfail_unimpl.bin" --debug-exit --engine rem
 
 # engine rem: the same payloads on the software CPU, same devices, same exits

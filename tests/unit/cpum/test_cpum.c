@@ -116,7 +116,7 @@ START_TEST(cpuid_exact_feature_set)
     ck_assert_uint_eq(r[3], 0x178bab79u);
     ck_assert_uint_eq(r[2], 0x80002000u); /* CX16, hypervisor */
     cpum_cpuid(&policy, 0, 0x80000001u, 0, r);
-    ck_assert_uint_eq(r[3], 0x20100800u); /* SYSCALL NX LM */
+    ck_assert_uint_eq(r[3], 0x28100800u); /* SYSCALL NX RDTSCP LM */
     ck_assert_uint_eq(r[2], 1);           /* LAHF/SAHF */
     ck_assert(cpum_has_feature(&policy, CPUM_FEAT_NX));
     ck_assert(cpum_has_feature(&policy, CPUM_FEAT_LM));
@@ -133,7 +133,13 @@ START_TEST(cpuid_exact_feature_set)
     cpum_cpuid(&policy, 0, 0x80000007u, 0, r);
     ck_assert_uint_eq(r[3], 1u << 8);
     cpum_cpuid(&policy, 0, 7, 0, r);
-    ck_assert_uint_eq(r[1], 1u << 1);
+    ck_assert_uint_eq(r[1], (1u << 1) | (1u << 7) | (1u << 20)); /* TSC_ADJUST SMEP SMAP */
+    ck_assert_uint_eq(r[2], 0); /* Skylake: no UMIP, no RDPID */
+    ck_assert(cpum_has_feature(&policy, CPUM_FEAT_RDTSCP) && !cpum_has_feature(&policy, CPUM_FEAT_RDPID));
+    /* CR4: what the features allow; not VME, DE, MCE, PCIDE, OSXSAVE, UMIP here. */
+    ck_assert_uint_eq(cpum_cr4_allowed(&policy),
+                      CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT |
+                          CR4_TSD | CR4_SMEP | CR4_SMAP);
     cpum_cpuid(&policy, 0, 7, 1, r);
     ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
     ck_assert(cpum_has_feature(&policy, CPUM_FEAT_TSC_ADJUST));
@@ -181,11 +187,28 @@ START_TEST(msr_read_write)
     ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_BIOS_SIGN_ID, 0), CAP_OK);
     ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_BIOS_SIGN_ID, &v), CAP_OK);
     ck_assert_uint_eq(v, 0);
-    /* TSC_ADJUST reads 0; only 0 may be written (moving the TSC through it is not emulated). */
+    /* TSC_ADJUST: 0 at reset, any value written reads back (the engine moves
+     * the TSC by the difference, SDM 17.17.3). */
     ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_TSC_ADJUST, &v), CAP_OK);
     ck_assert_uint_eq(v, 0);
     ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_TSC_ADJUST, 0), CAP_OK);
-    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_TSC_ADJUST, 5), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_TSC_ADJUST, (uint64_t)-5), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_TSC_ADJUST, &v), CAP_OK);
+    ck_assert_uint_eq(v, (uint64_t)-5);
+    /* MISC_ENABLE: fast strings, thermal control, EIST, xTPR are read/write;
+     * BTS/PEBS unavailable and perfmon available are read-only. */
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_MISC_ENABLE, &v), CAP_OK);
+    ck_assert_uint_eq(v, 1);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_MISC_ENABLE, 0), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_MISC_ENABLE, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_MISC_ENABLE, 0x810009 | 0x1880), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_IA32_MISC_ENABLE, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0x810009);
+    /* TSC_AUX (RDTSCP): 32 bits. */
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_TSC_AUX, 0xfffffffful), CAP_OK);
+    ck_assert_int_eq(cpum_msr_read(&cpu, MSR_TSC_AUX, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0xffffffffu);
     const uint32_t *list;
     ck_assert_uint_ge(cpum_msr_list(&list), 12);
 }
@@ -204,7 +227,12 @@ START_TEST(msr_gp_as_value)
     ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_PAT, 0x0000000000000002ull), VMM_XCPT_GP);
     ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_APIC_BASE, 0xfee00c00u), VMM_XCPT_GP); /* x2APIC */
     ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_APIC_BASE, 1ull << 40), VMM_XCPT_GP);
-    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_MISC_ENABLE, 0), VMM_XCPT_GP);
+    /* MISC_ENABLE: MONITOR FSM, limit CPUID maxval, XD disable and reserved bits. */
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_MISC_ENABLE, 1ull << 18), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_MISC_ENABLE, 1ull << 22), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_MISC_ENABLE, 1ull << 34), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_IA32_MISC_ENABLE, 1ull << 40), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_write(&cpu, MSR_TSC_AUX, 1ull << 32), VMM_XCPT_GP);
     /* LME cannot change while paging is on. */
     cpu.ctx.cr0 |= CR0_PG | CR0_PE;
     ck_assert_int_eq(cpum_msr_write(&cpu, MSR_EFER, EFER_LME), VMM_XCPT_GP);
@@ -264,6 +292,17 @@ START_TEST(profile_host)
     ck_assert_uint_eq(r[2], c);
     ck_assert_uint_eq(r[3], d);
     ck_assert_uint_eq(!!(p.behaviours & CPUM_B_CMPS_SRC_FIRST), p.vendor_id == CPUM_VENDOR_AMD);
+    /* Optional features: only those the host has. */
+    unsigned h7b = 0, h7c = 0, he1d = 0;
+    __cpuid(0, a, b, c, d);
+    if (a >= 7)
+        __cpuid_count(7, 0, a, h7b, h7c, d);
+    __cpuid(0x80000001u, a, b, c, he1d);
+    cpum_cpuid(&p, 0, 7, 0, r);
+    ck_assert_uint_eq(r[1] & ((1u << 7) | (1u << 20)), h7b & ((1u << 7) | (1u << 20)));
+    ck_assert_uint_eq(r[2] & ((1u << 2) | (1u << 22)), h7c & ((1u << 2) | (1u << 22)));
+    cpum_cpuid(&p, 0, 0x80000001u, 0, r);
+    ck_assert_uint_eq(r[3] & (1u << 27), he1d & (1u << 27));
 }
 END_TEST
 
@@ -286,6 +325,12 @@ START_TEST(profile_amd)
     ck_assert_uint_eq(r[3] & 0x0183f3ffu, one[3] & 0x0183f3ffu);
     ck_assert_uint_eq(r[2] & (1u << 7), 0); /* no MisAlignSse: alignment still checked */
     ck_assert(cpum_has_feature(&p, CPUM_FEAT_SYSCALL) && cpum_has_feature(&p, CPUM_FEAT_NX));
+    /* Zen 2: SMEP, SMAP, UMIP, RDPID, RDTSCP. */
+    ck_assert(cpum_has_feature(&p, CPUM_FEAT_SMEP) && cpum_has_feature(&p, CPUM_FEAT_SMAP) &&
+              cpum_has_feature(&p, CPUM_FEAT_UMIP) && cpum_has_feature(&p, CPUM_FEAT_RDPID) &&
+              cpum_has_feature(&p, CPUM_FEAT_RDTSCP));
+    ck_assert_uint_eq(r[3] & (1u << 27), 1u << 27);
+    ck_assert_uint_ne(cpum_cr4_allowed(&p) & CR4_UMIP, 0);
     char brand[49] = {0};
     for (unsigned i = 0; i < 3; i++)
         cpum_cpuid(&p, 0, 0x80000002u + i, 0, (uint32_t *)(brand + 16 * i));
@@ -323,6 +368,7 @@ START_TEST(msr_amd)
     ck_assert_uint_eq(v, 2);
     ck_assert_int_eq(cpum_msr_read(&c, MSR_AMD_SYSCFG, &v), CAP_OK);
     ck_assert_int_eq(cpum_msr_read(&c, 0xc0010016u, &v), VMM_XCPT_GP);
+    ck_assert_int_eq(cpum_msr_read(&c, MSR_IA32_MISC_ENABLE, &v), CAP_OK); /* as under KVM */
     ck_assert_int_eq(cpum_policy_init(&p, 1, "intel-core"), CAP_OK);
     cpum_cpu_init(&c, &p, 0);
     ck_assert_int_eq(cpum_msr_read(&c, MSR_AMD_HWCR, &v), VMM_XCPT_GP);

@@ -15,7 +15,7 @@ TCase *tcase_check_cpuid(void);
 
 struct fake_host {
     const char *vendor;
-    uint32_t leaf1_edx_clear;
+    uint32_t leaf1_edx_clear, leaf7_ebx_clear;
 };
 
 static void fake(void *ctx, uint32_t leaf, uint32_t out[4])
@@ -27,6 +27,8 @@ static void fake(void *ctx, uint32_t leaf, uint32_t out[4])
             memcpy(&out[2], h->vendor + 8, 4);
     if (leaf == 1)
         out[3] &= ~h->leaf1_edx_clear;
+    if (leaf == 7)
+        out[1] &= ~h->leaf7_ebx_clear;
     if (leaf == 0x80000008u)
         out[0] = 48;
 }
@@ -36,7 +38,7 @@ START_TEST(vendor_must_match)
     struct cpum_policy intel, amd;
     ck_assert_int_eq(cpum_policy_init(&intel, 1, "intel-core"), CAP_OK);
     ck_assert_int_eq(cpum_policy_init(&amd, 1, "amd-epyc"), CAP_OK);
-    struct fake_host hi = {"GenuineIntel", 0}, ha = {"AuthenticAMD", 0};
+    struct fake_host hi = {.vendor = "GenuineIntel"}, ha = {.vendor = "AuthenticAMD"};
     ck_assert_int_eq(hwaccm_check_cpuid(&intel, fake, &hi), CAP_OK);
     ck_assert_int_eq(hwaccm_check_cpuid(&amd, fake, &ha), CAP_OK);
     ck_assert_int_eq(hwaccm_check_cpuid(&amd, fake, &hi), VMM_E_CPUID_UNSUPPORTED);
@@ -48,6 +50,19 @@ START_TEST(vendor_must_match)
     hi.leaf1_edx_clear = 1u << 26; /* SSE2 */
     ck_assert_int_eq(hwaccm_check_cpuid(&intel, fake, &hi), VMM_E_CPUID_UNSUPPORTED);
     ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "0x04000000"));
+    /* Leaf 7: SMAP (amd-epyc has it) missing refuses; TSC_ADJUST is the
+     * hypervisor's and never refuses. */
+    ha.leaf7_ebx_clear = 1u << 20;
+    ck_assert_int_eq(hwaccm_check_cpuid(&amd, fake, &ha), VMM_E_CPUID_UNSUPPORTED);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "leaf 0x7 ebx bits 0x00100000"));
+    ha.leaf7_ebx_clear = 1u << 1;
+    ck_assert_int_eq(hwaccm_check_cpuid(&amd, fake, &ha), CAP_OK);
+    /* The host profile narrowed to what the hypervisor offers passes. */
+    struct cpum_policy host;
+    ck_assert_int_eq(cpum_policy_init_opt(&host, 1, "amd-epyc", CPUM_OPT_ALL & ~CPUM_OPT_SMAP),
+                     CAP_OK);
+    ha.leaf7_ebx_clear = 1u << 20;
+    ck_assert_int_eq(hwaccm_check_cpuid(&host, fake, &ha), CAP_OK);
 }
 END_TEST
 

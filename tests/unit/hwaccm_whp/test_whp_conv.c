@@ -24,9 +24,9 @@ START_TEST(names_per_part)
     ck_assert_uint_eq(count(CPUM_STATE_GPRS), 18);
     ck_assert_uint_eq(count(CPUM_STATE_SREGS), 17);
     ck_assert_uint_eq(count(CPUM_STATE_FPU), 26);
-    ck_assert_uint_eq(count(CPUM_STATE_MSRS), 10);
+    ck_assert_uint_eq(count(CPUM_STATE_MSRS), 11); /* TSC_AUX too */
     ck_assert_uint_eq(count(CPUM_STATE_DRS), 6);
-    ck_assert_uint_eq(count(CPUM_STATE_ALL), 77);
+    ck_assert_uint_eq(count(CPUM_STATE_ALL), 78);
     ck_assert_uint_le(count(CPUM_STATE_ALL), WHPC_MAX_NAMES);
     ck_assert_uint_eq(count(0), 0);
 }
@@ -79,6 +79,7 @@ static void fill(struct cpum_ctx *c)
     c->idtr = (struct cpum_dtr){.base = 0x8877665544332211ull, .limit = 0xfff};
     c->dr[4] = c->dr[5] = 0;     /* not registers of their own */
     c->msr.misc_enable = 0;      /* stays in CPUM: no WHP register */
+    c->msr.tsc_adjust = 0;       /* likewise (the TSC itself carries it) */
     memset((uint8_t *)&c->gdtr + 10, 0, sizeof(c->gdtr) - 10); /* struct padding */
     memset((uint8_t *)&c->idtr + 10, 0, sizeof(c->idtr) - 10);
     struct cpum_fxsave *fx = &c->fpu;

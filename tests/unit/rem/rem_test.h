@@ -63,4 +63,12 @@ TCase *tcase_fpu(void);
 TCase *tcase_block(void);
 TCase *tcase_jit(void);
 TCase *tcase_vendor(void);
+TCase *tcase_feat(void);
+TCase *tcase_debug(void);
+
+/* test_feat.c: runs the bytes `db` (a nasm db list) in 64-bit mode at CPL0
+ * (0x100000) or CPL3 (0x101000) with handlers for #UD, #GP, #PF and #DB;
+ * returns the vector taken (R14: its RIP, R13: its error code) or -1. */
+int rt_feat_run(const char *db, int cpl3);
+extern uint64_t rt_feat_cr4; /* OR'ed into CR4 by rt_feat_run */
 #endif

@@ -243,6 +243,8 @@ int main(void)
     suite_add_tcase(s, tcase_block());
     suite_add_tcase(s, tcase_jit());
     suite_add_tcase(s, tcase_vendor());
+    suite_add_tcase(s, tcase_feat());
+    suite_add_tcase(s, tcase_debug());
     suite_add_tcase(s, tcase_fpu_diff());
     suite_add_tcase(s, tcase_fpu());
     suite_add_tcase(s, tcase_bench());
