@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,7 @@ static const struct {
     enum vm_state state;
     const char *log[4]; /* what stderr must say */
     const char *not_log;
+    const char *await; /* with power_off: logged before the power-off is sent */
 } runs[] = {
     {"debug-exit", vt_guest_hello, &vt_guest_hello_len, .com1_file = true, .status = 85,
      .state = VM_STATE_POWERED_OFF,
@@ -137,7 +139,7 @@ static const struct {
      * with IF clear; a power-off from outside ends it with status 0 */
     {"no debug-exit", vt_guest_hello, &vt_guest_hello_len, .no_debug_exit = true,
      .power_off = true, .status = 0, .state = VM_STATE_POWERED_OFF,
-     .log = {"unclaimed port 0x00f4"}},
+     .log = {"unclaimed port 0x00f4"}, .await = "unclaimed port 0x00f4"},
 };
 
 /* capsule-vm's own statuses are even and distinct; a debug-exit status
@@ -158,6 +160,23 @@ START_TEST(test_status_values)
     ck_assert_int_eq(VMPROC_EXIT_DEBUG(1), 3);
 }
 END_TEST
+
+/* Waits until `path` contains `want` (NULL: nothing to wait for), at most
+ * 10 s times CAPSULE_TIMEOUT_SCALE; the caller's checks report a miss. */
+static void wait_logged(const char *path, const char *want)
+{
+    const char *sc = getenv("CAPSULE_TIMEOUT_SCALE");
+    int scale = sc && atoi(sc) > 0 ? atoi(sc) : 1;
+    for (int i = 0; want && i < 1000 * scale; i++) {
+        fflush(stderr);
+        char *text = vt_read_file(path);
+        bool found = text && strstr(text, want);
+        free(text);
+        if (found)
+            return;
+        usleep(10000);
+    }
+}
 
 START_TEST(test_run)
 {
@@ -188,6 +207,9 @@ START_TEST(test_run)
     ck_assert_int_eq(vmproc_start(p), CAP_OK);
     if (runs[_i].power_off) {
         ck_assert_int_eq(vm_wait(vmproc_vm(p), 100), VM_STATE_RUNNING);
+        /* a loaded host may not have run the guest that far yet: wait
+         * (bounded) for what the run must have logged before stopping it */
+        wait_logged(g.log, runs[_i].await);
         ck_assert_int_eq(vm_power_off(vmproc_vm(p)), CAP_OK);
     }
     enum vm_state st = VM_STATE_RUNNING;
