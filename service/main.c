@@ -209,6 +209,9 @@ int main(int argc, char **argv)
             dup2(fd, STDOUT_FILENO);
             dup2(fd, STDERR_FILENO);
             close(fd);
+            uint32_t max = 0;
+            svc_log_set_file(h.log_file, keep,
+                             svc_env_u32("CAPSULE_SVC_LOG_MAX", &max) ? max : SVC_LOG_MAX_DEFAULT);
         }
     }
     svc_log("starting (pid %d, home %s)", (int)getpid(), h.home);
