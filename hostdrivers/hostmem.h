@@ -43,6 +43,11 @@ cap_result hostmem_alloc(struct hostmem_block *blk, size_t size);
 /* Releases a block; an empty or already-freed block is fine. */
 void hostmem_free(struct hostmem_block *blk);
 
+/* The host's physical memory in bytes (Linux: MemTotal; 0 if unknown).
+ * vm_create refuses more guest RAM than this unless forced: blocks are
+ * reserved lazily, so the limit is what the guest could touch. */
+uint64_t hostmem_host_ram(void);
+
 /* Host page size in bytes. */
 size_t hostmem_page_size(void);
 

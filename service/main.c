@@ -61,7 +61,9 @@ static void usage(FILE *f)
                "\n"
                "Environment: CAPSULE_SVC_LAUNCH_TIMEOUT=MS bounds how long a VM process may\n"
                "take to report its power-up before it is killed (default 120000; 0: no\n"
-               "limit).\n");
+               "limit). CAPSULE_SVC_LOG_MAX=BYTES: past it svc.log is rotated while the\n"
+               "service runs (default 8 MiB; the old ones kept as at start,\n"
+               "logHistoryCount; 0: never).\n");
 }
 
 static uint64_t conn_hook(void)
@@ -209,6 +211,9 @@ int main(int argc, char **argv)
             dup2(fd, STDOUT_FILENO);
             dup2(fd, STDERR_FILENO);
             close(fd);
+            uint32_t max = 0;
+            svc_log_set_file(h.log_file, keep,
+                             svc_env_u32("CAPSULE_SVC_LOG_MAX", &max) ? max : SVC_LOG_MAX_DEFAULT);
         }
     }
     svc_log("starting (pid %d, home %s)", (int)getpid(), h.home);

@@ -275,6 +275,13 @@ void events_extra_data(struct event_source *es, const cap_uuid *id, const char *
 
 /* A line to the service log (stderr, which capsule-svc points at the log). */
 void svc_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* svc_log's file when stderr is the service log at `path`: past
+ * `max_bytes` (0: never) it is rotated while the service runs, keeping
+ * `keep` old ones (svc_rotate_log). Main thread, before other threads. */
+#define SVC_LOG_MAX_DEFAULT ((uint64_t)8 << 20) /* CAPSULE_SVC_LOG_MAX overrides */
+void svc_log_set_file(const char *path, unsigned keep, uint64_t max_bytes);
+/* logHistoryCount changed while running. Any thread. */
+void svc_log_set_history(unsigned keep);
 int64_t svc_now_ms(void);
 /* A decimal uint32 from environment variable `name` into *out: 1, or 0 (and
  * *out untouched) when it is unset, empty or not such a number. */

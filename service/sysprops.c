@@ -166,7 +166,10 @@ static cap_result sp_SetLogHistoryCount(ISystemProperties *self, uint32_t v)
     if (v > 100)
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, "ISystemProperties",
                              "logHistoryCount %u is above 100", (unsigned)v);
-    return set_u32(svc, &svc->global.log_history_count, v);
+    cap_result rc = set_u32(svc, &svc->global.log_history_count, v);
+    if (CAP_SUCCEEDED(rc))
+        svc_log_set_history(v); /* the running log's next rotation keeps as many */
+    return rc;
 }
 
 static cap_result sp_GetServiceIdleTimeout(ISystemProperties *self, uint32_t *out)

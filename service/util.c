@@ -4,6 +4,8 @@
  * environment, log history.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,65 @@
 
 #include "svc_internal.h"
 
+/* The service log's file while the service runs (set by main when it
+ * points stderr at the log; untouched in the foreground). One per process,
+ * as stderr is. */
+static struct {
+    pthread_mutex_t lock; /* a line and a rotation are one step */
+    char *path;           /* NULL: stderr is not ours to rotate */
+    unsigned keep;        /* logHistoryCount */
+    uint64_t max;         /* rotate past this many bytes; 0: never */
+    uint64_t bytes;       /* in the current file */
+} svc_logfile = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void svc_log_set_file(const char *path, unsigned keep, uint64_t max_bytes)
+{
+    pthread_mutex_lock(&svc_logfile.lock);
+    cap_str_free(svc_logfile.path);
+    svc_logfile.path = path ? cap_str_dup(path) : NULL;
+    svc_logfile.keep = keep;
+    svc_logfile.max = max_bytes;
+    struct stat st;
+    svc_logfile.bytes = fstat(STDERR_FILENO, &st) == 0 ? (uint64_t)st.st_size : 0;
+    pthread_mutex_unlock(&svc_logfile.lock);
+}
+
+void svc_log_set_history(unsigned keep)
+{
+    pthread_mutex_lock(&svc_logfile.lock);
+    svc_logfile.keep = keep;
+    pthread_mutex_unlock(&svc_logfile.lock);
+}
+
+/* Past the bound: the log becomes .1 (the older ones move up, as at
+ * start) and a new one takes stdout and stderr. Lock held. */
+static void rotate_running_log(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    svc_rotate_log(svc_logfile.path, svc_logfile.keep);
+    int fd = open(svc_logfile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return; /* stderr still points at the old file: keep writing there */
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    svc_logfile.bytes = 0;
+}
+
+static int log_line(const char *line)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    int n = fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ capsule-svc: %s\n",
+                    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                    tm.tm_sec, ts.tv_nsec / 1000000, line);
+    fflush(stderr);
+    return n > 0 ? n : 0;
+}
+
 void svc_log(const char *fmt, ...)
 {
     char line[1024];
@@ -23,14 +84,22 @@ void svc_log(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(line, sizeof(line), fmt, ap);
     va_end(ap);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    fprintf(stderr, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ capsule-svc: %s\n", tm.tm_year + 1900,
-            tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
-            line);
-    fflush(stderr);
+    pthread_mutex_lock(&svc_logfile.lock);
+    svc_logfile.bytes += (uint64_t)log_line(line);
+    if (svc_logfile.path && svc_logfile.max && svc_logfile.bytes > svc_logfile.max) {
+        uint64_t was = svc_logfile.bytes;
+        rotate_running_log();
+        if (!svc_logfile.bytes) {
+            char note[160];
+            snprintf(note, sizeof(note),
+                     "log rotated while running (the previous one reached %llu bytes, bound "
+                     "%llu; logHistoryCount %u)",
+                     (unsigned long long)was, (unsigned long long)svc_logfile.max,
+                     svc_logfile.keep);
+            svc_logfile.bytes += (uint64_t)log_line(note);
+        }
+    }
+    pthread_mutex_unlock(&svc_logfile.lock);
 }
 
 int64_t svc_now_ms(void)

@@ -124,7 +124,13 @@ static int open_log(const char *log, unsigned keep)
     if (CAP_FAILED(svc_make_parent_dirs(log)))
         return -1;
     svc_rotate_log(log, keep);
-    return open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    /* 0600 like every other file under CAPSULE_HOME: the log holds the
+     * guest's console and the VM's configuration. A file left behind
+     * (rotation failed) keeps its mode through O_CREAT: fchmod it. */
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        (void)fchmod(fd, 0600);
+    return fd;
 }
 
 /* ---- spawning --------------------------------------------------------------- */

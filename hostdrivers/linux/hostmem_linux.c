@@ -26,6 +26,12 @@ size_t hostmem_page_size(void)
     return ps > 0 ? (size_t)ps : 4096;
 }
 
+uint64_t hostmem_host_ram(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), ps = sysconf(_SC_PAGESIZE);
+    return pages > 0 && ps > 0 ? (uint64_t)pages * (uint64_t)ps : 0;
+}
+
 cap_result hostmem_alloc(struct hostmem_block *blk, size_t size)
 {
     memset(blk, 0, sizeof(*blk));

@@ -76,6 +76,12 @@ static cap_bool alloc_large(struct hostmem_block *blk, size_t size)
     return CAP_TRUE;
 }
 
+uint64_t hostmem_host_ram(void)
+{
+    MEMORYSTATUSEX ms = {.dwLength = sizeof(ms)};
+    return GlobalMemoryStatusEx(&ms) ? (uint64_t)ms.ullTotalPhys : 0;
+}
+
 cap_result hostmem_alloc(struct hostmem_block *blk, size_t size)
 {
     memset(blk, 0, sizeof(*blk));

@@ -38,6 +38,7 @@
 #define VMM_EM_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -101,6 +102,10 @@ static inline uint64_t vm_ram_below_4g(uint64_t ram_bytes)
 
 struct vm_config {
     uint64_t ram_bytes;      /* RAM (page multiple, > 0), laid out as above */
+    /* RAM is reserved lazily, but the guest may touch all of it: more than
+     * the host's physical memory is refused (CAP_E_INVALIDARG, with both
+     * sizes) unless this is set. */
+    bool ram_beyond_host;
     unsigned ncpus;          /* 1 until SMP */
     enum vm_engine engine;
     /* The CPU profile's name (cpum.h; NULL = "host"). An unknown name fails
@@ -254,6 +259,9 @@ VMM_API void vm_get_stats(struct vm *vm, struct em_stats *out);
 VMM_API size_t vm_get_io_port_stats(struct vm *vm, struct em_port_stat *out, size_t max);
 /* Writes the statistics in a human-readable table (for --stats). */
 VMM_API void vm_print_stats(struct vm *vm, FILE *f);
+/* Guest-triggered log lines held back by the log's rate limit so far (a
+ * burst per source, then one per 0.5 s; see em_log.c). Any thread. */
+VMM_API uint64_t vm_log_suppressed(struct vm *vm);
 /* The same, from a snapshot (testable without a VM). */
 VMM_API void em_stats_print(const struct em_stats *s, const struct em_port_stat *ports,
                             size_t nports, FILE *f);

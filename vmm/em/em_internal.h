@@ -105,6 +105,25 @@ void em_kick_timer_delete(struct em_vcpu *v);
  * look at IF itself while an interrupt waits (this host: ~1 ms late). */
 #define EM_IRQ_WINDOW_POLL_NS 100000ull
 
+/* Guest-triggered log lines (em_log.c): a token bucket per source. */
+#define EM_LOG_SOURCES 32
+#define EM_LOG_BURST 20u                      /* lines a source may say at once */
+#define EM_LOG_INTERVAL_NS 500000000ull       /* then one per 0.5 s */
+
+struct em_log_source {
+    char who[32];
+    uint64_t credit_ns;        /* up to EM_LOG_BURST * EM_LOG_INTERVAL_NS */
+    uint64_t last_ns;          /* when credit was last brought up to date */
+    uint64_t suppressed;       /* held back since the last line that passed */
+    uint64_t total_suppressed; /* already reported */
+};
+
+struct em_log_limit {
+    pthread_mutex_t lock; /* any thread logs (vCPU, device threads) */
+    unsigned n;
+    struct em_log_source src[EM_LOG_SOURCES];
+};
+
 struct vm {
     struct vm_config cfg;       /* copy (devices only read during create) */
     struct cpum_policy policy;
@@ -132,11 +151,22 @@ struct vm {
     struct em_stats stats;      /* written by the vCPU thread */
     uint64_t start_ns;
     uint64_t *port_counts;      /* 65536 counters, calloc'ed (pages touched on use) */
+    struct em_log_limit log_limit; /* init at create, before any device */
 };
 
 uint64_t em_now_ns(void);
+/* What the VMM says itself: never limited. Any thread. */
 void em_log(struct vm *vm, const char *who, enum vm_log_level level, const char *fmt, ...)
     CAP_PRINTF(4, 5);
+/* A line the guest can cause at will (device messages, unclaimed I/O,
+ * resets): rate-limited per `who`, the suppressed ones counted and said
+ * later (em_log.c). Any thread. */
+void em_log_guest(struct vm *vm, const char *who, enum vm_log_level level, const char *fmt, ...)
+    CAP_PRINTF(4, 5);
+/* Says the suppressed counts not said yet (at the VM's end). Any thread. */
+void em_log_flush_suppressed(struct vm *vm);
+void em_log_limit_init(struct em_log_limit *l);
+void em_log_limit_destroy(struct em_log_limit *l);
 
 /* Records why the VM stops (first reason wins) and asks the loop to end:
  * final state POWERED_OFF or ABORTED. Any thread. */

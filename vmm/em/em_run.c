@@ -285,7 +285,7 @@ static void do_reset(struct vm *vm, struct em_vcpu *v)
     v->irq_window = false; /* request_window skips what it thinks unchanged */
     v->ops->request_irq_window(v, CAP_FALSE);
     v->halted = false;
-    em_log(vm, EM_COMPONENT, VM_LOG_INFO, "reset");
+    em_log_guest(vm, EM_COMPONENT, VM_LOG_INFO, "reset");
     if (vm->cfg.reset_hook) {
         cap_result rc = vm->cfg.reset_hook(vm->cfg.reset_ctx, vm);
         if (CAP_FAILED(rc))
@@ -366,6 +366,7 @@ void *em_vcpu_main(void *arg)
         run_once(vm, v);
     }
     em_kick_timer_delete(v);
+    em_log_flush_suppressed(vm);
     pthread_mutex_lock(&vm->lock);
     tm_pause(vm->tm);
     vm->stats.uptime_ns = em_now_ns() - vm->start_ns;

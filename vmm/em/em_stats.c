@@ -174,4 +174,6 @@ void vm_print_stats(struct vm *vm, FILE *f)
     vm_get_stats(vm, &s);
     size_t n = vm_get_io_port_stats(vm, ports, 16);
     em_stats_print(&s, ports, n, f);
+    fprintf(f, "log lines suppressed %9llu   (guest-triggered, rate limit)\n",
+            (unsigned long long)vm_log_suppressed(vm));
 }

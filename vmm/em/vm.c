@@ -19,28 +19,16 @@
 #include <capsule/errorinfo.h>
 
 #include "em_internal.h"
+#include "hostmem.h"
 #include "iom/iom.h"
 #include "pdm.h"
 #include "tm/tm.h"
 
-/* ---- logging ------------------------------------------------------------- */
-
-void em_log(struct vm *vm, const char *who, enum vm_log_level level, const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (vm->cfg.log)
-        vm->cfg.log(vm->cfg.log_ctx, who, level, msg);
-    else
-        fprintf(stderr, "%s: %s\n", who, msg);
-}
+/* ---- logging (em_log.c): what the guest causes is rate-limited ------- */
 
 static void iom_log(void *ctx, const char *msg)
 {
-    em_log(ctx, "iom", VM_LOG_INFO, "%s", msg);
+    em_log_guest(ctx, "iom", VM_LOG_INFO, "%s", msg);
 }
 
 /* ---- PDM host callbacks (called with the device lock held) --------------- */
@@ -104,7 +92,7 @@ static void host_power_off(void *ctx, const char *who, int exit_code)
 
 static void host_reset(void *ctx, const char *who)
 {
-    em_log(ctx, EM_COMPONENT, VM_LOG_INFO, "reset requested by %s", who);
+    em_log_guest(ctx, EM_COMPONENT, VM_LOG_INFO, "reset requested by %s", who);
     em_request(ctx, EM_REQ_RESET);
 }
 
@@ -112,12 +100,12 @@ static void host_set_a20(void *ctx, bool enabled)
 {
     /* The engines run with A20 on; a guest turning it off is only logged. */
     if (!enabled)
-        em_log(ctx, EM_COMPONENT, VM_LOG_WARN, "guest disabled A20: not emulated (stays on)");
+        em_log_guest(ctx, EM_COMPONENT, VM_LOG_WARN, "guest disabled A20: not emulated (stays on)");
 }
 
 static void host_log(void *ctx, const char *who, enum pdm_log_level level, const char *msg)
 {
-    em_log(ctx, who, (enum vm_log_level)level, "%s", msg);
+    em_log_guest(ctx, who, (enum vm_log_level)level, "%s", msg);
 }
 
 static const struct pdm_host_ops vm_host_ops = {
@@ -326,6 +314,14 @@ static cap_result create_modules(struct vm *vm)
     if (CAP_SUCCEEDED(rc) && vm->cfg.ram_bytes > below)
         rc = pgm_map_ram(vm->pgm, 1ull << 32, vm->cfg.ram_bytes - below, "ram-high");
     if (CAP_SUCCEEDED(rc))
+        em_log(vm, EM_COMPONENT, VM_LOG_INFO,
+               "RAM %llu MiB mapped (%llu MiB below 4 GiB, %llu MiB from 4 GiB; backed on first "
+               "touch), host RAM %llu MiB%s",
+               (unsigned long long)(vm->cfg.ram_bytes >> 20), (unsigned long long)(below >> 20),
+               (unsigned long long)((vm->cfg.ram_bytes - below) >> 20),
+               (unsigned long long)(hostmem_host_ram() >> 20),
+               vm->cfg.ram_bytes > hostmem_host_ram() ? " (more than the host has: forced)" : "");
+    if (CAP_SUCCEEDED(rc))
         rc = iom_create(iom_log, vm, &vm->iom);
     if (CAP_SUCCEEDED(rc))
         rc = tm_create(NULL, &vm->tm);
@@ -354,6 +350,14 @@ cap_result vm_create(const struct vm_config *cfg, struct vm **out)
         return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
                              "em: RAM size %llu is not a positive multiple of 4 KiB",
                              (unsigned long long)cfg->ram_bytes);
+    uint64_t host_ram = hostmem_host_ram();
+    if (host_ram && cfg->ram_bytes > host_ram && !cfg->ram_beyond_host)
+        return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
+                             "em: guest RAM of %llu MiB is more than this host's physical memory "
+                             "(%llu MiB): the guest could drive the host out of memory; refused "
+                             "unless forced (capsule-vm --force-memory, CAPSULE_FORCE_MEMORY=1)",
+                             (unsigned long long)(cfg->ram_bytes >> 20),
+                             (unsigned long long)(host_ram >> 20));
     if (cfg->ncpus != 1)
         return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
                              "em: %u vCPUs asked for; only 1 is supported until SMP arrives",
@@ -369,6 +373,7 @@ cap_result vm_create(const struct vm_config *cfg, struct vm **out)
     vm->port_counts = ports;
     vm->state = VM_STATE_CREATED;
     vm->stop.exit_code = -1;
+    em_log_limit_init(&vm->log_limit);
     pthread_mutex_init(&vm->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -418,6 +423,8 @@ void vm_destroy(struct vm *vm)
         }
         pgm_destroy(vm->pgm);
     }
+    em_log_flush_suppressed(vm);
+    em_log_limit_destroy(&vm->log_limit);
     pthread_cond_destroy(&vm->cond);
     pthread_mutex_destroy(&vm->lock);
     free(vm->port_counts);

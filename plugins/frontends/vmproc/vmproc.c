@@ -87,6 +87,8 @@ struct vmproc {
     char serial_text[2][16]; /* COM1's iobase and irq as strings */
     char num_text[3][24];    /* RAM size, RAM below 4 GiB, CPUs as strings */
     char engine_reason[256];
+    uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
+    uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
 };
 
 static struct vmproc *vmproc_of_opts(const struct vmproc_opts *o);
@@ -258,13 +260,36 @@ static cap_result reset_hook(void *ctx, struct vm *vm)
     return load_image(ctx, vm);
 }
 
+/* The VMM's log lines go to stderr (in the managed mode: the machine's
+ * capsule-vm.log). Guest-triggered lines are rate-limited in EM already;
+ * this is the second fence: past opts.log_max bytes lines are dropped, the
+ * first drop is said and the count is given at the end (errors always
+ * pass: they end the VM). */
 static void vm_log(void *ctx, const char *who, enum vm_log_level level, const char *msg)
 {
     struct vmproc *p = ctx;
     if (p && !strcmp(who, "em") && !strncmp(msg, "engine ", 7) && !p->engine_reason[0])
         snprintf(p->engine_reason, sizeof(p->engine_reason), "%s", msg);
-    if (level <= VM_LOG_INFO)
-        fprintf(stderr, "capsule-vm: %s: %s\n", who, msg);
+    if (level > VM_LOG_INFO)
+        return;
+    char line[1024];
+    int n = snprintf(line, sizeof(line), "capsule-vm: %s: %s\n", who, msg);
+    if (n < 0)
+        return;
+    if ((size_t)n >= sizeof(line))
+        n = (int)strlen(line);
+    if (p && p->opts.log_max && level != VM_LOG_ERROR) {
+        uint64_t before = __atomic_fetch_add(&p->log_bytes, (uint64_t)n, __ATOMIC_RELAXED);
+        if (before + (uint64_t)n > p->opts.log_max) {
+            if (__atomic_fetch_add(&p->log_dropped, 1, __ATOMIC_RELAXED) == 0)
+                fprintf(stderr,
+                        "capsule-vm: log: this log reached its bound of %llu bytes: further VM "
+                        "log lines are dropped (their count follows at the end)\n",
+                        (unsigned long long)p->opts.log_max);
+            return;
+        }
+    }
+    fputs(line, stderr);
 }
 
 static cap_result open_registry(struct vmproc *p)
@@ -304,7 +329,8 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     if (CAP_FAILED(rc))
         goto fail;
     struct vm_config cfg = {
-        .ram_bytes = o->memory_mb << 20, .ncpus = o->cpus, .engine = o->engine,
+        .ram_bytes = o->memory_mb << 20, .ram_beyond_host = o->force_memory,
+        .ncpus = o->cpus, .engine = o->engine,
         .cpu_profile = o->cpu_profile,
         .devices = p->devs, .n_devices = p->ndevs, .registry = p->registry,
         .log = vm_log, .log_ctx = p, .reset_hook = reset_hook, .reset_ctx = p,
@@ -380,6 +406,10 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
         *state = st;
     p->frontend->detach(p->fe_state);
     p->fe_state = NULL;
+    uint64_t dropped = __atomic_load_n(&p->log_dropped, __ATOMIC_RELAXED);
+    if (dropped)
+        fprintf(stderr, "capsule-vm: log: %llu lines were dropped past the log's bound of %llu bytes\n",
+                (unsigned long long)dropped, (unsigned long long)p->opts.log_max);
     if (p->opts.stats) {
         struct em_stats s;
         vm_get_stats(p->vm, &s);

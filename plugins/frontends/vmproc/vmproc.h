@@ -42,12 +42,21 @@
 #define VMPROC_EXIT_DEBUG(v) ((int)((((unsigned)(v) << 1) | 1u) & 0xffu))
 
 #define VMPROC_MAX_EXTRA_DEVICES 16
+#define VMPROC_LOG_MAX_DEFAULT ((uint64_t)16 << 20)
 
 struct vmproc_opts {
     const char *kernel;   /* required */
     const char *initrd;
     const char *append;
     uint64_t memory_mb;   /* default 64 */
+    /* More guest RAM than the host has is refused (vm_create) unless
+     * forced: --force-memory, or CAPSULE_FORCE_MEMORY=1 in the environment
+     * (the managed mode's way; vmproc_opts_init reads it). */
+    bool force_memory;
+    /* The VM log's bound in bytes (VMM lines on stderr): past it lines are
+     * dropped, said once and counted at the end. --log-max or
+     * CAPSULE_VM_LOG_MAX; default VMPROC_LOG_MAX_DEFAULT; 0: no bound. */
+    uint64_t log_max;
     unsigned cpus;        /* 1 */
     enum vm_engine engine;
     const char *cpu_profile; /* a name of cpum_profile.h's table; NULL: "host" */

@@ -23,6 +23,17 @@ void vmproc_opts_init(struct vmproc_opts *o)
     o->serial_iobase = 0x3f8;
     o->serial_irq = 4;
     o->frontend = "headless";
+    const char *force = getenv("CAPSULE_FORCE_MEMORY");
+    o->force_memory = force && !strcmp(force, "1");
+    o->log_max = VMPROC_LOG_MAX_DEFAULT;
+    const char *max = getenv("CAPSULE_VM_LOG_MAX");
+    if (max && *max >= '0' && *max <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(max, &end, 10);
+        if (!*end && !errno)
+            o->log_max = v;
+    }
 }
 
 void vmproc_usage(FILE *f)
@@ -35,7 +46,12 @@ void vmproc_usage(FILE *f)
             "                       or a flat binary\n"
             "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
             "  --append STRING      kernel command line\n"
-            "  --memory MB          guest RAM (default 64)\n"
+            "  --memory MB          guest RAM (default 64); more than the host's physical\n"
+            "                       memory is refused unless forced\n"
+            "  --force-memory       allow more guest RAM than the host has (also\n"
+            "                       CAPSULE_FORCE_MEMORY=1): the guest may exhaust the host\n"
+            "  --log-max BYTES      bound of the VM's log lines on stderr (default 16 MiB,\n"
+            "                       also CAPSULE_VM_LOG_MAX; 0: none); lines past it dropped\n"
             "  --cpus N             vCPUs (only 1 until SMP)\n"
             "  --engine E           auto|hm|rem|raw (default auto: measured at start-up; raw not available yet)\n"
             "  --cpu-profile NAME   the CPU the guest sees: host (default: the host's vendor\n"
@@ -129,7 +145,8 @@ static bool serial_spec_ok(const char *s)
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
 {
     enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_MEMORY, O_CPUS, O_ENGINE, O_SERIAL,
-           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP, O_NODEVICE, O_CPUPROFILE };
+           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP, O_NODEVICE, O_CPUPROFILE,
+           O_FORCEMEM, O_LOGMAX };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
         {"append", required_argument, NULL, O_APPEND}, {"memory", required_argument, NULL, O_MEMORY},
@@ -139,6 +156,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"frontend", required_argument, NULL, O_FRONTEND}, {"help", no_argument, NULL, O_HELP},
         {"no-device", required_argument, NULL, O_NODEVICE},
         {"cpu-profile", required_argument, NULL, O_CPUPROFILE},
+        {"force-memory", no_argument, NULL, O_FORCEMEM},
+        {"log-max", required_argument, NULL, O_LOGMAX},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -154,6 +173,11 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         case O_APPEND: o->append = optarg; break;
         case O_MEMORY:
             if (parse_u64("--memory", optarg, 1, 1u << 20, &o->memory_mb, err))
+                return -1;
+            break;
+        case O_FORCEMEM: o->force_memory = true; break;
+        case O_LOGMAX:
+            if (parse_u64("--log-max", optarg, 0, UINT64_MAX, &o->log_max, err))
                 return -1;
             break;
         case O_CPUS:

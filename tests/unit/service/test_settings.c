@@ -3,6 +3,7 @@
  * awkward text, errors naming FILE:LINE, the atomic write keeping -prev, and
  * corrupted machine files making machines inaccessible without being touched.
  */
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -295,6 +296,48 @@ START_TEST(test_log_rotation)
 }
 END_TEST
 
+/* svc_log past its bound while the service runs: the log becomes .1 and a
+ * new one (0600) takes stderr and says why (issue 19, item 3). */
+START_TEST(test_log_rotation_running)
+{
+    char *path = cap_str_printf("%s/run.log", test_home);
+    char name[512];
+    int saved = dup(STDERR_FILENO);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    ck_assert_int_ge(fd, 0);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+    svc_log_set_file(path, 2, 1000);
+    for (int i = 0; i < 100; i++) /* ~75 bytes a line: 7 rotations */
+        svc_log("line %03d of a busy service", i);
+    svc_log_set_file(NULL, 0, 0);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    size_t len = 0;
+    char *t = read_file(path, &len);
+    ck_assert_ptr_nonnull(t);
+    ck_assert_uint_le(len, 1100);
+    ck_assert_ptr_nonnull(strstr(t, "log rotated while running"));
+    snprintf(name, sizeof(name), "%s.1", path);
+    char *t1 = read_file(name, NULL);
+    ck_assert_ptr_nonnull(t1); /* the last line is in the log or the one before */
+    ck_assert(strstr(t, "line 099 of a busy service") || strstr(t1, "line 099 of a busy service"));
+    cap_free(t1);
+    cap_free(t);
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    for (unsigned i = 1; i <= 2; i++) {
+        snprintf(name, sizeof(name), "%s.%u", path, i);
+        ck_assert_int_eq(stat(name, &st), 0);
+        ck_assert_uint_le((uint64_t)st.st_size, 1100);
+    }
+    snprintf(name, sizeof(name), "%s.3", path);
+    ck_assert_int_eq(access(name, F_OK), -1); /* logHistoryCount 2 */
+    cap_str_free(path);
+}
+END_TEST
+
 TCase *tcase_settings(void)
 {
     TCase *tc = tcase_create("settings");
@@ -307,5 +350,6 @@ TCase *tcase_settings(void)
     tcase_add_test(tc, test_missing_file_unregister);
     tcase_add_test(tc, test_bad_global_refused);
     tcase_add_test(tc, test_log_rotation);
+    tcase_add_test(tc, test_log_rotation_running);
     return tc;
 }

@@ -178,7 +178,7 @@ START_TEST(test_help)
     static const char *const opts[] = {
         "--kernel",      "--initrd",   "--append",   "--memory", "--cpus",       "--engine",
         "--cpu-profile", "--serial",   "intel-core", "amd-epyc", "--debug-exit", "--device",
-        "--no-device",   "--frontend", "--stats",    "--help",   "Exit status"};
+        "--no-device",   "--frontend", "--stats",    "--help",   "Exit status", "--force-memory", "--log-max"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         ck_assert_msg(strstr(p.out, opts[i]), "--help does not mention %s", opts[i]);
     parsed_free(&p);
@@ -360,6 +360,40 @@ START_TEST(test_reparse)
 }
 END_TEST
 
+/* The host's limits: --force-memory, --log-max, and their variables. */
+START_TEST(test_limits)
+{
+    unsetenv("CAPSULE_FORCE_MEMORY");
+    unsetenv("CAPSULE_VM_LOG_MAX");
+    struct parsed p;
+    PARSE(&p, "--kernel", "k");
+    ck_assert_int_eq(p.r, 0);
+    ck_assert(!p.o.force_memory);
+    ck_assert_uint_eq(p.o.log_max, VMPROC_LOG_MAX_DEFAULT);
+    parsed_free(&p);
+    PARSE(&p, "--kernel", "k", "--force-memory", "--log-max", "4096");
+    ck_assert_msg(p.r == 0, "refused: %s", p.err);
+    ck_assert(p.o.force_memory);
+    ck_assert_uint_eq(p.o.log_max, 4096);
+    parsed_free(&p);
+    setenv("CAPSULE_FORCE_MEMORY", "1", 1);
+    setenv("CAPSULE_VM_LOG_MAX", "0", 1);
+    PARSE(&p, "--kernel", "k");
+    ck_assert(p.o.force_memory);
+    ck_assert_uint_eq(p.o.log_max, 0);
+    parsed_free(&p);
+    setenv("CAPSULE_FORCE_MEMORY", "yes", 1); /* only "1" forces */
+    setenv("CAPSULE_VM_LOG_MAX", "lots", 1);  /* not a number: the default */
+    PARSE(&p, "--kernel", "k");
+    ck_assert(!p.o.force_memory);
+    ck_assert_uint_eq(p.o.log_max, VMPROC_LOG_MAX_DEFAULT);
+    parsed_free(&p);
+    unsetenv("CAPSULE_FORCE_MEMORY");
+    unsetenv("CAPSULE_VM_LOG_MAX");
+    ck_refused("--log-max: 'x' is not a number", "--kernel", "k", "--log-max", "x");
+}
+END_TEST
+
 START_TEST(test_missing_kernel)
 {
     ck_refused("--kernel FILE is required (see --help)", "--memory", "32");
@@ -372,7 +406,7 @@ Suite *opts_suite(void)
 {
     Suite *s = suite_create("vmproc_opts");
     VT_CASE(s, "valid", 0, test_defaults, test_all_options, test_values, test_help,
-            test_cpu_profile);
+            test_cpu_profile, test_limits);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
             test_missing_kernel);
