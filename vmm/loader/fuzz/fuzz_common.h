@@ -28,6 +28,7 @@ static int fuzz_one(fuzz_planner planner, const uint8_t *data, size_t size)
         .initrd = data,
         .initrd_len = (sel & 4) ? (size < 4096 ? size : 4096) : 0,
         .initrd_name = "initrd",
+        .kernel_name = "/boot/kernel", /* never NULL (loader_internal.h) */
         .cmdline = (sel & 8) ? "console=ttyS0 root=/dev/vda" : "",
         .entry = (enum loader_entry)(sel & 3),
         .flat_addr = 0,
