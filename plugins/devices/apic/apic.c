@@ -104,6 +104,8 @@ struct apic {
     uint64_t base, timer_hz;
     uint32_t initial_id;
     bool tsc_deadline_logged, moved_logged;
+    uint64_t armed_at;  /* the deadline `timer` is armed for */
+    uint64_t last_fire; /* the last expiry's deadline (or the TMICT write) */
 };
 
 static const struct pdm_apic_ops apic_pdm_ops;
@@ -325,9 +327,10 @@ static void arm_timer(struct pdm_dev *dev, uint64_t now)
     uint64_t at = next_expiry(s, now);
     if (timer_mode(s) == TIMER_PERIODIC) {
         uint64_t min = dev->hlp->timer_min_period_ns(dev);
-        if (at - now < min)
-            at = next_expiry(s, now + min - 1);
+        if (at < s->last_fire + min)
+            at = next_expiry(s, s->last_fire + min - 1);
     }
+    s->armed_at = at;
     dev->hlp->timer_arm(s->timer, at);
 }
 
@@ -336,6 +339,7 @@ static void timer_fired(struct pdm_dev *dev, void *user, uint64_t now)
     struct apic *s = dev->data;
     if (!hw_enabled(dev))
         return; /* the reset disarmed it */
+    s->last_fire = s->armed_at;
     uint32_t lvt = s->lvt[LVT_TIMER];
     if (timer_mode(s) == TIMER_PERIODIC) {
         /* Restart the period from the edge that fired, dropping missed ones. */
@@ -624,6 +628,7 @@ static void reg_write(struct pdm_dev *dev, unsigned reg, uint32_t v)
         now = dev->hlp->clock_now(dev);
         s->initial_count = v;
         s->count_start = now;
+        s->last_fire = now;
         s->timer_running = v != 0;
         arm_timer(dev, now);
         break;

@@ -47,6 +47,8 @@ struct pit {
     /* host side */
     struct pdm_timer *irq_timer;
     bool speaker_port;
+    uint64_t armed_at;  /* the deadline irq_timer is armed for */
+    uint64_t last_edge; /* the last IRQ0 edge's deadline (or count load) */
 };
 
 static uint64_t ticks_since(const struct pit_chan *c, uint64_t now)
@@ -122,8 +124,9 @@ static void arm_irq(struct pdm_dev *dev, uint64_t now)
     struct pit_chan *c = &s->ch[0];
     uint64_t t = c->null_count ? 0 : next_edge(c, now);
     uint64_t min = periodic(c) ? dev->hlp->timer_min_period_ns(dev) : 0;
-    if (t && t - now < min) /* faster than the host delivers: the first edge that far on */
-        t = next_edge(c, now + min - 1);
+    if (t && t < s->last_edge + min) /* faster than the host delivers: the first edge that far on */
+        t = next_edge(c, s->last_edge + min - 1);
+    s->armed_at = t;
     if (t)
         dev->hlp->timer_arm(s->irq_timer, t);
     else
@@ -134,6 +137,7 @@ static void irq_timer(struct pdm_dev *dev, void *user, uint64_t now)
 {
     struct pit *s = dev->data;
     struct pit_chan *c = &s->ch[0];
+    s->last_edge = s->armed_at;
     if (c->mode == 0) {
         s->irq_out = 1; /* OUT stays high until reprogrammed */
         dev->hlp->irq_set(dev, 0, 1);
@@ -162,8 +166,10 @@ static void load_count(struct pdm_dev *dev, int ch, uint32_t v)
     c->count = v ? v : 0x10000;
     c->load_time = now;
     c->null_count = 0;
-    if (ch == 0)
+    if (ch == 0) {
+        s->last_edge = now;
         arm_irq(dev, now);
+    }
 }
 
 static void latch_count(struct pit_chan *c, uint64_t now)
