@@ -167,8 +167,9 @@ static void run_case(int n, int lapic, unsigned arg, enum how how, uint64_t base
             (unsigned long long)base, got);
     if (t > SLOWDOWN * base)
         guest_fail("case %d (%s %s %u): the loop took %llu TSC ticks, more than %u x the "
-                   "baseline %llu", n, lapic ? "lapic" : "pit", how_name[how], arg,
-                   (unsigned long long)t, SLOWDOWN, (unsigned long long)base);
+                   "baseline %llu",
+                   n, lapic ? "lapic" : "pit", how_name[how], arg, (unsigned long long)t, SLOWDOWN,
+                   (unsigned long long)base);
     if (how == IF1) {
         CHECK(got > 0);
         /* best_spin ran 3 loops, each at least t long; bound by 3 of the
@@ -176,7 +177,8 @@ static void run_case(int n, int lapic, unsigned arg, enum how how, uint64_t base
         uint64_t window = 3 * SLOWDOWN * base;
         if (got > window / MAX_IRQ_PERIOD_TSC + 3)
             guest_fail("case %d: %u interrupts in at most %llu TSC ticks: more than one per "
-                       "%llu", n, got, (unsigned long long)window, MAX_IRQ_PERIOD_TSC);
+                       "%llu",
+                       n, got, (unsigned long long)window, MAX_IRQ_PERIOD_TSC);
     }
     drain();
 }

@@ -47,8 +47,9 @@
  * IRR (more ticks would add nothing: IRR holds one) - so a masked timer,
  * or one whose interrupt waits for IF, costs nothing; INTA of the vector
  * and unmasking re-arm it for the next expiry. A periodic expiry comes at
- * most once per hlp->timer_min_period_ns (TM's 200 us, as KVM's LAPIC). A DCR change applies from the moment
- * the count was loaded. TSC-deadline mode needs the IA32_TSC_DEADLINE MSR,
+ * most once per hlp->timer_min_period_ns (TM's 200 us, as KVM's LAPIC)
+ * after the previous one. A DCR change applies from the moment the count
+ * was loaded. TSC-deadline mode needs the IA32_TSC_DEADLINE MSR,
  * which has no path to devices yet: in that mode the timer stays idle.
  *
  * ICR: fixed/lowest-priority and NMI IPIs to this APIC (by shorthand or by

@@ -14,11 +14,11 @@
  * counter keeps that rate - reads are computed from the clock - but the
  * periodic modes (2, 3) raise IRQ0 at most once per hlp->timer_min_period_ns
  * (TM's 200 us, as KVM's PIT): the timer is armed for the first edge at
- * least that far ahead. And when the edge would change nothing - every
- * controller has IRQ0 latched already (8259 IRR set, masked or not, e.g.
- * with IF=0; the I/O APIC pin masked) - the timer stops and irq_ready
- * re-arms it for the next edge once the line opens: a timer nobody can
- * hear costs nothing.
+ * least that long after the previous one (or the count's load). And when
+ * the edge would change nothing - every controller has IRQ0 latched
+ * already (8259 IRR set, masked or not, e.g. with IF=0; the I/O APIC pin
+ * masked) - the timer stops and irq_ready re-arms it for the next edge
+ * once the line opens: a timer nobody can hear costs nothing.
  *
  * Modes 0-5 are computed (QEMU's formulas), with IRQ0 edges for modes 0, 2,
  * 3 and 4; lobyte/hibyte/word access, the counter latch command and the
@@ -124,7 +124,7 @@ static void arm_irq(struct pdm_dev *dev, uint64_t now)
     struct pit_chan *c = &s->ch[0];
     uint64_t t = c->null_count ? 0 : next_edge(c, now);
     uint64_t min = periodic(c) ? dev->hlp->timer_min_period_ns(dev) : 0;
-    if (t && t < s->last_edge + min) /* faster than the host delivers: the first edge that far on */
+    if (t && t < s->last_edge + min) /* faster than hosts deliver: skip edges */
         t = next_edge(c, s->last_edge + min - 1);
     s->armed_at = t;
     if (t)
