@@ -161,6 +161,46 @@ static void hlp_irq_set(struct pdm_dev *dev, unsigned irq, int level)
         pdm->host.irq_sink(pdm->info.host_ctx, irq, level);
 }
 
+/* An edge on `irq` changes nothing when every controller it reaches has
+ * it latched (or masked); the asking device then waits for irq_ready. */
+static bool hlp_irq_latched(struct pdm_dev *dev, unsigned irq)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (irq >= PDM_IRQ_LINES || (!pdm->pic_ops && !pdm->ioapic_ops) ||
+        (irq >= 16 && !pdm->ioapic_ops))
+        return false;
+    if (pdm->pic_ops && irq < 16 &&
+        !(pdm->pic_ops->line_latched && pdm->pic_ops->line_latched(&pdm->pic->dev, irq)))
+        return false;
+    if (pdm->ioapic_ops && !(pdm->ioapic_ops->line_latched &&
+                             pdm->ioapic_ops->line_latched(&pdm->ioapic->dev, irq == 0 ? 2 : irq)))
+        return false;
+    pdm->irq_waiter[irq] = pdm_inst(dev);
+    return true;
+}
+
+static void wake_line(struct pdm *pdm, unsigned irq)
+{
+    struct pdm_devinst *w = pdm->irq_waiter[irq];
+    if (!w)
+        return;
+    pdm->irq_waiter[irq] = NULL;
+    if (w->dev.reg->ops->irq_ready)
+        w->dev.reg->ops->irq_ready(&w->dev, irq);
+}
+
+/* A controller's line reopened: the PIC names an ISA line, the I/O APIC a
+ * GSI (GSI 2 is ISA IRQ0, see hlp_irq_set). */
+static void hlp_irq_line_ready(struct pdm_dev *dev, unsigned irq)
+{
+    struct pdm *pdm = pdm_inst(dev)->pdm;
+    if (irq >= PDM_IRQ_LINES)
+        return;
+    if (pdm_inst(dev) == pdm->ioapic && irq == 2)
+        wake_line(pdm, 0);
+    wake_line(pdm, irq);
+}
+
 static cap_result hlp_pic_register(struct pdm_dev *dev, const struct pdm_pic_ops *ops)
 {
     struct pdm_devinst *inst = pdm_inst(dev);
@@ -316,6 +356,12 @@ static void hlp_timer_disarm(struct pdm_timer *t)
 static bool hlp_timer_armed(struct pdm_timer *t)
 {
     return tm_timer_armed(t->t);
+}
+
+static uint64_t hlp_timer_min_period_ns(struct pdm_dev *dev)
+{
+    (void)dev;
+    return TM_MIN_PERIOD_NS;
 }
 
 static uint64_t hlp_clock_now(struct pdm_dev *dev)
@@ -488,4 +534,7 @@ const struct pdm_hlp pdm_hlp_table = {
     .cpu_set_intr_cpu = hlp_cpu_set_intr_cpu,
     .cpu_nmi = hlp_cpu_nmi,
     .cpu_apic_base = hlp_cpu_apic_base,
+    .timer_min_period_ns = hlp_timer_min_period_ns,
+    .irq_latched = hlp_irq_latched,
+    .irq_line_ready = hlp_irq_line_ready,
 };

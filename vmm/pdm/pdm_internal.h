@@ -58,6 +58,8 @@ struct pdm_builtin {
     struct pdm_builtin *next;
 };
 
+#define PDM_IRQ_LINES 24
+
 struct pdm {
     struct pdm_create_info info;
     struct pdm_host_ops host; /* copy; zeroed if none */
@@ -71,6 +73,9 @@ struct pdm {
     struct pdm_devinst *ioapic; /* the I/O APIC, if any */
     const struct pdm_ioapic_ops *ioapic_ops;
     bool apic_drop_logged; /* "message without a local APIC" said once */
+    /* per ISA line: the device hlp->irq_latched last told "latched", to
+     * wake through ops->irq_ready when the controllers reopen the line */
+    struct pdm_devinst *irq_waiter[PDM_IRQ_LINES];
 };
 
 extern const struct pdm_hlp pdm_hlp_table;

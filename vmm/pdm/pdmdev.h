@@ -64,8 +64,10 @@ extern "C" {
 
 /* Version of struct pdm_devreg, struct pdm_dev_ops and struct pdm_hlp. A
  * device built for another version is refused with CAP_E_BAD_COMPONENT.
- * 2: ops->query_interface, the APIC roles and helpers. */
-#define PDM_DEVREG_ABI 2u
+ * 2: ops->query_interface, the APIC roles and helpers.
+ * 3: ops->irq_ready, the controllers' line_latched, hlp->timer_min_period_ns,
+ *    hlp->irq_latched and hlp->irq_line_ready (timer coalescing). */
+#define PDM_DEVREG_ABI 3u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
@@ -93,6 +95,10 @@ enum pdm_log_level { PDM_LOG_ERROR = 0, PDM_LOG_WARN = 1, PDM_LOG_INFO = 2, PDM_
  *     registered with. Reads store into *val (the low `size` bytes count).
  *  save / load: write / read the device state with hlp->ssm_*; load gets
  *     the version the state was saved with (devreg.saved_state_version).
+ *  irq_ready: ISA line `irq`, which hlp->irq_latched last reported latched
+ *     for this device, may take an edge again (the controller acknowledged
+ *     or dropped the request). A timer that stopped raising edges nobody
+ *     could see re-arms here. Once per positive irq_latched answer.
  */
 struct pdm_dev_ops {
     cap_result (*construct)(struct pdm_dev *dev, const struct pdm_cfg *cfg);
@@ -108,6 +114,7 @@ struct pdm_dev_ops {
      * (PDM_IFACE_*), or NULL. The table must live as long as the plugin;
      * its functions are called with the device lock held (pdm.h). */
     const void *(*query_interface)(struct pdm_dev *dev, const char *iface);
+    void (*irq_ready)(struct pdm_dev *dev, unsigned irq);
 };
 
 /* ---- interfaces devices offer (ops->query_interface) ------------------------ */
@@ -139,6 +146,11 @@ struct pdm_pic_ops {
     /* INTA: the vector to deliver, or -1 when nothing is pending (the
      * controller then lowers INTR itself). */
     int (*get_interrupt)(struct pdm_dev *dev);
+    /* Optional: whether a rising edge on `irq` would change nothing now,
+     * because the request is already latched (an edge-triggered line whose
+     * IRR bit is set; masking does not stop the 8259 latching it). The
+     * controller then calls hlp->irq_line_ready when the latch clears. */
+    bool (*line_latched)(struct pdm_dev *dev, unsigned irq);
 };
 
 /*
@@ -188,6 +200,9 @@ struct pdm_ioapic_ops {
     void (*set_irq)(struct pdm_dev *dev, unsigned gsi, int level);
     /* The local APIC's EOI of a level-triggered vector: clears remote IRR. */
     void (*eoi)(struct pdm_dev *dev, uint8_t vector);
+    /* Optional: as the PIC's line_latched, for GSI `gsi` (a masked pin
+     * drops edges); hlp->irq_line_ready(gsi) when that stops holding. */
+    bool (*line_latched)(struct pdm_dev *dev, unsigned gsi);
 };
 
 typedef void (*pdm_timer_fn)(struct pdm_dev *dev, void *user, uint64_t now_ns);
@@ -272,6 +287,21 @@ struct pdm_hlp {
      * BSP bit 8): the local APIC reads it to know whether the CPU has it
      * globally disabled or moved (the MSR lives in the CPU, not here). */
     uint64_t (*cpu_apic_base)(struct pdm_dev *dev, unsigned cpu);
+
+    /* Timer coalescing (issue 19: a guest may program a periodic timer at
+     * 1 GHz, or leave one running with nothing able to take its interrupt).
+     * timer_min_period_ns: the shortest period at which a periodic timer
+     * may raise its interrupt (TM_MIN_PERIOD_NS, 200 us, as KVM); counters
+     * the guest reads keep the programmed rate. irq_latched: whether an
+     * edge on ISA line `irq` would change nothing now (every controller
+     * the line reaches has it latched or masked, see line_latched); when it
+     * answers true the device may stop raising edges, and its
+     * ops->irq_ready is called once the line can take one again.
+     * irq_line_ready: for interrupt controllers, that line `irq` (a GSI
+     * for the I/O APIC) is no longer latched. */
+    uint64_t (*timer_min_period_ns)(struct pdm_dev *dev);
+    bool (*irq_latched)(struct pdm_dev *dev, unsigned irq);
+    void (*irq_line_ready)(struct pdm_dev *dev, unsigned irq);
 };
 
 /* A device instance, as the device sees it. Filled by PDM; read-only. */

@@ -457,9 +457,9 @@ bool rem_run_block(struct rem_vcpu *v)
         }
         /* On to the next block without the loop when nothing it checks
          * between instructions can be pending: budget, kick, interrupt
-         * window, single step. */
-        if (!v->budget || __atomic_load_n(&v->kick, __ATOMIC_RELAXED) || v->irq_window ||
-            (c->rflags & FL_TF))
+         * window the guest can take (IF set), single step. */
+        if (!v->budget || __atomic_load_n(&v->kick, __ATOMIC_RELAXED) ||
+            (v->irq_window && (c->rflags & FL_IF)) || (c->rflags & FL_TF))
             return true;
         /* A loop onto itself: no write to its page (that bumps the epoch
          * and returned above) and no new check epoch (MMIO), so it runs

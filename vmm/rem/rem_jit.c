@@ -254,6 +254,21 @@ static void emit_slot(struct tr *t, bool dynamic, int64_t toff)
 }
 
 /* rax = the target; loops when it is the block's start, else leaves. */
+
+/* Leaves the chain for `target` when an interrupt window is requested and
+ * the guest has IF set; with IF clear the outer loop could not take the
+ * interrupt either, so the chain goes on (a guest spinning with IF=0 and
+ * an interrupt pending runs at full speed; issue 19). RCX is scratch. */
+static void emit_window_check(struct xe *e, const uint8_t *target)
+{
+    xe_alu_imm(e, 1, XA_CMP, vm(V_OFF(irq_window)), 0);
+    uint8_t *none = xe_jcc(e, XC_E);
+    xe_mov_imm(e, XR_RCX, FL_IF);
+    xe_test(e, 4, xm_mem(XR_RBP, (int32_t)offsetof(struct cpum_ctx, rflags)), XR_RCX);
+    xe_jmp_to(e, XC_NE, target);
+    xe_patch(none, e->p);
+}
+
 static void emit_goto(struct tr *t, unsigned i, int64_t toff)
 {
     struct xe *e = &t->e;
@@ -266,8 +281,7 @@ static void emit_goto(struct tr *t, unsigned i, int64_t toff)
         xe_jmp_to(e, XC_B, t->exit_rax);
         xe_alu_imm(e, 4, XA_CMP, vm(V_OFF(kick)), 0);
         xe_jmp_to(e, XC_NE, t->exit_rax);
-        xe_alu_imm(e, 1, XA_CMP, vm(V_OFF(irq_window)), 0);
-        xe_jmp_to(e, XC_NE, t->exit_rax);
+        emit_window_check(e, t->exit_rax);
         xe_mov_load(e, 8, XR_RCX, xm_mem(XR_RSP, 8));
         xe_mov_load(e, 4, XR_RCX, xm_mem(XR_RCX, 0));
         xe_alu_load(e, 4, XA_CMP, XR_RCX, xm_mem(XR_RSP, 0));
@@ -530,8 +544,7 @@ void rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_ji
     xe_jmp_to(e, XC_B, out);
     xe_alu_imm(e, 4, XA_CMP, vm(V_OFF(kick)), 0);
     xe_jmp_to(e, XC_NE, out);
-    xe_alu_imm(e, 1, XA_CMP, vm(V_OFF(irq_window)), 0);
-    xe_jmp_to(e, XC_NE, out);
+    emit_window_check(e, out);
     xe_mov_imm(e, XR_RCX, (uint64_t)(uintptr_t)b->slot);
     xe_mov_imm(e, XR_RDX, (uint64_t)(uintptr_t)b->fn);
     xe_alu_load(e, 8, XA_CMP, XR_RDX, xm_mem(XR_RCX, 0));

@@ -51,6 +51,19 @@ struct tm_timer;
 
 #define TM_NO_DEADLINE UINT64_MAX
 
+/*
+ * The shortest period at which a periodic device timer (PIT modes 2/3,
+ * the local APIC's periodic mode, the RTC's periodic interrupt) raises its
+ * interrupt: 200 us, KVM's min_timer_period_us for its in-kernel PIT and
+ * LAPIC (a guest may program 1 ns; no host can run a callback, kick the
+ * engine and deliver an interrupt that often and still run the guest).
+ * Devices keep counting at the programmed rate - what the guest reads back
+ * (PIT count, APIC current count) is computed from the clock - and only
+ * the rate of the interrupt and of TM callbacks is bounded. The one owner
+ * of the number: devices ask for it through PDM (hlp->timer_min_period_ns).
+ */
+#define TM_MIN_PERIOD_NS 200000u
+
 /* A source of host time in nanoseconds, monotonic. NULL: CLOCK_MONOTONIC. */
 struct tm_clock_source {
     uint64_t (*now_ns)(void *ctx);

@@ -41,8 +41,15 @@
  *
  * Timer: counts at timer_hz / divisor (DCR), one-shot or periodic, on a
  * TM timer; the current count is computed from the virtual clock. After a
- * stall, missed periods are dropped. A DCR change applies from the moment
- * the count was loaded. TSC-deadline mode needs the IA32_TSC_DEADLINE MSR,
+ * stall, missed periods are dropped. Issue 19: the count runs at the
+ * programmed rate, but the TM timer is armed only when its interrupt can
+ * make a difference - LVT unmasked and the vector not already waiting in
+ * IRR (more ticks would add nothing: IRR holds one) - so a masked timer,
+ * or one whose interrupt waits for IF, costs nothing; INTA of the vector
+ * and unmasking re-arm it for the next expiry. A periodic expiry comes at
+ * most once per hlp->timer_min_period_ns (TM's 200 us, as KVM's LAPIC)
+ * after the previous one. A DCR change applies from the moment the count
+ * was loaded. TSC-deadline mode needs the IA32_TSC_DEADLINE MSR,
  * which has no path to devices yet: in that mode the timer stays idle.
  *
  * ICR: fixed/lowest-priority and NMI IPIs to this APIC (by shorthand or by
@@ -98,6 +105,8 @@ struct apic {
     uint64_t base, timer_hz;
     uint32_t initial_id;
     bool tsc_deadline_logged, moved_logged;
+    uint64_t armed_at;  /* the deadline `timer` is armed for */
+    uint64_t last_fire; /* the last expiry's deadline (or the TMICT write) */
 };
 
 static const struct pdm_apic_ops apic_pdm_ops;
@@ -286,6 +295,20 @@ static uint32_t current_count(const struct apic *s, uint64_t now)
     return t >= s->initial_count ? 0 : s->initial_count - (uint32_t)t;
 }
 
+/* Whether an expiry now would change anything the CPU sees. */
+static bool timer_heard(const struct apic *s)
+{
+    uint32_t lvt = s->lvt[LVT_TIMER];
+    return !(lvt & LVT_MASKED) && !bit_test(s->irr, lvt & 0xff);
+}
+
+/* The first expiry (virtual ns) strictly after `after`. */
+static uint64_t next_expiry(const struct apic *s, uint64_t after)
+{
+    uint64_t n = ticks_since(s, after) / s->initial_count + 1;
+    return s->count_start + ticks_to_ns(s, n * s->initial_count);
+}
+
 static void arm_timer(struct pdm_dev *dev, uint64_t now)
 {
     struct apic *s = dev->data;
@@ -297,12 +320,19 @@ static void arm_timer(struct pdm_dev *dev, uint64_t now)
         dev->hlp->timer_disarm(s->timer);
         return;
     }
-    uint64_t t = ticks_since(s, now), n = t / s->initial_count + 1;
-    if (timer_mode(s) != TIMER_PERIODIC && t >= s->initial_count) {
+    uint64_t t = ticks_since(s, now);
+    if ((timer_mode(s) != TIMER_PERIODIC && t >= s->initial_count) || !timer_heard(s)) {
         dev->hlp->timer_disarm(s->timer);
         return;
     }
-    dev->hlp->timer_arm(s->timer, s->count_start + ticks_to_ns(s, n * s->initial_count));
+    uint64_t at = next_expiry(s, now);
+    if (timer_mode(s) == TIMER_PERIODIC) {
+        uint64_t min = dev->hlp->timer_min_period_ns(dev);
+        if (at < s->last_fire + min)
+            at = next_expiry(s, s->last_fire + min - 1);
+    }
+    s->armed_at = at;
+    dev->hlp->timer_arm(s->timer, at);
 }
 
 static void timer_fired(struct pdm_dev *dev, void *user, uint64_t now)
@@ -310,6 +340,7 @@ static void timer_fired(struct pdm_dev *dev, void *user, uint64_t now)
     struct apic *s = dev->data;
     if (!hw_enabled(dev))
         return; /* the reset disarmed it */
+    s->last_fire = s->armed_at;
     uint32_t lvt = s->lvt[LVT_TIMER];
     if (timer_mode(s) == TIMER_PERIODIC) {
         /* Restart the period from the edge that fired, dropping missed ones. */
@@ -454,6 +485,8 @@ static int apic_get_interrupt(struct pdm_dev *dev, unsigned cpu)
     if (v >= 0) {
         bit_clear(s->irr, (unsigned)v);
         bit_set(s->isr, (unsigned)v);
+        if ((unsigned)v == (s->lvt[LVT_TIMER] & 0xff) && s->timer_running)
+            arm_timer(dev, dev->hlp->clock_now(dev)); /* IRR can take the next one */
     } else if (pic_passes(s) && s->lint[0]) {
         v = PDM_APIC_EXTINT;
     }
@@ -596,6 +629,7 @@ static void reg_write(struct pdm_dev *dev, unsigned reg, uint32_t v)
         now = dev->hlp->clock_now(dev);
         s->initial_count = v;
         s->count_start = now;
+        s->last_fire = now;
         s->timer_running = v != 0;
         arm_timer(dev, now);
         break;

@@ -38,6 +38,7 @@ struct ioapic {
     /* host side, set at construct */
     uint64_t base;
     uint32_t initial_id;
+    uint32_t latched; /* masked edge pins reported latched (line_latched) */
 };
 
 static const struct pdm_ioapic_ops ioapic_pdm_ops;
@@ -132,7 +133,22 @@ static void reg_write(struct pdm_dev *dev, uint32_t v)
     if (!(e & RTE_LEVEL))
         e &= ~RTE_REMOTE_IRR;
     s->rte[pin] = e;
+    if ((s->latched >> pin & 1) && !(e & RTE_MASKED)) {
+        s->latched &= ~(1u << pin);
+        dev->hlp->irq_line_ready(dev, pin);
+    }
     service_level(dev, pin);
+}
+
+/* A masked edge pin drops every edge: a timer source may stop raising
+ * them until the entry is unmasked (then hlp->irq_line_ready). */
+static bool ioapic_line_latched(struct pdm_dev *dev, unsigned gsi)
+{
+    struct ioapic *s = dev->data;
+    if (gsi >= IOAPIC_PINS || (s->rte[gsi] & (RTE_MASKED | RTE_LEVEL)) != RTE_MASKED)
+        return false;
+    s->latched |= 1u << gsi;
+    return true;
 }
 
 static cap_result ioapic_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsigned size,
@@ -198,12 +214,20 @@ static cap_result ioapic_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
 
 static cap_result ioapic_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
 {
-    return dev->hlp->ssm_get(ssm, dev->data, IOAPIC_SAVED);
+    struct ioapic *s = dev->data;
+    cap_result rc = dev->hlp->ssm_get(ssm, dev->data, IOAPIC_SAVED);
+    for (unsigned pin = 0; CAP_SUCCEEDED(rc) && pin < IOAPIC_PINS; pin++)
+        if ((s->latched >> pin & 1) && !(s->rte[pin] & RTE_MASKED)) {
+            s->latched &= ~(1u << pin);
+            dev->hlp->irq_line_ready(dev, pin);
+        }
+    return rc;
 }
 
 static const struct pdm_ioapic_ops ioapic_pdm_ops = {
     .set_irq = ioapic_set_irq,
     .eoi = ioapic_eoi,
+    .line_latched = ioapic_line_latched,
 };
 
 static const struct pdm_dev_ops ioapic_ops = {

@@ -12,6 +12,12 @@
  * priority), OCW3 (IRR/ISR read select, poll mode, special mask), edge and
  * level triggering, spurious IRQ7 (and slave IRQ15) when a request goes
  * away before INTA. Not modelled: the 8080 mode, buffered mode.
+ *
+ * Coalescing (pdm_pic_ops.line_latched): an edge-triggered line whose IRR
+ * bit is set takes no more edges - the 8259 latches a request even while
+ * IMR masks it - so a timer source (the PIT) may stop raising them; the
+ * lines reported so are remembered and hlp->irq_line_ready is called once
+ * their IRR bit clears (INTA, poll, ICW1, reset).
  */
 #include "pdmdev.h"
 
@@ -28,7 +34,11 @@ struct pic_chip {
 struct pic {
     struct pic_chip c[2]; /* 0 master, 1 slave */
     uint8_t intr;         /* the level last put on INTR */
+    /* not saved: lines reported latched, told when their IRR bit clears */
+    uint8_t latched[2];
 };
+
+#define PIC_SAVED offsetof(struct pic, latched)
 
 static const struct pdm_pic_ops pic_ops;
 
@@ -86,6 +96,26 @@ static void update(struct pdm_dev *dev)
         p->intr = intr;
         dev->hlp->cpu_set_intr(dev, intr);
     }
+    for (int c = 0; c < 2; c++) {
+        uint8_t open = p->latched[c] & (uint8_t)~p->c[c].irr;
+        p->latched[c] &= (uint8_t)~open;
+        for (int i = 0; open; i++, open >>= 1)
+            if (open & 1)
+                dev->hlp->irq_line_ready(dev, (unsigned)(c * 8 + i));
+    }
+}
+
+static bool pic_line_latched(struct pdm_dev *dev, unsigned irq)
+{
+    struct pic *p = dev->data;
+    if (irq >= 16)
+        return false;
+    struct pic_chip *s = &p->c[irq >> 3];
+    uint8_t bit = (uint8_t)(1u << (irq & 7));
+    if ((s->elcr & bit) || !(s->irr & bit))
+        return false;
+    p->latched[irq >> 3] |= bit;
+    return true;
 }
 
 static void intack(struct pic_chip *s, int irq)
@@ -284,20 +314,20 @@ static cap_result pic_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 
 static cap_result pic_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
 {
-    return dev->hlp->ssm_put(ssm, dev->data, sizeof(struct pic));
+    return dev->hlp->ssm_put(ssm, dev->data, PIC_SAVED);
 }
 
 static cap_result pic_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
 {
     struct pic *p = dev->data, n;
-    cap_result rc = dev->hlp->ssm_get(ssm, &n, sizeof(n));
+    cap_result rc = dev->hlp->ssm_get(ssm, &n, PIC_SAVED);
     if (CAP_FAILED(rc))
         return rc;
     for (int i = 0; i < 2; i++)
         n.c[i].init_state &= 3;
     n.c[0].elcr_mask = p->c[0].elcr_mask;
     n.c[1].elcr_mask = p->c[1].elcr_mask;
-    *p = n;
+    memcpy(p, &n, PIC_SAVED); /* latched stays: update() tells what cleared */
     p->intr = !p->intr; /* force update() to tell the CPU */
     update(dev);
     return CAP_OK;
@@ -306,6 +336,7 @@ static cap_result pic_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t ve
 static const struct pdm_pic_ops pic_ops = {
     .set_irq = pic_set_irq,
     .get_interrupt = pic_get_interrupt,
+    .line_latched = pic_line_latched,
 };
 
 static const struct pdm_dev_ops pic_dev_ops = {

@@ -10,6 +10,16 @@
  * delivered in a storm. Channel 2's gate is port 0x61 bit 0 and its OUT is
  * bit 5.
  *
+ * Interrupt rate (issue 19): a guest may program divisor 1 (1.19 MHz). The
+ * counter keeps that rate - reads are computed from the clock - but the
+ * periodic modes (2, 3) raise IRQ0 at most once per hlp->timer_min_period_ns
+ * (TM's 200 us, as KVM's PIT): the timer is armed for the first edge at
+ * least that long after the previous one (or the count's load). And when
+ * the edge would change nothing - every controller has IRQ0 latched
+ * already (8259 IRR set, masked or not, e.g. with IF=0; the I/O APIC pin
+ * masked) - the timer stops and irq_ready re-arms it for the next edge
+ * once the line opens: a timer nobody can hear costs nothing.
+ *
  * Modes 0-5 are computed (QEMU's formulas), with IRQ0 edges for modes 0, 2,
  * 3 and 4; lobyte/hibyte/word access, the counter latch command and the
  * read-back command (count and status). BCD counting is treated as binary.
@@ -37,6 +47,8 @@ struct pit {
     /* host side */
     struct pdm_timer *irq_timer;
     bool speaker_port;
+    uint64_t armed_at;  /* the deadline irq_timer is armed for */
+    uint64_t last_edge; /* the last IRQ0 edge's deadline (or count load) */
 };
 
 static uint64_t ticks_since(const struct pit_chan *c, uint64_t now)
@@ -101,11 +113,20 @@ static uint64_t next_edge(const struct pit_chan *c, uint64_t now)
     }
 }
 
+static bool periodic(const struct pit_chan *c)
+{
+    return c->mode == 2 || c->mode == 3;
+}
+
 static void arm_irq(struct pdm_dev *dev, uint64_t now)
 {
     struct pit *s = dev->data;
     struct pit_chan *c = &s->ch[0];
     uint64_t t = c->null_count ? 0 : next_edge(c, now);
+    uint64_t min = periodic(c) ? dev->hlp->timer_min_period_ns(dev) : 0;
+    if (t && t < s->last_edge + min) /* faster than hosts deliver: skip edges */
+        t = next_edge(c, s->last_edge + min - 1);
+    s->armed_at = t;
     if (t)
         dev->hlp->timer_arm(s->irq_timer, t);
     else
@@ -116,14 +137,25 @@ static void irq_timer(struct pdm_dev *dev, void *user, uint64_t now)
 {
     struct pit *s = dev->data;
     struct pit_chan *c = &s->ch[0];
+    s->last_edge = s->armed_at;
     if (c->mode == 0) {
         s->irq_out = 1; /* OUT stays high until reprogrammed */
         dev->hlp->irq_set(dev, 0, 1);
+    } else if (periodic(c) && dev->hlp->irq_latched(dev, 0)) {
+        return; /* nobody can hear this edge: irq_ready re-arms */
     } else {
         dev->hlp->irq_set(dev, 0, 1);
         dev->hlp->irq_set(dev, 0, 0);
     }
     arm_irq(dev, now);
+}
+
+/* IRQ0 can take an edge again after irq_latched said it could not. */
+static void pit_irq_ready(struct pdm_dev *dev, unsigned irq)
+{
+    struct pit *s = dev->data;
+    if (irq == 0 && periodic(&s->ch[0]) && !dev->hlp->timer_armed(s->irq_timer))
+        arm_irq(dev, dev->hlp->clock_now(dev));
 }
 
 static void load_count(struct pdm_dev *dev, int ch, uint32_t v)
@@ -134,8 +166,10 @@ static void load_count(struct pdm_dev *dev, int ch, uint32_t v)
     c->count = v ? v : 0x10000;
     c->load_time = now;
     c->null_count = 0;
-    if (ch == 0)
+    if (ch == 0) {
+        s->last_edge = now;
         arm_irq(dev, now);
+    }
 }
 
 static void latch_count(struct pit_chan *c, uint64_t now)
@@ -324,6 +358,7 @@ static const struct pdm_dev_ops pit_ops = {
     .construct = pit_construct,
     .reset = pit_reset,
     .io = pit_io,
+    .irq_ready = pit_irq_ready,
 };
 
 static const struct pdm_devreg pit_reg = {

@@ -18,6 +18,10 @@
  *  - periodic (PF/PIE) at the register A rate, 2^(rate-1)/32768 s (rates 1
  *    and 2 are 256 and 128 Hz), on a TM timer aligned to the virtual clock;
  *    missed periods after a stall are dropped, not delivered in a burst;
+ *    armed only while PF is clear (a set PF holds IRQF: more periods add
+ *    nothing until C is read, which re-arms it), and at most once per
+ *    hlp->timer_min_period_ns (TM's 200 us: rate 3, 8192 Hz, gets every
+ *    other period; PF seen by a polling guest keeps the programmed rate);
  *  - update-ended (UF/UIE) at every second boundary, alarm (AF/AIE) when
  *    seconds/minutes/hours match the alarm bytes (0xC0-0xFF: don't care),
  *    on a second timer armed while UIE or AIE is on.
@@ -187,9 +191,12 @@ static void arm_periodic(struct pdm_dev *dev, uint64_t now)
 {
     struct rtc *s = dev->data;
     uint64_t p = period_ns(s);
-    if (p && (s->cmos[REG_B] & B_PIE))
-        dev->hlp->timer_arm(s->periodic, (now / p + 1) * p);
-    else
+    if (p && (s->cmos[REG_B] & B_PIE) && !(s->cmos[REG_C] & C_PF)) {
+        uint64_t at = (now / p + 1) * p, min = dev->hlp->timer_min_period_ns(dev);
+        if (at - now < min)
+            at = ((now + min - 1) / p + 1) * p;
+        dev->hlp->timer_arm(s->periodic, at);
+    } else
         dev->hlp->timer_disarm(s->periodic);
 }
 
@@ -298,6 +305,8 @@ static uint8_t read_reg(struct pdm_dev *dev, uint8_t idx)
         s->cmos[REG_C] = 0;
         s->last_c_read = now;
         update_irq(dev);
+        if ((c & C_PF) && !dev->hlp->timer_armed(s->periodic))
+            arm_periodic(dev, now); /* it stopped while PF was set */
         return c;
     }
     case REG_D:

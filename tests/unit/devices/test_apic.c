@@ -4,7 +4,10 @@
  * and priority arbitration (IRR/ISR/PPR/TPR, EOI), the timer (one-shot,
  * periodic, divide, masked), NMI (ICR, LINT0 in NMI mode), INIT/SIPI, the
  * error register; software disable as the SDM describes it (10.4.7.2) and
- * global disable through IA32_APIC_BASE[11] (the page is open bus).
+ * global disable through IA32_APIC_BASE[11] (the page is open bus);
+ * timer storms (issue 19): a periodic count of 1 interrupts at most every
+ * TM_MIN_PERIOD_NS while the current count keeps its rate, and a masked
+ * timer or one whose vector waits in IRR runs no callbacks.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -192,26 +195,26 @@ START_TEST(test_timer)
     wr(0xb0, 0);
     h_advance(&h, 500000);
     ck_assert(!irr_bit(0x41)); /* one shot only */
-    /* Periodic, divide by 2. */
+    /* Periodic, divide by 2 (a period above TM_MIN_PERIOD_NS). */
     wr(0x3e0, 0x0);
     wr(0x320, 0x20042);
-    wr(0x380, 1000); /* 2000 ns */
-    h_advance(&h, 1999);
+    wr(0x380, 150000); /* 300 us */
+    h_advance(&h, 299999);
     ck_assert(!irr_bit(0x42));
     h_advance(&h, 1);
     ck_assert(irr_bit(0x42));
     ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x42);
     wr(0xb0, 0);
-    h_advance(&h, 2000);
+    h_advance(&h, 300000);
     ck_assert(irr_bit(0x42));
     ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x42);
     wr(0xb0, 0);
     /* A stall: one interrupt, the phase kept. */
-    h_advance(&h, 20000 + 500);
+    h_advance(&h, 3000000 + 75000);
     ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x42);
     wr(0xb0, 0);
     ck_assert_int_eq(pdm_get_interrupt(h.pdm), -1);
-    ck_assert_uint_eq(rd(0x390), 750);
+    ck_assert_uint_eq(rd(0x390), 112500);
     /* Masked: counts, no interrupt. */
     wr(0x320, 0x30042);
     h_advance(&h, 4000);
@@ -266,7 +269,7 @@ START_TEST(test_reset_and_save)
     enable();
     wr(0x3e0, 0xb);
     wr(0x320, 0x20044);
-    wr(0x380, 5000);
+    wr(0x380, 500000); /* 500 us: above TM_MIN_PERIOD_NS */
     wr(0x300, 0x40070);
     ck_assert_int_eq(h.intr, 1);
     void *buf = NULL;
@@ -282,7 +285,7 @@ START_TEST(test_reset_and_save)
     ck_assert_int_eq(h.intr, 1);
     ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x70);
     wr(0xb0, 0);
-    h_advance(&h, 5000);
+    h_advance(&h, 500000);
     ck_assert(irr_bit(0x44));
 }
 END_TEST
@@ -412,6 +415,83 @@ START_TEST(test_hardware_disabled)
 }
 END_TEST
 
+/* Runs the clock for `ns` in 1 us steps, taking (INTA + EOI) what the
+ * APIC raises when `ack`; returns the TM callbacks run. */
+static unsigned run_us(uint64_t ns, bool ack, unsigned *delivered)
+{
+    unsigned polls = 0;
+    for (uint64_t t = 0; t < ns; t += 1000) {
+        h.host_ns += 1000;
+        polls += pdm_poll_timers(h.pdm);
+        if (ack && h.intr) {
+            ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x40);
+            wr(0xb0, 0);
+            ++*delivered;
+        }
+    }
+    return polls;
+}
+
+/* Count 1 at divide-by-1 (1 GHz): at most one interrupt per
+ * TM_MIN_PERIOD_NS, the current count still at the programmed rate. */
+START_TEST(test_timer_storm_clamped)
+{
+    ck_assert_int_eq(h_add(&h, "apic", NULL, 0), CAP_OK);
+    enable();
+    wr(0x3e0, 0xb);
+    wr(0x320, 0x20040);
+    wr(0x380, 1);
+    unsigned got = 0, polls = run_us(10000000, true, &got);
+    unsigned max = 10000000 / TM_MIN_PERIOD_NS + 1;
+    ck_assert_uint_le(got, max);
+    ck_assert_uint_ge(got, max - 5);
+    ck_assert_uint_le(polls, max);
+    wr(0x380, 1000); /* 1 us: the count moves with every ns */
+    uint32_t c1 = rd(0x390);
+    h_advance(&h, 37);
+    uint32_t c2 = rd(0x390);
+    ck_assert_uint_eq((c1 - c2 + 1000) % 1000, 37);
+    /* a stall: one interrupt, not a burst */
+    while (h.intr) {
+        pdm_get_interrupt(h.pdm);
+        wr(0xb0, 0);
+    }
+    h_advance(&h, 10000000000ull);
+    ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x40);
+    wr(0xb0, 0);
+    ck_assert_int_eq(pdm_get_interrupt(h.pdm), -1);
+}
+END_TEST
+
+/* Masked LVT: no callbacks at all, the count still readable; unmasking
+ * arms the timer again. Unmasked but never taken (IF=0): one vector in
+ * IRR, then nothing until INTA. */
+START_TEST(test_timer_masked_or_pending_costs_nothing)
+{
+    ck_assert_int_eq(h_add(&h, "apic", NULL, 0), CAP_OK);
+    enable();
+    wr(0x3e0, 0xb);
+    wr(0x320, 0x30040); /* periodic, masked */
+    wr(0x380, 100);
+    ck_assert_uint_eq(tm_next_deadline(h.tm), TM_NO_DEADLINE);
+    ck_assert_uint_eq(run_us(10000000, false, NULL), 0);
+    uint32_t c = rd(0x390);
+    ck_assert(c >= 1 && c <= 100);
+    wr(0x320, 0x20040); /* unmasked */
+    ck_assert_uint_ne(tm_next_deadline(h.tm), TM_NO_DEADLINE);
+    ck_assert_uint_le(run_us(10000000, false, NULL), 1); /* one, then held in IRR */
+    ck_assert(irr_bit(0x40));
+    ck_assert_uint_eq(tm_next_deadline(h.tm), TM_NO_DEADLINE);
+    ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x40);
+    ck_assert_int_eq(pdm_get_interrupt(h.pdm), -1); /* one, not a queue */
+    uint64_t d = tm_next_deadline(h.tm);
+    ck_assert_uint_ne(d, TM_NO_DEADLINE);
+    /* the next edge of the programmed period: the last one was long ago */
+    ck_assert_uint_le(d - tm_now(h.tm), TM_MIN_PERIOD_NS + 100);
+    wr(0xb0, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dev-apic");
@@ -426,6 +506,8 @@ int main(void)
     tcase_add_test(tc, test_software_disabled);
     tcase_add_test(tc, test_lint0_nmi);
     tcase_add_test(tc, test_hardware_disabled);
+    tcase_add_test(tc, test_timer_storm_clamped);
+    tcase_add_test(tc, test_timer_masked_or_pending_costs_nothing);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

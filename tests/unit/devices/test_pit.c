@@ -2,7 +2,10 @@
  * tests/unit/devices/test_pit.c - the i8254: modes 0, 2 and 3 on the fake
  * clock, lobyte/hibyte access, latch and read-back, IRQ0 through the PIC,
  * port 0x61 gate and OUT bits for channel 2, stopping channel 0 with a
- * latched IRQ0 and a one-shot after it (the pit-pic payload's sequence).
+ * latched IRQ0 and a one-shot after it (the pit-pic payload's sequence);
+ * timer storms (issue 19): divisor 1 raises IRQ0 at most every
+ * TM_MIN_PERIOD_NS while the counter keeps its rate, a latched or masked
+ * IRQ0 stops the timer until the 8259 takes the request.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -175,6 +178,113 @@ START_TEST(test_stop_keeps_latched_irq0_then_one_shot)
 }
 END_TEST
 
+/* Runs the clock for `ns` in 1 us steps, acknowledging what the PIC
+ * raises when `ack`; returns the number of TM callbacks run. */
+static unsigned run_us(uint64_t ns, bool ack, unsigned *delivered)
+{
+    unsigned polls = 0;
+    for (uint64_t t = 0; t < ns; t += 1000) {
+        h.host_ns += 1000;
+        polls += pdm_poll_timers(h.pdm);
+        if (ack && h.intr) {
+            ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x08);
+            h_out(&h, 0x20, 1, 0x20);
+            if (delivered)
+                ++*delivered;
+        }
+    }
+    return polls;
+}
+
+static void pic_pit(uint8_t imr)
+{
+    struct pdm_dev_config cfg[] = {{.device = "pic"}, {.device = "pit"}};
+    ck_assert_int_eq(pdm_instantiate(h.pdm, cfg, 2), CAP_OK);
+    const uint8_t init[][2] = {{0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01},
+                               {0x21, imr}};
+    for (size_t i = 0; i < sizeof(init) / sizeof(init[0]); i++)
+        h_out(&h, init[i][0], 1, init[i][1]);
+}
+
+/* Divisor 1 (1.19 MHz): IRQ0 at most once per TM_MIN_PERIOD_NS, the
+ * counter still at the programmed rate, a stall one tick. */
+START_TEST(test_divisor1_clamped)
+{
+    ck_assert_int_eq(h_add(&h, "pit", NULL, 0), CAP_OK);
+    h_out(&h, 0x43, 1, 0x34); /* ch0 mode 2, divisor 1 */
+    h_out(&h, 0x40, 1, 0x01);
+    h_out(&h, 0x40, 1, 0x00);
+    unsigned polls = run_us(10000000, false, NULL); /* 10 ms */
+    unsigned max = 10000000 / TM_MIN_PERIOD_NS + 1;
+    ck_assert_uint_le(h.irq_raises[0], max);
+    ck_assert_uint_ge(h.irq_raises[0], max - 5);
+    ck_assert_uint_le(polls, max);
+    /* the counter still runs at 1.19 MHz: divisor 16 reads move each tick */
+    h_out(&h, 0x43, 1, 0x34);
+    h_out(&h, 0x40, 1, 0x10);
+    h_out(&h, 0x40, 1, 0x00);
+    h_advance(&h, ticks(3));
+    h_out(&h, 0x43, 1, 0x00);
+    uint16_t c1 = read_word(0x40);
+    h_advance(&h, ticks(5));
+    h_out(&h, 0x43, 1, 0x00);
+    uint16_t c2 = read_word(0x40);
+    ck_assert_uint_eq((c1 - c2 + 16) % 16, 5);
+    /* a long stall: one tick, not a burst */
+    unsigned before = h.irq_raises[0];
+    h_advance(&h, 10000000000ull);
+    ck_assert_uint_eq(h.irq_raises[0], before + 1);
+}
+END_TEST
+
+/* IRQ0 masked in the 8259: the first edge latches in the IRR, then the
+ * timer stops (no callbacks at all); unmasking delivers the latched one,
+ * and its INTA re-arms the timer. */
+START_TEST(test_masked_irq0_costs_nothing)
+{
+    pic_pit(0xff);
+    h_out(&h, 0x43, 1, 0x34); /* divisor 2 */
+    h_out(&h, 0x40, 1, 0x02);
+    h_out(&h, 0x40, 1, 0x00);
+    unsigned polls = run_us(1000000, false, NULL);
+    ck_assert_uint_le(polls, 2);
+    ck_assert_uint_eq(tm_next_deadline(h.tm), TM_NO_DEADLINE);
+    ck_assert_uint_eq(run_us(10000000, false, NULL), 0);
+    h_out(&h, 0x21, 1, 0xfe); /* unmask: the latched request goes in */
+    ck_assert_int_eq(h.intr, 1);
+    ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x08);
+    h_out(&h, 0x20, 1, 0x20);
+    uint64_t d = tm_next_deadline(h.tm);
+    ck_assert_uint_ne(d, TM_NO_DEADLINE);
+    /* the next edge of the programmed period: the last one was long ago */
+    ck_assert_uint_le(d - tm_now(h.tm), TM_MIN_PERIOD_NS + ticks(2));
+    /* taken at once from now on: about one per TM_MIN_PERIOD_NS */
+    unsigned got = 0;
+    run_us(10000000, true, &got);
+    ck_assert_uint_ge(got, 10000000 / TM_MIN_PERIOD_NS - 5);
+    ck_assert_uint_le(got, 10000000 / TM_MIN_PERIOD_NS + 1);
+}
+END_TEST
+
+/* Unmasked but never acknowledged (the guest runs with IF=0): one request
+ * latches, then nothing runs until the INTA. */
+START_TEST(test_unacknowledged_irq0_coalesced)
+{
+    pic_pit(0xfe);
+    h_out(&h, 0x43, 1, 0x34); /* divisor 1 */
+    h_out(&h, 0x40, 1, 0x01);
+    h_out(&h, 0x40, 1, 0x00);
+    unsigned polls = run_us(10000000, false, NULL);
+    ck_assert_uint_le(polls, 2);
+    ck_assert_int_eq(h.intr, 1);
+    ck_assert_uint_eq(tm_next_deadline(h.tm), TM_NO_DEADLINE);
+    ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x08);
+    ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x0f); /* one request, not a queue: spurious */
+    h_out(&h, 0x20, 1, 0x20);
+    ck_assert_uint_ne(tm_next_deadline(h.tm), TM_NO_DEADLINE);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dev-pit");
@@ -185,6 +295,9 @@ int main(void)
     tcase_add_test(tc, test_lobyte_only_and_ch2_speaker);
     tcase_add_test(tc, test_irq0_through_pic);
     tcase_add_test(tc, test_stop_keeps_latched_irq0_then_one_shot);
+    tcase_add_test(tc, test_divisor1_clamped);
+    tcase_add_test(tc, test_masked_irq0_costs_nothing);
+    tcase_add_test(tc, test_unacknowledged_irq0_coalesced);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

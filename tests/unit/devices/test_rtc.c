@@ -137,19 +137,22 @@ END_TEST
 START_TEST(test_periodic_irq8)
 {
     add_rtc(NULL);
-    wr(0x0a, 0x23); /* rate 3: 122.0703125 us */
+    wr(0x0a, 0x23); /* rate 3: 122.0703125 us, below TM_MIN_PERIOD_NS */
     wr(0x0b, 0x42); /* PIE */
     ck_assert_uint_eq(h.irq_raises[8], 0);
     h_advance(&h, 123000);
+    ck_assert_uint_eq(h.irq_raises[8], 0); /* clamped: every other period */
+    h_advance(&h, 245000 - 123000);
     ck_assert_uint_eq(h.irq_raises[8], 1);
     ck_assert_int_eq(h.irq_level[8], 1);
-    /* Until C is read the line stays up: no new edge. */
-    h_advance(&h, 123000);
+    /* Until C is read the line stays up: no new edge, and no timer runs. */
+    ck_assert_uint_eq(tm_next_deadline(h.tm), TM_NO_DEADLINE);
+    h_advance(&h, 245000);
     ck_assert_uint_eq(h.irq_raises[8], 1);
     ck_assert_uint_eq(rd(0x0c), 0xc0);
     ck_assert_int_eq(h.irq_level[8], 0);
     ck_assert_uint_eq(rd(0x0c), 0x00); /* read clears */
-    h_advance(&h, 123000);
+    h_advance(&h, 245000);
     ck_assert_uint_eq(h.irq_raises[8], 2);
     (void)rd(0x0c);
     /* Rate 15: 500 ms; rate 1: 256 Hz. */

@@ -1,0 +1,207 @@
+/*
+ * timer_storm.c - a hostile guest: timers programmed far faster than any
+ * host can deliver (issue 19, "timer livelock"). The PIT's channel 0 as a
+ * rate generator with divisors 1, 2 and 16 (1.19 MHz .. 75 kHz) through the
+ * 8259, and the local APIC timer in periodic mode at divide-by-1 with
+ * counts 1, 100 and 1000 (1 GHz .. 1 MHz), each three ways:
+ *   masked  the controller masks the line (8259 IMR bit 0, LVT mask bit),
+ *           IF=1: nothing can be delivered, so it must cost nothing;
+ *   if0     unmasked, IF=0: one interrupt becomes pending and more ticks
+ *           add nothing (the request is latched), so it must cost nothing;
+ *   if1     unmasked, IF=1, a handler with EOI: interrupts arrive at a
+ *           bounded rate (> 0, and at most ~10 kHz: hosts clamp periodic
+ *           timers, KVM at 200 us) and the guest still makes progress.
+ * Progress: a fixed loop is timed (RDTSC) with no timer running (the
+ * baseline, best of 3), then with the timer (best of 3); the timed run may
+ * take at most SLOWDOWN times the baseline. The bound is a ratio measured
+ * in the same VM, so a slow or loaded host scales both sides.
+ * The counters still count at the programmed rate: the PIT's latched count
+ * and the APIC's current count move between reads.
+ *
+ * `--append case=N` (multiboot command line) runs case N only (0..17, in
+ * the order printed), for bisecting a failure.
+ */
+#include "guest.h"
+
+const char guest_name[] = "timer-storm";
+
+extern uint32_t mb_info_addr;
+
+enum { LOOP_N = 3000000, SLOWDOWN = 3, VEC_LAPIC = 0x40, VEC_SPURIOUS = 0xff };
+/* At most 10 kHz on a 1 GHz TSC (TM's), twice the 200 us clamp's rate. */
+#define MAX_IRQ_PERIOD_TSC 100000ull
+
+enum how { MASKED, IF0, IF1 };
+static const char *const how_name[] = {"masked", "if0", "if1"};
+
+static volatile unsigned irqs, spurious;
+
+static void pit_irq(struct trap_frame *f)
+{
+    (void)f;
+    irqs++;
+    pic_eoi(0);
+}
+
+static void lapic_irq(struct trap_frame *f)
+{
+    (void)f;
+    irqs++;
+    lapic_eoi();
+}
+
+static void spur(struct trap_frame *f)
+{
+    (void)f;
+    spurious++;
+}
+
+/* The loop whose progress is measured, with IF as the caller left it. */
+static uint64_t spin(void)
+{
+    uint64_t t = rdtsc();
+    for (volatile unsigned i = 0; i < LOOP_N; i++)
+        ;
+    return rdtsc() - t;
+}
+
+static uint64_t best_spin(void)
+{
+    uint64_t best = ~0ull;
+    for (int i = 0; i < 3; i++) {
+        uint64_t t = spin();
+        if (t < best)
+            best = t;
+    }
+    return best;
+}
+
+/* "case=N" on the multiboot command line, or -1. */
+static int only_case(void)
+{
+    const struct mb_info *mi = (const struct mb_info *)(ureg)mb_info_addr;
+    if (!(mi->flags & 4) || !mi->cmdline)
+        return -1;
+    const char *s = (const char *)(ureg)mi->cmdline;
+    for (; *s; s++)
+        if (s[0] == 'c' && s[1] == 'a' && s[2] == 's' && s[3] == 'e' && s[4] == '=') {
+            int n = 0;
+            for (s += 5; *s >= '0' && *s <= '9'; s++)
+                n = n * 10 + (*s - '0');
+            return n;
+        }
+    return -1;
+}
+
+static void pit_on(unsigned div, enum how how)
+{
+    pic_mask(0, how == MASKED);
+    pit_start(0, 2, (uint16_t)div);
+}
+
+static void pit_off(void)
+{
+    pic_mask(0, 1);
+    pit_stop(0);
+}
+
+static void lapic_on(unsigned count, enum how how)
+{
+    lapic_write(LAPIC_TDCR, 0xb); /* divide by 1 */
+    lapic_write(LAPIC_LVT_TIMER, VEC_LAPIC | 0x20000 | (how == MASKED ? 0x10000u : 0));
+    lapic_write(LAPIC_TMICT, count);
+}
+
+static void lapic_off(void)
+{
+    lapic_write(LAPIC_TMICT, 0);
+    lapic_write(LAPIC_LVT_TIMER, 0x10000);
+}
+
+/* Lets a request latched during an IF=0 or masked case in, with the
+ * timer stopped, so the next case starts clean. */
+static void drain(void)
+{
+    pic_mask(0, 0);
+    lapic_write(LAPIC_LVT_TIMER, VEC_LAPIC); /* one-shot, count 0: idle */
+    sti();
+    for (volatile int i = 0; i < 1000; i++)
+        ;
+    cli();
+    pic_mask(0, 1);
+    lapic_write(LAPIC_LVT_TIMER, 0x10000);
+}
+
+static void run_case(int n, int lapic, unsigned arg, enum how how, uint64_t base)
+{
+    irqs = 0;
+    if (lapic)
+        lapic_on(arg, how);
+    else
+        pit_on(arg, how);
+    if (how != IF0)
+        sti();
+    uint64_t t = best_spin();
+    cli();
+    unsigned got = irqs;
+    /* The counter still runs at the programmed rate: it moves between
+     * reads (a count of 1 always reads 1). */
+    if (arg > 2) {
+        unsigned distinct = 0, prev = ~0u;
+        for (int i = 0; i < 8; i++) {
+            unsigned c = lapic ? lapic_read(LAPIC_TMCCT) : pit_latch(0);
+            CHECK(c >= 1 && c <= arg);
+            distinct += c != prev;
+            prev = c;
+            for (volatile int k = 0; k < 50; k++)
+                ;
+        }
+        CHECK(distinct >= 2);
+    }
+    if (lapic)
+        lapic_off();
+    else
+        pit_off();
+    gprintf("case %d: %s %s %u: loop %llu TSC ticks (baseline %llu), %u interrupts\n", n,
+            lapic ? "lapic" : "pit", how_name[how], arg, (unsigned long long)t,
+            (unsigned long long)base, got);
+    if (t > SLOWDOWN * base)
+        guest_fail("case %d (%s %s %u): the loop took %llu TSC ticks, more than %u x the "
+                   "baseline %llu",
+                   n, lapic ? "lapic" : "pit", how_name[how], arg, (unsigned long long)t, SLOWDOWN,
+                   (unsigned long long)base);
+    if (how == IF1) {
+        CHECK(got > 0);
+        /* best_spin ran 3 loops, each at least t long; bound by 3 of the
+         * slowest possible (SLOWDOWN x base) */
+        uint64_t window = 3 * SLOWDOWN * base;
+        if (got > window / MAX_IRQ_PERIOD_TSC + 3)
+            guest_fail("case %d: %u interrupts in at most %llu TSC ticks: more than one per "
+                       "%llu",
+                       n, got, (unsigned long long)window, MAX_IRQ_PERIOD_TSC);
+    }
+    drain();
+}
+
+void guest_main(void)
+{
+    static const unsigned pit_div[] = {1, 2, 16}, lapic_count[] = {1, 100, 1000};
+    int only = only_case();
+    trap_set(PIC_VECTOR_BASE, pit_irq);
+    trap_set(VEC_LAPIC, lapic_irq);
+    trap_set(VEC_SPURIOUS, spur);
+    lapic_enable(VEC_SPURIOUS);
+    lapic_write(LAPIC_LVT_LINT0, 0x700); /* ExtINT: the 8259 passes */
+    lapic_off();
+    pit_off();
+    uint64_t base = best_spin();
+    gprintf("ok baseline loop %llu TSC ticks\n", (unsigned long long)base);
+    int n = 0;
+    for (int dev = 0; dev < 2; dev++)
+        for (int a = 0; a < 3; a++)
+            for (int h = MASKED; h <= IF1; h++, n++)
+                if (only < 0 || only == n)
+                    run_case(n, dev == 1, dev ? lapic_count[a] : pit_div[a], (enum how)h, base);
+    CHECK_EQ(spurious, 0);
+    gprintf("ok every timer storm left the guest making progress\n");
+}
