@@ -244,8 +244,8 @@ static void drop_locked(struct event_source *es, struct listener *r, struct list
     pthread_cond_broadcast(&es->cond); /* a waiting getEvent sees it gone */
     if (why) {
         es->n_dropped++;
-        svc_log("dropped an %s event listener of connection %" PRIu64 " (pid %d): %s",
-                r->active ? "active" : "passive", r->conn_id, (int)r->pid, why);
+        svc_log("dropped %s event listener of connection %" PRIu64 " (pid %d): %s",
+                r->active ? "an active" : "a passive", r->conn_id, (int)r->pid, why);
     }
 }
 
@@ -608,8 +608,10 @@ static cap_result es_FireEvent(IEventSource *self, IEvent *event, int32_t timeou
             continue;
         if (enqueue(r, event, es->queue_max) < 0) {
             char why[96];
-            snprintf(why, sizeof(why), "%u events waiting (the bound), or out of memory",
-                     r->q_len);
+            if (r->q_len >= es->queue_max)
+                snprintf(why, sizeof(why), "its queue is full (%u events waiting)", r->q_len);
+            else
+                snprintf(why, sizeof(why), "out of memory for its queue");
             drop_locked(es, r, &dead, why);
         } else if (r->active && deliver_start_locked(es, r) < 0) {
             drop_locked(es, r, &dead, "cannot start its delivery thread");
