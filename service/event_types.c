@@ -9,6 +9,9 @@
  * the concrete one), listed in a per-type table. The thin wrappers below
  * only exist to give each vtable slot its exact C type.
  *
+ * The events_* helpers at the end build one of the service's events and
+ * fire it at its event source (events.c), which queues it and returns.
+ *
  * The events of this version are not waitable: setProcessed does nothing
  * and waitProcessed returns true at once.
  */
@@ -232,4 +235,52 @@ cap_result event_create(IEventSource *source, EventType type, const struct event
     }
     *out = &e->IEvent_iface;
     return CAP_OK;
+}
+
+/* ---- firing the service's events (svc_internal.h) ---------------------- */
+
+void events_fire(struct event_source *es, EventType type, const struct event_args *args)
+{
+    IEvent *e = NULL;
+    if (!es)
+        return;
+    if (CAP_FAILED(event_create(event_source_iface(es), type, args, &e))) {
+        svc_log("cannot create an event of type %d", (int)type);
+        return;
+    }
+    IEventSource_FireEvent(event_source_iface(es), e, 0, NULL);
+    IEvent_Release(e);
+}
+
+void events_machine_state(struct event_source *es, const cap_uuid *id, MachineState s)
+{
+    struct event_args a = {.machine_id = *id, .state = s};
+    events_fire(es, EventType_OnMachineStateChanged, &a);
+}
+
+void events_session_state(struct event_source *es, const cap_uuid *id, SessionState s)
+{
+    struct event_args a = {.machine_id = *id, .state = s};
+    events_fire(es, EventType_OnSessionStateChanged, &a);
+}
+
+void events_machine_data(struct event_source *es, const cap_uuid *id)
+{
+    struct event_args a = {.machine_id = *id};
+    events_fire(es, EventType_OnMachineDataChanged, &a);
+}
+
+void events_machine_registered(struct event_source *es, const cap_uuid *id, int registered)
+{
+    struct event_args a = {.machine_id = *id, .registered = registered ? CAP_TRUE : CAP_FALSE};
+    events_fire(es, EventType_OnMachineRegistered, &a);
+}
+
+void events_extra_data(struct event_source *es, const cap_uuid *id, const char *key,
+                       const char *value)
+{
+    struct event_args a = {.key = key, .value = value};
+    if (id)
+        a.machine_id = *id;
+    events_fire(es, EventType_OnExtraDataChanged, &a);
 }

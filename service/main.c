@@ -61,15 +61,34 @@ static void usage(FILE *f)
                "\n"
                "Environment: CAPSULE_SVC_LAUNCH_TIMEOUT=MS bounds how long a VM process may\n"
                "take to report its power-up before it is killed (default 120000; 0: no\n"
-               "limit). CAPSULE_SVC_LOG_MAX=BYTES: past it svc.log is rotated while the\n"
-               "service runs (default 8 MiB; the old ones kept as at start,\n"
-               "logHistoryCount; 0: never).\n");
+               "limit). CAPSULE_SVC_LOG_MAX=BYTES: past it svc.log is rotated while the
+"
+               "service runs (default 8 MiB; the old ones kept as at start,
+"
+               "logHistoryCount; 0: never). CAPSULE_SVC_LISTENER_TIMEOUT=MS: an active
+"
+               "event listener whose handleEvent has not returned after MS is dropped
+"
+               "(default 5000). CAPSULE_SVC_LISTENER_QUEUE=N: a listener with N events
+"
+               "waiting is dropped (default 10000). Drops are logged.
+");
 }
 
 static uint64_t conn_hook(void)
 {
     struct cap_ipc_peer peer;
     return cap_ipc_current_peer(&peer) == CAP_OK ? peer.conn_id : 0;
+}
+
+static int peer_hook(uint64_t *conn_id, int32_t *pid)
+{
+    struct cap_ipc_peer peer;
+    if (cap_ipc_current_peer(&peer) != CAP_OK)
+        return 0;
+    *conn_id = peer.conn_id;
+    *pid = peer.pid;
+    return 1;
 }
 
 static void on_connected(void *ctx, const struct cap_ipc_peer *peer)
@@ -249,6 +268,7 @@ int main(int argc, char **argv)
     }
     svc_set_conn_hook(m.svc, conn_hook);
     svc_set_caller_gone_hook(m.svc, cap_ipc_current_peer_gone);
+    svc_set_peer_hook(m.svc, peer_hook);
     struct cap_ipc_server_options so = {
         .socket_path = h.socket,
         .root = (ISupports *)svc_icapsule(m.svc),

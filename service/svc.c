@@ -52,6 +52,11 @@ void svc_set_caller_gone_hook(struct svc *svc, int (*hook)(void))
     event_source_set_caller_gone(svc->events, hook);
 }
 
+void svc_set_peer_hook(struct svc *svc, int (*hook)(uint64_t *conn_id, int32_t *pid))
+{
+    event_source_set_peer_hook(svc->events, hook);
+}
+
 struct event_source *svc_events(struct svc *svc)
 {
     return svc->events;

@@ -53,6 +53,12 @@ void svc_client_disconnected(struct svc *svc, uint64_t conn_id);
  * (capsule-svc passes a wrapper of cap_ipc_current_peer); NULL: none. */
 void svc_set_conn_hook(struct svc *svc, uint64_t (*hook)(void));
 
+/* Sets how the service learns who the client of the call it serves is
+ * (connection id and pid; returns 0 when the call is not a client's), to
+ * name it in log lines (a dropped event listener). capsule-svc passes a
+ * wrapper of cap_ipc_current_peer; NULL: none. Set it before serving. */
+void svc_set_peer_hook(struct svc *svc, int (*hook)(uint64_t *conn_id, int32_t *pid));
+
 /*
  * The IPC server's bookkeeping behind ICapsule's clientCount and
  * objectHandleCount (diagnostics for leak checks). capsule-svc points it at

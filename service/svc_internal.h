@@ -251,8 +251,19 @@ void event_source_release(struct event_source *es);
 void event_source_shutdown(struct event_source *es);
 /* See svc_set_caller_gone_hook (svc.h); set before serving. */
 void event_source_set_caller_gone(struct event_source *es, int (*hook)(void));
+/* See svc_set_peer_hook (svc.h); set before serving. */
+void event_source_set_peer_hook(struct event_source *es,
+                                int (*hook)(uint64_t *conn_id, int32_t *pid));
+/* Overrides the bounds read from the environment at create
+ * (CAPSULE_SVC_LISTENER_TIMEOUT ms, CAPSULE_SVC_LISTENER_QUEUE events);
+ * 0 keeps one. For the tests; any thread. */
+void event_source_set_limits(struct event_source *es, uint32_t timeout_ms, uint32_t queue_max);
 /* Number of registered listeners (tests). */
 uint32_t event_source_listener_count(struct event_source *es);
+/* Listeners dropped by a bound (timeout, full queue, idle, client gone). */
+uint32_t event_source_dropped_count(struct event_source *es);
+/* Delivery threads running (tests). */
+uint32_t event_source_delivery_threads(struct event_source *es);
 
 struct event_args {
     cap_uuid machine_id;

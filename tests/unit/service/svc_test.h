@@ -38,6 +38,7 @@ TCase *tcase_settings(void);
 TCase *tcase_machines(void);
 TCase *tcase_sessions(void);
 TCase *tcase_events(void);
+TCase *tcase_listeners(void);
 TCase *tcase_cpuprofiles(void);
 
 #endif

@@ -147,8 +147,16 @@ static cap_result cnt_handle(IEventListener *self, IEvent *e)
     ck_assert_int_eq(CAP_QI(e, &IID_IMachineStateChangedEvent, &sc), CAP_OK);
     IMachineStateChangedEvent_GetState(sc, &c->last);
     IMachineStateChangedEvent_Release(sc);
-    c->n++;
+    __atomic_add_fetch(&c->n, 1, __ATOMIC_RELEASE);
     return CAP_OK;
+}
+
+/* Waits (at most 5 s) until c has seen n events. */
+static void wait_count(struct counter *c, int n)
+{
+    for (int i = 0; i < 2500 && __atomic_load_n(&c->n, __ATOMIC_ACQUIRE) < n; i++)
+        usleep(2000);
+    ck_assert_int_eq(__atomic_load_n(&c->n, __ATOMIC_ACQUIRE), n);
 }
 
 static const struct IEventListenerVtbl cnt_vtbl = {
@@ -175,13 +183,16 @@ START_TEST(test_active)
     ISession_GetMachine(s, &sm);
     IInternalMachineControl *ctl = NULL;
     CAP_QI(sm, &IID_IInternalMachineControl, &ctl);
+    /* Delivered by the listener's own thread, in order, soon. */
     IInternalMachineControl_UpdateState(ctl, MachineState_Running);
-    ck_assert_int_eq(c.n, 1);
+    wait_count(&c, 1);
     ck_assert_int_eq(c.last, MachineState_Running);
     IInternalMachineControl_UpdateState(ctl, MachineState_PoweredOff);
-    ck_assert_int_eq(c.n, 2);
+    wait_count(&c, 2);
     ck_assert_int_eq(c.last, MachineState_PoweredOff);
     ISession_UnlockMachine(s);
+    for (int i = 0; i < 2500 && event_source_delivery_threads(svc_events(test_svc)); i++)
+        usleep(2000);
     ck_assert_int_eq(IEventSource_UnregisterListener(es, &c.IEventListener_iface), CAP_OK);
     ck_assert_uint_eq(cap_refcnt_get(&c.ref), 1);
     IInternalMachineControl_Release(ctl);

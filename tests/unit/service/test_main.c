@@ -115,6 +115,7 @@ int main(void)
     suite_add_tcase(s, tcase_machines());
     suite_add_tcase(s, tcase_sessions());
     suite_add_tcase(s, tcase_events());
+    suite_add_tcase(s, tcase_listeners());
     suite_add_tcase(s, tcase_cpuprofiles());
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
