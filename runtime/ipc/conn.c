@@ -38,6 +38,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <capsule/capsule.h>
 #include <capsule/errorinfo.h>
@@ -124,10 +125,12 @@ cap_result ipc_conn_create(struct ipc_transport *t, const struct cap_ipc_peer *p
     c->max_frame = max_frame ? max_frame : CAP_IPC_DEFAULT_MAX_FRAME;
     if (owner)
         c->owner = *owner;
+    if (c->owner.budget)
+        ipc_budget_ref(c->owner.budget);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->wlock, NULL);
     c->next_export = 1;
-    c->rcap = 64 * 1024;
+    c->rcap = CAP_IPC_CONN_BUFFER_ALLOWANCE;
     c->rbuf = cap_alloc(c->rcap);
     cap_result rc = c->rbuf ? ipc_transport_wait_init(t) : CAP_E_OUTOFMEMORY;
     if (CAP_FAILED(rc)) {
@@ -159,7 +162,80 @@ void ipc_conn_unref(struct ipc_conn *c)
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->wlock);
     cap_free(c->rbuf);
+    if (c->owner.budget) {
+        ipc_budget_uncharge(c->owner.budget, c->rcharged);
+        ipc_budget_unref(c->owner.budget);
+    }
     cap_free(c);
+}
+
+int64_t ipc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ipc_conn_partial_since(struct ipc_conn *c)
+{
+    return __atomic_load_n(&c->partial_since, __ATOMIC_RELAXED);
+}
+
+void ipc_conn_close_with(struct ipc_conn *c, cap_result rc, const char *reason)
+{
+    uint8_t room[512];
+    struct ipc_buf b;
+    ipc_buf_init_on(&b, room, sizeof(room));
+    ipc_close_msg(&b, rc, reason);
+    if (!b.oom && pthread_mutex_trylock(&c->wlock) == 0) { /* never wait behind a stuck send */
+        ipc_send_nowait(c->t, b.data, b.len);
+        pthread_mutex_unlock(&c->wlock);
+    }
+    ipc_buf_free(&b);
+    ipc_conn_log(c, "%s; closing the connection", reason);
+    ipc_conn_kill(c, reason);
+}
+
+void ipc_conn_drop_rbuf(struct ipc_conn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int free_it = c->dead && !c->rd_busy;
+    if (free_it)
+        c->rd_busy = 1; /* for good: nobody reads a dead connection */
+    pthread_mutex_unlock(&c->lock);
+    if (!free_it)
+        return;
+    cap_free(c->rbuf);
+    c->rbuf = NULL;
+    c->rcap = c->rstart = c->rend = 0;
+    __atomic_store_n(&c->partial_since, 0, __ATOMIC_RELAXED);
+    if (c->owner.budget)
+        ipc_budget_uncharge(c->owner.budget, c->rcharged);
+    c->rcharged = 0;
+}
+
+/* After a failed send: a CLOSE message the peer sent before it hung up
+ * (a server refusing this connection) is the real reason; NULL if none is
+ * at the head of the stream. */
+static char *peer_close_reason(struct ipc_conn *c)
+{
+    uint8_t head[1024];
+    size_t got = 0;
+    ipc_recv_peek(c->t, head, sizeof(head), &got);
+    struct ipc_frame f;
+    if (ipc_frame_decode(head, got, sizeof(head), &f) != CAP_OK || f.type != IPC_MSG_CLOSE) {
+        cap_error_clear();
+        return NULL;
+    }
+    struct ipc_rd r = {f.payload, f.length, 0};
+    uint32_t u;
+    char *why = NULL;
+    int oom = 0;
+    if (!ipc_rd_u32(&r, &u) || !ipc_rd_str(&r, &why, &oom) || !why)
+        return NULL;
+    char *reason = cap_str_printf("the service closed it: %s", why);
+    cap_str_free(why);
+    return reason;
 }
 
 const struct cap_ipc_peer *ipc_conn_peer(struct ipc_conn *c)
@@ -193,7 +269,10 @@ cap_result ipc_conn_send(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, ui
     cap_result rc = ipc_send_all(c->t, b->data, b->len);
     pthread_mutex_unlock(&c->wlock);
     if (CAP_FAILED(rc)) {
-        ipc_conn_kill(c, cap_error_peek_message() ? cap_error_peek_message() : "send failed");
+        char *why = c->is_server ? NULL : peer_close_reason(c);
+        ipc_conn_kill(c, why ? why : cap_error_peek_message() ? cap_error_peek_message()
+                                                               : "send failed");
+        cap_str_free(why);
         return ipc_conn_dead_error(c);
     }
     return CAP_OK;

@@ -103,22 +103,41 @@ fail_io:
     return rc;
 }
 
-cap_result ipc_accept(struct ipc_listener *l, struct ipc_transport **out, struct ipc_cred *cred)
+/* The result for a failed call that made a descriptor or memory (errno). */
+static cap_result errno_result(const char *what, int e)
+{
+    if (e == EMFILE || e == ENFILE)
+        return cap_error_set(IPC_E_NO_FDS, COMP, NULL, "out of file descriptors (%s: %s)", what,
+                             strerror(e));
+    if (e == ENOMEM || e == ENOBUFS)
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMP, NULL, "out of memory (%s: %s)", what,
+                             strerror(e));
+    return cap_error_set(CAP_E_IO, COMP, NULL, "%s: %s", what, strerror(e));
+}
+
+cap_result ipc_accept(struct ipc_listener *l, int timeout_ms, struct ipc_transport **out,
+                      struct ipc_cred *cred)
 {
     *out = NULL;
     struct pollfd p[2] = {{.fd = l->fd, .events = POLLIN}, {.fd = l->wake[0], .events = POLLIN}};
-    if (poll(p, 2, -1) < 0)
-        return errno == EINTR ? CAP_E_IO : cap_error_set(CAP_E_IO, COMP, NULL, "poll: %s",
-                                                         strerror(errno));
+    int n = poll(p, 2, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? CAP_FALSE_RESULT : errno_result("poll", errno);
     if (p[1].revents)
         return CAP_E_ABORT;
+    if (n == 0)
+        return CAP_FALSE_RESULT;
     int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0)
-        return cap_error_set(CAP_E_IO, COMP, NULL, "accept: %s", strerror(errno));
+    if (fd < 0) {
+        int e = errno;
+        if (e == EINTR || e == EAGAIN || e == EWOULDBLOCK || e == ECONNABORTED || e == EPROTO)
+            return CAP_FALSE_RESULT; /* the client gave up meanwhile: nothing to say */
+        return errno_result("accept", e);
+    }
     struct ipc_transport *t = transport_new(fd);
     if (!t) {
         close(fd);
-        return CAP_E_OUTOFMEMORY;
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMP, NULL, "out of memory accepting a connection");
     }
     cap_result rc = ipc_transport_cred(t, cred);
     if (CAP_FAILED(rc)) {
@@ -127,6 +146,12 @@ cap_result ipc_accept(struct ipc_listener *l, struct ipc_transport **out, struct
     }
     *out = t;
     return CAP_OK;
+}
+
+cap_result ipc_listener_pause(struct ipc_listener *l, int ms)
+{
+    struct pollfd p = {.fd = l->wake[0], .events = POLLIN};
+    return poll(&p, 1, ms) > 0 ? CAP_E_ABORT : CAP_OK;
 }
 
 void ipc_listener_wake(struct ipc_listener *l)
@@ -206,6 +231,18 @@ cap_result ipc_send_all(struct ipc_transport *t, const void *buf, size_t n)
     return CAP_OK;
 }
 
+void ipc_send_nowait(struct ipc_transport *t, const void *buf, size_t n)
+{
+    ssize_t w = send(t->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+}
+
+void ipc_recv_peek(struct ipc_transport *t, void *buf, size_t n, size_t *got)
+{
+    ssize_t r = recv(t->fd, buf, n, MSG_PEEK | MSG_DONTWAIT);
+    *got = r > 0 ? (size_t)r : 0;
+}
+
 cap_result ipc_recv_some(struct ipc_transport *t, void *buf, size_t n, size_t *got)
 {
     for (;;) {
@@ -251,7 +288,7 @@ cap_result ipc_transport_wait_init(struct ipc_transport *t)
     struct epoll_event s = {.events = EPOLLONESHOT, .data.u32 = IPC_WAKE_DATA};
     if (t->ep < 0 || t->kick < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, t->kick, &k) != 0 ||
         epoll_ctl(t->ep, EPOLL_CTL_ADD, t->fd, &s) != 0)
-        return cap_error_set(CAP_E_IO, COMP, NULL, "cannot set up a wait set: %s", strerror(errno));
+        return errno_result("setting up a connection's wait set", errno);
     return CAP_OK;
 }
 
