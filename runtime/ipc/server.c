@@ -115,6 +115,18 @@ static void srv_conn_ended(void *ctx, struct ipc_conn *c)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Logs how many refusals were not logged one by one, once their second is
+ * over (accept thread). */
+static void flush_refusals(struct cap_ipc_server *s, int64_t now)
+{
+    struct srv_episode *e = &s->refusals;
+    if (e->count > 1 && now - e->last_log_ms >= 1000)
+        srv_logf(s, "ipc: %u more connections refused (same reasons) in the second after that",
+                 e->count - 1);
+    if (now - e->last_log_ms >= 1000)
+        e->count = 0;
+}
+
 /* Tells a connection that will not be served why (CLOSE; rc 0: tell
  * nothing, a stranger), logs it (at most once a second for a run of
  * refusals) and closes it. */
@@ -135,8 +147,7 @@ static void refuse(struct cap_ipc_server *s, struct ipc_transport *t, const stru
         e->count++;
         return;
     }
-    if (e->count > 1)
-        srv_logf(s, "ipc: %u more connections refused in the last second", e->count - 1);
+    flush_refusals(s, now);
     srv_logf(s, "ipc: refused a connection from pid %d uid %u: %s", (int)cr->pid, cr->uid,
              reason);
     e->count = 1;
@@ -235,8 +246,9 @@ static void reap_stalled(struct cap_ipc_server *s)
     }
 }
 
-/* accept() failed with rc: log once per episode, then back off. */
-static void accept_failed(struct cap_ipc_server *s, cap_result rc)
+/* accept() failed with rc: log once per episode, then back off (unless
+ * the connection was taken and refused: the backlog got shorter). */
+static void accept_failed(struct cap_ipc_server *s, cap_result rc, int backoff)
 {
     struct srv_episode *e = &s->accept_fail;
     const char *m = cap_error_peek_message();
@@ -245,7 +257,7 @@ static void accept_failed(struct cap_ipc_server *s, cap_result rc)
         const char *what = rc == IPC_E_NO_FDS       ? "out of file descriptors"
                            : rc == CAP_E_OUTOFMEMORY ? "out of memory"
                                                      : "failing";
-        srv_logf(s, "ipc: cannot accept connections: %s (%s); %s", what, m ? m : "?",
+        srv_logf(s, "ipc: cannot accept connections: %s; %s", m ? m : what,
                  e->count > 1 ? "still backing off" : "backing off until it works again");
         e->last_log_ms = now;
         if (e->kind != rc)
@@ -254,6 +266,8 @@ static void accept_failed(struct cap_ipc_server *s, cap_result rc)
     e->kind = rc;
     e->count++;
     cap_error_clear();
+    if (!backoff)
+        return;
     s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : 10;
     if (s->backoff_ms > 1000)
         s->backoff_ms = 1000;
@@ -284,10 +298,17 @@ static void *accept_main(void *arg)
         if (rc == CAP_E_ABORT)
             break;
         reap_stalled(s);
+        flush_refusals(s, ipc_now_ms());
         if (rc == CAP_FALSE_RESULT)
             continue;
+        if (CAP_FAILED(rc) && t) { /* taken only to be told: out of fds */
+            refuse(s, t, &cr, cr.uid == geteuid() ? CAP_E_IPC_PEER_REFUSED : CAP_OK,
+                   "the service is out of file descriptors; try again later");
+            accept_failed(s, rc, 0);
+            continue;
+        }
         if (CAP_FAILED(rc)) {
-            accept_failed(s, rc);
+            accept_failed(s, rc, 1);
             continue;
         }
         accept_worked(s);

@@ -35,8 +35,12 @@ cap_result ipc_listen(const char *path, struct ipc_listener **out);
  * with *out and the peer's credentials; CAP_FALSE_RESULT when the time
  * passed or nothing was there after all (try again); CAP_E_ABORT once
  * ipc_listener_wake() was called. Failures, with error info naming the
- * errno: IPC_E_NO_FDS (the connection stays queued until a descriptor is
- * free), CAP_E_OUTOFMEMORY (ENOMEM, ENOBUFS), CAP_E_IO otherwise. */
+ * errno: IPC_E_NO_FDS, CAP_E_OUTOFMEMORY (ENOMEM, ENOBUFS), CAP_E_IO
+ * otherwise. Out of fds, the listener gives up a descriptor it keeps in
+ * reserve to take the connection anyway: IPC_E_NO_FDS then comes with *out
+ * set, for the caller to tell the client and close at once (the reserve is
+ * taken back on the next call); without *out the connection stays queued
+ * until a descriptor is free. */
 cap_result ipc_accept(struct ipc_listener *l, int timeout_ms, struct ipc_transport **out,
                       struct ipc_cred *cred);
 

@@ -49,6 +49,7 @@ static struct ipc_transport *transport_new(int fd)
 struct ipc_listener {
     int fd;
     int wake[2];
+    int reserve; /* /dev/null, given up to accept one connection when out of fds */
     char *path;
 };
 
@@ -75,6 +76,7 @@ cap_result ipc_listen(const char *path, struct ipc_listener **out)
         return CAP_E_OUTOFMEMORY;
     l->fd = -1;
     l->wake[0] = l->wake[1] = -1;
+    l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
     l->path = cap_str_dup(path);
     if (!l->path || pipe2(l->wake, O_CLOEXEC) != 0)
         goto fail_io;
@@ -119,6 +121,7 @@ cap_result ipc_accept(struct ipc_listener *l, int timeout_ms, struct ipc_transpo
                       struct ipc_cred *cred)
 {
     *out = NULL;
+    cap_result rc_fail = CAP_OK;
     struct pollfd p[2] = {{.fd = l->fd, .events = POLLIN}, {.fd = l->wake[0], .events = POLLIN}};
     int n = poll(p, 2, timeout_ms);
     if (n < 0)
@@ -127,12 +130,23 @@ cap_result ipc_accept(struct ipc_listener *l, int timeout_ms, struct ipc_transpo
         return CAP_E_ABORT;
     if (n == 0)
         return CAP_FALSE_RESULT;
+    if (l->reserve < 0)
+        l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0) {
         int e = errno;
         if (e == EINTR || e == EAGAIN || e == EWOULDBLOCK || e == ECONNABORTED || e == EPROTO)
             return CAP_FALSE_RESULT; /* the client gave up meanwhile: nothing to say */
-        return errno_result("accept", e);
+        rc_fail = errno_result("accept", e);
+        if (rc_fail != IPC_E_NO_FDS || l->reserve < 0)
+            return rc_fail;
+        /* Out of fds: the reserve makes room to take the connection and
+         * tell it so, rather than leave it waiting in the backlog. */
+        close(l->reserve);
+        l->reserve = -1;
+        fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            return rc_fail;
     }
     struct ipc_transport *t = transport_new(fd);
     if (!t) {
@@ -145,7 +159,8 @@ cap_result ipc_accept(struct ipc_listener *l, int timeout_ms, struct ipc_transpo
         return rc;
     }
     *out = t;
-    return CAP_OK;
+    return rc_fail != CAP_OK ? cap_error_set(rc_fail, COMP, NULL, "out of file descriptors "
+                                             "(accept: %s)", strerror(EMFILE)) : CAP_OK;
 }
 
 cap_result ipc_listener_pause(struct ipc_listener *l, int ms)
@@ -173,6 +188,8 @@ void ipc_listener_close(struct ipc_listener *l)
     for (int i = 0; i < 2; i++)
         if (l->wake[i] >= 0)
             close(l->wake[i]);
+    if (l->reserve >= 0)
+        close(l->reserve);
     cap_free(l->path);
     cap_free(l);
 }

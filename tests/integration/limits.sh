@@ -11,7 +11,8 @@
 #   a frame left incomplete is closed after CAPSULE_SVC_FRAME_TIMEOUT
 #     (logged, reason told), an idle connection is kept;
 #   the service out of file descriptors (prlimit --nofile): the log says so
-#     ("out of file descriptors"), never "out of memory", and the service
+#     ("out of file descriptors"), never "out of memory", the clients it
+#     cannot serve are told so rather than left waiting, and the service
 #     serves again once connections close.
 # Set CAPSULE_SVC_BIN to run the same checks against another capsule-svc
 # (the figures before a change). Time limits scale with CAPSULE_TIMEOUT_SCALE.
@@ -130,18 +131,29 @@ wait "$ipid" || fail "an idle connection was closed: $(cat "$tmp/idle.out")"
 stop_svc
 
 # ---- out of file descriptors ---------------------------------------------------
-start_svc fds env CAPSULE_SVC_MAX_CONNECTIONS=1000 CAPSULE_SVC_MAX_CONNECTIONS_PER_UID=1000 \
-    prlimit --nofile=40:40
-"$FLOOD" conns 30 $((3000 * S)) $((1000 * S)) >"$tmp/fds.out" 2>&1
-echo "out of fds: $(tr '\n' ' ' <"$tmp/fds.out")"
-grep -q 'out of file descriptors' "$H/svc.err" ||
-    fail "no 'out of file descriptors' in the log: $(grep ipc "$H/svc.err" | tail -3)"
-grep -q 'out of memory' "$H/svc.err" && fail "fd exhaustion logged as memory: $(grep -m1 'out of memory' "$H/svc.err")"
-n=$(grep -c 'cannot accept connections' "$H/svc.err")
-[ "$n" -le 5 ] || fail "accept failures logged $n times (once per episode wanted)"
-sleep 1.5
-"$CAP" list vms >"$tmp/out" 2>&1 || fail "after fd exhaustion: $(cat "$tmp/out")"
-stop_svc
+# Three limits, so that both places where fds run out are hit: accept() itself
+# and setting up the connection after it (which one depends on how many fds
+# the service holds at start).
+for nofile in 38 39 40; do
+    start_svc "fds$nofile" env CAPSULE_SVC_MAX_CONNECTIONS=1000 \
+        CAPSULE_SVC_MAX_CONNECTIONS_PER_UID=1000 prlimit --nofile=$nofile:$nofile
+    "$FLOOD" conns 30 $((3000 * S)) $((1500 * S)) >"$tmp/fds.out" 2>&1
+    echo "out of fds (nofile $nofile): $(tr '\n' ' ' <"$tmp/fds.out")"
+    grep -q '^ok [0-9]* refused [0-9]* pending 0' "$tmp/fds.out" ||
+        fail "nofile $nofile: clients left waiting when the service ran out of fds: $(cat "$tmp/fds.out")"
+    grep -q '^first refusal: .*out of file descriptors' "$tmp/fds.out" ||
+        fail "nofile $nofile: a client refused for want of fds was not told why: $(cat "$tmp/fds.out")"
+    grep -q 'out of file descriptors' "$H/svc.err" ||
+        fail "nofile $nofile: no 'out of file descriptors' in the log: $(grep ipc "$H/svc.err" | tail -3)"
+    grep -q 'out of memory' "$H/svc.err" &&
+        fail "nofile $nofile: fd exhaustion logged as memory: $(grep -m1 'out of memory' "$H/svc.err")"
+    n=$(grep -c 'cannot accept connections' "$H/svc.err")
+    [ "$n" -le 5 ] || fail "nofile $nofile: accept failures logged $n times (once per episode wanted)"
+    n=$(grep -c 'refused a connection' "$H/svc.err")
+    [ "$n" -le 5 ] || fail "nofile $nofile: $n refusals logged one by one (a summary line wanted)"
+    "$CAP" list vms >"$tmp/out" 2>&1 || fail "nofile $nofile: after fd exhaustion: $(cat "$tmp/out")"
+    stop_svc
+done
 
 [ $fails -eq 0 ] && echo "limits: all passed" || echo "limits: $fails failure(s)"
 [ $fails -eq 0 ]
