@@ -58,7 +58,20 @@ start_svc() {
     done
     fail "$H: the service did not start: $(cat "$H/svc.err")"
 }
-stop_svc() { kill -9 "$SPID" 2>/dev/null; wait "$SPID" 2>/dev/null; }
+# stop_svc: SIGTERM, and the service must exit 0 within 10 s (under ASan
+# that includes its leak check); SIGKILL if it does not.
+stop_svc() {
+    local i st
+    kill -TERM "$SPID" 2>/dev/null
+    for i in $(seq 1 $((200 * S))); do
+        kill -0 "$SPID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$SPID" 2>/dev/null && { fail "$H: the service ignored SIGTERM"; kill -9 "$SPID"; }
+    wait "$SPID"
+    st=$?
+    [ $st -eq 0 ] || fail "$H: the service exited $st: $(grep -m3 -A3 'ERROR\|error' "$H/svc.err")"
+}
 # calls_work WHAT: the CLI and a load client get answers.
 calls_work() {
     "$CAP" list vms >"$tmp/out" 2>&1 || fail "$1: capsule list vms: $(cat "$tmp/out")"
