@@ -331,7 +331,8 @@ static cap_result make_room(struct ipc_conn *c, size_t need)
 static void buffer_emptied(struct ipc_conn *c)
 {
     c->rstart = c->rend = 0;
-    __atomic_store_n(&c->partial_since, 0, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&c->partial_since, __ATOMIC_RELAXED))
+        __atomic_store_n(&c->partial_since, 0, __ATOMIC_RELAXED);
     if (c->rcap > CAP_IPC_CONN_BUFFER_ALLOWANCE) {
         cap_error_clear();
         if (CAP_FAILED(resize(c, CAP_IPC_CONN_BUFFER_ALLOWANCE)))
@@ -350,8 +351,8 @@ void ipc_lead_read(struct ipc_conn *c, struct ipc_lead *L)
             c->rstart += IPC_HDR_SIZE + f.length;
             if (c->rstart == c->rend)
                 buffer_emptied(c);
-            else /* the next frame's bytes started arriving with this one */
-                __atomic_store_n(&c->partial_since, ipc_now_ms(), __ATOMIC_RELAXED);
+            else if (__atomic_load_n(&c->partial_since, __ATOMIC_RELAXED))
+                __atomic_store_n(&c->partial_since, 0, __ATOMIC_RELAXED); /* that frame is done */
             if (CAP_FAILED(rc))
                 goto bad;
             if (L->self_done || L->job || rc == CAP_FALSE_RESULT)
@@ -360,6 +361,9 @@ void ipc_lead_read(struct ipc_conn *c, struct ipc_lead *L)
         }
         if (rc != CAP_E_IPC_TRUNCATED)
             goto bad;
+        /* part of a frame is here: since when (the clock is read only then) */
+        if (c->rend > c->rstart && !__atomic_load_n(&c->partial_since, __ATOMIC_RELAXED))
+            __atomic_store_n(&c->partial_since, ipc_now_ms(), __ATOMIC_RELAXED);
         if (!L->self && L->did_recv)
             return; /* a service thread reads only what woke it, never waits */
         /* need more bytes: make room for them (not the whole frame), then read */
@@ -400,8 +404,6 @@ void ipc_lead_read(struct ipc_conn *c, struct ipc_lead *L)
             ipc_conn_kill(c, reason);
             return;
         }
-        if (c->rend == c->rstart)
-            __atomic_store_n(&c->partial_since, ipc_now_ms(), __ATOMIC_RELAXED);
         c->rend += got;
     }
 bad:
