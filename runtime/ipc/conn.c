@@ -214,30 +214,6 @@ void ipc_conn_drop_rbuf(struct ipc_conn *c)
     c->rcharged = 0;
 }
 
-/* After a failed send: a CLOSE message the peer sent before it hung up
- * (a server refusing this connection) is the real reason; NULL if none is
- * at the head of the stream. */
-static char *peer_close_reason(struct ipc_conn *c)
-{
-    uint8_t head[1024];
-    size_t got = 0;
-    ipc_recv_peek(c->t, head, sizeof(head), &got);
-    struct ipc_frame f;
-    if (ipc_frame_decode(head, got, sizeof(head), &f) != CAP_OK || f.type != IPC_MSG_CLOSE) {
-        cap_error_clear();
-        return NULL;
-    }
-    struct ipc_rd r = {f.payload, f.length, 0};
-    uint32_t u;
-    char *why = NULL;
-    int oom = 0;
-    if (!ipc_rd_u32(&r, &u) || !ipc_rd_str(&r, &why, &oom) || !why)
-        return NULL;
-    char *reason = cap_str_printf("the service closed it: %s", why);
-    cap_str_free(why);
-    return reason;
-}
-
 const struct cap_ipc_peer *ipc_conn_peer(struct ipc_conn *c)
 {
     return &c->peer;
@@ -256,7 +232,10 @@ void ipc_conn_shutdown(struct ipc_conn *c)
     ipc_conn_kill(c, "closed by this side");
 }
 
-cap_result ipc_conn_send(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, uint64_t req_id)
+/* Sends one frame; on failure the error and nothing else (the caller
+ * decides whether the connection ends). CAP_E_IPC_DISCONNECTED: the peer
+ * has closed its end. */
+static cap_result send_frame(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, uint64_t req_id)
 {
     if (b->oom)
         return cap_error_set(CAP_E_OUTOFMEMORY, IPC_COMP, NULL, "out of memory building a message");
@@ -268,14 +247,17 @@ cap_result ipc_conn_send(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, ui
     pthread_mutex_lock(&c->wlock);
     cap_result rc = ipc_send_all(c->t, b->data, b->len);
     pthread_mutex_unlock(&c->wlock);
-    if (CAP_FAILED(rc)) {
-        char *why = c->is_server ? NULL : peer_close_reason(c);
-        ipc_conn_kill(c, why ? why : cap_error_peek_message() ? cap_error_peek_message()
-                                                               : "send failed");
-        cap_str_free(why);
+    return rc;
+}
+
+cap_result ipc_conn_send(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, uint64_t req_id)
+{
+    cap_result rc = send_frame(c, b, type, req_id);
+    if (CAP_FAILED(rc) && rc != CAP_E_OUTOFMEMORY && rc != CAP_E_IPC_TOO_BIG) {
+        ipc_conn_kill(c, cap_error_peek_message() ? cap_error_peek_message() : "send failed");
         return ipc_conn_dead_error(c);
     }
-    return CAP_OK;
+    return rc;
 }
 
 /* --- the read role --- */
@@ -345,7 +327,18 @@ cap_result ipc_conn_call(struct ipc_conn *c, struct ipc_buf *b, uint8_t type,
     }
     pthread_mutex_unlock(&c->lock);
 
-    cap_result rc = ipc_conn_send(c, b, type, p.id);
+    cap_result rc = send_frame(c, b, type, p.id);
+    if (rc == CAP_E_IPC_DISCONNECTED) {
+        /* The peer hung up; what it sent before (a CLOSE saying why, say a
+         * server refusing this connection) is still to be read, and the
+         * stream's end follows it: the read role ends the connection with
+         * that reason and wakes this call like any other. */
+        cap_error_clear();
+        rc = CAP_OK;
+    } else if (CAP_FAILED(rc) && rc != CAP_E_OUTOFMEMORY && rc != CAP_E_IPC_TOO_BIG) {
+        ipc_conn_kill(c, cap_error_peek_message() ? cap_error_peek_message() : "send failed");
+        rc = ipc_conn_dead_error(c);
+    }
     struct ipc_lead lead = {.self = &p};
     pthread_mutex_lock(&c->lock);
     if (CAP_FAILED(rc)) {

@@ -55,7 +55,6 @@ struct cap_ipc_server {
     pthread_mutex_t lock;
     pthread_cond_t cv;
     struct srv_node *conns;
-    uint32_t n_conns; /* in the list */
     uint32_t n_live; /* readers not yet torn down */
     pthread_t acceptor;
     int started, stopped;
@@ -102,7 +101,6 @@ static void srv_conn_ended(void *ctx, struct ipc_conn *c)
             struct srv_node *n = *pp;
             *pp = n->next;
             cap_free(n);
-            s->n_conns--;
             break;
         }
     pthread_mutex_unlock(&s->lock);
@@ -157,10 +155,15 @@ static void refuse(struct cap_ipc_server *s, struct ipc_transport *t, const stru
 /* Why a connection of `uid` is over a cap, or NULL. */
 static const char *over_cap(struct cap_ipc_server *s, uint32_t uid, char *buf, size_t n)
 {
+    /* live ones, as cap_ipc_server_connection_count says: one that ended
+     * is on its way out (its teardown is joined, not waited for here) */
     pthread_mutex_lock(&s->lock);
-    uint32_t total = s->n_conns, mine = 0;
+    uint32_t total = 0, mine = 0;
     for (struct srv_node *p = s->conns; p; p = p->next)
-        mine += ipc_conn_peer(p->c)->uid == uid;
+        if (!ipc_conn_is_dead(p->c)) {
+            total++;
+            mine += ipc_conn_peer(p->c)->uid == uid;
+        }
     pthread_mutex_unlock(&s->lock);
     if (s->max_conns != CAP_IPC_UNLIMITED && total >= s->max_conns)
         snprintf(buf, n, "too many connections to the service (%u open, the limit is %u; "
@@ -207,7 +210,6 @@ static void accept_one(struct cap_ipc_server *s, struct ipc_transport *t, const 
     pthread_mutex_lock(&s->lock);
     n->next = s->conns;
     s->conns = n;
-    s->n_conns++;
     s->n_live++;
     pthread_mutex_unlock(&s->lock);
     if (s->cb.connected)

@@ -62,16 +62,13 @@ cap_result ipc_connect_path(const char *path, struct ipc_transport **out, int *r
 cap_result ipc_transport_cred(struct ipc_transport *t, struct ipc_cred *out);
 
 /* Sends all `n` bytes (one writer at a time: the caller serialises).
- * CAP_E_IO when the peer is gone. */
+ * CAP_E_IPC_DISCONNECTED when the peer has closed its end, CAP_E_IO on
+ * other failures. */
 cap_result ipc_send_all(struct ipc_transport *t, const void *buf, size_t n);
 
 /* Sends what fits of buf[0..n) without blocking (a best-effort goodbye on
  * a connection about to be closed). */
 void ipc_send_nowait(struct ipc_transport *t, const void *buf, size_t n);
-
-/* Copies up to n bytes at the head of the stream without consuming them
- * and without blocking; *got 0 when none are there. */
-void ipc_recv_peek(struct ipc_transport *t, void *buf, size_t n, size_t *got);
 
 /* Receives up to `n` bytes into buf; *got 0 means the peer closed.
  * CAP_E_IO on error or after ipc_transport_shutdown(). */

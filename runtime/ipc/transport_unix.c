@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <capsule/errorinfo.h>
+#include <capsule/ipc.h>
 #include <capsule/mem.h>
 #include <capsule/result.h>
 
@@ -240,7 +241,9 @@ cap_result ipc_send_all(struct ipc_transport *t, const void *buf, size_t n)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return cap_error_set(CAP_E_IO, COMP, NULL, "send: %s", strerror(errno));
+            return cap_error_set(errno == EPIPE || errno == ECONNRESET ? CAP_E_IPC_DISCONNECTED
+                                                                       : CAP_E_IO,
+                                 COMP, NULL, "send: %s", strerror(errno));
         }
         p += w;
         n -= (size_t)w;
@@ -252,12 +255,6 @@ void ipc_send_nowait(struct ipc_transport *t, const void *buf, size_t n)
 {
     ssize_t w = send(t->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     (void)w;
-}
-
-void ipc_recv_peek(struct ipc_transport *t, void *buf, size_t n, size_t *got)
-{
-    ssize_t r = recv(t->fd, buf, n, MSG_PEEK | MSG_DONTWAIT);
-    *got = r > 0 ? (size_t)r : 0;
 }
 
 cap_result ipc_recv_some(struct ipc_transport *t, void *buf, size_t n, size_t *got)
