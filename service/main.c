@@ -18,6 +18,12 @@
  * machine locks its sessions held (svc_client_disconnected). The server's
  * connection and handle counts are shown to clients as ICapsule's
  * clientCount and objectHandleCount (svc_set_ipc_stats).
+ *
+ * The IPC server's resource caps (capsule/ipc.h, "Resource caps") come from
+ * the environment: CAPSULE_SVC_MAX_CONNECTIONS, _MAX_CONNECTIONS_PER_UID,
+ * _MAX_BUFFERED (bytes, K/M/G suffixes) and _FRAME_TIMEOUT (ms); "0" or
+ * "unlimited" lifts a cap; a value that cannot be read keeps the default
+ * and is logged.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -61,18 +67,19 @@ static void usage(FILE *f)
                "\n"
                "Environment: CAPSULE_SVC_LAUNCH_TIMEOUT=MS bounds how long a VM process may\n"
                "take to report its power-up before it is killed (default 120000; 0: no\n"
-               "limit). CAPSULE_SVC_LOG_MAX=BYTES: past it svc.log is rotated while the
-"
-               "service runs (default 8 MiB; the old ones kept as at start,
-"
-               "logHistoryCount; 0: never). CAPSULE_SVC_LISTENER_TIMEOUT=MS: an active
-"
-               "event listener whose handleEvent has not returned after MS is dropped
-"
-               "(default 5000). CAPSULE_SVC_LISTENER_QUEUE=N: a listener with N events
-"
-               "waiting is dropped (default 10000). Drops are logged.
-");
+               "limit). CAPSULE_SVC_LOG_MAX=BYTES: past it svc.log is rotated while the\n"
+               "service runs (default 8 MiB; the old ones kept as at start,\n"
+               "logHistoryCount; 0: never). CAPSULE_SVC_LISTENER_TIMEOUT=MS: an active\n"
+               "event listener whose handleEvent has not returned after MS is dropped\n"
+               "(default 5000). CAPSULE_SVC_LISTENER_QUEUE=N: a listener with N events\n"
+               "waiting is dropped (default 10000). Drops are logged. Caps on clients\n"
+               "(0 or 'unlimited': none):\n"
+               "  CAPSULE_SVC_MAX_CONNECTIONS=N          connections in all (default 512)\n"
+               "  CAPSULE_SVC_MAX_CONNECTIONS_PER_UID=N  connections of one uid (default 256)\n"
+               "  CAPSULE_SVC_MAX_BUFFERED=BYTES[K|M|G]  partial frames buffered, all\n"
+               "                                         connections together (default 33M)\n"
+               "  CAPSULE_SVC_FRAME_TIMEOUT=MS           a begun frame must complete within\n"
+               "                                         this (default 30000)\n");
 }
 
 static uint64_t conn_hook(void)
@@ -118,6 +125,34 @@ static const struct cap_ipc_server_callbacks callbacks = {
     .disconnected = on_disconnected,
     .log = on_log,
 };
+
+/* A cap from the environment: 0 (the default) when unset or unreadable
+ * (logged), CAP_IPC_UNLIMITED for "0" or "unlimited". */
+static uint32_t env_cap(const char *name, int sizes)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return 0;
+    if (!strcmp(v, "unlimited"))
+        return CAP_IPC_UNLIMITED;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    unsigned long long mul = 1;
+    if (sizes && *end && !end[1])
+        mul = *end == 'K' || *end == 'k'   ? 1ull << 10
+              : *end == 'M' || *end == 'm' ? 1ull << 20
+              : *end == 'G' || *end == 'g' ? 1ull << 30
+                                           : 0;
+    if (errno || v[0] == '-' || end == v || (*end && (mul == 1 || end[1])) || mul == 0 ||
+        n > UINT32_MAX / mul) {
+        svc_log("%s='%s' is not a %s up to %u; using the default", name, v,
+                sizes ? "byte count (K, M, G suffixes)" : "number", UINT32_MAX - 1);
+        return 0;
+    }
+    n *= mul;
+    return n == 0 || n >= UINT32_MAX ? CAP_IPC_UNLIMITED : (uint32_t)n;
+}
 
 static int64_t mono_ms(void)
 {
@@ -274,6 +309,10 @@ int main(int argc, char **argv)
         .root = (ISupports *)svc_icapsule(m.svc),
         .callbacks = &callbacks,
         .callback_ctx = &m,
+        .max_connections = env_cap("CAPSULE_SVC_MAX_CONNECTIONS", 0),
+        .max_connections_per_uid = env_cap("CAPSULE_SVC_MAX_CONNECTIONS_PER_UID", 0),
+        .max_buffered = env_cap("CAPSULE_SVC_MAX_BUFFERED", 1),
+        .frame_timeout_ms = env_cap("CAPSULE_SVC_FRAME_TIMEOUT", 0),
     };
     rc = cap_ipc_server_create(&so, &srv);
     if (CAP_SUCCEEDED(rc)) {

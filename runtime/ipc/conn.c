@@ -38,6 +38,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <capsule/capsule.h>
 #include <capsule/errorinfo.h>
@@ -124,10 +125,12 @@ cap_result ipc_conn_create(struct ipc_transport *t, const struct cap_ipc_peer *p
     c->max_frame = max_frame ? max_frame : CAP_IPC_DEFAULT_MAX_FRAME;
     if (owner)
         c->owner = *owner;
+    if (c->owner.budget)
+        ipc_budget_ref(c->owner.budget);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->wlock, NULL);
     c->next_export = 1;
-    c->rcap = 64 * 1024;
+    c->rcap = CAP_IPC_CONN_BUFFER_ALLOWANCE;
     c->rbuf = cap_alloc(c->rcap);
     cap_result rc = c->rbuf ? ipc_transport_wait_init(t) : CAP_E_OUTOFMEMORY;
     if (CAP_FAILED(rc)) {
@@ -159,7 +162,56 @@ void ipc_conn_unref(struct ipc_conn *c)
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->wlock);
     cap_free(c->rbuf);
+    if (c->owner.budget) {
+        ipc_budget_uncharge(c->owner.budget, c->rcharged);
+        ipc_budget_unref(c->owner.budget);
+    }
     cap_free(c);
+}
+
+int64_t ipc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t ipc_conn_partial_since(struct ipc_conn *c)
+{
+    return __atomic_load_n(&c->partial_since, __ATOMIC_RELAXED);
+}
+
+void ipc_conn_close_with(struct ipc_conn *c, cap_result rc, const char *reason)
+{
+    uint8_t room[512];
+    struct ipc_buf b;
+    ipc_buf_init_on(&b, room, sizeof(room));
+    ipc_close_msg(&b, rc, reason);
+    if (!b.oom && pthread_mutex_trylock(&c->wlock) == 0) { /* never wait behind a stuck send */
+        ipc_send_nowait(c->t, b.data, b.len);
+        pthread_mutex_unlock(&c->wlock);
+    }
+    ipc_buf_free(&b);
+    ipc_conn_log(c, "%s; closing the connection", reason);
+    ipc_conn_kill(c, reason);
+}
+
+void ipc_conn_drop_rbuf(struct ipc_conn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    int free_it = c->dead && !c->rd_busy;
+    if (free_it)
+        c->rd_busy = 1; /* for good: nobody reads a dead connection */
+    pthread_mutex_unlock(&c->lock);
+    if (!free_it)
+        return;
+    cap_free(c->rbuf);
+    c->rbuf = NULL;
+    c->rcap = c->rstart = c->rend = 0;
+    __atomic_store_n(&c->partial_since, 0, __ATOMIC_RELAXED);
+    if (c->owner.budget)
+        ipc_budget_uncharge(c->owner.budget, c->rcharged);
+    c->rcharged = 0;
 }
 
 const struct cap_ipc_peer *ipc_conn_peer(struct ipc_conn *c)
@@ -180,7 +232,10 @@ void ipc_conn_shutdown(struct ipc_conn *c)
     ipc_conn_kill(c, "closed by this side");
 }
 
-cap_result ipc_conn_send(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, uint64_t req_id)
+/* Sends one frame; on failure the error and nothing else (the caller
+ * decides whether the connection ends). CAP_E_IPC_DISCONNECTED: the peer
+ * has closed its end. */
+static cap_result send_frame(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, uint64_t req_id)
 {
     if (b->oom)
         return cap_error_set(CAP_E_OUTOFMEMORY, IPC_COMP, NULL, "out of memory building a message");
@@ -192,11 +247,17 @@ cap_result ipc_conn_send(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, ui
     pthread_mutex_lock(&c->wlock);
     cap_result rc = ipc_send_all(c->t, b->data, b->len);
     pthread_mutex_unlock(&c->wlock);
-    if (CAP_FAILED(rc)) {
+    return rc;
+}
+
+cap_result ipc_conn_send(struct ipc_conn *c, struct ipc_buf *b, uint8_t type, uint64_t req_id)
+{
+    cap_result rc = send_frame(c, b, type, req_id);
+    if (CAP_FAILED(rc) && rc != CAP_E_OUTOFMEMORY && rc != CAP_E_IPC_TOO_BIG) {
         ipc_conn_kill(c, cap_error_peek_message() ? cap_error_peek_message() : "send failed");
         return ipc_conn_dead_error(c);
     }
-    return CAP_OK;
+    return rc;
 }
 
 /* --- the read role --- */
@@ -266,7 +327,18 @@ cap_result ipc_conn_call(struct ipc_conn *c, struct ipc_buf *b, uint8_t type,
     }
     pthread_mutex_unlock(&c->lock);
 
-    cap_result rc = ipc_conn_send(c, b, type, p.id);
+    cap_result rc = send_frame(c, b, type, p.id);
+    if (rc == CAP_E_IPC_DISCONNECTED) {
+        /* The peer hung up; what it sent before (a CLOSE saying why, say a
+         * server refusing this connection) is still to be read, and the
+         * stream's end follows it: the read role ends the connection with
+         * that reason and wakes this call like any other. */
+        cap_error_clear();
+        rc = CAP_OK;
+    } else if (CAP_FAILED(rc) && rc != CAP_E_OUTOFMEMORY && rc != CAP_E_IPC_TOO_BIG) {
+        ipc_conn_kill(c, cap_error_peek_message() ? cap_error_peek_message() : "send failed");
+        rc = ipc_conn_dead_error(c);
+    }
     struct ipc_lead lead = {.self = &p};
     pthread_mutex_lock(&c->lock);
     if (CAP_FAILED(rc)) {

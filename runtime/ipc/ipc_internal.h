@@ -22,6 +22,9 @@
  *            one interface value) | failure: str message, str component,
  *            str iface
  *   RELEASE  u64 handle | u32 count          (request id 0, no reply)
+ *   CLOSE    i32 result | str reason          (request id 0, no reply): the
+ *            sender closes the connection next and says why (a server
+ *            refusing a connection past its caps, or closing a stalled one)
  *
  * Values in param order, for the params of the direction being sent:
  * boolean/octet 1 byte, short 2, long/enum 4, long long 8, double 8 (IEEE
@@ -58,7 +61,8 @@ enum ipc_msg_type {
     IPC_MSG_REPLY = 2,
     IPC_MSG_QI = 3,
     IPC_MSG_RELEASE = 4,
-    IPC_MSG_MAX_ = 4,
+    IPC_MSG_CLOSE = 5,
+    IPC_MSG_MAX_ = 5,
 };
 
 enum ipc_iface_kind {
@@ -177,11 +181,35 @@ struct ipc_conn;
 extern const struct cap_proxy_handler ipc_proxy_handler;
 extern const struct ipc_iface_ops ipc_conn_iface_ops; /* ctx: struct ipc_conn * */
 
+/*
+ * The receive-buffer budget of a server (server.c creates it, its
+ * connections share it): bytes of each connection's buffer above
+ * CAP_IPC_CONN_BUFFER_ALLOWANCE are charged here before they are
+ * allocated, and given back when the buffer shrinks or is freed.
+ * Reference-counted, since a connection may outlive its server.
+ */
+struct ipc_budget {
+    cap_refcnt ref;
+    uint64_t limit; /* fixed at create */
+    uint64_t used;  /* atomic */
+};
+struct ipc_budget *ipc_budget_new(uint64_t limit); /* NULL on OOM */
+void ipc_budget_ref(struct ipc_budget *b);
+void ipc_budget_unref(struct ipc_budget *b); /* NULL is fine */
+/* Charges n bytes; 0 (nothing charged) if that would pass the limit. */
+int ipc_budget_charge(struct ipc_budget *b, uint64_t n);
+void ipc_budget_uncharge(struct ipc_budget *b, uint64_t n);
+uint64_t ipc_budget_used(struct ipc_budget *b);
+
+/* Writes a CLOSE message (result, reason) into b (ipc_buf_init'ed). */
+void ipc_close_msg(struct ipc_buf *b, cap_result rc, const char *reason);
+
 /* Hooks a server gives its connections. */
 struct ipc_conn_owner {
     void (*log)(void *ctx, const char *msg);
     void (*ended)(void *ctx, struct ipc_conn *c); /* reader thread, after teardown */
     void *ctx;
+    struct ipc_budget *budget; /* NULL: unbounded (clients); the connection takes a reference */
 };
 
 cap_result ipc_conn_create(struct ipc_transport *t, const struct cap_ipc_peer *peer, int is_server,
@@ -195,6 +223,16 @@ void ipc_conn_join(struct ipc_conn *c);     /* joins a non-detached reader */
 const struct cap_ipc_peer *ipc_conn_peer(struct ipc_conn *c);
 uint32_t ipc_conn_export_count(struct ipc_conn *c);
 int ipc_conn_is_dead(struct ipc_conn *c);
+/* Since when (CLOCK_MONOTONIC ms) the connection holds part of a frame;
+ * 0 if none. Any thread. */
+int64_t ipc_conn_partial_since(struct ipc_conn *c);
+/* Ends the connection telling the peer why first (a CLOSE message, sent
+ * only if it fits without blocking), then logs and kills it. Any thread. */
+void ipc_conn_close_with(struct ipc_conn *c, cap_result rc, const char *reason);
+/* Frees the receive buffer of a connection that ended, unless a thread
+ * still holds the read role (then the last reference frees it). */
+void ipc_conn_drop_rbuf(struct ipc_conn *c);
+int64_t ipc_now_ms(void);
 void ipc_conn_log(struct ipc_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* A call to the peer: sends type (REQUEST or QI) with payload b and waits
@@ -292,6 +330,8 @@ struct ipc_conn {
     /* owned by the role holder, no lock: the receive buffer and the cache */
     uint8_t *rbuf;
     size_t rcap, rstart, rend;
+    uint64_t rcharged;           /* bytes of rcap charged to owner.budget */
+    int64_t partial_since;       /* atomic; ms when the buffered partial frame began, 0: none */
     struct {
         cap_uuid iid;
         const struct cap_tl_iface *tl;

@@ -9,9 +9,19 @@
  * (which runs them itself once it has let go of the role) or, when a caller
  * reads, queued for the service threads; replies are decoded into the
  * waiting call; releases drop handle counts (the last Release of a real
- * object waits until the role is let go). Anything malformed ends the
- * connection with one logged line naming the problem; the peer's other
- * connections and the process are untouched.
+ * object waits until the role is let go); a CLOSE ends the connection with
+ * the peer's reason. Anything malformed ends the connection with one logged
+ * line naming the problem; the peer's other connections and the process
+ * are untouched.
+ *
+ * The buffer: it starts at CAP_IPC_CONN_BUFFER_ALLOWANCE bytes and grows
+ * (doubling, never past the frame being read) only when it is full and the
+ * frame needs more, so a frame's declared size is never reserved before its
+ * bytes arrive; growth above the allowance is charged to the server's
+ * budget first, and a frame that would overrun it closes the connection.
+ * Once the buffer is empty again it shrinks back to the allowance. While
+ * part of a frame is buffered, c->partial_since says since when (the
+ * server closes connections that leave a frame incomplete too long).
  */
 #include <stdio.h>
 #include <string.h>
@@ -230,6 +240,22 @@ static cap_result on_release(struct ipc_conn *c, struct ipc_rd *r, struct ipc_le
     return ipc_export_release(c, h, n, &L->dead);
 }
 
+/* The peer says why it closes: the connection ends with that reason. */
+static cap_result on_close(struct ipc_conn *c, struct ipc_rd *r)
+{
+    uint32_t u;
+    char *why = NULL;
+    int oom = 0;
+    if (!ipc_rd_u32(r, &u) || !ipc_rd_str(r, &why, &oom) || ipc_rd_left(r))
+        return proto("malformed close message");
+    char *reason = cap_str_printf("the %s closed it: %s", c->is_server ? "client" : "service",
+                                  why ? why : "no reason given");
+    ipc_conn_kill(c, reason ? reason : "closed by the peer");
+    cap_str_free(reason);
+    cap_str_free(why);
+    return CAP_FALSE_RESULT; /* nothing more to read */
+}
+
 static cap_result on_frame(struct ipc_conn *c, const struct ipc_frame *f, struct ipc_lead *L)
 {
     struct ipc_rd r = {f->payload, f->length, 0};
@@ -242,27 +268,76 @@ static cap_result on_frame(struct ipc_conn *c, const struct ipc_frame *f, struct
         return on_reply(c, f, &r, L);
     case IPC_MSG_RELEASE:
         return on_release(c, &r, L);
+    case IPC_MSG_CLOSE:
+        return on_close(c, &r);
     default:
         return proto("unknown frame type");
     }
 }
 
-/* Makes room for the frame at rstart (need bytes from rstart); 0 on OOM. */
-static int make_room(struct ipc_conn *c, size_t need)
+static uint64_t charge_of(size_t cap)
+{
+    return cap > CAP_IPC_CONN_BUFFER_ALLOWANCE ? cap - CAP_IPC_CONN_BUFFER_ALLOWANCE : 0;
+}
+
+/* Resizes the buffer to cap bytes (>= the bytes it holds, which start at
+ * 0), charging or refunding the budget. CAP_E_OUTOFMEMORY, or
+ * CAP_E_IPC_TOO_BIG when the budget has no room (error info says which). */
+static cap_result resize(struct ipc_conn *c, size_t cap)
+{
+    struct ipc_budget *b = c->owner.budget;
+    uint64_t want = charge_of(cap);
+    if (b && want > c->rcharged && !ipc_budget_charge(b, want - c->rcharged))
+        return cap_error_set(CAP_E_IPC_TOO_BIG, IPC_COMP, NULL,
+                             "the service's receive-buffer budget is exhausted (%llu of %llu "
+                             "bytes in use; this frame needs %llu more)",
+                             (unsigned long long)ipc_budget_used(b),
+                             (unsigned long long)b->limit,
+                             (unsigned long long)(want - c->rcharged));
+    uint8_t *nb = cap_realloc(c->rbuf, cap);
+    if (!nb) {
+        if (b && want > c->rcharged)
+            ipc_budget_uncharge(b, want - c->rcharged);
+        return cap_error_set(CAP_E_OUTOFMEMORY, IPC_COMP, NULL,
+                             "out of memory for a %zu-byte receive buffer", cap);
+    }
+    if (b && want < c->rcharged)
+        ipc_budget_uncharge(b, c->rcharged - want);
+    c->rcharged = want;
+    c->rbuf = nb;
+    c->rcap = cap;
+    return CAP_OK;
+}
+
+/* Makes room to read more of the frame at rstart, `need` bytes in all:
+ * moves it to the front, and grows a full buffer towards need. */
+static cap_result make_room(struct ipc_conn *c, size_t need)
 {
     if (c->rstart > 0) {
         memmove(c->rbuf, c->rbuf + c->rstart, c->rend - c->rstart);
         c->rend -= c->rstart;
         c->rstart = 0;
     }
-    if (need > c->rcap) {
-        uint8_t *nb = cap_realloc(c->rbuf, need);
-        if (!nb)
-            return 0;
-        c->rbuf = nb;
-        c->rcap = need;
+    if (c->rend < c->rcap)
+        return CAP_OK;
+    size_t cap = c->rcap < CAP_IPC_CONN_BUFFER_ALLOWANCE ? CAP_IPC_CONN_BUFFER_ALLOWANCE
+                                                         : c->rcap * 2;
+    if (cap > need)
+        cap = need;
+    return resize(c, cap);
+}
+
+/* The buffer was emptied: back to the allowance, and no partial frame. */
+static void buffer_emptied(struct ipc_conn *c)
+{
+    c->rstart = c->rend = 0;
+    if (__atomic_load_n(&c->partial_since, __ATOMIC_RELAXED))
+        __atomic_store_n(&c->partial_since, 0, __ATOMIC_RELAXED);
+    if (c->rcap > CAP_IPC_CONN_BUFFER_ALLOWANCE) {
+        cap_error_clear();
+        if (CAP_FAILED(resize(c, CAP_IPC_CONN_BUFFER_ALLOWANCE)))
+            cap_error_clear(); /* shrinking cannot really fail; keep the big one */
     }
-    return 1;
 }
 
 void ipc_lead_read(struct ipc_conn *c, struct ipc_lead *L)
@@ -275,28 +350,39 @@ void ipc_lead_read(struct ipc_conn *c, struct ipc_lead *L)
             rc = on_frame(c, &f, L);
             c->rstart += IPC_HDR_SIZE + f.length;
             if (c->rstart == c->rend)
-                c->rstart = c->rend = 0;
+                buffer_emptied(c);
+            else if (__atomic_load_n(&c->partial_since, __ATOMIC_RELAXED))
+                __atomic_store_n(&c->partial_since, 0, __ATOMIC_RELAXED); /* that frame is done */
             if (CAP_FAILED(rc))
                 goto bad;
-            if (L->self_done || L->job)
+            if (L->self_done || L->job || rc == CAP_FALSE_RESULT)
                 return;
             continue;
         }
         if (rc != CAP_E_IPC_TRUNCATED)
             goto bad;
+        /* part of a frame is here: since when (the clock is read only then) */
+        if (c->rend > c->rstart && !__atomic_load_n(&c->partial_since, __ATOMIC_RELAXED))
+            __atomic_store_n(&c->partial_since, ipc_now_ms(), __ATOMIC_RELAXED);
         if (!L->self && L->did_recv)
             return; /* a service thread reads only what woke it, never waits */
-        /* need more bytes: make room for the whole frame, then read */
+        /* need more bytes: make room for them (not the whole frame), then read */
         size_t need = IPC_HDR_SIZE;
         if (c->rend - c->rstart >= IPC_HDR_SIZE) {
             const uint8_t *h = c->rbuf + c->rstart;
             need += (size_t)h[16] | (size_t)h[17] << 8 | (size_t)h[18] << 16 |
                     (size_t)h[19] << 24;
         }
-        if (!make_room(c, need < c->rcap ? c->rcap : need)) {
-            snprintf(reason, sizeof(reason), "out of memory for a %zu-byte frame", need);
-            ipc_conn_log(c, "%s; closing the connection", reason);
-            ipc_conn_kill(c, reason);
+        rc = make_room(c, need);
+        if (CAP_FAILED(rc)) {
+            snprintf(reason, sizeof(reason), "%s", cap_error_peek_message());
+            cap_error_clear();
+            if (c->is_server)
+                ipc_conn_close_with(c, rc, reason);
+            else {
+                ipc_conn_log(c, "%s; closing the connection", reason);
+                ipc_conn_kill(c, reason);
+            }
             return;
         }
         size_t got = 0;

@@ -28,10 +28,25 @@ struct ipc_cred {
  * CAP_E_IO with error info. */
 cap_result ipc_listen(const char *path, struct ipc_listener **out);
 
-/* Waits for the next connection. CAP_OK with *out and the peer's
- * credentials; CAP_E_ABORT once ipc_listener_wake() was called; CAP_E_IO on
- * a transient failure (the caller may retry). */
-cap_result ipc_accept(struct ipc_listener *l, struct ipc_transport **out, struct ipc_cred *cred);
+/* accept() ran out of file descriptors (EMFILE, ENFILE). */
+#define IPC_E_NO_FDS ((cap_result)0x80020081)
+
+/* Waits up to timeout_ms (-1: for ever) for the next connection. CAP_OK
+ * with *out and the peer's credentials; CAP_FALSE_RESULT when the time
+ * passed or nothing was there after all (try again); CAP_E_ABORT once
+ * ipc_listener_wake() was called. Failures, with error info naming the
+ * errno: IPC_E_NO_FDS, CAP_E_OUTOFMEMORY (ENOMEM, ENOBUFS), CAP_E_IO
+ * otherwise. Out of fds, the listener gives up a descriptor it keeps in
+ * reserve to take the connection anyway: IPC_E_NO_FDS then comes with *out
+ * set, for the caller to tell the client and close at once (the reserve is
+ * taken back on the next call); without *out the connection stays queued
+ * until a descriptor is free. */
+cap_result ipc_accept(struct ipc_listener *l, int timeout_ms, struct ipc_transport **out,
+                      struct ipc_cred *cred);
+
+/* Sleeps up to ms, returning early (CAP_E_ABORT) once ipc_listener_wake()
+ * was called; CAP_OK when the time passed. */
+cap_result ipc_listener_pause(struct ipc_listener *l, int ms);
 
 /* Makes a blocked or later ipc_accept() return CAP_E_ABORT. Any thread. */
 void ipc_listener_wake(struct ipc_listener *l);
@@ -47,8 +62,13 @@ cap_result ipc_connect_path(const char *path, struct ipc_transport **out, int *r
 cap_result ipc_transport_cred(struct ipc_transport *t, struct ipc_cred *out);
 
 /* Sends all `n` bytes (one writer at a time: the caller serialises).
- * CAP_E_IO when the peer is gone. */
+ * CAP_E_IPC_DISCONNECTED when the peer has closed its end, CAP_E_IO on
+ * other failures. */
 cap_result ipc_send_all(struct ipc_transport *t, const void *buf, size_t n);
+
+/* Sends what fits of buf[0..n) without blocking (a best-effort goodbye on
+ * a connection about to be closed). */
+void ipc_send_nowait(struct ipc_transport *t, const void *buf, size_t n);
 
 /* Receives up to `n` bytes into buf; *got 0 means the peer closed.
  * CAP_E_IO on error or after ipc_transport_shutdown(). */
@@ -66,7 +86,7 @@ void ipc_transport_shutdown(struct ipc_transport *t);
  * Readiness for the leader/follower read role (conn.c). An endpoint has a
  * wait set in which idle threads park: the endpoint itself (one-shot, only
  * while armed) and a kick counter. ipc_transport_wait_init() creates it
- * (disarmed); CAP_E_IO on failure.
+ * (disarmed); IPC_E_NO_FDS, CAP_E_OUTOFMEMORY or CAP_E_IO on failure.
  */
 cap_result ipc_transport_wait_init(struct ipc_transport *t);
 

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <capsule/errorinfo.h>
+#include <capsule/ipc.h>
 #include <capsule/mem.h>
 #include <capsule/result.h>
 
@@ -49,6 +50,7 @@ static struct ipc_transport *transport_new(int fd)
 struct ipc_listener {
     int fd;
     int wake[2];
+    int reserve; /* /dev/null, given up to accept one connection when out of fds */
     char *path;
 };
 
@@ -75,6 +77,7 @@ cap_result ipc_listen(const char *path, struct ipc_listener **out)
         return CAP_E_OUTOFMEMORY;
     l->fd = -1;
     l->wake[0] = l->wake[1] = -1;
+    l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
     l->path = cap_str_dup(path);
     if (!l->path || pipe2(l->wake, O_CLOEXEC) != 0)
         goto fail_io;
@@ -103,22 +106,53 @@ fail_io:
     return rc;
 }
 
-cap_result ipc_accept(struct ipc_listener *l, struct ipc_transport **out, struct ipc_cred *cred)
+/* The result for a failed call that made a descriptor or memory (errno). */
+static cap_result errno_result(const char *what, int e)
+{
+    if (e == EMFILE || e == ENFILE)
+        return cap_error_set(IPC_E_NO_FDS, COMP, NULL, "out of file descriptors (%s: %s)", what,
+                             strerror(e));
+    if (e == ENOMEM || e == ENOBUFS)
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMP, NULL, "out of memory (%s: %s)", what,
+                             strerror(e));
+    return cap_error_set(CAP_E_IO, COMP, NULL, "%s: %s", what, strerror(e));
+}
+
+cap_result ipc_accept(struct ipc_listener *l, int timeout_ms, struct ipc_transport **out,
+                      struct ipc_cred *cred)
 {
     *out = NULL;
+    cap_result rc_fail = CAP_OK;
     struct pollfd p[2] = {{.fd = l->fd, .events = POLLIN}, {.fd = l->wake[0], .events = POLLIN}};
-    if (poll(p, 2, -1) < 0)
-        return errno == EINTR ? CAP_E_IO : cap_error_set(CAP_E_IO, COMP, NULL, "poll: %s",
-                                                         strerror(errno));
+    int n = poll(p, 2, timeout_ms);
+    if (n < 0)
+        return errno == EINTR ? CAP_FALSE_RESULT : errno_result("poll", errno);
     if (p[1].revents)
         return CAP_E_ABORT;
+    if (n == 0)
+        return CAP_FALSE_RESULT;
+    if (l->reserve < 0)
+        l->reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0)
-        return cap_error_set(CAP_E_IO, COMP, NULL, "accept: %s", strerror(errno));
+    if (fd < 0) {
+        int e = errno;
+        if (e == EINTR || e == EAGAIN || e == EWOULDBLOCK || e == ECONNABORTED || e == EPROTO)
+            return CAP_FALSE_RESULT; /* the client gave up meanwhile: nothing to say */
+        rc_fail = errno_result("accept", e);
+        if (rc_fail != IPC_E_NO_FDS || l->reserve < 0)
+            return rc_fail;
+        /* Out of fds: the reserve makes room to take the connection and
+         * tell it so, rather than leave it waiting in the backlog. */
+        close(l->reserve);
+        l->reserve = -1;
+        fd = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+            return rc_fail;
+    }
     struct ipc_transport *t = transport_new(fd);
     if (!t) {
         close(fd);
-        return CAP_E_OUTOFMEMORY;
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMP, NULL, "out of memory accepting a connection");
     }
     cap_result rc = ipc_transport_cred(t, cred);
     if (CAP_FAILED(rc)) {
@@ -126,7 +160,14 @@ cap_result ipc_accept(struct ipc_listener *l, struct ipc_transport **out, struct
         return rc;
     }
     *out = t;
-    return CAP_OK;
+    return rc_fail != CAP_OK ? cap_error_set(rc_fail, COMP, NULL, "out of file descriptors "
+                                             "(accept: %s)", strerror(EMFILE)) : CAP_OK;
+}
+
+cap_result ipc_listener_pause(struct ipc_listener *l, int ms)
+{
+    struct pollfd p = {.fd = l->wake[0], .events = POLLIN};
+    return poll(&p, 1, ms) > 0 ? CAP_E_ABORT : CAP_OK;
 }
 
 void ipc_listener_wake(struct ipc_listener *l)
@@ -148,6 +189,8 @@ void ipc_listener_close(struct ipc_listener *l)
     for (int i = 0; i < 2; i++)
         if (l->wake[i] >= 0)
             close(l->wake[i]);
+    if (l->reserve >= 0)
+        close(l->reserve);
     cap_free(l->path);
     cap_free(l);
 }
@@ -198,12 +241,20 @@ cap_result ipc_send_all(struct ipc_transport *t, const void *buf, size_t n)
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return cap_error_set(CAP_E_IO, COMP, NULL, "send: %s", strerror(errno));
+            return cap_error_set(errno == EPIPE || errno == ECONNRESET ? CAP_E_IPC_DISCONNECTED
+                                                                       : CAP_E_IO,
+                                 COMP, NULL, "send: %s", strerror(errno));
         }
         p += w;
         n -= (size_t)w;
     }
     return CAP_OK;
+}
+
+void ipc_send_nowait(struct ipc_transport *t, const void *buf, size_t n)
+{
+    ssize_t w = send(t->fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
 }
 
 cap_result ipc_recv_some(struct ipc_transport *t, void *buf, size_t n, size_t *got)
@@ -251,7 +302,7 @@ cap_result ipc_transport_wait_init(struct ipc_transport *t)
     struct epoll_event s = {.events = EPOLLONESHOT, .data.u32 = IPC_WAKE_DATA};
     if (t->ep < 0 || t->kick < 0 || epoll_ctl(t->ep, EPOLL_CTL_ADD, t->kick, &k) != 0 ||
         epoll_ctl(t->ep, EPOLL_CTL_ADD, t->fd, &s) != 0)
-        return cap_error_set(CAP_E_IO, COMP, NULL, "cannot set up a wait set: %s", strerror(errno));
+        return errno_result("setting up a connection's wait set", errno);
     return CAP_OK;
 }
 

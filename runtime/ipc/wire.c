@@ -62,7 +62,8 @@ cap_result ipc_frame_decode(const uint8_t *buf, size_t len, uint32_t max_payload
     if (f->length > max_payload)
         return cap_error_set(CAP_E_IPC_TOO_BIG, IPC_COMP, NULL,
                              "frame of %u bytes exceeds the limit of %u", f->length, max_payload);
-    if (f->type == IPC_MSG_RELEASE ? f->req_id != 0 : f->req_id == 0)
+    int no_reply = f->type == IPC_MSG_RELEASE || f->type == IPC_MSG_CLOSE;
+    if (no_reply ? f->req_id != 0 : f->req_id == 0)
         return cap_error_set(CAP_E_IPC_PROTOCOL, IPC_COMP, NULL,
                              "bad request id %llu for frame type %u",
                              (unsigned long long)f->req_id, f->type);
@@ -174,6 +175,57 @@ void ipc_buf_finish(struct ipc_buf *b, uint8_t type, uint64_t req_id)
     st64(h + 8, req_id);
     st32(h + 16, (uint32_t)(b->len - IPC_HDR_SIZE));
     st32(h + 20, 0);
+}
+
+void ipc_close_msg(struct ipc_buf *b, cap_result rc, const char *reason)
+{
+    ipc_buf_u32(b, (uint32_t)rc);
+    ipc_buf_str(b, reason);
+    ipc_buf_finish(b, IPC_MSG_CLOSE, 0);
+}
+
+/* --- the receive-buffer budget --- */
+
+struct ipc_budget *ipc_budget_new(uint64_t limit)
+{
+    struct ipc_budget *b = cap_alloc_zero(sizeof(*b));
+    if (b) {
+        cap_refcnt_init(&b->ref, 1);
+        b->limit = limit;
+    }
+    return b;
+}
+
+void ipc_budget_ref(struct ipc_budget *b)
+{
+    cap_refcnt_inc(&b->ref);
+}
+
+void ipc_budget_unref(struct ipc_budget *b)
+{
+    if (b && cap_refcnt_dec(&b->ref) == 0)
+        cap_free(b);
+}
+
+int ipc_budget_charge(struct ipc_budget *b, uint64_t n)
+{
+    uint64_t cur = __atomic_load_n(&b->used, __ATOMIC_RELAXED);
+    do {
+        if (n > b->limit || cur > b->limit - n)
+            return 0;
+    } while (!__atomic_compare_exchange_n(&b->used, &cur, cur + n, 1, __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    return 1;
+}
+
+void ipc_budget_uncharge(struct ipc_budget *b, uint64_t n)
+{
+    __atomic_fetch_sub(&b->used, n, __ATOMIC_RELAXED);
+}
+
+uint64_t ipc_budget_used(struct ipc_budget *b)
+{
+    return b ? __atomic_load_n(&b->used, __ATOMIC_RELAXED) : 0;
 }
 
 /* --- readers --- */

@@ -291,6 +291,7 @@ void *ipc_master_main(void *arg)
     }
     c->jq_tail = NULL;
     ipc_exports_release_all(c);
+    ipc_conn_drop_rbuf(c); /* its budget is free for others now, not at the last unref */
     if (c->owner.ended)
         c->owner.ended(c->owner.ctx, c);
     tls_peer = NULL;

@@ -55,6 +55,18 @@
  * malformed, truncated, oversized or hostile frame closes that one
  * connection with a logged error.
  *
+ * Resource caps (server): connections are bounded in total and per uid; a
+ * connection past either cap is refused (logged, and told why in a CLOSE
+ * message, so its first call fails with CAP_E_SERVICE_UNAVAILABLE and that
+ * reason). A connection's receive buffer grows as bytes arrive (a frame's
+ * declared size is never reserved up front) and every byte above a small
+ * per-connection allowance counts against one budget for the whole server;
+ * a connection whose frame would overrun it is closed (logged). A
+ * connection that has begun a frame and not completed it within the frame
+ * timeout is closed (logged); one with nothing buffered may stay idle.
+ * When accept() fails for want of file descriptors or memory the server
+ * logs that once per episode and backs off instead of spinning.
+ *
  * Every function is thread-safe unless said otherwise.
  */
 #ifndef CAPSULE_IPC_H
@@ -82,6 +94,17 @@ extern "C" {
 #define CAP_IPC_DEFAULT_MAX_FRAME (16u * 1024u * 1024u)
 /* Most worker threads one connection runs at once (nesting depth bound). */
 #define CAP_IPC_MAX_WORKERS 32u
+/* Server caps by default (struct cap_ipc_server_options; capsule-svc reads
+ * CAPSULE_SVC_MAX_CONNECTIONS, CAPSULE_SVC_MAX_CONNECTIONS_PER_UID,
+ * CAPSULE_SVC_MAX_BUFFERED and CAPSULE_SVC_FRAME_TIMEOUT). */
+#define CAP_IPC_DEFAULT_MAX_CONNECTIONS 512u
+#define CAP_IPC_DEFAULT_MAX_CONNECTIONS_PER_UID 256u
+#define CAP_IPC_DEFAULT_MAX_BUFFERED (2u * CAP_IPC_DEFAULT_MAX_FRAME + 1024u * 1024u)
+#define CAP_IPC_DEFAULT_FRAME_TIMEOUT_MS 30000u
+/* Receive-buffer bytes each connection may hold outside the budget. */
+#define CAP_IPC_CONN_BUFFER_ALLOWANCE (64u * 1024u)
+/* An option value meaning "no limit". */
+#define CAP_IPC_UNLIMITED UINT32_MAX
 
 struct cap_ipc_server;
 struct cap_ipc_conn;
@@ -123,6 +146,13 @@ struct cap_ipc_server_options {
     const struct cap_ipc_server_callbacks *callbacks; /* may be NULL */
     void *callback_ctx;
     uint32_t max_frame; /* 0: CAP_IPC_DEFAULT_MAX_FRAME */
+    /* Caps ("Resource caps" above); 0: the default, CAP_IPC_UNLIMITED: none. */
+    uint32_t max_connections;         /* live connections in all */
+    uint32_t max_connections_per_uid; /* live connections of one peer uid */
+    uint32_t max_buffered;            /* receive-buffer bytes above the allowances, all
+                                       * connections together; at least max_frame + a
+                                       * header (raised to that) */
+    uint32_t frame_timeout_ms;        /* a begun frame must be complete within this */
 };
 
 /*
@@ -153,6 +183,9 @@ CAP_EXPORT void cap_ipc_server_destroy(struct cap_ipc_server *srv);
 
 /* Number of live client connections. */
 CAP_EXPORT uint32_t cap_ipc_server_connection_count(struct cap_ipc_server *srv);
+
+/* Receive-buffer bytes counted against max_buffered right now. */
+CAP_EXPORT uint64_t cap_ipc_server_buffered_bytes(struct cap_ipc_server *srv);
 
 /* Handles (exported objects) held by all clients together. */
 CAP_EXPORT uint32_t cap_ipc_server_handle_count(struct cap_ipc_server *srv);

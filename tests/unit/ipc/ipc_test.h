@@ -15,6 +15,7 @@ TCase *tcase_calls(void);
 TCase *tcase_lifetime(void);
 TCase *tcase_hostile(void);
 TCase *tcase_death(void);
+TCase *tcase_limits(void);
 
 /* A temporary CAPSULE_HOME (created 0700) and its paths. */
 struct fixture {

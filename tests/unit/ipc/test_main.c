@@ -1,6 +1,7 @@
 /*
  * test_main.c - the IPC suite (runtime/ipc): frames, values, calls both
- * ways, handle lifetime, hostile peers, and peer death in both directions.
+ * ways, handle lifetime, hostile peers, peer death in both directions, and
+ * the server's resource caps.
  * Cases run without fork so ASan's leak check covers them at exit; the
  * cross-process ones start ipc_test_server.
  */
@@ -120,6 +121,7 @@ int main(void)
     suite_add_tcase(s, tcase_lifetime());
     suite_add_tcase(s, tcase_hostile());
     suite_add_tcase(s, tcase_death());
+    suite_add_tcase(s, tcase_limits());
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);
     srunner_run_all(sr, CK_NORMAL);
