@@ -393,7 +393,9 @@ cap_result settings_slurp(const char *path, char **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted as a settings file must not hang the
+     * service in open(); it is refused as not a regular file below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return file_error("open", path, errno);
     struct stat st;

