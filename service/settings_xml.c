@@ -406,6 +406,21 @@ cap_result settings_slurp(const char *path, char **out, size_t *len)
                                    : cap_error_set(CAP_E_FILE_ERROR, SETTINGS_COMPONENT, NULL,
                                                    "cannot read '%s': not a regular file", path);
     }
+    /* ssh's rule: a settings file someone else owns or may write could
+     * name any path for this user's VM to write (a serial port file), so
+     * it is refused, not read. */
+    if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        close(fd);
+        if (st.st_uid != geteuid())
+            return cap_error_set(CAP_E_ACCESSDENIED, SETTINGS_COMPONENT, NULL,
+                                 "refusing '%s': it is owned by uid %u, not by this user "
+                                 "(uid %u)", path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return cap_error_set(CAP_E_ACCESSDENIED, SETTINGS_COMPONENT, NULL,
+                             "refusing '%s': it is writable by %s (mode %03o); "
+                             "chmod go-w it", path,
+                             (st.st_mode & S_IWOTH) ? "others" : "its group",
+                             (unsigned)(st.st_mode & 0777));
+    }
     if ((uint64_t)st.st_size > SETTINGS_MAX_FILE) {
         close(fd);
         return cap_error_set(CAP_E_FILE_ERROR, SETTINGS_COMPONENT, NULL,

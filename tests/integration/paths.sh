@@ -95,5 +95,54 @@ grep -q "exited without answering" "$tmp/err" || fail "corrupt capsule.xml: no '
 if [ $ms -lt $((2000 * S)) ]; then pass "corrupt capsule.xml reported in $ms ms"
 else fail "corrupt capsule.xml reported after $ms ms (want < $((2000 * S)))"; fi
 
+# ---- item 5: homes and settings another user could change -------------------
+newhome
+chmod 770 "$H"
+refused "group-writable home" "refusing CAPSULE_HOME '$H'.*not writable by group or others" list vms
+chmod 707 "$H"
+refused "other-writable home" "mode 707" list vms
+chmod 700 "$H"
+ok list vms
+stop_svc
+mkdir -m 777 "$tmp/shared"
+export CAPSULE_HOME=$tmp/shared/home
+homes+=("$CAPSULE_HOME")
+refused "home in a folder others can write" "the folder '$tmp/shared' above it may be changed" list vms
+chmod 1777 "$tmp/shared"
+ok list vms   # sticky, like /tmp: nobody can rename another user's entry
+stop_svc
+if [ "$(id -u)" = 0 ]; then
+    newhome
+    chown nobody "$H"
+    refused "home owned by another user" "it is uid $(id -u nobody)" list vms
+    chown root "$H"
+    # a machine planted with another owner: inaccessible, its reason shown
+    ok createvm --name planted --register
+    ok list vms
+    stop_svc
+    chown nobody "$H/Machines/planted/planted.capsule"
+    run showvminfo planted
+    run list vms --long
+    ok list vms
+    grep -q "inaccessible" "$tmp/out" && pass "machine file of another owner: inaccessible" ||
+        fail "machine file of another owner still listed as accessible: $out"
+    run showvminfo "$(sed -n 's/.*{\(.*\)}.*/\1/p' "$tmp/out" | head -1)"
+    grep -q "owned by uid $(id -u nobody)" "$tmp/out" "$tmp/err" &&
+        pass "machine file of another owner: reason shown" ||
+        fail "no reason for the planted machine file: $out $err"
+    stop_svc
+    # a capsule.xml of another owner: the service does not start, says why
+    chown nobody "$H/capsule.xml"
+    refused "capsule.xml owned by another user" "capsule.xml': it is owned by uid" list vms
+    chown root "$H/capsule.xml"
+    chmod 666 "$H/capsule.xml"
+    refused "capsule.xml writable by others" "chmod go-w" list vms
+    chmod 600 "$H/capsule.xml"
+    ok list vms
+    stop_svc
+else
+    test_skip "paths (other owners)" "needs root to give files to another uid"
+fi
+
 [ $fails -eq 0 ] && echo "paths: all passed"
 exit $((fails > 0))
