@@ -144,5 +144,50 @@ else
     test_skip "paths (other owners)" "needs root to give files to another uid"
 fi
 
+# ---- item 9: leftovers of createvm that failed or was cut short ---------------
+newhome
+long=$(printf 'n%.0s' $(seq 1 240))
+refused "createvm with a name too long" "at most 238 fit" createvm --name "$long" --register
+[ -z "$(ls -A "$H/Machines" 2>/dev/null)" ] && pass "name too long: nothing left in Machines" ||
+    fail "name too long left: $(ls "$H/Machines")"
+long=$(printf 'n%.0s' $(seq 1 238))
+ok createvm --name "$long" --register
+ok unregistervm "$long" --delete
+[ -z "$(ls -A "$H/Machines" 2>/dev/null)" ] || fail "unregistervm --delete left: $(ls "$H/Machines")"
+# a create or delete cut short: a folder holding only NAME.capsule.tmp and an
+# empty Logs is the service's own and is removed when it starts; a folder
+# with anything else in it is not
+stop_svc
+mkdir -p "$H/Machines/ghost/Logs" "$H/Machines/keep"
+echo partial >"$H/Machines/ghost/ghost.capsule.tmp"
+echo mine >"$H/Machines/keep/notes.txt"
+echo partial >"$H/Machines/keep/keep.capsule.tmp"
+ok list vms
+[ ! -e "$H/Machines/ghost" ] && pass "orphan folder of an interrupted create removed" ||
+    fail "orphan folder kept: $(ls -R "$H/Machines/ghost")"
+[ -e "$H/Machines/keep/notes.txt" ] && pass "a folder with a user's file kept" ||
+    fail "a folder with a user's file was removed"
+ok createvm --name ghost --register
+stop_svc
+# no space left: a tiny tmpfs as the home (root only)
+if [ "$(id -u)" = 0 ] && mkdir -p "$tmp/small" && mount -t tmpfs -o size=64k,mode=0700 tmpfs "$tmp/small" 2>/dev/null; then
+    mounts+=("$tmp/small")
+    export CAPSULE_HOME=$tmp/small
+    homes+=("$CAPSULE_HOME")
+    ok list vms
+    dd if=/dev/zero of="$tmp/small/fill" bs=1k count=256 2>/dev/null
+    refused "createvm with no space left" "No space left" createvm --name full --register
+    [ ! -e "$tmp/small/Machines/full" ] && pass "no space left: no Machines/full left" ||
+        fail "no space left: Machines/full left: $(ls -A "$tmp/small/Machines/full")"
+    rm -f "$tmp/small/fill"
+    ok createvm --name full --register
+    run list vms
+    grep -q '"full"' "$tmp/out" && pass "the name is usable once there is space" ||
+        fail "createvm full after freeing space: $out"
+    stop_svc
+else
+    test_skip "paths (no space left)" "needs root and a tmpfs mount"
+fi
+
 [ $fails -eq 0 ] && echo "paths: all passed"
 exit $((fails > 0))
