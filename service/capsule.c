@@ -181,6 +181,14 @@ static cap_result compose(struct svc *svc, const char *name, const char *base, c
             *p = '_';
     if (!strcmp(safe, ".") || !strcmp(safe, ".."))
         safe[0] = '_';
+    /* NAME.capsule-prev.tmp is the longest file the folder will hold. */
+    if (strlen(safe) + strlen(".capsule-prev.tmp") > SVC_NAME_MAX) {
+        size_t n = strlen(safe);
+        cap_str_free(safe);
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "the machine name is %zu bytes long; at most %zu fit in its settings "
+                             "file's name", n, SVC_NAME_MAX - strlen(".capsule-prev.tmp"));
+    }
     char *folder = NULL;
     if (!base || !*base) {
         svc_lock(svc);
@@ -247,7 +255,11 @@ static cap_result c_CreateMachine(ICapsule *self, const char *file, const char *
     svc_lock(svc);
     if (!force && access(path, F_OK) == 0)
         rc = cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
-                           "the settings file '%s' already exists", path);
+                           "the settings file '%s' already exists%s", path,
+                           svc_find_path_locked(svc, path)
+                               ? ""
+                               : " (no machine registered from it: `capsule registervm` it, or "
+                                 "remove it)");
     else if (id && !cap_uuid_is_null(id) && svc_find_id_locked(svc, id))
         rc = cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
                            "a machine with this UUID is already registered");

@@ -17,6 +17,7 @@
  * machine_io.c; locking and state in machine_lock.c.
  */
 #include <string.h>
+#include <sys/stat.h>
 
 #include <capsule/mem.h>
 #include <capsule/object.h>
@@ -393,6 +394,15 @@ static cap_result check_path(const char *v, const char *what)
     if (*v && v[0] != '/')
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
                              "the %s path '%s' is not absolute", what, v);
+    /* A path that names something other than a regular file now (a FIFO
+     * would block the VM process's open) is refused here, without opening
+     * it; one that does not exist yet may be created before the start. */
+    struct stat st;
+    if (*v && stat(v, &st) == 0 && !S_ISREG(st.st_mode))
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "the %s path '%s' is not a regular file (%s)", what, v,
+                             S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory"
+                                                                                   : "a device");
     return CAP_OK;
 }
 

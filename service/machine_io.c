@@ -118,9 +118,19 @@ cap_result machine_write_locked(struct machine *p, const struct machine_cfg *cfg
     char *text = settings_format_machine(&mf, &len);
     if (!text)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    /* The machine's folder is made with its first file and removed again
+     * when that write fails (no space, a name too long, ...), so a failed
+     * create leaves nothing and the name stays free. */
+    const char *slash = strrchr(p->path, '/');
+    char *folder = cap_str_ndup(p->path, slash ? (size_t)(slash - p->path) : 0);
+    struct stat st;
+    int made = folder && *folder && stat(folder, &st) != 0;
     cap_result rc = svc_make_parent_dirs(p->path);
     if (CAP_SUCCEEDED(rc))
         rc = settings_write_atomic(p->path, text, len);
+    if (CAP_FAILED(rc) && made)
+        rmdir(folder); /* only if empty: settings_write_atomic removed its .tmp */
+    cap_str_free(folder);
     cap_free(text);
     if (CAP_SUCCEEDED(rc)) {
         p->ever_saved = 1;

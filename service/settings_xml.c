@@ -393,7 +393,9 @@ cap_result settings_slurp(const char *path, char **out, size_t *len)
 {
     *out = NULL;
     *len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO planted as a settings file must not hang the
+     * service in open(); it is refused as not a regular file below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return file_error("open", path, errno);
     struct stat st;
@@ -403,6 +405,21 @@ cap_result settings_slurp(const char *path, char **out, size_t *len)
         return S_ISREG(st.st_mode) ? file_error("read", path, e)
                                    : cap_error_set(CAP_E_FILE_ERROR, SETTINGS_COMPONENT, NULL,
                                                    "cannot read '%s': not a regular file", path);
+    }
+    /* ssh's rule: a settings file someone else owns or may write could
+     * name any path for this user's VM to write (a serial port file), so
+     * it is refused, not read. */
+    if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        close(fd);
+        if (st.st_uid != geteuid())
+            return cap_error_set(CAP_E_ACCESSDENIED, SETTINGS_COMPONENT, NULL,
+                                 "refusing '%s': it is owned by uid %u, not by this user "
+                                 "(uid %u)", path, (unsigned)st.st_uid, (unsigned)geteuid());
+        return cap_error_set(CAP_E_ACCESSDENIED, SETTINGS_COMPONENT, NULL,
+                             "refusing '%s': it is writable by %s (mode %03o); "
+                             "chmod go-w it", path,
+                             (st.st_mode & S_IWOTH) ? "others" : "its group",
+                             (unsigned)(st.st_mode & 0777));
     }
     if ((uint64_t)st.st_size > SETTINGS_MAX_FILE) {
         close(fd);

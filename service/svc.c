@@ -8,9 +8,12 @@
  * global file that cannot be read stops the service (svc_create fails), so
  * that it is never overwritten by an empty registry.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <capsule/ipc.h>
 #include <capsule/mem.h>
@@ -102,6 +105,73 @@ struct machine *svc_find_id_locked(struct svc *svc, const cap_uuid *id)
     return NULL;
 }
 
+struct machine *svc_find_path_locked(struct svc *svc, const char *path)
+{
+    for (uint32_t i = 0; i < svc->n_machines; i++)
+        if (svc->machines[i]->path && !strcmp(svc->machines[i]->path, path))
+            return svc->machines[i];
+    return NULL;
+}
+
+/* Whether `dir` (DEFAULT/NAME) holds only what an interrupted create or
+ * delete of ours leaves: NAME.capsule.tmp (ours, a write never renamed)
+ * and an empty Logs; removes those then. Returns 1 when it removed dir. */
+static int sweep_one(const char *dir, const char *name)
+{
+    char *tmp = cap_str_printf("%s/%s.capsule.tmp", dir, name);
+    char *logs = cap_str_printf("%s/Logs", dir);
+    DIR *d = opendir(dir);
+    int ours = tmp && logs && d;
+    for (struct dirent *e; ours && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        struct stat st;
+        char *f = cap_str_printf("%s/%s", dir, e->d_name);
+        if (!f || lstat(f, &st) != 0 || st.st_uid != geteuid())
+            ours = 0;
+        else if (!strcmp(f, tmp))
+            ours = S_ISREG(st.st_mode);
+        else if (!strcmp(f, logs))
+            ours = S_ISDIR(st.st_mode); /* rmdir below fails unless it is empty */
+        else
+            ours = 0;
+        cap_str_free(f);
+    }
+    if (d)
+        closedir(d);
+    int removed = 0;
+    if (ours) {
+        unlink(tmp);
+        rmdir(logs);
+        removed = rmdir(dir) == 0;
+    }
+    cap_str_free(tmp);
+    cap_str_free(logs);
+    return removed;
+}
+
+void svc_sweep_orphans_locked(struct svc *svc)
+{
+    char *top = svc_machine_folder_locked(svc);
+    DIR *d = top ? opendir(top) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *dir = cap_str_printf("%s/%s", top, e->d_name);
+        char *file = dir ? cap_str_printf("%s/%s.capsule", dir, e->d_name) : NULL;
+        struct stat st;
+        if (file && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+            !svc_find_path_locked(svc, file) && access(file, F_OK) != 0 &&
+            sweep_one(dir, e->d_name))
+            svc_log("removed '%s', left behind by a create or delete that did not finish", dir);
+        cap_str_free(file);
+        cap_str_free(dir);
+    }
+    if (d)
+        closedir(d);
+    cap_str_free(top);
+}
+
 int svc_name_taken_locked(struct svc *svc, const char *name, const struct machine *except)
 {
     for (uint32_t i = 0; i < svc->n_machines; i++) {
@@ -184,6 +254,8 @@ cap_result svc_create(const char *home, struct cap_registry *reg, struct svc **o
         global_file_clear(&svc->global);
         svc_lock(svc);
         rc = load_registry(svc);
+        if (CAP_SUCCEEDED(rc))
+            svc_sweep_orphans_locked(svc);
         svc_unlock(svc);
     }
     if (CAP_FAILED(rc)) {

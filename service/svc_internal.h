@@ -73,6 +73,16 @@ cap_result svc_add_machine_locked(struct svc *svc, struct machine *m);
 cap_result svc_save_global_locked(struct svc *svc);
 /* The registered machine with this id, or NULL (borrowed). */
 struct machine *svc_find_id_locked(struct svc *svc, const cap_uuid *id);
+/* The registered machine whose settings file is `path`, or NULL (borrowed). */
+struct machine *svc_find_path_locked(struct svc *svc, const char *path);
+/* The longest file name (bytes) a machine's folder may hold (POSIX NAME_MAX
+ * of the usual file systems). */
+#define SVC_NAME_MAX ((size_t)255)
+/* Removes folders of the default machine folder that only a create or a
+ * delete of this service cut short can have left: not a registered
+ * machine's, holding nothing but NAME.capsule.tmp files of ours and an
+ * empty Logs. Logged; anything else is left alone. Called at start. */
+void svc_sweep_orphans_locked(struct svc *svc);
 /* Nonzero if a registered accessible machine other than `except` has name. */
 int svc_name_taken_locked(struct svc *svc, const char *name, const struct machine *except);
 /* The default machine folder, absolute (cap_str_free). */

@@ -8,11 +8,19 @@
  * output to logs/svc.log) and retry until the socket answers or the timeout
  * passes; then drop spawn.lock. The service itself takes svc.lock, so even
  * two spawned services leave exactly one running.
+ *
+ * A service that cannot start (a corrupt capsule.xml, a home it refuses)
+ * exits at once; the client notices without waiting out the timeout: the
+ * service inherits the write end of a pipe whose read end only the client
+ * holds, so its exit (of every process holding it) is end-of-file there.
+ * The reason is the last lines of logs/svc.log, where the service wrote it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,7 +57,9 @@ static char *find_svc(const struct cap_client_options *o)
     return cap_str_dup("capsule-svc");
 }
 
-static cap_result spawn_svc(const char *svc, const struct cap_ipc_home *h)
+/* Spawns the service detached; `gone_w` (the write end of the exit pipe)
+ * stays open in it across exec. */
+static cap_result spawn_svc(const char *svc, const struct cap_ipc_home *h, int gone_w)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -59,6 +69,8 @@ static cap_result spawn_svc(const char *svc, const struct cap_ipc_home *h)
         if (fork() != 0)
             _exit(0);
         setsid();
+        if (gone_w >= 0)
+            fcntl(gone_w, F_SETFD, 0);
         int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int log = open(h->log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (in >= 0)
@@ -78,6 +90,50 @@ static cap_result spawn_svc(const char *svc, const struct cap_ipc_home *h)
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     return CAP_OK;
+}
+
+/* The service's last words: the last non-empty lines of its log (at most
+ * `cap` bytes, newlines turned into "; "), or "" when there are none. */
+static void log_reason(const char *log, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    int fd = open(log, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return;
+    }
+    off_t start = st.st_size > (off_t)cap - 1 ? st.st_size - (off_t)cap + 1 : 0;
+    ssize_t n = pread(fd, buf, cap - 1, start);
+    close(fd);
+    if (n <= 0) {
+        buf[0] = '\0';
+        return;
+    }
+    buf[n] = '\0';
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+        buf[--n] = '\0';
+    /* the last line only: the service's final message is its reason,
+     * without the log's timestamp */
+    char *nl = strrchr(buf, '\n');
+    if (nl)
+        memmove(buf, nl + 1, strlen(nl + 1) + 1);
+    char *sp = strchr(buf, ' ');
+    if (buf[0] >= '0' && buf[0] <= '9' && sp && sp > buf && sp[-1] == 'Z')
+        memmove(buf, sp + 1, strlen(sp + 1) + 1);
+}
+
+/* Whether the service spawned with the exit pipe has exited: end of file
+ * on `gone_r` (nothing is ever written to it). */
+static int svc_gone(int gone_r)
+{
+    struct pollfd p = {.fd = gone_r, .events = POLLIN};
+    if (gone_r < 0 || poll(&p, 1, 0) <= 0)
+        return 0;
+    char c;
+    return read(gone_r, &c, 1) == 0;
 }
 
 static cap_result try_connect(const struct cap_ipc_home *h, struct cap_ipc_conn **out)
@@ -103,12 +159,28 @@ static cap_result start_and_connect(const struct cap_client_options *o, const st
         rc = CAP_E_OUTOFMEMORY;
         goto done;
     }
-    rc = spawn_svc(svc, h);
+    int gone[2] = {-1, -1};
+    if (pipe2(gone, O_CLOEXEC) != 0)
+        gone[0] = gone[1] = -1; /* then only the timeout notices an exit */
+    rc = spawn_svc(svc, h, gone[1]);
+    if (gone[1] >= 0)
+        close(gone[1]);
     uint64_t deadline = now_ms() + (o->timeout_ms ? o->timeout_ms : 10000);
     while (CAP_SUCCEEDED(rc)) {
+        int exited = svc_gone(gone[0]);
         rc = try_connect(h, out);
         if (CAP_SUCCEEDED(rc) || rc == CAP_E_ACCESSDENIED)
             break;
+        if (exited) {
+            /* It exited before answering (and another service holding
+             * svc.lock would have answered above). */
+            char why[512];
+            log_reason(h->log_file, why, sizeof(why));
+            rc = cap_error_set(CAP_E_SERVICE_UNAVAILABLE, IPC_COMP, NULL,
+                               "the service '%s' exited without answering%s%s; see %s", svc,
+                               why[0] ? ": " : "", why, h->log_file);
+            break;
+        }
         if (now_ms() >= deadline) {
             rc = cap_error_set(CAP_E_SERVICE_UNAVAILABLE, IPC_COMP, NULL,
                                "started '%s' but it did not answer on '%s' within %u ms; see %s",
@@ -119,6 +191,8 @@ static cap_result start_and_connect(const struct cap_client_options *o, const st
         nanosleep(&ts, NULL);
         rc = CAP_OK;
     }
+    if (gone[0] >= 0)
+        close(gone[0]);
     cap_str_free(svc);
 done:
     flock(fd, LOCK_UN);

@@ -2,6 +2,13 @@
  * home.c - the CAPSULE_HOME layout of capsule/client.h: resolving the home
  * folder and creating (or checking) HOME, HOME/run (0700) and HOME/logs.
  * Shared by client.c and capsule-svc so both agree on every path.
+ *
+ * The home holds the settings that tell this user's VM processes which
+ * files to open and write, so, as ssh does for ~/.ssh, a home another user
+ * could change is refused: HOME must be this user's and not writable by
+ * group or others, and every folder above it root's or this user's and
+ * not writable by group or others unless sticky (/tmp is fine: nobody can
+ * rename another user's entry there).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -21,6 +28,57 @@ static cap_result make_dir(const char *path, mode_t mode)
         return CAP_OK;
     return cap_error_set(CAP_E_IO, IPC_COMP, NULL, "cannot create folder '%s': %s", path,
                          strerror(errno));
+}
+
+/* The ownership rule above for `home` and the folders above it. */
+static cap_result check_home_owner(const char *home)
+{
+    char *real = realpath(home, NULL);
+    if (!real)
+        return cap_error_set(CAP_E_IO, IPC_COMP, NULL, "'%s': %s", home, strerror(errno));
+    cap_result rc = CAP_OK;
+    uid_t me = geteuid();
+    struct stat st;
+    size_t len = strlen(real);
+    for (int top = 1;; top = 0) {
+        const char *p = len ? real : "/";
+        char saved = real[len];
+        real[len] = '\0';
+        int r = stat(p, &st);
+        real[len] = saved;
+        if (r != 0) {
+            rc = cap_error_set(CAP_E_IO, IPC_COMP, NULL, "'%s': %s", p, strerror(errno));
+            break;
+        }
+        int others_write = (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+        if (top && (!S_ISDIR(st.st_mode) || st.st_uid != me || others_write)) {
+            rc = cap_error_set(CAP_E_ACCESSDENIED, IPC_COMP, NULL,
+                               "refusing CAPSULE_HOME '%s': it must be a folder owned by uid %u "
+                               "and not writable by group or others, like ~/.ssh (it is uid %u, "
+                               "mode %03o)", home, (unsigned)me, (unsigned)st.st_uid,
+                               (unsigned)(st.st_mode & 0777));
+            break;
+        }
+        if (!top && ((st.st_uid != 0 && st.st_uid != me) ||
+                     (others_write && !(st.st_mode & S_ISVTX)))) {
+            real[len ? len : 1] = '\0';
+            rc = cap_error_set(CAP_E_ACCESSDENIED, IPC_COMP, NULL,
+                               "refusing CAPSULE_HOME '%s': the folder '%s' above it may be "
+                               "changed by another user (uid %u, mode %03o; it must be root's or "
+                               "uid %u's and not writable by group or others unless sticky)",
+                               home, len ? real : "/", (unsigned)st.st_uid,
+                               (unsigned)(st.st_mode & 07777), (unsigned)me);
+            break;
+        }
+        if (len == 0)
+            break;
+        while (len > 0 && real[len - 1] != '/')
+            len--;
+        if (len > 0)
+            len--; /* drop the slash: "" stands for "/" */
+    }
+    free(real);
+    return rc;
 }
 
 CAP_EXPORT void cap_ipc_home_clear(struct cap_ipc_home *h)
@@ -63,6 +121,8 @@ CAP_EXPORT cap_result cap_ipc_home_prepare(const char *home, struct cap_ipc_home
         !out->log_dir || !out->log_file)
         return CAP_E_OUTOFMEMORY;
     cap_result rc = make_dir(out->home, 0700);
+    if (CAP_SUCCEEDED(rc))
+        rc = check_home_owner(out->home);
     if (CAP_SUCCEEDED(rc))
         rc = make_dir(out->run_dir, 0700);
     if (CAP_SUCCEEDED(rc))

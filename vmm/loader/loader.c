@@ -26,9 +26,18 @@ struct ldr_file {
     const char *name;
 };
 
+/* What a non-regular file is, for messages. */
+static const char *ldr_file_kind(mode_t m)
+{
+    return S_ISFIFO(m) ? "a FIFO" : S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
+}
+
 static cap_result read_file(const char *path, struct ldr_file *f, struct ldr_err *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer;
+     * what is not a regular file is refused below, before any read. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     struct stat st;
     if (fd < 0)
         return ldr_fail(err, CAP_E_IO, "cannot open: %s", strerror(errno));
@@ -39,7 +48,7 @@ static cap_result read_file(const char *path, struct ldr_file *f, struct ldr_err
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);
-        return ldr_fail(err, CAP_E_IO, "not a regular file");
+        return ldr_fail(err, CAP_E_IO, "not a regular file (%s)", ldr_file_kind(st.st_mode));
     }
     if ((uint64_t)st.st_size > MAX_FILE) {
         close(fd);

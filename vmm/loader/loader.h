@@ -177,6 +177,10 @@ struct loader_info {
  * 4-aligned, in the first 8192 bytes - the checksum is checked by the load,
  * so a damaged header still reports a precise error), else LOADER_UNKNOWN.
  * LOADER_VMLINUX (a little-endian x86-64 ELF64 without a multiboot header).
+ * An image that only claims a format is given to that format, whose load
+ * then names what is wrong: "MZ" at 0 or a file cut short inside "HdrS"
+ * (0xAA55 at 0x1fe) is LOADER_LINUX, any other ELF (wrong class, byte
+ * order or machine) LOADER_VMLINUX.
  * Never LOADER_FLAT (a flat binary has no signature). Pure; any thread.
  */
 VMM_API enum loader_format loader_probe(const void *buf, size_t len);

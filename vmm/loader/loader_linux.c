@@ -42,6 +42,7 @@
 #define HDR_HEAP_END_PTR  0x224
 #define HDR_CMD_LINE_PTR  0x228
 #define HDR_INITRD_MAX    0x22c
+#define HDR_KERNEL_ALIGN  0x230 /* 2.05+ */
 #define HDR_RELOCATABLE   0x234
 #define HDR_XLOADFLAGS    0x236
 #define HDR_CMDLINE_SIZE  0x238
@@ -116,6 +117,12 @@ static cap_result bz_parse(const uint8_t *img, size_t len, struct bz *bz, struct
         return ldr_fail(err, VMM_E_LOADER_BAD_IMAGE,
                         "zImage (LOADED_HIGH clear in loadflags) is not supported");
 
+    /* kernel_alignment (2.05+): a power of two; 0 means a damaged header. */
+    uint32_t align = bz->hdr_end >= HDR_KERNEL_ALIGN + 4 ? ldr_le32(img + HDR_KERNEL_ALIGN) : 1;
+    if (align == 0 || (align & (align - 1)))
+        return ldr_fail(err, VMM_E_LOADER_BAD_IMAGE,
+                        "setup header field kernel_alignment (0x230) is 0x%x, not a power of "
+                        "two", align);
     bz->xloadflags = bz->version >= 0x020c && bz->hdr_end >= HDR_XLOADFLAGS + 2
                          ? ldr_le16(img + HDR_XLOADFLAGS) : 0;
     bz->cmdline_size = ldr_le32(img + HDR_CMDLINE_SIZE);
@@ -129,6 +136,11 @@ static cap_result bz_parse(const uint8_t *img, size_t len, struct bz *bz, struct
     if (bz->version >= 0x020a && bz->hdr_end >= HDR_INIT_SIZE + 4) {
         uint64_t pref = ldr_le64(img + HDR_PREF_ADDRESS);
         uint64_t init = ldr_le32(img + HDR_INIT_SIZE);
+        if (init == 0)
+            return ldr_fail(err, VMM_E_LOADER_BAD_IMAGE,
+                            "setup header field init_size (0x260) is 0: a kernel of boot "
+                            "protocol %u.%02u names the memory it needs to start",
+                            bz->version >> 8, bz->version & 0xff);
         uint64_t at = pref > load && pref < (1ull << 40) ? pref : load;
         if (at + init > bz->kernel_end)
             bz->kernel_end = at + init;

@@ -47,10 +47,16 @@ static cap_result vml_segments(const uint8_t *img, size_t len, struct ldr_plan *
     cap_bool entry_found = 0;
     cap_result rc;
 
-    if (phentsize < PHDR_SIZE || phnum == 0)
+    if (phnum == 0)
         return ldr_fail(err, VMM_E_LOADER_BAD_IMAGE,
                         "ELF64 has no usable program headers (e_phnum %u, e_phentsize %u)",
                         phnum, phentsize);
+    /* The ELF64 program header is 56 bytes (Elf64_Phdr); any other entry
+     * size is a damaged header, not a newer format. */
+    if (phentsize != PHDR_SIZE)
+        return ldr_fail(err, VMM_E_LOADER_BAD_IMAGE,
+                        "ELF64 e_phentsize %u: an ELF64 program header is %u bytes", phentsize,
+                        PHDR_SIZE);
     if (phoff > len || (uint64_t)phnum * phentsize > len - phoff)
         return ldr_fail(err, VMM_E_LOADER_BAD_IMAGE,
                         "truncated ELF64: program headers at 0x%llx (%u x %u bytes) run past "
@@ -125,7 +131,8 @@ cap_result ldr_vmlinux_plan(const uint8_t *img, size_t len, const struct ldr_inp
                             ? "shorter than an ELF64 header (64 bytes)" : "no ELF magic");
     if (img[4] != 2)
         return ldr_fail(err, VMM_E_LOADER_BAD_IMAGE,
-                        "ELF class %u: a vmlinux for the 64-bit boot protocol is ELF64 (2)",
+                        "ELF class %u: a vmlinux for the 64-bit boot protocol is ELF64 (2); "
+                        "a 32-bit ELF kernel needs a multiboot header",
                         img[4]);
     if (img[5] != 1)
         return ldr_fail(err, VMM_E_LOADER_BAD_IMAGE, "ELF64 is not little-endian");

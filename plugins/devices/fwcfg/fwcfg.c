@@ -38,9 +38,11 @@
  *                     unique (e.g. "opt/org.capsule/test")
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "pdmdev.h"
 
@@ -125,15 +127,22 @@ static cap_result set_le(struct pdm_dev *dev, unsigned key, uint64_t v, unsigned
 static cap_result load_file(struct pdm_dev *dev, const char *key, const char *path, size_t max,
                             struct fw_item *it)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* O_NONBLOCK: a FIFO must not block the open waiting for a writer; it
+     * is refused as not a regular file before anything is read. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
         return dev->hlp->error(dev, CAP_E_INVALIDARG, "config key '%s': cannot open '%s': %s", key,
-                               path, strerror(errno));
+                               path, strerror(e));
+    }
     struct stat st;
     cap_result rc = CAP_OK;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = dev->hlp->error(dev, CAP_E_INVALIDARG, "config key '%s': '%s' is not a regular file",
-                             key, path);
+        rc = dev->hlp->error(dev, CAP_E_INVALIDARG, "config key '%s': '%s' is not a regular file%s",
+                             key, path, S_ISFIFO(st.st_mode) ? " (a FIFO)" : "");
     } else if ((uint64_t)st.st_size > max) {
         rc = dev->hlp->error(dev, CAP_E_INVALIDARG,
                              "config key '%s': '%s' is %lld bytes, more than the %zu allowed", key,

@@ -130,11 +130,18 @@ cap_result chardev_open(const char *spec, char *err, size_t errlen, struct chard
     if (strcmp(spec, "stdio") == 0)
         return make(STDIN_FILENO, STDOUT_FILENO, 0, out);
     if (strncmp(spec, "file:", 5) == 0 && spec[5]) {
-        int fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        /* O_NONBLOCK: a FIFO nobody reads fails at once (ENXIO) instead of
+         * blocking the VM's setup in open(); writes block again after. */
+        int fd = open(spec + 5, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+                      0644);
         if (fd < 0) {
-            snprintf(err, errlen, "cannot open '%s': %s", spec + 5, strerror(errno));
+            snprintf(err, errlen, "cannot open '%s': %s", spec + 5,
+                     errno == ENXIO ? "a FIFO with no reader" : strerror(errno));
             return CAP_E_IO;
         }
+        int fl = fcntl(fd, F_GETFL);
+        if (fl >= 0)
+            (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
         cap_result rc = make(-1, fd, 1, out);
         if (CAP_FAILED(rc))
             close(fd);

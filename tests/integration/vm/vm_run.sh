@@ -121,6 +121,26 @@ fi
 sed -n 's/.*\(auto probe: .*\)/    \1/p' "$T/out"
 expect no-debug-exit-device 6 'triple fault' -- --kernel "$P/triple.bin" --serial none
 expect missing-image 4 'capsule-vm: ' -- --kernel "$T/nonexistent.bin"
+# a FIFO as a boot file or serial file is refused at once, never waited on
+# (issue 19 item 6): through fw_cfg, through the loader, as the initrd, as
+# the serial output with no reader
+mkfifo "$T/fifo"
+expect_fast() {
+    name=$1 want=$2 pat=$3; shift 4
+    timeout $((3 * S)) "$VM" "$@" >"$T/out" 2>&1
+    got=$?
+    if [ "$got" != "$want" ] || ! grep -q -- "$pat" "$T/out"; then
+        echo "FAIL $name: status $got (want $want within $((3 * S)) s), pattern '$pat'"
+        sed 's/^/    /' "$T/out"; fails=$((fails + 1))
+    else
+        echo "ok   $name"
+    fi
+}
+expect_fast fifo-kernel-fwcfg 4 "'$T/fifo' is not a regular file (a FIFO)" -- --kernel "$T/fifo" --engine rem
+expect_fast fifo-kernel-loader 4 "'$T/fifo': not a regular file (a FIFO)" -- --kernel "$T/fifo" --engine rem --no-device fwcfg
+expect_fast fifo-initrd 4 "'$T/fifo': not a regular file (a FIFO)" -- --kernel "$P/hello.bin" --initrd "$T/fifo" --engine rem --no-device fwcfg
+expect_fast fifo-initrd-fwcfg 4 "'$T/fifo' is not a regular file (a FIFO)" -- --kernel "$P/hello.bin" --initrd "$T/fifo" --engine rem
+expect_fast fifo-serial 4 "a FIFO with no reader" -- --kernel "$P/hello.bin" --debug-exit --engine rem --serial "file:$T/fifo"
 expect bad-engine 2 "unknown engine 'fast'" -- --kernel "$P/hello.bin" --engine fast
 expect raw-engine 4 "'raw' is not available yet" -- --kernel "$P/hello.bin" --engine raw
 expect smp 2 'only 1 vCPU' -- --kernel "$P/hello.bin" --cpus 2

@@ -34,6 +34,8 @@ cap_result load_buf(struct tvm *vm, const void *img, size_t len, enum loader_for
                     enum loader_entry entry, const char *cmdline, const void *initrd,
                     size_t initrd_len);
 extern char last_msg[1024];
+/* Loads a buffer the way capsule-vm does: probed, flat as the fallback. */
+cap_result load_probed(struct tvm *vm, const void *img, size_t len);
 
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static inline uint32_t rd32(const uint8_t *p) { return rd16(p) | (uint32_t)rd16(p + 2) << 16; }

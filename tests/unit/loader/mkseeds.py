@@ -18,6 +18,7 @@ def bzimage(xlf):
     struct.pack_into('<H', img, 0x206, 0x020f)
     img[0x211] = 1
     struct.pack_into('<I', img, 0x22c, 0x7fffffff)
+    struct.pack_into('<I', img, 0x230, 0x200000)
     struct.pack_into('<H', img, 0x236, xlf)
     struct.pack_into('<I', img, 0x238, 2047)
     struct.pack_into('<Q', img, 0x258, 0x1000000)
@@ -59,13 +60,36 @@ def vmlinux():
     return bytes(img)
 
 
+def patched(img, off, fmt, value):
+    img = bytearray(img)
+    struct.pack_into(fmt, img, off, value)
+    return bytes(img)
+
+
+def bad_bzimages():
+    """Malformed bzImages each loader check must name (issue 19 item 8)."""
+    bz = bzimage(3)
+    return {'bz-short-hdrs': bz[:0x204], 'bz-short-mz': b'MZ' + bz[2:0x100],
+            'bz-init-size-0': patched(bz, 0x260, '<I', 0),
+            'bz-kernel-alignment-0': patched(bz, 0x230, '<I', 0)}
+
+
+def bad_vmlinuxes():
+    """Malformed ELF images: wrong class, wrong machine, e_phentsize 0xffff."""
+    vml = vmlinux()
+    return {'elf32-class': patched(vml, 4, '<B', 1), 'elf-machine-arm64': patched(vml, 18, '<H', 183),
+            'elf-phentsize-ffff': patched(vml, 54, '<H', 0xffff)}
+
+
 def main():
     kind, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     if kind == 'linux':
         seeds = {'bz64': bzimage(3), 'bz32': bzimage(0)}
+        seeds.update(bad_bzimages())
     elif kind == 'vmlinux':
         seeds = {'vmlinux': vmlinux(), 'vmlinux-initrd-cmdline': b'\x0c' + vmlinux()[1:]}
+        seeds.update(bad_vmlinuxes())
     else:
         seeds = {'elf': elf(), 'aout': aout()}
     for name, data in seeds.items():

@@ -202,6 +202,51 @@ static void many_setup_sects(uint8_t *img) { img[0x1f1] = 60; }
 static void big_syssize(uint8_t *img) { wr32(img + 0x1f4, PM_LEN); }
 static void zimage(uint8_t *img) { img[0x211] = 0; }
 
+static void no_align(uint8_t *img) { wr32(img + 0x230, 0); }
+static void odd_align(uint8_t *img) { wr32(img + 0x230, 0x3000); }
+
+/* Probed as capsule-vm probes (flat as the fallback), what only claims to be
+ * a bzImage fails with the field named instead of running as flat garbage. */
+static void expect_probed_bad(const uint8_t *img, size_t len, const char *msg)
+{
+    struct tvm vm;
+    tvm_init(&vm, 64 * MiB, 0);
+    ck_assert_int_eq(loader_probe(img, len), LOADER_LINUX);
+    cap_result rc = load_probed(&vm, img, len);
+    ck_assert_msg(rc == VMM_E_LOADER_BAD_IMAGE, "rc 0x%x (%s)", (unsigned)rc, last_msg);
+    ck_assert_msg_has(msg);
+    assert_untouched(&vm);
+    tvm_fini(&vm);
+}
+
+START_TEST(linux_probed_bad)
+{
+    static uint8_t img[BZ_LEN];
+    make_bz(img, &bz_default);
+    expect_probed_bad(img, 0x204, "truncated bzImage: 516 bytes");
+    expect_probed_bad(img, 0x206, "truncated bzImage: 518 bytes");
+    static uint8_t mz[0x100];
+    memcpy(mz, img, sizeof(mz));
+    mz[0] = 'M', mz[1] = 'Z';
+    expect_probed_bad(mz, sizeof(mz), "truncated bzImage: 256 bytes");
+    make_bz(img, &bz_default);
+    img[0] = 'M', img[1] = 'Z';
+    wr16(img + 0x1fe, 0);
+    expect_probed_bad(img, BZ_LEN, "boot flag at 0x1fe");
+    make_bz(img, &bz_default);
+    wr32(img + 0x260, 0);
+    expect_probed_bad(img, BZ_LEN, "init_size");
+    make_bz(img, &bz_default);
+    wr32(img + 0x230, 0);
+    expect_probed_bad(img, BZ_LEN, "kernel_alignment");
+
+    /* a 512-byte boot sector (0xAA55 at 0x1fe, nothing after) stays flat */
+    static uint8_t boot[512];
+    wr16(boot + 0x1fe, 0xaa55);
+    ck_assert_int_eq(loader_probe(boot, sizeof(boot)), LOADER_UNKNOWN);
+}
+END_TEST
+
 START_TEST(linux_bad)
 {
     struct bzopt o = bz_default;
@@ -226,6 +271,15 @@ START_TEST(linux_bad)
     expect_bad(&o, NULL, BZ_LEN, 8 * MiB, 0, NULL, 0, VMM_E_LOADER_NO_ROOM, "guest RAM");
     /* initrd too big */
     expect_bad(&o, NULL, BZ_LEN, R, 0, NULL, 48 * MiB, VMM_E_LOADER_NO_ROOM, "test-initrd");
+    /* fields a damaged header gets wrong (issue 19 item 8) */
+    o = bz_default;
+    o.init_size = 0;
+    expect_bad(&o, NULL, BZ_LEN, R, 0, NULL, 0, VMM_E_LOADER_BAD_IMAGE, "init_size (0x260) is 0");
+    expect_bad(&bz_default, no_align, BZ_LEN, R, 0, NULL, 0, VMM_E_LOADER_BAD_IMAGE,
+               "kernel_alignment (0x230) is 0x0");
+    expect_bad(&bz_default, odd_align, BZ_LEN, R, 0, NULL, 0, VMM_E_LOADER_BAD_IMAGE,
+               "kernel_alignment (0x230) is 0x3000");
+    o = bz_default;
     /* command line too long for the kernel */
     o.cmdline_size = 16;
     expect_bad(&o, NULL, BZ_LEN, R, 0, "console=ttyS0 root=/dev/vda1 rw", 0, CAP_E_INVALIDARG,
@@ -245,6 +299,7 @@ TCase *tcase_linux_bad(void)
 {
     TCase *tc = tcase_create("linux_bad");
     tcase_add_test(tc, linux_bad);
+    tcase_add_test(tc, linux_probed_bad);
     return tc;
 }
 

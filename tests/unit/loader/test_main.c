@@ -93,6 +93,20 @@ cap_result load_buf(struct tvm *vm, const void *img, size_t len, enum loader_for
     return rc;
 }
 
+cap_result load_probed(struct tvm *vm, const void *img, size_t len)
+{
+    struct loader_params p = {
+        .kernel_buf = img, .kernel_len = len, .kernel_name = "test-kernel",
+        .flat_fallback = 1, /* as capsule-vm loads a kernel */
+    };
+    cap_error_clear();
+    cap_result rc = loader_load(vm->pgm, &vm->cpu, &p, &vm->info);
+    take_message();
+    if (rc != CAP_OK && !last_msg[0])
+        ck_abort_msg("failure 0x%x without error info", (unsigned)rc);
+    return rc;
+}
+
 int main(void)
 {
     Suite *s = suite_create("loader");

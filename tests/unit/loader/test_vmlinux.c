@@ -146,6 +146,7 @@ static void expect_bad(void (*patch)(uint8_t *img), size_t len, uint64_t ram,
 static void elf32(uint8_t *img) { img[4] = 1; }
 static void big_endian(uint8_t *img) { img[5] = 2; }
 static void arm64(uint8_t *img) { wr16(img + 18, 183); }
+static void i386(uint8_t *img) { img[4] = 1, wr16(img + 18, 3); }
 static void shared_object(uint8_t *img) { wr16(img + 16, 3); }
 static void no_phdrs(uint8_t *img) { wr16(img + 56, 0); }
 static void phdrs_past_end(uint8_t *img) { wr64(img + 32, VML_LEN - 60); }
@@ -159,6 +160,36 @@ static void no_load(uint8_t *img) { wr32(img + 64, 4), wr32(img + 64 + 56, 6); }
 static void entry_outside(uint8_t *img) { wr64(img + 24, 0x5000000); }
 static void overlap(uint8_t *img) { wr64(img + 64 + 56 + 24, TEXT_PA + 0x800); }
 
+static void phentsize_ffff(uint8_t *img) { wr16(img + 54, 0xffff), wr16(img + 56, 1); }
+static void phentsize_64(uint8_t *img) { wr16(img + 54, 64), wr16(img + 56, 1); }
+
+/* Probed as capsule-vm probes (flat as the fallback): an ELF of the wrong
+ * class or machine fails naming the field instead of running as flat. */
+static void expect_probed_bad(void (*patch)(uint8_t *img), const char *msg)
+{
+    struct tvm vm;
+    static uint8_t img[VML_LEN];
+    make_vmlinux(img);
+    patch(img);
+    tvm_init(&vm, 64 * MiB, 0);
+    ck_assert_int_eq(loader_probe(img, sizeof(img)), LOADER_VMLINUX);
+    cap_result rc = load_probed(&vm, img, sizeof(img));
+    ck_assert_msg(rc == VMM_E_LOADER_BAD_IMAGE, "rc 0x%x (%s)", (unsigned)rc, last_msg);
+    ck_assert_msg_has(msg);
+    assert_untouched(&vm);
+    tvm_fini(&vm);
+}
+
+START_TEST(vmlinux_probed_bad)
+{
+    expect_probed_bad(elf32, "ELF class 1");
+    expect_probed_bad(big_endian, "little-endian");
+    expect_probed_bad(arm64, "e_machine 183");
+    expect_probed_bad(i386, "ELF class 1");
+    expect_probed_bad(phentsize_ffff, "e_phentsize 65535");
+}
+END_TEST
+
 START_TEST(vmlinux_bad)
 {
     const uint64_t R = 64 * MiB;
@@ -167,6 +198,8 @@ START_TEST(vmlinux_bad)
     expect_bad(big_endian, VML_LEN, R, 0, NULL, VMM_E_LOADER_BAD_IMAGE, "little-endian");
     expect_bad(arm64, VML_LEN, R, 0, NULL, VMM_E_LOADER_BAD_IMAGE, "e_machine 183");
     expect_bad(shared_object, VML_LEN, R, 0, NULL, VMM_E_LOADER_BAD_IMAGE, "e_type 3");
+    expect_bad(phentsize_ffff, VML_LEN, R, 0, NULL, VMM_E_LOADER_BAD_IMAGE, "e_phentsize 65535");
+    expect_bad(phentsize_64, VML_LEN, R, 0, NULL, VMM_E_LOADER_BAD_IMAGE, "e_phentsize 64");
     expect_bad(no_phdrs, VML_LEN, R, 0, NULL, VMM_E_LOADER_BAD_IMAGE, "e_phnum 0");
     expect_bad(phdrs_past_end, VML_LEN, R, 0, NULL, VMM_E_LOADER_BAD_IMAGE, "run past");
     expect_bad(phoff_huge, VML_LEN, R, 0, NULL, VMM_E_LOADER_BAD_IMAGE, "run past");
@@ -194,5 +227,6 @@ TCase *tcase_vmlinux(void)
     TCase *tc = tcase_create("vmlinux");
     tcase_add_test(tc, vmlinux_64bit);
     tcase_add_test(tc, vmlinux_bad);
+    tcase_add_test(tc, vmlinux_probed_bad);
     return tc;
 }

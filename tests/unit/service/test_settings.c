@@ -251,6 +251,77 @@ START_TEST(test_bad_global_refused)
 }
 END_TEST
 
+/* The machine's access error message after a restart (cap_str_free). */
+static char *access_error(void)
+{
+    svc_restart();
+    uint32_t n = 0;
+    IMachine **list = NULL;
+    ck_assert_int_eq(ICapsule_GetMachines(capsule, &n, &list), CAP_OK);
+    ck_assert_uint_eq(n, 1);
+    cap_bool acc = CAP_TRUE;
+    ck_assert_int_eq(IMachine_GetAccessible(list[0], &acc), CAP_OK);
+    char *msg = NULL;
+    if (!acc) {
+        IErrorInfo *ei = NULL;
+        ck_assert_int_eq(IMachine_GetAccessError(list[0], &ei), CAP_OK);
+        int32_t code = 0;
+        IErrorInfo_GetResultCode(ei, &code);
+        ck_assert_int_eq(code, CAP_E_ACCESSDENIED);
+        IErrorInfo_GetMessage(ei, &msg);
+        IErrorInfo_Release(ei);
+    }
+    cap_array_free(CAP_TLT_IFACE, n, list);
+    return msg;
+}
+
+/* ssh's rule for settings (issue 19 item 5): a machine file or capsule.xml
+ * writable by group or others, or owned by another user, is refused. */
+START_TEST(test_settings_owner_mode)
+{
+    IMachine *m = make_machine("planted");
+    char *path = get_str(m->vtbl->GetSettingsFilePath, m);
+    IMachine_Release(m);
+
+    ck_assert_int_eq(chmod(path, 0666), 0);
+    char *msg = access_error();
+    ck_assert_msg(msg && strstr(msg, path) && strstr(msg, "writable by others"), "message: %s",
+                  msg ? msg : "(accessible)");
+    cap_str_free(msg);
+    ck_assert_int_eq(chmod(path, 0620), 0);
+    msg = access_error();
+    ck_assert_msg(msg && strstr(msg, "writable by its group"), "message: %s",
+                  msg ? msg : "(accessible)");
+    cap_str_free(msg);
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    msg = access_error();
+    ck_assert_msg(!msg, "accessible again: %s", msg ? msg : "");
+    if (geteuid() == 0) { /* another owner: only root can give a file away */
+        ck_assert_int_eq(chown(path, 65534, (gid_t)-1), 0);
+        msg = access_error();
+        ck_assert_msg(msg && strstr(msg, "owned by uid 65534"), "message: %s",
+                      msg ? msg : "(accessible)");
+        cap_str_free(msg);
+        ck_assert_int_eq(chown(path, 0, (gid_t)-1), 0);
+    }
+
+    /* the global file: the service refuses to start, naming it */
+    char gpath[512];
+    snprintf(gpath, sizeof(gpath), "%s/capsule.xml", test_home);
+    svc_uninit(test_svc);
+    svc_release(test_svc);
+    test_svc = NULL;
+    ck_assert_int_eq(chmod(gpath, 0602), 0);
+    struct svc *s = NULL;
+    ck_assert_int_eq(svc_create(test_home, test_reg, &s), CAP_E_ACCESSDENIED);
+    ck_assert_msg(strstr(cap_error_peek_message(), "capsule.xml") &&
+                      strstr(cap_error_peek_message(), "writable by others"),
+                  "message: %s", cap_error_peek_message());
+    ck_assert_int_eq(chmod(gpath, 0600), 0);
+    cap_str_free(path);
+}
+END_TEST
+
 /* svc_rotate_log: the log history (logHistoryCount). */
 START_TEST(test_log_rotation)
 {
@@ -351,5 +422,6 @@ TCase *tcase_settings(void)
     tcase_add_test(tc, test_bad_global_refused);
     tcase_add_test(tc, test_log_rotation);
     tcase_add_test(tc, test_log_rotation_running);
+    tcase_add_test(tc, test_settings_owner_mode);
     return tc;
 }
