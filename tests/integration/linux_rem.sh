@@ -112,10 +112,24 @@ fi
 insns=$(sed -n 's/^rem instructions *\([0-9]*\).*/\1/p' "$tmp/out")
 mips=$(sed -n 's/.* \([0-9.]*\) MIPS while in rem/\1/p' "$tmp/out")
 echo "linux_rem: boot + batch in ${secs}s, ${insns:-?} guest instructions, ${mips:-?} MIPS"
+# The start of the first kernel report in a run's output (an oops begins
+# some lines before its "Call Trace"), so a rare failure can be diagnosed
+# from the CI log alone.
+first_report() {
+    local n
+    n=$(grep -nE 'BUG:|Oops|unable to handle|general protection|invalid opcode|WARNING:|Call Trace' "$1" |
+        grep -vE "$hwvuln" | head -1 | cut -d: -f1)
+    [ -n "$n" ] && { echo "--- $2: the first kernel report (from line $n) ---"; sed -n "$((n > 5 ? n - 5 : 1)),$((n + 40))p" "$1"; }
+}
 if [ $fails -ne 0 ]; then
+    first_report "$tmp/out" "boot + batch"
     echo "--- guest output (last 40 lines) ---"
     tail -40 "$tmp/out"
-    [ -s "$tmp/off" ] && { echo "--- poweroff -f run (last 20 lines) ---"; tail -20 "$tmp/off"; }
+    if [ -s "$tmp/off" ]; then
+        first_report "$tmp/off" "poweroff -f run"
+        echo "--- poweroff -f run (last 20 lines) ---"
+        tail -20 "$tmp/off"
+    fi
 fi
 [ $fails -eq 0 ] && echo "linux_rem: all passed"
 exit $((fails > 0))
