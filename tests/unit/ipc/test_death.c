@@ -83,16 +83,24 @@ START_TEST(death_service_killed)
 END_TEST
 
 static struct fixture fx;
+static uint32_t live_base;
 
 static int srv_handles_one(void *arg)
 {
     return cap_ipc_server_handle_count(fx.srv) == 1 && cap_ipc_server_connection_count(fx.srv) == 1;
 }
 
+/* ... and the dead client's object released: the server's counts drop
+ * before the connection's worker has released the real objects. */
+static int srv_handles_one_released(void *arg)
+{
+    return srv_handles_one(arg) && alltypes_live() == live_base;
+}
+
 START_TEST(death_client_killed)
 {
     fixture_up(&fx);
-    uint32_t base = alltypes_live();
+    uint32_t base = live_base = alltypes_live();
     int out = -1;
     char *argv[] = {"ipc_test_server", "--client", fx.h.socket, NULL};
     pid_t pid = spawn(argv, &out);
@@ -105,7 +113,7 @@ START_TEST(death_client_killed)
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     close(out);
-    ck_assert(wait_for(srv_handles_one, NULL, 3000));
+    ck_assert(wait_for(srv_handles_one_released, NULL, 3000));
     ck_assert_uint_eq(alltypes_live(), base); /* the real object saw its Release */
     /* the server still holds the dead client's callback: calling it fails fast */
     double t0 = now_s();
