@@ -27,7 +27,7 @@ const char guest_name[] = "timer-storm";
 
 extern uint32_t mb_info_addr;
 
-enum { LOOP_N = 3000000, SLOWDOWN = 3, VEC_LAPIC = 0x40, VEC_SPURIOUS = 0xff };
+enum { LOOP_N = 3000000, SLOWDOWN = 5, VEC_LAPIC = 0x40, VEC_SPURIOUS = 0xff };
 /* At most 10 kHz on a 1 GHz TSC (TM's), twice the 200 us clamp's rate. */
 #define MAX_IRQ_PERIOD_TSC 100000ull
 
