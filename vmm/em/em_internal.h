@@ -78,7 +78,7 @@ struct em_vcpu {
     const struct em_engine_ops *ops; /* the engine in charge (create) */
     struct hwaccm_vcpu *hv;     /* hm's vCPU (create; NULL under rem) */
     struct rem_vcpu *rv;        /* rem's vCPU (create): the engine, or hm's helper */
-    struct hwaccm_exit exit;    /* the last exit */
+    struct vmm_exit exit;       /* the last exit */
     pthread_t thread;
     bool thread_started;        /* vm_start .. join */
     bool halted;                /* in HLT, waiting for an interrupt */

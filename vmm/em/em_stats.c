@@ -159,7 +159,7 @@ void em_stats_print(const struct em_stats *s, const struct em_port_stat *ports, 
     fprintf(f, "exits by reason:\n");
     for (unsigned r = 0; r < EM_EXIT_REASONS; r++)
         if (s->exits[r])
-            fprintf(f, "  %-18s %12" PRIu64 "\n", hwaccm_exit_name((enum hwaccm_exit_reason)r),
+            fprintf(f, "  %-18s %12" PRIu64 "\n", vmm_exit_name((enum vmm_exit_reason)r),
                     s->exits[r]);
     if (nports)
         fprintf(f, "I/O by port:\n");

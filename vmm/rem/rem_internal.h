@@ -176,7 +176,7 @@ struct rem_vcpu {
     int kick;               /* atomic */
 
     /* The exit being produced (rem_vcpu_run's argument). */
-    struct hwaccm_exit *exit;
+    struct vmm_exit *exit;
     bool stop;              /* leave the loop after this instruction */
     /* Port IN waiting for EM's data. */
     bool io_pending;
@@ -409,7 +409,7 @@ void rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_ji
 
 /* Something rem does not implement although the architecture the policy
  * describes has it (a 16-bit TSS task switch): stops the run with
- * HWACCM_EXIT_EMULATION_FAILURE. Instructions rem does not execute are
+ * VMM_EXIT_EMULATION_FAILURE. Instructions rem does not execute are
  * outside the policy and raise #UD instead (rem_exec_feat.c). */
 _Noreturn void rem_unimplemented(struct rem_vcpu *v);
 

@@ -52,7 +52,7 @@ void rem_handle_xcpt(struct rem_vcpu *v)
     if (prev != REM_NO_VECTOR) {
         if (prev == X86_DF) {
             v->delivering = REM_NO_VECTOR;
-            v->exit->reason = HWACCM_EXIT_SHUTDOWN;
+            v->exit->reason = VMM_EXIT_SHUTDOWN;
             v->stop = true;
             return;
         }

@@ -150,8 +150,7 @@ static cap_result d_GetStats(IMachineDebugger *self, const char *pattern, cap_bo
             r = rows[i];
         } else {
             size_t e = i - sizeof(rows) / sizeof(rows[0]);
-            snprintf(name, sizeof(name), "/EM/Exits/%s",
-                     hwaccm_exit_name((enum hwaccm_exit_reason)e));
+            snprintf(name, sizeof(name), "/EM/Exits/%s", vmm_exit_name((enum vmm_exit_reason)e));
             r = (struct stat_row){name, "", "exits of this hwaccm exit reason", s.exits[e]};
             if (!r.value)
                 continue;

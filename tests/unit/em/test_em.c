@@ -93,7 +93,7 @@ END_TEST
 START_TEST(stats_report)
 {
     struct em_stats s = {0};
-    s.exits[1] = 7; /* HWACCM_EXIT_IO */
+    s.exits[1] = 7; /* VMM_EXIT_IO */
     s.runs = 8;
     s.engine_ns = 80000;
     s.uptime_ns = 1000000;
