@@ -32,7 +32,10 @@
  * vm_get_stop_info and the statistics calls from any thread. Requests kick
  * a vCPU that is inside the engine out of it (hm: kvm_run->immediate_exit
  * plus EM_KICK_SIGNAL to the vCPU thread, whose handler sets the engine's
- * kick; rem: its kick flag, checked before every instruction).
+ * kick; rem: its kick flag, checked between blocks of decoded instructions
+ * - before a block chains to the next or a translation loops - and between
+ * instructions where rem steps one at a time; a block is at most
+ * REM_BLOCK_MAX (32) instructions).
  */
 #ifndef VMM_EM_H
 #define VMM_EM_H

@@ -4,8 +4,9 @@
  *
  * This header is the engine's contract with EM. Backends implement all of
  * it, chosen by file name in the SConscript: hwaccm_kvm*.c over /dev/kvm
- * (hostdrivers/linux), later hwaccm_whp*.c over the Windows Hypervisor
- * Platform. hwaccm.c holds what is common (names, the CPUID comparison, the
+ * (hostdrivers/linux), hwaccm_whp*.c over the Windows Hypervisor Platform
+ * (hostdrivers/windows; cross-compiled by `scons windows`, never run yet:
+ * hostdrivers/windows/README.md). hwaccm.c holds what is common (names, the CPUID comparison, the
  * fetch of instruction bytes through PGM's walker).
  *
  * What the engine does and does not do:

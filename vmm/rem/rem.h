@@ -1,8 +1,10 @@
 /*
  * vmm/rem/rem.h - REM, the recompiled-execution manager: the software x86
- * CPU. Today an interpreter; the structure (decode through vmm/dis, execute
- * from the structured instruction, memory through a software TLB) is the
- * one a decoded-block cache and a recompiler will build on.
+ * CPU. Instructions are decoded by vmm/dis into blocks kept in a cache
+ * (rem_block.c) and executed from the structured instruction, memory going
+ * through a software TLB; on x86-64 Linux hosts a block of 64-bit code that
+ * has run often is translated to host code (rem_jit.c, rem_vcpu_set_jit
+ * below), with the same guest-visible behaviour.
  *
  * What the engine does:
  *   - runs a vCPU directly on its CPUM context (struct cpum_cpu): GPRs,
