@@ -1,5 +1,5 @@
 /*
- * service/session/session.c - the Session class: ISession and the internal
+ * sdk/session/session.c - the Session class: ISession and the internal
  * IInternalSessionControl through which capsule-svc drives it.
  *
  * A session object lives in the client's process. The client passes it to
