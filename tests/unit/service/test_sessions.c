@@ -97,7 +97,7 @@ START_TEST(test_holder_died)
     ck_assert_int_eq(IMachine_Unregister(m), CAP_E_OBJECT_IN_USE);
     ck_assert_int_eq(IMachine_SetExtraData(m, "k", "v"), CAP_OK);
     /* The holder dies. */
-    machine_holder_died(machine_from_IMachine(m));
+    session_holder_died(machine_from_foreign(m));
     IMachine_GetState(m, &st);
     ck_assert_int_eq(st, MachineState_Aborted);
     SessionState ss;
