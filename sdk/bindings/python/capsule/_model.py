@@ -1,5 +1,5 @@
 """capsule._model - the typelib as Python data, parsed from the native core's
-capb_typelib_describe() text (record kinds documented in capbind.c), with
+capb_typelib_describe() text (record kinds documented in capbind_typelib.c), with
 the IDL's descriptions attached from capsule-idlc's L_doc.json (installed
 next to this file; format in sdk/idlc/emit_doc.c).
 
