@@ -71,6 +71,10 @@ public class JavaTest {
                 check(flow.contains("engine rem (asked: auto): hm is not usable here"),
                       "without KVM the README flow's VM ran under rem (auto)");
         }
+        // A failing run (no such kernel) removes its machine too.
+        String failed = run(javaCmd("Flow", "/nonexistent/kernel", "java-flow"));
+        check(!failed.startsWith("0\n") && failed.contains("/nonexistent/kernel")
+              && failed.contains("removed java-flow"), "a failing Flow.java removes its machine");
         try (ICapsule c = Capsule.connect()) {
             try {
                 c.findMachine("java-flow");

@@ -2,8 +2,8 @@
 capsule-svc (run by python.sh in a temporary CAPSULE_HOME, PYTHONPATH=BUILD/python).
 
 The README's flow (sdk/samples/python/flow.py: list, create and register,
-start headless, state event, power off), the service's message in
-capsule.Error, conversions, the IDL's descriptions as docstrings, real
+start headless, state event, power off, remove; run twice, and once failing),
+the service's message in capsule.Error, conversions, the IDL's descriptions as docstrings, real
 signatures and a repr naming the object, and handle leaks: wrappers release their
 references when collected, and the service's objectHandleCount is back at
 its baseline once a client process exits (read through a second client).
@@ -34,17 +34,29 @@ def counts():
 
 class PythonBinding(unittest.TestCase):
     def test_1_flow_sample(self):
-        r = subprocess.run([sys.executable, SAMPLE, PAYLOAD, 'py-flow'], capture_output=True,
-                           text=True, timeout=120 * SCALE)
-        sys.stdout.write(r.stdout)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn('event: py-flow is Running', r.stdout)
-        self.assertIn('py-flow is PoweredOff', r.stdout)
-        if os.environ.get('NO_KVM'):
-            # no KVM: engine auto ran the VM under rem, and its log says so
-            folder = capsule.connect().find_machine('py-flow').log_folder
-            with open(os.path.join(folder, 'capsule-vm.log')) as f:
-                self.assertIn('engine rem (asked: auto): hm is not usable here', f.read())
+        # Twice: the sample removes its machine, also when a step fails.
+        for _ in range(2):
+            r = subprocess.run([sys.executable, SAMPLE, PAYLOAD, 'py-flow'], capture_output=True,
+                               text=True, timeout=120 * SCALE)
+            sys.stdout.write(r.stdout)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn('event: py-flow is Running', r.stdout)
+            self.assertIn('py-flow is PoweredOff', r.stdout)
+            self.assertIn('removed py-flow', r.stdout)
+            if os.environ.get('NO_KVM'):
+                # no KVM: engine auto ran the VM under rem, and says why
+                self.assertIn('engine rem (asked: auto): hm is not usable here', r.stdout)
+        # A failing run (no such kernel) removes its machine too.
+        r = subprocess.run([sys.executable, SAMPLE, '/nonexistent/kernel', 'py-flow'],
+                           capture_output=True, text=True, timeout=120 * SCALE)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn('/nonexistent/kernel', r.stderr)
+        self.assertIn('removed py-flow', r.stdout)
+        c = capsule.connect()
+        with self.assertRaises(capsule.Error) as cm:
+            c.find_machine('py-flow')
+        self.assertEqual(cm.exception.code, capsule.CAP_E_OBJECT_NOT_FOUND)
+        self.assertFalse(os.path.exists(c.compose_machine_filename('py-flow')))
 
     def test_2_error_carries_service_message(self):
         c = capsule.connect()
