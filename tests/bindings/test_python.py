@@ -132,6 +132,12 @@ class PythonBinding(unittest.TestCase):
                       flat(capsule.MachineState.__doc__))
         # Every description of the IDL reaches a docstring.
         lib, n = capsule._lib, 0
+        self.assertIn(flat(capsule._doc.python(lib.desc))[:60], flat(capsule.__doc__))
+        for name in lib.results:
+            self.assertIn('%s = 0x%08X %s' % (name, getattr(capsule, name) & 0xFFFFFFFF,
+                                              flat(capsule._doc.python(lib.result_docs[name]))[:40]),
+                          flat(capsule.Error.__doc__))
+            n += 1
         for it in lib.ifaces.values():
             cls = getattr(capsule, it.name)
             self.assertIn(flat(capsule._doc.python(it.desc))[:60], flat(cls.__doc__), it.name)
