@@ -20,6 +20,7 @@ static const struct cli_cmd *const commands[] = {
     &cli_cmd_list,         &cli_cmd_showvminfo,   &cli_cmd_createvm, &cli_cmd_registervm,
     &cli_cmd_unregistervm, &cli_cmd_modifyvm,     &cli_cmd_startvm,  &cli_cmd_controlvm,
     &cli_cmd_getextradata, &cli_cmd_setextradata, &cli_cmd_waitfor,  &cli_cmd_console,
+    &cli_cmd_debugvm,
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -55,7 +55,7 @@ struct cli_cmd {
 /* The subcommands, one per cmd_*.c file. */
 extern const struct cli_cmd cli_cmd_list, cli_cmd_createvm, cli_cmd_registervm,
     cli_cmd_unregistervm, cli_cmd_modifyvm, cli_cmd_showvminfo, cli_cmd_startvm, cli_cmd_controlvm,
-    cli_cmd_getextradata, cli_cmd_setextradata, cli_cmd_waitfor, cli_cmd_console;
+    cli_cmd_getextradata, cli_cmd_setextradata, cli_cmd_waitfor, cli_cmd_console, cli_cmd_debugvm;
 
 /* ---- common.c: errors ---------------------------------------------------- */
 
