@@ -86,7 +86,8 @@ stats
 [ $rc -eq 0 ] || fail "debugvm statistics exited $rc: $err"
 echo "$out" | LC_ALL=C sort -c 2>/dev/null && pass "all statistics sorted by name" ||
     fail "the statistics are not sorted: $out"
-for n in /EM/Runs /EM/RemNs /EM/UptimeNs /EM/Exits/io /IOM/Ports/0x0099/Writes; do
+for n in /EM/Runs /EM/RemNs /EM/UptimeNs /EM/Exits/io /IOM/Ports/0x0099/Writes \
+         /IOM/IO/UnclaimedWrites; do
     v=$(value "$n")
     [ -n "$v" ] && [ "$v" -gt 0 ] 2>/dev/null && pass "$n $v" || fail "$n is '${v}' in: $out"
 done

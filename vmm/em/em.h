@@ -229,8 +229,9 @@ VMM_API void vm_get_stop_info(struct vm *vm, struct vm_stop_info *out);
  * exits by reason as /EM/Exits/<reason>, HLT, interrupts, I/O, kicks,
  * resets, uptime, rem's steps for hm as /EM/Steps/<mnemonic>), port
  * accesses as /IOM/Ports/0xPPPP/Reads|Writes (registered at a port's first
- * access), rem's block cache and translator under /REM/. Created with the
- * VM, destroyed by vm_destroy; read it from any thread (stam.h's rules).
+ * access), IOM's dispatch counters under /IOM/IO/ and /IOM/MMIO/, rem's
+ * block cache and translator under /REM/. Created with the VM, destroyed
+ * by vm_destroy; read it from any thread (stam.h's rules).
  */
 VMM_API struct stam *vm_stam(struct vm *vm);
 /* CLOCK_MONOTONIC ns of the first engine entry, 0 before it. Any thread. */

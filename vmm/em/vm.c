@@ -326,6 +326,8 @@ static cap_result create_modules(struct vm *vm)
     if (CAP_SUCCEEDED(rc))
         rc = iom_create(iom_log, vm, &vm->iom);
     if (CAP_SUCCEEDED(rc))
+        rc = iom_register_stats(vm->iom, vm->stam);
+    if (CAP_SUCCEEDED(rc))
         rc = tm_create(NULL, &vm->tm);
     if (CAP_FAILED(rc))
         return rc;

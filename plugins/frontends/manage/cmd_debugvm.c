@@ -142,7 +142,8 @@ const struct cli_cmd cli_cmd_debugvm = {
     .help = "show or reset the VMM statistics of a running machine",
     .detail = "  statistics        one \"name value unit\" line per statistic, sorted by name\n"
               "                    (EM's run loop under /EM/, the software CPU's block cache\n"
-              "                    and translator under /REM/, port accesses under /IOM/Ports/)\n"
+              "                    and translator under /REM/, port and MMIO dispatch under\n"
+              "                    /IOM/, accesses by port under /IOM/Ports/)\n"
               "  --pattern GLOB    only names matching GLOB: '*' any characters, '?' one,\n"
               "                    several globs separated by '|' (e.g. '/REM/*|/EM/Exits/*')\n"
               "  --descriptions    each line also carries the statistic's description\n"
