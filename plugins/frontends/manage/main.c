@@ -38,7 +38,8 @@ static const struct cli_cmd cli_cmd_help;
     X(getextradata)                                                                                \
     X(setextradata)                                                                                \
     X(waitfor)                                                                                     \
-    X(console)
+    X(console)                                                                                     \
+    X(debugvm)
 
 #define DECLARE(name) extern const struct cli_cmd cli_cmd_##name;
 #define ENTRY(name)   &cli_cmd_##name,

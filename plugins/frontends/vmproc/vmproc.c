@@ -411,12 +411,11 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
         fprintf(stderr, "capsule-vm: log: %llu lines were dropped past the log's bound of %llu bytes\n",
                 (unsigned long long)dropped, (unsigned long long)p->opts.log_max);
     if (p->opts.stats) {
-        struct em_stats s;
-        vm_get_stats(p->vm, &s);
+        uint64_t first_run = vm_first_run_ns(p->vm);
         vm_print_stats(p->vm, stderr);
-        if (p->opts.start_ns && s.first_run_ns)
+        if (p->opts.start_ns && first_run)
             fprintf(stderr, "start to first guest entry %9.3f ms (from main())\n",
-                    (s.first_run_ns - p->opts.start_ns) / 1e6);
+                    (first_run - p->opts.start_ns) / 1e6);
     }
     return exit_status(p, st);
 }
