@@ -134,10 +134,17 @@ class PythonBinding(unittest.TestCase):
         lib, n = capsule._lib, 0
         self.assertIn(flat(capsule._doc.python(lib.desc))[:60], flat(capsule.__doc__))
         for name in lib.results:
-            self.assertIn('%s = 0x%08X %s' % (name, getattr(capsule, name) & 0xFFFFFFFF,
-                                              flat(capsule._doc.python(lib.result_docs[name]))[:40]),
+            desc = flat(capsule._doc.python(lib.result_docs[name]))[:40]
+            self.assertIn('%s = 0x%08X %s' % (name, getattr(capsule, name) & 0xFFFFFFFF, desc),
                           flat(capsule.Error.__doc__))
             n += 1
+        for name, (desc, values) in lib.enum_docs.items():
+            doc = flat(getattr(capsule, name).__doc__)
+            self.assertIn(flat(capsule._doc.python(desc))[:40], doc)
+            for const, text in values.items():
+                self.assertIn('%s = %d %s' % (const, lib.enums[name][const],
+                                              flat(capsule._doc.python(text))[:30]), doc)
+                n += 1
         for it in lib.ifaces.values():
             cls = getattr(capsule, it.name)
             self.assertIn(flat(capsule._doc.python(it.desc))[:60], flat(cls.__doc__), it.name)
@@ -153,7 +160,7 @@ class PythonBinding(unittest.TestCase):
                     if m.kind == 'method':
                         self.assertIn(flat(capsule._doc.python(p.desc, capsule._snake))[:40], doc)
                 n += 1
-        self.assertGreater(n, 150)
+        self.assertGreater(n, 200)
 
     def test_7_signatures(self):
         c = capsule.connect()

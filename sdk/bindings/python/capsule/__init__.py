@@ -83,7 +83,8 @@ for _name, _value in _lib.results.items():
     globals()[_name] = _value
 # help(capsule.Error) lists the codes of the IDL and what each means.
 Error.__doc__ += '\n\nThe result codes of the IDL (capsule.CAP_E_...):\n\n' + '\n'.join(
-    '  %s = 0x%08X\n%s' % (k, v & 0xFFFFFFFF, _doc.python(_lib.result_docs.get(k, ''), indent=' ' * 6))
+    '  %s = 0x%08X\n%s' % (k, v & 0xFFFFFFFF,
+                           _doc.python(_lib.result_docs.get(k, ''), indent=' ' * 6))
     for k, v in _lib.results.items())
 if _lib.desc:
     __doc__ += '\nThe API (the IDL library %s):\n\n%s\n' % (_lib.name, _doc.python(_lib.desc))

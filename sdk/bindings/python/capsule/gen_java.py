@@ -171,7 +171,8 @@ def iface_source(it):
            'public class %s extends %s {\n'
            '    /** The interface ID. */\n'
            '    public static final String IID = "%s";\n\n'
-           '    /**\n     * Wraps a native object; objects come from the API, never from user code.\n'
+           '    /**\n'
+           '     * Wraps a native object; objects come from the API, never from user code.\n'
            '     *\n     * @param o the native object, owned by the new wrapper\n     */\n'
            '    protected %s(org.capsule.jni.NativeObject o) {\n        super(o);\n    }\n\n'
            % (it.name, comment('', body), it.name, it.base, it.iid, it.name)]
