@@ -23,6 +23,15 @@
  * Plain C with no VMM dependency (the unit tests link it directly). Not
  * thread-safe: the device plugin calls it under PDM's per-VM lock. A bus
  * and its functions are owned by the caller (embedded in device state).
+ *
+ * Where it goes (issue 12): the chipset's own functions (PIIX3's ISA
+ * bridge, IDE, power management) live in this plugin and attach directly.
+ * Functions in plugins of their own (VGA, e1000, AHCI, virtio) will reach
+ * the bus through PDM, the way interrupt controllers do: the bus device
+ * takes a PDM role (hlp->pci_bus_register) and a function's device calls
+ * hlp->pci_register(dev, devfn, fn) with a struct pci_function, whose
+ * definition then moves to PDM's device API; BAR sizing and mapping hook
+ * in through the function ops above.
  */
 #ifndef CAPSULE_DEV_PCI_CONFIG_H
 #define CAPSULE_DEV_PCI_CONFIG_H
