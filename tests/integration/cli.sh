@@ -327,6 +327,16 @@ expect_mr demo cpu-profile '"host"'
 run createvm --name demo --register
 [ $rc -eq 1 ] || fail "duplicate createvm exited $rc, want 1"
 grep -q '^capsule: error: ' "$tmp/err" || fail "duplicate createvm message: $err"
+# ... and leaves nothing behind, also in another folder: a retry there,
+# once the name is free, is not in the way of a stale file.
+mkdir "$tmp/dup"
+run createvm --name demo --basefolder "$tmp/dup" --register
+[ $rc -eq 1 ] && grep -q 'already registered' "$tmp/err" || fail "duplicate createvm --basefolder: exit $rc: $err"
+[ -z "$(ls -A "$tmp/dup")" ] || fail "a failed createvm left $(find "$tmp/dup" -mindepth 1)"
+ok createvm --name demo2 --basefolder "$tmp/dup"
+ok registervm "$tmp/dup/demo2/demo2.capsule"
+ok unregistervm demo2 --delete
+[ -z "$(ls -A "$tmp/dup")" ] || fail "unregistervm --delete left $(find "$tmp/dup" -mindepth 1)"
 
 # --basefolder, unregistered until registervm.
 mkdir "$tmp/base"
