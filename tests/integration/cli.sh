@@ -1,7 +1,12 @@
 #!/bin/bash
 # tests/integration/cli.sh - the capsule CLI against the real capsule-svc, as
 # scripts and people use it, each part in its own temporary CAPSULE_HOME:
-#   usage errors (exit 2) and help; create/modify/show/list/unregister/delete;
+#   the subcommands' structure (argument tables, one lock chain, in the
+#   sources); usage errors (exit 2) and help generated from the tables,
+#   `help help`; create/modify/show/list/unregister/delete; a failed
+#   createvm leaving nothing behind; modifyvm's limits taken from list
+#   systemproperties, memory beyond the host's a warning, --uart2..4 and
+#   --debugexit; list vms --long; list hostinfo's time in ISO 8601;
 #   CPU profiles (list cpuprofiles, modifyvm --cpu-profile with an unknown
 #   name as a usage error, showvminfo, kept across a service restart);
 #   extra data; unknown VM (exit 1 with the service's message); startvm and
@@ -95,6 +100,15 @@ expect_mr() {
     got=$(mr "$1" "$2")
     [ "$got" = "$3" ] || fail "showvminfo $1: $2 is [$got], want [$3]"
 }
+
+# ---- structure: the subcommands share one parser and one lock chain --------
+# Each cmd_*.c declares its arguments in a table (args.h) and reaches a
+# machine through cli_with_vm (with_vm.c); none iterates argv or finds,
+# sessions and locks a machine itself, and results are tested with
+# CAP_SUCCEEDED / CAP_FAILED, not by comparing with 0.
+src=$(cd "$(dirname "$0")/../../plugins/frontends/manage" && pwd)
+bad=$(grep -nE 'cli_next|cli_parser_init|ICapsule_FindMachine|IMachine_LockMachine|cli_session_create|\brc (<|>=|==) 0\b' "$src"/cmd_*.c)
+[ -z "$bad" ] || fail "a subcommand parses, finds or locks by itself (or tests rc against 0): $bad"
 
 # ---- usage errors, help, version (no service needed) ----------------------
 newhome
