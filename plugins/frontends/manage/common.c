@@ -218,10 +218,7 @@ void cli_print_cmd_help(FILE *f, const struct cli_cmd *cmd)
     fprintf(f, "Usage:\n");
     cli_args_synopsis(f, cmd->name, cmd->args);
     fprintf(f, "\n%s\n", cmd->help);
-    if (cmd->args[0].name) {
-        fprintf(f, "\n");
-        cli_args_help(f, cmd->args);
-    }
+    cli_args_help(f, cmd->args);
     if (cmd->detail)
         fprintf(f, "\n%s", cmd->detail);
 }
