@@ -6,7 +6,8 @@
 #   `help help`; create/modify/show/list/unregister/delete; a failed
 #   createvm leaving nothing behind; modifyvm's limits taken from list
 #   systemproperties, memory beyond the host's a warning, --uart2..4 and
-#   --debugexit; list vms --long; list hostinfo's time in ISO 8601;
+#   --debugexit; list vms --long; list hostinfo's time in ISO 8601; the OS
+#   type's description in showvminfo;
 #   CPU profiles (list cpuprofiles, modifyvm --cpu-profile with an unknown
 #   name as a usage error, showvminfo, kept across a service restart);
 #   extra data; unknown VM (exit 1 with the service's message); startvm and
@@ -232,6 +233,20 @@ grep -q '^Name:            demo$' "$tmp/out" || fail "showvminfo: no 'Name:     
 grep -q '^Memory size:     256MB$' "$tmp/out" || fail "showvminfo: memory line"
 grep -q '^UUID:            '"$uuid"'$' "$tmp/out" || fail "showvminfo: UUID line"
 grep -q '^State:           powered off' "$tmp/out" || fail "showvminfo: state line"
+# The OS type for people is its description, as VBoxManage shows it (the
+# service's, from list ostypes); for scripts it stays the ID.
+ostype_desc() {
+    "$CAP" list ostypes | awk -v id="$1" '$1 == "ID:" { f = ($2 == id) } f && /^Description: / { sub(/^Description: +/, ""); print; exit }'
+}
+want=$(ostype_desc Other)
+[ -n "$want" ] && grep -qxF "Guest OS:        $want" "$tmp/out" || fail "showvminfo: Guest OS is not [$want]: $out"
+expect_mr demo ostype '"Other"'
+ok modifyvm demo --ostype Linux_64
+want=$(ostype_desc Linux_64)
+ok showvminfo demo
+[ -n "$want" ] && grep -qxF "Guest OS:        $want" "$tmp/out" || fail "showvminfo: Guest OS is not [$want]: $out"
+expect_mr demo ostype '"Linux_64"'
+ok modifyvm demo --ostype Other
 
 ok modifyvm demo --memory 1G --uart1 off --uartmode1 server "$tmp/s.sock"
 expect_mr demo memory 1024

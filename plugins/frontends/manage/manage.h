@@ -176,10 +176,11 @@ void cli_print_cmd_help(FILE *f, const struct cli_cmd *cmd);
 
 /*
  * Reads all of machine m's settings and state, then prints them as
- * `showvminfo` does: "Label:           value" lines for people, or one
- * key="value" line each (machinereadable). A failing read prints nothing
+ * `showvminfo` does: "Label:           value" lines for people (the OS
+ * type by its description, as VBoxManage shows it; root gives it), or one
+ * key="value" line each (machinereadable; ostype is the ID). A failing read prints nothing
  * and returns its result code, with *what naming the interface.
  */
-cap_result cli_show_vm(IMachine *m, int machinereadable, const char **what);
+cap_result cli_show_vm(ICapsule *root, IMachine *m, int machinereadable, const char **what);
 
 #endif /* CAPSULE_MANAGE_H */
