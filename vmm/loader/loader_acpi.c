@@ -8,13 +8,14 @@
  *
  * The FADT describes the fixed hardware of plugins/devices/acpipm (PM1a
  * event block, PM1a control block, PM timer at LOADER_ACPI_PM_BASE, SCI on
- * IRQ 9; not hardware-reduced, no SMI_CMD: always in ACPI mode) and the PC
- * legacy devices (8042, 8259s). The DSDT's AML is hand-assembled and holds
- * Name (_S5, Package () {5, 5, 0, 0}), the sleep type acpipm powers off
- * on, and the PCI root bridge \_SB.PCI0 (plugins/devices/pci). The MADT
- * lists one local APIC per vCPU (IDs 0..n-1), the I/O APIC (ID 0 at
- * 0xfec00000, GSI base 0) and the overrides a PC has: ISA IRQ 0 -> GSI 2,
- * and IRQ 9 (the SCI) level-triggered active high.
+ * IRQ 9, the fixed-feature power button; not hardware-reduced, no SMI_CMD:
+ * always in ACPI mode) and the PC legacy devices (8042, 8259s). The DSDT's
+ * AML is hand-assembled and holds Name (_S5, Package () {5, 5, 0, 0}), the
+ * sleep type acpipm powers off on, and the PCI root bridge \_SB.PCI0
+ * (plugins/devices/pci). The MADT lists one local APIC per vCPU (IDs
+ * 0..n-1), the I/O APIC (ID 0 at 0xfec00000, GSI base 0) and the overrides
+ * a PC has: ISA IRQ 0 -> GSI 2, and IRQ 9 (the SCI) level-triggered active
+ * high.
  *
  * Everything lives in [LOADER_ACPI_ADDR, LOADER_ACPI_END), which the e820
  * map the kernel gets marks ACPI (type 3); boot_params.acpi_rsdp_addr
@@ -40,7 +41,6 @@
 
 #define FADT_F_WBINVD     (1u << 0)
 #define FADT_F_PROC_C1    (1u << 2)
-#define FADT_F_PWR_BUTTON (1u << 4) /* no fixed power button */
 #define FADT_F_SLP_BUTTON (1u << 5) /* no fixed sleep button */
 #define BOOT_ARCH_LEGACY_DEVICES 0x0001u
 #define BOOT_ARCH_8042           0x0002u
@@ -152,7 +152,9 @@ static void build_fadt(uint8_t *t, uint32_t dsdt)
     ldr_put16(t + 96, 101);    /* P_LVL2_LAT > 100: C2 not supported */
     ldr_put16(t + 98, 1001);   /* P_LVL3_LAT > 1000: C3 not supported */
     ldr_put16(t + 109, BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_8042);
-    ldr_put32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON);
+    /* The power button is the fixed-feature one (acpipm's PWRBTN_STS); no
+     * sleep button: the DSDT offers no sleep state. */
+    ldr_put32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON);
     t[131] = 0;                /* FADT minor version: 6.0 */
     ldr_put64(t + 140, dsdt);  /* X_DSDT */
     gas_io(t + 148, pm, 4);     /* X_PM1a_EVT_BLK */

@@ -391,6 +391,8 @@ START_TEST(acpi_tables)
     uint32_t flags = rd32(f + 112);
     ck_assert_uint_eq(flags & (1u << 20), 0);        /* HW_REDUCED_ACPI off */
     ck_assert_uint_eq(flags & (1u << 8), 0);         /* 24-bit PM timer */
+    ck_assert_uint_eq(flags & (1u << 4), 0);         /* a fixed power button */
+    ck_assert_uint_eq(flags & (1u << 5), 1u << 5);   /* no sleep button */
     check_gas(f + 148, 32, 0x600);
     check_gas(f + 172, 16, 0x604);
     check_gas(f + 208, 32, 0x608);
