@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,6 +34,40 @@
 int machine_state_at_rest(MachineState s)
 {
     return s == MachineState_PoweredOff || s == MachineState_Saved || s == MachineState_Aborted;
+}
+
+char *machine_busy_text_locked(const struct machine *m, int *running)
+{
+    int vm = (m->holder && m->lock_type == LockType_VM) || m->launch;
+    uint32_t pid = m->holder ? m->holder_pid : (uint32_t)m->launch_pid;
+    char who[64];
+    if (m->frontend[0] && pid)
+        snprintf(who, sizeof(who), " (frontend %s, pid %u)", m->frontend, (unsigned)pid);
+    else if (pid)
+        snprintf(who, sizeof(who), " (pid %u)", (unsigned)pid);
+    else
+        who[0] = '\0';
+    if (running)
+        *running = vm || !machine_state_at_rest(m->state);
+    if (vm)
+        return cap_str_printf("%s%s", m->state == MachineState_Starting ? "starting" : "running",
+                              who);
+    if (m->holder)
+        return cap_str_printf("being changed by another session%s", who);
+    if (!machine_state_at_rest(m->state))
+        return cap_str_printf("%s", m->state == MachineState_Starting ? "starting" : "running");
+    return NULL;
+}
+
+cap_result machine_busy_error(const struct machine *m, cap_result rc)
+{
+    int running = 0;
+    char *busy = machine_busy_text_locked(m, &running);
+    rc = cap_error_set(rc, SVC_COMPONENT, IFACE, "the machine '%s' is %s%s", m->obj.cfg.name,
+                       busy ? busy : "in use",
+                       running ? "; power it off first" : "; try again when that session ends");
+    cap_str_free(busy);
+    return rc;
 }
 
 /* ---- the object ------------------------------------------------------------ */

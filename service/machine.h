@@ -84,10 +84,26 @@ struct machine {
     /* A launchVMProcess in flight (vmlaunch.c). */
     struct launch *launch; /* [launch] */
     pid_t launch_pid;      /* [launch] the VM process it spawned, 0 before */
+    /* The frontend of the VM process launchVMProcess started ("headless"),
+     * "" when none runs (or the VM process was not launched by us). Set by
+     * the launch, cleared when its VM lock ends or the launch fails. */
+    char frontend[32]; /* [launch] */
 };
 
 /* Nonzero for PoweredOff, Saved and Aborted. */
 int machine_state_at_rest(MachineState s);
+
+/* What keeps m from being locked, started or unregistered, in words a user
+ * reads after "the machine 'NAME' is ": "running (frontend headless, pid
+ * 4242)", "starting (pid 4242)", "being changed by another session (pid
+ * 4242)"; NULL when nothing does, or out of memory (cap_str_free). *running
+ * (may be NULL) is set to nonzero when a VM process runs or starts (powering
+ * it off is the way out). Lock held. */
+char *machine_busy_text_locked(const struct machine *m, int *running);
+/* Sets and returns error `rc` saying what stands in the way of locking or
+ * unregistering m and the way out ("the machine 'NAME' is running
+ * (frontend headless, pid 4242); power it off first"). Lock held. */
+cap_result machine_busy_error(const struct machine *m, cap_result rc);
 
 /* The machine a machine object shows (itself, or a session copy's). */
 static inline struct machine *machine_of(struct machine_obj *o)

@@ -106,6 +106,8 @@ static int end_lock_locked(struct machine *p, struct lock_refs *r)
     p->holder_conn = 0;
     p->lock_type = LockType_Null;
     p->session_state = SessionState_Unlocked;
+    if (!p->launch)
+        p->frontend[0] = '\0';
     return machine_state_at_rest(p->state) ? 0 : machine_set_state_locked(p, MachineState_Aborted);
 }
 
@@ -199,15 +201,13 @@ static cap_result lock_checks_locked(struct machine *p, LockType type, uint32_t 
                                            : "the machine is not registered");
     if (type == LockType_Shared && !p->holder)
         return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
-                             "a shared lock needs a machine locked by another session (a "
-                             "running VM); '%s' is not locked",
+                             p->launch ? "the machine '%s' is still starting"
+                                       : "the machine '%s' is not running",
                              p->obj.cfg.name);
     if (type == LockType_VM && launched_by_us(p, pid))
         return CAP_OK;
     if (type != LockType_Shared && (p->holder || p->launch || !machine_state_at_rest(p->state)))
-        return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, IFACE,
-                             "the machine '%s' is locked by another session (pid %u)",
-                             p->obj.cfg.name, (unsigned)p->holder_pid);
+        return machine_busy_error(p, CAP_E_OBJECT_IN_USE);
     return CAP_OK;
 }
 

@@ -318,8 +318,10 @@ static void *reaper_thread(void *arg)
             changed = machine_set_state_locked(p, WIFSIGNALED(status) && !timed_out
                                                       ? MachineState_Aborted
                                                       : MachineState_PoweredOff);
-        if (!holder)
+        if (!holder) {
             p->session_state = SessionState_Unlocked;
+            p->frontend[0] = '\0';
+        }
     }
     MachineState s = p->state;
     svc_core_unlock(p->obj.core);
@@ -383,18 +385,20 @@ static cap_result launch_checks_locked(struct machine *p)
         return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
                              p->registered ? "the machine is inaccessible"
                                            : "the machine is not registered");
-    if (p->holder || p->launch)
-        return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, IFACE,
-                             "the machine '%s' is locked by another session", p->obj.cfg.name);
-    if (!machine_state_at_rest(p->state))
-        return cap_error_set(CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
-                             "the machine '%s' is already running", p->obj.cfg.name);
-    return CAP_OK;
+    int in_use = p->holder || p->launch;
+    if (!in_use && machine_state_at_rest(p->state))
+        return CAP_OK;
+    char *busy = machine_busy_text_locked(p, NULL);
+    cap_result rc =
+        cap_error_set(in_use ? CAP_E_OBJECT_IN_USE : CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
+                      "the machine '%s' is already %s", p->obj.cfg.name, busy ? busy : "running");
+    cap_str_free(busy);
+    return rc;
 }
 
 /* Claims p for a launch (svc->lock held): Starting, Spawning, p->launch. */
-static cap_result claim_locked(struct machine *p, struct launch *l, char **log, char **id,
-                               char **home)
+static cap_result claim_locked(struct machine *p, struct launch *l, const char *type, char **log,
+                               char **id, char **home)
 {
     cap_result rc = launch_checks_locked(p);
     if (CAP_FAILED(rc))
@@ -409,6 +413,7 @@ static cap_result claim_locked(struct machine *p, struct launch *l, char **log, 
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, IFACE, "out of memory");
     l->log_keep = p->obj.core->registry->global.log_history_count;
     p->launch = l;
+    snprintf(p->frontend, sizeof(p->frontend), "%s", type);
     p->session_state = SessionState_Spawning;
     machine_set_state_locked(p, MachineState_Starting);
     return CAP_OK;
@@ -445,7 +450,7 @@ static cap_result start(struct machine *p, ISession *session, const char *type, 
         goto fail;
     svc_core_lock(p->obj.core);
     before = p->state;
-    rc = claim_locked(p, l, &log, &id, &home);
+    rc = claim_locked(p, l, type, &log, &id, &home);
     claimed = CAP_SUCCEEDED(rc);
     svc_core_unlock(p->obj.core);
     if (CAP_FAILED(rc))
@@ -486,6 +491,7 @@ fail:;
             p->launch = NULL;
             p->launch_pid = 0;
             p->session_state = SessionState_Unlocked;
+            p->frontend[0] = '\0';
             changed = machine_set_state_locked(p, before);
         }
         svc_core_unlock(p->obj.core);

@@ -69,16 +69,12 @@ static int create(struct cli_ctx *ctx, const char *name, const char *ostype, con
                                 &m);
     if (rc < 0)
         goto fail;
-    what = "IMachine::saveSettings";
-    rc = IMachine_SaveSettings(m);
+    /* registerMachine saves the new machine itself, after its checks (a
+     * name already registered): a refused registration writes nothing. */
+    what = do_register ? "ICapsule::registerMachine" : "IMachine::saveSettings";
+    rc = do_register ? ICapsule_RegisterMachine(ctx->root, m) : IMachine_SaveSettings(m);
     if (rc < 0)
         goto fail;
-    if (do_register) {
-        what = "ICapsule::registerMachine";
-        rc = ICapsule_RegisterMachine(ctx->root, m);
-        if (rc < 0)
-            goto fail;
-    }
     what = "IMachine";
     rc = IMachine_GetId(m, &id);
     if (rc >= 0)
