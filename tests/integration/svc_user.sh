@@ -13,48 +13,11 @@
 # Time limits scale with CAPSULE_TIMEOUT_SCALE. Every capsule-svc and
 # capsule-vm started here is killed at the end.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-CAP=$B/bin/capsule
-PAYLOAD=$B/tests/vm-payloads/serial_hlt.bin
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for f in "$CAP" "$B/bin/capsule-svc" "$B/bin/capsule-vm" "$PAYLOAD"; do
-    [ -e "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/capsule-svcuser.XXXXXX)
-export CAPSULE_HOME=$tmp/home
+NAME=svc_user
+PAYLOAD=${CAPSULE_BUILD:-}/tests/vm-payloads/serial_hlt.bin
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $PAYLOAD"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 
-cleanup() {
-    local pid
-    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-run() {
-    timeout $((60 * S)) "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-ok() {
-    run "$@"
-    [ $rc -eq 0 ] && echo "ok   capsule $*" || fail "capsule $* exited $rc: $err"
-}
-# expect RC TEXT ARGS...: exits RC and says TEXT (a grep -E pattern) on stderr.
-expect() {
-    local want=$1 text=$2
-    shift 2
-    run "$@"
-    if [ $rc -eq "$want" ] && grep -qE -- "$text" "$tmp/err"; then
-        echo "ok   capsule $*: $(head -1 "$tmp/err")"
-    else
-        fail "capsule $*: exit $rc (want $want), said: $err (want /$text/)"
-    fi
-}
 # no_jargon ARGS...: the message of the last command (its first line; the
 # details line after it names the API call) holds no lock words.
 no_jargon() {
@@ -62,7 +25,6 @@ no_jargon() {
         fail "capsule $*: lock jargon in: $err"
     fi
 }
-mr() { "$CAP" showvminfo "$1" --machinereadable 2>/dev/null | sed -n "s/^$2=//p"; }
 
 ok createvm --name demo --register
 ok modifyvm demo --kernel "$PAYLOAD"
@@ -99,8 +61,4 @@ ok controlvm demo poweroff
 [ "$(mr demo SessionName)" = '""' ] && echo "ok   SessionName empty once off" ||
     fail "SessionName once off: $(mr demo SessionName)"
 
-if [ $fails -ne 0 ]; then
-    echo "svc_user: $fails failure(s)"
-    exit 1
-fi
-echo "svc_user: all passed"
+finish
