@@ -161,6 +161,23 @@ cap_result machine_set_extra(struct machine *m, const char *key, const char *val
  * progress. m must not be registered. Takes the service lock itself. */
 cap_result machine_delete_files(struct machine *m, IProgress **out);
 
+/* The file-system form of a machine name, what its folder and settings
+ * file are called (FOLDER/NAME/NAME.capsule): '/', control characters and
+ * the characters other systems refuse become '_'. CAP_E_INVALIDARG (error
+ * info for `iface`) when NAME.capsule-prev.tmp would not fit in a file
+ * name. *out: cap_str_free. */
+cap_result machine_file_name(const char *name, const char *iface, char **out);
+
+/* The machine was renamed from old_name to new_name: when its folder and
+ * settings file are named after old_name (FOLDER/OLD/OLD.capsule), both
+ * are renamed (FOLDER/NEW/NEW.capsule, the previous version and the logs
+ * with them) and m->path follows; *moved says whether they were. Nothing
+ * changes when they are named otherwise. Called again with the names
+ * swapped, it moves them back. CAP_E_OBJECT_EXISTS when FOLDER/NEW exists,
+ * CAP_E_FILE_ERROR when a rename fails (everything is then as before). */
+cap_result machine_move_files_locked(struct machine *m, const char *old_name, const char *new_name,
+                                     int *moved);
+
 /* The machine's log folder (FOLDER/Logs), cap_str_free; NULL: no memory. */
 char *machine_log_folder(const struct machine *m);
 

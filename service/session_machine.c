@@ -298,8 +298,28 @@ cap_result session_machine_commit_locked(struct session_machine *sm, int *fire)
     if (registry_name_taken_locked(m->core->registry, m->cfg.name, p))
         return cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
                              "a machine named '%s' is already registered", m->cfg.name);
-    if (CAP_FAILED(rc = machine_write_locked(p, &m->cfg)))
+    /* A new name renames the machine's folder and file with it, while no
+     * VM process runs (it keeps files of the folder open). */
+    int moved = 0;
+    const char *old = p->obj.cfg.name, *name = m->cfg.name;
+    if (strcmp(old, name) && p->lock_type != LockType_VM && machine_state_at_rest(p->state) &&
+        CAP_FAILED(rc = machine_move_files_locked(p, old, name, &moved)))
         return rc;
+    rc = machine_write_locked(p, &m->cfg);
+    if (CAP_SUCCEEDED(rc) && moved)
+        rc = registry_save_locked(m->core->registry);
+    if (CAP_FAILED(rc)) {
+        if (moved) { /* back where capsule.xml says it is, as it was */
+            struct cap_error_info ei;
+            cap_error_take(&ei);
+            int back = 0;
+            if (CAP_SUCCEEDED(machine_move_files_locked(p, name, old, &back)))
+                machine_write_locked(p, NULL);
+            cap_error_set_info(&ei);
+            cap_error_info_clear(&ei);
+        }
+        return rc;
+    }
     if (CAP_FAILED(rc = machine_cfg_copy(&m->saved, &m->cfg)) ||
         CAP_FAILED(rc = machine_cfg_copy(&p->obj.cfg, &m->cfg)) ||
         CAP_FAILED(rc = machine_cfg_copy(&p->obj.saved, &m->cfg)))

@@ -9,7 +9,10 @@
 #    its frontend;
 #  - createvm --register of a name already registered fails and leaves
 #    nothing behind, so that the same command fails the same way again
-#    (item 1).
+#    (item 1);
+#  - renaming a machine (modifyvm --name) renames its folder, its settings
+#    file and, inside, its logs; capsule.xml follows, and the old name is
+#    free for a new machine (item 2).
 # Time limits scale with CAPSULE_TIMEOUT_SCALE. Every capsule-svc and
 # capsule-vm started here is killed at the end.
 set -u
@@ -60,5 +63,19 @@ no_jargon unregistervm demo --delete
 ok controlvm demo poweroff
 [ "$(mr demo SessionName)" = '""' ] && echo "ok   SessionName empty once off" ||
     fail "SessionName once off: $(mr demo SessionName)"
+
+# --- item 2: the folder follows the name ---------------------------------
+M=$CAPSULE_HOME/Machines
+[ -f "$M/demo/Logs/capsule-vm.log" ] || fail "no VM log to carry along in $M/demo/Logs"
+ok modifyvm demo --name demo2
+[ -e "$M/demo" ] && fail "modifyvm --name left $M/demo: $(ls -A "$M/demo")"
+[ -f "$M/demo2/demo2.capsule" ] && echo "ok   settings file renamed to demo2/demo2.capsule" ||
+    fail "no $M/demo2/demo2.capsule: $(ls -R "$M")"
+[ -f "$M/demo2/Logs/capsule-vm.log" ] && echo "ok   the logs moved along" ||
+    fail "no $M/demo2/Logs/capsule-vm.log"
+[ "$(mr demo2 CfgFile)" = "\"$M/demo2/demo2.capsule\"" ] || fail "CfgFile: $(mr demo2 CfgFile)"
+grep -q "demo2/demo2.capsule" "$CAPSULE_HOME/capsule.xml" && echo "ok   capsule.xml follows" ||
+    fail "capsule.xml: $(cat "$CAPSULE_HOME/capsule.xml")"
+ok createvm --name demo --register
 
 finish
