@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <capsule/extradata.h>
 #include <capsule/mem.h>
 #include <capsule/object.h>
 #include <capsule/uuid.h>
@@ -380,6 +381,8 @@ int machine_set_state_locked(struct machine *p, MachineState s)
         return 0;
     p->state = s;
     p->last_state_change = svc_now_ms();
+    if (s == MachineState_Starting)
+        kv_set(&p->extra, CAP_EXTRADATA_ABORT_REASON, NULL); /* a new run */
     if (machine_state_at_rest(s) && p->accessible && p->ever_saved) {
         cap_result rc = machine_write_locked(p, NULL);
         if (CAP_FAILED(rc))
@@ -387,6 +390,22 @@ int machine_set_state_locked(struct machine *p, MachineState s)
                     cap_error_peek_message() ? cap_error_peek_message() : "?");
     }
     return 1;
+}
+
+void machine_set_abort_reason_locked(struct machine *p, const char *reason)
+{
+    if (CAP_FAILED(kv_set(&p->extra, CAP_EXTRADATA_ABORT_REASON, reason)))
+        svc_log("cannot record why %s aborted: out of memory", p->path);
+    else if (p->accessible && p->ever_saved && CAP_FAILED(machine_write_locked(p, NULL)))
+        svc_log("cannot record why %s aborted: %s", p->path,
+                cap_error_peek_message() ? cap_error_peek_message() : "?");
+    if (reason)
+        svc_log("machine %s aborted: %s", p->path, reason);
+}
+
+const char *machine_abort_reason_locked(const struct machine *p)
+{
+    return kv_get(&p->extra, CAP_EXTRADATA_ABORT_REASON);
 }
 
 /* ---- constructors ---------------------------------------------------------- */

@@ -151,6 +151,13 @@ cap_result machine_save_locked(struct machine *m, int *fire);
  * (fire the event after unlocking). */
 int machine_set_state_locked(struct machine *m, MachineState s);
 
+/* Records why m became Aborted (CAP_EXTRADATA_ABORT_REASON), written with
+ * the state; `reason` NULL removes it (the machine starts again). Lock
+ * held; failures are logged. */
+void machine_set_abort_reason_locked(struct machine *m, const char *reason);
+/* The recorded abort reason, or NULL (borrowed; lock held). */
+const char *machine_abort_reason_locked(const struct machine *m);
+
 /* Extra data (getExtraData / setExtraData): written at once if the
  * machine has a file. Take the service lock themselves. */
 cap_result machine_get_extra(struct machine *m, const char *key, char **value);

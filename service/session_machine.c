@@ -96,6 +96,8 @@ int machine_obj_mutable_locked(struct machine_obj *o)
  * returns nonzero if the machine state changed (to Aborted). */
 static int end_lock_locked(struct machine *p, struct lock_refs *r)
 {
+    uint32_t pid = p->holder_pid;
+    int vm = p->lock_type == LockType_VM;
     r->holder = p->holder;
     r->ctl = p->holder_ctl;
     r->sm = p->session;
@@ -108,7 +110,15 @@ static int end_lock_locked(struct machine *p, struct lock_refs *r)
     p->session_state = SessionState_Unlocked;
     if (!p->launch)
         p->frontend[0] = '\0';
-    return machine_state_at_rest(p->state) ? 0 : machine_set_state_locked(p, MachineState_Aborted);
+    if (machine_state_at_rest(p->state))
+        return 0;
+    int changed = machine_set_state_locked(p, MachineState_Aborted);
+    char *why = cap_str_printf(vm ? "the VM process (pid %u) ended without powering the VM off"
+                                  : "the session holding it (pid %u) ended while it ran",
+                               (unsigned)pid);
+    machine_set_abort_reason_locked(p, why ? why : "its session ended while it ran");
+    cap_str_free(why);
+    return changed;
 }
 
 static void fire_unlocked(struct machine *p, int state_changed, MachineState s)

@@ -287,6 +287,24 @@ static int launch_timed_out(struct reaper *r, uint32_t ms)
     return over;
 }
 
+/* An Aborted machine whose reason only says its VM process ended (pid
+ * `pid`, session_machine.c) learns how it ended (`how`: "was killed by
+ * signal 9 (Killed)"). */
+static void explain_abort(struct machine *p, pid_t pid, const char *how)
+{
+    char tag[32];
+    snprintf(tag, sizeof(tag), "(pid %d) ended", (int)pid);
+    svc_core_lock(p->obj.core);
+    const char *why = machine_abort_reason_locked(p);
+    if (how && p->state == MachineState_Aborted && why && strstr(why, tag)) {
+        char *text = cap_str_printf("the VM process (pid %d) %s", (int)pid, how);
+        if (text)
+            machine_set_abort_reason_locked(p, text);
+        cap_str_free(text);
+    }
+    svc_core_unlock(p->obj.core);
+}
+
 static void *reaper_thread(void *arg)
 {
     struct reaper *r = arg;
@@ -318,6 +336,12 @@ static void *reaper_thread(void *arg)
             changed = machine_set_state_locked(p, WIFSIGNALED(status) && !timed_out
                                                       ? MachineState_Aborted
                                                       : MachineState_PoweredOff);
+        if (changed && p->state == MachineState_Aborted) {
+            char *why = cap_str_printf("the VM process (pid %d) %s before the VM ran", (int)r->pid,
+                                       how ? how : "ended");
+            machine_set_abort_reason_locked(p, why ? why : "the VM process ended");
+            cap_str_free(why);
+        }
         if (!holder) {
             p->session_state = SessionState_Unlocked;
             p->frontend[0] = '\0';
@@ -329,6 +353,7 @@ static void *reaper_thread(void *arg)
         events_machine_state(p->obj.core->events, &p->id, s);
     if (holder)
         session_holder_died(p);
+    explain_abort(p, r->pid, how);
     if (l) {
         char *tail = log_tail(r->log);
         struct cap_error_info ei = {

@@ -12,13 +12,18 @@
 #    (item 1);
 #  - renaming a machine (modifyvm --name) renames its folder, its settings
 #    file and, inside, its logs; capsule.xml follows, and the old name is
-#    free for a new machine (item 2).
+#    free for a new machine (item 2);
+#  - a VM that aborts says why in showvminfo (VMStateAbortReason, "Abort
+#    reason:") beside when (VMStateChangeTime): a triple fault as the VM
+#    process reports it, a VM process killed by a signal as the service saw
+#    it; the reason goes when the machine starts again (item 6).
 # Time limits scale with CAPSULE_TIMEOUT_SCALE. Every capsule-svc and
 # capsule-vm started here is killed at the end.
 set -u
 NAME=svc_user
 PAYLOAD=${CAPSULE_BUILD:-}/tests/vm-payloads/serial_hlt.bin
-NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $PAYLOAD"
+TRIPLE=${CAPSULE_BUILD:-}/tests/vm-payloads/triple.bin
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $PAYLOAD $TRIPLE"
 . "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 
 # no_jargon ARGS...: the message of the last command (its first line; the
@@ -77,5 +82,48 @@ ok modifyvm demo --name demo2
 grep -q "demo2/demo2.capsule" "$CAPSULE_HOME/capsule.xml" && echo "ok   capsule.xml follows" ||
     fail "capsule.xml: $(cat "$CAPSULE_HOME/capsule.xml")"
 ok createvm --name demo --register
+
+# --- item 6: why it aborted -----------------------------------------------
+# wait_state VM STATE: polls showvminfo until VMState is STATE (10 s).
+wait_state() {
+    local i
+    for i in $(seq $((100 * S))); do
+        [ "$(mr "$1" VMState)" = "\"$2\"" ] && return 0
+        sleep 0.1
+    done
+    fail "$1 did not become $2 (VMState $(mr "$1" VMState))"
+    return 1
+}
+ok createvm --name crash --register
+ok modifyvm crash --kernel "$TRIPLE"
+run startvm crash --type headless # it may abort before or after startvm returns
+if wait_state crash aborted; then
+    reason=$(mr crash VMStateAbortReason)
+    case "$reason" in
+    '"triple fault at '*) echo "ok   VMStateAbortReason=$reason" ;;
+    *) fail "VMStateAbortReason of the triple fault: '$reason'" ;;
+    esac
+    [ -n "$(mr crash VMStateChangeTime)" ] || fail "no VMStateChangeTime"
+    "$CAP" showvminfo crash >"$tmp/human" 2>&1
+    grep -qE '^Abort reason: +triple fault at ' "$tmp/human" &&
+        grep -qE '^State: +aborted \(since [0-9]{4}-' "$tmp/human" &&
+        echo "ok   showvminfo: State aborted (since ...), Abort reason: triple fault" ||
+        fail "showvminfo of the aborted VM: $(cat "$tmp/human")"
+fi
+
+ok startvm demo2 --type headless
+vmpid=$(mr demo2 SessionPID)
+kill -9 "$vmpid" 2>/dev/null || fail "no VM process to kill ($vmpid)"
+if wait_state demo2 aborted; then
+    reason=$(mr demo2 VMStateAbortReason)
+    case "$reason" in
+    *"VM process (pid $vmpid) was killed by signal 9"*) echo "ok   VMStateAbortReason=$reason" ;;
+    *) fail "VMStateAbortReason after SIGKILL: '$reason'" ;;
+    esac
+fi
+ok startvm demo2 --type headless
+[ -z "$(mr demo2 VMStateAbortReason)" ] && echo "ok   no abort reason once it runs again" ||
+    fail "the old abort reason stayed: $(mr demo2 VMStateAbortReason)"
+ok controlvm demo2 poweroff
 
 finish
