@@ -4,8 +4,9 @@
  * Finding, creating, opening and registering machines, and the way to every
  * other object (host, system properties, guest OS types, event source),
  * and the IPC diagnostics the service's main program provides.
- * The state behind it (machine list, global settings) and its loading and
- * saving are in svc.c; this file is the interface.
+ * The state behind it is the registry (registry.c: machine list, global
+ * settings); creating and shutting down the service is svc.c; this file is
+ * the interface.
  */
 #include <string.h>
 #include <sys/stat.h>
@@ -15,7 +16,11 @@
 #include <capsule/object.h>
 #include <capsule/uuid.h>
 
-#include "svc_internal.h"
+#include "guestos.h"
+#include "imachine.h"
+#include "registry.h"
+#include "svc_root.h"
+#include "sysprops.h"
 
 #define IFACE "ICapsule"
 
@@ -50,14 +55,8 @@ static uint32_t c_Release(ICapsule *self)
     uint32_t n = cap_refcnt_dec(&svc->ref);
     if (n)
         return n;
-    for (uint32_t i = 0; i < svc->n_machines; i++)
-        machine_release(svc->machines[i]);
-    cap_free(svc->machines);
-    event_source_release(svc->events);
-    global_file_clear(&svc->global);
-    cap_str_free(svc->home);
-    cap_str_free(svc->global_path);
-    pthread_mutex_destroy(&svc->lock);
+    registry_fini(&svc->registry);
+    svc_core_fini(&svc->core);
     cap_free(svc);
     return 0;
 }
@@ -77,12 +76,12 @@ static cap_result c_GetRevision(ICapsule *self, uint32_t *out)
 
 static cap_result c_GetHomeFolder(ICapsule *self, char **out)
 {
-    return svc_return_str(impl(self)->home, out);
+    return svc_return_str(impl(self)->core.home, out);
 }
 
 static cap_result c_GetSettingsFilePath(ICapsule *self, char **out)
 {
-    return svc_return_str(impl(self)->global_path, out);
+    return svc_return_str(impl(self)->registry.path, out);
 }
 
 static cap_result c_GetHost(ICapsule *self, IHost **out)
@@ -102,7 +101,7 @@ static cap_result c_GetSystemProperties(ICapsule *self, ISystemProperties **out)
 {
     if (!out)
         return CAP_E_POINTER;
-    return sysprops_create(impl(self), out);
+    return sysprops_create(&impl(self)->core, out);
 }
 
 static cap_result c_GetMachines(ICapsule *self, uint32_t *n, IMachine ***out)
@@ -111,19 +110,20 @@ static cap_result c_GetMachines(ICapsule *self, uint32_t *n, IMachine ***out)
     if (!n || !out)
         return CAP_E_POINTER;
     *n = 0;
-    svc_lock(svc);
-    *out = cap_alloc_zero((svc->n_machines ? svc->n_machines : 1) * sizeof(IMachine *));
+    svc_core_lock(&svc->core);
+    struct registry *r = &svc->registry;
+    *out = cap_alloc_zero((r->n_machines ? r->n_machines : 1) * sizeof(IMachine *));
     if (!*out) {
-        svc_unlock(svc);
+        svc_core_unlock(&svc->core);
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
     }
-    for (uint32_t i = 0; i < svc->n_machines; i++) {
-        machine_refresh_locked(svc->machines[i]);
-        (*out)[i] = &svc->machines[i]->IMachine_iface;
-        machine_addref(svc->machines[i]);
+    for (uint32_t i = 0; i < r->n_machines; i++) {
+        machine_refresh_locked(r->machines[i]);
+        (*out)[i] = &r->machines[i]->obj.IMachine_iface;
+        machine_addref(r->machines[i]);
     }
-    *n = svc->n_machines;
-    svc_unlock(svc);
+    *n = r->n_machines;
+    svc_core_unlock(&svc->core);
     return CAP_OK;
 }
 
@@ -136,7 +136,7 @@ static cap_result c_GetEventSource(ICapsule *self, IEventSource **out)
 {
     if (!out)
         return CAP_E_POINTER;
-    *out = event_source_iface(impl(self)->events);
+    *out = event_source_iface(impl(self)->core.events);
     IEventSource_AddRef(*out);
     return CAP_OK;
 }
@@ -147,8 +147,8 @@ static cap_result c_GetExtraDataKeys(ICapsule *self, uint32_t *n, char ***out)
     if (!n || !out)
         return CAP_E_POINTER;
     *n = 0;
-    svc_lock(svc);
-    struct kv_list *l = &svc->global.extra;
+    svc_core_lock(&svc->core);
+    struct kv_list *l = &svc->registry.global.extra;
     char **keys = cap_alloc_zero((l->n ? l->n : 1) * sizeof(char *));
     for (uint32_t i = 0; keys && i < l->n; i++)
         if (!(keys[i] = cap_str_dup(l->keys[i]))) {
@@ -157,7 +157,7 @@ static cap_result c_GetExtraDataKeys(ICapsule *self, uint32_t *n, char ***out)
         }
     if (keys)
         *n = l->n;
-    svc_unlock(svc);
+    svc_core_unlock(&svc->core);
     *out = keys;
     return keys ? CAP_OK : cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
 }
@@ -173,27 +173,15 @@ static cap_result compose(struct svc *svc, const char *name, const char *base, c
     if (base && *base && base[0] != '/')
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
                              "the base folder '%s' is not absolute", base);
-    char *safe = cap_str_dup(name);
-    if (!safe)
-        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
-    for (char *p = safe; *p; p++)
-        if ((unsigned char)*p < 0x20 || strchr("/\\:*?\"<>|", *p))
-            *p = '_';
-    if (!strcmp(safe, ".") || !strcmp(safe, ".."))
-        safe[0] = '_';
-    /* NAME.capsule-prev.tmp is the longest file the folder will hold. */
-    if (strlen(safe) + strlen(".capsule-prev.tmp") > SVC_NAME_MAX) {
-        size_t n = strlen(safe);
-        cap_str_free(safe);
-        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                             "the machine name is %zu bytes long; at most %zu fit in its settings "
-                             "file's name", n, SVC_NAME_MAX - strlen(".capsule-prev.tmp"));
-    }
+    char *safe = NULL;
+    cap_result rc = machine_file_name(name, IFACE, &safe);
+    if (CAP_FAILED(rc))
+        return rc;
     char *folder = NULL;
     if (!base || !*base) {
-        svc_lock(svc);
-        folder = svc_machine_folder_locked(svc);
-        svc_unlock(svc);
+        svc_core_lock(&svc->core);
+        folder = registry_machine_folder_locked(&svc->registry);
+        svc_core_unlock(&svc->core);
     }
     *out = cap_str_printf("%s/%s/%s.capsule", folder ? folder : base, safe, safe);
     cap_str_free(folder);
@@ -252,24 +240,24 @@ static cap_result c_CreateMachine(ICapsule *self, const char *file, const char *
                                     : compose(svc, name, "", &path);
     if (CAP_FAILED(rc))
         return rc;
-    svc_lock(svc);
+    svc_core_lock(&svc->core);
     if (!force && access(path, F_OK) == 0)
         rc = cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
                            "the settings file '%s' already exists%s", path,
-                           svc_find_path_locked(svc, path)
+                           registry_find_path_locked(&svc->registry, path)
                                ? ""
                                : " (no machine registered from it: `capsule registervm` it, or "
                                  "remove it)");
-    else if (id && !cap_uuid_is_null(id) && svc_find_id_locked(svc, id))
+    else if (id && !cap_uuid_is_null(id) && registry_find_id_locked(&svc->registry, id))
         rc = cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
                            "a machine with this UUID is already registered");
-    svc_unlock(svc);
+    svc_core_unlock(&svc->core);
     struct machine *m = NULL;
     if (CAP_SUCCEEDED(rc))
-        rc = machine_create_new(svc, path, name, os, id ? id : &nil, force, &m);
+        rc = machine_create_new(&svc->core, path, name, os, id ? id : &nil, force, &m);
     cap_str_free(path);
     if (CAP_SUCCEEDED(rc))
-        *out = &m->IMachine_iface;
+        *out = &m->obj.IMachine_iface;
     return rc;
 }
 
@@ -279,15 +267,15 @@ static cap_result c_OpenMachine(ICapsule *self, const char *file, IMachine **out
     if (!file || !out)
         return CAP_E_POINTER;
     *out = NULL;
-    char *path = file[0] == '/' ? cap_str_dup(file) : cap_str_printf("%s/%s", svc->home, file);
+    char *path = file[0] == '/' ? cap_str_dup(file) : cap_str_printf("%s/%s", svc->core.home, file);
     if (!path)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
     struct machine *m = NULL;
     cap_uuid nil = {{0}};
-    cap_result rc = machine_create_from_file(svc, path, &nil, 0, &m);
+    cap_result rc = machine_create_from_file(&svc->core, path, &nil, 0, &m);
     cap_str_free(path);
     if (CAP_SUCCEEDED(rc))
-        *out = &m->IMachine_iface;
+        *out = &m->obj.IMachine_iface;
     return rc;
 }
 
@@ -295,44 +283,36 @@ static cap_result c_RegisterMachine(ICapsule *self, IMachine *machine)
 {
     struct svc *svc = impl(self);
     struct machine *m = machine_from_foreign(machine);
-    if (!m || m->svc != svc || m->kind != MACHINE_PRIMARY)
+    if (!m || m->obj.core != &svc->core)
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
                              "the machine does not come from this service (createMachine or "
                              "openMachine)");
     cap_result rc = CAP_OK;
     char id[CAP_UUID_BUFSIZE];
-    svc_lock(svc);
-    if (svc->uninited)
+    svc_core_lock(&svc->core);
+    if (svc->core.uninited)
         rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
                            "the service is shutting down");
     else if (m->registered)
         rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
-                           "the machine '%s' is already registered", m->cfg.name);
+                           "the machine '%s' is already registered", m->obj.cfg.name);
     else if (!m->accessible)
         rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
                            "the machine is inaccessible");
-    else if (svc_find_id_locked(svc, &m->id))
+    else if (registry_find_id_locked(&svc->registry, &m->id))
         rc = cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
                            "a machine with UUID {%s} is already registered",
                            cap_uuid_format(&m->id, id));
-    else if (svc_name_taken_locked(svc, m->cfg.name, m))
+    else if (registry_name_taken_locked(&svc->registry, m->obj.cfg.name, m))
         rc = cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
-                           "a machine named '%s' is already registered", m->cfg.name);
-    if (CAP_SUCCEEDED(rc) && (m->modified || !m->ever_saved))
-        rc = machine_SaveSettings(&m->IMachine_iface); /* recursive lock */
+                           "a machine named '%s' is already registered", m->obj.cfg.name);
+    if (CAP_SUCCEEDED(rc) && (m->obj.modified || !m->ever_saved))
+        rc = IMachine_SaveSettings(&m->obj.IMachine_iface); /* recursive lock */
     if (CAP_SUCCEEDED(rc))
-        rc = svc_add_machine_locked(svc, m);
-    if (CAP_SUCCEEDED(rc)) {
-        rc = svc_save_global_locked(svc);
-        if (CAP_FAILED(rc)) {
-            svc->n_machines--;
-            m->registered = 0;
-            machine_release(m);
-        }
-    }
-    svc_unlock(svc);
+        rc = registry_add_locked(&svc->registry, m);
+    svc_core_unlock(&svc->core);
     if (CAP_SUCCEEDED(rc))
-        events_machine_registered(svc->events, &m->id, 1);
+        events_machine_registered(svc->core.events, &m->id, 1);
     return rc;
 }
 
@@ -347,20 +327,16 @@ static cap_result c_FindMachine(ICapsule *self, const char *what, IMachine **out
     if (!is_id)
         cap_error_clear();
     struct machine *found = NULL;
-    svc_lock(svc);
+    svc_core_lock(&svc->core);
     if (is_id)
-        found = svc_find_id_locked(svc, &id);
-    for (uint32_t i = 0; !found && i < svc->n_machines; i++) {
-        struct machine *m = svc->machines[i];
-        machine_refresh_locked(m);
-        if (m->accessible && !strcmp(m->cfg.name, what))
-            found = m;
-    }
+        found = registry_find_id_locked(&svc->registry, &id);
+    if (!found)
+        found = registry_find_name_locked(&svc->registry, what);
     if (found) {
         machine_addref(found);
-        *out = &found->IMachine_iface;
+        *out = &found->obj.IMachine_iface;
     }
-    svc_unlock(svc);
+    svc_core_unlock(&svc->core);
     return found ? CAP_OK
                  : cap_error_set(CAP_E_OBJECT_NOT_FOUND, SVC_COMPONENT, IFACE,
                                  "no registered machine is called '%s'", what);
@@ -397,9 +373,9 @@ static cap_result c_GetExtraData(ICapsule *self, const char *key, char **value)
     struct svc *svc = impl(self);
     if (!key)
         return CAP_E_POINTER;
-    svc_lock(svc);
-    cap_result rc = svc_return_str(kv_get(&svc->global.extra, key), value);
-    svc_unlock(svc);
+    svc_core_lock(&svc->core);
+    cap_result rc = svc_return_str(kv_get(&svc->registry.global.extra, key), value);
+    svc_core_unlock(&svc->core);
     return rc;
 }
 
@@ -415,22 +391,22 @@ static cap_result c_SetExtraData(ICapsule *self, const char *key, const char *va
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
                              "the extra data value is not valid UTF-8 text");
     struct kv_list old = {0};
-    svc_lock(svc);
-    cap_result rc = kv_copy(&old, &svc->global.extra);
+    svc_core_lock(&svc->core);
+    cap_result rc = kv_copy(&old, &svc->registry.global.extra);
     if (CAP_SUCCEEDED(rc))
-        rc = kv_set(&svc->global.extra, key, value);
+        rc = kv_set(&svc->registry.global.extra, key, value);
     if (CAP_SUCCEEDED(rc)) {
-        rc = svc_save_global_locked(svc);
+        rc = registry_save_locked(&svc->registry);
         if (CAP_FAILED(rc)) {
-            kv_clear(&svc->global.extra);
-            svc->global.extra = old;
+            kv_clear(&svc->registry.global.extra);
+            svc->registry.global.extra = old;
             memset(&old, 0, sizeof(old));
         }
     }
-    svc_unlock(svc);
+    svc_core_unlock(&svc->core);
     kv_clear(&old);
     if (CAP_SUCCEEDED(rc))
-        events_extra_data(svc->events, NULL, key, value);
+        events_extra_data(svc->core.events, NULL, key, value);
     return rc;
 }
 
@@ -461,7 +437,7 @@ static const struct ICapsuleVtbl capsule_vtbl = {
     .SetExtraData = c_SetExtraData,
 };
 
-cap_result svc_create_object(struct svc **out)
+cap_result svc_create_object(const char *home, struct svc **out)
 {
     struct svc *svc = cap_alloc_zero(sizeof(*svc));
     *out = NULL;
@@ -469,11 +445,6 @@ cap_result svc_create_object(struct svc **out)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
     svc->ICapsule_iface.vtbl = &capsule_vtbl;
     cap_refcnt_init(&svc->ref, 1);
-    pthread_mutexattr_t a;
-    pthread_mutexattr_init(&a);
-    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&svc->lock, &a);
-    pthread_mutexattr_destroy(&a);
     *out = svc;
-    return CAP_OK;
+    return svc_core_init(&svc->core, &svc->ICapsule_iface, home);
 }

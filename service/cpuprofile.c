@@ -15,7 +15,8 @@
 #include <capsule/object.h>
 
 #include "cpum/cpum_profile.h"
-#include "svc_internal.h"
+#include "cpuprofile.h"
+#include "util.h"
 
 struct cpuprofile {
     ICPUProfile ICPUProfile_iface;

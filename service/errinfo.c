@@ -9,7 +9,8 @@
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
-#include "svc_internal.h"
+#include "errinfo.h"
+#include "util.h"
 
 struct errinfo {
     IErrorInfo IErrorInfo_iface;

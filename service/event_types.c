@@ -15,10 +15,12 @@
  * The events of this version are not waitable: setProcessed does nothing
  * and waitProcessed returns true at once.
  */
+#include <pthread.h>
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
-#include "svc_internal.h"
+#include "events.h"
+#include "util.h"
 
 struct event {
     IEvent IEvent_iface; /* vtbl of the most derived interface */
@@ -237,7 +239,7 @@ cap_result event_create(IEventSource *source, EventType type, const struct event
     return CAP_OK;
 }
 
-/* ---- firing the service's events (svc_internal.h) ---------------------- */
+/* ---- firing the service's events (events.h) ---------------------- */
 
 void events_fire(struct event_source *es, EventType type, const struct event_args *args)
 {

@@ -40,6 +40,7 @@
  * handles, waits for the calls running for it. With a caller_gone hook
  * (capsule-svc's) the wait is cut into GONE_POLL_MS slices, checking it.
  */
+#include <pthread.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -50,7 +51,8 @@
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
-#include "svc_internal.h"
+#include "events.h"
+#include "util.h"
 
 #define PASSIVE_TIMEOUT_MS 60000
 #define LISTENER_TIMEOUT_MS 5000 /* an active listener's handleEvent, at most */

@@ -10,7 +10,8 @@
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
-#include "svc_internal.h"
+#include "guestos.h"
+#include "util.h"
 
 static const struct guestos_info guestos_table[] = {
     {"Other", "Other", "Other/Unknown", CAP_FALSE, 64, 1, ""},

@@ -1,588 +1,656 @@
 /*
- * service/machine.c - IMachine: the object, its attributes and setters.
+ * service/machine.c - a machine as the service keeps it (machine.h): the
+ * object's common part, creating machines, reading, re-reading (refresh),
+ * writing and deleting the settings file, the state, and the extra data
+ * that is written at once.
  *
- * One struct machine serves two roles (svc_internal.h): the PRIMARY object
- * the service keeps for each machine (registered, or new/opened and not yet
- * registered), and the SESSION copy a write-lock session edits. Getters read
- * the object's own working settings (cfg); the state, the lock and the extra
- * data always come from the primary (machine_shared).
- *
- * Setter rules (the IDL's IMachine description): a setter works only on a
- * mutable object — a primary that is not registered, or the session copy
- * while its session holds the write lock — and fails with
- * CAP_E_INVALID_OBJECT_STATE otherwise; settings a running VM cannot change
- * (memory, CPUs, engine) fail with CAP_E_INVALID_VM_STATE while the machine
- * is not at rest. Values are checked here, before anything changes. The
- * file side (save, discard, unregister, delete, extra data) is in
- * machine_io.c; locking and state in machine_lock.c.
+ * A machine's file is only ever written through machine_write_locked
+ * (settings_write_atomic: temporary file, fsync, rename, previous version
+ * kept as FILE-prev), and never for a machine that is inaccessible: a file
+ * we cannot read stays byte for byte as the user left it. An inaccessible
+ * registered machine is re-read whenever someone looks at it (accessible,
+ * accessError, the machine list), and a file that changed on disk behind
+ * our back is re-read the same way, as long as no session holds the
+ * machine.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <capsule/extradata.h>
 #include <capsule/mem.h>
 #include <capsule/object.h>
 #include <capsule/uuid.h>
 
-#include "svc_internal.h"
+#include "errinfo.h"
+#include "guestos.h"
+#include "machine.h"
 
 #define IFACE "IMachine"
 
-struct machine *machine_from_IMachine(IMachine *iface)
+int machine_state_at_rest(MachineState s)
 {
-    return CAP_CONTAINER_OF(iface, struct machine, IMachine_iface);
+    return s == MachineState_PoweredOff || s == MachineState_Saved || s == MachineState_Aborted;
 }
 
-static struct machine *impl(IMachine *iface)
+char *machine_busy_text_locked(const struct machine *m, int *running)
 {
-    return machine_from_IMachine(iface);
+    int vm = (m->holder && m->lock_type == LockType_VM) || m->launch;
+    uint32_t pid = m->holder ? m->holder_pid : (uint32_t)m->launch_pid;
+    char who[64];
+    if (m->frontend[0] && pid)
+        snprintf(who, sizeof(who), " (frontend %s, pid %u)", m->frontend, (unsigned)pid);
+    else if (pid)
+        snprintf(who, sizeof(who), " (pid %u)", (unsigned)pid);
+    else
+        who[0] = '\0';
+    if (running)
+        *running = vm || !machine_state_at_rest(m->state);
+    if (vm)
+        return cap_str_printf("%s%s", m->state == MachineState_Starting ? "starting" : "running",
+                              who);
+    if (m->holder)
+        return cap_str_printf("being changed by another session%s", who);
+    if (!machine_state_at_rest(m->state))
+        return cap_str_printf("%s", m->state == MachineState_Starting ? "starting" : "running");
+    return NULL;
 }
 
-static const struct cap_qi_entry machine_qi[] = {
-    CAP_QI_ENTRY(IID_IMachine, struct machine, IMachine_iface),
-    CAP_QI_ENTRY(IID_IInternalMachineControl, struct machine, IInternalMachineControl_iface),
-    CAP_QI_END,
-};
-
-static cap_result m_QueryInterface(IMachine *self, const cap_uuid *iid, void **out)
+cap_result machine_busy_error(const struct machine *m, cap_result rc)
 {
-    return cap_qi_table(impl(self), machine_qi, iid, out);
+    int running = 0;
+    char *busy = machine_busy_text_locked(m, &running);
+    rc = cap_error_set(rc, SVC_COMPONENT, IFACE, "the machine '%s' is %s%s", m->obj.cfg.name,
+                       busy ? busy : "in use",
+                       running ? "; power it off first" : "; try again when that session ends");
+    cap_str_free(busy);
+    return rc;
 }
 
-static uint32_t m_AddRef(IMachine *self)
+/* ---- the object ------------------------------------------------------------ */
+
+struct machine_obj *machine_obj_from_IMachine(IMachine *iface)
 {
-    return cap_refcnt_inc(&impl(self)->ref);
+    return CAP_CONTAINER_OF(iface, struct machine_obj, IMachine_iface);
 }
 
-static uint32_t m_Release(IMachine *self)
+void machine_obj_addref(struct machine_obj *o)
 {
-    struct machine *m = impl(self);
-    uint32_t n = cap_refcnt_dec(&m->ref);
-    if (n)
-        return n;
-    machine_cfg_clear(&m->cfg);
-    machine_cfg_clear(&m->saved);
-    kv_clear(&m->extra);
-    cap_error_info_clear(&m->access_error);
-    cap_str_free(m->path);
-    if (m->primary)
-        machine_release(m->primary);
-    if (m->svc)
-        ICapsule_Release(&m->svc->ICapsule_iface);
-    cap_free(m);
-    return 0;
+    IMachine_AddRef(&o->IMachine_iface);
+}
+
+void machine_obj_release(struct machine_obj *o)
+{
+    if (o)
+        IMachine_Release(&o->IMachine_iface);
 }
 
 void machine_addref(struct machine *m)
 {
-    m_AddRef(&m->IMachine_iface);
+    machine_obj_addref(&m->obj);
 }
 
 void machine_release(struct machine *m)
 {
     if (m)
-        m_Release(&m->IMachine_iface);
+        machine_obj_release(&m->obj);
 }
 
-struct machine *machine_shared(struct machine *m)
+void machine_obj_init(struct machine_obj *o, struct svc_core *core, enum machine_kind kind)
 {
-    return m->kind == MACHINE_SESSION ? m->primary : m;
+    o->IMachine_iface.vtbl = core->machine_vtbl;
+    o->IInternalMachineControl_iface.vtbl = core->control_vtbl;
+    cap_refcnt_init(&o->ref, 1);
+    o->kind = kind;
+    o->core = core;
+    svc_core_hold(core);
 }
 
-int machine_mutable_locked(struct machine *m)
+void machine_obj_fini(struct machine_obj *o)
 {
-    if (m->svc->uninited)
-        return 0;
-    if (m->kind == MACHINE_PRIMARY)
-        return !m->registered && m->accessible;
-    struct machine *p = m->primary;
-    return p->session_machine == m &&
-           (p->lock_type == LockType_Write || p->lock_type == LockType_VM);
+    machine_cfg_clear(&o->cfg);
+    machine_cfg_clear(&o->saved);
+    if (o->core)
+        svc_core_drop(o->core);
 }
 
-static int at_rest(MachineState s)
-{
-    return s == MachineState_PoweredOff || s == MachineState_Saved || s == MachineState_Aborted;
-}
-
-/* ---- access checks ----------------------------------------------------------- */
-
-/* Locks; fails (unlocked) if m is an inaccessible primary. */
-static cap_result begin_get(struct machine *m)
-{
-    svc_lock(m->svc);
-    if (m->kind == MACHINE_PRIMARY && !m->accessible) {
-        char id[CAP_UUID_BUFSIZE];
-        cap_result rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
-                                      "the machine {%s} is inaccessible: %s",
-                                      cap_uuid_format(&m->id, id),
-                                      m->access_error.message ? m->access_error.message : "");
-        svc_unlock(m->svc);
-        return rc;
-    }
-    return CAP_OK;
-}
-
-enum { SET_ANY = 0, SET_STOPPED = 1 };
-
-/* Locks; fails (unlocked) unless m is mutable (and at rest if asked). */
-static cap_result begin_set(struct machine *m, int flags)
-{
-    svc_lock(m->svc);
-    cap_result rc = CAP_OK;
-    if (!machine_mutable_locked(m))
-        rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
-                           m->kind == MACHINE_PRIMARY && m->registered
-                               ? "the machine '%s' is registered: lock it with a write-lock "
-                                 "session and change the session's machine"
-                               : "the machine '%s' is not mutable (its session was unlocked)",
-                           m->cfg.name);
-    else if ((flags & SET_STOPPED) && !at_rest(machine_shared(m)->state))
-        rc = cap_error_set(CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
-                           "the machine '%s' is running; this setting cannot change until it is "
-                           "powered off", m->cfg.name);
-    if (CAP_FAILED(rc))
-        svc_unlock(m->svc);
-    return rc;
-}
-
-static cap_result end_set(struct machine *m)
-{
-    m->modified = 1;
-    svc_unlock(m->svc);
-    return CAP_OK;
-}
-
-static cap_result bad_text(const char *what)
-{
-    return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                         "the %s is not valid UTF-8 text (or holds control characters)", what);
-}
-
-/* ---- getters ---------------------------------------------------------------- */
-
-#define STR_GETTER(name, field)                                                                    \
-    static cap_result m_Get##name(IMachine *self, char **out)                                      \
-    {                                                                                              \
-        struct machine *m = impl(self);                                                            \
-        cap_result rc = begin_get(m);                                                              \
-        if (CAP_FAILED(rc))                                                                        \
-            return rc;                                                                             \
-        rc = svc_return_str(m->cfg.field, out);                                                    \
-        svc_unlock(m->svc);                                                                        \
-        return rc;                                                                                 \
-    }
-#define VAL_GETTER(name, type, expr)                                                               \
-    static cap_result m_Get##name(IMachine *self, type *out)                                       \
-    {                                                                                              \
-        struct machine *m = impl(self);                                                            \
-        if (!out)                                                                                  \
-            return CAP_E_POINTER;                                                                  \
-        cap_result rc = begin_get(m);                                                              \
-        if (CAP_FAILED(rc))                                                                        \
-            return rc;                                                                             \
-        *out = (expr);                                                                             \
-        svc_unlock(m->svc);                                                                        \
-        return CAP_OK;                                                                             \
-    }
-/* Getters that also work on inaccessible machines. */
-#define SHARED_GETTER(name, type, expr)                                                            \
-    static cap_result m_Get##name(IMachine *self, type *out)                                       \
-    {                                                                                              \
-        struct machine *m = impl(self);                                                            \
-        if (!out)                                                                                  \
-            return CAP_E_POINTER;                                                                  \
-        svc_lock(m->svc);                                                                          \
-        struct machine *sh = machine_shared(m);                                                    \
-        (void)sh;                                                                                  \
-        *out = (expr);                                                                             \
-        svc_unlock(m->svc);                                                                        \
-        return CAP_OK;                                                                             \
-    }
-
-STR_GETTER(Name, name)
-STR_GETTER(Description, description)
-STR_GETTER(OsTypeId, os_type)
-STR_GETTER(Kernel, kernel)
-STR_GETTER(Initrd, initrd)
-STR_GETTER(Cmdline, cmdline)
-STR_GETTER(CpuProfile, cpu_profile)
-VAL_GETTER(MemorySize, uint32_t, m->cfg.memory)
-VAL_GETTER(CpuCount, uint32_t, m->cfg.cpus)
-VAL_GETTER(Engine, ExecutionEngine, m->cfg.engine)
-VAL_GETTER(DebugExitEnabled, cap_bool, m->cfg.debug_exit)
-VAL_GETTER(SettingsModified, cap_bool, machine_mutable_locked(m) && m->modified)
-VAL_GETTER(LastStateChange, int64_t, machine_shared(m)->last_state_change)
-VAL_GETTER(SessionPID, uint32_t, machine_shared(m)->holder ? machine_shared(m)->holder_pid : 0)
-SHARED_GETTER(Id, cap_uuid, sh->id)
-SHARED_GETTER(State, MachineState, sh->state)
-SHARED_GETTER(SessionState, SessionState, sh->session_state)
-
-static cap_result m_GetAccessible(IMachine *self, cap_bool *out)
-{
-    struct machine *m = impl(self);
-    if (!out)
-        return CAP_E_POINTER;
-    svc_lock(m->svc);
-    struct machine *sh = machine_shared(m);
-    machine_refresh_locked(sh);
-    *out = sh->accessible ? CAP_TRUE : CAP_FALSE;
-    svc_unlock(m->svc);
-    return CAP_OK;
-}
-
-static cap_result m_GetAccessError(IMachine *self, IErrorInfo **out)
-{
-    struct machine *m = impl(self);
-    if (!out)
-        return CAP_E_POINTER;
-    *out = NULL;
-    svc_lock(m->svc);
-    struct machine *sh = machine_shared(m);
-    machine_refresh_locked(sh);
-    cap_result rc = sh->accessible ? CAP_OK : errinfo_create(&sh->access_error, out);
-    svc_unlock(m->svc);
-    return rc;
-}
-
-static cap_result m_GetSettingsFilePath(IMachine *self, char **out)
-{
-    struct machine *m = impl(self);
-    svc_lock(m->svc);
-    cap_result rc = svc_return_str(machine_shared(m)->path, out);
-    svc_unlock(m->svc);
-    return rc;
-}
-
-static cap_result m_GetLogFolder(IMachine *self, char **out)
-{
-    struct machine *m = impl(self);
-    cap_result rc = begin_get(m);
-    if (CAP_FAILED(rc))
-        return rc;
-    const char *path = machine_shared(m)->path;
-    const char *slash = strrchr(path, '/');
-    char *f = cap_str_printf("%.*s/Logs", (int)(slash ? slash - path : 0), path);
-    svc_unlock(m->svc);
-    rc = svc_return_str(f, out);
-    cap_str_free(f);
-    return rc;
-}
-
-static cap_result m_GetSessionName(IMachine *self, char **out)
-{
-    /* Only a running VM process has a session name; none exists yet. */
-    return svc_return_str("", out);
-}
-
-static cap_result m_GetSerialPorts(IMachine *self, uint32_t *n, ISerialPort ***out)
-{
-    struct machine *m = impl(self);
-    if (!n || !out)
-        return CAP_E_POINTER;
-    *n = 0;
-    *out = NULL;
-    cap_result rc = begin_get(m);
-    if (CAP_FAILED(rc))
-        return rc;
-    svc_unlock(m->svc);
-    ISerialPort **ports = cap_alloc_zero(SETTINGS_SERIAL_SLOTS * sizeof(*ports));
-    if (!ports)
-        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
-    for (uint32_t i = 0; i < SETTINGS_SERIAL_SLOTS; i++)
-        if (CAP_FAILED(rc = serialport_create(m, i, &ports[i]))) {
-            cap_array_free(CAP_TLT_IFACE, i, ports);
-            return rc;
-        }
-    *n = SETTINGS_SERIAL_SLOTS;
-    *out = ports;
-    return CAP_OK;
-}
-
-static cap_result m_GetSerialPort(IMachine *self, uint32_t slot, ISerialPort **out)
-{
-    struct machine *m = impl(self);
-    if (!out)
-        return CAP_E_POINTER;
-    cap_result rc = begin_get(m);
-    if (CAP_FAILED(rc))
-        return rc;
-    svc_unlock(m->svc);
-    return serialport_create(m, slot, out);
-}
-
-static cap_result m_GetExtraDataKeys(IMachine *self, uint32_t *n, char ***out)
-{
-    struct machine *m = impl(self);
-    if (!n || !out)
-        return CAP_E_POINTER;
-    *n = 0;
-    *out = NULL;
-    cap_result rc = begin_get(m);
-    if (CAP_FAILED(rc))
-        return rc;
-    struct kv_list *l = &machine_shared(m)->extra;
-    char **keys = cap_alloc_zero((l->n ? l->n : 1) * sizeof(char *));
-    for (uint32_t i = 0; keys && i < l->n; i++)
-        if (!(keys[i] = cap_str_dup(l->keys[i]))) {
-            cap_array_free(CAP_TLT_STRING, i, keys);
-            keys = NULL;
-        }
-    if (keys) {
-        *n = l->n;
-        *out = keys;
-    }
-    svc_unlock(m->svc);
-    return keys ? CAP_OK : cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
-}
-
-/* ---- setters ---------------------------------------------------------------- */
-
-static cap_result set_str(struct machine *m, char **field, const char *v)
-{
-    char *copy = cap_str_dup(v);
-    if (!copy) {
-        svc_unlock(m->svc);
-        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
-    }
-    cap_str_free(*field);
-    *field = copy;
-    return end_set(m);
-}
-
-static cap_result m_SetName(IMachine *self, const char *v)
-{
-    struct machine *m = impl(self);
-    if (!v || !*v)
-        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE, "the name must not be empty");
-    if (!settings_text_ok(v) || strpbrk(v, "\t\r\n"))
-        return bad_text("name");
-    cap_result rc = begin_set(m, SET_ANY);
-    if (CAP_FAILED(rc))
-        return rc;
-    if (svc_name_taken_locked(m->svc, v, machine_shared(m))) {
-        svc_unlock(m->svc);
-        return cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
-                             "a machine named '%s' is already registered", v);
-    }
-    return set_str(m, &m->cfg.name, v);
-}
-
-static cap_result m_SetDescription(IMachine *self, const char *v)
-{
-    struct machine *m = impl(self);
-    if (!v || !settings_text_ok(v))
-        return bad_text("description");
-    cap_result rc = begin_set(m, SET_ANY);
-    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.description, v);
-}
-
-static cap_result m_SetOsTypeId(IMachine *self, const char *v)
-{
-    struct machine *m = impl(self);
-    const struct guestos_info *os = guestos_lookup(v);
-    if (!os)
-        return cap_error_set(CAP_E_OBJECT_NOT_FOUND, SVC_COMPONENT, IFACE,
-                             "no guest OS type '%s' (see `capsule list ostypes`)", v ? v : "");
-    cap_result rc = begin_set(m, SET_ANY);
-    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.os_type, os->id);
-}
-
-static cap_result check_path(const char *v, const char *what)
-{
-    if (!v || !settings_text_ok(v) || strpbrk(v, "\r\n"))
-        return bad_text(what);
-    if (*v && v[0] != '/')
-        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                             "the %s path '%s' is not absolute", what, v);
-    /* A path that names something other than a regular file now (a FIFO
-     * would block the VM process's open) is refused here, without opening
-     * it; one that does not exist yet may be created before the start. */
-    struct stat st;
-    if (*v && stat(v, &st) == 0 && !S_ISREG(st.st_mode))
-        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                             "the %s path '%s' is not a regular file (%s)", what, v,
-                             S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISDIR(st.st_mode) ? "a directory"
-                                                                                   : "a device");
-    return CAP_OK;
-}
-
-static cap_result m_SetKernel(IMachine *self, const char *v)
-{
-    struct machine *m = impl(self);
-    cap_result rc = check_path(v, "kernel");
-    if (CAP_SUCCEEDED(rc))
-        rc = begin_set(m, SET_STOPPED);
-    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.kernel, v);
-}
-
-static cap_result m_SetInitrd(IMachine *self, const char *v)
-{
-    struct machine *m = impl(self);
-    cap_result rc = check_path(v, "initrd");
-    if (CAP_SUCCEEDED(rc))
-        rc = begin_set(m, SET_STOPPED);
-    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.initrd, v);
-}
-
-static cap_result m_SetCmdline(IMachine *self, const char *v)
-{
-    struct machine *m = impl(self);
-    if (!v || !settings_text_ok(v))
-        return bad_text("kernel command line");
-    if (strlen(v) > SETTINGS_CMDLINE_MAX)
-        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                             "the kernel command line has %zu bytes; at most %u are allowed",
-                             strlen(v), SETTINGS_CMDLINE_MAX);
-    cap_result rc = begin_set(m, SET_STOPPED);
-    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.cmdline, v);
-}
-
-static cap_result m_SetMemorySize(IMachine *self, uint32_t v)
-{
-    struct machine *m = impl(self);
-    if (v < SVC_MIN_RAM || v > SVC_MAX_RAM)
-        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                             "memory size %u MB is not between %u and %u MB", (unsigned)v,
-                             SVC_MIN_RAM, SVC_MAX_RAM);
-    cap_result rc = begin_set(m, SET_STOPPED);
-    if (CAP_FAILED(rc))
-        return rc;
-    m->cfg.memory = v;
-    return end_set(m);
-}
-
-static cap_result m_SetCpuCount(IMachine *self, uint32_t v)
-{
-    struct machine *m = impl(self);
-    if (v < SVC_MIN_CPUS || v > SVC_MAX_CPUS)
-        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                             "CPU count %u is not between %u and %u", (unsigned)v, SVC_MIN_CPUS,
-                             SVC_MAX_CPUS);
-    cap_result rc = begin_set(m, SET_STOPPED);
-    if (CAP_FAILED(rc))
-        return rc;
-    m->cfg.cpus = v;
-    return end_set(m);
-}
-
-static cap_result m_SetEngine(IMachine *self, ExecutionEngine v)
-{
-    struct machine *m = impl(self);
-    if ((unsigned)v > ExecutionEngine_Raw)
-        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE, "unknown engine %d", (int)v);
-    cap_result rc = begin_set(m, SET_STOPPED);
-    if (CAP_FAILED(rc))
-        return rc;
-    m->cfg.engine = v;
-    return end_set(m);
-}
-
-/* Stored in the table's spelling; "" restores the default. */
-static cap_result m_SetCpuProfile(IMachine *self, const char *v)
-{
-    struct machine *m = impl(self);
-    const char *name = cpuprofile_canonical(v);
-    if (!name)
-        return cpuprofile_unknown(v, IFACE);
-    cap_result rc = begin_set(m, SET_STOPPED);
-    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.cpu_profile, name);
-}
-
-static cap_result m_SetDebugExitEnabled(IMachine *self, cap_bool v)
-{
-    struct machine *m = impl(self);
-    cap_result rc = begin_set(m, SET_STOPPED);
-    if (CAP_FAILED(rc))
-        return rc;
-    m->cfg.debug_exit = v ? CAP_TRUE : CAP_FALSE;
-    return end_set(m);
-}
-
-/* ---- methods implemented elsewhere -------------------------------------------- */
-
-
-static cap_result m_LockMachine(IMachine *self, ISession *session, LockType type)
-{
-    return machine_lock(impl(self), session, type);
-}
-
-static cap_result m_LaunchVMProcess(IMachine *self, ISession *session, const char *type,
-                                    uint32_t n_env, char *const *env, IProgress **progress)
-{
-    if (!progress)
-        return CAP_E_POINTER;
-    *progress = NULL;
-    return machine_launch(impl(self), session, type, n_env, env, progress);
-}
-
-static const struct IMachineVtbl machine_vtbl = {
-    .QueryInterface = m_QueryInterface,
-    .AddRef = m_AddRef,
-    .Release = m_Release,
-    .GetAccessible = m_GetAccessible,
-    .GetAccessError = m_GetAccessError,
-    .GetId = m_GetId,
-    .GetName = m_GetName,
-    .SetName = m_SetName,
-    .GetDescription = m_GetDescription,
-    .SetDescription = m_SetDescription,
-    .GetOsTypeId = m_GetOsTypeId,
-    .SetOsTypeId = m_SetOsTypeId,
-    .GetMemorySize = m_GetMemorySize,
-    .SetMemorySize = m_SetMemorySize,
-    .GetCpuCount = m_GetCpuCount,
-    .SetCpuCount = m_SetCpuCount,
-    .GetEngine = m_GetEngine,
-    .SetEngine = m_SetEngine,
-    .GetKernel = m_GetKernel,
-    .SetKernel = m_SetKernel,
-    .GetInitrd = m_GetInitrd,
-    .SetInitrd = m_SetInitrd,
-    .GetCmdline = m_GetCmdline,
-    .SetCmdline = m_SetCmdline,
-    .GetDebugExitEnabled = m_GetDebugExitEnabled,
-    .SetDebugExitEnabled = m_SetDebugExitEnabled,
-    .GetSerialPorts = m_GetSerialPorts,
-    .GetSettingsFilePath = m_GetSettingsFilePath,
-    .GetSettingsModified = m_GetSettingsModified,
-    .GetLogFolder = m_GetLogFolder,
-    .GetState = m_GetState,
-    .GetLastStateChange = m_GetLastStateChange,
-    .GetSessionState = m_GetSessionState,
-    .GetSessionName = m_GetSessionName,
-    .GetSessionPID = m_GetSessionPID,
-    .GetExtraDataKeys = m_GetExtraDataKeys,
-    .GetSerialPort = m_GetSerialPort,
-    .LockMachine = m_LockMachine,
-    .LaunchVMProcess = m_LaunchVMProcess,
-    .SaveSettings = machine_SaveSettings,
-    .DiscardSettings = machine_DiscardSettings,
-    .Unregister = machine_Unregister,
-    .DeleteConfig = machine_DeleteConfig,
-    .GetExtraData = machine_GetExtraData,
-    .SetExtraData = machine_SetExtraData,
-    .GetCpuProfile = m_GetCpuProfile,
-    .SetCpuProfile = m_SetCpuProfile,
-};
-
-struct machine *machine_from_foreign(IMachine *iface)
-{
-    return iface && iface->vtbl == &machine_vtbl ? impl(iface) : NULL;
-}
-
-struct machine *machine_alloc(struct svc *svc, enum machine_kind kind)
+static struct machine *machine_alloc(struct svc_core *core)
 {
     struct machine *m = cap_alloc_zero(sizeof(*m));
     if (!m)
         return NULL;
-    m->IMachine_iface.vtbl = &machine_vtbl;
-    m->IInternalMachineControl_iface.vtbl = &machine_control_vtbl;
-    cap_refcnt_init(&m->ref, 1);
-    m->kind = kind;
-    m->svc = svc;
-    ICapsule_AddRef(&svc->ICapsule_iface);
+    machine_obj_init(&m->obj, core, MACHINE_PRIMARY);
+    m->obj.machine = m;
     m->accessible = 1;
     m->state = MachineState_PoweredOff;
     m->session_state = SessionState_Unlocked;
     return m;
+}
+
+void machine_destroy(struct machine *m)
+{
+    kv_clear(&m->extra);
+    cap_error_info_clear(&m->access_error);
+    cap_str_free(m->path);
+    machine_obj_fini(&m->obj);
+    cap_free(m);
+}
+
+char *machine_log_folder(const struct machine *m)
+{
+    const char *slash = strrchr(m->path, '/');
+    return cap_str_printf("%.*s/Logs", (int)(slash ? slash - m->path : 0), m->path);
+}
+
+cap_result machine_file_name(const char *name, const char *iface, char **out)
+{
+    *out = NULL;
+    char *safe = cap_str_dup(name ? name : "");
+    if (!safe)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    for (char *p = safe; *p; p++)
+        if ((unsigned char)*p < 0x20 || strchr("/\\:*?\"<>|", *p))
+            *p = '_';
+    if (!strcmp(safe, ".") || !strcmp(safe, ".."))
+        safe[0] = '_';
+    /* NAME.capsule-prev.tmp is the longest file the folder will hold. */
+    if (strlen(safe) + strlen(".capsule-prev.tmp") > SVC_NAME_MAX) {
+        size_t n = strlen(safe);
+        cap_str_free(safe);
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, iface,
+                             "the machine name is %zu bytes long; at most %zu fit in its settings "
+                             "file's name",
+                             n, SVC_NAME_MAX - strlen(".capsule-prev.tmp"));
+    }
+    *out = safe;
+    return CAP_OK;
+}
+
+/* Renames `from` to `to` (both in folder `dir`); ENOENT is fine when
+ * `optional`. */
+static int rename_in(const char *dir, const char *from, const char *to, int optional)
+{
+    char *a = cap_str_printf("%s/%s", dir, from), *b = cap_str_printf("%s/%s", dir, to);
+    int r = a && b ? rename(a, b) : -1;
+    if (r != 0 && optional && errno == ENOENT)
+        r = 0;
+    cap_str_free(a);
+    cap_str_free(b);
+    return r;
+}
+
+cap_result machine_move_files_locked(struct machine *m, const char *old_name, const char *new_name,
+                                     int *moved)
+{
+    char *olds = NULL, *news = NULL, *dir = NULL, *newdir = NULL, *newpath = NULL;
+    char *oldfile = NULL, *newfile = NULL, *oldprev = NULL, *newprev = NULL;
+    cap_result rc = CAP_OK;
+    *moved = 0;
+    if (CAP_FAILED(machine_file_name(old_name, IFACE, &olds))) {
+        cap_error_clear(); /* a name no folder was made for: nothing to move */
+        goto out;
+    }
+    if (CAP_FAILED(rc = machine_file_name(new_name, IFACE, &news)) || !strcmp(olds, news))
+        goto out;
+    const char *slash = strrchr(m->path, '/');
+    dir = cap_str_ndup(m->path, slash ? (size_t)(slash - m->path) : 0);
+    oldfile = cap_str_printf("%s.capsule", olds);
+    newfile = cap_str_printf("%s.capsule", news);
+    oldprev = cap_str_printf("%s.capsule-prev", olds);
+    newprev = cap_str_printf("%s.capsule-prev", news);
+    if (!dir || !oldfile || !newfile || !oldprev || !newprev) {
+        rc = cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+        goto out;
+    }
+    const char *dslash = strrchr(dir, '/');
+    if (!dslash || dslash == dir || strcmp(dslash + 1, olds) || strcmp(slash + 1, oldfile))
+        goto out; /* not FOLDER/OLD/OLD.capsule: the user chose its place */
+    newdir = cap_str_printf("%.*s/%s", (int)(dslash - dir), dir, news);
+    newpath = newdir ? cap_str_printf("%s/%s", newdir, newfile) : NULL;
+    if (!newpath) {
+        rc = cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+        goto out;
+    }
+    struct stat st;
+    if (lstat(newdir, &st) == 0) {
+        rc = cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
+                           "cannot rename the machine's folder '%s' to '%s': that exists", dir,
+                           newdir);
+        goto out;
+    }
+    if (rename(dir, newdir) != 0) {
+        rc = cap_error_set(CAP_E_FILE_ERROR, SVC_COMPONENT, IFACE,
+                           "cannot rename the machine's folder '%s' to '%s': %s", dir, newdir,
+                           strerror(errno));
+        goto out;
+    }
+    if (rename_in(newdir, oldfile, newfile, 0) != 0) {
+        rc = cap_error_set(CAP_E_FILE_ERROR, SVC_COMPONENT, IFACE,
+                           "cannot rename the settings file '%s/%s' to '%s': %s", newdir, oldfile,
+                           newfile, strerror(errno));
+        if (rename(newdir, dir) != 0)
+            svc_log("cannot move '%s' back to '%s': %s", newdir, dir, strerror(errno));
+        goto out;
+    }
+    if (rename_in(newdir, oldprev, newprev, 1) != 0)
+        svc_log("cannot rename '%s/%s' to '%s': %s", newdir, oldprev, newprev, strerror(errno));
+    svc_log("machine folder '%s' renamed to '%s'", dir, newdir);
+    cap_str_free(m->path);
+    m->path = newpath;
+    newpath = NULL;
+    *moved = 1;
+out:
+    cap_str_free(olds);
+    cap_str_free(news);
+    cap_str_free(dir);
+    cap_str_free(newdir);
+    cap_str_free(newpath);
+    cap_str_free(oldfile);
+    cap_str_free(newfile);
+    cap_str_free(oldprev);
+    cap_str_free(newprev);
+    return rc;
+}
+
+/* ---- the settings file ------------------------------------------------------- */
+
+static void record_stat(struct machine *p)
+{
+    struct stat st;
+    if (stat(p->path, &st) == 0) {
+        p->file_dev = st.st_dev;
+        p->file_ino = st.st_ino;
+        p->file_size = st.st_size;
+        p->file_mtime = st.st_mtim;
+    }
+}
+
+/* Reads p's file into p (the service lock held). On failure p is unchanged and
+ * the error info is set. */
+static cap_result load_file(struct machine *p, const cap_uuid *expect)
+{
+    struct machine_file mf;
+    cap_result rc = settings_read_machine(p->path, &mf);
+    if (CAP_FAILED(rc))
+        return rc;
+    char a[CAP_UUID_BUFSIZE], b[CAP_UUID_BUFSIZE];
+    if (expect && !cap_uuid_is_null(expect) && !cap_uuid_equal(expect, &mf.id)) {
+        rc = cap_error_set(CAP_E_XML_ERROR, SVC_COMPONENT, NULL,
+                           "%s: the file describes machine {%s}, but {%s} is registered there",
+                           p->path, cap_uuid_format(&mf.id, a), cap_uuid_format(expect, b));
+        machine_file_clear(&mf);
+        return rc;
+    }
+    struct machine_cfg saved = {0};
+    rc = machine_cfg_copy(&saved, &mf.cfg);
+    if (CAP_FAILED(rc)) {
+        machine_file_clear(&mf);
+        return rc;
+    }
+    machine_cfg_clear(&p->obj.cfg);
+    machine_cfg_clear(&p->obj.saved);
+    kv_clear(&p->extra);
+    p->obj.cfg = mf.cfg;
+    p->obj.saved = saved;
+    p->extra = mf.extra;
+    p->id = mf.id;
+    if (!p->holder) {
+        p->state = mf.state;
+        p->last_state_change = mf.last_state_change;
+    }
+    memset(&mf, 0, sizeof(mf));
+    p->obj.modified = 0;
+    p->ever_saved = 1;
+    p->accessible = 1;
+    cap_error_info_clear(&p->access_error);
+    record_stat(p);
+    return CAP_OK;
+}
+
+static void mark_inaccessible(struct machine *p, cap_result rc)
+{
+    cap_error_info_clear(&p->access_error);
+    errinfo_take(rc, &p->access_error);
+    if (p->accessible)
+        svc_log("machine %s is inaccessible: %s", p->path, p->access_error.message);
+    p->accessible = 0;
+}
+
+void machine_refresh_locked(struct machine *p)
+{
+    if (!p->registered || p->holder)
+        return;
+    struct stat st;
+    int same = stat(p->path, &st) == 0 && st.st_dev == p->file_dev && st.st_ino == p->file_ino &&
+               st.st_size == p->file_size && st.st_mtim.tv_sec == p->file_mtime.tv_sec &&
+               st.st_mtim.tv_nsec == p->file_mtime.tv_nsec;
+    if (same && p->accessible)
+        return;
+    cap_result rc = load_file(p, &p->id);
+    if (CAP_FAILED(rc))
+        mark_inaccessible(p, rc);
+    else
+        svc_log("machine %s re-read from disk", p->path);
+}
+
+cap_result machine_write_locked(struct machine *p, const struct machine_cfg *cfg)
+{
+    if (!p->accessible)
+        return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
+                             "the machine's file %s is not rewritten while it is inaccessible",
+                             p->path);
+    struct machine_file mf = {.id = p->id,
+                              .cfg = cfg ? *cfg : p->obj.saved,
+                              .extra = p->extra,
+                              .state = p->state,
+                              .last_state_change = p->last_state_change};
+    if (mf.state != MachineState_Saved && mf.state != MachineState_Aborted)
+        mf.state = MachineState_PoweredOff;
+    size_t len = 0;
+    char *text = settings_format_machine(&mf, &len);
+    if (!text)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    /* The machine's folder is made with its first file and removed again
+     * when that write fails (no space, a name too long, ...), so a failed
+     * create leaves nothing and the name stays free. */
+    const char *slash = strrchr(p->path, '/');
+    char *folder = cap_str_ndup(p->path, slash ? (size_t)(slash - p->path) : 0);
+    struct stat st;
+    int made = folder && *folder && stat(folder, &st) != 0;
+    cap_result rc = svc_make_parent_dirs(p->path);
+    if (CAP_SUCCEEDED(rc))
+        rc = settings_write_atomic(p->path, text, len);
+    if (CAP_FAILED(rc) && made)
+        rmdir(folder); /* only if empty: settings_write_atomic removed its .tmp */
+    cap_str_free(folder);
+    cap_free(text);
+    if (CAP_SUCCEEDED(rc)) {
+        p->ever_saved = 1;
+        record_stat(p);
+    }
+    return rc;
+}
+
+int machine_set_state_locked(struct machine *p, MachineState s)
+{
+    if (p->state == s)
+        return 0;
+    p->state = s;
+    p->last_state_change = svc_now_ms();
+    if (s == MachineState_Starting)
+        kv_set(&p->extra, CAP_EXTRADATA_ABORT_REASON, NULL); /* a new run */
+    if (machine_state_at_rest(s) && p->accessible && p->ever_saved) {
+        cap_result rc = machine_write_locked(p, NULL);
+        if (CAP_FAILED(rc))
+            svc_log("cannot record the state of %s: %s", p->path,
+                    cap_error_peek_message() ? cap_error_peek_message() : "?");
+    }
+    return 1;
+}
+
+void machine_set_abort_reason_locked(struct machine *p, const char *reason)
+{
+    if (CAP_FAILED(kv_set(&p->extra, CAP_EXTRADATA_ABORT_REASON, reason)))
+        svc_log("cannot record why %s aborted: out of memory", p->path);
+    else if (p->accessible && p->ever_saved && CAP_FAILED(machine_write_locked(p, NULL)))
+        svc_log("cannot record why %s aborted: %s", p->path,
+                cap_error_peek_message() ? cap_error_peek_message() : "?");
+    if (reason)
+        svc_log("machine %s aborted: %s", p->path, reason);
+}
+
+const char *machine_abort_reason_locked(const struct machine *p)
+{
+    return kv_get(&p->extra, CAP_EXTRADATA_ABORT_REASON);
+}
+
+/* ---- constructors ---------------------------------------------------------- */
+
+cap_result machine_create_new(struct svc_core *core, const char *path, const char *name,
+                              const char *os_type, const cap_uuid *id, int force,
+                              struct machine **out)
+{
+    *out = NULL;
+    const struct guestos_info *os = guestos_lookup(os_type && *os_type ? os_type : "Other");
+    struct machine *m = machine_alloc(core);
+    if (!m)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    cap_result rc = machine_cfg_init(&m->obj.cfg);
+    if (CAP_SUCCEEDED(rc)) {
+        cap_str_free(m->obj.cfg.name);
+        cap_str_free(m->obj.cfg.os_type);
+        cap_str_free(m->obj.cfg.cmdline);
+        m->obj.cfg.name = cap_str_dup(name);
+        m->obj.cfg.os_type = cap_str_dup(os->id);
+        m->obj.cfg.cmdline = cap_str_dup(os->cmdline);
+        m->obj.cfg.memory = os->ram;
+        m->obj.cfg.cpus = os->cpus;
+        m->path = cap_str_dup(path);
+        if (!m->obj.cfg.name || !m->obj.cfg.os_type || !m->obj.cfg.cmdline || !m->path)
+            rc = cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    }
+    if (CAP_SUCCEEDED(rc))
+        rc = machine_cfg_copy(&m->obj.saved, &m->obj.cfg);
+    if (CAP_SUCCEEDED(rc) && cap_uuid_is_null(id))
+        rc = cap_uuid_generate(&m->id);
+    else if (CAP_SUCCEEDED(rc))
+        m->id = *id;
+    if (CAP_FAILED(rc)) {
+        machine_release(m);
+        return rc;
+    }
+    m->obj.modified = 1;
+    m->force_overwrite = force;
+    m->last_state_change = svc_now_ms();
+    *out = m;
+    return CAP_OK;
+}
+
+cap_result machine_create_from_file(struct svc_core *core, const char *path, const cap_uuid *id,
+                                    int keep_inaccessible, struct machine **out)
+{
+    *out = NULL;
+    struct machine *m = machine_alloc(core);
+    if (!m || !(m->path = cap_str_dup(path))) {
+        machine_release(m);
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    }
+    cap_result rc = machine_cfg_init(&m->obj.cfg);
+    if (CAP_SUCCEEDED(rc))
+        rc = machine_cfg_init(&m->obj.saved);
+    if (CAP_SUCCEEDED(rc)) {
+        rc = load_file(m, id);
+        if (CAP_FAILED(rc) && keep_inaccessible && rc != CAP_E_OUTOFMEMORY) {
+            m->id = *id;
+            mark_inaccessible(m, rc);
+            rc = CAP_OK;
+        }
+    }
+    if (CAP_FAILED(rc)) {
+        machine_release(m);
+        return rc;
+    }
+    *out = m;
+    return CAP_OK;
+}
+
+/* ---- saveSettings of a machine not yet registered ------------------------------- */
+
+cap_result machine_save_locked(struct machine *p, int *fire)
+{
+    cap_result rc;
+    *fire = 0;
+    if (!p->obj.modified && p->ever_saved)
+        return CAP_OK;
+    if (CAP_FAILED(rc = machine_cfg_check(&p->obj.cfg)))
+        return rc;
+    if (!p->ever_saved && !p->force_overwrite && access(p->path, F_OK) == 0)
+        return cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
+                             "the settings file '%s' already exists", p->path);
+    if (CAP_FAILED(rc = machine_write_locked(p, &p->obj.cfg)))
+        return rc;
+    if (CAP_FAILED(rc = machine_cfg_copy(&p->obj.saved, &p->obj.cfg)))
+        return rc;
+    p->obj.modified = 0;
+    p->force_overwrite = 0;
+    *fire = p->registered;
+    return CAP_OK;
+}
+
+/* ---- deleteConfig ------------------------------------------------------------ */
+
+struct delete_job {
+    struct machine *m;
+    struct progress *progress;
+    char *path;
+};
+
+/* Removes one file; ENOENT is fine. Keeps the first failure in *ei. */
+static void remove_file(const char *path, struct cap_error_info *ei)
+{
+    if (unlink(path) == 0 || errno == ENOENT || ei->message)
+        return;
+    ei->result = CAP_E_FILE_ERROR;
+    ei->message = cap_str_printf("cannot delete '%s': %s", path, strerror(errno));
+    ei->component = cap_str_dup(SVC_COMPONENT);
+}
+
+static void *delete_thread(void *arg)
+{
+    struct delete_job *j = arg;
+    struct cap_error_info ei = {0};
+    const char *suffixes[] = {"", "-prev", ".tmp", "-prev.tmp"};
+    for (unsigned i = 0; i < 4; i++) {
+        char *f = cap_str_printf("%s%s", j->path, suffixes[i]);
+        if (f)
+            remove_file(f, &ei);
+        cap_str_free(f);
+    }
+    progress_next_op(j->progress, "Deleting logs");
+    const char *slash = strrchr(j->path, '/');
+    char *folder = cap_str_ndup(j->path, slash ? (size_t)(slash - j->path) : 0);
+    char *logs = folder ? cap_str_printf("%s/Logs", folder) : NULL;
+    DIR *d = logs ? opendir(logs) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        char *f = cap_str_printf("%s/%s", logs, e->d_name);
+        if (f)
+            remove_file(f, &ei);
+        cap_str_free(f);
+    }
+    if (d)
+        closedir(d);
+    if (logs)
+        rmdir(logs);
+    if (folder)
+        rmdir(folder); /* only if empty: the user's other files stay */
+    progress_complete(j->progress, ei.message ? ei.result : CAP_OK, ei.message ? &ei : NULL);
+    cap_error_info_clear(&ei);
+    cap_str_free(folder);
+    cap_str_free(logs);
+    cap_str_free(j->path);
+    progress_release(j->progress);
+    machine_release(j->m);
+    cap_free(j);
+    return NULL;
+}
+
+cap_result machine_delete_files(struct machine *p, IProgress **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL;
+    svc_core_lock(p->obj.core);
+    int registered = p->registered;
+    char *path = cap_str_dup(p->path);
+    if (!registered)
+        p->ever_saved = 0;
+    svc_core_unlock(p->obj.core);
+    if (registered) {
+        cap_str_free(path);
+        return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
+                             "the machine is still registered; unregister it first");
+    }
+    struct delete_job *j = cap_alloc_zero(sizeof(*j));
+    char *desc = cap_str_printf("Deleting the files of machine %s", path ? path : "");
+    cap_result rc = (!j || !path || !desc)
+                        ? cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory")
+                        : progress_create(desc, (ISupports *)&p->obj.IMachine_iface, CAP_FALSE, 2,
+                                          "Deleting settings files", &j->progress);
+    cap_str_free(desc);
+    pthread_t t;
+    pthread_attr_t attr;
+    if (CAP_SUCCEEDED(rc)) {
+        j->m = p;
+        machine_addref(p);
+        j->path = path;
+        path = NULL;
+        *out = progress_iface(j->progress);
+        IProgress_AddRef(*out);
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, delete_thread, j) != 0)
+            delete_thread(j); /* no thread: do the work here */
+        pthread_attr_destroy(&attr);
+        return CAP_OK;
+    }
+    cap_str_free(path);
+    if (j)
+        progress_release(j->progress);
+    cap_free(j);
+    return rc;
+}
+
+/* ---- extra data ------------------------------------------------------------------ */
+
+cap_result machine_get_extra(struct machine *p, const char *key, char **value)
+{
+    if (!key || !value)
+        return CAP_E_POINTER;
+    svc_core_lock(p->obj.core);
+    cap_result rc = p->accessible ? svc_return_str(kv_get(&p->extra, key), value)
+                                  : cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
+                                                  "the machine is inaccessible");
+    svc_core_unlock(p->obj.core);
+    return rc;
+}
+
+cap_result machine_set_extra(struct machine *p, const char *key, const char *value)
+{
+    if (!key || !*key || !settings_text_ok(key))
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "the extra data key must be non-empty UTF-8 text");
+    if (!value)
+        value = "";
+    if (!settings_text_ok(value))
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "the extra data value is not valid UTF-8 text");
+    svc_core_lock(p->obj.core);
+    if (!p->accessible) {
+        svc_core_unlock(p->obj.core);
+        return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
+                             "the machine is inaccessible");
+    }
+    struct kv_list old = {0};
+    cap_result rc = kv_copy(&old, &p->extra);
+    if (CAP_SUCCEEDED(rc))
+        rc = kv_set(&p->extra, key, value);
+    if (CAP_SUCCEEDED(rc) && p->ever_saved) {
+        rc = machine_write_locked(p, NULL);
+        if (CAP_FAILED(rc)) {
+            kv_clear(&p->extra);
+            p->extra = old;
+            memset(&old, 0, sizeof(old));
+        }
+    }
+    kv_clear(&old);
+    svc_core_unlock(p->obj.core);
+    if (CAP_SUCCEEDED(rc))
+        events_extra_data(p->obj.core->events, &p->id, key, value);
+    return rc;
 }

@@ -43,7 +43,7 @@
 
 #include "settings.h"
 #include "svc.h"
-#include "svc_internal.h"
+#include "util.h"
 
 struct main_ctx {
     struct svc *svc;

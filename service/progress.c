@@ -2,11 +2,12 @@
  * service/progress.c - IProgress: an operation running in the background.
  *
  * The worker that does the operation drives the progress through the
- * progress_* functions of svc_internal.h; any number of threads (IPC worker
+ * progress_* functions of progress.h; any number of threads (IPC worker
  * threads of several clients) read it and wait on it. Waiting sleeps on a
  * condition variable signalled at every step and at completion, on the
  * monotonic clock, so it never polls.
  */
+#include <pthread.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -15,7 +16,9 @@
 #include <capsule/object.h>
 #include <capsule/uuid.h>
 
-#include "svc_internal.h"
+#include "errinfo.h"
+#include "progress.h"
+#include "util.h"
 
 struct progress {
     IProgress IProgress_iface;

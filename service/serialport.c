@@ -4,7 +4,7 @@
  * A port object is a view on (machine, slot): it holds its machine and
  * reads and writes that machine's working settings, under the same rules
  * as the machine's own setters (mutable only when the machine is; see
- * machine_mutable_locked). The overlap check between enabled ports is done
+ * machine_obj_mutable_locked). The overlap check between enabled ports is done
  * by the machine's saveSettings.
  */
 #include <string.h>
@@ -12,12 +12,13 @@
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
-#include "svc_internal.h"
+#include "serialport.h"
+#include "session_machine.h"
 
 struct serialport {
     ISerialPort ISerialPort_iface;
     cap_refcnt ref;
-    struct machine *m; /* strong */
+    struct machine_obj *m; /* strong */
     uint32_t slot;
 };
 
@@ -46,7 +47,7 @@ static uint32_t sp_Release(ISerialPort *self)
     struct serialport *p = impl(self);
     uint32_t n = cap_refcnt_dec(&p->ref);
     if (n == 0) {
-        machine_release(p->m);
+        machine_obj_release(p->m);
         cap_free(p);
     }
     return n;
@@ -55,12 +56,12 @@ static uint32_t sp_Release(ISerialPort *self)
 /* Locks and returns the slot's settings for reading (NULL: error set). */
 static struct serial_cfg *begin(struct serialport *p, int write, cap_result *rc)
 {
-    svc_lock(p->m->svc);
-    struct machine *sh = machine_shared(p->m);
+    svc_core_lock(p->m->core);
+    struct machine *sh = p->m->machine;
     if (p->m->kind == MACHINE_PRIMARY && !sh->accessible) {
         *rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, "ISerialPort",
                             "the machine is inaccessible");
-    } else if (write && !machine_mutable_locked(p->m)) {
+    } else if (write && !machine_obj_mutable_locked(p->m)) {
         *rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, "ISerialPort",
                             "the machine is not mutable: lock it with a write-lock session and "
                             "change the session's machine");
@@ -68,7 +69,7 @@ static struct serial_cfg *begin(struct serialport *p, int write, cap_result *rc)
         *rc = CAP_OK;
         return &p->m->cfg.serial[p->slot];
     }
-    svc_unlock(p->m->svc);
+    svc_core_unlock(p->m->core);
     return NULL;
 }
 
@@ -76,7 +77,7 @@ static void end(struct serialport *p, int changed)
 {
     if (changed)
         p->m->modified = 1;
-    svc_unlock(p->m->svc);
+    svc_core_unlock(p->m->core);
 }
 
 static cap_result sp_GetSlot(ISerialPort *self, uint32_t *out)
@@ -224,7 +225,7 @@ static const struct ISerialPortVtbl sp_vtbl = {
     .SetPath = sp_SetPath,
 };
 
-cap_result serialport_create(struct machine *m, uint32_t slot, ISerialPort **out)
+cap_result serialport_create(struct machine_obj *m, uint32_t slot, ISerialPort **out)
 {
     *out = NULL;
     if (slot >= SETTINGS_SERIAL_SLOTS)
@@ -237,7 +238,7 @@ cap_result serialport_create(struct machine *m, uint32_t slot, ISerialPort **out
     p->ISerialPort_iface.vtbl = &sp_vtbl;
     cap_refcnt_init(&p->ref, 1);
     p->m = m;
-    machine_addref(m);
+    machine_obj_addref(m);
     p->slot = slot;
     *out = &p->ISerialPort_iface;
     return CAP_OK;

@@ -37,6 +37,12 @@
 #define SETTINGS_CPU_PROFILE_DEFAULT "host"
 #define SETTINGS_COMPONENT "capsule-svc"
 
+/* Limits reported by ISystemProperties and enforced by the setters. */
+#define SVC_MIN_RAM 1u
+#define SVC_MAX_RAM (1024u * 1024u)
+#define SVC_MIN_CPUS 1u
+#define SVC_MAX_CPUS 256u
+
 struct kv_list {
     char **keys;
     char **values;
@@ -101,6 +107,10 @@ struct global_file {
 cap_result machine_cfg_init(struct machine_cfg *cfg);
 cap_result machine_cfg_copy(struct machine_cfg *dst, const struct machine_cfg *src);
 void machine_cfg_clear(struct machine_cfg *cfg);
+/* What saveSettings checks across settings that each setter cannot (an
+ * enabled serial port in a connected mode without a path, two enabled
+ * ports whose I/O ranges overlap): CAP_E_INVALIDARG naming the problem. */
+cap_result machine_cfg_check(const struct machine_cfg *cfg);
 void machine_file_clear(struct machine_file *mf);
 void global_file_clear(struct global_file *gf);
 

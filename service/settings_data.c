@@ -268,3 +268,26 @@ const char *settings_state_name(MachineState s)
     default: return "poweroff";
     }
 }
+
+/* ---- consistency across settings -------------------------------------------- */
+
+cap_result machine_cfg_check(const struct machine_cfg *c)
+{
+    for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++) {
+        const struct serial_cfg *a = &c->serial[i];
+        if (!a->enabled)
+            continue;
+        if (a->mode != PortMode_Disconnected && !*a->path)
+            return cap_error_set(CAP_E_INVALIDARG, SETTINGS_COMPONENT, "IMachine",
+                                 "serial port %u is in %s mode but has no path", i,
+                                 settings_port_mode_name(a->mode));
+        for (unsigned j = i + 1; j < SETTINGS_SERIAL_SLOTS; j++) {
+            const struct serial_cfg *b = &c->serial[j];
+            if (b->enabled && a->io_base < b->io_base + 8 && b->io_base < a->io_base + 8)
+                return cap_error_set(CAP_E_INVALIDARG, SETTINGS_COMPONENT, "IMachine",
+                                     "serial ports %u (0x%x) and %u (0x%x) overlap", i,
+                                     a->io_base, j, b->io_base);
+        }
+    }
+    return CAP_OK;
+}

@@ -44,7 +44,7 @@ void svc_release(struct svc *svc);
 /*
  * The client of IPC connection `conn_id` is gone: every machine lock it
  * held is released as if its session holder died (see
- * machine_holder_died in svc_internal.h). Also checks every other lock's
+ * session_holder_died in session_machine.h). Also checks every other lock's
  * holder (a call on a dead client's session fails at once).
  */
 void svc_client_disconnected(struct svc *svc, uint64_t conn_id);
@@ -90,6 +90,9 @@ void svc_set_caller_gone_hook(struct svc *svc, int (*hook)(void));
 
 /* Nonzero while any machine is locked by a VM process or not at rest. */
 int svc_busy(struct svc *svc);
+
+/* The service's event source (borrowed; for the tests' bounds checks). */
+struct event_source *svc_events(struct svc *svc);
 
 /* ISystemProperties' serviceIdleTimeout (ms, 0 = never). */
 uint32_t svc_idle_timeout(struct svc *svc);

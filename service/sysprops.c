@@ -2,21 +2,23 @@
  * service/sysprops.c - ISystemProperties: limits of this build and the
  * global defaults kept in the global settings file.
  *
- * Each object is a thin view on its svc (a strong reference); the defaults
- * live in svc->global and a setter saves the global file at once, restoring
- * the old value if that fails.
+ * Each object is a thin view on the service's core (its root held); the
+ * defaults live in the registry's global settings (registry.h) and a setter
+ * saves capsule.xml at once, restoring the old value if that fails.
  */
 #include <string.h>
 
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
-#include "svc_internal.h"
+#include "cpuprofile.h"
+#include "registry.h"
+#include "sysprops.h"
 
 struct sysprops {
     ISystemProperties ISystemProperties_iface;
     cap_refcnt ref;
-    struct svc *svc;
+    struct svc_core *core;
 };
 
 static struct sysprops *impl(ISystemProperties *iface)
@@ -44,7 +46,7 @@ static uint32_t sp_Release(ISystemProperties *self)
     struct sysprops *s = impl(self);
     uint32_t n = cap_refcnt_dec(&s->ref);
     if (n == 0) {
-        ICapsule_Release(&s->svc->ICapsule_iface);
+        svc_core_drop(s->core);
         cap_free(s);
     }
     return n;
@@ -84,17 +86,17 @@ static cap_result sp_GetSupportedEngines(ISystemProperties *self, uint32_t *n,
 
 static cap_result sp_GetDefaultMachineFolder(ISystemProperties *self, char **out)
 {
-    struct svc *svc = impl(self)->svc;
-    svc_lock(svc);
-    char *f = svc_machine_folder_locked(svc);
-    svc_unlock(svc);
+    struct registry *r = impl(self)->core->registry;
+    svc_core_lock(r->core);
+    char *f = registry_machine_folder_locked(r);
+    svc_core_unlock(r->core);
     cap_result rc = svc_return_str(f, out);
     cap_str_free(f);
     return rc;
 }
 
 /* Replaces *field with value and saves; restores on failure. */
-static cap_result set_string(struct svc *svc, char **field, const char *value)
+static cap_result set_string(struct registry *r, char **field, const char *value)
 {
     if (!value || !settings_text_ok(value))
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, "ISystemProperties",
@@ -102,71 +104,71 @@ static cap_result set_string(struct svc *svc, char **field, const char *value)
     char *copy = cap_str_dup(value);
     if (!copy)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
-    svc_lock(svc);
+    svc_core_lock(r->core);
     char *old = *field;
     *field = copy;
-    cap_result rc = svc_save_global_locked(svc);
+    cap_result rc = registry_save_locked(r);
     if (CAP_FAILED(rc)) {
         *field = old;
         old = copy;
     }
-    svc_unlock(svc);
+    svc_core_unlock(r->core);
     cap_str_free(old);
     return rc;
 }
 
 static cap_result sp_SetDefaultMachineFolder(ISystemProperties *self, const char *v)
 {
-    struct svc *svc = impl(self)->svc;
-    return set_string(svc, &svc->global.default_machine_folder, v);
+    struct registry *r = impl(self)->core->registry;
+    return set_string(r, &r->global.default_machine_folder, v);
 }
 
 static cap_result sp_GetDefaultFrontend(ISystemProperties *self, char **out)
 {
-    struct svc *svc = impl(self)->svc;
-    svc_lock(svc);
-    const char *f = svc->global.default_frontend;
+    struct registry *r = impl(self)->core->registry;
+    svc_core_lock(r->core);
+    const char *f = r->global.default_frontend;
     cap_result rc = svc_return_str(f && *f ? f : SVC_DEFAULT_FRONTEND, out);
-    svc_unlock(svc);
+    svc_core_unlock(r->core);
     return rc;
 }
 
 static cap_result sp_SetDefaultFrontend(ISystemProperties *self, const char *v)
 {
-    struct svc *svc = impl(self)->svc;
-    return set_string(svc, &svc->global.default_frontend, v);
+    struct registry *r = impl(self)->core->registry;
+    return set_string(r, &r->global.default_frontend, v);
 }
 
-static cap_result set_u32(struct svc *svc, uint32_t *field, uint32_t value)
+static cap_result set_u32(struct registry *r, uint32_t *field, uint32_t value)
 {
-    svc_lock(svc);
+    svc_core_lock(r->core);
     uint32_t old = *field;
     *field = value;
-    cap_result rc = svc_save_global_locked(svc);
+    cap_result rc = registry_save_locked(r);
     if (CAP_FAILED(rc))
         *field = old;
-    svc_unlock(svc);
+    svc_core_unlock(r->core);
     return rc;
 }
 
 static cap_result sp_GetLogHistoryCount(ISystemProperties *self, uint32_t *out)
 {
-    struct svc *svc = impl(self)->svc;
+    struct registry *r = impl(self)->core->registry;
     if (!out)
         return CAP_E_POINTER;
-    svc_lock(svc);
-    *out = svc->global.log_history_count;
-    svc_unlock(svc);
+    svc_core_lock(r->core);
+    *out = r->global.log_history_count;
+    svc_core_unlock(r->core);
     return CAP_OK;
 }
 
 static cap_result sp_SetLogHistoryCount(ISystemProperties *self, uint32_t v)
 {
-    struct svc *svc = impl(self)->svc;
+    struct registry *r = impl(self)->core->registry;
     if (v > 100)
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, "ISystemProperties",
                              "logHistoryCount %u is above 100", (unsigned)v);
-    cap_result rc = set_u32(svc, &svc->global.log_history_count, v);
+    cap_result rc = set_u32(r, &r->global.log_history_count, v);
     if (CAP_SUCCEEDED(rc))
         svc_log_set_history(v); /* the running log's next rotation keeps as many */
     return rc;
@@ -176,14 +178,14 @@ static cap_result sp_GetServiceIdleTimeout(ISystemProperties *self, uint32_t *ou
 {
     if (!out)
         return CAP_E_POINTER;
-    *out = svc_idle_timeout(impl(self)->svc);
+    *out = sysprops_idle_timeout(impl(self)->core->registry);
     return CAP_OK;
 }
 
 static cap_result sp_SetServiceIdleTimeout(ISystemProperties *self, uint32_t v)
 {
-    struct svc *svc = impl(self)->svc;
-    return set_u32(svc, &svc->global.idle_timeout, v);
+    struct registry *r = impl(self)->core->registry;
+    return set_u32(r, &r->global.idle_timeout, v);
 }
 
 static cap_result sp_GetCpuProfiles(ISystemProperties *self, uint32_t *n, ICPUProfile ***out)
@@ -212,7 +214,7 @@ static const struct ISystemPropertiesVtbl sp_vtbl = {
     .GetCpuProfiles = sp_GetCpuProfiles,
 };
 
-cap_result sysprops_create(struct svc *svc, ISystemProperties **out)
+cap_result sysprops_create(struct svc_core *core, ISystemProperties **out)
 {
     struct sysprops *s = cap_alloc_zero(sizeof(*s));
     *out = NULL;
@@ -220,8 +222,19 @@ cap_result sysprops_create(struct svc *svc, ISystemProperties **out)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
     s->ISystemProperties_iface.vtbl = &sp_vtbl;
     cap_refcnt_init(&s->ref, 1);
-    s->svc = svc;
-    ICapsule_AddRef(&svc->ICapsule_iface);
+    s->core = core;
+    svc_core_hold(core);
     *out = &s->ISystemProperties_iface;
     return CAP_OK;
+}
+
+uint32_t sysprops_idle_timeout(struct registry *r)
+{
+    uint32_t t;
+    if (svc_env_u32("CAPSULE_SVC_IDLE_TIMEOUT", &t))
+        return t;
+    svc_core_lock(r->core);
+    t = r->global.idle_timeout;
+    svc_core_unlock(r->core);
+    return t;
 }

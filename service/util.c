@@ -16,7 +16,7 @@
 
 #include <capsule/mem.h>
 
-#include "svc_internal.h"
+#include "util.h"
 
 /* The service log's file while the service runs (set by main when it
  * points stderr at the log; untouched in the foreground). One per process,

@@ -9,7 +9,7 @@
  *     with its stdout/stderr in MACHINEFOLDER/Logs/capsule-vm.log (the
  *     previous logs kept as capsule-vm.log.1 .. .N, N = logHistoryCount),
  *     and returns the progress.
- *  2. capsule-vm connects back, takes the VM-type lock (machine_lock lets
+ *  2. capsule-vm connects back, takes the VM-type lock (session_machine_lock lets
  *     exactly that pid take it while the machine is Starting), builds and
  *     starts the VM, reports Running (updateState) and then calls
  *     endPowerUp. Success binds the caller's session as Remote with the VM
@@ -26,10 +26,10 @@
  *     while the launch is still pending, the
  *     progress fails with the exit status and the tail of the log; if it
  *     still held the machine's lock, the lock ends as for any dead holder
- *     (machine_holder_died: not at rest -> Aborted), whether or not the IPC
+ *     (session_holder_died: not at rest -> Aborted), whether or not the IPC
  *     disconnect was noticed first.
  * Shared sessions (lockMachine with LockType Shared) get the same console
- * through vmlaunch_holder_console().
+ * through session_holder_console() (session_machine.c).
  *
  * Calls into sessions (client objects, over IPC) are made without
  * svc->lock held, as everywhere in the service.
@@ -37,6 +37,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -48,13 +49,16 @@
 
 #include <capsule/mem.h>
 #include <capsule/object.h>
+#include <capsule/registry.h>
 #include <capsule/uuid.h>
 
-#include "svc_internal.h"
+#include "registry.h"
+#include "session_machine.h"
+#include "vmlaunch.h"
 
-#define IFACE "IMachine"
-#define LOG_NAME "capsule-vm.log"
-#define LOG_TAIL_LINES 8
+#define IFACE             "IMachine"
+#define LOG_NAME          "capsule-vm.log"
+#define LOG_TAIL_LINES    8
 #define LAUNCH_TIMEOUT_MS 120000u
 
 extern char **environ;
@@ -62,9 +66,8 @@ extern char **environ;
 struct launch {
     struct progress *progress;
     IInternalSessionControl *caller; /* strong: bound Remote on success */
-    pid_t pid;
-    char *log; /* the VM process's log file */
-    unsigned log_keep; /* old logs to keep (logHistoryCount at the launch) */
+    char *log;                       /* the VM process's log file */
+    unsigned log_keep;               /* old logs to keep (logHistoryCount at the launch) */
 };
 
 struct reaper {
@@ -72,11 +75,6 @@ struct reaper {
     pid_t pid;
     char *log;
 };
-
-static int at_rest(MachineState s)
-{
-    return s == MachineState_PoweredOff || s == MachineState_Saved || s == MachineState_Aborted;
-}
 
 static void launch_free(struct launch *l)
 {
@@ -196,16 +194,16 @@ static cap_result spawn(const char *vm, const char *id, const char *home, const 
                         const char *log, unsigned log_keep, uint32_t n_env,
                         char *const *env_changes, pid_t *pid)
 {
-    char *argv[] = {(char *)vm, "--startvm", (char *)id, "--home", (char *)home,
-                    "--type", (char *)type, NULL};
+    char *argv[] = {(char *)vm,   "--startvm", (char *)id,   "--home",
+                    (char *)home, "--type",    (char *)type, NULL};
     char **envp = make_env(n_env, env_changes);
     if (!envp)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, IFACE, "out of memory");
     int logfd = open_log(log, log_keep);
     if (logfd < 0) {
-        cap_result rc = cap_error_set(CAP_E_FILE_ERROR, SVC_COMPONENT, IFACE,
-                                      "cannot create the VM process log '%s': %s", log,
-                                      strerror(errno));
+        cap_result rc =
+            cap_error_set(CAP_E_FILE_ERROR, SVC_COMPONENT, IFACE,
+                          "cannot create the VM process log '%s': %s", log, strerror(errno));
         cap_free(envp);
         return rc;
     }
@@ -242,9 +240,9 @@ static uint32_t launch_timeout(void)
 
 static int launch_pending(struct machine *p, pid_t pid)
 {
-    svc_lock(p->svc);
-    int pending = p->launch && p->launch->pid == pid;
-    svc_unlock(p->svc);
+    svc_core_lock(p->obj.core);
+    int pending = p->launch && p->launch_pid == pid;
+    svc_core_unlock(p->obj.core);
     return pending;
 }
 
@@ -289,6 +287,24 @@ static int launch_timed_out(struct reaper *r, uint32_t ms)
     return over;
 }
 
+/* An Aborted machine whose reason only says its VM process ended (pid
+ * `pid`, session_machine.c) learns how it ended (`how`: "was killed by
+ * signal 9 (Killed)"). */
+static void explain_abort(struct machine *p, pid_t pid, const char *how)
+{
+    char tag[32];
+    snprintf(tag, sizeof(tag), "(pid %d) ended", (int)pid);
+    svc_core_lock(p->obj.core);
+    const char *why = machine_abort_reason_locked(p);
+    if (how && p->state == MachineState_Aborted && why && strstr(why, tag)) {
+        char *text = cap_str_printf("the VM process (pid %d) %s", (int)pid, how);
+        if (text)
+            machine_set_abort_reason_locked(p, text);
+        cap_str_free(text);
+    }
+    svc_core_unlock(p->obj.core);
+}
+
 static void *reaper_thread(void *arg)
 {
     struct reaper *r = arg;
@@ -298,42 +314,54 @@ static void *reaper_thread(void *arg)
     int timed_out = limit && launch_timed_out(r, limit);
     if (timed_out) {
         svc_log("the VM process of %s (pid %d) did not report its power-up within %u ms: "
-                "killing it", p->path, (int)r->pid, limit);
+                "killing it",
+                p->path, (int)r->pid, limit);
         kill(r->pid, SIGKILL);
     }
     while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
         ;
     char *how = timed_out ? cap_str_printf("did not report its power-up within %u ms and was "
-                                           "killed", limit)
+                                           "killed",
+                                           limit)
                           : exit_text(status);
     svc_log("the VM process of %s (pid %d) %s", p->path, (int)r->pid, how ? how : "ended");
-    svc_lock(p->svc);
-    struct launch *l = p->launch && p->launch->pid == r->pid ? p->launch : NULL;
+    svc_core_lock(p->obj.core);
+    struct launch *l = p->launch && p->launch_pid == r->pid ? p->launch : NULL;
     int holder = p->holder && p->lock_type == LockType_VM && p->holder_pid == (uint32_t)r->pid;
     int changed = 0;
     if (l) {
         p->launch = NULL;
-        if (!holder && !at_rest(p->state))
+        p->launch_pid = 0;
+        if (!holder && !machine_state_at_rest(p->state))
             changed = machine_set_state_locked(p, WIFSIGNALED(status) && !timed_out
                                                       ? MachineState_Aborted
                                                       : MachineState_PoweredOff);
-        if (!holder)
+        if (changed && p->state == MachineState_Aborted) {
+            char *why = cap_str_printf("the VM process (pid %d) %s before the VM ran", (int)r->pid,
+                                       how ? how : "ended");
+            machine_set_abort_reason_locked(p, why ? why : "the VM process ended");
+            cap_str_free(why);
+        }
+        if (!holder) {
             p->session_state = SessionState_Unlocked;
+            p->frontend[0] = '\0';
+        }
     }
     MachineState s = p->state;
-    svc_unlock(p->svc);
+    svc_core_unlock(p->obj.core);
     if (changed)
-        events_machine_state(svc_events(p->svc), &p->id, s);
+        events_machine_state(p->obj.core->events, &p->id, s);
     if (holder)
-        machine_holder_died(p);
+        session_holder_died(p);
+    explain_abort(p, r->pid, how);
     if (l) {
         char *tail = log_tail(r->log);
         struct cap_error_info ei = {
             .result = CAP_E_VM_ERROR,
             .component = "capsule-vm",
             .message = cap_str_printf("the VM process %s before the VM ran; the end of its "
-                                      "log %s:\n%s", how ? how : "ended", r->log,
-                                      tail ? tail : "(empty)"),
+                                      "log %s:\n%s",
+                                      how ? how : "ended", r->log, tail ? tail : "(empty)"),
         };
         progress_complete(l->progress, CAP_E_VM_ERROR, &ei);
         cap_str_free(ei.message);
@@ -375,38 +403,49 @@ static cap_result start_reaper(struct machine *p, pid_t pid, const char *log)
 
 /* ---- launchVMProcess -------------------------------------------------------------- */
 
-/* Claims p for a launch (svc->lock held): Starting, Spawning, p->launch. */
-static cap_result claim_locked(struct machine *p, struct launch *l, char **log, char **id,
-                               char **home)
+/* Whether p may be launched now (lock held). */
+static cap_result launch_checks_locked(struct machine *p)
 {
     if (!p->registered || !p->accessible)
         return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
                              p->registered ? "the machine is inaccessible"
                                            : "the machine is not registered");
-    if (p->holder || p->launch)
-        return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, IFACE,
-                             "the machine '%s' is locked by another session", p->cfg.name);
-    if (!at_rest(p->state))
-        return cap_error_set(CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
-                             "the machine '%s' is already running", p->cfg.name);
+    int in_use = p->holder || p->launch;
+    if (!in_use && machine_state_at_rest(p->state))
+        return CAP_OK;
+    char *busy = machine_busy_text_locked(p, NULL);
+    cap_result rc =
+        cap_error_set(in_use ? CAP_E_OBJECT_IN_USE : CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
+                      "the machine '%s' is already %s", p->obj.cfg.name, busy ? busy : "running");
+    cap_str_free(busy);
+    return rc;
+}
+
+/* Claims p for a launch (svc->lock held): Starting, Spawning, p->launch. */
+static cap_result claim_locked(struct machine *p, struct launch *l, const char *type, char **log,
+                               char **id, char **home)
+{
+    cap_result rc = launch_checks_locked(p);
+    if (CAP_FAILED(rc))
+        return rc;
     char buf[CAP_UUID_BUFSIZE];
     const char *slash = strrchr(p->path, '/');
-    *log = cap_str_printf("%.*s/Logs/%s", (int)(slash ? slash - p->path : 0), p->path,
-                          LOG_NAME);
+    *log = cap_str_printf("%.*s/Logs/%s", (int)(slash ? slash - p->path : 0), p->path, LOG_NAME);
     *id = cap_str_dup(cap_uuid_format(&p->id, buf));
-    *home = cap_str_dup(p->svc->home);
+    *home = cap_str_dup(p->obj.core->home);
     l->log = cap_str_dup(*log);
     if (!*log || !*id || !*home || !l->log)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, IFACE, "out of memory");
-    l->log_keep = p->svc->global.log_history_count;
+    l->log_keep = p->obj.core->registry->global.log_history_count;
     p->launch = l;
+    snprintf(p->frontend, sizeof(p->frontend), "%s", type);
     p->session_state = SessionState_Spawning;
     machine_set_state_locked(p, MachineState_Starting);
     return CAP_OK;
 }
 
-cap_result vmlaunch_start(struct machine *p, ISession *session, const char *type,
-                          uint32_t n_env, char *const *env, IProgress **out)
+static cap_result start(struct machine *p, ISession *session, const char *type, uint32_t n_env,
+                        char *const *env, IProgress **out)
 {
     char *vm = NULL, *log = NULL, *id = NULL, *home = NULL;
     MachineState before = MachineState_PoweredOff;
@@ -424,32 +463,33 @@ cap_result vmlaunch_start(struct machine *p, ISession *session, const char *type
     if (CAP_FAILED(cap_exe_relative_path("capsule-vm", &vm)) || !vm || access(vm, X_OK)) {
         rc = cap_error_set(CAP_E_NOT_SUPPORTED, SVC_COMPONENT, IFACE,
                            "the VM process (capsule-vm) is not available beside capsule-svc "
-                           "(%s)", vm ? vm : "unknown path");
+                           "(%s)",
+                           vm ? vm : "unknown path");
         goto fail;
     }
-    char *desc = cap_str_printf("Starting VM %s", p->cfg.name ? p->cfg.name : "");
-    rc = progress_create(desc, (ISupports *)&p->IMachine_iface, CAP_FALSE, 1,
+    char *desc = cap_str_printf("Starting VM %s", p->obj.cfg.name ? p->obj.cfg.name : "");
+    rc = progress_create(desc, (ISupports *)&p->obj.IMachine_iface, CAP_FALSE, 1,
                          "Spawning the VM process", &l->progress);
     cap_str_free(desc);
     if (CAP_FAILED(rc))
         goto fail;
-    svc_lock(p->svc);
+    svc_core_lock(p->obj.core);
     before = p->state;
-    rc = claim_locked(p, l, &log, &id, &home);
+    rc = claim_locked(p, l, type, &log, &id, &home);
     claimed = CAP_SUCCEEDED(rc);
-    svc_unlock(p->svc);
+    svc_core_unlock(p->obj.core);
     if (CAP_FAILED(rc))
         goto fail;
-    events_machine_state(svc_events(p->svc), &p->id, MachineState_Starting);
+    events_machine_state(p->obj.core->events, &p->id, MachineState_Starting);
     *out = progress_iface(l->progress);
     IProgress_AddRef(*out);
     /* From here the reaper owns the outcome of a failure. */
     pid_t pid = 0;
-    svc_lock(p->svc);
+    svc_core_lock(p->obj.core);
     rc = spawn(vm, id, home, type, log, l->log_keep, n_env, env, &pid);
     if (CAP_SUCCEEDED(rc))
-        l->pid = pid; /* under the lock: the reaper and lockMachine compare it */
-    svc_unlock(p->svc);
+        p->launch_pid = pid; /* under the lock: the reaper and lockMachine compare it */
+    svc_core_unlock(p->obj.core);
     if (CAP_SUCCEEDED(rc)) {
         svc_log("launched the VM process of %s: pid %d, log %s", p->path, (int)pid, log);
         rc = start_reaper(p, pid, log);
@@ -471,15 +511,17 @@ fail:;
     cap_error_take(&ei);
     if (claimed) {
         int changed = 0;
-        svc_lock(p->svc);
+        svc_core_lock(p->obj.core);
         if (p->launch == l) {
             p->launch = NULL;
+            p->launch_pid = 0;
             p->session_state = SessionState_Unlocked;
+            p->frontend[0] = '\0';
             changed = machine_set_state_locked(p, before);
         }
-        svc_unlock(p->svc);
+        svc_core_unlock(p->obj.core);
         if (changed)
-            events_machine_state(svc_events(p->svc), &p->id, before);
+            events_machine_state(p->obj.core->events, &p->id, before);
     }
     launch_free(l);
     cap_str_free(vm);
@@ -491,30 +533,27 @@ fail:;
     return rc;
 }
 
-int vmlaunch_may_lock_locked(struct machine *p, uint32_t pid)
-{
-    return p->launch && p->launch->pid == (pid_t)pid && p->state == MachineState_Starting &&
-           !p->holder;
-}
-
-cap_result vmlaunch_holder_console(struct machine *p, IConsole **out)
+cap_result vmlaunch_start(struct machine *p, ISession *session, const char *type, uint32_t n_env,
+                          char *const *env, IProgress **out)
 {
     *out = NULL;
-    IInternalSessionControl *ctl = NULL;
-    svc_lock(p->svc);
-    if (p->holder_ctl && p->lock_type == LockType_VM) {
-        ctl = p->holder_ctl;
-        IInternalSessionControl_AddRef(ctl);
-    }
-    svc_unlock(p->svc);
-    if (!ctl)
-        return CAP_OK;
-    cap_result rc = IInternalSessionControl_GetRemoteConsole(ctl, out);
-    IInternalSessionControl_Release(ctl);
-    return rc;
+    cap_result rc = session_check_unlocked(session);
+    if (CAP_FAILED(rc))
+        return rc;
+    svc_core_lock(p->obj.core);
+    rc = launch_checks_locked(p);
+    svc_core_unlock(p->obj.core);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (!type || !*type)
+        type = SVC_DEFAULT_FRONTEND;
+    if (strcmp(type, "headless"))
+        return cap_error_set(CAP_E_NOT_SUPPORTED, SVC_COMPONENT, IFACE,
+                             "no frontend '%s' in this build (known: headless)", type);
+    return start(p, session, type, n_env, env, out);
 }
 
-cap_result vmlaunch_end_power_up(struct machine *m, cap_result result, const char *message)
+cap_result vmlaunch_end_power_up(struct machine_obj *m, cap_result result, const char *message)
 {
     const char *ci = "IInternalMachineControl";
     if (m->kind != MACHINE_SESSION)
@@ -523,16 +562,17 @@ cap_result vmlaunch_end_power_up(struct machine *m, cap_result result, const cha
     if (CAP_FAILED(result) && (!message || !*message))
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, ci,
                              "a failed power-up needs a message");
-    struct machine *p = m->primary;
-    svc_lock(p->svc);
-    if (p->session_machine != m || p->lock_type != LockType_VM) {
-        svc_unlock(p->svc);
+    struct machine *p = m->machine;
+    svc_core_lock(p->obj.core);
+    if (!p->session || &p->session->obj != m || p->lock_type != LockType_VM) {
+        svc_core_unlock(p->obj.core);
         return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, ci,
                              "the session no longer holds the machine's VM lock");
     }
     struct launch *l = p->launch;
     p->launch = NULL;
-    int changed = CAP_FAILED(result) && !at_rest(p->state) &&
+    p->launch_pid = 0;
+    int changed = CAP_FAILED(result) && !machine_state_at_rest(p->state) &&
                   machine_set_state_locked(p, MachineState_PoweredOff);
     MachineState s = p->state;
     /* A failed power-up ends the VM process's lock here, so that the
@@ -541,25 +581,25 @@ cap_result vmlaunch_end_power_up(struct machine *m, cap_result result, const cha
     IInternalSessionControl *ctl = NULL;
     ISession *holder = NULL;
     if (CAP_FAILED(result))
-        machine_end_lock_locked(p, &ctl, &holder);
-    svc_unlock(p->svc);
+        session_end_lock_locked(p, &ctl, &holder);
+    svc_core_unlock(p->obj.core);
     if (ctl)
         IInternalSessionControl_Release(ctl);
     if (holder)
         ISession_Release(holder);
     if (changed)
-        events_machine_state(svc_events(p->svc), &p->id, s);
+        events_machine_state(p->obj.core->events, &p->id, s);
     if (CAP_FAILED(result))
-        events_session_state(svc_events(p->svc), &p->id, SessionState_Unlocked);
+        events_session_state(p->obj.core->events, &p->id, SessionState_Unlocked);
     if (!l)
         return CAP_OK;
     if (CAP_SUCCEEDED(result)) {
         IConsole *console = NULL;
-        cap_result rc = vmlaunch_holder_console(p, &console);
+        cap_result rc = session_holder_console(p, &console);
         if (CAP_SUCCEEDED(rc))
             rc = IInternalSessionControl_AssignRemoteMachine(
-                l->caller, &p->IMachine_iface, SessionType_Remote,
-                &p->IInternalMachineControl_iface, console);
+                l->caller, &p->obj.IMachine_iface, SessionType_Remote,
+                &p->obj.IInternalMachineControl_iface, console);
         if (CAP_FAILED(rc)) /* the caller left: the VM runs anyway */
             svc_log("cannot bind the launching session of %s: %s", p->path,
                     cap_error_peek_message() ? cap_error_peek_message() : "?");

@@ -37,7 +37,7 @@ extern "C" {
 
 struct capb_conn;
 
-/* One interface pointer held by a binding (opaque; see capbind.c). */
+/* One interface pointer held by a binding (opaque; see capbind_internal.h). */
 struct capb_obj;
 
 /* The thread's last failure outside a call frame (connect, create, QI). */
@@ -93,7 +93,7 @@ const char *capb_result_name(cap_result rc);
 
 /*
  * The typelibs the process knows, as text, one record per line, fields
- * separated by tabs (the language layers parse it; see capbind.c for the
+ * separated by tabs (the language layers parse it; see capbind_typelib.c for the
  * record kinds). Static storage, built once.
  */
 const char *capb_typelib_describe(void);

@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void emit_all(const struct idl_lib *lib)
 {
     int (*const emitters[])(FILE *, const struct idl_lib *, const char *) = {
-        idl_emit_header, idl_emit_typelib, idl_emit_swig, idl_emit_markdown};
+        idl_emit_header, idl_emit_typelib, idl_emit_swig, idl_emit_markdown, idl_emit_doc};
 
     for (size_t i = 0; i < sizeof(emitters) / sizeof(emitters[0]); i++) {
         char *buf = NULL;

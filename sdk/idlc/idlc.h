@@ -5,7 +5,7 @@
  *   idl_check()  names resolved, slots numbered, every rule of the IDL format
  *                checked (sdk/idl/README.md); all errors reported, not the first
  *   idl_emit_*() one generated file each, written to a stdio stream
- *   idl_write_outputs()  all four files into a directory, all or nothing
+ *   idl_write_outputs()  all five files into a directory, all or nothing
  *
  * Errors go to a `struct idl_diags` (line + message); the caller prefixes the
  * file name when it prints them. Nothing here prints, exits or touches the
@@ -48,10 +48,12 @@ int idl_emit_header(FILE *f, const struct idl_lib *lib, const char *source);
 int idl_emit_typelib(FILE *f, const struct idl_lib *lib, const char *source);
 int idl_emit_swig(FILE *f, const struct idl_lib *lib, const char *source);
 int idl_emit_markdown(FILE *f, const struct idl_lib *lib, const char *source);
+/* Every <desc> as JSON for the language bindings (format in emit_doc.c). */
+int idl_emit_doc(FILE *f, const struct idl_lib *lib, const char *source);
 
 /*
- * Writes DIR/L.h, DIR/L_typelib.c, DIR/L.i and DIR/L.md (L = library name)
- * through temporary files in DIR that are renamed only once all four are
+ * Writes DIR/L.h, DIR/L_typelib.c, DIR/L.i, DIR/L.md and DIR/L_doc.json (L =
+ * library name) through temporary files in DIR that are renamed only once all are
  * complete; on failure no temporary file is left and IDL_EIO is returned with
  * a message. DIR is created if missing.
  */

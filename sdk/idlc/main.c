@@ -24,6 +24,7 @@ static void usage(FILE *f)
           "  L_typelib.c   the typelib tables (capsule/typelib.h)\n"
           "  L.i           a SWIG interface file\n"
           "  L.md          the API reference\n"
+          "  L_doc.json    every description, for the language bindings' docs\n"
           "where L is the <library> name. On errors it prints FILE:LINE: message\n"
           "for each, writes nothing and exits 1; usage errors exit 2.\n",
           f);

@@ -1,8 +1,8 @@
 /*
- * out.c - writes the four generated files, all or nothing.
+ * out.c - writes the five generated files, all or nothing.
  *
  * Each output is first written to a temporary file in the output directory
- * (".L.h.XXXXXX"), flushed and synced; only when all four are complete are
+ * (".L.h.XXXXXX"), flushed and synced; only when all five are complete are
  * they renamed over their final names. Any failure removes every temporary
  * file, so a build never sees a half-written or mismatched set (the header of
  * one run with the typelib of another). Before the first rename every final
@@ -24,10 +24,8 @@ static const struct {
     const char *suffix;
     emit_fn emit;
 } outputs[] = {
-    {".h", idl_emit_header},
-    {"_typelib.c", idl_emit_typelib},
-    {".i", idl_emit_swig},
-    {".md", idl_emit_markdown},
+    {".h", idl_emit_header},    {"_typelib.c", idl_emit_typelib}, {".i", idl_emit_swig},
+    {".md", idl_emit_markdown}, {"_doc.json", idl_emit_doc},
 };
 #define N_OUTPUTS (sizeof(outputs) / sizeof(outputs[0]))
 

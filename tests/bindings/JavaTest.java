@@ -59,21 +59,31 @@ public class JavaTest {
     }
 
     public static void main(String[] args) throws Exception {
-        String flow = run(javaCmd("Flow", B + "/tests/vm-payloads/serial_hlt.bin", "java-flow"));
-        System.out.print(flow.substring(flow.indexOf('\n') + 1));
-        check(flow.startsWith("0\n") && flow.contains("event: java-flow is Running")
-              && flow.contains("java-flow is PoweredOff"), "README flow (Flow.java)");
-        if (System.getenv("NO_KVM") != null) {
-            // no KVM: engine auto ran the VM under rem, and its log says so
-            try (ICapsule c = Capsule.connect()) {
-                IMachine fm = c.findMachine("java-flow");
-                String folder = fm.getLogFolder();
-                fm.close();
-                String log = new String(java.nio.file.Files.readAllBytes(
-                    java.nio.file.Paths.get(folder, "capsule-vm.log")), java.nio.charset.StandardCharsets.UTF_8);
-                check(log.contains("engine rem (asked: auto): hm is not usable here"),
+        // Twice: the sample removes its machine, also when a step fails.
+        for (int i = 1; i <= 2; i++) {
+            String flow = run(javaCmd("Flow", B + "/tests/vm-payloads/serial_hlt.bin", "java-flow"));
+            System.out.print(flow.substring(flow.indexOf('\n') + 1));
+            check(flow.startsWith("0\n") && flow.contains("event: java-flow is Running")
+                  && flow.contains("java-flow is PoweredOff") && flow.contains("removed java-flow"),
+                  "README flow (Flow.java), run " + i);
+            // no KVM: engine auto ran the VM under rem, and says why
+            if (System.getenv("NO_KVM") != null)
+                check(flow.contains("engine rem (asked: auto): hm is not usable here"),
                       "without KVM the README flow's VM ran under rem (auto)");
+        }
+        // A failing run (no such kernel) removes its machine too.
+        String failed = run(javaCmd("Flow", "/nonexistent/kernel", "java-flow"));
+        check(!failed.startsWith("0\n") && failed.contains("/nonexistent/kernel")
+              && failed.contains("removed java-flow"), "a failing Flow.java removes its machine");
+        try (ICapsule c = Capsule.connect()) {
+            try {
+                c.findMachine("java-flow");
+                check(false, "Flow.java left its machine registered");
+            } catch (CapsuleException e) {
+                check(e.getResultCode() == Results.CAP_E_OBJECT_NOT_FOUND, "Flow.java unregistered its machine");
             }
+            check(!new File(c.composeMachineFilename("java-flow", "")).exists(),
+                  "Flow.java deleted its machine's settings file");
         }
 
         try (ICapsule c = Capsule.connect()) {
@@ -94,6 +104,11 @@ public class JavaTest {
             check(m.getMemorySize() == 48 && m.getDescription().equals("ünïcode")
                   && m.getState() == MachineState.PoweredOff, "attributes round-trip");
             c.registerMachine(m);
+            check(m.toString().equals("<IMachine 'jconv' {" + m.getId() + "}>"),
+                  "toString names the machine: " + m);
+            try (IHost h = c.getHost()) {
+                check(h.toString().equals("<IHost>"), "toString of an object without name or id: " + h);
+            }
             try (Capsule.Lock l = Capsule.lock(m, LockType.Write)) {
                 l.getMachine().setCpuCount(2);
                 l.getMachine().saveSettings();
@@ -109,6 +124,7 @@ public class JavaTest {
             boolean more = c.getObjectHandleCount() > base;
             for (ISupports o : held)
                 o.close();
+            check(held.get(0).toString().equals("<IHost (closed)>"), "toString of a closed object");
             check(more && c.getObjectHandleCount() == base, "close() releases the service's handles");
         }
 

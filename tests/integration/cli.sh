@@ -1,7 +1,13 @@
 #!/bin/bash
 # tests/integration/cli.sh - the capsule CLI against the real capsule-svc, as
 # scripts and people use it, each part in its own temporary CAPSULE_HOME:
-#   usage errors (exit 2) and help; create/modify/show/list/unregister/delete;
+#   the subcommands' structure (argument tables, one lock chain, in the
+#   sources); usage errors (exit 2) and help generated from the tables,
+#   `help help`; create/modify/show/list/unregister/delete; a failed
+#   createvm leaving nothing behind; modifyvm's limits taken from list
+#   systemproperties, memory beyond the host's a warning, --uart2..4 and
+#   --debugexit; list vms --long; list hostinfo's time in ISO 8601; the OS
+#   type's description in showvminfo;
 #   CPU profiles (list cpuprofiles, modifyvm --cpu-profile with an unknown
 #   name as a usage error, showvminfo, kept across a service restart);
 #   extra data; unknown VM (exit 1 with the service's message); startvm and
@@ -96,6 +102,15 @@ expect_mr() {
     [ "$got" = "$3" ] || fail "showvminfo $1: $2 is [$got], want [$3]"
 }
 
+# ---- structure: the subcommands share one parser and one lock chain --------
+# Each cmd_*.c declares its arguments in a table (args.h) and reaches a
+# machine through cli_with_vm (with_vm.c); none iterates argv or finds,
+# sessions and locks a machine itself, and results are tested with
+# CAP_SUCCEEDED / CAP_FAILED, not by comparing with 0.
+src=$(cd "$(dirname "$0")/../../plugins/frontends/manage" && pwd)
+bad=$(grep -nE 'cli_next|cli_parser_init|ICapsule_FindMachine|IMachine_LockMachine|cli_session_create|\brc (<|>=|==) 0\b' "$src"/cmd_*.c)
+[ -z "$bad" ] || fail "a subcommand parses, finds or locks by itself (or tests rc against 0): $bad"
+
 # ---- usage errors, help, version (no service needed) ----------------------
 newhome
 usage_case() {
@@ -135,13 +150,22 @@ usage_case setextradata demo
 usage_case unregistervm
 usage_case registervm
 usage_case help nosuchcommand
+usage_case help help extra
+usage_case list vms --bogus
+usage_case list --long
+usage_case modifyvm demo --cpus 0
+usage_case modifyvm demo --debugexit maybe
+usage_case modifyvm demo --uart2 0x2f8
+usage_case modifyvm demo --uart5 0x2e8 3
+usage_case modifyvm demo --uartmode4 file
+usage_case modifyvm demo --uartmode3 server ""
 [ -z "$(svc_pid)" ] || fail "usage errors started a service"
 ok --version
 [[ "$out" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || fail "--version printed [$out]"
 ok --help
 cp "$tmp/out" "$tmp/help"
 for c in list showvminfo createvm registervm unregistervm modifyvm startvm controlvm \
-    getextradata setextradata waitfor; do
+    getextradata setextradata waitfor console help; do
     grep -q "^  $c " "$tmp/help" || fail "--help does not list $c"
     ok help "$c"
     grep -q "^capsule $c" "$tmp/out" || fail "help $c lacks its synopsis"
@@ -150,8 +174,19 @@ for c in list showvminfo createvm registervm unregistervm modifyvm startvm contr
 done
 ok modifyvm --help
 grep -q -- "--cpu-profile NAME" "$tmp/out" || fail "modifyvm --help lacks --cpu-profile"
+# The help is generated from the option table: every option has its line.
+for o in --memory --cpus --engine --kernel --initrd --cmdline --debugexit --uart1 --uartmode1 \
+    --uart2 --uartmode2 --uart3 --uartmode3 --uart4 --uartmode4 --description --name --ostype; do
+    grep -q -- "^  $o " "$tmp/out" || fail "modifyvm --help has no line for $o: $out"
+done
+# help is a command like the others (VBoxManage's `help help`).
+ok help help
+grep -q '^capsule help \[COMMAND\]$' "$tmp/out" || fail "help help: [$out]"
+ok help --help
+grep -q '^capsule help ' "$tmp/out" || fail "help --help: [$out]"
 ok list --help
 grep -q "cpuprofiles" "$tmp/out" || fail "list --help lacks cpuprofiles"
+grep -q -- "--long" "$tmp/out" || fail "list --help lacks --long"
 
 # ---- create / modify / show / list / unregister / delete ------------------
 newhome
@@ -198,6 +233,20 @@ grep -q '^Name:            demo$' "$tmp/out" || fail "showvminfo: no 'Name:     
 grep -q '^Memory size:     256MB$' "$tmp/out" || fail "showvminfo: memory line"
 grep -q '^UUID:            '"$uuid"'$' "$tmp/out" || fail "showvminfo: UUID line"
 grep -q '^State:           powered off' "$tmp/out" || fail "showvminfo: state line"
+# The OS type for people is its description, as VBoxManage shows it (the
+# service's, from list ostypes); for scripts it stays the ID.
+ostype_desc() {
+    "$CAP" list ostypes | awk -v id="$1" '$1 == "ID:" { f = ($2 == id) } f && /^Description: / { sub(/^Description: +/, ""); print; exit }'
+}
+want=$(ostype_desc Other)
+[ -n "$want" ] && grep -qxF "Guest OS:        $want" "$tmp/out" || fail "showvminfo: Guest OS is not [$want]: $out"
+expect_mr demo ostype '"Other"'
+ok modifyvm demo --ostype Linux_64
+want=$(ostype_desc Linux_64)
+ok showvminfo demo
+[ -n "$want" ] && grep -qxF "Guest OS:        $want" "$tmp/out" || fail "showvminfo: Guest OS is not [$want]: $out"
+expect_mr demo ostype '"Linux_64"'
+ok modifyvm demo --ostype Other
 
 ok modifyvm demo --memory 1G --uart1 off --uartmode1 server "$tmp/s.sock"
 expect_mr demo memory 1024
@@ -207,11 +256,71 @@ ok modifyvm demo --uartmode1 disconnected --engine auto
 expect_mr demo uartmode1 '"disconnected"'
 expect_mr demo engine '"auto"'
 # A value the service refuses: exit 1, its message, nothing saved.
-run modifyvm demo --cpus 1000 --memory 512
-[ $rc -eq 1 ] || fail "modifyvm --cpus 1000 exited $rc, want 1"
+run modifyvm demo --ostype NoSuchOS --memory 512
+[ $rc -eq 1 ] || fail "modifyvm --ostype NoSuchOS exited $rc, want 1"
 grep -q '^capsule: error: ' "$tmp/err" && grep -q 'details: code CAP_E_' "$tmp/err" ||
-    fail "modifyvm --cpus 1000: error format: $err"
+    fail "modifyvm --ostype NoSuchOS: error format: $err"
 expect_mr demo memory 1024
+
+# The CLI's limits are the service's (list systemproperties), not its own:
+# one beyond them is a usage error naming the range, and nothing is saved.
+ok list systemproperties
+maxram=$(sed -n 's/^Maximum guest RAM size: *\([0-9]*\) Megabytes$/\1/p' "$tmp/out")
+minram=$(sed -n 's/^Minimum guest RAM size: *\([0-9]*\) Megabytes$/\1/p' "$tmp/out")
+maxcpu=$(sed -n 's/^Maximum guest CPU count: *\([0-9]*\)$/\1/p' "$tmp/out")
+mincpu=$(sed -n 's/^Minimum guest CPU count: *\([0-9]*\)$/\1/p' "$tmp/out")
+[ -n "$maxram" ] && [ -n "$maxcpu" ] || fail "list systemproperties: no limits: [$out]"
+run modifyvm demo --cpus $((maxcpu + 1)) --memory 512
+[ $rc -eq 2 ] && grep -q "^capsule: error: modifyvm: --cpus: '$((maxcpu + 1))' is out of range ($mincpu to $maxcpu)$" "$tmp/err" ||
+    fail "modifyvm --cpus $((maxcpu + 1)): exit $rc: $err"
+run modifyvm demo --memory $((maxram + 1)) --cpus 1
+[ $rc -eq 2 ] && grep -q "^capsule: error: modifyvm: --memory: '$((maxram + 1))' is out of range ($minram MB to $maxram MB)$" "$tmp/err" ||
+    fail "modifyvm --memory $((maxram + 1)): exit $rc: $err"
+expect_mr demo memory 1024
+# More memory than the host has: a warning on stderr (VBoxManage's way),
+# exit 0, the value kept; within the host's memory no warning.
+hostmb=$("$CAP" list hostinfo | sed -n 's/^Memory size: \([0-9]*\) MByte$/\1/p')
+if [ -n "$hostmb" ] && [ $((hostmb + 1024)) -le "$maxram" ]; then
+    run modifyvm demo --memory $((hostmb + 1024))
+    if [ $rc -eq 0 ]; then
+        grep -q "^capsule: warning: --memory: $((hostmb + 1024)) MB is more than the host's physical memory ($hostmb MB)" "$tmp/err" ||
+            fail "modifyvm --memory beyond the host: no warning: [$err]"
+        [ -z "$out" ] || fail "modifyvm --memory beyond the host wrote to stdout: $out"
+        expect_mr demo memory $((hostmb + 1024))
+    else
+        # The service may refuse it outright (the stronger form of the warning).
+        [ $rc -eq 1 ] && grep -q '^capsule: error: .*memory' "$tmp/err" ||
+            fail "modifyvm --memory beyond the host: exit $rc: $err"
+    fi
+    run modifyvm demo --memory 1024
+    [ $rc -eq 0 ] && [ -z "$err" ] || fail "modifyvm --memory 1024: exit $rc, stderr [$err]"
+else
+    test_skip "cli (memory beyond the host)" "host memory [$hostmb] MB + 1 GB exceeds maxGuestRAM [$maxram]"
+fi
+
+# Serial ports 2 to 4 and the debug-exit port, as showvminfo prints them.
+ok modifyvm demo --uart2 0x2f8 3 --uartmode2 file "$tmp/com2.log" --uart4 0x2e8 3 \
+    --uartmode4 server "$tmp/com4.sock" --debugexit on
+expect_mr demo uart2 '"0x02f8,3"'
+expect_mr demo uartmode2 "\"file,$tmp/com2.log\""
+expect_mr demo uart3 '"off"'
+expect_mr demo uart4 '"0x02e8,3"'
+expect_mr demo uartmode4 "\"server,$tmp/com4.sock\""
+expect_mr demo debugexit '"on"'
+expect_mr demo uart1 '"off"'
+ok showvminfo demo
+grep -q "^UART 2:          I/O base: 0x02f8, IRQ: 3, attached to file '$tmp/com2.log'$" "$tmp/out" ||
+    fail "showvminfo: UART 2 line: $out"
+grep -q '^Debug exit:      enabled$' "$tmp/out" || fail "showvminfo: debug exit line: $out"
+# The service checks the ports against each other: an overlap fails, nothing saved.
+run modifyvm demo --uart3 0x2f8 4
+[ $rc -eq 1 ] || fail "modifyvm --uart3 on uart2's base exited $rc, want 1"
+expect_mr demo uart3 '"off"'
+ok modifyvm demo --uart2 off --uartmode2 disconnected --uart4 off --uartmode4 disconnected \
+    --debugexit off
+expect_mr demo uart2 '"off"'
+expect_mr demo uartmode4 '"disconnected"'
+expect_mr demo debugexit '"off"'
 
 # CPU profiles: the service's list, one block per profile, the default first.
 expect_mr demo cpu-profile '"host"'
@@ -247,6 +356,16 @@ expect_mr demo cpu-profile '"host"'
 run createvm --name demo --register
 [ $rc -eq 1 ] || fail "duplicate createvm exited $rc, want 1"
 grep -q '^capsule: error: ' "$tmp/err" || fail "duplicate createvm message: $err"
+# ... and leaves nothing behind, also in another folder: a retry there,
+# once the name is free, is not in the way of a stale file.
+mkdir "$tmp/dup"
+run createvm --name demo --basefolder "$tmp/dup" --register
+[ $rc -eq 1 ] && grep -q 'already registered' "$tmp/err" || fail "duplicate createvm --basefolder: exit $rc: $err"
+[ -z "$(ls -A "$tmp/dup")" ] || fail "a failed createvm left $(find "$tmp/dup" -mindepth 1)"
+ok createvm --name demo2 --basefolder "$tmp/dup"
+ok registervm "$tmp/dup/demo2/demo2.capsule"
+ok unregistervm demo2 --delete
+[ -z "$(ls -A "$tmp/dup")" ] || fail "unregistervm --delete left $(find "$tmp/dup" -mindepth 1)"
 
 # --basefolder, unregistered until registervm.
 mkdir "$tmp/base"
@@ -259,6 +378,28 @@ grep -q '"other"' "$tmp/out" && fail "unregistered machine listed"
 ok registervm "$ocfg"
 ok list vms
 [ "$(echo "$out" | wc -l)" -eq 2 ] && grep -q '^"other" {' "$tmp/out" || fail "registervm: list is [$out]"
+
+# list vms --long: each machine as showvminfo prints it, separated by an
+# empty line (VBoxManage's `list -l vms`); -l is the same.
+ok list vms --long
+[ "$(grep -c '^Name:  ' "$tmp/out")" -eq 2 ] || fail "list vms --long: not two machines: [$out]"
+grep -q '^Name:            demo$' "$tmp/out" && grep -q '^Name:            other$' "$tmp/out" ||
+    fail "list vms --long: names: [$out]"
+grep -q "^UUID:            $uuid$" "$tmp/out" || fail "list vms --long: no UUID line: [$out]"
+[ "$(grep -c '^$' "$tmp/out")" -eq 1 ] || fail "list vms --long: want one separating empty line: [$out]"
+"$CAP" showvminfo demo >"$tmp/one"
+awk 'BEGIN { RS = "" } /^Name: +demo\n/ { print }' "$tmp/out" | cmp -s - "$tmp/one" ||
+    fail "list vms --long: demo's block differs from showvminfo: [$out]"
+"$CAP" list -l vms >"$tmp/out2" && cmp -s "$tmp/out" "$tmp/out2" || fail "list -l vms differs from --long"
+ok list runningvms --long
+[ -z "$out" ] || fail "list runningvms --long with nothing running: [$out]"
+# list hostinfo: the host's time in ISO 8601 (UTC), and the right one.
+ok list hostinfo
+ht=$(sed -n 's/^Host time: //p' "$tmp/out")
+[[ "$ht" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$ ]] || fail "hostinfo: Host time [$ht]"
+hs=$(date -u -d "${ht%%.*}" +%s 2>/dev/null)
+[ -n "$hs" ] && [ $(($(date -u +%s) - hs)) -le 60 ] && [ $(($(date -u +%s) - hs)) -ge -60 ] ||
+    fail "hostinfo: Host time [$ht] is not now ($(date -u +%FT%T))"
 
 # Extra data, per machine and global.
 ok setextradata demo my/key "some value"

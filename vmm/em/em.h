@@ -56,6 +56,7 @@ struct pdm_dev_config;
 struct pdm;
 struct iom;
 struct tm_clock;
+struct stam;
 struct vm;
 
 /* The signal used to kick a vCPU thread out of KVM_RUN (no-op handler). */
@@ -225,48 +226,31 @@ VMM_API void vm_get_stop_info(struct vm *vm, struct vm_stop_info *out);
 
 /* ---- statistics ---------------------------------------------------------- */
 
-#define EM_EXIT_REASONS 16 /* >= number of enum hwaccm_exit_reason values */
-#define EM_STEP_OPS 8      /* mnemonics counted apart among rem's steps for hm */
-
-struct em_stats {
-    uint64_t exits[EM_EXIT_REASONS]; /* by enum hwaccm_exit_reason */
-    uint64_t runs;                   /* engine entries */
-    uint64_t engine_ns;              /* wall time inside the engines (hm_ns + rem_ns) */
-    uint64_t hm_ns, rem_ns;          /* ... by engine (rem's steps for hm count as rem) */
-    uint64_t rem_insns;              /* instructions executed by rem (steps included) */
-    uint64_t rem_blocks, rem_flushes;/* rem's block cache: blocks built, whole-cache flushes */
-    uint64_t rem_translations, rem_links; /* rem's JIT: blocks translated, exits chained */
-    uint64_t rem_steps;              /* instructions hm handed to rem (emulation failures) */
-    struct em_step_stat {            /* ... by mnemonic, busiest first; the rest in "other" */
-        char mnem[16];
-        uint64_t count;
-    } rem_step_ops[EM_STEP_OPS];
-    uint64_t halts, halt_ns;         /* HLT waits and the time spent in them */
-    uint64_t irqs_injected, irq_windows; /* windows requested */
-    uint64_t nmis_injected;          /* NMIs handed to the engine (local APIC: ICR, LINTn) */
-    uint64_t io_ops, mmio_ops;       /* single accesses dispatched (string I/O counts each) */
-    uint64_t resets, kicks;
-    uint64_t uptime_ns;              /* since vm_start */
-    uint64_t first_run_ns;           /* CLOCK_MONOTONIC at the first engine entry, 0 before */
-};
-
-struct em_port_stat {
-    uint16_t port;
-    uint64_t count;
-};
-
-/* A snapshot (counters are updated by the vCPU thread; reads may be a tick
- * behind). Any thread. */
-VMM_API void vm_get_stats(struct vm *vm, struct em_stats *out);
-/* The busiest ports first; returns how many were written (<= max). */
-VMM_API size_t vm_get_io_port_stats(struct vm *vm, struct em_port_stat *out, size_t max);
-/* Writes the statistics in a human-readable table (for --stats). */
+/*
+ * The VM's statistics registry (vmm/stam/stam.h), the one source every
+ * consumer reads: EM's counters under /EM/ (runs, time in each engine,
+ * exits by reason as /EM/Exits/<reason>, HLT, interrupts, I/O, kicks,
+ * resets, uptime, rem's steps for hm as /EM/Steps/<mnemonic>), port
+ * accesses as /IOM/Ports/0xPPPP/Reads|Writes (registered at a port's first
+ * access), IOM's dispatch counters under /IOM/IO/ and /IOM/MMIO/, rem's
+ * block cache and translator under /REM/. Created with the VM, destroyed
+ * by vm_destroy; read it from any thread (stam.h's rules).
+ */
+VMM_API struct stam *vm_stam(struct vm *vm);
+/* CLOCK_MONOTONIC ns of the first engine entry, 0 before it. Any thread. */
+VMM_API uint64_t vm_first_run_ns(struct vm *vm);
+/* --stats: em_stats_print of the VM's registry, then every statistic. */
 VMM_API void vm_print_stats(struct vm *vm, FILE *f);
 /* Guest-triggered log lines held back by the log's rate limit so far (a
  * burst per source, then one per 0.5 s; see em_log.c). Any thread. */
 VMM_API uint64_t vm_log_suppressed(struct vm *vm);
-/* The same, from a snapshot (testable without a VM). */
-VMM_API void em_stats_print(const struct em_stats *s, const struct em_port_stat *ports,
-                            size_t nports, FILE *f);
+/*
+ * The summary people read first, computed from a registry's EM and REM
+ * values (testable without a VM): uptime, engine runs and time, mean run,
+ * time in hm and rem, rem's instructions and MIPS, the instructions rem
+ * stepped for hm by mnemonic (busiest first), HLT time. Lines of values
+ * that are not registered are left out.
+ */
+VMM_API void em_stats_print(struct stam *st, FILE *f);
 
 #endif /* VMM_EM_H */

@@ -123,7 +123,7 @@ static void kick_locked(struct vm *vm)
     vm->vcpu.ops->kick(&vm->vcpu);
     if (vm->vcpu.ops->engine == VM_ENGINE_HM) /* rem sees its flag without a signal */
         pthread_kill(vm->vcpu.thread, EM_KICK_SIGNAL);
-    __atomic_add_fetch(&vm->stats.kicks, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&vm->cnt.kicks, 1, __ATOMIC_RELAXED);
 }
 
 void em_kick(struct vm *vm)

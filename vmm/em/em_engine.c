@@ -61,15 +61,8 @@ const struct em_engine_ops em_hm_ops = {
 
 static cap_result rem_run(struct vm *vm, struct em_vcpu *v)
 {
-    cap_result rc = rem_vcpu_run(v->rv, EM_REM_SLICE, &v->exit);
-    vm->stats.rem_insns = rem_vcpu_insns(v->rv);
-    struct rem_cache_stats cs;
-    rem_vcpu_cache_stats(v->rv, &cs);
-    vm->stats.rem_blocks = cs.blocks_built;
-    vm->stats.rem_flushes = cs.cache_flushes;
-    vm->stats.rem_translations = cs.translations;
-    vm->stats.rem_links = cs.links;
-    return rc;
+    (void)vm; /* rem counts its instructions and blocks itself (/REM/) */
+    return rem_vcpu_run(v->rv, EM_REM_SLICE, &v->exit);
 }
 
 static cap_bool rem_irq_ready(struct em_vcpu *v) { return rem_vcpu_irq_ready(v->rv); }
@@ -114,35 +107,19 @@ static enum dis_mode code_mode(const struct cpum_ctx *c)
     return (c->seg[CPUM_CS].attr & CPUM_SEG_DB) ? DIS_MODE_32 : DIS_MODE_16;
 }
 
-/* Counts one step under the instruction's mnemonic (the last slot is "other"). */
+/* Counts one step under the instruction's mnemonic (/EM/Steps/<mnemonic>). */
 static void count_step(struct vm *vm, const struct cpum_ctx *c, const struct vmm_exit *hx)
 {
     struct dis_insn in;
     const char *name = "(unreadable)";
+    unsigned index = DIS_MNEM_COUNT;
     if (hx->emul.insn_len) {
         int n = dis_decode(hx->emul.insn, hx->emul.insn_len, code_mode(c), &in);
         name = n > 0 ? dis_mnem_name(in.mnem) : "(undecodable)";
+        index = n > 0 ? in.mnem : DIS_MNEM_COUNT + 1;
     }
-    struct em_step_stat *t = vm->stats.rem_step_ops;
-    vm->stats.rem_steps++;
-    unsigned i;
-    for (i = 0; i < EM_STEP_OPS - 1; i++) {
-        if (!t[i].count) {
-            snprintf(t[i].mnem, sizeof(t[i].mnem), "%s", name);
-            break;
-        }
-        if (!strcmp(t[i].mnem, name))
-            break;
-    }
-    if (i == EM_STEP_OPS - 1)
-        snprintf(t[i].mnem, sizeof(t[i].mnem), "(other)");
-    t[i].count++;
-    while (i > 0 && t[i].count > t[i - 1].count) { /* keep the busiest first */
-        struct em_step_stat tmp = t[i];
-        t[i] = t[i - 1];
-        t[i - 1] = tmp;
-        i--;
-    }
+    vm->cnt.rem_steps++;
+    em_count_step(vm, name, index);
 }
 
 static void stop_unimplemented(struct vm *vm, const struct em_vcpu *v, const struct vmm_exit *hx,
@@ -169,15 +146,13 @@ void em_step_in_rem(struct vm *vm, struct em_vcpu *v)
         return;
     }
     uint64_t t0 = em_now_ns();
-    uint64_t before = rem_vcpu_insns(v->rv);
     const struct cpum_msrs msrs = v->cpu.ctx.msr;
     rc = rem_vcpu_step_one(v->rv, &v->exit);
     /* Pushing the MSRs back would set the TSC to the value imported before
      * the step, moving the guest's clock back: only when rem changed one. */
     if (!memcmp(&msrs, &v->cpu.ctx.msr, sizeof(msrs)))
         v->cpu.dirty &= ~CPUM_STATE_MSRS;
-    vm->stats.rem_ns += em_now_ns() - t0;
-    vm->stats.rem_insns += rem_vcpu_insns(v->rv) - before;
+    vm->cnt.rem_ns += em_now_ns() - t0;
     if (CAP_FAILED(rc)) {
         em_fail(vm, rc, "stepping an instruction in rem");
         return;

@@ -16,6 +16,7 @@
 #include "em.h"
 #include "hwaccm/hwaccm.h"
 #include "rem/rem.h"
+#include "stam/stam.h"
 
 #define EM_COMPONENT "em"
 
@@ -124,6 +125,37 @@ struct em_log_limit {
     struct em_log_source src[EM_LOG_SOURCES];
 };
 
+/* EM's counters, registered with the VM's STAM at create (em_stats.c's
+ * table gives each its path, unit and description). Written by the vCPU
+ * thread without atomics, except kicks (atomic: any thread). */
+#define EM_EXIT_REASONS 16 /* > every enum vmm_exit_reason value */
+struct em_counters {
+    uint64_t exits[EM_EXIT_REASONS]; /* by enum vmm_exit_reason */
+    uint64_t runs;                   /* engine entries */
+    uint64_t hm_ns, rem_ns;          /* wall time inside each engine (rem's steps for hm: rem) */
+    uint64_t rem_steps;              /* instructions hm handed to rem (emulation failures) */
+    struct stam_profile halt;        /* HLT waits and the time spent in them */
+    uint64_t irqs_injected, irq_windows, nmis_injected;
+    uint64_t io_ops, mmio_ops; /* single accesses dispatched (string I/O counts each) */
+    uint64_t resets, kicks;
+};
+
+/* Port accesses by port, registered as /IOM/Ports/0xPPPP/{Reads,Writes} at
+ * the first one (em_stats.c); the array is calloc'ed, touched on use. */
+struct em_port_count {
+    uint64_t reads, writes;
+};
+
+/* Counts a port access of the exit being handled, registering the
+ * counter at the port's first access (em_stats.c). vCPU thread. */
+void em_count_port(struct vm *vm, uint16_t port, bool write, uint32_t count);
+/* Counts an instruction rem stepped for hm under its mnemonic
+ * (/EM/Steps/<mnemonic>, registered at its first step). vCPU thread. */
+void em_count_step(struct vm *vm, const char *mnem, unsigned index);
+/* Registers EM's counters and the VM's own values (uptime, log lines
+ * suppressed) in vm->stam (em_stats.c). Create. */
+cap_result em_stats_register(struct vm *vm);
+
 struct vm {
     struct vm_config cfg;       /* copy (devices only read during create) */
     struct cpum_policy policy;
@@ -148,9 +180,13 @@ struct vm {
     bool slow_irq_window;       /* engine reports IRQ windows late: poll (create) */
     bool threads_done;          /* every vCPU thread has left its loop */
 
-    struct em_stats stats;      /* written by the vCPU thread */
-    uint64_t start_ns;
-    uint64_t *port_counts;      /* 65536 counters, calloc'ed (pages touched on use) */
+    struct stam *stam;             /* the statistics registry (create; destroyed last) */
+    struct em_counters cnt;        /* registered in stam (vCPU thread) */
+    struct em_port_count *ports;   /* 65536, registered in stam at first use (vCPU thread) */
+    uint64_t *step_counts;         /* by dis mnemonic + 2, registered at first use (vCPU thread) */
+    uint64_t start_ns;             /* vm_start */
+    uint64_t first_run_ns;         /* CLOCK_MONOTONIC at the first engine entry, 0 before */
+    uint64_t uptime_ns;            /* set when the threads are done */
     struct em_log_limit log_limit; /* init at create, before any device */
 };
 

@@ -86,7 +86,7 @@ static void handle_io(struct vm *vm, const struct vmm_exit *x)
 {
     unsigned size = x->io.size;
     em_poll_timers(vm, vm->vcpu.exit_ns);
-    vm->port_counts[x->io.port] += x->io.count;
+    em_count_port(vm, x->io.port, x->io.write, x->io.count);
     for (uint32_t i = 0; i < x->io.count; i++) {
         uint8_t *p = x->io.data + (size_t)i * size;
         uint32_t v = 0;
@@ -98,7 +98,7 @@ static void handle_io(struct vm *vm, const struct vmm_exit *x)
             rc = iom_io_read(vm->iom, x->io.port, size, &v);
             memcpy(p, &v, size);
         }
-        vm->stats.io_ops++;
+        vm->cnt.io_ops++;
         if (CAP_FAILED(rc)) {
             em_fail(vm, rc, "port I/O dispatch");
             return;
@@ -168,7 +168,7 @@ void em_handle_exit(struct vm *vm, struct em_vcpu *v)
 {
     const struct vmm_exit *x = &v->exit;
     if ((unsigned)x->reason < EM_EXIT_REASONS)
-        vm->stats.exits[x->reason]++;
+        vm->cnt.exits[x->reason]++;
     switch (x->reason) {
     case VMM_EXIT_IO:
         handle_io(vm, x);
@@ -220,7 +220,7 @@ static void deliver_nmi(struct vm *vm, struct em_vcpu *v)
     }
     v->injected = true;
     v->halted = false;
-    vm->stats.nmis_injected++;
+    vm->cnt.nmis_injected++;
 }
 
 static void deliver_interrupt(struct vm *vm, struct em_vcpu *v)
@@ -231,7 +231,7 @@ static void deliver_interrupt(struct vm *vm, struct em_vcpu *v)
     }
     if (!v->ops->irq_ready(v)) {
         if (!v->irq_window)
-            vm->stats.irq_windows++;
+            vm->cnt.irq_windows++;
         request_window(v, true);
         return;
     }
@@ -246,7 +246,7 @@ static void deliver_interrupt(struct vm *vm, struct em_vcpu *v)
     }
     v->injected = true;
     v->halted = false;
-    vm->stats.irqs_injected++;
+    vm->cnt.irqs_injected++;
 }
 
 /* Sleeps until an interrupt the guest can take, a request or the next timer
@@ -254,7 +254,7 @@ static void deliver_interrupt(struct vm *vm, struct em_vcpu *v)
 static void halt_wait(struct vm *vm, struct em_vcpu *v)
 {
     uint64_t t0 = em_now_ns();
-    vm->stats.halts++;
+    vm->cnt.halt.count++; /* now: "has halted" holds during the first wait */
     pthread_mutex_lock(&vm->lock);
     for (;;) {
         if (requests(vm))
@@ -281,13 +281,13 @@ static void halt_wait(struct vm *vm, struct em_vcpu *v)
             break;
     }
     pthread_mutex_unlock(&vm->lock);
-    vm->stats.halt_ns += em_now_ns() - t0;
+    vm->cnt.halt.total_ns += em_now_ns() - t0;
 }
 
 static void do_reset(struct vm *vm, struct em_vcpu *v)
 {
     __atomic_and_fetch(&vm->requests, ~EM_REQ_RESET, __ATOMIC_SEQ_CST);
-    vm->stats.resets++;
+    vm->cnt.resets++;
     pdm_reset(vm->pdm);
     __atomic_store_n(&vm->intr_level, 0, __ATOMIC_SEQ_CST);
     __atomic_store_n(&vm->nmi_pending, 0, __ATOMIC_SEQ_CST);
@@ -327,22 +327,21 @@ static void run_once(struct vm *vm, struct em_vcpu *v)
 {
     em_kick_timer_arm(vm, v);
     uint64_t t0 = em_now_ns();
-    if (!vm->stats.first_run_ns)
-        vm->stats.first_run_ns = t0;
+    if (!vm->first_run_ns)
+        __atomic_store_n(&vm->first_run_ns, t0, __ATOMIC_RELAXED);
     cap_result rc = v->ops->run(vm, v);
     v->exit_ns = em_now_ns();
     uint64_t dt = v->exit_ns - t0;
     if (v->ops->engine == VM_ENGINE_REM)
-        vm->stats.rem_ns += dt;
+        vm->cnt.rem_ns += dt;
     else
-        vm->stats.hm_ns += dt;
-    vm->stats.runs++;
+        vm->cnt.hm_ns += dt;
+    vm->cnt.runs++;
     v->injected = false;
     if (CAP_FAILED(rc))
         em_fail(vm, rc, "running the vCPU");
     else
         em_handle_exit(vm, v);
-    vm->stats.engine_ns = vm->stats.hm_ns + vm->stats.rem_ns;
 }
 
 void *em_vcpu_main(void *arg)
@@ -381,8 +380,8 @@ void *em_vcpu_main(void *arg)
     em_log_flush_suppressed(vm);
     pthread_mutex_lock(&vm->lock);
     tm_pause(vm->tm);
-    vm->stats.uptime_ns = em_now_ns() - vm->start_ns;
-    vm->threads_done = true;
+    vm->uptime_ns = em_now_ns() - vm->start_ns;
+    __atomic_store_n(&vm->threads_done, true, __ATOMIC_RELEASE); /* after uptime_ns */
     em_set_state_locked(vm, vm->stop_final == VM_STATE_ABORTED ? VM_STATE_ABORTED
                                                                 : VM_STATE_POWERED_OFF);
     pthread_cond_broadcast(&vm->cond);

@@ -1,17 +1,22 @@
 /*
- * em_stats.c - engine choice (from em_probe.c's measurements) and the
- * statistics EM keeps (exits by reason, time in each engine and in HLT,
- * instructions rem ran and those it stepped for hm, I/O per port, injected
- * interrupts), for --stats and the console's debugger.
+ * em_stats.c - engine choice (from em_probe.c's measurements) and EM's
+ * statistics: the table that registers EM's counters with the VM's STAM
+ * (exits by reason, time in each engine and in HLT, rem's steps for hm by
+ * mnemonic, I/O by port, injected interrupts), and the summary --stats
+ * prints before the registry's full list. Every consumer (--stats, the
+ * console's debugger, `capsule debugvm`) reads the registry; nothing here
+ * keeps a copy of the counters.
  */
 #include <inttypes.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <capsule/errorinfo.h>
 
+#include "dis/dis.h"
 #include "em_internal.h"
 
 /* ---- engine choice ------------------------------------------------------- */
@@ -81,99 +86,232 @@ cap_result em_choose_engine(enum vm_engine req, const struct em_host_probe *p,
     return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL, "em: bad engine value %d", req);
 }
 
-/* ---- statistics ---------------------------------------------------------- */
+/* ---- statistics: registration ------------------------------------------- */
 
-void vm_get_stats(struct vm *vm, struct em_stats *out)
+#define C(field) offsetof(struct vm, cnt.field)
+
+static uint64_t read_engine_ns(const void *base)
 {
-    *out = vm->stats;
-    if (!vm->threads_done && vm->start_ns)
-        out->uptime_ns = em_now_ns() - vm->start_ns;
+    const struct vm *vm = base;
+    return __atomic_load_n(&vm->cnt.hm_ns, __ATOMIC_RELAXED) +
+           __atomic_load_n(&vm->cnt.rem_ns, __ATOMIC_RELAXED);
 }
 
-static int by_count(const void *a, const void *b)
+static uint64_t read_uptime_ns(const void *base)
 {
-    const struct em_port_stat *x = a, *y = b;
-    return x->count < y->count ? 1 : x->count > y->count ? -1 : (int)x->port - (int)y->port;
+    const struct vm *vm = base;
+    if (__atomic_load_n(&vm->threads_done, __ATOMIC_ACQUIRE))
+        return vm->uptime_ns;
+    uint64_t start = __atomic_load_n(&vm->start_ns, __ATOMIC_RELAXED);
+    return start ? em_now_ns() - start : 0;
 }
 
-size_t vm_get_io_port_stats(struct vm *vm, struct em_port_stat *out, size_t max)
+static uint64_t read_log_suppressed(const void *base)
 {
-    size_t n = 0, cap = 16;
-    struct em_port_stat *all = malloc(cap * sizeof(*all));
-    for (unsigned p = 0; all && p < 65536; p++) {
-        uint64_t c = __atomic_load_n(&vm->port_counts[p], __ATOMIC_RELAXED);
-        if (!c)
-            continue;
-        if (n == cap) {
-            struct em_port_stat *bigger = realloc(all, 2 * cap * sizeof(*all));
-            if (!bigger)
-                break;
-            all = bigger, cap *= 2;
-        }
-        all[n++] = (struct em_port_stat){.port = (uint16_t)p, .count = c};
+    return vm_log_suppressed((struct vm *)base); /* takes the log's lock, never STAM's */
+}
+
+static const struct stam_def em_stat_defs[] = {
+    {.path = "/EM/Runs",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(runs),
+     .desc = "engine entries"},
+    {.path = "/EM/HmNs",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_NS,
+     .offset = C(hm_ns),
+     .desc = "wall time inside hm"},
+    {.path = "/EM/RemNs",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_NS,
+     .offset = C(rem_ns),
+     .desc = "wall time inside rem (its steps for hm included)"},
+    {.path = "/EM/EngineNs",
+     .type = STAM_CALLBACK,
+     .unit = STAM_UNIT_NS,
+     .read = read_engine_ns,
+     .desc = "wall time inside the engines"},
+    {.path = "/EM/RemSteps",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_INSNS,
+     .offset = C(rem_steps),
+     .desc = "instructions hm handed to rem (the host could not emulate them)"},
+    {.path = "/EM/Halt",
+     .type = STAM_PROFILE,
+     .unit = STAM_UNIT_NS,
+     .offset = C(halt),
+     .desc = "HLT waits and the time spent in them"},
+    {.path = "/EM/IrqsInjected",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(irqs_injected),
+     .desc = "external interrupts injected"},
+    {.path = "/EM/IrqWindows",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(irq_windows),
+     .desc = "interrupt windows requested"},
+    {.path = "/EM/NmisInjected",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(nmis_injected),
+     .desc = "NMIs handed to the engine"},
+    {.path = "/EM/IOOps",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(io_ops),
+     .desc = "port accesses dispatched (string I/O counts each)"},
+    {.path = "/EM/MMIOOps",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(mmio_ops),
+     .desc = "MMIO accesses dispatched"},
+    {.path = "/EM/Resets",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(resets),
+     .desc = "VM resets"},
+    {.path = "/EM/Kicks",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(kicks),
+     .desc = "vCPU kicks out of the engine or HLT by other threads"},
+    {.path = "/EM/UptimeNs",
+     .type = STAM_CALLBACK,
+     .unit = STAM_UNIT_NS,
+     .read = read_uptime_ns,
+     .desc = "time since the VM started"},
+    {.path = "/EM/LogSuppressed",
+     .type = STAM_CALLBACK,
+     .unit = STAM_UNIT_COUNT,
+     .read = read_log_suppressed,
+     .desc = "guest-triggered log lines held back by the rate limit"},
+};
+
+#define EM_STEP_SLOTS (DIS_MNEM_COUNT + 2) /* + "(unreadable)", "(undecodable)" */
+
+cap_result em_stats_register(struct vm *vm)
+{
+    vm->ports = calloc(65536, sizeof(*vm->ports));
+    vm->step_counts = calloc(EM_STEP_SLOTS, sizeof(*vm->step_counts));
+    if (!vm->ports || !vm->step_counts)
+        return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "em: out of memory");
+    cap_result rc = stam_register_table(vm->stam, em_stat_defs,
+                                        sizeof(em_stat_defs) / sizeof(em_stat_defs[0]), vm);
+    for (unsigned r = 1; CAP_SUCCEEDED(rc) && r < EM_EXIT_REASONS; r++) {
+        const char *name = vmm_exit_name((enum vmm_exit_reason)r);
+        if (strcmp(name, "invalid"))
+            rc = stam_register_counterf(vm->stam, &vm->cnt.exits[r], STAM_UNIT_COUNT,
+                                        "engine exits of this reason", "/EM/Exits/%s", name);
     }
-    if (!all)
-        return 0;
-    qsort(all, n, sizeof(*all), by_count);
-    if (n > max)
-        n = max;
-    memcpy(out, all, n * sizeof(*out));
-    free(all);
-    return n;
+    return rc;
 }
 
-void em_stats_print(const struct em_stats *s, const struct em_port_stat *ports, size_t nports,
-                    FILE *f)
+void em_count_port(struct vm *vm, uint16_t port, bool write, uint32_t count)
 {
-    double up = s->uptime_ns / 1e6;
+    uint64_t *c = write ? &vm->ports[port].writes : &vm->ports[port].reads;
+    if (!*c) /* the first access: a registration failure only loses the path */
+        stam_register_counterf(vm->stam, c, STAM_UNIT_COUNT,
+                               write ? "port writes (string I/O counts each)"
+                                     : "port reads (string I/O counts each)",
+                               "/IOM/Ports/0x%04x/%s", port, write ? "Writes" : "Reads");
+    *c += count;
+}
+
+void em_count_step(struct vm *vm, const char *mnem, unsigned index)
+{
+    if (index >= EM_STEP_SLOTS)
+        return;
+    uint64_t *c = &vm->step_counts[index];
+    if (!*c)
+        stam_register_counterf(vm->stam, c, STAM_UNIT_INSNS,
+                               "instructions of this mnemonic rem executed for hm", "/EM/Steps/%s",
+                               mnem);
+    (*c)++;
+}
+
+struct stam *vm_stam(struct vm *vm)
+{
+    return vm->stam;
+}
+
+uint64_t vm_first_run_ns(struct vm *vm)
+{
+    return __atomic_load_n(&vm->first_run_ns, __ATOMIC_RELAXED);
+}
+
+/* ---- statistics: the summary --------------------------------------------- */
+
+#define TOP_STEPS 8
+
+/* The busiest /EM/Steps/ mnemonics, the rest summed. */
+struct top_steps {
+    struct {
+        char mnem[32];
+        uint64_t n;
+    } top[TOP_STEPS];
+    unsigned ntop;
+    uint64_t other;
+};
+
+static void collect_step(void *ctx, const struct stam_value *v)
+{
+    struct top_steps *t = ctx;
+    if (!v->value)
+        return;
+    unsigned i = t->ntop < TOP_STEPS ? t->ntop++ : TOP_STEPS;
+    if (i == TOP_STEPS) { /* full: replace the least busy if this one beats it */
+        if (v->value <= t->top[TOP_STEPS - 1].n) {
+            t->other += v->value;
+            return;
+        }
+        t->other += t->top[--i].n;
+    }
+    for (; i > 0 && t->top[i - 1].n < v->value; i--)
+        t->top[i] = t->top[i - 1];
+    snprintf(t->top[i].mnem, sizeof(t->top[i].mnem), "%s", v->path + strlen("/EM/Steps/"));
+    t->top[i].n = v->value;
+}
+
+void em_stats_print(struct stam *st, FILE *f)
+{
+    double up = stam_value(st, "/EM/UptimeNs") / 1e6;
+    uint64_t runs = stam_value(st, "/EM/Runs"), eng = stam_value(st, "/EM/EngineNs");
+    uint64_t rem_ns = stam_value(st, "/EM/RemNs"), insns = stam_value(st, "/REM/Insns");
+    uint64_t steps = stam_value(st, "/EM/RemSteps");
+    struct stam_value halt;
+    stam_get(st, "/EM/Halt", &halt);
     fprintf(f, "== EM statistics\n");
     fprintf(f, "uptime            %12.3f ms\n", up);
-    fprintf(f, "engine runs       %12" PRIu64 "   time in engine %.3f ms (%.1f%%)\n", s->runs,
-            s->engine_ns / 1e6, up > 0 ? 100.0 * s->engine_ns / 1e6 / up : 0.0);
-    if (s->runs)
-        fprintf(f, "mean run          %12.2f us\n", s->engine_ns / 1e3 / (double)s->runs);
-    fprintf(f, "time in hm        %12.3f ms   time in rem %.3f ms\n", s->hm_ns / 1e6,
-            s->rem_ns / 1e6);
-    if (s->rem_insns)
-        fprintf(f, "rem instructions  %12" PRIu64 "   %.1f MIPS while in rem\n", s->rem_insns,
-                s->rem_ns ? s->rem_insns * 1e3 / (double)s->rem_ns : 0.0);
-    if (s->rem_blocks)
-        fprintf(f, "rem blocks        %12" PRIu64 "   built, %" PRIu64 " cache flushes; JIT: %" PRIu64
-                   " translated, %" PRIu64 " exits chained\n",
-                s->rem_blocks, s->rem_flushes, s->rem_translations, s->rem_links);
-    if (s->rem_steps) {
-        fprintf(f, "instructions stepped by rem for hm %" PRIu64 ":", s->rem_steps);
-        for (unsigned i = 0; i < EM_STEP_OPS && s->rem_step_ops[i].count; i++)
-            fprintf(f, " %s %" PRIu64, s->rem_step_ops[i].mnem, s->rem_step_ops[i].count);
+    fprintf(f, "engine runs       %12" PRIu64 "   time in engine %.3f ms (%.1f%%)\n", runs,
+            eng / 1e6, up > 0 ? 100.0 * eng / 1e6 / up : 0.0);
+    if (runs)
+        fprintf(f, "mean run          %12.2f us\n", eng / 1e3 / (double)runs);
+    fprintf(f, "time in hm        %12.3f ms   time in rem %.3f ms\n",
+            stam_value(st, "/EM/HmNs") / 1e6, rem_ns / 1e6);
+    if (insns)
+        fprintf(f, "rem instructions  %12" PRIu64 "   %.1f MIPS while in rem\n", insns,
+                rem_ns ? insns * 1e3 / (double)rem_ns : 0.0);
+    if (steps) {
+        struct top_steps t = {0};
+        stam_enum(st, "/EM/Steps/*", collect_step, &t);
+        fprintf(f, "instructions stepped by rem for hm %" PRIu64 ":", steps);
+        for (unsigned i = 0; i < t.ntop; i++)
+            fprintf(f, " %s %" PRIu64, t.top[i].mnem, t.top[i].n);
+        if (t.other)
+            fprintf(f, " (other) %" PRIu64, t.other);
         fprintf(f, "\n");
     }
-    fprintf(f, "halts             %12" PRIu64 "   time halted %.3f ms\n", s->halts,
-            s->halt_ns / 1e6);
+    fprintf(f, "halts             %12" PRIu64 "   time halted %.3f ms\n", halt.count,
+            halt.value / 1e6);
     fprintf(f, "irqs injected     %12" PRIu64 "   irq windows requested %" PRIu64 "\n",
-            s->irqs_injected, s->irq_windows);
-    if (s->nmis_injected)
-        fprintf(f, "nmis injected     %12" PRIu64 "\n", s->nmis_injected);
-    fprintf(f, "io accesses       %12" PRIu64 "   mmio accesses %" PRIu64 "\n", s->io_ops,
-            s->mmio_ops);
-    fprintf(f, "resets            %12" PRIu64 "   kicks %" PRIu64 "\n", s->resets, s->kicks);
-    fprintf(f, "exits by reason:\n");
-    for (unsigned r = 0; r < EM_EXIT_REASONS; r++)
-        if (s->exits[r])
-            fprintf(f, "  %-18s %12" PRIu64 "\n", vmm_exit_name((enum vmm_exit_reason)r),
-                    s->exits[r]);
-    if (nports)
-        fprintf(f, "I/O by port:\n");
-    for (size_t i = 0; i < nports; i++)
-        fprintf(f, "  0x%04x             %12" PRIu64 "\n", ports[i].port, ports[i].count);
+            stam_value(st, "/EM/IrqsInjected"), stam_value(st, "/EM/IrqWindows"));
 }
 
 void vm_print_stats(struct vm *vm, FILE *f)
 {
-    struct em_stats s;
-    struct em_port_stat ports[16];
-    vm_get_stats(vm, &s);
-    size_t n = vm_get_io_port_stats(vm, ports, 16);
-    em_stats_print(&s, ports, n, f);
-    fprintf(f, "log lines suppressed %9llu   (guest-triggered, rate limit)\n",
-            (unsigned long long)vm_log_suppressed(vm));
+    em_stats_print(vm->stam, f);
+    fprintf(f, "== all statistics (name value unit; `capsule debugvm VM statistics` too)\n");
+    stam_print(vm->stam, NULL, false, f);
 }

@@ -156,7 +156,7 @@ static cap_result pgm_to_iom(struct mmio_hook *h, uint64_t off, void *data, unsi
 static cap_result mmio_read(void *opaque, uint64_t off, void *data, unsigned size)
 {
     struct vm *vm = ((struct mmio_hook *)opaque)->vm;
-    vm->stats.mmio_ops++;
+    vm->cnt.mmio_ops++;
     em_poll_timers(vm, 0);
     return pgm_to_iom(opaque, off, data, size, false);
 }
@@ -168,7 +168,7 @@ static cap_result mmio_read(void *opaque, uint64_t off, void *data, unsigned siz
 static cap_result mmio_write(void *opaque, uint64_t off, const void *data, unsigned size)
 {
     struct vm *vm = ((struct mmio_hook *)opaque)->vm;
-    vm->stats.mmio_ops++;
+    vm->cnt.mmio_ops++;
     em_poll_timers(vm, 0);
     cap_result rc = pgm_to_iom(opaque, off, (void *)data, size, true);
     if (on_vcpu_thread(vm))
@@ -288,6 +288,8 @@ static cap_result create_engines(struct vm *vm)
     cap_result rc = rem_create(vm->pgm, &vm->policy, &cb, &vm->rem);
     if (CAP_SUCCEEDED(rc))
         rc = rem_vcpu_create(vm->rem, &vm->vcpu.cpu, &vm->vcpu.rv);
+    if (CAP_SUCCEEDED(rc))
+        rc = rem_vcpu_register_stats(vm->vcpu.rv, vm->stam);
     if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_HM)
         rc = hwaccm_create(vm->pgm, &vm->policy, &vm->hm);
     if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_HM)
@@ -323,6 +325,8 @@ static cap_result create_modules(struct vm *vm)
                vm->cfg.ram_bytes > hostmem_host_ram() ? " (more than the host has: forced)" : "");
     if (CAP_SUCCEEDED(rc))
         rc = iom_create(iom_log, vm, &vm->iom);
+    if (CAP_SUCCEEDED(rc))
+        rc = iom_register_stats(vm->iom, vm->stam);
     if (CAP_SUCCEEDED(rc))
         rc = tm_create(NULL, &vm->tm);
     if (CAP_FAILED(rc))
@@ -363,14 +367,9 @@ cap_result vm_create(const struct vm_config *cfg, struct vm **out)
                              "em: %u vCPUs asked for; only 1 is supported until SMP arrives",
                              cfg->ncpus);
     struct vm *vm = calloc(1, sizeof(*vm));
-    uint64_t *ports = calloc(65536, sizeof(uint64_t));
-    if (!vm || !ports) {
-        free(vm);
-        free(ports);
+    if (!vm)
         return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "em: out of memory");
-    }
     vm->cfg = *cfg;
-    vm->port_counts = ports;
     vm->state = VM_STATE_CREATED;
     vm->stop.exit_code = -1;
     em_log_limit_init(&vm->log_limit);
@@ -380,7 +379,11 @@ cap_result vm_create(const struct vm_config *cfg, struct vm **out)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&vm->cond, &ca);
     pthread_condattr_destroy(&ca);
-    cap_result rc = pick_engine(vm);
+    cap_result rc = stam_create(&vm->stam);
+    if (CAP_SUCCEEDED(rc))
+        rc = em_stats_register(vm);
+    if (CAP_SUCCEEDED(rc))
+        rc = pick_engine(vm);
     if (CAP_SUCCEEDED(rc))
         rc = create_modules(vm);
     if (CAP_FAILED(rc)) {
@@ -427,7 +430,9 @@ void vm_destroy(struct vm *vm)
     em_log_limit_destroy(&vm->log_limit);
     pthread_cond_destroy(&vm->cond);
     pthread_mutex_destroy(&vm->lock);
-    free(vm->port_counts);
+    stam_destroy(vm->stam); /* after rem_vcpu_destroy deregistered /REM/ */
+    free(vm->ports);
+    free(vm->step_counts);
     free(vm);
 }
 

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include <capsule/result.h>
 
 #include "iom.h"
+#include "stam/stam.h"
 
 #define IOM_COMPONENT "iom"
 
@@ -54,6 +56,7 @@ struct iom {
     uint8_t io_logged[65536 / 8];
     uint64_t mmio_logged[IOM_MMIO_LOG_PAGES]; /* page numbers + 1; 0 = free */
     struct iom_mmio_listener listener; /* PGM's hook; zeroed if none */
+    struct stam *stam;                 /* where stats is registered, or NULL */
 };
 
 static void iom_logf(struct iom *iom, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -109,6 +112,10 @@ void iom_destroy(struct iom *iom)
 {
     if (!iom)
         return;
+    if (iom->stam) {
+        stam_deregister(iom->stam, "/IOM/IO/");
+        stam_deregister(iom->stam, "/IOM/MMIO/");
+    }
     table_free(&iom->io);
     table_free(&iom->mmio);
     pthread_rwlock_destroy(&iom->lock);
@@ -502,6 +509,51 @@ void iom_get_stats(struct iom *iom, struct iom_stats *out)
     uint64_t *dst = (uint64_t *)out, *src = (uint64_t *)&iom->stats;
     for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
         dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+#define S(field) offsetof(struct iom, stats.field)
+static const struct stam_def iom_stat_defs[] = {
+    {.path = "/IOM/IO/Reads",
+     .type = STAM_COUNTER,
+     .offset = S(io_reads),
+     .desc = "port reads a device claimed"},
+    {.path = "/IOM/IO/Writes",
+     .type = STAM_COUNTER,
+     .offset = S(io_writes),
+     .desc = "port writes a device claimed"},
+    {.path = "/IOM/IO/UnclaimedReads",
+     .type = STAM_COUNTER,
+     .offset = S(io_unclaimed_reads),
+     .desc = "port reads no device claimed (all-ones)"},
+    {.path = "/IOM/IO/UnclaimedWrites",
+     .type = STAM_COUNTER,
+     .offset = S(io_unclaimed_writes),
+     .desc = "port writes no device claimed (dropped)"},
+    {.path = "/IOM/MMIO/Reads",
+     .type = STAM_COUNTER,
+     .offset = S(mmio_reads),
+     .desc = "MMIO reads a device claimed"},
+    {.path = "/IOM/MMIO/Writes",
+     .type = STAM_COUNTER,
+     .offset = S(mmio_writes),
+     .desc = "MMIO writes a device claimed"},
+    {.path = "/IOM/MMIO/UnclaimedReads",
+     .type = STAM_COUNTER,
+     .offset = S(mmio_unclaimed_reads),
+     .desc = "MMIO reads no device claimed (all-ones)"},
+    {.path = "/IOM/MMIO/UnclaimedWrites",
+     .type = STAM_COUNTER,
+     .offset = S(mmio_unclaimed_writes),
+     .desc = "MMIO writes no device claimed (dropped)"},
+};
+
+cap_result iom_register_stats(struct iom *iom, struct stam *st)
+{
+    cap_result rc = stam_register_table(st, iom_stat_defs,
+                                        sizeof(iom_stat_defs) / sizeof(iom_stat_defs[0]), iom);
+    if (CAP_SUCCEEDED(rc))
+        iom->stam = st;
+    return rc;
 }
 
 void iom_dump(struct iom *iom)

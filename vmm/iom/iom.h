@@ -124,6 +124,13 @@ bool iom_mmio_claimed(struct iom *iom, uint64_t addr);
 /* A snapshot of the counters. */
 void iom_get_stats(struct iom *iom, struct iom_stats *out);
 
+/* Registers the counters of struct iom_stats in `st` (stam.h) as
+ * /IOM/IO/Reads, /IOM/IO/Writes, /IOM/IO/UnclaimedReads, ... and
+ * /IOM/MMIO/...; iom_destroy deregisters them, so `st` must outlive the
+ * IOM. Errors as stam_register_table (nothing registered then). */
+struct stam;
+cap_result iom_register_stats(struct iom *iom, struct stam *st);
+
 /* Writes one line per range ("io 0x3f8-0x3ff serial0 r=12 w=40") to `log`
  * (or stderr), for --stats and the debugger. */
 void iom_dump(struct iom *iom);

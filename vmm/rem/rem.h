@@ -46,6 +46,7 @@
 
 struct rem;
 struct rem_vcpu;
+struct stam;
 
 /* Services of the VM the CPU needs; any member may be NULL. */
 struct rem_callbacks {
@@ -155,18 +156,20 @@ VMM_API uint64_t rem_vcpu_insns(const struct rem_vcpu *v);
  * behaviour is the same either way. Drops the block cache; call between runs. */
 #define REM_JIT_HOT_DEFAULT 16
 VMM_API void rem_vcpu_set_jit(struct rem_vcpu *v, int hot);
-/* Blocks translated since the block cache was last created (for tests). */
+/* Blocks translated since the vCPU was created (for tests). */
 VMM_API uint64_t rem_vcpu_jit_translations(const struct rem_vcpu *v);
 /* Exits of translations linked straight to the next translation (for tests). */
 VMM_API uint64_t rem_vcpu_jit_links(const struct rem_vcpu *v);
 
-/* The decoded-block cache and the translator, for --stats: blocks built
- * (decoded), cache flushes (every block dropped: its pools were full),
- * blocks translated and translations' exits chained, all since the cache
- * was created (at the vCPU's first run; rem_vcpu_set_jit starts anew). */
-struct rem_cache_stats {
-    uint64_t blocks_built, cache_flushes, translations, links;
-};
-VMM_API void rem_vcpu_cache_stats(const struct rem_vcpu *v, struct rem_cache_stats *out);
+/*
+ * Registers the vCPU's statistics in `st` (stam.h) under /REM/: the
+ * instructions it retired, the decoded-block cache (lookups, misses that
+ * built a block, rechecks, flushes) and the translator (blocks translated,
+ * refused, exits chained, code buffer flushes, its use and size), all since
+ * the vCPU was created. rem_vcpu_destroy deregisters them (so `st` must
+ * outlive the vCPU). One vCPU per registry until SMP. Errors as
+ * stam_register_table; nothing is registered then.
+ */
+VMM_API cap_result rem_vcpu_register_stats(struct rem_vcpu *v, struct stam *st);
 
 #endif /* VMM_REM_H */

@@ -98,7 +98,6 @@ struct rem_block {
 struct rem_bcache {
     struct rem_block blocks[REM_BCACHE_SIZE];
     uint32_t insns_used, bytes_used;
-    uint64_t builds, flushes;
     uint8_t *code_pages; /* bitmap: a page holds blocks (its writes take the slow path) */
     uint32_t *gen;       /* per page: guest writes to it while it held blocks */
     uint32_t check_epoch;/* blocks compare their bytes once per epoch */
@@ -120,7 +119,6 @@ static void bcache_flush(struct rem_bcache *bc)
     bc->insns_used = 0;
     bc->bytes_used = 0;
     memset(bc->code_pages, 0, REM_CODE_PAGES / 8);
-    bc->flushes++;
 }
 
 cap_result rem_bcache_create(struct rem_vcpu *v)
@@ -140,9 +138,9 @@ cap_result rem_bcache_create(struct rem_vcpu *v)
     bc->jit = v->jit_hot >= 0 ? rem_jit_create() : NULL;
     bc->check_epoch = 1;
     bcache_flush(bc);
-    bc->flushes = 0;
-    bc->builds = 0;
     v->bcache = bc;
+    v->stats.jit_buffer_bytes = rem_jit_size(bc->jit);
+    v->stats.jit_code_bytes = 0;
     return CAP_OK;
 }
 
@@ -228,8 +226,11 @@ static struct rem_block *build(struct rem_vcpu *v, struct rem_block *b, uint64_t
     if ((gpa >> 12) >= REM_CODE_PAGES)
         return NULL;
     if (bc->insns_used + REM_BLOCK_MAX > REM_BPOOL_INSNS ||
-        bc->bytes_used + REM_BLOCK_MAX * DIS_MAX_LEN > REM_BPOOL_BYTES)
+        bc->bytes_used + REM_BLOCK_MAX * DIS_MAX_LEN > REM_BPOOL_BYTES) {
         bcache_flush(bc);
+        v->stats.cache_flushes++;
+        v->stats.jit_code_bytes = 0;
+    }
     struct rem_binsn *out = &bc->insns[bc->insns_used];
     unsigned off = (unsigned)(gpa & PGM_PAGE_MASK), pos = 0, n = 0;
     while (n < REM_BLOCK_MAX) {
@@ -269,7 +270,7 @@ static struct rem_block *build(struct rem_vcpu *v, struct rem_block *b, uint64_t
     memcpy(&bc->bytes[bc->bytes_used], host, pos);
     bc->insns_used += n;
     bc->bytes_used += pos;
-    bc->builds++;
+    v->stats.blocks_built++;
     mark_code_page(v, gpa);
     return b;
 }
@@ -298,22 +299,6 @@ static inline bool same_bytes(const uint8_t *host, const uint8_t *bytes, unsigne
     return diff == 0;
 }
 
-void rem_bcache_stats(const struct rem_vcpu *v, uint64_t *built, uint64_t *flushes)
-{
-    *built = v->bcache ? v->bcache->builds : 0;
-    *flushes = v->bcache ? v->bcache->flushes : 0;
-}
-
-uint64_t rem_bcache_jit_translations(const struct rem_vcpu *v)
-{
-    return v->bcache ? rem_jit_translations(v->bcache->jit) : 0;
-}
-
-uint64_t rem_bcache_jit_links(const struct rem_vcpu *v)
-{
-    return v->bcache ? rem_jit_links(v->bcache->jit) : 0;
-}
-
 /* Translates block b for the current CPL; a full code buffer drops every
  * translation and is tried once more. */
 static void translate(struct rem_vcpu *v, struct rem_block *b)
@@ -326,12 +311,16 @@ static void translate(struct rem_vcpu *v, struct rem_block *b)
         for (unsigned i = 0; i < REM_BCACHE_SIZE; i++)
             bc->blocks[i].jit = NULL;
         rem_jit_reset(bc->jit);
+        v->stats.jit_buffer_flushes++;
         rc = rem_jit_translate(bc->jit, v, b->insn, b->n, off, &fn);
     }
+    v->stats.jit_code_bytes = rem_jit_used(bc->jit);
     if (rc) {
         b->no_jit = true;
+        v->stats.jit_refused++;
         return;
     }
+    v->stats.jit_translations++;
     b->jit = fn;
     b->jit_cpl = (uint8_t)v->cpl;
 }
@@ -343,7 +332,9 @@ static void link_to(struct rem_vcpu *v, struct rem_jit_exit *x, const struct rem
     struct rem_bcache *bc = v->bcache;
     struct rem_jit_target tg = { b->jit, &b->jit, &b->checked, &b->gen, &bc->gen[b->gpa >> 12],
                                  rip, b->gpa, b->n };
-    rem_jit_link(bc->jit, x, &tg);
+    if (rem_jit_link(bc->jit, x, &tg))
+        v->stats.jit_links++;
+    v->stats.jit_code_bytes = rem_jit_used(bc->jit);
 }
 
 bool rem_run_block(struct rem_vcpu *v)
@@ -380,12 +371,14 @@ bool rem_run_block(struct rem_vcpu *v)
         }
         uint64_t gpa = page_gpa | (la & PGM_PAGE_MASK);
         struct rem_block *b = &bc->blocks[(gpa ^ (gpa >> 12)) & (REM_BCACHE_SIZE - 1)];
+        v->stats.block_lookups++;
         if (__builtin_expect(b->gpa != gpa || b->bits != v->code_bits ||
                                  b->checked != bc->check_epoch || b->gen != bc->gen[gpa >> 12],
                              0)) {
             const uint8_t *host = (const uint8_t *)(uintptr_t)(la + addend);
             if (b->gpa == gpa && b->bits == v->code_bits &&
                 same_bytes(host, &bc->bytes[b->bytes], b->nbytes)) {
+                v->stats.block_rechecks++;
                 b->checked = bc->check_epoch;
                 b->gen = bc->gen[gpa >> 12];
             } else {

@@ -198,6 +198,21 @@ struct rem_vcpu {
                                       linked to the next translation (rem_block.c links it) */
     int jit_hot;            /* translate a block after it ran this many times; <0: never
                                (rem_vcpu_set_jit; CAPSULE_REM_JIT, CAPSULE_REM_JIT_HOT) */
+
+    /* Statistics since the vCPU was created (registered under /REM/ by
+     * rem_vcpu_register_stats, rem_stats.c): plain fields this vCPU's
+     * thread increments; STAM's readers load them racily. */
+    struct rem_counters {
+        uint64_t block_lookups;  /* blocks looked up by rem_run_block */
+        uint64_t blocks_built;   /* ... not in the cache or stale: decoded (misses) */
+        uint64_t block_rechecks; /* ... whose bytes were compared again and still held */
+        uint64_t cache_flushes;  /* the pools were full: every block dropped */
+        uint64_t jit_translations, jit_links, jit_refused;
+        uint64_t jit_buffer_flushes; /* the code buffer was full: every translation dropped */
+        uint64_t jit_code_bytes;     /* gauge: of the code buffer in use */
+        uint64_t jit_buffer_bytes;   /* gauge: its size, 0 without a translator */
+    } stats;
+    struct stam *stam; /* where those are registered (deregistered at destroy), or NULL */
 };
 
 #define REM_NO_ERR 0xffffffffu
@@ -419,11 +434,6 @@ bool rem_bcache_has_code(const struct rem_vcpu *v, uint64_t gpa);
 void rem_bcache_code_write(struct rem_vcpu *v, uint64_t gpa);
 /* Blocks compare their bytes with memory again before they next run. */
 void rem_bcache_new_epoch(struct rem_vcpu *v);
-/* Blocks translated to host code since the vCPU was created. */
-uint64_t rem_bcache_jit_translations(const struct rem_vcpu *v);
-uint64_t rem_bcache_jit_links(const struct rem_vcpu *v);
-/* Blocks built and whole-cache flushes since the block cache was created. */
-void rem_bcache_stats(const struct rem_vcpu *v, uint64_t *built, uint64_t *flushes);
 /* Completes a port IN after EM filled iobuf. */
 void rem_complete_in(struct rem_vcpu *v);
 
@@ -446,8 +456,9 @@ struct rem_jit *rem_jit_create(void);
 void rem_jit_destroy(struct rem_jit *j);
 /* Forgets every translation (the caller drops its pointers to them). */
 void rem_jit_reset(struct rem_jit *j);
-uint64_t rem_jit_translations(const struct rem_jit *j);
-uint64_t rem_jit_links(const struct rem_jit *j);
+/* Bytes of the code buffer in use, and its size (0 for NULL). */
+size_t rem_jit_used(const struct rem_jit *j);
+size_t rem_jit_size(const struct rem_jit *j);
 /* Counts rem_jit_reset: an exit record (rem_jit_link) from before a reset is gone. */
 uint32_t rem_jit_resets(const struct rem_jit *j);
 /* Translates the n instructions of a block for v's current CPL (64-bit code
@@ -472,8 +483,9 @@ struct rem_jit_target {
 };
 /* Links exit x (v->jit_exit after a translation returned, with no reset of
  * j since) to b, which rem_run_block is about to run next, translated, after
- * x's block; b must have been checked for this RIP, CPL and check epoch. */
-void rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_jit_target *b);
+ * x's block; b must have been checked for this RIP, CPL and check epoch.
+ * False when the buffer had no room for the link (x stays unlinked). */
+bool rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_jit_target *b);
 
 /* Something rem does not implement although the architecture the policy
  * describes has it (a 16-bit TSS task switch): stops the run with

@@ -88,7 +88,6 @@
 struct rem_jit {
     uint8_t *buf;
     size_t size, used;
-    uint64_t translations, links;
     uint32_t resets;
 };
 
@@ -144,14 +143,14 @@ uint32_t rem_jit_resets(const struct rem_jit *j)
     return j ? j->resets : 0;
 }
 
-uint64_t rem_jit_translations(const struct rem_jit *j)
+size_t rem_jit_used(const struct rem_jit *j)
 {
-    return j ? j->translations : 0;
+    return j ? j->used : 0;
 }
 
-uint64_t rem_jit_links(const struct rem_jit *j)
+size_t rem_jit_size(const struct rem_jit *j)
 {
-    return j ? j->links : 0;
+    return j ? j->size : 0;
 }
 
 void jit_fixup(struct tr *t, uint8_t *at, unsigned kind, unsigned insn)
@@ -507,7 +506,6 @@ int rem_jit_translate(struct rem_jit *j, const struct rem_vcpu *v,
     if (full)
         return -1;
     j->used = (size_t)(end - j->buf + 15) & ~(size_t)15;
-    j->translations++;
     *out = (rem_jit_fn)(void *)entry;
     return 0;
 }
@@ -529,7 +527,7 @@ int rem_jit_translate(struct rem_jit *j, const struct rem_vcpu *v,
  *     into the exiting block's own page, which maps where the block's does.
  * A link stays until the buffer is reset; nothing of the guest's is
  * committed before the jump into b. */
-void rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_jit_target *b)
+bool rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_jit_target *b)
 {
     struct xe ee = { j->buf + j->used, j->buf + j->size, false }, *e = &ee;
     uint8_t *stub = e->p, *relink = x->jmp + 4;
@@ -582,10 +580,10 @@ void rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_ji
     xe_mov_load(e, 8, XR_R12, xm_reg(XR_RAX));
     xe_jmp_to(e, XC_ALWAYS, body);
     if (e->full)
-        return; /* stays unlinked until the buffer is reset */
+        return false; /* stays unlinked until the buffer is reset */
     j->used = (size_t)(e->p - j->buf + 15) & ~(size_t)15;
     xe_patch(x->jmp, stub);
-    j->links++;
+    return true;
 }
 
 #else /* not x86-64 Linux: no translator, the interpreter runs everything */
@@ -605,7 +603,13 @@ void rem_jit_reset(struct rem_jit *j)
     (void)j;
 }
 
-uint64_t rem_jit_translations(const struct rem_jit *j)
+size_t rem_jit_used(const struct rem_jit *j)
+{
+    (void)j;
+    return 0;
+}
+
+size_t rem_jit_size(const struct rem_jit *j)
 {
     (void)j;
     return 0;
@@ -625,15 +629,10 @@ uint32_t rem_jit_resets(const struct rem_jit *j)
     return 0;
 }
 
-uint64_t rem_jit_links(const struct rem_jit *j)
-{
-    (void)j;
-    return 0;
-}
-
-void rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_jit_target *b)
+bool rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_jit_target *b)
 {
     (void)j, (void)x, (void)b;
+    return false;
 }
 
 #endif

@@ -23,6 +23,7 @@
 #include <capsule/errorinfo.h>
 
 #include "rem_internal.h"
+#include "stam/stam.h"
 
 #define REM_BENIGN_DELIVERY 0x20u /* `delivering` marker for external/NMI events */
 
@@ -78,6 +79,8 @@ void rem_vcpu_destroy(struct rem_vcpu *v)
 {
     if (!v)
         return;
+    if (v->stam)
+        stam_deregister(v->stam, "/REM/");
     rem_bcache_destroy(v);
     free(v);
 }
@@ -322,17 +325,10 @@ void rem_vcpu_set_jit(struct rem_vcpu *v, int hot)
 
 uint64_t rem_vcpu_jit_translations(const struct rem_vcpu *v)
 {
-    return rem_bcache_jit_translations(v);
+    return v->stats.jit_translations;
 }
 
 uint64_t rem_vcpu_jit_links(const struct rem_vcpu *v)
 {
-    return rem_bcache_jit_links(v);
-}
-
-void rem_vcpu_cache_stats(const struct rem_vcpu *v, struct rem_cache_stats *out)
-{
-    rem_bcache_stats(v, &out->blocks_built, &out->cache_flushes);
-    out->translations = rem_bcache_jit_translations(v);
-    out->links = rem_bcache_jit_links(v);
+    return v->stats.jit_links;
 }

@@ -38,13 +38,6 @@
 #define DETACH_KEY    'q'
 #define SERIAL_SLOT   0 /* "serial port 1" in the CLI's words (--uartmode1) */
 
-enum { OPT_SOCKET = 1 };
-
-static const struct cli_opt console_opts[] = {
-    {"--socket", OPT_SOCKET, 1},
-    {NULL, 0, 0},
-};
-
 /* One attached console: the socket is set by attach(), the rest by
  * console_setup(), undone by console_close(); `sock` is -1 when closed,
  * `tty` set only while the terminal's settings are changed. */
@@ -77,63 +70,46 @@ static int has_vm_process(MachineState s)
 }
 
 /*
- * The socket path of `vm`'s first serial port, owned by the caller
- * (cap_str_free). Fails with the thread's error info set if the port is not
- * in server mode (CAP_E_INVALID_OBJECT_STATE) or the machine has no VM
- * process (CAP_E_INVALID_VM_STATE); *what names the failing step.
+ * The socket path of the machine's first serial port into *(char **)arg,
+ * owned by the caller (cap_str_free). Fails with the thread's error info
+ * set if the port is not in server mode (CAP_E_INVALID_OBJECT_STATE) or the
+ * machine has no VM process (CAP_E_INVALID_VM_STATE).
  */
-static cap_result serial_socket(struct cli_ctx *ctx, const char *vm, char **path, const char **what)
+static cap_result serial_socket(struct cli_vm *vm, void *arg)
 {
-    IMachine *m = NULL;
+    char **path = arg;
     ISerialPort *port = NULL;
     PortMode mode = PortMode_Disconnected;
     MachineState state = MachineState_Null;
     cap_bool enabled = 0;
-    *path = NULL;
-    *what = "ICapsule::findMachine";
-    cap_result rc = cli_find_machine(ctx, vm, &m);
-    if (rc >= 0) {
-        *what = "IMachine::getSerialPort";
-        rc = IMachine_GetSerialPort(m, SERIAL_SLOT, &port);
-    }
-    if (rc >= 0) {
-        *what = "ISerialPort";
+    vm->what = "IMachine::getSerialPort";
+    cap_result rc = IMachine_GetSerialPort(vm->machine, SERIAL_SLOT, &port);
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "ISerialPort";
         rc = ISerialPort_GetHostMode(port, &mode);
-        if (rc >= 0)
-            rc = ISerialPort_GetEnabled(port, &enabled);
-        if (rc >= 0)
-            rc = ISerialPort_GetPath(port, path);
     }
-    if (rc >= 0 && (mode != PortMode_Server || !enabled || !*path || !**path))
+    if (CAP_SUCCEEDED(rc))
+        rc = ISerialPort_GetEnabled(port, &enabled);
+    if (CAP_SUCCEEDED(rc))
+        rc = ISerialPort_GetPath(port, path);
+    if (CAP_SUCCEEDED(rc) && (mode != PortMode_Server || !enabled || !*path || !**path))
         rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, "capsule", "ISerialPort",
                            "serial port 1 of machine '%s' is %s%s, not a server socket; "
                            "set one with 'capsule modifyvm %s --uart1 0x3f8 4 "
                            "--uartmode1 server SOCKET'",
-                           vm, enabled ? "in mode " : "disabled",
-                           enabled ? cli_portmode_name(mode) : "", vm);
-    if (rc >= 0) {
-        *what = "IMachine::state";
-        rc = IMachine_GetState(m, &state);
+                           vm->name, enabled ? "in mode " : "disabled",
+                           enabled ? cli_portmode_name(mode) : "", vm->name);
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IMachine::state";
+        rc = IMachine_GetState(vm->machine, &state);
     }
-    if (rc >= 0 && !has_vm_process(state))
+    if (CAP_SUCCEEDED(rc) && !has_vm_process(state))
         rc = cap_error_set(CAP_E_INVALID_VM_STATE, "capsule", "IMachine",
                            "machine '%s' is not running (it is %s); start it with "
                            "'capsule startvm %s'",
-                           vm, cli_state_text(state), vm);
-    /* Releasing remote objects is an IPC call, which clears the thread's
-     * error info: keep it across. */
-    struct cap_error_info info;
-    memset(&info, 0, sizeof(info));
-    if (rc < 0)
-        cap_error_take(&info);
-    if (port)
-        ISerialPort_Release(port);
-    if (m)
-        IMachine_Release(m);
-    if (rc < 0) {
-        if (info.message)
-            cap_error_set_info(&info);
-        cap_error_info_clear(&info);
+                           vm->name, cli_state_text(state), vm->name);
+    cli_release(port);
+    if (CAP_FAILED(rc)) {
         cap_str_free(*path);
         *path = NULL;
     }
@@ -369,62 +345,53 @@ static int attach(const char *label, const char *path)
 static int console_vm(struct cli_ctx *ctx, const char *vm)
 {
     char *path = NULL;
-    const char *what = NULL;
-    cap_result rc = serial_socket(ctx, vm, &path, &what);
-    if (rc < 0)
-        return cli_fail(rc, what);
+    int status = cli_with_vm(ctx, vm, CLI_MACHINE, serial_socket, &path);
+    if (status != CLI_EXIT_OK)
+        return status;
     /* The relay can last for hours: the service is not needed any more. */
     cli_disconnect(ctx);
     char label[256];
     snprintf(label, sizeof(label), "VM \"%s\" (serial port 1)", vm);
-    int status = attach(label, path);
+    status = attach(label, path);
     cap_str_free(path);
     return status;
 }
 
-static int cmd_console(struct cli_ctx *ctx, int argc, char **argv)
+struct console_args {
+    const char *vm, *socket;
+};
+
+static const struct cli_arg console_args[] = {
+    CLI_POS_OPT("VM", struct console_args, vm,
+                "a running machine whose serial port 1 is a server socket\n"
+                "(capsule modifyvm VM --uartmode1 server SOCKET)"),
+    CLI_OPT("--socket", "PATH", cli_arg_nonempty, struct console_args, socket,
+            "attach to the Unix socket PATH directly, without the service"),
+    CLI_ARGS_END,
+};
+
+static int run_console(struct cli_ctx *ctx, void *args)
 {
-    const char *vm = NULL, *socket_path = NULL, *val = NULL;
-    struct cli_parser p;
-    int r;
-    cli_parser_init(&p, argc, argv);
-    while ((r = cli_next(&p, console_opts, &val)) != CLI_END) {
-        switch (r) {
-        case OPT_SOCKET:
-            if (!*val)
-                return cli_usage(ctx, "--socket: the path must not be empty");
-            socket_path = val;
-            break;
-        case CLI_POSITIONAL:
-            if (vm)
-                return cli_usage(ctx, "unexpected argument '%s'", val);
-            vm = val;
-            break;
-        default:
-            return cli_usage(ctx, NULL);
-        }
-    }
-    if (vm && socket_path)
+    const struct console_args *a = args;
+    if (a->vm && a->socket)
         return cli_usage(ctx, "give either a VM or --socket PATH, not both");
-    if (!vm && !socket_path)
-        return cli_usage(ctx, "the VM (name or UUID) is missing");
-    if (socket_path) {
+    if (!a->vm && !a->socket)
+        return cli_usage(ctx, CLI_VM_MISSING);
+    if (a->socket) {
         char label[300];
-        snprintf(label, sizeof(label), "the serial socket %s", socket_path);
-        return attach(label, socket_path);
+        snprintf(label, sizeof(label), "the serial socket %s", a->socket);
+        return attach(label, a->socket);
     }
-    return console_vm(ctx, vm);
+    return console_vm(ctx, a->vm);
 }
 
 const struct cli_cmd cli_cmd_console = {
     .name = "console",
-    .fn = cmd_console,
-    .usage = "capsule console VM\n"
-             "capsule console --socket PATH",
     .help = "attach the terminal to a running machine's serial port 1",
-    .detail = "  VM             a running machine whose serial port 1 is a server socket\n"
-              "                 (capsule modifyvm VM --uartmode1 server SOCKET)\n"
-              "  --socket PATH  attach to the Unix socket PATH directly, without the service\n"
+    .args = console_args,
+    .args_size = sizeof(struct console_args),
+    .run = run_console,
+    .detail = "Give either VM or --socket PATH.\n"
               "\n"
               "The terminal is in raw mode: every key goes to the guest. Detach with\n"
               "Ctrl-] then q (Ctrl-] twice sends one Ctrl-]); the VM keeps running.\n"

@@ -3,8 +3,10 @@
  * [--ostype T] [--basefolder D] [--register]`.
  *
  * As VBoxManage does: compose the settings file name (honouring
- * --basefolder), create the machine object, save its settings file, and
- * register it only when asked. Output:
+ * --basefolder), create the machine object, then either save its settings
+ * file or, with --register, register it: registerMachine saves the file
+ * itself only after its checks, so a refused registration (a name already
+ * registered) leaves nothing behind for a retry to trip on. Output:
  *
  *   Virtual machine 'N' is created and registered.   (or "is created.")
  *   UUID: <uuid>
@@ -21,14 +23,21 @@
 
 #include "manage.h"
 
-enum { OPT_NAME = 1, OPT_OSTYPE, OPT_BASEFOLDER, OPT_REGISTER };
+struct createvm_args {
+    const char *name, *ostype, *base;
+    int do_register;
+};
 
-static const struct cli_opt createvm_opts[] = {
-    {"--name", OPT_NAME, 1},
-    {"--ostype", OPT_OSTYPE, 1},
-    {"--basefolder", OPT_BASEFOLDER, 1},
-    {"--register", OPT_REGISTER, 0},
-    {NULL, 0, 0},
+static const struct cli_arg createvm_args[] = {
+    CLI_OPT_REQ("--name", "NAME", cli_arg_nonempty, struct createvm_args, name,
+                "the machine's name (unique among registered machines)"),
+    CLI_STR("--ostype", "TYPE", struct createvm_args, ostype,
+            "a guest OS type ID (see 'capsule list ostypes'); default Other"),
+    CLI_OPT("--basefolder", "FOLDER", cli_arg_nonempty, struct createvm_args, base,
+            "put the machine folder under FOLDER instead of the\ndefault machine folder"),
+    CLI_FLAG("--register", struct createvm_args, do_register,
+             "register the machine too (else use 'capsule registervm')"),
+    CLI_ARGS_END,
 };
 
 /* An absolute form of `path` (relative to the current folder), or NULL. */
@@ -42,108 +51,64 @@ static char *absolute(const char *path)
     return cap_str_printf("%s/%s", cwd, path);
 }
 
-static int create(struct cli_ctx *ctx, const char *name, const char *ostype, const char *base,
-                  int do_register)
+static cap_result create(struct cli_vm *vm, void *arg)
 {
+    const struct createvm_args *a = arg;
+    ICapsule *root = vm->ctx->root;
     char *file = NULL, *base_abs = NULL, *path = NULL;
     IMachine *m = NULL;
     cap_uuid id, null_id;
     char ubuf[CAP_UUID_BUFSIZE];
-    int status = CLI_EXIT_OK;
-    const char *what = "connecting to capsule-svc";
+    cap_result rc = CAP_OK;
 
     memset(&null_id, 0, sizeof(null_id));
-    cap_result rc = cli_connect(ctx);
-    if (rc < 0)
-        goto fail;
-    if (base && !(base_abs = absolute(base))) {
-        rc = cap_error_set(CAP_E_IO, "capsule", NULL, "cannot resolve --basefolder '%s'", base);
-        goto fail;
+    if (a->base && !(base_abs = absolute(a->base))) {
+        rc = cap_error_set(CAP_E_IO, "capsule", NULL, "cannot resolve --basefolder '%s'", a->base);
+        goto out;
     }
-    what = "ICapsule::composeMachineFilename";
-    rc = ICapsule_ComposeMachineFilename(ctx->root, name, base_abs ? base_abs : "", &file);
-    if (rc < 0)
-        goto fail;
-    what = "ICapsule::createMachine";
-    rc = ICapsule_CreateMachine(ctx->root, file, name, ostype ? ostype : "", &null_id, CAP_FALSE,
-                                &m);
-    if (rc < 0)
-        goto fail;
-    what = "IMachine::saveSettings";
-    rc = IMachine_SaveSettings(m);
-    if (rc < 0)
-        goto fail;
-    if (do_register) {
-        what = "ICapsule::registerMachine";
-        rc = ICapsule_RegisterMachine(ctx->root, m);
-        if (rc < 0)
-            goto fail;
-    }
-    what = "IMachine";
+    vm->what = "ICapsule::composeMachineFilename";
+    rc = ICapsule_ComposeMachineFilename(root, a->name, base_abs ? base_abs : "", &file);
+    if (CAP_FAILED(rc))
+        goto out;
+    vm->what = "ICapsule::createMachine";
+    rc = ICapsule_CreateMachine(root, file, a->name, a->ostype ? a->ostype : "", &null_id,
+                                CAP_FALSE, &m);
+    if (CAP_FAILED(rc))
+        goto out;
+    /* registerMachine saves the new machine itself, after its checks (a
+     * name already registered): a refused registration writes nothing. */
+    vm->what = a->do_register ? "ICapsule::registerMachine" : "IMachine::saveSettings";
+    rc = a->do_register ? ICapsule_RegisterMachine(root, m) : IMachine_SaveSettings(m);
+    if (CAP_FAILED(rc))
+        goto out;
+    vm->what = "IMachine";
     rc = IMachine_GetId(m, &id);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetSettingsFilePath(m, &path);
-    if (rc < 0)
-        goto fail;
-    printf("Virtual machine '%s' is created%s.\n", name, do_register ? " and registered" : "");
+    if (CAP_FAILED(rc))
+        goto out;
+    printf("Virtual machine '%s' is created%s.\n", a->name,
+           a->do_register ? " and registered" : "");
     printf("UUID: %s\n", cap_uuid_format(&id, ubuf));
     printf("Settings file: '%s'\n", path);
-    goto out;
-fail:
-    status = cli_fail(rc, what);
 out:
     cap_str_free(path);
     cap_str_free(file);
     cap_str_free(base_abs);
-    if (m)
-        IMachine_Release(m);
-    return status;
+    cli_release(m);
+    return rc;
 }
 
-static int cmd_createvm(struct cli_ctx *ctx, int argc, char **argv)
+static int run_createvm(struct cli_ctx *ctx, void *args)
 {
-    const char *name = NULL, *ostype = NULL, *base = NULL, *val = NULL;
-    int do_register = 0, r;
-    struct cli_parser p;
-    cli_parser_init(&p, argc, argv);
-    while ((r = cli_next(&p, createvm_opts, &val)) != CLI_END) {
-        switch (r) {
-        case OPT_NAME:
-            name = val;
-            break;
-        case OPT_OSTYPE:
-            ostype = val;
-            break;
-        case OPT_BASEFOLDER:
-            base = val;
-            break;
-        case OPT_REGISTER:
-            do_register = 1;
-            break;
-        case CLI_POSITIONAL:
-            return cli_usage(ctx, "unexpected argument '%s'", val);
-        default:
-            return cli_usage(ctx, NULL);
-        }
-    }
-    if (!name)
-        return cli_usage(ctx, "option '--name' is required");
-    if (!*name)
-        return cli_usage(ctx, "--name: the name must not be empty");
-    if (base && !*base)
-        return cli_usage(ctx, "--basefolder: the folder must not be empty");
-    return create(ctx, name, ostype, base, do_register);
+    return cli_with_vm(ctx, NULL, CLI_SERVICE, create, args);
 }
 
 const struct cli_cmd cli_cmd_createvm = {
     .name = "createvm",
-    .fn = cmd_createvm,
-    .usage = "capsule createvm --name NAME [--ostype TYPE] [--basefolder DIR] [--register]",
     .help = "create a machine and its settings file (and register it)",
-    .detail =
-        "  --name NAME        the machine's name (unique among registered machines)\n"
-        "  --ostype TYPE      a guest OS type ID (see 'capsule list ostypes'); default Other\n"
-        "  --basefolder DIR   put the machine folder under DIR instead of the default\n"
-        "                     machine folder\n"
-        "  --register         register the machine too (else use 'capsule registervm')\n",
+    .args = createvm_args,
+    .args_size = sizeof(struct createvm_args),
+    .run = run_createvm,
+    .detail = NULL,
 };

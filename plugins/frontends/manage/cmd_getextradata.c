@@ -36,14 +36,14 @@ static cap_result enumerate(struct owner *o)
     char **keys = NULL;
     cap_result rc = o->m ? IMachine_GetExtraDataKeys(o->m, &n, &keys)
                          : ICapsule_GetExtraDataKeys(o->root, &n, &keys);
-    if (rc < 0)
+    if (CAP_FAILED(rc))
         return rc;
     if (n > 1)
         qsort(keys, n, sizeof(keys[0]), cmp_str);
-    for (uint32_t i = 0; i < n && rc >= 0; i++) {
+    for (uint32_t i = 0; i < n && CAP_SUCCEEDED(rc); i++) {
         char *v = NULL;
         rc = get_value(o, keys[i], &v);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             printf("Key: %s, Value: %s\n", keys[i], v ? v : "");
         cap_str_free(v);
     }
@@ -51,61 +51,54 @@ static cap_result enumerate(struct owner *o)
     return rc;
 }
 
-static int cmd_getextradata(struct cli_ctx *ctx, int argc, char **argv)
-{
-    const char *target = NULL, *key = NULL, *val = NULL;
-    struct cli_parser p;
-    int r;
-    cli_parser_init(&p, argc, argv);
-    while ((r = cli_next(&p, NULL, &val)) != CLI_END) {
-        if (r == CLI_BAD)
-            return cli_usage(ctx, NULL);
-        if (!target)
-            target = val;
-        else if (!key)
-            key = val;
-        else
-            return cli_usage(ctx, "unexpected argument '%s'", val);
-    }
-    if (!target || !key)
-        return cli_usage(ctx, "expected VM|global and KEY|enumerate");
-    if (!*key)
-        return cli_usage(ctx, "the KEY must not be empty");
+struct getextradata_args {
+    const char *target, *key;
+};
 
-    struct owner o = {NULL, NULL};
-    const char *what = "connecting to capsule-svc";
-    cap_result rc = cli_connect(ctx);
-    if (rc >= 0 && strcmp(target, "global") != 0) {
-        what = "ICapsule::findMachine";
-        rc = ICapsule_FindMachine(ctx->root, target, &o.m);
+#define GET_MISSING "expected VM|global and KEY|enumerate"
+
+static const struct cli_arg getextradata_args[] = {
+    CLI_POS("VM|global", struct getextradata_args, target, GET_MISSING, NULL),
+    CLI_POS("KEY|enumerate", struct getextradata_args, key, GET_MISSING, NULL),
+    CLI_ARGS_END,
+};
+
+static cap_result get(struct cli_vm *vm, void *arg)
+{
+    const struct getextradata_args *a = arg;
+    struct owner o = {vm->ctx->root, vm->machine};
+    if (strcmp(a->key, "enumerate") == 0) {
+        vm->what = "enumerating extra data";
+        return enumerate(&o);
     }
-    o.root = ctx->root;
-    if (rc >= 0 && strcmp(key, "enumerate") == 0) {
-        what = "enumerating extra data";
-        rc = enumerate(&o);
-    } else if (rc >= 0) {
-        char *v = NULL;
-        what = "getExtraData";
-        rc = get_value(&o, key, &v);
-        if (rc >= 0) {
-            if (v && *v)
-                printf("Value: %s\n", v);
-            else
-                printf("No value set!\n");
-        }
-        cap_str_free(v);
+    char *v = NULL;
+    vm->what = "getExtraData";
+    cap_result rc = get_value(&o, a->key, &v);
+    if (CAP_SUCCEEDED(rc)) {
+        if (v && *v)
+            printf("Value: %s\n", v);
+        else
+            printf("No value set!\n");
     }
-    int status = rc < 0 ? cli_fail(rc, what) : CLI_EXIT_OK;
-    if (o.m)
-        IMachine_Release(o.m);
-    return status;
+    cap_str_free(v);
+    return rc;
+}
+
+static int run_getextradata(struct cli_ctx *ctx, void *args)
+{
+    const struct getextradata_args *a = args;
+    if (!*a->key)
+        return cli_usage(ctx, "the KEY must not be empty");
+    const char *vm = strcmp(a->target, "global") == 0 ? NULL : a->target;
+    return cli_with_vm(ctx, vm, CLI_SERVICE, get, args);
 }
 
 const struct cli_cmd cli_cmd_getextradata = {
     .name = "getextradata",
-    .fn = cmd_getextradata,
-    .usage = "capsule getextradata VM|global KEY|enumerate",
     .help = "read extra data of a machine or of the service",
+    .args = getextradata_args,
+    .args_size = sizeof(struct getextradata_args),
+    .run = run_getextradata,
     .detail = "Prints \"Value: VALUE\" (or \"No value set!\"); with enumerate, one\n"
               "\"Key: KEY, Value: VALUE\" line per item.\n",
 };

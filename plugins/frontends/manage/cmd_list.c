@@ -1,11 +1,12 @@
 /*
  * plugins/frontends/manage/cmd_list.c - `capsule list vms|runningvms|ostypes|
- * cpuprofiles|hostinfo|systemproperties`.
+ * cpuprofiles|hostinfo|systemproperties [--long]`.
  *
  * `list vms` and `list runningvms` print one `"name" {uuid}` line per
  * machine (VBoxManage's format, which scripts parse); an inaccessible
  * machine prints as `"<inaccessible>" {uuid}` followed by an indented line
- * with the reason. The other lists are `Label: value` lines for people;
+ * with the reason; with --long (-l), each machine's showvminfo block
+ * (VBoxManage's `list -l vms`). The other lists are `Label: value` lines for people;
  * ostypes and cpuprofiles print one block per item, each ended by an empty
  * line (VBoxManage's `list ostypes` / `list cpu-profiles`).
  */
@@ -18,6 +19,40 @@
 
 #include "manage.h"
 
+enum list_what {
+    LIST_VMS,
+    LIST_RUNNINGVMS,
+    LIST_OSTYPES,
+    LIST_HOSTINFO,
+    LIST_SYSTEMPROPERTIES,
+    LIST_CPUPROFILES,
+};
+
+static const struct cli_choice lists[] = {
+    [LIST_VMS] = {"vms", "the registered machines"},
+    [LIST_RUNNINGVMS] = {"runningvms", "the machines with a VM process"},
+    [LIST_OSTYPES] = {"ostypes", "the guest OS types (createvm --ostype)"},
+    [LIST_HOSTINFO] = {"hostinfo", "the host: processors, memory, OS, host driver, time"},
+    [LIST_SYSTEMPROPERTIES] = {"systemproperties", "the limits and global defaults"},
+    [LIST_CPUPROFILES] = {"cpuprofiles", "the CPU profiles (modifyvm --cpu-profile)"},
+    {NULL, NULL},
+};
+
+struct list_args {
+    int what; /* enum list_what */
+    int longer;
+};
+
+static const struct cli_arg list_args[] = {
+    CLI_CHOICE("LIST", lists, struct list_args, what,
+               "what to list is missing (vms, runningvms, ostypes, cpuprofiles, hostinfo, "
+               "systemproperties)"),
+    CLI_FLAG("--long", struct list_args, longer,
+             "vms, runningvms: every detail of each machine (as showvminfo)"),
+    CLI_ALIAS("-l", NULL, cli_arg_flag, struct list_args, longer),
+    CLI_ARGS_END,
+};
+
 /* Prints one machine's `"name" {uuid}` line (and the reason if inaccessible). */
 static cap_result print_vm_line(IMachine *m)
 {
@@ -25,25 +60,24 @@ static cap_result print_vm_line(IMachine *m)
     cap_bool ok = 0;
     char ubuf[CAP_UUID_BUFSIZE];
     cap_result rc = IMachine_GetId(m, &id);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetAccessible(m, &ok);
-    if (rc < 0)
+    if (CAP_FAILED(rc))
         return rc;
     cap_uuid_format(&id, ubuf);
     if (!ok) {
         IErrorInfo *ei = NULL;
         char *msg = NULL;
-        if (IMachine_GetAccessError(m, &ei) >= 0 && ei)
+        if (CAP_SUCCEEDED(IMachine_GetAccessError(m, &ei)) && ei)
             IErrorInfo_GetMessage(ei, &msg);
         printf("\"<inaccessible>\" {%s}\n    %s\n", ubuf, msg && *msg ? msg : "(no reason given)");
         cap_str_free(msg);
-        if (ei)
-            IErrorInfo_Release(ei);
+        cli_release(ei);
         return CAP_OK;
     }
     char *name = NULL;
     rc = IMachine_GetName(m, &name);
-    if (rc < 0)
+    if (CAP_FAILED(rc))
         return rc;
     printf("\"%s\" {%s}\n", name, ubuf);
     cap_str_free(name);
@@ -57,57 +91,68 @@ static int is_online(MachineState s)
            s == MachineState_Restoring;
 }
 
-static int list_vms(struct cli_ctx *ctx, int running_only)
+/* Sets what failed (for cli_with_vm's report) and passes rc on. */
+static cap_result at(struct cli_vm *vm, cap_result rc, const char *what)
 {
-    uint32_t n = 0, ns = 0;
-    IMachine **machines = NULL;
-    MachineState *states = NULL;
-    cap_result rc = ICapsule_GetMachines(ctx->root, &n, &machines);
-    if (rc < 0)
-        return cli_fail(rc, "ICapsule::machines");
-    if (running_only && n > 0) {
-        rc = ICapsule_GetMachineStates(ctx->root, n, machines, &ns, &states);
-        if (rc < 0 || ns != n) {
-            cap_array_free(CAP_TLT_IFACE, n, machines);
-            return cli_fail(rc < 0 ? rc : CAP_E_UNEXPECTED, "ICapsule::getMachineStates");
-        }
-    }
-    int status = CLI_EXIT_OK;
-    for (uint32_t i = 0; i < n && status == CLI_EXIT_OK; i++) {
-        if (running_only && !is_online(states[i]))
-            continue;
-        rc = print_vm_line(machines[i]);
-        if (rc < 0)
-            status = cli_fail(rc, "IMachine");
-    }
-    cap_array_free(CAP_TLT_ENUM, ns, states);
-    cap_array_free(CAP_TLT_IFACE, n, machines);
-    return status;
+    if (CAP_FAILED(rc))
+        vm->what = what;
+    return rc;
 }
 
-static int list_ostypes(struct cli_ctx *ctx)
+static cap_result list_vms(struct cli_vm *vm, const struct list_args *a)
+{
+    uint32_t n = 0, ns = 0, shown = 0;
+    IMachine **machines = NULL;
+    MachineState *states = NULL;
+    cap_result rc =
+        at(vm, ICapsule_GetMachines(vm->ctx->root, &n, &machines), "ICapsule::machines");
+    if (CAP_SUCCEEDED(rc) && a->what == LIST_RUNNINGVMS && n > 0) {
+        rc = ICapsule_GetMachineStates(vm->ctx->root, n, machines, &ns, &states);
+        if (CAP_SUCCEEDED(rc) && ns != n)
+            rc = cap_error_set(CAP_E_UNEXPECTED, "capsule", "ICapsule",
+                               "%" PRIu32 " states for %" PRIu32 " machines", ns, n);
+        at(vm, rc, "ICapsule::getMachineStates");
+    }
+    for (uint32_t i = 0; i < n && CAP_SUCCEEDED(rc); i++) {
+        if (states && !is_online(states[i]))
+            continue;
+        vm->what = "IMachine";
+        if (!a->longer) {
+            rc = print_vm_line(machines[i]);
+            continue;
+        }
+        if (shown++)
+            putchar('\n');
+        rc = cli_show_vm(vm->ctx->root, machines[i], 0, &vm->what);
+    }
+    cap_array_free(CAP_TLT_ENUM, ns, states);
+    cli_release_array(n, machines);
+    return rc;
+}
+
+static cap_result list_ostypes(struct cli_vm *vm)
 {
     uint32_t n = 0;
     IGuestOSType **types = NULL;
-    cap_result rc = ICapsule_GetGuestOSTypes(ctx->root, &n, &types);
-    if (rc < 0)
-        return cli_fail(rc, "ICapsule::guestOSTypes");
-    for (uint32_t i = 0; i < n && rc >= 0; i++) {
+    cap_result rc = ICapsule_GetGuestOSTypes(vm->ctx->root, &n, &types);
+    if (CAP_FAILED(rc))
+        return at(vm, rc, "ICapsule::guestOSTypes");
+    for (uint32_t i = 0; i < n && CAP_SUCCEEDED(rc); i++) {
         char *id = NULL, *fam = NULL, *desc = NULL;
         cap_bool b64 = 0;
         uint32_t ram = 0, cpus = 0;
         rc = IGuestOSType_GetId(types[i], &id);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             rc = IGuestOSType_GetDescription(types[i], &desc);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             rc = IGuestOSType_GetFamilyId(types[i], &fam);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             rc = IGuestOSType_GetIs64Bit(types[i], &b64);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             rc = IGuestOSType_GetRecommendedRAM(types[i], &ram);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             rc = IGuestOSType_GetRecommendedCPUCount(types[i], &cpus);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             printf("ID:          %s\nDescription: %s\nFamily ID:   %s\n64 bit:      %s\n"
                    "Memory:      %" PRIu32 " MB\nCPUs:        %" PRIu32 "\n\n",
                    id, desc, fam, b64 ? "true" : "false", ram, cpus);
@@ -115,8 +160,8 @@ static int list_ostypes(struct cli_ctx *ctx)
         cap_str_free(fam);
         cap_str_free(desc);
     }
-    cap_array_free(CAP_TLT_IFACE, n, types);
-    return rc < 0 ? cli_fail(rc, "IGuestOSType") : CLI_EXIT_OK;
+    cli_release_array(n, types);
+    return at(vm, rc, "IGuestOSType");
 }
 
 /* CPUID's brand string is padded with spaces on some CPUs (the host's). */
@@ -132,28 +177,28 @@ static const char *trimmed(char *s)
 
 /* The service's profiles (ISystemProperties' cpuProfiles), the default
  * first: the CLI knows none of them itself. */
-static int list_cpuprofiles(struct cli_ctx *ctx)
+static cap_result list_cpuprofiles(struct cli_vm *vm)
 {
     ISystemProperties *sp = NULL;
     ICPUProfile **profs = NULL;
     uint32_t n = 0;
-    cap_result rc = ICapsule_GetSystemProperties(ctx->root, &sp);
-    if (rc < 0)
-        return cli_fail(rc, "ICapsule::systemProperties");
+    cap_result rc = ICapsule_GetSystemProperties(vm->ctx->root, &sp);
+    if (CAP_FAILED(rc))
+        return at(vm, rc, "ICapsule::systemProperties");
     rc = ISystemProperties_GetCpuProfiles(sp, &n, &profs);
-    ISystemProperties_Release(sp);
-    if (rc < 0)
-        return cli_fail(rc, "ISystemProperties::cpuProfiles");
-    for (uint32_t i = 0; i < n && rc >= 0; i++) {
+    cli_release(sp);
+    if (CAP_FAILED(rc))
+        return at(vm, rc, "ISystemProperties::cpuProfiles");
+    for (uint32_t i = 0; i < n && CAP_SUCCEEDED(rc); i++) {
         char *name = NULL, *vendor = NULL, *desc = NULL, *brand = NULL;
         rc = ICPUProfile_GetName(profs[i], &name);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             rc = ICPUProfile_GetVendor(profs[i], &vendor);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             rc = ICPUProfile_GetDescription(profs[i], &desc);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             rc = ICPUProfile_GetBrand(profs[i], &brand);
-        if (rc >= 0)
+        if (CAP_SUCCEEDED(rc))
             printf("Name:        %s\nVendor:      %s\nDescription: %s\nBrand:       %s\n\n", name,
                    vendor, desc, trimmed(brand));
         cap_str_free(name);
@@ -161,8 +206,8 @@ static int list_cpuprofiles(struct cli_ctx *ctx)
         cap_str_free(desc);
         cap_str_free(brand);
     }
-    cap_array_free(CAP_TLT_IFACE, n, profs);
-    return rc < 0 ? cli_fail(rc, "ICPUProfile") : CLI_EXIT_OK;
+    cli_release_array(n, profs);
+    return at(vm, rc, "ICPUProfile");
 }
 
 static const char *driver_name(HostDriverKind k)
@@ -177,44 +222,46 @@ static const char *driver_name(HostDriverKind k)
     }
 }
 
-static int list_hostinfo(struct cli_ctx *ctx)
+static cap_result list_hostinfo(struct cli_vm *vm)
 {
     IHost *h = NULL;
-    cap_result rc = ICapsule_GetHost(ctx->root, &h);
-    if (rc < 0)
-        return cli_fail(rc, "ICapsule::host");
+    cap_result rc = ICapsule_GetHost(vm->ctx->root, &h);
+    if (CAP_FAILED(rc))
+        return at(vm, rc, "ICapsule::host");
     uint32_t ncpu = 0, mhz = 0, mem = 0, avail = 0;
     cap_bool hwv = 0, drv_ok = 0;
     char *desc = NULL, *os = NULL, *osver = NULL, *drv_status = NULL;
     HostDriverKind drv = HostDriverKind_Null;
     int64_t now = 0;
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetProcessorCount(h, &ncpu);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetProcessorSpeed(h, &mhz);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetProcessorDescription(h, &desc);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetHwVirtSupported(h, &hwv);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetMemorySize(h, &mem);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetMemoryAvailable(h, &avail);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetOperatingSystem(h, &os);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetOsVersion(h, &osver);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetHostDriver(h, &drv);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetHostDriverAvailable(h, &drv_ok);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetHostDriverStatus(h, &drv_status);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = IHost_GetUtcTime(h, &now);
-    if (rc >= 0)
+    char when[48];
+    cli_format_time(now, 1, when, sizeof(when));
+    if (CAP_SUCCEEDED(rc))
         printf("Host Information:\n\n"
-               "Host time: %" PRId64 " ms since the epoch (UTC)\n"
+               "Host time: %s\n"
                "Processor count: %" PRIu32 "\n"
                "Processor speed: %" PRIu32 " MHz\n"
                "Processor description: %s\n"
@@ -225,46 +272,46 @@ static int list_hostinfo(struct cli_ctx *ctx)
                "Operating system version: %s\n"
                "Host driver: %s (%s)\n"
                "Host driver status: %s\n",
-               now, ncpu, mhz, desc, hwv ? "yes" : "no", mem, avail, os, osver, driver_name(drv),
+               when, ncpu, mhz, desc, hwv ? "yes" : "no", mem, avail, os, osver, driver_name(drv),
                drv_ok ? "available" : "not available", drv_status);
     cap_str_free(desc);
     cap_str_free(os);
     cap_str_free(osver);
     cap_str_free(drv_status);
-    IHost_Release(h);
-    return rc < 0 ? cli_fail(rc, "IHost") : CLI_EXIT_OK;
+    cli_release(h);
+    return at(vm, rc, "IHost");
 }
 
-static int list_systemproperties(struct cli_ctx *ctx)
+static cap_result list_systemproperties(struct cli_vm *vm)
 {
     ISystemProperties *sp = NULL;
-    cap_result rc = ICapsule_GetSystemProperties(ctx->root, &sp);
-    if (rc < 0)
-        return cli_fail(rc, "ICapsule::systemProperties");
+    cap_result rc = ICapsule_GetSystemProperties(vm->ctx->root, &sp);
+    if (CAP_FAILED(rc))
+        return at(vm, rc, "ICapsule::systemProperties");
     uint32_t minram = 0, maxram = 0, mincpu = 0, maxcpu = 0, nser = 0, nlog = 0, idle = 0, neng = 0;
     ExecutionEngine *eng = NULL;
     char *folder = NULL, *front = NULL;
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetMinGuestRAM(sp, &minram);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetMaxGuestRAM(sp, &maxram);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetMinGuestCPUCount(sp, &mincpu);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetMaxGuestCPUCount(sp, &maxcpu);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetSerialPortCount(sp, &nser);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetSupportedEngines(sp, &neng, &eng);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetDefaultMachineFolder(sp, &folder);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetDefaultFrontend(sp, &front);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetLogHistoryCount(sp, &nlog);
-    if (rc >= 0)
+    if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetServiceIdleTimeout(sp, &idle);
-    if (rc >= 0) {
+    if (CAP_SUCCEEDED(rc)) {
         printf("Minimum guest RAM size:      %" PRIu32 " Megabytes\n"
                "Maximum guest RAM size:      %" PRIu32 " Megabytes\n"
                "Minimum guest CPU count:     %" PRIu32 "\n"
@@ -283,70 +330,51 @@ static int list_systemproperties(struct cli_ctx *ctx)
     cap_array_free(CAP_TLT_ENUM, neng, eng);
     cap_str_free(folder);
     cap_str_free(front);
-    ISystemProperties_Release(sp);
-    return rc < 0 ? cli_fail(rc, "ISystemProperties") : CLI_EXIT_OK;
+    cli_release(sp);
+    return at(vm, rc, "ISystemProperties");
 }
 
-static int cmd_list(struct cli_ctx *ctx, int argc, char **argv)
+static cap_result list(struct cli_vm *vm, void *arg)
 {
-    static const char *const what[] = {"vms",      "runningvms",       "ostypes",
-                                       "hostinfo", "systemproperties", "cpuprofiles"};
-    struct cli_parser p;
-    const char *val = NULL, *which = NULL;
-    int r;
-    cli_parser_init(&p, argc, argv);
-    while ((r = cli_next(&p, NULL, &val)) != CLI_END) {
-        if (r == CLI_BAD)
-            return cli_usage(ctx, NULL);
-        if (which)
-            return cli_usage(ctx, "unexpected argument '%s'", val);
-        which = val;
-    }
-    if (!which)
-        return cli_usage(ctx, "what to list is missing (vms, runningvms, ostypes, cpuprofiles, "
-                              "hostinfo, systemproperties)");
-    size_t k = 0;
-    while (k < sizeof(what) / sizeof(what[0]) && strcmp(what[k], which) != 0)
-        k++;
-    if (k == sizeof(what) / sizeof(what[0]))
-        return cli_usage(ctx,
-                         "cannot list '%s' (vms, runningvms, ostypes, cpuprofiles, hostinfo, "
-                         "systemproperties)",
-                         which);
-    cap_result rc = cli_connect(ctx);
-    if (rc < 0)
-        return cli_fail(rc, "connecting to capsule-svc");
-    switch (k) {
-    case 0:
-        return list_vms(ctx, 0);
-    case 1:
-        return list_vms(ctx, 1);
-    case 2:
-        return list_ostypes(ctx);
-    case 3:
-        return list_hostinfo(ctx);
-    case 4:
-        return list_systemproperties(ctx);
+    const struct list_args *a = arg;
+    switch (a->what) {
+    case LIST_VMS:
+    case LIST_RUNNINGVMS:
+        return list_vms(vm, a);
+    case LIST_OSTYPES:
+        return list_ostypes(vm);
+    case LIST_HOSTINFO:
+        return list_hostinfo(vm);
+    case LIST_SYSTEMPROPERTIES:
+        return list_systemproperties(vm);
     default:
-        return list_cpuprofiles(ctx);
+        return list_cpuprofiles(vm);
     }
+}
+
+static int run_list(struct cli_ctx *ctx, void *args)
+{
+    return cli_with_vm(ctx, NULL, CLI_SERVICE, list, args);
 }
 
 const struct cli_cmd cli_cmd_list = {
     .name = "list",
-    .fn = cmd_list,
-    .usage = "capsule list vms|runningvms|ostypes|cpuprofiles|hostinfo|systemproperties",
     .help = "list machines, running machines, guest OS types, CPU profiles, host or global "
             "properties",
+    .args = list_args,
+    .args_size = sizeof(struct list_args),
+    .run = run_list,
     .detail = "vms and runningvms print one line per machine:\n"
               "  \"NAME\" {UUID}\n"
               "and an inaccessible machine as\n"
               "  \"<inaccessible>\" {UUID}\n"
-              "followed by an indented line giving the reason.\n"
+              "followed by an indented line giving the reason; with --long, each machine\n"
+              "as 'capsule showvminfo' prints it, separated by empty lines.\n"
               "cpuprofiles prints one block per CPU profile a machine can be given\n"
               "(modifyvm --cpu-profile), the default first:\n"
               "  Name:        NAME\n"
               "  Vendor:      GenuineIntel|AuthenticAMD\n"
               "  Description: TEXT\n"
-              "  Brand:       CPUID BRAND STRING\n",
+              "  Brand:       CPUID BRAND STRING\n"
+              "hostinfo gives the host's time in ISO 8601 (UTC).\n",
 };

@@ -1,8 +1,9 @@
 /*
  * plugins/frontends/manage/cmd_modifyvm.c - `capsule modifyvm VM [--memory MB]
- * [--cpus N] [--engine auto|hm|rem|raw] [--cpu-profile NAME] [--kernel F] [--initrd F]
- * [--cmdline S] [--uart1 IOBASE IRQ|off] [--uartmode1 file F|server SOCKET|
- * disconnected] [--description S] [--name N] [--ostype T]`.
+ * [--cpus N] [--engine auto|hm|rem|raw] [--cpu-profile NAME] [--kernel F]
+ * [--initrd F] [--cmdline S] [--debugexit on|off] [--uart1..4 IOBASE IRQ|off]
+ * [--uartmode1..4 file F|server SOCKET|disconnected] [--description S]
+ * [--name N] [--ostype T]`.
  *
  * The VirtualBox way: every option is parsed and checked first (a usage
  * error changes nothing); then the machine is locked with a write-lock
@@ -10,383 +11,372 @@
  * with saveSettings, and the lock released. If any setter fails, nothing is
  * saved (unlocking discards the pending changes).
  *
- * --cpu-profile is checked against the profiles the service lists
- * (ISystemProperties' cpuProfiles) before the machine is locked: an unknown
- * name is a usage error (exit 2) naming the known ones, like a bad value of
- * any other option, though it costs a connection.
+ * What only the service knows is checked against it before the machine is
+ * locked, and a bad value is a usage error (exit 2) like any other: --memory
+ * and --cpus against ISystemProperties' limits (the CLI has none of its
+ * own), --cpu-profile against its cpuProfiles (the message names the known
+ * ones). --memory beyond the host's physical memory (IHost's memorySize) is
+ * allowed with a warning on stderr, as VBoxManage warns.
  */
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
+#include <capsule/errorinfo.h>
 #include <capsule/mem.h>
 
 #include "manage.h"
 
-enum {
-    OPT_MEMORY = 1,
-    OPT_CPUS,
-    OPT_ENGINE,
-    OPT_KERNEL,
-    OPT_INITRD,
-    OPT_CMDLINE,
-    OPT_UART1,
-    OPT_UARTMODE1,
-    OPT_DESCRIPTION,
-    OPT_NAME,
-    OPT_OSTYPE,
-    OPT_CPUPROFILE,
-};
+/* The --uartN and --uartmodeN options: one per serial port slot of the
+ * settings (ISystemProperties' serialPortCount; the service refuses others). */
+#define N_UARTS 4
 
-static const struct cli_opt modifyvm_opts[] = {
-    {"--memory", OPT_MEMORY, 1},
-    {"--cpus", OPT_CPUS, 1},
-    {"--engine", OPT_ENGINE, 1},
-    {"--kernel", OPT_KERNEL, 1},
-    {"--initrd", OPT_INITRD, 1},
-    {"--cmdline", OPT_CMDLINE, 1},
-    {"--uart1", OPT_UART1, 1},
-    {"--uartmode1", OPT_UARTMODE1, 1},
-    {"--description", OPT_DESCRIPTION, 1},
-    {"--name", OPT_NAME, 1},
-    {"--ostype", OPT_OSTYPE, 1},
-    {"--cpu-profile", OPT_CPUPROFILE, 1},
-    {NULL, 0, 0},
-};
-
-/* What to change; NULL strings and zero has_* flags mean "leave alone".
- * Paths are owned (made absolute), other strings point into argv. */
-struct changes {
-    const char *vm;
-    const char *name, *ostype, *cmdline, *description;
-    const char *cpu_profile_arg; /* as given; cpu_profile is the service's spelling */
-    char *kernel, *initrd, *uart_path, *cpu_profile;
-    int has_memory, has_cpus, has_engine, has_uart, has_uartmode, count;
-    uint32_t memory, cpus;
-    ExecutionEngine engine;
+struct uart_change {
+    int has_uart, has_mode;
     struct cli_uart uart;
-    PortMode uart_mode;
+    PortMode mode;
+    const char *path; /* as given: file and server modes */
 };
 
-/* An absolute form of a host path given on the command line ("" stays ""). */
+struct engine_change {
+    int set;
+    ExecutionEngine engine;
+};
+
+/* The arguments; NULL strings and unset values mean "leave alone". */
+struct modifyvm_args {
+    const char *vm;
+    const char *name, *ostype, *cmdline, *description, *kernel, *initrd, *cpu_profile;
+    struct cli_u32 memory, cpus;
+    struct engine_change engine;
+    struct cli_bool debugexit;
+    struct uart_change uart[N_UARTS];
+};
+
+static cap_result parse_engine(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                               void *dst)
+{
+    struct engine_change *e = dst;
+    (void)p;
+    e->set = 1;
+    return cli_engine_from_name(a->name, val, &e->engine);
+}
+
+static cap_result parse_cpu_profile(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                    void *dst)
+{
+    if (!*val)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                             "%s: no profile name (see 'capsule list cpuprofiles')", a->name);
+    return cli_arg_str(a, p, val, dst);
+}
+
+/* --uartN: "off", or an I/O base and an IRQ. */
+static cap_result parse_uart(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                             void *dst)
+{
+    struct uart_change *u = dst;
+    const char *irq = NULL;
+    if (strcasecmp(val, "off") != 0) {
+        cap_result rc = cli_take(p, a->name, &irq);
+        if (CAP_FAILED(rc))
+            return rc;
+    }
+    u->has_uart = 1;
+    return cli_parse_uart(a->name, val, irq, &u->uart);
+}
+
+/* --uartmodeN: a mode and, for file and server, a path. */
+static cap_result parse_uartmode(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                 void *dst)
+{
+    struct uart_change *u = dst;
+    int needs_path = 0;
+    cap_result rc = cli_portmode_from_name(a->name, val, &u->mode, &needs_path);
+    if (CAP_FAILED(rc))
+        return rc;
+    u->path = NULL;
+    if (needs_path) {
+        rc = cli_take(p, a->name, &u->path);
+        if (CAP_FAILED(rc))
+            return rc;
+        if (!*u->path)
+            return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                                 "%s: the %s path must not be empty", a->name, val);
+    }
+    u->has_mode = 1;
+    return CAP_OK;
+}
+
+#define T struct modifyvm_args
+#define UART_LINES(N, HELP, MODE_HELP)                                                             \
+    CLI_OPT("--uart" #N, "IOBASE IRQ|off", parse_uart, T, uart[N - 1], HELP),                      \
+        CLI_OPT("--uartmode" #N, "MODE", parse_uartmode, T, uart[N - 1], MODE_HELP)
+
+static const struct cli_arg modifyvm_args[] = {
+    CLI_POS("VM", T, vm, CLI_VM_MISSING, NULL),
+    CLI_OPT("--memory", "MB", cli_arg_mb, T, memory,
+            "guest RAM; a number of MB, or with a unit: 512M, 2G\n"
+            "(limits: 'capsule list systemproperties')"),
+    CLI_OPT("--cpus", "N", cli_arg_count, T, cpus, "number of virtual CPUs"),
+    CLI_OPT("--engine", "E", parse_engine, T, engine, "execution engine: auto, hm, rem or raw"),
+    CLI_OPT("--cpu-profile", "NAME", parse_cpu_profile, T, cpu_profile,
+            "the CPU the guest sees: host (the default: the host's\n"
+            "vendor and model) or a fixed one such as intel-core or\n"
+            "amd-epyc ('capsule list cpuprofiles' lists them; under\n"
+            "engine hm only one of the host's vendor works)"),
+    CLI_STR("--kernel", "FILE", T, kernel, "the image to boot (\"\" for none)"),
+    CLI_STR("--initrd", "FILE", T, initrd, "the initial RAM disk (\"\" for none)"),
+    CLI_STR("--cmdline", "STRING", T, cmdline, "the kernel command line"),
+    CLI_OPT("--debugexit", "on|off", cli_arg_onoff, T, debugexit,
+            "the debug-exit port: a guest write to it powers the\n"
+            "VM off (tests)"),
+    UART_LINES(1, "enable serial port 1 (e.g. 0x3f8 4); off disables",
+               "where its host end goes: file FILE, server SOCKET\n"
+               "(a Unix socket the VM listens on) or disconnected"),
+    UART_LINES(2, "the same for serial port 2 (e.g. 0x2f8 3)", "the same for serial port 2"),
+    UART_LINES(3, "the same for serial port 3 (e.g. 0x3e8 4)", "the same for serial port 3"),
+    UART_LINES(4, "the same for serial port 4 (e.g. 0x2e8 3)", "the same for serial port 4"),
+    CLI_STR("--description", "S", T, description, "free text"),
+    CLI_OPT("--name", "NAME", cli_arg_nonempty, T, name, "rename the machine"),
+    CLI_STR("--ostype", "TYPE", T, ostype, "the guest OS type ID"),
+    CLI_ARGS_END,
+};
+#undef T
+
+/* What run_modifyvm works out before it changes anything: paths made
+ * absolute, the profile in the service's spelling, the host's memory. */
+struct modify {
+    const struct modifyvm_args *a;
+    char *kernel, *initrd, *cpu_profile, *uart_path[N_UARTS];
+    uint32_t host_mb;
+};
+
+/* An absolute form of a host path given on the command line ("" stays "";
+ * NULL for NULL). */
 static char *abs_path(const char *path)
 {
     char cwd[PATH_MAX];
+    if (!path)
+        return NULL;
     if (path[0] == '\0' || path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
         return cap_str_dup(path);
     return cap_str_printf("%s/%s", cwd, path);
 }
 
-static void changes_free(struct changes *c)
+static void modify_free(struct modify *m)
 {
-    cap_str_free(c->kernel);
-    cap_str_free(c->initrd);
-    cap_str_free(c->uart_path);
-    cap_str_free(c->cpu_profile);
+    cap_str_free(m->kernel);
+    cap_str_free(m->initrd);
+    cap_str_free(m->cpu_profile);
+    for (int i = 0; i < N_UARTS; i++)
+        cap_str_free(m->uart_path[i]);
 }
 
-/* The value(s) of --uart1: "off", or an I/O base and an IRQ. */
-static cap_result parse_uart1(struct cli_parser *p, const char *first, struct changes *c)
-{
-    const char *irq = NULL;
-    if (strcasecmp(first, "off") != 0) {
-        cap_result rc = cli_take(p, "--uart1", &irq);
-        if (rc < 0)
-            return rc;
-    }
-    c->has_uart = 1;
-    return cli_parse_uart("--uart1", first, irq, &c->uart);
-}
+/* ---- checks against the service ------------------------------------------ */
 
-/* The value(s) of --uartmode1: a mode and, for file and server, a path. */
-static cap_result parse_uartmode1(struct cli_parser *p, const char *mode, struct changes *c)
+/* --memory and --cpus against ISystemProperties' limits; the host's memory
+ * into m->host_mb. */
+static cap_result check_limits(struct cli_vm *vm, struct modify *m)
 {
-    int needs_path = 0;
-    const char *path = NULL;
-    cap_result rc = cli_portmode_from_name("--uartmode1", mode, &c->uart_mode, &needs_path);
-    if (rc < 0)
-        return rc;
-    if (needs_path) {
-        rc = cli_take(p, "--uartmode1", &path);
-        if (rc < 0)
-            return rc;
-        if (!*path)
-            return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
-                                 "--uartmode1: the %s path must not be empty", mode);
-        c->uart_path = abs_path(path);
+    const struct modifyvm_args *a = m->a;
+    ISystemProperties *sp = NULL;
+    IHost *host = NULL;
+    uint32_t lo = 0, hi = 0;
+    vm->what = "ICapsule::systemProperties";
+    cap_result rc = ICapsule_GetSystemProperties(vm->ctx->root, &sp);
+    if (CAP_SUCCEEDED(rc) && a->memory.set) {
+        vm->what = "ISystemProperties::maxGuestRAM";
+        rc = ISystemProperties_GetMinGuestRAM(sp, &lo);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISystemProperties_GetMaxGuestRAM(sp, &hi);
+        if (CAP_SUCCEEDED(rc) && CAP_FAILED(rc = cli_check_range("--memory", a->memory.text,
+                                                                 a->memory.value, lo, hi, " MB")))
+            vm->usage_error = 1;
     }
-    c->has_uartmode = 1;
-    return CAP_OK;
-}
-
-/* One option into *c; a usage error leaves error info set. */
-static cap_result parse_one(struct cli_parser *p, int id, const char *val, struct changes *c)
-{
-    switch (id) {
-    case OPT_MEMORY:
-        c->has_memory = 1;
-        return cli_parse_mb("--memory", val, 1, UINT32_MAX, &c->memory);
-    case OPT_CPUS:
-        c->has_cpus = 1;
-        return cli_parse_u32("--cpus", val, 1, 1024, &c->cpus);
-    case OPT_ENGINE:
-        c->has_engine = 1;
-        return cli_engine_from_name("--engine", val, &c->engine);
-    case OPT_KERNEL:
-        cap_str_free(c->kernel);
-        c->kernel = abs_path(val);
-        return CAP_OK;
-    case OPT_INITRD:
-        cap_str_free(c->initrd);
-        c->initrd = abs_path(val);
-        return CAP_OK;
-    case OPT_CMDLINE:
-        c->cmdline = val;
-        return CAP_OK;
-    case OPT_UART1:
-        return parse_uart1(p, val, c);
-    case OPT_UARTMODE1:
-        cap_str_free(c->uart_path);
-        c->uart_path = NULL;
-        return parse_uartmode1(p, val, c);
-    case OPT_DESCRIPTION:
-        c->description = val;
-        return CAP_OK;
-    case OPT_NAME:
-        c->name = val;
-        if (!*val)
-            return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
-                                 "--name: the name must not be empty");
-        return CAP_OK;
-    case OPT_OSTYPE:
-        c->ostype = val;
-        return CAP_OK;
-    case OPT_CPUPROFILE:
-        c->cpu_profile_arg = val;
-        if (!*val)
-            return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
-                                 "--cpu-profile: no profile name (see 'capsule list cpuprofiles')");
-        return CAP_OK;
-    default:
-        return CAP_E_INVALIDARG;
+    if (CAP_SUCCEEDED(rc) && a->cpus.set) {
+        vm->what = "ISystemProperties::maxGuestCPUCount";
+        rc = ISystemProperties_GetMinGuestCPUCount(sp, &lo);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISystemProperties_GetMaxGuestCPUCount(sp, &hi);
+        if (CAP_SUCCEEDED(rc) &&
+            CAP_FAILED(rc = cli_check_range("--cpus", a->cpus.text, a->cpus.value, lo, hi, "")))
+            vm->usage_error = 1;
     }
-}
-
-static cap_result set_uart(IMachine *mm, const struct changes *c, const char **what)
-{
-    ISerialPort *port = NULL;
-    *what = "IMachine::getSerialPort";
-    cap_result rc = IMachine_GetSerialPort(mm, 0, &port);
-    if (rc < 0)
-        return rc;
-    *what = "ISerialPort";
-    if (c->has_uart) {
-        rc = ISerialPort_SetEnabled(port, c->uart.enabled ? CAP_TRUE : CAP_FALSE);
-        if (rc >= 0 && c->uart.enabled)
-            rc = ISerialPort_SetIoBase(port, c->uart.io_base);
-        if (rc >= 0 && c->uart.enabled)
-            rc = ISerialPort_SetIrq(port, c->uart.irq);
+    if (CAP_SUCCEEDED(rc) && a->memory.set) {
+        vm->what = "IHost::memorySize";
+        rc = ICapsule_GetHost(vm->ctx->root, &host);
+        if (CAP_SUCCEEDED(rc))
+            rc = IHost_GetMemorySize(host, &m->host_mb);
     }
-    if (rc >= 0 && c->has_uartmode) {
-        /* The path first: a mode that needs one may be checked against it. */
-        if (c->uart_path)
-            rc = ISerialPort_SetPath(port, c->uart_path);
-        if (rc >= 0)
-            rc = ISerialPort_SetHostMode(port, c->uart_mode);
-    }
-    ISerialPort_Release(port);
-    return rc;
-}
-
-/* Applies every change to the session's mutable machine. */
-static cap_result apply(IMachine *mm, const struct changes *c, const char **what)
-{
-    cap_result rc = CAP_OK;
-#define SET(cond, call, name)                                                                      \
-    do {                                                                                           \
-        if (rc >= 0 && (cond)) {                                                                   \
-            *what = name;                                                                          \
-            rc = call;                                                                             \
-        }                                                                                          \
-    } while (0)
-    SET(c->name, IMachine_SetName(mm, c->name), "IMachine::name");
-    SET(c->ostype, IMachine_SetOsTypeId(mm, c->ostype), "IMachine::osTypeId");
-    SET(c->has_memory, IMachine_SetMemorySize(mm, c->memory), "IMachine::memorySize");
-    SET(c->has_cpus, IMachine_SetCpuCount(mm, c->cpus), "IMachine::cpuCount");
-    SET(c->has_engine, IMachine_SetEngine(mm, c->engine), "IMachine::engine");
-    SET(c->cpu_profile, IMachine_SetCpuProfile(mm, c->cpu_profile), "IMachine::cpuProfile");
-    SET(c->kernel, IMachine_SetKernel(mm, c->kernel), "IMachine::kernel");
-    SET(c->initrd, IMachine_SetInitrd(mm, c->initrd), "IMachine::initrd");
-    SET(c->cmdline, IMachine_SetCmdline(mm, c->cmdline), "IMachine::cmdline");
-    SET(c->description, IMachine_SetDescription(mm, c->description), "IMachine::description");
-#undef SET
-    if (rc >= 0 && (c->has_uart || c->has_uartmode))
-        rc = set_uart(mm, c, what);
-    if (rc >= 0) {
-        *what = "IMachine::saveSettings";
-        rc = IMachine_SaveSettings(mm);
-    }
+    cli_release(host);
+    cli_release(sp);
     return rc;
 }
 
 /* The names of the service's CPU profiles into *names (n of them; free
  * each with cap_str_free, then the array with cap_free). */
-static cap_result profile_names(struct cli_ctx *ctx, uint32_t *n, char ***names, const char **what)
+static cap_result profile_names(struct cli_vm *vm, uint32_t *n, char ***names)
 {
     ISystemProperties *sp = NULL;
     ICPUProfile **profs = NULL;
     uint32_t np = 0;
     *n = 0;
     *names = NULL;
-    *what = "ICapsule::systemProperties";
-    cap_result rc = ICapsule_GetSystemProperties(ctx->root, &sp);
-    if (rc >= 0) {
-        *what = "ISystemProperties::cpuProfiles";
+    vm->what = "ICapsule::systemProperties";
+    cap_result rc = ICapsule_GetSystemProperties(vm->ctx->root, &sp);
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "ISystemProperties::cpuProfiles";
         rc = ISystemProperties_GetCpuProfiles(sp, &np, &profs);
     }
-    if (rc >= 0 && !(*names = cap_alloc_zero((np ? np : 1) * sizeof(char *))))
+    if (CAP_SUCCEEDED(rc) && !(*names = cap_alloc_zero((np ? np : 1) * sizeof(char *))))
         rc = CAP_E_OUTOFMEMORY;
-    if (rc >= 0)
-        *what = "ICPUProfile::name";
-    for (uint32_t i = 0; i < np && rc >= 0; i++) {
+    if (CAP_SUCCEEDED(rc))
+        vm->what = "ICPUProfile::name";
+    for (uint32_t i = 0; i < np && CAP_SUCCEEDED(rc); i++) {
         rc = ICPUProfile_GetName(profs[i], &(*names)[i]);
         *n = i + 1;
     }
-    cap_array_free(CAP_TLT_IFACE, np, profs);
-    if (sp)
-        ISystemProperties_Release(sp);
+    cli_release_array(np, profs);
+    cli_release(sp);
     return rc;
 }
 
-/* c->cpu_profile_arg against the service's list: c->cpu_profile is its
- * spelling there; an unknown name is a usage error. */
-static int resolve_cpu_profile(struct cli_ctx *ctx, struct changes *c)
+/* --cpu-profile against the service's list: m->cpu_profile is its spelling
+ * there; an unknown name is a usage error. */
+static cap_result resolve_cpu_profile(struct cli_vm *vm, struct modify *m)
 {
     uint32_t n = 0;
     char **names = NULL;
-    const char *what = "connecting to capsule-svc", *match = NULL;
-    cap_result rc = cli_connect(ctx);
-    if (rc >= 0)
-        rc = profile_names(ctx, &n, &names, &what);
-    int status = CLI_EXIT_OK;
-    if (rc < 0)
-        status = cli_fail(rc, what);
-    else if (cli_cpu_profile_match("--cpu-profile", c->cpu_profile_arg, n, names, &match) < 0)
-        status = cli_usage(ctx, NULL);
-    else if (!(c->cpu_profile = cap_str_dup(match)))
-        status = cli_fail(CAP_E_OUTOFMEMORY, "--cpu-profile");
+    const char *match = NULL;
+    cap_result rc = profile_names(vm, &n, &names);
+    if (CAP_SUCCEEDED(rc)) {
+        rc = cli_cpu_profile_match("--cpu-profile", m->a->cpu_profile, n, names, &match);
+        vm->usage_error = CAP_FAILED(rc);
+    }
+    if (CAP_SUCCEEDED(rc) && !(m->cpu_profile = cap_str_dup(match)))
+        rc = CAP_E_OUTOFMEMORY;
     for (uint32_t i = 0; i < n; i++)
         cap_str_free(names[i]);
     cap_free(names);
-    return status;
+    return rc;
 }
 
-static int modify(struct cli_ctx *ctx, const struct changes *c)
+static cap_result check(struct cli_vm *vm, void *arg)
 {
-    IMachine *m = NULL, *mm = NULL;
-    ISession *s = NULL;
-    int locked = 0;
-    const char *what = "ICapsule::findMachine";
-    cap_result rc = cli_find_machine(ctx, c->vm, &m);
-    if (rc >= 0) {
-        what = "creating a session";
-        rc = cli_session_create(&s);
-    }
-    if (rc >= 0) {
-        what = "IMachine::lockMachine";
-        rc = IMachine_LockMachine(m, s, LockType_Write);
-        locked = rc >= 0;
-    }
-    if (rc >= 0) {
-        what = "ISession::machine";
-        rc = ISession_GetMachine(s, &mm);
-    }
-    if (rc >= 0)
-        rc = apply(mm, c, &what);
-    int status = rc < 0 ? cli_fail(rc, what) : CLI_EXIT_OK;
-    if (mm)
-        IMachine_Release(mm);
-    if (locked) {
-        /* Unlocking discards unsaved changes, which is what a failure wants. */
-        cap_result urc = ISession_UnlockMachine(s);
-        if (urc < 0 && status == CLI_EXIT_OK)
-            status = cli_fail(urc, "ISession::unlockMachine");
-    }
-    if (s)
-        ISession_Release(s);
-    if (m)
-        IMachine_Release(m);
-    return status;
+    struct modify *m = arg;
+    cap_result rc = CAP_OK;
+    if (m->a->memory.set || m->a->cpus.set)
+        rc = check_limits(vm, m);
+    if (CAP_SUCCEEDED(rc) && m->a->cpu_profile)
+        rc = resolve_cpu_profile(vm, m);
+    return rc;
 }
 
-static int cmd_modifyvm(struct cli_ctx *ctx, int argc, char **argv)
+/* ---- changes under the write lock ------------------------------------------ */
+
+static cap_result set_uart(IMachine *mm, uint32_t slot, const struct uart_change *u,
+                           const char *path, const char **what)
 {
-    struct changes c;
-    struct cli_parser p;
-    const char *val = NULL;
-    int r, status;
-    memset(&c, 0, sizeof(c));
-    cli_parser_init(&p, argc, argv);
-    while ((r = cli_next(&p, modifyvm_opts, &val)) != CLI_END) {
-        if (r == CLI_BAD)
-            goto usage;
-        if (r == CLI_POSITIONAL) {
-            if (c.vm) {
-                changes_free(&c);
-                return cli_usage(ctx, "unexpected argument '%s'", val);
-            }
-            c.vm = val;
-            continue;
-        }
-        if (parse_one(&p, r, val, &c) < 0)
-            goto usage;
-        c.count++;
+    ISerialPort *port = NULL;
+    *what = "IMachine::getSerialPort";
+    cap_result rc = IMachine_GetSerialPort(mm, slot, &port);
+    if (CAP_FAILED(rc))
+        return rc;
+    *what = "ISerialPort";
+    if (u->has_uart) {
+        rc = ISerialPort_SetEnabled(port, u->uart.enabled ? CAP_TRUE : CAP_FALSE);
+        if (CAP_SUCCEEDED(rc) && u->uart.enabled)
+            rc = ISerialPort_SetIoBase(port, u->uart.io_base);
+        if (CAP_SUCCEEDED(rc) && u->uart.enabled)
+            rc = ISerialPort_SetIrq(port, u->uart.irq);
     }
-    if (!c.vm) {
-        changes_free(&c);
-        return cli_usage(ctx, "the VM (name or UUID) is missing");
+    if (CAP_SUCCEEDED(rc) && u->has_mode) {
+        /* The path first: a mode that needs one may be checked against it. */
+        if (path)
+            rc = ISerialPort_SetPath(port, path);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISerialPort_SetHostMode(port, u->mode);
     }
-    if (c.count == 0) {
-        changes_free(&c);
+    cli_release(port);
+    return rc;
+}
+
+/* Applies every change to the session's mutable machine and saves. */
+static cap_result apply(struct cli_vm *vm, void *arg)
+{
+    const struct modify *m = arg;
+    const struct modifyvm_args *a = m->a;
+    IMachine *mm = vm->mutable_machine;
+    cap_result rc = CAP_OK;
+#define SET(cond, call, name)                                                                      \
+    do {                                                                                           \
+        if (CAP_SUCCEEDED(rc) && (cond)) {                                                         \
+            vm->what = name;                                                                       \
+            rc = call;                                                                             \
+        }                                                                                          \
+    } while (0)
+    SET(a->name, IMachine_SetName(mm, a->name), "IMachine::name");
+    SET(a->ostype, IMachine_SetOsTypeId(mm, a->ostype), "IMachine::osTypeId");
+    SET(a->memory.set, IMachine_SetMemorySize(mm, a->memory.value), "IMachine::memorySize");
+    SET(a->cpus.set, IMachine_SetCpuCount(mm, a->cpus.value), "IMachine::cpuCount");
+    SET(a->engine.set, IMachine_SetEngine(mm, a->engine.engine), "IMachine::engine");
+    SET(m->cpu_profile, IMachine_SetCpuProfile(mm, m->cpu_profile), "IMachine::cpuProfile");
+    SET(m->kernel, IMachine_SetKernel(mm, m->kernel), "IMachine::kernel");
+    SET(m->initrd, IMachine_SetInitrd(mm, m->initrd), "IMachine::initrd");
+    SET(a->cmdline, IMachine_SetCmdline(mm, a->cmdline), "IMachine::cmdline");
+    SET(a->debugexit.set,
+        IMachine_SetDebugExitEnabled(mm, a->debugexit.value ? CAP_TRUE : CAP_FALSE),
+        "IMachine::debugExitEnabled");
+    SET(a->description, IMachine_SetDescription(mm, a->description), "IMachine::description");
+#undef SET
+    for (uint32_t i = 0; i < N_UARTS && CAP_SUCCEEDED(rc); i++)
+        if (a->uart[i].has_uart || a->uart[i].has_mode)
+            rc = set_uart(mm, i, &a->uart[i], m->uart_path[i], &vm->what);
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IMachine::saveSettings";
+        rc = IMachine_SaveSettings(mm);
+    }
+    return rc;
+}
+
+static int run_modifyvm(struct cli_ctx *ctx, void *args)
+{
+    const struct modifyvm_args *a = args;
+    struct modify m = {.a = a};
+    if (ctx->n_options == 0)
         return cli_usage(ctx, "nothing to change (give at least one option)");
+    int status = CLI_EXIT_FAIL, oom = 0;
+    m.kernel = abs_path(a->kernel);
+    m.initrd = abs_path(a->initrd);
+    oom = (a->kernel && !m.kernel) || (a->initrd && !m.initrd);
+    for (int i = 0; i < N_UARTS; i++) {
+        m.uart_path[i] = abs_path(a->uart[i].path);
+        oom |= a->uart[i].path && !m.uart_path[i];
     }
-    status = c.cpu_profile_arg ? resolve_cpu_profile(ctx, &c) : CLI_EXIT_OK;
+    if (oom)
+        status = cli_fail(CAP_E_OUTOFMEMORY, "modifyvm");
+    else
+        status = cli_with_vm(ctx, NULL, CLI_SERVICE, check, &m);
     if (status == CLI_EXIT_OK)
-        status = modify(ctx, &c);
-    changes_free(&c);
+        status = cli_with_vm(ctx, a->vm, CLI_LOCK_WRITE, apply, &m);
+    if (status == CLI_EXIT_OK && a->memory.set && m.host_mb && a->memory.value > m.host_mb)
+        fprintf(stderr,
+                "capsule: warning: --memory: %" PRIu32 " MB is more than the host's physical "
+                "memory (%" PRIu32 " MB); the machine may not start or may make the host swap\n",
+                a->memory.value, m.host_mb);
+    modify_free(&m);
     return status;
-usage:
-    changes_free(&c);
-    return cli_usage(ctx, NULL);
 }
 
 const struct cli_cmd cli_cmd_modifyvm = {
     .name = "modifyvm",
-    .fn = cmd_modifyvm,
-    .usage = "capsule modifyvm VM [--memory MB] [--cpus N] [--engine auto|hm|rem|raw]\n"
-             "                    [--cpu-profile NAME]\n"
-             "                    [--kernel FILE] [--initrd FILE] [--cmdline STRING]\n"
-             "                    [--uart1 IOBASE IRQ|off]\n"
-             "                    [--uartmode1 file FILE|server SOCKET|disconnected]\n"
-             "                    [--description STRING] [--name NAME] [--ostype TYPE]",
     .help = "change a machine's settings (the machine must not be running)",
-    .detail = "  --memory MB        guest RAM; a number of MB, or with a unit: 512M, 2G\n"
-              "  --cpus N           number of virtual CPUs\n"
-              "  --engine E         execution engine: auto, hm, rem or raw\n"
-              "  --cpu-profile NAME the CPU the guest sees: host (the default: the host's\n"
-              "                     vendor and model) or a fixed one such as intel-core or\n"
-              "                     amd-epyc ('capsule list cpuprofiles' lists them; under\n"
-              "                     engine hm only one of the host's vendor works)\n"
-              "  --kernel FILE      the image to boot (\"\" for none)\n"
-              "  --initrd FILE      the initial RAM disk (\"\" for none)\n"
-              "  --cmdline STRING   the kernel command line\n"
-              "  --uart1 IOBASE IRQ enable the first serial port (e.g. 0x3f8 4); off disables\n"
-              "  --uartmode1 MODE   where its host end goes: file FILE, server SOCKET\n"
-              "                     (a Unix socket the VM listens on) or disconnected\n"
-              "  --description S    free text\n"
-              "  --name NAME        rename the machine\n"
-              "  --ostype TYPE      the guest OS type ID\n"
-              "Relative paths are taken relative to the current folder.\n",
+    .args = modifyvm_args,
+    .args_size = sizeof(struct modifyvm_args),
+    .run = run_modifyvm,
+    .detail = "Relative paths are taken relative to the current folder.\n",
 };

@@ -24,58 +24,54 @@ static char *resolve(const char *file)
     return cap_str_printf("%s/%s", cwd, file);
 }
 
-static int cmd_registervm(struct cli_ctx *ctx, int argc, char **argv)
-{
-    const char *file = NULL, *val = NULL;
-    struct cli_parser p;
-    int r;
-    cli_parser_init(&p, argc, argv);
-    while ((r = cli_next(&p, NULL, &val)) != CLI_END) {
-        if (r == CLI_BAD)
-            return cli_usage(ctx, NULL);
-        if (file)
-            return cli_usage(ctx, "unexpected argument '%s'", val);
-        file = val;
-    }
-    if (!file || !*file)
-        return cli_usage(ctx, "the settings FILE is missing");
+struct registervm_args {
+    const char *file;
+};
 
+static const struct cli_arg registervm_args[] = {
+    CLI_POS("FILE", struct registervm_args, file, "the settings FILE is missing", NULL),
+    CLI_ARGS_END,
+};
+
+static cap_result register_file(struct cli_vm *vm, void *arg)
+{
     IMachine *m = NULL;
-    char *path = resolve(file), *name = NULL;
-    const char *what = "connecting to capsule-svc";
-    int status = CLI_EXIT_OK;
-    cap_result rc = path ? cli_connect(ctx) : CAP_E_OUTOFMEMORY;
-    if (rc >= 0) {
-        what = "ICapsule::openMachine";
-        rc = ICapsule_OpenMachine(ctx->root, path, &m);
+    char *path = resolve(arg), *name = NULL;
+    cap_uuid id;
+    char ubuf[CAP_UUID_BUFSIZE];
+    vm->what = "ICapsule::openMachine";
+    cap_result rc = path ? ICapsule_OpenMachine(vm->ctx->root, path, &m) : CAP_E_OUTOFMEMORY;
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "ICapsule::registerMachine";
+        rc = ICapsule_RegisterMachine(vm->ctx->root, m);
     }
-    if (rc >= 0) {
-        what = "ICapsule::registerMachine";
-        rc = ICapsule_RegisterMachine(ctx->root, m);
-    }
-    if (rc >= 0) {
-        cap_uuid id;
-        char ubuf[CAP_UUID_BUFSIZE];
-        what = "IMachine";
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IMachine";
         rc = IMachine_GetName(m, &name);
-        if (rc >= 0)
-            rc = IMachine_GetId(m, &id);
-        if (rc >= 0)
-            printf("Virtual machine '%s' {%s} is registered.\n", name, cap_uuid_format(&id, ubuf));
     }
-    if (rc < 0)
-        status = cli_fail(rc, what);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetId(m, &id);
+    if (CAP_SUCCEEDED(rc))
+        printf("Virtual machine '%s' {%s} is registered.\n", name, cap_uuid_format(&id, ubuf));
     cap_str_free(name);
     cap_str_free(path);
-    if (m)
-        IMachine_Release(m);
-    return status;
+    cli_release(m);
+    return rc;
+}
+
+static int run_registervm(struct cli_ctx *ctx, void *args)
+{
+    const struct registervm_args *a = args;
+    if (!*a->file)
+        return cli_usage(ctx, "the settings FILE is missing");
+    return cli_with_vm(ctx, NULL, CLI_SERVICE, register_file, (void *)a->file);
 }
 
 const struct cli_cmd cli_cmd_registervm = {
     .name = "registervm",
-    .fn = cmd_registervm,
-    .usage = "capsule registervm FILE",
     .help = "register the machine described by a settings file",
+    .args = registervm_args,
+    .args_size = sizeof(struct registervm_args),
+    .run = run_registervm,
     .detail = NULL,
 };

@@ -9,53 +9,45 @@
 
 #include "manage.h"
 
-static int cmd_setextradata(struct cli_ctx *ctx, int argc, char **argv)
-{
-    const char *target = NULL, *key = NULL, *value = NULL, *val = NULL;
-    struct cli_parser p;
-    int r;
-    cli_parser_init(&p, argc, argv);
-    while ((r = cli_next(&p, NULL, &val)) != CLI_END) {
-        if (r == CLI_BAD)
-            return cli_usage(ctx, NULL);
-        if (!target)
-            target = val;
-        else if (!key)
-            key = val;
-        else if (!value)
-            value = val;
-        else
-            return cli_usage(ctx, "unexpected argument '%s'", val);
-    }
-    if (!target || !key)
-        return cli_usage(ctx, "expected VM|global, KEY and an optional VALUE");
-    if (!*key)
-        return cli_usage(ctx, "the KEY must not be empty");
+struct setextradata_args {
+    const char *target, *key, *value;
+};
 
-    IMachine *m = NULL;
-    const char *what = "connecting to capsule-svc";
-    cap_result rc = cli_connect(ctx);
-    if (rc >= 0 && strcmp(target, "global") == 0) {
-        what = "ICapsule::setExtraData";
-        rc = ICapsule_SetExtraData(ctx->root, key, value ? value : "");
-    } else if (rc >= 0) {
-        what = "ICapsule::findMachine";
-        rc = ICapsule_FindMachine(ctx->root, target, &m);
-        if (rc >= 0) {
-            what = "IMachine::setExtraData";
-            rc = IMachine_SetExtraData(m, key, value ? value : "");
-        }
+#define SET_MISSING "expected VM|global, KEY and an optional VALUE"
+
+static const struct cli_arg setextradata_args[] = {
+    CLI_POS("VM|global", struct setextradata_args, target, SET_MISSING, NULL),
+    CLI_POS("KEY", struct setextradata_args, key, SET_MISSING, NULL),
+    CLI_POS_OPT("VALUE", struct setextradata_args, value, NULL),
+    CLI_ARGS_END,
+};
+
+static cap_result set(struct cli_vm *vm, void *arg)
+{
+    const struct setextradata_args *a = arg;
+    const char *value = a->value ? a->value : "";
+    if (!vm->machine) {
+        vm->what = "ICapsule::setExtraData";
+        return ICapsule_SetExtraData(vm->ctx->root, a->key, value);
     }
-    int status = rc < 0 ? cli_fail(rc, what) : CLI_EXIT_OK;
-    if (m)
-        IMachine_Release(m);
-    return status;
+    vm->what = "IMachine::setExtraData";
+    return IMachine_SetExtraData(vm->machine, a->key, value);
+}
+
+static int run_setextradata(struct cli_ctx *ctx, void *args)
+{
+    const struct setextradata_args *a = args;
+    if (!*a->key)
+        return cli_usage(ctx, "the KEY must not be empty");
+    const char *vm = strcmp(a->target, "global") == 0 ? NULL : a->target;
+    return cli_with_vm(ctx, vm, CLI_SERVICE, set, args);
 }
 
 const struct cli_cmd cli_cmd_setextradata = {
     .name = "setextradata",
-    .fn = cmd_setextradata,
-    .usage = "capsule setextradata VM|global KEY [VALUE]",
     .help = "set (or, without VALUE, remove) extra data of a machine or of the service",
+    .args = setextradata_args,
+    .args_size = sizeof(struct setextradata_args),
+    .run = run_setextradata,
     .detail = NULL,
 };

@@ -7,71 +7,48 @@
  * (deleteConfig, waited for). Inaccessible machines can be unregistered
  * (by UUID), as the API allows.
  */
-#include <stdio.h>
-
 #include "manage.h"
 
-enum { OPT_DELETE = 1 };
-
-static const struct cli_opt unregistervm_opts[] = {
-    {"--delete", OPT_DELETE, 0},
-    {NULL, 0, 0},
+struct unregistervm_args {
+    const char *vm;
+    int del;
 };
 
-static int unregister(struct cli_ctx *ctx, const char *vm, int del)
+static const struct cli_arg unregistervm_args[] = {
+    CLI_POS("VM", struct unregistervm_args, vm, CLI_VM_MISSING, NULL),
+    CLI_FLAG("--delete", struct unregistervm_args, del,
+             "also delete the machine's settings file, its previous version,\n"
+             "its logs and its folder (files it only refers to stay)"),
+    CLI_ARGS_END,
+};
+
+static cap_result unregister(struct cli_vm *vm, void *arg)
 {
-    IMachine *m = NULL;
+    const struct unregistervm_args *a = arg;
     IProgress *progress = NULL;
-    const char *what = "ICapsule::findMachine";
-    cap_result rc = cli_find_machine(ctx, vm, &m);
-    if (rc >= 0) {
-        what = "IMachine::unregister";
-        rc = IMachine_Unregister(m);
-    }
-    if (rc >= 0 && del) {
-        what = "IMachine::deleteConfig";
-        rc = IMachine_DeleteConfig(m, &progress);
-        if (rc >= 0)
+    vm->what = "IMachine::unregister";
+    cap_result rc = IMachine_Unregister(vm->machine);
+    if (CAP_SUCCEEDED(rc) && a->del) {
+        vm->what = "IMachine::deleteConfig";
+        rc = IMachine_DeleteConfig(vm->machine, &progress);
+        if (CAP_SUCCEEDED(rc))
             rc = cli_progress_wait(progress, -1);
     }
-    int status = rc < 0 ? cli_fail(rc, what) : CLI_EXIT_OK;
-    if (progress)
-        IProgress_Release(progress);
-    if (m)
-        IMachine_Release(m);
-    return status;
+    cli_release(progress);
+    return rc;
 }
 
-static int cmd_unregistervm(struct cli_ctx *ctx, int argc, char **argv)
+static int run_unregistervm(struct cli_ctx *ctx, void *args)
 {
-    const char *vm = NULL, *val = NULL;
-    int del = 0, r;
-    struct cli_parser p;
-    cli_parser_init(&p, argc, argv);
-    while ((r = cli_next(&p, unregistervm_opts, &val)) != CLI_END) {
-        switch (r) {
-        case OPT_DELETE:
-            del = 1;
-            break;
-        case CLI_POSITIONAL:
-            if (vm)
-                return cli_usage(ctx, "unexpected argument '%s'", val);
-            vm = val;
-            break;
-        default:
-            return cli_usage(ctx, NULL);
-        }
-    }
-    if (!vm)
-        return cli_usage(ctx, "the VM (name or UUID) is missing");
-    return unregister(ctx, vm, del);
+    const struct unregistervm_args *a = args;
+    return cli_with_vm(ctx, a->vm, CLI_MACHINE, unregister, args);
 }
 
 const struct cli_cmd cli_cmd_unregistervm = {
     .name = "unregistervm",
-    .fn = cmd_unregistervm,
-    .usage = "capsule unregistervm VM [--delete]",
     .help = "unregister a machine (and delete its files)",
-    .detail = "  --delete   also delete the machine's settings file, its previous version,\n"
-              "             its logs and its folder (files it only refers to stay)\n",
+    .args = unregistervm_args,
+    .args_size = sizeof(struct unregistervm_args),
+    .run = run_unregistervm,
+    .detail = NULL,
 };

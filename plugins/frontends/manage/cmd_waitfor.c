@@ -21,12 +21,28 @@
 
 #include "manage.h"
 
-enum { OPT_STATE = 1, OPT_TIMEOUT };
+struct waitfor_args {
+    const char *vm;
+    MachineState state;
+    struct cli_ms timeout;
+};
 
-static const struct cli_opt waitfor_opts[] = {
-    {"--state", OPT_STATE, 1},
-    {"--timeout", OPT_TIMEOUT, 1},
-    {NULL, 0, 0},
+static cap_result parse_state(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                              void *dst)
+{
+    (void)p;
+    return cli_state_from_name(a->name, val, dst);
+}
+
+static const struct cli_arg waitfor_args[] = {
+    CLI_POS("VM", struct waitfor_args, vm, CLI_VM_MISSING, NULL),
+    CLI_OPT_REQ("--state", "STATE", parse_state, struct waitfor_args, state,
+                "poweroff, starting, running, paused, stopping, saved,\n"
+                "aborted, stuck, saving or restoring"),
+    CLI_OPT("--timeout", "SEC", cli_arg_timeout, struct waitfor_args, timeout,
+            "give up after SEC seconds (also 500ms, 2m) with exit 1;\n"
+            "default: wait forever"),
+    CLI_ARGS_END,
 };
 
 static int64_t now_ms(void)
@@ -43,10 +59,11 @@ static int event_matches(IEvent *ev, const cap_uuid *id, MachineState want)
     cap_uuid mid;
     MachineState st = MachineState_Null;
     int hit = 0;
-    if (IEvent_QueryInterface(ev, &IID_IMachineStateChangedEvent, (void **)&sc) < 0 || !sc)
+    if (CAP_FAILED(IEvent_QueryInterface(ev, &IID_IMachineStateChangedEvent, (void **)&sc)) || !sc)
         return 0;
-    if (IMachineStateChangedEvent_GetMachineId(sc, &mid) >= 0 && cap_uuid_equal(&mid, id) &&
-        IMachineStateChangedEvent_GetState(sc, &st) >= 0 && st == want)
+    if (CAP_SUCCEEDED(IMachineStateChangedEvent_GetMachineId(sc, &mid)) &&
+        cap_uuid_equal(&mid, id) && CAP_SUCCEEDED(IMachineStateChangedEvent_GetState(sc, &st)) &&
+        st == want)
         hit = 1;
     IMachineStateChangedEvent_Release(sc);
     return hit;
@@ -57,16 +74,16 @@ struct waiter {
     IEventSource *es;
     IEventListener *l;
     cap_uuid id;
-    int registered;
 };
 
-static cap_result wait_loop(struct waiter *w, const char *vm, MachineState want, int32_t timeout)
+static cap_result wait_loop(const struct waiter *w, const char *vm, MachineState want,
+                            int32_t timeout)
 {
     int64_t deadline = timeout >= 0 ? now_ms() + timeout : -1;
     MachineState st = MachineState_Null;
     for (;;) {
         cap_result rc = IMachine_GetState(w->m, &st);
-        if (rc < 0 || st == want)
+        if (CAP_FAILED(rc) || st == want)
             return rc;
         for (;;) {
             int64_t left = deadline < 0 ? 1000 : deadline - now_ms();
@@ -78,7 +95,7 @@ static cap_result wait_loop(struct waiter *w, const char *vm, MachineState want,
                                      cli_state_name(st));
             IEvent *ev = NULL;
             rc = IEventSource_GetEvent(w->es, w->l, (int32_t)(left < 1000 ? left : 1000), &ev);
-            if (rc < 0)
+            if (CAP_FAILED(rc))
                 return rc;
             if (!ev)
                 break; /* a quiet second: read the state again */
@@ -91,88 +108,49 @@ static cap_result wait_loop(struct waiter *w, const char *vm, MachineState want,
     }
 }
 
-static int waitfor(struct cli_ctx *ctx, const char *vm, MachineState want, int32_t timeout)
+static cap_result waitfor(struct cli_vm *vm, void *arg)
 {
     static const EventType types[] = {EventType_OnMachineStateChanged};
-    struct waiter w;
-    memset(&w, 0, sizeof(w));
-    const char *what = "ICapsule::findMachine";
-    cap_result rc = cli_find_machine(ctx, vm, &w.m);
-    if (rc >= 0) {
-        what = "IMachine::id";
-        rc = IMachine_GetId(w.m, &w.id);
+    const struct waitfor_args *a = arg;
+    struct waiter w = {.m = vm->machine};
+    int registered = 0;
+    vm->what = "IMachine::id";
+    cap_result rc = IMachine_GetId(w.m, &w.id);
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "ICapsule::eventSource";
+        rc = ICapsule_GetEventSource(vm->ctx->root, &w.es);
     }
-    if (rc >= 0) {
-        what = "ICapsule::eventSource";
-        rc = ICapsule_GetEventSource(ctx->root, &w.es);
-    }
-    if (rc >= 0) {
-        what = "IEventSource::createListener";
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IEventSource::createListener";
         rc = IEventSource_CreateListener(w.es, &w.l);
     }
-    if (rc >= 0) {
-        what = "IEventSource::registerListener";
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IEventSource::registerListener";
         rc = IEventSource_RegisterListener(w.es, w.l, 1, types, CAP_FALSE);
-        w.registered = rc >= 0;
+        registered = CAP_SUCCEEDED(rc);
     }
-    if (rc >= 0) {
-        what = "waiting for the machine state";
-        rc = wait_loop(&w, vm, want, timeout);
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "waiting for the machine state";
+        rc = wait_loop(&w, vm->name, a->state, a->timeout.set ? a->timeout.ms : -1);
     }
-    int status = rc < 0 ? cli_fail(rc, what) : CLI_EXIT_OK;
-    if (w.registered)
+    if (registered)
         IEventSource_UnregisterListener(w.es, w.l);
-    if (w.l)
-        IEventListener_Release(w.l);
-    if (w.es)
-        IEventSource_Release(w.es);
-    if (w.m)
-        IMachine_Release(w.m);
-    return status;
+    cli_release(w.l);
+    cli_release(w.es);
+    return rc;
 }
 
-static int cmd_waitfor(struct cli_ctx *ctx, int argc, char **argv)
+static int run_waitfor(struct cli_ctx *ctx, void *args)
 {
-    const char *vm = NULL, *state = NULL, *val = NULL;
-    int32_t timeout = -1;
-    MachineState want = MachineState_Null;
-    struct cli_parser p;
-    int r;
-    cli_parser_init(&p, argc, argv);
-    while ((r = cli_next(&p, waitfor_opts, &val)) != CLI_END) {
-        switch (r) {
-        case OPT_STATE:
-            state = val;
-            if (cli_state_from_name("--state", val, &want) < 0)
-                return cli_usage(ctx, NULL);
-            break;
-        case OPT_TIMEOUT:
-            if (cli_parse_timeout("--timeout", val, &timeout) < 0)
-                return cli_usage(ctx, NULL);
-            break;
-        case CLI_POSITIONAL:
-            if (vm)
-                return cli_usage(ctx, "unexpected argument '%s'", val);
-            vm = val;
-            break;
-        default:
-            return cli_usage(ctx, NULL);
-        }
-    }
-    if (!vm)
-        return cli_usage(ctx, "the VM (name or UUID) is missing");
-    if (!state)
-        return cli_usage(ctx, "option '--state' is required");
-    return waitfor(ctx, vm, want, timeout);
+    const struct waitfor_args *a = args;
+    return cli_with_vm(ctx, a->vm, CLI_MACHINE, waitfor, args);
 }
 
 const struct cli_cmd cli_cmd_waitfor = {
     .name = "waitfor",
-    .fn = cmd_waitfor,
-    .usage = "capsule waitfor VM --state STATE [--timeout SEC]",
     .help = "wait until a machine reaches a state (built on MachineStateChanged events)",
-    .detail = "  --state STATE   poweroff, starting, running, paused, stopping, saved,\n"
-              "                  aborted, stuck, saving or restoring\n"
-              "  --timeout SEC   give up after SEC seconds (also 500ms, 2m) with exit 1;\n"
-              "                  default: wait forever\n",
+    .args = waitfor_args,
+    .args_size = sizeof(struct waitfor_args),
+    .run = run_waitfor,
+    .detail = NULL,
 };

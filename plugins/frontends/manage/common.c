@@ -75,7 +75,7 @@ cap_result cli_error_from_info(IErrorInfo *ei)
     IErrorInfo_GetMessage(ei, &msg);
     IErrorInfo_GetComponent(ei, &comp);
     IErrorInfo_GetInterfaceName(ei, &iface);
-    if (code >= 0)
+    if (CAP_SUCCEEDED(code))
         code = CAP_E_FAIL;
     struct cap_error_info info = {
         .result = code,
@@ -90,6 +90,36 @@ cap_result cli_error_from_info(IErrorInfo *ei)
     return code;
 }
 
+void cli_error_keep(struct cli_kept_error *k)
+{
+    k->had = cap_error_take(&k->info) == CAP_OK;
+}
+
+void cli_error_restore(struct cli_kept_error *k)
+{
+    if (k->had)
+        cap_error_set_info(&k->info);
+    cap_error_info_clear(&k->info);
+}
+
+void cli_release(void *obj)
+{
+    struct cli_kept_error k;
+    if (!obj)
+        return;
+    cli_error_keep(&k);
+    CAP_RELEASE(obj);
+    cli_error_restore(&k);
+}
+
+void cli_release_array(uint32_t n, void *array)
+{
+    struct cli_kept_error k;
+    cli_error_keep(&k);
+    cap_array_free(CAP_TLT_IFACE, n, array);
+    cli_error_restore(&k);
+}
+
 /* ---- the service ---------------------------------------------------------- */
 
 cap_result cli_connect(struct cli_ctx *ctx)
@@ -99,10 +129,10 @@ cap_result cli_connect(struct cli_ctx *ctx)
     struct cap_client_options opts;
     memset(&opts, 0, sizeof(opts));
     cap_result rc = cap_client_connect(&opts, &ctx->client);
-    if (rc < 0)
+    if (CAP_FAILED(rc))
         return rc;
     rc = cap_client_get_root(ctx->client, &ctx->root);
-    if (rc < 0) {
+    if (CAP_FAILED(rc)) {
         ctx->root = NULL;
         return rc;
     }
@@ -119,15 +149,6 @@ void cli_disconnect(struct cli_ctx *ctx)
     cap_registry_shutdown_default();
 }
 
-cap_result cli_find_machine(struct cli_ctx *ctx, const char *name_or_id, IMachine **out)
-{
-    *out = NULL;
-    cap_result rc = cli_connect(ctx);
-    if (rc < 0)
-        return rc;
-    return ICapsule_FindMachine(ctx->root, name_or_id, out);
-}
-
 cap_result cli_session_create(ISession **out)
 {
     *out = NULL;
@@ -135,7 +156,7 @@ cap_result cli_session_create(ISession **out)
         cap_result rc = cap_registry_init_default(NULL);
         /* Skipped manifests matter only if Session's is among them, which
          * creating the session then reports. */
-        if (rc < 0 && rc != CAP_E_BAD_MANIFEST)
+        if (CAP_FAILED(rc) && rc != CAP_E_BAD_MANIFEST)
             return rc;
     }
     struct cap_registry *reg = cap_registry_default();
@@ -146,31 +167,25 @@ cap_result cli_session_create(ISession **out)
 cap_result cli_progress_wait(IProgress *progress, int32_t timeout_ms)
 {
     cap_result rc = IProgress_WaitForCompletion(progress, timeout_ms);
-    if (rc < 0)
+    if (CAP_FAILED(rc))
         return rc;
     cap_bool done = 0;
     rc = IProgress_GetCompleted(progress, &done);
-    if (rc < 0)
+    if (CAP_FAILED(rc))
         return rc;
     if (!done)
         return cap_error_set(CAP_E_TIMEOUT, "capsule", "IProgress",
                              "the operation did not complete within %d ms", (int)timeout_ms);
     int32_t result = CAP_E_FAIL;
     rc = IProgress_GetResultCode(progress, &result);
-    if (rc < 0)
+    if (CAP_FAILED(rc))
         return rc;
-    if (result >= 0)
+    if (CAP_SUCCEEDED(result))
         return CAP_OK;
     IErrorInfo *ei = NULL;
-    if (IProgress_GetErrorInfo(progress, &ei) >= 0 && ei) {
-        /* Releasing a proxy is a call that clears the thread's error info:
-         * keep the progress's error across it. */
-        struct cap_error_info keep;
+    if (CAP_SUCCEEDED(IProgress_GetErrorInfo(progress, &ei)) && ei) {
         cli_error_from_info(ei);
-        cap_error_take(&keep);
-        IErrorInfo_Release(ei);
-        cap_error_set_info(&keep);
-        cap_error_info_clear(&keep);
+        cli_release(ei);
     } else {
         cap_error_set(result, "capsule", "IProgress", "the operation failed");
     }
@@ -200,7 +215,10 @@ int cli_mr_print_num(FILE *f, const char *key, int64_t value)
 
 void cli_print_cmd_help(FILE *f, const struct cli_cmd *cmd)
 {
-    fprintf(f, "Usage:\n%s\n\n%s\n", cmd->usage, cmd->help);
+    fprintf(f, "Usage:\n");
+    cli_args_synopsis(f, cmd->name, cmd->args);
+    fprintf(f, "\n%s\n", cmd->help);
+    cli_args_help(f, cmd->args);
     if (cmd->detail)
         fprintf(f, "\n%s", cmd->detail);
 }

@@ -2,9 +2,11 @@
  * plugins/frontends/manage/manage.h - the capsule CLI's internal interface.
  *
  * The CLI is VBoxManage's shape in C: main.c holds the table of subcommands
- * and dispatches to one cmd_*.c file per subcommand; each subcommand parses
- * its arguments with opts.h first (a usage error costs no connection), then
- * reaches the service through common.c and speaks only the API of
+ * and dispatches to one cmd_*.c file per subcommand. Each subcommand
+ * declares its arguments in a table (args.h), which main.c parses before
+ * anything else (a usage error costs no connection) and `capsule help`
+ * prints; it then reaches the service through cli_with_vm (with_vm.c),
+ * which finds, opens and locks the machine, and speaks only the API of
  * capsule.xidl over IPC.
  *
  * Exit status, which scripts rely on: CLI_EXIT_OK (0) on success,
@@ -20,6 +22,7 @@
 #include <capsule/capsule.h>
 #include <capsule/errorinfo.h>
 
+#include "args.h"
 #include "opts.h"
 
 #define CLI_EXIT_OK    0
@@ -33,29 +36,27 @@ struct cli_cmd;
 /* One run of the CLI. Fields are NULL until cli_connect() fills them. */
 struct cli_ctx {
     const struct cli_cmd *cmd; /* the subcommand running */
+    unsigned n_options;        /* how many options its arguments gave */
     struct cap_client *client; /* set by cli_connect */
     ICapsule *root;            /* set by cli_connect */
 };
 
 /*
- * A subcommand: `fn` gets the arguments after its name (argv[0] is the
- * first of them, not the name) and returns an exit status. `usage` is the
- * synopsis (one or more lines, each starting with "capsule "), `help` the
- * one-line summary for `capsule --help`, `detail` the text after the
- * synopsis in `capsule help CMD` (may be NULL).
+ * A subcommand, defined in its own cmd_NAME.c file as `const struct cli_cmd
+ * cli_cmd_NAME` and listed once in main.c's COMMANDS table. main.c parses the arguments after its
+ * name by `args` (args.h) into a zeroed struct of `args_size` bytes - a usage error costs no
+ * connection - then calls `run` with it, which returns an exit status. `help` is the one-line
+ * summary for `capsule --help`; `capsule help CMD` prints the synopsis and option list generated
+ * from `args`, then `detail` (may be NULL: free text such as output formats).
  */
 struct cli_cmd {
     const char *name;
-    int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
-    const char *usage;
     const char *help;
+    const struct cli_arg *args;
+    size_t args_size;
+    int (*run)(struct cli_ctx *ctx, void *args);
     const char *detail;
 };
-
-/* The subcommands, one per cmd_*.c file. */
-extern const struct cli_cmd cli_cmd_list, cli_cmd_createvm, cli_cmd_registervm,
-    cli_cmd_unregistervm, cli_cmd_modifyvm, cli_cmd_showvminfo, cli_cmd_startvm, cli_cmd_controlvm,
-    cli_cmd_getextradata, cli_cmd_setextradata, cli_cmd_waitfor, cli_cmd_console;
 
 /* ---- common.c: errors ---------------------------------------------------- */
 
@@ -80,6 +81,24 @@ int cli_fail(cap_result rc, const char *what);
  * none). */
 cap_result cli_error_from_info(IErrorInfo *ei);
 
+/* The thread's error info, kept across calls that would clear it (any
+ * call through a proxy does): cli_error_keep takes it, cli_error_restore
+ * puts it back (if there was one) and frees the copy. */
+struct cli_kept_error {
+    struct cap_error_info info;
+    int had;
+};
+void cli_error_keep(struct cli_kept_error *k);
+void cli_error_restore(struct cli_kept_error *k);
+
+/* Releases `obj` (an interface pointer; NULL: nothing) keeping the thread's
+ * error info: releasing a proxy is an IPC call, which clears it. */
+void cli_release(void *obj);
+
+/* As cli_release for an array of n interface pointers (as attributes
+ * return them), freed with the array. */
+void cli_release_array(uint32_t n, void *array);
+
 /* ---- common.c: the service ---------------------------------------------- */
 
 /*
@@ -92,9 +111,6 @@ cap_result cli_connect(struct cli_ctx *ctx);
 /* Releases the root, closes the connection and the registry. */
 void cli_disconnect(struct cli_ctx *ctx);
 
-/* Connects and finds a machine by name or UUID (ICapsule's findMachine). */
-cap_result cli_find_machine(struct cli_ctx *ctx, const char *name_or_id, IMachine **out);
-
 /* A new Session object in this process: the Session class of the default
  * registry (set up on first use from BUILD/lib/components). */
 cap_result cli_session_create(ISession **out);
@@ -106,6 +122,45 @@ cap_result cli_session_create(ISession **out);
  */
 cap_result cli_progress_wait(IProgress *progress, int32_t timeout_ms);
 
+/* ---- with_vm.c: running code on a machine ------------------------------- */
+
+/* What cli_with_vm() prepares before it calls the subcommand's function. */
+enum cli_vm_access {
+    CLI_SERVICE,     /* only the connection (name may be NULL: no machine) */
+    CLI_MACHINE,     /* the machine, found by name or UUID */
+    CLI_SESSION,     /* and a session of this process, not locked (launchVMProcess) */
+    CLI_LOCK_SHARED, /* and the session locked shared, with the VM's console */
+    CLI_LOCK_WRITE,  /* and the session locked for writing, with its mutable machine */
+};
+
+/* The objects the subcommand's function works on; owned by cli_with_vm. */
+struct cli_vm {
+    struct cli_ctx *ctx;
+    const char *name;          /* the machine as given (NULL for CLI_SERVICE without one) */
+    IMachine *machine;         /* the registered machine (NULL for CLI_SERVICE) */
+    ISession *session;         /* CLI_SESSION and the locks */
+    IConsole *console;         /* CLI_LOCK_SHARED: the running VM's console */
+    IMachine *mutable_machine; /* CLI_LOCK_WRITE: set changes here, then saveSettings */
+    const char *what;          /* the step running, named in the error report */
+    int usage_error;           /* set with a failure: report it as a usage error (exit 2) */
+};
+
+typedef cap_result (*cli_vm_fn)(struct cli_vm *vm, void *arg);
+
+/*
+ * Connects, finds machine `name` (unless access is CLI_SERVICE), creates a
+ * session and locks it as `access` says, runs fn(vm, arg), then unlocks
+ * (discarding unsaved changes of a write lock) and releases everything. A
+ * failure of any step, fn's included, is reported once - cli_fail() with
+ * vm->what, or cli_usage() if fn set vm->usage_error - and gives the exit
+ * status; an unlock that fails after a successful write-locked fn is
+ * reported too. A shared lock on a machine without a VM process fails with
+ * CAP_E_INVALID_VM_STATE. Under CLI_SESSION, fn may leave the session
+ * locked (launchVMProcess does): it is unlocked here, which detaches.
+ */
+int cli_with_vm(struct cli_ctx *ctx, const char *name, enum cli_vm_access access, cli_vm_fn fn,
+                void *arg);
+
 /* ---- common.c: output ---------------------------------------------------- */
 
 /* Prints one machine-readable line (see opts.h); failures to allocate print
@@ -113,7 +168,19 @@ cap_result cli_progress_wait(IProgress *progress, int32_t timeout_ms);
 int cli_mr_print_str(FILE *f, const char *key, const char *value);
 int cli_mr_print_num(FILE *f, const char *key, int64_t value);
 
-/* Prints the synopsis and details of a subcommand (`capsule help CMD`). */
+/* Prints the synopsis, the options and the details of a subcommand
+ * (`capsule help CMD`), from its argument table. */
 void cli_print_cmd_help(FILE *f, const struct cli_cmd *cmd);
+
+/* ---- vminfo.c: a machine for people and scripts ------------------------- */
+
+/*
+ * Reads all of machine m's settings and state, then prints them as
+ * `showvminfo` does: "Label:           value" lines for people (the OS
+ * type by its description, as VBoxManage shows it; root gives it), or one
+ * key="value" line each (machinereadable; ostype is the ID). A failing read prints nothing
+ * and returns its result code, with *what naming the interface.
+ */
+cap_result cli_show_vm(ICapsule *root, IMachine *m, int machinereadable, const char **what);
 
 #endif /* CAPSULE_MANAGE_H */

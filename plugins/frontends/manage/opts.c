@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <capsule/errorinfo.h>
 #include <capsule/mem.h>
@@ -124,6 +125,14 @@ static cap_result range_error(const char *what, const char *s, uint64_t min, uin
     return cap_error_set(CAP_E_INVALIDARG, COMPONENT, NULL,
                          "%s: '%s' is out of range (%" PRIu64 "%s to %" PRIu64 "%s)", what, s, min,
                          unit, max, unit);
+}
+
+cap_result cli_check_range(const char *what, const char *text, uint32_t v, uint32_t min,
+                           uint32_t max, const char *unit)
+{
+    if (v < min || v > max)
+        return range_error(what, text, min, max, unit);
+    return CAP_OK;
 }
 
 cap_result cli_parse_u32(const char *what, const char *s, uint32_t min, uint32_t max, uint32_t *out)
@@ -335,6 +344,20 @@ cap_result cli_state_from_name(const char *opt, const char *s, MachineState *out
                          "%s: unknown state '%s' (use poweroff, starting, running, paused, "
                          "stopping, saved, aborted, stuck, saving or restoring)",
                          opt, s ? s : "");
+}
+
+/* ---- Times ------------------------------------------------------------- */
+
+void cli_format_time(int64_t ms, int zone, char *buf, size_t size)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (ms <= 0 || !gmtime_r(&t, &tm)) {
+        snprintf(buf, size, "unknown");
+        return;
+    }
+    size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, size - n, ".%03d000000%s", (int)(ms % 1000), zone ? "Z" : "");
 }
 
 /* ---- Machine-readable output -------------------------------------------- */

@@ -14,6 +14,7 @@
 #ifndef CAPSULE_MANAGE_OPTS_H
 #define CAPSULE_MANAGE_OPTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <capsule/capsule.h>
@@ -76,6 +77,15 @@ cap_result cli_parse_u32(const char *what, const char *s, uint32_t min, uint32_t
 cap_result cli_parse_mb(const char *what, const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
 /*
+ * Checks a number already parsed from `text` against limits known only at
+ * run time (ISystemProperties'): CAP_E_INVALIDARG with the same message as
+ * the parsers' ("--cpus: '300' is out of range (1 to 256)"), `unit` (" MB"
+ * or "") after each limit.
+ */
+cap_result cli_check_range(const char *what, const char *text, uint32_t v, uint32_t min,
+                           uint32_t max, const char *unit);
+
+/*
  * A timeout in seconds ("30", "30s"), or with a suffix "ms" or "m"
  * (minutes), into milliseconds; at most 24 hours.
  */
@@ -129,6 +139,15 @@ cap_result cli_state_from_name(const char *opt, const char *s, MachineState *out
 
 /* The state as people read it in `showvminfo`: "powered off", "running"... */
 const char *cli_state_text(MachineState s);
+
+/* ---- Times ------------------------------------------------------------- */
+
+/*
+ * An ISO 8601 time in UTC, as VBoxManage prints them, from milliseconds
+ * since the Unix epoch: "2024-05-01T12:00:00.123000000", followed by "Z"
+ * when `zone` is set. "unknown" for ms <= 0. `size` should be at least 40.
+ */
+void cli_format_time(int64_t ms, int zone, char *buf, size_t size);
 
 /* ---- Machine-readable output -------------------------------------------- */
 

@@ -1,11 +1,11 @@
 /*
  * debugger.c - IMachineDebugger of the VM process's console: the engine
- * in use and why, and EM's statistics as "name value [unit]" lines
- * (getStats, with the glob patterns of the IDL). Registers, memory, the
- * virtual clock and info reports need VMM entry points that are not
- * exported yet; they fail with CAP_E_NOT_SUPPORTED and say so.
+ * in use and why, and the VM's statistics registry (vmm/stam: EM, rem,
+ * ports) as "name value unit" lines (getStats, with the glob patterns of
+ * the IDL; resetStats). Registers, memory, the virtual clock and info
+ * reports need VMM entry points that are not exported yet; they fail with
+ * CAP_E_NOT_SUPPORTED and say so.
  */
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +13,8 @@
 #include <capsule/errorinfo.h>
 #include <capsule/mem.h>
 
-#include "hwaccm/hwaccm.h"
 #include "managed.h"
+#include "stam/stam.h"
 
 #define COMPONENT "capsule-vm"
 #define IFACE "IMachineDebugger"
@@ -83,32 +83,7 @@ static cap_result d_SetVirtualTimeRate(IMachineDebugger *self, double rate)
     return not_yet("changing the virtual clock's rate");
 }
 
-/* '|'-separated globs; empty matches everything. */
-static int matches(const char *pattern, const char *name)
-{
-    if (!pattern || !*pattern)
-        return 1;
-    char buf[256];
-    const char *p = pattern;
-    for (;;) {
-        size_t n = strcspn(p, "|");
-        if (n < sizeof(buf)) {
-            memcpy(buf, p, n);
-            buf[n] = '\0';
-            if (fnmatch(buf, name, 0) == 0)
-                return 1;
-        }
-        if (!p[n])
-            return 0;
-        p += n + 1;
-    }
-}
-
-struct stat_row {
-    const char *name, *unit, *desc;
-    uint64_t value;
-};
-
+/* The VM's registry (vm_stam) is the one source: its text as is. */
 static cap_result d_GetStats(IMachineDebugger *self, const char *pattern, cap_bool with_desc,
                              char **out)
 {
@@ -118,68 +93,22 @@ static cap_result d_GetStats(IMachineDebugger *self, const char *pattern, cap_bo
     struct vmproc *vp = console_get_vm(self);
     if (!vp)
         return not_running();
-    struct em_stats s;
-    vm_get_stats(vmproc_vm(vp), &s);
+    char *text = stam_format(vm_stam(vmproc_vm(vp)), pattern, with_desc != CAP_FALSE);
     console_put_vm(self);
-    struct stat_row rows[] = {
-        {"/EM/EngineNs", "ns", "wall time inside the engine", s.engine_ns},
-        {"/EM/Halts", "", "HLT waits", s.halts},
-        {"/EM/HmNs", "ns", "wall time inside hm", s.hm_ns},
-        {"/EM/HaltNs", "ns", "time spent halted", s.halt_ns},
-        {"/EM/IOOps", "", "port accesses dispatched", s.io_ops},
-        {"/EM/IrqWindows", "", "interrupt windows requested", s.irq_windows},
-        {"/EM/IrqsInjected", "", "interrupts injected", s.irqs_injected},
-        {"/EM/Kicks", "", "vCPU kicks out of the engine", s.kicks},
-        {"/EM/MMIOOps", "", "MMIO accesses dispatched", s.mmio_ops},
-        {"/EM/RemInsns", "", "instructions executed by rem", s.rem_insns},
-        {"/EM/RemNs", "ns", "wall time inside rem", s.rem_ns},
-        {"/EM/RemSteps", "", "instructions hm handed to rem", s.rem_steps},
-        {"/EM/Resets", "", "VM resets", s.resets},
-        {"/EM/Runs", "", "engine entries", s.runs},
-        {"/EM/UptimeNs", "ns", "time since the VM started", s.uptime_ns},
-    };
-    /* Rows are sorted by name; the exits by reason follow (/EM/Exits/N). */
-    size_t cap = 4096, len = 0;
-    char *text = cap_alloc_zero(cap);
-    if (!text)
-        return CAP_E_OUTOFMEMORY;
-    char name[64];
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) + EM_EXIT_REASONS; i++) {
-        struct stat_row r;
-        if (i < sizeof(rows) / sizeof(rows[0])) {
-            r = rows[i];
-        } else {
-            size_t e = i - sizeof(rows) / sizeof(rows[0]);
-            snprintf(name, sizeof(name), "/EM/Exits/%s", vmm_exit_name((enum vmm_exit_reason)e));
-            r = (struct stat_row){name, "", "exits of this hwaccm exit reason", s.exits[e]};
-            if (!r.value)
-                continue;
-        }
-        if (!matches(pattern, r.name))
-            continue;
-        if (len + 256 >= cap) {
-            char *bigger = cap_alloc_zero(cap * 2);
-            if (!bigger) {
-                cap_free(text);
-                return CAP_E_OUTOFMEMORY;
-            }
-            memcpy(bigger, text, len);
-            cap_free(text);
-            text = bigger;
-            cap *= 2;
-        }
-        len += (size_t)snprintf(text + len, cap - len, "%s %llu%s%s%s%s\n", r.name,
-                                (unsigned long long)r.value, *r.unit ? " " : "", r.unit,
-                                with_desc ? "\t" : "", with_desc ? r.desc : "");
-    }
-    *out = cap_str_dup(text);
-    cap_free(text);
+    if (text)
+        *out = cap_str_dup(text);
+    free(text);
     return *out ? CAP_OK : CAP_E_OUTOFMEMORY;
 }
 
 static cap_result d_ResetStats(IMachineDebugger *self, const char *pattern)
 {
-    return not_yet("resetting statistics");
+    struct vmproc *vp = console_get_vm(self);
+    if (!vp)
+        return not_running();
+    stam_reset(vm_stam(vmproc_vm(vp)), pattern);
+    console_put_vm(self);
+    return CAP_OK;
 }
 
 static cap_result d_GetRegisters(IMachineDebugger *self, uint32_t cpu, uint32_t *n_names,

@@ -69,6 +69,9 @@ static const struct devspec default_devices[] = {
     /* Always: the loader's ACPI tables (Linux boots) point at its ports, and
      * it is how `poweroff` ends the VM. --no-device acpipm also drops them. */
     {"acpipm", always, NULL, true},
+    /* The PCI bus with the i440FX host bridge (configuration mechanism #1 at
+     * 0xCF8/0xCFC) and the reset control register at 0xCF9. */
+    {"pci", always, NULL, true},
 };
 #define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
@@ -220,7 +223,7 @@ static cap_result build_device_list(struct vmproc *p)
         if (j == N_DEFAULT_DEVICES)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
-                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm)",
+                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
@@ -411,12 +414,11 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
         fprintf(stderr, "capsule-vm: log: %llu lines were dropped past the log's bound of %llu bytes\n",
                 (unsigned long long)dropped, (unsigned long long)p->opts.log_max);
     if (p->opts.stats) {
-        struct em_stats s;
-        vm_get_stats(p->vm, &s);
+        uint64_t first_run = vm_first_run_ns(p->vm);
         vm_print_stats(p->vm, stderr);
-        if (p->opts.start_ns && s.first_run_ns)
+        if (p->opts.start_ns && first_run)
             fprintf(stderr, "start to first guest entry %9.3f ms (from main())\n",
-                    (s.first_run_ns - p->opts.start_ns) / 1e6);
+                    (first_run - p->opts.start_ns) / 1e6);
     }
     return exit_status(p, st);
 }

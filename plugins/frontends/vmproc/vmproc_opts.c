@@ -38,49 +38,50 @@ void vmproc_opts_init(struct vmproc_opts *o)
 
 void vmproc_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: capsule-vm --kernel FILE [options]\n"
-            "Runs one VM in this process until it powers off.\n"
-            "\n"
-            "  --kernel FILE        boot image: Linux bzImage or ELF64 vmlinux, multiboot v1\n"
-            "                       or a flat binary\n"
-            "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
-            "  --append STRING      kernel command line\n"
-            "  --memory MB          guest RAM (default 64); more than the host's physical\n"
-            "                       memory is refused unless forced\n"
-            "  --force-memory       allow more guest RAM than the host has (also\n"
-            "                       CAPSULE_FORCE_MEMORY=1): the guest may exhaust the host\n"
-            "  --log-max BYTES      bound of the VM's log lines on stderr (default 16 MiB,\n"
-            "                       also CAPSULE_VM_LOG_MAX; 0: none); lines past it dropped\n"
-            "  --cpus N             vCPUs (only 1 until SMP)\n"
-            "  --engine E           auto|hm|rem|raw (default auto: measured at start-up; raw not available yet)\n"
-            "  --cpu-profile NAME   the CPU the guest sees: host (default: the host's vendor\n"
-            "                       and model), intel-core or amd-epyc; under hm only one\n"
-            "                       of the host's vendor\n"
-            "  --serial SPEC        COM1 backend: stdio (default), file:PATH, unix:PATH, none\n"
-            "  --debug-exit         debug-exit device at port 0xf4: a write of V powers off\n"
-            "                       with exit status (V<<1)|1\n"
-            "  --device NAME[,K=V]  add a device plugin with configuration (repeatable),\n"
-            "                       e.g. --device serial,iobase=0x2f8,irq=3; for a default\n"
-            "                       device it sets keys of that one, e.g. --device rtc,irq=8\n"
-            "  --no-device NAME     leave out a default device (repeatable). Defaults: pic,\n"
-            "                       pit, serial (COM1), port80, rtc, i8042, fwcfg, apic,\n"
-            "                       ioapic, acpipm (ACPI power-off; without it a Linux\n"
-            "                       guest gets no ACPI tables), debugexit with --debug-exit\n"
-            "  --frontend NAME      headless (default)\n"
-            "  --stats              print EM statistics when the VM stops\n"
-            "  --help               this text\n"
-            "\n"
-            "Exit status (the guest's are odd, capsule-vm's own even):\n"
-            "  0      the VM powered off without a debug-exit code (guest power-off,\n"
-            "         ACPI, SIGINT/SIGTERM)\n"
-            "  odd    the guest wrote V to the debug-exit port: (V<<1)|1, low 8 bits\n"
-            "         (as QEMU's isa-debug-exit; what a pass or a fail is, is the guest's)\n"
-            "  2      bad arguments\n"
-            "  4      setup failure: no VM ran (bad image, unknown device, engine\n"
-            "         not available)\n"
-            "  6      the VM aborted (triple fault, emulation failure, engine or device\n"
-            "         failure); the reason is on stderr\n");
+    fprintf(f, "usage: capsule-vm --kernel FILE [options]\n"
+               "Runs one VM in this process until it powers off.\n"
+               "\n"
+               "  --kernel FILE        boot image: Linux bzImage or ELF64 vmlinux, multiboot v1\n"
+               "                       or a flat binary\n"
+               "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
+               "  --append STRING      kernel command line\n"
+               "  --memory MB          guest RAM (default 64); more than the host's physical\n"
+               "                       memory is refused unless forced\n"
+               "  --force-memory       allow more guest RAM than the host has (also\n"
+               "                       CAPSULE_FORCE_MEMORY=1): the guest may exhaust the host\n"
+               "  --log-max BYTES      bound of the VM's log lines on stderr (default 16 MiB,\n"
+               "                       also CAPSULE_VM_LOG_MAX; 0: none); lines past it dropped\n"
+               "  --cpus N             vCPUs (only 1 until SMP)\n"
+               "  --engine E           auto|hm|rem|raw (default auto: measured at start-up; raw "
+               "not available yet)\n"
+               "  --cpu-profile NAME   the CPU the guest sees: host (default: the host's vendor\n"
+               "                       and model), intel-core or amd-epyc; under hm only one\n"
+               "                       of the host's vendor\n"
+               "  --serial SPEC        COM1 backend: stdio (default), file:PATH, unix:PATH, none\n"
+               "  --debug-exit         debug-exit device at port 0xf4: a write of V powers off\n"
+               "                       with exit status (V<<1)|1\n"
+               "  --device NAME[,K=V]  add a device plugin with configuration (repeatable),\n"
+               "                       e.g. --device serial,iobase=0x2f8,irq=3; for a default\n"
+               "                       device it sets keys of that one, e.g. --device rtc,irq=8\n"
+               "  --no-device NAME     leave out a default device (repeatable). Defaults: pic,\n"
+               "                       pit, serial (COM1), port80, rtc, i8042, fwcfg, apic,\n"
+               "                       ioapic, acpipm (ACPI power-off; without it a Linux\n"
+               "                       guest gets no ACPI tables), pci (PCI bus: i440FX host\n"
+               "                       bridge, reset at 0xcf9), debugexit with --debug-exit\n"
+               "  --frontend NAME      headless (default)\n"
+               "  --stats              print the VM's statistics when it stops\n"
+               "  --help               this text\n"
+               "\n"
+               "Exit status (the guest's are odd, capsule-vm's own even):\n"
+               "  0      the VM powered off without a debug-exit code (guest power-off,\n"
+               "         ACPI, SIGINT/SIGTERM)\n"
+               "  odd    the guest wrote V to the debug-exit port: (V<<1)|1, low 8 bits\n"
+               "         (as QEMU's isa-debug-exit; what a pass or a fail is, is the guest's)\n"
+               "  2      bad arguments\n"
+               "  4      setup failure: no VM ran (bad image, unknown device, engine\n"
+               "         not available)\n"
+               "  6      the VM aborted (triple fault, emulation failure, engine or device\n"
+               "         failure); the reason is on stderr\n");
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -144,16 +145,37 @@ static bool serial_spec_ok(const char *s)
 
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
 {
-    enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_MEMORY, O_CPUS, O_ENGINE, O_SERIAL,
-           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP, O_NODEVICE, O_CPUPROFILE,
-           O_FORCEMEM, O_LOGMAX };
+    enum {
+        O_KERNEL = 256,
+        O_INITRD,
+        O_APPEND,
+        O_MEMORY,
+        O_CPUS,
+        O_ENGINE,
+        O_SERIAL,
+        O_DEBUGEXIT,
+        O_STATS,
+        O_DEVICE,
+        O_FRONTEND,
+        O_HELP,
+        O_NODEVICE,
+        O_CPUPROFILE,
+        O_FORCEMEM,
+        O_LOGMAX
+    };
     static const struct option longopts[] = {
-        {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
-        {"append", required_argument, NULL, O_APPEND}, {"memory", required_argument, NULL, O_MEMORY},
-        {"cpus", required_argument, NULL, O_CPUS},     {"engine", required_argument, NULL, O_ENGINE},
-        {"serial", required_argument, NULL, O_SERIAL}, {"debug-exit", no_argument, NULL, O_DEBUGEXIT},
-        {"stats", no_argument, NULL, O_STATS},         {"device", required_argument, NULL, O_DEVICE},
-        {"frontend", required_argument, NULL, O_FRONTEND}, {"help", no_argument, NULL, O_HELP},
+        {"kernel", required_argument, NULL, O_KERNEL},
+        {"initrd", required_argument, NULL, O_INITRD},
+        {"append", required_argument, NULL, O_APPEND},
+        {"memory", required_argument, NULL, O_MEMORY},
+        {"cpus", required_argument, NULL, O_CPUS},
+        {"engine", required_argument, NULL, O_ENGINE},
+        {"serial", required_argument, NULL, O_SERIAL},
+        {"debug-exit", no_argument, NULL, O_DEBUGEXIT},
+        {"stats", no_argument, NULL, O_STATS},
+        {"device", required_argument, NULL, O_DEVICE},
+        {"frontend", required_argument, NULL, O_FRONTEND},
+        {"help", no_argument, NULL, O_HELP},
         {"no-device", required_argument, NULL, O_NODEVICE},
         {"cpu-profile", required_argument, NULL, O_CPUPROFILE},
         {"force-memory", no_argument, NULL, O_FORCEMEM},
@@ -168,14 +190,22 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         if (c == -1)
             break;
         switch (c) {
-        case O_KERNEL: o->kernel = optarg; break;
-        case O_INITRD: o->initrd = optarg; break;
-        case O_APPEND: o->append = optarg; break;
+        case O_KERNEL:
+            o->kernel = optarg;
+            break;
+        case O_INITRD:
+            o->initrd = optarg;
+            break;
+        case O_APPEND:
+            o->append = optarg;
+            break;
         case O_MEMORY:
             if (parse_u64("--memory", optarg, 1, 1u << 20, &o->memory_mb, err))
                 return -1;
             break;
-        case O_FORCEMEM: o->force_memory = true; break;
+        case O_FORCEMEM:
+            o->force_memory = true;
+            break;
         case O_LOGMAX:
             if (parse_u64("--log-max", optarg, 0, UINT64_MAX, &o->log_max, err))
                 return -1;
@@ -204,9 +234,15 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 return -1;
             o->cpu_profile = optarg;
             break;
-        case O_SERIAL: o->serial = optarg; break;
-        case O_DEBUGEXIT: o->debug_exit = true; break;
-        case O_STATS: o->stats = true; break;
+        case O_SERIAL:
+            o->serial = optarg;
+            break;
+        case O_DEBUGEXIT:
+            o->debug_exit = true;
+            break;
+        case O_STATS:
+            o->stats = true;
+            break;
         case O_DEVICE:
             if (o->n_extra_devices == VMPROC_MAX_EXTRA_DEVICES) {
                 fprintf(err, "capsule-vm: at most %d --device options\n", VMPROC_MAX_EXTRA_DEVICES);
@@ -236,7 +272,9 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             }
             o->frontend = optarg;
             break;
-        case O_HELP: vmproc_usage(out); return 1;
+        case O_HELP:
+            vmproc_usage(out);
+            return 1;
         default:
             /* a short option ("-x", also inside "-xy") has optopt set and
              * optind not yet past its word; a long one is argv[optind - 1] */

@@ -4,6 +4,7 @@
  * (bad arguments, raw not available, no /dev/kvm: hm fails, rem and auto run).
  */
 #include <check.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <capsule/errorinfo.h>
 
 #include "em/em.h"
+#include "stam/stam.h"
 
 START_TEST(engine_choice)
 {
@@ -90,50 +92,108 @@ START_TEST(state_table)
 }
 END_TEST
 
-START_TEST(stats_report)
+/* The summary reads the registry by path: the counters of a fake VM. */
+struct fake_counters {
+    uint64_t uptime, runs, engine, hm, rem, insns, steps, irqs, windows, lsl, stmxcsr, ud2;
+    struct stam_profile halt;
+};
+
+#define F(p, field, u)                                                                             \
+    {                                                                                              \
+        .path = p, .type = STAM_COUNTER, .unit = u,                                                \
+        .offset = offsetof(struct fake_counters, field)                                            \
+    }
+static const struct stam_def fake_defs[] = {
+    F("/EM/UptimeNs", uptime, STAM_UNIT_NS),
+    F("/EM/Runs", runs, STAM_UNIT_COUNT),
+    F("/EM/EngineNs", engine, STAM_UNIT_NS),
+    F("/EM/HmNs", hm, STAM_UNIT_NS),
+    F("/EM/RemNs", rem, STAM_UNIT_NS),
+    F("/EM/IrqsInjected", irqs, STAM_UNIT_COUNT),
+    F("/EM/IrqWindows", windows, STAM_UNIT_COUNT),
+    {.path = "/EM/Halt",
+     .type = STAM_PROFILE,
+     .unit = STAM_UNIT_NS,
+     .offset = offsetof(struct fake_counters, halt)},
+};
+
+static char *summary(struct stam *st)
 {
-    struct em_stats s = {0};
-    s.exits[1] = 7; /* VMM_EXIT_IO */
-    s.runs = 8;
-    s.engine_ns = 80000;
-    s.uptime_ns = 1000000;
-    s.irqs_injected = 3;
-    s.halts = 2;
-    s.halt_ns = 500000;
-    struct em_port_stat ports[] = {{0x3f8, 6}, {0xf4, 1}};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    em_stats_print(&s, ports, 2, f);
+    em_stats_print(st, f);
     fclose(f);
+    return buf;
+}
+
+START_TEST(stats_report)
+{
+    struct fake_counters c = {.uptime = 1000000,
+                              .runs = 8,
+                              .engine = 80000,
+                              .irqs = 3,
+                              .halt = {.count = 2, .total_ns = 500000}};
+    struct stam *st = NULL;
+    ck_assert_int_eq(stam_create(&st), CAP_OK);
+    ck_assert_int_eq(
+        stam_register_table(st, fake_defs, sizeof(fake_defs) / sizeof(fake_defs[0]), &c), CAP_OK);
+    char *buf = summary(st);
+    ck_assert_ptr_nonnull(strstr(buf, "== EM statistics\n"));
     ck_assert_ptr_nonnull(strstr(buf, "irqs injected                3"));
-    ck_assert_ptr_nonnull(strstr(buf, "io                            7"));
-    ck_assert_ptr_nonnull(strstr(buf, "0x03f8                        6"));
-    ck_assert_ptr_nonnull(strstr(buf, "time halted 0.500 ms"));
+    ck_assert_ptr_nonnull(strstr(buf, "halts                        2   time halted 0.500 ms"));
     ck_assert_ptr_nonnull(strstr(buf, "mean run                 10.00 us"));
+    ck_assert_ptr_nonnull(
+        strstr(buf, "engine runs                  8   time in engine 0.080 ms (8.0%)"));
     ck_assert_ptr_null(strstr(buf, "stepped by rem"));
-    ck_assert_ptr_null(strstr(buf, "nmis injected")); /* only when there were some */
-    ck_assert_ptr_null(strstr(buf, "rem blocks"));
+    ck_assert_ptr_null(strstr(buf, "rem instructions")); /* rem not registered */
     free(buf);
-    s.rem_ns = 2000000;
-    s.rem_insns = 70000000;
-    s.rem_steps = 3;
-    s.rem_step_ops[0] = (struct em_step_stat){"lsl", 2};
-    s.rem_step_ops[1] = (struct em_step_stat){"stmxcsr", 1};
-    s.rem_blocks = 1234;
-    s.rem_flushes = 2;
-    s.rem_translations = 99;
-    s.rem_links = 40;
-    s.nmis_injected = 2;
-    f = open_memstream(&buf, &len);
-    em_stats_print(&s, ports, 2, f);
-    fclose(f);
+    c.rem = 2000000;
+    c.insns = 70000000;
+    c.steps = 4;
+    c.lsl = 2;
+    c.stmxcsr = 1;
+    c.ud2 = 1;
+    ck_assert_int_eq(stam_register_counterf(st, &c.insns, STAM_UNIT_INSNS, "", "/REM/Insns"),
+                     CAP_OK);
+    ck_assert_int_eq(stam_register_counterf(st, &c.steps, STAM_UNIT_INSNS, "", "/EM/RemSteps"),
+                     CAP_OK);
+    ck_assert_int_eq(
+        stam_register_counterf(st, &c.stmxcsr, STAM_UNIT_INSNS, "", "/EM/Steps/stmxcsr"), CAP_OK);
+    ck_assert_int_eq(stam_register_counterf(st, &c.lsl, STAM_UNIT_INSNS, "", "/EM/Steps/lsl"),
+                     CAP_OK);
+    ck_assert_int_eq(stam_register_counterf(st, &c.ud2, STAM_UNIT_INSNS, "", "/EM/Steps/ud2"),
+                     CAP_OK);
+    buf = summary(st);
     ck_assert_ptr_nonnull(strstr(buf, "rem instructions      70000000   35000.0 MIPS while in rem"));
-    ck_assert_ptr_nonnull(strstr(buf, "instructions stepped by rem for hm 3: lsl 2 stmxcsr 1"));
-    ck_assert_ptr_nonnull(strstr(buf, "nmis injected                2"));
-    ck_assert_ptr_nonnull(strstr(buf, "rem blocks                1234   built, 2 cache flushes; JIT: "
-                                      "99 translated, 40 exits chained"));
+    /* busiest first, ties in path order */
+    ck_assert_ptr_nonnull(
+        strstr(buf, "instructions stepped by rem for hm 4: lsl 2 stmxcsr 1 ud2 1\n"));
     free(buf);
+    stam_destroy(st);
+}
+END_TEST
+
+/* More mnemonics than the summary names: the least busy are summed. */
+START_TEST(stats_report_many_steps)
+{
+    uint64_t steps = 0, n[12];
+    struct stam *st = NULL;
+    ck_assert_int_eq(stam_create(&st), CAP_OK);
+    ck_assert_int_eq(stam_register_counterf(st, &steps, STAM_UNIT_INSNS, "", "/EM/RemSteps"),
+                     CAP_OK);
+    for (unsigned i = 0; i < 12; i++) {
+        n[i] = i + 1;
+        steps += n[i];
+        ck_assert_int_eq(
+            stam_register_counterf(st, &n[i], STAM_UNIT_INSNS, "", "/EM/Steps/m%02u", i), CAP_OK);
+    }
+    char *buf = summary(st);
+    ck_assert_msg(strstr(buf, "instructions stepped by rem for hm 78: m11 12 m10 11 m09 10 m08 9 "
+                              "m07 8 m06 7 m05 6 m04 5 (other) 10\n"),
+                  "%s", buf);
+    free(buf);
+    stam_destroy(st);
 }
 END_TEST
 
@@ -185,6 +245,7 @@ int main(void)
     tcase_add_test(tc, engine_parse);
     tcase_add_test(tc, state_table);
     tcase_add_test(tc, stats_report);
+    tcase_add_test(tc, stats_report_many_steps);
     tcase_add_test(tc, create_errors);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -19,6 +19,7 @@
 #include "em/em.h"
 #include "iom/iom.h"
 #include "loader/loader.h"
+#include "stam/stam.h"
 #include "testskip.h"
 
 /* xor eax,eax; l: inc eax; out 0x80,al; jmp l */
@@ -101,13 +102,13 @@ static void wait_outs(struct guest *g, uint64_t n)
 /* Waits until the vCPU thread has halted at least once (bounded). */
 static void wait_halted(struct guest *g)
 {
-    struct em_stats st;
-    vm_get_stats(g->vm, &st);
-    for (int i = 0; i < 5000 * scale() && st.halts < 1; i++) {
+    struct stam_value halt;
+    stam_get(vm_stam(g->vm), "/EM/Halt", &halt);
+    for (int i = 0; i < 5000 * scale() && halt.count < 1; i++) {
         usleep(1000);
-        vm_get_stats(g->vm, &st);
+        stam_get(vm_stam(g->vm), "/EM/Halt", &halt);
     }
-    ck_assert_uint_ge(st.halts, 1);
+    ck_assert_uint_ge(halt.count, 1);
 }
 
 START_TEST(pause_resume_power_off)
@@ -137,11 +138,10 @@ START_TEST(pause_resume_power_off)
     vm_get_stop_info(g.vm, &si);
     ck_assert_int_eq(si.reason, VM_STOP_USER_POWER_OFF);
     ck_assert_int_eq(vm_power_off(g.vm), VMM_E_BAD_STATE);
-    struct em_stats st;
-    vm_get_stats(g.vm, &st);
-    ck_assert_uint_eq(st.resets, 1);
-    ck_assert_uint_ge(st.kicks, 2);
-    ck_assert_uint_ge(st.exits[1], 300);
+    struct stam *st = vm_stam(g.vm);
+    ck_assert_uint_eq(stam_value(st, "/EM/Resets"), 1);
+    ck_assert_uint_ge(stam_value(st, "/EM/Kicks"), 2);
+    ck_assert_uint_ge(stam_value(st, "/EM/Exits/io"), 300);
     cap_error_clear();
     vm_destroy(g.vm);
 }
@@ -159,10 +159,10 @@ START_TEST(power_off_while_paused_and_halted)
     ck_assert_int_eq(vm_pause(g.vm), CAP_OK);
     ck_assert_int_eq(vm_power_off(g.vm), CAP_OK);
     ck_assert_int_eq(vm_wait(g.vm, 5000 * scale()), VM_STATE_POWERED_OFF);
-    struct em_stats st;
-    vm_get_stats(g.vm, &st);
-    ck_assert_uint_ge(st.halts, 1);
-    ck_assert_uint_le(st.runs, 10); /* no busy loop while halted */
+    struct stam_value halt;
+    stam_get(vm_stam(g.vm), "/EM/Halt", &halt);
+    ck_assert_uint_ge(halt.count, 1);
+    ck_assert_uint_le(stam_value(vm_stam(g.vm), "/EM/Runs"), 10); /* no busy loop while halted */
     vm_destroy(g.vm);
 }
 END_TEST
@@ -223,19 +223,17 @@ START_TEST(rem_mips)
     usleep(300000);
     /* progress only (ASan builds run ~10x slower, a loaded host gives the
      * vCPU thread less): wait, bounded, until it has some */
-    struct em_stats st;
-    vm_get_stats(g.vm, &st);
-    for (int i = 0; i < 1000 * scale() && st.rem_insns <= 100000; i++) {
+    struct stam *st = vm_stam(g.vm);
+    for (int i = 0; i < 1000 * scale() && stam_value(st, "/REM/Insns") <= 100000; i++)
         usleep(10000);
-        vm_get_stats(g.vm, &st);
-    }
     vm_power_off(g.vm);
     ck_assert_int_eq(vm_wait(g.vm, 5000 * scale()), VM_STATE_POWERED_OFF);
-    vm_get_stats(g.vm, &st);
-    ck_assert_uint_gt(st.rem_insns, 100000);
+    uint64_t insns = stam_value(st, "/REM/Insns"), rem_ns = stam_value(st, "/EM/RemNs");
+    ck_assert_uint_gt(insns, 100000);
     printf("em (rem): 2-instruction CPL0 loop in a VM: %.1f MIPS (%llu instructions in %.0f ms "
-           "in rem, %llu runs)\n", st.rem_insns * 1e3 / (double)st.rem_ns,
-           (unsigned long long)st.rem_insns, st.rem_ns / 1e6, (unsigned long long)st.runs);
+           "in rem, %llu runs)\n",
+           insns * 1e3 / (double)rem_ns, (unsigned long long)insns, rem_ns / 1e6,
+           (unsigned long long)stam_value(st, "/EM/Runs"));
     vm_destroy(g.vm);
 }
 END_TEST

@@ -1,5 +1,5 @@
 /*
- * test_golden.c - capsule-idlc on golden.xidl must write exactly the four
+ * test_golden.c - capsule-idlc on golden.xidl must write exactly the five
  * checked-in files of golden/, byte for byte, and nothing else.
  *
  * When the compiler's output changes on purpose, regenerate the expected
@@ -13,7 +13,8 @@
 
 #include "idlc_test.h"
 
-static const char *const outputs[] = {"golden.h", "golden_typelib.c", "golden.i", "golden.md"};
+static const char *const outputs[] = {"golden.h", "golden_typelib.c", "golden.i", "golden.md",
+                                      "golden_doc.json"};
 #define N_OUTPUTS (sizeof(outputs) / sizeof(outputs[0]))
 
 /* Compares a generated file with its expected twin, naming the first diff. */

@@ -10,6 +10,7 @@
 #include <capsule/result.h>
 
 #include "../../../vmm/iom/iom.h"
+#include "../../../vmm/stam/stam.h"
 #include "../../../vmm/tm/tm.h"
 
 static char logbuf[4096];
@@ -87,6 +88,14 @@ START_TEST(test_io)
     iom_get_stats(iom, &st);
     ck_assert_uint_eq(st.io_unclaimed_reads, 3);
     ck_assert_uint_eq(st.io_unclaimed_writes, 1);
+    /* the same counters through STAM, gone with the IOM */
+    struct stam *stam = NULL;
+    ck_assert_int_eq(stam_create(&stam), CAP_OK);
+    ck_assert_int_eq(iom_register_stats(iom, stam), CAP_OK);
+    ck_assert_uint_eq(stam_value(stam, "/IOM/IO/UnclaimedReads"), 3);
+    ck_assert_uint_eq(stam_value(stam, "/IOM/IO/UnclaimedWrites"), 1);
+    ck_assert_uint_eq(stam_value(stam, "/IOM/IO/Reads"), st.io_reads);
+    ck_assert_uint_gt(st.io_reads, 0);
     ck_assert_int_eq(iom_io_read(iom, 0x3f8, 3, &v), CAP_E_INVALIDARG);
     ck_assert_int_eq(iom_deregister_io(iom, 0x3f8, &b), CAP_E_INVALIDARG); /* not the owner */
     ck_assert_int_eq(iom_deregister_io(iom, 0x3f8, &a), CAP_OK);
@@ -95,6 +104,10 @@ START_TEST(test_io)
     ck_assert(!iom_io_claimed(iom, 0x100));
     iom_dump(iom);
     iom_destroy(iom);
+    char *left = stam_format(stam, NULL, false);
+    ck_assert_str_eq(left, "");
+    free(left);
+    stam_destroy(stam);
 }
 END_TEST
 

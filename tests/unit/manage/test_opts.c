@@ -13,16 +13,7 @@
 #include <capsule/mem.h>
 
 #include "opts.h"
-
-/* Asserts that rc is CAP_E_INVALIDARG with a message containing `part`. */
-#define ck_assert_usage_error(rc, part)                                                            \
-    do {                                                                                           \
-        ck_assert_int_eq((rc), CAP_E_INVALIDARG);                                                  \
-        const char *m_ = cap_error_peek_message();                                                 \
-        ck_assert_ptr_nonnull(m_);                                                                 \
-        ck_assert_msg(strstr(m_, (part)) != NULL, "message '%s' lacks '%s'", m_, (part));          \
-        cap_error_clear();                                                                         \
-    } while (0)
+#include "test_manage.h"
 
 /* ---- option iteration ----------------------------------------------------- */
 
@@ -341,6 +332,36 @@ START_TEST(test_state_roundtrip)
 }
 END_TEST
 
+/* ---- times and run-time limits ---------------------------------------------- */
+
+START_TEST(test_time_iso)
+{
+    char buf[48];
+    cli_format_time(1714564800123LL, 0, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "2024-05-01T12:00:00.123000000");
+    cli_format_time(1714564800123LL, 1, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "2024-05-01T12:00:00.123000000Z");
+    cli_format_time(1000, 1, buf, sizeof(buf)); /* one second after the epoch */
+    ck_assert_str_eq(buf, "1970-01-01T00:00:01.000000000Z");
+    cli_format_time(0, 1, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "unknown");
+    cli_format_time(-5, 0, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "unknown");
+}
+END_TEST
+
+START_TEST(test_check_range)
+{
+    ck_assert_int_eq(cli_check_range("--cpus", "1", 1, 1, 256, ""), CAP_OK);
+    ck_assert_int_eq(cli_check_range("--cpus", "256", 256, 1, 256, ""), CAP_OK);
+    ck_assert_usage_error(cli_check_range("--cpus", "257", 257, 1, 256, ""),
+                          "--cpus: '257' is out of range (1 to 256)");
+    ck_assert_usage_error(cli_check_range("--memory", "2T", 2097152, 1, 1048576, " MB"),
+                          "--memory: '2T' is out of range (1 MB to 1048576 MB)");
+    ck_assert_usage_error(cli_check_range("--memory", "2", 2, 4, 8, " MB"), "(4 MB to 8 MB)");
+}
+END_TEST
+
 /* ---- machine-readable output ---------------------------------------------------- */
 
 static void check_mr(const char *key, const char *value, const char *want)
@@ -418,6 +439,8 @@ Suite *opts_suite(void)
         {"cpuprofile", {test_cpu_profile, NULL, NULL, NULL}},
         {"states", {test_state_names, test_state_roundtrip, NULL, NULL}},
         {"machinereadable", {test_mr_plain, test_mr_escaping, test_mr_worst_case, NULL}},
+        {"times", {test_time_iso, NULL, NULL, NULL}},
+        {"limits", {test_check_range, NULL, NULL, NULL}},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         TCase *tc = tcase_create(cases[i].name);

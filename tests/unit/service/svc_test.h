@@ -15,7 +15,13 @@
 #include <capsule/mem.h>
 #include <capsule/registry.h>
 
-#include "svc_internal.h"
+#include "events.h"
+#include "imachine.h"
+#include "progress.h"
+#include "session_machine.h"
+#include "settings.h"
+#include "svc.h"
+#include "util.h"
 
 extern char test_home[256];
 extern struct cap_registry *test_reg;

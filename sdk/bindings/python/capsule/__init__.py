@@ -19,15 +19,25 @@ there are several); arrays are lists; UUIDs are strings; enums are IntEnum
 classes (capsule.MachineState.Running); a failed call raises capsule.Error
 with the result code, its name and the service's message. An object's
 reference is released when its wrapper is collected.
+
+Every class, method and attribute carries the IDL's description as its
+docstring (help(capsule.IMachine.launch_vm_process)), methods have their
+real signature (inspect.signature), and repr() names the object by its name
+and id where its interface has them: <IMachine 'tiny' {5d1c...}>.
 """
 import contextlib
 import enum as _enum
+import inspect as _inspect
+import os as _os
 import time as _time
 
 from . import native as _n
+from . import _doc
 from ._model import Library as _Library, snake as _snake, event_iface as _event_iface
+from ._model import load_docs as _load_docs
 
 _lib = _Library(_n.capb_typelib_describe())
+_load_docs(_lib, _os.path.dirname(__file__))
 _U64 = (1 << 64) - 1
 
 
@@ -56,10 +66,28 @@ def _raise_call(f):
 
 # ---- enums and results --------------------------------------------------------------
 
+def _enum_doc(name):
+    desc, values = _lib.enum_docs.get(name, ('', {}))
+    lines = [_doc.python(desc) or 'The %s enum of the IDL.' % name, '', 'Values:']
+    for const, v in _lib.enums[name].items():
+        lines.append('  %s = %d' % (const, v))
+        if values.get(const):
+            lines.append(_doc.python(values[const], indent='      '))
+    return '\n'.join(lines)
+
+
 for _name, _values in _lib.enums.items():
     globals()[_name] = _enum.IntEnum(_name, _values, module=__name__)
+    globals()[_name].__doc__ = _enum_doc(_name)
 for _name, _value in _lib.results.items():
     globals()[_name] = _value
+# help(capsule.Error) lists the codes of the IDL and what each means.
+Error.__doc__ += '\n\nThe result codes of the IDL (capsule.CAP_E_...):\n\n' + '\n'.join(
+    '  %s = 0x%08X\n%s' % (k, v & 0xFFFFFFFF,
+                           _doc.python(_lib.result_docs.get(k, ''), indent=' ' * 6))
+    for k, v in _lib.results.items())
+if _lib.desc:
+    __doc__ += '\nThe API (the IDL library %s):\n\n%s\n' % (_lib.name, _doc.python(_lib.desc))
 # wait()'s own failure, capsule/result.h's CAP_E_TIMEOUT (the runtime's codes
 # are not in the IDL).
 CAP_E_TIMEOUT = 0x8000000B - (1 << 32)
@@ -167,9 +195,88 @@ def _default(p):
     return 0
 
 
+# ---- docs and signatures, from the IDL -------------------------------------------------
+
+_PYTYPES = {'bool': bool, 'double': float, 'string': str, 'uuid': str}
+
+
+def _annotation(p):
+    """The Python type of a param's values (list[...] for arrays)."""
+    if p.type == 'enum':
+        t = globals()[p.ref]
+    elif p.type == 'iface':
+        t = _classes.get(p.ref, ISupports)
+    else:
+        t = _PYTYPES.get(p.type, int)
+    return list[t] if p.array else t
+
+
+def _type_name(p):
+    t = p.ref if p.type in ('enum', 'iface') else _PYTYPES.get(p.type, int).__name__
+    if p.type == 'uuid':
+        t = 'str (UUID)'
+    return 'list of %s' % t if p.array else t
+
+
+def _param_lines(params):
+    lines = []
+    for p in params:
+        lines.append('    %s (%s)%s' % (_snake(p.name), _type_name(p), ':' if p.desc else ''))
+        if p.desc:
+            lines.append(_doc.python(p.desc, _snake, 72, ' ' * 8))
+    return lines
+
+
+def _method_doc(it, m):
+    """A method's docstring: the IDL's description, its params, its results."""
+    parts = [_doc.python(m.desc, _snake) or '%s::%s.' % (it.name, m.idl_name)]
+    ins, outs = m.ins, m.outs
+    if ins:
+        parts.append('\n'.join(['Parameters:'] + _param_lines(ins)))
+    if len(outs) == 1:
+        p = outs[0]
+        lines = ['Returns:', '    %s%s' % (_type_name(p), ':' if p.desc else '')]
+        if p.desc:
+            lines.append(_doc.python(p.desc, _snake, 72, ' ' * 8))
+        parts.append('\n'.join(lines))
+    elif outs:
+        head = 'Returns a tuple (%s):' % ', '.join(_snake(p.name) for p in outs)
+        parts.append('\n'.join([head] + _param_lines(outs)))
+    parts.append('Raises capsule.Error on failure. IDL: %s::%s.' % (it.name, m.idl_name))
+    return '\n\n'.join(parts)
+
+
+def _property_doc(it, getter, setter):
+    p = getter.outs[0]
+    return '%s\n\nType %s, %s. IDL attribute %s::%s.' % (
+        _doc.python(getter.desc, _snake) or it.name + '.' + getter.idl_name, _type_name(p),
+        'read-write' if setter else 'read-only', it.name, getter.idl_name)
+
+
+def _class_doc(it):
+    text = _doc.python(it.desc, _snake) or 'The %s interface.' % it.name
+    return '%s\n\nExtends %s. IID %s. Attributes and methods are snake_case ' \
+        '(see the package docstring).' % (text, it.base, it.iid)
+
+
+def _signature(m):
+    params = [_inspect.Parameter('self', _inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for p in m.ins:
+        params.append(_inspect.Parameter(_snake(p.name), _inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                         default=_default(p), annotation=_annotation(p)))
+    outs = m.outs
+    if not outs:
+        ret = None
+    elif len(outs) == 1:
+        ret = _annotation(outs[0])
+    else:
+        ret = tuple[tuple(_annotation(p) for p in outs)]
+    return _inspect.Signature(params, return_annotation=ret)
+
+
 # ---- methods and classes -----------------------------------------------------------
 
-def _make_call(m):
+def _make_call(it, m):
     """The Python function for one method: binds args, calls, converts results."""
     slot = m.slot
     ins = [(p.index, _snake(p.name), _in_setter(p), _default(p)) for p in m.ins]
@@ -201,14 +308,29 @@ def _make_call(m):
         return tuple(get(f, i) for i, get in outs)
 
     call.__name__ = _snake(m.idl_name)
-    call.__doc__ = '%s(%s)' % (m.idl_name, ', '.join('%s=%r' % (n, d) for _, n, _, d in ins))
+    call.__qualname__ = '%s.%s' % (it.name, call.__name__)
+    call.__doc__ = _method_doc(it, m)
     return call
+
+
+def _repr_value(obj, attr, is_uuid):
+    """' {id}' / " 'name'" / " id='x'" for repr(); '' if the call fails."""
+    try:
+        v = getattr(obj, attr)
+    except Exception:  # a dead service, an inaccessible machine: repr must not fail
+        return ''
+    if v is None:
+        return ''
+    if is_uuid:
+        return ' {%s}' % v
+    return ' %r' % v if attr == 'name' else ' %s=%r' % (attr, v)
 
 
 class ISupports:
     """The base of every interface wrapper: holds one reference, released
     when the wrapper is collected (or at once with release())."""
     _iface = 'ISupports'
+    _repr_attrs = ()  # (attr, is_uuid) of the name and id attributes, if any
 
     def __init__(self, *a, **kw):
         raise TypeError('Capsule objects come from the API (capsule.connect(), ...)')
@@ -223,6 +345,7 @@ class ISupports:
         return _wrap(o)
 
     def same_object(self, other):
+        """True if `other` wraps the same object (ISupports identity)."""
         return isinstance(other, ISupports) and bool(_n.capb_obj_same(self._obj, other._obj))
 
     def release(self):
@@ -230,32 +353,52 @@ class ISupports:
         self._obj = None
 
     def __repr__(self):
-        return '<capsule.%s>' % self._iface
+        """<IMachine 'tiny' {uuid}>: the interface, then the object's name and
+        id where its interface has them (left out if reading them fails)."""
+        if getattr(self, '_obj', None) is None:
+            return '<%s (released)>' % self._iface
+        return '<%s%s>' % (self._iface, ''.join(_repr_value(self, a, u)
+                                                 for a, u in self._repr_attrs))
 
 
 _classes = {'ISupports': ISupports}
 
 
+def _repr_attrs(it):
+    found = {}
+    for m in it.all_methods(_lib):
+        if m.kind == 'getter' and m.idl_name in ('name', 'id') and not m.outs[0].array:
+            found[m.idl_name] = m.outs[0].type == 'uuid'
+    return tuple((a, found[a]) for a in ('name', 'id') if a in found)
+
+
 def _build_classes():
+    if 'ISupports' in _lib.ifaces:
+        ISupports.__doc__ = '%s\n\n%s' % (_doc.python(_lib.ifaces['ISupports'].desc),
+                                           ISupports.__doc__)
+    fns = {}  # Method -> its function
     for it in _lib.ifaces.values():
         if it.name == 'ISupports':
             continue
-        ns = {'_iface': it.name, '__module__': __name__,
-              '__doc__': 'The %s interface (see the API reference, doc/api.md).' % it.name}
+        ns = {'_iface': it.name, '__module__': __name__, '__doc__': _class_doc(it),
+              '_repr_attrs': _repr_attrs(it)}
         props = {}
         for m in it.methods:
-            fn = _make_call(m)
+            fn = fns[m] = _make_call(it, m)
             attr = _snake(m.idl_name)
             if m.kind == 'method':
                 ns[attr] = fn
             else:
                 g, s = props.get(attr, (None, None))
-                props[attr] = (fn, s) if m.kind == 'getter' else (g, fn)
+                props[attr] = (m, s) if m.kind == 'getter' else (g, m)
         for attr, (g, s) in props.items():
-            ns[attr] = property(g, s)
+            ns[attr] = property(fns[g], fns.get(s), None, _property_doc(it, g, s))
         cls = type(it.name, (_classes[it.base],), ns)
         _classes[it.name] = cls
         globals()[it.name] = cls
+    # Signatures name the classes of params and results, so they come last.
+    for m, fn in fns.items():
+        fn.__signature__ = _signature(m)
 
 
 _build_classes()

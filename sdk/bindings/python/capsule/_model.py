@@ -1,11 +1,15 @@
 """capsule._model - the typelib as Python data, parsed from the native core's
-capb_typelib_describe() text (record kinds documented in capbind.c).
+capb_typelib_describe() text (record kinds documented in capbind_typelib.c), with
+the IDL's descriptions attached from capsule-idlc's L_doc.json (installed
+next to this file; format in sdk/idlc/emit_doc.c).
 
 Shared by the runtime classes (capsule/__init__.py) and the Java source
 generator (capsule/gen_java.py): both see the interfaces only through this
 model, so neither has code for any particular interface.
 """
+import json
 import keyword
+import os
 import re
 
 
@@ -17,6 +21,7 @@ class Param:
         self.dir = dir  # in out return
         self.array = array
         self.ref = ref  # enum or interface name, or None
+        self.desc = ''  # the IDL's <desc>, markup kept ("@a x", "@link X")
 
 
 class Method:
@@ -27,6 +32,7 @@ class Method:
         self.kind = kind  # method getter setter
         self.builtin = bool(flags & 1)
         self.params = []
+        self.desc = ''  # the method's or attribute's <desc>
 
     @property
     def ins(self):
@@ -44,6 +50,12 @@ class Iface:
         self.iid = iid
         self.first_own = first_own
         self.methods = []
+        self.desc = ''
+
+    def all_methods(self, lib):
+        """The methods of this interface and its bases, root first."""
+        base = lib.ifaces.get(self.base) if self.base else None
+        return (base.all_methods(lib) if base else []) + self.methods
 
 
 class Library:
@@ -53,6 +65,9 @@ class Library:
         self.enums = {}  # name -> {const: value}, in order
         self.ifaces = {}  # name -> Iface, bases first
         self.classes = {}  # name -> (clsid, contract, iface)
+        self.desc = ''
+        self.enum_docs = {}  # name -> (desc, {const: desc})
+        self.result_docs = {}  # name -> desc
         enum = iface = method = None
         for line in text.splitlines():
             f = line.split('\t')
@@ -75,6 +90,36 @@ class Library:
                                            None if f[5] == '-' else f[5]))
             elif k == 'C':
                 self.classes[f[1]] = (f[2], f[3], f[4])
+
+    def attach_docs(self, docs):
+        """Attaches the descriptions of a parsed L_doc.json to the model."""
+        self.desc = docs.get('desc', '')
+        self.result_docs = dict(docs.get('results', {}))
+        for name, e in docs.get('enums', {}).items():
+            self.enum_docs[name] = (e.get('desc', ''), e.get('values', {}))
+        for name, d in docs.get('interfaces', {}).items():
+            it = self.ifaces.get(name)
+            if it is None:
+                continue
+            it.desc = d.get('desc', '')
+            attrs, methods = d.get('attributes', {}), d.get('methods', {})
+            for m in it.methods:
+                if m.kind == 'method':
+                    md = methods.get(m.idl_name, {})
+                    m.desc = md.get('desc', '')
+                    for p in m.params:
+                        p.desc = md.get('params', {}).get(p.name, '')
+                else:
+                    m.desc = attrs.get(m.idl_name, '')
+                    for p in m.params:
+                        p.desc = m.desc
+
+
+def load_docs(lib, folder):
+    """Attaches FOLDER/<library>_doc.json to `lib`; OSError/ValueError if the
+    file is missing or not the JSON capsule-idlc writes."""
+    with open(os.path.join(folder, '%s_doc.json' % lib.name), encoding='utf-8') as f:
+        lib.attach_docs(json.load(f))
 
 
 def snake(name):

@@ -34,7 +34,7 @@ extern const struct cap_typelib golden_typelib;
 
 /* Colours a comment can have (including * / and / * inside). */
 typedef enum Colour {
-    /* Red. */
+    /* Red ("quoted", with a back\slash). */
     Colour_Red = 0,
     /* Green. */
     Colour_Green = 16,

@@ -28,12 +28,24 @@ public final class Capsule {
     private Capsule() {
     }
 
-    /** The root object of the service of $CAPSULE_HOME (else ~/.capsule), started if needed. */
+    /**
+     * The root object of the service of $CAPSULE_HOME (else ~/.capsule), started if needed.
+     *
+     * @return the root object; closing it (and every object from it) closes the connection
+     * @throws CapsuleException if the service cannot be reached or started
+     */
     public static ICapsule connect() {
         return connect(null, null);
     }
 
-    /** The root object of the service of {@code home}; {@code svcPath} null: the build's capsule-svc. */
+    /**
+     * The root object of the service of {@code home}, started if needed.
+     *
+     * @param home the CAPSULE_HOME folder; null: $CAPSULE_HOME, else ~/.capsule
+     * @param svcPath the capsule-svc to start; null: the one of this build or install
+     * @return the root object
+     * @throws CapsuleException if the service cannot be reached or started
+     */
     public static ICapsule connect(String home, String svcPath) {
         NativeObject o = CapsuleNative.capb_connect_root(home, svcPath);
         if (o == null)
@@ -41,7 +53,13 @@ public final class Capsule {
         return (ICapsule) ISupports.wrap(o);
     }
 
-    /** A new unlocked session (an in-process object); {@code near}: an object of the connection. */
+    /**
+     * A new unlocked session (an in-process object, as in any client).
+     *
+     * @param near any object of the connection the session will be used with (may be null)
+     * @return the session
+     * @throws CapsuleException if the Session class cannot be created
+     */
     public static ISession newSession(ISupports near) {
         NativeObject o = CapsuleNative.capb_create_instance("Session", near == null ? null : near.handle());
         if (o == null)
@@ -66,19 +84,22 @@ public final class Capsule {
             }
         }
 
+        /** @return the session holding the lock */
         public ISession getSession() {
             return session;
         }
 
-        /** The session's machine (the mutable copy under a Write lock). */
+        /** @return the session's machine (the mutable copy under a Write lock) */
         public IMachine getMachine() {
             return session.getMachine();
         }
 
+        /** @return the session's console (of the running VM, under a Shared lock) */
         public IConsole getConsole() {
             return session.getConsole();
         }
 
+        /** Unlocks the machine if the session still holds it, and releases the session. */
         @Override
         public void close() {
             try {
@@ -90,11 +111,26 @@ public final class Capsule {
         }
     }
 
+    /**
+     * Locks {@code machine} with a new session until the returned Lock is closed.
+     *
+     * @param machine the machine to lock
+     * @param type Write (settings) or Shared (the console of a running VM)
+     * @return the lock, for try-with-resources
+     * @throws CapsuleException if the machine cannot be locked that way
+     */
     public static Lock lock(IMachine machine, LockType type) {
         return new Lock(machine, type);
     }
 
-    /** Waits for a progress; throws its error if the operation failed. */
+    /**
+     * Waits for a progress to complete.
+     *
+     * @param progress the operation's progress
+     * @param timeoutMs how long to wait, in milliseconds; negative: forever
+     * @throws CapsuleException with the operation's own error if it failed, or CAP_E_TIMEOUT if
+     *     it did not complete in time
+     */
     public static void waitFor(IProgress progress, int timeoutMs) {
         progress.waitForCompletion(timeoutMs);
         if (!progress.getCompleted())
@@ -126,7 +162,13 @@ public final class Capsule {
             source.registerListener(listener, types, false);
         }
 
-        /** The events arriving within {@code timeoutMs} (negative: forever). */
+        /**
+         * The events arriving within a time, each as the interface of its type.
+         *
+         * @param timeoutMs how long to keep waiting for events, in milliseconds; negative:
+         *     forever
+         * @return the events, received while iterating
+         */
         public Iterable<IEvent> events(long timeoutMs) {
             long deadline = timeoutMs < 0 ? Long.MAX_VALUE : System.currentTimeMillis() + timeoutMs;
             return () -> new Iterator<IEvent>() {
@@ -158,6 +200,7 @@ public final class Capsule {
             };
         }
 
+        /** Unregisters the listener; no more events arrive. */
         @Override
         public void close() {
             if (listener != null) {
@@ -168,6 +211,14 @@ public final class Capsule {
         }
     }
 
+    /**
+     * Registers a passive listener on {@code source} for {@code types}.
+     *
+     * @param source the event source (ICapsule's getEventSource(), ...)
+     * @param types the event types to receive; none: every type (EventType.Any)
+     * @return the listener, for try-with-resources
+     * @throws CapsuleException if the listener cannot be registered
+     */
     public static Events events(IEventSource source, EventType... types) {
         List<EventType> l = new ArrayList<>(List.of(types));
         if (l.isEmpty())

@@ -3,6 +3,6 @@ package org.capsule;
 
 /** An IDL enum: its constants carry the IDL's integer values. */
 public interface CapsuleEnum {
-    /** The IDL value of the constant. */
+    /** @return the IDL value of the constant */
     int value();
 }

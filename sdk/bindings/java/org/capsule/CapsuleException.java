@@ -8,11 +8,25 @@ package org.capsule;
  */
 public class CapsuleException extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /** The cap_result code (negative). */
     private final int resultCode;
+    /** The code's name. */
     private final String resultName;
+    /** The component that failed, or null. */
     private final String component;
+    /** The interface that failed, or null. */
     private final String interfaceName;
+    /** The message without the code. */
+    private final String bareMessage;
 
+    /**
+     * A failure with its code and message.
+     *
+     * @param resultCode the cap_result code (negative)
+     * @param message the message for people (UTF-8)
+     * @param component the component that failed (e.g. "capsule-svc"), or null
+     * @param interfaceName the interface that failed (e.g. "ICapsule"), or null
+     */
     public CapsuleException(int resultCode, String message, String component, String interfaceName) {
         super(message + " (" + org.capsule.jni.CapsuleNative.capb_result_name(resultCode) + ", 0x"
               + String.format("%08x", resultCode) + ")");
@@ -23,29 +37,27 @@ public class CapsuleException extends RuntimeException {
         this.bareMessage = message;
     }
 
-    private final String bareMessage;
-
-    /** The cap_result code (negative). */
+    /** @return the cap_result code (negative) */
     public int getResultCode() {
         return resultCode;
     }
 
-    /** The code's name, e.g. "CAP_E_OBJECT_NOT_FOUND". */
+    /** @return the code's name, e.g. "CAP_E_OBJECT_NOT_FOUND" */
     public String getResultName() {
         return resultName;
     }
 
-    /** The message alone, without the code. */
+    /** @return the message alone, without the code */
     public String getServiceMessage() {
         return bareMessage;
     }
 
-    /** The component that failed (e.g. "capsule-svc"), or null. */
+    /** @return the component that failed (e.g. "capsule-svc"), or null */
     public String getComponent() {
         return component;
     }
 
-    /** The interface that failed (e.g. "ICapsule"), or null. */
+    /** @return the interface that failed (e.g. "ICapsule"), or null */
     public String getInterfaceName() {
         return interfaceName;
     }

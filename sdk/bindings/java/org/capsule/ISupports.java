@@ -21,6 +21,11 @@ public class ISupports implements AutoCloseable {
 
     private NativeObject obj;
 
+    /**
+     * Wraps a native object; objects come from the API, never from user code.
+     *
+     * @param o the native object, owned by the new wrapper
+     */
     protected ISupports(NativeObject o) {
         this.obj = o;
     }
@@ -40,7 +45,14 @@ public class ISupports implements AutoCloseable {
         }
     }
 
-    /** This object as another interface; CapsuleException (CAP_E_NOINTERFACE) if it has none. */
+    /**
+     * This object as another interface.
+     *
+     * @param <T> the interface's class
+     * @param iface the interface's class, e.g. {@code IMachineStateChangedEvent.class}
+     * @return a new reference to the object as that interface
+     * @throws CapsuleException (CAP_E_NOINTERFACE) if the object does not implement it
+     */
     public <T extends ISupports> T queryInterface(Class<T> iface) {
         NativeObject o = CapsuleNative.capb_query(handle(), iface.getSimpleName());
         if (o == null)
@@ -48,14 +60,43 @@ public class ISupports implements AutoCloseable {
         return iface.cast(wrap(o));
     }
 
-    /** True if both wrappers reach the same object. */
+    /**
+     * Object identity through any interface and proxy.
+     *
+     * @param other another wrapper (may be null)
+     * @return true if both wrappers reach the same object
+     */
     public boolean sameObject(ISupports other) {
         return other != null && CapsuleNative.capb_obj_same(handle(), other.handle()) != 0;
     }
 
+    /**
+     * Names the object: its interface, then its name and id where the interface has them,
+     * e.g. {@code <IMachine 'tiny' {5d1c...}>}. An attribute that cannot be read (a dead
+     * service, an inaccessible machine) is left out; toString() itself never throws.
+     *
+     * @return the description
+     */
     @Override
     public String toString() {
-        return "<" + getClass().getSimpleName() + ">";
+        StringBuilder s = new StringBuilder("<").append(getClass().getSimpleName());
+        if (obj == null)
+            return s.append(" (closed)>").toString();
+        for (String attr : new String[] {"Name", "Id"}) {
+            Object v;
+            try {
+                v = getClass().getMethod("get" + attr).invoke(this);
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                continue; // no such attribute, or reading it failed
+            }
+            if (v instanceof java.util.UUID)
+                s.append(" {").append(v).append('}');
+            else if (v != null && attr.equals("Name"))
+                s.append(" '").append(v).append('\'');
+            else if (v != null)
+                s.append(" id='").append(v).append('\'');
+        }
+        return s.append('>').toString();
     }
 
     private static final ConcurrentHashMap<String, Constructor<? extends ISupports>> ctors =

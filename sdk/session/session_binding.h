@@ -1,5 +1,5 @@
 /*
- * service/session/session_binding.h - what a session object holds while
+ * sdk/session/session_binding.h - what a session object holds while
  * capsule-svc has it locked to a machine: the state, the lock type, the
  * machine it shows and the control it reports to. Two classes implement
  * ISession + IInternalSessionControl - the Session component of client
@@ -13,8 +13,8 @@
  * session_binding_drop after letting go of it (a Release may call out of
  * the process); the getters take the mutex themselves.
  */
-#ifndef SERVICE_SESSION_BINDING_H
-#define SERVICE_SESSION_BINDING_H
+#ifndef SDK_SESSION_BINDING_H
+#define SDK_SESSION_BINDING_H
 
 #include <pthread.h>
 
@@ -101,4 +101,4 @@ static inline void session_binding_drop(IMachine *m, IInternalMachineControl *c)
         IInternalMachineControl_Release(c);
 }
 
-#endif /* SERVICE_SESSION_BINDING_H */
+#endif /* SDK_SESSION_BINDING_H */

@@ -1,0 +1,342 @@
+/*
+ * plugins/frontends/manage/vminfo.c - a machine's settings and state as
+ * `capsule showvminfo` and `capsule list vms --long` print them.
+ *
+ * Reads everything first into a struct vminfo (so that a failing call
+ * prints an error and no half listing), then prints it for people
+ * ("Name:            demo", VBoxManage's layout) or for scripts: one
+ * key="value" line per item, numbers unquoted, values escaped as opts.h
+ * describes. The machine-readable keys, in order:
+ *
+ *   name description ostype UUID CfgFile LogFldr memory cpus cpu-profile
+ *   engine kernel initrd cmdline debugexit uart1 uartmode1 [uart2 uartmode2
+ *   ...] VMState VMStateChangeTime [VMStateAbortReason] SessionState
+ *   SessionName SessionPID
+ *
+ * VMStateAbortReason (why an aborted VM aborted) is there only when the
+ * machine is aborted and the reason is known.
+ *
+ * uartN is "0xIOBASE,IRQ" (e.g. "0x03f8,4") or "off"; uartmodeN is
+ * "disconnected", "file,PATH" or "server,PATH". VMState is one of poweroff,
+ * starting, running, paused, stopping, saved, aborted, stuck, saving,
+ * restoring. An inaccessible machine prints name="<inaccessible>", UUID,
+ * CfgFile, VMState, SessionState and AccessError (the reason) only.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <capsule/extradata.h>
+#include <capsule/mem.h>
+#include <capsule/uuid.h>
+
+#include "manage.h"
+
+#define MAX_UARTS 8
+
+struct uart_info {
+    cap_bool enabled;
+    uint16_t io_base;
+    uint32_t irq;
+    PortMode mode;
+    char *path;
+};
+
+/* Everything showvminfo prints; strings owned (cap_str_free). */
+struct vminfo {
+    cap_bool accessible;
+    char *access_error;
+    cap_uuid id;
+    char *name, *description, *ostype, *cfg, *log_folder, *kernel, *initrd, *cmdline;
+    char *session_name, *cpu_profile;
+    char *abort_reason; /* CAP_EXTRADATA_ABORT_REASON while Aborted, else NULL */
+    char *ostype_text;  /* the type's description for people (VBoxManage's Guest OS) */
+    uint32_t memory, cpus, session_pid, n_uarts;
+    ExecutionEngine engine;
+    cap_bool debug_exit;
+    MachineState state;
+    int64_t state_change;
+    SessionState session_state;
+    struct uart_info uarts[MAX_UARTS];
+};
+
+static void vminfo_free(struct vminfo *v)
+{
+    char **strs[] = {&v->access_error, &v->name,         &v->description, &v->ostype,
+                     &v->cfg,          &v->log_folder,   &v->kernel,      &v->initrd,
+                     &v->cmdline,      &v->session_name, &v->cpu_profile, &v->ostype_text,
+                     &v->abort_reason};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+        cap_str_free(*strs[i]);
+        *strs[i] = NULL;
+    }
+    for (uint32_t i = 0; i < v->n_uarts; i++)
+        cap_str_free(v->uarts[i].path);
+}
+
+static cap_result read_uarts(IMachine *m, struct vminfo *v)
+{
+    uint32_t n = 0;
+    ISerialPort **ports = NULL;
+    cap_result rc = IMachine_GetSerialPorts(m, &n, &ports);
+    if (CAP_FAILED(rc))
+        return rc;
+    for (uint32_t i = 0; i < n && i < MAX_UARTS && CAP_SUCCEEDED(rc); i++) {
+        struct uart_info *u = &v->uarts[i];
+        v->n_uarts = i + 1;
+        rc = ISerialPort_GetEnabled(ports[i], &u->enabled);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISerialPort_GetIoBase(ports[i], &u->io_base);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISerialPort_GetIrq(ports[i], &u->irq);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISerialPort_GetHostMode(ports[i], &u->mode);
+        if (CAP_SUCCEEDED(rc))
+            rc = ISerialPort_GetPath(ports[i], &u->path);
+    }
+    cli_release_array(n, ports);
+    return rc;
+}
+
+/* The attributes every machine has, accessible or not. */
+static cap_result read_common(IMachine *m, struct vminfo *v)
+{
+    cap_result rc = IMachine_GetAccessible(m, &v->accessible);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetId(m, &v->id);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetSettingsFilePath(m, &v->cfg);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetState(m, &v->state);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetSessionState(m, &v->session_state);
+    /* Of an inaccessible machine the API gives only the attributes above. */
+    if (CAP_SUCCEEDED(rc) && v->accessible)
+        rc = IMachine_GetLastStateChange(m, &v->state_change);
+    if (CAP_SUCCEEDED(rc) && !v->accessible) {
+        IErrorInfo *ei = NULL;
+        if (CAP_SUCCEEDED(IMachine_GetAccessError(m, &ei)) && ei) {
+            IErrorInfo_GetMessage(ei, &v->access_error);
+            cli_release(ei);
+        }
+    }
+    return rc;
+}
+
+/* The description of the machine's OS type ("Linux (64-bit)"), or its ID
+ * when the service knows no such type (a settings file from elsewhere). */
+static void read_ostype_text(ICapsule *root, struct vminfo *v)
+{
+    IGuestOSType *t = NULL;
+    if (CAP_FAILED(ICapsule_GetGuestOSType(root, v->ostype, &t)) ||
+        CAP_FAILED(IGuestOSType_GetDescription(t, &v->ostype_text)) || !v->ostype_text ||
+        !*v->ostype_text) {
+        cap_str_free(v->ostype_text);
+        v->ostype_text = cap_str_dup(v->ostype);
+    }
+    cap_error_clear();
+    if (t)
+        IGuestOSType_Release(t);
+}
+
+static cap_result read_vminfo(ICapsule *root, IMachine *m, struct vminfo *v, const char **what)
+{
+    *what = "IMachine";
+    cap_result rc = read_common(m, v);
+    if (CAP_FAILED(rc) || !v->accessible)
+        return rc;
+    rc = IMachine_GetName(m, &v->name);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetDescription(m, &v->description);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetOsTypeId(m, &v->ostype);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetLogFolder(m, &v->log_folder);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetMemorySize(m, &v->memory);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetCpuCount(m, &v->cpus);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetCpuProfile(m, &v->cpu_profile);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetEngine(m, &v->engine);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetKernel(m, &v->kernel);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetInitrd(m, &v->initrd);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetCmdline(m, &v->cmdline);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetDebugExitEnabled(m, &v->debug_exit);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetSessionName(m, &v->session_name);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetSessionPID(m, &v->session_pid);
+    if (CAP_SUCCEEDED(rc) && v->state == MachineState_Aborted)
+        rc = IMachine_GetExtraData(m, CAP_EXTRADATA_ABORT_REASON, &v->abort_reason);
+    if (CAP_SUCCEEDED(rc)) {
+        *what = "ISerialPort";
+        rc = read_uarts(m, v);
+    }
+    if (CAP_SUCCEEDED(rc))
+        read_ostype_text(root, v);
+    return rc;
+}
+
+static const char *session_state_name(SessionState s)
+{
+    switch (s) {
+    case SessionState_Unlocked:
+        return "unlocked";
+    case SessionState_Locked:
+        return "locked";
+    case SessionState_Spawning:
+        return "spawning";
+    case SessionState_Unlocking:
+        return "unlocking";
+    default:
+        return "null";
+    }
+}
+
+/* ---- machine-readable ---------------------------------------------------- */
+
+static void print_mr_uart(const struct uart_info *u, uint32_t slot)
+{
+    char key[32], val[32];
+    char *mode = NULL;
+    snprintf(key, sizeof(key), "uart%" PRIu32, slot + 1);
+    if (u->enabled)
+        snprintf(val, sizeof(val), "0x%04x,%" PRIu32, u->io_base, u->irq);
+    cli_mr_print_str(stdout, key, u->enabled ? val : "off");
+    snprintf(key, sizeof(key), "uartmode%" PRIu32, slot + 1);
+    if (u->mode == PortMode_Disconnected)
+        mode = cap_str_dup("disconnected");
+    else
+        mode = cap_str_printf("%s,%s", cli_portmode_name(u->mode), u->path ? u->path : "");
+    cli_mr_print_str(stdout, key, mode);
+    cap_str_free(mode);
+}
+
+static void print_mr(const struct vminfo *v)
+{
+    char ubuf[CAP_UUID_BUFSIZE], tbuf[48];
+    cap_uuid_format(&v->id, ubuf);
+    cli_format_time(v->state_change, 0, tbuf, sizeof(tbuf));
+    if (!v->accessible) {
+        cli_mr_print_str(stdout, "name", "<inaccessible>");
+        cli_mr_print_str(stdout, "UUID", ubuf);
+        cli_mr_print_str(stdout, "CfgFile", v->cfg);
+        cli_mr_print_str(stdout, "VMState", cli_state_name(v->state));
+        cli_mr_print_str(stdout, "SessionState", session_state_name(v->session_state));
+        cli_mr_print_str(stdout, "AccessError", v->access_error);
+        return;
+    }
+    cli_mr_print_str(stdout, "name", v->name);
+    cli_mr_print_str(stdout, "description", v->description);
+    cli_mr_print_str(stdout, "ostype", v->ostype);
+    cli_mr_print_str(stdout, "UUID", ubuf);
+    cli_mr_print_str(stdout, "CfgFile", v->cfg);
+    cli_mr_print_str(stdout, "LogFldr", v->log_folder);
+    cli_mr_print_num(stdout, "memory", v->memory);
+    cli_mr_print_num(stdout, "cpus", v->cpus);
+    cli_mr_print_str(stdout, "cpu-profile", v->cpu_profile);
+    cli_mr_print_str(stdout, "engine", cli_engine_name(v->engine));
+    cli_mr_print_str(stdout, "kernel", v->kernel);
+    cli_mr_print_str(stdout, "initrd", v->initrd);
+    cli_mr_print_str(stdout, "cmdline", v->cmdline);
+    cli_mr_print_str(stdout, "debugexit", v->debug_exit ? "on" : "off");
+    for (uint32_t i = 0; i < v->n_uarts; i++)
+        print_mr_uart(&v->uarts[i], i);
+    cli_mr_print_str(stdout, "VMState", cli_state_name(v->state));
+    cli_mr_print_str(stdout, "VMStateChangeTime", tbuf);
+    if (v->abort_reason && *v->abort_reason)
+        cli_mr_print_str(stdout, "VMStateAbortReason", v->abort_reason);
+    cli_mr_print_str(stdout, "SessionState", session_state_name(v->session_state));
+    cli_mr_print_str(stdout, "SessionName", v->session_name);
+    cli_mr_print_num(stdout, "SessionPID", v->session_pid);
+}
+
+/* ---- for people ----------------------------------------------------------- */
+
+#define ROW(label, ...) (printf("%-17s", label ":"), printf(__VA_ARGS__), putchar('\n'))
+
+static const char *or_none(const char *s)
+{
+    return s && *s ? s : "<none>";
+}
+
+static void print_human_uart(const struct uart_info *u, uint32_t slot)
+{
+    char label[24];
+    snprintf(label, sizeof(label), "UART %" PRIu32 ":", slot + 1);
+    printf("%-17s", label);
+    if (!u->enabled) {
+        printf("disabled\n");
+        return;
+    }
+    printf("I/O base: 0x%04x, IRQ: %" PRIu32 ", ", u->io_base, u->irq);
+    switch (u->mode) {
+    case PortMode_File:
+        printf("attached to file '%s'\n", u->path ? u->path : "");
+        break;
+    case PortMode_Server:
+        printf("server on socket '%s'\n", u->path ? u->path : "");
+        break;
+    default:
+        printf("disconnected\n");
+        break;
+    }
+}
+
+static void print_human(const struct vminfo *v)
+{
+    char ubuf[CAP_UUID_BUFSIZE], tbuf[48];
+    cap_uuid_format(&v->id, ubuf);
+    cli_format_time(v->state_change, 0, tbuf, sizeof(tbuf));
+    if (!v->accessible) {
+        ROW("Name", "<inaccessible!>");
+        ROW("UUID", "%s", ubuf);
+        ROW("Config file", "%s", v->cfg);
+        ROW("State", "%s", cli_state_text(v->state));
+        printf("Access error details:\n    %s\n", or_none(v->access_error));
+        return;
+    }
+    ROW("Name", "%s", v->name);
+    ROW("Guest OS", "%s", v->ostype_text ? v->ostype_text : v->ostype);
+    ROW("UUID", "%s", ubuf);
+    ROW("Config file", "%s", v->cfg);
+    ROW("Log folder", "%s", v->log_folder);
+    ROW("Memory size", "%" PRIu32 "MB", v->memory);
+    ROW("Number of CPUs", "%" PRIu32, v->cpus);
+    ROW("CPU profile", "%s", v->cpu_profile);
+    ROW("Engine", "%s", cli_engine_name(v->engine));
+    ROW("Kernel", "%s", or_none(v->kernel));
+    ROW("Initrd", "%s", or_none(v->initrd));
+    ROW("Kernel cmdline", "\"%s\"", v->cmdline ? v->cmdline : "");
+    ROW("Debug exit", "%s", v->debug_exit ? "enabled" : "disabled");
+    ROW("State", "%s (since %s)", cli_state_text(v->state), tbuf);
+    if (v->abort_reason && *v->abort_reason)
+        ROW("Abort reason", "%s", v->abort_reason);
+    ROW("Session state", "%s", session_state_name(v->session_state));
+    if (v->session_name && *v->session_name)
+        ROW("Session name", "%s (pid %" PRIu32 ")", v->session_name, v->session_pid);
+    for (uint32_t i = 0; i < v->n_uarts; i++)
+        print_human_uart(&v->uarts[i], i);
+    printf("Description:\n%s\n", v->description && *v->description ? v->description : "<none>");
+}
+
+/* ---- the entry point ------------------------------------------------------ */
+
+cap_result cli_show_vm(ICapsule *root, IMachine *m, int machinereadable, const char **what)
+{
+    struct vminfo v;
+    memset(&v, 0, sizeof(v));
+    cap_result rc = read_vminfo(root, m, &v, what);
+    if (CAP_SUCCEEDED(rc) && machinereadable)
+        print_mr(&v);
+    else if (CAP_SUCCEEDED(rc))
+        print_human(&v);
+    vminfo_free(&v);
+    return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * service/registry.h - the registry: what HOME/capsule.xml lists and holds.
+ * The registered machines (in registration order, one strong reference
+ * each), the global properties of ISystemProperties, and the global extra
+ * data; loading it at start, saving it after every change, finding
+ * machines by id, path and name, registering and unregistering, and the
+ * default machine folder (with the sweep of what an interrupted create
+ * left there).
+ *
+ * Media come next: a media registry is a second list beside `machines`
+ * (struct medium **media, registry_find_medium_*, registry_add_medium),
+ * saved by the same registry_save_locked into the same file; nothing else
+ * here changes.
+ *
+ * Layer: above machine.h (it creates and owns machines), below the session
+ * machine, VM launching and the objects. Every *_locked function expects
+ * the service lock held.
+ */
+#ifndef CAPSULE_SVC_REGISTRY_H
+#define CAPSULE_SVC_REGISTRY_H
+
+#include "core.h"
+#include "machine.h"
+#include "settings.h"
+
+struct registry {
+    struct svc_core *core;     /* [create] */
+    char *path;                /* [create] HOME/capsule.xml */
+    struct global_file global; /* [lock] properties and extra data; its machine list is
+                                  rebuilt from `machines` on each save */
+    struct machine **machines; /* [lock] registered, in order; strong refs */
+    uint32_t n_machines;       /* [lock] */
+};
+
+/* Sets up an empty registry for core->home (no file read). */
+cap_result registry_init(struct registry *r, struct svc_core *core);
+/* Reads capsule.xml and every machine it lists (unreadable machine files
+ * give inaccessible machines), then sweeps orphans. CAP_E_XML_ERROR /
+ * CAP_E_FILE_ERROR when capsule.xml exists but cannot be read. */
+cap_result registry_load_locked(struct registry *r);
+/* Takes the machine list out (the caller releases each); the registry is
+ * then empty. Machines are marked unregistered. */
+void registry_take_all_locked(struct registry *r, struct machine ***list, uint32_t *n);
+/* Frees everything (the root's last Release). */
+void registry_fini(struct registry *r);
+
+/* Writes capsule.xml from the current state; CAP_E_FILE_ERROR. */
+cap_result registry_save_locked(struct registry *r);
+/* The registered machine with this id / settings file, or NULL (borrowed). */
+struct machine *registry_find_id_locked(struct registry *r, const cap_uuid *id);
+struct machine *registry_find_path_locked(struct registry *r, const char *path);
+/* The registered accessible machine called `name` (re-read first if its
+ * file changed), or NULL (borrowed). */
+struct machine *registry_find_name_locked(struct registry *r, const char *name);
+/* Nonzero if a registered accessible machine other than `except` has name. */
+int registry_name_taken_locked(struct registry *r, const char *name, const struct machine *except);
+/* Registers m (saved already): appends it, takes a reference, saves
+ * capsule.xml (undone if that fails). Fires nothing. */
+cap_result registry_add_locked(struct registry *r, struct machine *m);
+/* Unregisters m: refuses (with a message for the user) a machine that is
+ * locked or not at rest; saves capsule.xml (undone if that fails). On
+ * success the registry's reference goes to *dropped (release it after
+ * unlocking). */
+cap_result registry_remove_locked(struct registry *r, struct machine *m, struct machine **dropped);
+/* The default machine folder, absolute (cap_str_free). */
+char *registry_machine_folder_locked(struct registry *r);
+/* Removes folders of the default machine folder that only a create or a
+ * delete of this service cut short can have left: not a registered
+ * machine's, holding nothing but NAME.capsule.tmp files of ours and an
+ * empty Logs. Logged; anything else is left alone. */
+void registry_sweep_orphans_locked(struct registry *r);
+
+#endif /* CAPSULE_SVC_REGISTRY_H */
