@@ -2,10 +2,12 @@
 # tools/format_check.sh [--fix] - clang-format (the root's .clang-format) in
 # check mode on what this checkout changed: the lines changed since the
 # merge base with main (or $CAPSULE_FORMAT_BASE), committed or not, and new
-# untracked C files whole. On main itself, or in a clean CI checkout where
-# HEAD is the merge base, the base is the parent of the last commit, so the
-# last commit is checked. Legacy lines nobody touched are never checked:
-# the tree predates the format and is reformatted as it is edited.
+# untracked C files whole. On main itself (HEAD is the merge base) that is
+# the uncommitted changes only. Where there is no main to compare with (a
+# clean CI checkout of a branch), the base is the parent of the last
+# commit, so the last commit is checked. Legacy lines nobody touched are
+# never checked: the tree predates the format and is reformatted as it is
+# edited.
 #
 # Exit 0 when all is formatted (or there is nothing to compare with: not a
 # git checkout, or a one-commit shallow clone), 1 with the diff clang-format
@@ -33,7 +35,6 @@ if ! git rev-parse --verify -q HEAD >/dev/null 2>&1; then
     exit 0
 fi
 
-head=$(git rev-parse HEAD)
 base=
 if [ -n "${CAPSULE_FORMAT_BASE:-}" ]; then
     base=$(git rev-parse --verify "$CAPSULE_FORMAT_BASE^{commit}") || {
@@ -47,7 +48,7 @@ else
         fi
         base=
     done
-    if [ -z "$base" ] || [ "$base" = "$head" ]; then
+    if [ -z "$base" ]; then
         base=$(git rev-parse --verify -q 'HEAD~1^{commit}') || base=
     fi
 fi
