@@ -300,6 +300,11 @@ CAP_EXPORT cap_result vd_flush(struct vd_disk *d)
         return cap_error_set(CAP_E_POINTER, VD_COMPONENT, NULL, "vd_flush: NULL disk");
     if (d->readonly)
         return CAP_OK;
+    if (d->ops && d->ops->flush) {
+        cap_result rc = d->ops->flush(d);
+        if (rc != CAP_OK)
+            return rc;
+    }
     if (fdatasync(d->fd) < 0)
         return vd_fail_errno(d->path, "sync");
     return CAP_OK;

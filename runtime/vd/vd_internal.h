@@ -26,7 +26,8 @@ struct vd_ops {
     cap_result (*read)(struct vd_disk *d, uint64_t off, void *buf, size_t len);
     cap_result (*write)(struct vd_disk *d, uint64_t off, const void *buf, size_t len);
     cap_result (*allocated)(struct vd_disk *d, uint64_t *bytes);
-    void (*close)(struct vd_disk *d); /* frees the backend state; may be half-built */
+    cap_result (*flush)(struct vd_disk *d); /* before the fdatasync; may be NULL */
+    void (*close)(struct vd_disk *d);       /* frees the backend state; may be half-built */
 };
 
 struct vd_disk {

@@ -11,13 +11,18 @@
  * dynamic image appends blocks in allocation order; a fixed one has every
  * block allocated at create (entry i = i).
  *
- * Allocation order (the crash-safety contract of capsule/vd.h): the new
- * block's data is written and synced, then the header's allocated count is
- * raised, then the map entry is written (one write of both when they share
- * the first page, which a killed process cannot tear). A kill before the
- * count leaves the data as a leak past the count; a kill between the two
- * leaves the count one above the map (repaired at the next read-write
- * open); the map never names a block whose data is not on disk.
+ * Allocation order (the crash-safety contract of capsule/vd.h): a new
+ * block's data is written at the end of the image at once and its map
+ * entry set in memory (reads see it), but its metadata waits, like data in
+ * a disk's volatile write cache, for the next flush (or for
+ * VDI_PENDING_MAX new blocks): the data of every pending block is synced,
+ * then for each, in allocation order, the header's allocated count is
+ * raised and then the map entry written (one write of both when they share
+ * the first page, which a killed process cannot tear). One sync covers
+ * many blocks. A kill before the count leaves the data as a leak past the
+ * count; a kill between the two leaves the count one above the map
+ * (repaired at the next read-write open); the map on disk never names a
+ * block whose data is not on disk.
  *
  * Reads and writes of allocated blocks look the map up without a lock
  * (entries only ever go from unallocated to allocated, stored atomically
@@ -47,6 +52,7 @@
 #define VDI_MAX_BLOCK_SIZE  (64u << 20)
 #define VDI_DATA_ALIGN      (1u << 20)
 #define VDI_PAGE            4096u /* the unit a killed process's write cannot tear */
+#define VDI_PENDING_MAX     32u   /* new blocks whose metadata waits for a flush */
 
 /* Byte offsets of the header fields from the start of the file. */
 enum {
@@ -83,7 +89,9 @@ struct vdi_state {
     uint32_t allocated; /* the header's count (under lock) */
     uint32_t mapped;    /* entries naming a block (under lock) */
     uint64_t off_map, off_data;
-    bool broken; /* a metadata write failed: refuse further allocation */
+    uint32_t pending[VDI_PENDING_MAX]; /* blocks whose map entry is not yet on disk */
+    unsigned npending;                 /* (under lock), in allocation order */
+    bool broken;                       /* a metadata write failed: refuse further allocation */
 };
 
 static uint32_t get32(const uint8_t *p)
@@ -359,8 +367,9 @@ static uint32_t map_get(struct vdi_state *s, uint32_t i)
     return __atomic_load_n(&s->map[i], __ATOMIC_ACQUIRE);
 }
 
-/* Writes the new count and map entry `bi` (see the file comment). */
-static cap_result write_metadata(struct vd_disk *d, struct vdi_state *s, uint32_t bi)
+/* Writes the count idx + 1 and map entry `bi` = idx (see the file
+ * comment). */
+static cap_result write_metadata(struct vd_disk *d, struct vdi_state *s, uint32_t bi, uint32_t idx)
 {
     uint64_t entry = s->off_map + 4 * (uint64_t)bi;
     uint8_t b[VDI_PAGE];
@@ -371,15 +380,32 @@ static cap_result write_metadata(struct vd_disk *d, struct vdi_state *s, uint32_
         size_t n = (size_t)(entry + 4 - OFF_BLOCKS_ALLOCATED);
         if ((rc = vd_pread_all(d->fd, d->path, b, n, OFF_BLOCKS_ALLOCATED)) != CAP_OK)
             return rc;
-        put32(b, s->allocated + 1);
-        put32(b + n - 4, s->allocated);
+        put32(b, idx + 1);
+        put32(b + n - 4, idx);
         return vd_pwrite_all(d->fd, d->path, b, n, OFF_BLOCKS_ALLOCATED);
     }
-    put32(b, s->allocated + 1);
+    put32(b, idx + 1);
     if ((rc = vd_pwrite_all(d->fd, d->path, b, 4, OFF_BLOCKS_ALLOCATED)) != CAP_OK)
         return rc;
-    put32(b, s->allocated);
+    put32(b, idx);
     return vd_pwrite_all(d->fd, d->path, b, 4, entry);
+}
+
+/* Syncs the data of the pending new blocks, then writes their metadata in
+ * allocation order. Called with the lock held. */
+static cap_result commit_pending(struct vd_disk *d, struct vdi_state *s)
+{
+    cap_result rc = CAP_OK;
+    if (!s->npending)
+        return CAP_OK;
+    if (fdatasync(d->fd) < 0)
+        rc = vd_fail_errno(d->path, "sync");
+    for (unsigned i = 0; rc == CAP_OK && i < s->npending; i++)
+        rc = write_metadata(d, s, s->pending[i], s->map[s->pending[i]]);
+    if (rc != CAP_OK)
+        s->broken = true;
+    s->npending = 0;
+    return rc;
 }
 
 /* Puts `len` bytes at `in` within new block data at `boff`: into a file
@@ -430,17 +456,13 @@ static cap_result write_allocating(struct vd_disk *d, uint32_t bi, uint32_t in, 
     } else {
         uint64_t boff = s->off_data + (uint64_t)s->allocated * s->block_size;
         rc = write_new_block(d, boff, in, buf, len);
-        if (rc == CAP_OK && fdatasync(d->fd) < 0)
-            rc = vd_fail_errno(d->path, "sync");
         if (rc == CAP_OK) {
-            rc = write_metadata(d, s, bi);
-            if (rc != CAP_OK) {
-                s->broken = true;
-            } else {
-                __atomic_store_n(&s->map[bi], s->allocated, __ATOMIC_RELEASE);
-                s->allocated++;
-                s->mapped++;
-            }
+            __atomic_store_n(&s->map[bi], s->allocated, __ATOMIC_RELEASE);
+            s->allocated++;
+            s->mapped++;
+            s->pending[s->npending++] = bi;
+            if (s->npending == VDI_PENDING_MAX)
+                rc = commit_pending(d, s);
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -495,10 +517,20 @@ static cap_result vdi_allocated(struct vd_disk *d, uint64_t *bytes)
     return CAP_OK;
 }
 
+static cap_result vdi_flush(struct vd_disk *d)
+{
+    pthread_mutex_lock(&d->vdi->lock);
+    cap_result rc = commit_pending(d, d->vdi);
+    pthread_mutex_unlock(&d->vdi->lock);
+    return rc;
+}
+
 static void vdi_close(struct vd_disk *d)
 {
     if (!d->vdi)
         return;
+    if (!d->readonly)
+        commit_pending(d, d->vdi); /* errors: reported by vd_flush, not here */
     pthread_mutex_destroy(&d->vdi->lock);
     free(d->vdi->map);
     free(d->vdi);
@@ -509,5 +541,6 @@ const struct vd_ops vd_vdi_ops = {
     .read = vdi_read,
     .write = vdi_write,
     .allocated = vdi_allocated,
+    .flush = vdi_flush,
     .close = vdi_close,
 };

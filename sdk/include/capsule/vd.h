@@ -19,16 +19,19 @@
  *    images (a parent or link UUID) are refused.
  *
  * Crash safety (dynamic VDI): a write to an unallocated block puts the
- * whole block's data at the end of the image and syncs it (fdatasync)
- * before the block is counted in the header and then named in the block
- * map. A process killed at any point leaves the image as it was before the
- * write or after it, at worst with a leaked block past the last counted
- * one; when the header count and the block-map entry share a page (images
- * up to 896 MiB) both change in one write and the image stays exactly
- * consistent for `qemu-img check`. A header that counts one block more
- * than the map names (a kill between the two writes of a larger image) is
- * repaired on the next read-write open. Writes to allocated blocks are
- * ordinary overwrites: like a disk without FUA, they are durable after
+ * block's data at the end of the image at once; the block's metadata (the
+ * header's allocated count, then its block-map entry) follows at the next
+ * vd_flush (or after 32 new blocks, or at vd_close), after the data of all
+ * new blocks is synced (fdatasync). So a process killed at any point
+ * leaves the image consistent: written and flushed data is there, a new
+ * block written since the last flush may read as zeros (like a disk's
+ * volatile write cache) and its space is leaked past the last counted
+ * block. When the header count and the block-map entry share a page
+ * (images up to 896 MiB) both change in one write, which a killed process
+ * cannot tear, and `qemu-img check` finds no errors at any kill point; a
+ * header that counts one block more than the map names (a kill between
+ * the two writes of a larger image) is repaired on the next read-write
+ * open. Overwrites of allocated blocks (and RAW writes) are durable after
  * vd_flush.
  *
  * Hostile images: every header field is checked before it is used (block
@@ -113,7 +116,8 @@ cap_result vd_create(const char *path, enum vd_format format, uint64_t size,
 cap_result vd_read(struct vd_disk *d, uint64_t offset, void *buf, size_t len);
 cap_result vd_write(struct vd_disk *d, uint64_t offset, const void *buf, size_t len);
 
-/* Makes every completed write durable (fdatasync). */
+/* Makes every completed write durable: VDI metadata of new blocks written
+ * (after their data is synced), then fdatasync. */
 cap_result vd_flush(struct vd_disk *d);
 
 /* The disk's size in bytes as the guest sees it (whole sectors). */
@@ -131,8 +135,9 @@ bool vd_is_readonly(const struct vd_disk *d);
  * VD_SECTOR_SIZE. */
 uint32_t vd_sector_size(const struct vd_disk *d);
 
-/* Closes the image (after syncing nothing: call vd_flush first if the
- * writes must be durable). NULL is fine. */
+/* Closes the image. Pending VDI metadata is written (as vd_flush would,
+ * without the final sync; its errors are not reported here: call vd_flush
+ * first to know the writes are durable). NULL is fine. */
 void vd_close(struct vd_disk *d);
 
 /* "RAW", "ISO", "VDI" ("auto" for AUTO); and back, case-insensitive

@@ -151,6 +151,8 @@ START_TEST(count_above_map_repaired)
     ck_assert_uint_eq(peek32(p, H_ALLOCATED), 2);
     pattern(buf, 512, 9, 3 * MIB + 4096);
     ck_assert_int_eq(vd_write(d, 3 * MIB + 4096, buf, 512), CAP_OK);
+    ck_assert_uint_eq(peek32(p, H_ALLOCATED), 2); /* metadata waits for the flush */
+    ck_assert_int_eq(vd_flush(d), CAP_OK);
     ck_assert_uint_eq(peek32(p, H_ALLOCATED), 3);
     ck_assert_uint_eq(peek32(p, MAP + 12), 2);
     ck_assert_int_eq(vd_read(d, 3 * MIB, buf, MIB), CAP_OK);
@@ -174,13 +176,36 @@ START_TEST(far_map_entry)
     ck_assert_int_eq(vd_create(p, VD_FORMAT_VDI, 2048ull * MIB, VD_VARIANT_DYNAMIC, &d), CAP_OK);
     pattern(buf, sizeof buf, 5, 2000ull * MIB);
     ck_assert_int_eq(vd_write(d, 2000ull * MIB, buf, sizeof buf), CAP_OK);
-    vd_close(d);
+    vd_close(d); /* writes the pending metadata */
     ck_assert_uint_eq(peek32(p, H_ALLOCATED), 1);
     ck_assert_uint_eq(peek32(p, MAP + 4 * 2000), 0);
     ck_assert_int_eq(vd_open(p, VD_FORMAT_AUTO, VD_OPEN_READONLY, &d), CAP_OK);
     memset(buf, 0, sizeof buf);
     ck_assert_int_eq(vd_read(d, 2000ull * MIB, buf, sizeof buf), CAP_OK);
     ck_assert(has_pattern(buf, sizeof buf, 5, 2000ull * MIB));
+    vd_close(d);
+}
+END_TEST
+
+/* Without a flush, new blocks' metadata goes to disk 32 blocks at a time;
+ * the rest at vd_flush. */
+START_TEST(metadata_batches)
+{
+    const char *p = scratch("batch.vdi");
+    struct vd_disk *d;
+    uint8_t buf[512];
+    ck_assert_int_eq(vd_create(p, VD_FORMAT_VDI, 40 * MIB, VD_VARIANT_DYNAMIC, &d), CAP_OK);
+    for (uint32_t b = 0; b < 40; b++) {
+        pattern(buf, sizeof buf, b, (uint64_t)b * MIB);
+        ck_assert_int_eq(vd_write(d, (uint64_t)(39 - b) * MIB, buf, sizeof buf), CAP_OK);
+    }
+    ck_assert_uint_eq(peek32(p, H_ALLOCATED), 32);
+    ck_assert_uint_eq(peek32(p, MAP + 4 * 39), 0);
+    ck_assert_uint_eq(peek32(p, MAP + 4 * 8), 31);
+    ck_assert_uint_eq(peek32(p, MAP + 4 * 7), 0xFFFFFFFF);
+    ck_assert_int_eq(vd_flush(d), CAP_OK);
+    ck_assert_uint_eq(peek32(p, H_ALLOCATED), 40);
+    ck_assert_uint_eq(peek32(p, MAP + 4 * 0), 39);
     vd_close(d);
 }
 END_TEST
@@ -192,5 +217,6 @@ TCase *tcase_hostile(void)
     tcase_add_test(tc, truncated_files);
     tcase_add_test(tc, count_above_map_repaired);
     tcase_add_test(tc, far_map_entry);
+    tcase_add_test(tc, metadata_batches);
     return tc;
 }
