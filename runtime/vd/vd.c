@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <capsule/uuid.h>
+
 #include "vd_internal.h"
 
 cap_result vd_fail(cap_result rc, const char *path, const char *fmt, ...)
@@ -337,6 +339,14 @@ CAP_EXPORT enum vd_variant vd_get_variant(const struct vd_disk *d)
 CAP_EXPORT bool vd_is_readonly(const struct vd_disk *d)
 {
     return !d || d->readonly;
+}
+
+CAP_EXPORT cap_result vd_get_uuid(const struct vd_disk *d, cap_uuid *out)
+{
+    if (!d || !out)
+        return cap_error_set(CAP_E_POINTER, VD_COMPONENT, NULL, "vd_get_uuid: NULL argument");
+    *out = d->uuid;
+    return cap_uuid_is_null(&d->uuid) ? CAP_FALSE_RESULT : CAP_OK;
 }
 
 CAP_EXPORT uint32_t vd_sector_size(const struct vd_disk *d)

@@ -39,6 +39,7 @@ struct vd_disk {
     bool readonly;
     uint64_t size; /* guest-visible bytes, whole sectors */
     const struct vd_ops *ops;
+    cap_uuid uuid;         /* VDI's image UUID; null for RAW and ISO */
     struct vdi_state *vdi; /* VDI only */
 };
 

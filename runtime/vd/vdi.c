@@ -129,6 +129,15 @@ static bool is_null(const uint8_t *p, size_t n)
     return true;
 }
 
+/* VirtualBox's on-disk UUID order <-> RFC 4122 order (the same swap both
+ * ways: the first three fields change endianness). */
+static void swap_uuid(uint8_t *to, const uint8_t *from)
+{
+    static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+    for (int i = 0; i < 16; i++)
+        to[i] = from[order[i]];
+}
+
 bool vdi_probe(const uint8_t *buf, size_t len)
 {
     return len >= OFF_VERSION + 4 && get32(buf + OFF_SIGNATURE) == VDI_SIGNATURE;
@@ -282,6 +291,7 @@ cap_result vdi_open(struct vd_disk *d)
         return rc;
     if ((rc = repair_count(d, s, max_plus1)) != CAP_OK)
         return rc;
+    swap_uuid(d->uuid.b, h + OFF_UUID_IMAGE);
     d->size = get64(h + OFF_DISK_SIZE) & ~(uint64_t)(VD_SECTOR_SIZE - 1);
     d->variant =
         get32(h + OFF_IMAGE_TYPE) == VDI_TYPE_FIXED ? VD_VARIANT_FIXED : VD_VARIANT_DYNAMIC;
@@ -296,12 +306,9 @@ static cap_result new_uuid(uint8_t *out)
 {
     cap_uuid u;
     cap_result rc = cap_uuid_generate(&u);
-    if (rc != CAP_OK)
-        return rc;
-    static const uint8_t order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-    for (int i = 0; i < 16; i++)
-        out[i] = u.b[order[i]];
-    return CAP_OK;
+    if (rc == CAP_OK)
+        swap_uuid(out, u.b);
+    return rc;
 }
 
 static cap_result fill_header(uint8_t *h, uint64_t size, uint32_t blocks, enum vd_variant v,

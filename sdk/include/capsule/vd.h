@@ -131,6 +131,11 @@ enum vd_format vd_get_format(const struct vd_disk *d);
 enum vd_variant vd_get_variant(const struct vd_disk *d);
 bool vd_is_readonly(const struct vd_disk *d);
 
+/* The image's UUID (VDI: the header's image UUID, which VirtualBox uses
+ * as the medium's ID; in cap_uuid's RFC 4122 order). RAW and ISO images
+ * have none: CAP_FALSE_RESULT and a null *out. */
+cap_result vd_get_uuid(const struct vd_disk *d, cap_uuid *out);
+
 /* The sector size a drive reports: VD_ISO_SECTOR_SIZE for ISO, else
  * VD_SECTOR_SIZE. */
 uint32_t vd_sector_size(const struct vd_disk *d);

@@ -105,6 +105,38 @@ START_TEST(vdi_fixed_round_trip)
 }
 END_TEST
 
+/* The VDI's image UUID is what VirtualBox calls the medium's ID: stable
+ * across opens, stored in VirtualBox's byte order (the first three fields
+ * little-endian), a random version-4 UUID. */
+START_TEST(vdi_uuid)
+{
+    char p[512];
+    struct vd_disk *d;
+    cap_uuid u1, u2;
+    uint8_t disk[16];
+    snprintf(p, sizeof p, "%s", scratch("u.vdi"));
+    ck_assert_int_eq(vd_create(p, VD_FORMAT_VDI, MIB, VD_VARIANT_DYNAMIC, &d), CAP_OK);
+    ck_assert_int_eq(vd_get_uuid(d, &u1), CAP_OK);
+    vd_close(d);
+    ck_assert_uint_eq(u1.b[6] >> 4, 4);
+    ck_assert_int_eq(vd_open(p, VD_FORMAT_AUTO, VD_OPEN_READONLY, &d), CAP_OK);
+    ck_assert_int_eq(vd_get_uuid(d, &u2), CAP_OK);
+    vd_close(d);
+    ck_assert(memcmp(&u1, &u2, 16) == 0);
+    int fd = open(p, O_RDONLY);
+    ck_assert_int_eq(pread(fd, disk, 16, 392), 16);
+    close(fd);
+    ck_assert_uint_eq(disk[0], u1.b[3]);
+    ck_assert_uint_eq(disk[4], u1.b[5]);
+    ck_assert_uint_eq(disk[7], u1.b[6]);
+    ck_assert_uint_eq(disk[8], u1.b[8]);
+    ck_assert_int_eq(vd_create(scratch("u.raw"), VD_FORMAT_RAW, MIB, VD_VARIANT_DYNAMIC, &d),
+                     CAP_OK);
+    ck_assert_int_eq(vd_get_uuid(d, &u2), CAP_FALSE_RESULT);
+    vd_close(d);
+}
+END_TEST
+
 START_TEST(iso_is_read_only)
 {
     const char *p = scratch("cd.iso");
@@ -184,6 +216,7 @@ TCase *tcase_formats(void)
     tcase_add_test(tc, raw_fixed_allocates);
     tcase_add_test(tc, vdi_dynamic_round_trip);
     tcase_add_test(tc, vdi_fixed_round_trip);
+    tcase_add_test(tc, vdi_uuid);
     tcase_add_test(tc, iso_is_read_only);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, format_names);
