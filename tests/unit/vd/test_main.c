@@ -17,26 +17,36 @@
 #include "vd_test.h"
 
 static char scratch_dir[256];
+static pid_t scratch_owner;
 
+/* The folder is made once by main() and shared by every test (each names
+ * its own files); only the process that made it removes it: Check's test
+ * processes inherit it and exit in ways that skip atexit. */
 static void remove_scratch(void)
 {
     char cmd[300];
-    if (scratch_dir[0]) {
+    if (scratch_dir[0] && getpid() == scratch_owner) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch_dir);
         if (system(cmd) != 0)
             fprintf(stderr, "cannot remove %s\n", scratch_dir);
     }
 }
 
+static void make_scratch(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(scratch_dir, sizeof scratch_dir, "%s/vdtest.XXXXXX", tmp ? tmp : "/tmp");
+    if (!mkdtemp(scratch_dir)) {
+        perror("vd test: mkdtemp");
+        exit(EXIT_FAILURE);
+    }
+    scratch_owner = getpid();
+    atexit(remove_scratch);
+}
+
 const char *scratch(const char *name)
 {
     static char path[512];
-    if (!scratch_dir[0]) {
-        const char *tmp = getenv("TMPDIR");
-        snprintf(scratch_dir, sizeof scratch_dir, "%s/vdtest.XXXXXX", tmp ? tmp : "/tmp");
-        ck_assert_ptr_nonnull(mkdtemp(scratch_dir));
-        atexit(remove_scratch);
-    }
     snprintf(path, sizeof path, "%s/%s", scratch_dir, name);
     return path;
 }
@@ -117,6 +127,7 @@ int have_qemu(void)
 
 int main(void)
 {
+    make_scratch();
     Suite *s = suite_create("vd");
     suite_add_tcase(s, tcase_formats());
     suite_add_tcase(s, tcase_hostile());

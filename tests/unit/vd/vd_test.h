@@ -18,8 +18,9 @@ TCase *tcase_hostile(void);
 TCase *tcase_qemu(void);
 TCase *tcase_crash(void);
 
-/* A fresh scratch folder for this test (removed at exit); returns
- * "DIR/name" in a static buffer that the next call reuses. */
+/* "DIR/name" in the suite's scratch folder (made fresh for each run of
+ * the program, removed at its end; shared by all tests, so each test uses
+ * its own names), in a static buffer that the next call reuses. */
 const char *scratch(const char *name);
 /* The error message of the last failure (taken). */
 const char *take_message(void);
