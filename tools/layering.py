@@ -56,6 +56,9 @@ LAYER_RULES = [
     # The component model knows nothing of IPC; the runtime nothing above it.
     ('runtime/objmodel/', ('runtime/ipc/', 'service/', 'vmm/', 'plugins/', 'hostdrivers/',
                            'sdk/session/'), ()),
+    # Disk images (service and VM process alike) need no IPC either.
+    ('runtime/vd/', ('runtime/ipc/', 'service/', 'vmm/', 'plugins/', 'hostdrivers/',
+                     'sdk/session/'), ()),
     ('runtime/', ('service/', 'vmm/', 'plugins/', 'hostdrivers/', 'sdk/session/'), ()),
     # Client code (the Session class, the bindings, the CLI) links the SDK,
     # never the service or the VMM.
