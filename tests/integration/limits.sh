@@ -38,7 +38,10 @@ unset CAPSULE_FORCE_MEMORY
 
 host_mb=$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024))
 big=$((host_mb * 2))
-[ $big -le 1048576 ] || big=1048576 # capsule-vm's --memory range (1 TiB)
+# capsule-vm's --memory range (vmm/platform/platform_limits.h), as its help says
+maxram=$("$VM" --help | sed -n 's/^  --memory MB .*default 64, [0-9]* to \([0-9]*\):.*/\1/p')
+[ -n "$maxram" ] || { echo "FAIL: limits: capsule-vm --help names no --memory range"; exit 1; }
+[ $big -le $maxram ] || big=$maxram
 if [ $big -le $host_mb ]; then
     echo "limits: this host has $host_mb MiB, more than --memory can ask: the refusal is not tested"
     big=
