@@ -366,7 +366,9 @@ cap_result vm_create(const struct vm_config *cfg, struct vm **out)
         return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
                              "em: guest RAM of %llu MiB is more than this host's physical memory "
                              "(%llu MiB): the guest could drive the host out of memory; refused "
-                             "unless forced (capsule-vm --force-memory, CAPSULE_FORCE_MEMORY=1)",
+                             "unless lowered (capsule modifyvm VM --memory MB) or forced "
+                             "(capsule-vm --force-memory; for startvm, CAPSULE_FORCE_MEMORY=1 "
+                             "in capsule-svc's environment)",
                              (unsigned long long)(cfg->ram_bytes >> 20),
                              (unsigned long long)(host_ram >> 20));
     if (cfg->ncpus < PLATFORM_MIN_CPUS || cfg->ncpus > PLATFORM_MAX_CPUS)
