@@ -89,6 +89,24 @@ START_TEST(test_setters_hold_the_limits)
 }
 END_TEST
 
+/* What createMachine takes from a guest OS type is a machine this build
+ * runs. */
+START_TEST(test_guest_os_recommendations_fit)
+{
+    uint32_t n = 0, ram = 0, cpus = 0;
+    IGuestOSType **types = NULL;
+    ck_assert_int_eq(ICapsule_GetGuestOSTypes(capsule, &n, &types), CAP_OK);
+    ck_assert_uint_gt(n, 0);
+    for (uint32_t i = 0; i < n; i++) {
+        ck_assert_int_eq(IGuestOSType_GetRecommendedRAM(types[i], &ram), CAP_OK);
+        ck_assert_int_eq(IGuestOSType_GetRecommendedCPUCount(types[i], &cpus), CAP_OK);
+        ck_assert(ram >= PLATFORM_MIN_RAM_MB && ram <= PLATFORM_MAX_RAM_MB);
+        ck_assert(cpus >= PLATFORM_MIN_CPUS && cpus <= PLATFORM_MAX_CPUS);
+    }
+    cap_array_free(CAP_TLT_IFACE, n, types);
+}
+END_TEST
+
 /* More memory than the host has is the VM process's refusal (unless
  * forced) and the CLI's warning, not the service's: the host may grow. */
 START_TEST(test_memory_beyond_the_host_is_accepted)
@@ -177,6 +195,7 @@ TCase *tcase_limits(void)
     tcase_add_checked_fixture(tc, svc_setup, svc_teardown);
     tcase_add_test(tc, test_sysprops_publish_the_platform);
     tcase_add_test(tc, test_setters_hold_the_limits);
+    tcase_add_test(tc, test_guest_os_recommendations_fit);
     tcase_add_test(tc, test_memory_beyond_the_host_is_accepted);
     tcase_add_test(tc, test_boot_files_must_exist);
     tcase_add_test(tc, test_older_files_still_load);
