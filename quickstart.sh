@@ -13,7 +13,9 @@
 #       4. starts it headless unless it is already running;
 #       5. stdin a terminal: attaches the terminal to the guest's console
 #          (`capsule console demo`; detach with Ctrl-] then q, the VM keeps
-#          running; `exit` in the guest's shell powers it off).
+#          running; `exit` or `poweroff` in the guest's shell powers it off,
+#          `reboot` restarts it); the terminal's size at start-up is the
+#          console's (capsule.winsize= on the kernel command line).
 #          stdin not a terminal (CI, scripts): attaches nothing - a pipe would
 #          type into a guest still booting - and prints how to attach and how
 #          to power the VM off; the VM stays running.
@@ -116,6 +118,12 @@ running | paused | starting)
     ;;
 *)
     # Settings can change only while it is off: keep them in step with the kit.
+    # The terminal about to be attached gives the console its size (a
+    # serial line carries none; the guest's /init reads capsule.winsize).
+    if [ -t 0 ] && size=$(stty size 2>/dev/null) && [ "${size% *}" -gt 0 ] 2>/dev/null &&
+        [ "${size#* }" -gt 0 ] 2>/dev/null; then
+        cmdline="$cmdline capsule.winsize=${size% *}x${size#* }"
+    fi
     "$CAP" modifyvm demo --memory 256 --cpus 1 --engine auto \
         --kernel "$vmlinux" --initrd "$initrd" --cmdline "$cmdline" \
         --uart1 0x3f8 4 --uartmode1 server "$sock"

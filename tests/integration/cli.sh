@@ -1,7 +1,13 @@
 #!/bin/bash
 # tests/integration/cli.sh - the capsule CLI against the real capsule-svc, as
 # scripts and people use it, each part in its own temporary CAPSULE_HOME:
-#   usage errors (exit 2) and help; create/modify/show/list/unregister/delete;
+#   the subcommands' structure (argument tables, one lock chain, in the
+#   sources); usage errors (exit 2) and help generated from the tables,
+#   `help help`; create/modify/show/list/unregister/delete; a failed
+#   createvm leaving nothing behind; modifyvm's limits taken from list
+#   systemproperties, memory beyond the host's a warning, --uart2..4 and
+#   --debugexit; list vms --long; list hostinfo's time in ISO 8601; the OS
+#   type's description in showvminfo;
 #   CPU profiles (list cpuprofiles, modifyvm --cpu-profile with an unknown
 #   name as a usage error, showvminfo, kept across a service restart);
 #   extra data; unknown VM (exit 1 with the service's message); startvm and
@@ -95,6 +101,15 @@ expect_mr() {
     got=$(mr "$1" "$2")
     [ "$got" = "$3" ] || fail "showvminfo $1: $2 is [$got], want [$3]"
 }
+
+# ---- structure: the subcommands share one parser and one lock chain --------
+# Each cmd_*.c declares its arguments in a table (args.h) and reaches a
+# machine through cli_with_vm (with_vm.c); none iterates argv or finds,
+# sessions and locks a machine itself, and results are tested with
+# CAP_SUCCEEDED / CAP_FAILED, not by comparing with 0.
+src=$(cd "$(dirname "$0")/../../plugins/frontends/manage" && pwd)
+bad=$(grep -nE 'cli_next|cli_parser_init|ICapsule_FindMachine|IMachine_LockMachine|cli_session_create|\brc (<|>=|==) 0\b' "$src"/cmd_*.c)
+[ -z "$bad" ] || fail "a subcommand parses, finds or locks by itself (or tests rc against 0): $bad"
 
 # ---- usage errors, help, version (no service needed) ----------------------
 newhome
@@ -218,6 +233,20 @@ grep -q '^Name:            demo$' "$tmp/out" || fail "showvminfo: no 'Name:     
 grep -q '^Memory size:     256MB$' "$tmp/out" || fail "showvminfo: memory line"
 grep -q '^UUID:            '"$uuid"'$' "$tmp/out" || fail "showvminfo: UUID line"
 grep -q '^State:           powered off' "$tmp/out" || fail "showvminfo: state line"
+# The OS type for people is its description, as VBoxManage shows it (the
+# service's, from list ostypes); for scripts it stays the ID.
+ostype_desc() {
+    "$CAP" list ostypes | awk -v id="$1" '$1 == "ID:" { f = ($2 == id) } f && /^Description: / { sub(/^Description: +/, ""); print; exit }'
+}
+want=$(ostype_desc Other)
+[ -n "$want" ] && grep -qxF "Guest OS:        $want" "$tmp/out" || fail "showvminfo: Guest OS is not [$want]: $out"
+expect_mr demo ostype '"Other"'
+ok modifyvm demo --ostype Linux_64
+want=$(ostype_desc Linux_64)
+ok showvminfo demo
+[ -n "$want" ] && grep -qxF "Guest OS:        $want" "$tmp/out" || fail "showvminfo: Guest OS is not [$want]: $out"
+expect_mr demo ostype '"Linux_64"'
+ok modifyvm demo --ostype Other
 
 ok modifyvm demo --memory 1G --uart1 off --uartmode1 server "$tmp/s.sock"
 expect_mr demo memory 1024
@@ -327,6 +356,16 @@ expect_mr demo cpu-profile '"host"'
 run createvm --name demo --register
 [ $rc -eq 1 ] || fail "duplicate createvm exited $rc, want 1"
 grep -q '^capsule: error: ' "$tmp/err" || fail "duplicate createvm message: $err"
+# ... and leaves nothing behind, also in another folder: a retry there,
+# once the name is free, is not in the way of a stale file.
+mkdir "$tmp/dup"
+run createvm --name demo --basefolder "$tmp/dup" --register
+[ $rc -eq 1 ] && grep -q 'already registered' "$tmp/err" || fail "duplicate createvm --basefolder: exit $rc: $err"
+[ -z "$(ls -A "$tmp/dup")" ] || fail "a failed createvm left $(find "$tmp/dup" -mindepth 1)"
+ok createvm --name demo2 --basefolder "$tmp/dup"
+ok registervm "$tmp/dup/demo2/demo2.capsule"
+ok unregistervm demo2 --delete
+[ -z "$(ls -A "$tmp/dup")" ] || fail "unregistervm --delete left $(find "$tmp/dup" -mindepth 1)"
 
 # --basefolder, unregistered until registervm.
 mkdir "$tmp/base"

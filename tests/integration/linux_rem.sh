@@ -34,22 +34,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 . "$TOP/tests/lib/skip.sh"
-for t in apt-get dpkg-deb; do
-    if ! command -v $t >/dev/null; then
-        test_skip linux-rem "needs Debian's $t to build the guest kit (not a Debian host)"
-        exit 0
-    fi
-done
-
-if ! "$KIT" >"$tmp/kit" 2>"$tmp/kit.err"; then
-    echo "FAIL: the guest kit could not be built:"
-    sed 's/^/  /' "$tmp/kit.err"
-    exit 1
-fi
-vmlinux=$(sed -n 's/^vmlinux=//p' "$tmp/kit")
-initrd=$(sed -n 's/^initrd=//p' "$tmp/kit")
-release=$(sed -n 's/^release=//p' "$tmp/kit")
-[ -s "$vmlinux" ] && [ -s "$initrd" ] || { echo "FAIL: kit printed no vmlinux/initrd"; exit 1; }
+. "$TOP/tests/lib/guestkit.sh"
+guestkit_load linux-rem "$tmp"
+case $? in 2) exit 0 ;; 1) exit 1 ;; esac
+vmlinux=$kit_vmlinux initrd=$kit_initrd release=$kit_release
 
 cpuinfo='grep -m1 vendor_id /proc/cpuinfo; grep -m1 "model name" /proc/cpuinfo'
 batch="uname -a; awk \"BEGIN { s = 0; for (i = 1; i <= 100; i++) s += i * i; print \\\"squares\\\", s }\"; $cpuinfo"

@@ -9,7 +9,8 @@
 #                     (linux-image-6.1.0-N-amd64), taken out of the package
 #                     with dpkg-deb; nothing is installed, /boot is untouched
 #         initrd.gz   a gzip'd cpio (newc) archive: busybox from
-#                     busybox-static, its applet links, and tools/guestkit/init
+#                     busybox-static, its applet links, and this folder's
+#                     init, profile, inittab and console
 #       and prints, on stdout, one key=value line each (for scripts):
 #         vmlinux     the same kernel uncompressed (ELF64), extracted from
 #                     vmlinuz by extract-vmlinux.py; capsule-vm boots it
@@ -123,7 +124,7 @@ fetch() {
 
 # The hash of what the initramfs is made of besides busybox.
 kit_hash() {
-    cat "$KIT_DIR/init" "$KIT_DIR/profile" "$KIT_DIR/mkinitramfs.py" "$KIT_DIR/guestkit.sh" | sha256sum | cut -c1-16
+    cat "$KIT_DIR/init" "$KIT_DIR/profile" "$KIT_DIR/inittab" "$KIT_DIR/console" "$KIT_DIR/mkinitramfs.py" "$KIT_DIR/guestkit.sh" | sha256sum | cut -c1-16
 }
 
 stamp_get() { # stamp_get FILE KEY
@@ -185,6 +186,8 @@ write_list() {
     echo "file /bin/busybox $1 0755 0 0"
     echo "file /init $KIT_DIR/init 0755 0 0"
     echo "file /etc/profile $KIT_DIR/profile 0644 0 0"
+    echo "file /etc/inittab $KIT_DIR/inittab 0644 0 0"
+    echo "file /sbin/capsule-console $KIT_DIR/console 0755 0 0"
     printf 'root:x:0:0:root:/root:/bin/sh\n' >"$OUT/.tmp-initrd/passwd"
     printf 'root:x:0:\n' >"$OUT/.tmp-initrd/group"
     echo "file /etc/passwd $OUT/.tmp-initrd/passwd 0644 0 0"

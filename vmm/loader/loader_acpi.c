@@ -8,12 +8,14 @@
  *
  * The FADT describes the fixed hardware of plugins/devices/acpipm (PM1a
  * event block, PM1a control block, PM timer at LOADER_ACPI_PM_BASE, SCI on
- * IRQ 9; not hardware-reduced, no SMI_CMD: always in ACPI mode) and the PC
- * legacy devices (8042, 8259s). The DSDT's AML is hand-assembled and holds
- * only Name (_S5, Package () {5, 5, 0, 0}): the sleep type acpipm powers
- * off on. The MADT lists one local APIC per vCPU (IDs 0..n-1), the I/O APIC
- * (ID 0 at 0xfec00000, GSI base 0) and the overrides a PC has: ISA IRQ 0 ->
- * GSI 2, and IRQ 9 (the SCI) level-triggered active high.
+ * IRQ 9, the fixed-feature power button; not hardware-reduced, no SMI_CMD:
+ * always in ACPI mode) and the PC legacy devices (8042, 8259s). The DSDT's
+ * AML is hand-assembled and holds Name (_S5, Package () {5, 5, 0, 0}), the
+ * sleep type acpipm powers off on, and the PCI root bridge \_SB.PCI0
+ * (plugins/devices/pci). The MADT lists one local APIC per vCPU (IDs
+ * 0..n-1), the I/O APIC (ID 0 at 0xfec00000, GSI base 0) and the overrides
+ * a PC has: ISA IRQ 0 -> GSI 2, and IRQ 9 (the SCI) level-triggered active
+ * high.
  *
  * Everything lives in [LOADER_ACPI_ADDR, LOADER_ACPI_END), which the e820
  * map the kernel gets marks ACPI (type 3); boot_params.acpi_rsdp_addr
@@ -28,18 +30,17 @@
 #define RSDP_LEN  36u
 #define XSDT_LEN  (HDR_LEN + 2 * 8)
 #define FADT_LEN  276u /* ACPI 6.0 */
-#define DSDT_LEN  (HDR_LEN + sizeof(ldr_acpi_s5_aml))
+#define DSDT_LEN   (HDR_LEN + sizeof(ldr_acpi_s5_aml) + sizeof(ldr_acpi_pci0_aml))
 #define MADT_FIXED (HDR_LEN + 8)
 
 #define OFF_RSDP 0x000u
 #define OFF_XSDT 0x040u
 #define OFF_FADT 0x080u
 #define OFF_DSDT 0x200u
-#define OFF_MADT 0x280u
+#define OFF_MADT 0x300u
 
 #define FADT_F_WBINVD     (1u << 0)
 #define FADT_F_PROC_C1    (1u << 2)
-#define FADT_F_PWR_BUTTON (1u << 4) /* no fixed power button */
 #define FADT_F_SLP_BUTTON (1u << 5) /* no fixed sleep button */
 #define BOOT_ARCH_LEGACY_DEVICES 0x0001u
 #define BOOT_ARCH_8042           0x0002u
@@ -51,6 +52,52 @@ const uint8_t ldr_acpi_s5_aml[14] = {
     0x0a, LOADER_ACPI_S5_TYPE, /* BytePrefix 5: SLP_TYPa */
     0x0a, LOADER_ACPI_S5_TYPE, /* BytePrefix 5: SLP_TYPb */
     0x00, 0x00,                /* Zero, Zero (reserved) */
+};
+
+/*
+ * The PCI root bridge (plugins/devices/pci: configuration mechanism #1 at
+ * 0xCF8, the i440FX host bridge at 00:00.0). An ACPI kernel scans only the
+ * root buses the DSDT declares, so without this Linux finds mechanism #1
+ * and still no bus.
+ *
+ *   Scope (\_SB) {
+ *     Device (PCI0) {
+ *       Name (_HID, EisaId ("PNP0A03"))
+ *       Name (_UID, Zero)
+ *       Name (_CRS, ResourceTemplate () {
+ *         WordBusNumber (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+ *                        0, 0x00, 0xFF, 0, 0x100)
+ *         IO (Decode16, 0x0CF8, 0x0CF8, 0x01, 0x08)
+ *         WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+ *                 0, 0x0000, 0x0CF7, 0, 0x0CF8)
+ *         WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode, EntireRange,
+ *                 0, 0x0D00, 0xFFFF, 0, 0xF300)
+ *       })
+ *     }
+ *   }
+ *
+ * No memory window yet: no function has a BAR (they come with the
+ * platform's memory layout, issue 12).
+ */
+const uint8_t ldr_acpi_pci0_aml[99] = {
+    0x10, 0x42, 0x06,               /* ScopeOp, PkgLength 98 */
+    0x5c, '_', 'S', 'B', '_',       /* \_SB_ */
+    0x5b, 0x82, 0x49, 0x05,         /* DeviceOp, PkgLength 89 */
+    'P', 'C', 'I', '0',             /* PCI0 */
+    0x08, '_', 'H', 'I', 'D',       /* Name (_HID, */
+    0x0c, 0x41, 0xd0, 0x0a, 0x03,   /*   DWordConst EisaId ("PNP0A03")) */
+    0x08, '_', 'U', 'I', 'D', 0x00, /* Name (_UID, Zero) */
+    0x08, '_', 'C', 'R', 'S',       /* Name (_CRS, */
+    0x11, 0x3d, 0x0a, 0x3a,         /*   BufferOp, PkgLength 61, 58 bytes */
+    /* WordBusNumber: tag 0x88, length 13, type 2 (bus), MinFixed|MaxFixed */
+    0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00, 0x00, 0x01,
+    /* IO: the configuration ports 0xCF8-0xCFF (consumed) */
+    0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08,
+    /* WordIO 0x0000-0x0CF7: type 1 (I/O), MinFixed|MaxFixed, EntireRange */
+    0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00, 0x00, 0xf7, 0x0c, 0x00, 0x00, 0xf8, 0x0c,
+    /* WordIO 0x0D00-0xFFFF */
+    0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00, 0x0d, 0xff, 0xff, 0x00, 0x00, 0x00, 0xf3,
+    0x79, 0x00, /* EndTag */
 };
 
 uint8_t ldr_acpi_checksum(const uint8_t *p, size_t len)
@@ -105,7 +152,9 @@ static void build_fadt(uint8_t *t, uint32_t dsdt)
     ldr_put16(t + 96, 101);    /* P_LVL2_LAT > 100: C2 not supported */
     ldr_put16(t + 98, 1001);   /* P_LVL3_LAT > 1000: C3 not supported */
     ldr_put16(t + 109, BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_8042);
-    ldr_put32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_PWR_BUTTON | FADT_F_SLP_BUTTON);
+    /* The power button is the fixed-feature one (acpipm's PWRBTN_STS); no
+     * sleep button: the DSDT offers no sleep state. */
+    ldr_put32(t + 112, FADT_F_WBINVD | FADT_F_PROC_C1 | FADT_F_SLP_BUTTON);
     t[131] = 0;                /* FADT minor version: 6.0 */
     ldr_put64(t + 140, dsdt);  /* X_DSDT */
     gas_io(t + 148, pm, 4);     /* X_PM1a_EVT_BLK */
@@ -165,6 +214,7 @@ cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, struct ldr_err *er
     uint8_t *dsdt = a + OFF_DSDT;
     table_header(dsdt, "DSDT", (uint32_t)DSDT_LEN, 2);
     memcpy(dsdt + HDR_LEN, ldr_acpi_s5_aml, sizeof(ldr_acpi_s5_aml));
+    memcpy(dsdt + HDR_LEN + sizeof(ldr_acpi_s5_aml), ldr_acpi_pci0_aml, sizeof(ldr_acpi_pci0_aml));
     finish(dsdt);
 
     build_fadt(a + OFF_FADT, (uint32_t)(base + OFF_DSDT));

@@ -133,8 +133,10 @@ void ldr_linux_synth_header(uint8_t *hdr, struct ldr_linux_kernel *lk);
 /* The ACPI tables at LOADER_ACPI_ADDR (loader_acpi.c): adds the chunk and
  * sets plan->info.acpi_rsdp. `cpus` local APICs in the MADT (0: 1). */
 cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, struct ldr_err *err);
-/* The DSDT's AML: Name (_S5, Package () {5, 5, 0, 0}). */
+/* The DSDT's AML: Name (_S5, Package () {5, 5, 0, 0}), then the PCI root
+ * bridge Device (\_SB.PCI0) (PNP0A03, bus 0-255, the I/O windows). */
 extern const uint8_t ldr_acpi_s5_aml[14];
+extern const uint8_t ldr_acpi_pci0_aml[99];
 /* The byte that makes p[0..len) sum to 0 (mod 256) when p holds 0 in its place. */
 uint8_t ldr_acpi_checksum(const uint8_t *p, size_t len);
 

@@ -297,23 +297,51 @@ const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned in
     return p;
 }
 
+/* The first device offering `iface` and that interface, or NULL; the
+ * caller holds the PDM lock. */
+static const void *first_iface(struct pdm *pdm, const char *iface, struct pdm_dev **dev)
+{
+    for (struct pdm_devinst *i = pdm->devs; i; i = i->next) {
+        const void *p = i->dev.reg->ops->query_interface
+                            ? i->dev.reg->ops->query_interface(&i->dev, iface)
+                            : NULL;
+        if (p) {
+            *dev = &i->dev;
+            return p;
+        }
+    }
+    return NULL;
+}
+
 cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n)
 {
     if (!pdm || (n && !codes))
         return CAP_E_POINTER;
     cap_result rc = cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL,
                                   "this VM has no keyboard device");
+    struct pdm_dev *dev = NULL;
     pdm_lock(pdm);
-    for (struct pdm_devinst *i = pdm->devs; i; i = i->next) {
-        const struct pdm_keyboard_iface *kbd =
-            i->dev.reg->ops->query_interface
-                ? i->dev.reg->ops->query_interface(&i->dev, PDM_IFACE_KEYBOARD)
-                : NULL;
-        if (kbd && kbd->put_scancodes) {
-            cap_error_clear();
-            rc = kbd->put_scancodes(&i->dev, codes, n);
-            break;
-        }
+    const struct pdm_keyboard_iface *kbd = first_iface(pdm, PDM_IFACE_KEYBOARD, &dev);
+    if (kbd && kbd->put_scancodes) {
+        cap_error_clear();
+        rc = kbd->put_scancodes(dev, codes, n);
+    }
+    pdm_unlock(pdm);
+    return rc;
+}
+
+cap_result pdm_acpi_power_button(struct pdm *pdm)
+{
+    if (!pdm)
+        return CAP_E_POINTER;
+    cap_result rc = cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL,
+                                  "this VM has no ACPI power button (no acpipm device)");
+    struct pdm_dev *dev = NULL;
+    pdm_lock(pdm);
+    const struct pdm_acpi_buttons_iface *b = first_iface(pdm, PDM_IFACE_ACPI_BUTTONS, &dev);
+    if (b && b->power_button) {
+        cap_error_clear();
+        rc = b->power_button(dev);
     }
     pdm_unlock(pdm);
     return rc;

@@ -155,6 +155,13 @@ const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned in
  */
 cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n);
 
+/*
+ * A press of the ACPI power button from a frontend: the first device that
+ * offers PDM_IFACE_ACPI_BUTTONS raises the event (the guest decides what to
+ * do). CAP_E_NOTIMPL (error info) without one. Any thread.
+ */
+cap_result pdm_acpi_power_button(struct pdm *pdm);
+
 /* Runs the expired device timers (tm_poll under the device lock). */
 unsigned pdm_poll_timers(struct pdm *pdm);
 

@@ -126,6 +126,13 @@ struct pdm_keyboard_iface {
     cap_result (*put_scancodes)(struct pdm_dev *dev, const uint8_t *codes, size_t n);
 };
 
+/* The ACPI fixed-feature buttons: a frontend presses them as a user would.
+ * Reached through pdm_acpi_power_button (pdm.h). */
+#define PDM_IFACE_ACPI_BUTTONS "acpi-buttons"
+struct pdm_acpi_buttons_iface {
+    cap_result (*power_button)(struct pdm_dev *dev);
+};
+
 /* The registration table: the one thing a device plugin exports. */
 struct pdm_devreg {
     uint32_t abi;                 /* PDM_DEVREG_ABI; always the first field */

@@ -7,9 +7,18 @@
  * \_S5 = {5, 5}; a write of PM1_CNT with SLP_EN set and SLP_TYP equal to
  * that value is the S5 "soft off" and powers the VM off (no exit code).
  *
+ * The fixed-feature power button (the FADT declares one): a frontend
+ * presses it through PDM_IFACE_ACPI_BUTTONS (pdm_acpi_power_button, the
+ * IConsole's powerButton), which sets PWRBTN_STS; while the guest has
+ * PWRBTN_EN set, the SCI (ISA IRQ `sci_irq`, level-triggered: the MADT's
+ * override) is raised until the guest clears the status. An ACPI guest
+ * then shuts down as its policy says (Linux: an input event KEY_POWER for
+ * its init or acpid).
+ *
  * Layout from `iobase` (default 0x600, what the loader's FADT says):
- *   +0  PM1_STS  16 bit, write-1-to-clear (status only: no SCI is raised)
- *   +2  PM1_EN   16 bit, read/write
+ *   +0  PM1_STS  16 bit, write-1-to-clear; PWRBTN_STS (bit 8) is the only
+ *                event this block raises
+ *   +2  PM1_EN   16 bit, read/write; PWRBTN_EN (bit 8) routes it to the SCI
  *   +4  PM1_CNT  16 bit: SCI_EN (bit 0) reads 1 - the machine is always in
  *                ACPI mode, there is no SMI_CMD -, SLP_TYP bits 10-12,
  *                SLP_EN bit 13 (write-only, reads 0)
@@ -20,8 +29,11 @@
  * none) are logged and ignored.
  *
  * Config: enabled (bool, default true), iobase (default 0x600), s5_type
- * (SLP_TYP of S5, 0-7, default 5: must match the DSDT's \_S5).
+ * (SLP_TYP of S5, 0-7, default 5: must match the DSDT's \_S5), sci_irq
+ * (ISA IRQ 0-15, default 9: the FADT's SCI_INT).
  */
+#include <string.h>
+
 #include "pdmdev.h"
 
 #define PM_BLOCK_LEN 12u
@@ -29,12 +41,22 @@
 #define CNT_SCI_EN   0x0001u
 #define CNT_SLP_TYP_SHIFT 10
 #define CNT_SLP_EN   0x2000u
+#define PM1_PWRBTN   0x0100u /* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN */
 
 struct acpipm {
     uint16_t sts, en, cnt; /* cnt without SLP_EN; guest state, reset by reset */
     uint16_t iobase;       /* config, set at construct */
     uint8_t s5_type;
+    uint8_t sci_irq;       /* config, set at construct */
+    bool enabled;          /* config: the block (and its button) exists */
 };
+
+/* The SCI follows the enabled status bits: level, high while any is set. */
+static void update_sci(struct pdm_dev *dev)
+{
+    struct acpipm *s = dev->data;
+    dev->hlp->irq_set(dev, s->sci_irq, (s->sts & s->en & PM1_PWRBTN) != 0);
+}
 
 /* The PM timer's 24-bit count at virtual time `ns`. */
 static uint32_t pm_timer(uint64_t ns)
@@ -77,9 +99,11 @@ static void reg_write_byte(struct pdm_dev *dev, unsigned off, uint8_t b)
     switch (off) {
     case 0: case 1:
         s->sts &= (uint16_t)~((unsigned)b << shift);
+        update_sci(dev);
         break;
     case 2: case 3:
         s->en = (uint16_t)((s->en & ~(0xffu << shift)) | (unsigned)b << shift);
+        update_sci(dev);
         break;
     case 4: case 5: {
         uint16_t v = (uint16_t)((s->cnt & ~(0xffu << shift)) | (unsigned)b << shift);
@@ -115,6 +139,31 @@ static void acpipm_reset(struct pdm_dev *dev)
 {
     struct acpipm *s = dev->data;
     s->sts = s->en = s->cnt = 0;
+    update_sci(dev);
+}
+
+/* PDM_IFACE_ACPI_BUTTONS: a press of the power button. */
+static cap_result acpipm_power_button(struct pdm_dev *dev)
+{
+    struct acpipm *s = dev->data;
+    s->sts |= PM1_PWRBTN;
+    dev->hlp->log(dev, PDM_LOG_INFO, "power button pressed%s",
+                  s->en & PM1_PWRBTN ? "" : " (the guest has not enabled its event)");
+    update_sci(dev);
+    return CAP_OK;
+}
+
+static const struct pdm_acpi_buttons_iface acpipm_buttons = {
+    .power_button = acpipm_power_button,
+};
+
+static const void *acpipm_query_interface(struct pdm_dev *dev, const char *iface)
+{
+    struct acpipm *s = dev->data;
+    /* A disabled block (no ports) has no button either. */
+    if (strcmp(iface, PDM_IFACE_ACPI_BUTTONS) != 0 || !s->enabled)
+        return NULL;
+    return &acpipm_buttons;
 }
 
 static cap_result acpipm_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
@@ -122,16 +171,20 @@ static cap_result acpipm_construct(struct pdm_dev *dev, const struct pdm_cfg *cf
     struct acpipm *s = dev->data;
     const struct pdm_hlp *h = dev->hlp;
     bool enabled;
-    int64_t base, typ;
+    int64_t base, typ, sci;
     cap_result rc = h->cfg_bool(dev, cfg, "enabled", true, &enabled);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "iobase", 0x600, 0, 0x10000 - PM_BLOCK_LEN, &base);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "s5_type", 5, 0, 7, &typ);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_int(dev, cfg, "sci_irq", 9, 0, 15, &sci);
     if (CAP_FAILED(rc))
         return rc;
     s->iobase = (uint16_t)base;
     s->s5_type = (uint8_t)typ;
+    s->sci_irq = (uint8_t)sci;
+    s->enabled = enabled;
     if (!enabled)
         return CAP_OK;
     return h->io_register(dev, s->iobase, PM_BLOCK_LEN, 0, NULL, "ACPI PM1a + PM timer");
@@ -154,6 +207,7 @@ static cap_result acpipm_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t
     s->sts = regs[0];
     s->en = regs[1];
     s->cnt = regs[2] & (uint16_t)~(CNT_SLP_EN | CNT_SCI_EN);
+    update_sci(dev);
     return CAP_OK;
 }
 
@@ -163,12 +217,13 @@ static const struct pdm_dev_ops acpipm_ops = {
     .io = acpipm_io,
     .save = acpipm_save,
     .load = acpipm_load,
+    .query_interface = acpipm_query_interface,
 };
 
 static const struct pdm_devreg acpipm_reg = {
     .abi = PDM_DEVREG_ABI,
     .name = "acpipm",
-    .description = "ACPI PM1a event/control blocks and PM timer (S5 powers off)",
+    .description = "ACPI PM1a event/control blocks, PM timer, power button (S5 powers off)",
     .instance_size = sizeof(struct acpipm),
     .max_instances = 1,
     .saved_state_version = 1,

@@ -284,6 +284,9 @@ void cli_args_help(FILE *f, const struct cli_arg *args)
             width = n > width ? n : width;
         }
     }
+    if (width == 0)
+        return; /* no line has help */
+    fputc('\n', f);
     for (const struct cli_arg *a = args; a->name; a++) {
         if (a->flags & CLI_ARG_HIDDEN)
             continue;

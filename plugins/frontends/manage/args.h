@@ -178,10 +178,10 @@ cap_result cli_args_parse(const struct cli_arg *args, int argc, char **argv, voi
 void cli_args_synopsis(FILE *f, const char *cmd, const struct cli_arg *args);
 
 /*
- * Writes one line per argument with help text (and per choice of a
- * CLI_CHOICE): the name and metavariable, then the help aligned in a
- * column; further help lines aligned under the first. Nothing if no line
- * has help.
+ * Writes an empty line, then one line per argument with help text (and
+ * per choice of a CLI_CHOICE): the name and metavariable, then the help
+ * aligned in a column; further help lines aligned under the first.
+ * Nothing at all if no line has help.
  */
 void cli_args_help(FILE *f, const struct cli_arg *args);
 

@@ -1,21 +1,24 @@
 /*
  * plugins/frontends/manage/cmd_controlvm.c - `capsule controlvm VM
- * pause|resume|reset|poweroff`.
+ * pause|resume|reset|poweroff|acpipowerbutton`.
  *
  * Joins the running machine's session with a shared lock, gets the console
  * of its VM process (the service routes the calls there) and calls it;
- * poweroff waits for the VM to be off. A machine with no VM process fails
+ * poweroff waits for the VM to be off, acpipowerbutton only presses the
+ * button (the guest decides, as on VirtualBox). A machine with no VM process fails
  * with the service's message (it cannot be locked shared).
  */
 #include "manage.h"
 
-enum action { ACT_PAUSE, ACT_RESUME, ACT_RESET, ACT_POWEROFF };
+enum action { ACT_PAUSE, ACT_RESUME, ACT_RESET, ACT_POWEROFF, ACT_ACPIPOWERBUTTON };
 
 static const struct cli_choice actions[] = {
     [ACT_PAUSE] = {"pause", "stop the virtual CPUs and clock"},
     [ACT_RESUME] = {"resume", "continue a paused machine"},
     [ACT_RESET] = {"reset", "reset the machine like the reset button"},
     [ACT_POWEROFF] = {"poweroff", "pull the plug (waits until the machine is off)"},
+    [ACT_ACPIPOWERBUTTON] = {"acpipowerbutton", "press the ACPI power button: an ACPI guest shuts\n"
+                                                "down (returns at once; see waitfor)"},
     {NULL, NULL},
 };
 
@@ -27,7 +30,7 @@ struct controlvm_args {
 static const struct cli_arg controlvm_args[] = {
     CLI_POS("VM", struct controlvm_args, vm, CLI_VM_MISSING, NULL),
     CLI_CHOICE("ACTION", actions, struct controlvm_args, action,
-               "the action is missing (pause, resume, reset or poweroff)"),
+               "the action is missing (pause, resume, reset, poweroff or acpipowerbutton)"),
     CLI_ARGS_END,
 };
 
@@ -45,6 +48,9 @@ static cap_result act(struct cli_vm *vm, void *arg)
     case ACT_RESET:
         vm->what = "IConsole::reset";
         return IConsole_Reset(vm->console);
+    case ACT_ACPIPOWERBUTTON:
+        vm->what = "IConsole::powerButton";
+        return IConsole_PowerButton(vm->console);
     default:
         vm->what = "IConsole::powerDown";
         rc = IConsole_PowerDown(vm->console, &progress);
@@ -64,7 +70,7 @@ static int run_controlvm(struct cli_ctx *ctx, void *args)
 
 const struct cli_cmd cli_cmd_controlvm = {
     .name = "controlvm",
-    .help = "pause, resume, reset or power off a running machine",
+    .help = "pause, resume, reset, power off or press the power button of a running machine",
     .args = controlvm_args,
     .args_size = sizeof(struct controlvm_args),
     .run = run_controlvm,

@@ -4,7 +4,9 @@
  *
  * As VBoxManage does: compose the settings file name (honouring
  * --basefolder), create the machine object, save its settings file, and
- * register it only when asked. Output:
+ * register it only when asked; a registration that fails (a name already
+ * registered) deletes the file again, so that a retry finds nothing in its
+ * way. Output:
  *
  *   Virtual machine 'N' is created and registered.   (or "is created.")
  *   UUID: <uuid>
@@ -49,6 +51,21 @@ static char *absolute(const char *path)
     return cap_str_printf("%s/%s", cwd, path);
 }
 
+/* A machine whose registration failed leaves nothing behind: its settings
+ * file was saved first, so delete it (and its folder, if then empty). The
+ * registration's error is what the user gets. */
+static void discard(IMachine *m)
+{
+    struct cli_kept_error k;
+    IProgress *progress = NULL;
+    cli_error_keep(&k);
+    if (CAP_SUCCEEDED(IMachine_DeleteConfig(m, &progress)))
+        cli_progress_wait(progress, -1);
+    if (progress)
+        IProgress_Release(progress);
+    cli_error_restore(&k);
+}
+
 static cap_result create(struct cli_vm *vm, void *arg)
 {
     const struct createvm_args *a = arg;
@@ -80,8 +97,10 @@ static cap_result create(struct cli_vm *vm, void *arg)
     if (a->do_register) {
         vm->what = "ICapsule::registerMachine";
         rc = ICapsule_RegisterMachine(root, m);
-        if (CAP_FAILED(rc))
+        if (CAP_FAILED(rc)) {
+            discard(m);
             goto out;
+        }
     }
     vm->what = "IMachine";
     rc = IMachine_GetId(m, &id);

@@ -123,7 +123,7 @@ static cap_result list_vms(struct cli_vm *vm, const struct list_args *a)
         }
         if (shown++)
             putchar('\n');
-        rc = cli_show_vm(machines[i], 0, &vm->what);
+        rc = cli_show_vm(vm->ctx->root, machines[i], 0, &vm->what);
     }
     cap_array_free(CAP_TLT_ENUM, ns, states);
     cli_release_array(n, machines);

@@ -24,7 +24,7 @@ static const struct cli_arg showvminfo_args[] = {
 static cap_result show(struct cli_vm *vm, void *arg)
 {
     const struct showvminfo_args *a = arg;
-    return cli_show_vm(vm->machine, a->machinereadable, &vm->what);
+    return cli_show_vm(vm->ctx->root, vm->machine, a->machinereadable, &vm->what);
 }
 
 static int run_showvminfo(struct cli_ctx *ctx, void *args)

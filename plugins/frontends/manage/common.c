@@ -90,18 +90,12 @@ cap_result cli_error_from_info(IErrorInfo *ei)
     return code;
 }
 
-/* The thread's error info, kept across calls that would clear it. */
-struct kept_error {
-    struct cap_error_info info;
-    int had;
-};
-
-static void keep_error(struct kept_error *k)
+void cli_error_keep(struct cli_kept_error *k)
 {
     k->had = cap_error_take(&k->info) == CAP_OK;
 }
 
-static void restore_error(struct kept_error *k)
+void cli_error_restore(struct cli_kept_error *k)
 {
     if (k->had)
         cap_error_set_info(&k->info);
@@ -110,20 +104,20 @@ static void restore_error(struct kept_error *k)
 
 void cli_release(void *obj)
 {
-    struct kept_error k;
+    struct cli_kept_error k;
     if (!obj)
         return;
-    keep_error(&k);
+    cli_error_keep(&k);
     CAP_RELEASE(obj);
-    restore_error(&k);
+    cli_error_restore(&k);
 }
 
 void cli_release_array(uint32_t n, void *array)
 {
-    struct kept_error k;
-    keep_error(&k);
+    struct cli_kept_error k;
+    cli_error_keep(&k);
     cap_array_free(CAP_TLT_IFACE, n, array);
-    restore_error(&k);
+    cli_error_restore(&k);
 }
 
 /* ---- the service ---------------------------------------------------------- */
@@ -224,10 +218,7 @@ void cli_print_cmd_help(FILE *f, const struct cli_cmd *cmd)
     fprintf(f, "Usage:\n");
     cli_args_synopsis(f, cmd->name, cmd->args);
     fprintf(f, "\n%s\n", cmd->help);
-    if (cmd->args[0].name) {
-        fprintf(f, "\n");
-        cli_args_help(f, cmd->args);
-    }
+    cli_args_help(f, cmd->args);
     if (cmd->detail)
         fprintf(f, "\n%s", cmd->detail);
 }

@@ -43,12 +43,11 @@ struct cli_ctx {
 
 /*
  * A subcommand, defined in its own cmd_NAME.c file as `const struct cli_cmd
- * cli_cmd_NAME` and listed once in main.c's COMMANDS table. main.c parses the arguments after its name by `args` (args.h) into
- * a zeroed struct of `args_size` bytes - a usage error costs no connection -
- * then calls `run` with it, which returns an exit status. `help` is the
- * one-line summary for `capsule --help`; `capsule help CMD` prints the
- * synopsis and option list generated from `args`, then `detail` (may be
- * NULL: free text such as output formats).
+ * cli_cmd_NAME` and listed once in main.c's COMMANDS table. main.c parses the arguments after its
+ * name by `args` (args.h) into a zeroed struct of `args_size` bytes - a usage error costs no
+ * connection - then calls `run` with it, which returns an exit status. `help` is the one-line
+ * summary for `capsule --help`; `capsule help CMD` prints the synopsis and option list generated
+ * from `args`, then `detail` (may be NULL: free text such as output formats).
  */
 struct cli_cmd {
     const char *name;
@@ -81,6 +80,16 @@ int cli_fail(cap_result rc, const char *what);
  * machine's access error) and returns its result code (CAP_E_FAIL if it has
  * none). */
 cap_result cli_error_from_info(IErrorInfo *ei);
+
+/* The thread's error info, kept across calls that would clear it (any
+ * call through a proxy does): cli_error_keep takes it, cli_error_restore
+ * puts it back (if there was one) and frees the copy. */
+struct cli_kept_error {
+    struct cap_error_info info;
+    int had;
+};
+void cli_error_keep(struct cli_kept_error *k);
+void cli_error_restore(struct cli_kept_error *k);
 
 /* Releases `obj` (an interface pointer; NULL: nothing) keeping the thread's
  * error info: releasing a proxy is an IPC call, which clears it. */
@@ -167,10 +176,11 @@ void cli_print_cmd_help(FILE *f, const struct cli_cmd *cmd);
 
 /*
  * Reads all of machine m's settings and state, then prints them as
- * `showvminfo` does: "Label:           value" lines for people, or one
- * key="value" line each (machinereadable). A failing read prints nothing
+ * `showvminfo` does: "Label:           value" lines for people (the OS
+ * type by its description, as VBoxManage shows it; root gives it), or one
+ * key="value" line each (machinereadable; ostype is the ID). A failing read prints nothing
  * and returns its result code, with *what naming the interface.
  */
-cap_result cli_show_vm(IMachine *m, int machinereadable, const char **what);
+cap_result cli_show_vm(ICapsule *root, IMachine *m, int machinereadable, const char **what);
 
 #endif /* CAPSULE_MANAGE_H */

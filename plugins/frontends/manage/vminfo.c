@@ -44,6 +44,7 @@ struct vminfo {
     cap_uuid id;
     char *name, *description, *ostype, *cfg, *log_folder, *kernel, *initrd, *cmdline;
     char *session_name, *cpu_profile;
+    char *ostype_text; /* the type's description for people (VBoxManage's Guest OS) */
     uint32_t memory, cpus, session_pid, n_uarts;
     ExecutionEngine engine;
     cap_bool debug_exit;
@@ -57,7 +58,7 @@ static void vminfo_free(struct vminfo *v)
 {
     char **strs[] = {&v->access_error, &v->name,         &v->description, &v->ostype,
                      &v->cfg,          &v->log_folder,   &v->kernel,      &v->initrd,
-                     &v->cmdline,      &v->session_name, &v->cpu_profile};
+                     &v->cmdline,      &v->session_name, &v->cpu_profile, &v->ostype_text};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         cap_str_free(*strs[i]);
         *strs[i] = NULL;
@@ -115,7 +116,23 @@ static cap_result read_common(IMachine *m, struct vminfo *v)
     return rc;
 }
 
-static cap_result read_vminfo(IMachine *m, struct vminfo *v, const char **what)
+/* The description of the machine's OS type ("Linux (64-bit)"), or its ID
+ * when the service knows no such type (a settings file from elsewhere). */
+static void read_ostype_text(ICapsule *root, struct vminfo *v)
+{
+    IGuestOSType *t = NULL;
+    if (CAP_FAILED(ICapsule_GetGuestOSType(root, v->ostype, &t)) ||
+        CAP_FAILED(IGuestOSType_GetDescription(t, &v->ostype_text)) || !v->ostype_text ||
+        !*v->ostype_text) {
+        cap_str_free(v->ostype_text);
+        v->ostype_text = cap_str_dup(v->ostype);
+    }
+    cap_error_clear();
+    if (t)
+        IGuestOSType_Release(t);
+}
+
+static cap_result read_vminfo(ICapsule *root, IMachine *m, struct vminfo *v, const char **what)
 {
     *what = "IMachine";
     cap_result rc = read_common(m, v);
@@ -152,6 +169,8 @@ static cap_result read_vminfo(IMachine *m, struct vminfo *v, const char **what)
         *what = "ISerialPort";
         rc = read_uarts(m, v);
     }
+    if (CAP_SUCCEEDED(rc))
+        read_ostype_text(root, v);
     return rc;
 }
 
@@ -273,7 +292,7 @@ static void print_human(const struct vminfo *v)
         return;
     }
     ROW("Name", "%s", v->name);
-    ROW("Guest OS", "%s", v->ostype);
+    ROW("Guest OS", "%s", v->ostype_text ? v->ostype_text : v->ostype);
     ROW("UUID", "%s", ubuf);
     ROW("Config file", "%s", v->cfg);
     ROW("Log folder", "%s", v->log_folder);
@@ -296,11 +315,11 @@ static void print_human(const struct vminfo *v)
 
 /* ---- the entry point ------------------------------------------------------ */
 
-cap_result cli_show_vm(IMachine *m, int machinereadable, const char **what)
+cap_result cli_show_vm(ICapsule *root, IMachine *m, int machinereadable, const char **what)
 {
     struct vminfo v;
     memset(&v, 0, sizeof(v));
-    cap_result rc = read_vminfo(m, &v, what);
+    cap_result rc = read_vminfo(root, m, &v, what);
     if (CAP_SUCCEEDED(rc) && machinereadable)
         print_mr(&v);
     else if (CAP_SUCCEEDED(rc))

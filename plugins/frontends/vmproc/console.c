@@ -24,6 +24,7 @@
 #include <capsule/object.h>
 
 #include "managed.h"
+#include "pdm.h"
 #include "session/session_binding.h"
 
 #define COMPONENT "capsule-vm"
@@ -424,6 +425,20 @@ static cap_result k_Reset(IConsole *self)
     return rc;
 }
 
+static cap_result k_PowerButton(IConsole *self)
+{
+    struct console *c = impl_con(self);
+    pthread_mutex_lock(&c->op);
+    struct vm *vm = get_vm(c);
+    cap_result rc;
+    if (!vm || get_state(c) != MachineState_Running)
+        rc = state_error(c, "press the power button of");
+    else if (CAP_FAILED(rc = pdm_acpi_power_button(vm_pdm(vm))))
+        rc = vm_error(rc);
+    pthread_mutex_unlock(&c->op);
+    return rc;
+}
+
 static cap_result k_SaveState(IConsole *self, IProgress **out)
 {
     struct console *c = impl_con(self);
@@ -454,6 +469,7 @@ static const struct IConsoleVtbl console_vtbl = {
     .Pause = k_Pause,
     .Resume = k_Resume,
     .Reset = k_Reset,
+    .PowerButton = k_PowerButton,
     .SaveState = k_SaveState,
     .DiscardSavedState = k_DiscardSavedState,
 };

@@ -69,6 +69,9 @@ static const struct devspec default_devices[] = {
     /* Always: the loader's ACPI tables (Linux boots) point at its ports, and
      * it is how `poweroff` ends the VM. --no-device acpipm also drops them. */
     {"acpipm", always, NULL, true},
+    /* The PCI bus with the i440FX host bridge (configuration mechanism #1 at
+     * 0xCF8/0xCFC) and the reset control register at 0xCF9. */
+    {"pci", always, NULL, true},
 };
 #define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
@@ -220,7 +223,7 @@ static cap_result build_device_list(struct vmproc *p)
         if (j == N_DEFAULT_DEVICES)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
-                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm)",
+                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {

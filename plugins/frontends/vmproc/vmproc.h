@@ -68,7 +68,8 @@ struct vmproc_opts {
     bool stats;
     const char *frontend; /* "headless" */
     /* --device NAME[,key=value...]: devices beyond the defaults, or new keys
-     * for a default one (pic, pit, port80, rtc, i8042, fwcfg, apic, ioapic) */
+     * for a default one (pic, pit, port80, rtc, i8042, fwcfg, apic, ioapic,
+     * acpipm, pci) */
     const char *extra_devices[VMPROC_MAX_EXTRA_DEVICES];
     unsigned n_extra_devices;
     /* --no-device NAME: default devices left out */

@@ -69,7 +69,8 @@ void vmproc_usage(FILE *f)
             "  --no-device NAME     leave out a default device (repeatable). Defaults: pic,\n"
             "                       pit, serial (COM1), port80, rtc, i8042, fwcfg, apic,\n"
             "                       ioapic, acpipm (ACPI power-off; without it a Linux\n"
-            "                       guest gets no ACPI tables), debugexit with --debug-exit\n"
+            "                       guest gets no ACPI tables), pci (PCI bus: i440FX host\n"
+            "                       bridge, reset at 0xcf9), debugexit with --debug-exit\n"
             "  --frontend NAME      headless (default)\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"
@@ -148,16 +149,37 @@ static bool serial_spec_ok(const char *s)
 
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
 {
-    enum { O_KERNEL = 256, O_INITRD, O_APPEND, O_MEMORY, O_CPUS, O_ENGINE, O_SERIAL,
-           O_DEBUGEXIT, O_STATS, O_DEVICE, O_FRONTEND, O_HELP, O_NODEVICE, O_CPUPROFILE,
-           O_FORCEMEM, O_LOGMAX };
+    enum {
+        O_KERNEL = 256,
+        O_INITRD,
+        O_APPEND,
+        O_MEMORY,
+        O_CPUS,
+        O_ENGINE,
+        O_SERIAL,
+        O_DEBUGEXIT,
+        O_STATS,
+        O_DEVICE,
+        O_FRONTEND,
+        O_HELP,
+        O_NODEVICE,
+        O_CPUPROFILE,
+        O_FORCEMEM,
+        O_LOGMAX
+    };
     static const struct option longopts[] = {
-        {"kernel", required_argument, NULL, O_KERNEL}, {"initrd", required_argument, NULL, O_INITRD},
-        {"append", required_argument, NULL, O_APPEND}, {"memory", required_argument, NULL, O_MEMORY},
-        {"cpus", required_argument, NULL, O_CPUS},     {"engine", required_argument, NULL, O_ENGINE},
-        {"serial", required_argument, NULL, O_SERIAL}, {"debug-exit", no_argument, NULL, O_DEBUGEXIT},
-        {"stats", no_argument, NULL, O_STATS},         {"device", required_argument, NULL, O_DEVICE},
-        {"frontend", required_argument, NULL, O_FRONTEND}, {"help", no_argument, NULL, O_HELP},
+        {"kernel", required_argument, NULL, O_KERNEL},
+        {"initrd", required_argument, NULL, O_INITRD},
+        {"append", required_argument, NULL, O_APPEND},
+        {"memory", required_argument, NULL, O_MEMORY},
+        {"cpus", required_argument, NULL, O_CPUS},
+        {"engine", required_argument, NULL, O_ENGINE},
+        {"serial", required_argument, NULL, O_SERIAL},
+        {"debug-exit", no_argument, NULL, O_DEBUGEXIT},
+        {"stats", no_argument, NULL, O_STATS},
+        {"device", required_argument, NULL, O_DEVICE},
+        {"frontend", required_argument, NULL, O_FRONTEND},
+        {"help", no_argument, NULL, O_HELP},
         {"no-device", required_argument, NULL, O_NODEVICE},
         {"cpu-profile", required_argument, NULL, O_CPUPROFILE},
         {"force-memory", no_argument, NULL, O_FORCEMEM},
@@ -172,15 +194,23 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         if (c == -1)
             break;
         switch (c) {
-        case O_KERNEL: o->kernel = optarg; break;
-        case O_INITRD: o->initrd = optarg; break;
-        case O_APPEND: o->append = optarg; break;
+        case O_KERNEL:
+            o->kernel = optarg;
+            break;
+        case O_INITRD:
+            o->initrd = optarg;
+            break;
+        case O_APPEND:
+            o->append = optarg;
+            break;
         case O_MEMORY:
             if (parse_u64("--memory", optarg, PLATFORM_MIN_RAM_MB, PLATFORM_MAX_RAM_MB,
                           &o->memory_mb, err))
                 return -1;
             break;
-        case O_FORCEMEM: o->force_memory = true; break;
+        case O_FORCEMEM:
+            o->force_memory = true;
+            break;
         case O_LOGMAX:
             if (parse_u64("--log-max", optarg, 0, UINT64_MAX, &o->log_max, err))
                 return -1;
@@ -208,9 +238,15 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 return -1;
             o->cpu_profile = optarg;
             break;
-        case O_SERIAL: o->serial = optarg; break;
-        case O_DEBUGEXIT: o->debug_exit = true; break;
-        case O_STATS: o->stats = true; break;
+        case O_SERIAL:
+            o->serial = optarg;
+            break;
+        case O_DEBUGEXIT:
+            o->debug_exit = true;
+            break;
+        case O_STATS:
+            o->stats = true;
+            break;
         case O_DEVICE:
             if (o->n_extra_devices == VMPROC_MAX_EXTRA_DEVICES) {
                 fprintf(err, "capsule-vm: at most %d --device options\n", VMPROC_MAX_EXTRA_DEVICES);
@@ -240,7 +276,9 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             }
             o->frontend = optarg;
             break;
-        case O_HELP: vmproc_usage(out); return 1;
+        case O_HELP:
+            vmproc_usage(out);
+            return 1;
         default:
             /* a short option ("-x", also inside "-xy") has optopt set and
              * optind not yet past its word; a long one is argv[optind - 1] */

@@ -18,16 +18,13 @@
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-KIT=$TOP/tools/guestkit/guestkit.sh
 CAP=$B/bin/capsule
 S=${CAPSULE_TIMEOUT_SCALE:-1}
 LIMIT=$((${CONSOLE_VM_TIMEOUT:-120} * S))
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 . "$TOP/tests/lib/skip.sh"
-for t in apt-get dpkg-deb; do
-    command -v $t >/dev/null || { test_skip console-vm "needs Debian's $t for the guest kit"; exit 0; }
-done
+. "$TOP/tests/lib/guestkit.sh"
 tmp=$(mktemp -d /tmp/capsule-cvm.XXXXXX)
 export CAPSULE_HOME=$tmp/h
 mkdir -p "$CAPSULE_HOME"
@@ -43,15 +40,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! "$KIT" >"$tmp/kit" 2>"$tmp/kit.err"; then
-    echo "FAIL: the guest kit could not be built:"
-    sed 's/^/  /' "$tmp/kit.err"
-    exit 1
-fi
-vmlinux=$(sed -n 's/^vmlinux=//p' "$tmp/kit")
-initrd=$(sed -n 's/^initrd=//p' "$tmp/kit")
-cmdline=$(sed -n 's/^cmdline=//p' "$tmp/kit")
-release=$(sed -n 's/^release=//p' "$tmp/kit")
+guestkit_load console-vm "$tmp"
+case $? in 2) exit 0 ;; 1) exit 1 ;; esac
+vmlinux=$kit_vmlinux initrd=$kit_initrd cmdline=$kit_cmdline release=$kit_release
 sock=$CAPSULE_HOME/demo.sock
 
 # wait_for FILE TEXT SECONDS: until FILE holds TEXT (fixed string).

@@ -2,7 +2,8 @@
  * tests/unit/devices/test_acpipm.c - the ACPI PM block: PM1 status/enable/
  * control semantics, S5 through SLP_TYP + SLP_EN powers off, other sleep
  * types do not, the PM timer runs at 3.579545 MHz on the virtual clock,
- * config handling.
+ * the power button (status, SCI while enabled, write-1-to-clear), config
+ * handling.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #define PM1_CNT 0x604
 #define PM_TMR  0x608
 #define SLP_EN  0x2000u
+#define PWRBTN  0x0100u
 
 static struct harness h;
 
@@ -106,6 +108,55 @@ START_TEST(test_reset)
 }
 END_TEST
 
+START_TEST(test_power_button)
+{
+    ck_assert_int_eq(pdm_acpi_power_button(h.pdm), CAP_E_NOTIMPL); /* no device yet */
+    ck_assert_int_eq(h_add(&h, "acpipm", NULL, 0), CAP_OK);
+    /* Not enabled by the guest: the status is set, no SCI. */
+    ck_assert_int_eq(pdm_acpi_power_button(h.pdm), CAP_OK);
+    ck_assert_uint_eq(h_in(&h, PM1_STS, 2), PWRBTN);
+    ck_assert_int_eq(h.irq_level[9], 0);
+    ck_assert(h_logged(&h, "not enabled"));
+    /* Enabling it with the status pending raises the SCI (IRQ 9, level). */
+    h_out(&h, PM1_EN, 2, PWRBTN);
+    ck_assert_int_eq(h.irq_level[9], 1);
+    h_out(&h, PM1_STS, 2, 0x0001); /* clearing another bit keeps it */
+    ck_assert_int_eq(h.irq_level[9], 1);
+    h_out(&h, PM1_STS + 1, 1, 0x01); /* write-1-to-clear PWRBTN_STS */
+    ck_assert_uint_eq(h_in(&h, PM1_STS, 2), 0);
+    ck_assert_int_eq(h.irq_level[9], 0);
+    /* Enabled: a press raises it at once, once per press. */
+    ck_assert_int_eq(pdm_acpi_power_button(h.pdm), CAP_OK);
+    ck_assert_int_eq(h.irq_level[9], 1);
+    ck_assert_uint_eq(h.irq_raises[9], 2);
+    /* Reset drops it with the registers. */
+    pdm_reset(h.pdm);
+    ck_assert_int_eq(h.irq_level[9], 0);
+    ck_assert_uint_eq(h_in(&h, PM1_STS, 2), 0);
+}
+END_TEST
+
+START_TEST(test_power_button_config)
+{
+    struct pdm_cfg_kv kv[] = {{"sci_irq", "11"}};
+    ck_assert_int_eq(h_add(&h, "acpipm", kv, 1), CAP_OK);
+    h_out(&h, PM1_EN, 2, PWRBTN);
+    ck_assert_int_eq(pdm_acpi_power_button(h.pdm), CAP_OK);
+    ck_assert_int_eq(h.irq_level[11], 1);
+    ck_assert_int_eq(h.irq_level[9], 0);
+}
+END_TEST
+
+START_TEST(test_power_button_disabled)
+{
+    struct pdm_cfg_kv off[] = {{"enabled", "false"}};
+    ck_assert_int_eq(h_add(&h, "acpipm", off, 1), CAP_OK);
+    ck_assert_int_eq(pdm_acpi_power_button(h.pdm), CAP_E_NOTIMPL);
+    struct pdm_cfg_kv bad[] = {{"sci_irq", "16"}};
+    ck_assert_int_eq(h_add(&h, "acpipm", bad, 1), CAP_E_INVALIDARG);
+}
+END_TEST
+
 START_TEST(test_config)
 {
     struct pdm_cfg_kv kv[] = {{"iobase", "0xb000"}, {"s5_type", "7"}};
@@ -141,6 +192,9 @@ int main(void)
     tcase_add_test(tc, test_other_sleep_types_ignored);
     tcase_add_test(tc, test_pm_timer);
     tcase_add_test(tc, test_reset);
+    tcase_add_test(tc, test_power_button);
+    tcase_add_test(tc, test_power_button_config);
+    tcase_add_test(tc, test_power_button_disabled);
     tcase_add_test(tc, test_config);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);

@@ -391,18 +391,33 @@ START_TEST(acpi_tables)
     uint32_t flags = rd32(f + 112);
     ck_assert_uint_eq(flags & (1u << 20), 0);        /* HW_REDUCED_ACPI off */
     ck_assert_uint_eq(flags & (1u << 8), 0);         /* 24-bit PM timer */
+    ck_assert_uint_eq(flags & (1u << 4), 0);         /* a fixed power button */
+    ck_assert_uint_eq(flags & (1u << 5), 1u << 5);   /* no sleep button */
     check_gas(f + 148, 32, 0x600);
     check_gas(f + 172, 16, 0x604);
     check_gas(f + 208, 32, 0x608);
     uint64_t dsdt_at = rd32(f + 40);
     ck_assert_uint_eq(rd64(f + 140), dsdt_at);       /* X_DSDT agrees */
 
-    /* DSDT: exactly Name (_S5, Package () {5, 5, 0, 0}) */
+    /* DSDT: Name (_S5, Package () {5, 5, 0, 0}), then Scope (\_SB) with
+     * Device (PCI0): _HID PNP0A03, _UID 0, a _CRS of 58 bytes */
     static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
                                   0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
+    static const uint8_t pci0[] = { 0x10, 0x42, 0x06, 0x5c, '_', 'S', 'B', '_',
+                                    0x5b, 0x82, 0x49, 0x05, 'P', 'C', 'I', '0',
+                                    0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,
+                                    0x08, '_', 'U', 'I', 'D', 0x00,
+                                    0x08, '_', 'C', 'R', 'S', 0x11, 0x3d, 0x0a, 0x3a };
     uint8_t *d = acpi_table(&vm, dsdt_at, "DSDT", 2);
-    ck_assert_uint_eq(rd32(d + 4), 36 + sizeof(s5));
+    ck_assert_uint_eq(rd32(d + 4), 36 + sizeof(s5) + 99);
     ck_assert_mem_eq(d + 36, s5, sizeof(s5));
+    ck_assert_mem_eq(d + 36 + sizeof(s5), pci0, sizeof(pci0));
+    /* the resource template: bus 0-255 first, the end tag last */
+    const uint8_t *crs = d + 36 + sizeof(s5) + sizeof(pci0);
+    ck_assert_uint_eq(crs[0], 0x88);
+    ck_assert_uint_eq(crs[3], 0x02);
+    ck_assert_uint_eq(crs[10], 0xff);
+    ck_assert_uint_eq(crs[56], 0x79);
 
     /* MADT: 2 local APICs, the I/O APIC, IRQ0 -> GSI2, SCI level/high */
     uint8_t *m = acpi_table(&vm, madt_at, "APIC", 4);
@@ -467,13 +482,13 @@ START_TEST(acpi_options)
     /* cpus 0 means 1; the most the MADT holds fits the area; one more fails */
     tvm_init(&vm, 64 * MiB, 0);
     ck_assert_int_eq(load_acpi(&vm, img, 0, 0), CAP_OK);
-    ck_assert_uint_eq(rd32(gp(&vm, LOADER_ACPI_ADDR + 0x280 + 4, 4)), 44 + 8 + 32);
+    ck_assert_uint_eq(rd32(gp(&vm, LOADER_ACPI_ADDR + 0x300 + 4, 4)), 44 + 8 + 32);
     tvm_fini(&vm);
     tvm_init(&vm, 64 * MiB, 0);
     ck_assert_int_eq(load_acpi(&vm, img, PLATFORM_MAX_CPUS_ARCH, 0), CAP_OK);
-    uint32_t mlen = rd32(gp(&vm, LOADER_ACPI_ADDR + 0x280 + 4, 4));
+    uint32_t mlen = rd32(gp(&vm, LOADER_ACPI_ADDR + 0x300 + 4, 4));
     ck_assert_uint_eq(mlen, 44 + 8 * PLATFORM_MAX_CPUS_ARCH + 32);
-    ck_assert_uint_eq(sum8(gp(&vm, LOADER_ACPI_ADDR + 0x280, mlen), mlen), 0);
+    ck_assert_uint_eq(sum8(gp(&vm, LOADER_ACPI_ADDR + 0x300, mlen), mlen), 0);
     tvm_fini(&vm);
     tvm_init(&vm, 64 * MiB, 0);
     ck_assert_int_eq(load_acpi(&vm, img, PLATFORM_MAX_CPUS_ARCH + 1, 0), CAP_E_INVALIDARG);

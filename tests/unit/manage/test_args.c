@@ -181,13 +181,21 @@ END_TEST
 START_TEST(test_help_lines)
 {
     char *s = written(cli_args_help, t_table);
-    ck_assert_str_eq(s, "  VM           the machine\n"
+    ck_assert_str_eq(s, "\n"
+                        "  VM           the machine\n"
                         "  start        start it\n"
                         "  stop         stop it\n"
                         "               for good\n"
                         "  --flag       a flag\n"
                         "  --memory MB  memory\n"
                         "  --name NAME  the name\n");
+    free(s);
+    static const struct cli_arg bare[] = {
+        CLI_POS("FILE", struct t_args, vm, NULL, NULL),
+        CLI_ARGS_END,
+    };
+    s = written(cli_args_help, bare);
+    ck_assert_str_eq(s, ""); /* nothing to say: not even the empty line */
     free(s);
 }
 END_TEST

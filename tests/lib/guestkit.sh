@@ -1,0 +1,33 @@
+# tests/lib/guestkit.sh - sourced by the test scripts that boot the guest kit
+# (tools/guestkit): one way to get it and one policy when it is missing.
+# Needs TOP (the source tree) and tests/lib/skip.sh sourced first.
+#
+# guestkit_load TEST DIR
+#   Builds the kit, or takes it from its cache (build/guest or
+#   $CAPSULE_GUEST_DIR), with DIR for scratch files, and sets kit_vmlinux,
+#   kit_initrd, kit_cmdline and kit_release. Returns 0; 2 when the host
+#   lacks Debian's tools (the test is recorded as skipped: not a Debian
+#   host); 1 when the kit cannot be built - its packages come from Debian's
+#   archive, so that is a failure, printed, never a skip.
+guestkit_load() {
+    local t
+    for t in apt-get dpkg-deb; do
+        if ! command -v $t >/dev/null; then
+            test_skip "$1" "needs Debian's $t to build the guest kit (not a Debian host)"
+            return 2
+        fi
+    done
+    if ! "$TOP/tools/guestkit/guestkit.sh" >"$2/kit" 2>"$2/kit.err"; then
+        echo "FAIL: the guest kit could not be built:"
+        sed 's/^/  /' "$2/kit.err"
+        return 1
+    fi
+    kit_vmlinux=$(sed -n 's/^vmlinux=//p' "$2/kit")
+    kit_initrd=$(sed -n 's/^initrd=//p' "$2/kit")
+    kit_cmdline=$(sed -n 's/^cmdline=//p' "$2/kit")
+    kit_release=$(sed -n 's/^release=//p' "$2/kit")
+    if [ ! -s "$kit_vmlinux" ] || [ ! -s "$kit_initrd" ]; then
+        echo "FAIL: the guest kit printed no vmlinux/initrd"
+        return 1
+    fi
+}
