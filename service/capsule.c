@@ -173,23 +173,10 @@ static cap_result compose(struct svc *svc, const char *name, const char *base, c
     if (base && *base && base[0] != '/')
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
                              "the base folder '%s' is not absolute", base);
-    char *safe = cap_str_dup(name);
-    if (!safe)
-        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
-    for (char *p = safe; *p; p++)
-        if ((unsigned char)*p < 0x20 || strchr("/\\:*?\"<>|", *p))
-            *p = '_';
-    if (!strcmp(safe, ".") || !strcmp(safe, ".."))
-        safe[0] = '_';
-    /* NAME.capsule-prev.tmp is the longest file the folder will hold. */
-    if (strlen(safe) + strlen(".capsule-prev.tmp") > SVC_NAME_MAX) {
-        size_t n = strlen(safe);
-        cap_str_free(safe);
-        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                             "the machine name is %zu bytes long; at most %zu fit in its settings "
-                             "file's name",
-                             n, SVC_NAME_MAX - strlen(".capsule-prev.tmp"));
-    }
+    char *safe = NULL;
+    cap_result rc = machine_file_name(name, IFACE, &safe);
+    if (CAP_FAILED(rc))
+        return rc;
     char *folder = NULL;
     if (!base || !*base) {
         svc_core_lock(&svc->core);

@@ -241,8 +241,12 @@ static cap_result m_GetLogFolder(IMachine *self, char **out)
 
 static cap_result m_GetSessionName(IMachine *self, char **out)
 {
-    /* Only a running VM process has a session name; none exists yet. */
-    return svc_return_str("", out);
+    /* The frontend of the VM process launchVMProcess started, while it runs. */
+    struct machine_obj *m = impl(self);
+    svc_core_lock(m->core);
+    cap_result rc = svc_return_str(m->machine->frontend, out);
+    svc_core_unlock(m->core);
+    return rc;
 }
 
 static cap_result m_GetSerialPorts(IMachine *self, uint32_t *n, ISerialPort ***out)

@@ -16,10 +16,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <capsule/extradata.h>
 #include <capsule/mem.h>
 #include <capsule/object.h>
 #include <capsule/uuid.h>
@@ -33,6 +35,40 @@
 int machine_state_at_rest(MachineState s)
 {
     return s == MachineState_PoweredOff || s == MachineState_Saved || s == MachineState_Aborted;
+}
+
+char *machine_busy_text_locked(const struct machine *m, int *running)
+{
+    int vm = (m->holder && m->lock_type == LockType_VM) || m->launch;
+    uint32_t pid = m->holder ? m->holder_pid : (uint32_t)m->launch_pid;
+    char who[64];
+    if (m->frontend[0] && pid)
+        snprintf(who, sizeof(who), " (frontend %s, pid %u)", m->frontend, (unsigned)pid);
+    else if (pid)
+        snprintf(who, sizeof(who), " (pid %u)", (unsigned)pid);
+    else
+        who[0] = '\0';
+    if (running)
+        *running = vm || !machine_state_at_rest(m->state);
+    if (vm)
+        return cap_str_printf("%s%s", m->state == MachineState_Starting ? "starting" : "running",
+                              who);
+    if (m->holder)
+        return cap_str_printf("being changed by another session%s", who);
+    if (!machine_state_at_rest(m->state))
+        return cap_str_printf("%s", m->state == MachineState_Starting ? "starting" : "running");
+    return NULL;
+}
+
+cap_result machine_busy_error(const struct machine *m, cap_result rc)
+{
+    int running = 0;
+    char *busy = machine_busy_text_locked(m, &running);
+    rc = cap_error_set(rc, SVC_COMPONENT, IFACE, "the machine '%s' is %s%s", m->obj.cfg.name,
+                       busy ? busy : "in use",
+                       running ? "; power it off first" : "; try again when that session ends");
+    cap_str_free(busy);
+    return rc;
 }
 
 /* ---- the object ------------------------------------------------------------ */
@@ -108,6 +144,116 @@ char *machine_log_folder(const struct machine *m)
 {
     const char *slash = strrchr(m->path, '/');
     return cap_str_printf("%.*s/Logs", (int)(slash ? slash - m->path : 0), m->path);
+}
+
+cap_result machine_file_name(const char *name, const char *iface, char **out)
+{
+    *out = NULL;
+    char *safe = cap_str_dup(name ? name : "");
+    if (!safe)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    for (char *p = safe; *p; p++)
+        if ((unsigned char)*p < 0x20 || strchr("/\\:*?\"<>|", *p))
+            *p = '_';
+    if (!strcmp(safe, ".") || !strcmp(safe, ".."))
+        safe[0] = '_';
+    /* NAME.capsule-prev.tmp is the longest file the folder will hold. */
+    if (strlen(safe) + strlen(".capsule-prev.tmp") > SVC_NAME_MAX) {
+        size_t n = strlen(safe);
+        cap_str_free(safe);
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, iface,
+                             "the machine name is %zu bytes long; at most %zu fit in its settings "
+                             "file's name",
+                             n, SVC_NAME_MAX - strlen(".capsule-prev.tmp"));
+    }
+    *out = safe;
+    return CAP_OK;
+}
+
+/* Renames `from` to `to` (both in folder `dir`); ENOENT is fine when
+ * `optional`. */
+static int rename_in(const char *dir, const char *from, const char *to, int optional)
+{
+    char *a = cap_str_printf("%s/%s", dir, from), *b = cap_str_printf("%s/%s", dir, to);
+    int r = a && b ? rename(a, b) : -1;
+    if (r != 0 && optional && errno == ENOENT)
+        r = 0;
+    cap_str_free(a);
+    cap_str_free(b);
+    return r;
+}
+
+cap_result machine_move_files_locked(struct machine *m, const char *old_name, const char *new_name,
+                                     int *moved)
+{
+    char *olds = NULL, *news = NULL, *dir = NULL, *newdir = NULL, *newpath = NULL;
+    char *oldfile = NULL, *newfile = NULL, *oldprev = NULL, *newprev = NULL;
+    cap_result rc = CAP_OK;
+    *moved = 0;
+    if (CAP_FAILED(machine_file_name(old_name, IFACE, &olds))) {
+        cap_error_clear(); /* a name no folder was made for: nothing to move */
+        goto out;
+    }
+    if (CAP_FAILED(rc = machine_file_name(new_name, IFACE, &news)) || !strcmp(olds, news))
+        goto out;
+    const char *slash = strrchr(m->path, '/');
+    dir = cap_str_ndup(m->path, slash ? (size_t)(slash - m->path) : 0);
+    oldfile = cap_str_printf("%s.capsule", olds);
+    newfile = cap_str_printf("%s.capsule", news);
+    oldprev = cap_str_printf("%s.capsule-prev", olds);
+    newprev = cap_str_printf("%s.capsule-prev", news);
+    if (!dir || !oldfile || !newfile || !oldprev || !newprev) {
+        rc = cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+        goto out;
+    }
+    const char *dslash = strrchr(dir, '/');
+    if (!dslash || dslash == dir || strcmp(dslash + 1, olds) || strcmp(slash + 1, oldfile))
+        goto out; /* not FOLDER/OLD/OLD.capsule: the user chose its place */
+    newdir = cap_str_printf("%.*s/%s", (int)(dslash - dir), dir, news);
+    newpath = newdir ? cap_str_printf("%s/%s", newdir, newfile) : NULL;
+    if (!newpath) {
+        rc = cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+        goto out;
+    }
+    struct stat st;
+    if (lstat(newdir, &st) == 0) {
+        rc = cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
+                           "cannot rename the machine's folder '%s' to '%s': that exists", dir,
+                           newdir);
+        goto out;
+    }
+    if (rename(dir, newdir) != 0) {
+        rc = cap_error_set(CAP_E_FILE_ERROR, SVC_COMPONENT, IFACE,
+                           "cannot rename the machine's folder '%s' to '%s': %s", dir, newdir,
+                           strerror(errno));
+        goto out;
+    }
+    if (rename_in(newdir, oldfile, newfile, 0) != 0) {
+        rc = cap_error_set(CAP_E_FILE_ERROR, SVC_COMPONENT, IFACE,
+                           "cannot rename the settings file '%s/%s' to '%s': %s", newdir, oldfile,
+                           newfile, strerror(errno));
+        if (rename(newdir, dir) != 0)
+            svc_log("cannot move '%s' back to '%s': %s", newdir, dir, strerror(errno));
+        goto out;
+    }
+    if (rename_in(newdir, oldprev, newprev, 1) != 0)
+        svc_log("cannot rename '%s/%s' to '%s': %s", newdir, oldprev, newprev, strerror(errno));
+    svc_log("machine folder '%s' renamed to '%s'", dir, newdir);
+    cap_str_free(m->path);
+    m->path = newpath;
+    newpath = NULL;
+    *moved = 1;
+out:
+    cap_str_free(olds);
+    cap_str_free(news);
+    cap_str_free(dir);
+    cap_str_free(newdir);
+    cap_str_free(newpath);
+    cap_str_free(oldfile);
+    cap_str_free(newfile);
+    cap_str_free(oldprev);
+    cap_str_free(newprev);
+    return rc;
 }
 
 /* ---- the settings file ------------------------------------------------------- */
@@ -235,6 +381,8 @@ int machine_set_state_locked(struct machine *p, MachineState s)
         return 0;
     p->state = s;
     p->last_state_change = svc_now_ms();
+    if (s == MachineState_Starting)
+        kv_set(&p->extra, CAP_EXTRADATA_ABORT_REASON, NULL); /* a new run */
     if (machine_state_at_rest(s) && p->accessible && p->ever_saved) {
         cap_result rc = machine_write_locked(p, NULL);
         if (CAP_FAILED(rc))
@@ -242,6 +390,22 @@ int machine_set_state_locked(struct machine *p, MachineState s)
                     cap_error_peek_message() ? cap_error_peek_message() : "?");
     }
     return 1;
+}
+
+void machine_set_abort_reason_locked(struct machine *p, const char *reason)
+{
+    if (CAP_FAILED(kv_set(&p->extra, CAP_EXTRADATA_ABORT_REASON, reason)))
+        svc_log("cannot record why %s aborted: out of memory", p->path);
+    else if (p->accessible && p->ever_saved && CAP_FAILED(machine_write_locked(p, NULL)))
+        svc_log("cannot record why %s aborted: %s", p->path,
+                cap_error_peek_message() ? cap_error_peek_message() : "?");
+    if (reason)
+        svc_log("machine %s aborted: %s", p->path, reason);
+}
+
+const char *machine_abort_reason_locked(const struct machine *p)
+{
+    return kv_get(&p->extra, CAP_EXTRADATA_ABORT_REASON);
 }
 
 /* ---- constructors ---------------------------------------------------------- */

@@ -84,10 +84,26 @@ struct machine {
     /* A launchVMProcess in flight (vmlaunch.c). */
     struct launch *launch; /* [launch] */
     pid_t launch_pid;      /* [launch] the VM process it spawned, 0 before */
+    /* The frontend of the VM process launchVMProcess started ("headless"),
+     * "" when none runs (or the VM process was not launched by us). Set by
+     * the launch, cleared when its VM lock ends or the launch fails. */
+    char frontend[32]; /* [launch] */
 };
 
 /* Nonzero for PoweredOff, Saved and Aborted. */
 int machine_state_at_rest(MachineState s);
+
+/* What keeps m from being locked, started or unregistered, in words a user
+ * reads after "the machine 'NAME' is ": "running (frontend headless, pid
+ * 4242)", "starting (pid 4242)", "being changed by another session (pid
+ * 4242)"; NULL when nothing does, or out of memory (cap_str_free). *running
+ * (may be NULL) is set to nonzero when a VM process runs or starts (powering
+ * it off is the way out). Lock held. */
+char *machine_busy_text_locked(const struct machine *m, int *running);
+/* Sets and returns error `rc` saying what stands in the way of locking or
+ * unregistering m and the way out ("the machine 'NAME' is running
+ * (frontend headless, pid 4242); power it off first"). Lock held. */
+cap_result machine_busy_error(const struct machine *m, cap_result rc);
 
 /* The machine a machine object shows (itself, or a session copy's). */
 static inline struct machine *machine_of(struct machine_obj *o)
@@ -135,6 +151,13 @@ cap_result machine_save_locked(struct machine *m, int *fire);
  * (fire the event after unlocking). */
 int machine_set_state_locked(struct machine *m, MachineState s);
 
+/* Records why m became Aborted (CAP_EXTRADATA_ABORT_REASON), written with
+ * the state; `reason` NULL removes it (the machine starts again). Lock
+ * held; failures are logged. */
+void machine_set_abort_reason_locked(struct machine *m, const char *reason);
+/* The recorded abort reason, or NULL (borrowed; lock held). */
+const char *machine_abort_reason_locked(const struct machine *m);
+
 /* Extra data (getExtraData / setExtraData): written at once if the
  * machine has a file. Take the service lock themselves. */
 cap_result machine_get_extra(struct machine *m, const char *key, char **value);
@@ -144,6 +167,23 @@ cap_result machine_set_extra(struct machine *m, const char *key, const char *val
  * logs, and the folder if that leaves it empty, on a thread; *out is the
  * progress. m must not be registered. Takes the service lock itself. */
 cap_result machine_delete_files(struct machine *m, IProgress **out);
+
+/* The file-system form of a machine name, what its folder and settings
+ * file are called (FOLDER/NAME/NAME.capsule): '/', control characters and
+ * the characters other systems refuse become '_'. CAP_E_INVALIDARG (error
+ * info for `iface`) when NAME.capsule-prev.tmp would not fit in a file
+ * name. *out: cap_str_free. */
+cap_result machine_file_name(const char *name, const char *iface, char **out);
+
+/* The machine was renamed from old_name to new_name: when its folder and
+ * settings file are named after old_name (FOLDER/OLD/OLD.capsule), both
+ * are renamed (FOLDER/NEW/NEW.capsule, the previous version and the logs
+ * with them) and m->path follows; *moved says whether they were. Nothing
+ * changes when they are named otherwise. Called again with the names
+ * swapped, it moves them back. CAP_E_OBJECT_EXISTS when FOLDER/NEW exists,
+ * CAP_E_FILE_ERROR when a rename fails (everything is then as before). */
+cap_result machine_move_files_locked(struct machine *m, const char *old_name, const char *new_name,
+                                     int *moved);
 
 /* The machine's log folder (FOLDER/Logs), cap_str_free; NULL: no memory. */
 char *machine_log_folder(const struct machine *m);

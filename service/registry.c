@@ -245,13 +245,10 @@ cap_result registry_remove_locked(struct registry *r, struct machine *p, struct 
     if (i == r->n_machines)
         return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
                              "the machine is not registered");
-    if (p->holder)
-        return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, IFACE,
-                             "the machine is locked by a session (pid %u); unlock it first",
-                             (unsigned)p->holder_pid);
+    if (p->holder || p->launch)
+        return machine_busy_error(p, CAP_E_OBJECT_IN_USE);
     if (!machine_state_at_rest(p->state))
-        return cap_error_set(CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
-                             "the machine is running; power it off first");
+        return machine_busy_error(p, CAP_E_INVALID_VM_STATE);
     memmove(&r->machines[i], &r->machines[i + 1], (r->n_machines - i - 1) * sizeof(p));
     r->n_machines--;
     cap_result rc = registry_save_locked(r);

@@ -96,6 +96,8 @@ int machine_obj_mutable_locked(struct machine_obj *o)
  * returns nonzero if the machine state changed (to Aborted). */
 static int end_lock_locked(struct machine *p, struct lock_refs *r)
 {
+    uint32_t pid = p->holder_pid;
+    int vm = p->lock_type == LockType_VM;
     r->holder = p->holder;
     r->ctl = p->holder_ctl;
     r->sm = p->session;
@@ -106,7 +108,17 @@ static int end_lock_locked(struct machine *p, struct lock_refs *r)
     p->holder_conn = 0;
     p->lock_type = LockType_Null;
     p->session_state = SessionState_Unlocked;
-    return machine_state_at_rest(p->state) ? 0 : machine_set_state_locked(p, MachineState_Aborted);
+    if (!p->launch)
+        p->frontend[0] = '\0';
+    if (machine_state_at_rest(p->state))
+        return 0;
+    int changed = machine_set_state_locked(p, MachineState_Aborted);
+    char *why = cap_str_printf(vm ? "the VM process (pid %u) ended without powering the VM off"
+                                  : "the session holding it (pid %u) ended while it ran",
+                               (unsigned)pid);
+    machine_set_abort_reason_locked(p, why ? why : "its session ended while it ran");
+    cap_str_free(why);
+    return changed;
 }
 
 static void fire_unlocked(struct machine *p, int state_changed, MachineState s)
@@ -199,15 +211,13 @@ static cap_result lock_checks_locked(struct machine *p, LockType type, uint32_t 
                                            : "the machine is not registered");
     if (type == LockType_Shared && !p->holder)
         return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
-                             "a shared lock needs a machine locked by another session (a "
-                             "running VM); '%s' is not locked",
+                             p->launch ? "the machine '%s' is still starting"
+                                       : "the machine '%s' is not running",
                              p->obj.cfg.name);
     if (type == LockType_VM && launched_by_us(p, pid))
         return CAP_OK;
     if (type != LockType_Shared && (p->holder || p->launch || !machine_state_at_rest(p->state)))
-        return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, IFACE,
-                             "the machine '%s' is locked by another session (pid %u)",
-                             p->obj.cfg.name, (unsigned)p->holder_pid);
+        return machine_busy_error(p, CAP_E_OBJECT_IN_USE);
     return CAP_OK;
 }
 
@@ -298,8 +308,28 @@ cap_result session_machine_commit_locked(struct session_machine *sm, int *fire)
     if (registry_name_taken_locked(m->core->registry, m->cfg.name, p))
         return cap_error_set(CAP_E_OBJECT_EXISTS, SVC_COMPONENT, IFACE,
                              "a machine named '%s' is already registered", m->cfg.name);
-    if (CAP_FAILED(rc = machine_write_locked(p, &m->cfg)))
+    /* A new name renames the machine's folder and file with it, while no
+     * VM process runs (it keeps files of the folder open). */
+    int moved = 0;
+    const char *old = p->obj.cfg.name, *name = m->cfg.name;
+    if (strcmp(old, name) && p->lock_type != LockType_VM && machine_state_at_rest(p->state) &&
+        CAP_FAILED(rc = machine_move_files_locked(p, old, name, &moved)))
         return rc;
+    rc = machine_write_locked(p, &m->cfg);
+    if (CAP_SUCCEEDED(rc) && moved)
+        rc = registry_save_locked(m->core->registry);
+    if (CAP_FAILED(rc)) {
+        if (moved) { /* back where capsule.xml says it is, as it was */
+            struct cap_error_info ei;
+            cap_error_take(&ei);
+            int back = 0;
+            if (CAP_SUCCEEDED(machine_move_files_locked(p, name, old, &back)))
+                machine_write_locked(p, NULL);
+            cap_error_set_info(&ei);
+            cap_error_info_clear(&ei);
+        }
+        return rc;
+    }
     if (CAP_FAILED(rc = machine_cfg_copy(&m->saved, &m->cfg)) ||
         CAP_FAILED(rc = machine_cfg_copy(&p->obj.cfg, &m->cfg)) ||
         CAP_FAILED(rc = machine_cfg_copy(&p->obj.saved, &m->cfg)))

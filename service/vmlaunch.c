@@ -287,6 +287,24 @@ static int launch_timed_out(struct reaper *r, uint32_t ms)
     return over;
 }
 
+/* An Aborted machine whose reason only says its VM process ended (pid
+ * `pid`, session_machine.c) learns how it ended (`how`: "was killed by
+ * signal 9 (Killed)"). */
+static void explain_abort(struct machine *p, pid_t pid, const char *how)
+{
+    char tag[32];
+    snprintf(tag, sizeof(tag), "(pid %d) ended", (int)pid);
+    svc_core_lock(p->obj.core);
+    const char *why = machine_abort_reason_locked(p);
+    if (how && p->state == MachineState_Aborted && why && strstr(why, tag)) {
+        char *text = cap_str_printf("the VM process (pid %d) %s", (int)pid, how);
+        if (text)
+            machine_set_abort_reason_locked(p, text);
+        cap_str_free(text);
+    }
+    svc_core_unlock(p->obj.core);
+}
+
 static void *reaper_thread(void *arg)
 {
     struct reaper *r = arg;
@@ -318,8 +336,16 @@ static void *reaper_thread(void *arg)
             changed = machine_set_state_locked(p, WIFSIGNALED(status) && !timed_out
                                                       ? MachineState_Aborted
                                                       : MachineState_PoweredOff);
-        if (!holder)
+        if (changed && p->state == MachineState_Aborted) {
+            char *why = cap_str_printf("the VM process (pid %d) %s before the VM ran", (int)r->pid,
+                                       how ? how : "ended");
+            machine_set_abort_reason_locked(p, why ? why : "the VM process ended");
+            cap_str_free(why);
+        }
+        if (!holder) {
             p->session_state = SessionState_Unlocked;
+            p->frontend[0] = '\0';
+        }
     }
     MachineState s = p->state;
     svc_core_unlock(p->obj.core);
@@ -327,6 +353,7 @@ static void *reaper_thread(void *arg)
         events_machine_state(p->obj.core->events, &p->id, s);
     if (holder)
         session_holder_died(p);
+    explain_abort(p, r->pid, how);
     if (l) {
         char *tail = log_tail(r->log);
         struct cap_error_info ei = {
@@ -383,18 +410,20 @@ static cap_result launch_checks_locked(struct machine *p)
         return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, IFACE,
                              p->registered ? "the machine is inaccessible"
                                            : "the machine is not registered");
-    if (p->holder || p->launch)
-        return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, IFACE,
-                             "the machine '%s' is locked by another session", p->obj.cfg.name);
-    if (!machine_state_at_rest(p->state))
-        return cap_error_set(CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
-                             "the machine '%s' is already running", p->obj.cfg.name);
-    return CAP_OK;
+    int in_use = p->holder || p->launch;
+    if (!in_use && machine_state_at_rest(p->state))
+        return CAP_OK;
+    char *busy = machine_busy_text_locked(p, NULL);
+    cap_result rc =
+        cap_error_set(in_use ? CAP_E_OBJECT_IN_USE : CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
+                      "the machine '%s' is already %s", p->obj.cfg.name, busy ? busy : "running");
+    cap_str_free(busy);
+    return rc;
 }
 
 /* Claims p for a launch (svc->lock held): Starting, Spawning, p->launch. */
-static cap_result claim_locked(struct machine *p, struct launch *l, char **log, char **id,
-                               char **home)
+static cap_result claim_locked(struct machine *p, struct launch *l, const char *type, char **log,
+                               char **id, char **home)
 {
     cap_result rc = launch_checks_locked(p);
     if (CAP_FAILED(rc))
@@ -409,6 +438,7 @@ static cap_result claim_locked(struct machine *p, struct launch *l, char **log, 
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, IFACE, "out of memory");
     l->log_keep = p->obj.core->registry->global.log_history_count;
     p->launch = l;
+    snprintf(p->frontend, sizeof(p->frontend), "%s", type);
     p->session_state = SessionState_Spawning;
     machine_set_state_locked(p, MachineState_Starting);
     return CAP_OK;
@@ -445,7 +475,7 @@ static cap_result start(struct machine *p, ISession *session, const char *type, 
         goto fail;
     svc_core_lock(p->obj.core);
     before = p->state;
-    rc = claim_locked(p, l, &log, &id, &home);
+    rc = claim_locked(p, l, type, &log, &id, &home);
     claimed = CAP_SUCCEEDED(rc);
     svc_core_unlock(p->obj.core);
     if (CAP_FAILED(rc))
@@ -486,6 +516,7 @@ fail:;
             p->launch = NULL;
             p->launch_pid = 0;
             p->session_state = SessionState_Unlocked;
+            p->frontend[0] = '\0';
             changed = machine_set_state_locked(p, before);
         }
         svc_core_unlock(p->obj.core);

@@ -9,7 +9,7 @@
  * session ends. unlockMachine calls that control's onSessionEnd and lets go
  * of the machine. The service keeps a reference to the session while it is
  * locked; when the client process dies, IPC drops the connection and the
- * service releases the lock itself (see service/machine_lock.c).
+ * service releases the lock itself (see service/session_machine.c).
  *
  * A session bound to a running VM (Remote, after launchVMProcess; Shared,
  * lockMachine of a running machine) is bound with assignRemoteMachine and

@@ -3,10 +3,10 @@
  * [--ostype T] [--basefolder D] [--register]`.
  *
  * As VBoxManage does: compose the settings file name (honouring
- * --basefolder), create the machine object, save its settings file, and
- * register it only when asked; a registration that fails (a name already
- * registered) deletes the file again, so that a retry finds nothing in its
- * way. Output:
+ * --basefolder), create the machine object, then either save its settings
+ * file or, with --register, register it: registerMachine saves the file
+ * itself only after its checks, so a refused registration (a name already
+ * registered) leaves nothing behind for a retry to trip on. Output:
  *
  *   Virtual machine 'N' is created and registered.   (or "is created.")
  *   UUID: <uuid>
@@ -51,21 +51,6 @@ static char *absolute(const char *path)
     return cap_str_printf("%s/%s", cwd, path);
 }
 
-/* A machine whose registration failed leaves nothing behind: its settings
- * file was saved first, so delete it (and its folder, if then empty). The
- * registration's error is what the user gets. */
-static void discard(IMachine *m)
-{
-    struct cli_kept_error k;
-    IProgress *progress = NULL;
-    cli_error_keep(&k);
-    if (CAP_SUCCEEDED(IMachine_DeleteConfig(m, &progress)))
-        cli_progress_wait(progress, -1);
-    if (progress)
-        IProgress_Release(progress);
-    cli_error_restore(&k);
-}
-
 static cap_result create(struct cli_vm *vm, void *arg)
 {
     const struct createvm_args *a = arg;
@@ -90,18 +75,12 @@ static cap_result create(struct cli_vm *vm, void *arg)
                                 CAP_FALSE, &m);
     if (CAP_FAILED(rc))
         goto out;
-    vm->what = "IMachine::saveSettings";
-    rc = IMachine_SaveSettings(m);
+    /* registerMachine saves the new machine itself, after its checks (a
+     * name already registered): a refused registration writes nothing. */
+    vm->what = a->do_register ? "ICapsule::registerMachine" : "IMachine::saveSettings";
+    rc = a->do_register ? ICapsule_RegisterMachine(root, m) : IMachine_SaveSettings(m);
     if (CAP_FAILED(rc))
         goto out;
-    if (a->do_register) {
-        vm->what = "ICapsule::registerMachine";
-        rc = ICapsule_RegisterMachine(root, m);
-        if (CAP_FAILED(rc)) {
-            discard(m);
-            goto out;
-        }
-    }
     vm->what = "IMachine";
     rc = IMachine_GetId(m, &id);
     if (CAP_SUCCEEDED(rc))

@@ -10,7 +10,11 @@
  *
  *   name description ostype UUID CfgFile LogFldr memory cpus cpu-profile
  *   engine kernel initrd cmdline debugexit uart1 uartmode1 [uart2 uartmode2
- *   ...] VMState VMStateChangeTime SessionState SessionName SessionPID
+ *   ...] VMState VMStateChangeTime [VMStateAbortReason] SessionState
+ *   SessionName SessionPID
+ *
+ * VMStateAbortReason (why an aborted VM aborted) is there only when the
+ * machine is aborted and the reason is known.
  *
  * uartN is "0xIOBASE,IRQ" (e.g. "0x03f8,4") or "off"; uartmodeN is
  * "disconnected", "file,PATH" or "server,PATH". VMState is one of poweroff,
@@ -22,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <capsule/extradata.h>
 #include <capsule/mem.h>
 #include <capsule/uuid.h>
 
@@ -44,7 +49,8 @@ struct vminfo {
     cap_uuid id;
     char *name, *description, *ostype, *cfg, *log_folder, *kernel, *initrd, *cmdline;
     char *session_name, *cpu_profile;
-    char *ostype_text; /* the type's description for people (VBoxManage's Guest OS) */
+    char *abort_reason; /* CAP_EXTRADATA_ABORT_REASON while Aborted, else NULL */
+    char *ostype_text;  /* the type's description for people (VBoxManage's Guest OS) */
     uint32_t memory, cpus, session_pid, n_uarts;
     ExecutionEngine engine;
     cap_bool debug_exit;
@@ -58,7 +64,8 @@ static void vminfo_free(struct vminfo *v)
 {
     char **strs[] = {&v->access_error, &v->name,         &v->description, &v->ostype,
                      &v->cfg,          &v->log_folder,   &v->kernel,      &v->initrd,
-                     &v->cmdline,      &v->session_name, &v->cpu_profile, &v->ostype_text};
+                     &v->cmdline,      &v->session_name, &v->cpu_profile, &v->ostype_text,
+                     &v->abort_reason};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         cap_str_free(*strs[i]);
         *strs[i] = NULL;
@@ -165,6 +172,8 @@ static cap_result read_vminfo(ICapsule *root, IMachine *m, struct vminfo *v, con
         rc = IMachine_GetSessionName(m, &v->session_name);
     if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetSessionPID(m, &v->session_pid);
+    if (CAP_SUCCEEDED(rc) && v->state == MachineState_Aborted)
+        rc = IMachine_GetExtraData(m, CAP_EXTRADATA_ABORT_REASON, &v->abort_reason);
     if (CAP_SUCCEEDED(rc)) {
         *what = "ISerialPort";
         rc = read_uarts(m, v);
@@ -241,6 +250,8 @@ static void print_mr(const struct vminfo *v)
         print_mr_uart(&v->uarts[i], i);
     cli_mr_print_str(stdout, "VMState", cli_state_name(v->state));
     cli_mr_print_str(stdout, "VMStateChangeTime", tbuf);
+    if (v->abort_reason && *v->abort_reason)
+        cli_mr_print_str(stdout, "VMStateAbortReason", v->abort_reason);
     cli_mr_print_str(stdout, "SessionState", session_state_name(v->session_state));
     cli_mr_print_str(stdout, "SessionName", v->session_name);
     cli_mr_print_num(stdout, "SessionPID", v->session_pid);
@@ -305,6 +316,8 @@ static void print_human(const struct vminfo *v)
     ROW("Kernel cmdline", "\"%s\"", v->cmdline ? v->cmdline : "");
     ROW("Debug exit", "%s", v->debug_exit ? "enabled" : "disabled");
     ROW("State", "%s (since %s)", cli_state_text(v->state), tbuf);
+    if (v->abort_reason && *v->abort_reason)
+        ROW("Abort reason", "%s", v->abort_reason);
     ROW("Session state", "%s", session_state_name(v->session_state));
     if (v->session_name && *v->session_name)
         ROW("Session name", "%s (pid %" PRIu32 ")", v->session_name, v->session_pid);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <capsule/errorinfo.h>
+#include <capsule/extradata.h>
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
@@ -124,6 +125,28 @@ static void report(struct console *c, MachineState s)
     IInternalMachineControl_Release(ctl);
 }
 
+/* Tells the service why the VM aborted (the VMM's stop message), before
+ * the state says it did: the reason is kept with the machine (showvminfo). */
+static void record_abort_reason(struct console *c)
+{
+    struct vm *vm = get_vm(c);
+    pthread_mutex_lock(&c->lock);
+    IMachine *m = c->b.machine;
+    if (m)
+        IMachine_AddRef(m);
+    pthread_mutex_unlock(&c->lock);
+    if (vm && m) {
+        struct vm_stop_info si;
+        vm_get_stop_info(vm, &si);
+        const char *why = strncmp(si.message, "aborted: ", 9) ? si.message : si.message + 9;
+        if (CAP_FAILED(IMachine_SetExtraData(m, CAP_EXTRADATA_ABORT_REASON, why)))
+            fprintf(stderr, "capsule-vm: cannot record the abort reason with the service: %s\n",
+                    cap_error_peek_message() ? cap_error_peek_message() : "?");
+    }
+    if (m)
+        IMachine_Release(m);
+}
+
 /* Reports the final state and releases the lock, once (op held). */
 static void finish_op(struct console *c, MachineState final)
 {
@@ -133,6 +156,8 @@ static void finish_op(struct console *c, MachineState final)
     pthread_mutex_unlock(&c->lock);
     if (done)
         return;
+    if (final == MachineState_Aborted)
+        record_abort_reason(c);
     report(c, final);
     IMachine *m;
     IInternalMachineControl *ctl;

@@ -5,6 +5,7 @@
  * diagnostics (clientCount, objectHandleCount).
  */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <capsule/uuid.h>
@@ -304,6 +305,65 @@ START_TEST(test_ipc_diagnostics)
 }
 END_TEST
 
+/* Renames m (registered) to `name` through a write-lock session. */
+static cap_result rename_machine(IMachine *m, const char *name)
+{
+    ISession *s = new_session();
+    IMachine *sm = NULL;
+    ck_assert_int_eq(IMachine_LockMachine(m, s, LockType_Write), CAP_OK);
+    ck_assert_int_eq(ISession_GetMachine(s, &sm), CAP_OK);
+    cap_result rc = IMachine_SetName(sm, name);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_SaveSettings(sm);
+    IMachine_Release(sm);
+    ck_assert_int_eq(ISession_UnlockMachine(s), CAP_OK);
+    ISession_Release(s);
+    return rc;
+}
+
+START_TEST(test_rename_moves_files)
+{
+    char old_dir[600], new_dir[600], logs[700], want[700];
+    snprintf(old_dir, sizeof(old_dir), "%s/Machines/tiny", test_home);
+    snprintf(new_dir, sizeof(new_dir), "%s/Machines/tiny2", test_home);
+    IMachine *m = make_machine("tiny");
+    snprintf(logs, sizeof(logs), "%s/Logs", old_dir);
+    ck_assert_int_eq(mkdir(logs, 0700), 0);
+    snprintf(logs, sizeof(logs), "%s/Logs/capsule-vm.log", old_dir);
+    write_file(logs, "a log\n");
+    ck_assert_int_eq(rename_machine(m, "tiny2"), CAP_OK);
+    /* The folder, the settings file and the logs follow the name. */
+    ck_assert_int_ne(access(old_dir, F_OK), 0);
+    snprintf(want, sizeof(want), "%s/tiny2.capsule", new_dir);
+    char *path = get_str(m->vtbl->GetSettingsFilePath, m);
+    ck_assert_str_eq(path, want);
+    ck_assert_int_eq(access(want, F_OK), 0);
+    cap_str_free(path);
+    snprintf(want, sizeof(want), "%s/Logs/capsule-vm.log", new_dir);
+    ck_assert_int_eq(access(want, F_OK), 0);
+    /* The old name is free for a new machine. */
+    IMachine *again = make_machine("tiny");
+    IMachine_Release(again);
+    /* A name whose folder exists is refused; nothing moves. */
+    ck_assert_int_eq(rename_machine(m, "tiny"), CAP_E_OBJECT_EXISTS); /* registered */
+    snprintf(want, sizeof(want), "%s/Machines/tiny3", test_home);
+    ck_assert_int_eq(mkdir(want, 0700), 0);
+    ck_assert_int_eq(rename_machine(m, "tiny3"), CAP_E_OBJECT_EXISTS);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "exists"));
+    snprintf(want, sizeof(want), "%s/tiny2.capsule", new_dir);
+    ck_assert_int_eq(access(want, F_OK), 0);
+    IMachine_Release(m);
+    /* capsule.xml lists the new place: a restarted service finds it. */
+    svc_restart();
+    IMachine *f = NULL;
+    ck_assert_int_eq(ICapsule_FindMachine(capsule, "tiny2", &f), CAP_OK);
+    path = get_str(f->vtbl->GetSettingsFilePath, f);
+    ck_assert_str_eq(path, want);
+    cap_str_free(path);
+    IMachine_Release(f);
+}
+END_TEST
+
 TCase *tcase_machines(void)
 {
     TCase *tc = tcase_create("machines");
@@ -313,5 +373,6 @@ TCase *tcase_machines(void)
     tcase_add_test(tc, test_setter_rules);
     tcase_add_test(tc, test_extra_and_props);
     tcase_add_test(tc, test_ipc_diagnostics);
+    tcase_add_test(tc, test_rename_moves_files);
     return tc;
 }

@@ -40,6 +40,7 @@
 struct fake_machine {
     IMachine IMachine_iface;
     cap_refcnt ref;
+    char extra_key[64], extra_value[512]; /* the last setExtraData */
 };
 
 static cap_result fm_qi(IMachine *self, const cap_uuid *iid, void **out)
@@ -63,8 +64,18 @@ static uint32_t fm_release(IMachine *self)
     return cap_refcnt_dec(&CAP_CONTAINER_OF(self, struct fake_machine, IMachine_iface)->ref);
 }
 
-static const struct IMachineVtbl fake_machine_vtbl = {
-    .QueryInterface = fm_qi, .AddRef = fm_addref, .Release = fm_release};
+static cap_result fm_set_extra(IMachine *self, const char *key, const char *value)
+{
+    struct fake_machine *m = CAP_CONTAINER_OF(self, struct fake_machine, IMachine_iface);
+    snprintf(m->extra_key, sizeof(m->extra_key), "%s", key);
+    snprintf(m->extra_value, sizeof(m->extra_value), "%s", value ? value : "");
+    return CAP_OK;
+}
+
+static const struct IMachineVtbl fake_machine_vtbl = {.QueryInterface = fm_qi,
+                                                      .AddRef = fm_addref,
+                                                      .Release = fm_release,
+                                                      .SetExtraData = fm_set_extra};
 
 #define MAX_REPORTS 32
 
