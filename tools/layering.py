@@ -43,9 +43,12 @@ TOPS = ('sdk', 'runtime', 'vmm', 'service', 'plugins', 'hostdrivers')
 # (component, forbidden include targets, allowed exceptions). A component
 # or target is a path prefix; the longest prefix names a file's component.
 LAYER_RULES = [
-    # The service never links the VMM: only the CPU profile table's header.
+    # The service never links the VMM: only the CPU profile table's header
+    # and the platform's limits (header-only constants: the one definition
+    # of the machine limits that ISystemProperties publishes and IMachine's
+    # setters check, so the service cannot drift from the VM process).
     ('service', ('vmm/', 'plugins/', 'hostdrivers/', 'runtime/', 'sdk/session/'),
-     ('vmm/cpum/cpum_profile.h',)),
+     ('vmm/cpum/cpum_profile.h', 'vmm/platform/platform_limits.h')),
     # The VMM knows nothing of the service, the frontends or IPC.
     ('vmm/', ('service/', 'plugins/frontends/', 'runtime/', 'sdk/session/'), ()),
     # Host drivers sit under the VMM.
