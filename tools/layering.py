@@ -43,9 +43,12 @@ TOPS = ('sdk', 'runtime', 'vmm', 'service', 'plugins', 'hostdrivers')
 # (component, forbidden include targets, allowed exceptions). A component
 # or target is a path prefix; the longest prefix names a file's component.
 LAYER_RULES = [
-    # The service never links the VMM: only the CPU profile table's header.
+    # The service never links the VMM: only the CPU profile table's header
+    # and the platform's limits (header-only constants: the one definition
+    # of the machine limits that ISystemProperties publishes and IMachine's
+    # setters check, so the service cannot drift from the VM process).
     ('service', ('vmm/', 'plugins/', 'hostdrivers/', 'runtime/', 'sdk/session/'),
-     ('vmm/cpum/cpum_profile.h',)),
+     ('vmm/cpum/cpum_profile.h', 'vmm/platform/platform_limits.h')),
     # The VMM knows nothing of the service, the frontends or IPC.
     ('vmm/', ('service/', 'plugins/frontends/', 'runtime/', 'sdk/session/'), ()),
     # The two engines sit side by side under EM and report the neutral exit
@@ -62,6 +65,9 @@ LAYER_RULES = [
     # The component model knows nothing of IPC; the runtime nothing above it.
     ('runtime/objmodel/', ('runtime/ipc/', 'service/', 'vmm/', 'plugins/', 'hostdrivers/',
                            'sdk/session/'), ()),
+    # Disk images (service and VM process alike) need no IPC either.
+    ('runtime/vd/', ('runtime/ipc/', 'service/', 'vmm/', 'plugins/', 'hostdrivers/',
+                     'sdk/session/'), ()),
     ('runtime/', ('service/', 'vmm/', 'plugins/', 'hostdrivers/', 'sdk/session/'), ()),
     # Client code (the Session class, the bindings, the CLI) links the SDK,
     # never the service or the VMM.

@@ -44,6 +44,7 @@
 #include <capsule/errorinfo.h>
 
 #include "cpum_internal.h"
+#include "platform/platform_limits.h"
 
 #define BIT(n) (1u << (n))
 
@@ -71,7 +72,6 @@
 /* The leaf 1 EDX bits AMD's 0x80000001 EDX repeats: FPU, VME, DE, PSE, TSC,
  * MSR, PAE, MCE, CX8, APIC, MTRR, PGE, MCA, CMOV, PAT, PSE36, MMX, FXSR. */
 #define E1_AMD_SHARED 0x0183f3ffu
-#define PHYS_BITS 36
 #define VIRT_BITS 48
 
 static const struct {
@@ -138,7 +138,7 @@ cap_result cpum_policy_init_opt(struct cpum_policy *p, unsigned ncpus, const cha
                              cpum_profile_names(names, sizeof(names)));
     }
     p->ncpus = ncpus;
-    p->phys_addr_bits = PHYS_BITS;
+    p->phys_addr_bits = PLATFORM_GUEST_PHYS_BITS;
     p->virt_addr_bits = VIRT_BITS;
     p->signature = prof->signature;
     memcpy(p->vendor, cpum_vendor_string(prof->vendor), 13);
@@ -174,7 +174,7 @@ cap_result cpum_policy_init_opt(struct cpum_policy *p, unsigned ncpus, const cha
         add(p, 0x80000002u + i, str4(brand + 16 * i), str4(brand + 16 * i + 4),
             str4(brand + 16 * i + 8), str4(brand + 16 * i + 12));
     add(p, 0x80000007u, 0, 0, 0, E7_EDX);
-    add(p, 0x80000008u, PHYS_BITS | (VIRT_BITS << 8), 0, 0, 0);
+    add(p, 0x80000008u, PLATFORM_GUEST_PHYS_BITS | (VIRT_BITS << 8), 0, 0, 0);
     return CAP_OK;
 }
 
