@@ -335,6 +335,42 @@ START_TEST(test_reset)
 }
 END_TEST
 
+/* A saved state brings back the registers, the counter's value and the
+ * level line; the periodic timer goes on from there. */
+START_TEST(test_save_load)
+{
+    wr(TCONF(2), T_ENB | T_LEVEL | T_ROUTE(21));
+    wr(TCMP(2), 10);
+    wr(TCONF(0), T_ENB | T_PER | T_VALSET | T_32);
+    wr(TCMP(0), 1000);
+    wr(TCMP(0), 1000);
+    wr(CONF, ENABLE | LEGACY);
+    h_advance(&h, 500 * TICK_NS);
+    ck_assert_int_eq(h.irq_level[21], 1);
+    uint64_t count = rd(COUNTER);
+    void *buf = NULL;
+    size_t len = 0;
+    ck_assert_int_eq(pdm_save(h.pdm, &buf, &len), CAP_OK);
+    pdm_reset(h.pdm);
+    ck_assert_int_eq(h.irq_level[21], 0);
+    ck_assert_uint_eq(rd(CONF), 0);
+    h_advance(&h, 12345);
+    ck_assert_int_eq(pdm_load(h.pdm, buf, len), CAP_OK);
+    free(buf);
+    ck_assert_uint_eq(rd(CONF), ENABLE | LEGACY);
+    ck_assert_uint_eq(rd(COUNTER), count);
+    ck_assert_uint_eq(rd(ISR), 4);
+    ck_assert_int_eq(h.irq_level[21], 1);
+    ck_assert_uint_eq(rd(TCONF(0)) & 0xffff, T_ENB | T_PER | T_32 | 0x30);
+    unsigned before = h.irq_raises[0];
+    h_advance(&h, 500 * TICK_NS); /* counter 1000: the first match */
+    ck_assert_uint_eq(h.irq_raises[0], before + 1);
+    ck_assert_uint_eq(rd(TCMP(0)), 2000);
+    /* A truncated state is refused. */
+    ck_assert_int_ne(pdm_load(h.pdm, "x", 1), CAP_OK);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
     static const struct pdm_cfg_kv kv[] = {{"base", "0xfed00100"}};
@@ -360,6 +396,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_storm_period_0);
     tcase_add_test(tc, test_hostile_sweep);
     tcase_add_test(tc, test_reset);
+    tcase_add_test(tc, test_save_load);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
     return s;
