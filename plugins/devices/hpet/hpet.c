@@ -26,11 +26,10 @@
  * (or in one-shot mode) sets the comparator, in periodic mode every write
  * also sets the period. Interrupts go to I/O APIC input Tn_INT_ROUTE_CNF
  * (GSIs 20-23 are offered in Tn_INT_ROUTE_CAP), or, with LEG_RT_CNF, timer
- * 0 to ISA IRQ0 (GSI 2) and timer 1 to IRQ8. Edge-triggered timers pulse
- * the line; level-triggered ones hold it while their status bit is set.
- * The PIT and the RTC keep driving IRQ0 and IRQ8 in legacy replacement
- * mode (PDM has no way to unwire them); a guest that enables it has
- * stopped them (Linux does).
+ * 0 to ISA IRQ0 (GSI 2) and timer 1 to IRQ8, which the PIT and the RTC
+ * then no longer reach (hlp->irq_take_over, while LEG_RT_CNF is set).
+ * Edge-triggered timers pulse the line; level-triggered ones hold it while
+ * their status bit is set.
  *
  * Nothing ticks: the counter is computed from the clock when read, each
  * timer is a device timer armed for its next match. Interrupt rate (issue
@@ -266,18 +265,29 @@ static void service(struct pdm_dev *dev, uint64_t now)
     }
 }
 
-/* After a register change: next matches from the counter's value now. */
+/* After a register change: next matches from the counter's value now;
+ * IRQ0 and IRQ8 taken from the PIT and the RTC in legacy replacement mode
+ * (after lowering ours, when given back). */
 static void reprogram(struct pdm_dev *dev, uint64_t now)
 {
     struct hpet *s = dev->data;
     uint64_t c = counter_at(s, now);
+    bool legacy = s->r.conf & CONF_LEGACY;
     for (unsigned n = 0; n < HPET_TIMERS; n++) {
         s->t[n].next = first_match(s, n, c);
         if (!wants_irq(s, n))
             s->t[n].pending = false;
         arm(dev, n);
     }
+    if (legacy) {
+        dev->hlp->irq_take_over(dev, 0, true);
+        dev->hlp->irq_take_over(dev, 8, true);
+    }
     sync_lines(dev);
+    if (!legacy) {
+        dev->hlp->irq_take_over(dev, 0, false);
+        dev->hlp->irq_take_over(dev, 8, false);
+    }
 }
 
 static void timer_cb(struct pdm_dev *dev, void *user, uint64_t now)

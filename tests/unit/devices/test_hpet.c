@@ -371,6 +371,49 @@ START_TEST(test_save_load)
 }
 END_TEST
 
+/* LEG_RT_CNF takes IRQ0 and IRQ8 from the PIT and the RTC (even with the
+ * counter halted), lowering the RTC's held line; clearing it gives both
+ * back, the RTC's line high again. */
+START_TEST(test_legacy_takes_over_pit_and_rtc)
+{
+    ck_assert_int_eq(h_add(&h, "pit", NULL, 0), CAP_OK);
+    ck_assert_int_eq(h_add(&h, "rtc", NULL, 0), CAP_OK);
+    h_out(&h, 0x43, 1, 0x34); /* PIT channel 0, mode 2, 1 ms */
+    h_out(&h, 0x40, 1, 0xa9);
+    h_out(&h, 0x40, 1, 0x04);
+    h_out(&h, 0x70, 1, 0x0a);
+    h_out(&h, 0x71, 1, 0x26); /* RTC periodic, 976.5625 us */
+    h_out(&h, 0x70, 1, 0x0b);
+    h_out(&h, 0x71, 1, 0x42); /* PIE */
+    for (int i = 0; i < 5; i++)
+        h_advance(&h, 1000000);
+    ck_assert_uint_ge(h.irq_raises[0], 4);
+    ck_assert_int_eq(h.irq_level[8], 1); /* held until C is read */
+    wr(CONF, LEGACY);
+    ck_assert_int_eq(h.irq_level[8], 0);
+    unsigned pit = h.irq_raises[0], rtc = h.irq_raises[8];
+    h_out(&h, 0x70, 1, 0x0c);
+    (void)h_in(&h, 0x71, 1); /* the RTC lowers and raises again: unheard */
+    for (int i = 0; i < 5; i++)
+        h_advance(&h, 1000000);
+    ck_assert_uint_eq(h.irq_raises[0], pit);
+    ck_assert_uint_eq(h.irq_raises[8], rtc);
+    /* The HPET's own timers are heard there. */
+    wr(TCONF(1), T_ENB);
+    wr(TCMP(1), 100);
+    wr(CONF, ENABLE | LEGACY);
+    h_advance(&h, 100 * TICK_NS);
+    ck_assert_uint_eq(h.irq_raises[8], rtc + 1);
+    ck_assert_int_eq(h.irq_level[8], 0);
+    /* Given back: the RTC's pending request is seen again, the PIT ticks. */
+    wr(CONF, ENABLE);
+    ck_assert_int_eq(h.irq_level[8], 1);
+    for (int i = 0; i < 5; i++)
+        h_advance(&h, 1000000);
+    ck_assert_uint_ge(h.irq_raises[0], pit + 4);
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
     static const struct pdm_cfg_kv kv[] = {{"base", "0xfed00100"}};
@@ -397,6 +440,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_hostile_sweep);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_save_load);
+    tcase_add_test(tc, test_legacy_takes_over_pit_and_rtc);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
     return s;
