@@ -12,7 +12,9 @@
  *         ENABLE_CNF is set; writable only while halted
  *   0x100 + 0x20 * N  timer N configuration and capabilities
  *   0x108 + 0x20 * N  timer N comparator
- *   0x110 + 0x20 * N  timer N FSB route (kept; FSB delivery not offered)
+ *   0x110 + 0x20 * N  timer N FSB route (kept; FSB delivery not offered:
+ *                     Linux would take such timers as per-CPU clock event
+ *                     devices ahead of the local APIC timer)
  *
  * Every register is 64 bits wide and takes any access width at any byte
  * offset (a 32-bit half, a byte): a write changes only the bytes it covers.
