@@ -3,7 +3,9 @@
  * host can deliver (issue 19, "timer livelock"). The PIT's channel 0 as a
  * rate generator with divisors 1, 2 and 16 (1.19 MHz .. 75 kHz) through the
  * 8259, and the local APIC timer in periodic mode at divide-by-1 with
- * counts 1, 100 and 1000 (1 GHz .. 1 MHz), each three ways:
+ * counts 1, 100 and 1000 (1 GHz .. 1 MHz), and the HPET's timer 0 in
+ * periodic mode with legacy replacement (IRQ0 through the 8259) at 1, 2
+ * and 16 ticks of its 10 MHz counter (10 MHz .. 625 kHz), each three ways:
  *   masked  the controller masks the line (8259 IMR bit 0, LVT mask bit),
  *           IF=1: nothing can be delivered, so it must cost nothing;
  *   if0     unmasked, IF=0: one interrupt becomes pending and more ticks
@@ -16,9 +18,10 @@
  * take at most SLOWDOWN times the baseline. The bound is a ratio measured
  * in the same VM, so a slow or loaded host scales both sides.
  * The counters still count at the programmed rate: the PIT's latched count
- * and the APIC's current count move between reads.
+ * and the APIC's current count move between reads, the HPET's main counter
+ * moves and its comparator stays just ahead of it.
  *
- * `--append case=N` (multiboot command line) runs case N only (0..17, in
+ * `--append case=N` (multiboot command line) runs case N only (0..26, in
  * the order printed), for bisecting a failure.
  */
 #include "guest.h"
@@ -32,6 +35,15 @@ enum { LOOP_N = 3000000, SLOWDOWN = 5, VEC_LAPIC = 0x40, VEC_SPURIOUS = 0xff };
 #define MAX_IRQ_PERIOD_TSC 100000ull
 
 enum how { MASKED, IF0, IF1 };
+enum dev { PIT, LAPIC, HPET };
+static const char *const dev_name[] = {"pit", "lapic", "hpet"};
+
+/* The HPET's registers (64-bit) at 0xfed00000. */
+#define HPET_REG(off) (*(volatile uint64_t *)(ureg)(0xfed00000u + (off)))
+#define HPET_CONF     0x010
+#define HPET_COUNTER  0x0f0
+#define HPET_T0_CONF  0x100
+#define HPET_T0_CMP   0x108
 static const char *const how_name[] = {"masked", "if0", "if1"};
 
 static volatile unsigned irqs, spurious;
@@ -118,6 +130,25 @@ static void lapic_off(void)
     lapic_write(LAPIC_LVT_TIMER, 0x10000);
 }
 
+/* Timer 0 periodic every `ticks`, as Linux programs it (VAL_SET: the first
+ * comparator write sets the match, the second the period), legacy
+ * replacement: IRQ0. */
+static void hpet_on(unsigned ticks, enum how how)
+{
+    pic_mask(0, how == MASKED);
+    HPET_REG(HPET_T0_CONF) = 0x4 | 0x8 | 0x40; /* interrupts on, periodic, VAL_SET */
+    HPET_REG(HPET_T0_CMP) = HPET_REG(HPET_COUNTER) + ticks;
+    HPET_REG(HPET_T0_CMP) = ticks;
+    HPET_REG(HPET_CONF) = 3; /* enabled, legacy replacement */
+}
+
+static void hpet_off(void)
+{
+    pic_mask(0, 1);
+    HPET_REG(HPET_T0_CONF) = 0;
+    HPET_REG(HPET_CONF) = 0;
+}
+
 /* Lets a request latched during an IF=0 or masked case in, with the
  * timer stopped, so the next case starts clean. */
 static void drain(void)
@@ -132,10 +163,13 @@ static void drain(void)
     lapic_write(LAPIC_LVT_TIMER, 0x10000);
 }
 
-static void run_case(int n, int lapic, unsigned arg, enum how how, uint64_t base)
+static void run_case(int n, enum dev dev, unsigned arg, enum how how, uint64_t base)
 {
+    int lapic = dev == LAPIC;
     irqs = 0;
-    if (lapic)
+    if (dev == HPET)
+        hpet_on(arg, how);
+    else if (lapic)
         lapic_on(arg, how);
     else
         pit_on(arg, how);
@@ -146,7 +180,11 @@ static void run_case(int n, int lapic, unsigned arg, enum how how, uint64_t base
     unsigned got = irqs;
     /* The counter still runs at the programmed rate: it moves between
      * reads (a count of 1 always reads 1). */
-    if (arg > 2) {
+    if (dev == HPET) {
+        uint64_t c1 = HPET_REG(HPET_COUNTER), cmp = HPET_REG(HPET_T0_CMP);
+        CHECK(cmp > c1);
+        CHECK(HPET_REG(HPET_COUNTER) != c1);
+    } else if (arg > 2) {
         unsigned distinct = 0, prev = ~0u;
         for (int i = 0; i < 8; i++) {
             unsigned c = lapic ? lapic_read(LAPIC_TMCCT) : pit_latch(0);
@@ -158,17 +196,19 @@ static void run_case(int n, int lapic, unsigned arg, enum how how, uint64_t base
         }
         CHECK(distinct >= 2);
     }
-    if (lapic)
+    if (dev == HPET)
+        hpet_off();
+    else if (lapic)
         lapic_off();
     else
         pit_off();
     gprintf("case %d: %s %s %u: loop %llu TSC ticks (baseline %llu), %u interrupts\n", n,
-            lapic ? "lapic" : "pit", how_name[how], arg, (unsigned long long)t,
-            (unsigned long long)base, got);
+            dev_name[dev], how_name[how], arg, (unsigned long long)t, (unsigned long long)base,
+            got);
     if (t > SLOWDOWN * base)
         guest_fail("case %d (%s %s %u): the loop took %llu TSC ticks, more than %u x the "
                    "baseline %llu",
-                   n, lapic ? "lapic" : "pit", how_name[how], arg, (unsigned long long)t, SLOWDOWN,
+                   n, dev_name[dev], how_name[how], arg, (unsigned long long)t, SLOWDOWN,
                    (unsigned long long)base);
     if (how == IF1) {
         CHECK(got > 0);
@@ -185,7 +225,7 @@ static void run_case(int n, int lapic, unsigned arg, enum how how, uint64_t base
 
 void guest_main(void)
 {
-    static const unsigned pit_div[] = {1, 2, 16}, lapic_count[] = {1, 100, 1000};
+    static const unsigned args[3][3] = {{1, 2, 16}, {1, 100, 1000}, {1, 2, 16}};
     int only = only_case();
     trap_set(PIC_VECTOR_BASE, pit_irq);
     trap_set(VEC_LAPIC, lapic_irq);
@@ -194,14 +234,15 @@ void guest_main(void)
     lapic_write(LAPIC_LVT_LINT0, 0x700); /* ExtINT: the 8259 passes */
     lapic_off();
     pit_off();
+    hpet_off();
     uint64_t base = best_spin();
     gprintf("ok baseline loop %llu TSC ticks\n", (unsigned long long)base);
     int n = 0;
-    for (int dev = 0; dev < 2; dev++)
+    for (int dev = PIT; dev <= HPET; dev++)
         for (int a = 0; a < 3; a++)
             for (int h = MASKED; h <= IF1; h++, n++)
                 if (only < 0 || only == n)
-                    run_case(n, dev == 1, dev ? lapic_count[a] : pit_div[a], (enum how)h, base);
+                    run_case(n, (enum dev)dev, args[dev][a], (enum how)h, base);
     CHECK_EQ(spurious, 0);
     gprintf("ok every timer storm left the guest making progress\n");
 }

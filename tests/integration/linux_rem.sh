@@ -7,10 +7,17 @@
 # (status 2*rc+1), and a kernel log free of oopses, call traces and panics;
 # this boot also runs the kernel's crypto self-tests (a check of rem's
 # arithmetic; the kit's default command line skips them).
-# A second boot ends with the init's `poweroff -f` alone: the kernel powers
-# off through ACPI (the loader's FADT/DSDT \_S5, plugins/devices/acpipm) and
-# capsule-vm must exit 0 with the VM powered off, the kernel log free of
-# ACPI errors.
+# The first boot also checks the platform pieces Linux probes: the HPET
+# (plugins/devices/hpet, the loader's ACPI HPET table) is found at
+# 0xfed00000 and offered as a clocksource, the FACS is there, and the log
+# has no ACPI warnings or errors.
+# A second run starts with `reboot -f` through port 0xCF9 (reboot type pci:
+# plugins/devices/pci's reset control register; the i8042's reset line is
+# what guest_console.sh's `reboot` takes): the VM resets and the kernel
+# boots again, which sees a CMOS byte the first boot set and ends with the
+# init's `poweroff -f` alone: the kernel powers off through ACPI (the
+# loader's FADT/DSDT \_S5, plugins/devices/acpipm) and capsule-vm must exit
+# 0 with the VM powered off, the kernel log free of ACPI errors.
 # The two boots name their CPU profile, so that both vendors' paths through
 # the kernel (its Intel and AMD set-up code, MSRs, TSC calibration) run on
 # every host: the first as intel-core, the second as amd-epyc.
@@ -20,8 +27,8 @@
 # so a host where the kit cannot be fetched FAILS this test - it does not
 # skip. Only a host without Debian's tools (apt-get, dpkg-deb) skips, loudly.
 # Time-bounded: LINUX_REM_TIMEOUT seconds (default 240, times
-# CAPSULE_TIMEOUT_SCALE) for each boot; here the first takes about 25 s and
-# the second about 15 s.
+# CAPSULE_TIMEOUT_SCALE) for each run; here the first takes about 25 s and
+# the second (two boots) about 25 s.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -41,6 +48,7 @@ vmlinux=$kit_vmlinux initrd=$kit_initrd release=$kit_release
 
 cpuinfo='grep -m1 vendor_id /proc/cpuinfo; grep -m1 "model name" /proc/cpuinfo'
 batch="uname -a; awk \"BEGIN { s = 0; for (i = 1; i <= 100; i++) s += i * i; print \\\"squares\\\", s }\"; $cpuinfo"
+batch="$batch; echo clocksources: \$(cat /sys/devices/system/clocksource/clocksource0/available_clocksource)"
 cmdline=$("$KIT" cmdline --batch "$batch" --debug-exit) || { echo "FAIL: guestkit cmdline"; exit 1; }
 # The whole kernel log, so that a warning would show (quiet hides it), and
 # the kernel's crypto self-tests on (the kit's default line skips them for
@@ -67,6 +75,9 @@ want_lines=(
     "model name	: Intel(R) Core(TM) i7-6700K CPU @ 4.00GHz"
     "=== capsule-batch end rc=0 ==="
     "guest wrote 0x0 to port 0xf4"
+    "ACPI: FACS 0x"
+    "ACPI: HPET 0x"
+    "hpet0: at MMIO 0xfed00000"
 )
 for want in "${want_lines[@]}"; do
     grep -qF -- "$want" "$tmp/out" || fail "output lacks '$want'"
@@ -75,23 +86,34 @@ done
 # vulnerabilities (RETBleed on Skylake, SRSO on Zen 2) say "WARNING:" too;
 # they are about the model, not about the VMM, and are left out.
 hwvuln='RETBleed: WARNING|Speculative Return Stack Overflow: WARNING'
-if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|unchecked MSR|alg: .*fail' "$tmp/out" |
+grep -qE '^clocksources: .*\<hpet\>' "$tmp/out" ||
+    fail "hpet is not an available clocksource: $(grep '^clocksources:' "$tmp/out")"
+if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|unchecked MSR|alg: .*fail|ACPI BIOS|ACPI Error|ACPI Warning' "$tmp/out" |
     grep -vE "$hwvuln" >"$tmp/bad"; then
     fail "kernel log shows trouble:$(head -5 "$tmp/bad" | sed 's/^/\n  /')"
 fi
 
-# The ACPI power-off: no debug-exit, the batch's `poweroff -f` ends the VM.
-cmdline=$("$KIT" cmdline --batch "echo acpi-off; $cpuinfo") || { echo "FAIL: guestkit cmdline"; exit 1; }
+# `reboot -f` through port 0xCF9, then the ACPI power-off: no debug-exit,
+# the second boot's `poweroff -f` ends the VM. CMOS byte 0x6e (kept over a
+# reset, as on a PC) tells the boots apart.
+cmos='printf "\\156" | dd of=/dev/port bs=1 seek=112 count=1 2>/dev/null'
+reboot="$cmos; if [ \"\$(dd if=/dev/port bs=1 skip=113 count=1 2>/dev/null | od -An -tu1 | tr -d ' ')\" != 1 ]; then
+$cmos; printf '\\001' | dd of=/dev/port bs=1 seek=113 count=1 2>/dev/null; echo pci >/sys/kernel/reboot/type
+echo reboot-now; reboot -f; fi"
+cmdline=$("$KIT" cmdline --batch "$reboot; echo acpi-off; $cpuinfo") || { echo "FAIL: guestkit cmdline"; exit 1; }
 cmdline="${cmdline/quiet/ignore_loglevel}"
 timeout "$LIMIT" "$VM" --engine rem --cpu-profile amd-epyc --memory 256 --kernel "$vmlinux" \
     --initrd "$initrd" --append "$cmdline" --serial stdio </dev/null >"$tmp/off" 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail "poweroff -f: capsule-vm exited $rc, want 0 (ACPI S5); last lines:$(tail -5 "$tmp/off" | sed 's/^/\n  /')"
-for want in "acpi-off" "vendor_id	: AuthenticAMD" "model name	: AMD EPYC 7702 64-Core Processor" \
+for want in "reboot-now" "pci0: hard reset through port 0xcf9" "em: reset" "acpi-off" "vendor_id	: AuthenticAMD" "model name	: AMD EPYC 7702 64-Core Processor" \
     "ACPI: PM: Preparing to enter system sleep state S5" \
     "guest entered S5 (soft off)" "guest powered off"; do
     grep -qF -- "$want" "$tmp/off" || fail "poweroff -f run lacks '$want'"
 done
+boots=$(grep -c "^Capsule demo guest: Linux" "$tmp/off")
+[ "$boots" -eq 2 ] || fail "reboot -f: want two boots, saw $boots"
+[ "$(grep -c "^acpi-off" "$tmp/off")" -eq 1 ] || fail "reboot -f: the first boot did not reset the VM"
 if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|unchecked MSR|ACPI BIOS|ACPI Error|ACPI Warning|System halted' \
     "$tmp/off" | grep -vE "$hwvuln" >"$tmp/bad"; then
     fail "poweroff -f run: kernel log shows trouble:$(head -5 "$tmp/bad" | sed 's/^/\n  /')"

@@ -240,6 +240,7 @@ cap_result loader_load(struct pgm *pgm, struct cpum_cpu *cpu, const struct loade
         .flat_addr = p->flat_addr,
         .cpus = p->cpus,
         .no_acpi = p->no_acpi,
+        .no_hpet = p->no_hpet,
     };
     switch (pick_format(p, &kernel, &err)) {
     case LOADER_LINUX:

@@ -53,8 +53,8 @@
  *            max(4 GiB, top of RAM) up to all a guest can address
  *            (1 << PLATFORM_GUEST_PHYS_BITS: 64 GiB)
  *   0x9f000  ACPI tables (Linux only, unless no_acpi): RSDP, XSDT, FADT,
- *            DSDT (\_S5 only), MADT, up to the EBDA at 0x9fc00; the e820
- *            map marks [0x9f000, 0x9fc00) ACPI (type 3) and
+ *            FACS, DSDT, MADT, HPET (unless no_hpet), up to the EBDA
+ *            at 0x9fc00; the e820 map marks [0x9f000, 0x9fc00) ACPI (type 3) and
  *            boot_params.acpi_rsdp_addr points at the RSDP (loader_acpi.c)
  *
  * Entry state common to all: IF clear, IDTR limit 0 (a fault before the
@@ -115,6 +115,9 @@ enum loader_entry {
 #define LOADER_ACPI_PM_BASE   0x600u /* PM1a_EVT +0, PM1a_CNT +4, PM_TMR +8 */
 #define LOADER_ACPI_SCI_IRQ   9u
 #define LOADER_ACPI_S5_TYPE   5u     /* \_S5's SLP_TYP */
+/* What the HPET table describes: plugins/devices/hpet's defaults. */
+#define LOADER_HPET_ADDR      0xfed00000ull
+#define LOADER_HPET_ID        0x8086a201u /* its capabilities register, low half */
 
 /*
  * What to load. The kernel and initrd each come from a file (path set) or a
@@ -143,6 +146,8 @@ struct loader_params {
     unsigned cpus;             /* vCPUs the MADT lists (0: 1; <= PLATFORM_MAX_CPUS_ARCH) */
     cap_bool no_acpi;          /* Linux: no ACPI tables (the guest then has no
                                   ACPI power-off: see plugins/devices/acpipm) */
+    cap_bool no_hpet;          /* Linux: no ACPI HPET table (the VM has no
+                                  plugins/devices/hpet at LOADER_HPET_ADDR) */
 };
 
 /* One e820 / multiboot memory-map entry (type 1 usable, 2 reserved, 3 ACPI). */

@@ -4,7 +4,9 @@
  * APICs and to power the machine off.
  *
  *   RSDP (revision 2) -> XSDT -> FADT -> DSDT
+ *                                     -> FACS
  *                             -> MADT
+ *                             -> HPET (unless the VM has none)
  *
  * The FADT describes the fixed hardware of plugins/devices/acpipm (PM1a
  * event block, PM1a control block, PM timer at LOADER_ACPI_PM_BASE, SCI on
@@ -15,7 +17,13 @@
  * (plugins/devices/pci). The MADT lists one local APIC per vCPU (IDs
  * 0..n-1), the I/O APIC (ID 0 at 0xfec00000, GSI base 0) and the overrides
  * a PC has: ISA IRQ 0 -> GSI 2, and IRQ 9 (the SCI) level-triggered active
- * high.
+ * high. The FACS (64 bytes, 64-byte aligned, at FADT's FIRMWARE_CTRL;
+ * X_FIRMWARE_CTRL must then be 0) is there because ACPI requires one when not
+ * hardware-reduced: a hardware signature, no waking vector (no S3), no
+ * global lock. The HPET table describes plugins/devices/hpet: its
+ * event timer block ID (the capabilities register's low half) at
+ * LOADER_HPET_ADDR, HPET number 0, and the shortest periodic tick worth
+ * programming (TM_MIN_PERIOD_NS: 200 us, 2000 ticks of 10 MHz).
  *
  * Everything lives in [LOADER_ACPI_ADDR, LOADER_ACPI_END), which the e820
  * map the kernel gets marks ACPI (type 3); boot_params.acpi_rsdp_addr
@@ -28,16 +36,20 @@
 
 #define HDR_LEN   36u
 #define RSDP_LEN  36u
-#define XSDT_LEN  (HDR_LEN + 2 * 8)
+#define XSDT_MAX  (HDR_LEN + 3 * 8)
 #define FADT_LEN  276u /* ACPI 6.0 */
 #define DSDT_LEN   (HDR_LEN + sizeof(ldr_acpi_s5_aml) + sizeof(ldr_acpi_pci0_aml))
 #define MADT_FIXED (HDR_LEN + 8)
+#define FACS_LEN   64u
+#define HPET_LEN   (HDR_LEN + 20)
 
 #define OFF_RSDP 0x000u
 #define OFF_XSDT 0x040u
 #define OFF_FADT 0x080u
+#define OFF_FACS 0x1c0u /* after the FADT, 64-byte aligned */
 #define OFF_DSDT 0x200u
 #define OFF_MADT 0x300u
+#define OFF_HPET 0xb80u /* after the largest MADT (0xb44) */
 
 #define FADT_F_WBINVD     (1u << 0)
 #define FADT_F_PROC_C1    (1u << 2)
@@ -136,10 +148,11 @@ static void gas_io(uint8_t *g, uint16_t port, uint8_t len)
     ldr_put64(g + 4, port);
 }
 
-static void build_fadt(uint8_t *t, uint32_t dsdt)
+static void build_fadt(uint8_t *t, uint32_t facs, uint32_t dsdt)
 {
     const uint16_t pm = LOADER_ACPI_PM_BASE;
     table_header(t, "FACP", FADT_LEN, 6);
+    ldr_put32(t + 36, facs); /* FIRMWARE_CTRL (X_FIRMWARE_CTRL stays 0: below 4 GiB) */
     ldr_put32(t + 40, dsdt);
     ldr_put16(t + 46, LOADER_ACPI_SCI_IRQ);
     /* SMI_CMD (48) 0: ACPI mode only, nothing to enable */
@@ -198,7 +211,35 @@ static uint32_t build_madt(uint8_t *t, unsigned cpus)
     return len;
 }
 
-cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, struct ldr_err *err)
+static void build_facs(uint8_t *t)
+{
+    memcpy(t, "FACS", 4);
+    ldr_put32(t + 4, FACS_LEN);
+    ldr_put32(t + 8, 0x43415053u); /* hardware signature: fixed, no hardware changes */
+    t[32] = 2;                     /* version (ACPI 6.0) */
+}
+
+static void build_hpet(uint8_t *t)
+{
+    table_header(t, "HPET", HPET_LEN, 1);
+    ldr_put32(t + 36, LOADER_HPET_ID);
+    t[40] = 0;  /* base address: SystemMemory */
+    t[41] = 64; /* register width */
+    ldr_put64(t + 44, LOADER_HPET_ADDR);
+    t[52] = 0;               /* HPET number */
+    ldr_put16(t + 53, 2000); /* minimum periodic tick */
+    t[55] = 0;               /* no page protection claimed */
+    finish(t);
+}
+
+_Static_assert(OFF_XSDT + XSDT_MAX <= OFF_FADT && OFF_FADT + FADT_LEN <= OFF_FACS &&
+                   OFF_FACS % 64 == 0 && OFF_FACS + FACS_LEN <= OFF_DSDT &&
+                   OFF_DSDT + DSDT_LEN <= OFF_MADT &&
+                   OFF_MADT + MADT_FIXED + 8 * PLATFORM_MAX_CPUS_ARCH + 32 <= OFF_HPET &&
+                   OFF_HPET + HPET_LEN <= LOADER_ACPI_SIZE,
+               "the ACPI tables overlap");
+
+cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, cap_bool hpet, struct ldr_err *err)
 {
     if (cpus == 0)
         cpus = 1;
@@ -217,13 +258,19 @@ cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, struct ldr_err *er
     memcpy(dsdt + HDR_LEN + sizeof(ldr_acpi_s5_aml), ldr_acpi_pci0_aml, sizeof(ldr_acpi_pci0_aml));
     finish(dsdt);
 
-    build_fadt(a + OFF_FADT, (uint32_t)(base + OFF_DSDT));
+    build_facs(a + OFF_FACS);
+    build_fadt(a + OFF_FADT, (uint32_t)(base + OFF_FACS), (uint32_t)(base + OFF_DSDT));
     build_madt(a + OFF_MADT, cpus);
+    if (hpet)
+        build_hpet(a + OFF_HPET);
 
     uint8_t *xsdt = a + OFF_XSDT;
-    table_header(xsdt, "XSDT", XSDT_LEN, 1);
+    uint32_t entries = hpet ? 3 : 2;
+    table_header(xsdt, "XSDT", HDR_LEN + 8 * entries, 1);
     ldr_put64(xsdt + HDR_LEN, base + OFF_FADT);
     ldr_put64(xsdt + HDR_LEN + 8, base + OFF_MADT);
+    if (hpet)
+        ldr_put64(xsdt + HDR_LEN + 16, base + OFF_HPET);
     finish(xsdt);
 
     uint8_t *rsdp = a + OFF_RSDP;

@@ -80,6 +80,7 @@ struct ldr_inputs {
     uint64_t flat_addr;
     unsigned cpus;       /* for the MADT; 0: 1 */
     cap_bool no_acpi;
+    cap_bool no_hpet;
 };
 
 struct ldr_plan {
@@ -132,7 +133,7 @@ void ldr_linux_synth_header(uint8_t *hdr, struct ldr_linux_kernel *lk);
 
 /* The ACPI tables at LOADER_ACPI_ADDR (loader_acpi.c): adds the chunk and
  * sets plan->info.acpi_rsdp. `cpus` local APICs in the MADT (0: 1). */
-cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, struct ldr_err *err);
+cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, cap_bool hpet, struct ldr_err *err);
 /* The DSDT's AML: Name (_S5, Package () {5, 5, 0, 0}), then the PCI root
  * bridge Device (\_SB.PCI0) (PNP0A03, bus 0-255, the I/O windows). */
 extern const uint8_t ldr_acpi_s5_aml[14];

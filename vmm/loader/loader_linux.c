@@ -267,7 +267,7 @@ cap_result ldr_linux_boot(const uint8_t *hdr, const struct ldr_linux_kernel *lk,
     /* ACPI: the tables, their e820 type, the RSDP's address (2.14+). */
     struct ldr_mem map = *mem;
     if (!in->no_acpi) {
-        if ((rc = ldr_add_acpi(plan, in->cpus, err)) ||
+        if ((rc = ldr_add_acpi(plan, in->cpus, !in->no_hpet, err)) ||
             (rc = ldr_mem_mark(&map, LOADER_ACPI_ADDR, LOADER_ACPI_SIZE, LOADER_E820_ACPI, err)))
             return rc;
         if (ldr_le16(hdr + HDR_VERSION) >= 0x020e)

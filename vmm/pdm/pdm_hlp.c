@@ -149,16 +149,46 @@ static cap_result hlp_mmio_deregister(struct pdm_dev *dev, uint64_t base)
 static void hlp_log(struct pdm_dev *dev, enum pdm_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void hlp_irq_set(struct pdm_dev *dev, unsigned irq, int level)
+static void route_irq(struct pdm *pdm, unsigned irq, int level)
 {
-    struct pdm *pdm = pdm_inst(dev)->pdm;
-    level = level ? 1 : 0;
     if (pdm->pic_ops && irq < 16)
         pdm->pic_ops->set_irq(&pdm->pic->dev, irq, level);
     if (pdm->ioapic_ops)
         pdm->ioapic_ops->set_irq(&pdm->ioapic->dev, irq == 0 ? 2 : irq, level);
     if (!pdm->pic_ops && !pdm->ioapic_ops && pdm->host.irq_sink)
         pdm->host.irq_sink(pdm->info.host_ctx, irq, level);
+}
+
+static void hlp_irq_set(struct pdm_dev *dev, unsigned irq, int level)
+{
+    struct pdm_devinst *inst = pdm_inst(dev);
+    struct pdm *pdm = inst->pdm;
+    level = level ? 1 : 0;
+    if (irq < 16 && pdm->irq_owner[irq] != inst) {
+        pdm->irq_others[irq] = (uint8_t)level;
+        if (pdm->irq_owner[irq])
+            return; /* taken over: remembered for the release */
+    }
+    route_irq(pdm, irq, level);
+}
+
+/* While `on`, ISA line `irq` carries only this device's level; the others'
+ * come back on release. The owner lowers its own level before releasing. */
+static void hlp_irq_take_over(struct pdm_dev *dev, unsigned irq, bool on)
+{
+    struct pdm_devinst *inst = pdm_inst(dev);
+    struct pdm *pdm = inst->pdm;
+    if (irq >= 16)
+        return;
+    if (on && pdm->irq_owner[irq] != inst) {
+        pdm->irq_owner[irq] = inst;
+        if (pdm->irq_others[irq])
+            route_irq(pdm, irq, 0);
+    } else if (!on && pdm->irq_owner[irq] == inst) {
+        pdm->irq_owner[irq] = NULL;
+        if (pdm->irq_others[irq])
+            route_irq(pdm, irq, 1);
+    }
 }
 
 /* An edge on `irq` changes nothing when every controller it reaches has
@@ -537,4 +567,5 @@ const struct pdm_hlp pdm_hlp_table = {
     .timer_min_period_ns = hlp_timer_min_period_ns,
     .irq_latched = hlp_irq_latched,
     .irq_line_ready = hlp_irq_line_ready,
+    .irq_take_over = hlp_irq_take_over,
 };

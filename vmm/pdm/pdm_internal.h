@@ -76,6 +76,10 @@ struct pdm {
     /* per ISA line: the device hlp->irq_latched last told "latched", to
      * wake through ops->irq_ready when the controllers reopen the line */
     struct pdm_devinst *irq_waiter[PDM_IRQ_LINES];
+    /* per ISA line: the device that took it over (hlp->irq_take_over), and
+     * the level the other devices last asked for */
+    struct pdm_devinst *irq_owner[16];
+    uint8_t irq_others[16];
 };
 
 extern const struct pdm_hlp pdm_hlp_table;

@@ -66,8 +66,9 @@ extern "C" {
  * device built for another version is refused with CAP_E_BAD_COMPONENT.
  * 2: ops->query_interface, the APIC roles and helpers.
  * 3: ops->irq_ready, the controllers' line_latched, hlp->timer_min_period_ns,
- *    hlp->irq_latched and hlp->irq_line_ready (timer coalescing). */
-#define PDM_DEVREG_ABI 3u
+ *    hlp->irq_latched and hlp->irq_line_ready (timer coalescing).
+ * 4: hlp->irq_take_over (the HPET's legacy replacement). */
+#define PDM_DEVREG_ABI 4u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
@@ -309,6 +310,13 @@ struct pdm_hlp {
     uint64_t (*timer_min_period_ns)(struct pdm_dev *dev);
     bool (*irq_latched)(struct pdm_dev *dev, unsigned irq);
     void (*irq_line_ready)(struct pdm_dev *dev, unsigned irq);
+
+    /* ISA line `irq` (0-15) taken over by this device while `on`: the
+     * other devices' hlp->irq_set on it reach no controller (the line is
+     * lowered if they held it high), and their last level comes back when
+     * the owner releases it (having lowered its own). The HPET's legacy
+     * replacement takes IRQ0 and IRQ8 from the PIT and the RTC this way. */
+    void (*irq_take_over)(struct pdm_dev *dev, unsigned irq, bool on);
 };
 
 /* A device instance, as the device sees it. Filled by PDM; read-only. */

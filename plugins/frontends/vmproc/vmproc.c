@@ -72,6 +72,9 @@ static const struct devspec default_devices[] = {
     /* The PCI bus with the i440FX host bridge (configuration mechanism #1 at
      * 0xCF8/0xCFC) and the reset control register at 0xCF9. */
     {"pci", always, NULL, true},
+    /* The HPET at 0xFED00000; the loader's ACPI HPET table describes it
+     * (--no-device hpet drops both). */
+    {"hpet", always, NULL, true},
 };
 #define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
@@ -223,7 +226,7 @@ static cap_result build_device_list(struct vmproc *p)
         if (j == N_DEFAULT_DEVICES)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
-                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci)",
+                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, hpet)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
@@ -254,6 +257,7 @@ static cap_result load_image(struct vmproc *p, struct vm *vm)
         .flat_fallback = CAP_TRUE,
         .cpus = p->opts.cpus,
         .no_acpi = is_disabled(&p->opts, "acpipm"),
+        .no_hpet = is_disabled(&p->opts, "hpet"),
     };
     return loader_load(vm_pgm(vm), vm_cpu(vm, 0), &lp, &p->boot);
 }

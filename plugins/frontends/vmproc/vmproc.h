@@ -69,7 +69,7 @@ struct vmproc_opts {
     const char *frontend; /* "headless" */
     /* --device NAME[,key=value...]: devices beyond the defaults, or new keys
      * for a default one (pic, pit, port80, rtc, i8042, fwcfg, apic, ioapic,
-     * acpipm, pci) */
+     * acpipm, pci, hpet) */
     const char *extra_devices[VMPROC_MAX_EXTRA_DEVICES];
     unsigned n_extra_devices;
     /* --no-device NAME: default devices left out */

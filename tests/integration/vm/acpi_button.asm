@@ -10,16 +10,7 @@ PM1_STS equ 0x600
 PM1_EN  equ 0x602
 PM1_CNT equ 0x604
 PWRBTN  equ 0x0100
-%macro puts 1                   ; no stack needed
-        mov esi, %1
-%%next: lodsb
-        test al, al
-        jz %%done
-        mov dx, 0x3f8
-        out dx, al
-        jmp %%next
-%%done:
-%endmacro
+%include "common.inc"
         puts up
         mov dx, PM1_EN
         mov ax, PWRBTN

@@ -11,7 +11,9 @@
 # stepped by rem under hm, the guest going on to report success; one outside
 # the CPUID policy (RDSEED) -> #UD in the guest under both engines; one rem
 # does not implement (a 16-bit TSS task switch) -> all the instruction bytes;
-# `auto` measuring the host and saying why it chose; SIGTERM -> clean
+# `auto` measuring the host and saying why it chose; the HPET (its
+# capabilities, its counter advancing only once enabled, a one-shot timer's
+# IRQ0 in legacy replacement mode) and --no-device hpet leaving it out; SIGTERM -> clean
 # power-off under both engines; bad image / bad arguments -> clear errors.
 # Without a usable /dev/kvm the hm half is skipped and counted
 # (tests/lib/skip.sh: "SKIP: vm-run (hm half): ..."); the rem half, the
@@ -101,6 +103,12 @@ expect rem-lsl 33 'engine rem' -- --kernel "$P/emulfail_lsl.bin" --debug-exit --
 expect rem-triple-fault 6 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine rem
 # the guest's verdict (odd: (V<<1)|1) is never one of capsule-vm's own statuses (even)
 expect rem-debug-exit-fail 3 'guest wrote 0x1 to port 0xf4' -- --kernel "$P/fail.bin" --debug-exit --engine rem
+# the HPET: counter and a timer interrupt under both engines; without it the
+# payload finds no capabilities register (its verdict 1)
+hm_only expect hpet 33 '^hpet irq0$' -- --kernel "$P/hpet.bin" --debug-exit --engine hm --serial stdio
+expect rem-hpet 33 '^hpet irq0$' -- --kernel "$P/hpet.bin" --debug-exit --engine rem --serial stdio
+grep -q '^hpet counter advanced$' "$T/out" || { echo "FAIL rem-hpet: no 'hpet counter advanced'"; fails=$((fails + 1)); }
+expect no-device-hpet 3 'guest wrote 0x1 to port 0xf4' -- --kernel "$P/hpet.bin" --debug-exit --engine rem --no-device hpet
 # auto measures hm and rem on a CPL0 loop and logs the numbers and the
 # reason; without KVM it says hm is not usable and takes rem
 if [ $hm = 0 ]; then

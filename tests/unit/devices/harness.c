@@ -18,7 +18,7 @@ static uint64_t fake_now(void *ctx)
 static void h_irq_sink(void *ctx, unsigned irq, int level)
 {
     struct harness *h = ctx;
-    if (irq >= 16)
+    if (irq >= 24)
         return;
     if (level && !h->irq_level[irq])
         h->irq_raises[irq]++;

@@ -29,8 +29,8 @@ struct harness {
     struct tm_clock *tm;
     struct pdm *pdm;
     uint64_t host_ns; /* the fake host clock */
-    int irq_level[16];
-    unsigned irq_raises[16]; /* 0 -> 1 transitions */
+    int irq_level[24];
+    unsigned irq_raises[24]; /* 0 -> 1 transitions */
     int intr;
     int power_offs, exit_code, resets, a20;
     int nmis;

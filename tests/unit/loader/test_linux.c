@@ -327,16 +327,22 @@ static uint8_t *acpi_table(struct tvm *vm, uint64_t gpa, const char *sig, uint8_
     return t;
 }
 
-static cap_result load_acpi(struct tvm *vm, const uint8_t *img, unsigned cpus, int no_acpi)
+static cap_result load_acpi_hpet(struct tvm *vm, const uint8_t *img, unsigned cpus, int no_acpi,
+                                 int no_hpet)
 {
     struct loader_params p = {
         .kernel_buf = img, .kernel_len = BZ_LEN, .kernel_name = "test-kernel",
-        .cmdline = "console=ttyS0", .cpus = cpus, .no_acpi = no_acpi,
+        .cmdline = "console=ttyS0", .cpus = cpus, .no_acpi = no_acpi, .no_hpet = no_hpet,
     };
     cap_error_clear();
     cap_result rc = loader_load(vm->pgm, &vm->cpu, &p, &vm->info);
     take_message();
     return rc;
+}
+
+static cap_result load_acpi(struct tvm *vm, const uint8_t *img, unsigned cpus, int no_acpi)
+{
+    return load_acpi_hpet(vm, img, cpus, no_acpi, 0);
 }
 
 /* A generic address structure: SystemIO, width, port. */
@@ -369,10 +375,18 @@ START_TEST(acpi_tables)
     ck_assert_uint_eq(sum8(rsdp, 20), 0);
     ck_assert_uint_eq(sum8(rsdp, 36), 0);
 
-    /* XSDT -> FADT, MADT */
+    /* XSDT -> FADT, MADT, HPET */
     uint8_t *xsdt = acpi_table(&vm, rd64(rsdp + 24), "XSDT", 1);
-    ck_assert_uint_eq(rd32(xsdt + 4), 36 + 2 * 8);
-    uint64_t fadt_at = rd64(xsdt + 36), madt_at = rd64(xsdt + 44);
+    ck_assert_uint_eq(rd32(xsdt + 4), 36 + 3 * 8);
+    uint64_t fadt_at = rd64(xsdt + 36), madt_at = rd64(xsdt + 44), hpet_at = rd64(xsdt + 52);
+
+    /* HPET: plugins/devices/hpet's ID and address, number 0 */
+    uint8_t *hp = acpi_table(&vm, hpet_at, "HPET", 1);
+    ck_assert_uint_eq(rd32(hp + 4), 56);
+    ck_assert_uint_eq(rd32(hp + 36), 0x8086a201u); /* vendor, legacy, 64-bit, 3 timers, rev 1 */
+    ck_assert_uint_eq(hp[40], 0);                  /* SystemMemory */
+    ck_assert_uint_eq(rd64(hp + 44), 0xfed00000u);
+    ck_assert_uint_eq(hp[52], 0);
 
     /* FADT: the acpipm blocks, SCI 9, not hardware-reduced, 8042 present */
     uint8_t *f = acpi_table(&vm, fadt_at, "FACP", 6);
@@ -398,6 +412,23 @@ START_TEST(acpi_tables)
     check_gas(f + 208, 32, 0x608);
     uint64_t dsdt_at = rd32(f + 40);
     ck_assert_uint_eq(rd64(f + 140), dsdt_at);       /* X_DSDT agrees */
+
+    /* FACS: at FIRMWARE_CTRL (X_FIRMWARE_CTRL 0, as ACPI wants then), 64-byte aligned,
+     * signature, length 64, version 2, no waking vector, no global lock */
+    uint64_t facs_at = rd32(f + 36);
+    ck_assert_uint_ne(facs_at, 0);
+    ck_assert_uint_eq(rd64(f + 132), 0);
+    ck_assert_uint_eq(facs_at % 64, 0);
+    ck_assert_uint_ge(facs_at, LOADER_ACPI_ADDR);
+    ck_assert_uint_le(facs_at + 64, LOADER_ACPI_ADDR + LOADER_ACPI_SIZE);
+    uint8_t *facs = gp(&vm, facs_at, 64);
+    ck_assert_mem_eq(facs, "FACS", 4);
+    ck_assert_uint_eq(rd32(facs + 4), 64);
+    ck_assert_uint_ne(rd32(facs + 8), 0);            /* hardware signature */
+    ck_assert_uint_eq(rd32(facs + 12), 0);           /* firmware waking vector */
+    ck_assert_uint_eq(rd32(facs + 16), 0);           /* global lock */
+    ck_assert_uint_eq(rd64(facs + 24), 0);
+    ck_assert_uint_eq(facs[32], 2);
 
     /* DSDT: Name (_S5, Package () {5, 5, 0, 0}), then Scope (\_SB) with
      * Device (PCI0): _HID PNP0A03, _UID 0, a _CRS of 58 bytes */
@@ -494,6 +525,16 @@ START_TEST(acpi_options)
     ck_assert_int_eq(load_acpi(&vm, img, PLATFORM_MAX_CPUS_ARCH + 1, 0), CAP_E_INVALIDARG);
     ck_assert_msg_has("vCPUs");
     assert_untouched(&vm);
+    tvm_fini(&vm);
+
+    /* no_hpet: the XSDT lists FADT and MADT only, no HPET table */
+    tvm_init(&vm, 64 * MiB, 0);
+    ck_assert_int_eq(load_acpi_hpet(&vm, img, 1, 0, 1), CAP_OK);
+    uint8_t *xsdt = gp(&vm, rd64(gp(&vm, LOADER_ACPI_ADDR + 24, 8)), 36);
+    ck_assert_uint_eq(rd32(xsdt + 4), 36 + 2 * 8);
+    ck_assert_uint_eq(sum8(xsdt, 36 + 2 * 8), 0);
+    for (unsigned i = 0; i < 2; i++)
+        ck_assert_mem_ne(gp(&vm, rd64(xsdt + 36 + 8 * i), 4), "HPET", 4);
     tvm_fini(&vm);
 
     /* boot protocol before 2.14: tables, but no acpi_rsdp_addr to set */
