@@ -1,7 +1,8 @@
 /*
  * vmproc.c - the VM process: the machine's devices (a data table plus
  * --device), building the VM through EM, loading the boot image with
- * vmm/loader (again after every reset: there is no firmware), running the
+ * vmm/loader (again after every reset) or the BIOS image (--firmware bios:
+ * the reset vector, again at every reset), running the
  * frontend beside the VM and mapping the way it ended to an exit status.
  */
 #include <signal.h>
@@ -43,6 +44,7 @@ struct devspec {
 static bool always(const struct vmproc_opts *o) { return true; }
 static bool if_debug_exit(const struct vmproc_opts *o) { return o->debug_exit; }
 static bool if_serial(const struct vmproc_opts *o) { return o->serial != NULL; }
+static bool if_bios(const struct vmproc_opts *o) { return vmproc_opts_bios(o); }
 
 /* The numbers as text live in struct vmproc (serial_text, num_text). */
 static size_t serial_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
@@ -72,6 +74,8 @@ static const struct devspec default_devices[] = {
     /* The PCI bus with the i440FX host bridge (configuration mechanism #1 at
      * 0xCF8/0xCFC) and the reset control register at 0xCF9. */
     {"pci", always, NULL, true},
+    /* SeaBIOS's debug log (port 0x402) into the VM's log: where POST got */
+    {"debugcon", if_bios, NULL, true},
 };
 #define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
@@ -89,6 +93,7 @@ struct vmproc {
     struct loader_info boot;
     char serial_text[2][16]; /* COM1's iobase and irq as strings */
     char num_text[3][24];    /* RAM size, RAM below 4 GiB, CPUs as strings */
+    char sercon_text[48];    /* fw_cfg's etc/sercon-port (firmware bios) */
     char engine_reason[256];
     uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
     uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
@@ -141,6 +146,21 @@ static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
         kv[n++] = (struct pdm_cfg_kv){"initrd", o->initrd};
     if (o->append)
         kv[n++] = (struct pdm_cfg_kv){"cmdline", o->append};
+    if (vmproc_opts_bios(o)) {
+        /* SeaBIOS: its memory map, and its console on COM1 (sercon) so POST
+         * and the boot menu show on serial before there is a display */
+        snprintf(p->num_text[1], sizeof(p->num_text[1]), "%llu",
+                 (unsigned long long)vm_ram_below_4g(o->memory_mb << 20));
+        kv[n++] = (struct pdm_cfg_kv){"ram_below_4g", p->num_text[1]};
+        kv[n++] = (struct pdm_cfg_kv){"e820", "true"};
+        snprintf(p->sercon_text, sizeof(p->sercon_text), "name=etc/sercon-port,u16=0x%x",
+                 (unsigned)o->serial_iobase);
+        if (o->serial && strcmp(o->serial, "none"))
+            kv[n++] = (struct pdm_cfg_kv){"file0", p->sercon_text};
+        /* as QEMU without -boot reboot-timeout: no retry after "No bootable
+         * device." (SeaBIOS's default would reset the VM every 60 s) */
+        kv[n++] = (struct pdm_cfg_kv){"file1", "name=etc/boot-fail-wait,u32=0xffffffff"};
+    }
     return n;
 }
 
@@ -223,7 +243,8 @@ static cap_result build_device_list(struct vmproc *p)
         if (j == N_DEFAULT_DEVICES)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
-                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci)",
+                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, "
+                                 "debugcon)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
@@ -246,6 +267,10 @@ static cap_result build_device_list(struct vmproc *p)
 
 static cap_result load_image(struct vmproc *p, struct vm *vm)
 {
+    if (vmproc_opts_bios(&p->opts)) {
+        struct loader_params fw = {.kernel_path = p->opts.bios_image};
+        return loader_load_firmware(vm_pgm(vm), vm_cpu(vm, 0), &fw, &p->boot);
+    }
     struct loader_params lp = {
         .kernel_path = p->opts.kernel,
         .initrd_path = p->opts.initrd,
@@ -343,7 +368,8 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         rc = load_image(p, p->vm);
     if (CAP_FAILED(rc))
         goto fail;
-    fprintf(stderr, "capsule-vm: loaded %s: %s\n", o->kernel, p->boot.description);
+    fprintf(stderr, "capsule-vm: loaded %s: %s\n", vmproc_opts_bios(o) ? o->bios_image : o->kernel,
+            p->boot.description);
     /* vm_create refused any other profile; some CPUs pad their brand */
     const struct cpum_profile *prof = cpum_profile_find(o->cpu_profile);
     if (prof) {

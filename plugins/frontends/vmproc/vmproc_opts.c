@@ -23,6 +23,8 @@ void vmproc_opts_init(struct vmproc_opts *o)
     o->serial_iobase = 0x3f8;
     o->serial_irq = 4;
     o->frontend = "headless";
+    o->firmware = "none";
+    o->bios_image = VMPROC_BIOS_DEFAULT;
     const char *force = getenv("CAPSULE_FORCE_MEMORY");
     o->force_memory = force && !strcmp(force, "1");
     o->log_max = VMPROC_LOG_MAX_DEFAULT;
@@ -36,13 +38,23 @@ void vmproc_opts_init(struct vmproc_opts *o)
     }
 }
 
+bool vmproc_opts_bios(const struct vmproc_opts *o)
+{
+    return o->firmware && !strcmp(o->firmware, "bios");
+}
+
 void vmproc_usage(FILE *f)
 {
     fprintf(f, "usage: capsule-vm --kernel FILE [options]\n"
+               "       capsule-vm --firmware bios [--bios FILE] [options]\n"
                "Runs one VM in this process until it powers off.\n"
                "\n"
                "  --kernel FILE        boot image: Linux bzImage or ELF64 vmlinux, multiboot v1\n"
                "                       or a flat binary\n"
+               "  --firmware F         none (default: boot --kernel directly) or bios: power on\n"
+               "                       at the BIOS's reset vector (SeaBIOS; its console on COM1)\n"
+               "  --bios FILE          the BIOS image (default " VMPROC_BIOS_DEFAULT ",\n"
+               "                       Debian's seabios package)\n"
                "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
                "  --append STRING      kernel command line\n"
                "  --memory MB          guest RAM (default 64); more than the host's physical\n"
@@ -67,7 +79,9 @@ void vmproc_usage(FILE *f)
                "                       pit, serial (COM1), port80, rtc, i8042, fwcfg, apic,\n"
                "                       ioapic, acpipm (ACPI power-off; without it a Linux\n"
                "                       guest gets no ACPI tables), pci (PCI bus: i440FX host\n"
-               "                       bridge, reset at 0xcf9), debugexit with --debug-exit\n"
+               "                       bridge, reset at 0xcf9), debugexit with --debug-exit,\n"
+               "                       debugcon (port 0x402: the BIOS's debug log into the VM\n"
+               "                       log) with --firmware bios\n"
                "  --frontend NAME      headless (default)\n"
                "  --stats              print the VM's statistics when it stops\n"
                "  --help               this text\n"
@@ -161,7 +175,9 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_NODEVICE,
         O_CPUPROFILE,
         O_FORCEMEM,
-        O_LOGMAX
+        O_LOGMAX,
+        O_FIRMWARE,
+        O_BIOS
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -180,6 +196,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"cpu-profile", required_argument, NULL, O_CPUPROFILE},
         {"force-memory", no_argument, NULL, O_FORCEMEM},
         {"log-max", required_argument, NULL, O_LOGMAX},
+        {"firmware", required_argument, NULL, O_FIRMWARE},
+        {"bios", required_argument, NULL, O_BIOS},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -192,6 +210,20 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         switch (c) {
         case O_KERNEL:
             o->kernel = optarg;
+            break;
+        case O_FIRMWARE:
+            if (strcmp(optarg, "none") && strcmp(optarg, "bios")) {
+                fprintf(err, "capsule-vm: --firmware '%s': expected none or bios\n", optarg);
+                return -1;
+            }
+            o->firmware = optarg;
+            break;
+        case O_BIOS:
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --bios: no file name\n");
+                return -1;
+            }
+            o->bios_image = optarg;
             break;
         case O_INITRD:
             o->initrd = optarg;
@@ -291,8 +323,16 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         fprintf(err, "capsule-vm: unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    if (!o->kernel || !*o->kernel) {
-        fprintf(err, "capsule-vm: --kernel FILE is required (see --help)\n");
+    if (vmproc_opts_bios(o)) {
+        /* QEMU boots -kernel under SeaBIOS through its linuxboot option
+         * ROM, which Capsule does not have yet */
+        if (o->kernel || o->initrd || o->append) {
+            fprintf(err, "capsule-vm: --firmware bios boots from the BIOS: --kernel, --initrd "
+                         "and --append are not supported with it yet\n");
+            return -1;
+        }
+    } else if (!o->kernel || !*o->kernel) {
+        fprintf(err, "capsule-vm: --kernel FILE is required (see --help), or --firmware bios\n");
         return -1;
     }
     if (!serial_spec_ok(o->serial)) {
