@@ -128,7 +128,10 @@ static size_t rtc_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
     snprintf(p->num_text[1], sizeof(p->num_text[1]), "%llu", (unsigned long long)below);
     kv[0] = (struct pdm_cfg_kv){"ram_size", p->num_text[0]};
     kv[1] = (struct pdm_cfg_kv){"ram_below_4g", p->num_text[1]};
-    return 2;
+    if (!vmproc_opts_bios(o))
+        return 2;
+    kv[2] = (struct pdm_cfg_kv){"boot_order", o->boot_order};
+    return 3;
 }
 
 static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)

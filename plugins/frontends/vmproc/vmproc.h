@@ -43,6 +43,7 @@
 
 #define VMPROC_MAX_EXTRA_DEVICES 16
 #define VMPROC_BIOS_DEFAULT "/usr/share/seabios/bios-256k.bin"
+#define VMPROC_BOOT_DEFAULT "floppy,dvd,disk"
 #define VMPROC_LOG_MAX_DEFAULT ((uint64_t)16 << 20)
 
 struct vmproc_opts {
@@ -53,6 +54,10 @@ struct vmproc_opts {
      * files for SeaBIOS (etc/e820, its serial console on COM1) */
     const char *firmware;
     const char *bios_image;
+    /* firmware "bios": the BIOS's boot order, up to three of floppy, disk,
+     * dvd, net comma-separated (checked by the rtc device, which keeps it
+     * in CMOS); default VMPROC_BOOT_DEFAULT, VirtualBox's */
+    const char *boot_order;
     const char *initrd;
     const char *append;
     uint64_t memory_mb;   /* default 64 */

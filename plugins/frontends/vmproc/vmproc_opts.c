@@ -25,6 +25,7 @@ void vmproc_opts_init(struct vmproc_opts *o)
     o->frontend = "headless";
     o->firmware = "none";
     o->bios_image = VMPROC_BIOS_DEFAULT;
+    o->boot_order = VMPROC_BOOT_DEFAULT;
     const char *force = getenv("CAPSULE_FORCE_MEMORY");
     o->force_memory = force && !strcmp(force, "1");
     o->log_max = VMPROC_LOG_MAX_DEFAULT;
@@ -55,6 +56,8 @@ void vmproc_usage(FILE *f)
                "                       at the BIOS's reset vector (SeaBIOS; its console on COM1)\n"
                "  --bios FILE          the BIOS image (default " VMPROC_BIOS_DEFAULT ",\n"
                "                       Debian's seabios package)\n"
+               "  --boot LIST          the BIOS's boot order: up to three of floppy, disk, dvd,\n"
+               "                       net (default " VMPROC_BOOT_DEFAULT ")\n"
                "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
                "  --append STRING      kernel command line\n"
                "  --memory MB          guest RAM (default 64); more than the host's physical\n"
@@ -177,7 +180,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_FORCEMEM,
         O_LOGMAX,
         O_FIRMWARE,
-        O_BIOS
+        O_BIOS,
+        O_BOOT
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -198,9 +202,11 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"log-max", required_argument, NULL, O_LOGMAX},
         {"firmware", required_argument, NULL, O_FIRMWARE},
         {"bios", required_argument, NULL, O_BIOS},
+        {"boot", required_argument, NULL, O_BOOT},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
+    bool boot_given = false;
     optind = 0; /* glibc: a full restart, not the rest of an earlier argv's "-xy" */
     opterr = 0;
     for (;;) {
@@ -224,6 +230,10 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 return -1;
             }
             o->bios_image = optarg;
+            break;
+        case O_BOOT:
+            o->boot_order = optarg;
+            boot_given = true;
             break;
         case O_INITRD:
             o->initrd = optarg;
@@ -331,6 +341,9 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                          "and --append are not supported with it yet\n");
             return -1;
         }
+    } else if (boot_given) {
+        fprintf(err, "capsule-vm: --boot is the BIOS's boot order: it needs --firmware bios\n");
+        return -1;
     } else if (!o->kernel || !*o->kernel) {
         fprintf(err, "capsule-vm: --kernel FILE is required (see --help), or --firmware bios\n");
         return -1;

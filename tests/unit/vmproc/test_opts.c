@@ -178,8 +178,8 @@ START_TEST(test_help)
     static const char *const opts[] = {
         "--kernel",      "--initrd",   "--append",   "--memory", "--cpus",       "--engine",
         "--cpu-profile", "--serial",   "intel-core", "amd-epyc", "--debug-exit", "--device",
-        "--no-device",   "--frontend", "--stats",    "--help",   "Exit status", "--force-memory", "--log-max",
-        "--firmware",    "--bios"};
+        "--no-device",   "--frontend", "--stats",    "--help",   "Exit status",  "--force-memory",
+        "--log-max",     "--firmware", "--bios",     "--boot"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         ck_assert_msg(strstr(p.out, opts[i]), "--help does not mention %s", opts[i]);
     parsed_free(&p);
@@ -419,7 +419,13 @@ START_TEST(test_firmware)
     PARSE(&p, "--firmware", "bios", "--bios", "/x/bios.bin");
     ck_assert_int_eq(p.r, 0);
     ck_assert_str_eq(p.o.bios_image, "/x/bios.bin");
+    ck_assert_str_eq(p.o.boot_order, VMPROC_BOOT_DEFAULT);
     parsed_free(&p);
+    PARSE(&p, "--firmware", "bios", "--boot", "disk,net");
+    ck_assert_int_eq(p.r, 0);
+    ck_assert_str_eq(p.o.boot_order, "disk,net");
+    parsed_free(&p);
+    ck_refused("it needs --firmware bios", "--kernel", "k", "--boot", "disk");
     ck_refused("expected none or bios", "--firmware", "efi");
     ck_refused("--bios: no file name", "--firmware", "bios", "--bios", "");
     ck_refused("not supported with it yet", "--firmware", "bios", "--kernel", "k");
