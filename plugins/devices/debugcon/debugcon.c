@@ -9,15 +9,22 @@
  * The text goes to the VM's log, one line per guest line ("debugcon:
  * TEXT"), at info level; a line longer than the buffer is logged in
  * pieces, control characters other than tab are dropped. Guest output is
- * rate-limited by EM's log like every guest-caused line.
+ * rate-limited by EM's log like every guest-caused line - SeaBIOS says
+ * more than that lets through, so `path` sends every byte, as written, to
+ * a file instead (created or truncated at construct, flushed per line).
  *
- * Config: iobase (default 0x402), readback (default 0xe9).
+ * Config: iobase (default 0x402), readback (default 0xe9), path (default
+ * none: the VM's log).
  */
+#include <errno.h>
+#include <stdio.h>
+
 #include "pdmdev.h"
 
 #define LINE_MAX_BYTES 200
 
 struct debugcon {
+    FILE *file; /* `path`, or NULL: the log */
     uint8_t readback;
     unsigned len;
     char line[LINE_MAX_BYTES + 1];
@@ -53,8 +60,13 @@ static cap_result debugcon_io(struct pdm_dev *dev, void *user, uint16_t port, un
         *val = s->readback;
         return CAP_OK;
     }
-    for (unsigned i = 0; i < size; i++) /* a wider write: its bytes in order */
-        put_byte(dev, (uint8_t)(*val >> (8 * i)));
+    for (unsigned i = 0; i < size; i++) { /* a wider write: its bytes in order */
+        uint8_t c = (uint8_t)(*val >> (8 * i));
+        if (!s->file)
+            put_byte(dev, c);
+        else if (putc(c, s->file) == '\n')
+            fflush(s->file);
+    }
     return CAP_OK;
 }
 
@@ -63,12 +75,18 @@ static cap_result debugcon_construct(struct pdm_dev *dev, const struct pdm_cfg *
     struct debugcon *s = dev->data;
     const struct pdm_hlp *h = dev->hlp;
     int64_t base, readback;
+    const char *path;
     cap_result rc = h->cfg_int(dev, cfg, "iobase", 0x402, 0, 0xffff, &base);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "readback", 0xe9, 0, 0xff, &readback);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_string(dev, cfg, "path", NULL, &path);
     if (CAP_FAILED(rc))
         return rc;
     s->readback = (uint8_t)readback;
+    if (path && !(s->file = fopen(path, "we")))
+        return h->error(dev, CAP_E_INVALIDARG, "config key 'path': cannot create '%s': %s", path,
+                        strerror(errno));
     return h->io_register(dev, (uint16_t)base, 1, 0, NULL, "debugcon");
 }
 
@@ -77,6 +95,9 @@ static void debugcon_destruct(struct pdm_dev *dev)
     struct debugcon *s = dev->data;
     if (s->len)
         flush_line(dev);
+    if (s->file)
+        fclose(s->file);
+    s->file = NULL;
 }
 
 static const struct pdm_dev_ops debugcon_ops = {

@@ -4,7 +4,8 @@
 # reset vector under engine rem, POSTs, and shows its console on COM1
 # (sercon through fw_cfg's etc/sercon-port): its banner "SeaBIOS (version
 # ...)", then "No bootable device." (there are no disks yet), both within
-# a bound; its debug log (port 0x402) reaches the VM's log; SIGTERM ends
+# a bound; its debug log (port 0x402) reaches the VM's log, or a file
+# whole with --device debugcon,path=F; SIGTERM ends
 # the VM cleanly. Bad BIOS images and options that do not go with the
 # BIOS get clear errors (a bad --boot order among them; the order's effect
 # needs disks, which SeaBIOS tries before its fixed fallback entries, so
@@ -82,6 +83,14 @@ grep -q "debugcon0: qemu/e820: addr 0x0000000000000000 len 0x0000000004000000 \[
     fail "bios: SeaBIOS did not read the RAM size from fw_cfg's etc/e820"
 if [ $fails -ne 0 ]; then
     echo "    log:"; sed 's/^/    /' "$T/log" | head -60
+fi
+
+# ---- the whole debug log into a file (the VM log rate-limits it) --------
+boot_run --device "debugcon,path=$T/debug.log"
+if [ -z "$t_end" ] || ! grep -q "PCI: init bdf=00:00.0 id=8086:1237" "$T/debug.log" ||
+    ! grep -q "Found 1 cpu(s) max supported 1 cpu(s)" "$T/debug.log"; then
+    fail "bios: SeaBIOS's debug log did not reach debugcon's file (or POST did not get there)"
+    sed 's/^/    /' "$T/debug.log" 2>/dev/null | tail -20
 fi
 
 # ---- bad input -----------------------------------------------------------

@@ -4,7 +4,12 @@
  * line, config.
  */
 #include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <capsule/errorinfo.h>
 
 #include "harness.h"
 
@@ -61,10 +66,34 @@ START_TEST(test_config)
 }
 END_TEST
 
+START_TEST(test_to_file)
+{
+    char path[] = "/tmp/capsule-debugcon-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    struct pdm_cfg_kv kv[] = {{"path", path}};
+    ck_assert_int_eq(h_add(&h, "debugcon", kv, 1), CAP_OK);
+    puts_port(0x402, "one\r\ntwo\x01\n");
+    ck_assert(!h_logged(&h, "one"));
+    char buf[32] = {0};
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    unlink(path);
+    ck_assert_uint_eq(n, 10);
+    ck_assert_mem_eq(buf, "one\r\ntwo\x01\n", 10); /* as written */
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
     struct pdm_cfg_kv bad[] = {{"readback", "256"}};
     ck_assert_int_ne(h_add(&h, "debugcon", bad, 1), CAP_OK);
+    struct pdm_cfg_kv nodir[] = {{"path", "/nonexistent/dir/log"}};
+    ck_assert_int_eq(h_add(&h, "debugcon", nodir, 1), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "/nonexistent/dir/log"));
     ck_assert_uint_eq(h_in(&h, 0x402, 1), 0xff);
 }
 END_TEST
@@ -78,6 +107,7 @@ int main(void)
     tcase_add_test(tc, test_long_line_in_pieces);
     tcase_add_test(tc, test_config);
     tcase_add_test(tc, test_bad_config);
+    tcase_add_test(tc, test_to_file);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
