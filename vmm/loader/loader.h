@@ -237,6 +237,6 @@ VMM_API cap_result loader_load(struct pgm *pgm, struct cpum_cpu *cpu,
  * Threads: as loader_load.
  */
 VMM_API cap_result loader_load_firmware(struct pgm *pgm, struct cpum_cpu *cpu,
-                               const struct loader_params *p, struct loader_info *out);
+                                        const struct loader_params *p, struct loader_info *out);
 
 #endif /* VMM_LOADER_H */
