@@ -19,13 +19,6 @@
 
 #define MAX_FILE (4ull << 30)
 
-struct ldr_file {
-    const uint8_t *data;
-    size_t len;
-    uint8_t *owned; /* malloc'd contents when read from a file */
-    const char *name;
-};
-
 /* What a non-regular file is, for messages. */
 static const char *ldr_file_kind(mode_t m)
 {
@@ -33,7 +26,7 @@ static const char *ldr_file_kind(mode_t m)
          : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a file";
 }
 
-static cap_result read_file(const char *path, struct ldr_file *f, struct ldr_err *err)
+cap_result ldr_read_file(const char *path, uint64_t max, struct ldr_file *f, struct ldr_err *err)
 {
     /* O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer;
      * what is not a regular file is refused below, before any read. */
@@ -50,10 +43,11 @@ static cap_result read_file(const char *path, struct ldr_file *f, struct ldr_err
         close(fd);
         return ldr_fail(err, CAP_E_IO, "not a regular file (%s)", ldr_file_kind(st.st_mode));
     }
-    if ((uint64_t)st.st_size > MAX_FILE) {
+    if ((uint64_t)st.st_size > max) {
         close(fd);
-        return ldr_fail(err, VMM_E_LOADER_NO_ROOM, "file is %lld bytes, too large to load",
-                        (long long)st.st_size);
+        return ldr_fail(err, max < MAX_FILE ? VMM_E_LOADER_BAD_IMAGE : VMM_E_LOADER_NO_ROOM,
+                        "file is %lld bytes, too large to load (at most %llu)",
+                        (long long)st.st_size, (unsigned long long)max);
     }
     size_t len = (size_t)st.st_size, got = 0;
     uint8_t *buf = malloc(len ? len : 1);
@@ -86,7 +80,7 @@ static cap_result get_input(const char *path, const void *buf, size_t len, const
     memset(f, 0, sizeof(*f));
     f->name = path ? path : name;
     if (path)
-        return read_file(path, f, err);
+        return ldr_read_file(path, MAX_FILE, f, err);
     f->data = buf;
     f->len = buf ? len : 0;
     return CAP_OK;

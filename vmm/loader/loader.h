@@ -91,6 +91,7 @@ enum loader_format {
     LOADER_MULTIBOOT,
     LOADER_FLAT,
     LOADER_VMLINUX,
+    LOADER_FIRMWARE, /* only through loader_load_firmware: never probed */
 };
 
 enum loader_entry {
@@ -118,6 +119,11 @@ enum loader_entry {
 /* What the HPET table describes: plugins/devices/hpet's defaults. */
 #define LOADER_HPET_ADDR      0xfed00000ull
 #define LOADER_HPET_ID        0x8086a201u /* its capabilities register, low half */
+/* Firmware images (loader_load_firmware). */
+#define LOADER_FIRMWARE_MIN      0x10000ull   /* and the size's granule: 64 KiB */
+#define LOADER_FIRMWARE_MAX      0x1000000ull /* 16 MiB below 4 GiB */
+#define LOADER_FIRMWARE_LOW_SIZE 0x20000ull   /* the legacy copy: E and F segments */
+#define LOADER_FIRMWARE_LOW_END  0x100000ull
 
 /*
  * What to load. The kernel and initrd each come from a file (path set) or a
@@ -217,5 +223,26 @@ VMM_API const char *loader_entry_name(enum loader_entry e);
  */
 VMM_API cap_result loader_load(struct pgm *pgm, struct cpum_cpu *cpu,
                                const struct loader_params *p, struct loader_info *out);
+
+/*
+ * Firmware boot: `p` names a PC BIOS image (kernel_path, or kernel_buf/len
+ * with kernel_name for messages; the other fields are ignored). The image
+ * becomes ROM "bios" at [4 GiB - size, 4 GiB) (kept as it is when a range
+ * of that name and size is there already: the reset path) and its last
+ * 128 KiB are copied into RAM at [0xe0000, 0x100000), the shadow of the
+ * legacy BIOS area (loader_firmware.c says why RAM). Then `cpu` is put in
+ * its power-on state: real mode, CS 0xf000 with base 0xffff0000, IP
+ * 0xfff0. No tables, no e820: the firmware builds its own.
+ *
+ * Errors (error info names the file; nothing mapped or written):
+ *   CAP_E_IO                cannot read the file
+ *   VMM_E_LOADER_BAD_IMAGE  size not a multiple of 64 KiB in [64 KiB,
+ *                           16 MiB], or no code at the reset vector
+ *   VMM_E_LOADER_NO_ROOM    no RAM at [0xe0000, 0x100000)
+ *   PGM's error             the top of 4 GiB is taken by another range
+ * Threads: as loader_load.
+ */
+VMM_API cap_result loader_load_firmware(struct pgm *pgm, struct cpum_cpu *cpu,
+                                        const struct loader_params *p, struct loader_info *out);
 
 #endif /* VMM_LOADER_H */

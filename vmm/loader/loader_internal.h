@@ -156,6 +156,21 @@ enum loader_format ldr_probe_vmlinux(const void *buf, size_t len);
 cap_result ldr_flat_plan(const uint8_t *img, size_t len, const struct ldr_inputs *in,
                          const struct ldr_mem *mem, struct ldr_plan *plan, struct ldr_err *err);
 
+/* A file read whole (loader.c). */
+struct ldr_file {
+    const uint8_t *data;
+    size_t len;
+    uint8_t *owned; /* malloc'd contents when read from a file: the caller frees */
+    const char *name;
+};
+/* Reads the regular file `path` (at most `max` bytes, else
+ * VMM_E_LOADER_BAD_IMAGE, or NO_ROOM past 4 GiB) into f->data/len/owned;
+ * CAP_E_IO with the reason when it cannot. */
+cap_result ldr_read_file(const char *path, uint64_t max, struct ldr_file *f, struct ldr_err *err);
+
+/* A BIOS image's size and reset vector (loader_firmware.c): pure. */
+cap_result ldr_firmware_check(const uint8_t *img, size_t len, struct ldr_err *err);
+
 /* Little-endian field access (images are byte buffers of any alignment). */
 static inline uint16_t ldr_le16(const uint8_t *p)
 {

@@ -27,15 +27,25 @@
  * needs that reads the header from here and patches its own copy). The
  * selector's write bit (0x4000) is ignored and writes to the data port
  * are dropped; arch-local items (0x8000 up: e820, ACPI, SMBIOS) do not
- * exist yet.
+ * exist yet; "etc/e820" is the memory map as a file (below).
  *
  * Config (files are read whole at construct; errors name key and path):
  *   ram_size  bytes (default 0)         cpus, max_cpus (default 1, cpus)
  *   kernel    path (max 256 MiB)        initrd  path (max 1 GiB)
  *   cmdline   string (max 64 KiB)
- *   file0 .. file31   "name=NAME,path=PATH" (max 64 MiB) or
- *                     "name=NAME,string=TEXT"; NAME: 1-55 characters,
- *                     unique (e.g. "opt/org.capsule/test")
+ *   ram_below_4g  bytes of RAM below 4 GiB (default: all of ram_size;
+ *             the rest is RAM from 4 GiB, as EM maps it)
+ *   e820      bool (default false): add the file "etc/e820", QEMU's memory
+ *             map for SeaBIOS: per entry {u64 address, u64 length, u32
+ *             type}, little-endian, packed - RAM [0, ram_below_4g) and
+ *             [4 GiB, 4 GiB + the rest), type 1; the firmware reserves its
+ *             own areas (EBDA, BIOS) in the map it gives the OS
+ *   file0 .. file31   "name=NAME,path=PATH" (max 64 MiB),
+ *                     "name=NAME,string=TEXT", or an integer file (what
+ *                     SeaBIOS reads with romfile_loadint) "name=NAME,u8=V",
+ *                     u16=, u32=, u64= (little-endian, V decimal or 0x..,
+ *                     must fit); NAME: 1-55 characters, unique (e.g.
+ *                     "opt/org.capsule/test", "etc/sercon-port")
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -84,7 +94,7 @@ struct fwcfg {
     uint32_t off;
     /* from config, built at construct */
     struct fw_item fixed[FW_FILE_FIRST];
-    struct fw_file files[FW_MAX_FILES];
+    struct fw_file files[FW_MAX_FILES + 1]; /* the config's, then etc/e820 */
     unsigned n_files;
 };
 
@@ -92,7 +102,10 @@ struct fwcfg {
 
 static const struct fw_item *item(const struct fwcfg *s, uint16_t sel)
 {
-    sel &= 0x3fff; /* the write bit */
+    /* the write bit (0x4000) goes; the arch-local bit (0x8000) stays, so
+     * 0x8000 up (QEMU's x86 items: ACPI tables, SMBIOS, e820) are unknown
+     * items, never aliases of 0x0000 up */
+    sel &= (uint16_t)~0x4000u;
     if (sel < FW_FILE_FIRST)
         return &s->fixed[sel];
     if (sel < FW_FILE_FIRST + s->n_files)
@@ -194,7 +207,40 @@ static cap_result add_kernel(struct pdm_dev *dev, const char *path)
     return rc;
 }
 
-/* "name=NAME,path=PATH" or "name=NAME,string=TEXT" (TEXT runs to the end). */
+/* "u16=V" etc.: an integer file of 1, 2, 4 or 8 bytes. */
+static cap_result set_int_file(struct pdm_dev *dev, const char *key, const char *rest,
+                               struct fw_item *it)
+{
+    static const struct {
+        const char *prefix;
+        unsigned bytes;
+    } kinds[] = {{"u8=", 1}, {"u16=", 2}, {"u32=", 4}, {"u64=", 8}};
+    for (unsigned k = 0; k < 4; k++) {
+        size_t pl = strlen(kinds[k].prefix);
+        if (strncmp(rest, kinds[k].prefix, pl) != 0)
+            continue;
+        const char *num = rest + pl;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(num, &end, 0);
+        unsigned bits = kinds[k].bytes * 8;
+        if (errno || !*num || *end || *num == '-' || (bits < 64 && v >> bits))
+            return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                                   "config key '%s': '%s' is not a %u-bit unsigned number", key,
+                                   num, bits);
+        uint8_t b[8];
+        for (unsigned i = 0; i < kinds[k].bytes; i++)
+            b[i] = (uint8_t)(v >> (8 * i));
+        return set_bytes(dev, it, b, kinds[k].bytes);
+    }
+    return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                           "config key '%s': expected path=, string=, u8=, u16=, u32= or u64= "
+                           "after the name in '%s'",
+                           key, rest);
+}
+
+/* "name=NAME,path=PATH", "name=NAME,string=TEXT" (TEXT runs to the end) or
+ * "name=NAME,uN=V". */
 static cap_result add_named_file(struct pdm_dev *dev, const char *key, const char *spec)
 {
     struct fwcfg *s = dev->data;
@@ -219,11 +265,35 @@ static cap_result add_named_file(struct pdm_dev *dev, const char *key, const cha
     else if (strncmp(rest, "string=", 7) == 0)
         rc = set_bytes(dev, &f->item, rest + 7, strlen(rest + 7));
     else
-        rc = dev->hlp->error(dev, CAP_E_INVALIDARG,
-                             "config key '%s': expected path= or string= after the name in '%s'",
-                             key, spec);
+        rc = set_int_file(dev, key, rest, &f->item);
     s->n_files++; /* even on failure: destruct frees what was read */
     return rc;
+}
+
+/* "etc/e820": RAM below 4 GiB from 0, the rest from 4 GiB (see the top). */
+static cap_result add_e820(struct pdm_dev *dev, uint64_t ram, uint64_t below)
+{
+    struct fwcfg *s = dev->data;
+    uint8_t map[2 * 20] = {0};
+    uint64_t e[2][2] = {{0, below}, {1ull << 32, ram - below}};
+    unsigned n = 0;
+    for (unsigned i = 0; i < 2; i++) {
+        if (!e[i][1])
+            continue;
+        for (unsigned b = 0; b < 8; b++) {
+            map[n * 20 + b] = (uint8_t)(e[i][0] >> (8 * b));
+            map[n * 20 + 8 + b] = (uint8_t)(e[i][1] >> (8 * b));
+        }
+        map[n * 20 + 16] = 1; /* E820_RAM */
+        n++;
+    }
+    for (unsigned i = 0; i < s->n_files; i++)
+        if (!strcmp(s->files[i].name, "etc/e820"))
+            return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                                   "config key 'e820': a file 'etc/e820' is given too");
+    struct fw_file *f = &s->files[s->n_files++];
+    snprintf(f->name, sizeof(f->name), "etc/e820");
+    return set_bytes(dev, &f->item, map, n * 20);
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -295,9 +365,15 @@ static cap_result read_config(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 {
     struct fwcfg *s = dev->data;
     const struct pdm_hlp *h = dev->hlp;
-    int64_t ram, cpus, max_cpus;
+    int64_t ram, cpus, max_cpus, below;
+    bool e820;
     const char *kernel, *initrd, *cmdline;
     cap_result rc = h->cfg_int(dev, cfg, "ram_size", 0, 0, INT64_MAX, &ram);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_int(dev, cfg, "ram_below_4g", ram < (1ll << 32) ? ram : 1ll << 32, 0,
+                        ram < (1ll << 32) ? ram : 1ll << 32, &below);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_bool(dev, cfg, "e820", false, &e820);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "cpus", 1, 1, 255, &cpus);
     if (CAP_SUCCEEDED(rc))
@@ -342,6 +418,8 @@ static cap_result read_config(struct pdm_dev *dev, const struct pdm_cfg *cfg)
         if (CAP_SUCCEEDED(rc) && spec)
             rc = add_named_file(dev, key, spec);
     }
+    if (CAP_SUCCEEDED(rc) && e820)
+        rc = add_e820(dev, (uint64_t)ram, (uint64_t)below);
     return rc;
 }
 

@@ -43,6 +43,11 @@
 #define RCR_SYS_RST 0x02 /* hard reset (kept; both kinds reset the VM) */
 #define RCR_RST_CPU 0x04 /* write 1: reset now */
 
+#define PCI_SUBSYSTEM_VENDOR_ID 0x2c
+#define PCI_SUBSYSTEM_ID        0x2e
+#define PCI_SUBSYS_VENDOR_QEMU  0x1af4 /* Red Hat, Inc. */
+#define PCI_SUBSYS_ID_QEMU      0x1100 /* QEMU virtual machine */
+
 #define I440FX_PAM0     0x59
 #define I440FX_PAM_LAST 0x5f
 
@@ -59,6 +64,11 @@ static void i440fx_init(struct pci_function *f)
     pci_fn_set16(f, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
     pci_fn_set_wmask16(f, PCI_COMMAND, PCI_COMMAND_PARITY | PCI_COMMAND_SERR);
     pci_fn_set16(f, PCI_STATUS, 0x0280);
+    /* Subsystem 1af4:1100, QEMU's for every device: SeaBIOS takes the
+     * machine for QEMU (fw_cfg, its e820 and CPU count) only when the
+     * host bridge carries it */
+    pci_fn_set16(f, PCI_SUBSYSTEM_VENDOR_ID, PCI_SUBSYS_VENDOR_QEMU);
+    pci_fn_set16(f, PCI_SUBSYSTEM_ID, PCI_SUBSYS_ID_QEMU);
     f->wmask[PCI_CACHE_LINE] = 0;
     f->wmask[PCI_LATENCY_TIMER] = 0xf8;
     f->wmask[PCI_INTERRUPT_LINE] = 0; /* the host bridge raises no interrupt */

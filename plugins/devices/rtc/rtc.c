@@ -49,9 +49,15 @@
  *                 "YYYY-MM-DDTHH:MM:SS" (UTC)
  *   equipment     the equipment byte (default 0x06: FPU, PS/2 mouse)
  *   irq           default 8
+ *   boot_order    up to three of floppy, disk, dvd, net, comma-separated
+ *                 (default: none written): the boot order in CMOS as
+ *                 QEMU keeps it for SeaBIOS - 0x3d first (low nibble) and
+ *                 second (high), 0x38 third (high nibble); 1 floppy,
+ *                 2 disk, 3 dvd, 4 net. Outside the checksummed range.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "pdmdev.h"
@@ -480,12 +486,40 @@ static void rtc_reset(struct pdm_dev *dev)
     dev->hlp->timer_disarm(s->second);
 }
 
+/* "disk,dvd" -> CMOS 0x3d/0x38 (see the top). */
+static cap_result fill_boot_order(struct pdm_dev *dev, const char *order)
+{
+    static const char *const names[] = {"floppy", "disk", "dvd", "net"};
+    struct rtc *s = dev->data;
+    unsigned codes[3] = {0}, n = 0;
+    const char *p = order;
+    for (;;) { /* one name per round: "", ",x" and "x," fail */
+        size_t len = strcspn(p, ",");
+        unsigned code = 0;
+        for (unsigned i = 0; i < 4; i++)
+            if (strlen(names[i]) == len && !strncmp(p, names[i], len))
+                code = i + 1;
+        if (!code || n == 3)
+            return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                                   "config key 'boot_order': '%s' is not a list of at most three "
+                                   "of floppy, disk, dvd, net",
+                                   order);
+        codes[n++] = code;
+        if (!p[len])
+            break;
+        p += len + 1;
+    }
+    s->cmos[0x3d] = (uint8_t)(codes[0] | codes[1] << 4);
+    s->cmos[0x38] = (uint8_t)(codes[2] << 4);
+    return CAP_OK;
+}
+
 static cap_result rtc_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 {
     struct rtc *s = dev->data;
     const struct pdm_hlp *h = dev->hlp;
     int64_t ram, below, equip, irq, base = 0;
-    const char *bt;
+    const char *bt, *boot;
     cap_result rc = h->cfg_int(dev, cfg, "ram_size", 0, 0, INT64_MAX, &ram);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "ram_below_4g", ram < 0xe0000000ll ? ram : 0xe0000000ll, 0,
@@ -498,6 +532,10 @@ static cap_result rtc_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
         rc = h->cfg_string(dev, cfg, "base_time", "utc", &bt);
     if (CAP_SUCCEEDED(rc))
         rc = parse_base_time(dev, bt, &base);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_string(dev, cfg, "boot_order", NULL, &boot);
+    if (CAP_SUCCEEDED(rc) && boot)
+        rc = fill_boot_order(dev, boot);
     if (CAP_FAILED(rc))
         return rc;
     if (below > ram)

@@ -1,7 +1,8 @@
 /*
  * vmproc.c - the VM process: the machine's devices (a data table plus
  * --device), building the VM through EM, loading the boot image with
- * vmm/loader (again after every reset: there is no firmware), running the
+ * vmm/loader (again after every reset) or the BIOS image (--firmware bios:
+ * the reset vector, again at every reset), running the
  * frontend beside the VM and mapping the way it ended to an exit status.
  */
 #include <signal.h>
@@ -21,7 +22,7 @@
 #include "vmproc_frontends.h"
 
 #define MAX_DEVICES (16 + VMPROC_MAX_EXTRA_DEVICES)
-#define MAX_KV 8
+#define MAX_KV      8
 
 /*
  * The default devices of a VM - what a PC has - in construction order (the
@@ -40,9 +41,22 @@ struct devspec {
     bool single; /* one per machine: --device NAME edits the default row */
 };
 
-static bool always(const struct vmproc_opts *o) { return true; }
-static bool if_debug_exit(const struct vmproc_opts *o) { return o->debug_exit; }
-static bool if_serial(const struct vmproc_opts *o) { return o->serial != NULL; }
+static bool always(const struct vmproc_opts *o)
+{
+    return true;
+}
+static bool if_debug_exit(const struct vmproc_opts *o)
+{
+    return o->debug_exit;
+}
+static bool if_serial(const struct vmproc_opts *o)
+{
+    return o->serial != NULL;
+}
+static bool if_bios(const struct vmproc_opts *o)
+{
+    return vmproc_opts_bios(o);
+}
 
 /* The numbers as text live in struct vmproc (serial_text, num_text). */
 static size_t serial_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
@@ -75,6 +89,8 @@ static const struct devspec default_devices[] = {
     /* The HPET at 0xFED00000; the loader's ACPI HPET table describes it
      * (--no-device hpet drops both). */
     {"hpet", always, NULL, true},
+    /* SeaBIOS's debug log (port 0x402) into the VM's log: where POST got */
+    {"debugcon", if_bios, NULL, true},
 };
 #define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
@@ -92,6 +108,7 @@ struct vmproc {
     struct loader_info boot;
     char serial_text[2][16]; /* COM1's iobase and irq as strings */
     char num_text[3][24];    /* RAM size, RAM below 4 GiB, CPUs as strings */
+    char sercon_text[48];    /* fw_cfg's etc/sercon-port (firmware bios) */
     char engine_reason[256];
     uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
     uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
@@ -126,7 +143,10 @@ static size_t rtc_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
     snprintf(p->num_text[1], sizeof(p->num_text[1]), "%llu", (unsigned long long)below);
     kv[0] = (struct pdm_cfg_kv){"ram_size", p->num_text[0]};
     kv[1] = (struct pdm_cfg_kv){"ram_below_4g", p->num_text[1]};
-    return 2;
+    if (!vmproc_opts_bios(o))
+        return 2;
+    kv[2] = (struct pdm_cfg_kv){"boot_order", o->boot_order};
+    return 3;
 }
 
 static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
@@ -144,6 +164,21 @@ static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
         kv[n++] = (struct pdm_cfg_kv){"initrd", o->initrd};
     if (o->append)
         kv[n++] = (struct pdm_cfg_kv){"cmdline", o->append};
+    if (vmproc_opts_bios(o)) {
+        /* SeaBIOS: its memory map, and its console on COM1 (sercon) so POST
+         * and the boot menu show on serial before there is a display */
+        snprintf(p->num_text[1], sizeof(p->num_text[1]), "%llu",
+                 (unsigned long long)vm_ram_below_4g(o->memory_mb << 20));
+        kv[n++] = (struct pdm_cfg_kv){"ram_below_4g", p->num_text[1]};
+        kv[n++] = (struct pdm_cfg_kv){"e820", "true"};
+        snprintf(p->sercon_text, sizeof(p->sercon_text), "name=etc/sercon-port,u16=0x%x",
+                 (unsigned)o->serial_iobase);
+        if (o->serial && strcmp(o->serial, "none"))
+            kv[n++] = (struct pdm_cfg_kv){"file0", p->sercon_text};
+        /* as QEMU without -boot reboot-timeout: no retry after "No bootable
+         * device." (SeaBIOS's default would reset the VM every 60 s) */
+        kv[n++] = (struct pdm_cfg_kv){"file1", "name=etc/boot-fail-wait,u32=0xffffffff"};
+    }
     return n;
 }
 
@@ -195,8 +230,8 @@ static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
      * empty pair, which strtok would skip */
     char *rest = s, *tok = strsep(&rest, ",");
     if (!*tok)
-        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
-                             "--device '%s': no device name", spec);
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "--device '%s': no device name",
+                             spec);
     size_t r = p->ndevs;
     struct pdm_dev_config *d = find_single(p, tok, &r);
     if (!d) {
@@ -221,12 +256,14 @@ static cap_result build_device_list(struct vmproc *p)
 {
     for (unsigned i = 0; i < p->opts.n_disabled_devices; i++) {
         size_t j = 0;
-        while (j < N_DEFAULT_DEVICES && strcmp(default_devices[j].device, p->opts.disabled_devices[i]))
+        while (j < N_DEFAULT_DEVICES &&
+               strcmp(default_devices[j].device, p->opts.disabled_devices[i]))
             j++;
         if (j == N_DEFAULT_DEVICES)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
-                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, hpet)",
+                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, hpet, "
+                                 "debugcon)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
@@ -249,6 +286,10 @@ static cap_result build_device_list(struct vmproc *p)
 
 static cap_result load_image(struct vmproc *p, struct vm *vm)
 {
+    if (vmproc_opts_bios(&p->opts)) {
+        struct loader_params fw = {.kernel_path = p->opts.bios_image};
+        return loader_load_firmware(vm_pgm(vm), vm_cpu(vm, 0), &fw, &p->boot);
+    }
     struct loader_params lp = {
         .kernel_path = p->opts.kernel,
         .initrd_path = p->opts.initrd,
@@ -326,9 +367,10 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         return cap_error_set(CAP_E_OUTOFMEMORY, "capsule-vm", NULL, "out of memory");
     p->opts = *o;
     p->frontend = vmproc_find_frontend(o->frontend);
-    cap_result rc = p->frontend ? CAP_OK
-                                : cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
-                                                "unknown frontend '%s' (try headless)", o->frontend);
+    cap_result rc = p->frontend
+                        ? CAP_OK
+                        : cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                                        "unknown frontend '%s' (try headless)", o->frontend);
     if (CAP_SUCCEEDED(rc))
         rc = build_device_list(p);
     if (CAP_SUCCEEDED(rc))
@@ -336,18 +378,26 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     if (CAP_FAILED(rc))
         goto fail;
     struct vm_config cfg = {
-        .ram_bytes = o->memory_mb << 20, .ram_beyond_host = o->force_memory,
-        .ncpus = o->cpus, .engine = o->engine,
+        .ram_bytes = o->memory_mb << 20,
+        .ram_beyond_host = o->force_memory,
+        .ncpus = o->cpus,
+        .engine = o->engine,
         .cpu_profile = o->cpu_profile,
-        .devices = p->devs, .n_devices = p->ndevs, .registry = p->registry,
-        .log = vm_log, .log_ctx = p, .reset_hook = reset_hook, .reset_ctx = p,
+        .devices = p->devs,
+        .n_devices = p->ndevs,
+        .registry = p->registry,
+        .log = vm_log,
+        .log_ctx = p,
+        .reset_hook = reset_hook,
+        .reset_ctx = p,
     };
     rc = vm_create(&cfg, &p->vm);
     if (CAP_SUCCEEDED(rc))
         rc = load_image(p, p->vm);
     if (CAP_FAILED(rc))
         goto fail;
-    fprintf(stderr, "capsule-vm: loaded %s: %s\n", o->kernel, p->boot.description);
+    fprintf(stderr, "capsule-vm: loaded %s: %s\n", vmproc_opts_bios(o) ? o->bios_image : o->kernel,
+            p->boot.description);
     /* vm_create refused any other profile; some CPUs pad their brand */
     const struct cpum_profile *prof = cpum_profile_find(o->cpu_profile);
     if (prof) {
@@ -415,7 +465,8 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
     p->fe_state = NULL;
     uint64_t dropped = __atomic_load_n(&p->log_dropped, __ATOMIC_RELAXED);
     if (dropped)
-        fprintf(stderr, "capsule-vm: log: %llu lines were dropped past the log's bound of %llu bytes\n",
+        fprintf(stderr,
+                "capsule-vm: log: %llu lines were dropped past the log's bound of %llu bytes\n",
                 (unsigned long long)dropped, (unsigned long long)p->opts.log_max);
     if (p->opts.stats) {
         uint64_t first_run = vm_first_run_ns(p->vm);

@@ -42,10 +42,22 @@
 #define VMPROC_EXIT_DEBUG(v) ((int)((((unsigned)(v) << 1) | 1u) & 0xffu))
 
 #define VMPROC_MAX_EXTRA_DEVICES 16
+#define VMPROC_BIOS_DEFAULT "/usr/share/seabios/bios-256k.bin"
+#define VMPROC_BOOT_DEFAULT "floppy,dvd,disk"
 #define VMPROC_LOG_MAX_DEFAULT ((uint64_t)16 << 20)
 
 struct vmproc_opts {
-    const char *kernel;   /* required */
+    const char *kernel; /* required unless firmware is "bios" (then refused) */
+    /* "none" (default: the loader boots `kernel` directly, again at every
+     * reset) or "bios": power on at the reset vector in `bios_image`
+     * (default VMPROC_BIOS_DEFAULT, Debian's seabios package), with fw_cfg
+     * files for SeaBIOS (etc/e820, its serial console on COM1) */
+    const char *firmware;
+    const char *bios_image;
+    /* firmware "bios": the BIOS's boot order, up to three of floppy, disk,
+     * dvd, net comma-separated (checked by the rtc device, which keeps it
+     * in CMOS); default VMPROC_BOOT_DEFAULT, VirtualBox's */
+    const char *boot_order;
     const char *initrd;
     const char *append;
     uint64_t memory_mb;   /* default 64 */
@@ -80,6 +92,8 @@ struct vmproc_opts {
 
 /* Defaults for every field. */
 void vmproc_opts_init(struct vmproc_opts *o);
+/* Whether the machine boots through the BIOS (firmware "bios"). */
+bool vmproc_opts_bios(const struct vmproc_opts *o);
 
 /*
  * Parses capsule-vm's standalone command line. Returns 0 (run), 1 (--help

@@ -24,6 +24,9 @@ void vmproc_opts_init(struct vmproc_opts *o)
     o->serial_iobase = 0x3f8;
     o->serial_irq = 4;
     o->frontend = "headless";
+    o->firmware = "none";
+    o->bios_image = VMPROC_BIOS_DEFAULT;
+    o->boot_order = VMPROC_BOOT_DEFAULT;
     const char *force = getenv("CAPSULE_FORCE_MEMORY");
     o->force_memory = force && !strcmp(force, "1");
     o->log_max = VMPROC_LOG_MAX_DEFAULT;
@@ -37,14 +40,26 @@ void vmproc_opts_init(struct vmproc_opts *o)
     }
 }
 
+bool vmproc_opts_bios(const struct vmproc_opts *o)
+{
+    return o->firmware && !strcmp(o->firmware, "bios");
+}
+
 void vmproc_usage(FILE *f)
 {
     fprintf(f,
             "usage: capsule-vm --kernel FILE [options]\n"
+            "       capsule-vm --firmware bios [--bios FILE] [options]\n"
             "Runs one VM in this process until it powers off.\n"
             "\n"
             "  --kernel FILE        boot image: Linux bzImage or ELF64 vmlinux, multiboot v1\n"
             "                       or a flat binary\n"
+            "  --firmware F         none (default: boot --kernel directly) or bios: power on\n"
+            "                       at the BIOS's reset vector (SeaBIOS; its console on COM1)\n"
+            "  --bios FILE          the BIOS image (default " VMPROC_BIOS_DEFAULT ",\n"
+            "                       Debian's seabios package)\n"
+            "  --boot LIST          the BIOS's boot order: up to three of floppy, disk, dvd,\n"
+            "                       net (default " VMPROC_BOOT_DEFAULT ")\n"
             "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
             "  --append STRING      kernel command line\n"
             "  --memory MB          guest RAM (default 64, %u to %u: what %u-bit guest\n"
@@ -71,7 +86,10 @@ void vmproc_usage(FILE *f)
             "                       ioapic, acpipm (ACPI power-off; without it a Linux\n"
             "                       guest gets no ACPI tables), pci (PCI bus: i440FX host\n"
             "                       bridge, reset at 0xcf9), hpet (timer at 0xfed00000\n"
-            "                       and its ACPI table), debugexit with --debug-exit\n"
+            "                       and its ACPI table), debugexit with --debug-exit,\n"
+            "                       debugcon (port 0x402: the BIOS's debug log into the VM\n"
+            "                       log, or all of it to a file: --device debugcon,path=F)\n"
+            "                       with --firmware bios\n"
             "  --frontend NAME      headless (default)\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"
@@ -166,7 +184,10 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_NODEVICE,
         O_CPUPROFILE,
         O_FORCEMEM,
-        O_LOGMAX
+        O_LOGMAX,
+        O_FIRMWARE,
+        O_BIOS,
+        O_BOOT
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -185,9 +206,13 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"cpu-profile", required_argument, NULL, O_CPUPROFILE},
         {"force-memory", no_argument, NULL, O_FORCEMEM},
         {"log-max", required_argument, NULL, O_LOGMAX},
+        {"firmware", required_argument, NULL, O_FIRMWARE},
+        {"bios", required_argument, NULL, O_BIOS},
+        {"boot", required_argument, NULL, O_BOOT},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
+    bool boot_given = false;
     optind = 0; /* glibc: a full restart, not the rest of an earlier argv's "-xy" */
     opterr = 0;
     for (;;) {
@@ -197,6 +222,24 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         switch (c) {
         case O_KERNEL:
             o->kernel = optarg;
+            break;
+        case O_FIRMWARE:
+            if (strcmp(optarg, "none") && strcmp(optarg, "bios")) {
+                fprintf(err, "capsule-vm: --firmware '%s': expected none or bios\n", optarg);
+                return -1;
+            }
+            o->firmware = optarg;
+            break;
+        case O_BIOS:
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --bios: no file name\n");
+                return -1;
+            }
+            o->bios_image = optarg;
+            break;
+        case O_BOOT:
+            o->boot_order = optarg;
+            boot_given = true;
             break;
         case O_INITRD:
             o->initrd = optarg;
@@ -296,8 +339,19 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         fprintf(err, "capsule-vm: unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
-    if (!o->kernel || !*o->kernel) {
-        fprintf(err, "capsule-vm: --kernel FILE is required (see --help)\n");
+    if (vmproc_opts_bios(o)) {
+        /* QEMU boots -kernel under SeaBIOS through its linuxboot option
+         * ROM, which Capsule does not have yet */
+        if (o->kernel || o->initrd || o->append) {
+            fprintf(err, "capsule-vm: --firmware bios boots from the BIOS: --kernel, --initrd "
+                         "and --append are not supported with it yet\n");
+            return -1;
+        }
+    } else if (boot_given) {
+        fprintf(err, "capsule-vm: --boot is the BIOS's boot order: it needs --firmware bios\n");
+        return -1;
+    } else if (!o->kernel || !*o->kernel) {
+        fprintf(err, "capsule-vm: --kernel FILE is required (see --help), or --firmware bios\n");
         return -1;
     }
     if (!serial_spec_ok(o->serial)) {

@@ -208,13 +208,104 @@ START_TEST(test_config_errors)
     struct pdm_cfg_kv k5[] = {{"file0", "name=a,string=1"}, {"file1", "name=a,string=2"}};
     expect_error(k5, 2, "given twice");
     struct pdm_cfg_kv k6[] = {{"file0", "name=a,url=x"}};
-    expect_error(k6, 1, "path= or string=");
+    expect_error(k6, 1, "path=, string=, u8=");
+    struct pdm_cfg_kv k9[] = {{"file0", "name=a,u16=0x10000"}};
+    expect_error(k9, 1, "16-bit");
+    struct pdm_cfg_kv k10[] = {{"file0", "name=a,u8=-1"}};
+    expect_error(k10, 1, "8-bit");
+    struct pdm_cfg_kv k11[] = {{"e820", "true"}, {"file0", "name=etc/e820,string=x"}};
+    expect_error(k11, 2, "etc/e820");
     struct pdm_cfg_kv k7[] = {{"file40", "name=a,string=x"}};
     expect_error(k7, 1, "file40");
     struct pdm_cfg_kv k8[] = {{"cpus", "0"}};
     expect_error(k8, 1, "cpus");
     /* Nothing half-built stays registered. */
     ck_assert_uint_eq(h_in(&h, 0x511, 1), 0xff);
+}
+END_TEST
+
+/* Reads file `name`'s directory entry: its select key and size. */
+static int find_file(const char *name, uint16_t *key, uint32_t *size)
+{
+    sel(0x0019);
+    uint8_t b[4];
+    rd(b, 4);
+    uint32_t n = (uint32_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t e[64];
+        rd(e, 64);
+        if (!strcmp((char *)e + 8, name)) {
+            *size = (uint32_t)e[0] << 24 | e[1] << 16 | e[2] << 8 | e[3];
+            *key = (uint16_t)(e[4] << 8 | e[5]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The next 20 bytes of the selected item: one etc/e820 entry. */
+static void expect_e820(uint64_t addr, uint64_t len, uint32_t type)
+{
+    ck_assert_uint_eq(rd_le(8), addr);
+    ck_assert_uint_eq(rd_le(8), len);
+    ck_assert_uint_eq(rd_le(4), type);
+}
+
+/* SeaBIOS reads QEMU's x86 items (0x8000 ACPI tables, 0x8001 SMBIOS,
+ * 0x8003 e820) at start-up: they must read as absent (0), never as the
+ * signature item that 0x8000 & 0x3fff would name. */
+START_TEST(test_arch_items_absent)
+{
+    ck_assert_int_eq(h_add(&h, "fwcfg", NULL, 0), CAP_OK);
+    for (uint16_t k = 0x8000; k <= 0x8003; k++) {
+        sel(k);
+        ck_assert_uint_eq(rd_le(4), 0);
+    }
+    sel(0x4000); /* the write bit alone still selects item 0 */
+    ck_assert_uint_eq(rd_le(1), 'Q');
+}
+END_TEST
+
+START_TEST(test_int_files_and_e820)
+{
+    struct pdm_cfg_kv kv[] = {{"ram_size", "0x140000000"},
+                              {"ram_below_4g", "0xc0000000"},
+                              {"e820", "true"},
+                              {"file0", "name=etc/sercon-port,u16=0x3f8"},
+                              {"file1", "name=opt/b,u8=255"},
+                              {"file2", "name=opt/q,u64=0x1122334455667788"}};
+    ck_assert_int_eq(h_add(&h, "fwcfg", kv, 6), CAP_OK);
+    uint16_t key;
+    uint32_t size;
+    ck_assert(find_file("etc/sercon-port", &key, &size));
+    ck_assert_uint_eq(size, 2);
+    sel(key);
+    ck_assert_uint_eq(rd_le(2), 0x3f8);
+    ck_assert(find_file("opt/b", &key, &size));
+    ck_assert_uint_eq(size, 1);
+    sel(key);
+    ck_assert_uint_eq(rd_le(1), 255);
+    ck_assert(find_file("opt/q", &key, &size));
+    sel(key);
+    ck_assert_uint_eq(rd_le(8), 0x1122334455667788ull);
+    ck_assert(find_file("etc/e820", &key, &size));
+    ck_assert_uint_eq(size, 40);
+    sel(key);
+    expect_e820(0, 0xc0000000ull, 1);
+    expect_e820(0x100000000ull, 0x80000000ull, 1);
+}
+END_TEST
+
+START_TEST(test_e820_below_4g_only)
+{
+    struct pdm_cfg_kv kv[] = {{"ram_size", "0x4000000"}, {"e820", "true"}};
+    ck_assert_int_eq(h_add(&h, "fwcfg", kv, 2), CAP_OK);
+    uint16_t key;
+    uint32_t size;
+    ck_assert(find_file("etc/e820", &key, &size));
+    ck_assert_uint_eq(size, 20);
+    sel(key);
+    expect_e820(0, 0x4000000, 1);
 }
 END_TEST
 
@@ -245,6 +336,9 @@ int main(void)
     tcase_add_test(tc, test_file_dir);
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_save_load_cursor);
+    tcase_add_test(tc, test_arch_items_absent);
+    tcase_add_test(tc, test_int_files_and_e820);
+    tcase_add_test(tc, test_e820_below_4g_only);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -280,9 +280,35 @@ START_TEST(test_bad_config)
     ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "ram_below_4g"));
     struct pdm_cfg_kv kv3[] = {{"base_time", "2024-13-01T00:00:00"}};
     ck_assert_int_eq(h_add(&h, "rtc", kv3, 1), CAP_E_INVALIDARG);
+    const char *bad_orders[] = {"disk,usb", "disk,dvd,floppy,net", "", ",disk", "disk,"};
+    for (unsigned i = 0; i < sizeof(bad_orders) / sizeof(bad_orders[0]); i++) {
+        struct pdm_cfg_kv kv[] = {{"boot_order", bad_orders[i]}};
+        ck_assert_int_eq(h_add(&h, "rtc", kv, 1), CAP_E_INVALIDARG);
+        ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "boot_order"));
+    }
     struct pdm_cfg_kv kv4[] = {{"base_time", "utc"}};
     ck_assert_int_eq(h_add(&h, "rtc", kv4, 1), CAP_OK);
     ck_assert_uint_ge(rd(0x32), 0x20);
+}
+END_TEST
+
+/* SeaBIOS's boot order under QEMU: CMOS 0x3d (first, second), 0x38
+ * (third in the high nibble); 1 floppy, 2 disk, 3 dvd, 4 net. */
+START_TEST(test_boot_order)
+{
+    struct pdm_cfg_kv kv[] = {{"boot_order", "disk,dvd,net"}};
+    ck_assert_int_eq(h_add(&h, "rtc", kv, 1), CAP_OK);
+    ck_assert_uint_eq(rd(0x3d), 0x32);
+    ck_assert_uint_eq(rd(0x38), 0x40);
+}
+END_TEST
+
+START_TEST(test_boot_order_short)
+{
+    struct pdm_cfg_kv kv[] = {{"boot_order", "floppy"}};
+    ck_assert_int_eq(h_add(&h, "rtc", kv, 1), CAP_OK);
+    ck_assert_uint_eq(rd(0x3d), 0x01);
+    ck_assert_uint_eq(rd(0x38), 0x00);
 }
 END_TEST
 
@@ -326,6 +352,8 @@ int main(void)
     tcase_add_test(tc, test_cmos_small_ram);
     tcase_add_test(tc, test_bad_config);
     tcase_add_test(tc, test_reset_and_save);
+    tcase_add_test(tc, test_boot_order);
+    tcase_add_test(tc, test_boot_order_short);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -55,5 +55,6 @@ TCase *tcase_multiboot_bad(void);
 TCase *tcase_flat(void);
 TCase *tcase_files(void);
 TCase *tcase_vmlinux(void);
+TCase *tcase_firmware(void);
 
 #endif

@@ -118,6 +118,7 @@ int main(void)
     suite_add_tcase(s, tcase_flat());
     suite_add_tcase(s, tcase_files());
     suite_add_tcase(s, tcase_vmlinux());
+    suite_add_tcase(s, tcase_firmware());
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

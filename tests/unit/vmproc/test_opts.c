@@ -181,7 +181,8 @@ START_TEST(test_help)
     static const char *const opts[] = {
         "--kernel",      "--initrd",   "--append",   "--memory", "--cpus",       "--engine",
         "--cpu-profile", "--serial",   "intel-core", "amd-epyc", "--debug-exit", "--device",
-        "--no-device",   "--frontend", "--stats",    "--help",   "Exit status", "--force-memory", "--log-max"};
+        "--no-device",   "--frontend", "--stats",    "--help",   "Exit status",  "--force-memory",
+        "--log-max",     "--firmware", "--bios",     "--boot"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         ck_assert_msg(strstr(p.out, opts[i]), "--help does not mention %s", opts[i]);
     parsed_free(&p);
@@ -410,6 +411,37 @@ START_TEST(test_missing_kernel)
 }
 END_TEST
 
+START_TEST(test_firmware)
+{
+    struct parsed p;
+    PARSE(&p, "--kernel", "k");
+    ck_assert_int_eq(p.r, 0);
+    ck_assert_str_eq(p.o.firmware, "none");
+    ck_assert(!vmproc_opts_bios(&p.o));
+    parsed_free(&p);
+    PARSE(&p, "--firmware", "bios");
+    ck_assert_int_eq(p.r, 0); /* no --kernel needed */
+    ck_assert(vmproc_opts_bios(&p.o));
+    ck_assert_str_eq(p.o.bios_image, VMPROC_BIOS_DEFAULT);
+    parsed_free(&p);
+    PARSE(&p, "--firmware", "bios", "--bios", "/x/bios.bin");
+    ck_assert_int_eq(p.r, 0);
+    ck_assert_str_eq(p.o.bios_image, "/x/bios.bin");
+    ck_assert_str_eq(p.o.boot_order, VMPROC_BOOT_DEFAULT);
+    parsed_free(&p);
+    PARSE(&p, "--firmware", "bios", "--boot", "disk,net");
+    ck_assert_int_eq(p.r, 0);
+    ck_assert_str_eq(p.o.boot_order, "disk,net");
+    parsed_free(&p);
+    ck_refused("it needs --firmware bios", "--kernel", "k", "--boot", "disk");
+    ck_refused("expected none or bios", "--firmware", "efi");
+    ck_refused("--bios: no file name", "--firmware", "bios", "--bios", "");
+    ck_refused("not supported with it yet", "--firmware", "bios", "--kernel", "k");
+    ck_refused("not supported with it yet", "--firmware", "bios", "--append", "x");
+    ck_refused("--kernel FILE is required", "--firmware", "none");
+}
+END_TEST
+
 Suite *opts_suite(void)
 {
     Suite *s = suite_create("vmproc_opts");
@@ -417,7 +449,7 @@ Suite *opts_suite(void)
             test_cpu_profile, test_limits);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
-            test_missing_kernel);
+            test_missing_kernel, test_firmware);
     VT_CASE(s, "statuses", 0, test_help_statuses);
     return s;
 }
