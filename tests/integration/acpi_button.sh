@@ -7,7 +7,8 @@
 # is still running until the press, it powers off after it (waitfor), the
 # serial port shows both lines, the VM log records the press; the button
 # on a stopped machine fails cleanly (exit 1). Time limits only bound a
-# hang and scale with CAPSULE_TIMEOUT_SCALE.
+# hang and scale with CAPSULE_TIMEOUT_SCALE. acpisleepbutton fails plainly
+# (exit 1): the machine has no sleep button.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 S=${CAPSULE_TIMEOUT_SCALE:-1}
@@ -61,6 +62,11 @@ sleep 0.3
 [ "$(mr demo VMState)" = '"running"' ] || fail "before the press: VMState $(mr demo VMState)"
 grep -q 'power button' "$tmp/com1" && fail "the payload saw a press before any"
 
+# The machine declares no sleep button (no sleep state): said plainly.
+run controlvm demo acpisleepbutton
+[ $rc -eq 1 ] && grep -q "^capsule: error: the sleep button is not supported: machine 'demo' has no ACPI sleep button" "$tmp/err" &&
+    echo "ok   acpisleepbutton: $(head -1 "$tmp/err")" || fail "acpisleepbutton: exit $rc: $err"
+[ "$(mr demo VMState)" = '"running"' ] || fail "after acpisleepbutton: VMState $(mr demo VMState)"
 start=$(date +%s%N)
 ok controlvm demo acpipowerbutton
 [ -z "$out" ] || fail "acpipowerbutton printed: $out"

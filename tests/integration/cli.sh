@@ -247,6 +247,12 @@ ok showvminfo demo
 [ -n "$want" ] && grep -qxF "Guest OS:        $want" "$tmp/out" || fail "showvminfo: Guest OS is not [$want]: $out"
 expect_mr demo ostype '"Linux_64"'
 ok modifyvm demo --ostype Other
+# list ostypes as VBoxManage prints it: each block names its family by ID
+# and for people (Family Desc:).
+ok list ostypes
+grep -A3 -x 'ID:          Linux_64' "$tmp/out" | grep -qx 'Family Desc: Linux' &&
+    [ "$(grep -c '^Family Desc: ' "$tmp/out")" -eq "$(grep -c '^ID: ' "$tmp/out")" ] &&
+    echo "ok   list ostypes: Family Desc: in every block" || fail "list ostypes: [$out]"
 
 ok modifyvm demo --memory 1G --uart1 off --uartmode1 server "$tmp/s.sock"
 expect_mr demo memory 1024

@@ -11,6 +11,10 @@
 #   expect RC PATTERN ARGS...  run, which must exit RC and say PATTERN
 #                   (grep -E) on stderr
 #   mr VM KEY       a value of showvminfo --machinereadable (quoted)
+#   wait_state VM STATE  polls VMState until it is STATE (10 s; fail if not)
+#   svc_pid         the pid of this home's capsule-svc (empty: none runs)
+#   kill_svc [PID]  SIGKILLs it and waits until it is gone; the next
+#                   capsule command starts a fresh service
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 S=${CAPSULE_TIMEOUT_SCALE:-1}
 CAP=$B/bin/capsule
@@ -50,6 +54,29 @@ expect() {
     fi
 }
 mr() { "$CAP" showvminfo "$1" --machinereadable 2>/dev/null | sed -n "s/^$2=//p"; }
+wait_state() {
+    local i
+    for i in $(seq $((100 * S))); do
+        [ "$(mr "$1" VMState)" = "\"$2\"" ] && return 0
+        sleep 0.1
+    done
+    fail "$1 did not become $2 (VMState $(mr "$1" VMState))"
+    return 1
+}
+svc_pid() { pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)" | head -1; }
+# A killed process keeps its socket open until the kernel has finished it:
+# wait until it is dead or a zombie.
+kill_svc() {
+    local i st pid=${1:-$(svc_pid)}
+    [ -n "$pid" ] || return 0
+    kill -9 "$pid"
+    for i in $(seq 1 $((100 * S))); do
+        st=$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+        [ -z "$st" ] || [ "$st" = Z ] && return 0
+        sleep 0.05
+    done
+    fail "service $pid still alive $((5 * S)) s after SIGKILL"
+}
 finish() {
     if [ $fails -ne 0 ]; then
         echo "$NAME: $fails failure(s)"

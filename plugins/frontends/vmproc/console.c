@@ -20,7 +20,6 @@
 #include <unistd.h>
 
 #include <capsule/errorinfo.h>
-#include <capsule/extradata.h>
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
@@ -126,25 +125,26 @@ static void report(struct console *c, MachineState s)
 }
 
 /* Tells the service why the VM aborted (the VMM's stop message), before
- * the state says it did: the reason is kept with the machine (showvminfo). */
+ * the state says it did: the service keeps it with the machine (IMachine's
+ * abortReason, showvminfo). */
 static void record_abort_reason(struct console *c)
 {
     struct vm *vm = get_vm(c);
     pthread_mutex_lock(&c->lock);
-    IMachine *m = c->b.machine;
-    if (m)
-        IMachine_AddRef(m);
+    IInternalMachineControl *ctl = c->b.control;
+    if (ctl)
+        IInternalMachineControl_AddRef(ctl);
     pthread_mutex_unlock(&c->lock);
-    if (vm && m) {
+    if (vm && ctl) {
         struct vm_stop_info si;
         vm_get_stop_info(vm, &si);
         const char *why = strncmp(si.message, "aborted: ", 9) ? si.message : si.message + 9;
-        if (CAP_FAILED(IMachine_SetExtraData(m, CAP_EXTRADATA_ABORT_REASON, why)))
+        if (CAP_FAILED(IInternalMachineControl_SetAbortReason(ctl, *why ? why : "the VM aborted")))
             fprintf(stderr, "capsule-vm: cannot record the abort reason with the service: %s\n",
                     cap_error_peek_message() ? cap_error_peek_message() : "?");
     }
-    if (m)
-        IMachine_Release(m);
+    if (ctl)
+        IInternalMachineControl_Release(ctl);
 }
 
 /* Reports the final state and releases the lock, once (op held). */

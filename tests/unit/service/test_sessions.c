@@ -6,8 +6,6 @@
  */
 #include <string.h>
 
-#include <capsule/extradata.h>
-
 #include "svc_test.h"
 
 START_TEST(test_modifyvm_flow)
@@ -103,7 +101,7 @@ START_TEST(test_holder_died)
     IMachine_GetState(m, &st);
     ck_assert_int_eq(st, MachineState_Aborted);
     char *why = NULL; /* and says why */
-    ck_assert_int_eq(IMachine_GetExtraData(m, CAP_EXTRADATA_ABORT_REASON, &why), CAP_OK);
+    ck_assert_int_eq(IMachine_GetAbortReason(m, &why), CAP_OK);
     ck_assert_ptr_nonnull(strstr(why, "ended without powering the VM off"));
     cap_str_free(why);
     SessionState ss;
