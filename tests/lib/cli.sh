@@ -1,41 +1,64 @@
 # tests/lib/cli.sh - what an integration script that drives the capsule CLI
-# against its own capsule-svc needs (sourced, bash). Before sourcing, set
-# NAME (the script's name, for messages) and NEED (files that must be
-# built, besides capsule and capsule-svc). Gives:
-#   B, S, CAP       the build, the time scale, the CLI
-#   tmp, CAPSULE_HOME  a fresh temporary home; at exit every capsule-svc and
-#                   capsule-vm of that home is killed and tmp removed
-#   fail MSG        counts a failure;  finish  reports and exits
-#   run ARGS...     runs capsule: $rc, $out, $err (files $tmp/out, $tmp/err)
+# (and capsule-svc, capsule-vm) in a temporary home needs; sourced, bash.
+# Before sourcing, set NAME (the script's name, for messages and the
+# temporary folder) and NEED (files that must be built, besides capsule and
+# capsule-svc). Gives:
+#   B, S, CAP, SVC  the build, the time scale (CAPSULE_TIMEOUT_SCALE), the
+#                   CLI, the service (CAPSULE_SVC_BIN overrides it)
+#   tmp, CAPSULE_HOME  a fresh temporary folder and a home in it; at exit
+#                   on_exit (if the script defines it) runs, then every
+#                   capsule-svc and capsule-vm of a home under tmp is
+#                   killed and tmp removed
+#   newhome         another fresh home under tmp: H and CAPSULE_HOME
+#   fail MSG        counts a failure;  pass MSG  says one check passed;
+#                   finish  reports and exits (1 after any failure)
+#   run ARGS...     runs capsule: $rc, $out, $err (files $tmp/out,
+#                   $tmp/err), $ms (how long it took)
 #   ok ARGS...      run, which must succeed
 #   expect RC PATTERN ARGS...  run, which must exit RC and say PATTERN
 #                   (grep -E) on stderr
 #   mr VM KEY       a value of showvminfo --machinereadable (quoted)
+#   expect_mr VM KEY VALUE  mr must give VALUE
 #   wait_state VM STATE  polls VMState until it is STATE (10 s; fail if not)
-#   svc_pid         the pid of this home's capsule-svc (empty: none runs)
-#   kill_svc [PID]  SIGKILLs it and waits until it is gone; the next
-#                   capsule command starts a fresh service
+#   svc_pid, svc_count  this home's capsule-svc (pid; how many run)
+#   kill_svc [PID]  SIGKILLs it (default: svc_pid) and waits until it is
+#                   gone; the next capsule command starts a fresh service
+# A service linked with ASan gets no quarantine (freed memory would look
+# like growth in the load tests).
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 S=${CAPSULE_TIMEOUT_SCALE:-1}
 CAP=$B/bin/capsule
+SVC=${CAPSULE_SVC_BIN:-$B/bin/capsule-svc}
 fails=0
 fail() { echo "FAIL: $NAME: $*"; fails=$((fails + 1)); }
-for f in "$CAP" "$B/bin/capsule-svc" ${NEED:-}; do
+pass() { echo "ok   $*"; }
+for f in "$CAP" "$SVC" ${NEED:-}; do
     [ -e "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
 done
 tmp=$(mktemp -d "/tmp/capsule-$NAME.XXXXXX")
 export CAPSULE_HOME=$tmp/home
 cli_cleanup() {
     local pid
-    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
+    declare -F on_exit >/dev/null && on_exit
+    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$tmp/" 2>/dev/null); do
         kill -9 "$pid" 2>/dev/null
     done
     rm -rf "$tmp"
 }
 trap cli_cleanup EXIT
+if ldd "$SVC" 2>/dev/null | grep -q libasan; then
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
+fi
+newhome() {
+    H=$(mktemp -d "$tmp/home.XXXXXX")
+    export CAPSULE_HOME=$H
+}
 run() {
+    local t0
+    t0=$(date +%s%N)
     timeout $((60 * S)) "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
     rc=$?
+    ms=$((($(date +%s%N) - t0) / 1000000))
     out=$(cat "$tmp/out")
     err=$(cat "$tmp/err")
 }
@@ -54,6 +77,11 @@ expect() {
     fi
 }
 mr() { "$CAP" showvminfo "$1" --machinereadable 2>/dev/null | sed -n "s/^$2=//p"; }
+expect_mr() {
+    local got
+    got=$(mr "$1" "$2")
+    [ "$got" = "$3" ] || fail "showvminfo $1: $2 is [$got], want [$3]"
+}
 wait_state() {
     local i
     for i in $(seq $((100 * S))); do
@@ -64,6 +92,7 @@ wait_state() {
     return 1
 }
 svc_pid() { pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)" | head -1; }
+svc_count() { pgrep -fc -- "capsule-svc .*$CAPSULE_HOME( |\$)"; }
 # A killed process keeps its socket open until the kernel has finished it:
 # wait until it is dead or a zombie.
 kill_svc() {
