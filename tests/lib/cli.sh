@@ -6,13 +6,13 @@
 #   B, S, CAP, SVC  the build, the time scale (CAPSULE_TIMEOUT_SCALE), the
 #                   CLI, the service (CAPSULE_SVC_BIN overrides it)
 #   tmp, CAPSULE_HOME  a fresh temporary folder and a home in it; at exit
-#                   on_exit (if the script defines it) runs, then every
-#                   capsule-svc and capsule-vm of a home under tmp is
-#                   killed and tmp removed
+#                   every capsule-svc and capsule-vm of a home under tmp
+#                   is killed, on_exit runs (if the script defines it:
+#                   its own processes, mounts) and tmp is removed
 #   newhome         another fresh home under tmp: H and CAPSULE_HOME
 #   fail MSG        counts a failure;  pass MSG  says one check passed;
 #                   finish  reports and exits (1 after any failure)
-#   run ARGS...     runs capsule: $rc, $out, $err (files $tmp/out,
+#   run ARGS...     runs capsule (no input): $rc, $out, $err (files $tmp/out,
 #                   $tmp/err), $ms (how long it took)
 #   ok ARGS...      run, which must succeed
 #   expect RC PATTERN ARGS...  run, which must exit RC and say PATTERN
@@ -39,10 +39,10 @@ tmp=$(mktemp -d "/tmp/capsule-$NAME.XXXXXX")
 export CAPSULE_HOME=$tmp/home
 cli_cleanup() {
     local pid
-    declare -F on_exit >/dev/null && on_exit
     for pid in $(pgrep -f -- "capsule-(svc|vm) .*$tmp/" 2>/dev/null); do
         kill -9 "$pid" 2>/dev/null
     done
+    if declare -F on_exit >/dev/null; then on_exit; fi
     rm -rf "$tmp"
 }
 trap cli_cleanup EXIT
@@ -56,7 +56,7 @@ newhome() {
 run() {
     local t0
     t0=$(date +%s%N)
-    timeout $((60 * S)) "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
+    timeout $((60 * S)) "$CAP" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
     rc=$?
     ms=$((($(date +%s%N) - t0) / 1000000))
     out=$(cat "$tmp/out")
