@@ -1,5 +1,7 @@
 #!/bin/bash
-# Installs what is missing, builds Capsule and runs every test: the unit and
+# Installs what is missing, builds Capsule, checks the format of what this
+# checkout changed (tools/format_check.sh: clang-format on the lines changed
+# since the merge base with main) and runs every test: the unit and
 # integration tests, the same again under ASan+UBSan, the Windows (WHP)
 # backend cross-compiled with mingw-w64 (compile-only), and each fuzzer for a
 # bounded time (FUZZTIME seconds, default 30). Test parts that need what
@@ -9,6 +11,7 @@
 set -eu
 . "$(dirname "$0")/tools/setup.sh"
 setup
+step "format of changed lines (clang-format)" tools/format_check.sh
 step "tests (scons check)" scons -Q -j"$JOBS" check
 step "tests under ASan+UBSan" scons -Q -j"$JOBS" asan=1 check
 step "windows cross-build (mingw-w64)" scons -Q -j"$JOBS" windows

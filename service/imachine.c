@@ -13,10 +13,17 @@
  * while its session holds the write lock — and fails with
  * CAP_E_INVALID_OBJECT_STATE otherwise; settings a running VM cannot change
  * (memory, CPUs, engine) fail with CAP_E_INVALID_VM_STATE while the machine
- * is not at rest. Values are checked here, before anything changes.
+ * is not at rest. Values are checked here, before anything changes,
+ * against this build's limits (vmm/platform/platform_limits.h, the ones
+ * ISystemProperties publishes and the VM process enforces), each refusal
+ * naming the limit and why. Memory beyond the host's physical RAM is
+ * accepted (the host may grow, the VM process refuses it unless forced).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <capsule/mem.h>
 #include <capsule/object.h>
@@ -26,6 +33,7 @@
 #include "errinfo.h"
 #include "guestos.h"
 #include "imachine.h"
+#include "platform/platform_limits.h"
 #include "registry.h"
 #include "serialport.h"
 #include "session_machine.h"
@@ -366,18 +374,25 @@ static cap_result m_SetOsTypeId(IMachine *self, const char *v)
     return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.os_type, os->id);
 }
 
+/* A boot file ("" for none) must be there when set, as VirtualBox refuses
+ * a medium that does not exist: an absolute path to a regular file this
+ * service (running as the user who starts the VM) can read. Checked
+ * without opening it (a FIFO would block the VM process's open). The VM
+ * process checks again at power-up: the file may go away in between. */
 static cap_result check_path(const char *v, const char *what)
 {
     if (!v || !settings_text_ok(v) || strpbrk(v, "\r\n"))
         return bad_text(what);
-    if (*v && v[0] != '/')
+    if (!*v)
+        return CAP_OK;
+    if (v[0] != '/')
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
                              "the %s path '%s' is not absolute", what, v);
-    /* A path that names something other than a regular file now (a FIFO
-     * would block the VM process's open) is refused here, without opening
-     * it; one that does not exist yet may be created before the start. */
     struct stat st;
-    if (*v && stat(v, &st) == 0 && !S_ISREG(st.st_mode))
+    if (stat(v, &st) != 0 || (S_ISREG(st.st_mode) && access(v, R_OK) != 0))
+        return cap_error_set(CAP_E_FILE_ERROR, SVC_COMPONENT, IFACE, "cannot use the %s '%s': %s",
+                             what, v, strerror(errno));
+    if (!S_ISREG(st.st_mode))
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
                              "the %s path '%s' is not a regular file (%s)", what, v,
                              S_ISFIFO(st.st_mode)  ? "a FIFO"
@@ -420,10 +435,12 @@ static cap_result m_SetCmdline(IMachine *self, const char *v)
 static cap_result m_SetMemorySize(IMachine *self, uint32_t v)
 {
     struct machine_obj *m = impl(self);
-    if (v < SVC_MIN_RAM || v > SVC_MAX_RAM)
+    if (v < PLATFORM_MIN_RAM_MB || v > PLATFORM_MAX_RAM_MB)
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                             "memory size %u MB is not between %u and %u MB", (unsigned)v,
-                             SVC_MIN_RAM, SVC_MAX_RAM);
+                             "memory size %u MB is not between %u and %u MB (the most a guest's "
+                             "%u-bit physical addresses reach)",
+                             (unsigned)v, PLATFORM_MIN_RAM_MB, PLATFORM_MAX_RAM_MB,
+                             PLATFORM_GUEST_PHYS_BITS);
     cap_result rc = begin_set(m, SET_STOPPED);
     if (CAP_FAILED(rc))
         return rc;
@@ -434,10 +451,14 @@ static cap_result m_SetMemorySize(IMachine *self, uint32_t v)
 static cap_result m_SetCpuCount(IMachine *self, uint32_t v)
 {
     struct machine_obj *m = impl(self);
-    if (v < SVC_MIN_CPUS || v > SVC_MAX_CPUS)
+    if (v < PLATFORM_MIN_CPUS)
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
-                             "CPU count %u is not between %u and %u", (unsigned)v, SVC_MIN_CPUS,
-                             SVC_MAX_CPUS);
+                             "CPU count %u: a machine has at least %u vCPU", (unsigned)v,
+                             PLATFORM_MIN_CPUS);
+    if (v > PLATFORM_MAX_CPUS)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "CPU count %u is more than %u: %s", (unsigned)v, PLATFORM_MAX_CPUS,
+                             PLATFORM_CPUS_WHY);
     cap_result rc = begin_set(m, SET_STOPPED);
     if (CAP_FAILED(rc))
         return rc;
@@ -448,8 +469,19 @@ static cap_result m_SetCpuCount(IMachine *self, uint32_t v)
 static cap_result m_SetEngine(IMachine *self, ExecutionEngine v)
 {
     struct machine_obj *m = impl(self);
-    if ((unsigned)v > ExecutionEngine_Raw)
+    if ((unsigned)v >= PLATFORM_ENGINE_COUNT)
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE, "unknown engine %d", (int)v);
+    const char *missing = platform_engine_missing((unsigned)v);
+    if (missing) {
+        char have[64] = "";
+        for (unsigned e = 0, len = 0; e < PLATFORM_ENGINE_COUNT; e++)
+            if (!platform_engine_missing(e))
+                len += (unsigned)snprintf(have + len, sizeof(have) - len, "%s%s", len ? ", " : "",
+                                          settings_engine_name((ExecutionEngine)e));
+        return cap_error_set(CAP_E_NOT_SUPPORTED, SVC_COMPONENT, IFACE,
+                             "engine %s: %s (this build has %s)", settings_engine_name(v), missing,
+                             have);
+    }
     cap_result rc = begin_set(m, SET_STOPPED);
     if (CAP_FAILED(rc))
         return rc;

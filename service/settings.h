@@ -37,12 +37,6 @@
 #define SETTINGS_CPU_PROFILE_DEFAULT "host"
 #define SETTINGS_COMPONENT "capsule-svc"
 
-/* Limits reported by ISystemProperties and enforced by the setters. */
-#define SVC_MIN_RAM 1u
-#define SVC_MAX_RAM (1024u * 1024u)
-#define SVC_MIN_CPUS 1u
-#define SVC_MAX_CPUS 256u
-
 struct kv_list {
     char **keys;
     char **values;
@@ -62,7 +56,9 @@ struct machine_cfg {
     char *name;
     char *description;
     char *os_type;
-    uint32_t memory; /* MB */
+    /* MB and vCPUs: the setters hold them to this build's limits
+     * (platform/platform_limits.h); a file may hold more (settings_machine.c) */
+    uint32_t memory;
     uint32_t cpus;
     ExecutionEngine engine;
     /* The CPU profile's name, as set or as the file had it: this module

@@ -23,7 +23,15 @@
  * and attributes, values out of range and versions newer than
  * SETTINGS_VERSION are errors. Values are checked against the same limits
  * as the IMachine setters, so a file the service accepts is one it could
- * have written.
+ * have written, with the exceptions below.
+ *
+ * Memory and CPU count are bounded here only below (PLATFORM_MIN_RAM_MB,
+ * PLATFORM_MIN_CPUS) and by their type: what this build runs
+ * (platform/platform_limits.h: PLATFORM_MAX_RAM_MB, PLATFORM_MAX_CPUS) is
+ * smaller than what earlier builds let a machine have (1048576 MB, 256
+ * CPUs) and what a later build may run. Such a machine stays accessible
+ * (showvminfo, modifyvm to fix it); powering it up is refused by the VM
+ * process with the limit and why. The same holds for engine="raw".
  *
  * One exception, as in VirtualBox: cpuProfile is only checked for its form
  * (a name of at most SETTINGS_CPU_PROFILE_MAX bytes without spaces or
@@ -40,13 +48,9 @@
 #include <capsule/mem.h>
 #include <capsule/uuid.h>
 
+#include "platform/platform_limits.h"
 #include "settings.h"
 #include "settings_xml.h"
-
-/* Limits shared with ISystemProperties (sysprops.c uses the same ones). */
-#define MIN_RAM 1u
-#define MAX_RAM (1024u * 1024u)
-#define MAX_CPUS 256u
 
 static const char *const engine_names[] = {"auto", "hm", "rem", "raw"};
 static const char *const mode_names[] = {"disconnected", "file", "server"};
@@ -101,8 +105,9 @@ static cap_result parse_hardware(const char *f, const struct xml_node *hw, struc
     unsigned seen = 0;
     cap_result rc;
     if (CAP_FAILED(rc = xml_check_attrs(f, hw, allowed)) ||
-        CAP_FAILED(rc = xml_get_u32(f, hw, "memory", 0, MIN_RAM, MAX_RAM, &cfg->memory)) ||
-        CAP_FAILED(rc = xml_get_u32(f, hw, "cpus", 0, 1, MAX_CPUS, &cfg->cpus)) ||
+        CAP_FAILED(
+            rc = xml_get_u32(f, hw, "memory", 0, PLATFORM_MIN_RAM_MB, UINT32_MAX, &cfg->memory)) ||
+        CAP_FAILED(rc = xml_get_u32(f, hw, "cpus", 0, PLATFORM_MIN_CPUS, UINT32_MAX, &cfg->cpus)) ||
         CAP_FAILED(rc = xml_get_enum(f, hw, "engine", engine_names, 4, &engine)) ||
         CAP_FAILED(rc = xml_get_bool(f, hw, "debugExit", &cfg->debug_exit)) ||
         CAP_FAILED(rc = parse_cpu_profile(f, hw, cfg)))

@@ -2,6 +2,10 @@
  * service/sysprops.c - ISystemProperties: limits of this build and the
  * global defaults kept in the global settings file.
  *
+ * The limits are the platform's (vmm/platform/platform_limits.h), the same
+ * definitions the VM process enforces and IMachine's setters check: the
+ * CLI and every other client read them from here, never a copy of their own.
+ *
  * Each object is a thin view on the service's core (its root held); the
  * defaults live in the registry's global settings (registry.h) and a setter
  * saves capsule.xml at once, restoring the old value if that fails.
@@ -12,6 +16,7 @@
 #include <capsule/object.h>
 
 #include "cpuprofile.h"
+#include "platform/platform_limits.h"
 #include "registry.h"
 #include "sysprops.h"
 
@@ -61,26 +66,32 @@ static uint32_t sp_Release(ISystemProperties *self)
         return CAP_OK;                                                                             \
     }
 
-CONST_GETTER(MinGuestRAM, SVC_MIN_RAM)
-CONST_GETTER(MaxGuestRAM, SVC_MAX_RAM)
-CONST_GETTER(MinGuestCPUCount, SVC_MIN_CPUS)
-CONST_GETTER(MaxGuestCPUCount, SVC_MAX_CPUS)
+CONST_GETTER(MinGuestRAM, PLATFORM_MIN_RAM_MB)
+CONST_GETTER(MaxGuestRAM, PLATFORM_MAX_RAM_MB)
+CONST_GETTER(MinGuestCPUCount, PLATFORM_MIN_CPUS)
+CONST_GETTER(MaxGuestCPUCount, PLATFORM_MAX_CPUS)
 CONST_GETTER(SerialPortCount, SETTINGS_SERIAL_SLOTS)
+
+_Static_assert(ExecutionEngine_Auto == PLATFORM_ENGINE_AUTO &&
+                   ExecutionEngine_Hm == PLATFORM_ENGINE_HM &&
+                   ExecutionEngine_Rem == PLATFORM_ENGINE_REM &&
+                   ExecutionEngine_Raw == PLATFORM_ENGINE_RAW,
+               "the IDL's ExecutionEngine is numbered as platform_limits.h's engines");
 
 static cap_result sp_GetSupportedEngines(ISystemProperties *self, uint32_t *n,
                                          ExecutionEngine **out)
 {
     if (!n || !out)
         return CAP_E_POINTER;
-    /* The VMM is not built yet; the engines its plan names are listed so
-     * that settings can name them. */
-    static const ExecutionEngine all[] = {ExecutionEngine_Auto, ExecutionEngine_Hm,
-                                          ExecutionEngine_Rem};
-    *out = cap_alloc(sizeof(all));
+    /* Those the platform's table does not call missing (the VM process's
+     * engine choice asks the same table). */
+    *out = cap_alloc(PLATFORM_ENGINE_COUNT * sizeof(**out));
     if (!*out)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
-    memcpy(*out, all, sizeof(all));
-    *n = sizeof(all) / sizeof(all[0]);
+    *n = 0;
+    for (unsigned e = 0; e < PLATFORM_ENGINE_COUNT; e++)
+        if (!platform_engine_missing(e))
+            (*out)[(*n)++] = (ExecutionEngine)e;
     return CAP_OK;
 }
 

@@ -44,19 +44,31 @@ TOPS = ('sdk', 'runtime', 'vmm', 'service', 'plugins', 'hostdrivers')
 # (component, forbidden include targets, allowed exceptions). A component
 # or target is a path prefix; the longest prefix names a file's component.
 LAYER_RULES = [
-    # The service never links the VMM: only the CPU profile table's header.
+    # The service never links the VMM: only the CPU profile table's header
+    # and the platform's limits (header-only constants: the one definition
+    # of the machine limits that ISystemProperties publishes and IMachine's
+    # setters check, so the service cannot drift from the VM process).
     ('service', ('vmm/', 'plugins/', 'hostdrivers/', 'runtime/', 'sdk/session/'),
-     ('vmm/cpum/cpum_profile.h',)),
+     ('vmm/cpum/cpum_profile.h', 'vmm/platform/platform_limits.h')),
     # The VMM knows nothing of the service, the frontends or IPC.
     ('vmm/', ('service/', 'plugins/frontends/', 'runtime/', 'sdk/session/'), ()),
-    # Host drivers sit under the VMM.
-    ('hostdrivers/', ('service/', 'plugins/', 'runtime/', 'sdk/session/'), ()),
+    # The two engines sit side by side under EM and report the neutral exit
+    # of vmm/vmm_exit.h: neither includes the other or EM.
+    ('vmm/rem/', ('vmm/hwaccm/', 'vmm/em/', 'service/', 'plugins/frontends/', 'runtime/',
+                  'sdk/session/'), ()),
+    ('vmm/hwaccm/', ('vmm/rem/', 'vmm/em/', 'service/', 'plugins/frontends/', 'runtime/',
+                     'sdk/session/'), ()),
+    # Host drivers sit under the VMM, with their own results (hd_result.h).
+    ('hostdrivers/', ('vmm/', 'service/', 'plugins/', 'runtime/', 'sdk/session/'), ()),
     # Device plugins see the PDM plugin API, never another layer's internals.
     ('plugins/devices/', ('service/', 'plugins/frontends/', 'hostdrivers/', 'runtime/',
                           'sdk/session/'), ()),
     # The component model knows nothing of IPC; the runtime nothing above it.
     ('runtime/objmodel/', ('runtime/ipc/', 'service/', 'vmm/', 'plugins/', 'hostdrivers/',
                            'sdk/session/'), ()),
+    # Disk images (service and VM process alike) need no IPC either.
+    ('runtime/vd/', ('runtime/ipc/', 'service/', 'vmm/', 'plugins/', 'hostdrivers/',
+                     'sdk/session/'), ()),
     ('runtime/', ('service/', 'vmm/', 'plugins/', 'hostdrivers/', 'sdk/session/'), ()),
     # Client code (the Session class, the bindings, the CLI) links the SDK,
     # never the service or the VMM.
@@ -217,9 +229,10 @@ def check_layers(edges):
             continue
         if dst in rule[2]:
             continue
-        if any(dst.startswith(f) for f in rule[1]):
+        bad = next((f for f in rule[1] if dst.startswith(f)), None)
+        if bad:
             problems.append('upward include: %s includes %s (%s must not depend on %s)'
-                            % (src, dst, comp.rstrip('/'), dst.split('/')[0]))
+                            % (src, dst, comp.rstrip('/'), bad.rstrip('/')))
     return problems
 
 

@@ -1,11 +1,14 @@
 /*
  * vmm/vmm_result.h - result codes of the VMM library (range 0x8003_00xx).
  *
- * Every VMM module (CPUM, PGM, HWACCM, and later EM, IOM, PDM, TM, REM) and
- * the host-driver layer under it return these codes, or the generic ones of
- * capsule/result.h. A failure that a person will read also sets the thread's
- * error info (capsule/errorinfo.h) with component "vmm" and a message naming
- * what failed and where.
+ * Every VMM module (CPUM, PGM, IOM, TM, PDM, EM, HWACCM, REM, the loader)
+ * returns these codes, or the generic ones of capsule/result.h. The
+ * host-driver layer under the VMM has its own range (hostdrivers/
+ * hd_result.h); the engines map its codes to these where a host-driver
+ * result leaves them (vmm_result_from_hd), so callers see only this range.
+ * A failure that a person will read also sets the thread's error info
+ * (capsule/errorinfo.h) with component "vmm" and a message naming what
+ * failed and where.
  *
  * Two kinds of codes live here:
  *   - VMM_E_*: real failures (bad arguments, host driver errors, ...).
@@ -29,7 +32,7 @@
 #define VMM_E_CPUID_UNSUPPORTED ((cap_result)0x80030006) /* policy asks for a feature the engine lacks */
 #define VMM_E_BAD_STATE       ((cap_result)0x80030007) /* call not valid in the object's current state */
 #define VMM_E_UNASSIGNED      ((cap_result)0x80030008) /* no RAM/ROM/MMIO at a guest-physical address */
-#define VMM_E_ENGINE_UNAVAILABLE ((cap_result)0x80030020) /* EM: engine (rem, raw) not available yet */
+#define VMM_E_ENGINE_UNAVAILABLE ((cap_result)0x80030020) /* EM: engine not written yet (raw) */
 #define VMM_E_LOADER_BAD_IMAGE ((cap_result)0x80030030) /* loader: malformed/unsupported boot image */
 #define VMM_E_LOADER_NO_ROOM   ((cap_result)0x80030031) /* loader: image/initrd does not fit guest RAM */
 
@@ -39,6 +42,15 @@
 /* Symbolic name of a code of this range ("VMM_E_RANGE_OVERLAP"), else of
  * cap_result_name(). Static string, thread-safe. */
 const char *vmm_result_name(cap_result rc) __attribute__((visibility("default")));
+
+/*
+ * A host-driver result as the VMM's own: HD_E_NO_HYPERVISOR becomes
+ * VMM_E_NO_KVM, HD_E_API VMM_E_KVM_API, HD_E_CALL VMM_E_HOSTDRV; any other
+ * code is returned unchanged. When the thread's error info carries the
+ * host-driver code, it gets the new code and component VMM_COMPONENT (the
+ * message stays). Any thread; cheap on success.
+ */
+cap_result vmm_result_from_hd(cap_result rc) __attribute__((visibility("default")));
 
 /* Component name used in error info by all VMM modules. */
 #define VMM_COMPONENT "vmm"

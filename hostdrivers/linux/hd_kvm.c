@@ -17,14 +17,13 @@
 static cap_result fail_errno(const char *what)
 {
     int err = errno;
-    return cap_error_set(VMM_E_HOSTDRV, VMM_COMPONENT, NULL, "kvm: %s failed: %s", what,
-                         strerror(err));
+    return cap_error_set(HD_E_CALL, HD_COMPONENT, NULL, "kvm: %s failed: %s", what, strerror(err));
 }
 
 static cap_result need_cap(struct hd_kvm *kvm, int cap, const char *name)
 {
     if (ioctl(kvm->kvm_fd, KVM_CHECK_EXTENSION, cap) <= 0)
-        return cap_error_set(VMM_E_KVM_API, VMM_COMPONENT, NULL,
+        return cap_error_set(HD_E_API, HD_COMPONENT, NULL,
                              "kvm: the host's KVM lacks capability %s", name);
     return CAP_OK;
 }
@@ -37,15 +36,15 @@ static cap_result open_device(struct hd_kvm *kvm)
     kvm->kvm_fd = open(path, O_RDWR | O_CLOEXEC);
     if (kvm->kvm_fd < 0) {
         int err = errno;
-        return cap_error_set(VMM_E_NO_KVM, VMM_COMPONENT, NULL, "kvm: cannot open %s: %s%s", path,
-                             strerror(err),
+        return cap_error_set(HD_E_NO_HYPERVISOR, HD_COMPONENT, NULL, "kvm: cannot open %s: %s%s",
+                             path, strerror(err),
                              err == ENOENT   ? " (no KVM on this host: is the kvm module loaded?)"
                              : err == EACCES ? " (add the user to the kvm group)"
                                              : "");
     }
     int ver = ioctl(kvm->kvm_fd, KVM_GET_API_VERSION, 0);
     if (ver != KVM_API_VERSION)
-        return cap_error_set(VMM_E_KVM_API, VMM_COMPONENT, NULL,
+        return cap_error_set(HD_E_API, HD_COMPONENT, NULL,
                              "kvm: %s speaks API version %d, Capsule needs %d", path, ver,
                              KVM_API_VERSION);
     return CAP_OK;
@@ -56,7 +55,7 @@ cap_result hd_kvm_open(struct hd_kvm **out)
     *out = NULL;
     struct hd_kvm *kvm = calloc(1, sizeof(*kvm));
     if (!kvm)
-        return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "kvm: out of memory");
+        return cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL, "kvm: out of memory");
     kvm->kvm_fd = kvm->vm_fd = -1;
     cap_result rc = open_device(kvm);
     if (CAP_SUCCEEDED(rc))
@@ -129,7 +128,7 @@ cap_result hd_kvm_set_slot(struct hd_kvm *kvm, unsigned slot, uint64_t gpa, uint
     };
     if (ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
         int err = errno;
-        return cap_error_set(VMM_E_HOSTDRV, VMM_COMPONENT, NULL,
+        return cap_error_set(HD_E_CALL, HD_COMPONENT, NULL,
                              "kvm: memory slot %u at 0x%llx size 0x%llx%s: %s", slot,
                              (unsigned long long)gpa, (unsigned long long)size,
                              readonly ? " (read-only)" : "", strerror(err));
@@ -142,7 +141,7 @@ cap_result hd_kvm_supported_cpuid(struct hd_kvm *kvm, struct kvm_cpuid2 **out)
     for (unsigned n = 64; n <= 4096; n *= 2) {
         struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
         if (!c)
-            return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "kvm: out of memory");
+            return cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL, "kvm: out of memory");
         c->nent = n;
         if (ioctl(kvm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
             *out = c;
@@ -155,7 +154,7 @@ cap_result hd_kvm_supported_cpuid(struct hd_kvm *kvm, struct kvm_cpuid2 **out)
             return fail_errno("KVM_GET_SUPPORTED_CPUID");
         }
     }
-    return cap_error_set(VMM_E_HOSTDRV, VMM_COMPONENT, NULL, "kvm: supported CPUID too large");
+    return cap_error_set(HD_E_CALL, HD_COMPONENT, NULL, "kvm: supported CPUID too large");
 }
 
 cap_result hd_kvm_vcpu_create(struct hd_kvm *kvm, unsigned id, struct hd_kvm_vcpu **out)
@@ -163,7 +162,7 @@ cap_result hd_kvm_vcpu_create(struct hd_kvm *kvm, unsigned id, struct hd_kvm_vcp
     *out = NULL;
     struct hd_kvm_vcpu *v = calloc(1, sizeof(*v));
     if (!v)
-        return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "kvm: out of memory");
+        return cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL, "kvm: out of memory");
     v->vm = kvm;
     v->id = id;
     v->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
@@ -235,7 +234,7 @@ static cap_result msrs_ioctl(struct hd_kvm_vcpu *v, unsigned long req, struct kv
     if (got < 0)
         return fail_errno(what);
     if ((unsigned)got != n)
-        return cap_error_set(VMM_E_HOSTDRV, VMM_COMPONENT, NULL,
+        return cap_error_set(HD_E_CALL, HD_COMPONENT, NULL,
                              "kvm: %s stopped at MSR 0x%x (%d of %u done)", what,
                              m->entries[got].index, got, n);
     return CAP_OK;

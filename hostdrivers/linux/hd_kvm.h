@@ -25,7 +25,7 @@
 
 #include <capsule/result.h>
 
-#include "vmm_result.h"
+#include "hd_result.h"
 
 /* Guest-physical places KVM needs for its own use on Intel without
  * unrestricted guest (3 pages of TSS, 1 page identity map): just below the
@@ -55,9 +55,9 @@ struct hd_kvm_vcpu {
  * Opens /dev/kvm (path overridable with CAPSULE_KVM_DEVICE for tests),
  * checks API version 12 and the capabilities Capsule needs (user memory,
  * TSS address, extended CPUID, immediate exit), creates the VM and sets the
- * TSS and identity-map addresses. VMM_E_NO_KVM if the device is missing or
- * not accessible, VMM_E_KVM_API for a wrong version or missing capability,
- * VMM_E_HOSTDRV otherwise - always with a message.
+ * TSS and identity-map addresses. HD_E_NO_HYPERVISOR if the device is missing or
+ * not accessible, HD_E_API for a wrong version or missing capability,
+ * HD_E_CALL otherwise - always with a message.
  */
 cap_result hd_kvm_open(struct hd_kvm **out);
 void hd_kvm_close(struct hd_kvm *kvm);
@@ -90,7 +90,7 @@ cap_result hd_kvm_set_cpuid(struct hd_kvm_vcpu *v, const struct kvm_cpuid2 *cpui
 /* The guest TSC rate of a vCPU in kHz (KVM_GET_TSC_KHZ); 0 if KVM won't say. */
 uint32_t hd_kvm_get_tsc_khz(struct hd_kvm_vcpu *v);
 /* Asks KVM to run the guest TSC at khz (needs TSC scaling on the host).
- * CAP_OK, or VMM_E_HOSTDRV with error info when the host cannot. */
+ * CAP_OK, or HD_E_CALL with error info when the host cannot. */
 cap_result hd_kvm_set_tsc_khz(struct hd_kvm_vcpu *v, uint32_t khz);
 
 /* KVM_INTERRUPT: queue external interrupt `vector` (only when kvm_run says
@@ -103,7 +103,7 @@ cap_result hd_kvm_nmi(struct hd_kvm_vcpu *v);
 /*
  * KVM_RUN. Returns CAP_OK after an exit (v->run->exit_reason says which),
  * CAP_FALSE_RESULT if interrupted by a signal or immediate_exit (exit_reason
- * is then KVM_EXIT_INTR), VMM_E_HOSTDRV on failure.
+ * is then KVM_EXIT_INTR), HD_E_CALL on failure.
  */
 cap_result hd_kvm_run(struct hd_kvm_vcpu *v);
 

@@ -16,6 +16,7 @@
 
 #include <capsule/errorinfo.h>
 
+#include "hd_result.h"
 #include "hostmem.h"
 
 #define HUGE_2M ((size_t)2 * 1024 * 1024)
@@ -37,19 +38,20 @@ cap_result hostmem_alloc(struct hostmem_block *blk, size_t size)
     memset(blk, 0, sizeof(*blk));
     size_t ps = hostmem_page_size();
     if (size == 0 || size > ((size_t)1 << 46))
-        return cap_error_set(CAP_E_INVALIDARG, "vmm", NULL, "hostmem: bad block size %zu", size);
+        return cap_error_set(CAP_E_INVALIDARG, HD_COMPONENT, NULL, "hostmem: bad block size %zu",
+                             size);
     size = (size + ps - 1) & ~(ps - 1);
     size_t align = size >= HUGE_2M ? HUGE_2M : ps;
     size_t span = size + 2 * HOSTMEM_GUARD_SIZE + align;
     uint8_t *map = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (map == MAP_FAILED)
-        return cap_error_set(CAP_E_OUTOFMEMORY, "vmm", NULL,
+        return cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL,
                              "hostmem: cannot reserve %zu bytes: %s", span, strerror(errno));
     uintptr_t base = ((uintptr_t)map + HOSTMEM_GUARD_SIZE + align - 1) & ~(uintptr_t)(align - 1);
     if (mprotect((void *)base, size, PROT_READ | PROT_WRITE) != 0) {
         int err = errno;
         munmap(map, span);
-        return cap_error_set(CAP_E_OUTOFMEMORY, "vmm", NULL,
+        return cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL,
                              "hostmem: cannot commit %zu bytes: %s", size, strerror(err));
     }
 #ifdef MADV_HUGEPAGE

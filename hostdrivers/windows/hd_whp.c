@@ -15,8 +15,8 @@
 
 static cap_result fail_hr(const char *what, HRESULT hr)
 {
-    return cap_error_set(VMM_E_HOSTDRV, VMM_COMPONENT, NULL, "whp: %s failed: HRESULT 0x%08lx",
-                         what, (unsigned long)hr);
+    return cap_error_set(HD_E_CALL, HD_COMPONENT, NULL, "whp: %s failed: HRESULT 0x%08lx", what,
+                         (unsigned long)hr);
 }
 
 /* WinHvPlatform.dll exists only where the optional feature is installed;
@@ -44,7 +44,7 @@ static cap_result check_host(struct hd_whp *whp)
 {
     char why[160];
     if (!hd_whp_present(why, sizeof(why)))
-        return cap_error_set(VMM_E_NO_KVM, VMM_COMPONENT, NULL, "whp: %s", why);
+        return cap_error_set(HD_E_NO_HYPERVISOR, HD_COMPONENT, NULL, "whp: %s", why);
     UINT32 written = 0;
     HRESULT hr = WHvGetCapability(WHvCapabilityCodeFeatures, &whp->features,
                                   sizeof(whp->features), &written);
@@ -55,7 +55,7 @@ static cap_result check_host(struct hd_whp *whp)
     if (FAILED(hr))
         return fail_hr("WHvGetCapability(ExtendedVmExits)", hr);
     if (!exits.X64CpuidExit || !exits.X64MsrExit)
-        return cap_error_set(VMM_E_KVM_API, VMM_COMPONENT, NULL,
+        return cap_error_set(HD_E_API, HD_COMPONENT, NULL,
                              "whp: the hypervisor lacks CPUID/MSR exits (Windows 10 2004 or "
                              "later needed)");
     return CAP_OK;
@@ -104,7 +104,7 @@ cap_result hd_whp_open(unsigned ncpus, struct hd_whp **out)
     *out = NULL;
     struct hd_whp *whp = calloc(1, sizeof(*whp));
     if (!whp)
-        return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "whp: out of memory");
+        return cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL, "whp: out of memory");
     whp->ncpus = ncpus;
     cap_result rc = check_host(whp);
     if (CAP_FAILED(rc))
@@ -142,7 +142,7 @@ cap_result hd_whp_map(struct hd_whp *whp, uint64_t gpa, uint64_t size, void *hva
         flags |= WHvMapGpaRangeFlagWrite;
     HRESULT hr = WHvMapGpaRange(whp->part, hva, gpa, size, flags);
     if (FAILED(hr))
-        return cap_error_set(VMM_E_HOSTDRV, VMM_COMPONENT, NULL,
+        return cap_error_set(HD_E_CALL, HD_COMPONENT, NULL,
                              "whp: WHvMapGpaRange(0x%llx, 0x%llx bytes) failed: HRESULT 0x%08lx",
                              (unsigned long long)gpa, (unsigned long long)size, (unsigned long)hr);
     return CAP_OK;
@@ -158,11 +158,11 @@ cap_result hd_whp_vcpu_create(struct hd_whp *whp, unsigned id, struct hd_whp_vcp
 {
     *out = NULL;
     if (!whp->setup || id >= whp->ncpus)
-        return cap_error_set(VMM_E_BAD_STATE, VMM_COMPONENT, NULL,
+        return cap_error_set(CAP_E_INVALIDARG, HD_COMPONENT, NULL,
                              "whp: no virtual processor %u in this partition", id);
     struct hd_whp_vcpu *v = calloc(1, sizeof(*v));
     if (!v)
-        return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "whp: out of memory");
+        return cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL, "whp: out of memory");
     HRESULT hr = WHvCreateVirtualProcessor(whp->part, id, 0);
     if (FAILED(hr)) {
         free(v);

@@ -31,7 +31,7 @@
 
 #include <capsule/result.h>
 
-#include "vmm_result.h"
+#include "hd_result.h"
 
 struct hd_whp {
     WHV_PARTITION_HANDLE part; /* NULL until created */
@@ -56,9 +56,9 @@ cap_bool hd_whp_present(char *why, size_t len);
 /*
  * Creates and sets up a partition for `ncpus` processors, with CPUID exits
  * for every leaf and MSR exits for what the hypervisor does not implement.
- * VMM_E_NO_KVM (no usable hypervisor: the feature is off or the CPU lacks
- * VT-x/AMD-V), VMM_E_KVM_API (a needed extended exit is missing: Windows too
- * old), VMM_E_HOSTDRV otherwise - always with a message.
+ * HD_E_NO_HYPERVISOR (no usable hypervisor: the feature is off or the CPU lacks
+ * VT-x/AMD-V), HD_E_API (a needed extended exit is missing: Windows too
+ * old), HD_E_CALL otherwise - always with a message.
  */
 cap_result hd_whp_open(unsigned ncpus, struct hd_whp **out);
 /* Deletes the partition (delete the vCPUs first). NULL is fine. */

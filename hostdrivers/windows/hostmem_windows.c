@@ -20,6 +20,7 @@
 
 #include <capsule/errorinfo.h>
 
+#include "hd_result.h"
 #include "hostmem.h"
 
 size_t hostmem_page_size(void)
@@ -87,7 +88,7 @@ cap_result hostmem_alloc(struct hostmem_block *blk, size_t size)
     memset(blk, 0, sizeof(*blk));
     size_t ps = hostmem_page_size();
     if (size == 0 || size > ((size_t)1 << 46))
-        return cap_error_set(CAP_E_INVALIDARG, "vmm", NULL, "hostmem: bad block size %llu",
+        return cap_error_set(CAP_E_INVALIDARG, HD_COMPONENT, NULL, "hostmem: bad block size %llu",
                              (unsigned long long)size);
     size = (size + ps - 1) & ~(ps - 1);
     if (alloc_large(blk, size))
@@ -97,14 +98,14 @@ cap_result hostmem_alloc(struct hostmem_block *blk, size_t size)
     size_t span = size + 2 * HOSTMEM_GUARD_SIZE;
     uint8_t *map = VirtualAlloc(NULL, span, MEM_RESERVE, PAGE_NOACCESS);
     if (!map)
-        return cap_error_set(CAP_E_OUTOFMEMORY, "vmm", NULL,
+        return cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL,
                              "hostmem: cannot reserve %llu bytes: error %lu",
                              (unsigned long long)span, (unsigned long)GetLastError());
     uint8_t *base = map + HOSTMEM_GUARD_SIZE;
     if (!VirtualAlloc(base, size, MEM_COMMIT, PAGE_READWRITE)) {
         DWORD err = GetLastError();
         VirtualFree(map, 0, MEM_RELEASE);
-        return cap_error_set(CAP_E_OUTOFMEMORY, "vmm", NULL,
+        return cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL,
                              "hostmem: cannot commit %llu bytes: error %lu",
                              (unsigned long long)size, (unsigned long)err);
     }

@@ -110,10 +110,10 @@ public class JavaTest {
                 check(h.toString().equals("<IHost>"), "toString of an object without name or id: " + h);
             }
             try (Capsule.Lock l = Capsule.lock(m, LockType.Write)) {
-                l.getMachine().setCpuCount(2);
+                l.getMachine().setMemorySize(96);
                 l.getMachine().saveSettings();
             }
-            check(c.findMachine("jconv").getCpuCount() == 2, "settings changed under a Write lock");
+            check(c.findMachine("jconv").getMemorySize() == 96, "settings changed under a Write lock");
             check(c.getMachineStates(List.of(m)).equals(List.of(MachineState.PoweredOff)),
                   "arrays in and out");
 

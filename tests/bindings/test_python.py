@@ -85,9 +85,9 @@ class PythonBinding(unittest.TestCase):
         self.assertTrue(c.find_machine(m.id).same_object(m))
         self.assertEqual(c.get_machine_states([m]), [MachineState.PoweredOff])
         with capsule.lock(m) as mm:
-            mm.cpu_count = 2
+            mm.memory_size = 96
             mm.save_settings()
-        self.assertEqual(c.find_machine('conv').cpu_count, 2)
+        self.assertEqual(c.find_machine('conv').memory_size, 96)
         c.set_extra_data('k', 'v')
         self.assertEqual(c.get_extra_data('k'), 'v')
         self.assertIn('k', c.extra_data_keys)

@@ -23,7 +23,10 @@ unset CAPSULE_FORCE_MEMORY
 
 host_mb=$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024))
 big=$((host_mb * 2))
-[ $big -le 1048576 ] || big=1048576 # capsule-vm's --memory range (1 TiB)
+# capsule-vm's --memory range (vmm/platform/platform_limits.h), as its help says
+maxram=$("$VM" --help | sed -n 's/^  --memory MB .*default 64, [0-9]* to \([0-9]*\):.*/\1/p')
+[ -n "$maxram" ] || { echo "FAIL: limits: capsule-vm --help names no --memory range"; exit 1; }
+[ $big -le $maxram ] || big=$maxram
 if [ $big -le $host_mb ]; then
     echo "limits: this host has $host_mb MiB, more than --memory can ask: the refusal is not tested"
     big=
@@ -43,7 +46,7 @@ vmopts="--memory 64" vm
 if [ -n "$big" ]; then
     vmopts="--memory $big" vm
     [ $rc -eq 4 ] && grep -q "guest RAM of $big MiB is more than this host's physical memory ($host_mb MiB)" \
-        "$tmp/vm.err" && grep -q "unless forced" "$tmp/vm.err" &&
+        "$tmp/vm.err" && grep -q "or forced (capsule-vm --force-memory" "$tmp/vm.err" &&
         echo "ok   --memory $big on a $host_mb MiB host: refused" ||
         fail "--memory $big on a $host_mb MiB host: status $rc (expected 4): $(tail -3 "$tmp/vm.err")"
     vmopts="--memory $big --force-memory" vm
@@ -72,8 +75,11 @@ if [ -n "$big" ]; then
     run modifyvm demo --memory $big
     [ $rc -eq 0 ] || fail "modifyvm --memory $big: exit $rc: $(cat "$tmp/err")"
     run startvm demo --type headless
+    # refused, saying how to lower or force it from the managed flow
     [ $rc -ne 0 ] && grep -q "more than this host's physical memory" "$tmp/err" &&
-        echo "ok   startvm with $big MiB on a $host_mb MiB host: refused" ||
+        grep -q "capsule modifyvm VM --memory MB) or forced" "$tmp/err" &&
+        grep -q "for startvm, CAPSULE_FORCE_MEMORY=1 in capsule-svc's environment" "$tmp/err" &&
+        echo "ok   startvm with $big MiB on a $host_mb MiB host: refused, saying how to fix it" ||
         fail "startvm with $big MiB: exit $rc: $(cat "$tmp/err" "$tmp/out")"
 fi
 

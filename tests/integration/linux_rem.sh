@@ -97,6 +97,15 @@ if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|unchecked MSR|ACPI BIOS|
     fail "poweroff -f run: kernel log shows trouble:$(head -5 "$tmp/bad" | sed 's/^/\n  /')"
 fi
 
+# Machine checks: the CPU shows MCE and MCA with zero banks (vmm/cpum), so
+# neither boot (Intel and AMD profile) logs "mce: Unable to init MCE
+# device" or any other mce: complaint.
+for run in "$tmp/out" "$tmp/off"; do
+    if grep -nE '\] mce: ' "$run" >"$tmp/bad"; then
+        fail "the kernel log has machine-check complaints:$(head -3 "$tmp/bad" | sed 's/^/\n  /')"
+    fi
+done
+
 insns=$(sed -n 's/^rem instructions *\([0-9]*\).*/\1/p' "$tmp/out")
 mips=$(sed -n 's/.* \([0-9.]*\) MIPS while in rem/\1/p' "$tmp/out")
 echo "linux_rem: boot + batch in ${secs}s, ${insns:-?} guest instructions, ${mips:-?} MIPS"

@@ -97,8 +97,11 @@ grep -qx 'capsule managed payload up' "$tmp/com1" && echo "ok   serial file cont
 run controlvm demo pause
 [ $rc -eq 1 ] && grep -q '^capsule: error: ' "$tmp/err" || fail "controlvm after poweroff: $rc: $err"
 
-# A missing kernel: the VM process's message, the machine stays off.
+# A kernel gone after modifyvm (which refuses a missing one): the VM
+# process's message, the machine stays off.
+cp "$PAYLOAD" "$tmp/missing.bin"
 ok modifyvm demo --kernel "$tmp/missing.bin"
+rm -f "$tmp/missing.bin"
 run startvm demo --type headless
 [ $rc -eq 1 ] && grep -q "^capsule: error: cannot read the kernel '$tmp/missing.bin'" "$tmp/err" &&
     echo "ok   startvm with a missing kernel fails clearly" ||

@@ -95,6 +95,26 @@ class LayeringTest(unittest.TestCase):
         self.assertIn('upward include: vmm/em/em.c includes service/core.h (vmm must not '
                       'depend on service)', problems)
 
+    def test_engine_including_the_other_engine_fails(self):
+        files = dict(CLEAN)
+        files['vmm/hwaccm/hwaccm.h'] = '#include "../vmm_exit.h"\n'
+        files['vmm/vmm_exit.h'] = '\n'
+        files['vmm/rem/rem.h'] = '#include "../vmm_exit.h"\n'
+        self.assertEqual(self.run_check(files), [])
+        files['vmm/rem/rem.h'] += '#include "../hwaccm/hwaccm.h"\n'
+        self.assertIn('upward include: vmm/rem/rem.h includes vmm/hwaccm/hwaccm.h (vmm/rem must '
+                      'not depend on vmm/hwaccm)', self.run_check(files))
+
+    def test_host_driver_including_the_vmm_fails(self):
+        files = dict(CLEAN)
+        files['vmm/vmm_result.h'] = '\n'
+        files['hostdrivers/hd_result.h'] = '\n'
+        files['hostdrivers/linux/hd_kvm.h'] = '#include "../hd_result.h"\n'
+        self.assertEqual(self.run_check(files), [])
+        files['hostdrivers/linux/hd_kvm.h'] += '#include "../../vmm/vmm_result.h"\n'
+        self.assertIn('upward include: hostdrivers/linux/hd_kvm.h includes vmm/vmm_result.h '
+                      '(hostdrivers must not depend on vmm)', self.run_check(files))
+
     def test_objmodel_including_ipc_fails(self):
         files = dict(CLEAN)
         files['runtime/ipc/ipc_internal.h'] = '\n'

@@ -222,12 +222,12 @@ static void collect(struct machine *m, const struct rd_asm *a, int port, struct 
     memcpy(res->scratch, m->ram + RD_SCRATCH, RD_SCRATCH_SIZE);
 }
 
-static void classify(struct machine *m, const struct rd_asm *a, const struct hwaccm_exit *x,
+static void classify(struct machine *m, const struct rd_asm *a, const struct vmm_exit *x,
                      struct rd_result *res)
 {
     res->other = 0;
     res->why[0] = '\0';
-    if (x->reason == HWACCM_EXIT_IO && x->io.write && x->io.size == 1 &&
+    if (x->reason == VMM_EXIT_IO && x->io.write && x->io.size == 1 &&
         (x->io.port == RD_PORT_END ||
          (x->io.port >= RD_PORT_XCPT && x->io.port < RD_PORT_XCPT + 32))) {
         collect(m, a, x->io.port, res);
@@ -238,10 +238,10 @@ static void classify(struct machine *m, const struct rd_asm *a, const struct hwa
     memset(res, 0, sizeof(*res));
     res->other = 1;
     res->vector = -2;
-    if (x->reason == HWACCM_EXIT_IO)
+    if (x->reason == VMM_EXIT_IO)
         snprintf(res->why, sizeof(res->why), "I/O exit port %#x", x->io.port);
     else
-        snprintf(res->why, sizeof(res->why), "exit %s at rip %#llx", hwaccm_exit_name(x->reason),
+        snprintf(res->why, sizeof(res->why), "exit %s at rip %#llx", vmm_exit_name(x->reason),
                  (unsigned long long)m->cpu.ctx.rip);
     memcpy(res->gpr, m->cpu.ctx.gpr, sizeof(res->gpr));
     res->rip = m->cpu.ctx.rip;
@@ -252,14 +252,14 @@ void rd_run_hm(struct rd_guest *g, const struct rd_state *st, const struct rd_as
                struct rd_result *res)
 {
     struct machine *m = &g->hm;
-    struct hwaccm_exit x = {0};
+    struct vmm_exit x = {0};
     load(g, m, st, a);
     for (int i = 0; i < 1000; i++) {
         if (hwaccm_vcpu_run(m->hv, &x) != CAP_OK) {
-            x.reason = HWACCM_EXIT_INTERNAL_ERROR;
+            x.reason = VMM_EXIT_INTERNAL_ERROR;
             break;
         }
-        if (x.reason != HWACCM_EXIT_INTERRUPTED)
+        if (x.reason != VMM_EXIT_INTERRUPTED)
             break;
     }
     classify(m, a, &x, res);
@@ -269,9 +269,9 @@ void rd_run_rem(struct rd_guest *g, const struct rd_state *st, const struct rd_a
                 struct rd_result *res)
 {
     struct machine *m = &g->rem;
-    struct hwaccm_exit x = {0};
+    struct vmm_exit x = {0};
     load(g, m, st, a);
     if (rem_vcpu_run(m->rv, 1000000, &x) != CAP_OK)
-        x.reason = HWACCM_EXIT_INTERNAL_ERROR;
+        x.reason = VMM_EXIT_INTERNAL_ERROR;
     classify(m, a, &x, res);
 }

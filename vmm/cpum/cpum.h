@@ -96,6 +96,13 @@ struct cpum_fxsave {
 #define MSR_IA32_SYSENTER_CS    0x00000174u
 #define MSR_IA32_SYSENTER_ESP   0x00000175u
 #define MSR_IA32_SYSENTER_EIP   0x00000176u
+#define MSR_IA32_MCG_CAP        0x00000179u /* machine-check banks: reads CPUM_MCG_CAP */
+#define MSR_IA32_MCG_STATUS     0x0000017au /* reads 0: no machine check in progress */
+/* IA32_MCG_CAP of every profile: zero error-reporting banks and none of the
+ * optional registers (no MCG_CTL, CMCI, LMCE). The guest finds a
+ * machine-check architecture with nothing to report, which is what the
+ * VMM has: no host error is ever passed on as a #MC. */
+#define CPUM_MCG_CAP            0ull
 #define MSR_IA32_PAT            0x00000277u
 #define MSR_EFER                0xc0000080u
 #define MSR_STAR                0xc0000081u
@@ -130,19 +137,20 @@ struct cpum_fxsave {
 #define CR0_CD (1ull << 30)
 #define CR0_PG (1ull << 31)
 
-#define CR4_VME (1ull << 0)
-#define CR4_PVI (1ull << 1)
-#define CR4_TSD (1ull << 2)
-#define CR4_DE (1ull << 3)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define CR4_PGE (1ull << 7)
-#define CR4_OSFXSR (1ull << 9)
+#define CR4_VME        (1ull << 0)
+#define CR4_PVI        (1ull << 1)
+#define CR4_TSD        (1ull << 2)
+#define CR4_DE         (1ull << 3)
+#define CR4_PSE        (1ull << 4)
+#define CR4_PAE        (1ull << 5)
+#define CR4_MCE        (1ull << 6)
+#define CR4_PGE        (1ull << 7)
+#define CR4_OSFXSR     (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
-#define CR4_UMIP (1ull << 11)
-#define CR4_PCE (1ull << 8)
-#define CR4_SMEP (1ull << 20)
-#define CR4_SMAP (1ull << 21)
+#define CR4_UMIP       (1ull << 11)
+#define CR4_PCE        (1ull << 8)
+#define CR4_SMEP       (1ull << 20)
+#define CR4_SMAP       (1ull << 21)
 
 #define RFLAGS_IF (1ull << 9)
 #define RFLAGS_IOPL_SHIFT 12
@@ -229,11 +237,31 @@ static inline cap_bool cpum_behaves(const struct cpum_policy *p, uint32_t b)
 
 /* Feature bits (CPUID register, bit) used by code that asks the policy. */
 enum cpum_feature {
-    CPUM_FEAT_PSE, CPUM_FEAT_PAE, CPUM_FEAT_PGE, CPUM_FEAT_PAT, CPUM_FEAT_PSE36,
-    CPUM_FEAT_SEP, CPUM_FEAT_APIC, CPUM_FEAT_FXSR, CPUM_FEAT_SSE, CPUM_FEAT_SSE2,
-    CPUM_FEAT_SYSCALL, CPUM_FEAT_NX, CPUM_FEAT_LM, CPUM_FEAT_PDPE1GB, CPUM_FEAT_X2APIC,
-    CPUM_FEAT_MTRR, CPUM_FEAT_RDTSCP, CPUM_FEAT_TSC_ADJUST, CPUM_FEAT_RDPID,
-    CPUM_FEAT_SMEP, CPUM_FEAT_SMAP, CPUM_FEAT_UMIP, CPUM_FEAT_TSC,
+    CPUM_FEAT_PSE,
+    CPUM_FEAT_PAE,
+    CPUM_FEAT_PGE,
+    CPUM_FEAT_PAT,
+    CPUM_FEAT_PSE36,
+    CPUM_FEAT_SEP,
+    CPUM_FEAT_APIC,
+    CPUM_FEAT_FXSR,
+    CPUM_FEAT_SSE,
+    CPUM_FEAT_SSE2,
+    CPUM_FEAT_SYSCALL,
+    CPUM_FEAT_NX,
+    CPUM_FEAT_LM,
+    CPUM_FEAT_PDPE1GB,
+    CPUM_FEAT_X2APIC,
+    CPUM_FEAT_MTRR,
+    CPUM_FEAT_RDTSCP,
+    CPUM_FEAT_TSC_ADJUST,
+    CPUM_FEAT_RDPID,
+    CPUM_FEAT_SMEP,
+    CPUM_FEAT_SMAP,
+    CPUM_FEAT_UMIP,
+    CPUM_FEAT_TSC,
+    CPUM_FEAT_MCE,
+    CPUM_FEAT_MCA,
 };
 
 /*

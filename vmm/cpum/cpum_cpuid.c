@@ -7,9 +7,13 @@
  * implements - the page walker (PSE, PSE-36, PAE, PGE, PAT, NX, long mode),
  * the instructions the software CPU will decode (CMOV, CX8, CX16, MMX, FXSR,
  * SSE, SSE2, SYSENTER, SYSCALL, LAHF in 64-bit mode, CLFLUSH), the local APIC
- * device, TSC and MSRs, and - where the profile has them (CPUM_OPT_*) - SMEP,
- * SMAP (STAC/CLAC), UMIP, RDTSCP (IA32_TSC_AUX) and RDPID. Deliberately
- * absent: VME, DE, MTRR, MCE/MCA, SSE3 and later, XSAVE/AVX, x2APIC, 1 GiB
+ * device, TSC and MSRs, the machine-check architecture with zero banks (MCE,
+ * MCA: IA32_MCG_CAP reads CPUM_MCG_CAP, IA32_MCG_STATUS 0, CR4.MCE may be
+ * set; no #MC is ever raised - a guest that probes for machine checks, as
+ * Linux does at every boot, finds them and nothing to report), and - where
+ * the profile has them (CPUM_OPT_*) - SMEP, SMAP (STAC/CLAC), UMIP, RDTSCP
+ * (IA32_TSC_AUX) and RDPID. Deliberately
+ * absent: VME, DE, MTRR, SSE3 and later, XSAVE/AVX, x2APIC, 1 GiB
  * pages, PCID/INVPCID, PKU, FSGSBASE - each can be added here once every
  * engine and the software CPU implement it (and a hardware engine whose host
  * lacks a bit refuses to run instead of diverging). What is absent is #UD in
@@ -40,15 +44,16 @@
 #include <capsule/errorinfo.h>
 
 #include "cpum_internal.h"
+#include "platform/platform_limits.h"
 
 #define BIT(n) (1u << (n))
 
 /* CPUID.1 */
-#define F1_EDX (BIT(0) /*FPU*/ | BIT(3) /*PSE*/ | BIT(4) /*TSC*/ | BIT(5) /*MSR*/ |           \
-                BIT(6) /*PAE*/ | BIT(8) /*CX8*/ | BIT(9) /*APIC*/ | BIT(11) /*SEP*/ |           \
-                BIT(13) /*PGE*/ | BIT(15) /*CMOV*/ | BIT(16) /*PAT*/ | BIT(17) /*PSE36*/ |      \
-                BIT(19) /*CLFSH*/ | BIT(23) /*MMX*/ | BIT(24) /*FXSR*/ | BIT(25) /*SSE*/ |      \
-                BIT(26) /*SSE2*/)
+#define F1_EDX                                                                                     \
+    (BIT(0) /*FPU*/ | BIT(3) /*PSE*/ | BIT(4) /*TSC*/ | BIT(5) /*MSR*/ | BIT(6) /*PAE*/ |          \
+     BIT(7) /*MCE*/ | BIT(8) /*CX8*/ | BIT(9) /*APIC*/ | BIT(11) /*SEP*/ | BIT(13) /*PGE*/ |       \
+     BIT(14) /*MCA*/ | BIT(15) /*CMOV*/ | BIT(16) /*PAT*/ | BIT(17) /*PSE36*/ |                    \
+     BIT(19) /*CLFSH*/ | BIT(23) /*MMX*/ | BIT(24) /*FXSR*/ | BIT(25) /*SSE*/ | BIT(26) /*SSE2*/)
 #define F1_ECX (BIT(13) /*CX16*/ | BIT(31) /*hypervisor*/)
 /* CPUID.0x80000001 */
 #define E1_EDX (BIT(11) /*SYSCALL*/ | BIT(20) /*NX*/ | BIT(29) /*LM*/)
@@ -67,25 +72,37 @@
 /* The leaf 1 EDX bits AMD's 0x80000001 EDX repeats: FPU, VME, DE, PSE, TSC,
  * MSR, PAE, MCE, CX8, APIC, MTRR, PGE, MCA, CMOV, PAT, PSE36, MMX, FXSR. */
 #define E1_AMD_SHARED 0x0183f3ffu
-#define PHYS_BITS 36
 #define VIRT_BITS 48
 
 static const struct {
     uint32_t leaf;
     unsigned reg, bit;
 } feature_loc[] = {
-    [CPUM_FEAT_PSE] = {1, 3, 3},           [CPUM_FEAT_PAE] = {1, 3, 6},
-    [CPUM_FEAT_PGE] = {1, 3, 13},          [CPUM_FEAT_PAT] = {1, 3, 16},
-    [CPUM_FEAT_PSE36] = {1, 3, 17},        [CPUM_FEAT_SEP] = {1, 3, 11},
-    [CPUM_FEAT_APIC] = {1, 3, 9},          [CPUM_FEAT_FXSR] = {1, 3, 24},
-    [CPUM_FEAT_SSE] = {1, 3, 25},          [CPUM_FEAT_SSE2] = {1, 3, 26},
-    [CPUM_FEAT_SYSCALL] = {0x80000001u, 3, 11}, [CPUM_FEAT_NX] = {0x80000001u, 3, 20},
-    [CPUM_FEAT_LM] = {0x80000001u, 3, 29}, [CPUM_FEAT_PDPE1GB] = {0x80000001u, 3, 26},
-    [CPUM_FEAT_X2APIC] = {1, 2, 21},       [CPUM_FEAT_MTRR] = {1, 3, 12},
-    [CPUM_FEAT_RDTSCP] = {0x80000001u, 3, 27}, [CPUM_FEAT_TSC_ADJUST] = {7, 1, 1},
-    [CPUM_FEAT_SMEP] = {7, 1, 7},          [CPUM_FEAT_SMAP] = {7, 1, 20},
-    [CPUM_FEAT_UMIP] = {7, 2, 2},          [CPUM_FEAT_RDPID] = {7, 2, 22},
+    [CPUM_FEAT_PSE] = {1, 3, 3},
+    [CPUM_FEAT_PAE] = {1, 3, 6},
+    [CPUM_FEAT_PGE] = {1, 3, 13},
+    [CPUM_FEAT_PAT] = {1, 3, 16},
+    [CPUM_FEAT_PSE36] = {1, 3, 17},
+    [CPUM_FEAT_SEP] = {1, 3, 11},
+    [CPUM_FEAT_APIC] = {1, 3, 9},
+    [CPUM_FEAT_FXSR] = {1, 3, 24},
+    [CPUM_FEAT_SSE] = {1, 3, 25},
+    [CPUM_FEAT_SSE2] = {1, 3, 26},
+    [CPUM_FEAT_SYSCALL] = {0x80000001u, 3, 11},
+    [CPUM_FEAT_NX] = {0x80000001u, 3, 20},
+    [CPUM_FEAT_LM] = {0x80000001u, 3, 29},
+    [CPUM_FEAT_PDPE1GB] = {0x80000001u, 3, 26},
+    [CPUM_FEAT_X2APIC] = {1, 2, 21},
+    [CPUM_FEAT_MTRR] = {1, 3, 12},
+    [CPUM_FEAT_RDTSCP] = {0x80000001u, 3, 27},
+    [CPUM_FEAT_TSC_ADJUST] = {7, 1, 1},
+    [CPUM_FEAT_SMEP] = {7, 1, 7},
+    [CPUM_FEAT_SMAP] = {7, 1, 20},
+    [CPUM_FEAT_UMIP] = {7, 2, 2},
+    [CPUM_FEAT_RDPID] = {7, 2, 22},
     [CPUM_FEAT_TSC] = {1, 3, 4},
+    [CPUM_FEAT_MCE] = {1, 3, 7},
+    [CPUM_FEAT_MCA] = {1, 3, 14},
 };
 
 static void add(struct cpum_policy *p, uint32_t leaf, uint32_t a, uint32_t b, uint32_t c,
@@ -121,7 +138,7 @@ cap_result cpum_policy_init_opt(struct cpum_policy *p, unsigned ncpus, const cha
                              cpum_profile_names(names, sizeof(names)));
     }
     p->ncpus = ncpus;
-    p->phys_addr_bits = PHYS_BITS;
+    p->phys_addr_bits = PLATFORM_GUEST_PHYS_BITS;
     p->virt_addr_bits = VIRT_BITS;
     p->signature = prof->signature;
     memcpy(p->vendor, cpum_vendor_string(prof->vendor), 13);
@@ -157,7 +174,7 @@ cap_result cpum_policy_init_opt(struct cpum_policy *p, unsigned ncpus, const cha
         add(p, 0x80000002u + i, str4(brand + 16 * i), str4(brand + 16 * i + 4),
             str4(brand + 16 * i + 8), str4(brand + 16 * i + 12));
     add(p, 0x80000007u, 0, 0, 0, E7_EDX);
-    add(p, 0x80000008u, PHYS_BITS | (VIRT_BITS << 8), 0, 0, 0);
+    add(p, 0x80000008u, PLATFORM_GUEST_PHYS_BITS | (VIRT_BITS << 8), 0, 0, 0);
     return CAP_OK;
 }
 
@@ -214,6 +231,8 @@ uint64_t cpum_cr4_allowed(const struct cpum_policy *p)
         ok |= CR4_PAE;
     if (cpum_has_feature(p, CPUM_FEAT_PGE))
         ok |= CR4_PGE;
+    if (cpum_has_feature(p, CPUM_FEAT_MCE))
+        ok |= CR4_MCE; /* #MC enabled: none is ever raised */
     if (cpum_has_feature(p, CPUM_FEAT_FXSR))
         ok |= CR4_OSFXSR;
     if (cpum_has_feature(p, CPUM_FEAT_SSE))

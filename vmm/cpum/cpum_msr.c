@@ -53,6 +53,12 @@ cap_result cpum_msr_read(struct cpum_cpu *cpu, uint32_t msr, uint64_t *value)
         *value = m->misc_enable;
         break;
     case MSR_IA32_BIOS_SIGN_ID: break; /* microcode revision 0: none loaded */
+    case MSR_IA32_MCG_CAP:
+    case MSR_IA32_MCG_STATUS:
+        if (!has(cpu, CPUM_FEAT_MCA))
+            return VMM_XCPT_GP;
+        *value = msr == MSR_IA32_MCG_CAP ? CPUM_MCG_CAP : 0;
+        break;
     case MSR_IA32_TSC_ADJUST:
         if (!has(cpu, CPUM_FEAT_TSC_ADJUST))
             return VMM_XCPT_GP;
@@ -177,6 +183,12 @@ cap_result cpum_msr_write(struct cpum_cpu *cpu, uint32_t msr, uint64_t v)
     case MSR_IA32_APIC_BASE: return write_apic_base(cpu, v);
     case MSR_IA32_MISC_ENABLE: return write_misc_enable(cpu, v);
     case MSR_IA32_BIOS_SIGN_ID: return CAP_OK; /* software writes 0 before CPUID */
+    case MSR_IA32_MCG_CAP:
+        return VMM_XCPT_GP; /* read-only */
+    case MSR_IA32_MCG_STATUS:
+        /* Nothing is in progress to acknowledge: clearing it is all a
+         * handler does; other values would not read back. */
+        return v == 0 ? CAP_OK : VMM_XCPT_GP;
     case MSR_IA32_TSC_ADJUST:
         /* Any value. Moving the TSC by the difference (SDM 17.17.3) is the
          * engine's: the TSC is TM's clock (rem: rem_exec_sys.c). */

@@ -32,7 +32,10 @@
  * vm_get_stop_info and the statistics calls from any thread. Requests kick
  * a vCPU that is inside the engine out of it (hm: kvm_run->immediate_exit
  * plus EM_KICK_SIGNAL to the vCPU thread, whose handler sets the engine's
- * kick; rem: its kick flag, checked before every instruction).
+ * kick; rem: its kick flag, checked between blocks of decoded instructions
+ * - before a block chains to the next or a translation loops - and between
+ * instructions where rem steps one at a time; a block is at most
+ * REM_BLOCK_MAX (32) instructions).
  */
 #ifndef VMM_EM_H
 #define VMM_EM_H
@@ -46,6 +49,7 @@
 
 #include "cpum/cpum.h"
 #include "pgm/pgm.h"
+#include "platform/platform_limits.h"
 #include "vmm_result.h"
 
 struct cap_registry;
@@ -91,23 +95,24 @@ struct vm_stop_info {
 /* Log levels for vm_config.log (the same values as PDM's). */
 enum vm_log_level { VM_LOG_ERROR = 0, VM_LOG_WARN = 1, VM_LOG_INFO = 2, VM_LOG_DEBUG = 3 };
 
-/* RAM is mapped as a PC's: from guest-physical 0 up to VM_RAM_BELOW_4G_MAX,
- * the rest from 4 GiB, leaving the MMIO hole below 4 GiB free (APICs at
- * 0xfec00000/0xfee00000). Devices that report the RAM size (CMOS, fw_cfg)
+/* RAM is mapped as a PC's (platform/platform_limits.h): from guest-physical
+ * 0 up to PLATFORM_RAM_BELOW_4G_MAX, the rest from 4 GiB, leaving the MMIO
+ * hole below 4 GiB free. Devices that report the RAM size (CMOS, fw_cfg)
  * and the loader's e820 map describe this same layout. */
-#define VM_RAM_BELOW_4G_MAX 0xe0000000ull
 static inline uint64_t vm_ram_below_4g(uint64_t ram_bytes)
 {
-    return ram_bytes < VM_RAM_BELOW_4G_MAX ? ram_bytes : VM_RAM_BELOW_4G_MAX;
+    return ram_bytes < PLATFORM_RAM_BELOW_4G_MAX ? ram_bytes : PLATFORM_RAM_BELOW_4G_MAX;
 }
 
 struct vm_config {
-    uint64_t ram_bytes;      /* RAM (page multiple, > 0), laid out as above */
+    /* RAM (page multiple, > 0, at most PLATFORM_MAX_RAM_MB MiB), laid out as
+     * above */
+    uint64_t ram_bytes;
     /* RAM is reserved lazily, but the guest may touch all of it: more than
      * the host's physical memory is refused (CAP_E_INVALIDARG, with both
      * sizes) unless this is set. */
     bool ram_beyond_host;
-    unsigned ncpus;          /* 1 until SMP */
+    unsigned ncpus;          /* PLATFORM_MIN_CPUS..PLATFORM_MAX_CPUS (1 until SMP) */
     enum vm_engine engine;
     /* The CPU profile's name (cpum.h; NULL = "host"). An unknown name fails
      * vm_create with the list of known ones; hm refuses a profile of
@@ -164,8 +169,9 @@ struct em_engine_choice {
 VMM_API void em_probe_host(struct em_host_probe *out);
 
 /*
- * Picks the engine for a request (pure): hm and rem when asked; raw fails
- * with VMM_E_ENGINE_UNAVAILABLE; auto picks rem when hm cannot be used, or
+ * Picks the engine for a request (pure): hm and rem when asked; an engine
+ * this build lacks (platform_engine_missing: raw) fails with
+ * VMM_E_ENGINE_UNAVAILABLE and the platform's reason; auto picks rem when hm cannot be used, or
  * when the probe measured guest CPL0 code slower under hm than under rem
  * (the host emulates guest kernel code), else hm; without measurements it
  * goes by native_cpl0. `why` names the numbers. Sets error info on failure.
@@ -187,7 +193,9 @@ VMM_API cap_bool vm_state_allows(enum vm_state state, enum vm_action action);
  * Builds a VM in state CREATED: policy, RAM, engine (choice logged), vCPU 0
  * at power-on state, devices. No thread runs yet: load an image into
  * vm_pgm()/vm_cpu() then vm_start(). Errors (with error info): CAP_E_INVALIDARG
- * (bad RAM size, ncpus != 1 "SMP not supported yet"), VMM_E_ENGINE_UNAVAILABLE,
+ * (RAM not a page multiple or beyond PLATFORM_MAX_RAM_MB, more than the host
+ * has unless ram_beyond_host, ncpus beyond PLATFORM_MAX_CPUS; each message
+ * names the limit and why), VMM_E_ENGINE_UNAVAILABLE,
  * VMM_E_NO_KVM (hm asked for; rem and auto need no /dev/kvm), device
  * failures from pdm_instantiate, CAP_E_OUTOFMEMORY. `auto` measures the host
  * first (em_probe_host) and logs the numbers with the choice.

@@ -3,7 +3,7 @@
  * and rem stepping in for hm.
  *
  * hm (HWACCM) and rem (the software CPU) both report the neutral struct
- * hwaccm_exit, take interrupts the same way (ready? inject : ask for a
+ * vmm_exit (vmm_exit.h), take interrupts the same way (ready? inject : ask for a
  * window) and can be kicked from any thread, so em_run.c's loop is the same
  * for both; only these small adapters differ. rem runs in slices of
  * EM_REM_SLICE instructions: its kick (set by the kick timer at each device
@@ -108,7 +108,7 @@ static enum dis_mode code_mode(const struct cpum_ctx *c)
 }
 
 /* Counts one step under the instruction's mnemonic (/EM/Steps/<mnemonic>). */
-static void count_step(struct vm *vm, const struct cpum_ctx *c, const struct hwaccm_exit *hx)
+static void count_step(struct vm *vm, const struct cpum_ctx *c, const struct vmm_exit *hx)
 {
     struct dis_insn in;
     const char *name = "(unreadable)";
@@ -122,12 +122,12 @@ static void count_step(struct vm *vm, const struct cpum_ctx *c, const struct hwa
     em_count_step(vm, name, index);
 }
 
-static void stop_unimplemented(struct vm *vm, const struct em_vcpu *v, const struct hwaccm_exit *hx,
-                               const struct hwaccm_exit *rx)
+static void stop_unimplemented(struct vm *vm, const struct em_vcpu *v, const struct vmm_exit *hx,
+                               const struct vmm_exit *rx)
 {
     char bytes[15 * 3 + 1];
     /* rem read the bytes itself through the guest's paging; hm's are the fallback */
-    const struct hwaccm_exit *b = rx->emul.insn_len ? rx : hx;
+    const struct vmm_exit *b = rx->emul.insn_len ? rx : hx;
     em_format_bytes(bytes, sizeof(bytes), b->emul.insn, b->emul.insn_len);
     const struct cpum_ctx *c = &v->cpu.ctx;
     em_stop(vm, VM_STATE_ABORTED, VM_STOP_EMULATION_FAILURE, -1, CAP_OK,
@@ -139,7 +139,7 @@ static void stop_unimplemented(struct vm *vm, const struct em_vcpu *v, const str
 
 void em_step_in_rem(struct vm *vm, struct em_vcpu *v)
 {
-    const struct hwaccm_exit hx = v->exit; /* hm's report, for the message */
+    const struct vmm_exit hx = v->exit; /* hm's report, for the message */
     cap_result rc = hwaccm_vcpu_import(v->hv, CPUM_STATE_ALL);
     if (CAP_FAILED(rc)) {
         em_fail(vm, rc, "fetching the vCPU state from hm for rem");
@@ -157,15 +157,15 @@ void em_step_in_rem(struct vm *vm, struct em_vcpu *v)
         em_fail(vm, rc, "stepping an instruction in rem");
         return;
     }
-    if (v->exit.reason == HWACCM_EXIT_EMULATION_FAILURE) {
+    if (v->exit.reason == VMM_EXIT_EMULATION_FAILURE) {
         stop_unimplemented(vm, v, &hx, &v->exit);
         return;
     }
     count_step(vm, &v->cpu.ctx, &hx);
-    if (v->exit.reason == HWACCM_EXIT_NONE)
+    if (v->exit.reason == VMM_EXIT_NONE)
         return;
     em_handle_exit(vm, v); /* port I/O, HLT, triple fault: as for any exit */
-    if (v->exit.reason == HWACCM_EXIT_IO && !v->exit.io.write) {
+    if (v->exit.reason == VMM_EXIT_IO && !v->exit.io.write) {
         rc = rem_vcpu_complete_io(v->rv); /* the IN gets its data before hm goes on */
         if (CAP_FAILED(rc))
             em_fail(vm, rc, "completing an IN stepped in rem");

@@ -79,7 +79,7 @@ struct em_vcpu {
     const struct em_engine_ops *ops; /* the engine in charge (create) */
     struct hwaccm_vcpu *hv;     /* hm's vCPU (create; NULL under rem) */
     struct rem_vcpu *rv;        /* rem's vCPU (create): the engine, or hm's helper */
-    struct hwaccm_exit exit;    /* the last exit */
+    struct vmm_exit exit;       /* the last exit */
     pthread_t thread;
     bool thread_started;        /* vm_start .. join */
     bool halted;                /* in HLT, waiting for an interrupt */
@@ -128,9 +128,9 @@ struct em_log_limit {
 /* EM's counters, registered with the VM's STAM at create (em_stats.c's
  * table gives each its path, unit and description). Written by the vCPU
  * thread without atomics, except kicks (atomic: any thread). */
-#define EM_EXIT_REASONS 16 /* > every enum hwaccm_exit_reason value */
+#define EM_EXIT_REASONS 16 /* > every enum vmm_exit_reason value */
 struct em_counters {
-    uint64_t exits[EM_EXIT_REASONS]; /* by enum hwaccm_exit_reason */
+    uint64_t exits[EM_EXIT_REASONS]; /* by enum vmm_exit_reason */
     uint64_t runs;                   /* engine entries */
     uint64_t hm_ns, rem_ns;          /* wall time inside each engine (rem's steps for hm: rem) */
     uint64_t rem_steps;              /* instructions hm handed to rem (emulation failures) */

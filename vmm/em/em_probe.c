@@ -34,15 +34,15 @@ struct probe_vm {
     uint64_t entry;
 };
 
-typedef cap_result (*probe_run_fn)(void *engine, struct cpum_cpu *cpu, struct hwaccm_exit *x);
+typedef cap_result (*probe_run_fn)(void *engine, struct cpum_cpu *cpu, struct vmm_exit *x);
 
-static cap_result run_hm(void *e, struct cpum_cpu *cpu, struct hwaccm_exit *x)
+static cap_result run_hm(void *e, struct cpum_cpu *cpu, struct vmm_exit *x)
 {
     (void)cpu;
     return hwaccm_vcpu_run(e, x);
 }
 
-static cap_result run_rem(void *e, struct cpum_cpu *cpu, struct hwaccm_exit *x)
+static cap_result run_rem(void *e, struct cpum_cpu *cpu, struct vmm_exit *x)
 {
     (void)cpu;
     return rem_vcpu_run(e, 100000, x);
@@ -54,14 +54,14 @@ static uint64_t time_loop(struct probe_vm *p, void *engine, probe_run_fn run, ui
 {
     uint64_t best = UINT64_MAX;
     for (int i = 0; i < PROBE_TRIES; i++) {
-        struct hwaccm_exit x;
+        struct vmm_exit x;
         p->cpu.ctx.gpr[CPUM_RCX] = count;
         p->cpu.ctx.rip = p->entry;
         cpum_mark_dirty(&p->cpu, CPUM_STATE_GPRS);
         uint64_t t0 = em_now_ns();
         cap_result rc = run(engine, &p->cpu, &x);
         uint64_t dt = em_now_ns() - t0;
-        if (CAP_FAILED(rc) || x.reason != HWACCM_EXIT_IO || x.io.port != 0x80)
+        if (CAP_FAILED(rc) || x.reason != VMM_EXIT_IO || x.io.port != 0x80)
             return 0;
         if (dt < best)
             best = dt;

@@ -82,7 +82,7 @@ void em_poll_timers(struct vm *vm, uint64_t now)
 
 /* ---- exits --------------------------------------------------------------- */
 
-static void handle_io(struct vm *vm, const struct hwaccm_exit *x)
+static void handle_io(struct vm *vm, const struct vmm_exit *x)
 {
     unsigned size = x->io.size;
     em_poll_timers(vm, vm->vcpu.exit_ns);
@@ -106,7 +106,7 @@ static void handle_io(struct vm *vm, const struct hwaccm_exit *x)
     }
 }
 
-static void handle_mmio(struct vm *vm, const struct hwaccm_exit *x)
+static void handle_mmio(struct vm *vm, const struct vmm_exit *x)
 {
     em_poll_timers(vm, vm->vcpu.exit_ns);
     cap_result rc = x->mmio.write ? pgm_phys_write(vm->pgm, x->mmio.gpa, x->mmio.data, x->mmio.size)
@@ -123,7 +123,7 @@ static void handle_emulation_failure(struct vm *vm, struct em_vcpu *v)
         em_step_in_rem(vm, v);
         return;
     }
-    const struct hwaccm_exit *x = &v->exit;
+    const struct vmm_exit *x = &v->exit;
     char bytes[15 * 3 + 1];
     em_format_bytes(bytes, sizeof(bytes), x->emul.insn, x->emul.insn_len);
     const struct cpum_ctx *c = &v->cpu.ctx;
@@ -136,26 +136,26 @@ static void handle_emulation_failure(struct vm *vm, struct em_vcpu *v)
 /* The exits that stop the VM, with the registers in the message. */
 static void handle_fatal_exit(struct vm *vm, struct em_vcpu *v)
 {
-    const struct hwaccm_exit *x = &v->exit;
+    const struct vmm_exit *x = &v->exit;
     const struct cpum_ctx *c = &v->cpu.ctx;
     const char *who = v->ops->engine == VM_ENGINE_REM ? "rem" : hwaccm_backend_name();
     switch (x->reason) {
-    case HWACCM_EXIT_SHUTDOWN:
+    case VMM_EXIT_SHUTDOWN:
         em_stop(vm, VM_STATE_ABORTED, VM_STOP_TRIPLE_FAULT, -1, CAP_OK,
                 "triple fault at %04x:%08" PRIx64 " (CR0 0x%" PRIx64 ", IDTR limit 0x%x)",
                 c->seg[CPUM_CS].sel, c->rip, c->cr0, c->idtr.limit);
         break;
-    case HWACCM_EXIT_INTERNAL_ERROR:
+    case VMM_EXIT_INTERNAL_ERROR:
         em_stop(vm, VM_STATE_ABORTED, VM_STOP_ERROR, -1, VMM_E_HOSTDRV,
                 "%s internal error (suberror %u) at %04x:%08" PRIx64, who,
                 x->emul.suberror, c->seg[CPUM_CS].sel, c->rip);
         break;
-    case HWACCM_EXIT_FAIL_ENTRY:
+    case VMM_EXIT_FAIL_ENTRY:
         em_stop(vm, VM_STATE_ABORTED, VM_STOP_ERROR, -1, VMM_E_HOSTDRV,
                 "%s refused the guest state (entry failure 0x%" PRIx64 ") at %04x:%08" PRIx64,
                 who, x->fail_entry.reason, c->seg[CPUM_CS].sel, c->rip);
         break;
-    case HWACCM_EXIT_UNKNOWN:
+    case VMM_EXIT_UNKNOWN:
         em_stop(vm, VM_STATE_ABORTED, VM_STOP_ERROR, -1, VMM_E_HOSTDRV,
                 "unexpected %s exit %u at %04x:%08" PRIx64, who,
                 x->unknown.code, c->seg[CPUM_CS].sel, c->rip);
@@ -166,19 +166,31 @@ static void handle_fatal_exit(struct vm *vm, struct em_vcpu *v)
 
 void em_handle_exit(struct vm *vm, struct em_vcpu *v)
 {
-    const struct hwaccm_exit *x = &v->exit;
+    const struct vmm_exit *x = &v->exit;
     if ((unsigned)x->reason < EM_EXIT_REASONS)
         vm->cnt.exits[x->reason]++;
     switch (x->reason) {
-    case HWACCM_EXIT_IO: handle_io(vm, x); break;
-    case HWACCM_EXIT_MMIO: handle_mmio(vm, x); break;
-    case HWACCM_EXIT_HLT: v->halted = true; break;
-    case HWACCM_EXIT_RESET: em_request(vm, EM_REQ_RESET); break;
-    case HWACCM_EXIT_EMULATION_FAILURE: handle_emulation_failure(vm, v); break;
-    case HWACCM_EXIT_SHUTDOWN:
-    case HWACCM_EXIT_INTERNAL_ERROR:
-    case HWACCM_EXIT_FAIL_ENTRY:
-    case HWACCM_EXIT_UNKNOWN: handle_fatal_exit(vm, v); break;
+    case VMM_EXIT_IO:
+        handle_io(vm, x);
+        break;
+    case VMM_EXIT_MMIO:
+        handle_mmio(vm, x);
+        break;
+    case VMM_EXIT_HLT:
+        v->halted = true;
+        break;
+    case VMM_EXIT_RESET:
+        em_request(vm, EM_REQ_RESET);
+        break;
+    case VMM_EXIT_EMULATION_FAILURE:
+        handle_emulation_failure(vm, v);
+        break;
+    case VMM_EXIT_SHUTDOWN:
+    case VMM_EXIT_INTERNAL_ERROR:
+    case VMM_EXIT_FAIL_ENTRY:
+    case VMM_EXIT_UNKNOWN:
+        handle_fatal_exit(vm, v);
+        break;
     default: break; /* IRQ window, interrupted, debug: just loop */
     }
 }

@@ -22,6 +22,9 @@
 /* ---- engine choice ------------------------------------------------------- */
 
 static const char *const engine_names[] = {"auto", "hm", "rem", "raw"};
+_Static_assert(VM_ENGINE_AUTO == PLATFORM_ENGINE_AUTO && VM_ENGINE_HM == PLATFORM_ENGINE_HM &&
+                   VM_ENGINE_REM == PLATFORM_ENGINE_REM && VM_ENGINE_RAW == PLATFORM_ENGINE_RAW,
+               "enum vm_engine is numbered as platform_limits.h's engines");
 
 const char *vm_engine_name(enum vm_engine e)
 {
@@ -43,6 +46,13 @@ cap_result em_choose_engine(enum vm_engine req, const struct em_host_probe *p,
                             struct em_engine_choice *out)
 {
     memset(out, 0, sizeof(*out));
+    /* Which engines this build has is the platform's table, the one the
+     * service's IMachine::engine setter and ISystemProperties read too. */
+    const char *missing = platform_engine_missing(req);
+    if (missing)
+        return cap_error_set(VMM_E_ENGINE_UNAVAILABLE, VMM_COMPONENT, NULL,
+                             "em: engine '%s': %s (use --engine hm, rem or auto)",
+                             vm_engine_name(req), missing);
     switch (req) {
     case VM_ENGINE_HM:
         out->engine = VM_ENGINE_HM;
@@ -56,8 +66,7 @@ cap_result em_choose_engine(enum vm_engine req, const struct em_host_probe *p,
         snprintf(out->why, sizeof(out->why), "requested");
         return CAP_OK;
     case VM_ENGINE_RAW:
-        return cap_error_set(VMM_E_ENGINE_UNAVAILABLE, VMM_COMPONENT, NULL,
-                             "em: engine 'raw' is not available yet (use --engine hm, rem or auto)");
+        break; /* platform_engine_missing() answered: no raw engine yet */
     case VM_ENGINE_AUTO:
         if (!p->hm_usable) {
             out->engine = VM_ENGINE_REM;
@@ -200,7 +209,7 @@ cap_result em_stats_register(struct vm *vm)
     cap_result rc = stam_register_table(vm->stam, em_stat_defs,
                                         sizeof(em_stat_defs) / sizeof(em_stat_defs[0]), vm);
     for (unsigned r = 1; CAP_SUCCEEDED(rc) && r < EM_EXIT_REASONS; r++) {
-        const char *name = hwaccm_exit_name((enum hwaccm_exit_reason)r);
+        const char *name = vmm_exit_name((enum vmm_exit_reason)r);
         if (strcmp(name, "invalid"))
             rc = stam_register_counterf(vm->stam, &vm->cnt.exits[r], STAM_UNIT_COUNT,
                                         "engine exits of this reason", "/EM/Exits/%s", name);

@@ -354,18 +354,26 @@ cap_result vm_create(const struct vm_config *cfg, struct vm **out)
         return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
                              "em: RAM size %llu is not a positive multiple of 4 KiB",
                              (unsigned long long)cfg->ram_bytes);
+    if (cfg->ram_bytes > (uint64_t)PLATFORM_MAX_RAM_MB << 20)
+        return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
+                             "em: guest RAM of %llu MiB is more than the %u MiB a guest can "
+                             "address here (%u-bit physical addresses, less the MMIO hole "
+                             "below 4 GiB)",
+                             (unsigned long long)(cfg->ram_bytes >> 20), PLATFORM_MAX_RAM_MB,
+                             PLATFORM_GUEST_PHYS_BITS);
     uint64_t host_ram = hostmem_host_ram();
     if (host_ram && cfg->ram_bytes > host_ram && !cfg->ram_beyond_host)
         return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
                              "em: guest RAM of %llu MiB is more than this host's physical memory "
                              "(%llu MiB): the guest could drive the host out of memory; refused "
-                             "unless forced (capsule-vm --force-memory, CAPSULE_FORCE_MEMORY=1)",
+                             "unless lowered (capsule modifyvm VM --memory MB) or forced "
+                             "(capsule-vm --force-memory; for startvm, CAPSULE_FORCE_MEMORY=1 "
+                             "in capsule-svc's environment)",
                              (unsigned long long)(cfg->ram_bytes >> 20),
                              (unsigned long long)(host_ram >> 20));
-    if (cfg->ncpus != 1)
-        return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
-                             "em: %u vCPUs asked for; only 1 is supported until SMP arrives",
-                             cfg->ncpus);
+    if (cfg->ncpus < PLATFORM_MIN_CPUS || cfg->ncpus > PLATFORM_MAX_CPUS)
+        return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL, "em: %u vCPUs asked for: %s",
+                             cfg->ncpus, PLATFORM_CPUS_WHY);
     struct vm *vm = calloc(1, sizeof(*vm));
     if (!vm)
         return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "em: out of memory");

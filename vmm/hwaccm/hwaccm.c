@@ -1,5 +1,5 @@
 /*
- * hwaccm.c - the backend-independent part of the hm engine: exit names, the
+ * hwaccm.c - the backend-independent part of the hm engine: the
  * check that the host can show the guest the policy's CPU, and reading the
  * instruction a host could not emulate.
  */
@@ -8,29 +8,6 @@
 #include <capsule/errorinfo.h>
 
 #include "hwaccm_internal.h"
-
-static const char *const exit_names[] = {
-    [HWACCM_EXIT_NONE] = "none",
-    [HWACCM_EXIT_IO] = "io",
-    [HWACCM_EXIT_MMIO] = "mmio",
-    [HWACCM_EXIT_HLT] = "hlt",
-    [HWACCM_EXIT_SHUTDOWN] = "shutdown",
-    [HWACCM_EXIT_RESET] = "reset",
-    [HWACCM_EXIT_IRQ_WINDOW] = "irq-window",
-    [HWACCM_EXIT_INTERRUPTED] = "interrupted",
-    [HWACCM_EXIT_EMULATION_FAILURE] = "emulation-failure",
-    [HWACCM_EXIT_INTERNAL_ERROR] = "internal-error",
-    [HWACCM_EXIT_FAIL_ENTRY] = "fail-entry",
-    [HWACCM_EXIT_DEBUG] = "debug",
-    [HWACCM_EXIT_UNKNOWN] = "unknown",
-};
-
-const char *hwaccm_exit_name(enum hwaccm_exit_reason reason)
-{
-    if ((unsigned)reason < sizeof(exit_names) / sizeof(exit_names[0]) && exit_names[reason])
-        return exit_names[reason];
-    return "invalid";
-}
 
 cap_result hwaccm_check_cpuid(const struct cpum_policy *policy,
                               void (*host)(void *ctx, uint32_t leaf, uint32_t out[4]), void *ctx)
@@ -80,7 +57,7 @@ cap_result hwaccm_check_cpuid(const struct cpum_policy *policy,
     return CAP_OK;
 }
 
-void hwaccm_fetch_insn(struct pgm *pgm, const struct cpum_cpu *cpu, struct hwaccm_exit *exit)
+void hwaccm_fetch_insn(struct pgm *pgm, const struct cpum_cpu *cpu, struct vmm_exit *exit)
 {
     const struct cpum_ctx *c = &cpu->ctx;
     struct pgm_paging pg;

@@ -4,8 +4,9 @@
  *
  * This header is the engine's contract with EM. Backends implement all of
  * it, chosen by file name in the SConscript: hwaccm_kvm*.c over /dev/kvm
- * (hostdrivers/linux), later hwaccm_whp*.c over the Windows Hypervisor
- * Platform. hwaccm.c holds what is common (names, the CPUID comparison, the
+ * (hostdrivers/linux), hwaccm_whp*.c over the Windows Hypervisor Platform
+ * (hostdrivers/windows; cross-compiled by `scons windows`, never run yet:
+ * hostdrivers/windows/README.md). hwaccm.c holds what is common (names, the CPUID comparison, the
  * fetch of instruction bytes through PGM's walker).
  *
  * What the engine does and does not do:
@@ -15,7 +16,7 @@
  *   - gives every vCPU the CPUID of the CPUM policy, refusing to start
  *     (VMM_E_CPUID_UNSUPPORTED) if the host cannot provide a bit of it;
  *   - runs a vCPU until the next exit and decodes the exit into the neutral
- *     struct hwaccm_exit; it never handles devices itself - no in-kernel
+ *     struct vmm_exit; it never handles devices itself - no in-kernel
  *     irqchip or PIT - so port I/O, MMIO, HLT and interrupt windows all come
  *     back to EM, and the same device models serve every engine.
  *
@@ -35,61 +36,14 @@
 
 #include "cpum/cpum.h"
 #include "pgm/pgm.h"
+#include "vmm_exit.h"
 #include "vmm_result.h"
-
-enum hwaccm_exit_reason {
-    HWACCM_EXIT_NONE,
-    HWACCM_EXIT_IO,            /* port in/out (string I/O: count > 1) */
-    HWACCM_EXIT_MMIO,          /* access to a guest-physical address outside RAM/ROM, or a ROM write */
-    HWACCM_EXIT_HLT,           /* HLT with no interrupt to deliver */
-    HWACCM_EXIT_SHUTDOWN,      /* triple fault (or a shutdown system event) */
-    HWACCM_EXIT_RESET,         /* the guest asked the platform for a reset */
-    HWACCM_EXIT_IRQ_WINDOW,    /* the guest can now take an external interrupt */
-    HWACCM_EXIT_INTERRUPTED,   /* a signal or poke ended the run early: just loop */
-    HWACCM_EXIT_EMULATION_FAILURE, /* the host could not emulate an instruction: insn has it */
-    HWACCM_EXIT_INTERNAL_ERROR,    /* other host-internal errors (suberror) */
-    HWACCM_EXIT_FAIL_ENTRY,    /* the hardware refused the guest state (reason) */
-    HWACCM_EXIT_DEBUG,
-    HWACCM_EXIT_UNKNOWN,       /* code = the host's exit reason */
-};
-
-struct hwaccm_exit {
-    enum hwaccm_exit_reason reason;
-    union {
-        struct {
-            uint16_t port;
-            uint8_t size;   /* 1, 2 or 4 */
-            cap_bool write; /* OUT */
-            uint32_t count; /* repetitions (string I/O), data holds count*size bytes */
-            uint8_t *data;  /* engine buffer: OUT data; for IN, fill it before the next run */
-        } io;
-        struct {
-            uint64_t gpa;
-            uint8_t size;   /* 1..8 */
-            cap_bool write;
-            uint8_t *data;  /* engine buffer: write data; for reads, fill before the next run */
-        } mmio;
-        struct {
-            uint32_t suberror;
-            uint8_t insn[15]; /* instruction bytes at CS:RIP, from the host or read by PGM */
-            uint8_t insn_len; /* 0 if they could not be read */
-            uint64_t rip;     /* linear address of the instruction (CS.base + RIP) */
-        } emul;
-        struct {
-            uint64_t reason;
-        } fail_entry;
-        struct {
-            uint32_t code;
-        } unknown;
-    };
-};
 
 struct hwaccm;
 struct hwaccm_vcpu;
 
 /* Name of the host interface this build's backend drives ("kvm", "whp"). */
 VMM_API const char *hwaccm_backend_name(void);
-VMM_API const char *hwaccm_exit_name(enum hwaccm_exit_reason reason);
 
 /*
  * Creates the engine's VM for `pgm`'s map and `policy` (both must outlive
@@ -113,7 +67,7 @@ VMM_API void hwaccm_vcpu_destroy(struct hwaccm_vcpu *vcpu);
  * CAP_OK for any exit (a guest triple fault is an exit, not a failure);
  * failures are the host's (VMM_E_HOSTDRV).
  */
-VMM_API cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *vcpu, struct hwaccm_exit *exit);
+VMM_API cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *vcpu, struct vmm_exit *exit);
 
 /* Fetches CPUM_STATE_* parts held by the engine into cpu->ctx. */
 VMM_API cap_result hwaccm_vcpu_import(struct hwaccm_vcpu *vcpu, uint32_t what);
@@ -124,7 +78,7 @@ VMM_API cap_result hwaccm_vcpu_import(struct hwaccm_vcpu *vcpu, uint32_t what);
  * nothing else being injected). inject_irq queues `vector` for delivery at
  * the next run (VMM_E_BAD_STATE if not ready). When EM has an interrupt
  * pending but the guest is not ready, it asks for an interrupt window: the
- * next run then stops with HWACCM_EXIT_IRQ_WINDOW as soon as the guest can
+ * next run then stops with VMM_EXIT_IRQ_WINDOW as soon as the guest can
  * take it. The request stays on until cleared.
  */
 VMM_API cap_bool hwaccm_vcpu_irq_ready(const struct hwaccm_vcpu *vcpu);
@@ -144,7 +98,7 @@ VMM_API cap_result hwaccm_vcpu_inject_nmi(struct hwaccm_vcpu *vcpu);
  * Kicking a vCPU out of the engine from another thread (EM's pause,
  * power-off, reset and interrupt requests). hwaccm_vcpu_kick may be called
  * from any thread: the vCPU's next (or current, together with a signal to
- * its thread, which EM sends) run returns HWACCM_EXIT_INTERRUPTED at once.
+ * its thread, which EM sends) run returns VMM_EXIT_INTERRUPTED at once.
  * hwaccm_vcpu_clear_kick, on the vCPU's thread, re-arms normal runs; EM
  * calls it before it looks at its request flags, so no request is lost.
  */

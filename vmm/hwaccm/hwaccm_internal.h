@@ -19,6 +19,6 @@ cap_result hwaccm_check_cpuid(const struct cpum_policy *policy,
 
 /* Reads the instruction bytes at CS:RIP of cpu through PGM (no A/D side
  * effects) into exit->emul; leaves insn_len 0 if it cannot. */
-void hwaccm_fetch_insn(struct pgm *pgm, const struct cpum_cpu *cpu, struct hwaccm_exit *exit);
+void hwaccm_fetch_insn(struct pgm *pgm, const struct cpum_cpu *cpu, struct vmm_exit *exit);
 
 #endif /* VMM_HWACCM_INTERNAL_H */

@@ -1,7 +1,7 @@
 /*
  * hwaccm_kvm.c - the hm engine over /dev/kvm: the VM and its memory slots,
  * vCPUs with the policy's CPUID, KVM_RUN and the decoding of its exits into
- * struct hwaccm_exit, and external-interrupt injection through KVM_INTERRUPT
+ * struct vmm_exit, and external-interrupt injection through KVM_INTERRUPT
  * with interrupt-window exits (no in-kernel irqchip).
  *
  * Memory slots follow PGM's RAM and ROM ranges one to one (through a PGM
@@ -34,7 +34,7 @@ static cap_result slot_changed(void *opaque, const struct pgm_range *r, cap_bool
         cap_result rc = hd_kvm_set_slot(hm->kvm, slot, r->gpa, r->size, r->hva,
                                         r->kind == PGM_RANGE_ROM);
         if (CAP_FAILED(rc))
-            return rc;
+            return vmm_result_from_hd(rc);
         hm->slot_used[slot] = CAP_TRUE;
         hm->slot_gpa[slot] = r->gpa;
         return CAP_OK;
@@ -100,7 +100,7 @@ cap_result hwaccm_create(struct pgm *pgm, const struct cpum_policy *policy, stru
     return CAP_OK;
 fail:
     hwaccm_destroy(hm);
-    return rc;
+    return vmm_result_from_hd(rc);
 }
 
 void hwaccm_destroy(struct hwaccm *hm)
@@ -165,7 +165,7 @@ cap_result hwaccm_vcpu_create(struct hwaccm *hm, struct cpum_cpu *cpu, struct hw
     free(cpuid);
     if (CAP_FAILED(rc)) {
         hwaccm_vcpu_destroy(v);
-        return rc;
+        return vmm_result_from_hd(rc);
     }
     /* KVM starts the vCPU in its own reset state; ours replaces all of it. */
     cpu->dirty = CPUM_STATE_ALL;
@@ -184,15 +184,15 @@ void hwaccm_vcpu_destroy(struct hwaccm_vcpu *v)
     free(v);
 }
 
-static void decode_internal(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
+static void decode_internal(struct hwaccm_vcpu *v, struct vmm_exit *x)
 {
     struct kvm_run *run = v->kv->run;
     x->emul.suberror = run->internal.suberror;
     if (run->internal.suberror != KVM_INTERNAL_ERROR_EMULATION) {
-        x->reason = HWACCM_EXIT_INTERNAL_ERROR;
+        x->reason = VMM_EXIT_INTERNAL_ERROR;
         return;
     }
-    x->reason = HWACCM_EXIT_EMULATION_FAILURE;
+    x->reason = VMM_EXIT_EMULATION_FAILURE;
     hwaccm_fetch_insn(v->hm->pgm, v->cpu, x); /* also sets emul.rip */
     /* The host's copy only when PGM could not read them: this host's KVM
      * reports just the first byte of the instruction it gave up on. */
@@ -205,13 +205,13 @@ static void decode_internal(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
     }
 }
 
-static void decode(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
+static void decode(struct hwaccm_vcpu *v, struct vmm_exit *x)
 {
     struct kvm_run *run = v->kv->run;
     memset(x, 0, sizeof(*x));
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
-        x->reason = HWACCM_EXIT_IO;
+        x->reason = VMM_EXIT_IO;
         x->io.port = run->io.port;
         x->io.size = run->io.size;
         x->io.write = run->io.direction == KVM_EXIT_IO_OUT;
@@ -219,47 +219,56 @@ static void decode(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
         x->io.data = (uint8_t *)run + run->io.data_offset;
         break;
     case KVM_EXIT_MMIO:
-        x->reason = HWACCM_EXIT_MMIO;
+        x->reason = VMM_EXIT_MMIO;
         x->mmio.gpa = run->mmio.phys_addr;
         x->mmio.size = (uint8_t)run->mmio.len;
         x->mmio.write = run->mmio.is_write;
         x->mmio.data = run->mmio.data;
         break;
-    case KVM_EXIT_HLT: x->reason = HWACCM_EXIT_HLT; break;
-    case KVM_EXIT_SHUTDOWN: x->reason = HWACCM_EXIT_SHUTDOWN; break;
-    case KVM_EXIT_IRQ_WINDOW_OPEN: x->reason = HWACCM_EXIT_IRQ_WINDOW; break;
-    case KVM_EXIT_INTR: x->reason = HWACCM_EXIT_INTERRUPTED; break;
-    case KVM_EXIT_DEBUG: x->reason = HWACCM_EXIT_DEBUG; break;
+    case KVM_EXIT_HLT:
+        x->reason = VMM_EXIT_HLT;
+        break;
+    case KVM_EXIT_SHUTDOWN:
+        x->reason = VMM_EXIT_SHUTDOWN;
+        break;
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+        x->reason = VMM_EXIT_IRQ_WINDOW;
+        break;
+    case KVM_EXIT_INTR:
+        x->reason = VMM_EXIT_INTERRUPTED;
+        break;
+    case KVM_EXIT_DEBUG:
+        x->reason = VMM_EXIT_DEBUG;
+        break;
     case KVM_EXIT_FAIL_ENTRY:
-        x->reason = HWACCM_EXIT_FAIL_ENTRY;
+        x->reason = VMM_EXIT_FAIL_ENTRY;
         x->fail_entry.reason = run->fail_entry.hardware_entry_failure_reason;
         break;
     case KVM_EXIT_INTERNAL_ERROR: decode_internal(v, x); break;
     case KVM_EXIT_SYSTEM_EVENT:
-        x->reason = run->system_event.type == KVM_SYSTEM_EVENT_RESET ? HWACCM_EXIT_RESET
-                                                                      : HWACCM_EXIT_SHUTDOWN;
+        x->reason =
+            run->system_event.type == KVM_SYSTEM_EVENT_RESET ? VMM_EXIT_RESET : VMM_EXIT_SHUTDOWN;
         break;
     default:
-        x->reason = HWACCM_EXIT_UNKNOWN;
+        x->reason = VMM_EXIT_UNKNOWN;
         x->unknown.code = run->exit_reason;
         break;
     }
 }
 
-cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *v, struct hwaccm_exit *exit)
+cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *v, struct vmm_exit *exit)
 {
     struct kvm_run *run = v->kv->run;
     cap_result rc = hwaccm_kvm_push(v);
     if (CAP_FAILED(rc))
-        return rc;
+        return vmm_result_from_hd(rc);
     run->request_interrupt_window = v->irq_window;
     rc = hd_kvm_run(v->kv);
     run->kvm_dirty_regs = 0;
+    if (CAP_SUCCEEDED(rc))
+        rc = hwaccm_kvm_pull(v);
     if (CAP_FAILED(rc))
-        return rc;
-    rc = hwaccm_kvm_pull(v);
-    if (CAP_FAILED(rc))
-        return rc;
+        return vmm_result_from_hd(rc);
     decode(v, exit);
     return CAP_OK;
 }
@@ -275,12 +284,12 @@ cap_result hwaccm_vcpu_inject_irq(struct hwaccm_vcpu *v, uint8_t vector)
         return cap_error_set(VMM_E_BAD_STATE, VMM_COMPONENT, NULL,
                              "hwaccm: vCPU %u cannot take interrupt 0x%02x now (ask for a window)",
                              v->cpu->id, vector);
-    return hd_kvm_interrupt(v->kv, vector);
+    return vmm_result_from_hd(hd_kvm_interrupt(v->kv, vector));
 }
 
 cap_result hwaccm_vcpu_inject_nmi(struct hwaccm_vcpu *v)
 {
-    return hd_kvm_nmi(v->kv);
+    return vmm_result_from_hd(hd_kvm_nmi(v->kv));
 }
 
 void hwaccm_vcpu_request_irq_window(struct hwaccm_vcpu *v, cap_bool on)

@@ -279,11 +279,11 @@ cap_result hwaccm_vcpu_import(struct hwaccm_vcpu *vcpu, uint32_t what)
     what &= cpu->extrn;
     cap_result rc = CAP_OK;
     if ((what & CPUM_STATE_FPU) && CAP_FAILED(rc = fpu_io(vcpu, CAP_FALSE)))
-        return rc;
+        return vmm_result_from_hd(rc);
     if ((what & CPUM_STATE_MSRS) && CAP_FAILED(rc = msrs_io(vcpu, CAP_FALSE)))
-        return rc;
+        return vmm_result_from_hd(rc);
     if ((what & CPUM_STATE_DRS) && CAP_FAILED(rc = drs_io(vcpu, CAP_FALSE)))
-        return rc;
+        return vmm_result_from_hd(rc);
     cpu->extrn &= ~what;
     return CAP_OK;
 }

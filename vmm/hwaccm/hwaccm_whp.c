@@ -1,7 +1,7 @@
 /*
  * hwaccm_whp.c - the hm engine over the Windows Hypervisor Platform: the
  * partition and its GPA mappings, vCPUs, WHvRunVirtualProcessor and the
- * decoding of its exits into struct hwaccm_exit, and external-interrupt
+ * decoding of its exits into struct vmm_exit, and external-interrupt
  * injection through WHvRegisterPendingInterruption with interrupt-window
  * exits (no APIC emulation in the partition). The same contract as
  * hwaccm_kvm.c (hwaccm.h), chosen by file name in the cross-build.
@@ -47,7 +47,7 @@ static cap_result map_changed(void *opaque, const struct pgm_range *r, cap_bool 
         cap_result rc = hd_whp_map(hm->whp, r->gpa, r->size, r->hva, r->kind == PGM_RANGE_ROM);
         if (CAP_SUCCEEDED(rc))
             hm->map_gpa[i] = r->gpa, hm->map_size[i] = r->size;
-        return rc;
+        return vmm_result_from_hd(rc);
     }
     for (i = 0; i < HWACCM_WHP_MAX_MAPS; i++)
         if (hm->map_size[i] && hm->map_gpa[i] == r->gpa) {
@@ -98,7 +98,7 @@ cap_result hwaccm_create(struct pgm *pgm, const struct cpum_policy *policy, stru
     return CAP_OK;
 fail:
     hwaccm_destroy(hm);
-    return rc;
+    return vmm_result_from_hd(rc);
 }
 
 void hwaccm_destroy(struct hwaccm *hm)
@@ -127,7 +127,7 @@ cap_result hwaccm_vcpu_create(struct hwaccm *hm, struct cpum_cpu *cpu, struct hw
         rc = hwaccm_whp_emu_create(v);
     if (CAP_FAILED(rc)) {
         hwaccm_vcpu_destroy(v);
-        return rc;
+        return vmm_result_from_hd(rc);
     }
     /* WHP starts the VP in its own reset state; ours replaces all of it. */
     cpu->dirty = CPUM_STATE_ALL;
@@ -161,10 +161,10 @@ static void finish_io(struct hwaccm_vcpu *v)
  * exit for EM (x->reason != NONE): the emulated instruction's next device
  * access. If EM moved RIP meanwhile (a reset, say), the instruction was
  * abandoned and is dropped. */
-static cap_result finish_pending(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
+static cap_result finish_pending(struct hwaccm_vcpu *v, struct vmm_exit *x)
 {
     enum whp_pending p = v->pending;
-    x->reason = HWACCM_EXIT_NONE;
+    x->reason = VMM_EXIT_NONE;
     if (p == WHP_PENDING_NONE)
         return CAP_OK;
     v->pending = WHP_PENDING_NONE;
@@ -177,8 +177,7 @@ static cap_result finish_pending(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
         return CAP_OK;
     }
     cap_result rc = hwaccm_whp_emulate(v, x);
-    if (CAP_SUCCEEDED(rc) && x->reason != HWACCM_EXIT_NONE &&
-        x->reason != HWACCM_EXIT_EMULATION_FAILURE)
+    if (CAP_SUCCEEDED(rc) && x->reason != VMM_EXIT_NONE && x->reason != VMM_EXIT_EMULATION_FAILURE)
         v->pending = WHP_PENDING_EMUL; /* another device access of the same instruction */
     return rc;
 }
@@ -228,11 +227,11 @@ static cap_result do_msr(struct hwaccm_vcpu *v)
 
 /* ---- decoding ---------------------------------------------------------- */
 
-static void decode_io(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
+static void decode_io(struct hwaccm_vcpu *v, struct vmm_exit *x)
 {
     const WHV_X64_IO_PORT_ACCESS_CONTEXT *io = &v->exit.IoPortAccess;
     unsigned size = io->AccessInfo.AccessSize;
-    x->reason = HWACCM_EXIT_IO;
+    x->reason = VMM_EXIT_IO;
     x->io.port = io->PortNumber;
     x->io.size = (uint8_t)size;
     x->io.write = io->AccessInfo.IsWrite;
@@ -246,19 +245,18 @@ static void decode_io(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
     v->pending_rip = v->cpu->ctx.rip;
 }
 
-static void decode_emulated(struct hwaccm_vcpu *v, struct hwaccm_exit *x, cap_result *rc)
+static void decode_emulated(struct hwaccm_vcpu *v, struct vmm_exit *x, cap_result *rc)
 {
     whpc_replay_reset(&v->replay);
     v->pending_rip = v->cpu->ctx.rip;
     *rc = hwaccm_whp_emulate(v, x);
-    if (CAP_SUCCEEDED(*rc) && x->reason != HWACCM_EXIT_NONE &&
-        x->reason != HWACCM_EXIT_EMULATION_FAILURE)
+    if (CAP_SUCCEEDED(*rc) && x->reason != VMM_EXIT_NONE && x->reason != VMM_EXIT_EMULATION_FAILURE)
         v->pending = WHP_PENDING_EMUL;
 }
 
 /* Decodes v->exit into *x. Exits the engine handles itself (CPUID, MSRs,
  * an emulated instruction with no device access) leave x->reason NONE. */
-static cap_result decode(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
+static cap_result decode(struct hwaccm_vcpu *v, struct vmm_exit *x)
 {
     const WHV_RUN_VP_EXIT_CONTEXT *e = &v->exit;
     cap_result rc = CAP_OK;
@@ -271,8 +269,12 @@ static cap_result decode(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
             decode_io(v, x);
         break;
     case WHvRunVpExitReasonMemoryAccess: decode_emulated(v, x, &rc); break;
-    case WHvRunVpExitReasonX64Halt: x->reason = HWACCM_EXIT_HLT; break;
-    case WHvRunVpExitReasonUnrecoverableException: x->reason = HWACCM_EXIT_SHUTDOWN; break;
+    case WHvRunVpExitReasonX64Halt:
+        x->reason = VMM_EXIT_HLT;
+        break;
+    case WHvRunVpExitReasonUnrecoverableException:
+        x->reason = VMM_EXIT_SHUTDOWN;
+        break;
     case WHvRunVpExitReasonX64InterruptWindow:
         /* one-shot: WHP cleared the notifications */
         v->window_armed = v->nmi_armed = CAP_FALSE;
@@ -281,21 +283,23 @@ static cap_result decode(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
             v->nmi = CAP_FALSE;
             break;
         }
-        x->reason = HWACCM_EXIT_IRQ_WINDOW;
+        x->reason = VMM_EXIT_IRQ_WINDOW;
         break;
-    case WHvRunVpExitReasonCanceled: x->reason = HWACCM_EXIT_INTERRUPTED; break;
+    case WHvRunVpExitReasonCanceled:
+        x->reason = VMM_EXIT_INTERRUPTED;
+        break;
     case WHvRunVpExitReasonX64Cpuid: do_cpuid(v); break;
     case WHvRunVpExitReasonX64MsrAccess: rc = do_msr(v); break;
     case WHvRunVpExitReasonInvalidVpRegisterValue:
-        x->reason = HWACCM_EXIT_FAIL_ENTRY;
+        x->reason = VMM_EXIT_FAIL_ENTRY;
         x->fail_entry.reason = e->ExitReason;
         break;
     case WHvRunVpExitReasonUnsupportedFeature:
-        x->reason = HWACCM_EXIT_INTERNAL_ERROR;
+        x->reason = VMM_EXIT_INTERNAL_ERROR;
         x->emul.suberror = e->UnsupportedFeature.FeatureCode;
         break;
     default:
-        x->reason = HWACCM_EXIT_UNKNOWN;
+        x->reason = VMM_EXIT_UNKNOWN;
         x->unknown.code = e->ExitReason;
         break;
     }
@@ -327,15 +331,15 @@ static cap_result load(struct hwaccm_vcpu *v)
     return rc;
 }
 
-cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *v, struct hwaccm_exit *exit)
+static cap_result run(struct hwaccm_vcpu *v, struct vmm_exit *exit)
 {
     cap_result rc = finish_pending(v, exit);
-    if (CAP_FAILED(rc) || exit->reason != HWACCM_EXIT_NONE)
+    if (CAP_FAILED(rc) || exit->reason != VMM_EXIT_NONE)
         return rc;
     for (;;) {
         if (InterlockedCompareExchange(&v->kicked, 0, 0)) {
             memset(exit, 0, sizeof(*exit));
-            exit->reason = HWACCM_EXIT_INTERRUPTED;
+            exit->reason = VMM_EXIT_INTERRUPTED;
             return CAP_OK;
         }
         if (CAP_FAILED(rc = load(v)) || CAP_FAILED(rc = hd_whp_run(v->wv, &v->exit)))
@@ -343,9 +347,14 @@ cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *v, struct hwaccm_exit *exit)
         v->exec = v->exit.VpContext.ExecutionState;
         if (CAP_FAILED(rc = hwaccm_whp_pull(v)) || CAP_FAILED(rc = decode(v, exit)))
             return rc;
-        if (exit->reason != HWACCM_EXIT_NONE)
+        if (exit->reason != VMM_EXIT_NONE)
             return CAP_OK;
     }
+}
+
+cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *v, struct vmm_exit *exit)
+{
+    return vmm_result_from_hd(run(v, exit));
 }
 
 cap_bool hwaccm_vcpu_irq_ready(const struct hwaccm_vcpu *v)

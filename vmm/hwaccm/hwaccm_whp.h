@@ -85,9 +85,9 @@ void hwaccm_whp_emu_destroy(struct hwaccm_vcpu *vcpu);
  * Runs the instruction of vcpu->exit (a memory access or a string I/O exit)
  * through the emulator, answering device accesses from vcpu->replay. Fills
  * *x with the exit for EM - MMIO/IO for a new device access, EMULATION_FAILURE
- * if the emulator gives up - or sets x->reason HWACCM_EXIT_NONE when the
+ * if the emulator gives up - or sets x->reason VMM_EXIT_NONE when the
  * instruction completed (registers committed to the context, dirty).
  */
-cap_result hwaccm_whp_emulate(struct hwaccm_vcpu *vcpu, struct hwaccm_exit *x);
+cap_result hwaccm_whp_emulate(struct hwaccm_vcpu *vcpu, struct vmm_exit *x);
 
 #endif /* VMM_HWACCM_WHP_H */

@@ -181,7 +181,7 @@ void hwaccm_whp_emu_destroy(struct hwaccm_vcpu *v)
 }
 
 /* EMULATION_FAILURE with the instruction bytes WHP reported. */
-static void emulation_failure(struct hwaccm_vcpu *v, struct hwaccm_exit *x, uint32_t status)
+static void emulation_failure(struct hwaccm_vcpu *v, struct vmm_exit *x, uint32_t status)
 {
     const WHV_RUN_VP_EXIT_CONTEXT *e = &v->exit;
     const UINT8 *bytes = e->ExitReason == WHvRunVpExitReasonMemoryAccess
@@ -191,7 +191,7 @@ static void emulation_failure(struct hwaccm_vcpu *v, struct hwaccm_exit *x, uint
                       ? e->MemoryAccess.InstructionByteCount
                       : e->IoPortAccess.InstructionByteCount;
     memset(x, 0, sizeof(*x));
-    x->reason = HWACCM_EXIT_EMULATION_FAILURE;
+    x->reason = VMM_EXIT_EMULATION_FAILURE;
     x->emul.suberror = status;
     x->emul.insn_len = count > 15 ? 15 : count;
     memcpy(x->emul.insn, bytes, x->emul.insn_len);
@@ -206,18 +206,18 @@ static void emulation_failure(struct hwaccm_vcpu *v, struct hwaccm_exit *x, uint
 }
 
 /* The exit for the access that stopped the attempt. */
-static void device_exit(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
+static void device_exit(struct hwaccm_vcpu *v, struct vmm_exit *x)
 {
     struct whpc_access *a = whpc_replay_current(&v->replay);
     memset(x, 0, sizeof(*x));
     if (a->kind == WHPC_ACC_MMIO) {
-        x->reason = HWACCM_EXIT_MMIO;
+        x->reason = VMM_EXIT_MMIO;
         x->mmio.gpa = a->addr;
         x->mmio.size = a->size;
         x->mmio.write = a->write;
         x->mmio.data = a->data;
     } else {
-        x->reason = HWACCM_EXIT_IO;
+        x->reason = VMM_EXIT_IO;
         x->io.port = (uint16_t)a->addr;
         x->io.size = a->size;
         x->io.write = a->write;
@@ -226,7 +226,7 @@ static void device_exit(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
     }
 }
 
-cap_result hwaccm_whp_emulate(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
+cap_result hwaccm_whp_emulate(struct hwaccm_vcpu *v, struct vmm_exit *x)
 {
     WHV_EMULATOR_STATUS st = {.AsUINT32 = 0};
     HRESULT hr;
@@ -251,7 +251,7 @@ cap_result hwaccm_whp_emulate(struct hwaccm_vcpu *v, struct hwaccm_exit *x)
         cpum_mark_dirty(v->cpu, v->scratch_dirty);
         whpc_replay_reset(&v->replay);
         memset(x, 0, sizeof(*x));
-        x->reason = HWACCM_EXIT_NONE;
+        x->reason = VMM_EXIT_NONE;
         return CAP_OK;
     }
     if (v->stop == WHPC_REPLAY_NEW)

@@ -135,5 +135,5 @@ cap_result hwaccm_vcpu_import(struct hwaccm_vcpu *vcpu, uint32_t what)
     cap_result rc = parts_io(vcpu, what, CAP_FALSE);
     if (CAP_SUCCEEDED(rc))
         cpu->extrn &= ~what;
-    return rc;
+    return vmm_result_from_hd(rc);
 }

@@ -50,7 +50,8 @@
  *   0x20000  command line (and the multiboot module string), <= 64 KiB
  *   0x30000  page tables for long-mode entry: PML4, PDPT, then one PD per
  *            GiB identity-mapped with 2 MiB pages, covering
- *            max(4 GiB, top of RAM) up to 64 GiB
+ *            max(4 GiB, top of RAM) up to all a guest can address
+ *            (1 << PLATFORM_GUEST_PHYS_BITS: 64 GiB)
  *   0x9f000  ACPI tables (Linux only, unless no_acpi): RSDP, XSDT, FADT,
  *            DSDT (\_S5 only), MADT, up to the EBDA at 0x9fc00; the e820
  *            map marks [0x9f000, 0x9fc00) ACPI (type 3) and
@@ -81,6 +82,7 @@
 
 #include "cpum/cpum.h"
 #include "pgm/pgm.h"
+#include "platform/platform_limits.h"
 #include "vmm_result.h"
 
 enum loader_format {
@@ -113,7 +115,6 @@ enum loader_entry {
 #define LOADER_ACPI_PM_BASE   0x600u /* PM1a_EVT +0, PM1a_CNT +4, PM_TMR +8 */
 #define LOADER_ACPI_SCI_IRQ   9u
 #define LOADER_ACPI_S5_TYPE   5u     /* \_S5's SLP_TYP */
-#define LOADER_ACPI_MAX_CPUS  255u   /* 8-bit APIC IDs */
 
 /*
  * What to load. The kernel and initrd each come from a file (path set) or a
@@ -139,7 +140,7 @@ struct loader_params {
                                   signature loads as flat instead of failing */
     uint64_t flat_addr;        /* flat: load address (0: the default of the mode);
                                   real mode needs addr + size <= 1 MiB */
-    unsigned cpus;             /* vCPUs the MADT lists (0: 1) */
+    unsigned cpus;             /* vCPUs the MADT lists (0: 1; <= PLATFORM_MAX_CPUS_ARCH) */
     cap_bool no_acpi;          /* Linux: no ACPI tables (the guest then has no
                                   ACPI power-off: see plugins/devices/acpipm) */
 };

@@ -202,9 +202,9 @@ cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, struct ldr_err *er
 {
     if (cpus == 0)
         cpus = 1;
-    if (cpus > LOADER_ACPI_MAX_CPUS)
+    if (cpus > PLATFORM_MAX_CPUS_ARCH)
         return ldr_fail(err, CAP_E_INVALIDARG, "%u vCPUs: the ACPI tables describe at most %u",
-                        cpus, LOADER_ACPI_MAX_CPUS);
+                        cpus, PLATFORM_MAX_CPUS_ARCH);
     const uint64_t base = LOADER_ACPI_ADDR;
     uint8_t *a = ldr_plan_blob(plan, LOADER_ACPI_SIZE, err);
     if (!a)

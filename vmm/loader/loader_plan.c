@@ -260,15 +260,14 @@ cap_result ldr_add_gdt(struct ldr_plan *plan, cap_bool long_mode, struct ldr_err
 }
 
 #define GIB (1ull << 30)
-#define PGT_MAX_GIB 64
 
 uint64_t ldr_pagetables_cover(const struct ldr_mem *mem)
 {
     uint64_t top = ldr_mem_top(mem), cover = 4 * GIB;
     if (top > cover)
         cover = (top + GIB - 1) & ~(GIB - 1);
-    if (cover > PGT_MAX_GIB * GIB)
-        cover = PGT_MAX_GIB * GIB;
+    if (cover > 1ull << PLATFORM_GUEST_PHYS_BITS) /* all a guest can address */
+        cover = 1ull << PLATFORM_GUEST_PHYS_BITS;
     return cover;
 }
 

@@ -1,8 +1,10 @@
 /*
  * vmm/rem/rem.h - REM, the recompiled-execution manager: the software x86
- * CPU. Today an interpreter; the structure (decode through vmm/dis, execute
- * from the structured instruction, memory through a software TLB) is the
- * one a decoded-block cache and a recompiler will build on.
+ * CPU. Instructions are decoded by vmm/dis into blocks kept in a cache
+ * (rem_block.c) and executed from the structured instruction, memory going
+ * through a software TLB; on x86-64 Linux hosts a block of 64-bit code that
+ * has run often is translated to host code (rem_jit.c, rem_vcpu_set_jit
+ * below), with the same guest-visible behaviour.
  *
  * What the engine does:
  *   - runs a vCPU directly on its CPUM context (struct cpum_cpu): GPRs,
@@ -20,9 +22,9 @@
  *     through host pointers, ROM and MMIO through pgm_phys_read/write;
  *   - MMIO is handled INLINE: PGM's MMIO ranges dispatch into IOM on the
  *     calling thread, exactly what EM does for hm's MMIO exits, so rem never
- *     returns HWACCM_EXIT_MMIO;
+ *     returns VMM_EXIT_MMIO;
  *   - port I/O, HLT, triple fault, interrupt windows and an exhausted budget
- *     come back to EM as the same neutral struct hwaccm_exit hm uses, so EM
+ *     come back to EM as the same neutral struct vmm_exit hm uses, so EM
  *     handles both engines with one switch. Port IN: the exit is taken
  *     before the instruction completes; EM fills exit.io.data and the next
  *     run completes the instruction (as with KVM). OUT/OUTS: the instruction
@@ -38,8 +40,8 @@
 #include <stdint.h>
 
 #include "cpum/cpum.h"
-#include "hwaccm/hwaccm.h" /* struct hwaccm_exit: the engines' neutral exit */
 #include "pgm/pgm.h"
+#include "vmm_exit.h"
 #include "vmm_result.h"
 
 struct rem;
@@ -72,12 +74,12 @@ VMM_API void rem_vcpu_destroy(struct rem_vcpu *v);
 /*
  * Runs until an exit or until `max_insns` instructions have retired
  * (0 = no limit), and fills *exit:
- *   HWACCM_EXIT_IO          port I/O (see above)
- *   HWACCM_EXIT_HLT         HLT executed (RIP after it); EM waits for an interrupt
- *   HWACCM_EXIT_SHUTDOWN    triple fault (ctx as at the fault that could not be delivered)
- *   HWACCM_EXIT_IRQ_WINDOW  a window was requested and the guest can take an interrupt
- *   HWACCM_EXIT_INTERRUPTED the budget ran out or rem_vcpu_kick was called
- *   HWACCM_EXIT_EMULATION_FAILURE something rem does not implement (emul.*: the
+ *   VMM_EXIT_IO          port I/O (see above)
+ *   VMM_EXIT_HLT         HLT executed (RIP after it); EM waits for an interrupt
+ *   VMM_EXIT_SHUTDOWN    triple fault (ctx as at the fault that could not be delivered)
+ *   VMM_EXIT_IRQ_WINDOW  a window was requested and the guest can take an interrupt
+ *   VMM_EXIT_INTERRUPTED the budget ran out or rem_vcpu_kick was called
+ *   VMM_EXIT_EMULATION_FAILURE something rem does not implement (emul.*: the
  *                           instruction; today only a task switch to a 16-bit
  *                           TSS); EM should stop the VM. An instruction rem
  *                           does not execute is outside the CPUID policy and
@@ -87,8 +89,7 @@ VMM_API void rem_vcpu_destroy(struct rem_vcpu *v);
  * set on entry, the TLB is flushed and the cached mode recomputed (dirty is
  * then cleared: rem has loaded the state).
  */
-VMM_API cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns,
-                                struct hwaccm_exit *exit);
+VMM_API cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns, struct vmm_exit *exit);
 
 /*
  * Executes exactly one instruction (or delivers the exception it raises),
@@ -96,10 +97,10 @@ VMM_API cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns,
  * flushed first (another engine may have changed anything), cpu->dirty is
  * left alone on entry and gets CPUM_STATE_ALL afterwards. A kick does not
  * cut the step short (it stays set for the next rem_vcpu_run). Exits as
- * above; HWACCM_EXIT_NONE when the instruction simply completed; after
- * HWACCM_EXIT_IO for an IN, rem_vcpu_complete_io finishes it.
+ * above; VMM_EXIT_NONE when the instruction simply completed; after
+ * VMM_EXIT_IO for an IN, rem_vcpu_complete_io finishes it.
  */
-VMM_API cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct hwaccm_exit *exit);
+VMM_API cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct vmm_exit *exit);
 
 /*
  * After an IN exit from rem_vcpu_step_one (the instruction is waiting for
@@ -122,7 +123,7 @@ VMM_API void rem_vcpu_reset(struct rem_vcpu *v);
  * one now (IF set, no interrupt shadow, no IN completion pending); inject
  * delivers `vector` through the IVT/IDT at once (VMM_E_BAD_STATE if not
  * ready; a fault during delivery is handled as the CPU would); the window
- * request makes rem_vcpu_run stop with HWACCM_EXIT_IRQ_WINDOW as soon as
+ * request makes rem_vcpu_run stop with VMM_EXIT_IRQ_WINDOW as soon as
  * the guest is ready.
  */
 VMM_API cap_bool rem_vcpu_irq_ready(const struct rem_vcpu *v);
@@ -132,12 +133,12 @@ VMM_API void rem_vcpu_request_irq_window(struct rem_vcpu *v, cap_bool on);
  * An NMI (vector 2, whatever IF says): delivered at the start of the next
  * rem_vcpu_run, or, while the guest is in its NMI handler (NMI blocking,
  * until IRET), held - one, as the CPU latches one - and delivered right
- * after that IRET (the run ends there with HWACCM_EXIT_INTERRUPTED and the
+ * after that IRET (the run ends there with VMM_EXIT_INTERRUPTED and the
  * next one delivers it). Always CAP_OK.
  */
 VMM_API cap_result rem_vcpu_inject_nmi(struct rem_vcpu *v);
 
-/* From any thread: the current or next run returns HWACCM_EXIT_INTERRUPTED. */
+/* From any thread: the current or next run returns VMM_EXIT_INTERRUPTED. */
 VMM_API void rem_vcpu_kick(struct rem_vcpu *v);
 VMM_API void rem_vcpu_clear_kick(struct rem_vcpu *v);
 

@@ -22,8 +22,8 @@ bool rem_exec_alu(struct rem_vcpu *v, const struct dis_insn *in);
 
 _Noreturn void rem_unimplemented(struct rem_vcpu *v)
 {
-    struct hwaccm_exit *x = v->exit;
-    x->reason = HWACCM_EXIT_EMULATION_FAILURE;
+    struct vmm_exit *x = v->exit;
+    x->reason = VMM_EXIT_EMULATION_FAILURE;
     x->emul.suberror = 0;
     x->emul.rip = v->mode == REM_MODE_LONG ? v->insn_rip
                                           : (uint32_t)(v->ctx->seg[CPUM_CS].base + v->insn_rip);

@@ -271,8 +271,8 @@ static void io_check(struct rem_vcpu *v, unsigned port, unsigned size)
 
 static void io_exit(struct rem_vcpu *v, unsigned port, unsigned size, bool write, uint32_t count)
 {
-    struct hwaccm_exit *x = v->exit;
-    x->reason = HWACCM_EXIT_IO;
+    struct vmm_exit *x = v->exit;
+    x->reason = VMM_EXIT_IO;
     x->io.port = (uint16_t)port;
     x->io.size = (uint8_t)size;
     x->io.write = write;

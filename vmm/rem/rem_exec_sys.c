@@ -380,7 +380,7 @@ bool rem_exec_sys(struct rem_vcpu *v, const struct dis_insn *in)
     struct cpum_ctx *c = v->ctx;
     switch (in->mnem) {
     case DIS_hlt:
-        v->exit->reason = HWACCM_EXIT_HLT;
+        v->exit->reason = VMM_EXIT_HLT;
         v->stop = true;
         return true;
     case DIS_cpuid: {

@@ -4,7 +4,10 @@
  *   rem_mem.c    software TLB, linear and segmented memory access
  *   rem_flags.c  lazily computed arithmetic flags
  *   rem_xcpt.c   exceptions and interrupts (IVT, IDT in every mode, #DF and
- *                triple fault), segment loads, IRET, far transfers
+ *                triple fault)
+ *   rem_seg.c    CPU mode, descriptors, segment loads, TSS stacks and frames
+ *   rem_task.c   task switches (32-bit TSS)
+ *   rem_far.c    IRET, far RET, far JMP and CALL (call gates)
  *   rem_exec*.c  instruction semantics, one file per group; rem_exec_feat.c
  *                the optional CPUID features and the #UD rule for the rest
  *   rem_block.c  decoded-block cache and the block executor
@@ -176,7 +179,7 @@ struct rem_vcpu {
     int kick;               /* atomic */
 
     /* The exit being produced (rem_vcpu_run's argument). */
-    struct hwaccm_exit *exit;
+    struct vmm_exit *exit;
     bool stop;              /* leave the loop after this instruction */
     /* Port IN waiting for EM's data. */
     bool io_pending;
@@ -290,7 +293,7 @@ static inline uint64_t rem_mask(unsigned bits)
     return bits == 64 ? ~0ull : (1ull << bits) - 1;
 }
 
-/* ---- rem_xcpt.c ------------------------------------------------------------ */
+/* ---- rem_xcpt.c: raising, delivery ---------------------------------------- */
 
 _Noreturn void rem_raise(struct rem_vcpu *v, unsigned vec, uint32_t err);
 _Noreturn void rem_raise_pf(struct rem_vcpu *v, uint64_t cr2, uint32_t err);
@@ -310,19 +313,84 @@ void rem_deliver(struct rem_vcpu *v, unsigned vec, uint32_t err, enum rem_int_ki
 /* Handles the exception recorded by rem_raise (#DF / triple-fault rules). */
 void rem_handle_xcpt(struct rem_vcpu *v);
 
+/* ---- rem_seg.c: modes, descriptors, segment loads, stacks ----------------- */
+
 void rem_update_mode(struct rem_vcpu *v);
 /* MOV/POP Sreg, LDS...: loads a data or stack segment register (checks). */
 void rem_load_sreg(struct rem_vcpu *v, unsigned sreg, uint16_t sel);
 void rem_load_ldtr(struct rem_vcpu *v, uint16_t sel);
 void rem_load_tr(struct rem_vcpu *v, uint16_t sel);
+/* The linear address of the `len`-byte descriptor of `sel` in the GDT or
+ * LDT; fault `vec`(sel) past the table's limit or with no LDT. */
+uint64_t rem_desc_addr(struct rem_vcpu *v, uint16_t sel, unsigned vec, unsigned len);
+/* Reads the 8-byte descriptor of `sel` (GDT/LDT); #GP(sel) past the limit. */
+uint64_t rem_read_desc(struct rem_vcpu *v, uint16_t sel, unsigned vec);
+void rem_desc_to_seg(uint64_t d, uint16_t sel, struct cpum_seg *s);
+/* Sets the accessed bit of descriptor `d` (of `sel`) in its table if clear. */
+void rem_set_accessed(struct rem_vcpu *v, uint16_t sel, uint64_t d);
+/* A NULL (unusable) segment with selector `sel`. */
+void rem_seg_null(struct cpum_seg *s, uint16_t sel);
+
+/* Fields of an 8-byte segment descriptor (SDM Vol. 3A 3.4.5). */
+static inline unsigned rem_desc_dpl(uint64_t d)
+{
+    return (unsigned)(d >> 45) & 3;
+}
+static inline unsigned rem_desc_type(uint64_t d)
+{
+    return (unsigned)(d >> 40) & 0xf;
+}
+static inline bool rem_desc_present(uint64_t d)
+{
+    return (d >> 47) & 1;
+}
+static inline bool rem_desc_code(uint64_t d)
+{
+    return ((d >> 44) & 1) && (rem_desc_type(d) & 8);
+}
+static inline bool rem_desc_data(uint64_t d)
+{
+    return ((d >> 44) & 1) && !(rem_desc_type(d) & 8);
+}
+
+/* The inner stack for privilege level `dpl` from the 16- or 32-bit TSS;
+ * #TS(TR | ext) past its limit. */
+void rem_tss_stack(struct rem_vcpu *v, unsigned dpl, uint16_t *ss, uint64_t *sp, uint32_t ext);
+/* Loads CS from descriptor `d` (marked accessed) with RPL = `cpl`. */
+void rem_commit_cs(struct rem_vcpu *v, uint64_t d, uint16_t sel, unsigned cpl);
+
+/* A stack frame collected before anything is written (checks first). */
+struct rem_frame {
+    uint64_t val[12];
+    unsigned n;
+};
+static inline void rem_frame_push(struct rem_frame *f, uint64_t x)
+{
+    f->val[f->n++] = x;
+}
+/* Writes the frame (first pushed first) below `sp` on the stack at `base`
+ * with a `bits`-wide stack pointer, `size` bytes an item; returns the new
+ * stack pointer. */
+uint64_t rem_frame_write(struct rem_vcpu *v, const struct rem_frame *f, uint64_t base, uint64_t sp,
+                         unsigned bits, unsigned size, bool user, bool flat);
+
+/* ---- rem_task.c: task switches ---------------------------------------------- */
+
+enum rem_task_reason { REM_TASK_JMP, REM_TASK_CALL, REM_TASK_IRET, REM_TASK_INT };
+#define REM_TSS_LINK 0x00 /* the previous task's selector in a 32-bit TSS */
+/* Switches to the task of TSS selector `sel` for `why`, saving the current
+ * task with EIP = `ret_eip`; `err` (unless REM_NO_ERR) is pushed on the new
+ * task's stack (a task gate in the IDT). rem_task.c says more. */
+void rem_task_switch(struct rem_vcpu *v, uint16_t sel, enum rem_task_reason why, uint32_t err,
+                     uint64_t ret_eip, uint32_t ext);
+
+/* ---- rem_far.c: IRET, far RET, far JMP and CALL ------------------------------ */
+
 /* Far JMP / CALL / RET / IRET (operand size in bytes). */
 void rem_far_jmp(struct rem_vcpu *v, uint16_t sel, uint64_t off, unsigned osz);
 void rem_far_call(struct rem_vcpu *v, uint16_t sel, uint64_t off, unsigned osz);
 void rem_far_ret(struct rem_vcpu *v, unsigned osz, uint16_t imm);
 void rem_iret(struct rem_vcpu *v, unsigned osz);
-/* Reads the 8-byte descriptor of `sel` (GDT/LDT); #GP(sel) past the limit. */
-uint64_t rem_read_desc(struct rem_vcpu *v, uint16_t sel, unsigned vec);
-void rem_desc_to_seg(uint64_t d, uint16_t sel, struct cpum_seg *s);
 
 /* ---- rem_debug.c ------------------------------------------------------------ */
 
@@ -421,7 +489,7 @@ bool rem_jit_link(struct rem_jit *j, struct rem_jit_exit *x, const struct rem_ji
 
 /* Something rem does not implement although the architecture the policy
  * describes has it (a 16-bit TSS task switch): stops the run with
- * HWACCM_EXIT_EMULATION_FAILURE. Instructions rem does not execute are
+ * VMM_EXIT_EMULATION_FAILURE. Instructions rem does not execute are
  * outside the policy and raise #UD instead (rem_exec_feat.c). */
 _Noreturn void rem_unimplemented(struct rem_vcpu *v);
 

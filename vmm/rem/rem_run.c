@@ -125,14 +125,14 @@ static void step(struct rem_vcpu *v)
 
 static __attribute__((noinline)) void loop(struct rem_vcpu *v, bool blocks)
 {
-    struct hwaccm_exit *x = v->exit;
+    struct vmm_exit *x = v->exit;
     while (!v->stop) {
         if (!v->budget || __atomic_load_n(&v->kick, __ATOMIC_RELAXED)) {
-            x->reason = HWACCM_EXIT_INTERRUPTED;
+            x->reason = VMM_EXIT_INTERRUPTED;
             return;
         }
         if (v->irq_window && irq_ready(v)) {
-            x->reason = HWACCM_EXIT_IRQ_WINDOW;
+            x->reason = VMM_EXIT_IRQ_WINDOW;
             return;
         }
         if (v->db_pending && !v->db_inhibit) { /* left by an exit or a fault */
@@ -166,10 +166,10 @@ static void deliver_pending(struct rem_vcpu *v)
 }
 
 /* blocks: use the block cache (rem_vcpu_run); single steps do not build blocks. */
-static cap_result run(struct rem_vcpu *v, uint64_t budget, struct hwaccm_exit *exit, bool blocks)
+static cap_result run(struct rem_vcpu *v, uint64_t budget, struct vmm_exit *exit, bool blocks)
 {
     memset(exit, 0, sizeof(*exit));
-    exit->reason = HWACCM_EXIT_NONE;
+    exit->reason = VMM_EXIT_NONE;
     v->exit = exit;
     v->stop = false;
     v->fail_rc = CAP_OK;
@@ -199,10 +199,10 @@ out:
     return v->fail_rc;
 }
 
-cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns, struct hwaccm_exit *exit)
+cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns, struct vmm_exit *exit)
 {
     if (v->cpu->extrn) {
-        exit->reason = HWACCM_EXIT_NONE;
+        exit->reason = VMM_EXIT_NONE;
         return cap_error_set(VMM_E_BAD_STATE, REM_COMPONENT, NULL,
                              "rem: the vCPU context is held by another engine (extrn 0x%x)",
                              v->cpu->extrn);
@@ -223,7 +223,7 @@ cap_result rem_vcpu_run(struct rem_vcpu *v, uint64_t max_insns, struct hwaccm_ex
     return rc;
 }
 
-cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct hwaccm_exit *exit)
+cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct vmm_exit *exit)
 {
     /* A kick is for the engine in charge, not for this one instruction:
      * set it aside so the step cannot end before the instruction ran. */
@@ -232,8 +232,8 @@ cap_result rem_vcpu_step_one(struct rem_vcpu *v, struct hwaccm_exit *exit)
     cap_result rc = run(v, 1, exit, false);
     if (kick)
         __atomic_store_n(&v->kick, 1, __ATOMIC_SEQ_CST);
-    if (exit->reason == HWACCM_EXIT_INTERRUPTED)
-        exit->reason = HWACCM_EXIT_NONE;
+    if (exit->reason == VMM_EXIT_INTERRUPTED)
+        exit->reason = VMM_EXIT_NONE;
     cpum_mark_dirty(v->cpu, CPUM_STATE_ALL);
     return rc;
 }
@@ -242,7 +242,7 @@ cap_result rem_vcpu_complete_io(struct rem_vcpu *v)
 {
     if (!v->io_pending)
         return CAP_OK;
-    struct hwaccm_exit x;
+    struct vmm_exit x;
     int kick = __atomic_exchange_n(&v->kick, 0, __ATOMIC_SEQ_CST);
     cap_result rc = run(v, 0, &x, false); /* budget 0: the IN completes, nothing else runs */
     if (kick)

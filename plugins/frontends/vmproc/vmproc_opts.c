@@ -10,6 +10,7 @@
 #include <capsule/errorinfo.h>
 
 #include "cpum/cpum_profile.h"
+#include "platform/platform_limits.h"
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 
@@ -38,50 +39,53 @@ void vmproc_opts_init(struct vmproc_opts *o)
 
 void vmproc_usage(FILE *f)
 {
-    fprintf(f, "usage: capsule-vm --kernel FILE [options]\n"
-               "Runs one VM in this process until it powers off.\n"
-               "\n"
-               "  --kernel FILE        boot image: Linux bzImage or ELF64 vmlinux, multiboot v1\n"
-               "                       or a flat binary\n"
-               "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
-               "  --append STRING      kernel command line\n"
-               "  --memory MB          guest RAM (default 64); more than the host's physical\n"
-               "                       memory is refused unless forced\n"
-               "  --force-memory       allow more guest RAM than the host has (also\n"
-               "                       CAPSULE_FORCE_MEMORY=1): the guest may exhaust the host\n"
-               "  --log-max BYTES      bound of the VM's log lines on stderr (default 16 MiB,\n"
-               "                       also CAPSULE_VM_LOG_MAX; 0: none); lines past it dropped\n"
-               "  --cpus N             vCPUs (only 1 until SMP)\n"
-               "  --engine E           auto|hm|rem|raw (default auto: measured at start-up; raw "
-               "not available yet)\n"
-               "  --cpu-profile NAME   the CPU the guest sees: host (default: the host's vendor\n"
-               "                       and model), intel-core or amd-epyc; under hm only one\n"
-               "                       of the host's vendor\n"
-               "  --serial SPEC        COM1 backend: stdio (default), file:PATH, unix:PATH, none\n"
-               "  --debug-exit         debug-exit device at port 0xf4: a write of V powers off\n"
-               "                       with exit status (V<<1)|1\n"
-               "  --device NAME[,K=V]  add a device plugin with configuration (repeatable),\n"
-               "                       e.g. --device serial,iobase=0x2f8,irq=3; for a default\n"
-               "                       device it sets keys of that one, e.g. --device rtc,irq=8\n"
-               "  --no-device NAME     leave out a default device (repeatable). Defaults: pic,\n"
-               "                       pit, serial (COM1), port80, rtc, i8042, fwcfg, apic,\n"
-               "                       ioapic, acpipm (ACPI power-off; without it a Linux\n"
-               "                       guest gets no ACPI tables), pci (PCI bus: i440FX host\n"
-               "                       bridge, reset at 0xcf9), debugexit with --debug-exit\n"
-               "  --frontend NAME      headless (default)\n"
-               "  --stats              print the VM's statistics when it stops\n"
-               "  --help               this text\n"
-               "\n"
-               "Exit status (the guest's are odd, capsule-vm's own even):\n"
-               "  0      the VM powered off without a debug-exit code (guest power-off,\n"
-               "         ACPI, SIGINT/SIGTERM)\n"
-               "  odd    the guest wrote V to the debug-exit port: (V<<1)|1, low 8 bits\n"
-               "         (as QEMU's isa-debug-exit; what a pass or a fail is, is the guest's)\n"
-               "  2      bad arguments\n"
-               "  4      setup failure: no VM ran (bad image, unknown device, engine\n"
-               "         not available)\n"
-               "  6      the VM aborted (triple fault, emulation failure, engine or device\n"
-               "         failure); the reason is on stderr\n");
+    fprintf(f,
+            "usage: capsule-vm --kernel FILE [options]\n"
+            "Runs one VM in this process until it powers off.\n"
+            "\n"
+            "  --kernel FILE        boot image: Linux bzImage or ELF64 vmlinux, multiboot v1\n"
+            "                       or a flat binary\n"
+            "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
+            "  --append STRING      kernel command line\n"
+            "  --memory MB          guest RAM (default 64, %u to %u: what %u-bit guest\n"
+            "                       physical addresses reach); more than the host's\n"
+            "                       physical memory is refused unless forced\n"
+            "  --force-memory       allow more guest RAM than the host has (also\n"
+            "                       CAPSULE_FORCE_MEMORY=1): the guest may exhaust the host\n"
+            "  --log-max BYTES      bound of the VM's log lines on stderr (default 16 MiB,\n"
+            "                       also CAPSULE_VM_LOG_MAX; 0: none); lines past it dropped\n"
+            "  --cpus N             vCPUs (only 1 until SMP)\n"
+            "  --engine E           auto|hm|rem|raw (default auto: measured at start-up; raw "
+            "not available yet)\n"
+            "  --cpu-profile NAME   the CPU the guest sees: host (default: the host's vendor\n"
+            "                       and model), intel-core or amd-epyc; under hm only one\n"
+            "                       of the host's vendor\n"
+            "  --serial SPEC        COM1 backend: stdio (default), file:PATH, unix:PATH, none\n"
+            "  --debug-exit         debug-exit device at port 0xf4: a write of V powers off\n"
+            "                       with exit status (V<<1)|1\n"
+            "  --device NAME[,K=V]  add a device plugin with configuration (repeatable),\n"
+            "                       e.g. --device serial,iobase=0x2f8,irq=3; for a default\n"
+            "                       device it sets keys of that one, e.g. --device rtc,irq=8\n"
+            "  --no-device NAME     leave out a default device (repeatable). Defaults: pic,\n"
+            "                       pit, serial (COM1), port80, rtc, i8042, fwcfg, apic,\n"
+            "                       ioapic, acpipm (ACPI power-off; without it a Linux\n"
+            "                       guest gets no ACPI tables), pci (PCI bus: i440FX host\n"
+            "                       bridge, reset at 0xcf9), debugexit with --debug-exit\n"
+            "  --frontend NAME      headless (default)\n"
+            "  --stats              print the VM's statistics when it stops\n"
+            "  --help               this text\n"
+            "\n"
+            "Exit status (the guest's are odd, capsule-vm's own even):\n"
+            "  0      the VM powered off without a debug-exit code (guest power-off,\n"
+            "         ACPI, SIGINT/SIGTERM)\n"
+            "  odd    the guest wrote V to the debug-exit port: (V<<1)|1, low 8 bits\n"
+            "         (as QEMU's isa-debug-exit; what a pass or a fail is, is the guest's)\n"
+            "  2      bad arguments\n"
+            "  4      setup failure: no VM ran (bad image, unknown device, engine\n"
+            "         not available)\n"
+            "  6      the VM aborted (triple fault, emulation failure, engine or device\n"
+            "         failure); the reason is on stderr\n",
+            PLATFORM_MIN_RAM_MB, PLATFORM_MAX_RAM_MB, PLATFORM_GUEST_PHYS_BITS);
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
@@ -200,7 +204,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             o->append = optarg;
             break;
         case O_MEMORY:
-            if (parse_u64("--memory", optarg, 1, 1u << 20, &o->memory_mb, err))
+            if (parse_u64("--memory", optarg, PLATFORM_MIN_RAM_MB, PLATFORM_MAX_RAM_MB,
+                          &o->memory_mb, err))
                 return -1;
             break;
         case O_FORCEMEM:
@@ -211,11 +216,10 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 return -1;
             break;
         case O_CPUS:
-            if (parse_u64("--cpus", optarg, 1, 255, &v, err))
+            if (parse_u64("--cpus", optarg, PLATFORM_MIN_CPUS, PLATFORM_MAX_CPUS_ARCH, &v, err))
                 return -1;
-            if (v != 1) {
-                fprintf(err, "capsule-vm: --cpus %s: only 1 vCPU is supported until SMP arrives\n",
-                        optarg);
+            if (v > PLATFORM_MAX_CPUS) {
+                fprintf(err, "capsule-vm: --cpus %s: %s\n", optarg, PLATFORM_CPUS_WHY);
                 return -1;
             }
             o->cpus = (unsigned)v;

@@ -8,6 +8,9 @@
  *   0x8000_00xx  generic codes, shared by every module (this header)
  *   0x8001_00xx  object model: registry, components, typelib, dynamic calls
  *   0x8002_00xx  IPC (declared by runtime/ipc)
+ *   0x8003_00xx  the VMM (vmm/vmm_result.h)
+ *   0x8004_00xx  the host drivers under it (hostdrivers/hd_result.h; the
+ *                VMM maps them to its own before they reach a caller)
  *   0x80BB_00xx  the API, declared as <result> elements in sdk/idl/capsule.xidl
  *                and emitted into the generated header
  *

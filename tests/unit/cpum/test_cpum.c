@@ -112,8 +112,9 @@ START_TEST(cpuid_exact_feature_set)
 {
     uint32_t r[4];
     cpum_cpuid(&policy, 0, 1, 0, r);
-    /* FPU PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT PSE36 CLFSH MMX FXSR SSE SSE2 HTT */
-    ck_assert_uint_eq(r[3], 0x178bab79u);
+    /* FPU PSE TSC MSR PAE MCE CX8 APIC SEP PGE MCA CMOV PAT PSE36 CLFSH MMX FXSR SSE
+     * SSE2 HTT */
+    ck_assert_uint_eq(r[3], 0x178bebf9u);
     ck_assert_uint_eq(r[2], 0x80002000u); /* CX16, hypervisor */
     cpum_cpuid(&policy, 0, 0x80000001u, 0, r);
     ck_assert_uint_eq(r[3], 0x28100800u); /* SYSCALL NX RDTSCP LM */
@@ -136,10 +137,10 @@ START_TEST(cpuid_exact_feature_set)
     ck_assert_uint_eq(r[1], (1u << 1) | (1u << 7) | (1u << 20)); /* TSC_ADJUST SMEP SMAP */
     ck_assert_uint_eq(r[2], 0); /* Skylake: no UMIP, no RDPID */
     ck_assert(cpum_has_feature(&policy, CPUM_FEAT_RDTSCP) && !cpum_has_feature(&policy, CPUM_FEAT_RDPID));
-    /* CR4: what the features allow; not VME, DE, MCE, PCIDE, OSXSAVE, UMIP here. */
-    ck_assert_uint_eq(cpum_cr4_allowed(&policy),
-                      CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT |
-                          CR4_TSD | CR4_SMEP | CR4_SMAP);
+    /* CR4: what the features allow; not VME, DE, PCIDE, OSXSAVE, UMIP here. */
+    ck_assert_uint_eq(cpum_cr4_allowed(&policy), CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
+                                                     CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_TSD |
+                                                     CR4_SMEP | CR4_SMAP);
     cpum_cpuid(&policy, 0, 7, 1, r);
     ck_assert_uint_eq(r[0] | r[1] | r[2] | r[3], 0);
     ck_assert(cpum_has_feature(&policy, CPUM_FEAT_TSC_ADJUST));
@@ -211,6 +212,39 @@ START_TEST(msr_read_write)
     ck_assert_uint_eq(v, 0xffffffffu);
     const uint32_t *list;
     ck_assert_uint_ge(cpum_msr_list(&list), 12);
+}
+END_TEST
+
+/* Machine checks (issue 11): MCE and MCA in CPUID, so a guest (Linux's
+ * mcheck_init_device) finds the architecture, with zero banks behind it:
+ * MCG_CAP reads 0 and is read-only, MCG_STATUS reads 0 and takes only 0,
+ * no MCG_CTL (MCG_CAP.CTL_P clear) and no bank MSRs. Both vendors. */
+START_TEST(machine_check_no_banks)
+{
+    static const char *const profiles[] = {"intel-core", "amd-epyc"};
+    for (unsigned i = 0; i < 2; i++) {
+        struct cpum_policy p;
+        struct cpum_cpu c;
+        uint32_t r[4];
+        uint64_t v = 1;
+        ck_assert_int_eq(cpum_policy_init(&p, 1, profiles[i]), CAP_OK);
+        cpum_cpu_init(&c, &p, 0);
+        ck_assert(cpum_has_feature(&p, CPUM_FEAT_MCE) && cpum_has_feature(&p, CPUM_FEAT_MCA));
+        cpum_cpuid(&p, 0, 1, 0, r);
+        ck_assert_uint_eq(r[3] & ((1u << 7) | (1u << 14)), (1u << 7) | (1u << 14));
+        ck_assert_uint_ne(cpum_cr4_allowed(&p) & CR4_MCE, 0);
+        ck_assert_int_eq(cpum_msr_read(&c, MSR_IA32_MCG_CAP, &v), CAP_OK);
+        ck_assert_uint_eq(v, 0);
+        ck_assert_int_eq(cpum_msr_write(&c, MSR_IA32_MCG_CAP, 0), VMM_XCPT_GP);
+        v = 1;
+        ck_assert_int_eq(cpum_msr_read(&c, MSR_IA32_MCG_STATUS, &v), CAP_OK);
+        ck_assert_uint_eq(v, 0);
+        ck_assert_int_eq(cpum_msr_write(&c, MSR_IA32_MCG_STATUS, 0), CAP_OK);
+        ck_assert_int_eq(cpum_msr_write(&c, MSR_IA32_MCG_STATUS, 4 /* MCIP */), VMM_XCPT_GP);
+        ck_assert_int_eq(cpum_msr_read(&c, 0x17b /* MCG_CTL */, &v), VMM_XCPT_GP);
+        ck_assert_int_eq(cpum_msr_read(&c, 0x400 /* MC0_CTL */, &v), VMM_XCPT_GP);
+        ck_assert_int_eq(cpum_msr_write(&c, 0x401 /* MC0_STATUS */, 0), VMM_XCPT_GP);
+    }
 }
 END_TEST
 
@@ -398,6 +432,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, NULL);
     tcase_add_test(tc, msr_read_write);
     tcase_add_test(tc, msr_gp_as_value);
+    tcase_add_test(tc, machine_check_no_banks);
     tcase_add_test(tc, msr_amd);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

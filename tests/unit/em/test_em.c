@@ -209,14 +209,22 @@ START_TEST(create_errors)
     c.ncpus = 2;
     ck_assert_int_eq(vm_create(&c, &vm), CAP_E_INVALIDARG);
     ck_assert_ptr_null(vm);
-    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "until SMP"));
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), PLATFORM_CPUS_WHY));
+    c.ncpus = 0;
+    ck_assert_int_eq(vm_create(&c, &vm), CAP_E_INVALIDARG);
     c = base_cfg();
     c.ram_bytes = 12345;
     ck_assert_int_eq(vm_create(&c, &vm), CAP_E_INVALIDARG);
+    /* beyond what the guest can address: refused even when forced */
+    c.ram_bytes = ((uint64_t)PLATFORM_MAX_RAM_MB + 1) << 20;
+    c.ram_beyond_host = true;
+    ck_assert_int_eq(vm_create(&c, &vm), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(),
+                                 "more than the 65024 MiB a guest can address here (36-bit"));
     c = base_cfg();
     c.engine = VM_ENGINE_RAW;
     ck_assert_int_eq(vm_create(&c, &vm), VMM_E_ENGINE_UNAVAILABLE);
-    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "not available yet"));
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "raw mode is not available yet"));
     /* no /dev/kvm: hm is a clear error, nothing leaked (ASan checks) ... */
     setenv("CAPSULE_KVM_DEVICE", "/nonexistent/kvm", 1);
     c = base_cfg();

@@ -12,7 +12,7 @@ struct tvm {
     struct pgm *pgm;
     struct hwaccm *hm;
     struct hwaccm_vcpu *vcpu;
-    struct hwaccm_exit exit;
+    struct vmm_exit exit;
 };
 
 extern struct tvm vm;
@@ -26,7 +26,7 @@ void tvm_real_mode(uint16_t ip, const void *code, size_t len);
 /* Flat 32-bit protected mode, CPL0, paging off, at eip. */
 void tvm_flat32(uint32_t eip);
 /* Runs once and checks the exit reason. */
-void tvm_run_expect(enum hwaccm_exit_reason reason);
+void tvm_run_expect(enum vmm_exit_reason reason);
 double now_us(void);
 const char *take_message(void);
 

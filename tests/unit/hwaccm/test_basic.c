@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <capsule/errorinfo.h>
+
+#include "hd_result.h"
 #include "hwaccm_test.h"
 #include "testskip.h"
 
@@ -19,7 +22,7 @@ static void teardown(void)
 
 static void check_out(uint16_t port, uint8_t value)
 {
-    tvm_run_expect(HWACCM_EXIT_IO);
+    tvm_run_expect(VMM_EXIT_IO);
     ck_assert_uint_eq(vm.exit.io.port, port);
     ck_assert_uint_eq(vm.exit.io.size, 1);
     ck_assert(vm.exit.io.write);
@@ -35,7 +38,7 @@ START_TEST(real_mode_out_hlt)
     tvm_vcpu();
     tvm_real_mode(0x1000, code, sizeof(code));
     check_out(0xf4, 0x21);
-    tvm_run_expect(HWACCM_EXIT_HLT);
+    tvm_run_expect(VMM_EXIT_HLT);
     ck_assert_uint_eq(vm.cpu.ctx.rip, 0x1000 + sizeof(code)); /* past the HLT */
     ck_assert_uint_eq(vm.cpu.ctx.gpr[CPUM_RAX] & 0xff, 0x21);
     ck_assert_uint_eq(vm.cpu.ctx.gpr[CPUM_RDX], 0xf4);
@@ -53,7 +56,7 @@ START_TEST(reset_vector_in_rom)
                      CAP_OK); /* mapped after the engine exists: the listener adds the slot */
     tvm_vcpu();
     check_out(0xf4, 0x42);
-    tvm_run_expect(HWACCM_EXIT_HLT);
+    tvm_run_expect(VMM_EXIT_HLT);
     ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_CS].base, 0xffff0000u);
 }
 END_TEST
@@ -82,7 +85,7 @@ static const struct pgm_mmio_ops dev_ops = {.read = dev_read, .write = dev_write
 /* What EM will do with an MMIO exit: hand it to PGM's map. */
 static void route_mmio(void)
 {
-    tvm_run_expect(HWACCM_EXIT_MMIO);
+    tvm_run_expect(VMM_EXIT_MMIO);
     if (vm.exit.mmio.write)
         ck_assert_int_eq(pgm_phys_write(vm.pgm, vm.exit.mmio.gpa, vm.exit.mmio.data,
                                         vm.exit.mmio.size), CAP_OK);
@@ -108,14 +111,14 @@ START_TEST(mmio_and_rom_writes)
     ck_assert_int_eq(pgm_map_rom(vm.pgm, 0xf0000, 0x10000, rom, 1, "bios"), CAP_OK);
     tvm_vcpu();
     tvm_real_mode(0x1000, code, sizeof(code));
-    tvm_run_expect(HWACCM_EXIT_MMIO);
+    tvm_run_expect(VMM_EXIT_MMIO);
     ck_assert_uint_eq(vm.exit.mmio.gpa, 0xa0004);
     ck_assert_uint_eq(vm.exit.mmio.size, 1);
     ck_assert(vm.exit.mmio.write);
     ck_assert_uint_eq(vm.exit.mmio.data[0], 0x5a);
     ck_assert_int_eq(pgm_phys_write(vm.pgm, vm.exit.mmio.gpa, vm.exit.mmio.data, 1), CAP_OK);
     ck_assert_uint_eq(dv.regs[4], 0x5a);
-    tvm_run_expect(HWACCM_EXIT_MMIO);
+    tvm_run_expect(VMM_EXIT_MMIO);
     ck_assert_uint_eq(vm.exit.mmio.gpa, 0xa0008);
     ck_assert(!vm.exit.mmio.write);
     ck_assert_int_eq(pgm_phys_read(vm.pgm, vm.exit.mmio.gpa, vm.exit.mmio.data, 1), CAP_OK);
@@ -123,7 +126,7 @@ START_TEST(mmio_and_rom_writes)
     route_mmio();          /* the ROM write comes out as MMIO; PGM drops it */
     ck_assert_uint_eq(vm.exit.mmio.gpa, 0xf0000);
     check_out(0xf4, 0x3c); /* the ROM still holds its byte, read directly */
-    tvm_run_expect(HWACCM_EXIT_HLT);
+    tvm_run_expect(VMM_EXIT_HLT);
 }
 END_TEST
 
@@ -134,7 +137,7 @@ START_TEST(port_in)
     tvm_create(1 << 20);
     tvm_vcpu();
     tvm_real_mode(0x1000, code, sizeof(code));
-    tvm_run_expect(HWACCM_EXIT_IO);
+    tvm_run_expect(VMM_EXIT_IO);
     ck_assert_uint_eq(vm.exit.io.port, 0x60);
     ck_assert(!vm.exit.io.write);
     vm.exit.io.data[0] = 0xab; /* what the device answers */
@@ -153,7 +156,7 @@ START_TEST(triple_fault_is_shutdown)
     ck_assert_int_eq(pgm_phys_write(vm.pgm, 0x1000, code, sizeof(code)), CAP_OK);
     tvm_flat32(0x1000);
     vm.cpu.ctx.idtr.limit = 0;
-    tvm_run_expect(HWACCM_EXIT_SHUTDOWN);
+    tvm_run_expect(VMM_EXIT_SHUTDOWN);
 }
 END_TEST
 
@@ -217,7 +220,7 @@ START_TEST(segments_current_after_each_exit)
     vm.cpu.ctx.seg[CPUM_DS].sel = 0x40;
     vm.cpu.ctx.seg[CPUM_DS].base = 0x400;
     cpum_mark_dirty(&vm.cpu, CPUM_STATE_SREGS);
-    tvm_run_expect(HWACCM_EXIT_HLT);
+    tvm_run_expect(VMM_EXIT_HLT);
     ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_DS].sel, 0x40);
     ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_DS].base, 0x400);
     ck_assert_uint_eq(vm.cpu.ctx.seg[CPUM_ES].sel, 0x2000);
@@ -234,10 +237,46 @@ START_TEST(no_kvm_is_a_clear_error)
     ck_assert_int_eq(pgm_create(&pgm), CAP_OK);
     ck_assert_int_eq(hwaccm_create(pgm, &pol, &hm), VMM_E_NO_KVM);
     ck_assert_ptr_null(hm);
-    const char *m = take_message();
-    ck_assert_msg(strstr(m, "/nonexistent/kvm") && strstr(m, "No such file"), "%s", m);
+    /* the host driver's code and component became the VMM's, the message stayed */
+    struct cap_error_info info;
+    ck_assert_int_eq(cap_error_take(&info), CAP_OK);
+    ck_assert_int_eq(info.result, VMM_E_NO_KVM);
+    ck_assert_str_eq(info.component, VMM_COMPONENT);
+    ck_assert_msg(strstr(info.message, "/nonexistent/kvm") && strstr(info.message, "No such file"),
+                  "%s", info.message);
+    cap_error_info_clear(&info);
     pgm_destroy(pgm);
     unsetenv("CAPSULE_KVM_DEVICE");
+}
+END_TEST
+
+/* The host drivers' own range (hostdrivers/hd_result.h) never leaves the
+ * VMM: each code maps to the VMM's, with its error info; the rest pass. */
+START_TEST(host_driver_results_map)
+{
+    static const cap_result map[][2] = {
+        {HD_E_NO_HYPERVISOR, VMM_E_NO_KVM}, {HD_E_API, VMM_E_KVM_API}, {HD_E_CALL, VMM_E_HOSTDRV}};
+    for (unsigned i = 0; i < 3; i++) {
+        cap_error_set(map[i][0], HD_COMPONENT, NULL, "kvm: call %u failed", i);
+        ck_assert_int_eq(vmm_result_from_hd(map[i][0]), map[i][1]);
+        struct cap_error_info info;
+        ck_assert_int_eq(cap_error_take(&info), CAP_OK);
+        ck_assert_int_eq(info.result, map[i][1]);
+        ck_assert_str_eq(info.component, VMM_COMPONENT);
+        ck_assert_ptr_nonnull(strstr(info.message, "failed"));
+        cap_error_info_clear(&info);
+    }
+    /* other codes, success and another failure's error info are left alone */
+    ck_assert_int_eq(vmm_result_from_hd(CAP_OK), CAP_OK);
+    ck_assert_int_eq(vmm_result_from_hd(CAP_FALSE_RESULT), CAP_FALSE_RESULT);
+    cap_error_set(CAP_E_OUTOFMEMORY, HD_COMPONENT, NULL, "kvm: out of memory");
+    ck_assert_int_eq(vmm_result_from_hd(CAP_E_OUTOFMEMORY), CAP_E_OUTOFMEMORY);
+    ck_assert_int_eq(vmm_result_from_hd(HD_E_CALL), VMM_E_HOSTDRV);
+    struct cap_error_info info;
+    ck_assert_int_eq(cap_error_take(&info), CAP_OK);
+    ck_assert_int_eq(info.result, CAP_E_OUTOFMEMORY);
+    ck_assert_str_eq(info.component, HD_COMPONENT);
+    cap_error_info_clear(&info);
 }
 END_TEST
 
@@ -249,11 +288,11 @@ START_TEST(io_exit_round_trip)
     tvm_create(1 << 20);
     tvm_vcpu();
     tvm_real_mode(0x1000, code, sizeof(code));
-    tvm_run_expect(HWACCM_EXIT_IO);
+    tvm_run_expect(VMM_EXIT_IO);
     double t0 = now_us();
     for (int i = 0; i < N; i++) {
         cap_result rc = hwaccm_vcpu_run(vm.vcpu, &vm.exit);
-        ck_assert(rc == CAP_OK && vm.exit.reason == HWACCM_EXIT_IO);
+        ck_assert(rc == CAP_OK && vm.exit.reason == VMM_EXIT_IO);
     }
     double dt = now_us() - t0;
     printf("hwaccm: real-mode (CPL0) I/O exit round trip: %.2f us (%d exits)\n", dt / N, N);
@@ -269,7 +308,7 @@ START_TEST(emulation_failure_names_the_instruction)
     tvm_vcpu();
     tvm_real_mode(0x1000, code, sizeof(code));
     vm.cpu.ctx.cr4 |= CR4_OSFXSR;
-    tvm_run_expect(HWACCM_EXIT_EMULATION_FAILURE);
+    tvm_run_expect(VMM_EXIT_EMULATION_FAILURE);
     ck_assert_uint_eq(vm.exit.emul.rip, 0x1000);
     ck_assert_uint_ge(vm.exit.emul.insn_len, 5);
     ck_assert_mem_eq(vm.exit.emul.insn, code, 5);
@@ -305,5 +344,6 @@ TCase *tcase_nokvm(void)
 {
     TCase *tc = tcase_create("nokvm");
     tcase_add_test(tc, no_kvm_is_a_clear_error);
+    tcase_add_test(tc, host_driver_results_map);
     return tc;
 }

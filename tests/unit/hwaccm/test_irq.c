@@ -25,13 +25,12 @@ static int run_injecting(uint8_t vector, unsigned *windows)
         }
         hwaccm_vcpu_request_irq_window(vm.vcpu, pending);
         ck_assert_int_eq(hwaccm_vcpu_run(vm.vcpu, &vm.exit), CAP_OK);
-        if (vm.exit.reason == HWACCM_EXIT_IRQ_WINDOW && windows)
+        if (vm.exit.reason == VMM_EXIT_IRQ_WINDOW && windows)
             (*windows)++;
-        if (vm.exit.reason == HWACCM_EXIT_IO)
+        if (vm.exit.reason == VMM_EXIT_IO)
             return i + 1;
-        ck_assert_msg(vm.exit.reason == HWACCM_EXIT_IRQ_WINDOW ||
-                          vm.exit.reason == HWACCM_EXIT_HLT,
-                      "unexpected exit %s", hwaccm_exit_name(vm.exit.reason));
+        ck_assert_msg(vm.exit.reason == VMM_EXIT_IRQ_WINDOW || vm.exit.reason == VMM_EXIT_HLT,
+                      "unexpected exit %s", vmm_exit_name(vm.exit.reason));
     }
     ck_abort_msg("the interrupt was never delivered");
     return 0;

@@ -67,12 +67,12 @@ START_TEST(flat32_out)
     tvm_vcpu();
     ck_assert_int_eq(pgm_phys_write(vm.pgm, 0x1000, code, sizeof(code)), CAP_OK);
     tvm_flat32(0x1000);
-    tvm_run_expect(HWACCM_EXIT_IO);
+    tvm_run_expect(VMM_EXIT_IO);
     ck_assert_uint_eq(vm.exit.io.size, 4);
     uint32_t v;
     memcpy(&v, vm.exit.io.data, 4);
     ck_assert_uint_eq(v, 0x12345678);
-    tvm_run_expect(HWACCM_EXIT_HLT);
+    tvm_run_expect(VMM_EXIT_HLT);
 }
 END_TEST
 
@@ -89,7 +89,7 @@ START_TEST(long_mode_cpl3_loop)
     ck_assert_int_eq(pgm_phys_write(vm.pgm, 0x20000, code, sizeof(code)), CAP_OK);
     long_mode_user(0x20000);
     double t0 = now_us();
-    tvm_run_expect(HWACCM_EXIT_IO);
+    tvm_run_expect(VMM_EXIT_IO);
     double t_loop = now_us() - t0;
     ck_assert_uint_eq(vm.exit.io.port, 0xf4);
     ck_assert_uint_eq(vm.exit.io.data[0], 0x64);
@@ -100,7 +100,7 @@ START_TEST(long_mode_cpl3_loop)
     t0 = now_us();
     for (int i = 0; i < N; i++) {
         cap_result rc = hwaccm_vcpu_run(vm.vcpu, &vm.exit);
-        ck_assert(rc == CAP_OK && vm.exit.reason == HWACCM_EXIT_IO);
+        ck_assert(rc == CAP_OK && vm.exit.reason == VMM_EXIT_IO);
     }
     double t_io = now_us() - t0;
     printf("hwaccm: 64-bit CPL3 loop: %.2f ns per iteration (%d iterations)\n",

@@ -69,13 +69,13 @@ void tvm_real_mode(uint16_t ip, const void *code, size_t len)
     cpum_mark_dirty(&vm.cpu, CPUM_STATE_GPRS | CPUM_STATE_SREGS);
 }
 
-void tvm_run_expect(enum hwaccm_exit_reason reason)
+void tvm_run_expect(enum vmm_exit_reason reason)
 {
     cap_result rc = hwaccm_vcpu_run(vm.vcpu, &vm.exit);
     ck_assert_msg(rc == CAP_OK, "run: %s", take_message());
     ck_assert_msg(vm.exit.reason == reason, "exit %s (code %u), expected %s at rip 0x%llx",
-                  hwaccm_exit_name(vm.exit.reason), vm.exit.unknown.code,
-                  hwaccm_exit_name(reason), (unsigned long long)vm.cpu.ctx.rip);
+                  vmm_exit_name(vm.exit.reason), vm.exit.unknown.code, vmm_exit_name(reason),
+                  (unsigned long long)vm.cpu.ctx.rip);
 }
 
 int main(void)

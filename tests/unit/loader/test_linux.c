@@ -485,13 +485,13 @@ START_TEST(acpi_options)
     ck_assert_uint_eq(rd32(gp(&vm, LOADER_ACPI_ADDR + 0x300 + 4, 4)), 44 + 8 + 32);
     tvm_fini(&vm);
     tvm_init(&vm, 64 * MiB, 0);
-    ck_assert_int_eq(load_acpi(&vm, img, LOADER_ACPI_MAX_CPUS, 0), CAP_OK);
+    ck_assert_int_eq(load_acpi(&vm, img, PLATFORM_MAX_CPUS_ARCH, 0), CAP_OK);
     uint32_t mlen = rd32(gp(&vm, LOADER_ACPI_ADDR + 0x300 + 4, 4));
-    ck_assert_uint_eq(mlen, 44 + 8 * LOADER_ACPI_MAX_CPUS + 32);
+    ck_assert_uint_eq(mlen, 44 + 8 * PLATFORM_MAX_CPUS_ARCH + 32);
     ck_assert_uint_eq(sum8(gp(&vm, LOADER_ACPI_ADDR + 0x300, mlen), mlen), 0);
     tvm_fini(&vm);
     tvm_init(&vm, 64 * MiB, 0);
-    ck_assert_int_eq(load_acpi(&vm, img, LOADER_ACPI_MAX_CPUS + 1, 0), CAP_E_INVALIDARG);
+    ck_assert_int_eq(load_acpi(&vm, img, PLATFORM_MAX_CPUS_ARCH + 1, 0), CAP_E_INVALIDARG);
     ck_assert_msg_has("vCPUs");
     assert_untouched(&vm);
     tvm_fini(&vm);

@@ -13,7 +13,7 @@ struct tm_machine {
     struct pgm *pgm;
     struct rem *rem;
     struct rem_vcpu *v;
-    struct hwaccm_exit exit;
+    struct vmm_exit exit;
     uint8_t *ram;
 };
 
@@ -45,7 +45,7 @@ void rt_long64(uint64_t rip);
 void rt_idt_gate(unsigned vec, uint64_t off, unsigned dpl, int trap);
 
 /* Runs until an exit other than INTERRUPTED (max 10M instructions). */
-enum hwaccm_exit_reason rt_run(void);
+enum vmm_exit_reason rt_run(void);
 
 void rt_wr64(uint64_t gpa, uint64_t v);
 uint64_t rt_rd64(uint64_t gpa);

@@ -134,7 +134,7 @@ START_TEST(alu_vs_host)
             CTX->gpr[CPUM_RSP] = 0x80000 - 8;
             rt_wr64(0x80000 - 8, 0x100ff0);
             CTX->gpr[CPUM_RDI] = 0x200000;
-            ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+            ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
             pgm_phys_read(M.pgm, 0x200000, &em, sizeof(em));
             runs++;
             uint64_t fm = o->flags;

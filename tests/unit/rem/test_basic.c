@@ -17,7 +17,7 @@ START_TEST(real_mode_basics)
                    " hlt\n"
                    "isr: iret\n");
     rt_real(0x7c00);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX] & 0xffff, 0x1245);
     ck_assert_uint_eq(CTX->gpr[CPUM_RDX] & 0xffff, 0x1245);
     ck_assert_uint_eq(rt_rd32(0x20010) & 0xffff, 0x1245);
@@ -33,7 +33,7 @@ START_TEST(real_mode_int_iret)
                    " sti\n mov bx, 5\n int 0x21\n add bx, 1\n hlt\n"
                    "isr: pushf\n pop cx\n mov bx, 40\n iret\n");
     rt_real(0x7c00);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RBX] & 0xffff, 41);
     ck_assert_uint_eq(CTX->gpr[CPUM_RCX] & 0x200, 0); /* IF cleared in the handler */
     ck_assert_uint_ne(CTX->rflags & 0x200, 0);         /* and restored by IRET */
@@ -49,20 +49,20 @@ START_TEST(port_io_exits)
                    " mov si, msg\n mov cx, 3\n mov dx, 0x3f8\n cld\n rep outsb\n hlt\n"
                    "msg: db 'xyz'\n");
     rt_real(0x7c00);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_IO);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_IO);
     ck_assert_uint_eq(M.exit.io.port, 0xe9);
     ck_assert(M.exit.io.write);
     ck_assert_uint_eq(M.exit.io.data[0], 0x41);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_IO);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_IO);
     ck_assert_uint_eq(M.exit.io.port, 0x60);
     ck_assert(!M.exit.io.write);
     M.exit.io.data[0] = 0x5a; /* EM fills the IN data */
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_IO);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_IO);
     ck_assert_uint_eq(CTX->gpr[CPUM_RBX] & 0xff, 0x5a);
     ck_assert_uint_eq(M.exit.io.port, 0x3f8);
     ck_assert_uint_eq(M.exit.io.count, 3);
     ck_assert(memcmp(M.exit.io.data, "xyz", 3) == 0);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RCX] & 0xffff, 0);
 }
 END_TEST
@@ -78,7 +78,7 @@ START_TEST(prot32_calls_strings)
                      "addf: push ebp\n mov ebp, esp\n mov eax, [ebp+8]\n imul eax, [ebp+12]\n leave\n ret\n"
                      "src: db 'hello rem!'\n");
     rt_prot32(0x100000, 0);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert(memcmp(M.ram + 0x200000, "hello rem!", 10) == 0);
     ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 35);
     ck_assert_uint_eq(rt_rd32(0x20010c), 0xabababab);
@@ -99,7 +99,7 @@ START_TEST(long64_misc)
                      " hlt\n"
                      "val: dq 0\n");
     rt_long64(0x100000);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     struct cpum_ctx *c = CTX;
     ck_assert_uint_eq(c->gpr[CPUM_R8], 0xf0debc9a78563412ull);
     ck_assert_uint_eq(c->gpr[CPUM_R9] & 0xff, 1);
@@ -117,7 +117,7 @@ START_TEST(long64_xadd_div)
                      " hlt\n"
                      "val: dq 0\n");
     rt_long64(0x100000);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     struct cpum_ctx *c = CTX;
     ck_assert_uint_eq(c->gpr[CPUM_R14], 10);
     ck_assert_uint_eq(c->gpr[CPUM_RAX], 2);

@@ -23,7 +23,7 @@ static void bench(const char *name, const char *src, uint64_t iters, unsigned pe
     cpum_mark_dirty(&M.cpu, CPUM_STATE_ALL);
     uint64_t i0 = rem_vcpu_insns(M.v);
     double t0 = now();
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     double dt = now() - t0;
     uint64_t n = rem_vcpu_insns(M.v) - i0;
     ck_assert_uint_ge(n, iters * per_iter);

@@ -15,7 +15,7 @@ START_TEST(smc_next_insn)
                      "p: mov eax, 1\n"
                      " hlt\n");
     rt_long64(0x100000);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 42);
 }
 END_TEST
@@ -28,7 +28,7 @@ START_TEST(smc_in_loop)
                      "l: call f\n add ebx, eax\n inc byte [rel f+1]\n dec ecx\n jnz l\n hlt\n"
                      "f: mov eax, 1\n ret\n");
     rt_long64(0x100000);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 6);
 }
 END_TEST
@@ -37,12 +37,12 @@ START_TEST(host_rewrites_code)
 {
     rt_asm(0x100000, "bits 64\n mov eax, 1\n hlt\n");
     rt_long64(0x100000);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 1);
     /* Same address, same length, other immediate, written behind rem's back. */
     rt_asm(0x100000, "bits 64\n mov eax, 2\n hlt\n");
     CTX->rip = 0x100000;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 2);
 }
 END_TEST
@@ -59,7 +59,7 @@ START_TEST(remapped_code_page)
                      " mov rdx, [0x200000]\n mov [0x13000 + 8 * 5], rdx\n invlpg [0x5000]\n"
                      " mov eax, 0x5000\n call rax\n hlt\n");
     rt_long64(0x100000);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 5);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 9);
 }
@@ -75,7 +75,7 @@ START_TEST(sti_shadow_in_block)
     cap_result rc = rem_vcpu_run(M.v, 100, &M.exit);
     rem_vcpu_request_irq_window(M.v, 0);
     ck_assert_int_eq(rc, CAP_OK);
-    ck_assert_int_eq(M.exit.reason, HWACCM_EXIT_IRQ_WINDOW);
+    ck_assert_int_eq(M.exit.reason, VMM_EXIT_IRQ_WINDOW);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 7);
     ck_assert_uint_ne(CTX->gpr[CPUM_RBX], 8);
 }

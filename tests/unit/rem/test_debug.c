@@ -22,7 +22,7 @@ START_TEST(pop_ss_single_step)
     rt_prot32(0x100000, 0);
     rt_idt_gate(1, 0x100040, 0, 0);
     rt_wr32(0x200000, 0);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(rt_rd32(0x200000), 5);
     for (unsigned i = 0; i < 5; i++)
         ck_assert_uint_eq(rt_rd32(0x200004 + 4 * i), rt_rd32(0x100080 + 4 * i));
@@ -37,7 +37,7 @@ START_TEST(mov_ss_irq_shadow)
     rt_long64(0x100000);
     CTX->rflags |= 0x200;
     ck_assert_int_eq(rem_vcpu_run(M.v, 2, &M.exit), CAP_OK);
-    ck_assert_int_eq(M.exit.reason, HWACCM_EXIT_INTERRUPTED);
+    ck_assert_int_eq(M.exit.reason, VMM_EXIT_INTERRUPTED);
     ck_assert(!rem_vcpu_irq_ready(M.v)); /* after MOV SS */
     ck_assert_int_eq(rem_vcpu_run(M.v, 1, &M.exit), CAP_OK);
     ck_assert(rem_vcpu_irq_ready(M.v)); /* after the nop */
@@ -72,7 +72,7 @@ START_TEST(data_bp_dropped_on_fault)
     /* L0 L1; DR0: reads/writes, 8 bytes; DR1: reads/writes, 4 bytes */
     CTX->dr[7] = 0x400 | 1 | 4 | (3ull << 16) | (2ull << 18) | (3ull << 20) | (3ull << 22);
     CTX->gpr[CPUM_R12] = CTX->gpr[CPUM_R14] = 0;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_R12], 1); /* only the read's trap */
     ck_assert_uint_eq(CTX->gpr[CPUM_R13], 0x100008);
     ck_assert_uint_eq(CTX->gpr[CPUM_R14], 1);
@@ -98,7 +98,7 @@ START_TEST(mov_ss_data_bp_deferred)
     CTX->dr[0] = 0x200100;
     CTX->dr[7] = 0x400 | 1 | (3ull << 16) | (1ull << 18); /* L0, reads/writes, 2 bytes */
     CTX->gpr[CPUM_R12] = CTX->gpr[CPUM_R14] = 0;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_R12], 1);
     ck_assert_uint_eq(CTX->gpr[CPUM_R13], 0x100080); /* inside the #BP handler */
     ck_assert_uint_eq(CTX->gpr[CPUM_R14], 1);
@@ -127,7 +127,7 @@ START_TEST(noncanonical_bases)
     CTX->gdtr.limit = 0x67;
     rt_idt_gate(13, 0x100800, 0, 0);
     CTX->gpr[CPUM_R15] = 0;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_R15], 13);
     ck_assert_uint_eq(CTX->gpr[CPUM_R13], 0x58);
     ck_assert_uint_eq(CTX->ldtr.sel, 0);

@@ -44,8 +44,8 @@ int rt_feat_run(const char *db, int cpl3)
     handlers();
     CTX->gpr[CPUM_RAX] = 0x200000; /* memory forms: a valid address */
     CTX->gpr[CPUM_R15] = ~0ull;
-    enum hwaccm_exit_reason r = rt_run();
-    ck_assert_msg(r == HWACCM_EXIT_HLT, "%s (cpl3 %d): exit %d at rip 0x%llx", db, cpl3, r,
+    enum vmm_exit_reason r = rt_run();
+    ck_assert_msg(r == VMM_EXIT_HLT, "%s (cpl3 %d): exit %d at rip 0x%llx", db, cpl3, r,
                   (unsigned long long)CTX->rip);
     return CTX->gpr[CPUM_R15] == ~0ull ? -1 : (int)CTX->gpr[CPUM_R15];
 }
@@ -133,7 +133,7 @@ START_TEST(smap_explicit_implicit)
         CTX->cr4 |= CR4_SMAP;
         handlers();
         CTX->gpr[CPUM_R15] = ~0ull;
-        ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+        ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
         int vec = CTX->gpr[CPUM_R15] == ~0ull ? -1 : (int)CTX->gpr[CPUM_R15];
         ck_assert_msg(vec == c[i].vec, "case %u: vector %d, want %d", i, vec, c[i].vec);
         if (vec == 14) {
@@ -152,14 +152,14 @@ START_TEST(smep_fetch)
     rt_long64(0x100000);
     handlers();
     CTX->gpr[CPUM_R15] = ~0ull;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_R15], ~0ull); /* without SMEP: fine */
     for (unsigned i = 0; i < 512; i++)
         rt_wr64(0x13000 + 8 * i, ((uint64_t)i << 12) | 3);
     rt_long64(0x100000);
     CTX->cr4 |= CR4_SMEP;
     CTX->gpr[CPUM_R15] = ~0ull;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_R15], 14);
     ck_assert_uint_eq(CTX->gpr[CPUM_R13], 0x11); /* P, I/D */
     ck_assert_uint_eq(CTX->cr2, 0x200000);

@@ -23,7 +23,7 @@ static unsigned run_x(const char *body)
     static const unsigned vec[] = { 6, 7, 13, 16, 19 };
     for (unsigned i = 0; i < 5; i++)
         rt_idt_gate(vec[i], 0x100800 + 16 * i, 0, 0);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     return (unsigned)CTX->gpr[CPUM_R8];
 }
 

@@ -442,8 +442,8 @@ START_TEST(fpu_sse_vs_host)
             CTX->gpr[CPUM_RSP] = 0x80000 - 8;
             rt_wr64(0x80000 - 8, 0x100ff0);
             CTX->gpr[CPUM_RDI] = 0x200000;
-            enum hwaccm_exit_reason why = rt_run();
-            if (why != HWACCM_EXIT_HLT || CTX->rip != 0x100ff1) {
+            enum vmm_exit_reason why = rt_run();
+            if (why != VMM_EXIT_HLT || CTX->rip != 0x100ff1) {
                 if (mismatches++ < 16)
                     fprintf(stderr, "FAIL %s: exit %d rip %llx\n", f->text, why,
                             (unsigned long long)CTX->rip);

@@ -63,7 +63,7 @@ START_TEST(gate32_inner_level_params)
                      " mov eax, [esp]\n mov ebx, [esp+4]\n mov ecx, [esp+8]\n mov edx, [esp+12]\n"
                      " mov esi, [esp+16]\n mov ebp, [esp+20]\n mov edi, esp\n"
                      " mov [0x9010], cs\n mov [0x9014], ss\n mov [0x9018], eax\n retf 8\n");
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     struct cpum_ctx *c = CTX;
     /* The inner frame on the TSS stack: EIP, CS, the two parameters in their
      * order, the caller's ESP and SS. */
@@ -97,7 +97,7 @@ START_TEST(gate32_same_level_and_jmp)
     rt_asm(0x100100, "bits 32\n org 0x100100\n"
                      " mov eax, [esp]\n mov ebx, [esp+4]\n mov ecx, esp\n retf\n");
     rt_asm(0x100180, "bits 32\n org 0x100180\n mov edx, 0x600d\n hlt\n");
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     struct cpum_ctx *c = CTX;
     ck_assert_uint_eq(c->gpr[CPUM_RAX], 0x10000c); /* after `mov esp` (5) + CALL (7) */
     ck_assert_uint_eq(c->gpr[CPUM_RBX], 0x08);
@@ -119,7 +119,7 @@ static uint32_t faulting_transfer(uint16_t gsel, unsigned gdpl, int present, uin
     snprintf(src, sizeof(src), "bits 32\n org 0x100000\n" TO_RING3_32 " %s\n hlt\n", insn);
     rt_asm(0x100000, src);
     rt_asm(0x100100, "bits 32\n mov dword [0x9100], 0x600d\n hlt\n");
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     return rt_rd32(0x9100);
 }
 
@@ -163,7 +163,7 @@ START_TEST(gate64_inner_level)
                      " mov r12, rsp\n mov r13, ss\n o64 retf\n");
     rt_asm(0x101000, "bits 64\n hlt\n");
     rt_idt_gate(13, 0x101000, 0, 0);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     struct cpum_ctx *c = CTX;
     ck_assert_uint_eq(c->gpr[CPUM_R8], 0x100015 + 6); /* after the 6-byte CALL */
     ck_assert_uint_eq(c->gpr[CPUM_R9], 0x33);
@@ -186,7 +186,7 @@ START_TEST(gate64_needs_64bit_target)
     rt_asm(0x101000, "bits 64\n mov rax, [rsp]\n hlt\n");
     rt_idt_gate(13, 0x101000, 0, 0);
     CTX->gpr[CPUM_RAX] = 0x1234;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 0x08);
 }
 END_TEST
@@ -235,7 +235,7 @@ START_TEST(task_jmp)
     rt_asm(0x100100, "bits 32\n org 0x100100\n str eax\n mov [0x9000], eax\n mov [0x9004], ebx\n"
                      " pushfd\n pop ecx\n mov [0x9008], ecx\n mov ecx, cr0\n mov [0x900c], ecx\n"
                      " mov [0x9010], esp\n hlt\n");
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(rt_rd32(0x9000) & 0xffff, 0x58);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 0x58);     /* the new task's registers... */
     ck_assert_uint_eq(rt_rd32(0x9004), 0);            /* ...not the old one's EBX */
@@ -265,7 +265,7 @@ START_TEST(task_call_gate_and_iret)
     rt_asm(0x100100, "bits 32\n org 0x100100\n mov eax, 0x1111\n str edx\n mov [0x9000], edx\n"
                      " pushfd\n pop ecx\n mov [0x9004], ecx\n movzx esi, word [0x4000]\n"
                      " mov [0x9008], esi\n iretd\n");
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(rt_rd32(0x9000) & 0xffff, 0x58);
     ck_assert_uint_eq(rt_rd32(0x9004) & 0x4000, 0x4000); /* CALL: NT set */
     ck_assert_uint_eq(rt_rd32(0x9008), 0x38);            /* the back link */
@@ -291,7 +291,7 @@ START_TEST(task_gate_exception)
     rt_asm(0x100000, "bits 32\n org 0x100000\n mov ax, 0x1234\n mov ds, ax\n hlt\n");
     rt_asm(0x100100, "bits 32\n org 0x100100\n pop eax\n mov [0x9000], eax\n"
                      " mov eax, [0x3020]\n mov [0x9004], eax\n mov [0x9008], esp\n hlt\n");
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(rt_rd32(0x9000), 0x1234);
     ck_assert_uint_eq(rt_rd32(0x9004), 0x100004); /* the faulting MOV DS */
     ck_assert_uint_eq(rt_rd32(0x9008), 0x60000);
@@ -302,7 +302,7 @@ START_TEST(task_busy_refused)
 {
     task_kernel();
     rt_asm(0x100000, "bits 32\n org 0x100000\n jmp 0x38:0\n");
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(rt_rd32(0x9100), 0x38); /* #GP(TSS): it is busy */
     ck_assert_uint_eq(CTX->tr.sel, 0x38);
 }

@@ -139,7 +139,7 @@ static void run_prog(const char *src, int hot, uint64_t budget, struct snap *out
             out[k].reason = M.exit.reason;
         }
         take(&out[k], insns0);
-        if (out[k].reason == HWACCM_EXIT_HLT)
+        if (out[k].reason == VMM_EXIT_HLT)
             break;
     }
 }
@@ -150,7 +150,7 @@ START_TEST(jit_matches_interpreter)
     static struct snap a, b;
     run_prog(src, -1, 0, &a, 1);
     run_prog(src, 0, 0, &b, 1);
-    ck_assert_int_eq(a.reason, HWACCM_EXIT_HLT);
+    ck_assert_int_eq(a.reason, VMM_EXIT_HLT);
     ck_assert_uint_gt(rem_vcpu_jit_translations(M.v), 100); /* the translator ran */
     same(&a, &b, "whole program");
     /* The default threshold: blocks switch from interpreted to translated mid-run. */
@@ -193,9 +193,9 @@ START_TEST(jit_budget_exact)
             char what[64];
             snprintf(what, sizeof(what), "budget %llu step %u", (unsigned long long)budgets[k], i);
             same(&a[i], &b[i], what);
-            if (a[i].reason == HWACCM_EXIT_HLT)
+            if (a[i].reason == VMM_EXIT_HLT)
                 break;
-            ck_assert_int_eq(a[i].reason, HWACCM_EXIT_INTERRUPTED);
+            ck_assert_int_eq(a[i].reason, VMM_EXIT_INTERRUPTED);
             ck_assert_uint_eq(a[i].insns, budgets[k] * (i + 1)); /* exact per instruction */
         }
     }
@@ -226,7 +226,7 @@ static void run_fault(const char *loop, int jit, struct snap *s)
     uint64_t insns0 = rem_vcpu_insns(M.v);
     s->reason = rt_run();
     take(s, insns0);
-    ck_assert_int_eq(s->reason, HWACCM_EXIT_HLT);
+    ck_assert_int_eq(s->reason, VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[9], 0x5008);   /* CR2 */
     ck_assert_uint_eq(CTX->gpr[11], 0xdead);  /* RDX not yet written */
 }
@@ -280,7 +280,7 @@ START_TEST(jit_smc_in_block)
         uint64_t insns0 = rem_vcpu_insns(M.v);
         s[k].reason = rt_run();
         take(&s[k], insns0);
-        ck_assert_int_eq(s[k].reason, HWACCM_EXIT_HLT);
+        ck_assert_int_eq(s[k].reason, VMM_EXIT_HLT);
         ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 15);
     }
     same(&s[0], &s[1], "smc");
@@ -312,7 +312,7 @@ static unsigned run_chain(int hot, uint64_t budget, unsigned poke, struct snap *
         ck_assert_int_eq(rem_vcpu_run(M.v, budget, &M.exit), CAP_OK);
         out[k].reason = M.exit.reason;
         take(&out[k], insns0);
-        if (out[k].reason == HWACCM_EXIT_HLT)
+        if (out[k].reason == VMM_EXIT_HLT)
             break;
         if (k == poke)
             M.ram[0x101001] = 100;

@@ -221,15 +221,15 @@ void rt_idt_gate(unsigned vec, uint64_t off, unsigned dpl, int trap)
     }
 }
 
-enum hwaccm_exit_reason rt_run(void)
+enum vmm_exit_reason rt_run(void)
 {
     for (int i = 0; i < 100; i++) {
         cap_result rc = rem_vcpu_run(M.v, 10000000, &M.exit);
         ck_assert_int_eq(rc, CAP_OK);
-        if (M.exit.reason != HWACCM_EXIT_INTERRUPTED)
+        if (M.exit.reason != VMM_EXIT_INTERRUPTED)
             return M.exit.reason;
     }
-    return HWACCM_EXIT_INTERRUPTED;
+    return VMM_EXIT_INTERRUPTED;
 }
 
 int main(void)

@@ -43,7 +43,7 @@ START_TEST(invlpg_and_cr3)
                      " mov dword [0x21000+4*6], 0x6007\n mov edx, cr3\n mov cr3, edx\n"
                      " mov esi, [0x6000]\n hlt\n");
     rt_prot32(0x100000, 1);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 0x600);
     ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 0x600);
     ck_assert_uint_eq(CTX->gpr[CPUM_RCX], 0x700);
@@ -65,7 +65,7 @@ START_TEST(rep_movs_restart)
                      " add rsp, 8\n iretq\n");
     rt_long64(0x100000);
     rt_idt_gate(14, 0x100040, 0, 0);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     struct cpum_ctx *c = CTX;
     ck_assert_uint_eq(c->gpr[CPUM_R8], 0x1000);  /* RCX at the fault */
     ck_assert_uint_eq(c->gpr[CPUM_R9], 0x9000);  /* RDI at the fault */
@@ -85,7 +85,7 @@ START_TEST(mmio_inline)
     /* Map 16..18 MiB with a 2 MiB page (PD entry 8). */
     rt_wr64(0x12000 + 8 * 8, 0x1000000 | 0x87);
     mmio_reads = mmio_writes = 0;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 0x55667790);
     ck_assert_uint_eq(mmio_writes, 1);
     ck_assert_uint_eq(mmio_last, 0xdeadbeef);
@@ -98,7 +98,7 @@ START_TEST(page_crossing)
     rt_asm(0x100000, "bits 64\n org 0x100000\n"
                      " mov rax, 0x0102030405060708\n mov [0x8ffd], rax\n mov rbx, [0x8ffd]\n hlt\n");
     rt_long64(0x100000);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 0x0102030405060708ull);
     ck_assert_uint_eq(M.ram[0x9000], 0x05);
 }
@@ -115,7 +115,7 @@ START_TEST(segment_limits)
     rt_prot32(0x100000, 0);
     rt_idt_gate(13, 0x100040, 0, 0);
     /* SS must stay flat for the handler: 0x18. */
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RSI], 0x77);
     ck_assert_uint_eq(CTX->gpr[CPUM_RDI], 0);
 }

@@ -43,7 +43,7 @@ static void run_under(unsigned i, const char *code, bool hole, void (*prep)(void
         prep();
         cpum_mark_dirty(&M.cpu, CPUM_STATE_ALL);
     }
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
 }
 
 /* CMPS: Intel reads ES:[rDI] first, AMD DS:[rSI]. A non-canonical rDI and an

@@ -17,7 +17,7 @@ START_TEST(pf_prot32)
     rt_prot32(0x100000, 1);
     rt_idt_gate(14, 0x100040, 0, 0);
     rt_wr32(0x5008, 0xcafe);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_RCX], 0);      /* not present, read, supervisor */
     ck_assert_uint_eq(CTX->gpr[CPUM_RDX], 0x5008); /* CR2 */
     ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 0xcafe); /* restarted after the handler */
@@ -36,7 +36,7 @@ START_TEST(de_ud_long)
     rt_idt_gate(0, 0x100000 + 12, 0, 0);
     rt_idt_gate(6, 0x100000 + 12 + 10, 0, 0);
     CTX->gpr[CPUM_R8] = 0;
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_R8], 17);
 }
 END_TEST
@@ -57,7 +57,7 @@ START_TEST(user_gp_stack_switch)
     rt_long64(0x100000);
     rt_idt_gate(13, 0x100040, 0, 0);
     rt_idt_gate(0x80, 0x100080, 3, 0);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     struct cpum_ctx *c = CTX;
     ck_assert_uint_eq(c->gpr[CPUM_RAX], 0x90000);
     ck_assert_uint_eq(c->gpr[CPUM_R9], 0);            /* #GP error code 0 */
@@ -85,7 +85,7 @@ START_TEST(syscall_sysret)
     /* hlt at CPL3 is #GP: give it a handler that halts at CPL0. */
     rt_asm(0x101000, "bits 64\n hlt\n");
     rt_idt_gate(13, 0x101000, 0, 0);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     struct cpum_ctx *c = CTX;
     ck_assert_uint_eq(c->gpr[CPUM_R10], 0x10);
     ck_assert_uint_eq(c->gpr[CPUM_RBX], 0x10001a); /* after SYSCALL */
@@ -101,7 +101,7 @@ START_TEST(triple_fault)
     rt_long64(0x100000);
     CTX->idtr.limit = 0; /* #PF -> #GP (no gate) -> #DF -> shutdown */
     cpum_mark_dirty(&M.cpu, CPUM_STATE_ALL);
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_SHUTDOWN);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_SHUTDOWN);
     ck_assert_uint_eq(CTX->rip, 0x10000a);
 }
 END_TEST
@@ -115,7 +115,7 @@ START_TEST(double_fault_delivered)
     rt_long64(0x100000);
     rt_idt_gate(8, 0x100040, 0, 0);
     rt_wr64(0x1000 + 16 * 14, 0); /* not present */
-    ck_assert_int_eq(rt_run(), HWACCM_EXIT_HLT);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
     ck_assert_uint_eq(CTX->gpr[CPUM_R15], 0);
     ck_assert_uint_eq(CTX->gpr[CPUM_R14], 0x7ffffffffff0ull);
     ck_assert_uint_eq(CTX->rip, 0x100049); /* after the handler's HLT */

@@ -70,7 +70,7 @@ START_TEST(test_passive)
     IMachine *sm = NULL;
     IMachine_LockMachine(m, s, LockType_Write);
     ISession_GetMachine(s, &sm);
-    IMachine_SetCpuCount(sm, 2);
+    ck_assert_int_eq(IMachine_SetMemorySize(sm, 96), CAP_OK);
     IMachine_SaveSettings(sm);
     ISession_UnlockMachine(s);
     IMachine_Release(sm);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "platform/platform_limits.h"
 #include "vmproc_test.h"
 
 struct parsed {
@@ -156,9 +157,11 @@ START_TEST(test_values)
     ck_assert_int_eq(p.r, 0);
     ck_assert_uint_eq(p.o.memory_mb, 1);
     parsed_free(&p);
-    PARSE(&p, "--kernel", "k", "--memory", "1048576");
+    char max[16];
+    snprintf(max, sizeof(max), "%u", PLATFORM_MAX_RAM_MB);
+    PARSE(&p, "--kernel", "k", "--memory", max);
     ck_assert_int_eq(p.r, 0);
-    ck_assert_uint_eq(p.o.memory_mb, 1048576);
+    ck_assert_uint_eq(p.o.memory_mb, PLATFORM_MAX_RAM_MB);
     parsed_free(&p);
     /* the last of a repeated option wins */
     PARSE(&p, "--kernel", "a", "--kernel", "b", "--memory", "32", "--memory", "48");
@@ -212,11 +215,16 @@ END_TEST
 
 START_TEST(test_bad_numbers)
 {
-    ck_refused("--memory: 'abc' is not a number in 1..1048576", "--kernel", "k", "--memory", "abc");
+    /* the ranges are the platform's (platform/platform_limits.h) */
+    char over[64], arg[16];
+    ck_refused("--memory: 'abc' is not a number in 1..65024", "--kernel", "k", "--memory", "abc");
     ck_refused("--memory: '' is not a number", "--kernel", "k", "--memory", "");
     ck_refused("--memory: '64M' is not a number", "--kernel", "k", "--memory", "64M");
-    ck_refused("--memory: '0' is not a number in 1..1048576", "--kernel", "k", "--memory", "0");
-    ck_refused("--memory: '1048577'", "--kernel", "k", "--memory", "1048577");
+    ck_refused("--memory: '0' is not a number in 1..", "--kernel", "k", "--memory", "0");
+    snprintf(arg, sizeof(arg), "%u", PLATFORM_MAX_RAM_MB + 1);
+    snprintf(over, sizeof(over), "--memory: '%s'", arg);
+    ck_refused(over, "--kernel", "k", "--memory", arg);
+    ck_refused("--memory: '1048576'", "--kernel", "k", "--memory", "1048576"); /* the old bound */
     ck_refused("--memory: '99999999999999999999999'", "--kernel", "k", "--memory",
                "99999999999999999999999");
     ck_refused("--memory: '-1'", "--kernel", "k", "--memory", "-1");
@@ -228,9 +236,9 @@ END_TEST
 
 START_TEST(test_smp_refused)
 {
-    ck_refused("--cpus 2: only 1 vCPU is supported until SMP arrives", "--kernel", "k", "--cpus",
+    ck_refused("--cpus 2: this build runs 1 vCPU per machine until SMP", "--kernel", "k", "--cpus",
                "2");
-    ck_refused("--cpus 255: only 1 vCPU", "--kernel", "k", "--cpus", "255");
+    ck_refused("--cpus 255: " PLATFORM_CPUS_WHY, "--kernel", "k", "--cpus", "255");
 }
 END_TEST
 

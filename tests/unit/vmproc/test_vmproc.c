@@ -274,7 +274,7 @@ static const struct {
     bool raw;
 } bad_setups[] = {
     {.cpu_profile = "pentium", .message = "unknown CPU profile 'pentium' (known: host, "},
-    {.raw = true, .message = "'raw' is not available yet"},
+    {.raw = true, .message = "engine 'raw': raw mode is not available yet"},
     {.kernel = "missing.bin", .message = "missing.bin"},
     {.kernel = "empty.bin", .message = "empty.bin"},
     {.frontend = "vnc", .message = "unknown frontend 'vnc' (try headless)"},
