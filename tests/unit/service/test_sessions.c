@@ -171,8 +171,7 @@ START_TEST(test_abort_reason)
     ck_assert_int_eq(IMachine_LockMachine(m, s, LockType_Write), CAP_OK);
     ck_assert_int_eq(ISession_GetMachine(s, &sm), CAP_OK);
     ck_assert_int_eq(CAP_QI(sm, &IID_IInternalMachineControl, &ctl), CAP_OK);
-    ck_assert_int_eq(IInternalMachineControl_SetAbortReason(ctl, "no"),
-                     CAP_E_INVALID_OBJECT_STATE);
+    ck_assert_int_eq(IInternalMachineControl_SetAbortReason(ctl, "no"), CAP_E_INVALID_OBJECT_STATE);
     IInternalMachineControl_Release(ctl);
     IMachine_Release(sm);
     ck_assert_int_eq(ISession_UnlockMachine(s), CAP_OK);

@@ -663,6 +663,7 @@ static const struct {
     unsigned session_ends;
     const char *abort_reason; /* the start of what setAbortReason said ("": not called) */
 } vm_ends[] = {
+    /* clang-format off */
     {"debug-exit", vt_guest_hello, &vt_guest_hello_len, END_GUEST, 85,
      {MachineState_Running, MachineState_PoweredOff}, MachineState_PoweredOff, 1, ""},
     {"triple fault", guest_ud2, NULL, END_GUEST, VMPROC_EXIT_ABORTED,
@@ -671,6 +672,7 @@ static const struct {
      {MachineState_Running, MachineState_PoweredOff}, MachineState_PoweredOff, 1, ""},
     {"uninitialize", vt_guest_spin, &vt_guest_spin_len, END_UNINITIALIZE, 0,
      {MachineState_Running}, MachineState_PoweredOff, 0, ""},
+    /* clang-format on */
 };
 
 START_TEST(test_vm_ends)
