@@ -14,12 +14,12 @@
 #include "util.h"
 
 static const struct guestos_info guestos_table[] = {
-    {"Other", "Other", "Other/Unknown", CAP_FALSE, 64, 1, ""},
-    {"Other_64", "Other", "Other/Unknown (64-bit)", CAP_TRUE, 128, 1, ""},
-    {"Linux", "Linux", "Linux (32-bit)", CAP_FALSE, 256, 1, "console=ttyS0"},
-    {"Linux_64", "Linux", "Linux (64-bit)", CAP_TRUE, 512, 1, "console=ttyS0"},
-    {"Multiboot", "Other", "Multiboot kernel", CAP_FALSE, 32, 1, ""},
-    {"FlatBinary", "Other", "Flat binary payload (tests)", CAP_FALSE, 16, 1, ""},
+    {"Other", "Other", "Other", "Other/Unknown", CAP_FALSE, 64, 1, ""},
+    {"Other_64", "Other", "Other", "Other/Unknown (64-bit)", CAP_TRUE, 128, 1, ""},
+    {"Linux", "Linux", "Linux", "Linux (32-bit)", CAP_FALSE, 256, 1, "console=ttyS0"},
+    {"Linux_64", "Linux", "Linux", "Linux (64-bit)", CAP_TRUE, 512, 1, "console=ttyS0"},
+    {"Multiboot", "Other", "Other", "Multiboot kernel", CAP_FALSE, 32, 1, ""},
+    {"FlatBinary", "Other", "Other", "Flat binary payload (tests)", CAP_FALSE, 16, 1, ""},
 };
 #define N_GUESTOS (sizeof(guestos_table) / sizeof(guestos_table[0]))
 
@@ -68,6 +68,11 @@ static cap_result go_GetFamilyId(IGuestOSType *self, char **out)
     return svc_return_str(impl(self)->info->family, out);
 }
 
+static cap_result go_GetFamilyDescription(IGuestOSType *self, char **out)
+{
+    return svc_return_str(impl(self)->info->family_description, out);
+}
+
 static cap_result go_GetDescription(IGuestOSType *self, char **out)
 {
     return svc_return_str(impl(self)->info->description, out);
@@ -108,6 +113,7 @@ static const struct IGuestOSTypeVtbl guestos_vtbl = {
     .Release = go_Release,
     .GetId = go_GetId,
     .GetFamilyId = go_GetFamilyId,
+    .GetFamilyDescription = go_GetFamilyDescription,
     .GetDescription = go_GetDescription,
     .GetIs64Bit = go_GetIs64Bit,
     .GetRecommendedRAM = go_GetRecommendedRAM,

@@ -9,7 +9,7 @@
 #include <capsule/capsule.h>
 
 struct guestos_info {
-    const char *id, *family, *description;
+    const char *id, *family, *family_description, *description;
     cap_bool is64;
     uint32_t ram, cpus;
     const char *cmdline;

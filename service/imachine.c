@@ -185,6 +185,18 @@ VAL_GETTER(Engine, ExecutionEngine, m->cfg.engine)
 VAL_GETTER(DebugExitEnabled, cap_bool, m->cfg.debug_exit)
 VAL_GETTER(SettingsModified, cap_bool, machine_obj_mutable_locked(m) && m->modified)
 VAL_GETTER(LastStateChange, int64_t, m->machine->last_state_change)
+
+static cap_result m_GetAbortReason(IMachine *self, char **out)
+{
+    struct machine_obj *m = impl(self);
+    cap_result rc = begin_get(m);
+    if (CAP_FAILED(rc))
+        return rc;
+    const char *why = machine_abort_reason_locked(m->machine);
+    rc = svc_return_str(why ? why : "", out);
+    svc_core_unlock(m->core);
+    return rc;
+}
 VAL_GETTER(SessionPID, uint32_t, m->machine->holder ? m->machine->holder_pid : 0)
 SHARED_GETTER(Id, cap_uuid, sh->id)
 SHARED_GETTER(State, MachineState, sh->state)
@@ -617,6 +629,7 @@ const struct IMachineVtbl imachine_vtbl = {
     .GetLogFolder = m_GetLogFolder,
     .GetState = m_GetState,
     .GetLastStateChange = m_GetLastStateChange,
+    .GetAbortReason = m_GetAbortReason,
     .GetSessionState = m_GetSessionState,
     .GetSessionName = m_GetSessionName,
     .GetSessionPID = m_GetSessionPID,
@@ -674,6 +687,11 @@ static cap_result ctl_UpdateState(IInternalMachineControl *self, MachineState st
     return session_machine_update_state(impl_ctl(self), state);
 }
 
+static cap_result ctl_SetAbortReason(IInternalMachineControl *self, const char *reason)
+{
+    return session_machine_set_abort_reason(impl_ctl(self), reason);
+}
+
 static cap_result ctl_EndPowerUp(IInternalMachineControl *self, int32_t result, const char *message)
 {
     return vmlaunch_end_power_up(impl_ctl(self), result, message);
@@ -685,5 +703,6 @@ const struct IInternalMachineControlVtbl imachine_control_vtbl = {
     .Release = ctl_Release,
     .OnSessionEnd = ctl_OnSessionEnd,
     .UpdateState = ctl_UpdateState,
+    .SetAbortReason = ctl_SetAbortReason,
     .EndPowerUp = ctl_EndPowerUp,
 };

@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <capsule/extradata.h>
 #include <capsule/mem.h>
 #include <capsule/object.h>
 #include <capsule/uuid.h>
@@ -134,6 +133,7 @@ static struct machine *machine_alloc(struct svc_core *core)
 void machine_destroy(struct machine *m)
 {
     kv_clear(&m->extra);
+    cap_str_free(m->abort_reason);
     cap_error_info_clear(&m->access_error);
     cap_str_free(m->path);
     machine_obj_fini(&m->obj);
@@ -301,7 +301,11 @@ static cap_result load_file(struct machine *p, const cap_uuid *expect)
     if (!p->holder) {
         p->state = mf.state;
         p->last_state_change = mf.last_state_change;
+        cap_str_free(p->abort_reason);
+        p->abort_reason = mf.abort_reason; /* taken: mf is zeroed below */
+        mf.abort_reason = NULL;
     }
+    cap_str_free(mf.abort_reason);
     memset(&mf, 0, sizeof(mf));
     p->obj.modified = 0;
     p->ever_saved = 1;
@@ -347,7 +351,8 @@ cap_result machine_write_locked(struct machine *p, const struct machine_cfg *cfg
                               .cfg = cfg ? *cfg : p->obj.saved,
                               .extra = p->extra,
                               .state = p->state,
-                              .last_state_change = p->last_state_change};
+                              .last_state_change = p->last_state_change,
+                              .abort_reason = p->abort_reason};
     if (mf.state != MachineState_Saved && mf.state != MachineState_Aborted)
         mf.state = MachineState_PoweredOff;
     size_t len = 0;
@@ -381,8 +386,10 @@ int machine_set_state_locked(struct machine *p, MachineState s)
         return 0;
     p->state = s;
     p->last_state_change = svc_now_ms();
-    if (s == MachineState_Starting)
-        kv_set(&p->extra, CAP_EXTRADATA_ABORT_REASON, NULL); /* a new run */
+    if (s == MachineState_Starting) { /* a new run */
+        cap_str_free(p->abort_reason);
+        p->abort_reason = NULL;
+    }
     if (machine_state_at_rest(s) && p->accessible && p->ever_saved) {
         cap_result rc = machine_write_locked(p, NULL);
         if (CAP_FAILED(rc))
@@ -394,9 +401,16 @@ int machine_set_state_locked(struct machine *p, MachineState s)
 
 void machine_set_abort_reason_locked(struct machine *p, const char *reason)
 {
-    if (CAP_FAILED(kv_set(&p->extra, CAP_EXTRADATA_ABORT_REASON, reason)))
+    char *copy = reason ? cap_str_dup(reason) : NULL;
+    if (reason && !copy) {
         svc_log("cannot record why %s aborted: out of memory", p->path);
-    else if (p->accessible && p->ever_saved && CAP_FAILED(machine_write_locked(p, NULL)))
+        return;
+    }
+    cap_str_free(p->abort_reason);
+    p->abort_reason = copy;
+    /* Before the state says Aborted the reason waits for it, which writes both. */
+    if (p->state == MachineState_Aborted && p->accessible && p->ever_saved &&
+        CAP_FAILED(machine_write_locked(p, NULL)))
         svc_log("cannot record why %s aborted: %s", p->path,
                 cap_error_peek_message() ? cap_error_peek_message() : "?");
     if (reason)
@@ -405,7 +419,7 @@ void machine_set_abort_reason_locked(struct machine *p, const char *reason)
 
 const char *machine_abort_reason_locked(const struct machine *p)
 {
-    return kv_get(&p->extra, CAP_EXTRADATA_ABORT_REASON);
+    return p->state == MachineState_Aborted ? p->abort_reason : NULL;
 }
 
 /* ---- constructors ---------------------------------------------------------- */

@@ -73,6 +73,7 @@ struct machine {
     struct timespec file_mtime;
     MachineState state;        /* [lock] machine_set_state_locked */
     int64_t last_state_change; /* [lock] */
+    char *abort_reason;        /* [lock] why it aborted (NULL: none), saved with the state */
     /* The session lock (session_machine.c). */
     SessionState session_state;          /* [holder] (Spawning: [launch]) */
     LockType lock_type;                  /* [holder] */
@@ -151,11 +152,12 @@ cap_result machine_save_locked(struct machine *m, int *fire);
  * (fire the event after unlocking). */
 int machine_set_state_locked(struct machine *m, MachineState s);
 
-/* Records why m became Aborted (CAP_EXTRADATA_ABORT_REASON), written with
- * the state; `reason` NULL removes it (the machine starts again). Lock
- * held; failures are logged. */
+/* Records why m became (or is about to become) Aborted - IMachine's
+ * abortReason - and writes it with the state; the next Starting state
+ * clears it. Lock held; failures are logged. */
 void machine_set_abort_reason_locked(struct machine *m, const char *reason);
-/* The recorded abort reason, or NULL (borrowed; lock held). */
+/* The recorded abort reason while m is Aborted, else NULL (borrowed; lock
+ * held). */
 const char *machine_abort_reason_locked(const struct machine *m);
 
 /* Extra data (getExtraData / setExtraData): written at once if the

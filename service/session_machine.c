@@ -391,3 +391,24 @@ cap_result session_machine_update_state(struct machine_obj *o, MachineState stat
         events_machine_state(o->core->events, &p->id, state);
     return CAP_OK;
 }
+
+cap_result session_machine_set_abort_reason(struct machine_obj *o, const char *reason)
+{
+    const char *ci = "IInternalMachineControl";
+    if (!reason || !*reason || !settings_text_ok(reason))
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, ci,
+                             "the abort reason must be non-empty UTF-8 text");
+    if (o->kind == MACHINE_PRIMARY)
+        return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, ci,
+                             "only the VM process's session reports why the VM aborted");
+    struct machine *p = o->machine;
+    svc_core_lock(o->core);
+    if (!p->session || &p->session->obj != o || p->lock_type != LockType_VM) {
+        svc_core_unlock(o->core);
+        return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, ci,
+                             "the session no longer holds the machine's VM lock");
+    }
+    machine_set_abort_reason_locked(p, reason);
+    svc_core_unlock(o->core);
+    return CAP_OK;
+}

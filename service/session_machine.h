@@ -48,9 +48,11 @@ cap_result session_check_unlocked(ISession *session);
 cap_result session_machine_commit_locked(struct session_machine *sm, int *fire);
 cap_result session_machine_discard_locked(struct session_machine *sm);
 
-/* IInternalMachineControl's onSessionEnd and updateState on object o. */
+/* IInternalMachineControl's onSessionEnd, updateState and setAbortReason
+ * on object o. */
 cap_result session_machine_on_end(struct machine_obj *o);
 cap_result session_machine_update_state(struct machine_obj *o, MachineState state);
+cap_result session_machine_set_abort_reason(struct machine_obj *o, const char *reason);
 
 /* Ends p's lock (lock held): the holder's control and session go to *ctl
  * and *holder if wanted (release them after unlocking; tell the session

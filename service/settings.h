@@ -7,7 +7,7 @@
  *    ISystemProperties and the global extra data;
  *  - one file per machine, BASE/NAME/NAME.capsule: the machine's settings,
  *    its extra data, and its state at rest (Saved/Aborted) with the time it
- *    was reached.
+ *    was reached (and, for Aborted, why it aborted).
  * Both carry a format version; a file newer than SETTINGS_VERSION is refused.
  *
  * This module only converts between files and the structs below; it knows
@@ -79,6 +79,7 @@ struct machine_file {
     struct kv_list extra;
     MachineState state; /* PoweredOff, Saved or Aborted */
     int64_t last_state_change;
+    char *abort_reason; /* while Aborted: why (NULL or "": not known) */
 };
 
 struct global_entry {

@@ -94,6 +94,7 @@ void machine_file_clear(struct machine_file *mf)
 {
     machine_cfg_clear(&mf->cfg);
     kv_clear(&mf->extra);
+    cap_str_free(mf->abort_reason);
     memset(mf, 0, sizeof(*mf));
 }
 

@@ -3,8 +3,8 @@
  *
  *   <?xml version="1.0" encoding="UTF-8"?>
  *   <CapsuleMachine version="1">
- *     <Machine uuid="..." name="demo" osType="Linux_64" state="poweroff"
- *              lastStateChange="1700000000000">
+ *     <Machine uuid="..." name="demo" osType="Linux_64" state="aborted"
+ *              abortReason="triple fault at ..." lastStateChange="1700000000000">
  *       <Description>free text</Description>
  *       <Hardware memory="512" cpus="1" engine="auto" debugExit="false"
  *                 cpuProfile="amd-epyc">
@@ -160,8 +160,8 @@ cap_result settings_parse_extra(const char *f, const struct xml_node *ed, struct
 static cap_result parse_machine_elem(const char *f, const struct xml_node *m,
                                      struct machine_file *out)
 {
-    static const char *const allowed[] = {"uuid", "name", "osType", "state", "lastStateChange",
-                                          NULL};
+    static const char *const allowed[] = {
+        "uuid", "name", "osType", "state", "abortReason", "lastStateChange", NULL};
     static const char *const states[] = {NULL, "poweroff", "saved", "aborted"};
     int state = MachineState_PoweredOff;
     cap_result rc;
@@ -170,6 +170,7 @@ static cap_result parse_machine_elem(const char *f, const struct xml_node *m,
         CAP_FAILED(rc = xml_get_str(f, m, "name", 1, &out->cfg.name)) ||
         CAP_FAILED(rc = xml_get_str(f, m, "osType", 0, &out->cfg.os_type)) ||
         CAP_FAILED(rc = xml_get_enum(f, m, "state", states, 4, &state)) ||
+        CAP_FAILED(rc = xml_get_str(f, m, "abortReason", 0, &out->abort_reason)) ||
         CAP_FAILED(rc = xml_get_i64(f, m, "lastStateChange", &out->last_state_change)))
         return rc;
     if (!*out->cfg.name)
@@ -323,6 +324,8 @@ char *settings_format_machine(const struct machine_file *mf, size_t *len)
     xw_attr(&w, "name", mf->cfg.name);
     xw_attr(&w, "osType", mf->cfg.os_type);
     xw_attr(&w, "state", settings_state_name(mf->state));
+    if (mf->state == MachineState_Aborted && mf->abort_reason && *mf->abort_reason)
+        xw_attr(&w, "abortReason", mf->abort_reason);
     xw_printf(&w, " lastStateChange=\"%" PRId64 "\">\n", mf->last_state_change);
     w.depth++;
     if (mf->cfg.description && *mf->cfg.description) {

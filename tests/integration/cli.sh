@@ -24,89 +24,15 @@
 # Every capsule-svc started here is killed at the end. Time limits only
 # bound a hang, and scale with CAPSULE_TIMEOUT_SCALE.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+NAME=cli
+NEED="${CAPSULE_BUILD:-}/tests/loadclient ${CAPSULE_BUILD:-}/tests/holdclient"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 . "$(cd "$(dirname "$0")/../lib" && pwd)/skip.sh"
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-CAP=$B/bin/capsule
-SVC=$B/bin/capsule-svc
 LOAD=$B/tests/loadclient
 HOLD=$B/tests/holdclient
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for f in "$CAP" "$SVC" "$LOAD" "$HOLD"; do
-    [ -x "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/capsule-cli.XXXXXX)
-homes=()
-
-# Kills the service of every home this script used (found by its unique
-# --home argument; killed by pid).
-cleanup() {
-    local h pid
-    for h in "${homes[@]}"; do
-        for pid in $(pgrep -f -- "capsule-svc .*$h( |\$)" 2>/dev/null); do
-            kill -9 "$pid" 2>/dev/null
-        done
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-# A fresh CAPSULE_HOME for one part of the test.
-newhome() {
-    H=$(mktemp -d "$tmp/home.XXXXXX")
-    homes+=("$H")
-    export CAPSULE_HOME=$H
-}
-svc_pid() { pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)" | head -1; }
-svc_count() { pgrep -fc -- "capsule-svc .*$CAPSULE_HOME( |\$)"; }
-# SIGKILLs a service and waits until it is gone (dead or a zombie): a
-# killed process keeps its socket open until the kernel has finished it.
-kill_svc() {
-    local i st
-    kill -9 "$1"
-    for i in $(seq 1 $((100 * S))); do
-        st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
-        [ -z "$st" ] || [ "$st" = Z ] && return 0
-        sleep 0.05
-    done
-    fail "service $1 still alive $((5 * S)) s after SIGKILL"
-}
-# Under ASan freed memory sits in a quarantine, which would look like growth
-# in the load test; the service inherits this from the CLI that starts it.
-if ldd "$SVC" 2>/dev/null | grep -q libasan; then
-    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
-fi
 # The service must not go idle between the steps of a part.
 export CAPSULE_SVC_IDLE_TIMEOUT=60000
 
-# run ARGS...: runs the CLI; sets rc, out (stdout) and err (stderr).
-run() {
-    "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-# ok ARGS...: runs the CLI and expects exit 0.
-ok() {
-    run "$@"
-    [ $rc -eq 0 ] || fail "capsule $* exited $rc: $err"
-}
-# mr VM KEY: the raw value of KEY in showvminfo --machinereadable.
-mr() {
-    "$CAP" showvminfo "$1" --machinereadable 2>/dev/null | sed -n "s/^$2=//p"
-}
-expect_mr() {
-    local got
-    got=$(mr "$1" "$2")
-    [ "$got" = "$3" ] || fail "showvminfo $1: $2 is [$got], want [$3]"
-}
-
-# ---- structure: the subcommands share one parser and one lock chain --------
-# Each cmd_*.c declares its arguments in a table (args.h) and reaches a
-# machine through cli_with_vm (with_vm.c); none iterates argv or finds,
-# sessions and locks a machine itself, and results are tested with
-# CAP_SUCCEEDED / CAP_FAILED, not by comparing with 0.
 src=$(cd "$(dirname "$0")/../../plugins/frontends/manage" && pwd)
 bad=$(grep -nE 'cli_next|cli_parser_init|ICapsule_FindMachine|IMachine_LockMachine|cli_session_create|\brc (<|>=|==) 0\b' "$src"/cmd_*.c)
 [ -z "$bad" ] || fail "a subcommand parses, finds or locks by itself (or tests rc against 0): $bad"
@@ -247,6 +173,12 @@ ok showvminfo demo
 [ -n "$want" ] && grep -qxF "Guest OS:        $want" "$tmp/out" || fail "showvminfo: Guest OS is not [$want]: $out"
 expect_mr demo ostype '"Linux_64"'
 ok modifyvm demo --ostype Other
+# list ostypes as VBoxManage prints it: each block names its family by ID
+# and for people (Family Desc:).
+ok list ostypes
+grep -A3 -x 'ID:          Linux_64' "$tmp/out" | grep -qx 'Family Desc: Linux' &&
+    [ "$(grep -c '^Family Desc: ' "$tmp/out")" -eq "$(grep -c '^ID: ' "$tmp/out")" ] &&
+    echo "ok   list ostypes: Family Desc: in every block" || fail "list ostypes: [$out]"
 
 ok modifyvm demo --memory 1G --uart1 off --uartmode1 server "$tmp/s.sock"
 expect_mr demo memory 1024
@@ -667,5 +599,4 @@ echo "load: 20 x 500 rounds (4 calls each) in $el ms; service RSS $r1 kB -> $r2 
 # call would add 4 MB over the 40000 calls of a round.
 [ "$r2" -le $((r1 + 4096 + r1 / 10)) ] || fail "service RSS grew from $r1 kB to $r2 kB"
 
-[ $fails -eq 0 ] && echo "cli: all passed"
-exit $((fails > 0))
+finish

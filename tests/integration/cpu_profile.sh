@@ -14,30 +14,12 @@
 #   touching the file, and modifyvm --cpu-profile repairs it.
 # Every capsule-svc and capsule-vm started here is killed at the end.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-CAP=$B/bin/capsule
+NAME=cpu_profile
+PAYLOAD=${CAPSULE_BUILD:-}/tests/vm-payloads/cpuid_vendor.bin
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $PAYLOAD"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 VM=$B/bin/capsule-vm
-PAYLOAD=$B/tests/vm-payloads/cpuid_vendor.bin
-SCALE=${CAPSULE_TIMEOUT_SCALE:-1}
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-pass() { echo "ok   $*"; }
-for f in "$CAP" "$B/bin/capsule-svc" "$VM" "$PAYLOAD"; do
-    [ -e "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/capsule-cpuprof.XXXXXX)
-export CAPSULE_HOME=$tmp/home CAPSULE_SVC_IDLE_TIMEOUT=60000
-
-# Kills this home's service and VM processes (found by the unique home
-# path in their arguments; killed by pid).
-cleanup() {
-    local pid
-    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+export CAPSULE_SVC_IDLE_TIMEOUT=60000
 
 INTEL="cpuid: GenuineIntel Intel(R) Core(TM) i7-6700K CPU @ 4.00GHz"
 AMD="cpuid: AuthenticAMD AMD EPYC 7702 64-Core Processor"
@@ -49,7 +31,7 @@ HOSTVENDOR=$(sed -n 's/^vendor_id[[:space:]]*: *//p' /proc/cpuinfo | head -1)
 vm_expect() {
     local name=$1 want=$2 pat=$3 got
     shift 4
-    timeout $((20 * SCALE)) "$VM" "$@" >"$tmp/out" 2>&1
+    timeout $((20 * S)) "$VM" "$@" >"$tmp/out" 2>&1
     got=$?
     if [ "$got" = "$want" ] && grep -qF -- "$pat" "$tmp/out"; then pass "capsule-vm $name"
     else fail "capsule-vm $name: status $got (want $want), no '$pat':"; sed 's/^/    /' "$tmp/out"; fi
@@ -70,25 +52,13 @@ run_vm "empty profile" 2 "--cpu-profile '': unknown CPU profile" --cpu-profile "
 vm_expect "--help" 0 "--cpu-profile NAME" -- --help
 
 # ---- the managed flow ------------------------------------------------------------
-run() {
-    timeout $((60 * SCALE)) "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-ok() {
-    run "$@"
-    [ $rc -eq 0 ] && pass "capsule $*" || fail "capsule $* exited $rc: $err"
-}
-mr() { "$CAP" showvminfo "$1" --machinereadable 2>/dev/null | sed -n "s/^$2=//p"; }
-svc_pid() { pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)" | head -1; }
 # start_and_read PREFIX: starts demo, waits for the payload's line on the
 # serial file, checks that it starts with PREFIX, powers the VM off.
 start_and_read() {
     rm -f "$tmp/com1"
     ok startvm demo --type headless
     local i
-    for i in $(seq 1 $((100 * SCALE))); do
+    for i in $(seq 1 $((100 * S))); do
         grep -q '^cpuid: ' "$tmp/com1" 2>/dev/null && break
         sleep 0.1
     done
@@ -113,8 +83,7 @@ ok modifyvm demo --cpu-profile Intel-Core
 [ "$(mr demo cpu-profile)" = '"intel-core"' ] || fail "cpu-profile is $(mr demo cpu-profile)"
 # The service dies; the next call starts a new one, which reads the file.
 pid=$(svc_pid)
-kill -9 "$pid"
-for i in $(seq 1 $((100 * SCALE))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+kill_svc "$pid"
 [ "$(mr demo cpu-profile)" = '"intel-core"' ] && [ "$(svc_pid)" != "$pid" ] &&
     pass "cpu-profile intel-core kept across a service restart" ||
     fail "after the service restart: cpu-profile $(mr demo cpu-profile)"

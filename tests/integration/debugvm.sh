@@ -15,43 +15,14 @@
 #   6 writes to COM1, 1 to debug-exit).
 # Every capsule-svc and capsule-vm started here is killed at the end.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-CAP=$B/bin/capsule
+NAME=debugvm
+SPIN=${CAPSULE_BUILD:-}/tests/vm-payloads/spin64.bin
+HELLO=${CAPSULE_BUILD:-}/tests/vm-payloads/hello.bin
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $SPIN $HELLO"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 VM=$B/bin/capsule-vm
-SPIN=$B/tests/vm-payloads/spin64.bin
-HELLO=$B/tests/vm-payloads/hello.bin
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-pass() { echo "ok   $*"; }
-for f in "$CAP" "$B/bin/capsule-svc" "$VM" "$SPIN" "$HELLO"; do
-    [ -e "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/capsule-debugvm.XXXXXX)
-export CAPSULE_HOME=$tmp/home CAPSULE_SVC_IDLE_TIMEOUT=60000
+export CAPSULE_SVC_IDLE_TIMEOUT=60000
 
-# Kills this home's service and VM processes (found by the unique home
-# path in their arguments; killed by pid).
-cleanup() {
-    local pid
-    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-run() {
-    timeout $((60 * S)) "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-ok() {
-    run "$@"
-    [ $rc -eq 0 ] && pass "capsule $*" || fail "capsule $* exited $rc: $err"
-}
-# value NAME: the value of statistic NAME in $out
 value() { echo "$out" | awk -v n="$1" '$1 == n { print $2 }'; }
 stats() { run debugvm demo statistics "$@"; }
 
@@ -152,5 +123,4 @@ grep -q '^== EM statistics$' "$tmp/vm.out" &&
     grep -q '^/EM/Exits/io 7 count$' "$tmp/vm.out" &&
     pass "capsule-vm --stats: summary and registry" || fail "capsule-vm --stats printed: $(cat "$tmp/vm.out")"
 
-[ $fails -eq 0 ] && echo "debugvm: all passed" || echo "debugvm: $fails FAILED"
-[ $fails -eq 0 ]
+finish

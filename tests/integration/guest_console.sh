@@ -22,27 +22,18 @@
 # CAPSULE_TIMEOUT_SCALE) for the whole run; 35-65 s here. Every capsule-svc
 # and capsule-vm started here is killed at the end.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+NAME=guest_console
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CAP=$B/bin/capsule
-LIMIT=$((${GUEST_CONSOLE_TIMEOUT:-150} * ${CAPSULE_TIMEOUT_SCALE:-1}))
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-tmp=$(mktemp -d /tmp/capsule-gcon.XXXXXX)
-export CAPSULE_HOME=$tmp/h
+LIMIT=$((${GUEST_CONSOLE_TIMEOUT:-150} * S))
 mkdir -p "$CAPSULE_HOME"
 export CAPSULE_SVC_IDLE_TIMEOUT=60000
 cpid=
-cleanup() {
-    local pid
+on_exit() {
     exec 3>&- 2>/dev/null
     [ -n "$cpid" ] && kill "$cpid" 2>/dev/null
-    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
 
 . "$TOP/tests/lib/skip.sh"
 . "$TOP/tests/lib/guestkit.sh"
@@ -134,5 +125,4 @@ if [ $fails -ne 0 ]; then
     tail -40 "$tmp/log" | cat -v
 fi
 echo "guest_console: two boots, reboot and poweroff in ${secs}s"
-[ $fails -eq 0 ] && echo "guest_console: all passed"
-exit $((fails > 0))
+finish

@@ -14,26 +14,11 @@
 # 0x2a (status 85). No KVM needed: the VMs run under rem. Every capsule-svc
 # and capsule-vm started here is killed at the end.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-CAP=$B/bin/capsule
+NAME=limits
+PAYLOAD=${CAPSULE_BUILD:-}/tests/vm-payloads/hello.bin
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $PAYLOAD"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 VM=$B/bin/capsule-vm
-PAYLOAD=$B/tests/vm-payloads/hello.bin
-fails=0
-fail() { echo "FAIL: limits: $*"; fails=$((fails + 1)); }
-for f in "$CAP" "$B/bin/capsule-svc" "$VM" "$PAYLOAD"; do
-    [ -e "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/capsule-limits.XXXXXX)
-export CAPSULE_HOME=$tmp/home
-cleanup() {
-    local pid
-    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 unset CAPSULE_FORCE_MEMORY
 
 host_mb=$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024))
@@ -76,10 +61,6 @@ fi
 
 # The managed flow, a service of its own whose log rotates past 2 KiB.
 export CAPSULE_SVC_LOG_MAX=2048
-run() {
-    timeout $((60 * S)) "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-}
 run createvm --name demo --register && run modifyvm demo --kernel "$PAYLOAD" --engine rem ||
     fail "cannot set up the machine: $(cat "$tmp/err")"
 log=$("$CAP" showvminfo demo --machinereadable | sed -n 's/^LogFldr="\(.*\)"$/\1/p')/capsule-vm.log
@@ -105,7 +86,7 @@ fi
 # Each client connection is two lines of the service log: well past 2 KiB.
 svclog=$CAPSULE_HOME/logs/svc.log
 for i in $(seq 40); do "$CAP" list vms >/dev/null 2>&1; done
-svcpid=$(pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)" | head -1)
+svcpid=$(svc_pid)
 size=$(stat -c %s "$svclog" 2>/dev/null || echo 0)
 [ -n "$svcpid" ] && [ -e "$svclog.1" ] && [ "$size" -le 3072 ] &&
     grep -q 'log rotated while running' "$svclog" &&

@@ -21,18 +21,11 @@
 # Time limits scale with CAPSULE_TIMEOUT_SCALE. Every capsule-svc and
 # capsule-vm started here is killed at the end.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+NAME=managed
+PAYLOAD=${CAPSULE_BUILD:-}/tests/vm-payloads/serial_hlt.bin
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $PAYLOAD"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 . "$(cd "$(dirname "$0")/../lib" && pwd)/skip.sh"
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-CAP=$B/bin/capsule
-PAYLOAD=$B/tests/vm-payloads/serial_hlt.bin
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for f in "$CAP" "$B/bin/capsule-svc" "$B/bin/capsule-vm" "$PAYLOAD"; do
-    [ -e "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
-done
-# Without KVM, auto must fall back to rem (and say so in the VM's log).
-# CAPSULE_SKIP_KVM only matters to the tests that choose hm themselves.
 kvm=1
 if ! kvm_usable; then
     kvm=0
@@ -42,31 +35,8 @@ if ! kvm_usable; then
         exit 1
     fi
 fi
-tmp=$(mktemp -d /tmp/capsule-managed.XXXXXX)
-export CAPSULE_HOME=$tmp/home
+on_exit() { rm -rf ${fake:+"$fake"}; }
 
-# Kills this home's service and VM processes (found by the unique home
-# path in their arguments; killed by pid).
-cleanup() {
-    local pid
-    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp" ${fake:+"$fake"}
-}
-trap cleanup EXIT
-
-run() {
-    timeout $((60 * S)) "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-ok() {
-    run "$@"
-    [ $rc -eq 0 ] && echo "ok   capsule $*" || fail "capsule $* exited $rc: $err"
-}
-mr() { "$CAP" showvminfo "$1" --machinereadable 2>/dev/null | sed -n "s/^$2=//p"; }
 expect_state() {
     local got
     got=$(mr demo VMState)

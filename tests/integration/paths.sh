@@ -12,60 +12,18 @@
 # Every capsule-svc started here is killed at the end. Time limits scale
 # with CAPSULE_TIMEOUT_SCALE.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+NAME=paths
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 . "$(cd "$(dirname "$0")/../lib" && pwd)/skip.sh"
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-CAP=$B/bin/capsule
-SVC=$B/bin/capsule-svc
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-pass() { echo "ok   $*"; }
-for f in "$CAP" "$SVC"; do
-    [ -x "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/capsule-paths.XXXXXX)
 chmod 755 "$tmp"
-homes=()
 mounts=()
-cleanup() {
-    local h pid m
-    for h in "${homes[@]}"; do
-        for pid in $(pgrep -f -- "capsule-svc .*$h( |\$)" 2>/dev/null); do
-            kill -9 "$pid" 2>/dev/null
-        done
-    done
+on_exit() {
+    local m
     for m in "${mounts[@]}"; do umount "$m" 2>/dev/null; done
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
 export CAPSULE_SVC_IDLE_TIMEOUT=60000
 
-newhome() {
-    H=$(mktemp -d "$tmp/home.XXXXXX")
-    homes+=("$H")
-    export CAPSULE_HOME=$H
-}
-stop_svc() {
-    local pid
-    for pid in $(pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    sleep 0.2
-}
-# run ARGS...: runs the CLI; sets rc, out, err and ms (elapsed milliseconds).
-run() {
-    local t0=$(date +%s%N)
-    "$CAP" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    ms=$((($(date +%s%N) - t0) / 1000000))
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-ok() {
-    run "$@"
-    [ $rc -eq 0 ] || fail "capsule $* exited $rc: $err"
-}
-# refused WHAT PATTERN ARGS...: the CLI fails, its message matches PATTERN.
+stop_svc() { kill_svc; }
 refused() {
     local what=$1 pat=$2
     shift 2
@@ -106,7 +64,6 @@ ok list vms
 stop_svc
 mkdir -m 777 "$tmp/shared"
 export CAPSULE_HOME=$tmp/shared/home
-homes+=("$CAPSULE_HOME")
 refused "home in a folder others can write" "the folder '$tmp/shared' above it may be changed" list vms
 chmod 1777 "$tmp/shared"
 ok list vms   # sticky, like /tmp: nobody can rename another user's entry
@@ -173,8 +130,7 @@ stop_svc
 if [ "$(id -u)" = 0 ] && mkdir -p "$tmp/small" && mount -t tmpfs -o size=64k,mode=0700 tmpfs "$tmp/small" 2>/dev/null; then
     mounts+=("$tmp/small")
     export CAPSULE_HOME=$tmp/small
-    homes+=("$CAPSULE_HOME")
-    ok list vms
+        ok list vms
     dd if=/dev/zero of="$tmp/small/fill" bs=1k count=256 2>/dev/null
     refused "createvm with no space left" "No space left" createvm --name full --register
     [ ! -e "$tmp/small/Machines/full" ] && pass "no space left: no Machines/full left" ||
@@ -189,5 +145,4 @@ else
     test_skip "paths (no space left)" "needs root and a tmpfs mount"
 fi
 
-[ $fails -eq 0 ] && echo "paths: all passed"
-exit $((fails > 0))
+finish

@@ -11,33 +11,21 @@
 # stay connected. Each call's latency is printed (ms). Time limits scale with
 # CAPSULE_TIMEOUT_SCALE; every process started here is killed at the end.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-CAP=$B/bin/capsule
+NAME=stall_listener
+PAYLOAD=${CAPSULE_BUILD:-}/tests/vm-payloads/serial_hlt.bin
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm ${CAPSULE_BUILD:-}/tests/stallclient $PAYLOAD"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 STALL=$B/tests/stallclient
-PAYLOAD=$B/tests/vm-payloads/serial_hlt.bin
 BOUND_MS=$((5000 * S)) # past the time the calls below take, so they all run while stalled
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for f in "$CAP" "$B/bin/capsule-svc" "$B/bin/capsule-vm" "$STALL" "$PAYLOAD"; do
-    [ -e "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/capsule-stall.XXXXXX)
-export CAPSULE_HOME=$tmp/home
 export CAPSULE_SVC_LISTENER_TIMEOUT=$BOUND_MS
 stallpid=
 stoppid=
-cleanup() {
+on_exit() {
     local pid
     for pid in $stallpid $stoppid; do
         kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
     done
-    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 # fast WHAT ARGS...: capsule ARGS must succeed within 1 s (scaled).
@@ -56,7 +44,6 @@ fast() {
         echo "ok   capsule $* ($ms ms)"
     fi
 }
-mr() { "$CAP" showvminfo "$1" --machinereadable 2>/dev/null | sed -n "s/^$2=//p"; }
 svclog() { cat "$CAPSULE_HOME/logs/svc.log" 2>/dev/null; }
 
 "$CAP" createvm --name demo --register >/dev/null 2>"$tmp/err" || fail "createvm: $(cat "$tmp/err")"
@@ -107,4 +94,4 @@ for who in "stalled:$stallpid" "stopped:$stoppid"; do
 done
 fast modifyvm demo --memory 32
 
-exit $((fails > 0))
+finish

@@ -17,29 +17,17 @@
 # Set CAPSULE_SVC_BIN to run the same checks against another capsule-svc
 # (the figures before a change). Time limits scale with CAPSULE_TIMEOUT_SCALE.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-CAP=$B/bin/capsule
-SVC=${CAPSULE_SVC_BIN:-$B/bin/capsule-svc}
+NAME=svc_limits
+NEED="${CAPSULE_BUILD:-}/tests/floodclient ${CAPSULE_BUILD:-}/tests/loadclient"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 FLOOD=$B/tests/floodclient
 LOAD=$B/tests/loadclient
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-for f in "$CAP" "$SVC" "$FLOOD" "$LOAD"; do
-    [ -x "$f" ] || { echo "FAIL: $f is not built"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/capsule-limits.XXXXXX)
 pids=()
-cleanup() {
+on_exit() {
     local p
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
 export CAPSULE_SVC_IDLE_TIMEOUT=0
-if ldd "$SVC" 2>/dev/null | grep -q libasan; then
-    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
-fi
 
 # start_svc NAME [PREFIX...]: a service on a fresh home (env as set by the
 # caller), logging to $H/svc.err; sets H, SPID; waits for its socket.
@@ -168,5 +156,4 @@ for nofile in 38 39 40; do
     stop_svc
 done
 
-[ $fails -eq 0 ] && echo "limits: all passed" || echo "limits: $fails failure(s)"
-[ $fails -eq 0 ]
+finish

@@ -16,7 +16,8 @@
 #  - a VM that aborts says why in showvminfo (VMStateAbortReason, "Abort
 #    reason:") beside when (VMStateChangeTime): a triple fault as the VM
 #    process reports it, a VM process killed by a signal as the service saw
-#    it; the reason goes when the machine starts again (item 6).
+#    it; the reason is kept across a service restart (and is no extra
+#    data) and goes when the machine starts again (item 6).
 # Time limits scale with CAPSULE_TIMEOUT_SCALE. Every capsule-svc and
 # capsule-vm started here is killed at the end.
 set -u
@@ -84,16 +85,6 @@ grep -q "demo2/demo2.capsule" "$CAPSULE_HOME/capsule.xml" && echo "ok   capsule.
 ok createvm --name demo --register
 
 # --- item 6: why it aborted -----------------------------------------------
-# wait_state VM STATE: polls showvminfo until VMState is STATE (10 s).
-wait_state() {
-    local i
-    for i in $(seq $((100 * S))); do
-        [ "$(mr "$1" VMState)" = "\"$2\"" ] && return 0
-        sleep 0.1
-    done
-    fail "$1 did not become $2 (VMState $(mr "$1" VMState))"
-    return 1
-}
 ok createvm --name crash --register
 ok modifyvm crash --kernel "$TRIPLE"
 run startvm crash --type headless # it may abort before or after startvm returns
@@ -109,6 +100,16 @@ if wait_state crash aborted; then
         grep -qE '^State: +aborted \(since [0-9]{4}-' "$tmp/human" &&
         echo "ok   showvminfo: State aborted (since ...), Abort reason: triple fault" ||
         fail "showvminfo of the aborted VM: $(cat "$tmp/human")"
+    # The reason is the machine's own (IMachine's abortReason), not an
+    # extra data item a user's setextradata could change, and it is saved
+    # with the state: a new service (the old one killed) still knows it.
+    ok getextradata crash enumerate
+    grep -qi 'abort' "$tmp/out" && fail "the abort reason is in the extra data: $out"
+    kill_svc
+    [ -z "$(svc_pid)" ] || fail "the service still runs after kill_svc"
+    [ "$(mr crash VMStateAbortReason)" = "$reason" ] && [ "$(mr crash VMState)" = '"aborted"' ] &&
+        echo "ok   a new service still says why: $reason" ||
+        fail "after a service restart: VMState $(mr crash VMState), reason $(mr crash VMStateAbortReason) (was $reason)"
 fi
 
 ok startvm demo2 --type headless

@@ -138,7 +138,7 @@ static cap_result list_ostypes(struct cli_vm *vm)
     if (CAP_FAILED(rc))
         return at(vm, rc, "ICapsule::guestOSTypes");
     for (uint32_t i = 0; i < n && CAP_SUCCEEDED(rc); i++) {
-        char *id = NULL, *fam = NULL, *desc = NULL;
+        char *id = NULL, *fam = NULL, *fam_desc = NULL, *desc = NULL;
         cap_bool b64 = 0;
         uint32_t ram = 0, cpus = 0;
         rc = IGuestOSType_GetId(types[i], &id);
@@ -147,17 +147,20 @@ static cap_result list_ostypes(struct cli_vm *vm)
         if (CAP_SUCCEEDED(rc))
             rc = IGuestOSType_GetFamilyId(types[i], &fam);
         if (CAP_SUCCEEDED(rc))
+            rc = IGuestOSType_GetFamilyDescription(types[i], &fam_desc);
+        if (CAP_SUCCEEDED(rc))
             rc = IGuestOSType_GetIs64Bit(types[i], &b64);
         if (CAP_SUCCEEDED(rc))
             rc = IGuestOSType_GetRecommendedRAM(types[i], &ram);
         if (CAP_SUCCEEDED(rc))
             rc = IGuestOSType_GetRecommendedCPUCount(types[i], &cpus);
         if (CAP_SUCCEEDED(rc))
-            printf("ID:          %s\nDescription: %s\nFamily ID:   %s\n64 bit:      %s\n"
-                   "Memory:      %" PRIu32 " MB\nCPUs:        %" PRIu32 "\n\n",
-                   id, desc, fam, b64 ? "true" : "false", ram, cpus);
+            printf("ID:          %s\nDescription: %s\nFamily ID:   %s\nFamily Desc: %s\n"
+                   "64 bit:      %s\nMemory:      %" PRIu32 " MB\nCPUs:        %" PRIu32 "\n\n",
+                   id, desc, fam, fam_desc, b64 ? "true" : "false", ram, cpus);
         cap_str_free(id);
         cap_str_free(fam);
+        cap_str_free(fam_desc);
         cap_str_free(desc);
     }
     cli_release_array(n, types);

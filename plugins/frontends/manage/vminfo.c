@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <capsule/extradata.h>
 #include <capsule/mem.h>
 #include <capsule/uuid.h>
 
@@ -49,7 +48,7 @@ struct vminfo {
     cap_uuid id;
     char *name, *description, *ostype, *cfg, *log_folder, *kernel, *initrd, *cmdline;
     char *session_name, *cpu_profile;
-    char *abort_reason; /* CAP_EXTRADATA_ABORT_REASON while Aborted, else NULL */
+    char *abort_reason; /* IMachine's abortReason while Aborted, else NULL */
     char *ostype_text;  /* the type's description for people (VBoxManage's Guest OS) */
     uint32_t memory, cpus, session_pid, n_uarts;
     ExecutionEngine engine;
@@ -173,7 +172,7 @@ static cap_result read_vminfo(ICapsule *root, IMachine *m, struct vminfo *v, con
     if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetSessionPID(m, &v->session_pid);
     if (CAP_SUCCEEDED(rc) && v->state == MachineState_Aborted)
-        rc = IMachine_GetExtraData(m, CAP_EXTRADATA_ABORT_REASON, &v->abort_reason);
+        rc = IMachine_GetAbortReason(m, &v->abort_reason);
     if (CAP_SUCCEEDED(rc)) {
         *what = "ISerialPort";
         rc = read_uarts(m, v);

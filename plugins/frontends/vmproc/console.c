@@ -20,10 +20,10 @@
 #include <unistd.h>
 
 #include <capsule/errorinfo.h>
-#include <capsule/extradata.h>
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
+#include "debugger.h"
 #include "managed.h"
 #include "pdm.h"
 #include "session/session_binding.h"
@@ -35,7 +35,7 @@ struct console {
     ISession ISession_iface;
     IInternalSessionControl IInternalSessionControl_iface;
     IConsole IConsole_iface;
-    IMachineDebugger IMachineDebugger_iface;
+    struct debugger dbg; /* its IMachineDebugger (debugger.h) */
     cap_refcnt ref;
     pthread_mutex_t op;   /* serialises power-up/down, pause/resume/reset, reports */
     pthread_mutex_t lock; /* guards everything below */
@@ -53,16 +53,16 @@ static struct console *impl_ctl(IInternalSessionControl *i)
     return CAP_CONTAINER_OF(i, struct console, IInternalSessionControl_iface);
 }
 static struct console *impl_con(IConsole *i) { return CAP_CONTAINER_OF(i, struct console, IConsole_iface); }
-static struct console *impl_dbg(IMachineDebugger *i)
+static struct console *impl_dbg(struct debugger *d)
 {
-    return CAP_CONTAINER_OF(i, struct console, IMachineDebugger_iface);
+    return CAP_CONTAINER_OF(d, struct console, dbg);
 }
 
 static const struct cap_qi_entry console_qi[] = {
     CAP_QI_ENTRY(IID_ISession, struct console, ISession_iface),
     CAP_QI_ENTRY(IID_IInternalSessionControl, struct console, IInternalSessionControl_iface),
     CAP_QI_ENTRY(IID_IConsole, struct console, IConsole_iface),
-    CAP_QI_ENTRY(IID_IMachineDebugger, struct console, IMachineDebugger_iface),
+    CAP_QI_ENTRY(IID_IMachineDebugger, struct console, dbg.IMachineDebugger_iface),
     CAP_QI_END,
 };
 
@@ -126,25 +126,26 @@ static void report(struct console *c, MachineState s)
 }
 
 /* Tells the service why the VM aborted (the VMM's stop message), before
- * the state says it did: the reason is kept with the machine (showvminfo). */
+ * the state says it did: the service keeps it with the machine (IMachine's
+ * abortReason, showvminfo). */
 static void record_abort_reason(struct console *c)
 {
     struct vm *vm = get_vm(c);
     pthread_mutex_lock(&c->lock);
-    IMachine *m = c->b.machine;
-    if (m)
-        IMachine_AddRef(m);
+    IInternalMachineControl *ctl = c->b.control;
+    if (ctl)
+        IInternalMachineControl_AddRef(ctl);
     pthread_mutex_unlock(&c->lock);
-    if (vm && m) {
+    if (vm && ctl) {
         struct vm_stop_info si;
         vm_get_stop_info(vm, &si);
         const char *why = strncmp(si.message, "aborted: ", 9) ? si.message : si.message + 9;
-        if (CAP_FAILED(IMachine_SetExtraData(m, CAP_EXTRADATA_ABORT_REASON, why)))
+        if (CAP_FAILED(IInternalMachineControl_SetAbortReason(ctl, *why ? why : "the VM aborted")))
             fprintf(stderr, "capsule-vm: cannot record the abort reason with the service: %s\n",
                     cap_error_peek_message() ? cap_error_peek_message() : "?");
     }
-    if (m)
-        IMachine_Release(m);
+    if (ctl)
+        IInternalMachineControl_Release(ctl);
 }
 
 /* Reports the final state and releases the lock, once (op held). */
@@ -361,7 +362,7 @@ static cap_result k_GetDebugger(IConsole *self, IMachineDebugger **out)
 {
     if (!out)
         return CAP_E_POINTER;
-    *out = &impl_con(self)->IMachineDebugger_iface;
+    *out = &impl_con(self)->dbg.IMachineDebugger_iface;
     IMachineDebugger_AddRef(*out);
     return CAP_OK;
 }
@@ -499,11 +500,11 @@ static const struct IConsoleVtbl console_vtbl = {
     .DiscardSavedState = k_DiscardSavedState,
 };
 
-/* ---- for debugger.c ---------------------------------------------------------------- */
+/* ---- the debugger's hooks (debugger.h) --------------------------------------------- */
 
-struct vmproc *console_get_vm(IMachineDebugger *dbg)
+static struct vmproc *dbg_running_vm(struct debugger *d)
 {
-    struct console *c = impl_dbg(dbg);
+    struct console *c = impl_dbg(d);
     pthread_mutex_lock(&c->lock);
     MachineState s = c->state;
     struct vmproc *vp = c->vp;
@@ -514,27 +515,27 @@ struct vmproc *console_get_vm(IMachineDebugger *dbg)
                                                                                           : NULL;
 }
 
-void console_put_vm(IMachineDebugger *dbg)
+static cap_result dbg_qi(struct debugger *d, const cap_uuid *iid, void **out)
 {
+    return qi(impl_dbg(d), iid, out);
 }
 
-cap_result console_dbg_qi(IMachineDebugger *self, const cap_uuid *iid, void **out);
-cap_result console_dbg_qi(IMachineDebugger *self, const cap_uuid *iid, void **out)
+static uint32_t dbg_addref(struct debugger *d)
 {
-    return qi(impl_dbg(self), iid, out);
+    return addref(impl_dbg(d));
 }
 
-uint32_t console_dbg_addref(IMachineDebugger *self);
-uint32_t console_dbg_addref(IMachineDebugger *self)
+static uint32_t dbg_release(struct debugger *d)
 {
-    return addref(impl_dbg(self));
+    return release(impl_dbg(d));
 }
 
-uint32_t console_dbg_release(IMachineDebugger *self);
-uint32_t console_dbg_release(IMachineDebugger *self)
-{
-    return release(impl_dbg(self));
-}
+static const struct debugger_owner debugger_owner = {
+    .query_interface = dbg_qi,
+    .add_ref = dbg_addref,
+    .release = dbg_release,
+    .running_vm = dbg_running_vm,
+};
 
 /* ---- the process's side ------------------------------------------------------------ */
 
@@ -547,7 +548,7 @@ cap_result console_create(struct console **out)
     c->ISession_iface.vtbl = &session_vtbl;
     c->IInternalSessionControl_iface.vtbl = &control_vtbl;
     c->IConsole_iface.vtbl = &console_vtbl;
-    c->IMachineDebugger_iface.vtbl = &console_debugger_vtbl;
+    debugger_init(&c->dbg, &debugger_owner);
     cap_refcnt_init(&c->ref, 1);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->op, NULL);

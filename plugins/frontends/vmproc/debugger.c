@@ -12,16 +12,43 @@
 
 #include <capsule/errorinfo.h>
 #include <capsule/mem.h>
+#include <capsule/object.h>
 
-#include "managed.h"
+#include "debugger.h"
 #include "stam/stam.h"
 
 #define COMPONENT "capsule-vm"
 #define IFACE "IMachineDebugger"
 
-cap_result console_dbg_qi(IMachineDebugger *self, const cap_uuid *iid, void **out);
-uint32_t console_dbg_addref(IMachineDebugger *self);
-uint32_t console_dbg_release(IMachineDebugger *self);
+static struct debugger *impl(IMachineDebugger *i)
+{
+    return CAP_CONTAINER_OF(i, struct debugger, IMachineDebugger_iface);
+}
+
+/* The running VM (NULL: not running, paused or stuck). */
+static struct vmproc *running_vm(IMachineDebugger *self)
+{
+    struct debugger *d = impl(self);
+    return d->owner->running_vm(d);
+}
+
+static cap_result d_QueryInterface(IMachineDebugger *self, const cap_uuid *iid, void **out)
+{
+    struct debugger *d = impl(self);
+    return d->owner->query_interface(d, iid, out);
+}
+
+static uint32_t d_AddRef(IMachineDebugger *self)
+{
+    struct debugger *d = impl(self);
+    return d->owner->add_ref(d);
+}
+
+static uint32_t d_Release(IMachineDebugger *self)
+{
+    struct debugger *d = impl(self);
+    return d->owner->release(d);
+}
 
 static cap_result not_running(void)
 {
@@ -38,7 +65,7 @@ static cap_result d_GetExecutionEngine(IMachineDebugger *self, ExecutionEngine *
 {
     if (!out)
         return CAP_E_POINTER;
-    struct vmproc *vp = console_get_vm(self);
+    struct vmproc *vp = running_vm(self);
     if (!vp)
         return not_running();
     static const ExecutionEngine map[] = {
@@ -46,7 +73,6 @@ static cap_result d_GetExecutionEngine(IMachineDebugger *self, ExecutionEngine *
         [VM_ENGINE_REM] = ExecutionEngine_Rem, [VM_ENGINE_RAW] = ExecutionEngine_Raw};
     enum vm_engine e = vm_get_engine(vmproc_vm(vp));
     *out = (unsigned)e < sizeof(map) / sizeof(map[0]) ? map[e] : ExecutionEngine_Auto;
-    console_put_vm(self);
     return CAP_OK;
 }
 
@@ -54,11 +80,10 @@ static cap_result d_GetExecutionEngineReason(IMachineDebugger *self, char **out)
 {
     if (!out)
         return CAP_E_POINTER;
-    struct vmproc *vp = console_get_vm(self);
+    struct vmproc *vp = running_vm(self);
     if (!vp)
         return not_running();
     *out = cap_str_dup(vmproc_engine_reason(vp));
-    console_put_vm(self);
     return *out ? CAP_OK : CAP_E_OUTOFMEMORY;
 }
 
@@ -90,11 +115,10 @@ static cap_result d_GetStats(IMachineDebugger *self, const char *pattern, cap_bo
     if (!out)
         return CAP_E_POINTER;
     *out = NULL;
-    struct vmproc *vp = console_get_vm(self);
+    struct vmproc *vp = running_vm(self);
     if (!vp)
         return not_running();
     char *text = stam_format(vm_stam(vmproc_vm(vp)), pattern, with_desc != CAP_FALSE);
-    console_put_vm(self);
     if (text)
         *out = cap_str_dup(text);
     free(text);
@@ -103,11 +127,10 @@ static cap_result d_GetStats(IMachineDebugger *self, const char *pattern, cap_bo
 
 static cap_result d_ResetStats(IMachineDebugger *self, const char *pattern)
 {
-    struct vmproc *vp = console_get_vm(self);
+    struct vmproc *vp = running_vm(self);
     if (!vp)
         return not_running();
     stam_reset(vm_stam(vmproc_vm(vp)), pattern);
-    console_put_vm(self);
     return CAP_OK;
 }
 
@@ -146,10 +169,10 @@ static cap_result d_Info(IMachineDebugger *self, const char *name, const char *a
     return not_yet("VMM information reports");
 }
 
-const struct IMachineDebuggerVtbl console_debugger_vtbl = {
-    .QueryInterface = console_dbg_qi,
-    .AddRef = console_dbg_addref,
-    .Release = console_dbg_release,
+static const struct IMachineDebuggerVtbl debugger_vtbl = {
+    .QueryInterface = d_QueryInterface,
+    .AddRef = d_AddRef,
+    .Release = d_Release,
     .GetExecutionEngine = d_GetExecutionEngine,
     .GetExecutionEngineReason = d_GetExecutionEngineReason,
     .GetVirtualTime = d_GetVirtualTime,
@@ -164,3 +187,9 @@ const struct IMachineDebuggerVtbl console_debugger_vtbl = {
     .ReadVirtualMemory = d_ReadVirtualMemory,
     .Info = d_Info,
 };
+
+void debugger_init(struct debugger *d, const struct debugger_owner *owner)
+{
+    d->IMachineDebugger_iface.vtbl = &debugger_vtbl;
+    d->owner = owner;
+}

@@ -6,12 +6,13 @@
  * The process connects to the service of HOME, locks the machine with
  * LockType VM through its own session object (struct console: ISession,
  * IInternalSessionControl, IConsole and IMachineDebugger in one object,
- * console.c), builds the VM from the machine's settings (managed.c, on
- * vmproc.h), powers it up and reports Running and endPowerUp to the
- * service; then other processes reach the IConsole through the service
- * (IInternalSessionControl's remoteConsole). When the VM ends (guest
- * power-off, IConsole's powerDown, SIGTERM, abort) the final state is
- * reported, the lock released and the process exits.
+ * console.c; its IMachineDebugger methods in debugger.c), builds the VM
+ * from the machine's settings (managed.c, on vmproc.h), powers it up and
+ * reports Running and endPowerUp to the service; then other processes
+ * reach the IConsole through the service (IInternalSessionControl's
+ * remoteConsole). When the VM ends (guest power-off, IConsole's powerDown,
+ * SIGTERM, abort) the final state is reported, the lock released and the
+ * process exits.
  *
  * State reporting: every change of the machine state is reported to the
  * service (IInternalMachineControl's updateState) by the thread that made
@@ -70,13 +71,5 @@ void console_linger(struct console *c, int timeout_ms);
  * count, read atomically by console_linger. */
 cap_result done_progress_create(const char *description, IProgress **out);
 uint32_t done_progress_refs(IProgress *p);
-
-/* ---- debugger.c --------------------------------------------------------- */
-
-extern const struct IMachineDebuggerVtbl console_debugger_vtbl;
-/* For debugger.c: the VM (NULL unless it runs), with a reference on the
- * console's VM held until console_put_vm. */
-struct vmproc *console_get_vm(IMachineDebugger *dbg);
-void console_put_vm(IMachineDebugger *dbg);
 
 #endif /* PLUGINS_FRONTENDS_VMPROC_MANAGED_H */

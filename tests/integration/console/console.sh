@@ -12,45 +12,12 @@
 # Needs no VM and no /dev/kvm. Every capsule-svc started here is killed at
 # the end.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-CAP=$B/bin/capsule
+NAME=console
+. "$(cd "$(dirname "$0")/../../lib" && pwd)/cli.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-[ -x "$CAP" ] || { echo "FAIL: $CAP is not built"; exit 1; }
-tmp=$(mktemp -d /tmp/capsule-console.XXXXXX)
-export CAPSULE_HOME=$tmp/home
 mkdir -p "$CAPSULE_HOME"
 export CAPSULE_SVC_IDLE_TIMEOUT=60000
-cleanup() {
-    local pid
-    for pid in $(pgrep -f -- "capsule-svc .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
-# run ARGS...: runs the CLI with no input; sets rc, out and err.
-run() {
-    timeout $((30 * ${CAPSULE_TIMEOUT_SCALE:-1})) "$CAP" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    out=$(cat "$tmp/out")
-    err=$(cat "$tmp/err")
-}
-# expect RC PATTERN ARGS...: exit status RC and PATTERN (grep -E) on stderr.
-expect() {
-    local want=$1 pat=$2
-    shift 2
-    run "$@"
-    if [ "$rc" != "$want" ]; then
-        fail "capsule $*: exit $rc, expected $want (stderr: $err)"
-    elif ! grep -qE -- "$pat" <<<"$err"; then
-        fail "capsule $*: stderr lacks /$pat/: $err"
-    fi
-}
-
-# ---- usage -------------------------------------------------------------------
 expect 2 "the VM .* is missing" console
 expect 2 "unexpected argument 'b'" console a b
 expect 2 "--socket: the path must not be empty" console --socket ''
@@ -77,8 +44,4 @@ expect 1 "machine 'demo' is not running \(it is powered off\); start it with 'ca
 # ---- against a fake VM side --------------------------------------------------
 python3 "$HERE/fakevm.py" "$CAP" "$tmp" || fails=$((fails + 1))
 
-if [ $fails -ne 0 ]; then
-    echo "console: $fails failure(s)"
-    exit 1
-fi
-echo "console: all passed"
+finish

@@ -16,29 +16,19 @@
 # CAPSULE_TIMEOUT_SCALE (set by scons: 6 under asan=1). Every capsule-svc and capsule-vm started
 # here is killed at the end.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+NAME=console_vm
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm"
+. "$(cd "$(dirname "$0")/../../lib" && pwd)/cli.sh"
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-CAP=$B/bin/capsule
-S=${CAPSULE_TIMEOUT_SCALE:-1}
 LIMIT=$((${CONSOLE_VM_TIMEOUT:-120} * S))
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 . "$TOP/tests/lib/skip.sh"
 . "$TOP/tests/lib/guestkit.sh"
-tmp=$(mktemp -d /tmp/capsule-cvm.XXXXXX)
-export CAPSULE_HOME=$tmp/h
 mkdir -p "$CAPSULE_HOME"
 export CAPSULE_SVC_IDLE_TIMEOUT=60000
-cleanup() {
-    local pid
+on_exit() {
     exec 8>&- 2>/dev/null
-    for pid in $(pgrep -f -- "capsule-(svc|vm) .*$CAPSULE_HOME( |\$)" 2>/dev/null); do
-        kill -9 "$pid" 2>/dev/null
-    done
     [ -n "${cpid:-}" ] && kill "$cpid" 2>/dev/null
-    rm -rf "$tmp"
 }
-trap cleanup EXIT
 
 guestkit_load console-vm "$tmp"
 case $? in 2) exit 0 ;; 1) exit 1 ;; esac
@@ -100,5 +90,4 @@ for _ in $(seq $((50 * S))); do [ -e "$sock" ] || break; sleep 0.1; done
 [ -e "$sock" ] && fail "the socket $sock is left after power-off"
 
 echo "console_vm: $(($(date +%s) - start)) s"
-[ $fails -eq 0 ] && echo "console_vm: all passed"
-exit $((fails > 0))
+finish

@@ -6,8 +6,6 @@
  */
 #include <string.h>
 
-#include <capsule/extradata.h>
-
 #include "svc_test.h"
 
 START_TEST(test_modifyvm_flow)
@@ -102,7 +100,7 @@ START_TEST(test_holder_died)
     IMachine_GetState(m, &st);
     ck_assert_int_eq(st, MachineState_Aborted);
     char *why = NULL; /* and says why */
-    ck_assert_int_eq(IMachine_GetExtraData(m, CAP_EXTRADATA_ABORT_REASON, &why), CAP_OK);
+    ck_assert_int_eq(IMachine_GetAbortReason(m, &why), CAP_OK);
     ck_assert_ptr_nonnull(strstr(why, "ended without powering the VM off"));
     cap_str_free(why);
     SessionState ss;
@@ -123,6 +121,76 @@ START_TEST(test_holder_died)
     s = new_session();
     ck_assert_int_eq(IMachine_LockMachine(m, s, LockType_Write), CAP_OK);
     ck_assert_int_eq(ISession_UnlockMachine(s), CAP_OK);
+    ISession_Release(s);
+    IMachine_Release(m);
+}
+END_TEST
+
+/* IMachine's abortReason: set by the VM lock's holder (setAbortReason),
+ * shown only while Aborted, saved with the state, cleared by a new start. */
+static char *abort_reason(IMachine *m)
+{
+    char *why = NULL;
+    ck_assert_int_eq(IMachine_GetAbortReason(m, &why), CAP_OK);
+    return why;
+}
+
+static IInternalMachineControl *lock_vm(IMachine *m, ISession *s)
+{
+    IMachine *sm = NULL;
+    IInternalMachineControl *ctl = NULL;
+    ck_assert_int_eq(IMachine_LockMachine(m, s, LockType_VM), CAP_OK);
+    ck_assert_int_eq(ISession_GetMachine(s, &sm), CAP_OK);
+    ck_assert_int_eq(CAP_QI(sm, &IID_IInternalMachineControl, &ctl), CAP_OK);
+    IMachine_Release(sm);
+    return ctl;
+}
+
+START_TEST(test_abort_reason)
+{
+    IMachine *m = make_machine("reasons");
+    ISession *s = new_session();
+    IInternalMachineControl *ctl = lock_vm(m, s);
+    ck_assert_int_eq(IInternalMachineControl_UpdateState(ctl, MachineState_Starting), CAP_OK);
+    ck_assert_int_eq(IInternalMachineControl_UpdateState(ctl, MachineState_Running), CAP_OK);
+    ck_assert_int_eq(IInternalMachineControl_SetAbortReason(ctl, ""), CAP_E_INVALIDARG);
+    ck_assert_int_eq(IInternalMachineControl_SetAbortReason(ctl, "triple fault at 0010:1"), CAP_OK);
+    char *why = abort_reason(m); /* not Aborted yet: nothing to show */
+    ck_assert_str_eq(why, "");
+    cap_str_free(why);
+    ck_assert_int_eq(IInternalMachineControl_UpdateState(ctl, MachineState_Aborted), CAP_OK);
+    why = abort_reason(m);
+    ck_assert_str_eq(why, "triple fault at 0010:1");
+    cap_str_free(why);
+    ck_assert_int_eq(ISession_UnlockMachine(s), CAP_OK);
+    ck_assert_int_eq(IInternalMachineControl_SetAbortReason(ctl, "late"),
+                     CAP_E_INVALID_OBJECT_STATE);
+    IInternalMachineControl_Release(ctl);
+    /* Only the holder of a VM lock reports one. */
+    IMachine *sm = NULL;
+    ck_assert_int_eq(IMachine_LockMachine(m, s, LockType_Write), CAP_OK);
+    ck_assert_int_eq(ISession_GetMachine(s, &sm), CAP_OK);
+    ck_assert_int_eq(CAP_QI(sm, &IID_IInternalMachineControl, &ctl), CAP_OK);
+    ck_assert_int_eq(IInternalMachineControl_SetAbortReason(ctl, "no"), CAP_E_INVALID_OBJECT_STATE);
+    IInternalMachineControl_Release(ctl);
+    IMachine_Release(sm);
+    ck_assert_int_eq(ISession_UnlockMachine(s), CAP_OK);
+    /* Saved with the state: a new service still knows it. */
+    IMachine_Release(m);
+    svc_restart();
+    ck_assert_int_eq(ICapsule_FindMachine(capsule, "reasons", &m), CAP_OK);
+    why = abort_reason(m);
+    ck_assert_str_eq(why, "triple fault at 0010:1");
+    cap_str_free(why);
+    /* The next start clears it. */
+    ctl = lock_vm(m, s);
+    ck_assert_int_eq(IInternalMachineControl_UpdateState(ctl, MachineState_Starting), CAP_OK);
+    ck_assert_int_eq(IInternalMachineControl_UpdateState(ctl, MachineState_PoweredOff), CAP_OK);
+    why = abort_reason(m);
+    ck_assert_str_eq(why, "");
+    cap_str_free(why);
+    ck_assert_int_eq(ISession_UnlockMachine(s), CAP_OK);
+    IInternalMachineControl_Release(ctl);
     ISession_Release(s);
     IMachine_Release(m);
 }
@@ -209,6 +277,7 @@ TCase *tcase_sessions(void)
     tcase_add_checked_fixture(tc, svc_setup, svc_teardown);
     tcase_add_test(tc, test_modifyvm_flow);
     tcase_add_test(tc, test_holder_died);
+    tcase_add_test(tc, test_abort_reason);
     tcase_add_test(tc, test_client_disconnected);
     tcase_add_test(tc, test_launch_not_available);
     return tc;

@@ -32,6 +32,7 @@ START_TEST(test_roundtrip)
     mf.cfg.serial[1].path = cap_str_dup("/tmp/s ock");
     mf.state = MachineState_Aborted;
     mf.last_state_change = 1234567890123LL;
+    mf.abort_reason = cap_str_dup("triple fault at 0010:00100007 (\"IDTR\" <limit> & 0)");
     ck_assert_int_eq(kv_set(&mf.extra, "k<1>", "v\n\"2\""), CAP_OK);
     size_t len;
     char *text = settings_format_machine(&mf, &len);
@@ -50,9 +51,16 @@ START_TEST(test_roundtrip)
     ck_assert_uint_eq(back.cfg.serial[2].io_base, 0x3e8);
     ck_assert_int_eq(back.state, MachineState_Aborted);
     ck_assert(back.last_state_change == 1234567890123LL);
+    ck_assert_str_eq(back.abort_reason, mf.abort_reason);
     ck_assert_str_eq(kv_get(&back.extra, "k<1>"), "v\n\"2\"");
     cap_free(text);
     machine_file_clear(&back);
+    /* The reason is only written while the state is Aborted. */
+    mf.state = MachineState_PoweredOff;
+    text = settings_format_machine(&mf, &len);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_ptr_null(strstr(text, "abortReason"));
+    cap_free(text);
     machine_file_clear(&mf);
 }
 END_TEST

@@ -40,7 +40,6 @@
 struct fake_machine {
     IMachine IMachine_iface;
     cap_refcnt ref;
-    char extra_key[64], extra_value[512]; /* the last setExtraData */
 };
 
 static cap_result fm_qi(IMachine *self, const cap_uuid *iid, void **out)
@@ -64,18 +63,8 @@ static uint32_t fm_release(IMachine *self)
     return cap_refcnt_dec(&CAP_CONTAINER_OF(self, struct fake_machine, IMachine_iface)->ref);
 }
 
-static cap_result fm_set_extra(IMachine *self, const char *key, const char *value)
-{
-    struct fake_machine *m = CAP_CONTAINER_OF(self, struct fake_machine, IMachine_iface);
-    snprintf(m->extra_key, sizeof(m->extra_key), "%s", key);
-    snprintf(m->extra_value, sizeof(m->extra_value), "%s", value ? value : "");
-    return CAP_OK;
-}
-
-static const struct IMachineVtbl fake_machine_vtbl = {.QueryInterface = fm_qi,
-                                                      .AddRef = fm_addref,
-                                                      .Release = fm_release,
-                                                      .SetExtraData = fm_set_extra};
+static const struct IMachineVtbl fake_machine_vtbl = {
+    .QueryInterface = fm_qi, .AddRef = fm_addref, .Release = fm_release};
 
 #define MAX_REPORTS 32
 
@@ -88,6 +77,7 @@ struct fake_control {
     ISession *ended;
     cap_result power_up_result;
     char power_up_message[128];
+    char abort_reason[256]; /* the last setAbortReason */
 };
 
 static struct fake_control *fc_impl(IInternalMachineControl *i)
@@ -131,6 +121,15 @@ static cap_result fc_update_state(IInternalMachineControl *self, MachineState s)
     return CAP_OK;
 }
 
+static cap_result fc_set_abort_reason(IInternalMachineControl *self, const char *reason)
+{
+    struct fake_control *f = fc_impl(self);
+    pthread_mutex_lock(&f->lock);
+    snprintf(f->abort_reason, sizeof(f->abort_reason), "%s", reason ? reason : "(null)");
+    pthread_mutex_unlock(&f->lock);
+    return CAP_OK;
+}
+
 static cap_result fc_end_power_up(IInternalMachineControl *self, int32_t result, const char *msg)
 {
     struct fake_control *f = fc_impl(self);
@@ -148,6 +147,7 @@ static const struct IInternalMachineControlVtbl fake_control_vtbl = {
     .Release = fc_release,
     .OnSessionEnd = fc_session_end,
     .UpdateState = fc_update_state,
+    .SetAbortReason = fc_set_abort_reason,
     .EndPowerUp = fc_end_power_up,
 };
 
@@ -661,15 +661,18 @@ static const struct {
     int status;
     MachineState reports[3], final;
     unsigned session_ends;
+    const char *abort_reason; /* the start of what setAbortReason said ("": not called) */
 } vm_ends[] = {
+    /* clang-format off */
     {"debug-exit", vt_guest_hello, &vt_guest_hello_len, END_GUEST, 85,
-     {MachineState_Running, MachineState_PoweredOff}, MachineState_PoweredOff, 1},
+     {MachineState_Running, MachineState_PoweredOff}, MachineState_PoweredOff, 1, ""},
     {"triple fault", guest_ud2, NULL, END_GUEST, VMPROC_EXIT_ABORTED,
-     {MachineState_Running, MachineState_Aborted}, MachineState_Aborted, 1},
+     {MachineState_Running, MachineState_Aborted}, MachineState_Aborted, 1, "triple fault at "},
     {"service lost", vt_guest_spin, &vt_guest_spin_len, END_SERVICE_LOST, 0,
-     {MachineState_Running, MachineState_PoweredOff}, MachineState_PoweredOff, 1},
+     {MachineState_Running, MachineState_PoweredOff}, MachineState_PoweredOff, 1, ""},
     {"uninitialize", vt_guest_spin, &vt_guest_spin_len, END_UNINITIALIZE, 0,
-     {MachineState_Running}, MachineState_PoweredOff, 0},
+     {MachineState_Running}, MachineState_PoweredOff, 0, ""},
+    /* clang-format on */
 };
 
 START_TEST(test_vm_ends)
@@ -685,6 +688,9 @@ START_TEST(test_vm_ends)
     expect_reports(&f, vm_ends[_i].reports);
     ck_assert_int_eq(machine_state(&f), vm_ends[_i].final);
     ck_assert_uint_eq(f.fc.session_ends, vm_ends[_i].session_ends);
+    const char *why = vm_ends[_i].abort_reason;
+    ck_assert_msg(*why ? !strncmp(f.fc.abort_reason, why, strlen(why)) : !*f.fc.abort_reason,
+                  "%s: abort reason '%s'", vm_ends[_i].name, f.fc.abort_reason);
     ck_assert_int_eq(session_state(&f), SessionState_Unlocked);
     IProgress *p = NULL;
     ck_error(IConsole_PowerDown(f.con, &p), CAP_E_INVALID_VM_STATE, "cannot power off");
