@@ -43,9 +43,10 @@ run() {
     size=$(sed '/^== EM statistics/,$d' "$tmp/$name.log" | wc -c)
 }
 # stat NAME 'PATTERN': the number after the first line of --stats matching it
-stat() { sed -n "s/^$2 *\([0-9][0-9]*\).*/\1/p" "$tmp/$1.log" | head -1; }
+stat() { sed -n "s|^$2 *\([0-9][0-9]*\).*|\1|p" "$tmp/$1.log" | head -1; }
 
-# check NAME WHAT FLOOR: WHAT is a --stats line ("  0x0080", "resets")
+# check NAME WHAT FLOOR: WHAT is a statistic of --stats' registry listing
+# ("/IOM/Ports/0x0080/Writes", "/EM/Resets")
 check() {
     name=$1 what=$2 floor=$3
     run "$name" "$secs"
@@ -60,9 +61,9 @@ check() {
     [ "$n" -ge "$floor" ] || fail "$name: $what is $n after $secs s (the guest stalled? floor $floor)"
 }
 
-check port80-flood "  0x0080" 100000
-check reset-loop "resets" 1000
-check port-walk "resets" 5
+check port80-flood "/IOM/Ports/0x0080/Writes" 100000
+check reset-loop "/EM/Resets" 1000
+check port-walk "/EM/Resets" 5
 
 # The log's bound: past --log-max lines are dropped, said once, counted at the end.
 run port80-flood 3 --log-max 1024
