@@ -172,6 +172,31 @@ int cli_mr_print_num(FILE *f, const char *key, int64_t value);
  * (`capsule help CMD`), from its argument table. */
 void cli_print_cmd_help(FILE *f, const struct cli_cmd *cmd);
 
+/* ---- media.c: what the media subcommands share -------------------------- */
+
+/* "disk" or "dvd" (VBoxManage's optional first word); CAP_E_INVALIDARG with
+ * a message otherwise. */
+cap_result cli_medium_type(const char *word, DeviceType *out);
+/* path made absolute against the current folder (cap_str_free); NULL: OOM. */
+char *cli_abs_path(const char *path);
+/* The registered medium `what` (a UUID or a file, relative to the current
+ * folder) of this type; with `open`, an existing file not registered yet
+ * is opened (which registers it), as VBoxManage does. Errors name `what`. */
+cap_result cli_medium_get(ICapsule *root, const char *what, DeviceType type, int open,
+                          IMedium **out);
+/* Waits for p printing VBoxManage's "0%...10%...100%" on stderr; as
+ * cli_progress_wait otherwise. */
+cap_result cli_progress_show(IProgress *p);
+/* The optional disk|dvd word then the medium (cmd_showmediuminfo.c): sets
+ * *type (default HardDisk) and *what; a usage error's exit status, else
+ * CLI_EXIT_OK. */
+int cli_medium_args(struct cli_ctx *ctx, const char *first, const char *second, DeviceType *type,
+                    const char **what);
+/* Prints a medium's block as VBoxManage does (UUID, Parent UUID, State,
+ * Type, Location, Storage format, Capacity, Encryption; with details also
+ * Format variant and Size on disk; In use by VMs when it is). */
+cap_result cli_medium_print(IMedium *m, int details);
+
 /* ---- vminfo.c: a machine for people and scripts ------------------------- */
 
 /*

@@ -46,5 +46,6 @@ TCase *tcase_sessions(void);
 TCase *tcase_events(void);
 TCase *tcase_listeners(void);
 TCase *tcase_cpuprofiles(void);
+TCase *tcase_media(void);
 
 #endif

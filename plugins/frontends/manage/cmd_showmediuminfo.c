@@ -1,0 +1,72 @@
+/*
+ * plugins/frontends/manage/cmd_showmediuminfo.c - `capsule showmediuminfo
+ * [disk|dvd] FILE|UUID`.
+ *
+ * Prints a medium as VBoxManage does (UUID, Parent UUID, State, Type,
+ * Location, Storage format, Format variant, Capacity, Size on disk,
+ * Encryption, In use by VMs). A file not registered yet is opened, which
+ * registers it (VBoxManage's behaviour).
+ */
+#include "manage.h"
+
+struct showmediuminfo_args {
+    const char *first, *second;
+};
+
+static const struct cli_arg showmediuminfo_args[] = {
+    CLI_POS("disk|dvd", struct showmediuminfo_args, first, "the medium (file or UUID) is missing",
+            "the kind of medium (default disk), then the medium: its file or UUID"),
+    CLI_POS_OPT("FILE|UUID", struct showmediuminfo_args, second, NULL),
+    CLI_ARGS_END,
+};
+
+struct medium_ref {
+    DeviceType type;
+    const char *what;
+};
+
+static cap_result show(struct cli_vm *vm, void *arg)
+{
+    const struct medium_ref *r = arg;
+    IMedium *m = NULL;
+    vm->what = "ICapsule::findMedium";
+    cap_result rc = cli_medium_get(vm->ctx->root, r->what, r->type, 1, &m);
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IMedium";
+        rc = cli_medium_print(m, 1);
+    }
+    cli_release(m);
+    return rc;
+}
+
+/* The optional disk|dvd word then the medium; shared by closemedium. */
+int cli_medium_args(struct cli_ctx *ctx, const char *first, const char *second, DeviceType *type,
+                    const char **what)
+{
+    *type = DeviceType_HardDisk;
+    *what = first;
+    if (second) {
+        if (CAP_FAILED(cli_medium_type(first, type)))
+            return cli_usage(ctx, NULL);
+        *what = second;
+    }
+    return CLI_EXIT_OK;
+}
+
+static int run_showmediuminfo(struct cli_ctx *ctx, void *args)
+{
+    const struct showmediuminfo_args *a = args;
+    struct medium_ref r;
+    int ex = cli_medium_args(ctx, a->first, a->second, &r.type, &r.what);
+    return ex != CLI_EXIT_OK ? ex : cli_with_vm(ctx, NULL, CLI_SERVICE, show, &r);
+}
+
+const struct cli_cmd cli_cmd_showmediuminfo = {
+    .name = "showmediuminfo",
+    .help = "show a hard disk or DVD image",
+    .args = showmediuminfo_args,
+    .args_size = sizeof(struct showmediuminfo_args),
+    .run = run_showmediuminfo,
+    .detail = "An inaccessible medium shows 'State: inaccessible' and the reason\n"
+              "('Access Error:').\n",
+};
