@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -215,7 +216,9 @@ static cap_result new_job(struct medium *m, struct medium *source, const char *w
 static cap_result finish_created_locked(struct medium *m)
 {
     cap_uuid id = {{0}};
-    cap_result rc = medium_probe_locked(m, 1);
+    cap_result rc = m->core->uninited ? cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT,
+                                                      IFACE, "the service is shutting down")
+                                      : medium_probe_locked(m, 1);
     if (CAP_SUCCEEDED(rc) && cap_uuid_is_null(&m->id)) {
         rc = cap_uuid_generate(&id);
         m->id = id;
@@ -582,6 +585,21 @@ static cap_result check_location(const char *location, int absolute)
     return CAP_OK;
 }
 
+/* location (absolute) with its folder's real path ("..", "." and links
+ * resolved), so that one file has one location in the registry; as given
+ * if the folder cannot be resolved. NULL: out of memory. */
+static char *canonical_location(const char *location)
+{
+    const char *slash = strrchr(location, '/');
+    char *dir = cap_str_ndup(location, (size_t)(slash - location));
+    char *real = dir ? realpath(*dir ? dir : "/", NULL) : NULL;
+    char *out = real && slash[1] ? cap_str_printf("%s/%s", strcmp(real, "/") ? real : "", slash + 1)
+                                 : cap_str_dup(location);
+    free(real);
+    cap_str_free(dir);
+    return out;
+}
+
 cap_result imedium_create(struct svc_core *core, const char *format, const char *location,
                           AccessMode mode, DeviceType type, IMedium **out)
 {
@@ -605,8 +623,11 @@ cap_result imedium_create(struct svc_core *core, const char *format, const char 
                            "unknown medium format '%s' (VDI or RAW)", format);
     if (CAP_FAILED(rc))
         return rc;
+    char *path = canonical_location(location);
+    if (!path)
+        return oom();
     svc_core_lock(core);
-    if (access(location, F_OK) == 0)
+    if (access(path, F_OK) == 0)
         rc = cap_error_set(
             CAP_E_OBJECT_EXISTS, SVC_COMPONENT, "ICapsule", "the file '%s' already exists%s",
             location,
@@ -616,7 +637,8 @@ cap_result imedium_create(struct svc_core *core, const char *format, const char 
     svc_core_unlock(core);
     struct medium *m = NULL;
     if (CAP_SUCCEEDED(rc))
-        rc = medium_create(core, location, f, type, &m);
+        rc = medium_create(core, path, f, type, &m);
+    cap_str_free(path);
     if (CAP_SUCCEEDED(rc))
         *out = &m->IMedium_iface;
     return rc;
@@ -636,8 +658,10 @@ cap_result imedium_open(struct svc_core *core, const char *location, DeviceType 
                            (unsigned)mode);
     if (CAP_FAILED(rc))
         return rc;
-    char *path =
+    char *given =
         location[0] == '/' ? cap_str_dup(location) : cap_str_printf("%s/%s", core->home, location);
+    char *path = given ? canonical_location(given) : NULL;
+    cap_str_free(given);
     if (!path)
         return oom();
     struct medium *m = NULL;

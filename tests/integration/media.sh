@@ -4,7 +4,9 @@
 #  - createmedium makes VDI (dynamic, fixed) and RAW images that qemu-img
 #    reads (`qemu-img check` clean, `qemu-img info` the right size and
 #    format), with VBoxManage's "0%...100%" and "Medium created. UUID:";
-#  - showmediuminfo and list hdds in VBoxManage's layout; clonemedium;
+#  - showmediuminfo (and --machinereadable) and list hdds in VBoxManage's
+#    layout; a DVD image registered when first named, never deleted;
+#    locations with ".." resolved; clonemedium;
 #  - a second createmedium on the same file, a bad size, an unknown format
 #    or variant fail clearly and change nothing;
 #  - a service restart keeps the registry; an image deleted behind its back
@@ -84,6 +86,17 @@ ok showmediuminfo "$dyn_id"
 ok showmediuminfo "$d/fixed.vdi"
 [ "$(field "$out" 'Format variant')" = "fixed default" ] || fail "fixed variant: $out"
 [ "$(field "$out" 'Size on disk')" = "8 MBytes" ] || fail "fixed size on disk: $out"
+ok showmediuminfo "$d/fixed.vdi" --machinereadable
+for kv in 'StorageFormat="VDI"' 'FormatVariant="fixed default"' 'Capacity=8388608' \
+    'State="created"' "Location=\"$d/fixed.vdi\""; do
+    echo "$out" | grep -qx -- "$kv" || fail "showmediuminfo --machinereadable lacks $kv: $out"
+done
+# One file, one location: "..", "." and links in the folder are resolved.
+mkdir -p "$d/sub"
+ok createmedium --filename "$d/sub/../dots.vdi" --size 1
+ok showmediuminfo "$d/./dots.vdi"
+[ "$(field "$out" Location)" = "$d/dots.vdi" ] || fail "location of sub/../dots.vdi: $out"
+ok closemedium "$d/dots.vdi" --delete
 expect 1 "no registered hard disk is '$d/none.vdi' \(no such file\)" showmediuminfo "$d/none.vdi"
 expect 2 "unknown medium type 'tape'" showmediuminfo tape "$d/dyn.vdi"
 
@@ -92,6 +105,15 @@ ok list hdds
 echo "$out" | grep -q "^Location: *$d/raw.img$" || fail "list hdds lacks raw.img: $out"
 ok list dvds
 [ -z "$out" ] || fail "list dvds: $out"
+# A DVD image is opened (registered) when first named, read-only.
+truncate -s 64K "$d/cd.iso"
+ok showmediuminfo dvd "$d/cd.iso"
+[ "$(field "$out" Type)" = readonly ] || fail "a DVD image's type: $out"
+ok list dvds
+[ "$(field "$out" Location)" = "$d/cd.iso" ] || fail "list dvds: $out"
+expect 1 "read-only: close it instead" closemedium dvd "$d/cd.iso" --delete
+ok closemedium dvd "$d/cd.iso"
+[ -e "$d/cd.iso" ] || fail "closemedium dvd removed the image"
 
 # --- clonemedium ------------------------------------------------------------
 ok clonemedium "$d/dyn.vdi" "$d/copy.img" --format RAW

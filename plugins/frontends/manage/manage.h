@@ -192,10 +192,16 @@ cap_result cli_progress_show(IProgress *p);
  * CLI_EXIT_OK. */
 int cli_medium_args(struct cli_ctx *ctx, const char *first, const char *second, DeviceType *type,
                     const char **what);
-/* Prints a medium's block as VBoxManage does (UUID, Parent UUID, State,
- * Type, Location, Storage format, Capacity, Encryption; with details also
- * Format variant and Size on disk; In use by VMs when it is). */
-cap_result cli_medium_print(IMedium *m, int details);
+/* How cli_medium_print shows a medium. */
+enum cli_medium_view {
+    CLI_MEDIUM_LIST,    /* list hdds|dvds: UUID, Parent UUID, State, Type, Location,
+                           Storage format, Capacity, Encryption */
+    CLI_MEDIUM_DETAILS, /* showmediuminfo: also Format variant, Size on disk */
+    CLI_MEDIUM_MACHINE, /* --machinereadable: KEY="value" lines, sizes in bytes */
+};
+/* Prints a medium as VBoxManage does (an inaccessible one with its Access
+ * Error; In use by VMs when it is). */
+cap_result cli_medium_print(IMedium *m, enum cli_medium_view how);
 
 /* ---- vminfo.c: a machine for people and scripts ------------------------- */
 

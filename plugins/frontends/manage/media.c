@@ -136,7 +136,38 @@ static uint64_t mbytes(int64_t b)
     return b > 0 ? (uint64_t)b / (1024 * 1024) : 0;
 }
 
-cap_result cli_medium_print(IMedium *m, int details)
+static const char *variant_name(MediumVariant v)
+{
+    return v == MediumVariant_Fixed ? "fixed default" : "dynamic default";
+}
+
+/* --machinereadable: key="value" lines, sizes in bytes. */
+static void print_mr(const cap_uuid *id, MediumState st, DeviceType type, MediumVariant var,
+                     int64_t cap, int64_t size, const char *loc, const char *fmt, const char *err,
+                     uint32_t n_vms, const cap_uuid *vms)
+{
+    char ubuf[CAP_UUID_BUFSIZE];
+    cli_mr_print_str(stdout, "UUID", cap_uuid_format(id, ubuf));
+    if (type != DeviceType_DVD)
+        cli_mr_print_str(stdout, "ParentUUID", "base");
+    cli_mr_print_str(stdout, "State", state_name(st));
+    if (st == MediumState_Inaccessible)
+        cli_mr_print_str(stdout, "AccessError", err ? err : "");
+    cli_mr_print_str(stdout, "Type", type == DeviceType_DVD ? "readonly" : "normal (base)");
+    cli_mr_print_str(stdout, "Location", loc);
+    cli_mr_print_str(stdout, "StorageFormat", fmt);
+    cli_mr_print_str(stdout, "FormatVariant", variant_name(var));
+    cli_mr_print_num(stdout, "Capacity", cap);
+    cli_mr_print_num(stdout, "SizeOnDisk", size);
+    cli_mr_print_str(stdout, "Encryption", "disabled");
+    for (uint32_t i = 0; i < n_vms; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "InUseByVMs-%u", (unsigned)i);
+        cli_mr_print_str(stdout, key, cap_uuid_format(&vms[i], ubuf));
+    }
+}
+
+cap_result cli_medium_print(IMedium *m, enum cli_medium_view how)
 {
     cap_uuid id;
     MediumState st = MediumState_NotCreated;
@@ -166,8 +197,10 @@ cap_result cli_medium_print(IMedium *m, int details)
         rc = IMedium_GetLastAccessError(m, &err);
     if (CAP_SUCCEEDED(rc))
         rc = IMedium_GetMachineIds(m, &n_vms, &vms);
-    if (CAP_SUCCEEDED(rc)) {
-        int dvd = type == DeviceType_DVD;
+    if (CAP_SUCCEEDED(rc) && how == CLI_MEDIUM_MACHINE)
+        print_mr(&id, st, type, var, cap, size, loc, fmt, err, n_vms, vms);
+    else if (CAP_SUCCEEDED(rc)) {
+        int dvd = type == DeviceType_DVD, details = how == CLI_MEDIUM_DETAILS;
         printf("UUID:           %s\n", cap_uuid_format(&id, ubuf));
         if (!dvd)
             printf("Parent UUID:    base\n");
@@ -178,8 +211,7 @@ cap_result cli_medium_print(IMedium *m, int details)
         printf("Location:       %s\n", loc);
         printf("Storage format: %s\n", fmt);
         if (details)
-            printf("Format variant: %s default\n",
-                   var == MediumVariant_Fixed ? "fixed" : "dynamic");
+            printf("Format variant: %s\n", variant_name(var));
         printf("Capacity:       %" PRIu64 " MBytes\n", mbytes(cap));
         if (details)
             printf("Size on disk:   %" PRIu64 " MBytes\n", mbytes(size));

@@ -105,8 +105,21 @@ START_TEST(test_create_formats)
     IMedium_Release(found);
     ck_assert_int_eq(ICapsule_FindMedium(capsule, path, DeviceType_DVD, &found),
                      CAP_E_OBJECT_NOT_FOUND);
-    /* A second create on the same file fails before anything is made. */
+    /* One file, one location: the folder's "..", "." are resolved, so
+     * the file opened by another name is the medium registered. */
+    char *sub = cap_str_printf("%s/sub", test_home);
+    char *dotted = cap_str_printf("%s/./sub/../a.vdi", test_home);
+    ck_assert_int_eq(mkdir(sub, 0700), 0);
     IMedium *again = NULL;
+    ck_assert_int_eq(
+        ICapsule_OpenMedium(capsule, dotted, DeviceType_HardDisk, AccessMode_ReadWrite, &again),
+        CAP_OK);
+    ck_assert_ptr_eq(again, vdi);
+    IMedium_Release(again);
+    ck_assert_uint_eq(count_disks(), 2);
+    cap_str_free(dotted);
+    cap_str_free(sub);
+    /* A second create on the same file fails before anything is made. */
     ck_assert_int_eq(ICapsule_CreateMedium(capsule, "VDI", path, AccessMode_ReadWrite,
                                            DeviceType_HardDisk, &again),
                      CAP_E_OBJECT_EXISTS);
