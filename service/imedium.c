@@ -423,10 +423,7 @@ static cap_result md_DeleteStorage(IMedium *self, IProgress **out)
 
 static int all_zero(const uint8_t *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (b[i])
-            return 0;
-    return 1;
+    return n == 0 || (b[0] == 0 && memcmp(b, b + 1, n - 1) == 0);
 }
 
 /* Copies src into the new image dst (made here); percent in the progress. */
@@ -444,8 +441,10 @@ static cap_result copy_image(struct job *j, struct vd_disk **dst)
     for (uint64_t off = 0; CAP_SUCCEEDED(rc) && off < size; off += COPY_CHUNK) {
         size_t len = size - off < COPY_CHUNK ? (size_t)(size - off) : COPY_CHUNK;
         rc = vd_read(src, off, buf, len);
-        /* A dynamic target keeps unwritten (zero) blocks unallocated. */
-        if (CAP_SUCCEEDED(rc) && (j->variant == VD_VARIANT_FIXED || !all_zero(buf, len)))
+        /* A new image reads as zeros (fixed ones are preallocated): zero
+         * chunks are not written, so a dynamic target keeps them
+         * unallocated and a fixed one costs no zero-filling. */
+        if (CAP_SUCCEEDED(rc) && !all_zero(buf, len))
             rc = vd_write(*dst, off, buf, len);
         uint32_t pct = (uint32_t)((off + len) * 100 / size);
         if (pct != shown && pct < 100)

@@ -310,6 +310,25 @@ START_TEST(test_delete_and_clone)
     ck_assert_int_eq(IMedium_CloneTo(src, dst, MediumVariant_Standard, &p),
                      CAP_E_INVALID_OBJECT_STATE);
 
+    /* A medium a job uses cannot be closed or deleted meanwhile (the job
+     * marks it before cloneTo returns; 64 MB keep it busy long enough). */
+    IMedium *big = create_disk("big.vdi", "VDI", 64 * MB, MediumVariant_Standard);
+    char *bpath = media_path("big-copy.vdi");
+    IMedium *bcopy = NULL;
+    ck_assert_int_eq(ICapsule_CreateMedium(capsule, "VDI", bpath, AccessMode_ReadWrite,
+                                           DeviceType_HardDisk, &bcopy),
+                     CAP_OK);
+    ck_assert_int_eq(IMedium_CloneTo(big, bcopy, MediumVariant_Standard, &p), CAP_OK);
+    ck_assert_int_eq(IMedium_Close(big), CAP_E_OBJECT_IN_USE);
+    IProgress *p2 = NULL;
+    ck_assert_int_eq(IMedium_DeleteStorage(big, &p2), CAP_E_OBJECT_IN_USE);
+    ck_assert_int_eq(wait_progress(p), CAP_OK);
+    ck_assert_int_eq(IMedium_Close(big), CAP_OK);
+    ck_assert_int_eq(IMedium_Close(bcopy), CAP_OK);
+    IMedium_Release(big);
+    IMedium_Release(bcopy);
+    cap_str_free(bpath);
+
     /* deleteStorage removes the file and the registry entry. */
     ck_assert_int_eq(IMedium_DeleteStorage(dst, &p), CAP_OK);
     ck_assert_int_eq(wait_progress(p), CAP_OK);
