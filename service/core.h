@@ -45,6 +45,7 @@ struct svc_core {
     const struct IMediumVtbl *medium_vtbl; /* imedium.c's, for medium.c */
     uint64_t (*conn_hook)(void);           /* the IPC connection of the current call */
     int uninited;                          /* under lock: svc_uninit ran */
+    uint32_t media_jobs;                   /* under lock: media jobs running (imedium.c) */
 };
 
 /* Initialises the lock and copies home; CAP_E_OUTOFMEMORY. */

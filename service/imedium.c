@@ -147,6 +147,9 @@ static void start_job(struct job *j, void *(*fn)(void *), IProgress **out)
 {
     pthread_t t;
     pthread_attr_t attr;
+    svc_core_lock(j->m->core);
+    j->m->core->media_jobs++; /* the service does not idle out meanwhile */
+    svc_core_unlock(j->m->core);
     *out = progress_iface(j->progress);
     IProgress_AddRef(*out);
     pthread_attr_init(&attr);
@@ -174,6 +177,9 @@ static void drop_job(struct job *j)
 static void end_job(struct job *j, cap_result rc)
 {
     struct cap_error_info ei = {0};
+    svc_core_lock(j->m->core);
+    j->m->core->media_jobs--;
+    svc_core_unlock(j->m->core);
     if (CAP_FAILED(rc))
         cap_error_take(&ei);
     if (CAP_FAILED(rc) && !ei.message)

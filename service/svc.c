@@ -173,8 +173,8 @@ void svc_client_disconnected(struct svc *svc, uint64_t conn_id)
 
 int svc_busy(struct svc *svc)
 {
-    int busy = 0;
     svc_core_lock(&svc->core);
+    int busy = svc->core.media_jobs > 0; /* an image being written */
     for (uint32_t i = 0; i < svc->registry.n_machines && !busy; i++) {
         struct machine *m = svc->registry.machines[i];
         busy = (m->holder && m->lock_type == LockType_VM) || !machine_state_at_rest(m->state);

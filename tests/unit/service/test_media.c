@@ -320,9 +320,11 @@ START_TEST(test_delete_and_clone)
                      CAP_OK);
     ck_assert_int_eq(IMedium_CloneTo(big, bcopy, MediumVariant_Standard, &p), CAP_OK);
     ck_assert_int_eq(IMedium_Close(big), CAP_E_OBJECT_IN_USE);
+    ck_assert(svc_busy(test_svc)); /* no idle exit while an image is written */
     IProgress *p2 = NULL;
     ck_assert_int_eq(IMedium_DeleteStorage(big, &p2), CAP_E_OBJECT_IN_USE);
     ck_assert_int_eq(wait_progress(p), CAP_OK);
+    ck_assert(!svc_busy(test_svc));
     ck_assert_int_eq(IMedium_Close(big), CAP_OK);
     ck_assert_int_eq(IMedium_Close(bcopy), CAP_OK);
     IMedium_Release(big);
