@@ -14,13 +14,7 @@ struct closemedium_args {
 };
 
 static const struct cli_arg closemedium_args[] = {
-    CLI_POS("[disk|dvd] FILE|UUID", struct closemedium_args, first,
-            "the medium (file or UUID) is missing",
-            "the medium: its image file or UUID, after the kind\n"
-            "of medium (disk, the default, or dvd)"),
-    /* The medium when the kind came first. */
-    CLI_ARG_LINE("FILE|UUID", NULL, cli_arg_str, struct closemedium_args, second,
-                 CLI_ARG_POSITIONAL | CLI_ARG_HIDDEN, NULL, NULL, NULL),
+    CLI_MEDIUM_POS(struct closemedium_args),
     CLI_FLAG("--delete", struct closemedium_args, del, "also delete the image file"),
     CLI_ARGS_END,
 };

@@ -18,13 +18,7 @@ struct showmediuminfo_args {
 };
 
 static const struct cli_arg showmediuminfo_args[] = {
-    CLI_POS("[disk|dvd] FILE|UUID", struct showmediuminfo_args, first,
-            "the medium (file or UUID) is missing",
-            "the medium: its image file or UUID, after the kind\n"
-            "of medium (disk, the default, or dvd)"),
-    /* The medium when the kind came first. */
-    CLI_ARG_LINE("FILE|UUID", NULL, cli_arg_str, struct showmediuminfo_args, second,
-                 CLI_ARG_POSITIONAL | CLI_ARG_HIDDEN, NULL, NULL, NULL),
+    CLI_MEDIUM_POS(struct showmediuminfo_args),
     CLI_FLAG("--machinereadable", struct showmediuminfo_args, machinereadable,
              "KEY=\"value\" lines for scripts (sizes in bytes)"),
     CLI_ARGS_END,

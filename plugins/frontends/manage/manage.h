@@ -187,6 +187,14 @@ cap_result cli_medium_get(ICapsule *root, const char *what, DeviceType type, int
 /* Waits for p printing VBoxManage's "0%...10%...100%" on stderr; as
  * cli_progress_wait otherwise. */
 cap_result cli_progress_show(IProgress *p);
+/* The table lines of "[disk|dvd] FILE|UUID" (fields `first`, `second` of
+ * T, both const char *), read back by cli_medium_args. */
+#define CLI_MEDIUM_POS(T)                                                                          \
+    CLI_POS("[disk|dvd] FILE|UUID", T, first, "the medium (file or UUID) is missing",              \
+            "the medium: its image file or UUID, after the kind\n"                                 \
+            "of medium (disk, the default, or dvd)"),                                              \
+        CLI_ARG_LINE("FILE|UUID", NULL, cli_arg_str, T, second,                                    \
+                     CLI_ARG_POSITIONAL | CLI_ARG_HIDDEN, NULL, NULL, NULL)
 /* The optional disk|dvd word then the medium (cmd_showmediuminfo.c): sets
  * *type (default HardDisk) and *what; a usage error's exit status, else
  * CLI_EXIT_OK. */
