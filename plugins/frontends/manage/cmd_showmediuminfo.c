@@ -44,20 +44,6 @@ static cap_result show(struct cli_vm *vm, void *arg)
     return rc;
 }
 
-/* The optional disk|dvd word then the medium; shared by closemedium. */
-int cli_medium_args(struct cli_ctx *ctx, const char *first, const char *second, DeviceType *type,
-                    const char **what)
-{
-    *type = DeviceType_HardDisk;
-    *what = first;
-    if (second) {
-        if (CAP_FAILED(cli_medium_type(first, type)))
-            return cli_usage(ctx, NULL);
-        *what = second;
-    }
-    return CLI_EXIT_OK;
-}
-
 static int run_showmediuminfo(struct cli_ctx *ctx, void *args)
 {
     const struct showmediuminfo_args *a = args;

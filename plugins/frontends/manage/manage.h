@@ -195,7 +195,7 @@ cap_result cli_progress_show(IProgress *p);
             "of medium (disk, the default, or dvd)"),                                              \
         CLI_ARG_LINE("FILE|UUID", NULL, cli_arg_str, T, second,                                    \
                      CLI_ARG_POSITIONAL | CLI_ARG_HIDDEN, NULL, NULL, NULL)
-/* The optional disk|dvd word then the medium (cmd_showmediuminfo.c): sets
+/* The optional disk|dvd word then the medium: sets
  * *type (default HardDisk) and *what; a usage error's exit status, else
  * CLI_EXIT_OK. */
 int cli_medium_args(struct cli_ctx *ctx, const char *first, const char *second, DeviceType *type,

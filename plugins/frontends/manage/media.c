@@ -31,6 +31,19 @@ cap_result cli_medium_type(const char *word, DeviceType *out)
     return CAP_OK;
 }
 
+int cli_medium_args(struct cli_ctx *ctx, const char *first, const char *second, DeviceType *type,
+                    const char **what)
+{
+    *type = DeviceType_HardDisk;
+    *what = first;
+    if (second) {
+        if (CAP_FAILED(cli_medium_type(first, type)))
+            return cli_usage(ctx, NULL);
+        *what = second;
+    }
+    return CLI_EXIT_OK;
+}
+
 char *cli_abs_path(const char *path)
 {
     char *cwd = path[0] == '/' ? NULL : getcwd(NULL, 0);
