@@ -18,6 +18,7 @@
 
 #include "guestos.h"
 #include "imachine.h"
+#include "imedium.h"
 #include "registry.h"
 #include "svc_root.h"
 #include "sysprops.h"
@@ -410,6 +411,33 @@ static cap_result c_SetExtraData(ICapsule *self, const char *key, const char *va
     return rc;
 }
 
+static cap_result c_GetHardDisks(ICapsule *self, uint32_t *n, IMedium ***out)
+{
+    return imedium_list(&impl(self)->core, DeviceType_HardDisk, n, out);
+}
+
+static cap_result c_GetDvdImages(ICapsule *self, uint32_t *n, IMedium ***out)
+{
+    return imedium_list(&impl(self)->core, DeviceType_DVD, n, out);
+}
+
+static cap_result c_CreateMedium(ICapsule *self, const char *format, const char *location,
+                                 AccessMode access, DeviceType type, IMedium **out)
+{
+    return imedium_create(&impl(self)->core, format, location, access, type, out);
+}
+
+static cap_result c_OpenMedium(ICapsule *self, const char *location, DeviceType type,
+                               AccessMode access, IMedium **out)
+{
+    return imedium_open(&impl(self)->core, location, type, access, out);
+}
+
+static cap_result c_FindMedium(ICapsule *self, const char *location, DeviceType type, IMedium **out)
+{
+    return imedium_find(&impl(self)->core, location, type, out);
+}
+
 static const struct ICapsuleVtbl capsule_vtbl = {
     .QueryInterface = c_QueryInterface,
     .AddRef = c_AddRef,
@@ -435,6 +463,11 @@ static const struct ICapsuleVtbl capsule_vtbl = {
     .GetGuestOSType = c_GetGuestOSType,
     .GetExtraData = c_GetExtraData,
     .SetExtraData = c_SetExtraData,
+    .GetHardDisks = c_GetHardDisks,
+    .GetDvdImages = c_GetDvdImages,
+    .CreateMedium = c_CreateMedium,
+    .OpenMedium = c_OpenMedium,
+    .FindMedium = c_FindMedium,
 };
 
 cap_result svc_create_object(const char *home, struct svc **out)

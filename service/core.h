@@ -42,8 +42,10 @@ struct svc_core {
      * layer. */
     const struct IMachineVtbl *machine_vtbl;
     const struct IInternalMachineControlVtbl *control_vtbl;
-    uint64_t (*conn_hook)(void); /* the IPC connection of the current call */
-    int uninited;                /* under lock: svc_uninit ran */
+    const struct IMediumVtbl *medium_vtbl; /* imedium.c's, for medium.c */
+    uint64_t (*conn_hook)(void);           /* the IPC connection of the current call */
+    int uninited;                          /* under lock: svc_uninit ran */
+    uint32_t media_jobs;                   /* under lock: media jobs running (imedium.c) */
 };
 
 /* Initialises the lock and copies home; CAP_E_OUTOFMEMORY. */

@@ -41,6 +41,11 @@ void registry_fini(struct registry *r)
     cap_free(r->machines);
     r->machines = NULL;
     r->n_machines = 0;
+    for (uint32_t i = 0; i < r->n_media; i++)
+        medium_release(r->media[i]);
+    cap_free(r->media);
+    r->media = NULL;
+    r->n_media = 0;
     global_file_clear(&r->global);
     cap_str_free(r->path);
     r->path = NULL;
@@ -56,6 +61,16 @@ void registry_take_all_locked(struct registry *r, struct machine ***list, uint32
     r->n_machines = 0;
 }
 
+void registry_take_media_locked(struct registry *r, struct medium ***list, uint32_t *n)
+{
+    *list = r->media;
+    *n = r->n_media;
+    for (uint32_t i = 0; i < r->n_media; i++)
+        r->media[i]->registered = 0;
+    r->media = NULL;
+    r->n_media = 0;
+}
+
 /* Appends m (takes a reference, marks it registered). */
 static cap_result append(struct registry *r, struct machine *m)
 {
@@ -67,6 +82,40 @@ static cap_result append(struct registry *r, struct machine *m)
     machine_addref(m);
     m->registered = 1;
     return CAP_OK;
+}
+
+static cap_result append_medium(struct registry *r, struct medium *m)
+{
+    struct medium **a = cap_realloc(r->media, (r->n_media + 1) * sizeof(*a));
+    if (!a)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    r->media = a;
+    a[r->n_media++] = m;
+    medium_addref(m);
+    m->registered = 1;
+    return CAP_OK;
+}
+
+/* One medium of capsule.xml: its image read now; one that cannot be read
+ * is kept, Inaccessible (logged). */
+static cap_result load_medium(struct registry *r, const struct medium_entry *e)
+{
+    enum vd_format f = VD_FORMAT_ISO;
+    if (e->type != DeviceType_DVD && CAP_FAILED(vd_format_from_name(e->format, &f)))
+        return cap_error_set(CAP_E_XML_ERROR, SVC_COMPONENT, NULL, "%s: medium '%s': format '%s'",
+                             r->path, e->location, e->format);
+    struct medium *m = NULL;
+    cap_result rc = medium_create(r->core, e->location, f, e->type, &m);
+    if (CAP_FAILED(rc))
+        return rc;
+    m->id = e->id;
+    if (CAP_FAILED(medium_probe_locked(m, 0))) {
+        cap_error_clear();
+        svc_log("medium '%s' is inaccessible: %s", m->location, m->last_error);
+    }
+    rc = append_medium(r, m);
+    medium_release(m);
+    return rc;
 }
 
 cap_result registry_load_locked(struct registry *r)
@@ -83,7 +132,17 @@ cap_result registry_load_locked(struct registry *r)
             machine_release(m);
         }
     }
-    /* Keep the global part; the machine entries now live in r->machines. */
+    for (uint32_t i = 0; i < gf.n_media && CAP_SUCCEEDED(rc); i++)
+        rc = load_medium(r, &gf.media[i]);
+    /* Keep the global part; the machine and medium entries now live in
+     * r->machines and r->media. */
+    for (uint32_t i = 0; i < gf.n_media; i++) {
+        cap_str_free(gf.media[i].location);
+        cap_str_free(gf.media[i].format);
+    }
+    cap_free(gf.media);
+    gf.media = NULL;
+    gf.n_media = 0;
     for (uint32_t i = 0; i < gf.n_machines; i++)
         cap_str_free(gf.machines[i].path);
     cap_free(gf.machines);
@@ -106,9 +165,18 @@ cap_result registry_save_locked(struct registry *r)
         gf.machines[i].id = r->machines[i]->id;
         gf.machines[i].path = r->machines[i]->path;
     }
+    gf.media = cap_alloc_zero((r->n_media ? r->n_media : 1) * sizeof(*gf.media));
+    gf.n_media = r->n_media;
+    for (uint32_t i = 0; gf.media && i < r->n_media; i++) {
+        gf.media[i].id = r->media[i]->id;
+        gf.media[i].location = r->media[i]->location;
+        gf.media[i].format = (char *)medium_format_name(r->media[i]);
+        gf.media[i].type = r->media[i]->type;
+    }
     size_t len = 0;
-    char *text = settings_format_global(&gf, &len);
+    char *text = gf.media ? settings_format_global(&gf, &len) : NULL;
     cap_free(gf.machines);
+    cap_free(gf.media);
     if (!text)
         return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
     cap_result rc = settings_write_atomic(r->path, text, len);
@@ -261,5 +329,68 @@ cap_result registry_remove_locked(struct registry *r, struct machine *p, struct 
     p->registered = 0;
     p->obj.modified = 0;
     *dropped = p;
+    return CAP_OK;
+}
+
+/* ---- the media registry -------------------------------------------------- */
+
+struct medium *registry_find_medium_id_locked(struct registry *r, const cap_uuid *id,
+                                              DeviceType type)
+{
+    for (uint32_t i = 0; i < r->n_media; i++)
+        if ((type == DeviceType_Null || r->media[i]->type == type) &&
+            cap_uuid_equal(&r->media[i]->id, id))
+            return r->media[i];
+    return NULL;
+}
+
+struct medium *registry_find_medium_path_locked(struct registry *r, const char *path,
+                                                DeviceType type)
+{
+    for (uint32_t i = 0; i < r->n_media; i++)
+        if ((type == DeviceType_Null || r->media[i]->type == type) &&
+            !strcmp(r->media[i]->location, path))
+            return r->media[i];
+    return NULL;
+}
+
+cap_result registry_add_medium_locked(struct registry *r, struct medium *m)
+{
+    cap_result rc = append_medium(r, m);
+    if (CAP_FAILED(rc))
+        return rc;
+    rc = registry_save_locked(r);
+    if (CAP_FAILED(rc)) {
+        r->n_media--;
+        m->registered = 0;
+        medium_release(m);
+    }
+    return rc;
+}
+
+cap_result registry_remove_medium_locked(struct registry *r, struct medium *m,
+                                         struct medium **dropped)
+{
+    uint32_t i;
+    *dropped = NULL;
+    for (i = 0; i < r->n_media && r->media[i] != m; i++)
+        ;
+    if (i == r->n_media)
+        return cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, "IMedium",
+                             "the medium '%s' is not registered", m->location);
+    if (m->busy)
+        return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, "IMedium",
+                             "the medium '%s' is in use by an operation in progress", m->location);
+    memmove(&r->media[i], &r->media[i + 1], (r->n_media - i - 1) * sizeof(m));
+    r->n_media--;
+    cap_result rc = registry_save_locked(r);
+    if (CAP_FAILED(rc)) {
+        memmove(&r->media[i + 1], &r->media[i], (r->n_media - i) * sizeof(m));
+        r->media[i] = m;
+        r->n_media++;
+        return rc;
+    }
+    m->registered = 0;
+    *dropped = m;
     return CAP_OK;
 }

@@ -7,10 +7,10 @@
  * default machine folder (with the sweep of what an interrupted create
  * left there).
  *
- * Media come next: a media registry is a second list beside `machines`
- * (struct medium **media, registry_find_medium_*, registry_add_medium),
- * saved by the same registry_save_locked into the same file; nothing else
- * here changes.
+ * The media registry is a second list beside `machines` (`media`: hard
+ * disks and DVD images), saved by the same registry_save_locked into the
+ * same file. A medium whose image cannot be read at start is kept,
+ * Inaccessible with the reason, never dropped.
  *
  * Layer: above machine.h (it creates and owns machines), below the session
  * machine, VM launching and the objects. Every *_locked function expects
@@ -21,6 +21,7 @@
 
 #include "core.h"
 #include "machine.h"
+#include "medium.h"
 #include "settings.h"
 
 struct registry {
@@ -30,6 +31,8 @@ struct registry {
                                   rebuilt from `machines` on each save */
     struct machine **machines; /* [lock] registered, in order; strong refs */
     uint32_t n_machines;       /* [lock] */
+    struct medium **media;     /* [lock] registered media, in order; strong refs */
+    uint32_t n_media;          /* [lock] */
 };
 
 /* Sets up an empty registry for core->home (no file read). */
@@ -41,6 +44,9 @@ cap_result registry_load_locked(struct registry *r);
 /* Takes the machine list out (the caller releases each); the registry is
  * then empty. Machines are marked unregistered. */
 void registry_take_all_locked(struct registry *r, struct machine ***list, uint32_t *n);
+/* Takes the media list out (the caller releases each); marks them
+ * unregistered. */
+void registry_take_media_locked(struct registry *r, struct medium ***list, uint32_t *n);
 /* Frees everything (the root's last Release). */
 void registry_fini(struct registry *r);
 
@@ -69,5 +75,20 @@ char *registry_machine_folder_locked(struct registry *r);
  * machine's, holding nothing but NAME.capsule.tmp files of ours and an
  * empty Logs. Logged; anything else is left alone. */
 void registry_sweep_orphans_locked(struct registry *r);
+
+/* The registered medium with this id / image path (exact), or NULL
+ * (borrowed). type DeviceType_Null matches any type. */
+struct medium *registry_find_medium_id_locked(struct registry *r, const cap_uuid *id,
+                                              DeviceType type);
+struct medium *registry_find_medium_path_locked(struct registry *r, const char *path,
+                                                DeviceType type);
+/* Registers m (its image exists): appends it, takes a reference, saves
+ * capsule.xml (undone if that fails). */
+cap_result registry_add_medium_locked(struct registry *r, struct medium *m);
+/* Unregisters m (CAP_E_OBJECT_IN_USE if a job uses it) and saves
+ * capsule.xml (undone if that fails); the registry's reference goes to
+ * *dropped (release it after unlocking). */
+cap_result registry_remove_medium_locked(struct registry *r, struct medium *m,
+                                         struct medium **dropped);
 
 #endif /* CAPSULE_SVC_REGISTRY_H */

@@ -3,7 +3,8 @@
  *
  * Two kinds of XML file hold everything the service must remember:
  *  - the global file HOME/capsule.xml: the registered machines (UUID and
- *    settings path, in registration order), the global defaults of
+ *    settings path, in registration order), the media registry (hard disk
+ *    and DVD images by UUID, path and format), the global defaults of
  *    ISystemProperties and the global extra data;
  *  - one file per machine, BASE/NAME/NAME.capsule: the machine's settings,
  *    its extra data, and its state at rest (Saved/Aborted) with the time it
@@ -27,15 +28,15 @@
 
 #include <capsule/capsule.h>
 
-#define SETTINGS_VERSION 1u
+#define SETTINGS_VERSION      1u
 #define SETTINGS_SERIAL_SLOTS 4u
-#define SETTINGS_MAX_FILE (4u * 1024u * 1024u) /* larger files are refused */
-#define SETTINGS_CMDLINE_MAX 4095u
+#define SETTINGS_MAX_FILE     (4u * 1024u * 1024u) /* larger files are refused */
+#define SETTINGS_CMDLINE_MAX  4095u
 /* The longest CPU profile name a file may hold (the names themselves are
  * the VMM's, vmm/cpum/cpum_profile.h; this only bounds unknown ones). */
 #define SETTINGS_CPU_PROFILE_MAX     63u
 #define SETTINGS_CPU_PROFILE_DEFAULT "host"
-#define SETTINGS_COMPONENT "capsule-svc"
+#define SETTINGS_COMPONENT           "capsule-svc"
 
 struct kv_list {
     char **keys;
@@ -87,9 +88,21 @@ struct global_entry {
     char *path;
 };
 
+/* One medium of the media registry (<MediaRegistry>): a hard disk (VDI,
+ * RAW) or a DVD image (ISO), by UUID and absolute image path. What the
+ * image itself says (size, variant) is read from it, never kept here. */
+struct medium_entry {
+    cap_uuid id;
+    char *location;
+    char *format;    /* "VDI", "RAW", "ISO" */
+    DeviceType type; /* HardDisk or DVD */
+};
+
 struct global_file {
     struct global_entry *machines;
     uint32_t n_machines;
+    struct medium_entry *media; /* hard disks and DVD images, in registration order */
+    uint32_t n_media;
     struct kv_list extra;
     char *default_machine_folder; /* "" for the default */
     char *default_frontend;       /* "" for the default */

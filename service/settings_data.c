@@ -103,6 +103,11 @@ void global_file_clear(struct global_file *gf)
     for (uint32_t i = 0; i < gf->n_machines; i++)
         cap_str_free(gf->machines[i].path);
     cap_free(gf->machines);
+    for (uint32_t i = 0; i < gf->n_media; i++) {
+        cap_str_free(gf->media[i].location);
+        cap_str_free(gf->media[i].format);
+    }
+    cap_free(gf->media);
     kv_clear(&gf->extra);
     cap_str_free(gf->default_machine_folder);
     cap_str_free(gf->default_frontend);
@@ -264,9 +269,12 @@ const char *settings_port_mode_name(PortMode m)
 const char *settings_state_name(MachineState s)
 {
     switch (s) {
-    case MachineState_Saved: return "saved";
-    case MachineState_Aborted: return "aborted";
-    default: return "poweroff";
+    case MachineState_Saved:
+        return "saved";
+    case MachineState_Aborted:
+        return "aborted";
+    default:
+        return "poweroff";
     }
 }
 
@@ -286,8 +294,8 @@ cap_result machine_cfg_check(const struct machine_cfg *c)
             const struct serial_cfg *b = &c->serial[j];
             if (b->enabled && a->io_base < b->io_base + 8 && b->io_base < a->io_base + 8)
                 return cap_error_set(CAP_E_INVALIDARG, SETTINGS_COMPONENT, "IMachine",
-                                     "serial ports %u (0x%x) and %u (0x%x) overlap", i,
-                                     a->io_base, j, b->io_base);
+                                     "serial ports %u (0x%x) and %u (0x%x) overlap", i, a->io_base,
+                                     j, b->io_base);
         }
     }
     return CAP_OK;

@@ -8,6 +8,14 @@
  *     <MachineRegistry>
  *       <MachineEntry uuid="..." src="/abs/path/NAME/NAME.capsule"/>
  *     </MachineRegistry>
+ *     <MediaRegistry>
+ *       <HardDisks>
+ *         <HardDisk uuid="{...}" location="/abs/disk.vdi" format="VDI" type="Normal"/>
+ *       </HardDisks>
+ *       <DVDImages>
+ *         <Image uuid="{...}" location="/abs/cd.iso" format="ISO"/>
+ *       </DVDImages>
+ *     </MediaRegistry>
  *     <ExtraData>
  *       <Item key="k" value="v"/>
  *     </ExtraData>
@@ -17,8 +25,13 @@
  * whose own file cannot be read is still listed (inaccessible), so nothing
  * about it may live only in its file's contents. Entries keep registration
  * order. Empty strings in SystemProperties mean "the built-in default".
+ * The media registry is VirtualBox's shape: media by UUID, absolute location
+ * and format (hard disks VDI or RAW, type Normal, the only type so far; DVD
+ * images ISO, or RAW as VirtualBox writes them); a UUID or a location is
+ * listed once. What an image says of itself (size, variant) is not kept.
  */
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <capsule/errorinfo.h>
@@ -27,7 +40,6 @@
 
 #include "settings.h"
 #include "settings_xml.h"
-
 
 static cap_result parse_registry(const char *f, const struct xml_node *reg, struct global_file *gf)
 {
@@ -47,8 +59,8 @@ static cap_result parse_registry(const char *f, const struct xml_node *reg, stru
             for (uint32_t i = 0; i < gf->n_machines && CAP_SUCCEEDED(rc); i++) {
                 char id[CAP_UUID_BUFSIZE];
                 if (cap_uuid_equal(&gf->machines[i].id, &e.id))
-                    rc = xml_error(f, n, "machine {%s} is listed twice",
-                                   cap_uuid_format(&e.id, id));
+                    rc =
+                        xml_error(f, n, "machine {%s} is listed twice", cap_uuid_format(&e.id, id));
             }
         }
         struct global_entry *m = NULL;
@@ -67,13 +79,103 @@ static cap_result parse_registry(const char *f, const struct xml_node *reg, stru
     return rc;
 }
 
+/* One <HardDisk> or <Image>: checked, canonical format, appended. */
+static cap_result parse_medium(const char *f, const struct xml_node *n, DeviceType type,
+                               struct global_file *gf)
+{
+    static const char *const allowed[] = {"uuid", "location", "format", "type", NULL};
+    struct medium_entry e = {.type = type};
+    const char *t = xml_attr(n, "type");
+    cap_result rc;
+    if (CAP_FAILED(rc = xml_check_attrs(f, n, allowed)) ||
+        CAP_FAILED(rc = xml_get_uuid(f, n, "uuid", &e.id)) ||
+        CAP_FAILED(rc = xml_get_str(f, n, "location", 1, &e.location)) ||
+        CAP_FAILED(rc = xml_get_str(f, n, "format", 1, &e.format)))
+        goto fail;
+    const char *fmt = e.format;
+    if (type == DeviceType_HardDisk && strcasecmp(fmt, "VDI") && strcasecmp(fmt, "RAW"))
+        rc = xml_error(f, n, "hard disk format '%.40s' is not VDI or RAW", fmt);
+    else if (type == DeviceType_DVD && strcasecmp(fmt, "ISO") && strcasecmp(fmt, "RAW"))
+        rc = xml_error(f, n, "DVD image format '%.40s' is not ISO or RAW", fmt);
+    else if (t && strcmp(t, "Normal"))
+        rc = xml_error(f, n, "medium type '%.40s' is not supported (only Normal)", t);
+    else if (e.location[0] != '/')
+        rc = xml_error(f, n, "medium location '%.200s' is not absolute", e.location);
+    else if (cap_uuid_is_null(&e.id))
+        rc = xml_error(f, n, "a medium has the null UUID");
+    for (uint32_t i = 0; i < gf->n_media && CAP_SUCCEEDED(rc); i++) {
+        char id[CAP_UUID_BUFSIZE];
+        if (cap_uuid_equal(&gf->media[i].id, &e.id))
+            rc = xml_error(f, n, "medium {%s} is listed twice", cap_uuid_format(&e.id, id));
+        else if (!strcmp(gf->media[i].location, e.location))
+            rc = xml_error(f, n, "medium '%.200s' is listed twice", e.location);
+    }
+    if (CAP_FAILED(rc))
+        goto fail;
+    char *canon = cap_str_dup(type == DeviceType_DVD   ? "ISO"
+                              : strcasecmp(fmt, "VDI") ? "RAW"
+                                                       : "VDI");
+    struct medium_entry *m = canon ? cap_realloc(gf->media, (gf->n_media + 1) * sizeof(*m)) : NULL;
+    if (!m) {
+        cap_str_free(canon);
+        rc = cap_error_set(CAP_E_OUTOFMEMORY, SETTINGS_COMPONENT, NULL, "out of memory");
+        goto fail;
+    }
+    cap_str_free(e.format);
+    e.format = canon;
+    gf->media = m;
+    gf->media[gf->n_media++] = e;
+    return CAP_OK;
+fail:
+    cap_str_free(e.location);
+    cap_str_free(e.format);
+    return rc;
+}
+
+/* <HardDisks> or <DVDImages>: elements named `child`. */
+static cap_result parse_media_list(const char *f, const struct xml_node *list, const char *child,
+                                   DeviceType type, struct global_file *gf)
+{
+    static const char *const none[] = {NULL};
+    cap_result rc = xml_check_attrs(f, list, none);
+    for (const struct xml_node *n = list->first_child; n && CAP_SUCCEEDED(rc); n = n->next)
+        rc = strcmp(n->name, child)
+                 ? xml_error(f, n, "unknown element <%s> in <%s>", n->name, list->name)
+                 : parse_medium(f, n, type, gf);
+    return rc;
+}
+
+static cap_result parse_media(const char *f, const struct xml_node *reg, struct global_file *gf)
+{
+    static const char *const none[] = {NULL};
+    cap_result rc = xml_check_attrs(f, reg, none);
+    unsigned seen = 0;
+    for (const struct xml_node *n = reg->first_child; n && CAP_SUCCEEDED(rc); n = n->next) {
+        unsigned bit = 0;
+        if (!strcmp(n->name, "HardDisks")) {
+            bit = 1;
+            rc = parse_media_list(f, n, "HardDisk", DeviceType_HardDisk, gf);
+        } else if (!strcmp(n->name, "DVDImages")) {
+            bit = 2;
+            rc = parse_media_list(f, n, "Image", DeviceType_DVD, gf);
+        } else {
+            rc = xml_error(f, n, "unknown element <%s> in <MediaRegistry>", n->name);
+        }
+        if (CAP_SUCCEEDED(rc) && (seen & bit))
+            rc = xml_error(f, n, "<%s> appears twice", n->name);
+        seen |= bit;
+    }
+    return rc;
+}
+
 static cap_result parse_sysprops(const char *f, const struct xml_node *n, struct global_file *gf)
 {
     static const char *const allowed[] = {"defaultMachineFolder", "defaultFrontend",
                                           "logHistoryCount", "serviceIdleTimeout", NULL};
     cap_result rc;
     if (CAP_FAILED(rc = xml_check_attrs(f, n, allowed)) ||
-        CAP_FAILED(rc = xml_get_str(f, n, "defaultMachineFolder", 0, &gf->default_machine_folder)) ||
+        CAP_FAILED(rc =
+                       xml_get_str(f, n, "defaultMachineFolder", 0, &gf->default_machine_folder)) ||
         CAP_FAILED(rc = xml_get_str(f, n, "defaultFrontend", 0, &gf->default_frontend)) ||
         CAP_FAILED(rc = xml_get_u32(f, n, "logHistoryCount", 0, 0, 100, &gf->log_history_count)))
         return rc;
@@ -115,6 +217,9 @@ cap_result settings_parse_global(const char *file, const char *buf, size_t len,
         } else if (!strcmp(n->name, "MachineRegistry")) {
             bit = 2;
             rc = parse_registry(file, n, out);
+        } else if (!strcmp(n->name, "MediaRegistry")) {
+            bit = 8;
+            rc = parse_media(file, n, out);
         } else if (!strcmp(n->name, "ExtraData")) {
             bit = 4;
             rc = settings_parse_extra(file, n, &out->extra);
@@ -155,6 +260,44 @@ cap_result settings_read_global(const char *path, struct global_file *out)
     return rc;
 }
 
+static void format_media_list(struct xml_writer *w, const struct global_file *gf, DeviceType type)
+{
+    char id[CAP_UUID_BUFSIZE];
+    xw_indent(w);
+    xw_raw(w, type == DeviceType_DVD ? "<DVDImages>\n" : "<HardDisks>\n");
+    w->depth++;
+    for (uint32_t i = 0; i < gf->n_media; i++) {
+        const struct medium_entry *m = &gf->media[i];
+        if (m->type != type)
+            continue;
+        xw_indent(w);
+        xw_printf(w, "<%s uuid=\"{%s}\"", type == DeviceType_DVD ? "Image" : "HardDisk",
+                  cap_uuid_format(&m->id, id));
+        xw_attr(w, "location", m->location);
+        xw_attr(w, "format", m->format);
+        xw_raw(w, type == DeviceType_DVD ? "/>\n" : " type=\"Normal\"/>\n");
+    }
+    w->depth--;
+    xw_indent(w);
+    xw_raw(w, type == DeviceType_DVD ? "</DVDImages>\n" : "</HardDisks>\n");
+}
+
+/* <MediaRegistry>, written only when it lists something (files without
+ * media stay as they were). */
+static void format_media(struct xml_writer *w, const struct global_file *gf)
+{
+    if (!gf->n_media)
+        return;
+    xw_indent(w);
+    xw_raw(w, "<MediaRegistry>\n");
+    w->depth++;
+    format_media_list(w, gf, DeviceType_HardDisk);
+    format_media_list(w, gf, DeviceType_DVD);
+    w->depth--;
+    xw_indent(w);
+    xw_raw(w, "</MediaRegistry>\n");
+}
+
 char *settings_format_global(const struct global_file *gf, size_t *len)
 {
     struct xml_writer w = {0};
@@ -181,6 +324,7 @@ char *settings_format_global(const struct global_file *gf, size_t *len)
     w.depth--;
     xw_indent(&w);
     xw_raw(&w, "</MachineRegistry>\n");
+    format_media(&w, gf);
     settings_format_extra(&w, &gf->extra);
     xw_raw(&w, "</CapsuleGlobal>\n");
     return xw_finish(&w, len);

@@ -10,6 +10,7 @@
 #include <capsule/mem.h>
 
 #include "imachine.h"
+#include "imedium.h"
 #include "session_machine.h"
 #include "svc_root.h"
 #include "sysprops.h"
@@ -66,6 +67,7 @@ cap_result svc_create(const char *home, struct cap_registry *reg, struct svc **o
         svc->core.registry = &svc->registry;
         svc->core.machine_vtbl = &imachine_vtbl;
         svc->core.control_vtbl = &imachine_control_vtbl;
+        svc->core.medium_vtbl = &imedium_vtbl;
     }
     if (CAP_SUCCEEDED(rc))
         rc = event_source_create(&svc->core.events);
@@ -102,6 +104,9 @@ void svc_uninit(struct svc *svc)
     struct machine **list = NULL;
     uint32_t n = 0;
     registry_take_all_locked(&svc->registry, &list, &n);
+    struct medium **media = NULL;
+    uint32_t n_media = 0;
+    registry_take_media_locked(&svc->registry, &media, &n_media);
     /* End every lock; tell the sessions after dropping the lock. */
     IInternalSessionControl **ctls = cap_alloc_zero((n ? n : 1) * sizeof(*ctls));
     ISession **holders = cap_alloc_zero((n ? n : 1) * sizeof(*holders));
@@ -121,6 +126,9 @@ void svc_uninit(struct svc *svc)
     cap_free(ctls);
     cap_free(holders);
     cap_free(list);
+    for (uint32_t i = 0; i < n_media; i++)
+        medium_release(media[i]);
+    cap_free(media);
     if (svc->core.events)
         event_source_shutdown(svc->core.events);
 }
@@ -165,8 +173,8 @@ void svc_client_disconnected(struct svc *svc, uint64_t conn_id)
 
 int svc_busy(struct svc *svc)
 {
-    int busy = 0;
     svc_core_lock(&svc->core);
+    int busy = svc->core.media_jobs > 0; /* an image being written */
     for (uint32_t i = 0; i < svc->registry.n_machines && !busy; i++) {
         struct machine *m = svc->registry.machines[i];
         busy = (m->holder && m->lock_type == LockType_VM) || !machine_state_at_rest(m->state);

@@ -88,7 +88,8 @@ void svc_set_ipc_stats(struct svc *svc, const struct svc_ipc_stats *stats);
  */
 void svc_set_caller_gone_hook(struct svc *svc, int (*hook)(void));
 
-/* Nonzero while any machine is locked by a VM process or not at rest. */
+/* Nonzero while any machine is locked by a VM process or not at rest, or
+ * a medium job (creating, cloning, deleting an image) runs. */
 int svc_busy(struct svc *svc);
 
 /* The service's event source (borrowed; for the tests' bounds checks). */

@@ -1,7 +1,10 @@
 /*
  * plugins/frontends/manage/cmd_list.c - `capsule list vms|runningvms|ostypes|
- * cpuprofiles|hostinfo|systemproperties [--long]`.
+ * cpuprofiles|hostinfo|systemproperties|hdds|dvds [--long]`.
  *
+ * `list hdds` and `list dvds` print one block per registered medium
+ * (showmediuminfo's, without the variant and the size on disk), each ended
+ * by an empty line, as VBoxManage does.
  * `list vms` and `list runningvms` print one `"name" {uuid}` line per
  * machine (VBoxManage's format, which scripts parse); an inaccessible
  * machine prints as `"<inaccessible>" {uuid}` followed by an indented line
@@ -26,6 +29,8 @@ enum list_what {
     LIST_HOSTINFO,
     LIST_SYSTEMPROPERTIES,
     LIST_CPUPROFILES,
+    LIST_HDDS,
+    LIST_DVDS,
 };
 
 static const struct cli_choice lists[] = {
@@ -35,6 +40,8 @@ static const struct cli_choice lists[] = {
     [LIST_HOSTINFO] = {"hostinfo", "the host: processors, memory, OS, host driver, time"},
     [LIST_SYSTEMPROPERTIES] = {"systemproperties", "the limits and global defaults"},
     [LIST_CPUPROFILES] = {"cpuprofiles", "the CPU profiles (modifyvm --cpu-profile)"},
+    [LIST_HDDS] = {"hdds", "the registered hard disk images"},
+    [LIST_DVDS] = {"dvds", "the registered DVD images"},
     {NULL, NULL},
 };
 
@@ -46,7 +53,7 @@ struct list_args {
 static const struct cli_arg list_args[] = {
     CLI_CHOICE("LIST", lists, struct list_args, what,
                "what to list is missing (vms, runningvms, ostypes, cpuprofiles, hostinfo, "
-               "systemproperties)"),
+               "systemproperties, hdds, dvds)"),
     CLI_FLAG("--long", struct list_args, longer,
              "vms, runningvms: every detail of each machine (as showvminfo)"),
     CLI_ALIAS("-l", NULL, cli_arg_flag, struct list_args, longer),
@@ -337,6 +344,22 @@ static cap_result list_systemproperties(struct cli_vm *vm)
     return at(vm, rc, "ISystemProperties");
 }
 
+/* `list hdds|dvds`: one block per medium, each ended by an empty line. */
+static cap_result list_media(struct cli_vm *vm, DeviceType type)
+{
+    uint32_t n = 0;
+    IMedium **media = NULL;
+    cap_result rc = type == DeviceType_DVD ? ICapsule_GetDvdImages(vm->ctx->root, &n, &media)
+                                           : ICapsule_GetHardDisks(vm->ctx->root, &n, &media);
+    at(vm, rc, type == DeviceType_DVD ? "ICapsule::dvdImages" : "ICapsule::hardDisks");
+    for (uint32_t i = 0; i < n && CAP_SUCCEEDED(rc); i++) {
+        rc = at(vm, cli_medium_print(media[i], CLI_MEDIUM_LIST), "IMedium");
+        printf("\n");
+    }
+    cli_release_array(n, media);
+    return rc;
+}
+
 static cap_result list(struct cli_vm *vm, void *arg)
 {
     const struct list_args *a = arg;
@@ -350,6 +373,10 @@ static cap_result list(struct cli_vm *vm, void *arg)
         return list_hostinfo(vm);
     case LIST_SYSTEMPROPERTIES:
         return list_systemproperties(vm);
+    case LIST_HDDS:
+        return list_media(vm, DeviceType_HardDisk);
+    case LIST_DVDS:
+        return list_media(vm, DeviceType_DVD);
     default:
         return list_cpuprofiles(vm);
     }

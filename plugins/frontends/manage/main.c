@@ -39,7 +39,11 @@ static const struct cli_cmd cli_cmd_help;
     X(setextradata)                                                                                \
     X(waitfor)                                                                                     \
     X(console)                                                                                     \
-    X(debugvm)
+    X(debugvm)                                                                                     \
+    X(createmedium)                                                                                \
+    X(showmediuminfo)                                                                              \
+    X(closemedium)                                                                                 \
+    X(clonemedium)
 
 #define DECLARE(name) extern const struct cli_cmd cli_cmd_##name;
 #define ENTRY(name)   &cli_cmd_##name,

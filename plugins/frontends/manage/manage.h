@@ -172,6 +172,45 @@ int cli_mr_print_num(FILE *f, const char *key, int64_t value);
  * (`capsule help CMD`), from its argument table. */
 void cli_print_cmd_help(FILE *f, const struct cli_cmd *cmd);
 
+/* ---- media.c: what the media subcommands share -------------------------- */
+
+/* "disk" or "dvd" (VBoxManage's optional first word); CAP_E_INVALIDARG with
+ * a message otherwise. */
+cap_result cli_medium_type(const char *word, DeviceType *out);
+/* path made absolute against the current folder (cap_str_free); NULL: OOM. */
+char *cli_abs_path(const char *path);
+/* The registered medium `what` (a UUID or a file, relative to the current
+ * folder) of this type; with `open`, an existing file not registered yet
+ * is opened (which registers it), as VBoxManage does. Errors name `what`. */
+cap_result cli_medium_get(ICapsule *root, const char *what, DeviceType type, int open,
+                          IMedium **out);
+/* Waits for p printing VBoxManage's "0%...10%...100%" on stderr; as
+ * cli_progress_wait otherwise. */
+cap_result cli_progress_show(IProgress *p);
+/* The table lines of "[disk|dvd] FILE|UUID" (fields `first`, `second` of
+ * T, both const char *), read back by cli_medium_args. */
+#define CLI_MEDIUM_POS(T)                                                                          \
+    CLI_POS("[disk|dvd] FILE|UUID", T, first, "the medium (file or UUID) is missing",              \
+            "the medium: its image file or UUID, after the kind\n"                                 \
+            "of medium (disk, the default, or dvd)"),                                              \
+        CLI_ARG_LINE("FILE|UUID", NULL, cli_arg_str, T, second,                                    \
+                     CLI_ARG_POSITIONAL | CLI_ARG_HIDDEN, NULL, NULL, NULL)
+/* The optional disk|dvd word then the medium: sets
+ * *type (default HardDisk) and *what; a usage error's exit status, else
+ * CLI_EXIT_OK. */
+int cli_medium_args(struct cli_ctx *ctx, const char *first, const char *second, DeviceType *type,
+                    const char **what);
+/* How cli_medium_print shows a medium. */
+enum cli_medium_view {
+    CLI_MEDIUM_LIST,    /* list hdds|dvds: UUID, Parent UUID, State, Type, Location,
+                           Storage format, Capacity, Encryption */
+    CLI_MEDIUM_DETAILS, /* showmediuminfo: also Format variant, Size on disk */
+    CLI_MEDIUM_MACHINE, /* --machinereadable: KEY="value" lines, sizes in bytes */
+};
+/* Prints a medium as VBoxManage does (an inaccessible one with its Access
+ * Error; In use by VMs when it is). */
+cap_result cli_medium_print(IMedium *m, enum cli_medium_view how);
+
 /* ---- vminfo.c: a machine for people and scripts ------------------------- */
 
 /*

@@ -47,5 +47,6 @@ TCase *tcase_events(void);
 TCase *tcase_listeners(void);
 TCase *tcase_cpuprofiles(void);
 TCase *tcase_limits(void);
+TCase *tcase_media(void);
 
 #endif

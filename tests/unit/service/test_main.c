@@ -118,6 +118,7 @@ int main(void)
     suite_add_tcase(s, tcase_listeners());
     suite_add_tcase(s, tcase_cpuprofiles());
     suite_add_tcase(s, tcase_limits());
+    suite_add_tcase(s, tcase_media());
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);
