@@ -37,6 +37,9 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 # device" on serial ($T/serial) or the bound; then SIGTERM. Sets t_banner
 # and t_end (ms from the start; t_end empty on a timeout) and st (status).
 boot_run() {
+    # a fresh file: the last run's "No bootable device" must not end this
+    # one before capsule-vm has truncated it (a slow start, under ASan)
+    rm -f "$T/serial"
     t0=$(ms)
     "$VM" --firmware bios --engine rem --serial "file:$T/serial" "$@" >"$T/log" 2>&1 &
     pid=$!
