@@ -401,22 +401,26 @@ static cap_result check_path(const char *v, const char *what)
     return CAP_OK;
 }
 
+/* A boot file setter: the file must be usable now (check_path). */
+static cap_result set_boot_file(struct machine_obj *m, char **field, const char *v,
+                                const char *what)
+{
+    cap_result rc = check_path(v, what);
+    if (CAP_SUCCEEDED(rc))
+        rc = begin_set(m, SET_STOPPED);
+    return CAP_FAILED(rc) ? rc : set_str(m, field, v);
+}
+
 static cap_result m_SetKernel(IMachine *self, const char *v)
 {
     struct machine_obj *m = impl(self);
-    cap_result rc = check_path(v, "kernel");
-    if (CAP_SUCCEEDED(rc))
-        rc = begin_set(m, SET_STOPPED);
-    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.kernel, v);
+    return set_boot_file(m, &m->cfg.kernel, v, "kernel");
 }
 
 static cap_result m_SetInitrd(IMachine *self, const char *v)
 {
     struct machine_obj *m = impl(self);
-    cap_result rc = check_path(v, "initrd");
-    if (CAP_SUCCEEDED(rc))
-        rc = begin_set(m, SET_STOPPED);
-    return CAP_FAILED(rc) ? rc : set_str(m, &m->cfg.initrd, v);
+    return set_boot_file(m, &m->cfg.initrd, v, "initrd");
 }
 
 static cap_result m_SetCmdline(IMachine *self, const char *v)
