@@ -547,6 +547,12 @@ void rem_exec_one(struct rem_vcpu *v)
         ip = &e->in;
         len = e->len;
     } else {
+        /* The entry describes no instruction until this decode completes:
+         * the decode overwrites e->in, and fetching the rest of an
+         * instruction that crosses into the next page may fault (#PF) and
+         * leave from here, which must not leave the old address paired
+         * with another instruction's half-done decode. */
+        e->la = ~0ull;
         len = dis_decode(buf, n, (enum dis_mode)v->code_bits, &e->in);
         if (len == DIS_ERR_MORE && n < avail) {
             uint64_t la2 = v->mode == REM_MODE_LONG ? la + n : (uint32_t)(la + n);

@@ -75,6 +75,40 @@ START_TEST(rep_movs_restart)
 }
 END_TEST
 
+START_TEST(icache_fetch_fault)
+{
+    /* rem_exec_one's decoded-instruction cache: an instruction crossing
+     * into a page that is not present (0x7ffd -> 0x8000) shares its slot
+     * with a NOP at 0x1012fb ((la ^ la >> 12) & 1023 = 0x3fa for both).
+     * Its #PF comes while fetching the rest, after the first decode
+     * attempt overwrote the slot's instruction: the NOP, run again as the
+     * first instruction after a TLB flush (so not from a block), must
+     * still be a NOP (the bug: the half-decoded MOVABS ran in its place;
+     * Linux oopsed with "invalid opcode" at a function's first NOP). */
+    rt_wr64(0x13000 + 8 * 8, 0); /* 0x8000 not present */
+    rt_asm(0x100000, "bits 64\n org 0x100000\n"
+                     " mov rax, 0x5555\n xor r15, r15\n mov rdx, cr3\n mov cr3, rdx\n"
+                     " jmp 0x1012fb\n"
+                     " times 0x20-($-$$) nop\n"
+                     " jmp 0x7ffd\n" /* 0x100020 */
+                     " times 0x40-($-$$) nop\n"
+                     "pf: mov r10, cr2\n mov rax, 0x5555\n mov rdx, cr3\n mov cr3, rdx\n"
+                     " jmp 0x1012fb\n");
+    rt_asm(0x1012fb, "bits 64\n org 0x1012fb\n"
+                     " nop dword [rax+rax+0]\n mov ebx, 0x1234\n inc r15\n cmp r15, 1\n"
+                     " je 0x100020\n hlt\n");
+    rt_asm(0x7ffd, "bits 64\n org 0x7ffd\n mov rax, 0x1122334455667788\n");
+    ck_assert_uint_eq(M.ram[0x1012fb], 0x0f);
+    rt_long64(0x100000);
+    rt_idt_gate(14, 0x100040, 0, 0);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
+    ck_assert_uint_eq(CTX->gpr[CPUM_R10], 0x8000); /* the fetch's #PF */
+    ck_assert_uint_eq(CTX->gpr[CPUM_R15], 2);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RBX], 0x1234);
+    ck_assert_uint_eq(CTX->gpr[CPUM_RAX], 0x5555);
+}
+END_TEST
+
 START_TEST(mmio_inline)
 {
     ck_assert_int_eq(pgm_map_mmio(M.pgm, 0x1000000, 0x1000, &mops, NULL, "dev"), CAP_OK);
@@ -127,6 +161,7 @@ TCase *tcase_mem(void)
     tcase_add_checked_fixture(tc, rt_setup, rt_teardown);
     tcase_add_test(tc, invlpg_and_cr3);
     tcase_add_test(tc, rep_movs_restart);
+    tcase_add_test(tc, icache_fetch_fault);
     tcase_add_test(tc, mmio_inline);
     tcase_add_test(tc, page_crossing);
     tcase_add_test(tc, segment_limits);
