@@ -15,9 +15,9 @@
  * The events of this version are not waitable: setProcessed does nothing
  * and waitProcessed returns true at once.
  */
-#include <pthread.h>
 #include <capsule/mem.h>
 #include <capsule/object.h>
+#include <pthread.h>
 
 #include "events.h"
 #include "util.h"

@@ -40,9 +40,9 @@
  * handles, waits for the calls running for it. With a caller_gone hook
  * (capsule-svc's) the wait is cut into GONE_POLL_MS slices, checking it.
  */
-#include <pthread.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>

@@ -7,8 +7,8 @@
  * condition variable signalled at every step and at completion, on the
  * monotonic clock, so it never polls.
  */
-#include <pthread.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 

@@ -22,8 +22,8 @@
 #include <capsule/errorinfo.h>
 
 struct session_binding {
-    SessionState state; /* Unlocked until assign, Locked until take */
-    SessionType type;   /* SessionType_Null unless bound */
+    SessionState state;               /* Unlocked until assign, Locked until take */
+    SessionType type;                 /* SessionType_Null unless bound */
     IMachine *machine;                /* strong while bound */
     IInternalMachineControl *control; /* strong while bound */
 };
@@ -38,8 +38,8 @@ static inline void session_binding_init(struct session_binding *b)
 
 /* ISession's state and type (the type is Null unless Locked), read under
  * the owner's `lock`. */
-static inline cap_result session_binding_get_state(struct session_binding *b,
-                                                   pthread_mutex_t *lock, SessionState *out)
+static inline cap_result session_binding_get_state(struct session_binding *b, pthread_mutex_t *lock,
+                                                   SessionState *out)
 {
     if (!out)
         return CAP_E_POINTER;
@@ -49,8 +49,8 @@ static inline cap_result session_binding_get_state(struct session_binding *b,
     return CAP_OK;
 }
 
-static inline cap_result session_binding_get_type(struct session_binding *b,
-                                                  pthread_mutex_t *lock, SessionType *out)
+static inline cap_result session_binding_get_type(struct session_binding *b, pthread_mutex_t *lock,
+                                                  SessionType *out)
 {
     if (!out)
         return CAP_E_POINTER;

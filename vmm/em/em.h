@@ -112,7 +112,7 @@ struct vm_config {
      * the host's physical memory is refused (CAP_E_INVALIDARG, with both
      * sizes) unless this is set. */
     bool ram_beyond_host;
-    unsigned ncpus;          /* PLATFORM_MIN_CPUS..PLATFORM_MAX_CPUS (1 until SMP) */
+    unsigned ncpus; /* PLATFORM_MIN_CPUS..PLATFORM_MAX_CPUS (1 until SMP) */
     enum vm_engine engine;
     /* The CPU profile's name (cpum.h; NULL = "host"). An unknown name fails
      * vm_create with the list of known ones; hm refuses a profile of

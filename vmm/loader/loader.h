@@ -117,8 +117,8 @@ enum loader_entry {
 #define LOADER_ACPI_SCI_IRQ   9u
 #define LOADER_ACPI_S5_TYPE   5u     /* \_S5's SLP_TYP */
 /* What the HPET table describes: plugins/devices/hpet's defaults. */
-#define LOADER_HPET_ADDR      0xfed00000ull
-#define LOADER_HPET_ID        0x8086a201u /* its capabilities register, low half */
+#define LOADER_HPET_ADDR 0xfed00000ull
+#define LOADER_HPET_ID   0x8086a201u /* its capabilities register, low half */
 /* Firmware images (loader_load_firmware). */
 #define LOADER_FIRMWARE_MIN      0x10000ull   /* and the size's granule: 64 KiB */
 #define LOADER_FIRMWARE_MAX      0x1000000ull /* 16 MiB below 4 GiB */

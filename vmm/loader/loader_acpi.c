@@ -36,7 +36,7 @@
 
 #define HDR_LEN   36u
 #define RSDP_LEN  36u
-#define XSDT_MAX  (HDR_LEN + 3 * 8)
+#define XSDT_MAX   (HDR_LEN + 3 * 8)
 #define FADT_LEN  276u /* ACPI 6.0 */
 #define DSDT_LEN   (HDR_LEN + sizeof(ldr_acpi_s5_aml) + sizeof(ldr_acpi_pci0_aml))
 #define MADT_FIXED (HDR_LEN + 8)
@@ -52,7 +52,7 @@
 #define OFF_HPET 0xb80u /* after the largest MADT (0xb44) */
 
 #define FADT_F_WBINVD     (1u << 0)
-#define FADT_F_PROC_C1    (1u << 2)
+#define FADT_F_PROC_C1           (1u << 2)
 #define FADT_F_SLP_BUTTON (1u << 5) /* no fixed sleep button */
 #define BOOT_ARCH_LEGACY_DEVICES 0x0001u
 #define BOOT_ARCH_8042           0x0002u

@@ -43,7 +43,8 @@ const char *loader_format_name(enum loader_format f)
     case LOADER_MULTIBOOT: return "multiboot";
     case LOADER_FLAT: return "flat";
     case LOADER_VMLINUX: return "vmlinux";
-    case LOADER_FIRMWARE: return "firmware";
+    case LOADER_FIRMWARE:
+        return "firmware";
     default: return "unknown";
     }
 }

@@ -41,14 +41,14 @@
 #define CNT_SCI_EN   0x0001u
 #define CNT_SLP_TYP_SHIFT 10
 #define CNT_SLP_EN   0x2000u
-#define PM1_PWRBTN   0x0100u /* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN */
+#define PM1_PWRBTN        0x0100u /* PWRBTN_STS in PM1_STS, PWRBTN_EN in PM1_EN */
 
 struct acpipm {
     uint16_t sts, en, cnt; /* cnt without SLP_EN; guest state, reset by reset */
     uint16_t iobase;       /* config, set at construct */
     uint8_t s5_type;
-    uint8_t sci_irq;       /* config, set at construct */
-    bool enabled;          /* config: the block (and its button) exists */
+    uint8_t sci_irq; /* config, set at construct */
+    bool enabled;    /* config: the block (and its button) exists */
 };
 
 /* The SCI follows the enabled status bits: level, high while any is set. */

@@ -42,8 +42,8 @@
 #define VMPROC_EXIT_DEBUG(v) ((int)((((unsigned)(v) << 1) | 1u) & 0xffu))
 
 #define VMPROC_MAX_EXTRA_DEVICES 16
-#define VMPROC_BIOS_DEFAULT "/usr/share/seabios/bios-256k.bin"
-#define VMPROC_BOOT_DEFAULT "floppy,dvd,disk"
+#define VMPROC_BIOS_DEFAULT      "/usr/share/seabios/bios-256k.bin"
+#define VMPROC_BOOT_DEFAULT      "floppy,dvd,disk"
 #define VMPROC_LOG_MAX_DEFAULT ((uint64_t)16 << 20)
 
 struct vmproc_opts {

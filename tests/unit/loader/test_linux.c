@@ -331,8 +331,13 @@ static cap_result load_acpi_hpet(struct tvm *vm, const uint8_t *img, unsigned cp
                                  int no_hpet)
 {
     struct loader_params p = {
-        .kernel_buf = img, .kernel_len = BZ_LEN, .kernel_name = "test-kernel",
-        .cmdline = "console=ttyS0", .cpus = cpus, .no_acpi = no_acpi, .no_hpet = no_hpet,
+        .kernel_buf = img,
+        .kernel_len = BZ_LEN,
+        .kernel_name = "test-kernel",
+        .cmdline = "console=ttyS0",
+        .cpus = cpus,
+        .no_acpi = no_acpi,
+        .no_hpet = no_hpet,
     };
     cap_error_clear();
     cap_result rc = loader_load(vm->pgm, &vm->cpu, &p, &vm->info);
@@ -424,9 +429,9 @@ START_TEST(acpi_tables)
     uint8_t *facs = gp(&vm, facs_at, 64);
     ck_assert_mem_eq(facs, "FACS", 4);
     ck_assert_uint_eq(rd32(facs + 4), 64);
-    ck_assert_uint_ne(rd32(facs + 8), 0);            /* hardware signature */
-    ck_assert_uint_eq(rd32(facs + 12), 0);           /* firmware waking vector */
-    ck_assert_uint_eq(rd32(facs + 16), 0);           /* global lock */
+    ck_assert_uint_ne(rd32(facs + 8), 0);  /* hardware signature */
+    ck_assert_uint_eq(rd32(facs + 12), 0); /* firmware waking vector */
+    ck_assert_uint_eq(rd32(facs + 16), 0); /* global lock */
     ck_assert_uint_eq(rd64(facs + 24), 0);
     ck_assert_uint_eq(facs[32], 2);
 
@@ -434,11 +439,10 @@ START_TEST(acpi_tables)
      * Device (PCI0): _HID PNP0A03, _UID 0, a _CRS of 58 bytes */
     static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
                                   0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
-    static const uint8_t pci0[] = { 0x10, 0x42, 0x06, 0x5c, '_', 'S', 'B', '_',
-                                    0x5b, 0x82, 0x49, 0x05, 'P', 'C', 'I', '0',
-                                    0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03,
-                                    0x08, '_', 'U', 'I', 'D', 0x00,
-                                    0x08, '_', 'C', 'R', 'S', 0x11, 0x3d, 0x0a, 0x3a };
+    static const uint8_t pci0[] = {0x10, 0x42, 0x06, 0x5c, '_',  'S',  'B',  '_', 0x5b, 0x82, 0x49,
+                                   0x05, 'P',  'C',  'I',  '0',  0x08, '_',  'H', 'I',  'D',  0x0c,
+                                   0x41, 0xd0, 0x0a, 0x03, 0x08, '_',  'U',  'I', 'D',  0x00, 0x08,
+                                   '_',  'C',  'R',  'S',  0x11, 0x3d, 0x0a, 0x3a};
     uint8_t *d = acpi_table(&vm, dsdt_at, "DSDT", 2);
     ck_assert_uint_eq(rd32(d + 4), 36 + sizeof(s5) + 99);
     ck_assert_mem_eq(d + 36, s5, sizeof(s5));
