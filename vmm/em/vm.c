@@ -342,8 +342,12 @@ static cap_result create_modules(struct vm *vm)
         .host_ctx = vm, .phys = &vm_phys_ops, .phys_ctx = vm,
     };
     rc = pdm_create(&pi, &vm->pdm);
+    for (size_t i = 0; CAP_SUCCEEDED(rc) && i < vm->cfg.n_drives; i++)
+        rc = pdm_add_drive(vm->pdm, &vm->cfg.drives[i]);
     if (CAP_SUCCEEDED(rc) && vm->cfg.n_devices)
         rc = pdm_instantiate(vm->pdm, vm->cfg.devices, vm->cfg.n_devices);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_check_drives(vm->pdm);
     return rc;
 }
 

@@ -568,4 +568,10 @@ const struct pdm_hlp pdm_hlp_table = {
     .irq_latched = hlp_irq_latched,
     .irq_line_ready = hlp_irq_line_ready,
     .irq_take_over = hlp_irq_take_over,
+    .blk_attach = pdm_hlp_blk_attach,
+    .blk_info = pdm_hlp_blk_info,
+    .blk_submit = pdm_hlp_blk_submit,
+    .blk_cancel = pdm_hlp_blk_cancel,
+    .blk_set_locked = pdm_hlp_blk_set_locked,
+    .blk_eject = pdm_hlp_blk_eject,
 };

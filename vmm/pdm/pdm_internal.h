@@ -80,6 +80,7 @@ struct pdm {
      * the level the other devices last asked for */
     struct pdm_devinst *irq_owner[16];
     uint8_t irq_others[16];
+    struct pdm_blk *drives; /* pdm_add_drive's, in order (pdm_blk.c) */
 };
 
 extern const struct pdm_hlp pdm_hlp_table;
@@ -99,6 +100,21 @@ cap_result pdm_cfg_init(struct pdm_cfg *cfg, const struct pdm_dev_config *dc, co
 void pdm_cfg_free(struct pdm_cfg *cfg);
 /* CAP_OK, or CAP_E_INVALIDARG naming the first key the device never read. */
 cap_result pdm_cfg_check_unused(const struct pdm_cfg *cfg, const char *who);
+
+/* The block layer (pdm_blk.c). detach_inst: before `inst` is destructed
+ * (without the device lock): its drives stop delivering to it.
+ * destroy_all: stops every drive's I/O thread, closes the media, frees
+ * them (pdm_destroy, before the devices go). */
+void pdm_blk_detach_inst(struct pdm_devinst *inst);
+void pdm_blk_stop_all(struct pdm *pdm);
+void pdm_blk_free_all(struct pdm *pdm);
+cap_result pdm_hlp_blk_attach(struct pdm_dev *dev, unsigned lun, const struct pdm_blk_port *port,
+                              void *user, struct pdm_blk **out);
+void pdm_hlp_blk_info(struct pdm_blk *blk, struct pdm_blk_info *out);
+cap_result pdm_hlp_blk_submit(struct pdm_blk *blk, struct pdm_blk_req *req);
+void pdm_hlp_blk_cancel(struct pdm_blk *blk);
+void pdm_hlp_blk_set_locked(struct pdm_blk *blk, bool locked);
+cap_result pdm_hlp_blk_eject(struct pdm_blk *blk);
 
 cap_result pdm_ssm_put(struct pdm_ssm *ssm, const void *buf, size_t len);
 cap_result pdm_ssm_get(struct pdm_ssm *ssm, void *buf, size_t len);

@@ -60,6 +60,12 @@ void vmproc_usage(FILE *f)
             "                       Debian's seabios package)\n"
             "  --boot LIST          the BIOS's boot order: up to three of floppy, disk, dvd,\n"
             "                       net (default " VMPROC_BOOT_DEFAULT ")\n"
+            "  --drive SPEC         a disk or DVD drive (repeatable): if=ide,port=N,device=N,\n"
+            "                       media=disk|cdrom[,readonly=on][,format=raw|vdi|iso]\n"
+            "                       [,file=PATH] (file= last: the rest is the path); ide:\n"
+            "                       port 0-1 (primary, secondary), device 0-1 (master,\n"
+            "                       slave); a cdrom is read-only and may be empty. sata and\n"
+            "                       virtio are not in this build yet\n"
             "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
             "  --append STRING      kernel command line\n"
             "  --memory MB          guest RAM (default 64, %u to %u: what %u-bit guest\n"
@@ -187,7 +193,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_LOGMAX,
         O_FIRMWARE,
         O_BIOS,
-        O_BOOT
+        O_BOOT,
+        O_DRIVE
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -209,6 +216,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"firmware", required_argument, NULL, O_FIRMWARE},
         {"bios", required_argument, NULL, O_BIOS},
         {"boot", required_argument, NULL, O_BOOT},
+        {"drive", required_argument, NULL, O_DRIVE},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -240,6 +248,10 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         case O_BOOT:
             o->boot_order = optarg;
             boot_given = true;
+            break;
+        case O_DRIVE:
+            if (vmproc_add_drive(o, optarg, err))
+                return -1;
             break;
         case O_INITRD:
             o->initrd = optarg;
