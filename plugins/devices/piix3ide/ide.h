@@ -136,8 +136,15 @@ struct ide_channel {
 
 struct ide {
     struct ide_channel ch[IDE_CHANNELS];
-    uint16_t bm_base; /* 0: no bus master registers yet */
+    uint16_t bm_fixed; /* config bm_iobase: bus-master ports without PCI; 0: none */
+    bool pci;          /* the PCI function 00:01.1 is on the bus */
+    struct pci_function fn;
+    uint8_t bar4_user; /* its address is BAR4's `user` */
 };
+
+/* Whether the bus-master engine may touch memory (PCI: the command
+ * register's bus-master bit). */
+bool ide_bus_master_enabled(const struct ide *s);
 
 /* piix3ide.c */
 void ide_raise_irq(struct ide_channel *ch);

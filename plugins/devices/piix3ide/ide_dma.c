@@ -72,7 +72,7 @@ void ide_dma_kick(struct ide_channel *ch)
 {
     if (ch->xfer != XF_DMA_IN && ch->xfer != XF_DMA_OUT)
         return;
-    if (!(ch->bm_cmd & BM_CMD_START) || ch->req_busy)
+    if (!(ch->bm_cmd & BM_CMD_START) || ch->req_busy || !ide_bus_master_enabled(ch->dev->data))
         return;
     if (ch->xfer == XF_DMA_IN && ch->buf_len) {
         uint32_t n = ch->buf_len;

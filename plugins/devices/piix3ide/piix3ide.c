@@ -11,8 +11,17 @@
  * when it is absent), device control (nIEN, SRST with the signatures),
  * and the channel's interrupt line.
  *
- * Config: bm_iobase (default 0: no bus-master registers; they belong in
- * the PCI function's BAR4, which sets them when it is mapped).
+ * PCI: function 00:01.1 beside PIIX3's ISA bridge, Intel 82371SB IDE
+ * (8086:7010), class 0101 prog-if 0x80 (both channels in compatibility
+ * mode at the legacy ports and IRQs, bus master capable), the bus-master
+ * registers in I/O BAR4 (16 ports), IDETIM at 0x40/0x42 with the decode
+ * enables (IDE0/IDE1) a BIOS sets. DMA needs the command register's
+ * bus-master bit. The legacy ports decode whatever the command register
+ * says (the BIOS and old OSes use them before PCI is set up).
+ *
+ * Config: pci (bool, default true: the function on the VM's PCI bus, which
+ * must be built first), bm_iobase (default 0; the bus-master registers at
+ * fixed ports, for machines and tests without PCI).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,15 +197,22 @@ static uint8_t ctl_read(struct ide_channel *ch)
     return d->blk ? d->r.status : 0;
 }
 
+bool ide_bus_master_enabled(const struct ide *s)
+{
+    return !s->pci || (pci_fn_get16(&s->fn, PCI_COMMAND) & PCI_COMMAND_MASTER);
+}
+
 static cap_result ide_io(struct pdm_dev *dev, void *user, uint16_t port, unsigned size, bool write,
                          uint32_t *val)
 {
     struct ide *s = dev->data;
-    if (s->bm_base && port >= s->bm_base && port < s->bm_base + 16) {
+    if (user == &s->bar4_user || user == NULL) {
+        uint64_t base = user ? s->fn.bar[4].addr : s->bm_fixed;
+        unsigned off = (unsigned)(port - base);
         if (write)
-            ide_bm_write(s, port - s->bm_base, size, *val);
+            ide_bm_write(s, off, size, *val);
         else
-            *val = ide_bm_read(s, port - s->bm_base, size);
+            *val = ide_bm_read(s, off, size);
         return CAP_OK;
     }
     struct ide_channel *ch = user;
@@ -272,12 +288,40 @@ static cap_result attach_drive(struct pdm_dev *dev, struct ide_channel *ch, unsi
     return CAP_OK;
 }
 
+/* The PCI function (see the top). */
+static cap_result pci_setup(struct pdm_dev *dev, struct ide *s)
+{
+    struct pci_function *f = &s->fn;
+    pci_fn_init(f, "PIIX3 IDE", 0x8086, 0x7010, 0x00, 0x010180);
+    pci_fn_set_wmask16(f, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+    pci_fn_set16(f, PCI_STATUS, 0x0280); /* medium DEVSEL, fast back-to-back */
+    f->wmask[PCI_INTERRUPT_LINE] = 0;    /* compatibility mode: IRQ 14/15 */
+    for (unsigned off = 0x40; off < 0x4c; off++)
+        f->wmask[off] = 0xff; /* IDETIM, SIDETIM, UDMACTL, UDMATIM */
+    cap_result rc = pci_fn_declare_bar(f, 4, PCI_BAR_IO, 16, &s->bar4_user);
+    if (CAP_FAILED(rc))
+        return dev->hlp->error(dev, rc, "cannot declare BAR4");
+    /* The upper half of an I/O BAR is writable too (as QEMU's): SeaBIOS
+     * sizes it as a 32-bit register, (~(all-ones read back & ~3)) + 1, and
+     * reads a hardwired-0 upper half as a BAR of almost 4 GiB ("PCI: out
+     * of I/O address space"). */
+    f->wmask[PCI_BASE_ADDRESS_0 + 4 * 4 + 2] = 0xff;
+    f->wmask[PCI_BASE_ADDRESS_0 + 4 * 4 + 3] = 0xff;
+    f->owner = s;
+    rc = dev->hlp->pci_register(dev, PCI_DEVFN(1, 1), f);
+    s->pci = CAP_SUCCEEDED(rc);
+    return rc;
+}
+
 static cap_result ide_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 {
     struct ide *s = dev->data;
     const struct pdm_hlp *h = dev->hlp;
     int64_t bm;
+    bool pci;
     cap_result rc = h->cfg_int(dev, cfg, "bm_iobase", 0, 0, 0xfff0, &bm);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_bool(dev, cfg, "pci", true, &pci);
     if (CAP_FAILED(rc))
         return rc;
     if (bm & 0xf)
@@ -302,9 +346,11 @@ static cap_result ide_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
         channel_reset(ch, true);
     }
     if (bm) {
-        s->bm_base = (uint16_t)bm;
-        rc = h->io_register(dev, s->bm_base, 16, 0, NULL, "bus master");
+        s->bm_fixed = (uint16_t)bm;
+        rc = h->io_register(dev, s->bm_fixed, 16, 0, NULL, "bus master");
     }
+    if (CAP_SUCCEEDED(rc) && pci)
+        rc = pci_setup(dev, s);
     return rc;
 }
 
