@@ -1,0 +1,135 @@
+#!/bin/bash
+# tests/integration/vm/ide.sh - capsule-vm --drive with the PIIX3 IDE
+# controller under SeaBIOS (--firmware bios, engine rem):
+#  - BIOS -> disk: a raw image whose boot sector is ide_mbr.bin boots; the
+#    payload writes LBA 2 through INT 13h and reads it back (ATA WRITE and
+#    READ SECTORS), and the data is in the image file afterwards;
+#  - BIOS -> DVD: an ISO made with xorriso, ide_cdboot.bin as its El Torito
+#    no-emulation boot image, boots from the secondary master; the payload
+#    reads the ISO's volume descriptor through INT 13h (ATAPI READ(10));
+#  - the boot order (--boot) picks between the two, an empty DVD drive
+#    is passed over;
+#  - readonly=on: the guest's write fails (the device reports an error),
+#    the image is unchanged;
+#  - bad --drive arguments and images: clear errors, status 2 or 4.
+# Prints the time from start to each payload's verdict.
+set -u
+B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+VM=$B/bin/capsule-vm
+PAY=$B/tests/vm-payloads
+S=${CAPSULE_TIMEOUT_SCALE:-1}
+BIOS=/usr/share/seabios/bios-256k.bin
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() {
+    echo "FAIL $*"
+    fails=$((fails + 1))
+}
+for need in "$BIOS:Debian's seabios package" /usr/bin/xorriso:xorriso; do
+    if [ ! -e "${need%%:*}" ]; then
+        echo "FAIL ide: ${need%%:*} is missing: install ${need#*:} (tools/setup.sh does)"
+        exit 1
+    fi
+done
+
+ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# boot NAME WANT_STATUS SERIAL_PATTERN ARGS...: one VM to its debug-exit.
+boot() {
+    name=$1 want=$2 pat=$3
+    shift 3
+    rm -f "$T/serial"
+    t0=$(ms)
+    timeout $((20 * S)) "$VM" --firmware bios --engine rem --debug-exit \
+        --serial "file:$T/serial" "$@" >"$T/log" 2>&1
+    st=$?
+    t=$(($(ms) - t0))
+    if [ "$st" != "$want" ] || ! tr -d '\r' <"$T/serial" | grep -aq "$pat"; then
+        fail "$name: status $st (want $want), serial pattern '$pat'"
+        echo "    serial:"; tr -d '\033' <"$T/serial" | sed 's/^/    /'
+        echo "    log:"; tail -20 "$T/log" | sed 's/^/    /'
+        return 1
+    fi
+    echo "ide: $name: '$pat' after $t ms"
+}
+
+# ---- BIOS -> disk, the guest's write reaches the image ---------------------
+cp "$PAY/ide_mbr.bin" "$T/disk.img"
+truncate -s 4M "$T/disk.img"
+boot "disk boot" 67 "disk write ok" --boot disk \
+    --drive "if=ide,port=0,device=0,media=disk,format=raw,file=$T/disk.img"
+for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-SECTOR-2!'; done >"$T/want"
+dd if="$T/disk.img" of="$T/got" bs=512 skip=2 count=1 status=none
+cmp -s "$T/want" "$T/got" || fail "disk: LBA 2 of the image is not what the guest wrote"
+
+# ---- BIOS -> DVD (El Torito, no emulation) ----------------------------------
+mkdir "$T/iso"
+cp "$PAY/ide_cdboot.bin" "$T/iso/boot.bin"
+if ! xorriso -as mkisofs -quiet -o "$T/cd.iso" -b boot.bin -no-emul-boot -boot-load-size 4 \
+    "$T/iso" >"$T/xorriso.log" 2>&1; then
+    fail "xorriso could not make the ISO"
+    sed 's/^/    /' "$T/xorriso.log"
+fi
+boot "dvd boot" 69 "CD read ok" --boot dvd \
+    --drive "if=ide,port=1,device=0,media=cdrom,file=$T/cd.iso"
+grep -q "piix3ide0: secondary master: DVD drive with a medium" "$T/log" ||
+    fail "dvd: the log does not name the drive"
+
+# ---- the boot order decides; an empty DVD drive is passed over --------------
+all=(--drive "if=ide,port=0,device=0,media=disk,file=$T/disk.img"
+     --drive "if=ide,port=0,device=1,media=cdrom"
+     --drive "if=ide,port=1,device=0,media=cdrom,format=iso,file=$T/cd.iso")
+boot "order dvd,disk" 69 "CD read ok" --boot dvd,disk "${all[@]}"
+boot "order disk,dvd" 67 "disk write ok" --boot disk,dvd "${all[@]}"
+boot "empty dvd, then disk" 67 "disk write ok" --boot dvd,disk \
+    --drive "if=ide,port=1,device=1,media=cdrom" \
+    --drive "if=ide,port=0,device=0,media=disk,file=$T/disk.img"
+
+# ---- read-only media refuse writes --------------------------------------
+cp "$PAY/ide_mbr.bin" "$T/ro.img"
+truncate -s 1M "$T/ro.img"
+sum=$(md5sum <"$T/ro.img")
+boot "readonly disk" 95 "disk write FAILED" --boot disk \
+    --drive "if=ide,port=0,device=0,media=disk,readonly=on,file=$T/ro.img"
+[ "$(md5sum <"$T/ro.img")" = "$sum" ] || fail "readonly: the image changed"
+
+# ---- bad input --------------------------------------------------------------
+# expect NAME STATUS PATTERN -- args...
+expect() {
+    name=$1 want=$2 pat=$3
+    shift 4
+    timeout $((20 * S)) "$VM" "$@" >"$T/out" 2>&1
+    got=$?
+    if [ "$got" != "$want" ] || ! grep -q -- "$pat" "$T/out"; then
+        fail "$name: status $got (want $want), pattern '$pat'"
+        sed 's/^/    /' "$T/out"
+    fi
+}
+K=(--kernel "$PAY/hello.bin" --engine rem --serial none)
+expect "sata" 2 "controller 'sata' is not in this build yet" -- "${K[@]}" \
+    --drive "if=sata,port=0,device=0,media=disk,file=$T/disk.img"
+expect "virtio" 2 "controller 'virtio' is not in this build yet" -- "${K[@]}" \
+    --drive "if=virtio,port=3,device=0,media=disk,file=$T/disk.img"
+expect "ide port" 2 "ide has ports 0-1 and devices 0-1" -- "${K[@]}" \
+    --drive "if=ide,port=2,device=0,media=disk,file=$T/disk.img"
+expect "unknown key" 2 "unknown key 'speed'" -- "${K[@]}" \
+    --drive "if=ide,speed=9,media=disk,file=$T/disk.img"
+expect "disk without file" 2 "a disk needs file=PATH" -- "${K[@]}" \
+    --drive "if=ide,port=0,device=0,media=disk"
+expect "same slot twice" 2 "ide port 0 device 1 has a drive already" -- "${K[@]}" \
+    --drive "if=ide,port=0,device=1,media=cdrom" --drive "if=ide,port=0,device=1,media=cdrom"
+expect "missing image" 4 "$T/none.img" -- "${K[@]}" \
+    --drive "if=ide,port=0,device=0,media=disk,file=$T/none.img"
+expect "bad format" 2 "format= is raw, vdi or iso, not 'qcow2'" -- "${K[@]}" \
+    --drive "if=ide,port=0,device=0,media=disk,format=qcow2,file=$T/disk.img"
+# a path with commas: file= takes the rest of the argument
+cp "$T/disk.img" "$T/a,b=c.img"
+expect "comma in path" 85 "piix3ide0: primary master: hard disk" -- "${K[@]}" --debug-exit \
+    --drive "if=ide,media=disk,file=$T/a,b=c.img"
+
+if [ $fails -ne 0 ]; then
+    echo "ide: $fails failure(s)"
+    exit 1
+fi
+echo "ide: ok"
