@@ -216,8 +216,10 @@ unsigned pdm_poll_timers(struct pdm *pdm);
 struct pdm_dev *pdm_find_device(struct pdm *pdm, const char *name, unsigned instance);
 
 /*
- * Saved state: pdm_save writes every device's state (name, instance,
- * version, length, bytes) to a malloc'ed buffer (*buf, free() it);
+ * Saved state: pdm_save waits until the block layer is idle
+ * (pdm_blk_drain: not from a device op), then writes every device's state
+ * (name, instance, version, length, bytes) to a malloc'ed buffer (*buf,
+ * free() it);
  * pdm_load reads it back into the same configuration. Devices without save
  * ops are skipped. Errors name the device.
  */

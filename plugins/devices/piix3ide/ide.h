@@ -188,4 +188,8 @@ void ide_dma_finish(struct ide_channel *ch, bool error);
 uint32_t ide_bm_read(struct ide *s, unsigned off, unsigned size);
 void ide_bm_write(struct ide *s, unsigned off, unsigned size, uint32_t val);
 
+/* ide_ssm.c: ops->save / ops->load (version 1) */
+cap_result ide_save(struct pdm_dev *dev, struct pdm_ssm *ssm);
+cap_result ide_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version);
+
 #endif

@@ -375,6 +375,8 @@ static const struct pdm_dev_ops ide_ops = {
     .destruct = ide_destruct,
     .reset = ide_reset,
     .io = ide_io,
+    .save = ide_save,
+    .load = ide_load,
 };
 
 static const struct pdm_devreg ide_reg = {
@@ -383,6 +385,7 @@ static const struct pdm_devreg ide_reg = {
     .description = "PIIX3 IDE controller: ATA disks, ATAPI DVD drives, bus-master DMA",
     .instance_size = sizeof(struct ide),
     .max_instances = 1,
+    .saved_state_version = 1,
     .ops = &ide_ops,
 };
 

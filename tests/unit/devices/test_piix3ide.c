@@ -569,6 +569,33 @@ START_TEST(test_atapi_dma)
 }
 END_TEST
 
+/* Saved in the middle of a PIO read: the load goes back to that point. */
+START_TEST(test_save_load)
+{
+    machine(false);
+    uint8_t a[1024], b[1024];
+    ata28(0x20, 3, 2, 0);
+    pio_in(a, 200);
+    void *st;
+    size_t len;
+    ck_assert_int_eq(pdm_save(h.pdm, &st, &len), CAP_OK);
+    pio_in(a + 200, 824);
+    ck_assert_uint_eq(status(), 0x50);
+    check_pattern(a, 3 * 512, 1024);
+    ck_assert_int_eq(pdm_load(h.pdm, st, len), CAP_OK);
+    pio_in(b + 200, 824);
+    ck_assert_int_eq(memcmp(a + 200, b + 200, 824), 0);
+    ck_assert_uint_eq(status(), 0x50);
+    ck_assert_int_ne(pdm_load(h.pdm, st, len - 5), CAP_OK); /* truncated */
+    free(st);
+    /* still usable after the failed load */
+    ata28(0x08, 0, 0, 0); /* (a disk ignores DEVICE RESET: aborted) */
+    ata28(0x20, 7, 1, 0);
+    pio_in(a, 512);
+    check_pattern(a, 7 * 512, 512);
+}
+END_TEST
+
 START_TEST(test_no_drive)
 {
     /* no drives: the controller answers, status 0, commands go nowhere */
@@ -604,6 +631,7 @@ int main(void)
     tcase_add_test(tc, test_atapi);
     tcase_add_test(tc, test_atapi_medium);
     tcase_add_test(tc, test_atapi_dma);
+    tcase_add_test(tc, test_save_load);
     tcase_add_test(tc, test_no_drive);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
