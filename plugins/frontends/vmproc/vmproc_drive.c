@@ -30,7 +30,7 @@ struct bus_limits {
 static const struct bus_limits buses[] = {
     {"ide", 2, 2, true},
     {"sata", 30, 1, false},
-    {"virtio", 16, 1, false},
+    {"virtio", 16, 1, true},
 };
 
 static int bad(FILE *err, const char *spec, const char *fmt, ...) CAP_PRINTF(3, 4);
@@ -141,7 +141,8 @@ int vmproc_parse_drive(const char *spec, struct vmproc_drive *d, FILE *err)
     if (!d->file && !d->cdrom)
         return bad(err, spec, "a disk needs file=PATH (only a cdrom may be empty)");
     if (!bus->built) {
-        fprintf(err, "capsule-vm: --drive: controller '%s' is not in this build yet (only ide)\n",
+        fprintf(err,
+                "capsule-vm: --drive: controller '%s' is not in this build yet (ide, virtio)\n",
                 bus->name);
         return -1;
     }

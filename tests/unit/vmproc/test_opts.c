@@ -462,8 +462,13 @@ START_TEST(test_drive)
     parsed_free(&p);
     ck_refused("controller 'sata' is not in this build yet", "--kernel", "k", "--drive",
                "if=sata,port=29,device=0,media=disk,file=x");
-    ck_refused("controller 'virtio' is not in this build yet", "--kernel", "k", "--drive",
-               "if=virtio,port=15,media=disk,file=x");
+    PARSE(&p, "--kernel", "k", "--drive", "if=virtio,port=15,media=disk,file=x");
+    ck_assert_msg(p.r == 0 && p.o.n_drives == 1, "%s", p.err);
+    ck_assert_str_eq(p.o.drives[0].bus, "virtio");
+    ck_assert_uint_eq(p.o.drives[0].port, 15);
+    parsed_free(&p);
+    ck_refused("virtio has ports 0-15 and devices 0-0", "--kernel", "k", "--drive",
+               "if=virtio,port=16,media=disk,file=x");
     ck_refused("sata has ports 0-29 and devices 0-0", "--kernel", "k", "--drive",
                "if=sata,port=30,media=disk,file=x");
     ck_refused("ide has ports 0-1 and devices 0-1", "--kernel", "k", "--drive",

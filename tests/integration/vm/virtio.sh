@@ -1,0 +1,110 @@
+#!/bin/bash
+# tests/integration/vm/virtio.sh - capsule-vm --drive if=virtio: virtio-blk
+# (plugins/devices/virtio) under SeaBIOS (--firmware bios, engine rem),
+# whose virtio-blk driver (src/hw/virtio-blk.c) uses the modern PCI
+# interface:
+#  - BIOS -> virtio disk: a raw image whose boot sector is ide_mbr.bin
+#    boots; the payload writes LBA 2 through INT 13h (VIRTIO_BLK_T_OUT) and
+#    reads it back (T_IN), and the data is in the image afterwards;
+#  - a drive on port 5 alone (its function goes to the first free slot);
+#  - readonly=on: the device offers VIRTIO_BLK_F_RO, the guest's write
+#    fails, the image is unchanged;
+#  - bad --drive arguments: clear errors, status 2.
+# The Linux side (the guest kit's kernel with its virtio modules) is
+# virtio_linux.sh. Prints the time from start to each payload's verdict.
+set -u
+B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+VM=$B/bin/capsule-vm
+PAY=$B/tests/vm-payloads
+S=${CAPSULE_TIMEOUT_SCALE:-1}
+BIOS=/usr/share/seabios/bios-256k.bin
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() {
+    echo "FAIL $*"
+    fails=$((fails + 1))
+}
+if [ ! -e "$BIOS" ]; then
+    echo "FAIL virtio: $BIOS is missing: install Debian's seabios package (tools/setup.sh does)"
+    exit 1
+fi
+
+ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# boot NAME WANT_STATUS SERIAL_PATTERN ARGS...: one VM to its debug-exit.
+boot() {
+    name=$1 want=$2 pat=$3
+    shift 3
+    rm -f "$T/serial"
+    t0=$(ms)
+    timeout $((20 * S)) "$VM" --firmware bios --engine rem --debug-exit \
+        --serial "file:$T/serial" "$@" >"$T/log" 2>&1
+    st=$?
+    t=$(($(ms) - t0))
+    if [ "$st" != "$want" ] || ! tr -d '\r' <"$T/serial" | grep -aq "$pat"; then
+        fail "$name: status $st (want $want), serial pattern '$pat'"
+        echo "    serial:"; tr -d '\033' <"$T/serial" | sed 's/^/    /'
+        echo "    log:"; tail -20 "$T/log" | sed 's/^/    /'
+        return 1
+    fi
+    echo "virtio: $name: '$pat' after $t ms"
+}
+
+# ---- BIOS -> virtio disk, the guest's write reaches the image -------------
+cp "$PAY/ide_mbr.bin" "$T/disk.img"
+truncate -s 4M "$T/disk.img"
+boot "disk boot" 67 "disk write ok" --boot disk \
+    --drive "if=virtio,port=0,device=0,media=disk,format=raw,file=$T/disk.img"
+for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-SECTOR-2!'; done >"$T/want"
+dd if="$T/disk.img" of="$T/got" bs=512 skip=2 count=1 status=none
+cmp -s "$T/want" "$T/got" || fail "disk: LBA 2 of the image is not what the guest wrote"
+grep -q "virtioblk0: port 0: disk, 8192 sectors" "$T/log" || fail "disk: the log does not name the drive"
+grep -q "bdf=00:02.0  bar 0, addr .*size 00004000 \[mem\]" "$T/log" ||
+    fail "disk: SeaBIOS did not map the function's BAR 0 (16 KiB) at 00:02.0"
+
+# ---- another port: the function still goes to the first free slot --------
+cp "$T/disk.img" "$T/port5.img"
+boot "port 5" 67 "disk write ok" --boot disk \
+    --drive "if=virtio,port=5,media=disk,file=$T/port5.img"
+grep -q "virtioblk0: port 5: disk" "$T/log" || fail "port 5: the log does not name the drive"
+
+# ---- read-only media refuse writes --------------------------------------
+cp "$PAY/ide_mbr.bin" "$T/ro.img"
+truncate -s 1M "$T/ro.img"
+sum=$(md5sum <"$T/ro.img")
+boot "readonly disk" 95 "disk write FAILED" --boot disk \
+    --drive "if=virtio,port=0,media=disk,readonly=on,file=$T/ro.img"
+[ "$(md5sum <"$T/ro.img")" = "$sum" ] || fail "readonly: the image changed"
+grep -q "virtioblk0: port 0: read-only disk" "$T/log" || fail "readonly: the log does not say read-only"
+
+# ---- bad input --------------------------------------------------------------
+# expect NAME STATUS PATTERN -- args...
+expect() {
+    name=$1 want=$2 pat=$3
+    shift 4
+    timeout $((20 * S)) "$VM" "$@" >"$T/out" 2>&1
+    got=$?
+    if [ "$got" != "$want" ] || ! grep -q -- "$pat" "$T/out"; then
+        fail "$name: status $got (want $want), pattern '$pat'"
+        sed 's/^/    /' "$T/out"
+    fi
+}
+K=(--kernel "$PAY/hello.bin" --engine rem --serial none)
+expect "virtio port" 2 "virtio has ports 0-15 and devices 0-0" -- "${K[@]}" \
+    --drive "if=virtio,port=16,media=disk,file=$T/disk.img"
+expect "virtio device" 2 "virtio has ports 0-15 and devices 0-0" -- "${K[@]}" \
+    --drive "if=virtio,port=0,device=1,media=disk,file=$T/disk.img"
+expect "same port twice" 2 "virtio port 3 device 0 has a drive already" -- "${K[@]}" \
+    --drive "if=virtio,port=3,media=disk,file=$T/disk.img" \
+    --drive "if=virtio,port=3,media=disk,file=$T/ro.img"
+expect "missing image" 4 "$T/none.img" -- "${K[@]}" \
+    --drive "if=virtio,port=0,media=disk,file=$T/none.img"
+expect "no-device" 4 "no such device" -- "${K[@]}" --no-device virtioblk \
+    --drive "if=virtio,port=0,media=disk,file=$T/disk.img"
+
+if [ $fails -ne 0 ]; then
+    echo "virtio: $fails failure(s)"
+    exit 1
+fi
+echo "virtio: ok"
