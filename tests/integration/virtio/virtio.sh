@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/integration/vm/virtio.sh - capsule-vm --drive if=virtio: virtio-blk
+# tests/integration/virtio/virtio.sh - capsule-vm --drive if=virtio: virtio-blk
 # (plugins/devices/virtio) under SeaBIOS (--firmware bios, engine rem),
 # whose virtio-blk driver (src/hw/virtio-blk.c) uses the modern PCI
 # interface:
