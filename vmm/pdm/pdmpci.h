@@ -26,8 +26,10 @@
  * its type in the low bits (I/O: bit 0 set; memory: bits 2-1 the width,
  * bit 3 prefetchable); the address bits below the size are hardwired to 0,
  * so the guest's sizing protocol (write all-ones, read back
- * ~(size - 1) | type bits) works on the masks alone. I/O BARs decode 16
- * bits (the upper half reads 0, as on a 64 KiB-port PC). When the guest
+ * ~(size - 1) | type bits) works on the masks alone. I/O BARs keep all
+ * 32 address bits, as QEMU's do (SeaBIOS sizes them with a 32-bit mask and
+ * takes 16 hardwired zero bits for a 64 KiB BAR), but only an address
+ * below 64 KiB can be mapped. When the guest
  * sets the command register's IO (for I/O BARs) or MEMORY bit (memory
  * BARs) and the BAR holds a non-zero address, the bus maps the region
  * there through PDM on behalf of the owning device: guest accesses reach
@@ -242,7 +244,7 @@ static inline cap_result pci_fn_declare_bar(struct pci_function *fn, unsigned in
                                       .refused = PCI_BAR_UNMAPPED};
     uint64_t mask = ~(size - 1);
     pci_fn_set32(fn, off, flags);
-    pci_fn_bytes_(fn->wmask, off, 4, io ? (uint32_t)(mask & 0xfffc) : (uint32_t)mask & ~0xfu);
+    pci_fn_bytes_(fn->wmask, off, 4, (uint32_t)mask & (io ? ~0x3u : ~0xfu));
     if (wide)
         pci_fn_bytes_(fn->wmask, off + 4, 4, (uint32_t)(mask >> 32));
     return CAP_OK;

@@ -134,7 +134,7 @@ START_TEST(test_bar_sizing)
     ck_assert_uint_eq(rd(2, 0, BAR2, 4), 0x0000000c);
     for (unsigned r = BAR0; r <= BAR4 + 4; r += 4)
         wr(2, 0, r, 4, 0xffffffffu);
-    ck_assert_uint_eq(rd(2, 0, BAR0, 4), 0x0000fff1); /* 16 ports, 16-bit decode */
+    ck_assert_uint_eq(rd(2, 0, BAR0, 4), 0xfffffff1); /* 16 ports */
     ck_assert_uint_eq(rd(2, 0, BAR1, 4), 0xfffff000); /* 4 KiB */
     ck_assert_uint_eq(rd(2, 0, BAR2, 4), 0xfff0000c); /* 1 MiB, 64-bit, prefetchable */
     ck_assert_uint_eq(rd(2, 0, BAR3, 4), 0xffffffff); /* its upper half */
@@ -142,6 +142,7 @@ START_TEST(test_bar_sizing)
     ck_assert_uint_eq(rd(2, 0, BAR4 + 4, 4), 0);
     /* nothing got mapped: decoding is off */
     ck_assert_uint_eq(h_in(&h, 0xfff0, 4), 0xffffffff);
+    ck_assert(!h_logged(&h, "refused"));
     /* bytes and words work as well */
     wr(2, 0, BAR0, 1, 0x00);
     wr(2, 0, BAR0 + 1, 1, 0xc0);
@@ -212,7 +213,9 @@ START_TEST(test_bar_hostile)
     wr(2, 0, PCI_COMMAND, 2, CMD_IO | CMD_MEM);
     ck_assert(h_logged(&h, "BAR1: memory at 0x1000 refused"));
     ck_assert(h_logged(&h, "overlaps RAM"));
-    /* past 1 TiB */
+    /* past the port space; past 1 TiB */
+    wr(2, 0, BAR0, 4, 0x10000);
+    ck_assert(h_logged(&h, "BAR0: I/O at 0x10000 refused"));
     wr(2, 0, BAR3, 4, 0xffffffffu);
     wr(2, 0, BAR2, 4, 0xfff00000u);
     ck_assert(h_logged(&h, "BAR2: memory at 0xfffffffffff00000 refused"));
@@ -347,6 +350,42 @@ START_TEST(test_reset_and_state)
 }
 END_TEST
 
+/* With the PIC (plugins/devices/pic) in the machine: the routed line is
+ * a level at the PIC's input, taken as the firmware sets it up (PIRQC# to
+ * IRQ 11, level-triggered in the ELCR, unmasked): the CPU sees it, and
+ * sees it again after the EOI while the function still holds it. */
+START_TEST(test_pic_delivery)
+{
+    struct harness *hp = &h;
+    h_teardown(hp);
+    h_setup(hp);
+    ck_assert_int_eq(h_add(hp, "pic", NULL, 0), CAP_OK);
+    ck_assert_int_eq(h_add(hp, "pci", NULL, 0), CAP_OK);
+    ck_assert_int_eq(h_add(hp, "pcitest", NULL, 0), CAP_OK);
+    static const uint16_t init[][2] = {
+        {0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04},  {0x21, 0x01}, /* master: vectors 0x20 */
+        {0xa0, 0x11}, {0xa1, 0x28}, {0xa1, 0x02},  {0xa1, 0x01}, /* slave: vectors 0x28 */
+        {0x21, 0xfb}, {0xa1, 0xf7}, {0x4d1, 0x08},               /* IRQ2, IRQ11; 11 level */
+    };
+    for (unsigned i = 0; i < sizeof(init) / sizeof(init[0]); i++)
+        h_out(hp, init[i][0], 1, init[i][1]);
+    wr(1, 0, 0x62, 1, 11);
+    map_io(2, 0xc000);
+    ck_assert_int_eq(hp->intr, 0);
+    h_out(hp, 0xc004, 1, 1);
+    ck_assert_int_eq(hp->intr, 1);
+    ck_assert_int_eq(pdm_get_interrupt(hp->pdm), 0x2b);
+    h_out(hp, 0xa0, 1, 0x20); /* EOI, slave then master: still held */
+    h_out(hp, 0x20, 1, 0x20);
+    ck_assert_int_eq(hp->intr, 1);
+    ck_assert_int_eq(pdm_get_interrupt(hp->pdm), 0x2b);
+    h_out(hp, 0xc004, 1, 0); /* the driver cleared the cause */
+    h_out(hp, 0xa0, 1, 0x20);
+    h_out(hp, 0x20, 1, 0x20);
+    ck_assert_int_eq(hp->intr, 0); /* (an INTA now would be the 8259's spurious IRQ7) */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dev-pcibus");
@@ -360,6 +399,7 @@ int main(void)
     tcase_add_test(tc, test_intx_routing);
     tcase_add_test(tc, test_shared_lines);
     tcase_add_test(tc, test_reset_and_state);
+    tcase_add_test(tc, test_pic_delivery);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
