@@ -96,9 +96,12 @@ void pdm_pci_set_irq(struct pdm_dev *dev, struct pci_function *fn, int level)
     struct pdm_devinst *inst = pdm_inst(dev);
     struct pdm *pdm = inst->pdm;
     struct pdm_pci_fn *rec = fn ? fn->pdm_priv : NULL;
+    for (struct pdm_pci_fn *r = pdm->pci_fns; !fn && r; r = r->next)
+        if (r->owner == inst)
+            rec = r; /* NULL: the device's first function (the list is newest first) */
     if (!rec || rec->owner != inst || !pdm->pci_bus_ops)
         return; /* not a function of this device on the bus: nothing to drive */
-    pdm->pci_bus_ops->set_intx(&pdm->pci_bus->dev, fn, level ? 1 : 0);
+    pdm->pci_bus_ops->set_intx(&pdm->pci_bus->dev, rec->fn, level ? 1 : 0);
 }
 
 static void bar_unmap(struct pdm *pdm, struct pdm_pci_fn *rec, unsigned i)

@@ -89,7 +89,7 @@ static uint64_t bar_access(struct pdm_dev *dev, unsigned bar, uint64_t off, unsi
             s->scratch = (s->scratch & ~(0xffu << sh)) | (uint32_t)b << sh;
         } else if (reg == 4 && sh == 0) {
             s->level = b & 1;
-            dev->hlp->pci_set_irq(dev, &s->fn, s->level);
+            dev->hlp->pci_set_irq(dev, NULL, s->level); /* NULL: its one function */
         }
     }
     return out;
