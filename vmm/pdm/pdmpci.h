@@ -35,7 +35,8 @@
  * there through PDM on behalf of the owning device: guest accesses reach
  * the device's ops->io / ops->mmio with the BAR's `user` pointer, at the
  * absolute port / address (offset = port - fn->bar[i].addr). Clearing the
- * bit, writing another address or a reset unmaps it. An address the bus
+ * bit, writing another address or a reset unmaps it. The expansion ROM
+ * BAR (pci_fn_declare_rom) works the same way, as read-only memory. An address the bus
  * cannot take (past 64 KiB / 4 GiB / 1 TiB, over RAM, ROM or another
  * device's range) is refused with a log line: the BAR keeps the guest's
  * value but stays unmapped (fn->bar[i].addr == PCI_BAR_UNMAPPED).
@@ -76,6 +77,7 @@ extern "C" {
 #define PCI_BASE_ADDRESS_0      0x10 /* BAR n at 0x10 + 4n, n < 6 */
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID        0x2e
+#define PCI_ROM_ADDRESS         0x30 /* expansion ROM BAR: bit 0 enables it */
 #define PCI_INTERRUPT_LINE      0x3c
 #define PCI_INTERRUPT_PIN       0x3d
 
@@ -96,7 +98,9 @@ extern "C" {
 #define PCI_STATUS_ERRORS    0xf900
 
 /* BAR types (the low bits of the register, as the guest reads them). */
-#define PCI_BAR_COUNT    6
+#define PCI_BAR_COUNT    6 /* BARs 0-5 at PCI_BASE_ADDRESS_0 */
+#define PCI_ROM_SLOT     6 /* fn->bar[6]: the expansion ROM (pci_fn_declare_rom) */
+#define PCI_NUM_BARS     7
 #define PCI_BAR_IO       0x01u /* I/O space; else 32-bit memory */
 #define PCI_BAR_MEM64    0x04u /* 64-bit memory: takes this BAR and the next */
 #define PCI_BAR_PREFETCH 0x08u /* prefetchable memory */
@@ -134,7 +138,7 @@ struct pci_function {
     const struct pci_function_ops *ops; /* NULL: no side effects */
     void *owner;                        /* for the hooks: the device's state */
     const char *name;                   /* "i440FX host bridge", for logs */
-    struct pci_bar bar[PCI_BAR_COUNT];  /* pci_fn_declare_bar */
+    struct pci_bar bar[PCI_NUM_BARS];   /* pci_fn_declare_bar / _rom */
     /* The bus's and PDM's, not the owner's: */
     unsigned devfn; /* where it sits on bus 0 */
     bool intx;      /* the level the owner last asked for */
@@ -214,7 +218,7 @@ static inline void pci_fn_init(struct pci_function *fn, const char *name, uint16
     fn->wmask[PCI_CACHE_LINE] = 0xff;
     fn->wmask[PCI_LATENCY_TIMER] = 0xff;
     fn->wmask[PCI_INTERRUPT_LINE] = 0xff;
-    for (unsigned i = 0; i < PCI_BAR_COUNT; i++)
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++)
         fn->bar[i].addr = fn->bar[i].refused = PCI_BAR_UNMAPPED;
 }
 
@@ -247,6 +251,23 @@ static inline cap_result pci_fn_declare_bar(struct pci_function *fn, unsigned in
     pci_fn_bytes_(fn->wmask, off, 4, (uint32_t)mask & (io ? ~0x3u : ~0xfu));
     if (wide)
         pci_fn_bytes_(fn->wmask, off + 4, 4, (uint32_t)(mask >> 32));
+    return CAP_OK;
+}
+
+/*
+ * Declares the expansion ROM BAR (PCI_ROM_ADDRESS, fn->bar[PCI_ROM_SLOT]):
+ * `size` a power of two from 2 KiB to 16 MiB, `user` for ops->mmio, which
+ * serves reads of the image (writes to a ROM are the device's to drop).
+ * It maps like a memory BAR, when the command register's MEMORY bit and
+ * the register's enable bit (0) are both set. CAP_E_INVALIDARG otherwise.
+ */
+static inline cap_result pci_fn_declare_rom(struct pci_function *fn, uint64_t size, void *user)
+{
+    if (size < 2048 || size > (16u << 20) || (size & (size - 1)) || fn->bar[PCI_ROM_SLOT].size)
+        return CAP_E_INVALIDARG;
+    fn->bar[PCI_ROM_SLOT] = (struct pci_bar){
+        .size = size, .user = user, .addr = PCI_BAR_UNMAPPED, .refused = PCI_BAR_UNMAPPED};
+    pci_fn_bytes_(fn->wmask, PCI_ROM_ADDRESS, 4, ((uint32_t) ~(size - 1) & ~0x7ffu) | 1u);
     return CAP_OK;
 }
 

@@ -209,7 +209,7 @@ static void bars_sync(struct pci *s, struct pci_function *fn)
 {
     if (!fn->pdm_priv)
         return; /* the chipset's own functions: no BARs */
-    for (unsigned i = 0; i < PCI_BAR_COUNT; i++) {
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
         struct pci_bar *b = &fn->bar[i];
         if (!b->size)
             continue;
@@ -257,7 +257,7 @@ static cap_result bus_attach(struct pdm_dev *dev, struct pci_function *fn, int d
 static void bus_detach(struct pdm_dev *dev, struct pci_function *fn)
 {
     struct pci *s = dev->data;
-    for (unsigned i = 0; i < PCI_BAR_COUNT; i++)
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++)
         if (fn->bar[i].size && fn->bar[i].addr != PCI_BAR_UNMAPPED)
             dev->hlp->pci_bar_map(dev, fn, i, PCI_BAR_UNMAPPED);
     pci_bus_detach(&s->bus, fn);
@@ -360,7 +360,8 @@ static bool touches(unsigned off, unsigned size, unsigned lo, unsigned hi)
 static void config_written(struct pci *s, struct pci_function *fn, unsigned off, unsigned size)
 {
     bool cmd = touches(off, size, PCI_COMMAND, PCI_COMMAND + 2);
-    if (cmd || touches(off, size, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_0 + 4 * PCI_BAR_COUNT))
+    if (cmd || touches(off, size, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_0 + 4 * PCI_BAR_COUNT) ||
+        touches(off, size, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4))
         bars_sync(s, fn);
     bool lines = cmd && pci_bus_update_intx(&s->bus, fn);
     if (lines || (fn == &s->isa && touches(off, size, PIIX3_PIRQRC, PIIX3_PIRQRC + 4)))

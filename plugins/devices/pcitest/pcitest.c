@@ -7,12 +7,14 @@
  *   BAR0  I/O, 16 bytes
  *   BAR1  32-bit memory, 4 KiB
  *   BAR2  64-bit prefetchable memory, 1 MiB (BAR2 and BAR3)
+ *   ROM   expansion ROM, 2 KiB (read-only: writes dropped; no 55AA
+ *         signature, so firmware runs nothing from it)
  * Registers (dwords; any size at any offset reads the bytes of these):
  *   +0  signature "CPCI" (0x49435043), read-only
  *   +4  INTx: write 1 to raise the function's interrupt line, 0 to lower
  *       it (a level, held); reads the level
  *   +8  scratch: reads what was last written
- *   +12 which BAR this is (0, 1, 2), read-only
+ *   +12 which BAR this is (0, 1, 2; 6 for the ROM), read-only
  * Everything else in a BAR reads 0 and ignores writes.
  *
  * Config: devfn (integer, -1 = the first free slot, else 0-255, default -1).
@@ -24,7 +26,7 @@
 
 struct pcitest {
     struct pci_function fn;
-    uint8_t bar_id[3]; /* the `user` of each BAR: which one it is */
+    uint8_t bar_id[PCI_NUM_BARS]; /* the `user` of each BAR: which one it is */
     uint32_t scratch;
     bool level;
 };
@@ -39,7 +41,7 @@ static cap_result pcitest_construct(struct pdm_dev *dev, const struct pdm_cfg *c
         return rc;
     pci_fn_init(&s->fn, "pcitest", 0x1b36, 0x0005, 0x01, 0xff0000);
     pci_fn_set8(&s->fn, PCI_INTERRUPT_PIN, 1);
-    for (unsigned i = 0; i < 3; i++)
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++)
         s->bar_id[i] = (uint8_t)i;
     rc = pci_fn_declare_bar(&s->fn, 0, PCI_BAR_IO, 16, &s->bar_id[0]);
     if (CAP_SUCCEEDED(rc))
@@ -47,6 +49,8 @@ static cap_result pcitest_construct(struct pdm_dev *dev, const struct pdm_cfg *c
     if (CAP_SUCCEEDED(rc))
         rc = pci_fn_declare_bar(&s->fn, 2, PCI_BAR_MEM64 | PCI_BAR_PREFETCH, 1u << 20,
                                 &s->bar_id[2]);
+    if (CAP_SUCCEEDED(rc))
+        rc = pci_fn_declare_rom(&s->fn, 2048, &s->bar_id[PCI_ROM_SLOT]);
     if (CAP_FAILED(rc))
         return h->error(dev, rc, "cannot declare the BARs");
     s->fn.owner = s;
@@ -78,7 +82,7 @@ static uint64_t bar_access(struct pdm_dev *dev, unsigned bar, uint64_t off, unsi
     for (unsigned i = 0; i < size; i++) {
         uint64_t o = off + i;
         unsigned reg = (unsigned)(o & ~3ull), sh = (unsigned)(o & 3) * 8;
-        if (o >= 16)
+        if (o >= 16 || (write && bar == PCI_ROM_SLOT))
             continue;
         if (!write) {
             out |= (uint64_t)((reg_read(s, bar, reg) >> sh) & 0xff) << (8 * i);

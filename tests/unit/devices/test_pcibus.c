@@ -249,6 +249,33 @@ START_TEST(test_bar_hostile)
 }
 END_TEST
 
+/* The expansion ROM BAR: sized like the others, mapped only with both its
+ * enable bit and the command register's MEMORY bit, read-only. */
+START_TEST(test_rom)
+{
+    ck_assert_uint_eq(rd(2, 0, PCI_ROM_ADDRESS, 4), 0);
+    wr(2, 0, PCI_ROM_ADDRESS, 4, 0xffffffffu);
+    ck_assert_uint_eq(rd(2, 0, PCI_ROM_ADDRESS, 4), 0xfffff801); /* 2 KiB, enabled */
+    wr(2, 0, PCI_ROM_ADDRESS, 4, 0xe0100000u);                   /* not enabled */
+    wr(2, 0, PCI_COMMAND, 2, CMD_IO | CMD_MEM);
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe0100000u, 4), 0xffffffff);
+    wr(2, 0, PCI_ROM_ADDRESS, 1, 0x01);
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe0100000u, 4), SIG);
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe010000cu, 4), PCI_ROM_SLOT);
+    map_io(2, 0xc000);
+    h_out(&h, 0xc008, 4, 0x1234);
+    h_mmio_out(&h, 0xe0100008u, 4, 0xdead); /* a ROM: dropped */
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe0100008u, 4), 0x1234);
+    wr(2, 0, PCI_COMMAND, 2, CMD_IO); /* MEMORY off: gone */
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe0100000u, 4), 0xffffffff);
+    wr(2, 0, PCI_COMMAND, 2, CMD_IO | CMD_MEM);
+    wr(2, 0, PCI_ROM_ADDRESS, 4, 0xe0100000u); /* enable bit off: gone */
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe0100000u, 4), 0xffffffff);
+    wr(2, 0, PCI_ROM_ADDRESS, 4, 0x00000801u); /* over "RAM": refused */
+    ck_assert(h_logged(&h, "00:02.0 pcitest ROM: memory at 0x800 refused"));
+}
+END_TEST
+
 /* 00:02.0's INTA# is PIRQC# ((2 + 1 - 1) mod 4) */
 START_TEST(test_intx_routing)
 {
@@ -396,6 +423,7 @@ int main(void)
     tcase_add_test(tc, test_bar_sizing);
     tcase_add_test(tc, test_bar_mapping);
     tcase_add_test(tc, test_bar_hostile);
+    tcase_add_test(tc, test_rom);
     tcase_add_test(tc, test_intx_routing);
     tcase_add_test(tc, test_shared_lines);
     tcase_add_test(tc, test_reset_and_state);
