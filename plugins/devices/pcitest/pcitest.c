@@ -99,30 +99,24 @@ static uint64_t bar_access(struct pdm_dev *dev, unsigned bar, uint64_t off, unsi
     return out;
 }
 
-static unsigned bar_of(void *user)
+/* Both kinds of BAR: `addr` the port or address, `user` the BAR's id. */
+static cap_result pcitest_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsigned size,
+                               bool write, uint64_t *val)
 {
-    return *(const uint8_t *)user;
+    struct pcitest *s = dev->data;
+    unsigned bar = *(const uint8_t *)user;
+    uint64_t r = bar_access(dev, bar, addr - s->fn.bar[bar].addr, size, write, *val);
+    if (!write)
+        *val = r;
+    return CAP_OK;
 }
 
 static cap_result pcitest_io(struct pdm_dev *dev, void *user, uint16_t port, unsigned size,
                              bool write, uint32_t *val)
 {
-    struct pcitest *s = dev->data;
-    unsigned bar = bar_of(user);
-    uint64_t r = bar_access(dev, bar, port - s->fn.bar[bar].addr, size, write, *val);
-    if (!write)
-        *val = (uint32_t)r;
-    return CAP_OK;
-}
-
-static cap_result pcitest_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsigned size,
-                               bool write, uint64_t *val)
-{
-    struct pcitest *s = dev->data;
-    unsigned bar = bar_of(user);
-    uint64_t r = bar_access(dev, bar, addr - s->fn.bar[bar].addr, size, write, *val);
-    if (!write)
-        *val = r;
+    uint64_t v = *val;
+    pcitest_mmio(dev, user, port, size, write, &v);
+    *val = (uint32_t)v;
     return CAP_OK;
 }
 
