@@ -433,8 +433,9 @@ struct pdm_hlp {
      * the place is taken, a BAR without its op. fn stays the device's; it
      * leaves the bus when the device is destructed. */
     cap_result (*pci_register)(struct pdm_dev *dev, int devfn, struct pci_function *fn);
-    /* `fn`'s (one of this device's functions) INTx line to `level`: held
-     * at 1 while the function wants service. */
+    /* `fn`'s (one of this device's functions; NULL: the first it
+     * registered) INTx line to `level`: held at 1 while the function wants
+     * service. Ignored for a function not on the bus. */
     void (*pci_set_irq)(struct pdm_dev *dev, struct pci_function *fn, int level);
     /* For the bus only: maps BAR `bar` of `fn` at `addr` (PCI_BAR_UNMAPPED:
      * unmaps it) as a port or MMIO range of fn's device, whose ops->io /

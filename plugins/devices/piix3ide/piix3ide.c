@@ -301,12 +301,6 @@ static cap_result pci_setup(struct pdm_dev *dev, struct ide *s)
     cap_result rc = pci_fn_declare_bar(f, 4, PCI_BAR_IO, 16, &s->bar4_user);
     if (CAP_FAILED(rc))
         return dev->hlp->error(dev, rc, "cannot declare BAR4");
-    /* The upper half of an I/O BAR is writable too (as QEMU's): SeaBIOS
-     * sizes it as a 32-bit register, (~(all-ones read back & ~3)) + 1, and
-     * reads a hardwired-0 upper half as a BAR of almost 4 GiB ("PCI: out
-     * of I/O address space"). */
-    f->wmask[PCI_BASE_ADDRESS_0 + 4 * 4 + 2] = 0xff;
-    f->wmask[PCI_BASE_ADDRESS_0 + 4 * 4 + 3] = 0xff;
     f->owner = s;
     rc = dev->hlp->pci_register(dev, PCI_DEVFN(1, 1), f);
     s->pci = CAP_SUCCEEDED(rc);

@@ -9,6 +9,8 @@
 #    reads the ISO's volume descriptor through INT 13h (ATAPI READ(10));
 #  - the boot order (--boot) picks between the two, an empty DVD drive
 #    is passed over;
+#  - without a BIOS (ide_irq.bin): PIO and bus-master DMA completions
+#    arrive as IRQ 14 and wake the CPU from HLT;
 #  - readonly=on: the guest's write fails (the device reports an error),
 #    the image is unchanged;
 #  - bad --drive arguments and images: clear errors, status 2 or 4.
@@ -93,6 +95,23 @@ sum=$(md5sum <"$T/ro.img")
 boot "readonly disk" 95 "disk write FAILED" --boot disk \
     --drive "if=ide,port=0,device=0,media=disk,readonly=on,file=$T/ro.img"
 [ "$(md5sum <"$T/ro.img")" = "$sum" ] || fail "readonly: the image changed"
+
+# ---- without a BIOS: completions as IRQ 14 wake the CPU from HLT ----------
+# (ide_irq.bin: PIO, then DMA through the PCI function it sets up itself;
+# nothing else interrupts, so a lost wake-up hangs until the timeout)
+{ head -c 2560 /dev/zero; for i in $(seq 128); do printf 'IRQ!'; done
+  for i in $(seq 128); do printf 'DMA!'; done; } >"$T/irq.img"
+truncate -s 1M "$T/irq.img"
+t0=$(ms)
+timeout $((20 * S)) "$VM" --kernel "$PAY/ide_irq.bin" --engine rem --debug-exit \
+    --serial "file:$T/serial" --drive "if=ide,media=disk,file=$T/irq.img" >"$T/log" 2>&1
+st=$?
+if [ "$st" != 71 ] || ! grep -q "dma irq ok" "$T/serial"; then
+    fail "irq: status $st (want 71)"
+    sed 's/^/    /' "$T/serial" "$T/log" | tail -20
+else
+    echo "ide: irq: PIO and DMA completions woke the CPU, $(($(ms) - t0)) ms"
+fi
 
 # ---- bad input --------------------------------------------------------------
 # expect NAME STATUS PATTERN -- args...

@@ -127,6 +127,37 @@ START_TEST(test_config_hooks)
 }
 END_TEST
 
+/* What a device may declare (pdmpci.h): the owner's mistakes are refused. */
+START_TEST(test_declare_bars)
+{
+    static struct pci_function f;
+    int u;
+    pci_fn_init(&f, "bars", 0x1234, 0x0001, 0, 0xff0000);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 6, PCI_BAR_IO, 16, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_IO, 2, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_IO, 512, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_IO, 24, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_IO | PCI_BAR_PREFETCH, 16, &u),
+                     CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, 0x10, 4096, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, 0, 8, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, 0, 1ull << 32, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 5, PCI_BAR_MEM64, 4096, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 1, PCI_BAR_MEM64, 1ull << 33, &u), CAP_OK);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 2, PCI_BAR_IO, 16, &u), CAP_E_INVALIDARG); /* 1's */
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_MEM64, 4096, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 1, PCI_BAR_IO, 16, &u), CAP_E_INVALIDARG); /* twice */
+    ck_assert_int_eq(pci_fn_declare_rom(&f, 1024, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_rom(&f, 4096, &u), CAP_OK);
+    ck_assert_int_eq(pci_fn_declare_rom(&f, 4096, &u), CAP_E_INVALIDARG);
+    /* an 8 GiB BAR: the low dword has no address bits */
+    pci_fn_write(&f, 0x14, 4, 0xffffffffu);
+    pci_fn_write(&f, 0x18, 4, 0xffffffffu);
+    ck_assert_uint_eq(pci_fn_read(&f, 0x14, 4), 0x00000004);
+    ck_assert_uint_eq(pci_fn_read(&f, 0x18, 4), 0xfffffffe);
+}
+END_TEST
+
 START_TEST(test_config_bus)
 {
     static struct pci_bus bus;
@@ -347,6 +378,7 @@ int main(void)
     tcase_add_test(cfg, test_config_masks);
     tcase_add_test(cfg, test_config_hooks);
     tcase_add_test(cfg, test_config_bus);
+    tcase_add_test(cfg, test_declare_bars);
     suite_add_tcase(s, cfg);
     TCase *tc = tcase_create("pci");
     tcase_add_checked_fixture(tc, setup, teardown);
