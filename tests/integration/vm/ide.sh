@@ -13,7 +13,8 @@
 #    arrive as IRQ 14 and wake the CPU from HLT;
 #  - readonly=on: the guest's write fails (the device reports an error),
 #    the image is unchanged;
-#  - bad --drive arguments and images: clear errors, status 2 or 4.
+#  - bad --drive arguments and images: clear errors, status 2 or 4, in
+#    the standalone and the managed mode (--startvm ... --drive).
 # Prints the time from start to each payload's verdict.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
@@ -142,6 +143,13 @@ expect "missing image" 4 "$T/none.img" -- "${K[@]}" \
     --drive "if=ide,port=0,device=0,media=disk,file=$T/none.img"
 expect "bad format" 2 "format= is raw, vdi or iso, not 'qcow2'" -- "${K[@]}" \
     --drive "if=ide,port=0,device=0,media=disk,format=qcow2,file=$T/disk.img"
+# the managed mode (the service passes the machine's attachments as --drive)
+# takes the same syntax; without a service it then stops at the connection
+mkdir -p "$T/home"
+expect "managed sata" 2 "controller 'sata' is not in this build yet" -- \
+    --startvm vm1 --home "$T/home" --drive "if=sata,media=disk,file=$T/disk.img"
+expect "managed drive" 4 "cannot reach the service" -- \
+    --startvm vm1 --home "$T/home" --drive "if=ide,port=1,media=cdrom"
 # a path with commas: file= takes the rest of the argument
 cp "$T/disk.img" "$T/a,b=c.img"
 expect "comma in path" 85 "piix3ide0: primary master: hard disk" -- "${K[@]}" --debug-exit \
