@@ -137,11 +137,13 @@ static void *io_thread(void *arg)
 
         pdm_lock(b->pdm);
         pthread_mutex_lock(&b->mtx);
-        bool deliver = epoch == b->epoch && b->inst;
+        /* inst stays alive while the device lock is held (it is
+         * destructed under it), even if detach_inst clears the pointer */
+        struct pdm_devinst *inst = epoch == b->epoch ? b->inst : NULL;
         pthread_mutex_unlock(&b->mtx);
-        if (deliver) {
+        if (inst) {
             r->status = rc;
-            b->port->complete(&b->inst->dev, b->user, r);
+            b->port->complete(&inst->dev, b->user, r);
         }
         pthread_mutex_lock(&b->mtx);
         b->pending--;
@@ -307,8 +309,11 @@ cap_result pdm_drive_set_medium(struct pdm *pdm, const char *device, unsigned in
                              device, instance, lun);
     }
     struct vd_disk *old = swap_medium(b, d);
-    if (b->inst && b->port->medium_changed)
-        b->port->medium_changed(&b->inst->dev, b->user, d != NULL);
+    pthread_mutex_lock(&b->mtx); /* detach_inst clears inst without the device lock */
+    struct pdm_devinst *inst = b->inst;
+    pthread_mutex_unlock(&b->mtx);
+    if (inst && b->port->medium_changed)
+        b->port->medium_changed(&inst->dev, b->user, d != NULL);
     pdm_unlock(pdm);
     vd_close(old);
     return CAP_OK;
