@@ -11,7 +11,8 @@
  * Everything a device needs from the VMM comes through dev->hlp, a constant
  * table of function pointers (struct pdm_hlp): port and MMIO ranges, IRQ
  * lines, timers on the virtual clock, DMA to guest memory, configuration
- * values, logging, errors and VM control. A device therefore links nothing
+ * values, logging, errors, VM control, and PCI functions on the machine's
+ * bus (pdmpci.h, included below). A device therefore links nothing
  * of the VMM, never includes KVM or another device's headers, and keeps no
  * global state: many VMs with many instances can share one loaded plugin.
  *
