@@ -3,7 +3,8 @@
 # controller under SeaBIOS (--firmware bios, engine rem):
 #  - BIOS -> disk: a raw image whose boot sector is ide_mbr.bin boots; the
 #    payload writes LBA 2050 through INT 13h and reads it back (ATA WRITE and
-#    READ SECTORS), and the data is in the image file afterwards;
+#    READ SECTORS), and the data is in the image file afterwards; --stats
+#    counts the requests under /PDM/Blk/;
 #  - the same from a dynamic VDI made by qemu-img (a new block allocated by
 #    the guest's write; qemu-img check calls it clean, the data is there);
 #  - BIOS -> DVD: an ISO made with xorriso, ide_cdboot.bin as its El Torito
@@ -62,8 +63,13 @@ boot() {
 # ---- BIOS -> disk, the guest's write reaches the image ---------------------
 cp "$PAY/ide_mbr.bin" "$T/disk.img"
 truncate -s 4M "$T/disk.img"
-boot "disk boot" 67 "disk write ok" --boot disk \
+boot "disk boot" 67 "disk write ok" --boot disk --stats \
     --drive "if=ide,port=0,device=0,media=disk,format=raw,file=$T/disk.img"
+# the block layer's counters: the boot sector and the read-back, one write
+for want in "/PDM/Blk/piix3ide0/LUN0/Reads 2 count" "/PDM/Blk/piix3ide0/LUN0/ReadBytes 1024 bytes" \
+    "/PDM/Blk/piix3ide0/LUN0/Writes 1 count" "/PDM/Blk/piix3ide0/LUN0/WriteBytes 512 bytes"; do
+    grep -q "^$want" "$T/log" || fail "disk: --stats lacks '$want'"
+done
 for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-LBA-2050!'; done >"$T/want"
 dd if="$T/disk.img" of="$T/got" bs=512 skip=2050 count=1 status=none
 cmp -s "$T/want" "$T/got" || fail "disk: LBA 2050 of the image is not what the guest wrote"
