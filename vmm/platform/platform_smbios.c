@@ -279,3 +279,18 @@ void platform_smbios_free(struct platform_smbios *smbios)
         free(smbios->files[i].data);
     memset(smbios, 0, sizeof(*smbios));
 }
+
+void platform_uuid_derive(const void *seed, size_t len, uint8_t uuid[16])
+{
+    /* two 64-bit FNV-1a lanes with different offset bases: not
+     * cryptographic, just stable and spread */
+    uint64_t h[2] = {0xcbf29ce484222325ull, 0x84222325cbf29ce4ull};
+    const uint8_t *p = seed;
+    for (size_t i = 0; i < len; i++)
+        for (int l = 0; l < 2; l++)
+            h[l] = (h[l] ^ p[i]) * 0x100000001b3ull;
+    for (int i = 0; i < 16; i++)
+        uuid[i] = (uint8_t)(h[i / 8] >> (8 * (7 - i % 8)));
+    uuid[6] = (uint8_t)(0x80 | (uuid[6] & 0x0f)); /* version 8 */
+    uuid[8] = (uint8_t)(0x80 | (uuid[8] & 0x3f)); /* variant 10 */
+}

@@ -35,6 +35,8 @@
  *
  * Pure code (no PGM, no files, no error info: a message goes into the
  * caller's buffer), no global state, any thread.
+ *
+ * Also here: platform_uuid_derive, the machine UUID when nothing names one.
  */
 #ifndef VMM_PLATFORM_TABLES_H
 #define VMM_PLATFORM_TABLES_H
@@ -47,6 +49,9 @@
 #include <capsule/types.h>
 
 #include "platform/platform_limits.h"
+
+/* Exported from libcapsule-vmm.so (capsule-vm hands the files to fw_cfg). */
+#define VMM_API __attribute__((visibility("default")))
 
 /* What the tables describe: plugins/devices/acpipm's and hpet's defaults. */
 #define PLATFORM_ACPI_PM_BASE 0x600u /* PM1a_EVT +0, PM1a_CNT +4, PM_TMR +8 */
@@ -107,9 +112,9 @@ struct platform_acpi {
  * `out` holds nothing to free. Free with platform_acpi_free (a zeroed or
  * failed struct is fine).
  */
-cap_result platform_acpi_build(const struct platform_acpi_config *cfg, struct platform_acpi *out,
-                               char *msg, size_t msglen);
-void platform_acpi_free(struct platform_acpi *acpi);
+VMM_API cap_result platform_acpi_build(const struct platform_acpi_config *cfg,
+                                       struct platform_acpi *out, char *msg, size_t msglen);
+VMM_API void platform_acpi_free(struct platform_acpi *acpi);
 
 /* A file of the loader script placed at a guest-physical address by a
  * caller that is not a firmware (direct boot). `data` is patched in place. */
@@ -132,11 +137,12 @@ struct platform_placed {
  * NUL) returns CAP_E_INVALIDARG with `msg` naming the entry; the files may
  * then be partly patched.
  */
-cap_result platform_loader_run(const uint8_t *script, size_t len, struct platform_placed *files,
-                               unsigned nfiles, char *msg, size_t msglen);
+VMM_API cap_result platform_loader_run(const uint8_t *script, size_t len,
+                                       struct platform_placed *files, unsigned nfiles, char *msg,
+                                       size_t msglen);
 
 /* The byte that makes p[0..len) sum to 0 (mod 256) when p holds 0 in its place. */
-uint8_t platform_checksum(const uint8_t *p, size_t len);
+VMM_API uint8_t platform_checksum(const uint8_t *p, size_t len);
 
 /* ---- SMBIOS --------------------------------------------------------------- */
 
@@ -172,11 +178,16 @@ struct platform_smbios {
 /* Builds the structures (types 0, 1, 3, 4, 16, 17, 19, 32, 127). Errors as
  * platform_acpi_build (a string longer than 64 bytes or not printable
  * ASCII is CAP_E_INVALIDARG). */
-cap_result platform_smbios_build(const struct platform_smbios_config *cfg,
-                                 struct platform_smbios *out, char *msg, size_t msglen);
-void platform_smbios_free(struct platform_smbios *smbios);
+VMM_API cap_result platform_smbios_build(const struct platform_smbios_config *cfg,
+                                         struct platform_smbios *out, char *msg, size_t msglen);
+VMM_API void platform_smbios_free(struct platform_smbios *smbios);
 /* Sets the entry point's table address and fixes both its checksums (what
  * the firmware does; direct boot calls it with where it put the table). */
-void platform_smbios_set_address(uint8_t *anchor, uint32_t table_gpa);
+VMM_API void platform_smbios_set_address(uint8_t *anchor, uint32_t table_gpa);
+
+/* A stable UUID derived from `seed` (a configuration's description), for a
+ * machine that has none of its own: RFC 9562 version 8 (vendor-specific),
+ * variant 10, the rest from a 128-bit FNV-1a hash of the bytes. */
+VMM_API void platform_uuid_derive(const void *seed, size_t len, uint8_t uuid[16]);
 
 #endif /* VMM_PLATFORM_TABLES_H */
