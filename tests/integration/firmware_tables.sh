@@ -17,7 +17,13 @@
 #    SMBIOS from the BIOS area (/sys/class/dmi/id: vendor "Capsule", the
 #    same kind of UUID), takes the DSDT's PCI root bridge windows (the
 #    memory window from the top of RAM to the I/O APIC), finds the four
-#    PIRQ link devices (PNP0C0F), and logs no ACPI error.
+#    PIRQ link devices (PNP0C0F), and logs no ACPI error. With the PCI test
+#    function (plugins/devices/pcitest, in slot 2) in the tree, the guest
+#    enables it and the whole interrupt route is checked: _PRT sends slot
+#    2's INTA to LNKC (PIRQ[(2 + 0) & 3]), the kernel picks an IRQ from its
+#    _PRS and sets it with _SRS, which writes the PIIX3's PIRQC register
+#    through the DSDT's PCI_Config region: plugins/devices/pci logs the
+#    route, and the device's irq in sysfs is that IRQ.
 # Prints the times. ~15 s.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
@@ -95,12 +101,19 @@ guestkit_load firmware-tables "$T"
 case $? in 2) exit $((fails != 0)) ;; 1) exit 1 ;; esac
 batch='for f in sys_vendor product_name bios_vendor product_uuid; do echo "dmi $f: $(cat /sys/class/dmi/id/$f)"; done'
 batch="$batch; echo links: \$(ls /sys/bus/acpi/devices | grep -c PNP0C0F)"
+pcitest=()
+if [ -d "$TOP/plugins/devices/pcitest" ]; then
+    pcitest=(--device pcitest)
+    batch="$batch; d=/sys/bus/pci/devices/0000:00:02.0; echo 1 >\$d/enable; echo pcitest-irq \$(cat \$d/irq)"
+else
+    echo "firmware_tables: note: no plugins/devices/pcitest in this tree: the PCI interrupt route is not checked"
+fi
 cmdline=$("$TOP/tools/guestkit/guestkit.sh" cmdline --batch "$batch" --debug-exit) ||
     { echo "FAIL: guestkit cmdline"; exit 1; }
 cmdline="${cmdline/quiet/ignore_loglevel}"
 t0=$(ms)
 timeout $((120 * S)) "$VM" --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$kit_initrd" \
-    --append "$cmdline" --serial stdio --debug-exit </dev/null >"$T/linux" 2>&1
+    --append "$cmdline" --serial stdio --debug-exit "${pcitest[@]}" </dev/null >"$T/linux" 2>&1
 rc=$?
 t_linux=$(($(ms) - t0))
 [ $rc -eq 1 ] || fail "linux: capsule-vm exited $rc, want 1 (debug-exit of rc 0)"
@@ -110,13 +123,24 @@ for want in "dmi sys_vendor: Capsule" "dmi product_name: Capsule Virtual Machine
     "root bus resource [io  0x0d00-0xffff window]"; do
     grep -qF -- "$want" "$T/linux" || fail "linux: output lacks '$want'"
 done
+if [ ${#pcitest[@]} -ne 0 ]; then
+    irq=$(sed -n 's/^pcitest-irq \([0-9]*\).*/\1/p' "$T/linux")
+    case "$irq" in
+    5 | 10 | 11) ;;
+    *) fail "linux: pcitest's INTA got IRQ '$irq', want one of LNKC's _PRS (5, 10, 11)" ;;
+    esac
+    grep -qF "pci0: PIRQC# routed to IRQ $irq" "$T/linux" ||
+        fail "linux: _SRS did not route PIRQC# to IRQ $irq in the PIIX3"
+    grep -qF "ACPI: \_SB_.LNKC: Enabled at IRQ $irq" "$T/linux" ||
+        fail "linux: the kernel did not enable LNKC at IRQ $irq"
+fi
 grep -qE "dmi product_uuid: [0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab]" "$T/linux" ||
     fail "linux: no derived (version 8) UUID in /sys/class/dmi/id/product_uuid"
 if grep -nE 'ACPI BIOS|ACPI Error|ACPI Warning|Oops|Call Trace|Kernel panic' "$T/linux" >"$T/bad"; then
     fail "linux: the kernel log shows trouble:$(head -5 "$T/bad" | sed 's/^/\n    /')"
 fi
 if [ $fails -ne 0 ]; then
-    grep -E "dmi|links|ACPI|pci_bus|DMI" "$T/linux" | head -40 | sed 's/^/    /'
+    grep -E "dmi|links|ACPI|pci_bus|DMI|pcitest|PIRQ" "$T/linux" | head -40 | sed 's/^/    /'
     echo "firmware_tables: $fails failure(s)"
     exit 1
 fi
