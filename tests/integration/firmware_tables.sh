@@ -24,6 +24,8 @@
 #    _PRS and sets it with _SRS, which writes the PIIX3's PIRQC register
 #    through the DSDT's PCI_Config region: plugins/devices/pci logs the
 #    route, and the device's irq in sysfs is that IRQ.
+# 3. The same kernel in a managed VM (capsule createvm/modifyvm/startvm):
+#    the SMBIOS system UUID the guest reads is the machine's UUID.
 # Prints the times. ~15 s.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
@@ -139,10 +141,32 @@ grep -qE "dmi product_uuid: [0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab]" "$T/lin
 if grep -nE 'ACPI BIOS|ACPI Error|ACPI Warning|Oops|Call Trace|Kernel panic' "$T/linux" >"$T/bad"; then
     fail "linux: the kernel log shows trouble:$(head -5 "$T/bad" | sed 's/^/\n    /')"
 fi
+
+# ---- a managed VM: the machine's own UUID ------------------------------------
+export CAPSULE_HOME=$T/home CAPSULE_SVC_IDLE_TIMEOUT=2000
+CAP=$B/bin/capsule
+mkdir -p "$CAPSULE_HOME"
+cmdline=$("$TOP/tools/guestkit/guestkit.sh" cmdline --debug-exit \
+    --batch 'echo "dmi product_uuid: $(cat /sys/class/dmi/id/product_uuid)"') ||
+    { echo "FAIL: guestkit cmdline"; exit 1; }
+muuid=
+if "$CAP" createvm --name fwtables --register >/dev/null &&
+    "$CAP" modifyvm fwtables --engine rem --memory 256 --kernel "$kit_vmlinux" \
+        --initrd "$kit_initrd" --cmdline "$cmdline" --debugexit on --uart1 0x3f8 4 \
+        --uartmode1 file "$T/managed.serial" &&
+    "$CAP" startvm fwtables --type headless >/dev/null &&
+    "$CAP" waitfor fwtables --state poweroff --timeout $((120 * S)) >/dev/null; then
+    muuid=$("$CAP" showvminfo fwtables --machinereadable | sed -n 's/^UUID="\(.*\)"$/\1/p')
+    grep -qF "dmi product_uuid: $muuid" "$T/managed.serial" ||
+        fail "managed: the guest's product_uuid is not the machine's UUID '$muuid':$(grep -a 'dmi' "$T/managed.serial")"
+else
+    fail "managed: the VM did not start and power off"
+fi
+
 if [ $fails -ne 0 ]; then
     grep -E "dmi|links|ACPI|pci_bus|DMI|pcitest|PIRQ" "$T/linux" | head -40 | sed 's/^/    /'
     echo "firmware_tables: $fails failure(s)"
     exit 1
 fi
-echo "firmware_tables: Linux (direct boot) read SMBIOS and the DSDT in $t_linux ms"
+echo "firmware_tables: Linux (direct boot) read SMBIOS and the DSDT in $t_linux ms; a managed VM sees its UUID $muuid"
 echo "firmware_tables: ok"

@@ -72,6 +72,8 @@ struct vmproc_opts {
     unsigned cpus;        /* 1 */
     enum vm_engine engine;
     const char *cpu_profile; /* a name of cpum_profile.h's table; NULL: "host" */
+    bool has_machine_uuid;   /* the managed machine's id: the SMBIOS system UUID */
+    cap_uuid machine_uuid;   /* (without one, a UUID derived from the options) */
     const char *serial;   /* "stdio" (default), "file:PATH", "unix:PATH", "none";
                            * NULL: no COM1 device at all */
     uint16_t serial_iobase; /* 0x3f8 */

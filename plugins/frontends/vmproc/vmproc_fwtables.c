@@ -39,11 +39,11 @@ cap_result vmproc_fwtables_build(const struct vmproc_opts *o, bool want_acpi, bo
     int sl = snprintf(seed, sizeof(seed), "capsule-vm|%s|%s|%llu|%u",
                       vmproc_opts_bios(o) ? o->bios_image : "", o->kernel ? o->kernel : "",
                       (unsigned long long)o->memory_mb, o->cpus);
-    platform_uuid_derive(seed,
-                         sl < 0                      ? 0
-                         : (size_t)sl < sizeof(seed) ? (size_t)sl
-                                                     : sizeof(seed),
-                         t->uuid);
+    size_t seed_len = sl < 0 ? 0 : (size_t)sl < sizeof(seed) ? (size_t)sl : sizeof(seed) - 1;
+    if (o->has_machine_uuid)
+        memcpy(t->uuid, o->machine_uuid.b, sizeof(t->uuid));
+    else
+        platform_uuid_derive(seed, seed_len, t->uuid);
     if (!vmproc_opts_bios(o))
         return CAP_OK;
 

@@ -17,11 +17,11 @@ struct vmproc_fwtables {
     /* "name=etc/acpi/tables,hex=..." etc. for fwcfg's fileN keys (malloc'ed) */
     char *spec[VMPROC_FWTABLE_FILES];
     unsigned n;
-    uint8_t uuid[16]; /* derived from the options: the machine has no UUID here */
+    uint8_t uuid[16]; /* the machine's (managed mode), else derived from the options */
 };
 
 /*
- * Derives the UUID and, for --firmware bios, builds the files: ACPI
+ * Takes the machine's UUID (or derives one) and, for --firmware bios, builds the files: ACPI
  * unless `acpi` is false (--no-device acpipm: the tables describe its
  * ports; the HPET table only with `hpet`) and SMBIOS (RAM, CPUs, the CPU profile's vendor and
  * brand). Errors set error info ("capsule-vm"): bad sizes, out of memory.
