@@ -224,8 +224,7 @@ cap_result ldr_plan_check(const struct ldr_plan *plan, const struct ldr_mem *mem
         cap_bool in_bios = (c->flags & LDR_CHUNK_BIOS) && mem->bios_area_ram &&
                            c->gpa >= BIOS_AREA_START && c->gpa + c->memsz <= LEGACY_HOLE_END &&
                            c->memsz <= LEGACY_HOLE_END - BIOS_AREA_START;
-        if (!in_bios &&
-            (c->gpa + c->memsz < c->gpa || !ldr_mem_ram_end(mem, c->gpa, c->memsz))) {
+        if (!in_bios && (c->gpa + c->memsz < c->gpa || !ldr_mem_ram_end(mem, c->gpa, c->memsz))) {
             char ram[160];
             describe_ram(mem, ram, sizeof(ram));
             return ldr_fail(err, VMM_E_LOADER_NO_ROOM,

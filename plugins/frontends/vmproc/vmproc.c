@@ -181,8 +181,8 @@ static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
          * device." (SeaBIOS's default would reset the VM every 60 s) */
         kv[n++] = (struct pdm_cfg_kv){"file1", "name=etc/boot-fail-wait,u32=0xffffffff"};
         /* vmm/platform's ACPI tables with their loader script, and SMBIOS */
-        static const char *const keys[VMPROC_FWTABLE_FILES] = {"file2", "file3", "file4",
-                                                               "file5", "file6"};
+        static const char *const keys[VMPROC_FWTABLE_FILES] = {"file2", "file3", "file4", "file5",
+                                                               "file6"};
         for (unsigned i = 0; i < p->fwt.n; i++)
             kv[n++] = (struct pdm_cfg_kv){keys[i], p->fwt.spec[i]};
     }

@@ -90,8 +90,8 @@ START_TEST(linux_64bit)
     /* e820: RAM, the ACPI tables, EBDA, BIOS, RAM from 1 MiB, the MMIO page */
     ck_assert_uint_eq(bp[0x1e8], 6);
     static const uint64_t want[6][3] = {
-        { 0, 0x9c000, 1 },        { 0x9c000, 0x3c00, 3 },          { 0x9fc00, 0x400, 2 },
-        { 0xf0000, 0x10000, 2 },  { 0x100000, 63 * MiB, 1 },       { 0xfec00000, 0x1000, 2 },
+        {0, 0x9c000, 1},       {0x9c000, 0x3c00, 3},    {0x9fc00, 0x400, 2},
+        {0xf0000, 0x10000, 2}, {0x100000, 63 * MiB, 1}, {0xfec00000, 0x1000, 2},
     };
     for (unsigned i = 0; i < 6; i++) {
         uint8_t *e = bp + 0x2d0 + i * 20;
@@ -438,8 +438,8 @@ START_TEST(acpi_tables)
     /* DSDT: Name (_S5, Package () {5, 5, 0, 0}) first, then Scope (\_SB)
      * with the PCI root bridge and the PIRQ links (vmm/platform's own unit
      * test checks the AML; here: the table is whole and in the area) */
-    static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-                                  0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00 };
+    static const uint8_t s5[] = {0x08, '_',  'S',  '5',  '_',  0x12, 0x08,
+                                 0x04, 0x0a, 0x05, 0x0a, 0x05, 0x00, 0x00};
     uint8_t *d = acpi_table(&vm, dsdt_at, "DSDT", 2);
     uint32_t dlen = rd32(d + 4);
     ck_assert_mem_eq(d + 36, s5, sizeof(s5));
