@@ -11,7 +11,10 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 # Debian packages the build and the tests need.
 CAPSULE_DEBS="scons gcc clang clang-format git libclang-rt-14-dev pkg-config libnspr4-dev libffi-dev
 libexpat1-dev check libsubunit-dev swig python3 python3-dev default-jdk-headless nasm mingw-w64
-binutils qemu-utils seabios acpica-tools"
+binutils qemu-utils seabios"
+
+# iasl (acpica-tools): tests/unit/platform disassembles the DSDT with it.
+CAPSULE_DEBS="$CAPSULE_DEBS acpica-tools"
 
 step() { # step NAME COMMAND...: runs COMMAND with its output in a log
     local name=$1 log t0 rc

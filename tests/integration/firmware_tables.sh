@@ -143,24 +143,28 @@ if grep -nE 'ACPI BIOS|ACPI Error|ACPI Warning|Oops|Call Trace|Kernel panic' "$T
 fi
 
 # ---- a managed VM: the machine's own UUID ------------------------------------
-export CAPSULE_HOME=$T/home CAPSULE_SVC_IDLE_TIMEOUT=2000
-CAP=$B/bin/capsule
-mkdir -p "$CAPSULE_HOME"
-cmdline=$("$TOP/tools/guestkit/guestkit.sh" cmdline --debug-exit \
-    --batch 'echo "dmi product_uuid: $(cat /sys/class/dmi/id/product_uuid)"') ||
-    { echo "FAIL: guestkit cmdline"; exit 1; }
 muuid=
-if "$CAP" createvm --name fwtables --register >/dev/null &&
-    "$CAP" modifyvm fwtables --engine rem --memory 256 --kernel "$kit_vmlinux" \
-        --initrd "$kit_initrd" --cmdline "$cmdline" --debugexit on --uart1 0x3f8 4 \
-        --uartmode1 file "$T/managed.serial" &&
-    "$CAP" startvm fwtables --type headless >/dev/null &&
-    "$CAP" waitfor fwtables --state poweroff --timeout $((120 * S)) >/dev/null; then
-    muuid=$("$CAP" showvminfo fwtables --machinereadable | sed -n 's/^UUID="\(.*\)"$/\1/p')
-    grep -qF "dmi product_uuid: $muuid" "$T/managed.serial" ||
-        fail "managed: the guest's product_uuid is not the machine's UUID '$muuid':$(grep -a 'dmi' "$T/managed.serial")"
+if [ ! -x "$B/bin/capsule-svc" ]; then
+    echo "firmware_tables: note: no capsule-svc in this build: the managed VM's UUID is not checked"
 else
-    fail "managed: the VM did not start and power off"
+    export CAPSULE_HOME=$T/home CAPSULE_SVC_IDLE_TIMEOUT=2000
+    CAP=$B/bin/capsule
+    mkdir -p "$CAPSULE_HOME"
+    cmdline=$("$TOP/tools/guestkit/guestkit.sh" cmdline --debug-exit \
+        --batch 'echo "dmi product_uuid: $(cat /sys/class/dmi/id/product_uuid)"') ||
+        { echo "FAIL: guestkit cmdline"; exit 1; }
+    if "$CAP" createvm --name fwtables --register >/dev/null &&
+        "$CAP" modifyvm fwtables --engine rem --memory 256 --kernel "$kit_vmlinux" \
+            --initrd "$kit_initrd" --cmdline "$cmdline" --debugexit on --uart1 0x3f8 4 \
+            --uartmode1 file "$T/managed.serial" &&
+        "$CAP" startvm fwtables --type headless >/dev/null &&
+        "$CAP" waitfor fwtables --state poweroff --timeout $((120 * S)) >/dev/null; then
+        muuid=$("$CAP" showvminfo fwtables --machinereadable | sed -n 's/^UUID="\(.*\)"$/\1/p')
+        grep -qF "dmi product_uuid: $muuid" "$T/managed.serial" ||
+            fail "managed: the guest's product_uuid is not the machine's UUID '$muuid':$(grep -a 'dmi' "$T/managed.serial")"
+    else
+        fail "managed: the VM did not start and power off"
+    fi
 fi
 
 if [ $fails -ne 0 ]; then
@@ -168,5 +172,5 @@ if [ $fails -ne 0 ]; then
     echo "firmware_tables: $fails failure(s)"
     exit 1
 fi
-echo "firmware_tables: Linux (direct boot) read SMBIOS and the DSDT in $t_linux ms; a managed VM sees its UUID $muuid"
+echo "firmware_tables: Linux (direct boot) read SMBIOS and the DSDT in $t_linux ms${muuid:+; a managed VM sees its UUID $muuid}"
 echo "firmware_tables: ok"
