@@ -72,8 +72,6 @@ struct vmproc_opts {
     unsigned cpus;        /* 1 */
     enum vm_engine engine;
     const char *cpu_profile; /* a name of cpum_profile.h's table; NULL: "host" */
-    bool has_machine_uuid;   /* the managed machine's id: the SMBIOS system UUID */
-    cap_uuid machine_uuid;   /* (without one, a UUID derived from the options) */
     const char *serial;   /* "stdio" (default), "file:PATH", "unix:PATH", "none";
                            * NULL: no COM1 device at all */
     uint16_t serial_iobase; /* 0x3f8 */
@@ -81,6 +79,10 @@ struct vmproc_opts {
     bool debug_exit;
     bool stats;
     const char *frontend; /* "headless" */
+    /* the managed machine's id, its SMBIOS system UUID (without one: a
+     * UUID derived from the options) */
+    bool has_machine_uuid;
+    cap_uuid machine_uuid;
     /* --device NAME[,key=value...]: devices beyond the defaults, or new keys
      * for a default one (pic, pit, port80, rtc, i8042, fwcfg, apic, ioapic,
      * acpipm, pci, hpet) */
