@@ -16,7 +16,8 @@
 #    arrive as IRQ 14 and wake the CPU from HLT;
 #  - readonly=on: the guest's write fails (the device reports an error),
 #    the image is unchanged;
-#  - bad --drive arguments and images: clear errors, status 2 or 4, in
+#  - bad --drive arguments and images (missing, held by another VM):
+#    clear errors, status 2 or 4, in
 #    the standalone and the managed mode (--startvm ... --drive).
 # Prints the time from start to each payload's verdict.
 set -u
@@ -26,7 +27,8 @@ PAY=$B/tests/vm-payloads
 S=${CAPSULE_TIMEOUT_SCALE:-1}
 BIOS=/usr/share/seabios/bios-256k.bin
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+holder=
+trap '[ -n "$holder" ] && kill "$holder" 2>/dev/null; rm -rf "$T"' EXIT
 fails=0
 fail() {
     echo "FAIL $*"
@@ -176,6 +178,19 @@ expect "managed sata" 2 "controller 'sata' is not in this build yet" -- \
     --startvm vm1 --home "$T/home" --drive "if=sata,media=disk,file=$T/disk.img"
 expect "managed drive" 4 "cannot reach the service" -- \
     --startvm vm1 --home "$T/home" --drive "if=ide,port=1,media=cdrom"
+# an image another VM has open read-write is refused (runtime/vd's lock)
+truncate -s 1M "$T/held.img"
+"$VM" --firmware bios --engine rem --serial none \
+    --drive "if=ide,media=disk,file=$T/held.img" >/dev/null 2>&1 &
+holder=$!
+for i in $(seq 100); do
+    [ -n "$(find /proc/$holder/fd -lname "$T/held.img" 2>/dev/null)" ] && break
+    sleep 0.05
+done
+expect "image in use" 4 "held.img: in use by another process" -- "${K[@]}" \
+    --drive "if=ide,media=disk,file=$T/held.img"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 # a path with commas: file= takes the rest of the argument
 cp "$T/disk.img" "$T/a,b=c.img"
 expect "comma in path" 85 "piix3ide0: primary master: hard disk" -- "${K[@]}" --debug-exit \
