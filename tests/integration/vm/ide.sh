@@ -17,8 +17,8 @@
 #  - readonly=on: the guest's write fails (the device reports an error),
 #    the image is unchanged;
 #  - bad --drive arguments and images (missing, held by another VM):
-#    clear errors, status 2 or 4, in
-#    the standalone and the managed mode (--startvm ... --drive).
+#    clear errors, status 2 or 4, in the standalone and the managed mode
+#    (--startvm ... --drive).
 # Prints the time from start to each payload's verdict.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
