@@ -16,9 +16,14 @@
  * delivered. A media change instead lets the running request finish
  * against the old medium and fails the queued ones with CAP_E_ABORT (they
  * were meant for the old medium).
+ *
+ * Statistics: each drive's I/O thread counts what it did under
+ * /PDM/Blk/<device><instance>/LUN<n>/ in the VM's STAM registry (when
+ * pdm_create_info.stam is given).
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +31,7 @@
 #include <capsule/errorinfo.h>
 #include <capsule/vd.h>
 
+#include "../stam/stam.h"
 #include "pdm_internal.h"
 
 #define REQ_F_ABORTED 0x1u /* the medium changed while it was queued */
@@ -57,6 +63,11 @@ struct pdm_blk {
     bool stop;
     pthread_t thread;
     bool thread_started;
+    /* written by the I/O thread only: /PDM/Blk/<device><instance>/LUN<n>/ */
+    struct {
+        uint64_t reads, read_bytes, writes, write_bytes, flushes, errors;
+    } stat;
+    char stat_prefix[80]; /* "" when not registered */
     struct pdm_blk *next;
 };
 
@@ -67,7 +78,24 @@ static bool blk_readonly(const struct pdm_blk *b)
 
 /* ---- the I/O thread -------------------------------------------------------- */
 
-static cap_result run_req(struct vd_disk *d, struct pdm_blk_req *r)
+/* A host I/O error, for the VM log (the guest sees an error status). */
+static void log_io_error(struct pdm_blk *b, const struct pdm_blk_req *r)
+{
+    char who[64], msg[512];
+    const char *why = cap_error_peek_message();
+    snprintf(who, sizeof(who), "%s%u", b->device, b->instance);
+    snprintf(msg, sizeof(msg), "LUN %u: host I/O error (%s at byte %llu, %zu bytes): %s", b->lun,
+             r->op == PDM_BLK_READ    ? "read"
+             : r->op == PDM_BLK_WRITE ? "write"
+                                      : "flush",
+             (unsigned long long)r->offset, r->len, why ? why : "?");
+    if (b->pdm->host.log)
+        b->pdm->host.log(b->pdm->info.host_ctx, who, PDM_LOG_WARN, msg);
+    else
+        fprintf(stderr, "%s: %s\n", who, msg);
+}
+
+static cap_result run_req(struct pdm_blk *b, struct vd_disk *d, struct pdm_blk_req *r)
 {
     cap_result rc;
     if (!d || (r->pdm_flags & REQ_F_ABORTED))
@@ -86,8 +114,20 @@ static cap_result run_req(struct vd_disk *d, struct pdm_blk_req *r)
         break;
     }
     if (CAP_FAILED(rc)) {
-        cap_error_clear(); /* the guest sees an error status; the host's errno is logged */
+        log_io_error(b, r);
+        cap_error_clear(); /* the guest sees an error status */
+        b->stat.errors++;
         return CAP_E_IO;
+    }
+    if (r->op == PDM_BLK_READ) {
+        b->stat.reads++;
+        b->stat.read_bytes += r->len;
+    } else if (r->op == PDM_BLK_WRITE) {
+        b->stat.writes++;
+        b->stat.write_bytes += r->len;
+        b->stat.flushes += (r->flags & PDM_BLK_F_FUA) != 0;
+    } else {
+        b->stat.flushes++;
     }
     return CAP_OK;
 }
@@ -111,10 +151,7 @@ static void *io_thread(void *arg)
          * under is kept here, and r is touched again only if it matches */
         uint64_t epoch = r->pdm_epoch;
         pthread_mutex_unlock(&b->mtx);
-        cap_result rc = run_req(d, r);
-        if (rc == CAP_E_IO)
-            fprintf(stderr, "capsule-vm: %s%u LUN %u: host I/O error at byte %llu\n", b->device,
-                    b->instance, b->lun, (unsigned long long)r->offset);
+        cap_result rc = run_req(b, d, r);
         pthread_mutex_lock(&b->mtx);
         b->running = false;
         pthread_cond_broadcast(&b->idle);
@@ -122,11 +159,13 @@ static void *io_thread(void *arg)
 
         pdm_lock(b->pdm);
         pthread_mutex_lock(&b->mtx);
-        bool deliver = epoch == b->epoch && b->inst;
+        /* inst stays alive while the device lock is held (it is
+         * destructed under it), even if detach_inst clears the pointer */
+        struct pdm_devinst *inst = epoch == b->epoch ? b->inst : NULL;
         pthread_mutex_unlock(&b->mtx);
-        if (deliver) {
+        if (inst) {
             r->status = rc;
-            b->port->complete(&b->inst->dev, b->user, r);
+            b->port->complete(&inst->dev, b->user, r);
         }
         pthread_mutex_lock(&b->mtx);
         b->pending--;
@@ -176,8 +215,46 @@ static struct pdm_blk *find_drive(struct pdm *pdm, const char *device, unsigned 
     return NULL;
 }
 
+/* The drive's counters in the VM's statistics (a failure only logs: they
+ * are not needed to run). */
+static void register_stats(struct pdm_blk *b)
+{
+    struct stam *st = b->pdm->info.stam;
+    if (!st)
+        return;
+    static const struct {
+        const char *name;
+        size_t off;
+        enum stam_unit unit;
+        const char *desc;
+    } defs[] = {
+        {"Reads", offsetof(struct pdm_blk, stat.reads), STAM_UNIT_COUNT, "read requests done"},
+        {"ReadBytes", offsetof(struct pdm_blk, stat.read_bytes), STAM_UNIT_BYTES, "bytes read"},
+        {"Writes", offsetof(struct pdm_blk, stat.writes), STAM_UNIT_COUNT, "write requests done"},
+        {"WriteBytes", offsetof(struct pdm_blk, stat.write_bytes), STAM_UNIT_BYTES,
+         "bytes written"},
+        {"Flushes", offsetof(struct pdm_blk, stat.flushes), STAM_UNIT_COUNT,
+         "flushes to stable storage (FLUSH, FUA writes)"},
+        {"Errors", offsetof(struct pdm_blk, stat.errors), STAM_UNIT_COUNT,
+         "requests the host's I/O failed"},
+    };
+    snprintf(b->stat_prefix, sizeof(b->stat_prefix), "/PDM/Blk/%s%u/LUN%u/", b->device, b->instance,
+             b->lun);
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+        if (CAP_FAILED(stam_register_counterf(st, (uint64_t *)((char *)b + defs[i].off),
+                                              defs[i].unit, defs[i].desc, "%s%s", b->stat_prefix,
+                                              defs[i].name))) {
+            cap_error_clear();
+            stam_deregister(st, b->stat_prefix);
+            b->stat_prefix[0] = '\0';
+            return;
+        }
+}
+
 static void blk_free(struct pdm_blk *b)
 {
+    if (b->stat_prefix[0])
+        stam_deregister(b->pdm->info.stam, b->stat_prefix);
     vd_close(b->disk);
     pthread_cond_destroy(&b->work);
     pthread_cond_destroy(&b->idle);
@@ -223,6 +300,7 @@ cap_result pdm_add_drive(struct pdm *pdm, const struct pdm_drive_config *dc)
         return rc;
     }
     b->thread_started = true;
+    register_stats(b);
     struct pdm_blk **pp = &pdm->drives;
     while (*pp)
         pp = &(*pp)->next;
@@ -292,8 +370,11 @@ cap_result pdm_drive_set_medium(struct pdm *pdm, const char *device, unsigned in
                              device, instance, lun);
     }
     struct vd_disk *old = swap_medium(b, d);
-    if (b->inst && b->port->medium_changed)
-        b->port->medium_changed(&b->inst->dev, b->user, d != NULL);
+    pthread_mutex_lock(&b->mtx); /* detach_inst clears inst without the device lock */
+    struct pdm_devinst *inst = b->inst;
+    pthread_mutex_unlock(&b->mtx);
+    if (inst && b->port->medium_changed)
+        b->port->medium_changed(&inst->dev, b->user, d != NULL);
     pdm_unlock(pdm);
     vd_close(old);
     return CAP_OK;

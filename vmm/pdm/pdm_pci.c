@@ -26,7 +26,7 @@
 struct pdm_pci_fn {
     struct pdm_devinst *owner;
     struct pci_function *fn;
-    struct pdm_range bar[PCI_BAR_COUNT]; /* IOM's user for each mapped BAR */
+    struct pdm_range bar[PCI_NUM_BARS]; /* IOM's user for each mapped BAR */
     struct pdm_pci_fn *next;
 };
 
@@ -65,7 +65,7 @@ cap_result pdm_pci_register(struct pdm_dev *dev, int devfn, struct pci_function 
                              "%s: PCI function '%s' registered twice", inst->name,
                              fn->name ? fn->name : "?");
     const struct pdm_dev_ops *ops = dev->reg->ops;
-    for (unsigned i = 0; i < PCI_BAR_COUNT; i++) {
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
         bool io = fn->bar[i].flags & PCI_BAR_IO;
         if (fn->bar[i].size && (io ? !ops->io : !ops->mmio))
             return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
@@ -96,9 +96,12 @@ void pdm_pci_set_irq(struct pdm_dev *dev, struct pci_function *fn, int level)
     struct pdm_devinst *inst = pdm_inst(dev);
     struct pdm *pdm = inst->pdm;
     struct pdm_pci_fn *rec = fn ? fn->pdm_priv : NULL;
+    for (struct pdm_pci_fn *r = pdm->pci_fns; !fn && r; r = r->next)
+        if (r->owner == inst)
+            rec = r; /* NULL: the device's first function (the list is newest first) */
     if (!rec || rec->owner != inst || !pdm->pci_bus_ops)
         return; /* not a function of this device on the bus: nothing to drive */
-    pdm->pci_bus_ops->set_intx(&pdm->pci_bus->dev, fn, level ? 1 : 0);
+    pdm->pci_bus_ops->set_intx(&pdm->pci_bus->dev, rec->fn, level ? 1 : 0);
 }
 
 static void bar_unmap(struct pdm *pdm, struct pdm_pci_fn *rec, unsigned i)
@@ -119,7 +122,7 @@ cap_result pdm_pci_bar_map(struct pdm_dev *bus, struct pci_function *fn, unsigne
     struct pdm_devinst *inst = pdm_inst(bus);
     struct pdm *pdm = inst->pdm;
     struct pdm_pci_fn *rec = fn ? fn->pdm_priv : NULL;
-    if (inst != pdm->pci_bus || !rec || bar >= PCI_BAR_COUNT || !fn->bar[bar].size)
+    if (inst != pdm->pci_bus || !rec || bar >= PCI_NUM_BARS || !fn->bar[bar].size)
         return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
                              "%s: not the PCI bus, or no such function or BAR", inst->name);
     struct pci_bar *b = &fn->bar[bar];
@@ -129,8 +132,12 @@ cap_result pdm_pci_bar_map(struct pdm_dev *bus, struct pci_function *fn, unsigne
     bool io = b->flags & PCI_BAR_IO;
     struct pdm_range *r = &rec->bar[bar];
     *r = (struct pdm_range){.inst = rec->owner, .user = b->user, .base = addr, .mmio = !io};
-    char name[96];
-    snprintf(name, sizeof(name), "%s %s BAR%u", rec->owner->name, fn->name ? fn->name : "PCI", bar);
+    char what[8], name[96];
+    if (bar == PCI_ROM_SLOT)
+        snprintf(what, sizeof(what), "ROM");
+    else
+        snprintf(what, sizeof(what), "BAR%u", bar);
+    snprintf(name, sizeof(name), "%s %s %s", rec->owner->name, fn->name ? fn->name : "PCI", what);
     cap_result rc = CAP_E_INVALIDARG;
     if (addr + b->size < addr || (io && addr + b->size > 0x10000) ||
         addr + b->size > PDM_PCI_ADDR_LIMIT)
@@ -146,8 +153,8 @@ cap_result pdm_pci_bar_map(struct pdm_dev *bus, struct pci_function *fn, unsigne
     }
     const char *why = cap_error_peek_message();
     pdm_hlp_table.log(bus, PDM_LOG_WARN,
-                      "%02x:%02x.%u %s BAR%u: %s at 0x%" PRIx64 " refused, left unmapped: %s", 0u,
-                      fn->devfn >> 3, fn->devfn & 7, fn->name ? fn->name : "", bar,
+                      "%02x:%02x.%u %s %s: %s at 0x%" PRIx64 " refused, left unmapped: %s", 0u,
+                      fn->devfn >> 3, fn->devfn & 7, fn->name ? fn->name : "", what,
                       io ? "I/O" : "memory", addr, why ? why : "conflict");
     cap_error_clear();
     return rc;
@@ -164,7 +171,7 @@ void pdm_pci_release(struct pdm_devinst *inst)
         }
         if (rec->owner == inst && pdm->pci_bus && pdm->pci_bus != inst)
             pdm->pci_bus_ops->detach(&pdm->pci_bus->dev, rec->fn);
-        for (unsigned i = 0; i < PCI_BAR_COUNT; i++)
+        for (unsigned i = 0; i < PCI_NUM_BARS; i++)
             bar_unmap(pdm, rec, i); /* whatever the bus left mapped */
         if (rec->owner == inst) {
             *pp = rec->next;

@@ -26,14 +26,17 @@
  * its type in the low bits (I/O: bit 0 set; memory: bits 2-1 the width,
  * bit 3 prefetchable); the address bits below the size are hardwired to 0,
  * so the guest's sizing protocol (write all-ones, read back
- * ~(size - 1) | type bits) works on the masks alone. I/O BARs decode 16
- * bits (the upper half reads 0, as on a 64 KiB-port PC). When the guest
+ * ~(size - 1) | type bits) works on the masks alone. I/O BARs keep all
+ * 32 address bits, as QEMU's do (SeaBIOS sizes them with a 32-bit mask and
+ * takes 16 hardwired zero bits for a 64 KiB BAR), but only an address
+ * below 64 KiB can be mapped. When the guest
  * sets the command register's IO (for I/O BARs) or MEMORY bit (memory
  * BARs) and the BAR holds a non-zero address, the bus maps the region
  * there through PDM on behalf of the owning device: guest accesses reach
  * the device's ops->io / ops->mmio with the BAR's `user` pointer, at the
  * absolute port / address (offset = port - fn->bar[i].addr). Clearing the
- * bit, writing another address or a reset unmaps it. An address the bus
+ * bit, writing another address or a reset unmaps it. The expansion ROM
+ * BAR (pci_fn_declare_rom) works the same way, as read-only memory. An address the bus
  * cannot take (past 64 KiB / 4 GiB / 1 TiB, over RAM, ROM or another
  * device's range) is refused with a log line: the BAR keeps the guest's
  * value but stays unmapped (fn->bar[i].addr == PCI_BAR_UNMAPPED).
@@ -74,6 +77,7 @@ extern "C" {
 #define PCI_BASE_ADDRESS_0      0x10 /* BAR n at 0x10 + 4n, n < 6 */
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID        0x2e
+#define PCI_ROM_ADDRESS         0x30 /* expansion ROM BAR: bit 0 enables it */
 #define PCI_INTERRUPT_LINE      0x3c
 #define PCI_INTERRUPT_PIN       0x3d
 
@@ -94,7 +98,9 @@ extern "C" {
 #define PCI_STATUS_ERRORS    0xf900
 
 /* BAR types (the low bits of the register, as the guest reads them). */
-#define PCI_BAR_COUNT    6
+#define PCI_BAR_COUNT    6 /* BARs 0-5 at PCI_BASE_ADDRESS_0 */
+#define PCI_ROM_SLOT     6 /* fn->bar[6]: the expansion ROM (pci_fn_declare_rom) */
+#define PCI_NUM_BARS     7
 #define PCI_BAR_IO       0x01u /* I/O space; else 32-bit memory */
 #define PCI_BAR_MEM64    0x04u /* 64-bit memory: takes this BAR and the next */
 #define PCI_BAR_PREFETCH 0x08u /* prefetchable memory */
@@ -132,7 +138,7 @@ struct pci_function {
     const struct pci_function_ops *ops; /* NULL: no side effects */
     void *owner;                        /* for the hooks: the device's state */
     const char *name;                   /* "i440FX host bridge", for logs */
-    struct pci_bar bar[PCI_BAR_COUNT];  /* pci_fn_declare_bar */
+    struct pci_bar bar[PCI_NUM_BARS];   /* pci_fn_declare_bar / _rom */
     /* The bus's and PDM's, not the owner's: */
     unsigned devfn; /* where it sits on bus 0 */
     bool intx;      /* the level the owner last asked for */
@@ -212,7 +218,7 @@ static inline void pci_fn_init(struct pci_function *fn, const char *name, uint16
     fn->wmask[PCI_CACHE_LINE] = 0xff;
     fn->wmask[PCI_LATENCY_TIMER] = 0xff;
     fn->wmask[PCI_INTERRUPT_LINE] = 0xff;
-    for (unsigned i = 0; i < PCI_BAR_COUNT; i++)
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++)
         fn->bar[i].addr = fn->bar[i].refused = PCI_BAR_UNMAPPED;
 }
 
@@ -242,9 +248,26 @@ static inline cap_result pci_fn_declare_bar(struct pci_function *fn, unsigned in
                                       .refused = PCI_BAR_UNMAPPED};
     uint64_t mask = ~(size - 1);
     pci_fn_set32(fn, off, flags);
-    pci_fn_bytes_(fn->wmask, off, 4, io ? (uint32_t)(mask & 0xfffc) : (uint32_t)mask & ~0xfu);
+    pci_fn_bytes_(fn->wmask, off, 4, (uint32_t)mask & (io ? ~0x3u : ~0xfu));
     if (wide)
         pci_fn_bytes_(fn->wmask, off + 4, 4, (uint32_t)(mask >> 32));
+    return CAP_OK;
+}
+
+/*
+ * Declares the expansion ROM BAR (PCI_ROM_ADDRESS, fn->bar[PCI_ROM_SLOT]):
+ * `size` a power of two from 2 KiB to 16 MiB, `user` for ops->mmio, which
+ * serves reads of the image (writes to a ROM are the device's to drop).
+ * It maps like a memory BAR, when the command register's MEMORY bit and
+ * the register's enable bit (0) are both set. CAP_E_INVALIDARG otherwise.
+ */
+static inline cap_result pci_fn_declare_rom(struct pci_function *fn, uint64_t size, void *user)
+{
+    if (size < 2048 || size > (16u << 20) || (size & (size - 1)) || fn->bar[PCI_ROM_SLOT].size)
+        return CAP_E_INVALIDARG;
+    fn->bar[PCI_ROM_SLOT] = (struct pci_bar){
+        .size = size, .user = user, .addr = PCI_BAR_UNMAPPED, .refused = PCI_BAR_UNMAPPED};
+    pci_fn_bytes_(fn->wmask, PCI_ROM_ADDRESS, 4, ((uint32_t) ~(size - 1) & ~0x7ffu) | 1u);
     return CAP_OK;
 }
 

@@ -22,13 +22,16 @@
  *    PC OS expect. Command 0006h (memory and bus master hardwired on; PERR
  *    and SERR enables writable), status 0280h (error bits write 1 to
  *    clear), a writable latency timer (bits 7-3) and the seven PAM
- *    registers (59h-5Fh), kept as written but WITHOUT effect: the BIOS
- *    area 0xC0000-0xFFFFF is always plain writable RAM holding a copy of
- *    the firmware (vmm/loader/loader_firmware.c), so SeaBIOS's unlock-copy-
- *    lock sequence works (measured: it boots to the kernel) and a guest can
- *    write its BIOS area after POST, where real hardware would ignore the
- *    writes once PAM says read-only. Shadowing through PGM is left until a
- *    guest needs it.
+ *    registers (59h-5Fh), kept as written but WITHOUT effect (a known
+ *    deviation): the BIOS area 0xC0000-0xFFFFF is always plain writable
+ *    RAM holding a copy of the firmware (vmm/loader/loader_firmware.c).
+ *    Measured with Debian's SeaBIOS 1.16.2: it sets every PAM to read-write
+ *    (0x30/0x33) before it copies itself into the area and to read-only
+ *    (0x10/0x11) at the end of POST, and with PAM inert it reaches "No
+ *    bootable device" in ~0.2 s under rem - only the read-only half is
+ *    missing: a guest can write its BIOS area after POST, where a PC would
+ *    drop the writes. Real shadowing would remap those 16 KiB segments in
+ *    PGM (RAM vs ROM) from here; left until a guest needs it.
  *  - 00:01.0, PIIX3's PCI-to-ISA bridge: Intel 82371SB (8086:7000 rev 00,
  *    class 06 01 00, multi-function header so 00:01.1 IDE etc. are probed),
  *    subsystem 1af4:1100 like the host bridge. Registers kept as written:
@@ -55,7 +58,9 @@
  *    active-high interrupt source override for each such IRQ, as QEMU's);
  *    there are no separate I/O APIC pins 16-23 for PIRQs;
  *  - a change of PIRQRC re-evaluates the lines at once (the old IRQ is
- *    lowered, the new one raised if the PIRQ is asserted);
+ *    lowered, the new one raised if the PIRQ is asserted) and is logged
+ *    ("pci0: PIRQC# routed to IRQ 11"; Debian's SeaBIOS routes PIRQA#/B#
+ *    to IRQ 10 and PIRQC#/D# to IRQ 11 and makes both level in the ELCR);
  *  - a PIRQ line only ORs with other PIRQs: an ISA device on the same IRQ
  *    (PDM keeps one level per line and device) should not share it.
  *
@@ -204,7 +209,7 @@ static void bars_sync(struct pci *s, struct pci_function *fn)
 {
     if (!fn->pdm_priv)
         return; /* the chipset's own functions: no BARs */
-    for (unsigned i = 0; i < PCI_BAR_COUNT; i++) {
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++) {
         struct pci_bar *b = &fn->bar[i];
         if (!b->size)
             continue;
@@ -252,7 +257,7 @@ static cap_result bus_attach(struct pdm_dev *dev, struct pci_function *fn, int d
 static void bus_detach(struct pdm_dev *dev, struct pci_function *fn)
 {
     struct pci *s = dev->data;
-    for (unsigned i = 0; i < PCI_BAR_COUNT; i++)
+    for (unsigned i = 0; i < PCI_NUM_BARS; i++)
         if (fn->bar[i].size && fn->bar[i].addr != PCI_BAR_UNMAPPED)
             dev->hlp->pci_bar_map(dev, fn, i, PCI_BAR_UNMAPPED);
     pci_bus_detach(&s->bus, fn);
@@ -330,6 +335,22 @@ static void addr_io(struct pdm_dev *dev, uint16_t port, unsigned size, bool writ
     }
 }
 
+/* One line per PIRQ whose route the guest changed (the firmware's choice,
+ * for whoever reads the VM log); `old` the four route registers before. */
+static void log_routes(struct pci *s, uint32_t old)
+{
+    for (unsigned p = 0; p < PCI_PIRQ_COUNT; p++) {
+        uint8_t was = (uint8_t)(old >> (8 * p)), now = s->isa.cfg[PIIX3_PIRQRC + p];
+        if (was == now)
+            continue;
+        int irq = pirq_route(s, p);
+        if (irq >= 0)
+            s->dev->hlp->log(s->dev, PDM_LOG_INFO, "PIRQ%c# routed to IRQ %d", 'A' + p, irq);
+        else
+            s->dev->hlp->log(s->dev, PDM_LOG_INFO, "PIRQ%c# not routed (0x%02x)", 'A' + p, now);
+    }
+}
+
 static bool touches(unsigned off, unsigned size, unsigned lo, unsigned hi)
 {
     return off < hi && off + size > lo;
@@ -339,7 +360,8 @@ static bool touches(unsigned off, unsigned size, unsigned lo, unsigned hi)
 static void config_written(struct pci *s, struct pci_function *fn, unsigned off, unsigned size)
 {
     bool cmd = touches(off, size, PCI_COMMAND, PCI_COMMAND + 2);
-    if (cmd || touches(off, size, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_0 + 4 * PCI_BAR_COUNT))
+    if (cmd || touches(off, size, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_0 + 4 * PCI_BAR_COUNT) ||
+        touches(off, size, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4))
         bars_sync(s, fn);
     bool lines = cmd && pci_bus_update_intx(&s->bus, fn);
     if (lines || (fn == &s->isa && touches(off, size, PIIX3_PIRQRC, PIIX3_PIRQRC + 4)))
@@ -365,8 +387,11 @@ static cap_result pci_io(struct pdm_dev *dev, void *user, uint16_t port, unsigne
         *val = pci_bus_read(&s->bus, busnr, devfn, off, size);
         return CAP_OK;
     }
-    pci_bus_write(&s->bus, busnr, devfn, off, size, *val);
     struct pci_function *fn = pci_bus_find(&s->bus, busnr, devfn);
+    uint32_t routes = pci_fn_get32(&s->isa, PIIX3_PIRQRC);
+    pci_bus_write(&s->bus, busnr, devfn, off, size, *val);
+    if (fn == &s->isa)
+        log_routes(s, routes);
     if (fn)
         config_written(s, fn, off, size);
     return CAP_OK;

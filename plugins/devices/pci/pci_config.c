@@ -115,15 +115,18 @@ void pci_bus_reset(struct pci_bus *bus)
 
 uint64_t pci_bar_decode(const struct pci_function *fn, unsigned i)
 {
-    if (i >= PCI_BAR_COUNT || !fn->bar[i].size)
+    if (i >= PCI_NUM_BARS || !fn->bar[i].size)
         return PCI_BAR_UNMAPPED;
     const struct pci_bar *b = &fn->bar[i];
-    bool io = b->flags & PCI_BAR_IO;
+    bool io = b->flags & PCI_BAR_IO, rom = i == PCI_ROM_SLOT;
     uint16_t cmd = pci_fn_get16(fn, PCI_COMMAND);
     if (!(cmd & (io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)))
         return PCI_BAR_UNMAPPED;
-    unsigned off = PCI_BASE_ADDRESS_0 + 4 * i;
-    uint64_t addr = pci_fn_get32(fn, off) & (io ? ~0x3u : ~0xfu);
+    unsigned off = rom ? PCI_ROM_ADDRESS : PCI_BASE_ADDRESS_0 + 4 * i;
+    uint32_t reg = pci_fn_get32(fn, off);
+    if (rom && !(reg & 1))
+        return PCI_BAR_UNMAPPED;
+    uint64_t addr = reg & (io ? ~0x3u : rom ? ~0x7ffu : ~0xfu);
     if (!io && (b->flags & PCI_BAR_MEM64))
         addr |= (uint64_t)pci_fn_get32(fn, off + 4) << 32;
     addr &= ~(b->size - 1); /* the wmask keeps it aligned; a loaded state too */

@@ -24,7 +24,8 @@
  * (where a BAR should be mapped now) and the INTx bookkeeping (which PIRQ
  * lines are asserted).
  *
- * Plain C with no VMM dependency (the unit tests link it directly). Not
+ * Plain C needing only the device API's headers (no VMM code: the unit
+ * tests link it directly). Not
  * thread-safe: the device plugin calls it under PDM's per-VM lock. A bus
  * and its functions are owned by the caller (embedded in device state).
  */
@@ -76,8 +77,9 @@ void pci_bus_reset(struct pci_bus *bus);
 
 /* Where BAR `i` of `fn` should be mapped now: its address when the
  * command register enables its space (IO for I/O BARs, MEMORY for memory
- * BARs) and the address is not 0; else PCI_BAR_UNMAPPED (also for no BAR,
- * the upper half of a 64-bit one, or i >= 6). Limits (port space, RAM,
+ * BARs and the ROM, whose own enable bit must be set too) and the address
+ * is not 0; else PCI_BAR_UNMAPPED (also for no BAR, the upper half of a
+ * 64-bit one, or i >= PCI_NUM_BARS; i = PCI_ROM_SLOT is the ROM). Limits (port space, RAM,
  * other devices) are the mapper's to check. */
 uint64_t pci_bar_decode(const struct pci_function *fn, unsigned i);
 
