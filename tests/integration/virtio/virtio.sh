@@ -4,7 +4,7 @@
 # whose virtio-blk driver (src/hw/virtio-blk.c) uses the modern PCI
 # interface:
 #  - BIOS -> virtio disk: a raw image whose boot sector is ide_mbr.bin
-#    boots; the payload writes LBA 2 through INT 13h (VIRTIO_BLK_T_OUT) and
+#    boots; the payload writes a sector through INT 13h (VIRTIO_BLK_T_OUT) and
 #    reads it back (T_IN), and the data is in the image afterwards;
 #  - a drive on port 5 alone (its function goes to the first free slot);
 #  - readonly=on: the device offers VIRTIO_BLK_F_RO, the guest's write
@@ -56,9 +56,13 @@ cp "$PAY/ide_mbr.bin" "$T/disk.img"
 truncate -s 4M "$T/disk.img"
 boot "disk boot" 67 "disk write ok" --boot disk \
     --drive "if=virtio,port=0,device=0,media=disk,format=raw,file=$T/disk.img"
-for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-SECTOR-2!'; done >"$T/want"
-dd if="$T/disk.img" of="$T/got" bs=512 skip=2 count=1 status=none
-cmp -s "$T/want" "$T/got" || fail "disk: LBA 2 of the image is not what the guest wrote"
+# the payload's pattern names the sector it writes: "...-LBA-2050!"
+pat=$(grep -ao 'CAPSULE-IDE-WRITE-TEST-[A-Z0-9-]*!' "$PAY/ide_mbr.bin" | head -1)
+lba=${pat##*-}
+lba=${lba%!}
+for i in $(seq 16); do printf '%s' "$pat"; done >"$T/want"
+dd if="$T/disk.img" of="$T/got" bs=512 skip="$lba" count=1 status=none
+cmp -s "$T/want" "$T/got" || fail "disk: LBA $lba of the image is not what the guest wrote"
 grep -q "virtioblk0: port 0: disk, 8192 sectors" "$T/log" || fail "disk: the log does not name the drive"
 grep -q "bdf=00:02.0  bar 0, addr .*size 00004000 \[mem\]" "$T/log" ||
     fail "disk: SeaBIOS did not map the function's BAR 0 (16 KiB) at 00:02.0"
