@@ -82,9 +82,18 @@ struct vblk {
     size_t buf_size;
 };
 
+/* The instance: the ports' state lives in dev->data because the bus keeps
+ * each function (vp.fn) until after destruct. port[N] is in use when
+ * its blk is set. */
 struct vblk_dev {
-    struct vblk *port[VBLK_PORTS];
+    struct vblk port[VBLK_PORTS];
 };
+
+/* Port n's state, or NULL when the port has no drive. */
+static struct vblk *port_of(struct vblk_dev *d, unsigned n)
+{
+    return d->port[n].blk ? &d->port[n] : NULL;
+}
 
 /* ---- requests ---------------------------------------------------------------- */
 
@@ -267,15 +276,10 @@ static const struct pdm_blk_port vblk_port = {
 
 static cap_result add_port(struct pdm_dev *dev, struct vblk_dev *d, unsigned port)
 {
-    struct vblk *s = calloc(1, sizeof(*s));
-    if (!s)
-        return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "out of memory");
+    struct vblk *s = &d->port[port];
     cap_result rc = dev->hlp->blk_attach(dev, port, &vblk_port, s, &s->blk);
-    if (rc != CAP_OK) {
-        free(s);
+    if (rc != CAP_OK)
         return CAP_FAILED(rc) ? rc : CAP_OK; /* an empty port */
-    }
-    d->port[port] = s;
     s->dev = dev;
     s->port = port;
     snprintf(s->name, sizeof(s->name), "virtio-blk port %u", port);
@@ -319,10 +323,8 @@ static void vblk_destruct(struct pdm_dev *dev)
 {
     struct vblk_dev *d = dev->data;
     for (unsigned port = 0; port < VBLK_PORTS; port++) {
-        if (d->port[port])
-            free(d->port[port]->buf);
-        free(d->port[port]);
-        d->port[port] = NULL;
+        free(d->port[port].buf); /* the block layer let go of it before destruct */
+        d->port[port].buf = NULL;
     }
 }
 
@@ -330,8 +332,8 @@ static void vblk_dev_reset(struct pdm_dev *dev)
 {
     struct vblk_dev *d = dev->data;
     for (unsigned port = 0; port < VBLK_PORTS; port++)
-        if (d->port[port])
-            virtio_pci_reset(&d->port[port]->vp);
+        if (port_of(d, port))
+            virtio_pci_reset(&d->port[port].vp);
 }
 
 static cap_result vblk_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsigned size,
@@ -348,8 +350,8 @@ static cap_result vblk_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
     struct vblk_dev *d = dev->data;
     cap_result rc = CAP_OK;
     for (unsigned port = 0; port < VBLK_PORTS && CAP_SUCCEEDED(rc); port++)
-        if (d->port[port])
-            rc = virtio_pci_save(&d->port[port]->vp, ssm);
+        if (port_of(d, port))
+            rc = virtio_pci_save(&d->port[port].vp, ssm);
     return rc;
 }
 
@@ -361,7 +363,7 @@ static cap_result vblk_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t v
                                version);
     cap_result rc = CAP_OK;
     for (unsigned port = 0; port < VBLK_PORTS && CAP_SUCCEEDED(rc); port++) {
-        struct vblk *s = d->port[port];
+        struct vblk *s = port_of(d, port);
         if (!s)
             continue;
         vblk_reset(&s->vp);

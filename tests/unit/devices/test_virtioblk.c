@@ -688,6 +688,35 @@ START_TEST(test_readonly)
 }
 END_TEST
 
+START_TEST(test_save_load)
+{
+    machine(0, false);
+    ck_assert_uint_eq(driver_init(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(9)), 0x0f);
+    ck_assert_uint_eq(request(0, 1, 512, true, R_DATA), 0);
+    void *st;
+    size_t len;
+    uint8_t ring[0x2000];
+    memcpy(ring, h.ram + R_AVAIL, sizeof(ring)); /* the guest's memory at the save */
+    ck_assert_int_eq(pdm_save(h.pdm, &st, &len), CAP_OK);
+    ck_assert_uint_eq(request(0, 2, 512, true, R_DATA), 0);
+    wr(COMMON + VIRTIO_PCI_COMMON_STATUS, 1, 0);
+    memcpy(h.ram + R_AVAIL, ring, sizeof(ring)); /* RAM comes back first */
+    ck_assert_int_eq(pdm_load(h.pdm, st, len), CAP_OK);
+    next_avail = 1;
+    ck_assert_uint_eq(rd(COMMON + VIRTIO_PCI_COMMON_STATUS, 1), 0x0f);
+    wr(COMMON + VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+    ck_assert_uint_eq(rd(COMMON + VIRTIO_PCI_COMMON_GF, 4), VIRTIO_BIT(9));
+    ck_assert_uint_eq(rd(COMMON + VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
+    ck_assert_uint_eq(rd(COMMON + VIRTIO_PCI_COMMON_Q_DESCLO, 4), R_DESC);
+    /* the queue goes on where it was saved */
+    ck_assert_uint_eq(request(0, 3, 512, true, R_DATA), 0);
+    ck_assert_uint_eq(used_idx(), 2);
+    ck_assert_uint_eq(h.ram[R_DATA + 9], pattern(3 * 512 + 9));
+    ck_assert_int_ne(pdm_load(h.pdm, st, len - 5), CAP_OK); /* truncated */
+    free(st);
+}
+END_TEST
+
 Suite *virtioblk_suite(void);
 
 Suite *virtioblk_suite(void)
@@ -709,6 +738,7 @@ Suite *virtioblk_suite(void)
     tcase_add_test(tc, test_hostile);
     tcase_add_test(tc, test_queue_reset);
     tcase_add_test(tc, test_readonly);
+    tcase_add_test(tc, test_save_load);
     suite_add_tcase(s, tc);
     return s;
 }
