@@ -9,6 +9,10 @@
 #  - a drive on port 5 alone (its function goes to the first free slot);
 #  - readonly=on: the device offers VIRTIO_BLK_F_RO, the guest's write
 #    fails, the image is unchanged;
+#  - without a BIOS, virtio_hostile.bin drives the function by hand and
+#    lies to it (a looping chain, DMA outside RAM, an absurd length, the
+#    available index jumping): DEVICE_NEEDS_RESET or VIRTIO_BLK_S_IOERR
+#    each time, and after a reset a good read works;
 #  - bad --drive arguments: clear errors, status 2.
 # The Linux side (the guest kit's kernel with its virtio modules) is
 # virtio_linux.sh. Prints the time from start to each payload's verdict.
@@ -81,6 +85,27 @@ boot "readonly disk" 95 "disk write FAILED" --boot disk \
     --drive "if=virtio,port=0,media=disk,readonly=on,file=$T/ro.img"
 [ "$(md5sum <"$T/ro.img")" = "$sum" ] || fail "readonly: the image changed"
 grep -q "virtioblk0: port 0: read-only disk" "$T/log" || fail "readonly: the log does not say read-only"
+
+# ---- a hostile driver without a BIOS (virtio_hostile.bin) ------------------
+python3 -c "
+b = bytearray(1 << 20)
+b[512:512 + 23] = b'VIRTIO-HOSTILE-SECTOR-1'
+open('$T/hostile.img', 'wb').write(b)"
+t0=$(ms)
+timeout $((20 * S)) "$VM" --kernel "$PAY/virtio_hostile.bin" --engine rem --debug-exit \
+    --serial "file:$T/serial" --drive "if=virtio,port=0,media=disk,file=$T/hostile.img" \
+    >"$T/log" 2>&1
+st=$?
+if [ "$st" != 75 ] || ! grep -q "read ok" "$T/serial"; then
+    fail "hostile: status $st (want 75)"
+    sed 's/^/    /' "$T/serial"
+    grep -v debugcon "$T/log" | tail -10 | sed 's/^/    /'
+else
+    echo "virtio: hostile driver: loop, bad DMA, index jump survived, then a good read, $(($(ms) - t0)) ms"
+fi
+for why in "a loop in the descriptor chain" "the available index ran ahead"; do
+    grep -q "the driver broke the protocol ($why" "$T/log" || fail "hostile: the log does not say '$why'"
+done
 
 # ---- bad input --------------------------------------------------------------
 # expect NAME STATUS PATTERN -- args...
