@@ -58,8 +58,13 @@ boot() {
 # ---- BIOS -> virtio disk, the guest's write reaches the image -------------
 cp "$PAY/ide_mbr.bin" "$T/disk.img"
 truncate -s 4M "$T/disk.img"
-boot "disk boot" 67 "disk write ok" --boot disk \
+boot "disk boot" 67 "disk write ok" --boot disk --stats \
     --drive "if=virtio,port=0,device=0,media=disk,format=raw,file=$T/disk.img"
+# the block layer's counters: the boot sector and the read-back, one write
+for want in "/PDM/Blk/virtioblk0/LUN0/Reads 2 count" "/PDM/Blk/virtioblk0/LUN0/ReadBytes 1024 bytes" \
+    "/PDM/Blk/virtioblk0/LUN0/Writes 1 count" "/PDM/Blk/virtioblk0/LUN0/Errors 0 count"; do
+    grep -q "^$want" "$T/log" || fail "disk: --stats lacks '$want'"
+done
 # the payload's pattern names the sector it writes: "...-LBA-2050!"
 pat=$(grep -ao 'CAPSULE-IDE-WRITE-TEST-[A-Z0-9-]*!' "$PAY/ide_mbr.bin" | head -1)
 lba=${pat##*-}
