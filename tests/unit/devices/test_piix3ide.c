@@ -555,6 +555,10 @@ START_TEST(test_atapi)
     packet(cfg, 32);
     ck_assert_uint_eq(reply(buf, sizeof(buf)), 32);
     ck_assert_uint_eq(buf[7], 0x10); /* DVD-ROM */
+    uint8_t di[12] = {0x51, 0, 0, 0, 0, 0, 0, 0, 34};
+    packet(di, 34);
+    ck_assert_uint_eq(reply(buf, sizeof(buf)), 34);
+    ck_assert_uint_eq(buf[2], 0x0e);
     uint8_t ms[12] = {0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 64};
     packet(ms, 64);
     ck_assert_uint_eq(reply(buf, sizeof(buf)), 28);
