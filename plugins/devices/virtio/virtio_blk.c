@@ -23,9 +23,10 @@
  * rings.
  *
  * Offered features: SIZE_MAX, SEG_MAX, BLK_SIZE, FLUSH, and RO for
- * read-only media (readonly=on, ISOs, media=cdrom, which is read as a
- * disk of 512-byte sectors; a medium change updates the capacity and
- * signals a configuration change).
+ * read-only media (readonly=on, ISOs). virtio-blk has no removable media
+ * (capsule-vm's --drive refuses media=cdrom for it); a DVD-kind drive a
+ * configuration still gives is read as a disk of 512-byte sectors, and a
+ * medium change updates the capacity with a configuration change.
  */
 #include <stdio.h>
 #include <stdlib.h>

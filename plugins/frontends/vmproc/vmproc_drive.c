@@ -9,7 +9,7 @@
  * and takes the rest of the argument verbatim (paths may contain commas).
  * ide: port 0-1 (channel), device 0-1 (master, slave); sata: port 0-29;
  * virtio: port 0-15; device 0 for both. media=cdrom is read-only and may
- * be empty (no file=); a disk needs a file. The images are opened by
+ * be empty (no file=); a disk needs a file. virtio has no media=cdrom. The images are opened by
  * PDM's block layer at vmproc_create (errors then name the file).
  */
 #include <stdarg.h>
@@ -124,6 +124,10 @@ int vmproc_parse_drive(const char *spec, struct vmproc_drive *d, FILE *err)
         return bad(err, spec, "media= is disk or cdrom, not '%.*s'", (int)vlen[K_MEDIA],
                    val[K_MEDIA]);
     d->cdrom = val[K_MEDIA] && is(val[K_MEDIA], vlen[K_MEDIA], "cdrom");
+    if (d->cdrom && !strcmp(bus->name, "virtio"))
+        return bad(err, spec,
+                   "virtio-blk has no removable media: give an ISO as "
+                   "media=disk,readonly=on,format=iso, or use if=ide for a DVD drive");
     if (val[K_READONLY] && !is(val[K_READONLY], vlen[K_READONLY], "on") &&
         !is(val[K_READONLY], vlen[K_READONLY], "off"))
         return bad(err, spec, "readonly= is on or off, not '%.*s'", (int)vlen[K_READONLY],

@@ -132,6 +132,8 @@ expect "virtio device" 2 "virtio has ports 0-15 and devices 0-0" -- "${K[@]}" \
 expect "same port twice" 2 "virtio port 3 device 0 has a drive already" -- "${K[@]}" \
     --drive "if=virtio,port=3,media=disk,file=$T/disk.img" \
     --drive "if=virtio,port=3,media=disk,file=$T/ro.img"
+expect "cdrom" 2 "virtio-blk has no removable media" -- "${K[@]}" \
+    --drive "if=virtio,port=0,media=cdrom"
 expect "missing image" 4 "$T/none.img" -- "${K[@]}" \
     --drive "if=virtio,port=0,media=disk,file=$T/none.img"
 expect "no-device" 4 "no such device" -- "${K[@]}" --no-device virtioblk \

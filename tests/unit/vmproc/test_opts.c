@@ -469,6 +469,8 @@ START_TEST(test_drive)
     parsed_free(&p);
     ck_refused("virtio has ports 0-15 and devices 0-0", "--kernel", "k", "--drive",
                "if=virtio,port=16,media=disk,file=x");
+    ck_refused("virtio-blk has no removable media", "--kernel", "k", "--drive",
+               "if=virtio,media=cdrom,file=x.iso");
     ck_refused("sata has ports 0-29 and devices 0-0", "--kernel", "k", "--drive",
                "if=sata,port=30,media=disk,file=x");
     ck_refused("ide has ports 0-1 and devices 0-1", "--kernel", "k", "--drive",
