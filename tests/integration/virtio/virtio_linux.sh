@@ -8,7 +8,7 @@
 #    /sys/block/vda/size is 16384, the serial (GET_ID) is the device's,
 #    sector 5 reads back as written on the host (dd | od), a write of
 #    sector 9 plus sync lands in the image file, the device's interrupt
-#    line counted interrupts (INTx through PIIX3's PIRQ routing, the ACPI
+#    line counted interrupts, the fsync reached the block layer as a FLUSH (INTx through PIIX3's PIRQ routing, the ACPI
 #    _PRT) and an 8 MiB sequential read is timed;
 #  - vdb: readonly=on on port 3: /sys/block/vdb/ro is 1 (VIRTIO_BLK_F_RO).
 # The kernel log must be free of oopses and warnings. Fails (does not
@@ -55,14 +55,15 @@ echo vda-size=\$(cat /sys/block/vda/size) vdb-ro=\$(cat /sys/block/vdb/ro) vda-r
 echo vda-serial=\$(cat /sys/block/vda/serial)
 echo sector5=\$(dd if=/dev/vda bs=512 skip=5 count=1 2>/dev/null | head -c 20)
 dd if=/dev/vda bs=512 skip=5 count=1 2>/dev/null | od -An -c | head -1
-printf GUEST-WROTE-SECTOR-9 | dd of=/dev/vda bs=512 seek=9 conv=sync 2>/dev/null; sync
+printf GUEST-WROTE-SECTOR-9 | dd of=/dev/vda bs=512 seek=9 conv=sync,fsync 2>/dev/null
+echo vda-cache=\$(cat /sys/block/vda/queue/write_cache)
 t0=\$(cut -d' ' -f1 /proc/uptime); dd if=/dev/vda of=/dev/null bs=1M count=8 skip=0 iflag=direct 2>/dev/null
 t1=\$(cut -d' ' -f1 /proc/uptime); echo read8m=\$t0..\$t1
 echo irqs=\$(grep -m1 virtio /proc/interrupts | awk '{print \$2}')"
 cmdline=$("$KIT" cmdline --batch "$batch" --debug-exit) || { echo "FAIL: guestkit cmdline"; exit 1; }
 start=$(date +%s%N)
 timeout "$LIMIT" "$VM" --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$tmp/initrd" \
-    --append "$cmdline" --serial stdio --debug-exit \
+    --append "$cmdline" --serial stdio --debug-exit --stats \
     --drive "if=virtio,port=0,media=disk,file=$tmp/vda.img" \
     --drive "if=virtio,port=3,media=disk,readonly=on,file=$tmp/vdb.img" </dev/null >"$tmp/out" 2>&1
 rc=$?
@@ -71,12 +72,17 @@ ms=$((($(date +%s%N) - start) / 1000000))
 
 for want in "vda-size=16384 vdb-ro=1 vda-ro=0" "vda-serial=CAPSULE-VBLK-0-00" \
     "sector5=VIRTIO-SECTOR-000005" "   V   I   R   T   I   O   -   S   E   C   T   O   R   -   0   0" \
-    "=== capsule-batch end rc=0 ==="; do
+    "vda-cache=write back" "=== capsule-batch end rc=0 ==="; do
     grep -qF -- "$want" "$tmp/out" || fail "output lacks '$want'"
 done
 grep -q "insmod .* failed" "$tmp/out" && fail "a module did not load: $(grep 'insmod' "$tmp/out" | head -3)"
 irqs=$(sed -n 's/^irqs=//p' "$tmp/out" | tr -d '\r')
 [ -n "$irqs" ] && [ "$irqs" -gt 0 ] 2>/dev/null || fail "no virtio interrupts counted ('$irqs')"
+# fsync after the write: the device offers VIRTIO_BLK_F_FLUSH, so the
+# kernel keeps a write-back cache and flushes it: a FLUSH through the
+# block layer (fdatasync)
+flushes=$(sed -n 's|^/PDM/Blk/virtioblk0/LUN0/Flushes *\([0-9]*\).*|\1|p' "$tmp/out")
+[ -n "$flushes" ] && [ "$flushes" -gt 0 ] || fail "no FLUSH reached the block layer ('$flushes')"
 got=$(dd if="$tmp/vda.img" bs=512 skip=9 count=1 status=none | head -c 20)
 [ "$got" = GUEST-WROTE-SECTOR-9 ] || fail "sector 9 of the image holds '$got', not the guest's write"
 if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|I/O error|virtio_blk.*error' "$tmp/out" |
@@ -84,7 +90,7 @@ if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|I/O error|virtio_blk.*er
     fail "kernel log shows trouble:$(head -5 "$tmp/bad" | sed 's/^/\n  /')"
 fi
 read8m=$(sed -n 's/^read8m=//p' "$tmp/out" | tr -d '\r')
-echo "virtio-linux: boot to power-off ${ms} ms; 8 MiB O_DIRECT read in the guest: uptime $read8m s; $irqs interrupts"
+echo "virtio-linux: boot to power-off ${ms} ms; 8 MiB O_DIRECT read in the guest: uptime $read8m s; $irqs interrupts, $flushes flushes"
 if [ $fails -ne 0 ]; then
     echo "virtio-linux: $fails failure(s); guest output:"
     grep -v '^capsule-vm: debugcon' "$tmp/out" | sed -n '/capsule-batch begin/,$p' | head -30 | sed 's/^/  /'
