@@ -59,7 +59,7 @@ printf GUEST-WROTE-SECTOR-9 | dd of=/dev/vda bs=512 seek=9 conv=sync,fsync 2>/de
 echo vda-cache=\$(cat /sys/block/vda/queue/write_cache)
 t0=\$(cut -d' ' -f1 /proc/uptime); dd if=/dev/vda of=/dev/null bs=1M count=8 skip=0 iflag=direct 2>/dev/null
 t1=\$(cut -d' ' -f1 /proc/uptime); echo read8m=\$t0..\$t1
-echo irqs=\$(grep -m1 virtio /proc/interrupts | awk '{print \$2}')"
+v=\$(basename \$(readlink /sys/block/vda/device)); echo irqs=\$(grep \" \$v\$\" /proc/interrupts | awk '{print \$2}')"
 cmdline=$("$KIT" cmdline --batch "$batch" --debug-exit) || { echo "FAIL: guestkit cmdline"; exit 1; }
 start=$(date +%s%N)
 timeout "$LIMIT" "$VM" --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$tmp/initrd" \
