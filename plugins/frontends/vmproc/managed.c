@@ -161,19 +161,19 @@ cap_result managed_build_args(const struct managed_boot *b, const struct managed
     char list[32];
     *argc = 0;
     *argv = NULL;
+    boot_list(b->boot, list, sizeof(list));
+    if (b->bios && !*list)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                             "the machine's boot order is empty: the BIOS has nothing to boot "
+                             "from (capsule modifyvm VM --boot1 disk|dvd)");
+    if (!b->bios && (!b->kernel || !*b->kernel))
+        return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
+                             "the machine has no kernel to boot (capsule modifyvm VM --kernel "
+                             "FILE, or --firmware bios to boot from its drives)");
     ok = push(argc, argv, &cap, "capsule-vm", NULL);
     if (b->bios) {
-        boot_list(b->boot, list, sizeof(list));
-        if (!*list)
-            return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
-                                 "the machine's boot order is empty: the BIOS has nothing to "
-                                 "boot from (capsule modifyvm VM --boot1 disk|dvd)");
         ok = ok && push(argc, argv, &cap, "--firmware", "bios", "--boot", list, NULL);
     } else {
-        if (!b->kernel || !*b->kernel)
-            return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
-                                 "the machine has no kernel to boot (capsule modifyvm VM "
-                                 "--kernel FILE, or --firmware bios to boot from its drives)");
         ok = ok && push(argc, argv, &cap, "--kernel", b->kernel, NULL);
         if (ok && b->initrd && *b->initrd)
             ok = push(argc, argv, &cap, "--initrd", b->initrd, NULL);
