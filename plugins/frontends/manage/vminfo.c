@@ -402,10 +402,7 @@ static void print_mr_storage(const struct vminfo *v)
             for (int32_t dev = 0; (uint32_t)dev < c->max_devices; dev++) {
                 const struct att_info *a = find_att(v, c->name, port, dev);
                 snprintf(key, sizeof(key), "%s-%d-%d", c->name, (int)port, (int)dev);
-                cli_mr_print_str(stdout, key,
-                                 !a            ? "none"
-                                 : a->location ? a->location
-                                               : "emptydrive");
+                print_mr_quoted(key, !a ? "none" : a->location ? a->location : "emptydrive");
                 if (a && a->location) {
                     char ubuf[CAP_UUID_BUFSIZE];
                     snprintf(key, sizeof(key), "%s-ImageUUID-%d-%d", c->name, (int)port, (int)dev);

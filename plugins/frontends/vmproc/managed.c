@@ -301,8 +301,10 @@ static cap_result read_boot_args(IMachine *m, struct settings *s)
     if (r != 0) {
         while (len && msg[len - 1] == '\n')
             msg[--len] = '\0';
-        rc = cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "%s",
-                           len ? msg : "the machine's boot settings are refused");
+        const char *text = len ? msg : "the machine's boot settings are refused";
+        if (!strncmp(text, "capsule-vm: ", 12))
+            text += 12; /* the launch progress names the component */
+        rc = cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "%s", text);
     }
     free(msg);
     return rc;
