@@ -332,7 +332,8 @@ static cap_result begin_read(struct machine_obj *m)
     return CAP_OK;
 }
 
-cap_result storage_controllers(struct machine_obj *m, uint32_t *n, IStorageController ***out)
+/* One object per controller (attachments 0) or per drive (1), in order. */
+static cap_result list_objects(struct machine_obj *m, int attachments, uint32_t *n, void ***out)
 {
     if (!n || !out)
         return CAP_E_POINTER;
@@ -341,11 +342,16 @@ cap_result storage_controllers(struct machine_obj *m, uint32_t *n, IStorageContr
     cap_result rc = begin_read(m);
     if (CAP_FAILED(rc))
         return rc;
-    uint32_t count = m->cfg.n_ctls;
-    IStorageController **list = cap_alloc_zero((count ? count : 1) * sizeof(*list));
-    for (uint32_t i = 0; list && i < count && CAP_SUCCEEDED(rc); i++)
-        if (CAP_FAILED(rc = storagectl_create(m, m->cfg.ctls[i].name, &list[i])))
+    uint32_t count = attachments ? m->cfg.n_atts : m->cfg.n_ctls;
+    void **list = cap_alloc_zero((count ? count : 1) * sizeof(*list));
+    for (uint32_t i = 0; list && i < count && CAP_SUCCEEDED(rc); i++) {
+        rc =
+            attachments
+                ? attachment_create_locked(m->core, &m->cfg.atts[i], (IMediumAttachment **)&list[i])
+                : storagectl_create(m, m->cfg.ctls[i].name, (IStorageController **)&list[i]);
+        if (CAP_FAILED(rc))
             count = i;
+    }
     svc_core_unlock(m->core);
     if (!list || CAP_FAILED(rc)) {
         if (list)
@@ -357,29 +363,14 @@ cap_result storage_controllers(struct machine_obj *m, uint32_t *n, IStorageContr
     return CAP_OK;
 }
 
+cap_result storage_controllers(struct machine_obj *m, uint32_t *n, IStorageController ***out)
+{
+    return list_objects(m, 0, n, (void ***)out);
+}
+
 cap_result storage_attachments(struct machine_obj *m, uint32_t *n, IMediumAttachment ***out)
 {
-    if (!n || !out)
-        return CAP_E_POINTER;
-    *n = 0;
-    *out = NULL;
-    cap_result rc = begin_read(m);
-    if (CAP_FAILED(rc))
-        return rc;
-    uint32_t count = m->cfg.n_atts;
-    IMediumAttachment **list = cap_alloc_zero((count ? count : 1) * sizeof(*list));
-    for (uint32_t i = 0; list && i < count && CAP_SUCCEEDED(rc); i++)
-        if (CAP_FAILED(rc = attachment_create_locked(m->core, &m->cfg.atts[i], &list[i])))
-            count = i;
-    svc_core_unlock(m->core);
-    if (!list || CAP_FAILED(rc)) {
-        if (list)
-            cap_array_free(CAP_TLT_IFACE, count, list);
-        return oom();
-    }
-    *n = count;
-    *out = list;
-    return CAP_OK;
+    return list_objects(m, 1, n, (void ***)out);
 }
 
 /* ---- the operations ------------------------------------------------------------------ */
