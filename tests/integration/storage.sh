@@ -18,7 +18,11 @@
 #    VM process dies; an ISO can be attached to both; the VM process is
 #    given the drives as capsule-vm --drive options (its log line). Where
 #    this build's capsule-vm has no --drive yet, the VM cannot start with
-#    drives: the log line and the clear failure are checked instead.
+#    drives: the log line and the clear failure are checked instead;
+#  - the whole flow where the IDE controller is in the build: modifyvm
+#    --firmware bios --boot1 dvd --boot2 disk, an empty DVD drive and a disk
+#    whose boot sector is ide_mbr.bin; startvm boots it through SeaBIOS and
+#    the guest's write lands in the image.
 set -u
 NAME=storage
 PAYLOAD=${CAPSULE_BUILD:-}/tests/vm-payloads/serial_hlt.bin
@@ -205,4 +209,38 @@ fi
 # A BIOS machine needs no kernel, but something to boot from.
 ok modifyvm other --firmware bios --boot1 none --boot2 none --kernel ""
 expect 1 "boot order is empty" startvm other --type headless
+
+# --- the whole flow: BIOS -> the machine's IDE disk, through the service ------------
+# ide_mbr.bin (the IDE controller's boot sector payload) writes LBA 2 through
+# INT 13h, reads it back, says "disk write ok" on COM1 and debug-exits.
+MBR=$B/tests/vm-payloads/ide_mbr.bin
+if [ ! -f "$MBR" ] || [ ! -f /usr/share/seabios/bios-256k.bin ] ||
+    ! "$B/bin/capsule-vm" --drive if=ide,port=0,device=0,media=cdrom --help >/dev/null 2>&1; then
+    test_skip storage "no IDE controller or boot payload in this build: the BIOS boot from a machine's disk is not run"
+else
+    cp "$MBR" "$d/pc.img"
+    truncate -s 4M "$d/pc.img"
+    ok createvm --name pc --register
+    ok modifyvm pc --firmware bios --boot1 dvd --boot2 disk --engine rem --debugexit on \
+        --uart1 0x3f8 4 --uartmode1 file "$tmp/pc.serial"
+    ok storagectl pc --name IDE --add ide
+    ok storageattach pc --storagectl IDE --port 0 --device 0 --type hdd --medium "$d/pc.img"
+    ok storageattach pc --storagectl IDE --port 1 --device 0 --type dvddrive --medium emptydrive
+    t0=$(date +%s%N)
+    ok startvm pc --type headless
+    for i in $(seq $((200 * S))); do
+        grep -aq "disk write ok" "$tmp/pc.serial" 2>/dev/null && [ "$(mr pc VMState)" = '"poweroff"' ] &&
+            break
+        sleep 0.1
+    done
+    t=$((($(date +%s%N) - t0) / 1000000))
+    grep -aq "disk write ok" "$tmp/pc.serial" 2>/dev/null &&
+        pass "startvm -> SeaBIOS -> the empty DVD passed over -> the IDE disk's boot sector ($t ms)" ||
+        fail "the BIOS did not boot the machine's disk: serial $(tr -d '\033' <"$tmp/pc.serial" 2>&1 | tail -5)"
+    wait_state pc poweroff
+    for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-SECTOR-2!'; done >"$tmp/want"
+    dd if="$d/pc.img" of="$tmp/got" bs=512 skip=2 count=1 status=none
+    cmp -s "$tmp/want" "$tmp/got" && pass "the guest's write is in the machine's disk image" ||
+        fail "LBA 2 of pc.img is not what the guest wrote"
+fi
 finish
