@@ -31,14 +31,15 @@ static const struct cli_arg storageattach_args[] = {
     CLI_OPT_REQ("--storagectl", "NAME", cli_arg_nonempty, T, ctl, "the controller (storagectl)"),
     CLI_OPT_REQ("--port", "N", cli_arg_index, T, port, "the port, from 0"),
     CLI_OPT("--device", "N", cli_arg_index, T, device,
-            "the device on the port (default 0; ide: 0 master,\n"
-            "1 slave)"),
+            "the device on the port (default 0;\n"
+            "ide: 0 master, 1 slave)"),
     CLI_OPT("--type", "hdd|dvddrive", cli_arg_nonempty, T, type,
-            "the drive (required unless --medium none)"),
+            "the drive (unless --medium none)"),
     CLI_OPT_REQ("--medium", "FILE|UUID|none|emptydrive", cli_arg_nonempty, T, medium,
-                "the image (a file is registered if it is not yet);\n"
-                "none detaches the drive; emptydrive leaves a DVD\n"
-                "drive empty"),
+                "the image (a file not registered yet\n"
+                "is registered); none detaches the\n"
+                "drive; emptydrive leaves a DVD drive\n"
+                "empty"),
     CLI_ARGS_END,
 };
 #undef T

@@ -28,16 +28,19 @@ static const struct cli_arg storagectl_args[] = {
     CLI_POS("VM", T, vm, CLI_VM_MISSING, NULL),
     CLI_OPT_REQ("--name", "NAME", cli_arg_nonempty, T, name, "the controller's name"),
     CLI_OPT("--add", "ide|sata|virtio", cli_arg_nonempty, T, add,
-            "add a controller on this bus (ide: 2 ports of 2\n"
-            "devices; sata: up to 30 ports; virtio: up to 16)"),
+            "add a controller on this bus (ide: 2\n"
+            "ports of 2 devices; sata: up to 30\n"
+            "ports; virtio: up to 16)"),
     CLI_OPT("--controller", "PIIX3|IntelAhci|VirtIO", cli_arg_nonempty, T, controller,
-            "the chip it emulates (the bus's own: PIIX3 for ide,\n"
-            "IntelAhci for sata, VirtIO for virtio)"),
+            "the chip it emulates (the bus's own:\n"
+            "PIIX3 for ide, IntelAhci for sata,\n"
+            "VirtIO for virtio)"),
     CLI_OPT("--portcount", "N", cli_arg_count, T, portcount,
             "the ports the guest sees (sata, virtio)"),
     CLI_OPT("--bootable", "on|off", cli_arg_onoff, T, bootable,
-            "whether the BIOS may boot from its drives (default on)"),
-    CLI_FLAG("--remove", T, remove, "remove the controller and detach its drives"),
+            "whether the BIOS may boot from its\n"
+            "drives (default on)"),
+    CLI_FLAG("--remove", T, remove, "remove the controller and detach its\ndrives"),
     CLI_ARGS_END,
 };
 #undef T
