@@ -34,8 +34,8 @@ struct settings {
     struct vmproc_opts opts;
     char *kernel, *initrd, *cmdline, *cpu_profile, *serial_path, *serial_spec;
     struct serial_server *server; /* uartmode server: the socket clients connect to */
-    int argc;                     /* the firmware and drive options (managed_build_args), */
-    char **argv;                  /* which opts points into */
+    int argc;                     /* the firmware, boot and drive options */
+    char **argv;                  /* (managed_build_args), which opts points into */
 };
 
 static void settings_clear(struct settings *s)
@@ -49,6 +49,15 @@ static void settings_clear(struct settings *s)
     serial_server_destroy(s->server);
     managed_args_free(s->argc, s->argv);
     memset(s, 0, sizeof(*s));
+}
+
+static char *empty_is_null(char *s)
+{
+    if (s && !*s) {
+        cap_str_free(s);
+        return NULL;
+    }
+    return s;
 }
 
 static cap_result read_serial(IMachine *m, struct settings *s)
@@ -261,7 +270,8 @@ static cap_result read_drive(IMachine *m, IMediumAttachment *at, struct managed_
 }
 
 /* The firmware, boot order and drives of m as options (s->argc/argv),
- * parsed into s->opts by the standalone parser, and said in the log. */
+ * parsed into s->opts by the standalone parser (drives added to any
+ * already there), and said in the log. */
 static cap_result read_boot_args(IMachine *m, struct settings *s)
 {
     struct managed_boot b = {.kernel = s->kernel, .initrd = s->initrd, .append = s->cmdline};
@@ -296,7 +306,13 @@ static cap_result read_boot_args(IMachine *m, struct settings *s)
     FILE *err = open_memstream(&msg, &len);
     if (!err)
         return args_oom();
+    /* The options say the boot files (none under BIOS); the parser checks
+     * a serial spec, which may be NULL here (no COM1): kept aside. */
+    const char *serial = s->opts.serial;
+    s->opts.kernel = s->opts.initrd = s->opts.append = NULL;
+    s->opts.serial = "none";
     int r = vmproc_parse_args(s->argc, s->argv, &s->opts, err, err);
+    s->opts.serial = serial;
     fclose(err);
     if (r != 0) {
         while (len && msg[len - 1] == '\n')
@@ -331,9 +347,6 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
         rc = IMachine_GetCpuProfile(m, &s->cpu_profile);
     if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetDebugExitEnabled(m, &dbgexit);
-    /* Before read_serial: the parser checks the default serial spec. */
-    if (CAP_SUCCEEDED(rc))
-        rc = read_boot_args(m, s);
     if (CAP_SUCCEEDED(rc))
         rc = read_serial(m, s);
     if (CAP_FAILED(rc))
@@ -347,7 +360,11 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
     s->opts.engine = (unsigned)engine < 4 ? engines[engine] : VM_ENGINE_AUTO;
     s->opts.debug_exit = dbgexit;
     s->opts.frontend = type;
-    /* kernel, initrd and append come from the options (read_boot_args) */
+    s->initrd = empty_is_null(s->initrd);
+    s->cmdline = empty_is_null(s->cmdline);
+    s->opts.kernel = s->kernel;
+    s->opts.initrd = s->initrd;
+    s->opts.append = s->cmdline;
     s->opts.cpu_profile = s->cpu_profile;
     /* A settings file may name a profile this build lacks (IMachine's
      * cpuProfile): say which and how to fix it, before building anything. */
@@ -359,6 +376,10 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
                              s->cpu_profile ? s->cpu_profile : "",
                              cpum_profile_names(names, sizeof(names)));
     }
+    /* The firmware, boot order and drives, as capsule-vm's own options. */
+    rc = read_boot_args(m, s);
+    if (CAP_FAILED(rc))
+        return rc;
     if (s->opts.kernel && access(s->opts.kernel, R_OK) != 0)
         return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
                              "cannot read the kernel '%s': %s", s->opts.kernel, strerror(errno));
@@ -391,10 +412,8 @@ static cap_result api_code(cap_result rc)
 
 static int usage(const char *msg)
 {
-    fprintf(stderr,
-            "capsule-vm: %s\nusage: capsule-vm --startvm UUID --home HOME "
-            "[--type headless]\n",
-            msg);
+    fprintf(stderr, "capsule-vm: %s\nusage: capsule-vm --startvm UUID --home HOME "
+                    "[--type headless]\n", msg);
     return VMPROC_EXIT_USAGE;
 }
 
@@ -484,8 +503,8 @@ static int run(struct cap_client *client, ICapsule *root, const char *id, const 
         rc = console_power_up(c, &set->opts);
     if (CAP_FAILED(rc)) {
         const char *msg = cap_error_peek_message();
-        char *text =
-            cap_str_printf("%s (%s)", msg ? msg : "cannot power the VM up", vmm_result_name(rc));
+        char *text = cap_str_printf("%s (%s)", msg ? msg : "cannot power the VM up",
+                                    vmm_result_name(rc));
         fprintf(stderr, "capsule-vm: %s\n", text ? text : "cannot power the VM up");
         console_end_power_up(c, api_code(rc), text ? text : "cannot power the VM up");
         cap_str_free(text);
@@ -521,17 +540,10 @@ int vmproc_managed_main(int argc, char **argv)
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (o) {
-        case 's':
-            id = optarg;
-            break;
-        case 'h':
-            home = optarg;
-            break;
-        case 't':
-            type = optarg;
-            break;
-        default:
-            return usage("unknown or incomplete option in managed mode");
+        case 's': id = optarg; break;
+        case 'h': home = optarg; break;
+        case 't': type = optarg; break;
+        default: return usage("unknown or incomplete option in managed mode");
         }
     }
     if (optind < argc)
