@@ -4,9 +4,9 @@
  * Port and MMIO ranges live in two instances of the same sorted table (base,
  * size, callback, owner), kept in base order so that a lookup is a binary
  * search and an insertion can check its two neighbours for overlap. The
- * tables change only while devices are constructed or destroyed, while
- * lookups happen on every exit: a read-write lock lets vCPUs dispatch in
- * parallel.
+ * tables change mostly while devices are constructed or destroyed (and when
+ * a guest maps a PCI BAR), while lookups happen on every exit: a read-write
+ * lock lets vCPUs dispatch in parallel, held only for the lookup.
  *
  * Unclaimed accesses are part of normal guest behaviour (probing for absent
  * hardware), so they are counted and logged once per port, never failed.
@@ -28,13 +28,15 @@
 
 #define IOM_COMPONENT "iom"
 
+union iom_fn {
+    iom_io_fn io;
+    iom_mmio_fn mmio;
+};
+
 struct iom_range {
     uint64_t base, size; /* [base, base+size) */
     uint32_t flags;
-    union {
-        iom_io_fn io;
-        iom_mmio_fn mmio;
-    } fn;
+    union iom_fn fn;
     void *user;
     char *desc;
     uint64_t reads, writes;
@@ -358,21 +360,45 @@ static void unclaimed_mmio(struct iom *iom, uint64_t addr, unsigned size, bool w
     }
 }
 
-/* One port access of a size the range accepts, entirely inside it, or an
- * unclaimed one. Read lock held. */
-static cap_result io_one_at(struct iom *iom, struct iom_range *r, uint16_t port, unsigned size,
-                            bool write, uint32_t *val)
+/* What a lookup found, copied out under the read lock: callbacks run with
+ * the lock dropped, so that one may register or deregister ranges (a PCI
+ * configuration write mapping a BAR) without deadlocking on it. */
+struct iom_target {
+    bool found;
+    union iom_fn fn;
+    void *user;
+};
+
+/* Counts the access to `r` (NULL: unclaimed, counted by the caller) and
+ * copies its callback. Read lock held. */
+static struct iom_target target_of(struct iom *iom, struct iom_range *r, bool write, bool mmio)
 {
-    if (!r) {
+    struct iom_target t = {.found = r != NULL};
+    if (!r)
+        return t;
+    count(write ? &r->writes : &r->reads);
+    if (mmio)
+        count(write ? &iom->stats.mmio_writes : &iom->stats.mmio_reads);
+    else
+        count(write ? &iom->stats.io_writes : &iom->stats.io_reads);
+    t.fn = r->fn;
+    t.user = r->user;
+    return t;
+}
+
+/* One port access of a size the range accepts, entirely inside it, or an
+ * unclaimed one. No lock held. */
+static cap_result io_call(struct iom *iom, const struct iom_target *t, uint16_t port, unsigned size,
+                          bool write, uint32_t *val)
+{
+    if (!t->found) {
         unclaimed_io(iom, port, size, write, *val);
         if (!write)
             *val = (uint32_t)size_mask(size);
         return CAP_OK;
     }
-    count(write ? &r->writes : &r->reads);
-    count(write ? &iom->stats.io_writes : &iom->stats.io_reads);
     uint32_t v = write ? (uint32_t)(*val & size_mask(size)) : 0;
-    cap_result rc = r->fn.io(r->user, port, size, write, &v);
+    cap_result rc = t->fn.io(t->user, port, size, write, &v);
     if (!write)
         *val = (uint32_t)(v & size_mask(size));
     return rc;
@@ -380,7 +406,10 @@ static cap_result io_one_at(struct iom *iom, struct iom_range *r, uint16_t port,
 
 static cap_result io_one(struct iom *iom, uint16_t port, unsigned size, bool write, uint32_t *val)
 {
-    return io_one_at(iom, table_find(&iom->io, port), port, size, write, val);
+    pthread_rwlock_rdlock(&iom->lock);
+    struct iom_target t = target_of(iom, table_find(&iom->io, port), write, false);
+    pthread_rwlock_unlock(&iom->lock);
+    return io_call(iom, &t, port, size, write, val);
 }
 
 static cap_result io_access(struct iom *iom, uint16_t port, unsigned size, bool write,
@@ -390,24 +419,25 @@ static cap_result io_access(struct iom *iom, uint16_t port, unsigned size, bool 
         return cap_error_set(CAP_E_INVALIDARG, IOM_COMPONENT, NULL,
                              "port 0x%04x: invalid access size %u", port, size);
     pthread_rwlock_rdlock(&iom->lock);
-    cap_result rc = CAP_OK;
     struct iom_range *r = table_find(&iom->io, port);
-    bool split = size > 1 && (!r ? table_find(&iom->io, (uint16_t)(port + size - 1)) != NULL
-                                 : ((r->flags & IOM_F_SPLIT) ||
-                                    (uint64_t)port + size > r->base + r->size));
-    if (!split) {
-        rc = io_one_at(iom, r, port, size, write, val);
-    } else {
-        uint32_t acc = 0;
-        for (unsigned i = 0; i < size && CAP_SUCCEEDED(rc); i++) {
-            uint32_t b = write ? (*val >> (8 * i)) & 0xff : 0;
-            rc = io_one(iom, (uint16_t)(port + i), 1, write, &b);
-            acc |= (b & 0xff) << (8 * i);
-        }
-        if (!write)
-            *val = acc;
-    }
+    bool split =
+        size > 1 && (!r ? table_find(&iom->io, (uint16_t)(port + size - 1)) != NULL
+                        : ((r->flags & IOM_F_SPLIT) || (uint64_t)port + size > r->base + r->size));
+    struct iom_target t = {0};
+    if (!split)
+        t = target_of(iom, r, write, false);
     pthread_rwlock_unlock(&iom->lock);
+    if (!split)
+        return io_call(iom, &t, port, size, write, val);
+    cap_result rc = CAP_OK;
+    uint32_t acc = 0;
+    for (unsigned i = 0; i < size && CAP_SUCCEEDED(rc); i++) {
+        uint32_t b = write ? (*val >> (8 * i)) & 0xff : 0;
+        rc = io_one(iom, (uint16_t)(port + i), 1, write, &b);
+        acc |= (b & 0xff) << (8 * i);
+    }
+    if (!write)
+        *val = acc;
     return rc;
 }
 
@@ -426,23 +456,28 @@ cap_result iom_io_write(struct iom *iom, uint16_t port, unsigned size, uint32_t 
     return io_access(iom, port, size, true, &val);
 }
 
-static cap_result mmio_one(struct iom *iom, uint64_t addr, unsigned size, bool write,
-                           uint64_t *val)
+static cap_result mmio_call(struct iom *iom, const struct iom_target *t, uint64_t addr,
+                            unsigned size, bool write, uint64_t *val)
 {
-    struct iom_range *r = table_find(&iom->mmio, addr);
-    if (!r) {
+    if (!t->found) {
         unclaimed_mmio(iom, addr, size, write);
         if (!write)
             *val = size_mask(size);
         return CAP_OK;
     }
-    count(write ? &r->writes : &r->reads);
-    count(write ? &iom->stats.mmio_writes : &iom->stats.mmio_reads);
     uint64_t v = write ? *val & size_mask(size) : 0;
-    cap_result rc = r->fn.mmio(r->user, addr, size, write, &v);
+    cap_result rc = t->fn.mmio(t->user, addr, size, write, &v);
     if (!write)
         *val = v & size_mask(size);
     return rc;
+}
+
+static cap_result mmio_one(struct iom *iom, uint64_t addr, unsigned size, bool write, uint64_t *val)
+{
+    pthread_rwlock_rdlock(&iom->lock);
+    struct iom_target t = target_of(iom, table_find(&iom->mmio, addr), write, true);
+    pthread_rwlock_unlock(&iom->lock);
+    return mmio_call(iom, &t, addr, size, write, val);
 }
 
 static cap_result mmio_access(struct iom *iom, uint64_t addr, unsigned size, bool write,
@@ -452,24 +487,24 @@ static cap_result mmio_access(struct iom *iom, uint64_t addr, unsigned size, boo
         return cap_error_set(CAP_E_INVALIDARG, IOM_COMPONENT, NULL,
                              "MMIO 0x%" PRIx64 ": invalid access size %u", addr, size);
     pthread_rwlock_rdlock(&iom->lock);
-    cap_result rc = CAP_OK;
     struct iom_range *r = table_find(&iom->mmio, addr);
     bool split = size > 1 && (!r ? table_find(&iom->mmio, addr + size - 1) != NULL
-                                 : ((r->flags & IOM_F_SPLIT) ||
-                                    addr - r->base + size > r->size));
-    if (!split) {
-        rc = mmio_one(iom, addr, size, write, val);
-    } else {
-        uint64_t acc = 0;
-        for (unsigned i = 0; i < size && CAP_SUCCEEDED(rc); i++) {
-            uint64_t b = write ? (*val >> (8 * i)) & 0xff : 0;
-            rc = mmio_one(iom, addr + i, 1, write, &b);
-            acc |= (b & 0xff) << (8 * i);
-        }
-        if (!write)
-            *val = acc;
-    }
+                                 : ((r->flags & IOM_F_SPLIT) || addr - r->base + size > r->size));
+    struct iom_target t = {0};
+    if (!split)
+        t = target_of(iom, r, write, true);
     pthread_rwlock_unlock(&iom->lock);
+    if (!split)
+        return mmio_call(iom, &t, addr, size, write, val);
+    cap_result rc = CAP_OK;
+    uint64_t acc = 0;
+    for (unsigned i = 0; i < size && CAP_SUCCEEDED(rc); i++) {
+        uint64_t b = write ? (*val >> (8 * i)) & 0xff : 0;
+        rc = mmio_one(iom, addr + i, 1, write, &b);
+        acc |= (b & 0xff) << (8 * i);
+    }
+    if (!write)
+        *val = acc;
     return rc;
 }
 

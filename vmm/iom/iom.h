@@ -29,8 +29,11 @@
  *
  * Threads: registration and dispatch may be called from any thread (a
  * read-write lock guards the tables); callbacks run on the dispatching
- * thread without IOM's lock held for writing, so a callback must not
- * register or deregister ranges.
+ * thread with no IOM lock held, so a callback may register or deregister
+ * ranges (a PCI configuration write maps a BAR). The flip side: a callback
+ * may still be entered with a range's `user` just after another thread
+ * deregistered the range, so an owner that deregisters at run time keeps
+ * `user` valid for as long as the IOM lives (PDM's BAR records do).
  */
 #ifndef CAPSULE_VMM_IOM_H
 #define CAPSULE_VMM_IOM_H

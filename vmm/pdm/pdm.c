@@ -63,6 +63,7 @@ static void inst_destroy(struct pdm_devinst *inst)
     if (inst->construct_called && inst->dev.reg->ops->destruct)
         inst->dev.reg->ops->destruct(&inst->dev);
     pdm_release_resources(inst);
+    pdm_pci_release(inst);
     if (pdm->pic == inst) {
         pdm->pic = NULL;
         pdm->pic_ops = NULL;
@@ -107,6 +108,7 @@ void pdm_destroy(struct pdm *pdm)
     if (!pdm)
         return;
     destroy_after(pdm, NULL);
+    pdm_pci_free(pdm);
     for (struct pdm_builtin *b = pdm->builtins, *n; b; b = n) {
         n = b->next;
         free(b);

@@ -22,7 +22,7 @@
 
 /* ---- thunks from IOM and TM ------------------------------------------------ */
 
-static cap_result io_thunk(void *user, uint16_t port, unsigned size, bool write, uint32_t *val)
+cap_result pdm_io_thunk(void *user, uint16_t port, unsigned size, bool write, uint32_t *val)
 {
     struct pdm_range *r = user;
     struct pdm_devinst *inst = r->inst;
@@ -32,7 +32,7 @@ static cap_result io_thunk(void *user, uint16_t port, unsigned size, bool write,
     return rc;
 }
 
-static cap_result mmio_thunk(void *user, uint64_t addr, unsigned size, bool write, uint64_t *val)
+cap_result pdm_mmio_thunk(void *user, uint64_t addr, unsigned size, bool write, uint64_t *val)
 {
     struct pdm_range *r = user;
     struct pdm_devinst *inst = r->inst;
@@ -89,10 +89,10 @@ static cap_result add_range(struct pdm_dev *dev, bool mmio, uint64_t base, uint6
     char name[96];
     snprintf(name, sizeof(name), "%s%s%s", inst->name, desc ? " " : "", desc ? desc : "");
     uint32_t iflags = (flags & PDM_IO_F_SPLIT) ? IOM_F_SPLIT : 0;
-    cap_result rc = mmio ? iom_register_mmio(inst->pdm->info.iom, base, size, iflags, mmio_thunk,
-                                             r, name)
-                         : iom_register_io(inst->pdm->info.iom, (uint16_t)base, (uint32_t)size,
-                                           iflags, io_thunk, r, name);
+    cap_result rc =
+        mmio ? iom_register_mmio(inst->pdm->info.iom, base, size, iflags, pdm_mmio_thunk, r, name)
+             : iom_register_io(inst->pdm->info.iom, (uint16_t)base, (uint32_t)size, iflags,
+                               pdm_io_thunk, r, name);
     if (CAP_FAILED(rc)) {
         free(r);
         return rc;
@@ -568,4 +568,8 @@ const struct pdm_hlp pdm_hlp_table = {
     .irq_latched = hlp_irq_latched,
     .irq_line_ready = hlp_irq_line_ready,
     .irq_take_over = hlp_irq_take_over,
+    .pci_bus_register = pdm_pci_bus_register,
+    .pci_register = pdm_pci_register,
+    .pci_set_irq = pdm_pci_set_irq,
+    .pci_bar_map = pdm_pci_bar_map,
 };

@@ -80,6 +80,10 @@ struct pdm {
      * the level the other devices last asked for */
     struct pdm_devinst *irq_owner[16];
     uint8_t irq_others[16];
+    /* PCI (pdm_pci.c): the bus device and the functions on it */
+    struct pdm_devinst *pci_bus;
+    const struct pdm_pci_bus_ops *pci_bus_ops;
+    struct pdm_pci_fn *pci_fns;
 };
 
 extern const struct pdm_hlp pdm_hlp_table;
@@ -99,6 +103,21 @@ cap_result pdm_cfg_init(struct pdm_cfg *cfg, const struct pdm_dev_config *dc, co
 void pdm_cfg_free(struct pdm_cfg *cfg);
 /* CAP_OK, or CAP_E_INVALIDARG naming the first key the device never read. */
 cap_result pdm_cfg_check_unused(const struct pdm_cfg *cfg, const char *who);
+
+/* PCI (pdm_pci.c): the helpers of struct pdm_hlp, and the clean-up when
+ * `inst` is destructed (its functions leave the bus, their BARs IOM; the
+ * bus role is dropped if it held it). pdm_pci_free at pdm_destroy. */
+cap_result pdm_pci_bus_register(struct pdm_dev *dev, const struct pdm_pci_bus_ops *ops);
+cap_result pdm_pci_register(struct pdm_dev *dev, int devfn, struct pci_function *fn);
+void pdm_pci_set_irq(struct pdm_dev *dev, struct pci_function *fn, int level);
+cap_result pdm_pci_bar_map(struct pdm_dev *bus, struct pci_function *fn, unsigned bar,
+                           uint64_t addr);
+void pdm_pci_release(struct pdm_devinst *inst);
+void pdm_pci_free(struct pdm *pdm);
+
+/* IOM's callbacks for a device's ranges (pdm_hlp.c); `user` a struct pdm_range. */
+cap_result pdm_io_thunk(void *user, uint16_t port, unsigned size, bool write, uint32_t *val);
+cap_result pdm_mmio_thunk(void *user, uint64_t addr, unsigned size, bool write, uint64_t *val);
 
 cap_result pdm_ssm_put(struct pdm_ssm *ssm, const void *buf, size_t len);
 cap_result pdm_ssm_get(struct pdm_ssm *ssm, void *buf, size_t len);

@@ -11,7 +11,8 @@
  * Everything a device needs from the VMM comes through dev->hlp, a constant
  * table of function pointers (struct pdm_hlp): port and MMIO ranges, IRQ
  * lines, timers on the virtual clock, DMA to guest memory, configuration
- * values, logging, errors and VM control. A device therefore links nothing
+ * values, logging, errors, VM control, and PCI functions on the machine's
+ * bus (pdmpci.h, included below). A device therefore links nothing
  * of the VMM, never includes KVM or another device's headers, and keeps no
  * global state: many VMs with many instances can share one loaded plugin.
  *
@@ -58,6 +59,8 @@
 #include <capsule/supports.h>
 #include <capsule/types.h>
 
+#include "pdmpci.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -67,8 +70,10 @@ extern "C" {
  * 2: ops->query_interface, the APIC roles and helpers.
  * 3: ops->irq_ready, the controllers' line_latched, hlp->timer_min_period_ns,
  *    hlp->irq_latched and hlp->irq_line_ready (timer coalescing).
- * 4: hlp->irq_take_over (the HPET's legacy replacement). */
-#define PDM_DEVREG_ABI 4u
+ * 4: hlp->irq_take_over (the HPET's legacy replacement).
+ * 5: PCI (pdmpci.h): hlp->pci_bus_register, pci_register, pci_set_irq,
+ *    pci_bar_map (issue 12). */
+#define PDM_DEVREG_ABI 5u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
@@ -213,6 +218,24 @@ struct pdm_ioapic_ops {
     bool (*line_latched)(struct pdm_dev *dev, unsigned gsi);
 };
 
+/*
+ * PCI (see pdmpci.h for the functions' side). One device per VM - the
+ * chipset's bus (plugins/devices/pci) - takes the bus role with
+ * hlp->pci_bus_register; every other device's hlp->pci_register and
+ * hlp->pci_set_irq then reach it through these ops.
+ *  attach: put `fn` at `devfn` (0-255), or with PDM_PCI_DEVFN_ANY at
+ *     function 0 of the first free device number; set fn->devfn. Fails
+ *     (error info) when the place is taken or out of range.
+ *  detach: `fn`'s device is being destructed: unmap its BARs (through
+ *     hlp->pci_bar_map), drop its INTx, forget it.
+ *  set_intx: `fn`'s INTx line is now `level` (0/1).
+ */
+struct pdm_pci_bus_ops {
+    cap_result (*attach)(struct pdm_dev *bus, struct pci_function *fn, int devfn);
+    void (*detach)(struct pdm_dev *bus, struct pci_function *fn);
+    void (*set_intx)(struct pdm_dev *bus, struct pci_function *fn, int level);
+};
+
 typedef void (*pdm_timer_fn)(struct pdm_dev *dev, void *user, uint64_t now_ns);
 
 /* The VMM's services to a device. Every function takes the calling device
@@ -317,6 +340,28 @@ struct pdm_hlp {
      * the owner releases it (having lowered its own). The HPET's legacy
      * replacement takes IRQ0 and IRQ8 from the PIT and the RTC this way. */
     void (*irq_take_over)(struct pdm_dev *dev, unsigned irq, bool on);
+
+    /* ---- PCI (ABI 5; pdmpci.h, struct pdm_pci_bus_ops) ---- */
+    /* The bus role, once per VM (CAP_E_ALREADY_REGISTERED otherwise). */
+    cap_result (*pci_bus_register)(struct pdm_dev *dev, const struct pdm_pci_bus_ops *ops);
+    /* Puts `fn` (filled, fn->owner set) on the bus at `devfn` (PCI_DEVFN(d, f))
+     * or PDM_PCI_DEVFN_ANY; in construct. The device must have ops->io for
+     * an I/O BAR and ops->mmio for a memory BAR. Errors (error info): no
+     * bus in the VM (the bus device must come first in the device list),
+     * the place is taken, a BAR without its op. fn stays the device's; it
+     * leaves the bus when the device is destructed. */
+    cap_result (*pci_register)(struct pdm_dev *dev, int devfn, struct pci_function *fn);
+    /* `fn`'s (one of this device's functions; NULL: the first it
+     * registered) INTx line to `level`: held at 1 while the function wants
+     * service. Ignored for a function not on the bus. */
+    void (*pci_set_irq)(struct pdm_dev *dev, struct pci_function *fn, int level);
+    /* For the bus only: maps BAR `bar` of `fn` at `addr` (PCI_BAR_UNMAPPED:
+     * unmaps it) as a port or MMIO range of fn's device, whose ops->io /
+     * ops->mmio then get fn->bar[bar].user; sets fn->bar[bar].addr. A
+     * failure (overlap with RAM, ROM or another range) leaves it unmapped
+     * and returns the error (error info names the conflict). */
+    cap_result (*pci_bar_map)(struct pdm_dev *bus, struct pci_function *fn, unsigned bar,
+                              uint64_t addr);
 };
 
 /* A device instance, as the device sees it. Filled by PDM; read-only. */

@@ -4,66 +4,14 @@
  *
  * Everything works byte by byte: a guest may read or write any size at any
  * offset, so an access is its bytes, each stored through the function's
- * masks, and the hooks see the access as the guest made it.
+ * masks, and the hooks see the access as the guest made it. BAR sizing
+ * needs nothing more: a BAR's wmask has only its address bits above the
+ * size (pci_fn_declare_bar), so all-ones reads back as ~(size - 1) with
+ * the type bits.
  */
 #include <string.h>
 
 #include "pci_config.h"
-
-void pci_fn_init(struct pci_function *fn, const char *name, uint16_t vendor, uint16_t device,
-                 uint8_t revision, uint32_t class_code)
-{
-    memset(fn, 0, sizeof(*fn));
-    fn->name = name;
-    pci_fn_set16(fn, PCI_VENDOR_ID, vendor);
-    pci_fn_set16(fn, PCI_DEVICE_ID, device);
-    pci_fn_set8(fn, PCI_REVISION_ID, revision);
-    pci_fn_set8(fn, PCI_CLASS_PROG, (uint8_t)class_code);
-    pci_fn_set16(fn, PCI_CLASS_DEVICE, (uint16_t)(class_code >> 8));
-    pci_fn_set_wmask16(fn, PCI_COMMAND,
-                       PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
-                           PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE);
-    fn->w1cmask[PCI_STATUS] = PCI_STATUS_ERRORS & 0xff;
-    fn->w1cmask[PCI_STATUS + 1] = PCI_STATUS_ERRORS >> 8;
-    fn->wmask[PCI_CACHE_LINE] = 0xff;
-    fn->wmask[PCI_LATENCY_TIMER] = 0xff;
-    fn->wmask[PCI_INTERRUPT_LINE] = 0xff;
-}
-
-static void set_bytes(uint8_t *space, unsigned off, unsigned width, uint32_t v)
-{
-    if (off >= PCI_CONFIG_SIZE || width > PCI_CONFIG_SIZE - off)
-        return;
-    for (unsigned i = 0; i < width; i++)
-        space[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-void pci_fn_set8(struct pci_function *fn, unsigned off, uint8_t v)
-{
-    set_bytes(fn->cfg, off, 1, v);
-}
-
-void pci_fn_set16(struct pci_function *fn, unsigned off, uint16_t v)
-{
-    set_bytes(fn->cfg, off, 2, v);
-}
-
-void pci_fn_set32(struct pci_function *fn, unsigned off, uint32_t v)
-{
-    set_bytes(fn->cfg, off, 4, v);
-}
-
-void pci_fn_set_wmask16(struct pci_function *fn, unsigned off, uint16_t mask)
-{
-    set_bytes(fn->wmask, off, 2, mask);
-}
-
-uint16_t pci_fn_get16(const struct pci_function *fn, unsigned off)
-{
-    if (off >= PCI_CONFIG_SIZE - 1)
-        return 0xffff;
-    return (uint16_t)(fn->cfg[off] | fn->cfg[off + 1] << 8);
-}
 
 /* Sizes other than 1, 2 and 4 cannot come from an x86 port access; any
  * other is taken as 4 rather than trusted. */
@@ -107,8 +55,26 @@ cap_result pci_bus_attach(struct pci_bus *bus, unsigned devfn, struct pci_functi
     if (bus->slot[devfn])
         return CAP_E_ALREADY_REGISTERED;
     memcpy(fn->reset, fn->cfg, sizeof(fn->reset));
+    fn->devfn = devfn;
+    fn->intx = fn->intx_out = false;
     bus->slot[devfn] = fn;
     return CAP_OK;
+}
+
+int pci_bus_free_devfn(const struct pci_bus *bus, unsigned first)
+{
+    for (unsigned d = first; d < 32; d++)
+        if (!bus->slot[PCI_DEVFN(d, 0)])
+            return (int)PCI_DEVFN(d, 0);
+    return -1;
+}
+
+void pci_bus_detach(struct pci_bus *bus, struct pci_function *fn)
+{
+    if (!fn || fn->devfn > 255 || bus->slot[fn->devfn] != fn)
+        return;
+    pci_bus_set_intx(bus, fn, false);
+    bus->slot[fn->devfn] = NULL;
 }
 
 struct pci_function *pci_bus_find(struct pci_bus *bus, unsigned busnr, unsigned devfn)
@@ -137,7 +103,67 @@ void pci_bus_write(struct pci_bus *bus, unsigned busnr, unsigned devfn, unsigned
 
 void pci_bus_reset(struct pci_bus *bus)
 {
-    for (unsigned i = 0; i < 256; i++)
-        if (bus->slot[i])
-            memcpy(bus->slot[i]->cfg, bus->slot[i]->reset, PCI_CONFIG_SIZE);
+    for (unsigned i = 0; i < 256; i++) {
+        struct pci_function *fn = bus->slot[i];
+        if (fn) {
+            memcpy(fn->cfg, fn->reset, PCI_CONFIG_SIZE);
+            fn->intx = fn->intx_out = false;
+        }
+    }
+    memset(bus->pirq_count, 0, sizeof(bus->pirq_count));
+}
+
+uint64_t pci_bar_decode(const struct pci_function *fn, unsigned i)
+{
+    if (i >= PCI_NUM_BARS || !fn->bar[i].size)
+        return PCI_BAR_UNMAPPED;
+    const struct pci_bar *b = &fn->bar[i];
+    bool io = b->flags & PCI_BAR_IO, rom = i == PCI_ROM_SLOT;
+    uint16_t cmd = pci_fn_get16(fn, PCI_COMMAND);
+    if (!(cmd & (io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)))
+        return PCI_BAR_UNMAPPED;
+    unsigned off = rom ? PCI_ROM_ADDRESS : PCI_BASE_ADDRESS_0 + 4 * i;
+    uint32_t reg = pci_fn_get32(fn, off);
+    if (rom && !(reg & 1))
+        return PCI_BAR_UNMAPPED;
+    uint64_t addr = reg & (io ? ~0x3u : rom ? ~0x7ffu : ~0xfu);
+    if (!io && (b->flags & PCI_BAR_MEM64))
+        addr |= (uint64_t)pci_fn_get32(fn, off + 4) << 32;
+    addr &= ~(b->size - 1); /* the wmask keeps it aligned; a loaded state too */
+    return addr ? addr : PCI_BAR_UNMAPPED;
+}
+
+int pci_intx_pirq(const struct pci_function *fn)
+{
+    unsigned pin = fn->cfg[PCI_INTERRUPT_PIN];
+    if (pin < 1 || pin > 4)
+        return -1;
+    return (int)(((fn->devfn >> 3) + pin - 1) & 3);
+}
+
+bool pci_bus_update_intx(struct pci_bus *bus, struct pci_function *fn)
+{
+    bool out = fn->intx && !(pci_fn_get16(fn, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
+    if (fn->intx)
+        fn->cfg[PCI_STATUS] |= PCI_STATUS_INTERRUPT;
+    else
+        fn->cfg[PCI_STATUS] &= (uint8_t)~PCI_STATUS_INTERRUPT;
+    int pirq = pci_intx_pirq(fn);
+    if (out == fn->intx_out)
+        return false;
+    fn->intx_out = out;
+    if (pirq < 0)
+        return false;
+    unsigned *c = &bus->pirq_count[pirq];
+    if (out)
+        return ++*c == 1;
+    if (*c == 0)
+        return false; /* not counted (the pin changed under it): nothing to undo */
+    return --*c == 0;
+}
+
+bool pci_bus_set_intx(struct pci_bus *bus, struct pci_function *fn, bool level)
+{
+    fn->intx = level;
+    return pci_bus_update_intx(bus, fn);
 }

@@ -127,6 +127,37 @@ START_TEST(test_config_hooks)
 }
 END_TEST
 
+/* What a device may declare (pdmpci.h): the owner's mistakes are refused. */
+START_TEST(test_declare_bars)
+{
+    static struct pci_function f;
+    int u;
+    pci_fn_init(&f, "bars", 0x1234, 0x0001, 0, 0xff0000);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 6, PCI_BAR_IO, 16, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_IO, 2, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_IO, 512, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_IO, 24, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_IO | PCI_BAR_PREFETCH, 16, &u),
+                     CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, 0x10, 4096, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, 0, 8, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, 0, 1ull << 32, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 5, PCI_BAR_MEM64, 4096, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 1, PCI_BAR_MEM64, 1ull << 33, &u), CAP_OK);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 2, PCI_BAR_IO, 16, &u), CAP_E_INVALIDARG); /* 1's */
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 0, PCI_BAR_MEM64, 4096, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_bar(&f, 1, PCI_BAR_IO, 16, &u), CAP_E_INVALIDARG); /* twice */
+    ck_assert_int_eq(pci_fn_declare_rom(&f, 1024, &u), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pci_fn_declare_rom(&f, 4096, &u), CAP_OK);
+    ck_assert_int_eq(pci_fn_declare_rom(&f, 4096, &u), CAP_E_INVALIDARG);
+    /* an 8 GiB BAR: the low dword has no address bits */
+    pci_fn_write(&f, 0x14, 4, 0xffffffffu);
+    pci_fn_write(&f, 0x18, 4, 0xffffffffu);
+    ck_assert_uint_eq(pci_fn_read(&f, 0x14, 4), 0x00000004);
+    ck_assert_uint_eq(pci_fn_read(&f, 0x18, 4), 0xfffffffe);
+}
+END_TEST
+
 START_TEST(test_config_bus)
 {
     static struct pci_bus bus;
@@ -224,7 +255,7 @@ END_TEST
 START_TEST(test_absent_and_disabled)
 {
     /* every other function, device and bus: no device */
-    ck_assert_uint_eq(cfg_read(1, PCI_VENDOR_ID, 4), 0xffffffff);
+    ck_assert_uint_eq(cfg_read(2, PCI_VENDOR_ID, 4), 0xffffffff);
     ck_assert_uint_eq(cfg_read(31, PCI_VENDOR_ID, 2), 0xffff);
     h_out(&h, ADDR, 4, conf1(0, 0, 1, 0));
     ck_assert_uint_eq(h_in(&h, DATA, 4), 0xffffffff);
@@ -285,14 +316,55 @@ START_TEST(test_reset_save_load)
 }
 END_TEST
 
+/* A state saved before PIIX3 (version 1: the host bridge's space alone)
+ * still loads: PDM's record is u32 name length, name, u32 version, u64
+ * length, data. */
+START_TEST(test_load_version1)
+{
+    uint8_t rec[4 + 4 + 4 + 8 + 261];
+    uint32_t nl = 4, ver = 1;
+    uint64_t len = 261;
+    memcpy(rec, &nl, 4);
+    memcpy(rec + 4, "pci0", 4);
+    memcpy(rec + 8, &ver, 4);
+    memcpy(rec + 12, &len, 8);
+    uint8_t *d = rec + 20;
+    uint32_t addr = conf1(0, 0, 0, 0x58);
+    memcpy(d, &addr, 4);
+    d[4] = 0x02;
+    for (unsigned r = 0; r < 256; r += 4) {
+        uint32_t v = cfg_read(0, r, 4);
+        memcpy(d + 5 + r, &v, 4);
+    }
+    d[5 + PCI_COMMAND + 1] = 0x01; /* SERR on */
+    d[5 + 0x5a] = 0x33;
+    ck_assert_int_eq(pdm_load(h.pdm, rec, sizeof(rec)), CAP_OK);
+    ck_assert_uint_eq(h_in(&h, ADDR, 4), conf1(0, 0, 0, 0x58));
+    ck_assert_uint_eq(h_in(&h, RCR, 1), 0x02);
+    ck_assert_uint_eq(cfg_read(0, PCI_COMMAND, 2), 0x0106);
+    ck_assert_uint_eq(cfg_read(0, 0x5a, 1), 0x33);
+    ck_assert_uint_eq(cfg_read(1, PCI_VENDOR_ID, 4), 0x70008086); /* PIIX3 at power-on */
+    ck_assert_uint_eq(cfg_read(1, 0x60, 4), 0x80808080);
+    ver = 3; /* a version this build does not know */
+    memcpy(rec + 8, &ver, 4);
+    ck_assert_int_ne(pdm_load(h.pdm, rec, sizeof(rec)), CAP_OK);
+}
+END_TEST
+
 /* A saved state is input: what no guest could write stays the hardware's. */
 START_TEST(test_load_hostile_state)
 {
     void *buf = NULL;
     size_t len = 0;
     ck_assert_int_eq(pdm_save(h.pdm, &buf, &len), CAP_OK);
-    ck_assert_uint_ge(len, 261);
-    memset((uint8_t *)buf + len - 261, 0xff, 261); /* addr, rcr, the whole space */
+    /* the device's record: header (addr, rcr, count 2), then per function
+     * devfn, INTx level, 256 bytes: spoil all but the count and devfns */
+    ck_assert_uint_ge(len, 6 + 2 * 258);
+    uint8_t *p = (uint8_t *)buf + len - (6 + 2 * 258);
+    ck_assert_uint_eq(p[5], 2);
+    memset(p, 0xff, 5);
+    memset(p + 7, 0xff, 257);
+    memset(p + 6 + 258 + 1, 0xff, 257);
     ck_assert_int_eq(pdm_load(h.pdm, buf, len), CAP_OK);
     ck_assert_uint_eq(h_in(&h, ADDR, 4), 0x80fffffcu);
     ck_assert_uint_eq(h_in(&h, RCR, 1), 0x02);
@@ -341,6 +413,7 @@ int main(void)
     tcase_add_test(cfg, test_config_masks);
     tcase_add_test(cfg, test_config_hooks);
     tcase_add_test(cfg, test_config_bus);
+    tcase_add_test(cfg, test_declare_bars);
     suite_add_tcase(s, cfg);
     TCase *tc = tcase_create("pci");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -350,6 +423,7 @@ int main(void)
     tcase_add_test(tc, test_reset_control);
     tcase_add_test(tc, test_reset_save_load);
     tcase_add_test(tc, test_load_hostile_state);
+    tcase_add_test(tc, test_load_version1);
     tcase_add_test(tc, test_hostile_sweep);
     suite_add_tcase(s, tc);
     TCase *keys = tcase_create("config");

@@ -343,6 +343,53 @@ START_TEST(test_due)
 }
 END_TEST
 
+/* A callback may change the tables (a PCI configuration write maps a BAR):
+ * the port callback here maps and unmaps an MMIO range and a port range
+ * from inside the access. With IOM's lock held around callbacks this
+ * deadlocked. */
+static struct iom *remap_iom;
+static uint64_t remap_store;
+static struct rec remap_rec;
+
+static cap_result remap_cb(void *user, uint16_t port, unsigned size, bool write, uint32_t *val)
+{
+    if (!write)
+        return CAP_OK;
+    if (*val) {
+        ck_assert_int_eq(
+            iom_register_mmio(remap_iom, 0xe0000000u, 0x1000, 0, mmio_cb, &remap_store, "bar1"),
+            CAP_OK);
+        ck_assert_int_eq(iom_register_io(remap_iom, 0xc000, 16, 0, io_cb, &remap_rec, "bar0"),
+                         CAP_OK);
+    } else {
+        ck_assert_int_eq(iom_deregister_mmio(remap_iom, 0xe0000000u, &remap_store), CAP_OK);
+        ck_assert_int_eq(iom_deregister_io(remap_iom, 0xc000, &remap_rec), CAP_OK);
+    }
+    return CAP_OK;
+}
+
+START_TEST(test_register_from_callback)
+{
+    uint64_t v = 0;
+    uint32_t p = 0;
+    ck_assert_int_eq(iom_create(logfn, NULL, &remap_iom), CAP_OK);
+    ck_assert_int_eq(iom_register_io(remap_iom, 0xcfc, 4, 0, remap_cb, NULL, "cfg"), CAP_OK);
+    ck_assert_int_eq(iom_io_write(remap_iom, 0xcfc, 4, 1), CAP_OK);
+    ck_assert_int_eq(iom_mmio_write(remap_iom, 0xe0000010u, 4, 0x55), CAP_OK);
+    ck_assert_int_eq(iom_mmio_read(remap_iom, 0xe0000010u, 4, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0x55);
+    ck_assert_int_eq(iom_io_read(remap_iom, 0xc004, 4, &p), CAP_OK);
+    ck_assert_uint_eq(p, 0x11223344u + 0xc004);
+    /* unmapped from a callback again: both gone */
+    ck_assert_int_eq(iom_io_write(remap_iom, 0xcfc, 1, 0), CAP_OK);
+    ck_assert(!iom_io_claimed(remap_iom, 0xc000));
+    ck_assert(!iom_mmio_claimed(remap_iom, 0xe0000000u));
+    ck_assert_int_eq(iom_mmio_read(remap_iom, 0xe0000010u, 4, &v), CAP_OK);
+    ck_assert_uint_eq(v, 0xffffffffu);
+    iom_destroy(remap_iom);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("iomtm");
@@ -350,6 +397,7 @@ int main(void)
     tcase_add_test(ti, test_io);
     tcase_add_test(ti, test_io_lookup_hint);
     tcase_add_test(ti, test_mmio);
+    tcase_add_test(ti, test_register_from_callback);
     suite_add_tcase(s, ti);
     TCase *tt = tcase_create("tm");
     tcase_add_test(tt, test_clock);
