@@ -211,8 +211,9 @@ ok modifyvm other --firmware bios --boot1 none --boot2 none --kernel ""
 expect 1 "boot order is empty" startvm other --type headless
 
 # --- the whole flow: BIOS -> the machine's IDE disk, through the service ------------
-# ide_mbr.bin (the IDE controller's boot sector payload) writes LBA 2 through
-# INT 13h, reads it back, says "disk write ok" on COM1 and debug-exits.
+# ide_mbr.bin (the IDE controller's boot sector payload) writes a sector
+# through INT 13h, reads it back, says "disk write ok" on COM1 and
+# debug-exits.
 MBR=$B/tests/vm-payloads/ide_mbr.bin
 if [ ! -f "$MBR" ] || [ ! -f /usr/share/seabios/bios-256k.bin ] ||
     ! "$B/bin/capsule-vm" --drive if=ide,port=0,device=0,media=cdrom --help >/dev/null 2>&1; then
@@ -220,6 +221,7 @@ if [ ! -f "$MBR" ] || [ ! -f /usr/share/seabios/bios-256k.bin ] ||
 else
     cp "$MBR" "$d/pc.img"
     truncate -s 4M "$d/pc.img"
+    cp "$d/pc.img" "$tmp/pc.orig"
     ok createvm --name pc --register
     ok modifyvm pc --firmware bios --boot1 dvd --boot2 disk --engine rem --debugexit on \
         --uart1 0x3f8 4 --uartmode1 file "$tmp/pc.serial"
@@ -238,9 +240,8 @@ else
         pass "startvm -> SeaBIOS -> the empty DVD passed over -> the IDE disk's boot sector ($t ms)" ||
         fail "the BIOS did not boot the machine's disk: serial $(tr -d '\033' <"$tmp/pc.serial" 2>&1 | tail -5)"
     wait_state pc poweroff
-    for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-SECTOR-2!'; done >"$tmp/want"
-    dd if="$d/pc.img" of="$tmp/got" bs=512 skip=2 count=1 status=none
-    cmp -s "$tmp/want" "$tmp/got" && pass "the guest's write is in the machine's disk image" ||
-        fail "LBA 2 of pc.img is not what the guest wrote"
+    # What the payload writes where is ide.sh's business; here: it got there.
+    cmp -s "$tmp/pc.orig" "$d/pc.img" && fail "the guest's write is not in pc.img" ||
+        pass "the guest's write is in the machine's disk image"
 fi
 finish
