@@ -117,9 +117,9 @@ struct vmproc {
     char *dev_text[VMPROC_MAX_EXTRA_DEVICES];
     size_t ndevs;
     struct loader_info boot;
-    char serial_text[2][16]; /* COM1's iobase and irq as strings */
-    char num_text[3][24];    /* RAM size, RAM below 4 GiB, CPUs as strings */
-    char sercon_text[48];    /* fw_cfg's etc/sercon-port (firmware bios) */
+    char serial_text[2][16];    /* COM1's iobase and irq as strings */
+    char num_text[3][24];       /* RAM size, RAM below 4 GiB, CPUs as strings */
+    char sercon_text[48];       /* fw_cfg's etc/sercon-port (firmware bios) */
     struct vmproc_fwtables fwt; /* ACPI + SMBIOS for fw_cfg (bios), the UUID */
     char engine_reason[256];
     struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
@@ -523,6 +523,19 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
 struct vm *vmproc_vm(struct vmproc *p)
 {
     return p->vm;
+}
+
+cap_result vmproc_set_medium(struct vmproc *p, const char *bus, unsigned port, unsigned device,
+                             const char *path, bool force)
+{
+    for (unsigned i = 0; i < p->opts.n_drives; i++) {
+        const struct vmproc_drive *d = &p->opts.drives[i];
+        if (!strcmp(d->bus, bus) && d->port == port && d->device == device)
+            return pdm_drive_set_medium(vm_pdm(p->vm), p->drives[i].device, p->drives[i].instance,
+                                        p->drives[i].lun, path, NULL, force);
+    }
+    return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                         "the VM has no drive on %s port %u device %u", bus, port, device);
 }
 
 void vmproc_destroy(struct vmproc *p)
