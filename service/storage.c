@@ -697,6 +697,7 @@ cap_result storage_hot_mount(struct machine_obj *m, const char *ctl, int32_t por
     rc = machine_write_locked(p, NULL);
     svc_core_unlock(m->core);
     pthread_mutex_unlock(&hot_lock);
+    events_medium_changed(m->core->events, &p->id, ctl, port, device, &id);
     if (CAP_SUCCEEDED(rc))
         events_machine_data(m->core->events, &p->id);
     return rc;

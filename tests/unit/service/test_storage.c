@@ -585,9 +585,41 @@ START_TEST(test_hot_mount)
     got = dvd_id(vm);
     ck_assert(cap_uuid_equal(&got, &one));
     ck_assert(file_names(a, &one));
-    /* Forced, the VM takes it: the settings and the file follow. */
+    /* Forced, the VM takes it: the settings and the file follow, and an
+     * OnMediumChanged event says so. */
+    IEventSource *es = NULL;
+    IEventListener *l = NULL;
+    EventType types[] = {EventType_OnMediumChanged};
+    ck_assert_int_eq(ICapsule_GetEventSource(capsule, &es), CAP_OK);
+    ck_assert_int_eq(IEventSource_CreateListener(es, &l), CAP_OK);
+    ck_assert_int_eq(IEventSource_RegisterListener(es, l, 1, types, CAP_FALSE), CAP_OK);
     f->result = CAP_OK;
     ck_assert_int_eq(IMachine_MountMedium(shm, "SATA", 1, 0, iso2, CAP_TRUE), CAP_OK);
+    IEvent *e = NULL;
+    IMediumChangedEvent *mce = NULL;
+    ck_assert_int_eq(IEventSource_GetEvent(es, l, 1000, &e), CAP_OK);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(CAP_QI(e, &IID_IMediumChangedEvent, &mce), CAP_OK);
+    char *ctl_name = NULL;
+    int32_t ev_port = -1, ev_dev = -1;
+    cap_uuid ev_id, mid;
+    ck_assert_int_eq(IMediumChangedEvent_GetController(mce, &ctl_name), CAP_OK);
+    ck_assert_str_eq(ctl_name, "SATA");
+    ck_assert_int_eq(IMediumChangedEvent_GetPort(mce, &ev_port), CAP_OK);
+    ck_assert_int_eq(IMediumChangedEvent_GetDevice(mce, &ev_dev), CAP_OK);
+    ck_assert_int_eq(ev_port * 10 + ev_dev, 10);
+    ck_assert_int_eq(IMediumChangedEvent_GetMediumId(mce, &ev_id), CAP_OK);
+    ck_assert(cap_uuid_equal(&ev_id, &two));
+    ck_assert_int_eq(IMediumChangedEvent_GetMachineId(mce, &ev_id), CAP_OK);
+    IMachine_GetId(a, &mid);
+    ck_assert(cap_uuid_equal(&ev_id, &mid));
+    cap_str_free(ctl_name);
+    IMediumChangedEvent_Release(mce);
+    IEventSource_EventProcessed(es, l, e);
+    IEvent_Release(e);
+    IEventSource_UnregisterListener(es, l);
+    IEventListener_Release(l);
+    IEventSource_Release(es);
     ck_assert_int_eq(f->force, CAP_TRUE);
     got = dvd_id(shm);
     ck_assert(cap_uuid_equal(&got, &two));
