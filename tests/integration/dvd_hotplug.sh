@@ -107,6 +107,8 @@ expect 1 "cannot be detached" storageattach dvd --storagectl IDE --port 1 --devi
     pass "the guest saw no change from the refused ones" ||
     fail "the guest saw: $(tr -d '\r' <"$tmp/com1" | tr '\n' '|')"
 
+expect 2 "the image \(FILE\) or none is missing" controlvm dvd dvdattach
+expect 2 "pause takes no argument" controlvm dvd pause "$d/ALPHA.iso"
 ok controlvm dvd poweroff
 wait_state dvd poweroff
 expect_mr dvd '"IDE-1-0"' "\"$d/BRAVO.iso\""
