@@ -117,9 +117,9 @@ struct vmproc {
     char *dev_text[VMPROC_MAX_EXTRA_DEVICES];
     size_t ndevs;
     struct loader_info boot;
-    char serial_text[2][16];    /* COM1's iobase and irq as strings */
-    char num_text[3][24];       /* RAM size, RAM below 4 GiB, CPUs as strings */
-    char sercon_text[48];       /* fw_cfg's etc/sercon-port (firmware bios) */
+    char serial_text[2][16]; /* COM1's iobase and irq as strings */
+    char num_text[3][24];    /* RAM size, RAM below 4 GiB, CPUs as strings */
+    char sercon_text[48];    /* fw_cfg's etc/sercon-port (firmware bios) */
     struct vmproc_fwtables fwt; /* ACPI + SMBIOS for fw_cfg (bios), the UUID */
     char engine_reason[256];
     struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
