@@ -11,6 +11,7 @@
 #  - controlvm dvdattach ISO A, storageattach --medium ISO B, storageattach
 #    --medium emptydrive, controlvm dvdattach none: each seen by the guest
 #    and kept in the settings (showvminfo), an unregistered ISO registered;
+#    a change while the VM is paused seen once it resumes;
 #  - the guest's lock (PREVENT MEDIUM REMOVAL, taken for a "LOCK..." volume)
 #    refuses a change with a clear error and the settings unchanged;
 #    --forceunmount changes it anyway;
@@ -75,7 +76,10 @@ ok storageattach dvd --storagectl IDE --port 1 --device 0 --type dvddrive --medi
 seen 2 "DVD: empty"
 [ "$(slot)" = emptydrive ] && pass "the settings have an empty drive" || fail "IDE-1-0 is $(slot)"
 
+# Paused: the change waits in the drive for the guest to run again.
+ok controlvm dvd pause
 ok controlvm dvd dvdattach "$d/ALPHA.iso"
+ok controlvm dvd resume
 seen 2 "DVD: medium ALPHA"
 ok controlvm dvd dvdattach none
 seen 3 "DVD: empty"
