@@ -695,6 +695,14 @@ cap_result storage_hot_mount(struct machine_obj *m, const char *ctl, int32_t por
     set_slot_medium(&p->obj.cfg, ctl, port, device, &id);
     set_slot_medium(&p->obj.saved, ctl, port, device, &id);
     rc = machine_write_locked(p, NULL);
+    if (CAP_FAILED(rc)) {
+        char *why = cap_str_dup(cap_error_peek_message());
+        rc = cap_error_set(rc, SVC_COMPONENT, IFACE,
+                           "the running VM of '%s' has the new medium, but its settings file "
+                           "could not be written: %s",
+                           m->cfg.name, why ? why : "?");
+        cap_str_free(why);
+    }
     svc_core_unlock(m->core);
     pthread_mutex_unlock(&hot_lock);
     events_medium_changed(m->core->events, &p->id, ctl, port, device, &id);

@@ -21,8 +21,9 @@
 set -u
 NAME=dvd_hotplug
 PAYLOAD=${CAPSULE_BUILD:-}/tests/vm-payloads/dvd_watch.bin
-NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $PAYLOAD /usr/bin/xorriso"
+NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $PAYLOAD"
 . "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
+command -v xorriso >/dev/null || { fail "xorriso is missing: install it (tools/setup.sh does)"; finish; }
 export CAPSULE_SVC_IDLE_TIMEOUT=60000
 
 d=$tmp/media
