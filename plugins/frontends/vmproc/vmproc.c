@@ -21,6 +21,7 @@
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 #include "vmproc_fwtables.h"
+#include "vmproc_screenshot.h"
 
 #define MAX_DEVICES (16 + VMPROC_MAX_EXTRA_DEVICES)
 #define MAX_KV      16
@@ -92,6 +93,9 @@ static const struct devspec default_devices[] = {
     {"hpet", always, NULL, true},
     /* SeaBIOS's debug log (port 0x402) into the VM's log: where POST got */
     {"debugcon", if_bios, NULL, true},
+    /* The display: with the BIOS, which runs its VGA BIOS (a PC has one;
+     * --no-device vga leaves it out, --device vga adds it without) */
+    {"vga", if_bios, NULL, true},
 };
 #define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
@@ -274,7 +278,7 @@ static cap_result build_device_list(struct vmproc *p)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
                                  "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, hpet, "
-                                 "debugcon)",
+                                 "debugcon, vga)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
@@ -473,6 +477,13 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
     enum vm_state st = vm_wait(p->vm, -1);
     if (state)
         *state = st;
+    if (p->opts.screenshot) {
+        if (CAP_SUCCEEDED(vmproc_screenshot(p->vm, p->opts.screenshot)))
+            fprintf(stderr, "capsule-vm: screenshot written to %s\n", p->opts.screenshot);
+        else
+            fprintf(stderr, "capsule-vm: %s\n", cap_error_peek_message());
+        cap_error_clear();
+    }
     p->frontend->detach(p->fe_state);
     p->fe_state = NULL;
     uint64_t dropped = __atomic_load_n(&p->log_dropped, __ATOMIC_RELAXED);

@@ -89,7 +89,10 @@ void vmproc_usage(FILE *f)
             "                       and its ACPI table), debugexit with --debug-exit,\n"
             "                       debugcon (port 0x402: the BIOS's debug log into the VM\n"
             "                       log, or all of it to a file: --device debugcon,path=F)\n"
-            "                       with --firmware bios\n"
+            "                       with --firmware bios, vga (PCI VGA with Bochs VBE and\n"
+            "                       its VGA BIOS) with --firmware bios\n"
+            "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
+            "                       stops\n"
             "  --frontend NAME      headless (default)\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"
@@ -187,7 +190,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_LOGMAX,
         O_FIRMWARE,
         O_BIOS,
-        O_BOOT
+        O_BOOT,
+        O_SCREENSHOT
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -209,6 +213,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"firmware", required_argument, NULL, O_FIRMWARE},
         {"bios", required_argument, NULL, O_BIOS},
         {"boot", required_argument, NULL, O_BOOT},
+        {"screenshot", required_argument, NULL, O_SCREENSHOT},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -240,6 +245,13 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         case O_BOOT:
             o->boot_order = optarg;
             boot_given = true;
+            break;
+        case O_SCREENSHOT:
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --screenshot: no file name\n");
+                return -1;
+            }
+            o->screenshot = optarg;
             break;
         case O_INITRD:
             o->initrd = optarg;
