@@ -240,17 +240,7 @@ static cap_result vga_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t ve
         rc = dev->hlp->ssm_get(ssm, s->core.vram, s->core.vram_size);
     if (CAP_FAILED(rc))
         return rc;
-    /* the derived VBE values and the generations come from what was loaded */
-    s->core.vbe[VBE_INDEX_VIDEO_MEMORY_64K] = (uint16_t)(s->core.vram_size >> 16);
-    uint16_t idx = s->core.vbe_index;
-    s->core.vbe_index = VBE_INDEX_ENABLE;
-    uint16_t en = s->core.vbe[VBE_INDEX_ENABLE];
-    s->core.vbe[VBE_INDEX_ENABLE] = 0;
-    vga_core_vbe_write(&s->core, en | VBE_NOCLEARMEM);
-    s->core.vbe[VBE_INDEX_ENABLE] = en;
-    s->core.vbe_index = idx;
-    s->core.reg_gen++;
-    s->core.mem_gen++;
+    vga_core_loaded(&s->core); /* a stream may hold anything: clamped again */
     s->disp.valid = 0;
     return CAP_OK;
 }

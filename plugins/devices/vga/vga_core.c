@@ -453,6 +453,27 @@ static void vbe_fixup(struct vga_core *s)
     s->vbe_start = r[VBE_INDEX_Y_OFFSET] * line + r[VBE_INDEX_X_OFFSET] * bytes;
 }
 
+void vga_core_loaded(struct vga_core *s)
+{
+    /* the indexes as the ports could have set them */
+    s->seq_index &= 7;
+    s->gc_index &= 0x0f;
+    s->crtc_index &= 0x3f;
+    s->ar_index &= 0x3f;
+    if (s->dac_sub > 2)
+        s->dac_sub = 0;
+    s->vbe[VBE_INDEX_VIDEO_MEMORY_64K] =
+        (uint16_t)(s->vram_size >> 16 > 0xffff ? 0xffff : s->vram_size >> 16);
+    if ((uint64_t)s->vbe[VBE_INDEX_BANK] * 0x10000 >= s->vram_size)
+        s->vbe[VBE_INDEX_BANK] = 0;
+    if (s->vbe[VBE_INDEX_ENABLE] & VBE_ENABLED)
+        vbe_fixup(s);
+    s->reg_gen++;
+    s->mem_gen++;
+    for (uint32_t p = 0; p < (s->vram_size >> VGA_PAGE_SHIFT); p++)
+        s->page_gen[p]++;
+}
+
 uint16_t vga_core_vbe_read(struct vga_core *s)
 {
     uint16_t i = s->vbe_index;

@@ -125,6 +125,12 @@ void vga_core_lfb_write(struct vga_core *s, uint64_t off, uint8_t val);
 uint16_t vga_core_vbe_read(struct vga_core *s);
 void vga_core_vbe_write(struct vga_core *s, uint16_t val);
 
+/* After the registers were restored (saved state, which may hold
+ * anything): brings the indexes into range, recomputes what
+ * derives from them (the VBE mode's line and start, clamped again) and
+ * bumps the generations. */
+void vga_core_loaded(struct vga_core *s);
+
 /* Whether a VBE mode is on (ENABLE bit 0 with a valid bpp). */
 bool vga_core_vbe_on(const struct vga_core *s);
 
