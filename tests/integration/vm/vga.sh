@@ -7,6 +7,9 @@
 # the VGA text screen too. --screenshot writes the screen as PNG when the
 # VM stops (SIGTERM here); tesseract reads it back (OCR), as an eye would.
 # Without the device the screenshot is a clear error, the VM still runs.
+# Then two payloads without the BIOS (vga_13h.asm, vga_vbe.asm) draw in
+# mode 13h and in a VBE mode on the linear framebuffer; the screenshot's
+# pixels are checked exactly.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 VM=$B/bin/capsule-vm
@@ -82,6 +85,66 @@ run --no-device vga --screenshot "$T/none.png"
 grep -q "this VM has no display (add --device vga)" "$T/log" ||
     fail "vga: --no-device vga: no clear screenshot error"
 [ ! -e "$T/none.png" ] || fail "vga: --no-device vga wrote a screenshot"
+
+# pixels X,Y... of an RGB PNG as RRGGBB words (python's zlib: no PNG tools needed)
+pixels() {
+    python3 - "$@" <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], 'rb').read()
+pos, idat, w, h = 8, b'', 0, 0
+while pos < len(data):
+    n, kind = struct.unpack('>I4s', data[pos:pos + 8])
+    body = data[pos + 8:pos + 8 + n]
+    if kind == b'IHDR':
+        w, h = struct.unpack('>II', body[:8])
+    elif kind == b'IDAT':
+        idat += body
+    pos += 12 + n
+raw, rows, prev = zlib.decompress(idat), [], bytearray(3 * w)
+for y in range(h):
+    f, line = raw[y * (3 * w + 1)], bytearray(raw[y * (3 * w + 1) + 1:(y + 1) * (3 * w + 1)])
+    for i in range(3 * w):
+        a = line[i - 3] if i >= 3 else 0
+        b, c = prev[i], prev[i - 3] if i >= 3 else 0
+        if f == 1: line[i] = (line[i] + a) & 255
+        elif f == 2: line[i] = (line[i] + b) & 255
+        elif f == 3: line[i] = (line[i] + (a + b) // 2) & 255
+        elif f == 4:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    rows.append(line)
+    prev = line
+out = []
+for xy in sys.argv[2:]:
+    x, y = map(int, xy.split(','))
+    out.append('%02x%02x%02x' % tuple(rows[y][3 * x:3 * x + 3]))
+print(w, h, ' '.join(out))
+PY
+}
+
+# guest payloads without a BIOS: mode 13h by registers, a VBE mode on the LFB
+P=$B/tests/vm-payloads
+for p in "vga_13h:320 200 ff0000 00ff00 0000ff ffffff" "vga_vbe:320 200 ff0000 00ff00 0000ff ffffff"; do
+    name=${p%%:*} want=${p#*:}
+    t0=$(ms)
+    timeout $((20 * S)) "$VM" --kernel "$P/$name.bin" --engine rem --debug-exit --serial none \
+        --device vga --screenshot "$T/$name.png" >"$T/out" 2>&1
+    got=$?
+    t=$(($(ms) - t0))
+    # 13h: one point per band; vbe: one per quadrant
+    case $name in
+    vga_13h) pts="10,10 300,60 150,120 5,199" ;;
+    *) pts="10,10 300,60 10,150 319,199" ;;
+    esac
+    seen=$(pixels "$T/$name.png" $pts 2>&1)
+    if [ "$got" != 85 ] || [ "$seen" != "$want" ]; then
+        fail "vga: $name: status $got (want 85), pixels '$seen' (want '$want')"
+        sed 's/^/    /' "$T/out"
+    else
+        echo "vga: $name drawn and seen in the screenshot ($t ms)"
+    fi
+done
 
 # bad input
 timeout $((20 * S)) "$VM" --firmware bios --engine rem --serial none --device vga,vram_mb=3 \
