@@ -59,16 +59,5 @@ org 0x100000
         cmp edi, 0xa0000 + 200 * 320
         jb .band
         cmp byte [0xa0000 + 120 * 320 + 7], 3
-        jne .bad
-        puts okmsg
-        mov al, 0x2a
-        out 0xf4, al
-        hlt
-.bad:   puts badmsg
-        mov al, 1
-        out 0xf4, al
-        hlt
+        finish
 colours: db 63, 0, 0, 0, 63, 0, 0, 0, 63, 63, 63, 63
-okmsg:  db "ok", 10, 0
-badmsg: db "FAIL read back", 10, 0
-novga:  db "FAIL no vga at 00:02.0", 10, 0

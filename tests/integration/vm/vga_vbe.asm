@@ -45,15 +45,7 @@ LFB equ 0xe0000000
         cmp edx, 200
         jb .row
         cmp dword [LFB + (150 * 320 + 200) * 4], 0x00ffffff
-        jne .bad
-        puts okmsg
-        mov al, 0x2a
-        out 0xf4, al
-        hlt
-.bad:   puts badmsg
-        mov al, 1
-        out 0xf4, al
-        hlt
-okmsg:  db "ok", 10, 0
-badmsg: db "FAIL read back", 10, 0
-novga:  db "FAIL no vga at 00:02.0", 10, 0
+        jmp .end
+.bad:   xor eax, eax
+        inc eax                         ; ZF clear: a check failed
+.end:   finish
