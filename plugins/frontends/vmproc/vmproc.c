@@ -376,6 +376,8 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    if (o->screenshot)
+        sigaddset(&set, SIGUSR1); /* for the main thread only: vmproc_screenshot_wait */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
     struct vmproc *p = calloc(1, sizeof(*p));
@@ -474,16 +476,10 @@ int vmproc_run(struct vmproc *p)
 
 int vmproc_finish(struct vmproc *p, enum vm_state *state)
 {
-    enum vm_state st = vm_wait(p->vm, -1);
+    enum vm_state st =
+        p->opts.screenshot ? vmproc_screenshot_wait(p->vm, p->opts.screenshot) : vm_wait(p->vm, -1);
     if (state)
         *state = st;
-    if (p->opts.screenshot) {
-        if (CAP_SUCCEEDED(vmproc_screenshot(p->vm, p->opts.screenshot)))
-            fprintf(stderr, "capsule-vm: screenshot written to %s\n", p->opts.screenshot);
-        else
-            fprintf(stderr, "capsule-vm: %s\n", cap_error_peek_message());
-        cap_error_clear();
-    }
     p->frontend->detach(p->fe_state);
     p->fe_state = NULL;
     uint64_t dropped = __atomic_load_n(&p->log_dropped, __ATOMIC_RELAXED);

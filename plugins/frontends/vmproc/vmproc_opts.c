@@ -92,7 +92,7 @@ void vmproc_usage(FILE *f)
             "                       with --firmware bios, vga (PCI VGA with Bochs VBE and\n"
             "                       its VGA BIOS) with --firmware bios\n"
             "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
-            "                       stops\n"
+            "                       stops, and on SIGUSR1 while it runs\n"
             "  --frontend NAME      headless (default)\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"

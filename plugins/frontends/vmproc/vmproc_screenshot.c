@@ -3,6 +3,8 @@
  */
 #include <errno.h>
 #include <png.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +91,53 @@ cap_result vmproc_screenshot(struct vm *vm, const char *path)
     if (CAP_SUCCEEDED(rc))
         rc = vmproc_png_write(path, pixels, w, h);
     return rc;
+}
+
+/* SIGUSR1 seen: a flag is all a handler may set (one VM per process). */
+static volatile sig_atomic_t shot_asked;
+
+static void on_sigusr1(int sig)
+{
+    shot_asked = 1;
+}
+
+static void shot_and_say(struct vm *vm, const char *path)
+{
+    if (CAP_SUCCEEDED(vmproc_screenshot(vm, path)))
+        fprintf(stderr, "capsule-vm: screenshot written to %s\n", path);
+    else
+        fprintf(stderr, "capsule-vm: %s\n", cap_error_peek_message());
+    cap_error_clear();
+}
+
+enum vm_state vmproc_screenshot_wait(struct vm *vm, const char *path)
+{
+    struct sigaction sa = {.sa_handler = on_sigusr1};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    /* vmproc_create blocked it before the VM's threads started: it reaches
+     * this thread alone, never a vCPU in KVM_RUN */
+    sigset_t usr1;
+    sigemptyset(&usr1);
+    sigaddset(&usr1, SIGUSR1);
+    pthread_sigmask(SIG_UNBLOCK, &usr1, NULL);
+    enum vm_state st;
+    while ((st = vm_wait(vm, 50)) != VM_STATE_POWERED_OFF && st != VM_STATE_ABORTED) {
+        if (!shot_asked)
+            continue;
+        shot_asked = 0;
+        /* only a running VM is paused and resumed here: one the API paused
+         * stays paused */
+        if (vm_get_state(vm) == VM_STATE_RUNNING && CAP_SUCCEEDED(vm_pause(vm))) {
+            shot_and_say(vm, path);
+            vm_resume(vm);
+        } else if (vm_get_state(vm) == VM_STATE_PAUSED) {
+            shot_and_say(vm, path);
+        }
+        cap_error_clear();
+    }
+    pthread_sigmask(SIG_BLOCK, &usr1, NULL);
+    signal(SIGUSR1, SIG_DFL);
+    shot_and_say(vm, path);
+    return st;
 }

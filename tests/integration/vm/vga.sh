@@ -5,7 +5,8 @@
 # 1234:1111, copies Debian's vgabios-stdvga.bin from its expansion ROM BAR
 # and runs it; SeaBIOS then prints its banner and "No bootable device" on
 # the VGA text screen too. --screenshot writes the screen as PNG when the
-# VM stops (SIGTERM here); tesseract reads it back (OCR), as an eye would.
+# VM stops (SIGTERM here) and on SIGUSR1 while it runs; tesseract reads
+# them back (OCR), as an eye would.
 # Without the device the screenshot is a clear error, the VM still runs.
 # Then two payloads without the BIOS (vga_13h.asm, vga_vbe.asm) draw in
 # mode 13h and in a VBE mode on the linear framebuffer; the screenshot's
@@ -52,19 +53,35 @@ run() {
         sleep 0.01
     done
     sleep 0.2 # the same text reaches the VGA screen right after serial
+    if [ -n "${usr1-}" ] && [ -n "$t_end" ]; then
+        # a screenshot while the VM runs: SIGUSR1
+        kill -USR1 "$pid"
+        limit=$(($(ms) + 5000 * S))
+        while [ "$(ms)" -lt "$limit" ] && ! grep -q "screenshot written" "$T/log"; do
+            sleep 0.01
+        done
+        cp "$usr1" "$T/usr1.png" 2>/dev/null
+        kill -0 "$pid" 2>/dev/null || fail "vga: SIGUSR1 ended the VM"
+    fi
     kill -TERM "$pid" 2>/dev/null
     wait "$pid"
     st=$?
     pid=
 }
 
+usr1=$T/screen.png
 run --screenshot "$T/screen.png" --device "debugcon,path=$T/debug.log"
+usr1=
 [ -n "$t_end" ] || fail "vga: no 'No bootable device' on serial within $((15 * S)) s"
 [ "$st" = 0 ] || fail "vga: status $st (want 0)"
 grep -q "Running option rom at c000:0003" "$T/debug.log" 2>/dev/null ||
     fail "vga: SeaBIOS did not run the VGA ROM from the expansion ROM BAR"
 grep -q "Start SeaVGABIOS" "$T/debug.log" 2>/dev/null || fail "vga: SeaVGABIOS did not start"
-grep -q "screenshot written to $T/screen.png" "$T/log" || fail "vga: no screenshot said"
+[ "$(grep -c "screenshot written to $T/screen.png" "$T/log")" = 2 ] ||
+    fail "vga: not two screenshots said (SIGUSR1, the end)"
+tesseract "$T/usr1.png" "$T/ocr1" >/dev/null 2>&1
+grep -q "No bootable device" "$T/ocr1.txt" 2>/dev/null ||
+    fail "vga: OCR finds no 'No bootable device' in the SIGUSR1 screenshot"
 if ! file "$T/screen.png" | grep -q "PNG image data, 720 x 400"; then
     fail "vga: the screenshot is not a 720x400 PNG (text mode 3)"
     file "$T/screen.png"
