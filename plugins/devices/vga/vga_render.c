@@ -224,21 +224,20 @@ static bool line_clean(const struct vga_display *d, const struct vga_core *s, co
 static int display_alloc(struct vga_display *d, const struct vga_core *s, size_t n)
 {
     uint32_t npages = s->vram_size >> VGA_PAGE_SHIFT;
+    if (!d->line && !(d->line = malloc(VGA_RENDER_MAX_W * sizeof(*d->line))))
+        return -1;
     if (n > d->cap) {
-        uint32_t *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b));
+        uint32_t *a = malloc(n * sizeof(*a));
         uint8_t *t = malloc(n / (VGA_TILE * VGA_TILE) + VGA_RENDER_MAX_W / VGA_TILE +
                             VGA_RENDER_MAX_H / VGA_TILE + 2);
-        if (!a || !b || !t) {
+        if (!a || !t) {
             free(a);
-            free(b);
             free(t);
             return -1;
         }
         free(d->pixels);
-        free(d->prev);
         free(d->dirty);
         d->pixels = a;
-        d->prev = b;
         d->dirty = t;
         d->cap = n;
     }
@@ -267,31 +266,32 @@ int vga_display_update(struct vga_display *d, const struct vga_core *s)
     }
     if (display_alloc(d, s, n ? n : 1))
         return -1;
-    uint32_t *tmp = d->prev;
-    d->prev = d->pixels;
-    d->pixels = tmp;
     line_fn fn = line_of(g.kind);
     bool regs_same = same && s->reg_gen == d->reg_gen;
     bool graphics = g.kind != VGA_RENDER_TEXT && g.kind != VGA_RENDER_BLANK;
+    memset(d->dirty, !same, (size_t)tx * ty);
     for (unsigned y = 0; y < g.height; y++) {
         uint32_t *dst = d->pixels + (size_t)y * g.width;
-        if (regs_same && graphics && line_clean(d, s, &g, y))
-            memcpy(dst, d->prev + (size_t)y * g.width, g.width * sizeof(*dst));
-        else
+        if (!same) {
             fn(s, &g, y, dst);
+            continue;
+        }
+        if (regs_same && graphics && line_clean(d, s, &g, y))
+            continue; /* its VRAM did not change: the same pixels */
+        /* drawn aside, compared per tile, copied where it differs */
+        fn(s, &g, y, d->line);
+        uint8_t *row = d->dirty + (size_t)(y / VGA_TILE) * tx;
+        for (unsigned i = 0; i < tx; i++) {
+            unsigned x = i * VGA_TILE, w = g.width - x < VGA_TILE ? g.width - x : VGA_TILE;
+            if (memcmp(dst + x, d->line + x, w * sizeof(*dst))) {
+                memcpy(dst + x, d->line + x, w * sizeof(*dst));
+                row[i] = 1;
+            }
+        }
     }
     int count = 0;
-    for (unsigned j = 0; j < ty; j++)
-        for (unsigned i = 0; i < tx; i++) {
-            bool dirty = !same;
-            for (unsigned y = j * VGA_TILE; !dirty && y < g.height && y < (j + 1) * VGA_TILE; y++) {
-                size_t o = (size_t)y * g.width + i * VGA_TILE;
-                unsigned w = g.width - i * VGA_TILE < VGA_TILE ? g.width - i * VGA_TILE : VGA_TILE;
-                dirty = memcmp(d->pixels + o, d->prev + o, w * sizeof(uint32_t)) != 0;
-            }
-            d->dirty[j * tx + i] = dirty;
-            count += dirty;
-        }
+    for (size_t i = 0; i < (size_t)tx * ty; i++)
+        count += d->dirty[i];
     d->width = g.width;
     d->height = g.height;
     d->kind = g.kind;
@@ -329,7 +329,7 @@ unsigned vga_display_dirty_rects(const struct vga_display *d, struct vga_rect *o
 void vga_display_free(struct vga_display *d)
 {
     free(d->pixels);
-    free(d->prev);
+    free(d->line);
     free(d->dirty);
     free(d->page_gen);
     memset(d, 0, sizeof(*d));

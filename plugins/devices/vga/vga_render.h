@@ -20,9 +20,10 @@
  * Dirty tracking (struct vga_display): vga_display_update renders the
  * current picture, skipping graphics scanlines whose VRAM pages
  * (vga_core.page_gen) and registers did not change since the last update
- * (taking the previous picture's line), then compares the new picture with
- * the previous one per VGA_TILE x VGA_TILE tile: vga_display_dirty_rects
- * lists the tiles that differ, merged into runs per tile row. The compare
+ * (those keep their pixels); every scanline drawn again is compared with
+ * the picture per VGA_TILE x VGA_TILE tile and copied where it differs:
+ * vga_display_dirty_rects lists the tiles that changed, merged into runs
+ * per tile row. The compare
  * is what keeps working once the framebuffer is RAM-backed for speed
  * (writes then no longer pass through the device); KVM's dirty log and
  * REM's write tracking would let it skip clean pages again (later).
@@ -67,8 +68,8 @@ struct vga_display {
     unsigned width, height;
     enum vga_render_kind kind;
     /* private */
-    uint32_t *prev;
-    size_t cap; /* pixels allocated in each buffer */
+    uint32_t *line; /* one scanline drawn aside (VGA_RENDER_MAX_W) */
+    size_t cap;     /* pixels allocated */
     uint8_t *dirty;
     unsigned tiles_x, tiles_y;
     uint32_t *page_gen; /* the core's page_gen at the last update */
