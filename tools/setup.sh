@@ -11,7 +11,7 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 # Debian packages the build and the tests need.
 CAPSULE_DEBS="scons gcc clang clang-format git libclang-rt-14-dev pkg-config libnspr4-dev libffi-dev
 libexpat1-dev check libsubunit-dev swig python3 python3-dev default-jdk-headless nasm mingw-w64
-binutils qemu-utils seabios"
+binutils qemu-utils seabios xorriso"
 
 # libpng-dev: capsule-vm --screenshot writes PNG with it (a well-kept encoder
 # beats deflate of our own); tesseract-ocr: the vga test reads the screen

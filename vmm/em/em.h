@@ -54,6 +54,7 @@
 
 struct cap_registry;
 struct pdm_dev_config;
+struct pdm_drive_config;
 struct pdm;
 struct iom;
 struct tm_clock;
@@ -121,6 +122,10 @@ struct vm_config {
     /* Devices, built in order through the registry (plugins) - see pdm.h. */
     const struct pdm_dev_config *devices;
     size_t n_devices;
+    /* Drives on the devices' LUNs (pdm.h: pdm_add_drive), added before the
+     * devices are built; every one must be taken by its device. */
+    const struct pdm_drive_config *drives;
+    size_t n_drives;
     struct cap_registry *registry; /* must outlive the VM */
     /* One log line, no newline; `who` names the source ("em", "serial0").
      * NULL: stderr as "who: msg". Called from any VM thread. */

@@ -347,11 +347,15 @@ static cap_result create_modules(struct vm *vm)
         return rc;
     struct pdm_create_info pi = {
         .registry = vm->cfg.registry, .iom = vm->iom, .tm = vm->tm, .host = &vm_host_ops,
-        .host_ctx = vm, .phys = &vm_phys_ops, .phys_ctx = vm,
+        .host_ctx = vm, .phys = &vm_phys_ops, .phys_ctx = vm, .stam = vm->stam,
     };
     rc = pdm_create(&pi, &vm->pdm);
+    for (size_t i = 0; CAP_SUCCEEDED(rc) && i < vm->cfg.n_drives; i++)
+        rc = pdm_add_drive(vm->pdm, &vm->cfg.drives[i]);
     if (CAP_SUCCEEDED(rc) && vm->cfg.n_devices)
         rc = pdm_instantiate(vm->pdm, vm->cfg.devices, vm->cfg.n_devices);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_check_drives(vm->pdm);
     return rc;
 }
 

@@ -59,6 +59,7 @@ cap_result pdm_create(const struct pdm_create_info *info, struct pdm **out)
 static void inst_destroy(struct pdm_devinst *inst)
 {
     struct pdm *pdm = inst->pdm;
+    pdm_blk_detach_inst(inst); /* waits for its I/O threads: not under the lock */
     pdm_lock(pdm);
     if (inst->construct_called && inst->dev.reg->ops->destruct)
         inst->dev.reg->ops->destruct(&inst->dev);
@@ -107,8 +108,10 @@ void pdm_destroy(struct pdm *pdm)
 {
     if (!pdm)
         return;
+    pdm_blk_stop_all(pdm); /* no completion may race with the destructors */
     destroy_after(pdm, NULL);
     pdm_pci_free(pdm);
+    pdm_blk_free_all(pdm);
     for (struct pdm_builtin *b = pdm->builtins, *n; b; b = n) {
         n = b->next;
         free(b);

@@ -36,6 +36,7 @@ struct cap_registry;
 struct iom;
 struct tm_clock;
 struct pdm;
+struct stam;
 
 /*
  * Guest physical memory access for device DMA. PGM implements it (reads and
@@ -52,8 +53,8 @@ struct pdm_phys_ops {
  * request is then ignored / DMA fails with CAP_E_NOTIMPL). Called with
  * PDM's device lock held: do not call back into PDM's dispatch. */
 struct pdm_host_ops {
-    void (*cpu_set_intr)(void *ctx, int level);               /* vCPU 0's INTR pin */
-    void (*irq_sink)(void *ctx, unsigned irq, int level);     /* when no PIC */
+    void (*cpu_set_intr)(void *ctx, int level);                   /* vCPU 0's INTR pin */
+    void (*irq_sink)(void *ctx, unsigned irq, int level);         /* when no PIC */
     void (*power_off)(void *ctx, const char *who, int exit_code); /* -1: no code */
     void (*reset)(void *ctx, const char *who);
     void (*set_a20)(void *ctx, bool enabled);
@@ -76,11 +77,14 @@ struct pdm_create_info {
                                       NULL if every device is added with
                                       pdm_add_devreg */
     struct iom *iom;               /* required */
-    struct tm_clock *tm;                 /* required */
+    struct tm_clock *tm;           /* required */
     const struct pdm_host_ops *host;
     void *host_ctx;
     const struct pdm_phys_ops *phys; /* DMA; NULL: no DMA */
     void *phys_ctx;
+    /* The VM's statistics (the block layer's per-drive counters under
+     * /PDM/Blk/); NULL: none. Must outlive the PDM. */
+    struct stam *stam;
 };
 
 /* One configuration value of a device, as text ("0x3f8", "true", "file:/x"). */
@@ -118,6 +122,52 @@ cap_result pdm_add_devreg(struct pdm *pdm, const struct pdm_devreg *reg);
  * port conflict, ...).
  */
 cap_result pdm_instantiate(struct pdm *pdm, const struct pdm_dev_config *cfg, size_t n);
+
+/*
+ * A drive on a device's LUN and its medium (see "block devices" in
+ * pdmdev.h). `lun` is the device's numbering (IDE: channel * 2 + unit).
+ * `path` NULL: an empty drive (CDROM only). `format`: "raw", "vdi" or
+ * "iso" (vd_format_from_name), NULL to let runtime/vd probe (a CDROM then
+ * opens read-only). A CDROM is always read-only.
+ */
+struct pdm_drive_config {
+    const char *device; /* devreg name: "piix3ide" */
+    unsigned instance;
+    unsigned lun;
+    enum pdm_blk_kind kind;
+    const char *path;
+    const char *format;
+    bool readonly;
+};
+
+/*
+ * Adds a drive before pdm_instantiate builds its device: opens the image
+ * (runtime/vd: CAP_E_INVALIDARG for a bad image, CAP_E_ACCESSDENIED for
+ * one in use, ... with error info naming the file) and starts the drive's
+ * I/O thread. A second drive on the same device, instance and LUN:
+ * CAP_E_ALREADY_REGISTERED.
+ */
+cap_result pdm_add_drive(struct pdm *pdm, const struct pdm_drive_config *dc);
+
+/* CAP_OK when every drive added so far was attached by its device, else
+ * CAP_E_INVALIDARG naming the first one nobody took (no such device, or the
+ * device has no such LUN). Call after pdm_instantiate. */
+cap_result pdm_check_drives(struct pdm *pdm);
+
+/*
+ * The host changes the medium of a drive (a DVD: controlvm's eject and
+ * insert): `path` NULL ejects, else the image is opened (as pdm_add_drive)
+ * and inserted in place of what was in. The device is told
+ * (port->medium_changed; ATAPI reports a unit attention). While the guest
+ * locked the medium: CAP_E_ACCESSDENIED unless `force`. A DISK's medium
+ * cannot change (CAP_E_INVALIDARG). Any thread but a device op's.
+ */
+cap_result pdm_drive_set_medium(struct pdm *pdm, const char *device, unsigned instance,
+                                unsigned lun, const char *path, const char *format, bool force);
+
+/* Waits until no block request of any drive is queued, running or being
+ * completed (before saving state; tests). Not from a device op. */
+void pdm_blk_drain(struct pdm *pdm);
 
 /* Resets every device, in construction order. */
 void pdm_reset(struct pdm *pdm);
@@ -170,8 +220,10 @@ unsigned pdm_poll_timers(struct pdm *pdm);
 struct pdm_dev *pdm_find_device(struct pdm *pdm, const char *name, unsigned instance);
 
 /*
- * Saved state: pdm_save writes every device's state (name, instance,
- * version, length, bytes) to a malloc'ed buffer (*buf, free() it);
+ * Saved state: pdm_save waits until the block layer is idle
+ * (pdm_blk_drain: not from a device op), then writes every device's state
+ * (name, instance, version, length, bytes) to a malloc'ed buffer (*buf,
+ * free() it);
  * pdm_load reads it back into the same configuration. Devices without save
  * ops are skipped. Errors name the device.
  */

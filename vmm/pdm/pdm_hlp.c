@@ -572,4 +572,10 @@ const struct pdm_hlp pdm_hlp_table = {
     .pci_register = pdm_pci_register,
     .pci_set_irq = pdm_pci_set_irq,
     .pci_bar_map = pdm_pci_bar_map,
+    .blk_attach = pdm_hlp_blk_attach,
+    .blk_info = pdm_hlp_blk_info,
+    .blk_submit = pdm_hlp_blk_submit,
+    .blk_cancel = pdm_hlp_blk_cancel,
+    .blk_set_locked = pdm_hlp_blk_set_locked,
+    .blk_eject = pdm_hlp_blk_eject,
 };

@@ -84,6 +84,7 @@ struct pdm {
     struct pdm_devinst *pci_bus;
     const struct pdm_pci_bus_ops *pci_bus_ops;
     struct pdm_pci_fn *pci_fns;
+    struct pdm_blk *drives; /* pdm_add_drive's, in order (pdm_blk.c) */
 };
 
 extern const struct pdm_hlp pdm_hlp_table;
@@ -118,6 +119,20 @@ void pdm_pci_free(struct pdm *pdm);
 /* IOM's callbacks for a device's ranges (pdm_hlp.c); `user` a struct pdm_range. */
 cap_result pdm_io_thunk(void *user, uint16_t port, unsigned size, bool write, uint32_t *val);
 cap_result pdm_mmio_thunk(void *user, uint64_t addr, unsigned size, bool write, uint64_t *val);
+/* The block layer (pdm_blk.c). detach_inst: before `inst` is destructed
+ * (without the device lock): its drives stop delivering to it.
+ * destroy_all: stops every drive's I/O thread, closes the media, frees
+ * them (pdm_destroy, before the devices go). */
+void pdm_blk_detach_inst(struct pdm_devinst *inst);
+void pdm_blk_stop_all(struct pdm *pdm);
+void pdm_blk_free_all(struct pdm *pdm);
+cap_result pdm_hlp_blk_attach(struct pdm_dev *dev, unsigned lun, const struct pdm_blk_port *port,
+                              void *user, struct pdm_blk **out);
+void pdm_hlp_blk_info(struct pdm_blk *blk, struct pdm_blk_info *out);
+cap_result pdm_hlp_blk_submit(struct pdm_blk *blk, struct pdm_blk_req *req);
+void pdm_hlp_blk_cancel(struct pdm_blk *blk);
+void pdm_hlp_blk_set_locked(struct pdm_blk *blk, bool locked);
+cap_result pdm_hlp_blk_eject(struct pdm_blk *blk);
 
 cap_result pdm_ssm_put(struct pdm_ssm *ssm, const void *buf, size_t len);
 cap_result pdm_ssm_get(struct pdm_ssm *ssm, void *buf, size_t len);

@@ -57,6 +57,7 @@ cap_result pdm_save(struct pdm *pdm, void **buf, size_t *len)
         return CAP_E_POINTER;
     *buf = NULL;
     *len = 0;
+    pdm_blk_drain(pdm); /* devices are saved between block requests */
     struct pdm_ssm out = {0};
     cap_result rc = CAP_OK;
     pdm_lock(pdm);

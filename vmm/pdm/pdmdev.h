@@ -72,8 +72,9 @@ extern "C" {
  *    hlp->irq_latched and hlp->irq_line_ready (timer coalescing).
  * 4: hlp->irq_take_over (the HPET's legacy replacement).
  * 5: PCI (pdmpci.h): hlp->pci_bus_register, pci_register, pci_set_irq,
- *    pci_bar_map (issue 12). */
-#define PDM_DEVREG_ABI 5u
+ *    pci_bar_map (issue 12).
+ * 6: the block layer: hlp->blk_* (drives on a device's LUNs). */
+#define PDM_DEVREG_ABI 6u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
@@ -182,13 +183,13 @@ struct pdm_pic_ops {
 #define PDM_APIC_EXTINT (-2)
 
 /* Delivery modes of struct pdm_apic_msg (the x86 encoding). */
-#define PDM_APIC_DM_FIXED 0
-#define PDM_APIC_DM_LOWEST 1
-#define PDM_APIC_DM_SMI 2
-#define PDM_APIC_DM_NMI 4
-#define PDM_APIC_DM_INIT 5
+#define PDM_APIC_DM_FIXED   0
+#define PDM_APIC_DM_LOWEST  1
+#define PDM_APIC_DM_SMI     2
+#define PDM_APIC_DM_NMI     4
+#define PDM_APIC_DM_INIT    5
 #define PDM_APIC_DM_STARTUP 6
-#define PDM_APIC_DM_EXTINT 7
+#define PDM_APIC_DM_EXTINT  7
 
 /* An interrupt message: an I/O APIC redirection entry (later: an MSI). */
 struct pdm_apic_msg {
@@ -236,6 +237,89 @@ struct pdm_pci_bus_ops {
     void (*set_intx)(struct pdm_dev *bus, struct pci_function *fn, int level);
 };
 
+/* ---- block devices: drives on a device's LUNs ------------------------------
+ *
+ * A storage controller (IDE, AHCI, virtio-blk) gets its drives from PDM,
+ * the way VirtualBox attaches a driver to a device's LUN: the machine's
+ * configuration (pdm.h: struct pdm_drive_config, capsule-vm --drive) names
+ * device, instance and LUN; the device asks for each LUN it has at
+ * construct with hlp->blk_attach and gets a struct pdm_blk, or nothing when
+ * the LUN is empty. The drive stays for the VM's life; its medium (an image
+ * opened through runtime/vd) may come and go (a DVD: the guest's eject, the
+ * host's eject/insert), each change counted in pdm_blk_info.medium_gen.
+ *
+ * I/O is asynchronous and runs off the vCPU thread, on the drive's own I/O
+ * thread: hlp->blk_submit queues a request (executed in order, one at a
+ * time per drive) and returns at once; port->complete is called later,
+ * exactly once per request, with the device lock held (as every device
+ * op), from the I/O thread. The device then updates its registers and
+ * raises its IRQ; PDM's interrupt path wakes or kicks a halted or running
+ * vCPU. The device owns req and req->buf and must leave both alone (and
+ * alive) until complete, or until hlp->blk_cancel returned.
+ *
+ * Requests: offset and len in bytes, multiples of PDM_BLK_SECTOR, inside
+ * the medium. FLUSH makes every completed write durable (fdatasync through
+ * vd_flush); a WRITE with PDM_BLK_F_FUA is durable when it completes.
+ * blk_submit fails at once (the device reports an error status to the
+ * guest, no completion follows) with CAP_E_INVALIDARG (misaligned, past the
+ * end), CAP_E_ACCESSDENIED (a write to a read-only medium: ISO, a DVD
+ * drive, readonly=on) or CAP_E_ABORT (no medium). req->status at
+ * completion: CAP_OK, CAP_E_IO (the host's I/O failed) or CAP_E_ABORT (the
+ * medium changed before the request ran).
+ *
+ * Saved state and media change: pdm_blk_drain (pdm.h) waits until no
+ * request is queued or running, so a device is saved between requests;
+ * the device saves its own registers, PDM nothing of the drive but which
+ * medium is in (the frontend's configuration).
+ */
+struct pdm_blk;
+
+#define PDM_BLK_SECTOR 512u /* unit of offsets and lengths */
+
+enum pdm_blk_kind {
+    PDM_BLK_DISK = 0,  /* a hard disk: fixed medium, 512-byte sectors */
+    PDM_BLK_CDROM = 1, /* a DVD/CD drive: removable, read-only, 2048-byte sectors */
+};
+
+enum pdm_blk_op { PDM_BLK_READ = 0, PDM_BLK_WRITE = 1, PDM_BLK_FLUSH = 2 };
+
+#define PDM_BLK_F_FUA 0x1u /* WRITE: durable at completion (forced unit access) */
+
+struct pdm_blk_req {
+    /* set by the device before blk_submit */
+    enum pdm_blk_op op;
+    uint32_t flags;  /* PDM_BLK_F_* */
+    uint64_t offset; /* bytes */
+    void *buf;
+    size_t len;
+    void *user; /* the device's */
+    /* set by PDM before port->complete */
+    cap_result status;
+    /* PDM's: do not touch */
+    struct pdm_blk_req *pdm_next;
+    uint64_t pdm_epoch;
+    uint32_t pdm_flags;
+};
+
+struct pdm_blk_info {
+    enum pdm_blk_kind kind;
+    bool present;        /* a medium is in */
+    bool readonly;       /* writes fail (CDROM, ISO, readonly=on) */
+    bool locked;         /* the guest prevents removal (blk_set_locked) */
+    uint64_t size;       /* bytes of the medium (whole sectors); 0 when empty */
+    uint32_t medium_gen; /* +1 at every medium change */
+};
+
+/* What a device gives when it attaches a LUN; the table must outlive the
+ * device. Both are called with the device lock held, from any thread. */
+struct pdm_blk_port {
+    /* A request finished (req->status says how). Required. */
+    void (*complete)(struct pdm_dev *dev, void *user, struct pdm_blk_req *req);
+    /* The host changed the medium (inserted one: present, or ejected it);
+     * not called for the guest's own blk_eject. Optional. */
+    void (*medium_changed)(struct pdm_dev *dev, void *user, bool present);
+};
+
 typedef void (*pdm_timer_fn)(struct pdm_dev *dev, void *user, uint64_t now_ns);
 
 /* The VMM's services to a device. Every function takes the calling device
@@ -248,8 +332,8 @@ struct pdm_hlp {
     cap_result (*io_register)(struct pdm_dev *dev, uint16_t base, uint32_t count, uint32_t flags,
                               void *user, const char *desc);
     cap_result (*io_deregister)(struct pdm_dev *dev, uint16_t base);
-    cap_result (*mmio_register)(struct pdm_dev *dev, uint64_t base, uint64_t size,
-                                uint32_t flags, void *user, const char *desc);
+    cap_result (*mmio_register)(struct pdm_dev *dev, uint64_t base, uint64_t size, uint32_t flags,
+                                void *user, const char *desc);
     cap_result (*mmio_deregister)(struct pdm_dev *dev, uint64_t base);
 
     /* IRQ lines: sets ISA line `irq` (0-15; GSIs up to 23 with an I/O
@@ -263,8 +347,8 @@ struct pdm_hlp {
     void (*cpu_set_intr)(struct pdm_dev *dev, int level);
 
     /* Timers on the virtual clock (ns). Destroyed by PDM after destruct. */
-    cap_result (*timer_create)(struct pdm_dev *dev, pdm_timer_fn fn, void *user,
-                               const char *desc, struct pdm_timer **out);
+    cap_result (*timer_create)(struct pdm_dev *dev, pdm_timer_fn fn, void *user, const char *desc,
+                               struct pdm_timer **out);
     void (*timer_arm)(struct pdm_timer *t, uint64_t deadline_ns);
     uint64_t (*timer_arm_rel)(struct pdm_timer *t, uint64_t delta_ns); /* returns deadline */
     void (*timer_disarm)(struct pdm_timer *t);
@@ -291,8 +375,7 @@ struct pdm_hlp {
      * error info naming the instance and returns rc. */
     void (*log)(struct pdm_dev *dev, enum pdm_log_level level, const char *fmt, ...)
         CAP_PRINTF(3, 4);
-    cap_result (*error)(struct pdm_dev *dev, cap_result rc, const char *fmt, ...)
-        CAP_PRINTF(3, 4);
+    cap_result (*error)(struct pdm_dev *dev, cap_result rc, const char *fmt, ...) CAP_PRINTF(3, 4);
 
     /* VM control: requests, acted upon by the EM after the current op. */
     void (*vm_power_off)(struct pdm_dev *dev, int exit_code); /* exit code -1: none */
@@ -362,6 +445,26 @@ struct pdm_hlp {
      * and returns the error (error info names the conflict). */
     cap_result (*pci_bar_map)(struct pdm_dev *bus, struct pci_function *fn, unsigned bar,
                               uint64_t addr);
+
+    /* ---- the block layer (ABI 6; "block devices" above) ---- */
+    /* blk_attach: the drive the configuration puts on `lun` of this
+     * device (construct only): CAP_OK and *out, or CAP_FALSE_RESULT and
+     * NULL when the LUN is empty; CAP_E_ALREADY_REGISTERED when attached
+     * twice. blk_info: the drive and its medium now. blk_submit: queue a
+     * request (errors above). blk_cancel: drops the queued requests and
+     * waits for the running one (at most one host I/O); none of them
+     * completes (reset, SRST, a command the guest aborted).
+     * blk_set_locked: the guest's PREVENT MEDIUM REMOVAL (the host's eject
+     * then needs force). blk_eject: the guest's eject: CAP_E_ACCESSDENIED
+     * while locked (and for a DISK), CAP_FALSE_RESULT when already empty;
+     * queued requests end with CAP_E_ABORT. */
+    cap_result (*blk_attach)(struct pdm_dev *dev, unsigned lun, const struct pdm_blk_port *port,
+                             void *user, struct pdm_blk **out);
+    void (*blk_info)(struct pdm_blk *blk, struct pdm_blk_info *out);
+    cap_result (*blk_submit)(struct pdm_blk *blk, struct pdm_blk_req *req);
+    void (*blk_cancel)(struct pdm_blk *blk);
+    void (*blk_set_locked)(struct pdm_blk *blk, bool locked);
+    cap_result (*blk_eject)(struct pdm_blk *blk);
 };
 
 /* A device instance, as the device sees it. Filled by PDM; read-only. */
@@ -387,12 +490,16 @@ struct pdm_devreg_obj {
 /* {fc83ac18-2b4a-446f-aae8-924529870e41} */
 #define PDM_IID_DEVREG_INIT                                                                        \
     {                                                                                              \
-        {0xfc, 0x83, 0xac, 0x18, 0x2b, 0x4a, 0x44, 0x6f, 0xaa, 0xe8, 0x92, 0x45, 0x29, 0x87, 0x0e, \
-         0x41}                                                                                     \
+        {                                                                                          \
+            0xfc, 0x83, 0xac, 0x18, 0x2b, 0x4a, 0x44, 0x6f, 0xaa, 0xe8, 0x92, 0x45, 0x29, 0x87,    \
+                0x0e, 0x41                                                                         \
+        }                                                                                          \
     }
 #define PDM_IID_ISUPPORTS_INIT                                                                     \
     {                                                                                              \
-        {0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46}                                     \
+        {                                                                                          \
+            0, 0, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46                                   \
+        }                                                                                          \
     }
 
 /*
@@ -403,9 +510,9 @@ struct pdm_devreg_obj {
  * Nothing runs at load time.
  */
 #define PDM_DEVICE_COMPONENT(devreg, cid, nm)                                                      \
-    static cap_result pdmc_qi(ISupports *self, const cap_uuid *iid, void **out)                   \
+    static cap_result pdmc_qi(ISupports *self, const cap_uuid *iid, void **out)                    \
     {                                                                                              \
-        static const cap_uuid iid_reg = PDM_IID_DEVREG_INIT, iid_sup = PDM_IID_ISUPPORTS_INIT;    \
+        static const cap_uuid iid_reg = PDM_IID_DEVREG_INIT, iid_sup = PDM_IID_ISUPPORTS_INIT;     \
         if (!out || !iid)                                                                          \
             return CAP_E_POINTER;                                                                  \
         *out = NULL;                                                                               \
@@ -419,8 +526,8 @@ struct pdm_devreg_obj {
         return 1;                                                                                  \
     }                                                                                              \
     static const struct ISupportsVtbl pdmc_vtbl = {pdmc_qi, pdmc_ref, pdmc_ref};                   \
-    static const struct pdm_devreg_obj pdmc_obj = {&pdmc_vtbl, &(devreg)};                        \
-    static cap_result pdmc_create(struct cap_registry *reg, void *ctx, const cap_uuid *iid,       \
+    static const struct pdm_devreg_obj pdmc_obj = {&pdmc_vtbl, &(devreg)};                         \
+    static cap_result pdmc_create(struct cap_registry *reg, void *ctx, const cap_uuid *iid,        \
                                   void **out)                                                      \
     {                                                                                              \
         return pdmc_qi((ISupports *)&pdmc_obj, iid, out);                                          \
@@ -429,7 +536,10 @@ struct pdm_devreg_obj {
         {&(cid), PDM_DEVICE_CONTRACT_PREFIX nm ";1", nm, pdmc_create},                             \
     };                                                                                             \
     static const struct cap_component pdmc_component = {                                           \
-        .abi = CAP_COMPONENT_ABI, .name = "dev-" nm, .n_classes = 1, .classes = pdmc_classes,     \
+        .abi = CAP_COMPONENT_ABI,                                                                  \
+        .name = "dev-" nm,                                                                         \
+        .n_classes = 1,                                                                            \
+        .classes = pdmc_classes,                                                                   \
     };                                                                                             \
     CAP_COMPONENT_DEFINE(pdmc_component)
 

@@ -208,8 +208,9 @@ enum cli_medium_view {
     CLI_MEDIUM_MACHINE, /* --machinereadable: KEY="value" lines, sizes in bytes */
 };
 /* Prints a medium as VBoxManage does (an inaccessible one with its Access
- * Error; In use by VMs when it is). */
-cap_result cli_medium_print(IMedium *m, enum cli_medium_view how);
+ * Error; "In use by VMs:  NAME (UUID: UUID)" lines when machines attach it,
+ * their names found through root). */
+cap_result cli_medium_print(ICapsule *root, IMedium *m, enum cli_medium_view how);
 
 /* ---- vminfo.c: a machine for people and scripts ------------------------- */
 

@@ -59,6 +59,13 @@ static bool if_bios(const struct vmproc_opts *o)
 {
     return vmproc_opts_bios(o);
 }
+static bool if_ide(const struct vmproc_opts *o)
+{
+    for (unsigned i = 0; i < o->n_drives; i++)
+        if (!strcmp(o->drives[i].bus, "ide"))
+            return true;
+    return false;
+}
 
 /* The numbers as text live in struct vmproc (serial_text, num_text). */
 static size_t serial_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
@@ -93,6 +100,9 @@ static const struct devspec default_devices[] = {
     {"hpet", always, NULL, true},
     /* SeaBIOS's debug log (port 0x402) into the VM's log: where POST got */
     {"debugcon", if_bios, NULL, true},
+    /* The PIIX3 IDE controller, with --drive if=ide (its drives are PDM
+     * block-layer drives on LUN port * 2 + device) */
+    {"piix3ide", if_ide, NULL, true},
     /* The display: with the BIOS, which runs its VGA BIOS (a PC has one;
      * --no-device vga leaves it out, --device vga adds it without) */
     {"vga", if_bios, NULL, true},
@@ -116,6 +126,7 @@ struct vmproc {
     char sercon_text[48];    /* fw_cfg's etc/sercon-port (firmware bios) */
     struct vmproc_fwtables fwt; /* ACPI + SMBIOS for fw_cfg (bios), the UUID */
     char engine_reason[256];
+    struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
     uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
     uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
 };
@@ -278,7 +289,7 @@ static cap_result build_device_list(struct vmproc *p)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
                                  "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, hpet, "
-                                 "debugcon, vga)",
+                                 "debugcon, piix3ide, vga)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
@@ -297,6 +308,22 @@ static cap_result build_device_list(struct vmproc *p)
             return rc;
     }
     return CAP_OK;
+}
+
+/* --drive -> the block layer's drives (the controllers' LUNs). */
+static void build_drive_list(struct vmproc *p)
+{
+    for (unsigned i = 0; i < p->opts.n_drives; i++) {
+        const struct vmproc_drive *d = &p->opts.drives[i];
+        p->drives[i] = (struct pdm_drive_config){
+            .device = "piix3ide", /* the one controller of this build (vmproc_drive.c) */
+            .lun = d->port * 2 + d->device,
+            .kind = d->cdrom ? PDM_BLK_CDROM : PDM_BLK_DISK,
+            .path = d->file,
+            .format = d->format,
+            .readonly = d->readonly,
+        };
+    }
 }
 
 static cap_result load_image(struct vmproc *p, struct vm *vm)
@@ -391,6 +418,7 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
                                         "unknown frontend '%s' (try headless)", o->frontend);
     if (CAP_SUCCEEDED(rc))
         rc = build_device_list(p);
+    build_drive_list(p);
     if (CAP_SUCCEEDED(rc))
         rc = open_registry(p);
     if (CAP_FAILED(rc))
@@ -403,6 +431,8 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         .cpu_profile = o->cpu_profile,
         .devices = p->devs,
         .n_devices = p->ndevs,
+        .drives = p->drives,
+        .n_drives = o->n_drives,
         .registry = p->registry,
         .log = vm_log,
         .log_ctx = p,

@@ -42,9 +42,22 @@
 #define VMPROC_EXIT_DEBUG(v) ((int)((((unsigned)(v) << 1) | 1u) & 0xffu))
 
 #define VMPROC_MAX_EXTRA_DEVICES 16
+#define VMPROC_MAX_DRIVES        16
 #define VMPROC_BIOS_DEFAULT      "/usr/share/seabios/bios-256k.bin"
 #define VMPROC_BOOT_DEFAULT      "floppy,dvd,disk"
-#define VMPROC_LOG_MAX_DEFAULT ((uint64_t)16 << 20)
+#define VMPROC_LOG_MAX_DEFAULT   ((uint64_t)16 << 20)
+
+/* One --drive: a drive on a storage controller's port and device, and
+ * its medium. */
+struct vmproc_drive {
+    const char *bus;    /* "ide" (the only controller of this build) */
+    unsigned port;      /* ide: the channel, 0-1 */
+    unsigned device;    /* ide: master 0, slave 1 */
+    bool cdrom;         /* media=cdrom: a DVD drive, read-only */
+    bool readonly;      /* readonly=on */
+    const char *format; /* "raw", "vdi", "iso"; NULL: probed */
+    const char *file;   /* NULL: an empty DVD drive */
+};
 
 struct vmproc_opts {
     const char *kernel; /* required unless firmware is "bios" (then refused) */
@@ -60,7 +73,7 @@ struct vmproc_opts {
     const char *boot_order;
     const char *initrd;
     const char *append;
-    uint64_t memory_mb;   /* default 64 */
+    uint64_t memory_mb; /* default 64 */
     /* More guest RAM than the host has is refused (vm_create) unless
      * forced: --force-memory, or CAPSULE_FORCE_MEMORY=1 in the environment
      * (the managed mode's way; vmproc_opts_init reads it). */
@@ -69,13 +82,13 @@ struct vmproc_opts {
      * dropped, said once and counted at the end. --log-max or
      * CAPSULE_VM_LOG_MAX; default VMPROC_LOG_MAX_DEFAULT; 0: no bound. */
     uint64_t log_max;
-    unsigned cpus;        /* 1 */
+    unsigned cpus; /* 1 */
     enum vm_engine engine;
     const char *cpu_profile; /* a name of cpum_profile.h's table; NULL: "host" */
-    const char *serial;   /* "stdio" (default), "file:PATH", "unix:PATH", "none";
-                           * NULL: no COM1 device at all */
-    uint16_t serial_iobase; /* 0x3f8 */
-    unsigned serial_irq;    /* 4 */
+    const char *serial;      /* "stdio" (default), "file:PATH", "unix:PATH", "none";
+                              * NULL: no COM1 device at all */
+    uint16_t serial_iobase;  /* 0x3f8 */
+    unsigned serial_irq;     /* 4 */
     bool debug_exit;
     bool stats;
     const char *frontend; /* "headless" */
@@ -94,7 +107,12 @@ struct vmproc_opts {
     /* --no-device NAME: default devices left out */
     const char *disabled_devices[VMPROC_MAX_EXTRA_DEVICES];
     unsigned n_disabled_devices;
-    uint64_t start_ns;    /* CLOCK_MONOTONIC at main() entry, for the start-up time */
+    uint64_t start_ns; /* CLOCK_MONOTONIC at main() entry, for the start-up time */
+    /* --drive if=ide,port=N,device=N,media=disk|cdrom[,readonly=on]
+     * [,format=F][,file=PATH] (repeatable): the drives; strings point into
+     * the argument (file= is its rest) */
+    struct vmproc_drive drives[VMPROC_MAX_DRIVES];
+    unsigned n_drives;
 };
 
 /* Defaults for every field. */
@@ -109,6 +127,11 @@ bool vmproc_opts_bios(const struct vmproc_opts *o);
  */
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err);
 void vmproc_usage(FILE *f);
+/* One --drive argument (vmproc_drive.c): 0, or -1 with the reason on
+ * `err` (a usage error). vmproc_add_drive also refuses a second drive on
+ * the same port and device. `spec` must outlive the options. */
+int vmproc_parse_drive(const char *spec, struct vmproc_drive *d, FILE *err);
+int vmproc_add_drive(struct vmproc_opts *o, const char *spec, FILE *err);
 
 struct vmproc;
 

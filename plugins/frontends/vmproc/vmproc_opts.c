@@ -60,6 +60,12 @@ void vmproc_usage(FILE *f)
             "                       Debian's seabios package)\n"
             "  --boot LIST          the BIOS's boot order: up to three of floppy, disk, dvd,\n"
             "                       net (default " VMPROC_BOOT_DEFAULT ")\n"
+            "  --drive SPEC         a disk or DVD drive (repeatable): if=ide,port=N,device=N,\n"
+            "                       media=disk|cdrom[,readonly=on][,format=raw|vdi|iso]\n"
+            "                       [,file=PATH] (file= last: the rest is the path); ide:\n"
+            "                       port 0-1 (primary, secondary), device 0-1 (master,\n"
+            "                       slave); a cdrom is read-only and may be empty. sata and\n"
+            "                       virtio are not in this build yet\n"
             "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
             "  --append STRING      kernel command line\n"
             "  --memory MB          guest RAM (default 64, %u to %u: what %u-bit guest\n"
@@ -89,8 +95,9 @@ void vmproc_usage(FILE *f)
             "                       and its ACPI table), debugexit with --debug-exit,\n"
             "                       debugcon (port 0x402: the BIOS's debug log into the VM\n"
             "                       log, or all of it to a file: --device debugcon,path=F)\n"
-            "                       with --firmware bios, vga (PCI VGA with Bochs VBE and\n"
-            "                       its VGA BIOS) with --firmware bios\n"
+            "                       with --firmware bios, piix3ide (PIIX3 IDE, PCI 00:01.1,\n"
+            "                       ports 0x1f0/0x170) with --drive if=ide, vga (PCI VGA\n"
+            "                       with Bochs VBE and its VGA BIOS) with --firmware bios\n"
             "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
             "                       stops, and on SIGUSR1 while it runs\n"
             "  --frontend NAME      headless (default)\n"
@@ -191,6 +198,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_FIRMWARE,
         O_BIOS,
         O_BOOT,
+        O_DRIVE,
         O_SCREENSHOT
     };
     static const struct option longopts[] = {
@@ -213,6 +221,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"firmware", required_argument, NULL, O_FIRMWARE},
         {"bios", required_argument, NULL, O_BIOS},
         {"boot", required_argument, NULL, O_BOOT},
+        {"drive", required_argument, NULL, O_DRIVE},
         {"screenshot", required_argument, NULL, O_SCREENSHOT},
         {NULL, 0, NULL, 0},
     };
@@ -245,6 +254,10 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         case O_BOOT:
             o->boot_order = optarg;
             boot_given = true;
+            break;
+        case O_DRIVE:
+            if (vmproc_add_drive(o, optarg, err))
+                return -1;
             break;
         case O_SCREENSHOT:
             if (!*optarg) {

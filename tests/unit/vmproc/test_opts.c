@@ -51,8 +51,8 @@ static void parsed_free(struct parsed *p)
     do {                                                                                           \
         struct parsed p_;                                                                          \
         PARSE(&p_, __VA_ARGS__);                                                                   \
-        ck_assert_msg(p_.r == -1, "accepted (%d), err '%s'", p_.r, p_.err);                       \
-        ck_assert_msg(strstr(p_.err, (part)) != NULL, "message '%s' lacks '%s'", p_.err, (part)); \
+        ck_assert_msg(p_.r == -1, "accepted (%d), err '%s'", p_.r, p_.err);                        \
+        ck_assert_msg(strstr(p_.err, (part)) != NULL, "message '%s' lacks '%s'", p_.err, (part));  \
         ck_assert_msg(!strncmp(p_.err, "capsule-vm: ", 12), "message '%s' unprefixed", p_.err);    \
         ck_assert_str_eq(p_.out, "");                                                              \
         parsed_free(&p_);                                                                          \
@@ -199,8 +199,7 @@ START_TEST(test_help_statuses)
 {
     struct parsed p;
     PARSE(&p, "--help");
-    const int own[] = {VMPROC_EXIT_OK, VMPROC_EXIT_USAGE, VMPROC_EXIT_FAILURE,
-                       VMPROC_EXIT_ABORTED};
+    const int own[] = {VMPROC_EXIT_OK, VMPROC_EXIT_USAGE, VMPROC_EXIT_FAILURE, VMPROC_EXIT_ABORTED};
     for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
         char line[16];
         snprintf(line, sizeof(line), "\n  %d ", own[i]);
@@ -442,6 +441,49 @@ START_TEST(test_firmware)
 }
 END_TEST
 
+/* --drive (vmproc_drive.c): the storage contract with the service. */
+START_TEST(test_drive)
+{
+    struct parsed p;
+    PARSE(&p, "--firmware", "bios", "--drive", "media=disk,device=1,if=ide,port=1,file=/a,b=c.img",
+          "--drive", "if=ide,port=0,device=0,media=cdrom", "--drive",
+          "if=IDE,port=1,device=0,media=disk,readonly=on,format=VDI,file=d.vdi");
+    ck_assert_msg(p.r == 0, "%s", p.err);
+    ck_assert_uint_eq(p.o.n_drives, 3);
+    const struct vmproc_drive *d = p.o.drives;
+    ck_assert_str_eq(d[0].bus, "ide");
+    ck_assert_uint_eq(d[0].port, 1);
+    ck_assert_uint_eq(d[0].device, 1);
+    ck_assert(!d[0].cdrom && !d[0].readonly && !d[0].format);
+    ck_assert_str_eq(d[0].file, "/a,b=c.img"); /* file= takes the rest */
+    ck_assert(d[1].cdrom && d[1].readonly && !d[1].file);
+    ck_assert(d[2].readonly && !d[2].cdrom);
+    ck_assert_str_eq(d[2].format, "vdi");
+    parsed_free(&p);
+    ck_refused("controller 'sata' is not in this build yet", "--kernel", "k", "--drive",
+               "if=sata,port=29,device=0,media=disk,file=x");
+    ck_refused("controller 'virtio' is not in this build yet", "--kernel", "k", "--drive",
+               "if=virtio,port=15,media=disk,file=x");
+    ck_refused("sata has ports 0-29 and devices 0-0", "--kernel", "k", "--drive",
+               "if=sata,port=30,media=disk,file=x");
+    ck_refused("ide has ports 0-1 and devices 0-1", "--kernel", "k", "--drive",
+               "if=ide,device=2,media=disk,file=x");
+    ck_refused("if= is missing", "--kernel", "k", "--drive", "media=disk,file=x");
+    ck_refused("unknown controller 'scsi'", "--kernel", "k", "--drive", "if=scsi,file=x");
+    ck_refused("port= given twice", "--kernel", "k", "--drive", "if=ide,port=0,port=1,file=x");
+    ck_refused("'port' is not key=value", "--kernel", "k", "--drive", "if=ide,port,file=x");
+    ck_refused("a trailing comma", "--kernel", "k", "--drive", "if=ide,media=cdrom,");
+    ck_refused("file= names no file", "--kernel", "k", "--drive", "if=ide,file=");
+    ck_refused("media= is disk or cdrom, not 'tape'", "--kernel", "k", "--drive",
+               "if=ide,media=tape,file=x");
+    ck_refused("readonly= is on or off, not 'yes'", "--kernel", "k", "--drive",
+               "if=ide,readonly=yes,file=x");
+    ck_refused("a disk needs file=PATH", "--kernel", "k", "--drive", "if=ide");
+    ck_refused("ide port 1 device 0 has a drive already", "--kernel", "k", "--drive",
+               "if=ide,port=1,media=cdrom", "--drive", "if=ide,port=1,device=0,media=cdrom");
+}
+END_TEST
+
 /* --screenshot FILE: kept as given; an empty name is refused */
 START_TEST(test_screenshot)
 {
@@ -464,7 +506,7 @@ Suite *opts_suite(void)
             test_cpu_profile, test_limits);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
-            test_missing_kernel, test_firmware, test_screenshot);
+            test_missing_kernel, test_firmware, test_drive, test_screenshot);
     VT_CASE(s, "statuses", 0, test_help_statuses);
     return s;
 }

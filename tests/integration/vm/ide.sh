@@ -1,0 +1,203 @@
+#!/bin/bash
+# tests/integration/vm/ide.sh - capsule-vm --drive with the PIIX3 IDE
+# controller under SeaBIOS (--firmware bios, engine rem):
+#  - BIOS -> disk: a raw image whose boot sector is ide_mbr.bin boots; the
+#    payload writes LBA 2050 through INT 13h and reads it back (ATA WRITE and
+#    READ SECTORS), and the data is in the image file afterwards; --stats
+#    counts the requests under /PDM/Blk/;
+#  - the same from a dynamic VDI made by qemu-img (a new block allocated by
+#    the guest's write; qemu-img check calls it clean, the data is there);
+#  - BIOS -> DVD: an ISO made with xorriso, ide_cdboot.bin as its El Torito
+#    no-emulation boot image, boots from the secondary master; the payload
+#    reads the ISO's volume descriptor through INT 13h (ATAPI READ(10));
+#  - the boot order (--boot) picks between the two, an empty DVD drive
+#    is passed over;
+#  - without a BIOS (ide_irq.bin): PIO and bus-master DMA completions
+#    arrive as IRQ 14 and wake the CPU from HLT;
+#  - readonly=on: the guest's write fails (the device reports an error),
+#    the image is unchanged;
+#  - bad --drive arguments and images (missing, held by another VM):
+#    clear errors, status 2 or 4, in the standalone and the managed mode
+#    (--startvm ... --drive).
+# Prints the time from start to each payload's verdict.
+set -u
+B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
+VM=$B/bin/capsule-vm
+PAY=$B/tests/vm-payloads
+S=${CAPSULE_TIMEOUT_SCALE:-1}
+BIOS=/usr/share/seabios/bios-256k.bin
+T=$(mktemp -d)
+holder=
+trap '[ -n "$holder" ] && kill "$holder" 2>/dev/null; rm -rf "$T"' EXIT
+fails=0
+fail() {
+    echo "FAIL $*"
+    fails=$((fails + 1))
+}
+for need in "$BIOS:Debian's seabios package" /usr/bin/xorriso:xorriso; do
+    if [ ! -e "${need%%:*}" ]; then
+        echo "FAIL ide: ${need%%:*} is missing: install ${need#*:} (tools/setup.sh does)"
+        exit 1
+    fi
+done
+
+ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# boot NAME WANT_STATUS SERIAL_PATTERN ARGS...: one VM to its debug-exit.
+boot() {
+    name=$1 want=$2 pat=$3
+    shift 3
+    rm -f "$T/serial"
+    t0=$(ms)
+    timeout $((20 * S)) "$VM" --firmware bios --engine rem --debug-exit \
+        --serial "file:$T/serial" "$@" >"$T/log" 2>&1
+    st=$?
+    t=$(($(ms) - t0))
+    if [ "$st" != "$want" ] || ! tr -d '\r' <"$T/serial" | grep -aq "$pat"; then
+        fail "$name: status $st (want $want), serial pattern '$pat'"
+        echo "    serial:"; tr -d '\033' <"$T/serial" | sed 's/^/    /'
+        echo "    log:"; tail -20 "$T/log" | sed 's/^/    /'
+        return 1
+    fi
+    echo "ide: $name: '$pat' after $t ms"
+}
+
+# ---- BIOS -> disk, the guest's write reaches the image ---------------------
+cp "$PAY/ide_mbr.bin" "$T/disk.img"
+truncate -s 4M "$T/disk.img"
+boot "disk boot" 67 "disk write ok" --boot disk --stats \
+    --drive "if=ide,port=0,device=0,media=disk,format=raw,file=$T/disk.img"
+# the block layer's counters: the boot sector and the read-back, one write
+for want in "/PDM/Blk/piix3ide0/LUN0/Reads 2 count" "/PDM/Blk/piix3ide0/LUN0/ReadBytes 1024 bytes" \
+    "/PDM/Blk/piix3ide0/LUN0/Writes 1 count" "/PDM/Blk/piix3ide0/LUN0/WriteBytes 512 bytes"; do
+    grep -q "^$want" "$T/log" || fail "disk: --stats lacks '$want'"
+done
+for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-LBA-2050!'; done >"$T/want"
+dd if="$T/disk.img" of="$T/got" bs=512 skip=2050 count=1 status=none
+cmp -s "$T/want" "$T/got" || fail "disk: LBA 2050 of the image is not what the guest wrote"
+
+# ---- the same from a dynamic VDI made by qemu-img: the guest's write
+# allocates a block; qemu-img finds the image clean and the data in it ----
+if command -v qemu-img >/dev/null; then
+    cp "$PAY/ide_mbr.bin" "$T/v.raw"
+    truncate -s 4M "$T/v.raw"
+    qemu-img convert -f raw -O vdi "$T/v.raw" "$T/v.vdi"
+    boot "vdi boot" 67 "disk write ok" --boot disk \
+        --drive "if=ide,port=0,device=0,media=disk,file=$T/v.vdi"
+    qemu-img check -f vdi "$T/v.vdi" >"$T/check" 2>&1 ||
+        { fail "vdi: qemu-img check"; sed 's/^/    /' "$T/check"; }
+    qemu-img convert -f vdi -O raw "$T/v.vdi" "$T/v.back"
+    dd if="$T/v.back" of="$T/got" bs=512 skip=2050 count=1 status=none
+    cmp -s "$T/want" "$T/got" || fail "vdi: LBA 2050 is not what the guest wrote"
+else
+    echo "FAIL ide: qemu-img is missing: install qemu-utils (tools/setup.sh does)"
+    fails=$((fails + 1))
+fi
+
+# ---- BIOS -> DVD (El Torito, no emulation) ----------------------------------
+mkdir "$T/iso"
+cp "$PAY/ide_cdboot.bin" "$T/iso/boot.bin"
+if ! xorriso -as mkisofs -quiet -o "$T/cd.iso" -b boot.bin -no-emul-boot -boot-load-size 4 \
+    "$T/iso" >"$T/xorriso.log" 2>&1; then
+    fail "xorriso could not make the ISO"
+    sed 's/^/    /' "$T/xorriso.log"
+fi
+boot "dvd boot" 69 "CD read ok" --boot dvd \
+    --drive "if=ide,port=1,device=0,media=cdrom,file=$T/cd.iso"
+grep -q "piix3ide0: secondary master: DVD drive with a medium" "$T/log" ||
+    fail "dvd: the log does not name the drive"
+
+# ---- the boot order decides; an empty DVD drive is passed over --------------
+all=(--drive "if=ide,port=0,device=0,media=disk,file=$T/disk.img"
+     --drive "if=ide,port=0,device=1,media=cdrom"
+     --drive "if=ide,port=1,device=0,media=cdrom,format=iso,file=$T/cd.iso")
+boot "order dvd,disk" 69 "CD read ok" --boot dvd,disk "${all[@]}"
+boot "order disk,dvd" 67 "disk write ok" --boot disk,dvd "${all[@]}"
+boot "empty dvd, then disk" 67 "disk write ok" --boot dvd,disk \
+    --drive "if=ide,port=1,device=1,media=cdrom" \
+    --drive "if=ide,port=0,device=0,media=disk,file=$T/disk.img"
+
+# ---- read-only media refuse writes --------------------------------------
+cp "$PAY/ide_mbr.bin" "$T/ro.img"
+truncate -s 1M "$T/ro.img"
+sum=$(md5sum <"$T/ro.img")
+boot "readonly disk" 95 "disk write FAILED" --boot disk \
+    --drive "if=ide,port=0,device=0,media=disk,readonly=on,file=$T/ro.img"
+[ "$(md5sum <"$T/ro.img")" = "$sum" ] || fail "readonly: the image changed"
+
+# ---- without a BIOS: completions as IRQ 14 wake the CPU from HLT ----------
+# (ide_irq.bin: PIO, then DMA through the PCI function it sets up itself;
+# nothing else interrupts, so a lost wake-up hangs until the timeout)
+{ head -c 2560 /dev/zero; for i in $(seq 128); do printf 'IRQ!'; done
+  for i in $(seq 128); do printf 'DMA!'; done; } >"$T/irq.img"
+truncate -s 1M "$T/irq.img"
+t0=$(ms)
+timeout $((20 * S)) "$VM" --kernel "$PAY/ide_irq.bin" --engine rem --debug-exit \
+    --serial "file:$T/serial" --drive "if=ide,media=disk,file=$T/irq.img" >"$T/log" 2>&1
+st=$?
+if [ "$st" != 71 ] || ! grep -q "dma irq ok" "$T/serial"; then
+    fail "irq: status $st (want 71)"
+    sed 's/^/    /' "$T/serial" "$T/log" | tail -20
+else
+    echo "ide: irq: PIO and DMA completions woke the CPU, $(($(ms) - t0)) ms"
+fi
+
+# ---- bad input --------------------------------------------------------------
+# expect NAME STATUS PATTERN -- args...
+expect() {
+    name=$1 want=$2 pat=$3
+    shift 4
+    timeout $((20 * S)) "$VM" "$@" >"$T/out" 2>&1
+    got=$?
+    if [ "$got" != "$want" ] || ! grep -q -- "$pat" "$T/out"; then
+        fail "$name: status $got (want $want), pattern '$pat'"
+        sed 's/^/    /' "$T/out"
+    fi
+}
+K=(--kernel "$PAY/hello.bin" --engine rem --serial none)
+expect "sata" 2 "controller 'sata' is not in this build yet" -- "${K[@]}" \
+    --drive "if=sata,port=0,device=0,media=disk,file=$T/disk.img"
+expect "virtio" 2 "controller 'virtio' is not in this build yet" -- "${K[@]}" \
+    --drive "if=virtio,port=3,device=0,media=disk,file=$T/disk.img"
+expect "ide port" 2 "ide has ports 0-1 and devices 0-1" -- "${K[@]}" \
+    --drive "if=ide,port=2,device=0,media=disk,file=$T/disk.img"
+expect "unknown key" 2 "unknown key 'speed'" -- "${K[@]}" \
+    --drive "if=ide,speed=9,media=disk,file=$T/disk.img"
+expect "disk without file" 2 "a disk needs file=PATH" -- "${K[@]}" \
+    --drive "if=ide,port=0,device=0,media=disk"
+expect "same slot twice" 2 "ide port 0 device 1 has a drive already" -- "${K[@]}" \
+    --drive "if=ide,port=0,device=1,media=cdrom" --drive "if=ide,port=0,device=1,media=cdrom"
+expect "missing image" 4 "$T/none.img" -- "${K[@]}" \
+    --drive "if=ide,port=0,device=0,media=disk,file=$T/none.img"
+expect "bad format" 2 "format= is raw, vdi or iso, not 'qcow2'" -- "${K[@]}" \
+    --drive "if=ide,port=0,device=0,media=disk,format=qcow2,file=$T/disk.img"
+# the managed mode (the service passes the machine's attachments as --drive)
+# takes the same syntax; without a service it then stops at the connection
+mkdir -p "$T/home"
+expect "managed bad drive" 2 "ide has ports 0-1 and devices 0-1" -- \
+    --startvm vm1 --home "$T/home" --drive "if=ide,port=2,media=disk,file=$T/disk.img"
+expect "managed drive" 4 "cannot reach the service" -- \
+    --startvm vm1 --home "$T/home" --drive "if=ide,port=1,media=cdrom"
+# an image another VM has open read-write is refused (runtime/vd's lock)
+truncate -s 1M "$T/held.img"
+"$VM" --firmware bios --engine rem --serial none \
+    --drive "if=ide,media=disk,file=$T/held.img" >/dev/null 2>&1 &
+holder=$!
+for i in $(seq 100); do
+    [ -n "$(find /proc/$holder/fd -lname "$T/held.img" 2>/dev/null)" ] && break
+    sleep 0.05
+done
+expect "image in use" 4 "held.img: in use by another process" -- "${K[@]}" \
+    --drive "if=ide,media=disk,file=$T/held.img"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+# a path with commas: file= takes the rest of the argument
+cp "$T/disk.img" "$T/a,b=c.img"
+expect "comma in path" 85 "piix3ide0: primary master: hard disk" -- "${K[@]}" --debug-exit \
+    --drive "if=ide,media=disk,file=$T/a,b=c.img"
+
+if [ $fails -ne 0 ]; then
+    echo "ide: $fails failure(s)"
+    exit 1
+fi
+echo "ide: ok"
