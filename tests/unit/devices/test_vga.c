@@ -559,6 +559,14 @@ START_TEST(test_vbe_hostile)
     vbe(VBE_INDEX_BPP, 32);
     ck_assert_uint_eq(vbe_get(VBE_INDEX_YRES), c.vram_size / (VBE_MAX_XRES * 4));
     ck_assert_uint_eq(vbe_get(VBE_INDEX_VIRT_WIDTH), VBE_MAX_XRES);
+    /* zero and odd sizes: the smallest mode, XRES a multiple of 8 */
+    vbe(VBE_INDEX_XRES, 0);
+    vbe(VBE_INDEX_YRES, 0);
+    ck_assert_uint_eq(vbe_get(VBE_INDEX_XRES), 8);
+    ck_assert_uint_eq(vbe_get(VBE_INDEX_YRES), 1);
+    vbe(VBE_INDEX_XRES, 1023);
+    ck_assert_uint_eq(vbe_get(VBE_INDEX_XRES), 1016);
+    vbe(VBE_INDEX_XRES, VBE_MAX_XRES);
     /* a bank past VRAM is refused */
     vbe(VBE_INDEX_BANK, 3);
     vbe(VBE_INDEX_BANK, 0xffff);
