@@ -92,6 +92,9 @@ struct vmproc_opts {
     bool debug_exit;
     bool stats;
     const char *frontend; /* "headless" */
+    /* --screenshot FILE: the screen (the vga device) as PNG when the VM
+     * stops and on SIGUSR1; NULL: none */
+    const char *screenshot;
     /* the managed machine's id, its SMBIOS system UUID (without one: a
      * UUID derived from the options) */
     bool has_machine_uuid;
