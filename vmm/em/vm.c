@@ -310,11 +310,11 @@ static cap_result create_modules(struct vm *vm)
     if (CAP_SUCCEEDED(rc))
         rc = pgm_create(&vm->pgm);
     /* A PC's layout: the 32-bit MMIO hole (APICs, ROM, PCI) stays free. */
-    uint64_t below = vm_ram_below_4g(vm->cfg.ram_bytes);
+    uint64_t below = platform_ram_below_4g(vm->cfg.ram_bytes);
     if (CAP_SUCCEEDED(rc))
         rc = pgm_map_ram(vm->pgm, 0, below, "ram");
     if (CAP_SUCCEEDED(rc) && vm->cfg.ram_bytes > below)
-        rc = pgm_map_ram(vm->pgm, 1ull << 32, vm->cfg.ram_bytes - below, "ram-high");
+        rc = pgm_map_ram(vm->pgm, PLATFORM_4G, vm->cfg.ram_bytes - below, "ram-high");
     if (CAP_SUCCEEDED(rc))
         em_log(vm, EM_COMPONENT, VM_LOG_INFO,
                "RAM %llu MiB mapped (%llu MiB below 4 GiB, %llu MiB from 4 GiB; backed on first "

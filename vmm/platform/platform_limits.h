@@ -45,6 +45,14 @@
     ((unsigned)((((1ull << PLATFORM_GUEST_PHYS_BITS) - PLATFORM_4G + PLATFORM_RAM_BELOW_4G_MAX) >> \
                  20)))
 
+/* The RAM below 4 GiB of a machine with `ram_bytes` of RAM (the rest is
+ * from 4 GiB): EM maps it so, the e820 map, CMOS and fw_cfg say so
+ * (platform.h). */
+static inline unsigned long long platform_ram_below_4g(unsigned long long ram_bytes)
+{
+    return ram_bytes < PLATFORM_RAM_BELOW_4G_MAX ? ram_bytes : PLATFORM_RAM_BELOW_4G_MAX;
+}
+
 /* ---- virtual CPUs ------------------------------------------------------- */
 
 /* The architectural limit: xAPIC IDs are 8 bits and 0xff is the broadcast

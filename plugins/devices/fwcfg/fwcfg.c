@@ -33,13 +33,13 @@
  *   ram_size  bytes (default 0)         cpus, max_cpus (default 1, cpus)
  *   kernel    path (max 256 MiB)        initrd  path (max 1 GiB)
  *   cmdline   string (max 64 KiB)
- *   ram_below_4g  bytes of RAM below 4 GiB (default: all of ram_size;
- *             the rest is RAM from 4 GiB, as EM maps it)
- *   e820      bool (default false): add the file "etc/e820", QEMU's memory
- *             map for SeaBIOS: per entry {u64 address, u64 length, u32
- *             type}, little-endian, packed - RAM [0, ram_below_4g) and
- *             [4 GiB, 4 GiB + the rest), type 1; the firmware reserves its
- *             own areas (EBDA, BIOS) in the map it gives the OS
+ *   e820      bytes (default: none): the file "etc/e820", QEMU's memory
+ *             map for SeaBIOS - per entry {u64 address, u64 length, u32
+ *             type}, little-endian, packed (a multiple of 20 bytes). The
+ *             machine's description computes it (vmm/platform's device
+ *             table: the RAM below and above 4 GiB as EM maps it); the
+ *             firmware reserves its own areas (EBDA, BIOS) in the map it
+ *             gives the OS
  *   file0 .. file31   "name=NAME,path=PATH" (max 64 MiB),
  *                     "name=NAME,string=TEXT", "name=NAME,hex=HEX" (the
  *                     bytes as pairs of hex digits, max 64 MiB: binary
@@ -310,30 +310,20 @@ static cap_result add_named_file(struct pdm_dev *dev, const char *key, const cha
     return rc;
 }
 
-/* "etc/e820": RAM below 4 GiB from 0, the rest from 4 GiB (see the top). */
-static cap_result add_e820(struct pdm_dev *dev, uint64_t ram, uint64_t below)
+/* "etc/e820" as the configuration gives it (see the top). */
+static cap_result add_e820(struct pdm_dev *dev, const void *map, size_t len)
 {
     struct fwcfg *s = dev->data;
-    uint8_t map[2 * 20] = {0};
-    uint64_t e[2][2] = {{0, below}, {1ull << 32, ram - below}};
-    unsigned n = 0;
-    for (unsigned i = 0; i < 2; i++) {
-        if (!e[i][1])
-            continue;
-        for (unsigned b = 0; b < 8; b++) {
-            map[n * 20 + b] = (uint8_t)(e[i][0] >> (8 * b));
-            map[n * 20 + 8 + b] = (uint8_t)(e[i][1] >> (8 * b));
-        }
-        map[n * 20 + 16] = 1; /* E820_RAM */
-        n++;
-    }
+    if (len % 20)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                               "config key 'e820': %zu bytes, not whole 20-byte entries", len);
     for (unsigned i = 0; i < s->n_files; i++)
         if (!strcmp(s->files[i].name, "etc/e820"))
             return dev->hlp->error(dev, CAP_E_INVALIDARG,
                                    "config key 'e820': a file 'etc/e820' is given too");
     struct fw_file *f = &s->files[s->n_files++];
     snprintf(f->name, sizeof(f->name), "etc/e820");
-    return set_bytes(dev, &f->item, map, n * 20);
+    return set_bytes(dev, &f->item, map, len);
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -405,15 +395,13 @@ static cap_result read_config(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 {
     struct fwcfg *s = dev->data;
     const struct pdm_hlp *h = dev->hlp;
-    int64_t ram, cpus, max_cpus, below;
-    bool e820;
+    int64_t ram, cpus, max_cpus;
+    const void *e820;
+    size_t e820_len;
     const char *kernel, *initrd, *cmdline;
     cap_result rc = h->cfg_int(dev, cfg, "ram_size", 0, 0, INT64_MAX, &ram);
     if (CAP_SUCCEEDED(rc))
-        rc = h->cfg_int(dev, cfg, "ram_below_4g", ram < (1ll << 32) ? ram : 1ll << 32, 0,
-                        ram < (1ll << 32) ? ram : 1ll << 32, &below);
-    if (CAP_SUCCEEDED(rc))
-        rc = h->cfg_bool(dev, cfg, "e820", false, &e820);
+        rc = h->cfg_bytes(dev, cfg, "e820", &e820, &e820_len);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "cpus", 1, 1, 255, &cpus);
     if (CAP_SUCCEEDED(rc))
@@ -459,7 +447,7 @@ static cap_result read_config(struct pdm_dev *dev, const struct pdm_cfg *cfg)
             rc = add_named_file(dev, key, spec);
     }
     if (CAP_SUCCEEDED(rc) && e820)
-        rc = add_e820(dev, (uint64_t)ram, (uint64_t)below);
+        rc = add_e820(dev, e820, e820_len);
     return rc;
 }
 

@@ -47,7 +47,7 @@ cap_result vmproc_fwtables_build(const struct vmproc_opts *o, bool want_acpi, bo
     if (!vmproc_opts_bios(o))
         return CAP_OK;
 
-    uint64_t ram = o->memory_mb << 20, below = vm_ram_below_4g(ram);
+    uint64_t ram = o->memory_mb << 20, below = platform_ram_below_4g(ram);
     char msg[256] = "";
     struct platform_acpi acpi;
     struct platform_acpi_config ac = {.cpus = o->cpus, .hpet = hpet, .ram_below_4g = below};

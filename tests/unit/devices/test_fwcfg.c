@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "platform/platform.h"
 
 static struct harness h;
 static char dir[64];
@@ -239,8 +240,13 @@ START_TEST(test_config_errors)
     expect_error(k9, 1, "16-bit");
     struct pdm_cfg_kv k10[] = {{"file0", "name=a,u8=-1"}};
     expect_error(k10, 1, "8-bit");
-    struct pdm_cfg_kv k11[] = {{"e820", "true"}, {"file0", "name=etc/e820,string=x"}};
+    struct pdm_cfg_kv k11[] = {{"e820", "bytes:0000000000000000000000000000000000000000"},
+                               {"file0", "name=etc/e820,string=x"}};
     expect_error(k11, 2, "etc/e820");
+    struct pdm_cfg_kv k14[] = {{"e820", "bytes:00"}};
+    expect_error(k14, 1, "20-byte entries");
+    struct pdm_cfg_kv k15[] = {{"e820", "true"}};
+    expect_error(k15, 1, "config key 'e820': expected bytes, got the boolean true");
     struct pdm_cfg_kv k7[] = {{"file40", "name=a,string=x"}};
     expect_error(k7, 1, "file40");
     struct pdm_cfg_kv k8[] = {{"cpus", "0"}};
@@ -292,15 +298,13 @@ START_TEST(test_arch_items_absent)
 }
 END_TEST
 
-START_TEST(test_int_files_and_e820)
+START_TEST(test_int_files)
 {
     struct pdm_cfg_kv kv[] = {{"ram_size", "0x140000000"},
-                              {"ram_below_4g", "0xc0000000"},
-                              {"e820", "true"},
                               {"file0", "name=etc/sercon-port,u16=0x3f8"},
                               {"file1", "name=opt/b,u8=255"},
                               {"file2", "name=opt/q,u64=0x1122334455667788"}};
-    ck_assert_int_eq(h_add(&h, "fwcfg", kv, 6), CAP_OK);
+    ck_assert_int_eq(h_add(&h, "fwcfg", kv, 4), CAP_OK);
     uint16_t key;
     uint32_t size;
     ck_assert(find_file("etc/sercon-port", &key, &size));
@@ -314,18 +318,30 @@ START_TEST(test_int_files_and_e820)
     ck_assert(find_file("opt/q", &key, &size));
     sel(key);
     ck_assert_uint_eq(rd_le(8), 0x1122334455667788ull);
+    ck_assert(!find_file("etc/e820", &key, &size));
+}
+END_TEST
+
+/* The machine's e820 comes from vmm/platform's table: 5 GiB with a BIOS is
+ * 3.5 GiB from 0 and 1.5 GiB from 4 GiB. */
+START_TEST(test_e820_from_platform)
+{
+    ck_assert_int_eq(h_add_platform(&h, "fwcfg", 5120, PLATFORM_FW_BIOS), CAP_OK);
+    uint16_t key;
+    uint32_t size;
     ck_assert(find_file("etc/e820", &key, &size));
     ck_assert_uint_eq(size, 40);
     sel(key);
-    expect_e820(0, 0xc0000000ull, 1);
-    expect_e820(0x100000000ull, 0x80000000ull, 1);
+    expect_e820(0, 0xe0000000ull, 1);
+    expect_e820(0x100000000ull, 0x60000000ull, 1);
+    sel(0x0003);
+    ck_assert_uint_eq(rd_le(8), 5120ull << 20);
 }
 END_TEST
 
 START_TEST(test_e820_below_4g_only)
 {
-    struct pdm_cfg_kv kv[] = {{"ram_size", "0x4000000"}, {"e820", "true"}};
-    ck_assert_int_eq(h_add(&h, "fwcfg", kv, 2), CAP_OK);
+    ck_assert_int_eq(h_add_platform(&h, "fwcfg", 64, PLATFORM_FW_BIOS), CAP_OK);
     uint16_t key;
     uint32_t size;
     ck_assert(find_file("etc/e820", &key, &size));
@@ -364,7 +380,8 @@ int main(void)
     tcase_add_test(tc, test_hex_file);
     tcase_add_test(tc, test_save_load_cursor);
     tcase_add_test(tc, test_arch_items_absent);
-    tcase_add_test(tc, test_int_files_and_e820);
+    tcase_add_test(tc, test_int_files);
+    tcase_add_test(tc, test_e820_from_platform);
     tcase_add_test(tc, test_e820_below_4g_only);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
