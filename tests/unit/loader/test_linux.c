@@ -621,11 +621,61 @@ START_TEST(smbios_direct)
 }
 END_TEST
 
+/* The loader's e820 for a machine vmm/platform describes (its RAM around
+ * the hole, its fixed MMIO mapped, a Linux boot with ACPI) is the
+ * platform's direct-boot map, entry for entry. */
+static cap_result mmio_nop_read(void *opaque, uint64_t off, void *data, unsigned size)
+{
+    memset(data, 0, size);
+    return CAP_OK;
+}
+static cap_result mmio_nop_write(void *opaque, uint64_t off, const void *data, unsigned size)
+{
+    return CAP_OK;
+}
+
+START_TEST(e820_is_platforms)
+{
+    static const struct pgm_mmio_ops nop = {.read = mmio_nop_read, .write = mmio_nop_write};
+    static uint8_t img[BZ_LEN];
+    make_bz(img, &bz_default);
+    static const uint64_t sizes_mb[] = {64, 3584, 5120};
+    for (size_t k = 0; k < sizeof(sizes_mb) / sizeof(sizes_mb[0]); k++) {
+        struct platform *pl = malloc(sizeof(*pl));
+        struct platform_config pc = {.ram_bytes = sizes_mb[k] * MiB};
+        char msg[128];
+        ck_assert_int_eq(platform_init(&pc, pl, msg, sizeof(msg)), CAP_OK);
+        struct tvm vm;
+        tvm_init(&vm, pl->ram_below_4g, 0);
+        if (pl->ram_above_4g)
+            ck_assert_int_eq(pgm_map_ram(vm.pgm, PLATFORM_4G, pl->ram_above_4g, "ram-high"),
+                             CAP_OK);
+        for (unsigned i = 0; i < pl->n_mmio; i++)
+            if (strcmp(pl->mmio[i].name, "pci"))
+                ck_assert_int_eq(pgm_map_mmio(vm.pgm, pl->mmio[i].addr, pl->mmio[i].size, &nop,
+                                              NULL, pl->mmio[i].name),
+                                 CAP_OK);
+        ck_assert_int_eq(load_acpi(&vm, img, 1, 0), CAP_OK);
+        uint8_t *bp = gp(&vm, 0x7000, 4096);
+        ck_assert_uint_eq(bp[0x1e8], pl->n_e820);
+        for (unsigned i = 0; i < pl->n_e820; i++) {
+            uint8_t *e = bp + 0x2d0 + i * 20;
+            ck_assert_uint_eq(rd64(e), pl->e820[i].addr);
+            ck_assert_uint_eq(rd64(e + 8), pl->e820[i].size);
+            ck_assert_uint_eq(rd32(e + 16), pl->e820[i].type);
+        }
+        tvm_fini(&vm);
+        free(pl);
+    }
+}
+END_TEST
+
 TCase *tcase_acpi(void)
 {
     TCase *tc = tcase_create("acpi");
     tcase_add_test(tc, acpi_tables);
     tcase_add_test(tc, acpi_options);
     tcase_add_test(tc, smbios_direct);
+    tcase_add_test(tc, e820_is_platforms);
     return tc;
 }
