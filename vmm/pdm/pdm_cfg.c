@@ -250,13 +250,9 @@ static int parse_bool(const char *t)
 
 static int hex_digit(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    static const char digits[] = "0123456789abcdef";
+    const char *d = c ? strchr(digits, tolower((unsigned char)c)) : NULL;
+    return d ? (int)(d - digits) : -1;
 }
 
 static cap_result bad_text(const char *who, const char *key, const char *text, const char *what)

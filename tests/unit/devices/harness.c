@@ -143,6 +143,17 @@ cap_result h_add_values(struct harness *h, const char *device, const struct pdm_
     return pdm_instantiate(h->pdm, &dc, 1);
 }
 
+int h_run_case(const char *suite, TCase *tc)
+{
+    Suite *s = suite_create(suite);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
 cap_result h_add_platform(struct harness *h, const char *device, uint64_t ram_mb, unsigned firmware)
 {
     struct platform *p = malloc(sizeof(*p));

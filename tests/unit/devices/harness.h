@@ -39,6 +39,10 @@ struct harness {
     uint8_t *ram;
 };
 
+/* Runs a suite of one test case (the fixture set up here) and frees it:
+ * main()'s exit status. */
+int h_run_case(const char *suite, TCase *tc);
+
 /* Sets up the machine and starts the clock. Fails the test on error. */
 void h_setup(struct harness *h);
 void h_teardown(struct harness *h);

@@ -224,17 +224,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("dev-config");
     TCase *tc = tcase_create("config");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_types);
     tcase_add_test(tc, test_mismatch_and_keys);
     tcase_add_test(tc, test_parse_edge);
     tcase_add_test(tc, test_text_to_device);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_case("dev-config", tc);
 }
