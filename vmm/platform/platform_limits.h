@@ -1,7 +1,7 @@
 /*
  * vmm/platform/platform_limits.h - the limits of the machine this build
- * runs, defined once for every layer (DESIGN.md's platform module; issue 12
- * grows it into the PC's whole layout: e820, ROMs, the device table).
+ * runs, defined once for every layer (DESIGN.md's platform module; the PC's
+ * whole layout - e820, ROMs, the device table - is platform.h).
  *
  * Who reads it:
  *  - the VMM: EM's vm_create refuses a configuration beyond these limits,

@@ -108,10 +108,17 @@ static cap_result frontend_values(struct vmproc *p)
     for (size_t i = 0; CAP_SUCCEEDED(rc) && i < n; i++)
         rc = set_value(p, dev[i], v[i]);
     /* vmm/platform's ACPI tables with their loader script, and SMBIOS */
-    static const char *const keys[VMPROC_FWTABLE_FILES] = {"file2", "file3", "file4", "file5",
-                                                           "file6"};
-    for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < p->fwt.n; i++)
-        rc = set_value(p, "fwcfg", PDM_CFG_S(keys[i], p->fwt.spec[i]));
+    static const char *const keys[VMPROC_FWTABLE_FILES][2] = {{"file2.name", "file2.data"},
+                                                              {"file3.name", "file3.data"},
+                                                              {"file4.name", "file4.data"},
+                                                              {"file5.name", "file5.data"},
+                                                              {"file6.name", "file6.data"}};
+    for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < p->fwt.n; i++) {
+        const struct platform_file *f = &p->fwt.files[i];
+        rc = set_value(p, "fwcfg", PDM_CFG_S(keys[i][0], f->name));
+        if (CAP_SUCCEEDED(rc))
+            rc = set_value(p, "fwcfg", PDM_CFG_BYTES(keys[i][1], f->data, f->len));
+    }
     return rc;
 }
 

@@ -298,6 +298,50 @@ START_TEST(test_arch_items_absent)
 }
 END_TEST
 
+/* fileN.name + fileN.data: a file as typed values (how capsule-vm hands
+ * over vmm/platform's ACPI and SMBIOS tables) */
+START_TEST(test_typed_file)
+{
+    static const uint8_t rsdp[] = {0x00, 0xff, 0x7f, 0xa5};
+    struct pdm_cfg_value v[] = {PDM_CFG_S("file3.name", "etc/acpi/rsdp"),
+                                PDM_CFG_BYTES("file3.data", rsdp, sizeof(rsdp)),
+                                PDM_CFG_S("file0", "name=opt/s,string=x")};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", v, 3), CAP_OK);
+    uint16_t key;
+    uint32_t size;
+    ck_assert(find_file("etc/acpi/rsdp", &key, &size));
+    ck_assert_uint_eq(size, 4);
+    sel(key);
+    ck_assert_uint_eq(rd_le(4), 0xa57fff00u);
+    ck_assert(find_file("opt/s", &key, &size));
+}
+END_TEST
+
+START_TEST(test_typed_file_errors)
+{
+    static const uint8_t b[] = {1};
+    struct pdm_cfg_value alone[] = {PDM_CFG_S("file1.name", "opt/a")};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", alone, 1), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(
+        strstr(cap_error_peek_message(), "'file1.name' and 'file1.data' go together"));
+    struct pdm_cfg_value both[] = {PDM_CFG_S("file1", "name=opt/a,string=x"),
+                                   PDM_CFG_S("file1.name", "opt/b"),
+                                   PDM_CFG_BYTES("file1.data", b, 1)};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", both, 3), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "not both"));
+    struct pdm_cfg_value twice[] = {PDM_CFG_S("file1", "name=opt/a,string=x"),
+                                    PDM_CFG_S("file2.name", "opt/a"),
+                                    PDM_CFG_BYTES("file2.data", b, 1)};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", twice, 3), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "file 'opt/a' given twice"));
+    struct pdm_cfg_value typed[] = {PDM_CFG_S("file1.name", "opt/a"), PDM_CFG_S("file1.data", "x")};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", typed, 2), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(
+        strstr(cap_error_peek_message(), "'file1.data': expected bytes, got the string 'x'"));
+    ck_assert_uint_eq(h_in(&h, 0x511, 1), 0xff);
+}
+END_TEST
+
 START_TEST(test_int_files)
 {
     struct pdm_cfg_kv kv[] = {{"ram_size", "0x140000000"},
@@ -378,6 +422,8 @@ int main(void)
     tcase_add_test(tc, test_file_dir);
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_hex_file);
+    tcase_add_test(tc, test_typed_file);
+    tcase_add_test(tc, test_typed_file_errors);
     tcase_add_test(tc, test_save_load_cursor);
     tcase_add_test(tc, test_arch_items_absent);
     tcase_add_test(tc, test_int_files);
