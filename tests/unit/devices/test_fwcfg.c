@@ -298,6 +298,17 @@ START_TEST(test_arch_items_absent)
 }
 END_TEST
 
+/* The file `name` holds `size` bytes (at most 8): their little-endian value. */
+static uint64_t file_le(const char *name, uint32_t want_size)
+{
+    uint16_t key;
+    uint32_t size;
+    ck_assert_msg(find_file(name, &key, &size), "no file %s", name);
+    ck_assert_uint_eq(size, want_size);
+    sel(key);
+    return rd_le(want_size);
+}
+
 /* fileN.name + fileN.data: a file as typed values (how capsule-vm hands
  * over vmm/platform's ACPI and SMBIOS tables) */
 START_TEST(test_typed_file)
@@ -307,13 +318,8 @@ START_TEST(test_typed_file)
                                 PDM_CFG_BYTES("file3.data", rsdp, sizeof(rsdp)),
                                 PDM_CFG_S("file0", "name=opt/s,string=x")};
     ck_assert_int_eq(h_add_values(&h, "fwcfg", v, 3), CAP_OK);
-    uint16_t key;
-    uint32_t size;
-    ck_assert(find_file("etc/acpi/rsdp", &key, &size));
-    ck_assert_uint_eq(size, 4);
-    sel(key);
-    ck_assert_uint_eq(rd_le(4), 0xa57fff00u);
-    ck_assert(find_file("opt/s", &key, &size));
+    ck_assert_uint_eq(file_le("etc/acpi/rsdp", 4), 0xa57fff00u);
+    ck_assert_uint_eq(file_le("opt/s", 1), 'x');
 }
 END_TEST
 
@@ -349,19 +355,11 @@ START_TEST(test_int_files)
                               {"file1", "name=opt/b,u8=255"},
                               {"file2", "name=opt/q,u64=0x1122334455667788"}};
     ck_assert_int_eq(h_add(&h, "fwcfg", kv, 4), CAP_OK);
+    ck_assert_uint_eq(file_le("etc/sercon-port", 2), 0x3f8);
+    ck_assert_uint_eq(file_le("opt/b", 1), 255);
+    ck_assert_uint_eq(file_le("opt/q", 8), 0x1122334455667788ull);
     uint16_t key;
     uint32_t size;
-    ck_assert(find_file("etc/sercon-port", &key, &size));
-    ck_assert_uint_eq(size, 2);
-    sel(key);
-    ck_assert_uint_eq(rd_le(2), 0x3f8);
-    ck_assert(find_file("opt/b", &key, &size));
-    ck_assert_uint_eq(size, 1);
-    sel(key);
-    ck_assert_uint_eq(rd_le(1), 255);
-    ck_assert(find_file("opt/q", &key, &size));
-    sel(key);
-    ck_assert_uint_eq(rd_le(8), 0x1122334455667788ull);
     ck_assert(!find_file("etc/e820", &key, &size));
 }
 END_TEST
