@@ -89,7 +89,10 @@ cap_result ldr_mem_build(struct ldr_mem *mem, const uint64_t (*ram)[2], unsigned
             (rc = mem_push(mem, s > LEGACY_HOLE_END ? s : LEGACY_HOLE_END, e, LOADER_E820_RAM, err)))
             return rc;
     }
-    mem->bios_area_ram = merged[0][1] >= LEGACY_HOLE_END;
+    /* RAM under the BIOS area, also when the VGA window splits low RAM */
+    for (unsigned i = 0; i < nm; i++)
+        if (merged[i][0] <= PLATFORM_BIOS_AREA_ADDR && merged[i][1] >= LEGACY_HOLE_END)
+            mem->bios_area_ram = CAP_TRUE;
     /* the EBDA, the VGA window, the BIOS area (platform.h's direct-boot map) */
     if ((rc = mem_push(mem, LEGACY_HOLE_START, PLATFORM_VGA_ADDR, LOADER_E820_RESERVED, err)) ||
         (rc = mem_push(mem, PLATFORM_VGA_ADDR, PLATFORM_VGA_END, LOADER_E820_RESERVED, err)) ||

@@ -128,6 +128,8 @@ struct platform_device {
 struct platform {
     struct platform_config cfg; /* cpus normalised to >= 1 */
     uint64_t ram_below_4g, ram_above_4g;
+    struct platform_range ram[3]; /* what EM maps (platform_ram_ranges) */
+    unsigned n_ram;
     /* The guest's memory map for this firmware (see the top), sorted */
     struct platform_e820 e820[PLATFORM_E820_MAX];
     unsigned n_e820;
@@ -142,6 +144,15 @@ struct platform {
     struct platform_device devices[PLATFORM_MAX_DEVICES];
     unsigned n_devices;
 };
+
+/*
+ * The RAM ranges of a machine with `ram_bytes` of RAM, as EM maps them:
+ * [0, 640 KiB + 128 KiB) up to the legacy VGA window, from its end to the
+ * top of RAM below 4 GiB, the rest from 4 GiB; empty ranges are left out.
+ * The VGA window 0xa0000-0xbffff stays unmapped: a display device's MMIO,
+ * or unassigned. Returns how many (at most 3) were written to out[].
+ */
+VMM_API unsigned platform_ram_ranges(uint64_t ram_bytes, struct platform_range out[3]);
 
 /* Where the PCI memory window starts for `ram_below_4g` bytes of RAM below
  * 4 GiB: the top of that RAM rounded up to 1 MiB; 2 GiB when 0. */

@@ -47,6 +47,21 @@ static void bios_e820(struct platform *p)
     p->fwcfg_e820_len = p->n_e820 * PLATFORM_E820_ENTRY;
 }
 
+unsigned platform_ram_ranges(uint64_t ram_bytes, struct platform_range out[3])
+{
+    uint64_t below = platform_ram_below_4g(ram_bytes);
+    unsigned n = 0;
+    if (below > PLATFORM_VGA_END) {
+        out[n++] = (struct platform_range){"ram", 0, PLATFORM_VGA_ADDR};
+        out[n++] = (struct platform_range){"ram-bios", PLATFORM_VGA_END, below - PLATFORM_VGA_END};
+    } else if (below) {
+        out[n++] = (struct platform_range){"ram", 0, below};
+    }
+    if (ram_bytes > below)
+        out[n++] = (struct platform_range){"ram-high", PLATFORM_4G, ram_bytes - below};
+    return n;
+}
+
 cap_result platform_init(const struct platform_config *cfg, struct platform *out, char *msg,
                          size_t msglen)
 {
@@ -66,6 +81,7 @@ cap_result platform_init(const struct platform_config *cfg, struct platform *out
         return plat_fail(msg, msglen, CAP_E_INVALIDARG, "unknown firmware %d", (int)cfg->firmware);
     out->ram_below_4g = platform_ram_below_4g(ram);
     out->ram_above_4g = ram - out->ram_below_4g;
+    out->n_ram = platform_ram_ranges(ram, out->ram);
     out->pci_mem_start = platform_pci_mem_start(out->ram_below_4g);
     out->pci_mem_end = PLATFORM_PCI_MEM_END;
     const struct platform_range mmio[] = {

@@ -622,8 +622,9 @@ START_TEST(smbios_direct)
 END_TEST
 
 /* The loader's e820 for a machine vmm/platform describes (its RAM around
- * the hole, its fixed MMIO mapped, a Linux boot with ACPI) is the
- * platform's direct-boot map, entry for entry. */
+ * the VGA window and the 4 GiB hole, its fixed MMIO mapped, a Linux boot
+ * with ACPI) is the platform's direct-boot map, entry for entry, and the
+ * SMBIOS tables still go to the BIOS area. */
 static cap_result mmio_nop_read(void *opaque, uint64_t off, void *data, unsigned size)
 {
     memset(data, 0, size);
@@ -645,10 +646,11 @@ START_TEST(e820_is_platforms)
         struct platform_config pc = {.ram_bytes = sizes_mb[k] * MiB};
         char msg[128];
         ck_assert_int_eq(platform_init(&pc, pl, msg, sizeof(msg)), CAP_OK);
+        /* the RAM as EM maps it: around the VGA window and the 4 GiB hole */
         struct tvm vm;
-        tvm_init(&vm, pl->ram_below_4g, 0);
-        if (pl->ram_above_4g)
-            ck_assert_int_eq(pgm_map_ram(vm.pgm, PLATFORM_4G, pl->ram_above_4g, "ram-high"),
+        tvm_init(&vm, pl->ram[0].size, 0);
+        for (unsigned i = 1; i < pl->n_ram; i++)
+            ck_assert_int_eq(pgm_map_ram(vm.pgm, pl->ram[i].addr, pl->ram[i].size, pl->ram[i].name),
                              CAP_OK);
         for (unsigned i = 0; i < pl->n_mmio; i++)
             if (strcmp(pl->mmio[i].name, "pci"))
@@ -664,6 +666,7 @@ START_TEST(e820_is_platforms)
             ck_assert_uint_eq(rd64(e + 8), pl->e820[i].size);
             ck_assert_uint_eq(rd32(e + 16), pl->e820[i].type);
         }
+        ck_assert_mem_eq(gp(&vm, LOADER_SMBIOS_ADDR, 4), "_SM_", 4);
         tvm_fini(&vm);
         free(pl);
     }

@@ -55,6 +55,18 @@ START_TEST(test_ram_split)
         ck_assert_uint_eq(p->ram_below_4g, below);
         ck_assert_uint_eq(p->ram_above_4g, ram - below);
         ck_assert_uint_eq(platform_ram_below_4g(ram), below);
+        /* what EM maps: around the VGA window, the rest from 4 GiB */
+        ck_assert_uint_eq(p->n_ram, ram > below ? 3 : 2);
+        ck_assert_uint_eq(p->ram[0].addr, 0);
+        ck_assert_uint_eq(p->ram[0].size, 0xa0000);
+        ck_assert_uint_eq(p->ram[1].addr, 0xc0000);
+        ck_assert_uint_eq(p->ram[1].addr + p->ram[1].size, below);
+        if (ram > below) {
+            ck_assert_uint_eq(p->ram[2].addr, PLATFORM_4G);
+            ck_assert_uint_eq(p->ram[2].size, ram - below);
+        }
+        struct platform_range r[3];
+        ck_assert_uint_eq(platform_ram_ranges(ram, r), p->n_ram);
         /* the PCI window: from the top of low RAM (1 MiB granule) to the I/O APIC */
         ck_assert_uint_eq(p->pci_mem_start, (below + MiB - 1) & ~(MiB - 1));
         ck_assert_uint_eq(p->pci_mem_end, 0xfec00000ull);
