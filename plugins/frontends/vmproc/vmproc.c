@@ -55,6 +55,32 @@ struct vmproc {
     uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
 };
 
+/* Devices capsule-vm adds after the platform's rows for options only it
+ * has - the storage controllers of --drive, e.g. {"piix3ide", if_ide} -, a
+ * single row each, in this order; --no-device may name them too. */
+static const struct frontend_row {
+    const char *device;
+    bool (*when)(const struct vmproc_opts *o);
+} frontend_rows[] = {
+    {NULL, NULL}, /* the end */
+};
+
+static bool frontend_row_known(const char *device)
+{
+    for (const struct frontend_row *r = frontend_rows; r->device; r++)
+        if (!strcmp(r->device, device))
+            return true;
+    return false;
+}
+
+/* The default devices' names for a message: the platform's, then ours. */
+static void default_names(char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s", platform_device_names());
+    for (const struct frontend_row *r = frontend_rows; r->device && n >= 0 && (size_t)n < len; r++)
+        n += snprintf(buf + n, len - (size_t)n, ", %s", r->device);
+}
+
 static bool is_disabled(const struct vmproc_opts *o, const char *device)
 {
     for (unsigned i = 0; i < o->n_disabled_devices; i++)
@@ -163,11 +189,15 @@ static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
 static cap_result build_device_list(struct vmproc *p)
 {
     const struct vmproc_opts *o = &p->opts;
+    char names[512];
     for (unsigned i = 0; i < o->n_disabled_devices; i++)
-        if (!platform_device_known(o->disabled_devices[i]))
+        if (!platform_device_known(o->disabled_devices[i]) &&
+            !frontend_row_known(o->disabled_devices[i])) {
+            default_names(names, sizeof(names));
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (%s)",
-                                 o->disabled_devices[i], platform_device_names());
+                                 o->disabled_devices[i], names);
+        }
     cap_result rc =
         vmproc_fwtables_build(o, !is_disabled(o, "acpipm"), !is_disabled(o, "hpet"), &p->fwt);
     if (CAP_FAILED(rc))
@@ -182,6 +212,11 @@ static cap_result build_device_list(struct vmproc *p)
     char msg[256];
     if (CAP_FAILED(platform_init(&pc, &p->plat, msg, sizeof(msg))))
         return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "the machine: %s", msg);
+    for (const struct frontend_row *r = frontend_rows; r->device; r++) {
+        struct platform_device *d = r->when(o) ? platform_device_add(&p->plat, r->device) : NULL;
+        if (d)
+            d->single = true;
+    }
     rc = frontend_values(p);
     for (unsigned i = 0; i < o->n_disabled_devices; i++)
         platform_device_remove(&p->plat, o->disabled_devices[i]);
