@@ -411,7 +411,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("dev-fwcfg");
     TCase *tc = tcase_create("fwcfg");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_basic_items);
@@ -427,10 +426,5 @@ int main(void)
     tcase_add_test(tc, test_int_files);
     tcase_add_test(tc, test_e820_from_platform);
     tcase_add_test(tc, test_e820_below_4g_only);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_case("dev-fwcfg", tc);
 }

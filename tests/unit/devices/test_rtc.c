@@ -341,7 +341,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("dev-rtc");
     TCase *tc = tcase_create("rtc");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_time_bcd_24h);
@@ -357,10 +356,5 @@ int main(void)
     tcase_add_test(tc, test_reset_and_save);
     tcase_add_test(tc, test_boot_order);
     tcase_add_test(tc, test_boot_order_short);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_case("dev-rtc", tc);
 }
