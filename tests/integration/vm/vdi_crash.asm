@@ -6,10 +6,11 @@
 ; flushes: INT 13h has no flush.
 ;
 ; Write number k (0, 1, 2, ...) goes to one sector: in 1 MiB VDI block
-; 1 + (97k mod 509), at sector (k div 509 mod 4) * 500 + (k mod 509) of
-; it (a disk of 512 MiB or more). The first 509 writes each allocate a new
-; block of a dynamic image, the next ones land in allocated blocks, and
-; from write 2036 on the same sectors are written again. Round r (1, 2, ...) is writes (r-1)*4 ..
+; 8 * (1 + (37k mod 127)), at sector (k div 127 mod 4) * 500 + (k mod 127)
+; of it (a disk of 1 GiB: blocks 8 to 1016, so their block map entries lie
+; in the map's first 4 KiB and past them). The first 127 writes each
+; allocate a new block of a dynamic image, the next ones land in allocated
+; blocks, and from write 508 on the same sectors are written again. Round r (1, 2, ...) is writes (r-1)*4 ..
 ; (r-1)*4+3; each sector holds 32 times the record
 ;   "VDIC", run id, round, LBA   (four little-endian dwords)
 ; The test script sets the configuration at bytes 4..11 of the boot sector:
@@ -22,7 +23,7 @@
 ;   hold "VDIS" and this run id: rounds 1..N, one flush, "synced N",
 ;   then the state sector, a flush, "written N" and debug-exit 0x31. If it
 ;   does: every sector of rounds 1..N read back and compared ("verified N",
-;   debug-exit 0x33; "verify FAILED at LBA", 0x3d). N <= 509: no sector
+;   debug-exit 0x33; "verify FAILED at LBA", 0x3d). N <= 127: no sector
 ;   is written twice.
 ; A device error: "ata error STATUS", 0x3b; a bad configuration or a
 ; failed load: 0x3f.
@@ -30,8 +31,8 @@ bits 16
 org 0x7c00
 PER_ROUND equ 4
 STATE_LBA equ 40
-NBLK      equ 509                 ; a prime: k -> MULT * k mod NBLK visits all
-MULT      equ 97
+NBLK      equ 127                 ; a prime: k -> MULT * k mod NBLK visits all
+MULT      equ 37
 WBUF      equ 0x9000
 RBUF      equ 0xa000
         jmp short start
@@ -102,7 +103,7 @@ once_mode:
         movzx eax, word [cfg_rounds]
         test eax, eax
         jz bad
-        cmp eax, 509
+        cmp eax, NBLK
         ja bad
         mov eax, STATE_LBA
         mov di, RBUF
@@ -222,7 +223,7 @@ lba_of_round:
         xor edx, edx
         div ecx                         ; EDX = MULT * k mod NBLK
         lea eax, [edx + 1]
-        shl eax, 11
+        shl eax, 11 + 3                 ; (every 8th block) * 2048 sectors
         add eax, ebx
         ret
 

@@ -20,15 +20,15 @@ import struct
 import sys
 
 PER_ROUND = 4
-NBLK = 509
-MULT = 97
+NBLK = 127
+MULT = 37
 SECTOR = 512
 BLOCK_SECTORS = 2048
 
 
 def lba_of(k):
     """The LBA of write k (vdi_crash.asm's lba_of_round)."""
-    block = 1 + (MULT * k) % NBLK
+    block = 8 * (1 + (MULT * k) % NBLK)
     return block * BLOCK_SECTORS + (k // NBLK % 4) * 500 + k % NBLK
 
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/vm/vdi_crash.sh - crash safety of dynamic VDI images
-# under a guest (issue 12): SeaBIOS boots vdi_crash.bin from a 512 MiB
+# under a guest (issue 12): SeaBIOS boots vdi_crash.bin from a 1 GiB
 # dynamic VDI on the PIIX3 IDE primary master (--engine rem); the payload
 # writes rounds of sectors spread over the image's 1 MiB blocks by PIO,
 # each round followed by FLUSH CACHE and then "synced R" on the debug
@@ -11,9 +11,13 @@
 #    killed VM left (reopened by Capsule, killed while it rewrites);
 #    after each kill `qemu-img check` finds no errors and every sector of
 #    every round reported synced reads back (qemu-img convert to raw,
-#    vdi_crash.py);
-#  - a power-off and a restart: the payload writes 300 rounds (1200
-#    sectors: 509 new blocks, then more sectors in them), flushes once,
+#    vdi_crash.py). One state is let through, loudly: the header's block
+#    count one above the block map, which a kill leaves between the two
+#    writes of a block whose map entry is past the map's first 4 KiB
+#    (runtime/vd/vdi.c: no single write can hold both there); the next
+#    read-write open repairs it, which is then checked;
+#  - a power-off and a restart: the payload writes 127 rounds (508
+#    sectors: 127 new blocks, then more sectors in them), flushes once,
 #    records that in a state sector and powers off (debug-exit); qemu-img
 #    finds the image clean and the data in it; a second boot's payload
 #    reads every sector back and compares.
@@ -27,7 +31,7 @@ VM=$B/bin/capsule-vm
 PAY=$B/tests/vm-payloads/vdi_crash.bin
 PY="python3 $(cd "$(dirname "$0")" && pwd)/vdi_crash.py"
 BIOS=/usr/share/seabios/bios-256k.bin
-MIB=512
+MIB=1024
 for need in "$BIOS:Debian's seabios package" /usr/bin/qemu-img:qemu-utils /usr/bin/python3:python3; do
     if [ ! -e "${need%%:*}" ]; then
         echo "FAIL: $NAME: ${need%%:*} is missing: install ${need#*:} (tools/setup.sh does)"
@@ -53,10 +57,30 @@ vmstart() {
     vm=$!
 }
 
-# clean IMAGE WHAT: qemu-img check finds no errors; the image as raw in
+# waitboot: until the payload's "boot" line (1 if capsule-vm ended first)
+waitboot() {
+    for _ in $(seq $((500 * S))); do
+        grep -qa '^boot ' "$tmp/dc" 2>/dev/null && return 0
+        kill -0 $vm 2>/dev/null || return 1
+        sleep 0.02
+    done
+    return 1
+}
+
+# clean IMAGE WHAT [killed]: qemu-img check finds no errors (after a kill:
+# or only the count one above the map, $window=1); the image as raw in
 # $tmp/back.raw
 clean() {
-    if ! qemu-img check -f vdi "$1" >"$tmp/check" 2>&1 || ! grep -q "No errors" "$tmp/check"; then
+    window=0
+    if qemu-img check -f vdi "$1" >"$tmp/check" 2>&1 && grep -q "No errors" "$tmp/check"; then
+        :
+    elif [ "${3:-}" = killed ] && [ "$(grep -c ERROR "$tmp/check")" = 1 ] &&
+        grep -q "^1 errors were found" "$tmp/check" &&
+        m=$(sed -n 's/^ERROR: allocated blocks mismatch, is \([0-9]*\), should be \([0-9]*\)$/\1 \2/p' \
+            "$tmp/check") && [ -n "$m" ] && [ $((${m% *} + 1)) = "${m#* }" ]; then
+        echo "note $2: killed between a block's count and map entry: $(grep ERROR "$tmp/check")"
+        window=1
+    else
         fail "$2: qemu-img check: $(cat "$tmp/check")"
         return 1
     fi
@@ -65,7 +89,7 @@ clean() {
 
 # ---- the images: the payload in block 0, the other blocks unallocated ------
 $PY mkraw "$PAY" "$tmp/loop.raw" "$run_id" 1 0 $MIB || exit 1
-$PY mkraw "$PAY" "$tmp/once.raw" "$run_id" 2 300 $MIB || exit 1
+$PY mkraw "$PAY" "$tmp/once.raw" "$run_id" 2 127 $MIB || exit 1
 for m in loop once; do
     ok clonemedium "$tmp/$m.raw" "$tmp/$m-capsule.vdi" --format VDI
     qemu-img convert -f raw -O vdi "$tmp/$m.raw" "$tmp/$m-qemu.vdi" || fail "qemu-img convert $m"
@@ -77,26 +101,21 @@ done
 [ $fails = 0 ] || finish
 
 # ---- kill -9 during the write loop ------------------------------------------
-# Even kills: a fresh image, killed within 400 ms of the first write (the
-# guest allocates: the first 509 writes each take a new block); odd ones:
+# Even kills: a fresh image, killed within 300 ms of the first write (the
+# guest allocates: the first 127 writes each take a new block); odd ones:
 # the image the kill before left, reopened, killed within 1.2 s (rewrites).
 total=0
 for i in $(seq 0 $((kills - 1))); do
     maker=$([ $((i / 2 % 2)) = 0 ] && echo capsule || echo qemu)
     if [ $((i % 2)) = 0 ]; then
         cp --sparse=always "$tmp/loop-$maker.vdi" "$tmp/k.vdi"
-        delay=$((RANDOM % 400))
+        delay=$((RANDOM % 300))
     else
         delay=$((RANDOM % 1200))
     fi
     t0=$(ms)
     vmstart "$tmp/k.vdi"
-    for _ in $(seq $((500 * S))); do
-        grep -qa '^boot ' "$tmp/dc" 2>/dev/null && break
-        kill -0 $vm 2>/dev/null || break
-        sleep 0.02
-    done
-    if ! grep -qa '^boot ' "$tmp/dc" 2>/dev/null; then
+    if ! waitboot; then
         kill -9 $vm 2>/dev/null
         wait $vm 2>/dev/null
         fail "kill $i: the payload did not start"
@@ -114,11 +133,18 @@ for i in $(seq 0 $((kills - 1))); do
         continue
     fi
     what="kill $i ($maker image, $([ $((i % 2)) = 0 ] && echo fresh || echo reopened), ${delay} ms)"
-    clean "$tmp/k.vdi" "$what" || continue
+    clean "$tmp/k.vdi" "$what" killed || continue
     if out=$($PY killed "$tmp/back.raw" "$tmp/dc"); then
         pass "$what: qemu-img check clean, $out ($(($(ms) - t0)) ms)"
     else
         fail "$what: $out"
+    fi
+    if [ $window = 1 ]; then # Capsule's read-write open repairs the count
+        vmstart "$tmp/k.vdi"
+        waitboot
+        kill -9 $vm
+        wait $vm 2>/dev/null
+        clean "$tmp/k.vdi" "$what, reopened" && pass "$what: reopened: qemu-img check clean"
     fi
 done
 
@@ -130,25 +156,25 @@ for maker in capsule qemu; do
     timeout $((30 * S)) tail --pid=$vm -f /dev/null
     wait $vm
     st=$?
-    if [ $st != 99 ] || ! grep -qa '^written 0000012c' "$tmp/dc"; then
-        fail "power-off ($maker image): status $st (want 99), no 'written 0000012c'"
+    if [ $st != 99 ] || ! grep -qa '^written 0000007f' "$tmp/dc"; then
+        fail "power-off ($maker image): status $st (want 99), no 'written 0000007f'"
         sed 's/^/    /' "$tmp/vmlog" | tail -20
         grep -a -v '^synced' "$tmp/dc" | tail -5 | sed 's/^/    /'
         continue
     fi
     clean "$img" "power-off ($maker image)" || continue
-    out=$($PY all "$tmp/back.raw" "$run_id" 300) || { fail "power-off ($maker image): $out"; continue; }
+    out=$($PY all "$tmp/back.raw" "$run_id" 127) || { fail "power-off ($maker image): $out"; continue; }
     pass "power-off ($maker image): written, flushed, powered off: qemu-img check clean, $out"
     vmstart "$img"
     timeout $((30 * S)) tail --pid=$vm -f /dev/null
     wait $vm
     st=$?
-    if [ $st != 103 ] || ! grep -qa '^verified 0000012c' "$tmp/dc"; then
+    if [ $st != 103 ] || ! grep -qa '^verified 0000007f' "$tmp/dc"; then
         fail "restart ($maker image): status $st (want 103): $(grep -a FAILED "$tmp/dc")"
         sed 's/^/    /' "$tmp/vmlog" | tail -20
         continue
     fi
-    pass "restart ($maker image): the guest read the 1200 sectors back ($(($(ms) - t0)) ms both boots)"
+    pass "restart ($maker image): the guest read the 508 sectors back ($(($(ms) - t0)) ms both boots)"
 done
 
 echo "$NAME: $total kill points (seed $seed)"
