@@ -1,17 +1,22 @@
 ; vdi_crash.asm - a hard disk's boot sector and the sectors after it, for
 ; vdi_crash.sh: SeaBIOS loads the boot sector from the PIIX3 IDE disk to
 ; 0:7c00; it loads the rest (LBA 1..) with INT 13h and from then on drives
-; the primary master by hand (PIO on the legacy ports 0x1f0-0x1f7, nIEN
-; set, status polled), so the payload decides the order of writes and
-; flushes: INT 13h has no flush.
+; the primary master by hand (the legacy ports 0x1f0-0x1f7, nIEN set,
+; status polled; PIO and the bus master of the PCI function 00:01.1), so
+; the payload decides the order of writes and flushes: INT 13h has no
+; flush.
 ;
 ; Write number k (0, 1, 2, ...) goes to one sector: in 1 MiB VDI block
 ; 8 * (1 + (37k mod 127)), at sector (k div 127 mod 4) * 500 + (k mod 127)
 ; of it (a disk of 1 GiB: blocks 8 to 1016, so their block map entries lie
 ; in the map's first 4 KiB and past them). The first 127 writes each
 ; allocate a new block of a dynamic image, the next ones land in allocated
-; blocks, and from write 508 on the same sectors are written again. Round r (1, 2, ...) is writes (r-1)*4 ..
-; (r-1)*4+3; each sector holds 32 times the record
+; blocks, and from write 508 on the same sectors are written again.
+; Round r (1, 2, ...) is writes (r-1)*4 .. (r-1)*4+3 and then one bus-master
+; DMA write (WRITE DMA, 0xca) of 8 sectors across the boundary of blocks
+; 8j and 8j+1, j = 1 + (r mod 127): the last 4 sectors of the one, the
+; first 4 of the other (a request that allocates mid-way). Each sector
+; holds 32 times the record
 ;   "VDIC", run id, round, LBA   (four little-endian dwords)
 ; The test script sets the configuration at bytes 4..11 of the boot sector:
 ;   dword run id; word mode; word rounds.
@@ -35,6 +40,8 @@ NBLK      equ 127                 ; a prime: k -> MULT * k mod NBLK visits all
 MULT      equ 37
 WBUF      equ 0x9000
 RBUF      equ 0xa000
+DBUF      equ 0xb000                ; the DMA write's 8 sectors
+PRD       equ 0xc000                ; its one-entry PRD table
         jmp short start
         times 4-($-$$) db 0
 cfg_run:    dd 0
@@ -78,6 +85,24 @@ msg_bad: db "load or configuration FAILED", 10, 0
 main:   mov dx, 0x3f6                   ; nIEN: no interrupts, polled
         mov al, 2
         out dx, al
+        mov dx, 0xcf8                   ; the IDE function 00:01.1: BAR4
+        mov eax, 0x80000920
+        out dx, eax
+        mov dx, 0xcfc
+        in eax, dx
+        and ax, 0xfffc
+        jnz .bar
+        mov eax, 0xc001                 ; (not assigned: our own)
+        out dx, eax
+        mov ax, 0xc000
+.bar:   mov [bmbase], ax
+        mov dx, 0xcf8                   ; command: I/O space, bus master
+        mov eax, 0x80000904
+        out dx, eax
+        mov dx, 0xcfc
+        in ax, dx
+        or ax, 5
+        out dx, ax
         cmp word [cfg_mode], 1
         je loop_mode
         cmp word [cfg_mode], 2
@@ -151,6 +176,22 @@ verify: mov dword [round], 1
         inc byte [index]
         cmp byte [index], PER_ROUND
         jb .sect
+        call lba_dma                    ; the DMA write's sectors
+        mov [lba], eax
+        mov byte [index], 8
+.dma:   mov di, RBUF
+        mov eax, [lba]
+        call ata_read
+        mov eax, [lba]
+        call fill
+        mov si, WBUF
+        mov di, RBUF
+        mov cx, 256
+        repe cmpsw
+        jne .fail
+        inc dword [lba]
+        dec byte [index]
+        jnz .dma
         inc dword [round]
         movzx eax, word [cfg_rounds]
         cmp [round], eax
@@ -204,6 +245,31 @@ write_round:
         inc byte [index]
         cmp byte [index], PER_ROUND
         jb .sect
+        call lba_dma                    ; 8 sectors by DMA
+        push eax
+        mov di, DBUF
+        mov bp, 8
+.dsect: push eax
+        call fill_at
+        pop eax
+        inc eax
+        dec bp
+        jnz .dsect
+        pop eax
+        jmp dma_write
+
+; lba_dma: EAX = the first LBA of [round]'s DMA write, 4 sectors before
+; the end of block 8 * (1 + [round] mod 127)
+lba_dma:
+        mov eax, [round]
+        xor edx, edx
+        mov ecx, NBLK
+        div ecx
+        lea eax, [edx + 1]
+        shl eax, 3
+        inc eax
+        shl eax, 11
+        sub eax, 4
         ret
 
 ; lba_of_round: EAX = the LBA of write k = ([round] - 1) * PER_ROUND + [index]
@@ -229,6 +295,8 @@ lba_of_round:
 
 ; fill: WBUF = 32 records "VDIC", run id, [round], EAX
 fill:   mov di, WBUF
+; fill_at: the same at DI (DI ends past the sector)
+fill_at:
         mov cx, 32
         mov edx, [cfg_run]
         mov ebx, [round]
@@ -250,8 +318,18 @@ ata_wait:
         jnz ata_fail
         ret
 
-; ata_cmd: command BL for one sector at LBA EAX (28 bits) on the master
+; ata_cmd: command BL for one sector at LBA EAX (28 bits) on the master,
+; until its data phase
 ata_cmd:
+        mov bh, 1
+        call ata_issue
+        call ata_wait
+        test al, 0x08                   ; DRQ: the data phase
+        jz ata_fail
+        ret
+
+; ata_issue: command BL for BH sectors at LBA EAX on the master
+ata_issue:
         push eax
         call ata_wait
         pop eax
@@ -262,7 +340,7 @@ ata_cmd:
         or al, 0xe0
         out dx, al
         mov dx, 0x1f2
-        mov al, 1
+        mov al, bh
         out dx, al
         inc dx
         mov al, cl
@@ -277,9 +355,38 @@ ata_cmd:
         mov dx, 0x1f7
         mov al, bl
         out dx, al
+        ret
+
+; dma_write: DBUF's 8 sectors to LBA EAX (WRITE DMA through the PRD
+; table), until the device is done; the bus master must not report an
+; error
+dma_write:
+        mov dword [PRD], DBUF
+        mov dword [PRD + 4], 0x80000000 + 8 * 512
+        push eax
+        mov dx, [bmbase]
+        xor al, al                      ; stopped
+        out dx, al
+        add dx, 2
+        mov al, 6                       ; clear INTR and ERROR
+        out dx, al
+        add dx, 2
+        mov eax, PRD
+        out dx, eax
+        pop eax
+        mov bx, 0x08ca                  ; 8 sectors, WRITE DMA
+        call ata_issue
+        mov dx, [bmbase]
+        mov al, 1                       ; start, memory to device
+        out dx, al
         call ata_wait
-        test al, 0x08                   ; DRQ: the data phase
-        jz ata_fail
+        mov dx, [bmbase]
+        xor al, al
+        out dx, al
+        add dx, 2
+        in al, dx
+        test al, 2
+        jnz ata_fail
         ret
 
 ; ata_write: WBUF to LBA EAX (WRITE SECTORS), until the device is done
@@ -326,6 +433,7 @@ ata_fail:
 
 round:        dd 0
 lba:          dd 0
+bmbase:       dw 0
 index:        db 0
 msg_boot:     db "boot ", 0
 msg_synced:   db "synced ", 0

@@ -32,11 +32,19 @@ def lba_of(k):
     return block * BLOCK_SECTORS + (k // NBLK % 4) * 500 + k % NBLK
 
 
+def lba_dma(r):
+    """The first of the 8 sectors round r writes by DMA (lba_dma)."""
+    return (8 * (1 + r % NBLK) + 1) * BLOCK_SECTORS - 4
+
+
 def writes(rounds):
     """LBA -> the rounds that write it, for rounds 1..rounds."""
     out = {}
     for k in range(rounds * PER_ROUND):
         out.setdefault(lba_of(k), []).append(k // PER_ROUND + 1)
+    for r in range(1, rounds + 1):
+        for s in range(8):
+            out.setdefault(lba_dma(r) + s, []).append(r)
     return out
 
 

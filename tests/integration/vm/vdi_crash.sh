@@ -2,9 +2,10 @@
 # tests/integration/vm/vdi_crash.sh - crash safety of dynamic VDI images
 # under a guest (issue 12): SeaBIOS boots vdi_crash.bin from a 1 GiB
 # dynamic VDI on the PIIX3 IDE primary master (--engine rem); the payload
-# writes rounds of sectors spread over the image's 1 MiB blocks by PIO,
-# each round followed by FLUSH CACHE and then "synced R" on the debug
-# console (vdi_crash.asm).
+# writes rounds of sectors spread over the image's 1 MiB blocks (PIO
+# sectors, and a bus-master DMA request across a block boundary), each
+# round followed by FLUSH CACHE and then "synced R" on the debug console
+# (vdi_crash.asm).
 #  - kill -9 of capsule-vm at a random moment of the write loop, several
 #    times: the images made by Capsule (clonemedium) and by qemu-img,
 #    fresh ones (killed while the guest allocates blocks) and ones a
@@ -16,8 +17,8 @@
 #    writes of a block whose map entry is past the map's first 4 KiB
 #    (runtime/vd/vdi.c: no single write can hold both there); the next
 #    read-write open repairs it, which is then checked;
-#  - a power-off and a restart: the payload writes 127 rounds (508
-#    sectors: 127 new blocks, then more sectors in them), flushes once,
+#  - a power-off and a restart: the payload writes 127 rounds (1524
+#    sectors: 254 new blocks, then more sectors in them), flushes once,
 #    records that in a state sector and powers off (debug-exit); qemu-img
 #    finds the image clean and the data in it; a second boot's payload
 #    reads every sector back and compares.
@@ -106,7 +107,8 @@ done
 
 # ---- kill -9 during the write loop ------------------------------------------
 # Even kills: a fresh image, killed within 300 ms of the first write (the
-# guest allocates: the first 127 writes each take a new block); odd ones:
+# guest allocates: each of the first 127 rounds takes 5 or 6 new blocks,
+# 254 in all); odd ones:
 # the image the kill before left, reopened, killed within 1.2 s (its
 # blocks rewritten, more allocated).
 total=0
@@ -161,9 +163,12 @@ for maker in capsule qemu; do
     timeout $((30 * S)) tail --pid=$vm -f /dev/null
     wait $vm
     st=$?
-    # the two FLUSH CACHE commands reached the block layer
-    grep -q "^/PDM/Blk/piix3ide0/LUN0/Flushes *2 count" "$tmp/vmlog" ||
-        fail "power-off ($maker image): --stats: $(grep Blk.*Flushes "$tmp/vmlog")"
+    # the block layer saw the two FLUSH CACHE commands and 636 writes: 127
+    # rounds of 4 PIO sectors and one 8-sector DMA request, the state sector
+    for want in "Flushes 2 count" "Writes 636 count" "WriteBytes $(((127 * 12 + 1) * 512)) bytes"; do
+        grep -q "^/PDM/Blk/piix3ide0/LUN0/$want" "$tmp/vmlog" ||
+            fail "power-off ($maker image): --stats lacks '$want': $(grep Blk "$tmp/vmlog")"
+    done
     if [ $st != 99 ] || ! grep -qa '^written 0000007f' "$tmp/dc"; then
         fail "power-off ($maker image): status $st (want 99), no 'written 0000007f'"
         sed 's/^/    /' "$tmp/vmlog" | tail -20
@@ -182,7 +187,7 @@ for maker in capsule qemu; do
         sed 's/^/    /' "$tmp/vmlog" | tail -20
         continue
     fi
-    pass "restart ($maker image): the guest read the 508 sectors back ($(($(ms) - t0)) ms both boots)"
+    pass "restart ($maker image): the guest read the 1524 sectors back ($(($(ms) - t0)) ms both boots)"
 done
 
 echo "$NAME: $total kill points (seed $seed)"
