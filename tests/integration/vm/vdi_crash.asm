@@ -163,35 +163,19 @@ once_mode:
 verify: mov dword [round], 1
 .round: mov byte [index], 0
 .sect:  call lba_of_round
-        mov [lba], eax
-        mov di, RBUF
-        call ata_read
-        mov eax, [lba]
-        call fill
-        mov si, WBUF
-        mov di, RBUF
-        mov cx, 256
-        repe cmpsw
-        jne .fail
+        call check_sector
         inc byte [index]
         cmp byte [index], PER_ROUND
         jb .sect
         call lba_dma                    ; the DMA write's sectors
-        mov [lba], eax
-        mov byte [index], 8
-.dma:   mov di, RBUF
-        mov eax, [lba]
-        call ata_read
-        mov eax, [lba]
-        call fill
-        mov si, WBUF
-        mov di, RBUF
-        mov cx, 256
-        repe cmpsw
-        jne .fail
-        inc dword [lba]
-        dec byte [index]
-        jnz .dma
+        mov cx, 8
+.dma:   push cx
+        push eax
+        call check_sector
+        pop eax
+        pop cx
+        inc eax
+        loop .dma
         inc dword [round]
         movzx eax, word [cfg_rounds]
         cmp [round], eax
@@ -202,6 +186,20 @@ verify: mov dword [round], 1
         mov al, 0x33
         out 0xf4, al
         hlt
+
+; check_sector: LBA EAX must hold [round]'s record ("verify FAILED" if not)
+check_sector:
+        mov [lba], eax
+        mov di, RBUF
+        call ata_read
+        mov eax, [lba]
+        call fill
+        mov si, WBUF
+        mov di, RBUF
+        mov cx, 256
+        repe cmpsw
+        jne .fail
+        ret
 .fail:  mov si, msg_vfail
         call dputs
         mov eax, [lba]

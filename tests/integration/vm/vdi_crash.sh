@@ -21,7 +21,8 @@
 #    sectors: 254 new blocks, then more sectors in them), flushes once,
 #    records that in a state sector and powers off (debug-exit); qemu-img
 #    finds the image clean and the data in it; a second boot's payload
-#    reads every sector back and compares.
+#    reads every sector back and compares (and finds a sector changed
+#    behind its back, with qemu-io).
 # The kill points come from a seed printed first; VDI_CRASH_SEED=N runs
 # the same ones again, VDI_CRASH_KILLS=N sets how many (default 8).
 set -u
@@ -189,6 +190,20 @@ for maker in capsule qemu; do
     fi
     pass "restart ($maker image): the guest read the 1524 sectors back ($(($(ms) - t0)) ms both boots)"
 done
+# and the guest's comparison sees a change: one sector of the last round's
+# DMA write (the first LBA of block 9) overwritten behind its back
+bad=$((9 * 2048))
+if qemu-io -f vdi -c "write -P 0x55 $((bad * 512)) 512" "$tmp/once-capsule.vdi" >"$tmp/qio" 2>&1; then
+    vmstart "$tmp/once-capsule.vdi"
+    timeout $((30 * S)) tail --pid=$vm -f /dev/null
+    wait $vm
+    st=$?
+    want=$(printf 'verify FAILED at LBA %08x' $bad)
+    [ $st = 123 ] && grep -qa "^$want" "$tmp/dc" && pass "a changed sector: '$want'" ||
+        fail "a changed sector: status $st (want 123), no '$want'"
+else
+    fail "qemu-io could not change the image: $(cat "$tmp/qio")"
+fi
 
 echo "$NAME: $total kill points (seed $seed)"
 finish
