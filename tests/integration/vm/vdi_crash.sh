@@ -63,6 +63,13 @@ vmstart() {
     vm=$!
 }
 
+# vmwait: until capsule-vm ends (killed after 30 s): its status in $st
+vmwait() {
+    timeout $((30 * S)) tail --pid=$vm -f /dev/null || kill -9 $vm 2>/dev/null
+    wait $vm
+    st=$?
+}
+
 # waitboot: until the payload's "boot" line (1 if capsule-vm ended first)
 waitboot() {
     for _ in $(seq $((500 * S))); do
@@ -161,9 +168,7 @@ for maker in capsule qemu; do
     img=$tmp/once-$maker.vdi
     t0=$(ms)
     vmstart "$img" --stats
-    timeout $((30 * S)) tail --pid=$vm -f /dev/null
-    wait $vm
-    st=$?
+    vmwait
     # the block layer saw the two FLUSH CACHE commands and 636 writes: 127
     # rounds of 4 PIO sectors and one 8-sector DMA request, the state sector
     for want in "Flushes 2 count" "Writes 636 count" "WriteBytes $(((127 * 12 + 1) * 512)) bytes"; do
@@ -180,9 +185,7 @@ for maker in capsule qemu; do
     out=$($PY all "$tmp/back.raw" "$run_id" 127) || { fail "power-off ($maker image): $out"; continue; }
     pass "power-off ($maker image): written, flushed, powered off: qemu-img check clean, $out"
     vmstart "$img"
-    timeout $((30 * S)) tail --pid=$vm -f /dev/null
-    wait $vm
-    st=$?
+    vmwait
     if [ $st != 103 ] || ! grep -qa '^verified 0000007f' "$tmp/dc"; then
         fail "restart ($maker image): status $st (want 103): $(grep -a FAILED "$tmp/dc")"
         sed 's/^/    /' "$tmp/vmlog" | tail -20
@@ -195,9 +198,7 @@ done
 bad=$((9 * 2048))
 if qemu-io -f vdi -c "write -P 0x55 $((bad * 512)) 512" "$tmp/once-capsule.vdi" >"$tmp/qio" 2>&1; then
     vmstart "$tmp/once-capsule.vdi"
-    timeout $((30 * S)) tail --pid=$vm -f /dev/null
-    wait $vm
-    st=$?
+    vmwait
     want=$(printf 'verify FAILED at LBA %08x' $bad)
     [ $st = 123 ] && grep -qa "^$want" "$tmp/dc" && pass "a changed sector: '$want'" ||
         fail "a changed sector: status $st (want 123), no '$want'"
