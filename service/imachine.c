@@ -665,7 +665,14 @@ static cap_result m_MountMedium(IMachine *self, const char *name, int32_t port, 
                                 IMedium *medium, cap_bool force)
 {
     struct machine_obj *m = impl(self);
-    (void)force;
+    /* A running machine (seen through a Shared session's machine): the VM
+     * changes, then the settings (storage.c). */
+    svc_core_lock(m->core);
+    int hot = !machine_obj_mutable_locked(m) && m->kind == MACHINE_PRIMARY &&
+              m->machine->registered && !machine_state_at_rest(m->machine->state);
+    svc_core_unlock(m->core);
+    if (hot)
+        return storage_hot_mount(m, name, port, device, medium, force);
     cap_result rc = begin_set(m, SET_ANY);
     return CAP_FAILED(rc) ? rc
                           : end_storage(m, storage_mount_locked(m, name, port, device, medium));

@@ -2,6 +2,7 @@
  * service/storage.c - IStorageController, IMediumAttachment and the
  * storage operations of IMachine (storage.h has the rules).
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <capsule/mem.h>
@@ -598,4 +599,114 @@ cap_result storage_get_medium_locked(struct machine_obj *m, const char *ctl, int
         *out = &md->IMedium_iface;
     }
     return CAP_OK;
+}
+
+/* ---- a running VM's DVD drive ------------------------------------------------------ */
+
+/* One hot change at a time: the VM's drive and the settings change in the
+ * same order for every caller. */
+static pthread_mutex_t hot_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Sets slot (ctl, port, device) of cfg to `id` if cfg has that drive. */
+static void set_slot_medium(struct machine_cfg *cfg, const char *ctl, int32_t port, int32_t device,
+                            const cap_uuid *id)
+{
+    struct attachment_cfg *a = settings_find_att(cfg, ctl, port, device);
+    if (a)
+        a->medium = *id;
+}
+
+/* The checks of a hot change (lock held): the VM runs, the slot is a DVD
+ * drive, the medium may go there. Gives the new medium's id and file
+ * (strdup'ed; NULL to eject), the bus and the VM's session control. */
+static cap_result hot_prepare_locked(struct machine_obj *m, const char *ctl, int32_t port,
+                                     int32_t device, IMedium *medium, cap_uuid *id, char **path,
+                                     StorageBus *bus, IInternalSessionControl **hctl)
+{
+    struct machine *p = m->machine;
+    if ((p->state != MachineState_Running && p->state != MachineState_Paused) ||
+        p->lock_type != LockType_VM || !p->session || !p->holder_ctl)
+        return cap_error_set(CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,
+                             "the machine '%s' is not running: change its drives with a "
+                             "write-lock session (storageattach)",
+                             m->cfg.name);
+    struct machine_obj *vm = &p->session->obj;
+    cap_result rc = CAP_OK;
+    struct attachment_cfg *a = find_att(vm, ctl, port, device, &rc);
+    if (!a)
+        return rc;
+    if (a->type != DeviceType_DVD)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "hot-plugging a hard disk is not supported: %s port %d device %d "
+                             "of the running machine '%s' is a hard disk drive (only a DVD "
+                             "drive's medium changes while the VM runs)",
+                             ctl, (int)port, (int)device, m->cfg.name);
+    /* The usual rules, tried on the VM's copy and undone: the VM changes
+     * first, the settings after. */
+    cap_uuid old = a->medium;
+    rc = storage_mount_locked(vm, ctl, port, device, medium);
+    a = settings_find_att(&vm->cfg, ctl, port, device);
+    *id = a->medium;
+    a->medium = old;
+    if (CAP_FAILED(rc))
+        return rc;
+    *path = NULL;
+    if (!cap_uuid_is_null(id)) {
+        struct medium *md = registry_find_medium_id_locked(m->core->registry, id, DeviceType_DVD);
+        if (!md || !(*path = cap_str_dup(md->location)))
+            return md ? oom()
+                      : cap_error_set(CAP_E_OBJECT_NOT_FOUND, SVC_COMPONENT, IFACE,
+                                      "the medium is not registered");
+    }
+    *bus = settings_find_ctl(&vm->cfg, ctl)->bus;
+    *hctl = p->holder_ctl;
+    IInternalSessionControl_AddRef(*hctl);
+    return CAP_OK;
+}
+
+cap_result storage_hot_mount(struct machine_obj *m, const char *ctl, int32_t port, int32_t device,
+                             IMedium *medium, cap_bool force)
+{
+    struct machine *p = m->machine;
+    cap_uuid id;
+    char *path = NULL;
+    StorageBus bus = StorageBus_Null;
+    IInternalSessionControl *hctl = NULL;
+    pthread_mutex_lock(&hot_lock);
+    svc_core_lock(m->core);
+    cap_result rc = hot_prepare_locked(m, ctl, port, device, medium, &id, &path, &bus, &hctl);
+    svc_core_unlock(m->core);
+    if (CAP_SUCCEEDED(rc))
+        rc = IInternalSessionControl_OnMediumChange(hctl, bus, port, device, path ? path : "",
+                                                    force);
+    if (hctl)
+        IInternalSessionControl_Release(hctl);
+    cap_str_free(path);
+    if (CAP_FAILED(rc)) {
+        pthread_mutex_unlock(&hot_lock);
+        return rc;
+    }
+    /* The guest has it: the machine's settings say so, and its file. */
+    svc_core_lock(m->core);
+    if (p->session) {
+        set_slot_medium(&p->session->obj.cfg, ctl, port, device, &id);
+        set_slot_medium(&p->session->obj.saved, ctl, port, device, &id);
+    }
+    set_slot_medium(&p->obj.cfg, ctl, port, device, &id);
+    set_slot_medium(&p->obj.saved, ctl, port, device, &id);
+    rc = machine_write_locked(p, NULL);
+    if (CAP_FAILED(rc)) {
+        char *why = cap_str_dup(cap_error_peek_message());
+        rc = cap_error_set(rc, SVC_COMPONENT, IFACE,
+                           "the running VM of '%s' has the new medium, but its settings file "
+                           "could not be written: %s",
+                           m->cfg.name, why ? why : "?");
+        cap_str_free(why);
+    }
+    svc_core_unlock(m->core);
+    pthread_mutex_unlock(&hot_lock);
+    events_medium_changed(m->core->events, &p->id, ctl, port, device, &id);
+    if (CAP_SUCCEEDED(rc))
+        events_machine_data(m->core->events, &p->id);
+    return rc;
 }

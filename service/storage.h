@@ -12,7 +12,9 @@
  *  - a writable hard disk that another machine's VM uses (running or
  *    starting: registry_medium_user_locked) cannot be attached: the running
  *    VM holds its write lock until it powers off or dies (read-only media,
- *    ISO images, may be attached to any number of machines).
+ *    ISO images, may be attached to any number of machines);
+ *  - a running VM's DVD drive changes its medium (storage_hot_mount): the
+ *    VM first, the settings after; its other drives do not change.
  * The attachments name media by UUID (settings.h); the media registry
  * resolves them.
  *
@@ -49,6 +51,16 @@ cap_result storage_detach_locked(struct machine_obj *m, const char *ctl, int32_t
                                  int32_t device);
 cap_result storage_mount_locked(struct machine_obj *m, const char *ctl, int32_t port,
                                 int32_t device, IMedium *medium);
+/* mountMedium on a running machine (lock NOT held; takes it, and calls the
+ * VM process without it): the slot must be a DVD drive ("hot-plugging a
+ * hard disk is not supported") and the medium pass storage_mount_locked's
+ * rules; then the VM process changes the medium (IInternalSessionControl's
+ * onMediumChange: refused while the guest locked the drive unless
+ * `force`), and only then do the machine's settings (the primary's and the
+ * VM session's copies, and the file) record it. On failure nothing
+ * changed (a medium registered by the attempt stays registered). */
+cap_result storage_hot_mount(struct machine_obj *m, const char *ctl, int32_t port, int32_t device,
+                             IMedium *medium, cap_bool force);
 /* getMedium: the medium at a slot (new reference) or NULL for an empty
  * drive. Lock held; m readable. */
 cap_result storage_get_medium_locked(struct machine_obj *m, const char *ctl, int32_t port,

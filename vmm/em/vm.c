@@ -24,6 +24,9 @@
 #include "pdm.h"
 #include "tm/tm.h"
 
+#define VM_VGA_HOLE_START 0xa0000u
+#define VM_VGA_HOLE_END   0xc0000u
+
 /* ---- logging (em_log.c): what the guest causes is rate-limited ------- */
 
 static void iom_log(void *ctx, const char *msg)
@@ -311,8 +314,13 @@ static cap_result create_modules(struct vm *vm)
         rc = pgm_create(&vm->pgm);
     /* A PC's layout: the 32-bit MMIO hole (APICs, ROM, PCI) stays free. */
     uint64_t below = vm_ram_below_4g(vm->cfg.ram_bytes);
+    /* ... and so does the legacy VGA window 0xA0000-0xBFFFF (a PC's video
+     * memory hole): MMIO of a display device, or unclaimed (reads 0xFF). */
+    bool hole = below > VM_VGA_HOLE_END;
     if (CAP_SUCCEEDED(rc))
-        rc = pgm_map_ram(vm->pgm, 0, below, "ram");
+        rc = pgm_map_ram(vm->pgm, 0, hole ? VM_VGA_HOLE_START : below, "ram");
+    if (CAP_SUCCEEDED(rc) && hole)
+        rc = pgm_map_ram(vm->pgm, VM_VGA_HOLE_END, below - VM_VGA_HOLE_END, "ram-bios");
     if (CAP_SUCCEEDED(rc) && vm->cfg.ram_bytes > below)
         rc = pgm_map_ram(vm->pgm, 1ull << 32, vm->cfg.ram_bytes - below, "ram-high");
     if (CAP_SUCCEEDED(rc))

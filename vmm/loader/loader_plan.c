@@ -90,7 +90,10 @@ cap_result ldr_mem_build(struct ldr_mem *mem, const uint64_t (*ram)[2], unsigned
             (rc = mem_push(mem, s > LEGACY_HOLE_END ? s : LEGACY_HOLE_END, e, LOADER_E820_RAM, err)))
             return rc;
     }
-    mem->bios_area_ram = merged[0][1] >= LEGACY_HOLE_END;
+    /* RAM under the BIOS area, also when the VGA window splits low RAM */
+    for (unsigned i = 0; i < nm; i++)
+        if (merged[i][0] <= BIOS_AREA_START && merged[i][1] >= LEGACY_HOLE_END)
+            mem->bios_area_ram = CAP_TRUE;
     if ((rc = mem_push(mem, LEGACY_HOLE_START, 0xa0000, LOADER_E820_RESERVED, err)) ||
         (rc = mem_push(mem, BIOS_AREA_START, LEGACY_HOLE_END, LOADER_E820_RESERVED, err)))
         return rc;

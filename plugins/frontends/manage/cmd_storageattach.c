@@ -1,7 +1,7 @@
 /*
  * plugins/frontends/manage/cmd_storageattach.c - `capsule storageattach VM
  * --storagectl NAME --port N [--device N] [--type hdd|dvddrive]
- * --medium FILE|UUID|none|emptydrive`.
+ * --medium FILE|UUID|none|emptydrive [--forceunmount]`.
  *
  * VBoxManage's storageattach: attaches a hard disk or a DVD drive at a
  * controller's port and device (IMachine's attachDevice), changes the
@@ -9,6 +9,12 @@
  * detaches what is there (detachDevice); then saves. A FILE not yet in the
  * media registry is opened (registered) first, as VBoxManage does; a drive
  * already at the slot is replaced.
+ *
+ * On a running machine only a DVD drive's medium changes, as on
+ * VirtualBox: a Shared session's machine mounts it (mountMedium), the
+ * service has the VM process change it in the guest's drive and saves the
+ * settings itself; --forceunmount overrides the guest's lock. Hard disks
+ * and detaching are refused while the machine runs.
  */
 #include <string.h>
 #include <strings.h>
@@ -23,6 +29,7 @@ struct storageattach_args {
     struct cli_u32 port, device;
     const char *type;
     const char *medium;
+    int force;
 };
 
 #define T struct storageattach_args
@@ -40,6 +47,9 @@ static const struct cli_arg storageattach_args[] = {
                 "is registered); none detaches the\n"
                 "drive; emptydrive leaves a DVD drive\n"
                 "empty"),
+    CLI_FLAG("--forceunmount", T, force,
+             "change a running VM's DVD even if the\n"
+             "guest locked the drive"),
     CLI_ARGS_END,
 };
 #undef T
@@ -114,6 +124,40 @@ static cap_result attach(struct cli_vm *vm, void *arg)
     return rc;
 }
 
+cap_result cli_dvd_mount(struct cli_vm *vm, const char *ctl, int32_t port, int32_t device,
+                         const char *medium, int force)
+{
+    IMachine *mm = NULL;
+    IMedium *m = NULL;
+    vm->what = "ISession::machine";
+    cap_result rc = ISession_GetMachine(vm->session, &mm);
+    if (CAP_SUCCEEDED(rc) && medium) {
+        vm->what = "ICapsule::openMedium";
+        rc = cli_medium_get(vm->ctx->root, medium, DeviceType_DVD, 1, &m);
+    }
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IMachine::mountMedium";
+        rc = IMachine_MountMedium(mm, ctl, port, device, m, force ? CAP_TRUE : CAP_FALSE);
+    }
+    cli_release(m);
+    cli_release(mm);
+    return rc;
+}
+
+static cap_result hot_attach(struct cli_vm *vm, void *arg)
+{
+    const struct attach *x = arg;
+    const struct storageattach_args *a = x->a;
+    return cli_dvd_mount(vm, a->ctl, (int32_t)a->port.value, (int32_t)a->device.value,
+                         x->empty ? NULL : a->medium, a->force);
+}
+
+static cap_result read_state(struct cli_vm *vm, void *arg)
+{
+    vm->what = "IMachine::state";
+    return IMachine_GetState(vm->machine, arg);
+}
+
 static int run_storageattach(struct cli_ctx *ctx, void *args)
 {
     const struct storageattach_args *a = args;
@@ -133,7 +177,26 @@ static int run_storageattach(struct cli_ctx *ctx, void *args)
     if (x.empty && x.type != DeviceType_DVD)
         return cli_usage(ctx, "--medium emptydrive: only a DVD drive can be empty (--type "
                               "dvddrive)");
-    return cli_with_vm(ctx, a->vm, CLI_LOCK_WRITE, attach, &x);
+    MachineState st = MachineState_Null;
+    int status = cli_with_vm(ctx, a->vm, CLI_MACHINE, read_state, &st);
+    if (status != CLI_EXIT_OK)
+        return status;
+    if (st == MachineState_PoweredOff || st == MachineState_Aborted || st == MachineState_Saved)
+        return a->force ? cli_usage(ctx, "--forceunmount: only for a running machine's DVD drive")
+                        : cli_with_vm(ctx, a->vm, CLI_LOCK_WRITE, attach, &x);
+    if (x.type == DeviceType_HardDisk)
+        return cli_fail(cap_error_set(CAP_E_INVALID_VM_STATE, "capsule", "IMachine",
+                                      "hot-plugging a hard disk is not supported: machine '%s' "
+                                      "is running (power it off to attach a disk)",
+                                      a->vm),
+                        "storageattach");
+    if (x.detach)
+        return cli_fail(cap_error_set(CAP_E_INVALID_VM_STATE, "capsule", "IMachine",
+                                      "a drive of a running machine cannot be detached: machine "
+                                      "'%s' is running (--medium emptydrive ejects a DVD)",
+                                      a->vm),
+                        "storageattach");
+    return cli_with_vm(ctx, a->vm, CLI_LOCK_SHARED, hot_attach, &x);
 }
 
 const struct cli_cmd cli_cmd_storageattach = {
@@ -142,7 +205,9 @@ const struct cli_cmd cli_cmd_storageattach = {
     .args = storageattach_args,
     .args_size = sizeof(struct storageattach_args),
     .run = run_storageattach,
-    .detail = "The machine must not be running. A hard disk another machine's running VM\n"
+    .detail = "While the machine runs, only the medium of a DVD drive changes (the guest\n"
+              "sees it at once; --forceunmount if the guest locked the drive); otherwise\n"
+              "the machine must not be running. A hard disk another machine's running VM\n"
               "uses cannot be attached (its VM holds it locked for writing); a DVD image\n"
               "can be attached to any number of machines.\n",
 };

@@ -160,6 +160,12 @@ typedef cap_result (*cli_vm_fn)(struct cli_vm *vm, void *arg);
  */
 int cli_with_vm(struct cli_ctx *ctx, const char *name, enum cli_vm_access access, cli_vm_fn fn,
                 void *arg);
+/* Changes the medium of the running VM's DVD drive at (ctl, port, device)
+ * through vm's Shared session (its machine's mountMedium): `medium` a
+ * FILE or UUID (a file not registered yet is), NULL to eject; `force`
+ * overrides the guest's lock (cmd_storageattach.c). */
+cap_result cli_dvd_mount(struct cli_vm *vm, const char *ctl, int32_t port, int32_t device,
+                         const char *medium, int force);
 
 /* ---- common.c: output ---------------------------------------------------- */
 

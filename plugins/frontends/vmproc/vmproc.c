@@ -21,6 +21,7 @@
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 #include "vmproc_fwtables.h"
+#include "vmproc_screenshot.h"
 
 #define MAX_DEVICES (16 + VMPROC_MAX_EXTRA_DEVICES)
 #define MAX_KV      16
@@ -102,6 +103,9 @@ static const struct devspec default_devices[] = {
     /* The PIIX3 IDE controller, with --drive if=ide (its drives are PDM
      * block-layer drives on LUN port * 2 + device) */
     {"piix3ide", if_ide, NULL, true},
+    /* The display: with the BIOS, which runs its VGA BIOS (a PC has one;
+     * --no-device vga leaves it out, --device vga adds it without) */
+    {"vga", if_bios, NULL, true},
 };
 #define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
@@ -285,7 +289,7 @@ static cap_result build_device_list(struct vmproc *p)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
                                  "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, hpet, "
-                                 "debugcon, piix3ide)",
+                                 "debugcon, piix3ide, vga)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
@@ -399,6 +403,8 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    if (o->screenshot)
+        sigaddset(&set, SIGUSR1); /* for the main thread only: vmproc_screenshot_wait */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
     struct vmproc *p = calloc(1, sizeof(*p));
@@ -500,7 +506,8 @@ int vmproc_run(struct vmproc *p)
 
 int vmproc_finish(struct vmproc *p, enum vm_state *state)
 {
-    enum vm_state st = vm_wait(p->vm, -1);
+    enum vm_state st =
+        p->opts.screenshot ? vmproc_screenshot_wait(p->vm, p->opts.screenshot) : vm_wait(p->vm, -1);
     if (state)
         *state = st;
     p->frontend->detach(p->fe_state);
@@ -523,6 +530,19 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
 struct vm *vmproc_vm(struct vmproc *p)
 {
     return p->vm;
+}
+
+cap_result vmproc_set_medium(struct vmproc *p, const char *bus, unsigned port, unsigned device,
+                             const char *path, bool force)
+{
+    for (unsigned i = 0; i < p->opts.n_drives; i++) {
+        const struct vmproc_drive *d = &p->opts.drives[i];
+        if (!strcmp(d->bus, bus) && d->port == port && d->device == device)
+            return pdm_drive_set_medium(vm_pdm(p->vm), p->drives[i].device, p->drives[i].instance,
+                                        p->drives[i].lun, path, NULL, force);
+    }
+    return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                         "the VM has no drive on %s port %u device %u", bus, port, device);
 }
 
 void vmproc_destroy(struct vmproc *p)

@@ -96,7 +96,10 @@ void vmproc_usage(FILE *f)
             "                       debugcon (port 0x402: the BIOS's debug log into the VM\n"
             "                       log, or all of it to a file: --device debugcon,path=F)\n"
             "                       with --firmware bios, piix3ide (PIIX3 IDE, PCI 00:01.1,\n"
-            "                       ports 0x1f0/0x170) with --drive if=ide\n"
+            "                       ports 0x1f0/0x170) with --drive if=ide, vga (PCI VGA\n"
+            "                       with Bochs VBE and its VGA BIOS) with --firmware bios\n"
+            "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
+            "                       stops, and on SIGUSR1 while it runs\n"
             "  --frontend NAME      headless (default)\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"
@@ -195,7 +198,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_FIRMWARE,
         O_BIOS,
         O_BOOT,
-        O_DRIVE
+        O_DRIVE,
+        O_SCREENSHOT
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -218,6 +222,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"bios", required_argument, NULL, O_BIOS},
         {"boot", required_argument, NULL, O_BOOT},
         {"drive", required_argument, NULL, O_DRIVE},
+        {"screenshot", required_argument, NULL, O_SCREENSHOT},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -253,6 +258,13 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         case O_DRIVE:
             if (vmproc_add_drive(o, optarg, err))
                 return -1;
+            break;
+        case O_SCREENSHOT:
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --screenshot: no file name\n");
+                return -1;
+            }
+            o->screenshot = optarg;
             break;
         case O_INITRD:
             o->initrd = optarg;

@@ -560,6 +560,26 @@ START_TEST(acpi_options)
 }
 END_TEST
 
+/* RAM split by the VGA window (EM's layout: 0-640 KiB and 768 KiB up): the
+ * BIOS area is still RAM, so the SMBIOS entry point is still placed. */
+START_TEST(smbios_vga_hole)
+{
+    struct tvm vm;
+    static uint8_t img[BZ_LEN];
+    make_bz(img, &bz_default);
+    memset(&vm, 0, sizeof(vm));
+    ck_assert_int_eq(pgm_create(&vm.pgm), CAP_OK);
+    ck_assert_int_eq(pgm_map_ram(vm.pgm, 0, 0xa0000, "ram"), CAP_OK);
+    ck_assert_int_eq(pgm_map_ram(vm.pgm, 0xc0000, 64 * MiB - 0xc0000, "ram-bios"), CAP_OK);
+    ck_assert_int_eq(cpum_policy_init(&vm.policy, 1, NULL), CAP_OK);
+    cpum_cpu_init(&vm.cpu, &vm.policy, 0);
+    struct loader_params p = {.kernel_buf = img, .kernel_len = BZ_LEN, .kernel_name = "k"};
+    ck_assert_int_eq(loader_load(vm.pgm, &vm.cpu, &p, &vm.info), CAP_OK);
+    ck_assert_mem_eq(gp(&vm, LOADER_SMBIOS_ADDR, 4), "_SM_", 4);
+    tvm_fini(&vm);
+}
+END_TEST
+
 /* SMBIOS in the BIOS area: the entry point the kernel's DMI scan finds,
  * the table it points at, the system UUID given in the params. */
 START_TEST(smbios_direct)
@@ -626,5 +646,6 @@ TCase *tcase_acpi(void)
     tcase_add_test(tc, acpi_tables);
     tcase_add_test(tc, acpi_options);
     tcase_add_test(tc, smbios_direct);
+    tcase_add_test(tc, smbios_vga_hole);
     return tc;
 }

@@ -4,8 +4,10 @@
  * the settings round trip through a service restart, the parser's checks
  * of <StorageControllers>, <Firmware> and <Order>, the slot ranges of each
  * bus, an attached medium that cannot be closed or deleted, a medium
- * registered by attaching it, and the write lock a running VM holds on its
- * disks (released when its holder dies).
+ * registered by attaching it, the write lock a running VM holds on its
+ * disks (released when its holder dies), and a running VM's DVD change
+ * (mountMedium through a Shared session: the VM process first, through a
+ * fake VM session, the settings after, nothing changed on a refusal).
  */
 #include <string.h>
 
@@ -355,6 +357,298 @@ START_TEST(test_running_lock)
 }
 END_TEST
 
+/* ---- a fake VM process's session: a real Session, whose onMediumChange
+ * records the call and answers `result` ---- */
+
+struct fake_vm {
+    ISession ISession_iface;
+    IInternalSessionControl IInternalSessionControl_iface;
+    ISession *inner;
+    IInternalSessionControl *inner_ctl;
+    uint32_t ref;
+    cap_result result;
+    int calls;
+    StorageBus bus;
+    int32_t port, device;
+    char location[1024];
+    cap_bool force;
+};
+
+static struct fake_vm *fv(ISession *i)
+{
+    return CAP_CONTAINER_OF(i, struct fake_vm, ISession_iface);
+}
+static struct fake_vm *fvc(IInternalSessionControl *i)
+{
+    return CAP_CONTAINER_OF(i, struct fake_vm, IInternalSessionControl_iface);
+}
+
+static cap_result fv_qi(struct fake_vm *f, const cap_uuid *iid, void **out)
+{
+    if (cap_uuid_equal(iid, &IID_ISupports) || cap_uuid_equal(iid, &IID_ISession))
+        *out = &f->ISession_iface;
+    else if (cap_uuid_equal(iid, &IID_IInternalSessionControl))
+        *out = &f->IInternalSessionControl_iface;
+    else
+        return CAP_E_NOINTERFACE;
+    __atomic_add_fetch(&f->ref, 1, __ATOMIC_SEQ_CST);
+    return CAP_OK;
+}
+
+static uint32_t fv_release(struct fake_vm *f)
+{
+    uint32_t n = __atomic_sub_fetch(&f->ref, 1, __ATOMIC_SEQ_CST);
+    if (!n) {
+        IInternalSessionControl_Release(f->inner_ctl);
+        ISession_Release(f->inner);
+        cap_free(f);
+    }
+    return n;
+}
+
+static cap_result fs_qi(ISession *self, const cap_uuid *iid, void **out)
+{
+    return fv_qi(fv(self), iid, out);
+}
+static uint32_t fs_addref(ISession *self)
+{
+    return __atomic_add_fetch(&fv(self)->ref, 1, 0);
+}
+static uint32_t fs_release(ISession *self)
+{
+    return fv_release(fv(self));
+}
+static cap_result fs_state(ISession *self, SessionState *o)
+{
+    return ISession_GetState(fv(self)->inner, o);
+}
+static cap_result fs_type(ISession *self, SessionType *o)
+{
+    return ISession_GetType(fv(self)->inner, o);
+}
+static cap_result fs_machine(ISession *self, IMachine **o)
+{
+    return ISession_GetMachine(fv(self)->inner, o);
+}
+static cap_result fs_console(ISession *self, IConsole **o)
+{
+    return ISession_GetConsole(fv(self)->inner, o);
+}
+static cap_result fs_unlock(ISession *self)
+{
+    return ISession_UnlockMachine(fv(self)->inner);
+}
+
+static const struct ISessionVtbl fake_session_vtbl = {
+    fs_qi, fs_addref, fs_release, fs_state, fs_type, fs_machine, fs_console, fs_unlock,
+};
+
+static cap_result fc_qi(IInternalSessionControl *self, const cap_uuid *iid, void **out)
+{
+    return fv_qi(fvc(self), iid, out);
+}
+static uint32_t fc_addref(IInternalSessionControl *self)
+{
+    return __atomic_add_fetch(&fvc(self)->ref, 1, 0);
+}
+static uint32_t fc_release(IInternalSessionControl *self)
+{
+    return fv_release(fvc(self));
+}
+static cap_result fc_pid(IInternalSessionControl *self, uint32_t *o)
+{
+    return IInternalSessionControl_GetPid(fvc(self)->inner_ctl, o);
+}
+static cap_result fc_assign(IInternalSessionControl *self, IMachine *m, SessionType t,
+                            IInternalMachineControl *c)
+{
+    return IInternalSessionControl_AssignMachine(fvc(self)->inner_ctl, m, t, c);
+}
+static cap_result fc_uninit(IInternalSessionControl *self)
+{
+    return IInternalSessionControl_Uninitialize(fvc(self)->inner_ctl);
+}
+static cap_result fc_console(IInternalSessionControl *self, IConsole **o)
+{
+    *o = NULL;
+    return CAP_OK;
+}
+static cap_result fc_assign_remote(IInternalSessionControl *self, IMachine *m, SessionType t,
+                                   IInternalMachineControl *c, IConsole *k)
+{
+    return IInternalSessionControl_AssignRemoteMachine(fvc(self)->inner_ctl, m, t, c, k);
+}
+static cap_result fc_medium(IInternalSessionControl *self, StorageBus bus, int32_t port,
+                            int32_t device, const char *location, cap_bool force)
+{
+    struct fake_vm *f = fvc(self);
+    f->calls++;
+    f->bus = bus;
+    f->port = port;
+    f->device = device;
+    snprintf(f->location, sizeof(f->location), "%s", location);
+    f->force = force;
+    return CAP_FAILED(f->result)
+               ? cap_error_set(f->result, "fake-vm", NULL, "the guest has locked the medium")
+               : f->result;
+}
+
+static const struct IInternalSessionControlVtbl fake_control_vtbl = {
+    fc_qi,     fc_addref,  fc_release,       fc_pid,    fc_assign,
+    fc_uninit, fc_console, fc_assign_remote, fc_medium,
+};
+
+static struct fake_vm *fake_vm_new(void)
+{
+    struct fake_vm *f = cap_alloc_zero(sizeof(*f));
+    f->ISession_iface.vtbl = &fake_session_vtbl;
+    f->IInternalSessionControl_iface.vtbl = &fake_control_vtbl;
+    f->inner = new_session();
+    ck_assert_int_eq(CAP_QI(f->inner, &IID_IInternalSessionControl, &f->inner_ctl), CAP_OK);
+    f->ref = 1;
+    return f;
+}
+
+/* The medium's id at SATA port 1 of m (null when empty). */
+static cap_uuid dvd_id(IMachine *m)
+{
+    IMedium *md = NULL;
+    cap_uuid id = {{0}};
+    ck_assert_int_eq(IMachine_GetMedium(m, "SATA", 1, 0, &md), CAP_OK);
+    if (md) {
+        IMedium_GetId(md, &id);
+        IMedium_Release(md);
+    }
+    return id;
+}
+
+/* The settings file of m contains the text of id. */
+static int file_names(IMachine *m, const cap_uuid *id)
+{
+    char *path = NULL, buf[CAP_UUID_BUFSIZE], text[65536];
+    ck_assert_int_eq(IMachine_GetSettingsFilePath(m, &path), CAP_OK);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = 0;
+    cap_str_free(path);
+    return strstr(text, cap_uuid_format(id, buf)) != NULL;
+}
+
+START_TEST(test_hot_mount)
+{
+    IMachine *a = make_machine("hot");
+    IMedium *disk = new_disk("hot.vdi"), *iso = new_iso("one.iso"), *iso2 = new_iso("two.iso");
+    attach_two(a, disk, iso);
+    cap_uuid one, two;
+    IMedium_GetId(iso, &one);
+    IMedium_GetId(iso2, &two);
+    char *two_path = NULL;
+    ck_assert_int_eq(IMedium_GetLocation(iso2, &two_path), CAP_OK);
+    /* Not running: the registered machine does not change (as before). */
+    ck_assert_int_eq(IMachine_MountMedium(a, "SATA", 1, 0, iso2, CAP_FALSE),
+                     CAP_E_INVALID_OBJECT_STATE);
+    /* a's VM runs in the fake VM process. */
+    struct fake_vm *f = fake_vm_new();
+    IMachine *vm = NULL;
+    IInternalMachineControl *ctl = NULL;
+    ck_assert_int_eq(IMachine_LockMachine(a, &f->ISession_iface, LockType_VM), CAP_OK);
+    ck_assert_int_eq(ISession_GetMachine(&f->ISession_iface, &vm), CAP_OK);
+    ck_assert_int_eq(CAP_QI(vm, &IID_IInternalMachineControl, &ctl), CAP_OK);
+    ck_assert_int_eq(IInternalMachineControl_UpdateState(ctl, MachineState_Starting), CAP_OK);
+    ck_assert_int_eq(IInternalMachineControl_UpdateState(ctl, MachineState_Running), CAP_OK);
+    /* A client's Shared session: its machine mounts. */
+    ISession *ss = new_session();
+    IMachine *shm = NULL;
+    ck_assert_int_eq(IMachine_LockMachine(a, ss, LockType_Shared), CAP_OK);
+    ck_assert_int_eq(ISession_GetMachine(ss, &shm), CAP_OK);
+    /* A hard disk is not hot-plugged; a slot without a drive is refused. */
+    ck_assert_int_eq(IMachine_MountMedium(shm, "SATA", 0, 0, iso2, CAP_FALSE), CAP_E_INVALIDARG);
+    said("hot-plugging a hard disk is not supported");
+    ck_assert_int_eq(IMachine_MountMedium(shm, "SATA", 2, 0, iso2, CAP_FALSE),
+                     CAP_E_OBJECT_NOT_FOUND);
+    ck_assert_int_eq(IMachine_MountMedium(shm, "SATA", 1, 0, disk, CAP_FALSE), CAP_E_INVALIDARG);
+    ck_assert_int_eq(f->calls, 0);
+    /* The VM refuses (the guest's lock): nothing changes. */
+    f->result = CAP_E_ACCESSDENIED;
+    ck_assert_int_eq(IMachine_MountMedium(shm, "SATA", 1, 0, iso2, CAP_FALSE), CAP_E_ACCESSDENIED);
+    said("locked");
+    ck_assert_int_eq(f->calls, 1);
+    ck_assert_int_eq(f->bus, StorageBus_SATA);
+    ck_assert_int_eq(f->port, 1);
+    ck_assert_int_eq(f->device, 0);
+    ck_assert_str_eq(f->location, two_path);
+    ck_assert_int_eq(f->force, CAP_FALSE);
+    cap_uuid got = dvd_id(shm);
+    ck_assert(cap_uuid_equal(&got, &one));
+    got = dvd_id(vm);
+    ck_assert(cap_uuid_equal(&got, &one));
+    ck_assert(file_names(a, &one));
+    /* Forced, the VM takes it: the settings and the file follow, and an
+     * OnMediumChanged event says so. */
+    IEventSource *es = NULL;
+    IEventListener *l = NULL;
+    EventType types[] = {EventType_OnMediumChanged};
+    ck_assert_int_eq(ICapsule_GetEventSource(capsule, &es), CAP_OK);
+    ck_assert_int_eq(IEventSource_CreateListener(es, &l), CAP_OK);
+    ck_assert_int_eq(IEventSource_RegisterListener(es, l, 1, types, CAP_FALSE), CAP_OK);
+    f->result = CAP_OK;
+    ck_assert_int_eq(IMachine_MountMedium(shm, "SATA", 1, 0, iso2, CAP_TRUE), CAP_OK);
+    IEvent *e = NULL;
+    IMediumChangedEvent *mce = NULL;
+    ck_assert_int_eq(IEventSource_GetEvent(es, l, 1000, &e), CAP_OK);
+    ck_assert_ptr_nonnull(e);
+    ck_assert_int_eq(CAP_QI(e, &IID_IMediumChangedEvent, &mce), CAP_OK);
+    char *ctl_name = NULL;
+    int32_t ev_port = -1, ev_dev = -1;
+    cap_uuid ev_id, mid;
+    ck_assert_int_eq(IMediumChangedEvent_GetController(mce, &ctl_name), CAP_OK);
+    ck_assert_str_eq(ctl_name, "SATA");
+    ck_assert_int_eq(IMediumChangedEvent_GetPort(mce, &ev_port), CAP_OK);
+    ck_assert_int_eq(IMediumChangedEvent_GetDevice(mce, &ev_dev), CAP_OK);
+    ck_assert_int_eq(ev_port * 10 + ev_dev, 10);
+    ck_assert_int_eq(IMediumChangedEvent_GetMediumId(mce, &ev_id), CAP_OK);
+    ck_assert(cap_uuid_equal(&ev_id, &two));
+    ck_assert_int_eq(IMediumChangedEvent_GetMachineId(mce, &ev_id), CAP_OK);
+    IMachine_GetId(a, &mid);
+    ck_assert(cap_uuid_equal(&ev_id, &mid));
+    cap_str_free(ctl_name);
+    IMediumChangedEvent_Release(mce);
+    IEventSource_EventProcessed(es, l, e);
+    IEvent_Release(e);
+    IEventSource_UnregisterListener(es, l);
+    IEventListener_Release(l);
+    IEventSource_Release(es);
+    ck_assert_int_eq(f->force, CAP_TRUE);
+    got = dvd_id(shm);
+    ck_assert(cap_uuid_equal(&got, &two));
+    got = dvd_id(vm);
+    ck_assert(cap_uuid_equal(&got, &two));
+    ck_assert(file_names(a, &two));
+    ck_assert(!file_names(a, &one));
+    /* Ejected: an empty location. */
+    ck_assert_int_eq(IMachine_MountMedium(shm, "SATA", 1, 0, NULL, CAP_FALSE), CAP_OK);
+    ck_assert_str_eq(f->location, "");
+    got = dvd_id(shm);
+    ck_assert(cap_uuid_is_null(&got));
+    ck_assert(!file_names(a, &two));
+    ck_assert_int_eq(f->calls, 3);
+    IMachine_Release(shm);
+    ck_assert_int_eq(ISession_UnlockMachine(ss), CAP_OK);
+    ISession_Release(ss);
+    IInternalMachineControl_Release(ctl);
+    IMachine_Release(vm);
+    session_holder_died(machine_from_foreign(a));
+    ISession_Release(&f->ISession_iface);
+    cap_str_free(two_path);
+    IMedium_Release(disk);
+    IMedium_Release(iso);
+    IMedium_Release(iso2);
+    IMachine_Release(a);
+}
+END_TEST
+
 /* The parser refuses what saveSettings would: each text must fail. */
 START_TEST(test_parse_storage)
 {
@@ -438,6 +732,7 @@ TCase *tcase_storage(void)
     tcase_add_test(tc, test_storage_roundtrip);
     tcase_add_test(tc, test_storage_rules);
     tcase_add_test(tc, test_running_lock);
+    tcase_add_test(tc, test_hot_mount);
     tcase_add_test(tc, test_parse_storage);
     return tc;
 }
