@@ -70,6 +70,13 @@ vmwait() {
     st=$?
 }
 
+# synced: the last round the payload reported synced (0: none yet)
+synced() {
+    local last
+    last=$(grep -a '^synced ' "$tmp/dc" | tail -1)
+    echo $((16#${last#synced } + 0))
+}
+
 # waitboot: until the payload's "boot" line (1 if capsule-vm ended first)
 waitboot() {
     for _ in $(seq $((500 * S))); do
@@ -114,19 +121,21 @@ done
 [ $fails = 0 ] || finish
 
 # ---- kill -9 during the write loop ------------------------------------------
-# Even kills: a fresh image, killed within 300 ms of the first write (the
-# guest allocates: each of the first 127 rounds takes 5 or 6 new blocks,
-# 254 in all); odd ones:
-# the image the kill before left, reopened, killed within 1.2 s (its
-# blocks rewritten, more allocated).
+# Even kills: a fresh image, killed once the guest reports a random round
+# of the first 120 synced (it allocates: each of the first 127 rounds takes
+# 5 or 6 new blocks, 254 in all); odd ones: the image the kill before left,
+# reopened, killed a random time within 1.2 s (its blocks rewritten, the
+# rest allocated).
 total=0
 for i in $(seq 0 $((kills - 1))); do
     maker=$([ $((i / 2 % 2)) = 0 ] && echo capsule || echo qemu)
     if [ $((i % 2)) = 0 ]; then
         cp --sparse=always "$tmp/loop-$maker.vdi" "$tmp/k.vdi"
-        delay=$((RANDOM % 300))
+        target=$((RANDOM % 120))
+        when="fresh, round $target synced"
     else
         delay=$((RANDOM % 1200))
+        when="reopened, ${delay} ms"
     fi
     t0=$(ms)
     vmstart "$tmp/k.vdi"
@@ -137,7 +146,13 @@ for i in $(seq 0 $((kills - 1))); do
         sed 's/^/    /' "$tmp/vmlog" | tail -20
         continue
     fi
-    sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
+    if [ $((i % 2)) = 0 ]; then
+        until [ "$(synced)" -ge $target ] || ! kill -0 $vm 2>/dev/null; do
+            sleep 0.002
+        done
+    else
+        sleep "$((delay / 1000)).$(printf %03d $((delay % 1000)))"
+    fi
     kill -9 $vm
     wait $vm 2>/dev/null
     st=$?
@@ -147,7 +162,7 @@ for i in $(seq 0 $((kills - 1))); do
         sed 's/^/    /' "$tmp/vmlog" | tail -20
         continue
     fi
-    what="kill $i ($maker image, $([ $((i % 2)) = 0 ] && echo fresh || echo reopened), ${delay} ms)"
+    what="kill $i ($maker image, $when)"
     clean "$tmp/k.vdi" "$what" killed || continue
     if out=$($PY killed "$tmp/back.raw" "$tmp/dc"); then
         pass "$what: qemu-img check clean, $out ($(($(ms) - t0)) ms)"
