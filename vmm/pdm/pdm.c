@@ -335,6 +335,23 @@ cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n)
     return rc;
 }
 
+cap_result pdm_mouse_put(struct pdm *pdm, int32_t dx, int32_t dy, int32_t dz, uint32_t buttons)
+{
+    if (!pdm)
+        return CAP_E_POINTER;
+    cap_result rc =
+        cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL, "this VM has no mouse device");
+    struct pdm_dev *dev = NULL;
+    pdm_lock(pdm);
+    const struct pdm_mouse_iface *m = first_iface(pdm, PDM_IFACE_MOUSE, &dev);
+    if (m && m->put_event) {
+        cap_error_clear();
+        rc = m->put_event(dev, dx, dy, dz, buttons);
+    }
+    pdm_unlock(pdm);
+    return rc;
+}
+
 cap_result pdm_acpi_power_button(struct pdm *pdm)
 {
     if (!pdm)

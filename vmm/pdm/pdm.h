@@ -245,6 +245,15 @@ const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned in
 cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n);
 
 /*
+ * Mouse input from a frontend: relative motion (dx right, dy down, dz the
+ * wheel, positive towards the user) and the buttons held now (PDM_MOUSE_*
+ * in pdmdev.h) to the first device that offers PDM_IFACE_MOUSE.
+ * CAP_E_NOTIMPL (error info) without one; CAP_E_INVALIDARG for unknown
+ * button bits. Any thread.
+ */
+cap_result pdm_mouse_put(struct pdm *pdm, int32_t dx, int32_t dy, int32_t dz, uint32_t buttons);
+
+/*
  * A press of the ACPI power button from a frontend: the first device that
  * offers PDM_IFACE_ACPI_BUTTONS raises the event (the guest decides what to
  * do). CAP_E_NOTIMPL (error info) without one. Any thread.

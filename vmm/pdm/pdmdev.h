@@ -134,6 +134,20 @@ struct pdm_keyboard_iface {
     cap_result (*put_scancodes)(struct pdm_dev *dev, const uint8_t *codes, size_t n);
 };
 
+/* A mouse: frontends report relative motion - dx right, dy down (screen
+ * sense), dz the wheel (positive: towards the user) - and the buttons now
+ * (PDM_MOUSE_*). The device coalesces what the guest has not read yet in
+ * bounded state. Reached through pdm_mouse_put (pdm.h). */
+#define PDM_IFACE_MOUSE   "mouse"
+#define PDM_MOUSE_LEFT    0x01u
+#define PDM_MOUSE_RIGHT   0x02u
+#define PDM_MOUSE_MIDDLE  0x04u
+#define PDM_MOUSE_BUTTONS 0x07u
+struct pdm_mouse_iface {
+    cap_result (*put_event)(struct pdm_dev *dev, int32_t dx, int32_t dy, int32_t dz,
+                            uint32_t buttons);
+};
+
 /* The ACPI fixed-feature buttons: a frontend presses them as a user would.
  * Reached through pdm_acpi_power_button (pdm.h). */
 #define PDM_IFACE_ACPI_BUTTONS "acpi-buttons"
