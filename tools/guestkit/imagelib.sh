@@ -1,10 +1,11 @@
-# tools/guestkit/imagelib.sh - what mkiso.sh, mkdisk.sh and mkdebian.sh share:
-# the cache folder, stamps, and a bootable MBR disk put together without root,
-# loop devices or mounts (sfdisk on a file, mkfs.fat + mtools + syslinux's
-# mtools installer for the boot partition, mke2fs -d for a root partition).
+# tools/guestkit/imagelib.sh - what guestkit.sh, mkiso.sh, mkdisk.sh and
+# mkdebian.sh share: messages, the cache folder and its options, stamps, and
+# a bootable MBR disk put together without root, loop devices or mounts
+# (sfdisk on a file, mkfs.fat + mtools + syslinux's mtools installer for the
+# boot partition, mke2fs -d for a root partition).
 #
 # Sourced, not run. Callers set -eu -o pipefail and define PROG (their name
-# for messages) before sourcing.
+# for messages) and USAGE (their usage line) before sourcing.
 
 KIT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$KIT_DIR/../.." && pwd)
@@ -45,9 +46,9 @@ need() {
     fi
 }
 
-# parse_out ARGS...: the common options --out DIR and --force; sets OUT
-# (absolute, created, locked for this process) and FORCE. Other arguments
-# are left in REST (an array).
+# parse_out ARGS...: the common options --out DIR and --force (and --help);
+# sets OUT (absolute, created) and FORCE. Other arguments are left in REST
+# (an array).
 parse_out() {
     OUT=${CAPSULE_GUEST_DIR:-$TOP/build/guest}
     FORCE=0
@@ -69,6 +70,40 @@ parse_out() {
     OUT=$(cd "$OUT" && pwd)
 }
 
+# parse_variant DEFAULT ARGS...: mkiso.sh's and mkdisk.sh's --name NAME
+# (default DEFAULT) and --append ARGS, after parse_out; then the guest kit
+# (kit). Sets name and cmdline: the kit's command line plus ARGS, at most
+# the 2047 bytes an x86 kernel takes.
+parse_variant() {
+    local append=
+    name=$1
+    shift
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --name) [ $# -ge 2 ] || usage_error "--name needs a name"; name=$2; shift 2 ;;
+        --name=*) name=${1#--name=}; shift ;;
+        --append) [ $# -ge 2 ] || usage_error "--append needs kernel arguments"; append=$2; shift 2 ;;
+        --append=*) append=${1#--append=}; shift ;;
+        *) usage_error "unexpected argument '$1'" ;;
+        esac
+    done
+    case $name in '' | */* | .*) usage_error "--name: '$name' is not a plain file name" ;; esac
+    kit
+    cmdline=$KIT_CMDLINE${append:+ $append}
+    if [ ${#cmdline} -gt 2047 ]; then
+        err "the kernel command line would be ${#cmdline} bytes (at most 2047)"
+        exit 1
+    fi
+}
+
+# variant_hash SCRIPT: what a kit image is made of: the kit's parts (their
+# stamps name the package versions and the kit's own hash), SCRIPT, this
+# library and the command line.
+variant_hash() {
+    (cat "$OUT/kernel.stamp" "$OUT/initrd.stamp" "$KIT_DIR/$1" "$KIT_DIR/imagelib.sh"
+        echo "$cmdline") | sha256sum | cut -c1-16
+}
+
 # lock NAME: one build of NAME at a time in OUT (held until the script ends).
 lock() {
     exec 8>"$OUT/.$1.lock"
@@ -84,11 +119,13 @@ files_hash() {
     cat "$@" | sha256sum | cut -c1-16
 }
 
-# kit: builds (or finds cached) the guest kit; sets KIT_KERNEL, KIT_INITRD,
+# kit: the guest kit as cached (guestkit.sh --cached: no apt queries when
+# it is complete; guestkit.sh itself, which quickstart and the tests run,
+# brings it up to date with apt), else built; sets KIT_KERNEL, KIT_INITRD,
 # KIT_CMDLINE and KIT_RELEASE. The kit's own stderr passes through.
 kit() {
     local out
-    out=$("$GUESTKIT" build --out "$OUT") || { err "the guest kit (guestkit.sh) failed"; exit 1; }
+    out=$("$GUESTKIT" build --cached --out "$OUT") || { err "the guest kit (guestkit.sh) failed"; exit 1; }
     KIT_KERNEL=$(sed -n 's/^kernel=//p' <<<"$out")
     KIT_INITRD=$(sed -n 's/^initrd=//p' <<<"$out")
     KIT_CMDLINE=$(sed -n 's/^cmdline=//p' <<<"$out")

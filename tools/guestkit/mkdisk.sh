@@ -47,34 +47,16 @@ USAGE="mkdisk.sh [--out DIR] [--force] [--name NAME] [--append ARGS]"
 DISK_MIB=48
 BOOT_MIB=24
 
-name=kit-disk append=
 parse_out "$@"
-set -- ${REST[@]+"${REST[@]}"}
-while [ $# -gt 0 ]; do
-    case $1 in
-    --name) [ $# -ge 2 ] || usage_error "--name needs a name"; name=$2; shift 2 ;;
-    --name=*) name=${1#--name=}; shift ;;
-    --append) [ $# -ge 2 ] || usage_error "--append needs kernel arguments"; append=$2; shift 2 ;;
-    --append=*) append=${1#--append=}; shift ;;
-    *) usage_error "unexpected argument '$1'" ;;
-    esac
-done
-case $name in '' | */* | .*) usage_error "--name: '$name' is not a plain file name" ;; esac
 need mkfs.fat:dosfstools mcopy:mtools syslinux:syslinux "$SYSLINUX_MBR:syslinux-common" \
     sfdisk:fdisk qemu-img:qemu-utils flock:util-linux
 
+parse_variant kit-disk ${REST[@]+"${REST[@]}"}
 DISK=$OUT/$name.img
 VDI=$OUT/$name.vdi
 STAMP=$OUT/$name.stamp
-kit
-cmdline=$KIT_CMDLINE${append:+ $append}
-if [ ${#cmdline} -gt 2047 ]; then
-    err "the kernel command line would be ${#cmdline} bytes (at most 2047)"
-    exit 1
-fi
 lock "disk-$name"
-hash=$( (cat "$OUT/kernel.stamp" "$OUT/initrd.stamp" "$KIT_DIR/mkdisk.sh" "$KIT_DIR/imagelib.sh"
-    echo "$cmdline") | sha256sum | cut -c1-16)
+hash=$(variant_hash mkdisk.sh)
 
 result() {
     echo "disk=$DISK"

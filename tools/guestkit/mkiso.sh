@@ -32,35 +32,15 @@ PROG=mkiso
 USAGE="mkiso.sh [--out DIR] [--force] [--name NAME] [--append ARGS]"
 . "$(dirname "${BASH_SOURCE[0]}")/imagelib.sh"
 
-name=kit append=
 parse_out "$@"
-set -- ${REST[@]+"${REST[@]}"}
-while [ $# -gt 0 ]; do
-    case $1 in
-    --name) [ $# -ge 2 ] || usage_error "--name needs a name"; name=$2; shift 2 ;;
-    --name=*) name=${1#--name=}; shift ;;
-    --append) [ $# -ge 2 ] || usage_error "--append needs kernel arguments"; append=$2; shift 2 ;;
-    --append=*) append=${1#--append=}; shift ;;
-    *) usage_error "unexpected argument '$1'" ;;
-    esac
-done
-case $name in '' | */* | .*) usage_error "--name: '$name' is not a plain file name" ;; esac
 need xorriso:xorriso "$ISOLINUX_BIN:isolinux" "$ISOHYBRID_MBR:isolinux" \
     "$SYSLINUX_MODULES/ldlinux.c32:syslinux-common" flock:util-linux
 
+parse_variant kit ${REST[@]+"${REST[@]}"}
 ISO=$OUT/$name.iso
 STAMP=$OUT/$name.iso.stamp
-kit
-cmdline=$KIT_CMDLINE${append:+ $append}
-if [ ${#cmdline} -gt 2047 ]; then
-    err "the kernel command line would be ${#cmdline} bytes (at most 2047)"
-    exit 1
-fi
 lock "iso-$name"
-# What the image is made of: the kit's parts (their stamps name the
-# package versions and the kit's own hash), this script and the line.
-hash=$( (cat "$OUT/kernel.stamp" "$OUT/initrd.stamp" "$KIT_DIR/mkiso.sh" "$KIT_DIR/imagelib.sh"
-    echo "$cmdline") | sha256sum | cut -c1-16)
+hash=$(variant_hash mkiso.sh)
 
 result() {
     echo "iso=$ISO"
