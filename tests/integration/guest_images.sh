@@ -6,7 +6,9 @@
 #   mkdisk.sh: the MBR (syslinux's boot code, disk id, partition 1 FAT16
 #     active at sector 2048, partition 2 Linux scratch), the FAT's
 #     syslinux.cfg (the kit's command line, no prompt, serial), ldlinux.sys
-#     and the kit's very kernel and initramfs on it; a second run reuses
+#     and the kit's very kernel, initramfs and disk drivers (modules.gz, whose
+#     capsule.load lists the ATA, AHCI, SCSI and virtio modules in loading
+#     order) on it; a second run reuses
 #     the disk (same file, under 5 s); --name/--append make a variant with
 #     the arguments on its command line; bad --name and an over-long
 #     command line are refused with a message;
@@ -44,7 +46,7 @@ case $? in 2) exit 0 ;; 1) exit 1 ;; esac
 G=$tmp/g
 mkdir -p "$G"
 kdir=$(dirname "$kit_vmlinux")
-for f in vmlinuz vmlinux initrd.gz kernel.stamp initrd.stamp; do
+for f in vmlinuz vmlinux initrd.gz modules.gz kernel.stamp initrd.stamp; do
     cp -l "$kdir/$f" "$G/" 2>/dev/null || cp "$kdir/$f" "$G/"
 done
 export CAPSULE_GUEST_DIR=$G
@@ -80,14 +82,42 @@ fat="$disk@@1M"
 mtype -i "$fat" ::/syslinux.cfg >"$tmp/cfg" 2>&1
 if grep -q "^  APPEND $kit_cmdline\$" "$tmp/cfg" && grep -q '^SERIAL 0 115200' "$tmp/cfg" &&
     grep -q '^PROMPT 0' "$tmp/cfg" && grep -q '^  KERNEL vmlinuz' "$tmp/cfg" &&
-    grep -q '^  INITRD initrd.gz' "$tmp/cfg"; then
+    grep -q '^  INITRD initrd.gz,modules.gz$' "$tmp/cfg"; then
     pass "syslinux.cfg: the kit's kernel, initrd and command line, serial, no prompt"
 else
     fail "syslinux.cfg: $(cat "$tmp/cfg")"
 fi
 mcopy -n -i "$fat" ::/vmlinuz "$tmp/vmlinuz" && mcopy -n -i "$fat" ::/initrd.gz "$tmp/initrd.gz" &&
+    mcopy -n -i "$fat" ::/modules.gz "$tmp/modules.gz" &&
     cmp -s "$tmp/vmlinuz" "$kdir/vmlinuz" && cmp -s "$tmp/initrd.gz" "$kdir/initrd.gz" &&
-    pass "the FAT holds the kit's very vmlinuz and initrd.gz" || fail "the FAT's kernel or initrd differ from the kit's"
+    cmp -s "$tmp/modules.gz" "$kdir/modules.gz" &&
+    pass "the FAT holds the kit's very vmlinuz, initrd.gz and modules.gz" ||
+    fail "the FAT's kernel, initrd or modules differ from the kit's"
+# The disk drivers' archive: capsule.load names ata_piix, ahci, sd_mod,
+# sr_mod, virtio_pci and virtio_blk, each after what it needs.
+python3 - "$kdir/modules.gz" "$kit_release" >"$tmp/load" 2>&1 <<'PY'
+import gzip, sys
+d, i, files = gzip.open(sys.argv[1]).read(), 0, {}
+while d[i:i + 6] == b'070701':
+    size, ns = int(d[i + 54:i + 62], 16), int(d[i + 94:i + 102], 16)
+    name = d[i + 110:i + 110 + ns - 1].decode()
+    i = (i + 110 + ns + 3) & ~3
+    files[name] = d[i:i + size]
+    i = (i + size + 3) & ~3
+order = files['lib/modules/capsule.load'].decode().split()
+for m in order:
+    assert 'lib/modules/%s/%s' % (sys.argv[2], m) in files, m
+print(' '.join(p.rsplit('/', 1)[1][:-3] for p in order))
+PY
+load=$(cat "$tmp/load")
+prev=0 inorder=1
+for m in scsi_mod libata ata_piix ahci sd_mod sr_mod virtio_pci virtio_blk; do
+    i=$(tr ' ' '\n' <"$tmp/load" | grep -nx -- "$m" | cut -d: -f1)
+    { [ -n "$i" ] && [ "$i" -gt $prev ]; } || inorder=0
+    prev=${i:-0}
+done
+[ $inorder = 1 ] && pass "modules.gz: $(wc -w <"$tmp/load") modules in loading order ($load)" ||
+    fail "modules.gz's capsule.load: $load"
 mdir -a -b -i "$fat" ::/ 2>/dev/null | grep -q 'ldlinux.sys$' && pass "syslinux is installed (ldlinux.sys)" ||
     fail "no ldlinux.sys on the FAT"
 [ "$(dd if="$disk" bs=1 skip=$((1048576 + 3)) count=8 status=none)" = SYSLINUX ] &&
@@ -130,9 +160,11 @@ if "$KIT/mkiso.sh" >"$tmp/iso" 2>"$tmp/iso.err"; then
         pass "isohybrid: an MBR with an active partition" || fail "no isohybrid MBR"
     mkdir -p "$tmp/x"
     xorriso -osirrox on -indev "$iso" -extract /isolinux/isolinux.cfg "$tmp/x/cfg" \
-        -extract /boot/vmlinuz "$tmp/x/vmlinuz" -extract /boot/initrd.gz "$tmp/x/initrd.gz" >/dev/null 2>&1
+        -extract /boot/vmlinuz "$tmp/x/vmlinuz" -extract /boot/initrd.gz "$tmp/x/initrd.gz" \
+        -extract /boot/modules.gz "$tmp/x/modules.gz" >/dev/null 2>&1
     grep -q "^  APPEND $kit_cmdline\$" "$tmp/x/cfg" && cmp -s "$tmp/x/vmlinuz" "$kdir/vmlinuz" &&
-        cmp -s "$tmp/x/initrd.gz" "$kdir/initrd.gz" &&
+        grep -q '^  INITRD /boot/initrd.gz,/boot/modules.gz$' "$tmp/x/cfg" &&
+        cmp -s "$tmp/x/initrd.gz" "$kdir/initrd.gz" && cmp -s "$tmp/x/modules.gz" "$kdir/modules.gz" &&
         pass "the ISO holds isolinux.cfg with the kit's command line and the kit's kernel and initrd" ||
         fail "the ISO's files: $(cat "$tmp/x/cfg" 2>&1)"
 else

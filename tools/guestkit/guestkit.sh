@@ -11,6 +11,13 @@
 #         initrd.gz   a gzip'd cpio (newc) archive: busybox from
 #                     busybox-static, its applet links, and this folder's
 #                     init, profile, inittab and console
+#         modules.gz  a second gzip'd cpio archive, for the boot media
+#                     (mkiso.sh, mkdisk.sh; the loader appends it to
+#                     initrd.gz): the kernel's disk drivers - ATA (PIIX, AHCI),
+#                     SCSI disk and CD-ROM, virtio PCI and block - with
+#                     everything they need, in /lib/modules/RELEASE, and
+#                     /lib/modules/capsule.load naming them in loading order
+#                     (the init insmods them when that file is there)
 #       and prints, on stdout, one key=value line each (for scripts):
 #         vmlinux     the same kernel uncompressed (ELF64), extracted from
 #                     vmlinuz by extract-vmlinux.py; capsule-vm boots it
@@ -20,6 +27,7 @@
 #         kernel=/abs/path/vmlinuz
 #         vmlinux=/abs/path/vmlinux
 #         initrd=/abs/path/initrd.gz
+#         modules=/abs/path/modules.gz
 #         cmdline=console=ttyS0 quiet cryptomgr.notests  (the default kernel command line)
 #         release=6.1.0-N-amd64            (the kernel's uname -r)
 #       Progress and errors go to stderr. Each part is rebuilt only when it
@@ -50,6 +58,12 @@ USAGE="guestkit.sh [build] [--out DIR] [--force | --cached]
 # KIT_DIR, TOP, err, say, usage_error, stamp_get, parse_out.
 . "$(dirname "${BASH_SOURCE[0]}")/imagelib.sh"
 KERNEL_META=linux-image-amd64
+# The drivers modules.gz carries (their dependencies come along): the disk
+# and CD-ROM controllers Capsule and QEMU give a guest.
+DISK_MODULES="ata_piix ahci crct10dif_generic sd_mod sr_mod virtio_pci virtio_blk"
+# Where they and their dependencies are in the package (the only parts of
+# its 400 MB of modules that are unpacked).
+MODULE_DIRS="drivers/ata drivers/scsi drivers/cdrom drivers/block drivers/virtio lib crypto block"
 BUSYBOX_PKG=busybox-static
 # Boot options the default guest needs, for every engine. Keep them here
 # only (quickstart, tests and the benchmark read them from `cmdline=`).
@@ -130,20 +144,69 @@ build_kernel() { # build_kernel PKG VERSION
     fetch "$1" "$2" "$tmp" || return 1
     local deb
     deb=$(ls "$tmp"/*.deb)
-    # Only the kernel image: the package's 400 MB of modules stay packed.
-    if ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'; then
-        err "$deb: no boot/vmlinuz-* in the package"
+    # The kernel image and the module folders the disk drivers come from;
+    # the rest of the package's 400 MB of modules stays packed.
+    local d pats=("./boot/vmlinuz-*")
+    for d in $MODULE_DIRS; do pats+=("./lib/modules/*/kernel/$d/*"); done
+    if ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards "${pats[@]}" 2>"$tmp/tar.err" ||
+        ! ls "$tmp"/boot/vmlinuz-* >/dev/null 2>&1; then
+        err "$deb: no boot/vmlinuz-* in the package ($(head -1 "$tmp/tar.err"))"
         return 1
     fi
     local img
     img=$(ls "$tmp"/boot/vmlinuz-* | head -1)
     local release=${img##*/vmlinuz-}
+    build_modules "$tmp/lib/modules/$release" "$release" || return 1
     mv "$img" "$OUT/vmlinuz" || return 1
     rm -f "$OUT/vmlinux"
     build_vmlinux || return 1
     printf 'package=%s\nversion=%s\nrelease=%s\n' "$1" "$2" "$release" >"$OUT/kernel.stamp"
     rm -rf "$tmp"
     say "kernel $release ($1 $2)"
+}
+
+# build_modules MODDIR RELEASE: modules.gz from the unpacked MODDIR: each
+# of DISK_MODULES after the modules it depends on (the "depends=" of each
+# module's .modinfo: the package has no modules.dep, depmod makes that at
+# installation). The paths go to capsule.load in loading order.
+build_modules() {
+    local dir=$1 order=$OUT/.tmp-kernel/capsule.load list=$OUT/.tmp-kernel/modules.list f m
+    local -A path=() loaded=()
+    while IFS= read -r f; do
+        m=${f##*/} && m=${m%.ko} && path[${m//-/_}]=$f
+    done < <(cd "$dir" && find kernel -name '*.ko')
+    : >"$order"
+    load_module() {
+        local m=${1//-/_} d
+        [ -n "${loaded[$m]:-}" ] && return 0
+        loaded[$m]=1
+        if [ -z "${path[$m]:-}" ]; then
+            err "module $m (for the disk drivers) is not in the package's $MODULE_DIRS"
+            return 1
+        fi
+        for d in $(tr '\0' '\n' <"$dir/${path[$m]}" | sed -n 's/^depends=//p' | head -1 | tr ',' ' '); do
+            load_module "$d" || return 1
+        done
+        echo "${path[$m]}" >>"$order"
+    }
+    for m in $DISK_MODULES; do load_module "$m" || return 1; done
+    {
+        echo "dir /lib 0755 0 0"
+        echo "dir /lib/modules 0755 0 0"
+        local p d part seen=" "
+        while read -r p; do
+            d=/lib/modules/$2
+            # Every folder on the way, once.
+            for part in "" $(dirname "$p" | tr '/' ' '); do
+                d=$d${part:+/$part}
+                case $seen in *" $d "*) ;; *) echo "dir $d 0755 0 0" && seen="$seen$d " ;; esac
+            done
+            echo "file /lib/modules/$2/$p $dir/$p 0644 0 0"
+        done <"$order"
+        echo "file /lib/modules/capsule.load $order 0644 0 0"
+    } >"$list"
+    python3 "$KIT_DIR/mkinitramfs.py" "$list" "$OUT/modules.gz" || return 1
+    say "disk drivers: $(wc -l <"$order") modules, $(stat -c %s "$OUT/modules.gz") bytes"
 }
 
 # vmlinux from vmlinuz (about 3 s: an xz payload of ~8 MB).
@@ -202,6 +265,7 @@ print_result() {
     echo "kernel=$OUT/vmlinuz"
     echo "vmlinux=$OUT/vmlinux"
     echo "initrd=$OUT/initrd.gz"
+    echo "modules=$OUT/modules.gz"
     echo "cmdline=$DEFAULT_CMDLINE"
     echo "release=$(stamp_get "$OUT/kernel.stamp" release)"
 }
@@ -229,6 +293,7 @@ cmd_build() {
     local cands
     hash=$(kit_hash)
     if [ $cached = 1 ] && [ $force = 0 ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/vmlinux" ] &&
+        [ -s "$OUT/modules.gz" ] &&
         [ -s "$OUT/initrd.gz" ] && [ -n "$(stamp_get "$OUT/kernel.stamp" release)" ] &&
         [ "$(stamp_get "$OUT/initrd.stamp" kit)" = "$hash" ]; then
         print_result
@@ -255,7 +320,7 @@ cmd_build() {
         exit 1
     fi
 
-    if [ $force = 1 ] || [ ! -s "$OUT/vmlinuz" ] ||
+    if [ $force = 1 ] || [ ! -s "$OUT/vmlinuz" ] || [ ! -s "$OUT/modules.gz" ] ||
         [ "$(stamp_get "$OUT/kernel.stamp" package)" != "$kpkg" ] ||
         [ "$(stamp_get "$OUT/kernel.stamp" version)" != "$kver" ]; then
         rm -f "$OUT/kernel.stamp"

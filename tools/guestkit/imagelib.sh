@@ -122,12 +122,17 @@ files_hash() {
 # kit: the guest kit as cached (guestkit.sh --cached: no apt queries when
 # it is complete; guestkit.sh itself, which quickstart and the tests run,
 # brings it up to date with apt), else built; sets KIT_KERNEL, KIT_INITRD,
-# KIT_CMDLINE and KIT_RELEASE. The kit's own stderr passes through.
+# KIT_MODULES, KIT_CMDLINE and KIT_RELEASE. The kit's own stderr passes through.
 kit() {
     local out
     out=$("$GUESTKIT" build --cached --out "$OUT") || { err "the guest kit (guestkit.sh) failed"; exit 1; }
     KIT_KERNEL=$(sed -n 's/^kernel=//p' <<<"$out")
     KIT_INITRD=$(sed -n 's/^initrd=//p' <<<"$out")
+    KIT_MODULES=$(sed -n 's/^modules=//p' <<<"$out")
+    if [ ! -s "$KIT_MODULES" ]; then
+        err "the guest kit has no disk drivers ($KIT_MODULES): run tools/guestkit/guestkit.sh with a current package index"
+        exit 1
+    fi
     KIT_CMDLINE=$(sed -n 's/^cmdline=//p' <<<"$out")
     KIT_RELEASE=$(sed -n 's/^release=//p' <<<"$out")
 }

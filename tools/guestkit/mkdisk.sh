@@ -10,7 +10,9 @@
 #                    syslinux's MBR boot code:
 #                      1  FAT16, active, 24 MiB: syslinux (boot sector,
 #                         ldlinux.sys, ldlinux.c32), syslinux.cfg, the kit's
-#                         vmlinuz and initrd.gz; booted at once (no prompt)
+#                         vmlinuz, initrd.gz and modules.gz (its disk
+#                         drivers, loaded by the init from this second
+#                         initramfs: ATA, AHCI, virtio); booted at once (no prompt)
 #                         with the kit's command line plus ARGS, syslinux's
 #                         messages also on the first serial port
 #                      2  Linux (0x83), 23 MiB of zeros and no file system:
@@ -77,8 +79,9 @@ boot=$OUT/.$name-boot.img
 cfg=$OUT/.$name.cfg
 trap 'rm -f "$boot" "$cfg" "$DISK.tmp" "$VDI.tmp"' EXIT
 rm -f "$STAMP"
-syslinux_cfg kit vmlinuz initrd.gz "$cmdline" >"$cfg"
-fat_part "$boot" $BOOT_MIB KITBOOT "$cfg" "$KIT_KERNEL=vmlinuz" "$KIT_INITRD=initrd.gz"
+syslinux_cfg kit vmlinuz initrd.gz,modules.gz "$cmdline" >"$cfg"
+fat_part "$boot" $BOOT_MIB KITBOOT "$cfg" "$KIT_KERNEL=vmlinuz" "$KIT_INITRD=initrd.gz" \
+    "$KIT_MODULES=modules.gz"
 # Partition 2 stays zeros: `true` writes no file system.
 mbr_disk "$DISK.tmp" $DISK_MIB "$boot" true
 check_mbr "$DISK.tmp"

@@ -7,7 +7,9 @@
 #       $CAPSULE_GUEST_DIR, else BUILD/guest) holds
 #         NAME.iso   (default kit.iso) an ISO 9660 image (Rock Ridge and
 #                    Joliet names) made by xorriso: isolinux as its El Torito
-#                    boot image (no emulation), /boot/vmlinuz, /boot/initrd.gz,
+#                    boot image (no emulation), /boot/vmlinuz, /boot/initrd.gz
+#                    and /boot/modules.gz (the kit's disk drivers, a second
+#                    initramfs the init loads them from),
 #                    /isolinux/isolinux.cfg booting them at once (no prompt)
 #                    with the kit's command line plus ARGS; isolinux's own
 #                    messages also go to the first serial port. An isohybrid
@@ -72,7 +74,8 @@ mkdir -p "$tree/isolinux" "$tree/boot"
 cp "$ISOLINUX_BIN" "$SYSLINUX_MODULES/ldlinux.c32" "$tree/isolinux/"
 cp "$KIT_KERNEL" "$tree/boot/vmlinuz"
 cp "$KIT_INITRD" "$tree/boot/initrd.gz"
-syslinux_cfg kit /boot/vmlinuz /boot/initrd.gz "$cmdline" >"$tree/isolinux/isolinux.cfg"
+cp "$KIT_MODULES" "$tree/boot/modules.gz"
+syslinux_cfg kit /boot/vmlinuz /boot/initrd.gz,/boot/modules.gz "$cmdline" >"$tree/isolinux/isolinux.cfg"
 # Fixed dates: the same kit gives the same image.
 if ! SOURCE_DATE_EPOCH=1 xorriso -as mkisofs -quiet -o "$ISO.tmp" -V CAPSULE_KIT -r -J \
     -isohybrid-mbr "$ISOHYBRID_MBR" -c isolinux/boot.cat -b isolinux/isolinux.bin \
