@@ -211,7 +211,10 @@ END
         # as built. The VDI of an earlier run (with what its guest did) is
         # kept; `capsule closemedium VDI --delete` makes the next run fresh.
         if [ ! -e "$vdi" ]; then
-            "$CAP" clonemedium disk "$image" "$vdi" --format VDI 2>/dev/null
+            if ! msg=$("$CAP" clonemedium disk "$image" "$vdi" --format VDI 2>&1); then
+                echo "quickstart: capsule clonemedium failed: $msg" >&2
+                exit 1
+            fi
             echo "cloned $image into $vdi"
         fi
         if ! "$CAP" showvminfo debian --machinereadable | grep -q '^storagecontrollername[0-9]*="IDE"'; then

@@ -8,13 +8,10 @@ CAPSULE_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CAPSULE_LOGS=${CAPSULE_LOGS:-$CAPSULE_TOP/build/logs}
 JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
-# Debian packages the build and the tests need. The second line makes the
-# guest images (tools/guestkit: mkiso.sh, mkdisk.sh, mkdebian.sh) and the
-# peer of the boot benchmarks (qemu-system-x86: QEMU's software CPU).
+# Debian packages the build and the tests need.
 CAPSULE_DEBS="scons gcc clang clang-format git libclang-rt-14-dev pkg-config libnspr4-dev libffi-dev
 libexpat1-dev check libsubunit-dev swig python3 python3-dev default-jdk-headless nasm mingw-w64
-binutils qemu-utils seabios
-xorriso isolinux syslinux syslinux-common mtools dosfstools fdisk e2fsprogs debootstrap qemu-system-x86"
+binutils qemu-utils seabios"
 
 step() { # step NAME COMMAND...: runs COMMAND with its output in a log
     local name=$1 log t0 rc
@@ -52,11 +49,17 @@ skips_summary() {
     python3 "$CAPSULE_TOP/tools/skips.py" "$CAPSULE_TOP/$1/logs/skips.txt" "in $2"
 }
 
+# What the guest images need (tools/guestkit: mkiso.sh, mkdisk.sh,
+# mkdebian.sh) and the peer of the boot benchmarks (qemu-system-x86: QEMU's
+# software CPU, tests/bench/images).
+CAPSULE_DEBS="$CAPSULE_DEBS xorriso isolinux syslinux syslinux-common mtools dosfstools fdisk e2fsprogs
+debootstrap qemu-system-x86"
+
 missing_debs() { # one dpkg-query for all: a few ms when nothing is missing
     { dpkg-query -W -f='${Package} ${Status}\n' $CAPSULE_DEBS 2>/dev/null || true; } |
         awk -v debs="$(echo $CAPSULE_DEBS)" '$NF == "installed" { ok[$1] = 1 }
              END { n = split(debs, p, / +/)
-                   for (i = 1; i <= n; i++) if (p[i] != "" && !ok[p[i]]) print p[i] }'
+                   for (i = 1; i <= n; i++) if (p[i] != "" && !(p[i] in ok)) { print p[i]; ok[p[i]] = 1 } }'
 }
 
 # The guest kit fetches packages with `apt-get download`, which needs a

@@ -20,7 +20,7 @@
 #     byte-identical to the original (Capsule's VDI reader and writer on a
 #     real boot disk, interoperable with qemu-img).
 # Booting these media under capsule-vm --firmware bios --drive ... comes
-# with the IDE controller (tests/bench/boot/images_bench.py boots them
+# with the IDE controller (tests/bench/images/images_bench.py boots them
 # under QEMU today). Skips (recorded) where the Debian image tools are not
 # installed (tools/setup.sh installs them).
 set -u

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tests/bench/boot/images_bench.py - BIOS boots of the guest images from
+"""tests/bench/images/images_bench.py - BIOS boots of the guest images from
 tools/guestkit (mkiso.sh, mkdisk.sh, mkdebian.sh), Capsule side by side with
 QEMU's software CPU (TCG), both with Debian's SeaBIOS and its console on the
 serial port:
