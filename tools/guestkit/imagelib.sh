@@ -114,9 +114,11 @@ stamp_get() { # stamp_get FILE KEY
     [ -f "$1" ] && sed -n "s/^$2=//p" "$1" | head -1
 }
 
-# files_hash FILE...: a short hash of the files' contents.
-files_hash() {
-    cat "$@" | sha256sum | cut -c1-16
+# code_hash FILE...: a short hash of the files' code: comment lines and
+# the result() function (what a script prints) left out, so that editing
+# those does not rebuild an image.
+code_hash() {
+    sed '/^result() {/,/^}/d; /^ *#/d' "$@" | sha256sum | cut -c1-16
 }
 
 # kit: the guest kit as cached (guestkit.sh --cached: no apt queries when

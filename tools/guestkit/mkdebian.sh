@@ -21,6 +21,8 @@
 #       and prints on stdout, one key=value line each (for scripts):
 #         disk=/abs/debian.img
 #         vdi=/abs/debian.vdi
+#         drive=if=ide,port=0,device=0,media=disk,file=/abs/debian.img
+#                                    (capsule-vm --firmware bios --drive ...)
 #         release=6.1.0-N-amd64      the kernel's uname -r
 #         prompt=login:              what the serial console shows when the
 #                                    system is up (log in as root, no password)
@@ -28,7 +30,8 @@
 #       (/etc/apt/sources.list*, /etc/os-release) unless --mirror/--suite
 #       say otherwise; downloaded .debs are kept in DIR/debs, so a rebuild
 #       does not fetch them again. A finished disk is reused as it is unless
-#       this script changed or --force; a rerun takes well under a second.
+#       the code of this script or imagelib.sh changed (comments and what it
+#       prints do not count) or --force; a rerun takes well under a second.
 #
 # Builds without loop devices or mounts (mke2fs -d writes the root file
 # system from the debootstrap tree; mtools and syslinux's mtools installer
@@ -38,6 +41,10 @@
 # Exit status: 0, 1 on a failure, 2 on bad arguments.
 set -eu -o pipefail
 
+# The whole script is one compound command: bash reads it all before it
+# runs any of it, so editing this file while a build runs cannot change
+# what that build does.
+{
 PROG=mkdebian
 USAGE="mkdebian.sh [--out DIR] [--force] [--size MIB] [--suite SUITE] [--mirror URL]"
 . "$(dirname "${BASH_SOURCE[0]}")/imagelib.sh"
@@ -126,11 +133,12 @@ DISK=$OUT/debian.img
 VDI=$OUT/debian.vdi
 STAMP=$OUT/debian.stamp
 ROOT=$OUT/.debian-root
-hash=$(files_hash "$KIT_DIR/mkdebian.sh" "$KIT_DIR/imagelib.sh")
+hash=$(code_hash "$KIT_DIR/mkdebian.sh" "$KIT_DIR/imagelib.sh")
 
 result() {
     echo "disk=$DISK"
     echo "vdi=$VDI"
+    echo "drive=if=ide,port=0,device=0,media=disk,file=$DISK"
     echo "release=$(stamp_get "$STAMP" release)"
     echo "prompt=login:"
 }
@@ -257,3 +265,5 @@ printf 'script=%s\nsuite=%s\nmirror=%s\nsize=%s\nrelease=%s\n' "$hash" "$suite" 
     >"$STAMP"
 say "$DISK: $(du -m "$DISK" | cut -f1) MiB used of $size MiB (root $used MiB), VDI $(du -m "$VDI" | cut -f1) MiB, kernel $release, built in $(($(date +%s) - t0)) s"
 result
+exit 0
+}
