@@ -166,45 +166,11 @@ build_kernel() { # build_kernel PKG VERSION
 }
 
 # build_modules MODDIR RELEASE: modules.gz from the unpacked MODDIR: each
-# of DISK_MODULES after the modules it depends on (the "depends=" of each
-# module's .modinfo: the package has no modules.dep, depmod makes that at
-# installation). The paths go to capsule.load in loading order.
+# of DISK_MODULES after the modules it depends on, capsule.load naming them
+# in loading order (imagelib.sh's modules_cpio_list).
 build_modules() {
-    local dir=$1 order=$OUT/.tmp-kernel/capsule.load list=$OUT/.tmp-kernel/modules.list f m
-    local -A path=() loaded=()
-    while IFS= read -r f; do
-        m=${f##*/} && m=${m%.ko} && path[${m//-/_}]=$f
-    done < <(cd "$dir" && find kernel -name '*.ko')
-    : >"$order"
-    load_module() {
-        local m=${1//-/_} d
-        [ -n "${loaded[$m]:-}" ] && return 0
-        loaded[$m]=1
-        if [ -z "${path[$m]:-}" ]; then
-            err "module $m (for the disk drivers) is not in the package's $MODULE_DIRS"
-            return 1
-        fi
-        for d in $(tr '\0' '\n' <"$dir/${path[$m]}" | sed -n 's/^depends=//p' | head -1 | tr ',' ' '); do
-            load_module "$d" || return 1
-        done
-        echo "${path[$m]}" >>"$order"
-    }
-    for m in $DISK_MODULES; do load_module "$m" || return 1; done
-    {
-        echo "dir /lib 0755 0 0"
-        echo "dir /lib/modules 0755 0 0"
-        local p d part seen=" "
-        while read -r p; do
-            d=/lib/modules/$2
-            # Every folder on the way, once.
-            for part in "" $(dirname "$p" | tr '/' ' '); do
-                d=$d${part:+/$part}
-                case $seen in *" $d "*) ;; *) echo "dir $d 0755 0 0" && seen="$seen$d " ;; esac
-            done
-            echo "file /lib/modules/$2/$p $dir/$p 0644 0 0"
-        done <"$order"
-        echo "file /lib/modules/capsule.load $order 0644 0 0"
-    } >"$list"
+    local order=$OUT/.tmp-kernel/capsule.load list=$OUT/.tmp-kernel/modules.list
+    modules_cpio_list "$1" "$2" "$order" $DISK_MODULES >"$list" || return 1
     python3 "$KIT_DIR/mkinitramfs.py" "$list" "$OUT/modules.gz" || return 1
     say "disk drivers: $(wc -l <"$order") modules, $(stat -c %s "$OUT/modules.gz") bytes"
 }

@@ -139,6 +139,49 @@ kit() {
     KIT_RELEASE=$(sed -n 's/^release=//p' <<<"$out")
 }
 
+# modules_cpio_list MODDIR RELEASE ORDER MODULE...: the mkinitramfs.py list
+# entries that put each MODULE of MODDIR (a kernel's /lib/modules/RELEASE,
+# whole or in part), after the modules it depends on, in the archive's
+# /lib/modules/RELEASE, and ORDER as /lib/modules/capsule.load: their
+# paths in loading order (the kit's init and debian-init insmod them). The
+# dependencies are each module's .modinfo "depends=" (a kernel package has
+# no modules.dep: depmod writes that when it is installed).
+modules_cpio_list() {
+    local dir=$1 rel=$2 order=$3 f m p d part seen=" "
+    shift 3
+    local -A path=() loaded=()
+    while IFS= read -r f; do
+        m=${f##*/} && m=${m%.ko} && path[${m//-/_}]=$f
+    done < <(cd "$dir" && find kernel -name '*.ko')
+    : >"$order"
+    load_module() {
+        local m=${1//-/_} d
+        [ -n "${loaded[$m]:-}" ] && return 0
+        loaded[$m]=1
+        if [ -z "${path[$m]:-}" ]; then
+            err "module $m is not in $dir"
+            return 1
+        fi
+        for d in $(tr '\0' '\n' <"$dir/${path[$m]}" | sed -n 's/^depends=//p' | head -1 | tr ',' ' '); do
+            load_module "$d" || return 1
+        done
+        echo "${path[$m]}" >>"$order"
+    }
+    for m in "$@"; do load_module "$m" || return 1; done
+    echo "dir /lib 0755 0 0"
+    echo "dir /lib/modules 0755 0 0"
+    while read -r p; do
+        d=/lib/modules/$rel
+        # Every folder on the way, once.
+        for part in "" $(dirname "$p" | tr '/' ' '); do
+            d=$d${part:+/$part}
+            case $seen in *" $d "*) ;; *) echo "dir $d 0755 0 0" && seen="$seen$d " ;; esac
+        done
+        echo "file /lib/modules/$rel/$p $dir/$p 0644 0 0"
+    done <"$order"
+    echo "file /lib/modules/capsule.load $order 0644 0 0"
+}
+
 # syslinux_cfg LABEL KERNEL INITRD APPEND: a syslinux/isolinux configuration
 # on stdout that boots KERNEL at once, with the loader's own messages on
 # the first serial port (COM1, 115200 8N1) as well as the screen.
