@@ -8,12 +8,16 @@
 #                      sparse), MBR-partitioned:
 #                        1  FAT16, active, 64 MiB: syslinux (boot sector,
 #                           ldlinux.sys), syslinux.cfg, Debian's vmlinuz and
-#                           initrd.img (initramfs-tools, gzip, only the
-#                           modules for ATA/AHCI/virtio disks and ext4)
+#                           initrd.gz: busybox, this folder's debian-init and
+#                           the modules for ATA/AHCI/virtio disks and ext4
+#                           (about 2 MB; initramfs-tools' own initrd.img, with
+#                           udev, costs most of a minute of a software CPU's
+#                           boot: it stays in the root's /boot, unused)
 #                        2  ext4 root, the rest: debootstrap --variant=minbase
-#                           of the host's Debian release plus linux-image-amd64
-#                           and systemd-sysv (documentation, locales and the
-#                           kernel's sound/GPU/wireless/media modules left out)
+#                           of the host's Debian release plus linux-image-amd64,
+#                           systemd-sysv and busybox-static (documentation and
+#                           the kernel's sound/GPU/wireless/media modules left
+#                           out)
 #                      syslinux's MBR code boots partition 1; the kernel runs
 #                      with console=ttyS0 and systemd starts a getty there:
 #                      "login:" as root, with no password.
@@ -60,10 +64,12 @@ ROOT_UUID=cab51e00-0000-4000-8000-00000000de61
 #   quiet               only warnings on the console
 #   cryptomgr.notests   no crypto self-tests (seconds under a software CPU)
 CMDLINE="root=UUID=$ROOT_UUID rw console=ttyS0,115200 quiet cryptomgr.notests"
-# Modules the initramfs carries (MODULES=list): the disk controllers Capsule
-# and QEMU offer and ext4. Anything else loads from the root file system.
+# Modules initramfs-tools' initrd carries (MODULES=list) for in-guest use:
+# the disk controllers Capsule and QEMU offer and ext4.
 INITRD_MODULES="ata_piix ata_generic pata_acpi ahci sd_mod sr_mod virtio_pci virtio_blk virtio_scsi
 ext4 crc32c_generic"
+# Modules the boot's initrd.gz loads (debian-init), with what they need.
+BOOT_MODULES="ata_piix ahci crct10dif_generic sd_mod virtio_pci virtio_blk crc32c_generic ext4"
 # Modules udev would load for what QEMU and Capsule show a guest but a
 # serial-console test VM does not use (blacklisted: seconds of probing under
 # a software CPU, the floppy's above all): KVM (the CPU model may offer
@@ -133,7 +139,7 @@ DISK=$OUT/debian.img
 VDI=$OUT/debian.vdi
 STAMP=$OUT/debian.stamp
 ROOT=$OUT/.debian-root
-hash=$(code_hash "$KIT_DIR/mkdebian.sh" "$KIT_DIR/imagelib.sh")
+hash=$(code_hash "$KIT_DIR/mkdebian.sh" "$KIT_DIR/imagelib.sh" "$KIT_DIR/debian-init")
 
 result() {
     echo "disk=$DISK"
@@ -152,7 +158,7 @@ if [ $FORCE = 0 ] && [ -s "$DISK" ] && [ -s "$VDI" ] &&
     exit 0
 fi
 
-need debootstrap:debootstrap chroot:coreutils mke2fs:e2fsprogs mkfs.fat:dosfstools mcopy:mtools \
+need python3:python3 debootstrap:debootstrap chroot:coreutils mke2fs:e2fsprogs mkfs.fat:dosfstools mcopy:mtools \
     syslinux:syslinux "$SYSLINUX_MBR:syslinux-common" sfdisk:fdisk qemu-img:qemu-utils flock:util-linux
 if [ "$(id -u)" -ne 0 ]; then
     err "debootstrap needs root: run 'sudo $0 $*' (the disk itself is built without mounts)"
@@ -170,7 +176,8 @@ unmount_root() {
 cleanup() {
     unmount_root
     [ -f "$ROOT/debootstrap/debootstrap.log" ] && cp "$ROOT/debootstrap/debootstrap.log" "$OUT/debootstrap-chroot.log"
-    rm -rf "$ROOT" "$OUT/.debian-boot.img" "$DISK.tmp" "$VDI.tmp"
+    rm -rf "$ROOT" "$OUT/.debian-boot.img" "$DISK.tmp" "$VDI.tmp" "$OUT/.debian-initrd.gz" \
+        "$OUT/.debian-initrd.list" "$OUT/.debian-load"
 }
 trap cleanup EXIT
 
@@ -178,12 +185,12 @@ t0=$(date +%s)
 rm -f "$STAMP"
 cleanup
 mkdir -p "$OUT/debs"
-say "debootstrap $suite (minbase + linux-image-amd64, systemd-sysv) from $mirror"
+say "debootstrap $suite (minbase + linux-image-amd64, systemd-sysv, busybox-static) from $mirror"
 log=$OUT/debootstrap.log
 # --foreign first, so that dpkg's excludes and initramfs-tools' settings are
 # in place before the second stage installs the kernel.
 if ! debootstrap --foreign --variant=minbase --arch=amd64 --cache-dir="$OUT/debs" \
-    --include=linux-image-amd64,systemd-sysv "$suite" "$ROOT" "$mirror" >"$log" 2>&1; then
+    --include=linux-image-amd64,systemd-sysv,busybox-static "$suite" "$ROOT" "$mirror" >"$log" 2>&1; then
     err "debootstrap (first stage) failed; the end of $log:"
     tail -n 20 "$log" | sed 's/^/  /' >&2
     exit 1
@@ -237,16 +244,29 @@ rm -rf "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/lib/apt/lists/* "$ROOT/d
 
 kernel=$(ls "$ROOT"/boot/vmlinuz-* 2>/dev/null | head -1)
 release=${kernel##*/vmlinuz-}
-initrd=$ROOT/boot/initrd.img-$release
-if [ -z "$kernel" ] || [ ! -s "$initrd" ]; then
-    err "the tree has no /boot/vmlinuz-* with its initrd.img (see $log)"
+if [ -z "$kernel" ] || [ ! -x "$ROOT/bin/busybox" ]; then
+    err "the tree has no /boot/vmlinuz-* or no /bin/busybox (see $log)"
     exit 1
 fi
 
+# The boot's initramfs: busybox, debian-init, the disk and ext4 modules.
+initrd=$OUT/.debian-initrd.gz
+{
+    for d in /bin /sbin /dev /proc /sys /root; do echo "dir $d 0755 0 0"; done
+    echo "nod /dev/console 0600 0 0 c 5 1"
+    echo "file /bin/busybox $ROOT/bin/busybox 0755 0 0"
+    for a in sh cat mount umount insmod findfs sleep uname switch_root; do
+        echo "slink /bin/$a busybox 0777 0 0"
+    done
+    echo "file /init $KIT_DIR/debian-init 0755 0 0"
+    modules_cpio_list "$ROOT/lib/modules/$release" "$release" "$OUT/.debian-load" $BOOT_MODULES
+} >"$OUT/.debian-initrd.list"
+python3 "$KIT_DIR/mkinitramfs.py" "$OUT/.debian-initrd.list" "$initrd"
+
 # The disk: boot partition, then the root file system straight from the tree.
 cfg=$OUT/.debian-boot.cfg
-syslinux_cfg debian vmlinuz initrd.img "$CMDLINE" >"$cfg"
-fat_part "$OUT/.debian-boot.img" $BOOT_MIB CAPSULEBOOT "$cfg" "$kernel=vmlinuz" "$initrd=initrd.img"
+syslinux_cfg debian vmlinuz initrd.gz "$CMDLINE" >"$cfg"
+fat_part "$OUT/.debian-boot.img" $BOOT_MIB CAPSULEBOOT "$cfg" "$kernel=vmlinuz" "$initrd=initrd.gz"
 rm -f "$cfg"
 used=$(du -sm "$ROOT" | cut -f1)
 if [ $((used + used / 4 + 64)) -gt $((size - BOOT_MIB - 1)) ]; then
