@@ -33,7 +33,7 @@
 #       A PC booting from a disk, set up the VBoxManage way (issue 12):
 #       1. as above, then builds a minimal Debian system on a disk image
 #          (tools/guestkit/mkdebian.sh: debootstrap from the mirror apt uses,
-#          Debian's kernel, systemd; about 2 minutes the first time, needs
+#          Debian's kernel, systemd; 2-5 minutes the first time, needs
 #          root for debootstrap, cached in build/guest/debian.img);
 #       2. creates and registers the VM "debian" (512 MiB) if it is missing,
 #          clones the image into its folder as a VDI (clonemedium), adds an
