@@ -114,7 +114,7 @@ apt_mirror() { # apt_mirror SUITE
     done | head -1
 }
 
-size=1024 suite= mirror=${CAPSULE_DEBIAN_MIRROR:-}
+size=1024 suite= mirror=${CAPSULE_DEBIAN_MIRROR:-} args="$*"
 parse_out "$@"
 set -- ${REST[@]+"${REST[@]}"}
 while [ $# -gt 0 ]; do
@@ -161,7 +161,7 @@ fi
 need python3:python3 debootstrap:debootstrap chroot:coreutils mke2fs:e2fsprogs mkfs.fat:dosfstools mcopy:mtools \
     syslinux:syslinux "$SYSLINUX_MBR:syslinux-common" sfdisk:fdisk qemu-img:qemu-utils flock:util-linux
 if [ "$(id -u)" -ne 0 ]; then
-    err "debootstrap needs root: run 'sudo $0 $*' (the disk itself is built without mounts)"
+    err "debootstrap needs root: run 'sudo $0${args:+ $args}' (the disk itself is built without mounts)"
     exit 1
 fi
 
