@@ -9,6 +9,7 @@
 #ifndef PLUGINS_FRONTENDS_VMPROC_SCREENSHOT_H
 #define PLUGINS_FRONTENDS_VMPROC_SCREENSHOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <capsule/result.h>
@@ -19,6 +20,10 @@
  * PNG (created or replaced). Error info names the file. */
 cap_result vmproc_png_write(const char *path, const uint32_t *pixels, unsigned width,
                             unsigned height);
+
+/* The same PNG in memory: *png (free() it) gets *len bytes. */
+cap_result vmproc_png_encode(const uint32_t *pixels, unsigned width, unsigned height, uint8_t **png,
+                             size_t *len);
 
 /* The screen of `vm`'s vga device to `path`. Call only while the VM does
  * not run (after vm_wait, or paused): the picture is read without the
