@@ -8,6 +8,9 @@
 #  - a BIOS machine with an empty DVD drive: once SeaBIOS said "No bootable
 #    device" (COM1), the screenshot is a 720x400 PNG (text mode 3) and
 #    tesseract reads "SeaBIOS" on it, as an eye would;
+#  - the API through the Python binding: getScreenResolution 720x400x32,
+#    takeScreenShotToArray BGRA (w*h*4 bytes, alpha 255) and PNG; a size
+#    that is not the screen's and a screen other than 0 are refused;
 #  - a machine with no display (a kernel payload, no BIOS: no vga) gets
 #    "the machine has no display" and no file; a stopped machine and a
 #    missing FILE are refused.
@@ -55,6 +58,43 @@ if grep -q "SeaBIOS" "$tmp/ocr.txt" 2>/dev/null; then
     pass "OCR reads 'SeaBIOS' on the screenshot"
 else
     fail "OCR finds no 'SeaBIOS' on the screenshot: $(tr '\n' '|' <"$tmp/ocr.txt" 2>&1)"
+fi
+# The API itself (the Python binding): the resolution, raw BGRA pixels (the
+# same picture as the PNG), a size or screen that is not the screen's.
+if [ -d "$B/python/capsule" ]; then
+    if PYTHONPATH=$B/python python3 - "$tmp/screen.png" >"$tmp/py.out" 2>&1 <<'PY'; then
+import sys, zlib, struct
+import capsule
+from capsule import BitmapFormat, LockType
+c = capsule.connect()
+m = c.find_machine('pc')
+with capsule.session(m, LockType.Shared) as s:
+    d = s.console.display
+    w, h, bpp, x, y = d.get_screen_resolution(0)
+    assert (w, h, bpp, x, y) == (720, 400, 32, 0, 0), (w, h, bpp, x, y)
+    bgra = bytes(d.take_screen_shot_to_array(0, w, h, BitmapFormat.BGRA))
+    assert len(bgra) == w * h * 4, len(bgra)
+    assert all(bgra[i] == 255 for i in range(3, len(bgra), 4 * 97)), 'alpha'
+    assert len(set(bgra[i:i + 3] for i in range(0, len(bgra), 4 * 7))) >= 2, 'one colour'
+    png = bytes(d.take_screen_shot_to_array(0, w, h, BitmapFormat.PNG))
+    assert png[:8] == b'\x89PNG\r\n\x1a\n', png[:8]
+    for args, want in (((0, 640, 480, BitmapFormat.BGRA), 'not 640x480'),
+                       ((1, w, h, BitmapFormat.PNG), 'no screen 1')):
+        try:
+            d.take_screen_shot_to_array(*args)
+            raise SystemExit('no error for %r' % (args,))
+        except capsule.Error as e:
+            assert e.code & 0xffffffff == 0x80000005 and want in str(e), str(e)  # CAP_E_INVALIDARG
+            print('refused:', e)
+print('api: %dx%d, %d bits; BGRA %d bytes; PNG %d bytes' % (w, h, bpp, len(bgra), len(png)))
+PY
+        pass "the API: $(tail -1 "$tmp/py.out")"
+        grep '^refused' "$tmp/py.out" | sed 's/^/     /'
+    else
+        fail "the API through Python: $(tail -5 "$tmp/py.out")"
+    fi
+else
+    test_skip screenshot "no Python binding in this build: IDisplay through the API is not run"
 fi
 expect 1 "cannot create" controlvm pc screenshotpng "$tmp/no/such/dir/x.png"
 ok controlvm pc poweroff
