@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include <capsule/errorinfo.h>
+#include <capsule/mem.h>
 
-#include "devices/vga/vga.h"
 #include "pdm.h"
 #include "vmproc_screenshot.h"
 
@@ -139,17 +139,15 @@ cap_result vmproc_png_encode(const uint32_t *pixels, unsigned width, unsigned he
 cap_result vmproc_screenshot(struct vm *vm, const char *path)
 {
     struct pdm *pdm = vm_pdm(vm);
-    struct pdm_dev *dev = pdm ? pdm_find_device(pdm, "vga", 0) : NULL;
-    const struct vga_display_iface *d =
-        dev ? pdm_query_interface(pdm, "vga", 0, VGA_IFACE_DISPLAY) : NULL;
-    if (!d)
+    uint32_t *pixels = NULL;
+    unsigned w = 0, h = 0;
+    cap_result rc = pdm ? pdm_display_snapshot(pdm, &pixels, &w, &h) : CAP_E_NOTIMPL;
+    if (rc == CAP_E_NOTIMPL)
         return cap_error_set(CAP_E_NOTIMPL, SHOT_COMPONENT, NULL,
                              "screenshot '%s': this VM has no display (add --device vga)", path);
-    const uint32_t *pixels;
-    unsigned w, h;
-    cap_result rc = d->snapshot(dev, &pixels, &w, &h, NULL);
     if (CAP_SUCCEEDED(rc))
         rc = vmproc_png_write(path, pixels, w, h);
+    cap_free(pixels);
     return rc;
 }
 
