@@ -260,6 +260,16 @@ cap_result pdm_mouse_put(struct pdm *pdm, int32_t dx, int32_t dy, int32_t dz, ui
  */
 cap_result pdm_acpi_power_button(struct pdm *pdm);
 
+/*
+ * The screen of the first device that offers PDM_IFACE_DISPLAY, rendered
+ * now under the device lock: *pixels gets a copy of width * height XRGB
+ * pixels (0x00RRGGBB, rows top to bottom) to free with cap_free.
+ * CAP_E_NOTIMPL (error info "the machine has no display") without
+ * such a device; CAP_E_OUTOFMEMORY. Any thread.
+ */
+cap_result pdm_display_snapshot(struct pdm *pdm, uint32_t **pixels, unsigned *width,
+                                unsigned *height);
+
 /* Runs the expired device timers (tm_poll under the device lock). */
 unsigned pdm_poll_timers(struct pdm *pdm);
 

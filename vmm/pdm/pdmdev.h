@@ -155,6 +155,17 @@ struct pdm_acpi_buttons_iface {
     cap_result (*power_button)(struct pdm_dev *dev);
 };
 
+/* A display: its current picture for a frontend. Reached through
+ * pdm_display_snapshot (pdm.h). */
+#define PDM_IFACE_DISPLAY "display"
+struct pdm_display_iface {
+    /* Renders the current screen: *pixels gets width * height XRGB pixels
+     * (0x00RRGGBB, rows top to bottom), valid until the next call or the
+     * device's destruction. CAP_E_OUTOFMEMORY. */
+    cap_result (*snapshot)(struct pdm_dev *dev, const uint32_t **pixels, unsigned *width,
+                           unsigned *height);
+};
+
 /* The registration table: the one thing a device plugin exports. */
 struct pdm_devreg {
     uint32_t abi;                 /* PDM_DEVREG_ABI; always the first field */
