@@ -73,8 +73,8 @@ for i in $(seq 16); do printf '%s' "$pat"; done >"$T/want"
 dd if="$T/disk.img" of="$T/got" bs=512 skip="$lba" count=1 status=none
 cmp -s "$T/want" "$T/got" || fail "disk: LBA $lba of the image is not what the guest wrote"
 grep -q "virtioblk0: port 0: disk, 8192 sectors" "$T/log" || fail "disk: the log does not name the drive"
-grep -q "bdf=00:02.0  bar 0, addr .*size 00004000 \[mem\]" "$T/log" ||
-    fail "disk: SeaBIOS did not map the function's BAR 0 (16 KiB) at 00:02.0"
+grep -q "bdf=00:[01][0-9a-f].0  bar 0, addr .*size 00004000 \[mem\]" "$T/log" ||
+    fail "disk: SeaBIOS did not map the function's BAR 0 (16 KiB)"
 
 # ---- another port: the function still goes to the first free slot --------
 cp "$T/disk.img" "$T/port5.img"
