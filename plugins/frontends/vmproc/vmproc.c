@@ -57,12 +57,20 @@ static bool if_bios(const struct vmproc_opts *o)
 {
     return vmproc_opts_bios(o);
 }
-static bool if_ide(const struct vmproc_opts *o)
+static bool has_drive_on(const struct vmproc_opts *o, const char *bus)
 {
     for (unsigned i = 0; i < o->n_drives; i++)
-        if (!strcmp(o->drives[i].bus, "ide"))
+        if (!strcmp(o->drives[i].bus, bus))
             return true;
     return false;
+}
+static bool if_ide(const struct vmproc_opts *o)
+{
+    return has_drive_on(o, "ide");
+}
+static bool if_sata(const struct vmproc_opts *o)
+{
+    return has_drive_on(o, "sata");
 }
 
 /* The numbers as text live in struct vmproc (serial_text, num_text). */
@@ -101,6 +109,8 @@ static const struct devspec default_devices[] = {
     /* The PIIX3 IDE controller, with --drive if=ide (its drives are PDM
      * block-layer drives on LUN port * 2 + device) */
     {"piix3ide", if_ide, NULL, true},
+    /* The AHCI SATA controller (ICH9, 00:0d.0), with --drive if=sata (LUN = port) */
+    {"ahci", if_sata, NULL, true},
 };
 #define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
 
@@ -274,7 +284,7 @@ static cap_result build_device_list(struct vmproc *p)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--no-device %s: not a default device (pic, pit, serial, port80, "
                                  "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, hpet, "
-                                 "debugcon, piix3ide)",
+                                 "debugcon, piix3ide, ahci)",
                                  p->opts.disabled_devices[i]);
     }
     for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
@@ -301,8 +311,8 @@ static void build_drive_list(struct vmproc *p)
     for (unsigned i = 0; i < p->opts.n_drives; i++) {
         const struct vmproc_drive *d = &p->opts.drives[i];
         p->drives[i] = (struct pdm_drive_config){
-            .device = "piix3ide", /* the one controller of this build (vmproc_drive.c) */
-            .lun = d->port * 2 + d->device,
+            .device = !strcmp(d->bus, "sata") ? "ahci" : "piix3ide",
+            .lun = !strcmp(d->bus, "sata") ? d->port : d->port * 2 + d->device,
             .kind = d->cdrom ? PDM_BLK_CDROM : PDM_BLK_DISK,
             .path = d->file,
             .format = d->format,

@@ -126,8 +126,6 @@ expect() {
     fi
 }
 K=(--kernel "$PAY/hello.bin" --engine rem --serial none)
-expect "sata" 2 "controller 'sata' is not in this build yet" -- "${K[@]}" \
-    --drive "if=sata,port=0,device=0,media=disk,file=$T/disk.img"
 expect "virtio" 2 "controller 'virtio' is not in this build yet" -- "${K[@]}" \
     --drive "if=virtio,port=3,device=0,media=disk,file=$T/disk.img"
 expect "ide port" 2 "ide has ports 0-1 and devices 0-1" -- "${K[@]}" \
