@@ -67,7 +67,24 @@ static bool blk_readonly(const struct pdm_blk *b)
 
 /* ---- the I/O thread -------------------------------------------------------- */
 
-static cap_result run_req(struct vd_disk *d, struct pdm_blk_req *r)
+/* A host I/O error, for the VM log (the guest sees an error status). */
+static void log_io_error(struct pdm_blk *b, const struct pdm_blk_req *r)
+{
+    char who[64], msg[512];
+    const char *why = cap_error_peek_message();
+    snprintf(who, sizeof(who), "%s%u", b->device, b->instance);
+    snprintf(msg, sizeof(msg), "LUN %u: host I/O error (%s at byte %llu, %zu bytes): %s", b->lun,
+             r->op == PDM_BLK_READ    ? "read"
+             : r->op == PDM_BLK_WRITE ? "write"
+                                      : "flush",
+             (unsigned long long)r->offset, r->len, why ? why : "?");
+    if (b->pdm->host.log)
+        b->pdm->host.log(b->pdm->info.host_ctx, who, PDM_LOG_WARN, msg);
+    else
+        fprintf(stderr, "%s: %s\n", who, msg);
+}
+
+static cap_result run_req(struct pdm_blk *b, struct vd_disk *d, struct pdm_blk_req *r)
 {
     cap_result rc;
     if (!d || (r->pdm_flags & REQ_F_ABORTED))
@@ -86,7 +103,8 @@ static cap_result run_req(struct vd_disk *d, struct pdm_blk_req *r)
         break;
     }
     if (CAP_FAILED(rc)) {
-        cap_error_clear(); /* the guest sees an error status; the host's errno is logged */
+        log_io_error(b, r);
+        cap_error_clear(); /* the guest sees an error status */
         return CAP_E_IO;
     }
     return CAP_OK;
@@ -111,10 +129,7 @@ static void *io_thread(void *arg)
          * under is kept here, and r is touched again only if it matches */
         uint64_t epoch = r->pdm_epoch;
         pthread_mutex_unlock(&b->mtx);
-        cap_result rc = run_req(d, r);
-        if (rc == CAP_E_IO)
-            fprintf(stderr, "capsule-vm: %s%u LUN %u: host I/O error at byte %llu\n", b->device,
-                    b->instance, b->lun, (unsigned long long)r->offset);
+        cap_result rc = run_req(b, d, r);
         pthread_mutex_lock(&b->mtx);
         b->running = false;
         pthread_cond_broadcast(&b->idle);
@@ -122,11 +137,13 @@ static void *io_thread(void *arg)
 
         pdm_lock(b->pdm);
         pthread_mutex_lock(&b->mtx);
-        bool deliver = epoch == b->epoch && b->inst;
+        /* inst stays alive while the device lock is held (it is
+         * destructed under it), even if detach_inst clears the pointer */
+        struct pdm_devinst *inst = epoch == b->epoch ? b->inst : NULL;
         pthread_mutex_unlock(&b->mtx);
-        if (deliver) {
+        if (inst) {
             r->status = rc;
-            b->port->complete(&b->inst->dev, b->user, r);
+            b->port->complete(&inst->dev, b->user, r);
         }
         pthread_mutex_lock(&b->mtx);
         b->pending--;
@@ -292,8 +309,11 @@ cap_result pdm_drive_set_medium(struct pdm *pdm, const char *device, unsigned in
                              device, instance, lun);
     }
     struct vd_disk *old = swap_medium(b, d);
-    if (b->inst && b->port->medium_changed)
-        b->port->medium_changed(&b->inst->dev, b->user, d != NULL);
+    pthread_mutex_lock(&b->mtx); /* detach_inst clears inst without the device lock */
+    struct pdm_devinst *inst = b->inst;
+    pthread_mutex_unlock(&b->mtx);
+    if (inst && b->port->medium_changed)
+        b->port->medium_changed(&inst->dev, b->user, d != NULL);
     pdm_unlock(pdm);
     vd_close(old);
     return CAP_OK;

@@ -15,9 +15,10 @@
  * (8086:7010), class 0101 prog-if 0x80 (both channels in compatibility
  * mode at the legacy ports and IRQs, bus master capable), the bus-master
  * registers in I/O BAR4 (16 ports), IDETIM at 0x40/0x42 with the decode
- * enables (IDE0/IDE1) a BIOS sets. DMA needs the command register's
- * bus-master bit. The legacy ports decode whatever the command register
- * says (the BIOS and old OSes use them before PCI is set up).
+ * enables (IDE0/IDE1) set at reset, as a BIOS leaves them. DMA needs the
+ * command register's bus-master bit. The legacy ports decode whatever the
+ * command register says (the BIOS and old OSes use them before PCI is set
+ * up).
  *
  * Config: pci (bool, default true: the function on the VM's PCI bus, which
  * must be built first), bm_iobase (default 0; the bus-master registers at
@@ -298,6 +299,10 @@ static cap_result pci_setup(struct pdm_dev *dev, struct ide *s)
     f->wmask[PCI_INTERRUPT_LINE] = 0;    /* compatibility mode: IRQ 14/15 */
     for (unsigned off = 0x40; off < 0x4c; off++)
         f->wmask[off] = 0xff; /* IDETIM, SIDETIM, UDMACTL, UDMATIM */
+    /* both channels' decode enabled, as firmware leaves them: a kernel
+     * booted without a BIOS (Linux's ata_piix) checks these bits */
+    pci_fn_set16(f, 0x40, 0x8000);
+    pci_fn_set16(f, 0x42, 0x8000);
     cap_result rc = pci_fn_declare_bar(f, 4, PCI_BAR_IO, 16, &s->bar4_user);
     if (CAP_FAILED(rc))
         return dev->hlp->error(dev, rc, "cannot declare BAR4");

@@ -1,5 +1,6 @@
 /*
- * managed.c - `capsule-vm --startvm UUID --home HOME [--type FRONTEND]`:
+ * managed.c - `capsule-vm --startvm UUID --home HOME [--type FRONTEND]
+ * [--drive SPEC]...` (--drive as in the standalone mode, vmproc_drive.c):
  * the VM process capsule-svc spawns for launchVMProcess (managed.h has the
  * whole flow). Its stdout/stderr are the machine's Logs/capsule-vm.log.
  *
@@ -31,6 +32,10 @@
 /* The settings the VM is built from; strings owned (cap_str_free). */
 struct settings {
     struct vmproc_opts opts;
+    /* --drive from the command line (the service passes the machine's
+     * storage attachments this way); the strings are argv's */
+    struct vmproc_drive drives[VMPROC_MAX_DRIVES];
+    unsigned n_drives;
     char *kernel, *initrd, *cmdline, *cpu_profile, *serial_path, *serial_spec;
     struct serial_server *server; /* uartmode server: the socket clients connect to */
 };
@@ -140,6 +145,8 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
     s->opts.initrd = s->initrd;
     s->opts.append = s->cmdline;
     s->opts.cpu_profile = s->cpu_profile;
+    memcpy(s->opts.drives, s->drives, sizeof(s->drives));
+    s->opts.n_drives = s->n_drives;
     /* A settings file may name a profile this build lacks (IMachine's
      * cpuProfile): say which and how to fix it, before building anything. */
     if (!cpum_profile_find(s->cpu_profile)) {
@@ -186,8 +193,10 @@ static cap_result api_code(cap_result rc)
 
 static int usage(const char *msg)
 {
-    fprintf(stderr, "capsule-vm: %s\nusage: capsule-vm --startvm UUID --home HOME "
-                    "[--type headless]\n", msg);
+    fprintf(stderr,
+            "capsule-vm: %s\nusage: capsule-vm --startvm UUID --home HOME "
+            "[--type headless] [--drive SPEC]...\n",
+            msg);
     return VMPROC_EXIT_USAGE;
 }
 
@@ -277,8 +286,8 @@ static int run(struct cap_client *client, ICapsule *root, const char *id, const 
         rc = console_power_up(c, &set->opts);
     if (CAP_FAILED(rc)) {
         const char *msg = cap_error_peek_message();
-        char *text = cap_str_printf("%s (%s)", msg ? msg : "cannot power the VM up",
-                                    vmm_result_name(rc));
+        char *text =
+            cap_str_printf("%s (%s)", msg ? msg : "cannot power the VM up", vmm_result_name(rc));
         fprintf(stderr, "capsule-vm: %s\n", text ? text : "cannot power the VM up");
         console_end_power_up(c, api_code(rc), text ? text : "cannot power the VM up");
         cap_str_free(text);
@@ -307,17 +316,32 @@ int vmproc_managed_main(int argc, char **argv)
         {"startvm", required_argument, NULL, 's'},
         {"home", required_argument, NULL, 'h'},
         {"type", required_argument, NULL, 't'},
+        {"drive", required_argument, NULL, 'd'},
         {NULL, 0, NULL, 0},
     };
+    struct settings set = {0};
+    struct vmproc_opts drives; /* only its drive list is used */
+    vmproc_opts_init(&drives);
     const char *id = NULL, *home = NULL, *type = "headless";
     int o;
     opterr = 0;
     while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (o) {
-        case 's': id = optarg; break;
-        case 'h': home = optarg; break;
-        case 't': type = optarg; break;
-        default: return usage("unknown or incomplete option in managed mode");
+        case 's':
+            id = optarg;
+            break;
+        case 'h':
+            home = optarg;
+            break;
+        case 't':
+            type = optarg;
+            break;
+        case 'd':
+            if (vmproc_add_drive(&drives, optarg, stderr))
+                return VMPROC_EXIT_USAGE;
+            break;
+        default:
+            return usage("unknown or incomplete option in managed mode");
         }
     }
     if (optind < argc)
@@ -329,7 +353,8 @@ int vmproc_managed_main(int argc, char **argv)
     struct cap_client_options copts = {.home = home, .no_autostart = 1};
     struct cap_client *client = NULL;
     ICapsule *root = NULL;
-    struct settings set = {0};
+    memcpy(set.drives, drives.drives, sizeof(set.drives));
+    set.n_drives = drives.n_drives;
     cap_result rc = cap_client_connect(&copts, &client);
     if (CAP_SUCCEEDED(rc))
         rc = cap_client_get_root(client, &root);

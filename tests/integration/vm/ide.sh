@@ -2,8 +2,10 @@
 # tests/integration/vm/ide.sh - capsule-vm --drive with the PIIX3 IDE
 # controller under SeaBIOS (--firmware bios, engine rem):
 #  - BIOS -> disk: a raw image whose boot sector is ide_mbr.bin boots; the
-#    payload writes LBA 2 through INT 13h and reads it back (ATA WRITE and
+#    payload writes LBA 2050 through INT 13h and reads it back (ATA WRITE and
 #    READ SECTORS), and the data is in the image file afterwards;
+#  - the same from a dynamic VDI made by qemu-img (a new block allocated by
+#    the guest's write; qemu-img check calls it clean, the data is there);
 #  - BIOS -> DVD: an ISO made with xorriso, ide_cdboot.bin as its El Torito
 #    no-emulation boot image, boots from the secondary master; the payload
 #    reads the ISO's volume descriptor through INT 13h (ATAPI READ(10));
@@ -13,7 +15,8 @@
 #    arrive as IRQ 14 and wake the CPU from HLT;
 #  - readonly=on: the guest's write fails (the device reports an error),
 #    the image is unchanged;
-#  - bad --drive arguments and images: clear errors, status 2 or 4.
+#  - bad --drive arguments and images: clear errors, status 2 or 4, in
+#    the standalone and the managed mode (--startvm ... --drive).
 # Prints the time from start to each payload's verdict.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
@@ -61,9 +64,27 @@ cp "$PAY/ide_mbr.bin" "$T/disk.img"
 truncate -s 4M "$T/disk.img"
 boot "disk boot" 67 "disk write ok" --boot disk \
     --drive "if=ide,port=0,device=0,media=disk,format=raw,file=$T/disk.img"
-for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-SECTOR-2!'; done >"$T/want"
-dd if="$T/disk.img" of="$T/got" bs=512 skip=2 count=1 status=none
-cmp -s "$T/want" "$T/got" || fail "disk: LBA 2 of the image is not what the guest wrote"
+for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-LBA-2050!'; done >"$T/want"
+dd if="$T/disk.img" of="$T/got" bs=512 skip=2050 count=1 status=none
+cmp -s "$T/want" "$T/got" || fail "disk: LBA 2050 of the image is not what the guest wrote"
+
+# ---- the same from a dynamic VDI made by qemu-img: the guest's write
+# allocates a block; qemu-img finds the image clean and the data in it ----
+if command -v qemu-img >/dev/null; then
+    cp "$PAY/ide_mbr.bin" "$T/v.raw"
+    truncate -s 4M "$T/v.raw"
+    qemu-img convert -f raw -O vdi "$T/v.raw" "$T/v.vdi"
+    boot "vdi boot" 67 "disk write ok" --boot disk \
+        --drive "if=ide,port=0,device=0,media=disk,file=$T/v.vdi"
+    qemu-img check -f vdi "$T/v.vdi" >"$T/check" 2>&1 ||
+        { fail "vdi: qemu-img check"; sed 's/^/    /' "$T/check"; }
+    qemu-img convert -f vdi -O raw "$T/v.vdi" "$T/v.back"
+    dd if="$T/v.back" of="$T/got" bs=512 skip=2050 count=1 status=none
+    cmp -s "$T/want" "$T/got" || fail "vdi: LBA 2050 is not what the guest wrote"
+else
+    echo "FAIL ide: qemu-img is missing: install qemu-utils (tools/setup.sh does)"
+    fails=$((fails + 1))
+fi
 
 # ---- BIOS -> DVD (El Torito, no emulation) ----------------------------------
 mkdir "$T/iso"
@@ -140,6 +161,13 @@ expect "missing image" 4 "$T/none.img" -- "${K[@]}" \
     --drive "if=ide,port=0,device=0,media=disk,file=$T/none.img"
 expect "bad format" 2 "format= is raw, vdi or iso, not 'qcow2'" -- "${K[@]}" \
     --drive "if=ide,port=0,device=0,media=disk,format=qcow2,file=$T/disk.img"
+# the managed mode (the service passes the machine's attachments as --drive)
+# takes the same syntax; without a service it then stops at the connection
+mkdir -p "$T/home"
+expect "managed sata" 2 "controller 'sata' is not in this build yet" -- \
+    --startvm vm1 --home "$T/home" --drive "if=sata,media=disk,file=$T/disk.img"
+expect "managed drive" 4 "cannot reach the service" -- \
+    --startvm vm1 --home "$T/home" --drive "if=ide,port=1,media=cdrom"
 # a path with commas: file= takes the rest of the argument
 cp "$T/disk.img" "$T/a,b=c.img"
 expect "comma in path" 85 "piix3ide0: primary master: hard disk" -- "${K[@]}" --debug-exit \

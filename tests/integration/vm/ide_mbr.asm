@@ -1,7 +1,7 @@
 ; ide_mbr.asm - a hard disk's boot sector for ide.sh: SeaBIOS loads it from
 ; the PIIX3 IDE disk to 0:7c00. It prints "disk boot" on COM1, writes
-; sector 2 (LBA) with a pattern through INT 13h (SeaBIOS: ATA WRITE
-; SECTORS), reads it back into another buffer (READ SECTORS), compares,
+; LBA 2050 (in the disk's second MiB: a new block of a dynamic VDI) with a
+; pattern through INT 13h (SeaBIOS: ATA WRITE SECTORS), reads it back into another buffer (READ SECTORS), compares,
 ; and reports through the debug-exit port: 0x21 when the data came back
 ; ("disk write ok"), 0x2f when a call failed or the data differ.
 bits 16
@@ -23,15 +23,15 @@ org 0x7c00
         rep movsb
         dec bx
         jnz .fill
-        mov ax, 0x0301                  ; write 1 sector, CHS 0/0/3 = LBA 2
-        mov cx, 0x0003
+        mov ax, 0x0301                  ; write 1 sector, CHS 2/0/35 = LBA 2050
+        mov cx, 0x0223                  ; (16 heads, 63 sectors per track)
         xor dh, dh
         mov dl, [drive]
         mov bx, 0x8000
         int 0x13
         jc fail
         mov ax, 0x0201                  ; read it back
-        mov cx, 0x0003
+        mov cx, 0x0223
         xor dh, dh
         mov dl, [drive]
         mov bx, 0x9000
@@ -65,6 +65,6 @@ drive:   db 0
 hello:   db "disk boot", 13, 10, 0
 ok:      db "disk write ok", 13, 10, 0
 bad:     db "disk write FAILED", 13, 10, 0
-pattern: db "CAPSULE-IDE-WRITE-TEST-SECTOR-2!"
+pattern: db "CAPSULE-IDE-WRITE-TEST-LBA-2050!"
 times 510-($-$$) db 0
 dw 0xaa55

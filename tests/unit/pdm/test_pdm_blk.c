@@ -267,6 +267,23 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/* The host's I/O fails (the image shrank under the VM): the request
+ * completes with CAP_E_IO and the VM log says why. */
+START_TEST(test_host_error)
+{
+    struct blkdev *s = machine(false);
+    ck_assert_int_eq(truncate(disk, 4096), 0);
+    ck_assert_int_eq(submit(s, 0, 0, PDM_BLK_READ, 65536, 4096, 0), CAP_OK);
+    ck_assert_int_eq(submit(s, 0, 1, PDM_BLK_READ, 0, 4096, 0), CAP_OK);
+    pdm_blk_drain(h.pdm);
+    ck_assert_uint_eq(s->done, 2);
+    ck_assert_int_eq(s->status[0], CAP_E_IO);
+    ck_assert_int_eq(s->status[1], CAP_OK);
+    ck_assert_msg(h_logged(&h, "blkdev0: LUN 0: host I/O error (read at byte 65536, 4096 bytes)"),
+                  "log: %s", h.log);
+}
+END_TEST
+
 /* Requests in flight when the VM goes away: no completion reaches a freed
  * device, nothing hangs. */
 START_TEST(test_destroy_in_flight)
@@ -292,6 +309,7 @@ int main(void)
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_medium_change);
     tcase_add_test(tc, test_config_errors);
+    tcase_add_test(tc, test_host_error);
     tcase_add_test(tc, test_destroy_in_flight);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
