@@ -577,27 +577,18 @@ cap_result ahci_port_init(struct ahci *s, unsigned idx)
     p->slot = -1;
     p->ch.dev = dev;
     p->ch.idx = idx;
-    p->ch.buf = malloc(IDE_BUF_SIZE);
-    if (!p->ch.buf)
-        return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "out of memory");
     for (unsigned u = 0; u < 2; u++) {
         p->ch.drv[u].ch = &p->ch;
         p->ch.drv[u].unit = u;
     }
     snprintf(d->serial, sizeof(d->serial), "CAPSULE-SATA-%02u-%02x", idx, dev->instance & 0xff);
-    cap_result rc = dev->hlp->blk_attach(dev, idx, &ahci_blk_port, p, &d->blk);
+    struct pdm_blk_info info;
+    cap_result rc = ide_drive_attach(dev, d, idx, &ahci_blk_port, p, &info);
     if (rc != CAP_OK)
         return CAP_FAILED(rc) ? rc : CAP_OK;
-    struct pdm_blk_info info;
-    dev->hlp->blk_info(d->blk, &info);
-    d->atapi = info.kind == PDM_BLK_CDROM;
-    d->sectors = info.size / 512;
-    if (!d->atapi) { /* the usual BIOS geometry: 16 heads, 63 sectors, <= 16383 cylinders */
-        uint64_t c = d->sectors / (16 * 63);
-        d->cyls = (uint16_t)(c < 1 ? 1 : c > 16383 ? 16383 : c);
-        d->heads = d->lheads = 16;
-        d->spt = d->lspt = 63;
-    }
+    p->ch.buf = malloc(IDE_BUF_SIZE); /* only a drive runs commands through the core */
+    if (!p->ch.buf)
+        return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "out of memory");
     dev->hlp->log(dev, PDM_LOG_INFO, "port %u: %s%s", idx, d->atapi ? "DVD drive" : "hard disk",
                   d->atapi ? (info.present ? " with a medium" : ", empty") : "");
     return CAP_OK;

@@ -167,6 +167,12 @@ void ide_abort_transfer(struct ide_channel *ch);
 /* The block layer's completion (port->complete; req->user is the channel). */
 void ide_blk_complete(struct pdm_dev *dev, void *user, struct pdm_blk_req *req);
 void ide_put_string(uint16_t *words, unsigned first, unsigned nwords, const char *s);
+/* Attaches LUN `lun`'s drive to `d` (construct only): d->blk, atapi, sectors
+ * and a disk's default CHS geometry, *info the drive now. The block layer's
+ * answer: CAP_OK, CAP_FALSE_RESULT (no drive there: d->blk stays NULL) or
+ * its error. Shared by every controller on this core (piix3ide, ahci). */
+cap_result ide_drive_attach(struct pdm_dev *dev, struct ide_drive *d, unsigned lun,
+                            const struct pdm_blk_port *port, void *user, struct pdm_blk_info *info);
 
 /* ide_atapi.c */
 void atapi_identify(struct ide_drive *d, uint16_t *w);
