@@ -61,17 +61,16 @@ static uint8_t pattern(uint64_t byte)
     return (uint8_t)((byte / 512) * 7 + byte % 512);
 }
 
+/* A temporary image of `bytes` bytes holding pattern(). */
 static void make_image(char *path, const char *tmpl, size_t bytes)
 {
     snprintf(path, 64, "%s", tmpl);
     int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    uint8_t *buf = malloc(bytes);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
+    ck_assert_ptr_nonnull(f);
     for (size_t i = 0; i < bytes; i++)
-        buf[i] = pattern(i);
-    ck_assert_int_eq(write(fd, buf, bytes), (ssize_t)bytes);
-    close(fd);
-    free(buf);
+        fputc(pattern(i), f);
+    ck_assert_int_eq(fclose(f), 0);
 }
 
 /* ---- the machine ------------------------------------------------------------- */
@@ -98,34 +97,32 @@ static void wr(unsigned off, uint32_t v)
     h_mmio_out(&h, ABAR + off, 4, v);
 }
 
-static void add_drive(unsigned port, enum pdm_blk_kind kind, const char *path, bool ro)
-{
-    struct pdm_drive_config dc = {
-        .device = "ahci", .lun = port, .kind = kind, .path = path, .readonly = ro};
-    ck_assert_int_eq(pdm_add_drive(h.pdm, &dc), CAP_OK);
-}
-
+/* The images live while a test runs. */
 static void setup(void)
 {
-    h_setup(&h);
     make_image(disk_path, "/tmp/ahci-disk-XXXXXX", SECTORS * 512);
     make_image(iso_path, "/tmp/ahci-iso-XXXXXX", ISO_SECTS * 2048);
+    h_setup(&h);
 }
 
 static void teardown(void)
 {
     h_teardown(&h);
-    unlink(disk_path);
-    unlink(iso_path);
+    for (char *path = disk_path; path; path = path == disk_path ? iso_path : NULL)
+        unlink(path);
 }
 
 /* A disk on port 0, a DVD drive with the ISO on port 2 (so 3 ports, port
  * 1 empty); BAR5 at ABAR, memory and bus master on, INTA# routed. */
-static void machine(bool readonly)
+static void machine_off(bool readonly)
 {
+    const struct pdm_drive_config drives[] = {
+        {.device = "ahci", .lun = 0, .kind = PDM_BLK_DISK, .path = disk_path, .readonly = readonly},
+        {.device = "ahci", .lun = 2, .kind = PDM_BLK_CDROM, .path = iso_path},
+    };
     ck_assert_int_eq(h_add(&h, "pci", NULL, 0), CAP_OK);
-    add_drive(0, PDM_BLK_DISK, disk_path, readonly);
-    add_drive(2, PDM_BLK_CDROM, iso_path, false);
+    for (size_t i = 0; i < sizeof(drives) / sizeof(drives[0]); i++)
+        ck_assert_int_eq(pdm_add_drive(h.pdm, &drives[i]), CAP_OK);
     ck_assert_int_eq(h_add(&h, "ahci", NULL, 0), CAP_OK);
     ck_assert_int_eq(pdm_check_drives(h.pdm), CAP_OK);
     cfg_w(DEVFN, 0x24, 4, (uint32_t)ABAR);
@@ -144,6 +141,13 @@ static void port_start(unsigned p)
     wr(PX(p, CMD), FRE | ST);
     wr(PX(p, SERR), 0xffffffffu);
     wr(PX(p, IS), 0xffffffffu);
+}
+
+/* The machine with port 0 (the disk) started. */
+static void machine(bool readonly)
+{
+    machine_off(readonly);
+    port_start(0);
 }
 
 static void put32(uint64_t gpa, uint32_t v)
@@ -251,11 +255,21 @@ static void ck_read_works(unsigned p)
     check_pattern(h.ram + DATA, 100 * 512, 4096);
 }
 
+/* n PRD entries of `bytes` each at `table`, one after the other from DATA. */
+static void long_prdt(uint64_t table, unsigned n, uint32_t bytes)
+{
+    for (unsigned i = 0; i < n; i++) {
+        put32(table + 16 * i, DATA + bytes * i);
+        put32(table + 16 * i + 4, 0);
+        put32(table + 16 * i + 12, bytes - 1);
+    }
+}
+
 /* ---- tests ------------------------------------------------------------------- */
 
 START_TEST(test_identity_registers)
 {
-    machine(false);
+    machine_off(false);
     ck_assert_uint_eq(cfg_r(DEVFN, 0), 0x29228086);
     ck_assert_uint_eq(cfg_r(DEVFN, 8) >> 8, 0x010601);
     ck_assert_uint_eq(cfg_r(DEVFN, 0x3c) >> 8 & 0xff, 1); /* INTA# */
@@ -300,7 +314,6 @@ END_TEST
 START_TEST(test_identify_read_write_flush)
 {
     machine(false);
-    port_start(0);
     /* IDENTIFY DEVICE: PIO data-in through the PRDT, a PIO setup FIS */
     struct prd id = {DATA, 512};
     uint32_t is = run(0, 0xec, 0, 0, &id, 1);
@@ -360,7 +373,6 @@ END_TEST
 START_TEST(test_readonly_and_slots)
 {
     machine(true);
-    port_start(0);
     struct prd wp = {DATA, 512};
     build(0, 0, 0x35, 0, 1, 0, NULL, &wp, 1);
     ck_failed(0, issue(0));
@@ -412,7 +424,6 @@ END_TEST
 START_TEST(test_interrupt)
 {
     machine(false);
-    port_start(0);
     struct prd one = {DATA, 512};
     run(0, 0x25, 0, 1, &one, 1);
     ck_assert_int_eq(h.irq_level[IRQ], 0); /* GHC.IE off */
@@ -447,7 +458,6 @@ END_TEST
 START_TEST(test_hostile_pointers)
 {
     machine(false);
-    port_start(0);
     struct prd one = {DATA, 4096};
     /* command table outside RAM */
     build(0, 0, 0x25, 0, 8, 0, NULL, &one, 1);
@@ -476,11 +486,7 @@ START_TEST(test_hostile_pointers)
     memcpy(h.ram + table - 0x80, h.ram + CT_OF(0), 0x80);
     put32(CLB_OF(0) + 8, (uint32_t)(table - 0x80));
     put32(CLB_OF(0), 5u | 4096u << 16);
-    for (unsigned i = 0; i < 4096; i++) {
-        put32(table + 16 * i, DATA + 2 * i);
-        put32(table + 16 * i + 4, 0);
-        put32(table + 16 * i + 12, 1);
-    }
+    long_prdt(table, 4096, 2);
     memset(h.ram + DATA, 0, 8192);
     ck_ok(0, issue(0));
     check_pattern(h.ram + DATA, 0, 8192);
@@ -491,11 +497,7 @@ START_TEST(test_hostile_pointers)
     h.ram[table - 0x80 + 12] = 128; /* 128 sectors */
     put32(CLB_OF(0) + 8, (uint32_t)(table - 0x80));
     put32(CLB_OF(0), 5u | 0xffffu << 16);
-    for (unsigned i = 0; i < 4096; i++) {
-        put32(table + 16 * i, DATA + i);
-        put32(table + 16 * i + 4, 0);
-        put32(table + 16 * i + 12, 0);
-    }
+    long_prdt(table, 4096, 1);
     ck_failed(0, issue(0));
     /* command list outside RAM */
     wr(PX(0, CMD), FRE);
@@ -587,29 +589,28 @@ START_TEST(test_random_traffic)
 }
 END_TEST
 
-static Suite *suite(void)
+int main(void)
 {
+    const TTest *tests[] = {
+        test_identity_registers,
+        test_identify_read_write_flush,
+        test_readonly_and_slots,
+        test_atapi,
+        test_interrupt,
+        test_hostile_pointers,
+        test_empty_port_and_resets,
+        test_random_traffic,
+    };
     Suite *s = suite_create("dev-ahci");
+    SRunner *sr = srunner_create(s);
     TCase *tc = tcase_create("ahci");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_identity_registers);
-    tcase_add_test(tc, test_identify_read_write_flush);
-    tcase_add_test(tc, test_readonly_and_slots);
-    tcase_add_test(tc, test_atapi);
-    tcase_add_test(tc, test_interrupt);
-    tcase_add_test(tc, test_hostile_pointers);
-    tcase_add_test(tc, test_empty_port_and_resets);
-    tcase_add_test(tc, test_random_traffic);
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+        tcase_add_test(tc, tests[i]);
     suite_add_tcase(s, tc);
-    return s;
-}
-
-int main(void)
-{
-    SRunner *sr = srunner_create(suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
-    return failed ? 1 : 0;
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
