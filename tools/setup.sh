@@ -13,6 +13,9 @@ CAPSULE_DEBS="scons gcc clang clang-format git libclang-rt-14-dev pkg-config lib
 libexpat1-dev check libsubunit-dev swig python3 python3-dev default-jdk-headless nasm mingw-w64
 binutils qemu-utils seabios xorriso"
 
+# iasl (acpica-tools): tests/unit/platform disassembles the DSDT with it.
+CAPSULE_DEBS="$CAPSULE_DEBS acpica-tools"
+
 step() { # step NAME COMMAND...: runs COMMAND with its output in a log
     local name=$1 log t0 rc
     shift

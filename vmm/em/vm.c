@@ -339,7 +339,7 @@ static cap_result create_modules(struct vm *vm)
         return rc;
     struct pdm_create_info pi = {
         .registry = vm->cfg.registry, .iom = vm->iom, .tm = vm->tm, .host = &vm_host_ops,
-        .host_ctx = vm, .phys = &vm_phys_ops, .phys_ctx = vm,
+        .host_ctx = vm, .phys = &vm_phys_ops, .phys_ctx = vm, .stam = vm->stam,
     };
     rc = pdm_create(&pi, &vm->pdm);
     for (size_t i = 0; CAP_SUCCEEDED(rc) && i < vm->cfg.n_drives; i++)

@@ -235,6 +235,7 @@ cap_result loader_load(struct pgm *pgm, struct cpum_cpu *cpu, const struct loade
         .cpus = p->cpus,
         .no_acpi = p->no_acpi,
         .no_hpet = p->no_hpet,
+        .uuid = p->uuid,
     };
     switch (pick_format(p, &kernel, &err)) {
     case LOADER_LINUX:

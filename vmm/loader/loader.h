@@ -52,10 +52,16 @@
  *            GiB identity-mapped with 2 MiB pages, covering
  *            max(4 GiB, top of RAM) up to all a guest can address
  *            (1 << PLATFORM_GUEST_PHYS_BITS: 64 GiB)
- *   0x9f000  ACPI tables (Linux only, unless no_acpi): RSDP, XSDT, FADT,
- *            FACS, DSDT, MADT, HPET (unless no_hpet), up to the EBDA
- *            at 0x9fc00; the e820 map marks [0x9f000, 0x9fc00) ACPI (type 3) and
- *            boot_params.acpi_rsdp_addr points at the RSDP (loader_acpi.c)
+ *   0x9c000  ACPI tables (Linux only, unless no_acpi): vmm/platform's
+ *            (platform_tables.h) - the RSDP, then the file of the other
+ *            tables 64-byte aligned, linked by running the platform's BIOS
+ *            linker/loader script at these addresses - up to the EBDA at
+ *            0x9fc00; the e820 map marks [0x9c000, 0x9fc00) ACPI (type 3)
+ *            and boot_params.acpi_rsdp_addr points at the RSDP
+ *   0xf0000  SMBIOS (Linux only): the 2.1 entry point ("_SM_", where the
+ *            kernel scans the BIOS area for it), the 2.8 structure table
+ *            after it (loader_acpi.c); in the BIOS area the e820 map
+ *            reserves anyway
  *
  * Entry state common to all: IF clear, IDTR limit 0 (a fault before the
  * kernel loads its IDT is a triple fault, reported by EM), RSP = 0x7000
@@ -83,6 +89,7 @@
 #include "cpum/cpum.h"
 #include "pgm/pgm.h"
 #include "platform/platform_limits.h"
+#include "platform/platform_tables.h"
 #include "vmm_result.h"
 
 enum loader_format {
@@ -110,15 +117,11 @@ enum loader_entry {
 #define LOADER_LINUX_LOAD     0x100000ull
 #define LOADER_FLAT_REAL_ADDR 0x7c00ull
 #define LOADER_FLAT_ADDR      0x100000ull
-#define LOADER_ACPI_ADDR      0x9f000ull
-#define LOADER_ACPI_SIZE      0xc00ull /* up to the EBDA (the legacy hole) */
-/* What the FADT and DSDT describe: plugins/devices/acpipm's defaults. */
-#define LOADER_ACPI_PM_BASE   0x600u /* PM1a_EVT +0, PM1a_CNT +4, PM_TMR +8 */
-#define LOADER_ACPI_SCI_IRQ   9u
-#define LOADER_ACPI_S5_TYPE   5u     /* \_S5's SLP_TYP */
-/* What the HPET table describes: plugins/devices/hpet's defaults. */
-#define LOADER_HPET_ADDR 0xfed00000ull
-#define LOADER_HPET_ID   0x8086a201u /* its capabilities register, low half */
+#define LOADER_ACPI_ADDR      0x9c000ull
+#define LOADER_ACPI_SIZE      0x3c00ull /* up to the EBDA (the legacy hole) */
+/* SMBIOS (Linux): the entry point where an OS scans for it, the table after */
+#define LOADER_SMBIOS_ADDR 0xf0000ull
+#define LOADER_SMBIOS_SIZE 0x10000ull
 /* Firmware images (loader_load_firmware). */
 #define LOADER_FIRMWARE_MIN      0x10000ull   /* and the size's granule: 64 KiB */
 #define LOADER_FIRMWARE_MAX      0x1000000ull /* 16 MiB below 4 GiB */
@@ -153,7 +156,9 @@ struct loader_params {
     cap_bool no_acpi;          /* Linux: no ACPI tables (the guest then has no
                                   ACPI power-off: see plugins/devices/acpipm) */
     cap_bool no_hpet;          /* Linux: no ACPI HPET table (the VM has no
-                                  plugins/devices/hpet at LOADER_HPET_ADDR) */
+                                  plugins/devices/hpet at PLATFORM_HPET_ADDR) */
+    const uint8_t *uuid;       /* Linux: the SMBIOS system UUID (16 bytes,
+                                  as printed); NULL: all zeros */
 };
 
 /* One e820 / multiboot memory-map entry (type 1 usable, 2 reserved, 3 ACPI). */

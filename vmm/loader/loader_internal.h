@@ -32,6 +32,7 @@ cap_result ldr_fail(struct ldr_err *err, cap_result rc, const char *fmt, ...)
 /* Guest memory as the loader sees it: the map it also hands to the guest
  * (RAM entries merged, the legacy hole reserved), sorted by address. */
 struct ldr_mem {
+    cap_bool bios_area_ram; /* guest RAM backs [0xf0000, 1 MiB) (reserved in the map) */
     unsigned n;
     struct loader_mem_entry e[LOADER_MAX_MEM_ENTRIES];
 };
@@ -51,6 +52,7 @@ cap_result ldr_mem_mark(struct ldr_mem *mem, uint64_t addr, uint64_t len, uint32
 
 #define LDR_CHUNK_IMAGE   1u /* comes from the kernel image (overlap = bad image) */
 #define LDR_CHUNK_RESERVE 2u /* nothing written: room the kernel needs later */
+#define LDR_CHUNK_BIOS    4u /* may lie in the BIOS area [0xf0000, 1 MiB) when RAM backs it */
 
 struct ldr_chunk {
     uint64_t gpa;
@@ -81,6 +83,7 @@ struct ldr_inputs {
     unsigned cpus;       /* for the MADT; 0: 1 */
     cap_bool no_acpi;
     cap_bool no_hpet;
+    const uint8_t *uuid; /* SMBIOS system UUID, 16 bytes; NULL: zeros */
 };
 
 struct ldr_plan {
@@ -131,15 +134,15 @@ cap_result ldr_linux_boot(const uint8_t *hdr, const struct ldr_linux_kernel *lk,
  * cloud-hypervisor give a vmlinux) and sets lk->hdr_end and the limits. */
 void ldr_linux_synth_header(uint8_t *hdr, struct ldr_linux_kernel *lk);
 
-/* The ACPI tables at LOADER_ACPI_ADDR (loader_acpi.c): adds the chunk and
- * sets plan->info.acpi_rsdp. `cpus` local APICs in the MADT (0: 1). */
-cap_result ldr_add_acpi(struct ldr_plan *plan, unsigned cpus, cap_bool hpet, struct ldr_err *err);
-/* The DSDT's AML: Name (_S5, Package () {5, 5, 0, 0}), then the PCI root
- * bridge Device (\_SB.PCI0) (PNP0A03, bus 0-255, the I/O windows). */
-extern const uint8_t ldr_acpi_s5_aml[14];
-extern const uint8_t ldr_acpi_pci0_aml[99];
-/* The byte that makes p[0..len) sum to 0 (mod 256) when p holds 0 in its place. */
-uint8_t ldr_acpi_checksum(const uint8_t *p, size_t len);
+/* The firmware tables of a direct boot (loader_acpi.c), built by
+ * vmm/platform: ACPI at LOADER_ACPI_ADDR (adds the chunk and sets
+ * plan->info.acpi_rsdp; `cpus` local APICs, 0: 1; the PCI memory window
+ * from the top of `mem`'s RAM below 4 GiB) and SMBIOS at LOADER_SMBIOS_ADDR
+ * (skipped, with no error, when RAM does not back the BIOS area). */
+cap_result ldr_add_acpi(struct ldr_plan *plan, const struct ldr_inputs *in,
+                        const struct ldr_mem *mem, struct ldr_err *err);
+cap_result ldr_add_smbios(struct ldr_plan *plan, const struct ldr_inputs *in,
+                          const struct ldr_mem *mem, struct ldr_err *err);
 
 /* The formats. `img` is the kernel image; messages do not name the file
  * (loader.c prefixes it). */

@@ -267,12 +267,14 @@ cap_result ldr_linux_boot(const uint8_t *hdr, const struct ldr_linux_kernel *lk,
     /* ACPI: the tables, their e820 type, the RSDP's address (2.14+). */
     struct ldr_mem map = *mem;
     if (!in->no_acpi) {
-        if ((rc = ldr_add_acpi(plan, in->cpus, !in->no_hpet, err)) ||
+        if ((rc = ldr_add_acpi(plan, in, mem, err)) ||
             (rc = ldr_mem_mark(&map, LOADER_ACPI_ADDR, LOADER_ACPI_SIZE, LOADER_E820_ACPI, err)))
             return rc;
         if (ldr_le16(hdr + HDR_VERSION) >= 0x020e)
             ldr_put64(bp + BP_ACPI_RSDP_ADDR, plan->info.acpi_rsdp);
     }
+    if ((rc = ldr_add_smbios(plan, in, mem, err)))
+        return rc;
     fill_e820(bp, &map);
 
     if ((rc = ldr_plan_add(plan, LOADER_BOOTINFO_ADDR, bp, LDR_PAGE, LDR_PAGE, 0, "boot_params",

@@ -90,6 +90,7 @@ cap_result ldr_mem_build(struct ldr_mem *mem, const uint64_t (*ram)[2], unsigned
             (rc = mem_push(mem, s > LEGACY_HOLE_END ? s : LEGACY_HOLE_END, e, LOADER_E820_RAM, err)))
             return rc;
     }
+    mem->bios_area_ram = merged[0][1] >= LEGACY_HOLE_END;
     if ((rc = mem_push(mem, LEGACY_HOLE_START, 0xa0000, LOADER_E820_RESERVED, err)) ||
         (rc = mem_push(mem, BIOS_AREA_START, LEGACY_HOLE_END, LOADER_E820_RESERVED, err)))
         return rc;
@@ -220,7 +221,10 @@ cap_result ldr_plan_check(const struct ldr_plan *plan, const struct ldr_mem *mem
         const struct ldr_chunk *c = &plan->c[i];
         if (!c->memsz)
             continue;
-        if (c->gpa + c->memsz < c->gpa || !ldr_mem_ram_end(mem, c->gpa, c->memsz)) {
+        cap_bool in_bios = (c->flags & LDR_CHUNK_BIOS) && mem->bios_area_ram &&
+                           c->gpa >= BIOS_AREA_START && c->gpa + c->memsz <= LEGACY_HOLE_END &&
+                           c->memsz <= LEGACY_HOLE_END - BIOS_AREA_START;
+        if (!in_bios && (c->gpa + c->memsz < c->gpa || !ldr_mem_ram_end(mem, c->gpa, c->memsz))) {
             char ram[160];
             describe_ram(mem, ram, sizeof(ram));
             return ldr_fail(err, VMM_E_LOADER_NO_ROOM,

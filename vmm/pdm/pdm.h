@@ -36,6 +36,7 @@ struct cap_registry;
 struct iom;
 struct tm_clock;
 struct pdm;
+struct stam;
 
 /*
  * Guest physical memory access for device DMA. PGM implements it (reads and
@@ -81,6 +82,9 @@ struct pdm_create_info {
     void *host_ctx;
     const struct pdm_phys_ops *phys; /* DMA; NULL: no DMA */
     void *phys_ctx;
+    /* The VM's statistics (the block layer's per-drive counters under
+     * /PDM/Blk/); NULL: none. Must outlive the PDM. */
+    struct stam *stam;
 };
 
 /* One configuration value of a device, as text ("0x3f8", "true", "file:/x"). */

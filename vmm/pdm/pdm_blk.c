@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 #include <capsule/errorinfo.h>
 #include <capsule/vd.h>
 
+#include "../stam/stam.h"
 #include "pdm_internal.h"
 
 #define REQ_F_ABORTED 0x1u /* the medium changed while it was queued */
@@ -57,6 +59,11 @@ struct pdm_blk {
     bool stop;
     pthread_t thread;
     bool thread_started;
+    /* written by the I/O thread only: /PDM/Blk/<device><instance>/LUN<n>/ */
+    struct {
+        uint64_t reads, read_bytes, writes, write_bytes, flushes, errors;
+    } stat;
+    char stat_prefix[80]; /* "" when not registered */
     struct pdm_blk *next;
 };
 
@@ -105,7 +112,18 @@ static cap_result run_req(struct pdm_blk *b, struct vd_disk *d, struct pdm_blk_r
     if (CAP_FAILED(rc)) {
         log_io_error(b, r);
         cap_error_clear(); /* the guest sees an error status */
+        b->stat.errors++;
         return CAP_E_IO;
+    }
+    if (r->op == PDM_BLK_READ) {
+        b->stat.reads++;
+        b->stat.read_bytes += r->len;
+    } else if (r->op == PDM_BLK_WRITE) {
+        b->stat.writes++;
+        b->stat.write_bytes += r->len;
+        b->stat.flushes += (r->flags & PDM_BLK_F_FUA) != 0;
+    } else {
+        b->stat.flushes++;
     }
     return CAP_OK;
 }
@@ -193,8 +211,46 @@ static struct pdm_blk *find_drive(struct pdm *pdm, const char *device, unsigned 
     return NULL;
 }
 
+/* The drive's counters in the VM's statistics (a failure only logs: they
+ * are not needed to run). */
+static void register_stats(struct pdm_blk *b)
+{
+    struct stam *st = b->pdm->info.stam;
+    if (!st)
+        return;
+    static const struct {
+        const char *name;
+        size_t off;
+        enum stam_unit unit;
+        const char *desc;
+    } defs[] = {
+        {"Reads", offsetof(struct pdm_blk, stat.reads), STAM_UNIT_COUNT, "read requests done"},
+        {"ReadBytes", offsetof(struct pdm_blk, stat.read_bytes), STAM_UNIT_BYTES, "bytes read"},
+        {"Writes", offsetof(struct pdm_blk, stat.writes), STAM_UNIT_COUNT, "write requests done"},
+        {"WriteBytes", offsetof(struct pdm_blk, stat.write_bytes), STAM_UNIT_BYTES,
+         "bytes written"},
+        {"Flushes", offsetof(struct pdm_blk, stat.flushes), STAM_UNIT_COUNT,
+         "flushes to stable storage (FLUSH, FUA writes)"},
+        {"Errors", offsetof(struct pdm_blk, stat.errors), STAM_UNIT_COUNT,
+         "requests the host's I/O failed"},
+    };
+    snprintf(b->stat_prefix, sizeof(b->stat_prefix), "/PDM/Blk/%s%u/LUN%u/", b->device, b->instance,
+             b->lun);
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+        if (CAP_FAILED(stam_register_counterf(st, (uint64_t *)((char *)b + defs[i].off),
+                                              defs[i].unit, defs[i].desc, "%s%s", b->stat_prefix,
+                                              defs[i].name))) {
+            cap_error_clear();
+            stam_deregister(st, b->stat_prefix);
+            b->stat_prefix[0] = '\0';
+            return;
+        }
+}
+
 static void blk_free(struct pdm_blk *b)
 {
+    if (b->stat_prefix[0])
+        stam_deregister(b->pdm->info.stam, b->stat_prefix);
     vd_close(b->disk);
     pthread_cond_destroy(&b->work);
     pthread_cond_destroy(&b->idle);
@@ -240,6 +296,7 @@ cap_result pdm_add_drive(struct pdm *pdm, const struct pdm_drive_config *dc)
         return rc;
     }
     b->thread_started = true;
+    register_stats(b);
     struct pdm_blk **pp = &pdm->drives;
     while (*pp)
         pp = &(*pp)->next;

@@ -11,7 +11,8 @@
  * Everything a device needs from the VMM comes through dev->hlp, a constant
  * table of function pointers (struct pdm_hlp): port and MMIO ranges, IRQ
  * lines, timers on the virtual clock, DMA to guest memory, configuration
- * values, logging, errors and VM control. A device therefore links nothing
+ * values, logging, errors, VM control, and PCI functions on the machine's
+ * bus (pdmpci.h, included below). A device therefore links nothing
  * of the VMM, never includes KVM or another device's headers, and keeps no
  * global state: many VMs with many instances can share one loaded plugin.
  *
@@ -446,16 +447,17 @@ struct pdm_hlp {
                               uint64_t addr);
 
     /* ---- the block layer (ABI 6; "block devices" above) ---- */
-    /* blk_attach: the drive the configuration puts on `lun` of this device (construct only):
-     * CAP_OK and *out, or CAP_FALSE_RESULT and NULL when the LUN is empty;
-     * CAP_E_ALREADY_REGISTERED when attached twice. blk_info: the drive
-     * and its medium now. blk_submit: queue a request (errors above).
-     * blk_cancel: drops the queued requests and waits for the running one
-     * (at most one host I/O); none of them completes (reset, SRST, a
-     * command the guest aborted). blk_set_locked: the guest's PREVENT
-     * MEDIUM REMOVAL (the host's eject then needs force). blk_eject: the
-     * guest's eject: CAP_E_ACCESSDENIED while locked, CAP_FALSE_RESULT when
-     * already empty; queued requests end with CAP_E_ABORT. */
+    /* blk_attach: the drive the configuration puts on `lun` of this
+     * device (construct only): CAP_OK and *out, or CAP_FALSE_RESULT and
+     * NULL when the LUN is empty; CAP_E_ALREADY_REGISTERED when attached
+     * twice. blk_info: the drive and its medium now. blk_submit: queue a
+     * request (errors above). blk_cancel: drops the queued requests and
+     * waits for the running one (at most one host I/O); none of them
+     * completes (reset, SRST, a command the guest aborted).
+     * blk_set_locked: the guest's PREVENT MEDIUM REMOVAL (the host's eject
+     * then needs force). blk_eject: the guest's eject: CAP_E_ACCESSDENIED
+     * while locked (and for a DISK), CAP_FALSE_RESULT when already empty;
+     * queued requests end with CAP_E_ABORT. */
     cap_result (*blk_attach)(struct pdm_dev *dev, unsigned lun, const struct pdm_blk_port *port,
                              void *user, struct pdm_blk **out);
     void (*blk_info)(struct pdm_blk *blk, struct pdm_blk_info *out);

@@ -41,7 +41,10 @@
  *             [4 GiB, 4 GiB + the rest), type 1; the firmware reserves its
  *             own areas (EBDA, BIOS) in the map it gives the OS
  *   file0 .. file31   "name=NAME,path=PATH" (max 64 MiB),
- *                     "name=NAME,string=TEXT", or an integer file (what
+ *                     "name=NAME,string=TEXT", "name=NAME,hex=HEX" (the
+ *                     bytes as pairs of hex digits, max 64 MiB: binary
+ *                     files the VM process builds, e.g. the ACPI and
+ *                     SMBIOS tables of vmm/platform), or an integer file (what
  *                     SeaBIOS reads with romfile_loadint) "name=NAME,u8=V",
  *                     u16=, u32=, u64= (little-endian, V decimal or 0x..,
  *                     must fit); NAME: 1-55 characters, unique (e.g.
@@ -233,14 +236,49 @@ static cap_result set_int_file(struct pdm_dev *dev, const char *key, const char 
             b[i] = (uint8_t)(v >> (8 * i));
         return set_bytes(dev, it, b, kinds[k].bytes);
     }
-    return dev->hlp->error(dev, CAP_E_INVALIDARG,
-                           "config key '%s': expected path=, string=, u8=, u16=, u32= or u64= "
-                           "after the name in '%s'",
-                           key, rest);
+    return dev->hlp->error(
+        dev, CAP_E_INVALIDARG,
+        "config key '%s': expected path=, string=, hex=, u8=, u16=, u32= or u64= "
+        "after the name in '%s'",
+        key, rest);
 }
 
-/* "name=NAME,path=PATH", "name=NAME,string=TEXT" (TEXT runs to the end) or
- * "name=NAME,uN=V". */
+/* "hex=..": an even number of hex digits, at most MAX_FILE bytes. */
+static cap_result set_hex_file(struct pdm_dev *dev, const char *key, const char *hex,
+                               struct fw_item *it)
+{
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 > MAX_FILE)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                               "config key '%s': hex= needs an even number of digits, at most "
+                               "%u bytes (%zu digits given)",
+                               key, MAX_FILE, n);
+    uint8_t *b = malloc(n / 2 + 1);
+    if (!b)
+        return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "config key '%s': out of memory", key);
+    for (size_t i = 0; i < n; i++) {
+        char c = hex[i];
+        int v = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (v < 0) {
+            free(b);
+            return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                                   "config key '%s': hex= has '%c' at digit %zu", key, c, i);
+        }
+        b[i / 2] = (uint8_t)(i % 2 ? b[i / 2] | v : v << 4);
+    }
+    free(it->data);
+    it->data = n ? b : NULL;
+    it->size = (uint32_t)(n / 2);
+    if (!n)
+        free(b);
+    return CAP_OK;
+}
+
+/* "name=NAME,path=PATH", "name=NAME,string=TEXT" (TEXT runs to the end),
+ * "name=NAME,hex=HEX" or "name=NAME,uN=V". */
 static cap_result add_named_file(struct pdm_dev *dev, const char *key, const char *spec)
 {
     struct fwcfg *s = dev->data;
@@ -264,6 +302,8 @@ static cap_result add_named_file(struct pdm_dev *dev, const char *key, const cha
         rc = load_file(dev, key, rest + 5, MAX_FILE, &f->item);
     else if (strncmp(rest, "string=", 7) == 0)
         rc = set_bytes(dev, &f->item, rest + 7, strlen(rest + 7));
+    else if (strncmp(rest, "hex=", 4) == 0)
+        rc = set_hex_file(dev, key, rest + 4, &f->item);
     else
         rc = set_int_file(dev, key, rest, &f->item);
     s->n_files++; /* even on failure: destruct frees what was read */

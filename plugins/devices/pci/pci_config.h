@@ -24,7 +24,8 @@
  * (where a BAR should be mapped now) and the INTx bookkeeping (which PIRQ
  * lines are asserted).
  *
- * Plain C with no VMM dependency (the unit tests link it directly). Not
+ * Plain C needing only the device API's headers (no VMM code: the unit
+ * tests link it directly). Not
  * thread-safe: the device plugin calls it under PDM's per-VM lock. A bus
  * and its functions are owned by the caller (embedded in device state).
  */

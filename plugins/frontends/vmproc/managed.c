@@ -127,6 +127,9 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
     if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetDebugExitEnabled(m, &dbgexit);
     if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetId(m, &s->opts.machine_uuid);
+    s->opts.has_machine_uuid = CAP_SUCCEEDED(rc);
+    if (CAP_SUCCEEDED(rc))
         rc = read_serial(m, s);
     if (CAP_FAILED(rc))
         return rc;

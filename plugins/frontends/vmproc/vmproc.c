@@ -20,9 +20,10 @@
 #include "pdm.h"
 #include "vmproc.h"
 #include "vmproc_frontends.h"
+#include "vmproc_fwtables.h"
 
 #define MAX_DEVICES (16 + VMPROC_MAX_EXTRA_DEVICES)
-#define MAX_KV      8
+#define MAX_KV      16
 
 /*
  * The default devices of a VM - what a PC has - in construction order (the
@@ -129,6 +130,7 @@ struct vmproc {
     char serial_text[2][16]; /* COM1's iobase and irq as strings */
     char num_text[3][24];    /* RAM size, RAM below 4 GiB, CPUs as strings */
     char sercon_text[48];    /* fw_cfg's etc/sercon-port (firmware bios) */
+    struct vmproc_fwtables fwt; /* ACPI + SMBIOS for fw_cfg (bios), the UUID */
     char engine_reason[256];
     struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
     uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
@@ -199,6 +201,11 @@ static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
         /* as QEMU without -boot reboot-timeout: no retry after "No bootable
          * device." (SeaBIOS's default would reset the VM every 60 s) */
         kv[n++] = (struct pdm_cfg_kv){"file1", "name=etc/boot-fail-wait,u32=0xffffffff"};
+        /* vmm/platform's ACPI tables with their loader script, and SMBIOS */
+        static const char *const keys[VMPROC_FWTABLE_FILES] = {"file2", "file3", "file4", "file5",
+                                                               "file6"};
+        for (unsigned i = 0; i < p->fwt.n; i++)
+            kv[n++] = (struct pdm_cfg_kv){keys[i], p->fwt.spec[i]};
     }
     return n;
 }
@@ -275,6 +282,10 @@ static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
 
 static cap_result build_device_list(struct vmproc *p)
 {
+    cap_result frc = vmproc_fwtables_build(&p->opts, !is_disabled(&p->opts, "acpipm"),
+                                           !is_disabled(&p->opts, "hpet"), &p->fwt);
+    if (CAP_FAILED(frc))
+        return frc;
     for (unsigned i = 0; i < p->opts.n_disabled_devices; i++) {
         size_t j = 0;
         while (j < N_DEFAULT_DEVICES &&
@@ -336,6 +347,7 @@ static cap_result load_image(struct vmproc *p, struct vm *vm)
         .cpus = p->opts.cpus,
         .no_acpi = is_disabled(&p->opts, "acpipm"),
         .no_hpet = is_disabled(&p->opts, "hpet"),
+        .uuid = p->fwt.uuid,
     };
     return loader_load(vm_pgm(vm), vm_cpu(vm, 0), &lp, &p->boot);
 }
@@ -533,5 +545,6 @@ void vmproc_destroy(struct vmproc *p)
     cap_registry_destroy(p->registry);
     for (unsigned i = 0; i < VMPROC_MAX_EXTRA_DEVICES; i++)
         free(p->dev_text[i]);
+    vmproc_fwtables_free(&p->fwt);
     free(p);
 }

@@ -92,6 +92,10 @@ struct vmproc_opts {
     bool debug_exit;
     bool stats;
     const char *frontend; /* "headless" */
+    /* the managed machine's id, its SMBIOS system UUID (without one: a
+     * UUID derived from the options) */
+    bool has_machine_uuid;
+    cap_uuid machine_uuid;
     /* --device NAME[,key=value...]: devices beyond the defaults, or new keys
      * for a default one (pic, pit, port80, rtc, i8042, fwcfg, apic, ioapic,
      * acpipm, pci, hpet) */

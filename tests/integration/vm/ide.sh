@@ -3,7 +3,8 @@
 # controller under SeaBIOS (--firmware bios, engine rem):
 #  - BIOS -> disk: a raw image whose boot sector is ide_mbr.bin boots; the
 #    payload writes LBA 2050 through INT 13h and reads it back (ATA WRITE and
-#    READ SECTORS), and the data is in the image file afterwards;
+#    READ SECTORS), and the data is in the image file afterwards; --stats
+#    counts the requests under /PDM/Blk/;
 #  - the same from a dynamic VDI made by qemu-img (a new block allocated by
 #    the guest's write; qemu-img check calls it clean, the data is there);
 #  - BIOS -> DVD: an ISO made with xorriso, ide_cdboot.bin as its El Torito
@@ -15,18 +16,26 @@
 #    arrive as IRQ 14 and wake the CPU from HLT;
 #  - readonly=on: the guest's write fails (the device reports an error),
 #    the image is unchanged;
-#  - bad --drive arguments and images: clear errors, status 2 or 4, in
-#    the standalone and the managed mode (--startvm ... --drive).
+#  - bad --drive arguments and images (missing, held by another VM):
+#    clear errors, status 2 or 4, in the standalone and the managed mode
+#    (--startvm ... --drive).
 # Prints the time from start to each payload's verdict.
 set -u
 BOOT_TEST=ide
 . "$(dirname "$0")/bios_boot.sh"
+holder=
+trap '[ -n "$holder" ] && kill "$holder" 2>/dev/null; rm -rf "$T"' EXIT
 
 # ---- BIOS -> disk, the guest's write reaches the image ---------------------
 cp "$PAY/ide_mbr.bin" "$T/disk.img"
 truncate -s 4M "$T/disk.img"
-boot "disk boot" 67 "disk write ok" --boot disk \
+boot "disk boot" 67 "disk write ok" --boot disk --stats \
     --drive "if=ide,port=0,device=0,media=disk,format=raw,file=$T/disk.img"
+# the block layer's counters: the boot sector and the read-back, one write
+for want in "/PDM/Blk/piix3ide0/LUN0/Reads 2 count" "/PDM/Blk/piix3ide0/LUN0/ReadBytes 1024 bytes" \
+    "/PDM/Blk/piix3ide0/LUN0/Writes 1 count" "/PDM/Blk/piix3ide0/LUN0/WriteBytes 512 bytes"; do
+    grep -q "^$want" "$T/log" || fail "disk: --stats lacks '$want'"
+done
 for i in $(seq 16); do printf 'CAPSULE-IDE-WRITE-TEST-LBA-2050!'; done >"$T/want"
 dd if="$T/disk.img" of="$T/got" bs=512 skip=2050 count=1 status=none
 cmp -s "$T/want" "$T/got" || fail "disk: LBA 2050 of the image is not what the guest wrote"
@@ -120,6 +129,19 @@ expect "managed sata port" 2 "sata has ports 0-29 and devices 0-0" -- \
     --startvm vm1 --home "$T/home" --drive "if=sata,port=30,media=disk,file=$T/disk.img"
 expect "managed drive" 4 "cannot reach the service" -- \
     --startvm vm1 --home "$T/home" --drive "if=ide,port=1,media=cdrom"
+# an image another VM has open read-write is refused (runtime/vd's lock)
+truncate -s 1M "$T/held.img"
+"$VM" --firmware bios --engine rem --serial none \
+    --drive "if=ide,media=disk,file=$T/held.img" >/dev/null 2>&1 &
+holder=$!
+for i in $(seq 100); do
+    [ -n "$(find /proc/$holder/fd -lname "$T/held.img" 2>/dev/null)" ] && break
+    sleep 0.05
+done
+expect "image in use" 4 "held.img: in use by another process" -- "${K[@]}" \
+    --drive "if=ide,media=disk,file=$T/held.img"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
 # a path with commas: file= takes the rest of the argument
 cp "$T/disk.img" "$T/a,b=c.img"
 expect "comma in path" 85 "piix3ide0: primary master: hard disk" -- "${K[@]}" --debug-exit \

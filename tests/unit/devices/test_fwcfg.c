@@ -183,6 +183,28 @@ START_TEST(test_file_dir)
 }
 END_TEST
 
+/* hex=: binary files (the VM process's ACPI and SMBIOS tables) */
+START_TEST(test_hex_file)
+{
+    struct pdm_cfg_kv kv[] = {{"file0", "name=etc/acpi/rsdp,hex=00ff7Fa5"},
+                              {"file1", "name=opt/empty,hex="}};
+    ck_assert_int_eq(h_add(&h, "fwcfg", kv, 2), CAP_OK);
+    sel(0x0019);
+    uint8_t hdr[4], e[64];
+    rd(hdr, 4);
+    ck_assert_uint_eq(hdr[3], 2);
+    rd(e, 64);
+    ck_assert_str_eq((char *)e + 8, "etc/acpi/rsdp");
+    ck_assert_uint_eq(e[0] << 24 | e[1] << 16 | e[2] << 8 | e[3], 4);
+    rd(e, 64);
+    ck_assert_str_eq((char *)e + 8, "opt/empty");
+    ck_assert_uint_eq(e[0] << 24 | e[1] << 16 | e[2] << 8 | e[3], 0);
+    sel(0x0020);
+    ck_assert_uint_eq(rd_le(4), 0xa57fff00u);
+    ck_assert_uint_eq(rd_le(1), 0); /* past the end */
+}
+END_TEST
+
 static void expect_error(const struct pdm_cfg_kv *kv, size_t n, const char *needle)
 {
     ck_assert_int_ne(h_add(&h, "fwcfg", kv, n), CAP_OK);
@@ -208,7 +230,11 @@ START_TEST(test_config_errors)
     struct pdm_cfg_kv k5[] = {{"file0", "name=a,string=1"}, {"file1", "name=a,string=2"}};
     expect_error(k5, 2, "given twice");
     struct pdm_cfg_kv k6[] = {{"file0", "name=a,url=x"}};
-    expect_error(k6, 1, "path=, string=, u8=");
+    expect_error(k6, 1, "path=, string=, hex=, u8=");
+    struct pdm_cfg_kv k12[] = {{"file0", "name=a,hex=123"}};
+    expect_error(k12, 1, "even number of digits");
+    struct pdm_cfg_kv k13[] = {{"file0", "name=a,hex=12zz"}};
+    expect_error(k13, 1, "'z' at digit 2");
     struct pdm_cfg_kv k9[] = {{"file0", "name=a,u16=0x10000"}};
     expect_error(k9, 1, "16-bit");
     struct pdm_cfg_kv k10[] = {{"file0", "name=a,u8=-1"}};
@@ -335,6 +361,7 @@ int main(void)
     tcase_add_test(tc, test_plain_kernel);
     tcase_add_test(tc, test_file_dir);
     tcase_add_test(tc, test_config_errors);
+    tcase_add_test(tc, test_hex_file);
     tcase_add_test(tc, test_save_load_cursor);
     tcase_add_test(tc, test_arch_items_absent);
     tcase_add_test(tc, test_int_files_and_e820);

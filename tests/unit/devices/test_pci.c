@@ -316,6 +316,41 @@ START_TEST(test_reset_save_load)
 }
 END_TEST
 
+/* A state saved before PIIX3 (version 1: the host bridge's space alone)
+ * still loads: PDM's record is u32 name length, name, u32 version, u64
+ * length, data. */
+START_TEST(test_load_version1)
+{
+    uint8_t rec[4 + 4 + 4 + 8 + 261];
+    uint32_t nl = 4, ver = 1;
+    uint64_t len = 261;
+    memcpy(rec, &nl, 4);
+    memcpy(rec + 4, "pci0", 4);
+    memcpy(rec + 8, &ver, 4);
+    memcpy(rec + 12, &len, 8);
+    uint8_t *d = rec + 20;
+    uint32_t addr = conf1(0, 0, 0, 0x58);
+    memcpy(d, &addr, 4);
+    d[4] = 0x02;
+    for (unsigned r = 0; r < 256; r += 4) {
+        uint32_t v = cfg_read(0, r, 4);
+        memcpy(d + 5 + r, &v, 4);
+    }
+    d[5 + PCI_COMMAND + 1] = 0x01; /* SERR on */
+    d[5 + 0x5a] = 0x33;
+    ck_assert_int_eq(pdm_load(h.pdm, rec, sizeof(rec)), CAP_OK);
+    ck_assert_uint_eq(h_in(&h, ADDR, 4), conf1(0, 0, 0, 0x58));
+    ck_assert_uint_eq(h_in(&h, RCR, 1), 0x02);
+    ck_assert_uint_eq(cfg_read(0, PCI_COMMAND, 2), 0x0106);
+    ck_assert_uint_eq(cfg_read(0, 0x5a, 1), 0x33);
+    ck_assert_uint_eq(cfg_read(1, PCI_VENDOR_ID, 4), 0x70008086); /* PIIX3 at power-on */
+    ck_assert_uint_eq(cfg_read(1, 0x60, 4), 0x80808080);
+    ver = 3; /* a version this build does not know */
+    memcpy(rec + 8, &ver, 4);
+    ck_assert_int_ne(pdm_load(h.pdm, rec, sizeof(rec)), CAP_OK);
+}
+END_TEST
+
 /* A saved state is input: what no guest could write stays the hardware's. */
 START_TEST(test_load_hostile_state)
 {
@@ -388,6 +423,7 @@ int main(void)
     tcase_add_test(tc, test_reset_control);
     tcase_add_test(tc, test_reset_save_load);
     tcase_add_test(tc, test_load_hostile_state);
+    tcase_add_test(tc, test_load_version1);
     tcase_add_test(tc, test_hostile_sweep);
     suite_add_tcase(s, tc);
     TCase *keys = tcase_create("config");

@@ -4,7 +4,8 @@
  * through the registry): PIIX3's ISA bridge, registration through PDM, BAR
  * sizing and mapping through IOM, hostile BAR values, INTx through PIIX3's
  * PIRQ routing (swizzle, shared lines, routing changes, INTX_DISABLE),
- * reset and saved state.
+ * reset and saved state, the expansion ROM, and the routed line as a level
+ * at the real PIC and I/O APIC plugins.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -413,6 +414,37 @@ START_TEST(test_pic_delivery)
 }
 END_TEST
 
+/* With the APICs: the same line reaches the I/O APIC's pin 11 (GSI 11), a
+ * level-triggered entry: remote IRR, and delivered again after the EOI
+ * while the function holds it. */
+START_TEST(test_ioapic_delivery)
+{
+    struct harness *hp = &h;
+    h_teardown(hp);
+    h_setup(hp);
+    struct pdm_dev_config cfg[] = {{.device = "pic"},
+                                   {.device = "apic"},
+                                   {.device = "ioapic"},
+                                   {.device = "pci"},
+                                   {.device = "pcitest"}};
+    ck_assert_int_eq(pdm_instantiate(hp->pdm, cfg, 5), CAP_OK);
+    h_mmio_out(hp, 0xfee000f0u, 4, 0x1ff); /* local APIC on, LINT0 masked */
+    h_mmio_out(hp, 0xfec00000u, 1, 0x10 + 2 * 11);
+    h_mmio_out(hp, 0xfec00010u, 4, 0x8051); /* pin 11: level, vector 0x51, APIC 0 */
+    wr(1, 0, 0x62, 1, 11);
+    map_io(2, 0xc000);
+    h_out(hp, 0xc004, 1, 1);
+    ck_assert_int_eq(hp->intr, 1);
+    ck_assert_int_eq(pdm_get_interrupt(hp->pdm), 0x51);
+    h_mmio_out(hp, 0xfee000b0u, 4, 0); /* EOI, still held: again */
+    ck_assert_int_eq(pdm_get_interrupt(hp->pdm), 0x51);
+    h_out(hp, 0xc004, 1, 0);
+    h_mmio_out(hp, 0xfee000b0u, 4, 0);
+    ck_assert_int_eq(hp->intr, 0);
+    ck_assert_int_eq(pdm_get_interrupt(hp->pdm), -1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("dev-pcibus");
@@ -428,6 +460,7 @@ int main(void)
     tcase_add_test(tc, test_shared_lines);
     tcase_add_test(tc, test_reset_and_state);
     tcase_add_test(tc, test_pic_delivery);
+    tcase_add_test(tc, test_ioapic_delivery);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

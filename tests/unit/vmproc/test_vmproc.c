@@ -282,7 +282,8 @@ static const struct {
     {.device = ",irq=3", .message = "--device ',irq=3': no device name"},
     {.device = "rtc,irq", .message = "--device 'rtc,irq': 'irq' is not key=value"},
     {.device = "rtc,irq=8,,x=1", .message = "--device 'rtc,irq=8,,x=1': '' is not key=value"},
-    {.device = "rtc,a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9", .message = "more than 8 keys"},
+    {.device = "rtc,a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,l=12,m=13,n=14,o=15,p=16,q=17",
+     .message = "more than 16 keys"},
     {.device = "nosuchdevice", .message = "nosuchdevice"},
     {.serial = "file:/nonexistent-vmproc-dir/com1", .message = "/nonexistent-vmproc-dir/com1"},
 };
