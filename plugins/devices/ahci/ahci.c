@@ -203,9 +203,14 @@ static void ahci_destruct(struct pdm_dev *dev)
         ahci_port_free(&s->port[i]);
 }
 
+void ahci_reset_all(struct ahci *s)
+{
+    hba_reset(s, true);
+}
+
 static void ahci_reset(struct pdm_dev *dev)
 {
-    hba_reset(dev->data, true);
+    ahci_reset_all(dev->data);
 }
 
 static const struct pdm_dev_ops ahci_ops = {
@@ -213,6 +218,8 @@ static const struct pdm_dev_ops ahci_ops = {
     .destruct = ahci_destruct,
     .reset = ahci_reset,
     .mmio = ahci_mmio,
+    .save = ahci_save,
+    .load = ahci_load,
 };
 
 static const struct pdm_devreg ahci_reg = {

@@ -152,6 +152,13 @@ uint32_t ahci_hba_is(const struct ahci *s);
 /* Whether the function may touch guest memory (the bus-master bit). */
 bool ahci_may_dma(const struct ahci *s);
 
+/* Power-on state of the HBA and every port (the machine's reset, a failed load). */
+void ahci_reset_all(struct ahci *s);
+
+/* ahci_ssm.c: ops->save / ops->load (version 1) */
+cap_result ahci_save(struct pdm_dev *dev, struct pdm_ssm *ssm);
+cap_result ahci_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version);
+
 /* ahci_port.c */
 cap_result ahci_port_init(struct ahci *s, unsigned idx);
 void ahci_port_free(struct ahci_port *p);

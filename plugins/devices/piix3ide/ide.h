@@ -197,5 +197,10 @@ void ide_bm_write(struct ide *s, unsigned off, unsigned size, uint32_t val);
 /* ide_ssm.c: ops->save / ops->load (version 1) */
 cap_result ide_save(struct pdm_dev *dev, struct pdm_ssm *ssm);
 cap_result ide_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version);
+/* One device's state (taskfile, settings, ATAPI sense): saves it, or loads
+ * it (CAP_E_INVALIDARG when the stream had a device where there is none
+ * now, or none where there is one). Shared with ahci's saved state. */
+cap_result ide_drive_io(const struct pdm_hlp *h, struct pdm_ssm *ssm, struct ide_drive *d,
+                        bool save);
 
 #endif

@@ -563,6 +563,42 @@ START_TEST(test_empty_port_and_resets)
 }
 END_TEST
 
+START_TEST(test_save_load)
+{
+    machine(false);
+    port_start(2);
+    wr(0x04, 0x2);
+    wr(PX(0, IE), 0x7f);
+    struct prd one = {DATA, 512};
+    ck_failed(2, run(2, 0xec, 0, 0, NULL, 0)); /* the DVD drive's sense and TFD */
+    run(0, 0x25, 3, 1, &one, 1);               /* DHRS pending: the line is up */
+    ck_assert_int_eq(h.irq_level[IRQ], 1);
+    void *st;
+    size_t len;
+    ck_assert_int_eq(pdm_save(h.pdm, &st, &len), CAP_OK);
+    /* change what was saved: registers, a halted port, the line */
+    ck_failed(0, run(0, 0x5c, 0, 0, NULL, 0));
+    wr(PX(0, IS), 0xffffffffu);
+    wr(PX(0, IE), 0);
+    wr(PX(0, CMD), 0);
+    wr(PX(0, CLB), 0x70000);
+    ck_assert_int_eq(h.irq_level[IRQ], 0);
+    ck_assert_int_eq(pdm_load(h.pdm, st, len), CAP_OK);
+    ck_assert_uint_eq(rd(PX(0, CLB)), CLB_OF(0));
+    ck_assert_uint_eq(rd(PX(0, IE)), 0x7f);
+    ck_assert_uint_eq(rd(PX(0, IS)) & DHRS, DHRS);
+    ck_assert_uint_eq(rd(PX(0, CMD)) & (ST | FRE | CR | FR), ST | FRE | CR | FR);
+    ck_assert_uint_eq(rd(PX(2, TFD)) & 0xff, 0x41);
+    ck_assert_int_eq(h.irq_level[IRQ], 1);
+    ck_read_works(0);
+    /* a truncated stream fails, and the controller still works from reset */
+    ck_assert_int_ne(pdm_load(h.pdm, st, len - 5), CAP_OK);
+    free(st);
+    port_start(0);
+    ck_read_works(0);
+}
+END_TEST
+
 START_TEST(test_random_traffic)
 {
     machine(false);
@@ -599,6 +635,7 @@ int main(void)
         test_interrupt,
         test_hostile_pointers,
         test_empty_port_and_resets,
+        test_save_load,
         test_random_traffic,
     };
     Suite *s = suite_create("dev-ahci");
