@@ -16,6 +16,10 @@
  * delivered. A media change instead lets the running request finish
  * against the old medium and fails the queued ones with CAP_E_ABORT (they
  * were meant for the old medium).
+ *
+ * Statistics: each drive's I/O thread counts what it did under
+ * /PDM/Blk/<device><instance>/LUN<n>/ in the VM's STAM registry (when
+ * pdm_create_info.stam is given).
  */
 #include <errno.h>
 #include <pthread.h>

@@ -334,6 +334,15 @@ void atapi_packet(struct ide_channel *ch)
         ch->dev->hlp->blk_set_locked(d->blk, p[4] & 1);
         ide_cmd_done(ch);
         break;
+    case 0x51: /* READ DISC INFORMATION: a finished disc, one session, one track */
+        if (!need_medium(ch, &info))
+            break;
+        memset(b, 0, 34);
+        put_be16(b, 32);
+        b[2] = 0x0e; /* last session and disc complete */
+        b[3] = b[4] = b[5] = b[6] = 1;
+        reply(ch, 34, be16(p + 7));
+        break;
     case 0xbd: /* MECHANISM STATUS */
         memset(b, 0, 8);
         reply(ch, 8, be16(p + 8));

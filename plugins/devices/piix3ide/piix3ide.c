@@ -58,12 +58,13 @@ void ide_set_signature(struct ide_drive *d)
     if (!d->blk)
         r->lbam = r->lbah = 0xff;
     r->hob_nsect = r->hob_lbal = r->hob_lbam = r->hob_lbah = r->hob_feature = 0;
-    r->select = 0;
+    r->select &= 0xf0; /* the head bits; the selection stays */
 }
 
 /* Power-on / reset state of one device (after its signature). */
 static void drive_reset(struct ide_drive *d, bool hard)
 {
+    d->r.select = 0xa0; /* device 0 selected (channel_reset) */
     ide_set_signature(d);
     d->r.error = 0x01;
     d->r.feature = 0;

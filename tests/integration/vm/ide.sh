@@ -125,8 +125,8 @@ expect "bad format" 2 "format= is raw, vdi or iso, not 'qcow2'" -- "${K[@]}" \
 # the managed mode (the service passes the machine's attachments as --drive)
 # takes the same syntax; without a service it then stops at the connection
 mkdir -p "$T/home"
-expect "managed sata port" 2 "sata has ports 0-29 and devices 0-0" -- \
-    --startvm vm1 --home "$T/home" --drive "if=sata,port=30,media=disk,file=$T/disk.img"
+expect "managed bad drive" 2 "ide has ports 0-1 and devices 0-1" -- \
+    --startvm vm1 --home "$T/home" --drive "if=ide,port=2,media=disk,file=$T/disk.img"
 expect "managed drive" 4 "cannot reach the service" -- \
     --startvm vm1 --home "$T/home" --drive "if=ide,port=1,media=cdrom"
 # an image another VM has open read-write is refused (runtime/vd's lock)

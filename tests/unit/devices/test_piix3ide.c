@@ -173,6 +173,7 @@ START_TEST(test_signature_identify)
     ck_assert_uint_eq(status(), 0x41);
     ck_assert_uint_eq(h_in(&h, P0 + 1, 1), 0x04);
     ck_assert_uint_eq(h_in(&h, P0 + 5, 1), 0xeb);
+    ck_assert_uint_eq(h_in(&h, P0 + 6, 1) & 0x10, 0x10); /* still selected */
     ata28(0xa1, 0, 0, 1);
     pio_in(id, 512);
     ck_assert_uint_eq(w[0], 0x85c0);
@@ -268,10 +269,11 @@ START_TEST(test_soft_reset)
     ck_assert_uint_eq(h_in(&h, CTL0, 1) & 0x80, 0x80);
     h_out(&h, CTL0, 1, 0x02);
     pdm_blk_drain(h.pdm);
-    ck_assert_uint_eq(h_in(&h, CTL0, 1), 0x50); /* alternate status */
-    ck_assert_uint_eq(h_in(&h, P0 + 2, 1), 1);  /* signature */
-    ck_assert_uint_eq(h_in(&h, P0 + 1, 1), 1);  /* diagnostic code */
-    ck_assert_int_eq(h.irq_level[14], 0);       /* nIEN */
+    ck_assert_uint_eq(h_in(&h, CTL0, 1), 0x50);   /* alternate status */
+    ck_assert_uint_eq(h_in(&h, P0 + 2, 1), 1);    /* signature */
+    ck_assert_uint_eq(h_in(&h, P0 + 1, 1), 1);    /* diagnostic code */
+    ck_assert_uint_eq(h_in(&h, P0 + 6, 1), 0xa0); /* device 0 */
+    ck_assert_int_eq(h.irq_level[14], 0);         /* nIEN */
     uint8_t buf[512];
     ata28(0x20, 9, 1, 0);
     pio_in(buf, 512);
@@ -555,6 +557,10 @@ START_TEST(test_atapi)
     packet(cfg, 32);
     ck_assert_uint_eq(reply(buf, sizeof(buf)), 32);
     ck_assert_uint_eq(buf[7], 0x10); /* DVD-ROM */
+    uint8_t di[12] = {0x51, 0, 0, 0, 0, 0, 0, 0, 34};
+    packet(di, 34);
+    ck_assert_uint_eq(reply(buf, sizeof(buf)), 34);
+    ck_assert_uint_eq(buf[2], 0x0e);
     uint8_t ms[12] = {0x5a, 0, 0x2a, 0, 0, 0, 0, 0, 64};
     packet(ms, 64);
     ck_assert_uint_eq(reply(buf, sizeof(buf)), 28);

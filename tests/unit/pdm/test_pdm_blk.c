@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../devices/harness.h"
+#include "stam/stam.h"
 
 #define NREQ 64
 
@@ -284,6 +285,37 @@ START_TEST(test_host_error)
 }
 END_TEST
 
+/* With the VM's STAM registry: each drive counts its requests under
+ * /PDM/Blk/, and the counters go with the PDM. */
+START_TEST(test_stats)
+{
+    struct stam *st;
+    ck_assert_int_eq(stam_create(&st), CAP_OK);
+    pdm_destroy(h.pdm);
+    struct pdm_create_info ci = {.iom = h.iom, .tm = h.tm, .stam = st};
+    ck_assert_int_eq(pdm_create(&ci, &h.pdm), CAP_OK);
+    ck_assert_int_eq(pdm_add_devreg(h.pdm, &blkdev_reg), CAP_OK);
+    struct blkdev *s = machine(false);
+    ck_assert_int_eq(submit(s, 0, 0, PDM_BLK_WRITE, 0, 4096, PDM_BLK_F_FUA), CAP_OK);
+    ck_assert_int_eq(submit(s, 0, 1, PDM_BLK_READ, 0, 1024, 0), CAP_OK);
+    ck_assert_int_eq(submit(s, 0, 2, PDM_BLK_FLUSH, 0, 0, 0), CAP_OK);
+    ck_assert_int_eq(submit(s, 1, 3, PDM_BLK_READ, 2048, 2048, 0), CAP_OK);
+    pdm_blk_drain(h.pdm);
+    ck_assert_uint_eq(stam_value(st, "/PDM/Blk/blkdev0/LUN0/Writes"), 1);
+    ck_assert_uint_eq(stam_value(st, "/PDM/Blk/blkdev0/LUN0/WriteBytes"), 4096);
+    ck_assert_uint_eq(stam_value(st, "/PDM/Blk/blkdev0/LUN0/ReadBytes"), 1024);
+    ck_assert_uint_eq(stam_value(st, "/PDM/Blk/blkdev0/LUN0/Flushes"), 2); /* FUA + FLUSH */
+    ck_assert_uint_eq(stam_value(st, "/PDM/Blk/blkdev0/LUN1/Reads"), 1);
+    ck_assert_uint_eq(stam_value(st, "/PDM/Blk/blkdev0/LUN0/Errors"), 0);
+    pdm_destroy(h.pdm);
+    struct stam_value v;
+    ck_assert(!stam_get(st, "/PDM/Blk/blkdev0/LUN0/Reads", &v));
+    stam_destroy(st);
+    struct pdm_create_info plain = {.iom = h.iom, .tm = h.tm};
+    ck_assert_int_eq(pdm_create(&plain, &h.pdm), CAP_OK); /* for teardown */
+}
+END_TEST
+
 /* Requests in flight when the VM goes away: no completion reaches a freed
  * device, nothing hangs. */
 START_TEST(test_destroy_in_flight)
@@ -310,6 +342,7 @@ int main(void)
     tcase_add_test(tc, test_medium_change);
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_host_error);
+    tcase_add_test(tc, test_stats);
     tcase_add_test(tc, test_destroy_in_flight);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
