@@ -12,6 +12,12 @@
  * data goes through the channel's buffer, filled or drained by the drive's
  * I/O thread (asynchronous, pdmdev.h's block layer) a chunk at a time, and
  * from there to the guest by PIO (the data port) or DMA (PRD tables).
+ *
+ * The ATA core - ide_ata.c, ide_atapi.c, ide_ssm.c - is built into
+ * plugins/devices/ahci too. It calls back into its controller only through
+ * ide_raise_irq, ide_set_signature, ide_dma_kick, ide_dma_copy and
+ * ide_dma_finish (piix3ide.c and ide_dma.c here, ahci_port.c there): a new
+ * call from the core to the controller side needs both.
  */
 #ifndef PLUGINS_DEVICES_PIIX3IDE_IDE_H
 #define PLUGINS_DEVICES_PIIX3IDE_IDE_H
