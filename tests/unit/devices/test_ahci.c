@@ -418,6 +418,27 @@ START_TEST(test_atapi)
     build(2, 0, 0xa0, 0, 0, 1, past, &d, 1);
     ck_failed(2, issue(2));
     ck_assert_uint_eq(rd(PX(2, TFD)) >> 12 & 0xf, 5);
+
+    /* the host ejects the DVD: TEST UNIT READY reports the unit attention,
+     * then NOT READY; PREVENT MEDIUM REMOVAL makes the host's eject fail */
+    uint8_t tur[12] = {0};
+    ck_assert_int_eq(pdm_drive_set_medium(h.pdm, "ahci", 0, 2, NULL, NULL, false), CAP_OK);
+    build(2, 0, 0xa0, 0, 0, 0, tur, NULL, 0);
+    ck_failed(2, issue(2));
+    ck_assert_uint_eq(rd(PX(2, TFD)) >> 12 & 0xf, 6); /* UNIT ATTENTION */
+    build(2, 0, 0xa0, 0, 0, 0, tur, NULL, 0);
+    ck_failed(2, issue(2));
+    ck_assert_uint_eq(rd(PX(2, TFD)) >> 12 & 0xf, 2); /* NOT READY */
+    ck_assert_int_eq(pdm_drive_set_medium(h.pdm, "ahci", 0, 2, iso_path, "iso", false), CAP_OK);
+    build(2, 0, 0xa0, 0, 0, 0, tur, NULL, 0);
+    ck_failed(2, issue(2)); /* the new medium's unit attention */
+    build(2, 0, 0xa0, 0, 0, 0, tur, NULL, 0);
+    ck_ok(2, issue(2));
+    uint8_t lock[12] = {0x1e, 0, 0, 0, 1};
+    build(2, 0, 0xa0, 0, 0, 0, lock, NULL, 0);
+    ck_ok(2, issue(2));
+    ck_assert_int_eq(pdm_drive_set_medium(h.pdm, "ahci", 0, 2, NULL, NULL, false),
+                     CAP_E_ACCESSDENIED);
 }
 END_TEST
 
