@@ -6,9 +6,9 @@
  * memory BAR5, 4 KiB, and its interrupt on INTA#.
  *
  * This file holds the function and the generic host control registers:
- *  CAP  64-bit addressing, command list override, Gen2, AHCI only, 32
- *       command slots, ports - 1 (no NCQ, no staggered spin-up, no
- *       port multipliers);
+ *  CAP  64-bit addressing, native command queuing, command list
+ *       override, Gen2, AHCI only, 32 command slots, ports - 1 (no
+ *       staggered spin-up, no port multipliers);
  *  GHC  AE reads 1 (AHCI only), IE gates the interrupt, HR resets the HBA
  *       (every port: registers, device, a command in flight cancelled)
  *       and reads 0 once done, which is at once;
@@ -73,8 +73,8 @@ static uint32_t hba_read(struct ahci *s, unsigned off)
 {
     switch (off) {
     case HBA_CAP:
-        return CAP_S64A | CAP_SCLO | CAP_ISS_GEN2 | CAP_SAM | (AHCI_SLOTS - 1) << CAP_NCS_SHIFT |
-               (s->nports - 1);
+        return CAP_S64A | CAP_SNCQ | CAP_SCLO | CAP_ISS_GEN2 | CAP_SAM |
+               (AHCI_SLOTS - 1) << CAP_NCS_SHIFT | (s->nports - 1);
     case HBA_GHC:
         return s->ghc;
     case HBA_IS:

@@ -39,6 +39,7 @@
 #define HBA_PORT_SZ 0x80
 
 #define CAP_S64A        (1u << 31)
+#define CAP_SNCQ        (1u << 30)
 #define CAP_SCLO        (1u << 24)
 #define CAP_ISS_GEN2    (2u << 20)
 #define CAP_SAM         (1u << 18)
@@ -68,6 +69,7 @@
 /* PxIS / PxIE. */
 #define PXIS_DHRS (1u << 0)  /* a D2H register FIS arrived */
 #define PXIS_PSS  (1u << 1)  /* a PIO setup FIS arrived */
+#define PXIS_SDBS (1u << 3)  /* a set device bits FIS arrived (NCQ completions) */
 #define PXIS_DPS  (1u << 5)  /* a PRD with its I bit was done */
 #define PXIS_TFES (1u << 30) /* task file error: the command failed */
 #define PXIS_MASK 0xfdc000ffu
@@ -90,9 +92,11 @@
 /* The received-FIS area (PxFB) and the FISes. */
 #define RFIS_PSFIS   0x20
 #define RFIS_RFIS    0x40
+#define RFIS_SDBFIS  0x58
 #define FIS_H2D      0x27
 #define FIS_D2H      0x34
 #define FIS_PIOSETUP 0x5f
+#define FIS_SDB      0xa1
 #define FIS_C        0x80 /* H2D: a command, not a control update */
 
 /* A command header (32 bytes at PxCLB + 32 * slot), DW0. */
@@ -130,8 +134,10 @@ struct ahci_port {
     bool d2h_pending; /* the reset's signature FIS waits for FRE */
     int slot;         /* the command running, -1: none */
     bool halted;      /* a command failed: nothing more until ST is cleared */
-    bool running;     /* ahci_port_run is on the stack */
+    bool running;     /* ahci_port_kick is on the stack */
     bool pio_in;      /* the command moved PIO data to the guest */
+    bool ncq;         /* it is a READ/WRITE FPDMA QUEUED (tag = slot) */
+    uint8_t command;  /* its ATA command */
     uint8_t acmd[16]; /* its ATAPI command */
     struct ahci_prdt prdt;
 };

@@ -16,6 +16,12 @@
  * PxIS.DHRS. A failed command raises PxIS.TFES instead, keeps its PxCI bit
  * and halts the port until the guest clears PxCMD.ST (AHCI 1.3, 6.2.2).
  *
+ * Native command queuing: READ/WRITE FPDMA QUEUED (count in FEATURES, FUA
+ * in DEVICE bit 7) run as READ/WRITE DMA EXT, one at a time in slot
+ * order, each ending with a set device bits FIS that clears its PxSACT
+ * bit (tag = slot) and raises PxIS.SDBS. IDENTIFY DEVICE gains the SATA
+ * words a disk behind this port has: NCQ with 32 tags, Gen1 and Gen2.
+ *
  * The guest is not trusted: a command list, FIS area, command table or
  * data buffer outside RAM, a FIS of the wrong type or length, a PRDT too
  * short for the data, a command for a port without a drive - each ends
@@ -28,6 +34,14 @@
 #include <stdlib.h>
 
 #include "ahci.h"
+
+/* ATA commands this port looks at (ATA8-ACS). */
+#define ATA_IDENTIFY          0xec
+#define ATA_READ_DMA_EXT      0x25
+#define ATA_WRITE_DMA_EXT     0x35
+#define ATA_WRITE_DMA_FUA_EXT 0x3d
+#define ATA_READ_FPDMA        0x60
+#define ATA_WRITE_FPDMA       0x61
 
 static struct ahci_port *port_of(struct ide_channel *ch)
 {
@@ -205,9 +219,21 @@ static void finish(struct ahci_port *p)
                       (uint8_t)(p->prdt.moved >> 16), (uint8_t)(p->prdt.moved >> 24)};
     hlp(p)->phys_write(p->hba->dev, p->clb + 32ull * p->slot + 4, dw1, sizeof(dw1));
     bool failed = d->r.status & ATA_ST_ERR;
-    /* ATA PIO data-in ends with its last PIO setup FIS; the rest with a D2H register FIS */
-    if (failed || !p->pio_in || p->ch.atapi_cmd)
+    if (p->ncq && !failed) {
+        uint32_t tag = 1u << p->slot;
+        uint8_t f[8] = {FIS_SDB,
+                        0x40,
+                        (uint8_t)(d->r.status & 0x77),
+                        d->r.error,
+                        (uint8_t)tag,
+                        (uint8_t)(tag >> 8),
+                        (uint8_t)(tag >> 16),
+                        (uint8_t)(tag >> 24)};
+        post_fis(p, RFIS_SDBFIS, f, sizeof(f), PXIS_SDBS);
+    } else if (failed || !p->pio_in || p->ch.atapi_cmd) {
+        /* ATA PIO data-in ends with its last PIO setup FIS; the rest with a D2H register FIS */
         post_d2h(p, failed ? PXIS_DHRS | PXIS_TFES : PXIS_DHRS);
+    }
     if (failed)
         p->halted = true;
     else
@@ -250,7 +276,8 @@ static void start(struct ahci_port *p, unsigned slot)
     struct ide_drive *d = drive(p);
     uint8_t hdr[16], f[20];
     p->slot = (int)slot;
-    p->pio_in = false;
+    p->pio_in = p->ncq = false;
+    p->command = 0;
     p->prdt = (struct ahci_prdt){0};
     p->cmd = (p->cmd & ~(0x1fu << PXCMD_CCS_SHIFT)) | slot << PXCMD_CCS_SHIFT;
     if (CAP_FAILED(h->phys_read(dev, p->clb + 32ull * slot, hdr, sizeof(hdr)))) {
@@ -285,7 +312,27 @@ static void start(struct ahci_port *p, unsigned slot)
     r->nsect = f[12];
     r->hob_nsect = f[13];
     p->ch.ctl = f[15];
+    p->command = f[2];
+    p->ncq = f[2] == ATA_READ_FPDMA || f[2] == ATA_WRITE_FPDMA;
+    if (p->ncq) { /* the count is in FEATURES (COUNT holds the tag) */
+        r->nsect = f[3];
+        r->hob_nsect = f[11];
+        ide_exec_command(&p->ch, f[2] == ATA_READ_FPDMA ? ATA_READ_DMA_EXT
+                                 : (f[7] & 0x80)        ? ATA_WRITE_DMA_FUA_EXT
+                                                        : ATA_WRITE_DMA_EXT);
+        return;
+    }
     ide_exec_command(&p->ch, f[2]);
+}
+
+/* The SATA words of a disk's IDENTIFY DEVICE data (ATA8-ACS words 75-76):
+ * queue depth 32, NCQ, Gen1 and Gen2 signaling. */
+static void sata_identify(uint8_t *id)
+{
+    id[150] = 31;
+    id[151] = 0;
+    id[152] = 0x06;
+    id[153] = 0x01;
 }
 
 /* PIO: the current DRQ block between the channel's buffer and the PRDT,
@@ -296,6 +343,8 @@ static void pio_block(struct ahci_port *p)
     struct ide_channel *ch = &p->ch;
     bool in = ch->xfer == XF_PIO_IN;
     uint32_t n = ch->drq_end - ch->buf_pos;
+    if (p->command == ATA_IDENTIFY && !drive(p)->atapi && !ch->buf_pos && n >= 512)
+        sata_identify(ch->buf);
     if (prdt_move(p, ch->buf + ch->buf_pos, n, in)) {
         ide_cmd_error(ch, ATA_ER_ABRT);
         return;

@@ -8,7 +8,7 @@
 #    /sys/block/sda/size is 16384, sector 5 reads back as the host wrote it,
 #    a write of sector 9 plus sync reaches the image file, an 8 MiB O_DIRECT
 #    read is timed, and the controller's interrupt (INTA# through PIIX3's
-#    PIRQ routing) was counted;
+#    PIRQ routing) was counted; Linux queues its commands (NCQ: the queue depth is 32);
 #  - port 3, a DVD drive with an ISO: /sys/block/sr0 exists and the volume
 #    descriptor at 32 KiB reads "CD001" (ATAPI READ(10) through AHCI).
 # The kernel log must show no ATA error handling (exceptions, failed
@@ -53,6 +53,7 @@ xorriso -as mkisofs -quiet -o "$tmp/dvd.iso" "$tmp/iso" >/dev/null 2>&1 ||
 batch="for m in $(sed -n 's/^load=//p' "$tmp/kmods"); do
   insmod /lib/modules/\$m.ko || echo module \$m did not load; done
 echo sizes sda=\$(cat /sys/block/sda/size) sr0=\$(cat /sys/block/sr0/size)
+echo qdepth=\$(cat /sys/block/sda/device/queue_depth)
 echo lba5=\$(dd if=/dev/sda bs=512 skip=5 count=1 2>/dev/null | head -c 18)
 printf GUEST-WROTE-SECTOR-9 | dd of=/dev/sda bs=512 seek=9 conv=sync 2>/dev/null; sync
 echo dvd=\$(dd if=/dev/sr0 bs=2048 skip=16 count=1 2>/dev/null | head -c 6 | tail -c 5)
@@ -70,7 +71,7 @@ rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ $rc -eq 1 ] || fail "capsule-vm exited $rc, want 1 (the batch's rc 0 through debug-exit)"
 tr -d '\r' <"$tmp/out" >"$tmp/log"
-for want in "sizes sda=16384 sr0=" "lba5=AHCI-SECTOR-000005" "dvd=CD001" \
+for want in "sizes sda=16384 sr0=" "lba5=AHCI-SECTOR-000005" "dvd=CD001" "qdepth=32" \
     "=== capsule-batch end rc=0 ==="; do
     grep -qF -- "$want" "$tmp/log" || fail "the guest did not print '$want'"
 done
@@ -87,7 +88,7 @@ read8m=$(sed -n 's/^read8m //p' "$tmp/log")
 echo "ahci-linux: power-on to power-off ${ms} ms; 8 MiB O_DIRECT read: uptime ${read8m% *} -> ${read8m#* } s; $irqs interrupts"
 if [ $fails -ne 0 ]; then
     echo "ahci-linux: $fails failure(s); the guest's output:"
-    grep -v '^capsule-vm: debugcon' "$tmp/log" | grep -aE 'ata|ahci|sd |sr |batch|sizes|lba5|dvd|irqs' |
+    grep -v '^capsule-vm: debugcon' "$tmp/log" | grep -aE 'ata|ahci|sd |sr |batch|sizes|qdepth|lba5|dvd|irqs' |
         tail -40 | sed 's/^/  /'
     exit 1
 fi

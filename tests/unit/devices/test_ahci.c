@@ -246,6 +246,19 @@ static void check_pattern(const uint8_t *buf, uint64_t first_byte, size_t n)
                       pattern(first_byte + i));
 }
 
+/* The disk image holds guest memory [gpa, gpa + n) from sector `lba` on. */
+static void ck_image_holds(uint64_t lba, uint64_t gpa, size_t n)
+{
+    uint8_t got[4096];
+    FILE *fp = fopen(disk_path, "rb");
+    ck_assert_ptr_nonnull(fp);
+    ck_assert_uint_le(n, sizeof(got));
+    fseek(fp, (long)(lba * 512), SEEK_SET);
+    ck_assert_uint_eq(fread(got, 1, n, fp), n);
+    fclose(fp);
+    ck_assert_int_eq(memcmp(got, h.ram + gpa, n), 0);
+}
+
 /* A read that must work: 8 sectors from LBA 100 into DATA. */
 static void ck_read_works(unsigned p)
 {
@@ -349,12 +362,7 @@ START_TEST(test_identify_read_write_flush)
     build(0, 0, 0x35, 7, 2, 0, NULL, &wp, 1);
     put32(CLB_OF(0), 5u | 1u << 6 | 1u << 16); /* W */
     ck_ok(0, issue(0));
-    FILE *fp = fopen(disk_path, "rb");
-    uint8_t got[1024];
-    fseek(fp, 7 * 512, SEEK_SET);
-    ck_assert_uint_eq(fread(got, 1, sizeof(got), fp), sizeof(got));
-    fclose(fp);
-    ck_assert_int_eq(memcmp(got, h.ram + DATA, 1024), 0);
+    ck_image_holds(7, DATA, 1024);
     struct prd back = {DATA + 4096, 1024};
     ck_ok(0, run(0, 0xc8, 7, 2, &back, 1));
     ck_assert_int_eq(memcmp(h.ram + DATA + 4096, h.ram + DATA, 1024), 0);
@@ -366,6 +374,51 @@ START_TEST(test_identify_read_write_flush)
     ck_failed(0, run(0, 0x5c, 0, 0, NULL, 0));
     /* out of range: IDNF|ABRT in the error byte */
     ck_failed(0, run(0, 0x25, SECTORS - 1, 2, &wp, 1));
+    ck_read_works(0);
+}
+END_TEST
+
+/* NCQ: READ/WRITE FPDMA QUEUED in several slots at once, each completing
+ * with a set device bits FIS that clears its PxSACT bit. */
+START_TEST(test_ncq)
+{
+    machine(false);
+    ck_assert_uint_eq(rd(0x00) & (1u << 30), 1u << 30); /* CAP.SNCQ */
+    struct prd id = {DATA, 512};
+    ck_ok(0, run(0, 0xec, 0, 0, &id, 1));
+    ck_assert_uint_eq(*(uint16_t *)(h.ram + DATA + 150), 31);            /* queue depth - 1 */
+    ck_assert_uint_eq(*(uint16_t *)(h.ram + DATA + 152) & 0x100, 0x100); /* NCQ */
+    /* four queued reads of 2 sectors each, tags = slots 0-3, then SACT and CI */
+    for (unsigned slot = 0; slot < 4; slot++) {
+        uint64_t ct = CT_OF(0) + 0x100 * (slot + 1);
+        struct prd d = {DATA + 1024 * slot, 1024};
+        build(0, slot, 0x60, 40 + 2 * slot, (uint16_t)(slot << 3), 2, NULL, &d, 1);
+        memcpy(h.ram + ct, h.ram + CT_OF(0), 0x90);
+        put32(CLB_OF(0) + 32 * slot + 8, (uint32_t)ct);
+    }
+    memset(h.ram + DATA, 0, 4096);
+    wr(PX(0, 0x34), 0xf);
+    wr(PX(0, CI), 0xf);
+    pdm_blk_drain(h.pdm);
+    ck_assert_uint_eq(rd(PX(0, 0x34)), 0);
+    ck_assert_uint_eq(rd(PX(0, CI)), 0);
+    ck_assert_uint_eq(rd(PX(0, IS)) & (0x8 | TFES), 0x8); /* SDBS */
+    ck_assert_uint_eq(h.ram[FB_OF(0) + 0x58], 0xa1);
+    check_pattern(h.ram + DATA, 40 * 512, 4096);
+    wr(PX(0, IS), 0xffffffffu);
+    /* a queued write with FUA reaches the image; a queued read past the end fails */
+    for (int i = 0; i < 512; i++)
+        h.ram[DATA + i] = (uint8_t)(i ^ 0x5a);
+    struct prd w = {DATA, 512};
+    build(0, 0, 0x61, 77, 0, 1, NULL, &w, 1);
+    h.ram[CT_OF(0) + 7] |= 0x80; /* FUA */
+    wr(PX(0, 0x34), 1);
+    ck_ok(0, issue(0));
+    ck_image_holds(77, DATA, 512);
+    build(0, 0, 0x60, SECTORS - 1, 0, 2, NULL, &w, 1);
+    wr(PX(0, 0x34), 1);
+    ck_failed(0, issue(0));
+    ck_assert_uint_eq(rd(PX(0, 0x34)), 0); /* ST cleared it */
     ck_read_works(0);
 }
 END_TEST
@@ -652,6 +705,7 @@ int main(void)
         test_identity_registers,
         test_identify_read_write_flush,
         test_readonly_and_slots,
+        test_ncq,
         test_atapi,
         test_interrupt,
         test_hostile_pointers,
