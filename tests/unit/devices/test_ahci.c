@@ -4,11 +4,12 @@
  * identity and ABAR, the HBA and port registers (CAP, GHC, PI, VS, PxCMD's
  * ST/FRE/CR/FR, SSTS, SIG, the reset's signature FIS), commands through the
  * command list (IDENTIFY by PIO, READ/WRITE DMA EXT through split PRDTs,
- * FLUSH, SET FEATURES, ATAPI PACKET commands), the interrupt (GHC.IE,
- * PxIE, INTA# through PIIX3's PIRQ routing), and hostile guests: command
- * lists, tables and buffers outside RAM, bad FISes, short PRDTs, PRDTL 0,
- * 65535 one-byte entries, commands for empty ports, HBA reset and ST cleared
- * in the middle of a command, random register traffic - each ends in an
+ * FLUSH, SET FEATURES, NCQ, ATAPI PACKET commands and medium changes),
+ * the interrupt (GHC.IE, PxIE, INTA# through PIIX3's PIRQ routing), saved
+ * state, and hostile guests: command lists, tables and buffers outside
+ * RAM, bad FISes, short PRDTs, PRDTL 0, 65535 one-byte entries, commands
+ * for empty ports, HBA reset and ST cleared in the middle of a command,
+ * random commands and random register traffic - each ends in an
  * error status (PxIS.TFES, ERR in PxTFD) or a clean state, never a crash
  * or unbounded work, and the port recovers when ST is toggled.
  */
@@ -48,10 +49,11 @@
 #define TFES 0x40000000u
 
 /* Guest memory per port: command list, FIS area, one command table. */
-#define CLB_OF(p) (0x10000u + (p)*0x1000u)
-#define FB_OF(p)  (CLB_OF(p) + 0x400u)
-#define CT_OF(p)  (CLB_OF(p) + 0x800u)
-#define DATA      0x40000u
+#define CLB_OF(p)    (0x10000u + (p)*0x1000u)
+#define FB_OF(p)     (CLB_OF(p) + 0x400u)
+#define CT_OF(p)     (CLB_OF(p) + 0x800u)
+#define DATA         0x40000u
+#define PRD_DBC_MASK 0x3fffffu
 
 static struct harness h;
 static char disk_path[64], iso_path[64];
@@ -673,6 +675,59 @@ START_TEST(test_save_load)
 }
 END_TEST
 
+/* A plausible command with random fields in a random slot of port p:
+ * mostly well-formed FISes of the commands the port knows, random
+ * lengths, PRDs in and out of RAM, sometimes ST toggled right after. */
+static void random_command(unsigned p)
+{
+    static const uint8_t cmds[] = {0x25, 0x35, 0xec, 0xa1, 0xa0, 0x60, 0x61,
+                                   0xea, 0xef, 0x20, 0x30, 0xc8, 0x08, 0x90};
+    unsigned slot = (unsigned)rand() % 32;
+    uint64_t hdr = CLB_OF(p) + 32 * slot, ct = CT_OF(p);
+    put32(hdr,
+          (uint32_t)(rand() % 20) | (uint32_t)(rand() % 4) << 5 | (uint32_t)(rand() % 6) << 16);
+    put32(hdr + 8, (uint32_t)ct);
+    put32(hdr + 12, 0);
+    uint8_t *f = h.ram + ct;
+    f[0] = rand() % 8 ? 0x27 : (uint8_t)rand();
+    f[1] = rand() % 8 ? 0x80 : (uint8_t)rand();
+    f[2] = cmds[(unsigned)rand() % sizeof(cmds)];
+    for (int k = 3; k < 16; k++)
+        f[k] = rand() % 2 ? (uint8_t)rand() : 0;
+    f[0x40] = (uint8_t)(rand() % 4 ? 0x28 : rand()); /* mostly READ(10) */
+    for (unsigned e = 0; e < 6; e++) {
+        put32(ct + 0x80 + 16 * e,
+              rand() % 4 ? DATA + (uint32_t)(rand() % 0x40000) : (uint32_t)rand());
+        put32(ct + 0x84 + 16 * e, rand() % 16 ? 0 : 1);
+        put32(ct + 0x8c + 16 * e, (uint32_t)rand() & (rand() % 2 ? PRD_DBC_MASK : 0x1fff));
+    }
+    if (rand() % 2)
+        wr(PX(p, 0x34), 1u << slot); /* SACT */
+    wr(PX(p, CI), 1u << slot);
+    if (rand() % 4 == 0) {
+        wr(PX(p, CMD), FRE);
+        wr(PX(p, CMD), FRE | ST);
+    }
+}
+
+START_TEST(test_random_commands)
+{
+    machine(false);
+    port_start(2);
+    wr(0x04, 0x2);
+    srand(4242);
+    for (unsigned i = 0; i < 2000; i++) {
+        random_command(rand() % 3 == 0 ? 2 : 0);
+        if (i % 16 == 0)
+            pdm_blk_drain(h.pdm);
+    }
+    pdm_blk_drain(h.pdm);
+    wr(0x04, 0x1);
+    port_start(0);
+    ck_read_works(0);
+}
+END_TEST
+
 START_TEST(test_random_traffic)
 {
     machine(false);
@@ -711,6 +766,7 @@ int main(void)
         test_hostile_pointers,
         test_empty_port_and_resets,
         test_save_load,
+        test_random_commands,
         test_random_traffic,
     };
     Suite *s = suite_create("dev-ahci");
