@@ -31,6 +31,8 @@ struct event {
     int32_t state;
     cap_bool registered;
     char *key, *value;
+    int32_t device;
+    cap_uuid medium_id;
 };
 
 static struct event *impl(void *iface)
@@ -47,6 +49,7 @@ QI_TABLE(qi_data, E(IID_IMachineDataChangedEvent) E(IID_IMachineEvent) E(IID_IEv
 QI_TABLE(qi_reg, E(IID_IMachineRegisteredEvent) E(IID_IMachineEvent) E(IID_IEvent))
 QI_TABLE(qi_session, E(IID_ISessionStateChangedEvent) E(IID_IMachineEvent) E(IID_IEvent))
 QI_TABLE(qi_extra, E(IID_IExtraDataChangedEvent) E(IID_IEvent))
+QI_TABLE(qi_medium, E(IID_IMediumChangedEvent) E(IID_IMachineEvent) E(IID_IEvent))
 
 static cap_result ev_qi(void *self, const cap_uuid *iid, void **out)
 {
@@ -57,6 +60,7 @@ static cap_result ev_qi(void *self, const cap_uuid *iid, void **out)
     case EventType_OnMachineRegistered: t = qi_reg; break;
     case EventType_OnSessionStateChanged: t = qi_session; break;
     case EventType_OnExtraDataChanged: t = qi_extra; break;
+    case EventType_OnMediumChanged: t = qi_medium; break;
     default: break;
     }
     return cap_qi_table(e, t, iid, out);
@@ -152,6 +156,7 @@ EVENT_MACHINE(IMachineDataChangedEvent, mdc)
 EVENT_MACHINE(IMachineRegisteredEvent, mre)
 EVENT_MACHINE(ISessionStateChangedEvent, ssc)
 EVENT_BASE(IExtraDataChangedEvent, edc)
+EVENT_MACHINE(IMediumChangedEvent, mch)
 /* clang-format on */
 
 static cap_result msc_state(IMachineStateChangedEvent *s, MachineState *o)
@@ -193,6 +198,35 @@ static cap_result edc_value(IExtraDataChangedEvent *s, char **o)
     return svc_return_str(impl(s)->value, o);
 }
 
+static cap_result mch_controller(IMediumChangedEvent *s, char **o)
+{
+    return svc_return_str(impl(s)->key, o);
+}
+
+static cap_result mch_port(IMediumChangedEvent *s, int32_t *o)
+{
+    if (!o)
+        return CAP_E_POINTER;
+    *o = impl(s)->state;
+    return CAP_OK;
+}
+
+static cap_result mch_device(IMediumChangedEvent *s, int32_t *o)
+{
+    if (!o)
+        return CAP_E_POINTER;
+    *o = impl(s)->device;
+    return CAP_OK;
+}
+
+static cap_result mch_medium(IMediumChangedEvent *s, cap_uuid *o)
+{
+    if (!o)
+        return CAP_E_POINTER;
+    *o = impl(s)->medium_id;
+    return CAP_OK;
+}
+
 static const struct IMachineStateChangedEventVtbl msc_vtbl = {MACHINE_SLOTS(msc),
                                                              .GetState = msc_state};
 static const struct IMachineDataChangedEventVtbl mdc_vtbl = {MACHINE_SLOTS(mdc)};
@@ -202,6 +236,10 @@ static const struct ISessionStateChangedEventVtbl ssc_vtbl = {MACHINE_SLOTS(ssc)
                                                              .GetState = ssc_state};
 static const struct IExtraDataChangedEventVtbl edc_vtbl = {
     BASE_SLOTS(edc), .GetMachineId = edc_mid, .GetKey = edc_key, .GetValue = edc_value};
+
+static const struct IMediumChangedEventVtbl mch_vtbl = {
+    MACHINE_SLOTS(mch), .GetController = mch_controller, .GetPort = mch_port,
+    .GetDevice = mch_device, .GetMediumId = mch_medium};
 
 cap_result event_create(IEventSource *source, EventType type, const struct event_args *args,
                         IEvent **out)
@@ -214,6 +252,7 @@ cap_result event_create(IEventSource *source, EventType type, const struct event
     case EventType_OnMachineRegistered: vtbl = &mre_vtbl; break;
     case EventType_OnSessionStateChanged: vtbl = &ssc_vtbl; break;
     case EventType_OnExtraDataChanged: vtbl = &edc_vtbl; break;
+    case EventType_OnMediumChanged: vtbl = &mch_vtbl; break;
     default:
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, "IEventSource",
                              "no event type %d", (int)type);
@@ -229,6 +268,8 @@ cap_result event_create(IEventSource *source, EventType type, const struct event
     e->machine_id = args->machine_id;
     e->state = args->state;
     e->registered = args->registered;
+    e->device = args->device;
+    e->medium_id = args->medium_id;
     e->key = cap_str_dup(args->key ? args->key : "");
     e->value = cap_str_dup(args->value ? args->value : "");
     if (!e->key || !e->value) {
@@ -285,4 +326,12 @@ void events_extra_data(struct event_source *es, const cap_uuid *id, const char *
     if (id)
         a.machine_id = *id;
     events_fire(es, EventType_OnExtraDataChanged, &a);
+}
+
+void events_medium_changed(struct event_source *es, const cap_uuid *id, const char *ctl,
+                           int32_t port, int32_t device, const cap_uuid *medium)
+{
+    struct event_args a = {
+        .machine_id = *id, .state = port, .device = device, .key = ctl, .medium_id = *medium};
+    events_fire(es, EventType_OnMediumChanged, &a);
 }

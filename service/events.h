@@ -38,9 +38,11 @@ uint32_t event_source_delivery_threads(struct event_source *es);
 
 struct event_args {
     cap_uuid machine_id;
-    int32_t state; /* MachineState or SessionState */
+    int32_t state;  /* MachineState or SessionState; a medium change's port */
+    int32_t device; /* a medium change's device */
     cap_bool registered;
-    const char *key, *value;
+    const char *key, *value; /* a medium change's controller in key */
+    cap_uuid medium_id;      /* a medium change's medium (null: ejected) */
 };
 cap_result event_create(IEventSource *source, EventType type, const struct event_args *args,
                         IEvent **out);
@@ -50,6 +52,10 @@ void events_machine_state(struct event_source *es, const cap_uuid *id, MachineSt
 void events_session_state(struct event_source *es, const cap_uuid *id, SessionState s);
 void events_machine_data(struct event_source *es, const cap_uuid *id);
 void events_machine_registered(struct event_source *es, const cap_uuid *id, int registered);
+/* A running VM's DVD drive (ctl, port, device) holds medium `medium` now
+ * (the null UUID: empty). */
+void events_medium_changed(struct event_source *es, const cap_uuid *id, const char *ctl,
+                           int32_t port, int32_t device, const cap_uuid *medium);
 void events_extra_data(struct event_source *es, const cap_uuid *id, const char *key,
                        const char *value);
 

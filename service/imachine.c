@@ -37,6 +37,7 @@
 #include "registry.h"
 #include "serialport.h"
 #include "session_machine.h"
+#include "storage.h"
 #include "vmlaunch.h"
 
 #define IFACE "IMachine"
@@ -183,6 +184,7 @@ VAL_GETTER(MemorySize, uint32_t, m->cfg.memory)
 VAL_GETTER(CpuCount, uint32_t, m->cfg.cpus)
 VAL_GETTER(Engine, ExecutionEngine, m->cfg.engine)
 VAL_GETTER(DebugExitEnabled, cap_bool, m->cfg.debug_exit)
+VAL_GETTER(FirmwareType, FirmwareType, m->cfg.firmware)
 VAL_GETTER(SettingsModified, cap_bool, machine_obj_mutable_locked(m) && m->modified)
 VAL_GETTER(LastStateChange, int64_t, m->machine->last_state_change)
 
@@ -514,6 +516,183 @@ static cap_result m_SetDebugExitEnabled(IMachine *self, cap_bool v)
     return end_set(m);
 }
 
+static cap_result m_SetFirmwareType(IMachine *self, FirmwareType v)
+{
+    struct machine_obj *m = impl(self);
+    if (v == FirmwareType_EFI)
+        return cap_error_set(CAP_E_NOT_SUPPORTED, SVC_COMPONENT, IFACE,
+                             "EFI firmware is not in this build yet (bios or none)");
+    if (v != FirmwareType_None && v != FirmwareType_BIOS)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE, "unknown firmware type %u",
+                             (unsigned)v);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    if (CAP_FAILED(rc))
+        return rc;
+    m->cfg.firmware = v;
+    return end_set(m);
+}
+
+static cap_result check_boot_position(uint32_t position)
+{
+    if (position < 1 || position > SETTINGS_BOOT_SLOTS)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "boot position %u is not 1 to %u", (unsigned)position,
+                             SETTINGS_BOOT_SLOTS);
+    return CAP_OK;
+}
+
+static cap_result m_SetBootOrder(IMachine *self, uint32_t position, DeviceType device)
+{
+    struct machine_obj *m = impl(self);
+    cap_result rc = check_boot_position(position);
+    if (CAP_SUCCEEDED(rc) && device != DeviceType_Null && device != DeviceType_HardDisk &&
+        device != DeviceType_DVD)
+        rc = cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                           "boot device %u: the firmware boots from a hard disk or a DVD (or "
+                           "Null for none)",
+                           (unsigned)device);
+    if (CAP_SUCCEEDED(rc))
+        rc = begin_set(m, SET_STOPPED);
+    if (CAP_FAILED(rc))
+        return rc;
+    m->cfg.boot[position - 1] = device;
+    return end_set(m);
+}
+
+static cap_result m_GetBootOrder(IMachine *self, uint32_t position, DeviceType *out)
+{
+    struct machine_obj *m = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    cap_result rc = check_boot_position(position);
+    if (CAP_SUCCEEDED(rc))
+        rc = begin_get(m);
+    if (CAP_FAILED(rc))
+        return rc;
+    *out = m->cfg.boot[position - 1];
+    svc_core_unlock(m->core);
+    return CAP_OK;
+}
+
+/* ---- storage (storage.c) ------------------------------------------------------------- */
+
+static cap_result m_GetStorageControllers(IMachine *self, uint32_t *n, IStorageController ***out)
+{
+    return storage_controllers(impl(self), n, out);
+}
+
+static cap_result m_GetMediumAttachments(IMachine *self, uint32_t *n, IMediumAttachment ***out)
+{
+    return storage_attachments(impl(self), n, out);
+}
+
+/* Ends a storage change: kept (rc succeeded) or refused. */
+static cap_result end_storage(struct machine_obj *m, cap_result rc)
+{
+    if (CAP_SUCCEEDED(rc))
+        return end_set(m);
+    svc_core_unlock(m->core);
+    return rc;
+}
+
+static cap_result m_AddStorageController(IMachine *self, const char *name, StorageBus bus,
+                                         IStorageController **out)
+{
+    struct machine_obj *m = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL;
+    cap_result rc = storage_check_new_ctl(name, bus);
+    if (CAP_SUCCEEDED(rc))
+        rc = begin_set(m, SET_STOPPED);
+    if (CAP_FAILED(rc))
+        return rc;
+    rc = end_storage(m, storage_add_ctl_locked(m, name, bus));
+    return CAP_FAILED(rc) ? rc : storagectl_create(m, name, out);
+}
+
+static cap_result m_RemoveStorageController(IMachine *self, const char *name)
+{
+    struct machine_obj *m = impl(self);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    return CAP_FAILED(rc) ? rc : end_storage(m, storage_remove_ctl_locked(m, name));
+}
+
+static cap_result m_GetStorageControllerByName(IMachine *self, const char *name,
+                                               IStorageController **out)
+{
+    struct machine_obj *m = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL;
+    cap_result rc = begin_get(m);
+    if (CAP_FAILED(rc))
+        return rc;
+    int found = name && settings_find_ctl(&m->cfg, name);
+    svc_core_unlock(m->core);
+    if (!found)
+        return cap_error_set(CAP_E_OBJECT_NOT_FOUND, SVC_COMPONENT, IFACE,
+                             "the machine '%s' has no storage controller '%s'", m->cfg.name,
+                             name ? name : "");
+    return storagectl_create(m, name, out);
+}
+
+static cap_result m_SetStorageControllerBootable(IMachine *self, const char *name, cap_bool on)
+{
+    struct machine_obj *m = impl(self);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    return CAP_FAILED(rc) ? rc : end_storage(m, storage_set_bootable_locked(m, name, on));
+}
+
+static cap_result m_AttachDevice(IMachine *self, const char *name, int32_t port, int32_t device,
+                                 DeviceType type, IMedium *medium)
+{
+    struct machine_obj *m = impl(self);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    return CAP_FAILED(rc)
+               ? rc
+               : end_storage(m, storage_attach_locked(m, name, port, device, type, medium));
+}
+
+static cap_result m_DetachDevice(IMachine *self, const char *name, int32_t port, int32_t device)
+{
+    struct machine_obj *m = impl(self);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    return CAP_FAILED(rc) ? rc : end_storage(m, storage_detach_locked(m, name, port, device));
+}
+
+static cap_result m_MountMedium(IMachine *self, const char *name, int32_t port, int32_t device,
+                                IMedium *medium, cap_bool force)
+{
+    struct machine_obj *m = impl(self);
+    /* A running machine (seen through a Shared session's machine): the VM
+     * changes, then the settings (storage.c). */
+    svc_core_lock(m->core);
+    int hot = !machine_obj_mutable_locked(m) && m->kind == MACHINE_PRIMARY &&
+              m->machine->registered && !machine_state_at_rest(m->machine->state);
+    svc_core_unlock(m->core);
+    if (hot)
+        return storage_hot_mount(m, name, port, device, medium, force);
+    cap_result rc = begin_set(m, SET_ANY);
+    return CAP_FAILED(rc) ? rc
+                          : end_storage(m, storage_mount_locked(m, name, port, device, medium));
+}
+
+static cap_result m_GetMedium(IMachine *self, const char *name, int32_t port, int32_t device,
+                              IMedium **out)
+{
+    struct machine_obj *m = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    *out = NULL;
+    cap_result rc = begin_get(m);
+    if (CAP_FAILED(rc))
+        return rc;
+    rc = storage_get_medium_locked(m, name, port, device, out);
+    svc_core_unlock(m->core);
+    return rc;
+}
+
 /* ---- methods of the other parts ----------------------------------------------------- */
 
 static cap_result m_LockMachine(IMachine *self, ISession *session, LockType type)
@@ -544,9 +723,11 @@ static cap_result m_SaveSettings(IMachine *self)
     struct session_machine *sm = session_machine_of(m);
     int fire = 0;
     svc_core_lock(m->core);
-    cap_result rc = !machine_obj_mutable_locked(m) ? not_mutable(m)
-                    : sm                           ? session_machine_commit_locked(sm, &fire)
-                                                   : machine_save_locked(m->machine, &fire);
+    cap_result rc = !machine_obj_mutable_locked(m)
+                        ? not_mutable(m)
+                        : registry_check_attached_locked(m->core->registry, &m->cfg);
+    if (CAP_SUCCEEDED(rc))
+        rc = sm ? session_machine_commit_locked(sm, &fire) : machine_save_locked(m->machine, &fire);
     svc_core_unlock(m->core);
     if (fire)
         events_machine_data(m->core->events, &m->machine->id);
@@ -649,6 +830,20 @@ const struct IMachineVtbl imachine_vtbl = {
     .SetExtraData = m_SetExtraData,
     .GetCpuProfile = m_GetCpuProfile,
     .SetCpuProfile = m_SetCpuProfile,
+    .GetFirmwareType = m_GetFirmwareType,
+    .SetFirmwareType = m_SetFirmwareType,
+    .GetStorageControllers = m_GetStorageControllers,
+    .GetMediumAttachments = m_GetMediumAttachments,
+    .AddStorageController = m_AddStorageController,
+    .RemoveStorageController = m_RemoveStorageController,
+    .GetStorageControllerByName = m_GetStorageControllerByName,
+    .SetStorageControllerBootable = m_SetStorageControllerBootable,
+    .AttachDevice = m_AttachDevice,
+    .DetachDevice = m_DetachDevice,
+    .MountMedium = m_MountMedium,
+    .GetMedium = m_GetMedium,
+    .SetBootOrder = m_SetBootOrder,
+    .GetBootOrder = m_GetBootOrder,
 };
 
 struct machine *machine_from_foreign(IMachine *iface)

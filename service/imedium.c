@@ -91,6 +91,11 @@ static cap_result md_GetState(IMedium *self, MediumState *out)
     svc_core_lock(m->core);
     medium_refresh_locked(m);
     *out = m->state;
+    /* A running VM's drives are locked while it runs (storage.h). */
+    if (m->state == MediumState_Created && m->registered &&
+        registry_medium_user_locked(m->core->registry, &m->id, 1, NULL))
+        *out = m->read_only || m->type != DeviceType_HardDisk ? MediumState_LockedRead
+                                                              : MediumState_LockedWrite;
     svc_core_unlock(m->core);
     return CAP_OK;
 }
@@ -124,11 +129,13 @@ static cap_result md_GetLastAccessError(IMedium *self, char **out)
 
 static cap_result md_GetMachineIds(IMedium *self, uint32_t *n, cap_uuid **out)
 {
+    struct medium *m = impl(self);
     if (!n || !out)
         return CAP_E_POINTER;
-    *n = 0;
-    *out = cap_alloc_zero(sizeof(cap_uuid)); /* no attachments exist yet */
-    return *out ? CAP_OK : oom();
+    svc_core_lock(m->core);
+    cap_result rc = registry_medium_machine_ids_locked(m->core->registry, &m->id, n, out);
+    svc_core_unlock(m->core);
+    return rc;
 }
 
 /* ---- background jobs ------------------------------------------------------ */
@@ -396,7 +403,7 @@ static cap_result check_idle_locked(struct medium *m)
     if (m->busy)
         return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, IFACE,
                              "the medium '%s' is in use by an operation in progress", m->location);
-    return CAP_OK;
+    return registry_check_unattached_locked(m->core->registry, m);
 }
 
 static cap_result md_DeleteStorage(IMedium *self, IProgress **out)

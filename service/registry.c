@@ -381,9 +381,12 @@ cap_result registry_remove_medium_locked(struct registry *r, struct medium *m,
     if (m->busy)
         return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, "IMedium",
                              "the medium '%s' is in use by an operation in progress", m->location);
+    cap_result rc = registry_check_unattached_locked(r, m);
+    if (CAP_FAILED(rc))
+        return rc;
     memmove(&r->media[i], &r->media[i + 1], (r->n_media - i - 1) * sizeof(m));
     r->n_media--;
-    cap_result rc = registry_save_locked(r);
+    rc = registry_save_locked(r);
     if (CAP_FAILED(rc)) {
         memmove(&r->media[i + 1], &r->media[i], (r->n_media - i) * sizeof(m));
         r->media[i] = m;
@@ -393,4 +396,83 @@ cap_result registry_remove_medium_locked(struct registry *r, struct medium *m,
     m->registered = 0;
     *dropped = m;
     return CAP_OK;
+}
+
+/* Whether machine p's settings attach the medium `id`. */
+static int attaches(const struct machine *p, const cap_uuid *id)
+{
+    const struct machine_cfg *c = &p->obj.cfg;
+    for (uint32_t i = 0; i < c->n_atts; i++)
+        if (cap_uuid_equal(&c->atts[i].medium, id))
+            return 1;
+    return 0;
+}
+
+struct machine *registry_medium_user_locked(struct registry *r, const cap_uuid *id, int running,
+                                            const struct machine *except)
+{
+    if (cap_uuid_is_null(id))
+        return NULL;
+    for (uint32_t i = 0; i < r->n_machines; i++) {
+        struct machine *p = r->machines[i];
+        if (p == except || !p->accessible || !attaches(p, id))
+            continue;
+        if (!running || !machine_state_at_rest(p->state) || p->launch)
+            return p;
+    }
+    return NULL;
+}
+
+cap_result registry_medium_machine_ids_locked(struct registry *r, const cap_uuid *id, uint32_t *n,
+                                              cap_uuid **out)
+{
+    *n = 0;
+    *out = cap_alloc_zero((r->n_machines ? r->n_machines : 1) * sizeof(cap_uuid));
+    if (!*out)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");
+    for (uint32_t i = 0; i < r->n_machines && !cap_uuid_is_null(id); i++)
+        if (r->machines[i]->accessible && attaches(r->machines[i], id))
+            (*out)[(*n)++] = r->machines[i]->id;
+    return CAP_OK;
+}
+
+cap_result registry_check_attached_locked(struct registry *r, const struct machine_cfg *cfg)
+{
+    char id[CAP_UUID_BUFSIZE];
+    for (uint32_t i = 0; i < cfg->n_atts; i++) {
+        const struct attachment_cfg *a = &cfg->atts[i];
+        if (!cap_uuid_is_null(&a->medium) &&
+            !registry_find_medium_id_locked(r, &a->medium, DeviceType_Null))
+            return cap_error_set(CAP_E_OBJECT_NOT_FOUND, SVC_COMPONENT, "IMachine",
+                                 "the medium {%s} attached at %s port %d device %d of '%s' is "
+                                 "not registered (closed?): detach it or attach another",
+                                 cap_uuid_format(&a->medium, id), a->controller, (int)a->port,
+                                 (int)a->device, cfg->name);
+    }
+    return CAP_OK;
+}
+
+cap_result registry_check_disk_free_locked(struct registry *r, const struct medium *md,
+                                           const struct machine *except)
+{
+    if (md->read_only || md->type != DeviceType_HardDisk)
+        return CAP_OK;
+    struct machine *user = registry_medium_user_locked(r, &md->id, 1, except);
+    if (!user)
+        return CAP_OK;
+    return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, "IMachine",
+                         "the hard disk '%s' is locked for writing by the running machine '%s': "
+                         "power it off first",
+                         md->location, user->obj.cfg.name);
+}
+
+cap_result registry_check_unattached_locked(struct registry *r, const struct medium *m)
+{
+    struct machine *user = registry_medium_user_locked(r, &m->id, 0, NULL);
+    if (!user)
+        return CAP_OK;
+    return cap_error_set(CAP_E_OBJECT_IN_USE, SVC_COMPONENT, "IMedium",
+                         "the medium '%s' is attached to the machine '%s': detach it first "
+                         "(capsule storageattach '%s' ... --medium none)",
+                         m->location, user->obj.cfg.name, user->obj.cfg.name);
 }

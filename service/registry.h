@@ -85,10 +85,35 @@ struct medium *registry_find_medium_path_locked(struct registry *r, const char *
 /* Registers m (its image exists): appends it, takes a reference, saves
  * capsule.xml (undone if that fails). */
 cap_result registry_add_medium_locked(struct registry *r, struct medium *m);
-/* Unregisters m (CAP_E_OBJECT_IN_USE if a job uses it) and saves
+/* Unregisters m (CAP_E_OBJECT_IN_USE if a job uses it or a machine has it
+ * attached: registry_check_unattached_locked) and saves
  * capsule.xml (undone if that fails); the registry's reference goes to
  * *dropped (release it after unlocking). */
 cap_result registry_remove_medium_locked(struct registry *r, struct medium *m,
                                          struct medium **dropped);
+
+/* Attachments (the machines' settings name media by UUID): the first
+ * registered, accessible machine other than `except` whose settings (as
+ * saved: obj.cfg) attach medium `id`, or NULL (borrowed). With `running`,
+ * only a machine whose VM runs or starts (not at rest, or being launched):
+ * the one that holds the medium's write lock. */
+struct machine *registry_medium_user_locked(struct registry *r, const cap_uuid *id, int running,
+                                            const struct machine *except);
+/* IMedium's machineIds: every such machine's id, in registration order
+ * (*out: cap_free). CAP_E_OUTOFMEMORY. */
+cap_result registry_medium_machine_ids_locked(struct registry *r, const cap_uuid *id, uint32_t *n,
+                                              cap_uuid **out);
+/* What close and deleteStorage check: CAP_E_OBJECT_IN_USE naming the
+ * first machine whose settings attach m; CAP_OK if none does. */
+cap_result registry_check_unattached_locked(struct registry *r, const struct medium *m);
+/* The write lock of a running VM's disks: CAP_E_OBJECT_IN_USE naming the
+ * machine when md is a writable hard disk that a machine other than
+ * `except` runs with (registry_medium_user_locked); CAP_OK otherwise. */
+cap_result registry_check_disk_free_locked(struct registry *r, const struct medium *md,
+                                           const struct machine *except);
+/* What saveSettings and launching check besides settings.h's rules: every
+ * medium cfg attaches is registered (CAP_E_OBJECT_NOT_FOUND naming the
+ * slot otherwise). */
+cap_result registry_check_attached_locked(struct registry *r, const struct machine_cfg *cfg);
 
 #endif /* CAPSULE_SVC_REGISTRY_H */

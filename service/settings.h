@@ -37,6 +37,12 @@
 #define SETTINGS_CPU_PROFILE_MAX     63u
 #define SETTINGS_CPU_PROFILE_DEFAULT "host"
 #define SETTINGS_COMPONENT           "capsule-svc"
+/* Storage: at most this many controllers and attached drives per machine
+ * (bounds for hostile files; VirtualBox's own limits are per bus). */
+#define SETTINGS_MAX_CONTROLLERS 8u
+#define SETTINGS_MAX_ATTACHMENTS 64u
+#define SETTINGS_CTL_NAME_MAX    63u
+#define SETTINGS_BOOT_SLOTS      4u
 
 struct kv_list {
     char **keys;
@@ -50,6 +56,25 @@ struct serial_cfg {
     uint32_t irq;
     PortMode mode;
     char *path; /* never NULL once initialised */
+};
+
+/* One storage controller (<StorageController>). */
+struct storage_ctl_cfg {
+    char *name;                 /* unique in the machine, 1..SETTINGS_CTL_NAME_MAX bytes */
+    StorageBus bus;             /* IDE, SATA or VirtIO */
+    StorageControllerType type; /* the bus's own (settings_bus_default_type) */
+    uint32_t port_count;        /* 1..settings_bus_max_ports (IDE: 2) */
+    cap_bool bootable;
+};
+
+/* One drive attached to a controller (<AttachedDevice>); the medium is
+ * named by its UUID in the media registry (null: an empty DVD drive). */
+struct attachment_cfg {
+    char *controller; /* a storage_ctl_cfg's name */
+    int32_t port;
+    int32_t device;
+    DeviceType type; /* HardDisk or DVD */
+    cap_uuid medium;
 };
 
 /* Every setting a machine's setters change (what discardSettings resets). */
@@ -71,6 +96,12 @@ struct machine_cfg {
     char *cmdline;
     cap_bool debug_exit;
     struct serial_cfg serial[SETTINGS_SERIAL_SLOTS];
+    FirmwareType firmware;                /* None (direct kernel boot) or BIOS */
+    DeviceType boot[SETTINGS_BOOT_SLOTS]; /* positions 1..4: HardDisk, DVD or Null */
+    struct storage_ctl_cfg *ctls;         /* in the order they were added */
+    uint32_t n_ctls;
+    struct attachment_cfg *atts; /* in the order they were attached */
+    uint32_t n_atts;
 };
 
 /* The whole content of a machine settings file. */
@@ -119,10 +150,46 @@ cap_result machine_cfg_copy(struct machine_cfg *dst, const struct machine_cfg *s
 void machine_cfg_clear(struct machine_cfg *cfg);
 /* What saveSettings checks across settings that each setter cannot (an
  * enabled serial port in a connected mode without a path, two enabled
- * ports whose I/O ranges overlap): CAP_E_INVALIDARG naming the problem. */
+ * ports whose I/O ranges overlap, settings_storage_problem):
+ * CAP_E_INVALIDARG naming the problem. */
 cap_result machine_cfg_check(const struct machine_cfg *cfg);
 void machine_file_clear(struct machine_file *mf);
 void global_file_clear(struct global_file *gf);
+
+/* --- storage (settings_storage.c) ------------------------------------- */
+
+/* The bus's limits and defaults; 0 / Null for an unknown bus. */
+uint32_t settings_bus_max_ports(StorageBus bus);
+uint32_t settings_bus_max_devices(StorageBus bus);
+StorageControllerType settings_bus_default_type(StorageBus bus);
+/* Names: "IDE"/"SATA"/"VirtIO"; "PIIX3"/"AHCI"/"VirtIO" (the file's
+ * spelling of a type, VirtualBox's); "HardDisk"/"DVD"/"None". NULL or
+ * "?" for unknown values. */
+const char *settings_bus_name(StorageBus bus);
+const char *settings_ctl_type_name(StorageControllerType t);
+const char *settings_device_name(DeviceType t);
+/* The controller called name / the attachment at a slot, or NULL. */
+struct storage_ctl_cfg *settings_find_ctl(const struct machine_cfg *c, const char *name);
+struct attachment_cfg *settings_find_att(const struct machine_cfg *c, const char *ctl, int32_t port,
+                                         int32_t device);
+/* Whether (port, device) exists on ctl: NULL, or why not ("port 2 is out
+ * of range 0..1 of the IDE controller 'IDE'") in buf. */
+const char *settings_slot_problem(const struct storage_ctl_cfg *ctl, int32_t port, int32_t device,
+                                  char *buf, size_t size);
+/* The storage settings' consistency (unique controller names, each
+ * attachment on an existing controller, in range, one per slot, a medium
+ * attached once): NULL, or the problem in buf. */
+const char *settings_storage_problem(const struct machine_cfg *c, char *buf, size_t size);
+/* Appends a controller / attachment (copies the strings). CAP_E_OUTOFMEMORY. */
+cap_result settings_add_ctl(struct machine_cfg *c, const char *name, StorageBus bus);
+cap_result settings_add_att(struct machine_cfg *c, const struct attachment_cfg *a);
+/* Removes entry i (keeping the order). */
+void settings_remove_ctl(struct machine_cfg *c, uint32_t i);
+void settings_remove_att(struct machine_cfg *c, uint32_t i);
+/* Copies / frees the storage part of a machine_cfg (machine_cfg_copy and
+ * machine_cfg_clear call them). */
+cap_result settings_storage_copy(struct machine_cfg *dst, const struct machine_cfg *src);
+void settings_storage_clear(struct machine_cfg *c);
 
 /* Returns the value of key or NULL. */
 const char *kv_get(const struct kv_list *l, const char *key);

@@ -35,6 +35,9 @@ cap_result machine_cfg_init(struct machine_cfg *cfg)
     cfg->memory = 128;
     cfg->cpus = 1;
     cfg->engine = ExecutionEngine_Auto;
+    cfg->firmware = FirmwareType_None;
+    cfg->boot[0] = DeviceType_DVD; /* VirtualBox's order, without the floppy */
+    cfg->boot[1] = DeviceType_HardDisk;
     int ok = cfg->name && cfg->description && cfg->os_type && cfg->kernel && cfg->initrd &&
              cfg->cmdline && cfg->cpu_profile;
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++) {
@@ -62,12 +65,16 @@ void machine_cfg_clear(struct machine_cfg *cfg)
     cap_str_free(cfg->cpu_profile);
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++)
         cap_str_free(cfg->serial[i].path);
+    settings_storage_clear(cfg);
     memset(cfg, 0, sizeof(*cfg));
 }
 
 cap_result machine_cfg_copy(struct machine_cfg *dst, const struct machine_cfg *src)
 {
     struct machine_cfg c = *src;
+    c.ctls = NULL;
+    c.atts = NULL;
+    c.n_ctls = c.n_atts = 0;
     c.name = cap_str_dup(src->name);
     c.description = cap_str_dup(src->description);
     c.os_type = cap_str_dup(src->os_type);
@@ -81,7 +88,7 @@ cap_result machine_cfg_copy(struct machine_cfg *dst, const struct machine_cfg *s
         c.serial[i].path = cap_str_dup(src->serial[i].path);
         ok = ok && c.serial[i].path;
     }
-    if (!ok) {
+    if (!ok || CAP_FAILED(settings_storage_copy(&c, src))) {
         machine_cfg_clear(&c);
         return oom();
     }
@@ -282,6 +289,9 @@ const char *settings_state_name(MachineState s)
 
 cap_result machine_cfg_check(const struct machine_cfg *c)
 {
+    char why[200];
+    if (settings_storage_problem(c, why, sizeof(why)))
+        return cap_error_set(CAP_E_INVALIDARG, SETTINGS_COMPONENT, "IMachine", "%s", why);
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++) {
         const struct serial_cfg *a = &c->serial[i];
         if (!a->enabled)

@@ -8,10 +8,21 @@
  *       <Description>free text</Description>
  *       <Hardware memory="512" cpus="1" engine="auto" debugExit="false"
  *                 cpuProfile="amd-epyc">
- *         <Boot kernel="/path/bzImage" initrd="" cmdline="console=ttyS0"/>
+ *         <Firmware type="BIOS"/>                   (absent: None)
+ *         <Boot kernel="/path/bzImage" initrd="" cmdline="console=ttyS0">
+ *           <Order position="1" device="DVD"/>      (1..4: DVD, HardDisk, None)
+ *         </Boot>
  *         <SerialPort slot="0" enabled="true" ioBase="0x3f8" irq="4"
  *                     mode="file" path="/tmp/serial.log"/>
  *       </Hardware>
+ *       <StorageControllers>                        (VirtualBox's form)
+ *         <StorageController name="SATA" type="AHCI" PortCount="30" Bootable="true">
+ *           <AttachedDevice type="HardDisk" port="0" device="0">
+ *             <Image uuid="{...}"/>                 (a medium of capsule.xml)
+ *           </AttachedDevice>
+ *           <AttachedDevice type="DVD" port="1" device="0"/>   (an empty drive)
+ *         </StorageController>
+ *       </StorageControllers>
  *       <ExtraData>
  *         <Item key="k" value="v"/>
  *       </ExtraData>
@@ -40,6 +51,11 @@
  * name when saved, and fails to power up with a message naming the known
  * ones. The attribute is written only when it is not the default "host",
  * so files of machines that never chose a profile read in older builds.
+ *
+ * Storage: the controllers and drives are checked as saveSettings checks
+ * them (settings_storage_problem); an attachment's medium is named by UUID
+ * only, and whether the media registry knows it is not this module's
+ * business (a medium that is gone leaves the drive without one).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -96,6 +112,48 @@ static cap_result parse_cpu_profile(const char *f, const struct xml_node *hw,
     return CAP_OK;
 }
 
+static const char *const device_names[] = {"None", NULL, "DVD", "HardDisk"};
+
+/* <Boot>'s <Order position= device=/> children. */
+static cap_result parse_boot_order(const char *f, const struct xml_node *boot,
+                                   struct machine_cfg *cfg)
+{
+    static const char *const allowed[] = {"position", "device", NULL};
+    unsigned seen = 0;
+    for (const struct xml_node *n = boot->first_child; n; n = n->next) {
+        uint32_t pos = 0;
+        int dev = DeviceType_Null;
+        cap_result rc;
+        if (strcmp(n->name, "Order"))
+            return xml_error(f, n, "unknown element <%s> in <Boot>", n->name);
+        if (CAP_FAILED(rc = xml_check_attrs(f, n, allowed)) ||
+            CAP_FAILED(rc = xml_get_u32(f, n, "position", 1, 1, SETTINGS_BOOT_SLOTS, &pos)) ||
+            CAP_FAILED(rc = xml_get_enum(f, n, "device", device_names, 4, &dev)))
+            return rc;
+        if (!xml_attr(n, "device"))
+            return xml_error(f, n, "<Order> lacks attribute 'device'");
+        if (seen & (1u << pos))
+            return xml_error(f, n, "boot position %" PRIu32 " appears twice", pos);
+        seen |= 1u << pos;
+        cfg->boot[pos - 1] = (DeviceType)dev;
+    }
+    return CAP_OK;
+}
+
+static cap_result parse_firmware(const char *f, const struct xml_node *n, struct machine_cfg *cfg)
+{
+    static const char *const allowed[] = {"type", NULL};
+    static const char *const names[] = {"None", "BIOS"};
+    int t = FirmwareType_None;
+    cap_result rc = xml_check_attrs(f, n, allowed);
+    if (CAP_SUCCEEDED(rc) && xml_attr(n, "type") && !strcmp(xml_attr(n, "type"), "EFI"))
+        return xml_error(f, n, "firmware type EFI is not in this build yet");
+    if (CAP_SUCCEEDED(rc))
+        rc = xml_get_enum(f, n, "type", names, 2, &t);
+    cfg->firmware = (FirmwareType)t;
+    return rc;
+}
+
 static cap_result parse_hardware(const char *f, const struct xml_node *hw, struct machine_cfg *cfg)
 {
     static const char *const allowed[] = {"memory",    "cpus",       "engine",
@@ -118,18 +176,113 @@ static cap_result parse_hardware(const char *f, const struct xml_node *hw, struc
             if (CAP_FAILED(rc = xml_check_attrs(f, n, boot_allowed)) ||
                 CAP_FAILED(rc = xml_get_str(f, n, "kernel", 0, &cfg->kernel)) ||
                 CAP_FAILED(rc = xml_get_str(f, n, "initrd", 0, &cfg->initrd)) ||
-                CAP_FAILED(rc = xml_get_str(f, n, "cmdline", 0, &cfg->cmdline)))
+                CAP_FAILED(rc = xml_get_str(f, n, "cmdline", 0, &cfg->cmdline)) ||
+                CAP_FAILED(rc = parse_boot_order(f, n, cfg)))
                 return rc;
             if (strlen(cfg->cmdline) > SETTINGS_CMDLINE_MAX)
                 return xml_error(f, n, "cmdline longer than %u bytes", SETTINGS_CMDLINE_MAX);
         } else if (!strcmp(n->name, "SerialPort")) {
             if (CAP_FAILED(rc = parse_serial(f, n, cfg, &seen)))
                 return rc;
+        } else if (!strcmp(n->name, "Firmware")) {
+            if (CAP_FAILED(rc = parse_firmware(f, n, cfg)))
+                return rc;
         } else {
             return xml_error(f, n, "unknown element <%s> in <Hardware>", n->name);
         }
     }
     return CAP_OK;
+}
+
+/* One <AttachedDevice> of controller k. */
+static cap_result parse_attached(const char *f, const struct xml_node *n,
+                                 const struct storage_ctl_cfg *k, struct machine_cfg *cfg)
+{
+    static const char *const allowed[] = {"type",        "port",         "device",
+                                          "passthrough", "hotpluggable", NULL};
+    static const char *const img_allowed[] = {"uuid", NULL};
+    struct attachment_cfg a = {.controller = k->name};
+    uint32_t port = 0, device = 0;
+    int type = DeviceType_Null;
+    cap_bool pass = CAP_FALSE, hot = CAP_FALSE;
+    cap_result rc;
+    if (CAP_FAILED(rc = xml_check_attrs(f, n, allowed)) ||
+        CAP_FAILED(rc = xml_get_enum(f, n, "type", device_names, 4, &type)) ||
+        CAP_FAILED(rc = xml_get_u32(f, n, "port", 1, 0, INT32_MAX, &port)) ||
+        CAP_FAILED(rc = xml_get_u32(f, n, "device", 1, 0, INT32_MAX, &device)) ||
+        CAP_FAILED(rc = xml_get_bool(f, n, "passthrough", &pass)) ||
+        CAP_FAILED(rc = xml_get_bool(f, n, "hotpluggable", &hot)))
+        return rc;
+    if (pass || hot)
+        return xml_error(f, n, "host drive pass-through and hot-plugging are not supported");
+    a.type = (DeviceType)type;
+    a.port = (int32_t)port;
+    a.device = (int32_t)device;
+    for (const struct xml_node *c = n->first_child; c; c = c->next) {
+        if (strcmp(c->name, "Image"))
+            return xml_error(f, c, "unknown element <%s> in <AttachedDevice>", c->name);
+        if (!cap_uuid_is_null(&a.medium))
+            return xml_error(f, c, "<AttachedDevice> holds two images");
+        if (CAP_FAILED(rc = xml_check_attrs(f, c, img_allowed)) ||
+            CAP_FAILED(rc = xml_get_uuid(f, c, "uuid", &a.medium)))
+            return rc;
+    }
+    if (cfg->n_atts >= SETTINGS_MAX_ATTACHMENTS)
+        return xml_error(f, n, "more than %u attached drives", SETTINGS_MAX_ATTACHMENTS);
+    return settings_add_att(cfg, &a);
+}
+
+/* <StorageControllers>: controllers and their drives, checked as a whole. */
+static cap_result parse_storage(const char *f, const struct xml_node *sc, struct machine_cfg *cfg)
+{
+    static const char *const allowed[] = {"name",     "type",           "PortCount",
+                                          "Bootable", "useHostIOCache", NULL};
+    static const char *const types[] = {"PIIX3", "AHCI", "VirtIO"};
+    static const StorageBus type_bus[] = {StorageBus_IDE, StorageBus_SATA, StorageBus_VirtIO};
+    cap_result rc = xml_check_attrs(f, sc, allowed + 5);
+    for (const struct xml_node *n = sc->first_child; n && CAP_SUCCEEDED(rc); n = n->next) {
+        char *name = NULL;
+        int type = 0;
+        if (strcmp(n->name, "StorageController"))
+            return xml_error(f, n, "unknown element <%s> in <StorageControllers>", n->name);
+        if (cfg->n_ctls >= SETTINGS_MAX_CONTROLLERS)
+            return xml_error(f, n, "more than %u storage controllers", SETTINGS_MAX_CONTROLLERS);
+        if (CAP_FAILED(rc = xml_check_attrs(f, n, allowed)) ||
+            CAP_FAILED(rc = xml_get_str(f, n, "name", 1, &name)) ||
+            CAP_FAILED(rc = xml_get_enum(f, n, "type", types, 3, &type))) {
+            cap_str_free(name);
+            return rc;
+        }
+        if (!xml_attr(n, "type"))
+            rc = xml_error(f, n, "<StorageController> lacks attribute 'type'");
+        else if (!*name || strlen(name) > SETTINGS_CTL_NAME_MAX || strpbrk(name, "\t\r\n"))
+            rc = xml_error(f, n,
+                           "storage controller name '%.80s' is empty, too long or not one "
+                           "line",
+                           name);
+        else
+            rc = settings_add_ctl(cfg, name, type_bus[type]);
+        cap_str_free(name);
+        if (CAP_FAILED(rc))
+            return rc;
+        struct storage_ctl_cfg *k = &cfg->ctls[cfg->n_ctls - 1];
+        if (CAP_FAILED(rc = xml_get_u32(f, n, "PortCount", 0, 1, 1024, &k->port_count)) ||
+            CAP_FAILED(rc = xml_get_bool(f, n, "Bootable", &k->bootable)))
+            return rc;
+        cap_bool cache = CAP_FALSE;
+        if (CAP_FAILED(rc = xml_get_bool(f, n, "useHostIOCache", &cache)))
+            return rc;
+        for (const struct xml_node *d = n->first_child; d && CAP_SUCCEEDED(rc); d = d->next) {
+            if (strcmp(d->name, "AttachedDevice"))
+                return xml_error(f, d, "unknown element <%s> in <StorageController>", d->name);
+            rc = parse_attached(f, d, k, cfg);
+            k = &cfg->ctls[cfg->n_ctls - 1];
+        }
+    }
+    char why[200];
+    if (CAP_SUCCEEDED(rc) && settings_storage_problem(cfg, why, sizeof(why)))
+        rc = xml_error(f, sc, "%s", why);
+    return rc;
 }
 
 /* <ExtraData><Item key= value=/>...</ExtraData>, shared with the global file. */
@@ -196,6 +349,9 @@ static cap_result parse_machine_elem(const char *f, const struct xml_node *m,
         } else if (!strcmp(n->name, "ExtraData")) {
             bit = 4;
             rc = settings_parse_extra(f, n, &out->extra);
+        } else if (!strcmp(n->name, "StorageControllers")) {
+            bit = 8;
+            rc = parse_storage(f, n, &out->cfg);
         } else {
             return xml_error(f, n, "unknown element <%s> in <Machine>", n->name);
         }
@@ -289,12 +445,26 @@ static void format_hardware(struct xml_writer *w, const struct machine_cfg *c)
         xw_attr(w, "cpuProfile", c->cpu_profile);
     xw_raw(w, ">\n");
     w->depth++;
+    if (c->firmware != FirmwareType_None) {
+        xw_indent(w);
+        xw_raw(w, "<Firmware type=\"BIOS\"/>\n");
+    }
     xw_indent(w);
     xw_raw(w, "<Boot");
     xw_attr(w, "kernel", c->kernel);
     xw_attr(w, "initrd", c->initrd);
     xw_attr(w, "cmdline", c->cmdline);
-    xw_raw(w, "/>\n");
+    xw_raw(w, ">\n");
+    w->depth++;
+    for (unsigned i = 0; i < SETTINGS_BOOT_SLOTS; i++) {
+        xw_indent(w);
+        xw_printf(w, "<Order position=\"%u\"", i + 1);
+        xw_attr(w, "device", settings_device_name(c->boot[i]));
+        xw_raw(w, "/>\n");
+    }
+    w->depth--;
+    xw_indent(w);
+    xw_raw(w, "</Boot>\n");
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++) {
         const struct serial_cfg *s = &c->serial[i];
         xw_indent(w);
@@ -308,6 +478,53 @@ static void format_hardware(struct xml_writer *w, const struct machine_cfg *c)
     w->depth--;
     xw_indent(w);
     xw_raw(w, "</Hardware>\n");
+}
+
+static void format_storage(struct xml_writer *w, const struct machine_cfg *c)
+{
+    char id[CAP_UUID_BUFSIZE];
+    if (!c->n_ctls)
+        return;
+    xw_indent(w);
+    xw_raw(w, "<StorageControllers>\n");
+    w->depth++;
+    for (uint32_t i = 0; i < c->n_ctls; i++) {
+        const struct storage_ctl_cfg *k = &c->ctls[i];
+        xw_indent(w);
+        xw_raw(w, "<StorageController");
+        xw_attr(w, "name", k->name);
+        xw_attr(w, "type", settings_ctl_type_name(k->type));
+        xw_printf(w, " PortCount=\"%" PRIu32 "\"", k->port_count);
+        xw_attr(w, "Bootable", k->bootable ? "true" : "false");
+        xw_raw(w, ">\n");
+        w->depth++;
+        for (uint32_t j = 0; j < c->n_atts; j++) {
+            const struct attachment_cfg *a = &c->atts[j];
+            if (strcmp(a->controller, k->name))
+                continue;
+            xw_indent(w);
+            xw_raw(w, "<AttachedDevice");
+            xw_attr(w, "type", settings_device_name(a->type));
+            xw_printf(w, " port=\"%d\" device=\"%d\"", (int)a->port, (int)a->device);
+            if (cap_uuid_is_null(&a->medium)) {
+                xw_raw(w, "/>\n");
+                continue;
+            }
+            xw_raw(w, ">\n");
+            w->depth++;
+            xw_indent(w);
+            xw_printf(w, "<Image uuid=\"{%s}\"/>\n", cap_uuid_format(&a->medium, id));
+            w->depth--;
+            xw_indent(w);
+            xw_raw(w, "</AttachedDevice>\n");
+        }
+        w->depth--;
+        xw_indent(w);
+        xw_raw(w, "</StorageController>\n");
+    }
+    w->depth--;
+    xw_indent(w);
+    xw_raw(w, "</StorageControllers>\n");
 }
 
 char *settings_format_machine(const struct machine_file *mf, size_t *len)
@@ -335,6 +552,7 @@ char *settings_format_machine(const struct machine_file *mf, size_t *len)
         xw_raw(&w, "</Description>\n");
     }
     format_hardware(&w, &mf->cfg);
+    format_storage(&w, &mf->cfg);
     settings_format_extra(&w, &mf->extra);
     w.depth--;
     xw_indent(&w);

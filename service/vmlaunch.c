@@ -403,6 +403,24 @@ static cap_result start_reaper(struct machine *p, pid_t pid, const char *log)
 
 /* ---- launchVMProcess -------------------------------------------------------------- */
 
+/* The machine's media: registered, and its writable disks not locked by
+ * another machine's running VM (storage.h). While p's VM runs, its own
+ * writable disks are locked in turn: registry_medium_user_locked counts
+ * every machine that is not at rest or is being launched, and lets go at
+ * power-off or when the VM process dies (the state leaves Running). */
+static cap_result media_checks_locked(struct machine *p)
+{
+    struct registry *r = p->obj.core->registry;
+    const struct machine_cfg *c = &p->obj.cfg;
+    cap_result rc = registry_check_attached_locked(r, c);
+    for (uint32_t i = 0; CAP_SUCCEEDED(rc) && i < c->n_atts; i++) {
+        struct medium *md = registry_find_medium_id_locked(r, &c->atts[i].medium, DeviceType_Null);
+        if (md)
+            rc = registry_check_disk_free_locked(r, md, p);
+    }
+    return rc;
+}
+
 /* Whether p may be launched now (lock held). */
 static cap_result launch_checks_locked(struct machine *p)
 {
@@ -412,7 +430,7 @@ static cap_result launch_checks_locked(struct machine *p)
                                            : "the machine is not registered");
     int in_use = p->holder || p->launch;
     if (!in_use && machine_state_at_rest(p->state))
-        return CAP_OK;
+        return media_checks_locked(p);
     char *busy = machine_busy_text_locked(p, NULL);
     cap_result rc =
         cap_error_set(in_use ? CAP_E_OBJECT_IN_USE : CAP_E_INVALID_VM_STATE, SVC_COMPONENT, IFACE,

@@ -13,6 +13,11 @@ CAPSULE_DEBS="scons gcc clang clang-format git libclang-rt-14-dev pkg-config lib
 libexpat1-dev check libsubunit-dev swig python3 python3-dev default-jdk-headless nasm mingw-w64
 binutils qemu-utils seabios xorriso"
 
+# libpng-dev: capsule-vm --screenshot writes PNG with it (a well-kept encoder
+# beats deflate of our own); tesseract-ocr: the vga test reads the screen
+# as a person would (OCR finds the BIOS banner).
+CAPSULE_DEBS="$CAPSULE_DEBS libpng-dev tesseract-ocr"
+
 # iasl (acpica-tools): tests/unit/platform disassembles the DSDT with it.
 CAPSULE_DEBS="$CAPSULE_DEBS acpica-tools"
 

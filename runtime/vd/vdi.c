@@ -91,7 +91,7 @@ struct vdi_state {
     uint64_t off_map, off_data;
     uint32_t pending[VDI_PENDING_MAX]; /* blocks whose map entry is not yet on disk */
     unsigned npending;                 /* (under lock), in allocation order */
-    bool broken;                       /* a metadata write failed: refuse further allocation */
+    bool broken; /* a commit failed: pending is left over; no allocation until one succeeds */
 };
 
 static uint32_t get32(const uint8_t *p)
@@ -399,19 +399,27 @@ static cap_result write_metadata(struct vd_disk *d, struct vdi_state *s, uint32_
 }
 
 /* Syncs the data of the pending new blocks, then writes their metadata in
- * allocation order. Called with the lock held. */
+ * allocation order. Called with the lock held. When a write fails, the
+ * blocks from that one on stay pending (in order) and every commit (each
+ * flush, the close) tries them again and fails until they are written: a
+ * flush never reports success while a new block's map entry is not on
+ * disk. Meanwhile no block is allocated (its metadata would overtake). */
 static cap_result commit_pending(struct vd_disk *d, struct vdi_state *s)
 {
     cap_result rc = CAP_OK;
+    unsigned done = 0;
     if (!s->npending)
         return CAP_OK;
     if (fdatasync(d->fd) < 0)
         rc = vd_fail_errno(d->path, "sync");
-    for (unsigned i = 0; rc == CAP_OK && i < s->npending; i++)
-        rc = write_metadata(d, s, s->pending[i], s->map[s->pending[i]]);
-    if (rc != CAP_OK)
-        s->broken = true;
-    s->npending = 0;
+    while (rc == CAP_OK && done < s->npending) {
+        rc = write_metadata(d, s, s->pending[done], s->map[s->pending[done]]);
+        if (rc == CAP_OK)
+            done++;
+    }
+    memmove(s->pending, s->pending + done, (s->npending - done) * sizeof s->pending[0]);
+    s->npending -= done;
+    s->broken = s->npending != 0;
     return rc;
 }
 
@@ -457,7 +465,8 @@ static cap_result write_allocating(struct vd_disk *d, uint32_t bi, uint32_t in, 
                              s->off_data + (uint64_t)e * s->block_size + in);
     }
     if (s->broken) {
-        rc = vd_fail(CAP_E_IO, d->path, "an earlier metadata write failed; reopen the image");
+        rc = vd_fail(CAP_E_IO, d->path,
+                     "the block map could not be written (a flush tries again); no new blocks");
     } else if (s->allocated >= s->blocks) {
         rc = vd_fail(CAP_E_IO, d->path, "no free block index (the image has leaked blocks)");
     } else {

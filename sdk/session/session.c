@@ -245,6 +245,13 @@ static cap_result c_GetRemoteConsole(IInternalSessionControl *self, IConsole **o
     return CAP_OK;
 }
 
+static cap_result c_OnMediumChange(IInternalSessionControl *self, StorageBus bus, int32_t port,
+                                   int32_t device, const char *location, cap_bool force)
+{
+    return cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT, "IInternalSessionControl",
+                         "this session runs no VM: only a VM process changes a drive's medium");
+}
+
 static cap_result c_Uninitialize(IInternalSessionControl *self)
 {
     struct session *s = impl_ctl(self);
@@ -268,6 +275,7 @@ static const struct IInternalSessionControlVtbl control_vtbl = {
     .Uninitialize = c_Uninitialize,
     .GetRemoteConsole = c_GetRemoteConsole,
     .AssignRemoteMachine = c_AssignRemoteMachine,
+    .OnMediumChange = c_OnMediumChange,
 };
 
 static cap_result session_create(struct cap_registry *reg, void *ctx, const cap_uuid *iid,

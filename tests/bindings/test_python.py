@@ -88,6 +88,13 @@ class PythonBinding(unittest.TestCase):
             mm.memory_size = 96
             mm.save_settings()
         self.assertEqual(c.find_machine('conv').memory_size, 96)
+        # an enum constant that is a Python keyword gets PEP 8's trailing underscore
+        self.assertEqual(capsule.FirmwareType.None_, 0)
+        with capsule.lock(m) as mm:
+            mm.firmware_type = capsule.FirmwareType.BIOS
+            self.assertEqual(mm.firmware_type, capsule.FirmwareType.BIOS)
+            mm.firmware_type = capsule.FirmwareType.None_
+            self.assertIs(mm.firmware_type, capsule.FirmwareType.None_)
         c.set_extra_data('k', 'v')
         self.assertEqual(c.get_extra_data('k'), 'v')
         self.assertIn('k', c.extra_data_keys)
@@ -142,7 +149,8 @@ class PythonBinding(unittest.TestCase):
             doc = flat(getattr(capsule, name).__doc__)
             self.assertIn(flat(capsule._doc.python(desc))[:40], doc)
             for const, text in values.items():
-                self.assertIn('%s = %d %s' % (const, lib.enums[name][const],
+                self.assertIn('%s = %d %s' % (capsule._model.py_ident(const),
+                                              lib.enums[name][const],
                                               flat(capsule._doc.python(text))[:30]), doc)
                 n += 1
         for it in lib.ifaces.values():

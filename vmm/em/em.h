@@ -96,18 +96,10 @@ struct vm_stop_info {
 /* Log levels for vm_config.log (the same values as PDM's). */
 enum vm_log_level { VM_LOG_ERROR = 0, VM_LOG_WARN = 1, VM_LOG_INFO = 2, VM_LOG_DEBUG = 3 };
 
-/* RAM is mapped as a PC's (platform/platform_limits.h): from guest-physical
- * 0 up to PLATFORM_RAM_BELOW_4G_MAX, the rest from 4 GiB, leaving the MMIO
- * hole below 4 GiB free. Devices that report the RAM size (CMOS, fw_cfg)
- * and the loader's e820 map describe this same layout. */
-static inline uint64_t vm_ram_below_4g(uint64_t ram_bytes)
-{
-    return ram_bytes < PLATFORM_RAM_BELOW_4G_MAX ? ram_bytes : PLATFORM_RAM_BELOW_4G_MAX;
-}
-
 struct vm_config {
     /* RAM (page multiple, > 0, at most PLATFORM_MAX_RAM_MB MiB), laid out as
-     * above */
+     * a PC's (platform/platform.h): platform_ram_below_4g(ram_bytes) from
+     * guest-physical 0, the rest from 4 GiB, leaving the MMIO hole free */
     uint64_t ram_bytes;
     /* RAM is reserved lazily, but the guest may touch all of it: more than
      * the host's physical memory is refused (CAP_E_INVALIDARG, with both

@@ -22,7 +22,9 @@
 #include "hostmem.h"
 #include "iom/iom.h"
 #include "pdm.h"
+#include "platform/platform.h"
 #include "tm/tm.h"
+
 
 /* ---- logging (em_log.c): what the guest causes is rate-limited ------- */
 
@@ -309,12 +311,13 @@ static cap_result create_modules(struct vm *vm)
     cap_result rc = cpum_policy_init_opt(&vm->policy, vm->cfg.ncpus, vm->cfg.cpu_profile, opt);
     if (CAP_SUCCEEDED(rc))
         rc = pgm_create(&vm->pgm);
-    /* A PC's layout: the 32-bit MMIO hole (APICs, ROM, PCI) stays free. */
-    uint64_t below = vm_ram_below_4g(vm->cfg.ram_bytes);
-    if (CAP_SUCCEEDED(rc))
-        rc = pgm_map_ram(vm->pgm, 0, below, "ram");
-    if (CAP_SUCCEEDED(rc) && vm->cfg.ram_bytes > below)
-        rc = pgm_map_ram(vm->pgm, 1ull << 32, vm->cfg.ram_bytes - below, "ram-high");
+    /* A PC's layout (vmm/platform): the 32-bit MMIO hole (APICs, ROM, PCI)
+     * and the legacy VGA window stay free. */
+    uint64_t below = platform_ram_below_4g(vm->cfg.ram_bytes);
+    struct platform_range ram[3];
+    unsigned n_ram = platform_ram_ranges(vm->cfg.ram_bytes, ram);
+    for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < n_ram; i++)
+        rc = pgm_map_ram(vm->pgm, ram[i].addr, ram[i].size, ram[i].name);
     if (CAP_SUCCEEDED(rc))
         em_log(vm, EM_COMPONENT, VM_LOG_INFO,
                "RAM %llu MiB mapped (%llu MiB below 4 GiB, %llu MiB from 4 GiB; backed on first "

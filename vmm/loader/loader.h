@@ -38,9 +38,12 @@
  * Guest RAM comes from the PGM map, which must hold its RAM ranges before
  * loader_load runs: RAM must start at guest-physical 0 (the loader uses low
  * memory for its tables). The e820 map / multiboot memory map lists each PGM
- * RAM range as usable (less the legacy hole 0x9fc00-0x100000, which is
- * reported reserved), and every ROM and MMIO range mapped at that moment as
- * reserved - so map device MMIO first if the guest should see it reserved.
+ * RAM range as usable (less the legacy hole 0x9fc00-0x100000: the EBDA,
+ * the VGA window and the BIOS area are reported reserved, as vmm/platform's
+ * direct-boot map has them), and every ROM and MMIO range mapped at that
+ * moment as reserved - so map device MMIO first if the guest should see it
+ * reserved. For a machine vmm/platform describes the result is
+ * platform_init's e820 (check-loader compares them).
  *
  * Fixed low-memory layout used by the loaders (all below 640 KiB):
  *   0x00500  GDT: 0x10 = flat code (64-bit for long mode, else 32-bit),
@@ -88,7 +91,7 @@
 
 #include "cpum/cpum.h"
 #include "pgm/pgm.h"
-#include "platform/platform_limits.h"
+#include "platform/platform.h"
 #include "platform/platform_tables.h"
 #include "vmm_result.h"
 
@@ -117,16 +120,16 @@ enum loader_entry {
 #define LOADER_LINUX_LOAD     0x100000ull
 #define LOADER_FLAT_REAL_ADDR 0x7c00ull
 #define LOADER_FLAT_ADDR      0x100000ull
-#define LOADER_ACPI_ADDR      0x9c000ull
-#define LOADER_ACPI_SIZE      0x3c00ull /* up to the EBDA (the legacy hole) */
+#define LOADER_ACPI_ADDR      PLATFORM_DIRECT_ACPI_ADDR
+#define LOADER_ACPI_SIZE      PLATFORM_DIRECT_ACPI_SIZE /* up to the EBDA */
 /* SMBIOS (Linux): the entry point where an OS scans for it, the table after */
-#define LOADER_SMBIOS_ADDR 0xf0000ull
-#define LOADER_SMBIOS_SIZE 0x10000ull
+#define LOADER_SMBIOS_ADDR PLATFORM_DIRECT_SMBIOS_ADDR
+#define LOADER_SMBIOS_SIZE PLATFORM_DIRECT_SMBIOS_SIZE
 /* Firmware images (loader_load_firmware). */
-#define LOADER_FIRMWARE_MIN      0x10000ull   /* and the size's granule: 64 KiB */
-#define LOADER_FIRMWARE_MAX      0x1000000ull /* 16 MiB below 4 GiB */
-#define LOADER_FIRMWARE_LOW_SIZE 0x20000ull   /* the legacy copy: E and F segments */
-#define LOADER_FIRMWARE_LOW_END  0x100000ull
+#define LOADER_FIRMWARE_MIN      PLATFORM_BIOS_GRANULE  /* and the size's granule: 64 KiB */
+#define LOADER_FIRMWARE_MAX      PLATFORM_BIOS_MAX      /* 16 MiB below 4 GiB */
+#define LOADER_FIRMWARE_LOW_SIZE PLATFORM_BIOS_LOW_SIZE /* the legacy copy: E and F segments */
+#define LOADER_FIRMWARE_LOW_END  PLATFORM_1M
 
 /*
  * What to load. The kernel and initrd each come from a file (path set) or a
@@ -166,9 +169,9 @@ struct loader_mem_entry {
     uint64_t addr, size;
     uint32_t type;
 };
-#define LOADER_E820_RAM      1u
-#define LOADER_E820_RESERVED 2u
-#define LOADER_E820_ACPI     3u
+#define LOADER_E820_RAM        PLATFORM_E820_RAM
+#define LOADER_E820_RESERVED   PLATFORM_E820_RESERVED
+#define LOADER_E820_ACPI       PLATFORM_E820_ACPI
 #define LOADER_MAX_MEM_ENTRIES 32
 
 struct loader_info {

@@ -96,7 +96,7 @@ cap_result ldr_add_smbios(struct ldr_plan *plan, const struct ldr_inputs *in,
         if (e->type != LOADER_E820_RAM)
             continue;
         /* the legacy hole is RAM to the guest's memory arrays */
-        uint64_t start = e->addr == 0x100000 ? 0x9fc00 : e->addr;
+        uint64_t start = e->addr == PLATFORM_1M ? PLATFORM_EBDA_ADDR : e->addr;
         if (start < PLATFORM_4G)
             cfg.ram_below_4g += e->addr + e->size - start;
         else

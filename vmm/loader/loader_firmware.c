@@ -64,9 +64,10 @@ cap_result ldr_firmware_check(const uint8_t *img, size_t len, struct ldr_err *er
 }
 
 /* Maps the high ROM; on a reset it is there already (same image). */
-static cap_result map_high_rom(struct pgm *pgm, const uint8_t *img, size_t len, const char *who)
+static cap_result map_high_rom(struct pgm *pgm, const struct platform_range *rom,
+                               const uint8_t *img, size_t len, const char *who)
 {
-    uint64_t gpa = (1ull << 32) - len;
+    uint64_t gpa = rom->addr;
     const struct pgm_range *r = pgm_find(pgm, gpa);
     if (r && r->kind == PGM_RANGE_ROM && r->gpa == gpa && r->size == len &&
         !strcmp(r->name, "bios"))
@@ -106,8 +107,14 @@ cap_result loader_load_firmware(struct pgm *pgm, struct cpum_cpu *cpu,
         fw_fail(rc, who, "%s", err.msg);
         goto out;
     }
-    size_t low = len < LOADER_FIRMWARE_LOW_SIZE ? len : LOADER_FIRMWARE_LOW_SIZE;
-    uint64_t low_gpa = LOADER_FIRMWARE_LOW_END - low;
+    /* where vmm/platform puts a BIOS image of this size (checked above) */
+    struct platform_range rom[2];
+    if ((rc = platform_bios_rom(len, rom, err.msg, sizeof(err.msg)))) {
+        fw_fail(rc, who, "%s", err.msg);
+        goto out;
+    }
+    size_t low = (size_t)rom[1].size;
+    uint64_t low_gpa = rom[1].addr;
     uint8_t *hva = pgm_gpa_to_hva(pgm, low_gpa, low, CAP_TRUE);
     if (!hva) {
         rc = fw_fail(VMM_E_LOADER_NO_ROOM, who,
@@ -116,7 +123,7 @@ cap_result loader_load_firmware(struct pgm *pgm, struct cpum_cpu *cpu,
                      (unsigned long long)low_gpa, (unsigned long long)LOADER_FIRMWARE_LOW_END - 1);
         goto out;
     }
-    if ((rc = map_high_rom(pgm, img, len, who)))
+    if ((rc = map_high_rom(pgm, &rom[0], img, len, who)))
         goto out;
     memcpy(hva, img + len - low, low);
     cpum_reset(cpu, CPUM_RESET_POWER_ON);
@@ -126,12 +133,12 @@ cap_result loader_load_firmware(struct pgm *pgm, struct cpum_cpu *cpu,
         out->format = LOADER_FIRMWARE;
         out->entry = LOADER_ENTRY_REAL;
         out->entry_point = 0xfffffff0ull;
-        out->kernel_start = (1ull << 32) - len;
-        out->kernel_end = 1ull << 32;
+        out->kernel_start = rom[0].addr;
+        out->kernel_end = rom[0].addr + rom[0].size;
         snprintf(out->description, sizeof(out->description),
                  "BIOS image, %zu KiB at 0x%llx (last %zu KiB at 0x%llx), reset vector "
                  "f000:fff0",
-                 len >> 10, (unsigned long long)((1ull << 32) - len), low >> 10,
+                 len >> 10, (unsigned long long)rom[0].addr, low >> 10,
                  (unsigned long long)low_gpa);
     }
 out:

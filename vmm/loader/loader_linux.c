@@ -180,8 +180,8 @@ static cap_result fill_e820(uint8_t *bp, const struct ldr_mem *mem)
     }
     bp[BP_E820_ENTRIES] = (uint8_t)n;
     /* alt_mem_k: KiB of RAM above 1 MiB, contiguous from there */
-    uint64_t end = ldr_mem_ram_end(mem, 0x100000, 1);
-    ldr_put32(bp + BP_ALT_MEM_K, end ? (uint32_t)((end - 0x100000) >> 10) : 0);
+    uint64_t end = ldr_mem_ram_end(mem, PLATFORM_1M, 1);
+    ldr_put32(bp + BP_ALT_MEM_K, end ? (uint32_t)((end - PLATFORM_1M) >> 10) : 0);
     return CAP_OK;
 }
 

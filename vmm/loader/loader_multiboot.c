@@ -195,10 +195,10 @@ static cap_result mb_elf(const uint8_t *img, size_t len, struct ldr_plan *plan,
  * contiguous RAM from 1 MiB. */
 static void mb_meminfo(const struct ldr_mem *mem, uint32_t *lower, uint32_t *upper)
 {
-    uint64_t lo = ldr_mem_ram_end(mem, 0, 1), hi = ldr_mem_ram_end(mem, 0x100000, 1);
-    if (lo > 0xa0000)
-        lo = 0xa0000;
-    hi = hi ? hi - 0x100000 : 0;
+    uint64_t lo = ldr_mem_ram_end(mem, 0, 1), hi = ldr_mem_ram_end(mem, PLATFORM_1M, 1);
+    if (lo > PLATFORM_VGA_ADDR)
+        lo = PLATFORM_VGA_ADDR;
+    hi = hi ? hi - PLATFORM_1M : 0;
     if (hi >> 10 > UINT32_MAX)
         hi = (uint64_t)UINT32_MAX << 10;
     *lower = (uint32_t)(lo >> 10);

@@ -13,9 +13,8 @@
 
 #include "loader_internal.h"
 
-#define LEGACY_HOLE_START 0x9fc00ull
-#define LEGACY_HOLE_END   0x100000ull
-#define BIOS_AREA_START   0xf0000ull
+#define LEGACY_HOLE_START PLATFORM_EBDA_ADDR
+#define LEGACY_HOLE_END   PLATFORM_1M
 
 cap_result ldr_fail(struct ldr_err *err, cap_result rc, const char *fmt, ...)
 {
@@ -90,9 +89,14 @@ cap_result ldr_mem_build(struct ldr_mem *mem, const uint64_t (*ram)[2], unsigned
             (rc = mem_push(mem, s > LEGACY_HOLE_END ? s : LEGACY_HOLE_END, e, LOADER_E820_RAM, err)))
             return rc;
     }
-    mem->bios_area_ram = merged[0][1] >= LEGACY_HOLE_END;
-    if ((rc = mem_push(mem, LEGACY_HOLE_START, 0xa0000, LOADER_E820_RESERVED, err)) ||
-        (rc = mem_push(mem, BIOS_AREA_START, LEGACY_HOLE_END, LOADER_E820_RESERVED, err)))
+    /* RAM under the BIOS area, also when the VGA window splits low RAM */
+    for (unsigned i = 0; i < nm; i++)
+        if (merged[i][0] <= PLATFORM_BIOS_AREA_ADDR && merged[i][1] >= LEGACY_HOLE_END)
+            mem->bios_area_ram = CAP_TRUE;
+    /* the EBDA, the VGA window, the BIOS area (platform.h's direct-boot map) */
+    if ((rc = mem_push(mem, LEGACY_HOLE_START, PLATFORM_VGA_ADDR, LOADER_E820_RESERVED, err)) ||
+        (rc = mem_push(mem, PLATFORM_VGA_ADDR, PLATFORM_VGA_END, LOADER_E820_RESERVED, err)) ||
+        (rc = mem_push(mem, PLATFORM_BIOS_AREA_ADDR, LEGACY_HOLE_END, LOADER_E820_RESERVED, err)))
         return rc;
     for (unsigned i = 0; i < nrsv; i++) {
         if (rsv[i][0] >= LEGACY_HOLE_START && rsv[i][1] <= LEGACY_HOLE_END)
@@ -222,8 +226,9 @@ cap_result ldr_plan_check(const struct ldr_plan *plan, const struct ldr_mem *mem
         if (!c->memsz)
             continue;
         cap_bool in_bios = (c->flags & LDR_CHUNK_BIOS) && mem->bios_area_ram &&
-                           c->gpa >= BIOS_AREA_START && c->gpa + c->memsz <= LEGACY_HOLE_END &&
-                           c->memsz <= LEGACY_HOLE_END - BIOS_AREA_START;
+                           c->gpa >= PLATFORM_BIOS_AREA_ADDR &&
+                           c->gpa + c->memsz <= LEGACY_HOLE_END &&
+                           c->memsz <= LEGACY_HOLE_END - PLATFORM_BIOS_AREA_ADDR;
         if (!in_bios && (c->gpa + c->memsz < c->gpa || !ldr_mem_ram_end(mem, c->gpa, c->memsz))) {
             char ram[160];
             describe_ram(mem, ram, sizeof(ram));

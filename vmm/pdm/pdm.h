@@ -87,17 +87,56 @@ struct pdm_create_info {
     struct stam *stam;
 };
 
-/* One configuration value of a device, as text ("0x3f8", "true", "file:/x"). */
-struct pdm_cfg_kv {
+/*
+ * A device's configuration is a list of typed values (VirtualBox's CFGM
+ * leaves): the machine's description (vmm/platform's device table) builds
+ * them with their real types; text is parsed only at the edges (capsule-vm's
+ * --device NAME,key=value, pdm_cfg_parse). A device reads them with
+ * hlp->cfg_int/cfg_bool/cfg_string/cfg_bytes, which check the type.
+ */
+enum pdm_cfg_type { PDM_CFG_INT = 1, PDM_CFG_BOOL, PDM_CFG_STRING, PDM_CFG_BYTES };
+
+struct pdm_cfg_value {
     const char *key;
-    const char *value;
+    enum pdm_cfg_type type;
+    union {
+        int64_t i;
+        bool b;
+        const char *s;
+        struct {
+            const void *data;
+            size_t len;
+        } bytes;
+    } u;
 };
+
+#define PDM_CFG_I(k, v) ((struct pdm_cfg_value){.key = (k), .type = PDM_CFG_INT, .u.i = (v)})
+#define PDM_CFG_B(k, v) ((struct pdm_cfg_value){.key = (k), .type = PDM_CFG_BOOL, .u.b = (v)})
+#define PDM_CFG_S(k, v) ((struct pdm_cfg_value){.key = (k), .type = PDM_CFG_STRING, .u.s = (v)})
+#define PDM_CFG_BYTES(k, p, n)                                                                     \
+    ((struct pdm_cfg_value){.key = (k), .type = PDM_CFG_BYTES, .u.bytes = {(p), (n)}})
+
+/* "integer", "boolean", "string", "bytes" (for messages). */
+const char *pdm_cfg_type_name(enum pdm_cfg_type type);
+
+/*
+ * The one parser of configuration text (the command line's key=value).
+ * `text` takes the type its form has: an integer (decimal, 0x hex, 0
+ * octal, a leading '-') is PDM_CFG_INT; true/false, yes/no, on/off
+ * (any case) PDM_CFG_BOOL; anything else PDM_CFG_STRING. A prefix names
+ * the type instead: "integer:", "bool:", "string:" (the rest verbatim:
+ * "string:0"), "bytes:" (pairs of hex digits). `text` must stay valid as
+ * long as `out` is used; "bytes:" is decoded in place (text is modified).
+ * A malformed "integer:"/"bool:"/"bytes:" value is CAP_E_INVALIDARG with
+ * error info naming `who` (the device), the key and the text.
+ */
+cap_result pdm_cfg_parse(const char *who, const char *key, char *text, struct pdm_cfg_value *out);
 
 /* One device of a machine: the device's name and its configuration. */
 struct pdm_dev_config {
     const char *device; /* devreg name: "serial", "pic", ... */
-    const struct pdm_cfg_kv *kv;
-    size_t n_kv;
+    const struct pdm_cfg_value *values;
+    size_t n_values;
 };
 
 /* Creates an empty PDM. The info's pointers must outlive it. */

@@ -419,70 +419,6 @@ static cap_result hlp_phys_write(struct pdm_dev *dev, uint64_t gpa, const void *
     return pdm->info.phys->write(pdm->info.phys_ctx, gpa, buf, len);
 }
 
-/* ---- configuration ----------------------------------------------------------- */
-
-static const char *cfg_lookup(const struct pdm_cfg *ccfg, const char *key)
-{
-    struct pdm_cfg *cfg = (struct pdm_cfg *)ccfg; /* `used` is PDM's bookkeeping */
-    for (size_t i = 0; cfg && i < cfg->n; i++)
-        if (strcmp(cfg->keys[i], key) == 0) {
-            cfg->used[i] = true;
-            return cfg->values[i];
-        }
-    return NULL;
-}
-
-static cap_result hlp_cfg_string(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
-                                 const char *def, const char **out)
-{
-    const char *v = cfg_lookup(cfg, key);
-    *out = v ? v : def;
-    return CAP_OK;
-}
-
-static cap_result hlp_cfg_int(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
-                              int64_t def, int64_t min, int64_t max, int64_t *out)
-{
-    const char *v = cfg_lookup(cfg, key);
-    *out = def;
-    if (!v)
-        return CAP_OK;
-    char *end = NULL;
-    errno = 0;
-    long long x = strtoll(v, &end, 0);
-    if (errno || end == v || *end || x < min || x > max)
-        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
-                             "%s: config key '%s': '%s' is not an integer in [%" PRId64
-                             ", %" PRId64 "]",
-                             dev->name, key, v, min, max);
-    *out = x;
-    return CAP_OK;
-}
-
-static cap_result hlp_cfg_bool(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
-                               bool def, bool *out)
-{
-    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false",
-                                                                               "no", "off"};
-    const char *v = cfg_lookup(cfg, key);
-    *out = def;
-    if (!v)
-        return CAP_OK;
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0) {
-            *out = true;
-            return CAP_OK;
-        }
-        if (strcasecmp(v, no[i]) == 0) {
-            *out = false;
-            return CAP_OK;
-        }
-    }
-    return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
-                         "%s: config key '%s': '%s' is not a boolean (true/false)", dev->name,
-                         key, v);
-}
-
 /* ---- logging, errors, VM control ------------------------------------------- */
 
 static void hlp_log(struct pdm_dev *dev, enum pdm_log_level level, const char *fmt, ...)
@@ -547,9 +483,10 @@ const struct pdm_hlp pdm_hlp_table = {
     .clock_now = hlp_clock_now,
     .phys_read = hlp_phys_read,
     .phys_write = hlp_phys_write,
-    .cfg_string = hlp_cfg_string,
-    .cfg_int = hlp_cfg_int,
-    .cfg_bool = hlp_cfg_bool,
+    .cfg_string = pdm_hlp_cfg_string,
+    .cfg_int = pdm_hlp_cfg_int,
+    .cfg_bool = pdm_hlp_cfg_bool,
+    .cfg_bytes = pdm_hlp_cfg_bytes,
     .log = hlp_log,
     .error = hlp_error,
     .vm_power_off = hlp_vm_power_off,

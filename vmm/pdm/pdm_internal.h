@@ -12,11 +12,12 @@
 
 #define PDM_COMPONENT "pdm"
 
-/* A device's configuration: copies of its key/values, and which keys the
- * device asked for (the others are typos, reported after construct). */
+/* A device's configuration: copies of its typed values (strings and bytes
+ * in one allocation each), and which keys the device asked for (the others
+ * are typos, reported after construct). pdm_cfg.c. */
 struct pdm_cfg {
     size_t n;
-    char **keys, **values;
+    struct pdm_cfg_value *v;
     bool *used;
 };
 
@@ -104,6 +105,15 @@ cap_result pdm_cfg_init(struct pdm_cfg *cfg, const struct pdm_dev_config *dc, co
 void pdm_cfg_free(struct pdm_cfg *cfg);
 /* CAP_OK, or CAP_E_INVALIDARG naming the first key the device never read. */
 cap_result pdm_cfg_check_unused(const struct pdm_cfg *cfg, const char *who);
+/* The helper table's configuration readers (pdmdev.h's cfg_*). */
+cap_result pdm_hlp_cfg_string(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                              const char *def, const char **out);
+cap_result pdm_hlp_cfg_int(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                           int64_t def, int64_t min, int64_t max, int64_t *out);
+cap_result pdm_hlp_cfg_bool(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                            bool def, bool *out);
+cap_result pdm_hlp_cfg_bytes(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                             const void **data, size_t *len);
 
 /* PCI (pdm_pci.c): the helpers of struct pdm_hlp, and the clean-up when
  * `inst` is destructed (its functions leave the bus, their BARs IOM; the

@@ -73,8 +73,9 @@ extern "C" {
  * 4: hlp->irq_take_over (the HPET's legacy replacement).
  * 5: PCI (pdmpci.h): hlp->pci_bus_register, pci_register, pci_set_irq,
  *    pci_bar_map (issue 12).
- * 6: the block layer: hlp->blk_* (drives on a device's LUNs). */
-#define PDM_DEVREG_ABI 6u
+ * 6: the block layer: hlp->blk_* (drives on a device's LUNs).
+ * 7: typed configuration (pdm.h's struct pdm_cfg_value), hlp->cfg_bytes. */
+#define PDM_DEVREG_ABI 7u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
@@ -360,16 +361,21 @@ struct pdm_hlp {
     cap_result (*phys_read)(struct pdm_dev *dev, uint64_t gpa, void *buf, size_t len);
     cap_result (*phys_write)(struct pdm_dev *dev, uint64_t gpa, const void *buf, size_t len);
 
-    /* Configuration: `*out` gets the value of `key`, or `def` when the key
-     * is absent. A malformed value is CAP_E_INVALIDARG with error info
-     * naming device, key and value. Strings stay valid until destruct.
-     * Keys a device never asks for make construction fail (typos). */
+    /* Configuration (typed values, pdm.h's struct pdm_cfg_value): `*out`
+     * gets the value of `key`, or `def` when the key is absent. A value of
+     * another type, or an integer outside [min, max], is CAP_E_INVALIDARG
+     * with error info naming device, key, the expected type and the value.
+     * Strings and bytes stay valid until destruct. Keys a device never asks
+     * for make construction fail (typos). */
     cap_result (*cfg_string)(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
                              const char *def, const char **out);
     cap_result (*cfg_int)(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
                           int64_t def, int64_t min, int64_t max, int64_t *out);
     cap_result (*cfg_bool)(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
                            bool def, bool *out);
+    /* Bytes: *data NULL and *len 0 when absent. */
+    cap_result (*cfg_bytes)(struct pdm_dev *dev, const struct pdm_cfg *cfg, const char *key,
+                            const void **data, size_t *len);
 
     /* Logging (prefixed with the instance name) and errors: error() sets
      * error info naming the instance and returns rc. */

@@ -314,10 +314,8 @@ cap_result platform_acpi_build(const struct platform_acpi_config *cfg, struct pl
         return plat_fail(msg, msglen, CAP_E_INVALIDARG,
                          "%u vCPUs: the ACPI tables describe at most %u", cpus,
                          PLATFORM_MAX_CPUS_ARCH);
-    uint64_t mem = (cfg->ram_below_4g + 0xfffff) & ~0xfffffull;
-    if (!mem)
-        mem = 0x80000000ull;
-    if (mem >= PLATFORM_IOAPIC_ADDR)
+    uint64_t mem = platform_pci_mem_start(cfg->ram_below_4g);
+    if (mem >= PLATFORM_PCI_MEM_END)
         return plat_fail(msg, msglen, CAP_E_INVALIDARG,
                          "RAM below 4 GiB up to %#llx leaves no PCI memory window below the "
                          "I/O APIC",

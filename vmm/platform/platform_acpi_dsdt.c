@@ -143,7 +143,7 @@ static void pci_root(struct aml *a, uint32_t pci_mem_start)
     aml_rt_word_io(&crs, 0x0000, 0x0cf7);
     aml_rt_word_io(&crs, 0x0d00, 0xffff);
     aml_rt_dword_mem(&crs, 0x000a0000, 0x000bffff);
-    aml_rt_dword_mem(&crs, pci_mem_start, (uint32_t)PLATFORM_IOAPIC_ADDR - 1);
+    aml_rt_dword_mem(&crs, pci_mem_start, (uint32_t)PLATFORM_PCI_MEM_END - 1);
 
     aml_device(a, "PCI0");
     aml_name(a, "_HID");

@@ -42,4 +42,8 @@ cap_result plat_fail(char *msg, size_t msglen, cap_result rc, const char *fmt, .
  * `pci_mem_start` is where the PCI memory window begins. */
 bool plat_dsdt_aml(uint32_t pci_mem_start, uint8_t **aml, size_t *len);
 
+/* The device table of a machine whose layout is computed (platform_devices.c). */
+struct platform;
+cap_result plat_devices(struct platform *p, char *msg, size_t msglen);
+
 #endif /* VMM_PLATFORM_INTERNAL_H */

@@ -1,7 +1,7 @@
 /*
  * vmm/platform/platform_limits.h - the limits of the machine this build
- * runs, defined once for every layer (DESIGN.md's platform module; issue 12
- * grows it into the PC's whole layout: e820, ROMs, the device table).
+ * runs, defined once for every layer (DESIGN.md's platform module; the PC's
+ * whole layout - e820, ROMs, the device table - is platform.h).
  *
  * Who reads it:
  *  - the VMM: EM's vm_create refuses a configuration beyond these limits,
@@ -44,6 +44,14 @@
 #define PLATFORM_MAX_RAM_MB                                                                        \
     ((unsigned)((((1ull << PLATFORM_GUEST_PHYS_BITS) - PLATFORM_4G + PLATFORM_RAM_BELOW_4G_MAX) >> \
                  20)))
+
+/* The RAM below 4 GiB of a machine with `ram_bytes` of RAM (the rest is
+ * from 4 GiB): EM maps it so, the e820 map, CMOS and fw_cfg say so
+ * (platform.h). */
+static inline unsigned long long platform_ram_below_4g(unsigned long long ram_bytes)
+{
+    return ram_bytes < PLATFORM_RAM_BELOW_4G_MAX ? ram_bytes : PLATFORM_RAM_BELOW_4G_MAX;
+}
 
 /* ---- virtual CPUs ------------------------------------------------------- */
 

@@ -48,19 +48,14 @@
 #include <capsule/result.h>
 #include <capsule/types.h>
 
-#include "platform/platform_limits.h"
+#include "platform/platform.h"
 
-/* Exported from libcapsule-vmm.so (capsule-vm hands the files to fw_cfg). */
-#define VMM_API __attribute__((visibility("default")))
-
-/* What the tables describe: plugins/devices/acpipm's and hpet's defaults. */
+/* What the tables describe: plugins/devices/acpipm's and hpet's
+ * configuration in the device table (platform.h); the addresses are there. */
 #define PLATFORM_ACPI_PM_BASE 0x600u /* PM1a_EVT +0, PM1a_CNT +4, PM_TMR +8 */
 #define PLATFORM_ACPI_SCI_IRQ 9u
-#define PLATFORM_ACPI_S5_TYPE 5u /* \_S5's SLP_TYP */
-#define PLATFORM_HPET_ADDR    0xfed00000ull
+#define PLATFORM_ACPI_S5_TYPE 5u          /* \_S5's SLP_TYP */
 #define PLATFORM_HPET_ID      0x8086a201u /* its capabilities register, low half */
-#define PLATFORM_IOAPIC_ADDR  0xfec00000ull
-#define PLATFORM_LAPIC_ADDR   0xfee00000ull
 /* The PIIX3 (plugins/devices/pci): PCI device 1 function 0, PIRQA-D route
  * registers at configuration offsets 0x60-0x63 (bit 7: disabled, bits 3:0:
  * the ISA IRQ); INTx of slot s pin p (A=0) goes to PIRQ[(s + p) & 3]. */

@@ -33,13 +33,13 @@
  *   ram_size  bytes (default 0)         cpus, max_cpus (default 1, cpus)
  *   kernel    path (max 256 MiB)        initrd  path (max 1 GiB)
  *   cmdline   string (max 64 KiB)
- *   ram_below_4g  bytes of RAM below 4 GiB (default: all of ram_size;
- *             the rest is RAM from 4 GiB, as EM maps it)
- *   e820      bool (default false): add the file "etc/e820", QEMU's memory
- *             map for SeaBIOS: per entry {u64 address, u64 length, u32
- *             type}, little-endian, packed - RAM [0, ram_below_4g) and
- *             [4 GiB, 4 GiB + the rest), type 1; the firmware reserves its
- *             own areas (EBDA, BIOS) in the map it gives the OS
+ *   e820      bytes (default: none): the file "etc/e820", QEMU's memory
+ *             map for SeaBIOS - per entry {u64 address, u64 length, u32
+ *             type}, little-endian, packed (a multiple of 20 bytes). The
+ *             machine's description computes it (vmm/platform's device
+ *             table: the RAM below and above 4 GiB as EM maps it); the
+ *             firmware reserves its own areas (EBDA, BIOS) in the map it
+ *             gives the OS
  *   file0 .. file31   "name=NAME,path=PATH" (max 64 MiB),
  *                     "name=NAME,string=TEXT", "name=NAME,hex=HEX" (the
  *                     bytes as pairs of hex digits, max 64 MiB: binary
@@ -49,6 +49,9 @@
  *                     u16=, u32=, u64= (little-endian, V decimal or 0x..,
  *                     must fit); NAME: 1-55 characters, unique (e.g.
  *                     "opt/org.capsule/test", "etc/sercon-port")
+ *   file0.name + file0.data .. (up to file31): the same file as a string
+ *                     and bytes (max 64 MiB), typed: what the VM process
+ *                     builds (vmm/platform's ACPI and SMBIOS tables)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -277,63 +280,103 @@ static cap_result set_hex_file(struct pdm_dev *dev, const char *key, const char 
     return CAP_OK;
 }
 
-/* "name=NAME,path=PATH", "name=NAME,string=TEXT" (TEXT runs to the end),
- * "name=NAME,hex=HEX" or "name=NAME,uN=V". */
-static cap_result add_named_file(struct pdm_dev *dev, const char *key, const char *spec)
+/* Claims the next file for NAME (its first nlen bytes): 1-55 characters,
+ * unique. */
+static cap_result new_file(struct pdm_dev *dev, const char *key, const char *name, size_t nlen,
+                           struct fw_file **out)
 {
     struct fwcfg *s = dev->data;
     struct fw_file *f = &s->files[s->n_files];
-    const char *comma = strchr(spec, ',');
-    size_t nlen = comma ? (size_t)(comma - spec) - 5 : 0;
-    if (strncmp(spec, "name=", 5) != 0 || !comma || nlen == 0 || nlen >= FW_NAME_MAX)
+    if (nlen == 0 || nlen >= FW_NAME_MAX)
         return dev->hlp->error(dev, CAP_E_INVALIDARG,
-                               "config key '%s': '%s' is not name=NAME,path=PATH or "
-                               "name=NAME,string=TEXT with a NAME of 1-%d characters",
-                               key, spec, FW_NAME_MAX - 1);
-    memcpy(f->name, spec + 5, nlen);
+                               "config key '%s': a file name has 1-%d characters", key,
+                               FW_NAME_MAX - 1);
+    memcpy(f->name, name, nlen);
     f->name[nlen] = '\0';
     for (unsigned i = 0; i < s->n_files; i++)
         if (strcmp(s->files[i].name, f->name) == 0)
             return dev->hlp->error(dev, CAP_E_INVALIDARG, "config key '%s': file '%s' given twice",
                                    key, f->name);
-    const char *rest = comma + 1;
-    cap_result rc;
-    if (strncmp(rest, "path=", 5) == 0)
-        rc = load_file(dev, key, rest + 5, MAX_FILE, &f->item);
-    else if (strncmp(rest, "string=", 7) == 0)
-        rc = set_bytes(dev, &f->item, rest + 7, strlen(rest + 7));
-    else if (strncmp(rest, "hex=", 4) == 0)
-        rc = set_hex_file(dev, key, rest + 4, &f->item);
-    else
-        rc = set_int_file(dev, key, rest, &f->item);
-    s->n_files++; /* even on failure: destruct frees what was read */
-    return rc;
+    s->n_files++; /* even if filling it fails: destruct frees what was read */
+    *out = f;
+    return CAP_OK;
 }
 
-/* "etc/e820": RAM below 4 GiB from 0, the rest from 4 GiB (see the top). */
-static cap_result add_e820(struct pdm_dev *dev, uint64_t ram, uint64_t below)
+/* "name=NAME,path=PATH", "name=NAME,string=TEXT" (TEXT runs to the end),
+ * "name=NAME,hex=HEX" or "name=NAME,uN=V". */
+static cap_result add_named_file(struct pdm_dev *dev, const char *key, const char *spec)
+{
+    const char *comma = strchr(spec, ',');
+    if (strncmp(spec, "name=", 5) != 0 || !comma)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                               "config key '%s': '%s' is not name=NAME,path=PATH or "
+                               "name=NAME,string=TEXT with a NAME of 1-%d characters",
+                               key, spec, FW_NAME_MAX - 1);
+    struct fw_file *f;
+    cap_result rc = new_file(dev, key, spec + 5, (size_t)(comma - spec) - 5, &f);
+    if (CAP_FAILED(rc))
+        return rc;
+    const char *rest = comma + 1;
+    if (strncmp(rest, "path=", 5) == 0)
+        return load_file(dev, key, rest + 5, MAX_FILE, &f->item);
+    if (strncmp(rest, "string=", 7) == 0)
+        return set_bytes(dev, &f->item, rest + 7, strlen(rest + 7));
+    if (strncmp(rest, "hex=", 4) == 0)
+        return set_hex_file(dev, key, rest + 4, &f->item);
+    return set_int_file(dev, key, rest, &f->item);
+}
+
+/* File i from its configuration: "fileI" (a spec, above) or "fileI.name"
+ * (a string) with "fileI.data" (bytes: what the VM process builds, e.g.
+ * vmm/platform's ACPI and SMBIOS tables). */
+static cap_result add_config_file(struct pdm_dev *dev, const struct pdm_cfg *cfg, unsigned i)
+{
+    const struct pdm_hlp *h = dev->hlp;
+    char key[16], nkey[24], dkey[24];
+    const char *spec, *name;
+    const void *data;
+    size_t len;
+    snprintf(key, sizeof(key), "file%u", i);
+    snprintf(nkey, sizeof(nkey), "file%u.name", i);
+    snprintf(dkey, sizeof(dkey), "file%u.data", i);
+    cap_result rc = h->cfg_string(dev, cfg, key, NULL, &spec);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_string(dev, cfg, nkey, NULL, &name);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_bytes(dev, cfg, dkey, &data, &len);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (spec && (name || data))
+        return h->error(dev, CAP_E_INVALIDARG,
+                        "config key '%s': give it or '%s' with '%s', not both", key, nkey, dkey);
+    if (spec)
+        return add_named_file(dev, key, spec);
+    if (!name != !data)
+        return h->error(dev, CAP_E_INVALIDARG, "config keys '%s' and '%s' go together", nkey, dkey);
+    if (!name)
+        return CAP_OK;
+    if (len > MAX_FILE)
+        return h->error(dev, CAP_E_INVALIDARG, "config key '%s': %zu bytes, more than %u", dkey,
+                        len, MAX_FILE);
+    struct fw_file *f;
+    rc = new_file(dev, nkey, name, strlen(name), &f);
+    return CAP_SUCCEEDED(rc) ? set_bytes(dev, &f->item, data, len) : rc;
+}
+
+/* "etc/e820" as the configuration gives it (see the top). */
+static cap_result add_e820(struct pdm_dev *dev, const void *map, size_t len)
 {
     struct fwcfg *s = dev->data;
-    uint8_t map[2 * 20] = {0};
-    uint64_t e[2][2] = {{0, below}, {1ull << 32, ram - below}};
-    unsigned n = 0;
-    for (unsigned i = 0; i < 2; i++) {
-        if (!e[i][1])
-            continue;
-        for (unsigned b = 0; b < 8; b++) {
-            map[n * 20 + b] = (uint8_t)(e[i][0] >> (8 * b));
-            map[n * 20 + 8 + b] = (uint8_t)(e[i][1] >> (8 * b));
-        }
-        map[n * 20 + 16] = 1; /* E820_RAM */
-        n++;
-    }
+    if (len % 20)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                               "config key 'e820': %zu bytes, not whole 20-byte entries", len);
     for (unsigned i = 0; i < s->n_files; i++)
         if (!strcmp(s->files[i].name, "etc/e820"))
             return dev->hlp->error(dev, CAP_E_INVALIDARG,
                                    "config key 'e820': a file 'etc/e820' is given too");
     struct fw_file *f = &s->files[s->n_files++];
     snprintf(f->name, sizeof(f->name), "etc/e820");
-    return set_bytes(dev, &f->item, map, n * 20);
+    return set_bytes(dev, &f->item, map, len);
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -405,15 +448,13 @@ static cap_result read_config(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 {
     struct fwcfg *s = dev->data;
     const struct pdm_hlp *h = dev->hlp;
-    int64_t ram, cpus, max_cpus, below;
-    bool e820;
+    int64_t ram, cpus, max_cpus;
+    const void *e820;
+    size_t e820_len;
     const char *kernel, *initrd, *cmdline;
     cap_result rc = h->cfg_int(dev, cfg, "ram_size", 0, 0, INT64_MAX, &ram);
     if (CAP_SUCCEEDED(rc))
-        rc = h->cfg_int(dev, cfg, "ram_below_4g", ram < (1ll << 32) ? ram : 1ll << 32, 0,
-                        ram < (1ll << 32) ? ram : 1ll << 32, &below);
-    if (CAP_SUCCEEDED(rc))
-        rc = h->cfg_bool(dev, cfg, "e820", false, &e820);
+        rc = h->cfg_bytes(dev, cfg, "e820", &e820, &e820_len);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "cpus", 1, 1, 255, &cpus);
     if (CAP_SUCCEEDED(rc))
@@ -450,16 +491,10 @@ static cap_result read_config(struct pdm_dev *dev, const struct pdm_cfg *cfg)
         if (CAP_SUCCEEDED(rc))
             rc = set_le(dev, FW_CMDLINE_SIZE, n, 4);
     }
-    for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < FW_MAX_FILES; i++) {
-        char key[16];
-        const char *spec;
-        snprintf(key, sizeof(key), "file%u", i);
-        rc = h->cfg_string(dev, cfg, key, NULL, &spec);
-        if (CAP_SUCCEEDED(rc) && spec)
-            rc = add_named_file(dev, key, spec);
-    }
+    for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < FW_MAX_FILES; i++)
+        rc = add_config_file(dev, cfg, i);
     if (CAP_SUCCEEDED(rc) && e820)
-        rc = add_e820(dev, (uint64_t)ram, (uint64_t)below);
+        rc = add_e820(dev, e820, e820_len);
     return rc;
 }
 

@@ -41,9 +41,10 @@
  *
  * Config:
  *   ram_size      guest RAM in bytes (default 0: no memory bytes)
- *   ram_below_4g  the part of it below 4 GiB (default: min(ram_size,
- *                 0xe0000000), the rest lies above 4 GiB - the VM's memory
- *                 map and e820 must agree)
+ *   ram_below_4g  the part of it below 4 GiB, the rest lies above 4 GiB
+ *                 (default: all of ram_size when it fits below 4 GiB; the
+ *                 machine's device table, vmm/platform, gives what EM maps
+ *                 and e820 says)
  *   base_time     "utc" (default: the host's UTC time at construct),
  *                 "localtime", seconds since the epoch, or
  *                 "YYYY-MM-DDTHH:MM:SS" (UTC)
@@ -522,7 +523,7 @@ static cap_result rtc_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     const char *bt, *boot;
     cap_result rc = h->cfg_int(dev, cfg, "ram_size", 0, 0, INT64_MAX, &ram);
     if (CAP_SUCCEEDED(rc))
-        rc = h->cfg_int(dev, cfg, "ram_below_4g", ram < 0xe0000000ll ? ram : 0xe0000000ll, 0,
+        rc = h->cfg_int(dev, cfg, "ram_below_4g", ram < 0x100000000ll ? ram : 0x100000000ll, 0,
                         0x100000000ll, &below);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "equipment", 0x06, 0, 0xff, &equip);

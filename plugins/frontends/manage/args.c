@@ -72,6 +72,18 @@ cap_result cli_arg_count(const struct cli_arg *a, struct cli_parser *p, const ch
         a, val, cli_parse_u32(a->name, val, 0, UINT32_MAX, &((struct cli_u32 *)dst)->value), dst);
 }
 
+cap_result cli_arg_index(const struct cli_arg *a, struct cli_parser *p, const char *val, void *dst)
+{
+    struct cli_u32 *n = dst;
+    (void)p;
+    cap_result rc = cli_parse_u32(a->name, val, 0, INT32_MAX, &n->value);
+    if (CAP_SUCCEEDED(rc)) {
+        n->set = 1;
+        n->text = val;
+    }
+    return rc;
+}
+
 cap_result cli_arg_mb(const struct cli_arg *a, struct cli_parser *p, const char *val, void *dst)
 {
     (void)p;

@@ -103,6 +103,8 @@ cap_result cli_arg_nonempty(const struct cli_arg *a, struct cli_parser *p, const
                             void *dst);
 /* struct cli_u32: a positive number (decimal or 0x hex, at most UINT32_MAX). */
 cap_result cli_arg_count(const struct cli_arg *a, struct cli_parser *p, const char *val, void *dst);
+/* struct cli_u32: a number from 0 (a port, a device), at most INT32_MAX. */
+cap_result cli_arg_index(const struct cli_arg *a, struct cli_parser *p, const char *val, void *dst);
 /* struct cli_u32: a positive memory size in MB (cli_parse_mb's units). */
 cap_result cli_arg_mb(const struct cli_arg *a, struct cli_parser *p, const char *val, void *dst);
 /* struct cli_ms: cli_parse_timeout. */

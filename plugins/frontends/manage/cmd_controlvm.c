@@ -1,6 +1,7 @@
 /*
  * plugins/frontends/manage/cmd_controlvm.c - `capsule controlvm VM
- * pause|resume|reset|poweroff|acpipowerbutton|acpisleepbutton`.
+ * pause|resume|reset|poweroff|acpipowerbutton|acpisleepbutton` and
+ * `capsule controlvm VM dvdattach FILE|none`.
  *
  * Joins the running machine's session with a shared lock, gets the console
  * of its VM process (the service routes the calls there) and calls it;
@@ -9,8 +10,14 @@
  * running machine with a plain reason: Capsule's machines declare no sleep
  * button and no sleep state in their ACPI tables, so there is nothing to
  * press. A machine with no VM process fails with the service's message (it
- * cannot be locked shared).
+ * cannot be locked shared). dvdattach changes the medium of the machine's
+ * first DVD drive (in the order of its attachments) as storageattach does
+ * on a running machine (cli_dvd_mount); none ejects.
  */
+#include <string.h>
+
+#include <capsule/mem.h>
+
 #include "manage.h"
 
 enum action {
@@ -19,7 +26,8 @@ enum action {
     ACT_RESET,
     ACT_POWEROFF,
     ACT_ACPIPOWERBUTTON,
-    ACT_ACPISLEEPBUTTON
+    ACT_ACPISLEEPBUTTON,
+    ACT_DVDATTACH
 };
 
 static const struct cli_choice actions[] = {
@@ -31,12 +39,15 @@ static const struct cli_choice actions[] = {
                                                 "down (returns at once; see waitfor)"},
     [ACT_ACPISLEEPBUTTON] = {"acpisleepbutton", "press the ACPI sleep button: fails, the machine\n"
                                                 "offers no sleep state"},
+    [ACT_DVDATTACH] = {"dvdattach", "FILE|none: put an ISO image into the first DVD\n"
+                                    "drive, or (none) eject it"},
     {NULL, NULL},
 };
 
 struct controlvm_args {
     const char *vm;
     int action; /* enum action */
+    const char *arg;
 };
 
 static const struct cli_arg controlvm_args[] = {
@@ -44,14 +55,56 @@ static const struct cli_arg controlvm_args[] = {
     CLI_CHOICE("ACTION", actions, struct controlvm_args, action,
                "the action is missing (pause, resume, reset, poweroff, acpipowerbutton or "
                "acpisleepbutton)"),
+    CLI_POS_OPT("FILE|none", struct controlvm_args, arg, "dvdattach's image, or none"),
     CLI_ARGS_END,
 };
+
+/* The running VM's first DVD drive into *ctl (free it), *port, *device. */
+static cap_result first_dvd(struct cli_vm *vm, char **ctl, int32_t *port, int32_t *device)
+{
+    IMachine *mm = NULL;
+    uint32_t n = 0;
+    IMediumAttachment **list = NULL;
+    *ctl = NULL;
+    vm->what = "IMachine::mediumAttachments";
+    cap_result rc = ISession_GetMachine(vm->session, &mm);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetMediumAttachments(mm, &n, &list);
+    for (uint32_t i = 0; CAP_SUCCEEDED(rc) && i < n && !*ctl; i++) {
+        DeviceType t = DeviceType_Null;
+        rc = IMediumAttachment_GetType(list[i], &t);
+        if (CAP_SUCCEEDED(rc) && t == DeviceType_DVD &&
+            CAP_SUCCEEDED(rc = IMediumAttachment_GetPort(list[i], port)) &&
+            CAP_SUCCEEDED(rc = IMediumAttachment_GetDevice(list[i], device)))
+            rc = IMediumAttachment_GetController(list[i], ctl);
+    }
+    cli_release_array(n, list);
+    cli_release(mm);
+    if (CAP_SUCCEEDED(rc) && !*ctl)
+        rc = cap_error_set(CAP_E_OBJECT_NOT_FOUND, "capsule", "IMachine",
+                           "machine '%s' has no DVD drive (storageattach --type dvddrive adds "
+                           "one while it is off)",
+                           vm->name);
+    return rc;
+}
+
+static cap_result dvdattach(struct cli_vm *vm, const char *what)
+{
+    char *ctl = NULL;
+    int32_t port = 0, device = 0;
+    cap_result rc = first_dvd(vm, &ctl, &port, &device);
+    if (CAP_SUCCEEDED(rc))
+        rc = cli_dvd_mount(vm, ctl, port, device, strcmp(what, "none") ? what : NULL, 0);
+    cap_str_free(ctl);
+    return rc;
+}
 
 static cap_result act(struct cli_vm *vm, void *arg)
 {
     IProgress *progress = NULL;
     cap_result rc;
-    switch (*(const enum action *)arg) {
+    const struct controlvm_args *a = arg;
+    switch ((enum action)a->action) {
     case ACT_PAUSE:
         vm->what = "IConsole::pause";
         return IConsole_Pause(vm->console);
@@ -64,6 +117,8 @@ static cap_result act(struct cli_vm *vm, void *arg)
     case ACT_ACPIPOWERBUTTON:
         vm->what = "IConsole::powerButton";
         return IConsole_PowerButton(vm->console);
+    case ACT_DVDATTACH:
+        return dvdattach(vm, a->arg);
     case ACT_ACPISLEEPBUTTON:
         vm->what = "acpisleepbutton";
         return cap_error_set(CAP_E_NOTIMPL, "capsule", "IConsole",
@@ -83,13 +138,17 @@ static cap_result act(struct cli_vm *vm, void *arg)
 static int run_controlvm(struct cli_ctx *ctx, void *args)
 {
     const struct controlvm_args *a = args;
-    enum action action = (enum action)a->action;
-    return cli_with_vm(ctx, a->vm, CLI_LOCK_SHARED, act, &action);
+    if (a->action == ACT_DVDATTACH && !a->arg)
+        return cli_usage(ctx, "dvdattach: the image (FILE) or none is missing");
+    if (a->action != ACT_DVDATTACH && a->arg)
+        return cli_usage(ctx, "%s takes no argument ('%s')", actions[a->action].name, a->arg);
+    return cli_with_vm(ctx, a->vm, CLI_LOCK_SHARED, act, (void *)a);
 }
 
 const struct cli_cmd cli_cmd_controlvm = {
     .name = "controlvm",
-    .help = "pause, resume, reset, power off or press the power button of a running machine",
+    .help = "pause, resume, reset, power off or press the power button of a running machine, "
+            "or change its DVD",
     .args = controlvm_args,
     .args_size = sizeof(struct controlvm_args),
     .run = run_controlvm,

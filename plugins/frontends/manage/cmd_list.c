@@ -353,7 +353,7 @@ static cap_result list_media(struct cli_vm *vm, DeviceType type)
                                            : ICapsule_GetHardDisks(vm->ctx->root, &n, &media);
     at(vm, rc, type == DeviceType_DVD ? "ICapsule::dvdImages" : "ICapsule::hardDisks");
     for (uint32_t i = 0; i < n && CAP_SUCCEEDED(rc); i++) {
-        rc = at(vm, cli_medium_print(media[i], CLI_MEDIUM_LIST), "IMedium");
+        rc = at(vm, cli_medium_print(vm->ctx->root, media[i], CLI_MEDIUM_LIST), "IMedium");
         printf("\n");
     }
     cli_release_array(n, media);

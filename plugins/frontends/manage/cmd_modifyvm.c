@@ -3,7 +3,7 @@
  * [--cpus N] [--engine auto|hm|rem|raw] [--cpu-profile NAME] [--kernel F]
  * [--initrd F] [--cmdline S] [--debugexit on|off] [--uart1..4 IOBASE IRQ|off]
  * [--uartmode1..4 file F|server SOCKET|disconnected] [--description S]
- * [--name N] [--ostype T]`.
+ * [--name N] [--ostype T] [--firmware bios|none|efi] [--boot1..4 disk|dvd|none]`.
  *
  * The VirtualBox way: every option is parsed and checked first (a usage
  * error changes nothing); then the machine is locked with a write-lock
@@ -46,6 +46,14 @@ struct engine_change {
     ExecutionEngine engine;
 };
 
+/* --firmware and --bootN: a value of an API enum, absent unless set. */
+struct enum_change {
+    int set;
+    int value;
+};
+
+#define N_BOOT 4 /* IMachine's boot positions */
+
 /* The arguments; NULL strings and unset values mean "leave alone". */
 struct modifyvm_args {
     const char *vm;
@@ -54,7 +62,53 @@ struct modifyvm_args {
     struct engine_change engine;
     struct cli_bool debugexit;
     struct uart_change uart[N_UARTS];
+    struct enum_change firmware;
+    struct enum_change boot[N_BOOT];
 };
+
+/* VBoxManage's --firmware words; efi is passed on for the service to say
+ * it is not in this build. */
+static cap_result parse_firmware(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                 void *dst)
+{
+    static const struct {
+        const char *name;
+        FirmwareType type;
+    } names[] = {
+        {"bios", FirmwareType_BIOS}, {"none", FirmwareType_None}, {"efi", FirmwareType_EFI}};
+    struct enum_change *e = dst;
+    (void)p;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcasecmp(val, names[i].name)) {
+            e->set = 1;
+            e->value = (int)names[i].type;
+            return CAP_OK;
+        }
+    return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                         "%s: unknown firmware '%s' (bios, none or efi)", a->name, val);
+}
+
+/* --bootN: VBoxManage's device words this build boots from. */
+static cap_result parse_boot(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                             void *dst)
+{
+    struct enum_change *e = dst;
+    (void)p;
+    e->set = 1;
+    if (!strcasecmp(val, "disk"))
+        e->value = DeviceType_HardDisk;
+    else if (!strcasecmp(val, "dvd"))
+        e->value = DeviceType_DVD;
+    else if (!strcasecmp(val, "none"))
+        e->value = DeviceType_Null;
+    else
+        return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                             "%s: unknown boot device '%s' (disk, dvd or none%s)", a->name, val,
+                             !strcasecmp(val, "floppy") || !strcasecmp(val, "net")
+                                 ? "; floppy and net boot are not in this build"
+                                 : "");
+    return CAP_OK;
+}
 
 static cap_result parse_engine(const struct cli_arg *a, struct cli_parser *p, const char *val,
                                void *dst)
@@ -140,6 +194,16 @@ static const struct cli_arg modifyvm_args[] = {
     UART_LINES(2, "the same for serial port 2 (e.g. 0x2f8 3)", "the same for serial port 2"),
     UART_LINES(3, "the same for serial port 3 (e.g. 0x3e8 4)", "the same for serial port 3"),
     UART_LINES(4, "the same for serial port 4 (e.g. 0x2e8 3)", "the same for serial port 4"),
+    CLI_OPT("--firmware", "bios|none|efi", parse_firmware, T, firmware,
+            "what runs at power-on: bios (SeaBIOS boots from the\n"
+            "drives in the boot order; no kernel needed) or none\n"
+            "(the default: the VM boots --kernel directly); efi is\n"
+            "not in this build yet"),
+    CLI_OPT("--boot1", "disk|dvd|none", parse_boot, T, boot[0],
+            "the first device the BIOS boots from (default dvd)"),
+    CLI_OPT("--boot2", "disk|dvd|none", parse_boot, T, boot[1], "the second (default disk)"),
+    CLI_OPT("--boot3", "disk|dvd|none", parse_boot, T, boot[2], "the third (default none)"),
+    CLI_OPT("--boot4", "disk|dvd|none", parse_boot, T, boot[3], "the fourth (default none)"),
     CLI_STR("--description", "S", T, description, "free text"),
     CLI_OPT("--name", "NAME", cli_arg_nonempty, T, name, "rename the machine"),
     CLI_STR("--ostype", "TYPE", T, ostype, "the guest OS type ID"),
@@ -334,6 +398,11 @@ static cap_result apply(struct cli_vm *vm, void *arg)
         IMachine_SetDebugExitEnabled(mm, a->debugexit.value ? CAP_TRUE : CAP_FALSE),
         "IMachine::debugExitEnabled");
     SET(a->description, IMachine_SetDescription(mm, a->description), "IMachine::description");
+    SET(a->firmware.set, IMachine_SetFirmwareType(mm, (FirmwareType)a->firmware.value),
+        "IMachine::firmwareType");
+    for (uint32_t i = 0; i < N_BOOT; i++)
+        SET(a->boot[i].set, IMachine_SetBootOrder(mm, i + 1, (DeviceType)a->boot[i].value),
+            "IMachine::setBootOrder");
 #undef SET
     for (uint32_t i = 0; i < N_UARTS && CAP_SUCCEEDED(rc); i++)
         if (a->uart[i].has_uart || a->uart[i].has_mode)

@@ -38,7 +38,7 @@ static cap_result show(struct cli_vm *vm, void *arg)
     cap_result rc = cli_medium_get(vm->ctx->root, r->what, r->type, 1, &m);
     if (CAP_SUCCEEDED(rc)) {
         vm->what = "IMedium";
-        rc = cli_medium_print(m, r->how);
+        rc = cli_medium_print(vm->ctx->root, m, r->how);
     }
     cli_release(m);
     return rc;

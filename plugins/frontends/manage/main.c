@@ -43,7 +43,9 @@ static const struct cli_cmd cli_cmd_help;
     X(createmedium)                                                                                \
     X(showmediuminfo)                                                                              \
     X(closemedium)                                                                                 \
-    X(clonemedium)
+    X(clonemedium)                                                                                 \
+    X(storagectl)                                                                                  \
+    X(storageattach)
 
 #define DECLARE(name) extern const struct cli_cmd cli_cmd_##name;
 #define ENTRY(name)   &cli_cmd_##name,

@@ -160,6 +160,12 @@ typedef cap_result (*cli_vm_fn)(struct cli_vm *vm, void *arg);
  */
 int cli_with_vm(struct cli_ctx *ctx, const char *name, enum cli_vm_access access, cli_vm_fn fn,
                 void *arg);
+/* Changes the medium of the running VM's DVD drive at (ctl, port, device)
+ * through vm's Shared session (its machine's mountMedium): `medium` a
+ * FILE or UUID (a file not registered yet is), NULL to eject; `force`
+ * overrides the guest's lock (cmd_storageattach.c). */
+cap_result cli_dvd_mount(struct cli_vm *vm, const char *ctl, int32_t port, int32_t device,
+                         const char *medium, int force);
 
 /* ---- common.c: output ---------------------------------------------------- */
 
@@ -208,8 +214,9 @@ enum cli_medium_view {
     CLI_MEDIUM_MACHINE, /* --machinereadable: KEY="value" lines, sizes in bytes */
 };
 /* Prints a medium as VBoxManage does (an inaccessible one with its Access
- * Error; In use by VMs when it is). */
-cap_result cli_medium_print(IMedium *m, enum cli_medium_view how);
+ * Error; "In use by VMs:  NAME (UUID: UUID)" lines when machines attach it,
+ * their names found through root). */
+cap_result cli_medium_print(ICapsule *root, IMedium *m, enum cli_medium_view how);
 
 /* ---- vminfo.c: a machine for people and scripts ------------------------- */
 

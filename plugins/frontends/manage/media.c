@@ -180,7 +180,26 @@ static void print_mr(const cap_uuid *id, MediumState st, DeviceType type, Medium
     }
 }
 
-cap_result cli_medium_print(IMedium *m, enum cli_medium_view how)
+/* "NAME (UUID: UUID)" of machine `id`, as VBoxManage's "In use by VMs"
+ * shows it (the UUID alone if the machine cannot be read). */
+static void print_user(ICapsule *root, const cap_uuid *id)
+{
+    char ubuf[CAP_UUID_BUFSIZE];
+    IMachine *vm = NULL;
+    char *name = NULL;
+    cap_uuid_format(id, ubuf);
+    if (CAP_SUCCEEDED(ICapsule_FindMachine(root, ubuf, &vm)))
+        IMachine_GetName(vm, &name);
+    cap_error_clear();
+    if (name)
+        printf("%s (UUID: %s)", name, ubuf);
+    else
+        printf("%s", ubuf);
+    cap_str_free(name);
+    cli_release(vm);
+}
+
+cap_result cli_medium_print(ICapsule *root, IMedium *m, enum cli_medium_view how)
 {
     cap_uuid id;
     MediumState st = MediumState_NotCreated;
@@ -229,9 +248,11 @@ cap_result cli_medium_print(IMedium *m, enum cli_medium_view how)
         if (details)
             printf("Size on disk:   %" PRIu64 " MBytes\n", mbytes(size));
         printf("Encryption:     disabled\n");
-        for (uint32_t i = 0; i < n_vms; i++)
-            printf("%s %s\n",
-                   i ? "               " : "In use by VMs: ", cap_uuid_format(&vms[i], ubuf));
+        for (uint32_t i = 0; i < n_vms; i++) {
+            printf("%s", i ? "                " : "In use by VMs:  ");
+            print_user(root, &vms[i]);
+            putchar('\n');
+        }
     }
     cap_free(vms);
     cap_str_free(loc);

@@ -9,8 +9,15 @@
  * describes. The machine-readable keys, in order:
  *
  *   name description ostype UUID CfgFile LogFldr memory cpus cpu-profile
- *   engine kernel initrd cmdline debugexit uart1 uartmode1 [uart2 uartmode2
- *   ...] VMState VMStateChangeTime [VMStateAbortReason] SessionState
+ *   engine kernel initrd cmdline debugexit firmware boot1 boot2 boot3 boot4
+ *   uart1 uartmode1 [uart2 uartmode2 ...] storagecontrollername0
+ *   storagecontrollertype0 storagecontrollerinstance0
+ *   storagecontrollermaxportcount0 storagecontrollerportcount0
+ *   storagecontrollerbootable0 [... for each controller N] then for each
+ *   controller, port and device "NAME-PORT-DEVICE" (the medium's path,
+ *   "emptydrive" for an empty DVD drive, "none" for a free slot) and, for a
+ *   medium, "NAME-ImageUUID-PORT-DEVICE" - VBoxManage's keys - then
+ *   VMState VMStateChangeTime [VMStateAbortReason] SessionState
  *   SessionName SessionPID
  *
  * VMStateAbortReason (why an aborted VM aborted) is there only when the
@@ -32,6 +39,24 @@
 #include "manage.h"
 
 #define MAX_UARTS 8
+#define MAX_CTLS  8
+#define MAX_ATTS  64
+#define N_BOOT    4
+
+struct ctl_info {
+    char *name;
+    StorageBus bus;
+    StorageControllerType type;
+    uint32_t instance, max_ports, port_count, max_devices;
+    cap_bool bootable;
+};
+
+struct att_info {
+    char *controller, *location; /* location NULL: an empty drive */
+    int32_t port, device;
+    DeviceType type;
+    cap_uuid medium;
+};
 
 struct uart_info {
     cap_bool enabled;
@@ -57,6 +82,12 @@ struct vminfo {
     int64_t state_change;
     SessionState session_state;
     struct uart_info uarts[MAX_UARTS];
+    FirmwareType firmware;
+    DeviceType boot[N_BOOT];
+    struct ctl_info ctls[MAX_CTLS];
+    uint32_t n_ctls;
+    struct att_info atts[MAX_ATTS];
+    uint32_t n_atts;
 };
 
 static void vminfo_free(struct vminfo *v)
@@ -71,6 +102,116 @@ static void vminfo_free(struct vminfo *v)
     }
     for (uint32_t i = 0; i < v->n_uarts; i++)
         cap_str_free(v->uarts[i].path);
+    for (uint32_t i = 0; i < v->n_ctls; i++)
+        cap_str_free(v->ctls[i].name);
+    for (uint32_t i = 0; i < v->n_atts; i++) {
+        cap_str_free(v->atts[i].controller);
+        cap_str_free(v->atts[i].location);
+    }
+}
+
+static cap_result read_controllers(IMachine *m, struct vminfo *v)
+{
+    uint32_t n = 0;
+    IStorageController **list = NULL;
+    cap_result rc = IMachine_GetStorageControllers(m, &n, &list);
+    for (uint32_t i = 0; i < n && i < MAX_CTLS && CAP_SUCCEEDED(rc); i++) {
+        struct ctl_info *c = &v->ctls[i];
+        IStorageController *k = list[i];
+        v->n_ctls = i + 1;
+        rc = IStorageController_GetName(k, &c->name);
+        if (CAP_SUCCEEDED(rc))
+            rc = IStorageController_GetBus(k, &c->bus);
+        if (CAP_SUCCEEDED(rc))
+            rc = IStorageController_GetControllerType(k, &c->type);
+        if (CAP_SUCCEEDED(rc))
+            rc = IStorageController_GetInstance(k, &c->instance);
+        if (CAP_SUCCEEDED(rc))
+            rc = IStorageController_GetMaxPortCount(k, &c->max_ports);
+        if (CAP_SUCCEEDED(rc))
+            rc = IStorageController_GetMaxDevicesPerPortCount(k, &c->max_devices);
+        if (CAP_SUCCEEDED(rc))
+            rc = IStorageController_GetPortCount(k, &c->port_count);
+        if (CAP_SUCCEEDED(rc))
+            rc = IStorageController_GetBootable(k, &c->bootable);
+    }
+    cli_release_array(n, list);
+    return rc;
+}
+
+static cap_result read_attachments(IMachine *m, struct vminfo *v)
+{
+    uint32_t n = 0;
+    IMediumAttachment **list = NULL;
+    cap_result rc = IMachine_GetMediumAttachments(m, &n, &list);
+    for (uint32_t i = 0; i < n && i < MAX_ATTS && CAP_SUCCEEDED(rc); i++) {
+        struct att_info *a = &v->atts[i];
+        IMedium *md = NULL;
+        v->n_atts = i + 1;
+        rc = IMediumAttachment_GetController(list[i], &a->controller);
+        if (CAP_SUCCEEDED(rc))
+            rc = IMediumAttachment_GetPort(list[i], &a->port);
+        if (CAP_SUCCEEDED(rc))
+            rc = IMediumAttachment_GetDevice(list[i], &a->device);
+        if (CAP_SUCCEEDED(rc))
+            rc = IMediumAttachment_GetType(list[i], &a->type);
+        if (CAP_SUCCEEDED(rc))
+            rc = IMediumAttachment_GetMedium(list[i], &md);
+        if (CAP_SUCCEEDED(rc) && md)
+            rc = IMedium_GetLocation(md, &a->location);
+        if (CAP_SUCCEEDED(rc) && md)
+            rc = IMedium_GetId(md, &a->medium);
+        cli_release(md);
+    }
+    cli_release_array(n, list);
+    return rc;
+}
+
+/* The firmware, the boot order and the storage. */
+static cap_result read_storage(IMachine *m, struct vminfo *v, const char **what)
+{
+    *what = "IMachine";
+    cap_result rc = IMachine_GetFirmwareType(m, &v->firmware);
+    for (uint32_t i = 0; i < N_BOOT && CAP_SUCCEEDED(rc); i++)
+        rc = IMachine_GetBootOrder(m, i + 1, &v->boot[i]);
+    if (CAP_SUCCEEDED(rc)) {
+        *what = "IStorageController";
+        rc = read_controllers(m, v);
+    }
+    if (CAP_SUCCEEDED(rc)) {
+        *what = "IMediumAttachment";
+        rc = read_attachments(m, v);
+    }
+    return rc;
+}
+
+static const struct att_info *find_att(const struct vminfo *v, const char *ctl, int32_t port,
+                                       int32_t device)
+{
+    for (uint32_t i = 0; i < v->n_atts; i++)
+        if (!strcmp(v->atts[i].controller, ctl) && v->atts[i].port == port &&
+            v->atts[i].device == device)
+            return &v->atts[i];
+    return NULL;
+}
+
+static const char *firmware_name(FirmwareType f)
+{
+    return f == FirmwareType_BIOS ? "BIOS" : f == FirmwareType_EFI ? "EFI" : "None";
+}
+
+static const char *ctl_type_name(StorageControllerType t)
+{
+    switch (t) {
+    case StorageControllerType_PIIX3:
+        return "PIIX3";
+    case StorageControllerType_IntelAhci:
+        return "IntelAhci";
+    case StorageControllerType_VirtIO:
+        return "VirtIO";
+    default:
+        return "unknown";
+    }
 }
 
 static cap_result read_uarts(IMachine *m, struct vminfo *v)
@@ -178,6 +319,8 @@ static cap_result read_vminfo(ICapsule *root, IMachine *m, struct vminfo *v, con
         rc = read_uarts(m, v);
     }
     if (CAP_SUCCEEDED(rc))
+        rc = read_storage(m, v, what);
+    if (CAP_SUCCEEDED(rc))
         read_ostype_text(root, v);
     return rc;
 }
@@ -217,6 +360,58 @@ static void print_mr_uart(const struct uart_info *u, uint32_t slot)
     cap_str_free(mode);
 }
 
+/* VBoxManage's --bootN words. */
+static const char *boot_word(DeviceType t)
+{
+    return t == DeviceType_HardDisk ? "disk" : t == DeviceType_DVD ? "dvd" : "none";
+}
+
+/* A "KEY"="value" line with the key always quoted, as VBoxManage prints
+ * its storage slot keys ("SATA-0-0"): cli_mr_str quotes and escapes both
+ * halves the same way. */
+static void print_mr_quoted(const char *key, const char *value)
+{
+    char *k = cli_mr_str("k", key), *v = cli_mr_str("v", value);
+    if (k && v)
+        printf("%s=%s\n", k + 2, v + 2);
+    cap_str_free(k);
+    cap_str_free(v);
+}
+
+static void print_mr_storage(const struct vminfo *v)
+{
+    char key[128], val[16];
+    for (uint32_t i = 0; i < v->n_ctls; i++) {
+        const struct ctl_info *c = &v->ctls[i];
+#define MR(fmt, value)                                                                             \
+    (snprintf(key, sizeof(key), "storagecontroller" fmt "%" PRIu32, i),                            \
+     cli_mr_print_str(stdout, key, value))
+#define MRN(fmt, num) (snprintf(val, sizeof(val), "%" PRIu32, (uint32_t)(num)), MR(fmt, val))
+        MR("name", c->name);
+        MR("type", ctl_type_name(c->type));
+        MRN("instance", c->instance);
+        MRN("maxportcount", c->max_ports);
+        MRN("portcount", c->port_count);
+        MR("bootable", c->bootable ? "on" : "off");
+#undef MRN
+#undef MR
+    }
+    for (uint32_t i = 0; i < v->n_ctls; i++) {
+        const struct ctl_info *c = &v->ctls[i];
+        for (int32_t port = 0; (uint32_t)port < c->port_count; port++)
+            for (int32_t dev = 0; (uint32_t)dev < c->max_devices; dev++) {
+                const struct att_info *a = find_att(v, c->name, port, dev);
+                snprintf(key, sizeof(key), "%s-%d-%d", c->name, (int)port, (int)dev);
+                print_mr_quoted(key, !a ? "none" : a->location ? a->location : "emptydrive");
+                if (a && a->location) {
+                    char ubuf[CAP_UUID_BUFSIZE];
+                    snprintf(key, sizeof(key), "%s-ImageUUID-%d-%d", c->name, (int)port, (int)dev);
+                    print_mr_quoted(key, cap_uuid_format(&a->medium, ubuf));
+                }
+            }
+    }
+}
+
 static void print_mr(const struct vminfo *v)
 {
     char ubuf[CAP_UUID_BUFSIZE], tbuf[48];
@@ -245,8 +440,15 @@ static void print_mr(const struct vminfo *v)
     cli_mr_print_str(stdout, "initrd", v->initrd);
     cli_mr_print_str(stdout, "cmdline", v->cmdline);
     cli_mr_print_str(stdout, "debugexit", v->debug_exit ? "on" : "off");
+    cli_mr_print_str(stdout, "firmware", firmware_name(v->firmware));
+    for (uint32_t i = 0; i < N_BOOT; i++) {
+        char key[8];
+        snprintf(key, sizeof(key), "boot%" PRIu32, i + 1);
+        cli_mr_print_str(stdout, key, boot_word(v->boot[i]));
+    }
     for (uint32_t i = 0; i < v->n_uarts; i++)
         print_mr_uart(&v->uarts[i], i);
+    print_mr_storage(v);
     cli_mr_print_str(stdout, "VMState", cli_state_name(v->state));
     cli_mr_print_str(stdout, "VMStateChangeTime", tbuf);
     if (v->abort_reason && *v->abort_reason)
@@ -288,6 +490,46 @@ static void print_human_uart(const struct uart_info *u, uint32_t slot)
     }
 }
 
+/* VBoxManage's "Boot Device N:" words. */
+static const char *boot_text(DeviceType t)
+{
+    return t == DeviceType_HardDisk ? "HardDisk" : t == DeviceType_DVD ? "DVD" : "Not Assigned";
+}
+
+static void print_human_storage(const struct vminfo *v)
+{
+    char label[96], ubuf[CAP_UUID_BUFSIZE];
+    for (uint32_t i = 0; i < v->n_ctls; i++) {
+        const struct ctl_info *c = &v->ctls[i];
+#define CROW(what, ...)                                                                            \
+    (snprintf(label, sizeof(label), "Storage Controller %s (%" PRIu32 "):", what, i),              \
+     printf("%-40s", label), printf(__VA_ARGS__), putchar('\n'))
+        CROW("Name", "%s", c->name);
+        CROW("Type", "%s", ctl_type_name(c->type));
+        CROW("Instance Number", "%" PRIu32, c->instance);
+        CROW("Max Port Count", "%" PRIu32, c->max_ports);
+        CROW("Port Count", "%" PRIu32, c->port_count);
+        CROW("Bootable", "%s", c->bootable ? "on" : "off");
+#undef CROW
+    }
+    for (uint32_t i = 0; i < v->n_ctls; i++)
+        for (uint32_t slot = 0; slot < v->ctls[i].port_count * v->ctls[i].max_devices; slot++) {
+            const struct att_info *a =
+                find_att(v, v->ctls[i].name, (int32_t)(slot / v->ctls[i].max_devices),
+                         (int32_t)(slot % v->ctls[i].max_devices));
+            if (!a)
+                continue;
+            snprintf(label, sizeof(label), "%s (%d, %d):", a->controller, (int)a->port,
+                     (int)a->device);
+            if (a->location)
+                printf("%-40s%s (UUID: %s)%s\n", label, a->location,
+                       cap_uuid_format(&a->medium, ubuf),
+                       a->type == DeviceType_DVD ? " (DVD)" : "");
+            else
+                printf("%-40sEmpty\n", label);
+        }
+}
+
 static void print_human(const struct vminfo *v)
 {
     char ubuf[CAP_UUID_BUFSIZE], tbuf[48];
@@ -314,6 +556,12 @@ static void print_human(const struct vminfo *v)
     ROW("Initrd", "%s", or_none(v->initrd));
     ROW("Kernel cmdline", "\"%s\"", v->cmdline ? v->cmdline : "");
     ROW("Debug exit", "%s", v->debug_exit ? "enabled" : "disabled");
+    ROW("Firmware", "%s", firmware_name(v->firmware));
+    for (uint32_t i = 0; i < N_BOOT; i++) {
+        char label[24];
+        snprintf(label, sizeof(label), "Boot Device %" PRIu32 ":", i + 1);
+        printf("%-17s%s\n", label, boot_text(v->boot[i]));
+    }
     ROW("State", "%s (since %s)", cli_state_text(v->state), tbuf);
     if (v->abort_reason && *v->abort_reason)
         ROW("Abort reason", "%s", v->abort_reason);
@@ -322,6 +570,7 @@ static void print_human(const struct vminfo *v)
         ROW("Session name", "%s (pid %" PRIu32 ")", v->session_name, v->session_pid);
     for (uint32_t i = 0; i < v->n_uarts; i++)
         print_human_uart(&v->uarts[i], i);
+    print_human_storage(v);
     printf("Description:\n%s\n", v->description && *v->description ? v->description : "<none>");
 }
 

@@ -325,6 +325,47 @@ static cap_result c_AssignRemoteMachine(IInternalSessionControl *self, IMachine 
                          "the VM process's session runs the VM; it cannot share another one");
 }
 
+/* The service's mountMedium on the running machine: the drive's medium
+ * changes in the VM (the block layer tells the device, which tells the
+ * guest); the service records it once this succeeded. */
+static cap_result c_OnMediumChange(IInternalSessionControl *self, StorageBus bus, int32_t port,
+                                   int32_t device, const char *location, cap_bool force)
+{
+    struct console *c = impl_ctl(self);
+    const char *name = bus == StorageBus_IDE      ? "ide"
+                       : bus == StorageBus_SATA   ? "sata"
+                       : bus == StorageBus_VirtIO ? "virtio"
+                                                  : NULL;
+    if (!name || port < 0 || device < 0)
+        return cap_error_set(CAP_E_INVALIDARG, COMPONENT, "IInternalSessionControl",
+                             "no drive slot: bus %d port %d device %d", (int)bus, (int)port,
+                             (int)device);
+    const char *path = location && *location ? location : NULL;
+    pthread_mutex_lock(&c->op);
+    MachineState s = get_state(c);
+    pthread_mutex_lock(&c->lock);
+    struct vmproc *vp = c->vp;
+    pthread_mutex_unlock(&c->lock);
+    cap_result rc;
+    if (!vp || (s != MachineState_Running && s != MachineState_Paused)) {
+        rc = state_error(c, "change a medium of");
+    } else if (CAP_SUCCEEDED(rc = vmproc_set_medium(vp, name, (unsigned)port, (unsigned)device,
+                                                    path, force != CAP_FALSE))) {
+        fprintf(stderr, "capsule-vm: %s port %d device %d: %s%s\n", name, (int)port, (int)device,
+                path ? "inserted " : "ejected", path ? path : "");
+    } else if (rc == CAP_E_ACCESSDENIED) {
+        rc = cap_error_set(rc, COMPONENT, "IInternalSessionControl",
+                           "the guest has locked the medium in the DVD drive at %s port %d device "
+                           "%d (PREVENT MEDIUM REMOVAL): --forceunmount (mountMedium's force) "
+                           "changes it anyway",
+                           name, (int)port, (int)device);
+    } else if (rc != CAP_E_INVALIDARG) {
+        rc = vm_error(rc);
+    }
+    pthread_mutex_unlock(&c->op);
+    return rc;
+}
+
 static const struct IInternalSessionControlVtbl control_vtbl = {
     .QueryInterface = c_QueryInterface,
     .AddRef = c_AddRef,
@@ -334,6 +375,7 @@ static const struct IInternalSessionControlVtbl control_vtbl = {
     .Uninitialize = c_Uninitialize,
     .GetRemoteConsole = c_GetRemoteConsole,
     .AssignRemoteMachine = c_AssignRemoteMachine,
+    .OnMediumChange = c_OnMediumChange,
 };
 
 /* ---- IConsole -------------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ struct settings {
     unsigned n_drives;
     char *kernel, *initrd, *cmdline, *cpu_profile, *serial_path, *serial_spec;
     struct serial_server *server; /* uartmode server: the socket clients connect to */
+    int argc;                     /* the firmware, boot and drive options */
+    char **argv;                  /* (managed_build_args), which opts points into */
 };
 
 static void settings_clear(struct settings *s)
@@ -49,6 +52,7 @@ static void settings_clear(struct settings *s)
     cap_str_free(s->serial_path);
     free(s->serial_spec);
     serial_server_destroy(s->server);
+    managed_args_free(s->argc, s->argv);
     memset(s, 0, sizeof(*s));
 }
 
@@ -103,6 +107,228 @@ static cap_result read_serial(IMachine *m, struct settings *s)
                              "serial port 1: unknown host mode %d", (int)mode);
     }
     return CAP_OK;
+}
+
+/* ---- the machine's firmware and drives as options (managed.h) ------------------ */
+
+static cap_result args_oom(void)
+{
+    return cap_error_set(CAP_E_OUTOFMEMORY, "capsule-vm", NULL, "out of memory");
+}
+
+void managed_args_free(int argc, char **argv)
+{
+    for (int i = 0; argv && i < argc; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+/* Appends a copy of each string (NULL ends the list). */
+static bool push(int *argc, char ***argv, int *cap, const char *first, ...)
+{
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *)) {
+        if (*argc + 2 > *cap) {
+            int ncap = *cap ? *cap * 2 : 16;
+            char **n = realloc(*argv, (size_t)ncap * sizeof(char *));
+            if (!n) {
+                va_end(ap);
+                return false;
+            }
+            *argv = n;
+            *cap = ncap;
+        }
+        if (!((*argv)[*argc] = strdup(a))) {
+            va_end(ap);
+            return false;
+        }
+        (*argv)[++*argc] = NULL;
+    }
+    va_end(ap);
+    return true;
+}
+
+/* The boot order's devices as --boot's list ("dvd,disk"), each once. */
+static void boot_list(const DeviceType boot[4], char *buf, size_t size)
+{
+    bool disk = false, dvd = false;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < 4; i++) {
+        bool *seen = boot[i] == DeviceType_HardDisk ? &disk
+                     : boot[i] == DeviceType_DVD    ? &dvd
+                                                    : NULL;
+        if (!seen || *seen)
+            continue;
+        *seen = true;
+        size_t len = strlen(buf);
+        snprintf(buf + len, size - len, "%s%s", len ? "," : "",
+                 boot[i] == DeviceType_HardDisk ? "disk" : "dvd");
+    }
+}
+
+cap_result managed_build_args(const struct managed_boot *b, const struct managed_drive *d,
+                              unsigned n, int *argc, char ***argv)
+{
+    int cap = 0;
+    bool ok;
+    char list[32];
+    *argc = 0;
+    *argv = NULL;
+    boot_list(b->boot, list, sizeof(list));
+    if (b->bios && !*list)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                             "the machine's boot order is empty: the BIOS has nothing to boot "
+                             "from (capsule modifyvm VM --boot1 disk|dvd)");
+    if (!b->bios && (!b->kernel || !*b->kernel))
+        return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
+                             "the machine has no kernel to boot (capsule modifyvm VM --kernel "
+                             "FILE, or --firmware bios to boot from its drives)");
+    ok = push(argc, argv, &cap, "capsule-vm", NULL);
+    if (b->bios) {
+        ok = ok && push(argc, argv, &cap, "--firmware", "bios", "--boot", list, NULL);
+    } else {
+        ok = ok && push(argc, argv, &cap, "--kernel", b->kernel, NULL);
+        if (ok && b->initrd && *b->initrd)
+            ok = push(argc, argv, &cap, "--initrd", b->initrd, NULL);
+        if (ok && b->append && *b->append)
+            ok = push(argc, argv, &cap, "--append", b->append, NULL);
+    }
+    for (unsigned i = 0; ok && i < n; i++) {
+        char *spec = NULL;
+        if (asprintf(&spec, "if=%s,port=%d,device=%d,media=%s%s%s%s%s%s", d[i].bus, (int)d[i].port,
+                     (int)d[i].device, d[i].cdrom ? "cdrom" : "disk",
+                     d[i].readonly && !d[i].cdrom ? ",readonly=on" : "",
+                     d[i].format && d[i].file ? ",format=" : "",
+                     d[i].format && d[i].file ? d[i].format : "", d[i].file ? ",file=" : "",
+                     d[i].file ? d[i].file : "") < 0)
+            spec = NULL;
+        ok = spec && push(argc, argv, &cap, "--drive", spec, NULL);
+        free(spec);
+    }
+    if (!ok) {
+        managed_args_free(*argc, *argv);
+        *argc = 0;
+        *argv = NULL;
+        return args_oom();
+    }
+    return CAP_OK;
+}
+
+static void drives_free(struct managed_drive *d, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        free((char *)d[i].format);
+        cap_str_free((char *)d[i].file);
+    }
+    free(d);
+}
+
+/* One attachment of the machine as a drive. */
+static cap_result read_drive(IMachine *m, IMediumAttachment *at, struct managed_drive *d)
+{
+    char *ctl = NULL, *fmt = NULL;
+    IStorageController *k = NULL;
+    IMedium *md = NULL;
+    StorageBus bus = StorageBus_Null;
+    DeviceType type = DeviceType_Null;
+    cap_bool ro = CAP_FALSE;
+    cap_result rc = IMediumAttachment_GetController(at, &ctl);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMediumAttachment_GetPort(at, &d->port);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMediumAttachment_GetDevice(at, &d->device);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMediumAttachment_GetType(at, &type);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMediumAttachment_GetMedium(at, &md);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetStorageControllerByName(m, ctl, &k);
+    if (CAP_SUCCEEDED(rc))
+        rc = IStorageController_GetBus(k, &bus);
+    if (CAP_SUCCEEDED(rc) && md)
+        rc = IMedium_GetLocation(md, (char **)&d->file);
+    if (CAP_SUCCEEDED(rc) && md)
+        rc = IMedium_GetReadOnly(md, &ro);
+    if (CAP_SUCCEEDED(rc) && md)
+        rc = IMedium_GetFormat(md, &fmt);
+    d->cdrom = type == DeviceType_DVD;
+    d->readonly = ro;
+    d->bus = bus == StorageBus_IDE ? "ide" : bus == StorageBus_SATA ? "sata" : "virtio";
+    if (fmt) {
+        char *lower = strdup(fmt);
+        for (char *p = lower; p && *p; p++)
+            *p = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+        d->format = lower;
+    }
+    if (CAP_SUCCEEDED(rc) && !md && !d->cdrom)
+        rc = cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
+                           "the hard disk at %s port %d device %d has no medium (was it closed?)",
+                           ctl ? ctl : "?", (int)d->port, (int)d->device);
+    cap_str_free(fmt);
+    cap_str_free(ctl);
+    if (k)
+        IStorageController_Release(k);
+    if (md)
+        IMedium_Release(md);
+    return rc;
+}
+
+/* The firmware, boot order and drives of m as options (s->argc/argv),
+ * parsed into s->opts by the standalone parser (drives added to any
+ * already there), and said in the log. */
+static cap_result read_boot_args(IMachine *m, struct settings *s)
+{
+    struct managed_boot b = {.kernel = s->kernel, .initrd = s->initrd, .append = s->cmdline};
+    FirmwareType fw = FirmwareType_None;
+    uint32_t n = 0;
+    IMediumAttachment **atts = NULL;
+    struct managed_drive *d = NULL;
+    cap_result rc = IMachine_GetFirmwareType(m, &fw);
+    for (uint32_t i = 0; i < 4 && CAP_SUCCEEDED(rc); i++)
+        rc = IMachine_GetBootOrder(m, i + 1, &b.boot[i]);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetMediumAttachments(m, &n, &atts);
+    if (CAP_SUCCEEDED(rc) && !(d = calloc(n ? n : 1, sizeof(*d))))
+        rc = args_oom();
+    for (uint32_t i = 0; i < n && CAP_SUCCEEDED(rc); i++)
+        rc = read_drive(m, atts[i], &d[i]);
+    for (uint32_t i = 0; i < n; i++)
+        IMediumAttachment_Release(atts[i]);
+    cap_free(atts);
+    b.bios = fw == FirmwareType_BIOS;
+    if (CAP_SUCCEEDED(rc))
+        rc = managed_build_args(&b, d, n, &s->argc, &s->argv);
+    drives_free(d, n);
+    if (CAP_FAILED(rc))
+        return rc;
+    fprintf(stderr, "capsule-vm: the machine's boot and drives as options:");
+    for (int i = 1; i < s->argc; i++)
+        fprintf(stderr, " %s", s->argv[i]);
+    fprintf(stderr, "\n");
+    char *msg = NULL;
+    size_t len = 0;
+    FILE *err = open_memstream(&msg, &len);
+    if (!err)
+        return args_oom();
+    /* The options say the boot files (none under BIOS); the parser checks
+     * a serial spec, which may be NULL here (no COM1): kept aside. */
+    const char *serial = s->opts.serial;
+    s->opts.kernel = s->opts.initrd = s->opts.append = NULL;
+    s->opts.serial = "none";
+    int r = vmproc_parse_args(s->argc, s->argv, &s->opts, err, err);
+    s->opts.serial = serial;
+    fclose(err);
+    if (r != 0) {
+        while (len && msg[len - 1] == '\n')
+            msg[--len] = '\0';
+        const char *text = len ? msg : "the machine's boot settings are refused";
+        if (!strncmp(text, "capsule-vm: ", 12))
+            text += 12; /* the launch progress names the component */
+        rc = cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "%s", text);
+    }
+    free(msg);
+    return rc;
 }
 
 static cap_result read_settings(IMachine *m, const char *type, struct settings *s)
@@ -160,16 +386,16 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
                              s->cpu_profile ? s->cpu_profile : "",
                              cpum_profile_names(names, sizeof(names)));
     }
-    if (!s->kernel || !*s->kernel)
+    /* The firmware, boot order and drives, as capsule-vm's own options. */
+    rc = read_boot_args(m, s);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (s->opts.kernel && access(s->opts.kernel, R_OK) != 0)
         return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
-                             "the machine has no kernel to boot (capsule modifyvm VM --kernel "
-                             "FILE)");
-    if (access(s->kernel, R_OK) != 0)
+                             "cannot read the kernel '%s': %s", s->opts.kernel, strerror(errno));
+    if (s->opts.initrd && access(s->opts.initrd, R_OK) != 0)
         return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
-                             "cannot read the kernel '%s': %s", s->kernel, strerror(errno));
-    if (s->initrd && access(s->initrd, R_OK) != 0)
-        return cap_error_set(CAP_E_FILE_ERROR, "capsule-vm", NULL,
-                             "cannot read the initrd '%s': %s", s->initrd, strerror(errno));
+                             "cannot read the initrd '%s': %s", s->opts.initrd, strerror(errno));
     return CAP_OK;
 }
 

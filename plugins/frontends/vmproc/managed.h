@@ -23,6 +23,8 @@
 #ifndef PLUGINS_FRONTENDS_VMPROC_MANAGED_H
 #define PLUGINS_FRONTENDS_VMPROC_MANAGED_H
 
+#include <stdbool.h>
+
 #include <capsule/capsule.h>
 
 #include "vmproc.h"
@@ -31,6 +33,44 @@ struct console;
 
 /* capsule-vm's main() for --startvm: returns the process exit status. */
 int vmproc_managed_main(int argc, char **argv);
+
+/* ---- the machine's firmware and drives as capsule-vm options ------------- */
+
+/* One attached drive of the machine, as the service describes it. */
+struct managed_drive {
+    const char *bus; /* "ide", "sata" or "virtio" */
+    int32_t port, device;
+    bool cdrom;         /* a DVD drive (read-only) */
+    bool readonly;      /* a hard disk opened read-only */
+    const char *format; /* "vdi", "raw", "iso"; NULL: detected */
+    const char *file;   /* NULL: an empty DVD drive */
+};
+
+/* The machine's boot settings: firmware BIOS (boot[] the IMachine boot
+ * order, positions 1..4) or direct kernel boot (kernel, initrd, append;
+ * NULL for none). */
+struct managed_boot {
+    bool bios;
+    DeviceType boot[4];
+    const char *kernel, *initrd, *append;
+};
+
+/*
+ * Builds the standalone options that say the same as the machine's
+ * firmware, boot order and drives, so that the managed mode parses them
+ * with capsule-vm's own parser (vmproc_parse_args) and both modes agree:
+ *   capsule-vm --firmware bios --boot LIST --drive SPEC...
+ *   capsule-vm --kernel K [--initrd I] [--append A] --drive SPEC...
+ * LIST is the boot order's devices (disk, dvd) in order, each once, at
+ * most three; SPEC is `if=BUS,port=N,device=N,media=disk|cdrom
+ * [,readonly=on][,format=F][,file=PATH]` (file last: the path verbatim).
+ * *argv is NULL-terminated; free it with managed_args_free. CAP_E_INVALIDARG
+ * (error info) for a BIOS machine whose boot order is empty, or a direct
+ * boot without a kernel.
+ */
+cap_result managed_build_args(const struct managed_boot *b, const struct managed_drive *d,
+                              unsigned n, int *argc, char ***argv);
+void managed_args_free(int argc, char **argv);
 
 /* ---- console.c ---------------------------------------------------------- */
 

@@ -18,46 +18,45 @@
 #include "em/em.h"
 #include "loader/loader.h"
 #include "pdm.h"
+#include "platform/platform.h"
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 #include "vmproc_fwtables.h"
+#include "vmproc_screenshot.h"
 
-#define MAX_DEVICES (16 + VMPROC_MAX_EXTRA_DEVICES)
-#define MAX_KV      16
+#define MAX_DEVICES PLATFORM_MAX_DEVICES
 
 /*
- * The default devices of a VM - what a PC has - in construction order (the
- * PIC first: devices raise IRQs from construct on). A row whose `when` is
- * false for the options, or that --no-device names, is left out; `config`
- * fills the row's key/values from the options (RAM size, CPUs, boot files),
- * so the devices describe the same machine the loader's e820 map does.
- * --device NAME[,key=value...] with the name of a `single` row present
- * changes that row's keys (its values win); any other --device adds an
- * instance.
+ * The machine's devices are vmm/platform's device table (platform.h: what
+ * a PC has, each device's typed configuration from the machine's layout);
+ * capsule-vm adds what only it knows (the serial backend, the boot files,
+ * the firmware's fw_cfg files), leaves out what --no-device names, and
+ * applies --device NAME[,key=value...]: with the name of a single default
+ * row present it changes that row's keys (its values win), any other adds
+ * an instance. The command line's text becomes typed values here, the one
+ * edge (pdm_cfg_parse).
  */
-struct devspec {
-    const char *device;
-    bool (*when)(const struct vmproc_opts *o);
-    size_t (*config)(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
-    bool single; /* one per machine: --device NAME edits the default row */
+struct vmproc {
+    struct vmproc_opts opts;
+    struct cap_registry *registry;
+    struct vm *vm;
+    const struct vm_frontend *frontend;
+    void *fe_state;
+    /* the machine: layout and device table (values point into opts,
+     * dev_text, sercon_text, fwt) and the table as PDM takes it */
+    struct platform plat;
+    struct pdm_dev_config devs[MAX_DEVICES];
+    char *dev_text[VMPROC_MAX_EXTRA_DEVICES];
+    size_t ndevs;
+    struct loader_info boot;
+    char sercon_text[48];       /* fw_cfg's etc/sercon-port (firmware bios) */
+    struct vmproc_fwtables fwt; /* ACPI + SMBIOS for fw_cfg (bios), the UUID */
+    char engine_reason[256];
+    struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
+    uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
+    uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
 };
 
-static bool always(const struct vmproc_opts *o)
-{
-    return true;
-}
-static bool if_debug_exit(const struct vmproc_opts *o)
-{
-    return o->debug_exit;
-}
-static bool if_serial(const struct vmproc_opts *o)
-{
-    return o->serial != NULL;
-}
-static bool if_bios(const struct vmproc_opts *o)
-{
-    return vmproc_opts_bios(o);
-}
 static bool has_drive_on(const struct vmproc_opts *o, const char *bus)
 {
     for (unsigned i = 0; i < o->n_drives; i++)
@@ -74,140 +73,35 @@ static bool if_sata(const struct vmproc_opts *o)
     return has_drive_on(o, "sata");
 }
 
-/* The numbers as text live in struct vmproc (serial_text, num_text). */
-static size_t serial_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
-static size_t rtc_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
-static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv);
-
-static size_t debugexit_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
-{
-    kv[0] = (struct pdm_cfg_kv){"iobase", "0xf4"};
-    return 1;
-}
-
-static const struct devspec default_devices[] = {
-    {"pic", always, NULL, true},
-    {"pit", always, NULL, true},
-    {"serial", if_serial, serial_config, false},
-    {"port80", always, NULL, true},
-    {"rtc", always, rtc_config, true},
-    {"i8042", always, NULL, true},
-    {"fwcfg", always, fwcfg_config, true},
-    {"apic", always, NULL, true},
-    {"ioapic", always, NULL, true},
-    {"debugexit", if_debug_exit, debugexit_config, true},
-    /* Always: the loader's ACPI tables (Linux boots) point at its ports, and
-     * it is how `poweroff` ends the VM. --no-device acpipm also drops them. */
-    {"acpipm", always, NULL, true},
-    /* The PCI bus with the i440FX host bridge (configuration mechanism #1 at
-     * 0xCF8/0xCFC) and the reset control register at 0xCF9. */
-    {"pci", always, NULL, true},
-    /* The HPET at 0xFED00000; the loader's ACPI HPET table describes it
-     * (--no-device hpet drops both). */
-    {"hpet", always, NULL, true},
-    /* SeaBIOS's debug log (port 0x402) into the VM's log: where POST got */
-    {"debugcon", if_bios, NULL, true},
+/* Devices capsule-vm adds after the platform's rows for options only it
+ * has - the storage controllers of --drive, e.g. {"piix3ide", if_ide} -, a
+ * single row each, in this order; --no-device may name them too. */
+static const struct frontend_row {
+    const char *device;
+    bool (*when)(const struct vmproc_opts *o);
+} frontend_rows[] = {
     /* The PIIX3 IDE controller, with --drive if=ide (its drives are PDM
      * block-layer drives on LUN port * 2 + device) */
-    {"piix3ide", if_ide, NULL, true},
+    {"piix3ide", if_ide},
     /* The AHCI SATA controller (ICH9, 00:0d.0), with --drive if=sata (LUN = port) */
-    {"ahci", if_sata, NULL, true},
-};
-#define N_DEFAULT_DEVICES (sizeof(default_devices) / sizeof(default_devices[0]))
-
-struct vmproc {
-    struct vmproc_opts opts;
-    struct cap_registry *registry;
-    struct vm *vm;
-    const struct vm_frontend *frontend;
-    void *fe_state;
-    /* the device configuration handed to PDM (strings point into dev_text) */
-    struct pdm_dev_config devs[MAX_DEVICES];
-    struct pdm_cfg_kv kv[MAX_DEVICES][MAX_KV];
-    char *dev_text[VMPROC_MAX_EXTRA_DEVICES];
-    size_t ndevs;
-    struct loader_info boot;
-    char serial_text[2][16]; /* COM1's iobase and irq as strings */
-    char num_text[3][24];    /* RAM size, RAM below 4 GiB, CPUs as strings */
-    char sercon_text[48];    /* fw_cfg's etc/sercon-port (firmware bios) */
-    struct vmproc_fwtables fwt; /* ACPI + SMBIOS for fw_cfg (bios), the UUID */
-    char engine_reason[256];
-    struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
-    uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
-    uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
+    {"ahci", if_sata},
+    {NULL, NULL}, /* the end */
 };
 
-static struct vmproc *vmproc_of_opts(const struct vmproc_opts *o);
-
-static size_t serial_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
+static bool frontend_row_known(const char *device)
 {
-    struct vmproc *p = vmproc_of_opts(o);
-    snprintf(p->serial_text[0], sizeof(p->serial_text[0]), "0x%x", (unsigned)o->serial_iobase);
-    snprintf(p->serial_text[1], sizeof(p->serial_text[1]), "%u", o->serial_irq);
-    kv[0] = (struct pdm_cfg_kv){"iobase", p->serial_text[0]};
-    kv[1] = (struct pdm_cfg_kv){"irq", p->serial_text[1]};
-    kv[2] = (struct pdm_cfg_kv){"backend", o->serial};
-    return 3;
+    for (const struct frontend_row *r = frontend_rows; r->device; r++)
+        if (!strcmp(r->device, device))
+            return true;
+    return false;
 }
 
-static struct vmproc *vmproc_of_opts(const struct vmproc_opts *o)
+/* The default devices' names for a message: the platform's, then ours. */
+static void default_names(char *buf, size_t len)
 {
-    /* the config functions get &p->opts (build_device_list) */
-    return (struct vmproc *)((char *)o - offsetof(struct vmproc, opts));
-}
-
-/* EM maps the RAM below and above 4 GiB (vm_ram_below_4g) and the loader's
- * e820 (and multiboot map) lists those ranges: CMOS must say the same. */
-static size_t rtc_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
-{
-    struct vmproc *p = vmproc_of_opts(o);
-    uint64_t ram = o->memory_mb << 20, below = vm_ram_below_4g(ram);
-    snprintf(p->num_text[0], sizeof(p->num_text[0]), "%llu", (unsigned long long)ram);
-    snprintf(p->num_text[1], sizeof(p->num_text[1]), "%llu", (unsigned long long)below);
-    kv[0] = (struct pdm_cfg_kv){"ram_size", p->num_text[0]};
-    kv[1] = (struct pdm_cfg_kv){"ram_below_4g", p->num_text[1]};
-    if (!vmproc_opts_bios(o))
-        return 2;
-    kv[2] = (struct pdm_cfg_kv){"boot_order", o->boot_order};
-    return 3;
-}
-
-static size_t fwcfg_config(const struct vmproc_opts *o, struct pdm_cfg_kv *kv)
-{
-    struct vmproc *p = vmproc_of_opts(o);
-    size_t n = 0;
-    snprintf(p->num_text[0], sizeof(p->num_text[0]), "%llu",
-             (unsigned long long)(o->memory_mb << 20));
-    snprintf(p->num_text[2], sizeof(p->num_text[2]), "%u", o->cpus);
-    kv[n++] = (struct pdm_cfg_kv){"ram_size", p->num_text[0]};
-    kv[n++] = (struct pdm_cfg_kv){"cpus", p->num_text[2]};
-    if (o->kernel)
-        kv[n++] = (struct pdm_cfg_kv){"kernel", o->kernel};
-    if (o->initrd)
-        kv[n++] = (struct pdm_cfg_kv){"initrd", o->initrd};
-    if (o->append)
-        kv[n++] = (struct pdm_cfg_kv){"cmdline", o->append};
-    if (vmproc_opts_bios(o)) {
-        /* SeaBIOS: its memory map, and its console on COM1 (sercon) so POST
-         * and the boot menu show on serial before there is a display */
-        snprintf(p->num_text[1], sizeof(p->num_text[1]), "%llu",
-                 (unsigned long long)vm_ram_below_4g(o->memory_mb << 20));
-        kv[n++] = (struct pdm_cfg_kv){"ram_below_4g", p->num_text[1]};
-        kv[n++] = (struct pdm_cfg_kv){"e820", "true"};
-        snprintf(p->sercon_text, sizeof(p->sercon_text), "name=etc/sercon-port,u16=0x%x",
-                 (unsigned)o->serial_iobase);
-        if (o->serial && strcmp(o->serial, "none"))
-            kv[n++] = (struct pdm_cfg_kv){"file0", p->sercon_text};
-        /* as QEMU without -boot reboot-timeout: no retry after "No bootable
-         * device." (SeaBIOS's default would reset the VM every 60 s) */
-        kv[n++] = (struct pdm_cfg_kv){"file1", "name=etc/boot-fail-wait,u32=0xffffffff"};
-        /* vmm/platform's ACPI tables with their loader script, and SMBIOS */
-        static const char *const keys[VMPROC_FWTABLE_FILES] = {"file2", "file3", "file4", "file5",
-                                                               "file6"};
-        for (unsigned i = 0; i < p->fwt.n; i++)
-            kv[n++] = (struct pdm_cfg_kv){keys[i], p->fwt.spec[i]};
-    }
-    return n;
+    int n = snprintf(buf, len, "%s", platform_device_names());
+    for (const struct frontend_row *r = frontend_rows; r->device && n >= 0 && (size_t)n < len; r++)
+        n += snprintf(buf + n, len - (size_t)n, ", %s", r->device);
 }
 
 static bool is_disabled(const struct vmproc_opts *o, const char *device)
@@ -218,36 +112,66 @@ static bool is_disabled(const struct vmproc_opts *o, const char *device)
     return false;
 }
 
-/* The default row for `name` already in p->devs if it is a single one. */
-static struct pdm_dev_config *find_single(struct vmproc *p, const char *name, size_t *row)
+/* Sets `v` in the row of `device` if the machine has one. */
+static cap_result set_value(struct vmproc *p, const char *device, struct pdm_cfg_value v)
 {
-    for (size_t i = 0; i < N_DEFAULT_DEVICES; i++)
-        if (default_devices[i].single && !strcmp(default_devices[i].device, name))
-            for (size_t r = 0; r < p->ndevs; r++)
-                if (!strcmp(p->devs[r].device, name)) {
-                    *row = r;
-                    return &p->devs[r];
-                }
-    return NULL;
-}
-
-/* Sets key=value in row r (replacing a default value). */
-static cap_result set_kv(struct vmproc *p, size_t r, const char *spec, char *key, char *value)
-{
-    struct pdm_dev_config *d = &p->devs[r];
-    for (size_t k = 0; k < d->n_kv; k++)
-        if (!strcmp(p->kv[r][k].key, key)) {
-            p->kv[r][k].value = value;
-            return CAP_OK;
-        }
-    if (d->n_kv == MAX_KV)
-        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
-                             "--device '%s': more than %d keys", spec, MAX_KV);
-    p->kv[r][d->n_kv++] = (struct pdm_cfg_kv){key, value};
+    struct platform_device *d = platform_device_find(&p->plat, device);
+    char msg[160];
+    if (d && CAP_FAILED(platform_device_set(d, v, msg, sizeof(msg))))
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "%s", msg);
     return CAP_OK;
 }
 
-/* "NAME[,key=value...]" (copied into p->dev_text) -> one device row. */
+/* What capsule-vm's options add to the platform's rows. */
+static cap_result frontend_values(struct vmproc *p)
+{
+    const struct vmproc_opts *o = &p->opts;
+    struct pdm_cfg_value v[16];
+    const char *dev[16];
+    size_t n = 0;
+#define ADD(d, val) (dev[n] = (d), v[n++] = (val))
+    ADD("serial", PDM_CFG_I("iobase", o->serial_iobase));
+    ADD("serial", PDM_CFG_I("irq", o->serial_irq));
+    if (o->serial)
+        ADD("serial", PDM_CFG_S("backend", o->serial));
+    if (o->kernel)
+        ADD("fwcfg", PDM_CFG_S("kernel", o->kernel));
+    if (o->initrd)
+        ADD("fwcfg", PDM_CFG_S("initrd", o->initrd));
+    if (o->append)
+        ADD("fwcfg", PDM_CFG_S("cmdline", o->append));
+    if (vmproc_opts_bios(o)) {
+        ADD("rtc", PDM_CFG_S("boot_order", o->boot_order));
+        /* SeaBIOS's console on COM1 (sercon) so POST and the boot menu show
+         * on serial before there is a display */
+        snprintf(p->sercon_text, sizeof(p->sercon_text), "name=etc/sercon-port,u16=0x%x",
+                 (unsigned)o->serial_iobase);
+        if (o->serial && strcmp(o->serial, "none"))
+            ADD("fwcfg", PDM_CFG_S("file0", p->sercon_text));
+        /* as QEMU without -boot reboot-timeout: no retry after "No bootable
+         * device." (SeaBIOS's default would reset the VM every 60 s) */
+        ADD("fwcfg", PDM_CFG_S("file1", "name=etc/boot-fail-wait,u32=0xffffffff"));
+    }
+#undef ADD
+    cap_result rc = CAP_OK;
+    for (size_t i = 0; CAP_SUCCEEDED(rc) && i < n; i++)
+        rc = set_value(p, dev[i], v[i]);
+    /* vmm/platform's ACPI tables with their loader script, and SMBIOS */
+    static const char *const keys[VMPROC_FWTABLE_FILES][2] = {{"file2.name", "file2.data"},
+                                                              {"file3.name", "file3.data"},
+                                                              {"file4.name", "file4.data"},
+                                                              {"file5.name", "file5.data"},
+                                                              {"file6.name", "file6.data"}};
+    for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < p->fwt.n; i++) {
+        const struct platform_file *f = &p->fwt.files[i];
+        rc = set_value(p, "fwcfg", PDM_CFG_S(keys[i][0], f->name));
+        if (CAP_SUCCEEDED(rc))
+            rc = set_value(p, "fwcfg", PDM_CFG_BYTES(keys[i][1], f->data, f->len));
+    }
+    return rc;
+}
+
+/* "NAME[,key=value...]" (copied into p->dev_text) -> a row or its edits. */
 static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
 {
     char *s = strdup(spec);
@@ -260,59 +184,71 @@ static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
     if (!*tok)
         return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "--device '%s': no device name",
                              spec);
-    size_t r = p->ndevs;
-    struct pdm_dev_config *d = find_single(p, tok, &r);
-    if (!d) {
-        d = &p->devs[p->ndevs++];
-        d->device = tok;
-        d->kv = p->kv[r];
-    }
+    struct platform_device *d = platform_device_find(&p->plat, tok);
+    if (!d || !d->single)
+        d = platform_device_add(&p->plat, tok);
+    if (!d)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                             "--device '%s': more than %u devices", spec, MAX_DEVICES);
     while ((tok = strsep(&rest, ","))) {
         char *eq = strchr(tok, '=');
         if (!eq || eq == tok)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--device '%s': '%s' is not key=value", spec, tok);
         *eq = '\0';
-        cap_result rc = set_kv(p, r, spec, tok, eq + 1);
+        struct pdm_cfg_value v;
+        char msg[160];
+        cap_result rc = pdm_cfg_parse(d->name, tok, eq + 1, &v);
         if (CAP_FAILED(rc))
-            return rc;
+            return cap_error_set(rc, "capsule-vm", NULL, "--device '%s': %s", spec,
+                                 cap_error_peek_message());
+        if (CAP_FAILED(platform_device_set(d, v, msg, sizeof(msg))))
+            return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "--device '%s': %s", spec,
+                                 msg);
     }
     return CAP_OK;
 }
 
 static cap_result build_device_list(struct vmproc *p)
 {
-    cap_result frc = vmproc_fwtables_build(&p->opts, !is_disabled(&p->opts, "acpipm"),
-                                           !is_disabled(&p->opts, "hpet"), &p->fwt);
-    if (CAP_FAILED(frc))
-        return frc;
-    for (unsigned i = 0; i < p->opts.n_disabled_devices; i++) {
-        size_t j = 0;
-        while (j < N_DEFAULT_DEVICES &&
-               strcmp(default_devices[j].device, p->opts.disabled_devices[i]))
-            j++;
-        if (j == N_DEFAULT_DEVICES)
+    const struct vmproc_opts *o = &p->opts;
+    char names[512];
+    for (unsigned i = 0; i < o->n_disabled_devices; i++)
+        if (!platform_device_known(o->disabled_devices[i]) &&
+            !frontend_row_known(o->disabled_devices[i])) {
+            default_names(names, sizeof(names));
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
-                                 "--no-device %s: not a default device (pic, pit, serial, port80, "
-                                 "rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, hpet, "
-                                 "debugcon, piix3ide, ahci)",
-                                 p->opts.disabled_devices[i]);
+                                 "--no-device %s: not a default device (%s)",
+                                 o->disabled_devices[i], names);
+        }
+    cap_result rc =
+        vmproc_fwtables_build(o, !is_disabled(o, "acpipm"), !is_disabled(o, "hpet"), &p->fwt);
+    if (CAP_FAILED(rc))
+        return rc;
+    struct platform_config pc = {
+        .ram_bytes = o->memory_mb << 20,
+        .firmware = vmproc_opts_bios(o) ? PLATFORM_FW_BIOS : PLATFORM_FW_NONE,
+        .cpus = o->cpus,
+        .devices =
+            (o->serial ? PLATFORM_DEV_SERIAL : 0) | (o->debug_exit ? PLATFORM_DEV_DEBUGEXIT : 0),
+    };
+    char msg[256];
+    if (CAP_FAILED(platform_init(&pc, &p->plat, msg, sizeof(msg))))
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "the machine: %s", msg);
+    for (const struct frontend_row *r = frontend_rows; r->device; r++) {
+        struct platform_device *d = r->when(o) ? platform_device_add(&p->plat, r->device) : NULL;
+        if (d)
+            d->single = true;
     }
-    for (size_t i = 0; i < N_DEFAULT_DEVICES; i++) {
-        const struct devspec *s = &default_devices[i];
-        if (!s->when(&p->opts) || is_disabled(&p->opts, s->device))
-            continue;
-        struct pdm_dev_config *d = &p->devs[p->ndevs];
-        d->device = s->device;
-        d->kv = p->kv[p->ndevs];
-        d->n_kv = s->config ? s->config(&p->opts, p->kv[p->ndevs]) : 0;
-        p->ndevs++;
-    }
-    for (unsigned i = 0; i < p->opts.n_extra_devices; i++) {
-        cap_result rc = parse_device(p, p->opts.extra_devices[i], i);
-        if (CAP_FAILED(rc))
-            return rc;
-    }
+    rc = frontend_values(p);
+    for (unsigned i = 0; i < o->n_disabled_devices; i++)
+        platform_device_remove(&p->plat, o->disabled_devices[i]);
+    for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < o->n_extra_devices; i++)
+        rc = parse_device(p, o->extra_devices[i], i);
+    if (CAP_FAILED(rc))
+        return rc;
+    platform_pdm_config(&p->plat, p->devs);
+    p->ndevs = p->plat.n_devices;
     return CAP_OK;
 }
 
@@ -409,6 +345,8 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    if (o->screenshot)
+        sigaddset(&set, SIGUSR1); /* for the main thread only: vmproc_screenshot_wait */
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
     struct vmproc *p = calloc(1, sizeof(*p));
@@ -510,7 +448,8 @@ int vmproc_run(struct vmproc *p)
 
 int vmproc_finish(struct vmproc *p, enum vm_state *state)
 {
-    enum vm_state st = vm_wait(p->vm, -1);
+    enum vm_state st =
+        p->opts.screenshot ? vmproc_screenshot_wait(p->vm, p->opts.screenshot) : vm_wait(p->vm, -1);
     if (state)
         *state = st;
     p->frontend->detach(p->fe_state);
@@ -533,6 +472,19 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
 struct vm *vmproc_vm(struct vmproc *p)
 {
     return p->vm;
+}
+
+cap_result vmproc_set_medium(struct vmproc *p, const char *bus, unsigned port, unsigned device,
+                             const char *path, bool force)
+{
+    for (unsigned i = 0; i < p->opts.n_drives; i++) {
+        const struct vmproc_drive *d = &p->opts.drives[i];
+        if (!strcmp(d->bus, bus) && d->port == port && d->device == device)
+            return pdm_drive_set_medium(vm_pdm(p->vm), p->drives[i].device, p->drives[i].instance,
+                                        p->drives[i].lun, path, NULL, force);
+    }
+    return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                         "the VM has no drive on %s port %u device %u", bus, port, device);
 }
 
 void vmproc_destroy(struct vmproc *p)

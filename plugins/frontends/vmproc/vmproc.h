@@ -92,6 +92,9 @@ struct vmproc_opts {
     bool debug_exit;
     bool stats;
     const char *frontend; /* "headless" */
+    /* --screenshot FILE: the screen (the vga device) as PNG when the VM
+     * stops and on SIGUSR1; NULL: none */
+    const char *screenshot;
     /* the managed machine's id, its SMBIOS system UUID (without one: a
      * UUID derived from the options) */
     bool has_machine_uuid;
@@ -147,6 +150,12 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state);
  * (asked: auto): ..."); "" if it did not say. */
 const char *vmproc_engine_reason(struct vmproc *p);
 struct vm *vmproc_vm(struct vmproc *p);
+/* The host changes the medium of the VM's drive on `bus` ("ide", ...),
+ * `port`, `device` (controlvm dvdattach): pdm_drive_set_medium on the
+ * drive --drive made there; `path` NULL ejects. CAP_E_INVALIDARG
+ * when there is no such drive. Any thread but a device op's. */
+cap_result vmproc_set_medium(struct vmproc *p, const char *bus, unsigned port, unsigned device,
+                             const char *path, bool force);
 void vmproc_destroy(struct vmproc *p);
 
 #endif /* PLUGINS_FRONTENDS_VMPROC_H */

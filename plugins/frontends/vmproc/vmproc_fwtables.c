@@ -1,6 +1,7 @@
 /*
  * vmproc_fwtables.c - vmm/platform's firmware tables handed to the fwcfg
- * device as hex= files (plugins/devices/fwcfg), the way QEMU hands them to
+ * device as files, a name and bytes each (plugins/devices/fwcfg's
+ * fileN.name and fileN.data), the way QEMU hands them to
  * SeaBIOS: "etc/acpi/rsdp", "etc/acpi/tables", "etc/table-loader",
  * "etc/smbios/smbios-anchor", "etc/smbios/smbios-tables". The same builder
  * gives a direct boot its tables (vmm/loader), so both boots describe one
@@ -17,18 +18,11 @@
 #include "platform/platform_tables.h"
 #include "vmproc_fwtables.h"
 
-static cap_result add_file(struct vmproc_fwtables *t, const struct platform_file *f)
+/* Takes the file over from the builder's struct (which then frees nothing of it). */
+static void take_file(struct vmproc_fwtables *t, struct platform_file *f)
 {
-    size_t n = strlen(f->name);
-    char *s = malloc(5 + n + 5 + 2 * f->len + 1);
-    if (!s)
-        return cap_error_set(CAP_E_OUTOFMEMORY, "capsule-vm", NULL, "out of memory for fw_cfg's %s",
-                             f->name);
-    char *p = s + sprintf(s, "name=%s,hex=", f->name);
-    for (size_t i = 0; i < f->len; i++)
-        p += sprintf(p, "%02x", f->data[i]);
-    t->spec[t->n++] = s;
-    return CAP_OK;
+    t->files[t->n++] = *f;
+    f->data = NULL;
 }
 
 cap_result vmproc_fwtables_build(const struct vmproc_opts *o, bool want_acpi, bool hpet,
@@ -47,7 +41,7 @@ cap_result vmproc_fwtables_build(const struct vmproc_opts *o, bool want_acpi, bo
     if (!vmproc_opts_bios(o))
         return CAP_OK;
 
-    uint64_t ram = o->memory_mb << 20, below = vm_ram_below_4g(ram);
+    uint64_t ram = o->memory_mb << 20, below = platform_ram_below_4g(ram);
     char msg[256] = "";
     struct platform_acpi acpi;
     struct platform_acpi_config ac = {.cpus = o->cpus, .hpet = hpet, .ram_below_4g = below};
@@ -56,11 +50,9 @@ cap_result vmproc_fwtables_build(const struct vmproc_opts *o, bool want_acpi, bo
         rc = platform_acpi_build(&ac, &acpi, msg, sizeof(msg));
         if (CAP_FAILED(rc))
             return cap_error_set(rc, "capsule-vm", NULL, "the ACPI tables: %s", msg);
-        for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < PLATFORM_ACPI_FILES; i++)
-            rc = add_file(t, &acpi.files[i]);
+        for (unsigned i = 0; i < PLATFORM_ACPI_FILES; i++)
+            take_file(t, &acpi.files[i]);
         platform_acpi_free(&acpi);
-        if (CAP_FAILED(rc))
-            return rc;
     }
 
     const struct cpum_profile *cpu = cpum_profile_find(o->cpu_profile ? o->cpu_profile : "host");
@@ -77,15 +69,15 @@ cap_result vmproc_fwtables_build(const struct vmproc_opts *o, bool want_acpi, bo
     rc = platform_smbios_build(&sc, &smb, msg, sizeof(msg));
     if (CAP_FAILED(rc))
         return cap_error_set(rc, "capsule-vm", NULL, "the SMBIOS tables: %s", msg);
-    for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < PLATFORM_SMBIOS_FILES; i++)
-        rc = add_file(t, &smb.files[i]);
+    for (unsigned i = 0; i < PLATFORM_SMBIOS_FILES; i++)
+        take_file(t, &smb.files[i]);
     platform_smbios_free(&smb);
-    return rc;
+    return CAP_OK;
 }
 
 void vmproc_fwtables_free(struct vmproc_fwtables *t)
 {
     for (unsigned i = 0; i < t->n; i++)
-        free(t->spec[i]);
+        free(t->files[i].data);
     memset(t, 0, sizeof(*t));
 }

@@ -1,7 +1,7 @@
 /*
  * vmproc_fwtables.h - the firmware tables of a capsule-vm machine
  * (vmm/platform's ACPI tables, linker/loader script and SMBIOS) as fw_cfg
- * file specs for the fwcfg device (--firmware bios), and the machine's
+ * files for the fwcfg device (--firmware bios), and the machine's
  * SMBIOS UUID, which a direct boot's loader also gets.
  */
 #ifndef VMPROC_FWTABLES_H
@@ -9,13 +9,14 @@
 
 #include <stdint.h>
 
+#include "platform/platform_tables.h"
 #include "vmproc.h"
 
 #define VMPROC_FWTABLE_FILES 5
 
 struct vmproc_fwtables {
-    /* "name=etc/acpi/tables,hex=..." etc. for fwcfg's fileN keys (malloc'ed) */
-    char *spec[VMPROC_FWTABLE_FILES];
+    /* "etc/acpi/tables" etc. for fwcfg's fileN.name and fileN.data (owned) */
+    struct platform_file files[VMPROC_FWTABLE_FILES];
     unsigned n;
     uint8_t uuid[16]; /* the machine's (managed mode), else derived from the options */
 };

@@ -87,7 +87,10 @@ void vmproc_usage(FILE *f)
             "                       with exit status (V<<1)|1\n"
             "  --device NAME[,K=V]  add a device plugin with configuration (repeatable),\n"
             "                       e.g. --device serial,iobase=0x2f8,irq=3; for a default\n"
-            "                       device it sets keys of that one, e.g. --device rtc,irq=8\n"
+            "                       device it sets keys of that one, e.g. --device rtc,irq=8;\n"
+            "                       V's form gives its type: 8 or 0x3f8 integer, on/off\n"
+            "                       boolean, other text a string (string:0 for a number),\n"
+            "                       bytes:00ff bytes\n"
             "  --no-device NAME     leave out a default device (repeatable). Defaults: pic,\n"
             "                       pit, serial (COM1), port80, rtc, i8042, fwcfg, apic,\n"
             "                       ioapic, acpipm (ACPI power-off; without it a Linux\n"
@@ -98,7 +101,10 @@ void vmproc_usage(FILE *f)
             "                       log, or all of it to a file: --device debugcon,path=F)\n"
             "                       with --firmware bios, piix3ide (PIIX3 IDE, PCI 00:01.1,\n"
             "                       ports 0x1f0/0x170) with --drive if=ide, ahci (ICH9 AHCI,\n"
-            "                       PCI 00:0d.0) with --drive if=sata\n"
+            "                       PCI 00:0d.0) with --drive if=sata, vga (PCI VGA with\n"
+            "                       Bochs VBE and its VGA BIOS) with --firmware bios\n"
+            "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
+            "                       stops, and on SIGUSR1 while it runs\n"
             "  --frontend NAME      headless (default)\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"
@@ -197,7 +203,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_FIRMWARE,
         O_BIOS,
         O_BOOT,
-        O_DRIVE
+        O_DRIVE,
+        O_SCREENSHOT
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -220,6 +227,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"bios", required_argument, NULL, O_BIOS},
         {"boot", required_argument, NULL, O_BOOT},
         {"drive", required_argument, NULL, O_DRIVE},
+        {"screenshot", required_argument, NULL, O_SCREENSHOT},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -255,6 +263,13 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         case O_DRIVE:
             if (vmproc_add_drive(o, optarg, err))
                 return -1;
+            break;
+        case O_SCREENSHOT:
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --screenshot: no file name\n");
+                return -1;
+            }
+            o->screenshot = optarg;
             break;
         case O_INITRD:
             o->initrd = optarg;

@@ -74,6 +74,9 @@ hm_only expect pit-spin 33 '^T$' -- --kernel "$P/pit_spin.bin" --debug-exit --en
 expect no-device 33 '^T$' -- --kernel "$P/pit_hlt.bin" --debug-exit --engine $E --no-device rtc --no-device apic
 expect bad-no-device 4 "no-device rtcx: not a default device" -- --kernel "$P/hello.bin" --no-device rtcx
 expect device-edits-default 85 '^hello$' -- --kernel "$P/hello.bin" --debug-exit --engine $E --device rtc,irq=8
+# --device's values are typed by their form; the device names a mismatch
+expect device-typed-mismatch 4 "rtc0: config key 'irq': expected an integer, got the string 'eight'" -- --kernel "$P/hello.bin" --device rtc,irq=eight
+expect device-typed-string 85 '^hello$' -- --kernel "$P/hello.bin" --debug-exit --engine $E --device rtc,base_time=string:0
 hm_only expect triple-fault 6 'aborted: triple fault at 0010:' -- --kernel "$P/triple.bin" --engine hm
 expect debug-exit-fail 3 'guest wrote 0x1 to port 0xf4' -- --kernel "$P/fail.bin" --debug-exit --engine $E
 # hm + rem stepping in: the host cannot emulate these in guest kernel code

@@ -9,6 +9,7 @@
 #include <capsule/mem.h>
 
 #include "harness.h"
+#include "platform/platform.h"
 
 static uint64_t fake_now(void *ctx)
 {
@@ -135,10 +136,56 @@ void h_teardown(struct harness *h)
     cap_error_clear();
 }
 
+cap_result h_add_values(struct harness *h, const char *device, const struct pdm_cfg_value *v,
+                        size_t n)
+{
+    struct pdm_dev_config dc = {.device = device, .values = v, .n_values = n};
+    return pdm_instantiate(h->pdm, &dc, 1);
+}
+
+int h_run_case(const char *suite, TCase *tc)
+{
+    Suite *s = suite_create(suite);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+cap_result h_add_platform(struct harness *h, const char *device, uint64_t ram_mb, unsigned firmware)
+{
+    struct platform *p = malloc(sizeof(*p));
+    ck_assert_ptr_nonnull(p);
+    struct platform_config pc = {.ram_bytes = ram_mb << 20, .firmware = firmware};
+    char msg[128];
+    ck_assert_int_eq(platform_init(&pc, p, msg, sizeof(msg)), CAP_OK);
+    const struct platform_device *d = platform_device_find(p, device);
+    ck_assert_ptr_nonnull(d);
+    cap_result rc = h_add_values(h, device, d->values, d->n_values);
+    free(p);
+    return rc;
+}
+
 cap_result h_add(struct harness *h, const char *device, const struct pdm_cfg_kv *kv, size_t n)
 {
-    struct pdm_dev_config dc = {.device = device, .kv = kv, .n_kv = n};
-    return pdm_instantiate(h->pdm, &dc, 1);
+    struct pdm_cfg_value *v = calloc(n + 1, sizeof(*v));
+    char **text = calloc(n + 1, sizeof(*text));
+    ck_assert(v && text);
+    cap_result rc = CAP_OK;
+    for (size_t i = 0; CAP_SUCCEEDED(rc) && i < n; i++) {
+        text[i] = strdup(kv[i].value);
+        ck_assert_ptr_nonnull(text[i]);
+        rc = pdm_cfg_parse(device, kv[i].key, text[i], &v[i]);
+    }
+    if (CAP_SUCCEEDED(rc))
+        rc = h_add_values(h, device, v, n); /* PDM keeps copies */
+    for (size_t i = 0; i < n; i++)
+        free(text[i]);
+    free(text);
+    free(v);
+    return rc;
 }
 
 uint32_t h_in(struct harness *h, uint16_t port, unsigned size)

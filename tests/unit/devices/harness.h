@@ -39,11 +39,30 @@ struct harness {
     uint8_t *ram;
 };
 
+/* Runs a suite of one test case (the fixture set up here) and frees it:
+ * main()'s exit status. */
+int h_run_case(const char *suite, TCase *tc);
+
 /* Sets up the machine and starts the clock. Fails the test on error. */
 void h_setup(struct harness *h);
 void h_teardown(struct harness *h);
-/* Instantiates the devices; returns the result (error info on failure). */
+/* A configuration value as text, as on capsule-vm's command line: h_add
+ * parses it with pdm_cfg_parse (the command line's parser, so "0x3f8" is an
+ * integer, "true" a boolean, "string:0" a string). */
+struct pdm_cfg_kv {
+    const char *key;
+    const char *value;
+};
+
+/* Instantiates the device; returns the result (error info on failure). */
 cap_result h_add(struct harness *h, const char *device, const struct pdm_cfg_kv *kv, size_t n);
+/* The device's row of vmm/platform's table for a machine of `ram_mb` MiB
+ * with `firmware` (platform.h), as capsule-vm builds it. */
+cap_result h_add_platform(struct harness *h, const char *device, uint64_t ram_mb,
+                          unsigned firmware);
+/* The same with typed values (PDM_CFG_I, ... of pdm.h). */
+cap_result h_add_values(struct harness *h, const char *device, const struct pdm_cfg_value *v,
+                        size_t n);
 /* Port access, failing the test if IOM fails. */
 uint32_t h_in(struct harness *h, uint16_t port, unsigned size);
 void h_out(struct harness *h, uint16_t port, unsigned size, uint32_t val);

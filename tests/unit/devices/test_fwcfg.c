@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "platform/platform.h"
 
 static struct harness h;
 static char dir[64];
@@ -239,8 +240,13 @@ START_TEST(test_config_errors)
     expect_error(k9, 1, "16-bit");
     struct pdm_cfg_kv k10[] = {{"file0", "name=a,u8=-1"}};
     expect_error(k10, 1, "8-bit");
-    struct pdm_cfg_kv k11[] = {{"e820", "true"}, {"file0", "name=etc/e820,string=x"}};
+    struct pdm_cfg_kv k11[] = {{"e820", "bytes:0000000000000000000000000000000000000000"},
+                               {"file0", "name=etc/e820,string=x"}};
     expect_error(k11, 2, "etc/e820");
+    struct pdm_cfg_kv k14[] = {{"e820", "bytes:00"}};
+    expect_error(k14, 1, "20-byte entries");
+    struct pdm_cfg_kv k15[] = {{"e820", "true"}};
+    expect_error(k15, 1, "config key 'e820': expected bytes, got the boolean true");
     struct pdm_cfg_kv k7[] = {{"file40", "name=a,string=x"}};
     expect_error(k7, 1, "file40");
     struct pdm_cfg_kv k8[] = {{"cpus", "0"}};
@@ -292,40 +298,92 @@ START_TEST(test_arch_items_absent)
 }
 END_TEST
 
-START_TEST(test_int_files_and_e820)
+/* The file `name` holds `size` bytes (at most 8): their little-endian value. */
+static uint64_t file_le(const char *name, uint32_t want_size)
+{
+    uint16_t key;
+    uint32_t size;
+    ck_assert_msg(find_file(name, &key, &size), "no file %s", name);
+    ck_assert_uint_eq(size, want_size);
+    sel(key);
+    return rd_le(want_size);
+}
+
+/* fileN.name + fileN.data: a file as typed values (how capsule-vm hands
+ * over vmm/platform's ACPI and SMBIOS tables) */
+START_TEST(test_typed_file)
+{
+    static const uint8_t rsdp[] = {0x00, 0xff, 0x7f, 0xa5};
+    struct pdm_cfg_value v[] = {PDM_CFG_S("file3.name", "etc/acpi/rsdp"),
+                                PDM_CFG_BYTES("file3.data", rsdp, sizeof(rsdp)),
+                                PDM_CFG_S("file0", "name=opt/s,string=x")};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", v, 3), CAP_OK);
+    ck_assert_uint_eq(file_le("etc/acpi/rsdp", 4), 0xa57fff00u);
+    ck_assert_uint_eq(file_le("opt/s", 1), 'x');
+}
+END_TEST
+
+START_TEST(test_typed_file_errors)
+{
+    static const uint8_t b[] = {1};
+    struct pdm_cfg_value alone[] = {PDM_CFG_S("file1.name", "opt/a")};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", alone, 1), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(
+        strstr(cap_error_peek_message(), "'file1.name' and 'file1.data' go together"));
+    struct pdm_cfg_value both[] = {PDM_CFG_S("file1", "name=opt/a,string=x"),
+                                   PDM_CFG_S("file1.name", "opt/b"),
+                                   PDM_CFG_BYTES("file1.data", b, 1)};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", both, 3), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "not both"));
+    struct pdm_cfg_value twice[] = {PDM_CFG_S("file1", "name=opt/a,string=x"),
+                                    PDM_CFG_S("file2.name", "opt/a"),
+                                    PDM_CFG_BYTES("file2.data", b, 1)};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", twice, 3), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "file 'opt/a' given twice"));
+    struct pdm_cfg_value typed[] = {PDM_CFG_S("file1.name", "opt/a"), PDM_CFG_S("file1.data", "x")};
+    ck_assert_int_eq(h_add_values(&h, "fwcfg", typed, 2), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(
+        strstr(cap_error_peek_message(), "'file1.data': expected bytes, got the string 'x'"));
+    ck_assert_uint_eq(h_in(&h, 0x511, 1), 0xff);
+}
+END_TEST
+
+START_TEST(test_int_files)
 {
     struct pdm_cfg_kv kv[] = {{"ram_size", "0x140000000"},
-                              {"ram_below_4g", "0xc0000000"},
-                              {"e820", "true"},
                               {"file0", "name=etc/sercon-port,u16=0x3f8"},
                               {"file1", "name=opt/b,u8=255"},
                               {"file2", "name=opt/q,u64=0x1122334455667788"}};
-    ck_assert_int_eq(h_add(&h, "fwcfg", kv, 6), CAP_OK);
+    ck_assert_int_eq(h_add(&h, "fwcfg", kv, 4), CAP_OK);
+    ck_assert_uint_eq(file_le("etc/sercon-port", 2), 0x3f8);
+    ck_assert_uint_eq(file_le("opt/b", 1), 255);
+    ck_assert_uint_eq(file_le("opt/q", 8), 0x1122334455667788ull);
     uint16_t key;
     uint32_t size;
-    ck_assert(find_file("etc/sercon-port", &key, &size));
-    ck_assert_uint_eq(size, 2);
-    sel(key);
-    ck_assert_uint_eq(rd_le(2), 0x3f8);
-    ck_assert(find_file("opt/b", &key, &size));
-    ck_assert_uint_eq(size, 1);
-    sel(key);
-    ck_assert_uint_eq(rd_le(1), 255);
-    ck_assert(find_file("opt/q", &key, &size));
-    sel(key);
-    ck_assert_uint_eq(rd_le(8), 0x1122334455667788ull);
+    ck_assert(!find_file("etc/e820", &key, &size));
+}
+END_TEST
+
+/* The machine's e820 comes from vmm/platform's table: 5 GiB with a BIOS is
+ * 3.5 GiB from 0 and 1.5 GiB from 4 GiB. */
+START_TEST(test_e820_from_platform)
+{
+    ck_assert_int_eq(h_add_platform(&h, "fwcfg", 5120, PLATFORM_FW_BIOS), CAP_OK);
+    uint16_t key;
+    uint32_t size;
     ck_assert(find_file("etc/e820", &key, &size));
     ck_assert_uint_eq(size, 40);
     sel(key);
-    expect_e820(0, 0xc0000000ull, 1);
-    expect_e820(0x100000000ull, 0x80000000ull, 1);
+    expect_e820(0, 0xe0000000ull, 1);
+    expect_e820(0x100000000ull, 0x60000000ull, 1);
+    sel(0x0003);
+    ck_assert_uint_eq(rd_le(8), 5120ull << 20);
 }
 END_TEST
 
 START_TEST(test_e820_below_4g_only)
 {
-    struct pdm_cfg_kv kv[] = {{"ram_size", "0x4000000"}, {"e820", "true"}};
-    ck_assert_int_eq(h_add(&h, "fwcfg", kv, 2), CAP_OK);
+    ck_assert_int_eq(h_add_platform(&h, "fwcfg", 64, PLATFORM_FW_BIOS), CAP_OK);
     uint16_t key;
     uint32_t size;
     ck_assert(find_file("etc/e820", &key, &size));
@@ -353,7 +411,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("dev-fwcfg");
     TCase *tc = tcase_create("fwcfg");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_basic_items);
@@ -362,14 +419,12 @@ int main(void)
     tcase_add_test(tc, test_file_dir);
     tcase_add_test(tc, test_config_errors);
     tcase_add_test(tc, test_hex_file);
+    tcase_add_test(tc, test_typed_file);
+    tcase_add_test(tc, test_typed_file_errors);
     tcase_add_test(tc, test_save_load_cursor);
     tcase_add_test(tc, test_arch_items_absent);
-    tcase_add_test(tc, test_int_files_and_e820);
+    tcase_add_test(tc, test_int_files);
+    tcase_add_test(tc, test_e820_from_platform);
     tcase_add_test(tc, test_e820_below_4g_only);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_case("dev-fwcfg", tc);
 }

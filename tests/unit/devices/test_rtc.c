@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "platform/platform.h"
 
 static struct harness h;
 
@@ -239,7 +240,8 @@ END_TEST
 
 START_TEST(test_cmos_memory)
 {
-    add_rtc("0x200000000"); /* 8 GiB: 3.5 GiB below 4G, 4.5 GiB above */
+    /* 8 GiB: 3.5 GiB below 4G, 4.5 GiB above, as vmm/platform's table says */
+    ck_assert_int_eq(h_add_platform(&h, "rtc", 8192, PLATFORM_FW_NONE), CAP_OK);
     ck_assert_uint_eq(rd(0x15) | rd(0x16) << 8, 640);
     ck_assert_uint_eq(rd(0x17) | rd(0x18) << 8, 0xffff);
     ck_assert_uint_eq(rd(0x30) | rd(0x31) << 8, 0xffff);
@@ -259,7 +261,8 @@ END_TEST
 
 START_TEST(test_cmos_small_ram)
 {
-    struct pdm_cfg_kv kv[] = {{"ram_size", "0x4000000"}, {"equipment", "0x02"}, {"base_time", "0"}};
+    struct pdm_cfg_kv kv[] = {
+        {"ram_size", "0x4000000"}, {"equipment", "0x02"}, {"base_time", "string:0"}};
     ck_assert_int_eq(h_add(&h, "rtc", kv, 3), CAP_OK);
     ck_assert_uint_eq(rd(0x17) | rd(0x18) << 8, 63 * 1024);
     ck_assert_uint_eq(rd(0x34) | rd(0x35) << 8, 48 * 16);
@@ -338,7 +341,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("dev-rtc");
     TCase *tc = tcase_create("rtc");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_time_bcd_24h);
@@ -354,10 +356,5 @@ int main(void)
     tcase_add_test(tc, test_reset_and_save);
     tcase_add_test(tc, test_boot_order);
     tcase_add_test(tc, test_boot_order_short);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return h_run_case("dev-rtc", tc);
 }

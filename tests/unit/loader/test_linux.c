@@ -87,19 +87,20 @@ START_TEST(linux_64bit)
     ck_assert_uint_eq(rd32(bp + 0x214), 0x100000);
     ck_assert_uint_eq(rd32(bp + 0x1e0), (64 * MiB - MiB) / 1024);
 
-    /* e820: RAM, the ACPI tables, EBDA, BIOS, RAM from 1 MiB, the MMIO page */
-    ck_assert_uint_eq(bp[0x1e8], 6);
-    static const uint64_t want[6][3] = {
-        {0, 0x9c000, 1},       {0x9c000, 0x3c00, 3},    {0x9fc00, 0x400, 2},
-        {0xf0000, 0x10000, 2}, {0x100000, 63 * MiB, 1}, {0xfec00000, 0x1000, 2},
+    /* e820: RAM, the ACPI tables, EBDA, VGA, BIOS, RAM from 1 MiB, the MMIO page */
+    ck_assert_uint_eq(bp[0x1e8], 7);
+    static const uint64_t want[7][3] = {
+        {0, 0x9c000, 1},         {0x9c000, 0x3c00, 3},  {0x9fc00, 0x400, 2},
+        {0xa0000, 0x20000, 2},   {0xf0000, 0x10000, 2}, {0x100000, 63 * MiB, 1},
+        {0xfec00000, 0x1000, 2},
     };
-    for (unsigned i = 0; i < 6; i++) {
+    for (unsigned i = 0; i < 7; i++) {
         uint8_t *e = bp + 0x2d0 + i * 20;
         ck_assert_uint_eq(rd64(e), want[i][0]);
         ck_assert_uint_eq(rd64(e + 8), want[i][1]);
         ck_assert_uint_eq(rd32(e + 16), want[i][2]);
     }
-    ck_assert_uint_eq(in->nmem, 6);
+    ck_assert_uint_eq(in->nmem, 7);
     ck_assert_uint_eq(in->mem[1].type, LOADER_E820_ACPI);
 
     /* GDT, page tables */
@@ -171,7 +172,7 @@ START_TEST(linux_32bit)
     ck_assert_uint_eq(rd64(gp(&vm, 0x510, 8)), 0x00cf9b000000ffffull);
     ck_assert_uint_eq(vm.info.pgtable_addr, 0);
     ck_assert_uint_eq(*gp(&vm, 0x20000, 1), 0); /* empty command line */
-    ck_assert_uint_eq(gp(&vm, 0x7000, 4096)[0x1e8], 5); /* no MMIO: 5 e820 entries */
+    ck_assert_uint_eq(gp(&vm, 0x7000, 4096)[0x1e8], 6); /* no MMIO: 6 e820 entries */
     tvm_fini(&vm);
 }
 END_TEST
@@ -516,7 +517,7 @@ START_TEST(acpi_options)
     uint8_t *bp = gp(&vm, 0x7000, 4096);
     ck_assert_uint_eq(rd64(bp + 0x70), 0);
     ck_assert_uint_eq(vm.info.acpi_rsdp, 0);
-    ck_assert_uint_eq(bp[0x1e8], 4);
+    ck_assert_uint_eq(bp[0x1e8], 5);
     ck_assert_uint_eq(rd64(bp + 0x2d0 + 8), 0x9fc00);
     ck_assert_uint_eq(*gp(&vm, LOADER_ACPI_ADDR, 1), 0);
     tvm_fini(&vm);
@@ -556,6 +557,26 @@ START_TEST(acpi_options)
     ck_assert_int_eq(load_acpi(&vm, img, 1, 0), CAP_OK);
     ck_assert_uint_eq(rd64(gp(&vm, 0x7000 + 0x70, 8)), 0);
     ck_assert_mem_eq(gp(&vm, LOADER_ACPI_ADDR, 8), "RSD PTR ", 8);
+    tvm_fini(&vm);
+}
+END_TEST
+
+/* RAM split by the VGA window (EM's layout: 0-640 KiB and 768 KiB up): the
+ * BIOS area is still RAM, so the SMBIOS entry point is still placed. */
+START_TEST(smbios_vga_hole)
+{
+    struct tvm vm;
+    static uint8_t img[BZ_LEN];
+    make_bz(img, &bz_default);
+    memset(&vm, 0, sizeof(vm));
+    ck_assert_int_eq(pgm_create(&vm.pgm), CAP_OK);
+    ck_assert_int_eq(pgm_map_ram(vm.pgm, 0, 0xa0000, "ram"), CAP_OK);
+    ck_assert_int_eq(pgm_map_ram(vm.pgm, 0xc0000, 64 * MiB - 0xc0000, "ram-bios"), CAP_OK);
+    ck_assert_int_eq(cpum_policy_init(&vm.policy, 1, NULL), CAP_OK);
+    cpum_cpu_init(&vm.cpu, &vm.policy, 0);
+    struct loader_params p = {.kernel_buf = img, .kernel_len = BZ_LEN, .kernel_name = "k"};
+    ck_assert_int_eq(loader_load(vm.pgm, &vm.cpu, &p, &vm.info), CAP_OK);
+    ck_assert_mem_eq(gp(&vm, LOADER_SMBIOS_ADDR, 4), "_SM_", 4);
     tvm_fini(&vm);
 }
 END_TEST
@@ -614,9 +635,61 @@ START_TEST(smbios_direct)
     ck_assert_uint_eq(rd16(ep + 0x1c), n);
     /* the e820 map keeps the BIOS area reserved */
     uint8_t *bp = gp(&vm, 0x7000, 4096);
-    ck_assert_uint_eq(rd64(bp + 0x2d0 + 3 * 20), 0xf0000);
-    ck_assert_uint_eq(rd32(bp + 0x2d0 + 3 * 20 + 16), 2);
+    ck_assert_uint_eq(rd64(bp + 0x2d0 + 4 * 20), 0xf0000);
+    ck_assert_uint_eq(rd32(bp + 0x2d0 + 4 * 20 + 16), 2);
     tvm_fini(&vm);
+}
+END_TEST
+
+/* The loader's e820 for a machine vmm/platform describes (its RAM around
+ * the VGA window and the 4 GiB hole, its fixed MMIO mapped, a Linux boot
+ * with ACPI) is the platform's direct-boot map, entry for entry, and the
+ * SMBIOS tables still go to the BIOS area. */
+static cap_result mmio_nop_read(void *opaque, uint64_t off, void *data, unsigned size)
+{
+    memset(data, 0, size);
+    return CAP_OK;
+}
+static cap_result mmio_nop_write(void *opaque, uint64_t off, const void *data, unsigned size)
+{
+    return CAP_OK;
+}
+
+START_TEST(e820_is_platforms)
+{
+    static const struct pgm_mmio_ops nop = {.read = mmio_nop_read, .write = mmio_nop_write};
+    static uint8_t img[BZ_LEN];
+    make_bz(img, &bz_default);
+    static const uint64_t sizes_mb[] = {64, 3584, 5120};
+    for (size_t k = 0; k < sizeof(sizes_mb) / sizeof(sizes_mb[0]); k++) {
+        struct platform *pl = malloc(sizeof(*pl));
+        struct platform_config pc = {.ram_bytes = sizes_mb[k] * MiB};
+        char msg[128];
+        ck_assert_int_eq(platform_init(&pc, pl, msg, sizeof(msg)), CAP_OK);
+        /* the RAM as EM maps it: around the VGA window and the 4 GiB hole */
+        struct tvm vm;
+        tvm_init(&vm, pl->ram[0].size, 0);
+        for (unsigned i = 1; i < pl->n_ram; i++)
+            ck_assert_int_eq(pgm_map_ram(vm.pgm, pl->ram[i].addr, pl->ram[i].size, pl->ram[i].name),
+                             CAP_OK);
+        for (unsigned i = 0; i < pl->n_mmio; i++)
+            if (strcmp(pl->mmio[i].name, "pci"))
+                ck_assert_int_eq(pgm_map_mmio(vm.pgm, pl->mmio[i].addr, pl->mmio[i].size, &nop,
+                                              NULL, pl->mmio[i].name),
+                                 CAP_OK);
+        ck_assert_int_eq(load_acpi(&vm, img, 1, 0), CAP_OK);
+        uint8_t *bp = gp(&vm, 0x7000, 4096);
+        ck_assert_uint_eq(bp[0x1e8], pl->n_e820);
+        for (unsigned i = 0; i < pl->n_e820; i++) {
+            uint8_t *e = bp + 0x2d0 + i * 20;
+            ck_assert_uint_eq(rd64(e), pl->e820[i].addr);
+            ck_assert_uint_eq(rd64(e + 8), pl->e820[i].size);
+            ck_assert_uint_eq(rd32(e + 16), pl->e820[i].type);
+        }
+        ck_assert_mem_eq(gp(&vm, LOADER_SMBIOS_ADDR, 4), "_SM_", 4);
+        tvm_fini(&vm);
+        free(pl);
+    }
 }
 END_TEST
 
@@ -626,5 +699,7 @@ TCase *tcase_acpi(void)
     tcase_add_test(tc, acpi_tables);
     tcase_add_test(tc, acpi_options);
     tcase_add_test(tc, smbios_direct);
+    tcase_add_test(tc, smbios_vga_hole);
+    tcase_add_test(tc, e820_is_platforms);
     return tc;
 }

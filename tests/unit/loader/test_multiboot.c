@@ -122,16 +122,18 @@ START_TEST(mb_elf)
     ck_assert_uint_eq(rd32(mod + 4), 0x203000 + sizeof(initrd));
     ck_assert_str_eq((char *)gp(&vm, rd32(mod + 8), 12), "test-initrd");
     ck_assert_mem_eq(gp(&vm, 0x203000, sizeof(initrd)), initrd, sizeof(initrd));
-    ck_assert_uint_eq(rd32(mbi + 44), 5 * 24);
-    uint8_t *mm = gp(&vm, rd32(mbi + 48), 5 * 24);
+    ck_assert_uint_eq(rd32(mbi + 44), 6 * 24);
+    uint8_t *mm = gp(&vm, rd32(mbi + 48), 6 * 24);
     ck_assert_uint_eq(rd32(mm), 20);
     ck_assert_uint_eq(rd64(mm + 4), 0);
     ck_assert_uint_eq(rd64(mm + 12), 0x9fc00);
     ck_assert_uint_eq(rd32(mm + 20), 1);
-    ck_assert_uint_eq(rd64(mm + 3 * 24 + 4), 0x100000);
-    ck_assert_uint_eq(rd64(mm + 3 * 24 + 12), 63 * MiB);
-    ck_assert_uint_eq(rd64(mm + 4 * 24 + 4), 0xfec00000);
-    ck_assert_uint_eq(rd32(mm + 4 * 24 + 20), 2);
+    ck_assert_uint_eq(rd64(mm + 2 * 24 + 4), 0xa0000); /* the VGA window */
+    ck_assert_uint_eq(rd32(mm + 2 * 24 + 20), 2);
+    ck_assert_uint_eq(rd64(mm + 4 * 24 + 4), 0x100000);
+    ck_assert_uint_eq(rd64(mm + 4 * 24 + 12), 63 * MiB);
+    ck_assert_uint_eq(rd64(mm + 5 * 24 + 4), 0xfec00000);
+    ck_assert_uint_eq(rd32(mm + 5 * 24 + 20), 2);
     ck_assert_str_eq((char *)gp(&vm, rd32(mbi + 64), 8), "Capsule");
     tvm_fini(&vm);
 }

@@ -96,8 +96,8 @@ START_TEST(vmlinux_64bit)
     ck_assert_uint_eq(rd16(bp + 0x236), 3);
     ck_assert_uint_eq(rd64(bp + 0x258), TEXT_PA);
     ck_assert_uint_eq(rd32(bp + 0x260), DATA_PA + DATA_MEM - TEXT_PA);
-    ck_assert_uint_eq(bp[0x1e8], 6); /* e820 as for a bzImage, ACPI tables included */
-    ck_assert_uint_eq(rd64(bp + 0x2d0 + 4 * 20), 0x100000);
+    ck_assert_uint_eq(bp[0x1e8], 7); /* e820 as for a bzImage, ACPI tables included */
+    ck_assert_uint_eq(rd64(bp + 0x2d0 + 5 * 20), 0x100000);
     ck_assert_uint_eq(rd64(bp + 0x70), LOADER_ACPI_ADDR); /* acpi_rsdp_addr */
     ck_assert_uint_eq(in->linux_version, 0x020f);
 

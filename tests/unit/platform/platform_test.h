@@ -13,6 +13,7 @@ TCase *tcase_aml(void);
 TCase *tcase_acpi(void);
 TCase *tcase_loader(void);
 TCase *tcase_smbios(void);
+TCase *tcase_layout(void);
 
 static inline uint32_t rd(const uint8_t *p, unsigned bytes)
 {

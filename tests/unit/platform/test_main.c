@@ -1,6 +1,7 @@
 /*
  * test_main.c - vmm/platform's suite: the AML encoder, the ACPI tables and
- * their loader script, the script runner, SMBIOS.
+ * their loader script, the script runner, SMBIOS, the layout and device
+ * table (platform.h).
  */
 #include <stdlib.h>
 
@@ -13,6 +14,7 @@ int main(void)
     suite_add_tcase(s, tcase_acpi());
     suite_add_tcase(s, tcase_loader());
     suite_add_tcase(s, tcase_smbios());
+    suite_add_tcase(s, tcase_layout());
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);

@@ -48,5 +48,6 @@ TCase *tcase_listeners(void);
 TCase *tcase_cpuprofiles(void);
 TCase *tcase_limits(void);
 TCase *tcase_media(void);
+TCase *tcase_storage(void);
 
 #endif

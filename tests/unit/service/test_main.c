@@ -119,6 +119,7 @@ int main(void)
     suite_add_tcase(s, tcase_cpuprofiles());
     suite_add_tcase(s, tcase_limits());
     suite_add_tcase(s, tcase_media());
+    suite_add_tcase(s, tcase_storage());
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
     int failed = srunner_ntests_failed(r);

@@ -210,6 +210,63 @@ START_TEST(metadata_batches)
 }
 END_TEST
 
+/* The image's descriptor in this process (the one open on `path`). */
+static int image_fd(const char *path)
+{
+    char link[64], target[4096];
+    for (int fd = 3; fd < 1024; fd++) {
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t n = readlink(link, target, sizeof target - 1);
+        if (n > 0 && (target[n] = '\0', !strcmp(target, path)))
+            return fd;
+    }
+    return -1;
+}
+
+/* A metadata write that fails (the image's descriptor swapped for a
+ * read-only one under it): that flush and every later one fail, and no new
+ * block is taken, until a flush writes the metadata after all; then the
+ * block's data is in the image for good. A later flush must never report
+ * success while a new block's map entry is not on disk. */
+START_TEST(failed_metadata_write_retried)
+{
+    const char *p = scratch("fail.vdi");
+    char path[4096];
+    struct vd_disk *d;
+    uint8_t buf[512];
+    ck_assert_int_eq(vd_create(p, VD_FORMAT_VDI, 8 * MIB, VD_VARIANT_DYNAMIC, &d), CAP_OK);
+    ck_assert_ptr_nonnull(realpath(p, path));
+    pattern(buf, sizeof buf, 7, 3 * MIB);
+    ck_assert_int_eq(vd_write(d, 3 * MIB, buf, sizeof buf), CAP_OK);
+    int fd = image_fd(path), keep = dup(fd), ro = open(path, O_RDONLY);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_ge(ro, 0);
+    ck_assert_int_eq(dup2(ro, fd), fd);
+    ck_assert_int_eq(vd_flush(d), CAP_E_IO);
+    take_message();
+    ck_assert_int_eq(vd_flush(d), CAP_E_IO); /* still not on disk */
+    take_message();
+    ck_assert_int_eq(vd_write(d, 5 * MIB, buf, sizeof buf), CAP_E_IO); /* no new block */
+    take_message();
+    ck_assert_uint_eq(peek32(p, H_ALLOCATED), 0);
+    ck_assert_int_eq(dup2(keep, fd), fd); /* the host's trouble is over */
+    close(keep);
+    close(ro);
+    ck_assert_int_eq(vd_flush(d), CAP_OK);
+    ck_assert_uint_eq(peek32(p, H_ALLOCATED), 1);
+    ck_assert_uint_eq(peek32(p, MAP + 12), 0);
+    pattern(buf, sizeof buf, 8, 5 * MIB); /* and new blocks again */
+    ck_assert_int_eq(vd_write(d, 5 * MIB, buf, sizeof buf), CAP_OK);
+    vd_close(d);
+    ck_assert_int_eq(vd_open(p, VD_FORMAT_VDI, VD_OPEN_READONLY, &d), CAP_OK);
+    ck_assert_int_eq(vd_read(d, 3 * MIB, buf, sizeof buf), CAP_OK);
+    ck_assert(has_pattern(buf, sizeof buf, 7, 3 * MIB));
+    ck_assert_int_eq(vd_read(d, 5 * MIB, buf, sizeof buf), CAP_OK);
+    ck_assert(has_pattern(buf, sizeof buf, 8, 5 * MIB));
+    vd_close(d);
+}
+END_TEST
+
 TCase *tcase_hostile(void)
 {
     TCase *tc = tcase_create("hostile");
@@ -218,5 +275,6 @@ TCase *tcase_hostile(void)
     tcase_add_test(tc, count_above_map_repaired);
     tcase_add_test(tc, far_map_entry);
     tcase_add_test(tc, metadata_batches);
+    tcase_add_test(tc, failed_metadata_write_retried);
     return tc;
 }

@@ -418,6 +418,10 @@ START_TEST(test_console_no_vm)
     ck_assert_ptr_null(p);
     ck_error(IConsole_DiscardSavedState(f.con, CAP_TRUE), CAP_E_INVALID_VM_STATE,
              "cannot discard the saved state of a VM that is starting");
+    ck_error(IInternalSessionControl_OnMediumChange(f.ctl, StorageBus_IDE, 1, 0, "", CAP_FALSE),
+             CAP_E_INVALID_VM_STATE, "cannot change a medium of a VM that is starting");
+    ck_error(IInternalSessionControl_OnMediumChange(f.ctl, StorageBus_Null, 1, 0, "", CAP_FALSE),
+             CAP_E_INVALIDARG, "no drive slot");
     ck_assert_int_eq(IConsole_PowerUp(f.con, NULL), CAP_E_POINTER);
     ck_assert_int_eq(IConsole_PowerDown(f.con, NULL), CAP_E_POINTER);
     ck_assert_int_eq(IConsole_SaveState(f.con, NULL), CAP_E_POINTER);
@@ -562,6 +566,9 @@ START_TEST(test_console_drives_vm)
     fx_power_up(&f, vt_guest_spin, vt_guest_spin_len);
     REPORTS(&f, MachineState_Running);
     ck_assert_int_eq(machine_state(&f), MachineState_Running);
+    /* a running VM without that drive (dvd_hotplug.sh changes a real one) */
+    ck_error(IInternalSessionControl_OnMediumChange(f.ctl, StorageBus_IDE, 1, 0, "", CAP_FALSE),
+             CAP_E_INVALIDARG, "the VM has no drive on ide port 1 device 0");
 
     ExecutionEngine e = ExecutionEngine_Auto;
     ck_assert_int_eq(IMachineDebugger_GetExecutionEngine(f.dbg, &e), CAP_OK);

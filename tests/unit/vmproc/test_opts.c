@@ -182,7 +182,7 @@ START_TEST(test_help)
         "--kernel",      "--initrd",   "--append",   "--memory", "--cpus",       "--engine",
         "--cpu-profile", "--serial",   "intel-core", "amd-epyc", "--debug-exit", "--device",
         "--no-device",   "--frontend", "--stats",    "--help",   "Exit status",  "--force-memory",
-        "--log-max",     "--firmware", "--bios",     "--boot"};
+        "--log-max",     "--firmware", "--bios",     "--boot",   "--screenshot"};
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         ck_assert_msg(strstr(p.out, opts[i]), "--help does not mention %s", opts[i]);
     parsed_free(&p);
@@ -487,6 +487,21 @@ START_TEST(test_drive)
 }
 END_TEST
 
+/* --screenshot FILE: kept as given; an empty name is refused */
+START_TEST(test_screenshot)
+{
+    struct parsed p;
+    PARSE(&p, "--firmware", "bios");
+    ck_assert_ptr_null(p.o.screenshot);
+    parsed_free(&p);
+    PARSE(&p, "--firmware", "bios", "--screenshot", "/x/screen.png");
+    ck_assert_int_eq(p.r, 0);
+    ck_assert_str_eq(p.o.screenshot, "/x/screen.png");
+    parsed_free(&p);
+    ck_refused("--screenshot: no file name", "--firmware", "bios", "--screenshot", "");
+}
+END_TEST
+
 Suite *opts_suite(void)
 {
     Suite *s = suite_create("vmproc_opts");
@@ -494,7 +509,7 @@ Suite *opts_suite(void)
             test_cpu_profile, test_limits);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
-            test_missing_kernel, test_firmware, test_drive);
+            test_missing_kernel, test_firmware, test_drive, test_screenshot);
     VT_CASE(s, "statuses", 0, test_help_statuses);
     return s;
 }

@@ -282,8 +282,21 @@ static const struct {
     {.device = ",irq=3", .message = "--device ',irq=3': no device name"},
     {.device = "rtc,irq", .message = "--device 'rtc,irq': 'irq' is not key=value"},
     {.device = "rtc,irq=8,,x=1", .message = "--device 'rtc,irq=8,,x=1': '' is not key=value"},
-    {.device = "rtc,a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9,j=10,k=11,l=12,m=13,n=14,o=15,p=16,q=17",
-     .message = "more than 16 keys"},
+    {.device = "rtc,k1=1,k2=2,k3=3,k4=4,k5=5,k6=6,k7=7,k8=8,k9=9,k10=10,k11=11,k12=12,k13=13,k14="
+               "14,k15=15,k16=16,k17=17,k18=18,k19=19,k20=20,k21=21,k22=22,k23=23,k24=24,k25=25,"
+               "k26=26,k27=27,k28=28,k29=29,k30=30,k31=31,k32=32,k33=33,k34=34,k35=35,k36=36,k37="
+               "37,k38=38,k39=39,k40=40",
+     .message = "rtc: more than 40 config keys"},
+    /* typed values: the command line's text is parsed here, the device
+     * checks the type */
+    {.device = "rtc,irq=eight",
+     .message = "rtc0: config key 'irq': expected an integer, got the string 'eight'"},
+    {.device = "rtc,base_time=0",
+     .message = "expected a string, got the integer 0 (on the command line: key=string:VALUE)"},
+    {.device = "rtc,irq=integer:8x", .message = "config key 'irq': 'integer:8x' is not an integer"},
+    {.device = "fwcfg,e820=bytes:0g", .message = "config key 'e820': bytes value"},
+    {.device = "rtc,irq=99",
+     .message = "rtc0: config key 'irq': 99 (0x63) is not an integer in [0, 15]"},
     {.device = "nosuchdevice", .message = "nosuchdevice"},
     {.serial = "file:/nonexistent-vmproc-dir/com1", .message = "/nonexistent-vmproc-dir/com1"},
 };

@@ -34,7 +34,7 @@ import time as _time
 from . import native as _n
 from . import _doc
 from ._model import Library as _Library, snake as _snake, event_iface as _event_iface
-from ._model import load_docs as _load_docs
+from ._model import load_docs as _load_docs, py_ident as _py_ident
 
 _lib = _Library(_n.capb_typelib_describe())
 _load_docs(_lib, _os.path.dirname(__file__))
@@ -70,14 +70,15 @@ def _enum_doc(name):
     desc, values = _lib.enum_docs.get(name, ('', {}))
     lines = [_doc.python(desc) or 'The %s enum of the IDL.' % name, '', 'Values:']
     for const, v in _lib.enums[name].items():
-        lines.append('  %s = %d' % (const, v))
+        lines.append('  %s = %d' % (_py_ident(const), v))
         if values.get(const):
             lines.append(_doc.python(values[const], indent='      '))
     return '\n'.join(lines)
 
 
 for _name, _values in _lib.enums.items():
-    globals()[_name] = _enum.IntEnum(_name, _values, module=__name__)
+    globals()[_name] = _enum.IntEnum(_name, {_py_ident(c): v for c, v in _values.items()},
+                                     module=__name__)
     globals()[_name].__doc__ = _enum_doc(_name)
 for _name, _value in _lib.results.items():
     globals()[_name] = _value

@@ -127,6 +127,12 @@ def snake(name):
     guestOSTypes -> guest_os_types, sessionPID -> session_pid."""
     s = re.sub(r'([A-Z]+)([A-Z][a-z])', r'\1_\2', name)
     s = re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', s).lower()
+    return py_ident(s)
+
+
+def py_ident(s):
+    """A name usable in Python: a keyword gets a trailing underscore, as PEP 8
+    advises (FirmwareType's None -> capsule.FirmwareType.None_)."""
     return s + '_' if keyword.iskeyword(s) else s
 
 

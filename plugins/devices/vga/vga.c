@@ -1,0 +1,294 @@
+/*
+ * plugins/devices/vga/vga.c - a standard VGA with the Bochs VBE extensions
+ * as a PCI function: QEMU's "stdvga" identity, which Debian's
+ * vgabios-stdvga.bin (SeaVGABIOS, seabios package) and Linux's bochs DRM
+ * driver expect.
+ *
+ * PCI: 1234:1111 rev 02, class 03 00 00 (VGA), subsystem 1af4:1100.
+ *   BAR0  prefetchable memory: the linear framebuffer, VRAM (vram_mb)
+ *   BAR2  memory, 4 KiB: +0x400 the VGA ports 0x3c0-0x3df (bytes),
+ *         +0x500 the DISPI registers (16-bit, index * 2), as QEMU's stdvga
+ *   ROM   the option ROM image (`rom`), which SeaBIOS copies to 0xc0000
+ *         and runs: it looks for a VGA class function with IO and MEMORY
+ *         decoding on and maps its expansion ROM (SeaBIOS's optionroms.c;
+ *         QEMU gives the VGA ROM this way too, not through fw_cfg)
+ * Legacy: ports 0x3b0-0x3df (vga_core.h), the window 0xa0000-0xbffff as
+ * MMIO, DISPI index 0x1ce and data 0x1cf (0x1d0 too, as QEMU).
+ * The framebuffer is MMIO through the device for now: RAM-backing it (a
+ * PDM helper to map host memory as a BAR) is the later step for speed.
+ *
+ * Config: vram_mb (1-256, a power of two, default 16), rom (path, default
+ * Debian's /usr/share/seabios/vgabios-stdvga.bin; "" for none), devfn
+ * (-1: the first free slot).
+ * Saved state (version 1): the registers (struct vga_core from `misc`
+ * on), then VRAM.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pdmdev.h"
+#include "vga.h"
+#include "vga_core.h"
+#include "vga_render.h"
+
+#define VGA_ROM_DEFAULT "/usr/share/seabios/vgabios-stdvga.bin"
+#define VGA_ROM_MAX     (1u << 20)
+
+enum { TAG_LEGACY = 7, TAG_BAR0 = 0, TAG_BAR2 = 2, TAG_ROM = PCI_ROM_SLOT };
+
+struct vga {
+    struct pci_function fn;
+    struct vga_core core;
+    struct vga_display disp;
+    uint8_t tag[8]; /* the `user` of each range: tag[i] == i */
+    uint8_t *rom;
+    uint32_t rom_size; /* the BAR's size; the image padded with zeroes */
+};
+
+static cap_result load_rom(struct pdm_dev *dev, const char *path)
+{
+    struct vga *s = dev->data;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG, "rom '%s': cannot open: %s", path,
+                               strerror(errno));
+    s->rom = calloc(1, VGA_ROM_MAX);
+    size_t n = s->rom ? fread(s->rom, 1, VGA_ROM_MAX, f) : 0;
+    int more = s->rom ? fgetc(f) : EOF;
+    fclose(f);
+    if (!s->rom)
+        return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "out of memory");
+    if (more != EOF || n < 512 || s->rom[0] != 0x55 || s->rom[1] != 0xaa)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                               "rom '%s': not an option ROM (55AA, 512 bytes to 1 MiB)", path);
+    s->rom_size = 2048;
+    while (s->rom_size < n)
+        s->rom_size <<= 1;
+    return CAP_OK;
+}
+
+static cap_result declare_pci(struct pdm_dev *dev, int devfn)
+{
+    struct vga *s = dev->data;
+    pci_fn_init(&s->fn, "VGA", 0x1234, 0x1111, 0x02, 0x030000);
+    pci_fn_set16(&s->fn, PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
+    pci_fn_set16(&s->fn, PCI_SUBSYSTEM_ID, 0x1100);
+    cap_result rc =
+        pci_fn_declare_bar(&s->fn, 0, PCI_BAR_PREFETCH, s->core.vram_size, &s->tag[TAG_BAR0]);
+    if (CAP_SUCCEEDED(rc))
+        rc = pci_fn_declare_bar(&s->fn, 2, 0, 4096, &s->tag[TAG_BAR2]);
+    if (CAP_SUCCEEDED(rc) && s->rom)
+        rc = pci_fn_declare_rom(&s->fn, s->rom_size, &s->tag[TAG_ROM]);
+    if (CAP_FAILED(rc))
+        return dev->hlp->error(dev, rc, "cannot declare the BARs");
+    s->fn.owner = s;
+    return dev->hlp->pci_register(dev, devfn, &s->fn);
+}
+
+static cap_result vga_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
+{
+    struct vga *s = dev->data;
+    const struct pdm_hlp *h = dev->hlp;
+    int64_t devfn, mb;
+    const char *rom;
+    cap_result rc = h->cfg_int(dev, cfg, "devfn", PDM_PCI_DEVFN_ANY, -1, 255, &devfn);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_int(dev, cfg, "vram_mb", 16, VGA_VRAM_MIN >> 20, VGA_VRAM_MAX >> 20, &mb);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_string(dev, cfg, "rom", VGA_ROM_DEFAULT, &rom);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (mb & (mb - 1))
+        return h->error(dev, CAP_E_INVALIDARG, "vram_mb %lld: not a power of two", (long long)mb);
+    for (unsigned i = 0; i < sizeof(s->tag); i++)
+        s->tag[i] = (uint8_t)i;
+    s->core.vram_size = (uint32_t)mb << 20;
+    s->core.vram = calloc(1, s->core.vram_size);
+    s->core.page_gen = calloc(s->core.vram_size >> VGA_PAGE_SHIFT, sizeof(uint32_t));
+    if (!s->core.vram || !s->core.page_gen)
+        return h->error(dev, CAP_E_OUTOFMEMORY, "out of memory for %lld MiB of VRAM",
+                        (long long)mb);
+    vga_core_reset(&s->core);
+    if (*rom && CAP_FAILED(rc = load_rom(dev, rom)))
+        return rc;
+    rc = h->io_register(dev, 0x3b0, 0x30, PDM_IO_F_SPLIT, NULL, "VGA");
+    if (CAP_SUCCEEDED(rc))
+        rc = h->io_register(dev, 0x1ce, 3, 0, NULL, "VBE DISPI");
+    if (CAP_SUCCEEDED(rc))
+        rc = h->mmio_register(dev, 0xa0000, 0x20000, 0, &s->tag[TAG_LEGACY], "VGA window");
+    if (CAP_FAILED(rc))
+        return rc;
+    return declare_pci(dev, (int)devfn);
+}
+
+static void vga_destruct(struct pdm_dev *dev)
+{
+    struct vga *s = dev->data;
+    vga_display_free(&s->disp);
+    free(s->core.vram);
+    free(s->core.page_gen);
+    free(s->rom);
+}
+
+static void vga_reset(struct pdm_dev *dev)
+{
+    struct vga *s = dev->data;
+    memset(s->core.vram, 0, s->core.vram_size);
+    vga_core_reset(&s->core);
+}
+
+/* The DISPI data register, 16 bits; a byte access reads / writes its low byte. */
+static uint32_t vbe_access(struct vga *s, bool index, bool write, uint32_t val)
+{
+    if (index) {
+        if (write)
+            s->core.vbe_index = (uint16_t)val;
+        return s->core.vbe_index;
+    }
+    if (write)
+        vga_core_vbe_write(&s->core, (uint16_t)val);
+    return vga_core_vbe_read(&s->core);
+}
+
+static cap_result vga_io(struct pdm_dev *dev, void *user, uint16_t port, unsigned size, bool write,
+                         uint32_t *val)
+{
+    struct vga *s = dev->data;
+    if (port >= 0x1ce && port <= 0x1d0) {
+        uint32_t r = vbe_access(s, port == 0x1ce, write, *val);
+        if (!write)
+            *val = size == 1 ? r & 0xff : r;
+        return CAP_OK;
+    }
+    if (write)
+        vga_core_io_write(&s->core, port, (uint8_t)*val);
+    else
+        *val = vga_core_io_read(&s->core, port);
+    return CAP_OK;
+}
+
+/* BAR2: the VGA ports at +0x400, DISPI at +0x500. */
+static uint64_t bar2_access(struct vga *s, uint64_t off, unsigned size, bool write, uint64_t val)
+{
+    if (off >= 0x500 && off + size <= 0x500 + 2 * VBE_NUM_REGS && !(off & 1)) {
+        s->core.vbe_index = (uint16_t)((off - 0x500) / 2);
+        return vbe_access(s, false, write, val) & (size == 1 ? 0xff : 0xffff);
+    }
+    uint64_t out = 0;
+    for (unsigned i = 0; i < size; i++) {
+        uint64_t o = off + i;
+        if (o < 0x400 || o >= 0x420)
+            continue;
+        uint16_t port = (uint16_t)(0x3c0 + (o - 0x400));
+        if (write)
+            vga_core_io_write(&s->core, port, (uint8_t)(val >> (8 * i)));
+        else
+            out |= (uint64_t)vga_core_io_read(&s->core, port) << (8 * i);
+    }
+    return out;
+}
+
+static cap_result vga_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsigned size,
+                           bool write, uint64_t *val)
+{
+    struct vga *s = dev->data;
+    unsigned tag = *(const uint8_t *)user;
+    uint64_t base = tag == TAG_LEGACY ? 0xa0000 : s->fn.bar[tag].addr, off = addr - base;
+    uint64_t out = 0;
+    if (tag == TAG_BAR2) {
+        out = bar2_access(s, off, size, write, *val);
+    } else {
+        for (unsigned i = 0; i < size; i++) {
+            uint8_t b = (uint8_t)(*val >> (8 * i)), r = 0xff;
+            if (tag == TAG_LEGACY && write)
+                vga_core_mem_write(&s->core, (uint32_t)(off + i), b);
+            else if (tag == TAG_LEGACY)
+                r = vga_core_mem_read(&s->core, (uint32_t)(off + i));
+            else if (tag == TAG_BAR0 && write)
+                vga_core_lfb_write(&s->core, off + i, b);
+            else if (tag == TAG_BAR0)
+                r = vga_core_lfb_read(&s->core, off + i);
+            else if (tag == TAG_ROM && !write)
+                r = off + i < s->rom_size ? s->rom[off + i] : 0xff;
+            out |= (uint64_t)r << (8 * i);
+        }
+    }
+    if (!write)
+        *val = out;
+    return CAP_OK;
+}
+
+#define REGS_OFF  offsetof(struct vga_core, misc)
+#define REGS_SIZE (sizeof(struct vga_core) - REGS_OFF)
+
+static cap_result vga_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+{
+    struct vga *s = dev->data;
+    cap_result rc = dev->hlp->ssm_put(ssm, (const uint8_t *)&s->core + REGS_OFF, REGS_SIZE);
+    if (CAP_SUCCEEDED(rc))
+        rc = dev->hlp->ssm_put(ssm, s->core.vram, s->core.vram_size);
+    return rc;
+}
+
+static cap_result vga_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+{
+    struct vga *s = dev->data;
+    cap_result rc = dev->hlp->ssm_get(ssm, (uint8_t *)&s->core + REGS_OFF, REGS_SIZE);
+    if (CAP_SUCCEEDED(rc))
+        rc = dev->hlp->ssm_get(ssm, s->core.vram, s->core.vram_size);
+    if (CAP_FAILED(rc))
+        return rc;
+    vga_core_loaded(&s->core); /* a stream may hold anything: clamped again */
+    s->disp.valid = 0;
+    return CAP_OK;
+}
+
+static cap_result vga_snapshot(struct pdm_dev *dev, const uint32_t **pixels, unsigned *width,
+                               unsigned *height, unsigned *dirty)
+{
+    struct vga *s = dev->data;
+    int n = vga_display_update(&s->disp, &s->core);
+    if (n < 0)
+        return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "out of memory for the picture");
+    *pixels = s->disp.pixels;
+    *width = s->disp.width;
+    *height = s->disp.height;
+    if (dirty)
+        *dirty = (unsigned)n;
+    return CAP_OK;
+}
+
+static const struct vga_display_iface vga_display_ops = {.snapshot = vga_snapshot};
+
+static const void *vga_query_interface(struct pdm_dev *dev, const char *iface)
+{
+    return !strcmp(iface, VGA_IFACE_DISPLAY) ? &vga_display_ops : NULL;
+}
+
+static const struct pdm_dev_ops vga_ops = {
+    .construct = vga_construct,
+    .destruct = vga_destruct,
+    .reset = vga_reset,
+    .io = vga_io,
+    .mmio = vga_mmio,
+    .save = vga_save,
+    .load = vga_load,
+    .query_interface = vga_query_interface,
+};
+
+static const struct pdm_devreg vga_reg = {
+    .abi = PDM_DEVREG_ABI,
+    .name = "vga",
+    .description = "standard VGA with Bochs VBE (PCI 1234:1111, QEMU's stdvga)",
+    .instance_size = sizeof(struct vga),
+    .max_instances = 1,
+    .saved_state_version = 1,
+    .ops = &vga_ops,
+};
+
+/* {5f0c2a4e-9b7d-4c1e-8a63-2d4b9e7f1c05} */
+static const cap_uuid vga_cid = {{0x5f, 0x0c, 0x2a, 0x4e, 0x9b, 0x7d, 0x4c, 0x1e, 0x8a, 0x63, 0x2d,
+                                  0x4b, 0x9e, 0x7f, 0x1c, 0x05}};
+PDM_DEVICE_COMPONENT(vga_reg, vga_cid, "vga")
