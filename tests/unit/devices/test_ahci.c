@@ -756,29 +756,19 @@ END_TEST
 
 int main(void)
 {
-    const TTest *tests[] = {
-        test_identity_registers,
-        test_identify_read_write_flush,
-        test_readonly_and_slots,
-        test_ncq,
-        test_atapi,
-        test_interrupt,
-        test_hostile_pointers,
-        test_empty_port_and_resets,
-        test_save_load,
-        test_random_commands,
-        test_random_traffic,
-    };
-    Suite *s = suite_create("dev-ahci");
-    SRunner *sr = srunner_create(s);
     TCase *tc = tcase_create("ahci");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 60);
-    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-        tcase_add_test(tc, tests[i]);
-    suite_add_tcase(s, tc);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    tcase_add_test(tc, test_identity_registers);
+    tcase_add_test(tc, test_identify_read_write_flush);
+    tcase_add_test(tc, test_readonly_and_slots);
+    tcase_add_test(tc, test_ncq);
+    tcase_add_test(tc, test_atapi);
+    tcase_add_test(tc, test_interrupt);
+    tcase_add_test(tc, test_hostile_pointers);
+    tcase_add_test(tc, test_empty_port_and_resets);
+    tcase_add_test(tc, test_save_load);
+    tcase_add_test(tc, test_random_commands);
+    tcase_add_test(tc, test_random_traffic);
+    return h_run_case("dev-ahci", tc);
 }
