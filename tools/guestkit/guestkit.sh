@@ -2,7 +2,7 @@
 # tools/guestkit/guestkit.sh - builds Capsule's default guest on this machine
 # from Debian packages: Debian's own kernel and a busybox initramfs.
 #
-#   guestkit.sh [build] [--out DIR] [--force]
+#   guestkit.sh [build] [--out DIR] [--force | --cached]
 #       Makes sure DIR (default $CAPSULE_GUEST_DIR, else BUILD/guest with
 #       BUILD the project's build/) holds
 #         vmlinuz     the kernel of linux-image-amd64's current dependency
@@ -11,6 +11,13 @@
 #         initrd.gz   a gzip'd cpio (newc) archive: busybox from
 #                     busybox-static, its applet links, and this folder's
 #                     init, profile, inittab and console
+#         modules.gz  a second gzip'd cpio archive, for the boot media
+#                     (mkiso.sh, mkdisk.sh; the loader appends it to
+#                     initrd.gz): the kernel's disk drivers - ATA (PIIX, AHCI),
+#                     SCSI disk and CD-ROM, virtio PCI and block - with
+#                     everything they need, in /lib/modules/RELEASE, and
+#                     /lib/modules/capsule.load naming them in loading order
+#                     (the init insmods them when that file is there)
 #       and prints, on stdout, one key=value line each (for scripts):
 #         vmlinux     the same kernel uncompressed (ELF64), extracted from
 #                     vmlinuz by extract-vmlinux.py; capsule-vm boots it
@@ -20,12 +27,16 @@
 #         kernel=/abs/path/vmlinuz
 #         vmlinux=/abs/path/vmlinux
 #         initrd=/abs/path/initrd.gz
+#         modules=/abs/path/modules.gz
 #         cmdline=console=ttyS0 quiet cryptomgr.notests  (the default kernel command line)
 #         release=6.1.0-N-amd64            (the kernel's uname -r)
 #       Progress and errors go to stderr. Each part is rebuilt only when it
 #       is missing, when apt's candidate version of its package changed, or
 #       (the initramfs) when this kit changed; --force rebuilds both. With
 #       no usable package index the cached guest is used as it is.
+#       --cached takes a complete guest built by this kit as it is, without
+#       asking apt about newer packages (about a second less; mkiso.sh,
+#       mkdisk.sh); a missing or outdated part is built as without it.
 #
 #   guestkit.sh cmdline [--batch CMD] [--debug-exit]
 #       Prints the kernel command line for the guest: the default one plus
@@ -41,9 +52,18 @@
 # arguments.
 set -eu -o pipefail
 
-KIT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOP=$(cd "$KIT_DIR/../.." && pwd)
+PROG=guestkit
+USAGE="guestkit.sh [build] [--out DIR] [--force | --cached]
+       guestkit.sh cmdline [--batch CMD] [--debug-exit]"
+# KIT_DIR, TOP, err, say, usage_error, stamp_get, parse_out.
+. "$(dirname "${BASH_SOURCE[0]}")/imagelib.sh"
 KERNEL_META=linux-image-amd64
+# The drivers modules.gz carries (their dependencies come along): the disk
+# and CD-ROM controllers Capsule and QEMU give a guest.
+DISK_MODULES="ata_piix ahci crct10dif_generic sd_mod sr_mod virtio_pci virtio_blk"
+# Where they and their dependencies are in the package (the only parts of
+# its 400 MB of modules that are unpacked).
+MODULE_DIRS="drivers/ata drivers/scsi drivers/cdrom drivers/block drivers/virtio lib crypto block"
 BUSYBOX_PKG=busybox-static
 # Boot options the default guest needs, for every engine. Keep them here
 # only (quickstart, tests and the benchmark read them from `cmdline=`).
@@ -54,15 +74,6 @@ BUSYBOX_PKG=busybox-static
 #                      under the software CPU. tests/integration/linux_rem.sh
 #                      boots once with them on, as a check of rem itself.
 DEFAULT_CMDLINE="console=ttyS0 quiet cryptomgr.notests"
-
-err() { echo "guestkit: error: $*" >&2; }
-say() { echo "guestkit: $*" >&2; }
-usage_error() {
-    err "$*"
-    echo "usage: guestkit.sh [build] [--out DIR] [--force]" >&2
-    echo "       guestkit.sh cmdline [--batch CMD] [--debug-exit]" >&2
-    exit 2
-}
 
 # ---- cmdline --------------------------------------------------------------
 
@@ -127,30 +138,41 @@ kit_hash() {
     cat "$KIT_DIR/init" "$KIT_DIR/profile" "$KIT_DIR/inittab" "$KIT_DIR/console" "$KIT_DIR/mkinitramfs.py" "$KIT_DIR/guestkit.sh" | sha256sum | cut -c1-16
 }
 
-stamp_get() { # stamp_get FILE KEY
-    [ -f "$1" ] && sed -n "s/^$2=//p" "$1" | head -1
-}
-
 build_kernel() { # build_kernel PKG VERSION
     local tmp=$OUT/.tmp-kernel
     rm -rf "$tmp" && mkdir -p "$tmp"
     fetch "$1" "$2" "$tmp" || return 1
     local deb
     deb=$(ls "$tmp"/*.deb)
-    # Only the kernel image: the package's 400 MB of modules stay packed.
-    if ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*'; then
-        err "$deb: no boot/vmlinuz-* in the package"
+    # The kernel image and the module folders the disk drivers come from;
+    # the rest of the package's 400 MB of modules stays packed.
+    local d pats=("./boot/vmlinuz-*")
+    for d in $MODULE_DIRS; do pats+=("./lib/modules/*/kernel/$d/*"); done
+    if ! dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp" --wildcards "${pats[@]}" 2>"$tmp/tar.err" ||
+        ! ls "$tmp"/boot/vmlinuz-* >/dev/null 2>&1; then
+        err "$deb: no boot/vmlinuz-* in the package ($(head -1 "$tmp/tar.err"))"
         return 1
     fi
     local img
     img=$(ls "$tmp"/boot/vmlinuz-* | head -1)
     local release=${img##*/vmlinuz-}
+    build_modules "$tmp/lib/modules/$release" "$release" || return 1
     mv "$img" "$OUT/vmlinuz" || return 1
     rm -f "$OUT/vmlinux"
     build_vmlinux || return 1
     printf 'package=%s\nversion=%s\nrelease=%s\n' "$1" "$2" "$release" >"$OUT/kernel.stamp"
     rm -rf "$tmp"
     say "kernel $release ($1 $2)"
+}
+
+# build_modules MODDIR RELEASE: modules.gz from the unpacked MODDIR: each
+# of DISK_MODULES after the modules it depends on, capsule.load naming them
+# in loading order (imagelib.sh's modules_cpio_list).
+build_modules() {
+    local order=$OUT/.tmp-kernel/capsule.load list=$OUT/.tmp-kernel/modules.list
+    modules_cpio_list "$1" "$2" "$order" $DISK_MODULES >"$list" || return 1
+    python3 "$KIT_DIR/mkinitramfs.py" "$list" "$OUT/modules.gz" || return 1
+    say "disk drivers: $(wc -l <"$order") modules, $(stat -c %s "$OUT/modules.gz") bytes"
 }
 
 # vmlinux from vmlinuz (about 3 s: an xz payload of ~8 MB).
@@ -209,31 +231,25 @@ print_result() {
     echo "kernel=$OUT/vmlinuz"
     echo "vmlinux=$OUT/vmlinux"
     echo "initrd=$OUT/initrd.gz"
+    echo "modules=$OUT/modules.gz"
     echo "cmdline=$DEFAULT_CMDLINE"
     echo "release=$(stamp_get "$OUT/kernel.stamp" release)"
 }
 
 cmd_build() {
-    local force=0
-    OUT=${CAPSULE_GUEST_DIR:-$TOP/build/guest}
-    while [ $# -gt 0 ]; do
-        case $1 in
-        --out)
-            [ $# -ge 2 ] && [ -n "$2" ] || usage_error "--out needs a directory"
-            OUT=$2
-            shift 2
-            ;;
-        --out=*) OUT=${1#--out=} && shift ;;
-        --force) force=1 && shift ;;
-        *) usage_error "build: unexpected argument '$1'" ;;
+    local force cached=0 a
+    parse_out "$@" # OUT (created), FORCE, REST
+    force=$FORCE
+    for a in ${REST[@]+"${REST[@]}"}; do
+        case $a in
+        --cached) cached=1 ;;
+        *) usage_error "build: unexpected argument '$a'" ;;
         esac
     done
     local t
     for t in apt-get apt-cache dpkg-deb tar python3 flock sha256sum; do
         command -v "$t" >/dev/null || { err "'$t' is not installed"; exit 1; }
     done
-    mkdir -p "$OUT" || { err "cannot create $OUT"; exit 1; }
-    OUT=$(cd "$OUT" && pwd)
     # One build at a time per directory (quickstart and check may race).
     exec 9>"$OUT/.lock"
     flock 9
@@ -241,12 +257,19 @@ cmd_build() {
 
     local kpkg kver bver hash
     local cands
+    hash=$(kit_hash)
+    if [ $cached = 1 ] && [ $force = 0 ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/vmlinux" ] &&
+        [ -s "$OUT/modules.gz" ] &&
+        [ -s "$OUT/initrd.gz" ] && [ -n "$(stamp_get "$OUT/kernel.stamp" release)" ] &&
+        [ "$(stamp_get "$OUT/initrd.stamp" kit)" = "$hash" ]; then
+        print_result
+        return 0
+    fi
     # apt-cache fails outright without a package index: that is handled below.
     kpkg=$(kernel_package || true)
     cands=$(candidates $kpkg "$BUSYBOX_PKG" || true)
     kver=$(echo "$cands" | awk -v p="$kpkg" '$1 == p { print $2 }')
     bver=$(echo "$cands" | awk -v p="$BUSYBOX_PKG" '$1 == p { print $2 }')
-    hash=$(kit_hash)
     if [ -z "$kpkg" ] || [ -z "$kver" ] || [ -z "$bver" ]; then
         if [ $force = 0 ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/initrd.gz" ]; then
             say "warning: apt does not know $KERNEL_META or $BUSYBOX_PKG; using the cached guest"
@@ -263,7 +286,7 @@ cmd_build() {
         exit 1
     fi
 
-    if [ $force = 1 ] || [ ! -s "$OUT/vmlinuz" ] ||
+    if [ $force = 1 ] || [ ! -s "$OUT/vmlinuz" ] || [ ! -s "$OUT/modules.gz" ] ||
         [ "$(stamp_get "$OUT/kernel.stamp" package)" != "$kpkg" ] ||
         [ "$(stamp_get "$OUT/kernel.stamp" version)" != "$kver" ]; then
         rm -f "$OUT/kernel.stamp"

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <capsule/errorinfo.h>
+#include <capsule/mem.h>
 #include <capsule/registry.h>
 
 #include "../iom/iom.h"
@@ -335,6 +336,23 @@ cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n)
     return rc;
 }
 
+cap_result pdm_mouse_put(struct pdm *pdm, int32_t dx, int32_t dy, int32_t dz, uint32_t buttons)
+{
+    if (!pdm)
+        return CAP_E_POINTER;
+    cap_result rc =
+        cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL, "this VM has no mouse device");
+    struct pdm_dev *dev = NULL;
+    pdm_lock(pdm);
+    const struct pdm_mouse_iface *m = first_iface(pdm, PDM_IFACE_MOUSE, &dev);
+    if (m && m->put_event) {
+        cap_error_clear();
+        rc = m->put_event(dev, dx, dy, dz, buttons);
+    }
+    pdm_unlock(pdm);
+    return rc;
+}
+
 cap_result pdm_acpi_power_button(struct pdm *pdm)
 {
     if (!pdm)
@@ -350,6 +368,37 @@ cap_result pdm_acpi_power_button(struct pdm *pdm)
     }
     pdm_unlock(pdm);
     return rc;
+}
+
+cap_result pdm_display_snapshot(struct pdm *pdm, uint32_t **pixels, unsigned *width,
+                                unsigned *height)
+{
+    if (!pdm || !pixels || !width || !height)
+        return CAP_E_POINTER;
+    *pixels = NULL;
+    *width = *height = 0;
+    struct pdm_dev *dev = NULL;
+    const uint32_t *src = NULL;
+    unsigned w = 0, h = 0;
+    pdm_lock(pdm);
+    const struct pdm_display_iface *d = first_iface(pdm, PDM_IFACE_DISPLAY, &dev);
+    cap_result rc = d && d->snapshot ? d->snapshot(dev, &src, &w, &h) : CAP_E_NOTIMPL;
+    size_t bytes = (size_t)w * h * sizeof(uint32_t);
+    uint32_t *copy = CAP_SUCCEEDED(rc) ? cap_alloc(bytes ? bytes : 1) : NULL;
+    if (copy)
+        memcpy(copy, src, bytes);
+    pdm_unlock(pdm);
+    if (rc == CAP_E_NOTIMPL)
+        return cap_error_set(rc, PDM_COMPONENT, NULL, "the machine has no display");
+    if (CAP_FAILED(rc))
+        return rc; /* the device said why */
+    if (!copy)
+        return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL,
+                             "out of memory for the screen");
+    *pixels = copy;
+    *width = w;
+    *height = h;
+    return CAP_OK;
 }
 
 unsigned pdm_poll_timers(struct pdm *pdm)

@@ -245,11 +245,30 @@ const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned in
 cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n);
 
 /*
+ * Mouse input from a frontend: relative motion (dx right, dy down, dz the
+ * wheel, positive towards the user) and the buttons held now (PDM_MOUSE_*
+ * in pdmdev.h) to the first device that offers PDM_IFACE_MOUSE.
+ * CAP_E_NOTIMPL (error info) without one; CAP_E_INVALIDARG for unknown
+ * button bits. Any thread.
+ */
+cap_result pdm_mouse_put(struct pdm *pdm, int32_t dx, int32_t dy, int32_t dz, uint32_t buttons);
+
+/*
  * A press of the ACPI power button from a frontend: the first device that
  * offers PDM_IFACE_ACPI_BUTTONS raises the event (the guest decides what to
  * do). CAP_E_NOTIMPL (error info) without one. Any thread.
  */
 cap_result pdm_acpi_power_button(struct pdm *pdm);
+
+/*
+ * The screen of the first device that offers PDM_IFACE_DISPLAY, rendered
+ * now under the device lock: *pixels gets a copy of width * height XRGB
+ * pixels (0x00RRGGBB, rows top to bottom) to free with cap_free.
+ * CAP_E_NOTIMPL (error info "the machine has no display") without
+ * such a device; CAP_E_OUTOFMEMORY. Any thread.
+ */
+cap_result pdm_display_snapshot(struct pdm *pdm, uint32_t **pixels, unsigned *width,
+                                unsigned *height);
 
 /* Runs the expired device timers (tm_poll under the device lock). */
 unsigned pdm_poll_timers(struct pdm *pdm);

@@ -134,11 +134,36 @@ struct pdm_keyboard_iface {
     cap_result (*put_scancodes)(struct pdm_dev *dev, const uint8_t *codes, size_t n);
 };
 
+/* A mouse: frontends report relative motion - dx right, dy down (screen
+ * sense), dz the wheel (positive: towards the user) - and the buttons now
+ * (PDM_MOUSE_*). The device coalesces what the guest has not read yet in
+ * bounded state. Reached through pdm_mouse_put (pdm.h). */
+#define PDM_IFACE_MOUSE   "mouse"
+#define PDM_MOUSE_LEFT    0x01u
+#define PDM_MOUSE_RIGHT   0x02u
+#define PDM_MOUSE_MIDDLE  0x04u
+#define PDM_MOUSE_BUTTONS 0x07u
+struct pdm_mouse_iface {
+    cap_result (*put_event)(struct pdm_dev *dev, int32_t dx, int32_t dy, int32_t dz,
+                            uint32_t buttons);
+};
+
 /* The ACPI fixed-feature buttons: a frontend presses them as a user would.
  * Reached through pdm_acpi_power_button (pdm.h). */
 #define PDM_IFACE_ACPI_BUTTONS "acpi-buttons"
 struct pdm_acpi_buttons_iface {
     cap_result (*power_button)(struct pdm_dev *dev);
+};
+
+/* A display: its current picture for a frontend. Reached through
+ * pdm_display_snapshot (pdm.h). */
+#define PDM_IFACE_DISPLAY "display"
+struct pdm_display_iface {
+    /* Renders the current screen: *pixels gets width * height XRGB pixels
+     * (0x00RRGGBB, rows top to bottom), valid until the next call or the
+     * device's destruction. CAP_E_OUTOFMEMORY. */
+    cap_result (*snapshot)(struct pdm_dev *dev, const uint32_t **pixels, unsigned *width,
+                           unsigned *height);
 };
 
 /* The registration table: the one thing a device plugin exports. */

@@ -70,10 +70,16 @@ cap_result platform_init(const struct platform_config *cfg, struct platform *out
     if (!out->cfg.cpus)
         out->cfg.cpus = 1;
     uint64_t ram = cfg->ram_bytes;
-    if (!ram || ram & 0xfff || ram > ((uint64_t)PLATFORM_MAX_RAM_MB << 20))
+    if (!ram || ram & 0xfff)
         return plat_fail(msg, msglen, CAP_E_INVALIDARG,
-                         "RAM of %llu bytes: a multiple of 4 KiB from 4 KiB to %u MiB",
-                         (unsigned long long)ram, PLATFORM_MAX_RAM_MB);
+                         "RAM size %llu is not a positive multiple of 4 KiB",
+                         (unsigned long long)ram);
+    if (ram > ((uint64_t)PLATFORM_MAX_RAM_MB << 20)) /* EM's words (vm_create) */
+        return plat_fail(msg, msglen, CAP_E_INVALIDARG,
+                         "guest RAM of %llu MiB is more than the %u MiB a guest can address "
+                         "here (%u-bit physical addresses, less the MMIO hole below 4 GiB)",
+                         (unsigned long long)(ram >> 20), PLATFORM_MAX_RAM_MB,
+                         PLATFORM_GUEST_PHYS_BITS);
     if (out->cfg.cpus > PLATFORM_MAX_CPUS_ARCH)
         return plat_fail(msg, msglen, CAP_E_INVALIDARG, "%u vCPUs: a PC has at most %u",
                          out->cfg.cpus, PLATFORM_MAX_CPUS_ARCH);

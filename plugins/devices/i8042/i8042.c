@@ -15,26 +15,43 @@
  * those in the buffer itself, so the interface-disable bits do not hold
  * them), the keyboard (replies to keyboard commands and injected
  * scancodes; held while the keyboard interface is disabled with 0xAD or
- * command-byte bit 4). There is no mouse (aux device): a byte sent to
- * it (0xD4) is answered the way a controller answers for a device that
- * does not clock - 0xFE with the timeout bit (status bit 6) set - so a
- * guest's mouse probe fails at once instead of waiting out its own timer.
- * IRQ1 is up while the output buffer holds a keyboard-side byte and
- * command-byte bit 0 allows it, IRQ12 the same for aux-side bytes and
- * bit 1; each new byte is a new edge.
+ * command-byte bit 4), then the mouse on the aux port (replies to mouse
+ * commands, which the guest sends with 0xD4, and movement packets; held
+ * while the aux interface is disabled with 0xA7 or command-byte bit 5).
+ * The buffer holds one byte at a time and each byte carries its side:
+ * aux bytes set status bit 5. IRQ1 is up while the output buffer holds a
+ * keyboard-side byte and command-byte bit 0 allows it, IRQ12 the same for
+ * aux-side bytes and bit 1; each new byte is a new edge.
+ *
+ * The mouse: a PS/2 mouse that becomes an IntelliMouse (ID 3, 4-byte
+ * packets with the wheel) after the sample-rate knock 200, 100, 80.
+ * Commands: 0xFF reset (0xFA 0xAA 0x00), 0xFE resend (the last packet),
+ * 0xF6 defaults, 0xF4/0xF5 reporting on/off, 0xF3 sample rate, 0xF2 ID,
+ * 0xF0 remote mode, 0xEE wrap mode (echoes everything but 0xEC and 0xFF),
+ * 0xEC leave wrap, 0xEB read data, 0xEA stream mode, 0xE9 status, 0xE8
+ * resolution, 0xE7/0xE6 scaling 2:1/1:1; anything else gets 0xFE. A
+ * command interrupts the mouse: bytes of it still waiting are dropped.
+ * Host motion (pdm_mouse_put) adds to a bounded accumulator (a flood
+ * coalesces, it never grows memory; motion beyond +-ACC_MAX is lost and
+ * reported with the packet's overflow bit), and whole packets move from
+ * it into the aux queue while that has room for one - so packets go out
+ * as fast as the guest reads them, and are never split by an overrun.
+ * One packet carries at most -256..255 per axis (-8..7 for the wheel);
+ * the rest follows in the next.
  *
  * Scancodes are injected as the guest should read them (set 1, what a
  * translating controller delivers - command-byte bit 6, on by default):
  * the controller does not translate and the keyboard keeps no scancode set
  * of its own beyond answering 0xF0. Frontends inject through PDM's
- * keyboard interface (pdm_keyboard_put in pdm.h).
+ * keyboard interface (pdm_keyboard_put in pdm.h) and mouse interface
+ * (pdm_mouse_put).
  *
  * Controller commands: 0x20-0x3f / 0x60-0x7f read/write the command byte
  * and internal RAM, 0xA7/0xA8 aux disable/enable, 0xA9 aux test, 0xAA
  * self-test (0x55, sets the SYS flag), 0xAB keyboard interface test,
  * 0xAD/0xAE keyboard disable/enable, 0xC0 input port, 0xD0/0xD1 output
  * port read/write (bit 0 low resets the VM, bit 1 is A20), 0xD2/0xD3 write
- * keyboard/aux output buffer, 0xD4 write to aux, 0xDD/0xDF A20 off/on,
+ * keyboard/aux output buffer, 0xD4 write to the mouse, 0xDD/0xDF A20 off/on,
  * 0xE0 test inputs, 0xF0-0xFF pulse output lines (bit 0 clear: reset).
  * Keyboard commands: 0xED LEDs, 0xEE echo, 0xF0 scancode set, 0xF2
  * identify, 0xF3 typematic, 0xF4/0xF5/0xF6 enable/disable/defaults, 0xFF
@@ -67,6 +84,8 @@
 
 #define Q_SIZE 16
 
+#define ACC_MAX 4096 /* motion the mouse holds back per axis */
+
 struct queue {
     uint8_t data[Q_SIZE];
     uint8_t src[Q_SIZE]; /* the ctrl queue: where each byte appears to come from */
@@ -82,10 +101,21 @@ struct i8042 {
     uint8_t pending_cmd; /* controller command waiting for its data byte */
     uint8_t out, out_src;
     uint8_t irq1, irq12;
-    struct queue ctrl, kbd; /* no aux queue: there is no mouse yet */
+    struct queue ctrl, kbd;
     /* the keyboard */
     uint8_t kbd_pending; /* keyboard command waiting for its argument */
     uint8_t kbd_scanning, leds, scancode_set, typematic;
+    /* The mouse (added in state version 3, after everything version 2 saved). */
+    struct queue aux;
+    uint8_t ms_pending; /* mouse command waiting for its argument */
+    uint8_t ms_reporting, ms_remote, ms_wrap, ms_wrap_remote, ms_scaling21;
+    uint8_t ms_rate, ms_res, ms_id;
+    uint8_t ms_rates[3];         /* the last three sample rates, newest last (the knock) */
+    uint8_t ms_buttons;          /* the host's buttons now */
+    uint8_t ms_sent;             /* the buttons of the last packet */
+    uint8_t ms_overflow;         /* bit 6 / 7: X / Y motion was lost */
+    uint8_t ms_last[4];          /* the last packet, for 0xFE */
+    int32_t ms_dx, ms_dy, ms_dz; /* motion not yet sent (PS/2 sense: Y up) */
     /* host side, set at construct */
     bool has_port92;
 };
@@ -141,6 +171,8 @@ static void update_irq(struct pdm_dev *dev)
     }
 }
 
+static void ms_fill(struct i8042 *s);
+
 /* Moves the next waiting byte into an empty output buffer. */
 static void refill(struct pdm_dev *dev)
 {
@@ -151,6 +183,10 @@ static void refill(struct pdm_dev *dev)
         } else if (s->kbd.count && !(s->ccb & CCB_KBD_DISABLE)) {
             s->out = q_get(&s->kbd);
             s->out_src = SRC_KBD;
+        } else if (s->aux.count && !(s->ccb & CCB_AUX_DISABLE)) {
+            s->out = q_get(&s->aux);
+            s->out_src = SRC_AUX;
+            ms_fill(s); /* room for the next packet, perhaps */
         } else {
             s->out_src = SRC_NONE;
         }
@@ -292,6 +328,243 @@ static cap_result kbd_put_scancodes(struct pdm_dev *dev, const uint8_t *codes, s
     return CAP_OK;
 }
 
+/* ---- the mouse ----------------------------------------------------------------- */
+
+static int32_t clamp32(int64_t v, int32_t lo, int32_t hi)
+{
+    return v < lo ? lo : v > hi ? hi : (int32_t)v;
+}
+
+static void ms_defaults(struct i8042 *s)
+{
+    s->ms_reporting = 0;
+    s->ms_scaling21 = 0;
+    s->ms_rate = 100;
+    s->ms_res = 2;
+    s->ms_dx = s->ms_dy = s->ms_dz = 0;
+    s->ms_overflow = 0;
+}
+
+static void ms_reset_state(struct i8042 *s)
+{
+    s->aux.count = 0;
+    s->ms_pending = 0;
+    s->ms_remote = s->ms_wrap = s->ms_wrap_remote = 0;
+    s->ms_id = 0;
+    memset(s->ms_rates, 0, sizeof(s->ms_rates));
+    s->ms_sent = s->ms_buttons;
+    ms_defaults(s);
+}
+
+static void ms_reply(struct i8042 *s, uint8_t v)
+{
+    q_put_src(&s->aux, v, SRC_AUX);
+}
+
+/* A mode change: acknowledged, and the motion not yet sent is forgotten. */
+static void ms_ack_forget(struct i8042 *s)
+{
+    s->ms_dx = s->ms_dy = s->ms_dz = 0;
+    ms_reply(s, 0xfa);
+}
+
+/* 2:1 scaling (stream mode only): the PS/2 table for small moves, double above. */
+static int32_t scale21(int32_t v)
+{
+    static const int8_t tab[6] = {0, 1, 1, 3, 6, 9};
+    int32_t a = v < 0 ? -v : v;
+    int32_t r = a < 6 ? tab[a] : 2 * a;
+    return v < 0 ? -r : r;
+}
+
+static unsigned ms_packet_size(const struct i8042 *s)
+{
+    return s->ms_id == 3 ? 4 : 3;
+}
+
+/* Takes one packet's worth of the accumulated motion into the aux queue. */
+static void ms_packet(struct i8042 *s, bool scaled)
+{
+    int32_t dx = clamp32(s->ms_dx, -256, 255);
+    int32_t dy = clamp32(s->ms_dy, -256, 255);
+    int32_t dz = clamp32(s->ms_dz, -8, 7);
+    s->ms_dx -= dx;
+    s->ms_dy -= dy;
+    s->ms_dz -= dz;
+    if (scaled && s->ms_scaling21) {
+        dx = clamp32(scale21(dx), -256, 255);
+        dy = clamp32(scale21(dy), -256, 255);
+    }
+    uint8_t b0 = (uint8_t)(0x08 | (s->ms_buttons & 7) | s->ms_overflow);
+    if (dx < 0)
+        b0 |= 0x10;
+    if (dy < 0)
+        b0 |= 0x20;
+    s->ms_overflow = 0;
+    s->ms_sent = s->ms_buttons;
+    s->ms_last[0] = b0;
+    s->ms_last[1] = (uint8_t)dx;
+    s->ms_last[2] = (uint8_t)dy;
+    s->ms_last[3] = (uint8_t)dz;
+    for (unsigned i = 0; i < ms_packet_size(s); i++)
+        ms_reply(s, s->ms_last[i]);
+}
+
+/* Stream mode: sends what the host did while the aux queue has room. */
+static void ms_fill(struct i8042 *s)
+{
+    if (!s->ms_reporting || s->ms_remote || s->ms_wrap)
+        return;
+    while ((unsigned)(Q_SIZE - s->aux.count) >= ms_packet_size(s) &&
+           (s->ms_dx || s->ms_dy || s->ms_dz || s->ms_overflow || s->ms_buttons != s->ms_sent))
+        ms_packet(s, true);
+}
+
+/* Adds `v` to an accumulator, saturating; true when motion was lost. */
+static bool ms_add(int32_t *acc, int32_t v)
+{
+    int64_t sum = (int64_t)*acc + v;
+    *acc = clamp32(sum, -ACC_MAX, ACC_MAX);
+    return sum != *acc;
+}
+
+static cap_result ms_put_event(struct pdm_dev *dev, int32_t dx, int32_t dy, int32_t dz,
+                               uint32_t buttons)
+{
+    struct i8042 *s = dev->data;
+    if (buttons & ~(uint32_t)PDM_MOUSE_BUTTONS)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                               "mouse buttons 0x%x: only bits 0-2 (left, right, middle) exist",
+                               buttons);
+    s->ms_buttons = (uint8_t)buttons;
+    if (!s->ms_reporting && !s->ms_remote)
+        return CAP_OK; /* a mouse that does not report drops motion */
+    if (ms_add(&s->ms_dx, dx))
+        s->ms_overflow |= 0x40;
+    if (ms_add(&s->ms_dy, dy == INT32_MIN ? INT32_MAX : -dy)) /* PS/2's Y points up */
+        s->ms_overflow |= 0x80;
+    if (s->ms_id == 3)
+        (void)ms_add(&s->ms_dz, dz);
+    ms_fill(s);
+    refill(dev);
+    return CAP_OK;
+}
+
+static void ms_knock(struct i8042 *s, uint8_t rate)
+{
+    s->ms_rates[0] = s->ms_rates[1];
+    s->ms_rates[1] = s->ms_rates[2];
+    s->ms_rates[2] = rate;
+    if (s->ms_rates[0] == 200 && s->ms_rates[1] == 100 && s->ms_rates[2] == 80)
+        s->ms_id = 3;
+}
+
+static bool valid_rate(uint8_t v)
+{
+    static const uint8_t rates[] = {10, 20, 40, 60, 80, 100, 200};
+    for (size_t i = 0; i < sizeof(rates); i++)
+        if (rates[i] == v)
+            return true;
+    return false;
+}
+
+/* A byte from the guest to the mouse (controller command 0xD4). */
+static void ms_write(struct pdm_dev *dev, uint8_t v)
+{
+    struct i8042 *s = dev->data;
+    uint8_t cmd = s->ms_pending;
+    s->ms_pending = 0;
+    s->aux.count = 0; /* the host's write interrupts what the mouse was sending */
+    if (cmd) {
+        bool ok = cmd == 0xf3 ? valid_rate(v) : v <= 3;
+        if (ok && cmd == 0xf3) {
+            s->ms_rate = v;
+            ms_knock(s, v);
+        } else if (ok) {
+            s->ms_res = v;
+        }
+        ms_reply(s, ok ? 0xfa : 0xfe);
+        refill(dev);
+        return;
+    }
+    if (s->ms_wrap && v != 0xec && v != 0xff) {
+        ms_reply(s, v);
+        refill(dev);
+        return;
+    }
+    if (v != 0xfe && v != 0xf3)
+        memset(s->ms_rates, 0, sizeof(s->ms_rates)); /* the knock is three 0xF3s in a row */
+    switch (v) {
+    case 0xe6:
+    case 0xe7:
+        s->ms_scaling21 = v == 0xe7;
+        ms_reply(s, 0xfa);
+        break;
+    case 0xe8: /* resolution */
+    case 0xf3: /* sample rate */
+        s->ms_pending = v;
+        ms_reply(s, 0xfa);
+        break;
+    case 0xe9: /* status: mode, reporting, scaling, buttons (left bit 2, right bit 0) */
+        ms_reply(s, 0xfa);
+        ms_reply(s, (uint8_t)((s->ms_remote ? 0x40 : 0) | (s->ms_reporting ? 0x20 : 0) |
+                              (s->ms_scaling21 ? 0x10 : 0) | ((s->ms_buttons & 1) << 2) |
+                              (s->ms_buttons & 4 ? 0x02 : 0) | ((s->ms_buttons & 2) >> 1)));
+        ms_reply(s, s->ms_res);
+        ms_reply(s, s->ms_rate);
+        break;
+    case 0xea:
+    case 0xf0:
+        s->ms_remote = v == 0xf0;
+        ms_ack_forget(s);
+        break;
+    case 0xeb: /* read data: one packet, whatever the mode */
+        ms_reply(s, 0xfa);
+        ms_packet(s, false);
+        break;
+    case 0xec:
+        if (s->ms_wrap) {
+            s->ms_wrap = 0;
+            s->ms_remote = s->ms_wrap_remote;
+        }
+        ms_reply(s, 0xfa);
+        break;
+    case 0xee:
+        s->ms_wrap_remote = s->ms_remote;
+        s->ms_wrap = 1;
+        ms_ack_forget(s);
+        break;
+    case 0xf2:
+        ms_reply(s, 0xfa);
+        ms_reply(s, s->ms_id);
+        break;
+    case 0xf4:
+    case 0xf5:
+        s->ms_reporting = v == 0xf4;
+        s->ms_sent = s->ms_buttons;
+        ms_ack_forget(s);
+        break;
+    case 0xf6:
+        ms_defaults(s);
+        ms_reply(s, 0xfa);
+        break;
+    case 0xfe: /* resend: the last packet */
+        for (unsigned i = 0; i < ms_packet_size(s); i++)
+            ms_reply(s, s->ms_last[i]);
+        break;
+    case 0xff:
+        ms_reset_state(s);
+        ms_reply(s, 0xfa);
+        ms_reply(s, 0xaa);
+        ms_reply(s, 0x00);
+        break;
+    default:
+        ms_reply(s, 0xfe);
+        break;
+    }
+    refill(dev);
+}
+
 /* ---- the controller -------------------------------------------------------- */
 
 static void write_ccb(struct pdm_dev *dev, uint8_t v)
@@ -392,9 +665,8 @@ static void write_data(struct pdm_dev *dev, uint8_t v)
         q_put_src(&s->ctrl, v, SRC_AUX);
         refill(dev);
         break;
-    case 0xd4: /* no mouse: the controller reports the transmit timeout */
-        q_put_src(&s->ctrl, 0xfe, SRC_AUX_TIMEOUT);
-        refill(dev);
+    case 0xd4:
+        ms_write(dev, v);
         break;
     default:
         /* Writing to the keyboard enables its interface (as on real controllers). */
@@ -456,16 +728,22 @@ static void i8042_reset(struct pdm_dev *dev)
     s->ccb = CCB_KBD_INT | CCB_AUX_INT | CCB_TRANSLATE;
     s->outport = OUT_RESET | OUT_A20 | OUT_ONES;
     kbd_reset_state(s);
+    ms_reset_state(s);
     dev->hlp->irq_set(dev, 1, 0);
     dev->hlp->irq_set(dev, 12, 0);
     update_a20(dev);
 }
 
 static const struct pdm_keyboard_iface i8042_kbd_iface = {.put_scancodes = kbd_put_scancodes};
+static const struct pdm_mouse_iface i8042_mouse_iface = {.put_event = ms_put_event};
 
 static const void *i8042_query_interface(struct pdm_dev *dev, const char *iface)
 {
-    return strcmp(iface, PDM_IFACE_KEYBOARD) == 0 ? &i8042_kbd_iface : NULL;
+    if (strcmp(iface, PDM_IFACE_KEYBOARD) == 0)
+        return &i8042_kbd_iface;
+    if (strcmp(iface, PDM_IFACE_MOUSE) == 0)
+        return &i8042_mouse_iface;
+    return NULL;
 }
 
 static cap_result i8042_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
@@ -484,7 +762,8 @@ static cap_result i8042_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg
     return rc;
 }
 
-#define I8042_SAVED offsetof(struct i8042, has_port92)
+#define I8042_SAVED    offsetof(struct i8042, has_port92)
+#define I8042_SAVED_V2 offsetof(struct i8042, aux) /* before the mouse */
 
 static cap_result i8042_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
 {
@@ -494,11 +773,17 @@ static cap_result i8042_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
 static cap_result i8042_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
 {
     struct i8042 *s = dev->data;
-    cap_result rc = dev->hlp->ssm_get(ssm, s, I8042_SAVED);
+    if (version < 2 || version > 3)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                               "saved state version %u: only versions 2 and 3 can be loaded",
+                               version);
+    if (version == 2)
+        ms_reset_state(s); /* a state from before the mouse: a mouse fresh from reset */
+    cap_result rc = dev->hlp->ssm_get(ssm, s, version == 2 ? I8042_SAVED_V2 : I8042_SAVED);
     if (CAP_FAILED(rc))
         return rc;
-    struct queue *qs[] = {&s->ctrl, &s->kbd};
-    for (int i = 0; i < 2; i++) { /* never trust indices from a file */
+    struct queue *qs[] = {&s->ctrl, &s->kbd, &s->aux};
+    for (int i = 0; i < 3; i++) { /* never trust indices from a file */
         qs[i]->head %= Q_SIZE;
         if (qs[i]->count > Q_SIZE)
             qs[i]->count = Q_SIZE;
@@ -508,6 +793,13 @@ static cap_result i8042_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t 
     }
     if (s->out_src > SRC_AUX_TIMEOUT)
         s->out_src = SRC_NONE;
+    if (s->ms_id != 3)
+        s->ms_id = 0;
+    s->ms_buttons &= 7;
+    s->ms_overflow &= 0xc0;
+    s->ms_dx = clamp32(s->ms_dx, -ACC_MAX, ACC_MAX);
+    s->ms_dy = clamp32(s->ms_dy, -ACC_MAX, ACC_MAX);
+    s->ms_dz = clamp32(s->ms_dz, -ACC_MAX, ACC_MAX);
     dev->hlp->irq_set(dev, 1, s->irq1);
     dev->hlp->irq_set(dev, 12, s->irq12);
     update_a20(dev);
@@ -526,10 +818,10 @@ static const struct pdm_dev_ops i8042_ops = {
 static const struct pdm_devreg i8042_reg = {
     .abi = PDM_DEVREG_ABI,
     .name = "i8042",
-    .description = "i8042 keyboard controller, PS/2 keyboard and port 0x92",
+    .description = "i8042 keyboard controller, PS/2 keyboard and mouse, port 0x92",
     .instance_size = sizeof(struct i8042),
     .max_instances = 1,
-    .saved_state_version = 2,
+    .saved_state_version = 3,
     .ops = &i8042_ops,
 };
 

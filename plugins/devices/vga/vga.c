@@ -262,8 +262,18 @@ static cap_result vga_snapshot(struct pdm_dev *dev, const uint32_t **pixels, uns
 
 static const struct vga_display_iface vga_display_ops = {.snapshot = vga_snapshot};
 
+static cap_result vga_pdm_snapshot(struct pdm_dev *dev, const uint32_t **pixels, unsigned *width,
+                                   unsigned *height)
+{
+    return vga_snapshot(dev, pixels, width, height, NULL);
+}
+
+static const struct pdm_display_iface vga_pdm_display_ops = {.snapshot = vga_pdm_snapshot};
+
 static const void *vga_query_interface(struct pdm_dev *dev, const char *iface)
 {
+    if (!strcmp(iface, PDM_IFACE_DISPLAY))
+        return &vga_pdm_display_ops;
     return !strcmp(iface, VGA_IFACE_DISPLAY) ? &vga_display_ops : NULL;
 }
 

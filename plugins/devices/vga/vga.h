@@ -1,10 +1,10 @@
 /*
  * plugins/devices/vga/vga.h - what the vga device plugin offers the VMM's
  * frontends: its picture, through ops->query_interface(VGA_IFACE_DISPLAY)
- * (pdm_query_interface(pdm, "vga", 0, VGA_IFACE_DISPLAY)). A stepping
- * stone to IDisplay (issue 13): the interface moves to pdmdev.h with a PDM
- * wrapper that takes the device lock once a frontend reads it while the
- * VM runs; until then call it only with the VM stopped (vm_wait returned).
+ * (pdm_query_interface(pdm, "vga", 0, VGA_IFACE_DISPLAY)), with the dirty
+ * tile count, for tests; call it with the VM stopped (vm_wait returned).
+ * Frontends read the picture through PDM_IFACE_DISPLAY (pdmdev.h), which
+ * the device answers too: pdm_display_snapshot takes the device lock.
  */
 #ifndef PLUGINS_DEVICES_VGA_H
 #define PLUGINS_DEVICES_VGA_H

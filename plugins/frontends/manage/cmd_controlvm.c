@@ -1,7 +1,8 @@
 /*
  * plugins/frontends/manage/cmd_controlvm.c - `capsule controlvm VM
- * pause|resume|reset|poweroff|acpipowerbutton|acpisleepbutton` and
- * `capsule controlvm VM dvdattach FILE|none`.
+ * pause|resume|reset|poweroff|acpipowerbutton|acpisleepbutton`,
+ * `capsule controlvm VM dvdattach FILE|none` and `capsule controlvm VM
+ * screenshotpng FILE`.
  *
  * Joins the running machine's session with a shared lock, gets the console
  * of its VM process (the service routes the calls there) and calls it;
@@ -12,8 +13,12 @@
  * press. A machine with no VM process fails with the service's message (it
  * cannot be locked shared). dvdattach changes the medium of the machine's
  * first DVD drive (in the order of its attachments) as storageattach does
- * on a running machine (cli_dvd_mount); none ejects.
+ * on a running machine (cli_dvd_mount); none ejects. screenshotpng writes
+ * the screen as IConsole's display gives it (takeScreenShotToArray, PNG) to
+ * FILE.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <capsule/mem.h>
@@ -27,7 +32,8 @@ enum action {
     ACT_POWEROFF,
     ACT_ACPIPOWERBUTTON,
     ACT_ACPISLEEPBUTTON,
-    ACT_DVDATTACH
+    ACT_DVDATTACH,
+    ACT_SCREENSHOTPNG
 };
 
 static const struct cli_choice actions[] = {
@@ -41,6 +47,7 @@ static const struct cli_choice actions[] = {
                                                 "offers no sleep state"},
     [ACT_DVDATTACH] = {"dvdattach", "FILE|none: put an ISO image into the first DVD\n"
                                     "drive, or (none) eject it"},
+    [ACT_SCREENSHOTPNG] = {"screenshotpng", "FILE: write the machine's screen to FILE as a PNG"},
     {NULL, NULL},
 };
 
@@ -55,7 +62,8 @@ static const struct cli_arg controlvm_args[] = {
     CLI_CHOICE("ACTION", actions, struct controlvm_args, action,
                "the action is missing (pause, resume, reset, poweroff, acpipowerbutton or "
                "acpisleepbutton)"),
-    CLI_POS_OPT("FILE|none", struct controlvm_args, arg, "dvdattach's image, or none"),
+    CLI_POS_OPT("FILE|none", struct controlvm_args, arg,
+                "dvdattach's image, or none; screenshotpng's PNG file"),
     CLI_ARGS_END,
 };
 
@@ -99,6 +107,41 @@ static cap_result dvdattach(struct cli_vm *vm, const char *what)
     return rc;
 }
 
+/* The screen as a PNG to `path`. */
+static cap_result screenshotpng(struct cli_vm *vm, const char *path)
+{
+    IDisplay *d = NULL;
+    uint32_t w = 0, h = 0, bpp = 0, n = 0;
+    int32_t x = 0, y = 0;
+    uint8_t *png = NULL;
+    vm->what = "IConsole::display";
+    cap_result rc = IConsole_GetDisplay(vm->console, &d);
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IDisplay::getScreenResolution";
+        rc = IDisplay_GetScreenResolution(d, 0, &w, &h, &bpp, &x, &y);
+    }
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IDisplay::takeScreenShotToArray";
+        rc = IDisplay_TakeScreenShotToArray(d, 0, w, h, BitmapFormat_PNG, &n, &png);
+    }
+    cli_release(d);
+    if (CAP_FAILED(rc))
+        return rc;
+    vm->what = "screenshotpng";
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        rc = cap_error_set(CAP_E_FILE_ERROR, "capsule", NULL, "cannot create '%s': %s", path,
+                           strerror(errno));
+    } else {
+        size_t put = fwrite(png, 1, n, f);
+        if (fclose(f) != 0 || put != n)
+            rc = cap_error_set(CAP_E_FILE_ERROR, "capsule", NULL, "cannot write '%s': %s", path,
+                               strerror(errno));
+    }
+    cap_free(png);
+    return rc;
+}
+
 static cap_result act(struct cli_vm *vm, void *arg)
 {
     IProgress *progress = NULL;
@@ -119,6 +162,8 @@ static cap_result act(struct cli_vm *vm, void *arg)
         return IConsole_PowerButton(vm->console);
     case ACT_DVDATTACH:
         return dvdattach(vm, a->arg);
+    case ACT_SCREENSHOTPNG:
+        return screenshotpng(vm, a->arg);
     case ACT_ACPISLEEPBUTTON:
         vm->what = "acpisleepbutton";
         return cap_error_set(CAP_E_NOTIMPL, "capsule", "IConsole",
@@ -140,7 +185,9 @@ static int run_controlvm(struct cli_ctx *ctx, void *args)
     const struct controlvm_args *a = args;
     if (a->action == ACT_DVDATTACH && !a->arg)
         return cli_usage(ctx, "dvdattach: the image (FILE) or none is missing");
-    if (a->action != ACT_DVDATTACH && a->arg)
+    if (a->action == ACT_SCREENSHOTPNG && !a->arg)
+        return cli_usage(ctx, "screenshotpng: the PNG file (FILE) is missing");
+    if (a->action != ACT_DVDATTACH && a->action != ACT_SCREENSHOTPNG && a->arg)
         return cli_usage(ctx, "%s takes no argument ('%s')", actions[a->action].name, a->arg);
     return cli_with_vm(ctx, a->vm, CLI_LOCK_SHARED, act, (void *)a);
 }
@@ -148,7 +195,7 @@ static int run_controlvm(struct cli_ctx *ctx, void *args)
 const struct cli_cmd cli_cmd_controlvm = {
     .name = "controlvm",
     .help = "pause, resume, reset, power off or press the power button of a running machine, "
-            "or change its DVD",
+            "change its DVD or take a screenshot",
     .args = controlvm_args,
     .args_size = sizeof(struct controlvm_args),
     .run = run_controlvm,

@@ -14,7 +14,9 @@
  * guards the fields and is never held across a call out of the process.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +29,7 @@
 #include "managed.h"
 #include "pdm.h"
 #include "session/session_binding.h"
+#include "vmproc_screenshot.h"
 
 #define COMPONENT "capsule-vm"
 #define MAX_PROGRESS 16
@@ -35,6 +38,7 @@ struct console {
     ISession ISession_iface;
     IInternalSessionControl IInternalSessionControl_iface;
     IConsole IConsole_iface;
+    IDisplay IDisplay_iface;
     struct debugger dbg; /* its IMachineDebugger (debugger.h) */
     cap_refcnt ref;
     pthread_mutex_t op;   /* serialises power-up/down, pause/resume/reset, reports */
@@ -53,6 +57,10 @@ static struct console *impl_ctl(IInternalSessionControl *i)
     return CAP_CONTAINER_OF(i, struct console, IInternalSessionControl_iface);
 }
 static struct console *impl_con(IConsole *i) { return CAP_CONTAINER_OF(i, struct console, IConsole_iface); }
+static struct console *impl_disp(IDisplay *i)
+{
+    return CAP_CONTAINER_OF(i, struct console, IDisplay_iface);
+}
 static struct console *impl_dbg(struct debugger *d)
 {
     return CAP_CONTAINER_OF(d, struct console, dbg);
@@ -62,6 +70,7 @@ static const struct cap_qi_entry console_qi[] = {
     CAP_QI_ENTRY(IID_ISession, struct console, ISession_iface),
     CAP_QI_ENTRY(IID_IInternalSessionControl, struct console, IInternalSessionControl_iface),
     CAP_QI_ENTRY(IID_IConsole, struct console, IConsole_iface),
+    CAP_QI_ENTRY(IID_IDisplay, struct console, IDisplay_iface),
     CAP_QI_ENTRY(IID_IMachineDebugger, struct console, dbg.IMachineDebugger_iface),
     CAP_QI_END,
 };
@@ -409,6 +418,15 @@ static cap_result k_GetDebugger(IConsole *self, IMachineDebugger **out)
     return CAP_OK;
 }
 
+static cap_result k_GetDisplay(IConsole *self, IDisplay **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = &impl_con(self)->IDisplay_iface;
+    IDisplay_AddRef(*out);
+    return CAP_OK;
+}
+
 static cap_result k_PowerUp(IConsole *self, IProgress **out)
 {
     if (!out)
@@ -532,6 +550,7 @@ static const struct IConsoleVtbl console_vtbl = {
     .GetMachine = k_GetMachine,
     .GetState = k_GetState,
     .GetDebugger = k_GetDebugger,
+    .GetDisplay = k_GetDisplay,
     .PowerUp = k_PowerUp,
     .PowerDown = k_PowerDown,
     .Pause = k_Pause,
@@ -540,6 +559,139 @@ static const struct IConsoleVtbl console_vtbl = {
     .PowerButton = k_PowerButton,
     .SaveState = k_SaveState,
     .DiscardSavedState = k_DiscardSavedState,
+};
+
+/* ---- IDisplay ------------------------------------------------------------------------ */
+
+static cap_result p_QueryInterface(IDisplay *self, const cap_uuid *iid, void **out)
+{
+    return qi(impl_disp(self), iid, out);
+}
+static uint32_t p_AddRef(IDisplay *self)
+{
+    return addref(impl_disp(self));
+}
+static uint32_t p_Release(IDisplay *self)
+{
+    return release(impl_disp(self));
+}
+
+/* The screen `screen` of the running VM now: *pixels (cap_free) gets
+ * *width x *height XRGB pixels. */
+static cap_result screen_now(struct console *c, uint32_t screen, uint32_t **pixels, unsigned *width,
+                             unsigned *height)
+{
+    *pixels = NULL;
+    MachineState s = get_state(c);
+    struct vm *vm = get_vm(c);
+    if (!vm || (s != MachineState_Running && s != MachineState_Paused && s != MachineState_Stuck))
+        return state_error(c, "read the screen of");
+    if (screen != 0)
+        return cap_error_set(CAP_E_INVALIDARG, COMPONENT, "IDisplay",
+                             "no screen %u: the VM has one screen, 0", (unsigned)screen);
+    /* the vmproc, and so the vm, lives as long as the object */
+    cap_result rc = pdm_display_snapshot(vm_pdm(vm), pixels, width, height);
+    if (rc == CAP_E_NOTIMPL)
+        return cap_error_set(CAP_E_NOT_SUPPORTED, COMPONENT, "IDisplay",
+                             "the machine has no display");
+    if (CAP_FAILED(rc))
+        return vm_error(rc);
+    return CAP_OK;
+}
+
+static cap_result p_GetScreenResolution(IDisplay *self, uint32_t screen, uint32_t *width,
+                                        uint32_t *height, uint32_t *bpp, int32_t *x, int32_t *y)
+{
+    if (!width || !height || !bpp || !x || !y)
+        return CAP_E_POINTER;
+    *width = *height = *bpp = 0;
+    *x = *y = 0;
+    uint32_t *pixels;
+    unsigned w, h;
+    cap_result rc = screen_now(impl_disp(self), screen, &pixels, &w, &h);
+    if (CAP_FAILED(rc))
+        return rc;
+    cap_free(pixels);
+    *width = w;
+    *height = h;
+    *bpp = 32;
+    return CAP_OK;
+}
+
+/* XRGB pixels as BGRA bytes (alpha 255) into a new array. */
+static cap_result to_bgra(const uint32_t *pixels, unsigned w, unsigned h, uint32_t *n,
+                          uint8_t **out)
+{
+    size_t len = (size_t)w * h * 4;
+    if (len > UINT32_MAX)
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, "IDisplay", "the screen is too big");
+    uint8_t *b = cap_alloc(len ? len : 1);
+    if (!b)
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, "IDisplay", "out of memory");
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        b[4 * i] = (uint8_t)pixels[i];
+        b[4 * i + 1] = (uint8_t)(pixels[i] >> 8);
+        b[4 * i + 2] = (uint8_t)(pixels[i] >> 16);
+        b[4 * i + 3] = 0xff;
+    }
+    *n = (uint32_t)len;
+    *out = b;
+    return CAP_OK;
+}
+
+/* XRGB pixels as a PNG file into a new array. */
+static cap_result to_png(const uint32_t *pixels, unsigned w, unsigned h, uint32_t *n, uint8_t **out)
+{
+    uint8_t *png;
+    size_t len;
+    cap_result rc = vmproc_png_encode(pixels, w, h, &png, &len);
+    if (CAP_FAILED(rc))
+        return rc;
+    uint8_t *b = len <= UINT32_MAX ? cap_alloc(len ? len : 1) : NULL;
+    if (b)
+        memcpy(b, png, len);
+    free(png);
+    if (!b)
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, "IDisplay", "out of memory");
+    *n = (uint32_t)len;
+    *out = b;
+    return CAP_OK;
+}
+
+static cap_result p_TakeScreenShotToArray(IDisplay *self, uint32_t screen, uint32_t width,
+                                          uint32_t height, BitmapFormat format, uint32_t *n,
+                                          uint8_t **data)
+{
+    if (!n || !data)
+        return CAP_E_POINTER;
+    *n = 0;
+    *data = NULL;
+    if (format != BitmapFormat_BGRA && format != BitmapFormat_PNG)
+        return cap_error_set(CAP_E_INVALIDARG, COMPONENT, "IDisplay",
+                             "bitmap format %#x is neither BGRA nor PNG", (unsigned)format);
+    uint32_t *pixels;
+    unsigned w, h;
+    cap_result rc = screen_now(impl_disp(self), screen, &pixels, &w, &h);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (width != w || height != h)
+        rc = cap_error_set(CAP_E_INVALIDARG, COMPONENT, "IDisplay",
+                           "the screen is %ux%u, not %ux%u (pictures are not scaled)", w, h,
+                           (unsigned)width, (unsigned)height);
+    else if (format == BitmapFormat_BGRA)
+        rc = to_bgra(pixels, w, h, n, data);
+    else
+        rc = to_png(pixels, w, h, n, data);
+    cap_free(pixels);
+    return rc;
+}
+
+static const struct IDisplayVtbl display_vtbl = {
+    .QueryInterface = p_QueryInterface,
+    .AddRef = p_AddRef,
+    .Release = p_Release,
+    .GetScreenResolution = p_GetScreenResolution,
+    .TakeScreenShotToArray = p_TakeScreenShotToArray,
 };
 
 /* ---- the debugger's hooks (debugger.h) --------------------------------------------- */
@@ -590,6 +742,7 @@ cap_result console_create(struct console **out)
     c->ISession_iface.vtbl = &session_vtbl;
     c->IInternalSessionControl_iface.vtbl = &control_vtbl;
     c->IConsole_iface.vtbl = &console_vtbl;
+    c->IDisplay_iface.vtbl = &display_vtbl;
     debugger_init(&c->dbg, &debugger_owner);
     cap_refcnt_init(&c->ref, 1);
     pthread_mutex_init(&c->lock, NULL);

@@ -10,17 +10,50 @@
 #include <string.h>
 
 #include <capsule/errorinfo.h>
+#include <capsule/mem.h>
 
-#include "devices/vga/vga.h"
 #include "pdm.h"
 #include "vmproc_screenshot.h"
 
 #define SHOT_COMPONENT "capsule-vm"
 
+/* A PNG growing in memory (vmproc_png_encode). */
+struct png_mem {
+    uint8_t *data;
+    size_t len, cap;
+    int failed;
+};
+
+static void png_mem_write(png_structp png, png_bytep bytes, png_size_t n)
+{
+    struct png_mem *m = png_get_io_ptr(png);
+    if (m->failed)
+        return;
+    if (m->len + n > m->cap) {
+        size_t cap = m->cap ? m->cap : 4096;
+        while (cap < m->len + n)
+            cap *= 2;
+        uint8_t *p = realloc(m->data, cap);
+        if (!p) {
+            m->failed = 1;
+            return;
+        }
+        m->data = p;
+        m->cap = cap;
+    }
+    memcpy(m->data + m->len, bytes, n);
+    m->len += n;
+}
+
+static void png_mem_flush(png_structp png)
+{
+}
+
 /* libpng reports errors by longjmp: everything it touches is set up before
- * the setjmp and released after it, so `row` and `f` are volatile-free. */
-static cap_result png_rows(FILE *f, const uint32_t *pixels, unsigned width, unsigned height,
-                           uint8_t *row)
+ * the setjmp and released after it, so `row` and `f` are volatile-free.
+ * Writes to `f`, or to `m` if f is NULL. */
+static cap_result png_rows(FILE *f, struct png_mem *m, const uint32_t *pixels, unsigned width,
+                           unsigned height, uint8_t *row)
 {
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -32,7 +65,10 @@ static cap_result png_rows(FILE *f, const uint32_t *pixels, unsigned width, unsi
         png_destroy_write_struct(&png, &info);
         return CAP_E_FAIL;
     }
-    png_init_io(png, f);
+    if (f)
+        png_init_io(png, f);
+    else
+        png_set_write_fn(png, m, png_mem_write, png_mem_flush);
     png_set_IHDR(png, info, width, height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
@@ -66,7 +102,7 @@ cap_result vmproc_png_write(const char *path, const uint32_t *pixels, unsigned w
         return cap_error_set(CAP_E_INVALIDARG, SHOT_COMPONENT, NULL,
                              "screenshot '%s': cannot create: %s", path, strerror(e));
     }
-    cap_result rc = png_rows(f, pixels, width, height, row);
+    cap_result rc = png_rows(f, NULL, pixels, width, height, row);
     free(row);
     if (fclose(f) != 0 && CAP_SUCCEEDED(rc))
         rc = CAP_E_FAIL;
@@ -76,20 +112,42 @@ cap_result vmproc_png_write(const char *path, const uint32_t *pixels, unsigned w
     return CAP_OK;
 }
 
+cap_result vmproc_png_encode(const uint32_t *pixels, unsigned width, unsigned height, uint8_t **png,
+                             size_t *len)
+{
+    *png = NULL;
+    *len = 0;
+    if (!width || !height)
+        return cap_error_set(CAP_E_INVALIDARG, SHOT_COMPONENT, NULL, "the screen has no size");
+    uint8_t *row = malloc((size_t)width * 3);
+    if (!row)
+        return cap_error_set(CAP_E_OUTOFMEMORY, SHOT_COMPONENT, NULL, "out of memory");
+    struct png_mem m = {0};
+    cap_result rc = png_rows(NULL, &m, pixels, width, height, row);
+    free(row);
+    if (CAP_SUCCEEDED(rc) && m.failed)
+        rc = CAP_E_OUTOFMEMORY;
+    if (CAP_FAILED(rc)) {
+        free(m.data);
+        return cap_error_set(rc, SHOT_COMPONENT, NULL, "cannot encode the screen as a PNG");
+    }
+    *png = m.data;
+    *len = m.len;
+    return CAP_OK;
+}
+
 cap_result vmproc_screenshot(struct vm *vm, const char *path)
 {
     struct pdm *pdm = vm_pdm(vm);
-    struct pdm_dev *dev = pdm ? pdm_find_device(pdm, "vga", 0) : NULL;
-    const struct vga_display_iface *d =
-        dev ? pdm_query_interface(pdm, "vga", 0, VGA_IFACE_DISPLAY) : NULL;
-    if (!d)
+    uint32_t *pixels = NULL;
+    unsigned w = 0, h = 0;
+    cap_result rc = pdm ? pdm_display_snapshot(pdm, &pixels, &w, &h) : CAP_E_NOTIMPL;
+    if (rc == CAP_E_NOTIMPL)
         return cap_error_set(CAP_E_NOTIMPL, SHOT_COMPONENT, NULL,
                              "screenshot '%s': this VM has no display (add --device vga)", path);
-    const uint32_t *pixels;
-    unsigned w, h;
-    cap_result rc = d->snapshot(dev, &pixels, &w, &h, NULL);
     if (CAP_SUCCEEDED(rc))
         rc = vmproc_png_write(path, pixels, w, h);
+    cap_free(pixels);
     return rc;
 }
 

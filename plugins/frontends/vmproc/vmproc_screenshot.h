@@ -1,7 +1,7 @@
 /*
  * plugins/frontends/vmproc/vmproc_screenshot.h - capsule-vm --screenshot:
- * the VM's screen (the vga device's picture, plugins/devices/vga/vga.h) as
- * a PNG file. A stepping stone to IDisplay.takeScreenShot (issue 13).
+ * the VM's screen (the display device's picture, pdm_display_snapshot) as
+ * a PNG file; the PNG encoder IDisplay's takeScreenShotToArray uses too.
  *
  * The PNG is written with Debian's libpng (libpng-dev): a well-kept
  * encoder, rather than deflate and CRCs of our own.
@@ -9,6 +9,7 @@
 #ifndef PLUGINS_FRONTENDS_VMPROC_SCREENSHOT_H
 #define PLUGINS_FRONTENDS_VMPROC_SCREENSHOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <capsule/result.h>
@@ -20,10 +21,12 @@
 cap_result vmproc_png_write(const char *path, const uint32_t *pixels, unsigned width,
                             unsigned height);
 
-/* The screen of `vm`'s vga device to `path`. Call only while the VM does
- * not run (after vm_wait, or paused): the picture is read without the
- * device lock, which is safe while no vCPU runs because only the vCPU
- * reaches the vga (it has no timers; no frontend feeds it).
+/* The same PNG in memory: *png (free() it) gets *len bytes. */
+cap_result vmproc_png_encode(const uint32_t *pixels, unsigned width, unsigned height, uint8_t **png,
+                             size_t *len);
+
+/* The screen of `vm`'s display device (PDM_IFACE_DISPLAY, read under the
+ * device lock by pdm_display_snapshot) to `path`; any time.
  * CAP_E_NOTIMPL (error info) when the VM has no display device. */
 cap_result vmproc_screenshot(struct vm *vm, const char *path);
 

@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <capsule/errorinfo.h>
+#include <capsule/mem.h>
+
 #include "../../../plugins/devices/vga/vga.h"
 #include "../../../plugins/devices/vga/vga_core.h"
 #include "../../../plugins/devices/vga/vga_render.h"
@@ -159,6 +162,39 @@ START_TEST(test_window_and_snapshot)
     h_out(&h, 0x3c4, 1, 0x02);
     ck_assert_uint_eq(h_in(&h, 0x3c5, 1), 0x01);
     ck_assert_uint_eq(h_mmio_in(&h, 0xa0010, 1), 0x5a);
+}
+END_TEST
+
+/* PDM's display interface (pdm_display_snapshot, what IDisplay reads): a
+ * copy of the picture the device renders; no display is a clear error. */
+START_TEST(test_pdm_display)
+{
+    /* text mode 3 as the VGA BIOS leaves it is not set up here: whatever
+     * the device renders, the copy has its size and pixels */
+    const struct vga_display_iface *d = pdm_query_interface(h.pdm, "vga", 0, VGA_IFACE_DISPLAY);
+    struct pdm_dev *dev = pdm_find_device(h.pdm, "vga", 0);
+    const uint32_t *px;
+    unsigned w, hh;
+    ck_assert_int_eq(d->snapshot(dev, &px, &w, &hh, NULL), CAP_OK);
+    uint32_t *copy = NULL;
+    unsigned cw = 0, ch = 0;
+    ck_assert_int_eq(pdm_display_snapshot(h.pdm, &copy, &cw, &ch), CAP_OK);
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_uint_eq(cw, w);
+    ck_assert_uint_eq(ch, hh);
+    ck_assert_int_eq(memcmp(copy, px, (size_t)w * hh * 4), 0);
+    cap_free(copy);
+    ck_assert_int_eq(pdm_display_snapshot(h.pdm, NULL, &cw, &ch), CAP_E_POINTER);
+    /* a VM without the vga */
+    h_teardown(&h);
+    h_setup(&h);
+    ck_assert_int_eq(h_add(&h, "pci", NULL, 0), CAP_OK);
+    copy = (uint32_t *)1;
+    ck_assert_int_eq(pdm_display_snapshot(h.pdm, &copy, &cw, &ch), CAP_E_NOTIMPL);
+    ck_assert_ptr_null(copy);
+    ck_assert_uint_eq(cw, 0);
+    ck_assert_str_eq(cap_error_peek_message(), "the machine has no display");
+    cap_error_clear();
 }
 END_TEST
 
@@ -663,6 +699,7 @@ int main(void)
     tcase_add_test(tc, test_pci_function);
     tcase_add_test(tc, test_ports);
     tcase_add_test(tc, test_window_and_snapshot);
+    tcase_add_test(tc, test_pdm_display);
     tcase_add_test(tc, test_bad_config);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("model");

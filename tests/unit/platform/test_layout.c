@@ -153,8 +153,8 @@ START_TEST(test_bad_config)
         {.ram_bytes = MiB, .cpus = PLATFORM_MAX_CPUS_ARCH + 1},
         {.ram_bytes = MiB, .firmware = 7},
     };
-    const char *why[] = {"RAM of 0 bytes", "RAM of 1048577", "65024 MiB", "256 vCPUs",
-                         "unknown firmware 7"};
+    const char *why[] = {"RAM size 0 is not", "RAM size 1048577 is not", "more than the 65024 MiB",
+                         "256 vCPUs", "unknown firmware 7"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         msg[0] = 0;
         ck_assert_int_eq(platform_init(&bad[i], p, msg, sizeof(msg)), CAP_E_INVALIDARG);

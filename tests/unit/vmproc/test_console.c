@@ -280,11 +280,14 @@ START_TEST(test_identity)
 {
     struct fx f;
     fx_up(&f, 0);
+    IDisplay *disp = NULL;
+    ck_assert_int_eq(IConsole_GetDisplay(f.con, &disp), CAP_OK);
+    IDisplay_Release(disp); /* fx_up's references keep the object */
     const cap_uuid *iids[] = {&IID_ISession, &IID_IInternalSessionControl, &IID_IConsole,
-                              &IID_IMachineDebugger};
-    void *ifaces[] = {f.s, f.ctl, f.con, f.dbg};
-    for (size_t i = 0; i < 4; i++)
-        for (size_t j = 0; j < 4; j++) {
+                              &IID_IMachineDebugger, &IID_IDisplay};
+    void *ifaces[] = {f.s, f.ctl, f.con, f.dbg, disp};
+    for (size_t i = 0; i < 5; i++)
+        for (size_t j = 0; j < 5; j++) {
             void *out = NULL;
             ck_assert_int_eq(ISession_QueryInterface((ISession *)ifaces[i], iids[j], &out),
                              CAP_OK);
@@ -427,6 +430,22 @@ START_TEST(test_console_no_vm)
     ck_assert_int_eq(IConsole_SaveState(f.con, NULL), CAP_E_POINTER);
     ck_assert_int_eq(IConsole_GetState(f.con, NULL), CAP_E_POINTER);
     ck_assert_int_eq(IConsole_GetDebugger(f.con, NULL), CAP_E_POINTER);
+    ck_assert_int_eq(IConsole_GetDisplay(f.con, NULL), CAP_E_POINTER);
+    IDisplay *disp = NULL;
+    ck_assert_int_eq(IConsole_GetDisplay(f.con, &disp), CAP_OK);
+    uint32_t w = 1, h = 1, bpp = 1, n = 1;
+    int32_t x = 1, y = 1;
+    uint8_t *bytes = (uint8_t *)1;
+    ck_error(IDisplay_GetScreenResolution(disp, 0, &w, &h, &bpp, &x, &y), CAP_E_INVALID_VM_STATE,
+             "cannot read the screen of a VM that is starting");
+    ck_assert_uint_eq(w, 0);
+    ck_error(IDisplay_TakeScreenShotToArray(disp, 0, 720, 400, BitmapFormat_PNG, &n, &bytes),
+             CAP_E_INVALID_VM_STATE, "cannot read the screen of a VM that is starting");
+    ck_assert_ptr_null(bytes);
+    ck_error(IDisplay_TakeScreenShotToArray(disp, 0, 720, 400, (BitmapFormat)7, &n, &bytes),
+             CAP_E_INVALIDARG, "neither BGRA nor PNG");
+    ck_assert_int_eq(IDisplay_GetScreenResolution(disp, 0, NULL, &h, &bpp, &x, &y), CAP_E_POINTER);
+    IDisplay_Release(disp);
     /* after the end the words follow the state */
     console_finish(f.c, MachineState_PoweredOff);
     ck_error(IConsole_Pause(f.con), CAP_E_INVALID_VM_STATE, "cannot pause a VM that is poweroff");
@@ -569,6 +588,17 @@ START_TEST(test_console_drives_vm)
     /* a running VM without that drive (dvd_hotplug.sh changes a real one) */
     ck_error(IInternalSessionControl_OnMediumChange(f.ctl, StorageBus_IDE, 1, 0, "", CAP_FALSE),
              CAP_E_INVALIDARG, "the VM has no drive on ide port 1 device 0");
+    /* ... and without a display (a kernel, no BIOS: no vga); screenshot.sh
+     * reads a real one */
+    IDisplay *disp = NULL;
+    ck_assert_int_eq(IConsole_GetDisplay(f.con, &disp), CAP_OK);
+    uint32_t w = 1, h = 1, bpp = 1;
+    int32_t x = 1, y = 1;
+    ck_error(IDisplay_GetScreenResolution(disp, 0, &w, &h, &bpp, &x, &y), CAP_E_NOT_SUPPORTED,
+             "the machine has no display");
+    ck_error(IDisplay_GetScreenResolution(disp, 1, &w, &h, &bpp, &x, &y), CAP_E_INVALIDARG,
+             "no screen 1");
+    IDisplay_Release(disp);
 
     ExecutionEngine e = ExecutionEngine_Auto;
     ck_assert_int_eq(IMachineDebugger_GetExecutionEngine(f.dbg, &e), CAP_OK);
