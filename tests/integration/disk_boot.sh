@@ -70,7 +70,7 @@ cmd='d=/dev/sda; [ -b /dev/vda ] && d=/dev/vda
 echo "disk $d $(cat /sys/block/${d#/dev/}/size) sectors"
 printf "capsule-disk-boot %s\n" "$(cat /proc/cmdline | tr " " "\n" | sed -n "s/^capsule.ctl=//p")" |
     dd of=${d}2 bs=512 conv=sync,fsync && echo wrote'
-ctls=${DISK_BOOT_CONTROLLERS:-ide virtio}
+ctls=${DISK_BOOT_CONTROLLERS:-ide sata virtio}
 for ctl in $ctls; do
     if ! "$KIT/mkdisk.sh" --name "boot-$ctl" --append "$(batch_args "$cmd") capsule.ctl=$ctl" \
         >"$tmp/mk-$ctl" 2>&1; then

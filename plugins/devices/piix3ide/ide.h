@@ -12,6 +12,12 @@
  * data goes through the channel's buffer, filled or drained by the drive's
  * I/O thread (asynchronous, pdmdev.h's block layer) a chunk at a time, and
  * from there to the guest by PIO (the data port) or DMA (PRD tables).
+ *
+ * The ATA core - ide_ata.c, ide_atapi.c, ide_ssm.c - is built into
+ * plugins/devices/ahci too. It calls back into its controller only through
+ * ide_raise_irq, ide_set_signature, ide_dma_kick, ide_dma_copy and
+ * ide_dma_finish (piix3ide.c and ide_dma.c here, ahci_port.c there): a new
+ * call from the core to the controller side needs both.
  */
 #ifndef PLUGINS_DEVICES_PIIX3IDE_IDE_H
 #define PLUGINS_DEVICES_PIIX3IDE_IDE_H
@@ -167,6 +173,12 @@ void ide_abort_transfer(struct ide_channel *ch);
 /* The block layer's completion (port->complete; req->user is the channel). */
 void ide_blk_complete(struct pdm_dev *dev, void *user, struct pdm_blk_req *req);
 void ide_put_string(uint16_t *words, unsigned first, unsigned nwords, const char *s);
+/* Attaches LUN `lun`'s drive to `d` (construct only): d->blk, atapi, sectors
+ * and a disk's default CHS geometry, *info the drive now. The block layer's
+ * answer: CAP_OK, CAP_FALSE_RESULT (no drive there: d->blk stays NULL) or
+ * its error. Shared by every controller on this core (piix3ide, ahci). */
+cap_result ide_drive_attach(struct pdm_dev *dev, struct ide_drive *d, unsigned lun,
+                            const struct pdm_blk_port *port, void *user, struct pdm_blk_info *info);
 
 /* ide_atapi.c */
 void atapi_identify(struct ide_drive *d, uint16_t *w);
@@ -191,5 +203,10 @@ void ide_bm_write(struct ide *s, unsigned off, unsigned size, uint32_t val);
 /* ide_ssm.c: ops->save / ops->load (version 1) */
 cap_result ide_save(struct pdm_dev *dev, struct pdm_ssm *ssm);
 cap_result ide_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version);
+/* One device's state (taskfile, settings, ATAPI sense): saves it, or loads
+ * it (CAP_E_INVALIDARG when the stream had a device where there is none
+ * now, or none where there is one). Shared with ahci's saved state. */
+cap_result ide_drive_io(const struct pdm_hlp *h, struct pdm_ssm *ssm, struct ide_drive *d,
+                        bool save);
 
 #endif

@@ -632,3 +632,24 @@ void ide_exec_command(struct ide_channel *ch, uint8_t cmd)
     else
         ata_command(ch, cmd);
 }
+
+/* ---- attaching a drive ------------------------------------------------------- */
+
+cap_result ide_drive_attach(struct pdm_dev *dev, struct ide_drive *d, unsigned lun,
+                            const struct pdm_blk_port *port, void *user, struct pdm_blk_info *info)
+{
+    cap_result rc = dev->hlp->blk_attach(dev, lun, port, user, &d->blk);
+    if (rc != CAP_OK)
+        return rc;
+    dev->hlp->blk_info(d->blk, info);
+    d->atapi = info->kind == PDM_BLK_CDROM;
+    d->sectors = info->size / 512;
+    if (!d->atapi) { /* 16 heads, 63 sectors per track, at most 16383 cylinders: what BIOSes expect
+                      */
+        uint64_t cyls = d->sectors / (16 * 63);
+        d->heads = d->lheads = 16;
+        d->spt = d->lspt = 63;
+        d->cyls = (uint16_t)(cyls > 16383 ? 16383 : cyls ? cyls : 1);
+    }
+    return CAP_OK;
+}

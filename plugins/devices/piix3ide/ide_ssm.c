@@ -29,8 +29,8 @@ static cap_result regs_io(const struct pdm_hlp *h, struct pdm_ssm *ssm, struct i
     return rc;
 }
 
-static cap_result drive_io(const struct pdm_hlp *h, struct pdm_ssm *ssm, struct ide_drive *d,
-                           bool save)
+cap_result ide_drive_io(const struct pdm_hlp *h, struct pdm_ssm *ssm, struct ide_drive *d,
+                        bool save)
 {
     uint8_t present = d->blk != NULL, ua = d->unit_attention, wc = d->wcache_off;
     cap_result rc = save ? PUT(ssm, present) : GET(ssm, present);
@@ -82,7 +82,7 @@ static cap_result channel_io(const struct pdm_hlp *h, struct pdm_ssm *ssm, struc
     uint32_t valid = ch->buf_len > ch->drq_end ? ch->buf_len : ch->drq_end;
     rc = save ? h->ssm_put(ssm, ch->buf, valid) : h->ssm_get(ssm, ch->buf, valid);
     for (unsigned u = 0; u < 2 && CAP_SUCCEEDED(rc); u++)
-        rc = drive_io(h, ssm, &ch->drv[u], save);
+        rc = ide_drive_io(h, ssm, &ch->drv[u], save);
     if (save || CAP_FAILED(rc))
         return rc;
     ch->cur = cur;

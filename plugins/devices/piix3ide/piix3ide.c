@@ -256,34 +256,17 @@ static const struct pdm_blk_port ide_port = {
 
 /* ---- construction ---------------------------------------------------------------- */
 
-/* The default CHS geometry of a disk (16 heads, 63 sectors per track,
- * cylinders capped at 16383, as BIOSes expect). */
-static void set_geometry(struct ide_drive *d)
-{
-    uint64_t cyls = d->sectors / (16 * 63);
-    d->heads = 16;
-    d->spt = 63;
-    d->cyls = (uint16_t)(cyls > 16383 ? 16383 : cyls ? cyls : 1);
-    d->lheads = d->heads;
-    d->lspt = d->spt;
-}
-
 static cap_result attach_drive(struct pdm_dev *dev, struct ide_channel *ch, unsigned u)
 {
     struct ide_drive *d = &ch->drv[u];
+    struct pdm_blk_info info;
     d->ch = ch;
     d->unit = u;
     snprintf(d->serial, sizeof(d->serial), "CAPSULE-%u%u-%04x", ch->idx, u,
              (dev->instance * 4 + ch->idx * 2 + u) & 0xffff);
-    cap_result rc = dev->hlp->blk_attach(dev, ch->idx * 2 + u, &ide_port, d, &d->blk);
+    cap_result rc = ide_drive_attach(dev, d, ch->idx * 2 + u, &ide_port, d, &info);
     if (rc != CAP_OK)
         return CAP_FAILED(rc) ? rc : CAP_OK;
-    struct pdm_blk_info info;
-    dev->hlp->blk_info(d->blk, &info);
-    d->atapi = info.kind == PDM_BLK_CDROM;
-    d->sectors = info.size / 512;
-    if (!d->atapi)
-        set_geometry(d);
     dev->hlp->log(dev, PDM_LOG_INFO, "%s %s: %s%s", ch->idx ? "secondary" : "primary",
                   u ? "slave" : "master", d->atapi ? "DVD drive" : "hard disk",
                   d->atapi ? (info.present ? " with a medium" : ", empty") : "");

@@ -68,6 +68,10 @@ static bool if_ide(const struct vmproc_opts *o)
 {
     return if_bus(o, "ide");
 }
+static bool if_sata(const struct vmproc_opts *o)
+{
+    return if_bus(o, "sata");
+}
 static bool if_virtio(const struct vmproc_opts *o)
 {
     return if_bus(o, "virtio");
@@ -83,6 +87,8 @@ static const struct frontend_row {
     /* The PIIX3 IDE controller, with --drive if=ide (its drives are PDM
      * block-layer drives on LUN port * 2 + device) */
     {"piix3ide", if_ide},
+    /* The AHCI SATA controller (ICH9, 00:0d.0), with --drive if=sata (LUN = port) */
+    {"ahci", if_sata},
     /* virtio-blk, with --drive if=virtio: one PCI function per drive, the
      * drive on LUN port */
     {"virtioblk", if_virtio},
@@ -258,10 +264,13 @@ static void build_drive_list(struct vmproc *p)
 {
     for (unsigned i = 0; i < p->opts.n_drives; i++) {
         const struct vmproc_drive *d = &p->opts.drives[i];
-        bool virtio = !strcmp(d->bus, "virtio");
+        bool virtio = !strcmp(d->bus, "virtio"), sata = !strcmp(d->bus, "sata");
         p->drives[i] = (struct pdm_drive_config){
-            .device = virtio ? "virtioblk" : "piix3ide", /* the controllers of vmproc_drive.c */
-            .lun = virtio ? d->port : d->port * 2 + d->device,
+            /* the controllers of vmproc_drive.c */
+            .device = virtio ? "virtioblk"
+                      : sata ? "ahci"
+                             : "piix3ide",
+            .lun = virtio || sata ? d->port : d->port * 2 + d->device,
             .kind = d->cdrom ? PDM_BLK_CDROM : PDM_BLK_DISK,
             .path = d->file,
             .format = d->format,

@@ -29,7 +29,7 @@ struct bus_limits {
 
 static const struct bus_limits buses[] = {
     {"ide", 2, 2, true},
-    {"sata", 30, 1, false},
+    {"sata", 30, 1, true},
     {"virtio", 16, 1, true},
 };
 
@@ -145,9 +145,12 @@ int vmproc_parse_drive(const char *spec, struct vmproc_drive *d, FILE *err)
     if (!d->file && !d->cdrom)
         return bad(err, spec, "a disk needs file=PATH (only a cdrom may be empty)");
     if (!bus->built) {
-        fprintf(err,
-                "capsule-vm: --drive: controller '%s' is not in this build yet (ide, virtio)\n",
+        fprintf(err, "capsule-vm: --drive: controller '%s' is not in this build yet (only",
                 bus->name);
+        for (size_t i = 0; i < sizeof(buses) / sizeof(buses[0]); i++)
+            if (buses[i].built)
+                fprintf(err, " %s", buses[i].name);
+        fputs(")\n", err);
         return -1;
     }
     return 0;

@@ -13,7 +13,8 @@ QEMU (below 1: Capsule is faster), and the read rate after subtracting the
 same machine's time for a zero-MiB run (POST and the boot itself).
 
 Environment: CAPSULE_BUILD, IDE_RUNS, IDE_MIB (default 16), IDE_TIMEOUT
-(seconds per run, default 120). Exit status 0 when every available engine
+(seconds per run, default 120), IDE_BUS (ide, the default, or sata: the
+disk on the AHCI controller, where SeaBIOS reads by DMA). Exit status 0 when every available engine
 finished each run, else 1.
 """
 import os
@@ -66,13 +67,17 @@ def image(tmp, mib):
 
 
 def commands(build, img):
+    sata = os.environ.get('IDE_BUS', 'ide') == 'sata'
     capsule = [os.path.join(build, 'bin', 'capsule-vm'), '--firmware', 'bios', '--engine', 'rem',
                '--memory', '64', '--serial', 'none', '--debug-exit', '--boot', 'disk',
-               '--drive', 'if=ide,port=0,device=0,media=disk,format=raw,file=' + img]
+               '--drive', '%s,media=disk,format=raw,file=%s'
+               % ('if=sata,port=0' if sata else 'if=ide,port=0,device=0', img)]
     qemu = ['qemu-system-x86_64', '-accel', 'tcg', '-m', '64', '-bios', BIOS, '-nographic',
             '-display', 'none', '-serial', 'none', '-monitor', 'none', '-no-reboot',
-            '-device', 'isa-debug-exit,iobase=0xf4,iosize=4',
-            '-drive', 'file=%s,format=raw,if=ide' % img, '-boot', 'c']
+            '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-boot', 'c']
+    qemu += (['-device', 'ahci,id=ahci', '-drive', 'file=%s,format=raw,if=none,id=d0' % img,
+              '-device', 'ide-hd,drive=d0,bus=ahci.0'] if sata else
+             ['-drive', 'file=%s,format=raw,if=ide' % img])
     return [('capsule rem', capsule), ('qemu tcg', qemu if shutil.which(qemu[0]) else None)]
 
 
@@ -98,8 +103,9 @@ def main():
                     continue
                 res[(name, size)] = (statistics.median(g[0] for g in got),
                                      statistics.median(g[1] for g in got))
-    print('SeaBIOS INT 13h reads of %d MiB from a PIIX3 IDE disk (medians of %d runs)'
-          % (mib, runs))
+    bus = 'n AHCI (SATA)' if os.environ.get('IDE_BUS') == 'sata' else ' PIIX3 IDE'
+    print('SeaBIOS INT 13h reads of %d MiB from a%s disk (medians of %d runs)'
+          % (mib, bus, runs))
     print('%-12s %10s %10s %12s %12s' % ('', 'wall s', 'cpu s', 'boot only s', 'read MB/s'))
     for name in ('capsule rem', 'qemu tcg'):
         r, base = res.get((name, mib)), res.get((name, 0))

@@ -21,46 +21,10 @@
 #    (--startvm ... --drive).
 # Prints the time from start to each payload's verdict.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-VM=$B/bin/capsule-vm
-PAY=$B/tests/vm-payloads
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-BIOS=/usr/share/seabios/bios-256k.bin
-T=$(mktemp -d)
+BOOT_TEST=ide
+. "$(dirname "$0")/bios_boot.sh"
 holder=
 trap '[ -n "$holder" ] && kill "$holder" 2>/dev/null; rm -rf "$T"' EXIT
-fails=0
-fail() {
-    echo "FAIL $*"
-    fails=$((fails + 1))
-}
-for need in "$BIOS:Debian's seabios package" /usr/bin/xorriso:xorriso; do
-    if [ ! -e "${need%%:*}" ]; then
-        echo "FAIL ide: ${need%%:*} is missing: install ${need#*:} (tools/setup.sh does)"
-        exit 1
-    fi
-done
-
-ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# boot NAME WANT_STATUS SERIAL_PATTERN ARGS...: one VM to its debug-exit.
-boot() {
-    name=$1 want=$2 pat=$3
-    shift 3
-    rm -f "$T/serial"
-    t0=$(ms)
-    timeout $((20 * S)) "$VM" --firmware bios --engine rem --debug-exit \
-        --serial "file:$T/serial" "$@" >"$T/log" 2>&1
-    st=$?
-    t=$(($(ms) - t0))
-    if [ "$st" != "$want" ] || ! tr -d '\r' <"$T/serial" | grep -aq "$pat"; then
-        fail "$name: status $st (want $want), serial pattern '$pat'"
-        echo "    serial:"; tr -d '\033' <"$T/serial" | sed 's/^/    /'
-        echo "    log:"; tail -20 "$T/log" | sed 's/^/    /'
-        return 1
-    fi
-    echo "ide: $name: '$pat' after $t ms"
-}
 
 # ---- BIOS -> disk, the guest's write reaches the image ---------------------
 cp "$PAY/ide_mbr.bin" "$T/disk.img"
@@ -95,13 +59,7 @@ else
 fi
 
 # ---- BIOS -> DVD (El Torito, no emulation) ----------------------------------
-mkdir "$T/iso"
-cp "$PAY/ide_cdboot.bin" "$T/iso/boot.bin"
-if ! xorriso -as mkisofs -quiet -o "$T/cd.iso" -b boot.bin -no-emul-boot -boot-load-size 4 \
-    "$T/iso" >"$T/xorriso.log" 2>&1; then
-    fail "xorriso could not make the ISO"
-    sed 's/^/    /' "$T/xorriso.log"
-fi
+make_cd_iso
 boot "dvd boot" 69 "CD read ok" --boot dvd \
     --drive "if=ide,port=1,device=0,media=cdrom,file=$T/cd.iso"
 grep -q "piix3ide0: secondary master: DVD drive with a medium" "$T/log" ||
@@ -118,12 +76,7 @@ boot "empty dvd, then disk" 67 "disk write ok" --boot dvd,disk \
     --drive "if=ide,port=0,device=0,media=disk,file=$T/disk.img"
 
 # ---- read-only media refuse writes --------------------------------------
-cp "$PAY/ide_mbr.bin" "$T/ro.img"
-truncate -s 1M "$T/ro.img"
-sum=$(md5sum <"$T/ro.img")
-boot "readonly disk" 95 "disk write FAILED" --boot disk \
-    --drive "if=ide,port=0,device=0,media=disk,readonly=on,file=$T/ro.img"
-[ "$(md5sum <"$T/ro.img")" = "$sum" ] || fail "readonly: the image changed"
+readonly_boot "if=ide,port=0,device=0,media=disk"
 
 # ---- without a BIOS: completions as IRQ 14 wake the CPU from HLT ----------
 # (ide_irq.bin: PIO, then DMA through the PCI function it sets up itself;
@@ -155,8 +108,6 @@ expect() {
     fi
 }
 K=(--kernel "$PAY/hello.bin" --engine rem --serial none)
-expect "sata" 2 "controller 'sata' is not in this build yet" -- "${K[@]}" \
-    --drive "if=sata,port=0,device=0,media=disk,file=$T/disk.img"
 expect "ide port" 2 "ide has ports 0-1 and devices 0-1" -- "${K[@]}" \
     --drive "if=ide,port=2,device=0,media=disk,file=$T/disk.img"
 expect "unknown key" 2 "unknown key 'speed'" -- "${K[@]}" \

@@ -460,8 +460,11 @@ START_TEST(test_drive)
     ck_assert(d[2].readonly && !d[2].cdrom);
     ck_assert_str_eq(d[2].format, "vdi");
     parsed_free(&p);
-    ck_refused("controller 'sata' is not in this build yet", "--kernel", "k", "--drive",
-               "if=sata,port=29,device=0,media=disk,file=x");
+    PARSE(&p, "--kernel", "k", "--drive", "if=sata,port=29,device=0,media=disk,file=x");
+    ck_assert_msg(p.r == 0, "%s", p.err);
+    ck_assert_str_eq(p.o.drives[0].bus, "sata");
+    ck_assert_uint_eq(p.o.drives[0].port, 29);
+    parsed_free(&p);
     PARSE(&p, "--kernel", "k", "--drive", "if=virtio,port=15,media=disk,file=x");
     ck_assert_msg(p.r == 0 && p.o.n_drives == 1, "%s", p.err);
     ck_assert_str_eq(p.o.drives[0].bus, "virtio");
