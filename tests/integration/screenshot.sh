@@ -62,7 +62,7 @@ fi
 # The API itself (the Python binding): the resolution, raw BGRA pixels (the
 # same picture as the PNG), a size or screen that is not the screen's.
 if [ -d "$B/python/capsule" ]; then
-    if PYTHONPATH=$B/python python3 - "$tmp/screen.png" >"$tmp/py.out" 2>&1 <<'PY'; then
+    if PYTHONPATH=$B/python $PY_RUN python3 - "$tmp/screen.png" >"$tmp/py.out" 2>&1 <<'PY'; then
 import sys, zlib, struct
 import capsule
 from capsule import BitmapFormat, LockType

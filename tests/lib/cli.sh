@@ -46,8 +46,10 @@ cli_cleanup() {
     rm -rf "$tmp"
 }
 trap cli_cleanup EXIT
+PY_RUN= # prefix for a python3 that loads the bindings (asan: libasan first)
 if ldd "$SVC" 2>/dev/null | grep -q libasan; then
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
+    PY_RUN="env LD_PRELOAD=$(gcc -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:handle_segv=0:allow_user_segv_handler=1"
 fi
 newhome() {
     H=$(mktemp -d "$tmp/home.XXXXXX")
