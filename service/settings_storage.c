@@ -163,6 +163,13 @@ const char *settings_storage_problem(const struct machine_cfg *c, char *buf, siz
                      a->controller, (int)a->port, (int)a->device);
             return buf;
         }
+        if (a->type == DeviceType_DVD && k->bus == StorageBus_VirtIO) {
+            snprintf(buf, size,
+                     "a DVD drive cannot sit on the VirtIO controller '%s' (virtio-blk has no "
+                     "removable media): put it on an IDE or SATA controller",
+                     a->controller);
+            return buf;
+        }
         if (a->type == DeviceType_HardDisk && cap_uuid_is_null(&a->medium)) {
             snprintf(buf, size, "the hard disk at %s port %d device %d has no medium",
                      a->controller, (int)a->port, (int)a->device);

@@ -49,6 +49,8 @@ expect 1 "already has a storage controller 'IDE'" storagectl a --name IDE --add 
 expect 1 "can only be of type PIIX3" storagectl a --name IDE --controller IntelAhci
 expect 1 "port count 31" storagectl a --name SATA --portcount 31
 expect 2 "nothing to do" storagectl a --name SATA
+expect 1 "cannot sit on the VirtIO controller" storageattach a --storagectl VirtIO --port 0 --device 0 \
+    --type dvddrive --medium emptydrive
 ok storagectl a --name VirtIO --remove
 expect 1 "no storage controller 'VirtIO'" storagectl a --name VirtIO --remove
 
