@@ -60,7 +60,9 @@ static cap_result ev_qi(void *self, const cap_uuid *iid, void **out)
     case EventType_OnMachineRegistered: t = qi_reg; break;
     case EventType_OnSessionStateChanged: t = qi_session; break;
     case EventType_OnExtraDataChanged: t = qi_extra; break;
-    case EventType_OnMediumChanged: t = qi_medium; break;
+    case EventType_OnMediumChanged:
+        t = qi_medium;
+        break;
     default: break;
     }
     return cap_qi_table(e, t, iid, out);
@@ -252,7 +254,9 @@ cap_result event_create(IEventSource *source, EventType type, const struct event
     case EventType_OnMachineRegistered: vtbl = &mre_vtbl; break;
     case EventType_OnSessionStateChanged: vtbl = &ssc_vtbl; break;
     case EventType_OnExtraDataChanged: vtbl = &edc_vtbl; break;
-    case EventType_OnMediumChanged: vtbl = &mch_vtbl; break;
+    case EventType_OnMediumChanged:
+        vtbl = &mch_vtbl;
+        break;
     default:
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, "IEventSource",
                              "no event type %d", (int)type);

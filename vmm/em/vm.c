@@ -25,7 +25,6 @@
 #include "platform/platform.h"
 #include "tm/tm.h"
 
-
 /* ---- logging (em_log.c): what the guest causes is rate-limited ------- */
 
 static void iom_log(void *ctx, const char *msg)
@@ -341,8 +340,14 @@ static cap_result create_modules(struct vm *vm)
     if (CAP_FAILED(rc))
         return rc;
     struct pdm_create_info pi = {
-        .registry = vm->cfg.registry, .iom = vm->iom, .tm = vm->tm, .host = &vm_host_ops,
-        .host_ctx = vm, .phys = &vm_phys_ops, .phys_ctx = vm, .stam = vm->stam,
+        .registry = vm->cfg.registry,
+        .iom = vm->iom,
+        .tm = vm->tm,
+        .host = &vm_host_ops,
+        .host_ctx = vm,
+        .phys = &vm_phys_ops,
+        .phys_ctx = vm,
+        .stam = vm->stam,
     };
     rc = pdm_create(&pi, &vm->pdm);
     for (size_t i = 0; CAP_SUCCEEDED(rc) && i < vm->cfg.n_drives; i++)
