@@ -28,27 +28,10 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 pass() { echo "ok   $*"; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-export MTOOLS_SKIP_CHECK=1
-
 . "$TOP/tests/lib/skip.sh"
 . "$TOP/tests/lib/guestkit.sh"
-for t in xorriso mkfs.fat mcopy syslinux sfdisk; do
-    if ! command -v $t >/dev/null; then
-        test_skip disk-boot "needs $t (tools/setup.sh installs the image tools)"
-        exit 0
-    fi
-done
-guestkit_load disk-boot "$tmp"
+guestkit_media disk-boot "$tmp" xorriso mkfs.fat mcopy syslinux sfdisk
 case $? in 2) exit 0 ;; 1) exit 1 ;; esac
-
-# The kit's cached parts in a scratch folder, the media built next to them.
-G=$tmp/g
-mkdir -p "$G"
-kdir=$(dirname "$kit_vmlinux")
-for f in vmlinuz vmlinux initrd.gz modules.gz kernel.stamp initrd.stamp; do
-    cp -l "$kdir/$f" "$G/" 2>/dev/null || cp "$kdir/$f" "$G/"
-done
-export CAPSULE_GUEST_DIR=$G
 key() { sed -n "s/^$1=//p" "$2"; }
 # The kit init's batch mode: the command in URL-safe base64, then the
 # debug-exit port with its status.

@@ -30,26 +30,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KIT=$TOP/tools/guestkit
 . "$TOP/tests/lib/skip.sh"
 . "$TOP/tests/lib/guestkit.sh"
-export MTOOLS_SKIP_CHECK=1
-
-for t in xorriso mkfs.fat mcopy syslinux sfdisk qemu-img; do
-    if ! command -v $t >/dev/null; then
-        test_skip guest-images "needs $t (tools/setup.sh installs the image tools)"
-        exit 0
-    fi
-done
-guestkit_load guest-images "$tmp"
+guestkit_media guest-images "$tmp" xorriso mkfs.fat mcopy syslinux sfdisk qemu-img
 case $? in 2) exit 0 ;; 1) exit 1 ;; esac
-
-# The kit's cached parts in a scratch folder: guestkit.sh finds them current
-# (their stamps) and the scripts build next to them.
-G=$tmp/g
-mkdir -p "$G"
-kdir=$(dirname "$kit_vmlinux")
-for f in vmlinuz vmlinux initrd.gz modules.gz kernel.stamp initrd.stamp; do
-    cp -l "$kdir/$f" "$G/" 2>/dev/null || cp "$kdir/$f" "$G/"
-done
-export CAPSULE_GUEST_DIR=$G
 key() { sed -n "s/^$1=//p" "$2"; }
 
 # ---- mkdisk.sh ---------------------------------------------------------------

@@ -31,3 +31,31 @@ guestkit_load() {
         return 1
     fi
 }
+
+# guestkit_media TEST DIR TOOL...
+#   For tests that build boot media from the kit (tools/guestkit/mkdisk.sh,
+#   mkiso.sh): skips (recorded, returns 2) when a TOOL is missing (tools/
+#   setup.sh installs them), loads the kit (guestkit_load's returns), then
+#   copies its cached parts into DIR/g and exports CAPSULE_GUEST_DIR there,
+#   where the scripts find them current (their stamps) and build next to
+#   them. Sets G (that folder) and kdir (the kit's own cache folder).
+guestkit_media() {
+    local test=$1 dir=$2 t f rc
+    shift 2
+    for t in "$@"; do
+        if ! command -v "$t" >/dev/null; then
+            test_skip "$test" "needs $t (tools/setup.sh installs the image tools)"
+            return 2
+        fi
+    done
+    guestkit_load "$test" "$dir"
+    rc=$?
+    [ $rc = 0 ] || return $rc
+    G=$dir/g
+    mkdir -p "$G"
+    kdir=$(dirname "$kit_vmlinux")
+    for f in vmlinuz vmlinux initrd.gz modules.gz kernel.stamp initrd.stamp; do
+        cp -l "$kdir/$f" "$G/" 2>/dev/null || cp "$kdir/$f" "$G/"
+    done
+    export CAPSULE_GUEST_DIR=$G MTOOLS_SKIP_CHECK=1
+}
