@@ -103,6 +103,7 @@ guestkit_load firmware-tables "$T"
 case $? in 2) exit $((fails != 0)) ;; 1) exit 1 ;; esac
 batch='for f in sys_vendor product_name bios_vendor product_uuid; do echo "dmi $f: $(cat /sys/class/dmi/id/$f)"; done'
 batch="$batch; echo links: \$(ls /sys/bus/acpi/devices | grep -c PNP0C0F)"
+batch="$batch; echo ps2: \$(ls /sys/bus/acpi/devices | grep -c 'PNP0303\|PNP0F13')"
 pcitest=()
 if [ -d "$TOP/plugins/devices/pcitest" ]; then
     pcitest=(--device pcitest)
@@ -120,7 +121,7 @@ rc=$?
 t_linux=$(($(ms) - t0))
 [ $rc -eq 1 ] || fail "linux: capsule-vm exited $rc, want 1 (debug-exit of rc 0)"
 for want in "dmi sys_vendor: Capsule" "dmi product_name: Capsule Virtual Machine" \
-    "dmi bios_vendor: Capsule" "links: 4" \
+    "dmi bios_vendor: Capsule" "links: 4" "ps2: 2" "serio: i8042 AUX port at 0x60,0x64 irq 12" \
     "root bus resource [mem 0x10000000-0xfebfffff window]" \
     "root bus resource [io  0x0d00-0xffff window]"; do
     grep -qF -- "$want" "$T/linux" || fail "linux: output lacks '$want'"

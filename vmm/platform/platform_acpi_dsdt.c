@@ -37,6 +37,8 @@
  *         Field (PIRQ, ByteAcc, NoLock, Preserve) { PRQA, 8, PRQB, 8, PRQC, 8, PRQD, 8 }
  *         Device (KBD) { Name (_HID, EisaId ("PNP0303"))
  *                        Name (_CRS, ResourceTemplate () { IO (0x60) IO (0x64) IRQNoFlags () {1} })
+ *         Device (MOU) { Name (_HID, EisaId ("PNP0F13"))
+ *                        Name (_CRS, ResourceTemplate () { IRQNoFlags () {12} }) }
  * }
  *       }
  *     }
@@ -49,7 +51,9 @@
  * OS then programs from _CRS). The links come before PCI0 so that _PRT's
  * references resolve when the table loads. The keyboard is there because
  * a BIOS that parses the DSDT (SeaBIOS) skips PS/2 when a DSDT lacks
- * PNP0303; there is no mouse (plugins/devices/i8042 has no aux device).
+ * PNP0303; the mouse (PNP0F13, IRQ 12: plugins/devices/i8042's aux
+ * device) because Linux enables the i8042's AUX port only when the ACPI
+ * namespace lists one.
  */
 #include <stdio.h>
 
@@ -191,6 +195,18 @@ static void pci_root(struct aml *a, uint32_t pci_mem_start)
     aml_eisaid(a, "PNP0303");
     aml_name(a, "_CRS");
     aml_resource_template(a, &kbd);
+    aml_end(a);
+
+    /* the i8042's auxiliary port: without it Linux's i8042 PNP probe leaves
+     * the AUX port (and the PS/2 mouse behind it) disabled */
+    struct aml_rt mou;
+    aml_rt_init(&mou);
+    aml_rt_irq_noflags(&mou, 1u << 12);
+    aml_device(a, "MOU");
+    aml_name(a, "_HID");
+    aml_eisaid(a, "PNP0F13");
+    aml_name(a, "_CRS");
+    aml_resource_template(a, &mou);
     aml_end(a);
 
     aml_end(a); /* ISA */

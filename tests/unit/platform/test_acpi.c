@@ -261,10 +261,16 @@ START_TEST(iasl_accepts_the_dsdt)
     }
     snprintf(cmd, sizeof(cmd), "grep -c 'Device (LNK[ABCD])' %s/dsdt.dsl | grep -qx 4", dir);
     int links = run(cmd);
+    snprintf(cmd, sizeof(cmd),
+             "grep -q 'EisaId (\"PNP0303\")' %s/dsdt.dsl && "
+             "grep -q 'EisaId (\"PNP0F13\")' %s/dsdt.dsl && grep -q 'IRQNoFlags ()' %s/dsdt.dsl",
+             dir, dir, dir);
+    int ps2 = run(cmd);
     snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
     run(cmd);
     ck_assert_msg(rc == 0, "iasl did not take the DSDT cleanly (log above)");
     ck_assert_msg(links == 0, "the disassembly lacks the four link devices");
+    ck_assert_msg(ps2 == 0, "the disassembly lacks the PS/2 keyboard or mouse (PNP0303, PNP0F13)");
     platform_acpi_free(&b.acpi);
 }
 END_TEST
