@@ -158,12 +158,24 @@ struct pdm_acpi_buttons_iface {
 /* A display: its current picture for a frontend. Reached through
  * pdm_display_snapshot (pdm.h). */
 #define PDM_IFACE_DISPLAY "display"
+struct pdm_rect {
+    unsigned x, y, w, h;
+};
 struct pdm_display_iface {
     /* Renders the current screen: *pixels gets width * height XRGB pixels
      * (0x00RRGGBB, rows top to bottom), valid until the next call or the
      * device's destruction. CAP_E_OUTOFMEMORY. */
     cap_result (*snapshot)(struct pdm_dev *dev, const uint32_t **pixels, unsigned *width,
                            unsigned *height);
+    /* For the VM process's display hub (its one caller): brings a picture
+     * kept apart from snapshot's up to date and lists what changed since
+     * the previous update call in rects[0..max) (*nrects gets the count in
+     * all; more than max, or 0 rects with *resized, means "everything").
+     * *resized is set when the size or mode changed. Same pixel format and
+     * lifetime as snapshot. CAP_E_OUTOFMEMORY. */
+    cap_result (*update)(struct pdm_dev *dev, const uint32_t **pixels, unsigned *width,
+                         unsigned *height, struct pdm_rect *rects, unsigned max,
+                         unsigned *nrects, int *resized);
 };
 
 /* The registration table: the one thing a device plugin exports. */
