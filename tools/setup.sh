@@ -21,6 +21,14 @@ CAPSULE_DEBS="$CAPSULE_DEBS libpng-dev tesseract-ocr"
 # iasl (acpica-tools): tests/unit/platform disassembles the DSDT with it.
 CAPSULE_DEBS="$CAPSULE_DEBS acpica-tools"
 
+# The screen's frontends (issue 13): libvncserver-dev (the remote display
+# server: RFB, its encodings and VNC authentication are a well-kept library's
+# job), libsdl2-dev (the VM window). Their tests look as a person would:
+# Xvfb, xdotool, xwd (x11-apps) and ImageMagick for the SDL window; real VNC
+# clients (vncsnapshot, tigervnc-viewer) for the VNC server.
+CAPSULE_DEBS="$CAPSULE_DEBS libvncserver-dev libsdl2-dev xvfb xdotool x11-apps imagemagick
+vncsnapshot tigervnc-viewer"
+
 step() { # step NAME COMMAND...: runs COMMAND with its output in a log
     local name=$1 log t0 rc
     shift
