@@ -353,6 +353,27 @@ cap_result pdm_mouse_put(struct pdm *pdm, int32_t dx, int32_t dy, int32_t dz, ui
     return rc;
 }
 
+cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz, uint32_t buttons)
+{
+    if (!pdm)
+        return CAP_E_POINTER;
+    if (x > PDM_MOUSE_ABS_MAX || y > PDM_MOUSE_ABS_MAX || (buttons & ~PDM_MOUSE_BUTTONS))
+        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                             "absolute pointer event out of range (x %u, y %u, buttons %#x)", x,
+                             y, buttons);
+    cap_result rc = cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL,
+                                  "this VM has no absolute pointing device (no tablet)");
+    struct pdm_dev *dev = NULL;
+    pdm_lock(pdm);
+    const struct pdm_mouse_abs_iface *m = first_iface(pdm, PDM_IFACE_MOUSE_ABS, &dev);
+    if (m && m->put_event) {
+        cap_error_clear();
+        rc = m->put_event(dev, x, y, dz, buttons);
+    }
+    pdm_unlock(pdm);
+    return rc;
+}
+
 cap_result pdm_acpi_power_button(struct pdm *pdm)
 {
     if (!pdm)

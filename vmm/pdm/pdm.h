@@ -254,6 +254,17 @@ cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n);
 cap_result pdm_mouse_put(struct pdm *pdm, int32_t dx, int32_t dy, int32_t dz, uint32_t buttons);
 
 /*
+ * Absolute pointer input from a frontend (a window or a remote client that
+ * knows where the pointer is): x and y scaled to 0..PDM_MOUSE_ABS_MAX
+ * across the screen (0,0 top left), dz the wheel, buttons as for
+ * pdm_mouse_put, to the first device that offers PDM_IFACE_MOUSE_ABS (a
+ * tablet). CAP_E_NOTIMPL (error info) without one; CAP_E_INVALIDARG for
+ * coordinates past the maximum or unknown button bits. Any thread.
+ */
+cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz,
+                             uint32_t buttons);
+
+/*
  * A press of the ACPI power button from a frontend: the first device that
  * offers PDM_IFACE_ACPI_BUTTONS raises the event (the guest decides what to
  * do). CAP_E_NOTIMPL (error info) without one. Any thread.

@@ -148,6 +148,16 @@ struct pdm_mouse_iface {
                             uint32_t buttons);
 };
 
+/* An absolute pointing device (a tablet): x, y in 0..PDM_MOUSE_ABS_MAX
+ * across the screen, dz the wheel, the buttons now. Reached through
+ * pdm_mouse_put_abs (pdm.h), which checks the ranges. */
+#define PDM_IFACE_MOUSE_ABS "mouse-abs"
+#define PDM_MOUSE_ABS_MAX   0x7fffu
+struct pdm_mouse_abs_iface {
+    cap_result (*put_event)(struct pdm_dev *dev, uint32_t x, uint32_t y, int32_t dz,
+                            uint32_t buttons);
+};
+
 /* The ACPI fixed-feature buttons: a frontend presses them as a user would.
  * Reached through pdm_acpi_power_button (pdm.h). */
 #define PDM_IFACE_ACPI_BUTTONS "acpi-buttons"
