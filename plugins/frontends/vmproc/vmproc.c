@@ -22,6 +22,7 @@
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 #include "vmproc_fwtables.h"
+#include "vmproc_inputfeed.h"
 #include "vmproc_screenshot.h"
 
 #define MAX_DEVICES PLATFORM_MAX_DEVICES
@@ -42,6 +43,7 @@ struct vmproc {
     struct vm *vm;
     const struct vm_frontend *frontend;
     void *fe_state;
+    struct inputfeed *feed; /* --input-feed, while the VM runs */
     /* the machine: layout and device table (values point into opts,
      * dev_text, sercon_text, fwt) and the table as PDM takes it */
     struct platform plat;
@@ -438,6 +440,8 @@ cap_result vmproc_start(struct vmproc *p)
     cap_result rc = p->frontend->attach(p->vm, &p->fe_state);
     if (CAP_SUCCEEDED(rc))
         rc = vm_start(p->vm);
+    if (CAP_SUCCEEDED(rc) && p->opts.input_feed)
+        rc = vmproc_inputfeed_start(p->vm, p->opts.input_feed, &p->feed);
     return rc;
 }
 
@@ -463,6 +467,8 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
         p->opts.screenshot ? vmproc_screenshot_wait(p->vm, p->opts.screenshot) : vm_wait(p->vm, -1);
     if (state)
         *state = st;
+    vmproc_inputfeed_stop(p->feed);
+    p->feed = NULL;
     p->frontend->detach(p->fe_state);
     p->fe_state = NULL;
     uint64_t dropped = __atomic_load_n(&p->log_dropped, __ATOMIC_RELAXED);
@@ -502,6 +508,7 @@ void vmproc_destroy(struct vmproc *p)
 {
     if (!p)
         return;
+    vmproc_inputfeed_stop(p->feed);
     if (p->fe_state)
         p->frontend->detach(p->fe_state);
     vm_destroy(p->vm);

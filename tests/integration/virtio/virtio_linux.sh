@@ -32,12 +32,7 @@ guestkit_load virtio-linux "$tmp"
 case $? in 2) exit 0 ;; 1) exit 1 ;; esac
 # the kit's disk drivers (guestkit.sh's modules.gz, virtio among them): its
 # init insmods what /lib/modules/capsule.load names before the batch runs
-modules=$(sed -n 's/^modules=//p' "$tmp/kit")
-if [ ! -s "$modules" ]; then
-    echo "FAIL: the guest kit printed no modules.gz (its disk drivers)"
-    exit 1
-fi
-cat "$kit_initrd" "$modules" >"$tmp/initrd"
+guestkit_modules "$tmp" || exit 1
 
 python3 - "$tmp/vda.img" <<'EOF'
 import sys
@@ -60,7 +55,7 @@ t1=\$(cut -d' ' -f1 /proc/uptime); echo read8m=\$t0..\$t1
 v=\$(basename \$(readlink /sys/block/vda/device)); echo irqs=\$(grep \" \$v\$\" /proc/interrupts | awk '{print \$2}')"
 cmdline=$("$KIT" cmdline --batch "$batch" --debug-exit) || { echo "FAIL: guestkit cmdline"; exit 1; }
 start=$(date +%s%N)
-timeout "$LIMIT" "$VM" --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$tmp/initrd" \
+timeout "$LIMIT" "$VM" --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$kit_initrd_modules" \
     --append "$cmdline" --serial stdio --debug-exit --stats \
     --drive "if=virtio,port=0,media=disk,file=$tmp/vda.img" \
     --drive "if=virtio,port=3,media=disk,readonly=on,file=$tmp/vdb.img" </dev/null >"$tmp/out" 2>&1
