@@ -8,10 +8,15 @@
  * explicit, no hidden registration) and calls:
  *   attach   after the VM is built, before it starts: set up whatever the
  *            frontend needs (threads, windows). May control the VM through
- *            the EM API (vm_pause, vm_power_off, ...) from any thread.
+ *            the EM API (vm_pause, vm_power_off, ...) from any thread, feed
+ *            its keyboard and mouse (pdm_keyboard_put, ... on vm_pdm) and
+ *            watch its screen through the VM's display hub (env->display:
+ *            fe_display_attach, display/display.h).
  *   detach   once the VM has stopped (powered off or aborted), before it is
  *            destroyed: stop threads, free everything. Must cope with a
- *            half-done attach.
+ *            half-done attach. Framebuffers it attached must be detached
+ *            (fe_display_detach) by then: the hub outlives the frontend,
+ *            not the other way round.
  * Signals: the VM process blocks SIGINT, SIGTERM and SIGHUP in every thread
  * it starts; a frontend that wants them waits for them (sigwait).
  */
@@ -21,11 +26,19 @@
 #include <capsule/result.h>
 
 struct vm;
+struct fe_display;
+
+/* What the VM process gives a frontend; it and what it points to stay
+ * valid until the frontend's detach returns. */
+struct vm_frontend_env {
+    struct vm *vm;
+    struct fe_display *display; /* the VM's display hub, never NULL */
+};
 
 struct vm_frontend {
     const char *name;        /* "headless" */
     const char *description; /* one line, for --help */
-    cap_result (*attach)(struct vm *vm, void **state);
+    cap_result (*attach)(const struct vm_frontend_env *env, void **state);
     void (*detach)(void *state);
 };
 

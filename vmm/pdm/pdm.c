@@ -422,6 +422,86 @@ cap_result pdm_display_snapshot(struct pdm *pdm, uint32_t **pixels, unsigned *wi
     return CAP_OK;
 }
 
+/* Copies what changed of the device's picture src (w x h) into pic; the
+ * whole of it when `all`. CAP_E_OUTOFMEMORY when pic cannot grow. */
+static cap_result picture_copy(struct pdm_picture *pic, const uint32_t *src, unsigned w, unsigned h,
+                               const struct pdm_rect *rects, unsigned n, bool all)
+{
+    size_t count = (size_t)w * h;
+    if (count > pic->cap) {
+        uint32_t *p = cap_realloc(pic->pixels, count * sizeof(*p));
+        if (!p)
+            return CAP_E_OUTOFMEMORY;
+        pic->pixels = p;
+        pic->cap = count;
+    }
+    if (all) {
+        memcpy(pic->pixels, src, count * sizeof(*src));
+        return CAP_OK;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const struct pdm_rect *r = &rects[i];
+        if (r->x >= w || r->y >= h || r->w > w - r->x || r->h > h - r->y)
+            continue; /* outside the picture: nothing a device should say */
+        for (unsigned y = r->y; y < r->y + r->h; y++)
+            memcpy(pic->pixels + (size_t)y * w + r->x, src + (size_t)y * w + r->x,
+                   r->w * sizeof(*src));
+    }
+    return CAP_OK;
+}
+
+cap_result pdm_display_update(struct pdm *pdm, struct pdm_picture *pic, struct pdm_rect *rects,
+                              unsigned max, unsigned *nrects, int *resized)
+{
+    if (!pdm || !pic || !nrects || !resized || !rects)
+        return CAP_E_POINTER;
+    if (!max)
+        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL, "room for no rectangle");
+    *nrects = 0;
+    *resized = 0;
+    struct pdm_dev *dev = NULL;
+    const uint32_t *src = NULL;
+    unsigned w = 0, h = 0, n = 0;
+    int changed = 0;
+    pdm_lock(pdm);
+    const struct pdm_display_iface *d = first_iface(pdm, PDM_IFACE_DISPLAY, &dev);
+    cap_result rc =
+        d && d->update ? d->update(dev, &src, &w, &h, rects, max, &n, &changed) : CAP_E_NOTIMPL;
+    bool device_failed = CAP_FAILED(rc);
+    if (CAP_SUCCEEDED(rc)) {
+        changed = changed || w != pic->width || h != pic->height;
+        rc = picture_copy(pic, src, w, h, rects, n, changed || n > max);
+    }
+    pdm_unlock(pdm);
+    if (CAP_FAILED(rc)) {
+        pic->width = pic->height = 0;
+        if (rc == CAP_E_NOTIMPL)
+            return cap_error_set(rc, PDM_COMPONENT, NULL, "the machine has no display");
+        if (!device_failed)
+            return cap_error_set(rc, PDM_COMPONENT, NULL, "out of memory for the screen");
+        return rc; /* the device said why */
+    }
+    pic->width = w;
+    pic->height = h;
+    if (changed || n > max) {
+        rects[0] = (struct pdm_rect){0, 0, w, h};
+        n = w && h ? 1 : 0;
+    }
+    *nrects = n;
+    *resized = changed;
+    return CAP_OK;
+}
+
+bool pdm_display_present(struct pdm *pdm)
+{
+    struct pdm_dev *dev = NULL;
+    pdm_lock(pdm);
+    const struct pdm_display_iface *d = first_iface(pdm, PDM_IFACE_DISPLAY, &dev);
+    bool yes = d && d->update;
+    pdm_unlock(pdm);
+    return yes;
+}
+
 unsigned pdm_poll_timers(struct pdm *pdm)
 {
     pdm_lock(pdm);

@@ -281,6 +281,37 @@ cap_result pdm_acpi_power_button(struct pdm *pdm);
 cap_result pdm_display_snapshot(struct pdm *pdm, uint32_t **pixels, unsigned *width,
                                 unsigned *height);
 
+/*
+ * The picture the display hub (plugins/frontends/display) keeps of the
+ * screen: width * height XRGB pixels, rows top to bottom. The caller owns
+ * it: zero it first, cap_free(pixels) when done; pdm_display_update grows
+ * `pixels` (cap_realloc) and sets the size.
+ */
+struct pdm_picture {
+    uint32_t *pixels;
+    size_t cap; /* pixels allocated */
+    unsigned width, height;
+};
+
+/*
+ * One refresh of `pic` from the first device that offers PDM_IFACE_DISPLAY:
+ * under the device lock, its update (pdmdev.h) and a copy of what changed
+ * into pic, so the caller draws from pic with no VMM lock held. Afterwards
+ * rects[0..*nrects) (max >= 1 of them) are what changed since the previous
+ * call, inside pic; when everything did (the device said so, or its size
+ * was not pic's: a zeroed pic, the first call) that is one rectangle, the
+ * whole picture. *resized is set when the size or mode changed (or pic's
+ * size was not the device's). On failure pic's size becomes 0 x 0, so the
+ * next call copies everything. CAP_E_NOTIMPL (error info "the machine has
+ * no display") without such a device; CAP_E_INVALIDARG for max 0;
+ * CAP_E_OUTOFMEMORY. Any thread; the device keeps this dirty state apart
+ * from pdm_display_snapshot's.
+ */
+cap_result pdm_display_update(struct pdm *pdm, struct pdm_picture *pic, struct pdm_rect *rects,
+                              unsigned max, unsigned *nrects, int *resized);
+/* Whether the machine has a device offering PDM_IFACE_DISPLAY with update. */
+bool pdm_display_present(struct pdm *pdm);
+
 /* Runs the expired device timers (tm_poll under the device lock). */
 unsigned pdm_poll_timers(struct pdm *pdm);
 

@@ -74,8 +74,9 @@ extern "C" {
  * 5: PCI (pdmpci.h): hlp->pci_bus_register, pci_register, pci_set_irq,
  *    pci_bar_map (issue 12).
  * 6: the block layer: hlp->blk_* (drives on a device's LUNs).
- * 7: typed configuration (pdm.h's struct pdm_cfg_value), hlp->cfg_bytes. */
-#define PDM_DEVREG_ABI 7u
+ * 7: typed configuration (pdm.h's struct pdm_cfg_value), hlp->cfg_bytes.
+ * 8: struct pdm_display_iface's update (the display hub's dirty rectangles). */
+#define PDM_DEVREG_ABI 8u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 

@@ -41,7 +41,8 @@ enum { TAG_LEGACY = 7, TAG_BAR0 = 0, TAG_BAR2 = 2, TAG_ROM = PCI_ROM_SLOT };
 struct vga {
     struct pci_function fn;
     struct vga_core core;
-    struct vga_display disp;
+    struct vga_display disp; /* snapshot's picture and dirty state */
+    struct vga_display upd;  /* update's (the display hub), kept apart */
     uint8_t tag[8]; /* the `user` of each range: tag[i] == i */
     uint8_t *rom;
     uint32_t rom_size; /* the BAR's size; the image padded with zeroes */
@@ -127,6 +128,7 @@ static void vga_destruct(struct pdm_dev *dev)
 {
     struct vga *s = dev->data;
     vga_display_free(&s->disp);
+    vga_display_free(&s->upd);
     free(s->core.vram);
     free(s->core.page_gen);
     free(s->rom);
@@ -242,6 +244,7 @@ static cap_result vga_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t ve
         return rc;
     vga_core_loaded(&s->core); /* a stream may hold anything: clamped again */
     s->disp.valid = 0;
+    s->upd.valid = 0;
     return CAP_OK;
 }
 
@@ -268,7 +271,36 @@ static cap_result vga_pdm_snapshot(struct pdm_dev *dev, const uint32_t **pixels,
     return vga_snapshot(dev, pixels, width, height, NULL);
 }
 
-static const struct pdm_display_iface vga_pdm_display_ops = {.snapshot = vga_pdm_snapshot};
+/* Rectangles are gathered this many at a time at most (a list that long
+ * is as good as "everything" for the hub anyway). */
+#define VGA_UPDATE_RECTS 256
+
+static cap_result vga_pdm_update(struct pdm_dev *dev, const uint32_t **pixels, unsigned *width,
+                                 unsigned *height, struct pdm_rect *rects, unsigned max,
+                                 unsigned *nrects, int *resized)
+{
+    struct vga *s = dev->data;
+    struct vga_display *d = &s->upd;
+    int was_valid = d->valid;
+    unsigned ow = d->width, oh = d->height;
+    enum vga_render_kind okind = d->kind;
+    if (vga_display_update(d, &s->core) < 0)
+        return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "out of memory for the picture");
+    struct vga_rect tmp[VGA_UPDATE_RECTS];
+    unsigned lim = max < VGA_UPDATE_RECTS ? max : VGA_UPDATE_RECTS;
+    unsigned n = vga_display_dirty_rects(d, tmp, lim);
+    for (unsigned i = 0; i < n && i < lim; i++)
+        rects[i] = (struct pdm_rect){tmp[i].x, tmp[i].y, tmp[i].w, tmp[i].h};
+    *pixels = d->pixels;
+    *width = d->width;
+    *height = d->height;
+    *nrects = n > lim ? max + 1 : n; /* more than max: everything */
+    *resized = !was_valid || d->width != ow || d->height != oh || d->kind != okind;
+    return CAP_OK;
+}
+
+static const struct pdm_display_iface vga_pdm_display_ops = {.snapshot = vga_pdm_snapshot,
+                                                             .update = vga_pdm_update};
 
 static const void *vga_query_interface(struct pdm_dev *dev, const char *iface)
 {

@@ -17,7 +17,7 @@
  * get); fe_display_invalidate makes the next refresh send everyone the
  * full picture.
  *
- * Not thread-hostile: attach, detach, invalidate and snapshot may be called
+ * Not thread-hostile: attach, detach and invalidate may be called
  * from any thread, including from a framebuffer's own callback (detach of
  * itself from its callback is allowed and takes effect after it returns).
  */
@@ -40,17 +40,28 @@ struct fe_framebuffer_ops {
      * `pixels` points at the picture's top-left pixel. */
     void (*update)(void *ctx, const uint32_t *pixels, unsigned stride, unsigned x, unsigned y,
                    unsigned w, unsigned h);
-    /* Optional: called after the last update of one refresh (a frame is
-     * complete: present it, flush the encoder). */
+    /* Optional: called after the last update of a refresh that sent this
+     * framebuffer anything (a frame is complete: present it, flush the
+     * encoder); a refresh where nothing changed calls nothing. */
     void (*frame_done)(void *ctx);
 };
 
-/* Creates the hub of `vm` (no thread yet). CAP_E_OUTOFMEMORY. */
+/* The refresh rate the VM process uses. */
+#define FE_DISPLAY_HZ_DEFAULT 30
+
+/* Creates the hub of `vm` (no thread yet), refreshing at most hz (1..1000;
+ * 0: FE_DISPLAY_HZ_DEFAULT) times a second. It reads the screen through
+ * vm_pdm(vm) (pdm_display_update), so it must be destroyed before the VM.
+ * CAP_E_INVALIDARG past 1000; CAP_E_OUTOFMEMORY. */
 cap_result fe_display_create(struct vm *vm, unsigned hz, struct fe_display **out);
-/* Stops the thread (no callback runs after it returns) and frees it. */
+/* Stops the thread (no callback runs after it returns) and frees it; the
+ * framebuffers still attached are dropped without a call. Not from a
+ * framebuffer's callback. */
 void fe_display_destroy(struct fe_display *d);
 
-/* Attaches a framebuffer; *id (> 0) names it for detach. CAP_E_NOTIMPL
+/* Attaches a framebuffer; *id (> 0) names it for detach. `ops` and `ctx`
+ * must stay valid until it is detached. The refresh thread starts with the
+ * first attach. CAP_E_POINTER without resize or update; CAP_E_NOTIMPL
  * (error info "the machine has no display") without a display device. */
 cap_result fe_display_attach(struct fe_display *d, const struct fe_framebuffer_ops *ops,
                              void *ctx, unsigned *id);

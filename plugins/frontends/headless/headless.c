@@ -42,12 +42,12 @@ static void *signal_thread(void *arg)
     }
 }
 
-static cap_result headless_attach(struct vm *vm, void **state)
+static cap_result headless_attach(const struct vm_frontend_env *env, void **state)
 {
     struct headless *h = calloc(1, sizeof(*h));
     if (!h)
         return cap_error_set(CAP_E_OUTOFMEMORY, "headless", NULL, "out of memory");
-    h->vm = vm;
+    h->vm = env->vm;
     int err = pthread_create(&h->thread, NULL, signal_thread, h);
     if (err) {
         free(h);

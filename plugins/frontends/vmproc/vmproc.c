@@ -15,6 +15,7 @@
 #include <capsule/registry.h>
 
 #include "cpum/cpum_profile.h"
+#include "display/display.h"
 #include "em/em.h"
 #include "loader/loader.h"
 #include "pdm.h"
@@ -43,6 +44,8 @@ struct vmproc {
     struct vm *vm;
     const struct vm_frontend *frontend;
     void *fe_state;
+    struct fe_display *display; /* the VM's display hub: after vm_create, before vm_destroy */
+    struct vm_frontend_env fe_env;
     struct inputfeed *feed; /* --input-feed, while the VM runs */
     /* the machine: layout and device table (values point into opts,
      * dev_text, sercon_text, fwt) and the table as PDM takes it */
@@ -396,6 +399,8 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     };
     rc = vm_create(&cfg, &p->vm);
     if (CAP_SUCCEEDED(rc))
+        rc = fe_display_create(p->vm, FE_DISPLAY_HZ_DEFAULT, &p->display);
+    if (CAP_SUCCEEDED(rc))
         rc = load_image(p, p->vm);
     if (CAP_FAILED(rc))
         goto fail;
@@ -437,7 +442,8 @@ static int exit_status(struct vmproc *p, enum vm_state st)
 
 cap_result vmproc_start(struct vmproc *p)
 {
-    cap_result rc = p->frontend->attach(p->vm, &p->fe_state);
+    p->fe_env = (struct vm_frontend_env){.vm = p->vm, .display = p->display};
+    cap_result rc = p->frontend->attach(&p->fe_env, &p->fe_state);
     if (CAP_SUCCEEDED(rc))
         rc = vm_start(p->vm);
     if (CAP_SUCCEEDED(rc) && p->opts.input_feed)
@@ -491,6 +497,11 @@ struct vm *vmproc_vm(struct vmproc *p)
     return p->vm;
 }
 
+struct fe_display *vmproc_display(struct vmproc *p)
+{
+    return p->display;
+}
+
 cap_result vmproc_set_medium(struct vmproc *p, const char *bus, unsigned port, unsigned device,
                              const char *path, bool force)
 {
@@ -511,6 +522,7 @@ void vmproc_destroy(struct vmproc *p)
     vmproc_inputfeed_stop(p->feed);
     if (p->fe_state)
         p->frontend->detach(p->fe_state);
+    fe_display_destroy(p->display);
     vm_destroy(p->vm);
     cap_registry_destroy(p->registry);
     for (unsigned i = 0; i < VMPROC_MAX_EXTRA_DEVICES; i++)

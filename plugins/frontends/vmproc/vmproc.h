@@ -153,6 +153,8 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state);
  * (asked: auto): ..."); "" if it did not say. */
 const char *vmproc_engine_reason(struct vmproc *p);
 struct vm *vmproc_vm(struct vmproc *p);
+/* The VM's display hub (display/display.h), created with the VM. */
+struct fe_display *vmproc_display(struct vmproc *p);
 /* The host changes the medium of the VM's drive on `bus` ("ide", ...),
  * `port`, `device` (controlvm dvdattach): pdm_drive_set_medium on the
  * drive --drive made there; `path` NULL ejects. CAP_E_INVALIDARG

@@ -508,7 +508,9 @@ START_TEST(test_headless_detach)
     /* attach/detach with no run in between */
     struct vmproc *p = create_ok(&g.o);
     void *state = NULL;
-    ck_assert_int_eq(headless_frontend.attach(vmproc_vm(p), &state), CAP_OK);
+    struct vm_frontend_env env = {.vm = vmproc_vm(p), .display = vmproc_display(p)};
+    ck_assert_ptr_nonnull(env.display);
+    ck_assert_int_eq(headless_frontend.attach(&env, &state), CAP_OK);
     ck_assert_ptr_nonnull(state);
     headless_frontend.detach(state);
     vmproc_destroy(p);
