@@ -137,8 +137,8 @@ cap_result pdm_add_devreg(struct pdm *pdm, const struct pdm_devreg *reg)
 {
     if (!pdm)
         return CAP_E_POINTER;
-    cap_result rc = check_devreg(reg, reg && reg->abi == PDM_DEVREG_ABI && reg->name ? reg->name
-                                                                                     : "(built-in)");
+    cap_result rc = check_devreg(
+        reg, reg && reg->abi == PDM_DEVREG_ABI && reg->name ? reg->name : "(built-in)");
     if (CAP_FAILED(rc))
         return rc;
     struct pdm_builtin *b = calloc(1, sizeof(*b));
@@ -216,8 +216,12 @@ static cap_result instantiate_one(struct pdm *pdm, const struct pdm_dev_config *
         return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
     snprintf(inst->name, sizeof(inst->name), "%s%u", reg->name, n);
     inst->pdm = pdm;
-    inst->dev = (struct pdm_dev){.abi = PDM_DEVREG_ABI, .hlp = &pdm_hlp_table, .reg = reg,
-                                 .instance = n, .name = inst->name, .vmm = inst};
+    inst->dev = (struct pdm_dev){.abi = PDM_DEVREG_ABI,
+                                 .hlp = &pdm_hlp_table,
+                                 .reg = reg,
+                                 .instance = n,
+                                 .name = inst->name,
+                                 .vmm = inst};
     inst->dev.data = calloc(1, reg->instance_size ? reg->instance_size : 1);
     if (!inst->dev.data) {
         free(inst);
@@ -323,8 +327,8 @@ cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n)
 {
     if (!pdm || (n && !codes))
         return CAP_E_POINTER;
-    cap_result rc = cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL,
-                                  "this VM has no keyboard device");
+    cap_result rc =
+        cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL, "this VM has no keyboard device");
     struct pdm_dev *dev = NULL;
     pdm_lock(pdm);
     const struct pdm_keyboard_iface *kbd = first_iface(pdm, PDM_IFACE_KEYBOARD, &dev);
@@ -359,8 +363,8 @@ cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz
         return CAP_E_POINTER;
     if (x > PDM_MOUSE_ABS_MAX || y > PDM_MOUSE_ABS_MAX || (buttons & ~PDM_MOUSE_BUTTONS))
         return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
-                             "absolute pointer event out of range (x %u, y %u, buttons %#x)", x,
-                             y, buttons);
+                             "absolute pointer event out of range (x %u, y %u, buttons %#x)", x, y,
+                             buttons);
     cap_result rc = cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL,
                                   "this VM has no absolute pointing device (no tablet)");
     struct pdm_dev *dev = NULL;
@@ -372,6 +376,18 @@ cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz
     }
     pdm_unlock(pdm);
     return rc;
+}
+
+bool pdm_mouse_abs_active(struct pdm *pdm)
+{
+    if (!pdm)
+        return false;
+    struct pdm_dev *dev = NULL;
+    pdm_lock(pdm);
+    const struct pdm_mouse_abs_iface *m = first_iface(pdm, PDM_IFACE_MOUSE_ABS, &dev);
+    bool active = m && m->put_event && (!m->active || m->active(dev));
+    pdm_unlock(pdm);
+    return active;
 }
 
 cap_result pdm_acpi_power_button(struct pdm *pdm)

@@ -261,8 +261,15 @@ cap_result pdm_mouse_put(struct pdm *pdm, int32_t dx, int32_t dy, int32_t dz, ui
  * tablet). CAP_E_NOTIMPL (error info) without one; CAP_E_INVALIDARG for
  * coordinates past the maximum or unknown button bits. Any thread.
  */
-cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz,
-                             uint32_t buttons);
+cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz, uint32_t buttons);
+
+/*
+ * Whether absolute pointer events reach the guest now: a device offers
+ * PDM_IFACE_MOUSE_ABS and its guest driver takes events (a frontend then
+ * need not grab the pointer; else it falls back to pdm_mouse_put). Any
+ * thread.
+ */
+bool pdm_mouse_abs_active(struct pdm *pdm);
 
 /*
  * A press of the ACPI power button from a frontend: the first device that

@@ -271,7 +271,14 @@ static cap_result vinput_put_event(struct pdm_dev *dev, uint32_t x, uint32_t y, 
     return CAP_OK;
 }
 
-static const struct pdm_mouse_abs_iface vinput_mouse_abs = {.put_event = vinput_put_event};
+static bool vinput_active(struct pdm_dev *dev)
+{
+    struct vinput *s = dev->data;
+    return virtio_pci_running(&s->vp) && s->vp.q[VINPUT_EVENTQ].enabled;
+}
+
+static const struct pdm_mouse_abs_iface vinput_mouse_abs = {.put_event = vinput_put_event,
+                                                            .active = vinput_active};
 
 /* The driver's status events (LEDs and the like): taken and returned. */
 static void drain_status(struct vinput *s)

@@ -243,7 +243,9 @@ START_TEST(test_events)
     machine();
     /* no driver yet: events are kept, never an error */
     ck_assert_int_eq(pdm_mouse_put_abs(h.pdm, 10, 20, 0, 0), CAP_OK);
+    ck_assert(!pdm_mouse_abs_active(h.pdm));
     driver_init();
+    ck_assert(pdm_mouse_abs_active(h.pdm));
     /* buffers: the state the host left comes at once */
     post(16);
     expect("3 0 10;3 0x1 20;0 0 0");
