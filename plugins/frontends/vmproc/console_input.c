@@ -329,10 +329,7 @@ static cap_result ms_PutMouseEvent(IMouse *self, int32_t dx, int32_t dy, int32_t
     return CAP_FAILED(rc) ? pointer_error(rc, "the machine has no mouse") : CAP_OK;
 }
 
-/* Pixel p (1-based) of a screen `size` pixels long on the tablet's axis:
- * the first pixel is 0, the last PDM_MOUSE_ABS_MAX; beyond the screen is
- * its edge. */
-static uint32_t to_abs(int32_t p, unsigned size)
+uint32_t console_input_to_abs(int32_t p, unsigned size)
 {
     if (p < 1 || size < 2)
         return 0;
@@ -365,7 +362,8 @@ static cap_result ms_PutMouseEventAbsolute(IMouse *self, int32_t x, int32_t y, i
                              "the machine has no display: absolute positions are in its pixels");
     if (CAP_FAILED(rc))
         return pointer_error(rc, "the machine has no display");
-    rc = pdm_mouse_put_abs(pdm, to_abs(x, w), to_abs(y, h), dz, buttons);
+    rc =
+        pdm_mouse_put_abs(pdm, console_input_to_abs(x, w), console_input_to_abs(y, h), dz, buttons);
     return CAP_FAILED(rc) ? pointer_error(rc, no_tablet) : CAP_OK;
 }
 

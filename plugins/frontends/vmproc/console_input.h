@@ -58,6 +58,12 @@ struct console_input {
     pthread_mutex_t typing; /* one keyboard call feeds the keyboard at a time */
 };
 
+/* Pixel `p` (1-based, IMouse's putMouseEventAbsolute) of a screen `size`
+ * pixels long on the tablet's axis (pdm_mouse_put_abs): the first pixel is
+ * 0, the last PDM_MOUSE_ABS_MAX, rounded to the nearest; a position beyond
+ * the screen is its edge. */
+uint32_t console_input_to_abs(int32_t p, unsigned size);
+
 void console_input_init(struct console_input *in, const struct console_input_owner *owner);
 void console_input_fini(struct console_input *in);
 

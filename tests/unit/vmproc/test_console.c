@@ -11,6 +11,7 @@
  */
 #include <check.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +22,9 @@
 #include <capsule/object.h>
 #include <capsule/uuid.h>
 
+#include "console_input.h"
 #include "managed.h"
+#include "pdmdev.h"
 #include "vmproc_test.h"
 
 #define ck_error(expr, code, part)                                                                 \
@@ -642,6 +645,22 @@ START_TEST(test_input_no_vm)
 }
 END_TEST
 
+/* IMouse's pixels on the tablet's axis. */
+START_TEST(test_input_to_abs)
+{
+    ck_assert_uint_eq(console_input_to_abs(1, 800), 0);
+    ck_assert_uint_eq(console_input_to_abs(800, 800), PDM_MOUSE_ABS_MAX);
+    ck_assert_uint_eq(console_input_to_abs(2, 3), (PDM_MOUSE_ABS_MAX + 1) / 2); /* the middle */
+    ck_assert_uint_eq(console_input_to_abs(400, 800), 0x3feb); /* 399 * 0x7fff / 799, rounded */
+    ck_assert_uint_eq(console_input_to_abs(0, 800), 0);        /* beyond: the edges */
+    ck_assert_uint_eq(console_input_to_abs(INT32_MIN, 800), 0);
+    ck_assert_uint_eq(console_input_to_abs(801, 800), PDM_MOUSE_ABS_MAX);
+    ck_assert_uint_eq(console_input_to_abs(INT32_MAX, 800), PDM_MOUSE_ABS_MAX);
+    ck_assert_uint_eq(console_input_to_abs(1, 1), 0); /* a screen of one pixel */
+    ck_assert_uint_eq(console_input_to_abs(5, 0), 0); /* or none */
+}
+END_TEST
+
 /* ---- a VM behind the console ---------------------------------------------------------------- */
 
 START_TEST(test_console_drives_vm)
@@ -855,7 +874,7 @@ Suite *console_suite(void)
     VT_CASE(s, "session", 0, test_session_unlocked, test_identity, test_assign_machine,
             test_finish_once, test_end_power_up);
     VT_CASE(s, "no_vm", 0, test_console_no_vm, test_debugger_no_vm, test_input_no_vm,
-            test_done_progress);
+            test_input_to_abs, test_done_progress);
     VT_CASE(s, "vm", VT_TIMEOUT, test_console_drives_vm, test_power_up_fails);
     TCase *tc = tcase_create("vm_ends");
     tcase_set_timeout(tc, VT_TIMEOUT);
