@@ -9,10 +9,10 @@
 # so the checks compare the exact bytes. In a temporary CAPSULE_HOME, under
 # rem. Checked:
 #  - scancodes arrive as given (300 of them too, in several calls);
-#    "Hello, World!" arrives as the US layout's
-#    32 set-1 bytes, in order, though the controller buffers only 16 (the
-#    VM process feeds them as the guest reads); a file of 200 lines (more
-#    than one API call's worth) arrives whole; Ctrl-Alt-Del, releaseKeys;
+#    "Hello, World!" arrives as the US layout's 32 set-1 bytes, in order,
+#    though the controller buffers only 16 (the VM process feeds them as
+#    the guest reads); a file of 200 lines (more than one API call's worth)
+#    arrives whole; Ctrl-Alt-Del, releaseKeys;
 #  - mouse motion and buttons arrive as PS/2 packets; without a tablet the
 #    absolute event is refused with the reason (a BIOS machine with the
 #    virtio tablet takes it; invalidateAndUpdate on its screen);
