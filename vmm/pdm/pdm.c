@@ -295,18 +295,6 @@ int pdm_get_interrupt_cpu(struct pdm *pdm, unsigned cpu)
     return v;
 }
 
-const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned instance,
-                                const char *iface)
-{
-    struct pdm_dev *dev = pdm && device && iface ? pdm_find_device(pdm, device, instance) : NULL;
-    if (!dev || !dev->reg->ops->query_interface)
-        return NULL;
-    pdm_lock(pdm);
-    const void *p = dev->reg->ops->query_interface(dev, iface);
-    pdm_unlock(pdm);
-    return p;
-}
-
 /* The first device offering `iface` and that interface, or NULL; the
  * caller holds the PDM lock. */
 static const void *first_iface(struct pdm *pdm, const char *iface, struct pdm_dev **dev)
@@ -321,6 +309,28 @@ static const void *first_iface(struct pdm *pdm, const char *iface, struct pdm_de
         }
     }
     return NULL;
+}
+
+const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned instance,
+                                const char *iface)
+{
+    if (!pdm || !iface)
+        return NULL;
+    const void *p = NULL;
+    if (!device) {
+        struct pdm_dev *first = NULL;
+        pdm_lock(pdm);
+        p = first_iface(pdm, iface, &first);
+        pdm_unlock(pdm);
+        return p;
+    }
+    struct pdm_dev *dev = pdm_find_device(pdm, device, instance);
+    if (!dev || !dev->reg->ops->query_interface)
+        return NULL;
+    pdm_lock(pdm);
+    p = dev->reg->ops->query_interface(dev, iface);
+    pdm_unlock(pdm);
+    return p;
 }
 
 cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n)

@@ -230,8 +230,10 @@ int pdm_get_interrupt_cpu(struct pdm *pdm, unsigned cpu);
 
 /*
  * The interface `iface` (PDM_IFACE_* in pdmdev.h) of instance `instance`
- * of device `device`, or NULL. Call its functions only through the PDM
- * wrappers below (they take the device lock).
+ * of device `device`, or NULL; with `device` NULL, that of the first
+ * device offering it (the one the wrappers below use: "does this VM have a
+ * tablet?"). Call its functions only through the PDM wrappers below (they
+ * take the device lock).
  */
 const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned instance,
                                 const char *iface);
@@ -239,8 +241,11 @@ const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned in
 /*
  * Keyboard input from a frontend: queues `n` scancodes (set 1, as the
  * guest reads them from a translating i8042) into the first device that
- * offers PDM_IFACE_KEYBOARD. CAP_E_NOTIMPL (error info) without one. Any
- * thread.
+ * offers PDM_IFACE_KEYBOARD. All or none: CAP_FALSE_RESULT (not a
+ * failure) when the device's buffer has no room for all n now - nothing is
+ * queued, try again once the guest has read some (a sequence longer than
+ * the buffer must be split). CAP_E_NOTIMPL (error info) without a keyboard.
+ * Any thread.
  */
 cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n);
 

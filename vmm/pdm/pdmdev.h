@@ -129,7 +129,9 @@ struct pdm_dev_ops {
 /* ---- interfaces devices offer (ops->query_interface) ------------------------ */
 
 /* A keyboard: frontends queue scancodes as the guest should read them
- * (set 1). Reached through pdm_keyboard_put (pdm.h). */
+ * (set 1), all n or none: CAP_FALSE_RESULT (a success code) when the
+ * device's buffer has no room for all of them now. Reached through
+ * pdm_keyboard_put (pdm.h). */
 #define PDM_IFACE_KEYBOARD "keyboard"
 struct pdm_keyboard_iface {
     cap_result (*put_scancodes)(struct pdm_dev *dev, const uint8_t *codes, size_t n);
