@@ -20,7 +20,13 @@ own, not the emulator's lifetime. The driver also timestamps those lines as
 they arrive on the serial console (host column, a cross-check of the
 guest's clock). MB/s are 10^6 bytes per second; the figure per engine is
 the median of the reps; the ratio is Capsule / QEMU in MB/s (above 1:
-Capsule is faster). Both emulators keep the images in the host's page cache
+Capsule is faster). The guest also prints the first line of /proc/stat
+at each mark: the last columns are the share of the guest's CPU time
+during each dd that was neither idle nor waiting for I/O (near 100%: the
+guest's CPU, not the disk path, is what limits the rate). The driver reads
+the emulator's CPU time (all its threads, /proc/PID/task/*/schedstat) as
+each mark arrives: MB per emulator CPU second, the steadier figure on a
+host whose other work takes CPU time from the emulator, and its ratio. Both emulators keep the images in the host's page cache
 (no O_DIRECT on the host side: QEMU's default cache=writeback; Capsule's
 block layer uses plain pread/pwrite), and both guests have 256 MiB of RAM.
 
@@ -51,7 +57,7 @@ GUEST = r'''n=@SECTORS@ d=
 for s in /sys/block/sd? /sys/block/vd?; do [ "$(cat $s/size 2>/dev/null)" = $n ] && d=/dev/${s##*/}; done
 [ -n "$d" ] || { echo "BLK no disk of $n sectors"; exit 1; }
 echo "BLK disk $d"
-up() { cut -d" " -f1 /proc/uptime; }
+up() { echo $(cut -d" " -f1 /proc/uptime) $(head -1 /proc/stat); }
 i=0
 while [ $i -lt @REPS@ ]; do
 echo "BLK w $i $(up)"
@@ -103,9 +109,26 @@ def qemu_cmd(qemu, ctl, boot, blank):
     return cmd
 
 
+def cpu_ns(pid):
+    """CPU time of every thread of process PID so far (ns; schedstat)."""
+    total = 0
+    try:
+        for t in os.listdir('/proc/%d/task' % pid):
+            try:
+                with open('/proc/%d/task/%s/schedstat' % (pid, t)) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass  # the thread ended
+    except OSError:
+        pass
+    return total
+
+
 def run_once(cmd, timeout):
-    """Boots; returns (list of (write_s, read_s, host_write_s, host_read_s), None)
-    or (None, why)."""
+    """Boots; returns (list of (write_s, read_s, host_write_s, host_read_s,
+    write_busy, read_busy, write_cpu_s, read_cpu_s), None) or (None, why).
+    busy: the share of the guest's CPU time (/proc/stat) not idle or waiting
+    for I/O; cpu_s: the emulator process's CPU time (all threads)."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
@@ -129,8 +152,11 @@ def run_once(cmd, timeout):
         while b'\n' in buf:
             line, buf = buf.split(b'\n', 1)
             f = line.decode(errors='replace').strip().split()
-            if len(f) == 4 and f[0] == 'BLK' and f[1] in 'wre':
-                marks[(f[1], int(f[2]))] = (float(f[3]), now)
+            if len(f) >= 9 and f[0] == 'BLK' and f[1] in 'wre' and f[4] == 'cpu':
+                ticks = [int(x) for x in f[5:]]
+                idle = ticks[3] + ticks[4]  # idle, iowait
+                marks[(f[1], int(f[2]))] = (float(f[3]), now, sum(ticks) - idle, sum(ticks),
+                                            cpu_ns(p.pid))
     try:
         os.kill(p.pid, signal.SIGKILL)
     except ProcessLookupError:
@@ -141,7 +167,9 @@ def run_once(cmd, timeout):
     i = 0
     while ('e', i) in marks and ('r', i) in marks and ('w', i) in marks:
         w, r, e = marks[('w', i)], marks[('r', i)], marks[('e', i)]
-        reps.append((r[0] - w[0], e[0] - r[0], r[1] - w[1], e[1] - r[1]))
+        busy = lambda a, b: (b[2] - a[2]) / (b[3] - a[3]) if b[3] > a[3] else float('nan')  # noqa
+        reps.append((r[0] - w[0], e[0] - r[0], r[1] - w[1], e[1] - r[1], busy(w, r), busy(r, e),
+                     (r[4] - w[4]) / 1e9, (e[4] - r[4]) / 1e9))
         i += 1
     if b'=== capsule-batch end rc=0 ===' not in out:
         tail = out.decode(errors='replace').replace('\r', '').strip().splitlines()[-4:]
@@ -169,7 +197,8 @@ def main():
     res = {}
     print('in-guest dd %d MiB, bs=1M, O_DIRECT, median of %d reps per boot; MB/s (guest clock, '
           'host clock)' % (mib, reps))
-    print('%-7s %-12s %16s %16s' % ('', '', 'write MB/s', 'read MB/s'))
+    print('%-7s %-12s %16s %16s   %9s   %s' % ('', '', 'write MB/s', 'read MB/s',
+                                                'guest busy', 'MB per emulator CPU s: write read'))
     for ctl in ctls:
         emus = [('capsule ' + engine, capsule_cmd(build, engine, ctl, boot, blank))]
         emus.append(('qemu tcg', qemu_cmd(qemu, ctl, boot, blank) if qemu else None))
@@ -184,13 +213,15 @@ def main():
                 print('%-7s %-12s failed: %s' % (ctl, name, why))
                 rc = 1
                 continue
-            m = [statistics.median(g[k] for g in got) for k in range(4)]
-            res[(ctl, name)] = (rate(m[0]), rate(m[1]))
-            print('%-7s %-12s %7.1f (%6.1f) %7.1f (%6.1f)' %
-                  (ctl, name, rate(m[0]), rate(m[2]), rate(m[1]), rate(m[3])))
+            m = [statistics.median(g[k] for g in got) for k in range(8)]
+            res[(ctl, name)] = (rate(m[0]), rate(m[1]), rate(m[6]), rate(m[7]))
+            print('%-7s %-12s %7.1f (%6.1f) %7.1f (%6.1f)   %3.0f%% %3.0f%%   %7.1f %7.1f' %
+                  (ctl, name, rate(m[0]), rate(m[2]), rate(m[1]), rate(m[3]), 100 * m[4],
+                   100 * m[5], rate(m[6]), rate(m[7])))
         c, q = res.get((ctl, 'capsule ' + engine)), res.get((ctl, 'qemu tcg'))
         if c and q:
-            print('%-7s %-12s %16.2f %16.2f' % (ctl, 'capsule/qemu', c[0] / q[0], c[1] / q[1]))
+            print('%-7s %-12s %16.2f %16.2f   %9s   %7.2f %7.2f' %
+                  (ctl, 'capsule/qemu', c[0] / q[0], c[1] / q[1], '', c[2] / q[2], c[3] / q[3]))
         sys.stdout.flush()
     shutil.rmtree(tmp, ignore_errors=True)
     return rc
