@@ -62,13 +62,15 @@ USAGE="guestkit.sh [build] [--out DIR] [--force | --cached]
 KERNEL_META=linux-image-amd64
 # The drivers modules.gz carries (their dependencies come along): the disk
 # and CD-ROM controllers Capsule and QEMU give a guest, and the virtio-input
-# tablet with evdev (/dev/input/event*; Debian builds both as modules).
+# tablet with evdev (/dev/input/event*; Debian builds both as modules), and
+# the virtio-net adapter's virtio_net (net_failover and failover with it).
 DISK_MODULES="ata_piix ahci crct10dif_generic sd_mod sr_mod virtio_pci virtio_blk"
 INPUT_MODULES="virtio_input evdev"
-KIT_MODULES="$DISK_MODULES $INPUT_MODULES"
+NET_MODULES="virtio_net"
+KIT_MODULES="$DISK_MODULES $INPUT_MODULES $NET_MODULES"
 # Where they and their dependencies are in the package (the only parts of
 # its 400 MB of modules that are unpacked).
-MODULE_DIRS="drivers/ata drivers/scsi drivers/cdrom drivers/block drivers/virtio drivers/input lib crypto block"
+MODULE_DIRS="drivers/ata drivers/scsi drivers/cdrom drivers/block drivers/virtio drivers/input drivers/net net/core lib crypto block"
 BUSYBOX_PKG=busybox-static
 # Boot options the default guest needs, for every engine. Keep them here
 # only (quickstart, tests and the benchmark read them from `cmdline=`).

@@ -118,6 +118,10 @@ struct vm_config {
      * devices are built; every one must be taken by its device. */
     const struct pdm_drive_config *drives;
     size_t n_drives;
+    /* Network attachments on the devices (pdm.h: pdm_add_nic), added
+     * before the devices are built; every one must be taken. */
+    const struct pdm_nic_config *nics;
+    size_t n_nics;
     struct cap_registry *registry; /* must outlive the VM */
     /* One log line, no newline; `who` names the source ("em", "serial0").
      * NULL: stderr as "who: msg". Called from any VM thread. */

@@ -354,10 +354,14 @@ static cap_result create_modules(struct vm *vm)
     rc = pdm_create(&pi, &vm->pdm);
     for (size_t i = 0; CAP_SUCCEEDED(rc) && i < vm->cfg.n_drives; i++)
         rc = pdm_add_drive(vm->pdm, &vm->cfg.drives[i]);
+    for (size_t i = 0; CAP_SUCCEEDED(rc) && i < vm->cfg.n_nics; i++)
+        rc = pdm_add_nic(vm->pdm, &vm->cfg.nics[i]);
     if (CAP_SUCCEEDED(rc) && vm->cfg.n_devices)
         rc = pdm_instantiate(vm->pdm, vm->cfg.devices, vm->cfg.n_devices);
     if (CAP_SUCCEEDED(rc))
         rc = pdm_check_drives(vm->pdm);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_check_nics(vm->pdm);
     return rc;
 }
 

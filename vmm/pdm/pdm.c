@@ -61,6 +61,7 @@ static void inst_destroy(struct pdm_devinst *inst)
 {
     struct pdm *pdm = inst->pdm;
     pdm_blk_detach_inst(inst); /* waits for its I/O threads: not under the lock */
+    pdm_net_detach_inst(inst);
     pdm_lock(pdm);
     if (inst->construct_called && inst->dev.reg->ops->destruct)
         inst->dev.reg->ops->destruct(&inst->dev);
@@ -110,9 +111,11 @@ void pdm_destroy(struct pdm *pdm)
     if (!pdm)
         return;
     pdm_blk_stop_all(pdm); /* no completion may race with the destructors */
+    pdm_net_stop_all(pdm);
     destroy_after(pdm, NULL);
     pdm_pci_free(pdm);
     pdm_blk_free_all(pdm);
+    pdm_net_free_all(pdm);
     for (struct pdm_builtin *b = pdm->builtins, *n; b; b = n) {
         n = b->next;
         free(b);

@@ -194,6 +194,46 @@ cap_result pdm_add_drive(struct pdm *pdm, const struct pdm_drive_config *dc);
 cap_result pdm_check_drives(struct pdm *pdm);
 
 /*
+ * A network attachment (see "network adapters" in pdmdev.h): the backend
+ * on a device's network port. backend "nat": libslirp's user-mode NAT on
+ * the guest network 10.0.2.0/24 - the guest gets 10.0.2.15 by DHCP, the
+ * host's loopback is 10.0.2.2, DNS 10.0.2.3 - with port forwards from the
+ * host (TCP or UDP on host_addr:host_port, to guest_addr:guest_port;
+ * addresses in host byte order, guest_addr 0: 10.0.2.15). `trace`: a pcap
+ * file (LINKTYPE_ETHERNET) getting every frame both ways, or NULL.
+ */
+#define PDM_NET_MAX_HOSTFWD 16
+struct pdm_net_hostfwd {
+    bool udp;
+    uint32_t host_addr;
+    uint16_t host_port;
+    uint32_t guest_addr;
+    uint16_t guest_port;
+};
+
+struct pdm_nic_config {
+    const char *device; /* devreg name: "virtionet" */
+    unsigned instance;
+    const char *backend; /* "nat" */
+    const struct pdm_net_hostfwd *hostfwd;
+    size_t n_hostfwd; /* <= PDM_NET_MAX_HOSTFWD */
+    const char *trace;
+};
+
+/*
+ * Adds a network attachment before pdm_instantiate builds its device:
+ * starts the backend (NAT: binds the forwarded ports - CAP_E_INVALIDARG
+ * naming the one that is taken) and its I/O thread. A second attachment
+ * on the same device and instance: CAP_E_ALREADY_REGISTERED; an unknown
+ * backend CAP_E_INVALIDARG.
+ */
+cap_result pdm_add_nic(struct pdm *pdm, const struct pdm_nic_config *nc);
+
+/* CAP_OK when every attachment added so far was taken by its device, else
+ * CAP_E_INVALIDARG naming the first one nobody took. After pdm_instantiate. */
+cap_result pdm_check_nics(struct pdm *pdm);
+
+/*
  * The host changes the medium of a drive (a DVD: controlvm's eject and
  * insert): `path` NULL ejects, else the image is opened (as pdm_add_drive)
  * and inserted in place of what was in. The device is told

@@ -6,6 +6,7 @@
 #ifndef CAPSULE_VMM_PDM_INTERNAL_H
 #define CAPSULE_VMM_PDM_INTERNAL_H
 
+#include <poll.h>
 #include <pthread.h>
 
 #include "pdm.h"
@@ -86,6 +87,7 @@ struct pdm {
     const struct pdm_pci_bus_ops *pci_bus_ops;
     struct pdm_pci_fn *pci_fns;
     struct pdm_blk *drives; /* pdm_add_drive's, in order (pdm_blk.c) */
+    struct pdm_net *nics;   /* pdm_add_nic's, in order (pdm_net.c) */
 };
 
 extern const struct pdm_hlp pdm_hlp_table;
@@ -143,6 +145,32 @@ cap_result pdm_hlp_blk_submit(struct pdm_blk *blk, struct pdm_blk_req *req);
 void pdm_hlp_blk_cancel(struct pdm_blk *blk);
 void pdm_hlp_blk_set_locked(struct pdm_blk *blk, bool locked);
 cap_result pdm_hlp_blk_eject(struct pdm_blk *blk);
+
+/* Network attachments (pdm_net.c): as the block layer's. */
+void pdm_net_detach_inst(struct pdm_devinst *inst);
+void pdm_net_stop_all(struct pdm *pdm);
+void pdm_net_free_all(struct pdm *pdm);
+cap_result pdm_hlp_net_attach(struct pdm_dev *dev, const struct pdm_net_port *port, void *user,
+                              struct pdm_net **out);
+cap_result pdm_hlp_net_send(struct pdm_net *net, const void *frame, size_t len);
+
+/* The NAT backend (pdm_nat.c, libslirp), run by a network attachment's I/O
+ * thread: every call from that thread only (slirp is single-threaded), but
+ * create / destroy before it starts and after it stopped. Frames to the
+ * guest go to pdm_net_deliver. */
+struct pdm_nat;
+cap_result pdm_nat_create(struct pdm_net *net, const struct pdm_nic_config *nc,
+                          struct pdm_nat **out);
+void pdm_nat_destroy(struct pdm_nat *nat);
+/* Adds the backend's sockets to *pfds (grown as needed; *n used of *cap)
+ * and lowers *timeout_ms to its next timer. */
+cap_result pdm_nat_fill(struct pdm_nat *nat, struct pollfd **pfds, size_t *n, size_t *cap,
+                        int *timeout_ms);
+/* After poll: the sockets' events (pfds as filled), expired timers. */
+void pdm_nat_poll(struct pdm_nat *nat, const struct pollfd *pfds, bool poll_failed);
+/* A frame from the guest. */
+void pdm_nat_input(struct pdm_nat *nat, const void *frame, size_t len);
+void pdm_net_deliver(struct pdm_net *net, const void *frame, size_t len);
 
 cap_result pdm_ssm_put(struct pdm_ssm *ssm, const void *buf, size_t len);
 cap_result pdm_ssm_get(struct pdm_ssm *ssm, void *buf, size_t len);

@@ -75,8 +75,9 @@ extern "C" {
  *    pci_bar_map (issue 12).
  * 6: the block layer: hlp->blk_* (drives on a device's LUNs).
  * 7: typed configuration (pdm.h's struct pdm_cfg_value), hlp->cfg_bytes.
- * 8: struct pdm_display_iface's update (the display hub's dirty rectangles). */
-#define PDM_DEVREG_ABI 8u
+ * 8: struct pdm_display_iface's update (the display hub's dirty rectangles).
+ * 9: network attachments: hlp->net_attach, net_send (issue 15). */
+#define PDM_DEVREG_ABI 9u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
@@ -374,6 +375,39 @@ struct pdm_blk_port {
     void (*medium_changed)(struct pdm_dev *dev, void *user, bool present);
 };
 
+/* ---- network adapters: a backend on the device's network port -------------
+ *
+ * A network adapter (virtio-net, an e1000) gets its backend from PDM, as a
+ * storage controller its drives: the machine's configuration (pdm.h:
+ * struct pdm_nic_config, capsule-vm --nic) names device and instance and
+ * the backend ("nat": libslirp's user-mode NAT); the device asks for it at
+ * construct with hlp->net_attach and gets a struct pdm_net, or nothing
+ * (the cable is not plugged anywhere).
+ *
+ * The backend runs on its own I/O thread, never the vCPU's. Frames are
+ * Ethernet frames without the FCS, 14 to PDM_NET_FRAME_MAX bytes.
+ *  guest -> host: hlp->net_send copies the frame into the backend's queue
+ *     and returns at once; the queue is bounded (PDM_NET_QUEUE_MAX frames):
+ *     past it the frame is dropped and counted (CAP_FALSE_RESULT), as a
+ *     wire drops what a switch cannot take.
+ *  host -> guest: port->receive is called from the I/O thread with the
+ *     device lock held (as every device op); the device copies the frame
+ *     into a buffer the guest posted, or drops it (no buffer, link down,
+ *     driver not ready) and answers false: PDM counts the drop. Nothing is
+ *     queued for the device: the guest's TCP retransmits what was dropped.
+ * Counters under /PDM/Net/<device><instance>/ in the VM's STAM registry.
+ */
+struct pdm_net;
+
+#define PDM_NET_FRAME_MIN 14u    /* an Ethernet header */
+#define PDM_NET_FRAME_MAX 65550u /* the largest frame net_send takes */
+#define PDM_NET_QUEUE_MAX 512u   /* guest -> host frames queued, at most */
+
+struct pdm_net_port {
+    /* A frame for the guest (see above): true when the device took it. */
+    bool (*receive)(struct pdm_dev *dev, void *user, const void *frame, size_t len);
+};
+
 typedef void (*pdm_timer_fn)(struct pdm_dev *dev, void *user, uint64_t now_ns);
 
 /* The VMM's services to a device. Every function takes the calling device
@@ -524,6 +558,17 @@ struct pdm_hlp {
     void (*blk_cancel)(struct pdm_blk *blk);
     void (*blk_set_locked)(struct pdm_blk *blk, bool locked);
     cap_result (*blk_eject)(struct pdm_blk *blk);
+
+    /* ---- network attachments (ABI 9; "network adapters" above) ---- */
+    /* net_attach: the backend the configuration puts on this device
+     * (construct only): CAP_OK and *out, or CAP_FALSE_RESULT and NULL when
+     * there is none; CAP_E_ALREADY_REGISTERED when attached twice; the
+     * port table must outlive the device. net_send: a frame to the host
+     * side (copied): CAP_OK queued, CAP_FALSE_RESULT dropped (queue full,
+     * or a length outside PDM_NET_FRAME_MIN..PDM_NET_FRAME_MAX). */
+    cap_result (*net_attach)(struct pdm_dev *dev, const struct pdm_net_port *port, void *user,
+                             struct pdm_net **out);
+    cap_result (*net_send)(struct pdm_net *net, const void *frame, size_t len);
 };
 
 /* A device instance, as the device sees it. Filled by PDM; read-only. */

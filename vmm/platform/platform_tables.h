@@ -66,6 +66,12 @@
  * (vga at 00:02.0, virtio-blk's drives after it) and stays clear of the
  * AHCI's 00:0d.0. */
 #define PLATFORM_TABLET_DEVFN 0x70u
+/* Network adapter n (0-3, capsule-vm --nic): 00:03.0 onwards, where
+ * VirtualBox and QEMU put the first one (Linux names it enp0s3). Built
+ * before the devices that take the first free slot (virtio-blk's drives),
+ * so those move past them. */
+#define PLATFORM_NIC_DEVFN(n) ((0x03u + (n)) << 3)
+#define PLATFORM_MAX_NICS     4u
 
 /* ---- fw_cfg files and the BIOS linker/loader ------------------------------ */
 

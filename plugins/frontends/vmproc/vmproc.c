@@ -20,6 +20,7 @@
 #include "loader/loader.h"
 #include "pdm.h"
 #include "platform/platform.h"
+#include "platform/platform_tables.h"
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 #include "vmproc_fwtables.h"
@@ -58,6 +59,8 @@ struct vmproc {
     struct vmproc_fwtables fwt; /* ACPI + SMBIOS for fw_cfg (bios), the UUID */
     char engine_reason[256];
     struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
+    struct pdm_nic_config nics[VMPROC_MAX_NICS];       /* from opts.nics */
+    struct pdm_net_hostfwd fwd[VMPROC_MAX_NICS][VMPROC_MAX_HOSTFWD];
     uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
     uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
 };
@@ -247,6 +250,22 @@ static cap_result build_device_list(struct vmproc *p)
     char msg[256];
     if (CAP_FAILED(platform_init(&pc, &p->plat, msg, sizeof(msg))))
         return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "the machine: %s", msg);
+    /* --nic: the adapters at their fixed slots, before the devices taking
+     * the first free one */
+    for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < o->n_nics; i++) {
+        const struct vmproc_nic *n = &p->opts.nics[i];
+        struct platform_device *d = platform_device_add(&p->plat, "virtionet");
+        if (!d)
+            return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                                 "--nic: more than %u devices", MAX_DEVICES);
+        rc = platform_device_set(d, PDM_CFG_I("devfn", PLATFORM_NIC_DEVFN(i)), msg, sizeof(msg));
+        if (CAP_SUCCEEDED(rc))
+            rc = platform_device_set(d, PDM_CFG_B("link", n->link), msg, sizeof(msg));
+        if (CAP_SUCCEEDED(rc) && n->mac[0])
+            rc = platform_device_set(d, PDM_CFG_S("mac", n->mac), msg, sizeof(msg));
+        if (CAP_FAILED(rc))
+            return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "--nic: %s", msg);
+    }
     for (const struct frontend_row *r = frontend_rows; r->device; r++) {
         struct platform_device *d = r->when(o) ? platform_device_add(&p->plat, r->device) : NULL;
         if (d)
@@ -280,6 +299,28 @@ static void build_drive_list(struct vmproc *p)
             .path = d->file,
             .format = d->format,
             .readonly = d->readonly,
+        };
+    }
+}
+
+/* --nic -> PDM's network attachments (virtionet instance i: the i-th). */
+static void build_nic_list(struct vmproc *p)
+{
+    for (unsigned i = 0; i < p->opts.n_nics; i++) {
+        const struct vmproc_nic *n = &p->opts.nics[i];
+        for (unsigned j = 0; j < n->n_fwd; j++)
+            p->fwd[i][j] = (struct pdm_net_hostfwd){.udp = n->fwd[j].udp,
+                                                    .host_addr = n->fwd[j].host_addr,
+                                                    .host_port = n->fwd[j].host_port,
+                                                    .guest_addr = n->fwd[j].guest_addr,
+                                                    .guest_port = n->fwd[j].guest_port};
+        p->nics[i] = (struct pdm_nic_config){
+            .device = "virtionet",
+            .instance = i,
+            .backend = n->attachment,
+            .hostfwd = p->fwd[i],
+            .n_hostfwd = n->n_fwd,
+            .trace = n->trace,
         };
     }
 }
@@ -377,6 +418,7 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     if (CAP_SUCCEEDED(rc))
         rc = build_device_list(p);
     build_drive_list(p);
+    build_nic_list(p);
     if (CAP_SUCCEEDED(rc))
         rc = open_registry(p);
     if (CAP_FAILED(rc))
@@ -391,6 +433,8 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         .n_devices = p->ndevs,
         .drives = p->drives,
         .n_drives = o->n_drives,
+        .nics = p->nics,
+        .n_nics = o->n_nics,
         .registry = p->registry,
         .log = vm_log,
         .log_ctx = p,

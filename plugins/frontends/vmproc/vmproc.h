@@ -59,6 +59,30 @@ struct vmproc_drive {
     const char *file;   /* NULL: an empty DVD drive */
 };
 
+#define VMPROC_MAX_NICS    4
+#define VMPROC_MAX_HOSTFWD 16
+
+/* One hostfwd= of --nic: the host's address and port (host byte order) to
+ * the guest's (guest_addr 0: the guest's DHCP address, 10.0.2.15). */
+struct vmproc_hostfwd {
+    bool udp;
+    uint32_t host_addr;
+    uint16_t host_port;
+    uint32_t guest_addr;
+    uint16_t guest_port;
+};
+
+/* One --nic (vmproc_nic.c): an adapter and its attachment. */
+struct vmproc_nic {
+    const char *attachment; /* "nat" */
+    const char *model;      /* "virtio" */
+    char mac[18];           /* "" : the device's default (52:54:00:12:34:56 + adapter) */
+    bool link;              /* link=on (default) */
+    struct vmproc_hostfwd fwd[VMPROC_MAX_HOSTFWD];
+    unsigned n_fwd;
+    const char *trace; /* trace=FILE: a pcap of every frame; NULL: none */
+};
+
 struct vmproc_opts {
     const char *kernel; /* required unless firmware is "bios" (then refused) */
     /* "none" (default: the loader boots `kernel` directly, again at every
@@ -116,6 +140,10 @@ struct vmproc_opts {
      * the argument (file= is its rest) */
     struct vmproc_drive drives[VMPROC_MAX_DRIVES];
     unsigned n_drives;
+    /* --nic nat[,model=virtio][,mac=M][,link=on|off][,hostfwd=R]...
+     * [,trace=FILE] (repeatable): the network adapters, in order */
+    struct vmproc_nic nics[VMPROC_MAX_NICS];
+    unsigned n_nics;
 };
 
 /* Defaults for every field. */
@@ -135,6 +163,12 @@ void vmproc_usage(FILE *f);
  * the same port and device. `spec` must outlive the options. */
 int vmproc_parse_drive(const char *spec, struct vmproc_drive *d, FILE *err);
 int vmproc_add_drive(struct vmproc_opts *o, const char *spec, FILE *err);
+
+/* One --nic argument (vmproc_nic.c): 0, or -1 with the reason on `err`
+ * (a usage error); vmproc_add_nic also bounds their number. `spec` must
+ * outlive the options. */
+int vmproc_parse_nic(const char *spec, struct vmproc_nic *n, FILE *err);
+int vmproc_add_nic(struct vmproc_opts *o, const char *spec, FILE *err);
 
 struct vmproc;
 

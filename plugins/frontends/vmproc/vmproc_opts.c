@@ -67,6 +67,13 @@ void vmproc_usage(FILE *f)
             "                       device 0-1 (master, slave); sata: port 0-29 (AHCI),\n"
             "                       device 0; virtio: port 0-15, device 0, disks only; a\n"
             "                       cdrom is read-only and may be empty\n"
+            "  --nic SPEC           a network adapter (repeatable, up to 4; PCI 00:03.0\n"
+            "                       onwards): nat[,model=virtio][,mac=52:54:00:12:34:56]\n"
+            "                       [,link=on|off][,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-\n"
+            "                       [GUESTADDR]:GUESTPORT]...[,trace=FILE]; nat: the guest\n"
+            "                       gets 10.0.2.15 by DHCP, the host's loopback is 10.0.2.2,\n"
+            "                       DNS 10.0.2.3; hostfwd binds HOSTADDR (127.0.0.1 when\n"
+            "                       empty) on the host; trace= (last) writes a pcap\n"
             "  --initrd FILE        initial ramdisk (Linux, multiboot module 0)\n"
             "  --append STRING      kernel command line\n"
             "  --memory MB          guest RAM (default 64, %u to %u: what %u-bit guest\n"
@@ -213,7 +220,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_BOOT,
         O_DRIVE,
         O_SCREENSHOT,
-        O_INPUTFEED
+        O_INPUTFEED,
+        O_NIC
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -238,6 +246,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"drive", required_argument, NULL, O_DRIVE},
         {"screenshot", required_argument, NULL, O_SCREENSHOT},
         {"input-feed", required_argument, NULL, O_INPUTFEED},
+        {"nic", required_argument, NULL, O_NIC},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -272,6 +281,10 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             break;
         case O_DRIVE:
             if (vmproc_add_drive(o, optarg, err))
+                return -1;
+            break;
+        case O_NIC:
+            if (vmproc_add_nic(o, optarg, err))
                 return -1;
             break;
         case O_SCREENSHOT:
