@@ -494,6 +494,66 @@ START_TEST(test_drive)
 }
 END_TEST
 
+/* --nic (vmproc_nic.c): attachment, model, MAC, link, port forwards, trace. */
+START_TEST(test_nic)
+{
+    struct parsed p;
+    PARSE(&p, "--kernel", "k", "--nic", "nat", "--nic",
+          "nat,model=virtio,mac=52:54:00:AB:cd:ef,link=off,hostfwd=tcp::2222-:22,"
+          "hostfwd=udp:127.0.0.2:5353-10.0.2.16:53,trace=/tmp/a,b.pcap");
+    ck_assert_msg(p.r == 0, "%s", p.err);
+    ck_assert_uint_eq(p.o.n_nics, 2);
+    const struct vmproc_nic *n = &p.o.nics[0];
+    ck_assert_str_eq(n->attachment, "nat");
+    ck_assert_str_eq(n->model, "virtio");
+    ck_assert_str_eq(n->mac, "");
+    ck_assert(n->link);
+    ck_assert_uint_eq(n->n_fwd, 0);
+    ck_assert_ptr_null(n->trace);
+    n = &p.o.nics[1];
+    ck_assert_str_eq(n->mac, "52:54:00:AB:cd:ef");
+    ck_assert(!n->link);
+    ck_assert_uint_eq(n->n_fwd, 2);
+    ck_assert(!n->fwd[0].udp);
+    ck_assert_uint_eq(n->fwd[0].host_addr, 0x7f000001u); /* loopback unless given */
+    ck_assert_uint_eq(n->fwd[0].host_port, 2222);
+    ck_assert_uint_eq(n->fwd[0].guest_addr, 0); /* the DHCP address */
+    ck_assert_uint_eq(n->fwd[0].guest_port, 22);
+    ck_assert(n->fwd[1].udp);
+    ck_assert_uint_eq(n->fwd[1].host_addr, 0x7f000002u);
+    ck_assert_uint_eq(n->fwd[1].guest_addr, 0x0a000210u);
+    ck_assert_uint_eq(n->fwd[1].guest_port, 53);
+    ck_assert_str_eq(n->trace, "/tmp/a,b.pcap"); /* the rest of the argument */
+    parsed_free(&p);
+    ck_refused("the attachment comes first: nat (not 'model=virtio')", "--kernel", "k", "--nic",
+               "model=virtio");
+    ck_refused("attachment 'bridged' is not in this build yet", "--kernel", "k", "--nic",
+               "bridged");
+    ck_refused("model 'e1000' is not in this build yet (only virtio)", "--kernel", "k", "--nic",
+               "nat,model=e1000");
+    ck_refused("unknown model 'rtl8139'", "--kernel", "k", "--nic", "nat,model=rtl8139");
+    ck_refused("mac '01:00:00:00:00:01' is not a unicast address", "--kernel", "k", "--nic",
+               "nat,mac=01:00:00:00:00:01");
+    ck_refused("mac '52:54:00:12:34' is not", "--kernel", "k", "--nic", "nat,mac=52:54:00:12:34");
+    ck_refused("link= is on or off, not 'up'", "--kernel", "k", "--nic", "nat,link=up");
+    ck_refused("hostfwd 'tcp:2222:22' is not", "--kernel", "k", "--nic", "nat,hostfwd=tcp:2222:22");
+    ck_refused("hostfwd 'tcp::0-:22' is not", "--kernel", "k", "--nic", "nat,hostfwd=tcp::0-:22");
+    ck_refused("hostfwd 'tcp::2222-:70000' is not", "--kernel", "k", "--nic",
+               "nat,hostfwd=tcp::2222-:70000");
+    ck_refused("hostfwd 'sctp::1-:2' is not", "--kernel", "k", "--nic", "nat,hostfwd=sctp::1-:2");
+    ck_refused("hostfwd 'tcp:1.2.3:1-:2' is not", "--kernel", "k", "--nic",
+               "nat,hostfwd=tcp:1.2.3:1-:2");
+    ck_refused("host port 2222 forwarded twice", "--kernel", "k", "--nic",
+               "nat,hostfwd=tcp::2222-:22,hostfwd=tcp::2222-:23");
+    ck_refused("unknown key 'speed'", "--kernel", "k", "--nic", "nat,speed=1000");
+    ck_refused("model= given twice", "--kernel", "k", "--nic", "nat,model=virtio,model=virtio");
+    ck_refused("a trailing comma", "--kernel", "k", "--nic", "nat,");
+    ck_refused("trace= names no file", "--kernel", "k", "--nic", "nat,trace=");
+    ck_refused("at most 4 --nic options", "--kernel", "k", "--nic", "nat", "--nic", "nat", "--nic",
+               "nat", "--nic", "nat", "--nic", "nat");
+}
+END_TEST
+
 /* --screenshot FILE: kept as given; an empty name is refused */
 START_TEST(test_screenshot)
 {
@@ -516,7 +576,7 @@ Suite *opts_suite(void)
             test_cpu_profile, test_limits);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
-            test_missing_kernel, test_firmware, test_drive, test_screenshot);
+            test_missing_kernel, test_firmware, test_drive, test_nic, test_screenshot);
     VT_CASE(s, "statuses", 0, test_help_statuses);
     return s;
 }
