@@ -15,7 +15,8 @@
 #                     (mkiso.sh, mkdisk.sh; the loader appends it to
 #                     initrd.gz): the kernel's disk drivers - ATA (PIIX, AHCI),
 #                     SCSI disk and CD-ROM, virtio PCI and block - and the
-#                     virtio-input tablet's (virtio_input, evdev), with
+#                     virtio-input tablet's (virtio_input, evdev) and
+#                     virtio-net (virtio_net), with
 #                     everything they need, in /lib/modules/RELEASE, and
 #                     /lib/modules/capsule.load naming them in loading order
 #                     (the init insmods them when that file is there)

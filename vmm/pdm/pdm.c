@@ -106,6 +106,31 @@ static void destroy_after(struct pdm *pdm, struct pdm_devinst *keep)
     }
 }
 
+void pdm_stat_register(struct pdm *pdm, void *base, const struct pdm_stat_def *defs, size_t n,
+                       const char *prefix, char *prefix_buf, size_t len)
+{
+    struct stam *st = pdm->info.stam;
+    prefix_buf[0] = '\0';
+    if (!st)
+        return;
+    snprintf(prefix_buf, len, "%s", prefix);
+    for (size_t i = 0; i < n; i++)
+        if (CAP_FAILED(stam_register_counterf(st, (uint64_t *)((char *)base + defs[i].off),
+                                              defs[i].unit, defs[i].desc, "%s%s", prefix_buf,
+                                              defs[i].name))) {
+            cap_error_clear();
+            stam_deregister(st, prefix_buf);
+            prefix_buf[0] = '\0';
+            return;
+        }
+}
+
+void pdm_stat_deregister(struct pdm *pdm, const char *prefix_buf)
+{
+    if (prefix_buf[0])
+        stam_deregister(pdm->info.stam, prefix_buf);
+}
+
 void pdm_destroy(struct pdm *pdm)
 {
     if (!pdm)

@@ -215,19 +215,10 @@ static struct pdm_blk *find_drive(struct pdm *pdm, const char *device, unsigned 
     return NULL;
 }
 
-/* The drive's counters in the VM's statistics (a failure only logs: they
- * are not needed to run). */
+/* The drive's counters in the VM's statistics. */
 static void register_stats(struct pdm_blk *b)
 {
-    struct stam *st = b->pdm->info.stam;
-    if (!st)
-        return;
-    static const struct {
-        const char *name;
-        size_t off;
-        enum stam_unit unit;
-        const char *desc;
-    } defs[] = {
+    static const struct pdm_stat_def defs[] = {
         {"Reads", offsetof(struct pdm_blk, stat.reads), STAM_UNIT_COUNT, "read requests done"},
         {"ReadBytes", offsetof(struct pdm_blk, stat.read_bytes), STAM_UNIT_BYTES, "bytes read"},
         {"Writes", offsetof(struct pdm_blk, stat.writes), STAM_UNIT_COUNT, "write requests done"},
@@ -238,23 +229,15 @@ static void register_stats(struct pdm_blk *b)
         {"Errors", offsetof(struct pdm_blk, stat.errors), STAM_UNIT_COUNT,
          "requests the host's I/O failed"},
     };
-    snprintf(b->stat_prefix, sizeof(b->stat_prefix), "/PDM/Blk/%s%u/LUN%u/", b->device, b->instance,
-             b->lun);
-    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
-        if (CAP_FAILED(stam_register_counterf(st, (uint64_t *)((char *)b + defs[i].off),
-                                              defs[i].unit, defs[i].desc, "%s%s", b->stat_prefix,
-                                              defs[i].name))) {
-            cap_error_clear();
-            stam_deregister(st, b->stat_prefix);
-            b->stat_prefix[0] = '\0';
-            return;
-        }
+    char prefix[80];
+    snprintf(prefix, sizeof(prefix), "/PDM/Blk/%s%u/LUN%u/", b->device, b->instance, b->lun);
+    pdm_stat_register(b->pdm, b, defs, sizeof(defs) / sizeof(defs[0]), prefix, b->stat_prefix,
+                      sizeof(b->stat_prefix));
 }
 
 static void blk_free(struct pdm_blk *b)
 {
-    if (b->stat_prefix[0])
-        stam_deregister(b->pdm->info.stam, b->stat_prefix);
+    pdm_stat_deregister(b->pdm, b->stat_prefix);
     vd_close(b->disk);
     pthread_cond_destroy(&b->work);
     pthread_cond_destroy(&b->idle);

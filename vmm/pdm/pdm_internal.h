@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 
+#include "../stam/stam.h"
 #include "pdm.h"
 
 #define PDM_COMPONENT "pdm"
@@ -100,6 +101,23 @@ static inline struct pdm_devinst *pdm_inst(struct pdm_dev *dev)
 void pdm_lock(struct pdm *pdm);
 void pdm_unlock(struct pdm *pdm);
 
+/* A counter of a drive or network attachment: a uint64_t at `off` in its
+ * structure. */
+struct pdm_stat_def {
+    const char *name;
+    size_t off;
+    enum stam_unit unit;
+    const char *desc;
+};
+
+/* Registers n counters of the structure at `base` in the VM's STAM registry
+ * under `prefix` ("/PDM/Blk/.../", kept in prefix_buf of `len` bytes); all
+ * or none (prefix_buf "" then, the error cleared: counters are not needed
+ * to run). pdm_stat_deregister undoes it (nothing for ""). */
+void pdm_stat_register(struct pdm *pdm, void *base, const struct pdm_stat_def *defs, size_t n,
+                       const char *prefix, char *prefix_buf, size_t len);
+void pdm_stat_deregister(struct pdm *pdm, const char *prefix_buf);
+
 /* Frees a range list / timer list entry after removing it from IOM / TM. */
 void pdm_release_resources(struct pdm_devinst *inst);
 
@@ -171,6 +189,8 @@ void pdm_nat_poll(struct pdm_nat *nat, const struct pollfd *pfds, bool poll_fail
 /* A frame from the guest. */
 void pdm_nat_input(struct pdm_nat *nat, const void *frame, size_t len);
 void pdm_net_deliver(struct pdm_net *net, const void *frame, size_t len);
+/* One warning line in the VM's log, naming the attachment's device. */
+void pdm_net_log(struct pdm_net *net, const char *msg);
 
 cap_result pdm_ssm_put(struct pdm_ssm *ssm, const void *buf, size_t len);
 cap_result pdm_ssm_get(struct pdm_ssm *ssm, void *buf, size_t len);

@@ -52,6 +52,7 @@ struct pdm_nat {
     size_t *n, *cap;
     bool oom;
     const struct pollfd *revents; /* during pdm_nat_poll */
+    unsigned guest_errors;
 };
 
 static int64_t now_ns(void)
@@ -70,10 +71,20 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
     return (ssize_t)len;
 }
 
+/* What the guest did wrong, for the log: the first NAT_GUEST_ERRORS
+ * messages only (a guest must not flood the VM's log). */
+#define NAT_GUEST_ERRORS 8
+
 static void cb_guest_error(const char *msg, void *opaque)
 {
-    (void)opaque;
-    fprintf(stderr, "nat: the guest: %s\n", msg);
+    struct pdm_nat *nat = opaque;
+    if (nat->guest_errors < NAT_GUEST_ERRORS) {
+        char line[256];
+        snprintf(line, sizeof(line), "nat: the guest: %s%s", msg,
+                 nat->guest_errors + 1 == NAT_GUEST_ERRORS ? " (further ones not shown)" : "");
+        pdm_net_log(nat->net, line);
+    }
+    nat->guest_errors++;
 }
 
 static int64_t cb_clock_get_ns(void *opaque)

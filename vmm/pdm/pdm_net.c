@@ -26,7 +26,6 @@
 
 #include <capsule/errorinfo.h>
 
-#include "../stam/stam.h"
 #include "pdm_internal.h"
 
 /* One queued guest frame. */
@@ -53,6 +52,7 @@ struct pdm_net {
     pthread_mutex_t mtx;
     struct net_frame *head, *tail;
     unsigned queued;
+    size_t queued_bytes;
     bool stop;
     int wake; /* eventfd: frames queued or stop */
     pthread_t thread;
@@ -110,6 +110,16 @@ static void trace_frame(struct pdm_net *n, const void *frame, size_t len)
     fflush(n->trace);
 }
 
+void pdm_net_log(struct pdm_net *n, const char *msg)
+{
+    char who[64];
+    snprintf(who, sizeof(who), "%s%u", n->device, n->instance);
+    if (n->pdm->host.log)
+        n->pdm->host.log(n->pdm->info.host_ctx, who, PDM_LOG_WARN, msg);
+    else
+        fprintf(stderr, "%s: %s\n", who, msg);
+}
+
 /* ---- the I/O thread --------------------------------------------------------- */
 
 void pdm_net_deliver(struct pdm_net *n, const void *frame, size_t len)
@@ -138,6 +148,7 @@ static void run_queue(struct pdm_net *n)
     struct net_frame *f = n->head;
     n->head = n->tail = NULL;
     n->queued = 0;
+    n->queued_bytes = 0;
     pthread_mutex_unlock(&n->mtx);
     while (f) {
         struct net_frame *next = f->next;
@@ -239,8 +250,10 @@ cap_result pdm_hlp_net_send(struct pdm_net *n, const void *frame, size_t len)
         f->len = len;
         memcpy(f->data, frame, len);
         pthread_mutex_lock(&n->mtx);
-        bool room = n->queued < PDM_NET_QUEUE_MAX && !n->stop;
+        bool room = n->queued < PDM_NET_QUEUE_MAX && n->queued_bytes + len <= PDM_NET_QUEUE_BYTES &&
+                    !n->stop;
         if (room) {
+            n->queued_bytes += len;
             if (n->tail)
                 n->tail->next = f;
             else
@@ -265,15 +278,7 @@ cap_result pdm_hlp_net_send(struct pdm_net *n, const void *frame, size_t len)
 
 static void register_stats(struct pdm_net *n)
 {
-    struct stam *st = n->pdm->info.stam;
-    if (!st)
-        return;
-    static const struct {
-        const char *name;
-        size_t off;
-        enum stam_unit unit;
-        const char *desc;
-    } defs[] = {
+    static const struct pdm_stat_def defs[] = {
         {"TxFrames", offsetof(struct pdm_net, stat.tx_frames), STAM_UNIT_COUNT,
          "frames from the guest queued for the backend"},
         {"TxBytes", offsetof(struct pdm_net, stat.tx_bytes), STAM_UNIT_BYTES,
@@ -287,22 +292,15 @@ static void register_stats(struct pdm_net *n)
         {"RxDropped", offsetof(struct pdm_net, stat.rx_dropped), STAM_UNIT_COUNT,
          "frames for the guest dropped (no buffer posted, link down, no driver)"},
     };
-    snprintf(n->stat_prefix, sizeof(n->stat_prefix), "/PDM/Net/%s%u/", n->device, n->instance);
-    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
-        if (CAP_FAILED(stam_register_counterf(st, (uint64_t *)((char *)n + defs[i].off),
-                                              defs[i].unit, defs[i].desc, "%s%s", n->stat_prefix,
-                                              defs[i].name))) {
-            cap_error_clear();
-            stam_deregister(st, n->stat_prefix);
-            n->stat_prefix[0] = '\0';
-            return;
-        }
+    char prefix[80];
+    snprintf(prefix, sizeof(prefix), "/PDM/Net/%s%u/", n->device, n->instance);
+    pdm_stat_register(n->pdm, n, defs, sizeof(defs) / sizeof(defs[0]), prefix, n->stat_prefix,
+                      sizeof(n->stat_prefix));
 }
 
 static void net_free(struct pdm_net *n)
 {
-    if (n->stat_prefix[0])
-        stam_deregister(n->pdm->info.stam, n->stat_prefix);
+    pdm_stat_deregister(n->pdm, n->stat_prefix);
     pdm_nat_destroy(n->nat);
     for (struct net_frame *f = n->head, *next; f; f = next) {
         next = f->next;

@@ -387,7 +387,8 @@ struct pdm_blk_port {
  * The backend runs on its own I/O thread, never the vCPU's. Frames are
  * Ethernet frames without the FCS, 14 to PDM_NET_FRAME_MAX bytes.
  *  guest -> host: hlp->net_send copies the frame into the backend's queue
- *     and returns at once; the queue is bounded (PDM_NET_QUEUE_MAX frames):
+ *     and returns at once; the queue is bounded (PDM_NET_QUEUE_MAX frames,
+ *     PDM_NET_QUEUE_BYTES bytes):
  *     past it the frame is dropped and counted (CAP_FALSE_RESULT), as a
  *     wire drops what a switch cannot take.
  *  host -> guest: port->receive is called from the I/O thread with the
@@ -399,9 +400,10 @@ struct pdm_blk_port {
  */
 struct pdm_net;
 
-#define PDM_NET_FRAME_MIN 14u    /* an Ethernet header */
-#define PDM_NET_FRAME_MAX 65550u /* the largest frame net_send takes */
-#define PDM_NET_QUEUE_MAX 512u   /* guest -> host frames queued, at most */
+#define PDM_NET_FRAME_MIN   14u        /* an Ethernet header */
+#define PDM_NET_FRAME_MAX   65550u     /* the largest frame net_send takes */
+#define PDM_NET_QUEUE_MAX   512u       /* guest -> host frames queued, at most */
+#define PDM_NET_QUEUE_BYTES (1u << 20) /* and bytes */
 
 struct pdm_net_port {
     /* A frame for the guest (see above): true when the device took it. */

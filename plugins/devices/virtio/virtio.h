@@ -308,6 +308,15 @@ void virtio_pci_needs_reset(struct virtio_pci *vp, const char *why);
 /* The device configuration changed (config_generation + 1, interrupt). */
 void virtio_pci_config_changed(struct virtio_pci *vp);
 
+/* For a device of one function whose state (dev->data) begins with its
+ * struct virtio_pci: ops->reset and ops->mmio that only forward to the
+ * transport, and its "devfn" configuration key: -1 (PDM_PCI_DEVFN_ANY, the
+ * default) or 8-255 (slot 0 is the host bridge's), error info otherwise. */
+void virtio_pci_dev_reset(struct pdm_dev *dev);
+cap_result virtio_pci_dev_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsigned size,
+                               bool write, uint64_t *val);
+cap_result virtio_pci_cfg_devfn(struct pdm_dev *dev, const struct pdm_cfg *cfg, int *devfn);
+
 /* Saved state of the transport (field by field): within the device's own
  * save / load. */
 cap_result virtio_pci_save(struct virtio_pci *vp, struct pdm_ssm *ssm);

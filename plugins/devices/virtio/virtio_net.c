@@ -35,12 +35,11 @@
 
 #include "virtio.h"
 
-#define VNET_QUEUE     256 /* entries per queue */
-#define VNET_RXQ       0
-#define VNET_TXQ       1
-#define VNET_HDR_SIZE  12 /* struct virtio_net_hdr with num_buffers */
-#define VNET_TX_BATCH  64 /* chains per notify or timer */
-#define VNET_DEVFN_MIN 8  /* devfn 0-7: the host bridge's slot */
+#define VNET_QUEUE    256 /* entries per queue */
+#define VNET_RXQ      0
+#define VNET_TXQ      1
+#define VNET_HDR_SIZE 12 /* struct virtio_net_hdr with num_buffers */
+#define VNET_TX_BATCH 64 /* chains per notify or timer */
 
 /* 5.1.3 feature bits, 5.1.4 the configuration: mac[6], le16 status. */
 #define VIRTIO_NET_F_MAC     5
@@ -55,7 +54,7 @@
  * configuration's; buf scratch for one frame at a time.
  */
 struct vnet {
-    struct virtio_pci vp;
+    struct virtio_pci vp; /* first: virtio_pci_dev_reset */
     struct pdm_dev *dev;
     struct pdm_net *net; /* NULL: no backend (frames go nowhere) */
     struct pdm_timer *tx_timer;
@@ -198,19 +197,15 @@ static cap_result vnet_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 {
     struct vnet *s = dev->data;
     const struct pdm_hlp *h = dev->hlp;
-    int64_t devfn;
+    int devfn;
     const char *mac;
-    cap_result rc = h->cfg_int(dev, cfg, "devfn", PDM_PCI_DEVFN_ANY, -1, 255, &devfn);
+    cap_result rc = virtio_pci_cfg_devfn(dev, cfg, &devfn);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_string(dev, cfg, "mac", NULL, &mac);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_bool(dev, cfg, "link", true, &s->link);
     if (CAP_FAILED(rc))
         return rc;
-    if (devfn >= 0 && devfn < VNET_DEVFN_MIN)
-        return h->error(dev, CAP_E_INVALIDARG,
-                        "devfn %lld is the host bridge's slot (0): use 8-255 or -1 (any)",
-                        (long long)devfn);
     s->dev = dev;
     if (mac && !parse_mac(mac, s->cfg + VNET_CFG_MAC))
         return h->error(dev, CAP_E_INVALIDARG,
@@ -241,20 +236,7 @@ static cap_result vnet_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
         .ops = &vnet_vp_ops,
         .owner = s,
     };
-    return virtio_pci_init(&s->vp, dev, &p, (int)devfn);
-}
-
-static void vnet_dev_reset(struct pdm_dev *dev)
-{
-    struct vnet *s = dev->data;
-    virtio_pci_reset(&s->vp);
-}
-
-static cap_result vnet_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsigned size,
-                            bool write, uint64_t *val)
-{
-    virtio_pci_mmio(user, addr, size, write, val);
-    return CAP_OK;
+    return virtio_pci_init(&s->vp, dev, &p, devfn);
 }
 
 /* Saved state, version 1: the transport's fields (the MAC and the link are
@@ -276,8 +258,8 @@ static cap_result vnet_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t v
 
 static const struct pdm_dev_ops vnet_ops = {
     .construct = vnet_construct,
-    .reset = vnet_dev_reset,
-    .mmio = vnet_mmio,
+    .reset = virtio_pci_dev_reset, /* vp comes first in struct vnet */
+    .mmio = virtio_pci_dev_mmio,
     .save = vnet_save,
     .load = vnet_load,
 };

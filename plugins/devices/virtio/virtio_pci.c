@@ -521,3 +521,29 @@ cap_result virtio_pci_load(struct virtio_pci *vp, struct pdm_ssm *ssm)
     update_intx(vp);
     return CAP_OK;
 }
+
+void virtio_pci_dev_reset(struct pdm_dev *dev)
+{
+    virtio_pci_reset(dev->data);
+}
+
+cap_result virtio_pci_dev_mmio(struct pdm_dev *dev, void *user, uint64_t addr, unsigned size,
+                               bool write, uint64_t *val)
+{
+    virtio_pci_mmio(user, addr, size, write, val);
+    return CAP_OK;
+}
+
+cap_result virtio_pci_cfg_devfn(struct pdm_dev *dev, const struct pdm_cfg *cfg, int *devfn)
+{
+    int64_t v;
+    cap_result rc = dev->hlp->cfg_int(dev, cfg, "devfn", PDM_PCI_DEVFN_ANY, -1, 255, &v);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (v >= 0 && v < 8)
+        return dev->hlp->error(dev, CAP_E_INVALIDARG,
+                               "devfn %lld is the host bridge's slot (0): use 8-255 or -1 (any)",
+                               (long long)v);
+    *devfn = (int)v;
+    return CAP_OK;
+}
