@@ -2,7 +2,7 @@
  * plugins/frontends/manage/cmd_controlvm.c - `capsule controlvm VM
  * pause|resume|reset|poweroff|acpipowerbutton|acpisleepbutton`,
  * `capsule controlvm VM dvdattach FILE|none` and `capsule controlvm VM
- * screenshotpng FILE`.
+ * screenshotpng FILE`, `capsule controlvm VM vrde on|off`.
  *
  * Joins the running machine's session with a shared lock, gets the console
  * of its VM process (the service routes the calls there) and calls it;
@@ -15,7 +15,9 @@
  * first DVD drive (in the order of its attachments) as storageattach does
  * on a running machine (cli_dvd_mount); none ejects. screenshotpng writes
  * the screen as IConsole's display gives it (takeScreenShotToArray, PNG) to
- * FILE.
+ * FILE. vrde on|off starts or stops the VM process's remote display server
+ * now (IConsole's VRDEServerEnabled; the saved setting stays) and says the
+ * port it listens on.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,7 +35,8 @@ enum action {
     ACT_ACPIPOWERBUTTON,
     ACT_ACPISLEEPBUTTON,
     ACT_DVDATTACH,
-    ACT_SCREENSHOTPNG
+    ACT_SCREENSHOTPNG,
+    ACT_VRDE
 };
 
 static const struct cli_choice actions[] = {
@@ -48,6 +51,8 @@ static const struct cli_choice actions[] = {
     [ACT_DVDATTACH] = {"dvdattach", "FILE|none: put an ISO image into the first DVD\n"
                                     "drive, or (none) eject it"},
     [ACT_SCREENSHOTPNG] = {"screenshotpng", "FILE: write the machine's screen to FILE as a PNG"},
+    [ACT_VRDE] = {"vrde", "on|off: start or stop the remote display server\n"
+                          "(VNC) now; the saved setting stays"},
     {NULL, NULL},
 };
 
@@ -63,7 +68,8 @@ static const struct cli_arg controlvm_args[] = {
                "the action is missing (pause, resume, reset, poweroff, acpipowerbutton or "
                "acpisleepbutton)"),
     CLI_POS_OPT("FILE|none", struct controlvm_args, arg,
-                "dvdattach's image, or none; screenshotpng's PNG file"),
+                "dvdattach's image, or none; screenshotpng's PNG file;\n"
+                "vrde's on or off"),
     CLI_ARGS_END,
 };
 
@@ -142,6 +148,22 @@ static cap_result screenshotpng(struct cli_vm *vm, const char *path)
     return rc;
 }
 
+/* vrde on|off: the server in the VM process, now. */
+static cap_result vrde(struct cli_vm *vm, const char *onoff)
+{
+    int on = !strcmp(onoff, "on");
+    int32_t port = 0;
+    vm->what = "IConsole::VRDEServerEnabled";
+    cap_result rc = IConsole_SetVRDEServerEnabled(vm->console, on ? CAP_TRUE : CAP_FALSE);
+    if (CAP_SUCCEEDED(rc) && on) {
+        vm->what = "IConsole::VRDEServerPort";
+        rc = IConsole_GetVRDEServerPort(vm->console, &port);
+        if (CAP_SUCCEEDED(rc))
+            printf("VRDE server listening on port %d\n", (int)port);
+    }
+    return rc;
+}
+
 static cap_result act(struct cli_vm *vm, void *arg)
 {
     IProgress *progress = NULL;
@@ -164,6 +186,8 @@ static cap_result act(struct cli_vm *vm, void *arg)
         return dvdattach(vm, a->arg);
     case ACT_SCREENSHOTPNG:
         return screenshotpng(vm, a->arg);
+    case ACT_VRDE:
+        return vrde(vm, a->arg);
     case ACT_ACPISLEEPBUTTON:
         vm->what = "acpisleepbutton";
         return cap_error_set(CAP_E_NOTIMPL, "capsule", "IConsole",
@@ -187,7 +211,11 @@ static int run_controlvm(struct cli_ctx *ctx, void *args)
         return cli_usage(ctx, "dvdattach: the image (FILE) or none is missing");
     if (a->action == ACT_SCREENSHOTPNG && !a->arg)
         return cli_usage(ctx, "screenshotpng: the PNG file (FILE) is missing");
-    if (a->action != ACT_DVDATTACH && a->action != ACT_SCREENSHOTPNG && a->arg)
+    if (a->action == ACT_VRDE && (!a->arg || (strcmp(a->arg, "on") && strcmp(a->arg, "off"))))
+        return cli_usage(ctx, "vrde: on or off%s%s%s", a->arg ? " (not '" : " is missing",
+                         a->arg ? a->arg : "", a->arg ? "')" : "");
+    if (a->action != ACT_DVDATTACH && a->action != ACT_SCREENSHOTPNG && a->action != ACT_VRDE &&
+        a->arg)
         return cli_usage(ctx, "%s takes no argument ('%s')", actions[a->action].name, a->arg);
     return cli_with_vm(ctx, a->vm, CLI_LOCK_SHARED, act, (void *)a);
 }

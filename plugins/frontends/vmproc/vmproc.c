@@ -24,6 +24,7 @@
 #include "vmproc_frontends.h"
 #include "vmproc_fwtables.h"
 #include "vmproc_screenshot.h"
+#include "vmproc_vrde.h"
 
 #define MAX_DEVICES PLATFORM_MAX_DEVICES
 
@@ -58,6 +59,7 @@ struct vmproc {
     struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
     uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
     uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
+    struct vmproc_vrde *vrde; /* the remote display server: after the hub, before it goes */
 };
 
 static bool if_bus(const struct vmproc_opts *o, const char *bus)
@@ -413,6 +415,9 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         fprintf(stderr, "capsule-vm: CPU profile %s: %s, %.*s\n", prof->name,
                 cpum_vendor_string(prof->vendor), n, prof->brand);
     }
+    rc = vmproc_vrde_create(p->vm, p->display, &o->vrde_cfg, o->vrde_password_file, &p->vrde);
+    if (CAP_FAILED(rc))
+        goto fail;
     *out = p;
     return CAP_OK;
 fail:;
@@ -440,8 +445,13 @@ static int exit_status(struct vmproc *p, enum vm_state st)
 
 cap_result vmproc_start(struct vmproc *p)
 {
+    cap_result rc = CAP_OK;
+    /* the remote display first: its clients see the guest from power-on */
+    if (p->opts.vrde)
+        rc = vmproc_vrde_enable(p->vrde, true);
     p->fe_env = (struct vm_frontend_env){.vm = p->vm, .display = p->display};
-    cap_result rc = p->frontend->attach(&p->fe_env, &p->fe_state);
+    if (CAP_SUCCEEDED(rc))
+        rc = p->frontend->attach(&p->fe_env, &p->fe_state);
     if (CAP_SUCCEEDED(rc))
         rc = vm_start(p->vm);
     return rc;
@@ -469,6 +479,7 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
         p->opts.screenshot ? vmproc_screenshot_wait(p->vm, p->opts.screenshot) : vm_wait(p->vm, -1);
     if (state)
         *state = st;
+    vmproc_vrde_enable(p->vrde, false);
     p->frontend->detach(p->fe_state);
     p->fe_state = NULL;
     uint64_t dropped = __atomic_load_n(&p->log_dropped, __ATOMIC_RELAXED);
@@ -496,6 +507,11 @@ struct fe_display *vmproc_display(struct vmproc *p)
     return p->display;
 }
 
+struct vmproc_vrde *vmproc_vrde(struct vmproc *p)
+{
+    return p->vrde;
+}
+
 cap_result vmproc_set_medium(struct vmproc *p, const char *bus, unsigned port, unsigned device,
                              const char *path, bool force)
 {
@@ -513,6 +529,7 @@ void vmproc_destroy(struct vmproc *p)
 {
     if (!p)
         return;
+    vmproc_vrde_destroy(p->vrde);
     if (p->fe_state)
         p->frontend->detach(p->fe_state);
     fe_display_destroy(p->display);

@@ -108,6 +108,10 @@ void vmproc_usage(FILE *f)
             "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
             "                       stops, and on SIGUSR1 while it runs\n"
             "  --frontend NAME      headless (default)\n"
+            "  --vrde SPEC          the remote display server (VNC) beside the frontend:\n"
+            "                       port=N[,address=A][,password-file=F]; port 0 picks a\n"
+            "                       free port (said on stderr), the address defaults to\n"
+            "                       127.0.0.1; F (mode 0600) holds the VNC password\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"
             "\n"
@@ -206,7 +210,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_BIOS,
         O_BOOT,
         O_DRIVE,
-        O_SCREENSHOT
+        O_SCREENSHOT,
+        O_VRDE
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -230,6 +235,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"boot", required_argument, NULL, O_BOOT},
         {"drive", required_argument, NULL, O_DRIVE},
         {"screenshot", required_argument, NULL, O_SCREENSHOT},
+        {"vrde", required_argument, NULL, O_VRDE},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -273,6 +279,15 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             }
             o->screenshot = optarg;
             break;
+        case O_VRDE: {
+            char why[160];
+            if (vnc_parse_spec(optarg, &o->vrde_cfg, &o->vrde_password_file, why, sizeof(why))) {
+                fprintf(err, "capsule-vm: --vrde: %s\n", why);
+                return -1;
+            }
+            o->vrde = true;
+            break;
+        }
         case O_INITRD:
             o->initrd = optarg;
             break;

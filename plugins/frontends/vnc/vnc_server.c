@@ -1,0 +1,472 @@
+/*
+ * vnc_server.c - the VNC server (vnc.h) on libvncserver.
+ *
+ * libvncserver is driven by one thread of ours, not its own threads
+ * (rfbRunEventLoop's background mode gives every client a thread that
+ * reads the framebuffer while we write it): the loop thread polls the
+ * listening socket, the clients' sockets and a wake-up pipe, and then lets
+ * rfbProcessEvents (with no wait) accept, read the clients' messages and
+ * send what changed. The display hub's refresh thread copies each dirty
+ * rectangle into the server's framebuffer and marks it modified, under
+ * the same lock as the loop thread's libvncserver calls, and wakes the
+ * loop at the end of a frame. A still screen costs nothing: no frame, no
+ * wake-up, clients' sockets quiet (the loop's poll has a long safety
+ * timeout only).
+ *
+ * The listening socket is our own (bound to the address given, or
+ * 127.0.0.1, with port 0 letting the kernel pick a free port), handed to
+ * libvncserver as its listenSock: its own port probing knows only
+ * 5900..5999 and every address.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <rfb/rfb.h>
+
+#include <capsule/errorinfo.h>
+
+#include "display/display.h"
+#include "em/em.h"
+#include "pdm.h"
+#include "vnc.h"
+#include "vnc_internal.h"
+
+#define COMPONENT "vnc"
+/* The loop's poll bound: a safety net only (every event has an fd). */
+#define LOOP_POLL_MS 1000
+#define MAX_POLL_FDS 64
+/* The picture before the hub's first resize. */
+#define INITIAL_WIDTH  640
+#define INITIAL_HEIGHT 480
+
+struct vnc_server {
+    /* set at start */
+    struct vm *vm;
+    struct pdm *pdm;
+    struct fe_display *disp;
+    unsigned fb_id; /* the hub's id of our framebuffer; 0: not attached */
+    unsigned port;
+    char *password;
+    char *passwords[2]; /* rfbCheckPasswordByList's list: password, NULL */
+    int wake[2];        /* the loop's wake-up pipe (-1: none) */
+    pthread_t thread;
+    bool thread_started;
+    bool stopping; /* atomic */
+    bool dirty;    /* atomic: modified since the loop last ran */
+    /* under lock: libvncserver's screen and our framebuffer */
+    pthread_mutex_t lock;
+    rfbScreenInfoPtr screen;
+    uint32_t *fb; /* screen->frameBuffer, width * height pixels */
+    unsigned width, height;
+    bool relative; /* the machine has no tablet: relative mouse events */
+    unsigned clients;
+};
+
+/* What libvncserver keeps per client for us (cl->clientData). */
+struct vnc_client {
+    struct vnc_keys keys;
+    struct vnc_pointer ptr;
+};
+
+/* ---- logging ---------------------------------------------------------------- */
+
+/* libvncserver says a lot about every client (its encodings, its
+ * statistics): the VM log keeps who came, who went and who was refused. */
+static const char *const log_kept[] = {"Got connection from client", " gone",
+                                       "authentication failed", "password check failed"};
+
+static void say(const char *fmt, ...) CAP_PRINTF(1, 2);
+static void say(const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    size_t n = strlen(line);
+    while (n && line[n - 1] == '\n')
+        line[--n] = '\0';
+    fprintf(stderr, "capsule-vm: vnc: %s\n", line);
+}
+
+static void rfb_vlog(bool error, const char *fmt, va_list ap)
+{
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    if (error && strstr(line, "is not a multiple of 4"))
+        return; /* a width the clients cope with */
+    bool keep = error;
+    for (size_t i = 0; !keep && i < sizeof(log_kept) / sizeof(log_kept[0]); i++)
+        keep = strstr(line, log_kept[i]) != NULL;
+    if (keep)
+        say("%s", line);
+}
+
+static void rfb_log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rfb_vlog(false, fmt, ap);
+    va_end(ap);
+}
+
+static void rfb_err(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    rfb_vlog(true, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- framebuffer (the hub's refresh thread) ---------------------------------- */
+
+static uint32_t to_server(const rfbPixelFormat *f, uint32_t xrgb)
+{
+    return ((xrgb >> 16) & 0xffu) << f->redShift | ((xrgb >> 8) & 0xffu) << f->greenShift |
+           (xrgb & 0xffu) << f->blueShift;
+}
+
+static void fb_resize(void *ctx, unsigned width, unsigned height)
+{
+    struct vnc_server *s = ctx;
+    if (!width || !height)
+        return;
+    uint32_t *fb = calloc((size_t)width * height, sizeof(*fb));
+    if (!fb) {
+        say("no memory for a %ux%u picture: the clients keep the old one", width, height);
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    uint32_t *old = s->fb;
+    rfbNewFramebuffer(s->screen, (char *)fb, (int)width, (int)height, 8, 3, 4);
+    s->fb = fb;
+    s->width = width;
+    s->height = height;
+    pthread_mutex_unlock(&s->lock);
+    free(old);
+    __atomic_store_n(&s->dirty, true, __ATOMIC_RELEASE);
+}
+
+static void fb_update(void *ctx, const uint32_t *pixels, unsigned stride, unsigned x, unsigned y,
+                      unsigned w, unsigned h)
+{
+    struct vnc_server *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    if (x < s->width && y < s->height) {
+        w = w > s->width - x ? s->width - x : w;
+        h = h > s->height - y ? s->height - y : h;
+        const rfbPixelFormat *f = &s->screen->serverFormat;
+        bool same = f->redShift == 16 && f->greenShift == 8 && f->blueShift == 0;
+        for (unsigned row = y; row < y + h; row++) {
+            const uint32_t *src = pixels + (size_t)row * stride + x;
+            uint32_t *dst = s->fb + (size_t)row * s->width + x;
+            if (same) {
+                memcpy(dst, src, (size_t)w * sizeof(*dst));
+                continue;
+            }
+            for (unsigned i = 0; i < w; i++)
+                dst[i] = to_server(f, src[i]);
+        }
+        rfbMarkRectAsModified(s->screen, (int)x, (int)y, (int)(x + w), (int)(y + h));
+        __atomic_store_n(&s->dirty, true, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void wake_loop(struct vnc_server *s)
+{
+    char c = 1;
+    ssize_t r = write(s->wake[1], &c, 1); /* full pipe: the loop wakes anyway */
+    (void)r;
+}
+
+static void fb_frame_done(void *ctx)
+{
+    struct vnc_server *s = ctx;
+    if (__atomic_exchange_n(&s->dirty, false, __ATOMIC_ACQ_REL))
+        wake_loop(s);
+}
+
+static const struct fe_framebuffer_ops fb_ops = {
+    .resize = fb_resize,
+    .update = fb_update,
+    .frame_done = fb_frame_done,
+};
+
+/* ---- input (the loop thread, under lock) -------------------------------------- */
+
+static void put_keys(struct vnc_server *s, const uint8_t *codes, size_t n)
+{
+    if (n && CAP_FAILED(pdm_keyboard_put(s->pdm, codes, n)))
+        cap_error_clear(); /* no keyboard, or its buffer full: the key is lost, as on a PC */
+}
+
+static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
+{
+    struct vnc_server *s = cl->screen->screenData;
+    struct vnc_client *c = cl->clientData;
+    uint8_t codes[VNC_KEYS_MAX_CODES];
+    if (c)
+        put_keys(s, codes, vnc_keys_event(&c->keys, keysym, down, codes));
+}
+
+static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
+{
+    struct vnc_server *s = cl->screen->screenData;
+    struct vnc_client *c = cl->clientData;
+    struct vnc_pointer_event ev;
+    if (!c)
+        return;
+    vnc_pointer_translate(&c->ptr, (unsigned)mask, x, y, s->width, s->height, &ev);
+    if (!s->relative) {
+        cap_result rc = pdm_mouse_put_abs(s->pdm, ev.abs_x, ev.abs_y, ev.dz, ev.buttons);
+        if (rc != CAP_E_NOTIMPL) {
+            if (CAP_FAILED(rc))
+                cap_error_clear();
+            return;
+        }
+        cap_error_clear();
+        s->relative = true; /* no tablet: the PS/2 mouse from now on */
+        say("the machine has no tablet: pointer events go to the mouse as motion");
+    }
+    if ((ev.dx || ev.dy || ev.dz || ev.buttons != c->ptr.mask) &&
+        CAP_FAILED(pdm_mouse_put(s->pdm, ev.dx, ev.dy, ev.dz, ev.buttons)))
+        cap_error_clear();
+}
+
+static void on_client_gone(rfbClientPtr cl)
+{
+    struct vnc_server *s = cl->screen->screenData;
+    struct vnc_client *c = cl->clientData;
+    if (c) {
+        uint8_t codes[VNC_KEYS_MAX_CODES];
+        size_t n;
+        while ((n = vnc_keys_release_next(&c->keys, codes)))
+            put_keys(s, codes, n);
+        free(c);
+        cl->clientData = NULL;
+    }
+    s->clients--;
+}
+
+static enum rfbNewClientAction on_new_client(rfbClientPtr cl)
+{
+    struct vnc_server *s = cl->screen->screenData;
+    struct vnc_client *c = calloc(1, sizeof(*c));
+    if (!c)
+        return RFB_CLIENT_REFUSE;
+    cl->clientData = c;
+    cl->clientGoneHook = on_client_gone;
+    s->clients++;
+    return RFB_CLIENT_ACCEPT;
+}
+
+/* ---- the loop thread ------------------------------------------------------------ */
+
+static nfds_t poll_set(struct vnc_server *s, struct pollfd *fds)
+{
+    nfds_t n = 0;
+    fds[n++] = (struct pollfd){.fd = s->wake[0], .events = POLLIN};
+    pthread_mutex_lock(&s->lock);
+    if (s->screen->listenSock != RFB_INVALID_SOCKET)
+        fds[n++] = (struct pollfd){.fd = s->screen->listenSock, .events = POLLIN};
+    rfbClientIteratorPtr it = rfbGetClientIterator(s->screen);
+    rfbClientPtr cl;
+    while ((cl = rfbClientIteratorNext(it)) && n < MAX_POLL_FDS)
+        if (cl->sock != RFB_INVALID_SOCKET)
+            fds[n++] = (struct pollfd){.fd = cl->sock, .events = POLLIN};
+    rfbReleaseClientIterator(it);
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+static void *loop_thread(void *arg)
+{
+    struct vnc_server *s = arg;
+    struct pollfd fds[MAX_POLL_FDS];
+    while (!__atomic_load_n(&s->stopping, __ATOMIC_ACQUIRE)) {
+        nfds_t n = poll_set(s, fds);
+        if (poll(fds, n, LOOP_POLL_MS) < 0 && errno != EINTR)
+            say("poll: %s", strerror(errno));
+        if (fds[0].revents & POLLIN) {
+            char buf[64];
+            while (read(s->wake[0], buf, sizeof(buf)) > 0)
+                ;
+        }
+        pthread_mutex_lock(&s->lock);
+        rfbProcessEvents(s->screen, 0);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return NULL;
+}
+
+/* ---- start and stop -------------------------------------------------------------- */
+
+static cap_result listen_socket(const struct vnc_config *cfg, int *fd_out, unsigned *port_out)
+{
+    const char *addr = cfg->address && *cfg->address ? cfg->address : VNC_DEFAULT_ADDRESS;
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cfg->port)};
+    if (cfg->port > 65535)
+        return cap_error_set(CAP_E_INVALIDARG, COMPONENT, NULL, "port %u is not in 0..65535",
+                             cfg->port);
+    if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+        return cap_error_set(CAP_E_INVALIDARG, COMPONENT, NULL,
+                             "address '%s' is not a numeric IPv4 address", addr);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return cap_error_set(CAP_E_FAIL, COMPONENT, NULL, "socket: %s", strerror(errno));
+    int one = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    socklen_t len = sizeof(sa);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        int err = errno;
+        close(fd);
+        return cap_error_set(CAP_E_FAIL, COMPONENT, NULL, "cannot listen on %s port %u: %s%s", addr,
+                             cfg->port, strerror(err),
+                             err == EADDRINUSE ? " (another server has it: choose another port, "
+                                                 "or 0 for a free one)"
+                                               : "");
+    }
+    *fd_out = fd;
+    *port_out = ntohs(sa.sin_port);
+    return CAP_OK;
+}
+
+static cap_result make_screen(struct vnc_server *s, int listen_fd)
+{
+    rfbLog = rfb_log; /* libvncserver's loggers are process-wide */
+    rfbErr = rfb_err;
+    rfbScreenInfoPtr sc = rfbGetScreen(NULL, NULL, INITIAL_WIDTH, INITIAL_HEIGHT, 8, 3, 4);
+    s->fb = calloc((size_t)INITIAL_WIDTH * INITIAL_HEIGHT, sizeof(*s->fb));
+    if (!sc || !s->fb) {
+        if (sc)
+            rfbScreenCleanup(sc);
+        close(listen_fd);
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, NULL, "out of memory");
+    }
+    s->screen = sc;
+    s->width = INITIAL_WIDTH;
+    s->height = INITIAL_HEIGHT;
+    sc->frameBuffer = (char *)s->fb;
+    sc->desktopName = "Capsule VM";
+    sc->screenData = s;
+    sc->port = 0; /* no socket of libvncserver's own: ours below */
+    sc->ipv6port = 0;
+    sc->autoPort = FALSE;
+    sc->alwaysShared = TRUE; /* several clients at once */
+    sc->deferUpdateTime = 0; /* the hub paces the frames */
+    sc->cursor = NULL;       /* the guest draws its own pointer */
+    sc->kbdAddEvent = on_key;
+    sc->ptrAddEvent = on_pointer;
+    sc->newClientHook = on_new_client;
+    if (s->password) {
+        s->passwords[0] = s->password;
+        sc->authPasswdData = s->passwords;
+        sc->passwordCheck = rfbCheckPasswordByList;
+    }
+    rfbInitServer(sc);
+    sc->listenSock = listen_fd;
+    FD_SET(listen_fd, &sc->allFds);
+    sc->maxFd = rfbMax(listen_fd, sc->maxFd);
+    return CAP_OK;
+}
+
+cap_result vnc_server_start(struct vm *vm, struct fe_display *disp, const struct vnc_config *cfg,
+                            struct vnc_server **out)
+{
+    *out = NULL;
+    struct vnc_server *s = calloc(1, sizeof(*s));
+    if (!s)
+        return cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, NULL, "out of memory");
+    s->vm = vm;
+    s->pdm = vm_pdm(vm);
+    s->disp = disp;
+    s->wake[0] = s->wake[1] = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    int fd = -1;
+    cap_result rc = CAP_OK;
+    if (cfg->password && *cfg->password && !(s->password = strdup(cfg->password)))
+        rc = cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, NULL, "out of memory");
+    if (CAP_SUCCEEDED(rc) && pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+        rc = cap_error_set(CAP_E_FAIL, COMPONENT, NULL, "pipe: %s", strerror(errno));
+    if (CAP_SUCCEEDED(rc))
+        rc = listen_socket(cfg, &fd, &s->port);
+    if (CAP_SUCCEEDED(rc))
+        rc = make_screen(s, fd);
+    if (CAP_SUCCEEDED(rc))
+        rc = fe_display_attach(disp, &fb_ops, s, &s->fb_id);
+    if (CAP_SUCCEEDED(rc)) {
+        int err = pthread_create(&s->thread, NULL, loop_thread, s);
+        if (err)
+            rc = cap_error_set(CAP_E_FAIL, COMPONENT, NULL, "cannot start the VNC thread: %s",
+                               strerror(err));
+        s->thread_started = !err;
+    }
+    if (CAP_FAILED(rc)) {
+        struct cap_error_info saved = {0};
+        cap_error_take(&saved);
+        vnc_server_stop(s);
+        cap_error_set_info(&saved);
+        cap_error_info_clear(&saved);
+        return rc;
+    }
+    say("listening on %s port %u%s",
+        cfg->address && *cfg->address ? cfg->address : VNC_DEFAULT_ADDRESS, s->port,
+        s->password ? " (VNC password required)" : " (no password)");
+    *out = s;
+    return CAP_OK;
+}
+
+unsigned vnc_server_port(const struct vnc_server *s)
+{
+    return s->port;
+}
+
+unsigned vnc_server_clients(struct vnc_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    unsigned n = s->clients;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+void vnc_server_stop(struct vnc_server *s)
+{
+    if (!s)
+        return;
+    if (s->fb_id)
+        fe_display_detach(s->disp, s->fb_id);
+    if (s->thread_started) {
+        __atomic_store_n(&s->stopping, true, __ATOMIC_RELEASE);
+        wake_loop(s);
+        pthread_join(s->thread, NULL);
+    }
+    if (s->screen) {
+        pthread_mutex_lock(&s->lock);
+        rfbShutdownServer(s->screen, TRUE); /* clients gone: their keys released */
+        pthread_mutex_unlock(&s->lock);
+        rfbScreenCleanup(s->screen);
+    }
+    free(s->fb);
+    for (int i = 0; i < 2; i++)
+        if (s->wake[i] >= 0)
+            close(s->wake[i]);
+    if (s->password) {
+        memset(s->password, 0, strlen(s->password));
+        free(s->password);
+    }
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}

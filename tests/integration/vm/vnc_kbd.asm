@@ -1,0 +1,56 @@
+; vnc_kbd.asm - flat 32-bit payload for tests/integration/vnc.sh: puts the
+; vga device's linear framebuffer at 0xE0000000 (no BIOS), sets a Bochs VBE
+; mode of 320x200 at 32 bpp and fills it with a picture of many colours
+; (pixel x,y = R x, G y, B x+y, each mod 256), says "kbd ready" on COM1 and
+; then echoes every byte the keyboard controller delivers (polling port
+; 0x64) to COM1 as two hex digits and a space, for ever: the scancodes a
+; remote client's keys become, as the guest reads them.
+bits 32
+org 0x100000
+%include "common.inc"
+%include "vga_common.inc"
+LFB equ 0xe0000000
+%macro hexdigit 0                       ; al's low nibble to COM1 (no stack)
+        add al, '0'
+        cmp al, '9'
+        jbe %%out
+        add al, 'a' - '9' - 1
+%%out:  mov dx, 0x3f8
+        out dx, al
+%endmacro
+        need_vga
+        vbe_320x200_lfb LFB
+        mov edi, LFB
+        xor edx, edx                    ; y
+.row:   xor ecx, ecx                    ; x
+.px:    mov eax, ecx                    ; R = x
+        and eax, 0xff
+        shl eax, 8
+        mov al, dl                      ; G = y
+        shl eax, 8
+        mov bl, cl                      ; B = x + y
+        add bl, dl
+        mov al, bl
+        stosd
+        inc ecx
+        cmp ecx, 320
+        jb .px
+        inc edx
+        cmp edx, 200
+        jb .row
+        puts ready
+.poll:  in al, 0x64
+        test al, 1
+        jz .poll
+        in al, 0x60
+        mov bl, al
+        shr al, 4
+        hexdigit
+        mov al, bl
+        and al, 0x0f
+        hexdigit
+        mov al, ' '
+        out dx, al
+        jmp .poll
+ready:  db "kbd ready", 10, 0
+novga:  db "FAIL no vga at 00:02.0", 10, 0

@@ -1,0 +1,161 @@
+/*
+ * tests/unit/vnc/test_vnc.c - the VNC server's pure logic, `scons
+ * check-vnc`: capsule-vm's --vrde text, the password file's rules (its
+ * mode, its first line), a client's keys (keysyms to set-1 bytes, with
+ * the shift fix-ups and the keys held) and its pointer (RFB masks and
+ * positions to the guest's absolute and relative events).
+ */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <capsule/capsule.h>
+#include <capsule/errorinfo.h>
+
+#include "pdmdev.h"
+#include "vnc/vnc.h"
+#include "vnc/vnc_internal.h"
+
+/* ---- --vrde ------------------------------------------------------------------ */
+
+static int parse(const char *text, struct vnc_config *cfg, const char **pwfile, char *err)
+{
+    static char buf[256];
+    snprintf(buf, sizeof(buf), "%s", text);
+    return vnc_parse_spec(buf, cfg, pwfile, err, 160);
+}
+
+START_TEST(test_spec)
+{
+    struct vnc_config c;
+    const char *pw;
+    char err[160];
+    ck_assert_int_eq(parse("port=5901", &c, &pw, err), 0);
+    ck_assert_uint_eq(c.port, 5901);
+    ck_assert_ptr_null(c.address);
+    ck_assert_ptr_null(pw);
+    ck_assert_int_eq(parse("address=0.0.0.0,port=0,password-file=/x/y", &c, &pw, err), 0);
+    ck_assert_uint_eq(c.port, 0);
+    ck_assert_str_eq(c.address, "0.0.0.0");
+    ck_assert_str_eq(pw, "/x/y");
+    static const struct {
+        const char *spec, *why;
+    } bad[] = {
+        {"", "'' is not key=value"},
+        {"address=1.2.3.4", "no port="},
+        {"port=65536", "not a number in 0..65535"},
+        {"port=-1", "not a number"},
+        {"port=", "not a number"},
+        {"port=1,colour=red", "unknown key 'colour'"},
+        {"port=1,address=", "address= is empty"},
+        {"port=1,password-file=", "password-file= is empty"},
+        {"port=1,,address=x", "'' is not key=value"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_int_eq(parse(bad[i].spec, &c, &pw, err), -1);
+        ck_assert_msg(strstr(err, bad[i].why), "'%s': '%s' lacks '%s'", bad[i].spec, err,
+                      bad[i].why);
+    }
+}
+END_TEST
+
+START_TEST(test_password_file)
+{
+    char dir[] = "/tmp/vnc-test-XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/pw", dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, "s3cret\nsecond line\n", 19), 19);
+    close(fd);
+    char *pw = NULL;
+    ck_assert_int_eq(vnc_read_password_file(path, &pw), CAP_OK);
+    ck_assert_str_eq(pw, "s3cret");
+    free(pw);
+    /* readable by others: refused, the mode named */
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    ck_assert_int_eq(vnc_read_password_file(path, &pw), CAP_E_FILE_ERROR);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "chmod 600"));
+    ck_assert_ptr_null(pw);
+    /* an empty first line */
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    ck_assert_int_eq(write(fd, "\nx\n", 3), 3);
+    close(fd);
+    ck_assert_int_eq(vnc_read_password_file(path, &pw), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "holds no password"));
+    unlink(path);
+    ck_assert_int_eq(vnc_read_password_file(path, &pw), CAP_E_FILE_ERROR);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), path));
+    /* a folder is not a password file */
+    ck_assert_int_eq(vnc_read_password_file(dir, &pw), CAP_E_FILE_ERROR);
+    rmdir(dir);
+}
+END_TEST
+
+/* ---- pointer ------------------------------------------------------------------ */
+
+START_TEST(test_pointer)
+{
+    struct vnc_pointer p = {0};
+    struct vnc_pointer_event ev;
+    vnc_pointer_translate(&p, 0, 0, 0, 640, 480, &ev);
+    ck_assert_uint_eq(ev.abs_x, 0);
+    ck_assert_uint_eq(ev.abs_y, 0);
+    ck_assert_int_eq(ev.dx, 0); /* the first event moves nothing */
+    vnc_pointer_translate(&p, 1, 639, 479, 640, 480, &ev);
+    ck_assert_uint_eq(ev.abs_x, PDM_MOUSE_ABS_MAX);
+    ck_assert_uint_eq(ev.abs_y, PDM_MOUSE_ABS_MAX);
+    ck_assert_int_eq(ev.dx, 639);
+    ck_assert_int_eq(ev.dy, 479);
+    ck_assert_uint_eq(ev.buttons, PDM_MOUSE_LEFT);
+    /* the middle of the screen; past its edge is clamped */
+    vnc_pointer_translate(&p, 4 | 2, 5000, -3, 640, 480, &ev);
+    ck_assert_uint_eq(ev.abs_x, PDM_MOUSE_ABS_MAX);
+    ck_assert_uint_eq(ev.abs_y, 0);
+    ck_assert_int_eq(ev.dx, 0);
+    ck_assert_int_eq(ev.dy, -479);
+    ck_assert_uint_eq(ev.buttons, PDM_MOUSE_RIGHT | PDM_MOUSE_MIDDLE);
+    /* the wheel counts when its bit appears, down is towards the user */
+    vnc_pointer_translate(&p, 16, 10, 10, 640, 480, &ev);
+    ck_assert_int_eq(ev.dz, 1);
+    ck_assert_uint_eq(ev.buttons, 0);
+    vnc_pointer_translate(&p, 16, 10, 10, 640, 480, &ev);
+    ck_assert_int_eq(ev.dz, 0);
+    vnc_pointer_translate(&p, 8, 10, 10, 640, 480, &ev);
+    ck_assert_int_eq(ev.dz, -1);
+    vnc_pointer_translate(&p, 0, 319, 240, 639, 481, &ev);
+    ck_assert_uint_eq(ev.abs_x, PDM_MOUSE_ABS_MAX / 2);
+    ck_assert_uint_eq(ev.abs_y, PDM_MOUSE_ABS_MAX / 2);
+    /* a 1x1 or empty screen */
+    vnc_pointer_translate(&p, 0, 3, 3, 1, 0, &ev);
+    ck_assert_uint_eq(ev.abs_x, 0);
+    ck_assert_uint_eq(ev.abs_y, 0);
+}
+END_TEST
+
+static Suite *vnc_suite(void)
+{
+    Suite *s = suite_create("vnc");
+    TCase *tc = tcase_create("options");
+    tcase_add_test(tc, test_spec);
+    tcase_add_test(tc, test_password_file);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("pointer");
+    tcase_add_test(tc, test_pointer);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(vnc_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
