@@ -97,6 +97,57 @@ START_TEST(test_password_file)
 }
 END_TEST
 
+/* ---- keys ----------------------------------------------------------------------- */
+
+/* One key event, whose bytes must be `want` ("1e 9e"). */
+static void key(struct vnc_keys *k, uint32_t keysym, int down, const char *want)
+{
+    char text[3 * VNC_KEYS_MAX_CODES + 1] = "";
+    uint8_t codes[VNC_KEYS_MAX_CODES];
+    size_t n = vnc_keys_event(k, keysym, down, codes);
+    for (size_t i = 0; i < n; i++)
+        sprintf(text + strlen(text), "%s%02x", i ? " " : "", codes[i]);
+    ck_assert_msg(!strcmp(text, want), "keysym 0x%x %s: '%s', want '%s'", (unsigned)keysym,
+                  down ? "down" : "up", text, want);
+}
+
+START_TEST(test_keys)
+{
+    struct vnc_keys k = {0};
+    key(&k, 'a', 1, "1e");
+    key(&k, 'a', 1, "1e"); /* the client's auto-repeat */
+    key(&k, 'a', 0, "9e");
+    key(&k, 'a', 0, ""); /* not held any more */
+    /* a shifted face with no shift held: Left Shift around the press */
+    key(&k, 'A', 1, "2a 1e aa");
+    key(&k, 'A', 0, "9e");
+    /* the client holds shift itself (as a real keyboard does): no fix-up */
+    key(&k, 0xffe1 /* Shift_L */, 1, "2a");
+    key(&k, '!', 1, "02");
+    key(&k, '!', 0, "82");
+    /* an unshifted face while shift is held: shift let go around it */
+    key(&k, '1', 1, "aa 02 2a");
+    key(&k, '1', 0, "82");
+    key(&k, 0xffe1, 0, "aa");
+    /* extended keys carry 0xE0 both ways */
+    key(&k, 0xff53 /* Right */, 1, "e0 4d");
+    key(&k, 0xff53, 0, "e0 cd");
+    /* a keysym no PC key has */
+    key(&k, 0x1234567, 1, "");
+    key(&k, 0x1234567, 0, "");
+    /* what a client still holds when it goes: released, each once */
+    key(&k, 'q', 1, "10");
+    key(&k, 0xffe3 /* Control_L */, 1, "1d");
+    uint8_t codes[VNC_KEYS_MAX_CODES];
+    ck_assert_uint_eq(vnc_keys_release_next(&k, codes), 1);
+    ck_assert_uint_eq(codes[0], 0x90); /* q */
+    ck_assert_uint_eq(vnc_keys_release_next(&k, codes), 1);
+    ck_assert_uint_eq(codes[0], 0x9d); /* Left Ctrl */
+    ck_assert_uint_eq(vnc_keys_release_next(&k, codes), 0);
+    key(&k, 'q', 0, "");
+}
+END_TEST
+
 /* ---- pointer ------------------------------------------------------------------ */
 
 START_TEST(test_pointer)
@@ -144,6 +195,9 @@ static Suite *vnc_suite(void)
     TCase *tc = tcase_create("options");
     tcase_add_test(tc, test_spec);
     tcase_add_test(tc, test_password_file);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("keys");
+    tcase_add_test(tc, test_keys);
     suite_add_tcase(s, tc);
     tc = tcase_create("pointer");
     tcase_add_test(tc, test_pointer);
