@@ -9,7 +9,8 @@
 #    vncsnapshot's picture equals --screenshot's pixel for pixel; a wrong
 #    password is refused; the TigerVNC viewer's window (xwd) equals it too,
 #    while vncsnapshot connects as a second client; keys typed into the
-#    viewer reach the guest as set-1 scancodes (a, then ! with its shift);
+#    viewer reach the guest as set-1 scancodes (a, then ! with its shift),
+#    a click and a move as PS/2 mouse packets;
 #    a port in use, a password file others may read and a bad --vrde are
 #    clear errors;
 #  - a managed BIOS machine: modifyvm --vrde on --vrdeport 0 --vrdeproperty
@@ -171,6 +172,18 @@ else
         pass "keys typed into the viewer reach the guest: $(sed -n 2p "$tmp/com1")"
     else
         fail "keys: the guest read '$(sed -n 2p "$tmp/com1" 2>/dev/null)$(tail -c 40 "$tmp/com1")', want 1e 9e 2a 02 aa 82"
+    fi
+    # the pointer (no tablet here: the PS/2 mouse, which the payload
+    # enabled): a click where it is, then a move 10 right and 5 up
+    xdotool mousemove --window "$win" 100 50
+    sleep 0.2
+    xdotool click 1
+    sleep 0.2
+    xdotool mousemove --window "$win" 110 45
+    if wait_for "$tmp/com1" "09 00 00 08 00 00 08 0a 05 $" 10; then
+        pass "the viewer's pointer reaches the guest's mouse: click 09 00 00 08 00 00, move 08 0a 05"
+    else
+        fail "pointer: the guest read '$(sed -n 2p "$tmp/com1" 2>/dev/null)', want ... 09 00 00 08 00 00 08 0a 05"
     fi
     viewer_stop
 fi

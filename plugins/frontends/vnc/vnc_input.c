@@ -112,6 +112,7 @@ void vnc_pointer_translate(struct vnc_pointer *p, unsigned mask, int x, int y, u
     x = clamp(x, width);
     y = clamp(y, height);
     unsigned pressed = mask & ~p->mask;
+    unsigned buttons = RFB_LEFT | RFB_MIDDLE | RFB_RIGHT;
     memset(ev, 0, sizeof(*ev));
     ev->abs_x = scale(x, width);
     ev->abs_y = scale(y, height);
@@ -120,6 +121,7 @@ void vnc_pointer_translate(struct vnc_pointer *p, unsigned mask, int x, int y, u
         ev->dy = y - p->y;
     }
     ev->dz = (pressed & RFB_WHEEL_DOWN ? 1 : 0) - (pressed & RFB_WHEEL_UP ? 1 : 0);
+    ev->buttons_changed = (mask & buttons) != (p->mask & buttons);
     ev->buttons = (mask & RFB_LEFT ? PDM_MOUSE_LEFT : 0) |
                   (mask & RFB_MIDDLE ? PDM_MOUSE_MIDDLE : 0) |
                   (mask & RFB_RIGHT ? PDM_MOUSE_RIGHT : 0);

@@ -54,6 +54,7 @@ struct vnc_pointer_event {
     int32_t dx, dy;        /* motion since the last event (relative mice) */
     int32_t dz;            /* wheel: positive towards the user (down) */
     uint32_t buttons;      /* PDM_MOUSE_* held now */
+    int buttons_changed;   /* a button went down or up with this event */
 };
 
 /*

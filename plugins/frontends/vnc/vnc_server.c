@@ -240,7 +240,7 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
         s->relative = true; /* no tablet: the PS/2 mouse from now on */
         say("the machine has no tablet: pointer events go to the mouse as motion");
     }
-    if ((ev.dx || ev.dy || ev.dz || ev.buttons != c->ptr.mask) &&
+    if ((ev.dx || ev.dy || ev.dz || ev.buttons_changed) &&
         CAP_FAILED(pdm_mouse_put(s->pdm, ev.dx, ev.dy, ev.dz, ev.buttons)))
         cap_error_clear();
 }

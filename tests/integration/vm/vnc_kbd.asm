@@ -2,9 +2,10 @@
 ; vga device's linear framebuffer at 0xE0000000 (no BIOS), sets a Bochs VBE
 ; mode of 320x200 at 32 bpp and fills it with a picture of many colours
 ; (pixel x,y = R x, G y, B x+y, each mod 256), says "kbd ready" on COM1 and
-; then echoes every byte the keyboard controller delivers (polling port
-; 0x64) to COM1 as two hex digits and a space, for ever: the scancodes a
-; remote client's keys become, as the guest reads them.
+; then enables the PS/2 mouse and echoes every byte the keyboard
+; controller delivers (polling port 0x64) to COM1 as two hex digits and a
+; space, for ever: the scancodes a remote client's keys become and the
+; mouse's packets its pointer becomes, as the guest reads them.
 bits 32
 org 0x100000
 %include "common.inc"
@@ -38,6 +39,16 @@ LFB equ 0xe0000000
         inc edx
         cmp edx, 200
         jb .row
+        mov al, 0xa8                    ; enable the PS/2 mouse port
+        out 0x64, al
+        mov al, 0xd4                    ; the next byte to the mouse:
+        out 0x64, al
+        mov al, 0xf4                    ; enable data reporting
+        out 0x60, al
+.ack:   in al, 0x64                     ; its ACK (0xfa), not echoed
+        test al, 1
+        jz .ack
+        in al, 0x60
         puts ready
 .poll:  in al, 0x64
         test al, 1

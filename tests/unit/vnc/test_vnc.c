@@ -164,6 +164,7 @@ START_TEST(test_pointer)
     ck_assert_int_eq(ev.dx, 639);
     ck_assert_int_eq(ev.dy, 479);
     ck_assert_uint_eq(ev.buttons, PDM_MOUSE_LEFT);
+    ck_assert(ev.buttons_changed);
     /* the middle of the screen; past its edge is clamped */
     vnc_pointer_translate(&p, 4 | 2, 5000, -3, 640, 480, &ev);
     ck_assert_uint_eq(ev.abs_x, PDM_MOUSE_ABS_MAX);
@@ -171,6 +172,10 @@ START_TEST(test_pointer)
     ck_assert_int_eq(ev.dx, 0);
     ck_assert_int_eq(ev.dy, -479);
     ck_assert_uint_eq(ev.buttons, PDM_MOUSE_RIGHT | PDM_MOUSE_MIDDLE);
+    ck_assert(ev.buttons_changed);
+    vnc_pointer_translate(&p, 4 | 2, 600, 0, 640, 480, &ev);
+    ck_assert(!ev.buttons_changed); /* a move with the same buttons */
+    ck_assert_int_eq(ev.dx, -39);
     /* the wheel counts when its bit appears, down is towards the user */
     vnc_pointer_translate(&p, 16, 10, 10, 640, 480, &ev);
     ck_assert_int_eq(ev.dz, 1);
