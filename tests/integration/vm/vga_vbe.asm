@@ -10,7 +10,7 @@ org 0x100000
 %include "vga_common.inc"
 LFB equ 0xe0000000
         need_vga
-        vbe_320x200_lfb LFB
+        vbe_lfb LFB, 320, 200
         mov dx, 0x1ce                   ; read back XRES
         mov ax, 1
         out dx, ax

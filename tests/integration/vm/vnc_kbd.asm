@@ -20,7 +20,7 @@ LFB equ 0xe0000000
         out dx, al
 %endmacro
         need_vga
-        vbe_320x200_lfb LFB
+        vbe_lfb LFB, 320, 200
         mov edi, LFB
         xor edx, edx                    ; y
 .row:   xor ecx, ecx                    ; x
