@@ -15,7 +15,8 @@
 #    clear errors;
 #  - a managed BIOS machine: modifyvm --vrde on --vrdeport 0 --vrdeproperty
 #    VNCPassword=..., showvminfo's VRDE lines (the password never shown),
-#    the active port while it runs (vrdeactiveport), the paused screen
+#    the active port while it runs (vrdeactiveport; also through the API
+#    from Python), the paused screen
 #    through VNC equal to controlvm screenshotpng, the password on no
 #    command line, controlvm vrde off (the port closes) and on (a new one).
 set -u
@@ -105,6 +106,9 @@ echo wrong | vncpasswd -f >"$tmp/bad.vncpw"
 "$VM" --kernel "$KBD" --vrde port=1,pasword=x >"$tmp/out" 2>&1
 [ $? = 2 ] && grep -q "unknown key 'pasword'" "$tmp/out" &&
     pass "capsule-vm --vrde with an unknown key: usage error" || fail "--vrde pasword: $(cat "$tmp/out")"
+timeout $((20 * S)) "$VM" --kernel "$KBD" --engine rem --serial none --vrde port=0 >"$tmp/out" 2>&1
+[ $? = 4 ] && grep -q "the machine has none (add the vga" "$tmp/out" &&
+    pass "--vrde on a machine with no display: a clear error" || fail "no display: $(tail -2 "$tmp/out")"
 cp "$tmp/pw" "$tmp/pw.open"
 chmod 644 "$tmp/pw.open"
 timeout $((20 * S)) "$VM" --kernel "$KBD" --engine rem --device vga --serial none \
@@ -227,6 +231,27 @@ else
 fi
 run showvminfo pc
 grep -q "^VRDE port: *$aport$" "$tmp/out" || fail "showvminfo has no 'VRDE port: $aport'"
+# the same through the API from Python
+if [ -d "$B/python/capsule" ]; then
+    if PYTHONPATH=$B/python $PY_RUN python3 - "$aport" >"$tmp/py.out" 2>&1 <<'PY'; then
+import sys
+import capsule
+from capsule import LockType
+m = capsule.connect().find_machine('pc')
+v = m.vrde_server
+props = list(v.vrde_properties)
+assert v.enabled and props == ['TCP/Ports', 'TCP/Address', 'VNCPassword'], (v.enabled, props)
+assert v.get_vrde_property('TCP/Ports') == '0', v.get_vrde_property('TCP/Ports')
+with capsule.session(m, LockType.Shared) as s:
+    assert s.console.vrde_server_enabled
+    assert s.console.vrde_server_port == int(sys.argv[1]), s.console.vrde_server_port
+print('python: IMachine.VRDEServer %s, IConsole.VRDEServerPort %d' % (props, int(sys.argv[1])))
+PY
+        pass "$(tail -1 "$tmp/py.out")"
+    else
+        fail "the API through Python: $(tail -5 "$tmp/py.out")"
+    fi
+fi
 vm=$(pgrep -f -- "capsule-vm --startvm .*--home $CAPSULE_HOME" | head -1)
 if [ -n "$vm" ] && ! grep -aq secret "/proc/$vm/cmdline" && ! grep -aq secret "/proc/$vm/environ"; then
     pass "the VNC password is on no command line and in no environment of the VM process"

@@ -32,7 +32,7 @@
 #include "vmproc_screenshot.h"
 #include "vmproc_vrde.h"
 
-#define COMPONENT "capsule-vm"
+#define COMPONENT    "capsule-vm"
 #define MAX_PROGRESS 16
 
 struct console {
@@ -42,22 +42,28 @@ struct console {
     IDisplay IDisplay_iface;
     struct debugger dbg; /* its IMachineDebugger (debugger.h) */
     cap_refcnt ref;
-    pthread_mutex_t op;   /* serialises power-up/down, pause/resume/reset, reports */
-    pthread_mutex_t lock; /* guards everything below */
-    struct session_binding b;         /* the VM lock: its session machine and control */
-    MachineState state;               /* as last reported to the service */
-    struct vmproc *vp;                /* set at power-up; destroyed by console_release */
-    int finished;                     /* the final state is reported and the lock released */
+    pthread_mutex_t op;                /* serialises power-up/down, pause/resume/reset, reports */
+    pthread_mutex_t lock;              /* guards everything below */
+    struct session_binding b;          /* the VM lock: its session machine and control */
+    MachineState state;                /* as last reported to the service */
+    struct vmproc *vp;                 /* set at power-up; destroyed by console_release */
+    int finished;                      /* the final state is reported and the lock released */
     IProgress *progress[MAX_PROGRESS]; /* returned to clients, for console_linger */
     unsigned n_progress;
 };
 
-static struct console *impl(ISession *i) { return CAP_CONTAINER_OF(i, struct console, ISession_iface); }
+static struct console *impl(ISession *i)
+{
+    return CAP_CONTAINER_OF(i, struct console, ISession_iface);
+}
 static struct console *impl_ctl(IInternalSessionControl *i)
 {
     return CAP_CONTAINER_OF(i, struct console, IInternalSessionControl_iface);
 }
-static struct console *impl_con(IConsole *i) { return CAP_CONTAINER_OF(i, struct console, IConsole_iface); }
+static struct console *impl_con(IConsole *i)
+{
+    return CAP_CONTAINER_OF(i, struct console, IConsole_iface);
+}
 static struct console *impl_disp(IDisplay *i)
 {
     return CAP_CONTAINER_OF(i, struct console, IDisplay_iface);
@@ -218,8 +224,14 @@ static cap_result s_QueryInterface(ISession *self, const cap_uuid *iid, void **o
 {
     return qi(impl(self), iid, out);
 }
-static uint32_t s_AddRef(ISession *self) { return addref(impl(self)); }
-static uint32_t s_Release(ISession *self) { return release(impl(self)); }
+static uint32_t s_AddRef(ISession *self)
+{
+    return addref(impl(self));
+}
+static uint32_t s_Release(ISession *self)
+{
+    return release(impl(self));
+}
 
 static cap_result s_GetState(ISession *self, SessionState *out)
 {
@@ -274,8 +286,14 @@ static cap_result c_QueryInterface(IInternalSessionControl *self, const cap_uuid
 {
     return qi(impl_ctl(self), iid, out);
 }
-static uint32_t c_AddRef(IInternalSessionControl *self) { return addref(impl_ctl(self)); }
-static uint32_t c_Release(IInternalSessionControl *self) { return release(impl_ctl(self)); }
+static uint32_t c_AddRef(IInternalSessionControl *self)
+{
+    return addref(impl_ctl(self));
+}
+static uint32_t c_Release(IInternalSessionControl *self)
+{
+    return release(impl_ctl(self));
+}
 
 static cap_result c_GetPid(IInternalSessionControl *self, uint32_t *out)
 {
@@ -291,10 +309,10 @@ static cap_result c_AssignMachine(IInternalSessionControl *self, IMachine *machi
     struct console *c = impl_ctl(self);
     pthread_mutex_lock(&c->lock);
     /* once its VM has ended, the VM process's session is done for good */
-    cap_result rc = c->finished ? cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT,
-                                                "IInternalSessionControl",
-                                                "the VM process's session has ended")
-                                : session_binding_assign(&c->b, COMPONENT, machine, type, control);
+    cap_result rc =
+        c->finished ? cap_error_set(CAP_E_INVALID_SESSION_STATE, COMPONENT,
+                                    "IInternalSessionControl", "the VM process's session has ended")
+                    : session_binding_assign(&c->b, COMPONENT, machine, type, control);
     pthread_mutex_unlock(&c->lock);
     return rc;
 }
@@ -394,8 +412,14 @@ static cap_result k_QueryInterface(IConsole *self, const cap_uuid *iid, void **o
 {
     return qi(impl_con(self), iid, out);
 }
-static uint32_t k_AddRef(IConsole *self) { return addref(impl_con(self)); }
-static uint32_t k_Release(IConsole *self) { return release(impl_con(self)); }
+static uint32_t k_AddRef(IConsole *self)
+{
+    return addref(impl_con(self));
+}
+static uint32_t k_Release(IConsole *self)
+{
+    return release(impl_con(self));
+}
 
 static cap_result k_GetMachine(IConsole *self, IMachine **out)
 {
@@ -446,8 +470,7 @@ static cap_result k_PowerDown(IConsole *self, IProgress **out)
     pthread_mutex_lock(&c->op);
     MachineState s = get_state(c);
     struct vm *vm = get_vm(c);
-    if (!vm || (s != MachineState_Running && s != MachineState_Paused &&
-                s != MachineState_Stuck)) {
+    if (!vm || (s != MachineState_Running && s != MachineState_Paused && s != MachineState_Stuck)) {
         cap_result rc = state_error(c, "power off");
         pthread_mutex_unlock(&c->op);
         return rc;
@@ -577,9 +600,6 @@ static cap_result k_SetVRDEServerEnabled(IConsole *self, cap_bool on)
     struct vmproc_vrde *v = running_vrde(c);
     cap_result rc = v ? vmproc_vrde_enable(v, on != CAP_FALSE) : CAP_E_INVALID_VM_STATE;
     pthread_mutex_unlock(&c->op);
-    if (rc == CAP_E_NOTIMPL)
-        rc = cap_error_set(CAP_E_NOTIMPL, COMPONENT, "IConsole",
-                           "the machine has no display: no remote display server");
     return rc;
 }
 
@@ -759,7 +779,7 @@ static struct vmproc *dbg_running_vm(struct debugger *d)
     /* The vmproc lives until the object dies (after the IPC connection is
      * closed), so it stays valid for the caller. */
     return s == MachineState_Running || s == MachineState_Paused || s == MachineState_Stuck ? vp
-                                                                                          : NULL;
+                                                                                            : NULL;
 }
 
 static cap_result dbg_qi(struct debugger *d, const cap_uuid *iid, void **out)
