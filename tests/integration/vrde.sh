@@ -10,7 +10,8 @@
 #    password is refused; the TigerVNC viewer's window (xwd) equals it too,
 #    while vncsnapshot connects as a second client; keys typed into the
 #    viewer reach the guest as set-1 scancodes (a, then ! with its shift),
-#    a click and a move as PS/2 mouse packets;
+#    a click and a move as PS/2 mouse packets; a new mode (640x480) while
+#    it is connected, its window following pixel for pixel;
 #    a port in use, a password file others may read and a bad --vrde are
 #    clear errors;
 #  - a managed BIOS machine: modifyvm --vrde on --vrdeport 0 --vrdeproperty
@@ -188,6 +189,24 @@ else
         pass "the viewer's pointer reaches the guest's mouse: click 09 00 00 08 00 00, move 08 0a 05"
     else
         fail "pointer: the guest read '$(sed -n 2p "$tmp/com1" 2>/dev/null)', want ... 09 00 00 08 00 00 08 0a 05"
+    fi
+    # a new mode while the viewer is connected: Enter makes the payload
+    # switch to 640x480; the window follows, with the new picture
+    n=$(grep -c "screenshot written" "$tmp/vm.log")
+    xdotool key Return
+    if wait_for "$tmp/com1" "mode 640x480" 10; then
+        kill -USR1 $vmpid
+        for i in $(seq $((100 * S))); do
+            [ "$(grep -c "screenshot written" "$tmp/vm.log")" -gt "$n" ] && break
+            sleep 0.05
+        done
+        if window_is "$tmp/win2.png" "$tmp/shot.png" && file "$tmp/shot.png" | grep -q "640 x 480"; then
+            pass "a new mode (640x480) with the viewer connected: its window follows, pixel for pixel"
+        else
+            fail "after the resize the window ($(identify -format %wx%h "$tmp/win2.png" 2>&1)) differs: $(differing "$tmp/win2.png" "$tmp/shot.png")"
+        fi
+    else
+        fail "Enter did not switch the payload's mode: '$(tail -c 60 "$tmp/com1")'"
     fi
     viewer_stop
 fi

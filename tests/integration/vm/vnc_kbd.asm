@@ -5,12 +5,34 @@
 ; then enables the PS/2 mouse and echoes every byte the keyboard
 ; controller delivers (polling port 0x64) to COM1 as two hex digits and a
 ; space, for ever: the scancodes a remote client's keys become and the
-; mouse's packets its pointer becomes, as the guest reads them.
+; mouse's packets its pointer becomes, as the guest reads them. Enter
+; (its make code 0x1c) switches to 640x480 and draws the picture again,
+; then says "mode 640x480" (a resize the clients follow).
 bits 32
 org 0x100000
 %include "common.inc"
 %include "vga_common.inc"
 LFB equ 0xe0000000
+%macro draw 2                          ; the picture at %1 x %2 (no stack)
+        mov edi, LFB
+        xor edx, edx                    ; y
+%%row:  xor ecx, ecx                    ; x
+%%px:   mov eax, ecx                    ; R = x
+        and eax, 0xff
+        shl eax, 8
+        mov al, dl                      ; G = y
+        shl eax, 8
+        mov bl, cl                      ; B = x + y
+        add bl, dl
+        mov al, bl
+        stosd
+        inc ecx
+        cmp ecx, %1
+        jb %%px
+        inc edx
+        cmp edx, %2
+        jb %%row
+%endmacro
 %macro hexdigit 0                       ; al's low nibble to COM1 (no stack)
         add al, '0'
         cmp al, '9'
@@ -21,24 +43,7 @@ LFB equ 0xe0000000
 %endmacro
         need_vga
         vbe_lfb LFB, 320, 200
-        mov edi, LFB
-        xor edx, edx                    ; y
-.row:   xor ecx, ecx                    ; x
-.px:    mov eax, ecx                    ; R = x
-        and eax, 0xff
-        shl eax, 8
-        mov al, dl                      ; G = y
-        shl eax, 8
-        mov bl, cl                      ; B = x + y
-        add bl, dl
-        mov al, bl
-        stosd
-        inc ecx
-        cmp ecx, 320
-        jb .px
-        inc edx
-        cmp edx, 200
-        jb .row
+        draw 320, 200
         mov al, 0xa8                    ; enable the PS/2 mouse port
         out 0x64, al
         mov al, 0xd4                    ; the next byte to the mouse:
@@ -62,6 +67,12 @@ LFB equ 0xe0000000
         hexdigit
         mov al, ' '
         out dx, al
+        cmp bl, 0x1c                    ; Enter: 640x480, the picture again
+        jne .poll
+        vbe_lfb LFB, 640, 480
+        draw 640, 480
+        puts mode
         jmp .poll
 ready:  db "kbd ready", 10, 0
+mode:   db "mode 640x480", 10, 0
 novga:  db "FAIL no vga at 00:02.0", 10, 0
