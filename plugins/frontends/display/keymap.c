@@ -10,7 +10,11 @@
  * right Ctrl/Alt, keypad Enter and /, the Windows and Menu keys) send
  * 0xE0 before both make and break; Print Screen sends E0 2A E0 37 (break
  * E0 B7 E0 AA), as it does with no modifier held; Pause sends
- * E1 1D 45 E1 9D C5 on press and nothing on release.
+ * E1 1D 45 E1 9D C5 on press and nothing on release. The variants a real
+ * keyboard sends with a modifier held (Alt+Print Screen: 54, Ctrl+Pause:
+ * E0 46 E0 C6, the fake shifts around the grey keys while Shift is down)
+ * are not made: the table keeps no modifier state, and guests read the
+ * plain sequences with the modifier's own codes around them correctly.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -315,6 +319,11 @@ static void put_key(uint8_t *codes, size_t max, size_t *len, uint16_t usage, int
 long keymap_text_to_set1(const char *text, uint8_t *codes, size_t max, size_t *bad)
 {
     size_t len = 0;
+    if (!text) {
+        if (bad)
+            *bad = 0;
+        return -1;
+    }
     for (size_t i = 0; text[i]; i++) {
         uint16_t u = char_usage((unsigned char)text[i]);
         if (!u) {

@@ -32,7 +32,8 @@ uint16_t keymap_keysym_to_usage(uint32_t keysym, int *shift);
  * Enter, '\t' as Tab) into codes (at most `max`): press and release of
  * each key, with Left Shift around the shifted ones. Returns the number of
  * bytes needed in all (more than `max`: nothing beyond `max` written), or
- * -1 with *bad set to the byte offset of the first character no key types. */
+ * -1 with *bad set to the byte offset of the first character no key types
+ * (0 for a NULL text). */
 long keymap_text_to_set1(const char *text, uint8_t *codes, size_t max, size_t *bad);
 
 #endif /* PLUGINS_FRONTENDS_KEYMAP_H */

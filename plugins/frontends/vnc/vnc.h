@@ -7,9 +7,9 @@
  * clients see is the hub's picture, sent from the dirty rectangles the
  * display device reports; and it turns the clients' key and pointer
  * events into the guest's keyboard (PC scancode set 1, through keymap.h)
- * and pointing device (the tablet when the machine has one, else the PS/2
- * mouse with relative motion). Several clients at once share the screen
- * and the input.
+ * and pointing device (the tablet while its guest driver takes events,
+ * else the PS/2 mouse with relative motion). Several clients at once
+ * share the screen and the input.
  *
  * Threads: one of its own (the event loop: accepts clients, reads their
  * messages, encodes and sends updates); the hub's refresh thread copies

@@ -69,7 +69,6 @@ struct vnc_server {
     rfbScreenInfoPtr screen;
     uint32_t *fb; /* screen->frameBuffer, width * height pixels */
     unsigned width, height;
-    bool relative; /* the machine has no tablet: relative mouse events */
     unsigned clients;
 };
 
@@ -221,6 +220,10 @@ static void on_key(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
         put_keys(s, codes, vnc_keys_event(&c->keys, keysym, down, codes));
 }
 
+/* The pointer goes to the tablet while its guest driver takes events (a
+ * client's pointer then is where the guest's is), else to the PS/2 mouse
+ * as motion: a BIOS, or a guest without the tablet's driver, still gets a
+ * mouse. Asked at each event: a driver may bind or go at any time. */
 static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
 {
     struct vnc_server *s = cl->screen->screenData;
@@ -229,20 +232,13 @@ static void on_pointer(int mask, int x, int y, rfbClientPtr cl)
     if (!c)
         return;
     vnc_pointer_translate(&c->ptr, (unsigned)mask, x, y, s->width, s->height, &ev);
-    if (!s->relative) {
-        cap_result rc = pdm_mouse_put_abs(s->pdm, ev.abs_x, ev.abs_y, ev.dz, ev.buttons);
-        if (rc != CAP_E_NOTIMPL) {
-            if (CAP_FAILED(rc))
-                cap_error_clear();
-            return;
-        }
-        cap_error_clear();
-        s->relative = true; /* no tablet: the PS/2 mouse from now on */
-        say("the machine has no tablet: pointer events go to the mouse as motion");
-    }
-    if ((ev.dx || ev.dy || ev.dz || ev.buttons_changed) &&
-        CAP_FAILED(pdm_mouse_put(s->pdm, ev.dx, ev.dy, ev.dz, ev.buttons)))
-        cap_error_clear();
+    cap_result rc = CAP_OK;
+    if (pdm_mouse_abs_active(s->pdm))
+        rc = pdm_mouse_put_abs(s->pdm, ev.abs_x, ev.abs_y, ev.dz, ev.buttons);
+    else if (ev.dx || ev.dy || ev.dz || ev.buttons_changed)
+        rc = pdm_mouse_put(s->pdm, ev.dx, ev.dy, ev.dz, ev.buttons);
+    if (CAP_FAILED(rc))
+        cap_error_clear(); /* no mouse at all, or its queue full: the event is lost */
 }
 
 static void on_client_gone(rfbClientPtr cl)

@@ -227,6 +227,9 @@ START_TEST(test_text)
     ck_assert_uint_eq(bad, 0);
     ck_assert_int_eq(keymap_text_to_set1("x\x7f", got, sizeof(got), &bad), -1);
     ck_assert_uint_eq(bad, 1);
+    bad = 99;
+    ck_assert_int_eq(keymap_text_to_set1(NULL, got, sizeof(got), &bad), -1);
+    ck_assert_uint_eq(bad, 0);
 }
 END_TEST
 
