@@ -3,7 +3,10 @@
 ; 640x480 at 32 bpp on the vga's linear framebuffer (BAR0 put at
 ; 0xE0000000 itself, no BIOS) and redraws the whole screen for ever, each
 ; frame different (pixel x,y of frame f: R x+f, G y+f, B x^y); with -DIDLE
-; it draws one frame, says IDLE on COM1 and halts: a still screen.
+; it draws one frame, says IDLE on COM1 and halts: a still screen; with
+; -DCURSOR it draws one frame and then inverts an 8x16 block at the top
+; left over and over, as a text cursor blinks (as fast as the CPU goes
+; through a delay loop).
 bits 32
 %include "common.inc"
 %include "vga_common.inc"
@@ -41,6 +44,21 @@ _start: need_vga
         hlt
         jmp .hang
 idle:   db "IDLE", 10, 0
+%elifdef CURSOR
+.blink: mov ecx, 2000000                    ; a while (the host's speed decides)
+.wait:  dec ecx
+        jnz .wait
+        mov edi, LFB                        ; an 8x16 block at the top left, inverted
+        mov edx, 16
+.crow:  mov ecx, 8
+.cpx:   not dword [edi]
+        add edi, 4
+        dec ecx
+        jnz .cpx
+        add edi, (W - 8) * 4
+        dec edx
+        jnz .crow
+        jmp .blink
 %else
         inc ebp
         jmp .frame

@@ -9,7 +9,8 @@ One VNC client (a small RFB 3.8 reader here: it asks for 32-bit true colour
 and ZRLE, which both servers speak, requests an incremental update after
 each one it gets and counts them and their bytes without decoding) measures
   - frames per second and bytes per frame while the guest redraws the
-    whole screen continuously (redraw.elf);
+    whole screen continuously (redraw.elf), and while it only blinks an
+    8x16 block as a text cursor does (cursor.elf);
   - CPU time of the VM process per second of a still screen (idle.elf, the
     client connected and asking), from /proc/PID/stat.
 Each over BENCH_SECONDS (default 5) after a second of warm-up.
@@ -213,7 +214,7 @@ def main():
     ok = True
     rows = {}
     for server in servers:
-        for guest in ('redraw', 'idle'):
+        for guest in ('redraw', 'cursor', 'idle'):
             try:
                 rows[(server, guest)] = run(server, build, os.path.join(out, guest + '.elf'),
                                             seconds, guest == 'idle')
@@ -224,7 +225,8 @@ def main():
     print('%-8s %-28s %10s %14s %14s' % ('server', 'guest', 'frames/s', 'bytes/frame',
                                            'VM CPU s/s'))
     for (server, guest), (fps, bpf, cpu, w, h) in sorted(rows.items()):
-        what = 'full-screen redraws %dx%d' % (w, h) if guest == 'redraw' else 'still screen'
+        what = {'redraw': 'full-screen redraws %dx%d' % (w, h), 'cursor': '8x16 cursor blinking',
+                'idle': 'still screen'}[guest]
         print('%-8s %-28s %10.1f %14.0f %14.3f' % (server, what, fps, bpf, cpu))
     return 0 if ok else 1
 
