@@ -7,6 +7,7 @@
 #ifndef PLUGINS_FRONTENDS_VNC_INTERNAL_H
 #define PLUGINS_FRONTENDS_VNC_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,5 +66,49 @@ struct vnc_pointer_event {
  */
 void vnc_pointer_translate(struct vnc_pointer *p, unsigned mask, int x, int y, unsigned width,
                            unsigned height, struct vnc_pointer_event *ev);
+
+/* ---- the stage (vnc_stage.c) ----------------------------------------------- */
+
+/* Changed rectangles kept apart before they merge into their bounding box. */
+#define VNC_STAGE_RECTS 32
+
+struct vnc_rect {
+    unsigned x, y, w, h;
+};
+
+/* The picture as the hub last gave it, in the server's pixel format, and
+ * what changed since the loop thread last took it. Every field is under
+ * `lock`; the shifts are set at init. */
+struct vnc_stage {
+    pthread_mutex_t lock;
+    unsigned red_shift, green_shift, blue_shift; /* of the server's 32-bit pixels */
+    uint32_t *pixels;                            /* width * height */
+    unsigned width, height;
+    int resized; /* a new size (and so a whole new picture) not taken yet */
+    struct vnc_rect dirty[VNC_STAGE_RECTS];
+    unsigned ndirty;
+};
+
+void vnc_stage_init(struct vnc_stage *st, unsigned red_shift, unsigned green_shift,
+                    unsigned blue_shift);
+void vnc_stage_destroy(struct vnc_stage *st);
+/* The hub's resize: a black picture of the new size. -1 (the stage as it
+ * was) when there is no memory for it or the size is 0. */
+int vnc_stage_resize(struct vnc_stage *st, unsigned width, unsigned height);
+/* The hub's update: XRGB pixels (rows `stride` apart, the picture's top
+ * left at `pixels`) of the rectangle, clipped to the stage, converted. */
+void vnc_stage_update(struct vnc_stage *st, const uint32_t *pixels, unsigned stride, unsigned x,
+                      unsigned y, unsigned w, unsigned h);
+/*
+ * The loop thread's side. After a resize: *fb gets a new copy of the whole
+ * picture (malloc; the caller frees the old one), *width and *height its
+ * size; returns 1. Else, when *width x *height is the stage's size, copies
+ * the changed rectangles from the stage into *fb, lists them in
+ * rects[VNC_STAGE_RECTS] (*nrects) and returns 0. -1 when neither can be
+ * done (no memory for the copy; the sizes differ before a resize is
+ * taken): nothing changes, try again later.
+ */
+int vnc_stage_take(struct vnc_stage *st, uint32_t **fb, unsigned *width, unsigned *height,
+                   struct vnc_rect *rects, unsigned *nrects);
 
 #endif /* PLUGINS_FRONTENDS_VNC_INTERNAL_H */

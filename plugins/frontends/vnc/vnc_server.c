@@ -6,10 +6,13 @@
  * reads the framebuffer while we write it): the loop thread polls the
  * listening socket, the clients' sockets and a wake-up pipe, and then lets
  * rfbProcessEvents (with no wait) accept, read the clients' messages and
- * send what changed. The display hub's refresh thread copies each dirty
- * rectangle into the server's framebuffer and marks it modified, under
- * the same lock as the loop thread's libvncserver calls, and wakes the
- * loop at the end of a frame. A still screen costs nothing: no frame, no
+ * send what changed; it alone touches libvncserver and the server's
+ * framebuffer. The display hub's refresh thread writes each dirty
+ * rectangle into the stage (vnc_stage.c) and wakes the loop at the end of
+ * a frame; the loop copies the changed rectangles from the stage into the
+ * framebuffer and marks them modified, so updates are encoded from the
+ * dirty rectangles, and a client that reads slowly holds up only this
+ * thread, never the hub. A still screen costs nothing: no frame, no
  * wake-up, clients' sockets quiet (the loop's poll has a long safety
  * timeout only).
  *
@@ -62,14 +65,15 @@ struct vnc_server {
     int wake[2];        /* the loop's wake-up pipe (-1: none) */
     pthread_t thread;
     bool thread_started;
-    bool stopping; /* atomic */
-    bool dirty;    /* atomic: modified since the loop last ran */
-    /* under lock: libvncserver's screen and our framebuffer */
-    pthread_mutex_t lock;
+    bool stopping;          /* atomic */
+    bool dirty;             /* atomic: the stage changed since the loop was woken */
+    struct vnc_stage stage; /* the hub's picture (its own lock) */
+    bool stage_inited;
+    /* the loop thread's (start and stop's while it does not run) */
     rfbScreenInfoPtr screen;
     uint32_t *fb; /* screen->frameBuffer, width * height pixels */
     unsigned width, height;
-    unsigned clients;
+    unsigned clients; /* atomic: read by vnc_server_clients */
 };
 
 /* What libvncserver keeps per client for us (cl->clientData). */
@@ -130,57 +134,21 @@ static void rfb_err(const char *fmt, ...)
 
 /* ---- framebuffer (the hub's refresh thread) ---------------------------------- */
 
-static uint32_t to_server(const rfbPixelFormat *f, uint32_t xrgb)
-{
-    return ((xrgb >> 16) & 0xffu) << f->redShift | ((xrgb >> 8) & 0xffu) << f->greenShift |
-           (xrgb & 0xffu) << f->blueShift;
-}
-
 static void fb_resize(void *ctx, unsigned width, unsigned height)
 {
     struct vnc_server *s = ctx;
-    if (!width || !height)
-        return;
-    uint32_t *fb = calloc((size_t)width * height, sizeof(*fb));
-    if (!fb) {
+    if (vnc_stage_resize(&s->stage, width, height))
         say("no memory for a %ux%u picture: the clients keep the old one", width, height);
-        return;
-    }
-    pthread_mutex_lock(&s->lock);
-    uint32_t *old = s->fb;
-    rfbNewFramebuffer(s->screen, (char *)fb, (int)width, (int)height, 8, 3, 4);
-    s->fb = fb;
-    s->width = width;
-    s->height = height;
-    pthread_mutex_unlock(&s->lock);
-    free(old);
-    __atomic_store_n(&s->dirty, true, __ATOMIC_RELEASE);
+    else
+        __atomic_store_n(&s->dirty, true, __ATOMIC_RELEASE);
 }
 
 static void fb_update(void *ctx, const uint32_t *pixels, unsigned stride, unsigned x, unsigned y,
                       unsigned w, unsigned h)
 {
     struct vnc_server *s = ctx;
-    pthread_mutex_lock(&s->lock);
-    if (x < s->width && y < s->height) {
-        w = w > s->width - x ? s->width - x : w;
-        h = h > s->height - y ? s->height - y : h;
-        const rfbPixelFormat *f = &s->screen->serverFormat;
-        bool same = f->redShift == 16 && f->greenShift == 8 && f->blueShift == 0;
-        for (unsigned row = y; row < y + h; row++) {
-            const uint32_t *src = pixels + (size_t)row * stride + x;
-            uint32_t *dst = s->fb + (size_t)row * s->width + x;
-            if (same) {
-                memcpy(dst, src, (size_t)w * sizeof(*dst));
-                continue;
-            }
-            for (unsigned i = 0; i < w; i++)
-                dst[i] = to_server(f, src[i]);
-        }
-        rfbMarkRectAsModified(s->screen, (int)x, (int)y, (int)(x + w), (int)(y + h));
-        __atomic_store_n(&s->dirty, true, __ATOMIC_RELEASE);
-    }
-    pthread_mutex_unlock(&s->lock);
+    vnc_stage_update(&s->stage, pixels, stride, x, y, w, h);
+    __atomic_store_n(&s->dirty, true, __ATOMIC_RELEASE);
 }
 
 static void wake_loop(struct vnc_server *s)
@@ -203,7 +171,7 @@ static const struct fe_framebuffer_ops fb_ops = {
     .frame_done = fb_frame_done,
 };
 
-/* ---- input (the loop thread, under lock) -------------------------------------- */
+/* ---- input (the loop thread) ---------------------------------------------------- */
 
 static void put_keys(struct vnc_server *s, const uint8_t *codes, size_t n)
 {
@@ -253,7 +221,7 @@ static void on_client_gone(rfbClientPtr cl)
         free(c);
         cl->clientData = NULL;
     }
-    s->clients--;
+    __atomic_fetch_sub(&s->clients, 1, __ATOMIC_RELAXED);
 }
 
 static enum rfbNewClientAction on_new_client(rfbClientPtr cl)
@@ -264,7 +232,7 @@ static enum rfbNewClientAction on_new_client(rfbClientPtr cl)
         return RFB_CLIENT_REFUSE;
     cl->clientData = c;
     cl->clientGoneHook = on_client_gone;
-    s->clients++;
+    __atomic_fetch_add(&s->clients, 1, __ATOMIC_RELAXED);
     return RFB_CLIENT_ACCEPT;
 }
 
@@ -274,7 +242,6 @@ static nfds_t poll_set(struct vnc_server *s, struct pollfd *fds)
 {
     nfds_t n = 0;
     fds[n++] = (struct pollfd){.fd = s->wake[0], .events = POLLIN};
-    pthread_mutex_lock(&s->lock);
     if (s->screen->listenSock != RFB_INVALID_SOCKET)
         fds[n++] = (struct pollfd){.fd = s->screen->listenSock, .events = POLLIN};
     rfbClientIteratorPtr it = rfbGetClientIterator(s->screen);
@@ -283,8 +250,28 @@ static nfds_t poll_set(struct vnc_server *s, struct pollfd *fds)
         if (cl->sock != RFB_INVALID_SOCKET)
             fds[n++] = (struct pollfd){.fd = cl->sock, .events = POLLIN};
     rfbReleaseClientIterator(it);
-    pthread_mutex_unlock(&s->lock);
     return n;
+}
+
+/* What changed on the stage into the framebuffer: a new framebuffer after
+ * a resize (the clients get its size and the whole picture), else the
+ * changed rectangles marked modified for every client. */
+static void apply_stage(struct vnc_server *s)
+{
+    struct vnc_rect rects[VNC_STAGE_RECTS];
+    unsigned n = 0, w = s->width, h = s->height;
+    uint32_t *fb = s->fb;
+    int r = vnc_stage_take(&s->stage, &fb, &w, &h, rects, &n);
+    if (r == 1) {
+        rfbNewFramebuffer(s->screen, (char *)fb, (int)w, (int)h, 8, 3, 4);
+        free(s->fb);
+        s->fb = fb;
+        s->width = w;
+        s->height = h;
+    }
+    for (unsigned i = 0; r == 0 && i < n; i++)
+        rfbMarkRectAsModified(s->screen, (int)rects[i].x, (int)rects[i].y,
+                              (int)(rects[i].x + rects[i].w), (int)(rects[i].y + rects[i].h));
 }
 
 static void *loop_thread(void *arg)
@@ -300,9 +287,8 @@ static void *loop_thread(void *arg)
             while (read(s->wake[0], buf, sizeof(buf)) > 0)
                 ;
         }
-        pthread_mutex_lock(&s->lock);
+        apply_stage(s);
         rfbProcessEvents(s->screen, 0);
-        pthread_mutex_unlock(&s->lock);
     }
     return NULL;
 }
@@ -372,6 +358,9 @@ static cap_result make_screen(struct vnc_server *s, int listen_fd)
         sc->authPasswdData = s->passwords;
         sc->passwordCheck = rfbCheckPasswordByList;
     }
+    vnc_stage_init(&s->stage, sc->serverFormat.redShift, sc->serverFormat.greenShift,
+                   sc->serverFormat.blueShift);
+    s->stage_inited = true;
     rfbInitServer(sc);
     sc->listenSock = listen_fd;
     FD_SET(listen_fd, &sc->allFds);
@@ -390,7 +379,6 @@ cap_result vnc_server_start(struct vm *vm, struct fe_display *disp, const struct
     s->pdm = vm_pdm(vm);
     s->disp = disp;
     s->wake[0] = s->wake[1] = -1;
-    pthread_mutex_init(&s->lock, NULL);
     int fd = -1;
     cap_result rc = CAP_OK;
     if (cfg->password && *cfg->password && !(s->password = strdup(cfg->password)))
@@ -432,10 +420,7 @@ unsigned vnc_server_port(const struct vnc_server *s)
 
 unsigned vnc_server_clients(struct vnc_server *s)
 {
-    pthread_mutex_lock(&s->lock);
-    unsigned n = s->clients;
-    pthread_mutex_unlock(&s->lock);
-    return n;
+    return __atomic_load_n(&s->clients, __ATOMIC_RELAXED);
 }
 
 void vnc_server_stop(struct vnc_server *s)
@@ -450,11 +435,11 @@ void vnc_server_stop(struct vnc_server *s)
         pthread_join(s->thread, NULL);
     }
     if (s->screen) {
-        pthread_mutex_lock(&s->lock);
         rfbShutdownServer(s->screen, TRUE); /* clients gone: their keys released */
-        pthread_mutex_unlock(&s->lock);
         rfbScreenCleanup(s->screen);
     }
+    if (s->stage_inited)
+        vnc_stage_destroy(&s->stage);
     free(s->fb);
     for (int i = 0; i < 2; i++)
         if (s->wake[i] >= 0)
@@ -463,6 +448,5 @@ void vnc_server_stop(struct vnc_server *s)
         memset(s->password, 0, strlen(s->password));
         free(s->password);
     }
-    pthread_mutex_destroy(&s->lock);
     free(s);
 }

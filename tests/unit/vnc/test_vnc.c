@@ -1,7 +1,8 @@
 /*
  * tests/unit/vnc/test_vnc.c - the VNC server's pure logic, `scons
  * check-vnc`: capsule-vm's --vrde text, the password file's rules (its
- * mode, its first line), a client's keys (keysyms to set-1 bytes, with
+ * mode, its first line), the stage between the hub and the server (sizes,
+ * rectangles, conversion), a client's keys (keysyms to set-1 bytes, with
  * the shift fix-ups and the keys held) and its pointer (RFB masks and
  * positions to the guest's absolute and relative events).
  */
@@ -194,6 +195,61 @@ START_TEST(test_pointer)
 }
 END_TEST
 
+/* ---- the stage -------------------------------------------------------------------- */
+
+START_TEST(test_stage)
+{
+    struct vnc_stage st;
+    vnc_stage_init(&st, 0, 8, 16); /* the server's pixels: R low, B high */
+    uint32_t *fb = NULL, src[4 * 3];
+    unsigned w = 640, h = 480, n = 0; /* the server's picture before the hub's */
+    struct vnc_rect rects[VNC_STAGE_RECTS];
+    for (unsigned i = 0; i < 12; i++)
+        src[i] = 0x00102030u + i; /* XRGB */
+    /* nothing yet: no picture to take */
+    ck_assert_int_eq(vnc_stage_take(&st, &fb, &w, &h, rects, &n), -1);
+    ck_assert_int_eq(vnc_stage_resize(&st, 0, 3), -1);
+    ck_assert_int_eq(vnc_stage_resize(&st, 4, 3), 0);
+    vnc_stage_update(&st, src, 4, 0, 0, 4, 3);
+    /* after a resize: the whole picture, converted */
+    ck_assert_int_eq(vnc_stage_take(&st, &fb, &w, &h, rects, &n), 1);
+    ck_assert_uint_eq(w, 4);
+    ck_assert_uint_eq(h, 3);
+    ck_assert_uint_eq(fb[0], 0x00302010u);
+    ck_assert_uint_eq(fb[11], 0x003b2010u);
+    /* then rectangles: clipped, listed, copied */
+    for (unsigned i = 0; i < 12; i++)
+        src[i] = 0x00ff0000u;
+    vnc_stage_update(&st, src, 4, 3, 2, 5, 5);
+    vnc_stage_update(&st, src, 4, 9, 9, 1, 1); /* outside: nothing */
+    ck_assert_int_eq(vnc_stage_take(&st, &fb, &w, &h, rects, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(rects[0].x, 3);
+    ck_assert_uint_eq(rects[0].y, 2);
+    ck_assert_uint_eq(rects[0].w, 1);
+    ck_assert_uint_eq(rects[0].h, 1);
+    ck_assert_uint_eq(fb[11], 0x000000ffu);
+    ck_assert_uint_eq(fb[10], 0x003a2010u); /* untouched */
+    ck_assert_int_eq(vnc_stage_take(&st, &fb, &w, &h, rects, &n), 0);
+    ck_assert_uint_eq(n, 0); /* taken: nothing new */
+    /* more rectangles than the list holds: their bounding box */
+    for (unsigned i = 0; i < VNC_STAGE_RECTS + 3; i++)
+        vnc_stage_update(&st, src, 4, i % 4, i % 3 == 0 ? 1 : 2, 1, 1);
+    ck_assert_int_eq(vnc_stage_take(&st, &fb, &w, &h, rects, &n), 0);
+    ck_assert_uint_le(n, VNC_STAGE_RECTS);
+    unsigned covered = 0;
+    for (unsigned i = 0; i < n; i++)
+        covered |= rects[i].x == 0 && rects[i].y <= 1 && rects[i].x + rects[i].w == 4 &&
+                   rects[i].y + rects[i].h == 3;
+    ck_assert(covered);
+    /* a framebuffer of another size than the stage's (no resize pending) */
+    w = 5;
+    ck_assert_int_eq(vnc_stage_take(&st, &fb, &w, &h, rects, &n), -1);
+    free(fb);
+    vnc_stage_destroy(&st);
+}
+END_TEST
+
 static Suite *vnc_suite(void)
 {
     Suite *s = suite_create("vnc");
@@ -203,6 +259,9 @@ static Suite *vnc_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("keys");
     tcase_add_test(tc, test_keys);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("stage");
+    tcase_add_test(tc, test_stage);
     suite_add_tcase(s, tc);
     tc = tcase_create("pointer");
     tcase_add_test(tc, test_pointer);
