@@ -13,7 +13,7 @@
 #    a click and a move as PS/2 mouse packets; a new mode (640x480) while
 #    it is connected, its window following pixel for pixel;
 #    a port in use, a password file others may read and a bad --vrde are
-#    clear errors;
+#    clear errors; a 17th connection at once is refused;
 #  - a managed BIOS machine: modifyvm --vrde on --vrdeport 0 --vrdeproperty
 #    VNCPassword=..., showvminfo's VRDE lines (the password never shown),
 #    the active port while it runs (vrdeactiveport; also through the API
@@ -209,6 +209,18 @@ else
         fail "Enter did not switch the payload's mode: '$(tail -c 60 "$tmp/com1")'"
     fi
     viewer_stop
+fi
+# a bound on connections: 16 at once, the 17th closed at once
+if python3 - "$port" >"$tmp/many.out" 2>&1 <<'PY'; then
+import socket, sys
+socks = [socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20) for _ in range(17)]
+got = [s.recv(12) for s in socks]
+assert got[:16] == [b'RFB 003.008\n'] * 16 and got[16] == b'', got
+PY
+    grep -q "refused: 16 are connected" "$tmp/vm.log" &&
+        pass "16 connections at once; the 17th is closed, and said" || fail "no refusal said in the log"
+else
+    fail "17 connections: $(tail -3 "$tmp/many.out")"
 fi
 kill -TERM $vmpid
 wait $vmpid

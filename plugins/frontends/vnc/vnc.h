@@ -33,6 +33,9 @@ struct vnc_server;
  * an address is given (VirtualBox's VRDE binds to every address; a VNC
  * password is weak, so Capsule is stricter). */
 #define VNC_DEFAULT_ADDRESS "127.0.0.1"
+/* Connections at once (authenticated or not); more are refused, so that a
+ * client cannot make the server spend without bound. */
+#define VNC_MAX_CLIENTS 16
 /* VNC authentication uses the first 8 bytes of the password (RFB 3.8). */
 #define VNC_PASSWORD_MAX 8
 

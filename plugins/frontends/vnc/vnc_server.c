@@ -17,14 +17,17 @@
  * timeout only).
  *
  * The listening socket is our own (bound to the address given, or
- * 127.0.0.1, with port 0 letting the kernel pick a free port), handed to
- * libvncserver as its listenSock: its own port probing knows only
- * 5900..5999 and every address.
+ * 127.0.0.1, with port 0 letting the kernel pick a free port; libvncserver's
+ * own port probing knows only 5900..5999 and every address), and so are
+ * the accepts: a connection past VNC_MAX_CLIENTS is closed at once, the
+ * others become libvncserver's clients (rfbNewClient), without the scan
+ * of every possible file descriptor its own accept makes.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -48,7 +51,7 @@
 #define COMPONENT "vnc"
 /* The loop's poll bound: a safety net only (every event has an fd). */
 #define LOOP_POLL_MS 1000
-#define MAX_POLL_FDS 64
+#define MAX_POLL_FDS (VNC_MAX_CLIENTS + 2)
 /* The picture before the hub's first resize. */
 #define INITIAL_WIDTH  640
 #define INITIAL_HEIGHT 480
@@ -60,6 +63,7 @@ struct vnc_server {
     struct fe_display *disp;
     unsigned fb_id; /* the hub's id of our framebuffer; 0: not attached */
     unsigned port;
+    int listen_fd; /* -1: none */
     char *password;
     char *passwords[2]; /* rfbCheckPasswordByList's list: password, NULL */
     int wake[2];        /* the loop's wake-up pipe (-1: none) */
@@ -86,8 +90,7 @@ struct vnc_client {
 
 /* libvncserver says a lot about every client (its encodings, its
  * statistics): the VM log keeps who came, who went and who was refused. */
-static const char *const log_kept[] = {"Got connection from client", " gone",
-                                       "authentication failed", "password check failed"};
+static const char *const log_kept[] = {" gone", "authentication failed", "password check failed"};
 
 static void say(const char *fmt, ...) CAP_PRINTF(1, 2);
 static void say(const char *fmt, ...)
@@ -242,8 +245,7 @@ static nfds_t poll_set(struct vnc_server *s, struct pollfd *fds)
 {
     nfds_t n = 0;
     fds[n++] = (struct pollfd){.fd = s->wake[0], .events = POLLIN};
-    if (s->screen->listenSock != RFB_INVALID_SOCKET)
-        fds[n++] = (struct pollfd){.fd = s->screen->listenSock, .events = POLLIN};
+    fds[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
     rfbClientIteratorPtr it = rfbGetClientIterator(s->screen);
     rfbClientPtr cl;
     while ((cl = rfbClientIteratorNext(it)) && n < MAX_POLL_FDS)
@@ -251,6 +253,29 @@ static nfds_t poll_set(struct vnc_server *s, struct pollfd *fds)
             fds[n++] = (struct pollfd){.fd = cl->sock, .events = POLLIN};
     rfbReleaseClientIterator(it);
     return n;
+}
+
+/* A connection waiting on the listening socket: a new client, or closed
+ * when there are VNC_MAX_CLIENTS already. */
+static void accept_client(struct vnc_server *s)
+{
+    struct sockaddr_in peer;
+    socklen_t len = sizeof(peer);
+    int fd = accept4(s->listen_fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0)
+        return; /* gone meanwhile, or out of descriptors: the next poll tries again */
+    char addr[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &peer.sin_addr, addr, sizeof(addr));
+    if (__atomic_load_n(&s->clients, __ATOMIC_RELAXED) >= VNC_MAX_CLIENTS) {
+        say("a client from %s refused: %u are connected, the most this server takes", addr,
+            VNC_MAX_CLIENTS);
+        close(fd);
+        return;
+    }
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    say("a client connected from %s", addr);
+    rfbNewClient(s->screen, fd); /* it closes fd itself if it refuses */
 }
 
 /* What changed on the stage into the framebuffer: a new framebuffer after
@@ -287,6 +312,8 @@ static void *loop_thread(void *arg)
             while (read(s->wake[0], buf, sizeof(buf)) > 0)
                 ;
         }
+        if (fds[1].revents & POLLIN)
+            accept_client(s);
         apply_stage(s);
         rfbProcessEvents(s->screen, 0);
     }
@@ -326,7 +353,7 @@ static cap_result listen_socket(const struct vnc_config *cfg, int *fd_out, unsig
     return CAP_OK;
 }
 
-static cap_result make_screen(struct vnc_server *s, int listen_fd)
+static cap_result make_screen(struct vnc_server *s)
 {
     rfbLog = rfb_log; /* libvncserver's loggers are process-wide */
     rfbErr = rfb_err;
@@ -335,7 +362,6 @@ static cap_result make_screen(struct vnc_server *s, int listen_fd)
     if (!sc || !s->fb) {
         if (sc)
             rfbScreenCleanup(sc);
-        close(listen_fd);
         return cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, NULL, "out of memory");
     }
     s->screen = sc;
@@ -362,9 +388,6 @@ static cap_result make_screen(struct vnc_server *s, int listen_fd)
                    sc->serverFormat.blueShift);
     s->stage_inited = true;
     rfbInitServer(sc);
-    sc->listenSock = listen_fd;
-    FD_SET(listen_fd, &sc->allFds);
-    sc->maxFd = rfbMax(listen_fd, sc->maxFd);
     return CAP_OK;
 }
 
@@ -379,16 +402,16 @@ cap_result vnc_server_start(struct vm *vm, struct fe_display *disp, const struct
     s->pdm = vm_pdm(vm);
     s->disp = disp;
     s->wake[0] = s->wake[1] = -1;
-    int fd = -1;
+    s->listen_fd = -1;
     cap_result rc = CAP_OK;
     if (cfg->password && *cfg->password && !(s->password = strdup(cfg->password)))
         rc = cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, NULL, "out of memory");
     if (CAP_SUCCEEDED(rc) && pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) < 0)
         rc = cap_error_set(CAP_E_FAIL, COMPONENT, NULL, "pipe: %s", strerror(errno));
     if (CAP_SUCCEEDED(rc))
-        rc = listen_socket(cfg, &fd, &s->port);
+        rc = listen_socket(cfg, &s->listen_fd, &s->port);
     if (CAP_SUCCEEDED(rc))
-        rc = make_screen(s, fd);
+        rc = make_screen(s);
     if (CAP_SUCCEEDED(rc))
         rc = fe_display_attach(disp, &fb_ops, s, &s->fb_id);
     if (CAP_SUCCEEDED(rc)) {
@@ -441,6 +464,8 @@ void vnc_server_stop(struct vnc_server *s)
     if (s->stage_inited)
         vnc_stage_destroy(&s->stage);
     free(s->fb);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
     for (int i = 0; i < 2; i++)
         if (s->wake[i] >= 0)
             close(s->wake[i]);
