@@ -83,9 +83,6 @@ cap_result vnc_server_start(struct vm *vm, struct fe_display *disp, const struct
 /* The TCP port the server listens on (the one picked for port 0). */
 unsigned vnc_server_port(const struct vnc_server *s);
 
-/* Clients connected now. Any thread. */
-unsigned vnc_server_clients(struct vnc_server *s);
-
 /*
  * Stops the server: detaches from the hub, disconnects every client (keys
  * they hold are released in the guest first), stops the thread, frees

@@ -77,7 +77,7 @@ struct vnc_server {
     rfbScreenInfoPtr screen;
     uint32_t *fb; /* screen->frameBuffer, width * height pixels */
     unsigned width, height;
-    unsigned clients; /* atomic: read by vnc_server_clients */
+    unsigned clients; /* connected now (atomic) */
 };
 
 /* What libvncserver keeps per client for us (cl->clientData). */
@@ -439,11 +439,6 @@ cap_result vnc_server_start(struct vm *vm, struct fe_display *disp, const struct
 unsigned vnc_server_port(const struct vnc_server *s)
 {
     return s->port;
-}
-
-unsigned vnc_server_clients(struct vnc_server *s)
-{
-    return __atomic_load_n(&s->clients, __ATOMIC_RELAXED);
 }
 
 void vnc_server_stop(struct vnc_server *s)
