@@ -12,8 +12,9 @@
  * share the screen and the input.
  *
  * Threads: one of its own (the event loop: accepts clients, reads their
- * messages, encodes and sends updates); the hub's refresh thread copies
- * into the server's framebuffer. vnc_server_start and vnc_server_stop are
+ * messages, encodes and sends updates; the only one that calls
+ * libvncserver); the hub's refresh thread copies what changed into a
+ * stage the loop takes it from. vnc_server_start and vnc_server_stop are
  * called from one controlling thread (capsule-vm's main thread or its
  * console), never from the hub's callbacks.
  */
