@@ -25,7 +25,8 @@
  *
  * Config: vram_mb (1-256, a power of two, default 16), rom (path, default
  * Debian's /usr/share/seabios/vgabios-stdvga.bin; "" for none), devfn
- * (-1: the first free slot).
+ * (-1: the first free slot), lfb_ram (default on; off keeps BAR0 MMIO,
+ * every guest access a device call: for comparisons and tests).
  * Saved state (version 1): the registers (struct vga_core from `misc`
  * on), then VRAM.
  */
@@ -77,7 +78,7 @@ static cap_result load_rom(struct pdm_dev *dev, const char *path)
     return CAP_OK;
 }
 
-static cap_result declare_pci(struct pdm_dev *dev, int devfn)
+static cap_result declare_pci(struct pdm_dev *dev, int devfn, bool lfb_ram)
 {
     struct vga *s = dev->data;
     pci_fn_init(&s->fn, "VGA", 0x1234, 0x1111, 0x02, 0x030000);
@@ -89,7 +90,7 @@ static cap_result declare_pci(struct pdm_dev *dev, int devfn)
         rc = pci_fn_declare_bar(&s->fn, 2, 0, 4096, &s->tag[TAG_BAR2]);
     if (CAP_SUCCEEDED(rc) && s->rom)
         rc = pci_fn_declare_rom(&s->fn, s->rom_size, &s->tag[TAG_ROM]);
-    if (CAP_SUCCEEDED(rc))
+    if (CAP_SUCCEEDED(rc) && lfb_ram)
         rc = pci_fn_bar_ram(&s->fn, 0, s->core.vram);
     if (CAP_FAILED(rc))
         return dev->hlp->error(dev, rc, "cannot declare the BARs");
@@ -103,11 +104,14 @@ static cap_result vga_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     const struct pdm_hlp *h = dev->hlp;
     int64_t devfn, mb;
     const char *rom;
+    bool lfb_ram;
     cap_result rc = h->cfg_int(dev, cfg, "devfn", PDM_PCI_DEVFN_ANY, -1, 255, &devfn);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "vram_mb", 16, VGA_VRAM_MIN >> 20, VGA_VRAM_MAX >> 20, &mb);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_string(dev, cfg, "rom", VGA_ROM_DEFAULT, &rom);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_bool(dev, cfg, "lfb_ram", true, &lfb_ram);
     if (CAP_FAILED(rc))
         return rc;
     if (mb & (mb - 1))
@@ -137,7 +141,7 @@ static cap_result vga_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
         rc = h->mmio_register(dev, 0xa0000, 0x20000, 0, &s->tag[TAG_LEGACY], "VGA window");
     if (CAP_FAILED(rc))
         return rc;
-    return declare_pci(dev, (int)devfn);
+    return declare_pci(dev, (int)devfn, lfb_ram);
 }
 
 static void vga_destruct(struct pdm_dev *dev)

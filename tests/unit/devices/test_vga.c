@@ -238,6 +238,31 @@ START_TEST(test_lfb_ram)
 }
 END_TEST
 
+/* lfb_ram=off: BAR0 is MMIO, every access a device call, as before. */
+START_TEST(test_lfb_mmio_config)
+{
+    h_teardown(&h);
+    h_setup(&h);
+    static const struct pdm_cfg_kv kv[] = {{"lfb_ram", "off"}};
+    ck_assert_int_eq(h_add(&h, "pci", NULL, 0), CAP_OK);
+    ck_assert_int_eq(h_add(&h, "vga", kv, 1), CAP_OK);
+    wr(0x10, 4, 0xe0000000);
+    wr(0x18, 4, 0xe1000000);
+    wr(PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+    ck_assert_ptr_null(pgm_find(h.pgm, 0xe0000000));
+    dispi(VBE_INDEX_XRES, 640);
+    dispi(VBE_INDEX_YRES, 480);
+    dispi(VBE_INDEX_BPP, 32);
+    dispi(VBE_INDEX_ENABLE, VBE_ENABLED | VBE_LFB_ENABLED);
+    ck_assert_int_gt(snap_dirty(NULL), 0);
+    h_mmio_out(&h, 0xe0000000, 4, 0x00ff8040);
+    uint32_t p0 = 0;
+    ck_assert_int_eq(snap_dirty(&p0), 1);
+    ck_assert_uint_eq(p0, 0x00ff8040);
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe0000000, 4), 0x00ff8040);
+}
+END_TEST
+
 /* A hostile guest puts the LFB over RAM or over the device's own MMIO BAR,
  * or the MMIO BAR over the LFB: refused and logged, left unmapped, nothing
  * else disturbed. */
@@ -807,6 +832,7 @@ int main(void)
     tcase_add_test(tc, test_bad_config);
     tcase_add_test(tc, test_lfb_ram);
     tcase_add_test(tc, test_lfb_hostile_bars);
+    tcase_add_test(tc, test_lfb_mmio_config);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("model");
     tcase_add_checked_fixture(tm, core_setup, core_teardown);
