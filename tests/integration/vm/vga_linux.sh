@@ -19,27 +19,19 @@
 # it). Fails (does not skip) when the kit or its modules cannot be had;
 # skips only on a host without Debian's tools (tests/lib/guestkit.sh).
 set -u
+VM=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}/bin/capsule-vm
+command -v tesseract >/dev/null ||
+    { echo "FAIL: tesseract is missing: install tesseract-ocr (tools/setup.sh does)"; exit 1; }
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 . "$TOP/tests/lib/skip.sh"
 . "$TOP/tests/lib/guestkit.sh"
-VM=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}/bin/capsule-vm
-LIMIT=$((180 * ${CAPSULE_TIMEOUT_SCALE:-1}))
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-command -v tesseract >/dev/null ||
-    { echo "FAIL: tesseract is missing: install tesseract-ocr (tools/setup.sh does)"; exit 1; }
 guestkit_load vga-linux "$tmp"
 case $? in 2) exit 0 ;; 1) exit 1 ;; esac
-mods="drm drm_kms_helper ttm drm_ttm_helper drm_vram_helper bochs"
-# shellcheck disable=SC2086
-if ! "$TOP/tools/guestkit/kmods.sh" --out "$(dirname "$kit_initrd")" $mods >"$tmp/kmods" \
-    2>"$tmp/kmods.err"; then
-    echo "FAIL: the kit's DRM modules could not be had:"
-    sed 's/^/  /' "$tmp/kmods.err"
-    exit 1
-fi
+guestkit_kmods "$tmp" drm drm_kms_helper ttm drm_ttm_helper drm_vram_helper bochs || exit 1
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 if ! ${CC:-cc} -static -O2 -o "$tmp/lfbfill" "$TOP/tests/integration/vm/lfbfill.c" 2>"$tmp/cc.err"; then
     echo "FAIL: lfbfill.c does not build static (libc6-dev):"
     sed 's/^/  /' "$tmp/cc.err"
@@ -48,13 +40,13 @@ fi
 printf 'dir /bin 0755 0 0\nfile /bin/lfbfill %s 0755 0 0\n' "$tmp/lfbfill" >"$tmp/list"
 python3 "$TOP/tools/guestkit/mkinitramfs.py" "$tmp/list" "$tmp/fill.cpio.gz" ||
     { echo "FAIL: mkinitramfs.py"; exit 1; }
-cat "$kit_initrd" "$(sed -n 's/^overlay=//p' "$tmp/kmods")" "$tmp/fill.cpio.gz" >"$tmp/initrd"
+cat "$kit_initrd" "$kmods_overlay" "$tmp/fill.cpio.gz" >"$tmp/initrd"
 
 batch="d=/sys/bus/pci/devices/0000:00:02.0
 echo vga=\$(cat \$d/vendor):\$(cat \$d/device)
 echo 1 >\$d/enable
 lfbfill \$d/resource0 3145728 10
-for m in $(sed -n 's/^load=//p' "$tmp/kmods"); do
+for m in $kmods_load; do
   insmod /lib/modules/\$m.ko || echo module \$m did not load; done
 echo fb=\$(cat /proc/fb)
 printf '\\033[2J\\033[H' >/dev/tty1
@@ -63,7 +55,7 @@ sleep 1"
 cmdline=$("$TOP/tools/guestkit/guestkit.sh" cmdline --batch "$batch" --debug-exit) ||
     { echo "FAIL: guestkit cmdline"; exit 1; }
 t0=$(date +%s%N)
-timeout "$LIMIT" "$VM" --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$tmp/initrd" \
+timeout $((180 * ${CAPSULE_TIMEOUT_SCALE:-1})) "$VM" --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$tmp/initrd" \
     --append "$cmdline" --serial stdio --debug-exit --device vga --stats \
     --screenshot "$tmp/screen.png" </dev/null >"$tmp/out" 2>&1
 rc=$?
