@@ -27,6 +27,7 @@ struct pdm_range {
     void *user; /* the device's */
     uint64_t base;
     bool mmio;
+    bool ram; /* a RAM-backed BAR mapped through the host's map_ram (not IOM) */
     struct pdm_range *next;
 };
 
@@ -123,6 +124,8 @@ cap_result pdm_pci_register(struct pdm_dev *dev, int devfn, struct pci_function 
 void pdm_pci_set_irq(struct pdm_dev *dev, struct pci_function *fn, int level);
 cap_result pdm_pci_bar_map(struct pdm_dev *bus, struct pci_function *fn, unsigned bar,
                            uint64_t addr);
+cap_result pdm_pci_bar_dirty(struct pdm_dev *dev, struct pci_function *fn, unsigned bar,
+                             uint64_t *bitmap);
 void pdm_pci_release(struct pdm_devinst *inst);
 void pdm_pci_free(struct pdm *pdm);
 

@@ -75,8 +75,9 @@ extern "C" {
  *    pci_bar_map (issue 12).
  * 6: the block layer: hlp->blk_* (drives on a device's LUNs).
  * 7: typed configuration (pdm.h's struct pdm_cfg_value), hlp->cfg_bytes.
- * 8: struct pdm_display_iface's update (the display hub's dirty rectangles). */
-#define PDM_DEVREG_ABI 8u
+ * 8: struct pdm_display_iface's update (the display hub's dirty rectangles).
+ * 9: RAM-backed BARs: struct pci_bar's ram (pci_fn_bar_ram), hlp->pci_bar_dirty. */
+#define PDM_DEVREG_ABI 9u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
@@ -524,6 +525,19 @@ struct pdm_hlp {
     void (*blk_cancel)(struct pdm_blk *blk);
     void (*blk_set_locked)(struct pdm_blk *blk, bool locked);
     cap_result (*blk_eject)(struct pdm_blk *blk);
+
+    /* ---- RAM-backed BARs (ABI 9; pdmpci.h's pci_fn_bar_ram) ---- */
+    /* The pages of RAM-backed BAR `bar` of `fn` (one of this device's
+     * functions) the guest wrote since the last call: bit p % 64 of
+     * bitmap[p / 64] is set for page p (4 KiB) of the BAR, for
+     * size / 4096 bits; the others are cleared. The first call, and the
+     * first after the BAR was mapped, moved or unmapped, sets every bit
+     * (the device redraws all). Writes that race with the call show in this
+     * or the next one. CAP_OK; CAP_FALSE_RESULT (bits clear) when the BAR
+     * is not mapped as RAM now (unmapped, or MMIO: ops->mmio sees the
+     * writes); CAP_E_INVALIDARG for a BAR that is not RAM-backed. */
+    cap_result (*pci_bar_dirty)(struct pdm_dev *dev, struct pci_function *fn, unsigned bar,
+                                uint64_t *bitmap);
 };
 
 /* A device instance, as the device sees it. Filled by PDM; read-only. */
