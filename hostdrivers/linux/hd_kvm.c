@@ -117,11 +117,13 @@ void hd_kvm_close(struct hd_kvm *kvm)
 }
 
 cap_result hd_kvm_set_slot(struct hd_kvm *kvm, unsigned slot, uint64_t gpa, uint64_t size,
-                           void *hva, cap_bool readonly)
+                           void *hva, unsigned flags)
 {
+    cap_bool readonly = (flags & HD_KVM_SLOT_READONLY) != 0;
     struct kvm_userspace_memory_region r = {
         .slot = slot,
-        .flags = readonly ? KVM_MEM_READONLY : 0,
+        .flags = (readonly ? KVM_MEM_READONLY : 0) |
+                 (flags & HD_KVM_SLOT_LOG_DIRTY ? KVM_MEM_LOG_DIRTY_PAGES : 0),
         .guest_phys_addr = gpa,
         .memory_size = size,
         .userspace_addr = (uintptr_t)hva,
@@ -132,6 +134,17 @@ cap_result hd_kvm_set_slot(struct hd_kvm *kvm, unsigned slot, uint64_t gpa, uint
                              "kvm: memory slot %u at 0x%llx size 0x%llx%s: %s", slot,
                              (unsigned long long)gpa, (unsigned long long)size,
                              readonly ? " (read-only)" : "", strerror(err));
+    }
+    return CAP_OK;
+}
+
+cap_result hd_kvm_dirty_log(struct hd_kvm *kvm, unsigned slot, uint64_t *bits)
+{
+    struct kvm_dirty_log log = {.slot = slot, .dirty_bitmap = bits};
+    if (ioctl(kvm->vm_fd, KVM_GET_DIRTY_LOG, &log) < 0) {
+        int err = errno;
+        return cap_error_set(HD_E_CALL, HD_COMPONENT, NULL, "kvm: dirty log of memory slot %u: %s",
+                             slot, strerror(err));
     }
     return CAP_OK;
 }

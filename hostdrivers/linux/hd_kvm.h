@@ -62,9 +62,20 @@ struct hd_kvm_vcpu {
 cap_result hd_kvm_open(struct hd_kvm **out);
 void hd_kvm_close(struct hd_kvm *kvm);
 
-/* Sets (size > 0) or deletes (size == 0) memory slot `slot`. */
+/* Sets (size > 0) or deletes (size == 0) memory slot `slot`. flags:
+ * HD_KVM_SLOT_READONLY (guest writes exit as MMIO), HD_KVM_SLOT_LOG_DIRTY
+ * (KVM_MEM_LOG_DIRTY_PAGES: KVM logs the pages the guest writes, read with
+ * hd_kvm_dirty_log). */
+#define HD_KVM_SLOT_READONLY  0x1u
+#define HD_KVM_SLOT_LOG_DIRTY 0x2u
 cap_result hd_kvm_set_slot(struct hd_kvm *kvm, unsigned slot, uint64_t gpa, uint64_t size,
-                           void *hva, cap_bool readonly);
+                           void *hva, unsigned flags);
+
+/* KVM_GET_DIRTY_LOG of a slot set with HD_KVM_SLOT_LOG_DIRTY: the pages
+ * written since the last call, one bit per 4 KiB page (bit p % 64 of word
+ * p / 64, the slot's npages rounded up to 64), which KVM then clears (and
+ * write-protects again). Any thread. HD_E_CALL with a message. */
+cap_result hd_kvm_dirty_log(struct hd_kvm *kvm, unsigned slot, uint64_t *bits);
 
 /* KVM_GET_SUPPORTED_CPUID; *out is malloc'ed, free() it. */
 cap_result hd_kvm_supported_cpuid(struct hd_kvm *kvm, struct kvm_cpuid2 **out);

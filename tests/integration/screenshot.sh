@@ -19,6 +19,7 @@ NAME=screenshot
 HELLO=${CAPSULE_BUILD:-}/tests/vm-payloads/serial_hlt.bin
 NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $HELLO"
 . "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
+. "$(cd "$(dirname "$0")/../lib" && pwd)/ocr.sh"
 export CAPSULE_SVC_IDLE_TIMEOUT=60000
 command -v tesseract >/dev/null || { fail "tesseract is missing: install tesseract-ocr (tools/setup.sh does)"; finish; }
 if [ ! -f /usr/share/seabios/bios-256k.bin ]; then
@@ -53,7 +54,7 @@ if file "$tmp/screen.png" 2>/dev/null | grep -q "PNG image data, 720 x 400"; the
 else
     fail "the screenshot is not a 720x400 PNG: $(file "$tmp/screen.png" 2>&1)"
 fi
-tesseract "$tmp/screen.png" "$tmp/ocr" >/dev/null 2>&1
+ocr "$tmp/screen.png" "$tmp/ocr"
 if grep -q "SeaBIOS" "$tmp/ocr.txt" 2>/dev/null; then
     pass "OCR reads 'SeaBIOS' on the screenshot"
 else

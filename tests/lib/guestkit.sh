@@ -75,3 +75,23 @@ guestkit_media() {
     done
     export CAPSULE_GUEST_DIR=$G MTOOLS_SKIP_CHECK=1
 }
+
+# guestkit_kmods DIR OUT MODULE...
+#   Kernel modules for the kit's kernel as an initramfs overlay
+#   (tools/guestkit/kmods.sh, cached beside the kit loaded by
+#   guestkit_load): sets kmods_overlay (the archive to append to the kit's
+#   initrd) and kmods_load (the module names in loading order). Returns 0,
+#   or 1 after printing FAIL with kmods.sh's reasons (the modules come from
+#   Debian's archive: a failure, never a skip). DIR holds scratch files.
+guestkit_kmods() {
+    local dir=$1
+    shift
+    if ! "$TOP/tools/guestkit/kmods.sh" --out "$(dirname "$kit_initrd")" "$@" >"$dir/kmods" \
+        2>"$dir/kmods.err"; then
+        echo "FAIL: the kit's modules ($*) could not be had:"
+        sed 's/^/  /' "$dir/kmods.err"
+        return 1
+    fi
+    kmods_overlay=$(sed -n 's/^overlay=//p' "$dir/kmods")
+    kmods_load=$(sed -n 's/^load=//p' "$dir/kmods")
+}

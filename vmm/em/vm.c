@@ -109,6 +109,27 @@ static void host_log(void *ctx, const char *who, enum pdm_log_level level, const
     em_log_guest(ctx, who, (enum vm_log_level)level, "%s", msg);
 }
 
+/* RAM-backed BARs (a framebuffer): the device's memory as PGM RAM with
+ * dirty tracking; the engines learn of it through PGM's listeners (rem
+ * flushes its TLB, hm adds a KVM slot with the dirty log). */
+static cap_result host_map_ram(void *ctx, uint64_t gpa, uint64_t size, void *hva, const char *name)
+{
+    struct vm *vm = ctx;
+    return pgm_map_ram_external(vm->pgm, gpa, size, hva, PGM_RAM_TRACK_DIRTY, name);
+}
+
+static void host_unmap_ram(void *ctx, uint64_t gpa)
+{
+    struct vm *vm = ctx;
+    pgm_unmap(vm->pgm, gpa);
+}
+
+static cap_result host_dirty_collect(void *ctx, uint64_t gpa, uint64_t *bitmap, uint64_t npages)
+{
+    struct vm *vm = ctx;
+    return pgm_dirty_collect(vm->pgm, gpa, bitmap, npages);
+}
+
 static const struct pdm_host_ops vm_host_ops = {
     .cpu_set_intr = host_cpu_set_intr,
     .power_off = host_power_off,
@@ -117,6 +138,9 @@ static const struct pdm_host_ops vm_host_ops = {
     .log = host_log,
     .cpu_nmi = host_cpu_nmi,
     .cpu_apic_base = host_cpu_apic_base,
+    .map_ram = host_map_ram,
+    .unmap_ram = host_unmap_ram,
+    .dirty_collect = host_dirty_collect,
 };
 
 /* ---- the one map: IOM MMIO ranges are PGM MMIO ranges -------------------- */
@@ -219,6 +243,8 @@ static cap_result dma(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool w
             memcpy(buf, hva, n);
         else if (r->kind == PGM_RANGE_RAM)
             memcpy(hva, buf, n); /* a DMA write to ROM is dropped, as on the bus */
+        if (write && r->dirty)
+            pgm_dirty_mark(vm->pgm, gpa, n);
         buf = (uint8_t *)buf + n;
         gpa += n;
         len -= n;

@@ -6,7 +6,9 @@
  *
  * Memory slots follow PGM's RAM and ROM ranges one to one (through a PGM
  * listener), ROM read-only; MMIO ranges get no slot, so KVM hands every
- * access to them back as an MMIO exit.
+ * access to them back as an MMIO exit. RAM that PGM tracks for dirty pages
+ * (a framebuffer BAR) gets a slot with KVM's dirty log, which the
+ * listener's dirty_log hands to pgm_dirty_collect.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,8 +33,9 @@ static cap_result slot_changed(void *opaque, const struct pgm_range *r, cap_bool
         if (slot == HWACCM_KVM_MAX_SLOTS || slot >= hm->kvm->max_slots)
             return cap_error_set(VMM_E_HOSTDRV, VMM_COMPONENT, NULL,
                                  "hwaccm: no free KVM memory slot for '%s'", r->name);
-        cap_result rc = hd_kvm_set_slot(hm->kvm, slot, r->gpa, r->size, r->hva,
-                                        r->kind == PGM_RANGE_ROM);
+        unsigned flags = (r->kind == PGM_RANGE_ROM ? HD_KVM_SLOT_READONLY : 0) |
+                         (r->dirty ? HD_KVM_SLOT_LOG_DIRTY : 0);
+        cap_result rc = hd_kvm_set_slot(hm->kvm, slot, r->gpa, r->size, r->hva, flags);
         if (CAP_FAILED(rc))
             return vmm_result_from_hd(rc);
         hm->slot_used[slot] = CAP_TRUE;
@@ -41,10 +44,31 @@ static cap_result slot_changed(void *opaque, const struct pgm_range *r, cap_bool
     }
     for (slot = 0; slot < HWACCM_KVM_MAX_SLOTS; slot++)
         if (hm->slot_used[slot] && hm->slot_gpa[slot] == r->gpa) {
-            hd_kvm_set_slot(hm->kvm, slot, r->gpa, 0, NULL, CAP_FALSE);
+            hd_kvm_set_slot(hm->kvm, slot, r->gpa, 0, NULL, 0);
             hm->slot_used[slot] = CAP_FALSE;
         }
     return CAP_OK;
+}
+
+/* KVM's log of the slot holding `r`, ORed into `bits` (pgm_listener). */
+static cap_result slot_dirty_log(void *opaque, const struct pgm_range *r, uint64_t *bits)
+{
+    struct hwaccm *hm = opaque;
+    for (unsigned slot = 0; slot < HWACCM_KVM_MAX_SLOTS; slot++) {
+        if (!hm->slot_used[slot] || hm->slot_gpa[slot] != r->gpa)
+            continue;
+        size_t words = (size_t)((r->size / PGM_PAGE_SIZE + 63) / 64);
+        uint64_t *log = calloc(words, sizeof(*log));
+        if (!log)
+            return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "hwaccm: out of memory");
+        cap_result rc = hd_kvm_dirty_log(hm->kvm, slot, log);
+        for (size_t w = 0; CAP_SUCCEEDED(rc) && w < words; w++)
+            if (log[w])
+                __atomic_fetch_or(&bits[w], log[w], __ATOMIC_RELAXED);
+        free(log);
+        return CAP_SUCCEEDED(rc) ? CAP_OK : vmm_result_from_hd(rc);
+    }
+    return CAP_OK; /* not in a slot (yet): nothing the guest wrote through KVM */
 }
 
 static void host_cpuid(void *ctx, uint32_t leaf, uint32_t out[4])
@@ -90,7 +114,8 @@ cap_result hwaccm_create(struct pgm *pgm, const struct cpum_policy *policy, stru
         rc = hwaccm_check_cpuid(policy, host_cpuid, hm->supported);
     if (CAP_FAILED(rc))
         goto fail;
-    hm->listener = (struct pgm_listener){.changed = slot_changed, .opaque = hm};
+    hm->listener =
+        (struct pgm_listener){.changed = slot_changed, .opaque = hm, .dirty_log = slot_dirty_log};
     rc = pgm_add_listener(pgm, &hm->listener);
     if (CAP_FAILED(rc)) {
         hm->listener.changed = NULL;

@@ -44,7 +44,11 @@ static cap_result map_changed(void *opaque, const struct pgm_range *r, cap_bool 
         if (i == HWACCM_WHP_MAX_MAPS)
             return cap_error_set(VMM_E_HOSTDRV, VMM_COMPONENT, NULL,
                                  "hwaccm: no free mapping slot for '%s'", r->name);
-        cap_result rc = hd_whp_map(hm->whp, r->gpa, r->size, r->hva, r->kind == PGM_RANGE_ROM);
+        /* Dirty-tracked RAM (a framebuffer BAR) read-only too: its writes
+         * exit and reach pgm_phys_write, which marks them (WHP's own dirty
+         * bitmap, WHvQueryGpaRangeDirtyBitmap, would be the fast way). */
+        cap_result rc = hd_whp_map(hm->whp, r->gpa, r->size, r->hva,
+                                   r->kind == PGM_RANGE_ROM || r->dirty);
         if (CAP_SUCCEEDED(rc))
             hm->map_gpa[i] = r->gpa, hm->map_size[i] = r->size;
         return vmm_result_from_hd(rc);

@@ -92,6 +92,8 @@ static cap_result mem_from_pgm(const struct pgm *pgm, struct ldr_mem *mem, struc
     unsigned nram = 0, nrsv = 0, n = pgm_range_count(pgm);
     for (unsigned i = 0; i < n && i < PGM_MAX_RANGES; i++) {
         const struct pgm_range *r = pgm_range_at(pgm, i);
+        if (r->external)
+            continue; /* a device's memory (a framebuffer BAR), not the guest's RAM */
         uint64_t(*slot)[2] = r->kind == PGM_RANGE_RAM ? &ram[nram++] : &rsv[nrsv++];
         (*slot)[0] = r->gpa;
         (*slot)[1] = r->gpa + r->size;

@@ -70,6 +70,15 @@ struct pdm_host_ops {
      * guest touches it. Called on the vCPU's thread for its MMIO. NULL:
      * 0xfee00000, enabled, BSP for cpu 0 (the reset value). */
     uint64_t (*cpu_apic_base)(void *ctx, unsigned cpu);
+    /* RAM-backed BARs (pdmpci.h's pci_fn_bar_ram), under the device lock.
+     * map_ram: `hva` (size bytes, page-aligned, the device's) as guest RAM
+     * at gpa, dirty-tracked (all pages dirty at first); a failure (overlap)
+     * with error info. unmap_ram: removes what map_ram mapped at gpa.
+     * dirty_collect: moves the dirty bits of the range at gpa into bitmap
+     * (npages bits) and clears them. NULL map_ram: such BARs are MMIO. */
+    cap_result (*map_ram)(void *ctx, uint64_t gpa, uint64_t size, void *hva, const char *name);
+    void (*unmap_ram)(void *ctx, uint64_t gpa);
+    cap_result (*dirty_collect)(void *ctx, uint64_t gpa, uint64_t *bitmap, uint64_t npages);
 };
 
 struct pdm_create_info {

@@ -515,6 +515,7 @@ const struct pdm_hlp pdm_hlp_table = {
     .blk_cancel = pdm_hlp_blk_cancel,
     .blk_set_locked = pdm_hlp_blk_set_locked,
     .blk_eject = pdm_hlp_blk_eject,
+    .pci_bar_dirty = pdm_pci_bar_dirty,
     .net_attach = pdm_hlp_net_attach,
     .net_send = pdm_hlp_net_send,
 };

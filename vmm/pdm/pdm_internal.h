@@ -6,7 +6,6 @@
 #ifndef CAPSULE_VMM_PDM_INTERNAL_H
 #define CAPSULE_VMM_PDM_INTERNAL_H
 
-#include <poll.h>
 #include <pthread.h>
 
 #include "../stam/stam.h"
@@ -29,6 +28,7 @@ struct pdm_range {
     void *user; /* the device's */
     uint64_t base;
     bool mmio;
+    bool ram; /* a RAM-backed BAR mapped through the host's map_ram (not IOM) */
     struct pdm_range *next;
 };
 
@@ -143,6 +143,8 @@ cap_result pdm_pci_register(struct pdm_dev *dev, int devfn, struct pci_function 
 void pdm_pci_set_irq(struct pdm_dev *dev, struct pci_function *fn, int level);
 cap_result pdm_pci_bar_map(struct pdm_dev *bus, struct pci_function *fn, unsigned bar,
                            uint64_t addr);
+cap_result pdm_pci_bar_dirty(struct pdm_dev *dev, struct pci_function *fn, unsigned bar,
+                             uint64_t *bitmap);
 void pdm_pci_release(struct pdm_devinst *inst);
 void pdm_pci_free(struct pdm *pdm);
 
@@ -177,6 +179,7 @@ cap_result pdm_hlp_net_send(struct pdm_net *net, const void *frame, size_t len);
  * create / destroy before it starts and after it stopped. Frames to the
  * guest go to pdm_net_deliver. */
 struct pdm_nat;
+struct pollfd;
 cap_result pdm_nat_create(struct pdm_net *net, const struct pdm_nic_config *nc,
                           struct pdm_nat **out);
 void pdm_nat_destroy(struct pdm_nat *nat);

@@ -9,6 +9,11 @@
  * without its lock held: see iom.h). A BAR is mapped and unmapped only
  * through the bus device's hlp->pci_bar_map; what address the guest
  * programmed, and whether its decoding is on, is the bus's business.
+ *
+ * A RAM-backed BAR (pci_fn_bar_ram) is mapped through the host's map_ram
+ * (PGM RAM with dirty tracking) where the VM offers it, else through IOM
+ * as MMIO; ram_gen counts its RAM mappings going away, so that
+ * hlp->pci_bar_dirty reports everything dirty once after a move.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,6 +32,8 @@ struct pdm_pci_fn {
     struct pdm_devinst *owner;
     struct pci_function *fn;
     struct pdm_range bar[PCI_NUM_BARS]; /* IOM's user for each mapped BAR */
+    uint32_t ram_gen[PCI_NUM_BARS];     /* RAM mappings removed so far */
+    uint32_t ram_seen[PCI_NUM_BARS];    /* ram_gen at the last pci_bar_dirty, + 1 */
     struct pdm_pci_fn *next;
 };
 
@@ -109,7 +116,11 @@ static void bar_unmap(struct pdm *pdm, struct pdm_pci_fn *rec, unsigned i)
     struct pci_bar *b = &rec->fn->bar[i];
     if (b->addr == PCI_BAR_UNMAPPED)
         return;
-    if (rec->bar[i].mmio)
+    if (rec->bar[i].ram) {
+        pdm->host.unmap_ram(pdm->info.host_ctx, b->addr);
+        rec->bar[i].ram = false;
+        rec->ram_gen[i]++;
+    } else if (rec->bar[i].mmio)
         iom_deregister_mmio(pdm->info.iom, b->addr, &rec->bar[i]);
     else
         iom_deregister_io(pdm->info.iom, (uint16_t)b->addr, &rec->bar[i]);
@@ -143,7 +154,10 @@ cap_result pdm_pci_bar_map(struct pdm_dev *bus, struct pci_function *fn, unsigne
         addr + b->size > PDM_PCI_ADDR_LIMIT)
         cap_error_set(rc, PDM_COMPONENT, NULL, "past the end of the %s space",
                       io ? "port" : "physical address");
-    else
+    else if (b->ram && pdm->host.map_ram && pdm->host.unmap_ram && pdm->host.dirty_collect) {
+        rc = pdm->host.map_ram(pdm->info.host_ctx, addr, b->size, b->ram, name);
+        r->ram = CAP_SUCCEEDED(rc);
+    } else
         rc = io ? iom_register_io(pdm->info.iom, (uint16_t)addr, (uint32_t)b->size, 0, pdm_io_thunk,
                                   r, name)
                 : iom_register_mmio(pdm->info.iom, addr, b->size, 0, pdm_mmio_thunk, r, name);
@@ -157,6 +171,28 @@ cap_result pdm_pci_bar_map(struct pdm_dev *bus, struct pci_function *fn, unsigne
                       fn->devfn >> 3, fn->devfn & 7, fn->name ? fn->name : "", what,
                       io ? "I/O" : "memory", addr, why ? why : "conflict");
     cap_error_clear();
+    return rc;
+}
+
+cap_result pdm_pci_bar_dirty(struct pdm_dev *dev, struct pci_function *fn, unsigned bar,
+                             uint64_t *bitmap)
+{
+    struct pdm_devinst *inst = pdm_inst(dev);
+    struct pdm *pdm = inst->pdm;
+    struct pdm_pci_fn *rec = fn ? fn->pdm_priv : NULL;
+    if (!rec || rec->owner != inst || bar >= PCI_BAR_COUNT || !fn->bar[bar].ram || !bitmap)
+        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                             "%s: BAR%u is not a RAM-backed BAR of a function of this device",
+                             inst->name, bar);
+    uint64_t npages = fn->bar[bar].size / 4096, words = (npages + 63) / 64;
+    bool all = rec->ram_seen[bar] != rec->ram_gen[bar] + 1; /* first call, or moved */
+    rec->ram_seen[bar] = rec->ram_gen[bar] + 1;
+    memset(bitmap, all ? 0xff : 0, words * sizeof(*bitmap));
+    if (!rec->bar[bar].ram)
+        return all ? CAP_OK : CAP_FALSE_RESULT;
+    cap_result rc = pdm->host.dirty_collect(pdm->info.host_ctx, fn->bar[bar].addr, bitmap, npages);
+    if (all)
+        memset(bitmap, 0xff, words * sizeof(*bitmap));
     return rc;
 }
 

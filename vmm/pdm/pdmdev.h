@@ -76,8 +76,9 @@ extern "C" {
  * 6: the block layer: hlp->blk_* (drives on a device's LUNs).
  * 7: typed configuration (pdm.h's struct pdm_cfg_value), hlp->cfg_bytes.
  * 8: struct pdm_display_iface's update (the display hub's dirty rectangles).
- * 9: network attachments: hlp->net_attach, net_send (issue 15). */
-#define PDM_DEVREG_ABI 9u
+ * 9: RAM-backed BARs: struct pci_bar's ram (pci_fn_bar_ram), hlp->pci_bar_dirty.
+ * 10: network attachments: hlp->net_attach, net_send (issue 15). */
+#define PDM_DEVREG_ABI 10u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
@@ -561,7 +562,20 @@ struct pdm_hlp {
     void (*blk_set_locked)(struct pdm_blk *blk, bool locked);
     cap_result (*blk_eject)(struct pdm_blk *blk);
 
-    /* ---- network attachments (ABI 9; "network adapters" above) ---- */
+    /* ---- RAM-backed BARs (ABI 9; pdmpci.h's pci_fn_bar_ram) ---- */
+    /* The pages of RAM-backed BAR `bar` of `fn` (one of this device's
+     * functions) the guest wrote since the last call: bit p % 64 of
+     * bitmap[p / 64] is set for page p (4 KiB) of the BAR, for
+     * size / 4096 bits; the others are cleared. The first call, and the
+     * first after the BAR was mapped, moved or unmapped, sets every bit
+     * (the device redraws all). Writes that race with the call show in this
+     * or the next one. CAP_OK; CAP_FALSE_RESULT (bits clear) when the BAR
+     * is not mapped as RAM now (unmapped, or MMIO: ops->mmio sees the
+     * writes); CAP_E_INVALIDARG for a BAR that is not RAM-backed. */
+    cap_result (*pci_bar_dirty)(struct pdm_dev *dev, struct pci_function *fn, unsigned bar,
+                                uint64_t *bitmap);
+
+    /* ---- network attachments (ABI 10; "network adapters" above) ---- */
     /* net_attach: the backend the configuration puts on this device
      * (construct only): CAP_OK and *out, or CAP_FALSE_RESULT and NULL when
      * there is none; CAP_E_ALREADY_REGISTERED when attached twice; the

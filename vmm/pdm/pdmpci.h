@@ -41,6 +41,14 @@
  * device's range) is refused with a log line: the BAR keeps the guest's
  * value but stays unmapped (fn->bar[i].addr == PCI_BAR_UNMAPPED).
  *
+ * RAM-backed BARs (pci_fn_bar_ram): a memory BAR whose contents are plain
+ * memory the device owns (a framebuffer) is mapped as guest RAM instead
+ * of MMIO where the VMM can (pdm.h's host map_ram): guest reads and writes
+ * then never reach the device; it learns which pages changed with
+ * hlp->pci_bar_dirty (the engines' dirty tracking). Where the VMM cannot,
+ * the BAR is MMIO as any other and the device's ops->mmio gets the
+ * accesses, so the device keeps serving them too.
+ *
  * INTx: a function whose INTERRUPT_PIN register is 1-4 (INTA#-INTD#)
  * raises and lowers its line with hlp->pci_set_irq(dev, fn, level): a level
  * (1 while the function wants service), not an edge. The command
@@ -126,6 +134,7 @@ struct pci_bar {
     uint64_t size;    /* power of two; 0: no BAR (or the upper half of a 64-bit one) */
     uint32_t flags;   /* PCI_BAR_IO, or memory with PCI_BAR_MEM64 / PCI_BAR_PREFETCH */
     void *user;       /* handed to ops->io / ops->mmio for accesses inside it */
+    void *ram;        /* pci_fn_bar_ram's memory (size bytes), or NULL: MMIO */
     uint64_t addr;    /* the bus's: where it is mapped now, or PCI_BAR_UNMAPPED */
     uint64_t refused; /* the bus's: an address it refused (not retried, not relogged) */
 };
@@ -268,6 +277,23 @@ static inline cap_result pci_fn_declare_rom(struct pci_function *fn, uint64_t si
     fn->bar[PCI_ROM_SLOT] = (struct pci_bar){
         .size = size, .user = user, .addr = PCI_BAR_UNMAPPED, .refused = PCI_BAR_UNMAPPED};
     pci_fn_bytes_(fn->wmask, PCI_ROM_ADDRESS, 4, ((uint32_t) ~(size - 1) & ~0x7ffu) | 1u);
+    return CAP_OK;
+}
+
+/*
+ * Backs declared memory BAR `index` (0-5, not I/O, not the ROM) with `mem`:
+ * `size` bytes of the device's memory, 4 KiB-aligned, alive and in place
+ * while the function is on the bus (until destruct). The guest's accesses
+ * go to `mem` directly where the VMM maps it as RAM (see "RAM-backed BARs"
+ * above); the device's ops->mmio must still handle the BAR for the VMMs
+ * that do not. CAP_E_INVALIDARG otherwise.
+ */
+static inline cap_result pci_fn_bar_ram(struct pci_function *fn, unsigned index, void *mem)
+{
+    if (index >= PCI_BAR_COUNT || !fn->bar[index].size || (fn->bar[index].flags & PCI_BAR_IO) ||
+        !mem || ((uintptr_t)mem & 0xfffu) || (fn->bar[index].size & 0xfffu))
+        return CAP_E_INVALIDARG;
+    fn->bar[index].ram = mem;
     return CAP_OK;
 }
 

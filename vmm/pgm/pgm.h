@@ -14,6 +14,16 @@
  * maps them into KVM memory slots; accesses to anything else come back as
  * MMIO exits and land in pgm_phys_read/write.
  *
+ * Dirty tracking (a device's RAM shown to the guest, e.g. the VGA's linear
+ * framebuffer as a PCI BAR): pgm_map_ram_external maps memory the caller
+ * owns as RAM; with PGM_RAM_TRACK_DIRTY, PGM keeps a bitmap of the pages
+ * the guest wrote (struct pgm_range.dirty), which every writer of guest RAM
+ * marks: pgm_phys_write and device DMA (pgm_dirty_mark), rem when it hands
+ * out a host pointer for writing (its TLB: see rem_mem.c for how JIT'd
+ * stores are covered), hm through the hypervisor's dirty log (the
+ * listener's dirty_log, KVM_GET_DIRTY_LOG). pgm_dirty_collect takes the
+ * bits and clears them.
+ *
  * The walker (pgm_walk) translates a linear address under the paging mode
  * given by CR0/CR4/EFER - none (real mode or paging off), 32-bit (with PSE
  * and PSE-36), PAE, 4-level long mode - checking present, reserved bits,
@@ -63,12 +73,27 @@ struct pgm_range {
     uint8_t *hva; /* RAM/ROM: host address of gpa; NULL for MMIO */
     const struct pgm_mmio_ops *ops;
     void *opaque;
+    /* RAM with PGM_RAM_TRACK_DIRTY: one bit per page (bit p % 64 of word
+     * p / 64), set atomically by writers, taken by pgm_dirty_collect;
+     * NULL otherwise. Freed with the range. */
+    uint64_t *dirty;
+    cap_bool external; /* hva is the caller's (pgm_map_ram_external) */
 };
 
-/* Told about each RAM/ROM range added (added = true) or removed. */
+/*
+ * Told about each RAM/ROM range added (added = true) or removed (an engine
+ * maps it into the hypervisor, or drops host pointers it cached). Removal
+ * is told while the range is still in the map, so marking its pages dirty
+ * then is fine. Listeners run on the thread that changes the map.
+ * dirty_log (optional): an engine that lets the guest write tracked RAM
+ * without PGM seeing it (hm) ORs the pages written since its last call
+ * into `bits` (the range's pages, bit layout of pgm_range.dirty) with
+ * atomic ORs, and clears its own log; called by pgm_dirty_collect.
+ */
 struct pgm_listener {
     cap_result (*changed)(void *opaque, const struct pgm_range *range, cap_bool added);
     void *opaque;
+    cap_result (*dirty_log)(void *opaque, const struct pgm_range *range, uint64_t *bits);
 };
 
 struct pgm;
@@ -88,6 +113,34 @@ VMM_API cap_result pgm_map_ram(struct pgm *pgm, uint64_t gpa, uint64_t size, con
 /* Adds ROM with `len` bytes of `data` at its start (rest zero); len <= size. */
 VMM_API cap_result pgm_map_rom(struct pgm *pgm, uint64_t gpa, uint64_t size, const void *data,
                                size_t len, const char *name);
+
+/*
+ * Adds RAM at [gpa, gpa+size) backed by the caller's memory `hva` (size
+ * bytes, page-aligned, kept alive and in place until the range is
+ * unmapped; PGM never frees it and does not clear it). flags:
+ * PGM_RAM_TRACK_DIRTY keeps a dirty bitmap (all pages dirty at first).
+ * Errors as pgm_map_ram, CAP_E_POINTER for a NULL or misaligned hva.
+ */
+#define PGM_RAM_TRACK_DIRTY 0x1u
+VMM_API cap_result pgm_map_ram_external(struct pgm *pgm, uint64_t gpa, uint64_t size, void *hva,
+                                        unsigned flags, const char *name);
+
+/*
+ * Takes the dirty pages of the tracked RAM range that starts at gpa: asks
+ * the listeners' dirty_log, then moves the range's bits into `bitmap`
+ * (npages bits, range layout; pages past the range are left alone, bits
+ * past npages stay in the range) and clears them. Any thread, concurrently
+ * with guest writes (a write racing with the collect shows in this or the
+ * next one), but not with changes of the map (the caller serialises: PDM's
+ * device lock). VMM_E_RANGE_NOT_FOUND if no tracked RAM range starts at gpa.
+ */
+VMM_API cap_result pgm_dirty_collect(struct pgm *pgm, uint64_t gpa, uint64_t *bitmap,
+                                     uint64_t npages);
+
+/* Marks [gpa, gpa+len) dirty where it lies in tracked RAM (nothing
+ * elsewhere). For writers that bypass pgm_phys_write: DMA, engines. Any
+ * thread (atomic). */
+VMM_API void pgm_dirty_mark(const struct pgm *pgm, uint64_t gpa, uint64_t len);
 
 /* Adds an MMIO range; ops and opaque must outlive it. No alignment needed. */
 VMM_API cap_result pgm_map_mmio(struct pgm *pgm, uint64_t gpa, uint64_t size,

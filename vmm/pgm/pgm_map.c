@@ -33,8 +33,10 @@ void pgm_destroy(struct pgm *pgm)
 {
     if (!pgm)
         return;
-    for (unsigned i = 0; i < pgm->nranges; i++)
+    for (unsigned i = 0; i < pgm->nranges; i++) {
         hostmem_free(&pgm->ranges[i].mem);
+        free(pgm->ranges[i].r.dirty);
+    }
     free(pgm);
 }
 
@@ -160,6 +162,88 @@ cap_result pgm_map_rom(struct pgm *pgm, uint64_t gpa, uint64_t size, const void 
     return map_memory(pgm, PGM_RANGE_ROM, gpa, size, data, len, name);
 }
 
+/* Words of a dirty bitmap for `size` bytes of pages. */
+static size_t dirty_words(uint64_t size)
+{
+    return (size_t)((size / PGM_PAGE_SIZE + 63) / 64);
+}
+
+cap_result pgm_map_ram_external(struct pgm *pgm, uint64_t gpa, uint64_t size, void *hva,
+                                unsigned flags, const char *name)
+{
+    struct pgm_slot s = {
+        .r = {.gpa = gpa, .size = size, .kind = PGM_RANGE_RAM, .hva = hva, .external = CAP_TRUE}};
+    snprintf(s.r.name, sizeof(s.r.name), "%s", name ? name : "?");
+    if (!hva || ((uintptr_t)hva & PGM_PAGE_MASK))
+        return cap_error_set(CAP_E_POINTER, VMM_COMPONENT, NULL,
+                             "pgm: RAM range '%s' needs page-aligned host memory", s.r.name);
+    if ((gpa | size) & PGM_PAGE_MASK)
+        return cap_error_set(CAP_E_INVALIDARG, VMM_COMPONENT, NULL,
+                             "pgm: RAM range '%s' at 0x%llx size 0x%llx is not page-aligned",
+                             s.r.name, (unsigned long long)gpa, (unsigned long long)size);
+    if ((flags & PGM_RAM_TRACK_DIRTY) && size) {
+        size_t n = dirty_words(size);
+        s.r.dirty = malloc(n * sizeof(*s.r.dirty));
+        if (!s.r.dirty)
+            return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "pgm: out of memory");
+        memset(s.r.dirty, 0xff, n * sizeof(*s.r.dirty)); /* all new to the collector */
+    }
+    cap_result rc = insert(pgm, &s);
+    if (CAP_FAILED(rc))
+        free(s.r.dirty);
+    return rc;
+}
+
+static void mark_range(const struct pgm_range *r, uint64_t gpa, uint64_t len)
+{
+    if (!len)
+        return;
+    uint64_t first = (gpa - r->gpa) / PGM_PAGE_SIZE;
+    uint64_t last = (gpa - r->gpa + len - 1) / PGM_PAGE_SIZE;
+    for (uint64_t p = first; p <= last; p++)
+        __atomic_fetch_or(&r->dirty[p / 64], 1ull << (p % 64), __ATOMIC_RELAXED);
+}
+
+void pgm_dirty_mark(const struct pgm *pgm, uint64_t gpa, uint64_t len)
+{
+    while (len) {
+        const struct pgm_range *r = pgm_find(pgm, gpa);
+        if (!r)
+            return; /* unassigned: no tracked RAM (callers mark within one range) */
+        uint64_t n = r->gpa + r->size - gpa;
+        if (n > len)
+            n = len;
+        if (r->dirty)
+            mark_range(r, gpa, n);
+        gpa += n, len -= n;
+    }
+}
+
+cap_result pgm_dirty_collect(struct pgm *pgm, uint64_t gpa, uint64_t *bitmap, uint64_t npages)
+{
+    unsigned i = lower_bound(pgm, gpa);
+    const struct pgm_range *r = i < pgm->nranges ? &pgm->ranges[i].r : NULL;
+    if (!r || r->gpa != gpa || !r->dirty)
+        return cap_error_set(VMM_E_RANGE_NOT_FOUND, VMM_COMPONENT, NULL,
+                             "pgm: no dirty-tracked RAM range starts at 0x%llx",
+                             (unsigned long long)gpa);
+    for (unsigned l = 0; l < pgm->nlisteners; l++) {
+        const struct pgm_listener *li = &pgm->listeners[l];
+        cap_result rc = li->dirty_log ? li->dirty_log(li->opaque, r, r->dirty) : CAP_OK;
+        if (CAP_FAILED(rc))
+            return rc;
+    }
+    uint64_t pages = r->size / PGM_PAGE_SIZE;
+    if (npages > pages)
+        npages = pages;
+    for (uint64_t w = 0; w * 64 < npages; w++) {
+        uint64_t take = npages - w * 64 >= 64 ? ~0ull : (1ull << (npages - w * 64)) - 1;
+        uint64_t got = __atomic_fetch_and(&r->dirty[w], ~take, __ATOMIC_RELAXED);
+        bitmap[w] = (bitmap[w] & ~take) | (got & take);
+    }
+    return CAP_OK;
+}
+
 cap_result pgm_map_mmio(struct pgm *pgm, uint64_t gpa, uint64_t size,
                         const struct pgm_mmio_ops *ops, void *opaque, const char *name)
 {
@@ -183,6 +267,7 @@ cap_result pgm_unmap(struct pgm *pgm, uint64_t gpa)
     memmove(&pgm->ranges[i], &pgm->ranges[i + 1], (pgm->nranges - i - 1) * sizeof(s));
     pgm->nranges--;
     hostmem_free(&s.mem);
+    free(s.r.dirty);
     return CAP_OK;
 }
 
@@ -251,6 +336,8 @@ static cap_result access_chunk(const struct pgm_range *r, uint64_t gpa, uint8_t 
             memcpy(buf, r->hva + off, n);
         else if (r->kind == PGM_RANGE_RAM)
             memcpy(r->hva + off, buf, n);
+        if (write && r->dirty)
+            mark_range(r, gpa, n);
         return CAP_OK; /* ROM writes are ignored */
     }
     while (n) {

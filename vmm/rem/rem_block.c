@@ -186,7 +186,7 @@ static void mark_code_page(struct rem_vcpu *v, uint64_t gpa)
     for (unsigned u = 0; u < 2; u++)
         for (unsigned i = 0; i < REM_TLB_SIZE; i++) {
             struct rem_tlb_entry *e = &v->tlb[u][REM_TLB_WRITE][i];
-            if (e->tag && e->gpa == page && e->addend) {
+            if (e->tag && (e->gpa & ~(uint64_t)PGM_PAGE_MASK) == page && e->addend) {
                 e->code_addend = e->addend;
                 e->addend = 0;
             }

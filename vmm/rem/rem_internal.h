@@ -58,6 +58,10 @@ struct rem_tlb_entry {
 #define REM_TLB_F_SMAP  0x1u /* supervisor entry of a user page, CR4.SMAP set */
 #define REM_TLB_F_WATCH 0x2u /* the page holds an enabled data breakpoint */
 #define REM_TLB_F_MASK  0x3u
+/* A write entry with a host pointer into dirty-tracked RAM (pgm.h): the page
+ * was marked dirty when the entry was filled, and is marked again when the
+ * entry goes (rem_mem.c); not in REM_TLB_F_MASK (no slow path for it). */
+#define REM_TLB_F_DIRTY 0x4u
 
 /* ---- lazy flags ----------------------------------------------------------- */
 
@@ -100,6 +104,8 @@ struct rem {
     struct pgm *pgm;
     const struct cpum_policy *policy;
     struct rem_callbacks cb;
+    struct pgm_listener listener; /* RAM/ROM changes: the vCPUs' TLBs are flushed */
+    struct rem_vcpu *vcpus;       /* linked through rem_vcpu.next_vcpu */
 };
 
 #define REM_NO_VECTOR 0xffffu
@@ -212,7 +218,9 @@ struct rem_vcpu {
         uint64_t jit_code_bytes;     /* gauge: of the code buffer in use */
         uint64_t jit_buffer_bytes;   /* gauge: its size, 0 without a translator */
     } stats;
-    struct stam *stam; /* where those are registered (deregistered at destroy), or NULL */
+    struct stam *stam;          /* where those are registered (deregistered at destroy), or NULL */
+    unsigned tracked;           /* TLB entries flagged REM_TLB_F_DIRTY (an upper bound) */
+    struct rem_vcpu *next_vcpu; /* rem.vcpus */
 };
 
 #define REM_NO_ERR 0xffffffffu
@@ -231,6 +239,11 @@ enum {
 
 void rem_tlb_flush(struct rem_vcpu *v);
 void rem_tlb_flush_page(struct rem_vcpu *v, uint64_t la);
+/* Drops the write entries into dirty-tracked RAM, marking their pages dirty
+ * (what was written through them since the collector last looked). At the
+ * end of every run, so a collect never misses a write for longer than one
+ * run (rem_mem.c). */
+void rem_tlb_release_tracked(struct rem_vcpu *v);
 /* After CR0/CR3/CR4/EFER changed: new paging inputs, TLB flushed. */
 void rem_paging_changed(struct rem_vcpu *v);
 

@@ -27,11 +27,44 @@
  *
  * An access that crosses a page translates both pages before writing any
  * byte, so a fault on the second page leaves memory untouched.
+ *
+ * Dirty tracking (pgm.h: a device's RAM such as the VGA's framebuffer) must
+ * see JIT'd and fast-path stores, which write through `addend` without
+ * calling out. So a write entry into tracked RAM marks its page dirty when
+ * it is filled and is flagged REM_TLB_F_DIRTY; whenever such an entry goes
+ * (evicted, flushed, or dropped at the end of each run by
+ * rem_tlb_release_tracked) its page is marked again. A collector that
+ * cleared the bits while the entry lived thus sees the page in its next
+ * collect at the latest; a page nobody writes stops showing once its entry
+ * is gone, so an idle screen costs nothing.
  */
 #include "rem_internal.h"
 
+/* An entry goes: a tracked one marks its page (see the top). */
+static inline void tlb_drop(struct rem_vcpu *v, struct rem_tlb_entry *e)
+{
+    if (__builtin_expect(e->tag && (e->gpa & REM_TLB_F_DIRTY), 0))
+        pgm_dirty_mark(v->rem->pgm, e->gpa & ~(uint64_t)PGM_PAGE_MASK, PGM_PAGE_SIZE);
+    e->tag = 0;
+}
+
+void rem_tlb_release_tracked(struct rem_vcpu *v)
+{
+    if (!v->tracked)
+        return;
+    for (unsigned u = 0; u < 2; u++)
+        for (unsigned i = 0; i < REM_TLB_SIZE; i++) {
+            struct rem_tlb_entry *e = &v->tlb[u][REM_TLB_WRITE][i];
+            if (e->tag && (e->gpa & REM_TLB_F_DIRTY))
+                tlb_drop(v, e);
+        }
+    v->tracked = 0;
+    v->epoch++;
+}
+
 void rem_tlb_flush(struct rem_vcpu *v)
 {
+    rem_tlb_release_tracked(v);
     memset(v->tlb, 0, sizeof(v->tlb));
     v->epoch++;
 }
@@ -44,7 +77,7 @@ void rem_tlb_flush_page(struct rem_vcpu *v, uint64_t la)
     for (unsigned u = 0; u < 2; u++)
         for (unsigned k = 0; k < REM_TLB_KINDS; k++)
             if (v->tlb[u][k][i].tag == tag)
-                v->tlb[u][k][i].tag = 0;
+                tlb_drop(v, &v->tlb[u][k][i]);
     /* A large page maps many 4 KiB entries: the SDM lets INVLPG drop them
      * all; the cheap way to be right is to drop every entry with a large
      * translation - we do not track them, so drop those of the same 2 MiB. */
@@ -53,7 +86,7 @@ void rem_tlb_flush_page(struct rem_vcpu *v, uint64_t la)
         for (unsigned k = 0; k < REM_TLB_KINDS; k++)
             for (unsigned j = 0; j < REM_TLB_SIZE; j++)
                 if ((v->tlb[u][k][j].tag & ~0x1fffffull) == big)
-                    v->tlb[u][k][j].tag = 0;
+                    tlb_drop(v, &v->tlb[u][k][j]);
 }
 
 void rem_paging_changed(struct rem_vcpu *v)
@@ -79,11 +112,20 @@ static struct rem_tlb_entry *tlb_fill(struct rem_vcpu *v, uint64_t la, unsigned 
         rem_gp0(v);
     uint64_t page = la & ~PGM_PAGE_MASK;
     struct rem_tlb_entry *e = &v->tlb[user][kind][(la >> 12) & (REM_TLB_SIZE - 1)];
+    tlb_drop(v, e);
     e->tag = page | 1;
     e->gpa = w.gpa & ~PGM_PAGE_MASK;
     void *h = pgm_gpa_to_hva(v->rem->pgm, e->gpa, PGM_PAGE_SIZE, kind == REM_TLB_WRITE);
     e->addend = h ? (uintptr_t)h - (uintptr_t)page : 0;
     e->code_addend = 0;
+    if (h && kind == REM_TLB_WRITE) {
+        const struct pgm_range *r = pgm_find(v->rem->pgm, e->gpa);
+        if (r && r->dirty) {
+            pgm_dirty_mark(v->rem->pgm, e->gpa, PGM_PAGE_SIZE);
+            e->gpa |= REM_TLB_F_DIRTY;
+            v->tracked++;
+        }
+    }
     if (h && kind == REM_TLB_WRITE && rem_bcache_has_code(v, e->gpa)) {
         /* Writes to cached code take the slow path, which notices them. */
         e->code_addend = e->addend;

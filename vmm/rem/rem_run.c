@@ -27,6 +27,18 @@
 
 #define REM_BENIGN_DELIVERY 0x20u /* `delivering` marker for external/NMI events */
 
+/* A RAM or ROM range came or went (a PCI BAR backed by a device's RAM
+ * moves with the guest's programming): the host pointers the TLBs hold may
+ * be stale. On the thread that changes the map: the vCPU's own (a device op
+ * it runs) or any while the vCPUs are stopped (pgm.h). */
+static cap_result map_changed(void *opaque, const struct pgm_range *range, cap_bool added)
+{
+    struct rem *r = opaque;
+    for (struct rem_vcpu *v = r->vcpus; v; v = v->next_vcpu)
+        rem_tlb_flush(v);
+    return CAP_OK;
+}
+
 cap_result rem_create(struct pgm *pgm, const struct cpum_policy *policy,
                       const struct rem_callbacks *cb, struct rem **out)
 {
@@ -38,12 +50,20 @@ cap_result rem_create(struct pgm *pgm, const struct cpum_policy *policy,
     r->policy = policy;
     if (cb)
         r->cb = *cb;
+    r->listener = (struct pgm_listener){.changed = map_changed, .opaque = r};
+    cap_result rc = pgm_add_listener(pgm, &r->listener);
+    if (CAP_FAILED(rc)) {
+        free(r);
+        return rc;
+    }
     *out = r;
     return CAP_OK;
 }
 
 void rem_destroy(struct rem *rem)
 {
+    if (rem)
+        pgm_remove_listener(rem->pgm, &rem->listener);
     free(rem);
 }
 
@@ -71,6 +91,8 @@ cap_result rem_vcpu_create(struct rem *rem, struct cpum_cpu *cpu, struct rem_vcp
     const char *jit = getenv("CAPSULE_REM_JIT"), *hot = getenv("CAPSULE_REM_JIT_HOT");
     v->jit_hot = jit && !strcmp(jit, "0") ? -1 : hot && *hot ? atoi(hot) : REM_JIT_HOT_DEFAULT;
     sync_from_ctx(v);
+    v->next_vcpu = rem->vcpus;
+    rem->vcpus = v;
     *out = v;
     return CAP_OK;
 }
@@ -81,6 +103,11 @@ void rem_vcpu_destroy(struct rem_vcpu *v)
         return;
     if (v->stam)
         stam_deregister(v->stam, "/REM/");
+    for (struct rem_vcpu **pp = &v->rem->vcpus; *pp; pp = &(*pp)->next_vcpu)
+        if (*pp == v) {
+            *pp = v->next_vcpu;
+            break;
+        }
     rem_bcache_destroy(v);
     free(v);
 }
@@ -196,6 +223,7 @@ static cap_result run(struct rem_vcpu *v, uint64_t budget, struct vmm_exit *exit
     loop(v, blocks && v->bcache);
 out:
     rem_get_rflags(v);
+    rem_tlb_release_tracked(v);
     return v->fail_rc;
 }
 

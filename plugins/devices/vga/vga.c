@@ -14,12 +14,19 @@
  *         QEMU gives the VGA ROM this way too, not through fw_cfg)
  * Legacy: ports 0x3b0-0x3df (vga_core.h), the window 0xa0000-0xbffff as
  * MMIO, DISPI index 0x1ce and data 0x1cf (0x1d0 too, as QEMU).
- * The framebuffer is MMIO through the device for now: RAM-backing it (a
- * PDM helper to map host memory as a BAR) is the later step for speed.
+ * BAR0 is RAM-backed (pci_fn_bar_ram): the VMM maps VRAM itself as guest
+ * RAM at the BAR's address, so the guest's pixel writes cost nothing here;
+ * before drawing, the device asks which pages the guest wrote
+ * (hlp->pci_bar_dirty: rem's write tracking, KVM's dirty log) and bumps
+ * their page generations, which the renderer compares (vga_render.h). A
+ * VMM that cannot map it leaves BAR0 MMIO, served byte by byte below. The
+ * legacy window stays MMIO: the planar modes need the graphics
+ * controller's data path.
  *
  * Config: vram_mb (1-256, a power of two, default 16), rom (path, default
  * Debian's /usr/share/seabios/vgabios-stdvga.bin; "" for none), devfn
- * (-1: the first free slot).
+ * (-1: the first free slot), lfb_ram (default on; off keeps BAR0 MMIO,
+ * every guest access a device call: for comparisons and tests).
  * Saved state (version 1): the registers (struct vga_core from `misc`
  * on), then VRAM.
  */
@@ -45,7 +52,8 @@ struct vga {
     struct vga_display upd;  /* update's (the display hub), kept apart */
     uint8_t tag[8]; /* the `user` of each range: tag[i] == i */
     uint8_t *rom;
-    uint32_t rom_size; /* the BAR's size; the image padded with zeroes */
+    uint32_t rom_size;   /* the BAR's size; the image padded with zeroes */
+    uint64_t *lfb_dirty; /* pci_bar_dirty's bitmap, one bit per VRAM page */
 };
 
 static cap_result load_rom(struct pdm_dev *dev, const char *path)
@@ -70,7 +78,7 @@ static cap_result load_rom(struct pdm_dev *dev, const char *path)
     return CAP_OK;
 }
 
-static cap_result declare_pci(struct pdm_dev *dev, int devfn)
+static cap_result declare_pci(struct pdm_dev *dev, int devfn, bool lfb_ram)
 {
     struct vga *s = dev->data;
     pci_fn_init(&s->fn, "VGA", 0x1234, 0x1111, 0x02, 0x030000);
@@ -82,6 +90,8 @@ static cap_result declare_pci(struct pdm_dev *dev, int devfn)
         rc = pci_fn_declare_bar(&s->fn, 2, 0, 4096, &s->tag[TAG_BAR2]);
     if (CAP_SUCCEEDED(rc) && s->rom)
         rc = pci_fn_declare_rom(&s->fn, s->rom_size, &s->tag[TAG_ROM]);
+    if (CAP_SUCCEEDED(rc) && lfb_ram)
+        rc = pci_fn_bar_ram(&s->fn, 0, s->core.vram);
     if (CAP_FAILED(rc))
         return dev->hlp->error(dev, rc, "cannot declare the BARs");
     s->fn.owner = s;
@@ -94,11 +104,14 @@ static cap_result vga_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     const struct pdm_hlp *h = dev->hlp;
     int64_t devfn, mb;
     const char *rom;
+    bool lfb_ram;
     cap_result rc = h->cfg_int(dev, cfg, "devfn", PDM_PCI_DEVFN_ANY, -1, 255, &devfn);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "vram_mb", 16, VGA_VRAM_MIN >> 20, VGA_VRAM_MAX >> 20, &mb);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_string(dev, cfg, "rom", VGA_ROM_DEFAULT, &rom);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_bool(dev, cfg, "lfb_ram", true, &lfb_ram);
     if (CAP_FAILED(rc))
         return rc;
     if (mb & (mb - 1))
@@ -106,9 +119,16 @@ static cap_result vga_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     for (unsigned i = 0; i < sizeof(s->tag); i++)
         s->tag[i] = (uint8_t)i;
     s->core.vram_size = (uint32_t)mb << 20;
-    s->core.vram = calloc(1, s->core.vram_size);
-    s->core.page_gen = calloc(s->core.vram_size >> VGA_PAGE_SHIFT, sizeof(uint32_t));
-    if (!s->core.vram || !s->core.page_gen)
+    uint32_t npages = s->core.vram_size >> VGA_PAGE_SHIFT;
+    /* page-aligned: the VMM maps it into the guest as it is (BAR0) */
+    void *vram = NULL;
+    if (posix_memalign(&vram, 4096, s->core.vram_size) == 0) {
+        memset(vram, 0, s->core.vram_size);
+        s->core.vram = vram;
+    }
+    s->core.page_gen = calloc(npages, sizeof(uint32_t));
+    s->lfb_dirty = calloc((npages + 63) / 64, sizeof(uint64_t));
+    if (!s->core.vram || !s->core.page_gen || !s->lfb_dirty)
         return h->error(dev, CAP_E_OUTOFMEMORY, "out of memory for %lld MiB of VRAM",
                         (long long)mb);
     vga_core_reset(&s->core);
@@ -121,7 +141,7 @@ static cap_result vga_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
         rc = h->mmio_register(dev, 0xa0000, 0x20000, 0, &s->tag[TAG_LEGACY], "VGA window");
     if (CAP_FAILED(rc))
         return rc;
-    return declare_pci(dev, (int)devfn);
+    return declare_pci(dev, (int)devfn, lfb_ram);
 }
 
 static void vga_destruct(struct pdm_dev *dev)
@@ -131,7 +151,30 @@ static void vga_destruct(struct pdm_dev *dev)
     vga_display_free(&s->upd);
     free(s->core.vram);
     free(s->core.page_gen);
+    free(s->lfb_dirty);
     free(s->rom);
+}
+
+/* The pages of VRAM the guest wrote through the RAM-backed BAR0 since the
+ * last look: their generations bumped for the renderer. */
+static void lfb_sync(struct pdm_dev *dev)
+{
+    struct vga *s = dev->data;
+    uint32_t npages = s->core.vram_size >> VGA_PAGE_SHIFT;
+    cap_result rc = dev->hlp->pci_bar_dirty(dev, &s->fn, 0, s->lfb_dirty);
+    if (rc != CAP_OK)
+        return; /* not RAM now: writes come through vga_mmio */
+    bool any = false;
+    for (uint32_t w = 0; w < (npages + 63) / 64; w++)
+        for (uint64_t bits = s->lfb_dirty[w]; bits; bits &= bits - 1) {
+            uint32_t p = w * 64 + (uint32_t)__builtin_ctzll(bits);
+            if (p < npages) {
+                s->core.page_gen[p]++;
+                any = true;
+            }
+        }
+    if (any)
+        s->core.mem_gen++;
 }
 
 static void vga_reset(struct pdm_dev *dev)
@@ -252,6 +295,7 @@ static cap_result vga_snapshot(struct pdm_dev *dev, const uint32_t **pixels, uns
                                unsigned *height, unsigned *dirty)
 {
     struct vga *s = dev->data;
+    lfb_sync(dev);
     int n = vga_display_update(&s->disp, &s->core);
     if (n < 0)
         return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "out of memory for the picture");
@@ -284,6 +328,7 @@ static cap_result vga_pdm_update(struct pdm_dev *dev, const uint32_t **pixels, u
     int was_valid = d->valid;
     unsigned ow = d->width, oh = d->height;
     enum vga_render_kind okind = d->kind;
+    lfb_sync(dev);
     if (vga_display_update(d, &s->core) < 0)
         return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "out of memory for the picture");
     struct vga_rect tmp[VGA_UPDATE_RECTS];

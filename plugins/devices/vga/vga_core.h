@@ -22,8 +22,9 @@
  *
  * Dirty tracking: every guest write that may change the picture bumps a
  * generation: reg_gen for registers and the DAC, page_gen[] per 4 KiB VRAM
- * page for memory (through the legacy window and the BAR0 framebuffer,
- * both MMIO for now). The renderer compares them with what it saw last.
+ * page for memory (through the legacy window here; the BAR0 framebuffer is
+ * guest RAM, whose dirty pages the device (vga.c) bumps before drawing).
+ * The renderer compares them with what it saw last.
  *
  * Threads: none of its own; the caller serialises (PDM's device lock).
  */

@@ -23,10 +23,9 @@
  * (those keep their pixels); every scanline drawn again is compared with
  * the picture per VGA_TILE x VGA_TILE tile and copied where it differs:
  * vga_display_dirty_rects lists the tiles that changed, merged into runs
- * per tile row. The compare
- * is what keeps working once the framebuffer is RAM-backed for speed
- * (writes then no longer pass through the device); KVM's dirty log and
- * REM's write tracking would let it skip clean pages again (later).
+ * per tile row. With the framebuffer RAM-backed (vga.c), page_gen comes
+ * from the VMM's dirty pages (rem's write tracking, KVM's dirty log), so
+ * clean pages are still skipped.
  */
 #ifndef PLUGINS_DEVICES_VGA_RENDER_H
 #define PLUGINS_DEVICES_VGA_RENDER_H

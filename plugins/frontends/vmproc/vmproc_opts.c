@@ -121,6 +121,10 @@ void vmproc_usage(FILE *f)
             "                       'keys HEX...' (set-1 scancodes); BUTTONS 1 left,\n"
             "                       2 right, 4 middle\n"
             "  --frontend NAME      headless (default)\n"
+            "  --vrde SPEC          the remote display server (VNC) beside the frontend:\n"
+            "                       port=N[,address=A][,password-file=F]; port 0 picks a\n"
+            "                       free port (said on stderr), the address defaults to\n"
+            "                       127.0.0.1; F (mode 0600) holds the VNC password\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"
             "\n"
@@ -220,6 +224,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_BOOT,
         O_DRIVE,
         O_SCREENSHOT,
+        O_VRDE,
         O_INPUTFEED,
         O_NIC
     };
@@ -245,6 +250,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"boot", required_argument, NULL, O_BOOT},
         {"drive", required_argument, NULL, O_DRIVE},
         {"screenshot", required_argument, NULL, O_SCREENSHOT},
+        {"vrde", required_argument, NULL, O_VRDE},
         {"input-feed", required_argument, NULL, O_INPUTFEED},
         {"nic", required_argument, NULL, O_NIC},
         {NULL, 0, NULL, 0},
@@ -294,6 +300,15 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             }
             o->screenshot = optarg;
             break;
+        case O_VRDE: {
+            char why[160];
+            if (vnc_parse_spec(optarg, &o->vrde_cfg, &o->vrde_password_file, why, sizeof(why))) {
+                fprintf(err, "capsule-vm: --vrde: %s\n", why);
+                return -1;
+            }
+            o->vrde = true;
+            break;
+        }
         case O_INPUTFEED:
             if (!*optarg) {
                 fprintf(err, "capsule-vm: --input-feed: no file name\n");

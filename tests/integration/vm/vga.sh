@@ -12,6 +12,7 @@
 # mode 13h and in a VBE mode on the linear framebuffer; the screenshot's
 # pixels are checked exactly.
 set -u
+. "$(cd "$(dirname "$0")/../../lib" && pwd)/ocr.sh"
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 VM=$B/bin/capsule-vm
 S=${CAPSULE_TIMEOUT_SCALE:-1}
@@ -86,7 +87,7 @@ if ! file "$T/screen.png" | grep -q "PNG image data, 720 x 400"; then
     fail "vga: the screenshot is not a 720x400 PNG (text mode 3)"
     file "$T/screen.png"
 fi
-tesseract "$T/screen.png" "$T/ocr" >/dev/null 2>&1
+ocr "$T/screen.png" "$T/ocr"
 grep -q "SeaBIOS (version" "$T/ocr.txt" 2>/dev/null || fail "vga: OCR finds no 'SeaBIOS (version' on the screen"
 grep -q "No bootable device" "$T/ocr.txt" 2>/dev/null || fail "vga: OCR finds no 'No bootable device' on the screen"
 if [ $fails -ne 0 ]; then

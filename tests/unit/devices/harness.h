@@ -6,7 +6,10 @@
  * what devices do to the rest of the machine: IRQ lines (the fake IRQ sink,
  * used while no interrupt controller is configured), the CPU's INTR pin,
  * power-off and reset requests, A20, NMIs, log lines. Guest memory is a flat
- * buffer of HARNESS_RAM bytes for DMA.
+ * buffer of HARNESS_RAM bytes for DMA. RAM-backed BARs (pdmpci.h) land in a
+ * real PGM (h->pgm), which h_mmio_in/out read and write first; with
+ * h_mirror_mmio, IOM's MMIO ranges are PGM ranges too (as in a VM), so
+ * overlaps between the two are refused.
  */
 #ifndef TESTS_DEVICES_HARNESS_H
 #define TESTS_DEVICES_HARNESS_H
@@ -19,6 +22,7 @@
 
 #include "../../../vmm/iom/iom.h"
 #include "../../../vmm/pdm/pdm.h"
+#include "../../../vmm/pgm/pgm.h"
 #include "../../../vmm/tm/tm.h"
 
 #define HARNESS_RAM (1u << 20)
@@ -37,6 +41,7 @@ struct harness {
     uint64_t apic_base; /* what the CPU's IA32_APIC_BASE says (cpu_apic_base) */
     char log[8192]; /* every log line, '\n'-separated */
     uint8_t *ram;
+    struct pgm *pgm; /* RAM-backed BARs (map_ram), and MMIO after h_mirror_mmio */
 };
 
 /* Runs a suite of one test case (the fixture set up here) and frees it:
@@ -63,10 +68,12 @@ cap_result h_add_platform(struct harness *h, const char *device, uint64_t ram_mb
 /* The same with typed values (PDM_CFG_I, ... of pdm.h). */
 cap_result h_add_values(struct harness *h, const char *device, const struct pdm_cfg_value *v,
                         size_t n);
+/* From now on IOM's MMIO ranges are mapped in h->pgm as well. */
+void h_mirror_mmio(struct harness *h);
 /* Port access, failing the test if IOM fails. */
 uint32_t h_in(struct harness *h, uint16_t port, unsigned size);
 void h_out(struct harness *h, uint16_t port, unsigned size, uint32_t val);
-/* MMIO access, failing the test if IOM fails. */
+/* MMIO access (PGM RAM first, else IOM), failing the test if IOM fails. */
 uint64_t h_mmio_in(struct harness *h, uint64_t addr, unsigned size);
 void h_mmio_out(struct harness *h, uint64_t addr, unsigned size, uint64_t val);
 /* Moves the fake clock forward by ns and runs the due timers. */

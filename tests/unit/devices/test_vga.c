@@ -165,6 +165,135 @@ START_TEST(test_window_and_snapshot)
 }
 END_TEST
 
+static void dispi(unsigned index, uint16_t v)
+{
+    h_mmio_out(&h, 0xe1000500 + 2 * index, 2, v);
+}
+
+/* Dirty tiles of the device's picture since the last look (-1: error). */
+static int snap_dirty(uint32_t *px0)
+{
+    const struct vga_display_iface *d = pdm_query_interface(h.pdm, "vga", 0, VGA_IFACE_DISPLAY);
+    struct pdm_dev *dev = pdm_find_device(h.pdm, "vga", 0);
+    const uint32_t *px;
+    unsigned w, hh, dirty;
+    if (CAP_FAILED(d->snapshot(dev, &px, &w, &hh, &dirty)))
+        return -1;
+    if (px0)
+        *px0 = px[0];
+    return (int)dirty;
+}
+
+/* BAR0 is guest RAM (the VMM's PGM), not MMIO: writes land in VRAM without
+ * the device, which learns from the dirty pages what to draw again; the
+ * mapping follows the BAR and the MEMORY bit. */
+START_TEST(test_lfb_ram)
+{
+    h_mirror_mmio(&h);
+    wr(0x10, 4, 0xe0000000);
+    wr(0x18, 4, 0xe1000000);
+    wr(PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+    const struct pgm_range *r = pgm_find(h.pgm, 0xe0000000);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->kind, PGM_RANGE_RAM);
+    ck_assert_uint_eq(r->size, 16u << 20);
+    ck_assert_ptr_nonnull(r->dirty);
+    /* 640x480x32 with the LFB; the screen is drawn once */
+    dispi(VBE_INDEX_XRES, 640);
+    dispi(VBE_INDEX_YRES, 480);
+    dispi(VBE_INDEX_BPP, 32);
+    dispi(VBE_INDEX_ENABLE, VBE_ENABLED | VBE_LFB_ENABLED);
+    ck_assert_int_gt(snap_dirty(NULL), 0);
+    ck_assert_int_eq(snap_dirty(NULL), 0);
+    /* a pixel written as the guest does (PGM marks the page): one tile */
+    h_mmio_out(&h, 0xe0000000, 4, 0x00ff8040);
+    uint32_t p0 = 0;
+    ck_assert_int_eq(snap_dirty(&p0), 1);
+    ck_assert_uint_eq(p0, 0x00ff8040);
+    ck_assert_int_eq(snap_dirty(NULL), 0);
+    /* a write nobody reported is not looked for: only dirty pages are read */
+    uint32_t *hva = pgm_gpa_to_hva(h.pgm, 0xe0000000, 4, CAP_TRUE);
+    ck_assert_ptr_nonnull(hva);
+    *hva = 0x00123456;
+    ck_assert_int_eq(snap_dirty(&p0), 0);
+    ck_assert_uint_eq(p0, 0x00ff8040);
+    pgm_dirty_mark(h.pgm, 0xe0000000, 1); /* as rem or KVM's log would */
+    ck_assert_int_eq(snap_dirty(&p0), 1);
+    ck_assert_uint_eq(p0, 0x00123456);
+    /* the BAR moves: the old place is free, VRAM shows at the new one */
+    wr(0x10, 4, 0xd0000000);
+    ck_assert_ptr_null(pgm_find(h.pgm, 0xe0000000));
+    ck_assert_uint_eq(h_mmio_in(&h, 0xd0000000, 4), 0x00123456);
+    ck_assert_int_eq(snap_dirty(NULL), 0); /* all pages redrawn, same picture */
+    h_mmio_out(&h, 0xd0000000 + 4 * 640 * 479, 4, 0x00ffffff);
+    ck_assert_int_eq(snap_dirty(NULL), 1);
+    /* memory decoding off: no RAM, no dirty pages; on again: back */
+    wr(PCI_COMMAND, 2, PCI_COMMAND_IO);
+    ck_assert_ptr_null(pgm_find(h.pgm, 0xd0000000));
+    ck_assert_int_eq(snap_dirty(NULL), 0);
+    ck_assert_int_eq(snap_dirty(NULL), 0);
+    wr(PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+    ck_assert_int_eq(pgm_find(h.pgm, 0xd0000000)->kind, PGM_RANGE_RAM);
+    ck_assert_uint_eq(h_mmio_in(&h, 0xd0000000 + 4 * 640 * 479, 4), 0x00ffffff);
+}
+END_TEST
+
+/* lfb_ram=off: BAR0 is MMIO, every access a device call, as before. */
+START_TEST(test_lfb_mmio_config)
+{
+    h_teardown(&h);
+    h_setup(&h);
+    static const struct pdm_cfg_kv kv[] = {{"lfb_ram", "off"}};
+    ck_assert_int_eq(h_add(&h, "pci", NULL, 0), CAP_OK);
+    ck_assert_int_eq(h_add(&h, "vga", kv, 1), CAP_OK);
+    wr(0x10, 4, 0xe0000000);
+    wr(0x18, 4, 0xe1000000);
+    wr(PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+    ck_assert_ptr_null(pgm_find(h.pgm, 0xe0000000));
+    dispi(VBE_INDEX_XRES, 640);
+    dispi(VBE_INDEX_YRES, 480);
+    dispi(VBE_INDEX_BPP, 32);
+    dispi(VBE_INDEX_ENABLE, VBE_ENABLED | VBE_LFB_ENABLED);
+    ck_assert_int_gt(snap_dirty(NULL), 0);
+    h_mmio_out(&h, 0xe0000000, 4, 0x00ff8040);
+    uint32_t p0 = 0;
+    ck_assert_int_eq(snap_dirty(&p0), 1);
+    ck_assert_uint_eq(p0, 0x00ff8040);
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe0000000, 4), 0x00ff8040);
+}
+END_TEST
+
+/* A hostile guest puts the LFB over RAM or over the device's own MMIO BAR,
+ * or the MMIO BAR over the LFB: refused and logged, left unmapped, nothing
+ * else disturbed. */
+START_TEST(test_lfb_hostile_bars)
+{
+    h_mirror_mmio(&h);
+    ck_assert_int_eq(pgm_map_ram(h.pgm, 0x80000000u, 32u << 20, "ram"), CAP_OK);
+    wr(0x18, 4, 0xe1000000);
+    wr(0x10, 4, 0x81000000); /* inside RAM */
+    wr(PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+    ck_assert(h_logged(&h, "refused"));
+    ck_assert_ptr_eq(pgm_find(h.pgm, 0x81000000)->hva,
+                     pgm_find(h.pgm, 0x80000000u)->hva); /* still the RAM range */
+    ck_assert_int_eq(snap_dirty(NULL) >= 0, 1);
+    /* over BAR2 (16 MiB aligned: 0xe1000000 is inside 0xe1000000-0xe1ffffff) */
+    wr(0x10, 4, 0xe1000000);
+    ck_assert_int_eq(pgm_find(h.pgm, 0xe1000000)->kind, PGM_RANGE_MMIO);
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe1000500, 2), VBE_ID5); /* BAR2 still works */
+    /* BAR0 placed; BAR2 moved into it: BAR2 refused, the LFB stays */
+    wr(0x10, 4, 0xe0000000);
+    ck_assert_int_eq(pgm_find(h.pgm, 0xe0000000)->kind, PGM_RANGE_RAM);
+    wr(0x18, 4, 0xe0800000);
+    ck_assert_int_eq(pgm_find(h.pgm, 0xe0800000)->kind, PGM_RANGE_RAM);
+    ck_assert_uint_eq(h_mmio_in(&h, 0xe0800500, 2), 0); /* VRAM, not DISPI */
+    /* the LFB mode is still drawn from a valid place */
+    h_out(&h, 0x1ce, 2, VBE_INDEX_ENABLE);
+    h_out(&h, 0x1cf, 2, VBE_ENABLED | VBE_LFB_ENABLED);
+    ck_assert_int_ge(snap_dirty(NULL), 0);
+}
+END_TEST
+
 /* PDM's display interface (pdm_display_snapshot, what IDisplay reads): a
  * copy of the picture the device renders; no display is a clear error. */
 START_TEST(test_pdm_display)
@@ -701,6 +830,9 @@ int main(void)
     tcase_add_test(tc, test_window_and_snapshot);
     tcase_add_test(tc, test_pdm_display);
     tcase_add_test(tc, test_bad_config);
+    tcase_add_test(tc, test_lfb_ram);
+    tcase_add_test(tc, test_lfb_hostile_bars);
+    tcase_add_test(tc, test_lfb_mmio_config);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("model");
     tcase_add_checked_fixture(tm, core_setup, core_teardown);

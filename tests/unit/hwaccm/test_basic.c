@@ -130,6 +130,32 @@ START_TEST(mmio_and_rom_writes)
 }
 END_TEST
 
+/* RAM that PGM tracks for dirty pages (a framebuffer BAR) gets a slot with
+ * KVM's dirty log: the guest's store shows in pgm_dirty_collect. */
+START_TEST(dirty_log_of_tracked_ram)
+{
+    /* mov ax,0x8000; mov ds,ax; mov byte [0x2000],0x5a; hlt */
+    static const uint8_t code[] = {0xb8, 0x00, 0x80, 0x8e, 0xd8, 0xc6,
+                                   0x06, 0x00, 0x20, 0x5a, 0xf4};
+    static uint8_t fb[16 * 4096] __attribute__((aligned(4096)));
+    tvm_create(0x80000);
+    ck_assert_int_eq(
+        pgm_map_ram_external(vm.pgm, 0x80000, 16 * 4096, fb, PGM_RAM_TRACK_DIRTY, "fb"), CAP_OK);
+    uint64_t bits = 0;
+    ck_assert_int_eq(pgm_dirty_collect(vm.pgm, 0x80000, &bits, 16), CAP_OK);
+    ck_assert_uint_eq(bits, 0xffff); /* all new */
+    tvm_vcpu();
+    tvm_real_mode(0x1000, code, sizeof(code));
+    tvm_run_expect(VMM_EXIT_HLT);
+    ck_assert_uint_eq(fb[0x2000], 0x5a);
+    bits = 0;
+    ck_assert_int_eq(pgm_dirty_collect(vm.pgm, 0x80000, &bits, 16), CAP_OK);
+    ck_assert_uint_eq(bits, 1u << 2);
+    ck_assert_int_eq(pgm_dirty_collect(vm.pgm, 0x80000, &bits, 16), CAP_OK);
+    ck_assert_uint_eq(bits, 0);
+}
+END_TEST
+
 START_TEST(port_in)
 {
     /* mov dx,0x60; in al,dx; mov dx,0xf4; out dx,al; hlt */
@@ -324,6 +350,7 @@ TCase *tcase_basic(void)
     tcase_add_test(tc, real_mode_out_hlt);
     tcase_add_test(tc, reset_vector_in_rom);
     tcase_add_test(tc, mmio_and_rom_writes);
+    tcase_add_test(tc, dirty_log_of_tracked_ram);
     tcase_add_test(tc, port_in);
     tcase_add_test(tc, triple_fault_is_shutdown);
     tcase_add_test(tc, register_sync);

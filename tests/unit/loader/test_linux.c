@@ -153,7 +153,12 @@ START_TEST(linux_32bit)
     o.initrd_max = 0x1ffffff;
     make_bz(img, &o);
     static uint8_t initrd[10000];
+    static uint8_t fb[4096] __attribute__((aligned(4096)));
     tvm_init(&vm, 64 * MiB, 0);
+    /* a device's memory mapped as RAM (a framebuffer BAR) is not guest RAM */
+    ck_assert_int_eq(
+        pgm_map_ram_external(vm.pgm, 0xe0000000u, sizeof(fb), fb, PGM_RAM_TRACK_DIRTY, "fb"),
+        CAP_OK);
     ck_assert_int_eq(load_buf(&vm, img, sizeof(img), LOADER_LINUX, LOADER_ENTRY_PROTECTED, NULL,
                               initrd, sizeof(initrd)),
                      CAP_OK);
@@ -172,7 +177,7 @@ START_TEST(linux_32bit)
     ck_assert_uint_eq(rd64(gp(&vm, 0x510, 8)), 0x00cf9b000000ffffull);
     ck_assert_uint_eq(vm.info.pgtable_addr, 0);
     ck_assert_uint_eq(*gp(&vm, 0x20000, 1), 0); /* empty command line */
-    ck_assert_uint_eq(gp(&vm, 0x7000, 4096)[0x1e8], 6); /* no MMIO: 6 e820 entries */
+    ck_assert_uint_eq(gp(&vm, 0x7000, 4096)[0x1e8], 6); /* no MMIO, no fb: 6 e820 entries */
     tvm_fini(&vm);
 }
 END_TEST

@@ -3,6 +3,7 @@
  * and alignment errors with their messages, listeners, reads and writes
  * that follow the map.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "pgm/pgm.h"
@@ -122,6 +123,82 @@ START_TEST(map_listeners)
 }
 END_TEST
 
+/* An engine's dirty log (hm's KVM_GET_DIRTY_LOG): pages 3 and 70. */
+static cap_result fake_log(void *opaque, const struct pgm_range *r, uint64_t *bits)
+{
+    unsigned *calls = opaque;
+    (*calls)++;
+    __atomic_fetch_or(&bits[0], 1ull << 3, __ATOMIC_RELAXED);
+    __atomic_fetch_or(&bits[1], 1ull << 6, __ATOMIC_RELAXED);
+    return CAP_OK;
+}
+
+static cap_result no_change(void *opaque, const struct pgm_range *r, cap_bool added)
+{
+    return CAP_OK;
+}
+
+START_TEST(map_external_dirty)
+{
+    enum { PAGES = 80 };
+    uint8_t *mem = aligned_alloc(4096, PAGES * 4096);
+    ck_assert_ptr_nonnull(mem);
+    memset(mem, 0xaa, PAGES * 4096);
+    /* bad host memory */
+    ck_assert_int_eq(pgm_map_ram_external(pgm, 0x100000, 0x1000, NULL, 0, "x"), CAP_E_POINTER);
+    ck_assert_int_eq(pgm_map_ram_external(pgm, 0x100000, 0x1000, mem + 1, 0, "x"), CAP_E_POINTER);
+    ck_assert_int_eq(pgm_map_ram_external(pgm, 0x100000, 0x1800, mem, 0, "x"), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pgm_map_ram(pgm, 0, 0x100000, "ram"), CAP_OK);
+    ck_assert_int_eq(pgm_map_ram_external(pgm, 0xff000, 0x2000, mem, 0, "x"), VMM_E_RANGE_OVERLAP);
+    ck_assert_int_eq(
+        pgm_map_ram_external(pgm, 0x100000, PAGES * 4096, mem, PGM_RAM_TRACK_DIRTY, "fb"), CAP_OK);
+    const struct pgm_range *r = pgm_find(pgm, 0x100000);
+    ck_assert_ptr_eq(r->hva, mem);
+    ck_assert_uint_eq(mem[0], 0xaa); /* not cleared: the owner's contents */
+    /* all dirty at first, then nothing */
+    uint64_t bits[2] = {0, 0};
+    ck_assert_int_eq(pgm_dirty_collect(pgm, 0x100000, bits, PAGES), CAP_OK);
+    ck_assert_uint_eq(bits[0], ~0ull);
+    ck_assert_uint_eq(bits[1], (1ull << (PAGES - 64)) - 1);
+    ck_assert_int_eq(pgm_dirty_collect(pgm, 0x100000, bits, PAGES), CAP_OK);
+    ck_assert_uint_eq(bits[0] | bits[1], 0);
+    /* writers: physical writes (one spanning two pages), DMA-style marks */
+    uint32_t v = 0x12345678;
+    ck_assert_int_eq(pgm_phys_write(pgm, 0x100000 + 5 * 4096 - 2, &v, 4), CAP_OK);
+    pgm_dirty_mark(pgm, 0x100000 + 65 * 4096, 1);
+    pgm_dirty_mark(pgm, 0x50000, 4096); /* untracked RAM: nothing */
+    ck_assert_int_eq(pgm_phys_write(pgm, 0x50000, &v, 4), CAP_OK);
+    ck_assert_int_eq(pgm_dirty_collect(pgm, 0x100000, bits, PAGES), CAP_OK);
+    ck_assert_uint_eq(bits[0], 1ull << 4 | 1ull << 5);
+    ck_assert_uint_eq(bits[1], 1ull << 1);
+    /* fewer pages asked for: the rest stays for later */
+    pgm_dirty_mark(pgm, 0x100000 + 2 * 4096, 4096);
+    pgm_dirty_mark(pgm, 0x100000 + 9 * 4096, 4096);
+    bits[0] = 0;
+    ck_assert_int_eq(pgm_dirty_collect(pgm, 0x100000, bits, 8), CAP_OK);
+    ck_assert_uint_eq(bits[0], 1ull << 2);
+    ck_assert_int_eq(pgm_dirty_collect(pgm, 0x100000, bits, PAGES), CAP_OK);
+    ck_assert_uint_eq(bits[0], 1ull << 9);
+    /* an engine's log is merged in */
+    unsigned calls = 0;
+    struct pgm_listener l = {.changed = no_change, .opaque = &calls, .dirty_log = fake_log};
+    ck_assert_int_eq(pgm_add_listener(pgm, &l), CAP_OK);
+    ck_assert_int_eq(pgm_dirty_collect(pgm, 0x100000, bits, PAGES), CAP_OK);
+    ck_assert_uint_eq(calls, 1);
+    ck_assert_uint_eq(bits[0], 1ull << 3);
+    ck_assert_uint_eq(bits[1], 1ull << 6);
+    pgm_remove_listener(pgm, &l);
+    /* untracked or unknown ranges */
+    ck_assert_int_eq(pgm_dirty_collect(pgm, 0, bits, 1), VMM_E_RANGE_NOT_FOUND);
+    ck_assert_int_eq(pgm_dirty_collect(pgm, 0x101000, bits, 1), VMM_E_RANGE_NOT_FOUND);
+    take_message();
+    /* unmapping leaves the owner's memory alone (ASan: no double free) */
+    ck_assert_int_eq(pgm_unmap(pgm, 0x100000), CAP_OK);
+    ck_assert_uint_eq(mem[4 * 4096 + 4094], 0x78);
+    free(mem);
+}
+END_TEST
+
 TCase *tcase_map(void)
 {
     TCase *tc = tcase_create("map");
@@ -130,6 +207,7 @@ TCase *tcase_map(void)
     tcase_add_test(tc, map_overlap_rejected);
     tcase_add_test(tc, map_bad_arguments);
     tcase_add_test(tc, map_listeners);
+    tcase_add_test(tc, map_external_dirty);
     return tc;
 }
 

@@ -3,8 +3,12 @@
  * (a stale entry is used until then, as on hardware), REP MOVSB that
  * faults on a page in the middle and restarts with RCX/RSI/RDI updated,
  * MMIO through PGM callbacks inline (no exit), accesses crossing pages,
- * segment limits in protected mode (#GP) and expand-down segments.
+ * segment limits in protected mode (#GP) and expand-down segments; stores
+ * into dirty-tracked RAM (interpreted and JIT'd) seen by pgm_dirty_collect,
+ * also when a collect runs while the TLB entry lives, and the TLB dropping
+ * host pointers when RAM goes from the map.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "rem_test.h"
@@ -127,6 +131,93 @@ START_TEST(mmio_inline)
 }
 END_TEST
 
+#define FB_GPA 0x1000000u
+
+static uint64_t fb_bits;
+
+/* An MMIO write in the middle of the guest's stores: the collector runs
+ * then (as the display thread would, between two stores). */
+static cap_result collect_on_write(void *o, uint64_t off, const void *data, unsigned size)
+{
+    fb_bits = 0;
+    ck_assert_int_eq(pgm_dirty_collect(M.pgm, FB_GPA, &fb_bits, 16), CAP_OK);
+    return CAP_OK;
+}
+
+static const struct pgm_mmio_ops collect_ops = {mr, collect_on_write};
+
+/* ... and one where the RAM goes from the map in the middle of the run (a
+ * BAR moved by the guest): stale host pointers must not be used. */
+static cap_result unmap_on_write(void *o, uint64_t off, const void *data, unsigned size)
+{
+    ck_assert_int_eq(pgm_unmap(M.pgm, FB_GPA), CAP_OK);
+    return CAP_OK;
+}
+
+static const struct pgm_mmio_ops unmap_ops = {mr, unmap_on_write};
+
+static void dirty_stores(int jit_hot)
+{
+    uint8_t *fb = aligned_alloc(4096, 0x10000);
+    ck_assert_ptr_nonnull(fb);
+    memset(fb, 0, 0x10000);
+    ck_assert_int_eq(pgm_map_ram_external(M.pgm, FB_GPA, 0x10000, fb, PGM_RAM_TRACK_DIRTY, "fb"),
+                     CAP_OK);
+    ck_assert_int_eq(pgm_map_mmio(M.pgm, FB_GPA + 0x10000, 0x1000, &collect_ops, NULL, "col"),
+                     CAP_OK);
+    uint64_t bits = 0;
+    ck_assert_int_eq(pgm_dirty_collect(M.pgm, FB_GPA, &bits, 16), CAP_OK);
+    ck_assert_uint_eq(bits, 0xffff); /* all pages new at first */
+    rem_vcpu_set_jit(M.v, jit_hot);
+    /* pages 0 and 2 in a hot loop; then page 5 once, the collector, page 5 again */
+    rt_asm(0x100000, "bits 64\n org 0x100000\n"
+                     " mov rbx, 0x1000000\n mov ecx, 200\n"
+                     "l: mov [rbx], ecx\n mov [rbx+0x2000], ecx\n dec ecx\n jnz l\n"
+                     " mov dword [rbx+0x5000], 1\n mov dword [rbx+0x10000], 0\n"
+                     " mov dword [rbx+0x5004], 2\n hlt\n");
+    rt_long64(0x100000);
+    rt_wr64(0x12000 + 8 * 8, FB_GPA | 0x87); /* 16..18 MiB, a 2 MiB page */
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
+    ck_assert_uint_eq(fb[0x2000], 1);
+    ck_assert_uint_eq(fb[0x5004], 2);
+    /* the collect inside the run took 0, 2 and 5 (marked when the entries
+     * were filled) */
+    ck_assert_uint_eq(fb_bits, 1u << 0 | 1u << 2 | 1u << 5);
+    /* the store to page 5 after it still shows (and 0 and 2, whose entries
+     * lived on: the next collect errs on the side of redrawing) */
+    bits = 0;
+    ck_assert_int_eq(pgm_dirty_collect(M.pgm, FB_GPA, &bits, 16), CAP_OK);
+    ck_assert_uint_eq(bits & (1u << 5), 1u << 5);
+    ck_assert_uint_eq(bits & ~(uint64_t)(1u << 0 | 1u << 2 | 1u << 5), 0);
+    /* nothing written since: nothing dirty (idle costs nothing) */
+    bits = 0;
+    ck_assert_int_eq(pgm_dirty_collect(M.pgm, FB_GPA, &bits, 16), CAP_OK);
+    ck_assert_uint_eq(bits, 0);
+    /* the RAM goes mid-run: the TLB forgets it, the next store is dropped */
+    ck_assert_int_eq(pgm_map_mmio(M.pgm, FB_GPA + 0x11000, 0x1000, &unmap_ops, NULL, "unmap"),
+                     CAP_OK);
+    rt_asm(0x100000, "bits 64\n org 0x100000\n mov rbx, 0x1000000\n"
+                     " mov dword [rbx], 0x66\n mov dword [rbx+0x11000], 0\n"
+                     " mov dword [rbx], 0x77\n hlt\n");
+    rt_long64(0x100000);
+    rt_wr64(0x12000 + 8 * 8, FB_GPA | 0x87);
+    ck_assert_int_eq(rt_run(), VMM_EXIT_HLT);
+    ck_assert_uint_eq(fb[0], 0x66);
+    free(fb);
+}
+
+START_TEST(dirty_tracked_stores)
+{
+    dirty_stores(-1); /* the interpreter */
+}
+END_TEST
+
+START_TEST(dirty_tracked_stores_jit)
+{
+    dirty_stores(0); /* every block translated at its first run */
+}
+END_TEST
+
 START_TEST(page_crossing)
 {
     rt_asm(0x100000, "bits 64\n org 0x100000\n"
@@ -164,6 +255,8 @@ TCase *tcase_mem(void)
     tcase_add_test(tc, icache_fetch_fault);
     tcase_add_test(tc, mmio_inline);
     tcase_add_test(tc, page_crossing);
+    tcase_add_test(tc, dirty_tracked_stores);
+    tcase_add_test(tc, dirty_tracked_stores_jit);
     tcase_add_test(tc, segment_limits);
     return tc;
 }
