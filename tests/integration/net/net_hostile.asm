@@ -17,6 +17,7 @@
 ;     reply lands in the buffer ("arp reply").
 ; Debug-exit 0x25 (status 75) when all held, 0x2b (status 87) if not.
 %include "common.inc"
+%include "virtio.inc"
 bits 32
 org 0x100000
 BAR     equ 0xfebf0000
@@ -30,33 +31,7 @@ TXAVAIL equ 0x34000
 TXUSED  equ 0x35000
 RXBUF   equ 0x36000
 FRAME   equ 0x38000                     ; 12-byte header, then the frame
-        xor ebx, ebx                    ; slot * 0x800
-.scan:  mov eax, ebx
-        or eax, 0x80000000
-        mov dx, 0xcf8
-        out dx, eax
-        mov dx, 0xcfc
-        in eax, dx
-        cmp eax, 0x10411af4
-        je .found
-        add ebx, 0x800
-        cmp ebx, 0x10000
-        jb .scan
-        jmp fail
-.found: mov eax, ebx                    ; BAR 0
-        or eax, 0x80000010
-        mov dx, 0xcf8
-        out dx, eax
-        mov dx, 0xcfc
-        mov eax, BAR
-        out dx, eax
-        mov eax, ebx                    ; command: memory, bus master
-        or eax, 0x80000004
-        mov dx, 0xcf8
-        out dx, eax
-        mov dx, 0xcfc
-        mov ax, 6
-        out dx, ax
+        VIRTIO_FIND 0x10411af4, BAR
         mov esi, arp                    ; the frame: header of zeros, ARP
         mov edi, FRAME + 12
         mov ecx, arp_len
@@ -177,34 +152,14 @@ fail:   puts msg_fail
 
 ; setup: reset, VERSION_1 only, both queues, DRIVER_OK
 setup:
-        mov byte [CCFG + 0x14], 0
-        mov byte [CCFG + 0x14], 3
-        mov dword [CCFG + 0x08], 1    ; driver_feature_select: bits 32-63
-        mov dword [CCFG + 0x0c], 1    ; VERSION_1
-        mov byte [CCFG + 0x14], 0x0b
-        test byte [CCFG + 0x14], 8
-        jz fail
+        VIRTIO_RESET_V1 CCFG
         mov edi, RXAVAIL                ; clear the rings
         mov ecx, (TXUSED + 0x1000 - RXAVAIL) / 4
         xor eax, eax
         cld
         rep stosd
-        mov word [CCFG + 0x16], 0     ; receiveq
-        mov dword [CCFG + 0x20], RXDESC
-        mov dword [CCFG + 0x24], 0
-        mov dword [CCFG + 0x28], RXAVAIL
-        mov dword [CCFG + 0x2c], 0
-        mov dword [CCFG + 0x30], RXUSED
-        mov dword [CCFG + 0x34], 0
-        mov word [CCFG + 0x1c], 1
-        mov word [CCFG + 0x16], 1     ; transmitq
-        mov dword [CCFG + 0x20], TXDESC
-        mov dword [CCFG + 0x24], 0
-        mov dword [CCFG + 0x28], TXAVAIL
-        mov dword [CCFG + 0x2c], 0
-        mov dword [CCFG + 0x30], TXUSED
-        mov dword [CCFG + 0x34], 0
-        mov word [CCFG + 0x1c], 1
+        VIRTIO_QUEUE CCFG, 0, RXDESC, RXAVAIL, RXUSED
+        VIRTIO_QUEUE CCFG, 1, TXDESC, TXAVAIL, TXUSED
         mov byte [CCFG + 0x14], 0x0f
         ret
 

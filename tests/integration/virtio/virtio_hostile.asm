@@ -14,6 +14,7 @@
 ;     thread): the image's text "VIRTIO-HOSTILE-SECTOR-1" ("read ok").
 ; Debug-exit 0x25 (status 75) when all held, 0x2b (status 87) if not.
 %include "common.inc"
+%include "virtio.inc"
 bits 32
 org 0x100000
 BAR     equ 0xfebf0000
@@ -25,34 +26,7 @@ USED    equ 0x35000
 HDR     equ 0x36000
 STATUS  equ 0x36100
 DATA    equ 0x37000
-        xor ebx, ebx                    ; slot * 0x800
-.scan:  mov eax, ebx
-        or eax, 0x80000000
-        mov dx, 0xcf8
-        out dx, eax
-        mov dx, 0xcfc
-        in eax, dx
-        cmp eax, 0x10421af4
-        je .found
-        add ebx, 0x800
-        cmp ebx, 0x10000
-        jb .scan
-        jmp fail
-.found: mov [cfgaddr], ebx
-        mov eax, ebx                    ; BAR 0
-        or eax, 0x80000010
-        mov dx, 0xcf8
-        out dx, eax
-        mov dx, 0xcfc
-        mov eax, BAR
-        out dx, eax
-        mov eax, ebx                    ; command: memory, bus master
-        or eax, 0x80000004
-        mov dx, 0xcf8
-        out dx, eax
-        mov dx, 0xcfc
-        mov ax, 6
-        out dx, ax
+        VIRTIO_FIND 0x10421af4, BAR
 
         call setup
         ; ---- a loop: 0 -> 1 -> 0
@@ -124,26 +98,13 @@ fail:   puts msg_fail
 
 ; setup: reset, VERSION_1 only, queue 0 at DESC/AVAIL/USED, DRIVER_OK
 setup:
-        mov byte [CCFG + 0x14], 0
-        mov byte [CCFG + 0x14], 3
-        mov dword [CCFG + 0x08], 1    ; driver_feature_select: bits 32-63
-        mov dword [CCFG + 0x0c], 1    ; VERSION_1
-        mov byte [CCFG + 0x14], 0x0b
-        test byte [CCFG + 0x14], 8
-        jz fail
+        VIRTIO_RESET_V1 CCFG
         mov edi, AVAIL                  ; clear the rings
         mov ecx, (USED + 0x1000 - AVAIL) / 4
         xor eax, eax
         cld
         rep stosd
-        mov word [CCFG + 0x16], 0     ; queue 0
-        mov dword [CCFG + 0x20], DESC
-        mov dword [CCFG + 0x24], 0
-        mov dword [CCFG + 0x28], AVAIL
-        mov dword [CCFG + 0x2c], 0
-        mov dword [CCFG + 0x30], USED
-        mov dword [CCFG + 0x34], 0
-        mov word [CCFG + 0x1c], 1
+        VIRTIO_QUEUE CCFG, 0, DESC, AVAIL, USED
         mov byte [CCFG + 0x14], 0x0f
         mov word [used_seen], 0
         ret
@@ -196,7 +157,6 @@ wait_used:
 .done:  mov [used_seen], ax
         ret
 
-cfgaddr:   dd 0
 DATA_ADDR: dd 0
 DATA_LEN:  dd 0
 used_seen: dw 0
