@@ -62,8 +62,8 @@ struct vmproc {
     struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
     struct pdm_nic_config nics[VMPROC_MAX_NICS];       /* from opts.nics */
     struct pdm_net_hostfwd fwd[VMPROC_MAX_NICS][VMPROC_MAX_HOSTFWD];
-    uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
-    uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
+    uint64_t log_bytes;       /* VMM log bytes so far (atomic: any VM thread) */
+    uint64_t log_dropped;     /* lines dropped past opts.log_max (atomic) */
     struct vmproc_vrde *vrde; /* the remote display server: after the hub, before it goes */
 };
 
