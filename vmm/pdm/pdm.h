@@ -238,6 +238,11 @@ struct pdm_nic_config {
  */
 cap_result pdm_add_nic(struct pdm *pdm, const struct pdm_nic_config *nc);
 
+/* The cable of network adapter `device` `instance` (PDM_IFACE_NET) in or
+ * out: the guest sees its link go up or down. CAP_E_INVALIDARG (error
+ * info) when the VM has no such adapter. Any thread but a device op's. */
+cap_result pdm_net_set_link(struct pdm *pdm, const char *device, unsigned instance, bool up);
+
 /* CAP_OK when every attachment added so far was taken by its device, else
  * CAP_E_INVALIDARG naming the first one nobody took. After pdm_instantiate. */
 cap_result pdm_check_nics(struct pdm *pdm);

@@ -364,6 +364,25 @@ cap_result pdm_add_nic(struct pdm *pdm, const struct pdm_nic_config *nc)
     return CAP_OK;
 }
 
+cap_result pdm_net_set_link(struct pdm *pdm, const char *device, unsigned instance, bool up)
+{
+    if (!pdm || !device)
+        return CAP_E_POINTER;
+    cap_result rc = CAP_OK;
+    pdm_lock(pdm);
+    struct pdm_dev *dev = pdm_find_device(pdm, device, instance);
+    const struct pdm_net_iface *n = dev && dev->reg->ops->query_interface
+                                        ? dev->reg->ops->query_interface(dev, PDM_IFACE_NET)
+                                        : NULL;
+    if (n && n->set_link)
+        n->set_link(dev, up);
+    else
+        rc = cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                           "%s%u: no such network adapter in this VM", device, instance);
+    pdm_unlock(pdm);
+    return rc;
+}
+
 cap_result pdm_check_nics(struct pdm *pdm)
 {
     for (struct pdm_net *n = pdm->nics; n; n = n->next)

@@ -196,6 +196,14 @@ struct pdm_display_iface {
                          int *resized);
 };
 
+/* A network adapter: its cable plugged in or not (VirtualBox's
+ * "cable connected"), which the guest sees as link up / down. Reached
+ * through pdm_net_set_link (pdm.h). */
+#define PDM_IFACE_NET "net"
+struct pdm_net_iface {
+    void (*set_link)(struct pdm_dev *dev, bool up);
+};
+
 /* The registration table: the one thing a device plugin exports. */
 struct pdm_devreg {
     uint32_t abi;                 /* PDM_DEVREG_ABI; always the first field */

@@ -7,7 +7,8 @@
  *
  * The simplest feature set Linux drives: VIRTIO_NET_F_MAC (the MAC in the
  * configuration), VIRTIO_NET_F_STATUS (the link state there, up unless
- * configured `link=false`) and VIRTIO_F_VERSION_1 (the transport's). No
+ * configured `link=false`; pdm_net_set_link changes it while the VM runs, with a
+ * configuration change interrupt) and VIRTIO_F_VERSION_1 (the transport's). No
  * offloads, no mergeable buffers: every frame is one buffer, preceded by
  * the 12-byte struct virtio_net_hdr (5.1.6: flags, gso_type, hdr_len,
  * gso_size, csum_start, csum_offset, num_buffers - num_buffers is there
@@ -172,6 +173,25 @@ static void vnet_notify(struct virtio_pci *vp, unsigned q)
     /* receive buffers are taken when frames come */
 }
 
+/* The cable (PDM_IFACE_NET): the status field and a configuration change
+ * interrupt, after which Linux reads the status and sets its carrier. */
+static void vnet_set_link(struct pdm_dev *dev, bool up)
+{
+    struct vnet *s = dev->data;
+    if (s->link == up)
+        return;
+    s->link = up;
+    virtio_put_le(s->cfg + VNET_CFG_STATUS, 2, up ? VIRTIO_NET_S_LINK_UP : 0);
+    virtio_pci_config_changed(&s->vp);
+}
+
+static const struct pdm_net_iface vnet_net = {.set_link = vnet_set_link};
+
+static const void *vnet_query_interface(struct pdm_dev *dev, const char *iface)
+{
+    return strcmp(iface, PDM_IFACE_NET) == 0 ? &vnet_net : NULL;
+}
+
 static const struct virtio_pci_ops vnet_vp_ops = {
     .reset = vnet_reset,
     .notify = vnet_notify,
@@ -262,6 +282,7 @@ static const struct pdm_dev_ops vnet_ops = {
     .mmio = virtio_pci_dev_mmio,
     .save = vnet_save,
     .load = vnet_load,
+    .query_interface = vnet_query_interface,
 };
 
 static const struct pdm_devreg vnet_reg = {

@@ -176,6 +176,30 @@ START_TEST(test_config)
 }
 END_TEST
 
+/* The cable pulled and plugged while the driver runs: the status field
+ * follows, each change a configuration interrupt (ISR bit 1, generation). */
+START_TEST(test_link)
+{
+    machine(false, NULL, 0);
+    driver_init();
+    (void)h_mmio_in(&h, VDRV_ISR, 1); /* clears */
+    uint8_t gen = (uint8_t)h_mmio_in(&h, VDRV_COMMON + VIRTIO_PCI_COMMON_CFGGENERATION, 1);
+    ck_assert_int_eq(pdm_net_set_link(h.pdm, "virtionet", 0, false), CAP_OK);
+    ck_assert_uint_eq(h_mmio_in(&h, VDRV_DEVCFG + 6, 2), 0);
+    ck_assert_uint_eq(h_mmio_in(&h, VDRV_ISR, 1), VIRTIO_ISR_CONFIG);
+    ck_assert_uint_ne(h_mmio_in(&h, VDRV_COMMON + VIRTIO_PCI_COMMON_CFGGENERATION, 1), gen);
+    /* the same state again: no interrupt */
+    ck_assert_int_eq(pdm_net_set_link(h.pdm, "virtionet", 0, false), CAP_OK);
+    ck_assert_uint_eq(h_mmio_in(&h, VDRV_ISR, 1), 0);
+    ck_assert_int_eq(pdm_net_set_link(h.pdm, "virtionet", 0, true), CAP_OK);
+    ck_assert_uint_eq(h_mmio_in(&h, VDRV_DEVCFG + 6, 2), 1);
+    ck_assert_uint_eq(h_mmio_in(&h, VDRV_ISR, 1), VIRTIO_ISR_CONFIG);
+    ck_assert_int_eq(pdm_net_set_link(h.pdm, "virtionet", 1, true), CAP_E_INVALIDARG);
+    ck_assert_int_eq(pdm_net_set_link(h.pdm, "pci", 0, true), CAP_E_INVALIDARG);
+    cap_error_clear();
+}
+END_TEST
+
 START_TEST(test_bad_config)
 {
     ck_assert_int_eq(h_add(&h, "pci", NULL, 0), CAP_OK);
@@ -337,6 +361,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_identity);
     tcase_add_test(tc, test_config);
+    tcase_add_test(tc, test_link);
     tcase_add_test(tc, test_bad_config);
     tcase_add_test(tc, test_arp_through_nat);
     tcase_add_test(tc, test_rx_lies);
