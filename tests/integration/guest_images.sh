@@ -93,7 +93,7 @@ print(' '.join(p.rsplit('/', 1)[1][:-3] for p in order))
 PY
 load=$(cat "$tmp/load")
 prev=0 inorder=1
-for m in scsi_mod libata ata_piix ahci sd_mod sr_mod virtio_pci virtio_blk; do
+for m in scsi_mod libata ata_piix ahci sd_mod sr_mod virtio_pci virtio_blk virtio_net; do
     i=$(tr ' ' '\n' <"$tmp/load" | grep -nx -- "$m" | cut -d: -f1)
     { [ -n "$i" ] && [ "$i" -gt $prev ]; } || inorder=0
     prev=${i:-0}
