@@ -107,7 +107,11 @@ void vmproc_usage(FILE *f)
             "                       --drive if=virtio\n"
             "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
             "                       stops, and on SIGUSR1 while it runs\n"
-            "  --frontend NAME      headless (default)\n"
+            "  --display NAME       the frontend: headless (default: no window; signals\n"
+            "                       power off), sdl (the VM window: needs DISPLAY; closing\n"
+            "                       it presses the ACPI power button), gui (= sdl)\n"
+            "  --frontend NAME      the same as --display\n"
+            "  --name NAME          the VM's name (window title; default capsule-vm)\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"
             "\n"
@@ -206,7 +210,9 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_BIOS,
         O_BOOT,
         O_DRIVE,
-        O_SCREENSHOT
+        O_SCREENSHOT,
+        O_NAME,
+        O_DISPLAY
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -220,6 +226,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"stats", no_argument, NULL, O_STATS},
         {"device", required_argument, NULL, O_DEVICE},
         {"frontend", required_argument, NULL, O_FRONTEND},
+        {"display", required_argument, NULL, O_DISPLAY},
+        {"name", required_argument, NULL, O_NAME},
         {"help", no_argument, NULL, O_HELP},
         {"no-device", required_argument, NULL, O_NODEVICE},
         {"cpu-profile", required_argument, NULL, O_CPUPROFILE},
@@ -345,12 +353,22 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             o->disabled_devices[o->n_disabled_devices++] = optarg;
             break;
         case O_FRONTEND:
+        case O_DISPLAY:
             if (!vmproc_find_frontend(optarg)) {
-                fprintf(err, "capsule-vm: --frontend '%s': unknown frontend (try headless)\n",
-                        optarg);
+                char names[64];
+                fprintf(err, "capsule-vm: %s '%s': unknown frontend (known: %s)\n",
+                        c == O_DISPLAY ? "--display" : "--frontend", optarg,
+                        vmproc_frontend_names(names, sizeof(names)));
                 return -1;
             }
             o->frontend = optarg;
+            break;
+        case O_NAME:
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --name: no name\n");
+                return -1;
+            }
+            o->name = optarg;
             break;
         case O_HELP:
             vmproc_usage(out);
