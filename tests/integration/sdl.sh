@@ -30,6 +30,8 @@ P=${CAPSULE_BUILD:-}/tests/vm-payloads
 NEED="${CAPSULE_BUILD:-}/bin/capsule-vm $P/kbd_echo.bin $P/acpi_button.bin ${CAPSULE_BUILD:-}/tests/xclose"
 . "$(cd "$(dirname "$0")/../lib" && pwd)/cli.sh"
 export CAPSULE_SVC_IDLE_TIMEOUT=60000 CAPSULE_VM_CLOSE_WAIT=2
+# asan=1: SDL's and D-Bus's own state lives until exit (sdl_lsan.supp)
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(cd "$(dirname "$0")" && pwd)/sdl_lsan.supp:print_suppressions=0"
 unset DISPLAY XAUTHORITY # the service starts without a display, as a real one would
 XCLOSE=$B/tests/xclose
 for t in Xvfb xdotool xwininfo xwd convert compare tesseract; do
