@@ -11,7 +11,8 @@
 #    acpi_button.bin (no display device: a black window): the title is
 #    "solo [Running] - Capsule"; closing the window (WM_DELETE_WINDOW, as
 #    a window manager sends it: xclose.c) presses the ACPI power button,
-#    the guest enters S5, capsule-vm exits 0;
+#    the guest enters S5, capsule-vm exits 0; without the ACPI device
+#    (--no-device acpipm) closing powers off at once, said on stderr;
 #  - through the service and CLI, `startvm --type sdl` from a client with
 #    DISPLAY while capsule-svc has none: a BIOS machine booting the boot
 #    sector kbd_echo.bin from its IDE disk (SeaBIOS, the VGA BIOS, text
@@ -125,6 +126,19 @@ st=$?
     fail "close: exit $st; log: $(tail -5 "$tmp/solo.log"); COM1: $(tr -d '\r' <"$tmp/solo.com1" | tr '\n' '|')"
 grep -q "the machine has no display" "$tmp/solo.log" ||
     fail "no word that the window stays black without a display device: $(tail -3 "$tmp/solo.log")"
+
+# without ACPI (--no-device acpipm) closing the window powers off at once
+DISPLAY=$X "$B/bin/capsule-vm" --display sdl --name noacpi --kernel "$P/acpi_button.bin" \
+    --engine rem --serial none --no-device acpipm >"$tmp/noacpi.log" 2>&1 &
+noacpi=$!
+poll 20 has_win '^noacpi \[Running\] - Capsule$' || fail "no window 'noacpi [Running] - Capsule'"
+DISPLAY=$X "$XCLOSE" "$(win '^noacpi ')" 2>&1 | sed 's/^/     /'
+poll 20 eval '! kill -0 $noacpi 2>/dev/null' || { kill $noacpi; fail "closing the window of a VM without ACPI did not end it"; }
+wait $noacpi
+st=$?
+[ $st = 0 ] && grep -q "the window was closed: .*no ACPI power button.*: powering the VM off" "$tmp/noacpi.log" &&
+    pass "without ACPI, closing the window powers the VM off at once: $(grep -o 'the window was closed: .*' "$tmp/noacpi.log")" ||
+    fail "close without ACPI: exit $st; log: $(tail -3 "$tmp/noacpi.log")"
 
 # --- startvm --type sdl through the service -------------------------------------------
 t0=$(ms)

@@ -360,10 +360,9 @@ static void on_close(struct sdlfe *s)
     case SDLFE_CLOSE_POWER_BUTTON:
         if (CAP_FAILED(pdm_acpi_power_button(vm_pdm(s->vm)))) {
             char why[256];
-            snprintf(why, sizeof(why),
-                     "the window was closed and the guest has no ACPI power "
-                     "button (%s)",
-                     cap_error_peek_message() ? cap_error_peek_message() : "?");
+            snprintf(why, sizeof(why), "the window was closed: %s",
+                     cap_error_peek_message() ? cap_error_peek_message()
+                                              : "the VM has no ACPI power button");
             cap_error_clear();
             power_off(s, why);
             break;
