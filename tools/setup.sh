@@ -29,6 +29,11 @@ CAPSULE_DEBS="$CAPSULE_DEBS acpica-tools"
 CAPSULE_DEBS="$CAPSULE_DEBS libvncserver-dev libsdl2-dev xvfb xdotool x11-apps imagemagick
 vncsnapshot tigervnc-viewer"
 
+# Networking (issue 15): libslirp-dev, the user-mode NAT VirtualBox's and
+# QEMU's NAT engines are built on (TCP/IP, DHCP and DNS for the guest are a
+# well-kept library's job); tcpdump reads the packet captures in tests.
+CAPSULE_DEBS="$CAPSULE_DEBS libslirp-dev tcpdump"
+
 step() { # step NAME COMMAND...: runs COMMAND with its output in a log
     local name=$1 log t0 rc
     shift

@@ -64,6 +64,7 @@ public class JavaTest {
             String flow = run(javaCmd("Flow", B + "/tests/vm-payloads/serial_hlt.bin", "java-flow"));
             System.out.print(flow.substring(flow.indexOf('\n') + 1));
             check(flow.startsWith("0\n") && flow.contains("event: java-flow is Running")
+                  && flow.contains("typed 2 scancodes and 'hi', moved the mouse")
                   && flow.contains("java-flow is PoweredOff") && flow.contains("removed java-flow"),
                   "README flow (Flow.java), run " + i);
             // no KVM: engine auto ran the VM under rem, and says why

@@ -41,6 +41,7 @@ class PythonBinding(unittest.TestCase):
             sys.stdout.write(r.stdout)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn('event: py-flow is Running', r.stdout)
+            self.assertIn("typed 2 scancodes and 'hi', moved the mouse", r.stdout)
             self.assertIn('py-flow is PoweredOff', r.stdout)
             self.assertIn('removed py-flow', r.stdout)
             if os.environ.get('NO_KVM'):

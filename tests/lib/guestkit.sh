@@ -32,6 +32,22 @@ guestkit_load() {
     fi
 }
 
+# guestkit_modules DIR
+#   After guestkit_load with DIR: the kit's initramfs with its modules.gz
+#   (disk and input drivers, which the init insmods before the batch
+#   command) appended, as DIR/initrd-modules; sets kit_initrd_modules.
+#   Returns 1 (printed) when the kit has no modules.gz.
+guestkit_modules() {
+    local modules
+    modules=$(sed -n 's/^modules=//p' "$1/kit")
+    if [ ! -s "$modules" ]; then
+        echo "FAIL: the guest kit printed no modules.gz (its disk and input drivers)"
+        return 1
+    fi
+    kit_initrd_modules=$1/initrd-modules
+    cat "$kit_initrd" "$modules" >"$kit_initrd_modules"
+}
+
 # guestkit_media TEST DIR TOOL...
 #   For tests that build boot media from the kit (tools/guestkit/mkdisk.sh,
 #   mkiso.sh): skips (recorded, returns 2) when a TOOL is missing (tools/

@@ -14,7 +14,8 @@
 #         modules.gz  a second gzip'd cpio archive, for the boot media
 #                     (mkiso.sh, mkdisk.sh; the loader appends it to
 #                     initrd.gz): the kernel's disk drivers - ATA (PIIX, AHCI),
-#                     SCSI disk and CD-ROM, virtio PCI and block - with
+#                     SCSI disk and CD-ROM, virtio PCI and block - and the
+#                     virtio-input tablet's (virtio_input, evdev), with
 #                     everything they need, in /lib/modules/RELEASE, and
 #                     /lib/modules/capsule.load naming them in loading order
 #                     (the init insmods them when that file is there)
@@ -31,8 +32,9 @@
 #         cmdline=console=ttyS0 quiet cryptomgr.notests  (the default kernel command line)
 #         release=6.1.0-N-amd64            (the kernel's uname -r)
 #       Progress and errors go to stderr. Each part is rebuilt only when it
-#       is missing, when apt's candidate version of its package changed, or
-#       (the initramfs) when this kit changed; --force rebuilds both. With
+#       is missing, when apt's candidate version of its package changed,
+#       (the kernel's modules.gz) when the module list changed, or (the
+#       initramfs) when this kit changed; --force rebuilds both. With
 #       no usable package index the cached guest is used as it is.
 #       --cached takes a complete guest built by this kit as it is, without
 #       asking apt about newer packages (about a second less; mkiso.sh,
@@ -59,11 +61,14 @@ USAGE="guestkit.sh [build] [--out DIR] [--force | --cached]
 . "$(dirname "${BASH_SOURCE[0]}")/imagelib.sh"
 KERNEL_META=linux-image-amd64
 # The drivers modules.gz carries (their dependencies come along): the disk
-# and CD-ROM controllers Capsule and QEMU give a guest.
+# and CD-ROM controllers Capsule and QEMU give a guest, and the virtio-input
+# tablet with evdev (/dev/input/event*; Debian builds both as modules).
 DISK_MODULES="ata_piix ahci crct10dif_generic sd_mod sr_mod virtio_pci virtio_blk"
+INPUT_MODULES="virtio_input evdev"
+KIT_MODULES="$DISK_MODULES $INPUT_MODULES"
 # Where they and their dependencies are in the package (the only parts of
 # its 400 MB of modules that are unpacked).
-MODULE_DIRS="drivers/ata drivers/scsi drivers/cdrom drivers/block drivers/virtio lib crypto block"
+MODULE_DIRS="drivers/ata drivers/scsi drivers/cdrom drivers/block drivers/virtio drivers/input lib crypto block"
 BUSYBOX_PKG=busybox-static
 # Boot options the default guest needs, for every engine. Keep them here
 # only (quickstart, tests and the benchmark read them from `cmdline=`).
@@ -160,19 +165,20 @@ build_kernel() { # build_kernel PKG VERSION
     mv "$img" "$OUT/vmlinuz" || return 1
     rm -f "$OUT/vmlinux"
     build_vmlinux || return 1
-    printf 'package=%s\nversion=%s\nrelease=%s\n' "$1" "$2" "$release" >"$OUT/kernel.stamp"
+    printf 'package=%s\nversion=%s\nrelease=%s\nmodules=%s\n' "$1" "$2" "$release" "$KIT_MODULES" \
+        >"$OUT/kernel.stamp"
     rm -rf "$tmp"
     say "kernel $release ($1 $2)"
 }
 
 # build_modules MODDIR RELEASE: modules.gz from the unpacked MODDIR: each
-# of DISK_MODULES after the modules it depends on, capsule.load naming them
+# of KIT_MODULES after the modules it depends on, capsule.load naming them
 # in loading order (imagelib.sh's modules_cpio_list).
 build_modules() {
     local order=$OUT/.tmp-kernel/capsule.load list=$OUT/.tmp-kernel/modules.list
-    modules_cpio_list "$1" "$2" "$order" $DISK_MODULES >"$list" || return 1
+    modules_cpio_list "$1" "$2" "$order" $KIT_MODULES >"$list" || return 1
     python3 "$KIT_DIR/mkinitramfs.py" "$list" "$OUT/modules.gz" || return 1
-    say "disk drivers: $(wc -l <"$order") modules, $(stat -c %s "$OUT/modules.gz") bytes"
+    say "disk and input drivers: $(wc -l <"$order") modules, $(stat -c %s "$OUT/modules.gz") bytes"
 }
 
 # vmlinux from vmlinuz (about 3 s: an xz payload of ~8 MB).
@@ -261,6 +267,7 @@ cmd_build() {
     if [ $cached = 1 ] && [ $force = 0 ] && [ -s "$OUT/vmlinuz" ] && [ -s "$OUT/vmlinux" ] &&
         [ -s "$OUT/modules.gz" ] &&
         [ -s "$OUT/initrd.gz" ] && [ -n "$(stamp_get "$OUT/kernel.stamp" release)" ] &&
+        [ "$(stamp_get "$OUT/kernel.stamp" modules)" = "$KIT_MODULES" ] &&
         [ "$(stamp_get "$OUT/initrd.stamp" kit)" = "$hash" ]; then
         print_result
         return 0
@@ -288,7 +295,8 @@ cmd_build() {
 
     if [ $force = 1 ] || [ ! -s "$OUT/vmlinuz" ] || [ ! -s "$OUT/modules.gz" ] ||
         [ "$(stamp_get "$OUT/kernel.stamp" package)" != "$kpkg" ] ||
-        [ "$(stamp_get "$OUT/kernel.stamp" version)" != "$kver" ]; then
+        [ "$(stamp_get "$OUT/kernel.stamp" version)" != "$kver" ] ||
+        [ "$(stamp_get "$OUT/kernel.stamp" modules)" != "$KIT_MODULES" ]; then
         rm -f "$OUT/kernel.stamp"
         build_kernel "$kpkg" "$kver" || exit 1
     fi

@@ -179,6 +179,33 @@ VMM_API void em_probe_host(struct em_host_probe *out);
 VMM_API cap_result em_choose_engine(enum vm_engine requested, const struct em_host_probe *probe,
                                     struct em_engine_choice *out);
 VMM_API const char *vm_engine_name(enum vm_engine e);
+
+/*
+ * The CPU modes EM tells apart when it picks an engine per mode (the seed's
+ * rule: the recompiler takes real-mode code). Long mode covers its 64-bit
+ * and compatibility sub-modes; protected mode its 16- and 32-bit code.
+ */
+enum em_cpu_mode { EM_MODE_REAL, EM_MODE_V86, EM_MODE_PROTECTED, EM_MODE_LONG, EM_MODE_COUNT };
+
+/* The mode a context is in (pure): CR0.PE, RFLAGS.VM, EFER.LMA. */
+VMM_API enum em_cpu_mode em_cpu_mode_of(const struct cpum_ctx *c);
+/* "real mode", "virtual-8086 mode", "protected mode", "long mode"; "?" else. */
+VMM_API const char *em_cpu_mode_name(enum em_cpu_mode m);
+/*
+ * Which engine runs code of `mode` (pure), given the engine asked for and
+ * the one em_choose_engine picked: an engine asked for by name runs every
+ * mode (hm still hands single instructions the host cannot emulate to
+ * rem); under `auto` with hm picked, rem takes real and virtual-8086 mode
+ * (firmware, boot loaders: hm without unrestricted guest, or a host that
+ * emulates guest kernel code, cannot run them well) and hm the rest;
+ * under `auto` with rem picked, rem runs everything. EM switches engines
+ * at the first turn in the new mode (not inside an IN still waiting for
+ * its data), logs the first entry of each mode with its engine ("em: real
+ * mode -> rem (first at f000:fff0)"), and counts mode entries
+ * (/EM/Modes/<Mode>) and engine switches (/EM/EngineSwitches).
+ */
+VMM_API enum vm_engine em_engine_for_mode(enum vm_engine requested, enum vm_engine chosen,
+                                          enum em_cpu_mode mode);
 /* "auto", "hm", "rem", "raw" -> engine; CAP_E_INVALIDARG (with message) else. */
 VMM_API cap_result vm_engine_parse(const char *s, enum vm_engine *out);
 
@@ -255,7 +282,8 @@ VMM_API uint64_t vm_log_suppressed(struct vm *vm);
  * The summary people read first, computed from a registry's EM and REM
  * values (testable without a VM): uptime, engine runs and time, mean run,
  * time in hm and rem, rem's instructions and MIPS, the instructions rem
- * stepped for hm by mnemonic (busiest first), HLT time. Lines of values
+ * stepped for hm by mnemonic (busiest first), entries into each CPU mode
+ * and engine switches, HLT time. Lines of values
  * that are not registered are left out.
  */
 VMM_API void em_stats_print(struct stam *st, FILE *f);

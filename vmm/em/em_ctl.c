@@ -96,7 +96,7 @@ static void kick_action(int sig, siginfo_t *si, void *uc)
     if (si && si->si_code == SI_TIMER && si->si_value.sival_ptr) {
         struct em_vcpu *v = si->si_value.sival_ptr;
         __atomic_store_n(&v->kick_at_ns, 0, __ATOMIC_RELAXED); /* fired: re-arm next turn */
-        v->ops->kick(v);
+        em_engine_kick(v);
     } else {
         kick_handler(sig);
     }
@@ -120,8 +120,8 @@ static void kick_locked(struct vm *vm)
     pthread_cond_broadcast(&vm->cond);
     if (!vm->vcpu.thread_started || vm->threads_done)
         return;
-    vm->vcpu.ops->kick(&vm->vcpu);
-    if (vm->vcpu.ops->engine == VM_ENGINE_HM) /* rem sees its flag without a signal */
+    em_engine_kick(&vm->vcpu);
+    if (vm->vcpu.hv) /* KVM_RUN needs the signal; rem sees its flag without one */
         pthread_kill(vm->vcpu.thread, EM_KICK_SIGNAL);
     __atomic_add_fetch(&vm->cnt.kicks, 1, __ATOMIC_RELAXED);
 }

@@ -94,6 +94,9 @@ struct em_vcpu {
                                  * the loop has used it (a turn without a run) */
     uint64_t kick_at_ns;        /* CLOCK_MONOTONIC expiry armed and not yet fired, 0:
                                  * none (atomic: the kick signal's handler clears it) */
+    enum em_cpu_mode mode;      /* the mode EM last saw (EM_MODE_COUNT: none yet) */
+    enum vm_engine want;        /* the engine for that mode (em_engine_for_mode) */
+    uint32_t modes_logged;      /* bit per mode: its first entry was logged */
 };
 
 /* The kick timer (em_kick_<host>.c), all on the vCPU thread: create at
@@ -138,6 +141,8 @@ struct em_counters {
     uint64_t irqs_injected, irq_windows, nmis_injected;
     uint64_t io_ops, mmio_ops; /* single accesses dispatched (string I/O counts each) */
     uint64_t resets, kicks;
+    uint64_t mode_entries[EM_MODE_COUNT]; /* turns that found the vCPU in a new mode */
+    uint64_t engine_switches;             /* hand-overs between hm and rem (per-mode choice) */
 };
 
 /* Port accesses by port, registered as /IOM/Ports/0xPPPP/{Reads,Writes} at
@@ -214,6 +219,20 @@ void em_request(struct vm *vm, uint32_t bits);
 /* Wakes a halted vCPU and kicks a running one (from a non-vCPU thread). */
 void em_kick(struct vm *vm);
 void em_set_state_locked(struct vm *vm, enum vm_state s);
+
+/*
+ * The per-mode engine choice (em_mode.c), at the start of each turn of the
+ * loop, before interrupts go in: notes a mode change (counted; the first
+ * entry of each mode logged) and hands the vCPU to the mode's engine when
+ * that differs from the one in charge and nothing is in flight (an IN
+ * waiting for its data stays with its engine until the next exit). The
+ * hand-over fetches the whole state from hm, or marks it dirty for hm,
+ * and carries the TSC across. vCPU thread; cheap when nothing changed.
+ */
+void em_mode_update(struct vm *vm, struct em_vcpu *v);
+/* Kicks whichever engine may be running (both where hm exists: either may
+ * be in charge); async-signal-safe, any thread. */
+void em_engine_kick(struct em_vcpu *v);
 
 /* The vCPU thread's body (em_run.c). */
 void *em_vcpu_main(void *arg);

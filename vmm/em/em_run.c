@@ -31,7 +31,9 @@
  * The engine is hm or rem behind struct em_engine_ops (em_engine.c); both
  * report the same exits, so everything below serves both. Under hm an
  * emulation failure is not the end: rem executes that instruction and the
- * loop goes on in hm (em_step_in_rem).
+ * loop goes on in hm (em_step_in_rem). Under `auto` with hm picked, each
+ * turn may also hand the vCPU to the other engine when the guest changed
+ * mode (em_mode.c: rem runs real-mode code).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -297,6 +299,7 @@ static void do_reset(struct vm *vm, struct em_vcpu *v)
     v->irq_window = false; /* request_window skips what it thinks unchanged */
     v->ops->request_irq_window(v, CAP_FALSE);
     v->halted = false;
+    v->exit.reason = VMM_EXIT_NONE; /* no IN in flight any more (em_mode_update) */
     em_log_guest(vm, EM_COMPONENT, VM_LOG_INFO, "reset");
     if (vm->cfg.reset_hook) {
         cap_result rc = vm->cfg.reset_hook(vm->cfg.reset_ctx, vm);
@@ -367,6 +370,7 @@ void *em_vcpu_main(void *arg)
             park(vm);
             continue;
         }
+        em_mode_update(vm, v); /* before anything goes into the engine */
         em_poll_timers(vm, now);
         deliver_nmi(vm, v);
         deliver_interrupt(vm, v);

@@ -186,6 +186,11 @@ static const struct stam_def em_stat_defs[] = {
      .unit = STAM_UNIT_COUNT,
      .offset = C(kicks),
      .desc = "vCPU kicks out of the engine or HLT by other threads"},
+    {.path = "/EM/EngineSwitches",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(engine_switches),
+     .desc = "hand-overs between hm and rem at a CPU mode change (auto)"},
     {.path = "/EM/UptimeNs",
      .type = STAM_CALLBACK,
      .unit = STAM_UNIT_NS,
@@ -214,6 +219,11 @@ cap_result em_stats_register(struct vm *vm)
             rc = stam_register_counterf(vm->stam, &vm->cnt.exits[r], STAM_UNIT_COUNT,
                                         "engine exits of this reason", "/EM/Exits/%s", name);
     }
+    static const char *const modes[EM_MODE_COUNT] = {"Real", "V86", "Protected", "Long"};
+    for (unsigned m = 0; CAP_SUCCEEDED(rc) && m < EM_MODE_COUNT; m++)
+        rc = stam_register_counterf(vm->stam, &vm->cnt.mode_entries[m], STAM_UNIT_COUNT,
+                                    "entries into this CPU mode seen by EM", "/EM/Modes/%s",
+                                    modes[m]);
     return rc;
 }
 
@@ -312,6 +322,13 @@ void em_stats_print(struct stam *st, FILE *f)
             fprintf(f, " (other) %" PRIu64, t.other);
         fprintf(f, "\n");
     }
+    struct stam_value modes;
+    if (stam_get(st, "/EM/Modes/Real", &modes))
+        fprintf(f,
+                "mode entries      real %" PRIu64 ", v86 %" PRIu64 ", protected %" PRIu64
+                ", long %" PRIu64 "; engine switches %" PRIu64 "\n",
+                modes.value, stam_value(st, "/EM/Modes/V86"), stam_value(st, "/EM/Modes/Protected"),
+                stam_value(st, "/EM/Modes/Long"), stam_value(st, "/EM/EngineSwitches"));
     fprintf(f, "halts             %12" PRIu64 "   time halted %.3f ms\n", halt.count,
             halt.value / 1e6);
     fprintf(f, "irqs injected     %12" PRIu64 "   irq windows requested %" PRIu64 "\n",

@@ -257,6 +257,8 @@ static cap_result pick_engine(struct vm *vm)
         return rc;
     vm->engine = ch.engine;
     vm->vcpu.ops = ch.engine == VM_ENGINE_REM ? &em_rem_ops : &em_hm_ops;
+    vm->vcpu.mode = EM_MODE_COUNT; /* the first turn notes and logs the mode (em_mode.c) */
+    vm->vcpu.want = ch.engine;
     /* KVM without VT-x/AMD-V (the PVM backend) reports an interrupt window
      * for a guest spinning in CPL0 only at the host's next tick (~1 ms);
      * rem reports it before the next instruction. */

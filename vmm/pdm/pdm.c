@@ -137,8 +137,8 @@ cap_result pdm_add_devreg(struct pdm *pdm, const struct pdm_devreg *reg)
 {
     if (!pdm)
         return CAP_E_POINTER;
-    cap_result rc = check_devreg(reg, reg && reg->abi == PDM_DEVREG_ABI && reg->name ? reg->name
-                                                                                     : "(built-in)");
+    cap_result rc = check_devreg(
+        reg, reg && reg->abi == PDM_DEVREG_ABI && reg->name ? reg->name : "(built-in)");
     if (CAP_FAILED(rc))
         return rc;
     struct pdm_builtin *b = calloc(1, sizeof(*b));
@@ -216,8 +216,12 @@ static cap_result instantiate_one(struct pdm *pdm, const struct pdm_dev_config *
         return cap_error_set(CAP_E_OUTOFMEMORY, PDM_COMPONENT, NULL, "out of memory");
     snprintf(inst->name, sizeof(inst->name), "%s%u", reg->name, n);
     inst->pdm = pdm;
-    inst->dev = (struct pdm_dev){.abi = PDM_DEVREG_ABI, .hlp = &pdm_hlp_table, .reg = reg,
-                                 .instance = n, .name = inst->name, .vmm = inst};
+    inst->dev = (struct pdm_dev){.abi = PDM_DEVREG_ABI,
+                                 .hlp = &pdm_hlp_table,
+                                 .reg = reg,
+                                 .instance = n,
+                                 .name = inst->name,
+                                 .vmm = inst};
     inst->dev.data = calloc(1, reg->instance_size ? reg->instance_size : 1);
     if (!inst->dev.data) {
         free(inst);
@@ -291,18 +295,6 @@ int pdm_get_interrupt_cpu(struct pdm *pdm, unsigned cpu)
     return v;
 }
 
-const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned instance,
-                                const char *iface)
-{
-    struct pdm_dev *dev = pdm && device && iface ? pdm_find_device(pdm, device, instance) : NULL;
-    if (!dev || !dev->reg->ops->query_interface)
-        return NULL;
-    pdm_lock(pdm);
-    const void *p = dev->reg->ops->query_interface(dev, iface);
-    pdm_unlock(pdm);
-    return p;
-}
-
 /* The first device offering `iface` and that interface, or NULL; the
  * caller holds the PDM lock. */
 static const void *first_iface(struct pdm *pdm, const char *iface, struct pdm_dev **dev)
@@ -319,12 +311,34 @@ static const void *first_iface(struct pdm *pdm, const char *iface, struct pdm_de
     return NULL;
 }
 
+const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned instance,
+                                const char *iface)
+{
+    if (!pdm || !iface)
+        return NULL;
+    const void *p = NULL;
+    if (!device) {
+        struct pdm_dev *first = NULL;
+        pdm_lock(pdm);
+        p = first_iface(pdm, iface, &first);
+        pdm_unlock(pdm);
+        return p;
+    }
+    struct pdm_dev *dev = pdm_find_device(pdm, device, instance);
+    if (!dev || !dev->reg->ops->query_interface)
+        return NULL;
+    pdm_lock(pdm);
+    p = dev->reg->ops->query_interface(dev, iface);
+    pdm_unlock(pdm);
+    return p;
+}
+
 cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n)
 {
     if (!pdm || (n && !codes))
         return CAP_E_POINTER;
-    cap_result rc = cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL,
-                                  "this VM has no keyboard device");
+    cap_result rc =
+        cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL, "this VM has no keyboard device");
     struct pdm_dev *dev = NULL;
     pdm_lock(pdm);
     const struct pdm_keyboard_iface *kbd = first_iface(pdm, PDM_IFACE_KEYBOARD, &dev);
@@ -359,8 +373,8 @@ cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz
         return CAP_E_POINTER;
     if (x > PDM_MOUSE_ABS_MAX || y > PDM_MOUSE_ABS_MAX || (buttons & ~PDM_MOUSE_BUTTONS))
         return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
-                             "absolute pointer event out of range (x %u, y %u, buttons %#x)", x,
-                             y, buttons);
+                             "absolute pointer event out of range (x %u, y %u, buttons %#x)", x, y,
+                             buttons);
     cap_result rc = cap_error_set(CAP_E_NOTIMPL, PDM_COMPONENT, NULL,
                                   "this VM has no absolute pointing device (no tablet)");
     struct pdm_dev *dev = NULL;
@@ -372,6 +386,18 @@ cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz
     }
     pdm_unlock(pdm);
     return rc;
+}
+
+bool pdm_mouse_abs_active(struct pdm *pdm)
+{
+    if (!pdm)
+        return false;
+    struct pdm_dev *dev = NULL;
+    pdm_lock(pdm);
+    const struct pdm_mouse_abs_iface *m = first_iface(pdm, PDM_IFACE_MOUSE_ABS, &dev);
+    bool active = m && m->put_event && (!m->active || m->active(dev));
+    pdm_unlock(pdm);
+    return active;
 }
 
 cap_result pdm_acpi_power_button(struct pdm *pdm)

@@ -230,8 +230,10 @@ int pdm_get_interrupt_cpu(struct pdm *pdm, unsigned cpu);
 
 /*
  * The interface `iface` (PDM_IFACE_* in pdmdev.h) of instance `instance`
- * of device `device`, or NULL. Call its functions only through the PDM
- * wrappers below (they take the device lock).
+ * of device `device`, or NULL; with `device` NULL, that of the first
+ * device offering it (the one the wrappers below use: "does this VM have a
+ * tablet?"). Call its functions only through the PDM wrappers below (they
+ * take the device lock).
  */
 const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned instance,
                                 const char *iface);
@@ -239,8 +241,11 @@ const void *pdm_query_interface(struct pdm *pdm, const char *device, unsigned in
 /*
  * Keyboard input from a frontend: queues `n` scancodes (set 1, as the
  * guest reads them from a translating i8042) into the first device that
- * offers PDM_IFACE_KEYBOARD. CAP_E_NOTIMPL (error info) without one. Any
- * thread.
+ * offers PDM_IFACE_KEYBOARD. All or none: CAP_FALSE_RESULT (not a
+ * failure) when the device's buffer has no room for all n now - nothing is
+ * queued, try again once the guest has read some (a sequence longer than
+ * the buffer must be split). CAP_E_NOTIMPL (error info) without a keyboard.
+ * Any thread.
  */
 cap_result pdm_keyboard_put(struct pdm *pdm, const uint8_t *codes, size_t n);
 
@@ -261,8 +266,15 @@ cap_result pdm_mouse_put(struct pdm *pdm, int32_t dx, int32_t dy, int32_t dz, ui
  * tablet). CAP_E_NOTIMPL (error info) without one; CAP_E_INVALIDARG for
  * coordinates past the maximum or unknown button bits. Any thread.
  */
-cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz,
-                             uint32_t buttons);
+cap_result pdm_mouse_put_abs(struct pdm *pdm, uint32_t x, uint32_t y, int32_t dz, uint32_t buttons);
+
+/*
+ * Whether absolute pointer events reach the guest now: a device offers
+ * PDM_IFACE_MOUSE_ABS and its guest driver takes events (a frontend then
+ * need not grab the pointer; else it falls back to pdm_mouse_put). Any
+ * thread.
+ */
+bool pdm_mouse_abs_active(struct pdm *pdm);
 
 /*
  * A press of the ACPI power button from a frontend: the first device that

@@ -129,7 +129,9 @@ struct pdm_dev_ops {
 /* ---- interfaces devices offer (ops->query_interface) ------------------------ */
 
 /* A keyboard: frontends queue scancodes as the guest should read them
- * (set 1). Reached through pdm_keyboard_put (pdm.h). */
+ * (set 1), all n or none: CAP_FALSE_RESULT (a success code) when the
+ * device's buffer has no room for all of them now. Reached through
+ * pdm_keyboard_put (pdm.h). */
 #define PDM_IFACE_KEYBOARD "keyboard"
 struct pdm_keyboard_iface {
     cap_result (*put_scancodes)(struct pdm_dev *dev, const uint8_t *codes, size_t n);
@@ -157,6 +159,9 @@ struct pdm_mouse_iface {
 struct pdm_mouse_abs_iface {
     cap_result (*put_event)(struct pdm_dev *dev, uint32_t x, uint32_t y, int32_t dz,
                             uint32_t buttons);
+    /* Optional: whether the guest's driver takes events now (it set the
+     * device up and enabled its event queue). NULL: always. */
+    bool (*active)(struct pdm_dev *dev);
 };
 
 /* The ACPI fixed-feature buttons: a frontend presses them as a user would.
@@ -185,8 +190,8 @@ struct pdm_display_iface {
      * *resized is set when the size or mode changed. Same pixel format and
      * lifetime as snapshot. CAP_E_OUTOFMEMORY. */
     cap_result (*update)(struct pdm_dev *dev, const uint32_t **pixels, unsigned *width,
-                         unsigned *height, struct pdm_rect *rects, unsigned max,
-                         unsigned *nrects, int *resized);
+                         unsigned *height, struct pdm_rect *rects, unsigned max, unsigned *nrects,
+                         int *resized);
 };
 
 /* The registration table: the one thing a device plugin exports. */

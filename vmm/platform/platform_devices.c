@@ -43,6 +43,10 @@ static const struct row rows[] = {
     /* The display: the BIOS runs its VGA BIOS (a PC has one; --no-device
      * vga leaves it out, --device vga adds it without a BIOS) */
     {"vga", PLATFORM_DEV_VGA, true},
+    /* The absolute pointer beside the display (the VM's window or a remote
+     * viewer moves the guest's pointer without grabbing it), at a slot of
+     * its own (PLATFORM_TABLET_DEVFN): --no-device virtioinput leaves it out */
+    {"virtioinput", PLATFORM_DEV_VGA, true},
 };
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
@@ -57,7 +61,7 @@ bool platform_device_known(const char *name)
 const char *platform_device_names(void)
 {
     return "pic, pit, serial, port80, rtc, i8042, fwcfg, apic, ioapic, debugexit, acpipm, pci, "
-           "hpet, debugcon, vga";
+           "hpet, debugcon, vga, virtioinput";
 }
 
 static cap_result set(struct platform *p, const char *dev, struct pdm_cfg_value v, char *msg,
@@ -98,6 +102,7 @@ cap_result plat_devices(struct platform *p, char *msg, size_t msglen)
         {"acpipm", PDM_CFG_I("sci_irq", PLATFORM_ACPI_SCI_IRQ)},
         {"acpipm", PDM_CFG_I("s5_type", PLATFORM_ACPI_S5_TYPE)},
         {"hpet", PDM_CFG_I("base", (int64_t)PLATFORM_HPET_ADDR)},
+        {"virtioinput", PDM_CFG_I("devfn", PLATFORM_TABLET_DEVFN)},
     };
     cap_result rc = CAP_OK;
     for (size_t i = 0; CAP_SUCCEEDED(rc) && i < sizeof(vals) / sizeof(vals[0]); i++)

@@ -61,6 +61,11 @@
  * the ISA IRQ); INTx of slot s pin p (A=0) goes to PIRQ[(s + p) & 3]. */
 #define PLATFORM_PIIX3_DEVFN 0x08u
 #define PLATFORM_PIRQ_REG    0x60u
+/* The virtio-input tablet (plugins/devices/virtio): 00:0e.0, a slot of its
+ * own, so that it never moves the functions that take the first free slot
+ * (vga at 00:02.0, virtio-blk's drives after it) and stays clear of the
+ * AHCI's 00:0d.0. */
+#define PLATFORM_TABLET_DEVFN 0x70u
 
 /* ---- fw_cfg files and the BIOS linker/loader ------------------------------ */
 

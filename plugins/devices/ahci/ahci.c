@@ -228,7 +228,7 @@ static const struct pdm_devreg ahci_reg = {
     .description = "AHCI SATA controller (ICH9): ATA disks, ATAPI DVD drives",
     .instance_size = sizeof(struct ahci),
     .max_instances = 0,
-    .saved_state_version = 1,
+    .saved_state_version = AHCI_SSM_VERSION,
     .ops = &ahci_ops,
 };
 

@@ -161,7 +161,8 @@ bool ahci_may_dma(const struct ahci *s);
 /* Power-on state of the HBA and every port (the machine's reset, a failed load). */
 void ahci_reset_all(struct ahci *s);
 
-/* ahci_ssm.c: ops->save / ops->load (version 1) */
+/* ahci_ssm.c: ops->save / ops->load (versions 1 and 2; saves 2) */
+#define AHCI_SSM_VERSION 2
 cap_result ahci_save(struct pdm_dev *dev, struct pdm_ssm *ssm);
 cap_result ahci_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version);
 

@@ -20,7 +20,12 @@
  * in DEVICE bit 7) run as READ/WRITE DMA EXT, one at a time in slot
  * order, each ending with a set device bits FIS that clears its PxSACT
  * bit (tag = slot) and raises PxIS.SDBS. IDENTIFY DEVICE gains the SATA
- * words a disk behind this port has: NCQ with 32 tags, Gen1 and Gen2.
+ * words a disk behind this port has: NCQ with 32 tags, Gen1 and Gen2. A
+ * queued command that fails halts the port like any other and leaves its
+ * tag and taskfile in the NCQ command error log (READ LOG EXT page 10h,
+ * ide_ata.c), which Linux reads to learn which command failed (without
+ * it, its error handler resets the link); a device reset or COMRESET
+ * clears it.
  *
  * The guest is not trusted: a command list, FIS area, command table or
  * data buffer outside RAM, a FIS of the wrong type or length, a PRDT too
@@ -32,6 +37,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ahci.h"
 
@@ -211,6 +217,30 @@ static void post_signature(struct ahci_port *p)
 
 /* ---- one command ------------------------------------------------------------- */
 
+/* A queued command failed: the NCQ command error log (READ LOG EXT page
+ * 10h, ide_ata.c) holds its tag and taskfile until the guest reads it. */
+static void log_ncq_error(struct ahci_port *p)
+{
+    struct ide_drive *d = drive(p);
+    const struct ide_regs *r = &d->r;
+    uint8_t l[14] = {(uint8_t)(p->slot & 0x1f),
+                     0,
+                     r->status,
+                     r->error,
+                     r->lbal,
+                     r->lbam,
+                     r->lbah,
+                     r->select,
+                     r->hob_lbal,
+                     r->hob_lbam,
+                     r->hob_lbah,
+                     0,
+                     r->nsect,
+                     r->hob_nsect};
+    memcpy(d->ncq_log, l, sizeof(l));
+    d->ncq_failed = true;
+}
+
 /* The command ended (the core's status says how): report it, free the slot. */
 static void finish(struct ahci_port *p)
 {
@@ -234,6 +264,8 @@ static void finish(struct ahci_port *p)
         /* ATA PIO data-in ends with its last PIO setup FIS; the rest with a D2H register FIS */
         post_d2h(p, failed ? PXIS_DHRS | PXIS_TFES : PXIS_DHRS);
     }
+    if (failed && p->ncq)
+        log_ncq_error(p);
     if (failed)
         p->halted = true;
     else
@@ -263,6 +295,7 @@ static void control_fis(struct ahci_port *p, uint8_t control)
         d->r.error = 0x01;
         ide_set_signature(d);
         p->sig = signature(d);
+        d->ncq_failed = false;
     }
     p->ch.ctl = control;
     finish(p);
@@ -475,6 +508,7 @@ static void device_reset(struct ahci_port *p, bool power_on)
     d->r.status = !d->blk ? 0x7f : d->atapi ? 0 : ATA_ST_DRDY | ATA_ST_DSC;
     ide_set_signature(d);
     p->sig = signature(d);
+    d->ncq_failed = false;
     if (power_on) {
         d->multiple = 0;
         d->wcache_off = false;
@@ -635,6 +669,7 @@ cap_result ahci_port_init(struct ahci *s, unsigned idx)
     cap_result rc = ide_drive_attach(dev, d, idx, &ahci_blk_port, p, &info);
     if (rc != CAP_OK)
         return CAP_FAILED(rc) ? rc : CAP_OK;
+    d->ncq = !d->atapi;               /* READ LOG EXT lists the NCQ command error log */
     p->ch.buf = malloc(IDE_BUF_SIZE); /* only a drive runs commands through the core */
     if (!p->ch.buf)
         return dev->hlp->error(dev, CAP_E_OUTOFMEMORY, "out of memory");

@@ -40,7 +40,11 @@
  * the rest follows in the next.
  *
  * Scancodes are injected as the guest should read them (set 1, what a
- * translating controller delivers - command-byte bit 6, on by default):
+ * translating controller delivers - command-byte bit 6, on by default),
+ * all of a call or none: a call the keyboard's queue has no room for
+ * (keeping KBD_REPLY_ROOM free for replies to the guest's commands) is
+ * refused whole (CAP_FALSE_RESULT), so a key's bytes are never split and
+ * the host can feed a long string as the guest reads it;
  * the controller does not translate and the keyboard keeps no scancode set
  * of its own beyond answering 0xF0. Frontends inject through PDM's
  * keyboard interface (pdm_keyboard_put in pdm.h) and mouse interface
@@ -83,6 +87,10 @@
 #define OUT_ONES   0xcc
 
 #define Q_SIZE 16
+/* Room in the keyboard's queue that host input leaves for the keyboard's
+ * replies to the guest's commands (at most 3 bytes: 0xF2's), so that a
+ * host typing as fast as the guest reads never makes a reply overrun. */
+#define KBD_REPLY_ROOM 4
 
 #define ACC_MAX 4096 /* motion the mouse holds back per axis */
 
@@ -322,6 +330,8 @@ static cap_result kbd_put_scancodes(struct pdm_dev *dev, const uint8_t *codes, s
         return CAP_E_POINTER;
     if (!s->kbd_scanning)
         return CAP_OK; /* a keyboard that does not scan drops keys */
+    if (n + KBD_REPLY_ROOM > (size_t)(Q_SIZE - s->kbd.count))
+        return CAP_FALSE_RESULT; /* no room for all: none taken, the caller retries */
     for (size_t i = 0; i < n; i++)
         q_put(&s->kbd, codes[i]);
     refill(dev);

@@ -106,6 +106,13 @@ struct ide_drive {
     uint8_t sense_key, asc, ascq; /* ATAPI: REQUEST SENSE */
     bool unit_attention;          /* ATAPI: a medium changed since the last command */
     uint8_t media_event;          /* ATAPI: GET EVENT STATUS media event pending */
+    /* ATA behind a port that queues commands (AHCI sets ncq): READ LOG EXT's
+     * directory lists the NCQ command error log (10h), which holds the
+     * failed queued command - tag, status, error, LBA, device, count as
+     * bytes 0-13 (ncq_log) - from its failure (ncq_failed) until the log is
+     * read, a device reset or a COMRESET (the port's to clear). */
+    bool ncq, ncq_failed;
+    uint8_t ncq_log[14];
     char serial[21];
 };
 

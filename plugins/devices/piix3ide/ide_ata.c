@@ -313,10 +313,10 @@ static void ata_identify(struct ide_drive *d, uint16_t *w)
     w[80] = 0x00f0; /* ATA/ATAPI-4 to -7 */
     w[82] = 0x4020; /* write cache */
     w[83] = 0x7400; /* LBA48, FLUSH CACHE, FLUSH CACHE EXT */
-    w[84] = 0x4000;
+    w[84] = 0x4020; /* General Purpose Logging (READ LOG EXT) */
     w[85] = d->wcache_off ? 0x4000 : 0x4020;
     w[86] = 0x3400;
-    w[87] = 0x4000;
+    w[87] = 0x4020;
     w[88] = 0x203f; /* UDMA 0-5, mode 5 selected */
     w[93] = 0x6001; /* reset result: device 0 passed, 80-wire cable */
     w[100] = (uint16_t)d->sectors;
@@ -439,6 +439,44 @@ static void native_max(struct ide_channel *ch, bool lba48)
     ide_cmd_done(ch);
 }
 
+/* READ LOG EXT (PIO data-in, ATA8-ACS 7.24; SATA 3.x 13.7.4): the log in
+ * LBA low, its first page in LBA mid (and the previous mid), the page count
+ * in COUNT. Two logs, one page each: the directory (00h: version 1, and one
+ * page of log 10h on a drive that queues) and the NCQ command error log
+ * (10h: the failed queued command, or NQ set when none; reading it clears
+ * the error; byte 511 makes the page's bytes sum to 0). Anything else:
+ * ABRT. */
+static void read_log(struct ide_channel *ch)
+{
+    struct ide_drive *d = ch->active;
+    unsigned log = d->r.lbal, page = d->r.lbam | (unsigned)d->r.hob_lbam << 8;
+    unsigned count = d->r.nsect | (unsigned)d->r.hob_nsect << 8;
+    if (count != 1 || page != 0 || (log != 0x00 && (log != 0x10 || !d->ncq))) {
+        ide_cmd_error(ch, ATA_ER_ABRT);
+        return;
+    }
+    uint8_t *b = ch->buf;
+    memset(b, 0, 512);
+    if (log == 0x00) {
+        b[0] = 0x01;
+        b[2 * 0x10] = d->ncq ? 1 : 0;
+    } else {
+        if (d->ncq_failed)
+            memcpy(b, d->ncq_log, sizeof(d->ncq_log));
+        else
+            b[0] = 0x80; /* NQ: no queued command failed */
+        d->ncq_failed = false;
+        uint8_t sum = 0;
+        for (unsigned i = 0; i < 511; i++)
+            sum = (uint8_t)(sum + b[i]);
+        b[511] = (uint8_t)-sum;
+    }
+    ch->buf_len = 512;
+    ch->block_bytes = 512;
+    ch->dma = false;
+    ide_start_reply(ch);
+}
+
 static void ata_command(struct ide_channel *ch, uint8_t cmd)
 {
     struct ide_drive *d = ch->active;
@@ -501,6 +539,9 @@ static void ata_command(struct ide_channel *ch, uint8_t cmd)
         break;
     case 0xef:
         set_features(ch);
+        break;
+    case 0x2f:
+        read_log(ch);
         break;
     case 0x91: /* INITIALIZE DEVICE PARAMETERS */
         if (!d->r.nsect) {

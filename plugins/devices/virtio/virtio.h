@@ -1,8 +1,9 @@
 /*
  * plugins/devices/virtio/virtio.h - the virtio 1.x PCI transport and split
- * virtqueues, shared by the virtio device plugins (virtio-blk here;
- * virtio-net later). Facts from the virtio specification 1.2 (OASIS):
- * 2.1 device status, 2.2 feature bits, 2.7 split virtqueues, 4.1 PCI.
+ * virtqueues, shared by the virtio device plugins (virtio-blk and
+ * virtio-input here; virtio-net later): the SConscript builds
+ * virtio_pci.c and virtio_queue.c once and links them into each. Facts from the virtio
+ * specification 1.2 (OASIS): 2.1 device status, 2.2 feature bits, 2.7 split virtqueues, 4.1 PCI.
  *
  * Two pieces, both plain C over the device API (pdmdev.h):
  *
@@ -37,6 +38,12 @@
  *                flight past an op.
  *  notify:       the driver made buffers available on queue q (after
  *                DRIVER_OK, the queue enabled and the device not broken).
+ *  devcfg_write: the driver wrote `size` bytes (1-8, little-endian `val`)
+ *                at byte `off` of the device configuration, all inside
+ *                devcfg_size (bytes past it are cut off). Optional: without
+ *                it the device configuration is read-only. The device may
+ *                change its configuration bytes (devcfg) in it; that is
+ *                the driver's own doing, so no configuration interrupt.
  * A device that finds the driver broke the protocol (a malformed chain)
  * calls virtio_pci_needs_reset: DEVICE_NEEDS_RESET is set, a configuration
  * change interrupt raised, and no queue is served until the driver resets
@@ -87,6 +94,7 @@
 #define VIRTIO_PCI_DEVICE_BASE 0x1040 /* + the virtio device ID (modern) */
 #define VIRTIO_ID_NET          1
 #define VIRTIO_ID_BLOCK        2
+#define VIRTIO_ID_INPUT        18
 
 /* 4.1.4 capability types (cfg_type). */
 #define VIRTIO_PCI_CAP_COMMON_CFG 1
@@ -233,6 +241,7 @@ struct virtio_pci_ops {
     void (*reset)(struct virtio_pci *vp);
     void (*queue_reset)(struct virtio_pci *vp, unsigned q);
     void (*notify)(struct virtio_pci *vp, unsigned q);
+    void (*devcfg_write)(struct virtio_pci *vp, unsigned off, unsigned size, uint64_t val);
 };
 
 struct virtio_pci_params {

@@ -317,6 +317,9 @@ static void bar_access(struct virtio_pci *vp, uint32_t off, unsigned size, bool 
         if (!write)
             for (unsigned i = 0; i < size && o + i < vp->p.devcfg_size; i++)
                 *val |= (uint64_t)vp->p.devcfg[o + i] << (8 * i);
+        else if (vp->p.ops->devcfg_write && o < vp->p.devcfg_size)
+            vp->p.ops->devcfg_write(
+                vp, o, size < vp->p.devcfg_size - o ? size : vp->p.devcfg_size - o, *val);
     } else if (off >= VIRTIO_PCI_NOTIFY_OFF && write) {
         unsigned qi = (off - VIRTIO_PCI_NOTIFY_OFF) / VIRTIO_PCI_NOTIFY_MULT;
         /* a queue that is absent or not enabled, or a device not running: nothing */

@@ -132,6 +132,19 @@ static const char *choice_list(const struct cli_choice *c, char *buf, size_t siz
     return buf;
 }
 
+cap_result cli_arg_rest(const struct cli_arg *a, struct cli_parser *p, const char *val, void *dst)
+{
+    (void)a;
+    struct cli_rest *r = dst;
+    /* cli_next just returned argv[i - 1] as the positional `val`. */
+    if (p->i < 1 || p->argv[p->i - 1] != val)
+        return cap_error_set(CAP_E_UNEXPECTED, COMPONENT, NULL, "argument '%s' out of place", val);
+    r->v = p->argv + p->i - 1;
+    r->n = p->argc - p->i + 1;
+    p->i = p->argc;
+    return CAP_OK;
+}
+
 cap_result cli_arg_choice(const struct cli_arg *a, struct cli_parser *p, const char *val, void *dst)
 {
     (void)p;

@@ -92,6 +92,12 @@ struct cli_bool {
     int value;
 };
 
+/* The arguments from a CLI_POS_REST line on, as given (n 0 when none). */
+struct cli_rest {
+    int n;
+    char **v; /* points into argv */
+};
+
 /* ---- Stock parsers ------------------------------------------------------- */
 
 /* int: 1. */
@@ -112,6 +118,9 @@ cap_result cli_arg_timeout(const struct cli_arg *a, struct cli_parser *p, const 
                            void *dst);
 /* struct cli_bool: on/off (also true/false, yes/no, 1/0; case-insensitive). */
 cap_result cli_arg_onoff(const struct cli_arg *a, struct cli_parser *p, const char *val, void *dst);
+/* struct cli_rest: this argument and every one after it, raw (words that
+ * look like options too: "keyboardputstring TEXT..." types them). */
+cap_result cli_arg_rest(const struct cli_arg *a, struct cli_parser *p, const char *val, void *dst);
 /* int: the index of the value in a->choices (exact match). */
 cap_result cli_arg_choice(const struct cli_arg *a, struct cli_parser *p, const char *val,
                           void *dst);
@@ -136,6 +145,10 @@ cap_result cli_arg_choice(const struct cli_arg *a, struct cli_parser *p, const c
 #define CLI_CHOICE(META, CHOICES, T, FIELD, MISSING)                                               \
     CLI_ARG_LINE(META, NULL, cli_arg_choice, T, FIELD, CLI_ARG_POSITIONAL | CLI_ARG_REQUIRED,      \
                  NULL, MISSING, CHOICES)
+/* The last positional: this one and all arguments after it, whatever they
+ * look like (struct cli_rest; n 0 when absent). */
+#define CLI_POS_REST(META, T, FIELD, HELP)                                                         \
+    CLI_ARG_LINE(META, NULL, cli_arg_rest, T, FIELD, CLI_ARG_POSITIONAL, HELP, NULL, NULL)
 /* A flag (int). */
 #define CLI_FLAG(NAME, T, FIELD, HELP)                                                             \
     CLI_ARG_LINE(NAME, NULL, cli_arg_flag, T, FIELD, 0, HELP, NULL, NULL)

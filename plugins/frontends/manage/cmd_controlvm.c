@@ -16,6 +16,13 @@
  * on a running machine (cli_dvd_mount); none ejects. screenshotpng writes
  * the screen as IConsole's display gives it (takeScreenShotToArray, PNG) to
  * FILE.
+ *
+ * The keyboard (IConsole's keyboard): keyboardputscancode sends bytes given
+ * in hex, keyboardputstring types its arguments joined by spaces,
+ * keyboardputfile types a file's text; long input goes in pieces of at
+ * most PIECE bytes (each call returns once the guest has taken it).
+ * setvideomodehint asks IDisplay to hint a mode to the guest. Their
+ * arguments are parsed by inputargs.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +30,13 @@
 
 #include <capsule/mem.h>
 
+#include "inputargs.h"
 #include "manage.h"
+
+/* Scancodes or characters per IKeyboard call (the API takes 4096 / 1024). */
+#define PIECE 256
+/* The largest file keyboardputfile types. */
+#define PUTFILE_MAX (1024 * 1024)
 
 enum action {
     ACT_PAUSE,
@@ -33,7 +46,11 @@ enum action {
     ACT_ACPIPOWERBUTTON,
     ACT_ACPISLEEPBUTTON,
     ACT_DVDATTACH,
-    ACT_SCREENSHOTPNG
+    ACT_SCREENSHOTPNG,
+    ACT_KEYBOARDPUTSCANCODE,
+    ACT_KEYBOARDPUTSTRING,
+    ACT_KEYBOARDPUTFILE,
+    ACT_SETVIDEOMODEHINT,
 };
 
 static const struct cli_choice actions[] = {
@@ -48,13 +65,22 @@ static const struct cli_choice actions[] = {
     [ACT_DVDATTACH] = {"dvdattach", "FILE|none: put an ISO image into the first DVD\n"
                                     "drive, or (none) eject it"},
     [ACT_SCREENSHOTPNG] = {"screenshotpng", "FILE: write the machine's screen to FILE as a PNG"},
+    [ACT_KEYBOARDPUTSCANCODE] = {"keyboardputscancode",
+                                 "HEX...: send scancodes (set 1, bytes in hex:\n"
+                                 "1e 9e presses and releases a)"},
+    [ACT_KEYBOARDPUTSTRING] = {"keyboardputstring", "TEXT...: type the words, joined by spaces\n"
+                                                    "(US layout; printable ASCII)"},
+    [ACT_KEYBOARDPUTFILE] = {"keyboardputfile", "FILE: type the text of FILE (newlines as Enter)"},
+    [ACT_SETVIDEOMODEHINT] = {"setvideomodehint", "W H BPP [DISPLAY [ENABLED [X Y]]]: ask the\n"
+                                                  "guest to switch the screen to a mode"},
     {NULL, NULL},
 };
 
 struct controlvm_args {
     const char *vm;
-    int action; /* enum action */
-    const char *arg;
+    int action;           /* enum action */
+    const char *arg;      /* the first of `args`, or NULL */
+    struct cli_rest args; /* everything after the action */
 };
 
 static const struct cli_arg controlvm_args[] = {
@@ -62,8 +88,11 @@ static const struct cli_arg controlvm_args[] = {
     CLI_CHOICE("ACTION", actions, struct controlvm_args, action,
                "the action is missing (pause, resume, reset, poweroff, acpipowerbutton or "
                "acpisleepbutton)"),
-    CLI_POS_OPT("FILE|none", struct controlvm_args, arg,
-                "dvdattach's image, or none; screenshotpng's PNG file"),
+    CLI_POS_REST("ARG...", struct controlvm_args, args,
+                 "the action's arguments: dvdattach's image, or none;\n"
+                 "screenshotpng's PNG file; keyboardputscancode's bytes;\n"
+                 "keyboardputstring's words; keyboardputfile's file;\n"
+                 "setvideomodehint's mode"),
     CLI_ARGS_END,
 };
 
@@ -142,6 +171,115 @@ static cap_result screenshotpng(struct cli_vm *vm, const char *path)
     return rc;
 }
 
+static cap_result get_keyboard(struct cli_vm *vm, IKeyboard **kbd)
+{
+    vm->what = "IConsole::keyboard";
+    return IConsole_GetKeyboard(vm->console, kbd);
+}
+
+/* keyboardputscancode HEX...: in pieces, as the guest takes them. */
+static cap_result put_scancodes(struct cli_vm *vm, const struct cli_rest *args)
+{
+    int32_t *codes = cap_alloc(sizeof(*codes) * (size_t)args->n);
+    if (!codes)
+        return cap_error_set(CAP_E_OUTOFMEMORY, "capsule", NULL, "out of memory");
+    IKeyboard *kbd = NULL;
+    cap_result rc = cli_parse_scancodes(args->n, args->v, codes); /* checked before: no error */
+    if (CAP_SUCCEEDED(rc))
+        rc = get_keyboard(vm, &kbd);
+    vm->what = "IKeyboard::putScancodes";
+    for (int at = 0; CAP_SUCCEEDED(rc) && at < args->n; at += PIECE) {
+        uint32_t n = (uint32_t)(args->n - at < PIECE ? args->n - at : PIECE), stored = 0;
+        rc = IKeyboard_PutScancodes(kbd, n, codes + at, &stored);
+    }
+    cli_release(kbd);
+    cap_free(codes);
+    return rc;
+}
+
+/* Types `text` in pieces; `what` names it when a piece fails. */
+static cap_result put_text(struct cli_vm *vm, const char *text, const char *what)
+{
+    IKeyboard *kbd = NULL;
+    cap_result rc = get_keyboard(vm, &kbd);
+    vm->what = "IKeyboard::putString";
+    size_t done = 0, len = strlen(text);
+    while (CAP_SUCCEEDED(rc) && done < len) {
+        size_t n = cli_text_piece(text + done, PIECE);
+        char *piece = cap_str_ndup(text + done, n);
+        rc = piece ? IKeyboard_PutString(kbd, piece)
+                   : cap_error_set(CAP_E_OUTOFMEMORY, "capsule", NULL, "out of memory");
+        cap_str_free(piece);
+        if (CAP_SUCCEEDED(rc))
+            done += n;
+    }
+    if (CAP_FAILED(rc) && done)
+        fprintf(stderr, "capsule: %zu of the %zu bytes of %s were typed before the error\n", done,
+                len, what);
+    cli_release(kbd);
+    return rc;
+}
+
+static cap_result put_string(struct cli_vm *vm, const struct cli_rest *args)
+{
+    char *text = cli_join_words(args->n, args->v);
+    cap_result rc = text ? put_text(vm, text, "the text")
+                         : cap_error_set(CAP_E_OUTOFMEMORY, "capsule", NULL, "out of memory");
+    cap_str_free(text);
+    return rc;
+}
+
+/* keyboardputfile FILE: its text, at most PUTFILE_MAX bytes, no NUL. */
+static cap_result put_file(struct cli_vm *vm, const char *path)
+{
+    vm->what = "keyboardputfile";
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cap_error_set(CAP_E_FILE_ERROR, "capsule", NULL, "cannot open '%s': %s", path,
+                             strerror(errno));
+    char *text = cap_alloc(PUTFILE_MAX + 1);
+    size_t n = text ? fread(text, 1, PUTFILE_MAX + 1, f) : 0;
+    int err = ferror(f);
+    fclose(f);
+    cap_result rc = CAP_OK;
+    if (!text)
+        rc = cap_error_set(CAP_E_OUTOFMEMORY, "capsule", NULL, "out of memory");
+    else if (err)
+        rc = cap_error_set(CAP_E_FILE_ERROR, "capsule", NULL, "cannot read '%s'", path);
+    else if (n > PUTFILE_MAX)
+        rc = cap_error_set(CAP_E_FILE_ERROR, "capsule", NULL,
+                           "'%s' is bigger than %u bytes: too much to type", path, PUTFILE_MAX);
+    else if (memchr(text, '\0', n))
+        rc = cap_error_set(CAP_E_FILE_ERROR, "capsule", NULL,
+                           "'%s' holds a NUL byte at %zu: not a text to type", path,
+                           (size_t)((char *)memchr(text, '\0', n) - text));
+    if (CAP_SUCCEEDED(rc)) {
+        text[n] = '\0';
+        rc = put_text(vm, text, path);
+    }
+    cap_free(text);
+    return rc;
+}
+
+static cap_result set_video_mode_hint(struct cli_vm *vm, const struct cli_rest *args)
+{
+    struct cli_video_hint h;
+    IDisplay *d = NULL;
+    cap_result rc = cli_parse_video_hint(args->n, args->v, &h); /* checked before: no error */
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IConsole::display";
+        rc = IConsole_GetDisplay(vm->console, &d);
+    }
+    if (CAP_SUCCEEDED(rc)) {
+        vm->what = "IDisplay::setVideoModeHint";
+        rc = IDisplay_SetVideoModeHint(d, h.display, h.enabled ? CAP_TRUE : CAP_FALSE,
+                                       h.change_origin ? CAP_TRUE : CAP_FALSE, h.x, h.y, h.width,
+                                       h.height, h.bpp);
+    }
+    cli_release(d);
+    return rc;
+}
+
 static cap_result act(struct cli_vm *vm, void *arg)
 {
     IProgress *progress = NULL;
@@ -164,6 +302,14 @@ static cap_result act(struct cli_vm *vm, void *arg)
         return dvdattach(vm, a->arg);
     case ACT_SCREENSHOTPNG:
         return screenshotpng(vm, a->arg);
+    case ACT_KEYBOARDPUTSCANCODE:
+        return put_scancodes(vm, &a->args);
+    case ACT_KEYBOARDPUTSTRING:
+        return put_string(vm, &a->args);
+    case ACT_KEYBOARDPUTFILE:
+        return put_file(vm, a->arg);
+    case ACT_SETVIDEOMODEHINT:
+        return set_video_mode_hint(vm, &a->args);
     case ACT_ACPISLEEPBUTTON:
         vm->what = "acpisleepbutton";
         return cap_error_set(CAP_E_NOTIMPL, "capsule", "IConsole",
@@ -180,22 +326,62 @@ static cap_result act(struct cli_vm *vm, void *arg)
     }
 }
 
+/* Whether `action` is one of the keyboard and display actions, which take
+ * several arguments. */
+static int is_input_action(int action)
+{
+    return action == ACT_KEYBOARDPUTSCANCODE || action == ACT_KEYBOARDPUTSTRING ||
+           action == ACT_KEYBOARDPUTFILE || action == ACT_SETVIDEOMODEHINT;
+}
+
+/* The input actions' arguments, checked before the VM is looked up: a
+ * usage error (exit 2) or 0. */
+static int check_input_args(struct cli_ctx *ctx, const struct controlvm_args *a)
+{
+    cap_result rc = CAP_OK;
+    if (a->action == ACT_KEYBOARDPUTSCANCODE) {
+        int32_t *codes = cap_alloc(sizeof(*codes) * (size_t)(a->args.n ? a->args.n : 1));
+        rc = codes ? cli_parse_scancodes(a->args.n, a->args.v, codes) : CAP_E_OUTOFMEMORY;
+        cap_free(codes);
+    } else if (a->action == ACT_KEYBOARDPUTSTRING && a->args.n == 0) {
+        return cli_usage(ctx, "keyboardputstring: the text (TEXT...) is missing");
+    } else if (a->action == ACT_KEYBOARDPUTFILE && a->args.n != 1) {
+        return a->args.n ? cli_usage(ctx, "keyboardputfile takes one FILE ('%s' is one too many)",
+                                     a->args.v[1])
+                         : cli_usage(ctx, "keyboardputfile: the file (FILE) is missing");
+    } else if (a->action == ACT_SETVIDEOMODEHINT) {
+        struct cli_video_hint h;
+        rc = cli_parse_video_hint(a->args.n, a->args.v, &h);
+    }
+    if (CAP_FAILED(rc))
+        return cli_usage(ctx, "%s", cap_error_peek_message() ? cap_error_peek_message() : "?");
+    return 0;
+}
+
 static int run_controlvm(struct cli_ctx *ctx, void *args)
 {
-    const struct controlvm_args *a = args;
+    struct controlvm_args *a = args;
+    a->arg = a->args.n ? a->args.v[0] : NULL;
+    int many = is_input_action(a->action);
     if (a->action == ACT_DVDATTACH && !a->arg)
         return cli_usage(ctx, "dvdattach: the image (FILE) or none is missing");
     if (a->action == ACT_SCREENSHOTPNG && !a->arg)
         return cli_usage(ctx, "screenshotpng: the PNG file (FILE) is missing");
-    if (a->action != ACT_DVDATTACH && a->action != ACT_SCREENSHOTPNG && a->arg)
+    if (a->action != ACT_DVDATTACH && a->action != ACT_SCREENSHOTPNG && !many && a->arg)
         return cli_usage(ctx, "%s takes no argument ('%s')", actions[a->action].name, a->arg);
+    if (!many && a->args.n > 1)
+        return cli_usage(ctx, "%s takes one argument ('%s' is one too many)",
+                         actions[a->action].name, a->args.v[1]);
+    int bad = many ? check_input_args(ctx, a) : 0;
+    if (bad)
+        return bad;
     return cli_with_vm(ctx, a->vm, CLI_LOCK_SHARED, act, (void *)a);
 }
 
 const struct cli_cmd cli_cmd_controlvm = {
     .name = "controlvm",
     .help = "pause, resume, reset, power off or press the power button of a running machine, "
-            "change its DVD or take a screenshot",
+            "change its DVD, take a screenshot, type into it or hint a video mode",
     .args = controlvm_args,
     .args_size = sizeof(struct controlvm_args),
     .run = run_controlvm,

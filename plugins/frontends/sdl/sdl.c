@@ -41,8 +41,6 @@
 #define INITIAL_W     640
 #define INITIAL_H     480
 
-enum abs_mode { ABS_UNKNOWN, ABS_YES, ABS_NO };
-
 struct sdlfe {
     struct vm *vm;
     void *headless;             /* the signal handling (headless_frontend) */
@@ -74,7 +72,6 @@ struct sdlfe {
     struct sdlfe_close close;
     uint64_t close_wait_ms;
     bool grabbed;
-    enum abs_mode abs;
     bool no_mouse_said;
     uint32_t buttons; /* PDM_MOUSE_* held */
     int ptr_x, ptr_y; /* the pointer's last window position (tablet) */
@@ -282,20 +279,22 @@ static void put_rel(struct sdlfe *s, int dx, int dy, int dz)
     cap_error_clear();
 }
 
-/* The pointer at window point x,y to the tablet; false when the machine
- * has none (from then on the mouse is relative) or it is not known yet
- * (no picture). */
+/* The pointer at window point x,y to the tablet, when the guest's driver
+ * takes its events (pdm_mouse_abs_active: VirtualBox's mouse integration);
+ * false otherwise (the mouse is relative then, and grabbed) or without a
+ * picture to place it on. A grab the guest no longer needs is let go. */
 static bool put_abs(struct sdlfe *s, int x, int y, int dz)
 {
     uint32_t ax, ay;
-    if (s->abs == ABS_NO || !sdlfe_to_abs(&s->pic, x, y, PDM_MOUSE_ABS_MAX, &ax, &ay))
+    if (!pdm_mouse_abs_active(vm_pdm(s->vm)) ||
+        !sdlfe_to_abs(&s->pic, x, y, PDM_MOUSE_ABS_MAX, &ax, &ay))
         return false;
+    grab(s, false);
     s->ptr_x = x;
     s->ptr_y = y;
-    cap_result rc = pdm_mouse_put_abs(vm_pdm(s->vm), ax, ay, dz, s->buttons);
-    cap_error_clear(); /* CAP_E_NOTIMPL: no tablet; a full queue drops the event */
-    s->abs = rc == CAP_E_NOTIMPL ? ABS_NO : ABS_YES;
-    return s->abs == ABS_YES;
+    pdm_mouse_put_abs(vm_pdm(s->vm), ax, ay, dz, s->buttons);
+    cap_error_clear(); /* a full queue drops the event, as a busy USB tablet would */
+    return true;
 }
 
 static uint32_t pdm_button(Uint8 b)
@@ -309,36 +308,35 @@ static uint32_t pdm_button(Uint8 b)
 static void on_button(struct sdlfe *s, const SDL_MouseButtonEvent *b)
 {
     bool down = b->type == SDL_MOUSEBUTTONDOWN;
-    if (!s->grabbed && !put_abs(s, b->x, b->y, 0)) {
-        if (down)
-            grab(s, true); /* without a tablet: the click that grabs is not the guest's */
-        return;
-    }
+    uint32_t before = s->buttons;
     if (down)
         s->buttons |= pdm_button(b->button);
     else
         s->buttons &= ~pdm_button(b->button);
-    if (s->grabbed)
-        put_rel(s, 0, 0, 0);
-    else
-        put_abs(s, b->x, b->y, 0);
+    if (!s->grabbed && put_abs(s, b->x, b->y, 0))
+        return;
+    if (!s->grabbed) {
+        s->buttons = before;
+        if (down)
+            grab(s, true); /* the click that grabs is not the guest's */
+        return;
+    }
+    put_rel(s, 0, 0, 0);
 }
 
 static void on_motion(struct sdlfe *s, const SDL_MouseMotionEvent *m)
 {
+    if (put_abs(s, m->x, m->y, 0))
+        return;
     if (s->grabbed)
         put_rel(s, m->xrel, m->yrel, 0);
-    else
-        put_abs(s, m->x, m->y, 0);
 }
 
 static void on_wheel(struct sdlfe *s, const SDL_MouseWheelEvent *w)
 {
     int dz = w->direction == SDL_MOUSEWHEEL_FLIPPED ? w->y : -w->y; /* + is towards the user */
-    if (s->grabbed)
+    if (!put_abs(s, s->ptr_x, s->ptr_y, dz) && s->grabbed)
         put_rel(s, 0, 0, dz);
-    else if (s->abs == ABS_YES)
-        put_abs(s, s->ptr_x, s->ptr_y, dz);
 }
 
 static void power_off(struct sdlfe *s, const char *why)

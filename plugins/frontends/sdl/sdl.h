@@ -13,9 +13,9 @@
  *    keyboard as set-1 scancodes (display/keymap.h, pdm_keyboard_put);
  *    the host key, Right Ctrl, releases the mouse and never reaches the
  *    guest; keys held when the window loses the focus are released;
- *  - mouse: absolute (pdm_mouse_put_abs) when the machine has a tablet,
- *    else relative: a click grabs the pointer (relative mode), the host
- *    key releases it;
+ *  - mouse: absolute (pdm_mouse_put_abs) while the guest's tablet driver
+ *    takes events (pdm_mouse_abs_active), else relative: a click grabs the
+ *    pointer (SDL's relative mode), the host key releases it;
  *  - closing the window presses the ACPI power button; a guest without
  *    one, a paused VM, a second close or a guest still running
  *    CAPSULE_VM_CLOSE_WAIT seconds (default 10) later is powered off

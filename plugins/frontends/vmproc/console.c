@@ -1,9 +1,10 @@
 /*
  * console.c - the VM process's session and console: one object answering
- * ISession, IInternalSessionControl, IConsole and IMachineDebugger (the
- * debugger's methods are in debugger.c), Wine style: one member per
- * interface, impl_from_*() back to the object, QueryInterface through one
- * table so that every interface has the same identity.
+ * ISession, IInternalSessionControl, IConsole, IDisplay, IMachineDebugger
+ * (the debugger's methods are in debugger.c), IKeyboard and IMouse (in
+ * console_input.c), Wine style: one member per interface, impl_from_*()
+ * back to the object, QueryInterface through one table so that every
+ * interface has the same identity.
  *
  * capsule-svc holds it as the holder of the machine's VM-type lock (it asks
  * the session for its state to notice a dead holder, and for its
@@ -25,7 +26,9 @@
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
+#include "console_input.h"
 #include "debugger.h"
+#include "display/display.h"
 #include "managed.h"
 #include "pdm.h"
 #include "session/session_binding.h"
@@ -39,7 +42,8 @@ struct console {
     IInternalSessionControl IInternalSessionControl_iface;
     IConsole IConsole_iface;
     IDisplay IDisplay_iface;
-    struct debugger dbg; /* its IMachineDebugger (debugger.h) */
+    struct debugger dbg;        /* its IMachineDebugger (debugger.h) */
+    struct console_input input; /* its IKeyboard and IMouse (console_input.h) */
     cap_refcnt ref;
     pthread_mutex_t op;   /* serialises power-up/down, pause/resume/reset, reports */
     pthread_mutex_t lock; /* guards everything below */
@@ -65,6 +69,10 @@ static struct console *impl_dbg(struct debugger *d)
 {
     return CAP_CONTAINER_OF(d, struct console, dbg);
 }
+static struct console *impl_input(struct console_input *in)
+{
+    return CAP_CONTAINER_OF(in, struct console, input);
+}
 
 static const struct cap_qi_entry console_qi[] = {
     CAP_QI_ENTRY(IID_ISession, struct console, ISession_iface),
@@ -72,6 +80,8 @@ static const struct cap_qi_entry console_qi[] = {
     CAP_QI_ENTRY(IID_IConsole, struct console, IConsole_iface),
     CAP_QI_ENTRY(IID_IDisplay, struct console, IDisplay_iface),
     CAP_QI_ENTRY(IID_IMachineDebugger, struct console, dbg.IMachineDebugger_iface),
+    CAP_QI_ENTRY(IID_IKeyboard, struct console, input.IKeyboard_iface),
+    CAP_QI_ENTRY(IID_IMouse, struct console, input.IMouse_iface),
     CAP_QI_END,
 };
 
@@ -94,6 +104,7 @@ static uint32_t release(struct console *c)
     for (unsigned i = 0; i < c->n_progress; i++)
         IProgress_Release(c->progress[i]);
     vmproc_destroy(c->vp);
+    console_input_fini(&c->input);
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->op);
     cap_free(c);
@@ -427,6 +438,24 @@ static cap_result k_GetDisplay(IConsole *self, IDisplay **out)
     return CAP_OK;
 }
 
+static cap_result k_GetKeyboard(IConsole *self, IKeyboard **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = &impl_con(self)->input.IKeyboard_iface;
+    IKeyboard_AddRef(*out);
+    return CAP_OK;
+}
+
+static cap_result k_GetMouse(IConsole *self, IMouse **out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    *out = &impl_con(self)->input.IMouse_iface;
+    IMouse_AddRef(*out);
+    return CAP_OK;
+}
+
 static cap_result k_PowerUp(IConsole *self, IProgress **out)
 {
     if (!out)
@@ -559,6 +588,8 @@ static const struct IConsoleVtbl console_vtbl = {
     .PowerButton = k_PowerButton,
     .SaveState = k_SaveState,
     .DiscardSavedState = k_DiscardSavedState,
+    .GetKeyboard = k_GetKeyboard,
+    .GetMouse = k_GetMouse,
 };
 
 /* ---- IDisplay ------------------------------------------------------------------------ */
@@ -686,12 +717,59 @@ static cap_result p_TakeScreenShotToArray(IDisplay *self, uint32_t screen, uint3
     return rc;
 }
 
+/* The checks every IDisplay method makes (state, screen, a display). */
+static cap_result display_check(struct console *c, uint32_t screen)
+{
+    uint32_t *pixels;
+    unsigned w, h;
+    cap_result rc = screen_now(c, screen, &pixels, &w, &h);
+    cap_free(pixels);
+    return rc;
+}
+
+static cap_result p_SetVideoModeHint(IDisplay *self, uint32_t screen, cap_bool enabled,
+                                     cap_bool change_origin, int32_t x, int32_t y, uint32_t width,
+                                     uint32_t height, uint32_t bpp)
+{
+    cap_result rc = display_check(impl_disp(self), screen);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (bpp != 0 && bpp != 8 && bpp != 15 && bpp != 16 && bpp != 24 && bpp != 32)
+        return cap_error_set(CAP_E_INVALIDARG, COMPONENT, "IDisplay",
+                             "%u bits per pixel: a mode has 8, 15, 16, 24 or 32 (0 keeps the "
+                             "current depth)",
+                             (unsigned)bpp);
+    return cap_error_set(CAP_E_NOT_SUPPORTED, COMPONENT, "IDisplay",
+                         "video mode hints are not supported: the VM's display (the VGA) cannot "
+                         "pass a hint to the guest - that needs guest additions or an EDID the "
+                         "guest reads, and Capsule has neither yet; set the mode inside the guest "
+                         "(e.g. Linux's video=%ux%u kernel option)",
+                         width ? (unsigned)width : 1024u, height ? (unsigned)height : 768u);
+}
+
+/* The VM's display hub (display/display.h) sends every framebuffer the
+ * whole picture at its next refresh. */
+static cap_result p_InvalidateAndUpdate(IDisplay *self)
+{
+    struct console *c = impl_disp(self);
+    cap_result rc = display_check(c, 0);
+    if (CAP_FAILED(rc))
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    struct vmproc *vp = c->vp; /* lives as long as the object */
+    pthread_mutex_unlock(&c->lock);
+    fe_display_invalidate(vmproc_display(vp));
+    return CAP_OK;
+}
+
 static const struct IDisplayVtbl display_vtbl = {
     .QueryInterface = p_QueryInterface,
     .AddRef = p_AddRef,
     .Release = p_Release,
     .GetScreenResolution = p_GetScreenResolution,
     .TakeScreenShotToArray = p_TakeScreenShotToArray,
+    .SetVideoModeHint = p_SetVideoModeHint,
+    .InvalidateAndUpdate = p_InvalidateAndUpdate,
 };
 
 /* ---- the debugger's hooks (debugger.h) --------------------------------------------- */
@@ -731,6 +809,43 @@ static const struct debugger_owner debugger_owner = {
     .running_vm = dbg_running_vm,
 };
 
+/* ---- the keyboard's and mouse's hooks (console_input.h) ---------------------------- */
+
+static cap_result input_qi(struct console_input *in, const cap_uuid *iid, void **out)
+{
+    return qi(impl_input(in), iid, out);
+}
+
+static uint32_t input_addref(struct console_input *in)
+{
+    return addref(impl_input(in));
+}
+
+static uint32_t input_release(struct console_input *in)
+{
+    return release(impl_input(in));
+}
+
+static struct vm *input_vm(struct console_input *in, MachineState *state)
+{
+    struct console *c = impl_input(in);
+    *state = get_state(c);
+    return get_vm(c);
+}
+
+static cap_result input_state_error(struct console_input *in, const char *what)
+{
+    return state_error(impl_input(in), what);
+}
+
+static const struct console_input_owner input_owner = {
+    .query_interface = input_qi,
+    .add_ref = input_addref,
+    .release = input_release,
+    .vm = input_vm,
+    .state_error = input_state_error,
+};
+
 /* ---- the process's side ------------------------------------------------------------ */
 
 cap_result console_create(struct console **out)
@@ -744,6 +859,7 @@ cap_result console_create(struct console **out)
     c->IConsole_iface.vtbl = &console_vtbl;
     c->IDisplay_iface.vtbl = &display_vtbl;
     debugger_init(&c->dbg, &debugger_owner);
+    console_input_init(&c->input, &input_owner);
     cap_refcnt_init(&c->ref, 1);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->op, NULL);

@@ -23,6 +23,7 @@
 #include "vmproc.h"
 #include "vmproc_frontends.h"
 #include "vmproc_fwtables.h"
+#include "vmproc_inputfeed.h"
 #include "vmproc_screenshot.h"
 
 #define MAX_DEVICES PLATFORM_MAX_DEVICES
@@ -45,6 +46,7 @@ struct vmproc {
     void *fe_state;
     struct fe_display *display; /* the VM's display hub: after vm_create, before vm_destroy */
     struct vm_frontend_env fe_env;
+    struct inputfeed *feed; /* --input-feed, while the VM runs */
     /* the machine: layout and device table (values point into opts,
      * dev_text, sercon_text, fwt) and the table as PDM takes it */
     struct platform plat;
@@ -447,6 +449,8 @@ cap_result vmproc_start(struct vmproc *p)
     cap_result rc = p->frontend->attach(&p->fe_env, &p->fe_state);
     if (CAP_SUCCEEDED(rc))
         rc = vm_start(p->vm);
+    if (CAP_SUCCEEDED(rc) && p->opts.input_feed)
+        rc = vmproc_inputfeed_start(p->vm, p->opts.input_feed, &p->feed);
     return rc;
 }
 
@@ -472,6 +476,8 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
         p->opts.screenshot ? vmproc_screenshot_wait(p->vm, p->opts.screenshot) : vm_wait(p->vm, -1);
     if (state)
         *state = st;
+    vmproc_inputfeed_stop(p->feed);
+    p->feed = NULL;
     p->frontend->detach(p->fe_state);
     p->fe_state = NULL;
     uint64_t dropped = __atomic_load_n(&p->log_dropped, __ATOMIC_RELAXED);
@@ -516,6 +522,7 @@ void vmproc_destroy(struct vmproc *p)
 {
     if (!p)
         return;
+    vmproc_inputfeed_stop(p->feed);
     if (p->fe_state)
         p->frontend->detach(p->fe_state);
     fe_display_destroy(p->display);

@@ -96,6 +96,9 @@ struct vmproc_opts {
     /* --screenshot FILE: the screen (the vga device) as PNG when the VM
      * stops and on SIGUSR1; NULL: none */
     const char *screenshot;
+    /* --input-feed PATH: keyboard and pointer input from a file or FIFO
+     * while the VM runs (vmproc_inputfeed.h); NULL: none */
+    const char *input_feed;
     /* the managed machine's id, its SMBIOS system UUID (without one: a
      * UUID derived from the options) */
     bool has_machine_uuid;

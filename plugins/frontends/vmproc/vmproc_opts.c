@@ -102,11 +102,17 @@ void vmproc_usage(FILE *f)
             "                       with --firmware bios, piix3ide (PIIX3 IDE, PCI 00:01.1,\n"
             "                       ports 0x1f0/0x170) with --drive if=ide, ahci (ICH9 AHCI,\n"
             "                       PCI 00:0d.0) with --drive if=sata, vga (PCI VGA with\n"
-            "                       Bochs VBE and its VGA BIOS) with --firmware bios,\n"
-            "                       virtioblk (virtio-blk, a PCI function per drive) with\n"
-            "                       --drive if=virtio\n"
+            "                       Bochs VBE and its VGA BIOS) and virtioinput (the\n"
+            "                       virtio-input tablet, PCI 00:0e.0: an absolute pointer)\n"
+            "                       with --firmware bios, virtioblk (virtio-blk, a PCI\n"
+            "                       function per drive) with --drive if=virtio\n"
             "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
             "                       stops, and on SIGUSR1 while it runs\n"
+            "  --input-feed PATH    input for the guest from a file or FIFO, a line each:\n"
+            "                       'abs X Y [DZ [BUTTONS]]' (the tablet, X and Y\n"
+            "                       0-32767), 'rel DX DY [DZ [BUTTONS]]' (the PS/2 mouse),\n"
+            "                       'keys HEX...' (set-1 scancodes); BUTTONS 1 left,\n"
+            "                       2 right, 4 middle\n"
             "  --display NAME       the frontend: headless (default: no window; signals\n"
             "                       power off), sdl (the VM window: needs DISPLAY; closing\n"
             "                       it presses the ACPI power button), gui (= sdl)\n"
@@ -212,7 +218,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_DRIVE,
         O_SCREENSHOT,
         O_NAME,
-        O_DISPLAY
+        O_DISPLAY,
+        O_INPUTFEED
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -238,6 +245,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"boot", required_argument, NULL, O_BOOT},
         {"drive", required_argument, NULL, O_DRIVE},
         {"screenshot", required_argument, NULL, O_SCREENSHOT},
+        {"input-feed", required_argument, NULL, O_INPUTFEED},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -280,6 +288,13 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 return -1;
             }
             o->screenshot = optarg;
+            break;
+        case O_INPUTFEED:
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --input-feed: no file name\n");
+                return -1;
+            }
+            o->input_feed = optarg;
             break;
         case O_INITRD:
             o->initrd = optarg;

@@ -1,7 +1,8 @@
 // Flow.java KERNEL [NAME] - the README's Java example: list the machines,
 // create and register a VM that boots KERNEL, start it headless, wait for its
-// state-change event, say which engine runs it, power it off, and remove the
-// machine again (also when a step fails), so the example can run again.
+// state-change event, say which engine runs it, type into it and move its
+// mouse, power it off, and remove the machine again (also when a step
+// fails), so the example can run again.
 //
 // javac -cp BUILD/java/capsule.jar Flow.java && java -cp BUILD/java/capsule.jar:. Flow KERNEL
 import java.util.List;
@@ -50,6 +51,12 @@ public class Flow {
             try (Capsule.Lock lock = Capsule.lock(m, LockType.Shared)) {
                 IMachineDebugger dbg = lock.getConsole().getDebugger();
                 System.out.println(dbg.getExecutionEngineReason()); // "engine rem (asked: auto): ..."
+                // Keys and the mouse, as a user at the VM's screen would (this guest ignores them)
+                IKeyboard kbd = lock.getConsole().getKeyboard();
+                long n = kbd.putScancodes(List.of(0x1e, 0x9e)); // A down, A up
+                kbd.putString("hi");
+                lock.getConsole().getMouse().putMouseEvent(5, -3, 0, 0, MouseButtonState.LeftButton.value());
+                System.out.println("typed " + n + " scancodes and 'hi', moved the mouse");
                 Capsule.waitFor(lock.getConsole().powerDown(), -1);
             }
             for (IEvent ev : events.events(30000)) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """flow.py KERNEL [NAME] - the README's Python example: list the machines,
 create and register a VM that boots KERNEL, start it headless, wait for its
-state-change event, say which engine runs it, power it off, and remove the
+state-change event, say which engine runs it, type into it and move its
+mouse, power it off, and remove the
 machine again (also when a step fails), so the example can run again.
 
 Run with PYTHONPATH=BUILD/python (tests/bindings runs it against a
@@ -10,7 +11,7 @@ import sys
 import time
 
 import capsule
-from capsule import EventType, LockType, MachineState, SessionState
+from capsule import EventType, LockType, MachineState, MouseButtonState, SessionState
 
 
 def run(c, m, kernel):
@@ -31,6 +32,11 @@ def run(c, m, kernel):
 
         with capsule.session(m, LockType.Shared) as s:
             print(s.console.debugger.execution_engine_reason)  # "engine rem (asked: auto): ..."
+            # Keys and the mouse, as a user at the VM's screen would (this guest ignores them)
+            n = s.console.keyboard.put_scancodes([0x1e, 0x9e])  # A down, A up
+            s.console.keyboard.put_string('hi')
+            s.console.mouse.put_mouse_event(5, -3, 0, 0, MouseButtonState.LeftButton)
+            print("typed %d scancodes and 'hi', moved the mouse" % n)
             capsule.wait(s.console.power_down())
         for ev in events.iter(timeout=30):
             if ev.machine_id == m.id and ev.state == MachineState.PoweredOff:

@@ -95,6 +95,9 @@ if [ -z "$t_end" ] || ! grep -q "PCI: init bdf=00:00.0 id=8086:1237" "$T/debug.l
     fail "bios: SeaBIOS's debug log did not reach debugcon's file (or POST did not get there)"
     sed 's/^/    /' "$T/debug.log" 2>/dev/null | tail -20
 fi
+# the default devices of a BIOS machine: the virtio tablet beside the VGA, at its slot
+grep -q "PCI: init bdf=00:0e.0 id=1af4:1052" "$T/debug.log" ||
+    fail "bios: SeaBIOS did not find the virtio tablet (a default device) at 00:0e.0"
 
 # ---- bad input -----------------------------------------------------------
 # expect NAME STATUS PATTERN -- args...

@@ -425,6 +425,88 @@ START_TEST(test_ncq)
 }
 END_TEST
 
+/* Reads log `log` (page 0, one page) with READ LOG EXT into DATA; returns PxIS. */
+static uint32_t read_log(unsigned p, uint8_t log)
+{
+    memset(h.ram + DATA, 0xee, 512);
+    struct prd one = {DATA, 512};
+    return run(p, 0x2f, log, 1, &one, 1);
+}
+
+static unsigned page_sum(void)
+{
+    unsigned sum = 0;
+    for (unsigned i = 0; i < 512; i++)
+        sum += h.ram[DATA + i];
+    return sum & 0xff;
+}
+
+/* READ LOG EXT: the log directory lists the NCQ command error log (10h),
+ * which holds the failed queued command's tag and taskfile until read
+ * (then NQ: none); other logs, pages and counts are refused; the IDENTIFY
+ * data says General Purpose Logging. A failed command in the log survives
+ * save and load (saved state version 2). */
+START_TEST(test_read_log)
+{
+    machine(false);
+    struct prd id = {DATA, 512};
+    ck_ok(0, run(0, 0xec, 0, 0, &id, 1));
+    ck_assert_uint_eq(*(uint16_t *)(h.ram + DATA + 2 * 84) & 0x20, 0x20);
+    ck_assert_uint_eq(*(uint16_t *)(h.ram + DATA + 2 * 87) & 0x20, 0x20);
+    ck_ok(0, read_log(0, 0x00));
+    ck_assert_uint_eq(h.ram[DATA], 1);        /* version */
+    ck_assert_uint_eq(h.ram[DATA + 0x20], 1); /* one page of log 10h */
+    ck_assert_uint_eq(h.ram[DATA + 0x22], 0); /* nothing else */
+    ck_ok(0, read_log(0, 0x10));
+    ck_assert_uint_eq(h.ram[DATA], 0x80); /* NQ: no queued command failed */
+    ck_assert_uint_eq(page_sum(), 0);
+    /* a queued read past the end, tag 5 */
+    struct prd two = {DATA, 1024};
+    build(0, 5, 0x60, SECTORS - 1, 5 << 3, 2, NULL, &two, 1);
+    wr(PX(0, 0x34), 1u << 5);
+    wr(PX(0, CI), 1u << 5);
+    pdm_blk_drain(h.pdm);
+    ck_failed(0, rd(PX(0, IS)));
+    void *st;
+    size_t len;
+    ck_assert_int_eq(pdm_save(h.pdm, &st, &len), CAP_OK);
+    for (int round = 0; round < 2; round++) { /* as failed, then as loaded */
+        ck_ok(0, read_log(0, 0x10));
+        ck_assert_uint_eq(h.ram[DATA], 5);            /* the tag, NQ clear */
+        ck_assert_uint_eq(h.ram[DATA + 2] & 0x01, 1); /* status: ERR */
+        ck_assert_uint_eq(h.ram[DATA + 3], 0x14);     /* error: IDNF, ABRT */
+        ck_assert_uint_eq(h.ram[DATA + 4], (SECTORS - 1) & 0xff);
+        ck_assert_uint_eq(h.ram[DATA + 5], (SECTORS - 1) >> 8);
+        ck_assert_uint_eq(h.ram[DATA + 12], 2); /* the sector count */
+        ck_assert_uint_eq(page_sum(), 0);
+        ck_ok(0, read_log(0, 0x10)); /* read once: gone */
+        ck_assert_uint_eq(h.ram[DATA], 0x80);
+        ck_assert_uint_eq(page_sum(), 0);
+        ck_assert_int_eq(pdm_load(h.pdm, st, len), CAP_OK);
+    }
+    free(st);
+    /* a COMRESET clears it */
+    build(0, 3, 0x60, SECTORS - 1, 3 << 3, 2, NULL, &two, 1);
+    wr(PX(0, 0x34), 1u << 3);
+    wr(PX(0, CI), 1u << 3);
+    pdm_blk_drain(h.pdm);
+    ck_failed(0, rd(PX(0, IS)));
+    wr(PX(0, CMD), 0);
+    wr(PX(0, SCTL), 1);
+    wr(PX(0, SCTL), 0);
+    port_start(0);
+    ck_ok(0, read_log(0, 0x10));
+    ck_assert_uint_eq(h.ram[DATA], 0x80);
+    /* refused: another log, another page, two pages */
+    ck_failed(0, read_log(0, 0x11));
+    ck_failed(0, read_log(0, 0x03));
+    struct prd one = {DATA, 1024};
+    ck_failed(0, run(0, 0x2f, 0x10 | 1u << 8, 1, &one, 1)); /* page 1 */
+    ck_failed(0, run(0, 0x2f, 0x10, 2, &one, 1));
+    ck_read_works(0);
+}
+END_TEST
+
 START_TEST(test_readonly_and_slots)
 {
     machine(true);
@@ -680,8 +762,8 @@ END_TEST
  * lengths, PRDs in and out of RAM, sometimes ST toggled right after. */
 static void random_command(unsigned p)
 {
-    static const uint8_t cmds[] = {0x25, 0x35, 0xec, 0xa1, 0xa0, 0x60, 0x61,
-                                   0xea, 0xef, 0x20, 0x30, 0xc8, 0x08, 0x90};
+    static const uint8_t cmds[] = {0x25, 0x35, 0xec, 0xa1, 0xa0, 0x60, 0x61, 0xea,
+                                   0xef, 0x20, 0x30, 0xc8, 0x08, 0x90, 0x2f};
     unsigned slot = (unsigned)rand() % 32;
     uint64_t hdr = CLB_OF(p) + 32 * slot, ct = CT_OF(p);
     put32(hdr,
@@ -763,6 +845,7 @@ int main(void)
     tcase_add_test(tc, test_identify_read_write_flush);
     tcase_add_test(tc, test_readonly_and_slots);
     tcase_add_test(tc, test_ncq);
+    tcase_add_test(tc, test_read_log);
     tcase_add_test(tc, test_atapi);
     tcase_add_test(tc, test_interrupt);
     tcase_add_test(tc, test_hostile_pointers);

@@ -219,16 +219,38 @@ START_TEST(test_key_injection_and_irq1)
     ck_assert_ptr_nonnull(pdm_query_interface(h.pdm, "i8042", 0, PDM_IFACE_KEYBOARD));
     ck_assert_ptr_nonnull(pdm_query_interface(h.pdm, "i8042", 0, PDM_IFACE_MOUSE));
     ck_assert_ptr_null(pdm_query_interface(h.pdm, "i8042", 0, "tablet"));
-    /* The queue overflows quietly. */
+    /* ... and as the first device that offers it (no device named). */
+    ck_assert_ptr_eq(pdm_query_interface(h.pdm, NULL, 0, PDM_IFACE_KEYBOARD),
+                     pdm_query_interface(h.pdm, "i8042", 0, PDM_IFACE_KEYBOARD));
+    ck_assert_ptr_null(pdm_query_interface(h.pdm, NULL, 0, PDM_IFACE_MOUSE_ABS));
+    /* All or nothing: what the queue has no room for is refused whole
+     * (CAP_FALSE_RESULT, nothing lost or split), and taken once the guest
+     * has read enough; 4 of its 16 bytes stay free for the keyboard's
+     * replies. */
     uint8_t many[40];
-    memset(many, 0x10, sizeof(many));
-    ck_assert_int_eq(pdm_keyboard_put(h.pdm, many, sizeof(many)), CAP_OK);
-    int n = 0;
-    while (status() & 0x01) {
-        (void)h_in(&h, 0x60, 1);
+    for (unsigned i = 0; i < sizeof(many); i++)
+        many[i] = (uint8_t)(0x10 + i);
+    ck_assert_int_eq(pdm_keyboard_put(h.pdm, many, sizeof(many)), CAP_FALSE_RESULT);
+    ck_assert_uint_eq(status() & 0x01, 0);
+    ck_assert_int_eq(pdm_keyboard_put(h.pdm, many, 10), CAP_OK); /* 1 in the buffer, 9 queued */
+    ck_assert_int_eq(pdm_keyboard_put(h.pdm, many + 10, 4), CAP_FALSE_RESULT); /* room for 3 */
+    ck_assert_int_eq(pdm_keyboard_put(h.pdm, many + 10, 3), CAP_OK);
+    ck_assert_int_eq(pdm_keyboard_put(h.pdm, many + 13, 1), CAP_FALSE_RESULT);
+    /* the guest's command is answered though the host filled its share */
+    data(0xf2);
+    ck_assert_uint_eq(rd(), 0x10);
+    ck_assert_int_eq(pdm_keyboard_put(h.pdm, many + 13, 1), CAP_FALSE_RESULT); /* replies wait */
+    int n = 1;
+    while (n < 13) {
+        ck_assert_uint_eq(h_in(&h, 0x60, 1), 0x10u + (unsigned)n);
         n++;
     }
-    ck_assert_int_eq(n, 16); /* the queue holds 16, the rest is lost */
+    ck_assert_uint_eq(rd(), 0xfa); /* identify: ACK, then the ID */
+    ck_assert_uint_eq(rd(), 0xab);
+    ck_assert_uint_eq(rd(), 0x41);
+    ck_assert_uint_eq(status() & 0x01, 0);
+    ck_assert_int_eq(pdm_keyboard_put(h.pdm, many + 13, 1), CAP_OK);
+    ck_assert_uint_eq(rd(), 0x1d); /* every byte taken, in order */
 }
 END_TEST
 

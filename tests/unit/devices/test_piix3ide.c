@@ -254,6 +254,15 @@ START_TEST(test_ata_errors)
     uint8_t buf[512];
     file_bytes(disk_path, 0, buf, 512);
     check_pattern(buf, 0, 512);
+    /* READ LOG EXT: a directory without the NCQ command error log (IDE
+     * queues nothing), so log 10h is refused */
+    ata48(0x2f, 0x00, 1);
+    pio_in(buf, 512);
+    ck_assert_uint_eq(buf[0], 1);
+    ck_assert_uint_eq(buf[0x20], 0);
+    ata48(0x2f, 0x10, 1);
+    ck_assert_uint_eq(status(), 0x41);
+    ck_assert_uint_eq(h_in(&h, P0 + 1, 1), 0x04);
     /* still usable */
     ata28(0x20, 7, 1, 0);
     pio_in(buf, 512);
@@ -421,7 +430,7 @@ START_TEST(test_random_ports)
     machine(false);
     static const uint8_t cmds[] = {0x20, 0x24, 0x30, 0x34, 0xc4, 0xc5, 0x29, 0x39, 0xc8, 0xca,
                                    0x25, 0x35, 0xe7, 0xea, 0xef, 0x91, 0xc6, 0xec, 0xa1, 0xa0,
-                                   0x90, 0x08, 0x40, 0xf8, 0x27, 0xe5, 0x00, 0xff};
+                                   0x90, 0x08, 0x40, 0xf8, 0x27, 0xe5, 0x00, 0xff, 0x2f};
     srand(777);
     for (int i = 0; i < 20000; i++) {
         unsigned ch = rand() % 2, what = rand() % 16;

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../../plugins/devices/virtio/virtio.h"
 #include "harness.h"
+#include "virtio_driver.h"
 
 /* ---- the walker over a fake memory ------------------------------------------ */
 
@@ -266,11 +266,10 @@ END_TEST
 
 /* ---- virtio-blk on the PCI bus ------------------------------------------------- */
 
-#define BAR      0xfebf0000u
-#define COMMON   (BAR + VIRTIO_PCI_COMMON_OFF)
-#define ISR      (BAR + VIRTIO_PCI_ISR_OFF)
-#define DEVCFG   (BAR + VIRTIO_PCI_DEVCFG_OFF)
-#define NOTIFY   (BAR + VIRTIO_PCI_NOTIFY_OFF)
+#define COMMON   VDRV_COMMON
+#define ISR      VDRV_ISR
+#define DEVCFG   VDRV_DEVCFG
+#define NOTIFY   VDRV_NOTIFY
 #define SECTORS  2048u
 #define RQ       256u /* the device's queue size */
 #define R_DESC   0x10000u
@@ -281,25 +280,18 @@ END_TEST
 #define R_STATUS 0x3f000u
 
 static struct harness h;
+static struct vdrv drv;
 static char disk_path[64];
-static unsigned slot;
 static uint16_t next_avail;
-
-static uint32_t conf_addr(unsigned reg)
-{
-    return 0x80000000u | slot << 11 | (reg & 0xfc);
-}
 
 static uint32_t cfg_rd(unsigned reg, unsigned size)
 {
-    h_out(&h, 0xcf8, 4, conf_addr(reg));
-    return h_in(&h, (uint16_t)(0xcfc + (reg & 3)), size);
+    return vdrv_cfg_rd(&drv, reg, size);
 }
 
 static void cfg_wr(unsigned reg, unsigned size, uint32_t v)
 {
-    h_out(&h, 0xcf8, 4, conf_addr(reg));
-    h_out(&h, (uint16_t)(0xcfc + (reg & 3)), size, v);
+    vdrv_cfg_wr(&drv, reg, size, v);
 }
 
 static uint8_t pattern(uint64_t byte)
@@ -332,12 +324,7 @@ static void machine(unsigned port, bool readonly)
     ck_assert_int_eq(h_add(&h, "pci", NULL, 0), CAP_OK);
     ck_assert_int_eq(h_add(&h, "virtioblk", NULL, 0), CAP_OK);
     ck_assert_int_eq(pdm_check_drives(h.pdm), CAP_OK);
-    for (slot = 0; slot < 32; slot++)
-        if (cfg_rd(PCI_VENDOR_ID, 4) == 0x10421af4)
-            break;
-    ck_assert_uint_lt(slot, 32);
-    cfg_wr(PCI_BASE_ADDRESS_0, 4, BAR);
-    cfg_wr(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    vdrv_find(&drv, &h, 0x10421af4);
     next_avail = 0;
 }
 
@@ -365,36 +352,15 @@ static void wr(uint64_t a, unsigned size, uint64_t v)
 
 static uint64_t features(void)
 {
-    wr(COMMON + VIRTIO_PCI_COMMON_DFSELECT, 4, 0);
-    uint64_t f = rd(COMMON + VIRTIO_PCI_COMMON_DF, 4);
-    wr(COMMON + VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
-    return f | rd(COMMON + VIRTIO_PCI_COMMON_DF, 4) << 32;
+    return vdrv_features(&drv);
 }
 
 /* The driver's initialisation (3.1.1) with features `want`; the status. */
 static uint8_t driver_init(uint64_t want)
 {
-    wr(COMMON + VIRTIO_PCI_COMMON_STATUS, 1, 0);
-    wr(COMMON + VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr(COMMON + VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
-    wr(COMMON + VIRTIO_PCI_COMMON_GF, 4, (uint32_t)want);
-    wr(COMMON + VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
-    wr(COMMON + VIRTIO_PCI_COMMON_GF, 4, (uint32_t)(want >> 32));
-    wr(COMMON + VIRTIO_PCI_COMMON_STATUS, 1, 0x0b);
-    if (!(rd(COMMON + VIRTIO_PCI_COMMON_STATUS, 1) & VIRTIO_STATUS_FEATURES_OK))
-        return (uint8_t)rd(COMMON + VIRTIO_PCI_COMMON_STATUS, 1);
-    memset(h.ram + R_AVAIL, 0, 0x2000);
-    wr(COMMON + VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
-    wr(COMMON + VIRTIO_PCI_COMMON_Q_DESCLO, 4, R_DESC);
-    wr(COMMON + VIRTIO_PCI_COMMON_Q_DESCHI, 4, 0);
-    wr(COMMON + VIRTIO_PCI_COMMON_Q_AVAILLO, 4, R_AVAIL);
-    wr(COMMON + VIRTIO_PCI_COMMON_Q_AVAILHI, 4, 0);
-    wr(COMMON + VIRTIO_PCI_COMMON_Q_USEDLO, 4, R_USED);
-    wr(COMMON + VIRTIO_PCI_COMMON_Q_USEDHI, 4, 0);
-    wr(COMMON + VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
-    wr(COMMON + VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+    static const struct vdrv_queue q = {R_DESC, R_AVAIL, R_USED};
     next_avail = 0;
-    return (uint8_t)rd(COMMON + VIRTIO_PCI_COMMON_STATUS, 1);
+    return vdrv_init(&drv, want, 1, &q);
 }
 
 static void rdesc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
@@ -462,7 +428,7 @@ START_TEST(test_identity)
     /* BAR 0 sizes as 16 KiB of 32-bit memory */
     cfg_wr(PCI_BASE_ADDRESS_0, 4, 0xffffffff);
     ck_assert_uint_eq(cfg_rd(PCI_BASE_ADDRESS_0, 4), 0xffffc000);
-    cfg_wr(PCI_BASE_ADDRESS_0, 4, BAR);
+    cfg_wr(PCI_BASE_ADDRESS_0, 4, VDRV_BAR);
     /* features: VERSION_1, indirect, ring reset; blk's SIZE_MAX, SEG_MAX,
      * BLK_SIZE, FLUSH, not RO */
     uint64_t f = features();

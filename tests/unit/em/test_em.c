@@ -1,9 +1,11 @@
 /*
- * tests/unit/em/test_em.c - EM without KVM: engine choice, the lifecycle
- * table, names and parsing, the statistics report, and vm_create's errors
- * (bad arguments, raw not available, no /dev/kvm: hm fails, rem and auto run).
+ * tests/unit/em/test_em.c - EM without KVM: engine choice (and the engine
+ * per CPU mode under auto), the lifecycle table, names and parsing, the
+ * statistics report, and vm_create's errors (bad arguments, raw not
+ * available, no /dev/kvm: hm fails, rem and auto run).
  */
 #include <check.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +53,49 @@ START_TEST(engine_choice)
     ck_assert_int_eq(em_choose_engine(VM_ENGINE_RAW, &p, &c), VMM_E_ENGINE_UNAVAILABLE);
     ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "'raw'"));
     cap_error_clear();
+}
+END_TEST
+
+/* The engine per CPU mode (em_engine_for_mode, pure), every combination. */
+START_TEST(mode_policy)
+{
+    static const enum em_cpu_mode modes[] = {EM_MODE_REAL, EM_MODE_V86, EM_MODE_PROTECTED,
+                                             EM_MODE_LONG};
+    for (unsigned i = 0; i < 4; i++) {
+        enum em_cpu_mode m = modes[i];
+        bool low = m == EM_MODE_REAL || m == EM_MODE_V86;
+        /* auto with hm picked: rem takes real and virtual-8086 mode */
+        ck_assert_int_eq(em_engine_for_mode(VM_ENGINE_AUTO, VM_ENGINE_HM, m),
+                         low ? VM_ENGINE_REM : VM_ENGINE_HM);
+        /* auto with rem picked, and engines asked for by name: one engine throughout */
+        ck_assert_int_eq(em_engine_for_mode(VM_ENGINE_AUTO, VM_ENGINE_REM, m), VM_ENGINE_REM);
+        ck_assert_int_eq(em_engine_for_mode(VM_ENGINE_HM, VM_ENGINE_HM, m), VM_ENGINE_HM);
+        ck_assert_int_eq(em_engine_for_mode(VM_ENGINE_REM, VM_ENGINE_REM, m), VM_ENGINE_REM);
+    }
+    ck_assert_str_eq(em_cpu_mode_name(EM_MODE_REAL), "real mode");
+    ck_assert_str_eq(em_cpu_mode_name(EM_MODE_V86), "virtual-8086 mode");
+    ck_assert_str_eq(em_cpu_mode_name(EM_MODE_PROTECTED), "protected mode");
+    ck_assert_str_eq(em_cpu_mode_name(EM_MODE_LONG), "long mode");
+    ck_assert_str_eq(em_cpu_mode_name(EM_MODE_COUNT), "?");
+}
+END_TEST
+
+/* The mode of a context: CR0.PE, RFLAGS.VM, EFER.LMA. */
+START_TEST(mode_of_context)
+{
+    struct cpum_ctx c;
+    memset(&c, 0, sizeof(c));
+    ck_assert_int_eq(em_cpu_mode_of(&c), EM_MODE_REAL);
+    c.rflags = 1u << 17; /* VM without PE: still real mode */
+    ck_assert_int_eq(em_cpu_mode_of(&c), EM_MODE_REAL);
+    c.cr0 = CR0_PE;
+    ck_assert_int_eq(em_cpu_mode_of(&c), EM_MODE_V86);
+    c.rflags = 0x2;
+    ck_assert_int_eq(em_cpu_mode_of(&c), EM_MODE_PROTECTED);
+    c.msr.efer = EFER_LMA; /* compatibility mode too: CS.L is not looked at */
+    ck_assert_int_eq(em_cpu_mode_of(&c), EM_MODE_LONG);
+    c.seg[CPUM_CS].attr |= CPUM_SEG_L;
+    ck_assert_int_eq(em_cpu_mode_of(&c), EM_MODE_LONG);
 }
 END_TEST
 
@@ -147,6 +192,7 @@ START_TEST(stats_report)
         strstr(buf, "engine runs                  8   time in engine 0.080 ms (8.0%)"));
     ck_assert_ptr_null(strstr(buf, "stepped by rem"));
     ck_assert_ptr_null(strstr(buf, "rem instructions")); /* rem not registered */
+    ck_assert_ptr_null(strstr(buf, "mode entries"));     /* nor the modes */
     free(buf);
     c.rem = 2000000;
     c.insns = 70000000;
@@ -164,8 +210,18 @@ START_TEST(stats_report)
                      CAP_OK);
     ck_assert_int_eq(stam_register_counterf(st, &c.ud2, STAM_UNIT_INSNS, "", "/EM/Steps/ud2"),
                      CAP_OK);
+    uint64_t real = 5, prot = 4, sw = 7;
+    ck_assert_int_eq(stam_register_counterf(st, &real, STAM_UNIT_COUNT, "", "/EM/Modes/Real"),
+                     CAP_OK);
+    ck_assert_int_eq(stam_register_counterf(st, &prot, STAM_UNIT_COUNT, "", "/EM/Modes/Protected"),
+                     CAP_OK);
+    ck_assert_int_eq(stam_register_counterf(st, &sw, STAM_UNIT_COUNT, "", "/EM/EngineSwitches"),
+                     CAP_OK);
     buf = summary(st);
-    ck_assert_ptr_nonnull(strstr(buf, "rem instructions      70000000   35000.0 MIPS while in rem"));
+    ck_assert_ptr_nonnull(
+        strstr(buf, "rem instructions      70000000   35000.0 MIPS while in rem"));
+    ck_assert_ptr_nonnull(
+        strstr(buf, "mode entries      real 5, v86 0, protected 4, long 0; engine switches 7\n"));
     /* busiest first, ties in path order */
     ck_assert_ptr_nonnull(
         strstr(buf, "instructions stepped by rem for hm 4: lsl 2 stmxcsr 1 ud2 1\n"));
@@ -251,6 +307,8 @@ int main(void)
     TCase *tc = tcase_create("em");
     tcase_add_test(tc, engine_choice);
     tcase_add_test(tc, engine_parse);
+    tcase_add_test(tc, mode_policy);
+    tcase_add_test(tc, mode_of_context);
     tcase_add_test(tc, state_table);
     tcase_add_test(tc, stats_report);
     tcase_add_test(tc, stats_report_many_steps);

@@ -3,11 +3,15 @@
  * under hm (/dev/kvm) and once under rem: pause, resume, reset and
  * power-off from another thread while the guest is in the engine or
  * halted; two VMs in one process; the port I/O exit round trip through the
- * whole EM + IOM path; rem's speed on a spinning loop inside a VM. Without a
+ * whole EM + IOM path; rem's speed on a spinning loop inside a VM; the
+ * engine per CPU mode (a real-mode guest toggling CR0.PE: the log line of
+ * each mode's first entry, the counters, and under auto with hm picked the
+ * hand-overs between rem and hm). Without a
  * usable /dev/kvm the hm half is skipped and counted (tests/lib/testskip.h)
  * and the rem half runs as always.
  */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +50,10 @@ static cap_result port80(void *user, uint16_t port, unsigned size, bool write, u
 
 static cap_result load(struct guest *g, struct vm *vm)
 {
-    struct loader_params lp = {.kernel_buf = g->code, .kernel_len = g->len,
-                               .format = LOADER_FLAT, .entry = LOADER_ENTRY_PROTECTED};
+    struct loader_params lp = {.kernel_buf = g->code,
+                               .kernel_len = g->len,
+                               .format = LOADER_FLAT,
+                               .entry = LOADER_ENTRY_PROTECTED};
     return loader_load(vm_pgm(vm), vm_cpu(vm, 0), &lp, NULL);
 }
 
@@ -70,8 +76,12 @@ static void guest_create(struct guest *g, enum vm_engine engine, const uint8_t *
     memset(g, 0, sizeof(*g));
     g->code = code;
     g->len = len;
-    struct vm_config c = {.ram_bytes = 4 << 20, .ncpus = 1, .engine = engine,
-                          .log = quiet, .reset_hook = reset_hook, .reset_ctx = g};
+    struct vm_config c = {.ram_bytes = 4 << 20,
+                          .ncpus = 1,
+                          .engine = engine,
+                          .log = quiet,
+                          .reset_hook = reset_hook,
+                          .reset_ctx = g};
     cap_result rc = vm_create(&c, &g->vm);
     ck_assert_msg(CAP_SUCCEEDED(rc), "vm_create: %s", cap_error_peek_message());
     ck_assert_int_eq(iom_register_io(vm_iom(g->vm), 0x80, 1, 0, port80, g, "test"), CAP_OK);
@@ -238,6 +248,87 @@ START_TEST(rem_mips)
 }
 END_TEST
 
+/* Real mode at 0:7c00, toggling CR0.PE around OUTs to port 0x80:
+ *   l: mov eax,cr0; or al,1; mov cr0,eax; out 0x80,al   (protected mode)
+ *      and al,0xfe; mov cr0,eax; out 0x80,al; jmp l     (real mode) */
+static const uint8_t pe_toggle[] = {0x0f, 0x20, 0xc0, 0x0c, 0x01, 0x0f, 0x22, 0xc0, 0xe6, 0x80,
+                                    0x24, 0xfe, 0x0f, 0x22, 0xc0, 0xe6, 0x80, 0xeb, 0xed};
+
+struct log_capture {
+    pthread_mutex_t lock;
+    char text[4096];
+    size_t len;
+};
+
+static void capture(void *ctx, const char *who, enum vm_log_level l, const char *msg)
+{
+    struct log_capture *c = ctx;
+    (void)l;
+    pthread_mutex_lock(&c->lock);
+    int n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s: %s\n", who, msg);
+    if (n > 0 && (size_t)n < sizeof(c->text) - c->len)
+        c->len += (size_t)n;
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* The engine per CPU mode, in a VM: each mode's first entry is logged with
+ * the engine em_engine_for_mode gives it, entries are counted, and under
+ * auto with hm picked (a host with VT-x/AMD-V) the vCPU goes back and forth
+ * between rem (real mode) and hm (protected mode) and the guest runs on. */
+static const enum vm_engine mode_engines[] = {VM_ENGINE_HM, VM_ENGINE_AUTO, VM_ENGINE_REM};
+
+START_TEST(engine_per_mode)
+{
+    enum vm_engine asked = mode_engines[_i];
+    struct log_capture lc = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    struct guest g = {.code = pe_toggle, .len = sizeof(pe_toggle)};
+    struct vm_config c = {
+        .ram_bytes = 4 << 20, .ncpus = 1, .engine = asked, .log = capture, .log_ctx = &lc};
+    cap_result rc = vm_create(&c, &g.vm);
+    ck_assert_msg(CAP_SUCCEEDED(rc), "vm_create: %s", cap_error_peek_message());
+    ck_assert_int_eq(iom_register_io(vm_iom(g.vm), 0x80, 1, 0, port80, &g, "test"), CAP_OK);
+    struct loader_params lp = {.kernel_buf = g.code,
+                               .kernel_len = g.len,
+                               .format = LOADER_FLAT,
+                               .entry = LOADER_ENTRY_REAL};
+    ck_assert_int_eq(loader_load(vm_pgm(g.vm), vm_cpu(g.vm, 0), &lp, NULL), CAP_OK);
+    ck_assert_int_eq(vm_start(g.vm), CAP_OK);
+    wait_outs(&g, 1000);
+    vm_power_off(g.vm);
+    ck_assert_int_eq(vm_wait(g.vm, 5000 * scale()), VM_STATE_POWERED_OFF);
+    enum vm_engine chosen = vm_get_engine(g.vm);
+    char want[128];
+    pthread_mutex_lock(&lc.lock);
+    snprintf(want, sizeof(want), "em: real mode -> %s (first at 0000:00007c00)\n",
+             vm_engine_name(em_engine_for_mode(asked, chosen, EM_MODE_REAL)));
+    ck_assert_msg(strstr(lc.text, want), "no '%s' in:\n%s", want, lc.text);
+    /* where EM first sees it: after the exit that follows the switch */
+    snprintf(want, sizeof(want), "em: protected mode -> %s (first at 0000:0000",
+             vm_engine_name(em_engine_for_mode(asked, chosen, EM_MODE_PROTECTED)));
+    ck_assert_msg(strstr(lc.text, want), "no '%s' in:\n%s", want, lc.text);
+    /* once each, however often the guest switched */
+    ck_assert_ptr_null(strstr(strstr(lc.text, "real mode ->") + 1, "real mode ->"));
+    ck_assert_ptr_null(strstr(strstr(lc.text, "protected mode ->") + 1, "protected mode ->"));
+    ck_assert_ptr_null(strstr(lc.text, "long mode"));
+    pthread_mutex_unlock(&lc.lock);
+    struct stam *st = vm_stam(g.vm);
+    ck_assert_uint_ge(stam_value(st, "/EM/Modes/Real"), 100);
+    ck_assert_uint_ge(stam_value(st, "/EM/Modes/Protected"), 100);
+    ck_assert_uint_eq(stam_value(st, "/EM/Modes/Long"), 0);
+    uint64_t sw = stam_value(st, "/EM/EngineSwitches");
+    if (asked == VM_ENGINE_AUTO && chosen == VM_ENGINE_HM)
+        ck_assert_uint_ge(sw, 100); /* each OUT ends a run in the other mode */
+    else
+        ck_assert_uint_eq(sw, 0);
+    printf("em (%s, picked %s): %llu OUTs, %llu real-mode and %llu protected-mode entries, "
+           "%llu engine switches\n",
+           vm_engine_name(asked), vm_engine_name(chosen), (unsigned long long)outs(&g),
+           (unsigned long long)stam_value(st, "/EM/Modes/Real"),
+           (unsigned long long)stam_value(st, "/EM/Modes/Protected"), (unsigned long long)sw);
+    vm_destroy(g.vm);
+}
+END_TEST
+
 int main(void)
 {
     /* Each control test runs under hm (_i 0) and rem (_i 1). Without a usable
@@ -255,6 +346,9 @@ int main(void)
     tcase_add_loop_test(tc, two_vms_one_process, first, 2);
     tcase_add_loop_test(tc, io_exit_round_trip, first, 2);
     tcase_add_test(tc, rem_mips);
+    /* hm (_i 0) needs KVM; auto (1) and rem (2) run anywhere: auto picks
+     * rem without KVM, and hm with VT-x/AMD-V (the hand-over is tested there) */
+    tcase_add_loop_test(tc, engine_per_mode, first, 3);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

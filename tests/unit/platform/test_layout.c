@@ -212,13 +212,17 @@ START_TEST(test_device_table)
     ck_assert_ptr_null(platform_device_get(platform_device_find(p, "fwcfg"), "e820"));
     free(p);
 
-    /* the optional rows, in their place; a BIOS brings debugcon and vga */
+    /* the optional rows, in their place; a BIOS brings debugcon, vga and
+     * the tablet beside it, at its own slot */
     p = init_ok(64, PLATFORM_FW_BIOS, PLATFORM_DEV_SERIAL | PLATFORM_DEV_DEBUGEXIT);
     ck_assert_str_eq(p->devices[2].name, "serial");
     ck_assert_int_eq(int_of(p, "serial", "iobase"), 0x3f8);
     ck_assert_int_eq(int_of(p, "debugexit", "iobase"), 0xf4);
-    ck_assert_str_eq(p->devices[p->n_devices - 2].name, "debugcon");
-    ck_assert_str_eq(p->devices[p->n_devices - 1].name, "vga");
+    ck_assert_str_eq(p->devices[p->n_devices - 3].name, "debugcon");
+    ck_assert_str_eq(p->devices[p->n_devices - 2].name, "vga");
+    ck_assert_str_eq(p->devices[p->n_devices - 1].name, "virtioinput");
+    ck_assert_int_eq(int_of(p, "virtioinput", "devfn"), PLATFORM_TABLET_DEVFN);
+    ck_assert(platform_device_known("virtioinput"));
     ck_assert(!platform_device_find(p, "serial")->single);
     ck_assert(platform_device_find(p, "rtc")->single);
     free(p);

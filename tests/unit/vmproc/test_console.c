@@ -11,6 +11,7 @@
  */
 #include <check.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,7 +22,9 @@
 #include <capsule/object.h>
 #include <capsule/uuid.h>
 
+#include "console_input.h"
 #include "managed.h"
+#include "pdmdev.h"
 #include "vmproc_test.h"
 
 #define ck_error(expr, code, part)                                                                 \
@@ -281,13 +284,21 @@ START_TEST(test_identity)
     struct fx f;
     fx_up(&f, 0);
     IDisplay *disp = NULL;
+    IKeyboard *kbd = NULL;
+    IMouse *mouse = NULL;
     ck_assert_int_eq(IConsole_GetDisplay(f.con, &disp), CAP_OK);
+    ck_assert_int_eq(IConsole_GetKeyboard(f.con, &kbd), CAP_OK);
+    ck_assert_int_eq(IConsole_GetMouse(f.con, &mouse), CAP_OK);
     IDisplay_Release(disp); /* fx_up's references keep the object */
-    const cap_uuid *iids[] = {&IID_ISession, &IID_IInternalSessionControl, &IID_IConsole,
-                              &IID_IMachineDebugger, &IID_IDisplay};
-    void *ifaces[] = {f.s, f.ctl, f.con, f.dbg, disp};
-    for (size_t i = 0; i < 5; i++)
-        for (size_t j = 0; j < 5; j++) {
+    IKeyboard_Release(kbd);
+    IMouse_Release(mouse);
+    const cap_uuid *iids[] = {&IID_ISession, &IID_IInternalSessionControl,
+                              &IID_IConsole, &IID_IMachineDebugger,
+                              &IID_IDisplay, &IID_IKeyboard,
+                              &IID_IMouse};
+    void *ifaces[] = {f.s, f.ctl, f.con, f.dbg, disp, kbd, mouse};
+    for (size_t i = 0; i < 7; i++)
+        for (size_t j = 0; j < 7; j++) {
             void *out = NULL;
             ck_assert_int_eq(ISession_QueryInterface((ISession *)ifaces[i], iids[j], &out),
                              CAP_OK);
@@ -576,6 +587,80 @@ START_TEST(test_done_progress)
 }
 END_TEST
 
+/* IKeyboard and IMouse (console_input.c) without a VM: arguments are
+ * checked first, then the state. */
+START_TEST(test_input_no_vm)
+{
+    struct fx f;
+    fx_up(&f, 1);
+    IKeyboard *k = NULL;
+    IMouse *m = NULL;
+    ck_assert_int_eq(IConsole_GetKeyboard(f.con, &k), CAP_OK);
+    ck_assert_int_eq(IConsole_GetMouse(f.con, &m), CAP_OK);
+    ck_assert_int_eq(IConsole_GetKeyboard(f.con, NULL), CAP_E_POINTER);
+    ck_assert_int_eq(IConsole_GetMouse(f.con, NULL), CAP_E_POINTER);
+    int32_t codes[] = {0x1e, 0x9e, 256};
+    uint32_t stored = 7;
+    ck_error(IKeyboard_PutScancodes(k, 2, codes, &stored), CAP_E_INVALID_VM_STATE,
+             "cannot type into a VM that is starting");
+    ck_assert_uint_eq(stored, 0);
+    ck_error(IKeyboard_PutScancodes(k, 3, codes, &stored), CAP_E_INVALIDARG,
+             "scancode 2 is 256: a scancode is a byte");
+    ck_error(IKeyboard_PutScancodes(k, 4097, codes, &stored), CAP_E_INVALIDARG,
+             "4097 scancodes in one call: at most 4096");
+    ck_assert_int_eq(IKeyboard_PutScancodes(k, 2, codes, NULL), CAP_E_POINTER);
+    ck_error(IKeyboard_PutScancode(k, -1), CAP_E_INVALIDARG, "is -1");
+    ck_error(IKeyboard_PutScancode(k, 0x1c), CAP_E_INVALID_VM_STATE, "cannot type into");
+    ck_error(IKeyboard_PutString(k, "ok"), CAP_E_INVALID_VM_STATE, "cannot type into");
+    ck_error(IKeyboard_PutString(k, "d\xc3\xa9j\xc3\xa0"), CAP_E_INVALIDARG,
+             "character 2 of the text (byte 0xc3) is typed by no key");
+    char *big = malloc(1026);
+    memset(big, 'a', 1025);
+    big[1025] = '\0';
+    ck_error(IKeyboard_PutString(k, big), CAP_E_INVALIDARG, "1025 characters: at most 1024");
+    free(big);
+    ck_assert_int_eq(IKeyboard_PutString(k, NULL), CAP_E_POINTER);
+    ck_error(IKeyboard_PutCAD(k), CAP_E_INVALID_VM_STATE, "cannot type into");
+    ck_error(IKeyboard_ReleaseKeys(k), CAP_E_INVALID_VM_STATE, "cannot type into");
+    cap_bool yes = CAP_TRUE;
+    ck_error(IMouse_GetRelativeSupported(m, &yes), CAP_E_INVALID_VM_STATE,
+             "cannot ask about the mouse of a VM that is starting");
+    ck_assert_int_eq(yes, CAP_FALSE);
+    ck_assert_int_eq(IMouse_GetAbsoluteSupported(m, NULL), CAP_E_POINTER);
+    ck_error(IMouse_PutMouseEvent(m, 1, 1, 0, 0, MouseButtonState_LeftButton),
+             CAP_E_INVALID_VM_STATE, "cannot move the mouse of a VM that is starting");
+    ck_error(IMouse_PutMouseEvent(m, 1, 1, 0, 0, 0x20), CAP_E_INVALIDARG, "buttonState 0x20");
+    ck_error(IMouse_PutMouseEvent(m, 1, 1, 0, -1, 0), CAP_E_NOT_SUPPORTED, "no horizontal wheel");
+    ck_error(IMouse_PutMouseEventAbsolute(m, 1, 1, 0, 0, 0), CAP_E_INVALID_VM_STATE,
+             "cannot move the mouse of");
+    IDisplay *disp = NULL;
+    ck_assert_int_eq(IConsole_GetDisplay(f.con, &disp), CAP_OK);
+    ck_error(IDisplay_SetVideoModeHint(disp, 0, CAP_TRUE, CAP_FALSE, 0, 0, 800, 600, 32),
+             CAP_E_INVALID_VM_STATE, "cannot read the screen of a VM that is starting");
+    ck_error(IDisplay_InvalidateAndUpdate(disp), CAP_E_INVALID_VM_STATE, "cannot read the screen");
+    IDisplay_Release(disp);
+    IMouse_Release(m);
+    IKeyboard_Release(k);
+    fx_down(&f);
+}
+END_TEST
+
+/* IMouse's pixels on the tablet's axis. */
+START_TEST(test_input_to_abs)
+{
+    ck_assert_uint_eq(console_input_to_abs(1, 800), 0);
+    ck_assert_uint_eq(console_input_to_abs(800, 800), PDM_MOUSE_ABS_MAX);
+    ck_assert_uint_eq(console_input_to_abs(2, 3), (PDM_MOUSE_ABS_MAX + 1) / 2); /* the middle */
+    ck_assert_uint_eq(console_input_to_abs(400, 800), 0x3feb); /* 399 * 0x7fff / 799, rounded */
+    ck_assert_uint_eq(console_input_to_abs(0, 800), 0);        /* beyond: the edges */
+    ck_assert_uint_eq(console_input_to_abs(INT32_MIN, 800), 0);
+    ck_assert_uint_eq(console_input_to_abs(801, 800), PDM_MOUSE_ABS_MAX);
+    ck_assert_uint_eq(console_input_to_abs(INT32_MAX, 800), PDM_MOUSE_ABS_MAX);
+    ck_assert_uint_eq(console_input_to_abs(1, 1), 0); /* a screen of one pixel */
+    ck_assert_uint_eq(console_input_to_abs(5, 0), 0); /* or none */
+}
+END_TEST
+
 /* ---- a VM behind the console ---------------------------------------------------------------- */
 
 START_TEST(test_console_drives_vm)
@@ -598,7 +683,30 @@ START_TEST(test_console_drives_vm)
              "the machine has no display");
     ck_error(IDisplay_GetScreenResolution(disp, 1, &w, &h, &bpp, &x, &y), CAP_E_INVALIDARG,
              "no screen 1");
+    ck_error(IDisplay_SetVideoModeHint(disp, 0, CAP_TRUE, CAP_FALSE, 0, 0, 800, 600, 32),
+             CAP_E_NOT_SUPPORTED, "the machine has no display");
+    ck_error(IDisplay_InvalidateAndUpdate(disp), CAP_E_NOT_SUPPORTED, "no display");
     IDisplay_Release(disp);
+    /* Its keyboard and mouse (the i8042; this guest reads neither, input.sh
+     * has one that does): what fits the controller is taken, the mouse
+     * is there and takes events, there is no tablet. */
+    IKeyboard *k = NULL;
+    IMouse *m = NULL;
+    ck_assert_int_eq(IConsole_GetKeyboard(f.con, &k), CAP_OK);
+    ck_assert_int_eq(IConsole_GetMouse(f.con, &m), CAP_OK);
+    int32_t codes[] = {0x1e, 0x9e};
+    uint32_t stored = 0;
+    ck_assert_int_eq(IKeyboard_PutScancodes(k, 2, codes, &stored), CAP_OK);
+    ck_assert_uint_eq(stored, 2);
+    ck_assert_int_eq(IKeyboard_PutString(k, "Hi"), CAP_OK); /* 8 bytes in all: 13 fit unread */
+    cap_bool yes = CAP_FALSE;
+    ck_assert_int_eq(IMouse_GetRelativeSupported(m, &yes), CAP_OK);
+    ck_assert_int_eq(yes, CAP_TRUE);
+    ck_assert_int_eq(IMouse_GetAbsoluteSupported(m, &yes), CAP_OK);
+    ck_assert_int_eq(yes, CAP_FALSE);
+    ck_assert_int_eq(IMouse_PutMouseEvent(m, 3, -4, 1, 0, MouseButtonState_WheelUp), CAP_OK);
+    ck_error(IMouse_PutMouseEventAbsolute(m, 10, 10, 0, 0, 0), CAP_E_NOT_SUPPORTED,
+             "no absolute pointing device (no tablet)");
 
     ExecutionEngine e = ExecutionEngine_Auto;
     ck_assert_int_eq(IMachineDebugger_GetExecutionEngine(f.dbg, &e), CAP_OK);
@@ -639,6 +747,11 @@ START_TEST(test_console_drives_vm)
     ck_assert_int_eq(machine_state(&f), MachineState_Paused);
     ck_error(IConsole_Pause(f.con), CAP_E_INVALID_VM_STATE, "cannot pause a VM that is paused");
     ck_assert_int_eq(IMachineDebugger_GetExecutionEngine(f.dbg, &e), CAP_OK); /* paused is fine */
+    ck_error(IKeyboard_PutScancodes(k, 2, codes, &stored), CAP_E_INVALID_VM_STATE,
+             "cannot type into a VM that is paused");
+    ck_assert_int_eq(IMouse_PutMouseEvent(m, 1, 1, 0, 0, 0), CAP_OK); /* the mouse coalesces */
+    IMouse_Release(m);
+    IKeyboard_Release(k);
     ck_assert_int_eq(IConsole_Resume(f.con), CAP_OK);
     ck_error(IConsole_Resume(f.con), CAP_E_INVALID_VM_STATE, "cannot resume a VM that is running");
     ck_assert_int_eq(IConsole_Reset(f.con), CAP_OK);
@@ -760,7 +873,8 @@ Suite *console_suite(void)
     Suite *s = suite_create("console");
     VT_CASE(s, "session", 0, test_session_unlocked, test_identity, test_assign_machine,
             test_finish_once, test_end_power_up);
-    VT_CASE(s, "no_vm", 0, test_console_no_vm, test_debugger_no_vm, test_done_progress);
+    VT_CASE(s, "no_vm", 0, test_console_no_vm, test_debugger_no_vm, test_input_no_vm,
+            test_input_to_abs, test_done_progress);
     VT_CASE(s, "vm", VT_TIMEOUT, test_console_drives_vm, test_power_up_fails);
     TCase *tc = tcase_create("vm_ends");
     tcase_set_timeout(tc, VT_TIMEOUT);
