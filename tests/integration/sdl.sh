@@ -21,8 +21,9 @@
 #    `controlvm screenshotpng`, tesseract reads the guest's banner in it;
 #    keys typed with xdotool reach the guest (COM1 echoes them); Right Ctrl
 #    is the host key (Right Ctrl+a reaches the guest as 'a', Left Ctrl+b as
-#    ^B); a click grabs the mouse (the title says how to release it), Right
-#    Ctrl releases it; "[Paused]" while paused; closing the window presses
+#    ^B); resized by the user to 1440x800 the window shows the picture
+#    scaled twice; a click grabs the mouse (no tablet driver in the guest;
+#    the title says how to release it), Right Ctrl releases it; "[Paused]" while paused; closing the window presses
 #    the ACPI power button, and as SeaBIOS ignores it the VM is powered off
 #    CAPSULE_VM_CLOSE_WAIT (2) s later, said in the VM's log.
 set -u
@@ -191,7 +192,22 @@ typed() {
 poll 10 typed && pass "the typed text is on the guest's screen (OCR: 'type> hello')" ||
     fail "OCR finds no 'type> hello': $(tr '\n' '|' <"$tmp/ocr2.txt")"
 
-# the mouse: no tablet here, so a click grabs it; the host key releases it
+# the user resizes the window: the picture is scaled to it (twice the size:
+# every guest pixel a 2x2 block, which -sample 50% takes back)
+xdo windowsize "$wid" 1440 800
+is_1440() { read -r w h x y <<<"$(geom)"; [ "$w" = 1440 ] && [ "$h" = 800 ]; }
+scaled() {
+    is_1440 || return 1
+    run controlvm kbd screenshotpng "$tmp/guest.png"
+    DISPLAY=$X xwd -root -silent | convert xwd:- -crop "${w}x$h+$x+$y" +repage -sample 50% "$tmp/half.png"
+    diff=$(compare -metric AE "$tmp/guest.png" "$tmp/half.png" null: 2>&1)
+    [ "${diff%% *}" -lt $((720 * 400 / 100)) ] 2>/dev/null
+}
+poll 10 scaled && pass "resized by the user to 1440x800, the window shows the guest scaled ($diff pixels differ at half size)" ||
+    fail "the resized window (${w}x$h) does not show the guest scaled: $diff"
+
+# the mouse: the tablet's guest driver is not there (SeaBIOS), so a click
+# grabs it; the host key releases it
 xdo click 1
 poll 5 has_win '^kbd \[Running\] - Capsule - Right Ctrl releases the mouse$' &&
     pass "a click grabs the mouse: the title says 'Right Ctrl releases the mouse'" ||
