@@ -142,6 +142,13 @@ st=$?
     fail "close without ACPI: exit $st; log: $(tail -3 "$tmp/noacpi.log")"
 
 # --- startvm --type sdl through the service -------------------------------------------
+# a DISPLAY with no X server behind it: the VM process says so, startvm fails
+bad=
+for d in $(seq 191 250); do
+    [ -e "/tmp/.X$d-lock" ] || [ -e "/tmp/.X11-unix/X$d" ] || { bad=:$d; break; }
+done
+DISPLAY=$bad expect 1 "cannot open the VM window: .*DISPLAY is $bad" startvm kbd --type sdl
+expect_mr kbd VMState '"poweroff"'
 t0=$(ms)
 DISPLAY=$X ok startvm kbd --type sdl
 log=$(mr kbd LogFldr | tr -d '"')/capsule-vm.log

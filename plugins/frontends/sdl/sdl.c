@@ -438,13 +438,17 @@ static bool open_window(struct sdlfe *s)
      * threads and memory stay behind in the VM process */
     SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "software", SDL_HINT_DEFAULT);
     if (SDL_Init(SDL_INIT_VIDEO)) {
-        const char *display = getenv("DISPLAY");
+        const char *display = getenv("DISPLAY"), *driver = getenv("SDL_VIDEODRIVER");
+        char what[128];
         if (display && *display)
-            snprintf(s->init_error, sizeof(s->init_error), "%s (DISPLAY is %s)", SDL_GetError(),
-                     display);
+            snprintf(what, sizeof(what), "DISPLAY is %s", display);
         else
-            snprintf(s->init_error, sizeof(s->init_error), "%s (DISPLAY is not set)",
-                     SDL_GetError());
+            snprintf(what, sizeof(what), "DISPLAY is not set");
+        if (driver && *driver) /* the user's choice: SDL's own words */
+            snprintf(s->init_error, sizeof(s->init_error), "%s (%s)", SDL_GetError(), what);
+        else
+            snprintf(s->init_error, sizeof(s->init_error),
+                     "no X11 or Wayland display to open it on (%s)", what);
         return false;
     }
     char title[256];
