@@ -468,7 +468,10 @@ struct pdm *vm_pdm(struct vm *vm) { return vm->pdm; }
 struct iom *vm_iom(struct vm *vm) { return vm->iom; }
 struct tm_clock *vm_tm(struct vm *vm) { return vm->tm; }
 enum vm_engine vm_get_engine(struct vm *vm) { return vm->engine; }
-const char *vm_name(struct vm *vm) { return vm->name; }
+const char *vm_name(struct vm *vm)
+{
+    return vm->name;
+}
 
 struct cpum_cpu *vm_cpu(struct vm *vm, unsigned id)
 {

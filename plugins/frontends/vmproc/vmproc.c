@@ -371,11 +371,10 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     p->opts = *o;
     p->frontend = vmproc_find_frontend(o->frontend);
     char names[64];
-    cap_result rc = p->frontend
-                        ? CAP_OK
-                        : cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
-                                        "unknown frontend '%s' (known: %s)", o->frontend,
-                                        vmproc_frontend_names(names, sizeof(names)));
+    cap_result rc = p->frontend ? CAP_OK
+                                : cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                                                "unknown frontend '%s' (known: %s)", o->frontend,
+                                                vmproc_frontend_names(names, sizeof(names)));
     if (CAP_SUCCEEDED(rc))
         rc = build_device_list(p);
     build_drive_list(p);
