@@ -68,10 +68,15 @@ struct sdlfe_size {
     bool user_sized;
 };
 
+/* The smallest window the guest's resolution makes (a tiny mode, such as
+ * an unprogrammed VGA's, is shown scaled in it). */
+#define SDLFE_MIN_W 320u
+#define SDLFE_MIN_H 200u
+
 /* The guest's picture is now pw x ph: true with *w, *h the window's new
  * size (the picture's, shrunk with its aspect kept to fit max_w x max_h,
- * the desktop, when these are not 0), false when the user sized the
- * window (it keeps its size). */
+ * the desktop, when these are not 0, and at least SDLFE_MIN_W x
+ * SDLFE_MIN_H), false when the user sized the window (it keeps its size). */
 bool sdlfe_size_guest(struct sdlfe_size *s, unsigned pw, unsigned ph, unsigned max_w,
                       unsigned max_h, unsigned *w, unsigned *h);
 /* The window now has size w x h: a size the frontend did not set was the

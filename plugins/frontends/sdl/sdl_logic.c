@@ -135,6 +135,10 @@ bool sdlfe_size_guest(struct sdlfe_size *s, unsigned pw, unsigned ph, unsigned m
         *w = (unsigned)r.w;
         *h = (unsigned)r.h;
     }
+    if (*w < SDLFE_MIN_W)
+        *w = SDLFE_MIN_W;
+    if (*h < SDLFE_MIN_H)
+        *h = SDLFE_MIN_H;
     s->set_w = *w;
     s->set_h = *h;
     return true;

@@ -143,6 +143,11 @@ START_TEST(test_window_size)
     ck_assert_uint_eq(w, 933);
     ck_assert(sdlfe_size_guest(&s, 2048, 1536, 0, 0, &w, &h)); /* desktop unknown */
     ck_assert(w == 2048 && h == 1536);
+    /* a tiny mode (an unprogrammed VGA's 9x1): the smallest window */
+    ck_assert(sdlfe_size_guest(&s, 9, 1, 1024, 768, &w, &h));
+    ck_assert(w == SDLFE_MIN_W && h == SDLFE_MIN_H);
+    ck_assert(sdlfe_size_guest(&s, 320, 100, 1024, 768, &w, &h));
+    ck_assert(w == 320 && h == SDLFE_MIN_H);
     /* the user resizes: from then on the window keeps its size */
     sdlfe_size_window(&s, 1000, 600);
     ck_assert(s.user_sized);
