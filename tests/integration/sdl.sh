@@ -130,7 +130,7 @@ grep -q "the machine has no display" "$tmp/solo.log" ||
 
 # without ACPI (--no-device acpipm) closing the window powers off at once
 DISPLAY=$X "$B/bin/capsule-vm" --display sdl --name noacpi --kernel "$P/acpi_button.bin" \
-    --engine rem --serial none --no-device acpipm >"$tmp/noacpi.log" 2>&1 &
+    --engine rem --serial "file:$tmp/noacpi.com1" --no-device acpipm >"$tmp/noacpi.log" 2>&1 &
 noacpi=$!
 poll 20 has_win '^noacpi \[Running\] - Capsule$' || fail "no window 'noacpi [Running] - Capsule'"
 DISPLAY=$X "$XCLOSE" "$(win '^noacpi ')" 2>&1 | sed 's/^/     /'
