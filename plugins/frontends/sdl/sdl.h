@@ -23,6 +23,11 @@
  *  - SIGINT, SIGTERM and SIGHUP power the VM off (as headless).
  * attach fails with "cannot open the VM window: ..." when SDL cannot open
  * a window (no DISPLAY): capsule-vm exits as for any setup failure.
+ *
+ * Not handled yet: when the X server goes away, Xlib ends the process
+ * (status 1) without powering the VM off - as VirtualBox's VM window
+ * process ends. Catching it needs every X connection SDL opens, one of
+ * which (its wake-up connection) SDL does not show.
  */
 #ifndef PLUGINS_FRONTENDS_SDL_H
 #define PLUGINS_FRONTENDS_SDL_H
