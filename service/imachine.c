@@ -39,6 +39,7 @@
 #include "session_machine.h"
 #include "storage.h"
 #include "vmlaunch.h"
+#include "vrdeserver.h"
 
 #define IFACE "IMachine"
 
@@ -287,16 +288,31 @@ static cap_result m_GetSerialPorts(IMachine *self, uint32_t *n, ISerialPort ***o
     return CAP_OK;
 }
 
+/* begin_get's check alone, for the getters of the machine's part objects. */
+static cap_result readable(struct machine_obj *m)
+{
+    cap_result rc = begin_get(m);
+    if (CAP_SUCCEEDED(rc))
+        svc_core_unlock(m->core);
+    return rc;
+}
+
 static cap_result m_GetSerialPort(IMachine *self, uint32_t slot, ISerialPort **out)
 {
     struct machine_obj *m = impl(self);
     if (!out)
         return CAP_E_POINTER;
-    cap_result rc = begin_get(m);
-    if (CAP_FAILED(rc))
-        return rc;
-    svc_core_unlock(m->core);
-    return serialport_create(m, slot, out);
+    cap_result rc = readable(m);
+    return CAP_FAILED(rc) ? rc : serialport_create(m, slot, out);
+}
+
+static cap_result m_GetVRDEServer(IMachine *self, IVRDEServer **out)
+{
+    struct machine_obj *m = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    cap_result rc = readable(m);
+    return CAP_FAILED(rc) ? rc : vrdeserver_create(m, out);
 }
 
 static cap_result m_GetExtraDataKeys(IMachine *self, uint32_t *n, char ***out)
@@ -820,6 +836,7 @@ const struct IMachineVtbl imachine_vtbl = {
     .GetSessionPID = m_GetSessionPID,
     .GetExtraDataKeys = m_GetExtraDataKeys,
     .GetSerialPort = m_GetSerialPort,
+    .GetVRDEServer = m_GetVRDEServer,
     .LockMachine = m_LockMachine,
     .LaunchVMProcess = m_LaunchVMProcess,
     .SaveSettings = m_SaveSettings,

@@ -53,31 +53,16 @@ static uint32_t sp_Release(ISerialPort *self)
     return n;
 }
 
-/* Locks and returns the slot's settings for reading (NULL: error set). */
+/* Locks and returns the slot's settings (NULL: error set, unlocked). */
 static struct serial_cfg *begin(struct serialport *p, int write, cap_result *rc)
 {
-    svc_core_lock(p->m->core);
-    struct machine *sh = p->m->machine;
-    if (p->m->kind == MACHINE_PRIMARY && !sh->accessible) {
-        *rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, "ISerialPort",
-                            "the machine is inaccessible");
-    } else if (write && !machine_obj_mutable_locked(p->m)) {
-        *rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, "ISerialPort",
-                            "the machine is not mutable: lock it with a write-lock session and "
-                            "change the session's machine");
-    } else {
-        *rc = CAP_OK;
-        return &p->m->cfg.serial[p->slot];
-    }
-    svc_core_unlock(p->m->core);
-    return NULL;
+    *rc = machine_obj_part_begin(p->m, write, "ISerialPort");
+    return CAP_SUCCEEDED(*rc) ? &p->m->cfg.serial[p->slot] : NULL;
 }
 
 static void end(struct serialport *p, int changed)
 {
-    if (changed)
-        p->m->modified = 1;
-    svc_core_unlock(p->m->core);
+    machine_obj_part_end(p->m, changed);
 }
 
 static cap_result sp_GetSlot(ISerialPort *self, uint32_t *out)

@@ -90,6 +90,30 @@ int machine_obj_mutable_locked(struct machine_obj *o)
            (p->lock_type == LockType_Write || p->lock_type == LockType_VM);
 }
 
+cap_result machine_obj_part_begin(struct machine_obj *o, int write, const char *iface)
+{
+    cap_result rc;
+    svc_core_lock(o->core);
+    if (o->kind == MACHINE_PRIMARY && !o->machine->accessible)
+        rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, iface,
+                           "the machine is inaccessible");
+    else if (write && !machine_obj_mutable_locked(o))
+        rc = cap_error_set(CAP_E_INVALID_OBJECT_STATE, SVC_COMPONENT, iface,
+                           "the machine is not mutable: lock it with a write-lock session and "
+                           "change the session's machine");
+    else
+        return CAP_OK;
+    svc_core_unlock(o->core);
+    return rc;
+}
+
+void machine_obj_part_end(struct machine_obj *o, int changed)
+{
+    if (changed)
+        o->modified = 1;
+    svc_core_unlock(o->core);
+}
+
 /* ---- ending a lock ------------------------------------------------------------ */
 
 /* Ends p's write lock (lock held): the references to drop go to *r;

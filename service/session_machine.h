@@ -38,6 +38,14 @@ void session_machine_destroy(struct session_machine *sm);
  * accessible), or a session machine whose lock is still held. */
 int machine_obj_mutable_locked(struct machine_obj *o);
 
+/* For the objects that are views on part of a machine's settings
+ * (ISerialPort, IVRDEServer): locks o's core and returns CAP_OK, or leaves
+ * it unlocked and returns CAP_E_INVALID_OBJECT_STATE (error info naming
+ * `iface`) when the machine is inaccessible or, for a write, not mutable.
+ * machine_obj_part_end unlocks, marking the settings modified if `changed`. */
+cap_result machine_obj_part_begin(struct machine_obj *o, int write, const char *iface);
+void machine_obj_part_end(struct machine_obj *o, int changed);
+
 /* lockMachine of machine p (any of its objects) for `session`. */
 cap_result session_machine_lock(struct machine *p, ISession *session, LockType type);
 /* CAP_OK when `session` is an unlocked session (else a message saying so). */

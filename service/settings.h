@@ -77,6 +77,18 @@ struct attachment_cfg {
     cap_uuid medium;
 };
 
+/* The remote display server (IVRDEServer, settings_vrde.c): its
+ * properties as text, never NULL once initialised; each one checked by
+ * settings_vrde_set. */
+#define SETTINGS_VRDE_PORT_DEFAULT "5900"
+#define SETTINGS_VRDE_PASSWORD_MAX 255u
+struct vrde_cfg {
+    cap_bool enabled;
+    char *ports;    /* "TCP/Ports": one port, 0..65535 (0: a free one) */
+    char *address;  /* "TCP/Address": a numeric IPv4 address, "": 127.0.0.1 */
+    char *password; /* "VNCPassword": "" for none */
+};
+
 /* Every setting a machine's setters change (what discardSettings resets). */
 struct machine_cfg {
     char *name;
@@ -102,6 +114,7 @@ struct machine_cfg {
     uint32_t n_ctls;
     struct attachment_cfg *atts; /* in the order they were attached */
     uint32_t n_atts;
+    struct vrde_cfg vrde;
 };
 
 /* The whole content of a machine settings file. */
@@ -155,6 +168,24 @@ void machine_cfg_clear(struct machine_cfg *cfg);
 cap_result machine_cfg_check(const struct machine_cfg *cfg);
 void machine_file_clear(struct machine_file *mf);
 void global_file_clear(struct global_file *gf);
+
+/* --- the remote display server (settings_vrde.c) ----------------------- */
+
+/* The property names, NULL-terminated: TCP/Ports, TCP/Address, VNCPassword. */
+extern const char *const settings_vrde_keys[];
+/* Defaults (off, port SETTINGS_VRDE_PORT_DEFAULT); CAP_E_OUTOFMEMORY. */
+cap_result settings_vrde_init(struct vrde_cfg *c);
+/* dst is overwritten (not cleared first); CAP_E_OUTOFMEMORY leaves it for
+ * settings_vrde_clear. */
+cap_result settings_vrde_copy(struct vrde_cfg *dst, const struct vrde_cfg *src);
+void settings_vrde_clear(struct vrde_cfg *c);
+/* The property's value, NULL for an unknown key. */
+const char *settings_vrde_get(const struct vrde_cfg *c, const char *key);
+/* Checks and sets a property (value NULL or "": its default);
+ * CAP_E_INVALIDARG naming the key and the problem. */
+cap_result settings_vrde_set(struct vrde_cfg *c, const char *key, const char *value);
+/* TCP/Ports as a number, -1 if it is not one. */
+int settings_vrde_port(const struct vrde_cfg *c);
 
 /* --- storage (settings_storage.c) ------------------------------------- */
 

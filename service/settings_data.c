@@ -47,6 +47,7 @@ cap_result machine_cfg_init(struct machine_cfg *cfg)
         cfg->serial[i].path = cap_str_dup("");
         ok = ok && cfg->serial[i].path;
     }
+    ok = ok && CAP_SUCCEEDED(settings_vrde_init(&cfg->vrde));
     if (!ok) {
         machine_cfg_clear(cfg);
         return oom();
@@ -66,6 +67,7 @@ void machine_cfg_clear(struct machine_cfg *cfg)
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++)
         cap_str_free(cfg->serial[i].path);
     settings_storage_clear(cfg);
+    settings_vrde_clear(&cfg->vrde);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -88,6 +90,8 @@ cap_result machine_cfg_copy(struct machine_cfg *dst, const struct machine_cfg *s
         c.serial[i].path = cap_str_dup(src->serial[i].path);
         ok = ok && c.serial[i].path;
     }
+    if (CAP_FAILED(settings_vrde_copy(&c.vrde, &src->vrde))) /* every field owned or NULL */
+        ok = 0;
     if (!ok || CAP_FAILED(settings_storage_copy(&c, src))) {
         machine_cfg_clear(&c);
         return oom();

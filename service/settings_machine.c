@@ -14,6 +14,7 @@
  *         </Boot>
  *         <SerialPort slot="0" enabled="true" ioBase="0x3f8" irq="4"
  *                     mode="file" path="/tmp/serial.log"/>
+ *         <RemoteDisplay enabled="true">...</RemoteDisplay>  (settings_vrde.c)
  *       </Hardware>
  *       <StorageControllers>                        (VirtualBox's form)
  *         <StorageController name="SATA" type="AHCI" PortCount="30" Bootable="true">
@@ -186,6 +187,9 @@ static cap_result parse_hardware(const char *f, const struct xml_node *hw, struc
                 return rc;
         } else if (!strcmp(n->name, "Firmware")) {
             if (CAP_FAILED(rc = parse_firmware(f, n, cfg)))
+                return rc;
+        } else if (!strcmp(n->name, "RemoteDisplay")) {
+            if (CAP_FAILED(rc = settings_vrde_parse(f, n, &cfg->vrde)))
                 return rc;
         } else {
             return xml_error(f, n, "unknown element <%s> in <Hardware>", n->name);
@@ -475,6 +479,7 @@ static void format_hardware(struct xml_writer *w, const struct machine_cfg *c)
         xw_attr(w, "path", s->path);
         xw_raw(w, "/>\n");
     }
+    settings_vrde_format(w, &c->vrde);
     w->depth--;
     xw_indent(w);
     xw_raw(w, "</Hardware>\n");

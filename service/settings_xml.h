@@ -79,5 +79,10 @@ char *xw_finish(struct xml_writer *w, size_t *len);
 struct kv_list;
 cap_result settings_parse_extra(const char *file, const struct xml_node *ed, struct kv_list *out);
 void settings_format_extra(struct xml_writer *w, const struct kv_list *extra);
+/* <RemoteDisplay> (settings_vrde.c): read into c / written from c
+ * (nothing while all is at its defaults). */
+struct vrde_cfg;
+cap_result settings_vrde_parse(const char *file, const struct xml_node *rd, struct vrde_cfg *c);
+void settings_vrde_format(struct xml_writer *w, const struct vrde_cfg *c);
 
 #endif /* CAPSULE_SVC_SETTINGS_XML_H */

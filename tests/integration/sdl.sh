@@ -80,20 +80,12 @@ st=$?
     pass "capsule-vm --display qt: exit 2, the known frontends listed" ||
     fail "capsule-vm --display qt: exit $st: $(cat "$tmp/bad.out")"
 
-# --- an X server ----------------------------------------------------------------------
-n=
-for d in $(seq 90 190); do
-    [ -e "/tmp/.X$d-lock" ] || [ -e "/tmp/.X11-unix/X$d" ] && continue
-    n=$d
-    break
-done
-[ -n "$n" ] || { fail "no free X display number in 90..190"; finish; }
-Xvfb ":$n" -screen 0 1024x768x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+# --- an X server (it picks a free display number) -------------------------------------
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$tmp/xdisplay" >"$tmp/xvfb.log" 2>&1 &
 xvfb=$!
 on_exit() { kill "$xvfb" 2>/dev/null; wait "$xvfb" 2>/dev/null; }
-X=":$n"
-poll 10 env DISPLAY=$X xdotool getdisplaygeometry >/dev/null 2>&1 ||
-    { fail "Xvfb $X did not start: $(cat "$tmp/xvfb.log")"; finish; }
+poll 10 grep -qE '^[0-9]+' "$tmp/xdisplay" || { fail "Xvfb did not start: $(cat "$tmp/xvfb.log")"; finish; }
+X=":$(head -1 "$tmp/xdisplay")"
 xdo() { DISPLAY=$X xdotool "$@"; }
 # win TITLE-REGEX: the id of the window with that name, if any
 win() { xdo search --name "$1" 2>/dev/null | head -1; }

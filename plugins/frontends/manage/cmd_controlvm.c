@@ -15,7 +15,9 @@
  * first DVD drive (in the order of its attachments) as storageattach does
  * on a running machine (cli_dvd_mount); none ejects. screenshotpng writes
  * the screen as IConsole's display gives it (takeScreenShotToArray, PNG) to
- * FILE.
+ * FILE. vrde on|off starts or stops the VM process's remote display server
+ * now (IConsole's VRDEServerEnabled; the saved setting stays) and says the
+ * port it listens on.
  *
  * The keyboard (IConsole's keyboard): keyboardputscancode sends bytes given
  * in hex, keyboardputstring types its arguments joined by spaces,
@@ -51,6 +53,7 @@ enum action {
     ACT_KEYBOARDPUTSTRING,
     ACT_KEYBOARDPUTFILE,
     ACT_SETVIDEOMODEHINT,
+    ACT_VRDE,
 };
 
 static const struct cli_choice actions[] = {
@@ -73,6 +76,8 @@ static const struct cli_choice actions[] = {
     [ACT_KEYBOARDPUTFILE] = {"keyboardputfile", "FILE: type the text of FILE (newlines as Enter)"},
     [ACT_SETVIDEOMODEHINT] = {"setvideomodehint", "W H BPP [DISPLAY [ENABLED [X Y]]]: ask the\n"
                                                   "guest to switch the screen to a mode"},
+    [ACT_VRDE] = {"vrde", "on|off: start or stop the remote display server\n"
+                          "(VNC) now; the saved setting stays"},
     {NULL, NULL},
 };
 
@@ -92,7 +97,7 @@ static const struct cli_arg controlvm_args[] = {
                  "the action's arguments: dvdattach's image, or none;\n"
                  "screenshotpng's PNG file; keyboardputscancode's bytes;\n"
                  "keyboardputstring's words; keyboardputfile's file;\n"
-                 "setvideomodehint's mode"),
+                 "setvideomodehint's mode; vrde's on or off"),
     CLI_ARGS_END,
 };
 
@@ -280,6 +285,22 @@ static cap_result set_video_mode_hint(struct cli_vm *vm, const struct cli_rest *
     return rc;
 }
 
+/* vrde on|off: the server in the VM process, now. */
+static cap_result vrde(struct cli_vm *vm, const char *onoff)
+{
+    int on = !strcmp(onoff, "on");
+    int32_t port = 0;
+    vm->what = "IConsole::VRDEServerEnabled";
+    cap_result rc = IConsole_SetVRDEServerEnabled(vm->console, on ? CAP_TRUE : CAP_FALSE);
+    if (CAP_SUCCEEDED(rc) && on) {
+        vm->what = "IConsole::VRDEServerPort";
+        rc = IConsole_GetVRDEServerPort(vm->console, &port);
+        if (CAP_SUCCEEDED(rc))
+            printf("VRDE server listening on port %d\n", (int)port);
+    }
+    return rc;
+}
+
 static cap_result act(struct cli_vm *vm, void *arg)
 {
     IProgress *progress = NULL;
@@ -310,6 +331,8 @@ static cap_result act(struct cli_vm *vm, void *arg)
         return put_file(vm, a->arg);
     case ACT_SETVIDEOMODEHINT:
         return set_video_mode_hint(vm, &a->args);
+    case ACT_VRDE:
+        return vrde(vm, a->arg);
     case ACT_ACPISLEEPBUTTON:
         vm->what = "acpisleepbutton";
         return cap_error_set(CAP_E_NOTIMPL, "capsule", "IConsole",
@@ -367,7 +390,11 @@ static int run_controlvm(struct cli_ctx *ctx, void *args)
         return cli_usage(ctx, "dvdattach: the image (FILE) or none is missing");
     if (a->action == ACT_SCREENSHOTPNG && !a->arg)
         return cli_usage(ctx, "screenshotpng: the PNG file (FILE) is missing");
-    if (a->action != ACT_DVDATTACH && a->action != ACT_SCREENSHOTPNG && !many && a->arg)
+    if (a->action == ACT_VRDE && (!a->arg || (strcmp(a->arg, "on") && strcmp(a->arg, "off"))))
+        return cli_usage(ctx, "vrde: on or off%s%s%s", a->arg ? " (not '" : " is missing",
+                         a->arg ? a->arg : "", a->arg ? "')" : "");
+    if (a->action != ACT_DVDATTACH && a->action != ACT_SCREENSHOTPNG && a->action != ACT_VRDE &&
+        !many && a->arg)
         return cli_usage(ctx, "%s takes no argument ('%s')", actions[a->action].name, a->arg);
     if (!many && a->args.n > 1)
         return cli_usage(ctx, "%s takes one argument ('%s' is one too many)",
@@ -381,7 +408,8 @@ static int run_controlvm(struct cli_ctx *ctx, void *args)
 const struct cli_cmd cli_cmd_controlvm = {
     .name = "controlvm",
     .help = "pause, resume, reset, power off or press the power button of a running machine, "
-            "change its DVD, take a screenshot, type into it or hint a video mode",
+            "change its DVD, take a screenshot, type into it, hint a video mode or switch its "
+            "remote display",
     .args = controlvm_args,
     .args_size = sizeof(struct controlvm_args),
     .run = run_controlvm,

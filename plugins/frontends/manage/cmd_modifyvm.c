@@ -3,7 +3,8 @@
  * [--cpus N] [--engine auto|hm|rem|raw] [--cpu-profile NAME] [--kernel F]
  * [--initrd F] [--cmdline S] [--debugexit on|off] [--uart1..4 IOBASE IRQ|off]
  * [--uartmode1..4 file F|server SOCKET|disconnected] [--description S]
- * [--name N] [--ostype T] [--firmware bios|none|efi] [--boot1..4 disk|dvd|none]`.
+ * [--name N] [--ostype T] [--firmware bios|none|efi] [--boot1..4 disk|dvd|none]
+ * [--vrde on|off] [--vrdeport N] [--vrdeaddress A] [--vrdeproperty K=V]...`.
  *
  * The VirtualBox way: every option is parsed and checked first (a usage
  * error changes nothing); then the machine is locked with a write-lock
@@ -54,6 +55,16 @@ struct enum_change {
 
 #define N_BOOT 4 /* IMachine's boot positions */
 
+/* --vrde*: the remote display server (IVRDEServer); --vrdeport and
+ * --vrdeaddress are its TCP/Ports and TCP/Address properties. */
+#define N_VRDE_PROPS 8
+struct vrde_change {
+    struct cli_bool enabled;
+    const char *keys[N_VRDE_PROPS], *values[N_VRDE_PROPS];
+    char text[N_VRDE_PROPS][256]; /* --vrdeproperty's key, split from its value */
+    unsigned n;
+};
+
 /* The arguments; NULL strings and unset values mean "leave alone". */
 struct modifyvm_args {
     const char *vm;
@@ -64,6 +75,7 @@ struct modifyvm_args {
     struct uart_change uart[N_UARTS];
     struct enum_change firmware;
     struct enum_change boot[N_BOOT];
+    struct vrde_change vrde;
 };
 
 /* VBoxManage's --firmware words; efi is passed on for the service to say
@@ -165,6 +177,53 @@ static cap_result parse_uartmode(const struct cli_arg *a, struct cli_parser *p, 
     return CAP_OK;
 }
 
+static cap_result vrde_prop(const struct cli_arg *a, struct vrde_change *v, const char *key,
+                            const char *value)
+{
+    if (v->n == N_VRDE_PROPS)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                             "%s: at most %d VRDE properties at once", a->name, N_VRDE_PROPS);
+    v->keys[v->n] = key;
+    v->values[v->n++] = value;
+    return CAP_OK;
+}
+
+/* --vrdeproperty KEY=VALUE (repeatable; the service checks both). */
+static cap_result parse_vrdeproperty(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                     void *dst)
+{
+    struct vrde_change *v = dst;
+    const char *eq = strchr(val, '=');
+    (void)p;
+    if (!eq || eq == val || (size_t)(eq - val) >= sizeof(v->text[0]))
+        return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                             "%s: '%s' is not KEY=VALUE (e.g. VNCPassword=secret)", a->name, val);
+    if (v->n == N_VRDE_PROPS)
+        return vrde_prop(a, v, NULL, NULL); /* the error */
+    snprintf(v->text[v->n], sizeof(v->text[0]), "%.*s", (int)(eq - val), val);
+    return vrde_prop(a, v, v->text[v->n], eq + 1);
+}
+
+static cap_result parse_vrdeport(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                 void *dst)
+{
+    (void)p;
+    return vrde_prop(a, dst, "TCP/Ports", val);
+}
+
+static cap_result parse_vrdeaddress(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                    void *dst)
+{
+    (void)p;
+    return vrde_prop(a, dst, "TCP/Address", val);
+}
+
+static cap_result parse_vrde(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                             void *dst)
+{
+    return cli_arg_onoff(a, p, val, &((struct vrde_change *)dst)->enabled);
+}
+
 #define T struct modifyvm_args
 #define UART_LINES(N, HELP, MODE_HELP)                                                             \
     CLI_OPT("--uart" #N, "IOBASE IRQ|off", parse_uart, T, uart[N - 1], HELP),                      \
@@ -204,6 +263,19 @@ static const struct cli_arg modifyvm_args[] = {
     CLI_OPT("--boot2", "disk|dvd|none", parse_boot, T, boot[1], "the second (default disk)"),
     CLI_OPT("--boot3", "disk|dvd|none", parse_boot, T, boot[2], "the third (default none)"),
     CLI_OPT("--boot4", "disk|dvd|none", parse_boot, T, boot[3], "the fourth (default none)"),
+    CLI_OPT("--vrde", "on|off", parse_vrde, T, vrde,
+            "the remote display server (VNC) in the VM process:\n"
+            "remote clients see the screen and type"),
+    CLI_OPT("--vrdeport", "N", parse_vrdeport, T, vrde,
+            "its TCP port (default 5900; 0: a free one, which\n"
+            "showvminfo says while the VM runs)"),
+    CLI_OPT("--vrdeaddress", "A", parse_vrdeaddress, T, vrde,
+            "the IPv4 address it listens on (default 127.0.0.1:\n"
+            "this host only; 0.0.0.0 for every address)"),
+    CLI_OPT("--vrdeproperty", "K=V", parse_vrdeproperty, T, vrde,
+            "a property: TCP/Ports, TCP/Address or VNCPassword\n"
+            "(the password VNC clients must give; empty: none);\n"
+            "repeatable"),
     CLI_STR("--description", "S", T, description, "free text"),
     CLI_OPT("--name", "NAME", cli_arg_nonempty, T, name, "rename the machine"),
     CLI_STR("--ostype", "TYPE", T, ostype, "the guest OS type ID"),
@@ -371,6 +443,23 @@ static cap_result set_uart(IMachine *mm, uint32_t slot, const struct uart_change
     return rc;
 }
 
+static cap_result set_vrde(IMachine *mm, const struct vrde_change *v, const char **what)
+{
+    IVRDEServer *srv = NULL;
+    *what = "IMachine::VRDEServer";
+    cap_result rc = IMachine_GetVRDEServer(mm, &srv);
+    if (CAP_SUCCEEDED(rc) && v->enabled.set) {
+        *what = "IVRDEServer::enabled";
+        rc = IVRDEServer_SetEnabled(srv, v->enabled.value ? CAP_TRUE : CAP_FALSE);
+    }
+    for (unsigned i = 0; i < v->n && CAP_SUCCEEDED(rc); i++) {
+        *what = "IVRDEServer::setVRDEProperty";
+        rc = IVRDEServer_SetVRDEProperty(srv, v->keys[i], v->values[i]);
+    }
+    cli_release(srv);
+    return rc;
+}
+
 /* Applies every change to the session's mutable machine and saves. */
 static cap_result apply(struct cli_vm *vm, void *arg)
 {
@@ -407,6 +496,8 @@ static cap_result apply(struct cli_vm *vm, void *arg)
     for (uint32_t i = 0; i < N_UARTS && CAP_SUCCEEDED(rc); i++)
         if (a->uart[i].has_uart || a->uart[i].has_mode)
             rc = set_uart(mm, i, &a->uart[i], m->uart_path[i], &vm->what);
+    if (CAP_SUCCEEDED(rc) && (a->vrde.enabled.set || a->vrde.n))
+        rc = set_vrde(mm, &a->vrde, &vm->what);
     if (CAP_SUCCEEDED(rc)) {
         vm->what = "IMachine::saveSettings";
         rc = IMachine_SaveSettings(mm);

@@ -10,7 +10,8 @@
  *
  *   name description ostype UUID CfgFile LogFldr memory cpus cpu-profile
  *   engine kernel initrd cmdline debugexit firmware boot1 boot2 boot3 boot4
- *   uart1 uartmode1 [uart2 uartmode2 ...] storagecontrollername0
+ *   uart1 uartmode1 [uart2 uartmode2 ...] vrde vrdeport vrdeaddress
+ *   vrdeauthtype [vrdeactiveport] storagecontrollername0
  *   storagecontrollertype0 storagecontrollerinstance0
  *   storagecontrollermaxportcount0 storagecontrollerportcount0
  *   storagecontrollerbootable0 [... for each controller N] then for each
@@ -23,6 +24,12 @@
  * VMStateAbortReason (why an aborted VM aborted) is there only when the
  * machine is aborted and the reason is known.
  *
+ * vrde is "on" or "off", vrdeport the remote display server's TCP port
+ * setting (0: a free one), vrdeaddress its address ("" for 127.0.0.1),
+ * vrdeauthtype "null" or "vnc" (a VNC password is set; never printed);
+ * vrdeactiveport, while the VM runs with the server on, the port it
+ * listens on (IConsole's VRDEServerPort).
+ *
  * uartN is "0xIOBASE,IRQ" (e.g. "0x03f8,4") or "off"; uartmodeN is
  * "disconnected", "file,PATH" or "server,PATH". VMState is one of poweroff,
  * starting, running, paused, stopping, saved, aborted, stuck, saving,
@@ -31,6 +38,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <capsule/mem.h>
@@ -66,6 +74,14 @@ struct uart_info {
     char *path;
 };
 
+/* The remote display server: settings, and the running VM's port. */
+struct vrde_info {
+    cap_bool enabled;
+    char *ports, *address;
+    int has_password;
+    int32_t active_port; /* 0: off or not running */
+};
+
 /* Everything showvminfo prints; strings owned (cap_str_free). */
 struct vminfo {
     cap_bool accessible;
@@ -88,6 +104,7 @@ struct vminfo {
     uint32_t n_ctls;
     struct att_info atts[MAX_ATTS];
     uint32_t n_atts;
+    struct vrde_info vrde;
 };
 
 static void vminfo_free(struct vminfo *v)
@@ -95,7 +112,7 @@ static void vminfo_free(struct vminfo *v)
     char **strs[] = {&v->access_error, &v->name,         &v->description, &v->ostype,
                      &v->cfg,          &v->log_folder,   &v->kernel,      &v->initrd,
                      &v->cmdline,      &v->session_name, &v->cpu_profile, &v->ostype_text,
-                     &v->abort_reason};
+                     &v->abort_reason, &v->vrde.ports,   &v->vrde.address};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         cap_str_free(*strs[i]);
         *strs[i] = NULL;
@@ -279,6 +296,49 @@ static void read_ostype_text(ICapsule *root, struct vminfo *v)
         IGuestOSType_Release(t);
 }
 
+/* The port the running VM's server listens on, through its console (a
+ * shared session); 0 when that cannot be had (the VM just stopped). */
+static int32_t vrde_active_port(IMachine *m)
+{
+    ISession *s = NULL;
+    IConsole *c = NULL;
+    int32_t port = 0;
+    if (CAP_FAILED(cli_session_create(&s)))
+        return 0;
+    if (CAP_SUCCEEDED(IMachine_LockMachine(m, s, LockType_Shared))) {
+        if (CAP_SUCCEEDED(ISession_GetConsole(s, &c)) && c &&
+            CAP_FAILED(IConsole_GetVRDEServerPort(c, &port)))
+            port = 0;
+        cli_release(c);
+        ISession_UnlockMachine(s);
+    }
+    ISession_Release(s);
+    cap_error_clear();
+    return port;
+}
+
+static cap_result read_vrde(IMachine *m, struct vminfo *v)
+{
+    IVRDEServer *srv = NULL;
+    char *password = NULL;
+    cap_result rc = IMachine_GetVRDEServer(m, &srv);
+    if (CAP_SUCCEEDED(rc))
+        rc = IVRDEServer_GetEnabled(srv, &v->vrde.enabled);
+    if (CAP_SUCCEEDED(rc))
+        rc = IVRDEServer_GetVRDEProperty(srv, "TCP/Ports", &v->vrde.ports);
+    if (CAP_SUCCEEDED(rc))
+        rc = IVRDEServer_GetVRDEProperty(srv, "TCP/Address", &v->vrde.address);
+    if (CAP_SUCCEEDED(rc))
+        rc = IVRDEServer_GetVRDEProperty(srv, "VNCPassword", &password);
+    v->vrde.has_password = password && *password;
+    cap_str_free(password);
+    cli_release(srv);
+    if (CAP_SUCCEEDED(rc) && (v->state == MachineState_Running || v->state == MachineState_Paused ||
+                              v->state == MachineState_Stuck))
+        v->vrde.active_port = vrde_active_port(m);
+    return rc;
+}
+
 static cap_result read_vminfo(ICapsule *root, IMachine *m, struct vminfo *v, const char **what)
 {
     *what = "IMachine";
@@ -317,6 +377,10 @@ static cap_result read_vminfo(ICapsule *root, IMachine *m, struct vminfo *v, con
     if (CAP_SUCCEEDED(rc)) {
         *what = "ISerialPort";
         rc = read_uarts(m, v);
+    }
+    if (CAP_SUCCEEDED(rc)) {
+        *what = "IVRDEServer";
+        rc = read_vrde(m, v);
     }
     if (CAP_SUCCEEDED(rc))
         rc = read_storage(m, v, what);
@@ -448,6 +512,12 @@ static void print_mr(const struct vminfo *v)
     }
     for (uint32_t i = 0; i < v->n_uarts; i++)
         print_mr_uart(&v->uarts[i], i);
+    cli_mr_print_str(stdout, "vrde", v->vrde.enabled ? "on" : "off");
+    cli_mr_print_num(stdout, "vrdeport", strtol(v->vrde.ports, NULL, 10));
+    cli_mr_print_str(stdout, "vrdeaddress", v->vrde.address);
+    cli_mr_print_str(stdout, "vrdeauthtype", v->vrde.has_password ? "vnc" : "null");
+    if (v->vrde.active_port > 0)
+        cli_mr_print_num(stdout, "vrdeactiveport", (uint32_t)v->vrde.active_port);
     print_mr_storage(v);
     cli_mr_print_str(stdout, "VMState", cli_state_name(v->state));
     cli_mr_print_str(stdout, "VMStateChangeTime", tbuf);
@@ -570,6 +640,14 @@ static void print_human(const struct vminfo *v)
         ROW("Session name", "%s (pid %" PRIu32 ")", v->session_name, v->session_pid);
     for (uint32_t i = 0; i < v->n_uarts; i++)
         print_human_uart(&v->uarts[i], i);
+    if (v->vrde.enabled)
+        ROW("VRDE", "enabled (Address %s, Ports %s, Authentication: %s)",
+            *v->vrde.address ? v->vrde.address : "127.0.0.1", v->vrde.ports,
+            v->vrde.has_password ? "VNC password" : "none");
+    else
+        ROW("VRDE", "disabled");
+    if (v->vrde.active_port > 0)
+        ROW("VRDE port", "%d", (int)v->vrde.active_port);
     print_human_storage(v);
     printf("Description:\n%s\n", v->description && *v->description ? v->description : "<none>");
 }

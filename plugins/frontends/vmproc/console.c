@@ -33,6 +33,7 @@
 #include "pdm.h"
 #include "session/session_binding.h"
 #include "vmproc_screenshot.h"
+#include "vmproc_vrde.h"
 
 #define COMPONENT "capsule-vm"
 #define MAX_PROGRESS 16
@@ -572,6 +573,52 @@ static cap_result k_DiscardSavedState(IConsole *self, cap_bool remove_file)
     return state_error(impl_con(self), "discard the saved state of");
 }
 
+/* ---- the remote display server (vmproc_vrde.h) --------------------------------------- */
+
+/* The running VM's server, or NULL with error info. */
+static struct vmproc_vrde *running_vrde(struct console *c)
+{
+    MachineState s = get_state(c);
+    pthread_mutex_lock(&c->lock);
+    struct vmproc *vp = c->vp;
+    pthread_mutex_unlock(&c->lock);
+    if (!vp || (s != MachineState_Running && s != MachineState_Paused && s != MachineState_Stuck)) {
+        state_error(c, "use the remote display server of");
+        return NULL;
+    }
+    return vmproc_vrde(vp); /* the vmproc lives as long as the object */
+}
+
+static cap_result k_GetVRDEServerEnabled(IConsole *self, cap_bool *out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    struct vmproc_vrde *v = running_vrde(impl_con(self));
+    *out = v && vmproc_vrde_port(v) ? CAP_TRUE : CAP_FALSE;
+    cap_error_clear();
+    return CAP_OK;
+}
+
+static cap_result k_SetVRDEServerEnabled(IConsole *self, cap_bool on)
+{
+    struct console *c = impl_con(self);
+    pthread_mutex_lock(&c->op);
+    struct vmproc_vrde *v = running_vrde(c);
+    cap_result rc = v ? vmproc_vrde_enable(v, on != CAP_FALSE) : CAP_E_INVALID_VM_STATE;
+    pthread_mutex_unlock(&c->op);
+    return rc;
+}
+
+static cap_result k_GetVRDEServerPort(IConsole *self, int32_t *out)
+{
+    if (!out)
+        return CAP_E_POINTER;
+    struct vmproc_vrde *v = running_vrde(impl_con(self));
+    *out = v ? (int32_t)vmproc_vrde_port(v) : 0;
+    cap_error_clear();
+    return CAP_OK;
+}
+
 static const struct IConsoleVtbl console_vtbl = {
     .QueryInterface = k_QueryInterface,
     .AddRef = k_AddRef,
@@ -590,6 +637,9 @@ static const struct IConsoleVtbl console_vtbl = {
     .DiscardSavedState = k_DiscardSavedState,
     .GetKeyboard = k_GetKeyboard,
     .GetMouse = k_GetMouse,
+    .GetVRDEServerEnabled = k_GetVRDEServerEnabled,
+    .SetVRDEServerEnabled = k_SetVRDEServerEnabled,
+    .GetVRDEServerPort = k_GetVRDEServerPort,
 };
 
 /* ---- IDisplay ------------------------------------------------------------------------ */

@@ -38,6 +38,7 @@ struct settings {
     struct vmproc_drive drives[VMPROC_MAX_DRIVES];
     unsigned n_drives;
     char *kernel, *initrd, *cmdline, *cpu_profile, *serial_path, *serial_spec, *name;
+    char *vrde_ports, *vrde_address, *vrde_password; /* the VRDE server's properties */
     struct serial_server *server; /* uartmode server: the socket clients connect to */
     int argc;                     /* the firmware, boot and drive options */
     char **argv;                  /* (managed_build_args), which opts points into */
@@ -52,6 +53,11 @@ static void settings_clear(struct settings *s)
     cap_str_free(s->name);
     cap_str_free(s->serial_path);
     free(s->serial_spec);
+    cap_str_free(s->vrde_ports);
+    cap_str_free(s->vrde_address);
+    if (s->vrde_password)
+        memset(s->vrde_password, 0, strlen(s->vrde_password));
+    cap_str_free(s->vrde_password);
     serial_server_destroy(s->server);
     managed_args_free(s->argc, s->argv);
     memset(s, 0, sizeof(*s));
@@ -107,6 +113,37 @@ static cap_result read_serial(IMachine *m, struct settings *s)
         return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                              "serial port 1: unknown host mode %d", (int)mode);
     }
+    return CAP_OK;
+}
+
+/* The remote display server's settings (IVRDEServer): the password comes
+ * over this connection, never on a command line. */
+static cap_result read_vrde(IMachine *m, struct settings *s)
+{
+    IVRDEServer *srv = NULL;
+    cap_bool enabled = CAP_FALSE;
+    cap_result rc = IMachine_GetVRDEServer(m, &srv);
+    if (CAP_SUCCEEDED(rc))
+        rc = IVRDEServer_GetEnabled(srv, &enabled);
+    if (CAP_SUCCEEDED(rc))
+        rc = IVRDEServer_GetVRDEProperty(srv, "TCP/Ports", &s->vrde_ports);
+    if (CAP_SUCCEEDED(rc))
+        rc = IVRDEServer_GetVRDEProperty(srv, "TCP/Address", &s->vrde_address);
+    if (CAP_SUCCEEDED(rc))
+        rc = IVRDEServer_GetVRDEProperty(srv, "VNCPassword", &s->vrde_password);
+    if (srv)
+        IVRDEServer_Release(srv);
+    if (CAP_FAILED(rc))
+        return rc;
+    char *end;
+    long port = strtol(s->vrde_ports, &end, 10);
+    if (*end || port < 0 || port > 65535)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                             "the machine's VRDE port '%s' is not a port number", s->vrde_ports);
+    s->opts.vrde = enabled != CAP_FALSE;
+    s->opts.vrde_cfg.port = (unsigned)port;
+    s->opts.vrde_cfg.address = *s->vrde_address ? s->vrde_address : NULL;
+    s->opts.vrde_cfg.password = *s->vrde_password ? s->vrde_password : NULL;
     return CAP_OK;
 }
 
@@ -360,6 +397,8 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
     s->opts.has_machine_uuid = CAP_SUCCEEDED(rc);
     if (CAP_SUCCEEDED(rc))
         rc = read_serial(m, s);
+    if (CAP_SUCCEEDED(rc))
+        rc = read_vrde(m, s);
     if (CAP_FAILED(rc))
         return rc;
     static const enum vm_engine engines[] = {[ExecutionEngine_Auto] = VM_ENGINE_AUTO,

@@ -25,6 +25,7 @@
 #include "vmproc_fwtables.h"
 #include "vmproc_inputfeed.h"
 #include "vmproc_screenshot.h"
+#include "vmproc_vrde.h"
 
 #define MAX_DEVICES PLATFORM_MAX_DEVICES
 
@@ -60,6 +61,7 @@ struct vmproc {
     struct pdm_drive_config drives[VMPROC_MAX_DRIVES]; /* from opts.drives */
     uint64_t log_bytes;   /* VMM log bytes so far (atomic: any VM thread) */
     uint64_t log_dropped; /* lines dropped past opts.log_max (atomic) */
+    struct vmproc_vrde *vrde; /* the remote display server: after the hub, before it goes */
 };
 
 static bool if_bus(const struct vmproc_opts *o, const char *bus)
@@ -417,6 +419,9 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         fprintf(stderr, "capsule-vm: CPU profile %s: %s, %.*s\n", prof->name,
                 cpum_vendor_string(prof->vendor), n, prof->brand);
     }
+    rc = vmproc_vrde_create(p->vm, p->display, &o->vrde_cfg, o->vrde_password_file, &p->vrde);
+    if (CAP_FAILED(rc))
+        goto fail;
     *out = p;
     return CAP_OK;
 fail:;
@@ -444,8 +449,13 @@ static int exit_status(struct vmproc *p, enum vm_state st)
 
 cap_result vmproc_start(struct vmproc *p)
 {
+    cap_result rc = CAP_OK;
+    /* the remote display first: its clients see the guest from power-on */
+    if (p->opts.vrde)
+        rc = vmproc_vrde_enable(p->vrde, true);
     p->fe_env = (struct vm_frontend_env){.vm = p->vm, .display = p->display};
-    cap_result rc = p->frontend->attach(&p->fe_env, &p->fe_state);
+    if (CAP_SUCCEEDED(rc))
+        rc = p->frontend->attach(&p->fe_env, &p->fe_state);
     if (CAP_SUCCEEDED(rc))
         rc = vm_start(p->vm);
     if (CAP_SUCCEEDED(rc) && p->opts.input_feed)
@@ -475,6 +485,7 @@ int vmproc_finish(struct vmproc *p, enum vm_state *state)
         p->opts.screenshot ? vmproc_screenshot_wait(p->vm, p->opts.screenshot) : vm_wait(p->vm, -1);
     if (state)
         *state = st;
+    vmproc_vrde_enable(p->vrde, false);
     vmproc_inputfeed_stop(p->feed);
     p->feed = NULL;
     p->frontend->detach(p->fe_state);
@@ -504,6 +515,11 @@ struct fe_display *vmproc_display(struct vmproc *p)
     return p->display;
 }
 
+struct vmproc_vrde *vmproc_vrde(struct vmproc *p)
+{
+    return p->vrde;
+}
+
 cap_result vmproc_set_medium(struct vmproc *p, const char *bus, unsigned port, unsigned device,
                              const char *path, bool force)
 {
@@ -521,6 +537,7 @@ void vmproc_destroy(struct vmproc *p)
 {
     if (!p)
         return;
+    vmproc_vrde_destroy(p->vrde);
     vmproc_inputfeed_stop(p->feed);
     if (p->fe_state)
         p->frontend->detach(p->fe_state);

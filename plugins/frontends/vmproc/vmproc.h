@@ -33,6 +33,7 @@
 #include <capsule/result.h>
 
 #include "em/em.h"
+#include "vnc/vnc.h"
 
 #define VMPROC_EXIT_OK      0
 #define VMPROC_EXIT_USAGE   2
@@ -117,6 +118,14 @@ struct vmproc_opts {
      * the argument (file= is its rest) */
     struct vmproc_drive drives[VMPROC_MAX_DRIVES];
     unsigned n_drives;
+    /* --vrde port=N[,address=A][,password-file=F]: the remote display
+     * server (VNC, vmproc_vrde.h) runs from the start; the managed mode
+     * fills these from the machine's VRDE settings (vrde false: off until
+     * IConsole switches it on). The strings point into the argument (the
+     * password, in the managed mode, into its settings). */
+    bool vrde;
+    struct vnc_config vrde_cfg;
+    const char *vrde_password_file;
 };
 
 /* Defaults for every field. */
@@ -156,6 +165,8 @@ const char *vmproc_engine_reason(struct vmproc *p);
 struct vm *vmproc_vm(struct vmproc *p);
 /* The VM's display hub (display/display.h), created with the VM. */
 struct fe_display *vmproc_display(struct vmproc *p);
+/* The VM's remote display server (vmproc_vrde.h), made with the VM. */
+struct vmproc_vrde *vmproc_vrde(struct vmproc *p);
 /* The host changes the medium of the VM's drive on `bus` ("ide", ...),
  * `port`, `device` (controlvm dvdattach): pdm_drive_set_medium on the
  * drive --drive made there; `path` NULL ejects. CAP_E_INVALIDARG

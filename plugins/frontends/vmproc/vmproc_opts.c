@@ -118,6 +118,10 @@ void vmproc_usage(FILE *f)
             "                       it presses the ACPI power button), gui (= sdl)\n"
             "  --frontend NAME      the same as --display\n"
             "  --name NAME          the VM's name (window title; default capsule-vm)\n"
+            "  --vrde SPEC          the remote display server (VNC) beside the frontend:\n"
+            "                       port=N[,address=A][,password-file=F]; port 0 picks a\n"
+            "                       free port (said on stderr), the address defaults to\n"
+            "                       127.0.0.1; F (mode 0600) holds the VNC password\n"
             "  --stats              print the VM's statistics when it stops\n"
             "  --help               this text\n"
             "\n"
@@ -219,6 +223,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_SCREENSHOT,
         O_NAME,
         O_DISPLAY,
+        O_VRDE,
         O_INPUTFEED
     };
     static const struct option longopts[] = {
@@ -245,6 +250,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"boot", required_argument, NULL, O_BOOT},
         {"drive", required_argument, NULL, O_DRIVE},
         {"screenshot", required_argument, NULL, O_SCREENSHOT},
+        {"vrde", required_argument, NULL, O_VRDE},
         {"input-feed", required_argument, NULL, O_INPUTFEED},
         {NULL, 0, NULL, 0},
     };
@@ -289,6 +295,15 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             }
             o->screenshot = optarg;
             break;
+        case O_VRDE: {
+            char why[160];
+            if (vnc_parse_spec(optarg, &o->vrde_cfg, &o->vrde_password_file, why, sizeof(why))) {
+                fprintf(err, "capsule-vm: --vrde: %s\n", why);
+                return -1;
+            }
+            o->vrde = true;
+            break;
+        }
         case O_INPUTFEED:
             if (!*optarg) {
                 fprintf(err, "capsule-vm: --input-feed: no file name\n");

@@ -10,17 +10,7 @@ org 0x100000
 %include "vga_common.inc"
 LFB equ 0xe0000000
         need_vga
-        pci_addr 0x10
-        mov eax, LFB
-        out dx, eax
-        pci_addr 0x04
-        mov ax, 0x0003                  ; IO and MEMORY decoding
-        out dx, ax
-        dispi 4, 0                      ; ENABLE off while the mode is set
-        dispi 1, 320
-        dispi 2, 200
-        dispi 3, 32
-        dispi 4, 0x41                   ; ENABLED | LFB_ENABLED
+        vbe_lfb LFB, 320, 200
         mov dx, 0x1ce                   ; read back XRES
         mov ax, 1
         out dx, ax

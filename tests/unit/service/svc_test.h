@@ -49,5 +49,6 @@ TCase *tcase_cpuprofiles(void);
 TCase *tcase_limits(void);
 TCase *tcase_media(void);
 TCase *tcase_storage(void);
+TCase *tcase_vrde(void);
 
 #endif

@@ -534,6 +534,27 @@ START_TEST(test_screenshot)
 }
 END_TEST
 
+START_TEST(test_vrde)
+{
+    struct parsed p;
+    PARSE(&p, "--firmware", "bios");
+    ck_assert(!p.o.vrde);
+    parsed_free(&p);
+    char spec[] = "port=0,address=0.0.0.0,password-file=/x/pw";
+    PARSE(&p, "--firmware", "bios", "--vrde", spec);
+    ck_assert_int_eq(p.r, 0);
+    ck_assert(p.o.vrde);
+    ck_assert_uint_eq(p.o.vrde_cfg.port, 0);
+    ck_assert_str_eq(p.o.vrde_cfg.address, "0.0.0.0");
+    ck_assert_ptr_null(p.o.vrde_cfg.password); /* never on the command line */
+    ck_assert_str_eq(p.o.vrde_password_file, "/x/pw");
+    parsed_free(&p);
+    char bad1[] = "address=1.2.3.4", bad2[] = "port=5900,password=x";
+    ck_refused("--vrde: no port=", "--firmware", "bios", "--vrde", bad1);
+    ck_refused("--vrde: unknown key 'password'", "--firmware", "bios", "--vrde", bad2);
+}
+END_TEST
+
 Suite *opts_suite(void)
 {
     Suite *s = suite_create("vmproc_opts");
@@ -541,7 +562,7 @@ Suite *opts_suite(void)
             test_cpu_profile, test_limits, test_display);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
-            test_missing_kernel, test_firmware, test_drive, test_screenshot);
+            test_missing_kernel, test_firmware, test_drive, test_screenshot, test_vrde);
     VT_CASE(s, "statuses", 0, test_help_statuses);
     return s;
 }
