@@ -7,7 +7,8 @@
 # bounded time (FUZZTIME seconds, default 30). Test parts that need what
 # this host lacks (/dev/kvm) are skipped, and the last lines say how many
 # and why ("skipped: N (...)"), per test run; CAPSULE_REQUIRE_KVM=1 makes a
-# missing /dev/kvm fail instead (see tools/setup.sh).
+# missing /dev/kvm fail instead (see tools/setup.sh). Then the 10 slowest
+# tests of each run (tools/check_times.py), to see where the time goes.
 set -eu
 . "$(dirname "$0")/tools/setup.sh"
 setup
@@ -19,3 +20,5 @@ step "fuzzers (${FUZZTIME:-30} s each)" scons -Q -j"$JOBS" fuzz FUZZTIME="${FUZZ
 echo "check: all passed"
 skips_summary build "tests (scons check)"
 skips_summary build-asan "tests under ASan+UBSan"
+times_summary build "in scons check"
+times_summary build-asan "in scons asan=1 check"
