@@ -14,7 +14,14 @@ set -eu
 setup
 step "format of changed lines (clang-format)" tools/format_check.sh
 step "tests (scons check)" scons -Q -j"$JOBS" check
-step "tests under ASan+UBSan" scons -Q -j"$JOBS" asan=1 check
+# The ASan pass leaves out test parts that would only run code again which
+# faster tests run under ASan too: each entry says what covers it. Named
+# here and printed, never silent; `scons asan=1 check` by hand runs all.
+asan_leaves_out="disk-boot's SATA and virtio disk boots (covered by ahci, virtio: SeaBIOS\
+ boots from those controllers; ahci-linux, virtio-linux: Linux's drivers on them; disk-boot\
+ keeps its IDE disk and CD-ROM boots: BIOS -> syslinux/isolinux -> Linux)"
+echo "ASan pass leaves out: $asan_leaves_out"
+step "tests under ASan+UBSan" env DISK_BOOT_CONTROLLERS=ide scons -Q -j"$JOBS" asan=1 check
 step "windows cross-build (mingw-w64)" scons -Q -j"$JOBS" windows
 step "fuzzers (${FUZZTIME:-30} s each)" scons -Q -j"$JOBS" fuzz FUZZTIME="${FUZZTIME:-30}"
 echo "check: all passed"
@@ -22,3 +29,4 @@ skips_summary build "tests (scons check)"
 skips_summary build-asan "tests under ASan+UBSan"
 times_summary build "in scons check"
 times_summary build-asan "in scons asan=1 check"
+echo "ASan pass left out: $asan_leaves_out"
