@@ -102,6 +102,24 @@ void rt_teardown(void)
     pgm_destroy(M.pgm);
 }
 
+/* nasm on the source file `in` (removed after): up to `size` bytes of the
+ * binary into buf; `what` names the source in a failure. */
+static size_t nasm_file(const char *in, uint8_t *buf, size_t size, const char *what)
+{
+    char out[64], cmd[256];
+    snprintf(out, sizeof(out), "%s.bin", in);
+    snprintf(cmd, sizeof(cmd), "nasm -f bin -o %s %s", out, in);
+    int rc = system(cmd);
+    unlink(in);
+    ck_assert_msg(rc == 0, "nasm failed on:\n%s", what);
+    FILE *f = fopen(out, "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(buf, 1, size, f);
+    fclose(f);
+    unlink(out);
+    return n;
+}
+
 size_t rt_asm_buf(const char *src, uint8_t *buf, size_t size)
 {
     char in[] = "/tmp/rem-test-XXXXXX";
@@ -109,18 +127,34 @@ size_t rt_asm_buf(const char *src, uint8_t *buf, size_t size)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, src, strlen(src)), (ssize_t)strlen(src));
     close(fd);
-    char out[64], cmd[256];
-    snprintf(out, sizeof(out), "%s.bin", in);
-    snprintf(cmd, sizeof(cmd), "nasm -f bin -o %s %s", out, in);
-    int rc = system(cmd);
-    unlink(in);
-    ck_assert_msg(rc == 0, "nasm failed on:\n%s", src);
-    FILE *f = fopen(out, "rb");
+    return nasm_file(in, buf, size, src);
+}
+
+uint8_t *rt_asm_batch(const char *fmt, const char *const *texts, size_t n, size_t stride)
+{
+    char in[] = "/tmp/rem-test-XXXXXX";
+    int fd = mkstemp(in);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
     ck_assert_ptr_nonnull(f);
-    size_t n = fread(buf, 1, size, f);
-    fclose(f);
-    unlink(out);
-    return n;
+    /* each snippet padded to its slot; a longer one makes a TIMES count
+     * negative, which nasm refuses */
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "times %zu - ($ - $$) db 0xcc\n", i * stride);
+        fprintf(f, fmt, texts[i]);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "times %zu - ($ - $$) db 0xcc\n", n * stride);
+    ck_assert_int_eq(fclose(f), 0);
+    uint8_t *buf = malloc(n * stride + 1);
+    ck_assert_ptr_nonnull(buf);
+    char what[160];
+    snprintf(what, sizeof(what),
+             "a batch of %zu snippets of %zu bytes at most (nasm's message "
+             "names the line)",
+             n, stride);
+    ck_assert_uint_eq(nasm_file(in, buf, n * stride + 1, what), n * stride);
+    return buf;
 }
 
 size_t rt_asm(uint64_t gpa, const char *src)
