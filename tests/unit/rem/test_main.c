@@ -129,14 +129,39 @@ static size_t nasm_file(const char *in, uint8_t *buf, size_t size, const char *w
     return n;
 }
 
+/* Sources assembled lately and their bytes (round robin): a test assembles
+ * the same snippet again and again (test_feat.c its fault handlers, once
+ * per instruction it tries); nasm runs once for each. */
+static struct {
+    char *src;
+    uint8_t *bin;
+    size_t len, size; /* bytes kept; the buffer size they were read with */
+} asm_cache[8];
+static unsigned asm_cache_next;
+
 size_t rt_asm_buf(const char *src, uint8_t *buf, size_t size)
 {
+    for (unsigned i = 0; i < sizeof(asm_cache) / sizeof(asm_cache[0]); i++)
+        if (asm_cache[i].src && asm_cache[i].size == size && !strcmp(asm_cache[i].src, src)) {
+            memcpy(buf, asm_cache[i].bin, asm_cache[i].len);
+            return asm_cache[i].len;
+        }
     char in[] = "/tmp/rem-test-XXXXXX";
     int fd = mkstemp(in);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, src, strlen(src)), (ssize_t)strlen(src));
     close(fd);
-    return nasm_file(in, buf, size, src);
+    size_t n = nasm_file(in, buf, size, src);
+    unsigned slot = asm_cache_next++ % (sizeof(asm_cache) / sizeof(asm_cache[0]));
+    free(asm_cache[slot].src);
+    free(asm_cache[slot].bin);
+    asm_cache[slot].src = strdup(src);
+    asm_cache[slot].bin = malloc(n ? n : 1);
+    ck_assert(asm_cache[slot].src && asm_cache[slot].bin);
+    memcpy(asm_cache[slot].bin, buf, n);
+    asm_cache[slot].len = n;
+    asm_cache[slot].size = size;
+    return n;
 }
 
 uint8_t *rt_asm_batch(const char *fmt, const char *const *texts, size_t n, size_t stride)
