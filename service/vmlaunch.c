@@ -551,6 +551,23 @@ fail:;
     return rc;
 }
 
+/* The frontends capsule-vm has (plugins/frontends/vmproc/vmproc_frontends.c:
+ * "gui" is the SDL window until a main-window GUI exists). */
+static const char *const frontends[] = {"sdl", "gui", "headless"};
+
+static cap_result check_frontend(const char *type)
+{
+    char known[64] = "";
+    for (size_t i = 0; i < sizeof(frontends) / sizeof(frontends[0]); i++) {
+        if (!strcmp(type, frontends[i]))
+            return CAP_OK;
+        size_t n = strlen(known);
+        snprintf(known + n, sizeof(known) - n, "%s%s", i ? ", " : "", frontends[i]);
+    }
+    return cap_error_set(CAP_E_NOT_SUPPORTED, SVC_COMPONENT, IFACE,
+                         "no frontend '%s' in this build (known: %s)", type, known);
+}
+
 cap_result vmlaunch_start(struct machine *p, ISession *session, const char *type, uint32_t n_env,
                           char *const *env, IProgress **out)
 {
@@ -565,9 +582,9 @@ cap_result vmlaunch_start(struct machine *p, ISession *session, const char *type
         return rc;
     if (!type || !*type)
         type = SVC_DEFAULT_FRONTEND;
-    if (strcmp(type, "headless"))
-        return cap_error_set(CAP_E_NOT_SUPPORTED, SVC_COMPONENT, IFACE,
-                             "no frontend '%s' in this build (known: headless)", type);
+    rc = check_frontend(type);
+    if (CAP_FAILED(rc))
+        return rc;
     return start(p, session, type, n_env, env, out);
 }
 

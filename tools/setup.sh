@@ -70,6 +70,13 @@ skips_summary() {
     python3 "$CAPSULE_TOP/tools/skips.py" "$CAPSULE_TOP/$1/logs/skips.txt" "in $2"
 }
 
+# times_summary BUILDDIR WHAT: the 10 slowest test aliases of the last check
+# run in BUILDDIR (each alias records its wall time in logs/check-times.txt;
+# tools/check_times.py).
+times_summary() {
+    python3 "$CAPSULE_TOP/tools/check_times.py" "$CAPSULE_TOP/$1/logs/check-times.txt" 10 "$2"
+}
+
 # What the guest images need (tools/guestkit: mkiso.sh, mkdisk.sh,
 # mkdebian.sh) and the peer of the boot benchmarks (qemu-system-x86: QEMU's
 # software CPU, tests/bench/images).

@@ -6,7 +6,8 @@
 # build needs root and the Debian mirror, several minutes) booted the
 # VirtualBox way through the real service and CLI: createvm, clonemedium to
 # a VDI, storagectl --add ide, storageattach, modifyvm --firmware bios
-# --boot1 disk, startvm under --engine rem (or CAPSULE_DEBIAN_ENGINE), until
+# --boot1 disk, startvm under --engine auto (CAPSULE_DEBIAN_ENGINE picks
+# another), until
 # systemd's getty prints "login:" on the serial port; then root logs in
 # (no password), the guest reports its kernel and root device, and
 # `poweroff` ends the machine cleanly (state PoweredOff). Prints each
@@ -18,7 +19,7 @@ NAME=debian_boot
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$TOP/tests/lib/skip.sh"
 LIMIT=$((${DEBIAN_BOOT_TIMEOUT:-600} * S))
-ENGINE=${CAPSULE_DEBIAN_ENGINE:-rem}
+ENGINE=${CAPSULE_DEBIAN_ENGINE:-auto}
 
 for t in debootstrap mkfs.fat mcopy syslinux sfdisk qemu-img; do
     if ! command -v $t >/dev/null; then

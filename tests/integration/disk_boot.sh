@@ -8,11 +8,13 @@
 # (capsule.batch on the media's command line) runs with the media's own
 # disk driver and powers off through the debug-exit port.
 #   disk, one boot per controller of this build (DISK_BOOT_CONTROLLERS,
-#     default: every one of this build): the guest finds its disk
-#     (/dev/sda on IDE and SATA, /dev/vda on virtio), writes a line naming
-#     the controller to partition 2 (fsync), and powers off; the line is
-#     in the image file at partition 2's offset afterwards (the data went
-#     guest -> controller -> block layer -> the file);
+#     default: every one of this build; ./check.sh's ASan pass names the
+#     ones it leaves out, and the test notes each one not booted): the
+#     guest finds its disk (/dev/sda on IDE and SATA, /dev/vda on virtio),
+#     writes a line naming the controller to partition 2 (fsync), and
+#     powers off; the line is in the image file at partition 2's offset
+#     afterwards (the data went guest -> controller -> block layer -> the
+#     file);
 #   dvd: the guest reads its CD-ROM (/dev/sr0, 2048-byte sectors) and finds
 #     the ISO's volume descriptor (CD001) at sector 16;
 #   EM's engine per CPU mode, in the VM log of each boot: the first entry of
@@ -87,6 +89,9 @@ echo "disk $d $(cat /sys/block/${d#/dev/}/size) sectors"
 printf "capsule-disk-boot %s\n" "$(cat /proc/cmdline | tr " " "\n" | sed -n "s/^capsule.ctl=//p")" |
     dd of=${d}2 bs=512 conv=sync,fsync && echo wrote'
 ctls=${DISK_BOOT_CONTROLLERS:-ide sata virtio}
+for ctl in ide sata virtio; do
+    case " $ctls " in *" $ctl "*) ;; *) echo "disk_boot: note: DISK_BOOT_CONTROLLERS='$ctls': no $ctl disk boot in this run" ;; esac
+done
 for ctl in $ctls; do
     if ! "$KIT/mkdisk.sh" --name "boot-$ctl" --append "$(batch_args "$cmd") capsule.ctl=$ctl" \
         >"$tmp/mk-$ctl" 2>&1; then

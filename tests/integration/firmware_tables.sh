@@ -28,41 +28,15 @@
 #    the SMBIOS system UUID the guest reads is the machine's UUID.
 # Prints the times. ~15 s.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-VM=$B/bin/capsule-vm
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-BIOS=/usr/share/seabios/bios-256k.bin
-T=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"' EXIT
-fails=0
-fail() {
-    echo "FAIL $*"
-    fails=$((fails + 1))
-}
-ms() { echo $(($(date +%s%N) / 1000000)); }
-
-if [ ! -r "$BIOS" ]; then
-    echo "FAIL firmware_tables: $BIOS is missing: install Debian's seabios package (tools/setup.sh does)"
-    exit 1
-fi
+SEABIOS_TEST=firmware_tables
+. "$TOP/tests/lib/seabios.sh"
 
 # bios_run N: SeaBIOS to "No bootable device", debug log in $T/debug.N,
 # serial in $T/serial.N
 bios_run() {
-    rm -f "$T/serial.$1"
-    "$VM" --firmware bios --engine rem --serial "file:$T/serial.$1" \
-        --device "debugcon,path=$T/debug.$1" >"$T/log.$1" 2>&1 &
-    pid=$!
-    local limit=$(($(ms) + 15000 * S))
-    while [ "$(ms)" -lt "$limit" ] && kill -0 "$pid" 2>/dev/null; do
-        grep -aq "No bootable device" "$T/serial.$1" 2>/dev/null && break
-        sleep 0.01
-    done
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid"
-    pid=
+    bios_post --device "debugcon,path=$T/debug.$1"
+    mv "$T/serial" "$T/serial.$1"
 }
 
 t0=$(ms)

@@ -97,6 +97,9 @@ struct vm_stop_info {
 enum vm_log_level { VM_LOG_ERROR = 0, VM_LOG_WARN = 1, VM_LOG_INFO = 2, VM_LOG_DEBUG = 3 };
 
 struct vm_config {
+    /* The VM's name as people know it (the machine's name; a window title,
+     * log lines), copied at create; NULL or "": "capsule-vm". */
+    const char *name;
     /* RAM (page multiple, > 0, at most PLATFORM_MAX_RAM_MB MiB), laid out as
      * a PC's (platform/platform.h): platform_ram_below_4g(ram_bytes) from
      * guest-physical 0, the rest from 4 GiB, leaving the MMIO hole free */
@@ -239,6 +242,8 @@ VMM_API struct pdm *vm_pdm(struct vm *vm);
 VMM_API struct iom *vm_iom(struct vm *vm);
 VMM_API struct tm_clock *vm_tm(struct vm *vm);
 VMM_API enum vm_engine vm_get_engine(struct vm *vm);
+/* vm_config's name (never NULL), valid until destroy. Any thread. */
+VMM_API const char *vm_name(struct vm *vm);
 
 /* Starts the vCPU threads (CREATED -> RUNNING). VMM_E_BAD_STATE otherwise. */
 VMM_API cap_result vm_start(struct vm *vm);

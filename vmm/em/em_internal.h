@@ -163,6 +163,7 @@ cap_result em_stats_register(struct vm *vm);
 
 struct vm {
     struct vm_config cfg;       /* copy (devices only read during create) */
+    char *name;                 /* cfg.name copied (create) */
     struct cpum_policy policy;
     struct pgm *pgm;
     struct iom *iom;

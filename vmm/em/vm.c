@@ -422,6 +422,8 @@ cap_result vm_create(const struct vm_config *cfg, struct vm **out)
     if (!vm)
         return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "em: out of memory");
     vm->cfg = *cfg;
+    vm->name = strdup(cfg->name && *cfg->name ? cfg->name : "capsule-vm");
+    vm->cfg.name = NULL; /* borrowed from the caller: vm->name is the copy */
     vm->state = VM_STATE_CREATED;
     vm->stop.exit_code = -1;
     em_log_limit_init(&vm->log_limit);
@@ -431,7 +433,9 @@ cap_result vm_create(const struct vm_config *cfg, struct vm **out)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&vm->cond, &ca);
     pthread_condattr_destroy(&ca);
-    cap_result rc = stam_create(&vm->stam);
+    cap_result rc =
+        vm->name ? stam_create(&vm->stam)
+                 : cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "em: out of memory");
     if (CAP_SUCCEEDED(rc))
         rc = em_stats_register(vm);
     if (CAP_SUCCEEDED(rc))
@@ -485,6 +489,7 @@ void vm_destroy(struct vm *vm)
     stam_destroy(vm->stam); /* after rem_vcpu_destroy deregistered /REM/ */
     free(vm->ports);
     free(vm->step_counts);
+    free(vm->name);
     free(vm);
 }
 
@@ -493,6 +498,10 @@ struct pdm *vm_pdm(struct vm *vm) { return vm->pdm; }
 struct iom *vm_iom(struct vm *vm) { return vm->iom; }
 struct tm_clock *vm_tm(struct vm *vm) { return vm->tm; }
 enum vm_engine vm_get_engine(struct vm *vm) { return vm->engine; }
+const char *vm_name(struct vm *vm)
+{
+    return vm->name;
+}
 
 struct cpum_cpu *vm_cpu(struct vm *vm, unsigned id)
 {

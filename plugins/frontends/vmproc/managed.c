@@ -37,7 +37,7 @@ struct settings {
      * storage attachments this way); the strings are argv's */
     struct vmproc_drive drives[VMPROC_MAX_DRIVES];
     unsigned n_drives;
-    char *kernel, *initrd, *cmdline, *cpu_profile, *serial_path, *serial_spec;
+    char *kernel, *initrd, *cmdline, *cpu_profile, *serial_path, *serial_spec, *name;
     char *vrde_ports, *vrde_address, *vrde_password; /* the VRDE server's properties */
     struct serial_server *server; /* uartmode server: the socket clients connect to */
     int argc;                     /* the firmware, boot and drive options */
@@ -50,6 +50,7 @@ static void settings_clear(struct settings *s)
     cap_str_free(s->initrd);
     cap_str_free(s->cmdline);
     cap_str_free(s->cpu_profile);
+    cap_str_free(s->name);
     cap_str_free(s->serial_path);
     free(s->serial_spec);
     cap_str_free(s->vrde_ports);
@@ -390,6 +391,8 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
     if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetDebugExitEnabled(m, &dbgexit);
     if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetName(m, &s->name);
+    if (CAP_SUCCEEDED(rc))
         rc = IMachine_GetId(m, &s->opts.machine_uuid);
     s->opts.has_machine_uuid = CAP_SUCCEEDED(rc);
     if (CAP_SUCCEEDED(rc))
@@ -407,6 +410,7 @@ static cap_result read_settings(IMachine *m, const char *type, struct settings *
     s->opts.engine = (unsigned)engine < 4 ? engines[engine] : VM_ENGINE_AUTO;
     s->opts.debug_exit = dbgexit;
     s->opts.frontend = type;
+    s->opts.name = s->name;
     s->initrd = empty_is_null(s->initrd);
     s->cmdline = empty_is_null(s->cmdline);
     s->opts.kernel = s->kernel;
@@ -463,7 +467,7 @@ static int usage(const char *msg)
 {
     fprintf(stderr,
             "capsule-vm: %s\nusage: capsule-vm --startvm UUID --home HOME "
-            "[--type headless] [--drive SPEC]...\n",
+            "[--type headless|sdl|gui] [--drive SPEC]...\n",
             msg);
     return VMPROC_EXIT_USAGE;
 }

@@ -413,10 +413,11 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         return cap_error_set(CAP_E_OUTOFMEMORY, "capsule-vm", NULL, "out of memory");
     p->opts = *o;
     p->frontend = vmproc_find_frontend(o->frontend);
-    cap_result rc = p->frontend
-                        ? CAP_OK
-                        : cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
-                                        "unknown frontend '%s' (try headless)", o->frontend);
+    char names[64];
+    cap_result rc = p->frontend ? CAP_OK
+                                : cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                                                "unknown frontend '%s' (known: %s)", o->frontend,
+                                                vmproc_frontend_names(names, sizeof(names)));
     if (CAP_SUCCEEDED(rc))
         rc = build_device_list(p);
     build_drive_list(p);
@@ -426,6 +427,7 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
     if (CAP_FAILED(rc))
         goto fail;
     struct vm_config cfg = {
+        .name = o->name,
         .ram_bytes = o->memory_mb << 20,
         .ram_beyond_host = o->force_memory,
         .ncpus = o->cpus,

@@ -116,7 +116,8 @@ struct vmproc_opts {
     unsigned serial_irq;     /* 4 */
     bool debug_exit;
     bool stats;
-    const char *frontend; /* "headless" */
+    const char *frontend; /* "headless", "sdl" (--frontend, --display) */
+    const char *name;     /* the VM's name (--name; managed: the machine's); NULL: "capsule-vm" */
     /* --screenshot FILE: the screen (the vga device) as PNG when the VM
      * stops and on SIGUSR1; NULL: none */
     const char *screenshot;

@@ -120,7 +120,11 @@ void vmproc_usage(FILE *f)
             "                       0-32767), 'rel DX DY [DZ [BUTTONS]]' (the PS/2 mouse),\n"
             "                       'keys HEX...' (set-1 scancodes); BUTTONS 1 left,\n"
             "                       2 right, 4 middle\n"
-            "  --frontend NAME      headless (default)\n"
+            "  --display NAME       the frontend: headless (default: no window; signals\n"
+            "                       power off), sdl (the VM window: needs DISPLAY; closing\n"
+            "                       it presses the ACPI power button), gui (= sdl)\n"
+            "  --frontend NAME      the same as --display\n"
+            "  --name NAME          the VM's name (window title; default capsule-vm)\n"
             "  --vrde SPEC          the remote display server (VNC) beside the frontend:\n"
             "                       port=N[,address=A][,password-file=F]; port 0 picks a\n"
             "                       free port (said on stderr), the address defaults to\n"
@@ -224,6 +228,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_BOOT,
         O_DRIVE,
         O_SCREENSHOT,
+        O_NAME,
+        O_DISPLAY,
         O_VRDE,
         O_INPUTFEED,
         O_NIC
@@ -240,6 +246,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"stats", no_argument, NULL, O_STATS},
         {"device", required_argument, NULL, O_DEVICE},
         {"frontend", required_argument, NULL, O_FRONTEND},
+        {"display", required_argument, NULL, O_DISPLAY},
+        {"name", required_argument, NULL, O_NAME},
         {"help", no_argument, NULL, O_HELP},
         {"no-device", required_argument, NULL, O_NODEVICE},
         {"cpu-profile", required_argument, NULL, O_CPUPROFILE},
@@ -388,12 +396,22 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             o->disabled_devices[o->n_disabled_devices++] = optarg;
             break;
         case O_FRONTEND:
+        case O_DISPLAY:
             if (!vmproc_find_frontend(optarg)) {
-                fprintf(err, "capsule-vm: --frontend '%s': unknown frontend (try headless)\n",
-                        optarg);
+                char names[64];
+                fprintf(err, "capsule-vm: %s '%s': unknown frontend (known: %s)\n",
+                        c == O_DISPLAY ? "--display" : "--frontend", optarg,
+                        vmproc_frontend_names(names, sizeof(names)));
                 return -1;
             }
             o->frontend = optarg;
+            break;
+        case O_NAME:
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --name: no name\n");
+                return -1;
+            }
+            o->name = optarg;
             break;
         case O_HELP:
             vmproc_usage(out);

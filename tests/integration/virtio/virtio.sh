@@ -17,47 +17,11 @@
 # The Linux side (the guest kit's kernel with its virtio modules) is
 # virtio_linux.sh. Prints the time from start to each payload's verdict.
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-VM=$B/bin/capsule-vm
-PAY=$B/tests/vm-payloads
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-BIOS=/usr/share/seabios/bios-256k.bin
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-fail() {
-    echo "FAIL $*"
-    fails=$((fails + 1))
-}
-if [ ! -e "$BIOS" ]; then
-    echo "FAIL virtio: $BIOS is missing: install Debian's seabios package (tools/setup.sh does)"
-    exit 1
-fi
-
-ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# boot NAME WANT_STATUS SERIAL_PATTERN ARGS...: one VM to its debug-exit.
-boot() {
-    name=$1 want=$2 pat=$3
-    shift 3
-    rm -f "$T/serial"
-    t0=$(ms)
-    timeout $((20 * S)) "$VM" --firmware bios --engine rem --debug-exit \
-        --serial "file:$T/serial" "$@" >"$T/log" 2>&1
-    st=$?
-    t=$(($(ms) - t0))
-    if [ "$st" != "$want" ] || ! tr -d '\r' <"$T/serial" | grep -aq "$pat"; then
-        fail "$name: status $st (want $want), serial pattern '$pat'"
-        echo "    serial:"; tr -d '\033' <"$T/serial" | sed 's/^/    /'
-        echo "    log:"; tail -20 "$T/log" | sed 's/^/    /'
-        return 1
-    fi
-    echo "virtio: $name: '$pat' after $t ms"
-}
+SEABIOS_TEST=virtio
+. "$(dirname "$0")/../../lib/seabios.sh"
 
 # ---- BIOS -> virtio disk, the guest's write reaches the image -------------
-cp "$PAY/ide_mbr.bin" "$T/disk.img"
-truncate -s 4M "$T/disk.img"
+mbr_disk "$T/disk.img" 4M
 boot "disk boot" 67 "disk write ok" --boot disk --stats \
     --drive "if=virtio,port=0,device=0,media=disk,format=raw,file=$T/disk.img"
 # the block layer's counters: the boot sector and the read-back, one write
@@ -65,13 +29,7 @@ for want in "/PDM/Blk/virtioblk0/LUN0/Reads 2 count" "/PDM/Blk/virtioblk0/LUN0/R
     "/PDM/Blk/virtioblk0/LUN0/Writes 1 count" "/PDM/Blk/virtioblk0/LUN0/Errors 0 count"; do
     grep -q "^$want" "$T/log" || fail "disk: --stats lacks '$want'"
 done
-# the payload's pattern names the sector it writes: "...-LBA-2050!"
-pat=$(grep -ao 'CAPSULE-IDE-WRITE-TEST-[A-Z0-9-]*!' "$PAY/ide_mbr.bin" | head -1)
-lba=${pat##*-}
-lba=${lba%!}
-for i in $(seq 16); do printf '%s' "$pat"; done >"$T/want"
-dd if="$T/disk.img" of="$T/got" bs=512 skip="$lba" count=1 status=none
-cmp -s "$T/want" "$T/got" || fail "disk: LBA $lba of the image is not what the guest wrote"
+check_guest_write "$T/disk.img" disk
 grep -q "virtioblk0: port 0: disk, 8192 sectors" "$T/log" || fail "disk: the log does not name the drive"
 grep -q "bdf=00:[01][0-9a-f].0  bar 0, addr .*size 00004000 \[mem\]" "$T/log" ||
     fail "disk: SeaBIOS did not map the function's BAR 0 (16 KiB)"
@@ -83,12 +41,7 @@ boot "port 5" 67 "disk write ok" --boot disk \
 grep -q "virtioblk0: port 5: disk" "$T/log" || fail "port 5: the log does not name the drive"
 
 # ---- read-only media refuse writes --------------------------------------
-cp "$PAY/ide_mbr.bin" "$T/ro.img"
-truncate -s 1M "$T/ro.img"
-sum=$(md5sum <"$T/ro.img")
-boot "readonly disk" 95 "disk write FAILED" --boot disk \
-    --drive "if=virtio,port=0,media=disk,readonly=on,file=$T/ro.img"
-[ "$(md5sum <"$T/ro.img")" = "$sum" ] || fail "readonly: the image changed"
+readonly_boot "if=virtio,port=0,media=disk"
 grep -q "virtioblk0: port 0: read-only disk" "$T/log" || fail "readonly: the log does not say read-only"
 
 # ---- a hostile driver without a BIOS (virtio_hostile.bin) ------------------
@@ -113,17 +66,6 @@ for why in "a loop in the descriptor chain" "the available index ran ahead"; do
 done
 
 # ---- bad input --------------------------------------------------------------
-# expect NAME STATUS PATTERN -- args...
-expect() {
-    name=$1 want=$2 pat=$3
-    shift 4
-    timeout $((20 * S)) "$VM" "$@" >"$T/out" 2>&1
-    got=$?
-    if [ "$got" != "$want" ] || ! grep -q -- "$pat" "$T/out"; then
-        fail "$name: status $got (want $want), pattern '$pat'"
-        sed 's/^/    /' "$T/out"
-    fi
-}
 K=(--kernel "$PAY/hello.bin" --engine rem --serial none)
 expect "virtio port" 2 "virtio has ports 0-15 and devices 0-0" -- "${K[@]}" \
     --drive "if=virtio,port=16,media=disk,file=$T/disk.img"
@@ -139,8 +81,4 @@ expect "missing image" 4 "$T/none.img" -- "${K[@]}" \
 expect "no-device" 4 "no such device" -- "${K[@]}" --no-device virtioblk \
     --drive "if=virtio,port=0,media=disk,file=$T/disk.img"
 
-if [ $fails -ne 0 ]; then
-    echo "virtio: $fails failure(s)"
-    exit 1
-fi
-echo "virtio: ok"
+seabios_finish

@@ -13,55 +13,11 @@
 # start to the banner and to "No bootable device"
 # (tests/bench/boot/bios_bench.py compares them with QEMU's TCG).
 set -u
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-VM=$B/bin/capsule-vm
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-BIOS=/usr/share/seabios/bios-256k.bin
-T=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"' EXIT
-fails=0
-fail() {
-    echo "FAIL $*"
-    fails=$((fails + 1))
-}
+SEABIOS_TEST=bios
+. "$(dirname "$0")/../../lib/seabios.sh"
 
-if [ ! -r "$BIOS" ]; then
-    echo "FAIL bios: $BIOS is missing: install Debian's seabios package (tools/setup.sh does)"
-    exit 1
-fi
-
-ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# boot_run ARGS...: capsule-vm --firmware bios ARGS until "No bootable
-# device" on serial ($T/serial) or the bound; then SIGTERM. Sets t_banner
-# and t_end (ms from the start; t_end empty on a timeout) and st (status).
-boot_run() {
-    # a fresh file: the last run's "No bootable device" must not end this
-    # one before capsule-vm has truncated it (a slow start, under ASan)
-    rm -f "$T/serial"
-    t0=$(ms)
-    "$VM" --firmware bios --engine rem --serial "file:$T/serial" "$@" >"$T/log" 2>&1 &
-    pid=$!
-    t_banner= t_end=
-    limit=$(($(ms) + 15000 * S))
-    while [ "$(ms)" -lt "$limit" ] && kill -0 "$pid" 2>/dev/null; do
-        if [ -z "$t_banner" ] && grep -aq "SeaBIOS (version" "$T/serial" 2>/dev/null; then
-            t_banner=$(($(ms) - t0))
-        fi
-        if grep -aq "No bootable device" "$T/serial" 2>/dev/null; then
-            t_end=$(($(ms) - t0))
-            break
-        fi
-        sleep 0.01
-    done
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid"
-    st=$?
-    pid=
-}
 # ---- POST to "No bootable device" under rem ------------------------------
-boot_run
+bios_post
 [ -n "$t_end" ] && [ -z "$t_banner" ] && t_banner=$t_end
 if [ -z "$t_end" ]; then
     fail "bios: no 'No bootable device' on serial within $((15 * S)) s"
@@ -89,7 +45,7 @@ if [ $fails -ne 0 ]; then
 fi
 
 # ---- the whole debug log into a file (the VM log rate-limits it) --------
-boot_run --device "debugcon,path=$T/debug.log"
+bios_post --device "debugcon,path=$T/debug.log"
 if [ -z "$t_end" ] || ! grep -q "PCI: init bdf=00:00.0 id=8086:1237" "$T/debug.log" ||
     ! grep -q "Found 1 cpu(s) max supported 1 cpu(s)" "$T/debug.log"; then
     fail "bios: SeaBIOS's debug log did not reach debugcon's file (or POST did not get there)"
@@ -100,17 +56,6 @@ grep -q "PCI: init bdf=00:0e.0 id=1af4:1052" "$T/debug.log" ||
     fail "bios: SeaBIOS did not find the virtio tablet (a default device) at 00:0e.0"
 
 # ---- bad input -----------------------------------------------------------
-# expect NAME STATUS PATTERN -- args...
-expect() {
-    name=$1 want=$2 pat=$3
-    shift 4
-    timeout $((20 * S)) "$VM" "$@" >"$T/out" 2>&1
-    got=$?
-    if [ "$got" != "$want" ] || ! grep -q -- "$pat" "$T/out"; then
-        fail "$name: status $got (want $want), pattern '$pat'"
-        sed 's/^/    /' "$T/out"
-    fi
-}
 head -c 100000 "$BIOS" >"$T/odd.bin"
 expect "bios size" 4 "odd.bin': 100000 bytes: a BIOS image is a multiple of 64 KiB" -- \
     --firmware bios --bios "$T/odd.bin" --engine rem --serial none
@@ -126,8 +71,4 @@ expect "bad boot order" 4 "'boot_order': 'disk,tape' is not a list" -- \
 expect "boot without bios" 2 "it needs --firmware bios" -- --kernel "$BIOS" --boot disk
 expect "firmware efi" 2 "expected none or bios" -- --firmware efi --engine rem
 
-if [ $fails -ne 0 ]; then
-    echo "bios: $fails failure(s)"
-    exit 1
-fi
-echo "bios: ok"
+seabios_finish

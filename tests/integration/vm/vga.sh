@@ -12,47 +12,21 @@
 # mode 13h and in a VBE mode on the linear framebuffer; the screenshot's
 # pixels are checked exactly.
 set -u
-. "$(cd "$(dirname "$0")/../../lib" && pwd)/ocr.sh"
-B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
-VM=$B/bin/capsule-vm
-S=${CAPSULE_TIMEOUT_SCALE:-1}
-T=$(mktemp -d)
-pid=
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"' EXIT
-fails=0
-fail() {
-    echo "FAIL $*"
-    fails=$((fails + 1))
-}
-for f in /usr/share/seabios/bios-256k.bin /usr/share/seabios/vgabios-stdvga.bin; do
-    if [ ! -r "$f" ]; then
-        echo "FAIL vga: $f is missing: install Debian's seabios package (tools/setup.sh does)"
-        exit 1
-    fi
-done
+SEABIOS_TEST=vga
+SEABIOS_NEED="/usr/share/seabios/vgabios-stdvga.bin:Debian's seabios package"
+. "$(dirname "$0")/../../lib/seabios.sh"
+. "$(dirname "$0")/../../lib/ocr.sh"
 if ! command -v tesseract >/dev/null; then
     echo "FAIL vga: tesseract is missing: install tesseract-ocr (tools/setup.sh does)"
     exit 1
 fi
 
-ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # run ARGS...: capsule-vm --firmware bios ARGS until "No bootable device" on
-# serial or the bound, then SIGTERM; sets st and t_end (ms, empty: timeout).
+# serial or the bound, then (with usr1 set: a SIGUSR1 screenshot into it
+# first) SIGTERM; sets st and t_end (ms, empty: timeout).
 run() {
-    rm -f "$T/serial"
-    t0=$(ms)
-    "$VM" --firmware bios --engine rem --serial "file:$T/serial" "$@" >"$T/log" 2>&1 &
-    pid=$!
-    t_end=
-    limit=$(($(ms) + 15000 * S))
-    while [ "$(ms)" -lt "$limit" ] && kill -0 "$pid" 2>/dev/null; do
-        if grep -aq "No bootable device" "$T/serial" 2>/dev/null; then
-            t_end=$(($(ms) - t0))
-            break
-        fi
-        sleep 0.01
-    done
+    bios_start "$@"
+    bios_wait
     sleep 0.2 # the same text reaches the VGA screen right after serial
     if [ -n "${usr1-}" ] && [ -n "$t_end" ]; then
         # a screenshot while the VM runs: SIGUSR1
@@ -64,10 +38,7 @@ run() {
         cp "$usr1" "$T/usr1.png" 2>/dev/null
         kill -0 "$pid" 2>/dev/null || fail "vga: SIGUSR1 ended the VM"
     fi
-    kill -TERM "$pid" 2>/dev/null
-    wait "$pid"
-    st=$?
-    pid=
+    bios_stop
 }
 
 usr1=$T/screen.png
@@ -98,7 +69,7 @@ else
 fi
 
 # without the display (no BIOS, no --device vga): a clear error, the VM ran
-P=$B/tests/vm-payloads
+P=$PAY
 timeout $((20 * S)) "$VM" --kernel "$P/hello.bin" --engine rem --debug-exit --serial none \
     --screenshot "$T/none.png" >"$T/log" 2>&1
 got=$?
@@ -183,8 +154,4 @@ got=$?
 "$VM" --screenshot "" --kernel x >"$T/out" 2>&1
 [ $? = 2 ] && grep -q "screenshot: no file name" "$T/out" || fail "vga: --screenshot '' accepted"
 
-if [ $fails -ne 0 ]; then
-    echo "vga: $fails failure(s)"
-    exit 1
-fi
-echo "vga: ok"
+seabios_finish

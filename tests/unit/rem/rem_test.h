@@ -34,6 +34,13 @@ void rt_teardown(void);
 size_t rt_asm(uint64_t gpa, const char *src);
 /* Assembles into a host buffer (for native runs); returns the length. */
 size_t rt_asm_buf(const char *src, uint8_t *buf, size_t size);
+/* Assembles n snippets in one nasm run (a nasm process per snippet costs
+ * far more than the differential tests' runs of them): snippet i is `fmt`
+ * (with its "bits" line, position-independent, no org and no non-local
+ * labels) with texts[i] for its one %s, and starts at i * stride in the
+ * returned buffer of n * stride bytes (the caller frees it). Fails the
+ * test when nasm fails or a snippet is longer than stride. */
+uint8_t *rt_asm_batch(const char *fmt, const char *const *texts, size_t n, size_t stride);
 
 /* Modes: set CPUM state directly. The GDT lives at 0x500 (see test_main.c):
  *   0x08 code32 0x10 data32 0x18 code64 0x23 user data 0x2b user code64

@@ -17,6 +17,7 @@
 #define ALL 0x8d5u
 #define NOAF 0x8c5u
 #define SZPC 0x0c5u
+#define SNIPPET_MAX 512 /* bytes of one assembled op (below the hlt at 0x100ff0) */
 
 struct state {
     uint64_t rax, rbx, rcx, rdx, rsi, rflags, r8, mem;
@@ -102,12 +103,15 @@ START_TEST(alu_vs_host)
                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ck_assert_ptr_ne(native, MAP_FAILED);
     unsigned runs = 0, mismatches = 0;
-    char src[2048];
-    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+    const size_t nops = sizeof(ops) / sizeof(ops[0]);
+    const char *texts[sizeof(ops) / sizeof(ops[0])];
+    for (size_t i = 0; i < nops; i++)
+        texts[i] = ops[i].text;
+    uint8_t *code = rt_asm_batch(tramp, texts, nops, SNIPPET_MAX);
+    for (size_t i = 0; i < nops; i++) {
         const struct op *o = &ops[i];
-        snprintf(src, sizeof(src), tramp, o->text);
-        size_t n = rt_asm_buf(src, native, 4096);
-        ck_assert_int_eq(pgm_phys_write(M.pgm, 0x100000, native, n), CAP_OK);
+        memcpy(native, code + i * SNIPPET_MAX, SNIPPET_MAX);
+        ck_assert_int_eq(pgm_phys_write(M.pgm, 0x100000, native, SNIPPET_MAX), CAP_OK);
         for (unsigned k = 0; k < 200; k++) {
             struct state in = { pick(), pick(), pick(), pick(), pick(), 0, pick(), pick() };
             in.rflags = 2 | (rnd() & ALL);
@@ -159,8 +163,9 @@ START_TEST(alu_vs_host)
             }
         }
     }
-    fprintf(stderr, "rem alu differential: %u runs of %zu instruction forms, %u mismatches\n",
-            runs, sizeof(ops) / sizeof(ops[0]), mismatches);
+    fprintf(stderr, "rem alu differential: %u runs of %zu instruction forms, %u mismatches\n", runs,
+            nops, mismatches);
+    free(code);
     munmap(native, 4096);
     ck_assert_uint_eq(mismatches, 0);
 }

@@ -25,6 +25,7 @@
 
 #define MEM_OFF 576
 #define MEM_LEN 128
+#define SNIPPET_MAX 512 /* bytes of one assembled form (below the hlt at 0x100ff0) */
 
 struct fstate {
     uint8_t fx[512];
@@ -419,16 +420,18 @@ START_TEST(fpu_sse_vs_host)
     unsigned runs = 0, mismatches = 0, nforms = sizeof(forms) / sizeof(forms[0]);
     const char *env = getenv("REM_FPU_DIFF_RUNS");
     unsigned per = env ? (unsigned)atoi(env) : 150;
-    char src[2048];
     static struct fstate in, hw, em;
+    const char *texts[sizeof(forms) / sizeof(forms[0])];
+    for (unsigned i = 0; i < nforms; i++)
+        texts[i] = forms[i].text;
+    uint8_t *code = rt_asm_batch(tramp, texts, nforms, SNIPPET_MAX);
     for (unsigned i = 0; i < nforms; i++) {
         const struct form *f = &forms[i];
         const char *only = getenv("REM_FPU_DIFF_ONLY");
         if (only && !strstr(f->text, only))
             continue;
-        snprintf(src, sizeof(src), tramp, f->text);
-        size_t n = rt_asm_buf(src, native, 4096);
-        ck_assert_int_eq(pgm_phys_write(M.pgm, 0x100000, native, n), CAP_OK);
+        memcpy(native, code + i * SNIPPET_MAX, SNIPPET_MAX);
+        ck_assert_int_eq(pgm_phys_write(M.pgm, 0x100000, native, SNIPPET_MAX), CAP_OK);
         unsigned bad = 0;
         for (unsigned k = 0; k < per; k++) {
             make_input(&in, f);
@@ -472,6 +475,7 @@ START_TEST(fpu_sse_vs_host)
             "the pointer slots of the environments %u forms store - natively they hold the "
             "host's code and data addresses)\n",
             runs, nforms, mismatches, M.policy.profile, M.policy.mxcsr_mask, envs);
+    free(code);
     munmap(native, 4096);
     ck_assert_uint_eq(mismatches, 0);
 }

@@ -9,9 +9,12 @@
  *   0x10000 long-mode page tables  0x20000 32-bit page tables
  *   0x80000 stacks (grow down)     0x100000 code        0x200000 data
  */
+#include <errno.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rem_test.h"
@@ -102,25 +105,90 @@ void rt_teardown(void)
     pgm_destroy(M.pgm);
 }
 
-size_t rt_asm_buf(const char *src, uint8_t *buf, size_t size)
+/* nasm on the source file `in` (removed after): up to `size` bytes of the
+ * binary into buf; `what` names the source in a failure. */
+static size_t nasm_file(const char *in, uint8_t *buf, size_t size, const char *what)
 {
-    char in[] = "/tmp/rem-test-XXXXXX";
-    int fd = mkstemp(in);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, src, strlen(src)), (ssize_t)strlen(src));
-    close(fd);
-    char out[64], cmd[256];
+    char out[64];
     snprintf(out, sizeof(out), "%s.bin", in);
-    snprintf(cmd, sizeof(cmd), "nasm -f bin -o %s %s", out, in);
-    int rc = system(cmd);
+    /* nasm itself, without a shell in between: the suite runs it hundreds
+     * of times */
+    char *argv[] = {"nasm", "-f", "bin", "-o", out, (char *)in, NULL};
+    pid_t pid;
+    int st = -1;
+    if (posix_spawnp(&pid, "nasm", NULL, NULL, argv, environ) == 0)
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
     unlink(in);
-    ck_assert_msg(rc == 0, "nasm failed on:\n%s", src);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "nasm failed on:\n%s", what);
     FILE *f = fopen(out, "rb");
     ck_assert_ptr_nonnull(f);
     size_t n = fread(buf, 1, size, f);
     fclose(f);
     unlink(out);
     return n;
+}
+
+/* Sources assembled lately and their bytes (round robin): a test assembles
+ * the same snippet again and again (test_feat.c its fault handlers, once
+ * per instruction it tries); nasm runs once for each. */
+static struct {
+    char *src;
+    uint8_t *bin;
+    size_t len, size; /* bytes kept; the buffer size they were read with */
+} asm_cache[8];
+static unsigned asm_cache_next;
+
+size_t rt_asm_buf(const char *src, uint8_t *buf, size_t size)
+{
+    for (unsigned i = 0; i < sizeof(asm_cache) / sizeof(asm_cache[0]); i++)
+        if (asm_cache[i].src && asm_cache[i].size == size && !strcmp(asm_cache[i].src, src)) {
+            memcpy(buf, asm_cache[i].bin, asm_cache[i].len);
+            return asm_cache[i].len;
+        }
+    char in[] = "/tmp/rem-test-XXXXXX";
+    int fd = mkstemp(in);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, src, strlen(src)), (ssize_t)strlen(src));
+    close(fd);
+    size_t n = nasm_file(in, buf, size, src);
+    unsigned slot = asm_cache_next++ % (sizeof(asm_cache) / sizeof(asm_cache[0]));
+    free(asm_cache[slot].src);
+    free(asm_cache[slot].bin);
+    asm_cache[slot].src = strdup(src);
+    asm_cache[slot].bin = malloc(n ? n : 1);
+    ck_assert(asm_cache[slot].src && asm_cache[slot].bin);
+    memcpy(asm_cache[slot].bin, buf, n);
+    asm_cache[slot].len = n;
+    asm_cache[slot].size = size;
+    return n;
+}
+
+uint8_t *rt_asm_batch(const char *fmt, const char *const *texts, size_t n, size_t stride)
+{
+    char in[] = "/tmp/rem-test-XXXXXX";
+    int fd = mkstemp(in);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    ck_assert_ptr_nonnull(f);
+    /* each snippet padded to its slot; a longer one makes a TIMES count
+     * negative, which nasm refuses */
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "times %zu - ($ - $$) db 0xcc\n", i * stride);
+        fprintf(f, fmt, texts[i]);
+        fprintf(f, "\n");
+    }
+    fprintf(f, "times %zu - ($ - $$) db 0xcc\n", n * stride);
+    ck_assert_int_eq(fclose(f), 0);
+    uint8_t *buf = malloc(n * stride + 1);
+    ck_assert_ptr_nonnull(buf);
+    char what[160];
+    snprintf(what, sizeof(what),
+             "a batch of %zu snippets of %zu bytes at most (nasm's message "
+             "names the line)",
+             n, stride);
+    ck_assert_uint_eq(nasm_file(in, buf, n * stride + 1, what), n * stride);
+    return buf;
 }
 
 size_t rt_asm(uint64_t gpa, const char *src)

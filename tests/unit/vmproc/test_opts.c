@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "platform/platform_limits.h"
+#include "vmproc_frontends.h"
 #include "vmproc_test.h"
 
 struct parsed {
@@ -337,8 +338,32 @@ END_TEST
 
 START_TEST(test_bad_frontend)
 {
-    ck_refused("--frontend 'sdl': unknown frontend (try headless)", "--kernel", "k", "--frontend",
-               "sdl");
+    ck_refused("--frontend 'qt': unknown frontend (known: headless, sdl, gui)", "--kernel", "k",
+               "--frontend", "qt");
+    ck_refused("--display 'qt': unknown frontend (known: headless, sdl, gui)", "--kernel", "k",
+               "--display", "qt");
+    ck_refused("--name: no name", "--kernel", "k", "--name", "");
+}
+END_TEST
+
+/* --display is --frontend's other name; gui is sdl's; --name names the VM. */
+START_TEST(test_display)
+{
+    static const char *const names[] = {"sdl", "gui", "headless"};
+    for (unsigned i = 0; i < 3; i++) {
+        struct parsed p;
+        PARSE(&p, "--kernel", "k", "--display", (char *)names[i], "--name", "demo");
+        ck_assert_int_eq(p.r, 0);
+        ck_assert_str_eq(p.o.frontend, names[i]);
+        ck_assert_str_eq(p.o.name, "demo");
+        parsed_free(&p);
+    }
+    ck_assert_str_eq(vmproc_find_frontend("gui")->name, "sdl");
+    ck_assert_str_eq(vmproc_find_frontend("sdl")->name, "sdl");
+    ck_assert_ptr_null(vmproc_find_frontend("GUI"));
+    ck_assert_ptr_null(vmproc_find_frontend(NULL));
+    char buf[8];
+    ck_assert_str_eq(vmproc_frontend_names(buf, sizeof(buf)), "headles"); /* truncated */
 }
 END_TEST
 
@@ -594,7 +619,7 @@ Suite *opts_suite(void)
 {
     Suite *s = suite_create("vmproc_opts");
     VT_CASE(s, "valid", 0, test_defaults, test_all_options, test_values, test_help,
-            test_cpu_profile, test_limits);
+            test_cpu_profile, test_limits, test_display);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
             test_missing_kernel, test_firmware, test_drive, test_nic, test_screenshot, test_vrde);

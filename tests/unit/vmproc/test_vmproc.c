@@ -277,7 +277,7 @@ static const struct {
     {.raw = true, .message = "engine 'raw': raw mode is not available yet"},
     {.kernel = "missing.bin", .message = "missing.bin"},
     {.kernel = "empty.bin", .message = "empty.bin"},
-    {.frontend = "vnc", .message = "unknown frontend 'vnc' (try headless)"},
+    {.frontend = "qt", .message = "unknown frontend 'qt' (known: headless, sdl, gui)"},
     {.no_device = "rtcx", .message = "--no-device rtcx: not a default device"},
     {.device = ",irq=3", .message = "--device ',irq=3': no device name"},
     {.device = "rtc,irq", .message = "--device 'rtc,irq': 'irq' is not key=value"},
