@@ -179,15 +179,16 @@ static void *deliver_main(void *arg)
         b->in_call = 0;
         pthread_cond_broadcast(&b->cv);
     }
-    b->in_call = 0;
-    pthread_cond_broadcast(&b->cv);
     if (b->dead && b->hub_attached) {
+        /* in_call stays set: a detach waits for this before the hub goes */
         b->hub_attached = 0;
         pthread_mutex_unlock(&b->lock);
         fe_display_detach(b->d, b->id);
-    } else {
-        pthread_mutex_unlock(&b->lock);
+        pthread_mutex_lock(&b->lock);
     }
+    b->in_call = 0;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->lock);
     put(b);
     return NULL;
 }
@@ -200,9 +201,23 @@ void console_fbs_init(struct console_fbs *s)
     pthread_mutex_init(&s->lock, NULL);
 }
 
-/* Stops b (unlinked from the list by the caller) and drops the list's
- * reference. */
-static void stop(struct console_fb *b)
+/* The time CONSOLE_FB_DETACH_WAIT_MS from now, for pthread_cond_timedwait. */
+static struct timespec wait_bound(void)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += CONSOLE_FB_DETACH_WAIT_MS / 1000;
+    until.tv_nsec += (long)(CONSOLE_FB_DETACH_WAIT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return until;
+}
+
+/* Stops b (unlinked from the list by the caller): no call starts after
+ * this returns; then stop_wait. */
+static void stop_begin(struct console_fb *b)
 {
     pthread_mutex_lock(&b->lock);
     b->stop = 1;
@@ -212,17 +227,15 @@ static void stop(struct console_fb *b)
     pthread_mutex_unlock(&b->lock);
     if (attached)
         fe_display_detach(b->d, b->id);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += CONSOLE_FB_DETACH_WAIT_MS / 1000;
-    until.tv_nsec += (long)(CONSOLE_FB_DETACH_WAIT_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+}
+
+/* Waits until b's call under way (or its own detach from the hub) is
+ * over, at most until `until`, and drops the list's reference. */
+static void stop_wait(struct console_fb *b, const struct timespec *until)
+{
     pthread_mutex_lock(&b->lock);
     while (b->in_call)
-        if (pthread_cond_timedwait(&b->cv, &b->lock, &until) == ETIMEDOUT) {
+        if (pthread_cond_timedwait(&b->cv, &b->lock, until) == ETIMEDOUT) {
             fprintf(stderr,
                     "capsule-vm: framebuffer %u: a call still runs after %u ms: detached "
                     "without waiting for it\n",
@@ -240,9 +253,12 @@ void console_fbs_fini(struct console_fbs *s)
     s->list = NULL;
     s->n = 0;
     pthread_mutex_unlock(&s->lock);
+    for (struct console_fb *b = l; b; b = b->next)
+        stop_begin(b);
+    struct timespec until = wait_bound(); /* one bound for them all */
     while (l) {
         struct console_fb *nx = l->next;
-        stop(l);
+        stop_wait(l, &until);
         l = nx;
     }
     pthread_mutex_destroy(&s->lock);
@@ -322,6 +338,8 @@ cap_result console_fbs_detach(struct console_fbs *s, unsigned id)
     if (!b)
         return cap_error_set(CAP_E_INVALIDARG, COMPONENT, "IDisplay",
                              "no framebuffer %u is attached", id);
-    stop(b);
+    stop_begin(b);
+    struct timespec until = wait_bound();
+    stop_wait(b, &until);
     return CAP_OK;
 }
