@@ -10,6 +10,10 @@
  *                       prints "detached ID", waits 1 s and prints
  *                       "calls after detach N"; exit 0 iff it got a change,
  *                       the whole picture and no call after detach
+ *   fbclient typed VM   as watch, but once the whole picture came prints
+ *                       "whole" and waits (at most 60 s) for one more
+ *                       notifyUpdateImage (the test types into the guest)
+ *                       before it detaches; exit 0 iff that came too
  *   fbclient hold VM    attaches, prints "attached ID pid P", answers every
  *                       call and blocks until killed
  *   fbclient stall VM   attaches, prints "attached ID pid P"; its first call
@@ -43,6 +47,7 @@ struct fbc {
     unsigned changes;        /* notifyChange calls */
     unsigned w, h;           /* the last size */
     unsigned long long area; /* pixels updated since the last change */
+    unsigned updates;        /* notifyUpdateImage calls */
     int bad;                 /* an image of the wrong size */
 };
 
@@ -123,6 +128,7 @@ static cap_result f_update(IFramebuffer *self, uint32_t x, uint32_t y, uint32_t 
         }
         f->area += (unsigned long long)w * h;
     }
+    f->updates++;
     printf("update %u %u %u %u colours %u\n", (unsigned)x, (unsigned)y, (unsigned)w, (unsigned)h,
            colours);
     fflush(stdout);
@@ -151,12 +157,13 @@ static int fail(const char *what, cap_result rc)
 
 int main(int argc, char **argv)
 {
-    if (argc != 3 ||
-        (strcmp(argv[1], "watch") && strcmp(argv[1], "hold") && strcmp(argv[1], "stall"))) {
-        fprintf(stderr, "usage: fbclient watch|hold|stall VM\n");
+    if (argc != 3 || (strcmp(argv[1], "watch") && strcmp(argv[1], "typed") &&
+                      strcmp(argv[1], "hold") && strcmp(argv[1], "stall"))) {
+        fprintf(stderr, "usage: fbclient watch|typed|hold|stall VM\n");
         return 2;
     }
-    int watch = !strcmp(argv[1], "watch");
+    int typed = !strcmp(argv[1], "typed");
+    int watch = typed || !strcmp(argv[1], "watch");
     fbc.stall = !strcmp(argv[1], "stall");
     cap_refcnt_init(&fbc.ref, 1);
     pthread_mutex_init(&fbc.lock, NULL);
@@ -207,6 +214,17 @@ int main(int argc, char **argv)
         if (fbc.bad || pthread_cond_timedwait(&fbc.cv, &fbc.lock, &until))
             break;
     int whole = fbc.changes && fbc.area >= (unsigned long long)fbc.w * fbc.h && !fbc.bad;
+    if (whole && typed) {
+        unsigned n = fbc.updates;
+        printf("whole\n");
+        fflush(stdout);
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 60;
+        while (fbc.updates == n && !fbc.bad)
+            if (pthread_cond_timedwait(&fbc.cv, &fbc.lock, &until))
+                break;
+        whole = fbc.updates > n && !fbc.bad;
+    }
     pthread_mutex_unlock(&fbc.lock);
     if ((rc = IDisplay_DetachFramebuffer(d, 0, id)) < 0)
         return fail("detachFramebuffer", rc);
@@ -236,9 +254,10 @@ int main(int argc, char **argv)
     cap_client_close(c);
     if (!whole) {
         fprintf(stderr,
-                "fbclient: no change and whole picture within 60 s (changes %u, %ux%u, "
-                "area %llu, bad %d)\n",
-                fbc.changes, fbc.w, fbc.h, fbc.area, fbc.bad);
+                "fbclient: no change and whole picture%s within 60 s (changes %u, %ux%u, "
+                "area %llu, updates %u, bad %d)\n",
+                typed ? " and one more update" : "", fbc.changes, fbc.w, fbc.h, fbc.area,
+                fbc.updates, fbc.bad);
         return 1;
     }
     return after ? 1 : 0;
