@@ -34,15 +34,21 @@ struct console_fb {
     int hub_attached; /* whoever clears it detaches from the hub */
     int stop;         /* detached: the thread ends */
     int dead;         /* a call failed: the thread ends */
-    int in_call;      /* the thread is calling the client */
+    int ready;        /* attached: the thread may call the client */
+    int done;         /* the thread has ended (or is about to) */
     struct fb_pending pend;
     uint32_t *pic; /* the picture as the hub last sent it, pw x ph */
     unsigned pw, ph;
 };
 
-static void put(struct console_fb *b)
+/* Drops a reference; `thread`: the delivery thread's, as it ends. */
+static void put(struct console_fb *b, int thread)
 {
     pthread_mutex_lock(&b->lock);
+    if (thread) {
+        b->done = 1;
+        pthread_cond_broadcast(&b->cv);
+    }
     int last = --b->refs == 0;
     pthread_mutex_unlock(&b->lock);
     if (!last)
@@ -71,8 +77,8 @@ static void cb_resize(void *ctx, unsigned width, unsigned height)
                     b->id, width, height);
             b->dead = 1;
         }
+        /* no wake-up: the whole picture and frame_done follow */
         fb_pending_resize(&b->pend, b->pw, b->ph);
-        pthread_cond_broadcast(&b->cv);
     }
     pthread_mutex_unlock(&b->lock);
 }
@@ -148,13 +154,12 @@ static void *deliver_main(void *arg)
     struct console_fb *b = arg;
     pthread_mutex_lock(&b->lock);
     for (;;) {
-        while (!b->stop && !b->dead && !fb_pending_any(&b->pend))
+        while (!b->stop && !b->dead && (!b->ready || !fb_pending_any(&b->pend)))
             pthread_cond_wait(&b->cv, &b->lock);
         if (b->stop || b->dead)
             break;
         struct fb_pending t;
         fb_pending_take(&b->pend, &t);
-        b->in_call = 1;
         if (t.changed) {
             pthread_mutex_unlock(&b->lock);
             cap_result rc = IFramebuffer_NotifyChange(b->fb, 0, 0, 0, t.width, t.height);
@@ -176,20 +181,13 @@ static void *deliver_main(void *arg)
             if (CAP_FAILED(rc))
                 call_failed(b, "notifyUpdateImage", rc);
         }
-        b->in_call = 0;
-        pthread_cond_broadcast(&b->cv);
     }
-    if (b->dead && b->hub_attached) {
-        /* in_call stays set: a detach waits for this before the hub goes */
-        b->hub_attached = 0;
-        pthread_mutex_unlock(&b->lock);
-        fe_display_detach(b->d, b->id);
-        pthread_mutex_lock(&b->lock);
-    }
-    b->in_call = 0;
-    pthread_cond_broadcast(&b->cv);
+    int detach = b->dead && b->hub_attached; /* a detach waits for `done` */
+    b->hub_attached = 0;
     pthread_mutex_unlock(&b->lock);
-    put(b);
+    if (detach)
+        fe_display_detach(b->d, b->id);
+    put(b, 1);
     return NULL;
 }
 
@@ -229,12 +227,13 @@ static void stop_begin(struct console_fb *b)
         fe_display_detach(b->d, b->id);
 }
 
-/* Waits until b's call under way (or its own detach from the hub) is
- * over, at most until `until`, and drops the list's reference. */
+/* Waits until b's thread has ended (its call under way returned, its own
+ * detach from the hub done), at most until `until`, and drops the list's
+ * reference. */
 static void stop_wait(struct console_fb *b, const struct timespec *until)
 {
     pthread_mutex_lock(&b->lock);
-    while (b->in_call)
+    while (!b->done)
         if (pthread_cond_timedwait(&b->cv, &b->lock, until) == ETIMEDOUT) {
             fprintf(stderr,
                     "capsule-vm: framebuffer %u: a call still runs after %u ms: detached "
@@ -243,7 +242,7 @@ static void stop_wait(struct console_fb *b, const struct timespec *until)
             break;
         }
     pthread_mutex_unlock(&b->lock);
-    put(b);
+    put(b, 0);
 }
 
 void console_fbs_fini(struct console_fbs *s)
@@ -294,7 +293,7 @@ cap_result console_fbs_attach(struct console_fbs *s, struct fe_display *d, IFram
     pthread_attr_destroy(&attr);
     if (err) {
         b->refs = 1;
-        put(b);
+        put(b, 0);
         return cap_error_set(CAP_E_OUTOFMEMORY, COMPONENT, "IDisplay",
                              "cannot start the framebuffer's thread: %s", strerror(err));
     }
@@ -302,16 +301,14 @@ cap_result console_fbs_attach(struct console_fbs *s, struct fe_display *d, IFram
     cap_result rc = fe_display_attach(d, &bridge_ops, b, &hub_id);
     pthread_mutex_lock(&b->lock);
     b->id = hub_id;
-    b->hub_attached = CAP_SUCCEEDED(rc) && !b->dead;
-    int detach_now = CAP_SUCCEEDED(rc) && b->dead; /* failed before we got here */
+    b->hub_attached = CAP_SUCCEEDED(rc);
+    b->ready = 1;
     if (CAP_FAILED(rc))
         b->stop = 1;
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->lock);
-    if (detach_now)
-        fe_display_detach(d, hub_id);
     if (CAP_FAILED(rc)) {
-        put(b); /* the list's reference; the thread drops its own */
+        put(b, 0); /* the list's reference; the thread drops its own */
         return rc;
     }
     pthread_mutex_lock(&s->lock);
