@@ -35,6 +35,7 @@ struct console_fb {
     int stop;         /* detached: the thread ends */
     int dead;         /* a call failed: the thread ends */
     int ready;        /* attached: the thread may call the client */
+    int in_frame;     /* the hub is between a frame's first callback and frame_done */
     int done;         /* the thread has ended (or is about to) */
     struct fb_pending pend;
     uint32_t *pic; /* the picture as the hub last sent it, pw x ph */
@@ -79,6 +80,7 @@ static void cb_resize(void *ctx, unsigned width, unsigned height)
         }
         /* no wake-up: the whole picture and frame_done follow */
         fb_pending_resize(&b->pend, b->pw, b->ph);
+        b->in_frame = 1;
     }
     pthread_mutex_unlock(&b->lock);
 }
@@ -97,6 +99,7 @@ static void cb_update(void *ctx, const uint32_t *pixels, unsigned stride, unsign
             memcpy(b->pic + (size_t)(y + r) * b->pw + x, pixels + (size_t)(y + r) * stride + x,
                    (size_t)w * sizeof(uint32_t));
         fb_pending_update(&b->pend, x, y, w, h);
+        b->in_frame = 1;
     }
     pthread_mutex_unlock(&b->lock);
 }
@@ -105,6 +108,7 @@ static void cb_frame_done(void *ctx)
 {
     struct console_fb *b = ctx;
     pthread_mutex_lock(&b->lock);
+    b->in_frame = 0;
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->lock);
 }
@@ -154,7 +158,8 @@ static void *deliver_main(void *arg)
     struct console_fb *b = arg;
     pthread_mutex_lock(&b->lock);
     for (;;) {
-        while (!b->stop && !b->dead && (!b->ready || !fb_pending_any(&b->pend)))
+        /* whole frames only: a resize goes with its whole picture */
+        while (!b->stop && !b->dead && (!b->ready || b->in_frame || !fb_pending_any(&b->pend)))
             pthread_cond_wait(&b->cv, &b->lock);
         if (b->stop || b->dead)
             break;
