@@ -24,13 +24,15 @@
 #define W 64
 #define H 32
 
-/* ---- the picture source: W x H, rectangles drawn by the test ------------ */
+/* ---- the picture source: at most W x H (cw x ch now), rectangles drawn by
+ * the test ----------------------------------------------------------------- */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static uint32_t screen[W * H];
 static struct pdm_rect drawn[4];
 static unsigned ndrawn, refreshes;
+static unsigned cw = W, ch = H;
 
 static int src_present(void *ctx)
 {
@@ -45,12 +47,12 @@ static cap_result src_update(void *ctx, struct pdm_picture *pic, struct pdm_rect
         pic->pixels = cap_realloc(pic->pixels, W * H * sizeof(uint32_t));
         pic->cap = W * H;
     }
-    *resized = pic->width != W;
-    memcpy(pic->pixels, screen, sizeof(screen));
-    pic->width = W;
-    pic->height = H;
+    *resized = pic->width != cw || pic->height != ch;
+    memcpy(pic->pixels, screen, cw * ch * sizeof(uint32_t));
+    pic->width = cw;
+    pic->height = ch;
     if (*resized) {
-        rects[0] = (struct pdm_rect){0, 0, W, H};
+        rects[0] = (struct pdm_rect){0, 0, cw, ch};
         *nrects = 1;
     } else {
         memcpy(rects, drawn, ndrawn * sizeof(drawn[0]));
@@ -70,7 +72,7 @@ static void draw(unsigned x, unsigned y, unsigned w, unsigned h, uint32_t v)
     pthread_mutex_lock(&mu);
     for (unsigned j = y; j < y + h; j++)
         for (unsigned i = x; i < x + w; i++)
-            screen[j * W + i] = v;
+            screen[j * cw + i] = v;
     drawn[ndrawn++] = (struct pdm_rect){x, y, w, h};
     pthread_mutex_unlock(&mu);
 }
@@ -202,6 +204,8 @@ static void two_start(struct two *t, void (*how)(struct tfb *a))
 {
     memset(screen, 0, sizeof(screen));
     ndrawn = refreshes = 0;
+    cw = W;
+    ch = H;
     ck_assert_int_eq(fe_display_create_source(&src, NULL, 1000, &t->d), CAP_OK);
     console_fbs_init(&t->s);
     tfb_init(&t->a);
@@ -279,6 +283,35 @@ START_TEST(test_stalled_one_merges)
 }
 END_TEST
 
+/* A resize while a framebuffer is stalled: let go, it gets the old size
+ * (the call under way), then the new size and its whole picture - not the
+ * old picture's rectangle that was due. */
+START_TEST(test_resize_while_stalled)
+{
+    struct two t;
+    two_start(&t, gated);
+    struct tfb *slow = &t.a, *fast = &t.b;
+    pthread_mutex_lock(&mu);
+    WAIT_FOR(slow->waiting && fast->n == 2);
+    cw = 32;
+    ch = 16;
+    WAIT_FOR(fast->n == 4);
+    call_eq(&fast->calls[2], 1, 0, 0, 32, 16);
+    call_eq(&fast->calls[3], 0, 0, 0, 32, 16);
+    unsigned r = refreshes;
+    WAIT_FOR(refreshes > r + 1);
+    slow->gate = 0;
+    pthread_cond_broadcast(&cv);
+    WAIT_FOR(slow->n == 3);
+    call_eq(&slow->calls[0], 1, 0, 0, W, H);
+    call_eq(&slow->calls[1], 1, 0, 0, 32, 16);
+    call_eq(&slow->calls[2], 0, 0, 0, 32, 16);
+    pthread_mutex_unlock(&mu);
+    two_end(&t);
+    ck_assert_uint_eq(slow->n, 3);
+}
+END_TEST
+
 /* A call that fails detaches the framebuffer: no more calls; the id is
  * still detached cleanly. */
 START_TEST(test_failing_one_detached)
@@ -306,6 +339,7 @@ END_TEST
 Suite *consolefb_suite(void)
 {
     Suite *s = suite_create("consolefb");
-    VT_CASE(s, "consolefb", 60, test_stalled_one_merges, test_failing_one_detached);
+    VT_CASE(s, "consolefb", 60, test_stalled_one_merges, test_resize_while_stalled,
+            test_failing_one_detached);
     return s;
 }
