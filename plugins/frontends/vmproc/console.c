@@ -26,6 +26,7 @@
 #include <capsule/mem.h>
 #include <capsule/object.h>
 
+#include "console_fb.h"
 #include "console_input.h"
 #include "debugger.h"
 #include "display/display.h"
@@ -45,6 +46,7 @@ struct console {
     IDisplay IDisplay_iface;
     struct debugger dbg;        /* its IMachineDebugger (debugger.h) */
     struct console_input input; /* its IKeyboard and IMouse (console_input.h) */
+    struct console_fbs fbs;     /* clients' IFramebuffers (console_fb.h) */
     cap_refcnt ref;
     pthread_mutex_t op;   /* serialises power-up/down, pause/resume/reset, reports */
     pthread_mutex_t lock; /* guards everything below */
@@ -104,6 +106,7 @@ static uint32_t release(struct console *c)
     session_binding_drop(c->b.machine, c->b.control);
     for (unsigned i = 0; i < c->n_progress; i++)
         IProgress_Release(c->progress[i]);
+    console_fbs_fini(&c->fbs); /* before the display hub goes */
     vmproc_destroy(c->vp);
     console_input_fini(&c->input);
     pthread_mutex_destroy(&c->lock);
@@ -812,6 +815,37 @@ static cap_result p_InvalidateAndUpdate(IDisplay *self)
     return CAP_OK;
 }
 
+/* A client's IFramebuffer bridged to the VM's display hub (console_fb.h). */
+static cap_result p_AttachFramebuffer(IDisplay *self, uint32_t screen, IFramebuffer *fb,
+                                      uint32_t *id)
+{
+    if (!id)
+        return CAP_E_POINTER;
+    *id = 0;
+    if (!fb)
+        return cap_error_set(CAP_E_INVALIDARG, COMPONENT, "IDisplay", "no framebuffer given");
+    struct console *c = impl_disp(self);
+    cap_result rc = display_check(c, screen);
+    if (CAP_FAILED(rc))
+        return rc;
+    pthread_mutex_lock(&c->lock);
+    struct vmproc *vp = c->vp; /* lives as long as the object */
+    pthread_mutex_unlock(&c->lock);
+    unsigned n;
+    rc = console_fbs_attach(&c->fbs, vmproc_display(vp), fb, &n);
+    if (CAP_SUCCEEDED(rc))
+        *id = n;
+    return rc;
+}
+
+static cap_result p_DetachFramebuffer(IDisplay *self, uint32_t screen, uint32_t id)
+{
+    if (screen != 0)
+        return cap_error_set(CAP_E_INVALIDARG, COMPONENT, "IDisplay",
+                             "no screen %u: the VM has one screen, 0", (unsigned)screen);
+    return console_fbs_detach(&impl_disp(self)->fbs, id);
+}
+
 static const struct IDisplayVtbl display_vtbl = {
     .QueryInterface = p_QueryInterface,
     .AddRef = p_AddRef,
@@ -820,6 +854,8 @@ static const struct IDisplayVtbl display_vtbl = {
     .TakeScreenShotToArray = p_TakeScreenShotToArray,
     .SetVideoModeHint = p_SetVideoModeHint,
     .InvalidateAndUpdate = p_InvalidateAndUpdate,
+    .AttachFramebuffer = p_AttachFramebuffer,
+    .DetachFramebuffer = p_DetachFramebuffer,
 };
 
 /* ---- the debugger's hooks (debugger.h) --------------------------------------------- */
@@ -910,6 +946,7 @@ cap_result console_create(struct console **out)
     c->IDisplay_iface.vtbl = &display_vtbl;
     debugger_init(&c->dbg, &debugger_owner);
     console_input_init(&c->input, &input_owner);
+    console_fbs_init(&c->fbs);
     cap_refcnt_init(&c->ref, 1);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->op, NULL);

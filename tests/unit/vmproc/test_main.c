@@ -157,6 +157,8 @@ int main(void)
     srunner_add_suite(sr, vmproc_suite());
     srunner_add_suite(sr, managed_args_suite());
     srunner_add_suite(sr, inputfeed_suite());
+    srunner_add_suite(sr, fbpending_suite());
+    srunner_add_suite(sr, consolefb_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

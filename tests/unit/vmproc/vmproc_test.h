@@ -20,6 +20,8 @@ Suite *console_suite(void);
 Suite *vmproc_suite(void);
 Suite *managed_args_suite(void);
 Suite *inputfeed_suite(void);
+Suite *fbpending_suite(void);
+Suite *consolefb_suite(void);
 
 /* A fresh folder below /tmp (short enough for socket paths); the caller
  * frees the string and removes the folder with vt_rmdir. */
