@@ -228,6 +228,14 @@ static int srv_handles_are(void *arg)
     return cap_ipc_server_handle_count(fx.srv) == (uint32_t)(uintptr_t)arg;
 }
 
+/* The server drops a handle from its table before it releases the object
+ * behind it (on its own thread): wait for both. */
+static uint32_t live_base;
+static int srv_released_all(void *arg)
+{
+    return srv_handles_are(arg) && alltypes_live() == live_base;
+}
+
 START_TEST(lifetime_handles)
 {
     uint32_t base = alltypes_live();
@@ -243,7 +251,8 @@ START_TEST(lifetime_handles)
     IAllTypesBase_Release(base_if);
     IAllTypes_Release(a);
     IAllTypes_Release(b);
-    ck_assert(wait_for(srv_handles_are, (void *)(uintptr_t)1, 2000));
+    live_base = base;
+    ck_assert(wait_for(srv_released_all, (void *)(uintptr_t)1, 2000));
     ck_assert_uint_eq(alltypes_live(), base);
     struct cap_ipc_peer peer;
     cap_ipc_conn_peer(fx.conn, &peer);
