@@ -47,8 +47,8 @@ static cap_result map_changed(void *opaque, const struct pgm_range *r, cap_bool 
         /* Dirty-tracked RAM (a framebuffer BAR) read-only too: its writes
          * exit and reach pgm_phys_write, which marks them (WHP's own dirty
          * bitmap, WHvQueryGpaRangeDirtyBitmap, would be the fast way). */
-        cap_result rc = hd_whp_map(hm->whp, r->gpa, r->size, r->hva,
-                                   r->kind == PGM_RANGE_ROM || r->dirty);
+        cap_result rc =
+            hd_whp_map(hm->whp, r->gpa, r->size, r->hva, r->kind == PGM_RANGE_ROM || r->dirty);
         if (CAP_SUCCEEDED(rc))
             hm->map_gpa[i] = r->gpa, hm->map_size[i] = r->size;
         return vmm_result_from_hd(rc);

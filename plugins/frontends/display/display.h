@@ -63,8 +63,8 @@ void fe_display_destroy(struct fe_display *d);
  * must stay valid until it is detached. The refresh thread starts with the
  * first attach. CAP_E_POINTER without resize or update; CAP_E_NOTIMPL
  * (error info "the machine has no display") without a display device. */
-cap_result fe_display_attach(struct fe_display *d, const struct fe_framebuffer_ops *ops,
-                             void *ctx, unsigned *id);
+cap_result fe_display_attach(struct fe_display *d, const struct fe_framebuffer_ops *ops, void *ctx,
+                             unsigned *id);
 /* Detaches framebuffer `id`; no callback of it runs after it returns
  * (unless called from that callback: then after the callback). */
 void fe_display_detach(struct fe_display *d, unsigned id);
