@@ -16,7 +16,9 @@
  *     with SFMASK leaving TF, the #DB comes at the kernel's first
  *     instruction.
  * Before this payload rem never raised a breakpoint, single-stepped the
- * instruction after MOV SS and took #DB at the SYSCALL entry.
+ * instruction after MOV SS and took #DB at the SYSCALL entry. KVM without
+ * VT-x/AMD-V does the same with MOV SS and fires no data breakpoints
+ * (README.md), so those two come last.
  */
 #include "guest.h"
 
@@ -109,7 +111,7 @@ static void expect_db(const char *what, unsigned n, const ureg *ips, ureg dr6_bi
     ndb = 0;
 }
 
-static void breakpoints(void)
+static void instruction_breakpoints(void)
 {
     trap_set(1, db_handler);
     write_dr6(0xffff0ff0ul);
@@ -124,10 +126,15 @@ static void breakpoints(void)
     write_dr7(0x400);
     call(bp_target);
     expect_db("disabled instruction breakpoint", 0, two, 0);
-    gprintf("ok instruction breakpoint: fault at the instruction, DR6.B0, RF resumes, DR7 disables\n");
-
-    /* Data breakpoints on watched[0]. */
     set_rf = 0;
+    gprintf("ok instruction breakpoint: fault at the instruction, DR6.B0, RF resumes, DR7 disables\n");
+}
+
+/* Data breakpoints on watched[0]. */
+static void data_breakpoints(void)
+{
+    trap_set(1, db_handler);
+    write_dr6(0xffff0ff0ul);
     write_dr1((ureg)&watched[0]);
     write_dr7(0x400 | (1 << 2) | (1ul << 20) | (3ul << 22)); /* L1, writes, 4 bytes */
     call(wr4);
@@ -183,11 +190,24 @@ static void single_step(void)
     call(ss_seq);
     ureg ss[5] = {(ureg)ss_2, (ureg)ss_3, (ureg)ss_4, (ureg)ss_5, (ureg)ss_6};
     expect_db("single-step", 5, ss, 0x4000);
+    gprintf("ok single-step: after each instruction begun with TF (BS), not after the POPF "
+            "that sets it\n");
+}
+
+static void single_step_mov_ss(void)
+{
+    trap_set(1, db_handler);
     call(movss_seq);
+    /* Said apart from the count: a trap between MOV SS and the next
+     * instruction is the one thing this check is about. */
+    for (unsigned i = 0; i < ndb && i < MAXDB; i++)
+        if (db_ip[i] == (ureg)ms_3)
+            guest_fail("single-step over MOV SS: #DB %u at 0x%lx, between the MOV SS and the "
+                       "next instruction",
+                       i, (unsigned long)db_ip[i]);
     ureg ms[5] = {(ureg)ms_2, (ureg)ms_4, (ureg)ms_5, (ureg)ms_6, (ureg)ms_7};
     expect_db("single-step over MOV SS", 5, ms, 0x4000);
-    gprintf("ok single-step: after each instruction begun with TF (BS); MOV SS and the next "
-            "instruction are one step\n");
+    gprintf("ok single-step over MOV SS: MOV SS and the next instruction are one step\n");
 }
 
 static void reload_ss(void)
@@ -236,10 +256,15 @@ static void syscall_tf(void)
             "otherwise\n");
 }
 
+/* What KVM without VT-x/AMD-V cannot do comes last, MOV SS before the data
+ * breakpoints (tests/guests/run.sh: known_limit), so that the rest is
+ * checked under hm on such a host too. */
 void guest_main(void)
 {
-    breakpoints();
+    instruction_breakpoints();
     general_detect();
     single_step();
     syscall_tf();
+    single_step_mov_ss();
+    data_breakpoints();
 }

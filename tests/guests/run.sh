@@ -27,7 +27,8 @@
 #   paging32 cannot run: KVM raises #GP at the CR0.PG write outside long
 #   mode without telling user space. When it fails there with exactly that
 #   signature it is reported as "NOT RUN under hm on this host: <reason>;
-#   needs --engine rem", counted apart, and does not fail the run.
+#   needs --engine rem", counted apart, and does not fail the run. So is
+#   debug, when only its MOV SS single-step failed (known_limit_debug_hm).
 # Under rem there is no such limit: a payload that stops on an instruction
 #   rem does not implement fails.
 # Any other outcome is judged as usual.
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
     --accel) accel=$2; shift 2 ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^# BUILD comes from/p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) names="$names $1"; shift ;;
     esac
@@ -113,9 +114,33 @@ now_ms() { date +%s%3N; }
 host_limited=0
 grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null || host_limited=1
 
+# debug under hm where the host emulates guest kernel code (capsule-vm
+# says so): KVM's instruction emulator takes a single-step trap between MOV SS
+# and the next instruction, and data breakpoints never fire under it (nor in
+# guest user code, which DR0-3 do not watch there either). debug.c checks
+# those two last, so the transcript must show the rest passed, then the trap
+# right after the payload's `mov %eax,%ss`.
+known_limit_debug_hm() {
+    grep -q 'no VT-x/AMD-V: guest kernel code will be emulated by the host kernel' "$2" || return 1
+    t=$(tr -d '\r' <"$1")
+    for ok in 'ok instruction breakpoint:' 'ok DR7.GD:' 'ok single-step:'; do
+        printf '%s\n' "$t" | grep -q "^$ok" || return 1
+    done
+    fail=$(printf '%s\n' "$t" | tail -n 1 | grep -x 'FAIL debug: single-step over MOV SS: #DB 1 at 0x[0-9a-f]*, between the MOV SS and the next instruction') || return 1
+    ip=${fail#*at 0x}
+    ip=${ip%%,*}
+    insn=$(objdump -d --start-address=$((0x$ip - 2)) --stop-address=$((0x$ip)) "$elf" 2>/dev/null |
+        grep -E '^ *[0-9a-f]+:' | head -n 1)
+    case "$insn" in
+    *"mov "*"%eax,%ss"*) echo "KVM without VT-x/AMD-V single-steps the instruction after MOV SS, and data breakpoints do not fire there (the rest of debug passed)" ;;
+    *) return 1 ;;
+    esac
+}
+
 # known_limit ENGINE NAME SERIAL STDERR: prints the reason and succeeds when
 # the payload failed exactly the way a documented limit makes it fail.
 known_limit() {
+    [ "$1:$2:$host_limited" = hm:debug:1 ] && { known_limit_debug_hm "$3" "$4"; return; }
     case "$1" in
     hm)
         [ "$host_limited" = 1 ] && [ "$2" = paging32 ] || return 1
