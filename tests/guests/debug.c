@@ -226,12 +226,7 @@ static int syscall_with_tf(ureg sfmask, struct trap_info *ti)
 static void syscall_tf(void)
 {
     trap_set(1, NULL); /* #DB now ends user_run like any exception */
-    volatile uint64_t *pml4 = pg4_root();
-    volatile uint64_t *pdpt = (volatile uint64_t *)(ureg)(pml4[0] & 0xffffffffff000ull);
-    volatile uint64_t *pd = (volatile uint64_t *)(ureg)(pdpt[0] & 0xffffffffff000ull);
-    CHECK_EQ((ureg)u_sc >> 21, 2);
-    pd[2] |= PTE_U;
-    write_cr3(read_cr3());
+    pg4_user_section();
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
     wrmsr(MSR_STAR, (uint64_t)SEL_CODE64 << 32);
     wrmsr(MSR_LSTAR, (ureg)sc_entry);

@@ -217,6 +217,9 @@ uint64_t *pg4_root(void);
 /* Maps the 4 KiB page va -> pa in the 4-level tables at pml4 (intermediate
  * entries get P|W|U); returns the PTE. */
 uint64_t *pg4_map(uint64_t *pml4, uint64_t va, uint64_t pa, uint64_t flags);
+/* Makes the 2 MiB page holding .user (at 4 MiB, link.ld) a user page in
+ * the runtime's tables, for code that runs at CPL3. */
+void pg4_user_section(void);
 #endif
 
 /* --- real mode (32-bit build only) ----------------------------------------

@@ -73,6 +73,16 @@ uint64_t *pg4_root(void)
     return pml4;
 }
 
+void pg4_user_section(void)
+{
+    extern const char user_start[] __asm__("__user_start");
+    uint64_t *pdpt = (uint64_t *)(ureg)(pml4[0] & 0x000ffffffffff000ull);
+    uint64_t *pd = (uint64_t *)(ureg)(pdpt[0] & 0x000ffffffffff000ull);
+    CHECK_EQ((ureg)user_start, 2ull << 21);
+    pd[2] |= PTE_U;
+    write_cr3(read_cr3());
+}
+
 static uint64_t *next_level(uint64_t *table, unsigned i)
 {
     if (!(table[i] & PTE_P))
