@@ -20,7 +20,10 @@
  * LOOP_N iterations, fewer where that would take more than MAX_LOOP_NS by
  * the HPET's clock (the one timer here whose rate the payload knows: under
  * hm the TSC is the host's, and where the host emulates guest kernel code a
- * 3M-iteration loop takes ~18 s); the transcript says which.
+ * 3M-iteration loop takes ~18 s); the transcript says which. There, where
+ * each interrupt costs ~100 us of emulation and exits and a loaded host
+ * delays them further, a loop may take SLOWDOWN_EMULATED times its
+ * baseline: still well below the 18x of the bug.
  * The counters still count at the programmed rate: the PIT's latched count
  * and the APIC's current count move between reads, the HPET's main counter
  * moves and its comparator stays just ahead of it.
@@ -34,7 +37,13 @@ const char guest_name[] = "timer-storm";
 
 extern uint32_t mb_info_addr;
 
-enum { LOOP_N = 3000000, SLOWDOWN = 5, VEC_LAPIC = 0x40, VEC_SPURIOUS = 0xff };
+enum {
+    LOOP_N = 3000000,
+    SLOWDOWN = 5,
+    SLOWDOWN_EMULATED = 10,
+    VEC_LAPIC = 0x40,
+    VEC_SPURIOUS = 0xff
+};
 /* 3M iterations take ~10 ms under rem, ~3 ms on VT-x: there LOOP_N stays. */
 #define MAX_LOOP_NS 100000000ull
 /* At most 10 kHz on a 1 GHz TSC (TM's), twice the 200 us clamp's rate. */
@@ -54,7 +63,7 @@ static const char *const dev_name[] = {"pit", "lapic", "hpet"};
 static const char *const how_name[] = {"masked", "if0", "if1"};
 
 static volatile unsigned irqs, spurious;
-static unsigned loop_n = LOOP_N;
+static unsigned loop_n = LOOP_N, slowdown = SLOWDOWN;
 
 static void pit_irq(struct trap_frame *f)
 {
@@ -110,11 +119,14 @@ static void calibrate(void)
     HPET_REG(HPET_CONF) = 0;
     uint64_t ns = c * period_fs / 1000000u, whole = ns * 64;
     loop_n = LOOP_N;
-    if (whole > MAX_LOOP_NS)
+    if (whole > MAX_LOOP_NS) {
         loop_n = (unsigned)(LOOP_N * MAX_LOOP_NS / whole);
-    gprintf("ok loop of %u iterations: %u took %llu us by the HPET (at most %llu ms a loop)\n",
+        slowdown = SLOWDOWN_EMULATED;
+    }
+    gprintf("ok loop of %u iterations: %u took %llu us by the HPET (at most %llu ms a loop), "
+            "at most %ux slower with a timer\n",
             loop_n, LOOP_N / 64, (unsigned long long)(ns / 1000),
-            (unsigned long long)(MAX_LOOP_NS / 1000000));
+            (unsigned long long)(MAX_LOOP_NS / 1000000), slowdown);
 }
 
 /* "case=N" on the multiboot command line, or -1. */
@@ -234,16 +246,16 @@ static void run_case(int n, enum dev dev, unsigned arg, enum how how, uint64_t b
     gprintf("case %d: %s %s %u: loop %llu TSC ticks (baseline %llu), %u interrupts\n", n,
             dev_name[dev], how_name[how], arg, (unsigned long long)t, (unsigned long long)base,
             got);
-    if (t > SLOWDOWN * base)
+    if (t > slowdown * base)
         guest_fail("case %d (%s %s %u): the loop took %llu TSC ticks, more than %u x the "
                    "baseline %llu",
-                   n, dev_name[dev], how_name[how], arg, (unsigned long long)t, SLOWDOWN,
+                   n, dev_name[dev], how_name[how], arg, (unsigned long long)t, slowdown,
                    (unsigned long long)base);
     if (how == IF1) {
         CHECK(got > 0);
         /* best_spin ran 3 loops, each at least t long; bound by 3 of the
-         * slowest possible (SLOWDOWN x base) */
-        uint64_t window = 3 * SLOWDOWN * base;
+         * slowest possible (slowdown x base) */
+        uint64_t window = 3ull * slowdown * base;
         if (got > window / MAX_IRQ_PERIOD_TSC + 3)
             guest_fail("case %d: %u interrupts in at most %llu TSC ticks: more than one per "
                        "%llu",
