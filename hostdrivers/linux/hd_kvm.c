@@ -225,6 +225,7 @@ VCPU_IOCTL(hd_kvm_set_xsave, KVM_SET_XSAVE, struct kvm_xsave, const)
 VCPU_IOCTL(hd_kvm_get_debugregs, KVM_GET_DEBUGREGS, struct kvm_debugregs, )
 VCPU_IOCTL(hd_kvm_set_debugregs, KVM_SET_DEBUGREGS, struct kvm_debugregs, const)
 VCPU_IOCTL(hd_kvm_set_cpuid, KVM_SET_CPUID2, struct kvm_cpuid2, const)
+VCPU_IOCTL(hd_kvm_set_guest_debug, KVM_SET_GUEST_DEBUG, struct kvm_guest_debug, const)
 
 uint32_t hd_kvm_get_tsc_khz(struct hd_kvm_vcpu *v)
 {

@@ -94,6 +94,7 @@ cap_result hd_kvm_get_xsave(struct hd_kvm_vcpu *v, struct kvm_xsave *x);
 cap_result hd_kvm_set_xsave(struct hd_kvm_vcpu *v, const struct kvm_xsave *x);
 cap_result hd_kvm_get_debugregs(struct hd_kvm_vcpu *v, struct kvm_debugregs *d);
 cap_result hd_kvm_set_debugregs(struct hd_kvm_vcpu *v, const struct kvm_debugregs *d);
+cap_result hd_kvm_set_guest_debug(struct hd_kvm_vcpu *v, const struct kvm_guest_debug *d);
 /* n entries in/out; msrs->nmsrs is set by the call. Fails unless all n went through. */
 cap_result hd_kvm_get_msrs(struct hd_kvm_vcpu *v, struct kvm_msrs *msrs, unsigned n);
 cap_result hd_kvm_set_msrs(struct hd_kvm_vcpu *v, struct kvm_msrs *msrs, unsigned n);

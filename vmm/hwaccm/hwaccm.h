@@ -18,7 +18,12 @@
  *   - runs a vCPU until the next exit and decodes the exit into the neutral
  *     struct vmm_exit; it never handles devices itself - no in-kernel
  *     irqchip or PIT - so port I/O, MMIO, HLT and interrupt windows all come
- *     back to EM, and the same device models serve every engine.
+ *     back to EM, and the same device models serve every engine;
+ *   - reports what the host cannot execute as VMM_EXIT_EMULATION_FAILURE
+ *     for EM to step in rem - including, on a KVM that emulates guest
+ *     kernel code, INT n from user mode, which that KVM turns into a #UD
+ *     without an exit (hwaccm_kvm_udtrap.c catches it at the guest's #UD
+ *     handler and undoes the delivery first).
  *
  * State: the vCPU's struct cpum_cpu is the reference. Before each run the
  * engine loads the parts marked in cpu->dirty; after each exit GPRs, RIP,

@@ -9,6 +9,11 @@
  * access to them back as an MMIO exit. RAM that PGM tracks for dirty pages
  * (a framebuffer BAR) gets a slot with KVM's dirty log, which the
  * listener's dirty_log hands to pgm_dirty_collect.
+ *
+ * On a host that emulates guest kernel code each run also keeps a host
+ * breakpoint on the guest's #UD handler, and a KVM_EXIT_DEBUG there may
+ * become an emulation failure for rem (hwaccm_kvm_udtrap.c: INT n from
+ * user mode).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,6 +202,7 @@ cap_result hwaccm_vcpu_create(struct hwaccm *hm, struct cpum_cpu *cpu, struct hw
     cpu->extrn = 0;
     if (hm->kvm->sync_regs)
         v->kv->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+    v->udtrap_on = !hwaccm_host_runs_cpl0_natively(NULL, 0);
     *out = v;
     return CAP_OK;
 }
@@ -263,7 +269,8 @@ static void decode(struct hwaccm_vcpu *v, struct vmm_exit *x)
         x->reason = VMM_EXIT_INTERRUPTED;
         break;
     case KVM_EXIT_DEBUG:
-        x->reason = VMM_EXIT_DEBUG;
+        if (!hwaccm_kvm_udtrap_exit(v, x))
+            x->reason = VMM_EXIT_DEBUG;
         break;
     case KVM_EXIT_FAIL_ENTRY:
         x->reason = VMM_EXIT_FAIL_ENTRY;
@@ -288,6 +295,7 @@ cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *v, struct vmm_exit *exit)
     if (CAP_FAILED(rc))
         return vmm_result_from_hd(rc);
     run->request_interrupt_window = v->irq_window;
+    hwaccm_kvm_udtrap_arm(v);
     rc = hd_kvm_run(v->kv);
     run->kvm_dirty_regs = 0;
     if (CAP_SUCCEEDED(rc))

@@ -26,12 +26,21 @@ struct hwaccm_vcpu {
     struct hd_kvm_vcpu *kv;
     struct kvm_sregs sregs;    /* staging for loads (every field comes from the context) */
     cap_bool irq_window;
+    cap_bool udtrap_on; /* set at create: the host emulates guest kernel code */
+    uint64_t udtrap_la; /* where the #UD breakpoint is armed (0: nowhere) */
 };
 
 /* Load the dirty parts of vcpu->cpu into KVM (sync regs when available). */
 cap_result hwaccm_kvm_push(struct hwaccm_vcpu *vcpu);
 /* After an exit: GPRs and sregs from KVM into the context. */
 cap_result hwaccm_kvm_pull(struct hwaccm_vcpu *vcpu);
+/* hwaccm_kvm_udtrap.c: before each run, (re)arms the breakpoint at the
+ * guest's #UD handler (no-op unless udtrap_on); for a KVM_EXIT_DEBUG,
+ * whether it was that breakpoint - then *x is the emulation failure for
+ * rem to step (the INT the host refused, or the handler's first
+ * instruction). */
+void hwaccm_kvm_udtrap_arm(struct hwaccm_vcpu *vcpu);
+cap_bool hwaccm_kvm_udtrap_exit(struct hwaccm_vcpu *vcpu, struct vmm_exit *x);
 /* Build the vCPU's kvm_cpuid2 from the policy (malloc'ed). */
 cap_result hwaccm_kvm_cpuid(const struct cpum_policy *policy, unsigned id,
                             struct kvm_cpuid2 **out);
