@@ -331,11 +331,9 @@ static cap_result create_modules(struct vm *vm)
     /* The host profile under hm shows what the hypervisor offers of the
      * host's optional features; a named profile that needs more is refused
      * by hwaccm_create. */
-    const struct cpum_profile *prof = cpum_profile_find(vm->cfg.cpu_profile);
-    uint32_t opt = vm->engine == VM_ENGINE_HM && prof && !strcmp(prof->name, "host")
-                       ? hwaccm_host_optional()
-                       : CPUM_OPT_ALL;
-    cap_result rc = cpum_policy_init_opt(&vm->policy, vm->cfg.ncpus, vm->cfg.cpu_profile, opt);
+    cap_result rc = vm->engine == VM_ENGINE_HM
+                        ? hwaccm_policy_init(&vm->policy, vm->cfg.ncpus, vm->cfg.cpu_profile)
+                        : cpum_policy_init(&vm->policy, vm->cfg.ncpus, vm->cfg.cpu_profile);
     if (CAP_SUCCEEDED(rc))
         rc = pgm_create(&vm->pgm);
     /* A PC's layout (vmm/platform): the 32-bit MMIO hole (APICs, ROM, PCI)

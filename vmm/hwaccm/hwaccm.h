@@ -7,7 +7,7 @@
  * (hostdrivers/linux), hwaccm_whp*.c over the Windows Hypervisor Platform
  * (hostdrivers/windows; cross-compiled by `scons windows`, never run yet:
  * hostdrivers/windows/README.md). hwaccm.c holds what is common (names, the CPUID comparison, the
- * fetch of instruction bytes through PGM's walker).
+ * fetch of instruction bytes through PGM's walker, the policy hm runs).
  *
  * What the engine does and does not do:
  *   - creates the hypervisor VM and maps PGM's RAM and ROM into it (ROM
@@ -120,5 +120,17 @@ VMM_API cap_bool hwaccm_host_runs_cpl0_natively(char *why, size_t len);
  * says why). Any thread; opens and closes the device.
  */
 VMM_API uint32_t hwaccm_host_optional(void);
+
+/*
+ * The CPU policy of a VM that hm runs (cpum_policy_init_opt): the "host"
+ * profile (`profile` NULL, "" or "host") advertises only the optional
+ * features this host's hypervisor can show (hwaccm_host_optional); a named
+ * profile keeps all of its own, and hwaccm_create refuses it where the
+ * host lacks one. Every policy meant for hwaccm_create is built here (EM's
+ * VM and its auto probe, the hm tests), so they all agree. Errors as
+ * cpum_policy_init. Any thread.
+ */
+VMM_API cap_result hwaccm_policy_init(struct cpum_policy *policy, unsigned ncpus,
+                                      const char *profile);
 
 #endif /* VMM_HWACCM_H */

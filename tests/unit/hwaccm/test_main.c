@@ -38,7 +38,9 @@ double now_us(void)
 void tvm_create(uint64_t ram)
 {
     memset(&vm, 0, sizeof(vm));
-    ck_assert_int_eq(cpum_policy_init(&vm.policy, 1, NULL), CAP_OK);
+    /* the host profile as a VM under hm gets it (narrowed to what the
+     * hypervisor offers) */
+    ck_assert_int_eq(hwaccm_policy_init(&vm.policy, 1, NULL), CAP_OK);
     cpum_cpu_init(&vm.cpu, &vm.policy, 0);
     ck_assert_int_eq(pgm_create(&vm.pgm), CAP_OK);
     if (ram)
