@@ -115,6 +115,7 @@ static void probe_hm(struct probe_vm *p, struct em_host_probe *out)
         cap_error_clear();
     } else {
         out->hm_usable = CAP_TRUE;
+        out->hm_cpuid_other = !hwaccm_cpuid_faithful(out->hm_cpuid, sizeof(out->hm_cpuid));
         out->hm_ns_per_insn = measure(p, hv, run_hm);
         if (!out->hm_ns_per_insn)
             snprintf(out->hm_error, sizeof(out->hm_error), "the hm probe loop did not run");

@@ -72,6 +72,11 @@ cap_result em_choose_engine(enum vm_engine req, const struct em_host_probe *p,
             out->engine = VM_ENGINE_REM;
             snprintf(out->why, sizeof(out->why), "hm is not usable here (%.150s)",
                      p->hm_error[0] ? p->hm_error : "no hypervisor");
+        } else if (p->hm_cpuid_other) {
+            out->engine = VM_ENGINE_REM;
+            snprintf(out->why, sizeof(out->why),
+                     "hm would not show the guest the CPU profile's CPUID, rem does (what the "
+                     "guest would see under hm: the auto probe's line)");
         } else if (p->hm_ns_per_insn > 0 && p->rem_ns_per_insn > 0) {
             bool rem = p->hm_ns_per_insn > p->rem_ns_per_insn;
             out->engine = rem ? VM_ENGINE_REM : VM_ENGINE_HM;

@@ -277,6 +277,8 @@ static cap_result pick_engine(struct vm *vm)
         memset(&p, 0, sizeof(p));
         p.native_cpl0 = hwaccm_host_runs_cpl0_natively(p.host, sizeof(p.host));
         p.hm_usable = CAP_TRUE;
+        if (vm->cfg.engine == VM_ENGINE_HM)
+            p.hm_cpuid_other = !hwaccm_cpuid_faithful(p.hm_cpuid, sizeof(p.hm_cpuid));
     }
     cap_result rc = em_choose_engine(vm->cfg.engine, &p, &ch);
     if (CAP_FAILED(rc))
@@ -291,11 +293,18 @@ static cap_result pick_engine(struct vm *vm)
     vm->slow_irq_window = ch.engine == VM_ENGINE_HM && !p.native_cpl0;
     em_log(vm, EM_COMPONENT, VM_LOG_INFO, "engine %s (asked: %s): %s [%s]", vm_engine_name(ch.engine),
            vm_engine_name(vm->cfg.engine), ch.why, p.host);
+    /* The guest would see features the profile lacks, and might use them
+     * where the host cannot run them (tests/guests/run.sh reads this line). */
+    if (ch.engine == VM_ENGINE_HM && p.hm_cpuid_other)
+        em_log(vm, EM_COMPONENT, VM_LOG_WARN,
+               "hm: this host's hypervisor does not show the guest the CPU profile's CPUID (%s)",
+               p.hm_cpuid);
     if (vm->cfg.engine == VM_ENGINE_AUTO)
         em_log(vm, EM_COMPONENT, VM_LOG_INFO,
-               "auto probe: hm %s, %.1f ns/insn under hm, %.1f ns/insn under rem (%.2f ms)",
+               "auto probe: hm %s, %.1f ns/insn under hm, %.1f ns/insn under rem (%.2f ms)%s%s",
                p.hm_usable ? "usable" : "not usable", p.hm_ns_per_insn, p.rem_ns_per_insn,
-               p.probe_ns / 1e6);
+               p.probe_ns / 1e6, p.hm_cpuid_other ? "; under hm " : "",
+               p.hm_cpuid_other ? p.hm_cpuid : "");
     return CAP_OK;
 }
 

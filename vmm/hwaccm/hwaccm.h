@@ -7,7 +7,8 @@
  * (hostdrivers/linux), hwaccm_whp*.c over the Windows Hypervisor Platform
  * (hostdrivers/windows; cross-compiled by `scons windows`, never run yet:
  * hostdrivers/windows/README.md). hwaccm.c holds what is common (names, the CPUID comparison, the
- * fetch of instruction bytes through PGM's walker, the policy hm runs).
+ * fetch of instruction bytes through PGM's walker, the policy hm runs),
+ * hwaccm_probe.c the probe of what the guest's CPUID really returns.
  *
  * What the engine does and does not do:
  *   - creates the hypervisor VM and maps PGM's RAM and ROM into it (ROM
@@ -132,5 +133,28 @@ VMM_API uint32_t hwaccm_host_optional(void);
  */
 VMM_API cap_result hwaccm_policy_init(struct cpum_policy *policy, unsigned ncpus,
                                       const char *profile);
+
+/*
+ * Whether the guest's CPUID instruction returns the policy's CPUID - the
+ * table hwaccm_create hands the hypervisor - on this host. Some do not:
+ * KVM's PVM backend (measured nested on an AMD EPYC family 26 host)
+ * accepts the table but lets the guest's CPUID return a host-derived one,
+ * at CPL0 and CPL3 alike, so the guest sees features the policy lacks
+ * (XSAVE, AVX, SMEP, SMAP, ...) and the host's emulator may not even run
+ * them (CLAC: #UD). Found out once per process by a probe VM
+ * (hwaccm_probe.c): CPUID leaves 1, 7.0 and 0x80000001 at 64-bit CPL3
+ * and CPL0 under the "host" policy (hwaccm_policy_init), compared
+ * register by register but for the bits the hypervisor keeps in step with
+ * the guest's state (OSXSAVE, APIC, MONITOR, OSPKE).
+ *
+ * CAP_FALSE only when the probe saw the guest get other values; CAP_TRUE
+ * when it got the policy's, or when the probe could not run (no
+ * hypervisor: hwaccm_create then says why). `why` (may be NULL) gets one
+ * line: the registers that differed, each as "leaf 7 ebx 0xf1bf03ab
+ * (policy: 0x01800002)" with the CPLs they differed at, or what was found.
+ * Any thread; the first call takes a few milliseconds (a VM created and
+ * run), later ones return the same answer and line.
+ */
+VMM_API cap_bool hwaccm_cpuid_faithful(char *why, size_t len);
 
 #endif /* VMM_HWACCM_H */

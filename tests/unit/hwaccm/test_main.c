@@ -89,10 +89,12 @@ int main(void)
         return EXIT_FAILURE;
     Suite *s = suite_create("hwaccm");
     suite_add_tcase(s, tcase_nokvm());
+    suite_add_tcase(s, tcase_cpuid_nokvm());
     if (kvm) {
         suite_add_tcase(s, tcase_basic());
         suite_add_tcase(s, tcase_longmode());
         suite_add_tcase(s, tcase_irq());
+        suite_add_tcase(s, tcase_cpuid());
     }
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
