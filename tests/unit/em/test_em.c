@@ -46,7 +46,14 @@ START_TEST(engine_choice)
     snprintf(p.hm_cpuid, sizeof(p.hm_cpuid), "leaf 7 ebx 0xf1bf03ab (policy: 0x00000002)");
     ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
     ck_assert_int_eq(c.engine, VM_ENGINE_REM);
+    ck_assert_ptr_nonnull(strstr(c.why, "0.4 ns/insn under hm and 28.5 ns/insn under rem: rem, "
+                                        "as hm would not show the guest the CPU profile's CPUID"));
+    p.hm_ns_per_insn = 0;
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
+    ck_assert_int_eq(c.engine, VM_ENGINE_REM);
+    ck_assert_ptr_nonnull(strstr(c.why, "not measured"));
     ck_assert_ptr_nonnull(strstr(c.why, "hm would not show the guest the CPU profile's CPUID"));
+    p.hm_ns_per_insn = 0.4;
     ck_assert_int_eq(em_choose_engine(VM_ENGINE_HM, &p, &c), CAP_OK);
     ck_assert_int_eq(c.engine, VM_ENGINE_HM);
     p.hm_cpuid_other = CAP_FALSE;
