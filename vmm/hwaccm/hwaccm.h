@@ -150,8 +150,9 @@ VMM_API cap_result hwaccm_policy_init(struct cpum_policy *policy, unsigned ncpus
  * CAP_FALSE only when the probe saw the guest get other values; CAP_TRUE
  * when it got the policy's, or when the probe could not run (no
  * hypervisor: hwaccm_create then says why). `why` (may be NULL) gets one
- * line: the registers that differed, each as "leaf 7 ebx 0xf1bf03ab
- * (policy: 0x01800002)" with the CPLs they differed at, or what was found.
+ * line: the registers that differed (without those bits), each as
+ * "leaf 7 ebx 0xf1bf03ab (policy: 0x00000002)", with the CPLs they
+ * differed at; or what was found. tests/guests/run.sh reads that form.
  * Any thread; the first call takes a few milliseconds (a VM created and
  * run), later ones return the same answer and line.
  */

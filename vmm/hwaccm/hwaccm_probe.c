@@ -37,10 +37,13 @@ static const struct probe_reg {
     unsigned reg; /* 0..3: eax..edx */
     uint32_t dynamic;
 } compared[] = {
-    {1, 0, 0},           {1, 2, (1u << 27) | (1u << 3)}, /* OSXSAVE (CR4), MONITOR (MISC_ENABLE) */
-    {1, 3, 1u << 9},                                     /* APIC (IA32_APIC_BASE.EN) */
-    {7, 1, 0},           {7, 2, 1u << 4},                /* OSPKE (CR4) */
-    {0x80000001u, 2, 0}, {0x80000001u, 3, 0},
+    {1, 0, 0},                      /* the signature */
+    {1, 2, (1u << 27) | (1u << 3)}, /* OSXSAVE (CR4), MONITOR (MISC_ENABLE) */
+    {1, 3, 1u << 9},                /* APIC (IA32_APIC_BASE.EN) */
+    {7, 1, 0},                      /* SMEP, SMAP, ... */
+    {7, 2, 1u << 4},                /* OSPKE (CR4) */
+    {0x80000001u, 2, 0},            /* SVM, ... */
+    {0x80000001u, 3, 0},            /* RDTSCP, ... */
 };
 #define N_COMPARED (sizeof(compared) / sizeof(compared[0]))
 
@@ -119,7 +122,11 @@ static cap_bool guest_cpuid(struct probe *p, uint32_t leaf, uint32_t out[4], cha
     c->gpr[CPUM_RCX] = 0;
     c->rip = PROBE_CODE;
     cpum_mark_dirty(&p->cpu, CPUM_STATE_GPRS);
-    cap_result rc = hwaccm_vcpu_run(p->hv, &x);
+    /* a signal to this thread ends a run early: the next one goes on */
+    cap_result rc = CAP_OK;
+    x.reason = VMM_EXIT_INTERRUPTED;
+    for (int tries = 0; CAP_SUCCEEDED(rc) && x.reason == VMM_EXIT_INTERRUPTED && tries < 3; tries++)
+        rc = hwaccm_vcpu_run(p->hv, &x);
     if (CAP_FAILED(rc)) {
         const char *m = cap_error_peek_message();
         snprintf(err, len, "running CPUID %#x: %s", leaf, m ? m : vmm_result_name(rc));
@@ -127,7 +134,7 @@ static cap_bool guest_cpuid(struct probe *p, uint32_t leaf, uint32_t out[4], cha
         return CAP_FALSE;
     }
     if (x.reason != VMM_EXIT_IO || x.io.port != PROBE_PORT) {
-        snprintf(err, len, "CPUID %#x ended in a %s exit at rip 0x%llx, not at the OUT", leaf,
+        snprintf(err, len, "CPUID %#x ended in exit %s at rip 0x%llx, not at the OUT", leaf,
                  vmm_exit_name(x.reason), (unsigned long long)c->rip);
         return CAP_FALSE;
     }
