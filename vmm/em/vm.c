@@ -332,6 +332,8 @@ static cap_result create_engines(struct vm *vm)
         rc = hwaccm_create(vm->pgm, &vm->policy, &vm->hm);
     if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_HM)
         rc = hwaccm_vcpu_create(vm->hm, &vm->vcpu.cpu, &vm->vcpu.hv);
+    if (CAP_SUCCEEDED(rc) && vm->hm && hwaccm_msr_note(vm->hm))
+        em_log(vm, EM_COMPONENT, VM_LOG_WARN, "hm: %s", hwaccm_msr_note(vm->hm));
     return rc;
 }
 

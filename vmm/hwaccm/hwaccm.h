@@ -19,7 +19,11 @@
  *   - runs a vCPU until the next exit and decodes the exit into the neutral
  *     struct vmm_exit; it never handles devices itself - no in-kernel
  *     irqchip or PIT - so port I/O, MMIO, HLT and interrupt windows all come
- *     back to EM, and the same device models serve every engine.
+ *     back to EM, and the same device models serve every engine;
+ *   - leaves to CPUM's rules the guest's RDMSR/WRMSR of the MSRs where the
+ *     host's hypervisor would answer unlike them (VMM_EXIT_MSR; KVM:
+ *     hwaccm_kvm_msr.c), so the guest sees the policy's MSRs, not the
+ *     host's, where the host can route them.
  *
  * State: the vCPU's struct cpum_cpu is the reference. Before each run the
  * engine loads the parts marked in cpu->dirty; after each exit GPRs, RIP,
@@ -69,6 +73,18 @@ VMM_API void hwaccm_vcpu_destroy(struct hwaccm_vcpu *vcpu);
  * failures are the host's (VMM_E_HOSTDRV).
  */
 VMM_API cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *vcpu, struct vmm_exit *exit);
+
+/*
+ * VMM_EXIT_MSR: the caller answers with CPUM's rules on the vCPU's context
+ * (import CPUM_STATE_MSRS first): cpum_msr_read into *msr.data, or
+ * cpum_msr_write of *msr.data (which marks what it changed dirty, so the
+ * next run loads it into the host); VMM_XCPT_GP sets *msr.gp to 1. The
+ * next run then completes the instruction or raises #GP(0).
+ */
+
+/* NULL when the guest's MSR accesses follow the CPU policy, else one line
+ * for the log naming what the host answers itself instead. Any thread. */
+VMM_API const char *hwaccm_msr_note(const struct hwaccm *hm);
 
 /* Fetches CPUM_STATE_* parts held by the engine into cpu->ctx. */
 VMM_API cap_result hwaccm_vcpu_import(struct hwaccm_vcpu *vcpu, uint32_t what);

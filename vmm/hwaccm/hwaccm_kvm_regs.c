@@ -179,6 +179,25 @@ struct msr_buf {
     struct kvm_msr_entry e[N_KVM_MSRS];
 };
 
+_Static_assert(N_KVM_MSRS <= HWACCM_KVM_NMSRS, "hwaccm_vcpu.msr_known holds them all");
+
+/*
+ * Loading sets only the MSRs whose value differs from what KVM holds, when
+ * that is known (read or written since the guest last ran): one MSR
+ * changed by EM (a WRMSR CPUM accepted) must not load the others back -
+ * the TSC imported a moment ago would move the guest's clock back.
+ */
+static cap_result msrs_load(struct hwaccm_vcpu *vcpu, struct msr_buf *b)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < N_KVM_MSRS; i++)
+        if (!vcpu->msr_known_valid || vcpu->msr_known[i] != b->e[i].data)
+            b->e[n++] = b->e[i];
+    cap_result rc = n ? hd_kvm_set_msrs(vcpu->kv, &b->hdr, n) : CAP_OK;
+    vcpu->msr_known_valid = CAP_FALSE; /* unknown again after a partial failure */
+    return rc;
+}
+
 static cap_result msrs_io(struct hwaccm_vcpu *vcpu, cap_bool set)
 {
     struct msr_buf b;
@@ -188,13 +207,17 @@ static cap_result msrs_io(struct hwaccm_vcpu *vcpu, cap_bool set)
         b.e[i].index = kvm_msrs[i];
         b.e[i].data = *msr_slot(m, kvm_msrs[i]);
     }
-    if (set)
-        return hd_kvm_set_msrs(vcpu->kv, &b.hdr, N_KVM_MSRS);
-    cap_result rc = hd_kvm_get_msrs(vcpu->kv, &b.hdr, N_KVM_MSRS);
-    if (CAP_SUCCEEDED(rc))
-        for (unsigned i = 0; i < N_KVM_MSRS; i++)
-            *msr_slot(m, kvm_msrs[i]) = b.e[i].data;
-    return rc;
+    cap_result rc = set ? msrs_load(vcpu, &b) : hd_kvm_get_msrs(vcpu->kv, &b.hdr, N_KVM_MSRS);
+    if (CAP_FAILED(rc))
+        return rc;
+    for (unsigned i = 0; i < N_KVM_MSRS; i++) {
+        uint64_t *slot = msr_slot(m, kvm_msrs[i]);
+        if (!set)
+            *slot = b.e[i].data;
+        vcpu->msr_known[i] = *slot;
+    }
+    vcpu->msr_known_valid = CAP_TRUE;
+    return CAP_OK;
 }
 
 static cap_result drs_io(struct hwaccm_vcpu *vcpu, cap_bool set)
