@@ -38,6 +38,7 @@ TCase *tcase_basic(void);
 TCase *tcase_longmode(void);
 TCase *tcase_irq(void);
 TCase *tcase_cpuid(void);
+TCase *tcase_msr(void);
 TCase *tcase_nokvm(void); /* needs no KVM */
 TCase *tcase_cpuid_nokvm(void); /* needs no KVM */
 

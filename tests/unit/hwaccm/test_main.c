@@ -95,6 +95,7 @@ int main(void)
         suite_add_tcase(s, tcase_longmode());
         suite_add_tcase(s, tcase_irq());
         suite_add_tcase(s, tcase_cpuid());
+        suite_add_tcase(s, tcase_msr());
     }
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
