@@ -232,6 +232,24 @@ START_TEST(misc_enable_reserved_bit_is_gp)
     ck_assert_int_eq(guest_msr(CAP_FALSE, MSR_IA32_MISC_ENABLE, &v, &routed), CAP_OK);
     ck_assert_uint_eq(v, 1);
     ck_assert_uint_eq(routed, 3); /* the writes; reads stay with KVM */
+    /* What routing costs: a WRMSR CPUM answers against one KVM answers. */
+    enum { N = 200 };
+    double t0 = now_us();
+    for (unsigned i = 0; i < N; i++) {
+        v = i & 1;
+        guest_msr(CAP_TRUE, MSR_IA32_MISC_ENABLE, &v, &routed);
+    }
+    double t_routed = (now_us() - t0) / N;
+    t0 = now_us();
+    for (unsigned i = 0; i < N; i++) {
+        v = (uint64_t)i << 32;
+        guest_msr(CAP_TRUE, MSR_STAR, &v, &routed);
+    }
+    double t_kvm = (now_us() - t0) / N;
+    ck_assert_uint_eq(routed, 3 + N);
+    printf("hwaccm: WRMSR round trip (guest at CPL0 emulated here): %.1f us routed to CPUM, "
+           "%.1f us in KVM\n",
+           t_routed, t_kvm);
 }
 END_TEST
 
