@@ -39,6 +39,10 @@ TCase *tcase_longmode(void);
 TCase *tcase_irq(void);
 TCase *tcase_cpuid(void);
 TCase *tcase_msr(void);
+/* Whether this host's hypervisor leaves the policy's MSRs to CPUM
+ * (hwaccm_msr_note says nothing); else 0 with the note in why. Call
+ * before the Check runner forks. */
+int msr_routing_usable(char *why, size_t n);
 TCase *tcase_nokvm(void); /* needs no KVM */
 TCase *tcase_cpuid_nokvm(void); /* needs no KVM */
 

@@ -253,6 +253,23 @@ START_TEST(misc_enable_reserved_bit_is_gp)
 }
 END_TEST
 
+int msr_routing_usable(char *why, size_t n)
+{
+    struct cpum_policy policy;
+    struct pgm *pgm = NULL;
+    struct hwaccm *hm = NULL;
+    const char *note = NULL;
+    /* A VM that cannot be created is the cases' failure to report, not a skip. */
+    if (cpum_policy_init_opt(&policy, 1, NULL, hwaccm_host_optional()) == CAP_OK &&
+        pgm_create(&pgm) == CAP_OK && hwaccm_create(pgm, &policy, &hm) == CAP_OK)
+        note = hwaccm_msr_note(hm);
+    snprintf(why, n, "%s", note ? note : "");
+    take_message();
+    hwaccm_destroy(hm);
+    pgm_destroy(pgm);
+    return note == NULL;
+}
+
 TCase *tcase_msr(void)
 {
     TCase *tc = tcase_create("msr");
