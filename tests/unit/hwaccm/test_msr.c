@@ -32,19 +32,11 @@ static void put(uint64_t gpa, const void *p, size_t n)
     ck_assert_int_eq(pgm_phys_write(vm.pgm, gpa, p, n), CAP_OK);
 }
 
-/*
- * The tests' usual VM, with the host profile narrowed to the optional
- * features this host's hypervisor offers (as EM does for --engine hm).
- */
+/* The tests' usual VM with the code above, at CODE_WRMSR in flat 32-bit
+ * protected mode with an IDT. */
 static void msr_vm(void)
 {
-    memset(&vm, 0, sizeof(vm));
-    ck_assert_int_eq(cpum_policy_init_opt(&vm.policy, 1, NULL, hwaccm_host_optional()), CAP_OK);
-    cpum_cpu_init(&vm.cpu, &vm.policy, 0);
-    ck_assert_int_eq(pgm_create(&vm.pgm), CAP_OK);
-    ck_assert_int_eq(pgm_map_ram(vm.pgm, 0, 1 << 20, "ram"), CAP_OK);
-    cap_result rc = hwaccm_create(vm.pgm, &vm.policy, &vm.hm);
-    ck_assert_msg(rc == CAP_OK, "hwaccm_create: %s: %s", vmm_result_name(rc), take_message());
+    tvm_create(1 << 20);
     tvm_vcpu();
     static const uint8_t wr[] = {0x0f, 0x30, 0xf4}, rd[] = {0x0f, 0x32, 0xf4}, hlt = 0xf4;
     put(CODE_WRMSR, wr, sizeof(wr));
@@ -260,8 +252,8 @@ int msr_routing_usable(char *why, size_t n)
     struct hwaccm *hm = NULL;
     const char *note = NULL;
     /* A VM that cannot be created is the cases' failure to report, not a skip. */
-    if (cpum_policy_init_opt(&policy, 1, NULL, hwaccm_host_optional()) == CAP_OK &&
-        pgm_create(&pgm) == CAP_OK && hwaccm_create(pgm, &policy, &hm) == CAP_OK)
+    if (hwaccm_policy_init(&policy, 1, NULL) == CAP_OK && pgm_create(&pgm) == CAP_OK &&
+        hwaccm_create(pgm, &policy, &hm) == CAP_OK)
         note = hwaccm_msr_note(hm);
     snprintf(why, n, "%s", note ? note : "");
     take_message();
