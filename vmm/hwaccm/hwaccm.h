@@ -71,16 +71,14 @@ VMM_API void hwaccm_vcpu_destroy(struct hwaccm_vcpu *vcpu);
  * *exit. Data pointers in *exit stay valid until the next run. Returns
  * CAP_OK for any exit (a guest triple fault is an exit, not a failure);
  * failures are the host's (VMM_E_HOSTDRV).
- */
-VMM_API cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *vcpu, struct vmm_exit *exit);
-
-/*
+ *
  * VMM_EXIT_MSR: the caller answers with CPUM's rules on the vCPU's context
  * (import CPUM_STATE_MSRS first): cpum_msr_read into *msr.data, or
  * cpum_msr_write of *msr.data (which marks what it changed dirty, so the
  * next run loads it into the host); VMM_XCPT_GP sets *msr.gp to 1. The
  * next run then completes the instruction or raises #GP(0).
  */
+VMM_API cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *vcpu, struct vmm_exit *exit);
 
 /* NULL when the guest's MSR accesses follow the CPU policy, else one line
  * for the log naming what the host answers itself instead. Any thread. */
