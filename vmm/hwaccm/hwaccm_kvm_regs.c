@@ -151,9 +151,18 @@ static cap_result fpu_io(struct hwaccm_vcpu *vcpu, cap_bool set)
 
 /* Context MSRs KVM takes through KVM_{GET,SET}_MSRS (EFER and APIC base go in sregs). */
 static const uint32_t kvm_msrs[] = {
-    MSR_IA32_TSC,   MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-    MSR_IA32_PAT,   MSR_STAR,             MSR_LSTAR,             MSR_CSTAR,
-    MSR_SFMASK,     MSR_KERNEL_GS_BASE,   MSR_IA32_MISC_ENABLE,
+    MSR_IA32_TSC,
+    MSR_IA32_SYSENTER_CS,
+    MSR_IA32_SYSENTER_ESP,
+    MSR_IA32_SYSENTER_EIP,
+    MSR_IA32_PAT,
+    MSR_STAR,
+    MSR_LSTAR,
+    MSR_CSTAR,
+    MSR_SFMASK,
+    MSR_KERNEL_GS_BASE,
+    MSR_IA32_MISC_ENABLE,
+    MSR_IA32_TSC_ADJUST,
 };
 #define N_KVM_MSRS (sizeof(kvm_msrs) / sizeof(kvm_msrs[0]))
 
@@ -170,6 +179,8 @@ static uint64_t *msr_slot(struct cpum_msrs *m, uint32_t idx)
     case MSR_CSTAR: return &m->cstar;
     case MSR_SFMASK: return &m->sfmask;
     case MSR_KERNEL_GS_BASE: return &m->kernel_gs_base;
+    case MSR_IA32_TSC_ADJUST:
+        return &m->tsc_adjust;
     default: return &m->misc_enable;
     }
 }

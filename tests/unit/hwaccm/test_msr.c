@@ -203,6 +203,13 @@ START_TEST(msrs_follow_the_policy)
     printf("hwaccm: MSR cases: %u, %u answered by CPUM through VMM_EXIT_MSR, %u differ\n",
            (unsigned)(sizeof(cases) / sizeof(cases[0])), routed, differ);
     ck_assert_uint_eq(differ, 0);
+    /* And the context hm hands back holds what CPUM's rules left (the TSC
+     * moves on its own). */
+    ck_assert_int_eq(hwaccm_vcpu_import(vm.vcpu, CPUM_STATE_ALL), CAP_OK);
+    struct cpum_msrs got = vm.cpu.ctx.msr, want = ref.ctx.msr;
+    got.tsc = want.tsc = 0;
+    ck_assert_mem_eq(&got, &want, sizeof(got));
+    ck_assert_mem_eq(&vm.cpu.ctx.amd, &ref.ctx.amd, sizeof(ref.ctx.amd));
 }
 END_TEST
 
