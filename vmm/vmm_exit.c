@@ -19,6 +19,7 @@ static const char *const exit_names[] = {
     [VMM_EXIT_FAIL_ENTRY] = "fail-entry",
     [VMM_EXIT_DEBUG] = "debug",
     [VMM_EXIT_UNKNOWN] = "unknown",
+    [VMM_EXIT_MSR] = "msr",
 };
 
 const char *vmm_exit_name(enum vmm_exit_reason reason)

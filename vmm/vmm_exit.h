@@ -33,6 +33,7 @@ enum vmm_exit_reason {
     VMM_EXIT_FAIL_ENTRY,        /* the hardware refused the guest state (reason) */
     VMM_EXIT_DEBUG,
     VMM_EXIT_UNKNOWN, /* code = the host's exit reason */
+    VMM_EXIT_MSR,     /* RDMSR/WRMSR left to CPUM's rules (msr; hm only: rem applies them itself) */
 };
 
 struct vmm_exit {
@@ -63,6 +64,12 @@ struct vmm_exit {
         struct {
             uint32_t code;
         } unknown;
+        struct {
+            uint32_t index; /* ECX */
+            cap_bool write; /* WRMSR */
+            uint64_t *data; /* engine buffer: WRMSR's value; RDMSR: fill before the next run */
+            uint8_t *gp;    /* engine buffer: 1 before the next run raises #GP(0) */
+        } msr;
     };
 };
 

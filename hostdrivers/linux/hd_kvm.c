@@ -83,6 +83,8 @@ cap_result hd_kvm_open(struct hd_kvm **out)
                                      (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS);
     kvm->xsave = ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE) > 0;
     kvm->immediate_exit = ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) > 0;
+    kvm->msr_filter = ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_USER_SPACE_MSR) > 0 &&
+                      ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER) > 0;
     if (ioctl(kvm->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_ON_EMULATION_FAILURE) > 0) {
         struct kvm_enable_cap cap = {.cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE, .args = {1}};
         kvm->emul_bytes = ioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
@@ -146,6 +148,17 @@ cap_result hd_kvm_dirty_log(struct hd_kvm *kvm, unsigned slot, uint64_t *bits)
         return cap_error_set(HD_E_CALL, HD_COMPONENT, NULL, "kvm: dirty log of memory slot %u: %s",
                              slot, strerror(err));
     }
+    return CAP_OK;
+}
+
+cap_result hd_kvm_set_msr_filter(struct hd_kvm *kvm, const struct kvm_msr_filter *filter)
+{
+    struct kvm_enable_cap cap = {.cap = KVM_CAP_X86_USER_SPACE_MSR,
+                                 .args = {KVM_MSR_EXIT_REASON_FILTER}};
+    if (ioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+        return fail_errno("KVM_ENABLE_CAP(KVM_CAP_X86_USER_SPACE_MSR)");
+    if (ioctl(kvm->vm_fd, KVM_X86_SET_MSR_FILTER, filter) < 0)
+        return fail_errno("KVM_X86_SET_MSR_FILTER");
     return CAP_OK;
 }
 

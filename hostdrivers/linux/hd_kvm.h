@@ -41,6 +41,7 @@ struct hd_kvm {
     cap_bool emul_bytes; /* KVM_CAP_EXIT_ON_EMULATION_FAILURE enabled */
     cap_bool immediate_exit;
     cap_bool xsave;      /* KVM_CAP_XSAVE: FPU state through KVM_{GET,SET}_XSAVE */
+    cap_bool msr_filter; /* KVM_CAP_X86_MSR_FILTER, and USER_SPACE_MSR for filtered MSRs */
     unsigned max_slots;
 };
 
@@ -76,6 +77,18 @@ cap_result hd_kvm_set_slot(struct hd_kvm *kvm, unsigned slot, uint64_t gpa, uint
  * p / 64, the slot's npages rounded up to 64), which KVM then clears (and
  * write-protects again). Any thread. HD_E_CALL with a message. */
 cap_result hd_kvm_dirty_log(struct hd_kvm *kvm, unsigned slot, uint64_t *bits);
+
+/*
+ * Hands the guest's RDMSR/WRMSR of the MSRs `filter` denies to user space
+ * instead of KVM's own handling: enables KVM_CAP_X86_USER_SPACE_MSR for
+ * filtered MSRs, then sets the filter (KVM_X86_SET_MSR_FILTER). Such an
+ * access exits with KVM_EXIT_X86_RDMSR/WRMSR; kvm_run.msr carries the
+ * answer into the next KVM_RUN (error = 1: KVM injects #GP(0)).
+ * Host-initiated KVM_{GET,SET}_MSRS are never filtered. Needs
+ * kvm->msr_filter; EMT, before the vCPUs first run. HD_E_CALL with a
+ * message.
+ */
+cap_result hd_kvm_set_msr_filter(struct hd_kvm *kvm, const struct kvm_msr_filter *filter);
 
 /* KVM_GET_SUPPORTED_CPUID; *out is malloc'ed, free() it. */
 cap_result hd_kvm_supported_cpuid(struct hd_kvm *kvm, struct kvm_cpuid2 **out);

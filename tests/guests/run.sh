@@ -25,11 +25,18 @@
 # Host limits: under hm on a host without VT-x/AMD-V (no vmx/svm flag in
 #   /proc/cpuinfo: guest kernel code is emulated by KVM, see README.md),
 #   paging32 cannot run: KVM raises #GP at the CR0.PG write outside long
-#   mode without telling user space. When it fails there with exactly that
+#   mode without telling user space; and sysregs' last check, a TSC_ADJUST
+#   write moving RDTSC: KVM keeps TSC_ADJUST but cannot offset the guest
+#   TSC there. When one fails there with exactly that
 #   signature it is reported as "NOT RUN under hm on this host: <reason>;
 #   needs --engine rem", counted apart, and does not fail the run. So is
 #   debug, when only its MOV SS single-step failed (known_limit_debug_hm),
 #   and cpl3-int with exactly its three known failures (issue 10).
+# Where capsule-vm says "em: hm: this host's hypervisor does not show the
+#   guest the CPU profile's CPUID (...)" (KVM's PVM backend: the guest sees
+#   host-derived CPUID bits), absent and features, which judge the CPU by
+#   its CPUID, are NOT RUN with that line as the reason when they fail on a
+#   bit that line shows the guest had and the profile lacks (cpuid_limit).
 # Under rem there is no such limit: a payload that stops on an instruction
 #   rem does not implement fails.
 # Any other outcome is judged as usual.
@@ -159,6 +166,47 @@ known_limit_cpl3_int_hm() {
     echo "KVM without VT-x/AMD-V: 64-bit user code reads the host's SS, IRETQ to compatibility mode keeps kernel data selectors (issue 10; inside KVM, no exit)"
 }
 
+# shown_not_in_policy LINE LEAF REG BIT: whether the hm CPUID line LINE
+# lists CPUID leaf LEAF (hex, as the line spells it) register REG with BIT
+# set in what the guest saw and clear in the policy.
+shown_not_in_policy() {
+    vals=$(echo "$1" | grep -o "leaf $2 $3 0x[0-9a-f]* (policy: 0x[0-9a-f]*)" | head -n 1 |
+        sed 's/.* \(0x[0-9a-f]*\) (policy: \(0x[0-9a-f]*\))$/\1 \2/')
+    [ -n "$vals" ] || return 1
+    # shellcheck disable=SC2086 # the two values are split on purpose
+    set -- $vals "$4"
+    [ $((($1 >> $3) & 1)) = 1 ] && [ $((($2 >> $3) & 1)) = 0 ]
+}
+
+# cpuid_limit NAME SERIAL STDERR: absent or features failed on a CPUID bit
+# that capsule-vm's line says the guest saw though the profile lacks it
+# (absent: one of its CPUID checks; features: the SMEP or SMAP part, run
+# because CPUID showed the feature). Prints that line.
+cpuid_limit() {
+    line=$(grep -a -o "em: hm: this host's hypervisor does not show the guest the CPU profile's CPUID.*" "$3" | head -n 1)
+    [ -n "$line" ] || return 1
+    fail=$(tr -d '\r' <"$2" | grep -a "^FAIL $1: " | head -n 1)
+    case "$1:$fail" in
+    absent:*)
+        # "absent.c:N: r[R] & (1u << B) is V, expected 0 = 0x0", the leaf
+        # from the cpuid() call before line N of absent.c
+        at=$(echo "$fail" | sed -n 's/^FAIL absent: absent\.c:\([0-9]*\): r\[\([1-3]\)\] & (1u << \([0-9]*\)) is 0x[0-9a-f]*, expected 0 = 0x0$/\1 \2 \3/p')
+        [ -n "$at" ] || return 1
+        # shellcheck disable=SC2086 # line, register and bit, split on purpose
+        set -- $at
+        leaf=$(awk -v n="$1" 'NR <= n && match($0, /cpuid\((0x)?[0-9a-f]+u?,/) { l = substr($0, RSTART + 6, RLENGTH - 7) } END { sub(/u$/, "", l); print l }' "$(dirname "$0")/absent.c")
+        [ -n "$leaf" ] || return 1
+        reg=$(echo "eax ebx ecx edx" | cut -d' ' -f$(($2 + 1)))
+        shown_not_in_policy "$line" "$(printf %x "$leaf")" "$reg" "$3" || return 1
+        ;;
+    "features:FAIL features: SMEP"*) shown_not_in_policy "$line" 7 ebx 7 || return 1 ;;
+    "features:FAIL features: SMAP"* | "features:FAIL features: stac at CPL3"* | "features:FAIL features: clac at CPL3"*)
+        shown_not_in_policy "$line" 7 ebx 20 || return 1 ;;
+    *) return 1 ;;
+    esac
+    echo "${line#em: }"
+}
+
 # known_limit ENGINE NAME SERIAL STDERR: prints the reason and succeeds when
 # the payload failed exactly the way a documented limit makes it fail.
 known_limit() {
@@ -166,7 +214,21 @@ known_limit() {
     [ "$1:$2:$host_limited" = hm:cpl3-int:1 ] && { known_limit_cpl3_int_hm "$3" "$4"; return; }
     case "$1" in
     hm)
-        [ "$host_limited" = 1 ] && [ "$2" = paging32 ] || return 1
+        case "$2" in
+        absent | features)
+            cpuid_limit "$2" "$3" "$4"
+            return
+            ;;
+        esac
+        [ "$host_limited" = 1 ] || return 1
+        if [ "$2" = sysregs ]; then
+            # the last check: RDTSC moved by elapsed time only (< 2^32), not 2^40
+            tr -d '\r' <"$3" | grep -a . | tail -n 1 |
+                grep -qxE 'FAIL sysregs: TSC_ADJUST \+= 2\^40 moved the TSC by 0x[0-9a-f]{1,8}' || return 1
+            echo "KVM without VT-x/AMD-V (PVM) cannot move the guest TSC: IA32_TSC_ADJUST reads back, RDTSC does not follow"
+            return 0
+        fi
+        [ "$2" = paging32 ] || return 1
         # the payload's trap report for the first CR0.PG write: #GP(0) at
         # the mov to CR0 (paging_enable in lib/paging.c)
         gp=$(tr -d '\r' <"$3" | grep -a -o 'FAIL paging32: unexpected #GP (vector 13) error 0x0 at 8:[0-9a-f]*' | head -n 1)

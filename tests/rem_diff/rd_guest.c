@@ -151,7 +151,11 @@ int rd_guest_create(struct rd_guest **out, bool want_hm, const char *profile, ch
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (cpum_policy_init(&g->policy, 1, profile) != CAP_OK) {
+    /* with hm, the policy as a VM under hm gets it: the host profile
+     * narrowed to what the hypervisor offers (rem runs the same one) */
+    cap_result rc = want_hm ? hwaccm_policy_init(&g->policy, 1, profile)
+                            : cpum_policy_init(&g->policy, 1, profile);
+    if (rc != CAP_OK) {
         snprintf(err, errlen, "%s", cap_error_peek_message());
         free(g);
         return -1;

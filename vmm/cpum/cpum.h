@@ -98,6 +98,8 @@ struct cpum_fxsave {
 #define MSR_IA32_SYSENTER_EIP   0x00000176u
 #define MSR_IA32_MCG_CAP        0x00000179u /* machine-check banks: reads CPUM_MCG_CAP */
 #define MSR_IA32_MCG_STATUS     0x0000017au /* reads 0: no machine check in progress */
+#define MSR_IA32_MCG_CTL        0x0000017bu /* absent: CPUM_MCG_CAP has no MCG_CTL_P */
+#define MSR_IA32_MC0_CTL        0x00000400u /* bank i: 0x400 + 4i (CTL, STATUS, ADDR, MISC); none */
 /* IA32_MCG_CAP of every profile: zero error-reporting banks and none of the
  * optional registers (no MCG_CTL, CMCI, LMCE). The guest finds a
  * machine-check architecture with nothing to report, which is what the
@@ -172,9 +174,9 @@ struct cpum_msrs {
     uint64_t tsc_adjust; /* IA32_TSC_ADJUST: what the guest's TSC writes added (SDM 17.17.3) */
 };
 
-/* AMD's model-specific registers under AMD profiles (cpum_msr_amd.c):
- * emulated for rem only - under hm the host (KVM) has its own - so no
- * engine syncs them. */
+/* AMD's model-specific registers under AMD profiles (cpum_msr_amd.c).
+ * Only here: rem applies them, and hm over KVM sends the guest's accesses
+ * to them to CPUM (hwaccm_kvm_msr.c), so no engine syncs them. */
 struct cpum_amd_msrs {
     uint64_t hwcr, syscfg, nb_cfg, de_cfg;
 };

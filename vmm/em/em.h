@@ -145,7 +145,8 @@ struct vm_config {
 /*
  * What vm_create measures about the host before an `auto` choice
  * (em_probe_host): whether the hypervisor runs guest CPL0 natively as far
- * as the CPU flags tell, whether hm can be created at all, and the cost of
+ * as the CPU flags tell, whether hm can be created at all, whether
+ * its guest sees the policy's CPUID (hwaccm_cpuid_faithful), and the cost of
  * one instruction of a small CPL0 loop under hm and under rem (two runs of
  * the same protected-mode loop, a few hundred instructions apart, so the
  * exit cost cancels out). A cost of 0 means "not measured".
@@ -158,6 +159,9 @@ struct em_host_probe {
     double hm_ns_per_insn;    /* CPL0 loop under hm, 0: not measured */
     double rem_ns_per_insn;   /* the same loop under rem, 0: not measured */
     uint64_t probe_ns;        /* what the measurement cost */
+    cap_bool hm_cpuid_other;  /* hm's guest would not see the policy's CPUID
+                                 (!hwaccm_cpuid_faithful) */
+    char hm_cpuid[480];       /* what the CPUID probe found */
 };
 
 struct em_engine_choice {
@@ -175,7 +179,8 @@ VMM_API void em_probe_host(struct em_host_probe *out);
 /*
  * Picks the engine for a request (pure): hm and rem when asked; an engine
  * this build lacks (platform_engine_missing: raw) fails with
- * VMM_E_ENGINE_UNAVAILABLE and the platform's reason; auto picks rem when hm cannot be used, or
+ * VMM_E_ENGINE_UNAVAILABLE and the platform's reason; auto picks rem when hm cannot be used,
+ * when hm's guest would see another CPUID than the CPU profile's, or
  * when the probe measured guest CPL0 code slower under hm than under rem
  * (the host emulates guest kernel code), else hm; without measurements it
  * goes by native_cpl0. `why` names the numbers. Sets error info on failure.

@@ -18,6 +18,10 @@
  * loop's own handler, and marks the context dirty so hm reloads it on the
  * next run. Only when rem cannot run the instruction either does the VM
  * stop, naming the bytes.
+ *
+ * MSRs: rem applies CPUM's rules itself; hm hands EM the accesses its host
+ * would answer otherwise (VMM_EXIT_MSR), and em_hm_msr answers them with
+ * the same rules on the same context.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -84,6 +88,21 @@ const struct em_engine_ops em_rem_ops = {
     .clear_kick = rem_clear_kick,
     .reset = rem_reset,
 };
+
+void em_hm_msr(struct vm *vm, struct em_vcpu *v)
+{
+    const struct vmm_exit *x = &v->exit;
+    cap_result rc = hwaccm_vcpu_import(v->hv, CPUM_STATE_MSRS);
+    if (CAP_FAILED(rc)) {
+        em_fail(vm, rc, "fetching the MSRs from hm");
+        return;
+    }
+    rc = x->msr.write ? cpum_msr_write(&v->cpu, x->msr.index, *x->msr.data)
+                      : cpum_msr_read(&v->cpu, x->msr.index, x->msr.data);
+    *x->msr.gp = rc == VMM_XCPT_GP;
+    if (rc == VMM_XCPT_GP)
+        vm->cnt.msr_gps++;
+}
 
 /* ---- rem stepping in for hm ---------------------------------------------- */
 

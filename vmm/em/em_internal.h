@@ -63,6 +63,12 @@ extern const struct em_engine_ops em_hm_ops, em_rem_ops;
  * naming the bytes when rem cannot run it either.
  */
 void em_step_in_rem(struct vm *vm, struct em_vcpu *v);
+/*
+ * VMM_EXIT_MSR from hm: answers the RDMSR/WRMSR with CPUM's rules on the
+ * vCPU's context (hwaccm.h says how); #GP(0) goes back through the exit
+ * and is counted (/EM/MsrGPs).
+ */
+void em_hm_msr(struct vm *vm, struct em_vcpu *v);
 /* The loop's exit handler (em_run.c), for the exits of such a step too. */
 void em_handle_exit(struct vm *vm, struct em_vcpu *v);
 /* Runs the expired device timers, if any (em_run.c): a lock-free check
@@ -143,6 +149,7 @@ struct em_counters {
     uint64_t resets, kicks;
     uint64_t mode_entries[EM_MODE_COUNT]; /* turns that found the vCPU in a new mode */
     uint64_t engine_switches;             /* hand-overs between hm and rem (per-mode choice) */
+    uint64_t msr_gps; /* hm's MSR exits (exits[VMM_EXIT_MSR]) CPUM answered with #GP(0) */
 };
 
 /* Port accesses by port, registered as /IOM/Ports/0xPPPP/{Reads,Writes} at

@@ -87,7 +87,7 @@ static double measure(struct probe_vm *p, void *engine, probe_run_fn run)
 static cap_result probe_vm_init(struct probe_vm *p)
 {
     /* The host profile as hm would run it (vm.c: create_modules). */
-    cap_result rc = cpum_policy_init_opt(&p->policy, 1, NULL, hwaccm_host_optional());
+    cap_result rc = hwaccm_policy_init(&p->policy, 1, NULL);
     if (CAP_SUCCEEDED(rc))
         rc = pgm_create(&p->pgm);
     if (CAP_SUCCEEDED(rc))
@@ -115,6 +115,7 @@ static void probe_hm(struct probe_vm *p, struct em_host_probe *out)
         cap_error_clear();
     } else {
         out->hm_usable = CAP_TRUE;
+        out->hm_cpuid_other = !hwaccm_cpuid_faithful(out->hm_cpuid, sizeof(out->hm_cpuid));
         out->hm_ns_per_insn = measure(p, hv, run_hm);
         if (!out->hm_ns_per_insn)
             snprintf(out->hm_error, sizeof(out->hm_error), "the hm probe loop did not run");

@@ -187,6 +187,9 @@ void em_handle_exit(struct vm *vm, struct em_vcpu *v)
     case VMM_EXIT_EMULATION_FAILURE:
         handle_emulation_failure(vm, v);
         break;
+    case VMM_EXIT_MSR:
+        em_hm_msr(vm, v);
+        break;
     case VMM_EXIT_SHUTDOWN:
     case VMM_EXIT_INTERNAL_ERROR:
     case VMM_EXIT_FAIL_ENTRY:

@@ -42,6 +42,10 @@ cap_result vm_engine_parse(const char *s, enum vm_engine *out)
                          "em: unknown engine '%s' (expected auto, hm, rem or raw)", s ? s : "");
 }
 
+#define CPUID_WHY                                                                                  \
+    "rem, as hm would not show the guest the CPU profile's CPUID (the auto probe's line "          \
+    "says what it would show)"
+
 cap_result em_choose_engine(enum vm_engine req, const struct em_host_probe *p,
                             struct em_engine_choice *out)
 {
@@ -73,12 +77,21 @@ cap_result em_choose_engine(enum vm_engine req, const struct em_host_probe *p,
             snprintf(out->why, sizeof(out->why), "hm is not usable here (%.150s)",
                      p->hm_error[0] ? p->hm_error : "no hypervisor");
         } else if (p->hm_ns_per_insn > 0 && p->rem_ns_per_insn > 0) {
-            bool rem = p->hm_ns_per_insn > p->rem_ns_per_insn;
+            /* a guest that would see another CPU than its profile counts
+             * against hm whatever the speed */
+            bool rem = p->hm_cpuid_other || p->hm_ns_per_insn > p->rem_ns_per_insn;
             out->engine = rem ? VM_ENGINE_REM : VM_ENGINE_HM;
             snprintf(out->why, sizeof(out->why),
                      "measured guest kernel code at %.1f ns/insn under hm and %.1f ns/insn "
-                     "under rem: %s", p->hm_ns_per_insn, p->rem_ns_per_insn,
-                     rem ? "the host emulates it, rem is faster" : "hm is faster");
+                     "under rem: %s",
+                     p->hm_ns_per_insn, p->rem_ns_per_insn,
+                     p->hm_cpuid_other ? CPUID_WHY
+                     : rem             ? "the host emulates it, rem is faster"
+                                       : "hm is faster");
+        } else if (p->hm_cpuid_other) {
+            out->engine = VM_ENGINE_REM;
+            snprintf(out->why, sizeof(out->why), "not measured (%.60s): %s",
+                     p->hm_error[0] ? p->hm_error : "probe failed", CPUID_WHY);
         } else if (p->native_cpl0) {
             out->engine = VM_ENGINE_HM;
             snprintf(out->why, sizeof(out->why),
@@ -191,6 +204,11 @@ static const struct stam_def em_stat_defs[] = {
      .unit = STAM_UNIT_COUNT,
      .offset = C(engine_switches),
      .desc = "hand-overs between hm and rem at a CPU mode change (auto)"},
+    {.path = "/EM/MsrGPs",
+     .type = STAM_COUNTER,
+     .unit = STAM_UNIT_COUNT,
+     .offset = C(msr_gps),
+     .desc = "RDMSR/WRMSR hm left to CPUM (/EM/Exits/msr) that raised #GP(0)"},
     {.path = "/EM/UptimeNs",
      .type = STAM_CALLBACK,
      .unit = STAM_UNIT_NS,

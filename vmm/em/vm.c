@@ -277,6 +277,8 @@ static cap_result pick_engine(struct vm *vm)
         memset(&p, 0, sizeof(p));
         p.native_cpl0 = hwaccm_host_runs_cpl0_natively(p.host, sizeof(p.host));
         p.hm_usable = CAP_TRUE;
+        if (vm->cfg.engine == VM_ENGINE_HM)
+            p.hm_cpuid_other = !hwaccm_cpuid_faithful(p.hm_cpuid, sizeof(p.hm_cpuid));
     }
     cap_result rc = em_choose_engine(vm->cfg.engine, &p, &ch);
     if (CAP_FAILED(rc))
@@ -291,11 +293,18 @@ static cap_result pick_engine(struct vm *vm)
     vm->slow_irq_window = ch.engine == VM_ENGINE_HM && !p.native_cpl0;
     em_log(vm, EM_COMPONENT, VM_LOG_INFO, "engine %s (asked: %s): %s [%s]", vm_engine_name(ch.engine),
            vm_engine_name(vm->cfg.engine), ch.why, p.host);
+    /* The guest would see features the profile lacks, and might use them
+     * where the host cannot run them (tests/guests/run.sh reads this line). */
+    if (ch.engine == VM_ENGINE_HM && p.hm_cpuid_other)
+        em_log(vm, EM_COMPONENT, VM_LOG_WARN,
+               "hm: this host's hypervisor does not show the guest the CPU profile's CPUID (%s)",
+               p.hm_cpuid);
     if (vm->cfg.engine == VM_ENGINE_AUTO)
         em_log(vm, EM_COMPONENT, VM_LOG_INFO,
-               "auto probe: hm %s, %.1f ns/insn under hm, %.1f ns/insn under rem (%.2f ms)",
+               "auto probe: hm %s, %.1f ns/insn under hm, %.1f ns/insn under rem (%.2f ms)%s%s",
                p.hm_usable ? "usable" : "not usable", p.hm_ns_per_insn, p.rem_ns_per_insn,
-               p.probe_ns / 1e6);
+               p.probe_ns / 1e6, p.hm_cpuid_other ? "; under hm " : "",
+               p.hm_cpuid_other ? p.hm_cpuid : "");
     return CAP_OK;
 }
 
@@ -323,6 +332,8 @@ static cap_result create_engines(struct vm *vm)
         rc = hwaccm_create(vm->pgm, &vm->policy, &vm->hm);
     if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_HM)
         rc = hwaccm_vcpu_create(vm->hm, &vm->vcpu.cpu, &vm->vcpu.hv);
+    if (CAP_SUCCEEDED(rc) && vm->hm && hwaccm_msr_note(vm->hm))
+        em_log(vm, EM_COMPONENT, VM_LOG_WARN, "hm: %s", hwaccm_msr_note(vm->hm));
     return rc;
 }
 
@@ -331,11 +342,9 @@ static cap_result create_modules(struct vm *vm)
     /* The host profile under hm shows what the hypervisor offers of the
      * host's optional features; a named profile that needs more is refused
      * by hwaccm_create. */
-    const struct cpum_profile *prof = cpum_profile_find(vm->cfg.cpu_profile);
-    uint32_t opt = vm->engine == VM_ENGINE_HM && prof && !strcmp(prof->name, "host")
-                       ? hwaccm_host_optional()
-                       : CPUM_OPT_ALL;
-    cap_result rc = cpum_policy_init_opt(&vm->policy, vm->cfg.ncpus, vm->cfg.cpu_profile, opt);
+    cap_result rc = vm->engine == VM_ENGINE_HM
+                        ? hwaccm_policy_init(&vm->policy, vm->cfg.ncpus, vm->cfg.cpu_profile)
+                        : cpum_policy_init(&vm->policy, vm->cfg.ncpus, vm->cfg.cpu_profile);
     if (CAP_SUCCEEDED(rc))
         rc = pgm_create(&vm->pgm);
     /* A PC's layout (vmm/platform): the 32-bit MMIO hole (APICs, ROM, PCI)

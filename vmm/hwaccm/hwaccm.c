@@ -1,7 +1,7 @@
 /*
- * hwaccm.c - the backend-independent part of the hm engine: the
- * check that the host can show the guest the policy's CPU, and reading the
- * instruction a host could not emulate.
+ * hwaccm.c - the backend-independent part of the hm engine: the policy hm
+ * runs, the check that the host can show the guest the policy's CPU, and
+ * reading the instruction a host could not emulate.
  */
 #include <string.h>
 
@@ -55,6 +55,13 @@ cap_result hwaccm_check_cpuid(const struct cpum_policy *policy,
                              "hwaccm: the host has %u physical address bits, the policy %u",
                              sizes[0] & 0xff, policy->phys_addr_bits);
     return CAP_OK;
+}
+
+cap_result hwaccm_policy_init(struct cpum_policy *policy, unsigned ncpus, const char *profile)
+{
+    const struct cpum_profile *prof = cpum_profile_find(profile);
+    uint32_t opt = prof && !strcmp(prof->name, "host") ? hwaccm_host_optional() : CPUM_OPT_ALL;
+    return cpum_policy_init_opt(policy, ncpus, profile, opt);
 }
 
 void hwaccm_fetch_insn(struct pgm *pgm, const struct cpum_cpu *cpu, struct vmm_exit *exit)

@@ -7,7 +7,8 @@
  * (hostdrivers/linux), hwaccm_whp*.c over the Windows Hypervisor Platform
  * (hostdrivers/windows; cross-compiled by `scons windows`, never run yet:
  * hostdrivers/windows/README.md). hwaccm.c holds what is common (names, the CPUID comparison, the
- * fetch of instruction bytes through PGM's walker).
+ * fetch of instruction bytes through PGM's walker, the policy hm runs),
+ * hwaccm_probe.c the probe of what the guest's CPUID really returns.
  *
  * What the engine does and does not do:
  *   - creates the hypervisor VM and maps PGM's RAM and ROM into it (ROM
@@ -23,7 +24,11 @@
  *     for EM to step in rem - including, on a KVM that emulates guest
  *     kernel code, INT n from user mode, which that KVM turns into a #UD
  *     without an exit (hwaccm_kvm_udtrap.c catches it at the guest's #UD
- *     handler and undoes the delivery first).
+ *     handler and undoes the delivery first);
+ *   - leaves to CPUM's rules the guest's RDMSR/WRMSR of the MSRs where the
+ *     host's hypervisor would answer unlike them (VMM_EXIT_MSR; KVM:
+ *     hwaccm_kvm_msr.c), so the guest sees the policy's MSRs, not the
+ *     host's, where the host can route them.
  *
  * State: the vCPU's struct cpum_cpu is the reference. Before each run the
  * engine loads the parts marked in cpu->dirty; after each exit GPRs, RIP,
@@ -71,8 +76,18 @@ VMM_API void hwaccm_vcpu_destroy(struct hwaccm_vcpu *vcpu);
  * *exit. Data pointers in *exit stay valid until the next run. Returns
  * CAP_OK for any exit (a guest triple fault is an exit, not a failure);
  * failures are the host's (VMM_E_HOSTDRV).
+ *
+ * VMM_EXIT_MSR: the caller answers with CPUM's rules on the vCPU's context
+ * (import CPUM_STATE_MSRS first): cpum_msr_read into *msr.data, or
+ * cpum_msr_write of *msr.data (which marks what it changed dirty, so the
+ * next run loads it into the host); VMM_XCPT_GP sets *msr.gp to 1. The
+ * next run then completes the instruction or raises #GP(0).
  */
 VMM_API cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *vcpu, struct vmm_exit *exit);
+
+/* NULL when the guest's MSR accesses follow the CPU policy, else one line
+ * for the log naming what the host answers itself instead. Any thread. */
+VMM_API const char *hwaccm_msr_note(const struct hwaccm *hm);
 
 /* Fetches CPUM_STATE_* parts held by the engine into cpu->ctx. */
 VMM_API cap_result hwaccm_vcpu_import(struct hwaccm_vcpu *vcpu, uint32_t what);
@@ -125,5 +140,41 @@ VMM_API cap_bool hwaccm_host_runs_cpl0_natively(char *why, size_t len);
  * says why). Any thread; opens and closes the device.
  */
 VMM_API uint32_t hwaccm_host_optional(void);
+
+/*
+ * The CPU policy of a VM that hm runs (cpum_policy_init_opt): the "host"
+ * profile (`profile` NULL, "" or "host") advertises only the optional
+ * features this host's hypervisor can show (hwaccm_host_optional); a named
+ * profile keeps all of its own, and hwaccm_create refuses it where the
+ * host lacks one. Every policy meant for hwaccm_create is built here (EM's
+ * VM and its auto probe, the hm tests), so they all agree. Errors as
+ * cpum_policy_init. Any thread.
+ */
+VMM_API cap_result hwaccm_policy_init(struct cpum_policy *policy, unsigned ncpus,
+                                      const char *profile);
+
+/*
+ * Whether the guest's CPUID instruction returns the policy's CPUID - the
+ * table hwaccm_create hands the hypervisor - on this host. Some do not:
+ * KVM's PVM backend (measured nested on an AMD EPYC family 26 host)
+ * accepts the table but lets the guest's CPUID return a host-derived one,
+ * at CPL0 and CPL3 alike, so the guest sees features the policy lacks
+ * (XSAVE, AVX, SMEP, SMAP, ...) and the host's emulator may not even run
+ * them (CLAC: #UD). Found out once per process by a probe VM
+ * (hwaccm_probe.c): CPUID leaves 1, 7.0 and 0x80000001 at 64-bit CPL3
+ * and CPL0 under the "host" policy (hwaccm_policy_init), compared
+ * register by register but for the bits the hypervisor keeps in step with
+ * the guest's state (OSXSAVE, APIC, MONITOR, OSPKE).
+ *
+ * CAP_FALSE only when the probe saw the guest get other values; CAP_TRUE
+ * when it got the policy's, or when the probe could not run (no
+ * hypervisor: hwaccm_create then says why). `why` (may be NULL) gets one
+ * line: the registers that differed (without those bits), each as
+ * "leaf 7 ebx 0xf1bf03ab (policy: 0x00000002)", with the CPLs they
+ * differed at; or what was found. tests/guests/run.sh reads that form.
+ * Any thread; the first call takes a few milliseconds (a VM created and
+ * run), later ones return the same answer and line.
+ */
+VMM_API cap_bool hwaccm_cpuid_faithful(char *why, size_t len);
 
 #endif /* VMM_HWACCM_H */

@@ -117,6 +117,8 @@ cap_result hwaccm_create(struct pgm *pgm, const struct cpum_policy *policy, stru
         rc = hd_kvm_supported_cpuid(hm->kvm, &hm->supported);
     if (CAP_SUCCEEDED(rc))
         rc = hwaccm_check_cpuid(policy, host_cpuid, hm->supported);
+    if (CAP_SUCCEEDED(rc))
+        rc = hwaccm_kvm_msr_filter(hm);
     if (CAP_FAILED(rc))
         goto fail;
     hm->listener =
@@ -277,6 +279,10 @@ static void decode(struct hwaccm_vcpu *v, struct vmm_exit *x)
         x->fail_entry.reason = run->fail_entry.hardware_entry_failure_reason;
         break;
     case KVM_EXIT_INTERNAL_ERROR: decode_internal(v, x); break;
+    case KVM_EXIT_X86_RDMSR:
+    case KVM_EXIT_X86_WRMSR:
+        hwaccm_kvm_decode_msr(v, x);
+        break;
     case KVM_EXIT_SYSTEM_EVENT:
         x->reason =
             run->system_event.type == KVM_SYSTEM_EVENT_RESET ? VMM_EXIT_RESET : VMM_EXIT_SHUTDOWN;
@@ -297,6 +303,7 @@ cap_result hwaccm_vcpu_run(struct hwaccm_vcpu *v, struct vmm_exit *exit)
     run->request_interrupt_window = v->irq_window;
     hwaccm_kvm_udtrap_arm(v);
     rc = hd_kvm_run(v->kv);
+    v->msr_known_valid = CAP_FALSE; /* the guest may have written them */
     run->kvm_dirty_regs = 0;
     if (CAP_SUCCEEDED(rc))
         rc = hwaccm_kvm_pull(v);

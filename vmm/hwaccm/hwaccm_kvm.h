@@ -9,6 +9,7 @@
 #include "hwaccm_internal.h"
 
 #define HWACCM_KVM_MAX_SLOTS PGM_MAX_RANGES
+#define HWACCM_KVM_NMSRS     16 /* room for the context MSRs synced through KVM_{GET,SET}_MSRS */
 
 struct hwaccm {
     struct hd_kvm *kvm;
@@ -18,6 +19,7 @@ struct hwaccm {
     struct pgm_listener listener;
     uint64_t slot_gpa[HWACCM_KVM_MAX_SLOTS]; /* gpa of each used slot */
     cap_bool slot_used[HWACCM_KVM_MAX_SLOTS];
+    const char *msr_note; /* hwaccm_msr_note (create) */
 };
 
 struct hwaccm_vcpu {
@@ -28,6 +30,10 @@ struct hwaccm_vcpu {
     cap_bool irq_window;
     cap_bool udtrap_on; /* set at create: the host emulates guest kernel code */
     uint64_t udtrap_la; /* where the #UD breakpoint is armed (0: nowhere) */
+    /* KVM's values of the MSRs hwaccm_kvm_regs.c syncs, as last read or
+     * written; valid until the guest runs again (hwaccm_vcpu_run). */
+    uint64_t msr_known[HWACCM_KVM_NMSRS];
+    cap_bool msr_known_valid;
 };
 
 /* Load the dirty parts of vcpu->cpu into KVM (sync regs when available). */
@@ -41,6 +47,12 @@ cap_result hwaccm_kvm_pull(struct hwaccm_vcpu *vcpu);
  * instruction). */
 void hwaccm_kvm_udtrap_arm(struct hwaccm_vcpu *vcpu);
 cap_bool hwaccm_kvm_udtrap_exit(struct hwaccm_vcpu *vcpu, struct vmm_exit *x);
+/* At create: the MSR filter that sends the guest's accesses KVM would
+ * answer unlike CPUM to user space (hwaccm_kvm_msr.c); without the
+ * host's support, sets hm->msr_note instead. */
+cap_result hwaccm_kvm_msr_filter(struct hwaccm *hm);
+/* KVM_EXIT_X86_RDMSR/WRMSR into VMM_EXIT_MSR. */
+void hwaccm_kvm_decode_msr(struct hwaccm_vcpu *v, struct vmm_exit *x);
 /* Build the vCPU's kvm_cpuid2 from the policy (malloc'ed). */
 cap_result hwaccm_kvm_cpuid(const struct cpum_policy *policy, unsigned id,
                             struct kvm_cpuid2 **out);

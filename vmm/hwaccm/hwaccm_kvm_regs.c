@@ -151,9 +151,18 @@ static cap_result fpu_io(struct hwaccm_vcpu *vcpu, cap_bool set)
 
 /* Context MSRs KVM takes through KVM_{GET,SET}_MSRS (EFER and APIC base go in sregs). */
 static const uint32_t kvm_msrs[] = {
-    MSR_IA32_TSC,   MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-    MSR_IA32_PAT,   MSR_STAR,             MSR_LSTAR,             MSR_CSTAR,
-    MSR_SFMASK,     MSR_KERNEL_GS_BASE,   MSR_IA32_MISC_ENABLE,
+    MSR_IA32_TSC,
+    MSR_IA32_SYSENTER_CS,
+    MSR_IA32_SYSENTER_ESP,
+    MSR_IA32_SYSENTER_EIP,
+    MSR_IA32_PAT,
+    MSR_STAR,
+    MSR_LSTAR,
+    MSR_CSTAR,
+    MSR_SFMASK,
+    MSR_KERNEL_GS_BASE,
+    MSR_IA32_MISC_ENABLE,
+    MSR_IA32_TSC_ADJUST,
 };
 #define N_KVM_MSRS (sizeof(kvm_msrs) / sizeof(kvm_msrs[0]))
 
@@ -170,6 +179,8 @@ static uint64_t *msr_slot(struct cpum_msrs *m, uint32_t idx)
     case MSR_CSTAR: return &m->cstar;
     case MSR_SFMASK: return &m->sfmask;
     case MSR_KERNEL_GS_BASE: return &m->kernel_gs_base;
+    case MSR_IA32_TSC_ADJUST:
+        return &m->tsc_adjust;
     default: return &m->misc_enable;
     }
 }
@@ -178,6 +189,25 @@ struct msr_buf {
     struct kvm_msrs hdr;
     struct kvm_msr_entry e[N_KVM_MSRS];
 };
+
+_Static_assert(N_KVM_MSRS <= HWACCM_KVM_NMSRS, "hwaccm_vcpu.msr_known holds them all");
+
+/*
+ * Loading sets only the MSRs whose value differs from what KVM holds, when
+ * that is known (read or written since the guest last ran): one MSR
+ * changed by EM (a WRMSR CPUM accepted) must not load the others back -
+ * the TSC imported a moment ago would move the guest's clock back.
+ */
+static cap_result msrs_load(struct hwaccm_vcpu *vcpu, struct msr_buf *b)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < N_KVM_MSRS; i++)
+        if (!vcpu->msr_known_valid || vcpu->msr_known[i] != b->e[i].data)
+            b->e[n++] = b->e[i];
+    cap_result rc = n ? hd_kvm_set_msrs(vcpu->kv, &b->hdr, n) : CAP_OK;
+    vcpu->msr_known_valid = CAP_FALSE; /* unknown again after a partial failure */
+    return rc;
+}
 
 static cap_result msrs_io(struct hwaccm_vcpu *vcpu, cap_bool set)
 {
@@ -188,13 +218,17 @@ static cap_result msrs_io(struct hwaccm_vcpu *vcpu, cap_bool set)
         b.e[i].index = kvm_msrs[i];
         b.e[i].data = *msr_slot(m, kvm_msrs[i]);
     }
-    if (set)
-        return hd_kvm_set_msrs(vcpu->kv, &b.hdr, N_KVM_MSRS);
-    cap_result rc = hd_kvm_get_msrs(vcpu->kv, &b.hdr, N_KVM_MSRS);
-    if (CAP_SUCCEEDED(rc))
-        for (unsigned i = 0; i < N_KVM_MSRS; i++)
-            *msr_slot(m, kvm_msrs[i]) = b.e[i].data;
-    return rc;
+    cap_result rc = set ? msrs_load(vcpu, &b) : hd_kvm_get_msrs(vcpu->kv, &b.hdr, N_KVM_MSRS);
+    if (CAP_FAILED(rc))
+        return rc;
+    for (unsigned i = 0; i < N_KVM_MSRS; i++) {
+        uint64_t *slot = msr_slot(m, kvm_msrs[i]);
+        if (!set)
+            *slot = b.e[i].data;
+        vcpu->msr_known[i] = *slot;
+    }
+    vcpu->msr_known_valid = CAP_TRUE;
+    return CAP_OK;
 }
 
 static cap_result drs_io(struct hwaccm_vcpu *vcpu, cap_bool set)

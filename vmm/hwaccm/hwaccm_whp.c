@@ -79,6 +79,14 @@ uint32_t hwaccm_host_optional(void)
     return cpum_optional_from_cpuid(l7[1], l7[2], e1[3]);
 }
 
+/* The partition sends the MSRs WHP does not handle, and IA32_MISC_ENABLE
+ * reads, to CPUM (hd_whp.c), answered by do_msr below. */
+const char *hwaccm_msr_note(const struct hwaccm *hm)
+{
+    (void)hm;
+    return NULL;
+}
+
 cap_result hwaccm_create(struct pgm *pgm, const struct cpum_policy *policy, struct hwaccm **out)
 {
     *out = NULL;

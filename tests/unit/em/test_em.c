@@ -40,6 +40,23 @@ START_TEST(engine_choice)
     ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
     ck_assert_int_eq(c.engine, VM_ENGINE_HM);
     ck_assert_ptr_nonnull(strstr(c.why, "hm is faster"));
+    /* hm's guest would see another CPUID than the profile's: rem, however
+     * fast hm is; asked for by name, hm all the same */
+    p.hm_cpuid_other = CAP_TRUE;
+    snprintf(p.hm_cpuid, sizeof(p.hm_cpuid), "leaf 7 ebx 0xf1bf03ab (policy: 0x00000002)");
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
+    ck_assert_int_eq(c.engine, VM_ENGINE_REM);
+    ck_assert_ptr_nonnull(strstr(c.why, "0.4 ns/insn under hm and 28.5 ns/insn under rem: rem, "
+                                        "as hm would not show the guest the CPU profile's CPUID"));
+    p.hm_ns_per_insn = 0;
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &p, &c), CAP_OK);
+    ck_assert_int_eq(c.engine, VM_ENGINE_REM);
+    ck_assert_ptr_nonnull(strstr(c.why, "not measured"));
+    ck_assert_ptr_nonnull(strstr(c.why, "hm would not show the guest the CPU profile's CPUID"));
+    p.hm_ns_per_insn = 0.4;
+    ck_assert_int_eq(em_choose_engine(VM_ENGINE_HM, &p, &c), CAP_OK);
+    ck_assert_int_eq(c.engine, VM_ENGINE_HM);
+    p.hm_cpuid_other = CAP_FALSE;
     /* no hm at all: rem, saying why */
     struct em_host_probe none = {.hm_error = "no /dev/kvm"};
     ck_assert_int_eq(em_choose_engine(VM_ENGINE_AUTO, &none, &c), CAP_OK);

@@ -25,6 +25,10 @@ void tvm_destroy(void);
 void tvm_real_mode(uint16_t ip, const void *code, size_t len);
 /* Flat 32-bit protected mode, CPL0, paging off, at eip. */
 void tvm_flat32(uint32_t eip);
+/* Identity-maps the first 2 MiB (tables at 0x10000-0x13fff) with a user,
+ * writable 2 MiB page and puts the vCPU in 64-bit mode at CPL3 at rip,
+ * with IOPL 3 (so OUT exits directly). */
+void tvm_long_mode_user(uint64_t rip);
 /* Runs once and checks the exit reason. */
 void tvm_run_expect(enum vmm_exit_reason reason);
 double now_us(void);
@@ -33,6 +37,13 @@ const char *take_message(void);
 TCase *tcase_basic(void);
 TCase *tcase_longmode(void);
 TCase *tcase_irq(void);
+TCase *tcase_cpuid(void);
+TCase *tcase_msr(void);
+/* Whether this host's hypervisor leaves the policy's MSRs to CPUM
+ * (hwaccm_msr_note says nothing); else 0 with the note in why. Call
+ * before the Check runner forks. */
+int msr_routing_usable(char *why, size_t n);
 TCase *tcase_nokvm(void); /* needs no KVM */
+TCase *tcase_cpuid_nokvm(void); /* needs no KVM */
 
 #endif

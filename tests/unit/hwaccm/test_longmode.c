@@ -28,9 +28,7 @@ void tvm_flat32(uint32_t eip)
     cpum_mark_dirty(&vm.cpu, CPUM_STATE_GPRS | CPUM_STATE_SREGS);
 }
 
-/* Identity-maps the first 2 MiB with a user, writable 2 MiB page and puts
- * the vCPU in 64-bit mode at CPL3 with IOPL 3 (so OUT exits directly). */
-static void long_mode_user(uint64_t rip)
+void tvm_long_mode_user(uint64_t rip)
 {
     struct cpum_ctx *c = &vm.cpu.ctx;
     uint64_t pml4 = 0x11000 | 7, pdpt = 0x12000 | 7, pde = 0x0 | 7 | 0x80;
@@ -87,7 +85,7 @@ START_TEST(long_mode_cpl3_loop)
     tvm_create(2 << 20);
     tvm_vcpu();
     ck_assert_int_eq(pgm_phys_write(vm.pgm, 0x20000, code, sizeof(code)), CAP_OK);
-    long_mode_user(0x20000);
+    tvm_long_mode_user(0x20000);
     double t0 = now_us();
     tvm_run_expect(VMM_EXIT_IO);
     double t_loop = now_us() - t0;

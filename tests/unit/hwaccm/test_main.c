@@ -38,7 +38,9 @@ double now_us(void)
 void tvm_create(uint64_t ram)
 {
     memset(&vm, 0, sizeof(vm));
-    ck_assert_int_eq(cpum_policy_init(&vm.policy, 1, NULL), CAP_OK);
+    /* the host profile as a VM under hm gets it (narrowed to what the
+     * hypervisor offers) */
+    ck_assert_int_eq(hwaccm_policy_init(&vm.policy, 1, NULL), CAP_OK);
     cpum_cpu_init(&vm.cpu, &vm.policy, 0);
     ck_assert_int_eq(pgm_create(&vm.pgm), CAP_OK);
     if (ram)
@@ -87,10 +89,17 @@ int main(void)
         return EXIT_FAILURE;
     Suite *s = suite_create("hwaccm");
     suite_add_tcase(s, tcase_nokvm());
+    suite_add_tcase(s, tcase_cpuid_nokvm());
     if (kvm) {
         suite_add_tcase(s, tcase_basic());
         suite_add_tcase(s, tcase_longmode());
         suite_add_tcase(s, tcase_irq());
+        suite_add_tcase(s, tcase_cpuid());
+        char why[512];
+        if (msr_routing_usable(why, sizeof(why)))
+            suite_add_tcase(s, tcase_msr());
+        else
+            test_skip("hwaccm (MSRs under the CPU policy's rules)", why);
     }
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
