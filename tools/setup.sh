@@ -34,6 +34,12 @@ vncsnapshot tigervnc-viewer"
 # well-kept library's job); tcpdump reads the packet captures in tests.
 CAPSULE_DEBS="$CAPSULE_DEBS libslirp-dev tcpdump"
 
+# Saved state (issue 17): libzstd-dev compresses guest RAM in the stream
+# (fast at low levels, a well-kept library beats a compressor of our own).
+# The web manager (issue 16): libmicrohttpd-dev, a small, well-kept embedded
+# HTTP server in C with no dependencies beyond GnuTLS.
+CAPSULE_DEBS="$CAPSULE_DEBS libzstd-dev libmicrohttpd-dev"
+
 step() { # step NAME COMMAND...: runs COMMAND with its output in a log
     local name=$1 log t0 rc
     shift
