@@ -80,6 +80,17 @@ static inline void stub_emit(u8 *p, int errcode, int with_iret)
 }
 
 /* The hypervisor area: its page tables, GDT, TSS + I/O bitmap, IDT, stubs. */
+/* The replay stub, run at CPL0 (so by the host's emulator, which tells KVM's MMU about
+ * every write it makes): rsi = list of {window address, value}, rcx = count. */
+extern char hyp_replay[], hyp_replay_end[];
+asm(".pushsection .rodata\n"
+    "hyp_replay:\n"
+    " 1: mov (%rsi), %rdi\n mov 8(%rsi), %rax\n mov %rax, (%rdi)\n add $16, %rsi\n dec %ecx\n jnz "
+    "1b\n"
+    " out %al, $0xe2\n"
+    "hyp_replay_end:\n"
+    ".popsection\n");
+
 static inline void hyp_build(struct rk *k)
 {
     memset(k->hyp, 0, HYP_SIZE);
@@ -91,6 +102,11 @@ static inline void hyp_build(struct rk *k)
         pt[off >> 12] = (HYP_GPA + off) | PTE_P | PTE_W; /* supervisor only */
     pt[H_USTUBS >> 12] = (HYP_GPA + H_USTUBS) | PTE_P | PTE_U;
     pt[H_NOTPRESENT >> 12] = 0;
+    u64 *wpd = gpa_ptr(k, HYP_GPA + H_WPD);
+    pdpt[1] = (HYP_GPA + H_WPD) | PTE_P | PTE_W;
+    for (u64 i = 0; i < RAM_SIZE >> 21; i++)
+        wpd[i] = (i << 21) | PTE_P | PTE_W | PTE_PS;
+    memcpy(gpa_ptr(k, HYP_GPA + H_REPLAY), hyp_replay, hyp_replay_end - hyp_replay);
 
     u64 *gdt = gpa_ptr(k, HYP_GPA + H_GDT);
     gdt_set(gdt, SEL_UCS32, 0x00cffb000000ffffull);
@@ -183,6 +199,34 @@ static inline void enter_user(struct rk *k, u64 rip, u64 rsp, u64 cr3)
     struct kvm_regs r = {.rip = rip, .rsp = rsp, .rflags = 0x202};
     if (ioctl(k->vcpu, KVM_SET_REGS, &r) < 0)
         rk_die("KVM_SET_REGS");
+}
+
+/* Make KVM see the guest page-table entries at @gpas (already written by the VMM): the
+ * vCPU writes each one again at CPL0. Leaves the vCPU at CPL0; the caller reloads the
+ * user state. Returns 0, or -1 if the stub did not end as expected. */
+static inline int replay_writes(struct rk *k, const u64 *gpas, unsigned n)
+{
+    u64 *list = gpa_ptr(k, HYP_GPA + H_DATA);
+    for (unsigned i = 0; i < n; i++) {
+        list[2 * i] = gpas[i] >= HYP_GPA ? HYP_VA + (gpas[i] - HYP_GPA) : WIN_VA + gpas[i];
+        list[2 * i + 1] = *(u64 *)gpa_ptr(k, gpas[i]);
+    }
+    struct kvm_sregs s;
+    ioctl(k->vcpu, KVM_GET_SREGS, &s);
+    s.cs = (struct kvm_segment){
+        .selector = SEL_HCS, .limit = 0xfffff, .type = 0xb, .present = 1, .s = 1, .l = 1, .g = 1};
+    s.ss = (struct kvm_segment){
+        .selector = SEL_HDS, .limit = 0xfffff, .type = 0x3, .present = 1, .s = 1, .db = 1, .g = 1};
+    ioctl(k->vcpu, KVM_SET_SREGS, &s);
+    struct kvm_regs r = {.rip = HYP_VA + H_REPLAY,
+                         .rsi = HYP_VA + H_DATA,
+                         .rcx = n,
+                         .rsp = HYP_VA + H_STACK,
+                         .rflags = 2};
+    ioctl(k->vcpu, KVM_SET_REGS, &r);
+    if (rk_run(k, 5) < 0 || k->run->exit_reason != KVM_EXIT_IO || k->run->io.port != PORT_REPLAY)
+        return rk_dump(k, "replay"), -1;
+    return 0;
 }
 
 /* The exception frame a stub exit left on the hypervisor stack. */

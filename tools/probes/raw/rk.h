@@ -48,6 +48,9 @@
 #define H_NOTPRESENT 0x18000 /* mapped not present: a LSTAR variant faults here */
 #define H_STACK      0x1a000 /* top of the 2-page exception stack */
 #define H_DATA       0x1b000
+#define H_REPLAY     0x1c000 /* CPL0 stub: replays page-table writes through KVM (hyp.h) */
+#define H_WPD        0x1d000 /* PD of the window onto guest RAM */
+#define WIN_VA       (HYP_VA + (1ull << 30)) /* guest RAM at WIN_VA + GPA, supervisor only */
 
 /* Selectors: the guest's user selectors at the indices Linux uses (the raw engine would
  * copy the guest GDT's user descriptors to the same indices); the VMM's at the end. */
@@ -58,8 +61,9 @@
 #define SEL_HDS   0xfe8
 #define SEL_TSS   0xff0
 
-#define PORT_STUB 0xe0 /* out from a CPL0 exception stub */
-#define PORT_SYS  0xe1 /* out from the CPL3 syscall stub (allowed by the TSS I/O bitmap) */
+#define PORT_STUB   0xe0 /* out from a CPL0 exception stub */
+#define PORT_SYS    0xe1 /* out from the CPL3 syscall stub (allowed by the TSS I/O bitmap) */
+#define PORT_REPLAY 0xe2 /* out at the end of the replay stub */
 
 #define PTE_P    1ull
 #define PTE_W    2ull
