@@ -204,21 +204,39 @@ static inline void enter_user(struct rk *k, u64 rip, u64 rsp, u64 cr3)
 /* Make KVM see the guest page-table entries at @gpas (already written by the VMM): the
  * vCPU writes each one again at CPL0. Leaves the vCPU at CPL0; the caller reloads the
  * user state. Returns 0, or -1 if the stub did not end as expected. */
+#define REPLAY_MAX 190       /* 20 bytes of code per write after 0x100 in one page */
+static int replay_generated; /* 1: straight-line code, 2 instructions per write */
+
 static inline int replay_writes(struct rk *k, const u64 *gpas, unsigned n)
 {
     u64 *list = gpa_ptr(k, HYP_GPA + H_DATA);
+    u8 *code = gpa_ptr(k, HYP_GPA + H_REPLAY + 0x100);
+    if (n > REPLAY_MAX)
+        return -1;
     for (unsigned i = 0; i < n; i++) {
-        list[2 * i] = gpas[i] >= HYP_GPA ? HYP_VA + (gpas[i] - HYP_GPA) : WIN_VA + gpas[i];
-        list[2 * i + 1] = *(u64 *)gpa_ptr(k, gpas[i]);
+        u64 va = gpas[i] >= HYP_GPA ? HYP_VA + (gpas[i] - HYP_GPA) : WIN_VA + gpas[i];
+        u64 val = *(u64 *)gpa_ptr(k, gpas[i]);
+        list[2 * i] = va;
+        list[2 * i + 1] = val;
+        if (replay_generated) { /* movabs $val, %rax; movabs %rax, va */
+            memcpy(code, "\x48\xb8", 2);
+            memcpy(code + 2, &val, 8);
+            memcpy(code + 10, "\x48\xa3", 2);
+            memcpy(code + 12, &va, 8);
+            code += 20;
+        }
     }
+    if (replay_generated)
+        memcpy(code, "\xe6\xe2", 2); /* out %al, $PORT_REPLAY */
     struct kvm_sregs s;
+    k->run->kvm_dirty_regs = 0; /* nothing pending in kvm_run->s.regs may override this */
     ioctl(k->vcpu, KVM_GET_SREGS, &s);
     s.cs = (struct kvm_segment){
         .selector = SEL_HCS, .limit = 0xfffff, .type = 0xb, .present = 1, .s = 1, .l = 1, .g = 1};
     s.ss = (struct kvm_segment){
         .selector = SEL_HDS, .limit = 0xfffff, .type = 0x3, .present = 1, .s = 1, .db = 1, .g = 1};
     ioctl(k->vcpu, KVM_SET_SREGS, &s);
-    struct kvm_regs r = {.rip = HYP_VA + H_REPLAY,
+    struct kvm_regs r = {.rip = HYP_VA + H_REPLAY + (replay_generated ? 0x100 : 0),
                          .rsi = HYP_VA + H_DATA,
                          .rcx = n,
                          .rsp = HYP_VA + H_STACK,
