@@ -247,6 +247,47 @@ static inline int replay_writes(struct rk *k, const u64 *gpas, unsigned n)
     return 0;
 }
 
+/* The same replay folded into the return to user mode, in one KVM_RUN with no other
+ * ioctl: kvm_run->s.regs enter the vCPU at CPL0 in straight-line code that rewrites the
+ * entries, restores RAX and irets to @u (CPL3) under @cr3. The caller runs the vCPU. */
+static inline int replay_then_user(struct rk *k, const u64 *gpas, unsigned n,
+                                   const struct kvm_regs *u, u64 cr3)
+{
+    u8 *code = gpa_ptr(k, HYP_GPA + H_REPLAY + 0x100);
+    if (n > REPLAY_MAX)
+        return -1;
+    for (unsigned i = 0; i < n; i++) {
+        u64 va = gpas[i] >= HYP_GPA ? HYP_VA + (gpas[i] - HYP_GPA) : WIN_VA + gpas[i];
+        u64 val = *(u64 *)gpa_ptr(k, gpas[i]);
+        memcpy(code, "\x48\xb8", 2);
+        memcpy(code + 2, &val, 8);
+        memcpy(code + 10, "\x48\xa3", 2);
+        memcpy(code + 12, &va, 8);
+        code += 20;
+    }
+    memcpy(code, "\x48\xb8", 2); /* movabs $rax, %rax; iretq */
+    memcpy(code + 2, &u->rax, 8);
+    memcpy(code + 10, "\x48\xcf", 2);
+    u64 *frame = gpa_ptr(k, HYP_GPA + H_STACK - 40);
+    frame[0] = u->rip;
+    frame[1] = SEL_UCS64;
+    frame[2] = u->rflags;
+    frame[3] = u->rsp;
+    frame[4] = SEL_UDS;
+    struct kvm_sync_regs *sr = &k->run->s.regs;
+    sr->regs = *u;
+    sr->regs.rip = HYP_VA + H_REPLAY + 0x100;
+    sr->regs.rsp = HYP_VA + H_STACK - 40;
+    sr->regs.rflags = 2;
+    user_sregs(&sr->sregs, cr3);
+    sr->sregs.cs = (struct kvm_segment){
+        .selector = SEL_HCS, .limit = 0xfffff, .type = 0xb, .present = 1, .s = 1, .l = 1, .g = 1};
+    sr->sregs.ss = (struct kvm_segment){
+        .selector = SEL_HDS, .limit = 0xfffff, .type = 0x3, .present = 1, .s = 1, .db = 1, .g = 1};
+    k->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+    return 0;
+}
+
 /* The exception frame a stub exit left on the hypervisor stack. */
 struct xframe {
     unsigned vec;

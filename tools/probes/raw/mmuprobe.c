@@ -38,9 +38,13 @@ static struct rk K;
 enum change { C_LEAF, C_LEAF_NP, C_PDE, C_SHADOW_PML4, C_COUNT };
 static const char *change_name[] = {"leaf PTE -> other page", "leaf PTE -> not present",
                                     "PDE -> copy of the PT", "shadow PML4[0] -> copied chain"};
-enum action { A_NONE, A_SREGS_SAME, A_SREGS_OTHER, A_MEMSLOT, A_REPLAY, A_COUNT };
-static const char *action_name[] = {"nothing", "SET_SREGS same CR3", "SET_SREGS other CR3",
-                                    "memslot 0 deleted + re-added", "vCPU rewrites the entry"};
+enum action { A_NONE, A_SREGS_SAME, A_SREGS_OTHER, A_MEMSLOT, A_REPLAY, A_FOLDED, A_COUNT };
+static const char *action_name[] = {"nothing",
+                                    "SET_SREGS same CR3",
+                                    "SET_SREGS other CR3",
+                                    "memslot 0 deleted + re-added",
+                                    "vCPU rewrites the entry",
+                                    "rewrite folded into return"};
 static const u64 changed_entry[] = {G_PT0 + (U_ALIAS >> 12) * 8, G_PT0 + (U_ALIAS >> 12) * 8, G_PD,
                                     HYP_GPA + H_SPML4};
 
@@ -126,7 +130,11 @@ static void coherence(void)
                 ioctl(K.vcpu, KVM_SET_SREGS, &s);
             } else if (a == A_MEMSLOT)
                 memslot_readd();
-            else if (a == A_REPLAY) {
+            else if (a == A_FOLDED) {
+                struct kvm_regs u = {.rip = MA(m_read), .rsp = U_STACK_TOP, .rflags = 0x202};
+                replay_generated = 1;
+                replay_then_user(&K, &changed_entry[c], 1, &u, cr3);
+            } else if (a == A_REPLAY) {
                 replay_writes(&K, &changed_entry[c], 1);
                 enter_user(&K, MA(m_read), U_STACK_TOP, cr3);
             }
@@ -176,6 +184,56 @@ static double touch_runs(int what, int n)
 
 static void replay_cost(void);
 
+/* Back to m_read at CPL3 through kvm_run->s.regs, after replaying @n entries: 0 no
+ * replay, 1 replay_writes then the return, 2 replay_then_user. ns per round trip. */
+static double return_cost(int how, unsigned n, u64 cr3)
+{
+    static u64 gpas[REPLAY_MAX];
+    for (unsigned i = 0; i < n; i++)
+        gpas[i] = G_PT0 + (U_DATA >> 12) * 8 + i * 8;
+    K.run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+    struct kvm_regs u = {.rip = MA(m_read), .rsp = U_STACK_TOP, .rflags = 0x202, .rax = 7};
+    double t0 = rk_now();
+    for (int i = 0; i < 50; i++) {
+        if (how == 1)
+            replay_writes(&K, gpas, n);
+        if (how == 2)
+            replay_then_user(&K, gpas, n, &u, cr3);
+        else {
+            K.run->s.regs.regs = u;
+            user_sregs(&K.run->s.regs.sregs, cr3);
+            K.run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+        }
+        if (rk_run(&K, 5) < 0 || K.run->exit_reason != KVM_EXIT_IO || K.run->io.port != PORT_SYS)
+            return rk_dump(&K, "return"), -1;
+    }
+    K.run->kvm_valid_regs = 0;
+    return (rk_now() - t0) / 50;
+}
+
+static void return_costs(void)
+{
+    rk_open(&K);
+    hyp_build(&K);
+    guest_build(&K, mb, mb_end - mb);
+    u64 cr3 = shadow_sync(&K, 0, G_PML4);
+    enter_user(&K, MA(m_read), U_STACK_TOP, cr3);
+    replay_generated = 1;
+    static const char *how[] = {"no replay", "replay_writes (own KVM_RUN + 2 ioctls), then return",
+                                "replay folded into the return (replay_then_user)"};
+    for (int h = 0; h < 3; h++)
+        for (unsigned n = 1; n <= 16; n *= 16) {
+            if (h == 0 && n > 1)
+                continue;
+            double v[5];
+            return_cost(h, n, cr3);
+            for (int i = 0; i < 5; i++)
+                v[i] = return_cost(h, n, cr3);
+            printf("  return to CPL3 + out exit, %-52s n=%-2u %7.0f ns\n", how[h], n,
+                   rk_median(v, 5));
+        }
+}
+
 static void cost(void)
 {
     rk_open(&K);
@@ -205,6 +263,7 @@ static void cost(void)
                rk_median(r, 5));
     }
     replay_cost();
+    return_costs();
 }
 
 /* What replaying n page-table writes through the vCPU costs (one KVM_RUN of the stub). */

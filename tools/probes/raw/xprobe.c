@@ -12,13 +12,14 @@
  *         state, KVM_RUN: what an engine pays that hands the state to rem and back.
  *   sync  the same through kvm_run->s.regs (KVM_CAP_SYNC_REGS), no extra ioctls.
  *
- * Usage: ./xprobe caps | TEST [N] [REPS] [iret|load|sync] | gdebug | triple | kick [HZ]
+ * Usage: ./xprobe caps | ioctl | gdebug | triple | tf [TEST] [N] | umip | kick [HZ]
+ *        | TEST [N] [REPS] [iret|load|sync]
  *   TEST: loop ud gp pf bp int80 int3b sys sysud sysnp out3 (or "all")
  */
 #include "hyp.h"
 
 extern char ub[], ub_end[], u_loop[], u_ud[], u_gp[], u_pf[], u_bp[], u_int80[], u_int3b[], u_sys[],
-    u_out[], u_spin[];
+    u_out[], u_spin[], u_sidt[];
 asm(".pushsection .rodata\n"
     "ub:\n"
     "u_loop: dec %rdi\n jnz u_loop\n ud2\n"
@@ -31,6 +32,7 @@ asm(".pushsection .rodata\n"
     "u_sys: syscall\n jmp u_sys\n"
     "u_out: out %al, $0xe1\n jmp u_out\n"
     "u_spin: inc %rax\n jmp u_spin\n"
+    "u_sidt: sidt 0x110000\n out %al, $0xe1\n jmp u_sidt\n"
     "ub_end:\n"
     ".popsection\n");
 #define UA(sym) (U_CODE + (u64)((sym)-ub))
@@ -495,6 +497,41 @@ static int tf_test(const char *which, u64 n, int reps)
     return 0;
 }
 
+/* sidt at CPL3 shows the VMM's IDTR; CR4.UMIP (if KVM offers it) makes it fault instead. */
+static int umip_test(void)
+{
+    struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(struct kvm_cpuid_entry2));
+    c->nent = 256;
+    ioctl(K.kvm, KVM_GET_SUPPORTED_CPUID, c);
+    for (unsigned i = 0; i < c->nent; i++)
+        if (c->entries[i].function == 7 && c->entries[i].index == 0)
+            printf("supported CPUID.7.0:ECX = %#x (UMIP bit 2: %u)\n", c->entries[i].ecx,
+                   (c->entries[i].ecx >> 2) & 1);
+    free(c);
+    for (int umip = 0; umip < 2; umip++) {
+        enter_user(&K, UA(u_sidt), U_STACK_TOP, CR3);
+        struct kvm_sregs s;
+        ioctl(K.vcpu, KVM_GET_SREGS, &s);
+        if (umip)
+            s.cr4 |= 1 << 11;
+        int rc = ioctl(K.vcpu, KVM_SET_SREGS, &s);
+        printf("CR4.UMIP=%d: KVM_SET_SREGS %d; ", umip, rc);
+        if (rk_run(&K, 5) < 0 || K.run->exit_reason != KVM_EXIT_IO) {
+            rk_dump(&K, "sidt");
+            continue;
+        }
+        struct kvm_regs r;
+        ioctl(K.vcpu, KVM_GET_REGS, &r);
+        struct xframe f;
+        if (K.run->io.port == PORT_SYS)
+            printf("sidt at CPL3 ran: limit %#x base %#llx\n", *(u16 *)(K.ram + 0x110000),
+                   *(u64 *)(K.ram + 0x110002));
+        else if (xframe_read(&K, &r, &f) == 0)
+            printf("sidt at CPL3 faulted: vector %u err %#llx at rip %#llx\n", f.vec, f.err, f.rip);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "all";
@@ -510,6 +547,8 @@ int main(int argc, char **argv)
         return triple_test();
     if (!strcmp(name, "ioctl"))
         return shadow_sync(&K, 1, G_PML4), ioctl_test();
+    if (!strcmp(name, "umip"))
+        return umip_test();
     if (!strcmp(name, "tf"))
         return tf_test(argc > 2 ? argv[2] : "all", argc > 3 ? strtoull(argv[3], 0, 0) : 300, 3);
     if (!strcmp(name, "kick"))
