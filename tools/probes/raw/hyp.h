@@ -204,39 +204,56 @@ static inline void enter_user(struct rk *k, u64 rip, u64 rsp, u64 cr3)
 /* Make KVM see the guest page-table entries at @gpas (already written by the VMM): the
  * vCPU writes each one again at CPL0. Leaves the vCPU at CPL0; the caller reloads the
  * user state. Returns 0, or -1 if the stub did not end as expected. */
-#define REPLAY_MAX 190       /* 20 bytes of code per write after 0x100 in one page */
+#define REPLAY_MAX  190      /* 20 bytes of code per write after 0x100 in one page */
+#define REPLAY_CODE 0x100    /* offset of the generated code in H_REPLAY */
 static int replay_generated; /* 1: straight-line code, 2 instructions per write */
+
+static inline u64 replay_va(u64 gpa)
+{
+    return gpa >= HYP_GPA ? HYP_VA + (gpa - HYP_GPA) : WIN_VA + gpa;
+}
+
+/* Straight-line code in H_REPLAY + REPLAY_CODE: `movabs $value, %rax; movabs %rax, va`
+ * for each entry (its current value). Returns where the caller appends the ending. */
+static inline u8 *replay_emit(struct rk *k, const u64 *gpas, unsigned n)
+{
+    u8 *code = gpa_ptr(k, HYP_GPA + H_REPLAY + REPLAY_CODE);
+    for (unsigned i = 0; i < n; i++) {
+        u64 va = replay_va(gpas[i]), val = *(u64 *)gpa_ptr(k, gpas[i]);
+        memcpy(code, "\x48\xb8", 2);
+        memcpy(code + 2, &val, 8);
+        memcpy(code + 10, "\x48\xa3", 2);
+        memcpy(code + 12, &va, 8);
+        code += 20;
+    }
+    return code;
+}
+
+static inline void hyp_cpl0_segs(struct kvm_sregs *s)
+{
+    s->cs = (struct kvm_segment){
+        .selector = SEL_HCS, .limit = 0xfffff, .type = 0xb, .present = 1, .s = 1, .l = 1, .g = 1};
+    s->ss = (struct kvm_segment){
+        .selector = SEL_HDS, .limit = 0xfffff, .type = 0x3, .present = 1, .s = 1, .db = 1, .g = 1};
+}
 
 static inline int replay_writes(struct rk *k, const u64 *gpas, unsigned n)
 {
     u64 *list = gpa_ptr(k, HYP_GPA + H_DATA);
-    u8 *code = gpa_ptr(k, HYP_GPA + H_REPLAY + 0x100);
     if (n > REPLAY_MAX)
         return -1;
     for (unsigned i = 0; i < n; i++) {
-        u64 va = gpas[i] >= HYP_GPA ? HYP_VA + (gpas[i] - HYP_GPA) : WIN_VA + gpas[i];
-        u64 val = *(u64 *)gpa_ptr(k, gpas[i]);
-        list[2 * i] = va;
-        list[2 * i + 1] = val;
-        if (replay_generated) { /* movabs $val, %rax; movabs %rax, va */
-            memcpy(code, "\x48\xb8", 2);
-            memcpy(code + 2, &val, 8);
-            memcpy(code + 10, "\x48\xa3", 2);
-            memcpy(code + 12, &va, 8);
-            code += 20;
-        }
+        list[2 * i] = replay_va(gpas[i]);
+        list[2 * i + 1] = *(u64 *)gpa_ptr(k, gpas[i]);
     }
     if (replay_generated)
-        memcpy(code, "\xe6\xe2", 2); /* out %al, $PORT_REPLAY */
+        memcpy(replay_emit(k, gpas, n), "\xe6\xe2", 2); /* out %al, $PORT_REPLAY */
     struct kvm_sregs s;
     k->run->kvm_dirty_regs = 0; /* nothing pending in kvm_run->s.regs may override this */
     ioctl(k->vcpu, KVM_GET_SREGS, &s);
-    s.cs = (struct kvm_segment){
-        .selector = SEL_HCS, .limit = 0xfffff, .type = 0xb, .present = 1, .s = 1, .l = 1, .g = 1};
-    s.ss = (struct kvm_segment){
-        .selector = SEL_HDS, .limit = 0xfffff, .type = 0x3, .present = 1, .s = 1, .db = 1, .g = 1};
+    hyp_cpl0_segs(&s);
     ioctl(k->vcpu, KVM_SET_SREGS, &s);
-    struct kvm_regs r = {.rip = HYP_VA + H_REPLAY + (replay_generated ? 0x100 : 0),
+    struct kvm_regs r = {.rip = HYP_VA + H_REPLAY + (replay_generated ? REPLAY_CODE : 0),
                          .rsi = HYP_VA + H_DATA,
                          .rcx = n,
                          .rsp = HYP_VA + H_STACK,
@@ -253,18 +270,9 @@ static inline int replay_writes(struct rk *k, const u64 *gpas, unsigned n)
 static inline int replay_then_user(struct rk *k, const u64 *gpas, unsigned n,
                                    const struct kvm_regs *u, u64 cr3)
 {
-    u8 *code = gpa_ptr(k, HYP_GPA + H_REPLAY + 0x100);
     if (n > REPLAY_MAX)
         return -1;
-    for (unsigned i = 0; i < n; i++) {
-        u64 va = gpas[i] >= HYP_GPA ? HYP_VA + (gpas[i] - HYP_GPA) : WIN_VA + gpas[i];
-        u64 val = *(u64 *)gpa_ptr(k, gpas[i]);
-        memcpy(code, "\x48\xb8", 2);
-        memcpy(code + 2, &val, 8);
-        memcpy(code + 10, "\x48\xa3", 2);
-        memcpy(code + 12, &va, 8);
-        code += 20;
-    }
+    u8 *code = replay_emit(k, gpas, n);
     memcpy(code, "\x48\xb8", 2); /* movabs $rax, %rax; iretq */
     memcpy(code + 2, &u->rax, 8);
     memcpy(code + 10, "\x48\xcf", 2);
@@ -276,14 +284,11 @@ static inline int replay_then_user(struct rk *k, const u64 *gpas, unsigned n,
     frame[4] = SEL_UDS;
     struct kvm_sync_regs *sr = &k->run->s.regs;
     sr->regs = *u;
-    sr->regs.rip = HYP_VA + H_REPLAY + 0x100;
+    sr->regs.rip = HYP_VA + H_REPLAY + REPLAY_CODE;
     sr->regs.rsp = HYP_VA + H_STACK - 40;
     sr->regs.rflags = 2;
     user_sregs(&sr->sregs, cr3);
-    sr->sregs.cs = (struct kvm_segment){
-        .selector = SEL_HCS, .limit = 0xfffff, .type = 0xb, .present = 1, .s = 1, .l = 1, .g = 1};
-    sr->sregs.ss = (struct kvm_segment){
-        .selector = SEL_HDS, .limit = 0xfffff, .type = 0x3, .present = 1, .s = 1, .db = 1, .g = 1};
+    hyp_cpl0_segs(&sr->sregs);
     k->run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
     return 0;
 }
