@@ -14,12 +14,12 @@
  *
  * Usage: ./xprobe caps | ioctl | gdebug | triple | tf [TEST] [N] | umip | kick [HZ]
  *        | TEST [N] [REPS] [iret|load|sync]
- *   TEST: loop ud gp pf bp int80 int3b sys sysud sysnp out3 (or "all")
+ *   TEST: loop ud gp pf bp int80 int3b sys sysud sysnp out3 sysenter (or "all")
  */
 #include "hyp.h"
 
 extern char ub[], ub_end[], u_loop[], u_ud[], u_gp[], u_pf[], u_bp[], u_int80[], u_int3b[], u_sys[],
-    u_out[], u_spin[], u_sidt[];
+    u_out[], u_spin[], u_sidt[], u_sysenter[];
 asm(".pushsection .rodata\n"
     "ub:\n"
     "u_loop: dec %rdi\n jnz u_loop\n ud2\n"
@@ -33,6 +33,7 @@ asm(".pushsection .rodata\n"
     "u_out: out %al, $0xe1\n jmp u_out\n"
     "u_spin: inc %rax\n jmp u_spin\n"
     "u_sidt: sidt 0x110000\n out %al, $0xe1\n jmp u_sidt\n"
+    "u_sysenter: sysenter\n jmp u_sysenter\n"
     "ub_end:\n"
     ".popsection\n");
 #define UA(sym) (U_CODE + (u64)((sym)-ub))
@@ -62,6 +63,7 @@ static struct test tests[] = {
     {"sysud", u_sys, HYP_VA + H_USTUBS + 0x10, 0, "syscall -> LSTAR = CPL3 stub ud2 -> #UD"},
     {"sysnp", u_sys, HYP_VA + H_NOTPRESENT, 0, "syscall -> LSTAR on a not-present page -> #PF"},
     {"out3", u_out, 0, 0, "CPL3 'out $0xe1' allowed by the TSS I/O bitmap"},
+    {"sysenter", u_sysenter, 0, 2, "sysenter at CPL3 in 64-bit mode -> ?"},
 };
 
 static void setup(void)
