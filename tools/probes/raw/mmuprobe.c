@@ -12,14 +12,15 @@
  * Then it measures what the top-level shadow costs: re-copying the guest PML4 into the
  * shadow page, and the first run after a CR3 load touching 16 pages.
  *
- * Usage: ./mmuprobe [coherence|cost]
+ * Usage: ./mmuprobe [coherence|upgrade|cost]
  */
 #include "hyp.h"
 
-extern char mb[], mb_end[], m_read[], m_touch[];
+extern char mb[], mb_end[], m_read[], m_touch[], m_write[];
 asm(".pushsection .rodata\n"
     "mb:\n"
     "m_read: mov 0x130000, %rax\n out %al, $0xe1\n jmp m_read\n"
+    "m_write: movq $0x77, 0x130000\n out %al, $0xe1\n jmp m_write\n"
     "m_touch: mov $0x110000, %rbx\n mov $16, %ecx\n"
     " 1: addq $1, (%rbx)\n add $0x1000, %rbx\n cmp $0x120000, %rbx\n jb 2f\n mov $0x110000, %rbx\n"
     " 2: dec %ecx\n jnz 1b\n out %al, $0xe1\n jmp m_touch\n"
@@ -184,6 +185,33 @@ static double touch_runs(int what, int n)
 
 static void replay_cost(void);
 
+/* A permission upgrade (read-only -> writable, same frame) made from user space after the
+ * guest's write faulted on it: does KVM re-walk the guest tables on the retried write? */
+static void upgrade(void)
+{
+    rk_open(&K);
+    hyp_build(&K);
+    guest_build(&K, mb, mb_end - mb);
+    u64 *pte = g_pt(&K, G_PT0) + (U_ALIAS >> 12);
+    *pte = PAGE_A | PTE_P | PTE_U;
+    u64 cr3 = shadow_sync(&K, 0, G_PML4);
+    enter_user(&K, MA(m_write), U_STACK_TOP, cr3);
+    struct kvm_regs r;
+    struct xframe f;
+    if (rk_run(&K, 5) < 0 || K.run->exit_reason != KVM_EXIT_IO || K.run->io.port != PORT_STUB ||
+        ioctl(K.vcpu, KVM_GET_REGS, &r) < 0 || xframe_read(&K, &r, &f) < 0) {
+        rk_dump(&K, "upgrade: first write");
+        return;
+    }
+    printf("write to a read-only user page: vector %u err %#llx\n", f.vec, f.err);
+    *pte = PAGE_A | PTE_P | PTE_W | PTE_U; /* no replay */
+    enter_user(&K, MA(m_write), U_STACK_TOP, cr3);
+    int ok = rk_run(&K, 5) == 0 && K.run->exit_reason == KVM_EXIT_IO && K.run->io.port == PORT_SYS;
+    printf("after the PTE was made writable from user space, no replay: the retried write %s "
+           "(page holds %#llx)\n",
+           ok ? "succeeds" : "faults again", *(u64 *)(K.ram + PAGE_A));
+}
+
 /* Back to m_read at CPL3 through kvm_run->s.regs, after replaying @n entries: 0 no
  * replay, 1 replay_writes then the return, 2 replay_then_user. ns per round trip. */
 static double return_cost(int how, unsigned n, u64 cr3)
@@ -295,6 +323,8 @@ int main(int argc, char **argv)
     const char *what = argc > 1 ? argv[1] : "all";
     if (!strcmp(what, "coherence") || !strcmp(what, "all"))
         coherence();
+    if (!strcmp(what, "upgrade") || !strcmp(what, "all"))
+        upgrade();
     if (!strcmp(what, "cost") || !strcmp(what, "all"))
         cost();
     return 0;
