@@ -12,14 +12,14 @@
  *         state, KVM_RUN: what an engine pays that hands the state to rem and back.
  *   sync  the same through kvm_run->s.regs (KVM_CAP_SYNC_REGS), no extra ioctls.
  *
- * Usage: ./xprobe caps | ioctl | gdebug | triple | tf [TEST] [N] | umip | kick [HZ]
+ * Usage: ./xprobe caps | ioctl | insn | gdebug | triple | tf [TEST] [N] | umip | kick [HZ]
  *        | TEST [N] [REPS] [iret|load|sync]
  *   TEST: loop ud gp pf bp int80 int3b sys sysud sysnp out3 sysenter (or "all")
  */
 #include "hyp.h"
 
 extern char ub[], ub_end[], u_loop[], u_ud[], u_gp[], u_pf[], u_bp[], u_int80[], u_int3b[], u_sys[],
-    u_out[], u_spin[], u_sidt[], u_sysenter[];
+    u_out[], u_spin[], u_sidt[], u_sysenter[], u_cpuid[], u_rdtsc[], u_rdtscp[];
 asm(".pushsection .rodata\n"
     "ub:\n"
     "u_loop: dec %rdi\n jnz u_loop\n ud2\n"
@@ -34,6 +34,10 @@ asm(".pushsection .rodata\n"
     "u_spin: inc %rax\n jmp u_spin\n"
     "u_sidt: sidt 0x110000\n out %al, $0xe1\n jmp u_sidt\n"
     "u_sysenter: sysenter\n jmp u_sysenter\n"
+    "u_cpuid: mov %rdi, %r8\n 1: xor %eax, %eax\n xor %ecx, %ecx\n cpuid\n dec %r8\n jnz 1b\n"
+    " out %al, $0xe1\n"
+    "u_rdtsc: mov %rdi, %r8\n 1: rdtsc\n dec %r8\n jnz 1b\n out %al, $0xe1\n"
+    "u_rdtscp: mov %rdi, %r8\n 1: rdtscp\n dec %r8\n jnz 1b\n out %al, $0xe1\n"
     "ub_end:\n"
     ".popsection\n");
 #define UA(sym) (U_CODE + (u64)((sym)-ub))
@@ -387,8 +391,14 @@ static int ioctl_test(void)
                                   "KVM_GET_SREGS",
                                   "KVM_SET_SREGS (same CR3)",
                                   "KVM_SET_SREGS (CR3 toggled)",
-                                  "KVM_RUN with immediate_exit=1"};
-    for (int what = 0; what < 7; what++) {
+                                  "KVM_RUN with immediate_exit=1",
+                                  "KVM_GET_XSAVE",
+                                  "KVM_SET_XSAVE",
+                                  "KVM_GET_VCPU_EVENTS"};
+    static struct kvm_xsave xs;
+    struct kvm_vcpu_events ev;
+    ioctl(K.vcpu, KVM_GET_XSAVE, &xs);
+    for (int what = 0; what < 10; what++) {
         double v[5];
         for (int rep = 0; rep < 5; rep++) {
             double t0 = rk_now();
@@ -417,6 +427,15 @@ static int ioctl_test(void)
                     K.run->immediate_exit = 1;
                     ioctl(K.vcpu, KVM_RUN, 0);
                     K.run->immediate_exit = 0;
+                    break;
+                case 7:
+                    ioctl(K.vcpu, KVM_GET_XSAVE, &xs);
+                    break;
+                case 8:
+                    ioctl(K.vcpu, KVM_SET_XSAVE, &xs);
+                    break;
+                case 9:
+                    ioctl(K.vcpu, KVM_GET_VCPU_EVENTS, &ev);
                     break;
                 }
             }
@@ -534,6 +553,47 @@ static int umip_test(void)
     return 0;
 }
 
+/* Instructions the host handles without an exit to the VMM, at CPL3. */
+static int insn_test(void)
+{
+    static const struct {
+        char *entry;
+        u64 n;
+        const char *what;
+    } t[] = {{u_cpuid, 2000, "cpuid (leaf 0)"},
+             {u_rdtsc, 1000000, "rdtsc"},
+             {u_rdtscp, 1000000, "rdtscp"}};
+    for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
+        double v[5];
+        struct kvm_regs r;
+        for (int rep = 0; rep < 5; rep++) {
+            enter_user(&K, UA(t[i].entry), U_STACK_TOP, CR3);
+            ioctl(K.vcpu, KVM_GET_REGS, &r);
+            r.rdi = t[i].n;
+            ioctl(K.vcpu, KVM_SET_REGS, &r);
+            double t0 = rk_now();
+            if (rk_run(&K, 20) < 0 || K.run->exit_reason != KVM_EXIT_IO ||
+                K.run->io.port != PORT_SYS) {
+                rk_dump(&K, t[i].what);
+                return 1;
+            }
+            v[rep] = (rk_now() - t0) / t[i].n;
+        }
+        ioctl(K.vcpu, KVM_GET_REGS, &r);
+        printf("  CPL3 %-16s %9.1f ns each, no exit to the VMM", t[i].what, rk_median(v, 5));
+        if (t[i].entry == u_cpuid) {
+            char vendor[13];
+            memcpy(vendor, &r.rbx, 4);
+            memcpy(vendor + 4, &r.rdx, 4);
+            memcpy(vendor + 8, &r.rcx, 4);
+            vendor[12] = 0;
+            printf(" (vendor \"%s\", from the table given to KVM_SET_CPUID2)", vendor);
+        }
+        printf("\n");
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "all";
@@ -549,6 +609,8 @@ int main(int argc, char **argv)
         return triple_test();
     if (!strcmp(name, "ioctl"))
         return shadow_sync(&K, 1, G_PML4), ioctl_test();
+    if (!strcmp(name, "insn"))
+        return insn_test();
     if (!strcmp(name, "umip"))
         return umip_test();
     if (!strcmp(name, "tf"))
