@@ -12,7 +12,7 @@
  * Then it measures what the top-level shadow costs: re-copying the guest PML4 into the
  * shadow page, and the first run after a CR3 load touching 16 pages.
  *
- * Usage: ./mmuprobe [coherence|upgrade|cost]
+ * Usage: ./mmuprobe [coherence|dirty|upgrade|cost]
  */
 #include "hyp.h"
 
@@ -185,6 +185,114 @@ static double touch_runs(int what, int n)
 
 static void replay_cost(void);
 
+/* Harvest the vCPU's dirty ring from @*next; returns the entries, counts those of
+ * slot 0 inside [lo, hi) pages in @*in_range. */
+static unsigned ring_harvest(unsigned *next, u64 lo, u64 hi, unsigned *in_range)
+{
+    unsigned n = 0;
+    *in_range = 0;
+    for (;;) {
+        struct kvm_dirty_gfn *e = &K.ring[*next % K.ring_entries];
+        if (!(__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) & KVM_DIRTY_GFN_F_DIRTY))
+            break;
+        if (e->slot == 0 && e->offset >= lo && e->offset < hi)
+            (*in_range)++;
+        __atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+        (*next)++;
+        n++;
+    }
+    return n;
+}
+
+/* The bitmap log with manual re-protection (KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, initially
+ * set): only pages the VMM clears are write-protected, so raw pays a fault only on those.
+ * Each run re-protects one data page and reads the log. */
+static void dirty_manual(void)
+{
+    rk_open(&K);
+    struct kvm_enable_cap cap = {
+        .cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+        .args = {KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | KVM_DIRTY_LOG_INITIALLY_SET}};
+    if (ioctl(K.vm, KVM_ENABLE_CAP, &cap) < 0)
+        rk_die("MANUAL_DIRTY_LOG_PROTECT2");
+    struct kvm_userspace_memory_region r0 = {.slot = 0,
+                                             .flags = KVM_MEM_LOG_DIRTY_PAGES,
+                                             .memory_size = RAM_SIZE,
+                                             .userspace_addr = (u64)K.ram};
+    if (ioctl(K.vm, KVM_SET_USER_MEMORY_REGION, &r0) < 0)
+        rk_die("slot 0 with dirty logging");
+    hyp_build(&K);
+    guest_build(&K, mb, mb_end - mb);
+    enter_user(&K, MA(m_touch), U_STACK_TOP, shadow_sync(&K, 0, G_PML4));
+    static u64 bitmap[RAM_SIZE / 4096 / 64];
+    u64 one = 1ull << ((U_DATA >> 12) % 64); /* KVM wants 64-page aligned ranges */
+    struct kvm_clear_dirty_log clr = {
+        .slot = 0, .first_page = (U_DATA >> 12) & ~63ull, .num_pages = 64, .dirty_bitmap = &one};
+    struct kvm_dirty_log log = {.slot = 0, .dirty_bitmap = bitmap};
+    double v[3][5];
+    for (int i = 0; i < 5; i++) {
+        double t[3] = {0, 0, 0};
+        for (int j = 0; j < 50; j++) {
+            double t0 = rk_now();
+            if (ioctl(K.vm, KVM_CLEAR_DIRTY_LOG, &clr) < 0)
+                rk_die("KVM_CLEAR_DIRTY_LOG");
+            double t1 = rk_now();
+            if (rk_run(&K, 5) < 0 || K.run->exit_reason != KVM_EXIT_IO)
+                return rk_dump(&K, "dirty manual");
+            double t2 = rk_now();
+            if (ioctl(K.vm, KVM_GET_DIRTY_LOG, &log) < 0)
+                rk_die("KVM_GET_DIRTY_LOG");
+            t[0] += t1 - t0;
+            t[1] += t2 - t1;
+            t[2] += rk_now() - t2;
+        }
+        for (int k = 0; k < 3; k++)
+            v[k][i] = t[k] / 50;
+    }
+    printf("manual-protect bitmap log: KVM_CLEAR_DIRTY_LOG of 1 page %.0f ns; 16 page writes "
+           "(one of them re-protected) + out exit %.0f ns; KVM_GET_DIRTY_LOG (16 MiB slot) %.0f "
+           "ns; the re-protected page reported dirty: %s\n",
+           rk_median(v[0], 5), rk_median(v[1], 5), rk_median(v[2], 5),
+           (bitmap[(U_DATA >> 12) / 64] >> ((U_DATA >> 12) % 64)) & 1 ? "yes" : "NO");
+}
+
+/* rem must learn which pages raw code wrote (pages it holds translated code for, dirty-
+ * tracked RAM): does KVM's dirty ring work here, and what does it cost raw? */
+static void dirty(void)
+{
+    rk_open_ring(&K, 65536);
+    hyp_build(&K);
+    guest_build(&K, mb, mb_end - mb);
+    u64 cr3 = shadow_sync(&K, 0, G_PML4);
+    enter_user(&K, MA(m_touch), U_STACK_TOP, cr3);
+    unsigned next = 0, in_range;
+    for (int run = 0; run < 3; run++) {
+        if (rk_run(&K, 5) < 0 || K.run->exit_reason != KVM_EXIT_IO) {
+            rk_dump(&K, "dirty");
+            return;
+        }
+        unsigned n = ring_harvest(&next, U_DATA >> 12, (U_DATA + 0x10000) >> 12, &in_range);
+        double t0 = rk_now();
+        int rc = ioctl(K.vm, KVM_RESET_DIRTY_RINGS, 0);
+        printf("run %d of 16 page writes: %u dirty-ring entries, %u of them the 16 data pages; "
+               "KVM_RESET_DIRTY_RINGS %d (%.0f ns)\n",
+               run, n, in_range, rc, rk_now() - t0);
+    }
+    double v[5];
+    for (int i = 0; i < 5; i++) {
+        double t0 = rk_now();
+        for (int j = 0; j < 100; j++) {
+            rk_run(&K, 5);
+            ring_harvest(&next, 0, 0, &in_range);
+            ioctl(K.vm, KVM_RESET_DIRTY_RINGS, 0);
+        }
+        v[i] = (rk_now() - t0) / 100;
+    }
+    printf("  16 page writes + out exit + harvest + KVM_RESET_DIRTY_RINGS: %.0f ns per run "
+           "(compare the first line of 'cost': the same without dirty logging)\n",
+           rk_median(v, 5));
+}
+
 /* A permission upgrade (read-only -> writable, same frame) made from user space after the
  * guest's write faulted on it: does KVM re-walk the guest tables on the retried write? */
 static void upgrade(void)
@@ -323,6 +431,10 @@ int main(int argc, char **argv)
     const char *what = argc > 1 ? argv[1] : "all";
     if (!strcmp(what, "coherence") || !strcmp(what, "all"))
         coherence();
+    if (!strcmp(what, "dirty") || !strcmp(what, "all")) {
+        dirty();
+        dirty_manual();
+    }
     if (!strcmp(what, "upgrade") || !strcmp(what, "all"))
         upgrade();
     if (!strcmp(what, "cost") || !strcmp(what, "all"))

@@ -81,8 +81,10 @@ typedef uint8_t u8;
 struct rk {
     int kvm, vm, vcpu;
     struct kvm_run *run;
-    u8 *ram; /* slot 0 */
-    u8 *hyp; /* slot 1 */
+    u8 *ram;                    /* slot 0 */
+    u8 *hyp;                    /* slot 1 */
+    struct kvm_dirty_gfn *ring; /* rk_open_ring: the vCPU's dirty ring */
+    unsigned ring_entries;
 };
 
 static inline void rk_die(const char *what)
@@ -106,7 +108,9 @@ static inline void rk_sigalrm(int s)
     (void)s;
 }
 
-static inline void rk_open(struct rk *k)
+/* @ring_bytes != 0: a dirty ring of that size (KVM_CAP_DIRTY_LOG_RING, before the vCPU)
+ * and dirty logging on guest RAM (slot 0). */
+static inline void rk_open_ring(struct rk *k, unsigned ring_bytes)
 {
     memset(k, 0, sizeof(*k));
     struct sigaction sa = {.sa_handler = rk_sigalrm}; /* no SA_RESTART: KVM_RUN gets EINTR */
@@ -122,8 +126,14 @@ static inline void rk_open(struct rk *k)
     k->hyp = mmap(NULL, HYP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (k->ram == MAP_FAILED || k->hyp == MAP_FAILED)
         rk_die("mmap");
-    struct kvm_userspace_memory_region r0 = {
-        .slot = 0, .guest_phys_addr = 0, .memory_size = RAM_SIZE, .userspace_addr = (u64)k->ram};
+    struct kvm_enable_cap cap = {.cap = KVM_CAP_DIRTY_LOG_RING, .args = {ring_bytes}};
+    if (ring_bytes && ioctl(k->vm, KVM_ENABLE_CAP, &cap) < 0)
+        rk_die("KVM_ENABLE_CAP(DIRTY_LOG_RING)");
+    struct kvm_userspace_memory_region r0 = {.slot = 0,
+                                             .flags = ring_bytes ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+                                             .guest_phys_addr = 0,
+                                             .memory_size = RAM_SIZE,
+                                             .userspace_addr = (u64)k->ram};
     struct kvm_userspace_memory_region r1 = {.slot = 1,
                                              .guest_phys_addr = HYP_GPA,
                                              .memory_size = HYP_SIZE,
@@ -138,11 +148,23 @@ static inline void rk_open(struct rk *k)
     k->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu, 0);
     if (k->run == MAP_FAILED)
         rk_die("mmap kvm_run");
+    if (ring_bytes) {
+        k->ring = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu,
+                       KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
+        if (k->ring == MAP_FAILED)
+            rk_die("mmap dirty ring");
+        k->ring_entries = ring_bytes / sizeof(struct kvm_dirty_gfn);
+    }
     struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + 256 * sizeof(struct kvm_cpuid_entry2));
     c->nent = 256;
     if (ioctl(k->kvm, KVM_GET_SUPPORTED_CPUID, c) < 0 || ioctl(k->vcpu, KVM_SET_CPUID2, c) < 0)
         rk_die("CPUID");
     free(c);
+}
+
+static inline void rk_open(struct rk *k)
+{
+    rk_open_ring(k, 0);
 }
 
 static inline int rk_msr(struct rk *k, int set, u32 idx, u64 *val)

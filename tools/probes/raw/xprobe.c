@@ -217,6 +217,9 @@ static void caps(void)
         {KVM_CAP_X86_USER_SPACE_MSR, "X86_USER_SPACE_MSR"},
         {KVM_CAP_SET_IDENTITY_MAP_ADDR, "SET_IDENTITY_MAP_ADDR"},
         {KVM_CAP_IRQCHIP, "IRQCHIP"},
+        {KVM_CAP_DIRTY_LOG_RING, "DIRTY_LOG_RING"},
+        {KVM_CAP_DIRTY_LOG_RING_ACQ_REL, "DIRTY_LOG_RING_ACQ_REL"},
+        {KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2, "MANUAL_DIRTY_LOG_PROTECT2"},
     };
     for (unsigned i = 0; i < sizeof c / sizeof c[0]; i++)
         printf("  %-24s %d\n", c[i].name, ioctl(K.kvm, KVM_CHECK_EXTENSION, c[i].cap));
