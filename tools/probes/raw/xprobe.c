@@ -12,14 +12,14 @@
  *         state, KVM_RUN: what an engine pays that hands the state to rem and back.
  *   sync  the same through kvm_run->s.regs (KVM_CAP_SYNC_REGS), no extra ioctls.
  *
- * Usage: ./xprobe caps | ioctl | insn | gdebug | triple | tf [TEST] [N] | umip | kick [HZ]
+ * Usage: ./xprobe caps | ioctl | insn | ext | gdebug | triple | tf [TEST] [N] | umip | kick [HZ]
  *        | TEST [N] [REPS] [iret|load|sync]
  *   TEST: loop ud gp pf bp int80 int3b sys sysud sysnp out3 sysenter (or "all")
  */
 #include "hyp.h"
 
 extern char ub[], ub_end[], u_loop[], u_ud[], u_gp[], u_pf[], u_bp[], u_int80[], u_int3b[], u_sys[],
-    u_out[], u_spin[], u_sidt[], u_sysenter[], u_cpuid[], u_rdtsc[], u_rdtscp[];
+    u_out[], u_spin[], u_sidt[], u_sysenter[], u_cpuid[], u_rdtsc[], u_rdtscp[], u_ext[];
 asm(".pushsection .rodata\n"
     "ub:\n"
     "u_loop: dec %rdi\n jnz u_loop\n ud2\n"
@@ -38,6 +38,8 @@ asm(".pushsection .rodata\n"
     " out %al, $0xe1\n"
     "u_rdtsc: mov %rdi, %r8\n 1: rdtsc\n dec %r8\n jnz 1b\n out %al, $0xe1\n"
     "u_rdtscp: mov %rdi, %r8\n 1: rdtscp\n dec %r8\n jnz 1b\n out %al, $0xe1\n"
+    "u_ext: vpcmpeqb %ymm1, %ymm1, %ymm1\n vmovdqu %ymm1, 0x110000\n rdfsbase %rax\n"
+    " mov $0x5678000, %rbx\n wrgsbase %rbx\n out %al, $0xe1\n"
     "ub_end:\n"
     ".popsection\n");
 #define UA(sym) (U_CODE + (u64)((sym)-ub))
@@ -597,6 +599,41 @@ static int insn_test(void)
     return 0;
 }
 
+/* User code uses AVX and FSGSBASE when the guest kernel enabled them: the raw context
+ * needs the guest's CR4.OSXSAVE/FSGSBASE and XCR0. */
+static int ext_test(void)
+{
+    for (int on = 0; on < 2; on++) {
+        enter_user(&K, UA(u_ext), U_STACK_TOP, CR3);
+        struct kvm_sregs s;
+        ioctl(K.vcpu, KVM_GET_SREGS, &s);
+        s.fs.base = 0x1234000;
+        if (on)
+            s.cr4 |= (1 << 18) | (1 << 16); /* OSXSAVE, FSGSBASE */
+        int rc = ioctl(K.vcpu, KVM_SET_SREGS, &s);
+        struct kvm_xcrs x = {.nr_xcrs = 1, .xcrs = {{.xcr = 0, .value = 7}}};
+        int rx = on ? ioctl(K.vcpu, KVM_SET_XCRS, &x) : 0;
+        memset(K.ram + U_DATA, 0, 32);
+        printf("CR4.OSXSAVE/FSGSBASE %s (SET_SREGS %d, SET_XCRS %d): ", on ? "on, XCR0=7" : "off",
+               rc, rx);
+        if (rk_run(&K, 5) < 0 || K.run->exit_reason != KVM_EXIT_IO) {
+            rk_dump(&K, "ext");
+            continue;
+        }
+        struct kvm_regs r;
+        ioctl(K.vcpu, KVM_GET_REGS, &r);
+        struct xframe f;
+        ioctl(K.vcpu, KVM_GET_SREGS, &s);
+        if (K.run->io.port == PORT_SYS)
+            printf("vpcmpeqb/vmovdqu ymm stored %#llx.., rdfsbase = %#llx, after wrgsbase "
+                   "KVM_GET_SREGS gs.base = %#llx\n",
+                   *(u64 *)(K.ram + U_DATA + 24), r.rax, s.gs.base);
+        else if (xframe_read(&K, &r, &f) == 0)
+            printf("vector %u at rip %#llx\n", f.vec, f.rip);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *name = argc > 1 ? argv[1] : "all";
@@ -612,6 +649,8 @@ int main(int argc, char **argv)
         return triple_test();
     if (!strcmp(name, "ioctl"))
         return shadow_sync(&K, 1, G_PML4), ioctl_test();
+    if (!strcmp(name, "ext"))
+        return ext_test();
     if (!strcmp(name, "insn"))
         return insn_test();
     if (!strcmp(name, "umip"))
