@@ -113,6 +113,11 @@ void vmproc_usage(FILE *f)
             "                       virtio-input tablet, PCI 00:0e.0: an absolute pointer)\n"
             "                       with --firmware bios, virtioblk (virtio-blk, a PCI\n"
             "                       function per drive) with --drive if=virtio\n"
+            "  --graphics G         the graphics controller: vga (the PCI VGA with the\n"
+            "                       virtio-input tablet beside it; without a BIOS in 80x25\n"
+            "                       text mode, which a Linux kernel is told of: add\n"
+            "                       console=tty0 to --append) or none (neither); default:\n"
+            "                       vga with --firmware bios, none without\n"
             "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
             "                       stops, and on SIGUSR1 while it runs\n"
             "  --input-feed PATH    input for the guest from a file or FIFO, a line each:\n"
@@ -232,7 +237,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_DISPLAY,
         O_VRDE,
         O_INPUTFEED,
-        O_NIC
+        O_NIC,
+        O_GRAPHICS
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -261,6 +267,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"vrde", required_argument, NULL, O_VRDE},
         {"input-feed", required_argument, NULL, O_INPUTFEED},
         {"nic", required_argument, NULL, O_NIC},
+        {"graphics", required_argument, NULL, O_GRAPHICS},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -281,6 +288,13 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 return -1;
             }
             o->firmware = optarg;
+            break;
+        case O_GRAPHICS:
+            if (strcmp(optarg, "vga") && strcmp(optarg, "none")) {
+                fprintf(err, "capsule-vm: --graphics '%s': expected vga or none\n", optarg);
+                return -1;
+            }
+            o->graphics = optarg;
             break;
         case O_BIOS:
             if (!*optarg) {
