@@ -8,15 +8,19 @@
 #    --graphics vga;
 #  - the VGA is in 80x25 text mode without a BIOS: `controlvm screenshotpng`
 #    gives a 720x400 PNG on which OCR reads busybox's "Please press Enter to
-#    activate this console" (tty1's shell, the kit's inittab);
+#    activate this console" (tty1's shell, the kit's inittab), and so does a
+#    real VNC client's snapshot (vncsnapshot) of the machine's remote display
+#    (modifyvm --vrde on, a free port);
 #  - keys typed with `controlvm keyboardputstring` start that shell and run
 #    a line there that hands the kernel a message (/dev/kmsg, level 2: shown
 #    on every console despite `quiet`): "kmsg-42" - computed by the shell,
 #    so the typed line itself never shows it - is read by OCR on the screen
 #    (the kernel's vgacon drew it) and found on COM1;
-#  - then `modifyvm --graphicscontroller none`: showvminfo says none, the
-#    guest boots as before (COM1's banner), capsule-vm was given --graphics
-#    none, and the screenshot call says the machine has no display.
+#  - then `modifyvm --graphicscontroller none`: showvminfo says none; with
+#    the remote display server still on, power-up is refused saying why;
+#    with it off the guest boots as before (COM1's banner), capsule-vm was
+#    given --graphics none, and the screenshot call says the machine has no
+#    display.
 # Skips (counted) without Debian's tools; fails when the kit cannot be
 # built or tesseract is missing (tools/setup.sh installs it). Bounded by
 # DEMO_SCREEN_TIMEOUT seconds per wait (default 120, times
@@ -29,7 +33,9 @@ NEED="${CAPSULE_BUILD:-}/bin/capsule-vm"
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LIMIT=$((${DEMO_SCREEN_TIMEOUT:-120} * S))
 export CAPSULE_SVC_IDLE_TIMEOUT=60000
-command -v tesseract >/dev/null || { fail "tesseract is missing: install tesseract-ocr (tools/setup.sh does)"; finish; }
+for t in tesseract vncsnapshot; do
+    command -v $t >/dev/null || { fail "$t is missing: install it (tools/setup.sh does)"; finish; }
+done
 . "$TOP/tests/lib/skip.sh"
 . "$TOP/tests/lib/guestkit.sh"
 guestkit_load demo-screen "$tmp"
@@ -73,7 +79,7 @@ vm_log() { cat "$(mr demo LogFldr | tr -d '"')/capsule-vm.log" 2>/dev/null; }
 # ---- the demo as quickstart makes it: the default VGA ------------------------------
 ok createvm --name demo --ostype Linux_64 --register
 ok modifyvm demo --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$kit_initrd" \
-    --cmdline "$kit_cmdline" --uart1 0x3f8 4 --uartmode1 file "$com1"
+    --cmdline "$kit_cmdline" --uart1 0x3f8 4 --uartmode1 file "$com1" --vrde on --vrdeport 0
 expect_mr demo graphicscontroller '"vga"'
 ok startvm demo --type headless
 t0=$(date +%s%N)
@@ -85,6 +91,15 @@ vm_log | grep -q "as options: --kernel .* --graphics vga" ||
 file "$tmp/screen.png" | grep -q "PNG image data, 720 x 400" &&
     pass "the screenshot is 720x400: VGA text mode 3" ||
     fail "the screenshot is not 720x400 (text mode 3): $(file "$tmp/screen.png")"
+port=$(mr demo vrdeactiveport)
+if timeout $((20 * S)) vncsnapshot -quiet "127.0.0.1::$port" "$tmp/vnc.jpg" >"$tmp/vnc.out" 2>&1; then
+    ocr "$tmp/vnc.jpg" "$tmp/vnc"
+    grep -qF "Please press Enter to activate this console" "$tmp/vnc.txt" &&
+        pass "a VNC client's snapshot (port $port) shows the same prompt" ||
+        fail "OCR reads no prompt on the VNC snapshot: $(tr '\n' '|' <"$tmp/vnc.txt")"
+else
+    fail "vncsnapshot of port '$port' failed: $(tail -3 "$tmp/vnc.out")"
+fi
 ok controlvm demo keyboardputstring $'\n'
 ok controlvm demo keyboardputstring $'echo "<2>kmsg-$((6*7))" >/dev/kmsg\n'
 if wait_screen "kmsg-42"; then
@@ -99,6 +114,11 @@ ok modifyvm demo --graphicscontroller none
 expect_mr demo graphicscontroller '"none"'
 ok showvminfo demo
 grep -q '^Graphics Controller: none$' "$tmp/out" || fail "showvminfo: no 'Graphics Controller: none': $out"
+# The remote display server has nothing to show: power-up says so.
+expect 1 "the machine has none \(add the vga: capsule modifyvm VM --graphicscontroller vga" \
+    startvm demo --type headless
+wait_state demo poweroff
+ok modifyvm demo --vrde off
 rm -f "$com1" # the VM process makes it anew
 ok startvm demo --type headless
 wait_com1 "Capsule demo guest: Linux" 1 && pass "the guest boots without a graphics controller"

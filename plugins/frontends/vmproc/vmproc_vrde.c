@@ -54,10 +54,11 @@ cap_result vmproc_vrde_enable(struct vmproc_vrde *v, bool on)
     if (on && !v->server) {
         rc = vnc_server_start(v->vm, v->disp, &v->cfg, &v->server);
         if (rc == CAP_E_NOTIMPL)
-            rc =
-                cap_error_set(rc, "capsule-vm", NULL,
-                              "the remote display server shows the machine's display, and the "
-                              "machine has none (add the vga: --graphics vga, or --firmware bios)");
+            rc = cap_error_set(rc, "capsule-vm", NULL,
+                               "the remote display server shows the machine's display, and the "
+                               "machine has none (add the vga: capsule modifyvm VM "
+                               "--graphicscontroller vga, capsule-vm --graphics vga; or leave "
+                               "the server off)");
     } else if (!on && v->server) {
         vnc_server_stop(v->server);
         v->server = NULL;
