@@ -209,6 +209,15 @@ static bool serial_spec_ok(const char *s)
            (!strncmp(s, "unix:", 5) && s[5]);
 }
 
+/* Whether `val` of option `opt` is `a` or `b` (else said on `err`). */
+static bool one_of(FILE *err, const char *opt, const char *val, const char *a, const char *b)
+{
+    if (!strcmp(val, a) || !strcmp(val, b))
+        return true;
+    fprintf(err, "capsule-vm: %s '%s': expected %s or %s\n", opt, val, a, b);
+    return false;
+}
+
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
 {
     enum {
@@ -283,17 +292,13 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             o->kernel = optarg;
             break;
         case O_FIRMWARE:
-            if (strcmp(optarg, "none") && strcmp(optarg, "bios")) {
-                fprintf(err, "capsule-vm: --firmware '%s': expected none or bios\n", optarg);
+            if (!one_of(err, "--firmware", optarg, "none", "bios"))
                 return -1;
-            }
             o->firmware = optarg;
             break;
         case O_GRAPHICS:
-            if (strcmp(optarg, "vga") && strcmp(optarg, "none")) {
-                fprintf(err, "capsule-vm: --graphics '%s': expected vga or none\n", optarg);
+            if (!one_of(err, "--graphics", optarg, "vga", "none"))
                 return -1;
-            }
             o->graphics = optarg;
             break;
         case O_BIOS:
