@@ -16,15 +16,21 @@
 #    on every console despite `quiet`): "kmsg-42" - computed by the shell,
 #    so the typed line itself never shows it - is read by OCR on the screen
 #    (the kernel's vgacon drew it) and found on COM1;
+#  - `startvm --type sdl` on an X server (Xvfb, no window manager): the
+#    window "demo [Running] - Capsule" shows the prompt (OCR of the X
+#    screen where the window is); keys typed into it with xdotool start
+#    tty1's shell and run a line whose output ("typed-42", computed by the
+#    shell) OCR reads there too;
 #  - then `modifyvm --graphicscontroller none`: showvminfo says none; with
 #    the remote display server still on, power-up is refused saying why;
 #    with it off the guest boots as before (COM1's banner), capsule-vm was
 #    given --graphics none, and the screenshot call says the machine has no
 #    display.
 # Skips (counted) without Debian's tools; fails when the kit cannot be
-# built or tesseract is missing (tools/setup.sh installs it). Bounded by
+# built or a tool is missing (tesseract, vncsnapshot, Xvfb, xdotool,
+# x11-utils, ImageMagick: tools/setup.sh installs them). Bounded by
 # DEMO_SCREEN_TIMEOUT seconds per wait (default 120, times
-# CAPSULE_TIMEOUT_SCALE); two boots, about 20 s here.
+# CAPSULE_TIMEOUT_SCALE); four power-ups, about 55 s here under rem.
 set -u
 NAME=demo_screen
 NEED="${CAPSULE_BUILD:-}/bin/capsule-vm"
@@ -33,7 +39,7 @@ NEED="${CAPSULE_BUILD:-}/bin/capsule-vm"
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LIMIT=$((${DEMO_SCREEN_TIMEOUT:-120} * S))
 export CAPSULE_SVC_IDLE_TIMEOUT=60000
-for t in tesseract vncsnapshot; do
+for t in tesseract vncsnapshot Xvfb xdotool xwininfo xwd convert; do
     command -v $t >/dev/null || { fail "$t is missing: install it (tools/setup.sh does)"; finish; }
 done
 . "$TOP/tests/lib/skip.sh"
@@ -109,12 +115,58 @@ wait_com1 "kmsg-42" 1 && pass "... and on COM1"
 ok controlvm demo poweroff
 wait_state demo poweroff
 
+# ---- the VM window -------------------------------------------------------------------
+unset DISPLAY XAUTHORITY # the service has none; startvm passes the client's
+Xvfb -displayfd 3 -screen 0 1024x768x24 -nolisten tcp 3>"$tmp/xdisplay" >"$tmp/xvfb.log" 2>&1 &
+xvfb=$!
+on_exit() { kill "$xvfb" 2>/dev/null; wait "$xvfb" 2>/dev/null; }
+for i in $(seq $((100 * S))); do grep -qE '^[0-9]+' "$tmp/xdisplay" && break; sleep 0.1; done
+X=":$(head -1 "$tmp/xdisplay")"
+xdo() { DISPLAY=$X xdotool "$@"; }
+# window_text TEXT: until OCR reads TEXT in the window ($tmp/window.png)
+window_text() {
+    local t0=$SECONDS w h x y
+    while :; do
+        read -r w h x y <<<"$(DISPLAY=$X xwininfo -id "$wid" 2>/dev/null | awk '/Absolute upper-left X/ {x=$NF} /Absolute upper-left Y/ {y=$NF} /Width:/ {w=$NF} /Height:/ {h=$NF} END {print w, h, x, y}')"
+        DISPLAY=$X xwd -root -silent | convert xwd:- -crop "${w}x$h+$x+$y" +repage "$tmp/window.png" 2>/dev/null &&
+            ocr "$tmp/window.png" "$tmp/wocr" && grep -qF -- "$1" "$tmp/wocr.txt" && return 0
+        if [ $((SECONDS - t0)) -ge "$LIMIT" ]; then
+            fail "OCR reads no '$1' in the window within ${LIMIT}s: $(tr '\n' '|' <"$tmp/wocr.txt" 2>&1)"
+            return 1
+        fi
+        sleep 1
+    done
+}
+ok modifyvm demo --vrde off
+DISPLAY=$X ok startvm demo --type sdl
+wid=
+for i in $(seq $((300 * S))); do
+    wid=$(xdo search --name '^demo \[Running\] - Capsule$' 2>/dev/null | head -1)
+    [ -n "$wid" ] && break
+    sleep 0.1
+done
+if [ -z "$wid" ]; then
+    fail "no window 'demo [Running] - Capsule' on $X"
+elif window_text "Please press Enter to activate this console"; then
+    pass "the window 'demo [Running] - Capsule' shows tty1's prompt"
+    xdo mousemove --window "$wid" 360 200
+    xdo windowfocus --sync "$wid" 2>/dev/null
+    xdo key Return
+    sleep 1
+    xdo type --delay 40 'echo typed-$((6*7))'
+    xdo key Return
+    window_text "typed-42" && pass "keys typed into the window ran in tty1's shell: $(grep -m1 -F typed-42 "$tmp/wocr.txt")"
+fi
+ok controlvm demo poweroff
+wait_state demo poweroff
+
 # ---- no graphics controller ----------------------------------------------------------
 ok modifyvm demo --graphicscontroller none
 expect_mr demo graphicscontroller '"none"'
 ok showvminfo demo
 grep -q '^Graphics Controller: none$' "$tmp/out" || fail "showvminfo: no 'Graphics Controller: none': $out"
 # The remote display server has nothing to show: power-up says so.
+ok modifyvm demo --vrde on
 expect 1 "the machine has none \(add the vga: capsule modifyvm VM --graphicscontroller vga" \
     startvm demo --type headless
 wait_state demo poweroff
