@@ -186,6 +186,7 @@ VAL_GETTER(CpuCount, uint32_t, m->cfg.cpus)
 VAL_GETTER(Engine, ExecutionEngine, m->cfg.engine)
 VAL_GETTER(DebugExitEnabled, cap_bool, m->cfg.debug_exit)
 VAL_GETTER(FirmwareType, FirmwareType, m->cfg.firmware)
+VAL_GETTER(GraphicsControllerType, GraphicsControllerType, m->cfg.graphics)
 VAL_GETTER(SettingsModified, cap_bool, machine_obj_mutable_locked(m) && m->modified)
 VAL_GETTER(LastStateChange, int64_t, m->machine->last_state_change)
 
@@ -548,6 +549,20 @@ static cap_result m_SetFirmwareType(IMachine *self, FirmwareType v)
     return end_set(m);
 }
 
+static cap_result m_SetGraphicsControllerType(IMachine *self, GraphicsControllerType v)
+{
+    struct machine_obj *m = impl(self);
+    if (v != GraphicsControllerType_Null && v != GraphicsControllerType_VGA)
+        return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE,
+                             "unknown graphics controller type %u (this build has VGA and Null)",
+                             (unsigned)v);
+    cap_result rc = begin_set(m, SET_STOPPED);
+    if (CAP_FAILED(rc))
+        return rc;
+    m->cfg.graphics = v;
+    return end_set(m);
+}
+
 static cap_result check_boot_position(uint32_t position)
 {
     if (position < 1 || position > SETTINGS_BOOT_SLOTS)
@@ -849,6 +864,8 @@ const struct IMachineVtbl imachine_vtbl = {
     .SetCpuProfile = m_SetCpuProfile,
     .GetFirmwareType = m_GetFirmwareType,
     .SetFirmwareType = m_SetFirmwareType,
+    .GetGraphicsControllerType = m_GetGraphicsControllerType,
+    .SetGraphicsControllerType = m_SetGraphicsControllerType,
     .GetStorageControllers = m_GetStorageControllers,
     .GetMediumAttachments = m_GetMediumAttachments,
     .AddStorageController = m_AddStorageController,

@@ -109,6 +109,7 @@ struct machine_cfg {
     cap_bool debug_exit;
     struct serial_cfg serial[SETTINGS_SERIAL_SLOTS];
     FirmwareType firmware;                /* None (direct kernel boot) or BIOS */
+    GraphicsControllerType graphics;      /* VGA (default) or Null */
     DeviceType boot[SETTINGS_BOOT_SLOTS]; /* positions 1..4: HardDisk, DVD or Null */
     struct storage_ctl_cfg *ctls;         /* in the order they were added */
     uint32_t n_ctls;

@@ -36,6 +36,7 @@ cap_result machine_cfg_init(struct machine_cfg *cfg)
     cfg->cpus = 1;
     cfg->engine = ExecutionEngine_Auto;
     cfg->firmware = FirmwareType_None;
+    cfg->graphics = GraphicsControllerType_VGA;
     cfg->boot[0] = DeviceType_DVD; /* VirtualBox's order, without the floppy */
     cfg->boot[1] = DeviceType_HardDisk;
     int ok = cfg->name && cfg->description && cfg->os_type && cfg->kernel && cfg->initrd &&

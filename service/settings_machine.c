@@ -9,6 +9,7 @@
  *       <Hardware memory="512" cpus="1" engine="auto" debugExit="false"
  *                 cpuProfile="amd-epyc">
  *         <Firmware type="BIOS"/>                   (absent: None)
+ *         <Display controller="None"/>              (absent: VGA)
  *         <Boot kernel="/path/bzImage" initrd="" cmdline="console=ttyS0">
  *           <Order position="1" device="DVD"/>      (1..4: DVD, HardDisk, None)
  *         </Boot>
@@ -155,6 +156,19 @@ static cap_result parse_firmware(const char *f, const struct xml_node *n, struct
     return rc;
 }
 
+/* VirtualBox's <Display controller="..."/>, with this build's names. */
+static cap_result parse_display(const char *f, const struct xml_node *n, struct machine_cfg *cfg)
+{
+    static const char *const allowed[] = {"controller", NULL};
+    static const char *const names[] = {"None", "VGA"};
+    int t = GraphicsControllerType_VGA;
+    cap_result rc = xml_check_attrs(f, n, allowed);
+    if (CAP_SUCCEEDED(rc))
+        rc = xml_get_enum(f, n, "controller", names, 2, &t);
+    cfg->graphics = (GraphicsControllerType)t;
+    return rc;
+}
+
 static cap_result parse_hardware(const char *f, const struct xml_node *hw, struct machine_cfg *cfg)
 {
     static const char *const allowed[] = {"memory",    "cpus",       "engine",
@@ -187,6 +201,9 @@ static cap_result parse_hardware(const char *f, const struct xml_node *hw, struc
                 return rc;
         } else if (!strcmp(n->name, "Firmware")) {
             if (CAP_FAILED(rc = parse_firmware(f, n, cfg)))
+                return rc;
+        } else if (!strcmp(n->name, "Display")) {
+            if (CAP_FAILED(rc = parse_display(f, n, cfg)))
                 return rc;
         } else if (!strcmp(n->name, "RemoteDisplay")) {
             if (CAP_FAILED(rc = settings_vrde_parse(f, n, &cfg->vrde)))
@@ -452,6 +469,10 @@ static void format_hardware(struct xml_writer *w, const struct machine_cfg *c)
     if (c->firmware != FirmwareType_None) {
         xw_indent(w);
         xw_raw(w, "<Firmware type=\"BIOS\"/>\n");
+    }
+    if (c->graphics != GraphicsControllerType_VGA) {
+        xw_indent(w);
+        xw_raw(w, "<Display controller=\"None\"/>\n");
     }
     xw_indent(w);
     xw_raw(w, "<Boot");

@@ -288,6 +288,35 @@ expect_mr demo cpu-profile '"intel-core"'
 ok modifyvm demo --cpu-profile host
 expect_mr demo cpu-profile '"host"'
 
+# The graphics controller: vga by default (left out of the file), none
+# saved and shown; VirtualBox's other controllers and unknown words are
+# usage errors (exit 2) naming what this build has, nothing saved.
+expect_mr demo graphicscontroller '"vga"'
+grep -q '<Display' "$cfg" && fail "the default graphics controller is in the file: $(grep Display "$cfg")"
+ok modifyvm demo --graphicscontroller none
+expect_mr demo graphicscontroller '"none"'
+grep -q '<Display controller="None"/>' "$cfg" || fail "the settings file lacks <Display controller=\"None\"/>"
+ok showvminfo demo
+grep -q '^Graphics Controller: none$' "$tmp/out" || fail "showvminfo: no 'Graphics Controller: none' line: $out"
+for g in vmsvga VBoxVGA vboxsvga; do
+    run modifyvm demo --graphicscontroller $g --memory 512
+    [ $rc -eq 2 ] || fail "modifyvm --graphicscontroller $g exited $rc, want 2"
+    grep -q "^capsule: error: modifyvm: --graphicscontroller: '$g' is not in this build; it has vga (a standard VGA with Bochs VBE) or none" "$tmp/err" ||
+        fail "modifyvm --graphicscontroller $g: $err"
+done
+run modifyvm demo --graphicscontroller cirrus
+[ $rc -eq 2 ] && grep -q "unknown graphics controller 'cirrus' (vga or none)" "$tmp/err" ||
+    fail "modifyvm --graphicscontroller cirrus exited $rc: $err"
+usage_case modifyvm demo --graphicscontroller
+expect_mr demo memory 1024
+expect_mr demo graphicscontroller '"none"'
+ok modifyvm demo --graphicscontroller VGA
+expect_mr demo graphicscontroller '"vga"'
+grep -q '<Display' "$cfg" && fail "--graphicscontroller vga left <Display> in the file"
+ok help modifyvm
+grep -q -- "--graphicscontroller G  *the graphics device, vga or none" "$tmp/out" ||
+    fail "help modifyvm lacks --graphicscontroller: $out"
+
 run createvm --name demo --register
 [ $rc -eq 1 ] || fail "duplicate createvm exited $rc, want 1"
 grep -q '^capsule: error: ' "$tmp/err" || fail "duplicate createvm message: $err"

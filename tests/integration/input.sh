@@ -60,7 +60,8 @@ check_bytes() {
 }
 
 ok createvm --name echo --register
-ok modifyvm echo --kernel "$ECHO" --engine rem --uart1 0x3f8 4 --uartmode1 file "$tmp/com1"
+ok modifyvm echo --kernel "$ECHO" --engine rem --graphicscontroller none --uart1 0x3f8 4 \
+    --uartmode1 file "$tmp/com1"
 # Usage errors (exit 2; the parsers' own cases are in tests/unit/manage)
 # need no machine; a stopped one gets the usual message.
 expect 2 "argument 2 \('zz'\) is not a scancode" controlvm echo keyboardputscancode 1e zz 9e

@@ -11,7 +11,7 @@
 #  - the API through the Python binding: getScreenResolution 720x400x32,
 #    takeScreenShotToArray BGRA (w*h*4 bytes, alpha 255) and PNG; a size
 #    that is not the screen's and a screen other than 0 are refused;
-#  - a machine with no display (a kernel payload, no BIOS: no vga) gets
+#  - a machine with no display (modifyvm --graphicscontroller none) gets
 #    "the machine has no display" and no file; a stopped machine and a
 #    missing FILE are refused.
 set -u
@@ -103,7 +103,7 @@ wait_state pc poweroff
 
 # --- a machine with no display --------------------------------------------------------
 ok createvm --name plain --register
-ok modifyvm plain --kernel "$HELLO" --engine rem
+ok modifyvm plain --kernel "$HELLO" --engine rem --graphicscontroller none
 ok startvm plain --type headless
 wait_state plain running
 expect 1 "the machine has no display" controlvm plain screenshotpng "$tmp/none.png"

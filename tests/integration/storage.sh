@@ -170,7 +170,7 @@ if "$B/bin/capsule-vm" --drive if=ide,port=0,device=0,media=cdrom --help >/dev/n
     ok startvm runner --type headless
     wait_state runner running
     log=$(mr runner LogFldr | tr -d '"')/capsule-vm.log
-    grep -qF -- "as options: --kernel $PAYLOAD $drives" "$log" &&
+    grep -qF -- "as options: --kernel $PAYLOAD --graphics vga $drives" "$log" &&
         pass "capsule-vm got the drives as --drive options" ||
         fail "no --drive options in $log: $(grep 'as options' "$log")"
     ok showmediuminfo "$d/run.vdi"
@@ -197,7 +197,7 @@ else
     test_skip storage "capsule-vm has no --drive yet: a VM with drives cannot start in this build"
     expect 1 "--drive" startvm runner --type headless
     log=$(mr runner LogFldr | tr -d '"')/capsule-vm.log
-    grep -qF -- "as options: --kernel $PAYLOAD $drives" "$log" &&
+    grep -qF -- "as options: --kernel $PAYLOAD --graphics vga $drives" "$log" &&
         pass "capsule-vm was given the drives as --drive options" ||
         fail "no --drive options in $log: $(cat "$log")"
     expect_mr runner VMState '"poweroff"'

@@ -30,7 +30,8 @@
 #         vmlinux=/abs/path/vmlinux
 #         initrd=/abs/path/initrd.gz
 #         modules=/abs/path/modules.gz
-#         cmdline=console=ttyS0 quiet cryptomgr.notests  (the default kernel command line)
+#         cmdline=console=tty0 console=ttyS0 quiet cryptomgr.notests
+#                                          (the default kernel command line)
 #         release=6.1.0-N-amd64            (the kernel's uname -r)
 #       Progress and errors go to stderr. Each part is rebuilt only when it
 #       is missing, when apt's candidate version of its package changed,
@@ -75,13 +76,18 @@ MODULE_DIRS="drivers/ata drivers/scsi drivers/cdrom drivers/block drivers/virtio
 BUSYBOX_PKG=busybox-static
 # Boot options the default guest needs, for every engine. Keep them here
 # only (quickstart, tests and the benchmark read them from `cmdline=`).
-#   console=ttyS0      the serial port is the guest's console
+#   console=tty0       the kernel's messages on the screen too, when the
+#                      machine has one (capsule's default VGA: a direct boot
+#                      finds it in text mode and vgacon draws there; tty1
+#                      has a shell of its own, inittab); nothing without one
+#   console=ttyS0      the serial port is the guest's console: named last, it
+#                      is /dev/console, where /init and the login shell talk
 #   quiet              only warnings and worse on the console
 #   cryptomgr.notests  skips the self-tests of the kernel's crypto algorithms
 #                      at boot: ~6 s of pure computation (a third of the boot)
 #                      under the software CPU. tests/integration/linux_rem.sh
 #                      boots once with them on, as a check of rem itself.
-DEFAULT_CMDLINE="console=ttyS0 quiet cryptomgr.notests"
+DEFAULT_CMDLINE="console=tty0 console=ttyS0 quiet cryptomgr.notests"
 
 # ---- cmdline --------------------------------------------------------------
 

@@ -238,6 +238,7 @@ cap_result loader_load(struct pgm *pgm, struct cpum_cpu *cpu, const struct loade
         .no_acpi = p->no_acpi,
         .no_hpet = p->no_hpet,
         .uuid = p->uuid,
+        .vga_text = p->vga_text,
     };
     switch (pick_format(p, &kernel, &err)) {
     case LOADER_LINUX:

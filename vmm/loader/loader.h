@@ -162,6 +162,12 @@ struct loader_params {
                                   plugins/devices/hpet at PLATFORM_HPET_ADDR) */
     const uint8_t *uuid;       /* Linux: the SMBIOS system UUID (16 bytes,
                                   as printed); NULL: all zeros */
+    cap_bool vga_text;         /* Linux: the machine has a VGA in 80x25 colour
+                                  text mode (mode 3, what a BIOS leaves):
+                                  boot_params.screen_info says so, as the
+                                  bzImage's real-mode setup would, so vgacon
+                                  draws on it; otherwise screen_info stays
+                                  zero (no console display) */
 };
 
 /* One e820 / multiboot memory-map entry (type 1 usable, 2 reserved, 3 ACPI). */

@@ -84,6 +84,7 @@ struct ldr_inputs {
     cap_bool no_acpi;
     cap_bool no_hpet;
     const uint8_t *uuid; /* SMBIOS system UUID, 16 bytes; NULL: zeros */
+    cap_bool vga_text;   /* Linux: screen_info describes VGA text mode 3 */
 };
 
 struct ldr_plan {

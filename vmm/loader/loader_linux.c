@@ -56,6 +56,25 @@
 #define XLF_KERNEL_64 0x0001
 #define XLF_CAN_BE_LOADED_ABOVE_4G 0x0002
 
+/* boot_params.screen_info (include/uapi/linux/screen_info.h, zero page
+ * offset 0): what the real-mode setup stores after asking the video BIOS
+ * (arch/x86/boot/video.c, video-vga.c), for VGA text mode 3. vgacon takes
+ * the console from it: a colour VGA ("VGA+", its VIDEO_TYPE_VGAC) when the
+ * mode is not 7, EGA_BX's low byte is not 0x10 and isVGA is set. */
+#define SI_ORIG_X            0x00 /* the cursor: column ... */
+#define SI_ORIG_Y            0x01 /* ... and row */
+#define SI_ORIG_VIDEO_MODE   0x06
+#define SI_ORIG_VIDEO_COLS   0x07
+#define SI_ORIG_VIDEO_EGA_BX 0x0a /* INT 10h AH=12h BL=10h: BH 0 colour, BL 3 256 KiB */
+#define SI_ORIG_VIDEO_LINES  0x0e
+#define SI_ORIG_VIDEO_ISVGA  0x0f
+#define SI_ORIG_VIDEO_POINTS 0x10 /* the font's height */
+#define VGA_TEXT_MODE        3
+#define VGA_TEXT_COLS        80
+#define VGA_TEXT_LINES       25
+#define VGA_TEXT_EGA_BX      0x0003
+#define VGA_TEXT_POINTS      16
+
 #define HEAP_END_PTR 0xde00 /* heap end 0xe000 relative to the setup segment, minus 0x200 */
 
 #define MIN_VERSION 0x0206
@@ -207,6 +226,20 @@ void ldr_linux_synth_header(uint8_t *hdr, struct ldr_linux_kernel *lk)
     lk->xloadflags = XLF_KERNEL_64 | XLF_CAN_BE_LOADED_ABOVE_4G;
 }
 
+/* screen_info for the VGA's 80x25 text mode, the cursor at the top left
+ * (the device starts with a blank screen: vga_core_text_mode3). */
+static void fill_screen_info(uint8_t *bp)
+{
+    bp[SI_ORIG_X] = 0;
+    bp[SI_ORIG_Y] = 0;
+    bp[SI_ORIG_VIDEO_MODE] = VGA_TEXT_MODE;
+    bp[SI_ORIG_VIDEO_COLS] = VGA_TEXT_COLS;
+    ldr_put16(bp + SI_ORIG_VIDEO_EGA_BX, VGA_TEXT_EGA_BX);
+    bp[SI_ORIG_VIDEO_LINES] = VGA_TEXT_LINES;
+    bp[SI_ORIG_VIDEO_ISVGA] = 1;
+    ldr_put16(bp + SI_ORIG_VIDEO_POINTS, VGA_TEXT_POINTS);
+}
+
 /*
  * What every Linux 64/32-bit boot shares once the kernel's own chunks are in
  * the plan: the command line, the initrd, boot_params (the setup header
@@ -250,6 +283,8 @@ cap_result ldr_linux_boot(const uint8_t *hdr, const struct ldr_linux_kernel *lk,
         return CAP_E_OUTOFMEMORY;
     memcpy(cl, in->cmdline, cmdlen + 1);
     memcpy(bp + BP_HDR, hdr + BP_HDR, lk->hdr_end - BP_HDR);
+    if (in->vga_text)
+        fill_screen_info(bp);
     bp[HDR_TYPE_OF_LOADER] = 0xff;
     bp[HDR_LOADFLAGS] |= CAN_USE_HEAP;
     ldr_put16(bp + HDR_HEAP_END_PTR, HEAP_END_PTR);

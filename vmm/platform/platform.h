@@ -99,7 +99,9 @@ enum platform_firmware { PLATFORM_FW_NONE = 0, PLATFORM_FW_BIOS = 1 };
 #define PLATFORM_DEV_SERIAL    (1u << 0) /* COM1 */
 #define PLATFORM_DEV_DEBUGEXIT (1u << 1) /* isa-debug-exit at 0xf4 */
 #define PLATFORM_DEV_DEBUGCON  (1u << 2) /* the firmware's log at 0x402 */
-#define PLATFORM_DEV_VGA       (1u << 3) /* the PCI VGA and the virtio tablet (a BIOS adds them) */
+/* The PCI VGA and the virtio tablet (a BIOS adds them; without one the VGA
+ * starts in text mode 3) */
+#define PLATFORM_DEV_VGA (1u << 3)
 /* What a machine has unless told otherwise: debugcon with a BIOS. */
 #define PLATFORM_DEV_DEFAULT 0u
 

@@ -41,7 +41,9 @@ static const struct row rows[] = {
     /* The firmware's debug log (port 0x402) into the VM's log */
     {"debugcon", PLATFORM_DEV_DEBUGCON, true},
     /* The display: the BIOS runs its VGA BIOS (a PC has one; --no-device
-     * vga leaves it out, --device vga adds it without a BIOS) */
+     * vga leaves it out, --device vga adds it without a BIOS); without a
+     * BIOS (PLATFORM_DEV_VGA) it starts in the text mode a BIOS would have
+     * set, which the loader tells a Linux kernel about */
     {"vga", PLATFORM_DEV_VGA, true},
     /* The absolute pointer beside the display (the VM's window or a remote
      * viewer moves the guest's pointer without grabbing it), at a slot of
@@ -103,6 +105,7 @@ cap_result plat_devices(struct platform *p, char *msg, size_t msglen)
         {"acpipm", PDM_CFG_I("s5_type", PLATFORM_ACPI_S5_TYPE)},
         {"hpet", PDM_CFG_I("base", (int64_t)PLATFORM_HPET_ADDR)},
         {"virtioinput", PDM_CFG_I("devfn", PLATFORM_TABLET_DEVFN)},
+        {"vga", PDM_CFG_B("textmode", p->cfg.firmware == PLATFORM_FW_NONE)},
     };
     cap_result rc = CAP_OK;
     for (size_t i = 0; CAP_SUCCEEDED(rc) && i < sizeof(vals) / sizeof(vals[0]); i++)

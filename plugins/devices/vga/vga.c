@@ -26,7 +26,10 @@
  * Config: vram_mb (1-256, a power of two, default 16), rom (path, default
  * Debian's /usr/share/seabios/vgabios-stdvga.bin; "" for none), devfn
  * (-1: the first free slot), lfb_ram (default on; off keeps BAR0 MMIO,
- * every guest access a device call: for comparisons and tests).
+ * every guest access a device call: for comparisons and tests), textmode
+ * (default off: powers on, and comes back from a reset, in the 80x25 text
+ * mode a VGA BIOS sets, with the 8x16 font taken from `rom`, for machines
+ * that boot without a BIOS: vga_core_text_mode3).
  * Saved state (version 1): the registers (struct vga_core from `misc`
  * on), then VRAM.
  */
@@ -54,6 +57,7 @@ struct vga {
     uint8_t *rom;
     uint32_t rom_size;   /* the BAR's size; the image padded with zeroes */
     uint64_t *lfb_dirty; /* pci_bar_dirty's bitmap, one bit per VRAM page */
+    const uint8_t *font; /* textmode: the ROM's 8x16 font (in `rom`); else NULL */
 };
 
 static cap_result load_rom(struct pdm_dev *dev, const char *path)
@@ -104,7 +108,7 @@ static cap_result vga_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     const struct pdm_hlp *h = dev->hlp;
     int64_t devfn, mb;
     const char *rom;
-    bool lfb_ram;
+    bool lfb_ram, textmode;
     cap_result rc = h->cfg_int(dev, cfg, "devfn", PDM_PCI_DEVFN_ANY, -1, 255, &devfn);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_int(dev, cfg, "vram_mb", 16, VGA_VRAM_MIN >> 20, VGA_VRAM_MAX >> 20, &mb);
@@ -112,6 +116,8 @@ static cap_result vga_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
         rc = h->cfg_string(dev, cfg, "rom", VGA_ROM_DEFAULT, &rom);
     if (CAP_SUCCEEDED(rc))
         rc = h->cfg_bool(dev, cfg, "lfb_ram", true, &lfb_ram);
+    if (CAP_SUCCEEDED(rc))
+        rc = h->cfg_bool(dev, cfg, "textmode", false, &textmode);
     if (CAP_FAILED(rc))
         return rc;
     if (mb & (mb - 1))
@@ -134,6 +140,16 @@ static cap_result vga_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     vga_core_reset(&s->core);
     if (*rom && CAP_FAILED(rc = load_rom(dev, rom)))
         return rc;
+    if (textmode) {
+        long at = vga_core_find_font(s->rom, s->rom_size);
+        if (at < 0)
+            return h->error(dev, CAP_E_INVALIDARG,
+                            "textmode: the VGA BIOS image (rom '%s') holds no 8x16 font to show "
+                            "text with",
+                            rom);
+        s->font = s->rom + at;
+        vga_core_text_mode3(&s->core, s->font);
+    }
     rc = h->io_register(dev, 0x3b0, 0x30, PDM_IO_F_SPLIT, NULL, "VGA");
     if (CAP_SUCCEEDED(rc))
         rc = h->io_register(dev, 0x1ce, 3, 0, NULL, "VBE DISPI");
@@ -182,6 +198,8 @@ static void vga_reset(struct pdm_dev *dev)
     struct vga *s = dev->data;
     memset(s->core.vram, 0, s->core.vram_size);
     vga_core_reset(&s->core);
+    if (s->font)
+        vga_core_text_mode3(&s->core, s->font);
 }
 
 /* The DISPI data register, 16 bits; a byte access reads / writes its low byte. */

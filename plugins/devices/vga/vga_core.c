@@ -53,6 +53,65 @@ void vga_core_reset(struct vga_core *s)
         pg[i]++;
 }
 
+/* ---- mode 3 without a BIOS --------------------------------------------------- */
+
+/* Mode 3's registers (SeaVGABIOS's vgatables.c, the IBM VGA's values). */
+static const uint8_t mode3_seq[5] = {0x03, 0x00, 0x03, 0x00, 0x02};
+static const uint8_t mode3_crtc[0x19] = {0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00,
+                                         0x4f, 0x0d, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e,
+                                         0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff};
+static const uint8_t mode3_ar[0x15] = {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14,
+                                       0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d,
+                                       0x3e, 0x3f, 0x0c, 0x00, 0x0f, 0x08, 0x00};
+static const uint8_t mode3_gc[9] = {0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0e, 0x0f, 0xff};
+#define MODE3_MISC      0x67
+#define MODE3_CELLS     0x4000 /* the 32 KiB window at 0xb8000 */
+#define MODE3_BLANK     0x20   /* a space ... */
+#define MODE3_BLANK_ATT 0x07   /* ... grey on black */
+#define AR_SCREEN_ON    0x20   /* the attribute index's palette address source */
+#define FONT_STRIDE     32     /* plane 2 bytes per glyph */
+
+void vga_core_text_mode3(struct vga_core *s, const uint8_t *font)
+{
+    s->misc = MODE3_MISC;
+    memcpy(s->seq, mode3_seq, sizeof(mode3_seq));
+    memcpy(s->crtc, mode3_crtc, sizeof(mode3_crtc));
+    memcpy(s->ar, mode3_ar, sizeof(mode3_ar));
+    memcpy(s->gc, mode3_gc, sizeof(mode3_gc));
+    s->ar_index = AR_SCREEN_ON;
+    /* the EGA palette: bits 0-2 blue, green, red at 2/3, bits 3-5 at 1/3 */
+    for (unsigned i = 0; i < 64; i++)
+        for (unsigned k = 0; k < 3; k++) {
+            unsigned bit = 2 - k; /* red, green, blue */
+            s->palette[i * 3 + k] =
+                (uint8_t)(((i >> bit) & 1) * 0x2a + ((i >> (bit + 3)) & 1) * 0x15);
+        }
+    for (uint32_t c = 0; c < MODE3_CELLS && c * 4 + 1 < s->vram_size; c++) {
+        s->vram[c * 4] = MODE3_BLANK;
+        s->vram[c * 4 + 1] = MODE3_BLANK_ATT;
+    }
+    for (uint32_t g = 0; g < 256; g++)
+        for (uint32_t l = 0; l < VGA_FONT_HEIGHT; l++)
+            s->vram[(g * FONT_STRIDE + l) * 4 + 2] = font[g * VGA_FONT_HEIGHT + l];
+    s->reg_gen++;
+    s->mem_gen++;
+    for (uint32_t i = 0; i < (s->vram_size >> VGA_PAGE_SHIFT); i++)
+        s->page_gen[i]++;
+}
+
+long vga_core_find_font(const uint8_t *rom, size_t size)
+{
+    static const uint8_t head[3 * VGA_FONT_HEIGHT] = {
+        0, 0, 0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0, 0, 0, 0, /* blank */
+        0, 0, 0x7e, 0x81, 0xa5, 0x81, 0x81, 0xbd, 0x99, 0x81, 0x81, 0x7e, 0, 0, 0, 0, /* smiley */
+        0, 0, 0x7e, 0xff, 0xdb, 0xff, 0xff, 0xc3, 0xe7, 0xff, 0xff, 0x7e, 0, 0, 0, 0, /* inverse */
+    };
+    for (size_t i = 0; rom && size >= VGA_FONT_SIZE && i <= size - VGA_FONT_SIZE; i++)
+        if (!memcmp(rom + i, head, sizeof(head)))
+            return (long)i;
+    return -1;
+}
+
 /* ---- ports ---------------------------------------------------------------- */
 
 static bool color_emulation(const struct vga_core *s)

@@ -32,6 +32,7 @@
 #define PLUGINS_DEVICES_VGA_CORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Bochs DISPI registers (index written to 0x1ce, value at 0x1cf). */
@@ -100,6 +101,27 @@ struct vga_core {
 /* Power-on state: registers zero, VBE disabled (ID 0xB0C5), palette black,
  * generations bumped. VRAM is left as it is (the owner clears it). */
 void vga_core_reset(struct vga_core *s);
+
+/* The 8x16 font a VGA BIOS loads into character map 0 of plane 2: 256
+ * glyphs of VGA_FONT_HEIGHT bytes, row 0 first, bit 7 the leftmost pixel. */
+#define VGA_FONT_HEIGHT 16
+#define VGA_FONT_SIZE   (256 * VGA_FONT_HEIGHT)
+
+/*
+ * After vga_core_reset: the state a VGA BIOS leaves once it has set mode 3
+ * (80x25 colour text, 720x400 in 9x16 cells at 0xb8000), for a machine that
+ * boots an OS without a BIOS (Linux's vgacon takes the text mode it finds):
+ * the registers of the IBM VGA's mode 3 (SeaVGABIOS's table), the 64-colour
+ * EGA palette in the DAC, `font` (VGA_FONT_SIZE bytes) in character map 0,
+ * the 16 K cells of the text window blank (spaces, grey on black), the
+ * cursor at the top left, the screen on.
+ */
+void vga_core_text_mode3(struct vga_core *s, const uint8_t *font);
+
+/* Where a VGA BIOS image holds its 8x16 font (VGA_FONT_SIZE bytes that
+ * start with the IBM font's first three glyphs: blank, the smiley and its
+ * inverse), or -1 when it has none. */
+long vga_core_find_font(const uint8_t *rom, size_t size);
 
 /* A byte access to VGA port `port` (0x3b0-0x3df). Ports of the other
  * colour/mono emulation than misc bit 0 selects read 0xff, drop writes. */

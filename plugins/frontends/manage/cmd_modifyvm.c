@@ -4,6 +4,7 @@
  * [--initrd F] [--cmdline S] [--debugexit on|off] [--uart1..4 IOBASE IRQ|off]
  * [--uartmode1..4 file F|server SOCKET|disconnected] [--description S]
  * [--name N] [--ostype T] [--firmware bios|none|efi] [--boot1..4 disk|dvd|none]
+ * [--graphicscontroller vga|none]
  * [--vrde on|off] [--vrdeport N] [--vrdeaddress A] [--vrdeproperty K=V]...`.
  *
  * The VirtualBox way: every option is parsed and checked first (a usage
@@ -47,7 +48,7 @@ struct engine_change {
     ExecutionEngine engine;
 };
 
-/* --firmware and --bootN: a value of an API enum, absent unless set. */
+/* --firmware, --graphicscontroller and --bootN: a value of an API enum, absent unless set. */
 struct enum_change {
     int set;
     int value;
@@ -74,6 +75,7 @@ struct modifyvm_args {
     struct cli_bool debugexit;
     struct uart_change uart[N_UARTS];
     struct enum_change firmware;
+    struct enum_change graphics;
     struct enum_change boot[N_BOOT];
     struct vrde_change vrde;
 };
@@ -98,6 +100,32 @@ static cap_result parse_firmware(const struct cli_arg *a, struct cli_parser *p, 
         }
     return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
                          "%s: unknown firmware '%s' (bios, none or efi)", a->name, val);
+}
+
+/* --graphicscontroller: this build's one device, and none. VBoxManage's
+ * other words name devices this build lacks: refused here, saying so. */
+static cap_result parse_graphics(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                 void *dst)
+{
+    static const char *const vbox[] = {"vboxvga", "vmsvga", "vboxsvga"};
+    struct enum_change *e = dst;
+    (void)p;
+    e->set = 1;
+    if (!strcasecmp(val, "vga"))
+        e->value = GraphicsControllerType_VGA;
+    else if (!strcasecmp(val, "none"))
+        e->value = GraphicsControllerType_Null;
+    else {
+        for (size_t i = 0; i < sizeof(vbox) / sizeof(vbox[0]); i++)
+            if (!strcasecmp(val, vbox[i]))
+                return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                                     "%s: '%s' is not in this build; it has vga (a standard VGA "
+                                     "with Bochs VBE) or none",
+                                     a->name, val);
+        return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                             "%s: unknown graphics controller '%s' (vga or none)", a->name, val);
+    }
+    return CAP_OK;
 }
 
 /* --bootN: VBoxManage's device words this build boots from. */
@@ -258,6 +286,12 @@ static const struct cli_arg modifyvm_args[] = {
             "drives in the boot order; no kernel needed) or none\n"
             "(the default: the VM boots --kernel directly); efi is\n"
             "not in this build yet"),
+    CLI_OPT("--graphicscontroller", "G", parse_graphics, T, graphics,
+            "the graphics device, vga or none: vga (the default)\n"
+            "is a standard VGA with Bochs VBE, and the tablet;\n"
+            "a kernel booted without a BIOS finds it in 80x25\n"
+            "text mode (console=tty0 shows the kernel's console\n"
+            "there); none: the machine has no screen"),
     CLI_OPT("--boot1", "disk|dvd|none", parse_boot, T, boot[0],
             "the first device the BIOS boots from (default dvd)"),
     CLI_OPT("--boot2", "disk|dvd|none", parse_boot, T, boot[1], "the second (default disk)"),
@@ -489,6 +523,9 @@ static cap_result apply(struct cli_vm *vm, void *arg)
     SET(a->description, IMachine_SetDescription(mm, a->description), "IMachine::description");
     SET(a->firmware.set, IMachine_SetFirmwareType(mm, (FirmwareType)a->firmware.value),
         "IMachine::firmwareType");
+    SET(a->graphics.set,
+        IMachine_SetGraphicsControllerType(mm, (GraphicsControllerType)a->graphics.value),
+        "IMachine::graphicsControllerType");
     for (uint32_t i = 0; i < N_BOOT; i++)
         SET(a->boot[i].set, IMachine_SetBootOrder(mm, i + 1, (DeviceType)a->boot[i].value),
             "IMachine::setBootOrder");

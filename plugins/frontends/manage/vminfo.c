@@ -10,6 +10,7 @@
  *
  *   name description ostype UUID CfgFile LogFldr memory cpus cpu-profile
  *   engine kernel initrd cmdline debugexit firmware boot1 boot2 boot3 boot4
+ *   graphicscontroller ("vga" or "none", VBoxManage's words)
  *   uart1 uartmode1 [uart2 uartmode2 ...] vrde vrdeport vrdeaddress
  *   vrdeauthtype [vrdeactiveport] storagecontrollername0
  *   storagecontrollertype0 storagecontrollerinstance0
@@ -99,6 +100,7 @@ struct vminfo {
     SessionState session_state;
     struct uart_info uarts[MAX_UARTS];
     FirmwareType firmware;
+    GraphicsControllerType graphics;
     DeviceType boot[N_BOOT];
     struct ctl_info ctls[MAX_CTLS];
     uint32_t n_ctls;
@@ -184,11 +186,13 @@ static cap_result read_attachments(IMachine *m, struct vminfo *v)
     return rc;
 }
 
-/* The firmware, the boot order and the storage. */
+/* The firmware, the boot order, the graphics controller and the storage. */
 static cap_result read_storage(IMachine *m, struct vminfo *v, const char **what)
 {
     *what = "IMachine";
     cap_result rc = IMachine_GetFirmwareType(m, &v->firmware);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetGraphicsControllerType(m, &v->graphics);
     for (uint32_t i = 0; i < N_BOOT && CAP_SUCCEEDED(rc); i++)
         rc = IMachine_GetBootOrder(m, i + 1, &v->boot[i]);
     if (CAP_SUCCEEDED(rc)) {
@@ -215,6 +219,11 @@ static const struct att_info *find_att(const struct vminfo *v, const char *ctl, 
 static const char *firmware_name(FirmwareType f)
 {
     return f == FirmwareType_BIOS ? "BIOS" : f == FirmwareType_EFI ? "EFI" : "None";
+}
+
+static const char *graphics_name(GraphicsControllerType g)
+{
+    return g == GraphicsControllerType_VGA ? "vga" : "none";
 }
 
 static const char *ctl_type_name(StorageControllerType t)
@@ -510,6 +519,7 @@ static void print_mr(const struct vminfo *v)
         snprintf(key, sizeof(key), "boot%" PRIu32, i + 1);
         cli_mr_print_str(stdout, key, boot_word(v->boot[i]));
     }
+    cli_mr_print_str(stdout, "graphicscontroller", graphics_name(v->graphics));
     for (uint32_t i = 0; i < v->n_uarts; i++)
         print_mr_uart(&v->uarts[i], i);
     cli_mr_print_str(stdout, "vrde", v->vrde.enabled ? "on" : "off");
@@ -632,6 +642,7 @@ static void print_human(const struct vminfo *v)
         snprintf(label, sizeof(label), "Boot Device %" PRIu32 ":", i + 1);
         printf("%-17s%s\n", label, boot_text(v->boot[i]));
     }
+    printf("Graphics Controller: %s\n", graphics_name(v->graphics)); /* wider than ROW */
     ROW("State", "%s (since %s)", cli_state_text(v->state), tbuf);
     if (v->abort_reason && *v->abort_reason)
         ROW("Abort reason", "%s", v->abort_reason);

@@ -232,6 +232,7 @@ cap_result managed_build_args(const struct managed_boot *b, const struct managed
         if (ok && b->append && *b->append)
             ok = push(argc, argv, &cap, "--append", b->append, NULL);
     }
+    ok = ok && push(argc, argv, &cap, "--graphics", b->vga ? "vga" : "none", NULL);
     for (unsigned i = 0; ok && i < n; i++) {
         char *spec = NULL;
         if (asprintf(&spec, "if=%s,port=%d,device=%d,media=%s%s%s%s%s%s", d[i].bus, (int)d[i].port,
@@ -312,17 +313,20 @@ static cap_result read_drive(IMachine *m, IMediumAttachment *at, struct managed_
     return rc;
 }
 
-/* The firmware, boot order and drives of m as options (s->argc/argv),
+/* The firmware, boot order, graphics controller and drives of m as options (s->argc/argv),
  * parsed into s->opts by the standalone parser (drives added to any
  * already there), and said in the log. */
 static cap_result read_boot_args(IMachine *m, struct settings *s)
 {
     struct managed_boot b = {.kernel = s->kernel, .initrd = s->initrd, .append = s->cmdline};
     FirmwareType fw = FirmwareType_None;
+    GraphicsControllerType gfx = GraphicsControllerType_VGA;
     uint32_t n = 0;
     IMediumAttachment **atts = NULL;
     struct managed_drive *d = NULL;
     cap_result rc = IMachine_GetFirmwareType(m, &fw);
+    if (CAP_SUCCEEDED(rc))
+        rc = IMachine_GetGraphicsControllerType(m, &gfx);
     for (uint32_t i = 0; i < 4 && CAP_SUCCEEDED(rc); i++)
         rc = IMachine_GetBootOrder(m, i + 1, &b.boot[i]);
     if (CAP_SUCCEEDED(rc))
@@ -335,6 +339,7 @@ static cap_result read_boot_args(IMachine *m, struct settings *s)
         IMediumAttachment_Release(atts[i]);
     cap_free(atts);
     b.bios = fw == FirmwareType_BIOS;
+    b.vga = gfx == GraphicsControllerType_VGA;
     if (CAP_SUCCEEDED(rc))
         rc = managed_build_args(&b, d, n, &s->argc, &s->argv);
     drives_free(d, n);

@@ -48,9 +48,10 @@ struct managed_drive {
 
 /* The machine's boot settings: firmware BIOS (boot[] the IMachine boot
  * order, positions 1..4) or direct kernel boot (kernel, initrd, append;
- * NULL for none). */
+ * NULL for none); and its graphics controller (vga false: none). */
 struct managed_boot {
     bool bios;
+    bool vga;
     DeviceType boot[4];
     const char *kernel, *initrd, *append;
 };
@@ -59,10 +60,11 @@ struct managed_boot {
  * Builds the standalone options that say the same as the machine's
  * firmware, boot order and drives, so that the managed mode parses them
  * with capsule-vm's own parser (vmproc_parse_args) and both modes agree:
- *   capsule-vm --firmware bios --boot LIST --drive SPEC...
- *   capsule-vm --kernel K [--initrd I] [--append A] --drive SPEC...
- * LIST is the boot order's devices (disk, dvd) in order, each once, at
- * most three; SPEC is `if=BUS,port=N,device=N,media=disk|cdrom
+ *   capsule-vm --firmware bios --boot LIST --graphics G --drive SPEC...
+ *   capsule-vm --kernel K [--initrd I] [--append A] --graphics G --drive SPEC...
+ * G is vga or none (said either way: the machine's setting, not capsule-vm's
+ * default, which depends on the firmware). LIST is the boot order's devices (disk, dvd) in order,
+ * each once, at most three; SPEC is `if=BUS,port=N,device=N,media=disk|cdrom
  * [,readonly=on][,format=F][,file=PATH]` (file last: the path verbatim).
  * *argv is NULL-terminated; free it with managed_args_free. CAP_E_INVALIDARG
  * (error info) for a BIOS machine whose boot order is empty, or a direct

@@ -226,6 +226,20 @@ static cap_result parse_device(struct vmproc *p, const char *spec, size_t i)
     return CAP_OK;
 }
 
+static bool graphics_is(const struct vmproc_opts *o, const char *g)
+{
+    return o->graphics && !strcmp(o->graphics, g);
+}
+
+/* Whether the machine's VGA starts in text mode (the platform's direct-boot
+ * VGA, not one --device vga added raw): the loader tells Linux so. */
+static bool vga_text(struct vmproc *p)
+{
+    struct platform_device *d = platform_device_find(&p->plat, "vga");
+    const struct pdm_cfg_value *v = d ? platform_device_get(d, "textmode") : NULL;
+    return v && v->type == PDM_CFG_BOOL && v->u.b;
+}
+
 static cap_result build_device_list(struct vmproc *p)
 {
     const struct vmproc_opts *o = &p->opts;
@@ -246,8 +260,9 @@ static cap_result build_device_list(struct vmproc *p)
         .ram_bytes = o->memory_mb << 20,
         .firmware = vmproc_opts_bios(o) ? PLATFORM_FW_BIOS : PLATFORM_FW_NONE,
         .cpus = o->cpus,
-        .devices =
-            (o->serial ? PLATFORM_DEV_SERIAL : 0) | (o->debug_exit ? PLATFORM_DEV_DEBUGEXIT : 0),
+        .devices = (o->serial ? PLATFORM_DEV_SERIAL : 0) |
+                   (o->debug_exit ? PLATFORM_DEV_DEBUGEXIT : 0) |
+                   (graphics_is(o, "vga") ? PLATFORM_DEV_VGA : 0),
     };
     char msg[256];
     if (CAP_FAILED(platform_init(&pc, &p->plat, msg, sizeof(msg))))
@@ -274,6 +289,10 @@ static cap_result build_device_list(struct vmproc *p)
             d->single = true;
     }
     rc = frontend_values(p);
+    if (graphics_is(o, "none")) {
+        platform_device_remove(&p->plat, "vga");
+        platform_device_remove(&p->plat, "virtioinput");
+    }
     for (unsigned i = 0; i < o->n_disabled_devices; i++)
         platform_device_remove(&p->plat, o->disabled_devices[i]);
     for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < o->n_extra_devices; i++)
@@ -343,6 +362,7 @@ static cap_result load_image(struct vmproc *p, struct vm *vm)
         .no_acpi = is_disabled(&p->opts, "acpipm"),
         .no_hpet = is_disabled(&p->opts, "hpet"),
         .uuid = p->fwt.uuid,
+        .vga_text = vga_text(p),
     };
     return loader_load(vm_pgm(vm), vm_cpu(vm, 0), &lp, &p->boot);
 }

@@ -91,6 +91,11 @@ struct vmproc_opts {
      * (default VMPROC_BIOS_DEFAULT, Debian's seabios package), with fw_cfg
      * files for SeaBIOS (etc/e820, its serial console on COM1) */
     const char *firmware;
+    /* "vga": the PCI VGA and the virtio tablet (without a BIOS the VGA
+     * starts in text mode 3 and the loader says so in Linux's
+     * screen_info); "none": neither; NULL: the firmware's default (a BIOS
+     * machine has them, a direct boot not) */
+    const char *graphics;
     const char *bios_image;
     /* firmware "bios": the BIOS's boot order, up to three of floppy, disk,
      * dvd, net comma-separated (checked by the rtc device, which keeps it

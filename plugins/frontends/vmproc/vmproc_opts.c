@@ -111,8 +111,14 @@ void vmproc_usage(FILE *f)
             "                       PCI 00:0d.0) with --drive if=sata, vga (PCI VGA with\n"
             "                       Bochs VBE and its VGA BIOS) and virtioinput (the\n"
             "                       virtio-input tablet, PCI 00:0e.0: an absolute pointer)\n"
-            "                       with --firmware bios, virtioblk (virtio-blk, a PCI\n"
-            "                       function per drive) with --drive if=virtio\n"
+            "                       with --firmware bios or --graphics vga, virtioblk\n"
+            "                       (virtio-blk, a PCI function per drive) with --drive\n"
+            "                       if=virtio\n"
+            "  --graphics G         the graphics controller: vga (the PCI VGA with the\n"
+            "                       virtio-input tablet beside it; without a BIOS in 80x25\n"
+            "                       text mode, which a Linux kernel is told of: add\n"
+            "                       console=tty0 to --append) or none (neither); default:\n"
+            "                       vga with --firmware bios, none without\n"
             "  --screenshot FILE    write the screen (the vga device) as PNG when the VM\n"
             "                       stops, and on SIGUSR1 while it runs\n"
             "  --input-feed PATH    input for the guest from a file or FIFO, a line each:\n"
@@ -204,6 +210,15 @@ static bool serial_spec_ok(const char *s)
            (!strncmp(s, "unix:", 5) && s[5]);
 }
 
+/* Whether `val` of option `opt` is `a` or `b` (else said on `err`). */
+static bool one_of(FILE *err, const char *opt, const char *val, const char *a, const char *b)
+{
+    if (!strcmp(val, a) || !strcmp(val, b))
+        return true;
+    fprintf(err, "capsule-vm: %s '%s': expected %s or %s\n", opt, val, a, b);
+    return false;
+}
+
 int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, FILE *err)
 {
     enum {
@@ -232,7 +247,8 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_DISPLAY,
         O_VRDE,
         O_INPUTFEED,
-        O_NIC
+        O_NIC,
+        O_GRAPHICS
     };
     static const struct option longopts[] = {
         {"kernel", required_argument, NULL, O_KERNEL},
@@ -261,6 +277,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"vrde", required_argument, NULL, O_VRDE},
         {"input-feed", required_argument, NULL, O_INPUTFEED},
         {"nic", required_argument, NULL, O_NIC},
+        {"graphics", required_argument, NULL, O_GRAPHICS},
         {NULL, 0, NULL, 0},
     };
     uint64_t v;
@@ -276,11 +293,14 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
             o->kernel = optarg;
             break;
         case O_FIRMWARE:
-            if (strcmp(optarg, "none") && strcmp(optarg, "bios")) {
-                fprintf(err, "capsule-vm: --firmware '%s': expected none or bios\n", optarg);
+            if (!one_of(err, "--firmware", optarg, "none", "bios"))
                 return -1;
-            }
             o->firmware = optarg;
+            break;
+        case O_GRAPHICS:
+            if (!one_of(err, "--graphics", optarg, "vga", "none"))
+                return -1;
+            o->graphics = optarg;
             break;
         case O_BIOS:
             if (!*optarg) {

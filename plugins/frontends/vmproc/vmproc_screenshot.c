@@ -144,7 +144,7 @@ cap_result vmproc_screenshot(struct vm *vm, const char *path)
     cap_result rc = pdm ? pdm_display_snapshot(pdm, &pixels, &w, &h) : CAP_E_NOTIMPL;
     if (rc == CAP_E_NOTIMPL)
         return cap_error_set(CAP_E_NOTIMPL, SHOT_COMPONENT, NULL,
-                             "screenshot '%s': this VM has no display (add --device vga)", path);
+                             "screenshot '%s': this VM has no display (add --graphics vga)", path);
     if (CAP_SUCCEEDED(rc))
         rc = vmproc_png_write(path, pixels, w, h);
     cap_free(pixels);

@@ -56,7 +56,9 @@ cap_result vmproc_vrde_enable(struct vmproc_vrde *v, bool on)
         if (rc == CAP_E_NOTIMPL)
             rc = cap_error_set(rc, "capsule-vm", NULL,
                                "the remote display server shows the machine's display, and the "
-                               "machine has none (add the vga: --device vga, or --firmware bios)");
+                               "machine has none (add the vga: capsule modifyvm VM "
+                               "--graphicscontroller vga, capsule-vm --graphics vga; or leave "
+                               "the server off)");
     } else if (!on && v->server) {
         vnc_server_stop(v->server);
         v->server = NULL;

@@ -74,7 +74,7 @@ timeout $((20 * S)) "$VM" --kernel "$P/hello.bin" --engine rem --debug-exit --se
     --screenshot "$T/none.png" >"$T/log" 2>&1
 got=$?
 [ "$got" = 85 ] || fail "vga: without a display: status $got (want 85: the VM ran)"
-grep -q "this VM has no display (add --device vga)" "$T/log" ||
+grep -q "this VM has no display (add --graphics vga)" "$T/log" ||
     fail "vga: without a display: no clear screenshot error"
 [ ! -e "$T/none.png" ] || fail "vga: without a display a screenshot was written"
 

@@ -6,6 +6,7 @@
  * mode rendered into exact pixels, hostile VBE values, dirty tiles.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,7 +330,8 @@ END_TEST
 
 START_TEST(test_bad_config)
 {
-    struct pdm_cfg_kv odd[] = {{"vram_mb", "3"}}, norom[] = {{"rom", "/nonexistent/rom"}};
+    struct pdm_cfg_kv odd[] = {{"vram_mb", "3"}}, norom[] = {{"rom", "/nonexistent/rom"}},
+                      nofont[] = {{"textmode", "on"}, {"rom", ""}};
     struct harness h2;
     h_setup(&h2);
     ck_assert_int_eq(h_add(&h2, "pci", NULL, 0), CAP_OK);
@@ -337,6 +339,33 @@ START_TEST(test_bad_config)
     ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "not a power of two"));
     ck_assert_int_ne(h_add(&h2, "vga", norom, 1), CAP_OK);
     ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "cannot open"));
+    ck_assert_int_ne(h_add(&h2, "vga", nofont, 2), CAP_OK); /* text needs the BIOS's font */
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "holds no 8x16 font"));
+    h_teardown(&h2);
+}
+END_TEST
+
+/* textmode=on (a machine without a BIOS): mode 3 from power-on and again
+ * after a reset, the text window blank (test_bad_config: no font, no text). */
+START_TEST(test_textmode)
+{
+    struct pdm_cfg_kv on[] = {{"textmode", "on"}};
+    struct harness h2;
+    h_setup(&h2);
+    ck_assert_int_eq(h_add(&h2, "pci", NULL, 0), CAP_OK);
+    ck_assert_int_eq(h_add(&h2, "vga", on, 1), CAP_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        ck_assert_uint_eq(h_in(&h2, 0x3cc, 1), 0x67); /* misc: colour, 28 MHz */
+        h_out(&h2, 0x3d4, 1, 0x09);
+        ck_assert_uint_eq(h_in(&h2, 0x3d5, 1), 0x4f); /* 16 lines a cell */
+        h_out(&h2, 0x3ce, 1, 0x06);
+        ck_assert_uint_eq(h_in(&h2, 0x3cf, 1), 0x0e); /* 0xb8000, odd/even */
+        ck_assert_uint_eq(h_mmio_in(&h2, 0xb8000, 2), 0x0720);
+        ck_assert_uint_eq(h_mmio_in(&h2, 0xb8000 + 2 * (80 * 25 - 1), 2), 0x0720);
+        h_mmio_out(&h2, 0xb8000, 2, 0x1e41);
+        ck_assert_uint_eq(h_mmio_in(&h2, 0xb8000, 2), 0x1e41);
+        pdm_reset(h2.pdm);
+    }
     h_teardown(&h2);
 }
 END_TEST
@@ -541,6 +570,18 @@ static uint32_t *render(unsigned *w, unsigned *hh, enum vga_render_kind *k)
     return px;
 }
 
+/* The picture of an 80x25 text mode of 9x16 cells. */
+static uint32_t *render_80x25(void)
+{
+    unsigned w, hh;
+    enum vga_render_kind k;
+    uint32_t *px = render(&w, &hh, &k);
+    ck_assert_int_eq(k, VGA_RENDER_TEXT);
+    ck_assert_uint_eq(w, 720);
+    ck_assert_uint_eq(hh, 400);
+    return px;
+}
+
 START_TEST(test_render_text)
 {
     vga_core_io_write(&c, 0x3c2, 0x67);
@@ -570,10 +611,7 @@ START_TEST(test_render_text)
     vga_core_mem_write(&c, a + 3, 0x1e);
     unsigned w, hh;
     enum vga_render_kind k;
-    uint32_t *px = render(&w, &hh, &k);
-    ck_assert_int_eq(k, VGA_RENDER_TEXT);
-    ck_assert_uint_eq(w, 720);
-    ck_assert_uint_eq(hh, 400);
+    uint32_t *px = render_80x25();
     uint32_t blue = 0x0000aa, yellow = 0xffff55;
     const uint32_t *row = px + (16 + 3) * 720 + 2 * 9;
     ck_assert_uint_eq(row[0], yellow);
@@ -600,6 +638,49 @@ START_TEST(test_render_text)
     px = render(&w, &hh, &k);
     ck_assert_int_eq(k, VGA_RENDER_BLANK);
     ck_assert_uint_eq(px[(16 + 3) * 720 + 2 * 9], 0);
+    free(px);
+}
+END_TEST
+
+/* The BIOS's mode 3 without a BIOS: its font found in Debian's VGA BIOS,
+ * the registers, the EGA palette, a blank screen with the cursor at the
+ * top left, a letter drawn where vgacon writes it. */
+START_TEST(test_text_mode3)
+{
+    static const uint8_t glyph_a[VGA_FONT_HEIGHT] = {0,    0,    0x10, 0x38, 0x6c, 0xc6,
+                                                     0xc6, 0xfe, 0xc6, 0xc6, 0xc6, 0xc6};
+    static uint8_t rom[65536];
+    FILE *f = fopen("/usr/share/seabios/vgabios-stdvga.bin", "rb");
+    ck_assert_ptr_nonnull(f);
+    size_t n = fread(rom, 1, sizeof(rom), f);
+    fclose(f);
+    long at = vga_core_find_font(rom, n);
+    ck_assert_int_ge(at, 0);
+    ck_assert_mem_eq(rom + at + 'A' * VGA_FONT_HEIGHT, glyph_a, VGA_FONT_HEIGHT);
+    ck_assert_int_eq(vga_core_find_font(rom, (size_t)at + VGA_FONT_SIZE - 1), -1); /* cut short */
+    ck_assert_int_eq(vga_core_find_font(rom + at + 1, n - (size_t)at - 1), -1);
+    ck_assert_int_eq(vga_core_find_font(NULL, 0), -1);
+
+    vga_core_text_mode3(&c, rom + at);
+    ck_assert_uint_eq(vga_core_dac_rgb(&c, 0x07), 0xaaaaaa);
+    ck_assert_uint_eq(vga_core_dac_rgb(&c, 0x14), 0xaa5500); /* brown */
+    ck_assert_uint_eq(vga_core_ar_rgb(&c, 6), 0xaa5500);
+    ck_assert_uint_eq(vga_core_ar_rgb(&c, 14), 0xffff55);
+    uint32_t *px = render_80x25();
+    ck_assert_uint_eq(px[13 * 720], 0xaaaaaa); /* the cursor, lines 13-14 of cell 0 */
+    ck_assert_uint_eq(px[12 * 720], 0);
+    ck_assert_uint_eq(px[399 * 720 + 719], 0);
+    free(px);
+    /* 'A', yellow on blue, at row 1 column 2 (the CPU's 0xb8000 + 2 * cell) */
+    uint32_t a = 0x18000 + (80 + 2) * 2;
+    vga_core_mem_write(&c, a, 'A');
+    vga_core_mem_write(&c, a + 1, 0x1e);
+    px = render_80x25();
+    const uint32_t *row = px + (16 + 7) * 720 + 2 * 9; /* the glyph's 0xfe row */
+    for (int x = 0; x < 7; x++)
+        ck_assert_uint_eq(row[x], 0xffff55);
+    ck_assert_uint_eq(row[7], 0x0000aa);
+    ck_assert_uint_eq(row[8], 0x0000aa);
     free(px);
 }
 END_TEST
@@ -830,6 +911,7 @@ int main(void)
     tcase_add_test(tc, test_window_and_snapshot);
     tcase_add_test(tc, test_pdm_display);
     tcase_add_test(tc, test_bad_config);
+    tcase_add_test(tc, test_textmode);
     tcase_add_test(tc, test_lfb_ram);
     tcase_add_test(tc, test_lfb_hostile_bars);
     tcase_add_test(tc, test_lfb_mmio_config);
@@ -840,6 +922,7 @@ int main(void)
     tcase_add_test(tm, test_read_modes);
     tcase_add_test(tm, test_chain4_oddeven);
     tcase_add_test(tm, test_render_text);
+    tcase_add_test(tm, test_text_mode3);
     tcase_add_test(tm, test_render_planar);
     tcase_add_test(tm, test_render_256);
     tcase_add_test(tm, test_render_vbe);

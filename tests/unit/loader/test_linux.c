@@ -293,11 +293,53 @@ START_TEST(linux_bad)
 }
 END_TEST
 
+/* boot_params.screen_info: zero without a VGA (Linux then has no console
+ * display), VGA text mode 3 with one, as the real-mode setup leaves it
+ * after asking the video BIOS (what vgacon needs to call it "VGA+"). */
+START_TEST(linux_screen_info)
+{
+    static uint8_t img[BZ_LEN];
+    static const uint8_t zero[0x40];
+    make_bz(img, &bz_default);
+    for (int vga = 0; vga < 2; vga++) {
+        struct tvm vm;
+        tvm_init(&vm, 64 * MiB, 1);
+        struct loader_params p = {
+            .kernel_buf = img,
+            .kernel_len = sizeof(img),
+            .kernel_name = "test-kernel",
+            .cmdline = "console=tty0",
+            .vga_text = vga,
+        };
+        ck_assert_int_eq(loader_load(vm.pgm, &vm.cpu, &p, &vm.info), CAP_OK);
+        uint8_t *si = gp(&vm, 0x7000, 0x40);
+        if (!vga) {
+            ck_assert_mem_eq(si, zero, sizeof(zero));
+        } else {
+            ck_assert_uint_eq(si[0x00], 0);                 /* orig_x */
+            ck_assert_uint_eq(si[0x01], 0);                 /* orig_y */
+            ck_assert_uint_eq(rd16(si + 0x04), 0);          /* orig_video_page */
+            ck_assert_uint_eq(si[0x06], 3);                 /* orig_video_mode */
+            ck_assert_uint_eq(si[0x07], 80);                /* orig_video_cols */
+            ck_assert_uint_eq(rd16(si + 0x0a), 0x0003);     /* orig_video_ega_bx */
+            ck_assert_uint_eq(si[0x0e], 25);                /* orig_video_lines */
+            ck_assert_uint_eq(si[0x0f], 1);                 /* orig_video_isVGA */
+            ck_assert_uint_eq(rd16(si + 0x10), 16);         /* orig_video_points */
+            ck_assert_mem_eq(si + 0x12, zero, 0x40 - 0x12); /* no linear framebuffer */
+        }
+        /* the rest of boot_params as without it */
+        ck_assert_uint_eq(rd32(gp(&vm, 0x7000 + 0x228, 4)), 0x20000);
+        tvm_fini(&vm);
+    }
+}
+END_TEST
+
 TCase *tcase_linux(void)
 {
     TCase *tc = tcase_create("linux");
     tcase_add_test(tc, linux_64bit);
     tcase_add_test(tc, linux_32bit);
+    tcase_add_test(tc, linux_screen_info);
     return tc;
 }
 

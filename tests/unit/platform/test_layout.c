@@ -225,6 +225,18 @@ START_TEST(test_device_table)
     ck_assert(platform_device_known("virtioinput"));
     ck_assert(!platform_device_find(p, "serial")->single);
     ck_assert(platform_device_find(p, "rtc")->single);
+    const struct pdm_cfg_value *text =
+        platform_device_get(platform_device_find(p, "vga"), "textmode");
+    ck_assert(text && text->type == PDM_CFG_BOOL && !text->u.b); /* its VGA BIOS sets it up */
+    free(p);
+
+    /* a direct boot asked for them: the vga starts in text mode */
+    p = init_ok(64, PLATFORM_FW_NONE, PLATFORM_DEV_VGA);
+    ck_assert_str_eq(p->devices[p->n_devices - 2].name, "vga");
+    ck_assert_str_eq(p->devices[p->n_devices - 1].name, "virtioinput");
+    text = platform_device_get(platform_device_find(p, "vga"), "textmode");
+    ck_assert(text && text->type == PDM_CFG_BOOL && text->u.b);
+    ck_assert_ptr_null(platform_device_find(p, "debugcon"));
     free(p);
 }
 END_TEST

@@ -50,5 +50,6 @@ TCase *tcase_limits(void);
 TCase *tcase_media(void);
 TCase *tcase_storage(void);
 TCase *tcase_vrde(void);
+TCase *tcase_graphics(void);
 
 #endif

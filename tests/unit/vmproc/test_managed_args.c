@@ -26,6 +26,7 @@ START_TEST(test_bios_drives)
 {
     struct managed_boot b = {
         .bios = true,
+        .vga = true,
         .boot = {DeviceType_DVD, DeviceType_HardDisk, DeviceType_DVD, DeviceType_Null},
         .kernel = "/ignored/with/bios"};
     struct managed_drive d[] = {
@@ -47,11 +48,11 @@ START_TEST(test_bios_drives)
     int argc = 0;
     char **argv = NULL;
     ck_assert_int_eq(managed_build_args(&b, d, 4, &argc, &argv), CAP_OK);
-    ck_assert_int_eq(argc, 13);
+    ck_assert_int_eq(argc, 15);
     ck_assert_ptr_null(argv[argc]);
     ck_assert_str_eq(argv[0], "capsule-vm");
     ck_assert_str_eq(joined(argc, argv),
-                     "--firmware bios --boot dvd,disk "
+                     "--firmware bios --boot dvd,disk --graphics vga "
                      "--drive if=ide,port=1,device=0,media=cdrom,format=iso,file=/media/a,b.iso "
                      "--drive if=ide,port=1,device=1,media=cdrom "
                      "--drive if=sata,port=0,device=0,media=disk,format=vdi,file=/d/disk.vdi "
@@ -65,6 +66,7 @@ START_TEST(test_bios_drives)
     ck_assert_int_eq(vmproc_parse_args(argc, argv, &o, stdout, stderr), 0);
     ck_assert(vmproc_opts_bios(&o));
     ck_assert_str_eq(o.boot_order, "dvd,disk");
+    ck_assert_str_eq(o.graphics, "vga");
     ck_assert_ptr_null(o.kernel);
     managed_args_free(argc, argv);
 }
@@ -77,8 +79,9 @@ START_TEST(test_direct_boot)
     int argc = 0;
     char **argv = NULL;
     ck_assert_int_eq(managed_build_args(&b, &d, 1, &argc, &argv), CAP_OK);
-    ck_assert_str_eq(joined(argc, argv), "--kernel /k/bzImage --append console=ttyS0 --drive "
-                                         "if=sata,port=0,device=0,media=disk,file=/d/x.vdi");
+    ck_assert_str_eq(joined(argc, argv),
+                     "--kernel /k/bzImage --append console=ttyS0 --graphics none --drive "
+                     "if=sata,port=0,device=0,media=disk,file=/d/x.vdi");
     managed_args_free(argc, argv);
     ck_assert_int_eq(managed_build_args(&b, NULL, 0, &argc, &argv), CAP_OK);
     struct vmproc_opts o;
@@ -87,6 +90,7 @@ START_TEST(test_direct_boot)
     ck_assert_str_eq(o.kernel, "/k/bzImage");
     ck_assert_str_eq(o.append, "console=ttyS0");
     ck_assert_ptr_null(o.initrd);
+    ck_assert_str_eq(o.graphics, "none"); /* the machine's, said even where it is the default */
     ck_assert(!vmproc_opts_bios(&o));
     managed_args_free(argc, argv);
 }

@@ -594,6 +594,32 @@ START_TEST(test_screenshot)
 }
 END_TEST
 
+/* --graphics: unset means the firmware's default (vmproc.c), a bad value
+ * is refused naming the good ones; --help says what each gives. */
+START_TEST(test_graphics)
+{
+    struct parsed p;
+    PARSE(&p, "--kernel", "k");
+    ck_assert_ptr_null(p.o.graphics);
+    parsed_free(&p);
+    PARSE(&p, "--kernel", "k", "--graphics", "vga");
+    ck_assert_int_eq(p.r, 0);
+    ck_assert_str_eq(p.o.graphics, "vga");
+    parsed_free(&p);
+    PARSE(&p, "--firmware", "bios", "--graphics", "none");
+    ck_assert_int_eq(p.r, 0);
+    ck_assert_str_eq(p.o.graphics, "none");
+    parsed_free(&p);
+    ck_refused("--graphics 'vmsvga': expected vga or none", "--kernel", "k", "--graphics",
+               "vmsvga");
+    ck_refused("--graphics '': expected vga or none", "--kernel", "k", "--graphics", "");
+    PARSE(&p, "--help");
+    ck_assert(strstr(p.out, "--graphics G"));
+    ck_assert(strstr(p.out, "console=tty0"));
+    parsed_free(&p);
+}
+END_TEST
+
 START_TEST(test_vrde)
 {
     struct parsed p;
@@ -622,7 +648,8 @@ Suite *opts_suite(void)
             test_cpu_profile, test_limits, test_display);
     VT_CASE(s, "invalid", 0, test_bad_numbers, test_smp_refused, test_bad_engine, test_bad_serial,
             test_bad_device, test_bad_frontend, test_unknown_option, test_reparse,
-            test_missing_kernel, test_firmware, test_drive, test_nic, test_screenshot, test_vrde);
+            test_missing_kernel, test_firmware, test_drive, test_nic, test_screenshot, test_vrde,
+            test_graphics);
     VT_CASE(s, "statuses", 0, test_help_statuses);
     return s;
 }

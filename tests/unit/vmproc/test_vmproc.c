@@ -96,6 +96,12 @@ static const size_t guest_ud2_len = sizeof(guest_ud2);
 static const uint8_t guest_fail[] = {0xb0, 0x01, 0xe6, 0xf4, 0xf4, 0xeb, 0xfd};
 static const size_t guest_fail_len = sizeof(guest_fail);
 
+/* mov dx,0x3cc; in al,dx; out 0xf4,al; hlt; jmp $-1: the guest reports the
+ * VGA's misc output register (0xff where there is no VGA) */
+static const uint8_t guest_vga_misc[] = {0x66, 0xba, 0xcc, 0x03, 0xec,
+                                         0xe6, 0xf4, 0xf4, 0xeb, 0xfd};
+static const size_t guest_vga_misc_len = sizeof(guest_vga_misc);
+
 /* ---- running to the end ------------------------------------------------------------ */
 
 /* One VM each, from create to destroy, with stderr captured. */
@@ -106,6 +112,7 @@ static const struct {
     bool stats, no_debug_exit, com1_file, no_com1;
     bool power_off; /* from outside, once it runs */
     const char *device[2], *no_device[2];
+    const char *graphics; /* --graphics */
     int status;
     enum vm_state state;
     const char *log[4]; /* what stderr must say */
@@ -136,6 +143,14 @@ static const struct {
      .state = VM_STATE_POWERED_OFF, .log = {"unclaimed port 0x03f8"}},
     /* without debug-exit the OUT to 0xf4 is dropped and the guest halts
      * with IF clear; a power-off from outside ends it with status 0 */
+    /* --graphics vga without a BIOS: the VGA in mode 3 (misc 0x67, as a
+     * BIOS leaves it); none and the default (a direct boot): no VGA */
+    {"graphics vga", guest_vga_misc, &guest_vga_misc_len, .graphics = "vga",
+     .status = VMPROC_EXIT_DEBUG(0x67), .state = VM_STATE_POWERED_OFF},
+    {"graphics none", guest_vga_misc, &guest_vga_misc_len, .graphics = "none",
+     .status = VMPROC_EXIT_DEBUG(0xff), .state = VM_STATE_POWERED_OFF},
+    {"graphics default", guest_vga_misc, &guest_vga_misc_len, .status = VMPROC_EXIT_DEBUG(0xff),
+     .state = VM_STATE_POWERED_OFF},
     {"no debug-exit", vt_guest_hello, &vt_guest_hello_len, .no_debug_exit = true, .power_off = true,
      .status = 0, .state = VM_STATE_POWERED_OFF, .log = {"unclaimed port 0x00f4"},
      .await = "unclaimed port 0x00f4"},
@@ -191,6 +206,7 @@ START_TEST(test_run)
         g.o.serial = NULL;
     g.o.stats = runs[_i].stats;
     g.o.debug_exit = !runs[_i].no_debug_exit;
+    g.o.graphics = runs[_i].graphics;
     for (int i = 0; i < 2; i++) {
         if (runs[_i].device[i])
             g.o.extra_devices[g.o.n_extra_devices++] = runs[_i].device[i];
