@@ -334,7 +334,7 @@ static struct wj *parse_container(struct parser *p, enum wj_type t, int depth)
 static struct wj *parse_value(struct parser *p, int depth)
 {
     struct wj *v;
-    if (depth > WJ_MAX_DEPTH) {
+    if (depth >= WJ_MAX_DEPTH) {
         fail(p, "nested too deeply");
         return NULL;
     }
@@ -369,7 +369,9 @@ static struct wj *parse_value(struct parser *p, int depth)
             return new_value(p, WJ_NULL);
         break;
     default:
-        return parse_number(p);
+        if (*p->s == '-' || (*p->s >= '0' && *p->s <= '9'))
+            return parse_number(p);
+        break;
     }
     fail(p, "unexpected character");
     return NULL;

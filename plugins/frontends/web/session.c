@@ -32,7 +32,6 @@ struct web_session {
     time_t last_used;
     struct web_obj *objs;
     size_t n_objs, cap_objs;
-    uint64_t next_id;
 };
 
 void web_sessions_init(struct web_sessions *t, size_t max_sessions, size_t max_objects,
@@ -222,7 +221,7 @@ int web_session_put(struct web_sessions *t, const char *sid, void *obj, char *id
     }
     if (rc == 0) {
         struct web_obj *o = &s->objs[s->n_objs++];
-        snprintf(o->id, sizeof(o->id), "o%llx", (unsigned long long)++s->next_id);
+        snprintf(o->id, sizeof(o->id), "o%llx", (unsigned long long)++t->next_id);
         o->obj = obj;
         memcpy(id, o->id, sizeof(o->id));
     }

@@ -53,7 +53,7 @@ struct wj {
     char **keys;
 };
 
-#define WJ_MAX_DEPTH 64
+#define WJ_MAX_DEPTH 64 /* arrays and objects nested at most this deep */
 
 /*
  * Parses len bytes of text as one JSON value (RFC 8259; surrounding white
@@ -104,12 +104,14 @@ struct web_session;
  * token and its objects: each reference handed to the client under an id of
  * its own, valid only with this session's cookie, released with `release`
  * when the client deletes it or the session ends (at most `max_objects` at
- * once). All functions lock the table; `release` is called without the lock.
+ * once; an id is never reused, so one session's id is unknown in
+ * another). All functions lock the table; `release` is called without the lock.
  */
 struct web_sessions {
     pthread_mutex_t lock;
     struct web_session *head; /* most recently used first */
     size_t n, max_sessions, max_objects;
+    uint64_t next_id; /* object ids are unique in the process, never reused */
     unsigned idle_s;
     web_release_fn release;
 };
