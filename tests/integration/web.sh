@@ -145,6 +145,36 @@ req DELETE "/api/objects/$vm"
 want 403 CAP_E_ACCESSDENIED 'X-CSRF-Token' "a DELETE with a wrong CSRF token"
 csrf=$saved
 
+# --- events, through the same generated calls ---------------------------------
+# A passive listener: an array of enum names in, an event out, read as the
+# IMachineRegisteredEvent it is through the typed path.
+get "$root" eventSource
+es=$val
+req POST "/api/objects/$es/createListener"
+lis=$(js '.listener')
+req POST "/api/objects/$es/registerListener" \
+    "{\"listener\":\"$lis\",\"interesting\":[\"OnMachineRegistered\"],\"active\":false}"
+[ "$code" = 200 ] && pass "registerListener with [\"OnMachineRegistered\"]" || fail "registerListener: $code $body"
+req POST "/api/objects/$es/registerListener" "{\"listener\":\"$lis\",\"interesting\":[\"OnNothing\"]}"
+want 400 CAP_E_INVALIDARG "param 'interesting': 'OnNothing' is not a constant of EventType" "an unknown enum name"
+req POST "/api/objects/$root/createMachine" '{"name":"webvm2"}'
+vm2=$(js '.machine')
+req POST "/api/objects/$root/registerMachine" "{\"machine\":\"$vm2\"}"
+get "$vm2" id
+uuid2=$val
+req POST "/api/objects/$es/getEvent" "{\"listener\":\"$lis\",\"timeout\":$((5000 * S))}"
+ev=$(js '.event')
+[ "$code" = 200 ] && [ "$ev" != null ] || fail "getEvent: $code $body"
+get "$ev" type
+[ "$val" = OnMachineRegistered ] && pass "getEvent: an event of type $val" || fail "event type: $body"
+req GET "/api/IMachineRegisteredEvent/$ev/machineId"
+[ "$(js '.machineId')" = "$uuid2" ] && pass "as IMachineRegisteredEvent: machineId is webvm2's" ||
+    fail "IMachineRegisteredEvent.machineId: $code $body (want $uuid2)"
+req GET "/api/IMachineRegisteredEvent/$ev/registered"
+[ "$(js '.registered')" = true ] && pass "registered is true" || fail "registered: $body"
+req POST "/api/objects/$es/unregisterListener" "{\"listener\":\"$lis\"}"
+[ "$code" = 200 ] || fail "unregisterListener: $code $body"
+
 # --- release ---------------------------------------------------------------------
 req DELETE "/api/objects/$vm"
 [ "$code" = 200 ] && pass "DELETE $vm" || fail "DELETE: $code $body"

@@ -76,7 +76,7 @@ static cap_result set_enum(struct frame *f, const struct cap_tl_param *p, uint32
                                           : capb_set_elem_int(f->call, i, (uint32_t)k, n));
         }
     }
-    web_error(f->rep, 400, CAP_E_INVALIDARG, "%s::%s: param '%s': '%s' is not a %s",
+    web_error(f->rep, 400, CAP_E_INVALIDARG, "%s::%s: param '%s': '%s' is not a constant of %s",
               capb_obj_iface(f->obj), f->m->idl_name, p->name, v->str, p->enm->name);
     return CAP_E_INVALIDARG;
 }
