@@ -145,6 +145,33 @@ req DELETE "/api/objects/$vm"
 want 403 CAP_E_ACCESSDENIED 'X-CSRF-Token' "a DELETE with a wrong CSRF token"
 csrf=$saved
 
+# --- settings through a session: a Session made in capsule-web -------------------
+req PUT "/api/objects/$vm/memorySize" '{"memorySize":64}'
+mem_err=$(js '.message')
+[ "$code" = 409 ] && pass "PUT on an unlocked machine: $code $(js '.result'): $mem_err" ||
+    fail "PUT memorySize without a lock: $code $body"
+req POST /api/classes/Session
+sess=$(js '.id')
+[ "$code" = 200 ] && [ "$(js '.interface')" = ISession ] && pass "POST /api/classes/Session" ||
+    fail "classes/Session: $code $body"
+req POST /api/classes/NoSuchClass
+want 404 CAP_E_CLASS_NOT_REGISTERED "no class named 'NoSuchClass'" "an unknown class"
+req POST "/api/objects/$vm/lockMachine" "{\"session\":\"$sess\",\"lockType\":\"Write\"}"
+[ "$code" = 200 ] || fail "lockMachine: $code $body"
+get "$sess" machine
+mut=$val
+req PUT "/api/objects/$mut/memorySize" '{"memorySize":"lots"}'
+want 400 CAP_E_INVALIDARG "param 'memorySize' must be an integer, not string" "PUT with a string"
+req PUT "/api/objects/$mut/memorySize" '{"memorySize":64}'
+[ "$code" = 200 ] || fail "PUT memorySize: $code $body"
+req POST "/api/objects/$mut/saveSettings"
+[ "$code" = 200 ] || fail "saveSettings: $code $body"
+req POST "/api/objects/$sess/unlockMachine"
+[ "$code" = 200 ] || fail "unlockMachine: $code $body"
+get "$vm" memorySize
+[ "$val" = 64 ] && pass "memorySize set to 64 through lockMachine/PUT/saveSettings" ||
+    fail "memorySize is $val after saving 64"
+
 # --- events, through the same generated calls ---------------------------------
 # A passive listener: an array of enum names in, an event out, read as the
 # IMachineRegisteredEvent it is through the typed path.

@@ -7,6 +7,8 @@
  *   POST   /api/logout                 ends the session, releasing its objects
  *   GET    /api/openapi.json           the API as OpenAPI 3 (openapi.c)
  *   GET    /api/ICapsule               {"id", "interface"} of the root object
+ *   POST   /api/classes/CLASS          {"id", "interface"} of a new instance of an
+ *                                      IDL class made in this process (Session)
  *   GET    /api/objects/ID             {"id", "interface"}
  *   DELETE /api/objects/ID             releases the reference
  *   GET    /api/objects/ID/ATTR        {"ATTR": value}
@@ -248,6 +250,34 @@ static void object(struct web_server *srv, const struct web_request *req, const 
     capb_obj_free(obj);
 }
 
+/* POST /api/classes/NAME: an instance of the typelib class NAME made in
+ * this process through the registry (a Session, as the bindings'
+ * new_session), lending it the service connection. */
+static void create(struct web_server *srv, const struct web_request *req, const char *name,
+                   struct web_reply *rep)
+{
+    char id[24];
+    if (strcmp(req->method, "POST") != 0) {
+        web_error(rep, 405, CAP_E_INVALIDARG, "use POST to create an instance");
+        return;
+    }
+    struct capb_obj *o = capb_create_instance(name, srv->root);
+    if (!o) {
+        const struct capb_error *e = capb_last_error();
+        cap_result rc = e->code ? e->code : CAP_E_FAIL;
+        web_error(rep, rc == CAP_E_CLASS_NOT_REGISTERED ? 404 : web_status_of(rc), rc, "%s",
+                  e->message ? e->message : "cannot create the instance");
+        return;
+    }
+    const char *iface = capb_obj_iface(o);
+    int r = web_session_put(&srv->sessions, req->sid, o, id);
+    if (r < 0)
+        web_error(rep, r == -2 ? 503 : 500, CAP_E_OUTOFMEMORY,
+                  "cannot hand out another object in this session");
+    else
+        reply_ref(rep, id, iface);
+}
+
 static void root(struct web_server *srv, const struct web_request *req, struct web_reply *rep)
 {
     char id[24];
@@ -299,6 +329,8 @@ static void authed(struct web_server *srv, const struct web_request *req, const 
         rep->body = strdup("{}");
     } else if (strcmp(route, "ICapsule") == 0) {
         root(srv, req, rep);
+    } else if (strncmp(route, "classes/", 8) == 0) {
+        create(srv, req, route + 8, rep);
     } else if (strncmp(route, "objects/", 8) == 0) {
         object(srv, req, NULL, route + 8, rep);
     } else {

@@ -176,6 +176,10 @@ static const char fixed_paths[] =
     "\"default\":{\"$ref\":\"#/components/responses/Error\"}}}},"
     "\"/api/ICapsule\":{\"get\":{\"summary\":\"the root object's id\",\"responses\":{\"200\":"
     "{\"description\":\"{id, interface}\"}}}},"
+    "\"/api/classes/{class}\":{\"post\":{\"summary\":\"a new instance of an IDL class made in "
+    "capsule-web (Session)\",\"parameters\":[{\"name\":\"class\",\"in\":\"path\",\"required\":"
+    "true,\"schema\":{\"type\":\"string\"}}],\"responses\":{\"200\":{\"description\":"
+    "\"{id, interface}\"},\"default\":{\"$ref\":\"#/components/responses/Error\"}}}},"
     "\"/api/objects/{id}\":{\"delete\":{\"summary\":\"release the reference\",\"parameters\":"
     "[{\"$ref\":\"#/components/parameters/id\"}],\"responses\":{\"200\":{\"description\":"
     "\"released\"},\"default\":{\"$ref\":\"#/components/responses/Error\"}}}}";
