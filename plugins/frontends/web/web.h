@@ -9,6 +9,7 @@
  *
  *   json.c      a small JSON tree (parse) and an output buffer (write)
  *   session.c   the HTTP sessions: login cookie, CSRF token, object ids
+ *   error.c     failures as JSON and their HTTP statuses
  *   call.c      JSON <-> call frames, one typelib-driven conversion
  *   api.c       the routes under /api/ and the errors' HTTP statuses
  *   openapi.c   /api/openapi.json from the typelib and the IDL's text
@@ -210,7 +211,10 @@ struct web_reply {
  * a static body. */
 void web_api(struct web_server *srv, const struct web_request *req, struct web_reply *rep);
 
-/* Sets rep to the JSON error {result, code, message} with the given status. */
+/* ---- error.c: failures ------------------------------------------------------------- */
+
+/* Sets rep to the JSON error {result, code, message} with the given status
+ * (freeing a body rep had). On out of memory rep->body stays NULL. */
 void web_error(struct web_reply *rep, unsigned status, cap_result rc, const char *fmt, ...)
     CAP_PRINTF(4, 5);
 
