@@ -13,6 +13,8 @@
 #    refusal of a bad argument (400 with its message), GET on a method (405);
 #  - objects released by DELETE and at logout (the service's handle count
 #    back where it was); the typed path /api/IFACE/ID/MEMBER (QueryInterface);
+#  - events: a passive listener through the generated calls, and the same
+#    as Server-Sent Events (/api/events);
 #  - /api/openapi.json is OpenAPI with the IDL's descriptions and enums;
 #  - the pages: index.html served, `../` and its encodings refused (404).
 set -u
@@ -202,6 +204,30 @@ req GET "/api/IMachineRegisteredEvent/$ev/registered"
 req POST "/api/objects/$es/unregisterListener" "{\"listener\":\"$lis\"}"
 [ "$code" = 200 ] || fail "unregisterListener: $code $body"
 
+# --- events as Server-Sent Events -------------------------------------------------
+req GET "/api/events?types=Bogus"
+want 400 CAP_E_INVALIDARG "types: 'Bogus' is not a constant of EventType" "an unknown event type"
+curl -sN -b "$jar" "${url}api/events?types=OnMachineRegistered,OnMachineStateChanged" \
+    >"$tmp/sse" 2>/dev/null &
+sse_pid=$!
+for i in $(seq $((100 * S))); do grep -q '^: connected' "$tmp/sse" && break; sleep 0.05; done
+req POST "/api/objects/$root/createMachine" '{"name":"webvm3"}'
+vm3=$(js '.machine')
+req POST "/api/objects/$root/registerMachine" "{\"machine\":\"$vm3\"}"
+get "$vm3" id
+uuid3=$val
+for i in $(seq $((100 * S))); do grep -q "^data: .*$uuid3" "$tmp/sse" && break; sleep 0.05; done
+kill $sse_pid 2>/dev/null
+wait $sse_pid 2>/dev/null
+data=$(grep -A1 '^event: OnMachineRegistered' "$tmp/sse" | grep "$uuid3" | sed 's/^data: //')
+if [ -n "$data" ] && [ "$(echo "$data" | jq -r '.type, .registered' | tr '\n' ' ')" = "OnMachineRegistered true " ]; then
+    pass "SSE: event OnMachineRegistered with machineId and registered"
+else
+    fail "SSE stream: $(cat "$tmp/sse")"
+fi
+curl -s -o /dev/null -w '%{http_code}' "${url}api/events?types=OnMachineRegistered" >"$tmp/code"
+[ "$(cat "$tmp/code")" = 401 ] && pass "SSE without the cookie: 401" || fail "SSE without cookie: $(cat "$tmp/code")"
+
 # --- release ---------------------------------------------------------------------
 req DELETE "/api/objects/$vm"
 [ "$code" = 200 ] && pass "DELETE $vm" || fail "DELETE: $code $body"
@@ -219,7 +245,14 @@ csrf=
 req POST /api/login "{\"token\":\"$token\"}"
 csrf=$(js '.csrfToken')
 req GET /api/ICapsule
-get "$(js '.id')" objectHandleCount
+root=$(js '.id')
+# The event stream's listener goes within a second (its next write finds the
+# client gone).
+for i in $(seq $((60 * S))); do
+    get "$root" objectHandleCount
+    [ "$val" = "$handles0" ] && break
+    sleep 0.05
+done
 [ "$val" = "$handles0" ] && pass "logout released the session's objects ($val handles)" ||
     fail "handle count $val after logout, $handles0 before"
 

@@ -240,6 +240,7 @@ int main(int argc, char **argv)
     run(&srv);
     rc = 0;
 out:
+    atomic_store(&srv.stopping, 1);
     if (d)
         MHD_stop_daemon(d);
     web_sessions_fini(&srv.sessions);

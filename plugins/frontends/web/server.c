@@ -6,8 +6,9 @@
  * requests to api.c with the session cookie and the CSRF header, serves
  * the pages' folder for everything else, and adds the headers every answer
  * carries: no caching, no sniffing, no framing, a same-origin content
- * policy. libmicrohttpd runs a small pool of threads; each request is
- * answered in the thread that read it.
+ * policy. libmicrohttpd runs one thread per connection (at most
+ * WEB_CONNECTIONS), so that an event stream or a long getEvent holds only
+ * its own.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -28,7 +29,6 @@
 
 #define WEB_MAX_BODY     (1u << 20)
 #define WEB_COOKIE       "capsule_session"
-#define WEB_THREADS      4
 #define WEB_CONNECTIONS  64
 #define WEB_CONN_TIMEOUT 60
 
@@ -172,6 +172,21 @@ static enum MHD_Result serve_static(struct web_server *srv, struct MHD_Connectio
     return ret;
 }
 
+static enum MHD_Result serve_events(struct web_server *srv, struct MHD_Connection *c)
+{
+    struct web_reply rep;
+    struct MHD_Response *r =
+        web_events(srv, MHD_lookup_connection_value(c, MHD_COOKIE_KIND, WEB_COOKIE),
+                   MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "types"), &rep);
+    if (!r)
+        return send_json(c, &rep);
+    MHD_add_response_header(r, "Content-Type", "text/event-stream; charset=utf-8");
+    add_common_headers(r);
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* ---- requests ------------------------------------------------------------------------------- */
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -207,6 +222,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_error(c, 413, CAP_E_INVALIDARG, "the request body is larger than 1 MiB");
     if (strncmp(url, "/api/", 5) != 0)
         return serve_static(srv, c, url, method);
+    if (strcmp(url, "/api/events") == 0 && strcmp(method, "GET") == 0)
+        return serve_events(srv, c);
     struct web_request req = {
         .method = method,
         .path = url,
@@ -245,14 +262,14 @@ struct MHD_Daemon *web_serve(struct web_server *srv, const char *address, uint16
         fprintf(stderr, "capsule-web: cannot use address '%s': %s\n", address, gai_strerror(gai));
         return NULL;
     }
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, port, NULL, NULL, handle, srv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)WEB_THREADS, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)WEB_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_CONN_TIMEOUT,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)WEB_CONN_TIMEOUT, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     freeaddrinfo(ai);
     if (!d) {
         fprintf(stderr, "capsule-web: cannot listen on %s port %u (in use?)\n", address, port);

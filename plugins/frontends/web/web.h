@@ -13,10 +13,12 @@
  *   call.c      JSON <-> call frames, one typelib-driven conversion
  *   api.c       the routes under /api/ and the errors' HTTP statuses
  *   openapi.c   /api/openapi.json from the typelib and the IDL's text
+ *   events.c    /api/events: the service's events as Server-Sent Events
  *   server.c    libmicrohttpd: requests, cookies, headers, static files
  *   main.c      the program: options, login token, the service connection
  *
- * Threads: libmicrohttpd calls the handlers from its pool; the session table
+ * Threads: libmicrohttpd runs one thread per connection (an event stream
+ * or a long getEvent blocks only its own); the session table
  * has its own lock, the typelib is constant, the service connection and its
  * proxies may be used from any thread (capsule/client.h).
  */
@@ -24,6 +26,7 @@
 #define CAPSULE_WEB_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -185,6 +188,7 @@ struct web_server {
     const char *static_dir;        /* the pages' folder, or NULL */
     const char *doc_json;          /* capsule-idlc's capsule_doc.json text */
     size_t doc_json_len;
+    atomic_int stopping; /* set before the server stops: event streams end */
 };
 
 /* One request, as server.c hands it over. */
@@ -237,6 +241,19 @@ void web_call(struct web_server *srv, const char *sid, struct capb_obj *obj, uin
 
 /* The OpenAPI 3 document of the API (owned; NULL on out of memory). */
 char *web_openapi(const char *doc_json, size_t doc_len);
+
+/* ---- events.c ------------------------------------------------------------------------ */
+
+struct MHD_Response;
+
+/*
+ * GET /api/events?types=A,B of session sid (NULL: none): a streaming
+ * text/event-stream response (one passive listener, released when the
+ * stream ends), or NULL with the JSON error in rep (401 without a session,
+ * 400 for a bad type list).
+ */
+struct MHD_Response *web_events(struct web_server *srv, const char *sid, const char *types,
+                                struct web_reply *rep);
 
 /* ---- server.c ------------------------------------------------------------------------- */
 
