@@ -31,7 +31,7 @@ on_exit() { [ -n "$web_pid" ] && kill "$web_pid" 2>/dev/null; }
 "$CAP" web --port 0 >"$tmp/web.out" 2>"$tmp/web.err" </dev/null &
 web_pid=$!
 for i in $(seq $((100 * S))); do
-    grep -q 'login token' "$tmp/web.out" && break
+    grep -q 'login token' "$tmp/web.out" 2>/dev/null && break
     kill -0 $web_pid 2>/dev/null || break
     sleep 0.05
 done

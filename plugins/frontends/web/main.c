@@ -29,7 +29,7 @@
 #include "web.h"
 
 #define WEB_DEFAULT_PORT    18085
-#define WEB_MAX_SESSIONS    32
+#define WEB_MAX_SESSIONS    128
 #define WEB_MAX_OBJECTS     4096
 #define WEB_IDLE_S          1800
 #define WEB_EXPIRE_PERIOD_S 5
