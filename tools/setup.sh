@@ -39,6 +39,8 @@ CAPSULE_DEBS="$CAPSULE_DEBS libslirp-dev tcpdump"
 # The web manager (issue 16): libmicrohttpd-dev, a small, well-kept embedded
 # HTTP server in C with no dependencies beyond GnuTLS.
 CAPSULE_DEBS="$CAPSULE_DEBS libzstd-dev libmicrohttpd-dev"
+# Its API tests speak HTTP with curl and read the JSON with jq.
+CAPSULE_DEBS="$CAPSULE_DEBS curl jq"
 
 step() { # step NAME COMMAND...: runs COMMAND with its output in a log
     local name=$1 log t0 rc

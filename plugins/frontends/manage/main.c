@@ -45,7 +45,8 @@ static const struct cli_cmd cli_cmd_help;
     X(closemedium)                                                                                 \
     X(clonemedium)                                                                                 \
     X(storagectl)                                                                                  \
-    X(storageattach)
+    X(storageattach)                                                                               \
+    X(web)
 
 #define DECLARE(name) extern const struct cli_cmd cli_cmd_##name;
 #define ENTRY(name)   &cli_cmd_##name,
