@@ -134,7 +134,9 @@ START_TEST(test_rest)
     ck_assert_int_eq(a.rest.n, 0);
     /* after "--", the rest starts at the first word past it */
     memset(&a, 0, sizeof(a));
-    ck_assert_int_eq(cli_args_parse(r_table, 3, ARGV("vm", "--", "-x"), &a, NULL), CAP_OK);
+    /* the words outlive the check: a.rest points into them */
+    char **w = ARGV("vm", "--", "-x");
+    ck_assert_int_eq(cli_args_parse(r_table, 3, w, &a, NULL), CAP_OK);
     ck_assert_int_eq(a.rest.n, 1);
     ck_assert_str_eq(a.rest.v[0], "-x");
     /* the synopsis shows it as optional */
