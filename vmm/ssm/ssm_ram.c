@@ -218,7 +218,7 @@ static cap_result load_chunks(struct ssm_reader *r, struct ssm_unit *u, uint8_t 
         if (tag == SSM_TAG_UEND && off == u->end) {
             uint8_t c[4];
             rc = ssm_pread(r, u, c, 4, off + SSM_REC_HDR);
-            if (CAP_SUCCEEDED(rc) && ssm_rd32(c) != crc)
+            if (CAP_SUCCEEDED(rc) && CRC_DIFFERS(ssm_rd32(c), crc))
                 rc = ssm_corrupt(u, off, "the file changed since it was verified");
             if (CAP_SUCCEEDED(rc))
                 zero_pages(base + next * SSM_PAGE_SIZE, npages - next);

@@ -23,14 +23,6 @@
 
 #include "ssm_internal.h"
 
-/* The fuzzer (tests/unit/ssm/fuzz_ssm.c) cannot forge checksums: its build
- * skips comparing them, to reach the parsers behind. */
-#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-#define CRC_DIFFERS(a, b) ((void)(a), (void)(b), false)
-#else
-#define CRC_DIFFERS(a, b) ((a) != (b))
-#endif
-
 cap_result ssm_corrupt(const struct ssm_unit *u, uint64_t off, const char *fmt, ...)
 {
     char msg[400];
