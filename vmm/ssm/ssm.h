@@ -41,8 +41,9 @@
  *
  * Guest RAM is streamed: the writer reads SSM_RAM_CHUNK_PAGES pages at a
  * time, skips zero ones, compresses the rest with zstd (level 1) and
- * writes them, so memory use is bounded (about 3 MiB) for any RAM size and
- * nothing buffers the whole RAM. Reading skips the chunks at open (they
+ * writes them, so memory use is bounded for any RAM size (three
+ * chunk-sized buffers and zstd's level-1 context) and nothing buffers the
+ * whole RAM. Reading skips the chunks at open (they
  * are checked and decompressed to verify them) and ssm_load_ram reads
  * them again into the caller's memory, writing only pages that differ
  * (zero pages of untouched RAM stay unallocated).
