@@ -69,7 +69,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm_result.h"
+#include <capsule/types.h>
+
+#include "../vmm_result.h" /* relative: pdmdev.h includes this header */
 
 #pragma GCC visibility push(default)
 
@@ -253,6 +255,38 @@ cap_result ssm_load_ram(struct ssm_reader *r, const char *name, uint32_t instanc
  * caller refuses the restore or ignores them.
  */
 cap_result ssm_check_all_used(const struct ssm_reader *r);
+
+/*
+ * The field functions as one table, for code that reaches the VMM only
+ * through function tables (device plugins: pdmdev.h's hlp->ssm). Each
+ * entry is the function of the same name above, with its contract.
+ */
+struct ssm_field_ops {
+    cap_result (*put_u8)(struct ssm_writer *w, const char *field, uint8_t v);
+    cap_result (*put_u16)(struct ssm_writer *w, const char *field, uint16_t v);
+    cap_result (*put_u32)(struct ssm_writer *w, const char *field, uint32_t v);
+    cap_result (*put_u64)(struct ssm_writer *w, const char *field, uint64_t v);
+    cap_result (*put_i64)(struct ssm_writer *w, const char *field, int64_t v);
+    cap_result (*put_bool)(struct ssm_writer *w, const char *field, bool v);
+    cap_result (*put_bytes)(struct ssm_writer *w, const char *field, const void *data, size_t len);
+    cap_result (*put_string)(struct ssm_writer *w, const char *field, const char *s);
+    uint32_t (*unit_version)(const struct ssm_unit *u);
+    cap_result (*check_version)(const struct ssm_unit *u, uint32_t min, uint32_t max);
+    bool (*has_field)(const struct ssm_unit *u, const char *field);
+    cap_result (*get_u8)(struct ssm_unit *u, const char *field, uint8_t def, uint8_t *out);
+    cap_result (*get_u16)(struct ssm_unit *u, const char *field, uint16_t def, uint16_t *out);
+    cap_result (*get_u32)(struct ssm_unit *u, const char *field, uint32_t def, uint32_t *out);
+    cap_result (*get_u64)(struct ssm_unit *u, const char *field, uint64_t def, uint64_t *out);
+    cap_result (*get_i64)(struct ssm_unit *u, const char *field, int64_t def, int64_t *out);
+    cap_result (*get_bool)(struct ssm_unit *u, const char *field, bool def, bool *out);
+    cap_result (*get_bytes)(struct ssm_unit *u, const char *field, void *buf, size_t len);
+    cap_result (*get_bytes_ref)(struct ssm_unit *u, const char *field, const void **data,
+                                size_t *len);
+    cap_result (*get_string)(struct ssm_unit *u, const char *field, const char *def, char *buf,
+                             size_t size);
+};
+
+extern const struct ssm_field_ops ssm_field_ops;
 
 #pragma GCC visibility pop
 

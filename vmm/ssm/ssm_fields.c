@@ -129,7 +129,7 @@ static const struct ssm_field *find(const struct ssm_unit *u, const char *name)
 }
 
 static cap_result field_error(const struct ssm_unit *u, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    CAP_PRINTF(3, 4);
 
 static cap_result field_error(const struct ssm_unit *u, const char *field, const char *fmt, ...)
 {

@@ -148,7 +148,7 @@ void ssm_dctx_free(void *dctx);
 
 /* The error of a damaged stream, naming unit (may be NULL) and offset. */
 cap_result ssm_corrupt(const struct ssm_unit *u, uint64_t off, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    CAP_PRINTF(3, 4);
 
 /* Checks and indexes the FLDS payload u->data[len] (at file offset off). */
 cap_result ssm_parse_fields(struct ssm_unit *u, uint64_t off, uint32_t len);

@@ -22,8 +22,7 @@
 
 #define OUT_BUF (1u << 20)
 
-static cap_result fail(struct ssm_writer *w, cap_result rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static cap_result fail(struct ssm_writer *w, cap_result rc, const char *fmt, ...) CAP_PRINTF(3, 4);
 
 static cap_result fail(struct ssm_writer *w, cap_result rc, const char *fmt, ...)
 {
