@@ -116,9 +116,11 @@ struct ssm_unit {
     struct ssm_unit_info info;
     char name[SSM_NAME_MAX];
     struct ssm_reader *r;
-    uint64_t offset;          /* file offset of the UNIT record */
-    uint64_t end;             /* file offset of the UEND record */
-    uint8_t *data;            /* fields: the FLDS payload */
+    uint64_t offset;   /* file offset of the UNIT record */
+    uint64_t end;      /* file offset of the UEND record */
+    uint8_t *data;     /* fields: the FLDS payload */
+    uint64_t data_off; /* its file offset */
+    uint32_t data_len;
     struct ssm_field *fields; /* sorted by name */
     size_t nfields;
 };

@@ -209,7 +209,10 @@ static cap_result record(struct ssm_reader *r, struct scan *s, uint64_t off, con
         s->file_crc = ssm_crc32c(s->file_crc, p, 4);
         u->end = off;
         s->cur = NULL;
-        return CAP_OK;
+        /* Parsed once its checksum holds: a damaged unit is reported as
+         * that, not as whatever its damage looks like. */
+        return u->info.kind == SSM_UNIT_FIELDS ? ssm_parse_fields(u, u->data_off, u->data_len)
+                                               : CAP_OK;
     }
     if (tag == SSM_TAG_TRLR) {
         *done = true;
@@ -230,8 +233,10 @@ static cap_result record(struct ssm_reader *r, struct scan *s, uint64_t off, con
     if (tag == SSM_TAG_PAGE)
         return page_rec(s, off, len);
     u->data = p;
+    u->data_off = off + SSM_REC_HDR;
+    u->data_len = len;
     s->got_fields = true;
-    return ssm_parse_fields(u, off + SSM_REC_HDR, len);
+    return CAP_OK;
 }
 
 static cap_result scan_all(struct ssm_reader *r)

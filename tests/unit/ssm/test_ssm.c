@@ -348,6 +348,14 @@ START_TEST(flipped_byte_refused)
     b[len / 2] ^= 1;
     ck_assert_int_eq(verify_bytes(b, len), VMM_E_SSM_CORRUPT);
     expect_msg("unit 'ram' 0, offset ");
+    b[len / 2] ^= 1;
+    /* A flip in a field's name is a checksum mismatch, not a parse error. */
+    uint8_t *at = memmem(b, len, "u16", 3);
+    ck_assert_ptr_nonnull(at);
+    at[0] = ' '; /* a name the parser would refuse */
+    ck_assert_int_eq(verify_bytes(b, len), VMM_E_SSM_CORRUPT);
+    expect_msg("unit 'dev' 0, offset ");
+    expect_msg("unit checksum mismatch");
     free(b);
 }
 END_TEST
