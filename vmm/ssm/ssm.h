@@ -43,9 +43,9 @@
  * time, skips zero ones, compresses the rest with zstd (level 1) and
  * writes them, so memory use is bounded for any RAM size (three
  * chunk-sized buffers and zstd's level-1 context) and nothing buffers the
- * whole RAM. Reading skips the chunks at open (they
- * are checked and decompressed to verify them) and ssm_load_ram reads
- * them again into the caller's memory, writing only pages that differ
+ * whole RAM. Reading skips the chunks at open (they are checked and
+ * decompressed to verify them) and ssm_load_ram reads them again into the
+ * caller's memory, clearing a zero page only if it is not zero already
  * (zero pages of untouched RAM stay unallocated).
  *
  * Integrity. A CRC32C over each unit and over the whole file (trailer).
@@ -239,8 +239,8 @@ cap_result ssm_get_string(struct ssm_unit *u, const char *field, const char *def
 /*
  * Loads the RAM unit (name, instance) into base[size], marking it used:
  * the stored size must equal `size` (VMM_E_SSM_FIELD otherwise, naming
- * both). Pages absent from the stream become zero; a page is written only
- * when its content differs, so restoring into fresh anonymous memory
+ * both). Pages absent from the stream become zero, written only when
+ * they are not zero already, so restoring into fresh anonymous memory
  * allocates only the non-zero pages. The chunks were verified by
  * ssm_open; a failure here means the file changed underneath
  * (VMM_E_SSM_CORRUPT) or a read failed (CAP_E_IO).

@@ -182,9 +182,9 @@ static void place(uint8_t *base, const uint8_t *buf, uint64_t first, uint32_t n,
     for (uint32_t i = 0; i < n; i++) {
         uint8_t *dst = base + (first + i) * SSM_PAGE_SIZE;
         if (bm[i / 8] & (1u << (i % 8))) {
-            const uint8_t *src = buf + (size_t)k++ * SSM_PAGE_SIZE;
-            if (memcmp(dst, src, SSM_PAGE_SIZE))
-                memcpy(dst, src, SSM_PAGE_SIZE);
+            /* Stored pages are not zero: copied without comparing first,
+             * which would fault an untouched page in twice. */
+            memcpy(dst, buf + (size_t)k++ * SSM_PAGE_SIZE, SSM_PAGE_SIZE);
         } else {
             zero_pages(dst, 1);
         }

@@ -7,7 +7,8 @@
  * restored (ssm_open + ssm_load_ram into fresh memory). Prints MB/s of RAM
  * per step, the stream's size, and the same bytes through the zstd -1 and
  * gzip -1 command-line tools as the peers (raw image in, compressed file
- * out; their time includes reading the raw file from the page cache).
+ * out and fsynced like the stream; their time includes reading the raw
+ * file from the page cache).
  * Figures are the best of three runs.
  *
  * Usage: bench_ssm [MIB [DIR]]   (defaults 256, $TMPDIR or /tmp)
@@ -169,12 +170,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_ssm: cannot write %s\n", raw);
         return 1;
     }
-    /* Each command has the raw file's name twice (%s then %s). */
+    /* %1$s is the raw file's name. The compressed file is fsynced (sync
+     * FILE) as ssm_writer_commit fsyncs the stream, for a fair time. */
     static const struct {
         const char *name, *ext, *compress, *decompress;
     } peers[] = {
-        {"zstd -1 (CLI)", "zst", "zstd -q -1 -f -o %s.zst %s", "zstd -q -d -f -o %s.out %s.zst"},
-        {"gzip -1 (CLI)", "gz", "gzip -1 -c %s > %s.gz", "gzip -d -c %s.gz > %s.out"},
+        {"zstd -1 (CLI) + fsync", "zst", "zstd -q -1 -f -o %1$s.zst %1$s && sync %1$s.zst",
+         "zstd -q -d -f -o %1$s.out %1$s.zst"},
+        {"gzip -1 (CLI) + fsync", "gz", "gzip -1 -c %1$s > %1$s.gz && sync %1$s.gz",
+         "gzip -d -c %1$s.gz > %1$s.out"},
     };
     for (size_t i = 0; i < sizeof peers / sizeof peers[0]; i++) {
         const char *ext = peers[i].ext;
@@ -183,11 +187,11 @@ int main(int argc, char **argv)
             printf("  %-28s not installed\n", peers[i].name);
             continue;
         }
-        snprintf(cmd, sizeof cmd, peers[i].compress, raw, raw);
+        snprintf(cmd, sizeof cmd, peers[i].compress, raw);
         double tc = run_cmd(cmd);
         snprintf(cmd, sizeof cmd, "%s.%s", raw, ext);
         long zs = file_size(cmd);
-        snprintf(cmd, sizeof cmd, peers[i].decompress, raw, raw);
+        snprintf(cmd, sizeof cmd, peers[i].decompress, raw);
         double td = run_cmd(cmd);
         printf("  %-28s %8.0f MB/s  %7.3f s  file %8.1f MiB (%.1f%% of RAM); decompress %.0f "
                "MB/s\n",
