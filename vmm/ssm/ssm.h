@@ -82,6 +82,8 @@
 #define SSM_FIELDS_MAX      (16u << 20) /* bytes of one fields unit */
 #define SSM_CREATOR_MAX     44u         /* creator text, with the NUL */
 #define SSM_UNITS_MAX       4096u       /* units in one stream */
+#define SSM_FIELD_COUNT_MAX 65536u      /* fields in one unit */
+#define SSM_FIELDS_TOTAL    (64u << 20) /* bytes of all fields units of a stream */
 
 enum ssm_type {
     SSM_U8 = 1,
@@ -113,7 +115,9 @@ cap_result ssm_writer_create(const char *path, const char *creator, struct ssm_w
  * unit, a (unit name, instance) pair once per stream. Errors are sticky:
  * after the first failure every call returns it and commit fails, so a
  * device's save op may check only the last result. The unit is kept in
- * memory until ssm_end_unit (at most SSM_FIELDS_MAX bytes).
+ * memory until ssm_end_unit (at most SSM_FIELDS_MAX bytes and
+ * SSM_FIELD_COUNT_MAX fields; all fields units of a stream together at
+ * most SSM_FIELDS_TOTAL bytes: device state, not bulk data).
  */
 cap_result ssm_begin_unit(struct ssm_writer *w, const char *name, uint32_t instance,
                           uint32_t version);

@@ -72,6 +72,8 @@ cap_result ssm_parse_fields(struct ssm_unit *u, uint64_t off, uint32_t len)
         if (!fl)
             return ssm_corrupt(u, off + i, "%s", why);
         i += fl;
+        if (n == SSM_FIELD_COUNT_MAX)
+            return ssm_corrupt(u, off + i, "more than %u fields", SSM_FIELD_COUNT_MAX);
     }
     u->fields = calloc(n ? n : 1, sizeof *u->fields);
     if (!u->fields)

@@ -132,6 +132,7 @@ struct ssm_reader {
     char creator[SSM_CREATOR_MAX];
     struct ssm_unit *units;
     size_t nunits;
+    uint64_t fields_total; /* bytes of fields units kept */
 };
 
 /* Reads and checks one PAGE record's payload `p[len]` of the unit `u`

@@ -8,7 +8,8 @@
  *
  * Hostile input: every length is checked against the file's size and the
  * format's limits before anything is allocated or read, so memory use is
- * bounded by SSM_FIELDS_MAX per fields unit and one chunk for RAM.
+ * bounded by SSM_FIELDS_TOTAL for all fields units (and an index of at
+ * most SSM_FIELD_COUNT_MAX fields per unit) and one chunk for RAM.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -193,6 +194,8 @@ static cap_result record(struct ssm_reader *r, struct scan *s, uint64_t off, con
     if (!want)
         return ssm_corrupt(u, off, "%s record out of place", tag_text(tag, tb));
     uint8_t *p = s->pl;
+    if (tag == SSM_TAG_FLDS && (r->fields_total += len) > SSM_FIELDS_TOTAL)
+        return ssm_corrupt(u, off, "fields units of more than %u bytes in all", SSM_FIELDS_TOTAL);
     if (tag == SSM_TAG_FLDS && !(p = malloc(len ? len : 1)))
         return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "out of memory");
     cap_result rc = ssm_pread(r, u, p, len, off + SSM_REC_HDR);

@@ -194,6 +194,7 @@ cap_result ssm_begin_unit(struct ssm_writer *w, const char *name, uint32_t insta
         return CAP_E_POINTER;
     cap_result rc = ssm_begin_unit_rec(w, name, instance, version, SSM_UNIT_FIELDS, 0);
     w->len = 0;
+    w->nfields = 0;
     w->fields_open = CAP_SUCCEEDED(rc);
     return rc;
 }
@@ -242,6 +243,9 @@ static cap_result put(struct ssm_writer *w, const char *field, enum ssm_type typ
     size_t nl = strlen(field);
     if (!ssm_name_ok(field, nl))
         return fail(w, CAP_E_INVALIDARG, "unit '%s': bad field name '%.80s'", w->unit_name, field);
+    if (w->nfields == SSM_FIELD_COUNT_MAX)
+        return fail(w, CAP_E_INVALIDARG, "unit '%s': more than %u fields", w->unit_name,
+                    SSM_FIELD_COUNT_MAX);
     if (has_field(w, field, nl))
         return fail(w, CAP_E_INVALIDARG, "unit '%s': field '%s' written twice", w->unit_name,
                     field);
@@ -264,6 +268,7 @@ static cap_result put(struct ssm_writer *w, const char *field, enum ssm_type typ
     if (len)
         memcpy(p, val, len);
     w->len = (size_t)(p + len - w->buf);
+    w->nfields++;
     return CAP_OK;
 }
 
@@ -328,6 +333,10 @@ cap_result ssm_end_unit(struct ssm_writer *w)
     if (!w->fields_open)
         return fail(w, CAP_E_UNEXPECTED, "ssm_end_unit without ssm_begin_unit");
     w->fields_open = false;
+    w->fields_total += w->len;
+    if (w->fields_total > SSM_FIELDS_TOTAL)
+        return fail(w, CAP_E_INVALIDARG, "fields units of more than %u bytes in all",
+                    SSM_FIELDS_TOTAL);
     cap_result rc = ssm_emit_rec(w, SSM_TAG_FLDS, w->buf, w->len);
     return CAP_SUCCEEDED(rc) ? ssm_end_unit_rec(w) : rc;
 }

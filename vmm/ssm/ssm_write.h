@@ -24,6 +24,8 @@ struct ssm_writer {
         uint32_t instance;
     } * seen; /* units written, to refuse a second one */
     size_t nseen;
+    uint32_t nfields;      /* in the open fields unit */
+    uint64_t fields_total; /* bytes of the fields units written */
     uint32_t nunits;
     void *cctx;     /* RAM: ZSTD_CCtx, created on first use */
     uint8_t *stage; /* RAM: the present pages of a chunk */

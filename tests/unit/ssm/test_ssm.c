@@ -523,6 +523,20 @@ START_TEST(writer_errors_keep_old_file)
     ck_assert_int_eq(ssm_put_ram(w, "ram", 0, 1, old, 100), CAP_E_INVALIDARG);
     expect_msg("not whole pages");
     ssm_writer_abort(w);
+    /* Device state, not bulk data: fields units stop at SSM_FIELDS_TOTAL. */
+    size_t big = SSM_FIELDS_MAX - 64;
+    uint8_t *blob = calloc(1, big);
+    w = new_writer();
+    cap_result rc = CAP_OK;
+    for (uint32_t i = 0; CAP_SUCCEEDED(rc) && i < 5; i++) {
+        ck_assert_int_eq(ssm_begin_unit(w, "blob", i, 1), CAP_OK);
+        ck_assert_int_eq(ssm_put_bytes(w, "b", blob, big), CAP_OK);
+        rc = ssm_end_unit(w);
+        ck_assert_int_eq(rc, i < 4 ? CAP_OK : CAP_E_INVALIDARG);
+    }
+    expect_msg("fields units of more than 67108864 bytes in all");
+    ssm_writer_abort(w);
+    free(blob);
     snprintf(path, sizeof path, "%s/no/such/dir.sav", dir);
     ck_assert_int_eq(ssm_writer_create(path, "x", &w), CAP_E_IO);
     ck_assert_ptr_null(w);
