@@ -35,6 +35,11 @@
 #define VMM_E_ENGINE_UNAVAILABLE ((cap_result)0x80030020) /* EM: engine not written yet (raw) */
 #define VMM_E_LOADER_BAD_IMAGE ((cap_result)0x80030030) /* loader: malformed/unsupported boot image */
 #define VMM_E_LOADER_NO_ROOM   ((cap_result)0x80030031) /* loader: image/initrd does not fit guest RAM */
+#define VMM_E_SSM_CORRUPT      ((cap_result)0x80030040) /* SSM: checksum, structure or truncation */
+#define VMM_E_SSM_VERSION      ((cap_result)0x80030041) /* SSM: stream/unit version not read here */
+#define VMM_E_SSM_NOT_FOUND    ((cap_result)0x80030042) /* SSM: no such unit in the stream */
+#define VMM_E_SSM_FIELD        ((cap_result)0x80030043) /* SSM: field of another type, size or range */
+#define VMM_E_SSM_UNKNOWN_UNIT ((cap_result)0x80030044) /* SSM: units no loader took */
 
 #define VMM_XCPT_GP ((cap_result)0x80030081) /* guest gets #GP(0) */
 #define VMM_XCPT_PF ((cap_result)0x80030082) /* guest gets #PF; error code + CR2 in the output */

@@ -396,6 +396,22 @@ struct pdm_dev *pdm_find_device(struct pdm *pdm, const char *name, unsigned inst
 cap_result pdm_save(struct pdm *pdm, void **buf, size_t *len);
 cap_result pdm_load(struct pdm *pdm, const void *buf, size_t len);
 
+/*
+ * Saved state in the SSM stream (vmm/ssm/ssm.h): pdm_save_units waits for
+ * the block layer like pdm_save, then writes one fields unit per device
+ * with saved state (the device's name, its instance, its
+ * saved_state_version): the device's save_state fields, or its raw save
+ * bytes as the field "raw". No unit may be open in `w`. pdm_load_units
+ * loads each such device from its unit of `r` (an ssm_open'ed, so
+ * verified, stream); a device the stream has no unit for is
+ * VMM_E_SSM_NOT_FOUND naming it. Units of devices this VM lacks are left
+ * unused (the caller's ssm_check_all_used). Errors name the device; a
+ * failed load leaves the devices loaded so far loaded (the caller
+ * discards the VM).
+ */
+cap_result pdm_save_units(struct pdm *pdm, struct ssm_writer *w);
+cap_result pdm_load_units(struct pdm *pdm, struct ssm_reader *r);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

@@ -494,6 +494,7 @@ const struct pdm_hlp pdm_hlp_table = {
     .set_a20 = hlp_set_a20,
     .ssm_put = pdm_ssm_put,
     .ssm_get = pdm_ssm_get,
+    .ssm = &ssm_field_ops,
     .apic_register = hlp_apic_register,
     .ioapic_register = hlp_ioapic_register,
     .apic_deliver = hlp_apic_deliver,

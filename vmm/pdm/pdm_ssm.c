@@ -1,14 +1,20 @@
 /*
- * vmm/pdm/pdm_ssm.c - saved state of the devices (until vmm/ssm exists).
+ * vmm/pdm/pdm_ssm.c - saved state of the devices.
  *
- * The stream is a sequence of records, one per device with a save op:
- *   u32 name length, name bytes ("serial0"), u32 version, u64 data length,
- *   data (whatever the device wrote with hlp->ssm_put).
- * Loading matches records to instances by name, so the configuration must
- * be the same; a device that reads past its record, or a record for a
- * device that does not exist, is an error naming it. Integers are in host
- * byte order: saved state is for the same host (pause/resume, snapshots).
+ * In the SSM stream (pdm_save_units / pdm_load_units): one fields unit per
+ * device, named after the device and its instance. A device with
+ * save_state/load_state writes and reads its fields itself through
+ * hlp->ssm; one with the older save/load ops has its raw bytes kept as the
+ * unit's bytes field "raw" (host byte order, as below).
+ *
+ * The older buffer (pdm_save / pdm_load, until every caller has moved) is a sequence of records,
+ * one per device with a save op: u32 name length, name bytes ("serial0"), u32 version, u64 data
+ * length, data (whatever the device wrote with hlp->ssm_put). Loading matches records to instances
+ * by name, so the configuration must be the same; a device that reads past its record, or a record
+ * for a device that does not exist, is an error naming it. Integers are in host byte order: saved
+ * state is for the same host (pause/resume, snapshots).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +145,92 @@ cap_result pdm_load(struct pdm *pdm, const void *buf, size_t len)
             rc = cap_error_set(rc, PDM_COMPONENT, NULL, "%s: loading saved state failed: %s",
                                i->name, why ? why : cap_result_name(rc));
         }
+    }
+    pdm_unlock(pdm);
+    return rc;
+}
+
+/* The error of a device's save or load, naming the instance once. */
+static cap_result dev_failed(struct pdm_devinst *i, cap_result rc, const char *what)
+{
+    const char *why = cap_error_peek_message();
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s", why ? why : cap_result_name(rc));
+    return cap_error_set(rc, PDM_COMPONENT, NULL, "%s: %s saved state failed: %s", i->name, what,
+                         msg);
+}
+
+static cap_result save_unit(struct pdm_devinst *i, struct ssm_writer *w)
+{
+    const struct pdm_dev_ops *ops = i->dev.reg->ops;
+    cap_result rc =
+        ssm_begin_unit(w, i->dev.reg->name, i->dev.instance, i->dev.reg->saved_state_version);
+    if (CAP_SUCCEEDED(rc) && ops->save_state) {
+        rc = ops->save_state(&i->dev, w);
+    } else if (CAP_SUCCEEDED(rc)) {
+        struct pdm_ssm rec = {0};
+        rc = ops->save(&i->dev, &rec);
+        if (CAP_SUCCEEDED(rc))
+            rc = ssm_put_bytes(w, "raw", rec.buf, rec.len);
+        free(rec.buf);
+    }
+    return CAP_SUCCEEDED(rc) ? ssm_end_unit(w) : rc;
+}
+
+cap_result pdm_save_units(struct pdm *pdm, struct ssm_writer *w)
+{
+    if (!pdm || !w)
+        return CAP_E_POINTER;
+    pdm_blk_drain(pdm); /* devices are saved between block requests */
+    cap_result rc = CAP_OK;
+    pdm_lock(pdm);
+    for (struct pdm_devinst *i = pdm->devs; i && CAP_SUCCEEDED(rc); i = i->next) {
+        if (!i->dev.reg->ops->save_state && !i->dev.reg->ops->save)
+            continue;
+        rc = save_unit(i, w);
+        if (CAP_FAILED(rc))
+            rc = dev_failed(i, rc, "writing");
+    }
+    pdm_unlock(pdm);
+    return rc;
+}
+
+static cap_result load_unit(struct pdm_devinst *i, struct ssm_unit *u)
+{
+    const struct pdm_dev_ops *ops = i->dev.reg->ops;
+    if (ops->load_state)
+        return ops->load_state(&i->dev, u);
+    const void *raw;
+    size_t len;
+    cap_result rc = ssm_get_bytes_ref(u, "raw", &raw, &len);
+    if (CAP_SUCCEEDED(rc) && !raw)
+        return cap_error_set(VMM_E_SSM_FIELD, PDM_COMPONENT, NULL,
+                             "its unit has no field 'raw' (saved by save_state?)");
+    struct pdm_ssm rec = {.buf = (unsigned char *)raw, .len = len, .reading = true};
+    return CAP_SUCCEEDED(rc) ? ops->load(&i->dev, &rec, ssm_unit_version(u)) : rc;
+}
+
+cap_result pdm_load_units(struct pdm *pdm, struct ssm_reader *r)
+{
+    if (!pdm || !r)
+        return CAP_E_POINTER;
+    cap_result rc = CAP_OK;
+    pdm_lock(pdm);
+    for (struct pdm_devinst *i = pdm->devs; i && CAP_SUCCEEDED(rc); i = i->next) {
+        const struct pdm_dev_ops *ops = i->dev.reg->ops;
+        struct ssm_unit *u;
+        if (!ops->load_state && !ops->load)
+            continue;
+        rc = ssm_find_unit(r, i->dev.reg->name, i->dev.instance, &u);
+        if (CAP_FAILED(rc)) {
+            rc = cap_error_set(rc, PDM_COMPONENT, NULL,
+                               "%s: the saved state has no unit '%s' %u for this device", i->name,
+                               i->dev.reg->name, i->dev.instance);
+            break;
+        }
+        rc = load_unit(i, u);
+        if (CAP_FAILED(rc))
+            rc = dev_failed(i, rc, "loading");
     }
     pdm_unlock(pdm);
     return rc;

@@ -59,6 +59,7 @@
 #include <capsule/supports.h>
 #include <capsule/types.h>
 
+#include "../ssm/ssm.h" /* relative: devices have only vmm/pdm in their path */
 #include "pdmpci.h"
 
 #ifdef __cplusplus
@@ -77,15 +78,17 @@ extern "C" {
  * 7: typed configuration (pdm.h's struct pdm_cfg_value), hlp->cfg_bytes.
  * 8: struct pdm_display_iface's update (the display hub's dirty rectangles).
  * 9: RAM-backed BARs: struct pci_bar's ram (pci_fn_bar_ram), hlp->pci_bar_dirty.
- * 10: network attachments: hlp->net_attach, net_send (issue 15). */
-#define PDM_DEVREG_ABI 10u
+ * 10: network attachments: hlp->net_attach, net_send (issue 15).
+ * 11: saved state as named fields: ops->save_state, load_state, hlp->ssm
+ *     (issue 17). */
+#define PDM_DEVREG_ABI 11u
 
 #define PDM_DEVICE_CONTRACT_PREFIX "@capsule.org/pdm/device/"
 
 struct pdm_dev;
 struct pdm_cfg;   /* a device's configuration: read it with hlp->cfg_* */
 struct pdm_timer; /* a timer on the VM's virtual clock */
-struct pdm_ssm;   /* a saved-state stream: hlp->ssm_put / ssm_get */
+struct pdm_ssm;   /* a raw saved-state record: hlp->ssm_put / ssm_get */
 
 /* Port / MMIO range flags (same meaning as IOM's). */
 #define PDM_IO_F_SPLIT 0x1u /* only 1-byte accesses reach the device */
@@ -104,8 +107,16 @@ enum pdm_log_level { PDM_LOG_ERROR = 0, PDM_LOG_WARN = 1, PDM_LOG_INFO = 2, PDM_
  *  reset: the machine's reset button / a guest reset: back to power-on state.
  *  io / mmio: an access to a registered range; `user` is what the range was
  *     registered with. Reads store into *val (the low `size` bytes count).
- *  save / load: write / read the device state with hlp->ssm_*; load gets
- *     the version the state was saved with (devreg.saved_state_version).
+ *  save_state / load_state: the device's state as named, typed fields
+ *     (vmm/ssm/ssm.h) of the unit PDM has begun for it - named after the
+ *     device, dev->instance, version devreg.saved_state_version. save_state
+ *     puts them with hlp->ssm->put_*; load_state checks the unit's version
+ *     (hlp->ssm->check_version) and reads them by name, each with the
+ *     default a stream saved before the field existed gets
+ *     (hlp->ssm->get_*). A new device implements these.
+ *  save / load: the older form, still taken: raw bytes with
+ *     hlp->ssm_put/ssm_get (kept in the unit as one bytes field "raw"; load
+ *     gets the unit's version). Never both forms.
  *  irq_ready: ISA line `irq`, which hlp->irq_latched last reported latched
  *     for this device, may take an edge again (the controller acknowledged
  *     or dropped the request). A timer that stopped raising edges nobody
@@ -126,6 +137,8 @@ struct pdm_dev_ops {
      * its functions are called with the device lock held (pdm.h). */
     const void *(*query_interface)(struct pdm_dev *dev, const char *iface);
     void (*irq_ready)(struct pdm_dev *dev, unsigned irq);
+    cap_result (*save_state)(struct pdm_dev *dev, struct ssm_writer *w); /* ABI 11 */
+    cap_result (*load_state)(struct pdm_dev *dev, struct ssm_unit *u);
 };
 
 /* ---- interfaces devices offer (ops->query_interface) ------------------------ */
@@ -593,6 +606,9 @@ struct pdm_hlp {
     cap_result (*net_attach)(struct pdm_dev *dev, const struct pdm_net_port *port, void *user,
                              struct pdm_net **out);
     cap_result (*net_send)(struct pdm_net *net, const void *frame, size_t len);
+
+    /* ---- saved state as fields (ABI 11; ops->save_state/load_state) ---- */
+    const struct ssm_field_ops *ssm;
 };
 
 /* A device instance, as the device sees it. Filled by PDM; read-only. */

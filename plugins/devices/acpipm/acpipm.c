@@ -190,23 +190,34 @@ static cap_result acpipm_construct(struct pdm_dev *dev, const struct pdm_cfg *cf
     return h->io_register(dev, s->iobase, PM_BLOCK_LEN, 0, NULL, "ACPI PM1a + PM timer");
 }
 
-static cap_result acpipm_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+/* Saved state (version 1): the PM1 registers the guest writes (the PM
+ * timer follows the virtual clock, which is saved with it). */
+static cap_result acpipm_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
     struct acpipm *s = dev->data;
-    uint16_t regs[3] = {s->sts, s->en, s->cnt};
-    return dev->hlp->ssm_put(ssm, regs, sizeof(regs));
+    const struct ssm_field_ops *f = dev->hlp->ssm;
+    f->put_u16(w, "pm1_sts", s->sts);
+    f->put_u16(w, "pm1_en", s->en);
+    return f->put_u16(w, "pm1_cnt", s->cnt);
 }
 
-static cap_result acpipm_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+static cap_result acpipm_load_state(struct pdm_dev *dev, struct ssm_unit *u)
 {
     struct acpipm *s = dev->data;
-    uint16_t regs[3];
-    cap_result rc = dev->hlp->ssm_get(ssm, regs, sizeof(regs));
+    const struct ssm_field_ops *f = dev->hlp->ssm;
+    uint16_t sts = 0, en = 0, cnt = 0;
+    cap_result rc = f->check_version(u, 1, 1);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u16(u, "pm1_sts", 0, &sts);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u16(u, "pm1_en", 0, &en);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u16(u, "pm1_cnt", 0, &cnt);
     if (CAP_FAILED(rc))
         return rc;
-    s->sts = regs[0];
-    s->en = regs[1];
-    s->cnt = regs[2] & (uint16_t)~(CNT_SLP_EN | CNT_SCI_EN);
+    s->sts = sts;
+    s->en = en;
+    s->cnt = cnt & (uint16_t) ~(CNT_SLP_EN | CNT_SCI_EN); /* as a write stores it */
     update_sci(dev);
     return CAP_OK;
 }
@@ -215,8 +226,8 @@ static const struct pdm_dev_ops acpipm_ops = {
     .construct = acpipm_construct,
     .reset = acpipm_reset,
     .io = acpipm_io,
-    .save = acpipm_save,
-    .load = acpipm_load,
+    .save_state = acpipm_save_state,
+    .load_state = acpipm_load_state,
     .query_interface = acpipm_query_interface,
 };
 

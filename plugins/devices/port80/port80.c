@@ -52,24 +52,33 @@ static void port80_reset(struct pdm_dev *dev)
     s->seen = false;
 }
 
-static cap_result port80_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+/* Saved state (version 1): the last code, and whether one was written
+ * (which decides whether the next write of the same code is logged). */
+static cap_result port80_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
     struct port80 *s = dev->data;
-    return dev->hlp->ssm_put(ssm, &s->last, 1);
+    dev->hlp->ssm->put_u8(w, "last", s->last);
+    return dev->hlp->ssm->put_bool(w, "seen", s->seen);
 }
 
-static cap_result port80_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+static cap_result port80_load_state(struct pdm_dev *dev, struct ssm_unit *u)
 {
     struct port80 *s = dev->data;
-    return dev->hlp->ssm_get(ssm, &s->last, 1);
+    const struct ssm_field_ops *f = dev->hlp->ssm;
+    cap_result rc = f->check_version(u, 1, 1);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u8(u, "last", 0, &s->last);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_bool(u, "seen", s->last != 0, &s->seen);
+    return rc;
 }
 
 static const struct pdm_dev_ops port80_ops = {
     .construct = port80_construct,
     .reset = port80_reset,
     .io = port80_io,
-    .save = port80_save,
-    .load = port80_load,
+    .save_state = port80_save_state,
+    .load_state = port80_load_state,
 };
 
 static const struct pdm_devreg port80_reg = {

@@ -3,10 +3,12 @@
  * control semantics, S5 through SLP_TYP + SLP_EN powers off, other sleep
  * types do not, the PM timer runs at 3.579545 MHz on the virtual clock,
  * the power button (status, SCI while enabled, write-1-to-clear), config
- * handling.
+ * handling, saved state through the SSM stream.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -136,6 +138,41 @@ START_TEST(test_power_button)
 }
 END_TEST
 
+/* Saved state: the registers and the SCI level come back; SLP_EN never. */
+START_TEST(test_saved_state)
+{
+    char path[64];
+    struct ssm_writer *w;
+    struct ssm_reader *r;
+    snprintf(path, sizeof path, "/tmp/acpipm-%d.sav", (int)getpid());
+    ck_assert_int_eq(h_add(&h, "acpipm", NULL, 0), CAP_OK);
+    h_out(&h, PM1_EN, 2, PWRBTN | 0x20);
+    h_out(&h, PM1_CNT, 2, 5u << 10);
+    ck_assert_int_eq(pdm_acpi_power_button(h.pdm), CAP_OK);
+    ck_assert_int_eq(h.irq_level[9], 1);
+    ck_assert_int_eq(ssm_writer_create(path, "test_acpipm", &w), CAP_OK);
+    ck_assert_int_eq(pdm_save_units(h.pdm, w), CAP_OK);
+    ck_assert_int_eq(ssm_writer_commit(w, NULL), CAP_OK);
+    pdm_reset(h.pdm);
+    ck_assert_int_eq(h.irq_level[9], 0);
+    ck_assert_int_eq(ssm_open(path, &r), CAP_OK);
+    unlink(path);
+    ck_assert_int_eq(pdm_load_units(h.pdm, r), CAP_OK);
+    ck_assert_int_eq(ssm_check_all_used(r), CAP_OK);
+    struct ssm_unit *u;
+    uint16_t v = 0;
+    ck_assert_int_eq(ssm_find_unit(r, "acpipm", 0, &u), CAP_OK);
+    ck_assert_int_eq(ssm_get_u16(u, "pm1_en", 0, &v), CAP_OK);
+    ck_assert_uint_eq(v, PWRBTN | 0x20);
+    ssm_close(r);
+    ck_assert_uint_eq(h_in(&h, PM1_STS, 2), PWRBTN);
+    ck_assert_uint_eq(h_in(&h, PM1_EN, 2), PWRBTN | 0x20);
+    ck_assert_uint_eq(h_in(&h, PM1_CNT, 2), (5u << 10) | 1);
+    ck_assert_int_eq(h.irq_level[9], 1);
+    ck_assert_int_eq(h.power_offs, 0);
+}
+END_TEST
+
 START_TEST(test_power_button_config)
 {
     struct pdm_cfg_kv kv[] = {{"sci_irq", "11"}};
@@ -193,6 +230,7 @@ int main(void)
     tcase_add_test(tc, test_pm_timer);
     tcase_add_test(tc, test_reset);
     tcase_add_test(tc, test_power_button);
+    tcase_add_test(tc, test_saved_state);
     tcase_add_test(tc, test_power_button_config);
     tcase_add_test(tc, test_power_button_disabled);
     tcase_add_test(tc, test_config);

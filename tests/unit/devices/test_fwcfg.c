@@ -409,6 +409,44 @@ START_TEST(test_save_load_cursor)
 }
 END_TEST
 
+/* A device with raw save/load ops in the SSM stream: its bytes travel as
+ * the unit's field "raw"; a unit without it is refused naming the device. */
+START_TEST(test_ssm_raw_cursor)
+{
+    char path[64];
+    struct ssm_writer *w;
+    struct ssm_reader *r;
+    struct ssm_unit *u;
+    snprintf(path, sizeof path, "/tmp/fwcfg-%d.sav", (int)getpid());
+    ck_assert_int_eq(h_add(&h, "fwcfg", NULL, 0), CAP_OK);
+    sel(0x0000);
+    (void)rd_le(2);
+    ck_assert_int_eq(ssm_writer_create(path, "test_fwcfg", &w), CAP_OK);
+    ck_assert_int_eq(pdm_save_units(h.pdm, w), CAP_OK);
+    ck_assert_int_eq(ssm_writer_commit(w, NULL), CAP_OK);
+    pdm_reset(h.pdm);
+    ck_assert_uint_eq(rd_le(1), 'Q');
+    ck_assert_int_eq(ssm_open(path, &r), CAP_OK);
+    ck_assert_int_eq(pdm_load_units(h.pdm, r), CAP_OK);
+    ck_assert_int_eq(ssm_find_unit(r, "fwcfg", 0, &u), CAP_OK);
+    ck_assert(ssm_has_field(u, "raw"));
+    ssm_close(r);
+    ck_assert_uint_eq(rd_le(1), 'M');
+
+    ck_assert_int_eq(ssm_writer_create(path, "test_fwcfg", &w), CAP_OK);
+    ck_assert_int_eq(ssm_begin_unit(w, "fwcfg", 0, 1), CAP_OK);
+    ck_assert_int_eq(ssm_end_unit(w), CAP_OK);
+    ck_assert_int_eq(ssm_writer_commit(w, NULL), CAP_OK);
+    ck_assert_int_eq(ssm_open(path, &r), CAP_OK);
+    unlink(path);
+    ck_assert_int_eq(pdm_load_units(h.pdm, r), VMM_E_SSM_FIELD);
+    const char *m = cap_error_peek_message();
+    ck_assert_msg(m && strstr(m, "fwcfg0: loading saved state failed: its unit has no field 'raw'"),
+                  "%s", m ? m : "(none)");
+    ssm_close(r);
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tcase_create("fwcfg");
@@ -422,6 +460,7 @@ int main(void)
     tcase_add_test(tc, test_typed_file);
     tcase_add_test(tc, test_typed_file_errors);
     tcase_add_test(tc, test_save_load_cursor);
+    tcase_add_test(tc, test_ssm_raw_cursor);
     tcase_add_test(tc, test_arch_items_absent);
     tcase_add_test(tc, test_int_files);
     tcase_add_test(tc, test_e820_from_platform);
