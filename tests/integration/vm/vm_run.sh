@@ -163,6 +163,9 @@ expect unknown-device 4 'rtcx' -- --kernel "$P/hello.bin" --device rtcx
 # (rem alone without KVM), sent once the guest runs (its OUTs to port 0x80
 # are logged) however long the start takes
 for engine in $([ $hm = 1 ] && echo hm) rem; do
+    # emptied here, not only by the child's redirection: the wait below
+    # must not find the previous engine's POST codes before the child runs
+    : >"$T/out"
     "$VM" --kernel "$P/ioloop.bin" --serial none --engine $engine >"$T/out" 2>&1 &
     pid=$!
     i=0
