@@ -340,8 +340,8 @@ static void run_once(struct vm *vm, struct em_vcpu *v)
     uint64_t dt = v->exit_ns - t0;
     if (v->ops->engine == VM_ENGINE_REM)
         vm->cnt.rem_ns += dt;
-    else
-        vm->cnt.hm_ns += dt;
+    else if (v->ops->engine == VM_ENGINE_HM)
+        vm->cnt.hm_ns += dt; /* raw splits its time itself (/RAW/RawNs, /RAW/RemNs) */
     vm->cnt.runs++;
     v->injected = false;
     if (CAP_FAILED(rc))

@@ -1,0 +1,92 @@
+/*
+ * hostdrivers/linux/hd_kvm_cpum.h - the conversions between CPUM's context
+ * and KVM's structs that every engine running a CPUM context in a KVM vCPU
+ * needs (vmm/hwaccm/hwaccm_kvm*.c, vmm/raw/raw_kvm*.c): segments, GPRs, the
+ * CPUID table of a policy. Header-only, for *_kvm.c files that include
+ * cpum/cpum.h; hd_kvm.c itself stays free of CPUM.
+ */
+#ifndef HOSTDRIVERS_LINUX_HD_KVM_CPUM_H
+#define HOSTDRIVERS_LINUX_HD_KVM_CPUM_H
+
+#include <stdlib.h>
+
+#include <linux/kvm.h>
+
+#include "cpum/cpum.h"
+
+static inline void hd_kvm_seg_from_cpum(const struct cpum_seg *s, struct kvm_segment *k)
+{
+    *k = (struct kvm_segment){
+        .base = s->base,
+        .limit = s->limit,
+        .selector = s->sel,
+        .type = s->attr & CPUM_SEG_TYPE_MASK,
+        .s = !!(s->attr & CPUM_SEG_S),
+        .dpl = (s->attr & CPUM_SEG_DPL_MASK) >> CPUM_SEG_DPL_SHIFT,
+        .present = !!(s->attr & CPUM_SEG_P),
+        .avl = !!(s->attr & CPUM_SEG_AVL),
+        .l = !!(s->attr & CPUM_SEG_L),
+        .db = !!(s->attr & CPUM_SEG_DB),
+        .g = !!(s->attr & CPUM_SEG_G),
+        .unusable = !(s->attr & CPUM_SEG_P),
+    };
+}
+
+static inline void hd_kvm_seg_to_cpum(const struct kvm_segment *k, struct cpum_seg *s)
+{
+    s->base = k->base;
+    s->limit = k->limit;
+    s->sel = k->selector;
+    s->attr = (uint16_t)((k->type & 0xf) | (k->s ? CPUM_SEG_S : 0) |
+                         (k->dpl & 3) << CPUM_SEG_DPL_SHIFT |
+                         (k->present && !k->unusable ? CPUM_SEG_P : 0) |
+                         (k->avl ? CPUM_SEG_AVL : 0) | (k->l ? CPUM_SEG_L : 0) |
+                         (k->db ? CPUM_SEG_DB : 0) | (k->g ? CPUM_SEG_G : 0));
+}
+
+static inline void hd_kvm_regs_from_cpum(const struct cpum_ctx *c, struct kvm_regs *r)
+{
+    const uint64_t *g = c->gpr;
+    *r = (struct kvm_regs){
+        .rax = g[CPUM_RAX], .rbx = g[CPUM_RBX], .rcx = g[CPUM_RCX], .rdx = g[CPUM_RDX],
+        .rsi = g[CPUM_RSI], .rdi = g[CPUM_RDI], .rsp = g[CPUM_RSP], .rbp = g[CPUM_RBP],
+        .r8 = g[CPUM_R8],   .r9 = g[CPUM_R9],   .r10 = g[CPUM_R10], .r11 = g[CPUM_R11],
+        .r12 = g[CPUM_R12], .r13 = g[CPUM_R13], .r14 = g[CPUM_R14], .r15 = g[CPUM_R15],
+        .rip = c->rip,      .rflags = c->rflags,
+    };
+}
+
+static inline void hd_kvm_regs_to_cpum(const struct kvm_regs *r, struct cpum_ctx *c)
+{
+    uint64_t *g = c->gpr;
+    g[CPUM_RAX] = r->rax, g[CPUM_RBX] = r->rbx, g[CPUM_RCX] = r->rcx, g[CPUM_RDX] = r->rdx;
+    g[CPUM_RSI] = r->rsi, g[CPUM_RDI] = r->rdi, g[CPUM_RSP] = r->rsp, g[CPUM_RBP] = r->rbp;
+    g[CPUM_R8] = r->r8, g[CPUM_R9] = r->r9, g[CPUM_R10] = r->r10, g[CPUM_R11] = r->r11;
+    g[CPUM_R12] = r->r12, g[CPUM_R13] = r->r13, g[CPUM_R14] = r->r14, g[CPUM_R15] = r->r15;
+    c->rip = r->rip;
+    c->rflags = r->rflags;
+}
+
+/* The vCPU `id`'s CPUID table for KVM_SET_CPUID2 from `policy`, malloc'ed
+ * (free() it); NULL when out of memory. */
+static inline struct kvm_cpuid2 *hd_kvm_cpuid_of_policy(const struct cpum_policy *policy,
+                                                        unsigned id)
+{
+    struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + policy->nleaves * sizeof(c->entries[0]));
+    if (!c)
+        return NULL;
+    for (unsigned i = 0; i < policy->nleaves; i++) {
+        const struct cpum_cpuid_leaf *l = &policy->leaves[i];
+        struct kvm_cpuid_entry2 *e = &c->entries[i];
+        uint32_t r[4];
+        cpum_cpuid(policy, id, l->leaf, l->subleaf, r);
+        e->function = l->leaf;
+        e->index = l->subleaf;
+        e->flags = l->has_subleaves ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
+        e->eax = r[0], e->ebx = r[1], e->ecx = r[2], e->edx = r[3];
+    }
+    c->nent = policy->nleaves;
+    return c;
+}
+
+#endif /* HOSTDRIVERS_LINUX_HD_KVM_CPUM_H */
