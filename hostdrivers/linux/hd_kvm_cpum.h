@@ -2,7 +2,7 @@
  * hostdrivers/linux/hd_kvm_cpum.h - the conversions between CPUM's context
  * and KVM's structs that every engine running a CPUM context in a KVM vCPU
  * needs (vmm/hwaccm/hwaccm_kvm*.c, vmm/raw/raw_kvm*.c): segments, GPRs, the
- * CPUID table of a policy. Header-only, for *_kvm.c files that include
+ * CPUID table of a policy, the TSC rate. Header-only, for *_kvm.c files that include
  * cpum/cpum.h; hd_kvm.c itself stays free of CPUM.
  */
 #ifndef HOSTDRIVERS_LINUX_HD_KVM_CPUM_H
@@ -12,7 +12,10 @@
 
 #include <linux/kvm.h>
 
+#include <capsule/errorinfo.h>
+
 #include "cpum/cpum.h"
+#include "hd_kvm.h"
 
 static inline void hd_kvm_seg_from_cpum(const struct cpum_seg *s, struct kvm_segment *k)
 {
@@ -87,6 +90,37 @@ static inline struct kvm_cpuid2 *hd_kvm_cpuid_of_policy(const struct cpum_policy
     }
     c->nent = policy->nleaves;
     return c;
+}
+
+/*
+ * The CPUID policy promises the guest a TSC of CPUM_TSC_HZ (leaves 0x15 and
+ * 0x16, with an invariant TSC), the rate rem and TM keep. Under KVM the
+ * guest TSC is the host's unless KVM scales it: ask for the policy's rate,
+ * and where the host cannot scale, describe the real rate in those leaves
+ * instead (the crystal stays the APIC timer's clock), so a guest that trusts
+ * CPUID for its TSC frequency is right under either engine.
+ * Returns the rate the vCPU's TSC runs at, in kHz.
+ */
+static inline uint32_t hd_kvm_fit_tsc_rate(struct hd_kvm_vcpu *v, struct kvm_cpuid2 *cpuid)
+{
+    const uint32_t want = (uint32_t)(CPUM_TSC_HZ / 1000u);
+    uint32_t khz = hd_kvm_get_tsc_khz(v);
+    if (khz == want || khz == 0)
+        return khz ? khz : want;
+    if (CAP_SUCCEEDED(hd_kvm_set_tsc_khz(v, want)) && hd_kvm_get_tsc_khz(v) == want)
+        return want;
+    cap_error_clear();
+    for (uint32_t i = 0; i < cpuid->nent; i++) {
+        struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+        if (e->function == 0x15) {
+            /* TSC = crystal * EBX / EAX, crystal = ECX Hz. */
+            e->eax = (uint32_t)(CPUM_APIC_HZ / 1000u);
+            e->ebx = khz;
+        } else if (e->function == 0x16) {
+            e->eax = e->ebx = khz / 1000u;
+        }
+    }
+    return khz;
 }
 
 #endif /* HOSTDRIVERS_LINUX_HD_KVM_CPUM_H */

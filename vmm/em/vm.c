@@ -341,10 +341,20 @@ static cap_result create_engines(struct vm *vm)
         rc = raw_vcpu_create(vm->raw, &vm->vcpu.cpu, &vm->vcpu.xv);
     if (CAP_SUCCEEDED(rc) && vm->vcpu.xv)
         rc = raw_vcpu_register_stats(vm->vcpu.xv, vm->stam);
-    if (CAP_SUCCEEDED(rc) && vm->raw)
+    if (CAP_SUCCEEDED(rc) && vm->raw) {
         em_log(vm, EM_COMPONENT, VM_LOG_INFO,
                "raw: the native user context passed its probe; 64-bit user code runs in KVM, "
                "the rest in rem (auto does not pick raw yet)");
+        /* one guest clock: rem's TSC (TM) at the rate user code reads in KVM */
+        uint64_t hz = raw_vcpu_tsc_hz(vm->vcpu.xv);
+        if (hz && hz != tm_tsc_hz(vm->tm)) {
+            tm_set_tsc_hz(vm->tm, hz);
+            em_log(vm, EM_COMPONENT, VM_LOG_INFO,
+                   "raw: KVM cannot scale the TSC here: the guest TSC runs at the host's %.3f "
+                   "GHz under raw (CPUID leaves 0x15/0x16 in rem still say %.3f GHz)",
+                   hz / 1e9, CPUM_TSC_HZ / 1e9);
+        }
+    }
     if (CAP_SUCCEEDED(rc) && vm->hm && hwaccm_msr_note(vm->hm))
         em_log(vm, EM_COMPONENT, VM_LOG_WARN, "hm: %s", hwaccm_msr_note(vm->hm));
     return rc;

@@ -114,7 +114,8 @@ VMM_API cap_bool raw_vector_has_error(unsigned vector);
 /*
  * Whether raw can run the context as it is (pure): long mode, 64-bit CS at
  * CPL 3, IF = 1, TF = 0, IOPL = 0, 4-level paging, no enabled hardware
- * breakpoint (DR7's enable bits clear: the raw context does not carry them).
+ * breakpoint (DR7's enable bits clear: the raw context does not carry them),
+ * CR4.TSD clear (this host runs RDTSC/RDTSCP natively whatever it says).
  */
 VMM_API cap_bool raw_ctx_native(const struct cpum_ctx *c);
 
@@ -176,6 +177,10 @@ VMM_API void raw_vcpu_clear_kick(struct raw_vcpu *v);
 /* Sets the TSC KVM gives user code (IA32_TSC), so RDTSC in raw follows
  * rem's clock (EM: tm_tsc at the first run and after a reset). */
 VMM_API cap_result raw_vcpu_set_tsc(struct raw_vcpu *v, uint64_t tsc);
+/* The rate of the TSC user code reads in raw, in Hz: the policy's
+ * (CPUM_TSC_HZ) where KVM scales, else the host's. EM runs TM's TSC - rem's -
+ * at that rate so the guest sees one clock. */
+VMM_API uint64_t raw_vcpu_tsc_hz(const struct raw_vcpu *v);
 /* Time the vCPU spent in rem between raw runs, for /RAW/RemNs (EM). */
 VMM_API void raw_vcpu_account_rem(struct raw_vcpu *v, uint64_t ns);
 /*

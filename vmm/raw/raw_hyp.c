@@ -135,5 +135,5 @@ cap_bool raw_ctx_native(const struct cpum_ctx *c)
     const uint64_t fl = c->rflags;
     return (c->msr.efer & EFER_LMA) && (c->seg[CPUM_CS].attr & CPUM_SEG_L) &&
            cpum_cpl(c) == 3 && (fl & RFLAGS_IF) && !(fl & (RFLAGS_TF | RFLAGS_IOPL)) &&
-           !(c->cr4 & CR4_LA57) && !(c->dr[7] & 0xff);
+           !(c->cr4 & (CR4_LA57 | CR4_TSD)) && !(c->dr[7] & 0xff);
 }

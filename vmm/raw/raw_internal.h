@@ -51,6 +51,9 @@ struct raw_vcpu {
     struct kvm_xsave *xsave;     /* staging; the FXSAVE image is its first 512 bytes */
     struct cpum_fxsave fpu_kvm;  /* the image KVM holds (valid once fpu_known) */
     cap_bool fpu_known;
+    uint32_t tsc_khz;            /* the rate of KVM's guest TSC (create) */
+    uint64_t tsc_aux;            /* IA32_TSC_AUX as KVM has it (valid once tsc_aux_known) */
+    cap_bool tsc_aux_known;
     uint64_t cr4_umip;           /* CR4_UMIP where the host took it, else 0 (create) */
     uint64_t invalidations;      /* rem's count at the last flush */
     struct raw_counters cnt;

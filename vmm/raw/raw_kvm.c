@@ -275,8 +275,10 @@ cap_result raw_vcpu_create(struct raw *raw, struct cpum_cpu *cpu, struct raw_vcp
     cap_result rc = hd_kvm_vcpu_create(raw->kvm, cpu->id, &v->kv);
     if (CAP_SUCCEEDED(rc) && !(cpuid = hd_kvm_cpuid_of_policy(raw->policy, cpu->id)))
         rc = cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "raw: out of memory");
-    if (CAP_SUCCEEDED(rc))
+    if (CAP_SUCCEEDED(rc)) {
+        v->tsc_khz = hd_kvm_fit_tsc_rate(v->kv, cpuid);
         rc = hd_kvm_set_cpuid(v->kv, cpuid);
+    }
     if (CAP_SUCCEEDED(rc))
         rc = hd_kvm_get_sregs(v->kv, &v->tmpl);
     if (CAP_SUCCEEDED(rc))
@@ -318,6 +320,11 @@ void raw_vcpu_clear_kick(struct raw_vcpu *v)
 {
     if (__atomic_load_n(&v->kv->run->immediate_exit, __ATOMIC_RELAXED))
         __atomic_store_n(&v->kv->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
+uint64_t raw_vcpu_tsc_hz(const struct raw_vcpu *v)
+{
+    return (uint64_t)v->tsc_khz * 1000u;
 }
 
 void raw_vcpu_account_rem(struct raw_vcpu *v, uint64_t ns)

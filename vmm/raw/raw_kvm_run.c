@@ -117,6 +117,24 @@ static cap_result store_fpu(struct raw_vcpu *v)
     return CAP_OK;
 }
 
+/* RDTSCP and RDPID in user code read KVM's IA32_TSC_AUX: the guest's. */
+static cap_result load_tsc_aux(struct raw_vcpu *v)
+{
+    uint64_t aux = v->cpu->ctx.msr.tsc_aux;
+    if (v->tsc_aux_known && aux == v->tsc_aux)
+        return CAP_OK;
+    struct {
+        struct kvm_msrs hdr;
+        struct kvm_msr_entry e;
+    } m = {.e = {.index = MSR_TSC_AUX, .data = aux}};
+    cap_result rc = hd_kvm_set_msrs(v->kv, &m.hdr, 1);
+    if (CAP_FAILED(rc))
+        return vmm_result_from_hd(rc);
+    v->tsc_aux = aux;
+    v->tsc_aux_known = CAP_TRUE;
+    return CAP_OK;
+}
+
 static cap_result load(struct raw_vcpu *v)
 {
     struct raw *raw = v->raw;
@@ -143,11 +161,12 @@ static cap_result load(struct raw_vcpu *v)
                     (c->cr0 & (CR0_MP | CR0_EM | CR0_TS | CR0_AM));
     sr->sregs.cr3 = raw->area_gpa + RAW_HYP_ROOT;
     sr->sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | v->cr4_umip |
-                    (c->cr4 & (CR4_TSD | CR4_OSXSAVE));
+                    (c->cr4 & CR4_OSXSAVE);
     sr->sregs.efer = EFER_LME | EFER_LMA | EFER_SCE | (c->msr.efer & EFER_NXE);
     memset(sr->sregs.interrupt_bitmap, 0, sizeof(sr->sregs.interrupt_bitmap));
     run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
-    return load_fpu(v);
+    cap_result rc = load_tsc_aux(v);
+    return CAP_SUCCEEDED(rc) ? load_fpu(v) : rc;
 }
 
 /* The registers and user segments back into the context (RIP, RSP and

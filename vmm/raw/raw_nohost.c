@@ -40,6 +40,12 @@ cap_result raw_vcpu_set_tsc(struct raw_vcpu *v, uint64_t tsc)
     return cap_error_set(VMM_E_BAD_STATE, VMM_COMPONENT, NULL, "raw: not on this host");
 }
 
+uint64_t raw_vcpu_tsc_hz(const struct raw_vcpu *v)
+{
+    (void)v;
+    return 0;
+}
+
 void raw_vcpu_kick(struct raw_vcpu *v) { (void)v; }
 void raw_vcpu_clear_kick(struct raw_vcpu *v) { (void)v; }
 void raw_vcpu_account_rem(struct raw_vcpu *v, uint64_t ns) { (void)v, (void)ns; }
