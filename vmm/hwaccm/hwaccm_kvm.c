@@ -21,7 +21,7 @@
 
 #include <capsule/errorinfo.h>
 
-#include "hd_kvm_cpum.h"
+#include "cpum/cpum_kvm.h"
 #include "hwaccm_kvm.h"
 
 const char *hwaccm_backend_name(void)
@@ -163,7 +163,7 @@ cap_result hwaccm_vcpu_create(struct hwaccm *hm, struct cpum_cpu *cpu, struct hw
     if (CAP_SUCCEEDED(rc))
         rc = hwaccm_kvm_cpuid(hm->policy, cpu->id, &cpuid);
     if (CAP_SUCCEEDED(rc))
-        hd_kvm_fit_tsc_rate(v->kv, cpuid);
+        cpum_kvm_fit_tsc_rate(v->kv, cpuid);
     if (CAP_SUCCEEDED(rc))
         rc = hd_kvm_set_cpuid(v->kv, cpuid);
     free(cpuid);

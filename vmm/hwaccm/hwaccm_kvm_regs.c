@@ -9,16 +9,16 @@
 
 #include <capsule/errorinfo.h>
 
-#include "hd_kvm_cpum.h"
+#include "cpum/cpum_kvm.h"
 #include "hwaccm_kvm.h"
 
 static void sregs_to_kvm(const struct cpum_ctx *c, struct kvm_sregs *s)
 {
     struct kvm_segment *segs[CPUM_SREG_COUNT] = {&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs};
     for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
-        hd_kvm_seg_from_cpum(&c->seg[i], segs[i]);
-    hd_kvm_seg_from_cpum(&c->ldtr, &s->ldt);
-    hd_kvm_seg_from_cpum(&c->tr, &s->tr);
+        cpum_seg_to_kvm(&c->seg[i], segs[i]);
+    cpum_seg_to_kvm(&c->ldtr, &s->ldt);
+    cpum_seg_to_kvm(&c->tr, &s->tr);
     s->tr.unusable = 0; /* TR is never unusable for VMX */
     s->gdt = (struct kvm_dtable){.base = c->gdtr.base, .limit = c->gdtr.limit};
     s->idt = (struct kvm_dtable){.base = c->idtr.base, .limit = c->idtr.limit};
@@ -34,9 +34,9 @@ static void sregs_from_kvm(const struct kvm_sregs *s, struct cpum_ctx *c)
     const struct kvm_segment *segs[CPUM_SREG_COUNT] = {&s->es, &s->cs, &s->ss,
                                                        &s->ds, &s->fs, &s->gs};
     for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
-        hd_kvm_seg_to_cpum(segs[i], &c->seg[i]);
-    hd_kvm_seg_to_cpum(&s->ldt, &c->ldtr);
-    hd_kvm_seg_to_cpum(&s->tr, &c->tr);
+        cpum_seg_from_kvm(segs[i], &c->seg[i]);
+    cpum_seg_from_kvm(&s->ldt, &c->ldtr);
+    cpum_seg_from_kvm(&s->tr, &c->tr);
     c->gdtr = (struct cpum_dtr){.base = s->gdt.base, .limit = s->gdt.limit};
     c->idtr = (struct cpum_dtr){.base = s->idt.base, .limit = s->idt.limit};
     c->cr0 = s->cr0, c->cr2 = s->cr2, c->cr3 = s->cr3, c->cr4 = s->cr4, c->cr8 = s->cr8;
@@ -205,7 +205,7 @@ cap_result hwaccm_kvm_push(struct hwaccm_vcpu *vcpu)
     cap_result rc = CAP_OK;
     if (cpu->dirty & CPUM_STATE_GPRS) {
         struct kvm_regs r;
-        hd_kvm_regs_from_cpum(&cpu->ctx, &r);
+        cpum_regs_to_kvm(&cpu->ctx, &r);
         if (sync) {
             run->s.regs.regs = r;
             run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
@@ -240,14 +240,14 @@ cap_result hwaccm_kvm_pull(struct hwaccm_vcpu *vcpu)
     struct kvm_run *run = vcpu->kv->run;
     cap_result rc;
     if (vcpu->hm->kvm->sync_regs) {
-        hd_kvm_regs_to_cpum(&run->s.regs.regs, &cpu->ctx);
+        cpum_regs_from_kvm(&run->s.regs.regs, &cpu->ctx);
         sregs_from_kvm(&run->s.regs.sregs, &cpu->ctx);
     } else {
         struct kvm_regs r;
         if (CAP_FAILED(rc = hd_kvm_get_regs(vcpu->kv, &r)) ||
             CAP_FAILED(rc = hd_kvm_get_sregs(vcpu->kv, &vcpu->sregs)))
             return rc;
-        hd_kvm_regs_to_cpum(&r, &cpu->ctx);
+        cpum_regs_from_kvm(&r, &cpu->ctx);
         sregs_from_kvm(&vcpu->sregs, &cpu->ctx);
     }
     cpu->ctx.cr8 = run->cr8;
@@ -273,7 +273,7 @@ cap_result hwaccm_vcpu_import(struct hwaccm_vcpu *vcpu, uint32_t what)
 cap_result hwaccm_kvm_cpuid(const struct cpum_policy *policy, unsigned id,
                             struct kvm_cpuid2 **out)
 {
-    *out = hd_kvm_cpuid_of_policy(policy, id);
+    *out = cpum_kvm_cpuid(policy, id);
     if (!*out)
         return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "hwaccm: out of memory");
     return CAP_OK;

@@ -27,7 +27,7 @@
 
 #include <capsule/errorinfo.h>
 
-#include "hd_kvm_cpum.h"
+#include "cpum/cpum_kvm.h"
 #include "raw_internal.h"
 
 #define ZAP_SIZE   0x1000u
@@ -273,10 +273,10 @@ cap_result raw_vcpu_create(struct raw *raw, struct cpum_cpu *cpu, struct raw_vcp
     v->raw = raw;
     v->cpu = cpu;
     cap_result rc = hd_kvm_vcpu_create(raw->kvm, cpu->id, &v->kv);
-    if (CAP_SUCCEEDED(rc) && !(cpuid = hd_kvm_cpuid_of_policy(raw->policy, cpu->id)))
+    if (CAP_SUCCEEDED(rc) && !(cpuid = cpum_kvm_cpuid(raw->policy, cpu->id)))
         rc = cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "raw: out of memory");
     if (CAP_SUCCEEDED(rc)) {
-        v->tsc_khz = hd_kvm_fit_tsc_rate(v->kv, cpuid);
+        v->tsc_khz = cpum_kvm_fit_tsc_rate(v->kv, cpuid);
         rc = hd_kvm_set_cpuid(v->kv, cpuid);
     }
     if (CAP_SUCCEEDED(rc))

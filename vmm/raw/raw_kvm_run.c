@@ -28,7 +28,7 @@
 
 #include <capsule/errorinfo.h>
 
-#include "hd_kvm_cpum.h"
+#include "cpum/cpum_kvm.h"
 #include "raw_internal.h"
 
 #define RFLAGS_RF   (1ull << 16)
@@ -146,12 +146,12 @@ static cap_result load(struct raw_vcpu *v)
     copy_gdt(v);
     struct kvm_run *run = v->kv->run;
     struct kvm_sync_regs *sr = &run->s.regs;
-    hd_kvm_regs_from_cpum(c, &sr->regs);
+    cpum_regs_to_kvm(c, &sr->regs);
     sr->sregs = v->tmpl;
     struct kvm_segment *segs[CPUM_SREG_COUNT] = {&sr->sregs.es, &sr->sregs.cs, &sr->sregs.ss,
                                                  &sr->sregs.ds, &sr->sregs.fs, &sr->sregs.gs};
     for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
-        hd_kvm_seg_from_cpum(&c->seg[i], segs[i]);
+        cpum_seg_to_kvm(&c->seg[i], segs[i]);
     sr->sregs.tr = (struct kvm_segment){.selector = RAW_SEL_TSS, .base = RAW_HYP_VA + RAW_HYP_TSS,
                                         .limit = RAW_TSS_LIMIT, .type = 11, .present = 1};
     sr->sregs.ldt = (struct kvm_segment){.unusable = 1};
@@ -175,7 +175,7 @@ static cap_result store(struct raw_vcpu *v, uint64_t rip, uint64_t rsp, uint64_t
 {
     struct cpum_ctx *c = &v->cpu->ctx;
     const struct kvm_sync_regs *sr = &v->kv->run->s.regs;
-    hd_kvm_regs_to_cpum(&sr->regs, c);
+    cpum_regs_from_kvm(&sr->regs, c);
     c->rip = rip;
     c->gpr[CPUM_RSP] = rsp;
     c->rflags = rflags & ~RFLAGS_RF;
@@ -183,10 +183,10 @@ static cap_result store(struct raw_vcpu *v, uint64_t rip, uint64_t rsp, uint64_t
      * code cannot change CS, and an SS load faults on the area's GDT only
      * if the guest's lacks the selector); the data segments come back,
      * with the FS/GS bases user code may have written (WRFSBASE). */
-    hd_kvm_seg_to_cpum(&sr->sregs.ds, &c->seg[CPUM_DS]);
-    hd_kvm_seg_to_cpum(&sr->sregs.es, &c->seg[CPUM_ES]);
-    hd_kvm_seg_to_cpum(&sr->sregs.fs, &c->seg[CPUM_FS]);
-    hd_kvm_seg_to_cpum(&sr->sregs.gs, &c->seg[CPUM_GS]);
+    cpum_seg_from_kvm(&sr->sregs.ds, &c->seg[CPUM_DS]);
+    cpum_seg_from_kvm(&sr->sregs.es, &c->seg[CPUM_ES]);
+    cpum_seg_from_kvm(&sr->sregs.fs, &c->seg[CPUM_FS]);
+    cpum_seg_from_kvm(&sr->sregs.gs, &c->seg[CPUM_GS]);
     cpum_mark_dirty(v->cpu, CPUM_STATE_GPRS | CPUM_STATE_SREGS | CPUM_STATE_FPU);
     return store_fpu(v);
 }

@@ -1,12 +1,12 @@
 /*
- * hostdrivers/linux/hd_kvm_cpum.h - the conversions between CPUM's context
- * and KVM's structs that every engine running a CPUM context in a KVM vCPU
- * needs (vmm/hwaccm/hwaccm_kvm*.c, vmm/raw/raw_kvm*.c): segments, GPRs, the
- * CPUID table of a policy, the TSC rate. Header-only, for *_kvm.c files that include
- * cpum/cpum.h; hd_kvm.c itself stays free of CPUM.
+ * vmm/cpum/cpum_kvm.h - CPUM's context and policy in KVM's terms, for every
+ * engine that runs a CPUM context in a KVM vCPU (vmm/hwaccm/hwaccm_kvm*.c,
+ * vmm/raw/raw_kvm*.c): segments, GPRs, the CPUID table of a policy, the TSC
+ * rate. Header-only and Linux-only: included by *_kvm.c files alone (the
+ * host layer, hostdrivers/linux/hd_kvm.h, stays free of CPUM).
  */
-#ifndef HOSTDRIVERS_LINUX_HD_KVM_CPUM_H
-#define HOSTDRIVERS_LINUX_HD_KVM_CPUM_H
+#ifndef VMM_CPUM_CPUM_KVM_H
+#define VMM_CPUM_CPUM_KVM_H
 
 #include <stdlib.h>
 
@@ -17,7 +17,7 @@
 #include "cpum/cpum.h"
 #include "hd_kvm.h"
 
-static inline void hd_kvm_seg_from_cpum(const struct cpum_seg *s, struct kvm_segment *k)
+static inline void cpum_seg_to_kvm(const struct cpum_seg *s, struct kvm_segment *k)
 {
     *k = (struct kvm_segment){
         .base = s->base,
@@ -35,7 +35,7 @@ static inline void hd_kvm_seg_from_cpum(const struct cpum_seg *s, struct kvm_seg
     };
 }
 
-static inline void hd_kvm_seg_to_cpum(const struct kvm_segment *k, struct cpum_seg *s)
+static inline void cpum_seg_from_kvm(const struct kvm_segment *k, struct cpum_seg *s)
 {
     s->base = k->base;
     s->limit = k->limit;
@@ -47,7 +47,7 @@ static inline void hd_kvm_seg_to_cpum(const struct kvm_segment *k, struct cpum_s
                          (k->db ? CPUM_SEG_DB : 0) | (k->g ? CPUM_SEG_G : 0));
 }
 
-static inline void hd_kvm_regs_from_cpum(const struct cpum_ctx *c, struct kvm_regs *r)
+static inline void cpum_regs_to_kvm(const struct cpum_ctx *c, struct kvm_regs *r)
 {
     const uint64_t *g = c->gpr;
     *r = (struct kvm_regs){
@@ -59,7 +59,7 @@ static inline void hd_kvm_regs_from_cpum(const struct cpum_ctx *c, struct kvm_re
     };
 }
 
-static inline void hd_kvm_regs_to_cpum(const struct kvm_regs *r, struct cpum_ctx *c)
+static inline void cpum_regs_from_kvm(const struct kvm_regs *r, struct cpum_ctx *c)
 {
     uint64_t *g = c->gpr;
     g[CPUM_RAX] = r->rax, g[CPUM_RBX] = r->rbx, g[CPUM_RCX] = r->rcx, g[CPUM_RDX] = r->rdx;
@@ -72,7 +72,7 @@ static inline void hd_kvm_regs_to_cpum(const struct kvm_regs *r, struct cpum_ctx
 
 /* The vCPU `id`'s CPUID table for KVM_SET_CPUID2 from `policy`, malloc'ed
  * (free() it); NULL when out of memory. */
-static inline struct kvm_cpuid2 *hd_kvm_cpuid_of_policy(const struct cpum_policy *policy,
+static inline struct kvm_cpuid2 *cpum_kvm_cpuid(const struct cpum_policy *policy,
                                                         unsigned id)
 {
     struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + policy->nleaves * sizeof(c->entries[0]));
@@ -101,7 +101,7 @@ static inline struct kvm_cpuid2 *hd_kvm_cpuid_of_policy(const struct cpum_policy
  * CPUID for its TSC frequency is right under either engine.
  * Returns the rate the vCPU's TSC runs at, in kHz.
  */
-static inline uint32_t hd_kvm_fit_tsc_rate(struct hd_kvm_vcpu *v, struct kvm_cpuid2 *cpuid)
+static inline uint32_t cpum_kvm_fit_tsc_rate(struct hd_kvm_vcpu *v, struct kvm_cpuid2 *cpuid)
 {
     const uint32_t want = (uint32_t)(CPUM_TSC_HZ / 1000u);
     uint32_t khz = hd_kvm_get_tsc_khz(v);
@@ -123,4 +123,4 @@ static inline uint32_t hd_kvm_fit_tsc_rate(struct hd_kvm_vcpu *v, struct kvm_cpu
     return khz;
 }
 
-#endif /* HOSTDRIVERS_LINUX_HD_KVM_CPUM_H */
+#endif /* VMM_CPUM_CPUM_KVM_H */
