@@ -40,22 +40,34 @@ static inline void cpum_seg_from_kvm(const struct kvm_segment *k, struct cpum_se
     s->base = k->base;
     s->limit = k->limit;
     s->sel = k->selector;
-    s->attr = (uint16_t)((k->type & 0xf) | (k->s ? CPUM_SEG_S : 0) |
-                         (k->dpl & 3) << CPUM_SEG_DPL_SHIFT |
-                         (k->present && !k->unusable ? CPUM_SEG_P : 0) |
-                         (k->avl ? CPUM_SEG_AVL : 0) | (k->l ? CPUM_SEG_L : 0) |
-                         (k->db ? CPUM_SEG_DB : 0) | (k->g ? CPUM_SEG_G : 0));
+    s->attr =
+        (uint16_t)((k->type & 0xf) | (k->s ? CPUM_SEG_S : 0) | (k->dpl & 3) << CPUM_SEG_DPL_SHIFT |
+                   (k->present && !k->unusable ? CPUM_SEG_P : 0) | (k->avl ? CPUM_SEG_AVL : 0) |
+                   (k->l ? CPUM_SEG_L : 0) | (k->db ? CPUM_SEG_DB : 0) | (k->g ? CPUM_SEG_G : 0));
 }
 
 static inline void cpum_regs_to_kvm(const struct cpum_ctx *c, struct kvm_regs *r)
 {
     const uint64_t *g = c->gpr;
     *r = (struct kvm_regs){
-        .rax = g[CPUM_RAX], .rbx = g[CPUM_RBX], .rcx = g[CPUM_RCX], .rdx = g[CPUM_RDX],
-        .rsi = g[CPUM_RSI], .rdi = g[CPUM_RDI], .rsp = g[CPUM_RSP], .rbp = g[CPUM_RBP],
-        .r8 = g[CPUM_R8],   .r9 = g[CPUM_R9],   .r10 = g[CPUM_R10], .r11 = g[CPUM_R11],
-        .r12 = g[CPUM_R12], .r13 = g[CPUM_R13], .r14 = g[CPUM_R14], .r15 = g[CPUM_R15],
-        .rip = c->rip,      .rflags = c->rflags,
+        .rax = g[CPUM_RAX],
+        .rbx = g[CPUM_RBX],
+        .rcx = g[CPUM_RCX],
+        .rdx = g[CPUM_RDX],
+        .rsi = g[CPUM_RSI],
+        .rdi = g[CPUM_RDI],
+        .rsp = g[CPUM_RSP],
+        .rbp = g[CPUM_RBP],
+        .r8 = g[CPUM_R8],
+        .r9 = g[CPUM_R9],
+        .r10 = g[CPUM_R10],
+        .r11 = g[CPUM_R11],
+        .r12 = g[CPUM_R12],
+        .r13 = g[CPUM_R13],
+        .r14 = g[CPUM_R14],
+        .r15 = g[CPUM_R15],
+        .rip = c->rip,
+        .rflags = c->rflags,
     };
 }
 
@@ -72,8 +84,7 @@ static inline void cpum_regs_from_kvm(const struct kvm_regs *r, struct cpum_ctx 
 
 /* The vCPU `id`'s CPUID table for KVM_SET_CPUID2 from `policy`, malloc'ed
  * (free() it); NULL when out of memory. */
-static inline struct kvm_cpuid2 *cpum_kvm_cpuid(const struct cpum_policy *policy,
-                                                        unsigned id)
+static inline struct kvm_cpuid2 *cpum_kvm_cpuid(const struct cpum_policy *policy, unsigned id)
 {
     struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + policy->nleaves * sizeof(c->entries[0]));
     if (!c)

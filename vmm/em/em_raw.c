@@ -54,10 +54,22 @@ static cap_result raw_run(struct vm *vm, struct em_vcpu *v)
     return rc;
 }
 
-static cap_bool raw_irq_ready(struct em_vcpu *v) { return rem_vcpu_irq_ready(v->rv); }
-static cap_result raw_inject(struct em_vcpu *v, uint8_t vec) { return rem_vcpu_inject_irq(v->rv, vec); }
-static cap_result raw_inject_nmi(struct em_vcpu *v) { return rem_vcpu_inject_nmi(v->rv); }
-static void raw_window(struct em_vcpu *v, cap_bool on) { rem_vcpu_request_irq_window(v->rv, on); }
+static cap_bool raw_irq_ready(struct em_vcpu *v)
+{
+    return rem_vcpu_irq_ready(v->rv);
+}
+static cap_result raw_inject(struct em_vcpu *v, uint8_t vec)
+{
+    return rem_vcpu_inject_irq(v->rv, vec);
+}
+static cap_result raw_inject_nmi(struct em_vcpu *v)
+{
+    return rem_vcpu_inject_nmi(v->rv);
+}
+static void raw_window(struct em_vcpu *v, cap_bool on)
+{
+    rem_vcpu_request_irq_window(v->rv, on);
+}
 
 /* Either may be running: both are told (async-signal-safe stores). */
 static void raw_kick(struct em_vcpu *v)

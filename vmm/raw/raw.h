@@ -85,11 +85,11 @@ struct stam;
 #define RAW_SEL_HDS        0xfe8u
 #define RAW_SEL_TSS        0xff0u
 #define RAW_TSS_LIMIT      (0x68u + 32u) /* TSS + bitmap for ports 0..255 + the 0xff byte */
-#define RAW_PORT_STUB      0xe0u  /* out from an exception stub (CPL0) */
-#define RAW_PORT_SYSCALL   0xe1u  /* out from LSTAR's stub (CPL3, allowed by the bitmap) */
-#define RAW_USTUB_SYSCALL  0x00u  /* offset of LSTAR's stub in RAW_HYP_USTUB */
-#define RAW_USTUB_TEST_SYS 0x10u  /* self-test: syscall; ud2 */
-#define RAW_USTUB_TEST_RD  0x20u  /* self-test: movabs (RAW_HYP_VA + TEST_A), %rax; ud2 */
+#define RAW_PORT_STUB      0xe0u         /* out from an exception stub (CPL0) */
+#define RAW_PORT_SYSCALL   0xe1u         /* out from LSTAR's stub (CPL3, allowed by the bitmap) */
+#define RAW_USTUB_SYSCALL  0x00u         /* offset of LSTAR's stub in RAW_HYP_USTUB */
+#define RAW_USTUB_TEST_SYS 0x10u         /* self-test: syscall; ud2 */
+#define RAW_USTUB_TEST_RD  0x20u         /* self-test: movabs (RAW_HYP_VA + TEST_A), %rax; ud2 */
 
 /*
  * Writes the area (RAW_HYP_SIZE bytes at `area`, placed at guest-physical
@@ -126,8 +126,7 @@ VMM_API cap_bool raw_ctx_native(const struct cpum_ctx *c);
  * reason where the host has no usable native context ("not on this host",
  * no /dev/kvm, ...); other failures as the host driver reports them.
  */
-VMM_API cap_result raw_create(struct pgm *pgm, const struct cpum_policy *policy,
-                              struct raw **out);
+VMM_API cap_result raw_create(struct pgm *pgm, const struct cpum_policy *policy, struct raw **out);
 /* Destroy the vCPUs first. NULL is fine. */
 VMM_API void raw_destroy(struct raw *raw);
 

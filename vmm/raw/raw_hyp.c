@@ -16,9 +16,9 @@
 
 #include "raw.h"
 
-#define PTE_P  0x1ull
-#define PTE_W  0x2ull
-#define PTE_U  0x4ull
+#define PTE_P 0x1ull
+#define PTE_W 0x2ull
+#define PTE_U 0x4ull
 
 /* Descriptors (SDM Vol. 3A 3.4.5): 64-bit code DPL0, data DPL0. */
 #define DESC_CODE64_DPL0 0x00af9b000000ffffull
@@ -39,7 +39,10 @@
 /* Vectors that push an error code: 8, 10-14, 17, 21, 29, 30. */
 #define ERRCODE_VECTORS 0x60227d00u
 
-static uint64_t *q(uint8_t *area, unsigned off) { return (uint64_t *)(area + off); }
+static uint64_t *q(uint8_t *area, unsigned off)
+{
+    return (uint64_t *)(area + off);
+}
 
 cap_bool raw_vector_has_error(unsigned vector)
 {
@@ -72,7 +75,7 @@ static void build_gdt_tss(uint8_t *area)
     uint16_t iomap = TSS_SIZE;
     memcpy(t + TSS_IOMAP_BASE, &iomap, 2);
     memset(t + TSS_SIZE, 0xff, RAW_TSS_LIMIT + 1 - TSS_SIZE);
-    t[TSS_SIZE + RAW_PORT_SYSCALL / 8] &= (uint8_t)~(1u << (RAW_PORT_SYSCALL % 8));
+    t[TSS_SIZE + RAW_PORT_SYSCALL / 8] &= (uint8_t) ~(1u << (RAW_PORT_SYSCALL % 8));
 }
 
 static void build_idt_stubs(uint8_t *area)
@@ -133,7 +136,7 @@ int raw_hyp_stub_vector(uint64_t rip)
 cap_bool raw_ctx_native(const struct cpum_ctx *c)
 {
     const uint64_t fl = c->rflags;
-    return (c->msr.efer & EFER_LMA) && (c->seg[CPUM_CS].attr & CPUM_SEG_L) &&
-           cpum_cpl(c) == 3 && (fl & RFLAGS_IF) && !(fl & (RFLAGS_TF | RFLAGS_IOPL)) &&
+    return (c->msr.efer & EFER_LMA) && (c->seg[CPUM_CS].attr & CPUM_SEG_L) && cpum_cpl(c) == 3 &&
+           (fl & RFLAGS_IF) && !(fl & (RFLAGS_TF | RFLAGS_IOPL)) &&
            !(c->cr4 & (CR4_LA57 | CR4_TSD)) && !(c->dr[7] & 0xff);
 }

@@ -35,8 +35,8 @@
 
 /* The VMM's MSRs in the raw context (SDM Vol. 4): SYSCALL goes to LSTAR's
  * stub; SFMASK clears TF, IF, DF, NT (the stub exits at once anyway). */
-#define MSR_TSC      0x10u
-#define SFMASK_RAW   0x4700ull
+#define MSR_TSC    0x10u
+#define SFMASK_RAW 0x4700ull
 
 static cap_result unavailable(const char *fmt, const char *detail)
 {
@@ -92,15 +92,15 @@ static cap_result place_area(struct raw *raw)
                                  "raw: the hypervisor area's place (GPA 0x%" PRIx64
                                  ") is in use by the guest's physical map",
                                  raw->area_gpa);
-    raw->area = mmap(NULL, RAW_HYP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                     -1, 0);
+    raw->area =
+        mmap(NULL, RAW_HYP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     raw->zap = mmap(NULL, ZAP_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw->area == MAP_FAILED || raw->zap == MAP_FAILED)
         return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL,
                              "raw: out of memory for the hypervisor area");
     raw_hyp_build(raw->area, raw->area_gpa);
-    cap_result rc = hd_kvm_set_slot(raw->kvm, RAW_SLOT_AREA, raw->area_gpa, RAW_HYP_SIZE,
-                                    raw->area, 0);
+    cap_result rc =
+        hd_kvm_set_slot(raw->kvm, RAW_SLOT_AREA, raw->area_gpa, RAW_HYP_SIZE, raw->area, 0);
     if (CAP_SUCCEEDED(rc))
         rc = hd_kvm_set_slot(raw->kvm, RAW_SLOT_ZAP, raw->zap_gpa, ZAP_SIZE, raw->zap, 0);
     return CAP_FAILED(rc) ? vmm_result_from_hd(rc) : CAP_OK;
@@ -122,8 +122,9 @@ cap_result raw_create(struct pgm *pgm, const struct cpum_policy *policy, struct 
         goto fail;
     }
     if (!raw->kvm->sync_regs || !raw->kvm->xsave) {
-        rc = unavailable("raw: this host's KVM lacks %s",
-                         !raw->kvm->sync_regs ? "KVM_CAP_SYNC_REGS (regs + sregs)" : "KVM_CAP_XSAVE");
+        rc = unavailable("raw: this host's KVM lacks %s", !raw->kvm->sync_regs
+                                                              ? "KVM_CAP_SYNC_REGS (regs + sregs)"
+                                                              : "KVM_CAP_XSAVE");
         goto fail;
     }
     if (CAP_FAILED(rc = place_area(raw)))
@@ -172,7 +173,8 @@ static void probe_umip(struct raw_vcpu *v)
 {
     struct kvm_sregs s = v->tmpl;
     s.cr4 |= CR4_UMIP;
-    if (CAP_SUCCEEDED(hd_kvm_set_sregs(v->kv, &s)) && CAP_SUCCEEDED(hd_kvm_set_sregs(v->kv, &v->tmpl)))
+    if (CAP_SUCCEEDED(hd_kvm_set_sregs(v->kv, &s)) &&
+        CAP_SUCCEEDED(hd_kvm_set_sregs(v->kv, &v->tmpl)))
         v->cr4_umip = CR4_UMIP;
     cap_error_clear();
 }
@@ -183,18 +185,33 @@ static cap_result test_run(struct raw_vcpu *v, uint64_t rip, unsigned port, cons
 {
     struct kvm_run *run = v->kv->run;
     struct kvm_sync_regs *sr = &run->s.regs;
-    static const struct kvm_segment cs = {.selector = 0x33, .limit = 0xfffff, .type = 0xb,
-                                          .present = 1, .dpl = 3, .s = 1, .l = 1, .g = 1};
-    static const struct kvm_segment ss = {.selector = 0x2b, .limit = 0xfffff, .type = 0x3,
-                                          .present = 1, .dpl = 3, .s = 1, .db = 1, .g = 1};
+    static const struct kvm_segment cs = {.selector = 0x33,
+                                          .limit = 0xfffff,
+                                          .type = 0xb,
+                                          .present = 1,
+                                          .dpl = 3,
+                                          .s = 1,
+                                          .l = 1,
+                                          .g = 1};
+    static const struct kvm_segment ss = {.selector = 0x2b,
+                                          .limit = 0xfffff,
+                                          .type = 0x3,
+                                          .present = 1,
+                                          .dpl = 3,
+                                          .s = 1,
+                                          .db = 1,
+                                          .g = 1};
     memset(&sr->regs, 0, sizeof(sr->regs));
     sr->regs.rip = rip;
     sr->regs.rflags = 0x202;
     sr->sregs = v->tmpl;
     sr->sregs.cs = cs;
     sr->sregs.ss = sr->sregs.ds = sr->sregs.es = sr->sregs.fs = sr->sregs.gs = ss;
-    sr->sregs.tr = (struct kvm_segment){.selector = RAW_SEL_TSS, .base = RAW_HYP_VA + RAW_HYP_TSS,
-                                        .limit = RAW_TSS_LIMIT, .type = 11, .present = 1};
+    sr->sregs.tr = (struct kvm_segment){.selector = RAW_SEL_TSS,
+                                        .base = RAW_HYP_VA + RAW_HYP_TSS,
+                                        .limit = RAW_TSS_LIMIT,
+                                        .type = 11,
+                                        .present = 1};
     sr->sregs.ldt = (struct kvm_segment){.unusable = 1};
     sr->sregs.gdt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_GDT, .limit = 0xfff};
     sr->sregs.idt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_IDT, .limit = 0xfff};
@@ -240,7 +257,8 @@ static cap_result self_test(struct raw_vcpu *v)
     /* Coherence: a user read, the PTE moved to another frame, the flush,
      * the read again. */
     uint64_t *pt = (uint64_t *)(raw->area + RAW_HYP_PT);
-    uint64_t *a = (uint64_t *)(raw->area + RAW_HYP_TEST_A), *b = (uint64_t *)(raw->area + RAW_HYP_TEST_B);
+    uint64_t *a = (uint64_t *)(raw->area + RAW_HYP_TEST_A),
+             *b = (uint64_t *)(raw->area + RAW_HYP_TEST_B);
     const uint64_t saved = pt[RAW_HYP_TEST_A >> 12];
     *a = 0xa11a;
     *b = 0xb22b;

@@ -20,8 +20,8 @@
  * context ON the instruction for rem.
  */
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -139,7 +139,8 @@ static cap_result load(struct raw_vcpu *v)
 {
     struct raw *raw = v->raw;
     const struct cpum_ctx *c = &v->cpu->ctx;
-    const uint64_t *pml4 = pgm_gpa_to_hva(raw->pgm, c->cr3 & 0x000ffffffffff000ull, 4096, CAP_FALSE);
+    const uint64_t *pml4 =
+        pgm_gpa_to_hva(raw->pgm, c->cr3 & 0x000ffffffffff000ull, 4096, CAP_FALSE);
     if (!pml4)
         return fail("the guest's PML4 (CR3 0x%" PRIx64 ") is not in RAM", c->cr3);
     raw_hyp_root(raw->area, raw->area_gpa, pml4);
@@ -152,16 +153,18 @@ static cap_result load(struct raw_vcpu *v)
                                                  &sr->sregs.ds, &sr->sregs.fs, &sr->sregs.gs};
     for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
         cpum_seg_to_kvm(&c->seg[i], segs[i]);
-    sr->sregs.tr = (struct kvm_segment){.selector = RAW_SEL_TSS, .base = RAW_HYP_VA + RAW_HYP_TSS,
-                                        .limit = RAW_TSS_LIMIT, .type = 11, .present = 1};
+    sr->sregs.tr = (struct kvm_segment){.selector = RAW_SEL_TSS,
+                                        .base = RAW_HYP_VA + RAW_HYP_TSS,
+                                        .limit = RAW_TSS_LIMIT,
+                                        .type = 11,
+                                        .present = 1};
     sr->sregs.ldt = (struct kvm_segment){.unusable = 1};
     sr->sregs.gdt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_GDT, .limit = 0xfff};
     sr->sregs.idt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_IDT, .limit = 0xfff};
-    sr->sregs.cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG |
-                    (c->cr0 & (CR0_MP | CR0_EM | CR0_TS | CR0_AM));
+    sr->sregs.cr0 =
+        CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG | (c->cr0 & (CR0_MP | CR0_EM | CR0_TS | CR0_AM));
     sr->sregs.cr3 = raw->area_gpa + RAW_HYP_ROOT;
-    sr->sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | v->cr4_umip |
-                    (c->cr4 & CR4_OSXSAVE);
+    sr->sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | v->cr4_umip | (c->cr4 & CR4_OSXSAVE);
     sr->sregs.efer = EFER_LME | EFER_LMA | EFER_SCE | (c->msr.efer & EFER_NXE);
     memset(sr->sregs.interrupt_bitmap, 0, sizeof(sr->sregs.interrupt_bitmap));
     run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
@@ -205,11 +208,16 @@ static unsigned read_code(struct raw_vcpu *v, uint64_t va, uint8_t *buf, unsigne
 static enum raw_fault_kind fault_kind(unsigned vec)
 {
     switch (vec) {
-    case 6: return RAW_F_UD;
-    case 7: return RAW_F_NM;
-    case 13: return RAW_F_GP;
-    case 14: return RAW_F_PF;
-    default: return RAW_F_OTHER;
+    case 6:
+        return RAW_F_UD;
+    case 7:
+        return RAW_F_NM;
+    case 13:
+        return RAW_F_GP;
+    case 14:
+        return RAW_F_PF;
+    default:
+        return RAW_F_OTHER;
     }
 }
 

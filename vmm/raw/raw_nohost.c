@@ -17,7 +17,10 @@ cap_result raw_create(struct pgm *pgm, const struct cpum_policy *policy, struct 
                          "raw: not on this host (the raw engine needs Linux KVM for now)");
 }
 
-void raw_destroy(struct raw *raw) { (void)raw; }
+void raw_destroy(struct raw *raw)
+{
+    (void)raw;
+}
 
 cap_result raw_vcpu_create(struct raw *raw, struct cpum_cpu *cpu, struct raw_vcpu **out)
 {
@@ -26,7 +29,10 @@ cap_result raw_vcpu_create(struct raw *raw, struct cpum_cpu *cpu, struct raw_vcp
     return cap_error_set(VMM_E_ENGINE_UNAVAILABLE, VMM_COMPONENT, NULL, "raw: not on this host");
 }
 
-void raw_vcpu_destroy(struct raw_vcpu *v) { (void)v; }
+void raw_vcpu_destroy(struct raw_vcpu *v)
+{
+    (void)v;
+}
 
 cap_result raw_vcpu_run(struct raw_vcpu *v, uint64_t invalidations, struct raw_event *ev)
 {
@@ -46,9 +52,18 @@ uint64_t raw_vcpu_tsc_hz(const struct raw_vcpu *v)
     return 0;
 }
 
-void raw_vcpu_kick(struct raw_vcpu *v) { (void)v; }
-void raw_vcpu_clear_kick(struct raw_vcpu *v) { (void)v; }
-void raw_vcpu_account_rem(struct raw_vcpu *v, uint64_t ns) { (void)v, (void)ns; }
+void raw_vcpu_kick(struct raw_vcpu *v)
+{
+    (void)v;
+}
+void raw_vcpu_clear_kick(struct raw_vcpu *v)
+{
+    (void)v;
+}
+void raw_vcpu_account_rem(struct raw_vcpu *v, uint64_t ns)
+{
+    (void)v, (void)ns;
+}
 
 cap_result raw_vcpu_register_stats(struct raw_vcpu *v, struct stam *st)
 {

@@ -155,8 +155,7 @@ static bool at_native_user(const struct rem_vcpu *v)
 {
     const struct cpum_ctx *c = v->ctx;
     return v->insns != v->user_stop_from && v->cpl == 3 && v->mode == REM_MODE_LONG &&
-           (c->seg[CPUM_CS].attr & CPUM_SEG_L) &&
-           (c->rflags & (FL_IF | FL_TF | FL_IOPL)) == FL_IF;
+           (c->seg[CPUM_CS].attr & CPUM_SEG_L) && (c->rflags & (FL_IF | FL_TF | FL_IOPL)) == FL_IF;
 }
 
 static __attribute__((noinline)) void loop(struct rem_vcpu *v, bool blocks)

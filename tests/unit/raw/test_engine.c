@@ -26,8 +26,8 @@
 #define FRAME_B 0x101000u
 
 /* mov $42,%eax; syscall; ud2; mov DATA_VA,%rax; ud2 */
-static const uint8_t code[] = {0xb8, 0x2a, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b, 0x48, 0x8b,
-                               0x04, 0x25, 0,    0, 0x10, 0, 0x0f, 0x0b};
+static const uint8_t code[] = {0xb8, 0x2a, 0,    0, 0, 0x0f, 0x05, 0x0f, 0x0b, 0x48,
+                               0x8b, 0x04, 0x25, 0, 0, 0x10, 0,    0x0f, 0x0b};
 #define AT_SYSCALL 0x5u
 #define AT_UD2     0x7u
 #define AT_READ    0x9u
@@ -86,10 +86,12 @@ static void rig_up(struct rig *r)
     c->cr0 = CR0_PE | CR0_PG | CR0_ET | CR0_NE;
     c->cr3 = PML4;
     c->cr4 = CR4_PAE | CR4_OSFXSR;
-    c->seg[CPUM_CS] = (struct cpum_seg){.sel = 0x33, .limit = 0xffffffff,
+    c->seg[CPUM_CS] = (struct cpum_seg){.sel = 0x33,
+                                        .limit = 0xffffffff,
                                         .attr = 0xb | CPUM_SEG_S | CPUM_SEG_P |
                                                 3 << CPUM_SEG_DPL_SHIFT | CPUM_SEG_L | CPUM_SEG_G};
-    c->seg[CPUM_SS] = (struct cpum_seg){.sel = 0x2b, .limit = 0xffffffff,
+    c->seg[CPUM_SS] = (struct cpum_seg){.sel = 0x2b,
+                                        .limit = 0xffffffff,
                                         .attr = 0x3 | CPUM_SEG_S | CPUM_SEG_P |
                                                 3 << CPUM_SEG_DPL_SHIFT | CPUM_SEG_DB | CPUM_SEG_G};
     c->seg[CPUM_DS] = c->seg[CPUM_ES] = c->seg[CPUM_FS] = c->seg[CPUM_GS] = c->seg[CPUM_SS];

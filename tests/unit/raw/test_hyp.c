@@ -22,9 +22,15 @@ static void setup(void)
     raw_hyp_build(area, GPA);
 }
 
-static void teardown(void) { free(area); }
+static void teardown(void)
+{
+    free(area);
+}
 
-static uint64_t q(unsigned off, unsigned i) { return ((const uint64_t *)(area + off))[i]; }
+static uint64_t q(unsigned off, unsigned i)
+{
+    return ((const uint64_t *)(area + off))[i];
+}
 
 START_TEST(root_copies_user_half_only)
 {
@@ -120,10 +126,10 @@ static void user64(struct cpum_ctx *c)
     c->msr.efer = EFER_LME | EFER_LMA | EFER_SCE;
     c->cr0 = CR0_PE | CR0_PG;
     c->cr4 = CR4_PAE;
-    c->seg[CPUM_CS] = (struct cpum_seg){.sel = 0x33, .attr = 0xb | CPUM_SEG_S | CPUM_SEG_P |
-                                                              3 << CPUM_SEG_DPL_SHIFT | CPUM_SEG_L};
-    c->seg[CPUM_SS] = (struct cpum_seg){.sel = 0x2b, .attr = 0x3 | CPUM_SEG_S | CPUM_SEG_P |
-                                                              3 << CPUM_SEG_DPL_SHIFT | CPUM_SEG_DB};
+    c->seg[CPUM_CS] = (struct cpum_seg){
+        .sel = 0x33, .attr = 0xb | CPUM_SEG_S | CPUM_SEG_P | 3 << CPUM_SEG_DPL_SHIFT | CPUM_SEG_L};
+    c->seg[CPUM_SS] = (struct cpum_seg){
+        .sel = 0x2b, .attr = 0x3 | CPUM_SEG_S | CPUM_SEG_P | 3 << CPUM_SEG_DPL_SHIFT | CPUM_SEG_DB};
     c->rflags = 0x202;
 }
 
