@@ -65,6 +65,11 @@ cap_result raw_kvm_flush(struct raw_vcpu *v);
 /* raw_kvm_run.c: one KVM_RUN; CAP_FALSE_RESULT for a kick (nothing ran
  * when kvm_run->kvm_dirty_regs is still set afterwards). */
 cap_result raw_kvm_enter(struct raw_vcpu *v);
+/* raw_kvm_run.c: the raw context's sregs but for the six segment
+ * registers: KVM's template, the area's TR/LDTR/GDTR/IDTR and root, long
+ * mode; `cr0`, `cr4`, `efer` are the guest's bits added to the VMM's. */
+void raw_kvm_sregs(const struct raw_vcpu *v, struct kvm_sregs *s, uint64_t cr0, uint64_t cr4,
+                   uint64_t efer);
 /* raw_stats.c */
 void raw_stats_deregister(struct raw_vcpu *v);
 

@@ -204,21 +204,9 @@ static cap_result test_run(struct raw_vcpu *v, uint64_t rip, unsigned port, cons
     memset(&sr->regs, 0, sizeof(sr->regs));
     sr->regs.rip = rip;
     sr->regs.rflags = 0x202;
-    sr->sregs = v->tmpl;
+    raw_kvm_sregs(v, &sr->sregs, CR0_MP, 0, 0);
     sr->sregs.cs = cs;
     sr->sregs.ss = sr->sregs.ds = sr->sregs.es = sr->sregs.fs = sr->sregs.gs = ss;
-    sr->sregs.tr = (struct kvm_segment){.selector = RAW_SEL_TSS,
-                                        .base = RAW_HYP_VA + RAW_HYP_TSS,
-                                        .limit = RAW_TSS_LIMIT,
-                                        .type = 11,
-                                        .present = 1};
-    sr->sregs.ldt = (struct kvm_segment){.unusable = 1};
-    sr->sregs.gdt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_GDT, .limit = 0xfff};
-    sr->sregs.idt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_IDT, .limit = 0xfff};
-    sr->sregs.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
-    sr->sregs.cr3 = v->raw->area_gpa + RAW_HYP_ROOT;
-    sr->sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | v->cr4_umip;
-    sr->sregs.efer = EFER_LME | EFER_LMA | EFER_SCE;
     run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
     cap_result rc = raw_kvm_enter(v);
     if (CAP_FAILED(rc))

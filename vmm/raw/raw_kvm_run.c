@@ -117,6 +117,25 @@ static cap_result store_fpu(struct raw_vcpu *v)
     return CAP_OK;
 }
 
+void raw_kvm_sregs(const struct raw_vcpu *v, struct kvm_sregs *s, uint64_t cr0, uint64_t cr4,
+                   uint64_t efer)
+{
+    *s = v->tmpl;
+    s->tr = (struct kvm_segment){.selector = RAW_SEL_TSS,
+                                 .base = RAW_HYP_VA + RAW_HYP_TSS,
+                                 .limit = RAW_TSS_LIMIT,
+                                 .type = 11,
+                                 .present = 1};
+    s->ldt = (struct kvm_segment){.unusable = 1};
+    s->gdt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_GDT, .limit = 0xfff};
+    s->idt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_IDT, .limit = 0xfff};
+    s->cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG | cr0;
+    s->cr3 = v->raw->area_gpa + RAW_HYP_ROOT;
+    s->cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | v->cr4_umip | cr4;
+    s->efer = EFER_LME | EFER_LMA | EFER_SCE | efer;
+    memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
+}
+
 /* RDTSCP and RDPID in user code read KVM's IA32_TSC_AUX: the guest's. */
 static cap_result load_tsc_aux(struct raw_vcpu *v)
 {
@@ -148,24 +167,12 @@ static cap_result load(struct raw_vcpu *v)
     struct kvm_run *run = v->kv->run;
     struct kvm_sync_regs *sr = &run->s.regs;
     cpum_regs_to_kvm(c, &sr->regs);
-    sr->sregs = v->tmpl;
+    raw_kvm_sregs(v, &sr->sregs, c->cr0 & (CR0_MP | CR0_EM | CR0_TS | CR0_AM), c->cr4 & CR4_OSXSAVE,
+                  c->msr.efer & EFER_NXE);
     struct kvm_segment *segs[CPUM_SREG_COUNT] = {&sr->sregs.es, &sr->sregs.cs, &sr->sregs.ss,
                                                  &sr->sregs.ds, &sr->sregs.fs, &sr->sregs.gs};
     for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
         cpum_seg_to_kvm(&c->seg[i], segs[i]);
-    sr->sregs.tr = (struct kvm_segment){.selector = RAW_SEL_TSS,
-                                        .base = RAW_HYP_VA + RAW_HYP_TSS,
-                                        .limit = RAW_TSS_LIMIT,
-                                        .type = 11,
-                                        .present = 1};
-    sr->sregs.ldt = (struct kvm_segment){.unusable = 1};
-    sr->sregs.gdt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_GDT, .limit = 0xfff};
-    sr->sregs.idt = (struct kvm_dtable){.base = RAW_HYP_VA + RAW_HYP_IDT, .limit = 0xfff};
-    sr->sregs.cr0 =
-        CR0_PE | CR0_ET | CR0_NE | CR0_WP | CR0_PG | (c->cr0 & (CR0_MP | CR0_EM | CR0_TS | CR0_AM));
-    sr->sregs.cr3 = raw->area_gpa + RAW_HYP_ROOT;
-    sr->sregs.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | v->cr4_umip | (c->cr4 & CR4_OSXSAVE);
-    sr->sregs.efer = EFER_LME | EFER_LMA | EFER_SCE | (c->msr.efer & EFER_NXE);
     memset(sr->sregs.interrupt_bitmap, 0, sizeof(sr->sregs.interrupt_bitmap));
     run->kvm_dirty_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
     cap_result rc = load_tsc_aux(v);
