@@ -207,7 +207,8 @@ static unsigned read_code(struct raw_vcpu *v, uint64_t va, uint8_t *buf, unsigne
     struct pgm_paging pg;
     struct pgm_walk w;
     pgm_paging_from_ctx(&pg, v->cpu);
-    return pgm_virt_read(v->raw->pgm, &pg, va, buf, len, PGM_ACC_READ | PGM_ACC_NO_AD, &w) == CAP_OK
+    /* a user access: a supervisor read of a user page faults under the guest's SMAP */
+    return pgm_virt_read(v->raw->pgm, &pg, va, buf, len, PGM_ACC_USER | PGM_ACC_NO_AD, &w) == CAP_OK
                ? len
                : 0;
 }
