@@ -12,7 +12,8 @@
  * fault, SYSCALL or INT n is executed by rem through the guest's own IDT
  * and LSTAR and the kernel runs in rem until its IRETQ/SYSRETQ. A kick in
  * raw returns to the loop at once (VMM_EXIT_INTERRUPTED), which then
- * delivers the interrupt through rem like any other.
+ * hands the interrupt to rem like any other (rem_vcpu_inject_irq only
+ * queues it), and this turn runs rem, which delivers it first.
  *
  * raw drops KVM's translations when rem's count of guest invalidations
  * (MOV CR3, INVLPG, paging bits) moved since its last run: x86 requires
@@ -28,7 +29,8 @@
 
 static cap_result raw_run(struct vm *vm, struct em_vcpu *v)
 {
-    if (!v->raw_reexec && raw_ctx_native(&v->cpu.ctx)) {
+    /* an interrupt or NMI handed to rem this turn is delivered by rem first */
+    if (!v->raw_reexec && !v->injected && raw_ctx_native(&v->cpu.ctx)) {
         if (!v->raw_tsc_set) {
             cap_result rc = raw_vcpu_set_tsc(v->xv, tm_tsc(vm->tm));
             if (CAP_FAILED(rc))

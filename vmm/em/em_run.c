@@ -321,6 +321,7 @@ static void park(struct vm *vm)
         pthread_cond_wait(&vm->cond, &vm->lock);
     if (!(requests(vm) & EM_REQ_STOP)) {
         tm_resume(vm->tm);
+        vm->vcpu.raw_tsc_set = false; /* raw's KVM TSC ran on while TM was paused */
         em_set_state_locked(vm, VM_STATE_RUNNING);
         em_log(vm, EM_COMPONENT, VM_LOG_INFO, "resumed");
     }
