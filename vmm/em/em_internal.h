@@ -88,7 +88,7 @@ struct em_vcpu {
     struct rem_vcpu *rv;        /* rem's vCPU (create): the engine, or hm's helper */
     struct raw_vcpu *xv;        /* raw's vCPU (create; NULL unless the engine is raw) */
     bool raw_reexec;            /* raw handed rem an instruction to execute (em_raw.c) */
-    bool raw_tsc_set;           /* raw's TSC was set from TM's (first run, reset) */
+    bool raw_tsc_set;           /* raw's TSC was set from TM's (first run, reset, pause) */
     struct vmm_exit exit;       /* the last exit */
     pthread_t thread;
     bool thread_started;        /* vm_start .. join */
