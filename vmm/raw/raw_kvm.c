@@ -35,7 +35,6 @@
 
 /* The VMM's MSRs in the raw context (SDM Vol. 4): SYSCALL goes to LSTAR's
  * stub; SFMASK clears TF, IF, DF, NT (the stub exits at once anyway). */
-#define MSR_TSC    0x10u
 #define SFMASK_RAW 0x4700ull
 
 static cap_result unavailable(const char *fmt, const char *detail)

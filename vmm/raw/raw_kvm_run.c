@@ -31,9 +31,10 @@
 #include "cpum/cpum_kvm.h"
 #include "raw_internal.h"
 
-#define RFLAGS_RF   (1ull << 16)
-#define CR4_OSXSAVE (1ull << 18)
-#define XSTATE_BV   512u /* offset of XSTATE_BV in the XSAVE area's header */
+#define RFLAGS_RF        (1ull << 16)
+#define CR4_OSXSAVE      (1ull << 18)
+#define XSTATE_BV        512u /* offset of XSTATE_BV in the XSAVE area's header */
+#define RAW_STUB_RETRIES 100u /* kicks tolerated while a stub finishes */
 
 static cap_result fail(const char *fmt, ...) CAP_PRINTF(1, 2);
 static cap_result fail(const char *fmt, ...)
@@ -325,8 +326,12 @@ cap_result raw_vcpu_run(struct raw_vcpu *v, uint64_t invalidations, struct raw_e
         rc = load(v);
     if (CAP_SUCCEEDED(rc))
         rc = raw_kvm_enter(v);
-    if (rc == CAP_FALSE_RESULT && in_area(v)) {
-        /* a signal while the host ran a stub: let it finish, the loop turns anyway */
+    /* a signal while the host ran a stub: let the stub finish (its exit
+     * decides), the loop turns right after anyway */
+    for (unsigned tries = 0; rc == CAP_FALSE_RESULT && in_area(v); tries++) {
+        if (tries == RAW_STUB_RETRIES)
+            return fail("the vCPU stayed in the hypervisor area at RIP 0x%llx through %u kicks",
+                        (unsigned long long)v->kv->run->s.regs.regs.rip, tries);
         raw_vcpu_clear_kick(v);
         v->kv->run->kvm_dirty_regs = 0;
         rc = raw_kvm_enter(v);
@@ -351,7 +356,7 @@ cap_result raw_vcpu_set_tsc(struct raw_vcpu *v, uint64_t tsc)
     struct {
         struct kvm_msrs hdr;
         struct kvm_msr_entry e;
-    } m = {.e = {.index = 0x10u, .data = tsc}};
+    } m = {.e = {.index = MSR_IA32_TSC, .data = tsc}};
     cap_result rc = hd_kvm_set_msrs(v->kv, &m.hdr, 1);
     return CAP_FAILED(rc) ? vmm_result_from_hd(rc) : CAP_OK;
 }
