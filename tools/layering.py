@@ -52,12 +52,15 @@ LAYER_RULES = [
      ('vmm/cpum/cpum_profile.h', 'vmm/platform/platform_limits.h')),
     # The VMM knows nothing of the service, the frontends or IPC.
     ('vmm/', ('service/', 'plugins/frontends/', 'runtime/', 'sdk/session/'), ()),
-    # The two engines sit side by side under EM and report the neutral exit
-    # of vmm/vmm_exit.h: neither includes the other or EM.
-    ('vmm/rem/', ('vmm/hwaccm/', 'vmm/em/', 'service/', 'plugins/frontends/', 'runtime/',
-                  'sdk/session/'), ()),
-    ('vmm/hwaccm/', ('vmm/rem/', 'vmm/em/', 'service/', 'plugins/frontends/', 'runtime/',
-                     'sdk/session/'), ()),
+    # The engines sit side by side under EM and report the neutral exit of
+    # vmm/vmm_exit.h: none includes another or EM (raw hands rem the state
+    # through CPUM; EM joins them in em_raw.c).
+    ('vmm/rem/', ('vmm/hwaccm/', 'vmm/raw/', 'vmm/em/', 'service/', 'plugins/frontends/',
+                  'runtime/', 'sdk/session/'), ()),
+    ('vmm/hwaccm/', ('vmm/rem/', 'vmm/raw/', 'vmm/em/', 'service/', 'plugins/frontends/',
+                     'runtime/', 'sdk/session/'), ()),
+    ('vmm/raw/', ('vmm/rem/', 'vmm/hwaccm/', 'vmm/em/', 'service/', 'plugins/frontends/',
+                  'runtime/', 'sdk/session/'), ()),
     # Host drivers sit under the VMM, with their own results (hd_result.h).
     ('hostdrivers/', ('vmm/', 'service/', 'plugins/', 'runtime/', 'sdk/session/'), ()),
     # Device plugins see the PDM plugin API, never another layer's internals.

@@ -32,7 +32,7 @@
 #define VMM_E_CPUID_UNSUPPORTED ((cap_result)0x80030006) /* policy asks for a feature the engine lacks */
 #define VMM_E_BAD_STATE       ((cap_result)0x80030007) /* call not valid in the object's current state */
 #define VMM_E_UNASSIGNED      ((cap_result)0x80030008) /* no RAM/ROM/MMIO at a guest-physical address */
-#define VMM_E_ENGINE_UNAVAILABLE ((cap_result)0x80030020) /* EM: engine not written yet (raw) */
+#define VMM_E_ENGINE_UNAVAILABLE ((cap_result)0x80030020) /* EM: engine missing or unusable */
 #define VMM_E_LOADER_BAD_IMAGE ((cap_result)0x80030030) /* loader: malformed/unsupported boot image */
 #define VMM_E_LOADER_NO_ROOM   ((cap_result)0x80030031) /* loader: image/initrd does not fit guest RAM */
 #define VMM_E_SSM_CORRUPT      ((cap_result)0x80030040) /* SSM: checksum, structure or truncation */

@@ -15,6 +15,7 @@
 
 #include "em.h"
 #include "hwaccm/hwaccm.h"
+#include "raw/raw.h"
 #include "rem/rem.h"
 #include "stam/stam.h"
 
@@ -49,7 +50,7 @@ struct em_engine_ops {
     void (*reset)(struct em_vcpu *v);
 };
 
-extern const struct em_engine_ops em_hm_ops, em_rem_ops;
+extern const struct em_engine_ops em_hm_ops, em_rem_ops, em_raw_ops; /* raw: em_raw.c */
 
 /* How many instructions rem runs before EM looks at requests and timers
  * again even without a kick (the kick timer ends a run at each device
@@ -85,6 +86,9 @@ struct em_vcpu {
     const struct em_engine_ops *ops; /* the engine in charge (create) */
     struct hwaccm_vcpu *hv;     /* hm's vCPU (create; NULL under rem) */
     struct rem_vcpu *rv;        /* rem's vCPU (create): the engine, or hm's helper */
+    struct raw_vcpu *xv;        /* raw's vCPU (create; NULL unless the engine is raw) */
+    bool raw_reexec;            /* raw handed rem an instruction to execute (em_raw.c) */
+    bool raw_tsc_set;           /* raw's TSC was set from TM's (first run, reset, pause) */
     struct vmm_exit exit;       /* the last exit */
     pthread_t thread;
     bool thread_started;        /* vm_start .. join */
@@ -178,6 +182,7 @@ struct vm {
     struct pdm *pdm;
     struct hwaccm *hm;          /* NULL under rem */
     struct rem *rem;            /* always: the engine or hm's helper */
+    struct raw *raw;            /* NULL unless the engine is raw */
     enum vm_engine engine;
     struct em_vcpu vcpu;        /* vCPU 0; SMP later */
 

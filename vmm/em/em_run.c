@@ -321,6 +321,7 @@ static void park(struct vm *vm)
         pthread_cond_wait(&vm->cond, &vm->lock);
     if (!(requests(vm) & EM_REQ_STOP)) {
         tm_resume(vm->tm);
+        vm->vcpu.raw_tsc_set = false; /* raw's KVM TSC ran on while TM was paused */
         em_set_state_locked(vm, VM_STATE_RUNNING);
         em_log(vm, EM_COMPONENT, VM_LOG_INFO, "resumed");
     }
@@ -340,8 +341,8 @@ static void run_once(struct vm *vm, struct em_vcpu *v)
     uint64_t dt = v->exit_ns - t0;
     if (v->ops->engine == VM_ENGINE_REM)
         vm->cnt.rem_ns += dt;
-    else
-        vm->cnt.hm_ns += dt;
+    else if (v->ops->engine == VM_ENGINE_HM)
+        vm->cnt.hm_ns += dt; /* raw splits its time itself (/RAW/RawNs, /RAW/RemNs) */
     vm->cnt.runs++;
     v->injected = false;
     if (CAP_FAILED(rc))

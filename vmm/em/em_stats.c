@@ -70,7 +70,10 @@ cap_result em_choose_engine(enum vm_engine req, const struct em_host_probe *p,
         snprintf(out->why, sizeof(out->why), "requested");
         return CAP_OK;
     case VM_ENGINE_RAW:
-        break; /* platform_engine_missing() answered: no raw engine yet */
+        out->engine = VM_ENGINE_RAW;
+        snprintf(out->why, sizeof(out->why),
+                 "requested; guest 64-bit user code runs natively, the rest in rem");
+        return CAP_OK;
     case VM_ENGINE_AUTO:
         if (!p->hm_usable) {
             out->engine = VM_ENGINE_REM;

@@ -52,7 +52,7 @@ static void host_cpu_set_intr(void *ctx, int level)
      * the next instruction boundary. From elsewhere, wake or kick the vCPU. */
     if (!on_vcpu_thread(vm))
         em_kick(vm);
-    else if (vm->vcpu.ops->engine == VM_ENGINE_REM)
+    else if (vm->vcpu.ops->engine != VM_ENGINE_HM) /* rem, or rem under raw */
         vm->vcpu.ops->kick(&vm->vcpu);
 }
 
@@ -69,7 +69,7 @@ static void host_cpu_nmi(void *ctx, unsigned cpu)
     /* as for INTR: under rem the APIC's ICR write is MMIO inside the run */
     if (!on_vcpu_thread(vm))
         em_kick(vm);
-    else if (vm->vcpu.ops->engine == VM_ENGINE_REM)
+    else if (vm->vcpu.ops->engine != VM_ENGINE_HM)
         vm->vcpu.ops->kick(&vm->vcpu);
 }
 
@@ -284,7 +284,9 @@ static cap_result pick_engine(struct vm *vm)
     if (CAP_FAILED(rc))
         return rc;
     vm->engine = ch.engine;
-    vm->vcpu.ops = ch.engine == VM_ENGINE_REM ? &em_rem_ops : &em_hm_ops;
+    vm->vcpu.ops = ch.engine == VM_ENGINE_REM   ? &em_rem_ops
+                   : ch.engine == VM_ENGINE_RAW ? &em_raw_ops
+                                                : &em_hm_ops;
     vm->vcpu.mode = EM_MODE_COUNT; /* the first turn notes and logs the mode (em_mode.c) */
     vm->vcpu.want = ch.engine;
     /* KVM without VT-x/AMD-V (the PVM backend) reports an interrupt window
@@ -318,8 +320,9 @@ static void rem_set_tsc(void *ctx, uint64_t value)
     tm_set_tsc(((struct vm *)ctx)->tm, value);
 }
 
-/* rem always (the engine, or hm's helper for what the host cannot
- * emulate); hm only when it is the engine, so rem needs no /dev/kvm. */
+/* rem always (the engine, hm's helper for what the host cannot emulate,
+ * or raw's for everything but 64-bit user code); hm and raw only when
+ * they are the engine, so rem needs no /dev/kvm. */
 static cap_result create_engines(struct vm *vm)
 {
     struct rem_callbacks cb = {.rdtsc = rem_tsc, .wrtsc = rem_set_tsc, .opaque = vm};
@@ -332,6 +335,26 @@ static cap_result create_engines(struct vm *vm)
         rc = hwaccm_create(vm->pgm, &vm->policy, &vm->hm);
     if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_HM)
         rc = hwaccm_vcpu_create(vm->hm, &vm->vcpu.cpu, &vm->vcpu.hv);
+    if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_RAW)
+        rc = raw_create(vm->pgm, &vm->policy, &vm->raw);
+    if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_RAW)
+        rc = raw_vcpu_create(vm->raw, &vm->vcpu.cpu, &vm->vcpu.xv);
+    if (CAP_SUCCEEDED(rc) && vm->vcpu.xv)
+        rc = raw_vcpu_register_stats(vm->vcpu.xv, vm->stam);
+    if (CAP_SUCCEEDED(rc) && vm->raw) {
+        em_log(vm, EM_COMPONENT, VM_LOG_INFO,
+               "raw: the native user context passed its probe; 64-bit user code runs in KVM, "
+               "the rest in rem (auto does not pick raw yet)");
+        /* one guest clock: rem's TSC (TM) at the rate user code reads in KVM */
+        uint64_t hz = raw_vcpu_tsc_hz(vm->vcpu.xv);
+        if (hz && hz != tm_tsc_hz(vm->tm)) {
+            tm_set_tsc_hz(vm->tm, hz);
+            em_log(vm, EM_COMPONENT, VM_LOG_INFO,
+                   "raw: KVM cannot scale the TSC here: the guest TSC runs at the host's %.3f "
+                   "GHz under raw (CPUID leaves 0x15/0x16 in rem still say %.3f GHz)",
+                   hz / 1e9, CPUM_TSC_HZ / 1e9);
+        }
+    }
     if (CAP_SUCCEEDED(rc) && vm->hm && hwaccm_msr_note(vm->hm))
         em_log(vm, EM_COMPONENT, VM_LOG_WARN, "hm: %s", hwaccm_msr_note(vm->hm));
     return rc;
@@ -476,6 +499,8 @@ void vm_destroy(struct vm *vm)
     pdm_destroy(vm->pdm);     /* devices first: they deregister from IOM/TM */
     hwaccm_vcpu_destroy(vm->vcpu.hv);
     hwaccm_destroy(vm->hm);
+    raw_vcpu_destroy(vm->vcpu.xv);
+    raw_destroy(vm->raw);
     rem_vcpu_destroy(vm->vcpu.rv);
     rem_destroy(vm->rem);
     if (vm->iom) {

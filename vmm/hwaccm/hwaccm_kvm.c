@@ -21,6 +21,7 @@
 
 #include <capsule/errorinfo.h>
 
+#include "cpum/cpum_kvm.h"
 #include "hwaccm_kvm.h"
 
 const char *hwaccm_backend_name(void)
@@ -146,35 +147,6 @@ void hwaccm_destroy(struct hwaccm *hm)
     free(hm);
 }
 
-/*
- * The CPUID policy promises the guest a TSC of CPUM_TSC_HZ (leaves 0x15 and
- * 0x16, with an invariant TSC), the rate rem and TM keep. Under KVM the
- * guest TSC is the host's unless KVM scales it: ask for the policy's rate,
- * and where the host cannot scale, describe the real rate in those leaves
- * instead (the crystal stays the APIC timer's clock), so a guest that trusts
- * CPUID for its TSC frequency is right under either engine.
- */
-static void fit_tsc_rate(struct hwaccm_vcpu *v, struct kvm_cpuid2 *cpuid)
-{
-    const uint32_t want = (uint32_t)(CPUM_TSC_HZ / 1000u);
-    uint32_t khz = hd_kvm_get_tsc_khz(v->kv);
-    if (khz == want || khz == 0)
-        return;
-    if (CAP_SUCCEEDED(hd_kvm_set_tsc_khz(v->kv, want)) && hd_kvm_get_tsc_khz(v->kv) == want)
-        return;
-    cap_error_clear();
-    for (uint32_t i = 0; i < cpuid->nent; i++) {
-        struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
-        if (e->function == 0x15) {
-            /* TSC = crystal * EBX / EAX, crystal = ECX Hz. */
-            e->eax = (uint32_t)(CPUM_APIC_HZ / 1000u);
-            e->ebx = khz;
-        } else if (e->function == 0x16) {
-            e->eax = e->ebx = khz / 1000u;
-        }
-    }
-}
-
 cap_result hwaccm_vcpu_create(struct hwaccm *hm, struct cpum_cpu *cpu, struct hwaccm_vcpu **out)
 {
     *out = NULL;
@@ -191,7 +163,7 @@ cap_result hwaccm_vcpu_create(struct hwaccm *hm, struct cpum_cpu *cpu, struct hw
     if (CAP_SUCCEEDED(rc))
         rc = hwaccm_kvm_cpuid(hm->policy, cpu->id, &cpuid);
     if (CAP_SUCCEEDED(rc))
-        fit_tsc_rate(v, cpuid);
+        cpum_kvm_fit_tsc_rate(v->kv, cpuid);
     if (CAP_SUCCEEDED(rc))
         rc = hd_kvm_set_cpuid(v->kv, cpuid);
     free(cpuid);

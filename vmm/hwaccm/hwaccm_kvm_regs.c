@@ -9,68 +9,16 @@
 
 #include <capsule/errorinfo.h>
 
+#include "cpum/cpum_kvm.h"
 #include "hwaccm_kvm.h"
-
-static void seg_to_kvm(const struct cpum_seg *s, struct kvm_segment *k)
-{
-    *k = (struct kvm_segment){
-        .base = s->base,
-        .limit = s->limit,
-        .selector = s->sel,
-        .type = s->attr & CPUM_SEG_TYPE_MASK,
-        .s = !!(s->attr & CPUM_SEG_S),
-        .dpl = (s->attr & CPUM_SEG_DPL_MASK) >> CPUM_SEG_DPL_SHIFT,
-        .present = !!(s->attr & CPUM_SEG_P),
-        .avl = !!(s->attr & CPUM_SEG_AVL),
-        .l = !!(s->attr & CPUM_SEG_L),
-        .db = !!(s->attr & CPUM_SEG_DB),
-        .g = !!(s->attr & CPUM_SEG_G),
-        .unusable = !(s->attr & CPUM_SEG_P),
-    };
-}
-
-static void seg_from_kvm(const struct kvm_segment *k, struct cpum_seg *s)
-{
-    s->base = k->base;
-    s->limit = k->limit;
-    s->sel = k->selector;
-    s->attr = (uint16_t)((k->type & 0xf) | (k->s ? CPUM_SEG_S : 0) |
-                         (k->dpl & 3) << CPUM_SEG_DPL_SHIFT |
-                         (k->present && !k->unusable ? CPUM_SEG_P : 0) |
-                         (k->avl ? CPUM_SEG_AVL : 0) | (k->l ? CPUM_SEG_L : 0) |
-                         (k->db ? CPUM_SEG_DB : 0) | (k->g ? CPUM_SEG_G : 0));
-}
-
-static void regs_to_kvm(const struct cpum_ctx *c, struct kvm_regs *r)
-{
-    const uint64_t *g = c->gpr;
-    *r = (struct kvm_regs){
-        .rax = g[CPUM_RAX], .rbx = g[CPUM_RBX], .rcx = g[CPUM_RCX], .rdx = g[CPUM_RDX],
-        .rsi = g[CPUM_RSI], .rdi = g[CPUM_RDI], .rsp = g[CPUM_RSP], .rbp = g[CPUM_RBP],
-        .r8 = g[CPUM_R8],   .r9 = g[CPUM_R9],   .r10 = g[CPUM_R10], .r11 = g[CPUM_R11],
-        .r12 = g[CPUM_R12], .r13 = g[CPUM_R13], .r14 = g[CPUM_R14], .r15 = g[CPUM_R15],
-        .rip = c->rip,      .rflags = c->rflags,
-    };
-}
-
-static void regs_from_kvm(const struct kvm_regs *r, struct cpum_ctx *c)
-{
-    uint64_t *g = c->gpr;
-    g[CPUM_RAX] = r->rax, g[CPUM_RBX] = r->rbx, g[CPUM_RCX] = r->rcx, g[CPUM_RDX] = r->rdx;
-    g[CPUM_RSI] = r->rsi, g[CPUM_RDI] = r->rdi, g[CPUM_RSP] = r->rsp, g[CPUM_RBP] = r->rbp;
-    g[CPUM_R8] = r->r8, g[CPUM_R9] = r->r9, g[CPUM_R10] = r->r10, g[CPUM_R11] = r->r11;
-    g[CPUM_R12] = r->r12, g[CPUM_R13] = r->r13, g[CPUM_R14] = r->r14, g[CPUM_R15] = r->r15;
-    c->rip = r->rip;
-    c->rflags = r->rflags;
-}
 
 static void sregs_to_kvm(const struct cpum_ctx *c, struct kvm_sregs *s)
 {
     struct kvm_segment *segs[CPUM_SREG_COUNT] = {&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs};
     for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
-        seg_to_kvm(&c->seg[i], segs[i]);
-    seg_to_kvm(&c->ldtr, &s->ldt);
-    seg_to_kvm(&c->tr, &s->tr);
+        cpum_seg_to_kvm(&c->seg[i], segs[i]);
+    cpum_seg_to_kvm(&c->ldtr, &s->ldt);
+    cpum_seg_to_kvm(&c->tr, &s->tr);
     s->tr.unusable = 0; /* TR is never unusable for VMX */
     s->gdt = (struct kvm_dtable){.base = c->gdtr.base, .limit = c->gdtr.limit};
     s->idt = (struct kvm_dtable){.base = c->idtr.base, .limit = c->idtr.limit};
@@ -86,9 +34,9 @@ static void sregs_from_kvm(const struct kvm_sregs *s, struct cpum_ctx *c)
     const struct kvm_segment *segs[CPUM_SREG_COUNT] = {&s->es, &s->cs, &s->ss,
                                                        &s->ds, &s->fs, &s->gs};
     for (unsigned i = 0; i < CPUM_SREG_COUNT; i++)
-        seg_from_kvm(segs[i], &c->seg[i]);
-    seg_from_kvm(&s->ldt, &c->ldtr);
-    seg_from_kvm(&s->tr, &c->tr);
+        cpum_seg_from_kvm(segs[i], &c->seg[i]);
+    cpum_seg_from_kvm(&s->ldt, &c->ldtr);
+    cpum_seg_from_kvm(&s->tr, &c->tr);
     c->gdtr = (struct cpum_dtr){.base = s->gdt.base, .limit = s->gdt.limit};
     c->idtr = (struct cpum_dtr){.base = s->idt.base, .limit = s->idt.limit};
     c->cr0 = s->cr0, c->cr2 = s->cr2, c->cr3 = s->cr3, c->cr4 = s->cr4, c->cr8 = s->cr8;
@@ -257,7 +205,7 @@ cap_result hwaccm_kvm_push(struct hwaccm_vcpu *vcpu)
     cap_result rc = CAP_OK;
     if (cpu->dirty & CPUM_STATE_GPRS) {
         struct kvm_regs r;
-        regs_to_kvm(&cpu->ctx, &r);
+        cpum_regs_to_kvm(&cpu->ctx, &r);
         if (sync) {
             run->s.regs.regs = r;
             run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
@@ -292,14 +240,14 @@ cap_result hwaccm_kvm_pull(struct hwaccm_vcpu *vcpu)
     struct kvm_run *run = vcpu->kv->run;
     cap_result rc;
     if (vcpu->hm->kvm->sync_regs) {
-        regs_from_kvm(&run->s.regs.regs, &cpu->ctx);
+        cpum_regs_from_kvm(&run->s.regs.regs, &cpu->ctx);
         sregs_from_kvm(&run->s.regs.sregs, &cpu->ctx);
     } else {
         struct kvm_regs r;
         if (CAP_FAILED(rc = hd_kvm_get_regs(vcpu->kv, &r)) ||
             CAP_FAILED(rc = hd_kvm_get_sregs(vcpu->kv, &vcpu->sregs)))
             return rc;
-        regs_from_kvm(&r, &cpu->ctx);
+        cpum_regs_from_kvm(&r, &cpu->ctx);
         sregs_from_kvm(&vcpu->sregs, &cpu->ctx);
     }
     cpu->ctx.cr8 = run->cr8;
@@ -325,20 +273,8 @@ cap_result hwaccm_vcpu_import(struct hwaccm_vcpu *vcpu, uint32_t what)
 cap_result hwaccm_kvm_cpuid(const struct cpum_policy *policy, unsigned id,
                             struct kvm_cpuid2 **out)
 {
-    struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + policy->nleaves * sizeof(c->entries[0]));
-    if (!c)
+    *out = cpum_kvm_cpuid(policy, id);
+    if (!*out)
         return cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "hwaccm: out of memory");
-    for (unsigned i = 0; i < policy->nleaves; i++) {
-        const struct cpum_cpuid_leaf *l = &policy->leaves[i];
-        struct kvm_cpuid_entry2 *e = &c->entries[i];
-        uint32_t r[4];
-        cpum_cpuid(policy, id, l->leaf, l->subleaf, r);
-        e->function = l->leaf;
-        e->index = l->subleaf;
-        e->flags = l->has_subleaves ? KVM_CPUID_FLAG_SIGNIFCANT_INDEX : 0;
-        e->eax = r[0], e->ebx = r[1], e->ecx = r[2], e->edx = r[3];
-    }
-    c->nent = policy->nleaves;
-    *out = c;
     return CAP_OK;
 }

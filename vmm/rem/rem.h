@@ -162,6 +162,22 @@ VMM_API uint64_t rem_vcpu_jit_translations(const struct rem_vcpu *v);
 VMM_API uint64_t rem_vcpu_jit_links(const struct rem_vcpu *v);
 
 /*
+ * For an engine that runs 64-bit user code itself (raw, vmm/raw): with `on`,
+ * rem_vcpu_run ends with VMM_EXIT_INTERRUPTED as soon as, after at least one
+ * instruction retired in that run, the vCPU is about to execute 64-bit code at
+ * CPL 3 with IF = 1, TF = 0 and IOPL = 0 (so an instruction that faulted in
+ * the other engine is executed, or its exception delivered, first). Checked
+ * between blocks: a chain of translations may run a few more instructions.
+ * vCPU thread.
+ */
+VMM_API void rem_vcpu_set_user_stop(struct rem_vcpu *v, cap_bool on);
+/* Guest instructions that invalidated translations since create: MOV CR3,
+ * INVLPG, a paging bit of CR0/CR4/EFER changed, a task switch loading CR3
+ * (x86 requires one of these after an entry lost rights or changed frame).
+ * An engine that caches translations itself compares it across a run. */
+VMM_API uint64_t rem_vcpu_guest_invalidations(const struct rem_vcpu *v);
+
+/*
  * Registers the vCPU's statistics in `st` (stam.h) under /REM/: the
  * instructions it retired, the decoded-block cache (lookups, misses that
  * built a block, rechecks, flushes) and the translator (blocks translated,

@@ -41,7 +41,7 @@ static void write_cr0(struct rem_vcpu *v, uint64_t val)
     }
     c->cr0 = val;
     if ((old ^ val) & (CR0_PG | CR0_PE | CR0_WP))
-        rem_paging_changed(v);
+        rem_paging_invalidated(v);
     rem_update_mode(v);
 }
 
@@ -55,7 +55,7 @@ static void write_cr4(struct rem_vcpu *v, uint64_t val)
     uint64_t old = c->cr4;
     c->cr4 = val;
     if ((old ^ val) & (CR4_PSE | CR4_PAE | CR4_PGE | CR4_SMEP | CR4_SMAP))
-        rem_paging_changed(v);
+        rem_paging_invalidated(v);
 }
 
 static void mov_cr(struct rem_vcpu *v, const struct dis_insn *in)
@@ -86,7 +86,7 @@ static void mov_cr(struct rem_vcpu *v, const struct dis_insn *in)
         if (v->mode == REM_MODE_LONG && (val >> v->rem->policy->phys_addr_bits))
             rem_gp0(v);
         c->cr3 = val;
-        rem_paging_changed(v);
+        rem_paging_invalidated(v);
         break;
     case 4: write_cr4(v, val); break;
     case 8:
@@ -371,7 +371,7 @@ static void msr_insn(struct rem_vcpu *v, const struct dis_insn *in)
         cb->wrtsc(cb->opaque, cb->rdtsc(cb->opaque) + (val - old_adjust));
     }
     if (msr == MSR_EFER && ((old_efer ^ c->msr.efer) & (EFER_NXE | EFER_LMA | EFER_LME)))
-        rem_paging_changed(v);
+        rem_paging_invalidated(v);
     rem_update_mode(v);
 }
 
@@ -436,6 +436,7 @@ bool rem_exec_sys(struct rem_vcpu *v, const struct dis_insn *in)
     case DIS_invlpg:
         if (in->op[0].kind != DIS_OP_MEM)
             rem_ud(v);
+        v->guest_invalidations++;
         rem_tlb_flush_page(v, v->mode == REM_MODE_LONG
                                   ? ea_off(v, &in->op[0]) +
                                         (op_seg(&in->op[0]) >= CPUM_FS ? c->seg[op_seg(&in->op[0])].base : 0)

@@ -218,6 +218,14 @@ struct rem_vcpu {
         uint64_t jit_code_bytes;     /* gauge: of the code buffer in use */
         uint64_t jit_buffer_bytes;   /* gauge: its size, 0 without a translator */
     } stats;
+    /* Guest instructions that invalidate translations (MOV CR3, INVLPG,
+     * paging bits of CR0/CR4/EFER, task switches), since create: another
+     * engine caching translations must drop them when this moved. */
+    uint64_t guest_invalidations;
+    /* rem_vcpu_set_user_stop: end a run at 64-bit user code with IF=1 once
+     * an instruction retired after user_stop_from (insns at the run's start). */
+    bool user_stop;
+    uint64_t user_stop_from;
     struct stam *stam;          /* where those are registered (deregistered at destroy), or NULL */
     unsigned tracked;           /* TLB entries flagged REM_TLB_F_DIRTY (an upper bound) */
     struct rem_vcpu *next_vcpu; /* rem.vcpus */
@@ -246,6 +254,9 @@ void rem_tlb_flush_page(struct rem_vcpu *v, uint64_t la);
 void rem_tlb_release_tracked(struct rem_vcpu *v);
 /* After CR0/CR3/CR4/EFER changed: new paging inputs, TLB flushed. */
 void rem_paging_changed(struct rem_vcpu *v);
+/* The same for a change the guest made itself (MOV to CR0/CR3/CR4, EFER,
+ * a task switch): also counted in guest_invalidations. */
+void rem_paging_invalidated(struct rem_vcpu *v);
 
 /* Linear accesses; `user` = a CPL3 access (not an implicit supervisor one).
  * Fault with #PF / #GP (non-canonical) through rem_raise. */

@@ -95,6 +95,12 @@ void rem_paging_changed(struct rem_vcpu *v)
     rem_tlb_flush(v);
 }
 
+void rem_paging_invalidated(struct rem_vcpu *v)
+{
+    v->guest_invalidations++;
+    rem_paging_changed(v);
+}
+
 /* Fills the entry for `la`, raising #PF/#GP as the walk says. */
 static struct rem_tlb_entry *tlb_fill(struct rem_vcpu *v, uint64_t la, unsigned kind, bool user)
 {

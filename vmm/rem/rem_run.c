@@ -150,6 +150,14 @@ static void step(struct rem_vcpu *v)
         rem_db_deliver(v);
 }
 
+/* rem_vcpu_set_user_stop's condition (RFLAGS: IF = 1, TF = 0, IOPL = 0). */
+static bool at_native_user(const struct rem_vcpu *v)
+{
+    const struct cpum_ctx *c = v->ctx;
+    return v->insns != v->user_stop_from && v->cpl == 3 && v->mode == REM_MODE_LONG &&
+           (c->seg[CPUM_CS].attr & CPUM_SEG_L) && (c->rflags & (FL_IF | FL_TF | FL_IOPL)) == FL_IF;
+}
+
 static __attribute__((noinline)) void loop(struct rem_vcpu *v, bool blocks)
 {
     struct vmm_exit *x = v->exit;
@@ -160,6 +168,10 @@ static __attribute__((noinline)) void loop(struct rem_vcpu *v, bool blocks)
         }
         if (v->irq_window && irq_ready(v)) {
             x->reason = VMM_EXIT_IRQ_WINDOW;
+            return;
+        }
+        if (v->user_stop && at_native_user(v)) {
+            x->reason = VMM_EXIT_INTERRUPTED;
             return;
         }
         if (v->db_pending && !v->db_inhibit) { /* left by an exit or a fault */
@@ -201,6 +213,7 @@ static cap_result run(struct rem_vcpu *v, uint64_t budget, struct vmm_exit *exit
     v->stop = false;
     v->fail_rc = CAP_OK;
     v->budget = budget;
+    v->user_stop_from = v->insns;
     rem_bcache_new_epoch(v); /* others may have written guest memory since the last run */
     if (setjmp(v->jb)) {
         v->implicit = false;
@@ -333,6 +346,16 @@ void rem_vcpu_kick(struct rem_vcpu *v)
 void rem_vcpu_clear_kick(struct rem_vcpu *v)
 {
     __atomic_store_n(&v->kick, 0, __ATOMIC_SEQ_CST);
+}
+
+void rem_vcpu_set_user_stop(struct rem_vcpu *v, cap_bool on)
+{
+    v->user_stop = on;
+}
+
+uint64_t rem_vcpu_guest_invalidations(const struct rem_vcpu *v)
+{
+    return v->guest_invalidations;
 }
 
 void rem_vcpu_flush_tlb(struct rem_vcpu *v)

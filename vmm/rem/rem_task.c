@@ -106,7 +106,7 @@ void rem_task_switch(struct rem_vcpu *v, uint16_t sel, enum rem_task_reason why,
     c->cr0 |= CR0_TS;
     if (c->cr0 & CR0_PG) {
         c->cr3 = ncr3;
-        rem_paging_changed(v);
+        rem_paging_invalidated(v);
     }
     c->rip = neip;
     for (unsigned i = 0; i < 8; i++)

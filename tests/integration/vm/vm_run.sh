@@ -153,7 +153,12 @@ expect_fast fifo-initrd 4 "'$T/fifo': not a regular file (a FIFO)" -- --kernel "
 expect_fast fifo-initrd-fwcfg 4 "'$T/fifo' is not a regular file (a FIFO)" -- --kernel "$P/hello.bin" --initrd "$T/fifo" --engine rem
 expect_fast fifo-serial 4 "a FIFO with no reader" -- --kernel "$P/hello.bin" --debug-exit --engine rem --serial "file:$T/fifo"
 expect bad-engine 2 "unknown engine 'fast'" -- --kernel "$P/hello.bin" --engine fast
-expect raw-engine 4 "raw mode is not available yet" -- --kernel "$P/hello.bin" --engine raw
+# raw: where the host has no native context, a clear error at the start
+CAPSULE_KVM_DEVICE=/nonexistent/kvm
+export CAPSULE_KVM_DEVICE
+expect raw-no-kvm 4 "raw: no native context on this host" -- --kernel "$P/hello.bin" --engine raw
+unset CAPSULE_KVM_DEVICE
+hm_only expect raw-hello 85 '^hello$' -- --kernel "$P/hello.bin" --debug-exit --engine raw
 expect smp 2 '1 vCPU per machine until SMP' -- --kernel "$P/hello.bin" --cpus 2
 expect no-kernel 2 'required' --
 expect help 0 'usage: capsule-vm' -- --help

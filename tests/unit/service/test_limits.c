@@ -48,12 +48,13 @@ START_TEST(test_sysprops_publish_the_platform)
     uint32_t n = 0;
     ExecutionEngine *engines = NULL;
     ck_assert_int_eq(ISystemProperties_GetSupportedEngines(sp, &n, &engines), CAP_OK);
-    ck_assert_uint_eq(n, 3);
+    ck_assert_uint_eq(n, 4);
     for (uint32_t i = 0; i < n; i++)
         ck_assert_ptr_null(platform_engine_missing((unsigned)engines[i]));
     ck_assert_int_eq(engines[0], ExecutionEngine_Auto);
     ck_assert_int_eq(engines[1], ExecutionEngine_Hm);
     ck_assert_int_eq(engines[2], ExecutionEngine_Rem);
+    ck_assert_int_eq(engines[3], ExecutionEngine_Raw);
     cap_free(engines);
     ISystemProperties_Release(sp);
 }
@@ -78,8 +79,8 @@ START_TEST(test_setters_hold_the_limits)
     ck_assert_int_eq(IMachine_GetCpuCount(m, &v), CAP_OK);
     ck_assert_uint_eq(v, 1);
     ck_assert_int_eq(IMachine_SetEngine(m, ExecutionEngine_Rem), CAP_OK);
-    ck_assert_int_eq(IMachine_SetEngine(m, ExecutionEngine_Raw), CAP_E_NOT_SUPPORTED);
-    ck_message("engine raw: raw mode is not available yet (this build has auto, hm, rem)");
+    ck_assert_int_eq(IMachine_SetEngine(m, ExecutionEngine_Raw), CAP_OK); /* Linux: vmm/raw */
+    ck_assert_int_eq(IMachine_SetEngine(m, ExecutionEngine_Rem), CAP_OK);
     ck_assert_int_eq(IMachine_SetEngine(m, (ExecutionEngine)PLATFORM_ENGINE_COUNT),
                      CAP_E_INVALIDARG);
     ExecutionEngine e;

@@ -287,10 +287,8 @@ static void expect_create_error(const struct vmproc_opts *o, const char *part)
  * file of the scratch folder. */
 static const struct {
     const char *kernel, *frontend, *serial, *device, *no_device, *cpu_profile, *message;
-    bool raw;
 } bad_setups[] = {
     {.cpu_profile = "pentium", .message = "unknown CPU profile 'pentium' (known: host, "},
-    {.raw = true, .message = "engine 'raw': raw mode is not available yet"},
     {.kernel = "missing.bin", .message = "missing.bin"},
     {.kernel = "empty.bin", .message = "empty.bin"},
     {.frontend = "qt", .message = "unknown frontend 'qt' (known: headless, sdl, gui)"},
@@ -329,8 +327,6 @@ START_TEST(test_create_errors)
                 bad_setups[i].serial ? bad_setups[i].serial : "none");
         if (bad_setups[i].frontend)
             o.frontend = bad_setups[i].frontend;
-        if (bad_setups[i].raw)
-            o.engine = VM_ENGINE_RAW;
         o.cpu_profile = bad_setups[i].cpu_profile;
         if (bad_setups[i].device)
             o.extra_devices[o.n_extra_devices++] = bad_setups[i].device;
