@@ -8,8 +8,8 @@
 # The AMD profile: a Linux guest on an Intel profile turns on page-table
 # isolation, whose CR3 write at every kernel exit costs raw a flush each
 # (vmm/raw/README.md). Needs KVM (a counted skip without, tests/lib/skip.sh)
-# and the guest kit (fails when it cannot be fetched). `scons
-# check-linux-raw` only, not `scons check` (~10-15 s of CPU).
+# and the guest kit (fails when it cannot be fetched). In `scons check`
+# (~10-15 s of CPU); check.sh's ASan pass leaves it out.
 set -u
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
