@@ -1,6 +1,6 @@
 #!/bin/bash
 # tests/integration/net/net_hostile.sh - a hostile guest against virtio-net
-# on the NAT (capsule-vm --nic nat), without a BIOS: net_hostile.bin
+# on the NAT (capsule-vm --nic nat,model=virtio), without a BIOS: net_hostile.bin
 # drives the function by hand and lies to it - a looping transmit chain and
 # a transmit buffer outside RAM (DEVICE_NEEDS_RESET, said once in the log
 # each), zero-length and almost-4-GiB buffers (dropped, returned), a storm
@@ -20,7 +20,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
 timeout $((30 * S)) "$VM" --kernel "$PAY/net_hostile.bin" --engine rem --debug-exit \
-    --serial "file:$T/serial" --nic nat --stats >"$T/log" 2>&1
+    --serial "file:$T/serial" --nic nat,model=virtio --stats >"$T/log" 2>&1
 st=$?
 if [ "$st" != 75 ] || ! grep -q "arp reply" "$T/serial"; then
     fail "hostile: status $st (want 75)"
@@ -47,7 +47,7 @@ expect() {
     [ "$st" = 2 ] || fail "$* exited $st, want 2"
     grep -qF -- "$pat" "$T/bad" || fail "$* said '$(head -1 "$T/bad")', want '$pat'"
 }
-expect "model 'e1000' is not in this build yet (only virtio)" --nic nat,model=e1000
+expect "unknown model 'rtl8139' (e1000, 82540EM, virtio)" --nic nat,model=rtl8139
 expect "hostfwd 'tcp:22' is not" --nic nat,hostfwd=tcp:22
 expect "attachment 'bridged' is not in this build yet" --nic bridged
 # a forwarded port that is taken: the VM does not start (status 4)
@@ -56,7 +56,7 @@ holder=$!
 n=0
 while [ ! -s "$T/port" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 port=$(cat "$T/port")
-"$VM" --kernel "$PAY/net_hostile.bin" --engine rem --nic "nat,hostfwd=tcp::$port-:22" >"$T/taken" 2>&1
+"$VM" --kernel "$PAY/net_hostile.bin" --engine rem --nic "nat,model=virtio,hostfwd=tcp::$port-:22" >"$T/taken" 2>&1
 st=$?
 kill $holder 2>/dev/null
 [ "$st" = 4 ] || fail "a taken host port: status $st, want 4"
