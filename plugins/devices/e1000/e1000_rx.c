@@ -17,18 +17,15 @@
  * posted is dropped whole (RNBC, MPC, RXO) - the wire does not wait.
  *
  * A guest that lies - RDLEN 0, RDH or RDT past the ring, the ring outside
- * RAM - loses the frame (one log line, bounded per reset); a buffer
+ * RAM - loses the frame (MPC, RXO, and one log line, bounded per reset,
+ * for the last two); a buffer
  * outside RAM gets its descriptor back with the RX data error bit (RXE),
  * which drivers discard. A frame costs at most its own size in copies and
  * ceil(size / buffer) descriptors: never a loop.
  */
 #include "e1000.h"
 
-#define RXD_STAT_DD   0x01u
-#define RXD_STAT_EOP  0x02u
-#define RXD_STAT_IXSM 0x04u
-#define RXD_ERR_RXE   0x80u
-#define ETH_ZLEN      60u /* the shortest frame without FCS */
+#define ETH_ZLEN 60u /* the shortest frame without FCS */
 
 /* The 12 hash bits of a multicast address RCTL.MO (0-3) selects. */
 static unsigned mta_hash(const uint8_t *da, unsigned mo)
@@ -116,12 +113,13 @@ static bool to_ring(struct e1k *s, uint32_t len, uint32_t n, uint32_t bufsz)
         }
         uint32_t chunk = len - off < bufsz ? len - off : bufsz;
         uint64_t addr = (uint64_t)e1k_le32(d + 4) << 32 | e1k_le32(d);
-        uint8_t wb[8] = {(uint8_t)chunk, (uint8_t)(chunk >> 8), 0, 0, RXD_STAT_DD | RXD_STAT_IXSM};
+        uint8_t wb[8] = {(uint8_t)chunk, (uint8_t)(chunk >> 8), 0, 0,
+                         E1K_RXD_STAT_DD | E1K_RXD_STAT_IXSM};
         if (off + chunk == len)
-            wb[4] |= RXD_STAT_EOP;
+            wb[4] |= E1K_RXD_STAT_EOP;
         if (CAP_FAILED(h->phys_write(s->dev, addr, s->rxbuf + off, chunk))) {
             e1k_guest_error(s, "a receive buffer is outside RAM");
-            wb[5] = RXD_ERR_RXE;
+            wb[5] = E1K_RXD_ERR_RXE;
         }
         /* length first, then the status: DD is seen with its length */
         if (CAP_FAILED(h->phys_write(s->dev, at + 8, wb, 4)) ||
@@ -169,8 +167,11 @@ bool e1k_receive(struct pdm_dev *dev, void *user, const void *frame, size_t len)
         for (unsigned i = 0; i < 4; i++)
             s->rxbuf[size + i] = (uint8_t)(c >> (8 * i));
     }
-    if (!to_ring(s, total, n, bufsz))
+    if (!to_ring(s, total, n, bufsz)) {
+        e1k_count(s, E1K_MPC, 1);
+        e1k_raise(s, E1K_ICR_RXO);
         return false;
+    }
     e1k_count(s, E1K_TPR, 1);
     e1k_count(s, E1K_GPRC, 1);
     e1k_count(s, E1K_TORL, size + 4);

@@ -42,16 +42,7 @@
  */
 #include "e1000.h"
 
-#define TXD_CMD_EOP   0x01u
-#define TXD_CMD_IC    0x04u /* legacy: insert checksum */
-#define TXD_CMD_TSE   0x04u /* data: TCP segmentation */
-#define TXD_CMD_RS    0x08u
-#define TXD_CMD_RPS   0x10u
-#define TXD_CMD_DEXT  0x20u
-#define TXD_STAT_DD   0x01u
-#define TXD_DTYP_CTX  0u
-#define TXD_DTYP_DATA 1u
-#define TCP_FIN_PSH   0x09u
+#define TCP_FIN_PSH 0x09u
 
 static uint16_t be16(const uint8_t *p)
 {
@@ -109,7 +100,7 @@ static void send(struct e1k *s, uint8_t *f, uint32_t len)
 {
     if (len < PDM_NET_FRAME_MIN)
         return;
-    if (len < 60 && (e1k_reg(s, E1K_TCTL) & (1u << 3))) { /* PSP */
+    if (len < 60 && (e1k_reg(s, E1K_TCTL) & E1K_TCTL_PSP)) {
         memset(f + len, 0, 60 - len);
         len = 60;
     }
@@ -238,25 +229,25 @@ static void descriptor(struct e1k *s, const uint8_t *d)
     uint8_t cmd = d[11];
     unsigned dtyp = (d[10] >> 4) & 0xf;
     uint64_t addr = (uint64_t)e1k_le32(d + 4) << 32 | e1k_le32(d);
-    if ((cmd & TXD_CMD_DEXT) && dtyp == TXD_DTYP_CTX) {
+    if ((cmd & E1K_TXD_CMD_DEXT) && dtyp == E1K_TXD_DTYP_CTX) {
         context(s, d);
         return;
     }
-    if ((cmd & TXD_CMD_DEXT) && dtyp != TXD_DTYP_DATA) {
+    if ((cmd & E1K_TXD_CMD_DEXT) && dtyp != E1K_TXD_DTYP_DATA) {
         e1k_guest_error(s, "a transmit descriptor of an unknown type");
         return;
     }
-    bool data = cmd & TXD_CMD_DEXT;
+    bool data = cmd & E1K_TXD_CMD_DEXT;
     if (!p->started) {
         p->started = true;
-        p->tse = data && (cmd & TXD_CMD_TSE);
+        p->tse = data && (cmd & E1K_TXD_CMD_TSE);
         p->popts = data ? d[13] : 0;
-        p->legacy_ic = !data && (cmd & TXD_CMD_IC);
+        p->legacy_ic = !data && (cmd & E1K_TXD_CMD_IC);
         p->cso = d[10];
         p->css = d[13];
     }
     append(s, addr, data ? e1k_le32(d + 8) & 0xfffff : e1k_le16(d + 8));
-    if (cmd & TXD_CMD_EOP)
+    if (cmd & E1K_TXD_CMD_EOP)
         finish(s);
 }
 
@@ -282,8 +273,8 @@ void e1k_tx_run(struct e1k *s)
             break;
         }
         descriptor(s, d);
-        if (d[11] & (TXD_CMD_RS | TXD_CMD_RPS)) {
-            uint8_t st = d[12] | TXD_STAT_DD;
+        if (d[11] & (E1K_TXD_CMD_RS | E1K_TXD_CMD_RPS)) {
+            uint8_t st = d[12] | E1K_TXD_STAT_DD;
             if (CAP_FAILED(h->phys_write(s->dev, at + 12, &st, 1))) {
                 e1k_guest_error(s, "the transmit descriptor ring is outside RAM");
                 break;

@@ -19,6 +19,8 @@
 #include "net_util.h"
 #include "virtio_driver.h"
 
+#include "../../../plugins/devices/e1000/e1000_regs.h"
+
 #define BAR    0xfeb80000u /* BAR 0 (128 KiB) */
 #define IOBAR  0xc000u     /* BAR 1 */
 #define RXRING 0x10000u    /* receive descriptors (up to 256) */
@@ -28,51 +30,11 @@
 #define RX_N   32u
 #define TX_N   64u
 
-/* registers */
-#define CTRL   0x0000
-#define STATUS 0x0008
-#define EECD   0x0010
-#define EERD   0x0014
-#define MDIC   0x0020
-#define ICR    0x00c0
-#define ITR    0x00c4
-#define ICS    0x00c8
-#define IMS    0x00d0
-#define IMC    0x00d8
-#define RCTL   0x0100
-#define TCTL   0x0400
-#define RDBAL  0x2800
-#define RDBAH  0x2804
-#define RDLEN  0x2808
-#define RDH    0x2810
-#define RDT    0x2818
-#define TDBAL  0x3800
-#define TDBAH  0x3804
-#define TDLEN  0x3808
-#define TDH    0x3810
-#define TDT    0x3818
-#define GPRC   0x4074
-#define GPTC   0x4080
-#define RNBC   0x40a0
-#define TSCTC  0x40f8
-#define RAL0   0x5400
-#define RAH0   0x5404
+/* registers (e1000_regs.h) */
+#define RAL0 E1K_RA
+#define RAH0 (E1K_RA + 4)
 
-#define ICR_TXDW  0x01u
-#define ICR_TXQE  0x02u
-#define ICR_LSC   0x04u
-#define ICR_RXO   0x40u
-#define ICR_RXT0  0x80u
-#define RCTL_EN   0x02u
-#define RCTL_BAM  0x8000u
 #define RCTL_B256 (3u << 16)
-#define TCTL_EN   0x02u
-#define TCTL_PSP  0x08u
-#define CMD_EOP   0x01u
-#define CMD_IFCS  0x02u
-#define CMD_TSE   0x04u
-#define CMD_RS    0x08u
-#define CMD_DEXT  0x20u
 
 static struct harness h;
 static struct vdrv drv;
@@ -152,28 +114,28 @@ static void desc(uint32_t ring, unsigned i, uint64_t addr, uint32_t lenword, uin
  * buffers of 2048 bytes (or 256 with `small`), all causes enabled. */
 static void driver_init(bool small)
 {
-    wr(CTRL, 1u << 26); /* RST */
-    wr(IMC, ~0u);
-    (void)rd(ICR);
+    wr(E1K_CTRL, E1K_CTRL_RST);
+    wr(E1K_IMC, ~0u);
+    (void)rd(E1K_ICR);
     memset(h.ram + RXRING, 0, 16 * 256);
     memset(h.ram + TXRING, 0, 16 * 1024);
     for (unsigned i = 0; i < RX_N; i++)
         desc(RXRING, i, RXBUF + 2048 * i, 0, 0);
-    wr(RDBAL, RXRING);
-    wr(RDBAH, 0);
-    wr(RDLEN, 16 * RX_N);
-    wr(RDH, 0);
+    wr(E1K_RDBAL, RXRING);
+    wr(E1K_RDBAH, 0);
+    wr(E1K_RDLEN, 16 * RX_N);
+    wr(E1K_RDH, 0);
     rx_tail = RX_N - 1;
-    wr(RDT, rx_tail);
-    wr(TDBAL, TXRING);
-    wr(TDBAH, 0);
-    wr(TDLEN, 16 * TX_N);
-    wr(TDH, 0);
+    wr(E1K_RDT, rx_tail);
+    wr(E1K_TDBAL, TXRING);
+    wr(E1K_TDBAH, 0);
+    wr(E1K_TDLEN, 16 * TX_N);
+    wr(E1K_TDH, 0);
     tx_tail = 0;
-    wr(TDT, 0);
-    wr(RCTL, RCTL_EN | RCTL_BAM | (small ? RCTL_B256 : 0));
-    wr(TCTL, TCTL_EN | TCTL_PSP);
-    wr(IMS, 0x1f6df);
+    wr(E1K_TDT, 0);
+    wr(E1K_RCTL, E1K_RCTL_EN | E1K_RCTL_BAM | (small ? RCTL_B256 : 0));
+    wr(E1K_TCTL, E1K_TCTL_EN | E1K_TCTL_PSP);
+    wr(E1K_IMS, 0x1f6df);
 }
 
 /* Queues a legacy descriptor of `len` bytes at TXBUF + off (no doorbell). */
@@ -185,7 +147,7 @@ static void queue_legacy(uint32_t off, uint32_t len, uint8_t cmd)
 
 static void doorbell(void)
 {
-    wr(TDT, tx_tail);
+    wr(E1K_TDT, tx_tail);
 }
 
 static uint8_t tx_status(unsigned i)
@@ -220,7 +182,7 @@ static uint32_t crc32_eth(const uint8_t *p, size_t n)
 static bool arp_exchange(unsigned slot)
 {
     memcpy(h.ram + TXBUF, net_arp_request, sizeof(net_arp_request));
-    queue_legacy(0, sizeof(net_arp_request), CMD_EOP | CMD_IFCS | CMD_RS);
+    queue_legacy(0, sizeof(net_arp_request), E1K_TXD_CMD_EOP | E1K_TXD_CMD_IFCS | E1K_TXD_CMD_RS);
     doorbell();
     NET_WAIT_FOR(rx_status(slot) & 1);
     return rx_status(slot) & 1;
@@ -242,7 +204,7 @@ START_TEST(test_identity)
     vdrv_cfg_wr(&drv, PCI_BASE_ADDRESS_0, 4, BAR);
     vdrv_cfg_wr(&drv, PCI_BASE_ADDRESS_0 + 4, 4, IOBAR);
     /* full duplex, link up, 1000 Mb/s */
-    ck_assert_uint_eq(rd(STATUS) & 0xc3, 0x83);
+    ck_assert_uint_eq(rd(E1K_STATUS) & 0xc3, 0x83);
     ck_assert_uint_eq(rd(0x1ff00), 0); /* undefined: 0 */
 }
 END_TEST
@@ -250,38 +212,38 @@ END_TEST
 /* Linux's Microwire read of word `addr` through EECD. */
 static uint16_t microwire_read(unsigned addr, bool *dummy_zero)
 {
-    uint32_t e = rd(EECD) | (1u << 6); /* EE_REQ */
-    wr(EECD, e);
-    ck_assert(rd(EECD) & (1u << 7)); /* EE_GNT */
-    e &= ~5u;                        /* DI, SK */
-    wr(EECD, e);
-    e |= 2; /* CS */
-    wr(EECD, e);
+    uint32_t e = rd(E1K_EECD) | E1K_EECD_REQ;
+    wr(E1K_EECD, e);
+    ck_assert(rd(E1K_EECD) & E1K_EECD_GNT);
+    e &= ~(E1K_EECD_DI | E1K_EECD_SK);
+    wr(E1K_EECD, e);
+    e |= E1K_EECD_CS;
+    wr(E1K_EECD, e);
     uint32_t cmd = 6u << 6 | addr; /* start, READ (10), 6 address bits */
     for (int b = 8; b >= 0; b--) {
-        e = (e & ~4u) | ((cmd >> b) & 1 ? 4u : 0);
-        wr(EECD, e);
-        wr(EECD, e | 1);
-        wr(EECD, e);
+        e = (e & ~E1K_EECD_DI) | ((cmd >> b) & 1 ? E1K_EECD_DI : 0);
+        wr(E1K_EECD, e);
+        wr(E1K_EECD, e | E1K_EECD_SK);
+        wr(E1K_EECD, e);
     }
-    e &= ~4u;
-    wr(EECD, e);
-    *dummy_zero = !(rd(EECD) & 8);
+    e &= ~E1K_EECD_DI;
+    wr(E1K_EECD, e);
+    *dummy_zero = !(rd(E1K_EECD) & E1K_EECD_DO);
     uint16_t v = 0;
     for (int i = 0; i < 16; i++) {
-        wr(EECD, e | 1);
-        v = (uint16_t)(v << 1 | !!(rd(EECD) & 8)); /* DO */
-        wr(EECD, e);
+        wr(E1K_EECD, e | E1K_EECD_SK);
+        v = (uint16_t)(v << 1 | !!(rd(E1K_EECD) & E1K_EECD_DO));
+        wr(E1K_EECD, e);
     }
-    wr(EECD, e & ~3u); /* CS low: standby */
-    wr(EECD, e & ~(3u | (1u << 6)));
+    wr(E1K_EECD, e & ~(E1K_EECD_CS | E1K_EECD_SK)); /* standby */
+    wr(E1K_EECD, e & ~(E1K_EECD_CS | E1K_EECD_SK | E1K_EECD_REQ));
     return v;
 }
 
 static uint16_t eerd_read(unsigned addr)
 {
-    wr(EERD, addr << 8 | 1);
-    uint32_t v = rd(EERD);
+    wr(E1K_EERD, addr << 8 | 1);
+    uint32_t v = rd(E1K_EERD);
     ck_assert(v & 0x10); /* DONE */
     return (uint16_t)(v >> 16);
 }
@@ -290,8 +252,8 @@ START_TEST(test_eeprom)
 {
     struct pdm_cfg_kv kv[] = {{"mac", "string:08:00:27:ab:cd:ef"}};
     machine(false, false, kv, 1);
-    ck_assert(rd(EECD) & (1u << 8));    /* EE_PRES */
-    ck_assert(!(rd(EECD) & (1u << 9))); /* 64 words */
+    ck_assert(rd(E1K_EECD) & (1u << 8));    /* EE_PRES */
+    ck_assert(!(rd(E1K_EECD) & (1u << 9))); /* 64 words */
     uint16_t sum = 0;
     for (unsigned i = 0; i < 64; i++) {
         bool dummy;
@@ -326,28 +288,28 @@ END_TEST
 START_TEST(test_reset)
 {
     machine(false, false, NULL, 0);
-    wr(IMS, ICR_LSC);
-    wr(RCTL, RCTL_EN);
-    wr(RDLEN, 4096);
+    wr(E1K_IMS, E1K_ICR_LSC);
+    wr(E1K_RCTL, E1K_RCTL_EN);
+    wr(E1K_RDLEN, 4096);
     wr(RAL0, 0x11223344);
-    ck_assert_uint_eq(rd(IMS), ICR_LSC);
-    h_out(&h, IOBAR, 4, IMS);
-    ck_assert_uint_eq(h_in(&h, IOBAR, 4), IMS);
-    ck_assert_uint_eq(h_in(&h, IOBAR + 4, 4), ICR_LSC);
-    h_out(&h, IOBAR, 4, CTRL);
+    ck_assert_uint_eq(rd(E1K_IMS), E1K_ICR_LSC);
+    h_out(&h, IOBAR, 4, E1K_IMS);
+    ck_assert_uint_eq(h_in(&h, IOBAR, 4), E1K_IMS);
+    ck_assert_uint_eq(h_in(&h, IOBAR + 4, 4), E1K_ICR_LSC);
+    h_out(&h, IOBAR, 4, E1K_CTRL);
     h_out(&h, IOBAR + 4, 4, 1u << 26);
-    ck_assert_uint_eq(rd(CTRL) & (1u << 26), 0); /* self-clearing */
-    ck_assert_uint_eq(rd(IMS), 0);
-    ck_assert_uint_eq(rd(RCTL), 0);
-    ck_assert_uint_eq(rd(RDLEN), 0);
+    ck_assert_uint_eq(rd(E1K_CTRL) & (1u << 26), 0); /* self-clearing */
+    ck_assert_uint_eq(rd(E1K_IMS), 0);
+    ck_assert_uint_eq(rd(E1K_RCTL), 0);
+    ck_assert_uint_eq(rd(E1K_RDLEN), 0);
     ck_assert_uint_eq(rd(RAL0), 0x12005452u);
     ck_assert_uint_eq(h_in(&h, IOBAR + 2, 2) & 0xffff, 0xffff); /* not a register */
-    wr(RDLEN, 0x12345678);                                      /* bits 19-7 only */
-    ck_assert_uint_eq(rd(RDLEN), 0x45600u);
+    wr(E1K_RDLEN, 0x12345678);                                  /* bits 19-7 only */
+    ck_assert_uint_eq(rd(E1K_RDLEN), 0x45600u);
     pdm_reset(h.pdm); /* the bus unmaps the BARs */
     vdrv_cfg_wr(&drv, PCI_BASE_ADDRESS_0, 4, BAR);
     vdrv_cfg_wr(&drv, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
-    ck_assert_uint_eq(rd(RDLEN), 0);
+    ck_assert_uint_eq(rd(E1K_RDLEN), 0);
     ck_assert_uint_eq(rd(RAL0), 0x12005452u);
 }
 END_TEST
@@ -356,8 +318,8 @@ END_TEST
 
 static uint32_t mdic(uint32_t v)
 {
-    wr(MDIC, v);
-    uint32_t r = rd(MDIC);
+    wr(E1K_MDIC, v);
+    uint32_t r = rd(E1K_MDIC);
     ck_assert(r & (1u << 28)); /* READY */
     return r;
 }
@@ -380,24 +342,24 @@ START_TEST(test_phy_link)
     mdic(1u << 26 | 1u << 21 | 0u << 16 | 0x9340); /* BMCR: reset, restart */
     ck_assert_uint_eq(phy_read(0), 0x1140);
     ck_assert(mdic(2u << 26 | 2u << 21 | 1u << 16) & (1u << 30)); /* no PHY at 2 */
-    (void)rd(ICR);
-    wr(IMS, ICR_LSC);
+    (void)rd(E1K_ICR);
+    wr(E1K_IMS, E1K_ICR_LSC);
     ck_assert(!intx());
     ck_assert_int_eq(pdm_net_set_link(h.pdm, "e1000", 0, false), CAP_OK);
     ck_assert(intx());
-    ck_assert_uint_eq(rd(STATUS) & 2, 0);
+    ck_assert_uint_eq(rd(E1K_STATUS) & 2, 0);
     ck_assert_uint_eq(phy_read(1) & 4, 0);
-    ck_assert_uint_eq(rd(ICR), ICR_LSC); /* read to clear: the line drops */
+    ck_assert_uint_eq(rd(E1K_ICR), E1K_ICR_LSC); /* read to clear: the line drops */
     ck_assert(!intx());
-    ck_assert_uint_eq(rd(ICR), 0);
+    ck_assert_uint_eq(rd(E1K_ICR), 0);
     ck_assert_int_eq(pdm_net_set_link(h.pdm, "e1000", 0, false), CAP_OK); /* no change */
     ck_assert(!intx());
     ck_assert_int_eq(pdm_net_set_link(h.pdm, "e1000", 0, true), CAP_OK);
     ck_assert(intx());
-    ck_assert_uint_eq(rd(STATUS) & 2, 2);
-    wr(IMC, ICR_LSC); /* masked: the line drops, the cause stays */
+    ck_assert_uint_eq(rd(E1K_STATUS) & 2, 2);
+    wr(E1K_IMC, E1K_ICR_LSC); /* masked: the line drops, the cause stays */
     ck_assert(!intx());
-    ck_assert_uint_eq(rd(ICR), ICR_LSC);
+    ck_assert_uint_eq(rd(E1K_ICR), E1K_ICR_LSC);
 }
 END_TEST
 
@@ -405,42 +367,42 @@ END_TEST
 START_TEST(test_moderation)
 {
     machine(false, false, NULL, 0);
-    wr(IMS, ICR_TXQE);
-    wr(ICS, ICR_TXQE);
+    wr(E1K_IMS, E1K_ICR_TXQE);
+    wr(E1K_ICS, E1K_ICR_TXQE);
     ck_assert(intx()); /* no ITR: at once */
-    (void)rd(ICR);
-    wr(ITR, 1000); /* 256 us */
-    wr(ICS, ICR_TXQE);
+    (void)rd(E1K_ICR);
+    wr(E1K_ITR, 1000); /* 256 us */
+    wr(E1K_ICS, E1K_ICR_TXQE);
     ck_assert(intx()); /* the last rise was long ago */
-    (void)rd(ICR);
+    (void)rd(E1K_ICR);
     ck_assert(!intx());
-    wr(ICS, ICR_TXQE);
+    wr(E1K_ICS, E1K_ICR_TXQE);
     ck_assert(!intx()); /* held back */
     h_advance(&h, 200000);
     ck_assert(!intx());
     h_advance(&h, 60000);
     ck_assert(intx());
-    ck_assert_uint_eq(rd(ICR), ICR_TXQE);
+    ck_assert_uint_eq(rd(E1K_ICR), E1K_ICR_TXQE);
     /* a storm of causes: one rise per interval */
     unsigned rises = 0;
     for (unsigned i = 0; i < 1000; i++) {
-        wr(ICS, ICR_TXQE);
+        wr(E1K_ICS, E1K_ICR_TXQE);
         if (intx()) {
             rises++;
-            (void)rd(ICR);
+            (void)rd(E1K_ICR);
         }
         h_advance(&h, 1000); /* 1 us */
     }
     ck_assert_uint_ge(rises, 3);
     ck_assert_uint_le(rises, 5); /* 1 ms / 256 us */
-    (void)rd(ICR);
+    (void)rd(E1K_ICR);
     h_advance(&h, 300000);
-    wr(ICS, ICR_TXQE);
+    wr(E1K_ICS, E1K_ICR_TXQE);
     ck_assert(intx());
-    (void)rd(ICR);
-    wr(ICS, ICR_TXQE);
+    (void)rd(E1K_ICR);
+    wr(E1K_ICS, E1K_ICR_TXQE);
     ck_assert(!intx());
-    wr(ITR, 0);
+    wr(E1K_ITR, 0);
     ck_assert(intx()); /* the held cause goes at once */
 }
 END_TEST
@@ -453,7 +415,7 @@ START_TEST(test_arp)
     driver_init(false);
     ck_assert(arp_exchange(0));
     ck_assert(tx_status(0) & 1); /* DD written back (RS) */
-    ck_assert_uint_eq(rd(TDH), 1);
+    ck_assert_uint_eq(rd(E1K_TDH), 1);
     uint8_t st = rx_status(0);
     ck_assert_uint_eq(st & 3, 3); /* DD, EOP */
     unsigned len = rx_len(0);
@@ -465,21 +427,21 @@ START_TEST(test_arp)
     const uint8_t *fcs = f + len - 4;
     ck_assert_uint_eq(fcs[0] | fcs[1] << 8 | fcs[2] << 16 | (uint32_t)fcs[3] << 24,
                       crc32_eth(f, len - 4));
-    ck_assert_uint_eq(rd(RDH), 1);
+    ck_assert_uint_eq(rd(E1K_RDH), 1);
     NET_WAIT_FOR(intx());
-    uint32_t icr = rd(ICR);
-    ck_assert(icr & ICR_RXT0);
-    ck_assert(icr & ICR_TXDW);
-    ck_assert_uint_eq(rd(GPRC), 1); /* statistics: read to clear */
-    ck_assert_uint_eq(rd(GPRC), 0);
-    ck_assert_uint_eq(rd(GPTC), 1);
+    uint32_t icr = rd(E1K_ICR);
+    ck_assert(icr & E1K_ICR_RXT0);
+    ck_assert(icr & E1K_ICR_TXDW);
+    ck_assert_uint_eq(rd(E1K_GPRC), 1); /* statistics: read to clear */
+    ck_assert_uint_eq(rd(E1K_GPRC), 0);
+    ck_assert_uint_eq(rd(E1K_GPTC), 1);
     /* the reply is for a MAC no receive address holds now: filtered */
     wr(RAH0, 0);
-    queue_legacy(0, sizeof(net_arp_request), CMD_EOP | CMD_RS);
+    queue_legacy(0, sizeof(net_arp_request), E1K_TXD_CMD_EOP | E1K_TXD_CMD_RS);
     doorbell();
     usleep(50000);
     ck_assert_uint_eq(rx_status(1), 0);
-    wr(RCTL, rd(RCTL) | 0x08); /* unicast promiscuous */
+    wr(E1K_RCTL, rd(E1K_RCTL) | 0x08); /* unicast promiscuous */
     ck_assert(arp_exchange(1));
     ck_assert(!h_logged(&h, "mistake"));
 }
@@ -526,7 +488,7 @@ static void queue_offload(uint32_t len, unsigned pieces, uint32_t tucmd, uint8_t
 {
     uint32_t ctx_lo = 14u | 24u << 8 | 33u << 16, ctx_hi = 34u | (uint32_t)tucso << 8;
     uint8_t *d = h.ram + TXRING + 16 * (tx_tail % TX_N);
-    desc(TXRING, tx_tail % TX_N, 0, (len - hdrlen) | tucmd << 24 | CMD_DEXT << 24,
+    desc(TXRING, tx_tail % TX_N, 0, (len - hdrlen) | tucmd << 24 | E1K_TXD_CMD_DEXT << 24,
          (uint32_t)hdrlen << 8 | (uint32_t)mss << 16);
     for (unsigned b = 0; b < 4; b++) {
         d[b] = (uint8_t)(ctx_lo >> (8 * b));
@@ -536,7 +498,8 @@ static void queue_offload(uint32_t len, unsigned pieces, uint32_t tucmd, uint8_t
     uint32_t per = len / pieces;
     for (unsigned i = 0; i < pieces; i++) {
         uint32_t off = i * per, l = i + 1 == pieces ? len - off : per;
-        uint8_t cmd = CMD_DEXT | (tse ? CMD_TSE : 0) | (i + 1 == pieces ? CMD_EOP | CMD_RS : 0);
+        uint8_t cmd = E1K_TXD_CMD_DEXT | (tse ? E1K_TXD_CMD_TSE : 0) |
+                      (i + 1 == pieces ? E1K_TXD_CMD_EOP | E1K_TXD_CMD_RS : 0);
         desc(TXRING, tx_tail % TX_N, TXBUF + off, l | 1u << 20 | (uint32_t)cmd << 24,
              3u << 8); /* POPTS: IXSM, TXSM */
         tx_tail = (tx_tail + 1) % TX_N;
@@ -645,7 +608,7 @@ START_TEST(test_tso)
         ck_assert_uint_eq(ones(t, 20 + chunk, sum), 0xffff);
         ck_assert_mem_eq(t + 20, f + hdr + 1000 * i, chunk);
     }
-    ck_assert_uint_eq(rd(TSCTC), 1);
+    ck_assert_uint_eq(rd(E1K_TSCTC), 1);
 }
 END_TEST
 
@@ -657,18 +620,19 @@ START_TEST(test_tx_batches)
 {
     machine(false, false, NULL, 0);
     driver_init(false);
-    wr(TDLEN, 16 * 1024);
+    wr(E1K_TDLEN, 16 * 1024);
     memcpy(h.ram + TXBUF, net_arp_request, sizeof(net_arp_request));
     for (unsigned i = 0; i < 1000; i++)
-        desc(TXRING, i, TXBUF, sizeof(net_arp_request) | (uint32_t)(CMD_EOP | CMD_RS) << 24, 0);
-    wr(TDT, 1000);
-    ck_assert_uint_eq(rd(TDH), 256);
+        desc(TXRING, i, TXBUF,
+             sizeof(net_arp_request) | (uint32_t)(E1K_TXD_CMD_EOP | E1K_TXD_CMD_RS) << 24, 0);
+    wr(E1K_TDT, 1000);
+    ck_assert_uint_eq(rd(E1K_TDH), 256);
     h_advance(&h, 1000);
-    ck_assert_uint_eq(rd(TDH), 512);
+    ck_assert_uint_eq(rd(E1K_TDH), 512);
     for (unsigned i = 0; i < 4; i++)
         h_advance(&h, 1000);
-    ck_assert_uint_eq(rd(TDH), 1000);
-    ck_assert_uint_eq(rd(GPTC), 1000);
+    ck_assert_uint_eq(rd(E1K_TDH), 1000);
+    ck_assert_uint_eq(rd(E1K_GPTC), 1000);
 }
 END_TEST
 
@@ -699,30 +663,30 @@ static const struct lie lies[] = {
 
 static void lie_setup(unsigned i)
 {
-    uint32_t eop = (uint32_t)(CMD_EOP | CMD_RS) << 24;
+    uint32_t eop = (uint32_t)(E1K_TXD_CMD_EOP | E1K_TXD_CMD_RS) << 24;
     switch (i) {
     case 0:
-        wr(TDBAL, 0x40000000u);
+        wr(E1K_TDBAL, 0x40000000u);
         break;
     case 1:
-        wr(RDBAL, 0x7fff0000u);
+        wr(E1K_RDBAL, 0x7fff0000u);
         break;
     case 2:
-        wr(TDLEN, 0);
+        wr(E1K_TDLEN, 0);
         break;
     case 3:
-        wr(RDLEN, 0);
+        wr(E1K_RDLEN, 0);
         break;
     case 4: /* 65528 descriptors, most outside 1 MiB of RAM */
-        wr(TDLEN, 0xfff80);
-        wr(TDH, 60000);
+        wr(E1K_TDLEN, 0xfff80);
+        wr(E1K_TDH, 60000);
         tx_tail = 65000;
         return;
     case 5:
         tx_tail = 5000;
         return;
     case 6:
-        wr(RDH, 4000);
+        wr(E1K_RDH, 4000);
         break;
     case 7:
         desc(TXRING, 0, 0xffff0000u, 42 | eop, 0);
@@ -745,14 +709,14 @@ static void lie_setup(unsigned i)
         queue_offload(54 + 3500, 1, 0x07, 54, 1, 50, true);
         return;
     case 12: /* DTYP 7 */
-        desc(TXRING, 0, TXBUF, 42 | 0x70u << 16 | eop | (uint32_t)CMD_DEXT << 24, 0);
+        desc(TXRING, 0, TXBUF, 42 | 0x70u << 16 | eop | (uint32_t)E1K_TXD_CMD_DEXT << 24, 0);
         tx_tail = 1;
         return;
     default:
-        wr(RDT, 0); /* the ring empty */
+        wr(E1K_RDT, 0); /* the ring empty */
         break;
     }
-    queue_legacy(0, 42, CMD_EOP | CMD_RS); /* the ARP request */
+    queue_legacy(0, 42, E1K_TXD_CMD_EOP | E1K_TXD_CMD_RS); /* the ARP request */
 }
 
 START_TEST(test_lies)
@@ -771,22 +735,22 @@ START_TEST(test_lies)
     }
     uint32_t rnbc = 0;
     if (!strcmp(l->name, "RDLEN 0") || !strcmp(l->name, "no receive buffers")) {
-        NET_WAIT_FOR((rnbc += rd(RNBC)) > 0); /* the reply found no buffer */
+        NET_WAIT_FOR((rnbc += rd(E1K_RNBC)) > 0); /* the reply found no buffer */
         ck_assert_msg(rnbc > 0, "%s: RNBC 0", l->name);
-        ck_assert(rd(ICR) & ICR_RXO);
+        ck_assert(rd(E1K_ICR) & E1K_ICR_RXO);
     }
     if (!strcmp(l->name, "rx buffer outside RAM")) {
         ck_assert_uint_eq(rx_status(0) & 3, 3);
         ck_assert_uint_eq(h.ram[RXRING + 13], 0x80); /* RXE */
     }
     if (!strcmp(l->name, "zero-length buffers")) {
-        ck_assert_uint_eq(rd(TDH), 2);
+        ck_assert_uint_eq(rd(E1K_TDH), 2);
         ck_assert(tx_status(1) & 1);
-        ck_assert_uint_eq(rd(GPTC), 0);
+        ck_assert_uint_eq(rd(E1K_GPTC), 0);
     }
     if (!l->rx)
-        ck_assert_uint_eq(rd(GPRC), 0);
-    (void)rd(STATUS);
+        ck_assert_uint_eq(rd(E1K_GPRC), 0);
+    (void)rd(E1K_STATUS);
     /* a clean bring-up exchanges frames again */
     driver_init(false);
     ck_assert_msg(arp_exchange(0), "%s: no exchange after a reset", l->name);
@@ -814,8 +778,9 @@ START_TEST(test_fuzz)
     fprintf(stderr, "test_e1000 fuzz seed %#llx (E1000_FUZZ_SEED)\n", (unsigned long long)seed);
     uint64_t s = seed;
     machine(true, false, NULL, 0);
-    static const unsigned regs[] = {RDBAL, RDLEN, RDH,  RDT, TDBAL, TDLEN, TDH,
-                                    TDT,   RCTL,  TCTL, ITR, IMS,   ICS,   CTRL};
+    static const unsigned regs[] = {E1K_RDBAL, E1K_RDLEN, E1K_RDH, E1K_RDT,  E1K_TDBAL,
+                                    E1K_TDLEN, E1K_TDH,   E1K_TDT, E1K_RCTL, E1K_TCTL,
+                                    E1K_ITR,   E1K_IMS,   E1K_ICS, E1K_CTRL};
     for (unsigned round = 0; round < 400; round++) {
         driver_init(rnd(&s) & 1);
         memcpy(h.ram + TXBUF, net_arp_request, sizeof(net_arp_request));
@@ -832,18 +797,18 @@ START_TEST(test_fuzz)
         for (unsigned i = 0; i < 6; i++) {
             unsigned r = regs[rnd(&s) % (sizeof(regs) / sizeof(regs[0]))];
             uint32_t v = rnd(&s);
-            if (r == CTRL)
+            if (r == E1K_CTRL)
                 v &= ~(1u << 26 | 1u << 31);
             else if (rnd(&s) & 1)
                 v &= 0xfff; /* small: near the sane values */
             wr(r, v);
         }
-        wr(TDT, rnd(&s) % 80);
+        wr(E1K_TDT, rnd(&s) % 80);
         if (round % 8 == 0)
             usleep(2000); /* let replies from the NAT meet the mess */
         h_advance(&h, 1000);
-        (void)rd(ICR);
-        (void)rd(GPRC);
+        (void)rd(E1K_ICR);
+        (void)rd(E1K_GPRC);
     }
     usleep(20000); /* replies still on their way land in the mess */
     driver_init(false);
