@@ -454,6 +454,7 @@ static cap_result e1k_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     if (CAP_FAILED(rc))
         return rc;
     e1k_eeprom_init(s, mac);
+    e1k_crc_init(s);
     struct pci_function *f = &s->fn;
     pci_fn_init(f, "e1000", 0x8086, 0x100e, 0x02, 0x020000);
     pci_fn_set16(f, PCI_SUBSYSTEM_VENDOR_ID, 0x8086);

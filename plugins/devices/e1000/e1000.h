@@ -64,9 +64,10 @@ struct e1k_tx_pkt {
 #define E1K_POPTS_TXSM (1u << 1)
 
 /*
- * Lifecycle: dev, net, fn, timers, eeprom (MAC, checksum) and link_cfg at
- * construct; everything else at reset (e1k_reset) and then by the guest's
- * register writes; link by pdm_net_set_link.
+ * Lifecycle: dev, net, fn, timers, eeprom (MAC, checksum), crc_table and
+ * link (the configuration's) at construct; link then by pdm_net_set_link;
+ * everything else at reset (e1k_reset) and then by the guest's register
+ * writes.
  */
 struct e1k {
     struct pci_function fn; /* BAR 0 user: &fn; BAR 1 user: &ioaddr */
@@ -92,6 +93,7 @@ struct e1k {
     uint16_t ee_out;
 
     uint16_t phy[E1K_PHY_REGS];
+    uint32_t crc_table[256]; /* the FCS's, at construct */
 
     struct e1k_tx_ctx ctx;
     struct e1k_tx_pkt pkt;
@@ -145,6 +147,8 @@ void e1k_phy_link(struct e1k *s);
 void e1k_mdic_write(struct e1k *s, uint32_t v);
 
 /* e1000_rx.c */
+/* Fills s->crc_table (construct). */
+void e1k_crc_init(struct e1k *s);
 bool e1k_receive(struct pdm_dev *dev, void *user, const void *frame, size_t len);
 
 /* e1000_tx.c */

@@ -66,15 +66,22 @@ static uint32_t buffer_size(uint32_t rctl)
     return 2048u >> bsize;                     /* 2048, 1024, 512, 256 */
 }
 
+void e1k_crc_init(struct e1k *s)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (unsigned b = 0; b < 8; b++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+        s->crc_table[i] = c;
+    }
+}
+
 /* The Ethernet FCS (CRC-32, reflected, as sent on the wire). */
-static uint32_t fcs(const uint8_t *p, size_t n)
+static uint32_t fcs(const struct e1k *s, const uint8_t *p, size_t n)
 {
     uint32_t crc = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (unsigned b = 0; b < 8; b++)
-            crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1)));
-    }
+    for (size_t i = 0; i < n; i++)
+        crc = (crc >> 8) ^ s->crc_table[(crc ^ p[i]) & 0xff];
     return ~crc;
 }
 
@@ -163,7 +170,7 @@ bool e1k_receive(struct pdm_dev *dev, void *user, const void *frame, size_t len)
     memcpy(s->rxbuf, f, len);
     memset(s->rxbuf + len, 0, size - len);
     if (total > size) {
-        uint32_t c = fcs(s->rxbuf, size);
+        uint32_t c = fcs(s, s->rxbuf, size);
         for (unsigned i = 0; i < 4; i++)
             s->rxbuf[size + i] = (uint8_t)(c >> (8 * i));
     }
