@@ -140,14 +140,11 @@ static bool to_ring(struct e1k *s, uint32_t len, uint32_t n, uint32_t bufsz)
     return true;
 }
 
-bool e1k_receive(struct pdm_dev *dev, void *user, const void *frame, size_t len)
+static bool receive(struct e1k *s, const uint8_t *f, size_t len)
 {
-    struct e1k *s = user;
-    (void)dev;
     uint32_t rctl = e1k_reg(s, E1K_RCTL);
     if (!s->link || !(rctl & E1K_RCTL_EN) || len < PDM_NET_FRAME_MIN || len > E1K_RX_MAX)
         return false;
-    const uint8_t *f = frame;
     if (!accept(s, f, rctl))
         return false;
     uint32_t n = e1k_reg(s, E1K_RDLEN) / E1K_DESC_SIZE, head = e1k_reg(s, E1K_RDH),
@@ -189,4 +186,14 @@ bool e1k_receive(struct pdm_dev *dev, void *user, const void *frame, size_t len)
     uint32_t left = avail - need, rdmts = (rctl >> 8) & 3;
     e1k_raise(s, E1K_ICR_RXT0 | (left <= n >> (rdmts + 1) ? E1K_ICR_RXDMT0 : 0));
     return true;
+}
+
+bool e1k_receive(struct pdm_dev *dev, void *user, const void *frame, size_t len)
+{
+    struct e1k *s = user;
+    (void)dev;
+    s->in_receive = true;
+    bool taken = receive(s, frame, len);
+    s->in_receive = false;
+    return taken;
 }

@@ -447,6 +447,28 @@ START_TEST(test_arp)
 }
 END_TEST
 
+/* A frame's RXT0 raises INTx at once, ITR or not: it comes on the NAT's
+ * thread, whose timers a halted vCPU would not see in time. */
+START_TEST(test_rx_interrupt)
+{
+    machine(true, false, NULL, 0);
+    driver_init(false);
+    wr(E1K_IMC, ~0u);
+    wr(E1K_IMS, E1K_ICR_RXT0);
+    wr(E1K_ITR, 0xffff); /* 16.8 ms, and the fake clock stands still */
+    wr(E1K_ICS, E1K_ICR_RXT0);
+    ck_assert(intx());
+    (void)rd(E1K_ICR);
+    wr(E1K_ICS, E1K_ICR_RXT0);
+    ck_assert(!intx()); /* from the vCPU: held */
+    (void)rd(E1K_ICR);
+    ck_assert(arp_exchange(0));
+    NET_WAIT_FOR(intx());
+    ck_assert(intx());
+    ck_assert_uint_eq(rd(E1K_ICR) & E1K_ICR_RXT0, E1K_ICR_RXT0);
+}
+END_TEST
+
 static uint16_t ones(const uint8_t *p, size_t n, uint32_t sum)
 {
     for (size_t i = 0; i + 1 < n; i += 2)
@@ -860,6 +882,7 @@ int main(void)
     tcase_add_test(tc, test_phy_link);
     tcase_add_test(tc, test_moderation);
     tcase_add_test(tc, test_arp);
+    tcase_add_test(tc, test_rx_interrupt);
     tcase_add_test(tc, test_ping_offload);
     tcase_add_test(tc, test_tso);
     tcase_add_test(tc, test_save_load);
