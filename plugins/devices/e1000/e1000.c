@@ -20,12 +20,12 @@
  * Interrupts: INTx is high while ICR & IMS is not zero. ITR moderates it:
  * the line rises at most once per ITR x 256 ns; a cause coming earlier is
  * held back by a timer until the interval has passed. Except a received
- * frame's: it comes on the attachment's I/O thread, and a timer armed
- * there may be seen a call late (tm.h) - by a halted vCPU, not before its
- * next own deadline - so it raises the line at once (and counts as the
- * interval's rise). Linux's e1000 masks the device in its handler until
- * its poll is done anyway. The delay timers (RDTR, RADV, TIDV, TADV) are
- * kept but delay nothing.
+ * frame's and the cable's: they come on other threads (the attachment's,
+ * a frontend's), and a timer armed there may be seen a call late (tm.h) -
+ * by a halted vCPU, not before its next own deadline - so they raise the
+ * line at once (and count as the interval's rise). Linux's e1000 masks the device in its handler
+ * until its poll is done anyway. The delay timers (RDTR, RADV, TIDV, TADV) are kept but delay
+ * nothing.
  *
  * The cable (PDM_IFACE_NET, pdm_net_set_link): STATUS.LU and the PHY's link
  * bits follow it, and each change raises LSC, after which Linux reads the
@@ -132,7 +132,7 @@ static void irq_update(struct e1k *s)
         return;
     uint64_t now = h->clock_now(s->dev);
     uint32_t itr = e1k_reg(s, E1K_ITR) & 0xffff;
-    if (itr && now < s->irq_next_ns && !s->in_receive) {
+    if (itr && now < s->irq_next_ns && !s->off_vcpu) {
         if (!h->timer_armed(s->itr_timer))
             h->timer_arm(s->itr_timer, s->irq_next_ns);
         return;
@@ -371,7 +371,9 @@ static void e1k_set_link(struct pdm_dev *dev, bool up)
         return;
     s->link = up;
     e1k_phy_link(s);
+    s->off_vcpu = true; /* pdm_net_set_link: a frontend's thread */
     e1k_raise(s, E1K_ICR_LSC);
+    s->off_vcpu = false;
 }
 
 static const struct pdm_net_iface e1k_net_iface = {.set_link = e1k_set_link};

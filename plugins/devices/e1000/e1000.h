@@ -82,7 +82,8 @@ struct e1k {
     uint32_t ioaddr;          /* BAR 1's IOADDR */
     uint64_t irq_next_ns;     /* ITR: no interrupt before this */
     bool irq_level;           /* INTx as last set */
-    bool in_receive;          /* e1k_receive runs (the I/O thread): ITR holds nothing */
+    bool off_vcpu;            /* in a call from another thread than the vCPU's (a frame,
+                                 the cable): ITR holds nothing */
     unsigned logged;          /* lines logged since reset (E1K_LOG_MAX) */
 
     /* Microwire: the EEPROM's shift register */

@@ -192,8 +192,8 @@ bool e1k_receive(struct pdm_dev *dev, void *user, const void *frame, size_t len)
 {
     struct e1k *s = user;
     (void)dev;
-    s->in_receive = true;
+    s->off_vcpu = true;
     bool taken = receive(s, frame, len);
-    s->in_receive = false;
+    s->off_vcpu = false;
     return taken;
 }
