@@ -114,6 +114,12 @@ static inline void e1k_set_reg(struct e1k *s, unsigned off, uint32_t v)
     s->regs[off / 4] = v;
 }
 
+/* Bus mastering: without it the function reads and writes no memory. */
+static inline bool e1k_master(const struct e1k *s)
+{
+    return pci_fn_get16(&s->fn, PCI_COMMAND) & PCI_COMMAND_MASTER;
+}
+
 static inline uint32_t e1k_le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

@@ -143,7 +143,8 @@ static bool to_ring(struct e1k *s, uint32_t len, uint32_t n, uint32_t bufsz)
 static bool receive(struct e1k *s, const uint8_t *f, size_t len)
 {
     uint32_t rctl = e1k_reg(s, E1K_RCTL);
-    if (!s->link || !(rctl & E1K_RCTL_EN) || len < PDM_NET_FRAME_MIN || len > E1K_RX_MAX)
+    if (!s->link || !(rctl & E1K_RCTL_EN) || !e1k_master(s) || len < PDM_NET_FRAME_MIN ||
+        len > E1K_RX_MAX)
         return false;
     if (!accept(s, f, rctl))
         return false;

@@ -256,7 +256,7 @@ void e1k_tx_run(struct e1k *s)
     const struct pdm_hlp *h = s->dev->hlp;
     uint32_t n = e1k_reg(s, E1K_TDLEN) / E1K_DESC_SIZE, head = e1k_reg(s, E1K_TDH),
              tail = e1k_reg(s, E1K_TDT);
-    if (!(e1k_reg(s, E1K_TCTL) & E1K_TCTL_EN) || n == 0)
+    if (!(e1k_reg(s, E1K_TCTL) & E1K_TCTL_EN) || n == 0 || !e1k_master(s))
         return;
     if (head >= n || tail >= n) {
         e1k_guest_error(s, "TDH or TDT beyond the transmit ring");

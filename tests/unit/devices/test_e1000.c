@@ -669,6 +669,26 @@ START_TEST(test_save_load)
 }
 END_TEST
 
+/* Without bus mastering the function touches no memory: the doorbell
+ * moves nothing until the driver turns it on and rings again. */
+START_TEST(test_bus_master)
+{
+    machine(true, false, NULL, 0);
+    driver_init(false);
+    vdrv_cfg_wr(&drv, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY);
+    memcpy(h.ram + TXBUF, net_arp_request, sizeof(net_arp_request));
+    queue_legacy(0, sizeof(net_arp_request), E1K_TXD_CMD_EOP | E1K_TXD_CMD_RS);
+    doorbell();
+    ck_assert_uint_eq(rd(E1K_TDH), 0);
+    ck_assert_uint_eq(tx_status(0), 0);
+    vdrv_cfg_wr(&drv, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    doorbell();
+    ck_assert_uint_eq(rd(E1K_TDH), 1);
+    NET_WAIT_FOR(rx_status(0) & 1);
+    ck_assert(rx_status(0) & 1);
+}
+END_TEST
+
 /* ---- bounds ---------------------------------------------------------------------------- */
 
 /* A storm: 1000 descriptors behind one doorbell go 256 at a time, the
@@ -890,6 +910,7 @@ int main(void)
     tcase_add_test(tc, test_ping_offload);
     tcase_add_test(tc, test_tso);
     tcase_add_test(tc, test_save_load);
+    tcase_add_test(tc, test_bus_master);
     tcase_add_test(tc, test_tx_batches);
     tcase_add_loop_test(tc, test_lies, 0, sizeof(lies) / sizeof(lies[0]));
     tcase_add_test(tc, test_fuzz);
