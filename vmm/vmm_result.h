@@ -34,8 +34,7 @@
 #define VMM_E_UNASSIGNED      ((cap_result)0x80030008) /* no RAM/ROM/MMIO at a guest-physical address */
 #define VMM_E_ENGINE_UNAVAILABLE ((cap_result)0x80030020) /* EM: engine not written yet (raw) */
 #define VMM_E_LOADER_BAD_IMAGE ((cap_result)0x80030030) /* loader: malformed/unsupported boot image */
-#define VMM_E_LOADER_NO_ROOM                                                                       \
-    ((cap_result)0x80030031) /* loader: image/initrd does not fit guest RAM */
+#define VMM_E_LOADER_NO_ROOM   ((cap_result)0x80030031) /* loader: image/initrd does not fit guest RAM */
 
 #define VMM_XCPT_GP ((cap_result)0x80030081) /* guest gets #GP(0) */
 #define VMM_XCPT_PF ((cap_result)0x80030082) /* guest gets #PF; error code + CR2 in the output */

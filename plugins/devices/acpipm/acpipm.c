@@ -206,7 +206,7 @@ static cap_result acpipm_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t
         return rc;
     s->sts = regs[0];
     s->en = regs[1];
-    s->cnt = regs[2] & (uint16_t) ~(CNT_SLP_EN | CNT_SCI_EN);
+    s->cnt = regs[2] & (uint16_t)~(CNT_SLP_EN | CNT_SCI_EN);
     update_sci(dev);
     return CAP_OK;
 }
