@@ -539,7 +539,8 @@ static cap_result e1k_ssm(struct e1k *s, struct pdm_ssm *ssm, bool load)
     SSM_FIELD(&io, p->len), SSM_FIELD(&io, p->started), SSM_FIELD(&io, p->oversize);
     SSM_FIELD(&io, p->dma_error), SSM_FIELD(&io, p->tse), SSM_FIELD(&io, p->popts);
     SSM_FIELD(&io, p->legacy_ic), SSM_FIELD(&io, p->css), SSM_FIELD(&io, p->cso);
-    if (CAP_SUCCEEDED(io.rc) && (p->len > E1K_TX_MAX || s->ee_addr >= E1K_EEPROM_WORDS))
+    if (CAP_SUCCEEDED(io.rc) && (p->len > E1K_TX_MAX || s->ee_addr >= E1K_EEPROM_WORDS ||
+                                 s->ee_left > 16 || s->ee_bits > 16))
         return s->dev->hlp->error(s->dev, CAP_E_INVALIDARG, "saved state out of range");
     if (CAP_SUCCEEDED(io.rc))
         io.rc = load ? s->dev->hlp->ssm_get(ssm, s->txbuf, p->len)
