@@ -16,7 +16,8 @@
 #                     initrd.gz): the kernel's disk drivers - ATA (PIIX, AHCI),
 #                     SCSI disk and CD-ROM, virtio PCI and block - and the
 #                     virtio-input tablet's (virtio_input, evdev) and
-#                     virtio-net (virtio_net), with
+#                     the network adapters' (virtio_net; e1000 for the
+#                     Intel 82540EM), with
 #                     everything they need, in /lib/modules/RELEASE, and
 #                     /lib/modules/capsule.load naming them in loading order
 #                     (the init insmods them when that file is there)
@@ -65,10 +66,11 @@ KERNEL_META=linux-image-amd64
 # The drivers modules.gz carries (their dependencies come along): the disk
 # and CD-ROM controllers Capsule and QEMU give a guest, and the virtio-input
 # tablet with evdev (/dev/input/event*; Debian builds both as modules), and
-# the virtio-net adapter's virtio_net (net_failover and failover with it).
+# the network adapters' drivers: virtio-net's virtio_net (net_failover and
+# failover with it) and the Intel 82540EM's e1000.
 DISK_MODULES="ata_piix ahci crct10dif_generic sd_mod sr_mod virtio_pci virtio_blk"
 INPUT_MODULES="virtio_input evdev"
-NET_MODULES="virtio_net"
+NET_MODULES="virtio_net e1000"
 KIT_MODULES="$DISK_MODULES $INPUT_MODULES $NET_MODULES"
 # Where they and their dependencies are in the package (the only parts of
 # its 400 MB of modules that are unpacked).

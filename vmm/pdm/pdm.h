@@ -221,7 +221,7 @@ struct pdm_net_hostfwd {
 };
 
 struct pdm_nic_config {
-    const char *device; /* devreg name: "virtionet" */
+    const char *device; /* devreg name: "e1000", "virtionet" */
     unsigned instance;
     const char *backend; /* "nat" */
     const struct pdm_net_hostfwd *hostfwd;

@@ -240,6 +240,12 @@ static bool vga_text(struct vmproc *p)
     return v && v->type == PDM_CFG_BOOL && v->u.b;
 }
 
+/* The device plugin of a --nic's model (vmproc_nic.c's names). */
+static const char *nic_device(const struct vmproc_nic *n)
+{
+    return strcmp(n->model, "virtio") == 0 ? "virtionet" : "e1000";
+}
+
 static cap_result build_device_list(struct vmproc *p)
 {
     const struct vmproc_opts *o = &p->opts;
@@ -268,17 +274,19 @@ static cap_result build_device_list(struct vmproc *p)
     if (CAP_FAILED(platform_init(&pc, &p->plat, msg, sizeof(msg))))
         return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "the machine: %s", msg);
     /* --nic: the adapters at their fixed slots, before the devices taking
-     * the first free one */
+     * the first free one; each its own default MAC whatever its model */
     for (unsigned i = 0; CAP_SUCCEEDED(rc) && i < o->n_nics; i++) {
-        const struct vmproc_nic *n = &p->opts.nics[i];
-        struct platform_device *d = platform_device_add(&p->plat, "virtionet");
+        struct vmproc_nic *n = &p->opts.nics[i];
+        struct platform_device *d = platform_device_add(&p->plat, nic_device(n));
         if (!d)
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
                                  "--nic: more than %u devices", MAX_DEVICES);
+        if (!n->mac[0])
+            snprintf(n->mac, sizeof(n->mac), "52:54:00:12:34:%02x", 0x56 + i);
         rc = platform_device_set(d, PDM_CFG_I("devfn", PLATFORM_NIC_DEVFN(i)), msg, sizeof(msg));
         if (CAP_SUCCEEDED(rc))
             rc = platform_device_set(d, PDM_CFG_B("link", n->link), msg, sizeof(msg));
-        if (CAP_SUCCEEDED(rc) && n->mac[0])
+        if (CAP_SUCCEEDED(rc))
             rc = platform_device_set(d, PDM_CFG_S("mac", n->mac), msg, sizeof(msg));
         if (CAP_FAILED(rc))
             return cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL, "--nic: %s", msg);
@@ -324,11 +332,15 @@ static void build_drive_list(struct vmproc *p)
     }
 }
 
-/* --nic -> PDM's network attachments (virtionet instance i: the i-th). */
+/* --nic -> PDM's network attachments: the adapter of the i-th is the
+ * instance of its model's device counting the earlier --nic of that model. */
 static void build_nic_list(struct vmproc *p)
 {
     for (unsigned i = 0; i < p->opts.n_nics; i++) {
         const struct vmproc_nic *n = &p->opts.nics[i];
+        unsigned instance = 0;
+        for (unsigned j = 0; j < i; j++)
+            instance += !strcmp(nic_device(&p->opts.nics[j]), nic_device(n));
         for (unsigned j = 0; j < n->n_fwd; j++)
             p->fwd[i][j] = (struct pdm_net_hostfwd){.udp = n->fwd[j].udp,
                                                     .host_addr = n->fwd[j].host_addr,
@@ -336,8 +348,8 @@ static void build_nic_list(struct vmproc *p)
                                                     .guest_addr = n->fwd[j].guest_addr,
                                                     .guest_port = n->fwd[j].guest_port};
         p->nics[i] = (struct pdm_nic_config){
-            .device = "virtionet",
-            .instance = i,
+            .device = nic_device(n),
+            .instance = instance,
             .backend = n->attachment,
             .hostfwd = p->fwd[i],
             .n_hostfwd = n->n_fwd,

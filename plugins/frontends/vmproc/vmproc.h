@@ -76,8 +76,8 @@ struct vmproc_hostfwd {
 /* One --nic (vmproc_nic.c): an adapter and its attachment. */
 struct vmproc_nic {
     const char *attachment; /* "nat" */
-    const char *model;      /* "virtio" */
-    char mac[18];           /* "" : the device's default (52:54:00:12:34:56 + adapter) */
+    const char *model;      /* "e1000" (the default) or "virtio" */
+    char mac[18];           /* "" : 52:54:00:12:34:56 + the adapter's index */
     bool link;              /* link=on (default) */
     struct vmproc_hostfwd fwd[VMPROC_MAX_HOSTFWD];
     unsigned n_fwd;
@@ -155,7 +155,7 @@ struct vmproc_opts {
     bool vrde;
     struct vnc_config vrde_cfg;
     const char *vrde_password_file;
-    /* --nic nat[,model=virtio][,mac=M][,link=on|off][,hostfwd=R]...
+    /* --nic nat[,model=e1000|virtio][,mac=M][,link=on|off][,hostfwd=R]...
      * [,trace=FILE] (repeatable): the network adapters, in order */
     struct vmproc_nic nics[VMPROC_MAX_NICS];
     unsigned n_nics;

@@ -2,13 +2,14 @@
  * vmproc_nic.c - capsule-vm's --nic: a network adapter and what its cable
  * is plugged into:
  *
- *   --nic nat[,model=virtio][,mac=52:54:00:12:34:56][,link=on|off]
+ *   --nic nat[,model=e1000|virtio][,mac=52:54:00:12:34:56][,link=on|off]
  *        [,hostfwd=tcp|udp:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...
  *        [,trace=FILE]
  *
  * nat: libslirp's NAT (PDM's "nat" backend): the guest gets 10.0.2.15 by
  * DHCP, the host's loopback is 10.0.2.2, DNS 10.0.2.3. model: the adapter
- * (virtio: virtio-net; the only one so far). hostfwd (up to 16): a host
+ * (e1000, also spelt 82540EM as VirtualBox's nictype: the Intel 82540EM,
+ * VirtualBox's default and so ours; virtio: virtio-net). hostfwd (up to 16): a host
  * port forwarded to the guest; HOSTADDR defaults to 127.0.0.1 (loopback,
  * as VirtualBox's port forwarding), GUESTADDR to 10.0.2.15. trace: a pcap
  * file of every frame both ways; it must come last and takes the rest of
@@ -159,10 +160,10 @@ int vmproc_parse_nic(const char *spec, struct vmproc_nic *n, FILE *err)
             if (is(v, vlen, "virtio"))
                 n->model = "virtio";
             else if (is(v, vlen, "e1000") || is(v, vlen, "82540EM"))
-                return bad(err, spec, "model '%.*s' is not in this build yet (only virtio)",
-                           (int)vlen, v);
+                n->model = "e1000";
             else
-                return bad(err, spec, "unknown model '%.*s' (virtio)", (int)vlen, v);
+                return bad(err, spec, "unknown model '%.*s' (e1000, 82540EM, virtio)", (int)vlen,
+                           v);
         } else if (is(p, klen, "mac")) {
             if (seen_mac)
                 return bad(err, spec, "mac= given twice");
@@ -201,7 +202,7 @@ int vmproc_parse_nic(const char *spec, struct vmproc_nic *n, FILE *err)
             return bad(err, spec, "a trailing comma");
     }
     if (!n->model)
-        n->model = "virtio";
+        n->model = "e1000"; /* VirtualBox's default adapter */
     return 0;
 }
 

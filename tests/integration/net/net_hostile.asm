@@ -1,5 +1,5 @@
 ; net_hostile.asm - flat 32-bit payload for net_hostile.sh, without a BIOS:
-; a guest that drives the virtio-net function (capsule-vm --nic nat, at
+; a guest that drives the virtio-net function (capsule-vm --nic nat,model=virtio, at
 ; 00:03.0) by hand and lies to it.
 ;  1. finds 1af4:1041 on bus 0, puts BAR 0 at 0xfebf0000, memory and bus
 ;     master on; negotiates VERSION_1 only; receiveq (0) and transmitq (1),

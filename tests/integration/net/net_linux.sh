@@ -1,26 +1,40 @@
 #!/bin/bash
-# tests/integration/net/net_linux.sh - virtio-net (plugins/devices/virtio)
-# on PDM's NAT backend (libslirp, vmm/pdm/pdm_nat.c) driven by Linux: the
-# guest kit's Debian kernel under --engine rem with its virtio_net module
-# (guestkit.sh's modules.gz), two adapters:
-#   --nic nat,hostfwd=tcp:127.0.0.1:HPORT-:22,trace=PCAP    (00:03.0, eth0)
-#   --nic nat,mac=52:54:00:ab:cd:ef,link=off               (00:04.0, eth1)
+# tests/integration/net/net_linux.sh [MODEL] - a network adapter of MODEL
+# (virtio, the default here: virtio-net of plugins/devices/virtio; e1000:
+# the Intel 82540EM of plugins/devices/e1000, net_linux_e1000.sh) on PDM's
+# NAT backend (libslirp, vmm/pdm/pdm_nat.c) driven by Linux: the guest
+# kit's Debian kernel under --engine rem with its driver module
+# (virtio_net or e1000, guestkit.sh's modules.gz), two adapters:
+#   --nic nat,model=M,hostfwd=tcp:127.0.0.1:HPORT-:22,trace=PCAP  (00:03.0, eth0)
+#   --nic nat,model=M,mac=52:54:00:ab:cd:ef,link=off             (00:04.0, eth1)
 # One boot checks:
 #  - eth0 has the default MAC 52:54:00:12:34:56, eth1 the given one; eth1's
-#    carrier is 0 (VIRTIO_NET_F_STATUS without LINK_UP), eth0's 1;
+#    carrier is 0 (virtio: VIRTIO_NET_F_STATUS without LINK_UP; e1000: the
+#    PHY's BMSR without link), eth0's 1; both are bound to MODEL's driver;
 #  - busybox udhcpc on eth0 gets 10.0.2.15/255.255.255.0, router 10.0.2.2,
 #    DNS 10.0.2.3 (slirp's DHCP server);
 #  - wget http://10.0.2.2:PORT/blob from an HTTP server this test runs on
 #    127.0.0.1 (python3) returns the 300 KB file, same sha256;
 #  - a guest `nc -l -p 22` is reached from the host through the forwarded
-#    port: the host reads the guest's line, the guest reads the host's;
+#    port: the guest reads the host's line, the host reads the 300 KB file
+#    the guest sends back, same sha256 (guest -> host in bulk: the e1000's
+#    TSO and checksum offload as Linux uses them);
 #  - the pcap (trace=) reads with tcpdump -r and holds the DHCP request
 #    from the guest's MAC and the server's reply;
-#  - /PDM/Net/virtionet0 counted frames both ways (--stats).
+#  - /PDM/Net/<device>0 counted frames both ways (--stats).
 # The kernel log must be free of oopses and warnings. Fails (does not
 # skip) when the kit cannot be fetched; skips only on a host without
 # Debian's tools (tests/lib/guestkit.sh). About 20 s.
 set -u
+MODEL=${1:-virtio}
+case $MODEL in
+virtio) T=net-linux DEV=virtionet DRIVER=virtio_net ;;
+e1000) T=net-linux-e1000 DEV=e1000 DRIVER=e1000 ;;
+*)
+    echo "net_linux.sh: unknown model '$MODEL' (virtio, e1000)"
+    exit 2
+    ;;
+esac
 B=${CAPSULE_BUILD:?CAPSULE_BUILD must name the build directory}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 KIT=$TOP/tools/guestkit/guestkit.sh
@@ -35,7 +49,7 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$http" ] && kill "$http" 2
 
 . "$TOP/tests/lib/skip.sh"
 . "$TOP/tests/lib/guestkit.sh"
-guestkit_load net-linux "$tmp"
+guestkit_load "$T" "$tmp"
 case $? in 2) exit 0 ;; 1) exit 1 ;; esac
 guestkit_modules "$tmp" || exit 1
 
@@ -64,10 +78,10 @@ batch="printf '#!/bin/sh\n[ \"\$1\" = bound ] && ifconfig \$interface \$ip netma
 ifconfig eth0 up; ifconfig eth1 up; sleep 1
 echo mac0=\$(cat /sys/class/net/eth0/address) carrier0=\$(cat /sys/class/net/eth0/carrier)
 echo mac1=\$(cat /sys/class/net/eth1/address) carrier1=\$(cat /sys/class/net/eth1/carrier)
-for d in /sys/bus/virtio/devices/*; do echo virtio-driver=\$(cat \$d/device) \$(basename \$(readlink \$d/driver)); done
+echo driver0=\$(basename \$(readlink /sys/class/net/eth0/device/driver)) driver1=\$(basename \$(readlink /sys/class/net/eth1/device/driver))
 udhcpc -i eth0 -s /tmp/dhcp.sh -q -n -t 5
 wget -q -O /tmp/blob http://10.0.2.2:$port/blob; echo blob=\$(sha256sum /tmp/blob | cut -c1-64)
-echo GUEST-HELLO | nc -l -p 22 >/tmp/got & n=0
+nc -l -p 22 </tmp/blob >/tmp/got & n=0
 while ! netstat -ltn | grep -q ':22 '; do n=\$((n+1)); [ \$n -lt 600 ] || exit 4; sleep 0.1; done
 echo listener-ready
 wait
@@ -76,8 +90,8 @@ cmdline=$("$KIT" cmdline --batch "$batch" --debug-exit) || { echo "FAIL: guestki
 start=$(date +%s%N)
 timeout "$LIMIT" "$VM" --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$kit_initrd_modules" \
     --append "$cmdline" --serial stdio --debug-exit --stats \
-    --nic "nat,hostfwd=tcp:127.0.0.1:$fwd-:22,trace=$tmp/t.pcap" \
-    --nic nat,mac=52:54:00:ab:cd:ef,link=off </dev/null >"$tmp/out" 2>&1 &
+    --nic "nat,model=$MODEL,hostfwd=tcp:127.0.0.1:$fwd-:22,trace=$tmp/t.pcap" \
+    --nic "nat,model=$MODEL,mac=52:54:00:ab:cd:ef,link=off" </dev/null >"$tmp/out" 2>&1 &
 pid=$!
 # the guest's listener is up: the host connects through the forward (a
 # bound, not a timing assertion: a VM that ends or never gets there fails
@@ -85,18 +99,19 @@ pid=$!
 while kill -0 "$pid" 2>/dev/null && ! grep -q "^listener-ready" "$tmp/out"; do
     sleep 0.1
 done
-host_got=$(python3 - "$fwd" <<'PY' 2>&1
-import socket, sys
-s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=30)
+# (the host closes once it has the whole file: nc may not half-close)
+host_got=$(python3 - "$fwd" 300000 <<'PY' 2>&1
+import hashlib, socket, sys
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=60)
 s.sendall(b'HOST-HELLO\n')
-s.shutdown(socket.SHUT_WR)
 data = b''
-while True:
-    b = s.recv(4096)
+while len(data) < int(sys.argv[2]):
+    b = s.recv(65536)
     if not b:
         break
     data += b
-print(data.decode().strip())
+s.close()
+print(hashlib.sha256(data).hexdigest(), len(data))
 PY
 )
 wait "$pid"
@@ -106,11 +121,12 @@ ms=$((($(date +%s%N) - start) / 1000000))
 [ $rc -eq 1 ] || fail "capsule-vm exited $rc, want 1 (debug-exit of rc 0); last lines:$(tail -8 "$tmp/out" | sed 's/^/\n  /')"
 
 for want in "mac0=52:54:00:12:34:56 carrier0=1" "mac1=52:54:00:ab:cd:ef carrier1=0" \
-    "virtio-driver=0x0001 virtio_net" "lease=10.0.2.15/255.255.255.0/10.0.2.2/10.0.2.3" \
+    "driver0=$DRIVER driver1=$DRIVER" "lease=10.0.2.15/255.255.255.0/10.0.2.2/10.0.2.3" \
     "blob=$want_sum" "guest-got=HOST-HELLO" "=== capsule-batch end rc=0 ==="; do
     grep -qF -- "$want" "$tmp/out" || fail "output lacks '$want'"
 done
-[ "$host_got" = GUEST-HELLO ] || fail "the host read '$host_got' through the forwarded port, want GUEST-HELLO"
+[ "$host_got" = "$want_sum 300000" ] ||
+    fail "the host read '$host_got' (sha256, bytes) through the forwarded port, want '$want_sum 300000'"
 if command -v tcpdump >/dev/null; then
     tcpdump -r "$tmp/t.pcap" -n >"$tmp/pcap.txt" 2>"$tmp/pcap.err" || fail "tcpdump -r: $(cat "$tmp/pcap.err")"
     grep -q "BOOTP/DHCP, Request from 52:54:00:12:34:56" "$tmp/pcap.txt" || fail "the trace lacks the DHCP request"
@@ -119,22 +135,22 @@ if command -v tcpdump >/dev/null; then
 else
     fail "tcpdump is missing (tools/setup.sh installs it)"
 fi
-rxf=$(sed -n 's|^/PDM/Net/virtionet0/RxFrames *\([0-9]*\).*|\1|p' "$tmp/out")
-txf=$(sed -n 's|^/PDM/Net/virtionet0/TxFrames *\([0-9]*\).*|\1|p' "$tmp/out")
-rxd=$(sed -n 's|^/PDM/Net/virtionet0/RxDropped *\([0-9]*\).*|\1|p' "$tmp/out")
-[ -n "$rxf" ] && [ "$rxf" -gt 200 ] 2>/dev/null || fail "virtionet0 took $rxf frames for the guest, want > 200"
-[ -n "$txf" ] && [ "$txf" -gt 10 ] 2>/dev/null || fail "virtionet0 sent $txf frames, want > 10"
+rxf=$(sed -n "s|^/PDM/Net/${DEV}0/RxFrames *\([0-9]*\).*|\1|p" "$tmp/out")
+txf=$(sed -n "s|^/PDM/Net/${DEV}0/TxFrames *\([0-9]*\).*|\1|p" "$tmp/out")
+rxd=$(sed -n "s|^/PDM/Net/${DEV}0/RxDropped *\([0-9]*\).*|\1|p" "$tmp/out")
+[ -n "$rxf" ] && [ "$rxf" -gt 200 ] 2>/dev/null || fail "${DEV}0 took $rxf frames for the guest, want > 200"
+[ -n "$txf" ] && [ "$txf" -gt 10 ] 2>/dev/null || fail "${DEV}0 sent $txf frames, want > 10"
 grep -q "capsule-guest: cannot load" "$tmp/out" &&
     fail "a driver did not load: $(grep 'cannot load' "$tmp/out" | head -3)"
-if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|virtio_net.*error|needs reset' "$tmp/out" |
+if grep -nE 'Oops|Call Trace|Kernel panic|BUG:|WARNING:|virtio_net.*error|needs reset|Tx Unit Hang|EEPROM|e1000.*(rror|nvalid)|mistake' "$tmp/out" |
     grep -vE 'RETBleed: WARNING|Speculative Return Stack Overflow: WARNING' >"$tmp/bad"; then
     fail "kernel log shows trouble:$(head -5 "$tmp/bad" | sed 's/^/\n  /')"
 fi
-echo "net-linux: boot to power-off ${ms} ms; virtionet0 frames to the guest $rxf (dropped $rxd), from it $txf; trace ${frames:-?} frames"
+echo "$T: boot to power-off ${ms} ms; ${DEV}0 frames to the guest $rxf (dropped $rxd), from it $txf; trace ${frames:-?} frames"
 if [ $fails -ne 0 ]; then
-    echo "net-linux: $fails failure(s); guest output:"
+    echo "$T: $fails failure(s); guest output:"
     grep -v '^capsule-vm: debugcon' "$tmp/out" | sed -n '/capsule-batch begin/,$p' | head -30 | sed 's/^/  /'
-    grep -E '1af4:1041|virtio_net|virtionet' "$tmp/out" | head -8 | sed 's/^/  /'
+    grep -E '1af4:1041|8086:100e|virtio_net|virtionet|e1000' "$tmp/out" | head -8 | sed 's/^/  /'
     exit 1
 fi
-echo "net-linux: ok"
+echo "$T: ok"

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "net_util.h"
 #include "virtio_driver.h"
 
 #define RXQ_DESC  0x10000u
@@ -128,19 +129,6 @@ static void notify(unsigned q)
     h_mmio_out(&h, VDRV_NOTIFY + VIRTIO_PCI_NOTIFY_MULT * q, 2, q);
 }
 
-/* An ARP request from 52:54:00:12:34:56 / 10.0.2.15 for 10.0.2.2. */
-static const uint8_t arp_request[42] = {
-    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x08, 0x06,
-    0x00, 0x01, 0x08, 0x00, 6,    4,    0x00, 0x01, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56,
-    10,   0,    2,    15,   0,    0,    0,    0,    0,    0,    10,   0,    2,    2};
-
-/* Waits (a bound of 10 s, not a timing assertion) until `cond` holds. */
-#define WAIT_FOR(cond)                                                                             \
-    do {                                                                                           \
-        for (unsigned w_ = 0; !(cond) && w_ < 10000; w_++)                                         \
-            usleep(1000);                                                                          \
-    } while (0)
-
 /* ---- identity and configuration -------------------------------------------- */
 
 START_TEST(test_identity)
@@ -203,13 +191,7 @@ END_TEST
 START_TEST(test_bad_config)
 {
     ck_assert_int_eq(h_add(&h, "pci", NULL, 0), CAP_OK);
-    struct pdm_cfg_kv multicast[] = {{"mac", "string:01:00:5e:00:00:01"}};
-    ck_assert_int_eq(h_add(&h, "virtionet", multicast, 1), CAP_E_INVALIDARG);
-    struct pdm_cfg_kv junk[] = {{"mac", "string:52:54:00:12:34"}};
-    ck_assert_int_eq(h_add(&h, "virtionet", junk, 1), CAP_E_INVALIDARG);
-    struct pdm_cfg_kv bridge[] = {{"devfn", "0"}};
-    ck_assert_int_eq(h_add(&h, "virtionet", bridge, 1), CAP_E_INVALIDARG);
-    cap_error_clear();
+    net_check_bad_config(&h, "virtionet");
     /* attachments PDM refuses, or nobody takes */
     struct pdm_nic_config bad = {.device = "virtionet", .backend = "bridged"};
     ck_assert_int_eq(pdm_add_nic(h.pdm, &bad), CAP_E_INVALIDARG);
@@ -230,11 +212,11 @@ START_TEST(test_arp_through_nat)
     driver_init();
     post_rx(4, 2048, false);
     notify(0);
-    queue_tx(arp_request, sizeof(arp_request));
+    queue_tx(net_arp_request, sizeof(net_arp_request));
     notify(1);
     ck_assert_uint_eq(used_idx(TXQ_USED), 1); /* sent at the notify */
     ck_assert_uint_eq(used_len(TXQ_USED, 0), 0);
-    WAIT_FOR(used_idx(RXQ_USED) >= 1);
+    NET_WAIT_FOR(used_idx(RXQ_USED) >= 1);
     ck_assert_uint_eq(used_idx(RXQ_USED), 1);
     uint32_t len = used_len(RXQ_USED, 0);
     ck_assert_uint_ge(len, HDR + 42);
@@ -242,7 +224,7 @@ START_TEST(test_arp_through_nat)
     ck_assert_uint_eq(virtio_get_le(b + 10, 2), 1); /* num_buffers */
     ck_assert_uint_eq(b[0], 0);                     /* flags: no checksum offload */
     const uint8_t *f = b + HDR;
-    ck_assert_mem_eq(f, arp_request + 6, 6); /* to the guest's MAC */
+    ck_assert_mem_eq(f, net_arp_request + 6, 6); /* to the guest's MAC */
     ck_assert_uint_eq(f[12] << 8 | f[13], 0x0806);
     ck_assert_uint_eq(f[20] << 8 | f[21], 2); /* an ARP reply */
     static const uint8_t host_ip[4] = {10, 0, 2, 2}, guest_ip[4] = {10, 0, 2, 15};
@@ -259,16 +241,16 @@ START_TEST(test_rx_lies)
     machine(true, NULL, 0);
     driver_init();
     post_rx(1, 30, false);
-    queue_tx(arp_request, sizeof(arp_request));
+    queue_tx(net_arp_request, sizeof(net_arp_request));
     notify(1);
-    WAIT_FOR(used_idx(RXQ_USED) >= 1);
+    NET_WAIT_FOR(used_idx(RXQ_USED) >= 1);
     ck_assert_uint_eq(used_idx(RXQ_USED), 1);
     ck_assert_uint_eq(used_len(RXQ_USED, 0), 0);
     ck_assert(!(status() & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
     post_rx(1, 2048, true);
-    queue_tx(arp_request, sizeof(arp_request));
+    queue_tx(net_arp_request, sizeof(net_arp_request));
     notify(1);
-    WAIT_FOR(status() & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+    NET_WAIT_FOR(status() & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
     ck_assert(status() & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
     ck_assert_uint_eq(used_idx(RXQ_USED), 1);
     /* a reset brings it back */
@@ -286,7 +268,7 @@ START_TEST(test_tx_batches)
     machine(false, NULL, 0);
     driver_init();
     for (unsigned i = 0; i < 200; i++)
-        queue_tx(arp_request, sizeof(arp_request));
+        queue_tx(net_arp_request, sizeof(net_arp_request));
     notify(1);
     ck_assert_uint_eq(used_idx(TXQ_USED), TX_BATCH);
     h_advance(&h, 1000);
@@ -347,7 +329,7 @@ START_TEST(test_tx_lies)
     }
     /* nothing is served until the driver resets the device, which then works */
     driver_init();
-    queue_tx(arp_request, sizeof(arp_request));
+    queue_tx(net_arp_request, sizeof(net_arp_request));
     notify(1);
     ck_assert_uint_eq(used_idx(TXQ_USED), 1);
     ck_assert(!(status() & VIRTIO_STATUS_DEVICE_NEEDS_RESET));

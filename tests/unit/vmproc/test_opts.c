@@ -525,12 +525,16 @@ START_TEST(test_nic)
     struct parsed p;
     PARSE(&p, "--kernel", "k", "--nic", "nat", "--nic",
           "nat,model=virtio,mac=52:54:00:AB:cd:ef,link=off,hostfwd=tcp::2222-:22,"
-          "hostfwd=udp:127.0.0.2:5353-10.0.2.16:53,trace=/tmp/a,b.pcap");
+          "hostfwd=udp:127.0.0.2:5353-10.0.2.16:53,trace=/tmp/a,b.pcap",
+          "--nic", "nat,model=82540EM", "--nic", "nat,model=e1000");
     ck_assert_msg(p.r == 0, "%s", p.err);
-    ck_assert_uint_eq(p.o.n_nics, 2);
+    ck_assert_uint_eq(p.o.n_nics, 4);
     const struct vmproc_nic *n = &p.o.nics[0];
     ck_assert_str_eq(n->attachment, "nat");
-    ck_assert_str_eq(n->model, "virtio");
+    ck_assert_str_eq(n->model, "e1000"); /* VirtualBox's default adapter */
+    ck_assert_str_eq(p.o.nics[1].model, "virtio");
+    ck_assert_str_eq(p.o.nics[2].model, "e1000"); /* VirtualBox's nictype name */
+    ck_assert_str_eq(p.o.nics[3].model, "e1000");
     ck_assert_str_eq(n->mac, "");
     ck_assert(n->link);
     ck_assert_uint_eq(n->n_fwd, 0);
@@ -554,9 +558,8 @@ START_TEST(test_nic)
                "model=virtio");
     ck_refused("attachment 'bridged' is not in this build yet", "--kernel", "k", "--nic",
                "bridged");
-    ck_refused("model 'e1000' is not in this build yet (only virtio)", "--kernel", "k", "--nic",
-               "nat,model=e1000");
-    ck_refused("unknown model 'rtl8139'", "--kernel", "k", "--nic", "nat,model=rtl8139");
+    ck_refused("unknown model 'rtl8139' (e1000, 82540EM, virtio)", "--kernel", "k", "--nic",
+               "nat,model=rtl8139");
     ck_refused("mac '01:00:00:00:00:01' is not a unicast address", "--kernel", "k", "--nic",
                "nat,mac=01:00:00:00:00:01");
     ck_refused("mac '52:54:00:12:34' is not", "--kernel", "k", "--nic", "nat,mac=52:54:00:12:34");
