@@ -87,6 +87,9 @@ int capb_obj_same(struct capb_obj *a, struct capb_obj *b);
 /* The thread's last error outside frames; valid until the thread's next
  * capb_* call. code is 0 if there was none. */
 const struct capb_error *capb_last_error(void);
+/* Frees the thread's last error: a thread that ends (a server's thread per
+ * connection) calls it, or the strings outlive the thread. */
+void capb_clear_last_error(void);
 
 /* cap_result_name(): "CAP_E_OBJECT_NOT_FOUND". */
 const char *capb_result_name(cap_result rc);

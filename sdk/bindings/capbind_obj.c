@@ -59,6 +59,11 @@ cap_result capb_take_last_error(cap_result rc, const char *what)
     return rc;
 }
 
+void capb_clear_last_error(void)
+{
+    last_error_reset();
+}
+
 const struct capb_error *capb_last_error(void)
 {
     return &last_error;

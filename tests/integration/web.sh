@@ -284,6 +284,7 @@ done
 kill "$web_pid"
 wait "$web_pid" 2>/dev/null
 rc=$?
-[ $rc = 0 ] && pass "capsule-web ended on SIGTERM (exit 0)" || fail "capsule-web exit $rc on SIGTERM"
+[ $rc = 0 ] && pass "capsule-web ended on SIGTERM (exit 0)" ||
+    fail "capsule-web exit $rc on SIGTERM: $(tail -n 30 "$tmp/web.err")"
 web_pid=
 finish

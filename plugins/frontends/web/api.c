@@ -329,6 +329,9 @@ void web_api(struct web_server *srv, const struct web_request *req, struct web_r
             break;
         }
     }
+    /* The reply holds copies: the error's strings die with the request, not
+     * with the connection's thread (thread-local, they would leak there). */
+    capb_clear_last_error();
     if (!rep->body) {
         rep->status = 500;
         rep->body = strdup(oom_body);
