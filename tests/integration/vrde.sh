@@ -298,7 +298,8 @@ viewer "$aport"
 if [ -n "$win" ] && window_is "$tmp/pcwin.png" "$tmp/pc.png"; then
     pass "the paused SeaBIOS screen in the viewer equals screenshotpng pixel for pixel ($(identify -format %wx%h "$tmp/pc.png"))"
 else
-    fail "managed: the viewer's window differs from screenshotpng: $(differing "$tmp/pcwin.png" "$tmp/pc.png") pixels"
+    fail "managed: the viewer's window (${win:-none came}) differs from screenshotpng:" \
+        "$(differing "$tmp/pcwin.png" "$tmp/pc.png") pixels; viewer: $(tail -n 5 "$tmp/viewer.log")"
 fi
 viewer_stop
 if snap "$aport" "$tmp/pc.jpg" "$tmp/good.vncpw"; then
