@@ -266,7 +266,9 @@ static void print_list(const struct image *im, struct csam *c)
                 struct dis_insn in;
                 if (b && dis_decode(b, avail, DIS_MODE_64, &in) > 0)
                     dis_format(&in, va, text, sizeof(text));
-                printf("%016" PRIx64 "  %-10s %s\n", va, dis_sens_name(ins[k].sens), text);
+                printf("%016" PRIx64 "  %-10s %s\n", va,
+                       ins[k].flags & CSAM_INSN_INVALID ? "invalid" : dis_sens_name(ins[k].sens),
+                       text);
             }
         }
     }
