@@ -37,6 +37,7 @@ struct csam_work {
     uint64_t src_gpa;
     uint32_t src_gen;
     uint8_t mode;
+    uint8_t mark; /* a branch target or entry: marked again if its page was dropped since */
 };
 
 struct csam {

@@ -61,7 +61,8 @@ static void queue(struct scan *s, uint64_t va, uint8_t mode, struct csam_page *s
         limit(c, src);
         return;
     }
-    c->work[c->nwork++] = (struct csam_work){va, src ? src->gpa : NO_GPA, src ? src->gen : 0, mode};
+    c->work[c->nwork++] =
+        (struct csam_work){va, src ? src->gpa : NO_GPA, src ? src->gen : 0, mode, (uint8_t)mark};
     if (src)
         src->pending_out++;
 }
@@ -257,7 +258,7 @@ static int run_queue(struct scan *s)
         struct csam_page *src = w.src_gpa == NO_GPA ? NULL : csam_page_find(c, w.src_gpa);
         if (src && src->gen == w.src_gen && src->pending_out)
             src->pending_out--;
-        if (run_path(s, w.va, w.mode, 0) == CSAM_MORE) {
+        if (run_path(s, w.va, w.mode, w.mark) == CSAM_MORE) {
             c->st.budget_stops++;
             return CSAM_MORE;
         }
@@ -293,7 +294,7 @@ int csam_scan(struct csam *c, const struct csam_mem *mem, uint64_t va, enum dis_
             limit(c, p);
             return CSAM_DONE;
         }
-        c->work[c->nwork++] = (struct csam_work){va, NO_GPA, 0, (uint8_t)mode};
+        c->work[c->nwork++] = (struct csam_work){va, NO_GPA, 0, (uint8_t)mode, 1};
     }
     return csam_resume(c, mem, budget);
 }

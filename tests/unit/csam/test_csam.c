@@ -274,6 +274,24 @@ START_TEST(test_budget)
 }
 END_TEST
 
+/* A queued target whose page is dropped before it is scanned is still a
+ * branch target when the page is scanned again. */
+START_TEST(test_queued_target_dropped)
+{
+    put(0x1000, "0f84fb0f0000"
+                "c3"); /* je 0x2001; ret */
+    put(0x2001, "9090c3");
+    ck_assert_int_eq(csam_scan(c, &mem, 0x1000, DIS_MODE_64, 1), CSAM_MORE);
+    ck_assert(csam_range_has_target(c, 0x2000, 0x2003));
+    csam_page_written(c, 0x2000);
+    ck_assert(!csam_range_has_target(c, 0x2000, 0x2003));
+    ck_assert_int_eq(csam_resume(c, &mem, 100), CSAM_DONE);
+    ck_assert(csam_range_has_target(c, 0x2000, 0x2003));
+    ck_assert(csam_is_insn_start(c, 0x2003));
+    ck_assert(csam_page_ready(c, 0x1000) && csam_page_ready(c, 0x2000));
+}
+END_TEST
+
 START_TEST(test_unmapped)
 {
     tm->map[6] = -1;
@@ -406,6 +424,7 @@ int main(void)
     tcase_add_test(t, test_page_crossing);
     tcase_add_test(t, test_self_modifying);
     tcase_add_test(t, test_budget);
+    tcase_add_test(t, test_queued_target_dropped);
     tcase_add_test(t, test_unmapped);
     tcase_add_test(t, test_ignore_policy);
     tcase_add_test(t, test_limits);
