@@ -1,10 +1,11 @@
 #!/bin/bash
 # tests/integration/csam_linux.sh - CSAM's scanner over a real kernel: the
 # guest kit's Debian vmlinux (tools/guestkit), scanned by capsule-csam from
-# its ELF entry and from every exported function (the kit's vmlinux is
-# stripped: the export table is the one symbol table it keeps, so
-# entry_SYSCALL_64 and the IDT handlers, which are not exported, are reached
-# only when a scanned path calls them). Checks that
+# its ELF entry, every exported function (the kit's vmlinux is stripped: the
+# export table is the one symbol table it keeps) and the handlers of the
+# kernel's static IDT tables (struct idt_data, found by their shape; the
+# syscall entry is not among them and not exported). Checks that
+#   - the IDT tables are found (at least the 20 exception vectors);
 #   - the scan covers the kernel's code (more than 1000 pages, 500 000
 #     instructions) within the default limits (no path ended by a limit);
 #   - every byte sequence on a path decodes (a failure lists them: a gap of
@@ -32,8 +33,8 @@ guestkit_load csam-linux "$tmp"
 case $? in 2) exit 0 ;; 1) exit 1 ;; esac
 
 start=$(date +%s%N)
-if ! timeout $((60 * ${CAPSULE_TIMEOUT_SCALE:-1})) "$CSAM" --exports --list "$kit_vmlinux" >"$tmp/scan" 2>"$tmp/err"; then
-    echo "FAIL: capsule-csam --exports on $kit_vmlinux:"
+if ! timeout $((60 * ${CAPSULE_TIMEOUT_SCALE:-1})) "$CSAM" --exports --idt --list "$kit_vmlinux" >"$tmp/scan" 2>"$tmp/err"; then
+    echo "FAIL: capsule-csam --exports --idt on $kit_vmlinux:"
     cat "$tmp/err"
     exit 1
 fi
@@ -41,10 +42,11 @@ ms=$((($(date +%s%N) - start) / 1000000))
 val() { awk -v k="$1" '$1 == k && NF == 2 { print $2 }' "$tmp/scan"; }
 kind() { awk -v k="$1" '$1 == "sensitive" && $2 == k { print $3 }' "$tmp/scan"; }
 
-echo "Debian $kit_release, from the ELF entry and $(val roots) exported symbols, in $ms ms:"
+echo "Debian $kit_release, from the ELF entry, exported symbols and $(val idt-gates) IDT gates ($(val roots) roots), in $ms ms:"
 echo "  $(val pages) pages, $(val insns) instructions, $(val cross-page) crossing a page, $(kind total) sensitive"
 grep '^sensitive' "$tmp/scan" | awk '{ printf "  %-10s %s\n", $2, $3 }' | paste - - - - | sed 's/^/ /'
 
+[ "$(val idt-gates)" -ge 20 ] || fail "only $(val idt-gates) IDT gates found in the kernel's idt_data tables"
 [ "$(val pages)" -gt 1000 ] || fail "only $(val pages) pages scanned"
 [ "$(val insns)" -gt 500000 ] || fail "only $(val insns) instructions decoded"
 [ "$(val limits)" = 0 ] || fail "$(val limits) paths ended by a limit of the default tables"

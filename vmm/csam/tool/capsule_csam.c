@@ -4,16 +4,17 @@
  * sensitive instructions with their addresses and kinds (--list) and the
  * counts per kind.
  *
- *   capsule-csam [--entry ADDR]... [--symbol NAME]... [--exports] [--list]
- *                [--budget N] FILE
+ *   capsule-csam [--entry ADDR]... [--symbol NAME]... [--exports] [--idt]
+ *                [--list] [--budget N] FILE
  *
- * Roots: the ELF entry point (a physical address in a vmlinux: turned into
- * the kernel's linked address through the program headers) unless an
- * --entry is given, each --entry ADDR, each --symbol NAME from the kernel's export
+ * Roots: the ELF entry point unless an --entry is given, each --entry ADDR
+ * (a physical address, as a vmlinux's entry point is, is turned into the
+ * kernel's linked address through the program headers), each --symbol NAME from the kernel's export
  * table (__ksymtab, __ksymtab_gpl: a stripped vmlinux has no other symbol
  * table), and with --exports every exported symbol inside an executable
- * section. Guest-physical = the segments' physical addresses; only
- * executable PT_LOAD segments are code.
+ * section, and with --idt the handlers of Linux's static IDT tables (found
+ * by the shape of struct idt_data, see add_idt_roots). Guest-physical = the segments' physical
+ * addresses; only executable PT_LOAD segments are code.
  *
  * Exit status: 0 success, 1 the file cannot be read or is not a 64-bit
  * x86 ELF, or a root cannot be found or scanned, 2 bad usage.
@@ -210,6 +211,42 @@ static long for_each_export(const struct image *im, void (*fn)(void *, const cha
     return n;
 }
 
+/*
+ * Adds the handlers of Linux's static IDT tables as roots (--idt): arrays of
+ * struct idt_data (arch/x86/kernel/idt.c: u32 vector, u32 segment, u16 gate
+ * bits, padding, 8-byte handler address) anywhere in the loaded data, each
+ * entry recognised by segment __KERNEL_CS (0x10), a present interrupt or
+ * trap gate, zero padding and a handler in an executable segment. Returns
+ * the number of gates found.
+ */
+static size_t add_idt_roots(const struct image *im, int (*add)(void *, uint64_t), void *ctx)
+{
+    size_t n = 0;
+    for (unsigned i = 0; i < im->eh->e_phnum; i++) {
+        const Elf64_Phdr *p = &im->ph[i];
+        if (p->p_type != PT_LOAD || p->p_filesz < 24)
+            continue;
+        const uint8_t *b = im->data + p->p_offset;
+        for (uint64_t o = (8 - (p->p_vaddr & 7)) & 7; o + 24 <= p->p_filesz; o += 8) {
+            uint32_t vec, seg;
+            uint16_t bits;
+            uint64_t addr;
+            static const uint8_t zero[6];
+            memcpy(&vec, b + o, 4);
+            memcpy(&seg, b + o + 4, 4);
+            memcpy(&bits, b + o + 8, 2);
+            memcpy(&addr, b + o + 16, 8);
+            if (seg != 0x10 || vec > 255 || (bits & 0x9e00) != 0x8e00 ||
+                memcmp(b + o + 10, zero, 6) || !seg_of(im, addr, 0))
+                continue;
+            if (add(ctx, addr))
+                return n;
+            n++;
+        }
+    }
+    return n;
+}
+
 struct roots {
     uint64_t *va;
     size_t n, cap;
@@ -232,6 +269,11 @@ static int add_root(struct roots *r, uint64_t va)
     }
     r->va[r->n++] = va;
     return 0;
+}
+
+static int add_root_cb(void *ctx, uint64_t va)
+{
+    return add_root(ctx, va);
 }
 
 static void on_export(void *ctx, const char *name, uint64_t va)
@@ -274,10 +316,12 @@ static void print_list(const struct image *im, struct csam *c)
     }
 }
 
-static void print_summary(struct csam *c, size_t roots)
+static void print_summary(struct csam *c, size_t roots, long idt)
 {
     struct csam_stats st;
     csam_get_stats(c, &st);
+    if (idt >= 0)
+        printf("idt-gates %ld\n", idt);
     printf("roots %zu\npages %" PRIu64 "\ninsns %" PRIu64 "\ninvalid %" PRIu64
            "\ncross-page %" PRIu64 "\nunmapped %" PRIu64 "\nlimits %" PRIu64 "\n",
            roots, st.pages_scanned, st.insns, st.invalid, st.cross, st.unmapped, st.limits);
@@ -291,11 +335,12 @@ static void print_summary(struct csam *c, size_t roots)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: capsule-csam [--entry ADDR]... [--symbol NAME]... [--exports] [--list]\n"
-               "                    [--budget N] FILE\n"
+    fprintf(f, "usage: capsule-csam [--entry ADDR]... [--symbol NAME]... [--exports] [--idt]\n"
+               "                    [--list] [--budget N] FILE\n"
                "  --entry   scan from this linked address (default: the ELF entry point)\n"
                "  --symbol  scan from an exported symbol of the kernel (__ksymtab)\n"
                "  --exports scan from every exported symbol in an executable section\n"
+               "  --idt     scan from the handlers of Linux's static IDT tables (idt_data)\n"
                "  --list    print every sensitive instruction found, with its kind\n"
                "  --budget  instructions decoded per csam_scan call (default 100000)\n");
 }
@@ -315,7 +360,8 @@ int main(int argc, char **argv)
 {
     struct roots r = {0};
     const char *file = NULL;
-    int list = 0, rc = 1;
+    int list = 0, rc = 1, want_idt = 0;
+    long idt = -1;
     uint64_t budget = 100000, v;
     struct image im = {0};
     struct csam *c = NULL;
@@ -334,6 +380,8 @@ int main(int argc, char **argv)
             list = 1;
         } else if (!strcmp(a, "--exports")) {
             r.all = 1;
+        } else if (!strcmp(a, "--idt")) {
+            want_idt = 1;
         } else if ((!strcmp(a, "--entry") || !strcmp(a, "--budget")) && i + 1 < argc &&
                    !parse_u64(argv[i + 1], &v) && (a[2] == 'e' || (v && v <= UINT32_MAX))) {
             if (a[2] == 'b')
@@ -367,17 +415,20 @@ int main(int argc, char **argv)
         goto out;
     }
     r.im = &im;
-    if (!r.n) { /* no --entry: the ELF entry is a root too */
-        uint64_t e = im.eh->e_entry;
-        const Elf64_Phdr *p = seg_of(&im, e, 0) ? NULL : seg_of(&im, e, 1);
-        if (add_root(&r, p ? p->p_vaddr + (e - p->p_paddr) : e))
-            goto out;
+    if (!r.n && add_root(&r, im.eh->e_entry)) /* no --entry: the ELF entry is a root too */
+        goto out;
+    for (size_t i = 0; i < r.n; i++) { /* physical addresses (a vmlinux's entry) to linked ones */
+        const Elf64_Phdr *p = seg_of(&im, r.va[i], 0) ? NULL : seg_of(&im, r.va[i], 1);
+        if (p)
+            r.va[i] = p->p_vaddr + (r.va[i] - p->p_paddr);
     }
     if ((r.nwant || r.all) && for_each_export(&im, on_export, &r) < 0) {
         fprintf(stderr, "capsule-csam: %s: no __ksymtab/__ksymtab_gpl/__ksymtab_strings sections\n",
                 file);
         goto out;
     }
+    if (want_idt)
+        idt = (long)add_idt_roots(&im, add_root_cb, &r);
     for (size_t i = 0; i < r.nwant; i++)
         if (!r.found[i]) {
             fprintf(stderr, "capsule-csam: %s: no exported symbol '%s'\n", file, r.want[i]);
@@ -402,7 +453,7 @@ int main(int argc, char **argv)
     }
     if (list)
         print_list(&im, c);
-    print_summary(c, r.n);
+    print_summary(c, r.n, idt);
     rc = ferror(stdout) ? 1 : 0;
 out:
     csam_destroy(c);
