@@ -30,11 +30,11 @@ static const struct vec vecs[] = {
     {64, "48a10000000000000000", 10, "movabs rax,ds:0x0"},
     {64, "8d0510000000", 6, "lea    eax,[rip+0x10]        # 0x16"},
     {64, "f00fc108", 4, "lock xadd DWORD PTR [rax],ecx"},
-    {64, "f001c0", DIS_ERR_INVALID, NULL}, /* LOCK on a register destination */
-    {64, "f03900", DIS_ERR_INVALID, NULL}, /* LOCK cmp */
-    {64, "06", DIS_ERR_INVALID, NULL},     /* push es: invalid in 64-bit */
+    {64, "f001c0", DIS_ERR_INVALID, NULL},           /* LOCK on a register destination */
+    {64, "f03900", DIS_ERR_INVALID, NULL},           /* LOCK cmp */
+    {64, "06", DIS_ERR_INVALID, NULL},               /* push es: invalid in 64-bit */
     {64, "82c001", DIS_ERR_INVALID, NULL},
-    {64, "660fc300", DIS_ERR_INVALID, NULL}, /* MOVNTI is NP: 66 gives #UD */
+    {64, "660fc300", DIS_ERR_INVALID, NULL},         /* MOVNTI is NP: 66 gives #UD */
     {64, "0fc300", 3, "movnti DWORD PTR [rax],eax"},
     {64, "36488b03", 4, "mov    rax,QWORD PTR ss:[rbx]"}, /* SS kept in 64-bit (#SS) */
     {64, "c5f877", 3, "vzeroupper"},
@@ -85,7 +85,7 @@ static const struct vec vecs[] = {
     {64, "0f", DIS_ERR_MORE, NULL},
     {64, "c4", DIS_ERR_MORE, NULL},
     {64, "660fc4c001", 5, "pinsrw xmm0,eax,0x1"},
-    {64, "0fc7c8", DIS_ERR_INVALID, NULL}, /* cmpxchg8b needs memory */
+    {64, "0fc7c8", DIS_ERR_INVALID, NULL},         /* cmpxchg8b needs memory */
     {64, "f20f38f1c1", 5, "crc32  eax,ecx"},
     /* 32-bit */
     {32, "48", 1, "dec    eax"},
@@ -95,7 +95,7 @@ static const struct vec vecs[] = {
     {32, "a178563412", 5, "mov    eax,ds:0x12345678"},
     {32, "66a178563412", 6, "mov    ax,ds:0x12345678"},
     {32, "0f20c0", 3, "mov    eax,cr0"},
-    {32, "8ec8", DIS_ERR_INVALID, NULL}, /* mov cs,ax */
+    {32, "8ec8", DIS_ERR_INVALID, NULL},            /* mov cs,ax */
     {32, "8cd8", 2, "mov    eax,ds"},
     {32, "60", 1, "pusha"},
     {32, "6660", 2, "pushaw"},
