@@ -61,6 +61,13 @@ LAYER_RULES = [
                      'runtime/', 'sdk/session/'), ()),
     ('vmm/raw/', ('vmm/rem/', 'vmm/hwaccm/', 'vmm/em/', 'service/', 'plugins/frontends/',
                   'runtime/', 'sdk/session/'), ()),
+    # CSAM reads guest code through PGM (or a callback) and decodes it with
+    # DIS; the raw engine and PATM will call it, never the other way.
+    ('vmm/csam/', ('vmm/rem/', 'vmm/hwaccm/', 'vmm/raw/', 'vmm/em/', 'vmm/patm/', 'vmm/iom/',
+                   'vmm/pdm/', 'service/', 'plugins/frontends/', 'runtime/', 'sdk/session/'), ()),
+    # The decoder is a leaf: REM, CSAM, the tools and the debugger use it.
+    ('vmm/dis/', ('vmm/csam/', 'vmm/rem/', 'vmm/em/', 'vmm/pgm/', 'vmm/cpum/', 'service/',
+                  'plugins/frontends/', 'runtime/', 'sdk/session/'), ()),
     # Host drivers sit under the VMM, with their own results (hd_result.h).
     ('hostdrivers/', ('vmm/', 'service/', 'plugins/', 'runtime/', 'sdk/session/'), ()),
     # Device plugins see the PDM plugin API, never another layer's internals.

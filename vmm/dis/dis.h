@@ -7,7 +7,8 @@
  * index, scale, displacement, address size), immediates, relative targets or
  * far pointers, plus the effective operand/address size, prefixes, RFLAGS bits
  * read/written/left undefined and the attributes REM and CSAM need
- * (privileged, sensitive, control-flow kind, string, LOCK-able).
+ * (privileged, sensitive, control-flow kind, string, LOCK-able) and, for raw
+ * mode, the kind of sensitive instruction (`sens`, enum dis_sens).
  * dis_format() prints it the way `objdump -M intel` does.
  *
  * Contract: pure functions, no global state, no allocation; any thread may
@@ -141,6 +142,46 @@ enum dis_cf {
     DIS_CF_HLT,
 };
 
+/*
+ * struct dis_insn.sens: why raw mode must not run the instruction as it is in
+ * a guest kernel that runs deprivileged (at CPL 1 or 3 instead of 0), one kind
+ * per patch or emulation strategy (CSAM records them, PATM patches by kind).
+ * Every instruction with attr PRIV or IO has a kind, and every SENS one but
+ * stores of DS/ES/FS/GS (mov r/m, ds: harmless); it also names what attr
+ * leaves to REM (reads of CS/SS, segment loads, INT n, UD2, SYSCALL), which
+ * behave or fault differently at a lower CPL without being system
+ * instructions. Instructions decoded for length only have none.
+ */
+enum dis_sens {
+    DIS_SENS_NONE = 0,
+    DIS_SENS_PUSHF,     /* pushf/pushfq: pushes the real IF and IOPL */
+    DIS_SENS_POPF,      /* popf/popfq: IF and IOPL silently unchanged below CPL 0 */
+    DIS_SENS_CLI,       /* cli: #GP, or silently nothing, below IOPL */
+    DIS_SENS_STI,       /* sti (and its interrupt shadow) */
+    DIS_SENS_IRET,      /* iret/iretd/iretq: privilege checks against the real CPL */
+    DIS_SENS_SYSRET,    /* sysret/sysexit: CPL 0 only */
+    DIS_SENS_SWAPGS,    /* CPL 0 only */
+    DIS_SENS_IO,        /* in/out/ins/outs: IOPL and the TSS bitmap */
+    DIS_SENS_CR,        /* mov to/from CRn, clts, lmsw, smsw (reads CR0 at any CPL) */
+    DIS_SENS_DR,        /* mov to/from DRn */
+    DIS_SENS_DESC_LOAD, /* lgdt lidt lldt ltr */
+    DIS_SENS_DESC_READ, /* sgdt sidt sldt str: the host's tables at any CPL */
+    DIS_SENS_MSR,       /* rdmsr wrmsr */
+    DIS_SENS_CPUID,     /* the host's answer unless the hypervisor traps it */
+    DIS_SENS_HLT,       /* hlt */
+    DIS_SENS_TLB,       /* invlpg invpcid invlpga */
+    DIS_SENS_TSC,       /* rdtsc rdtscp rdpmc (policy: CR4.TSD/PCE decide) */
+    DIS_SENS_SEG_READ,  /* mov r/m,cs|ss, push cs|ss, lar lsl verr verw arpl: show the CPL */
+    DIS_SENS_SEG_LOAD,  /* mov/pop Sreg, lds les lss lfs lgs: DPL checks against the CPL */
+    DIS_SENS_FAR,       /* far jmp/call/ret: selector RPL and CPL checks */
+    DIS_SENS_INT,       /* int n, int3, into, int1: gate DPL against the real CPL */
+    DIS_SENS_SYSCALL,   /* syscall/sysenter executed by kernel code */
+    DIS_SENS_UD,        /* ud0/ud1/ud2: always #UD (Linux's BUG/WARN) */
+    DIS_SENS_PRIV,      /* every other CPL-0-only or hypervisor instruction (wbinvd,
+                           xsetbv, clac/stac, monitor/mwait, VMX/SVM, vmcall...) */
+    DIS_SENS_COUNT
+};
+
 /* RFLAGS bits for flags_read/flags_written/flags_undef (architectural positions). */
 #define DIS_FL_CF 0x0001u
 #define DIS_FL_PF 0x0004u
@@ -179,6 +220,7 @@ struct dis_insn {
     uint8_t vex_w;       /* VEX.W */
     uint8_t vex_v;       /* VEX.vvvv, already inverted (register number) */
     uint8_t imm_len;     /* bytes of immediate(s) in the encoding */
+    uint8_t sens;        /* enum dis_sens: DIS_SENS_NONE unless raw mode must act */
     uint16_t attr;       /* DIS_A_* */
     uint32_t flags_read;    /* RFLAGS bits the instruction reads */
     uint32_t flags_written; /* bits it writes (defined or not) */
@@ -196,6 +238,9 @@ VMM_API int dis_decode(const uint8_t *bytes, size_t avail, enum dis_mode mode, s
 
 /* Mnemonic text of an id ("(bad)" for DIS_invalid); never NULL. */
 VMM_API const char *dis_mnem_name(unsigned mnem);
+
+/* Name of an enum dis_sens kind ("pushf", "seg-read", ...); "?" if out of range. */
+VMM_API const char *dis_sens_name(unsigned sens);
 
 /* Target of a DIS_OP_REL operand given the address of the instruction. */
 VMM_API uint64_t dis_rel_target(const struct dis_insn *insn, uint64_t ip);

@@ -662,6 +662,7 @@ static void finish(struct st *s)
         if (m == DIS_movs || m == DIS_cmps)
             in->op[1].access = DIS_ACC_R;
     }
+    dis_sens_classify(in);
     if (m == DIS_sal || m == DIS_shl || m == DIS_sar || m == DIS_shr || m == DIS_rol ||
         m == DIS_ror || m == DIS_rcl || m == DIS_rcr) {
         /* flags stay untouched for a zero count; "written" is the nonzero case */

@@ -86,4 +86,8 @@ struct dis_mnem_info {
 };
 extern const struct dis_mnem_info dis_mnem_info[DIS_MNEM_COUNT];
 
+/* Sets in->sens from its mnemonic, operands and attr (dis_sens.c); called
+ * last by dis_decode on a decoded instruction. */
+void dis_sens_classify(struct dis_insn *in);
+
 #endif

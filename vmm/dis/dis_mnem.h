@@ -131,6 +131,7 @@
     X(rdsspq, "rdsspq", F_N, 0) X(incsspd, "incsspd", F_N, 0) X(incsspq, "incsspq", F_N, 0) \
     X(invept, "invept", F_ARITH, A_PRIV) X(invvpid, "invvpid", F_ARITH, A_PRIV) \
     X(invpcid, "invpcid", F_N, A_PRIV) \
+    X(rmpadjust, "rmpadjust", F_ARITH, A_PRIV) X(pvalidate, "pvalidate", F_ARITH, A_PRIV) \
     /* x87 */ \
     X(fadd, "fadd", F_N, 0) X(fmul, "fmul", F_N, 0) X(fcom, "fcom", F_N, 0) X(fcomp, "fcomp", F_N, 0) \
     X(fsub, "fsub", F_N, 0) X(fsubr, "fsubr", F_N, 0) X(fdiv, "fdiv", F_N, 0) X(fdivr, "fdivr", F_N, 0) \

@@ -57,6 +57,13 @@ static const struct vec vecs[] = {
     {64, "dbe3", 2, "fninit"},
     {64, "0f01c1", 3, "vmcall"},
     {64, "0f01f8", 3, "swapgs"},
+    /* found on paths of Debian's kernel by CSAM (capsule-csam) */
+    {64, "0f01e8", 3, "serialize"},
+    {64, "f30f01fe", 4, "rmpadjust"},
+    {64, "f20f01ff", 4, "pvalidate"},
+    {64, "0fc71f", 3, "xrstors [rdi]"},
+    {64, "0fc727", 3, "xsavec [rdi]"},
+    {64, "0fc72f", 3, "xsaves [rdi]"},
     {64, "4150", 2, "push   r8"},
     {64, "6650", 2, "push   ax"},
     {64, "88e0", 2, "mov    al,ah"},
@@ -295,6 +302,122 @@ START_TEST(test_attributes)
 }
 END_TEST
 
+/* The raw-mode kinds (struct dis_insn.sens) of the instructions CSAM records. */
+START_TEST(test_sens_kinds)
+{
+    static const struct {
+        int mode;
+        const char *hex;
+        int sens;
+    } k[] = {
+        {64, "9c", DIS_SENS_PUSHF},
+        {64, "9d", DIS_SENS_POPF},
+        {64, "fa", DIS_SENS_CLI},
+        {64, "fb", DIS_SENS_STI},
+        {64, "48cf", DIS_SENS_IRET},
+        {64, "480f07", DIS_SENS_SYSRET},
+        {64, "0f01f8", DIS_SENS_SWAPGS},
+        {64, "e460", DIS_SENS_IO},
+        {64, "ee", DIS_SENS_IO},
+        {64, "f36c", DIS_SENS_IO},
+        {64, "0f20d8", DIS_SENS_CR},
+        {64, "0f22d8", DIS_SENS_CR},
+        {64, "0f06", DIS_SENS_CR},
+        {64, "0f01e0", DIS_SENS_CR}, /* smsw eax */
+        {64, "0f21f8", DIS_SENS_DR},
+        {64, "0f0110", DIS_SENS_DESC_LOAD},
+        {64, "0f0118", DIS_SENS_DESC_LOAD},
+        {64, "0f00d8", DIS_SENS_DESC_LOAD}, /* ltr ax */
+        {64, "0f0100", DIS_SENS_DESC_READ},
+        {64, "0f00c8", DIS_SENS_DESC_READ}, /* str eax */
+        {64, "0f32", DIS_SENS_MSR},
+        {64, "0f30", DIS_SENS_MSR},
+        {64, "0fa2", DIS_SENS_CPUID},
+        {64, "f4", DIS_SENS_HLT},
+        {64, "0f0138", DIS_SENS_TLB},
+        {64, "0f31", DIS_SENS_TSC},
+        {64, "0f01f9", DIS_SENS_TSC},
+        {64, "8cc8", DIS_SENS_SEG_READ},   /* mov eax,cs */
+        {64, "8cd0", DIS_SENS_SEG_READ},   /* mov eax,ss */
+        {64, "8cd8", DIS_SENS_NONE},       /* mov eax,ds: only the selector */
+        {64, "8ed8", DIS_SENS_SEG_LOAD},   /* mov ds,eax */
+        {64, "8e10", DIS_SENS_SEG_LOAD},   /* mov ss,[rax] */
+        {64, "0fa1", DIS_SENS_SEG_LOAD},   /* pop fs */
+        {64, "0fa0", DIS_SENS_NONE},       /* push fs */
+        {32, "0e", DIS_SENS_SEG_READ},     /* push cs */
+        {32, "16", DIS_SENS_SEG_READ},     /* push ss */
+        {32, "1e", DIS_SENS_NONE},         /* push ds */
+        {32, "17", DIS_SENS_SEG_LOAD},     /* pop ss */
+        {32, "c400", DIS_SENS_SEG_LOAD},   /* les eax,[eax] */
+        {32, "6300", DIS_SENS_SEG_READ},   /* arpl */
+        {64, "0f02c0", DIS_SENS_SEG_READ}, /* lar */
+        {64, "0f03c0", DIS_SENS_SEG_READ}, /* lsl */
+        {64, "0f00e0", DIS_SENS_SEG_READ}, /* verr */
+        {64, "ff28", DIS_SENS_FAR},
+        {64, "cb", DIS_SENS_FAR},
+        {32, "ea000000000800", DIS_SENS_FAR},
+        {64, "cd80", DIS_SENS_INT},
+        {64, "cc", DIS_SENS_INT},
+        {64, "0f05", DIS_SENS_SYSCALL},
+        {64, "0f0b", DIS_SENS_UD},
+        {64, "0f09", DIS_SENS_PRIV},     /* wbinvd */
+        {64, "0f01d1", DIS_SENS_PRIV},   /* xsetbv */
+        {64, "0f01cb", DIS_SENS_PRIV},   /* stac */
+        {64, "0f01c1", DIS_SENS_PRIV},   /* vmcall */
+        {64, "f30f01fe", DIS_SENS_PRIV}, /* rmpadjust */
+        {64, "0fc71f", DIS_SENS_PRIV},   /* xrstors */
+        {64, "0fc727", DIS_SENS_NONE},   /* xsavec */
+        {64, "90", DIS_SENS_NONE},
+        {64, "c3", DIS_SENS_NONE},
+        {64, "ffe0", DIS_SENS_NONE},
+        {64, "0f01d0", DIS_SENS_NONE}, /* xgetbv */
+    };
+    for (size_t i = 0; i < sizeof(k) / sizeof(k[0]); i++) {
+        struct dis_insn in = dec(k[i].mode, k[i].hex);
+        ck_assert_msg(in.sens == k[i].sens, "%s: sens %s, want %s", k[i].hex,
+                      dis_sens_name(in.sens), dis_sens_name((unsigned)k[i].sens));
+    }
+    ck_assert_str_eq(dis_sens_name(DIS_SENS_SEG_READ), "seg-read");
+    ck_assert_str_eq(dis_sens_name(DIS_SENS_COUNT), "?");
+}
+END_TEST
+
+/* The header's promise, over every 1-, 2- and 3-byte opcode (0F, 0F 01 /r
+ * and 0F 00 /r with every ModRM) in both modes: PRIV and IO always have a
+ * kind, SENS too but for stores of DS/ES/FS/GS. */
+START_TEST(test_sens_superset)
+{
+    static const int modes[2] = {DIS_MODE_32, DIS_MODE_64};
+    uint8_t b[16];
+    for (int mi = 0; mi < 2; mi++) {
+        for (unsigned x = 0; x < 0x30000; x++) {
+            memset(b, 0, sizeof(b));
+            unsigned n = 0;
+            if (x < 0x100) {
+                b[n++] = (uint8_t)x;
+            } else if (x < 0x10000) {
+                b[n++] = 0x0f;
+                b[n++] = (uint8_t)(x >> 8);
+                b[n++] = (uint8_t)x;
+            } else {
+                b[n++] = 0x0f;
+                b[n++] = x < 0x20000 ? 0x01 : 0x00;
+                b[n++] = (uint8_t)x;
+            }
+            struct dis_insn in;
+            if (dis_decode(b, sizeof(b), (enum dis_mode)modes[mi], &in) <= 0)
+                continue;
+            int store_dsgs = in.mnem == DIS_movseg && in.op[1].kind == DIS_OP_REG &&
+                             in.op[1].reg_class == DIS_RC_SEG;
+            if ((in.attr & (DIS_A_PRIV | DIS_A_IO)) || ((in.attr & DIS_A_SENS) && !store_dsgs))
+                ck_assert_msg(in.sens != DIS_SENS_NONE,
+                              "mode %d bytes %02x %02x %02x: %s has no kind", modes[mi], b[0], b[1],
+                              b[2], dis_mnem_name(in.mnem));
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_avail_and_format)
 {
     /* a long instruction cut at every length reports MORE, never reads on */
@@ -330,6 +453,8 @@ int main(void)
     tcase_add_test(t, test_operands);
     tcase_add_test(t, test_sizes);
     tcase_add_test(t, test_attributes);
+    tcase_add_test(t, test_sens_kinds);
+    tcase_add_test(t, test_sens_superset);
     tcase_add_test(t, test_avail_and_format);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
