@@ -342,8 +342,8 @@ static cap_result ne_GetRedirects(INATEngine *self, uint32_t *count, char ***out
         return rc;
     char **list = cap_alloc_zero((n->n_rules ? n->n_rules : 1) * sizeof(char *));
     for (uint32_t i = 0; list && i < n->n_rules; i++) {
-        char buf[160];
-        settings_nat_format(&n->rules[i], buf, sizeof(buf));
+        char buf[CAP_NAT_RULE_TEXT_MAX];
+        cap_nat_rule_format(&n->rules[i], buf, sizeof(buf));
         if (!(list[i] = cap_str_dup(buf))) {
             cap_array_free(CAP_TLT_STRING, i, list);
             list = NULL;
@@ -363,16 +363,16 @@ static cap_result ne_AddRedirect(INATEngine *self, const char *name, uint32_t pr
                                  uint16_t guest_port)
 {
     struct natengine *e = impl_nat(self);
-    struct nat_rule_cfg r;
+    struct cap_nat_rule r;
     cap_result rc;
     memset(&r, 0, sizeof(r));
-    if (!name || strlen(name) > SETTINGS_NAT_NAME_MAX || proto > 1 ||
+    if (!name || strlen(name) > CAP_NAT_RULE_NAME_MAX || proto > 1 ||
         (host_ip && strlen(host_ip) >= sizeof(r.host_ip)) ||
         (guest_ip && strlen(guest_ip) >= sizeof(r.guest_ip)))
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, NAT_IFACE,
                              "port forwarding rule '%s': a name longer than %u bytes, a protocol "
                              "other than 0 (UDP) or 1 (TCP), or an address that is too long",
-                             name ? name : "", SETTINGS_NAT_NAME_MAX);
+                             name ? name : "", CAP_NAT_RULE_NAME_MAX);
     strcpy(r.name, name);
     strcpy(r.host_ip, host_ip ? host_ip : "");
     strcpy(r.guest_ip, guest_ip ? guest_ip : "");

@@ -27,6 +27,7 @@
 #define CAPSULE_SVC_SETTINGS_H
 
 #include <capsule/capsule.h>
+#include <capsule/natrule.h>
 
 #define SETTINGS_VERSION      1u
 #define SETTINGS_SERIAL_SLOTS 4u
@@ -93,16 +94,7 @@ struct vrde_cfg {
  * text, so that copying a machine_cfg copies them with it. */
 #define SETTINGS_NIC_SLOTS    4u
 #define SETTINGS_NAT_RULES    16u /* per adapter, as capsule-vm's hostfwd= */
-#define SETTINGS_NAT_NAME_MAX 63u
 #define SETTINGS_MAC_LEN      12u /* hex digits, VirtualBox's form */
-struct nat_rule_cfg {
-    char name[SETTINGS_NAT_NAME_MAX + 1]; /* unique in the adapter, no comma */
-    cap_bool udp;                         /* else TCP */
-    char host_ip[16];                     /* numeric IPv4, "": 127.0.0.1 */
-    uint16_t host_port;                   /* 1..65535 */
-    char guest_ip[16];                    /* numeric IPv4, "": the guest's DHCP address */
-    uint16_t guest_port;                  /* 1..65535 */
-};
 struct nic_cfg {
     cap_bool enabled;
     NetworkAdapterType type;        /* I82540EM or Virtio */
@@ -111,7 +103,7 @@ struct nic_cfg {
     NetworkAttachmentType attachment; /* Null or NAT */
     cap_bool trace;
     char *trace_file; /* absolute or ""; never NULL once initialised */
-    struct nat_rule_cfg rules[SETTINGS_NAT_RULES];
+    struct cap_nat_rule rules[SETTINGS_NAT_RULES]; /* capsule/natrule.h */
     uint32_t n_rules;
 };
 
@@ -232,14 +224,9 @@ const char *settings_mac_normalise(const char *in, char out[SETTINGS_MAC_LEN + 1
 const char *settings_nic_type_name(NetworkAdapterType t);
 /* Checks rule r against the adapter's other rules and appends it:
  * CAP_E_INVALIDARG naming the problem (error info, interface `iface`). */
-cap_result settings_nat_add(struct nic_cfg *n, const struct nat_rule_cfg *r, const char *iface);
+cap_result settings_nat_add(struct nic_cfg *n, const struct cap_nat_rule *r, const char *iface);
 /* Removes the rule called name; CAP_E_INVALIDARG if there is none. */
 cap_result settings_nat_remove(struct nic_cfg *n, const char *name, const char *iface);
-/* "name,tcp,hostip,hostport,guestip,guestport" (VBoxManage's form). */
-void settings_nat_format(const struct nat_rule_cfg *r, char *buf, size_t size);
-/* The parse of that form (checks as settings_nat_add, except against
- * other rules): NULL, or why not in why. */
-const char *settings_nat_parse(const char *text, struct nat_rule_cfg *r, char *why, size_t size);
 /* What saveSettings checks of the adapters (a trace without a file, an
  * enabled adapter without a MAC): NULL, or the problem in buf. */
 const char *settings_net_problem(const struct machine_cfg *c, char *buf, size_t size);

@@ -20,7 +20,6 @@
  * it, which makes the machine inaccessible with that reason rather than
  * losing the setting at the next save.
  */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,35 +97,13 @@ const char *settings_nic_type_name(NetworkAdapterType t)
 
 /* ---- forwarding rules ------------------------------------------------------------------- */
 
-static int ip_ok(const char *s)
-{
-    struct in_addr a;
-    return !*s || inet_pton(AF_INET, s, &a) == 1;
-}
-
-/* Why r is not a rule (NULL: it is). */
-static const char *rule_problem(const struct nat_rule_cfg *r)
-{
-    if (!r->name[0])
-        return "the rule has no name";
-    if (strpbrk(r->name, ",\r\n\t\"") || !settings_text_ok(r->name))
-        return "the rule's name holds a comma, a quote or a control character";
-    if (!ip_ok(r->host_ip))
-        return "the host address is not a numeric IPv4 address (empty: 127.0.0.1)";
-    if (!ip_ok(r->guest_ip))
-        return "the guest address is not a numeric IPv4 address (empty: the guest's)";
-    if (!r->host_port || !r->guest_port)
-        return "a port is not in 1..65535";
-    return NULL;
-}
-
-static const char *host_ip_or_default(const struct nat_rule_cfg *r)
+static const char *host_ip_or_default(const struct cap_nat_rule *r)
 {
     return r->host_ip[0] ? r->host_ip : "127.0.0.1";
 }
 
 /* Why r cannot join n's rules (NULL: it can). */
-static const char *clash(const struct nic_cfg *n, const struct nat_rule_cfg *r, char *why,
+static const char *clash(const struct nic_cfg *n, const struct cap_nat_rule *r, char *why,
                          size_t size)
 {
     if (n->n_rules == SETTINGS_NAT_RULES) {
@@ -134,7 +111,7 @@ static const char *clash(const struct nic_cfg *n, const struct nat_rule_cfg *r, 
         return why;
     }
     for (uint32_t i = 0; i < n->n_rules; i++) {
-        const struct nat_rule_cfg *o = &n->rules[i];
+        const struct cap_nat_rule *o = &n->rules[i];
         if (!strcmp(o->name, r->name)) {
             snprintf(why, size, "a rule called '%s' exists", r->name);
             return why;
@@ -149,10 +126,10 @@ static const char *clash(const struct nic_cfg *n, const struct nat_rule_cfg *r, 
     return NULL;
 }
 
-cap_result settings_nat_add(struct nic_cfg *n, const struct nat_rule_cfg *r, const char *iface)
+cap_result settings_nat_add(struct nic_cfg *n, const struct cap_nat_rule *r, const char *iface)
 {
     char why[160];
-    const char *bad = rule_problem(r);
+    const char *bad = cap_nat_rule_problem(r);
     if (!bad)
         bad = clash(n, r, why, sizeof(why));
     if (bad)
@@ -172,62 +149,6 @@ cap_result settings_nat_remove(struct nic_cfg *n, const char *name, const char *
         }
     return cap_error_set(CAP_E_INVALIDARG, SETTINGS_COMPONENT, iface,
                          "the adapter has no port forwarding rule called '%s'", name ? name : "");
-}
-
-void settings_nat_format(const struct nat_rule_cfg *r, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s,%s,%s,%u,%s,%u", r->name, r->udp ? "udp" : "tcp", r->host_ip,
-             r->host_port, r->guest_ip, r->guest_port);
-}
-
-/* A port field "1".."65535" (0 if it is not one). */
-static uint16_t port_of(const char *s, size_t len)
-{
-    unsigned v = 0;
-    if (!len || len > 5)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return 0;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    return v <= 65535 ? (uint16_t)v : 0;
-}
-
-const char *settings_nat_parse(const char *text, struct nat_rule_cfg *r, char *why, size_t size)
-{
-    const char *f[6];
-    size_t len[6];
-    unsigned n = 0;
-    memset(r, 0, sizeof(*r));
-    for (const char *p = text;; p++) {
-        const char *c = strchr(p, ',');
-        if (n == 6)
-            return "has more than six fields (name,tcp|udp,[hostip],hostport,[guestip],guestport)";
-        f[n] = p;
-        len[n++] = c ? (size_t)(c - p) : strlen(p);
-        if (!c)
-            break;
-        p = c;
-    }
-    if (n != 6)
-        return "is not name,tcp|udp,[hostip],hostport,[guestip],guestport";
-    if (len[0] > SETTINGS_NAT_NAME_MAX || len[2] >= sizeof(r->host_ip) ||
-        len[4] >= sizeof(r->guest_ip)) {
-        snprintf(why, size, "has a name longer than %u bytes or an address that is too long",
-                 SETTINGS_NAT_NAME_MAX);
-        return why;
-    }
-    memcpy(r->name, f[0], len[0]);
-    memcpy(r->host_ip, f[2], len[2]);
-    memcpy(r->guest_ip, f[4], len[4]);
-    if (len[1] == 3 && !strncmp(f[1], "udp", 3))
-        r->udp = CAP_TRUE;
-    else if (len[1] != 3 || strncmp(f[1], "tcp", 3))
-        return "names a protocol other than tcp or udp";
-    r->host_port = port_of(f[3], len[3]);
-    r->guest_port = port_of(f[5], len[5]);
-    return rule_problem(r);
 }
 
 const char *settings_net_problem(const struct machine_cfg *c, char *buf, size_t size)
@@ -253,7 +174,7 @@ static cap_result parse_forwarding(const char *f, const struct xml_node *x, stru
 {
     static const char *const allowed[] = {"name",    "proto",     "hostip", "hostport",
                                           "guestip", "guestport", NULL};
-    struct nat_rule_cfg r;
+    struct cap_nat_rule r;
     uint32_t proto = 1, hp = 0, gp = 0;
     char why[160];
     memset(&r, 0, sizeof(r));
@@ -268,7 +189,7 @@ static cap_result parse_forwarding(const char *f, const struct xml_node *x, stru
         return rc;
     const char *name = xml_attr(x, "name"), *hip = xml_attr(x, "hostip"),
                *gip = xml_attr(x, "guestip");
-    if (!name || strlen(name) > SETTINGS_NAT_NAME_MAX || (hip && strlen(hip) >= 16) ||
+    if (!name || strlen(name) > CAP_NAT_RULE_NAME_MAX || (hip && strlen(hip) >= 16) ||
         (gip && strlen(gip) >= 16))
         return xml_error(f, x, "<Forwarding> lacks a name, or a name or address is too long");
     snprintf(r.name, sizeof(r.name), "%s", name);
@@ -277,7 +198,7 @@ static cap_result parse_forwarding(const char *f, const struct xml_node *x, stru
     r.udp = proto == 0;
     r.host_port = (uint16_t)hp;
     r.guest_port = (uint16_t)gp;
-    const char *bad = rule_problem(&r);
+    const char *bad = cap_nat_rule_problem(&r);
     if (!bad)
         bad = clash(n, &r, why, sizeof(why));
     if (bad)
@@ -299,7 +220,8 @@ static cap_result parse_nat(const char *f, const struct xml_node *x, struct nic_
     return rc;
 }
 
-static cap_result parse_adapter(const char *f, const struct xml_node *x, struct machine_cfg *c)
+static cap_result parse_adapter(const char *f, const struct xml_node *x, struct machine_cfg *c,
+                                unsigned *seen)
 {
     static const char *const allowed[] = {"slot",  "enabled", "MACAddress", "type",
                                           "cable", "trace",   "tracefile",  NULL};
@@ -312,8 +234,9 @@ static cap_result parse_adapter(const char *f, const struct xml_node *x, struct 
     if (CAP_FAILED(rc))
         return rc;
     struct nic_cfg *n = &c->nic[slot];
-    if (n->enabled || n->mac[0] || n->attachment != NetworkAttachmentType_Null)
+    if (*seen & (1u << slot))
         return xml_error(f, x, "adapter slot %u is given twice", slot);
+    *seen |= 1u << slot;
     rc = xml_get_bool(f, x, "enabled", &n->enabled);
     if (CAP_SUCCEEDED(rc) && xml_attr(x, "type") &&
         CAP_SUCCEEDED(rc = xml_get_enum(f, x, "type", types, 2, &type)))
@@ -347,11 +270,12 @@ static cap_result parse_adapter(const char *f, const struct xml_node *x, struct 
 cap_result settings_net_parse(const char *f, const struct xml_node *net, struct machine_cfg *c)
 {
     static const char *const allowed[] = {NULL};
+    unsigned seen = 0;
     cap_result rc = xml_check_attrs(f, net, allowed);
     for (const struct xml_node *n = net->first_child; n && CAP_SUCCEEDED(rc); n = n->next) {
         if (strcmp(n->name, "Adapter"))
             return xml_error(f, n, "unknown element <%s> in <Network>", n->name);
-        rc = parse_adapter(f, n, c);
+        rc = parse_adapter(f, n, c, &seen);
     }
     return rc;
 }
@@ -363,7 +287,7 @@ static int at_defaults(const struct nic_cfg *n)
            !n->n_rules;
 }
 
-static void format_rule(struct xml_writer *w, const struct nat_rule_cfg *r)
+static void format_rule(struct xml_writer *w, const struct cap_nat_rule *r)
 {
     xw_indent(w);
     xw_raw(w, "<Forwarding");

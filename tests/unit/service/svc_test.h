@@ -50,6 +50,7 @@ TCase *tcase_limits(void);
 TCase *tcase_media(void);
 TCase *tcase_storage(void);
 TCase *tcase_vrde(void);
+TCase *tcase_net(void);
 TCase *tcase_graphics(void);
 
 #endif

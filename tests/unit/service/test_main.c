@@ -121,6 +121,7 @@ int main(void)
     suite_add_tcase(s, tcase_media());
     suite_add_tcase(s, tcase_storage());
     suite_add_tcase(s, tcase_vrde());
+    suite_add_tcase(s, tcase_net());
     suite_add_tcase(s, tcase_graphics());
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
