@@ -7,6 +7,8 @@
  * the machine and read and write its working settings under the same
  * rules as the machine's own setters (machine_obj_part_begin).
  */
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <capsule/errorinfo.h>
@@ -143,16 +145,22 @@ static cap_result na_SetAdapterType(INetworkAdapter *self, NetworkAdapterType t)
     return CAP_OK;
 }
 
-static cap_result na_SetCableConnected(INetworkAdapter *self, cap_bool on)
+/* Sets the flag at `offset` in the slot's settings. */
+static cap_result set_flag(INetworkAdapter *self, size_t offset, cap_bool on)
 {
     struct netadapter *a = impl(self);
     cap_result rc;
     struct nic_cfg *n = begin(a->m, a->slot, 1, IFACE, &rc);
     if (!n)
         return rc;
-    n->cable = on ? CAP_TRUE : CAP_FALSE;
+    *(cap_bool *)((char *)n + offset) = on ? CAP_TRUE : CAP_FALSE;
     machine_obj_part_end(a->m, 1);
     return CAP_OK;
+}
+
+static cap_result na_SetCableConnected(INetworkAdapter *self, cap_bool on)
+{
+    return set_flag(self, offsetof(struct nic_cfg, cable), on);
 }
 
 static cap_result na_SetAttachmentType(INetworkAdapter *self, NetworkAttachmentType t)
@@ -172,17 +180,11 @@ static cap_result na_SetAttachmentType(INetworkAdapter *self, NetworkAttachmentT
 
 static cap_result na_SetTraceEnabled(INetworkAdapter *self, cap_bool on)
 {
-    struct netadapter *a = impl(self);
-    cap_result rc;
-    struct nic_cfg *n = begin(a->m, a->slot, 1, IFACE, &rc);
-    if (!n)
-        return rc;
-    n->trace = on ? CAP_TRUE : CAP_FALSE;
-    machine_obj_part_end(a->m, 1);
-    return CAP_OK;
+    return set_flag(self, offsetof(struct nic_cfg, trace), on);
 }
 
-static cap_result na_GetMACAddress(INetworkAdapter *self, char **out)
+/* A copy of the MAC address (trace false) or the trace file. */
+static cap_result get_text(INetworkAdapter *self, bool trace, char **out)
 {
     struct netadapter *a = impl(self);
     cap_result rc;
@@ -191,9 +193,14 @@ static cap_result na_GetMACAddress(INetworkAdapter *self, char **out)
     struct nic_cfg *n = begin(a->m, a->slot, 0, IFACE, &rc);
     if (!n)
         return rc;
-    rc = svc_return_str(n->mac, out);
+    rc = svc_return_str(trace ? n->trace_file : n->mac, out);
     machine_obj_part_end(a->m, 0);
     return rc;
+}
+
+static cap_result na_GetMACAddress(INetworkAdapter *self, char **out)
+{
+    return get_text(self, false, out);
 }
 
 static cap_result na_SetMACAddress(INetworkAdapter *self, const char *mac)
@@ -217,16 +224,7 @@ static cap_result na_SetMACAddress(INetworkAdapter *self, const char *mac)
 
 static cap_result na_GetTraceFile(INetworkAdapter *self, char **out)
 {
-    struct netadapter *a = impl(self);
-    cap_result rc;
-    if (!out)
-        return CAP_E_POINTER;
-    struct nic_cfg *n = begin(a->m, a->slot, 0, IFACE, &rc);
-    if (!n)
-        return rc;
-    rc = svc_return_str(n->trace_file, out);
-    machine_obj_part_end(a->m, 0);
-    return rc;
+    return get_text(self, true, out);
 }
 
 static cap_result na_SetTraceFile(INetworkAdapter *self, const char *path)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <capsule/uuid.h>
+
 #include "svc_test.h"
 
 char test_home[256];
@@ -80,6 +82,23 @@ ISession *new_session(void)
                                                               &IID_ISession, (void **)&s),
                      CAP_OK);
     return s;
+}
+
+void test_machine_file(struct machine_file *mf)
+{
+    memset(mf, 0, sizeof(*mf));
+    ck_assert_int_eq(machine_cfg_init(&mf->cfg), CAP_OK);
+    ck_assert_int_eq(cap_uuid_generate(&mf->id), CAP_OK);
+    cap_str_free(mf->cfg.name);
+    mf->cfg.name = cap_str_dup("x");
+}
+
+char *test_format(const struct machine_file *mf)
+{
+    size_t len;
+    char *text = settings_format_machine(mf, &len);
+    ck_assert_ptr_nonnull(text);
+    return text;
 }
 
 char *read_file(const char *path, size_t *len)

@@ -89,22 +89,11 @@ START_TEST(test_net_values)
 }
 END_TEST
 
-static char *format(const struct machine_file *mf)
-{
-    size_t len;
-    char *text = settings_format_machine(mf, &len);
-    ck_assert_ptr_nonnull(text);
-    return text;
-}
-
 START_TEST(test_net_file)
 {
-    struct machine_file mf = {0}, back;
-    ck_assert_int_eq(machine_cfg_init(&mf.cfg), CAP_OK);
-    ck_assert_int_eq(cap_uuid_generate(&mf.id), CAP_OK);
-    cap_str_free(mf.cfg.name);
-    mf.cfg.name = cap_str_dup("x");
-    char *text = format(&mf);
+    struct machine_file mf, back;
+    test_machine_file(&mf);
+    char *text = test_format(&mf);
     ck_assert_ptr_null(strstr(text, "<Network")); /* every slot at its defaults */
     cap_free(text);
     struct nic_cfg *a = &mf.cfg.nic[0], *c = &mf.cfg.nic[2];
@@ -122,7 +111,7 @@ START_TEST(test_net_file)
     strcpy(c->mac, "0A0027000001");
     cap_str_free(c->trace_file);
     c->trace_file = cap_str_dup("/tmp/a \"b\".pcap");
-    text = format(&mf);
+    text = test_format(&mf);
     ck_assert_ptr_nonnull(strstr(text,
                                  "<Adapter slot=\"0\" enabled=\"true\" MACAddress=\"080027ABCDEF\" "
                                  "type=\"82540EM\" cable=\"true\" trace=\"false\">"));
@@ -149,7 +138,7 @@ START_TEST(test_net_file)
     ck_assert_str_eq(d->trace_file, "/tmp/a \"b\".pcap");
     ck_assert(!back.cfg.nic[1].enabled && !back.cfg.nic[3].enabled);
     /* written again: the same text */
-    char *again = format(&back);
+    char *again = test_format(&back);
     ck_assert_str_eq(again, text);
     cap_free(again);
     machine_file_clear(&back);
