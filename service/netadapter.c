@@ -16,6 +16,7 @@
 #include <capsule/object.h>
 
 #include "netadapter.h"
+#include "registry.h"
 #include "session_machine.h"
 
 #define IFACE     "INetworkAdapter"
@@ -124,8 +125,8 @@ static cap_result na_SetEnabled(INetworkAdapter *self, cap_bool on)
     if (!n)
         return rc;
     n->enabled = on ? CAP_TRUE : CAP_FALSE;
-    if (on && !n->mac[0])
-        settings_mac_generate(n->mac); /* VirtualBox gives every adapter one */
+    if (on && !n->mac[0]) /* VirtualBox gives every adapter one */
+        registry_new_mac_locked(a->m->core->registry, &a->m->cfg, n->mac);
     machine_obj_part_end(a->m, 1);
     return CAP_OK;
 }
@@ -212,11 +213,11 @@ static cap_result na_SetMACAddress(INetworkAdapter *self, const char *mac)
     if (bad)
         return cap_error_set(CAP_E_INVALIDARG, SVC_COMPONENT, IFACE, "MAC address '%s' %s", mac,
                              bad);
-    if (!mac || !*mac)
-        settings_mac_generate(norm);
     struct nic_cfg *n = begin(a->m, a->slot, 1, IFACE, &rc);
     if (!n)
         return rc;
+    if (!mac || !*mac)
+        registry_new_mac_locked(a->m->core->registry, &a->m->cfg, norm);
     memcpy(n->mac, norm, sizeof(n->mac));
     machine_obj_part_end(a->m, 1);
     return CAP_OK;

@@ -4,8 +4,9 @@
  * (struct nic_cfg), mutable exactly when the machine object is
  * (machine_obj_mutable_locked), as ISerialPort.
  *
- * Layer: above the session machine (for the mutable check); below
- * imachine.c, which hands the adapters out.
+ * Layer: above the session machine (for the mutable check) and the
+ * registry (a generated MAC is unique among the registered machines);
+ * below imachine.c, which hands the adapters out.
  */
 #ifndef CAPSULE_SVC_NETADAPTER_H
 #define CAPSULE_SVC_NETADAPTER_H
