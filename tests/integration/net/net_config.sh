@@ -18,6 +18,8 @@
 #    listener on 23 through the new rule; natpf1 delete live (and delete
 #    of the rule the machine started with) closes the host ports; bad
 #    rules and a missing adapter are refused;
+#  - --nictrace1 on --nictracefile1 FILE: the pcap tcpdump reads holds the
+#    guest's DHCP request from the machine's MAC;
 #  - the guest powers off (debug-exit) and the settings are unchanged by
 #    the live changes (Forwarding(0) only).
 # Skips like net_linux.sh (no Debian tools), fails when the kit cannot be
@@ -102,8 +104,14 @@ expect 2 "--nic1: 'bridged' is not nat or none" modifyvm net --nic1 bridged
 expect 2 "--macaddress1: '090027000001' is a multicast address" modifyvm net --macaddress1 090027000001
 ok modifyvm net --engine rem --memory 256 --kernel "$kit_vmlinux" --initrd "$kit_initrd_modules" \
     --cmdline "$cmdline" --debugexit on --uart1 0x3f8 4 --uartmode1 file "$serial" \
-    --natpf1 "guestnc,tcp,,$fwd,,22"
+    --natpf1 "guestnc,tcp,,$fwd,,22" --nictrace1 on --nictracefile1 "$tmp/net.pcap"
 expect_mr net 'Forwarding(0)' "\"guestnc,tcp,,$fwd,,22\""
+expect_mr net nictracefile1 "\"$tmp/net.pcap\""
+run showvminfo net
+echo "$out" | grep -qF "NIC 1:           MAC: $mac, Attachment: NAT, Cable connected: on, Trace: on (file: $tmp/net.pcap), Type: 82540EM" ||
+    fail "showvminfo's NIC 1 line: $(echo "$out" | grep '^NIC 1')"
+echo "$out" | grep -qF "NIC 1 Rule(0):   name = guestnc, protocol = tcp, host ip = , host port = $fwd, guest ip = , guest port = 22" ||
+    fail "showvminfo's rule line: $(echo "$out" | grep 'Rule(0)')"
 ok startvm net --type headless
 
 if wait_line listener22-ready; then
@@ -137,7 +145,14 @@ done
     fail "the VM did not power off at the end of the batch: $(cat "$tmp/waitfor.out")"
 secs=$(($(date +%s) - start))
 
-for want in "mac0=$(echo "$mac" | sed 's/../&:/g; s/:$//' | tr A-F a-f) driver0=e1000" \
+colons=$(echo "$mac" | sed 's/../&:/g; s/:$//' | tr A-F a-f)
+if command -v tcpdump >/dev/null; then
+    tcpdump -r "$tmp/net.pcap" -n >"$tmp/pcap.txt" 2>"$tmp/pcap.err" || fail "tcpdump -r: $(cat "$tmp/pcap.err")"
+    grep -q "BOOTP/DHCP, Request from $colons" "$tmp/pcap.txt" || fail "the trace lacks the DHCP request from $colons"
+else
+    fail "tcpdump is missing (tools/setup.sh installs it)"
+fi
+for want in "mac0=$colons driver0=e1000" \
     "lease=10.0.2.15" "carrier-now=0" "carrier-now=1" "got23=HOST-HELLO" \
     "=== capsule-batch end rc=0 ==="; do
     grep -qF -- "$want" "$serial" || fail "the guest did not print '$want'"
