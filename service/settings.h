@@ -92,9 +92,9 @@ struct vrde_cfg {
 
 /* Networking (INetworkAdapter, INATEngine; settings_net.c). Fixed-size
  * text, so that copying a machine_cfg copies them with it. */
-#define SETTINGS_NIC_SLOTS    4u
-#define SETTINGS_NAT_RULES    16u /* per adapter, as capsule-vm's hostfwd= */
-#define SETTINGS_MAC_LEN      12u /* hex digits, VirtualBox's form */
+#define SETTINGS_NIC_SLOTS 4u
+#define SETTINGS_NAT_RULES 16u /* per adapter, as capsule-vm's hostfwd= */
+#define SETTINGS_MAC_LEN   12u /* hex digits, VirtualBox's form */
 struct nic_cfg {
     cap_bool enabled;
     NetworkAdapterType type;        /* I82540EM or Virtio */
@@ -102,7 +102,7 @@ struct nic_cfg {
     cap_bool cable;
     NetworkAttachmentType attachment; /* Null or NAT */
     cap_bool trace;
-    char *trace_file; /* absolute or ""; never NULL once initialised */
+    char *trace_file;                              /* absolute or ""; never NULL once initialised */
     struct cap_nat_rule rules[SETTINGS_NAT_RULES]; /* capsule/natrule.h */
     uint32_t n_rules;
 };
