@@ -257,6 +257,12 @@ static cap_result c_CreateMachine(ICapsule *self, const char *file, const char *
     if (CAP_SUCCEEDED(rc))
         rc = machine_create_new(&svc->core, path, name, os, id ? id : &nil, force, &m);
     cap_str_free(path);
+    if (CAP_SUCCEEDED(rc)) {
+        svc_core_lock(&svc->core);
+        registry_new_mac_locked(&svc->registry, NULL, m->obj.cfg.nic[0].mac);
+        memcpy(m->obj.saved.nic[0].mac, m->obj.cfg.nic[0].mac, sizeof(m->obj.saved.nic[0].mac));
+        svc_core_unlock(&svc->core);
+    }
     if (CAP_SUCCEEDED(rc))
         *out = &m->obj.IMachine_iface;
     return rc;

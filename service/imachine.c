@@ -33,6 +33,7 @@
 #include "errinfo.h"
 #include "guestos.h"
 #include "imachine.h"
+#include "netadapter.h"
 #include "platform/platform_limits.h"
 #include "registry.h"
 #include "serialport.h"
@@ -305,6 +306,15 @@ static cap_result m_GetSerialPort(IMachine *self, uint32_t slot, ISerialPort **o
         return CAP_E_POINTER;
     cap_result rc = readable(m);
     return CAP_FAILED(rc) ? rc : serialport_create(m, slot, out);
+}
+
+static cap_result m_GetNetworkAdapter(IMachine *self, uint32_t slot, INetworkAdapter **out)
+{
+    struct machine_obj *m = impl(self);
+    if (!out)
+        return CAP_E_POINTER;
+    cap_result rc = readable(m);
+    return CAP_FAILED(rc) ? rc : netadapter_create(m, slot, out);
 }
 
 static cap_result m_GetVRDEServer(IMachine *self, IVRDEServer **out)
@@ -852,6 +862,7 @@ const struct IMachineVtbl imachine_vtbl = {
     .GetExtraDataKeys = m_GetExtraDataKeys,
     .GetSerialPort = m_GetSerialPort,
     .GetVRDEServer = m_GetVRDEServer,
+    .GetNetworkAdapter = m_GetNetworkAdapter,
     .LockMachine = m_LockMachine,
     .LaunchVMProcess = m_LaunchVMProcess,
     .SaveSettings = m_SaveSettings,

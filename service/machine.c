@@ -443,6 +443,10 @@ cap_result machine_create_new(struct svc_core *core, const char *path, const cha
         m->obj.cfg.cmdline = cap_str_dup(os->cmdline);
         m->obj.cfg.memory = os->ram;
         m->obj.cfg.cpus = os->cpus;
+        /* VirtualBox's new machine: adapter 1 on NAT, an 82540EM (its
+         * MAC: the caller's, unique among the registered machines) */
+        m->obj.cfg.nic[0].enabled = CAP_TRUE;
+        m->obj.cfg.nic[0].attachment = NetworkAttachmentType_NAT;
         m->path = cap_str_dup(path);
         if (!m->obj.cfg.name || !m->obj.cfg.os_type || !m->obj.cfg.cmdline || !m->path)
             rc = cap_error_set(CAP_E_OUTOFMEMORY, SVC_COMPONENT, NULL, "out of memory");

@@ -125,8 +125,10 @@ void machine_obj_fini(struct machine_obj *o);
 /* Frees a primary machine (its last Release, imachine.c). */
 void machine_destroy(struct machine *m);
 
-/* A new machine (refcount 1), not registered, mutable, not yet written.
- * Any lock state. */
+/* A new machine (refcount 1), not registered, mutable, not yet written;
+ * its network adapter 1 enabled on NAT without a MAC address, which the
+ * caller gives (registry_new_mac_locked) in both cfg and saved. Any lock
+ * state. */
 cap_result machine_create_new(struct svc_core *core, const char *path, const char *name,
                               const char *os_type, const cap_uuid *id, int force,
                               struct machine **out);

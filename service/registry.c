@@ -269,6 +269,29 @@ int registry_name_taken_locked(struct registry *r, const char *name, const struc
     return 0;
 }
 
+static int mac_in(const struct machine_cfg *c, const char *mac)
+{
+    for (unsigned i = 0; c && i < SETTINGS_NIC_SLOTS; i++)
+        if (!strcmp(c->nic[i].mac, mac))
+            return 1;
+    return 0;
+}
+
+void registry_new_mac_locked(struct registry *r, const struct machine_cfg *also,
+                             char out[SETTINGS_MAC_LEN + 1])
+{
+    /* 2^24 addresses: a clash is rare, a run of them rarer; after 64 the
+     * last one stands (a host with millions of adapters is not a case) */
+    for (int tries = 0; tries < 64; tries++) {
+        settings_mac_generate(out);
+        int taken = mac_in(also, out);
+        for (uint32_t i = 0; !taken && i < r->n_machines; i++)
+            taken = r->machines[i]->accessible && mac_in(&r->machines[i]->obj.cfg, out);
+        if (!taken)
+            return;
+    }
+}
+
 char *registry_machine_folder_locked(struct registry *r)
 {
     const char *f = r->global.default_machine_folder;

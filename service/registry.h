@@ -60,6 +60,10 @@ struct machine *registry_find_path_locked(struct registry *r, const char *path);
 struct machine *registry_find_name_locked(struct registry *r, const char *name);
 /* Nonzero if a registered accessible machine other than `except` has name. */
 int registry_name_taken_locked(struct registry *r, const char *name, const struct machine *except);
+/* A new MAC address (settings_mac_generate) that no adapter of a registered
+ * machine, nor of `also` (a machine being made, may be NULL), has. */
+void registry_new_mac_locked(struct registry *r, const struct machine_cfg *also,
+                             char out[SETTINGS_MAC_LEN + 1]);
 /* Registers m (saved already): appends it, takes a reference, saves
  * capsule.xml (undone if that fails). Fires nothing. */
 cap_result registry_add_locked(struct registry *r, struct machine *m);

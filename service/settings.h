@@ -27,6 +27,7 @@
 #define CAPSULE_SVC_SETTINGS_H
 
 #include <capsule/capsule.h>
+#include <capsule/natrule.h>
 
 #define SETTINGS_VERSION      1u
 #define SETTINGS_SERIAL_SLOTS 4u
@@ -89,6 +90,23 @@ struct vrde_cfg {
     char *password; /* "VNCPassword": "" for none */
 };
 
+/* Networking (INetworkAdapter, INATEngine; settings_net.c). Fixed-size
+ * text, so that copying a machine_cfg copies them with it. */
+#define SETTINGS_NIC_SLOTS 4u
+#define SETTINGS_NAT_RULES 16u /* per adapter, as capsule-vm's hostfwd= */
+#define SETTINGS_MAC_LEN   12u /* hex digits, VirtualBox's form */
+struct nic_cfg {
+    cap_bool enabled;
+    NetworkAdapterType type;        /* I82540EM or Virtio */
+    char mac[SETTINGS_MAC_LEN + 1]; /* upper-case hex, unicast; "" only while disabled */
+    cap_bool cable;
+    NetworkAttachmentType attachment; /* Null or NAT */
+    cap_bool trace;
+    char *trace_file;                              /* absolute or ""; never NULL once initialised */
+    struct cap_nat_rule rules[SETTINGS_NAT_RULES]; /* capsule/natrule.h */
+    uint32_t n_rules;
+};
+
 /* Every setting a machine's setters change (what discardSettings resets). */
 struct machine_cfg {
     char *name;
@@ -116,6 +134,7 @@ struct machine_cfg {
     struct attachment_cfg *atts; /* in the order they were attached */
     uint32_t n_atts;
     struct vrde_cfg vrde;
+    struct nic_cfg nic[SETTINGS_NIC_SLOTS];
 };
 
 /* The whole content of a machine settings file. */
@@ -187,6 +206,30 @@ const char *settings_vrde_get(const struct vrde_cfg *c, const char *key);
 cap_result settings_vrde_set(struct vrde_cfg *c, const char *key, const char *value);
 /* TCP/Ports as a number, -1 if it is not one. */
 int settings_vrde_port(const struct vrde_cfg *c);
+
+/* --- networking (settings_net.c) ------------------------------------- */
+
+/* Slot defaults: disabled, I82540EM, no MAC, cable in, Null, no trace.
+ * CAP_E_OUTOFMEMORY. */
+cap_result settings_nic_init(struct nic_cfg *n);
+/* dst overwritten; CAP_E_OUTOFMEMORY leaves it for settings_nic_clear. */
+cap_result settings_nic_copy(struct nic_cfg *dst, const struct nic_cfg *src);
+void settings_nic_clear(struct nic_cfg *n);
+/* A new MAC address, 080027 and three random bytes (VirtualBox's OUI). */
+void settings_mac_generate(char out[SETTINGS_MAC_LEN + 1]);
+/* "080027ab12cd" or "08:00:27:AB:12:CD" -> "080027AB12CD": NULL, or why
+ * not (a multicast address, not 12 hex digits). */
+const char *settings_mac_normalise(const char *in, char out[SETTINGS_MAC_LEN + 1]);
+/* "82540EM" / "virtio"; NULL for others. */
+const char *settings_nic_type_name(NetworkAdapterType t);
+/* Checks rule r against the adapter's other rules and appends it:
+ * CAP_E_INVALIDARG naming the problem (error info, interface `iface`). */
+cap_result settings_nat_add(struct nic_cfg *n, const struct cap_nat_rule *r, const char *iface);
+/* Removes the rule called name; CAP_E_INVALIDARG if there is none. */
+cap_result settings_nat_remove(struct nic_cfg *n, const char *name, const char *iface);
+/* What saveSettings checks of the adapters (a trace without a file, an
+ * enabled adapter without a MAC): NULL, or the problem in buf. */
+const char *settings_net_problem(const struct machine_cfg *c, char *buf, size_t size);
 
 /* --- storage (settings_storage.c) ------------------------------------- */
 

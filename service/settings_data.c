@@ -49,6 +49,8 @@ cap_result machine_cfg_init(struct machine_cfg *cfg)
         ok = ok && cfg->serial[i].path;
     }
     ok = ok && CAP_SUCCEEDED(settings_vrde_init(&cfg->vrde));
+    for (unsigned i = 0; i < SETTINGS_NIC_SLOTS; i++)
+        ok = ok && CAP_SUCCEEDED(settings_nic_init(&cfg->nic[i]));
     if (!ok) {
         machine_cfg_clear(cfg);
         return oom();
@@ -69,6 +71,8 @@ void machine_cfg_clear(struct machine_cfg *cfg)
         cap_str_free(cfg->serial[i].path);
     settings_storage_clear(cfg);
     settings_vrde_clear(&cfg->vrde);
+    for (unsigned i = 0; i < SETTINGS_NIC_SLOTS; i++)
+        settings_nic_clear(&cfg->nic[i]);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -93,6 +97,9 @@ cap_result machine_cfg_copy(struct machine_cfg *dst, const struct machine_cfg *s
     }
     if (CAP_FAILED(settings_vrde_copy(&c.vrde, &src->vrde))) /* every field owned or NULL */
         ok = 0;
+    for (unsigned i = 0; i < SETTINGS_NIC_SLOTS; i++)
+        if (CAP_FAILED(settings_nic_copy(&c.nic[i], &src->nic[i])))
+            ok = 0;
     if (!ok || CAP_FAILED(settings_storage_copy(&c, src))) {
         machine_cfg_clear(&c);
         return oom();
@@ -296,6 +303,8 @@ cap_result machine_cfg_check(const struct machine_cfg *c)
 {
     char why[200];
     if (settings_storage_problem(c, why, sizeof(why)))
+        return cap_error_set(CAP_E_INVALIDARG, SETTINGS_COMPONENT, "IMachine", "%s", why);
+    if (settings_net_problem(c, why, sizeof(why)))
         return cap_error_set(CAP_E_INVALIDARG, SETTINGS_COMPONENT, "IMachine", "%s", why);
     for (unsigned i = 0; i < SETTINGS_SERIAL_SLOTS; i++) {
         const struct serial_cfg *a = &c->serial[i];

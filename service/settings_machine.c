@@ -16,6 +16,7 @@
  *         <SerialPort slot="0" enabled="true" ioBase="0x3f8" irq="4"
  *                     mode="file" path="/tmp/serial.log"/>
  *         <RemoteDisplay enabled="true">...</RemoteDisplay>  (settings_vrde.c)
+ *         <Network><Adapter slot="0" ...>...</Adapter></Network>  (settings_net.c)
  *       </Hardware>
  *       <StorageControllers>                        (VirtualBox's form)
  *         <StorageController name="SATA" type="AHCI" PortCount="30" Bootable="true">
@@ -207,6 +208,9 @@ static cap_result parse_hardware(const char *f, const struct xml_node *hw, struc
                 return rc;
         } else if (!strcmp(n->name, "RemoteDisplay")) {
             if (CAP_FAILED(rc = settings_vrde_parse(f, n, &cfg->vrde)))
+                return rc;
+        } else if (!strcmp(n->name, "Network")) {
+            if (CAP_FAILED(rc = settings_net_parse(f, n, cfg)))
                 return rc;
         } else {
             return xml_error(f, n, "unknown element <%s> in <Hardware>", n->name);
@@ -501,6 +505,7 @@ static void format_hardware(struct xml_writer *w, const struct machine_cfg *c)
         xw_raw(w, "/>\n");
     }
     settings_vrde_format(w, &c->vrde);
+    settings_net_format(w, c);
     w->depth--;
     xw_indent(w);
     xw_raw(w, "</Hardware>\n");

@@ -84,5 +84,10 @@ void settings_format_extra(struct xml_writer *w, const struct kv_list *extra);
 struct vrde_cfg;
 cap_result settings_vrde_parse(const char *file, const struct xml_node *rd, struct vrde_cfg *c);
 void settings_vrde_format(struct xml_writer *w, const struct vrde_cfg *c);
+/* <Network> (settings_net.c): read into c->nic[] / written from it
+ * (nothing while every slot is at its defaults). */
+struct machine_cfg;
+cap_result settings_net_parse(const char *file, const struct xml_node *net, struct machine_cfg *c);
+void settings_net_format(struct xml_writer *w, const struct machine_cfg *c);
 
 #endif /* CAPSULE_SVC_SETTINGS_XML_H */

@@ -71,6 +71,7 @@ CONST_GETTER(MaxGuestRAM, PLATFORM_MAX_RAM_MB)
 CONST_GETTER(MinGuestCPUCount, PLATFORM_MIN_CPUS)
 CONST_GETTER(MaxGuestCPUCount, PLATFORM_MAX_CPUS)
 CONST_GETTER(SerialPortCount, SETTINGS_SERIAL_SLOTS)
+CONST_GETTER(NetworkAdapterCount, SETTINGS_NIC_SLOTS)
 
 _Static_assert(ExecutionEngine_Auto == PLATFORM_ENGINE_AUTO &&
                    ExecutionEngine_Hm == PLATFORM_ENGINE_HM &&
@@ -213,6 +214,7 @@ static const struct ISystemPropertiesVtbl sp_vtbl = {
     .GetMinGuestCPUCount = sp_GetMinGuestCPUCount,
     .GetMaxGuestCPUCount = sp_GetMaxGuestCPUCount,
     .GetSerialPortCount = sp_GetSerialPortCount,
+    .GetNetworkAdapterCount = sp_GetNetworkAdapterCount,
     .GetSupportedEngines = sp_GetSupportedEngines,
     .GetDefaultMachineFolder = sp_GetDefaultMachineFolder,
     .SetDefaultMachineFolder = sp_SetDefaultMachineFolder,

@@ -243,6 +243,16 @@ cap_result pdm_add_nic(struct pdm *pdm, const struct pdm_nic_config *nc);
  * info) when the VM has no such adapter. Any thread but a device op's. */
 cap_result pdm_net_set_link(struct pdm *pdm, const char *device, unsigned instance, bool up);
 
+/* Adds (add true) or removes a port forward of the NAT attachment on
+ * `device` `instance` while the VM runs (controlvm natpf): done by the
+ * attachment's I/O thread, which owns libslirp; returns once it is.
+ * CAP_E_INVALIDARG (error info) when there is no such attachment or, to
+ * remove, no such forward; CAP_E_FAIL when the host port cannot be bound
+ * or once the attachment's thread stopped. Any thread
+ * but the attachment's own and a device op's. */
+cap_result pdm_net_hostfwd(struct pdm *pdm, const char *device, unsigned instance,
+                           const struct pdm_net_hostfwd *f, bool add);
+
 /* CAP_OK when every attachment added so far was taken by its device, else
  * CAP_E_INVALIDARG naming the first one nobody took. After pdm_instantiate. */
 cap_result pdm_check_nics(struct pdm *pdm);

@@ -191,6 +191,10 @@ cap_result pdm_nat_fill(struct pdm_nat *nat, struct pollfd **pfds, size_t *n, si
 void pdm_nat_poll(struct pdm_nat *nat, const struct pollfd *pfds, bool poll_failed);
 /* A frame from the guest. */
 void pdm_nat_input(struct pdm_nat *nat, const void *frame, size_t len);
+/* Adds or removes a port forward on the running backend: CAP_E_FAIL (add:
+ * the host port cannot be bound), CAP_E_INVALIDARG (remove: no such
+ * forward), with error info. */
+cap_result pdm_nat_hostfwd(struct pdm_nat *nat, const struct pdm_net_hostfwd *f, bool add);
 void pdm_net_deliver(struct pdm_net *net, const void *frame, size_t len);
 /* One warning line in the VM's log, naming the attachment's device. */
 void pdm_net_log(struct pdm_net *net, const char *msg);

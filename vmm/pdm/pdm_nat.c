@@ -8,7 +8,8 @@
  * 10.0.2.15 by DHCP (the first address slirp's DHCP server hands out), the
  * host 10.0.2.2 (connections to it reach the host's loopback), DNS
  * 10.0.2.3 (slirp forwards it to the host's resolver). IPv6 is off.
- * Port forwards are slirp_add_hostfwd at create.
+ * Port forwards are slirp_add_hostfwd at create, and pdm_nat_hostfwd on a
+ * running VM (the I/O thread's, asked by pdm_net_hostfwd).
  *
  * slirp's timers (timer_new_opaque, SlirpConfig 4) are a short list here,
  * checked after every poll; the poll's timeout is the nearer of slirp's own
@@ -286,6 +287,24 @@ cap_result pdm_nat_create(struct pdm_net *net, const struct pdm_nic_config *nc,
         }
     }
     *out = nat;
+    return CAP_OK;
+}
+
+cap_result pdm_nat_hostfwd(struct pdm_nat *nat, const struct pdm_net_hostfwd *f, bool add)
+{
+    char a[INET_ADDRSTRLEN];
+    struct in_addr h = ip(f->host_addr);
+    inet_ntop(AF_INET, &h, a, sizeof(a));
+    if (add && slirp_add_hostfwd(nat->slirp, f->udp, h, f->host_port,
+                                 ip(f->guest_addr ? f->guest_addr : NAT_GUEST), f->guest_port) < 0)
+        return cap_error_set(CAP_E_FAIL, PDM_COMPONENT, NULL,
+                             "cannot forward %s %s:%u to the guest's port %u: the host port is "
+                             "taken or the address is not this host's",
+                             f->udp ? "udp" : "tcp", a, (unsigned)f->host_port,
+                             (unsigned)f->guest_port);
+    if (!add && slirp_remove_hostfwd(nat->slirp, f->udp, h, f->host_port) < 0)
+        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL, "no %s port %s:%u is forwarded",
+                             f->udp ? "udp" : "tcp", a, (unsigned)f->host_port);
     return CAP_OK;
 }
 

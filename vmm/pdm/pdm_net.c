@@ -57,6 +57,14 @@ struct pdm_net {
     int wake; /* eventfd: frames queued or stop */
     pthread_t thread;
     bool thread_started;
+    /* pdm_net_hostfwd's request to the I/O thread: one at a time (ctl),
+     * fields under mtx; done signalled on `cond` */
+    pthread_mutex_t ctl;
+    pthread_cond_t cond;
+    const struct pdm_net_hostfwd *req;
+    bool req_add, req_done;
+    cap_result req_rc;
+    char req_msg[200];
     /* /PDM/Net/<device><instance>/ (atomic adds: two threads count) */
     struct {
         uint64_t tx_frames, tx_bytes, tx_dropped, rx_frames, rx_bytes, rx_dropped;
@@ -159,6 +167,26 @@ static void run_queue(struct pdm_net *n)
     }
 }
 
+/* Carries out a pending pdm_net_hostfwd request (the I/O thread). */
+static void run_request(struct pdm_net *n)
+{
+    pthread_mutex_lock(&n->mtx);
+    const struct pdm_net_hostfwd *f = n->req_done ? NULL : n->req;
+    bool add = n->req_add;
+    pthread_mutex_unlock(&n->mtx);
+    if (!f)
+        return;
+    cap_result rc = pdm_nat_hostfwd(n->nat, f, add);
+    pthread_mutex_lock(&n->mtx);
+    n->req_rc = rc;
+    snprintf(n->req_msg, sizeof(n->req_msg), "%s",
+             CAP_FAILED(rc) && cap_error_peek_message() ? cap_error_peek_message() : "");
+    cap_error_clear();
+    n->req_done = true;
+    pthread_cond_broadcast(&n->cond);
+    pthread_mutex_unlock(&n->mtx);
+}
+
 static void *io_thread(void *arg)
 {
     struct pdm_net *n = arg;
@@ -171,6 +199,7 @@ static void *io_thread(void *arg)
         if (stop)
             break;
         run_queue(n);
+        run_request(n);
         size_t nfds = 0;
         int timeout = 1000;
         if (CAP_FAILED(pdm_nat_fill(n->nat, &pfds, &nfds, &cap, &timeout))) {
@@ -310,6 +339,8 @@ static void net_free(struct pdm_net *n)
         fclose(n->trace);
     if (n->wake >= 0)
         close(n->wake);
+    pthread_cond_destroy(&n->cond);
+    pthread_mutex_destroy(&n->ctl);
     pthread_mutex_destroy(&n->mtx);
     free(n);
 }
@@ -339,6 +370,8 @@ cap_result pdm_add_nic(struct pdm *pdm, const struct pdm_nic_config *nc)
     snprintf(n->device, sizeof(n->device), "%s", nc->device);
     n->instance = nc->instance;
     pthread_mutex_init(&n->mtx, NULL);
+    pthread_mutex_init(&n->ctl, NULL);
+    pthread_cond_init(&n->cond, NULL);
     n->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     cap_result rc = n->wake < 0
                         ? cap_error_set(CAP_E_FAIL, PDM_COMPONENT, NULL, "%s%u: eventfd: %s",
@@ -383,6 +416,41 @@ cap_result pdm_net_set_link(struct pdm *pdm, const char *device, unsigned instan
     return rc;
 }
 
+cap_result pdm_net_hostfwd(struct pdm *pdm, const char *device, unsigned instance,
+                           const struct pdm_net_hostfwd *f, bool add)
+{
+    if (!pdm || !device || !f)
+        return CAP_E_POINTER;
+    struct pdm_net *n = find_nic(pdm, device, instance); /* the list is fixed once running */
+    if (!n)
+        return cap_error_set(CAP_E_INVALIDARG, PDM_COMPONENT, NULL,
+                             "%s%u: no network attachment in this VM", device, instance);
+    pthread_mutex_lock(&n->ctl);
+    pthread_mutex_lock(&n->mtx);
+    n->req = f;
+    n->req_add = add;
+    n->req_done = false;
+    pthread_mutex_unlock(&n->mtx);
+    wake(n);
+    pthread_mutex_lock(&n->mtx);
+    while (!n->req_done && !n->stop && n->thread_started)
+        pthread_cond_wait(&n->cond, &n->mtx);
+    bool done = n->req_done;
+    cap_result rc = n->req_rc;
+    char msg[sizeof(n->req_msg)];
+    memcpy(msg, n->req_msg, sizeof(msg));
+    n->req = NULL;
+    n->req_done = true;
+    pthread_mutex_unlock(&n->mtx);
+    pthread_mutex_unlock(&n->ctl);
+    if (!done)
+        return cap_error_set(CAP_E_FAIL, PDM_COMPONENT, NULL,
+                             "%s%u: the network attachment is stopping", device, instance);
+    if (CAP_FAILED(rc))
+        return cap_error_set(rc, PDM_COMPONENT, NULL, "%s%u: %s", device, instance, msg);
+    return CAP_OK;
+}
+
 cap_result pdm_check_nics(struct pdm *pdm)
 {
     for (struct pdm_net *n = pdm->nics; n; n = n->next)
@@ -412,6 +480,7 @@ void pdm_net_stop_all(struct pdm *pdm)
             continue;
         pthread_mutex_lock(&n->mtx);
         n->stop = true;
+        pthread_cond_broadcast(&n->cond); /* a pdm_net_hostfwd caller gives up */
         pthread_mutex_unlock(&n->mtx);
         wake(n);
         pthread_join(n->thread, NULL);

@@ -17,7 +17,11 @@
  * the screen as IConsole's display gives it (takeScreenShotToArray, PNG) to
  * FILE. vrde on|off starts or stops the VM process's remote display server
  * now (IConsole's VRDEServerEnabled; the saved setting stays) and says the
- * port it listens on.
+ * port it listens on. setlinkstateN on|off plugs adapter N's cable in or
+ * out now (IConsole's setNetworkLinkState), natpfN RULE adds a port
+ * forward to the running VM's NAT and natpfN delete NAME removes one
+ * (addNATRedirect, removeNATRedirect; RULE as modifyvm's --natpfN, checked
+ * here first); the saved settings stay, as VBoxManage's.
  *
  * The keyboard (IConsole's keyboard): keyboardputscancode sends bytes given
  * in hex, keyboardputstring types its arguments joined by spaces,
@@ -34,6 +38,7 @@
 
 #include "inputargs.h"
 #include "manage.h"
+#include "netargs.h"
 
 /* Scancodes or characters per IKeyboard call (the API takes 4096 / 1024). */
 #define PIECE 256
@@ -54,6 +59,14 @@ enum action {
     ACT_KEYBOARDPUTFILE,
     ACT_SETVIDEOMODEHINT,
     ACT_VRDE,
+    ACT_SETLINKSTATE1, /* .. 4: contiguous */
+    ACT_SETLINKSTATE2,
+    ACT_SETLINKSTATE3,
+    ACT_SETLINKSTATE4,
+    ACT_NATPF1, /* .. 4: contiguous */
+    ACT_NATPF2,
+    ACT_NATPF3,
+    ACT_NATPF4,
 };
 
 static const struct cli_choice actions[] = {
@@ -78,6 +91,16 @@ static const struct cli_choice actions[] = {
                                                   "guest to switch the screen to a mode"},
     [ACT_VRDE] = {"vrde", "on|off: start or stop the remote display server\n"
                           "(VNC) now; the saved setting stays"},
+    [ACT_SETLINKSTATE1] = {"setlinkstate1", "on|off: plug network adapter 1's cable in or out"},
+    [ACT_SETLINKSTATE2] = {"setlinkstate2", "the same for adapter 2"},
+    [ACT_SETLINKSTATE3] = {"setlinkstate3", "the same for adapter 3"},
+    [ACT_SETLINKSTATE4] = {"setlinkstate4", "the same for adapter 4"},
+    [ACT_NATPF1] = {"natpf1", "RULE|delete NAME: add a port forward to adapter 1's\n"
+                              "NAT now (\"name,tcp|udp,[hostip],hostport,[guestip],\n"
+                              "guestport\"), or remove one"},
+    [ACT_NATPF2] = {"natpf2", "the same for adapter 2"},
+    [ACT_NATPF3] = {"natpf3", "the same for adapter 3"},
+    [ACT_NATPF4] = {"natpf4", "the same for adapter 4"},
     {NULL, NULL},
 };
 
@@ -97,7 +120,8 @@ static const struct cli_arg controlvm_args[] = {
                  "the action's arguments: dvdattach's image, or none;\n"
                  "screenshotpng's PNG file; keyboardputscancode's bytes;\n"
                  "keyboardputstring's words; keyboardputfile's file;\n"
-                 "setvideomodehint's mode; vrde's on or off"),
+                 "setvideomodehint's mode; vrde's and setlinkstateN's\n"
+                 "on or off; natpfN's rule, or delete and a name"),
     CLI_ARGS_END,
 };
 
@@ -301,6 +325,16 @@ static cap_result vrde(struct cli_vm *vm, const char *onoff)
     return rc;
 }
 
+static cap_result natpf(struct cli_vm *vm, uint32_t slot, const struct cli_rest *args)
+{
+    if (!strcmp(args->v[0], "delete")) {
+        vm->what = "IConsole::removeNATRedirect";
+        return IConsole_RemoveNATRedirect(vm->console, slot, args->v[1]);
+    }
+    vm->what = "IConsole::addNATRedirect";
+    return IConsole_AddNATRedirect(vm->console, slot, args->v[0]);
+}
+
 static cap_result act(struct cli_vm *vm, void *arg)
 {
     IProgress *progress = NULL;
@@ -333,6 +367,18 @@ static cap_result act(struct cli_vm *vm, void *arg)
         return set_video_mode_hint(vm, &a->args);
     case ACT_VRDE:
         return vrde(vm, a->arg);
+    case ACT_SETLINKSTATE1:
+    case ACT_SETLINKSTATE2:
+    case ACT_SETLINKSTATE3:
+    case ACT_SETLINKSTATE4:
+        vm->what = "IConsole::setNetworkLinkState";
+        return IConsole_SetNetworkLinkState(vm->console, (uint32_t)(a->action - ACT_SETLINKSTATE1),
+                                            strcmp(a->arg, "on") ? CAP_FALSE : CAP_TRUE);
+    case ACT_NATPF1:
+    case ACT_NATPF2:
+    case ACT_NATPF3:
+    case ACT_NATPF4:
+        return natpf(vm, (uint32_t)(a->action - ACT_NATPF1), &a->args);
     case ACT_ACPISLEEPBUTTON:
         vm->what = "acpisleepbutton";
         return cap_error_set(CAP_E_NOTIMPL, "capsule", "IConsole",
@@ -381,6 +427,32 @@ static int check_input_args(struct cli_ctx *ctx, const struct controlvm_args *a)
     return 0;
 }
 
+/* setlinkstateN on|off and natpfN RULE|delete NAME, checked before the VM
+ * is looked up: a usage error (exit 2) or 0. */
+static int check_net_args(struct cli_ctx *ctx, const struct controlvm_args *a)
+{
+    const char *name = actions[a->action].name;
+    if (a->action >= ACT_SETLINKSTATE1 && a->action <= ACT_SETLINKSTATE4) {
+        if (a->args.n != 1 || (strcmp(a->arg, "on") && strcmp(a->arg, "off")))
+            return cli_usage(ctx, "%s: on or off%s%s%s", name, a->arg ? " (not '" : " is missing",
+                             a->arg ? a->arg : "", a->arg ? "')" : "");
+        return 0;
+    }
+    if (!a->arg)
+        return cli_usage(ctx, "%s: the rule (or delete NAME) is missing", name);
+    if (!strcmp(a->arg, "delete")) {
+        if (a->args.n != 2 || !*a->args.v[1])
+            return cli_usage(ctx, "%s delete takes one rule name", name);
+        return 0;
+    }
+    struct cap_nat_rule r;
+    if (a->args.n != 1)
+        return cli_usage(ctx, "%s takes one rule ('%s' is one too many)", name, a->args.v[1]);
+    if (CAP_FAILED(cli_parse_natpf(name, a->arg, &r)))
+        return cli_usage(ctx, "%s", cap_error_peek_message() ? cap_error_peek_message() : "?");
+    return 0;
+}
+
 static int run_controlvm(struct cli_ctx *ctx, void *args)
 {
     struct controlvm_args *a = args;
@@ -390,6 +462,10 @@ static int run_controlvm(struct cli_ctx *ctx, void *args)
         return cli_usage(ctx, "dvdattach: the image (FILE) or none is missing");
     if (a->action == ACT_SCREENSHOTPNG && !a->arg)
         return cli_usage(ctx, "screenshotpng: the PNG file (FILE) is missing");
+    if (a->action >= ACT_SETLINKSTATE1 && a->action <= ACT_NATPF4) {
+        int bad = check_net_args(ctx, a);
+        return bad ? bad : cli_with_vm(ctx, a->vm, CLI_LOCK_SHARED, act, (void *)a);
+    }
     if (a->action == ACT_VRDE && (!a->arg || (strcmp(a->arg, "on") && strcmp(a->arg, "off"))))
         return cli_usage(ctx, "vrde: on or off%s%s%s", a->arg ? " (not '" : " is missing",
                          a->arg ? a->arg : "", a->arg ? "')" : "");
@@ -408,8 +484,8 @@ static int run_controlvm(struct cli_ctx *ctx, void *args)
 const struct cli_cmd cli_cmd_controlvm = {
     .name = "controlvm",
     .help = "pause, resume, reset, power off or press the power button of a running machine, "
-            "change its DVD, take a screenshot, type into it, hint a video mode or switch its "
-            "remote display",
+            "change its DVD, take a screenshot, type into it, hint a video mode, switch its "
+            "remote display, plug its network cables or forward ports to it",
     .args = controlvm_args,
     .args_size = sizeof(struct controlvm_args),
     .run = run_controlvm,

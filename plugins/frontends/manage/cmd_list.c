@@ -298,7 +298,8 @@ static cap_result list_systemproperties(struct cli_vm *vm)
     cap_result rc = ICapsule_GetSystemProperties(vm->ctx->root, &sp);
     if (CAP_FAILED(rc))
         return at(vm, rc, "ICapsule::systemProperties");
-    uint32_t minram = 0, maxram = 0, mincpu = 0, maxcpu = 0, nser = 0, nlog = 0, idle = 0, neng = 0;
+    uint32_t minram = 0, maxram = 0, mincpu = 0, maxcpu = 0, nser = 0, nnic = 0, nlog = 0, idle = 0,
+             neng = 0;
     ExecutionEngine *eng = NULL;
     char *folder = NULL, *front = NULL;
     if (CAP_SUCCEEDED(rc))
@@ -311,6 +312,8 @@ static cap_result list_systemproperties(struct cli_vm *vm)
         rc = ISystemProperties_GetMaxGuestCPUCount(sp, &maxcpu);
     if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetSerialPortCount(sp, &nser);
+    if (CAP_SUCCEEDED(rc))
+        rc = ISystemProperties_GetNetworkAdapterCount(sp, &nnic);
     if (CAP_SUCCEEDED(rc))
         rc = ISystemProperties_GetSupportedEngines(sp, &neng, &eng);
     if (CAP_SUCCEEDED(rc))
@@ -327,8 +330,9 @@ static cap_result list_systemproperties(struct cli_vm *vm)
                "Minimum guest CPU count:     %" PRIu32 "\n"
                "Maximum guest CPU count:     %" PRIu32 "\n"
                "Serial ports:                %" PRIu32 "\n"
+               "Network adapters:            %" PRIu32 "\n"
                "Execution engines:          ",
-               minram, maxram, mincpu, maxcpu, nser);
+               minram, maxram, mincpu, maxcpu, nser, nnic);
         for (uint32_t i = 0; i < neng; i++)
             printf(" %s", cli_engine_name(eng[i]));
         printf("\nDefault machine folder:      %s\n"

@@ -5,7 +5,10 @@
  * [--uartmode1..4 file F|server SOCKET|disconnected] [--description S]
  * [--name N] [--ostype T] [--firmware bios|none|efi] [--boot1..4 disk|dvd|none]
  * [--graphicscontroller vga|none]
- * [--vrde on|off] [--vrdeport N] [--vrdeaddress A] [--vrdeproperty K=V]...`.
+ * [--vrde on|off] [--vrdeport N] [--vrdeaddress A] [--vrdeproperty K=V]...
+ * [--nic1..4 nat|none] [--nictype1..4 82540EM|virtio] [--macaddress1..4 auto|HEX12]
+ * [--cableconnected1..4 on|off] [--natpf1..4 RULE|delete NAME]...
+ * [--nictrace1..4 on|off] [--nictracefile1..4 FILE]`.
  *
  * The VirtualBox way: every option is parsed and checked first (a usage
  * error changes nothing); then the machine is locked with a write-lock
@@ -31,6 +34,7 @@
 #include <capsule/mem.h>
 
 #include "manage.h"
+#include "netargs.h"
 
 /* The --uartN and --uartmodeN options: one per serial port slot of the
  * settings (ISystemProperties' serialPortCount; the service refuses others). */
@@ -66,6 +70,24 @@ struct vrde_change {
     unsigned n;
 };
 
+/* --nicN and its companions: one network adapter slot (INetworkAdapter);
+ * --natpfN adds a rule or deletes one by name, in the order given. */
+#define N_NATPF 16
+struct nic_change {
+    int set_nic, nat; /* nat or none */
+    int set_type;
+    NetworkAdapterType type;
+    int set_mac;
+    char mac[13]; /* "" : auto */
+    struct cli_bool cable, trace;
+    const char *trace_file;
+    struct {
+        int del;
+        struct cap_nat_rule rule; /* delete: only the name */
+    } pf[N_NATPF];
+    unsigned n_pf;
+};
+
 /* The arguments; NULL strings and unset values mean "leave alone". */
 struct modifyvm_args {
     const char *vm;
@@ -78,6 +100,7 @@ struct modifyvm_args {
     struct enum_change graphics;
     struct enum_change boot[N_BOOT];
     struct vrde_change vrde;
+    struct nic_change nic[CLI_NIC_SLOTS];
 };
 
 /* VBoxManage's --firmware words; efi is passed on for the service to say
@@ -252,7 +275,105 @@ static cap_result parse_vrde(const struct cli_arg *a, struct cli_parser *p, cons
     return cli_arg_onoff(a, p, val, &((struct vrde_change *)dst)->enabled);
 }
 
+/* --nicN nat|none (VBoxManage's null and the other attachments are not in this build). */
+static cap_result parse_nic(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                            void *dst)
+{
+    struct nic_change *n = dst;
+    (void)p;
+    n->set_nic = 1;
+    if (!strcasecmp(val, "nat") || !strcasecmp(val, "none")) {
+        n->nat = !strcasecmp(val, "nat");
+        return CAP_OK;
+    }
+    return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL, "%s: '%s' is not nat or none%s",
+                         a->name, val,
+                         !strcasecmp(val, "null") || !strcasecmp(val, "bridged") ||
+                                 !strcasecmp(val, "intnet") || !strcasecmp(val, "hostonly") ||
+                                 !strcasecmp(val, "natnetwork") || !strcasecmp(val, "generic")
+                             ? " (this build has NAT only)"
+                             : "");
+}
+
+static cap_result parse_nictype(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                void *dst)
+{
+    struct nic_change *n = dst;
+    (void)p;
+    n->set_type = 1;
+    return cli_parse_nictype(a->name, val, &n->type);
+}
+
+static cap_result parse_macaddress(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                   void *dst)
+{
+    struct nic_change *n = dst;
+    (void)p;
+    n->set_mac = 1;
+    return cli_parse_mac(a->name, val, n->mac);
+}
+
+static cap_result parse_cable(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                              void *dst)
+{
+    return cli_arg_onoff(a, p, val, &((struct nic_change *)dst)->cable);
+}
+
+static cap_result parse_nictrace(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                 void *dst)
+{
+    return cli_arg_onoff(a, p, val, &((struct nic_change *)dst)->trace);
+}
+
+static cap_result parse_nictracefile(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                                     void *dst)
+{
+    if (!*val)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL, "%s: no file name", a->name);
+    ((struct nic_change *)dst)->trace_file = val;
+    return CAP_OK;
+}
+
+/* --natpfN RULE, or --natpfN delete NAME. */
+static cap_result parse_natpf(const struct cli_arg *a, struct cli_parser *p, const char *val,
+                              void *dst)
+{
+    struct nic_change *n = dst;
+    if (n->n_pf == N_NATPF)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL, "%s: at most %d at once", a->name,
+                             N_NATPF);
+    if (strcmp(val, "delete") != 0) {
+        n->pf[n->n_pf].del = 0;
+        cap_result rc = cli_parse_natpf(a->name, val, &n->pf[n->n_pf].rule);
+        n->n_pf += CAP_SUCCEEDED(rc);
+        return rc;
+    }
+    const char *name = NULL;
+    cap_result rc = cli_take(p, a->name, &name);
+    if (CAP_FAILED(rc))
+        return rc;
+    if (!*name || strlen(name) > CAP_NAT_RULE_NAME_MAX)
+        return cap_error_set(CAP_E_INVALIDARG, "capsule", NULL,
+                             "%s delete: '%s' is not a rule's name", a->name, name);
+    n->pf[n->n_pf].del = 1;
+    snprintf(n->pf[n->n_pf].rule.name, sizeof(n->pf[0].rule.name), "%s", name);
+    n->n_pf++;
+    return CAP_OK;
+}
+
 #define T struct modifyvm_args
+#define NIC_LINES(N, H1, H2, H3, H4, H5, H6, H7)                                                   \
+    CLI_OPT("--nic" #N, "nat|none", parse_nic, T, nic[N - 1], H1),                                 \
+        CLI_OPT("--nictype" #N, "82540EM|virtio", parse_nictype, T, nic[N - 1], H2),               \
+        CLI_OPT("--macaddress" #N, "auto|HEX12", parse_macaddress, T, nic[N - 1], H3),             \
+        CLI_OPT("--cableconnected" #N, "on|off", parse_cable, T, nic[N - 1], H4),                  \
+        CLI_OPT("--natpf" #N, "RULE|delete NAME", parse_natpf, T, nic[N - 1], H5),                 \
+        CLI_OPT("--nictrace" #N, "on|off", parse_nictrace, T, nic[N - 1], H6),                     \
+        CLI_OPT("--nictracefile" #N, "FILE", parse_nictracefile, T, nic[N - 1], H7)
+#define NIC_SAME(N)                                                                                \
+    NIC_LINES(N, "the same for network adapter " #N, "the same for adapter " #N,                   \
+              "the same for adapter " #N, "the same for adapter " #N, "the same for adapter " #N,  \
+              "the same for adapter " #N, "the same for adapter " #N)
 #define UART_LINES(N, HELP, MODE_HELP)                                                             \
     CLI_OPT("--uart" #N, "IOBASE IRQ|off", parse_uart, T, uart[N - 1], HELP),                      \
         CLI_OPT("--uartmode" #N, "MODE", parse_uartmode, T, uart[N - 1], MODE_HELP)
@@ -310,6 +431,22 @@ static const struct cli_arg modifyvm_args[] = {
             "a property: TCP/Ports, TCP/Address or VNCPassword\n"
             "(the password VNC clients must give; empty: none);\n"
             "repeatable"),
+    NIC_LINES(1,
+              "network adapter 1: nat (the guest gets 10.0.2.15 by\n"
+              "DHCP, the host is 10.0.2.2; a new machine's default)\n"
+              "or none (no adapter)",
+              "its device: 82540EM (Intel PRO/1000 MT Desktop, the\n"
+              "default) or virtio (virtio-net)",
+              "its MAC address: 12 hex digits, or auto (a new one)",
+              "whether its cable is plugged in (default on)",
+              "forward a host port to the guest:\n"
+              "\"name,tcp|udp,[hostip],hostport,[guestip],guestport\"\n"
+              "(hostip empty: 127.0.0.1, this host only);\n"
+              "delete NAME removes a rule; repeatable",
+              "write every frame to a pcap file (tcpdump -r)", "the pcap file"),
+    NIC_SAME(2),
+    NIC_SAME(3),
+    NIC_SAME(4),
     CLI_STR("--description", "S", T, description, "free text"),
     CLI_OPT("--name", "NAME", cli_arg_nonempty, T, name, "rename the machine"),
     CLI_STR("--ostype", "TYPE", T, ostype, "the guest OS type ID"),
@@ -321,7 +458,7 @@ static const struct cli_arg modifyvm_args[] = {
  * absolute, the profile in the service's spelling, the host's memory. */
 struct modify {
     const struct modifyvm_args *a;
-    char *kernel, *initrd, *cpu_profile, *uart_path[N_UARTS];
+    char *kernel, *initrd, *cpu_profile, *uart_path[N_UARTS], *trace_file[CLI_NIC_SLOTS];
     uint32_t host_mb;
 };
 
@@ -344,6 +481,8 @@ static void modify_free(struct modify *m)
     cap_str_free(m->cpu_profile);
     for (int i = 0; i < N_UARTS; i++)
         cap_str_free(m->uart_path[i]);
+    for (int i = 0; i < CLI_NIC_SLOTS; i++)
+        cap_str_free(m->trace_file[i]);
 }
 
 /* ---- checks against the service ------------------------------------------ */
@@ -494,6 +633,59 @@ static cap_result set_vrde(IMachine *mm, const struct vrde_change *v, const char
     return rc;
 }
 
+static cap_result set_natpf(INetworkAdapter *na, const struct nic_change *n, const char **what)
+{
+    INATEngine *nat = NULL;
+    *what = "INetworkAdapter::NATEngine";
+    cap_result rc = INetworkAdapter_GetNATEngine(na, &nat);
+    for (unsigned i = 0; i < n->n_pf && CAP_SUCCEEDED(rc); i++) {
+        const struct cap_nat_rule *r = &n->pf[i].rule;
+        *what = n->pf[i].del ? "INATEngine::removeRedirect" : "INATEngine::addRedirect";
+        rc = n->pf[i].del ? INATEngine_RemoveRedirect(nat, r->name)
+                          : INATEngine_AddRedirect(nat, r->name, r->udp ? 0 : 1, r->host_ip,
+                                                   r->host_port, r->guest_ip, r->guest_port);
+    }
+    cli_release(nat);
+    return rc;
+}
+
+static cap_result set_nic(IMachine *mm, uint32_t slot, const struct nic_change *n,
+                          const char *trace_file, const char **what)
+{
+    INetworkAdapter *na = NULL;
+    *what = "IMachine::getNetworkAdapter";
+    cap_result rc = IMachine_GetNetworkAdapter(mm, slot, &na);
+#define NSET(cond, call, name)                                                                     \
+    do {                                                                                           \
+        if (CAP_SUCCEEDED(rc) && (cond)) {                                                         \
+            *what = name;                                                                          \
+            rc = call;                                                                             \
+        }                                                                                          \
+    } while (0)
+    NSET(n->set_nic, INetworkAdapter_SetEnabled(na, n->nat ? CAP_TRUE : CAP_FALSE),
+         "INetworkAdapter::enabled");
+    NSET(n->set_nic && n->nat, INetworkAdapter_SetAttachmentType(na, NetworkAttachmentType_NAT),
+         "INetworkAdapter::attachmentType");
+    NSET(n->set_type, INetworkAdapter_SetAdapterType(na, n->type), "INetworkAdapter::adapterType");
+    NSET(n->set_mac, INetworkAdapter_SetMACAddress(na, n->mac), "INetworkAdapter::MACAddress");
+    NSET(n->cable.set, INetworkAdapter_SetCableConnected(na, n->cable.value ? CAP_TRUE : CAP_FALSE),
+         "INetworkAdapter::cableConnected");
+    NSET(trace_file, INetworkAdapter_SetTraceFile(na, trace_file), "INetworkAdapter::traceFile");
+    NSET(n->trace.set, INetworkAdapter_SetTraceEnabled(na, n->trace.value ? CAP_TRUE : CAP_FALSE),
+         "INetworkAdapter::traceEnabled");
+#undef NSET
+    if (CAP_SUCCEEDED(rc) && n->n_pf)
+        rc = set_natpf(na, n, what);
+    cli_release(na);
+    return rc;
+}
+
+static int nic_changed(const struct nic_change *n)
+{
+    return n->set_nic || n->set_type || n->set_mac || n->cable.set || n->trace.set ||
+           n->trace_file || n->n_pf;
+}
+
 /* Applies every change to the session's mutable machine and saves. */
 static cap_result apply(struct cli_vm *vm, void *arg)
 {
@@ -535,6 +727,9 @@ static cap_result apply(struct cli_vm *vm, void *arg)
             rc = set_uart(mm, i, &a->uart[i], m->uart_path[i], &vm->what);
     if (CAP_SUCCEEDED(rc) && (a->vrde.enabled.set || a->vrde.n))
         rc = set_vrde(mm, &a->vrde, &vm->what);
+    for (uint32_t i = 0; i < CLI_NIC_SLOTS && CAP_SUCCEEDED(rc); i++)
+        if (nic_changed(&a->nic[i]))
+            rc = set_nic(mm, i, &a->nic[i], m->trace_file[i], &vm->what);
     if (CAP_SUCCEEDED(rc)) {
         vm->what = "IMachine::saveSettings";
         rc = IMachine_SaveSettings(mm);
@@ -555,6 +750,10 @@ static int run_modifyvm(struct cli_ctx *ctx, void *args)
     for (int i = 0; i < N_UARTS; i++) {
         m.uart_path[i] = abs_path(a->uart[i].path);
         oom |= a->uart[i].path && !m.uart_path[i];
+    }
+    for (int i = 0; i < CLI_NIC_SLOTS; i++) {
+        m.trace_file[i] = abs_path(a->nic[i].trace_file);
+        oom |= a->nic[i].trace_file && !m.trace_file[i];
     }
     if (oom)
         status = cli_fail(CAP_E_OUTOFMEMORY, "modifyvm");

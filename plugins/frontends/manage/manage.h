@@ -229,4 +229,20 @@ cap_result cli_medium_print(ICapsule *root, IMedium *m, enum cli_medium_view how
  */
 cap_result cli_show_vm(ICapsule *root, IMachine *m, int machinereadable, const char **what);
 
+/* The network adapters as showvminfo prints them (vminfo_net.c). */
+struct cli_nic_info {
+    cap_bool enabled, cable, trace;
+    NetworkAdapterType type;
+    NetworkAttachmentType attachment;
+    char *mac, *trace_file;
+    char **rules; /* INATEngine's redirects */
+    uint32_t n_rules;
+};
+/* Reads every slot (ISystemProperties' networkAdapterCount, at most 4)
+ * into nics[0..*n); free with cli_nics_free, also after a failure. */
+cap_result cli_nics_read(IMachine *m, struct cli_nic_info *nics, uint32_t *n);
+void cli_nics_free(struct cli_nic_info *nics, uint32_t n);
+void cli_nics_print_mr(const struct cli_nic_info *nics, uint32_t n);
+void cli_nics_print_human(const struct cli_nic_info *nics, uint32_t n);
+
 #endif /* CAPSULE_MANAGE_H */

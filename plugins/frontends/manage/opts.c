@@ -406,7 +406,7 @@ static int key_is_plain(const char *k)
     if (!*k)
         return 0;
     for (; *k; k++)
-        if (!isalnum((unsigned char)*k) && *k != '_' && *k != '-' && *k != '.')
+        if (!isalnum((unsigned char)*k) && !strchr("_-.()", *k))
             return 0;
     return 1;
 }

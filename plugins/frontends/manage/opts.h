@@ -157,7 +157,8 @@ void cli_format_time(int64_t ms, int zone, char *buf, size_t size);
  * In the value, backslash and double quote are escaped with a backslash,
  * newline, carriage return and tab become \n, \r and \t, other control
  * bytes \xNN; other bytes (UTF-8) pass unchanged. A key made of anything but
- * letters, digits, '_', '-' and '.' is quoted the same way. A NULL value is
+ * letters, digits, '_', '-', '.' and parentheses (VBoxManage's
+ * Forwarding(0)) is quoted the same way. A NULL value is
  * an empty string.
  */
 char *cli_mr_str(const char *key, const char *value);

@@ -12,7 +12,9 @@
  *   engine kernel initrd cmdline debugexit firmware boot1 boot2 boot3 boot4
  *   graphicscontroller ("vga" or "none", VBoxManage's words)
  *   uart1 uartmode1 [uart2 uartmode2 ...] vrde vrdeport vrdeaddress
- *   vrdeauthtype [vrdeactiveport] storagecontrollername0
+ *   vrdeauthtype [vrdeactiveport] nic1 [nictype1 macaddress1 cableconnected1
+ *   [nictrace1 nictracefile1] Forwarding(0)...] ... nic4 (vminfo_net.c)
+ *   storagecontrollername0
  *   storagecontrollertype0 storagecontrollerinstance0
  *   storagecontrollermaxportcount0 storagecontrollerportcount0
  *   storagecontrollerbootable0 [... for each controller N] then for each
@@ -46,6 +48,7 @@
 #include <capsule/uuid.h>
 
 #include "manage.h"
+#include "netargs.h"
 
 #define MAX_UARTS 8
 #define MAX_CTLS  8
@@ -107,6 +110,8 @@ struct vminfo {
     struct att_info atts[MAX_ATTS];
     uint32_t n_atts;
     struct vrde_info vrde;
+    struct cli_nic_info nics[CLI_NIC_SLOTS];
+    uint32_t n_nics;
 };
 
 static void vminfo_free(struct vminfo *v)
@@ -121,6 +126,7 @@ static void vminfo_free(struct vminfo *v)
     }
     for (uint32_t i = 0; i < v->n_uarts; i++)
         cap_str_free(v->uarts[i].path);
+    cli_nics_free(v->nics, v->n_nics);
     for (uint32_t i = 0; i < v->n_ctls; i++)
         cap_str_free(v->ctls[i].name);
     for (uint32_t i = 0; i < v->n_atts; i++) {
@@ -391,6 +397,10 @@ static cap_result read_vminfo(ICapsule *root, IMachine *m, struct vminfo *v, con
         *what = "IVRDEServer";
         rc = read_vrde(m, v);
     }
+    if (CAP_SUCCEEDED(rc)) {
+        *what = "INetworkAdapter";
+        rc = cli_nics_read(m, v->nics, &v->n_nics);
+    }
     if (CAP_SUCCEEDED(rc))
         rc = read_storage(m, v, what);
     if (CAP_SUCCEEDED(rc))
@@ -528,6 +538,7 @@ static void print_mr(const struct vminfo *v)
     cli_mr_print_str(stdout, "vrdeauthtype", v->vrde.has_password ? "vnc" : "null");
     if (v->vrde.active_port > 0)
         cli_mr_print_num(stdout, "vrdeactiveport", (uint32_t)v->vrde.active_port);
+    cli_nics_print_mr(v->nics, v->n_nics);
     print_mr_storage(v);
     cli_mr_print_str(stdout, "VMState", cli_state_name(v->state));
     cli_mr_print_str(stdout, "VMStateChangeTime", tbuf);
@@ -659,6 +670,7 @@ static void print_human(const struct vminfo *v)
         ROW("VRDE", "disabled");
     if (v->vrde.active_port > 0)
         ROW("VRDE port", "%d", (int)v->vrde.active_port);
+    cli_nics_print_human(v->nics, v->n_nics);
     print_human_storage(v);
     printf("Description:\n%s\n", v->description && *v->description ? v->description : "<none>");
 }

@@ -28,6 +28,7 @@
 
 #include "console_fb.h"
 #include "console_input.h"
+#include "console_net.h"
 #include "debugger.h"
 #include "display/display.h"
 #include "managed.h"
@@ -56,6 +57,7 @@ struct console {
     int finished;                     /* the final state is reported and the lock released */
     IProgress *progress[MAX_PROGRESS]; /* returned to clients, for console_linger */
     unsigned n_progress;
+    struct console_net net; /* under op: rules changed since power-up */
 };
 
 static struct console *impl(ISession *i) { return CAP_CONTAINER_OF(i, struct console, ISession_iface); }
@@ -622,6 +624,59 @@ static cap_result k_GetVRDEServerPort(IConsole *self, int32_t *out)
     return CAP_OK;
 }
 
+/* ---- networking (console_net.h) ------------------------------------------------------- */
+
+/* The running VM's vmproc, or NULL with error info. */
+static struct vmproc *running_vp(struct console *c, const char *what)
+{
+    MachineState s = get_state(c);
+    pthread_mutex_lock(&c->lock);
+    struct vmproc *vp = c->vp;
+    pthread_mutex_unlock(&c->lock);
+    if (!vp || (s != MachineState_Running && s != MachineState_Paused && s != MachineState_Stuck)) {
+        state_error(c, what);
+        return NULL;
+    }
+    return vp;
+}
+
+static cap_result k_SetNetworkLinkState(IConsole *self, uint32_t slot, cap_bool connected)
+{
+    struct console *c = impl_con(self);
+    pthread_mutex_lock(&c->op);
+    struct vmproc *vp = running_vp(c, "change a network link of");
+    cap_result rc =
+        vp ? console_net_link(vp, slot, connected != CAP_FALSE) : CAP_E_INVALID_VM_STATE;
+    pthread_mutex_unlock(&c->op);
+    return rc;
+}
+
+/* addNATRedirect (rule) or removeNATRedirect (name). */
+static cap_result nat_redirect(IConsole *self, uint32_t slot, const char *rule, const char *name)
+{
+    struct console *c = impl_con(self);
+    pthread_mutex_lock(&c->op);
+    struct vmproc *vp = running_vp(c, "change the port forwarding of");
+    IMachine *m = vp ? console_machine(c) : NULL;
+    cap_result rc = !vp    ? CAP_E_INVALID_VM_STATE
+                    : rule ? console_net_add(&c->net, m, vp, slot, rule)
+                           : console_net_remove(&c->net, m, vp, slot, name);
+    if (m)
+        IMachine_Release(m);
+    pthread_mutex_unlock(&c->op);
+    return rc;
+}
+
+static cap_result k_AddNATRedirect(IConsole *self, uint32_t slot, const char *rule)
+{
+    return nat_redirect(self, slot, rule ? rule : "", NULL);
+}
+
+static cap_result k_RemoveNATRedirect(IConsole *self, uint32_t slot, const char *name)
+{
+    return nat_redirect(self, slot, NULL, name ? name : "");
+}
+
 static const struct IConsoleVtbl console_vtbl = {
     .QueryInterface = k_QueryInterface,
     .AddRef = k_AddRef,
@@ -643,6 +698,9 @@ static const struct IConsoleVtbl console_vtbl = {
     .GetVRDEServerEnabled = k_GetVRDEServerEnabled,
     .SetVRDEServerEnabled = k_SetVRDEServerEnabled,
     .GetVRDEServerPort = k_GetVRDEServerPort,
+    .SetNetworkLinkState = k_SetNetworkLinkState,
+    .AddNATRedirect = k_AddNATRedirect,
+    .RemoveNATRedirect = k_RemoveNATRedirect,
 };
 
 /* ---- IDisplay ------------------------------------------------------------------------ */

@@ -39,6 +39,7 @@ struct settings {
     unsigned n_drives;
     char *kernel, *initrd, *cmdline, *cpu_profile, *serial_path, *serial_spec, *name;
     char *vrde_ports, *vrde_address, *vrde_password; /* the VRDE server's properties */
+    unsigned nic_slot[VMPROC_MAX_NICS];              /* the enabled adapters' slots */
     struct serial_server *server; /* uartmode server: the socket clients connect to */
     int argc;                     /* the firmware, boot and drive options */
     char **argv;                  /* (managed_build_args), which opts points into */
@@ -342,10 +343,12 @@ static cap_result read_boot_args(IMachine *m, struct settings *s)
     b.vga = gfx == GraphicsControllerType_VGA;
     if (CAP_SUCCEEDED(rc))
         rc = managed_build_args(&b, d, n, &s->argc, &s->argv);
+    if (CAP_SUCCEEDED(rc))
+        rc = managed_read_nics(m, &s->argc, &s->argv, s->nic_slot);
     drives_free(d, n);
     if (CAP_FAILED(rc))
         return rc;
-    fprintf(stderr, "capsule-vm: the machine's boot and drives as options:");
+    fprintf(stderr, "capsule-vm: the machine's boot, drives and adapters as options:");
     for (int i = 1; i < s->argc; i++)
         fprintf(stderr, " %s", s->argv[i]);
     fprintf(stderr, "\n");
@@ -361,6 +364,7 @@ static cap_result read_boot_args(IMachine *m, struct settings *s)
     s->opts.serial = "none";
     int r = vmproc_parse_args(s->argc, s->argv, &s->opts, err, err);
     s->opts.serial = serial;
+    memcpy(s->opts.nic_slot, s->nic_slot, sizeof(s->nic_slot));
     fclose(err);
     if (r != 0) {
         while (len && msg[len - 1] == '\n')

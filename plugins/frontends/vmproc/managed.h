@@ -74,6 +74,35 @@ cap_result managed_build_args(const struct managed_boot *b, const struct managed
                               unsigned n, int *argc, char ***argv);
 void managed_args_free(int argc, char **argv);
 
+/* One enabled network adapter of the machine, as the service describes it
+ * (INetworkAdapter, INATEngine). */
+struct managed_nic {
+    unsigned slot;            /* 0-based (messages say slot + 1) */
+    bool virtio;              /* else the 82540EM */
+    const char *mac;          /* 12 hex digits (080027AB12CD) */
+    bool cable;               /* cableConnected */
+    bool nat;                 /* attachment NAT (else Null: refused) */
+    const char *const *rules; /* "name,tcp|udp,[hostip],hostport,[guestip],guestport" */
+    unsigned n_rules;
+    const char *trace; /* the pcap file; NULL: no trace */
+};
+
+/*
+ * Appends to the vector (managed_build_args' argc and argv) one option per
+ * adapter, in slot order:
+ *   --nic nat,model=e1000|virtio,mac=08:00:27:AB:12:CD,link=on|off
+ *         [,hostfwd=tcp|udp:HOSTIP:HOSTPORT-GUESTIP:GUESTPORT]...[,trace=FILE]
+ * (vmproc_nic.c's form; a rule's empty addresses stay empty, the
+ * defaults being the same). CAP_E_INVALIDARG (error info) for an adapter
+ * attached to nothing (Null: not in this build) or a rule not in the form;
+ * CAP_E_OUTOFMEMORY. On failure the vector is as it was.
+ */
+cap_result managed_build_nic_args(const struct managed_nic *n, unsigned count, int *argc,
+                                  char ***argv);
+/* The enabled adapters of m, read over the API, appended as above; their
+ * slots in order into slots[] (vmproc_opts' nic_slot). */
+cap_result managed_read_nics(IMachine *m, int *argc, char ***argv, unsigned slots[VMPROC_MAX_NICS]);
+
 /* ---- console.c ---------------------------------------------------------- */
 
 /* A new console/session object (refcount 1), not locked, no VM. */

@@ -609,6 +609,39 @@ cap_result vmproc_set_medium(struct vmproc *p, const char *bus, unsigned port, u
                          "the VM has no drive on %s port %u device %u", bus, port, device);
 }
 
+/* The index in opts.nics of machine slot `slot`, or -1 (error info set). */
+static int nic_index(struct vmproc *p, unsigned slot)
+{
+    for (unsigned i = 0; i < p->opts.n_nics; i++)
+        if (p->opts.nic_slot[i] == slot)
+            return (int)i;
+    cap_error_set(CAP_E_INVALIDARG, "capsule-vm", NULL,
+                  "the VM has no network adapter %u (it was not enabled at power-up)", slot + 1);
+    return -1;
+}
+
+cap_result vmproc_nic_set_link(struct vmproc *p, unsigned slot, bool up)
+{
+    int i = nic_index(p, slot);
+    if (i < 0)
+        return CAP_E_INVALIDARG;
+    return pdm_net_set_link(vm_pdm(p->vm), p->nics[i].device, p->nics[i].instance, up);
+}
+
+cap_result vmproc_nic_hostfwd(struct vmproc *p, unsigned slot, const struct vmproc_hostfwd *f,
+                              bool add)
+{
+    int i = nic_index(p, slot);
+    if (i < 0)
+        return CAP_E_INVALIDARG;
+    struct pdm_net_hostfwd h = {.udp = f->udp,
+                                .host_addr = f->host_addr,
+                                .host_port = f->host_port,
+                                .guest_addr = f->guest_addr,
+                                .guest_port = f->guest_port};
+    return pdm_net_hostfwd(vm_pdm(p->vm), p->nics[i].device, p->nics[i].instance, &h, add);
+}
+
 void vmproc_destroy(struct vmproc *p)
 {
     if (!p)

@@ -159,6 +159,9 @@ struct vmproc_opts {
      * [,trace=FILE] (repeatable): the network adapters, in order */
     struct vmproc_nic nics[VMPROC_MAX_NICS];
     unsigned n_nics;
+    /* the machine's adapter slot (0-based) of each of nics[]: i by
+     * default; the managed mode's enabled slots (controlvm setlinkstateN) */
+    unsigned nic_slot[VMPROC_MAX_NICS];
 };
 
 /* Defaults for every field. */
@@ -212,6 +215,18 @@ struct vmproc_vrde *vmproc_vrde(struct vmproc *p);
  * when there is no such drive. Any thread but a device op's. */
 cap_result vmproc_set_medium(struct vmproc *p, const char *bus, unsigned port, unsigned device,
                              const char *path, bool force);
+/* The running VM's network adapter of machine slot `slot` (opts.nic_slot):
+ * its cable in or out (pdm_net_set_link), or a port forward of its NAT
+ * added or removed (pdm_net_hostfwd). CAP_E_INVALIDARG when the VM has no
+ * adapter there. Any thread but a device op's. */
+cap_result vmproc_nic_set_link(struct vmproc *p, unsigned slot, bool up);
+cap_result vmproc_nic_hostfwd(struct vmproc *p, unsigned slot, const struct vmproc_hostfwd *f,
+                              bool add);
+/* The rule "name,tcp|udp,[hostip],hostport,[guestip],guestport" (the
+ * API's, controlvm natpf) as a forward, name copied to name[64]: 0, or -1
+ * with the reason in why (vmproc_nic.c). */
+int vmproc_parse_natpf(const char *rule, struct vmproc_hostfwd *f, char name[64], char *why,
+                       size_t size);
 void vmproc_destroy(struct vmproc *p);
 
 #endif /* PLUGINS_FRONTENDS_VMPROC_H */

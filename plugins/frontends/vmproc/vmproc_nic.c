@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <capsule/natrule.h>
 #include <capsule/types.h>
 
 #include "vmproc.h"
@@ -119,6 +120,26 @@ static bool parse_mac(const char *v, size_t len, char out[18])
     out[17] = '\0';
     unsigned first = (unsigned)strtoul(out, NULL, 16);
     return !(first & 1); /* not a multicast address */
+}
+
+int vmproc_parse_natpf(const char *rule, struct vmproc_hostfwd *f, char name[64], char *why,
+                       size_t size)
+{
+    struct cap_nat_rule r;
+    const char *bad = cap_nat_rule_parse(rule, &r);
+    memset(f, 0, sizeof(*f));
+    if (!bad && (!parse_addr(r.host_ip, strlen(r.host_ip), 0x7f000001u, &f->host_addr) ||
+                 !parse_addr(r.guest_ip, strlen(r.guest_ip), 0, &f->guest_addr)))
+        bad = "has an address that is not a numeric IPv4 address";
+    if (bad) {
+        snprintf(why, size, "'%s' %s", rule, bad);
+        return -1;
+    }
+    memcpy(name, r.name, sizeof(r.name));
+    f->udp = r.udp;
+    f->host_port = r.host_port;
+    f->guest_port = r.guest_port;
+    return 0;
 }
 
 int vmproc_parse_nic(const char *spec, struct vmproc_nic *n, FILE *err)

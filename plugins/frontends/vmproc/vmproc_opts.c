@@ -30,6 +30,8 @@ void vmproc_opts_init(struct vmproc_opts *o)
     const char *force = getenv("CAPSULE_FORCE_MEMORY");
     o->force_memory = force && !strcmp(force, "1");
     o->log_max = VMPROC_LOG_MAX_DEFAULT;
+    for (unsigned i = 0; i < VMPROC_MAX_NICS; i++)
+        o->nic_slot[i] = i;
     const char *max = getenv("CAPSULE_VM_LOG_MAX");
     if (max && *max >= '0' && *max <= '9') {
         char *end;

@@ -9,12 +9,14 @@
 Suite *opts_suite(void);
 Suite *args_suite(void);
 Suite *inputargs_suite(void);
+Suite *netargs_suite(void);
 
 int main(void)
 {
     SRunner *sr = srunner_create(opts_suite());
     srunner_add_suite(sr, args_suite());
     srunner_add_suite(sr, inputargs_suite());
+    srunner_add_suite(sr, netargs_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

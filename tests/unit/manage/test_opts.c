@@ -379,6 +379,8 @@ START_TEST(test_mr_plain)
     check_mr("description", "", "description=\"\"");
     check_mr("description", NULL, "description=\"\"");
     check_mr("name", "h\xc3\xa9llo \xe2\x82\xac", "name=\"h\xc3\xa9llo \xe2\x82\xac\""); /* UTF-8 */
+    check_mr("Forwarding(0)", "ssh,tcp,127.0.0.1,2222,,22",
+             "Forwarding(0)=\"ssh,tcp,127.0.0.1,2222,,22\""); /* VBoxManage's key, unquoted */
     char *n = cli_mr_num("memory", 128);
     ck_assert_str_eq(n, "memory=128");
     cap_str_free(n);

@@ -39,6 +39,10 @@ ISession *new_session(void);
 char *read_file(const char *path, size_t *len);
 void write_file(const char *path, const char *text);
 char *get_str(cap_result (*fn)(IMachine *, char **), IMachine *m);
+/* A machine file with the defaults, a new UUID and the name "x"; its text
+ * (settings_format_machine, cap_free). */
+void test_machine_file(struct machine_file *mf);
+char *test_format(const struct machine_file *mf);
 
 TCase *tcase_settings(void);
 TCase *tcase_machines(void);
@@ -50,6 +54,7 @@ TCase *tcase_limits(void);
 TCase *tcase_media(void);
 TCase *tcase_storage(void);
 TCase *tcase_vrde(void);
+TCase *tcase_net(void);
 TCase *tcase_graphics(void);
 
 #endif

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <capsule/uuid.h>
+
 #include "svc_test.h"
 
 char test_home[256];
@@ -82,6 +84,23 @@ ISession *new_session(void)
     return s;
 }
 
+void test_machine_file(struct machine_file *mf)
+{
+    memset(mf, 0, sizeof(*mf));
+    ck_assert_int_eq(machine_cfg_init(&mf->cfg), CAP_OK);
+    ck_assert_int_eq(cap_uuid_generate(&mf->id), CAP_OK);
+    cap_str_free(mf->cfg.name);
+    mf->cfg.name = cap_str_dup("x");
+}
+
+char *test_format(const struct machine_file *mf)
+{
+    size_t len;
+    char *text = settings_format_machine(mf, &len);
+    ck_assert_ptr_nonnull(text);
+    return text;
+}
+
 char *read_file(const char *path, size_t *len)
 {
     char *buf = NULL;
@@ -121,6 +140,7 @@ int main(void)
     suite_add_tcase(s, tcase_media());
     suite_add_tcase(s, tcase_storage());
     suite_add_tcase(s, tcase_vrde());
+    suite_add_tcase(s, tcase_net());
     suite_add_tcase(s, tcase_graphics());
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

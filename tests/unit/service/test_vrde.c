@@ -46,28 +46,17 @@ START_TEST(test_vrde_properties)
 }
 END_TEST
 
-static char *format(const struct machine_file *mf)
-{
-    size_t len;
-    char *text = settings_format_machine(mf, &len);
-    ck_assert_ptr_nonnull(text);
-    return text;
-}
-
 START_TEST(test_vrde_file)
 {
-    struct machine_file mf = {0}, back;
-    ck_assert_int_eq(machine_cfg_init(&mf.cfg), CAP_OK);
-    ck_assert_int_eq(cap_uuid_generate(&mf.id), CAP_OK);
-    cap_str_free(mf.cfg.name);
-    mf.cfg.name = cap_str_dup("x");
-    char *text = format(&mf);
+    struct machine_file mf, back;
+    test_machine_file(&mf);
+    char *text = test_format(&mf);
     ck_assert_ptr_null(strstr(text, "RemoteDisplay")); /* all at the defaults */
     cap_free(text);
     mf.cfg.vrde.enabled = CAP_TRUE;
     ck_assert_int_eq(settings_vrde_set(&mf.cfg.vrde, "TCP/Ports", "5901"), CAP_OK);
     ck_assert_int_eq(settings_vrde_set(&mf.cfg.vrde, "VNCPassword", "s&<\"x"), CAP_OK);
-    text = format(&mf);
+    text = test_format(&mf);
     ck_assert_ptr_nonnull(strstr(text, "<RemoteDisplay enabled=\"true\">"));
     ck_assert_ptr_null(strstr(text, "TCP/Address")); /* a default is not written */
     cap_result prc = settings_parse_machine("x.capsule", text, strlen(text), &back);

@@ -2,7 +2,10 @@
  * tests/unit/vmproc/test_managed_args.c - the managed mode's translation of
  * a machine's firmware, boot order and drives into capsule-vm's own
  * options (managed_build_args, managed.h): the exact argument vector, and
- * that the standalone parser takes the firmware half of it.
+ * that the standalone parser takes the firmware half of it; the network
+ * adapters as --nic options (managed_build_nic_args), which the
+ * standalone parser takes too, and the API's rule form as a forward
+ * (vmproc_parse_natpf, controlvm natpfN).
  */
 #include <stdio.h>
 #include <string.h>
@@ -111,9 +114,86 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+START_TEST(test_nics)
+{
+    static const char *const rules[] = {"ssh,tcp,127.0.0.1,2222,,22", "dns,udp,,5353,10.0.2.15,53"};
+    struct managed_nic n[] = {
+        {.slot = 0,
+         .mac = "080027AB12CD",
+         .cable = true,
+         .nat = true,
+         .rules = rules,
+         .n_rules = 2},
+        {.slot = 2, .virtio = true, .mac = "0A0027000001", .nat = true, .trace = "/t/a,b.pcap"},
+    };
+    struct managed_boot b = {.kernel = "/k"};
+    int argc = 0;
+    char **argv = NULL;
+    ck_assert_int_eq(managed_build_args(&b, NULL, 0, &argc, &argv), CAP_OK);
+    ck_assert_int_eq(managed_build_nic_args(n, 2, &argc, &argv), CAP_OK);
+    ck_assert_ptr_null(argv[argc]);
+    ck_assert_str_eq(joined(argc, argv),
+                     "--kernel /k --graphics none "
+                     "--nic nat,model=e1000,mac=08:00:27:AB:12:CD,link=on,"
+                     "hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::5353-10.0.2.15:53 "
+                     "--nic nat,model=virtio,mac=0A:00:27:00:00:01,link=off,trace=/t/a,b.pcap");
+    /* the standalone parser takes them as they are */
+    struct vmproc_opts o;
+    vmproc_opts_init(&o);
+    ck_assert_int_eq(vmproc_add_nic(&o, argv[6], stderr), 0);
+    ck_assert_int_eq(vmproc_add_nic(&o, argv[8], stderr), 0);
+    ck_assert_str_eq(o.nics[0].mac, "08:00:27:AB:12:CD");
+    ck_assert_uint_eq(o.nics[0].n_fwd, 2);
+    ck_assert_uint_eq(o.nics[0].fwd[0].host_addr, 0x7f000001u);
+    ck_assert_uint_eq(o.nics[0].fwd[1].host_addr, 0x7f000001u); /* loopback by default */
+    ck_assert_uint_eq(o.nics[0].fwd[1].guest_addr, 0x0a00020fu);
+    ck_assert(o.nics[0].fwd[1].udp);
+    ck_assert(!o.nics[1].link);
+    ck_assert_str_eq(o.nics[1].model, "virtio");
+    ck_assert_str_eq(o.nics[1].trace, "/t/a,b.pcap");
+    /* an adapter attached to nothing: refused, the vector as it was */
+    int before = argc;
+    n[1].nat = false;
+    ck_assert_int_eq(managed_build_nic_args(n, 2, &argc, &argv), CAP_E_INVALIDARG);
+    ck_assert_ptr_nonnull(
+        strstr(cap_error_peek_message(), "network adapter 3 is attached to nothing"));
+    ck_assert_int_eq(argc, before);
+    n[1].nat = true;
+    static const char *const bad[] = {"ssh,tcp,,2222,22"};
+    n[0].rules = bad;
+    n[0].n_rules = 1;
+    ck_assert_int_eq(managed_build_nic_args(n, 1, &argc, &argv), CAP_E_INVALIDARG);
+    ck_assert_int_eq(argc, before);
+    cap_error_clear();
+    managed_args_free(argc, argv);
+}
+END_TEST
+
+START_TEST(test_natpf_rule)
+{
+    struct vmproc_hostfwd f;
+    char name[64], why[200];
+    ck_assert_int_eq(vmproc_parse_natpf("web,tcp,,8080,10.0.2.16,80", &f, name, why, sizeof(why)),
+                     0);
+    ck_assert_str_eq(name, "web");
+    ck_assert(!f.udp);
+    ck_assert_uint_eq(f.host_addr, 0x7f000001u); /* 127.0.0.1 unless given */
+    ck_assert_uint_eq(f.host_port, 8080);
+    ck_assert_uint_eq(f.guest_addr, 0x0a000210u);
+    ck_assert_uint_eq(f.guest_port, 80);
+    ck_assert_int_eq(vmproc_parse_natpf("w,udp,0.0.0.0,53,,53", &f, name, why, sizeof(why)), 0);
+    ck_assert(f.udp);
+    ck_assert_uint_eq(f.host_addr, 0);
+    ck_assert_uint_eq(f.guest_addr, 0); /* the guest's DHCP address */
+    ck_assert_int_eq(vmproc_parse_natpf("w,tcp,,0,,53", &f, name, why, sizeof(why)), -1);
+    ck_assert_ptr_nonnull(strstr(why, "'w,tcp,,0,,53' has a port"));
+}
+END_TEST
+
 Suite *managed_args_suite(void)
 {
     Suite *s = suite_create("managed_args");
-    VT_CASE(s, "args", 0, test_bios_drives, test_direct_boot, test_refusals);
+    VT_CASE(s, "args", 0, test_bios_drives, test_direct_boot, test_refusals, test_nics,
+            test_natpf_rule);
     return s;
 }
