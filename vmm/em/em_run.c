@@ -311,8 +311,23 @@ static void do_reset(struct vm *vm, struct em_vcpu *v)
     }
 }
 
+/* Before the VM counts as paused, the context is whole in CPUM (a saved
+ * state reads it from another thread): hm's imported, an IN rem has in
+ * flight completed (its data is in the exit already). */
+static void sync_for_pause(struct vm *vm, struct em_vcpu *v)
+{
+    cap_result rc = CAP_OK;
+    if (v->ops == &em_hm_ops && v->cpu.extrn)
+        rc = hwaccm_vcpu_import(v->hv, CPUM_STATE_ALL);
+    else if (v->ops == &em_rem_ops)
+        rc = rem_vcpu_complete_io(v->rv);
+    if (CAP_FAILED(rc))
+        em_fail(vm, rc, "syncing the vCPU's state at pause");
+}
+
 static void park(struct vm *vm)
 {
+    sync_for_pause(vm, &vm->vcpu);
     pthread_mutex_lock(&vm->lock);
     tm_pause(vm->tm);
     em_set_state_locked(vm, VM_STATE_PAUSED);
