@@ -46,7 +46,10 @@ struct ctx_u64 {
     const char *name;
     size_t off;
 };
-#define CTX(name, member) {name, offsetof(struct cpum_ctx, member)}
+#define CTX(name, member)                                                                          \
+    {                                                                                              \
+        name, offsetof(struct cpum_ctx, member)                                                    \
+    }
 static const struct ctx_u64 ctx_u64s[] = {
     CTX("rip", rip),
     CTX("rflags", rflags),
@@ -270,8 +273,8 @@ static cap_result find(struct ssm_reader *r, const char *name, uint32_t inst, st
 static cap_result refuse(const char *fmt, const char *saved, const char *here)
 {
     return cap_error_set(VMM_E_SSM_FIELD, EM_COMPONENT, NULL,
-                         "the saved state is of another machine: %s %s, this VM has %s", fmt,
-                         saved, here);
+                         "the saved state is of another machine: %s %s, this VM has %s", fmt, saved,
+                         here);
 }
 
 /* Everything that must match before anything is applied. */

@@ -345,14 +345,14 @@ static void pit_reset(struct pdm_dev *dev)
  * Times are virtual ns (TM's clock is restored before the devices), so a
  * restored channel goes on counting from where it was. */
 static const char *const pit_u8_fields[] = {
-    "count_latched", "status_latched", "status", "read_state",  "write_state",
-    "write_latch",   "rw_mode",        "mode",   "bcd",         "gate", "null_count",
+    "count_latched", "status_latched", "status", "read_state", "write_state", "write_latch",
+    "rw_mode",       "mode",           "bcd",    "gate",       "null_count",
 };
 
 static uint8_t *pit_u8_field(struct pit_chan *c, size_t i)
 {
-    uint8_t *f[] = {&c->count_latched, &c->status_latched, &c->status,  &c->read_state,
-                    &c->write_state,   &c->write_latch,    &c->rw_mode, &c->mode,
+    uint8_t *f[] = {&c->count_latched, &c->status_latched, &c->status,    &c->read_state,
+                    &c->write_state,   &c->write_latch,    &c->rw_mode,   &c->mode,
                     &c->bcd,           &c->gate,           &c->null_count};
     return f[i];
 }
@@ -402,10 +402,10 @@ static cap_result pit_load_state(struct pdm_dev *dev, struct ssm_unit *u)
             snprintf(name, sizeof name, "ch%d.%s", i, pit_u8_fields[k]);
             rc = f->get_u8(u, name, *p, p);
         }
-        if (CAP_SUCCEEDED(rc) && (c->count < 1 || c->count > 0x10000 || c->mode > 5 ||
-                                  c->rw_mode < RW_LSB || c->rw_mode > RW_WORD0 ||
-                                  c->read_state < RW_LSB || c->read_state > RW_WORD1 ||
-                                  c->write_state < RW_LSB || c->write_state > RW_WORD1))
+        if (CAP_SUCCEEDED(rc) &&
+            (c->count < 1 || c->count > 0x10000 || c->mode > 5 || c->rw_mode < RW_LSB ||
+             c->rw_mode > RW_WORD0 || c->read_state < RW_LSB || c->read_state > RW_WORD1 ||
+             c->write_state < RW_LSB || c->write_state > RW_WORD1))
             rc = CAP_E_INVALIDARG;
     }
     if (CAP_SUCCEEDED(rc))
