@@ -168,7 +168,7 @@ static cap_result get_ctx(struct ssm_unit *u, struct cpum_ctx *c)
 
 static bool is_ram(const struct pgm_range *r)
 {
-    return r->kind == PGM_RANGE_RAM;
+    return r->kind == PGM_RANGE_RAM && !r->external; /* a device's BAR RAM is its own state */
 }
 
 static cap_result save_units(struct vm *vm, struct ssm_writer *w)
