@@ -216,8 +216,7 @@ static const struct pdm_field ioapic_fields[] = {
 
 static cap_result ioapic_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
-    return pdm_fields_put(dev, w, NULL, dev->data, ioapic_fields,
-                          PDM_FIELD_COUNT(ioapic_fields));
+    return pdm_fields_put(dev, w, NULL, dev->data, ioapic_fields, PDM_FIELD_COUNT(ioapic_fields));
 }
 
 static cap_result ioapic_load_state(struct pdm_dev *dev, struct ssm_unit *u)

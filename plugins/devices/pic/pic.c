@@ -315,14 +315,22 @@ static cap_result pic_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 /* Saved state (version 2, named fields): each chip's registers as
  * master.NAME / slave.NAME, and the INTR level. */
 static const struct pdm_field pic_chip_fields[] = {
-    PDM_FIELD(struct pic_chip, irr),          PDM_FIELD(struct pic_chip, imr),
-    PDM_FIELD(struct pic_chip, isr),          PDM_FIELD(struct pic_chip, last_irr),
-    PDM_FIELD(struct pic_chip, elcr),         PDM_FIELD(struct pic_chip, priority_add),
-    PDM_FIELD(struct pic_chip, irq_base),     PDM_FIELD(struct pic_chip, read_isr),
-    PDM_FIELD(struct pic_chip, poll),         PDM_FIELD(struct pic_chip, special_mask),
-    PDM_FIELD(struct pic_chip, init_state),   PDM_FIELD(struct pic_chip, init4),
-    PDM_FIELD(struct pic_chip, single_mode),  PDM_FIELD(struct pic_chip, auto_eoi),
-    PDM_FIELD(struct pic_chip, rotate_on_auto_eoi), PDM_FIELD(struct pic_chip, sfnm),
+    PDM_FIELD(struct pic_chip, irr),
+    PDM_FIELD(struct pic_chip, imr),
+    PDM_FIELD(struct pic_chip, isr),
+    PDM_FIELD(struct pic_chip, last_irr),
+    PDM_FIELD(struct pic_chip, elcr),
+    PDM_FIELD(struct pic_chip, priority_add),
+    PDM_FIELD(struct pic_chip, irq_base),
+    PDM_FIELD(struct pic_chip, read_isr),
+    PDM_FIELD(struct pic_chip, poll),
+    PDM_FIELD(struct pic_chip, special_mask),
+    PDM_FIELD(struct pic_chip, init_state),
+    PDM_FIELD(struct pic_chip, init4),
+    PDM_FIELD(struct pic_chip, single_mode),
+    PDM_FIELD(struct pic_chip, auto_eoi),
+    PDM_FIELD(struct pic_chip, rotate_on_auto_eoi),
+    PDM_FIELD(struct pic_chip, sfnm),
 };
 static const char *const pic_chip_names[2] = {"master.", "slave."};
 

@@ -564,9 +564,9 @@ static cap_result rtc_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
  * NMI bit, the IRQ level and the clock's base (everything but the host
  * side: timers, irq number), re-armed against TM's restored time. */
 static const struct pdm_field rtc_fields[] = {
-    PDM_FIELD(struct rtc, cmos),      PDM_FIELD(struct rtc, index),
+    PDM_FIELD(struct rtc, cmos),         PDM_FIELD(struct rtc, index),
     PDM_FIELD(struct rtc, nmi_disabled), PDM_FIELD(struct rtc, irq_level),
-    PDM_FIELD(struct rtc, base_sec),  PDM_FIELD(struct rtc, base_ns),
+    PDM_FIELD(struct rtc, base_sec),     PDM_FIELD(struct rtc, base_ns),
     PDM_FIELD(struct rtc, last_c_read),
 };
 

@@ -412,14 +412,22 @@ static void serial_destruct(struct pdm_dev *dev)
  * (rx, bytes) with its head and count, the pending interrupt causes and
  * the IRQ level. */
 static const struct pdm_field serial_fields[] = {
-    PDM_FIELD(struct uart_regs, ier),           PDM_FIELD(struct uart_regs, iir),
-    PDM_FIELD(struct uart_regs, fcr),           PDM_FIELD(struct uart_regs, lcr),
-    PDM_FIELD(struct uart_regs, mcr),           PDM_FIELD(struct uart_regs, lsr),
-    PDM_FIELD(struct uart_regs, msr),           PDM_FIELD(struct uart_regs, scr),
-    PDM_FIELD(struct uart_regs, dll),           PDM_FIELD(struct uart_regs, dlm),
-    PDM_FIELD(struct uart_regs, rx),            PDM_FIELD(struct uart_regs, rx_head),
-    PDM_FIELD(struct uart_regs, rx_count),      PDM_FIELD(struct uart_regs, thr_pending),
-    PDM_FIELD(struct uart_regs, timeout_pending), PDM_FIELD(struct uart_regs, irq_level),
+    PDM_FIELD(struct uart_regs, ier),
+    PDM_FIELD(struct uart_regs, iir),
+    PDM_FIELD(struct uart_regs, fcr),
+    PDM_FIELD(struct uart_regs, lcr),
+    PDM_FIELD(struct uart_regs, mcr),
+    PDM_FIELD(struct uart_regs, lsr),
+    PDM_FIELD(struct uart_regs, msr),
+    PDM_FIELD(struct uart_regs, scr),
+    PDM_FIELD(struct uart_regs, dll),
+    PDM_FIELD(struct uart_regs, dlm),
+    PDM_FIELD(struct uart_regs, rx),
+    PDM_FIELD(struct uart_regs, rx_head),
+    PDM_FIELD(struct uart_regs, rx_count),
+    PDM_FIELD(struct uart_regs, thr_pending),
+    PDM_FIELD(struct uart_regs, timeout_pending),
+    PDM_FIELD(struct uart_regs, irq_level),
 };
 
 static cap_result serial_save_state(struct pdm_dev *dev, struct ssm_writer *w)

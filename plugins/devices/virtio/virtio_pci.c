@@ -486,8 +486,8 @@ static cap_result ssm_u(struct virtio_pci *vp, const struct vp_ssm *c, const cha
             return h->ssm->put_u64(c->w, n, v);
         cap_result rc = h->ssm->get_u64(c->u, n, v, &v);
         if (CAP_SUCCEEDED(rc) && width < 8 && v >> (8 * width))
-            rc = h->error(vp->dev, VMM_E_SSM_FIELD, "%s: saved field '%s' out of range",
-                          vp->p.name, n);
+            rc = h->error(vp->dev, VMM_E_SSM_FIELD, "%s: saved field '%s' out of range", vp->p.name,
+                          n);
         if (CAP_SUCCEEDED(rc))
             field_set(field, width, v);
         return rc;

@@ -132,8 +132,8 @@ START_TEST(test_save_load_state)
     ck_assert_uint_eq(h.irq_raises[0], 2);
     h_advance(&h, ticks(11932));
     ck_assert_uint_eq(h.irq_raises[0], 3);
-    h_out(&h, 0x42, 1, 0x12); /* the hibyte completes ch2's count 0x1234 */
-    h_out(&h, 0x43, 1, 0xe8); /* read-back status ch2 */
+    h_out(&h, 0x42, 1, 0x12);                          /* the hibyte completes ch2's count 0x1234 */
+    h_out(&h, 0x43, 1, 0xe8);                          /* read-back status ch2 */
     ck_assert_uint_eq(h_in(&h, 0x42, 1) & 0x3f, 0x30); /* lo/hi, mode 0 */
 }
 END_TEST
