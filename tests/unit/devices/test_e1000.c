@@ -669,6 +669,31 @@ START_TEST(test_save_load)
 }
 END_TEST
 
+/* The same through the SSM stream's named fields: a packet half assembled
+ * (its first descriptor without EOP) survives and completes. */
+START_TEST(test_ssm_save_load)
+{
+    machine(false, false, NULL, 0);
+    driver_init(false);
+    wr(E1K_ITR, 500);
+    memcpy(h.ram + TXBUF, net_arp_request, sizeof(net_arp_request));
+    queue_legacy(0, 50, 0); /* no EOP yet */
+    doorbell();
+    ck_assert_uint_eq(rd(E1K_TDH), 1);
+    h_ssm_save(&h);
+    wr(E1K_CTRL, E1K_CTRL_RST);
+    ck_assert_uint_eq(rd(E1K_IMS), 0);
+    ck_assert_int_eq(h_ssm_load(&h), CAP_OK);
+    ck_assert_uint_eq(rd(E1K_IMS), 0x1f6df);
+    ck_assert_uint_eq(rd(E1K_ITR), 500);
+    ck_assert_uint_eq(rd(E1K_TDH), 1);
+    queue_legacy(50, 22, E1K_TXD_CMD_EOP | E1K_TXD_CMD_RS);
+    doorbell();
+    ck_assert_uint_eq(rd(E1K_GPTC), 1);
+    ck_assert_uint_eq(rd(E1K_GOTCL), 72 + 4);
+}
+END_TEST
+
 /* Without bus mastering the function touches no memory: the doorbell
  * moves nothing until the driver turns it on and rings again. */
 START_TEST(test_bus_master)
@@ -910,6 +935,7 @@ int main(void)
     tcase_add_test(tc, test_ping_offload);
     tcase_add_test(tc, test_tso);
     tcase_add_test(tc, test_save_load);
+    tcase_add_test(tc, test_ssm_save_load);
     tcase_add_test(tc, test_bus_master);
     tcase_add_test(tc, test_tx_batches);
     tcase_add_loop_test(tc, test_lies, 0, sizeof(lies) / sizeof(lies[0]));
