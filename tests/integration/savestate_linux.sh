@@ -1,7 +1,8 @@
 #!/bin/bash
 # tests/integration/savestate_linux.sh - the guest kit's Linux (tools/guestkit)
 # saved at its shell prompt and restored (issue 17, the VM process's side):
-# capsule-vm --engine rem boots the kit with COM1 on stdin/stdout (a FIFO),
+# capsule-vm --engine rem boots the kit with COM1 on stdin/stdout (a FIFO)
+# and the PCI VGA (its registers and text-mode VRAM in the saved state),
 # a command is answered, the input feed's `save FILE` writes the saved
 # state and powers off (status 0); `--restore FILE` brings the same shell
 # back without a boot (no kernel banner in its output), answers a new
@@ -49,7 +50,7 @@ run() {
     shift 2
     rm -f "$tmp/$name.in" && mkfifo "$tmp/$name.in"
     timeout $((LIMIT * 2)) "$VM" --engine "$engine" --memory 256 --kernel "$kit_vmlinux" \
-        --initrd "$kit_initrd" --append "$kit_cmdline" "$@" \
+        --initrd "$kit_initrd" --append "$kit_cmdline" --graphics vga "$@" \
         <"$tmp/$name.in" >"$tmp/$name.out" 2>"$tmp/$name.err" &
     vm=$!
     pids="$pids $vm"
