@@ -42,10 +42,10 @@ struct guest {
 static cap_result port80(void *user, uint16_t port, unsigned size, bool write, uint32_t *val)
 {
     struct guest *g = user;
-    if (write && __atomic_add_fetch(&g->outs, 1, __ATOMIC_RELAXED) == 1)
-        __atomic_store_n(&g->first, (int)(*val & 0xff), __ATOMIC_RELAXED);
-    else
+    if (!write)
         *val = 0xff;
+    else if (__atomic_add_fetch(&g->outs, 1, __ATOMIC_RELAXED) == 1)
+        __atomic_store_n(&g->first, (int)(*val & 0xff), __ATOMIC_RELAXED);
     return CAP_OK;
 }
 
