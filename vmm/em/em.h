@@ -267,6 +267,32 @@ VMM_API enum vm_state vm_wait(struct vm *vm, int64_t timeout_ms);
 VMM_API enum vm_state vm_get_state(struct vm *vm);
 VMM_API void vm_get_stop_info(struct vm *vm, struct vm_stop_info *out);
 
+/* ---- saved state (em_ssm.c) ---------------------------------------------- */
+
+/*
+ * Writes a PAUSED VM's state to the SSM stream `path` (vmm/ssm/ssm.h;
+ * creator: the build's name, NULL "capsule"): the platform (RAM size,
+ * vCPUs, devices, CPU profile), RAM, TM's clock, EM's vCPU state (halted,
+ * INTR, a pending NMI), each vCPU's context by named fields and every
+ * device's unit; then reads the file back through ssm_verify. The pause
+ * imported the whole context from hm and completed an IN rem had in
+ * flight. VMM_E_BAD_STATE unless paused (and under the raw engine, not
+ * yet supported); ssm's errors. `bytes` (may be NULL): the stream's size.
+ * The controlling thread; the VM stays paused.
+ */
+VMM_API cap_result vm_save_state(struct vm *vm, const char *path, const char *creator,
+                                 uint64_t *bytes);
+/*
+ * Restores a stream written by vm_save_state into a VM in state CREATED,
+ * built with the same configuration and its boot image loaded (ROM is
+ * not in the stream), before vm_start (which then resumes the guest where
+ * it was saved). The whole stream is verified first (ssm_open); another
+ * machine (RAM size, vCPUs, devices, CPU profile, RAM ranges) is refused
+ * naming what differs (VMM_E_SSM_FIELD) before anything is applied. A
+ * failure while applying leaves a half-restored VM: destroy it.
+ */
+VMM_API cap_result vm_restore_state(struct vm *vm, const char *path);
+
 /* ---- statistics ---------------------------------------------------------- */
 
 /*

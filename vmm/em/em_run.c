@@ -311,8 +311,34 @@ static void do_reset(struct vm *vm, struct em_vcpu *v)
     }
 }
 
+/* Before the VM counts as paused, the context is whole in CPUM (a saved
+ * state reads it from another thread): an I/O or MMIO access the engine
+ * has in flight completed (EM answered it already: KVM finishes it at its
+ * next entry, which immediate_exit makes one that runs no guest code;
+ * rem's IN gets its data), then hm's state imported. */
+static void sync_for_pause(struct vm *vm, struct em_vcpu *v)
+{
+    cap_result rc = CAP_OK;
+    if (v->ops == &em_hm_ops) {
+        if (v->exit.reason == VMM_EXIT_IO || v->exit.reason == VMM_EXIT_MMIO) {
+            hwaccm_vcpu_kick(v->hv);
+            rc = hwaccm_vcpu_run(v->hv, &v->exit);
+            hwaccm_vcpu_clear_kick(v->hv);
+            if (CAP_SUCCEEDED(rc) && v->exit.reason != VMM_EXIT_INTERRUPTED)
+                em_handle_exit(vm, v); /* not expected: KVM enters no guest code */
+        }
+        if (CAP_SUCCEEDED(rc) && v->cpu.extrn)
+            rc = hwaccm_vcpu_import(v->hv, CPUM_STATE_ALL);
+    } else if (v->ops == &em_rem_ops) {
+        rc = rem_vcpu_complete_io(v->rv);
+    }
+    if (CAP_FAILED(rc))
+        em_fail(vm, rc, "syncing the vCPU's state at pause");
+}
+
 static void park(struct vm *vm)
 {
+    sync_for_pause(vm, &vm->vcpu);
     pthread_mutex_lock(&vm->lock);
     tm_pause(vm->tm);
     em_set_state_locked(vm, VM_STATE_PAUSED);

@@ -422,6 +422,14 @@ cap_result pdm_load(struct pdm *pdm, const void *buf, size_t len);
 cap_result pdm_save_units(struct pdm *pdm, struct ssm_writer *w);
 cap_result pdm_load_units(struct pdm *pdm, struct ssm_reader *r);
 
+/*
+ * The machine's devices as one line for the platform unit of a saved
+ * state: their instance names in construction order ("pic0 pit0
+ * serial0"), so a restore into another layout is refused by comparing two
+ * strings. Truncated to size - 1 bytes (returns false then).
+ */
+bool pdm_layout(struct pdm *pdm, char *buf, size_t size);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

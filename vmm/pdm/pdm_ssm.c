@@ -235,3 +235,19 @@ cap_result pdm_load_units(struct pdm *pdm, struct ssm_reader *r)
     pdm_unlock(pdm);
     return rc;
 }
+
+bool pdm_layout(struct pdm *pdm, char *buf, size_t size)
+{
+    size_t n = 0;
+    bool fits = size > 0;
+    if (fits)
+        buf[0] = 0;
+    pdm_lock(pdm);
+    for (struct pdm_devinst *i = pdm->devs; i && fits; i = i->next) {
+        int w = snprintf(buf + n, size - n, "%s%s", n ? " " : "", i->name);
+        fits = w >= 0 && (size_t)w < size - n;
+        n += fits ? (size_t)w : 0;
+    }
+    pdm_unlock(pdm);
+    return fits;
+}

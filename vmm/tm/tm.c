@@ -174,6 +174,33 @@ void tm_warp(struct tm_clock *tm, uint64_t delta_ns)
     pthread_mutex_unlock(&tm->lock);
 }
 
+void tm_get_state(struct tm_clock *tm, struct tm_state *out)
+{
+    pthread_mutex_lock(&tm->lock);
+    out->virtual_ns = now_locked(tm);
+    out->tsc_offset = tm->tsc_offset;
+    out->tsc_hz = tm->tsc_hz;
+    pthread_mutex_unlock(&tm->lock);
+}
+
+cap_result tm_set_state(struct tm_clock *tm, const struct tm_state *st)
+{
+    if (!st->tsc_hz)
+        return cap_error_set(CAP_E_INVALIDARG, TM_COMPONENT, NULL, "saved TSC rate of 0 Hz");
+    pthread_mutex_lock(&tm->lock);
+    bool running = tm->running;
+    if (!running) {
+        tm->base_virtual = st->virtual_ns;
+        tm->tsc_offset = st->tsc_offset;
+        tm->tsc_hz = st->tsc_hz;
+        update_due_locked(tm);
+    }
+    pthread_mutex_unlock(&tm->lock);
+    return running ? cap_error_set(CAP_E_UNEXPECTED, TM_COMPONENT, NULL,
+                                   "the clock runs: its state is set only while paused")
+                   : CAP_OK;
+}
+
 /* ---- TSC --------------------------------------------------------------- */
 
 static uint64_t ns_to_ticks(uint64_t ns, uint64_t hz)

@@ -93,6 +93,21 @@ uint64_t tm_now(struct tm_clock *tm);
  * after a debugger stop). It never goes backwards. */
 void tm_warp(struct tm_clock *tm, uint64_t delta_ns);
 
+/*
+ * Saved state: the virtual time, the TSC offset and rate. tm_get_state
+ * reads them (any time); tm_set_state applies them to a paused clock
+ * (CAP_E_UNEXPECTED while it runs), moving virtual time to virtual_ns
+ * (backwards too: a restore into a fresh VM). Timers keep their absolute
+ * deadlines: whoever restores the clock re-arms its timers after it.
+ */
+struct tm_state {
+    uint64_t virtual_ns;
+    int64_t tsc_offset;
+    uint64_t tsc_hz;
+};
+void tm_get_state(struct tm_clock *tm, struct tm_state *out);
+cap_result tm_set_state(struct tm_clock *tm, const struct tm_state *st);
+
 /* Guest TSC (see the policy above). */
 uint64_t tm_tsc(struct tm_clock *tm);
 uint64_t tm_tsc_hz(struct tm_clock *tm);

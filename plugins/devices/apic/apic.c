@@ -67,7 +67,7 @@
  * Config: base (default 0xfee00000), id (default 0), timer_hz (default
  * 1000000000: at divide-by-1 one tick per ns).
  */
-#include "pdmdev.h"
+#include "pdmdev_fields.h"
 
 #define APIC_VERSION 0x00050014u /* version 0x14, 6 LVT entries */
 
@@ -713,22 +713,50 @@ static cap_result apic_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     return rc;
 }
 
-#define APIC_SAVED offsetof(struct apic, timer)
-#define APIC_SAVED_VERSION 2 /* 2: reset_wire, hw_disabled */
+#define APIC_SAVED_VERSION 3 /* 3: named fields (2: raw bytes with reset_wire, hw_disabled) */
 
-static cap_result apic_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+/* Saved state: the registers by name (the LVT, ISR, TMR and IRR arrays as
+ * bytes, host order), the timer's load time and last expiry (re-armed
+ * against TM's restored time), the pins and what goes to INTR. */
+static const struct pdm_field apic_fields[] = {
+    PDM_FIELD(struct apic, id),
+    PDM_FIELD(struct apic, tpr),
+    PDM_FIELD(struct apic, ldr),
+    PDM_FIELD(struct apic, dfr),
+    PDM_FIELD(struct apic, svr),
+    PDM_FIELD(struct apic, esr),
+    PDM_FIELD(struct apic, esr_pending),
+    PDM_FIELD(struct apic, icr_lo),
+    PDM_FIELD(struct apic, icr_hi),
+    PDM_FIELD(struct apic, lvt),
+    PDM_FIELD(struct apic, isr),
+    PDM_FIELD(struct apic, tmr),
+    PDM_FIELD(struct apic, irr),
+    PDM_FIELD(struct apic, initial_count),
+    PDM_FIELD(struct apic, dcr),
+    PDM_FIELD(struct apic, count_start),
+    PDM_FIELD(struct apic, lint),
+    PDM_FIELD(struct apic, intr),
+    PDM_FIELD(struct apic, timer_running),
+    PDM_FIELD(struct apic, inits),
+    PDM_FIELD(struct apic, sipis),
+    PDM_FIELD(struct apic, sipi_vector),
+    PDM_FIELD(struct apic, reset_wire),
+    PDM_FIELD(struct apic, hw_disabled),
+    PDM_FIELD(struct apic, last_fire),
+};
+
+static cap_result apic_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
-    return dev->hlp->ssm_put(ssm, dev->data, APIC_SAVED);
+    return pdm_fields_put(dev, w, NULL, dev->data, apic_fields, PDM_FIELD_COUNT(apic_fields));
 }
 
-static cap_result apic_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+static cap_result apic_load_state(struct pdm_dev *dev, struct ssm_unit *u)
 {
     struct apic *s = dev->data;
-    if (version != APIC_SAVED_VERSION)
-        return dev->hlp->error(dev, CAP_E_INVALIDARG,
-                               "saved state version %u: only version %u can be loaded", version,
-                               APIC_SAVED_VERSION);
-    cap_result rc = dev->hlp->ssm_get(ssm, s, APIC_SAVED);
+    cap_result rc = dev->hlp->ssm->check_version(u, APIC_SAVED_VERSION, APIC_SAVED_VERSION);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_fields_get(dev, u, NULL, s, apic_fields, PDM_FIELD_COUNT(apic_fields));
     if (CAP_FAILED(rc))
         return rc;
     s->intr = !s->intr;
@@ -747,8 +775,8 @@ static const struct pdm_dev_ops apic_ops = {
     .construct = apic_construct,
     .reset = apic_reset,
     .mmio = apic_mmio,
-    .save = apic_save,
-    .load = apic_load,
+    .save_state = apic_save_state,
+    .load_state = apic_load_state,
 };
 
 static const struct pdm_devreg apic_reg = {

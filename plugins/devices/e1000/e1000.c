@@ -490,13 +490,45 @@ struct ssm_io {
     struct pdm_ssm *ssm;
     bool load;
     cap_result rc;
+    struct ssm_writer *w; /* named fields (save_state / load_state): ssm NULL */
+    struct ssm_unit *u;
 };
 
-static void ssm_val(struct ssm_io *io, void *field, unsigned width)
+/* Named: the field's C name with "->" as "." ("c.ipcss", "p.len"). */
+static void ssm_named(struct ssm_io *io, const char *cname, void *field, unsigned width)
+{
+    const struct ssm_field_ops *f = io->s->dev->hlp->ssm;
+    char name[SSM_NAME_MAX];
+    size_t n = 0;
+    for (const char *c = cname; *c && n + 1 < sizeof name; c++)
+        if (*c == '-' && c[1] == '>')
+            name[n++] = '.', c++;
+        else
+            name[n++] = *c;
+    name[n] = 0;
+    uint64_t v = 0;
+    memcpy(&v, field, width); /* the host is little-endian (x86-64) */
+    if (!io->load) {
+        io->rc = f->put_u64(io->w, name, v);
+        return;
+    }
+    io->rc = f->get_u64(io->u, name, v, &v);
+    if (CAP_SUCCEEDED(io->rc) && width < 8 && v >> (8 * width))
+        io->rc = io->s->dev->hlp->error(io->s->dev, VMM_E_SSM_FIELD,
+                                        "saved field '%s' does not fit %u bytes", name, width);
+    if (CAP_SUCCEEDED(io->rc))
+        memcpy(field, &v, width);
+}
+
+static void ssm_val(struct ssm_io *io, const char *cname, void *field, unsigned width)
 {
     uint8_t b[8];
     if (CAP_FAILED(io->rc))
         return;
+    if (!io->ssm) {
+        ssm_named(io, cname, field, width);
+        return;
+    }
     const struct pdm_hlp *h = io->s->dev->hlp;
     uint64_t v = 0;
     if (!io->load) {
@@ -513,13 +545,27 @@ static void ssm_val(struct ssm_io *io, void *field, unsigned width)
         memcpy(field, &v, width);
 }
 
-#define SSM_FIELD(io, f) ssm_val(io, &(f), sizeof(f))
+#define SSM_FIELD(io, f) ssm_val(io, #f, &(f), sizeof(f))
 
-static cap_result e1k_ssm(struct e1k *s, struct pdm_ssm *ssm, bool load)
+/* An array: element by element in the raw record, one bytes field (host
+ * order) named NAME in the unit. */
+static void ssm_array(struct ssm_io *io, const char *name, void *a, unsigned n, unsigned width)
 {
-    struct ssm_io io = {s, ssm, load, CAP_OK};
-    for (unsigned i = 0; i < E1K_NREGS; i++)
-        SSM_FIELD(&io, s->regs[i]);
+    if (CAP_FAILED(io->rc))
+        return;
+    if (io->ssm) {
+        for (unsigned i = 0; i < n; i++)
+            ssm_val(io, name, (uint8_t *)a + (size_t)i * width, width);
+        return;
+    }
+    const struct ssm_field_ops *f = io->s->dev->hlp->ssm;
+    io->rc = io->load ? f->get_bytes(io->u, name, a, (size_t)n * width)
+                      : f->put_bytes(io->w, name, a, (size_t)n * width);
+}
+
+static cap_result e1k_ssm_io(struct e1k *s, struct ssm_io io)
+{
+    ssm_array(&io, "regs", s->regs, E1K_NREGS, sizeof(s->regs[0]));
     SSM_FIELD(&io, s->ioaddr);
     SSM_FIELD(&io, s->irq_next_ns);
     SSM_FIELD(&io, s->ee_in);
@@ -528,8 +574,7 @@ static cap_result e1k_ssm(struct e1k *s, struct pdm_ssm *ssm, bool load)
     SSM_FIELD(&io, s->ee_addr);
     SSM_FIELD(&io, s->ee_left);
     SSM_FIELD(&io, s->ee_out);
-    for (unsigned i = 0; i < E1K_PHY_REGS; i++)
-        SSM_FIELD(&io, s->phy[i]);
+    ssm_array(&io, "phy", s->phy, E1K_PHY_REGS, sizeof(s->phy[0]));
     struct e1k_tx_ctx *c = &s->ctx;
     SSM_FIELD(&io, c->ipcss), SSM_FIELD(&io, c->ipcso), SSM_FIELD(&io, c->ipcse);
     SSM_FIELD(&io, c->tucss), SSM_FIELD(&io, c->tucso), SSM_FIELD(&io, c->tucse);
@@ -542,10 +587,28 @@ static cap_result e1k_ssm(struct e1k *s, struct pdm_ssm *ssm, bool load)
     if (CAP_SUCCEEDED(io.rc) && (p->len > E1K_TX_MAX || s->ee_addr >= E1K_EEPROM_WORDS ||
                                  s->ee_left > 16 || s->ee_bits > 16))
         return s->dev->hlp->error(s->dev, CAP_E_INVALIDARG, "saved state out of range");
-    if (CAP_SUCCEEDED(io.rc))
-        io.rc = load ? s->dev->hlp->ssm_get(ssm, s->txbuf, p->len)
-                     : s->dev->hlp->ssm_put(ssm, s->txbuf, p->len);
+    if (CAP_SUCCEEDED(io.rc) && io.ssm)
+        io.rc = io.load ? s->dev->hlp->ssm_get(io.ssm, s->txbuf, p->len)
+                        : s->dev->hlp->ssm_put(io.ssm, s->txbuf, p->len);
+    else if (CAP_SUCCEEDED(io.rc))
+        io.rc = io.load ? s->dev->hlp->ssm->get_bytes(io.u, "txbuf", s->txbuf, p->len)
+                        : s->dev->hlp->ssm->put_bytes(io.w, "txbuf", s->txbuf, p->len);
     return io.rc;
+}
+
+static cap_result e1k_ssm(struct e1k *s, struct pdm_ssm *ssm, bool load)
+{
+    return e1k_ssm_io(s, (struct ssm_io){.s = s, .ssm = ssm, .load = load});
+}
+
+/* After a load, raw or named: the interrupt line and transmit go on. */
+static void e1k_loaded(struct e1k *s)
+{
+    s->irq_level = false;
+    s->dev->hlp->pci_set_irq(s->dev, &s->fn, 0);
+    irq_update(s);
+    if (e1k_reg(s, E1K_TCTL) & E1K_TCTL_EN)
+        e1k_tx_run(s);
 }
 
 static cap_result e1k_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
@@ -560,14 +623,28 @@ static cap_result e1k_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t ve
         return dev->hlp->error(dev, CAP_E_INVALIDARG, "saved state version %u (this is 1)",
                                version);
     cap_result rc = e1k_ssm(s, ssm, true);
-    if (CAP_FAILED(rc))
-        return rc;
-    s->irq_level = false;
-    dev->hlp->pci_set_irq(dev, &s->fn, 0);
-    irq_update(s);
-    if (e1k_reg(s, E1K_TCTL) & E1K_TCTL_EN)
-        e1k_tx_run(s);
-    return CAP_OK;
+    if (CAP_SUCCEEDED(rc))
+        e1k_loaded(s);
+    return rc;
+}
+
+/* The same as named fields (the SSM unit of version 1): regs and phy as
+ * bytes, the rest by their names (s.ioaddr, c.ipcss, p.len, ...), the
+ * packet being assembled as txbuf. */
+static cap_result e1k_save_state(struct pdm_dev *dev, struct ssm_writer *w)
+{
+    return e1k_ssm_io(dev->data, (struct ssm_io){.s = dev->data, .w = w});
+}
+
+static cap_result e1k_load_state(struct pdm_dev *dev, struct ssm_unit *u)
+{
+    struct e1k *s = dev->data;
+    cap_result rc = dev->hlp->ssm->check_version(u, 1, 1);
+    if (CAP_SUCCEEDED(rc))
+        rc = e1k_ssm_io(s, (struct ssm_io){.s = s, .u = u, .load = true});
+    if (CAP_SUCCEEDED(rc))
+        e1k_loaded(s);
+    return rc;
 }
 
 static const struct pdm_dev_ops e1k_ops = {
@@ -577,6 +654,8 @@ static const struct pdm_dev_ops e1k_ops = {
     .mmio = e1k_mmio,
     .save = e1k_save,
     .load = e1k_load,
+    .save_state = e1k_save_state,
+    .load_state = e1k_load_state,
     .query_interface = e1k_query_interface,
 };
 

@@ -42,7 +42,7 @@
  * could change nothing (disabled, or a level one already active) is not
  * armed at all.
  */
-#include "pdmdev.h"
+#include "pdmdev_fields.h"
 
 #define HPET_BASE      0xfed00000ull
 #define HPET_SIZE      0x400u
@@ -425,19 +425,51 @@ static void hpet_reset(struct pdm_dev *dev)
     reprogram(dev, s->base_ns);
 }
 
-static cap_result hpet_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+/* Saved state (version 2, named fields): conf, isr, the counter's value
+ * at the save, and each timer's registers as tN.config, tN.cmp, tN.period,
+ * tN.fsb; loading applies them as the guest's writes would (masked to
+ * what is writable) and restarts the counter at TM's restored time. */
+static const struct pdm_field hpet_fields[] = {
+    PDM_FIELD(struct hpet_regs, conf),
+    PDM_FIELD(struct hpet_regs, isr),
+    PDM_FIELD(struct hpet_regs, counter),
+};
+static const struct pdm_field hpet_timer_fields[] = {
+    PDM_FIELD(struct hpet_regs, t[0].config),
+    PDM_FIELD(struct hpet_regs, t[0].cmp),
+    PDM_FIELD(struct hpet_regs, t[0].period),
+    PDM_FIELD(struct hpet_regs, t[0].fsb),
+};
+#define HPET_TIMER_STRIDE (offsetof(struct hpet_regs, t[1]) - offsetof(struct hpet_regs, t[0]))
+
+static cap_result hpet_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
     struct hpet *s = dev->data;
     struct hpet_regs r = s->r;
     r.counter = counter_at(s, dev->hlp->clock_now(dev));
-    return dev->hlp->ssm_put(ssm, &r, sizeof(r));
+    cap_result rc = pdm_fields_put(dev, w, NULL, &r, hpet_fields, PDM_FIELD_COUNT(hpet_fields));
+    char prefix[8];
+    for (unsigned n = 0; n < HPET_TIMERS; n++) {
+        snprintf(prefix, sizeof prefix, "t%u.", n);
+        rc = pdm_fields_put(dev, w, prefix, (char *)&r + n * HPET_TIMER_STRIDE, hpet_timer_fields,
+                            PDM_FIELD_COUNT(hpet_timer_fields));
+    }
+    return rc;
 }
 
-static cap_result hpet_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+static cap_result hpet_load_state(struct pdm_dev *dev, struct ssm_unit *u)
 {
     struct hpet *s = dev->data;
-    struct hpet_regs r;
-    cap_result rc = dev->hlp->ssm_get(ssm, &r, sizeof(r));
+    struct hpet_regs r = s->r;
+    cap_result rc = dev->hlp->ssm->check_version(u, 2, 2);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_fields_get(dev, u, NULL, &r, hpet_fields, PDM_FIELD_COUNT(hpet_fields));
+    char prefix[8];
+    for (unsigned n = 0; n < HPET_TIMERS && CAP_SUCCEEDED(rc); n++) {
+        snprintf(prefix, sizeof prefix, "t%u.", n);
+        rc = pdm_fields_get(dev, u, prefix, (char *)&r + n * HPET_TIMER_STRIDE, hpet_timer_fields,
+                            PDM_FIELD_COUNT(hpet_timer_fields));
+    }
     if (CAP_FAILED(rc))
         return rc;
     s->r.conf = r.conf & (CONF_ENABLE | CONF_LEGACY);
@@ -483,8 +515,8 @@ static const struct pdm_dev_ops hpet_ops = {
     .construct = hpet_construct,
     .reset = hpet_reset,
     .mmio = hpet_mmio,
-    .save = hpet_save,
-    .load = hpet_load,
+    .save_state = hpet_save_state,
+    .load_state = hpet_load_state,
 };
 
 static const struct pdm_devreg hpet_reg = {
@@ -493,7 +525,7 @@ static const struct pdm_devreg hpet_reg = {
     .description = "high precision event timer (IA-PC HPET, 3 timers)",
     .instance_size = sizeof(struct hpet),
     .max_instances = 1,
-    .saved_state_version = 1,
+    .saved_state_version = 2,
     .ops = &hpet_ops,
 };
 

@@ -63,7 +63,7 @@
  *
  * Config: port92 (default true).
  */
-#include "pdmdev.h"
+#include "pdmdev_fields.h"
 
 #define ST_OBF      0x01
 #define ST_IBF      0x02
@@ -772,24 +772,60 @@ static cap_result i8042_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg
     return rc;
 }
 
-#define I8042_SAVED    offsetof(struct i8042, has_port92)
-#define I8042_SAVED_V2 offsetof(struct i8042, aux) /* before the mouse */
+/* Saved state (version 4, named fields): the controller's registers and
+ * RAM, the keyboard's and the mouse's, and the three byte queues as
+ * ctrl./kbd./aux. + data, src, head, count; loading clamps what would
+ * index or overflow. */
+static const struct pdm_field i8042_fields[] = {
+    PDM_FIELD(struct i8042, status),       PDM_FIELD(struct i8042, ccb),
+    PDM_FIELD(struct i8042, outport),      PDM_FIELD(struct i8042, port92),
+    PDM_FIELD(struct i8042, ram),          PDM_FIELD(struct i8042, pending_cmd),
+    PDM_FIELD(struct i8042, out),          PDM_FIELD(struct i8042, out_src),
+    PDM_FIELD(struct i8042, irq1),         PDM_FIELD(struct i8042, irq12),
+    PDM_FIELD(struct i8042, kbd_pending),  PDM_FIELD(struct i8042, kbd_scanning),
+    PDM_FIELD(struct i8042, leds),         PDM_FIELD(struct i8042, scancode_set),
+    PDM_FIELD(struct i8042, typematic),    PDM_FIELD(struct i8042, ms_pending),
+    PDM_FIELD(struct i8042, ms_reporting), PDM_FIELD(struct i8042, ms_remote),
+    PDM_FIELD(struct i8042, ms_wrap),      PDM_FIELD(struct i8042, ms_wrap_remote),
+    PDM_FIELD(struct i8042, ms_scaling21), PDM_FIELD(struct i8042, ms_rate),
+    PDM_FIELD(struct i8042, ms_res),       PDM_FIELD(struct i8042, ms_id),
+    PDM_FIELD(struct i8042, ms_rates),     PDM_FIELD(struct i8042, ms_buttons),
+    PDM_FIELD(struct i8042, ms_sent),      PDM_FIELD(struct i8042, ms_overflow),
+    PDM_FIELD(struct i8042, ms_last),      PDM_FIELD(struct i8042, ms_dx),
+    PDM_FIELD(struct i8042, ms_dy),        PDM_FIELD(struct i8042, ms_dz),
+};
+static const struct pdm_field i8042_queue_fields[] = {
+    PDM_FIELD(struct queue, data),
+    PDM_FIELD(struct queue, src),
+    PDM_FIELD(struct queue, head),
+    PDM_FIELD(struct queue, count),
+};
+static const char *const i8042_queue_names[3] = {"ctrl.", "kbd.", "aux."};
 
-static cap_result i8042_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+static struct queue *i8042_queue(struct i8042 *s, int i)
 {
-    return dev->hlp->ssm_put(ssm, dev->data, I8042_SAVED);
+    return i == 0 ? &s->ctrl : i == 1 ? &s->kbd : &s->aux;
 }
 
-static cap_result i8042_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+static cap_result i8042_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
     struct i8042 *s = dev->data;
-    if (version < 2 || version > 3)
-        return dev->hlp->error(dev, CAP_E_INVALIDARG,
-                               "saved state version %u: only versions 2 and 3 can be loaded",
-                               version);
-    if (version == 2)
-        ms_reset_state(s); /* a state from before the mouse: a mouse fresh from reset */
-    cap_result rc = dev->hlp->ssm_get(ssm, s, version == 2 ? I8042_SAVED_V2 : I8042_SAVED);
+    cap_result rc = pdm_fields_put(dev, w, NULL, s, i8042_fields, PDM_FIELD_COUNT(i8042_fields));
+    for (int i = 0; i < 3; i++)
+        rc = pdm_fields_put(dev, w, i8042_queue_names[i], i8042_queue(s, i), i8042_queue_fields,
+                            PDM_FIELD_COUNT(i8042_queue_fields));
+    return rc;
+}
+
+static cap_result i8042_load_state(struct pdm_dev *dev, struct ssm_unit *u)
+{
+    struct i8042 *s = dev->data;
+    cap_result rc = dev->hlp->ssm->check_version(u, 4, 4);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_fields_get(dev, u, NULL, s, i8042_fields, PDM_FIELD_COUNT(i8042_fields));
+    for (int i = 0; i < 3 && CAP_SUCCEEDED(rc); i++)
+        rc = pdm_fields_get(dev, u, i8042_queue_names[i], i8042_queue(s, i), i8042_queue_fields,
+                            PDM_FIELD_COUNT(i8042_queue_fields));
     if (CAP_FAILED(rc))
         return rc;
     struct queue *qs[] = {&s->ctrl, &s->kbd, &s->aux};
@@ -820,8 +856,8 @@ static const struct pdm_dev_ops i8042_ops = {
     .construct = i8042_construct,
     .reset = i8042_reset,
     .io = i8042_io,
-    .save = i8042_save,
-    .load = i8042_load,
+    .save_state = i8042_save_state,
+    .load_state = i8042_load_state,
     .query_interface = i8042_query_interface,
 };
 
@@ -831,7 +867,7 @@ static const struct pdm_devreg i8042_reg = {
     .description = "i8042 keyboard controller, PS/2 keyboard and mouse, port 0x92",
     .instance_size = sizeof(struct i8042),
     .max_instances = 1,
-    .saved_state_version = 3,
+    .saved_state_version = 4,
     .ops = &i8042_ops,
 };
 

@@ -18,7 +18,7 @@
  *
  * Config: base (default 0xfec00000), id (default 0).
  */
-#include "pdmdev.h"
+#include "pdmdev_fields.h"
 
 #define IOAPIC_PINS    24
 #define IOAPIC_VERSION (0x11u | (IOAPIC_PINS - 1) << 16)
@@ -205,17 +205,26 @@ static cap_result ioapic_construct(struct pdm_dev *dev, const struct pdm_cfg *cf
     return rc;
 }
 
-#define IOAPIC_SAVED offsetof(struct ioapic, base)
+/* Saved state (version 2, named fields): the id, the register select,
+ * the asserted pins and the redirection table (rte, 8 bytes a pin). */
+static const struct pdm_field ioapic_fields[] = {
+    PDM_FIELD(struct ioapic, id),
+    PDM_FIELD(struct ioapic, sel),
+    PDM_FIELD(struct ioapic, lines),
+    PDM_FIELD(struct ioapic, rte),
+};
 
-static cap_result ioapic_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+static cap_result ioapic_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
-    return dev->hlp->ssm_put(ssm, dev->data, IOAPIC_SAVED);
+    return pdm_fields_put(dev, w, NULL, dev->data, ioapic_fields, PDM_FIELD_COUNT(ioapic_fields));
 }
 
-static cap_result ioapic_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+static cap_result ioapic_load_state(struct pdm_dev *dev, struct ssm_unit *u)
 {
     struct ioapic *s = dev->data;
-    cap_result rc = dev->hlp->ssm_get(ssm, dev->data, IOAPIC_SAVED);
+    cap_result rc = dev->hlp->ssm->check_version(u, 2, 2);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_fields_get(dev, u, NULL, s, ioapic_fields, PDM_FIELD_COUNT(ioapic_fields));
     for (unsigned pin = 0; CAP_SUCCEEDED(rc) && pin < IOAPIC_PINS; pin++)
         if ((s->latched >> pin & 1) && !(s->rte[pin] & RTE_MASKED)) {
             s->latched &= ~(1u << pin);
@@ -234,8 +243,8 @@ static const struct pdm_dev_ops ioapic_ops = {
     .construct = ioapic_construct,
     .reset = ioapic_reset,
     .mmio = ioapic_mmio,
-    .save = ioapic_save,
-    .load = ioapic_load,
+    .save_state = ioapic_save_state,
+    .load_state = ioapic_load_state,
 };
 
 static const struct pdm_devreg ioapic_reg = {
@@ -244,7 +253,7 @@ static const struct pdm_devreg ioapic_reg = {
     .description = "I/O APIC (24 pins)",
     .instance_size = sizeof(struct ioapic),
     .max_instances = 1,
-    .saved_state_version = 1,
+    .saved_state_version = 2,
     .ops = &ioapic_ops,
 };
 

@@ -79,6 +79,8 @@
  * then per function its devfn (1 byte), INTx level (1 byte) and 256 bytes
  * of configuration space. Version 1 (the host bridge's space alone) loads.
  */
+#include <stdio.h>
+
 #include "pci_config.h"
 #include "pdmdev.h"
 
@@ -486,12 +488,80 @@ static cap_result pci_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t ve
     return rc;
 }
 
+/* Saved state as named fields (the unit of version 2): addr, rcr, and
+ * each function present as DD.F.cfg (its 256 configuration bytes, PIIX3's
+ * PIRQ routing registers among them) and DD.F.intx (its INTx line); a
+ * loaded space is masked as load_space does, then BARs and routing are
+ * synced. The raw save/load above stay for pdm_save's buffer. */
+static void fn_field(char *buf, size_t size, unsigned devfn, const char *what)
+{
+    snprintf(buf, size, "%02x.%u.%s", devfn >> 3, devfn & 7, what);
+}
+
+static cap_result pci_save_state(struct pdm_dev *dev, struct ssm_writer *w)
+{
+    struct pci *s = dev->data;
+    const struct ssm_field_ops *f = dev->hlp->ssm;
+    char name[32];
+    f->put_u32(w, "addr", s->addr);
+    cap_result rc = f->put_u8(w, "rcr", s->rcr);
+    for (unsigned d = 0; d < 256; d++) {
+        struct pci_function *fn = s->bus.slot[d];
+        if (!fn)
+            continue;
+        fn_field(name, sizeof name, d, "cfg");
+        f->put_bytes(w, name, fn->cfg, sizeof(fn->cfg));
+        fn_field(name, sizeof name, d, "intx");
+        rc = f->put_bool(w, name, fn->intx != 0);
+    }
+    return rc;
+}
+
+static cap_result pci_load_state(struct pdm_dev *dev, struct ssm_unit *u)
+{
+    struct pci *s = dev->data;
+    const struct ssm_field_ops *f = dev->hlp->ssm;
+    uint32_t addr = 0;
+    uint8_t rcr = 0, cfg[PCI_CONFIG_SIZE];
+    cap_result rc = f->check_version(u, 2, 2);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u32(u, "addr", 0, &addr);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u8(u, "rcr", 0, &rcr);
+    if (CAP_FAILED(rc))
+        return rc;
+    pci_bus_reset(&s->bus); /* functions the state does not name stay at power-on */
+    s->addr = addr & CONF1_ADDR_MASK;
+    s->rcr = rcr & RCR_SYS_RST;
+    char name[32];
+    for (unsigned d = 0; d < 256 && CAP_SUCCEEDED(rc); d++) {
+        struct pci_function *fn = s->bus.slot[d];
+        bool intx = false;
+        fn_field(name, sizeof name, d, "cfg");
+        if (!fn || !f->has_field(u, name))
+            continue;
+        rc = f->get_bytes(u, name, cfg, sizeof(cfg));
+        fn_field(name, sizeof name, d, "intx");
+        if (CAP_SUCCEEDED(rc))
+            rc = f->get_bool(u, name, false, &intx);
+        if (CAP_SUCCEEDED(rc)) {
+            load_space(fn, cfg);
+            pci_bus_set_intx(&s->bus, fn, intx);
+        }
+    }
+    bars_sync_all(s);
+    route_update(s);
+    return rc;
+}
+
 static const struct pdm_dev_ops pci_ops = {
     .construct = pci_construct,
     .reset = pci_reset,
     .io = pci_io,
     .save = pci_save,
     .load = pci_load,
+    .save_state = pci_save_state,
+    .load_state = pci_load_state,
 };
 
 static const struct pdm_devreg pci_reg = {

@@ -19,7 +19,7 @@
  * lines reported so are remembered and hlp->irq_line_ready is called once
  * their IRR bit clears (INTA, poll, ICW1, reset).
  */
-#include "pdmdev.h"
+#include "pdmdev_fields.h"
 
 struct pic_chip {
     uint8_t irr, imr, isr;
@@ -312,23 +312,55 @@ static cap_result pic_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     return rc;
 }
 
-static cap_result pic_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+/* Saved state (version 2, named fields): each chip's registers as
+ * master.NAME / slave.NAME, and the INTR level. */
+static const struct pdm_field pic_chip_fields[] = {
+    PDM_FIELD(struct pic_chip, irr),
+    PDM_FIELD(struct pic_chip, imr),
+    PDM_FIELD(struct pic_chip, isr),
+    PDM_FIELD(struct pic_chip, last_irr),
+    PDM_FIELD(struct pic_chip, elcr),
+    PDM_FIELD(struct pic_chip, priority_add),
+    PDM_FIELD(struct pic_chip, irq_base),
+    PDM_FIELD(struct pic_chip, read_isr),
+    PDM_FIELD(struct pic_chip, poll),
+    PDM_FIELD(struct pic_chip, special_mask),
+    PDM_FIELD(struct pic_chip, init_state),
+    PDM_FIELD(struct pic_chip, init4),
+    PDM_FIELD(struct pic_chip, single_mode),
+    PDM_FIELD(struct pic_chip, auto_eoi),
+    PDM_FIELD(struct pic_chip, rotate_on_auto_eoi),
+    PDM_FIELD(struct pic_chip, sfnm),
+};
+static const char *const pic_chip_names[2] = {"master.", "slave."};
+
+static cap_result pic_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
-    return dev->hlp->ssm_put(ssm, dev->data, PIC_SAVED);
+    struct pic *p = dev->data;
+    for (int i = 0; i < 2; i++)
+        pdm_fields_put(dev, w, pic_chip_names[i], &p->c[i], pic_chip_fields,
+                       PDM_FIELD_COUNT(pic_chip_fields));
+    return dev->hlp->ssm->put_u8(w, "intr", p->intr);
 }
 
-static cap_result pic_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+static cap_result pic_load_state(struct pdm_dev *dev, struct ssm_unit *u)
 {
-    struct pic *p = dev->data, n;
-    cap_result rc = dev->hlp->ssm_get(ssm, &n, PIC_SAVED);
+    struct pic *p = dev->data, n = *p;
+    cap_result rc = dev->hlp->ssm->check_version(u, 2, 2);
+    for (int i = 0; i < 2 && CAP_SUCCEEDED(rc); i++)
+        rc = pdm_fields_get(dev, u, pic_chip_names[i], &n.c[i], pic_chip_fields,
+                            PDM_FIELD_COUNT(pic_chip_fields));
+    if (CAP_SUCCEEDED(rc))
+        rc = dev->hlp->ssm->get_u8(u, "intr", n.intr, &n.intr);
     if (CAP_FAILED(rc))
         return rc;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         n.c[i].init_state &= 3;
-    n.c[0].elcr_mask = p->c[0].elcr_mask;
-    n.c[1].elcr_mask = p->c[1].elcr_mask;
+        n.c[i].priority_add &= 7;
+        n.c[i].elcr &= p->c[i].elcr_mask;
+    }
     memcpy(p, &n, PIC_SAVED); /* latched stays: update() tells what cleared */
-    p->intr = !p->intr; /* force update() to tell the CPU */
+    p->intr = !p->intr;       /* force update() to tell the CPU */
     update(dev);
     return CAP_OK;
 }
@@ -343,8 +375,8 @@ static const struct pdm_dev_ops pic_dev_ops = {
     .construct = pic_construct,
     .reset = pic_reset,
     .io = pic_io,
-    .save = pic_save,
-    .load = pic_load,
+    .save_state = pic_save_state,
+    .load_state = pic_load_state,
 };
 
 static const struct pdm_devreg pic_reg = {
@@ -353,7 +385,7 @@ static const struct pdm_devreg pic_reg = {
     .description = "i8259A master/slave pair",
     .instance_size = sizeof(struct pic),
     .max_instances = 1,
-    .saved_state_version = 1,
+    .saved_state_version = 2,
     .ops = &pic_dev_ops,
 };
 

@@ -24,6 +24,8 @@
  * 3 and 4; lobyte/hibyte/word access, the counter latch command and the
  * read-back command (count and status). BCD counting is treated as binary.
  */
+#include <stdio.h>
+
 #include "pdmdev.h"
 
 #define PIT_FREQ 1193182u
@@ -338,6 +340,85 @@ static void pit_reset(struct pdm_dev *dev)
     dev->hlp->timer_disarm(s->irq_timer);
 }
 
+/* Saved state (version 1): each channel's programming and counting state
+ * as chN.FIELD, the speaker and OUT bits, and the IRQ0 edge bookkeeping.
+ * Times are virtual ns (TM's clock is restored before the devices), so a
+ * restored channel goes on counting from where it was. */
+static const char *const pit_u8_fields[] = {
+    "count_latched", "status_latched", "status", "read_state", "write_state", "write_latch",
+    "rw_mode",       "mode",           "bcd",    "gate",       "null_count",
+};
+
+static uint8_t *pit_u8_field(struct pit_chan *c, size_t i)
+{
+    uint8_t *f[] = {&c->count_latched, &c->status_latched, &c->status,    &c->read_state,
+                    &c->write_state,   &c->write_latch,    &c->rw_mode,   &c->mode,
+                    &c->bcd,           &c->gate,           &c->null_count};
+    return f[i];
+}
+
+static cap_result pit_save_state(struct pdm_dev *dev, struct ssm_writer *w)
+{
+    struct pit *s = dev->data;
+    const struct ssm_field_ops *f = dev->hlp->ssm;
+    char name[32];
+    for (int i = 0; i < 3; i++) {
+        struct pit_chan *c = &s->ch[i];
+        snprintf(name, sizeof name, "ch%d.count", i);
+        f->put_u32(w, name, c->count);
+        snprintf(name, sizeof name, "ch%d.latched_count", i);
+        f->put_u16(w, name, c->latched_count);
+        snprintf(name, sizeof name, "ch%d.load_time", i);
+        f->put_u64(w, name, c->load_time);
+        for (size_t k = 0; k < sizeof pit_u8_fields / sizeof *pit_u8_fields; k++) {
+            snprintf(name, sizeof name, "ch%d.%s", i, pit_u8_fields[k]);
+            f->put_u8(w, name, *pit_u8_field(c, k));
+        }
+    }
+    f->put_u8(w, "speaker_data", s->speaker_data);
+    f->put_u8(w, "irq_out", s->irq_out);
+    return f->put_u64(w, "last_edge", s->last_edge);
+}
+
+static cap_result pit_load_state(struct pdm_dev *dev, struct ssm_unit *u)
+{
+    struct pit *s = dev->data;
+    const struct ssm_field_ops *f = dev->hlp->ssm;
+    char name[32];
+    cap_result rc = f->check_version(u, 1, 1);
+    for (int i = 0; i < 3 && CAP_SUCCEEDED(rc); i++) {
+        struct pit_chan *c = &s->ch[i];
+        snprintf(name, sizeof name, "ch%d.count", i);
+        rc = f->get_u32(u, name, c->count, &c->count);
+        snprintf(name, sizeof name, "ch%d.latched_count", i);
+        if (CAP_SUCCEEDED(rc))
+            rc = f->get_u16(u, name, c->latched_count, &c->latched_count);
+        snprintf(name, sizeof name, "ch%d.load_time", i);
+        if (CAP_SUCCEEDED(rc))
+            rc = f->get_u64(u, name, c->load_time, &c->load_time);
+        for (size_t k = 0; k < sizeof pit_u8_fields / sizeof *pit_u8_fields && CAP_SUCCEEDED(rc);
+             k++) {
+            uint8_t *p = pit_u8_field(c, k);
+            snprintf(name, sizeof name, "ch%d.%s", i, pit_u8_fields[k]);
+            rc = f->get_u8(u, name, *p, p);
+        }
+        if (CAP_SUCCEEDED(rc) &&
+            (c->count < 1 || c->count > 0x10000 || c->mode > 5 || c->rw_mode < RW_LSB ||
+             c->rw_mode > RW_WORD0 || c->read_state < RW_LSB || c->read_state > RW_WORD1 ||
+             c->write_state < RW_LSB || c->write_state > RW_WORD1))
+            rc = CAP_E_INVALIDARG;
+    }
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u8(u, "speaker_data", s->speaker_data, &s->speaker_data);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u8(u, "irq_out", s->irq_out, &s->irq_out);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u64(u, "last_edge", s->last_edge, &s->last_edge);
+    if (CAP_SUCCEEDED(rc))
+        arm_irq(dev, dev->hlp->clock_now(dev)); /* the next edge after the restored time */
+    return rc;
+}
+
 static cap_result pit_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
 {
     struct pit *s = dev->data;
@@ -359,6 +440,8 @@ static const struct pdm_dev_ops pit_ops = {
     .reset = pit_reset,
     .io = pit_io,
     .irq_ready = pit_irq_ready,
+    .save_state = pit_save_state,
+    .load_state = pit_load_state,
 };
 
 static const struct pdm_devreg pit_reg = {
@@ -367,6 +450,7 @@ static const struct pdm_devreg pit_reg = {
     .description = "i8254 programmable interval timer",
     .instance_size = sizeof(struct pit),
     .max_instances = 1,
+    .saved_state_version = 1,
     .ops = &pit_ops,
 };
 

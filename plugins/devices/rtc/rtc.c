@@ -61,7 +61,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pdmdev.h"
+#include "pdmdev_fields.h"
 
 #define REG_A 0x0a
 #define REG_B 0x0b
@@ -560,21 +560,31 @@ static cap_result rtc_construct(struct pdm_dev *dev, const struct pdm_cfg *cfg)
     return rc;
 }
 
-/* Saved: everything but the host side (timers, irq number). */
-#define RTC_SAVED offsetof(struct rtc, periodic)
+/* Saved state (version 2, named fields): the CMOS bytes, the index and
+ * NMI bit, the IRQ level and the clock's base (everything but the host
+ * side: timers, irq number), re-armed against TM's restored time. */
+static const struct pdm_field rtc_fields[] = {
+    PDM_FIELD(struct rtc, cmos),         PDM_FIELD(struct rtc, index),
+    PDM_FIELD(struct rtc, nmi_disabled), PDM_FIELD(struct rtc, irq_level),
+    PDM_FIELD(struct rtc, base_sec),     PDM_FIELD(struct rtc, base_ns),
+    PDM_FIELD(struct rtc, last_c_read),
+};
 
-static cap_result rtc_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+static cap_result rtc_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
-    return dev->hlp->ssm_put(ssm, dev->data, RTC_SAVED);
+    return pdm_fields_put(dev, w, NULL, dev->data, rtc_fields, PDM_FIELD_COUNT(rtc_fields));
 }
 
-static cap_result rtc_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+static cap_result rtc_load_state(struct pdm_dev *dev, struct ssm_unit *u)
 {
     struct rtc *s = dev->data;
-    cap_result rc = dev->hlp->ssm_get(ssm, s, RTC_SAVED);
+    cap_result rc = dev->hlp->ssm->check_version(u, 2, 2);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_fields_get(dev, u, NULL, s, rtc_fields, PDM_FIELD_COUNT(rtc_fields));
     if (CAP_FAILED(rc))
         return rc;
     s->index &= 0x7f;
+    s->irq_level = s->irq_level ? 1 : 0;
     uint64_t now = dev->hlp->clock_now(dev);
     s->irq_level = !s->irq_level; /* force update_irq to drive the line */
     update_irq(dev);
@@ -587,8 +597,8 @@ static const struct pdm_dev_ops rtc_ops = {
     .construct = rtc_construct,
     .reset = rtc_reset,
     .io = rtc_io,
-    .save = rtc_save,
-    .load = rtc_load,
+    .save_state = rtc_save_state,
+    .load_state = rtc_load_state,
 };
 
 static const struct pdm_devreg rtc_reg = {
@@ -597,7 +607,7 @@ static const struct pdm_devreg rtc_reg = {
     .description = "MC146818 real-time clock and CMOS memory",
     .instance_size = sizeof(struct rtc),
     .max_instances = 1,
-    .saved_state_version = 1,
+    .saved_state_version = 2,
     .ops = &rtc_ops,
 };
 

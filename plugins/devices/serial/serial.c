@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "chardev.h"
-#include "pdmdev.h"
+#include "pdmdev_fields.h"
 
 #define UART_FIFO 16
 
@@ -408,23 +408,48 @@ static void serial_destruct(struct pdm_dev *dev)
     u->cd = NULL;
 }
 
-static cap_result serial_save(struct pdm_dev *dev, struct pdm_ssm *ssm)
+/* Saved state (version 2, named fields): the registers, the receive FIFO
+ * (rx, bytes) with its head and count, the pending interrupt causes and
+ * the IRQ level. */
+static const struct pdm_field serial_fields[] = {
+    PDM_FIELD(struct uart_regs, ier),
+    PDM_FIELD(struct uart_regs, iir),
+    PDM_FIELD(struct uart_regs, fcr),
+    PDM_FIELD(struct uart_regs, lcr),
+    PDM_FIELD(struct uart_regs, mcr),
+    PDM_FIELD(struct uart_regs, lsr),
+    PDM_FIELD(struct uart_regs, msr),
+    PDM_FIELD(struct uart_regs, scr),
+    PDM_FIELD(struct uart_regs, dll),
+    PDM_FIELD(struct uart_regs, dlm),
+    PDM_FIELD(struct uart_regs, rx),
+    PDM_FIELD(struct uart_regs, rx_head),
+    PDM_FIELD(struct uart_regs, rx_count),
+    PDM_FIELD(struct uart_regs, thr_pending),
+    PDM_FIELD(struct uart_regs, timeout_pending),
+    PDM_FIELD(struct uart_regs, irq_level),
+};
+
+static cap_result serial_save_state(struct pdm_dev *dev, struct ssm_writer *w)
 {
     struct uart *u = dev->data;
-    return dev->hlp->ssm_put(ssm, &u->r, sizeof(u->r));
+    return pdm_fields_put(dev, w, NULL, &u->r, serial_fields, PDM_FIELD_COUNT(serial_fields));
 }
 
-static cap_result serial_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t version)
+static cap_result serial_load_state(struct pdm_dev *dev, struct ssm_unit *u)
 {
-    struct uart *u = dev->data;
-    struct uart_regs r;
-    cap_result rc = dev->hlp->ssm_get(ssm, &r, sizeof(r));
+    struct uart *s = dev->data;
+    struct uart_regs r = s->r;
+    cap_result rc = dev->hlp->ssm->check_version(u, 2, 2);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_fields_get(dev, u, NULL, &r, serial_fields, PDM_FIELD_COUNT(serial_fields));
     if (CAP_FAILED(rc))
         return rc;
     if (r.rx_count > UART_FIFO || r.rx_head >= UART_FIFO)
         return dev->hlp->error(dev, CAP_E_INVALIDARG, "saved receive FIFO is inconsistent");
-    u->r = r;
-    dev->hlp->irq_set(dev, u->irq, u->r.irq_level);
+    s->r = r;
+    s->r.irq_level = s->r.irq_level ? 1 : 0;
+    dev->hlp->irq_set(dev, s->irq, s->r.irq_level);
     kick_timeout(dev);
     return CAP_OK;
 }
@@ -434,8 +459,8 @@ static const struct pdm_dev_ops serial_ops = {
     .destruct = serial_destruct,
     .reset = serial_reset,
     .io = serial_io,
-    .save = serial_save,
-    .load = serial_load,
+    .save_state = serial_save_state,
+    .load_state = serial_load_state,
 };
 
 static const struct pdm_devreg serial_reg = {
@@ -444,7 +469,7 @@ static const struct pdm_devreg serial_reg = {
     .description = "16550A UART",
     .instance_size = sizeof(struct uart),
     .max_instances = 4,
-    .saved_state_version = 1,
+    .saved_state_version = 2,
     .ops = &serial_ops,
 };
 

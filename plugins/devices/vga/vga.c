@@ -38,7 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pdmdev.h"
+#include "pdmdev_fields.h"
 #include "vga.h"
 #include "vga_core.h"
 #include "vga_render.h"
@@ -309,6 +309,87 @@ static cap_result vga_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t ve
     return CAP_OK;
 }
 
+/* Saved state as named fields (the unit of version 2; the raw save/load
+ * above stay for pdm_save's buffer): the registers by name (vbe[] as
+ * bytes, host order) and VRAM as the bytes fields vram.N, one per
+ * VGA_SSM_CHUNK-byte chunk that is not all zero (a missing chunk is
+ * zero), so a text-mode screen costs a few chunks. A fields unit holds at
+ * most SSM_FIELDS_MAX bytes: a VRAM with more non-zero bytes than that
+ * fails the save. */
+#define VGA_SSM_CHUNK (64u << 10)
+static const struct pdm_field vga_fields[] = {
+    PDM_FIELD(struct vga_core, misc),
+    PDM_FIELD(struct vga_core, feature),
+    PDM_FIELD(struct vga_core, vga_enable),
+    PDM_FIELD(struct vga_core, seq_index),
+    PDM_FIELD(struct vga_core, seq),
+    PDM_FIELD(struct vga_core, gc_index),
+    PDM_FIELD(struct vga_core, gc),
+    PDM_FIELD(struct vga_core, crtc_index),
+    PDM_FIELD(struct vga_core, crtc),
+    PDM_FIELD(struct vga_core, ar_index),
+    PDM_FIELD(struct vga_core, ar),
+    PDM_FIELD(struct vga_core, dac_mask),
+    PDM_FIELD(struct vga_core, dac_read_index),
+    PDM_FIELD(struct vga_core, dac_write_index),
+    PDM_FIELD(struct vga_core, dac_sub),
+    PDM_FIELD(struct vga_core, dac_state),
+    PDM_FIELD(struct vga_core, dac_rgb),
+    PDM_FIELD(struct vga_core, palette),
+    PDM_FIELD(struct vga_core, latch),
+    PDM_FIELD(struct vga_core, retrace),
+    PDM_FIELD(struct vga_core, vbe_index),
+    PDM_FIELD(struct vga_core, vbe),
+    PDM_FIELD_BOOL(struct vga_core, ar_flip),
+};
+
+static bool chunk_zero(const uint8_t *p)
+{
+    for (unsigned i = 0; i < VGA_SSM_CHUNK; i += 8) {
+        uint64_t v;
+        memcpy(&v, p + i, 8);
+        if (v)
+            return false;
+    }
+    return true;
+}
+
+static cap_result vga_save_state(struct pdm_dev *dev, struct ssm_writer *w)
+{
+    struct vga *s = dev->data;
+    cap_result rc = pdm_fields_put(dev, w, NULL, &s->core, vga_fields, PDM_FIELD_COUNT(vga_fields));
+    char name[32];
+    for (uint32_t off = 0; off < s->core.vram_size; off += VGA_SSM_CHUNK) {
+        if (chunk_zero(s->core.vram + off))
+            continue;
+        snprintf(name, sizeof name, "vram.%u", off / VGA_SSM_CHUNK);
+        rc = dev->hlp->ssm->put_bytes(w, name, s->core.vram + off, VGA_SSM_CHUNK);
+    }
+    return rc;
+}
+
+static cap_result vga_load_state(struct pdm_dev *dev, struct ssm_unit *u)
+{
+    struct vga *s = dev->data;
+    cap_result rc = dev->hlp->ssm->check_version(u, 2, 2);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_fields_get(dev, u, NULL, &s->core, vga_fields, PDM_FIELD_COUNT(vga_fields));
+    char name[32];
+    for (uint32_t off = 0; off < s->core.vram_size && CAP_SUCCEEDED(rc); off += VGA_SSM_CHUNK) {
+        snprintf(name, sizeof name, "vram.%u", off / VGA_SSM_CHUNK);
+        if (dev->hlp->ssm->has_field(u, name))
+            rc = dev->hlp->ssm->get_bytes(u, name, s->core.vram + off, VGA_SSM_CHUNK);
+        else
+            memset(s->core.vram + off, 0, VGA_SSM_CHUNK);
+    }
+    if (CAP_FAILED(rc))
+        return rc;
+    vga_core_loaded(&s->core); /* a stream may hold anything: clamped again */
+    s->disp.valid = 0;
+    s->upd.valid = 0;
+    return CAP_OK;
+}
+
 static cap_result vga_snapshot(struct pdm_dev *dev, const uint32_t **pixels, unsigned *width,
                                unsigned *height, unsigned *dirty)
 {
@@ -380,6 +461,8 @@ static const struct pdm_dev_ops vga_ops = {
     .mmio = vga_mmio,
     .save = vga_save,
     .load = vga_load,
+    .save_state = vga_save_state,
+    .load_state = vga_load_state,
     .query_interface = vga_query_interface,
 };
 
@@ -389,7 +472,7 @@ static const struct pdm_devreg vga_reg = {
     .description = "standard VGA with Bochs VBE (PCI 1234:1111, QEMU's stdvga)",
     .instance_size = sizeof(struct vga),
     .max_instances = 1,
-    .saved_state_version = 1,
+    .saved_state_version = 2, /* 2: the unit has named fields (raw: unchanged) */
     .ops = &vga_ops,
 };
 

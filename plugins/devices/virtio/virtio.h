@@ -57,7 +57,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pdmdev.h"
+#include "pdmdev_fields.h"
 
 /* ---- facts from the specification ------------------------------------------ */
 
@@ -321,5 +321,12 @@ cap_result virtio_pci_cfg_devfn(struct pdm_dev *dev, const struct pdm_cfg *cfg, 
  * save / load. */
 cap_result virtio_pci_save(struct virtio_pci *vp, struct pdm_ssm *ssm);
 cap_result virtio_pci_load(struct virtio_pci *vp, struct pdm_ssm *ssm);
+/* The same as named fields of the device's SSM unit (save_state /
+ * load_state), each name after `prefix` (NULL: none): driver_features,
+ * dfselect, gfselect, status, isr, generation, qselect, msix_config and
+ * qI.size, qI.flags, qI.msix, qI.desc, qI.avail, qI.used, qI.last_avail,
+ * qI.used_idx per queue; a value too wide for its register is refused. */
+cap_result virtio_pci_save_state(struct virtio_pci *vp, struct ssm_writer *w, const char *prefix);
+cap_result virtio_pci_load_state(struct virtio_pci *vp, struct ssm_unit *u, const char *prefix);
 
 #endif /* CAPSULE_DEV_VIRTIO_H */

@@ -375,6 +375,39 @@ static cap_result vblk_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t v
     return rc;
 }
 
+/* The same as named fields (the SSM unit of version 1): each port's
+ * transport as pN.NAME. */
+static cap_result vblk_save_state(struct pdm_dev *dev, struct ssm_writer *w)
+{
+    struct vblk_dev *d = dev->data;
+    cap_result rc = CAP_OK;
+    char prefix[8];
+    for (unsigned port = 0; port < VBLK_PORTS && CAP_SUCCEEDED(rc); port++)
+        if (port_of(d, port)) {
+            snprintf(prefix, sizeof prefix, "p%u.", port);
+            rc = virtio_pci_save_state(&d->port[port].vp, w, prefix);
+        }
+    return rc;
+}
+
+static cap_result vblk_load_state(struct pdm_dev *dev, struct ssm_unit *u)
+{
+    struct vblk_dev *d = dev->data;
+    cap_result rc = dev->hlp->ssm->check_version(u, 1, 1);
+    char prefix[8];
+    for (unsigned port = 0; port < VBLK_PORTS && CAP_SUCCEEDED(rc); port++) {
+        struct vblk *s = port_of(d, port);
+        if (!s)
+            continue;
+        vblk_reset(&s->vp);
+        snprintf(prefix, sizeof prefix, "p%u.", port);
+        rc = virtio_pci_load_state(&s->vp, u, prefix);
+        if (CAP_SUCCEEDED(rc))
+            kick(s); /* buffers the driver made available before the save */
+    }
+    return rc;
+}
+
 static const struct pdm_dev_ops vblk_ops = {
     .construct = vblk_construct,
     .destruct = vblk_destruct,
@@ -382,6 +415,8 @@ static const struct pdm_dev_ops vblk_ops = {
     .mmio = vblk_mmio,
     .save = vblk_save,
     .load = vblk_load,
+    .save_state = vblk_save_state,
+    .load_state = vblk_load_state,
 };
 
 static const struct pdm_devreg vblk_reg = {

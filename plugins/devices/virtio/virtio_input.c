@@ -439,12 +439,53 @@ static cap_result vinput_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t
     return vinput_ssm(dev->data, ssm, true);
 }
 
+/* The same as named fields (the SSM unit of version 1): the transport's,
+ * select, subsel, the host's and the guest's pointer state, unsynced. */
+static const struct pdm_field vinput_fields[] = {
+    PDM_FIELD(struct vinput, host_x),       PDM_FIELD(struct vinput, host_y),
+    PDM_FIELD(struct vinput, host_buttons), PDM_FIELD(struct vinput, wheel),
+    PDM_FIELD(struct vinput, told_x),       PDM_FIELD(struct vinput, told_y),
+    PDM_FIELD(struct vinput, told_buttons), PDM_FIELD_BOOL(struct vinput, unsynced),
+};
+
+static cap_result vinput_save_state(struct pdm_dev *dev, struct ssm_writer *w)
+{
+    struct vinput *s = dev->data;
+    virtio_pci_save_state(&s->vp, w, NULL);
+    dev->hlp->ssm->put_u8(w, "select", s->cfg[VINPUT_CFG_SELECT]);
+    dev->hlp->ssm->put_u8(w, "subsel", s->cfg[VINPUT_CFG_SUBSEL]);
+    return pdm_fields_put(dev, w, NULL, s, vinput_fields, PDM_FIELD_COUNT(vinput_fields));
+}
+
+static cap_result vinput_load_state(struct pdm_dev *dev, struct ssm_unit *u)
+{
+    struct vinput *s = dev->data;
+    const struct ssm_field_ops *f = dev->hlp->ssm;
+    cap_result rc = f->check_version(u, 1, 1);
+    if (CAP_SUCCEEDED(rc))
+        rc = virtio_pci_load_state(&s->vp, u, NULL);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u8(u, "select", 0, &s->cfg[VINPUT_CFG_SELECT]);
+    if (CAP_SUCCEEDED(rc))
+        rc = f->get_u8(u, "subsel", 0, &s->cfg[VINPUT_CFG_SUBSEL]);
+    if (CAP_SUCCEEDED(rc))
+        rc = pdm_fields_get(dev, u, NULL, s, vinput_fields, PDM_FIELD_COUNT(vinput_fields));
+    if (CAP_FAILED(rc))
+        return rc;
+    answer(s);
+    /* what a frontend could not have sent: bound it again */
+    vinput_put_event(s->dev, s->host_x, s->host_y, 0, s->host_buttons);
+    return CAP_OK;
+}
+
 static const struct pdm_dev_ops vinput_ops = {
     .construct = vinput_construct,
     .reset = vinput_dev_reset,
     .mmio = vinput_mmio,
     .save = vinput_save,
     .load = vinput_load,
+    .save_state = vinput_save_state,
+    .load_state = vinput_load_state,
     .query_interface = vinput_query_interface,
 };
 

@@ -276,12 +276,28 @@ static cap_result vnet_load(struct pdm_dev *dev, struct pdm_ssm *ssm, uint32_t v
     return virtio_pci_load(&s->vp, ssm);
 }
 
+/* The same as named fields (the SSM unit of version 1): the transport's. */
+static cap_result vnet_save_state(struct pdm_dev *dev, struct ssm_writer *w)
+{
+    struct vnet *s = dev->data;
+    return virtio_pci_save_state(&s->vp, w, NULL);
+}
+
+static cap_result vnet_load_state(struct pdm_dev *dev, struct ssm_unit *u)
+{
+    struct vnet *s = dev->data;
+    cap_result rc = dev->hlp->ssm->check_version(u, 1, 1);
+    return CAP_SUCCEEDED(rc) ? virtio_pci_load_state(&s->vp, u, NULL) : rc;
+}
+
 static const struct pdm_dev_ops vnet_ops = {
     .construct = vnet_construct,
     .reset = virtio_pci_dev_reset, /* vp comes first in struct vnet */
     .mmio = virtio_pci_dev_mmio,
     .save = vnet_save,
     .load = vnet_load,
+    .save_state = vnet_save_state,
+    .load_state = vnet_load_state,
     .query_interface = vnet_query_interface,
 };
 

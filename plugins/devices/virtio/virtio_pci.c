@@ -15,6 +15,8 @@
  * of its reach): its bar/offset/length fields are writable and an access
  * to pci_cfg_data performs the access to the BAR, through the same code.
  */
+#include <stdio.h>
+
 #include "virtio.h"
 
 #define CAP_VNDR        0x09 /* PCI capability ID: vendor specific */
@@ -440,24 +442,27 @@ cap_result virtio_pci_init(struct virtio_pci *vp, struct pdm_dev *dev,
 
 /* ---- saved state ------------------------------------------------------------- */
 
-/* Every field as a fixed-width little-endian value, in this order. */
-static cap_result ssm_u(struct virtio_pci *vp, struct pdm_ssm *ssm, bool load, void *field,
-                        unsigned width)
+/* Where the fields go: the raw record (every field as a fixed-width
+ * little-endian value, in this order) or the SSM unit (by name, with
+ * `prefix`; queue i's as qI.NAME). */
+struct vp_ssm {
+    struct pdm_ssm *raw;
+    struct ssm_writer *w;
+    struct ssm_unit *u;
+    const char *prefix;
+    bool load;
+};
+
+static uint64_t field_get(const void *field, unsigned width)
 {
-    uint8_t b[8];
-    const struct pdm_hlp *h = vp->dev->hlp;
-    if (!load) {
-        uint64_t v = width == 8   ? *(uint64_t *)field
-                     : width == 4 ? *(uint32_t *)field
-                     : width == 2 ? *(uint16_t *)field
-                                  : *(uint8_t *)field;
-        virtio_put_le(b, width, v);
-        return h->ssm_put(ssm, b, width);
-    }
-    cap_result rc = h->ssm_get(ssm, b, width);
-    if (CAP_FAILED(rc))
-        return rc;
-    uint64_t v = virtio_get_le(b, width);
+    return width == 8   ? *(const uint64_t *)field
+           : width == 4 ? *(const uint32_t *)field
+           : width == 2 ? *(const uint16_t *)field
+                        : *(const uint8_t *)field;
+}
+
+static void field_set(void *field, unsigned width, uint64_t v)
+{
     if (width == 8)
         *(uint64_t *)field = v;
     else if (width == 4)
@@ -466,35 +471,70 @@ static cap_result ssm_u(struct virtio_pci *vp, struct pdm_ssm *ssm, bool load, v
         *(uint16_t *)field = (uint16_t)v;
     else
         *(uint8_t *)field = (uint8_t)v;
+}
+
+static cap_result ssm_u(struct virtio_pci *vp, const struct vp_ssm *c, const char *name,
+                        void *field, unsigned width)
+{
+    uint8_t b[8];
+    const struct pdm_hlp *h = vp->dev->hlp;
+    if (!c->raw) {
+        char n[SSM_NAME_MAX];
+        snprintf(n, sizeof n, "%s%s", c->prefix ? c->prefix : "", name);
+        uint64_t v = field_get(field, width);
+        if (!c->load)
+            return h->ssm->put_u64(c->w, n, v);
+        cap_result rc = h->ssm->get_u64(c->u, n, v, &v);
+        if (CAP_SUCCEEDED(rc) && width < 8 && v >> (8 * width))
+            rc = h->error(vp->dev, VMM_E_SSM_FIELD, "%s: saved field '%s' out of range", vp->p.name,
+                          n);
+        if (CAP_SUCCEEDED(rc))
+            field_set(field, width, v);
+        return rc;
+    }
+    if (!c->load) {
+        virtio_put_le(b, width, field_get(field, width));
+        return h->ssm_put(c->raw, b, width);
+    }
+    cap_result rc = h->ssm_get(c->raw, b, width);
+    if (CAP_FAILED(rc))
+        return rc;
+    field_set(field, width, virtio_get_le(b, width));
     return CAP_OK;
 }
 
-static cap_result ssm_all(struct virtio_pci *vp, struct pdm_ssm *ssm, bool load)
+static cap_result ssm_all(struct virtio_pci *vp, const struct vp_ssm *c)
 {
     uint8_t flags[VIRTIO_PCI_MAX_QUEUES];
     cap_result rc = CAP_OK;
-#define F(x, w)                                                                                    \
+    char n[32];
+    bool load = c->load;
+#define F(name, x, w)                                                                              \
     if (CAP_SUCCEEDED(rc))                                                                         \
-    rc = ssm_u(vp, ssm, load, &(x), w)
-    F(vp->driver_features, 8);
-    F(vp->dfselect, 4);
-    F(vp->gfselect, 4);
-    F(vp->status, 1);
-    F(vp->isr, 1);
-    F(vp->generation, 1);
-    F(vp->qselect, 2);
-    F(vp->msix_config, 2);
+    rc = ssm_u(vp, c, name, &(x), w)
+    F("driver_features", vp->driver_features, 8);
+    F("dfselect", vp->dfselect, 4);
+    F("gfselect", vp->gfselect, 4);
+    F("status", vp->status, 1);
+    F("isr", vp->isr, 1);
+    F("generation", vp->generation, 1);
+    F("qselect", vp->qselect, 2);
+    F("msix_config", vp->msix_config, 2);
     for (unsigned i = 0; i < vp->p.num_queues; i++) {
         struct virtq *q = &vp->q[i];
         flags[i] = (uint8_t)(q->enabled | q->reset << 1);
-        F(q->size, 2);
-        F(flags[i], 1);
-        F(q->msix, 2);
-        F(q->desc, 8);
-        F(q->avail, 8);
-        F(q->used, 8);
-        F(q->last_avail, 2);
-        F(q->used_idx, 2);
+#define Q(name, x, w)                                                                              \
+    snprintf(n, sizeof n, "q%u.%s", i, name);                                                      \
+    F(n, x, w)
+        Q("size", q->size, 2);
+        Q("flags", flags[i], 1);
+        Q("msix", q->msix, 2);
+        Q("desc", q->desc, 8);
+        Q("avail", q->avail, 8);
+        Q("used", q->used, 8);
+        Q("last_avail", q->last_avail, 2);
+        Q("used_idx", q->used_idx, 2);
+#undef Q
         if (load) {
             q->enabled = flags[i] & 1;
             q->reset = flags[i] & 2;
@@ -504,22 +544,41 @@ static cap_result ssm_all(struct virtio_pci *vp, struct pdm_ssm *ssm, bool load)
     return rc;
 }
 
-cap_result virtio_pci_save(struct virtio_pci *vp, struct pdm_ssm *ssm)
+/* After a load: what the driver could not have made is refused. */
+static cap_result loaded(struct virtio_pci *vp)
 {
-    return ssm_all(vp, ssm, false);
-}
-
-cap_result virtio_pci_load(struct virtio_pci *vp, struct pdm_ssm *ssm)
-{
-    cap_result rc = ssm_all(vp, ssm, true);
-    if (CAP_FAILED(rc))
-        return rc;
     for (unsigned i = 0; i < vp->p.num_queues; i++)
         if (vp->q[i].enabled && !virtq_valid(&vp->q[i]))
             return vp->dev->hlp->error(vp->dev, CAP_E_INVALIDARG,
                                        "%s: saved state: queue %u is not valid", vp->p.name, i);
     update_intx(vp);
     return CAP_OK;
+}
+
+cap_result virtio_pci_save_state(struct virtio_pci *vp, struct ssm_writer *w, const char *prefix)
+{
+    struct vp_ssm c = {.w = w, .prefix = prefix};
+    return ssm_all(vp, &c);
+}
+
+cap_result virtio_pci_load_state(struct virtio_pci *vp, struct ssm_unit *u, const char *prefix)
+{
+    struct vp_ssm c = {.u = u, .prefix = prefix, .load = true};
+    cap_result rc = ssm_all(vp, &c);
+    return CAP_SUCCEEDED(rc) ? loaded(vp) : rc;
+}
+
+cap_result virtio_pci_save(struct virtio_pci *vp, struct pdm_ssm *ssm)
+{
+    struct vp_ssm c = {.raw = ssm};
+    return ssm_all(vp, &c);
+}
+
+cap_result virtio_pci_load(struct virtio_pci *vp, struct pdm_ssm *ssm)
+{
+    struct vp_ssm c = {.raw = ssm, .load = true};
+    cap_result rc = ssm_all(vp, &c);
+    return CAP_SUCCEEDED(rc) ? loaded(vp) : rc;
 }
 
 void virtio_pci_dev_reset(struct pdm_dev *dev)

@@ -486,6 +486,16 @@ cap_result vmproc_create(const struct vmproc_opts *o, struct vmproc **out)
         goto fail;
     fprintf(stderr, "capsule-vm: loaded %s: %s\n", vmproc_opts_bios(o) ? o->bios_image : o->kernel,
             p->boot.description);
+    if (o->restore) {
+        rc = vm_restore_state(p->vm, o->restore);
+        if (CAP_FAILED(rc)) {
+            const char *why = cap_error_peek_message();
+            rc = cap_error_set(rc, "capsule-vm", NULL, "--restore '%s': %s", o->restore,
+                               why ? why : vmm_result_name(rc));
+            goto fail;
+        }
+        fprintf(stderr, "capsule-vm: restored the saved state %s\n", o->restore);
+    }
     /* vm_create refused any other profile; some CPUs pad their brand */
     const struct cpum_profile *prof = cpum_profile_find(o->cpu_profile);
     if (prof) {

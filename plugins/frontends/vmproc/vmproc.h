@@ -129,6 +129,10 @@ struct vmproc_opts {
     /* --input-feed PATH: keyboard and pointer input from a file or FIFO
      * while the VM runs (vmproc_inputfeed.h); NULL: none */
     const char *input_feed;
+    /* --restore FILE: a saved state (the input feed's `save FILE`) applied
+     * before the VM starts, which then goes on where it was saved; the
+     * stream is verified first and another machine is refused; NULL: none */
+    const char *restore;
     /* the managed machine's id, its SMBIOS system UUID (without one: a
      * UUID derived from the options) */
     bool has_machine_uuid;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <capsule/errorinfo.h>
@@ -109,6 +110,36 @@ static cap_result keys_line(struct vm *vm, const char *args, const char **why)
     return rc;
 }
 
+/* save FILE: pause, write the saved state, power off; on failure the VM
+ * is resumed and goes on. */
+static cap_result save_line(struct vm *vm, const char *path, const char **why)
+{
+    while (*path == ' ')
+        path++;
+    if (!*path) {
+        *why = "expected: save FILE";
+        return CAP_E_INVALIDARG;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t bytes = 0;
+    cap_result rc = vm_pause(vm);
+    bool paused = CAP_SUCCEEDED(rc);
+    if (paused)
+        rc = vm_save_state(vm, path, "capsule-vm", &bytes);
+    if (CAP_FAILED(rc)) {
+        *why = cap_error_peek_message() ? cap_error_peek_message() : "saving failed";
+        if (paused)
+            vm_resume(vm);
+        return rc;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    fprintf(stderr, "capsule-vm: saved the state to %s: %llu bytes in %.1f ms; powering off\n",
+            path, (unsigned long long)bytes,
+            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    return vm_power_off(vm);
+}
+
 cap_result vmproc_inputfeed_line(struct vm *vm, const char *line, const char **why)
 {
     *why = NULL;
@@ -120,7 +151,9 @@ cap_result vmproc_inputfeed_line(struct vm *vm, const char *line, const char **w
         return mouse_line(vm, line[0] == 'a', line + 4, why);
     if (!strncmp(line, "keys ", 5))
         return keys_line(vm, line + 5, why);
-    *why = "not abs, rel or keys";
+    if (!strncmp(line, "save ", 5))
+        return save_line(vm, line + 5, why);
+    *why = "not abs, rel, keys or save";
     return CAP_E_INVALIDARG;
 }
 

@@ -9,6 +9,9 @@
  *                           PDM_MOUSE_* bits (1 left, 2 right, 4 middle)
  *   rel DX DY [DZ [BUTTONS]] pdm_mouse_put: relative motion
  *   keys HEX...             pdm_keyboard_put: set-1 scancode bytes
+ *   save FILE               pauses the VM, writes its saved state to FILE
+ *                           (vm_save_state: verified after writing) and
+ *                           powers it off; on failure the VM resumes
  * Empty lines and lines starting with '#' are skipped. A line that does not
  * parse, or that the VM refuses (no such device, out of range), is said on
  * stderr ("capsule-vm: input feed: line N: ...") and skipped. A regular

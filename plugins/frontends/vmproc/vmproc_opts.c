@@ -129,7 +129,14 @@ void vmproc_usage(FILE *f)
             "                       'abs X Y [DZ [BUTTONS]]' (the tablet, X and Y\n"
             "                       0-32767), 'rel DX DY [DZ [BUTTONS]]' (the PS/2 mouse),\n"
             "                       'keys HEX...' (set-1 scancodes); BUTTONS 1 left,\n"
-            "                       2 right, 4 middle\n"
+            "                       2 right, 4 middle; 'save FILE' pauses the VM, writes\n"
+            "                       its saved state to FILE (verified after writing) and\n"
+            "                       powers it off (on failure the VM goes on running)\n"
+            "  --restore FILE       start from a saved state ('save FILE' above) instead of\n"
+            "                       power-on: the same options as the saved VM (memory,\n"
+            "                       devices, image); FILE is verified before anything is\n"
+            "                       applied, a damaged file or another machine is refused\n"
+            "                       (exit status 4)\n"
             "  --display NAME       the frontend: headless (default: no window; signals\n"
             "                       power off), sdl (the VM window: needs DISPLAY; closing\n"
             "                       it presses the ACPI power button), gui (= sdl)\n"
@@ -251,6 +258,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         O_DISPLAY,
         O_VRDE,
         O_INPUTFEED,
+        O_RESTORE,
         O_NIC,
         O_GRAPHICS
     };
@@ -280,6 +288,7 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
         {"screenshot", required_argument, NULL, O_SCREENSHOT},
         {"vrde", required_argument, NULL, O_VRDE},
         {"input-feed", required_argument, NULL, O_INPUTFEED},
+        {"restore", required_argument, NULL, O_RESTORE},
         {"nic", required_argument, NULL, O_NIC},
         {"graphics", required_argument, NULL, O_GRAPHICS},
         {NULL, 0, NULL, 0},
@@ -347,6 +356,13 @@ int vmproc_parse_args(int argc, char **argv, struct vmproc_opts *o, FILE *out, F
                 return -1;
             }
             o->input_feed = optarg;
+            break;
+        case O_RESTORE:
+            if (!*optarg) {
+                fprintf(err, "capsule-vm: --restore: no file name\n");
+                return -1;
+            }
+            o->restore = optarg;
             break;
         case O_INITRD:
             o->initrd = optarg;

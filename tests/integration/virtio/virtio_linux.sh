@@ -103,7 +103,7 @@ for want in "vda-size=16384 vdb-ro=1 vda-ro=0" "vda-serial=CAPSULE-VBLK-0-00" \
     'N: Name="Capsule virtio tablet"' "I: Bus=0006 Vendor=1af4 Product=1052 Version=0001" \
     "U: Uniq=CAPSULE-TABLET-0" "B: EV=f" "B: ABS=3" "B: REL=100" "B: KEY=70000 0 0 0 0" \
     "virtio-driver=0x0012 virtio_input" "virtio-driver=0x0002 virtio_blk" \
-    "capsule-vm: input feed: line 2: not abs, rel or keys"; do
+    "capsule-vm: input feed: line 2: not abs, rel, keys or save"; do
     grep -qF -- "$want" "$tmp/out" || fail "output lacks '$want'"
 done
 grep -A6 'Capsule virtio tablet' "$tmp/out" | grep -q '^H: Handlers=.*event[0-9]' ||

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <capsule/mem.h>
 
@@ -290,4 +291,25 @@ void h_advance(struct harness *h, uint64_t ns)
 bool h_logged(struct harness *h, const char *needle)
 {
     return strstr(h->log, needle) != NULL;
+}
+
+static char ssm_path[64];
+
+void h_ssm_save(struct harness *h)
+{
+    struct ssm_writer *w;
+    snprintf(ssm_path, sizeof ssm_path, "/tmp/capsule-dev-%d.sav", (int)getpid());
+    ck_assert_int_eq(ssm_writer_create(ssm_path, "harness", &w), CAP_OK);
+    ck_assert_int_eq(pdm_save_units(h->pdm, w), CAP_OK);
+    ck_assert_int_eq(ssm_writer_commit(w, NULL), CAP_OK);
+}
+
+cap_result h_ssm_load(struct harness *h)
+{
+    struct ssm_reader *r;
+    ck_assert_int_eq(ssm_open(ssm_path, &r), CAP_OK);
+    unlink(ssm_path);
+    cap_result rc = pdm_load_units(h->pdm, r);
+    ssm_close(r);
+    return rc;
 }

@@ -79,5 +79,11 @@ void h_mmio_out(struct harness *h, uint64_t addr, unsigned size, uint64_t val);
 /* Moves the fake clock forward by ns and runs the due timers. */
 void h_advance(struct harness *h, uint64_t ns);
 bool h_logged(struct harness *h, const char *needle);
+/* Saved state through an SSM stream: h_ssm_save writes every device's unit
+ * (pdm_save_units) to a file of its own (failing the test on an error);
+ * h_ssm_load opens it, loads the devices (pdm_load_units) and removes it,
+ * returning pdm_load_units's result. */
+void h_ssm_save(struct harness *h);
+cap_result h_ssm_load(struct harness *h);
 
 #endif

@@ -272,16 +272,13 @@ START_TEST(test_reset_and_save)
     wr(0x380, 500000); /* 500 us: above TM_MIN_PERIOD_NS */
     wr(0x300, 0x40070);
     ck_assert_int_eq(h.intr, 1);
-    void *buf = NULL;
-    size_t len = 0;
-    ck_assert_int_eq(pdm_save(h.pdm, &buf, &len), CAP_OK);
+    h_ssm_save(&h);
     pdm_reset(h.pdm);
     ck_assert_int_eq(h.intr, 0);
     ck_assert_uint_eq(rd(0xf0), 0xff);
     h_advance(&h, 10000);
     ck_assert(!irr_bit(0x44));
-    ck_assert_int_eq(pdm_load(h.pdm, buf, len), CAP_OK);
-    free(buf);
+    ck_assert_int_eq(h_ssm_load(&h), CAP_OK);
     ck_assert_int_eq(h.intr, 1);
     ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x70);
     wr(0xb0, 0);

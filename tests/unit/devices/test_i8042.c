@@ -321,12 +321,9 @@ START_TEST(test_irq1_through_pic_and_save)
     ck_assert_int_eq(pdm_keyboard_put(h.pdm, &k, 1), CAP_OK);
     ck_assert_int_eq(h.intr, 1);
     ck_assert_int_eq(pdm_get_interrupt(h.pdm), 0x09);
-    void *buf = NULL;
-    size_t len = 0;
-    ck_assert_int_eq(pdm_save(h.pdm, &buf, &len), CAP_OK);
+    h_ssm_save(&h);
     ck_assert_uint_eq(rd(), 0x2c);
-    ck_assert_int_eq(pdm_load(h.pdm, buf, len), CAP_OK);
-    free(buf);
+    ck_assert_int_eq(h_ssm_load(&h), CAP_OK);
     ck_assert_uint_eq(rd(), 0x2c);
 }
 END_TEST
@@ -660,17 +657,14 @@ START_TEST(test_mouse_reset_and_state)
     mcmd(0xe8);
     mcmd(1);
     EXPECT(0xfa, 0xfa);
-    void *buf = NULL;
-    size_t len = 0;
-    ck_assert_int_eq(pdm_save(h.pdm, &buf, &len), CAP_OK);
+    h_ssm_save(&h);
     /* The machine reset resets the mouse: ID 0, reporting off. */
     pdm_reset(h.pdm);
     ck_assert_int_eq(pdm_mouse_put(h.pdm, 5, 0, 0, 0), CAP_OK);
     ck_assert_uint_eq(status() & 0x01, 0);
     mcmd(0xf2);
     EXPECT(0xfa, 0x00);
-    ck_assert_int_eq(pdm_load(h.pdm, buf, len), CAP_OK);
-    free(buf);
+    ck_assert_int_eq(h_ssm_load(&h), CAP_OK);
     mcmd(0xe9);
     EXPECT(0xfa, 0x20, 0x01, 80);
     mcmd(0xf2);

@@ -313,6 +313,15 @@ START_TEST(test_reset_save_load)
     ck_assert_uint_eq(cfg_read(0, 0x5a, 1), 0x33);
     ck_assert_int_eq(pdm_load(h.pdm, buf, len - 1), CAP_E_INVALIDARG); /* truncated */
     free(buf);
+    /* the same through the SSM stream's named fields */
+    h_ssm_save(&h);
+    pdm_reset(h.pdm);
+    ck_assert_uint_eq(cfg_read(0, 0x5a, 1), 0);
+    ck_assert_int_eq(h_ssm_load(&h), CAP_OK);
+    ck_assert_uint_eq(h_in(&h, ADDR, 4), conf1(0, 0, 0, 0x58));
+    ck_assert_uint_eq(h_in(&h, RCR, 1), 0x02);
+    ck_assert_uint_eq(cfg_read(0, PCI_COMMAND, 2), 0x0106);
+    ck_assert_uint_eq(cfg_read(0, 0x5a, 1), 0x33);
 }
 END_TEST
 

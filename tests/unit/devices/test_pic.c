@@ -144,14 +144,11 @@ START_TEST(test_poll_mode_and_save)
     ck_assert_uint_eq(h_in(&h, 0x20, 1), 0x84);
     h_out(&h, 0x20, 1, 0x0c);
     ck_assert_uint_eq(h_in(&h, 0x20, 1), 0x00); /* IRQ4 now in service */
-    void *buf;
-    size_t len;
-    ck_assert_int_eq(pdm_save(h.pdm, &buf, &len), CAP_OK);
+    h_ssm_save(&h);
     h_out(&h, 0x20, 1, 0x20);
-    ck_assert_int_eq(pdm_load(h.pdm, buf, len), CAP_OK);
+    ck_assert_int_eq(h_ssm_load(&h), CAP_OK);
     h_out(&h, 0x20, 1, 0x0b);
     ck_assert_uint_eq(h_in(&h, 0x20, 1), 0x10);
-    free(buf);
     pdm_reset(h.pdm);
     ck_assert_uint_eq(h_in(&h, 0x21, 1), 0x00);
 }

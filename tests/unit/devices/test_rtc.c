@@ -322,16 +322,13 @@ START_TEST(test_reset_and_save)
     wr(0x50, 0x5a);
     h_advance(&h, SEC);
     ck_assert_int_eq(h.irq_level[8], 1);
-    void *buf = NULL;
-    size_t len = 0;
-    ck_assert_int_eq(pdm_save(h.pdm, &buf, &len), CAP_OK);
+    h_ssm_save(&h);
     pdm_reset(h.pdm);
     ck_assert_int_eq(h.irq_level[8], 0);
     ck_assert_uint_eq(rd(0x0b), 0x02);
     ck_assert_uint_eq(rd(0x50), 0x5a); /* CMOS survives */
     ck_assert_uint_eq(rd(0x0c), 0x00);
-    ck_assert_int_eq(pdm_load(h.pdm, buf, len), CAP_OK);
-    free(buf);
+    ck_assert_int_eq(h_ssm_load(&h), CAP_OK);
     ck_assert_uint_eq(rd(0x0b), 0x72);
     ck_assert_int_eq(h.irq_level[8], 1);
     ck_assert_uint_eq(rd(0x0c) & 0x80, 0x80);

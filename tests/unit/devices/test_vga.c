@@ -163,6 +163,14 @@ START_TEST(test_window_and_snapshot)
     h_out(&h, 0x3c4, 1, 0x02);
     ck_assert_uint_eq(h_in(&h, 0x3c5, 1), 0x01);
     ck_assert_uint_eq(h_mmio_in(&h, 0xa0010, 1), 0x5a);
+    /* the same through the SSM stream: registers by name, VRAM in chunks */
+    h_ssm_save(&h);
+    h_mmio_out(&h, 0xa0010, 1, 0x00);
+    h_out(&h, 0x3c4, 2, 0x0f02);
+    ck_assert_int_eq(h_ssm_load(&h), CAP_OK);
+    h_out(&h, 0x3c4, 1, 0x02);
+    ck_assert_uint_eq(h_in(&h, 0x3c5, 1), 0x01);
+    ck_assert_uint_eq(h_mmio_in(&h, 0xa0010, 1), 0x5a);
 }
 END_TEST
 

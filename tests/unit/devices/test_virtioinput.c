@@ -405,6 +405,33 @@ START_TEST(test_save_load)
 }
 END_TEST
 
+/* The same through the SSM stream's named fields (save_state/load_state). */
+START_TEST(test_ssm_save_load)
+{
+    machine();
+    driver_init();
+    post(3);
+    expect("3 0 16383;3 0x1 16383;0 0 0");
+    ck_assert_int_eq(pdm_mouse_put_abs(h.pdm, 50, 60, 0, PDM_MOUSE_LEFT), CAP_OK);
+    wr(VDRV_DEVCFG, 2, 0x0011);
+    static uint8_t ram[0x20000];
+    memcpy(ram, h.ram + EVQ_DESC, sizeof(ram));
+    h_ssm_save(&h);
+    uint16_t avail = ev_avail, seen = ev_seen;
+    post(8);
+    expect("3 0 50;3 0x1 60;1 0x110 1;0 0 0");
+    wr(VDRV_COMMON + VIRTIO_PCI_COMMON_STATUS, 1, 0);
+    memcpy(h.ram + EVQ_DESC, ram, sizeof(ram));
+    ck_assert_int_eq(h_ssm_load(&h), CAP_OK);
+    ev_avail = avail;
+    ev_seen = seen;
+    ck_assert_uint_eq(status(), 0x0f);
+    ck_assert_uint_eq(rd(VDRV_DEVCFG, 2), 0x0011);
+    post(8);
+    expect("3 0 50;3 0x1 60;1 0x110 1;0 0 0");
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tcase_create("virtioinput");
@@ -417,5 +444,6 @@ int main(void)
     tcase_add_test(tc, test_status_queue);
     tcase_add_test(tc, test_hostile);
     tcase_add_test(tc, test_save_load);
+    tcase_add_test(tc, test_ssm_save_load);
     return h_run_case("virtioinput", tc);
 }

@@ -36,15 +36,16 @@ struct guest {
     const uint8_t *code;
     size_t len;
     uint64_t outs; /* OUTs to port 0x80 */
+    int first;     /* the first value written to port 0x80, -1: none yet */
 };
 
 static cap_result port80(void *user, uint16_t port, unsigned size, bool write, uint32_t *val)
 {
     struct guest *g = user;
-    if (write)
-        __atomic_add_fetch(&g->outs, 1, __ATOMIC_RELAXED);
-    else
+    if (!write)
         *val = 0xff;
+    else if (__atomic_add_fetch(&g->outs, 1, __ATOMIC_RELAXED) == 1)
+        __atomic_store_n(&g->first, (int)(*val & 0xff), __ATOMIC_RELAXED);
     return CAP_OK;
 }
 
@@ -71,12 +72,14 @@ static void quiet(void *ctx, const char *who, enum vm_log_level l, const char *m
 static const enum vm_engine engines[] = {VM_ENGINE_HM, VM_ENGINE_REM};
 #define ENGINE engines[_i]
 
-static void guest_create(struct guest *g, enum vm_engine engine, const uint8_t *code, size_t len)
+static void guest_create_ram(struct guest *g, enum vm_engine engine, const uint8_t *code,
+                             size_t len, uint64_t ram)
 {
     memset(g, 0, sizeof(*g));
     g->code = code;
     g->len = len;
-    struct vm_config c = {.ram_bytes = 4 << 20,
+    g->first = -1;
+    struct vm_config c = {.ram_bytes = ram,
                           .ncpus = 1,
                           .engine = engine,
                           .log = quiet,
@@ -86,6 +89,11 @@ static void guest_create(struct guest *g, enum vm_engine engine, const uint8_t *
     ck_assert_msg(CAP_SUCCEEDED(rc), "vm_create: %s", cap_error_peek_message());
     ck_assert_int_eq(iom_register_io(vm_iom(g->vm), 0x80, 1, 0, port80, g, "test"), CAP_OK);
     ck_assert_int_eq(load(g, g->vm), CAP_OK);
+}
+
+static void guest_create(struct guest *g, enum vm_engine engine, const uint8_t *code, size_t len)
+{
+    guest_create_ram(g, engine, code, len, 4 << 20);
 }
 
 static uint64_t outs(struct guest *g)
@@ -154,6 +162,52 @@ START_TEST(pause_resume_power_off)
     ck_assert_uint_ge(stam_value(st, "/EM/Exits/io"), 300);
     cap_error_clear();
     vm_destroy(g.vm);
+}
+END_TEST
+
+/* vm_save_state / vm_restore_state: only paused / not started; the
+ * restored VM goes on with the saved EAX (the loop's next OUT writes it or
+ * the next value), under the same engine and the other; another RAM size
+ * is refused before anything is applied. */
+START_TEST(save_restore)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/em-kvm-%d.sav", (int)getpid());
+    struct guest g, r, x;
+    guest_create(&g, ENGINE, ioloop, sizeof(ioloop));
+    ck_assert_int_eq(vm_save_state(g.vm, path, "test", NULL), VMM_E_BAD_STATE);
+    ck_assert_int_eq(vm_start(g.vm), CAP_OK);
+    wait_outs(&g, 1000);
+    ck_assert_int_eq(vm_save_state(g.vm, path, "test", NULL), VMM_E_BAD_STATE);
+    ck_assert_int_eq(vm_pause(g.vm), CAP_OK);
+    uint64_t bytes = 0;
+    ck_assert_int_eq(vm_save_state(g.vm, path, "test", &bytes), CAP_OK);
+    ck_assert_uint_gt(bytes, 0);
+    uint64_t eax = vm_cpu(g.vm, 0)->ctx.gpr[CPUM_RAX];
+    ck_assert_uint_ge(eax, 1000);
+    ck_assert_int_eq(vm_restore_state(g.vm, path), VMM_E_BAD_STATE); /* not CREATED */
+    vm_destroy(g.vm);
+
+    for (int other = 0; other < 2; other++) {
+        guest_create(&r, other ? engines[1 - _i] : ENGINE, ioloop, sizeof(ioloop));
+        ck_assert_msg(vm_restore_state(r.vm, path) == CAP_OK, "%s", cap_error_peek_message());
+        ck_assert_uint_eq(vm_cpu(r.vm, 0)->ctx.gpr[CPUM_RAX], eax);
+        ck_assert_int_eq(vm_start(r.vm), CAP_OK);
+        wait_outs(&r, 10);
+        int first = __atomic_load_n(&r.first, __ATOMIC_RELAXED);
+        ck_assert_msg(first == (int)(eax & 0xff) || first == (int)((eax + 1) & 0xff),
+                      "saved EAX %llu, first OUT after the restore %d", (unsigned long long)eax,
+                      first);
+        vm_destroy(r.vm);
+    }
+
+    guest_create_ram(&x, ENGINE, ioloop, sizeof(ioloop), 8 << 20);
+    ck_assert_int_eq(vm_restore_state(x.vm, path), VMM_E_SSM_FIELD);
+    ck_assert_ptr_nonnull(strstr(cap_error_peek_message(), "RAM of 4 MiB, this VM has 8 MiB"));
+    ck_assert_uint_eq(vm_cpu(x.vm, 0)->ctx.gpr[CPUM_RAX], 0); /* nothing applied */
+    cap_error_clear();
+    vm_destroy(x.vm);
+    unlink(path);
 }
 END_TEST
 
@@ -343,6 +397,7 @@ int main(void)
     tcase_set_timeout(tc, 30);
     tcase_add_loop_test(tc, pause_resume_power_off, first, 2);
     tcase_add_loop_test(tc, power_off_while_paused_and_halted, first, 2);
+    tcase_add_loop_test(tc, save_restore, first, 2);
     tcase_add_loop_test(tc, two_vms_one_process, first, 2);
     tcase_add_loop_test(tc, io_exit_round_trip, first, 2);
     tcase_add_test(tc, rem_mips);

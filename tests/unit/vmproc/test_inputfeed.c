@@ -73,10 +73,10 @@ START_TEST(test_lines)
     ck_answer(p, "abs 1 x", "expected: abs X Y");
     ck_answer(p, "abs 99999999999 1", "out of range");
     ck_answer(p, "rel 1", "expected: rel DX DY");
-    ck_answer(p, "keys", "not abs, rel or keys");
+    ck_answer(p, "keys", "not abs, rel, keys or save");
     ck_answer(p, "keys 100", "expected: keys HEX");
     ck_answer(p, "keys zz", "expected: keys HEX");
-    ck_answer(p, "click 1 2", "not abs, rel or keys");
+    ck_answer(p, "click 1 2", "not abs, rel, keys or save");
     vmproc_destroy(p);
     /* without the tablet: PDM says so */
     p = vm_of(false);
