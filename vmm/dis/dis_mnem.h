@@ -9,6 +9,7 @@
  * pushf/pushfq, jcxz/jecxz/jrcxz, ...) are ONE id; the printer picks the text
  * from the operand or address size.
  */
+/* clang-format off */
 #define DIS_MNEMONICS(X) \
     X(invalid, "(bad)", F_N, 0) \
     /* one-byte map: arithmetic and logic */ \
@@ -273,3 +274,4 @@
     /* decoded for length only (no operands, no semantics): EVEX, XOP, 3DNow!, other VEX */ \
     X(evex, "(evex)", F_N, 0) X(xop, "(xop)", F_N, 0) X(amd3dnow, "(3dnow)", F_N, 0) \
     X(vexother, "(vex)", F_N, 0)
+/* clang-format on */

@@ -190,6 +190,7 @@ const E dis_map1[256] = {
 };
 
 #define NOP8 R8(nop, Ev, _)
+/* clang-format off */
 const E dis_map0f[256] = {
     /* 00 */ G(I(sldt, Ewv, _, _, 0), I(str, Ewv, _, _, 0), I(lldt, Ew, _, _, 0),
                I(ltr, Ew, _, _, 0), I(verr, Ew, _, _, 0), I(verw, Ew, _, _, 0), X, X),
@@ -345,6 +346,7 @@ const E dis_map0f[256] = {
     /* F8 */ MX(psubb), MX(psubw), MX(psubd), MX(psubq), MX(paddb), MX(paddw), MX(paddd),
     /* FF */ I(ud0, Gv, Ev, _, 0),
 };
+/* clang-format on */
 
 /* 0F 38: SSSE3 pairs, SSE4.1/4.2 (66), AES, SHA, BMI (VEX) */
 #define PMOV(m) S66(m, Vx, Wq, _)

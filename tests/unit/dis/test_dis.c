@@ -18,6 +18,7 @@ struct vec {
     const char *text;
 };
 
+/* clang-format off */
 static const struct vec vecs[] = {
     /* 64-bit */
     {64, "4863c1", 3, "movsxd rax,ecx"},
@@ -115,6 +116,7 @@ static const struct vec vecs[] = {
     {16, "67668b0424", 5, "mov    eax,DWORD PTR [esp]"},
     {16, "cf", 1, "iret"},
 };
+/* clang-format on */
 
 static size_t unhex(const char *h, uint8_t *out)
 {
