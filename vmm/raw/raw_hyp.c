@@ -106,6 +106,8 @@ static void build_user_stubs(uint8_t *area)
     memcpy(u + RAW_USTUB_TEST_RD + 2, &a, 8);
     u[RAW_USTUB_TEST_RD + 10] = 0x0f;
     u[RAW_USTUB_TEST_RD + 11] = 0x0b;
+    static const uint8_t loop[] = {0xff, 0xc9, 0x75, 0xfc, 0x0f, 0x0b}; /* dec ecx; jnz; ud2 */
+    memcpy(u + RAW_USTUB_LOOP, loop, sizeof(loop));
 }
 
 void raw_hyp_build(uint8_t *area, uint64_t gpa)

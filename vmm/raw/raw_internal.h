@@ -56,6 +56,7 @@ struct raw_vcpu {
     cap_bool tsc_aux_known;
     uint64_t cr4_umip;      /* CR4_UMIP where the host took it, else 0 (create) */
     uint64_t invalidations; /* rem's count at the last flush */
+    struct raw_costs costs; /* measured by the probe (create) */
     struct raw_counters cnt;
     struct stam *stam; /* where the counters are registered, or NULL */
 };

@@ -319,8 +319,10 @@ cap_result raw_vcpu_run(struct raw_vcpu *v, uint64_t invalidations, struct raw_e
     uint64_t t0 = now_ns();
     cap_result rc = CAP_OK;
     if (invalidations != v->invalidations) {
+        uint64_t before = v->cnt.flush_ns;
         v->invalidations = invalidations;
         rc = raw_kvm_flush(v);
+        ev->flush_ns = v->cnt.flush_ns - before;
     }
     if (CAP_SUCCEEDED(rc))
         rc = load(v);
@@ -347,7 +349,8 @@ cap_result raw_vcpu_run(struct raw_vcpu *v, uint64_t invalidations, struct raw_e
     }
     if (CAP_SUCCEEDED(rc))
         v->cnt.events[ev->kind]++;
-    v->cnt.raw_ns += now_ns() - t0;
+    ev->run_ns = now_ns() - t0;
+    v->cnt.raw_ns += ev->run_ns;
     return rc;
 }
 

@@ -165,10 +165,36 @@ START_TEST(user_program)
 }
 END_TEST
 
+/* What `auto` weighs stretches with (em_raw.c): the probe's costs, and
+ * each run's own time and flush time. */
+START_TEST(costs_and_run_times)
+{
+    if (!raw_test_kvm)
+        return;
+    struct rig r;
+    rig_up(&r);
+    struct raw_costs c;
+    raw_vcpu_costs(r.v, &c);
+    ck_assert_uint_gt(c.round_trip_ns, 0);
+    ck_assert_msg(c.ns_per_insn > 0 && c.ns_per_insn * 1000 < c.round_trip_ns,
+                  "native %.3f ns/insn against a round trip of %llu ns", c.ns_per_insn,
+                  (unsigned long long)c.round_trip_ns);
+    struct raw_event ev;
+    run_at(&r, AT_UD2, 0, &ev);
+    ck_assert_uint_gt(ev.run_ns, 0);
+    ck_assert_uint_eq(ev.flush_ns, 0); /* no invalidation since the probe's flush */
+    run_at(&r, AT_UD2, 1, &ev);
+    ck_assert_uint_gt(ev.flush_ns, 0);
+    ck_assert_uint_ge(ev.run_ns, ev.flush_ns);
+    rig_down(&r);
+}
+END_TEST
+
 TCase *tcase_engine(void)
 {
     TCase *tc = tcase_create("engine");
     tcase_add_test(tc, no_native_context);
     tcase_add_test(tc, user_program);
+    tcase_add_test(tc, costs_and_run_times);
     return tc;
 }
