@@ -203,6 +203,9 @@ def compute_engine(name, argv, runs, timeout, want_sum, want_gz, capped=False):
         if r.error:
             reached = ', '.join(k for k in ('awk-begin', 'awk-end', 'gzip-begin', 'gzip-end')
                                 if k in r.marks) or 'not even the awk (still booting)'
+            stamps = re.findall(rb'^\[\s*(\d+\.\d+)\]', r.output, re.M)
+            if stamps:
+                reached += ' (kernel log up to %s s of guest time)' % stamps[-1].decode()
             print('%-8s run %d: %s; reached: %s' % (name, i + 1, r.error, reached))
             if not capped or not r.error.startswith('timed out'):
                 print(last_lines(r.output))
@@ -389,7 +392,9 @@ def bench(build, g, runs, timeout, hm_timeout, n, profile, engines):
         for k in ('awk', 'gzip'):
             v = r.get(k)
             if v is None:
-                cells.append('%12s' % (r.get('error', 'n/a')[:12]))
+                err = r.get('error', '')
+                cells.append('%12s' % ('timed out' if err.startswith('timed out')
+                                       else 'failed' if err else 'n/a'))
             elif base.get(k):
                 cells.append('%7.2f s %4.1fx' % (v, v / base[k]))
             else:
