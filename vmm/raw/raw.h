@@ -107,6 +107,10 @@ VMM_API void raw_hyp_root(uint8_t *area, uint64_t gpa, const uint64_t *guest_pml
 /* The vector of the exception stub whose `out` ends at `rip` (RIP after the
  * exit), or -1 when rip is not one. Pure. */
 VMM_API int raw_hyp_stub_vector(uint64_t rip);
+/* Whether a paging-structure entry changed from `old` to `cur` lost
+ * something a translation made from `old` had (present, frame, PS, caching
+ * bits, W, U, not-NX, D): only then must a TLB (KVM's shadow) drop it. Pure. */
+VMM_API cap_bool raw_pte_lost(uint64_t old, uint64_t cur);
 /* Whether the exception `vector` pushes an error code (SDM Vol. 3A 6.13). */
 VMM_API cap_bool raw_vector_has_error(unsigned vector);
 

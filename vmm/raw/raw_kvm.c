@@ -316,6 +316,7 @@ static cap_result self_test(struct raw_vcpu *v)
                          first != 0xa11a ? "a user read through the area saw the wrong page"
                                          : "KVM kept a stale translation after the slot re-add");
     raw_kvm_flush(v); /* the test page's translation goes too */
+    raw_snap_reset(&v->snap);
     if (CAP_SUCCEEDED(rc))
         measure_costs(v);
     v->cnt = (struct raw_counters){0};
@@ -344,6 +345,8 @@ cap_result raw_vcpu_create(struct raw *raw, struct cpum_cpu *cpu, struct raw_vcp
         rc = set_msrs(v);
     if (CAP_SUCCEEDED(rc) && !(v->xsave = calloc(1, sizeof(*v->xsave))))
         rc = cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "raw: out of memory");
+    if (CAP_SUCCEEDED(rc))
+        rc = raw_snap_init(&v->snap);
     free(cpuid);
     if (CAP_FAILED(rc)) {
         rc = vmm_result_from_hd(rc);
@@ -366,6 +369,7 @@ void raw_vcpu_destroy(struct raw_vcpu *v)
         return;
     raw_stats_deregister(v);
     hd_kvm_vcpu_destroy(v->kv);
+    raw_snap_free(&v->snap);
     free(v->xsave);
     free(v);
 }
