@@ -274,10 +274,11 @@ def print_stats(title, st):
     raw_s, rem_s = m.get('/RAW/RawNs', 0) / 1e9, m.get('/RAW/RemNs', 0) / 1e9
     tot = raw_s + rem_s
     print('%s (median of %d): time in raw %.2f s, in rem %.2f s (raw %.0f %%); flushes %d '
-          '(%.2f s, %.0f us each)' % (title, len(st), raw_s, rem_s,
-                                      100 * raw_s / tot if tot else 0, m.get('/RAW/Flushes', 0),
-                                      m.get('/RAW/FlushNs', 0) / 1e9,
-                                      m.get('/RAW/FlushNs', 0) / 1e3 / max(1, m.get('/RAW/Flushes', 1))))
+          '(%.2f s, %.0f us each), %d skipped (nothing lost)'
+          % (title, len(st), raw_s, rem_s, 100 * raw_s / tot if tot else 0,
+             m.get('/RAW/Flushes', 0), m.get('/RAW/FlushNs', 0) / 1e9,
+             m.get('/RAW/FlushNs', 0) / 1e3 / max(1, m.get('/RAW/Flushes', 1)),
+             m.get('/RAW/FlushesSkipped', 0)))
     for k in keys:
         if k.startswith('/RAW/Exits/') and m[k]:
             print('  %-24s %8d  %8.0f /s of raw+rem time' % (k[len('/RAW/Exits/'):], m[k],
