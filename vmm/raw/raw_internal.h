@@ -33,7 +33,8 @@ struct raw_counters {
 
 /* The tables KVM may have shadowed since the last flush, as they were at
  * the last raw entry (raw_snap.c). vCPU thread. */
-#define RAW_SNAP_MAX 256u /* tables: 1 MiB of copies; a busybox process has a few dozen */
+#define RAW_SNAP_MAX                                                                               \
+    64u /* tables (256 KiB of copies, ~10-20 us to compare); a busybox process has a few dozen */
 struct raw_snap_page {
     uint64_t gpa;
     uint64_t e[512];
