@@ -207,7 +207,10 @@ VMM_API const char *em_cpu_mode_name(enum em_cpu_mode m);
  * rem); under `auto` with hm picked, rem takes real and virtual-8086 mode
  * (firmware, boot loaders: hm without unrestricted guest, or a host that
  * emulates guest kernel code, cannot run them well) and hm the rest;
- * under `auto` with rem picked, rem runs everything. EM switches engines
+ * under `auto` with rem picked, rem runs everything - or raw (the
+ * engine then reported) where auto added raw for the 64-bit user stretches
+ * that pay (vm.c: auto_raw, em_raw.c), which hands everything else to rem
+ * itself. EM switches engines
  * at the first turn in the new mode (not inside an IN still waiting for
  * its data), logs the first entry of each mode with its engine ("em: real
  * mode -> rem (first at f000:fff0)"), and counts mode entries

@@ -89,6 +89,14 @@ struct em_vcpu {
     struct raw_vcpu *xv;        /* raw's vCPU (create; NULL unless the engine is raw) */
     bool raw_reexec;            /* raw handed rem an instruction to execute (em_raw.c) */
     bool raw_tsc_set;           /* raw's TSC was set from TM's (first run, reset, pause) */
+    /* `auto` with raw (em_raw.c): raw only for user stretches that pay. Set at
+     * create; the rest vCPU thread. */
+    bool raw_adaptive;          /* raw runs a stretch only when it was paying */
+    double raw_rem_ns;          /* rem's ns per instruction (the auto probe; create) */
+    double raw_speedup;         /* rem's ns per instruction / raw's native ones (create) */
+    uint64_t raw_rt_ns;         /* raw's round trip (its probe; create) */
+    uint64_t raw_backoff_ns;    /* the next stay in rem after a stretch that did not pay */
+    uint64_t raw_rem_until;     /* CLOCK_MONOTONIC: user code stays in rem until then */
     struct vmm_exit exit;       /* the last exit */
     pthread_t thread;
     bool thread_started;        /* vm_start .. join */
@@ -154,6 +162,9 @@ struct em_counters {
     uint64_t mode_entries[EM_MODE_COUNT]; /* turns that found the vCPU in a new mode */
     uint64_t engine_switches;             /* hand-overs between hm and rem (per-mode choice) */
     uint64_t msr_gps; /* hm's MSR exits (exits[VMM_EXIT_MSR]) CPUM answered with #GP(0) */
+    /* auto with raw (em_raw.c): user stretches judged, and rem runs that
+     * started in user code raw could have run but the backoff kept in rem */
+    uint64_t raw_paid, raw_unpaid, raw_kept_in_rem;
 };
 
 /* Port accesses by port, registered as /IOM/Ports/0xPPPP/{Reads,Writes} at

@@ -284,6 +284,12 @@ static cap_result pick_engine(struct vm *vm)
     if (CAP_FAILED(rc))
         return rc;
     vm->engine = ch.engine;
+    /* auto on a host whose KVM emulates guest kernel code (rem picked) may
+     * still run user code natively: create_engines tries raw (auto_raw) */
+    bool raw_possible = vm->cfg.engine == VM_ENGINE_AUTO && ch.engine == VM_ENGINE_REM &&
+                        p.hm_usable && p.rem_ns_per_insn > 0;
+    vm->vcpu.raw_adaptive = raw_possible && !p.hm_cpuid_other;
+    vm->vcpu.raw_rem_ns = p.rem_ns_per_insn;
     vm->vcpu.ops = ch.engine == VM_ENGINE_REM   ? &em_rem_ops
                    : ch.engine == VM_ENGINE_RAW ? &em_raw_ops
                                                 : &em_hm_ops;
@@ -301,6 +307,15 @@ static cap_result pick_engine(struct vm *vm)
         em_log(vm, EM_COMPONENT, VM_LOG_WARN,
                "hm: this host's hypervisor does not show the guest the CPU profile's CPUID (%s)",
                p.hm_cpuid);
+    /* Native user code reads CPUID natively (or as KVM answers it: the
+     * probe's "at CPL3" view) and picks its routines by it (glibc's SSSE3,
+     * AVX2 string functions); under auto rem runs whole stretches of the
+     * same processes, so it must not meet code chosen for another CPU. */
+    if (raw_possible && p.hm_cpuid_other)
+        em_log(vm, EM_COMPONENT, VM_LOG_INFO,
+               "auto: raw not used: user code under raw would see another CPUID than the "
+               "profile's (the auto probe's line says what), and rem, which runs user code too "
+               "under auto, cannot run what the guest would pick by it");
     if (vm->cfg.engine == VM_ENGINE_AUTO)
         em_log(vm, EM_COMPONENT, VM_LOG_INFO,
                "auto probe: hm %s, %.1f ns/insn under hm, %.1f ns/insn under rem (%.2f ms)%s%s",
@@ -320,9 +335,47 @@ static void rem_set_tsc(void *ctx, uint64_t value)
     tm_set_tsc(((struct vm *)ctx)->tm, value);
 }
 
+/*
+ * auto where it picked rem but KVM works: raw for the user stretches that
+ * pay (em_raw.c), if raw's context passes its probe and measured its costs.
+ * Anything failing leaves rem alone in charge, said in the log.
+ */
+static void auto_raw(struct vm *vm)
+{
+    struct em_vcpu *v = &vm->vcpu;
+    struct raw_costs c = {0};
+    cap_result rc = raw_create(vm->pgm, &vm->policy, &vm->raw);
+    if (CAP_SUCCEEDED(rc))
+        rc = raw_vcpu_create(vm->raw, &v->cpu, &v->xv);
+    if (CAP_SUCCEEDED(rc))
+        raw_vcpu_costs(v->xv, &c);
+    if (CAP_FAILED(rc) || !c.round_trip_ns || c.ns_per_insn <= 0) {
+        const char *m = cap_error_peek_message();
+        em_log(vm, EM_COMPONENT, VM_LOG_INFO, "auto: raw not used: %s",
+               CAP_FAILED(rc) ? (m ? m : vmm_result_name(rc)) : "its cost probe failed");
+        cap_error_clear();
+        raw_vcpu_destroy(v->xv);
+        raw_destroy(vm->raw);
+        v->xv = NULL;
+        vm->raw = NULL;
+        v->raw_adaptive = false;
+        return;
+    }
+    v->raw_rt_ns = c.round_trip_ns;
+    v->raw_speedup = v->raw_rem_ns / c.ns_per_insn;
+    vm->engine = v->want = VM_ENGINE_RAW;
+    v->ops = &em_raw_ops;
+    em_log(vm, EM_COMPONENT, VM_LOG_INFO,
+           "auto: raw for 64-bit user stretches that pay: a round trip %.1f us, user code %.2f "
+           "ns/insn native vs %.1f under rem (%.1fx): a stretch pays from ~%.0f us of native "
+           "user code; the rest in rem",
+           c.round_trip_ns / 1e3, c.ns_per_insn, v->raw_rem_ns, v->raw_speedup,
+           v->raw_speedup > 1 ? c.round_trip_ns / 1e3 / (v->raw_speedup - 1) : 0.0);
+}
+
 /* rem always (the engine, hm's helper for what the host cannot emulate,
  * or raw's for everything but 64-bit user code); hm and raw only when
- * they are the engine, so rem needs no /dev/kvm. */
+ * they are the engine (or auto_raw's), so rem needs no /dev/kvm. */
 static cap_result create_engines(struct vm *vm)
 {
     struct rem_callbacks cb = {.rdtsc = rem_tsc, .wrtsc = rem_set_tsc, .opaque = vm};
@@ -335,16 +388,26 @@ static cap_result create_engines(struct vm *vm)
         rc = hwaccm_create(vm->pgm, &vm->policy, &vm->hm);
     if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_HM)
         rc = hwaccm_vcpu_create(vm->hm, &vm->vcpu.cpu, &vm->vcpu.hv);
-    if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_RAW)
+    if (CAP_SUCCEEDED(rc) && vm->vcpu.raw_adaptive)
+        auto_raw(vm);
+    else if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_RAW)
         rc = raw_create(vm->pgm, &vm->policy, &vm->raw);
-    if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_RAW)
+    if (CAP_SUCCEEDED(rc) && vm->engine == VM_ENGINE_RAW && !vm->vcpu.xv)
         rc = raw_vcpu_create(vm->raw, &vm->vcpu.cpu, &vm->vcpu.xv);
     if (CAP_SUCCEEDED(rc) && vm->vcpu.xv)
         rc = raw_vcpu_register_stats(vm->vcpu.xv, vm->stam);
     if (CAP_SUCCEEDED(rc) && vm->raw) {
         em_log(vm, EM_COMPONENT, VM_LOG_INFO,
-               "raw: the native user context passed its probe; 64-bit user code runs in KVM, "
-               "the rest in rem (auto does not pick raw yet)");
+               "raw: the native user context passed its probe; 64-bit user code runs in KVM%s, "
+               "the rest in rem",
+               vm->vcpu.raw_adaptive ? " where it pays (auto)" : "");
+        char why[480];
+        if (!vm->vcpu.raw_adaptive && !hwaccm_cpuid_faithful(why, sizeof(why)))
+            em_log(vm, EM_COMPONENT, VM_LOG_WARN,
+                   "raw: user code sees another CPUID than the profile's (%s): an instruction it "
+                   "picked by it that rem lacks fails (#UD) when rem executes it again after a "
+                   "fault (a page fault in an SSSE3 or AVX routine)",
+                   why);
         /* one guest clock: rem's TSC (TM) at the rate user code reads in KVM */
         uint64_t hz = raw_vcpu_tsc_hz(vm->vcpu.xv);
         if (hz && hz != tm_tsc_hz(vm->tm)) {

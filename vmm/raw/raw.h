@@ -90,6 +90,7 @@ struct stam;
 #define RAW_USTUB_SYSCALL  0x00u         /* offset of LSTAR's stub in RAW_HYP_USTUB */
 #define RAW_USTUB_TEST_SYS 0x10u         /* self-test: syscall; ud2 */
 #define RAW_USTUB_TEST_RD  0x20u         /* self-test: movabs (RAW_HYP_VA + TEST_A), %rax; ud2 */
+#define RAW_USTUB_LOOP     0x30u         /* cost probe: 1: dec %ecx; jnz 1b; ud2 */
 
 /*
  * Writes the area (RAW_HYP_SIZE bytes at `area`, placed at guest-physical
@@ -106,6 +107,10 @@ VMM_API void raw_hyp_root(uint8_t *area, uint64_t gpa, const uint64_t *guest_pml
 /* The vector of the exception stub whose `out` ends at `rip` (RIP after the
  * exit), or -1 when rip is not one. Pure. */
 VMM_API int raw_hyp_stub_vector(uint64_t rip);
+/* Whether a paging-structure entry changed from `old` to `cur` lost
+ * something a translation made from `old` had (present, frame, PS, caching
+ * bits, W, U, not-NX, D): only then must a TLB (KVM's shadow) drop it. Pure. */
+VMM_API cap_bool raw_pte_lost(uint64_t old, uint64_t cur);
 /* Whether the exception `vector` pushes an error code (SDM Vol. 3A 6.13). */
 VMM_API cap_bool raw_vector_has_error(unsigned vector);
 
@@ -154,6 +159,15 @@ struct raw_event {
     unsigned vector;     /* FAULT, TRAP */
     uint32_t error_code; /* FAULT with an error code */
     uint64_t cr2;        /* FAULT #PF */
+    uint64_t run_ns;     /* the whole run: flush, load, KVM_RUN, store (CLOCK_MONOTONIC) */
+    uint64_t flush_ns;   /* of it the flush, 0 when none was due */
+};
+
+/* What a raw stretch costs on this host, timed by raw_vcpu_create's probe
+ * (best of a few runs of a `dec ecx; jnz` loop in the area's user page). */
+struct raw_costs {
+    uint64_t round_trip_ns; /* load, KVM_RUN, an exception out through the IDT stub, store */
+    double ns_per_insn;     /* the loop's instructions, native at CPL 3 */
 };
 
 /*
@@ -169,6 +183,8 @@ struct raw_event {
  * it. vCPU thread.
  */
 VMM_API cap_result raw_vcpu_run(struct raw_vcpu *v, uint64_t invalidations, struct raw_event *ev);
+/* The costs raw_vcpu_create measured (struct raw_costs). Any thread. */
+VMM_API void raw_vcpu_costs(const struct raw_vcpu *v, struct raw_costs *out);
 /* Ends the current or next run (RAW_EV_KICK); any thread, async-signal-safe
  * (EM's kick signal interrupts KVM_RUN itself). */
 VMM_API void raw_vcpu_kick(struct raw_vcpu *v);

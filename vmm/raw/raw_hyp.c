@@ -19,6 +19,9 @@
 #define PTE_P 0x1ull
 #define PTE_W 0x2ull
 #define PTE_U 0x4ull
+#define PTE_A  (1ull << 5)
+#define PTE_D  (1ull << 6)
+#define PTE_NX (1ull << 63)
 
 /* Descriptors (SDM Vol. 3A 3.4.5): 64-bit code DPL0, data DPL0. */
 #define DESC_CODE64_DPL0 0x00af9b000000ffffull
@@ -106,6 +109,8 @@ static void build_user_stubs(uint8_t *area)
     memcpy(u + RAW_USTUB_TEST_RD + 2, &a, 8);
     u[RAW_USTUB_TEST_RD + 10] = 0x0f;
     u[RAW_USTUB_TEST_RD + 11] = 0x0b;
+    static const uint8_t loop[] = {0xff, 0xc9, 0x75, 0xfc, 0x0f, 0x0b}; /* dec ecx; jnz; ud2 */
+    memcpy(u + RAW_USTUB_LOOP, loop, sizeof(loop));
 }
 
 void raw_hyp_build(uint8_t *area, uint64_t gpa)
@@ -139,4 +144,19 @@ cap_bool raw_ctx_native(const struct cpum_ctx *c)
     return (c->msr.efer & EFER_LMA) && (c->seg[CPUM_CS].attr & CPUM_SEG_L) && cpum_cpl(c) == 3 &&
            (fl & RFLAGS_IF) && !(fl & (RFLAGS_TF | RFLAGS_IOPL)) &&
            !(c->cr4 & (CR4_LA57 | CR4_TSD)) && !(c->dr[7] & 0xff);
+}
+
+/* Bits raw_pte_lost lets change (SDM Vol. 3A 4.5): A (no flush guarantees
+ * it is set again), the ignored bits 9-11 and 52-58, and the rights that only
+ * grow (checked apart). */
+#define PTE_FREE (PTE_A | PTE_D | 0xe00ull | (0x7full << 52) | PTE_W | PTE_U | PTE_NX)
+
+cap_bool raw_pte_lost(uint64_t old, uint64_t cur)
+{
+    if (!(old & PTE_P))
+        return CAP_FALSE;
+    if ((old & ~PTE_FREE) != (cur & ~PTE_FREE))
+        return CAP_TRUE; /* not present, another frame, PS, caching, keys */
+    return ((old & PTE_W) && !(cur & PTE_W)) || ((old & PTE_U) && !(cur & PTE_U)) ||
+           (!(old & PTE_NX) && (cur & PTE_NX)) || ((old & PTE_D) && !(cur & PTE_D));
 }

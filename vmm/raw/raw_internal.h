@@ -26,9 +26,35 @@ struct raw_counters {
     uint64_t raw_ns;  /* wall time inside raw runs (load, KVM_RUN, store) */
     uint64_t rem_ns;  /* raw_vcpu_account_rem */
     uint64_t flushes; /* KVM translations dropped (slot re-add) */
+    uint64_t flushes_skipped; /* invalidations after which nothing KVM holds changed */
     uint64_t flush_ns;
     uint64_t fpu_loads; /* FXSAVE image pushed to KVM (rem changed it) */
 };
+
+/* The tables KVM may have shadowed since the last flush, as they were at
+ * the last raw entry (raw_snap.c). vCPU thread. */
+#define RAW_SNAP_MAX                                                                               \
+    64u /* tables (256 KiB of copies, ~10-20 us to compare); a busybox process has a few dozen */
+struct raw_snap_page {
+    uint64_t gpa;
+    uint64_t e[512];
+};
+struct raw_snap {
+    struct raw_snap_page *pages; /* RAW_SNAP_MAX (create) */
+    unsigned n;
+    cap_bool complete;   /* every such table is in pages (else: flush at each invalidation) */
+    cap_bool lost;       /* an entry in them lost something since the last flush */
+    cap_bool root_known; /* root holds the raw root's user half of the last entry */
+    uint64_t root[256];
+};
+cap_result raw_snap_init(struct raw_snap *s);
+void raw_snap_free(struct raw_snap *s);
+/* After a flush: nothing shadowed, nothing lost. */
+void raw_snap_reset(struct raw_snap *s);
+/* At a raw entry, before the root is rewritten: compares the copies with the
+ * guest's tables (noting losses), takes their current contents, and adds
+ * the tables reachable from `guest_pml4`'s user half. */
+void raw_snap_update(struct raw_snap *s, const struct pgm *pgm, const uint64_t *guest_pml4);
 
 struct raw {
     struct hd_kvm *kvm;
@@ -56,6 +82,8 @@ struct raw_vcpu {
     cap_bool tsc_aux_known;
     uint64_t cr4_umip;      /* CR4_UMIP where the host took it, else 0 (create) */
     uint64_t invalidations; /* rem's count at the last flush */
+    struct raw_costs costs; /* measured by the probe (create) */
+    struct raw_snap snap;   /* raw_snap.c (create) */
     struct raw_counters cnt;
     struct stam *stam; /* where the counters are registered, or NULL */
 };

@@ -17,13 +17,16 @@
  * TSS I/O bitmap with RCX right; the UD2 after it must arrive through the
  * IDT stub with the frame right; and a user read must see a page's new
  * frame after the PTE changed and raw_kvm_flush ran (the coherence
- * remedy). Whatever differs is named in the error.
+ * remedy). Whatever differs is named in the error. Then it times a
+ * round trip and a loop of native user instructions (struct raw_costs: what
+ * `auto` weighs raw's stretches against rem's speed with, em_raw.c).
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <capsule/errorinfo.h>
 
@@ -32,6 +35,8 @@
 
 #define ZAP_SIZE   0x1000u
 #define AREA_BELOW 0x200000ull /* the area's distance from the top of the physical space */
+#define COST_TRIES 3           /* best of: the first run faults the page in */
+#define COST_LONG  (1u << 18)  /* loop count of the long cost run: ~0.1-0.3 ms natively */
 
 /* The VMM's MSRs in the raw context (SDM Vol. 4): SYSCALL goes to LSTAR's
  * stub; SFMASK clears TF, IF, DF, NT (the stub exits at once anyway). */
@@ -178,9 +183,9 @@ static void probe_umip(struct raw_vcpu *v)
     cap_error_clear();
 }
 
-/* One self-test step: user code at `rip` until the exit on `port`. */
-static cap_result test_run(struct raw_vcpu *v, uint64_t rip, unsigned port, const char *step,
-                           struct kvm_regs *r)
+/* One self-test step: user code at `rip` with `rcx` until the exit on `port`. */
+static cap_result test_run_rcx(struct raw_vcpu *v, uint64_t rip, uint64_t rcx, unsigned port,
+                               const char *step, struct kvm_regs *r)
 {
     struct kvm_run *run = v->kv->run;
     struct kvm_sync_regs *sr = &run->s.regs;
@@ -202,6 +207,7 @@ static cap_result test_run(struct raw_vcpu *v, uint64_t rip, unsigned port, cons
                                           .g = 1};
     memset(&sr->regs, 0, sizeof(sr->regs));
     sr->regs.rip = rip;
+    sr->regs.rcx = rcx;
     sr->regs.rflags = 0x202;
     raw_kvm_sregs(v, &sr->sregs, CR0_MP, 0, 0);
     sr->sregs.cs = cs;
@@ -219,6 +225,52 @@ static cap_result test_run(struct raw_vcpu *v, uint64_t rip, unsigned port, cons
         return unavailable("raw: the probe of the native user context failed: %s", what);
     }
     return CAP_OK;
+}
+
+static cap_result test_run(struct raw_vcpu *v, uint64_t rip, unsigned port, const char *step,
+                           struct kvm_regs *r)
+{
+    return test_run_rcx(v, rip, 0, port, step, r);
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* Best time of COST_TRIES runs of the area's loop with `count` iterations
+ * to its #UD, 0 when one did not end there. */
+static uint64_t time_loop(struct raw_vcpu *v, uint32_t count)
+{
+    uint64_t best = UINT64_MAX;
+    for (int i = 0; i < COST_TRIES; i++) {
+        struct kvm_regs r;
+        uint64_t t0 = mono_ns();
+        if (CAP_FAILED(test_run_rcx(v, RAW_HYP_VA + RAW_HYP_USTUB + RAW_USTUB_LOOP, count,
+                                    RAW_PORT_STUB, "cost loop", &r)) ||
+            raw_hyp_stub_vector(r.rip) != 6)
+            return 0;
+        uint64_t dt = mono_ns() - t0;
+        best = dt < best ? dt : best;
+    }
+    return best;
+}
+
+/* struct raw_costs: a round trip (the loop of one iteration) and the
+ * native cost of an instruction (the difference to a long loop). A failure
+ * leaves zeros: EM then never chooses raw on its own (em_raw.c). */
+static void measure_costs(struct raw_vcpu *v)
+{
+    uint64_t t_short = time_loop(v, 1);
+    uint64_t t_long = t_short ? time_loop(v, COST_LONG) : 0;
+    cap_error_clear();
+    if (!t_short || !t_long)
+        return;
+    v->costs.round_trip_ns = t_short;
+    double d = t_long > t_short ? (double)(t_long - t_short) : 1.0;
+    v->costs.ns_per_insn = d / (2.0 * (COST_LONG - 1));
 }
 
 static cap_result self_test(struct raw_vcpu *v)
@@ -264,6 +316,9 @@ static cap_result self_test(struct raw_vcpu *v)
                          first != 0xa11a ? "a user read through the area saw the wrong page"
                                          : "KVM kept a stale translation after the slot re-add");
     raw_kvm_flush(v); /* the test page's translation goes too */
+    raw_snap_reset(&v->snap);
+    if (CAP_SUCCEEDED(rc))
+        measure_costs(v);
     v->cnt = (struct raw_counters){0};
     return rc;
 }
@@ -290,6 +345,8 @@ cap_result raw_vcpu_create(struct raw *raw, struct cpum_cpu *cpu, struct raw_vcp
         rc = set_msrs(v);
     if (CAP_SUCCEEDED(rc) && !(v->xsave = calloc(1, sizeof(*v->xsave))))
         rc = cap_error_set(CAP_E_OUTOFMEMORY, VMM_COMPONENT, NULL, "raw: out of memory");
+    if (CAP_SUCCEEDED(rc))
+        rc = raw_snap_init(&v->snap);
     free(cpuid);
     if (CAP_FAILED(rc)) {
         rc = vmm_result_from_hd(rc);
@@ -312,6 +369,7 @@ void raw_vcpu_destroy(struct raw_vcpu *v)
         return;
     raw_stats_deregister(v);
     hd_kvm_vcpu_destroy(v->kv);
+    raw_snap_free(&v->snap);
     free(v->xsave);
     free(v);
 }
@@ -325,6 +383,11 @@ void raw_vcpu_clear_kick(struct raw_vcpu *v)
 {
     if (__atomic_load_n(&v->kv->run->immediate_exit, __ATOMIC_RELAXED))
         __atomic_store_n(&v->kv->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
+void raw_vcpu_costs(const struct raw_vcpu *v, struct raw_costs *out)
+{
+    *out = v->costs;
 }
 
 uint64_t raw_vcpu_tsc_hz(const struct raw_vcpu *v)

@@ -318,9 +318,23 @@ cap_result raw_vcpu_run(struct raw_vcpu *v, uint64_t invalidations, struct raw_e
                              "raw: the context is not 64-bit user code raw can run");
     uint64_t t0 = now_ns();
     cap_result rc = CAP_OK;
+    const struct cpum_ctx *c = &v->cpu->ctx;
+    const uint64_t *pml4 =
+        pgm_gpa_to_hva(v->raw->pgm, c->cr3 & 0x000ffffffffff000ull, 4096, CAP_FALSE);
+    if (!pml4)
+        return fail("the guest's PML4 (CR3 0x%" PRIx64 ") is not in RAM", c->cr3);
+    raw_snap_update(&v->snap, v->raw->pgm, pml4);
     if (invalidations != v->invalidations) {
         v->invalidations = invalidations;
-        rc = raw_kvm_flush(v);
+        if (v->snap.complete && !v->snap.lost) {
+            v->cnt.flushes_skipped++;
+        } else {
+            uint64_t before = v->cnt.flush_ns;
+            rc = raw_kvm_flush(v);
+            ev->flush_ns = v->cnt.flush_ns - before;
+            raw_snap_reset(&v->snap);
+            raw_snap_update(&v->snap, v->raw->pgm, pml4);
+        }
     }
     if (CAP_SUCCEEDED(rc))
         rc = load(v);
@@ -347,7 +361,8 @@ cap_result raw_vcpu_run(struct raw_vcpu *v, uint64_t invalidations, struct raw_e
     }
     if (CAP_SUCCEEDED(rc))
         v->cnt.events[ev->kind]++;
-    v->cnt.raw_ns += now_ns() - t0;
+    ev->run_ns = now_ns() - t0;
+    v->cnt.raw_ns += ev->run_ns;
     return rc;
 }
 

@@ -7,6 +7,8 @@
  */
 #include <capsule/errorinfo.h>
 
+#include <string.h>
+
 #include "raw.h"
 
 cap_result raw_create(struct pgm *pgm, const struct cpum_policy *policy, struct raw **out)
@@ -44,6 +46,12 @@ cap_result raw_vcpu_set_tsc(struct raw_vcpu *v, uint64_t tsc)
 {
     (void)v, (void)tsc;
     return cap_error_set(VMM_E_BAD_STATE, VMM_COMPONENT, NULL, "raw: not on this host");
+}
+
+void raw_vcpu_costs(const struct raw_vcpu *v, struct raw_costs *out)
+{
+    (void)v;
+    memset(out, 0, sizeof(*out));
 }
 
 uint64_t raw_vcpu_tsc_hz(const struct raw_vcpu *v)

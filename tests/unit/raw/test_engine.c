@@ -165,10 +165,86 @@ START_TEST(user_program)
 }
 END_TEST
 
+/* What `auto` weighs stretches with (em_raw.c): the probe's costs, and
+ * each run's own time and flush time. */
+START_TEST(costs_and_run_times)
+{
+    if (!raw_test_kvm)
+        return;
+    struct rig r;
+    rig_up(&r);
+    struct raw_costs c;
+    raw_vcpu_costs(r.v, &c);
+    ck_assert_uint_gt(c.round_trip_ns, 0);
+    ck_assert_msg(c.ns_per_insn > 0 && c.ns_per_insn * 1000 < c.round_trip_ns,
+                  "native %.3f ns/insn against a round trip of %llu ns", c.ns_per_insn,
+                  (unsigned long long)c.round_trip_ns);
+    struct raw_event ev;
+    run_at(&r, AT_UD2, 0, &ev);
+    ck_assert_uint_gt(ev.run_ns, 0);
+    ck_assert_uint_eq(ev.flush_ns, 0);         /* no invalidation since the probe's flush */
+    *pte(&r, PT, DATA_VA >> 12) = FRAME_B | 7; /* lost: another frame */
+    run_at(&r, AT_READ, 1, &ev);
+    ck_assert_uint_gt(ev.flush_ns, 0);
+    ck_assert_uint_ge(ev.run_ns, ev.flush_ns);
+    ck_assert_uint_eq(r.cpu.ctx.gpr[CPUM_RAX], 0x2222);
+    rig_down(&r);
+}
+END_TEST
+
+/* An invalidation after which no table KVM holds lost anything needs no
+ * flush (page-table isolation's CR3 write at every kernel exit); one after
+ * a loss does, also a loss relative to an upgrade KVM may have taken in
+ * between (raw_snap.c). */
+START_TEST(flush_only_after_a_loss)
+{
+    if (!raw_test_kvm)
+        return;
+    struct rig r;
+    rig_up(&r);
+    struct raw_event ev;
+    uint64_t *data = pte(&r, PT, DATA_VA >> 12);
+    run_at(&r, AT_READ, 0, &ev);
+    ck_assert_uint_eq(r.cpu.ctx.gpr[CPUM_RAX], 0x1111);
+    run_at(&r, AT_READ, 1, &ev); /* invalidated, nothing changed */
+    ck_assert_uint_eq(ev.flush_ns, 0);
+    *pte(&r, PT, 0x200) = FRAME_B | 7; /* not present -> present: no loss */
+    *data |= 1ull << 63;               /* NX on a data page: a loss */
+    *data &= ~(1ull << 63);            /* ... undone before the entry: none */
+    run_at(&r, AT_READ, 2, &ev);
+    ck_assert_uint_eq(ev.flush_ns, 0);
+    *data = FRAME_A | 5; /* read-only: a loss */
+    run_at(&r, AT_READ, 3, &ev);
+    ck_assert_uint_gt(ev.flush_ns, 0);
+    *data = FRAME_A | 7; /* writable again, no invalidation: KVM may take it */
+    run_at(&r, AT_READ, 3, &ev);
+    ck_assert_uint_eq(ev.flush_ns, 0);
+    *data = FRAME_A | 5; /* and read-only again: a loss against that */
+    run_at(&r, AT_READ, 4, &ev);
+    ck_assert_uint_gt(ev.flush_ns, 0);
+    *data = FRAME_A | 7 | 0x40; /* dirty */
+    run_at(&r, AT_READ, 4, &ev);
+    *data = FRAME_A | 7; /* D cleared: the next write must set it again */
+    run_at(&r, AT_READ, 5, &ev);
+    ck_assert_uint_gt(ev.flush_ns, 0);
+    *pte(&r, PML4, 0) = 0; /* another root's user half: a loss */
+    *pte(&r, PML4, 1) = PDPT | 7;
+    r.cpu.ctx.rip = CODE; /* CODE is now unmapped: #PF at fetch */
+    cap_result rc = raw_vcpu_run(r.v, 6, &ev);
+    ck_assert_int_eq(rc, CAP_OK);
+    ck_assert_uint_gt(ev.flush_ns, 0);
+    ck_assert_int_eq(ev.kind, RAW_EV_FAULT);
+    ck_assert_uint_eq(ev.vector, 14);
+    rig_down(&r);
+}
+END_TEST
+
 TCase *tcase_engine(void)
 {
     TCase *tc = tcase_create("engine");
     tcase_add_test(tc, no_native_context);
     tcase_add_test(tc, user_program);
+    tcase_add_test(tc, costs_and_run_times);
+    tcase_add_test(tc, flush_only_after_a_loss);
     return tc;
 }

@@ -165,6 +165,26 @@ START_TEST(native_only_64bit_user_code_with_if)
 }
 END_TEST
 
+START_TEST(pte_losses)
+{
+    const uint64_t e = 0x123000 | 7;                     /* present, writable, user */
+    ck_assert(!raw_pte_lost(0, e));                      /* was not present */
+    ck_assert(!raw_pte_lost(e, e | 0x20 | 0x40));        /* A, D set */
+    ck_assert(!raw_pte_lost(e | 0x20, e));               /* A cleared */
+    ck_assert(!raw_pte_lost(e, e | 0xe00 | 1ull << 58)); /* ignored bits */
+    ck_assert(!raw_pte_lost(e & ~6ull, e));              /* rights grown */
+    ck_assert(!raw_pte_lost(e | 1ull << 63, e));         /* NX cleared */
+    ck_assert(raw_pte_lost(e, 0));                       /* not present */
+    ck_assert(raw_pte_lost(e, e ^ 0x1000));              /* another frame */
+    ck_assert(raw_pte_lost(e, e & ~2ull));               /* read-only */
+    ck_assert(raw_pte_lost(e, e & ~4ull));               /* supervisor */
+    ck_assert(raw_pte_lost(e, e | 1ull << 63));          /* NX set */
+    ck_assert(raw_pte_lost(e | 0x40, e));                /* D cleared */
+    ck_assert(raw_pte_lost(e, e | 0x80));                /* PS */
+    ck_assert(raw_pte_lost(e, e | 0x10));                /* PCD */
+}
+END_TEST
+
 TCase *tcase_hyp(void)
 {
     TCase *tc = tcase_create("hyp");
@@ -174,5 +194,6 @@ TCase *tcase_hyp(void)
     tcase_add_test(tc, idt_gates_lead_to_their_stubs);
     tcase_add_test(tc, tss_allows_one_port);
     tcase_add_test(tc, native_only_64bit_user_code_with_if);
+    tcase_add_test(tc, pte_losses);
     return tc;
 }
