@@ -16,9 +16,9 @@
 
 #include "raw.h"
 
-#define PTE_P 0x1ull
-#define PTE_W 0x2ull
-#define PTE_U 0x4ull
+#define PTE_P  0x1ull
+#define PTE_W  0x2ull
+#define PTE_U  0x4ull
 #define PTE_A  (1ull << 5)
 #define PTE_D  (1ull << 6)
 #define PTE_NX (1ull << 63)

@@ -22,10 +22,10 @@ enum raw_fault_kind { RAW_F_UD, RAW_F_GP, RAW_F_PF, RAW_F_NM, RAW_F_OTHER, RAW_F
 struct raw_counters {
     uint64_t events[RAW_EV_COUNT];
     uint64_t faults[RAW_F_COUNT];
-    uint64_t int_n;   /* FAULT events at an INT n (cd xx) */
-    uint64_t raw_ns;  /* wall time inside raw runs (load, KVM_RUN, store) */
-    uint64_t rem_ns;  /* raw_vcpu_account_rem */
-    uint64_t flushes; /* KVM translations dropped (slot re-add) */
+    uint64_t int_n;           /* FAULT events at an INT n (cd xx) */
+    uint64_t raw_ns;          /* wall time inside raw runs (load, KVM_RUN, store) */
+    uint64_t rem_ns;          /* raw_vcpu_account_rem */
+    uint64_t flushes;         /* KVM translations dropped (slot re-add) */
     uint64_t flushes_skipped; /* invalidations after which nothing KVM holds changed */
     uint64_t flush_ns;
     uint64_t fpu_loads; /* FXSAVE image pushed to KVM (rem changed it) */
