@@ -78,7 +78,9 @@ PY
 }
 
 # the guest: DHCP, a listener on 22, the carrier seen going and coming,
-# a listener on 23 (each loop bounded: a missing event ends the batch)
+# a listener on 23, then it waits for the cable to go once more, so the VM
+# runs until the host has checked the deleted rules (each loop bounded: a
+# missing event ends the batch)
 batch="printf '#!/bin/sh\n[ \"\$1\" = bound ] && ifconfig \$interface \$ip netmask \$subnet && route add default gw \$router && echo lease=\$ip\nexit 0\n' >/tmp/dhcp.sh; chmod +x /tmp/dhcp.sh
 ifconfig eth0 up
 echo mac0=\$(cat /sys/class/net/eth0/address) driver0=\$(basename \$(readlink /sys/class/net/eth0/device/driver))
@@ -88,7 +90,8 @@ carrier() { n=0; while [ \"\$(cat /sys/class/net/eth0/carrier)\" != \$1 ]; do n=
 listen 22
 carrier 0
 carrier 1
-listen 23"
+listen 23
+carrier 0"
 cmdline=$("$KIT" cmdline --batch "$batch" --debug-exit) || { fail "guestkit cmdline"; finish; }
 
 ok createvm --name net --ostype Linux_64 --register
@@ -141,6 +144,7 @@ for p in $fwd $fwd2; do
     got=$(talk "$p")
     case $got in "error "*) ;; *) fail "port $p still answers after its rule was deleted: '$got'" ;; esac
 done
+ok controlvm net setlinkstate1 off # the guest's batch ends on it
 "$CAP" waitfor net --state poweroff --timeout "$LIMIT" >"$tmp/waitfor.out" 2>&1 ||
     fail "the VM did not power off at the end of the batch: $(cat "$tmp/waitfor.out")"
 secs=$(($(date +%s) - start))
